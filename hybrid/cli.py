@@ -1,0 +1,41 @@
+"""The `hybrid` command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hybrid.commands.config import config_command
+
+from hybrid.commands.unbuilt import unbuilt_group
+from hybrid.config import ConfigError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hybrid-agent")
+def cli() -> None:
+    """hybrid: an API-first web agent that writes Python code actions.
+
+    It calls a site's REST API through clients generated from its OpenAPI spec, falls back to a real
+    browser where the API cannot do the job, and remembers successful runs as reusable workflows.
+
+    Start with `hybrid demo`, which serves the bundled demo site.
+    """
+
+
+cli.add_command(config_command)
+
+cli.add_command(unbuilt_group("run", "Run a task with the agent.", "the agent (issue 6)"))
+cli.add_command(unbuilt_group("sites", "Add, list, show and search sites.", "the API layer (issue 3)"))
+cli.add_command(unbuilt_group("runs", "List, show, resume and export runs.", "the agent (issue 6)"))
+cli.add_command(unbuilt_group("workflows", "Manage induced workflows.", "the workflow memory (issue 7)"))
+cli.add_command(unbuilt_group("bench", "Run a task suite and report success.", "the benchmark runner (issue 8)"))
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(f"hybrid: configuration error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""The `hybrid` command groups, one module each."""
