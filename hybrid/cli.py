@@ -7,7 +7,7 @@ import sys
 import click
 
 from hybrid.commands.config import config_command
-
+from hybrid.commands.demo import demo_group
 from hybrid.commands.unbuilt import unbuilt_group
 from hybrid.config import ConfigError
 
@@ -25,6 +25,7 @@ def cli() -> None:
 
 
 cli.add_command(config_command)
+cli.add_command(demo_group)
 
 cli.add_command(unbuilt_group("run", "Run a task with the agent.", "the agent (issue 6)"))
 cli.add_command(unbuilt_group("sites", "Add, list, show and search sites.", "the API layer (issue 3)"))

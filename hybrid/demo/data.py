@@ -239,6 +239,10 @@ COMMENT_LINES = ["I can reproduce this on the latest build.", "Could you attach 
                  "Thanks, that solved it for me.", "Still happening after the upgrade."]
 
 
+def default_labels() -> list[Label]:
+    return [Label(name, color, description) for name, color, description in LABELS]
+
+
 def build_seed_state() -> TrackerState:
     rng = random.Random(SEED)
     users = {
@@ -262,7 +266,7 @@ def build_seed_state() -> TrackerState:
             created_at=EPOCH + timedelta(days=rng.randint(0, 20)),
             visibility=visibility,
             members={owner: "owner", **members},
-            labels=[Label(n, c, d) for n, c, d in LABELS],
+            labels=default_labels(),
             milestones=[
                 Milestone(
                     id=state.new_id("milestone"),
