@@ -40,6 +40,8 @@ def _serve(port: int, intro: str | None = None) -> None:
         serve_forever(port, on_ready)
     except DemoSiteError as exc:
         raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        pass
     console.print("Demo site stopped.")
 
 

@@ -13,11 +13,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hybrid.demo import tracker
 from hybrid.demo.access import (
-    AccessDenied,
     NotFound,
     can_edit_issue,
     can_manage,
@@ -37,6 +36,10 @@ bearer = HTTPBearer(auto_error=False, description="A personal API token: `Author
 # ----------------------------------------------------------------------------------------------
 # Schemas
 # ----------------------------------------------------------------------------------------------
+
+# Unknown fields are refused rather than ignored, so a client learns that e.g. `owner` cannot be
+# changed through the API instead of believing it was.
+STRICT_INPUT = ConfigDict(extra="forbid")
 
 class UserOut(BaseModel):
     username: str
@@ -103,17 +106,20 @@ class CommentOut(BaseModel):
 
 
 class ProjectCreate(BaseModel):
+    model_config = STRICT_INPUT
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase letters, digits, dashes")
     description: str = ""
     visibility: Literal["public", "private"] = "public"
 
 
 class ProjectUpdate(BaseModel):
+    model_config = STRICT_INPUT
     description: str | None = None
     visibility: Literal["public", "private"] | None = None
 
 
 class IssueCreate(BaseModel):
+    model_config = STRICT_INPUT
     title: str = Field(min_length=1)
     body: str = ""
     labels: list[str] = Field(default_factory=list)
@@ -122,6 +128,7 @@ class IssueCreate(BaseModel):
 
 
 class IssueUpdate(BaseModel):
+    model_config = STRICT_INPUT
     title: str | None = None
     body: str | None = None
     state: Literal["open", "closed"] | None = None
@@ -131,22 +138,26 @@ class IssueUpdate(BaseModel):
 
 
 class CommentCreate(BaseModel):
+    model_config = STRICT_INPUT
     body: str = Field(min_length=1)
 
 
 class LabelCreate(BaseModel):
+    model_config = STRICT_INPUT
     name: str = Field(min_length=1)
     color: str = Field(default="#cccccc", pattern=r"^#[0-9a-fA-F]{6}$")
     description: str = ""
 
 
 class MilestoneCreate(BaseModel):
+    model_config = STRICT_INPUT
     title: str = Field(min_length=1)
     due_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
     description: str = ""
 
 
 class MemberAdd(BaseModel):
+    model_config = STRICT_INPUT
     username: str
     role: Literal["guest", "reporter", "developer", "maintainer"]
 

@@ -11,10 +11,10 @@ import hashlib
 import random
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 SEED = 20260101
-EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DEMO_PASSWORD = "hybrid-demo"
 ROLES = ("guest", "reporter", "developer", "maintainer", "owner")
 WRITE_ROLES = ("developer", "maintainer", "owner")
