@@ -1,0 +1,1 @@
+"""Benchmark tools: task suites and their evaluators."""
