@@ -97,8 +97,8 @@ class SuiteBuilder:
             assignee = self.project(path).issue(number).assignee or "nobody"
             self.add(2, template, {"number": number, "project": path}, "api", f"/{path}/issues/{number}",
                      {"answer": {"exact": assignee}},
-                     [f"issue = api.{SITE}.get_issue(owner={owner!r}, project={name!r}, number={number})\n"
-                      f"print(issue['assignee'])",
+                     [(f"issue = api.{SITE}.get_issue(owner={owner!r}, project={name!r}, number={number})\n"
+                      f"print(issue['assignee'])"),
                       "finish(issue['assignee'] or 'nobody')"])
 
     def newest_issue_title(self) -> None:
@@ -108,8 +108,8 @@ class SuiteBuilder:
             newest = max(self.project(path).issues, key=lambda i: (i.created_at, i.number))
             self.add(3, template, {"project": path}, "api", f"/{path}/issues",
                      {"answer": {"exact": newest.title}},
-                     [f"newest = api.{SITE}.list_issues(owner={owner!r}, project={name!r}, state='all', "
-                      f"sort='created', direction='desc', per_page=1)[0]\nprint(newest['number'], newest['title'])",
+                     [(f"newest = api.{SITE}.list_issues(owner={owner!r}, project={name!r}, state='all', "
+                      f"sort='created', direction='desc', per_page=1)[0]\nprint(newest['number'], newest['title'])"),
                       "finish(newest['title'])"])
 
     def busiest_assignee(self) -> None:
@@ -138,8 +138,8 @@ class SuiteBuilder:
             issue = max(self.project(path).issues, key=lambda i: (len(i.comments), -i.number))
             self.add(5, template, {"number": issue.number, "project": path}, "api",
                      f"/{path}/issues/{issue.number}", {"answer": {"number": len(issue.comments)}},
-                     [f"comments = api.{SITE}.list_comments(owner={owner!r}, project={name!r}, "
-                      f"number={issue.number})\nprint(len(comments))",
+                     [(f"comments = api.{SITE}.list_comments(owner={owner!r}, project={name!r}, "
+                      f"number={issue.number})\nprint(len(comments))"),
                       "finish(str(len(comments)))"])
 
     # --- API: changes -----------------------------------------------------------------------
@@ -152,8 +152,8 @@ class SuiteBuilder:
             self.add(6, template, {"number": number, "project": path}, "api", f"/{path}/issues/{number}",
                      {"state": [{"get": f"/projects/{path}/issues/{number}", "select": "state",
                                  "equals": "closed"}]},
-                     [f"issue = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
-                      f"body={{'state': 'closed'}})\nprint(issue['state'])",
+                     [(f"issue = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
+                      f"body={{'state': 'closed'}})\nprint(issue['state'])"),
                       f"finish('Closed issue #{number} in {path}.')"])
 
     def add_label(self) -> None:
@@ -167,10 +167,10 @@ class SuiteBuilder:
                       for kept in [*issue.labels, label]]
             self.add(7, template, {"label": label, "number": number, "project": path}, "api",
                      f"/{path}/issues/{number}", {"state": checks},
-                     [f"issue = api.{SITE}.get_issue(owner={owner!r}, project={name!r}, number={number})\n"
-                      f"print(issue['labels'])",
-                      f"updated = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
-                      f"body={{'labels': issue['labels'] + [{label!r}]}})\nprint(updated['labels'])",
+                     [(f"issue = api.{SITE}.get_issue(owner={owner!r}, project={name!r}, number={number})\n"
+                      f"print(issue['labels'])"),
+                      (f"updated = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
+                      f"body={{'labels': issue['labels'] + [{label!r}]}})\nprint(updated['labels'])"),
                       f"finish('Added {label} to #{number}.')"])
 
     def assign_unassigned(self) -> None:
@@ -191,8 +191,8 @@ class SuiteBuilder:
                                  "count": len(unassigned) + len(already)}]},
                      [_all_pages("todo", "list_issues", owner=owner, project=name, state="open", labels=label,
                                  assignee="none") + "print([i['number'] for i in todo])",
-                      f"for issue in todo:\n    api.{SITE}.update_issue(owner={owner!r}, project={name!r}, "
-                      f"number=issue['number'], body={{'assignee': {user!r}}})\nprint(len(todo))",
+                      (f"for issue in todo:\n    api.{SITE}.update_issue(owner={owner!r}, project={name!r}, "
+                      f"number=issue['number'], body={{'assignee': {user!r}}})\nprint(len(todo))"),
                       "finish(f'Assigned {len(todo)} issues.')"])
 
     def create_label(self) -> None:
@@ -203,8 +203,8 @@ class SuiteBuilder:
             self.add(9, template, {"name": label, "color": color, "project": path}, "api", f"/{path}",
                      {"state": [{"get": f"/projects/{path}/labels", "where": {"name": label}, "select": "color",
                                  "contains": color}]},
-                     [f"label = api.{SITE}.create_label(owner={owner!r}, project={name!r}, "
-                      f"body={{'name': {label!r}, 'color': {color!r}}})\nprint(label)",
+                     [(f"label = api.{SITE}.create_label(owner={owner!r}, project={name!r}, "
+                      f"body={{'name': {label!r}, 'color': {color!r}}})\nprint(label)"),
                       f"finish('Created label {label}.')"],
                      login_as=owner)
 
@@ -216,8 +216,8 @@ class SuiteBuilder:
             self.add(10, template, {"user": user, "project": path, "role": role}, "api", f"/{path}/members",
                      {"state": [{"get": f"/projects/{path}/members", "where": {"username": user}, "select": "role",
                                  "contains": role}]},
-                     [f"member = api.{SITE}.add_member(owner={owner!r}, project={name!r}, "
-                      f"body={{'username': {user!r}, 'role': {role!r}}})\nprint(member)",
+                     [(f"member = api.{SITE}.add_member(owner={owner!r}, project={name!r}, "
+                      f"body={{'username': {user!r}, 'role': {role!r}}})\nprint(member)"),
                       f"finish('{user} is now a {role} of {path}.')"],
                      login_as=owner)
 
@@ -230,8 +230,8 @@ class SuiteBuilder:
                      f"/{path}/issues/{number}",
                      {"state": [{"get": f"/projects/{path}/issues/{number}/comments", "select": "body",
                                  "contains": text}]},
-                     [f"comment = api.{SITE}.create_comment(owner={owner!r}, project={name!r}, number={number}, "
-                      f"body={{'body': {text!r}}})\nprint(comment['id'])",
+                     [(f"comment = api.{SITE}.create_comment(owner={owner!r}, project={name!r}, number={number}, "
+                      f"body={{'body': {text!r}}})\nprint(comment['id'])"),
                       "finish('Comment posted.')"])
 
     # --- UI only ----------------------------------------------------------------------------
@@ -250,8 +250,8 @@ class SuiteBuilder:
             self.add(12, template, {"project": path}, "ui", f"/{path}",
                      {"answer": {"exact": top}},
                      [f"print(browser.goto('/{path}/activity'))",
-                      f"# The report's first table lists {top} with the most closed issues ({closed}).\n"
-                      f"finish({top!r})"])
+                      (f"# The report's first table lists {top} with the most closed issues ({closed}).\n"
+                      f"finish({top!r})")])
 
     def set_location(self) -> None:
         template = "Change the location on my profile to {{location}}."
@@ -259,17 +259,17 @@ class SuiteBuilder:
             self.add(13, template, {"location": location}, "ui", "/projects",
                      {"state": [{"get": f"/users/{user}", "select": "location", "equals": location}]},
                      ["print(browser.goto('/profile/edit'))",
-                      f"browser.fill(browser.find('textbox', 'Location'), {location!r})\n"
-                      f"print(browser.click(browser.find('button', 'Save profile')))",
+                      (f"browser.fill(browser.find('textbox', 'Location'), {location!r})\n"
+                      f"print(browser.click(browser.find('button', 'Save profile')))"),
                       f"finish('Location changed to {location}.')"],
                      login_as=user)
 
     def _transfer_steps(self, path: str, new_owner: str) -> list[str]:
         name = _split(path)[1]
         return [f"print(browser.goto('/{path}/settings'))",
-                f"browser.select(browser.find('combobox', 'New owner'), {new_owner!r})\n"
+                (f"browser.select(browser.find('combobox', 'New owner'), {new_owner!r})\n"
                 f"browser.fill(browser.find('textbox', 'Type the project name to confirm'), {name!r})\n"
-                f"print(browser.click(browser.find('button', 'Transfer project')))"]
+                f"print(browser.click(browser.find('button', 'Transfer project')))")]
 
     def transfer(self) -> None:
         template = "Transfer the project {{project}} to {{user}}."
@@ -308,9 +308,9 @@ class SuiteBuilder:
                      {"state": [{"get": f"/projects/{path}/issues/{number}", "select": "assignee",
                                  "equals": top}]},
                      [f"print(browser.goto('/{path}/activity'))",
-                      f"# The report shows {top} closed the most issues.\n"
+                      (f"# The report shows {top} closed the most issues.\n"
                       f"issue = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
-                      f"body={{'assignee': {top!r}}})\nprint(issue['assignee'])",
+                      f"body={{'assignee': {top!r}}})\nprint(issue['assignee'])"),
                       f"finish('Assigned #{number} to {top}.')"])
 
     def transfer_then_label(self) -> None:
@@ -321,8 +321,8 @@ class SuiteBuilder:
                      {"state": [{"get": f"/projects/{user}/{name}", "select": "owner", "equals": user},
                                 {"get": f"/projects/{user}/{name}/labels", "select": "name", "contains": label}]},
                      [*self._transfer_steps(path, user),
-                      f"label = api.{SITE}.create_label(owner={user!r}, project={name!r}, "
-                      f"body={{'name': {label!r}}})\nprint(label)",
+                      (f"label = api.{SITE}.create_label(owner={user!r}, project={name!r}, "
+                      f"body={{'name': {label!r}}})\nprint(label)"),
                       f"finish('Transferred {path} to {user} and created {label}.')"],
                      login_as=owner)
 
@@ -342,9 +342,9 @@ class SuiteBuilder:
                      {"state": [{"get": f"/projects/{target}/members", "where": {"username": user},
                                  "select": "role", "contains": role}]},
                      [f"print(browser.goto('/{path}/activity?since={since}&until={until}'))",
-                      f"# {user} has the most comments in that range.\n"
+                      (f"# {user} has the most comments in that range.\n"
                       f"member = api.{SITE}.add_member(owner={owner!r}, project={name!r}, "
-                      f"body={{'username': {user!r}, 'role': {role!r}}})\nprint(member)",
+                      f"body={{'username': {user!r}, 'role': {role!r}}})\nprint(member)"),
                       f"finish('Added {user} to {target} as a {role}.')"],
                      login_as=owner)
 

@@ -99,7 +99,7 @@ def run_reference(demo: DemoSite, chromium) -> Callable[[Task], tuple[str | None
         output = io.StringIO()
         for step in task.reference_solution:
             with contextlib.redirect_stdout(output):
-                exec(compile(step, f"<task {task.task_id} step>", "exec"), names)
+                exec(compile(step, f"<task {task.task_id} step>", "exec"), names)  # noqa: S102 -- running reference code is the point
             if answers:
                 break
         return (answers[0] if answers else None), output.getvalue()
