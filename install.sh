@@ -18,19 +18,22 @@ python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-missing=()
-[ -x .venv/bin/python ] || python3 -c 'import ensurepip' 2>/dev/null || missing+=("python3-venv")
+apt_updated=""
+apt_install() {
+  echo "Installing Debian packages: $*"
+  [ -n "$apt_updated" ] || { $sudo apt-get update -qq; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
    && ! command -v google-chrome >/dev/null; then
-  missing+=("chromium")
-fi
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_install chromium
 fi
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
+# Debian ships venv's pip bootstrap separately (python3-venv); install it only when venv fails.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv 2>/dev/null || { rm -rf .venv; apt_install python3-venv; python3 -m venv .venv; }
+fi
 echo "Installing hybrid-agent${extras} into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
 echo "Ready: .venv/bin/hybrid --help"
