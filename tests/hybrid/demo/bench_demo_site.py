@@ -20,8 +20,8 @@ def median_ms(samples: list[float]) -> str:
 
 def main() -> None:
     cold = subprocess.run(
-        [sys.executable, "-c", "import time; t = time.perf_counter(); from hybrid.demo import demo_site\n"
-         "with demo_site() as s: print(time.perf_counter() - t)"],
+        [sys.executable, "-c", ("import time; t = time.perf_counter(); from hybrid.demo import demo_site\n"
+         "with demo_site() as s: print(time.perf_counter() - t)")],
         capture_output=True, text=True, check=True)
     print(f"cold start in a new process (imports included): {float(cold.stdout) * 1000:.0f} ms")
     starts = []
