@@ -1,1 +1,1 @@
-"""workflows package."""
+"""The SQL memory: runs, steps, calls, and (soon) workflows and their uses."""

@@ -1,0 +1,198 @@
+"""The agent as a LangGraph state machine: prepare -> act -> execute -> act ... -> finish.
+
+Graph state holds only serialisable data (texts, numbers, lists of dicts), so a checkpoint can resume
+a killed run. Live objects (the model, kernels, the browser, the database) are reached through the
+`Runtime` given to `build_graph`, at the edges: `act` calls the model, `execute` runs code and records
+the step.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol, TypedDict
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+
+from hybrid.agent.models import usage_of
+from hybrid.agent.observation import observations_for_prompt
+from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
+
+PROMPTS = Environment(loader=FileSystemLoader(Path(__file__).with_name("prompts")), undefined=StrictUndefined,
+                      keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+NO_CODE_LIMIT = 2
+
+Status = Literal["running", "finished", "max_steps", "max_wall_time", "max_tokens", "error", "interrupted"]
+
+
+class AgentState(TypedDict, total=False):
+    run_id: str
+    task: str
+    start_url: str | None
+    system_prompt: str
+    steps: Annotated[list[dict[str, Any]], operator.add]
+    pending: dict[str, Any] | None
+    status: Status
+    answer: str | None
+    error: str | None
+    tokens: int
+    elapsed: float
+    no_code_streak: int
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_steps: int = 30
+    max_wall_seconds: float = 900.0
+    max_tokens: int = 400_000
+    action_timeout: float = 60.0
+
+
+@dataclass
+class ActionOutcome:
+    """What the runtime reports after running one code action."""
+
+    observation: str
+    full_output: str
+    ok: bool
+    error: str | None
+    seconds: float
+    calls: list[dict[str, Any]]
+    used_browser: bool
+    finished: bool
+    answer: str | None
+
+
+class Runtime(Protocol):
+    """The live side of a run: prompt material, code execution, and the record."""
+
+    def system_prompt(self, task: str, max_steps: int) -> str: ...
+
+    def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool) -> ActionOutcome: ...
+
+    def record_step(self, run_id: str, step: dict[str, Any], calls: list[dict[str, Any]]) -> None: ...
+
+    def end_run(self, run_id: str, status: str, answer: str | None, error: str | None) -> None: ...
+
+
+def render(template: str, **values: Any) -> str:
+    return PROMPTS.get_template(template).render(**values).strip()
+
+
+def build_messages(state: AgentState, budget: Budget) -> list[BaseMessage]:
+    steps = state.get("steps", [])
+    messages: list[BaseMessage] = [
+        SystemMessage(state["system_prompt"]),
+        HumanMessage(render("task.md.jinja", task=state["task"], start_url=state.get("start_url"))),
+    ]
+    for index, (step, observation) in enumerate(zip(steps, observations_for_prompt(steps), strict=True)):
+        messages.append(AIMessage(step["reply"]))
+        left = budget.max_steps - index - 1
+        template = "observation.md.jinja" if step.get("code") is not None else "no_code.md.jinja"
+        messages.append(HumanMessage(render(template, observation=observation, steps_left=left)))
+    return messages
+
+
+def over_budget(state: AgentState, budget: Budget) -> Status | None:
+    if len(state.get("steps", [])) >= budget.max_steps:
+        return "max_steps"
+    if state.get("elapsed", 0.0) >= budget.max_wall_seconds:
+        return "max_wall_time"
+    if state.get("tokens", 0) >= budget.max_tokens:
+        return "max_tokens"
+    return None
+
+
+def build_graph(model: BaseChatModel, runtime: Runtime, budget: Budget, checkpointer: Any = None):
+    """The compiled graph; invoke it with `{"run_id", "task", "start_url"}` and a thread id = run id."""
+
+    def prepare(state: AgentState) -> dict[str, Any]:
+        return {"system_prompt": runtime.system_prompt(state["task"], budget.max_steps), "status": "running",
+                "steps": [], "tokens": 0, "elapsed": 0.0, "no_code_streak": 0, "pending": None}
+
+    def act(state: AgentState) -> dict[str, Any]:
+        exceeded = over_budget(state, budget)
+        if exceeded:
+            return {"status": exceeded, "error": _budget_message(exceeded, budget)}
+        began = time.monotonic()
+        reply = model.invoke(build_messages(state, budget), stop=STOP_SEQUENCES)
+        seconds = time.monotonic() - began
+        text = reply.content if isinstance(reply.content, str) else str(reply.content)
+        prompt_tokens, completion_tokens, cost = usage_of(reply)
+        parsed = parse_reply(text)
+        pending = {"reply": text, "thought": parsed.thought, "code": parsed.code, "prompt_tokens": prompt_tokens,
+                   "completion_tokens": completion_tokens, "cost": cost, "model_seconds": seconds}
+        update: dict[str, Any] = {"pending": pending, "tokens": state.get("tokens", 0) + prompt_tokens
+                                  + completion_tokens, "elapsed": state.get("elapsed", 0.0) + seconds}
+        if parsed.code is not None:
+            return update | {"no_code_streak": 0}
+        streak = state.get("no_code_streak", 0) + 1
+        answer = parsed.answer if parsed.answer is not None else (parsed.thought if streak >= NO_CODE_LIMIT else None)
+        step = _step(state, pending, observation="(no code: nothing ran)", ok=answer is not None)
+        runtime.record_step(state["run_id"], step, [])
+        update |= {"pending": None, "steps": [step], "no_code_streak": streak}
+        if answer is not None:
+            update |= {"status": "finished", "answer": answer}
+        return update
+
+    def execute(state: AgentState) -> dict[str, Any]:
+        pending = state["pending"]
+        first_after_resume = state.get("resumed", False)
+        outcome = runtime.execute(state["run_id"], pending["code"], budget.action_timeout,
+                                  fresh_kernel_notice=first_after_resume)
+        step = _step(state, pending, observation=outcome.observation, ok=outcome.ok, error=outcome.error,
+                     execute_seconds=outcome.seconds, used_browser=outcome.used_browser)
+        # The untrimmed output goes to the record only: checkpoints stay small.
+        runtime.record_step(state["run_id"], step | {"full_output": outcome.full_output}, outcome.calls)
+        update: dict[str, Any] = {"pending": None, "steps": [step], "resumed": False,
+                                  "elapsed": state.get("elapsed", 0.0) + outcome.seconds}
+        if outcome.finished:
+            update |= {"status": "finished", "answer": outcome.answer}
+        return update
+
+    def finish(state: AgentState) -> dict[str, Any]:
+        runtime.end_run(state["run_id"], state["status"], state.get("answer"), state.get("error"))
+        return {}
+
+    def after_act(state: AgentState) -> str:
+        if state.get("status") != "running":
+            return "finish"
+        return "execute" if state.get("pending") else "act"
+
+    def after_execute(state: AgentState) -> str:
+        return "finish" if state.get("status") != "running" else "act"
+
+    graph = StateGraph(AgentState)
+    graph.add_node("prepare", prepare)
+    graph.add_node("act", act)
+    graph.add_node("execute", execute)
+    graph.add_node("finish", finish)
+    graph.add_edge(START, "prepare")
+    graph.add_edge("prepare", "act")
+    graph.add_conditional_edges("act", after_act, ["execute", "act", "finish"])
+    graph.add_conditional_edges("execute", after_execute, ["act", "finish"])
+    graph.add_edge("finish", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def _step(state: AgentState, pending: dict[str, Any], *, observation: str, ok: bool, error: str | None = None,
+          execute_seconds: float = 0.0, used_browser: bool = False) -> dict[str, Any]:
+    return {"index": len(state.get("steps", [])), "reply": pending["reply"], "thought": pending["thought"],
+            "code": pending["code"], "observation": observation, "ok": ok, "error": error,
+            "used_browser": used_browser,
+            "prompt_tokens": pending["prompt_tokens"], "completion_tokens": pending["completion_tokens"],
+            "cost": pending["cost"], "model_seconds": pending["model_seconds"], "execute_seconds": execute_seconds}
+
+
+def _budget_message(status: Status, budget: Budget) -> str:
+    return {
+        "max_steps": f"Stopped: the run used all {budget.max_steps} steps without calling finish().",
+        "max_wall_time": f"Stopped: the run took longer than {budget.max_wall_seconds:.0f} s.",
+        "max_tokens": f"Stopped: the run used more than {budget.max_tokens} model tokens.",
+    }[status]

@@ -1,0 +1,135 @@
+"""Chat models: real providers through LangChain's `init_chat_model`, and a scripted model for tests
+and replays. Either way the agent sees a LangChain `BaseChatModel`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
+
+SCRIPTED_PREFIX = "scripted:"
+# Which environment variable each hosted provider reads its key from.
+PROVIDER_KEYS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "google_genai": "GOOGLE_API_KEY",
+    "mistralai": "MISTRAL_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "fireworks": "FIREWORKS_API_KEY",
+    "together": "TOGETHER_API_KEY",
+}
+PROVIDER_PACKAGES = {"google_genai": "langchain-google-genai", "mistralai": "langchain-mistralai"}
+
+
+class ModelError(Exception):
+    """The model cannot be used; the message is one line that says how to fix it."""
+
+
+def estimate_tokens(text: str) -> int:
+    """Tokens as characters/4: no tokenizer can be downloaded here, and this is what providers bill
+    within ~20% for English and code."""
+    return max(1, len(text) // 4) if text else 0
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Replies with fixed texts in order, honouring stop sequences as a provider would.
+
+    Usage is reported like a provider's (characters/4), so token accounting runs on the real path.
+    """
+
+    replies: list[str]
+    position: int = Field(default=0)
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> ScriptedChatModel:
+        """Replies from a JSON list of strings, or JSON Lines with one string (or {"reply": ...}) a line."""
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"Scripted model file {path} does not exist.")
+        text = path.read_text(encoding="utf-8")
+        try:
+            replies = json.loads(text) if text.lstrip().startswith("[") else [
+                json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{path}: not JSON or JSON Lines ({exc.msg} at line {exc.lineno}).") from exc
+        replies = [r["reply"] if isinstance(r, dict) else r for r in replies]
+        if not replies or not all(isinstance(r, str) for r in replies):
+            raise ModelError(f"{path}: expected a non-empty list of reply strings.")
+        return cls(replies=replies)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.position >= len(self.replies):
+            raise ModelError(f"The scripted model has no reply left after {len(self.replies)} replies.")
+        reply = self.replies[self.position]
+        self.position += 1
+        for sequence in stop or []:
+            cut = reply.find(sequence)
+            if cut != -1:
+                reply = reply[:cut]
+        prompt_tokens = sum(estimate_tokens(str(m.content)) for m in messages)
+        completion_tokens = estimate_tokens(reply)
+        message = AIMessage(content=reply, usage_metadata={
+            "input_tokens": prompt_tokens, "output_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens})
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def load_chat_model(spec: str, *, base_url: str | None = None, temperature: float = 0.0) -> BaseChatModel:
+    """`provider:name` (e.g. `openai:gpt-4o-mini`, `anthropic:claude-sonnet-4-5`, `ollama:qwen2.5-coder`),
+    or `scripted:FILE` for fixed replies. `base_url` points an OpenAI-compatible provider at any server."""
+    if spec.startswith(SCRIPTED_PREFIX):
+        return ScriptedChatModel.from_file(spec[len(SCRIPTED_PREFIX):])
+    provider, _, name = spec.partition(":")
+    if not provider or not name:
+        raise ModelError(f"Model {spec!r} is not provider:name; for example openai:gpt-4o-mini or "
+                         "ollama:qwen2.5-coder (or scripted:replies.json).")
+    options: dict[str, Any] = {"temperature": temperature}
+    key_variable = PROVIDER_KEYS.get(provider)
+    if base_url:
+        options["base_url"] = base_url
+        if key_variable and not os.environ.get(key_variable):
+            options["api_key"] = "not-needed"  # local OpenAI-compatible servers rarely check keys
+    elif key_variable and not os.environ.get(key_variable):
+        raise ModelError(f"The {provider} provider needs an API key: set {key_variable}=... in your environment.")
+    try:
+        from langchain.chat_models import init_chat_model
+
+        return init_chat_model(name, model_provider=provider, **options)
+    except ImportError as exc:
+        package = PROVIDER_PACKAGES.get(provider, f"langchain-{provider.replace('_', '-')}")
+        raise ModelError(f"The {provider} provider's package is not installed: .venv/bin/pip install {package}") from exc
+    except ValueError as exc:
+        raise ModelError(f"Cannot use model {spec!r}: {exc}".splitlines()[0]) from exc
+
+
+def usage_of(message: BaseMessage) -> tuple[int, int, float | None]:
+    """(prompt tokens, completion tokens, cost in USD if the provider reported one) of a reply."""
+    usage: dict[str, Any] = getattr(message, "usage_metadata", None) or {}
+    metadata: dict[str, Any] = getattr(message, "response_metadata", None) or {}
+    cost = metadata.get("cost") or (metadata.get("token_usage") or {}).get("cost")
+    return int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), cost
+
+
+def scripted_replies_for(steps: Sequence[str], thoughts: Sequence[str] | None = None) -> list[str]:
+    """Model replies that run `steps` as code actions, each with a short thought, in the agent's format."""
+    thoughts = thoughts or [f"Step {i + 1}." for i in range(len(steps))]
+    return [f"Thought: {thought}\n```python\n{code}\n```\n" for thought, code in zip(thoughts, steps, strict=True)]
