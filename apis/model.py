@@ -90,9 +90,12 @@ class Operation:
         return cls(**data)
 
 
-@dataclass
+@dataclass(eq=False)
 class Spec:
-    """A loaded OpenAPI document (3.x; Swagger 2.0 arrives converted) and its operations."""
+    """A loaded OpenAPI document (3.x; Swagger 2.0 arrives converted) and its operations.
+
+    Specs compare and hash by identity, so per-spec indexes can be kept beside them.
+    """
 
     source: str
     content_hash: str
