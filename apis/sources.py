@@ -70,6 +70,6 @@ def parse_document(raw: bytes, origin: str) -> dict[str, Any]:
 
 def resolve_location(reference: str, base: str) -> str:
     """Where a relative `$ref` document lives, relative to the document that holds the `$ref`."""
-    if is_url(base):
+    if is_url(base) or is_url(reference):
         return urljoin(base, reference)
     return str((Path(base).parent / reference).resolve())
