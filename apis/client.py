@@ -139,7 +139,11 @@ class Client:
         except KeyError as exc:
             raise ApiArgumentError(exc.args[0]) from None
         path_values, display_url, build = self._request_builder(operation, arguments)
-        response = self._send(operation, build, path_values, display_url)
+        request = build()
+        if self._validator is not None:
+            problems = self._validator.request_problems(operation, request, path_values)
+            self._report(operation, problems, "request", strict=self.validation == "strict")
+        response = self._send(operation, request, build, display_url)
         if response.status_code >= 400:
             raise ApiStatusError(operation.name, operation.method, display_url, response.status_code, _parse(response))
         if self._validator is not None:
@@ -205,14 +209,12 @@ class Client:
         return path_values, str(httpx.URL(url, params=query)), build
 
     def _send(
-        self, operation: Operation, build: Callable[[], httpx.Request], path_values: dict[str, str], display_url: str
+        self, operation: Operation, first: httpx.Request, build: Callable[[], httpx.Request], display_url: str
     ) -> httpx.Response:
+        """Sends `first`, and fresh requests from `build` for retries of idempotent methods."""
         attempts = self.retry.attempts if operation.method in IDEMPOTENT_METHODS else 1
         for attempt in range(1, attempts + 1):
-            request = build()
-            if attempt == 1 and self._validator is not None:
-                problems = self._validator.request_problems(operation, request, path_values)
-                self._report(operation, problems, "request", strict=self.validation == "strict")
+            request = first if attempt == 1 else build()
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:
@@ -235,6 +237,7 @@ class Client:
         message = f"{operation.name}: the {what} does not match the spec: " + " | ".join(problems)
         if strict:
             raise ApiValidationError(message)
+        # Point at the caller of `client.<operation>(...)`: _report <- call <- the operation's callable.
         warnings.warn(ApiValidationWarning(message), stacklevel=4)
 
 

@@ -74,7 +74,7 @@ class EchoServer:
                 )
                 for key, value in form.multi_items()
             }
-            echo["form_items"] = [[k, v if isinstance(v, str) else v.filename] for k, v in form.multi_items()]
+            await form.close()
         else:
             echo["body"] = (await request.body()).decode("latin-1")
         self.requests.append(echo)
@@ -122,10 +122,12 @@ def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"
 
 
-def free_port() -> int:
+@pytest.fixture
+def closed_url() -> str:
+    """A local URL where nothing listens (the port was free a moment ago)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture(scope="session")
