@@ -24,7 +24,7 @@ from apis.refs import ExternalRefs
 from apis.sources import is_url, parse_document, read_bytes
 
 # Bump when the processed form changes, so stale cache entries are ignored.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 MAX_STRICT_PROBLEMS = 25
 _EXTERNAL_REF = re.compile(rb"""["']?\$ref["']?\s*:\s*["']?(?!#)[^"'\s,}]""")
 

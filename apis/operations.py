@@ -14,7 +14,7 @@ PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
 # OpenAPI says header parameters with these names are ignored: the client sets them itself.
 IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 _TEMPLATE_VARIABLE = re.compile(r"{([^}/]+)}")
-_VERSION_SEGMENT = re.compile(r"^v\d+(\.\d+)*$|^api$", re.IGNORECASE)
+_VERSION_SEGMENT = re.compile(r"^v?\d+(\.\d+)*$|^api$", re.IGNORECASE)
 # Body media types in order of preference when an operation accepts several.
 _PREFERRED_MEDIA = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -117,9 +117,10 @@ def write_spec(tmp_path: Path):
     return write
 
 
-@pytest.fixture
-def cache_dir(tmp_path: Path) -> Path:
-    return tmp_path / "cache"
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One spec cache for the session, so each shared spec is processed once."""
+    return tmp_path_factory.mktemp("spec-cache")
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ def test_every_shared_spec_loads_with_all_its_operations(specs_dir: Path, name: 
     assert all(n.isidentifier() and n == n.lower() for n in names)
 
 
-def test_cached_load_gives_the_same_spec(specs_dir: Path, cache_dir: Path) -> None:
+def test_cached_load_gives_the_same_spec(specs_dir: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
     cold = load_spec(specs_dir / "gitea.json", cache_dir)
     assert list(cache_dir.iterdir()), "the processed spec is cached"
     cached = load_spec(specs_dir / "gitea.json", cache_dir)
@@ -46,7 +47,8 @@ def test_cached_load_gives_the_same_spec(specs_dir: Path, cache_dir: Path) -> No
     assert cached.content_hash == cold.content_hash
 
 
-def test_a_corrupt_cache_entry_is_ignored(specs_dir: Path, cache_dir: Path) -> None:
+def test_a_corrupt_cache_entry_is_ignored(specs_dir: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
     load_spec(specs_dir / "petstore.yaml", cache_dir)
     for entry in cache_dir.iterdir():
         entry.write_text("{not json")
