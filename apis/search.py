@@ -22,9 +22,7 @@ FIELD_WEIGHTS = {"name": 3, "summary": 2, "path": 2, "group": 1, "parameters": 1
 DESCRIPTION_CHARS = 300
 SYNONYM_WEIGHT = 0.4
 STOPWORDS = frozenset(
-    "a an the of to for in on at by with and or is are be been was were it its this that these those from as "
-    "me my i you your we our all any every how many much there their them then than what which who whose "
-    "do does did please tell show find new".split()
+    ["a", "an", "the", "of", "to", "for", "in", "on", "at", "by", "with", "and", "or", "is", "are", "be", "been", "was", "were", "it", "its", "this", "that", "these", "those", "from", "as", "me", "my", "i", "you", "your", "we", "our", "all", "any", "every", "how", "many", "much", "there", "their", "them", "then", "than", "what", "which", "who", "whose", "do", "does", "did", "please", "tell", "show", "find", "new"]
 )
 # Words a task uses for an action, mapped to the words specs use for it (and the method it implies).
 SYNONYMS = {

@@ -8,7 +8,6 @@ import click
 
 from hybrid.commands.config import config_command
 from hybrid.commands.sites import sites_group
-
 from hybrid.commands.unbuilt import unbuilt_group
 from hybrid.config import ConfigError
 

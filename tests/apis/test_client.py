@@ -193,7 +193,7 @@ def test_argument_mistakes_are_reported_before_sending(tracker, echo_server) -> 
     with pytest.raises(ApiArgumentError, match="missing required argument.*body"):
         tracker.create_item()
     with pytest.raises(AttributeError, match="no operation named 'get_itme'.*get_item"):
-        tracker.get_itme
+        _ = tracker.get_itme
     assert len(echo_server.requests) == sent
 
 
