@@ -1,1 +1,59 @@
-"""apis package."""
+"""OpenAPI specs -> documented, callable, validated clients for the agent.
+
+    spec = load_spec("gitea.json")                    # file or URL; 3.0, 3.1 or Swagger 2.0
+    client = build_client(spec, base_url="https://git.example.com/api/v1",
+                          auth={"type": "bearer", "token_env": "GITEA_TOKEN"})
+    client.issue_list_issues(owner="acme", repo="site", state="open")
+    render_api_section(spec, "close the wontfix issues", token_budget=3000, site="gitea")
+"""
+
+from apis.auth import FileSecretStore, describe_auth, parse_auth_reference, resolve_auth
+from apis.client import Client, RetryPolicy, build_client
+from apis.docs import count_tokens, group_index, operation_help, operation_lines, render_api_section
+from apis.errors import (
+    ApiArgumentError,
+    ApiError,
+    ApiNetworkError,
+    ApiStatusError,
+    ApiValidationError,
+    ApiValidationWarning,
+    AuthError,
+    SpecError,
+)
+from apis.loader import load_spec
+from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
+from apis.registry import RegistryError, Site, SiteRegistry
+from apis.search import search
+
+__all__ = [
+    "ApiArgumentError",
+    "ApiError",
+    "ApiNetworkError",
+    "ApiStatusError",
+    "ApiValidationError",
+    "ApiValidationWarning",
+    "AuthError",
+    "Client",
+    "FileSecretStore",
+    "Operation",
+    "Parameter",
+    "RegistryError",
+    "RequestBody",
+    "RetryPolicy",
+    "Site",
+    "SiteRegistry",
+    "Spec",
+    "SpecError",
+    "SpecProblem",
+    "build_client",
+    "count_tokens",
+    "describe_auth",
+    "group_index",
+    "load_spec",
+    "operation_help",
+    "operation_lines",
+    "parse_auth_reference",
+    "render_api_section",
+    "resolve_auth",
+    "search",
+]

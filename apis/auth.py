@@ -1,0 +1,212 @@
+"""Credentials configured by reference: a site's config names where the secret is, never the secret.
+
+A reference is a small dict, safe to store and print:
+
+    {"type": "bearer", "token_env": "DEMO_TOKEN"}
+    {"type": "bearer", "token_secret": "gitea-token"}           # an entry in the secret store
+    {"type": "basic", "username": "alice", "password_env": "PASSWORD"}
+    {"type": "api_key", "in": "header", "name": "X-API-Key", "key_env": "API_KEY"}   # in: header, query, cookie
+
+Each secret field (`token`, `password`, `key`; `username` may also be given plainly) is read from an
+environment variable (`<field>_env`) or from the secret store (`<field>_secret`) when a client is built.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Generator, Mapping
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from apis.errors import AuthError
+
+SECRET_FIELDS = {"bearer": ("token",), "basic": ("username", "password"), "api_key": ("key",)}
+# Fields that may be written plainly in a reference because they are not secret.
+PLAIN_FIELDS = {"username"}
+API_KEY_LOCATIONS = ("header", "query", "cookie")
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class SecretStore(Protocol):
+    def get(self, name: str) -> str | None: ...
+
+
+class FileSecretStore:
+    """Secrets as files readable only by their owner, one per entry, in a directory of the data dir."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def get(self, name: str) -> str | None:
+        try:
+            return self._path(name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+    def set(self, name: str, value: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = self._path(name)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(value)
+        path.chmod(0o600)
+
+    def remove(self, name: str) -> bool:
+        try:
+            self._path(name).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def names(self) -> list[str]:
+        return sorted(p.name for p in self.directory.glob("*")) if self.directory.is_dir() else []
+
+    def _path(self, name: str) -> Path:
+        if not _SECRET_NAME.match(name):
+            raise AuthError(f"{name!r} is not a valid secret name: use letters, digits, '.', '_' and '-'.")
+        return self.directory / name
+
+
+class BearerAuth(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(token=***)"
+
+
+class ApiKeyAuth(httpx.Auth):
+    def __init__(self, name: str, location: str, key: str) -> None:
+        self.name = name
+        self.location = location
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.location == "header":
+            request.headers[self.name] = self._key
+        elif self.location == "query":
+            request.url = request.url.copy_merge_params({self.name: self._key})
+        else:
+            cookies = SimpleCookie(request.headers.get("Cookie", ""))
+            cookies[self.name] = self._key
+            request.headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in cookies.items())
+        yield request
+
+    def __repr__(self) -> str:
+        return f"ApiKeyAuth(name={self.name!r}, location={self.location!r}, key=***)"
+
+
+class BasicAuth(httpx.BasicAuth):
+    def __repr__(self) -> str:
+        return "BasicAuth(username=***, password=***)"
+
+
+def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
+    """The reference as a plain dict if it is well formed and holds no secret; AuthError otherwise."""
+    kind = reference.get("type")
+    if kind not in SECRET_FIELDS:
+        raise AuthError(f"Unknown auth type {kind!r}; use one of: {', '.join(SECRET_FIELDS)}.")
+    allowed = {"type"}
+    for field in SECRET_FIELDS[kind]:
+        allowed |= {f"{field}_env", f"{field}_secret"} | ({field} if field in PLAIN_FIELDS else set())
+        given = [k for k in (field, f"{field}_env", f"{field}_secret") if k in reference]
+        if field in reference and field not in PLAIN_FIELDS:
+            raise AuthError(
+                f"The {kind} auth gives {field!r} itself; secrets are never stored in a site's config. "
+                f"Use {field}_env=VARIABLE (an environment variable) or {field}_secret=NAME (the secret store)."
+            )
+        if len(given) != 1:
+            forms = ([field] if field in PLAIN_FIELDS else []) + [f"{field}_env", f"{field}_secret"]
+            raise AuthError(f"The {kind} auth needs exactly one of {' or '.join(forms)}.")
+    if kind == "api_key":
+        allowed |= {"in", "name"}
+        if reference.get("in") not in API_KEY_LOCATIONS or not reference.get("name"):
+            raise AuthError(
+                "The api_key auth needs in=header|query|cookie and name=<header, parameter or cookie name>."
+            )
+    unknown = sorted(set(reference) - allowed)
+    if unknown:
+        raise AuthError(f"Unknown field(s) {', '.join(unknown)} for {kind} auth; allowed: {', '.join(sorted(allowed))}.")
+    return dict(reference)
+
+
+def describe_auth(reference: Mapping[str, Any] | None) -> str:
+    """A one-line description that says where each secret comes from, never what it is."""
+    if not reference:
+        return "none"
+    parts = []
+    for field in SECRET_FIELDS.get(reference.get("type", ""), ()):
+        if f"{field}_env" in reference:
+            parts.append(f"{field} from ${reference[f'{field}_env']}")
+        elif f"{field}_secret" in reference:
+            parts.append(f"{field} from secret {reference[f'{field}_secret']!r}")
+        elif field in reference:
+            parts.append(f"{field} {reference[field]!r}")
+    where = f" in {reference['in']} {reference['name']!r}" if reference.get("type") == "api_key" else ""
+    return f"{reference.get('type')}{where}: {', '.join(parts)}"
+
+
+def resolve_auth(
+    reference: Mapping[str, Any],
+    secrets: SecretStore | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> httpx.Auth:
+    """The httpx auth for a reference, with secrets read now from the environment or the store."""
+    reference = check_auth_reference(reference)
+    kind = reference["type"]
+    values = {field: _secret_value(reference, field, secrets, environ) for field in SECRET_FIELDS[kind]}
+    if kind == "bearer":
+        return BearerAuth(values["token"])
+    if kind == "basic":
+        return BasicAuth(values["username"], values["password"])
+    return ApiKeyAuth(reference["name"], reference["in"], values["key"])
+
+
+def _secret_value(
+    reference: Mapping[str, Any], field: str, secrets: SecretStore | None, environ: Mapping[str, str]
+) -> str:
+    if field in reference:
+        return str(reference[field])
+    if f"{field}_env" in reference:
+        variable = reference[f"{field}_env"]
+        value = environ.get(variable)
+        if not value:
+            raise AuthError(f"The environment variable {variable} (the site's {field}) is not set; export it first.")
+        return value
+    name = reference[f"{field}_secret"]
+    value = secrets.get(name) if secrets is not None else None
+    if value is None:
+        raise AuthError(
+            f"The secret store has no entry {name!r} (the site's {field}); add it with `hybrid sites secret {name}`."
+        )
+    return value
+
+
+def parse_auth_reference(text: str) -> dict[str, Any]:
+    """`bearer token_env=DEMO_TOKEN` or a JSON object, checked; the form `hybrid sites add --auth` takes."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            reference = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise AuthError(f"--auth is not valid JSON ({exc.msg} at column {exc.colno}).") from exc
+    else:
+        kind, *pairs = text.split()
+        reference = {"type": kind}
+        for pair in pairs:
+            key, separator, value = pair.partition("=")
+            if not separator:
+                raise AuthError(f"--auth: expected key=value, got {pair!r} (e.g. 'bearer token_env=API_TOKEN').")
+            reference[key] = value
+    if not isinstance(reference, dict):
+        raise AuthError("--auth must describe one object, e.g. 'bearer token_env=API_TOKEN'.")
+    return check_auth_reference(reference)

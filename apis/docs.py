@@ -1,0 +1,261 @@
+"""Docs for the model, in three tiers sized for a prompt.
+
+Tier 0, `group_index`: the groups (tags, else first path segments) with operation counts.
+Tier 1, `operation_lines`: one call-shaped line per operation.
+Tier 2, `operation_help`: everything about one operation (also each callable's `__doc__`).
+`render_api_section` picks among them for a task within a token budget.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from apis.model import BODY_ARGUMENT, Operation, Spec
+from apis.refs import resolve
+from apis.search import search
+
+CHARS_PER_TOKEN = 4
+SUMMARY_CHARS = 90
+OPTIONAL_SHOWN = 2
+SCHEMA_DEPTH = 2
+MAX_PROPERTIES = 25
+MAX_ENUM = 8
+DESCRIPTION_CHARS = 1200
+
+
+def count_tokens(text: str) -> int:
+    """A rough token count (characters / 4), good enough to budget a prompt."""
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def group_index(spec: Spec) -> str:
+    """Tier 0: one line per group with its operation count and, for tags, their description."""
+    descriptions = {
+        tag.get("name"): " ".join(str(tag.get("description", "")).split())
+        for tag in spec.document.get("tags") or []
+        if isinstance(tag, dict)
+    }
+    lines = []
+    for group, operations in spec.groups().items():
+        line = f"{group} ({len(operations)} operation{'s' if len(operations) != 1 else ''})"
+        if descriptions.get(group):
+            line += f" - {_clip(descriptions[group], 70)}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def operation_line(operation: Operation) -> str:
+    """`list_issues(owner, project, state=?, ...) GET /projects/{owner}/{project}/issues - List issues`"""
+    arguments = list(operation.required_arguments)
+    optional = operation.optional_arguments
+    arguments += [f"{name}=?" for name in optional[:OPTIONAL_SHOWN]]
+    if len(optional) > OPTIONAL_SHOWN:
+        arguments.append("...")
+    line = f"{operation.name}({', '.join(arguments)}) {operation.method} {operation.path}"
+    summary = _first_sentence(operation.summary)
+    if summary:
+        line += f" - {summary}"
+    return line + (" [deprecated]" if operation.deprecated else "")
+
+
+def operation_lines(spec: Spec, operations: Iterable[Operation] | None = None) -> list[str]:
+    """Tier 1: one line per operation (all of the spec's when `operations` is None)."""
+    return [operation_line(op) for op in (spec.operations if operations is None else operations)]
+
+
+def operation_help(spec: Spec, name: str) -> str:
+    """Tier 2: signature, method and path, description, arguments, body schema, responses and auth."""
+    operation = spec.operation(name)
+    document = spec.document
+    signature = ", ".join(
+        [*operation.required_arguments, *(f"{n}=None" for n in operation.optional_arguments)]
+    )
+    lines = [f"{operation.name}({signature})", f"{operation.method} {operation.path}" + (
+        "  (changes data)" if operation.writes else "  (read-only)")]
+    description = operation.description or operation.summary
+    if description:
+        lines += ["", _clip(description.strip(), DESCRIPTION_CHARS)]
+    if operation.deprecated:
+        lines += ["", "Deprecated."]
+    if operation.parameters or operation.body:
+        lines += ["", "Arguments:"]
+    for parameter in operation.parameters:
+        kind = schema_text(document, parameter.schema, depth=1) if parameter.schema else "string"
+        flags = "required" if parameter.required else "optional"
+        text = f"  {parameter.argument}: {kind}, {flags}, in {parameter.location}"
+        if parameter.argument != parameter.name:
+            text += f" as {parameter.name!r}"
+        if parameter.description:
+            text += f" - {_clip(' '.join(parameter.description.split()), 200)}"
+        lines.append(text)
+    if operation.body is not None:
+        body = operation.body
+        flags = "required" if body.required else "optional"
+        text = f"  {BODY_ARGUMENT}: {flags}, sent as {' or '.join(body.media_types)}"
+        if body.description:
+            text += f" - {_clip(' '.join(body.description.split()), 200)}"
+        lines += [text, f"    {schema_text(document, body.schema, SCHEMA_DEPTH)}"]
+    if operation.responses:
+        lines += ["", "Returns:"]
+        for status, summary in operation.responses.items():
+            text = f"  {status}" + (f" - {_clip(summary, 120)}" if summary else "")
+            schema = _response_schema(document, operation, status) if status.startswith("2") else None
+            lines.append(text)
+            if schema:
+                lines.append(f"    {schema_text(document, schema, SCHEMA_DEPTH - 1)}")
+    auth = _auth_text(document, operation)
+    if auth:
+        lines += ["", f"Auth: {auth}"]
+    lines += ["", "Errors: raises ApiStatusError (status, body) on 4xx/5xx, ApiNetworkError when unreachable."]
+    return "\n".join(lines)
+
+
+def render_api_section(spec: Spec, task: str, token_budget: int = 3000, site: str = "site") -> str:
+    """The API part of a prompt for `task`: every operation when they fit, else groups + the most relevant."""
+    header = (
+        f"api.{site}: {(spec.title or 'API').rstrip('.')} ({len(spec.operations)} operations). Call "
+        f"api.{site}.<operation>(argument=value, ..., body={{...}}); arguments marked =? are optional; "
+        f"help(api.{site}.<operation>) shows parameters, body schema and responses."
+    )
+    everything = "\n".join([header, *operation_lines(spec)])
+    if count_tokens(everything) <= token_budget:
+        return everything
+    index = "Groups: " + "; ".join(f"{group} ({len(ops)})" for group, ops in spec.groups().items())
+    if count_tokens(index) > token_budget // 4:
+        index = _clip(index, token_budget // 4 * CHARS_PER_TOKEN)
+    footer_template = (
+        "{shown} of {total} operations shown, most relevant to the task first; "
+        f"api.{site}.search('words') lists others."
+    )
+    footer = footer_template.format(shown=len(spec.operations), total=len(spec.operations))
+    budget = token_budget * CHARS_PER_TOKEN - len(header) - len(index) - len(footer) - 4
+    chosen: list[str] = []
+    for operation in search(spec, task, k=len(spec.operations)):
+        line = operation_line(operation)
+        if len(line) + 1 > budget:
+            break
+        chosen.append(line)
+        budget -= len(line) + 1
+    footer = footer_template.format(shown=len(chosen), total=len(spec.operations))
+    return "\n".join([header, index, "Operations for this task:", *chosen, footer])
+
+
+def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH) -> str:
+    """A compact type such as `{title: string, labels?: [integer], state?: "open"|"closed"}`."""
+    name = _ref_name(schema)
+    schema = resolve(document, schema)
+    if not isinstance(schema, dict) or not schema:
+        return name or "any"
+    if depth <= 0 and name:
+        return name
+    for combinator in ("oneOf", "anyOf"):
+        if isinstance(schema.get(combinator), list):
+            parts = [schema_text(document, s, depth - 1 if _ref_name(s) else depth) for s in schema[combinator][:4]]
+            return " | ".join(parts) + (" | ..." if len(schema[combinator]) > 4 else "")
+    if isinstance(schema.get("allOf"), list):
+        schema = _merge_all_of(document, schema)
+    if "enum" in schema and isinstance(schema["enum"], list):
+        values = [json.dumps(v) for v in schema["enum"][:MAX_ENUM]]
+        return "|".join(values) + ("|..." if len(schema["enum"]) > MAX_ENUM else "")
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds] if kinds else []
+    nullable = schema.get("nullable") is True or "null" in kinds
+    kinds = [k for k in kinds if k != "null"]
+    kind = kinds[0] if kinds else ("object" if "properties" in schema else "array" if "items" in schema else None)
+    if kind == "object" or (kind is None and "additionalProperties" in schema):
+        text = _object_text(document, schema, depth, name)
+    elif kind == "array":
+        text = f"[{schema_text(document, schema.get('items'), depth - 1)}]" if depth > 0 else "[...]"
+    elif kind:
+        text = kind + (f"({schema['format']})" if schema.get("format") else "")
+    else:
+        text = name or "any"
+    return text + ("|null" if nullable else "")
+
+
+def _object_text(document: dict[str, Any], schema: dict[str, Any], depth: int, name: str | None) -> str:
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    if depth <= 0:
+        return name or ("{...}" if properties else "object")
+    required = set(schema.get("required") or [])
+    fields = [
+        f"{key}{'' if key in required else '?'}: {schema_text(document, value, depth - 1)}"
+        for key, value in list(properties.items())[:MAX_PROPERTIES]
+    ]
+    if len(properties) > MAX_PROPERTIES:
+        fields.append(f"... {len(properties) - MAX_PROPERTIES} more")
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict) and extra:
+        fields.append(f"[key: string]: {schema_text(document, extra, depth - 1)}")
+    if not fields:
+        return "object"
+    return "{" + ", ".join(fields) + "}"
+
+
+def _merge_all_of(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+    properties = dict(merged.get("properties") or {})
+    required = list(merged.get("required") or [])
+    for part in schema["allOf"]:
+        part = resolve(document, part)
+        if isinstance(part, dict) and isinstance(part.get("allOf"), list):
+            part = _merge_all_of(document, part)
+        if isinstance(part, dict):
+            properties.update(part.get("properties") or {})
+            required += part.get("required") or []
+            merged.setdefault("type", part.get("type"))
+    if properties:
+        merged["properties"] = properties
+        merged["type"] = merged.get("type") or "object"
+    merged["required"] = required
+    return merged
+
+
+def _response_schema(document: dict[str, Any], operation: Operation, status: str) -> Any:
+    node = resolve(document, document.get("paths", {}).get(operation.path))
+    response = resolve(document, (node or {}).get(operation.method.lower(), {}).get("responses", {}).get(status))
+    content = response.get("content") if isinstance(response, dict) else None
+    if not isinstance(content, dict) or not content:
+        return None
+    json_like = [m for m in content if m.split(";")[0].endswith("json")]
+    chosen = content[json_like[0] if json_like else next(iter(content))]
+    return chosen.get("schema") if isinstance(chosen, dict) else None
+
+
+def _auth_text(document: dict[str, Any], operation: Operation) -> str:
+    if not operation.security:
+        return "none" if operation.security == [] else ""
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    options = []
+    for requirement in operation.security:
+        if not requirement:
+            options.append("none")
+            continue
+        options.append(" + ".join(_scheme_text(name, resolve(document, schemes.get(name, {}))) for name in requirement))
+    return " or ".join(dict.fromkeys(options))
+
+
+def _scheme_text(name: str, scheme: dict[str, Any]) -> str:
+    kind = scheme.get("type")
+    if kind == "http":
+        return f"{name} (http {scheme.get('scheme', '')})"
+    if kind == "apiKey":
+        return f"{name} (api key in {scheme.get('in')} {scheme.get('name')!r})"
+    return f"{name} ({kind})" if kind else name
+
+
+def _ref_name(schema: Any) -> str | None:
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        return schema["$ref"].rsplit("/", 1)[-1]
+    return None
+
+
+def _first_sentence(text: str) -> str:
+    sentence = text.split(". ")[0].rstrip(".")
+    return _clip(sentence, SUMMARY_CHARS)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

@@ -1,0 +1,83 @@
+"""What can go wrong when loading a spec or calling an API, in words a reader can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BODY_PREVIEW_CHARS = 2000
+
+
+class SpecError(Exception):
+    """The spec cannot be used at all; the message names the file and the place in it."""
+
+
+class ApiError(Exception):
+    """Base class for every error raised while calling an API operation."""
+
+
+class AuthError(ApiError):
+    """The site's credentials cannot be found or are configured in an unsafe way."""
+
+
+class ApiArgumentError(ApiError, TypeError):
+    """The call's arguments do not fit the operation (unknown or missing arguments)."""
+
+
+class ApiValidationError(ApiError):
+    """The request broke the spec and the client was built with `validation="strict"`."""
+
+
+class ApiValidationWarning(UserWarning):
+    """A request or response did not match the spec; the call went ahead anyway."""
+
+
+class ApiStatusError(ApiError):
+    """The server answered with a 4xx or 5xx status."""
+
+    def __init__(self, operation: str, method: str, url: str, status: int, body: Any) -> None:
+        self.operation = operation
+        self.method = method
+        self.url = url
+        self.status = status
+        self.body = trim(body)
+        super().__init__(
+            f"{operation}: {method} {url} returned {status}. {_status_hint(status, operation)}"
+            f"\nResponse body: {self.body}"
+        )
+
+
+class ApiNetworkError(ApiError):
+    """The request did not get an answer (connection refused, timeout, DNS failure...)."""
+
+    def __init__(self, operation: str, method: str, url: str, cause: Exception) -> None:
+        self.operation = operation
+        self.method = method
+        self.url = url
+        self.cause = cause
+        super().__init__(
+            f"{operation}: {method} {url} failed before any answer: {type(cause).__name__}: {cause}. "
+            "Check that the site is up and its base URL is right."
+        )
+
+
+def trim(body: Any, limit: int = BODY_PREVIEW_CHARS) -> str:
+    """The body as text, cut in the middle when longer than `limit` characters."""
+    text = body if isinstance(body, str) else repr(body)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]} ...[{len(text) - limit} characters cut]... {text[-half:]}"
+
+
+def _status_hint(status: int, operation: str) -> str:
+    if status in (401, 403):
+        return "The credentials are missing, wrong or lack permission for this operation."
+    if status == 404:
+        return "Nothing exists at that path: check the path arguments (ids, names, owners)."
+    if status in (400, 409, 422):
+        return f"The server rejected the arguments: see help({operation}) and the body below."
+    if status == 429:
+        return "Rate limited: wait before calling again."
+    if status >= 500:
+        return "The server failed; retrying later or with different arguments may help."
+    return "See the body below."

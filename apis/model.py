@@ -1,0 +1,151 @@
+"""The normalised view of a spec: operations, their parameters and bodies, and the problems found."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BODY_ARGUMENT = "body"
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """A defect found in the spec, with where it is (a JSON path into the document)."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str  # path, query, header or cookie
+    argument: str  # the Python keyword argument that carries it
+    required: bool
+    schema: dict[str, Any]
+    description: str = ""
+    style: str | None = None
+    explode: bool | None = None
+    deprecated: bool = False
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    media_types: list[str]
+    schema: dict[str, Any]
+    required: bool = False
+    description: str = ""
+
+
+@dataclass
+class Operation:
+    """One callable of a site: `name(**arguments)` sends `method path`."""
+
+    name: str
+    method: str
+    path: str
+    operation_id: str | None
+    summary: str
+    description: str
+    tags: list[str]
+    group: str
+    parameters: list[Parameter]
+    body: RequestBody | None
+    responses: dict[str, str]
+    security: list[list[str]] | None
+    servers: list[str]
+    deprecated: bool = False
+
+    @property
+    def writes(self) -> bool:
+        """Whether calling it may change something (every method but GET, HEAD and OPTIONS)."""
+        return self.method not in READ_METHODS
+
+    @property
+    def required_arguments(self) -> list[str]:
+        names = [p.argument for p in self.parameters if p.required]
+        if self.body is not None and self.body.required:
+            names.append(BODY_ARGUMENT)
+        return names
+
+    @property
+    def optional_arguments(self) -> list[str]:
+        names = [p.argument for p in self.parameters if not p.required]
+        if self.body is not None and not self.body.required:
+            names.append(BODY_ARGUMENT)
+        return names
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Operation:
+        data = dict(data)
+        data["parameters"] = [Parameter(**p) for p in data["parameters"]]
+        data["body"] = RequestBody(**data["body"]) if data["body"] else None
+        return cls(**data)
+
+
+@dataclass(eq=False)
+class Spec:
+    """A loaded OpenAPI document (3.x; Swagger 2.0 arrives converted) and its operations.
+
+    Specs compare and hash by identity, so per-spec indexes can be kept beside them.
+    """
+
+    source: str
+    content_hash: str
+    title: str
+    api_version: str
+    openapi_version: str
+    converted_from: str | None
+    servers: list[str]
+    document: dict[str, Any] = field(repr=False)
+    operations: list[Operation] = field(repr=False)
+    warnings: list[SpecProblem] = field(repr=False)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Operation]:
+        return {op.name: op for op in self.operations}
+
+    def operation(self, name: str) -> Operation:
+        """The operation called `name`; KeyError naming close matches when there is none."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(unknown_operation_message(self, name)) from None
+
+    def groups(self) -> dict[str, list[Operation]]:
+        """Operations by group (first tag, else first meaningful path segment), in document order."""
+        grouped: dict[str, list[Operation]] = {}
+        for op in self.operations:
+            grouped.setdefault(op.group, []).append(op)
+        return grouped
+
+    @property
+    def default_base_url(self) -> str | None:
+        """The first absolute server URL, when the spec names one."""
+        return next((url for url in self.servers if urlsplit(url).scheme in ("http", "https")), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["operations"] = [asdict(op) for op in self.operations]
+        data["warnings"] = [asdict(w) for w in self.warnings]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Spec:
+        data = dict(data)
+        data["operations"] = [Operation.from_dict(op) for op in data["operations"]]
+        data["warnings"] = [SpecProblem(**w) for w in data["warnings"]]
+        return cls(**data)
+
+
+def unknown_operation_message(spec: Spec, name: str) -> str:
+    close = difflib.get_close_matches(name, [op.name for op in spec.operations], n=5, cutoff=0.6)
+    hint = f" Did you mean: {', '.join(close)}?" if close else " Use search() or operations() to find one."
+    return f"{spec.title or spec.source} has no operation named {name!r}.{hint}"

@@ -1,0 +1,96 @@
+"""`$ref` handling: local JSON pointers, and external documents inlined offline at load time."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from apis.errors import SpecError
+from apis.sources import is_url, parse_document, read_bytes, resolve_location
+
+MAX_REF_HOPS = 50
+
+
+def pointer_get(document: Any, pointer: str) -> Any:
+    """The node at a JSON pointer such as `/components/schemas/Pet`; KeyError when absent."""
+    node = document
+    for token in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
+        token = unquote(token).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            try:
+                node = node[int(token)]
+            except (ValueError, IndexError) as exc:
+                raise KeyError(pointer) from exc
+        elif isinstance(node, dict) and token in node:
+            node = node[token]
+        else:
+            raise KeyError(pointer)
+    return node
+
+
+def resolve(document: dict[str, Any], node: Any) -> Any:
+    """`node` with local `$ref`s followed (chains too); an unresolvable ref yields an empty dict."""
+    for _ in range(MAX_REF_HOPS):
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+            return node
+        reference = node["$ref"]
+        if not reference.startswith("#"):
+            return {}
+        try:
+            node = pointer_get(document, reference[1:])
+        except KeyError:
+            return {}
+    return {}
+
+
+class ExternalRefs:
+    """Inlines `$ref`s to other documents so the spec is self-contained and nothing is fetched later.
+
+    Relative file references are read from disk beside the spec. Remote documents are fetched only
+    when the spec itself came from a URL (the user asked for the network); otherwise they become
+    problems and the reference is replaced by an empty schema.
+    """
+
+    def __init__(self, origin: str, problems: list[tuple[str, str]]) -> None:
+        self.origin = origin
+        self.allow_remote = is_url(origin)
+        self.problems = problems
+        self._documents: dict[str, dict[str, Any]] = {}
+
+    def inline(self, document: dict[str, Any]) -> dict[str, Any]:
+        return self._walk(document, self.origin, document, "#", frozenset())
+
+    def _walk(self, node: Any, base: str, base_document: dict[str, Any], where: str, active: frozenset) -> Any:
+        if isinstance(node, list):
+            return [self._walk(item, base, base_document, f"{where}/{i}", active) for i, item in enumerate(node)]
+        if not isinstance(node, dict):
+            return node
+        reference = node.get("$ref")
+        if isinstance(reference, str) and (not reference.startswith("#") or base != self.origin):
+            return self._inline_reference(reference, base, base_document, where, active)
+        return {key: self._walk(value, base, base_document, f"{where}/{key}", active) for key, value in node.items()}
+
+    def _inline_reference(
+        self, reference: str, base: str, base_document: dict[str, Any], where: str, active: frozenset
+    ) -> Any:
+        location, _, fragment = reference.partition("#")
+        target_base = resolve_location(location, base) if location else base
+        key = f"{target_base}#{fragment}"
+        if key in active:
+            self.problems.append((where, f"circular external reference {reference!r} left empty"))
+            return {}
+        if is_url(target_base) and not self.allow_remote:
+            self.problems.append((where, f"remote reference {reference!r} not fetched (spec was loaded from a file)"))
+            return {}
+        try:
+            document = base_document if not location else self._document(target_base)
+            target = pointer_get(document, fragment)
+        except (SpecError, KeyError) as exc:
+            self.problems.append((where, f"unresolvable reference {reference!r} ({exc})"))
+            return {}
+        return self._walk(target, target_base, document, where, active | {key})
+
+    def _document(self, location: str) -> dict[str, Any]:
+        if location not in self._documents:
+            self._documents[location] = parse_document(read_bytes(location), location)
+        return self._documents[location]

@@ -1,0 +1,167 @@
+"""`hybrid sites`: add, list, show, search and remove the sites the agent can call."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from apis import (
+    ApiError,
+    RegistryError,
+    Site,
+    SiteRegistry,
+    SpecError,
+    describe_auth,
+    group_index,
+    load_spec,
+    operation_lines,
+    parse_auth_reference,
+    search,
+)
+from hybrid.config import load_settings
+
+AUTH_HELP = (
+    "Where the credentials are, never the secret itself: 'bearer token_env=VAR', "
+    "'bearer token_secret=NAME', 'basic username=alice password_env=VAR', "
+    "'api_key in=header name=X-API-Key key_env=VAR' (in: header, query or cookie), or the same as JSON."
+)
+
+
+def _registry() -> SiteRegistry:
+    return SiteRegistry(load_settings().data_dir)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"hybrid sites: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group(name="sites")
+def sites_group() -> None:
+    """Add, list, show and search sites (OpenAPI specs the agent calls as api.<site>.<operation>)."""
+
+
+@sites_group.command(name="add")
+@click.argument("name")
+@click.option("--spec", "spec_source", required=True, help="OpenAPI 3.0/3.1 or Swagger 2.0 spec: file path or URL.")
+@click.option("--base-url", required=True, help="Where the API is served, e.g. https://git.example.com/api/v1.")
+@click.option("--web-url", default=None, help="The site's web UI, for the browser fallback.")
+@click.option("--auth", "auth_text", default=None, help=AUTH_HELP)
+@click.option("--replace", is_flag=True, help="Overwrite a site with the same name.")
+def add_command(
+    name: str, spec_source: str, base_url: str, web_url: str | None, auth_text: str | None, replace: bool
+) -> None:
+    """Register site NAME; its spec is loaded and checked first, and cached."""
+    registry = _registry()
+    try:
+        auth = parse_auth_reference(auth_text) if auth_text else None
+        spec = load_spec(spec_source, registry.cache_dir)
+        site = registry.add(Site(name, spec_source, base_url, web_url, auth), replace=replace)
+    except SpecError as exc:
+        _fail(f"the spec cannot be used: {exc}")
+    except (RegistryError, ApiError) as exc:
+        _fail(str(exc))
+    click.echo(
+        f"Added {site.name}: {spec.title or 'API'} with {len(spec.operations)} operations at {site.base_url}"
+        f" (auth: {describe_auth(site.auth)})."
+    )
+    if spec.warnings:
+        click.echo(f"{len(spec.warnings)} problem(s) in the spec; see `hybrid sites show {site.name}`.")
+
+
+@sites_group.command(name="list")
+def list_command() -> None:
+    """List the registered sites."""
+    registry = _registry()
+    sites = registry.list()
+    if not sites:
+        click.echo("No sites yet; add one with `hybrid sites add NAME --spec FILE_OR_URL --base-url URL`.")
+        return
+    table = Table(title="sites")
+    for column in ("name", "base URL", "auth", "spec"):
+        table.add_column(column)
+    for site in sites:
+        table.add_row(site.name, site.base_url, describe_auth(site.auth), site.spec)
+    Console().print(table)
+
+
+@sites_group.command(name="show")
+@click.argument("name")
+@click.option("--operations/--no-operations", default=True, help="List every operation (one line each).")
+def show_command(name: str, operations: bool) -> None:
+    """Show site NAME: its settings, the spec's problems, groups and operations."""
+    registry = _registry()
+    try:
+        site = registry.get(name)
+        spec = registry.load_spec(name)
+    except (RegistryError, SpecError) as exc:
+        _fail(str(exc))
+    console = Console(highlight=False, soft_wrap=True)
+    converted = f", converted from {spec.converted_from}" if spec.converted_from else ""
+    console.print(f"[bold]{site.name}[/bold]: {escape(spec.title)} {escape(spec.api_version)} "
+                  f"(OpenAPI {spec.openapi_version}{converted})")
+    console.print(f"spec:     {escape(site.spec)}")
+    console.print(f"base URL: {escape(site.base_url)}")
+    console.print(f"web URL:  {escape(site.web_url or '-')}")
+    console.print(f"auth:     {escape(describe_auth(site.auth))}")
+    console.print(f"\n[bold]Problems in the spec ({len(spec.warnings)})[/bold]")
+    for problem in spec.warnings:
+        console.print(f"  {escape(str(problem))}")
+    console.print(f"\n[bold]Groups ({len(spec.groups())})[/bold]")
+    console.print(escape(group_index(spec)))
+    if operations:
+        console.print(f"\n[bold]Operations ({len(spec.operations)})[/bold]")
+        for line in operation_lines(spec):
+            console.print(escape(line))
+
+
+@sites_group.command(name="search")
+@click.argument("name")
+@click.argument("query")
+@click.option("-k", "limit", default=10, show_default=True, help="How many operations to show.")
+def search_command(name: str, query: str, limit: int) -> None:
+    """Find the operations of site NAME that best match QUERY."""
+    registry = _registry()
+    try:
+        spec = registry.load_spec(name)
+    except (RegistryError, SpecError) as exc:
+        _fail(str(exc))
+    found = search(spec, query, limit)
+    if not found:
+        click.echo(f"No operation of {name} matches {query!r}.")
+    for line in operation_lines(spec, found):
+        click.echo(line)
+
+
+@sites_group.command(name="remove")
+@click.argument("name")
+def remove_command(name: str) -> None:
+    """Forget site NAME (its secret-store entries are kept)."""
+    try:
+        _registry().remove(name)
+    except RegistryError as exc:
+        _fail(str(exc))
+    click.echo(f"Removed {name}.")
+
+
+@sites_group.command(name="secret")
+@click.argument("secret_name")
+@click.option("--remove", is_flag=True, help="Delete the entry instead of setting it.")
+def secret_command(secret_name: str, remove: bool) -> None:
+    """Store a secret under SECRET_NAME, read from a hidden prompt or stdin; refer to it with *_secret=SECRET_NAME."""
+    store = _registry().secrets
+    try:
+        if remove:
+            click.echo(f"Removed secret {secret_name}." if store.remove(secret_name) else f"No secret {secret_name}.")
+            return
+        value = click.prompt("Secret", hide_input=True) if sys.stdin.isatty() else sys.stdin.read().strip()
+        if not value:
+            _fail("an empty secret was given; nothing stored.")
+        store.set(secret_name, value)
+    except ApiError as exc:
+        _fail(str(exc))
+    click.echo(f"Stored secret {secret_name} (readable only by you).")

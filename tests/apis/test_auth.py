@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from apis import AuthError, FileSecretStore, build_client, describe_auth, load_spec, parse_auth_reference
+from apis.auth import resolve_auth
+
+SPEC = {
+    "openapi": "3.0.3",
+    "info": {"title": "Secured", "version": "1"},
+    "paths": {"/me": {"get": {"operationId": "getMe", "responses": {"200": {"description": "ok"}}}}},
+}
+
+
+@pytest.fixture
+def me(write_spec, cache_dir: Path, echo_server, tmp_path: Path):
+    spec = load_spec(write_spec(SPEC), cache_dir)
+    secrets = FileSecretStore(tmp_path / "secrets")
+
+    def call(reference: dict) -> dict:
+        with build_client(spec, base_url=echo_server.url, auth=reference, secrets=secrets) as client:
+            return client.get_me()
+
+    return call, secrets
+
+
+def test_bearer_token_from_the_environment(me, monkeypatch) -> None:
+    call, _ = me
+    monkeypatch.setenv("DEMO_TOKEN", "tok-123")
+    assert call({"type": "bearer", "token_env": "DEMO_TOKEN"})["headers"]["authorization"] == "Bearer tok-123"
+
+
+def test_basic_auth_from_the_secret_store(me) -> None:
+    call, secrets = me
+    secrets.set("pw", "s3cret")
+    echo = call({"type": "basic", "username": "alice", "password_secret": "pw"})
+    assert echo["headers"]["authorization"] == "Basic YWxpY2U6czNjcmV0"
+
+
+@pytest.mark.parametrize("location", ["header", "query", "cookie"])
+def test_api_key_in_each_location(me, monkeypatch, location: str) -> None:
+    call, _ = me
+    monkeypatch.setenv("KEY", "k-9")
+    echo = call({"type": "api_key", "in": location, "name": "api_key", "key_env": "KEY"})
+    received = {"header": echo["headers"].get("api_key"), "query": dict(echo["query"]).get("api_key"),
+                "cookie": echo["cookies"].get("api_key")}
+    assert received[location] == "k-9"
+    assert [v for k, v in received.items() if k != location] == [None, None]
+
+
+def test_secrets_never_appear_in_references_reprs_or_descriptions(monkeypatch) -> None:
+    monkeypatch.setenv("DEMO_TOKEN", "tok-secret-value")
+    reference = {"type": "bearer", "token_env": "DEMO_TOKEN"}
+    assert "tok-secret-value" not in repr(resolve_auth(reference))
+    assert describe_auth(reference) == "bearer: token from $DEMO_TOKEN"
+    with pytest.raises(AuthError, match="secrets are never stored"):
+        parse_auth_reference("bearer token=tok-secret-value")
+
+
+def test_missing_secrets_say_what_to_do(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("NOPE", raising=False)
+    with pytest.raises(AuthError, match="NOPE .* is not set"):
+        resolve_auth({"type": "bearer", "token_env": "NOPE"})
+    with pytest.raises(AuthError, match="no entry 'gone'.*hybrid sites secret gone"):
+        resolve_auth({"type": "bearer", "token_secret": "gone"}, FileSecretStore(tmp_path))
+
+
+def test_reference_parsing_and_checks() -> None:
+    assert parse_auth_reference("api_key in=query name=key key_env=K") == {
+        "type": "api_key", "in": "query", "name": "key", "key_env": "K"}
+    assert parse_auth_reference('{"type": "bearer", "token_secret": "t"}') == {"type": "bearer", "token_secret": "t"}
+    with pytest.raises(AuthError, match="Unknown auth type 'oauth'"):
+        parse_auth_reference("oauth token_env=X")
+    with pytest.raises(AuthError, match="in=header\\|query\\|cookie"):
+        parse_auth_reference("api_key in=body name=k key_env=K")
+    with pytest.raises(AuthError, match="exactly one of password_env or password_secret"):
+        parse_auth_reference("basic username=a")
+
+
+def test_secret_files_are_private(tmp_path: Path) -> None:
+    store = FileSecretStore(tmp_path / "secrets")
+    store.set("token", "v")
+    assert (tmp_path / "secrets" / "token").stat().st_mode & 0o777 == 0o600
+    assert store.get("token") == "v" and store.remove("token") and store.get("token") is None
+    with pytest.raises(AuthError, match="not a valid secret name"):
+        store.set("../escape", "v")

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from apis import SpecError, load_spec
+
+EXPECTED_OPERATIONS = {
+    "petstore.yaml": 3,
+    "petstore-expanded.yaml": 4,
+    "uspto.yaml": 3,
+    "link-example.yaml": 6,
+    "swagger-petstore-3.0.4.yaml": 19,
+    "slack-web-swagger2.json": 174,
+    "twilio-lookups-v2.json": 10,
+    "spotify.yaml": 97,
+    "discourse-3.1.json": 93,
+    "pagerduty-events-v2.json": 2,
+    "tmdb.json": 54,
+    "gitea.json": 346,
+    "httpbin.json": 78,
+}
+
+
+def minimal(paths: dict, **extra) -> dict:
+    return {"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": paths, **extra}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_OPERATIONS))
+def test_every_shared_spec_loads_with_all_its_operations(specs_dir: Path, name: str, cache_dir: Path) -> None:
+    spec = load_spec(specs_dir / name, cache_dir)
+    assert len(spec.operations) == EXPECTED_OPERATIONS[name]
+    names = [op.name for op in spec.operations]
+    assert len(set(names)) == len(names)
+    assert all(n.isidentifier() and n == n.lower() for n in names)
+
+
+def test_cached_load_gives_the_same_spec(specs_dir: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    cold = load_spec(specs_dir / "gitea.json", cache_dir)
+    assert list(cache_dir.iterdir()), "the processed spec is cached"
+    cached = load_spec(specs_dir / "gitea.json", cache_dir)
+    assert cached.operations == cold.operations
+    assert cached.document == cold.document
+    assert cached.content_hash == cold.content_hash
+
+
+def test_a_corrupt_cache_entry_is_ignored(specs_dir: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    load_spec(specs_dir / "petstore.yaml", cache_dir)
+    for entry in cache_dir.iterdir():
+        entry.write_text("{not json")
+    assert len(load_spec(specs_dir / "petstore.yaml", cache_dir).operations) == 3
+
+
+def test_yaml_dates_and_numeric_keys_stay_json_compatible(tmp_path: Path, cache_dir: Path) -> None:
+    path = tmp_path / "dated.yaml"
+    path.write_text(
+        "openapi: 3.0.0\ninfo: {title: T, version: 2024-01-01}\npaths:\n  /a:\n    get:\n"
+        "      operationId: getA\n      responses:\n        200: {description: ok}\n"
+    )
+    spec = load_spec(path, cache_dir)
+    assert spec.api_version == "2024-01-01"
+    assert spec.operations[0].responses == {"200": "ok"}
+
+
+def test_missing_operation_ids_get_route_names_and_a_warning(write_spec, cache_dir: Path) -> None:
+    spec = load_spec(write_spec(minimal({"/repos/{owner}/issues": {"get": {
+        "parameters": [{"name": "owner", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "ok"}}}}})), cache_dir)
+    assert spec.operations[0].name == "get_repos_owner_issues"
+    assert any("no operationId" in p.message and "/repos/{owner}/issues" in p.where for p in spec.warnings)
+
+
+def test_duplicate_names_are_numbered_in_document_order(write_spec, cache_dir: Path) -> None:
+    ok = {"responses": {"200": {"description": "ok"}}}
+    spec = load_spec(write_spec(minimal({
+        "/a": {"get": {"operationId": "listThings", **ok}},
+        "/b": {"get": {"operationId": "list_things", **ok}},
+        "/c": {"get": {"operationId": "list-things", **ok}},
+    })), cache_dir)
+    assert [op.name for op in spec.operations] == ["list_things", "list_things_2", "list_things_3"]
+    duplicates = [p for p in spec.warnings if "already used" in p.message]
+    assert len(duplicates) == 2 and "GET /a" in duplicates[0].message
+
+
+def test_undeclared_path_variables_become_string_arguments(write_spec, cache_dir: Path) -> None:
+    spec = load_spec(write_spec(minimal({"/items/{item_id}": {"get": {
+        "operationId": "getItem", "responses": {"200": {"description": "ok"}}}}})), cache_dir)
+    assert spec.operations[0].required_arguments == ["item_id"]
+    assert any("{item_id} is not declared" in p.message for p in spec.warnings)
+
+
+def test_strict_validation_problems_are_warnings_with_places(specs_dir: Path, cache_dir: Path) -> None:
+    spec = load_spec(specs_dir / "tmdb.json", cache_dir)
+    assert any(p.where.startswith("$.paths['/discover/movie']") and "strict validation" in p.message
+               for p in spec.warnings)
+
+
+def test_invalid_json_names_file_line_and_column(tmp_path: Path, cache_dir: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{\n  "openapi": "3.0.0",\n  "paths": {,}\n}')
+    with pytest.raises(SpecError, match=r"broken\.json: line 3, column 13: invalid JSON"):
+        load_spec(path, cache_dir)
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path, cache_dir: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("openapi: 3.0.0\npaths:\n  /a: [\n")
+    with pytest.raises(SpecError, match=r"broken\.yaml: line \d+, column \d+: invalid YAML"):
+        load_spec(path, cache_dir)
+
+
+def test_unusable_specs_are_refused_with_the_reason(write_spec, cache_dir: Path) -> None:
+    with pytest.raises(SpecError, match="neither an `openapi: 3.0/3.1`"):
+        load_spec(write_spec({"openapi": "4.0.0", "paths": {}}, "future.json"), cache_dir)
+    with pytest.raises(SpecError, match="`paths` is missing or empty"):
+        load_spec(write_spec(minimal({}), "empty.json"), cache_dir)
+    with pytest.raises(SpecError, match="holds no operation"):
+        load_spec(write_spec(minimal({"/a": {"summary": "nothing"}}), "noops.json"), cache_dir)
+    with pytest.raises(SpecError, match="cannot read the spec file"):
+        load_spec(Path("/nonexistent/spec.json"), cache_dir)
+
+
+def test_external_file_refs_are_inlined_and_remote_ones_not_fetched(tmp_path: Path, cache_dir: Path) -> None:
+    (tmp_path / "schemas.json").write_text(json.dumps({"Pet": {"type": "object", "properties": {
+        "owner": {"$ref": "#/Owner"}}}, "Owner": {"type": "string"}}))
+    main = tmp_path / "main.json"
+    main.write_text(json.dumps(minimal({"/pets": {"post": {
+        "operationId": "addPet",
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "schemas.json#/Pet"}}}},
+        "responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"$ref": "https://example.invalid/remote.json#/Pet"}}}}}}}})))
+    spec = load_spec(main, cache_dir)
+    assert spec.operations[0].body.schema == {"type": "object", "properties": {"owner": {"type": "string"}}}
+    assert any("remote reference" in p.message and "not fetched" in p.message for p in spec.warnings)
+
+
+def test_loads_from_a_url_and_resolves_relative_servers(echo_server, cache_dir: Path) -> None:
+    echo_server.documents["openapi.json"] = json.dumps(minimal(
+        {"/a": {"get": {"operationId": "getA", "responses": {"200": {"description": "ok"}}}}},
+        servers=[{"url": "/api/v1"}]))
+    spec = load_spec(f"{echo_server.url}/documents/openapi.json", cache_dir)
+    assert spec.source == f"{echo_server.url}/documents/openapi.json"
+    assert spec.default_base_url == f"{echo_server.url}/api/v1"
+
+
+def test_server_variables_take_their_defaults(specs_dir: Path, cache_dir: Path) -> None:
+    spec = load_spec(specs_dir / "uspto.yaml", cache_dir)
+    assert spec.default_base_url == "https://developer.uspto.gov/ds-api"

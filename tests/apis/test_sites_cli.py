@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hybrid.cli import cli
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HYBRID_CONFIG", str(tmp_path / "hybrid.toml"))
+    (tmp_path / "hybrid.toml").write_text("")
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None):
+        return runner.invoke(cli, ["sites", *args], input=stdin, catch_exceptions=False)
+
+    return invoke
+
+
+def test_add_list_show_search_remove(run, specs_dir: Path) -> None:
+    added = run("add", "gitea", "--spec", str(specs_dir / "gitea.json"), "--base-url", "http://127.0.0.1:3000/api/v1",
+                "--auth", "bearer token_env=GITEA_TOKEN")
+    assert added.exit_code == 0, added.output
+    assert "Added gitea: Gitea API. with 346 operations" in added.output
+    listed = run("list")
+    assert "gitea" in listed.output and "$GITEA_TOKEN" in listed.output
+    shown = run("show", "gitea")
+    assert "Problems in the spec (0)" in shown.output
+    assert "issue (64 operations)" in shown.output
+    assert "issue_list_issues(owner, repo, state=?, " in shown.output
+    found = run("search", "gitea", "add a comment to an issue", "-k", "3")
+    assert found.output.splitlines()[0].startswith("issue_create_comment(")
+    assert run("remove", "gitea").exit_code == 0
+    assert "No sites yet" in run("list").output
+
+
+def test_show_lists_the_spec_problems(run, specs_dir: Path) -> None:
+    run("add", "httpbin", "--spec", str(specs_dir / "httpbin.json"), "--base-url", "http://127.0.0.1:1")
+    shown = run("show", "httpbin", "--no-operations")
+    assert "Problems in the spec (78)" in shown.output
+    assert "$.paths['/anything'].get: no operationId; named get_anything" in shown.output
+
+
+def test_unusable_input_fails_with_a_message_and_registers_nothing(run, specs_dir: Path) -> None:
+    bad_spec = run("add", "readme", "--spec", str(specs_dir / "README.md"), "--base-url", "http://127.0.0.1:1")
+    assert bad_spec.exit_code == 1 and "the spec cannot be used" in bad_spec.output and "README.md: line" in bad_spec.output
+    literal_secret = run("add", "pets", "--spec", str(specs_dir / "petstore.yaml"), "--base-url", "http://127.0.0.1:1",
+                         "--auth", "bearer token=abc")
+    assert literal_secret.exit_code == 1 and "secrets are never stored" in literal_secret.output
+    assert "No sites yet" in run("list").output
+    missing = run("show", "nope")
+    assert missing.exit_code == 1 and "No site named 'nope'" in missing.output
+
+
+def test_secret_is_stored_from_stdin(run, tmp_path: Path) -> None:
+    stored = run("secret", "demo-token", stdin="tok-5\n")
+    assert stored.exit_code == 0 and "tok-5" not in stored.output
+    assert (tmp_path / "data" / "secrets" / "demo-token").read_text() == "tok-5"
