@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from sandbox.bridge import Policy
 from sandbox.kernel import Kernel
@@ -72,7 +72,7 @@ class KernelPool:
             except queue.Empty:
                 return
 
-    def __enter__(self) -> KernelPool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from sandbox.bridge import BridgeServer, Capability, Dispatcher, Operation, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
@@ -196,7 +196,7 @@ class KernelSession:
         if self._owns_working_dir:
             shutil.rmtree(self.working_dir, ignore_errors=True)
 
-    def __enter__(self) -> KernelSession:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

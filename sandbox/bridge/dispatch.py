@@ -77,7 +77,7 @@ class Dispatcher:
         except PermissionDenied as exc:
             reply = _error(type(exc).__name__, self.redactor.text(str(exc)), denied=True)
             status, result, error = "denied", None, reply["error"]["message"]
-        except Exception as exc:  # any failure of host code becomes an exception in the kernel
+        except Exception as exc:  # noqa: BLE001 - any host failure becomes an exception in the kernel
             message = self.redactor.text(str(exc))
             reply = _error(type(exc).__name__, message)
             status, result, error = "error", None, f"{type(exc).__name__}: {message}"

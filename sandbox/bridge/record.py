@@ -9,7 +9,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 REDACTED = "[REDACTED]"
-SENSITIVE_KEY = re.compile(r"token|secret|password|passwd|api[_-]?key|authorization|cookie|credential", re.I)
+SENSITIVE_KEY = re.compile(
+    r"token|secret|password|passwd|api[_-]?key|authorization|cookie|credential", re.IGNORECASE
+)
 SUMMARY_CHARS = 300
 
 

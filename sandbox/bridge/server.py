@@ -11,6 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from sandbox.bridge.dispatch import Dispatcher
 from sandbox.bridge.kernel_stub import recv_frame, send_frame
@@ -70,7 +71,7 @@ class BridgeServer:
         self._thread.join()
         shutil.rmtree(self._directory, ignore_errors=True)
 
-    def __enter__(self) -> BridgeServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
