@@ -176,6 +176,13 @@ class KernelSession:
         result.finished, result.answer = self._answer.given, self._answer.value
         return result
 
+    def complete(self, code: str, timeout: float = 5.0) -> list[str]:
+        """What tab completion offers at the end of `code`, e.g. `api.demo.li` -> `['list_issues']`."""
+        with self._lock:
+            kernel = self._live_kernel()
+            reply = kernel.reply_to(kernel.client.complete(code), timeout)
+        return list(reply["matches"]) if reply and reply.get("status") == "ok" else []
+
     def interrupt(self) -> None:
         """Stop the running code (from another thread) as if by Ctrl-C; variables are kept."""
         self._interrupt_requested = True
