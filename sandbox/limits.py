@@ -58,10 +58,11 @@ class KernelLimits:
     def apply(self, pid: int) -> None:
         """Set the limits on a running process (the kernel, right after launch, before any user code)."""
         process = psutil.Process(pid)
-        for resource, value in (
-            (psutil.RLIMIT_AS, self.address_space),
-            (psutil.RLIMIT_CPU, self.cpu_seconds),
-            (psutil.RLIMIT_NOFILE, self.open_files),
-        ):
-            if value is not None:
-                process.rlimit(resource, (value, value))
+        if self.address_space is not None:
+            process.rlimit(psutil.RLIMIT_AS, (self.address_space, self.address_space))
+        if self.cpu_seconds is not None:
+            # A second between soft and hard limit, so the kernel ends by SIGXCPU (which says why)
+            # rather than by the SIGKILL that the hard limit sends.
+            process.rlimit(psutil.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + 1))
+        if self.open_files is not None:
+            process.rlimit(psutil.RLIMIT_NOFILE, (self.open_files, self.open_files))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import psutil
 import pytest
 
 from sandbox import KernelPool, KernelSession
@@ -20,15 +19,3 @@ def pool() -> Iterator[KernelPool]:
 def session(pool: KernelPool) -> Iterator[KernelSession]:
     with pool.acquire(interrupt_grace=1.5) as session:
         yield session
-
-
-def kernel_pids() -> set[int]:
-    """The pids of this process's live kernel processes (zombies count as gone)."""
-    pids = set()
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE and "ipykernel_launcher" in " ".join(child.cmdline()):
-                pids.add(child.pid)
-        except psutil.NoSuchProcess:
-            continue
-    return pids

@@ -42,7 +42,9 @@ def test_syntax_error_names_the_line(session: KernelSession) -> None:
 
 
 def test_traceback_is_trimmed_to_user_code(session: KernelSession) -> None:
-    result = session.execute("def outer():\n    inner()\ndef inner():\n    raise KeyError('missing')\nouter()")
+    result = session.execute(
+        "def outer():\n    inner()\ndef inner():\n    raise KeyError('missing')\nouter()"
+    )
     assert result.error is not None
     assert (result.error.name, result.error.message) == ("KeyError", "'missing'")
     traceback = result.error.traceback

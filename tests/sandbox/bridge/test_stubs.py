@@ -45,7 +45,9 @@ def demo_api(calls: list[str] | None = None) -> Namespace:
                 "list_issues": Operation(list_issues, writes=False, domain="demo.test"),
                 "update_issue": Operation(update, writes=True, domain="demo.test"),
                 "failing": Operation(failing, writes=False),
-                "now": Operation(lambda: __import__("datetime").datetime.now(), writes=False, doc="The time."),
+                "now": Operation(
+                    lambda: __import__("datetime").datetime.now(), writes=False, doc="The time."
+                ),
             }
         },
         doc="REST APIs of the registered sites.",
@@ -63,7 +65,12 @@ def test_operation_call_returns_the_hosts_value(api_session: KernelSession) -> N
     assert result.result == "[{'number': 1, 'title': 'acme/site', 'state': 'closed'}]"
     (call,) = result.calls
     assert (call.capability, call.target, call.status) == ("api", "demo.list_issues", "ok")
-    assert (call.args, call.kwargs, call.writes, call.domain) == (["acme"], {"project": "site", "state": "closed"}, False, "demo.test")
+    assert (call.args, call.kwargs, call.writes, call.domain) == (
+        ["acme"],
+        {"project": "site", "state": "closed"},
+        False,
+        "demo.test",
+    )
     assert call.latency > 0 and "list of 1" in (call.result or "")
 
 
@@ -90,7 +97,9 @@ def test_wrong_arguments_fail_in_the_kernel_with_the_signature(api_session: Kern
     assert result.calls == []
 
 
-def test_host_exception_arrives_as_the_same_builtin_type_without_host_frames(api_session: KernelSession) -> None:
+def test_host_exception_arrives_as_the_same_builtin_type_without_host_frames(
+    api_session: KernelSession,
+) -> None:
     result = api_session.execute(
         "try:\n    api.demo.failing('builtin')\nexcept ValueError as exc:\n    caught = exc\ncaught"
     )
@@ -100,9 +109,9 @@ def test_host_exception_arrives_as_the_same_builtin_type_without_host_frames(api
     uncaught = api_session.execute("api.demo.failing('builtin')")
     assert uncaught.error is not None
     assert uncaught.error.traceback == (
-        "Traceback (most recent call last):\n  Cell In[{n}], line 1\n    api.demo.failing('builtin')\n"
+        f"Traceback (most recent call last):\n  Cell In[{uncaught.execution_count}], line 1\n    api.demo.failing('builtin')\n"
         "ValueError: owner must not be empty"
-    ).format(n=uncaught.execution_count)
+    )
 
 
 def test_host_exception_of_a_custom_type_keeps_its_name(api_session: KernelSession) -> None:
@@ -157,7 +166,9 @@ def test_confirm_asks_for_writes_only_and_its_wait_does_not_count_against_the_li
 
     with pool.acquire(policy=Policy(mode="confirm", confirm=confirm)) as session:
         session.register("api", demo_api())
-        approved = session.execute("api.demo.list_issues('a', 'b')\napi.demo.update_issue('a', 'b', 1, 'yes')", timeout=1)
+        approved = session.execute(
+            "api.demo.list_issues('a', 'b')\napi.demo.update_issue('a', 'b', 1, 'yes')", timeout=1
+        )
         declined = session.execute("api.demo.update_issue('a', 'b', 1, 'no')", timeout=5)
     assert asked == ["api.demo.update_issue", "api.demo.update_issue"]
     assert approved.ok and approved.result == "{'number': 1, 'title': 'yes'}"
