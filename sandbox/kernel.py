@@ -119,9 +119,11 @@ class Kernel:
         if code is None:
             return "stopped responding"
         if code < 0:
-            number = -code
-            name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
-            return _SIGNAL_MEANINGS.get(number, f"was ended by signal {name}")
+            try:
+                number = signal.Signals(-code)
+            except ValueError:
+                return f"was ended by signal {-code}"
+            return _SIGNAL_MEANINGS.get(number, f"was ended by signal {number.name}")
         return f"exited with code {code}"
 
     def log_tail(self, lines: int = 20) -> str:

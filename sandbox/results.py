@@ -57,7 +57,9 @@ class ExecutionResult:
     """One `execute` call. `stdout`, `stderr` and `result` are trimmed for the model; `full_*` are whole.
 
     `notices` are plain sentences for the model about what the runtime did (a time limit, a restart).
-    `calls` are the capability calls this code made, in order. `answer` is what `finish()` received.
+    `calls` are the capability calls made since the previous action ended, in order: this code's, and
+    any that finished late (a call still running when its action was interrupted).
+    `finished` says `finish()` has been called in this session, now or before; `answer` is what it got.
     """
 
     stdout: str = ""

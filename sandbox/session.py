@@ -109,7 +109,6 @@ class KernelSession:
             kernel = self._live_kernel()
             self._actions += 1
             self._interrupt_requested = False
-            self.dispatcher.recorder.take()  # calls from background threads between actions belong to no step
             notices: list[str] = []
             restarted = False
             if not kernel.alive():

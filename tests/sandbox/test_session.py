@@ -137,6 +137,12 @@ def test_binary_output_is_cleaned_and_does_not_break_the_session(session: Kernel
     assert session.execute("1 + 1").result == "2"
 
 
+def test_input_fails_at_once_instead_of_waiting_for_a_reader(session: KernelSession) -> None:
+    result = session.execute("input('name? ')", timeout=10)
+    assert result.error is not None and result.error.name == "StdinNotImplementedError"
+    assert not result.timed_out
+
+
 def test_interrupt_from_another_thread_keeps_state(session: KernelSession) -> None:
     session.execute("kept = 1")
     timer = threading.Timer(0.5, session.interrupt)
