@@ -20,7 +20,10 @@ from sandbox.kernel import Kernel
 from sandbox.limits import KernelLimits
 from sandbox.results import ExecutionResult
 
-LOST_STATE = "All variables, imports and definitions are gone: run again whatever your code needs."
+LOST_STATE = (
+    "A fresh kernel was started: all variables, imports and definitions are gone; "
+    "run again whatever your code needs."
+)
 # How often a silent kernel is checked for death; also bounds how late a time limit is noticed.
 POLL_SECONDS = 0.2
 
@@ -110,61 +113,25 @@ class KernelSession:
             self._actions += 1
             self._interrupt_requested = False
             notices: list[str] = []
-            restarted = False
-            if not kernel.alive():
-                notices.append(
-                    f"The kernel {kernel.exit_description()} between actions and was restarted. {LOST_STATE}"
-                )
+            restarted = not kernel.alive()
+            if restarted:
+                notices.append(f"The kernel {kernel.exit_description()} between actions. {LOST_STATE}")
                 kernel = self._replace_kernel()
-                restarted = True
             collector = OutputCollector(
                 self.output_dir, f"action-{self._actions}", self.max_output_chars, self.dispatcher.redactor
             )
             started = time.monotonic()
-            decided_before = self.dispatcher.deciding_seconds()
-            msg_id = kernel.client.execute(code, store_history=True, allow_stdin=False)
-            interrupted_at: float | None = None
-            timed_out = False
-            while True:
-                now = time.monotonic()
-                if interrupted_at is None:
-                    deadline = started + timeout + (self.dispatcher.deciding_seconds() - decided_before)
-                    if now >= deadline:
-                        kernel.interrupt()
-                        interrupted_at, timed_out = now, True
-                        continue
-                    wait = min(POLL_SECONDS, deadline - now)
-                else:
-                    if now >= interrupted_at + self.interrupt_grace:
-                        notices.append(
-                            f"Your code did not stop within {self.interrupt_grace:g} s of an interrupt, so the "
-                            f"kernel was restarted. {LOST_STATE}"
-                        )
-                        kernel, restarted = self._replace_kernel(), True
-                        break
-                    wait = min(POLL_SECONDS, interrupted_at + self.interrupt_grace - now)
-                try:
-                    message = kernel.client.get_iopub_msg(timeout=wait)
-                except queue.Empty:
-                    if not kernel.alive():
-                        notices.append(
-                            f"The kernel {kernel.exit_description()} while running your code and was restarted. {LOST_STATE}"
-                        )
-                        kernel, restarted = self._replace_kernel(), True
-                        break
-                    continue
-                if message["parent_header"].get("msg_id") != msg_id:
-                    continue
-                if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
-                    kernel.reply_to(msg_id, timeout=1.0)  # consume it, so replies never pile up
-                    break
-                collector.add(message)
+            timed_out, failure = self._run(kernel, code, timeout, collector)
+            if failure is not None:
+                notices.append(f"{failure}. {LOST_STATE}")
+                self._replace_kernel()
+                restarted = True
             result = collector.finish()
         result.duration = time.monotonic() - started
         result.restarted = restarted
         result.timed_out = timed_out
-        result.interrupted = (timed_out or self._interrupt_requested) and not restarted
-        if timed_out and not restarted:
+        result.interrupted = (timed_out or self._interrupt_requested) and failure is None
+        if timed_out and failure is None:
             notices.insert(
                 0,
                 f"Your code was interrupted after {timeout:g} s, the time limit for one action. Variables and "
@@ -209,6 +176,46 @@ class KernelSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.shutdown()
+
+    def _run(
+        self, kernel: Kernel, code: str, timeout: float, collector: OutputCollector
+    ) -> tuple[bool, str | None]:
+        """Run `code`, feeding its output to `collector`, until the kernel is idle again.
+
+        Returns whether the time limit was reached, and why the kernel must be replaced (None if not).
+        """
+        started = time.monotonic()
+        decided_before = self.dispatcher.deciding_seconds()
+        msg_id = kernel.client.execute(code, store_history=True, allow_stdin=False)
+        interrupted_at: float | None = None
+        while True:
+            now = time.monotonic()
+            if interrupted_at is None:
+                deadline = started + timeout + (self.dispatcher.deciding_seconds() - decided_before)
+                if now >= deadline:
+                    kernel.interrupt()
+                    interrupted_at = now
+                    continue
+                wait = min(POLL_SECONDS, deadline - now)
+            else:
+                if now >= interrupted_at + self.interrupt_grace:
+                    return True, f"Your code did not stop within {self.interrupt_grace:g} s of an interrupt"
+                wait = min(POLL_SECONDS, interrupted_at + self.interrupt_grace - now)
+            try:
+                message = kernel.client.get_iopub_msg(timeout=wait)
+            except queue.Empty:
+                if not kernel.alive():
+                    return (
+                        interrupted_at is not None,
+                        f"The kernel {kernel.exit_description()} while running your code",
+                    )
+                continue
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                kernel.reply_to(msg_id, timeout=1.0)  # consume it, so replies never pile up
+                return interrupted_at is not None, None
+            collector.add(message)
 
     def _live_kernel(self) -> Kernel:
         if self._kernel is None:
