@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 
@@ -35,8 +36,10 @@ def alive(pid: int) -> bool:
         return False
 
 
-def test_killed_host_leaves_no_orphan_kernels() -> None:
-    host = subprocess.Popen([sys.executable, "-c", HOST], stdout=subprocess.PIPE, text=True)
+def test_killed_host_leaves_no_orphan_kernels(tmp_path: Path) -> None:
+    # A killed host cannot remove its temporary directories; keep them in pytest's tmp_path.
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    host = subprocess.Popen([sys.executable, "-c", HOST], stdout=subprocess.PIPE, text=True, env=environment)
     kernels: list[int] = []
     try:
         assert host.stdout is not None
