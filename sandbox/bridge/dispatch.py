@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sandbox.bridge.capability import Capability
+from sandbox.bridge.capability import Capability, Operation
 from sandbox.bridge.policy import Call, PermissionDenied, Policy
 from sandbox.bridge.record import CallRecord, Recorder, Redactor, summarise
 
@@ -98,7 +98,7 @@ class Dispatcher:
         )
         return reply
 
-    def _resolve(self, capability: str, path: list[str]):
+    def _resolve(self, capability: str, path: list[str]) -> Operation:
         registered = self._capabilities.get(capability)
         if registered is None:
             raise LookupError(

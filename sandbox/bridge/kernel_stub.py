@@ -18,6 +18,7 @@ import socket
 import struct
 import threading
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 MODULE_NAME = "_hybrid_bridge"
@@ -163,7 +164,9 @@ def _json_ready(value: Any, where: str) -> Any:
     return value
 
 
-def _operation_stub(connection: _Connection, capability: str, path: list[str], spec: dict[str, Any]):
+def _operation_stub(
+    connection: _Connection, capability: str, path: list[str], spec: dict[str, Any]
+) -> Callable[..., Any]:
     qualname = ".".join([capability, *path])
     signature = _signature(spec.get("params"))
 
@@ -192,7 +195,9 @@ def _operation_stub(connection: _Connection, capability: str, path: list[str], s
     return call
 
 
-def _namespace_stub(connection: _Connection, capability: str, path: list[str], spec: dict[str, Any]):
+def _namespace_stub(
+    connection: _Connection, capability: str, path: list[str], spec: dict[str, Any]
+) -> object:
     qualname = ".".join([capability, *path])
     members = {
         name: _stub(connection, capability, [*path, name], child) for name, child in spec["members"].items()
