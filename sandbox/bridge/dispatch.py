@@ -1,0 +1,129 @@
+"""Turns a request from the kernel into a policy-checked, recorded call of a registered capability.
+
+Transport-free: the server hands each decoded request to `Dispatcher.handle` and sends back its reply.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from sandbox.bridge.capability import Capability, Operation
+from sandbox.bridge.policy import Call, PermissionDenied, Policy
+from sandbox.bridge.record import CallRecord, Recorder, Redactor, summarise
+
+
+class Dispatcher:
+    """Registered capabilities, the policy in force, and the record of calls."""
+
+    def __init__(self, policy: Policy | None = None, secrets: Iterable[str] = ()) -> None:
+        self.policy = policy or Policy()
+        self.redactor = Redactor(secrets)
+        self.recorder = Recorder()
+        self._capabilities: dict[str, Capability] = {}
+        self._deciding_since: dict[int, float] = {}
+        self._decided_seconds = 0.0
+        self._lock = threading.Lock()
+
+    def register(self, name: str, capability: Capability) -> None:
+        if not name.isidentifier() or name.startswith("_"):
+            raise ValueError(f"{name!r} cannot name a capability: use a public Python identifier")
+        self._capabilities[name] = capability
+
+    def describe(self) -> dict[str, Any]:
+        return {name: capability.describe() for name, capability in self._capabilities.items()}
+
+    def deciding_seconds(self) -> float:
+        """Total time spent in policy decisions so far, including ones still open (a user prompt).
+
+        Execution time limits exclude it: the model's code should not time out while a person decides.
+        """
+        now = time.monotonic()
+        with self._lock:
+            return self._decided_seconds + sum(now - since for since in self._deciding_since.values())
+
+    def handle(self, request: Any) -> dict[str, Any]:
+        """The reply to one request: `{"ok": True, "value": ...}` or `{"ok": False, "error": {...}}`."""
+        op = request.get("op") if isinstance(request, dict) else None
+        if op == "describe":
+            return {"ok": True, "value": self.describe()}
+        if op == "call":
+            try:
+                capability, path = str(request["capability"]), [str(part) for part in request["path"]]
+                args, kwargs = list(request["args"]), dict(request["kwargs"])
+            except (KeyError, TypeError, ValueError):
+                return _error("ValueError", "malformed bridge call: expected capability, path, args, kwargs")
+            return self._call(capability, path, args, kwargs)
+        return _error("ValueError", f"unknown bridge request {op!r}")
+
+    def _call(
+        self, capability: str, path: list[str], args: list[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        started_at, start = time.time(), time.perf_counter()
+        target = ".".join(path)
+        call: Call | None = None
+        try:
+            operation = self._resolve(capability, path)
+            effect = operation.effect(args, kwargs)
+            call = Call(capability, target, tuple(args), kwargs, effect.writes, effect.domain)
+            self._decide(call)
+            value = self.redactor.value(operation(*args, **kwargs))
+            _ensure_json(value, call.name)
+            reply = {"ok": True, "value": value}
+            status, result, error = "ok", summarise(value), None
+        except PermissionDenied as exc:
+            reply = _error(type(exc).__name__, self.redactor.text(str(exc)), denied=True)
+            status, result, error = "denied", None, reply["error"]["message"]
+        except Exception as exc:  # noqa: BLE001 - any host failure becomes an exception in the kernel
+            message = self.redactor.text(str(exc))
+            reply = _error(type(exc).__name__, message)
+            status, result, error = "error", None, f"{type(exc).__name__}: {message}"
+        self.recorder.add(
+            CallRecord(
+                capability=capability,
+                target=target,
+                args=self.redactor.value(list(args)),
+                kwargs=self.redactor.value(dict(kwargs)),
+                writes=call.writes if call else False,
+                domain=call.domain if call else None,
+                status=status,
+                result=result,
+                error=error,
+                started_at=started_at,
+                latency=time.perf_counter() - start,
+            )
+        )
+        return reply
+
+    def _resolve(self, capability: str, path: list[str]) -> Operation:
+        registered = self._capabilities.get(capability)
+        if registered is None:
+            raise LookupError(
+                f"no capability {capability!r} in this session; available: {', '.join(sorted(self._capabilities))}"
+            )
+        return registered.resolve(path)
+
+    def _decide(self, call: Call) -> None:
+        key = threading.get_ident()
+        with self._lock:
+            self._deciding_since[key] = time.monotonic()
+        try:
+            self.policy.check(call)
+        finally:
+            with self._lock:
+                self._decided_seconds += time.monotonic() - self._deciding_since.pop(key)
+
+
+def _ensure_json(value: Any, name: str) -> None:
+    # Checked here rather than failing in the transport, so the kernel and the record both say why.
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} returned a value that cannot be sent to the kernel: {exc}") from None
+
+
+def _error(type_name: str, message: str, denied: bool = False) -> dict[str, Any]:
+    return {"ok": False, "error": {"type": type_name, "message": message, "denied": denied}}

@@ -1,0 +1,92 @@
+"""The record of calls made through the bridge, with secrets redacted before anything is kept."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+REDACTED = "[REDACTED]"
+SENSITIVE_KEY = re.compile(
+    r"token|secret|password|passwd|api[_-]?key|authorization|cookie|credential", re.IGNORECASE
+)
+SUMMARY_CHARS = 300
+
+
+class Redactor:
+    """Replaces configured secret values anywhere in text, and the values of secret-looking keys."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first, so a secret that contains another is replaced whole.
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def text(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def value(self, value: Any) -> Any:
+        """A copy of a JSON-like value with secrets replaced; other values are returned unchanged."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {
+                key: REDACTED if isinstance(key, str) and SENSITIVE_KEY.search(key) else self.value(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            return [self.value(item) for item in value]
+        return value
+
+
+Status = Literal["ok", "error", "denied"]
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call through the bridge, as kept in the run's record (secrets already redacted)."""
+
+    capability: str
+    target: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    writes: bool
+    domain: str | None
+    status: Status
+    result: str | None
+    error: str | None
+    started_at: float
+    latency: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarise(value: Any, limit: int = SUMMARY_CHARS) -> str:
+    """A short description of a result for the record: its size and the start of its repr."""
+    text = repr(value)
+    size = f"{type(value).__name__} of {len(value)}: " if isinstance(value, (list, dict, str)) else ""
+    if len(text) > limit:
+        text = f"{text[:limit]}... ({len(text) - limit} more characters)"
+    return size + text
+
+
+class Recorder:
+    """Collects call records until the session takes them for the step that made them."""
+
+    def __init__(self) -> None:
+        self._records: list[CallRecord] = []
+        self._lock = threading.Lock()
+
+    def add(self, record: CallRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def take(self) -> list[CallRecord]:
+        """The records since the last take, oldest first."""
+        with self._lock:
+            records, self._records = self._records, []
+        return records

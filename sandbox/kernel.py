@@ -1,0 +1,141 @@
+"""One ipykernel process: started over IPC with limits and a scrubbed environment, the bridge stub loaded."""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_client import BlockingKernelClient, KernelManager
+
+from sandbox.bridge import kernel_stub
+from sandbox.limits import KernelLimits
+
+START_TIMEOUT = 30.0
+KERNEL_ARGUMENTS = [
+    "--HistoryManager.enabled=False",  # no SQLite write per cell
+    "--InteractiveShell.colors=nocolor",
+]
+_SIGNAL_MEANINGS = {
+    signal.SIGSEGV: "crashed (segmentation fault)",
+    signal.SIGKILL: "was killed (often: it ran out of memory)",
+    signal.SIGXCPU: "used up its CPU time limit",
+    signal.SIGABRT: "aborted",
+    signal.SIGBUS: "crashed (bus error)",
+}
+_STUB_SOURCE = Path(kernel_stub.__file__).read_text(encoding="utf-8")
+
+
+class KernelError(RuntimeError):
+    """The kernel could not be started or did not answer the runtime."""
+
+
+class Kernel:
+    """A running ipykernel, private to one session at a time. Start with `Kernel.start(limits)`."""
+
+    def __init__(self, manager: KernelManager, client: BlockingKernelClient, directory: Path) -> None:
+        self.manager = manager
+        self.client = client
+        self.directory = directory
+
+    @classmethod
+    def start(cls, limits: KernelLimits) -> Kernel:
+        """Launch a kernel and wait until it runs code; raises `KernelError` with its log if it cannot."""
+        directory = Path(tempfile.mkdtemp(prefix="hybrid-kernel-"))
+        os.chmod(directory, 0o700)
+        manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(directory / "ipc"))
+        manager.connection_file = str(directory / "connection.json")
+        log = open(directory / "kernel.log", "wb")  # noqa: SIM115 - the kernel process keeps writing to it
+        try:
+            manager.start_kernel(
+                env=limits.kernel_environment(home=directory),
+                cwd=str(directory),
+                stdout=log,
+                stderr=log,
+                extra_arguments=KERNEL_ARGUMENTS,
+            )
+        finally:
+            log.close()
+        kernel = cls(manager, manager.client(), directory)
+        try:
+            limits.apply(manager.provisioner.pid)
+            kernel.client.start_channels()
+            kernel.client.wait_for_ready(timeout=START_TIMEOUT)
+            kernel.run_quietly(
+                f"__import__('sys').modules[{kernel_stub.MODULE_NAME!r}] = "
+                f"__import__('types').ModuleType({kernel_stub.MODULE_NAME!r})\n"
+                f"exec(compile({_STUB_SOURCE!r}, {kernel_stub.SOURCE_NAME!r}, 'exec'), "
+                f"__import__('sys').modules[{kernel_stub.MODULE_NAME!r}].__dict__)\n"
+                f"__import__('sys').modules[{kernel_stub.MODULE_NAME!r}].setup(get_ipython())\n"
+            )
+        except Exception as exc:
+            log_tail = kernel.log_tail()
+            kernel.kill()
+            raise KernelError(f"the kernel did not start: {exc}\nIts last output:\n{log_tail}") from exc
+        return kernel
+
+    @property
+    def pid(self) -> int:
+        return self.manager.provisioner.pid
+
+    def alive(self) -> bool:
+        return self.manager.is_alive()
+
+    def interrupt(self) -> None:
+        """Send SIGINT to the kernel's process group: Python code stops with KeyboardInterrupt."""
+        self.manager.interrupt_kernel()
+
+    def run_quietly(self, code: str, timeout: float = 10.0) -> None:
+        """Run runtime code without output or history; raises `KernelError` if it fails."""
+        msg_id = self.client.execute(code, silent=True, store_history=False, allow_stdin=False)
+        reply = self.reply_to(msg_id, timeout)
+        if reply is None:
+            raise KernelError(f"the kernel did not answer within {timeout} s")
+        if reply["status"] != "ok":
+            raise KernelError(
+                f"runtime code failed in the kernel: {reply.get('ename')}: {reply.get('evalue')}"
+            )
+
+    def reply_to(self, msg_id: str, timeout: float) -> dict[str, Any] | None:
+        """The shell reply to request `msg_id`, or None if it does not come within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                message = self.client.get_shell_msg(timeout=remaining)
+            except queue.Empty:
+                return None
+            if message["parent_header"].get("msg_id") == msg_id:
+                return message["content"]
+        return None
+
+    def exit_description(self) -> str:
+        """How the kernel ended, in words, e.g. 'crashed (segmentation fault)'."""
+        code = self.manager.provisioner.process.poll() if self.manager.provisioner else None
+        if code is None:
+            return "stopped responding"
+        if code < 0:
+            try:
+                number = signal.Signals(-code)
+            except ValueError:
+                return f"was ended by signal {-code}"
+            return _SIGNAL_MEANINGS.get(number, f"was ended by signal {number.name}")
+        return f"exited with code {code}"
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = (self.directory / "kernel.log").read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """End the kernel's whole process group at once and remove its files."""
+        self.client.stop_channels()
+        if self.manager.has_kernel:
+            self.manager.shutdown_kernel(now=True)
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,0 +1,243 @@
+"""A kernel session: run code actions with time limits, recover from hangs and crashes, serve capabilities."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sandbox.bridge import BridgeServer, Capability, Dispatcher, Operation, Policy
+from sandbox.bridge.kernel_stub import MODULE_NAME
+from sandbox.collect import OutputCollector
+from sandbox.kernel import Kernel
+from sandbox.limits import KernelLimits
+from sandbox.results import ExecutionResult
+
+LOST_STATE = (
+    "A fresh kernel was started: all variables, imports and definitions are gone; "
+    "run again whatever your code needs."
+)
+# How often a silent kernel is checked for death; also bounds how late a time limit is noticed.
+POLL_SECONDS = 0.2
+
+
+class _Answer:
+    """What `finish(answer)` received in the kernel."""
+
+    def __init__(self) -> None:
+        self.given = False
+        self.value: Any = None
+
+    def finish(self, answer: Any = None) -> str:
+        """Give the final answer to the task and end the run. Call it once, as the last thing you do."""
+        self.given, self.value = True, answer
+        return "Answer recorded."
+
+
+class KernelSession:
+    """A kernel for one run, with its own capability bridge, policy and record.
+
+    Use as a context manager, or call `shutdown()`. `KernelPool.acquire()` makes one in milliseconds;
+    constructing one directly starts a kernel (about half a second).
+
+    >>> with KernelSession(policy=Policy(mode="read-only")) as session:
+    ...     session.register("api", Namespace({"demo": {"ping": Operation(ping, writes=False)}}))
+    ...     result = session.execute("api.demo.ping()", timeout=10)
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: KernelLimits | None = None,
+        policy: Policy | None = None,
+        secrets: Iterable[str] = (),
+        max_output_chars: int = 20_000,
+        interrupt_grace: float = 3.0,
+        output_dir: Path | None = None,
+        kernels: Callable[[], Kernel] | None = None,
+    ) -> None:
+        """`secrets` are values redacted everywhere (tokens the host's capabilities use); `kernels`
+        supplies fresh kernels, for the first one and each restart (a pool passes its own)."""
+        self.limits = limits or KernelLimits()
+        self.max_output_chars = max_output_chars
+        self.interrupt_grace = interrupt_grace
+        self._new_kernel = kernels or partial(Kernel.start, self.limits)
+        self._owns_working_dir = self.limits.working_dir is None
+        self.working_dir = (
+            Path(tempfile.mkdtemp(prefix="hybrid-work-"))
+            if self._owns_working_dir
+            else Path(self.limits.working_dir)
+        )
+        self.output_dir = output_dir or self.working_dir / "outputs"
+        self.dispatcher = Dispatcher(policy, secrets)
+        self._answer = _Answer()
+        self.dispatcher.register("finish", Operation(self._answer.finish, writes=False))
+        self._lock = threading.Lock()
+        self._actions = 0
+        self._interrupt_requested = False
+        self._bridge = BridgeServer(self.dispatcher)
+        self._kernel: Kernel | None = None
+        try:
+            self._kernel = self._start_kernel()
+        except BaseException:
+            self.shutdown()
+            raise
+
+    @property
+    def kernel_pid(self) -> int:
+        return self._live_kernel().pid
+
+    def register(self, name: str, capability: Capability) -> None:
+        """Offer `capability` to the kernel as the global `name` (replacing one of that name)."""
+        self.dispatcher.register(name, capability)
+        self._live_kernel().run_quietly(
+            f"__import__('sys').modules[{MODULE_NAME!r}].refresh(get_ipython().user_ns)"
+        )
+
+    def execute(self, code: str, timeout: float = 30.0) -> ExecutionResult:
+        """Run `code` as one action. Never raises for anything the code does; returns what happened.
+
+        At `timeout` seconds (not counting time a person spends answering a confirm prompt) the code is
+        interrupted, keeping its variables; if the kernel does not stop within `interrupt_grace`
+        seconds, or dies, it is replaced by a fresh one and the result says the state is gone.
+        """
+        with self._lock:
+            kernel = self._live_kernel()
+            self._actions += 1
+            self._interrupt_requested = False
+            notices: list[str] = []
+            restarted = not kernel.alive()
+            if restarted:
+                notices.append(f"The kernel {kernel.exit_description()} between actions. {LOST_STATE}")
+                kernel = self._replace_kernel()
+            collector = OutputCollector(
+                self.output_dir, f"action-{self._actions}", self.max_output_chars, self.dispatcher.redactor
+            )
+            started = time.monotonic()
+            timed_out, failure = self._run(kernel, code, timeout, collector)
+            if failure is not None:
+                notices.append(f"{failure}. {LOST_STATE}")
+                self._replace_kernel()
+                restarted = True
+            result = collector.finish()
+        result.duration = time.monotonic() - started
+        result.restarted = restarted
+        result.timed_out = timed_out
+        result.interrupted = (timed_out or self._interrupt_requested) and failure is None
+        if timed_out and failure is None:
+            notices.insert(
+                0,
+                f"Your code was interrupted after {timeout:g} s, the time limit for one action. Variables and "
+                "imports are kept; whatever came after the point shown did not run.",
+            )
+        result.notices = notices
+        result.calls = self.dispatcher.recorder.take()
+        result.finished, result.answer = self._answer.given, self._answer.value
+        return result
+
+    def complete(self, code: str, timeout: float = 5.0) -> list[str]:
+        """What tab completion offers at the end of `code`, e.g. `api.demo.li` -> `['list_issues']`."""
+        with self._lock:
+            kernel = self._live_kernel()
+            reply = kernel.reply_to(kernel.client.complete(code), timeout)
+        return list(reply["matches"]) if reply and reply.get("status") == "ok" else []
+
+    def interrupt(self) -> None:
+        """Stop the running code (from another thread) as if by Ctrl-C; variables are kept."""
+        self._interrupt_requested = True
+        self._live_kernel().interrupt()
+
+    def restart(self) -> None:
+        """Replace the kernel with a fresh one: all variables are lost; capabilities stay."""
+        with self._lock:
+            self._live_kernel()
+            self._replace_kernel()
+
+    def shutdown(self) -> None:
+        """End the kernel and the bridge, and remove the working directory if the session made it."""
+        kernel, self._kernel = self._kernel, None
+        if kernel is not None:
+            kernel.kill()
+        self._bridge.close()
+        if self._owns_working_dir:
+            shutil.rmtree(self.working_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.shutdown()
+
+    def _run(
+        self, kernel: Kernel, code: str, timeout: float, collector: OutputCollector
+    ) -> tuple[bool, str | None]:
+        """Run `code`, feeding its output to `collector`, until the kernel is idle again.
+
+        Returns whether the time limit was reached, and why the kernel must be replaced (None if not).
+        """
+        started = time.monotonic()
+        decided_before = self.dispatcher.deciding_seconds()
+        msg_id = kernel.client.execute(code, store_history=True, allow_stdin=False)
+        interrupted_at: float | None = None
+        while True:
+            now = time.monotonic()
+            if interrupted_at is None:
+                deadline = started + timeout + (self.dispatcher.deciding_seconds() - decided_before)
+                if now >= deadline:
+                    kernel.interrupt()
+                    interrupted_at = now
+                    continue
+                wait = min(POLL_SECONDS, deadline - now)
+            else:
+                if now >= interrupted_at + self.interrupt_grace:
+                    return True, f"Your code did not stop within {self.interrupt_grace:g} s of an interrupt"
+                wait = min(POLL_SECONDS, interrupted_at + self.interrupt_grace - now)
+            try:
+                message = kernel.client.get_iopub_msg(timeout=wait)
+            except queue.Empty:
+                if not kernel.alive():
+                    return (
+                        interrupted_at is not None,
+                        f"The kernel {kernel.exit_description()} while running your code",
+                    )
+                continue
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                kernel.reply_to(msg_id, timeout=1.0)  # consume it, so replies never pile up
+                return interrupted_at is not None, None
+            collector.add(message)
+
+    def _live_kernel(self) -> Kernel:
+        if self._kernel is None:
+            raise RuntimeError("this kernel session was shut down; acquire a new one")
+        return self._kernel
+
+    def _start_kernel(self) -> Kernel:
+        kernel = self._new_kernel()
+        try:
+            kernel.run_quietly(
+                f"__import__('os').chdir({str(self.working_dir)!r})\n"
+                f"__import__('sys').modules[{MODULE_NAME!r}].connect("
+                f"get_ipython().user_ns, {self._bridge.path!r}, {self._bridge.token!r})"
+            )
+        except BaseException:
+            kernel.kill()
+            raise
+        return kernel
+
+    def _replace_kernel(self) -> Kernel:
+        assert self._kernel is not None
+        self._kernel.kill()
+        self._kernel = None
+        self._kernel = self._start_kernel()
+        return self._kernel

@@ -1,0 +1,60 @@
+"""A host killed in the middle of an action leaves no kernel process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+HOST = """
+import time
+import psutil
+from sandbox import KernelPool
+
+pool = KernelPool(size=1)
+session = pool.acquire()
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    kernels = [p.pid for p in psutil.Process().children() if "ipykernel_launcher" in " ".join(p.cmdline())]
+    if len(kernels) >= 2:  # the session's kernel and the pool's next one
+        break
+    time.sleep(0.05)
+print(*kernels, flush=True)
+session.execute("while True:\\n    pass", timeout=600)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_killed_host_leaves_no_orphan_kernels(tmp_path: Path) -> None:
+    # A killed host cannot remove its temporary directories; keep them in pytest's tmp_path.
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    host = subprocess.Popen([sys.executable, "-c", HOST], stdout=subprocess.PIPE, text=True, env=environment)
+    kernels: list[int] = []
+    try:
+        assert host.stdout is not None
+        kernels = [int(pid) for pid in host.stdout.readline().split()]
+        assert len(kernels) == 2, "the host did not start its kernels"
+        time.sleep(0.5)  # let the busy loop start
+        host.send_signal(signal.SIGKILL)
+        host.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in kernels) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in kernels if alive(pid)]
+    finally:
+        host.kill()
+        host.wait(timeout=10)
+        for pid in kernels:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
