@@ -1,7 +1,8 @@
 """The SQL memory of runs: each run, its steps, and the capability calls each step made.
 
 SQLite by default (one file, WAL mode so several processes can read and write), PostgreSQL by URL.
-Workflows and their uses share this database (see workflows/ issue 7).
+The schema is made and upgraded by the migrations in `workflows/migrations` when a store opens.
+Workflows and their uses share this database (`workflows.memory`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from workflows.migrate import migrate
 
 RUN_STATUSES = ("running", "finished", "max_steps", "max_wall_time", "max_tokens", "error", "interrupted")
 
@@ -108,7 +111,7 @@ class RunStore:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self.engine = make_engine(database_url)
-        SQLModel.metadata.create_all(self.engine)
+        migrate(self.engine)
 
     def start_run(self, task: str, *, sites: Iterable[str], model: str, policy: str,
                   source: str | None = None, run_id: str | None = None) -> Run:

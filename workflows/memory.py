@@ -1,0 +1,259 @@
+"""Workflows and their uses, in the same database as runs.
+
+A workflow is a named, versioned procedure for one site: a Python function over the kernel's `api` /
+`browser` stubs (kind `program`) or a step-by-step guide with placeholders (kind `text`). Its status
+moves candidate -> verified (re-execution reproduced its source run, or a real use succeeded) ->
+deprecated (repeated failures). A repaired workflow is a new version; old versions stay for the record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, case, update
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from workflows.store import RunStore, utcnow
+
+Status = Literal["candidate", "verified", "deprecated"]
+Kind = Literal["program", "text"]
+STATUSES: tuple[Status, ...] = ("candidate", "verified", "deprecated")
+KINDS: tuple[Kind, ...] = ("program", "text")
+# Verification states: never tried (None), or one of these.
+PASSED, FAILED, AWAITING_USE = "passed", "failed", "awaiting-use"
+# Consecutive failed uses after which a workflow is deprecated.
+DEPRECATE_AFTER_FAILURES = 3
+
+
+class Workflow(SQLModel, table=True):
+    __tablename__ = "workflows"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_workflows_name_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    version: int = 1
+    site: str = Field(index=True)
+    kind: str = "program"
+    status: str = Field(default="candidate", index=True)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    intent_template: str = Field(default="", sa_column=Column(Text, nullable=False))
+    parameters: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    operations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    fingerprint: str = Field(index=True)
+    writes: bool = False
+    source_runs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source_arguments: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    expected_answer: str | None = Field(default=None, sa_column=Column(Text))
+    verification: str | None = None
+    verification_note: str | None = Field(default=None, sa_column=Column(Text))
+    success_count: int = 0
+    failure_count: int = 0
+    consecutive_failures: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    verified_at: datetime | None = None
+
+    @property
+    def signature(self) -> str:
+        """How the model calls it, e.g. `close_issue(owner: str, project: str, number: int)`."""
+        params = ", ".join(f"{p['name']}: {p.get('type', 'str')}" for p in self.parameters)
+        return f"{self.name}({params})"
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return [p["name"] for p in self.parameters]
+
+    def export(self) -> dict[str, Any]:
+        """A JSON-ready record (no database ids), as `hybrid workflows export` writes it."""
+        record = self.model_dump(exclude={"id"})
+        return json.loads(json.dumps(record, default=str))
+
+
+class WorkflowUse(SQLModel, table=True):
+    __tablename__ = "workflow_uses"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: int = Field(foreign_key="workflows.id", index=True)
+    run_id: str | None = Field(default=None, foreign_key="runs.id", index=True)
+    step_index: int | None = None
+    via: str = Field(description="kernel (wf.<name> in a run), fast-path, verification or cli")
+    arguments: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    outcome: str = "started"
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+
+
+class WorkflowNotFound(LookupError):
+    """No workflow of that name (or version); the message says how to list them."""
+
+
+class WorkflowStore(RunStore):
+    """The run store plus workflows and their uses. Counts are updated in SQL, so concurrent processes
+    never lose an increment."""
+
+    def add_workflow(self, workflow: Workflow) -> Workflow:
+        with Session(self.engine) as session:
+            session.add(workflow)
+            session.commit()
+            session.refresh(workflow)
+        return workflow
+
+    def get_workflow(self, name: str, version: int | None = None) -> Workflow:
+        """The newest version of `name` (whatever its status), or the given version."""
+        query = select(Workflow).where(Workflow.name == name)
+        query = query.where(Workflow.version == version) if version else query.order_by(col(Workflow.version).desc())
+        with Session(self.engine) as session:
+            found = session.exec(query.limit(1)).first()
+        if found is None:
+            which = f"{name!r} version {version}" if version else repr(name)
+            raise WorkflowNotFound(f"No workflow {which}; `hybrid workflows list` shows the stored ones.")
+        return found
+
+    def workflow_by_id(self, workflow_id: int) -> Workflow:
+        with Session(self.engine) as session:
+            found = session.get(Workflow, workflow_id)
+        if found is None:
+            raise WorkflowNotFound(f"No workflow with id {workflow_id}.")
+        return found
+
+    def list_workflows(self, *, sites: Iterable[str] | None = None, statuses: Iterable[str] | None = None,
+                       all_versions: bool = False) -> list[Workflow]:
+        """Workflows by site and name; only each name's newest version unless `all_versions`."""
+        query = select(Workflow).order_by(col(Workflow.site), col(Workflow.name), col(Workflow.version).desc())
+        if sites is not None:
+            query = query.where(col(Workflow.site).in_(list(sites)))
+        with Session(self.engine) as session:
+            rows = list(session.exec(query).all())
+        if not all_versions:
+            newest: dict[str, Workflow] = {}
+            for row in rows:
+                newest.setdefault(row.name, row)
+            rows = list(newest.values())
+        if statuses is not None:
+            wanted = set(statuses)
+            rows = [row for row in rows if row.status in wanted]
+        return rows
+
+    def with_fingerprint(self, site: str, fingerprint: str) -> Workflow | None:
+        """The newest workflow of `site` doing the same sequence of operations, if any."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Workflow).where(Workflow.site == site, Workflow.fingerprint == fingerprint)
+                .order_by(col(Workflow.updated_at).desc(), col(Workflow.version).desc()).limit(1)).first()
+
+    def name_taken(self, name: str) -> bool:
+        with Session(self.engine) as session:
+            return session.exec(select(Workflow.id).where(Workflow.name == name).limit(1)).first() is not None
+
+    def add_evidence(self, workflow_id: int, run_id: str) -> Workflow:
+        """Another successful run did what this workflow does: note it as a source run."""
+        with Session(self.engine) as session:
+            workflow = session.get(Workflow, workflow_id)
+            if workflow is None:
+                raise WorkflowNotFound(f"No workflow with id {workflow_id}.")
+            if run_id not in workflow.source_runs:
+                workflow.source_runs = [*workflow.source_runs, run_id]
+                workflow.updated_at = utcnow()
+                session.add(workflow)
+                session.commit()
+                session.refresh(workflow)
+        return workflow
+
+    def add_version(self, previous: Workflow, replacement: Workflow) -> Workflow:
+        """Store `replacement` as the next version of `previous`'s name; the old one is deprecated, kept."""
+        with Session(self.engine) as session:
+            newest = session.exec(select(Workflow).where(Workflow.name == previous.name)
+                                  .order_by(col(Workflow.version).desc()).limit(1)).one()
+            replacement.name, replacement.version = previous.name, newest.version + 1
+            session.exec(update(Workflow).where(col(Workflow.name) == previous.name,
+                                                col(Workflow.status) != "deprecated")
+                         .values(status="deprecated", updated_at=utcnow()))
+            session.add(replacement)
+            session.commit()
+            session.refresh(replacement)
+        return replacement
+
+    def set_status(self, workflow_id: int, status: Status, *, verification: str | None = None,
+                   note: str | None = None) -> Workflow:
+        if status not in STATUSES:
+            raise ValueError(f"unknown workflow status {status!r}; one of {', '.join(STATUSES)}")
+        with Session(self.engine) as session:
+            workflow = session.get(Workflow, workflow_id)
+            if workflow is None:
+                raise WorkflowNotFound(f"No workflow with id {workflow_id}.")
+            workflow.status = status
+            workflow.updated_at = utcnow()
+            if verification is not None:
+                workflow.verification, workflow.verification_note = verification, note
+                if verification == PASSED:
+                    workflow.verified_at = utcnow()
+            session.add(workflow)
+            session.commit()
+            session.refresh(workflow)
+        return workflow
+
+    def start_use(self, workflow_id: int, *, via: str, arguments: dict[str, Any], run_id: str | None = None,
+                  step_index: int | None = None) -> int:
+        use = WorkflowUse(workflow_id=workflow_id, via=via, arguments=arguments, run_id=run_id,
+                          step_index=step_index)
+        with Session(self.engine) as session:
+            session.add(use)
+            session.commit()
+            assert use.id is not None
+            return use.id
+
+    def finish_use(self, use_id: int, *, ok: bool, error: str | None = None) -> Workflow:
+        """Record a use's outcome and update its workflow's counts and status, in one transaction.
+
+        A success resets the failure streak and makes a candidate awaiting a real use verified;
+        the `DEPRECATE_AFTER_FAILURES`-th failure in a row deprecates the workflow.
+        """
+        now = utcnow()
+        with Session(self.engine) as session:
+            use = session.get(WorkflowUse, use_id)
+            if use is None:
+                raise LookupError(f"No workflow use {use_id}.")
+            if use.outcome != "started":
+                raise ValueError(f"Workflow use {use_id} already ended ({use.outcome}).")
+            use.outcome, use.error, use.ended_at = ("success" if ok else "failure"), error, now
+            session.add(use)
+            session.flush()
+            session.exec(update(Workflow).where(col(Workflow.id) == use.workflow_id).values(
+                **_success_changes(now) if ok else _failure_changes(now)))
+            session.commit()
+            workflow = session.get(Workflow, use.workflow_id)
+            assert workflow is not None
+            session.refresh(workflow)
+            return workflow
+
+    def uses_of(self, workflow_id: int) -> list[WorkflowUse]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(WorkflowUse).where(WorkflowUse.workflow_id == workflow_id)
+                                     .order_by(col(WorkflowUse.id))).all())
+
+
+def _success_changes(now: datetime) -> dict[str, Any]:
+    promote = (col(Workflow.status) == "candidate") & (col(Workflow.verification) == AWAITING_USE)
+    return {
+        "success_count": col(Workflow.success_count) + 1,
+        "consecutive_failures": 0,
+        "status": case((promote, "verified"), else_=col(Workflow.status)),
+        "verification": case((promote, PASSED), else_=col(Workflow.verification)),
+        "verified_at": case((promote, now), else_=col(Workflow.verified_at)),
+        "updated_at": now,
+    }
+
+
+def _failure_changes(now: datetime) -> dict[str, Any]:
+    streak = col(Workflow.consecutive_failures) + 1
+    return {
+        "failure_count": col(Workflow.failure_count) + 1,
+        "consecutive_failures": streak,
+        "status": case((streak >= DEPRECATE_AFTER_FAILURES, "deprecated"), else_=col(Workflow.status)),
+        "updated_at": now,
+    }
