@@ -1,0 +1,401 @@
+"""Deterministic induction: a run's effective code actions become one parameterised function.
+
+No model is involved. The steps are joined into one body; prints, displays and statements whose
+results are never used are dropped (exploration); `finish(x)` becomes `return x`; literals that also
+occur in the task text are lifted into parameters (inside longer strings too, as f-strings), and the
+intent template is the task text with those values replaced by `{{parameter}}` slots.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.program import CAPABILITIES, call_name, capability_calls
+
+RESERVED = CAPABILITIES | {"finish", "print"}
+PURE_CALLS = frozenset({"print", "len", "str", "int", "float", "bool", "sorted", "list", "dict", "set", "tuple",
+                        "min", "max", "sum", "any", "all", "repr", "round", "abs", "enumerate", "zip", "range"})
+NAME_WORDS = 4
+NAME_STOP_WORDS = frozenset("a an the to of in on for and or is are be there with by me my i it its that this "
+                            "as at from you your do does please tell answer".split())
+# Values in the task text worth lifting even when they sit inside a longer string in the code:
+# quoted text, dates and numbers, and the segments of paths such as `owner/project`.
+_SALIENT = re.compile(r'"([^"]+)"|\b(\d{4}-\d{2}-\d{2}|\d+(?:\.\d+)?)\b|((?:[\w.-]*\w/)+[\w.-]*\w)')
+
+
+class InductionRefused(ValueError):
+    """The run cannot become a program this way; the message says why and what would work."""
+
+
+@dataclass
+class LiftedProgram:
+    """A program induced from a run, before it is stored."""
+
+    name: str
+    source: str
+    parameters: list[dict[str, Any]]
+    intent_template: str
+    description: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Value:
+    value: str | int
+    name: str
+    occurrences: int = 0
+
+
+def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str] = ()) -> LiftedProgram:
+    """Induce a program from the code of a run's successful steps, in order.
+
+    `writing_calls` are the dotted names (`api.demo.update_issue`, `browser.click`) of the run's calls
+    that wrote; calls to them are kept even when their results are unused, and a run with none must
+    compute its answer.
+    """
+    statements = _parse_steps(steps)
+    writes = set(writing_calls)
+    statements = _drop_displays(statements, writes)
+    statements = _finish_to_return(statements)
+    statements = _drop_dead(statements, writes)
+    if not capability_calls(ast.Module(body=statements, type_ignores=[])):
+        raise InductionRefused("the run's effective code calls no api, browser or wf operation: nothing to reuse")
+    values = _liftable_values(task, statements)
+    statements = [_Lifter(values).visit(statement) for statement in statements]
+    _refuse_constant_answers(statements, writes, {v.name for v in values.values()})
+    distinct = {id(v): v for v in values.values() if v.occurrences}.values()
+    ordered = sorted(distinct, key=lambda v: _first_position(task, v.value))
+    if not ordered:
+        raise InductionRefused("no value of the task text occurs in the code: the program would have no "
+                               "parameters and could only redo this one task")
+    template = intent_template(task, ordered)
+    name = name_from_template(template)
+    parameters = [{"name": v.name, "type": type(v.value).__name__, "example": v.value} for v in ordered]
+    description = f"For tasks like: {template_as_text(template)}"
+    source = _function_source(name, parameters, description, statements)
+    return LiftedProgram(name=name, source=source, parameters=parameters, intent_template=template,
+                         description=description, arguments={v.name: v.value for v in ordered})
+
+
+def _parse_steps(steps: Sequence[str]) -> list[ast.stmt]:
+    statements: list[ast.stmt] = []
+    for number, code in enumerate(steps, 1):
+        try:
+            statements.extend(ast.parse(code).body)
+        except SyntaxError as exc:
+            raise InductionRefused(f"step {number} does not parse ({exc.msg}); induce from a clean run") from None
+    if not statements:
+        raise InductionRefused("the run has no successful code actions")
+    return statements
+
+
+def _effectful(node: ast.AST, writes: set[str]) -> bool:
+    """Whether evaluating `node` may change something: a browser, wf or writing api call, or an unknown call."""
+    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+        name = call_name(call)
+        if name is None:
+            continue
+        root = name.split(".", 1)[0]
+        if root in ("browser", "wf") or name in writes or name == "finish":
+            return True
+        if root == "api" or name in PURE_CALLS:
+            continue
+        if "." not in name:
+            return True  # a function defined in the run: assume it may act
+    return False
+
+
+def _drop_displays(statements: list[ast.stmt], writes: set[str]) -> list[ast.stmt]:
+    """`print(...)` keeps only the effectful calls among its arguments; bare reads and names go."""
+
+    class Displays(ast.NodeTransformer):
+        def visit_Expr(self, node: ast.Expr) -> ast.stmt | list[ast.stmt] | None:
+            value = node.value
+            if isinstance(value, ast.Call) and call_name(value) == "print":
+                kept = [ast.Expr(arg) for arg in value.args if _effectful(arg, writes)]
+                return [ast.copy_location(expr, node) for expr in kept] or None
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
+                    isinstance(value.func.value, ast.Name) and value.func.value.id not in CAPABILITIES:
+                return node  # a method call on a variable (`found.append(x)`) changes that variable
+            return node if _effectful(value, writes) else None
+
+    cleaned = []
+    for statement in statements:
+        result = Displays().visit(statement)
+        cleaned.extend(result if isinstance(result, list) else [] if result is None else [result])
+    return [ast.fix_missing_locations(_fill_empty_bodies(statement)) for statement in cleaned]
+
+
+def _fill_empty_bodies(node: ast.AST) -> ast.AST:
+    for child in ast.walk(node):
+        for attribute in ("body", "orelse", "finalbody"):
+            block = getattr(child, attribute, None)
+            if attribute == "body" and isinstance(block, list) and not block:
+                block.append(ast.Pass())
+    return node
+
+
+def _finish_to_return(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """`finish(x)` statements become `return x`; whatever follows a top-level finish is dropped."""
+
+    class Finish(ast.NodeTransformer):
+        def visit_Expr(self, node: ast.Expr) -> ast.stmt:
+            value = node.value
+            if isinstance(value, ast.Call) and call_name(value) == "finish":
+                answer = value.args[0] if value.args else (value.keywords[0].value if value.keywords else None)
+                return ast.copy_location(ast.Return(answer), node)
+            return node
+
+    kept: list[ast.stmt] = []
+    for statement in statements:
+        statement = ast.fix_missing_locations(Finish().visit(statement))
+        if any(isinstance(n, ast.Call) and call_name(n) == "finish" for n in ast.walk(statement)):
+            raise InductionRefused("finish() is used inside an expression; only `finish(answer)` statements lift")
+        kept.append(statement)
+        if isinstance(statement, ast.Return):
+            break
+    return kept
+
+
+def _names(node: ast.AST, context: type[ast.expr_context]) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
+
+
+def _drop_dead(statements: list[ast.stmt], writes: set[str]) -> list[ast.stmt]:
+    """Remove top-level statements that define only names never used afterwards and have no effect."""
+    live: set[str] = set()
+    kept: list[ast.stmt] = []
+    for statement in reversed(statements):
+        defined = _names(statement, ast.Store)
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            defined = {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+        mutated = {n.func.value.id for n in ast.walk(statement) if isinstance(n, ast.Call)
+                   and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
+        needed = isinstance(statement, ast.Return) or _effectful(statement, writes) or \
+            bool((defined | mutated) & live)
+        if not needed:
+            continue
+        kept.append(statement)
+        if isinstance(statement, ast.Assign):
+            live -= defined
+        live |= _names(statement, ast.Load)
+    return list(reversed(kept))
+
+
+def _literal_contexts(statements: list[ast.stmt]) -> dict[int, str | None]:
+    """For each liftable literal node (by id): a name hinted by where it is used, or None for 'value'.
+
+    Dict keys and subscripts are structure, not task values, so they are never lifted.
+    """
+    contexts: dict[int, str | None] = {}
+
+    def visit(node: ast.AST, hint: str | None, liftable: bool) -> None:
+        if isinstance(node, ast.Constant):
+            if liftable and isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
+                contexts[id(node)] = hint
+            return
+        if isinstance(node, ast.Call):
+            visit(node.func, None, False)
+            for arg in node.args:
+                visit(arg, hint if call_name(node) in PURE_CALLS else None, True)
+            for kw in node.keywords:
+                visit(kw.value, kw.arg, True)
+            return
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if key is not None:
+                    visit(key, None, False)
+                visit(value, key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else hint,
+                      True)
+            return
+        if isinstance(node, ast.Subscript):
+            visit(node.value, hint, liftable)
+            visit(node.slice, None, False)
+            return
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            visit(node.value, node.targets[0].id, True)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, hint, liftable)
+
+    for statement in statements:
+        visit(statement, None, True)
+    return contexts
+
+
+def _occurs(value: str | int, text: str) -> bool:
+    return _value_pattern(value).search(text) is not None
+
+
+def _value_pattern(value: str | int) -> re.Pattern[str]:
+    if isinstance(value, int):
+        return re.compile(rf"(?<![\w.]){value}(?![\w]|\.\d)")
+    return re.compile(rf"(?<!\w){re.escape(value)}(?!\w)")
+
+
+def _first_position(text: str, value: str | int) -> int:
+    match = _value_pattern(value).search(text)
+    return match.start() if match else len(text)
+
+
+def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[str | int, _Value]:
+    """Task values found in the code, each with a parameter name from where the code first uses it."""
+    contexts = _literal_contexts(statements)
+    values: dict[str | int, _Value] = {}
+    taken: set[str] = set()
+    embedded: list[str] = []
+    for node in (n for statement in statements for n in ast.walk(statement)):
+        if not isinstance(node, ast.Constant) or id(node) not in contexts:
+            continue
+        value = node.value
+        whole = (isinstance(value, int) and contexts[id(node)] is not None) or \
+            (isinstance(value, str) and len(value.strip()) > 1)
+        if whole and value not in values and _occurs(value, task):
+            values[value] = _Value(value, _parameter_name(contexts[id(node)], value, taken))
+        elif isinstance(value, str):
+            embedded.append(value)
+    for token in _salient_tokens(task):
+        if token in values:
+            continue
+        if token.isdigit() and int(token) in values:
+            values[token] = values[int(token)]  # `#7` in a message is the number 7 the code used
+            continue
+        for text in embedded:
+            if _occurs(token, text):
+                hint = re.search(rf"(\w+)=(?={re.escape(token)})", text)
+                values[token] = _Value(token, _parameter_name(hint.group(1) if hint else None, token, taken))
+                break
+    return values
+
+
+def _salient_tokens(task: str) -> list[str]:
+    tokens: list[str] = []
+    for match in _SALIENT.finditer(task):
+        quoted, number, path = match.groups()
+        tokens.extend([quoted] if quoted else [number] if number else [s for s in path.split("/") if len(s) > 1])
+    return tokens
+
+
+def _parameter_name(hint: str | None, value: str | int, taken: set[str]) -> str:
+    base = re.sub(r"\W+", "_", hint or "").strip("_").lower() or ("number" if isinstance(value, int) else "value")
+    if base[0].isdigit() or keyword.iskeyword(base) or base in RESERVED:
+        base = f"{base}_value"
+    name, suffix = base, 2
+    while name in taken:
+        name, suffix = f"{base}_{suffix}", suffix + 1
+    taken.add(name)
+    return name
+
+
+class _Lifter(ast.NodeTransformer):
+    """Replaces lifted literals by their parameters, and strings containing them by f-strings."""
+
+    def __init__(self, values: dict[str | int, _Value]) -> None:
+        self.values = values
+        strings = sorted((v for v in values if isinstance(v, str)), key=len, reverse=True)
+        self.pattern = re.compile("|".join(rf"(?<!\w){re.escape(v)}(?!\w)" for v in strings)) if strings else None
+
+    def visit_Constant(self, node: ast.Constant) -> ast.expr:
+        value = node.value
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and value in self.values:
+            lifted = self.values[value]
+            lifted.occurrences += 1
+            return ast.copy_location(ast.Name(lifted.name, ast.Load()), node)
+        if isinstance(value, str):
+            parts = self._parts(value)
+            if any(isinstance(part, ast.FormattedValue) for part in parts):
+                return ast.copy_location(ast.JoinedStr(parts), node)
+        return node
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.JoinedStr:
+        parts: list[ast.expr] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.extend(self._parts(part.value))
+            else:
+                parts.append(self.visit(part))
+        node.values = parts
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.Subscript:
+        node.value = self.visit(node.value)
+        return node  # keys are structure, never task values
+
+    def visit_Dict(self, node: ast.Dict) -> ast.Dict:
+        node.values = [self.visit(value) for value in node.values]
+        return node
+
+    def _parts(self, text: str) -> list[ast.expr]:
+        if self.pattern is None:
+            return [ast.Constant(text)]
+        parts: list[ast.expr] = []
+        position = 0
+        for match in self.pattern.finditer(text):
+            if match.start() > position:
+                parts.append(ast.Constant(text[position:match.start()]))
+            lifted = self.values[match.group(0)]
+            lifted.occurrences += 1
+            parts.append(ast.FormattedValue(ast.Name(lifted.name, ast.Load()), -1, None))
+            position = match.end()
+        if position < len(text):
+            parts.append(ast.Constant(text[position:]))
+        return parts or [ast.Constant(text)]
+
+
+def _refuse_constant_answers(statements: list[ast.stmt], writes: set[str], parameters: set[str]) -> None:
+    """A read-only run whose answer is a constant was answered from what the model read, not computed."""
+    module = ast.Module(body=statements, type_ignores=[])
+    if any(name in writes for name in capability_calls(module)):
+        return
+    returns = [node for node in ast.walk(module) if isinstance(node, ast.Return)]
+    computed = [r for r in returns if r.value is not None and _names(r.value, ast.Load) - parameters]
+    if not computed:
+        raise InductionRefused(
+            "the answer is not computed by the code (the model read it from an observation), and the run "
+            "changed nothing: a program would only repeat a constant. Induce a text workflow with a model instead."
+        )
+
+
+def intent_template(task: str, values: Sequence[_Value]) -> str:
+    """The task text with each lifted value replaced by its `{{parameter}}` slot."""
+    by_text = {str(v.value): v.name for v in values}
+    if not by_text:
+        return task
+    ordered = sorted(values, key=lambda v: len(str(v.value)), reverse=True)
+    pattern = re.compile("|".join(_value_pattern(v.value).pattern for v in ordered))
+    return pattern.sub(lambda match: "{{" + by_text[match.group(0)] + "}}", task)
+
+
+def template_as_text(template: str) -> str:
+    """`Close issue #{{number}}` -> `Close issue #<number>`, for descriptions and prompts."""
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", r"<\1>", template)
+
+
+def name_from_template(template: str) -> str:
+    """A snake_case name from the first sentence's leading content words, e.g. `close_issue`."""
+    first = re.split(r"(?<=[.?!])\s", re.sub(r"\{\{\s*\w+\s*\}\}", " ", template), maxsplit=1)[0]
+    words = [w for w in re.findall(r"[a-z]+", first.lower()) if w not in NAME_STOP_WORDS]
+    return "_".join(words[:NAME_WORDS]) or "workflow"
+
+
+def _function_source(name: str, parameters: list[dict[str, Any]], description: str,
+                     statements: list[ast.stmt]) -> str:
+    lines = [description, ""]
+    if parameters:
+        lines.append("Args:")
+        lines.extend(f"    {p['name']}: e.g. {p['example']!r}" for p in parameters)
+    docstring = "\n    ".join(lines).strip() + "\n    "
+    function = ast.FunctionDef(
+        name=name,
+        args=ast.arguments(posonlyargs=[], args=[ast.arg(p["name"], ast.Name(p["type"], ast.Load()))
+                                                 for p in parameters],
+                           kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=[ast.Expr(ast.Constant(docstring)), *statements],
+        decorator_list=[], returns=None, type_params=[],
+    )
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=[function], type_ignores=[]))) + "\n"

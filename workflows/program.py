@@ -1,0 +1,144 @@
+"""What a workflow program is allowed to be, and facts read from its source.
+
+A program is the source of one top-level function. It runs only in the kernel, where `api`, `browser`
+and `wf` are capability stubs; the checks here keep induced code to that shape before it is stored.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+from dataclasses import dataclass
+
+CAPABILITIES = frozenset({"api", "browser", "wf"})
+ALLOWED_MODULES = frozenset({
+    "collections", "datetime", "itertools", "json", "math", "re", "statistics", "string", "time",
+    "urllib.parse", "functools", "operator",
+})
+FORBIDDEN_BUILTINS = frozenset({
+    "__import__", "breakpoint", "compile", "delattr", "eval", "exec", "exit", "globals", "help", "input",
+    "locals", "memoryview", "open", "quit", "setattr", "vars",
+})
+SAFE_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) - FORBIDDEN_BUILTINS
+
+
+class ProgramError(ValueError):
+    """A workflow program failed the static checks; the message lists each problem."""
+
+
+@dataclass(frozen=True)
+class ProgramFacts:
+    """What the checks learnt: the function, its parameters, and the capability calls in source order."""
+
+    name: str
+    parameters: list[str]
+    operations: list[str]
+    docstring: str
+
+
+def call_name(node: ast.Call) -> str | None:
+    """`api.demo.list_issues` for a call of that dotted name, else None."""
+    parts: list[str] = []
+    target: ast.expr = node.func
+    while isinstance(target, ast.Attribute):
+        parts.append(target.attr)
+        target = target.value
+    if not isinstance(target, ast.Name):
+        return None
+    parts.append(target.id)
+    return ".".join(reversed(parts))
+
+
+def capability_calls(tree: ast.AST) -> list[str]:
+    """Dotted names of the capability calls (`api.*`, `browser.*`, `wf.*`) in source order."""
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    calls.sort(key=lambda node: (node.lineno, node.col_offset))
+    names = [call_name(node) for node in calls]
+    return [name for name in names if name and name.split(".", 1)[0] in CAPABILITIES and "." in name]
+
+
+def operation_sequence(tree: ast.AST) -> list[str]:
+    """The capability calls in order with immediate repeats collapsed (a loop's calls count once)."""
+    sequence: list[str] = []
+    for name in capability_calls(tree):
+        if not sequence or sequence[-1] != name:
+            sequence.append(name)
+    return sequence
+
+
+def check_program(source: str, name: str | None = None) -> ProgramFacts:
+    """Parse and check a workflow program; raise `ProgramError` naming every problem found."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ProgramError(f"the program does not parse: {exc.msg} (line {exc.lineno})") from None
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    others = [node for node in tree.body if not isinstance(node, ast.FunctionDef)]
+    if len(functions) != 1 or others:
+        raise ProgramError("a workflow program must be exactly one top-level function definition")
+    function = functions[0]
+    problems: list[str] = []
+    if name is not None and function.name != name:
+        problems.append(f"the function is named {function.name!r}, expected {name!r}")
+    if function.name.startswith("_"):
+        problems.append("the function name must not start with an underscore")
+    arguments = function.args
+    if arguments.vararg or arguments.kwarg or arguments.posonlyargs:
+        problems.append("parameters must be plain named parameters (no *args, **kwargs or positional-only)")
+    parameters = [arg.arg for arg in [*arguments.args, *arguments.kwonlyargs]]
+    problems.extend(_name_problems(function, set(parameters)))
+    if not capability_calls(function):
+        problems.append("the program calls no api, browser or wf operation")
+    if problems:
+        raise ProgramError("; ".join(problems))
+    return ProgramFacts(function.name, parameters, operation_sequence(function), ast.get_docstring(function) or "")
+
+
+def _name_problems(function: ast.FunctionDef, parameters: set[str]) -> list[str]:
+    problems: list[str] = []
+    bound = set(parameters) | CAPABILITIES | SAFE_BUILTINS
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)) and node is not function:
+            bound.update(arg.arg for arg in [*node.args.args, *node.args.kwonlyargs])
+            if isinstance(node, ast.FunctionDef):
+                bound.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            for alias in node.names:
+                full = module or alias.name
+                if full not in ALLOWED_MODULES:
+                    problems.append(f"imports {full!r}; allowed modules: {', '.join(sorted(ALLOWED_MODULES))}")
+                bound.add((alias.asname or alias.name).split(".")[0])
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
+            reason = "is not allowed" if node.id in FORBIDDEN_BUILTINS else "is never defined"
+            problems.append(f"uses the name {node.id!r}, which {reason}")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("__"):
+            problems.append(f"reaches the dunder attribute {node.attr!r}")
+        elif isinstance(node, ast.ExceptHandler) and node.type is None:
+            problems.append(f"has a bare `except:` (line {node.lineno}); catch named exceptions")
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            problems.append("uses global or nonlocal")
+    return sorted(set(problems), key=problems.index)
+
+
+def structure_fingerprint(source: str) -> str:
+    """A hash of the function's code with its name, docstring and parameter names abstracted away,
+    so two programs that do the same thing the same way have the same fingerprint."""
+    function = ast.parse(source).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    renames = {arg.arg: f"p{i}" for i, arg in enumerate([*function.args.args, *function.args.kwonlyargs])}
+    body = function.body[1:] if ast.get_docstring(function) is not None else function.body
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.Name:
+            return ast.copy_location(ast.Name(renames.get(node.id, node.id), node.ctx), node)
+
+    module = Rename().visit(ast.Module(body=[ast.fix_missing_locations(statement) for statement in body],
+                                       type_ignores=[]))
+    return hashlib.sha256(ast.dump(module, annotate_fields=False).encode()).hexdigest()[:20]
