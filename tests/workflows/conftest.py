@@ -1,0 +1,95 @@
+"""Runs recorded the way the agent records them: a task's code actions executed in a kernel whose `api`
+capability is a generated client for the demo site, and the steps and calls written to the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from urllib.parse import urlsplit
+
+import pytest
+
+import apis
+from hybrid.bench.suite import Task, load_suite
+from hybrid.demo import DemoSite
+from sandbox import KernelPool, KernelSession, Namespace, Operation, Policy
+from workflows.memory import WorkflowStore
+from workflows.store import Step
+
+SessionFactory = Callable[[], AbstractContextManager[KernelSession]]
+
+
+@pytest.fixture(scope="session")
+def suite() -> dict[int, Task]:
+    return {task.task_id: task for task in load_suite()}
+
+
+@pytest.fixture
+def store(tmp_path) -> WorkflowStore:
+    return WorkflowStore(f"sqlite:///{tmp_path / 'hybrid.db'}")
+
+
+@pytest.fixture(scope="session")
+def demo_spec(demo_server: DemoSite) -> apis.Spec:
+    return apis.load_spec(demo_server.openapi_url)
+
+
+@pytest.fixture(scope="session")
+def kernel_pool() -> Iterator[KernelPool]:
+    with KernelPool(size=2) as pool:
+        yield pool
+
+
+def api_capability(site: DemoSite, spec: apis.Spec, username: str = "alice") -> Namespace:
+    client = apis.build_client(spec, base_url=site.base_url,
+                               headers={"Authorization": f"Bearer {site.token_for(username)}"})
+    host = urlsplit(site.api_url).hostname
+    return Namespace({"demo": {op.name: Operation(getattr(client, op.name), writes=op.writes, domain=host)
+                               for op in spec.operations}})
+
+
+@pytest.fixture
+def open_session(demo: DemoSite, demo_spec: apis.Spec, kernel_pool: KernelPool) -> SessionFactory:
+    """Fresh kernels with `api.demo` (as alice), as the agent's runtime makes them."""
+    capability = api_capability(demo, demo_spec)
+
+    @contextmanager
+    def open_one(policy: Policy | None = None) -> Iterator[KernelSession]:
+        session = kernel_pool.acquire(policy=policy or Policy())
+        try:
+            session.register("api", capability)
+            yield session
+        finally:
+            session.shutdown()
+
+    return open_one
+
+
+def record_run(store: WorkflowStore, session: KernelSession, task: str, steps: list[str], *,
+               tokens_per_step: tuple[int, int] = (0, 0)) -> str:
+    """Execute `steps` in `session` as a run's code actions and record the run; returns its id."""
+    run = store.start_run(task, sites=["demo"], model="scripted", policy="allow")
+    answer, failed = None, None
+    for index, code in enumerate(steps):
+        result = session.execute(code, timeout=60)
+        error = f"{result.error.name}: {result.error.message}" if result.error else None
+        store.add_step(Step(run_id=run.id, index=index, code=code, observation=result.stdout, error=error,
+                            ok=result.ok, prompt_tokens=tokens_per_step[0], completion_tokens=tokens_per_step[1]),
+                       [call.to_dict() for call in result.calls])
+        failed = failed or error
+        if result.finished:
+            answer = str(result.answer)
+            break
+    store.end_run(run.id, "finished" if answer is not None else "error", answer=answer, error=failed)
+    return run.id
+
+
+@pytest.fixture
+def run_task(store: WorkflowStore, open_session: SessionFactory) -> Callable[[Task], str]:
+    """Record a run of a suite task's reference solution; returns the run id."""
+
+    def run(task: Task) -> str:
+        with open_session() as session:
+            return record_run(store, session, task.intent, task.reference_solution)
+
+    return run

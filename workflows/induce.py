@@ -1,0 +1,138 @@
+"""Induction: a successful run becomes a stored workflow (or strengthens an existing one).
+
+Programs come from the deterministic lifter (workflows.lifting) or, given a chat model, from the
+model (workflows.model_induction), which also writes a text workflow. Every program passes the static
+checks before it is stored. Duplicates are not stored: a workflow of the same site doing the same
+sequence of operations, either the same way or for the same intent, gains the run as evidence, or,
+when it was deprecated or failed verification, gets the new program as its next version.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Literal
+
+from langchain_core.language_models import BaseChatModel
+
+from workflows.lifting import InductionRefused, LiftedProgram, lift_program
+from workflows.memory import FAILED, Workflow, WorkflowStore
+from workflows.program import check_program, operation_sequence, structure_fingerprint
+from workflows.store import Run, Step
+
+Action = Literal["created", "evidence", "new-version"]
+
+
+@dataclass(frozen=True)
+class Induced:
+    workflow: Workflow
+    action: Action
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What induction reads from a run: the task, its effective steps and the calls that wrote."""
+
+    run: Run
+    steps: list[Step]
+    writing_calls: list[str]
+
+    @property
+    def codes(self) -> list[str]:
+        return [step.code or "" for step in self.steps]
+
+
+def read_run(store: WorkflowStore, run_id: str) -> RunRecord:
+    """The run's successful code actions, refusing runs that did not finish with an answer."""
+    run = store.get_run(run_id)
+    if run.status != "finished":
+        raise InductionRefused(f"run {run.id} ended with status {run.status!r}; only finished runs are induced")
+    steps = [s for s in store.steps_of(run.id) if s.ok and s.code and not s.error]
+    writes: list[str] = []
+    for step in steps:
+        for call in store.calls_of(step.id or 0):
+            name = f"{call.capability}.{call.target}"
+            if call.writes and call.status == "ok" and name not in writes:
+                writes.append(name)
+    return RunRecord(run, steps, writes)
+
+
+def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel | None = None) -> list[Induced]:
+    """Induce from a finished run: a program (by the model if given, else by literal lifting), and with
+    a model also a text workflow. Raises `InductionRefused` when nothing reusable can be made."""
+    record = read_run(store, run_id)
+    if model is None:
+        lifted = lift_program(record.run.task, record.codes, writing_calls=record.writing_calls)
+        return [store_program(store, record, lifted)]
+    from workflows.model_induction import model_program, model_text  # only runs with a model need it
+
+    results: list[Induced] = []
+    program = model_program(model, record)
+    if program is not None:
+        results.append(store_program(store, record, program))
+    results.append(store_text(store, record, model_text(model, record, program)))
+    return results
+
+
+def site_of(record: RunRecord, operations: list[str]) -> str:
+    """The site whose api the code calls first, else the run's first site."""
+    for operation in operations:
+        parts = operation.split(".")
+        if parts[0] == "api" and len(parts) > 2:
+            return parts[1]
+    if not record.run.sites:
+        raise InductionRefused(f"run {record.run.id} names no site, and its code calls no site's api")
+    return record.run.sites[0]
+
+
+def store_program(store: WorkflowStore, record: RunRecord, program: LiftedProgram) -> Induced:
+    facts = check_program(program.source, program.name)
+    workflow = Workflow(
+        name=program.name, site=site_of(record, facts.operations), kind="program",
+        description=program.description, intent_template=program.intent_template,
+        parameters=program.parameters, body=program.source, operations=facts.operations,
+        fingerprint=structure_fingerprint(program.source),
+        writes=any(op in record.writing_calls for op in facts.operations),
+        source_runs=[record.run.id], source_arguments=program.arguments, expected_answer=record.run.answer,
+    )
+    return _store_deduplicated(store, workflow)
+
+
+def store_text(store: WorkflowStore, record: RunRecord, text: LiftedProgram) -> Induced:
+    """A text workflow: `text.source` is the guide; its fingerprint is the run's operation sequence."""
+    operations = operation_sequence(ast.Module(body=[s for code in record.codes for s in _parsed(code)],
+                                               type_ignores=[]))
+    workflow = Workflow(
+        name=text.name, site=site_of(record, operations),
+        kind="text", description=text.description, intent_template=text.intent_template,
+        parameters=text.parameters, body=text.source, operations=operations,
+        fingerprint=f"text:{text.intent_template}", writes=bool(record.writing_calls),
+        source_runs=[record.run.id], source_arguments=text.arguments, expected_answer=record.run.answer,
+    )
+    return _store_deduplicated(store, workflow)
+
+
+def _parsed(code: str) -> list[ast.stmt]:
+    try:
+        return ast.parse(code).body
+    except SyntaxError:
+        return []
+
+
+def _store_deduplicated(store: WorkflowStore, workflow: Workflow) -> Induced:
+    for existing in store.list_workflows(sites=[workflow.site]):
+        if existing.kind != workflow.kind or existing.operations != workflow.operations:
+            continue
+        if existing.fingerprint != workflow.fingerprint and existing.intent_template != workflow.intent_template:
+            continue
+        assert existing.id is not None
+        # A successful run repairs a deprecated workflow, and replaces a program that failed verification.
+        if existing.status == "deprecated" or (existing.verification == FAILED
+                                               and existing.fingerprint != workflow.fingerprint):
+            return Induced(store.add_version(existing, workflow), "new-version")
+        return Induced(store.add_evidence(existing.id, workflow.source_runs[0]), "evidence")
+    base, suffix = workflow.name, 2
+    while store.name_taken(workflow.name):
+        workflow.name, suffix = f"{base}_{suffix}", suffix + 1
+        workflow.body = workflow.body.replace(f"def {base}(", f"def {workflow.name}(", 1)
+    return Induced(store.add_workflow(workflow), "created")
