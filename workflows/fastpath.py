@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox import KernelSession
-
 from workflows.kernel import call_code, install_workflows
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve

@@ -17,8 +17,9 @@ from langchain_core.language_models import BaseChatModel
 
 from workflows.lifting import InductionRefused, LiftedProgram, lift_program
 from workflows.memory import FAILED, Workflow, WorkflowStore
+from workflows.model_induction import model_program, model_text
 from workflows.program import check_program, operation_sequence, structure_fingerprint
-from workflows.store import Run, Step
+from workflows.record import RunRecord, read_run
 
 Action = Literal["created", "evidence", "new-version"]
 
@@ -29,34 +30,6 @@ class Induced:
     action: Action
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    """What induction reads from a run: the task, its effective steps and the calls that wrote."""
-
-    run: Run
-    steps: list[Step]
-    writing_calls: list[str]
-
-    @property
-    def codes(self) -> list[str]:
-        return [step.code or "" for step in self.steps]
-
-
-def read_run(store: WorkflowStore, run_id: str) -> RunRecord:
-    """The run's successful code actions, refusing runs that did not finish with an answer."""
-    run = store.get_run(run_id)
-    if run.status != "finished":
-        raise InductionRefused(f"run {run.id} ended with status {run.status!r}; only finished runs are induced")
-    steps = [s for s in store.steps_of(run.id) if s.ok and s.code and not s.error]
-    writes: list[str] = []
-    for step in steps:
-        for call in store.calls_of(step.id or 0):
-            name = f"{call.capability}.{call.target}"
-            if call.writes and call.status == "ok" and name not in writes:
-                writes.append(name)
-    return RunRecord(run, steps, writes)
-
-
 def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel | None = None) -> list[Induced]:
     """Induce from a finished run: a program (by the model if given, else by literal lifting), and with
     a model also a text workflow. Raises `InductionRefused` when nothing reusable can be made."""
@@ -64,8 +37,6 @@ def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel |
     if model is None:
         lifted = lift_program(record.run.task, record.codes, writing_calls=record.writing_calls)
         return [store_program(store, record, lifted)]
-    from workflows.model_induction import model_program, model_text  # only runs with a model need it
-
     results: list[Induced] = []
     program = model_program(model, record)
     if program is not None:

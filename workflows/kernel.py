@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import KernelSession, Operation
-
 from workflows.memory import Workflow, WorkflowStore
 
 KERNEL_SIDE = Path(__file__).with_name("kernel_side.py")

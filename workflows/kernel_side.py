@@ -60,10 +60,8 @@ def _wrap(name: str, function: Any, namespace: dict[str, Any], user_ns: dict[str
         try:
             result = function(*args, **kwargs)
         except BaseException as exc:
-            try:
-                outcome(use, False, f"{type(exc).__name__}: {exc}")
-            finally:
-                raise exc from None
+            outcome(use, False, f"{type(exc).__name__}: {exc}")
+            raise
         outcome(use, True, None)
         return result
 

@@ -21,8 +21,7 @@ RESERVED = CAPABILITIES | {"finish", "print"}
 PURE_CALLS = frozenset({"print", "len", "str", "int", "float", "bool", "sorted", "list", "dict", "set", "tuple",
                         "min", "max", "sum", "any", "all", "repr", "round", "abs", "enumerate", "zip", "range"})
 NAME_WORDS = 4
-NAME_STOP_WORDS = frozenset("a an the to of in on for and or is are be there with by me my i it its that this "
-                            "as at from you your do does please tell answer".split())
+NAME_STOP_WORDS = frozenset(["a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "is", "are", "be", "there", "with", "by", "me", "my", "i", "it", "its", "that", "this", "as", "at", "from", "you", "your", "do", "does", "please", "tell", "answer"])
 # Values in the task text worth lifting even when they sit inside a longer string in the code:
 # quoted text, dates and numbers, and the segments of paths such as `owner/project`.
 _SALIENT = re.compile(r'"([^"]+)"|\b(\d{4}-\d{2}-\d{2}|\d+(?:\.\d+)?)\b|((?:[\w.-]*\w/)+[\w.-]*\w)')

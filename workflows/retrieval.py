@@ -18,9 +18,7 @@ from workflows.memory import Workflow, WorkflowStore
 DEFAULT_K = 5
 MAX_TERMS = 24
 STOP_WORDS = frozenset(
-    "a about all an and any are as at be by can do does for from has have how i in into is it its me my "
-    "of on or that the their them then there these this to was what when where which who whom with "
-    "you your".split()
+    ["a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has", "have", "how", "i", "in", "into", "is", "it", "its", "me", "my", "of", "on", "or", "that", "the", "their", "them", "then", "there", "these", "this", "to", "was", "what", "when", "where", "which", "who", "whom", "with", "you", "your"]
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 

@@ -15,7 +15,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sandbox import KernelSession
-
 from workflows.kernel import call_code, install_workflows
 from workflows.memory import AWAITING_USE, FAILED, PASSED, Workflow, WorkflowStore
 
