@@ -10,6 +10,7 @@ from hybrid.commands.config import config_command
 from hybrid.commands.demo import demo_group
 from hybrid.commands.sites import sites_group
 from hybrid.commands.unbuilt import unbuilt_group
+from hybrid.commands.workflows import workflows_group
 from hybrid.config import ConfigError
 
 
@@ -30,7 +31,7 @@ cli.add_command(demo_group)
 cli.add_command(unbuilt_group("run", "Run a task with the agent.", "the agent (issue 6)"))
 cli.add_command(sites_group)
 cli.add_command(unbuilt_group("runs", "List, show, resume and export runs.", "the agent (issue 6)"))
-cli.add_command(unbuilt_group("workflows", "Manage induced workflows.", "the workflow memory (issue 7)"))
+cli.add_command(workflows_group)
 cli.add_command(unbuilt_group("bench", "Run a task suite and report success.", "the benchmark runner (issue 8)"))
 
 

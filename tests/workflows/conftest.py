@@ -65,8 +65,8 @@ def open_session(demo: DemoSite, demo_spec: apis.Spec, kernel_pool: KernelPool) 
     return open_one
 
 
-def record_run(store: WorkflowStore, session: KernelSession, task: str, steps: list[str], *,
-               tokens_per_step: tuple[int, int] = (0, 0)) -> str:
+def _record_run(store: WorkflowStore, session: KernelSession, task: str, steps: list[str], *,
+                tokens_per_step: tuple[int, int] = (0, 0)) -> str:
     """Execute `steps` in `session` as a run's code actions and record the run; returns its id."""
     run = store.start_run(task, sites=["demo"], model="scripted", policy="allow")
     answer, failed = None, None
@@ -90,6 +90,12 @@ def run_task(store: WorkflowStore, open_session: SessionFactory) -> Callable[[Ta
 
     def run(task: Task) -> str:
         with open_session() as session:
-            return record_run(store, session, task.intent, task.reference_solution)
+            return _record_run(store, session, task.intent, task.reference_solution)
 
     return run
+
+
+@pytest.fixture
+def record_run() -> Callable[..., str]:
+    """`record_run(store, session, task, steps)`: execute and record a run in any store; returns its id."""
+    return _record_run

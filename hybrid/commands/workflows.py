@@ -1,0 +1,219 @@
+"""`hybrid workflows`: list, show, run, induce, verify, deprecate, export and import workflows."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import click
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from apis import ApiError, RegistryError, SiteRegistry
+from hybrid.agent.models import ModelError, load_chat_model
+from hybrid.config import load_settings
+from sandbox import KernelSession, Namespace, Operation, Policy
+from workflows.exchange import ImportRejected, import_workflows
+from workflows.induce import induce_from_run
+from workflows.kernel import WorkflowInstallError, call_code, install_workflows
+from workflows.lifting import InductionRefused
+from workflows.memory import STATUSES, Workflow, WorkflowNotFound, WorkflowStore
+from workflows.program import ProgramError
+from workflows.store import RunNotFound
+from workflows.verify import CannotVerify, verify
+
+EXPECTED = (WorkflowNotFound, RunNotFound, InductionRefused, ProgramError, CannotVerify, RegistryError, ApiError,
+            WorkflowInstallError, ModelError, ImportRejected)
+
+
+def _store() -> WorkflowStore:
+    return WorkflowStore(load_settings().effective_database_url)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"hybrid workflows: {message}", err=True)
+    sys.exit(1)
+
+
+@contextmanager
+def _site_session(site: str, policy: str) -> Iterator[KernelSession]:
+    """A kernel with `api.<site>` from the site registry, for running a workflow outside an agent run."""
+    settings = load_settings()
+    registry = SiteRegistry(settings.data_dir)
+    spec, client = registry.load_spec(site), registry.client(site)
+    host = urlsplit(client.base_url).hostname
+    api = Namespace({site: {op.name: Operation(getattr(client, op.name), writes=op.writes, domain=host)
+                            for op in spec.operations}})
+    with KernelSession(policy=Policy(mode=policy)) as session:  # type: ignore[arg-type]
+        session.register("api", api)
+        yield session
+
+
+def _parse_arguments(workflow: Workflow, pairs: tuple[str, ...]) -> dict[str, Any]:
+    types = {p["name"]: p.get("type", "str") for p in workflow.parameters}
+    arguments: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in types:
+            _fail(f"--arg {pair!r}: expected NAME=VALUE with NAME one of {', '.join(types) or 'none'}")
+        try:
+            arguments[name] = int(value) if types[name] == "int" else float(value) if types[name] == "float" \
+                else value.lower() in ("1", "true", "yes") if types[name] == "bool" else value
+        except ValueError:
+            _fail(f"--arg {name}: {value!r} is not a {types[name]}")
+    missing = [name for name in types if name not in arguments]
+    if missing:
+        _fail(f"missing --arg for {', '.join(missing)}; {workflow.name} takes {workflow.signature}")
+    return arguments
+
+
+@click.group(name="workflows")
+def workflows_group() -> None:
+    """Manage the workflows induced from successful runs: inspect, run, verify, share."""
+
+
+@workflows_group.command(name="list")
+@click.option("--site", "sites", multiple=True, help="Only workflows of this site (repeatable).")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Only these statuses.")
+@click.option("--all-versions", is_flag=True, help="Every version, not only each name's newest.")
+@click.option("--json", "as_json", is_flag=True, help="JSON, one object per workflow.")
+def list_command(sites: tuple[str, ...], statuses: tuple[str, ...], all_versions: bool, as_json: bool) -> None:
+    """List stored workflows."""
+    rows = _store().list_workflows(sites=sites or None, statuses=statuses or None, all_versions=all_versions)
+    if as_json:
+        click.echo(json.dumps([w.export() for w in rows], indent=2))
+        return
+    if not rows:
+        click.echo("No workflows yet: they are induced from successful runs (`hybrid workflows induce RUN_ID`).")
+        return
+    table = Table("name", "v", "site", "kind", "status", "uses ok/failed", "signature")
+    for w in rows:
+        table.add_row(w.name, str(w.version), w.site, w.kind, w.status, f"{w.success_count}/{w.failure_count}",
+                      w.signature)
+    Console().print(table)
+
+
+@workflows_group.command(name="show")
+@click.argument("name")
+@click.option("--version", type=int, help="A given version (default: the newest).")
+def show_command(name: str, version: int | None) -> None:
+    """Show a workflow: its intent, parameters, provenance, record and body."""
+    try:
+        w = _store().get_workflow(name, version)
+    except EXPECTED as exc:
+        _fail(str(exc))
+    console = Console()
+    console.print(f"[bold]{w.name}[/] v{w.version}  site {w.site}  {w.kind}  [bold]{w.status}[/]")
+    console.print(f"intent:       {w.intent_template}")
+    console.print(f"signature:    {w.signature}")
+    console.print(f"verification: {w.verification or 'not tried'}{f' ({w.verification_note})' if w.verification_note else ''}")
+    console.print(f"uses:         {w.success_count} succeeded, {w.failure_count} failed")
+    console.print(f"source runs:  {', '.join(w.source_runs)}  arguments {json.dumps(w.source_arguments)}")
+    console.print(Syntax(w.body, "python") if w.kind == "program" else w.body)
+
+
+@workflows_group.command(name="run")
+@click.argument("name")
+@click.option("--arg", "pairs", multiple=True, metavar="NAME=VALUE", help="A parameter (repeat for each).")
+@click.option("--policy", type=click.Choice(["allow", "read-only"]), default=None,
+              help="Default: the configured policy (confirm mode is not available here).")
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds before it is interrupted.")
+def run_command(name: str, pairs: tuple[str, ...], policy: str | None, timeout: float) -> None:
+    """Run a workflow directly with arguments, in a fresh kernel, with no model."""
+    store = _store()
+    try:
+        workflow = store.get_workflow(name)
+        if workflow.kind != "program":
+            _fail(f"{name} is a text workflow (a guide for the model); `hybrid workflows show {name}` prints it")
+        arguments = _parse_arguments(workflow, pairs)
+        mode = policy or load_settings().policy
+        with _site_session(workflow.site, "read-only" if mode == "read-only" else "allow") as session:
+            installed = install_workflows(session, store, [workflow], via="cli")
+            result = session.execute(call_code(workflow, arguments), timeout=timeout)
+            installed.close()
+    except EXPECTED as exc:
+        _fail(str(exc))
+    if result.stdout:
+        click.echo(result.stdout, nl=False)
+    if result.error is not None:
+        _fail(f"{name} failed: {result.error.name}: {result.error.message}")
+    click.echo(json.dumps(result.answer) if not isinstance(result.answer, str) else result.answer)
+
+
+@workflows_group.command(name="induce")
+@click.argument("run_id")
+@click.option("--model", help="provider:name of a chat model to write the program and a guide "
+                                "(default: the deterministic path, no model).")
+def induce_command(run_id: str, model: str | None) -> None:
+    """Induce a workflow from a finished run."""
+    try:
+        chat_model = load_chat_model(model) if model else None
+        results = induce_from_run(_store(), run_id, model=chat_model)
+    except EXPECTED as exc:
+        _fail(str(exc))
+    for result in results:
+        w = result.workflow
+        click.echo(f"{result.action}: {w.name} v{w.version} ({w.kind}, {w.status}) {w.signature}")
+
+
+@workflows_group.command(name="verify")
+@click.argument("name")
+@click.option("--timeout", type=float, default=120.0, show_default=True)
+def verify_command(name: str, timeout: float) -> None:
+    """Re-execute a workflow with its source run's arguments and compare the answer.
+
+    A workflow that changes its site is not re-executed here (the site cannot be reset from the CLI):
+    it becomes verified on its first successful use.
+    """
+    store = _store()
+    try:
+        workflow = store.get_workflow(name)
+        result = verify(store, workflow, lambda: _site_session(workflow.site, "allow"), timeout=timeout)
+    except EXPECTED as exc:
+        _fail(str(exc))
+    click.echo(f"{name} v{workflow.version}: {result.outcome} ({result.detail}); now {result.workflow.status}")
+    if result.outcome == "failed":
+        sys.exit(1)
+
+
+@workflows_group.command(name="deprecate")
+@click.argument("name")
+def deprecate_command(name: str) -> None:
+    """Stop offering a workflow (it stays stored; a later successful run can make a new version)."""
+    store = _store()
+    try:
+        workflow = store.get_workflow(name)
+    except EXPECTED as exc:
+        _fail(str(exc))
+    assert workflow.id is not None
+    store.set_status(workflow.id, "deprecated")
+    click.echo(f"{name} v{workflow.version} is deprecated.")
+
+
+@workflows_group.command(name="export")
+@click.option("--output", "-o", type=click.File("w"), default="-", help="File to write (default: stdout).")
+@click.option("--site", "sites", multiple=True, help="Only workflows of this site (repeatable).")
+@click.option("--all-versions", is_flag=True, help="Every version, not only each name's newest.")
+def export_command(output: Any, sites: tuple[str, ...], all_versions: bool) -> None:
+    """Write workflows as JSON Lines, one per line, for `hybrid workflows import`."""
+    rows = _store().list_workflows(sites=sites or None, all_versions=all_versions)
+    for workflow in rows:
+        output.write(json.dumps(workflow.export()) + "\n")
+    click.echo(f"Exported {len(rows)} workflow(s).", err=True)
+
+
+@workflows_group.command(name="import")
+@click.argument("source", type=click.File("r"))
+def import_command(source: Any) -> None:
+    """Add workflows from a JSON Lines export. Each comes in as an unverified candidate with no uses;
+    programs are checked first, and a name and version already stored is skipped."""
+    try:
+        added, skipped = import_workflows(_store(), source)
+    except EXPECTED as exc:
+        _fail(str(exc))
+    click.echo(f"Imported {added} workflow(s); skipped {skipped} already stored.")
