@@ -7,7 +7,7 @@
     render_api_section(spec, "close the wontfix issues", token_budget=3000, site="gitea")
 """
 
-from apis.auth import FileSecretStore, describe_auth, parse_auth_reference, resolve_auth
+from apis.auth import FileSecretStore, describe_auth, parse_auth_reference, resolve_auth, secret_values
 from apis.client import Client, RetryPolicy, build_client
 from apis.docs import count_tokens, group_index, operation_help, operation_lines, render_api_section
 from apis.errors import (
@@ -56,4 +56,5 @@ __all__ = [
     "render_api_section",
     "resolve_auth",
     "search",
+    "secret_values",
 ]

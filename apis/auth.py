@@ -171,6 +171,22 @@ def resolve_auth(
     return ApiKeyAuth(reference["name"], reference["in"], values["key"])
 
 
+def secret_values(
+    reference: Mapping[str, Any] | None,
+    secrets: SecretStore | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> list[str]:
+    """The secret strings a reference resolves to, so a host can redact them wherever they might leak."""
+    if not reference:
+        return []
+    reference = check_auth_reference(reference)
+    return [
+        _secret_value(reference, field, secrets, environ)
+        for field in SECRET_FIELDS[reference["type"]]
+        if field not in PLAIN_FIELDS
+    ]
+
+
 def _secret_value(
     reference: Mapping[str, Any], field: str, secrets: SecretStore | None, environ: Mapping[str, str]
 ) -> str:

@@ -8,6 +8,8 @@ import click
 
 from hybrid.commands.config import config_command
 from hybrid.commands.demo import demo_group
+from hybrid.commands.run import run_command
+from hybrid.commands.runs import runs_group
 from hybrid.commands.sites import sites_group
 from hybrid.commands.unbuilt import unbuilt_group
 from hybrid.commands.workflows import workflows_group
@@ -28,9 +30,9 @@ def cli() -> None:
 
 cli.add_command(config_command)
 cli.add_command(demo_group)
-cli.add_command(unbuilt_group("run", "Run a task with the agent.", "the agent (issue 6)"))
+cli.add_command(run_command)
 cli.add_command(sites_group)
-cli.add_command(unbuilt_group("runs", "List, show, resume and export runs.", "the agent (issue 6)"))
+cli.add_command(runs_group)
 cli.add_command(workflows_group)
 cli.add_command(unbuilt_group("bench", "Run a task suite and report success.", "the benchmark runner (issue 8)"))
 

@@ -131,5 +131,5 @@ def usage_of(message: BaseMessage) -> tuple[int, int, float | None]:
 
 def scripted_replies_for(steps: Sequence[str], thoughts: Sequence[str] | None = None) -> list[str]:
     """Model replies that run `steps` as code actions, each with a short thought, in the agent's format."""
-    thoughts = thoughts or [f"Step {i + 1}." for i in range(len(steps))]
+    thoughts = thoughts or [f"Step {i + 1} of {len(steps)} of the planned solution." for i in range(len(steps))]
     return [f"Thought: {thought}\n```python\n{code}\n```\n" for thought, code in zip(thoughts, steps, strict=True)]

@@ -7,6 +7,9 @@ from typing import Any, Protocol
 BROWSER_CAPABILITY = "browser"
 CONDENSED_CHARS = 400
 KEEP_FULL_BROWSER_STEPS = 2
+# Any observation this many steps old is cut to OLD_OBSERVATION_CHARS: its values live on in the kernel.
+OLD_AFTER_STEPS = 5
+OLD_OBSERVATION_CHARS = 1500
 
 
 class CallLike(Protocol):
@@ -59,17 +62,25 @@ def full_record(result: Any) -> str:
     return "\n".join(f"--- {name} ---\n{text}" for name, text in sections if text)
 
 
-def condense(observation: str, limit: int = CONDENSED_CHARS) -> str:
+def condense(observation: str, limit: int, what: str) -> str:
     if len(observation) <= limit:
         return observation
-    return (f"{observation[:limit].rstrip()}\n[... older page observation condensed: "
-            f"{len(observation) - limit} more characters not shown; observe again for the current page]")
+    return (f"{observation[:limit].rstrip()}\n[... {what} condensed: {len(observation) - limit} more "
+            "characters not shown]")
 
 
 def observations_for_prompt(steps: list[dict[str, Any]]) -> list[str]:
-    """Each step's observation as it goes into the next prompt: the last few browser observations in
-    full, older ones condensed, so prompt size grows linearly, not quadratically, with steps."""
+    """Each step's observation as it goes into the next prompt. The last few browser observations stay
+    whole and older ones shrink to a few lines (a page seen before is stale anyway); every observation
+    older than a few steps shrinks too. So each step adds a bounded amount to the prompt."""
     browser_steps = [i for i, step in enumerate(steps) if step.get("used_browser")]
-    keep = set(browser_steps[-KEEP_FULL_BROWSER_STEPS:])
-    return [condense(step["observation"]) if step.get("used_browser") and i not in keep else step["observation"]
-            for i, step in enumerate(steps)]
+    recent_pages = set(browser_steps[-KEEP_FULL_BROWSER_STEPS:])
+    shown = []
+    for i, step in enumerate(steps):
+        observation = step["observation"]
+        if step.get("used_browser") and i not in recent_pages:
+            observation = condense(observation, CONDENSED_CHARS, "older page observation; observe again for the current page")
+        elif len(steps) - i > OLD_AFTER_STEPS:
+            observation = condense(observation, OLD_OBSERVATION_CHARS, "older observation; the kernel still has its variables")
+        shown.append(observation)
+    return shown

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import sys
+
 import click
+import httpx
 from rich.console import Console
 from rich.table import Table
 
+import apis
+from hybrid.agent.models import scripted_replies_for
+from hybrid.bench.evaluators import evaluate
+from hybrid.bench.suite import load_suite
+from hybrid.commands.run import drive, open_agent, resolve_model
+from hybrid.config import load_settings
+from hybrid.demo import demo_site
 from hybrid.demo.data import USERS, api_token_for
+from hybrid.demo.registration import SITE_NAME, register_demo
 from hybrid.demo.server import DemoSite, DemoSiteError, serve_forever
 
 console = Console()
 SHOWN_USERS = ("alice", "bob", "erin")
+DEFAULT_TASK = 0
 
 
 def _print_site(site: DemoSite) -> None:
@@ -30,10 +43,8 @@ def _print_site(site: DemoSite) -> None:
     console.print("Press Ctrl-C to stop. Data is reset to the seed state at every start.")
 
 
-def _serve(port: int, intro: str | None = None) -> None:
+def _serve(port: int) -> None:
     def on_ready(site: DemoSite) -> None:
-        if intro:
-            console.print(intro)
         _print_site(site)
 
     try:
@@ -46,17 +57,54 @@ def _serve(port: int, intro: str | None = None) -> None:
 
 
 @click.group(name="demo", invoke_without_command=True)
-@click.option("--port", default=0, show_default="a free port", help="Port on 127.0.0.1 to serve on.")
+@click.option("--task", "task_id", type=int, default=DEFAULT_TASK, show_default=True,
+              help="Which task of the demo suite to run (see hybrid/demo/tasks.jsonl).")
+@click.option("--model", help="Chat model as provider:name. Default: HYBRID_MODEL; with none, the task's "
+              "reference solution is replayed by a scripted model.")
+@click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
 @click.pass_context
-def demo_group(ctx: click.Context, port: int) -> None:
-    """Serve the bundled demo site: a project tracker with a REST API and a web UI.
+def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: str | None) -> None:
+    """Run one task of the bundled demo site end to end with the agent.
 
-    Without a subcommand, starts the site and prints its URLs and sign-in details. Running one of its
-    tasks end to end with the agent arrives with the agent itself; until then this says so and serves.
+    Starts the demo site (a project tracker with a REST API and a web UI) on 127.0.0.1, registers it as
+    the site `demo`, runs the task, and judges the outcome with the task's evaluator. `hybrid demo serve`
+    serves the site for you to explore.
     """
-    if ctx.invoked_subcommand is None:
-        _serve(port, intro="[yellow]The agent is not built yet, so `hybrid demo` only serves the demo "
-                           "site; try its UI and API below.[/]")
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = load_settings()
+    tasks = {task.task_id: task for task in load_suite()}
+    if task_id not in tasks:
+        raise click.BadParameter(f"no task {task_id}; the suite has ids 0 to {max(tasks)}", param_hint="--task")
+    task = tasks[task_id]
+    if model or settings.model:
+        model_spec, chat_model = resolve_model(settings, model, base_url)
+    else:
+        console.print("[yellow]No model configured[/] (--model or HYBRID_MODEL), so a scripted model replays "
+                      "this task's reference solution: the real agent, kernel and site, with fixed replies.")
+        # Written to a file so that `hybrid runs resume` can load the same script again.
+        script = settings.data_dir / "scripts" / f"demo-task-{task.task_id}.json"
+        script.parent.mkdir(parents=True, exist_ok=True)
+        script.write_text(json.dumps(scripted_replies_for(task.reference_solution), indent=1), encoding="utf-8")
+        model_spec, chat_model = resolve_model(settings, f"scripted:{script}", None)
+    with demo_site() as site:
+        register_demo(apis.SiteRegistry(settings.data_dir), site, task.login_as)
+        console.print(f"Demo site at {site.base_url} · acting as {task.login_as} · task {task.task_id} "
+                      f"({task.category}):\n[bold]{task.intent}[/]")
+        agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=[SITE_NAME], policy=None,
+                           max_steps=None, as_json=False, console=console)
+        with agent:
+            result = drive(console, False, lambda: agent.run(task.intent, start_url=task.start_url_for(
+                site.base_url), source=f"demo-suite:{task.task_id}"))
+        with httpx.Client(base_url=site.api_url, headers={"Authorization": f"Bearer {site.token_for('alice')}"}) as judge:
+            verdict = evaluate(task, result.answer, judge)
+    if verdict.passed:
+        console.print("[bold green]The evaluator accepts the outcome.[/]")
+    else:
+        console.print("[bold red]The evaluator rejects the outcome:[/] " + "; ".join(verdict.failures))
+    console.print(f"Inspect the run: hybrid runs show {result.run_id} · explore the site: hybrid demo serve")
+    if not verdict.passed:
+        sys.exit(1)
 
 
 @demo_group.command(name="serve")

@@ -23,7 +23,7 @@ def test_help_lists_every_command_group() -> None:
         assert f"  {group} " in result.output
 
 
-@pytest.mark.parametrize("group", ["run", "runs", "bench"])
+@pytest.mark.parametrize("group", ["bench"])
 def test_unbuilt_groups_say_so_and_fail(group: str) -> None:
     result = CliRunner().invoke(cli, [group, "anything", "--flag"])
     assert result.exit_code != 0
@@ -70,3 +70,38 @@ def test_demo_serve_starts_quickly_and_stops_on_ctrl_c() -> None:
         assert "Demo site stopped." in process.stdout.read()
     finally:
         process.kill()
+
+
+def test_run_without_a_model_says_how_to_configure_one(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HYBRID_MODEL", raising=False)
+    result = CliRunner().invoke(cli, ["run", "do something"])
+    assert result.exit_code == 2 and "No model configured" in result.output and "HYBRID_MODEL" in result.output
+
+
+def test_run_without_sites_points_to_sites_add(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    script = tmp_path / "replies.json"
+    script.write_text('["finish(1)"]')
+    result = CliRunner().invoke(cli, ["run", "do something", "--model", f"scripted:{script}"])
+    assert result.exit_code == 2 and "hybrid sites add" in result.output
+
+
+def test_run_with_a_missing_provider_key_is_one_line(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    result = CliRunner().invoke(cli, ["run", "x", "--model", "anthropic:claude-sonnet-4-5"])
+    assert result.exit_code == 2 and "set ANTHROPIC_API_KEY" in result.output and "Traceback" not in result.output
+
+
+def test_demo_runs_a_task_end_to_end_and_judges_it(tmp_path) -> None:
+    env = {**os.environ, "HYBRID_DATA_DIR": str(tmp_path), "COLUMNS": "120"}
+    env.pop("HYBRID_MODEL", None)
+    completed = subprocess.run([sys.executable, "-m", "hybrid", "demo"], capture_output=True, text=True,
+                               timeout=180, env=env, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "scripted model replays this task's reference solution" in completed.stdout
+    assert "The evaluator accepts the outcome." in completed.stdout
+    runs = subprocess.run([sys.executable, "-m", "hybrid", "runs", "list", "--json"], capture_output=True,
+                          text=True, timeout=60, env=env, check=True)
+    assert json.loads(runs.stdout.splitlines()[0])["status"] == "finished"

@@ -13,7 +13,7 @@ from hybrid.agent.models import ModelError, ScriptedChatModel, load_chat_model, 
 def test_scripted_model_replies_in_order_and_honours_stop_sequences() -> None:
     model = ScriptedChatModel(replies=scripted_replies_for(["x = 1", "finish(x)"]))
     first = model.invoke([HumanMessage("task")], stop=["\n```\n"])
-    assert first.content == "Thought: Step 1.\n```python\nx = 1"
+    assert first.content == "Thought: Step 1 of 2 of the planned solution.\n```python\nx = 1"
     prompt, completion, cost = usage_of(first)
     assert prompt > 0 and completion > 0 and cost is None
     assert "finish(x)" in model.invoke([HumanMessage("task")]).content

@@ -1,0 +1,154 @@
+"""Running and resuming tasks: wires settings, sites, kernels, the model, the graph and its checkpoints.
+
+    with Agent(load_settings(), model=load_chat_model("openai:gpt-4o-mini"), sites=["demo"]) as agent:
+        result = agent.run("How many open bugs are in alice/tracker-core?")
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any, Self
+
+from langchain_core.language_models import BaseChatModel
+
+import apis
+from hybrid.agent.graph import Budget, build_graph
+from hybrid.agent.models import ScriptedChatModel
+from hybrid.agent.runtime import AgentRuntime, SiteHandle
+from hybrid.config import Settings
+from sandbox import Call, KernelPool, Namespace, Policy
+from workflows.store import RunStore
+
+StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
+
+
+class AgentError(Exception):
+    """The run cannot start or resume; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    status: str
+    answer: str | None
+    error: str | None
+    steps: int
+    tokens: int
+
+
+def budget_from(settings: Settings, max_steps: int | None = None) -> Budget:
+    return Budget(max_steps=max_steps or settings.max_steps, max_wall_seconds=settings.max_wall_seconds,
+                  max_tokens=settings.max_tokens, action_timeout=settings.action_timeout_seconds)
+
+
+def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
+    """LangGraph's SQLite checkpointer in the data dir, or its PostgreSQL one when the database is PostgreSQL."""
+    url = settings.effective_database_url
+    if url.startswith(("postgresql", "postgres")):
+        try:
+            from langgraph.checkpoint.postgres import PostgresSaver
+        except ImportError as exc:
+            raise AgentError("PostgreSQL checkpoints need: .venv/bin/pip install 'hybrid-agent[postgres]'") from exc
+        saver = stack.enter_context(PostgresSaver.from_conn_string(url.replace("+psycopg", "")))
+        saver.setup()
+        return saver
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(settings.data_dir / "checkpoints.sqlite", check_same_thread=False)
+    stack.callback(connection.close)
+    return SqliteSaver(connection)
+
+
+class Agent:
+    """Runs tasks on registered sites. Use as a context manager: it owns kernels and connections."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        model: BaseChatModel,
+        model_name: str | None = None,
+        sites: list[str],
+        policy: str | None = None,
+        confirm: Callable[[Call], bool] | None = None,
+        browser: Namespace | None = None,
+        max_steps: int | None = None,
+        on_step: StepCallback | None = None,
+    ) -> None:
+        self.settings = settings
+        self.model = model
+        self.model_name = model_name or getattr(model, "model_name", None) or type(model).__name__
+        self.budget = budget_from(settings, max_steps)
+        self.policy_mode = policy or settings.policy
+        self._stack = ExitStack()
+        try:
+            registry = apis.SiteRegistry(settings.data_dir)
+            handles = [SiteHandle.from_registry(registry, name) for name in sites]
+            self.store = RunStore(settings.effective_database_url)
+            pool = self._stack.enter_context(KernelPool(size=1))
+            self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
+                                        policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
+                                        on_step=on_step)
+            self._stack.callback(self.runtime.close)
+            self.graph = build_graph(model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
+        except (apis.RegistryError, apis.ApiError, apis.SpecError, ValueError) as exc:
+            self._stack.close()
+            raise AgentError(str(exc)) from exc
+        self.sites = sites
+
+    def run(self, task: str, *, start_url: str | None = None, source: str | None = None) -> RunResult:
+        run = self.store.start_run(task, sites=self.sites, model=self.model_name, policy=self.policy_mode,
+                                   source=source)
+        return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url})
+
+    def resume(self, run_id: str) -> RunResult:
+        """Continue a run that was interrupted, from its last checkpoint, in a fresh kernel."""
+        run = self.store.get_run(run_id)
+        config = self._config(run.id)
+        snapshot = self.graph.get_state(config)
+        if not snapshot.values:
+            raise AgentError(f"Run {run.id} has no checkpoint to resume from.")
+        if not snapshot.next:
+            raise AgentError(f"Run {run.id} already ended ({run.status}); nothing to resume.")
+        if isinstance(self.model, ScriptedChatModel):
+            # A replayed script continues after the replies already used: one per step, plus the one
+            # whose code was about to run when the run stopped.
+            values = snapshot.values
+            self.model.position = len(values.get("steps", [])) + (1 if values.get("pending") else 0)
+        self.graph.update_state(config, {"resumed": True})
+        self.store.end_run(run.id, "running")
+        return self._drive(run.id, None)
+
+    def _drive(self, run_id: str, initial: dict[str, Any] | None) -> RunResult:
+        config = self._config(run_id)
+        try:
+            for _ in self.graph.stream(initial, config, stream_mode="updates"):
+                pass
+        except KeyboardInterrupt:
+            self.store.end_run(run_id, "interrupted",
+                               error="Stopped by the user; `hybrid runs resume` continues it.")
+            raise
+        except Exception as exc:
+            self.store.end_run(run_id, "error", error=f"{type(exc).__name__}: {exc}")
+            raise
+        values = self.graph.get_state(config).values
+        return RunResult(run_id=run_id, status=values.get("status", "error"), answer=values.get("answer"),
+                         error=values.get("error"), steps=len(values.get("steps", [])),
+                         tokens=values.get("tokens", 0))
+
+    @staticmethod
+    def _config(run_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": run_id}, "recursion_limit": 10_000}
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

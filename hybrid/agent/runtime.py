@@ -1,0 +1,145 @@
+"""The live side of a run: site clients, kernels with their capabilities, the browser, and the record.
+
+The graph (hybrid.agent.graph) holds only data; everything here is a live object, created on the host
+and never handed to the kernel except as capability stubs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import apis
+from hybrid.agent.graph import ActionOutcome, render
+from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
+from sandbox import KernelPool, KernelSession, Namespace, Operation, Policy
+from workflows.store import RunStore, Step
+
+API_SECTION_TOKENS = 3000
+RESUMED_NOTICE = ("This run was resumed after an interruption, in a fresh kernel: variables, imports and "
+                  "definitions from earlier steps are gone; run again whatever your code needs.")
+SEARCH_RESULTS = 8
+
+
+@dataclass
+class SiteHandle:
+    """One site as the agent uses it: its processed spec, an authenticated client, and where its UI is."""
+
+    name: str
+    spec: apis.Spec
+    client: apis.Client
+    web_url: str | None = None
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def host(self) -> str | None:
+        return urlsplit(self.client.base_url).hostname
+
+    @classmethod
+    def from_registry(cls, registry: apis.SiteRegistry, name: str) -> SiteHandle:
+        site = registry.get(name)
+        return cls(name=name, spec=registry.load_spec(name), client=registry.client(name), web_url=site.web_url,
+                   secrets=apis.secret_values(site.auth, registry.secrets))
+
+
+def api_capability(sites: list[SiteHandle]) -> Namespace:
+    """`api.<site>.<operation>(...)` for every operation, plus `api.<site>.search(query)`."""
+    members: dict[str, Any] = {}
+    for site in sites:
+        operations: dict[str, Any] = {
+            op.name: Operation(getattr(site.client, op.name), writes=op.writes, domain=site.host)
+            for op in site.spec.operations
+        }
+        operations.setdefault("search", Operation(_search_for(site), writes=False))
+        members[site.name] = Namespace(operations, doc=f"Operations of the {site.name} API.")
+    return Namespace(members, doc="The sites' APIs: api.<site>.<operation>(argument=value, ..., body={...}).")
+
+
+def _search_for(site: SiteHandle) -> Callable[..., list[str]]:
+    def search(query: str, k: int = SEARCH_RESULTS) -> list[str]:
+        """The operations most relevant to `query`, one line each: name(arguments) METHOD /path - summary."""
+        return apis.operation_lines(site.spec, apis.search(site.spec, query, k))
+
+    return search
+
+
+class AgentRuntime:
+    """Kernels per run, with `api` (and `browser` when configured) registered; steps into the store."""
+
+    def __init__(
+        self,
+        *,
+        sites: list[SiteHandle],
+        store: RunStore,
+        pool: KernelPool,
+        policy: Policy,
+        browser: Namespace | None = None,
+        on_step: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None,
+    ) -> None:
+        self.sites = sites
+        self.store = store
+        self.pool = pool
+        self.policy = policy
+        self.browser = browser
+        self.on_step = on_step
+        self._sessions: dict[str, KernelSession] = {}
+        self._api = api_capability(sites)
+
+    def system_prompt(self, task: str, max_steps: int) -> str:
+        sections = [
+            {"name": site.name, "web_url": site.web_url,
+             "api_section": apis.render_api_section(site.spec, task, API_SECTION_TOKENS, site=site.name)}
+            for site in self.sites
+        ]
+        return render("system.md.jinja", sites=sections, browser=self.browser is not None, workflows=[],
+                      max_steps=max_steps)
+
+    def session(self, run_id: str) -> KernelSession:
+        session = self._sessions.get(run_id)
+        if session is None:
+            secrets = [secret for site in self.sites for secret in site.secrets]
+            session = self.pool.acquire(policy=self.policy, secrets=secrets)
+            session.register("api", self._api)
+            if self.browser is not None:
+                session.register(BROWSER_CAPABILITY, self.browser)
+            self._sessions[run_id] = session
+        return session
+
+    def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool) -> ActionOutcome:
+        began = time.monotonic()
+        result = self.session(run_id).execute(code, timeout=timeout)
+        if fresh_kernel_notice:
+            result.notices.insert(0, RESUMED_NOTICE)
+        error = f"{result.error.name}: {result.error.message}" if result.error else (
+            "; ".join(result.notices) if not result.ok else None)
+        return ActionOutcome(
+            observation=render_observation(result),
+            full_output=full_record(result),
+            ok=result.ok,
+            error=error,
+            seconds=time.monotonic() - began,
+            calls=[call.to_dict() for call in result.calls],
+            used_browser=any(call.capability == BROWSER_CAPABILITY for call in result.calls),
+            finished=result.finished,
+            answer=None if result.answer is None else str(result.answer),
+        )
+
+    def record_step(self, run_id: str, step: dict[str, Any], calls: list[dict[str, Any]]) -> None:
+        fields = {name: step[name] for name in Step.model_fields if name in step}
+        self.store.add_step(Step(run_id=run_id, **fields), calls)
+        if self.on_step is not None:
+            self.on_step(step, calls)
+
+    def end_run(self, run_id: str, status: str, answer: str | None, error: str | None) -> None:
+        self.store.end_run(run_id, status, answer=answer, error=error)
+        session = self._sessions.pop(run_id, None)
+        if session is not None:
+            session.shutdown()
+
+    def close(self) -> None:
+        for session in self._sessions.values():
+            session.shutdown()
+        self._sessions.clear()

@@ -1,0 +1,76 @@
+"""How runs look on the terminal: each step as it happens, and the outcome at the end."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import click
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.text import Text
+
+from hybrid.agent.run import RunResult
+from sandbox import Call
+
+OBSERVATION_LINES = 12
+STATUS_STYLES = {"finished": "bold green", "interrupted": "yellow", "error": "bold red"}
+
+
+def summarise_observation(observation: str, lines: int = OBSERVATION_LINES) -> str:
+    shown = observation.splitlines()
+    if len(shown) <= lines:
+        return observation
+    return "\n".join([*shown[:lines], f"... ({len(shown) - lines} more lines: `hybrid runs show` has them all)"])
+
+
+class StepPrinter:
+    """Prints each step as the agent records it (called from the agent's thread)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, step: dict[str, Any], calls: list[dict[str, Any]]) -> None:
+        parts: list[Any] = []
+        if step.get("thought"):
+            parts.append(Text(step["thought"], style="italic"))
+        if step.get("code"):
+            parts.append(Syntax(step["code"], "python", theme="ansi_dark", word_wrap=True))
+        parts.append(Text(summarise_observation(step["observation"]), style="dim" if step["ok"] else "red"))
+        tokens = step.get("prompt_tokens", 0) + step.get("completion_tokens", 0)
+        seconds = step.get("model_seconds", 0.0) + step.get("execute_seconds", 0.0)
+        title = f"step {step['index'] + 1}"
+        subtitle = f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens · {seconds:.2f} s"
+        self.console.print(Panel(Group(*parts), title=title, subtitle=subtitle, title_align="left",
+                                 subtitle_align="right", border_style="green" if step["ok"] else "red"))
+
+
+def print_outcome(console: Console, result: RunResult) -> None:
+    style = STATUS_STYLES.get(result.status, "yellow")
+    if result.answer is not None:
+        console.print(Panel(result.answer, title="answer", title_align="left", border_style=style))
+    if result.error:
+        console.print(f"[{style}]{result.error}[/]")
+    console.print(f"status: [{style}]{result.status}[/] · {result.steps} steps · {result.tokens} tokens · "
+                  f"run id: [bold]{result.run_id}[/]")
+
+
+def result_json(result: RunResult) -> str:
+    return json.dumps({"run_id": result.run_id, "status": result.status, "answer": result.answer,
+                       "error": result.error, "steps": result.steps, "tokens": result.tokens})
+
+
+class TerminalConfirm:
+    """Asks on the terminal before a call that writes (policy `confirm`); one question at a time."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._lock = threading.Lock()
+
+    def __call__(self, call: Call) -> bool:
+        arguments = ", ".join([*(repr(a) for a in call.args), *(f"{k}={v!r}" for k, v in call.kwargs.items())])
+        with self._lock:
+            self.console.print(f"[bold yellow]The agent wants to run[/] {call.name}({arguments})")
+            return click.confirm("Allow it?", default=False)

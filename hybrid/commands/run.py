@@ -1,0 +1,99 @@
+"""`hybrid run`: do a task with the agent, streaming each step."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import click
+from rich.console import Console
+
+import apis
+from hybrid.agent.models import ModelError, load_chat_model
+from hybrid.agent.run import Agent, AgentError, RunResult
+from hybrid.commands.display import StepPrinter, TerminalConfirm, print_outcome, result_json
+from hybrid.config import Settings, load_settings
+
+INTERRUPTED_EXIT_CODE = 130
+
+
+def resolve_model(settings: Settings, model: str | None, base_url: str | None):
+    spec = model or settings.model
+    if not spec:
+        raise click.UsageError("No model configured: pass --model provider:name (e.g. openai:gpt-4o-mini), set "
+                               "HYBRID_MODEL, or replay fixed replies with --model scripted:replies.json.")
+    try:
+        return spec, load_chat_model(spec, base_url=base_url)
+    except ModelError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
+    if sites:
+        return list(sites)
+    registered = [site.name for site in apis.SiteRegistry(settings.data_dir).list()]
+    if len(registered) == 1:
+        return registered
+    if not registered:
+        raise click.UsageError("No sites registered: add one with `hybrid sites add`, or try `hybrid demo`.")
+    raise click.UsageError(f"Several sites are registered ({', '.join(registered)}): choose with --site NAME.")
+
+
+def drive(console: Console, as_json: bool, action: Callable[[], RunResult]) -> RunResult:
+    """Run or resume, print the outcome, and turn Ctrl-C into a clean, resumable stop."""
+    try:
+        result = action()
+    except KeyboardInterrupt:
+        console.print("\n[yellow]Stopped.[/] The run is saved; continue it with `hybrid runs resume RUN_ID` "
+                      "(`hybrid runs list` shows the id).")
+        sys.exit(INTERRUPTED_EXIT_CODE)
+    except AgentError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(result_json(result))
+    else:
+        print_outcome(console, result)
+    return result
+
+
+def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], policy: str | None,
+               max_steps: int | None, as_json: bool, console: Console) -> Agent:
+    mode = policy or settings.policy
+    if mode == "confirm" and (as_json or not sys.stdin.isatty()):
+        raise click.UsageError("--policy confirm asks on the terminal; it needs an interactive terminal "
+                               "(use read-only or allow otherwise).")
+    try:
+        return Agent(settings, model=model, model_name=model_spec, sites=sites, policy=mode,
+                     confirm=TerminalConfirm(console) if mode == "confirm" else None, max_steps=max_steps,
+                     on_step=None if as_json else StepPrinter(console))
+    except AgentError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command(name="run")
+@click.argument("task")
+@click.option("--site", "sites", multiple=True, help="Site to use (repeat for several). Default: the only "
+              "registered site.")
+@click.option("--model", help="Chat model as provider:name, or scripted:FILE. Default: HYBRID_MODEL.")
+@click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
+@click.option("--max-steps", type=click.IntRange(min=1), help="Most code actions the agent may take.")
+@click.option("--policy", type=click.Choice(["allow", "read-only", "confirm"]),
+              help="allow everything; read-only refuses writes; confirm asks before each write.")
+@click.option("--start-url", help="Where the browser starts, when the task needs it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
+def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: str | None,
+                max_steps: int | None, policy: str | None, start_url: str | None, as_json: bool) -> None:
+    """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
+
+    Each step is shown as it happens (thought, code, what it printed, the calls it made); the run ends
+    with the answer, its status and its run id. Ctrl-C stops cleanly: `hybrid runs resume` continues.
+    """
+    settings = load_settings()
+    console = Console(stderr=as_json)
+    model_spec, chat_model = resolve_model(settings, model, base_url)
+    agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
+                       policy=policy, max_steps=max_steps, as_json=as_json, console=console)
+    with agent:
+        result = drive(console, as_json, lambda: agent.run(task, start_url=start_url))
+    if result.status != "finished":
+        sys.exit(1)

@@ -1,0 +1,125 @@
+"""`hybrid runs`: list recorded runs, show every step of one, resume one that was stopped."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from hybrid.commands.run import drive, open_agent, resolve_model
+from hybrid.config import load_settings
+from workflows.store import RunNotFound, RunStore
+
+TERMINAL_STATUSES = ("finished", "max_steps", "max_wall_time", "max_tokens")
+
+
+def open_store() -> RunStore:
+    return RunStore(load_settings().effective_database_url)
+
+
+@click.group(name="runs")
+def runs_group() -> None:
+    """List, show and resume recorded runs."""
+
+
+@runs_group.command(name="list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
+def list_command(limit: int, as_json: bool) -> None:
+    """The most recent runs, newest first."""
+    runs = open_store().list_runs(limit)
+    if as_json:
+        for run in runs:
+            click.echo(run.model_dump_json())
+        return
+    if not runs:
+        click.echo("No runs yet: try `hybrid demo` or `hybrid run \"...\"`.")
+        return
+    console = Console()
+    table = Table()
+    for column in ("run id", "status", "steps", "tokens", "started", "task"):
+        table.add_column(column, no_wrap=True)
+    task_width = max(20, console.width - 68)
+    for run in runs:
+        table.add_row(run.id, run.status, str(run.steps), str(run.prompt_tokens + run.completion_tokens),
+                      run.started_at.strftime("%m-%d %H:%M"), _clip(run.task, task_width))
+    console.print(table)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@runs_group.command(name="show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="The run, its steps and their calls as JSON.")
+def show_command(run_id: str, as_json: bool) -> None:
+    """Every step of a run: thought, code, full observation, calls, tokens and timing.
+
+    RUN_ID may be abbreviated to any unique prefix.
+    """
+    store = open_store()
+    try:
+        run = store.get_run(run_id)
+    except RunNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    steps = store.steps_of(run.id)
+    if as_json:
+        payload = json.loads(run.model_dump_json())
+        payload["steps"] = [json.loads(step.model_dump_json()) | {
+            "calls": [json.loads(call.model_dump_json()) for call in store.calls_of(step.id)]} for step in steps]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    console = Console()
+    console.print(f"[bold]{run.task}[/]\nrun {run.id} · {run.status} · model {run.model} · sites "
+                  f"{', '.join(run.sites)} · policy {run.policy} · {run.steps} steps · "
+                  f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens"
+                  + (f" · ${run.cost:.4f}" if run.cost else ""))
+    for step in steps:
+        console.rule(f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · model "
+                     f"{step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s")
+        if step.thought:
+            console.print(step.thought, style="italic")
+        if step.code:
+            console.print(Syntax(step.code, "python", theme="ansi_dark", word_wrap=True))
+        console.print(Panel(step.full_output or step.observation, title="observation", title_align="left"))
+        for call in store.calls_of(step.id):
+            name = f"{call.capability}.{call.target}" if call.target else call.capability
+            console.print(f"  {name} {call.arguments} -> {call.status} "
+                          f"({call.latency_ms:.0f} ms){' ' + call.error if call.error else ''}")
+    if run.answer is not None:
+        console.print(Panel(run.answer, title="answer", title_align="left"))
+    if run.error:
+        console.print(run.error, style="red")
+
+
+@runs_group.command(name="resume")
+@click.argument("run_id")
+@click.option("--model", help="Model to continue with (default: the run's own).")
+@click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
+def resume_command(run_id: str, model: str | None, base_url: str | None, as_json: bool) -> None:
+    """Continue a run that was stopped (Ctrl-C, a crash, a killed process) from its last checkpoint.
+
+    The kernel is fresh, so the model is told that earlier variables are gone.
+    """
+    settings = load_settings()
+    try:
+        run = open_store().get_run(run_id)
+    except RunNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    if run.status in TERMINAL_STATUSES:
+        raise click.ClickException(f"Run {run.id} already ended ({run.status}); nothing to resume.")
+    console = Console(stderr=as_json)
+    model_spec, chat_model = resolve_model(settings, model or run.model, base_url)
+    agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=run.sites, policy=run.policy,
+                       max_steps=None, as_json=as_json, console=console)
+    with agent:
+        result = drive(console, as_json, lambda: agent.resume(run.id))
+    if result.status != "finished":
+        sys.exit(1)

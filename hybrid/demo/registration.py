@@ -1,0 +1,23 @@
+"""Registering a running demo site as the `demo` site, acting as one of its users."""
+
+from __future__ import annotations
+
+import apis
+from hybrid.demo.server import DemoSite
+
+SITE_NAME = "demo"
+
+
+def token_secret_name(username: str) -> str:
+    return f"demo_token_{username}"
+
+
+def register_demo(registry: apis.SiteRegistry, site: DemoSite, username: str = "alice") -> apis.Site:
+    """Point the `demo` site at `site` with `username`'s API token (kept in the secret store, as any
+    site's token would be), replacing an earlier registration: the port changes on every start."""
+    registry.secrets.set(token_secret_name(username), site.token_for(username))
+    return registry.add(
+        apis.Site(name=SITE_NAME, spec=site.openapi_url, base_url=site.base_url, web_url=site.base_url,
+                  auth={"type": "bearer", "token_secret": token_secret_name(username)}),
+        replace=True,
+    )

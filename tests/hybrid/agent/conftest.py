@@ -1,0 +1,39 @@
+"""An agent wired to the demo site in a private data dir, with scripted models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+import apis
+from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
+from hybrid.agent.run import Agent
+from hybrid.config import Settings
+from hybrid.demo import DemoSite
+from hybrid.demo.registration import register_demo
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in ("HYBRID_MODEL", "HYBRID_POLICY", "HYBRID_MAX_STEPS", "HYBRID_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
+    return Settings(data_dir=tmp_path / "data", action_timeout_seconds=30)
+
+
+@pytest.fixture
+def make_agent(settings: Settings, demo: DemoSite) -> Iterator[Callable[..., Agent]]:
+    """make_agent(steps, login_as="alice", **options): an Agent whose model replays `steps` as code actions."""
+    agents: list[Agent] = []
+
+    def make(steps: list[str], login_as: str = "alice", **options) -> Agent:
+        register_demo(apis.SiteRegistry(settings.data_dir), demo, login_as)
+        model = ScriptedChatModel(replies=scripted_replies_for(steps))
+        agent = Agent(settings, model=model, model_name="scripted", sites=["demo"], **options)
+        agents.append(agent)
+        return agent
+
+    yield make
+    for agent in agents:
+        agent.close()

@@ -1,0 +1,99 @@
+"""The whole agent against the demo site, with scripted models: the real graph, kernel, bridge, clients."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from hybrid.bench.evaluators import evaluate
+from hybrid.bench.suite import load_suite
+from hybrid.demo import DemoSite
+
+SUITE = load_suite()
+
+
+def judge(demo: DemoSite) -> httpx.Client:
+    return httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"})
+
+
+@pytest.mark.parametrize("task", [t for t in SUITE if t.category == "api"], ids=lambda t: f"task-{t.task_id}")
+def test_reference_solution_through_the_agent(task, make_agent, demo: DemoSite) -> None:
+    with make_agent(task.reference_solution, login_as=task.login_as) as agent:
+        result = agent.run(task.intent, start_url=task.start_url_for(demo.base_url))
+    assert result.status == "finished", result
+    with judge(demo) as client:
+        verdict = evaluate(task, result.answer, client)
+    assert verdict.passed, verdict.failures
+
+
+def test_steps_and_calls_are_recorded(make_agent) -> None:
+    task = SUITE[0]
+    with make_agent(task.reference_solution) as agent:
+        result = agent.run(task.intent)
+        run = agent.store.get_run(result.run_id)
+        steps = agent.store.steps_of(run.id)
+        calls = agent.store.calls_of(steps[0].id)
+    assert (run.status, run.answer, run.steps) == ("finished", result.answer, len(task.reference_solution))
+    assert run.prompt_tokens > 0 and run.completion_tokens > 0
+    assert steps[0].code == task.reference_solution[0] and "Calls made" in steps[0].observation
+    assert calls and calls[0].target == "demo.list_issues" and calls[0].status == "ok"
+
+
+def test_a_failed_api_call_is_seen_and_corrected(make_agent, demo: DemoSite) -> None:
+    steps = [
+        "issue = api.demo.get_issue(owner='alice', project='tracker', number=3)",
+        "issue = api.demo.get_issue(owner='alice', project='tracker-core', number=3)\nprint(issue['state'])",
+        "finish(issue['state'])",
+    ]
+    with make_agent(steps) as agent:
+        result = agent.run("What is the state of issue #3 in alice/tracker-core?")
+        first = agent.store.steps_of(result.run_id)[0]
+    assert not first.ok and "404" in first.observation and "get_issue" in first.observation
+    expected = httpx.get(f"{demo.api_url}/projects/alice/tracker-core/issues/3",
+                         headers={"Authorization": f"Bearer {demo.token_for('alice')}"}).json()["state"]
+    assert (result.status, result.answer) == ("finished", expected)
+
+
+def test_running_out_of_steps_ends_the_run_with_a_status(make_agent) -> None:
+    with make_agent(["x = 1", "x += 1", "x += 1"], max_steps=2) as agent:
+        result = agent.run("Count forever.")
+        run = agent.store.get_run(result.run_id)
+    assert result.status == "max_steps" and result.steps == 2
+    assert "all 2 steps" in result.error and run.status == "max_steps"
+
+
+def test_read_only_policy_blocks_writes(make_agent, demo: DemoSite) -> None:
+    task = next(t for t in SUITE if t.intent_template_id == 6)
+    with make_agent(task.reference_solution, policy="read-only") as agent:
+        result = agent.run(task.intent)
+        step = agent.store.steps_of(result.run_id)[0]
+        [call] = agent.store.calls_of(step.id)
+    assert call.status == "denied" and "PermissionDenied" in step.observation
+    with judge(demo) as client:
+        assert not evaluate(task, result.answer, client).passed
+
+
+def test_a_reply_without_code_is_reprompted_then_taken_as_the_answer(make_agent) -> None:
+    agent = make_agent([])
+    agent.model.replies = ["I think it is probably 5.", "It is 5, I am sure."]
+    with agent:
+        result = agent.run("How many?")
+        steps = agent.store.steps_of(result.run_id)
+    assert (result.status, result.answer, len(steps)) == ("finished", "It is 5, I am sure.", 2)
+    assert all(step.code is None for step in steps)
+
+
+def test_confirm_policy_asks_before_each_write(make_agent, demo: DemoSite) -> None:
+    # Assigns several issues, one write each.
+    task = next(t for t in SUITE if t.intent_template_id == 8 and t.eval.answer.number >= 2)
+    asked: list[str] = []
+
+    def approve_first_only(call) -> bool:
+        asked.append(call.name)
+        return len(asked) == 1
+
+    with make_agent(task.reference_solution, policy="confirm", confirm=approve_first_only) as agent:
+        result = agent.run(task.intent)
+        writes = [c for s in agent.store.steps_of(result.run_id) for c in agent.store.calls_of(s.id) if c.writes]
+    assert asked and set(asked) == {"api.demo.update_issue"}
+    assert [w.status for w in writes] == ["ok", "denied"]

@@ -1,0 +1,97 @@
+"""A run survives its process: killed or interrupted mid-action, it resumes from its checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import apis
+from hybrid.agent.models import scripted_replies_for
+from hybrid.agent.runtime import RESUMED_NOTICE
+from hybrid.demo import DemoSite
+from hybrid.demo.registration import register_demo
+from workflows.store import RunStore
+
+
+def write_script(path: Path, flag: Path) -> Path:
+    """Step 2 hangs the first time only (a flag file outlives the kernel), so a resumed run gets past it."""
+    steps = [
+        "me = api.demo.get_current_user()\nprint(me['username'])",
+        (f"import os, time\nif not os.path.exists({str(flag)!r}):\n    open({str(flag)!r}, 'w').close()\n"
+        "    time.sleep(120)\nprint('second step done')"),
+        "finish('done')",
+    ]
+    path.write_text(json.dumps(scripted_replies_for(steps)))
+    return path
+
+
+def start_run(settings, script: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "hybrid", "run", "Say who I am.", "--site", "demo", "--model", f"scripted:{script}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
+
+
+def wait_for_first_step(store: RunStore, process: subprocess.Popen) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        runs = store.list_runs(1)
+        if runs and store.steps_of(runs[0].id):
+            time.sleep(1.5)  # the second action is now running (and sleeping)
+            return runs[0].id
+        assert process.poll() is None, process.stdout.read()
+        time.sleep(0.1)
+    raise AssertionError("the first step never got recorded")
+
+
+def resume(settings, run_id: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hybrid", "runs", "resume", run_id, "--json"],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_a_stopped_run_resumes_to_the_end(stop_signal, settings, demo: DemoSite, tmp_path) -> None:
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "bob")
+    store = RunStore(settings.effective_database_url)
+    process = start_run(settings, write_script(tmp_path / "script.json", tmp_path / "hung-once"))
+    try:
+        run_id = wait_for_first_step(store, process)
+        process.send_signal(stop_signal)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    if stop_signal == signal.SIGINT:
+        assert process.returncode == 130 and "hybrid runs resume" in output
+        assert store.get_run(run_id).status == "interrupted"
+    else:
+        assert store.get_run(run_id).status == "running"
+
+    completed = resume(settings, run_id)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert json.loads(completed.stdout)["status"] == "finished"
+    run = store.get_run(run_id)
+    steps = store.steps_of(run_id)
+    assert (run.status, run.answer) == ("finished", "done")
+    assert [s.index for s in steps] == [0, 1, 2]
+    assert RESUMED_NOTICE in steps[1].observation and "second step done" in steps[1].observation
+
+
+def test_a_finished_run_cannot_be_resumed(settings, demo: DemoSite, tmp_path) -> None:
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "bob")
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(scripted_replies_for(["finish('hi')"])))
+    completed = subprocess.run(
+        [sys.executable, "-m", "hybrid", "run", "Say hi.", "--model", f"scripted:{script}", "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
+    run_id = json.loads(completed.stdout)["run_id"]
+    again = resume(settings, run_id)
+    assert again.returncode == 1 and "already ended (finished)" in again.stderr
