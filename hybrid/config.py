@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     max_wall_seconds: float = Field(default=900.0, gt=0, description="Wall-clock limit per run.")
     max_tokens: int = Field(default=400_000, gt=0, description="Model tokens per run.")
     action_timeout_seconds: float = Field(default=60.0, gt=0, description="Limit for one code action.")
+    fast_path: bool = Field(
+        default=True, description="Do a task that a verified workflow matches by running it, with no model call."
+    )
+    induce_workflows: bool = Field(
+        default=True, description="After a successful run, induce a workflow from it and verify it."
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -20,7 +20,10 @@ from hybrid.agent.models import ScriptedChatModel
 from hybrid.agent.runtime import AgentRuntime, SiteHandle
 from hybrid.config import Settings
 from sandbox import Call, KernelPool, Namespace, Policy
-from workflows.store import RunStore
+from workflows.fastpath import match_fast_path, run_fast_path
+from workflows.kernel import WorkflowInstallError
+from workflows.memory import WorkflowStore
+from workflows.verify import CannotVerify, learn_from_run
 
 StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
 
@@ -78,17 +81,22 @@ class Agent:
         browser: Namespace | None = None,
         max_steps: int | None = None,
         on_step: StepCallback | None = None,
+        fast_path: bool | None = None,
+        induce: bool | None = None,
     ) -> None:
+        """`fast_path` and `induce` default to the settings of those names (see `hybrid config`)."""
         self.settings = settings
         self.model = model
         self.model_name = model_name or getattr(model, "model_name", None) or type(model).__name__
         self.budget = budget_from(settings, max_steps)
         self.policy_mode = policy or settings.policy
+        self.fast_path = settings.fast_path if fast_path is None else fast_path
+        self.induce = settings.induce_workflows if induce is None else induce
         self._stack = ExitStack()
         try:
             registry = apis.SiteRegistry(settings.data_dir)
             handles = [SiteHandle.from_registry(registry, name) for name in sites]
-            self.store = RunStore(settings.effective_database_url)
+            self.store = WorkflowStore(settings.effective_database_url)
             pool = self._stack.enter_context(KernelPool(size=1))
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
@@ -101,6 +109,12 @@ class Agent:
         self.sites = sites
 
     def run(self, task: str, *, start_url: str | None = None, source: str | None = None) -> RunResult:
+        """Do `task`: by a matching verified workflow with no model call when the fast path is on (falling
+        back to the model if it fails), else with the model."""
+        if self.fast_path:
+            result = self._fast_path(task)
+            if result is not None:
+                return result
         run = self.store.start_run(task, sites=self.sites, model=self.model_name, policy=self.policy_mode,
                                    source=source)
         return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url})
@@ -136,9 +150,30 @@ class Agent:
             self.store.end_run(run_id, "error", error=f"{type(exc).__name__}: {exc}")
             raise
         values = self.graph.get_state(config).values
+        if self.induce and values.get("status") == "finished":
+            self._learn(run_id)
         return RunResult(run_id=run_id, status=values.get("status", "error"), answer=values.get("answer"),
                          error=values.get("error"), steps=len(values.get("steps", [])),
                          tokens=values.get("tokens", 0))
+
+    def _fast_path(self, task: str) -> RunResult | None:
+        match = match_fast_path(self.store, task, self.sites)
+        if match is None:
+            return None
+        with self.runtime.fresh_session() as session:
+            run_id = run_fast_path(self.store, session, match, task, sites=self.sites, policy=self.policy_mode,
+                                   timeout=self.budget.action_timeout)
+        run = self.store.get_run(run_id)
+        if run.status != "finished":
+            return None
+        return RunResult(run_id=run.id, status=run.status, answer=run.answer, error=None, steps=run.steps, tokens=0)
+
+    def _learn(self, run_id: str) -> None:
+        """Induce a workflow from a finished run and verify it; a run that holds none is simply skipped."""
+        try:
+            learn_from_run(self.store, run_id, self.runtime.fresh_session)
+        except (CannotVerify, WorkflowInstallError):
+            pass  # the workflow stays an unverified candidate; `hybrid workflows verify` says why
 
     @staticmethod
     def _config(run_id: str) -> dict[str, Any]:

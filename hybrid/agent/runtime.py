@@ -7,7 +7,8 @@ and never handed to the kernel except as capability stubs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,12 +17,16 @@ import apis
 from hybrid.agent.graph import ActionOutcome, render
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
 from sandbox import KernelPool, KernelSession, Namespace, Operation, Policy
-from workflows.store import RunStore, Step
+from workflows.kernel import InstalledWorkflows, install_workflows
+from workflows.memory import Workflow, WorkflowStore
+from workflows.retrieval import retrieve
+from workflows.store import Step
 
 API_SECTION_TOKENS = 3000
 RESUMED_NOTICE = ("This run was resumed after an interruption, in a fresh kernel: variables, imports and "
                   "definitions from earlier steps are gone; run again whatever your code needs.")
 SEARCH_RESULTS = 8
+WORKFLOWS_OFFERED = 5
 
 
 @dataclass
@@ -73,7 +78,7 @@ class AgentRuntime:
         self,
         *,
         sites: list[SiteHandle],
-        store: RunStore,
+        store: WorkflowStore,
         pool: KernelPool,
         policy: Policy,
         browser: Namespace | None = None,
@@ -86,7 +91,12 @@ class AgentRuntime:
         self.browser = browser
         self.on_step = on_step
         self._sessions: dict[str, KernelSession] = {}
+        self._installed: dict[str, InstalledWorkflows] = {}
         self._api = api_capability(sites)
+
+    def offered_workflows(self, task: str) -> list[Workflow]:
+        """The workflows from memory that best match `task` on these sites (programs and guides)."""
+        return retrieve(self.store, task, [site.name for site in self.sites], k=WORKFLOWS_OFFERED)
 
     def system_prompt(self, task: str, max_steps: int) -> str:
         sections = [
@@ -94,23 +104,47 @@ class AgentRuntime:
              "api_section": apis.render_api_section(site.spec, task, API_SECTION_TOKENS, site=site.name)}
             for site in self.sites
         ]
-        return render("system.md.jinja", sites=sections, browser=self.browser is not None, workflows=[],
-                      max_steps=max_steps)
+        offered = self.offered_workflows(task)
+        return render("system.md.jinja", sites=sections, browser=self.browser is not None,
+                      workflows=[w for w in offered if w.kind == "program"],
+                      guides=[w for w in offered if w.kind == "text"], max_steps=max_steps)
+
+    def _new_session(self) -> KernelSession:
+        secrets = [secret for site in self.sites for secret in site.secrets]
+        session = self.pool.acquire(policy=self.policy, secrets=secrets)
+        session.register("api", self._api)
+        if self.browser is not None:
+            session.register(BROWSER_CAPABILITY, self.browser)
+        return session
+
+    @contextmanager
+    def fresh_session(self) -> Iterator[KernelSession]:
+        """A kernel with this runtime's capabilities and no workflows, shut down afterwards."""
+        session = self._new_session()
+        try:
+            yield session
+        finally:
+            session.shutdown()
 
     def session(self, run_id: str) -> KernelSession:
+        """The run's kernel; the workflows offered for its task are callable there as `wf.<name>(...)`."""
         session = self._sessions.get(run_id)
         if session is None:
-            secrets = [secret for site in self.sites for secret in site.secrets]
-            session = self.pool.acquire(policy=self.policy, secrets=secrets)
-            session.register("api", self._api)
-            if self.browser is not None:
-                session.register(BROWSER_CAPABILITY, self.browser)
+            session = self._new_session()
             self._sessions[run_id] = session
+            offered = [w for w in self.offered_workflows(self.store.get_run(run_id).task) if w.kind == "program"]
+            if offered:
+                self._installed[run_id] = install_workflows(session, self.store, offered, run_id=run_id)
         return session
 
     def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool) -> ActionOutcome:
         began = time.monotonic()
-        result = self.session(run_id).execute(code, timeout=timeout)
+        session = self.session(run_id)
+        installed = self._installed.get(run_id)
+        if installed is not None:
+            installed.ensure()
+            installed.step_index = self.store.get_run(run_id).steps
+        result = session.execute(code, timeout=timeout)
         if fresh_kernel_notice:
             result.notices.insert(0, RESUMED_NOTICE)
         error = f"{result.error.name}: {result.error.message}" if result.error else (
@@ -134,12 +168,18 @@ class AgentRuntime:
             self.on_step(step, calls)
 
     def end_run(self, run_id: str, status: str, answer: str | None, error: str | None) -> None:
+        installed = self._installed.pop(run_id, None)
+        if installed is not None:
+            installed.close()
         self.store.end_run(run_id, status, answer=answer, error=error)
         session = self._sessions.pop(run_id, None)
         if session is not None:
             session.shutdown()
 
     def close(self) -> None:
+        for installed in self._installed.values():
+            installed.close()
+        self._installed.clear()
         for session in self._sessions.values():
             session.shutdown()
         self._sessions.clear()
