@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 import apis
@@ -27,6 +28,13 @@ def suite() -> dict[int, Task]:
 @pytest.fixture
 def store(tmp_path) -> WorkflowStore:
     return WorkflowStore(f"sqlite:///{tmp_path / 'hybrid.db'}")
+
+
+@pytest.fixture
+def judge_client(demo: DemoSite) -> Iterator[httpx.Client]:
+    """What evaluators read the demo site with (as alice)."""
+    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,6 @@ with no model; a broken workflow is deprecated after repeated failures and a lat
 
 from __future__ import annotations
 
-import httpx
-import pytest
-
 from hybrid.bench.evaluators import evaluate
 from sandbox import Policy
 from workflows.fastpath import match_fast_path, run_fast_path
@@ -13,12 +10,6 @@ from workflows.induce import induce_from_run
 from workflows.kernel import install_workflows
 from workflows.memory import DEPRECATE_AFTER_FAILURES, WorkflowStore
 from workflows.verify import verify
-
-
-@pytest.fixture
-def judge_client(demo):
-    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as c:
-        yield c
 
 
 def test_read_workflow_is_induced_verified_and_reused_without_a_model(store: WorkflowStore, suite, run_task,
