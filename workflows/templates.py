@@ -23,8 +23,13 @@ def _normalise(text: str) -> str:
 
 def bind(template: str, parameters: Sequence[dict[str, Any]], task: str) -> dict[str, Any] | None:
     """The arguments that make `template` read as `task`, converted to the parameters' types;
-    None unless the whole task matches and every parameter is bound."""
+    None unless the whole task matches and every parameter is bound.
+
+    A text parameter whose example value is one word binds one word, so that a longer task ("... in
+    bob/app and tell me its title") does not match by swallowing its extra words into a value.
+    """
     types = {p["name"]: p.get("type", "str") for p in parameters}
+    words = {p["name"]: not re.search(r"\s", str(p.get("example", ""))) for p in parameters}
     if set(slots(template)) != set(types):
         return None
     pattern, position, seen = [], 0, set()
@@ -35,7 +40,8 @@ def bind(template: str, parameters: Sequence[dict[str, Any]], task: str) -> dict
         if name in seen:
             pattern.append(f"(?P={name})")
         else:
-            pattern.append(rf"(?P<{name}>-?\d+)" if types[name] == "int" else rf"(?P<{name}>.+?)")
+            value = r"-?\d+" if types[name] == "int" else r"\S+?" if words[name] else r".+?"
+            pattern.append(rf"(?P<{name}>{value})")
             seen.add(name)
         position = match.end()
     pattern.append(re.escape(normalised[position:]))
