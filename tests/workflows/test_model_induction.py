@@ -1,0 +1,67 @@
+"""Induction with a model (a scripted one here): its program is checked and stored, and so is its guide."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybrid.agent.models import ScriptedChatModel
+from hybrid.bench.evaluators import evaluate
+from workflows.induce import induce_from_run
+from workflows.lifting import InductionRefused
+from workflows.program import ProgramError
+from workflows.verify import verify
+
+PROGRAM_REPLY = '''INTENT: Add the label {{label}} to issue #{{number}} in {{owner}}/{{project}}, keeping its other labels.
+ARGUMENTS: {"label": "help wanted", "number": 16, "owner": "alice", "project": "tracker-core"}
+```python
+def add_label(label: str, number: int, owner: str, project: str):
+    """Add a label to an issue, keeping the labels it has.
+
+    label: the label to add; number, owner, project: which issue.
+    """
+    issue = api.demo.get_issue(owner=owner, project=project, number=number)
+    api.demo.update_issue(owner=owner, project=project, number=number, body={"labels": issue["labels"] + [label]})
+    return f"Added {label} to #{number}."
+```
+'''
+TEXT_REPLY = '''NAME: add_label_guide
+INTENT: Add the label {{label}} to issue #{{number}} in {{owner}}/{{project}}, keeping its other labels.
+DESCRIPTION: Add a label to an issue without dropping the others.
+ARGUMENTS: {"label": "help wanted", "number": 16, "owner": "alice", "project": "tracker-core"}
+GUIDE:
+1. Read the issue with api.demo.get_issue(owner="{{owner}}", project="{{project}}", number={{number}}).
+2. Call api.demo.update_issue(..., body={"labels": <its labels> + ["{{label}}"]}).
+'''
+
+
+def test_the_model_writes_a_program_and_a_guide(store, suite, run_task, open_session, demo, judge_client) -> None:
+    task = suite[15]
+    model = ScriptedChatModel(replies=[PROGRAM_REPLY, TEXT_REPLY])
+    program, text = induce_from_run(store, run_task(task), model=model)
+    assert (program.action, program.workflow.name, program.workflow.kind) == ("created", "add_label", "program")
+    assert program.workflow.description == "Add a label to an issue, keeping the labels it has."
+    assert program.workflow.source_arguments["number"] == 16 and program.workflow.writes
+    assert (text.workflow.kind, text.workflow.name) == ("text", "add_label_guide")
+    assert "{{label}}" in text.workflow.body and [p["name"] for p in text.workflow.parameters] == [
+        "label", "number", "owner", "project"]
+    checked = verify(store, program.workflow, open_session, reset=demo.reset,
+                     judge=lambda answer: evaluate(task, answer, judge_client).passed)
+    assert checked.outcome == "passed", checked.detail
+
+
+def test_a_program_that_fails_the_checks_is_refused(store, suite, run_task) -> None:
+    bad = PROGRAM_REPLY.replace('    issue = api', '    import os\n    issue = api')
+    with pytest.raises(ProgramError, match="imports 'os'"):
+        induce_from_run(store, run_task(suite[15]), model=ScriptedChatModel(replies=[bad, TEXT_REPLY]))
+    assert store.list_workflows() == []
+
+
+def test_a_model_that_finds_nothing_reusable_still_writes_the_guide(store, suite, run_task) -> None:
+    [guide] = induce_from_run(store, run_task(suite[15]), model=ScriptedChatModel(replies=["NONE", TEXT_REPLY]))
+    assert guide.workflow.kind == "text"
+
+
+def test_arguments_that_do_not_fit_the_function_are_refused(store, suite, run_task) -> None:
+    wrong = PROGRAM_REPLY.replace('"label": "help wanted", ', "")
+    with pytest.raises(InductionRefused, match="does not fit its own arguments"):
+        induce_from_run(store, run_task(suite[15]), model=ScriptedChatModel(replies=[wrong, TEXT_REPLY]))
