@@ -93,10 +93,6 @@ class InstalledWorkflows:
         self.capability = capability
 
     @property
-    def workflows(self) -> list[Workflow]:
-        return list(self.capability.workflows.values())
-
-    @property
     def step_index(self) -> int | None:
         return self.capability.step_index
 

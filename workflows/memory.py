@@ -139,13 +139,6 @@ class WorkflowStore(RunStore):
             rows = [row for row in rows if row.status in wanted]
         return rows
 
-    def with_fingerprint(self, site: str, fingerprint: str) -> Workflow | None:
-        """The newest workflow of `site` doing the same sequence of operations, if any."""
-        with Session(self.engine) as session:
-            return session.exec(
-                select(Workflow).where(Workflow.site == site, Workflow.fingerprint == fingerprint)
-                .order_by(col(Workflow.updated_at).desc(), col(Workflow.version).desc()).limit(1)).first()
-
     def name_taken(self, name: str) -> bool:
         with Session(self.engine) as session:
             return session.exec(select(Workflow.id).where(Workflow.name == name).limit(1)).first() is not None

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -16,8 +15,9 @@ from rich.table import Table
 
 from apis import ApiError, RegistryError, SiteRegistry
 from hybrid.agent.models import ModelError, load_chat_model
+from hybrid.agent.runtime import SiteHandle, api_capability
 from hybrid.config import load_settings
-from sandbox import KernelSession, Namespace, Operation, Policy
+from sandbox import KernelSession, Policy
 from workflows.exchange import ImportRejected, import_workflows
 from workflows.induce import induce_from_run
 from workflows.kernel import WorkflowInstallError, call_code, install_workflows
@@ -43,14 +43,9 @@ def _fail(message: str) -> NoReturn:
 @contextmanager
 def _site_session(site: str, policy: str) -> Iterator[KernelSession]:
     """A kernel with `api.<site>` from the site registry, for running a workflow outside an agent run."""
-    settings = load_settings()
-    registry = SiteRegistry(settings.data_dir)
-    spec, client = registry.load_spec(site), registry.client(site)
-    host = urlsplit(client.base_url).hostname
-    api = Namespace({site: {op.name: Operation(getattr(client, op.name), writes=op.writes, domain=host)
-                            for op in spec.operations}})
-    with KernelSession(policy=Policy(mode=policy)) as session:  # type: ignore[arg-type]
-        session.register("api", api)
+    handle = SiteHandle.from_registry(SiteRegistry(load_settings().data_dir), site)
+    with KernelSession(policy=Policy(mode=policy), secrets=handle.secrets) as session:  # type: ignore[arg-type]
+        session.register("api", api_capability([handle]))
         yield session
 
 
