@@ -33,6 +33,7 @@ class ElementRecord:
     name: str
     tag: str
     href: str | None
+    new_tab: bool  # a link that opens its page in another tab
     submits: dict | None  # {"method", "action"} of the form a submit-type control sends
     form: dict | None  # {"method", "action"} of the form a control belongs to
     frame: Frame
@@ -76,7 +77,7 @@ class Observer:
         self.next_id = walk["next"]
         for item in walk["elements"]:
             elements[item["id"]] = ElementRecord(
-                id=item["id"], role=item["role"], name=item["name"], tag=item["tag"], href=item["href"],
+                id=item["id"], role=item["role"], name=item["name"], tag=item["tag"], href=item["href"], new_tab=item["newTab"],
                 submits=item["submits"], form=item["form"], frame=frame, doc=walk["doc"], url=walk["url"])
         return walk
 

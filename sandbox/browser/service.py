@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sandbox.browser.observe import Limits
 from sandbox.browser.session import (
@@ -30,6 +30,8 @@ DEFAULT_ARGS = (
     "--disable-sync",
     "--no-first-run",
 )
+DEFAULT_TIMEOUTS = Timeouts()
+DEFAULT_LIMITS = Limits()
 # Beyond the Playwright timeouts an action already has: launching or restarting the browser.
 CALL_MARGIN_SECONDS = 60.0
 
@@ -59,8 +61,8 @@ class BrowserService:
 
     def __init__(self, executable: str | Path, *, args: tuple[str, ...] = DEFAULT_ARGS, headless: bool = True,
                  credentials: CredentialProvider | None = None, before_write: WriteCheck | None = None,
-                 screenshot_dir: str | Path | None = None, timeouts: Timeouts = Timeouts(),
-                 limits: Limits = Limits()) -> None:
+                 screenshot_dir: str | Path | None = None, timeouts: Timeouts = DEFAULT_TIMEOUTS,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         shots = Path(screenshot_dir) if screenshot_dir else Path(tempfile.mkdtemp(prefix="hybrid-screenshots-"))
         config = BrowserConfig(executable=str(executable), args=tuple(args), headless=headless,
                                timeouts=timeouts, limits=limits, screenshot_dir=shots)
@@ -68,7 +70,7 @@ class BrowserService:
         self._session = BrowserSession(config, credentials, before_write)
         self._thread = OwnerThread("browser-service")
 
-    def __enter__(self) -> BrowserService:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -140,7 +142,7 @@ class BrowserService:
         return self._run("forward")
 
     def wait_for(self, text_or_id: str | int, timeout: float | None = None) -> str:
-        """Wait until a text appears on the page, or an element id becomes visible."""
+        """Wait until a text appears on the page, or an observed element becomes visible and enabled."""
         return self._run("wait_for", text_or_id, timeout, waits=timeout or self._timeouts.wait)
 
     def answer_dialogs(self, accept: bool = True, text: str | None = None) -> str:

@@ -597,7 +597,11 @@ class BrowserSession:
     def _click(self, element_id: int) -> str:
         tab = self._tab()
         record, locator, _ = self._resolve(element_id, "be clicked")
-        self._perform(locator.click, f"click {record.describe()}")
+        if record.new_tab:  # the tab opens after the click returns; wait for it to report it
+            with self._context.expect_page(timeout=self._config.timeouts.navigation * 1000):
+                self._perform(locator.click, f"click {record.describe()}")
+        else:
+            self._perform(locator.click, f"click {record.describe()}")
         return self._report(tab, self._settle(tab))
 
     def _fill(self, element_id: int, text: str) -> str:
@@ -685,15 +689,23 @@ class BrowserSession:
         tab = self._tab()
         limit = float(timeout) if timeout is not None else self._config.timeouts.wait
         if isinstance(target, int) and not isinstance(target, bool):
-            record, locator, _ = self._resolve(target, "be waited for", must_be_usable=False)
-            try:
-                locator.wait_for(state="visible", timeout=limit * 1000)
-            except PlaywrightTimeout:
-                raise WaitTimeout(f"Timed out after {limit:g} s waiting for {record.describe()} to become "
-                                  "visible.") from None
+            self._wait_for_element(target, limit)
         else:
             self._wait_for_text(tab, str(target), limit)
         return self._report(tab, self._settle(tab))
+
+    def _wait_for_element(self, element_id: int, limit: float) -> None:
+        """Until the element can be used: visible and enabled (it must have been observed already)."""
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                self._resolve(element_id, "be used")
+                return
+            except ElementNotInteractable as exc:
+                if time.monotonic() >= deadline:
+                    raise WaitTimeout(f"Timed out after {limit:g} s waiting for an element to become usable: "
+                                      f"{exc}") from None
+            self._tab().page.wait_for_timeout(100)
 
     def _wait_for_text(self, tab: Tab, text: str, limit: float) -> None:
         deadline = time.monotonic() + limit

@@ -192,7 +192,9 @@
     if (el.disabled || el.getAttribute("aria-disabled") === "true") text += " [disabled]";
     if (submits && submits.method !== "GET") text += ` (submits ${submits.method} ${relativeUrl(submits.action)})`;
     const href = role === "link" && el.href ? String(el.href) : null;
-    elements.push({ id, role, name, tag: tag.toLowerCase(), href, submits, form: formOf(el) });
+    const target = (el.getAttribute("target") || "").toLowerCase();
+    const newTab = href !== null && target !== "" && !["_self", "_parent", "_top"].includes(target);
+    elements.push({ id, role, name, tag: tag.toLowerCase(), href, newTab, submits, form: formOf(el) });
     return text;
   }
 

@@ -52,5 +52,5 @@ class OwnerThread:
                 continue
             try:
                 future.set_result(fn(*args))
-            except BaseException as exc:  # handed to the caller, which re-raises it
+            except BaseException as exc:  # noqa: BLE001 -- handed to the caller, which re-raises it
                 future.set_exception(exc)

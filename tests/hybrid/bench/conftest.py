@@ -52,7 +52,7 @@ class Namespace:
 def browser_service(demo_server: DemoSite) -> Iterator[tuple[BrowserService, dict[str, str]]]:
     """The real browser service, signed in per task as that task's user (`users["demo"]`)."""
     users: dict[str, str] = {}
-    credentials = lambda site: SiteLogin(f"{demo_server.base_url}/login", users[site], demo_server.password)  # noqa: E731
+    credentials = lambda site: SiteLogin(f"{demo_server.base_url}/login", users[site], demo_server.password)
     executable = find_chromium()
     if executable is None:
         pytest.fail("No Chromium found: run ./install.sh, which installs Debian's chromium package.")
