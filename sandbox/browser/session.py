@@ -136,6 +136,7 @@ class Tab:
     observation: Observation | None = None  # the baseline for the next action's diff
     inflight: set[Request] = field(default_factory=set)
     crashed: bool = False
+    closed: bool = False
 
 
 class Target(NamedTuple):
@@ -209,11 +210,12 @@ class BrowserSession:
         try:
             result = action(*args)
         except PlaywrightError as exc:
-            if self._died():
-                self._restart("crashed")
-                raise BrowserCrashed(f"The browser crashed during {method}; {self._events.pop()} Whether "
-                                     f"the {method} took effect is unknown: observe() and check before retrying."
-                                     ) from None
+            if "Target crashed" in (exc.message or "") and self._current is not None:
+                self._current.crashed = True
+            notice = self._recover()
+            if notice:
+                raise BrowserCrashed(f"The browser crashed during {method}. {notice} Whether the {method} took "
+                                     "effect is unknown: observe() and check before retrying.") from None
             raise BrowserError(f"{method} failed: {playwright_reason(exc)}.") from None
         finally:
             self._write_approved = False
@@ -269,14 +271,19 @@ class BrowserSession:
             self._launch()
             return
         self._remember_cookies()  # also a round trip that notices a dead browser process
-        if self._died():
-            self._restart("process had died (crashed or was killed)")
-            return
-        for index, tab in enumerate(list(self._tabs)):
-            if tab.crashed:
-                self._reopen_crashed(index, tab)
+        notice = self._recover()
+        if notice:
+            self._events.append(notice)
+        self._forget_closed_tabs()
         if self._current is None:
             self._current = self._open_tab()
+
+    def _recover(self) -> str | None:
+        """Restart a dead browser or reload crashed pages; the notice says what was lost."""
+        if self._died():
+            return self._restart()
+        notices = [self._reopen_crashed(index, tab) for index, tab in enumerate(list(self._tabs)) if tab.crashed]
+        return " ".join(notices) or None
 
     def _launch(self) -> None:
         if self._playwright is None:
@@ -300,7 +307,7 @@ class BrowserSession:
     def _died(self) -> bool:
         return self._browser is not None and not self._browser.is_connected()
 
-    def _restart(self, why: str) -> None:
+    def _restart(self) -> str:
         urls = [tab.url for tab in self._tabs] or ["about:blank"]
         current = self._tabs.index(self._current) if self._current in self._tabs else 0
         with suppress(PlaywrightError):
@@ -312,12 +319,12 @@ class BrowserSession:
             tab = self._current if index == 0 else self._open_tab()
             self._load_quietly(tab, url)
         self._current = self._tabs[min(current, len(self._tabs) - 1)]
-        self._events.append(
-            f"Notice: the browser {why} and was restarted; {len(urls)} tab(s) were reopened at their last "
-            "URLs and the session's cookies restored. Element ids issued before the restart no longer work "
-            "(observe() gives fresh ones), and form input that was not submitted is lost.")
+        return (f"Notice: the browser process had died (crashed or was killed) and was restarted; {len(urls)} "
+                "tab(s) were reopened at their last URLs and the session's cookies restored. Element ids issued "
+                "before the restart no longer work (observe() gives fresh ones), and form input that was not "
+                "submitted is lost.")
 
-    def _reopen_crashed(self, index: int, tab: Tab) -> None:
+    def _reopen_crashed(self, index: int, tab: Tab) -> str:
         replacement = self._open_tab()
         self._tabs.remove(replacement)
         self._tabs[index] = replacement
@@ -326,8 +333,8 @@ class BrowserSession:
         with suppress(PlaywrightError):
             tab.page.close()
         self._load_quietly(replacement, tab.url)
-        self._events.append(f"Notice: the page in tab {index} crashed and was reloaded from {tab.url}; its "
-                            "element ids no longer work (observe() gives fresh ones).")
+        return (f"Notice: the page in tab {index} crashed and was reloaded from {tab.url}; its element ids no "
+                "longer work (observe() gives fresh ones).")
 
     def _load_quietly(self, tab: Tab, url: str) -> None:
         if url == "about:blank":
@@ -390,13 +397,16 @@ class BrowserSession:
         self._events.append(f'Dialog: {dialog.type} "{dialog.message}" ({"accepted" if accept else "dismissed"})')
 
     def _on_close(self, tab: Tab) -> None:
-        if tab not in self._tabs or tab.crashed:
-            return
-        index = self._tabs.index(tab)
-        self._tabs.remove(tab)
-        if self._current is tab:
-            self._current = self._tabs[-1] if self._tabs else None
-        self._events.append(f"Tab {index} was closed by the page.")
+        # Only marked: a dying browser closes every page too, and those tabs are to be reopened.
+        tab.closed = True
+
+    def _forget_closed_tabs(self) -> None:
+        for tab in [t for t in self._tabs if t.closed and not t.crashed]:
+            index = self._tabs.index(tab)
+            self._tabs.remove(tab)
+            if self._current is tab:
+                self._current = self._tabs[-1] if self._tabs else None
+            self._events.append(f"Tab {index} was closed by the page.")
 
     def _guard(self, route: Route, request: Request) -> None:
         """Backstop for writes no action announced, e.g. a script's POST after an ordinary click."""
@@ -501,7 +511,7 @@ class BrowserSession:
             raise UnknownElement(f"There is no element [{element_id}]: ids come from browser.observe() or "
                                  f"find(), and the latest issued is [{latest}].")
         tab, record = self._records[element_id]
-        if tab not in self._tabs:
+        if tab not in self._tabs or tab.closed:
             raise StaleElement(f"Element {record.describe()} belonged to a tab that is gone (closed, or the "
                                "browser was restarted); call browser.observe() for fresh ids.")
         if tab is not self._current:

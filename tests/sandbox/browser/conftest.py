@@ -43,6 +43,7 @@ PAGES = {
         <button disabled>Locked</button>
         <button onclick="this.remove()">Vanish</button>
         <button onclick="document.getElementById('menu').hidden = false">Open menu</button>
+        <button onclick="document.getElementById('menu').hidden = true">Close menu</button>
         <div id="menu" hidden><a href="/widgets#chosen">Menu item</a></div>
         <label>Password <input type="password" value="hunter2"></label>
         <label><input type="checkbox" checked> Remember me</label>
