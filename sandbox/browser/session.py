@@ -656,7 +656,12 @@ class BrowserSession:
         tab = self._tab()
         try:
             if element_id is None:
-                tab.page.keyboard.press(key)
+                # A locator's press, unlike the keyboard's, waits for a navigation it starts (a submitted form).
+                focused = tab.page.locator(":focus")
+                if focused.count() == 1:
+                    self._perform(lambda: focused.press(key), f"press {key}")
+                else:
+                    tab.page.keyboard.press(key)
             else:
                 record, locator, _ = self._resolve(element_id, "receive key presses")
                 self._perform(lambda: locator.press(key), f"press {key} in {record.describe()}")

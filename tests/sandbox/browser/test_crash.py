@@ -41,9 +41,13 @@ def test_a_browser_that_dies_during_an_action_says_so(browser, pages) -> None:
 
 def test_a_crashed_page_is_reloaded(browser, pages) -> None:
     browser.goto(f"{pages.base_url}/first")
-    with pytest.raises(BrowserError, match="chrome://crash"):
+    with pytest.raises(BrowserError) as caught:
         browser.goto("chrome://crash")  # Chromium's own way to crash the tab's renderer
-    with pytest.raises(BrowserCrashed, match=rf"Notice: the page in tab 0 crashed and was reloaded from "
-                                             rf"{pages.base_url}/first"):
+    told = [str(caught.value)]
+    try:  # the crash is noticed during the goto or, if it lands just after, by the next call
         browser.observe()
+    except BrowserCrashed as exc:
+        told.append(str(exc))
+    notice = f"Notice: the page in tab 0 crashed and was reloaded from {pages.base_url}/first"
+    assert [notice in message for message in told].count(True) == 1, told
     assert "Title: First" in browser.observe()
