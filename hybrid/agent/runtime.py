@@ -23,6 +23,8 @@ API_SECTION_TOKENS = 3000
 RESUMED_NOTICE = ("This run was resumed after an interruption, in a fresh kernel: variables, imports and "
                   "definitions from earlier steps are gone; run again whatever your code needs.")
 SEARCH_RESULTS = 8
+# What one observation may show the model (about 2,000 tokens); the record keeps everything.
+OUTPUT_CHARS = 8000
 
 
 @dataclass
@@ -150,7 +152,7 @@ class AgentRuntime:
         if session is not None:
             return session, []
         secrets = [secret for site in self.sites for secret in site.secrets]
-        session = self.pool.acquire(policy=self.policy, secrets=secrets)
+        session = self.pool.acquire(policy=self.policy, secrets=secrets, max_output_chars=OUTPUT_CHARS)
         session.register("api", self._api)
         notices = []
         if self._browser is not None:
