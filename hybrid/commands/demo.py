@@ -23,7 +23,7 @@ from hybrid.demo.server import DemoSite, DemoSiteError, serve_forever
 
 console = Console()
 SHOWN_USERS = ("alice", "bob", "erin")
-DEFAULT_TASK = 0
+DEFAULT_TASK = 38  # a mixed task: a UI-only transfer, then an API-only label
 
 
 def _print_site(site: DemoSite) -> None:

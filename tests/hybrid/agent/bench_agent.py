@@ -33,7 +33,13 @@ def browsing_like_steps() -> list[str]:
     return [page for _ in range(STEPS - 1)] + ["finish('done')"]
 
 
-def measure(settings: Settings, steps: list[str], label: str) -> None:
+def browsing_steps() -> list[str]:
+    # Paging through the issue list in the real browser: each page's observation is ~4,800 characters.
+    return [f"print(browser.goto('/alice/tracker-core/issues?state=all&page={i + 1}'))"
+            for i in range(STEPS - 1)] + ["finish('done')"]
+
+
+def measure(settings: Settings, steps: list[str], label: str, start_url: str | None = None) -> None:
     stamps: list[float] = []
     tokens: list[int] = []
     model_and_code: list[float] = []
@@ -45,9 +51,9 @@ def measure(settings: Settings, steps: list[str], label: str) -> None:
 
     model = ScriptedChatModel(replies=scripted_replies_for(steps))
     with Agent(settings, model=model, model_name="scripted", sites=["demo"], on_step=on_step) as agent:
-        agent.runtime.session("warm-up").execute("pass", timeout=30)  # the kernel start is not per step
+        agent.runtime.session("warm-up")[0].execute("pass", timeout=30)  # the kernel start is not per step
         began = time.perf_counter()
-        result = agent.run(f"benchmark: {label}")
+        result = agent.run(f"benchmark: {label}", start_url=start_url)
     assert result.status == "finished", result
     per_step = [b - a for a, b in zip([began, *stamps[:-1]], stamps, strict=True)]
     print(f"\n{label}: {result.steps} steps")
@@ -62,7 +68,9 @@ def main() -> None:
         settings = Settings(data_dir=Path(data), max_steps=STEPS + 5)
         register_demo(apis.SiteRegistry(settings.data_dir), site)
         measure(settings, trivial_steps(), "trivial actions (x = i)")
-        measure(settings, browsing_like_steps(), "3,000-character observations")
+        measure(settings, browsing_like_steps(), "3,000-character printed outputs")
+        measure(settings, browsing_steps(), "browser pages (issue list, ~4,800-character observations)",
+                start_url=f"{site.base_url}/projects")
 
 
 if __name__ == "__main__":
