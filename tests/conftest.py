@@ -8,16 +8,7 @@ import pytest
 
 from hybrid.config import find_chromium
 from hybrid.demo import DemoSite, demo_site
-
-# Chromium stalls on a closed network without these (background fetches, component updates, sync).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from sandbox.browser import DEFAULT_ARGS
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +32,7 @@ def chromium():
     if executable is None:
         pytest.fail("No Chromium found: run ./install.sh, which installs Debian's chromium package.")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(executable), args=list(DEFAULT_ARGS))
         yield browser
         browser.close()
 
