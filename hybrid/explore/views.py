@@ -109,9 +109,9 @@ class StepView:
                 "cost": self.cost, "model_seconds": self.model_seconds, "execute_seconds": self.execute_seconds}
 
     def _repr_markdown_(self) -> str:
-        parts = [f"**Step {self.index}** · {'ok' if self.ok else 'failed'} · {self.prompt_tokens}+"
+        parts = [(f"**Step {self.index}** · {'ok' if self.ok else 'failed'} · {self.prompt_tokens}+"
                  f"{self.completion_tokens} tokens · model {self.model_seconds:.2f} s · run "
-                 f"{self.execute_seconds:.2f} s"]
+                 f"{self.execute_seconds:.2f} s")]
         if self.thought:
             parts.append(f"*{self.thought}*")
         if self.code is not None:

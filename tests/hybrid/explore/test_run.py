@@ -43,8 +43,8 @@ def test_history_lists_the_checkpoints_oldest_first(record_run) -> None:
 
 def test_a_fork_keeps_the_first_steps_and_goes_on_with_another_model(record_run) -> None:
     run = record_run()
-    model = ScriptedChatModel(replies=scripted_replies_for(["print(api.demo.get_issue(owner='alice', "
-                                                            "project='tracker-core', number=17)['title'])",
+    model = ScriptedChatModel(replies=scripted_replies_for([("print(api.demo.get_issue(owner='alice', "
+                                                            "project='tracker-core', number=17)['title'])"),
                                                             "finish('forked')"]))
     fork = run.fork(1, model=model)
     assert fork.id != run.id and fork.record.source == f"fork:{run.id}@1"
