@@ -49,7 +49,7 @@ class SiteRegistry:
             )
         if self._path(site.name).exists() and not replace:
             raise RegistryError(f"A site named {site.name!r} already exists; remove it first or replace it.")
-        spec = site.spec if is_url(site.spec) else str(Path(site.spec).expanduser().resolve())
+        spec = site.spec if is_url(site.spec) else os.path.abspath(Path(site.spec).expanduser())
         auth = check_auth_reference(site.auth) if site.auth else None
         stored = Site(site.name, spec, site.base_url.rstrip("/"), site.web_url, auth)
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -7,13 +7,13 @@ graph, checkpoint, kernel round trip, observation and record. Run:
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import apis
-
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent
 from hybrid.config import Settings
@@ -54,7 +54,7 @@ def measure(settings: Settings, steps: list[str], label: str) -> None:
     print(f"  wall time per step, median: {statistics.median(per_step) * 1000:.1f} ms "
           f"(model + code inside: {statistics.median(model_and_code) * 1000:.1f} ms)")
     print(f"  prompt tokens per step: {tokens}")
-    print(f"  growth per step, median: {statistics.median(b - a for a, b in zip(tokens, tokens[1:])):.0f} tokens")
+    print(f"  growth per step, median: {statistics.median(b - a for a, b in itertools.pairwise(tokens)):.0f} tokens")
 
 
 def main() -> None:

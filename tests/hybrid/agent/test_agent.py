@@ -81,3 +81,19 @@ def test_a_reply_without_code_is_reprompted_then_taken_as_the_answer(make_agent)
         steps = agent.store.steps_of(result.run_id)
     assert (result.status, result.answer, len(steps)) == ("finished", "It is 5, I am sure.", 2)
     assert all(step.code is None for step in steps)
+
+
+def test_confirm_policy_asks_before_each_write(make_agent, demo: DemoSite) -> None:
+    # Assigns several issues, one write each.
+    task = next(t for t in SUITE if t.intent_template_id == 8 and t.eval.answer.number >= 2)
+    asked: list[str] = []
+
+    def approve_first_only(call) -> bool:
+        asked.append(call.name)
+        return len(asked) == 1
+
+    with make_agent(task.reference_solution, policy="confirm", confirm=approve_first_only) as agent:
+        result = agent.run(task.intent)
+        writes = [c for s in agent.store.steps_of(result.run_id) for c in agent.store.calls_of(s.id) if c.writes]
+    assert asked and set(asked) == {"api.demo.update_issue"}
+    assert [w.status for w in writes] == ["ok", "denied"]

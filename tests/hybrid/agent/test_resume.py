@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-import apis
 import pytest
 
+import apis
 from hybrid.agent.models import scripted_replies_for
 from hybrid.agent.runtime import RESUMED_NOTICE
 from hybrid.demo import DemoSite
@@ -24,8 +24,8 @@ def write_script(path: Path, flag: Path) -> Path:
     """Step 2 hangs the first time only (a flag file outlives the kernel), so a resumed run gets past it."""
     steps = [
         "me = api.demo.get_current_user()\nprint(me['username'])",
-        f"import os, time\nif not os.path.exists({str(flag)!r}):\n    open({str(flag)!r}, 'w').close()\n"
-        "    time.sleep(120)\nprint('second step done')",
+        (f"import os, time\nif not os.path.exists({str(flag)!r}):\n    open({str(flag)!r}, 'w').close()\n"
+        "    time.sleep(120)\nprint('second step done')"),
         "finish('done')",
     ]
     path.write_text(json.dumps(scripted_replies_for(steps)))
