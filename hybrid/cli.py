@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from hybrid.commands.bench import bench_command
 from hybrid.commands.config import config_command
 from hybrid.commands.demo import demo_group
 from hybrid.commands.run import run_command
@@ -33,7 +34,7 @@ cli.add_command(run_command)
 cli.add_command(sites_group)
 cli.add_command(runs_group)
 cli.add_command(unbuilt_group("workflows", "Manage induced workflows.", "the workflow memory (issue 7)"))
-cli.add_command(unbuilt_group("bench", "Run a task suite and report success.", "the benchmark runner (issue 8)"))
+cli.add_command(bench_command)
 
 
 def main() -> None:

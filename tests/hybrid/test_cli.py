@@ -23,7 +23,7 @@ def test_help_lists_every_command_group() -> None:
         assert f"  {group} " in result.output
 
 
-@pytest.mark.parametrize("group", ["workflows", "bench"])
+@pytest.mark.parametrize("group", ["workflows"])
 def test_unbuilt_groups_say_so_and_fail(group: str) -> None:
     result = CliRunner().invoke(cli, [group, "anything", "--flag"])
     assert result.exit_code != 0
