@@ -130,4 +130,5 @@ def bench_command(suite: str, model: str | None, parallel: int, task_ids: str | 
         raise click.UsageError(str(exc)) from exc
     display.stop()
     console.print(summary_table(report))
-    console.print(f"wall time {report.wall_seconds:.1f} s · {len(report.results)} task(s) · report {path}")
+    console.print(f"wall time {report.wall_seconds:.1f} s · {len(report.results)} task(s) · report {path}",
+                  soft_wrap=True)
