@@ -1,23 +1,24 @@
 """A minimal in-process runner for the suite's reference solutions, to prove the tasks are solvable.
 
-It gives the solutions the kernel's names (`api`, `browser`, `finish`) with the smallest faithful
-implementations: `api.demo.<operation>` dispatches by operationId over HTTP, and `browser` drives a
-Playwright page, handing out element ids for elements found by role and accessible name. The agent's
-real runtime (generated clients, the browser service, the kernel) replaces it once it exists.
+It gives the solutions the kernel's names (`api`, `browser`, `finish`): `browser` is the real browser
+service (`sandbox.browser.BrowserService`), called as kernel code calls it; `api.demo.<operation>`
+is the smallest faithful stand-in, dispatching by operationId over HTTP, until the generated clients
+and the kernel exist.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable
-from urllib.parse import urljoin
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
 from hybrid.bench.suite import Task
+from hybrid.config import find_chromium
 from hybrid.demo import DemoSite
+from sandbox.browser import BrowserService, SiteLogin
 
 
 class HttpOperations:
@@ -42,59 +43,33 @@ class HttpOperations:
         return response.json() if response.content else None
 
 
-class PageByIds:
-    def __init__(self, page) -> None:
-        self._page = page
-        self._elements: dict[int, object] = {}
-
-    def goto(self, url: str) -> str:
-        self._page.goto(urljoin(self._page.url, url))
-        return self.text()
-
-    def find(self, role: str, name: str) -> int:
-        locator = self._page.get_by_role(role, name=name, exact=True)
-        if locator.count() != 1:
-            raise LookupError(f"{locator.count()} elements with role {role} and name {name!r}")
-        element_id = len(self._elements) + 1
-        self._elements[element_id] = locator
-        return element_id
-
-    def click(self, element_id: int) -> str:
-        self._elements[element_id].click()
-        self._page.wait_for_load_state()
-        return self.text()
-
-    def fill(self, element_id: int, text: str) -> None:
-        self._elements[element_id].fill(text)
-
-    def select(self, element_id: int, option: str) -> None:
-        self._elements[element_id].select_option(option)
-
-    def text(self) -> str:
-        return f"{self._page.url}\n{self._page.inner_text('body')}"
-
-
 class Namespace:
     def __init__(self, **members) -> None:
         self.__dict__.update(members)
 
 
+@pytest.fixture(scope="session")
+def browser_service(demo_server: DemoSite) -> Iterator[tuple[BrowserService, dict[str, str]]]:
+    """The real browser service, signed in per task as that task's user (`users["demo"]`)."""
+    users: dict[str, str] = {}
+    credentials = lambda site: SiteLogin(f"{demo_server.base_url}/login", users[site], demo_server.password)
+    executable = find_chromium()
+    if executable is None:
+        pytest.fail("No Chromium found: run ./install.sh, which installs Debian's chromium package.")
+    with BrowserService(executable, credentials=credentials) as service:
+        yield service, users
+
+
 @pytest.fixture
-def run_reference(demo: DemoSite, chromium) -> Callable[[Task], tuple[str | None, str]]:
-    contexts = []
+def run_reference(demo: DemoSite, browser_service) -> Callable[[Task], tuple[str | None, str]]:
+    service, users = browser_service
 
     def run(task: Task) -> tuple[str | None, str]:
-        context = chromium.new_context()
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{demo.base_url}/login")
-        page.get_by_label("Username").fill(task.login_as)
-        page.get_by_label("Password").fill(demo.password)
-        page.get_by_role("button", name="Sign in").click()
-        page.goto(task.start_url_for(demo.base_url))
+        users["demo"] = task.login_as
+        service.login("demo")
+        service.goto(task.start_url_for(demo.base_url))
         answers: list[str] = []
-        names = {"api": Namespace(demo=HttpOperations(demo, task.login_as)), "browser": PageByIds(page),
+        names = {"api": Namespace(demo=HttpOperations(demo, task.login_as)), "browser": service,
                  "finish": lambda answer: answers.append(str(answer))}
         output = io.StringIO()
         for step in task.reference_solution:
@@ -104,9 +79,7 @@ def run_reference(demo: DemoSite, chromium) -> Callable[[Task], tuple[str | None
                 break
         return (answers[0] if answers else None), output.getvalue()
 
-    yield run
-    for context in contexts:
-        context.close()
+    return run
 
 
 @pytest.fixture

@@ -1,0 +1,33 @@
+"""The browser service: Playwright driving the system's Chromium on the host, for `browser.*` in the kernel."""
+
+from sandbox.browser.errors import (
+    BrowserCrashed,
+    BrowserError,
+    ElementNotFound,
+    ElementNotInteractable,
+    LoginFailed,
+    StaleElement,
+    UnknownElement,
+    WaitTimeout,
+    WriteRefused,
+)
+from sandbox.browser.observe import Limits
+from sandbox.browser.service import DEFAULT_ARGS, BrowserService
+from sandbox.browser.session import SiteLogin, Timeouts
+
+__all__ = [
+    "DEFAULT_ARGS",
+    "BrowserCrashed",
+    "BrowserError",
+    "BrowserService",
+    "ElementNotFound",
+    "ElementNotInteractable",
+    "Limits",
+    "LoginFailed",
+    "SiteLogin",
+    "StaleElement",
+    "Timeouts",
+    "UnknownElement",
+    "WaitTimeout",
+    "WriteRefused",
+]

@@ -1,0 +1,42 @@
+"""What can go wrong in the browser, each saying what happened and what to do next.
+
+Messages are written for the model that called `browser.*`: they never carry a Playwright stack.
+"""
+
+from __future__ import annotations
+
+
+class BrowserError(Exception):
+    """A browser action could not be done; the message says why and how to proceed."""
+
+
+class UnknownElement(BrowserError):
+    """No element was ever issued with this id."""
+
+
+class StaleElement(BrowserError):
+    """The id belongs to a page (or element) that is gone: observe again for fresh ids."""
+
+
+class ElementNotInteractable(BrowserError):
+    """The element exists but is hidden, disabled, or not the kind the action needs."""
+
+
+class ElementNotFound(BrowserError):
+    """`find(role, name)` matched no element, or more than one."""
+
+
+class WaitTimeout(BrowserError):
+    """Something waited for did not happen in time; the message names what was awaited."""
+
+
+class WriteRefused(BrowserError):
+    """The host's policy refused a form submission or other write."""
+
+
+class BrowserCrashed(BrowserError):
+    """The browser process died during the action; it has been restarted."""
+
+
+class LoginFailed(BrowserError):
+    """Signing in with the host's configured credentials did not work."""

@@ -1,0 +1,106 @@
+"""Figures for the browser service on the demo site: observation size against HTML, and action latency.
+
+Run: .venv/bin/python tests/sandbox/browser/bench_browser.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import time
+from collections.abc import Callable
+
+import httpx
+
+from hybrid.config import find_chromium
+from hybrid.demo import demo_site
+from sandbox.browser import BrowserService, SiteLogin
+
+PAGES = [
+    ("projects list", "/projects"),
+    ("issues list", "/alice/tracker-core/issues"),
+    ("issues list, filtered", "/alice/tracker-core/issues?state=all&label=bug"),
+    ("activity report", "/alice/tracker-core/activity"),
+    ("members", "/alice/tracker-core/members"),
+    ("milestones", "/alice/tracker-core/milestones"),
+    ("project", "/alice/tracker-core"),
+    ("issue", "/alice/tracker-core/issues/3"),
+    ("issue edit form", "/alice/tracker-core/issues/3/edit"),
+    ("settings", "/alice/docs-site/settings"),
+    ("profile edit", "/profile/edit"),
+]
+
+
+def timed(action: Callable[[], object], repeat: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), max(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    repeat = parser.parse_args().repeat
+    with demo_site() as site:
+        credentials = {"demo": SiteLogin(f"{site.base_url}/login", "alice", site.password)}.get
+        started = time.perf_counter()
+        browser = BrowserService(find_chromium(), credentials=credentials)
+        browser.login("demo")
+        launch_and_login = (time.perf_counter() - started) * 1000
+        cookies = {c["name"]: c["value"] for c in browser.cookies(site.base_url)}
+
+        print("Observation size against the page's HTML (characters)")
+        print(f"{'page':24} {'HTML':>7} {'text':>6} {'observe':>8} {'obs/HTML':>9} {'text/HTML':>10} {'elements':>9}")
+        for label, path in PAGES:
+            html = httpx.get(site.base_url + path, cookies=cookies).text
+            browser.goto(path)
+            observation = browser.observe().split("\n\n", 1)[1]  # without the URL/title header
+            text = browser.text().split("\n\n", 1)[1]
+            elements = observation.count("] ")
+            print(f"{label:24} {len(html):7} {len(text):6} {len(observation):8} {len(observation) / len(html):9.2f} "
+                  f"{len(text) / len(html):10.2f} {elements:9}")
+
+        print(f"\nLatency per action, ms (median and max of {repeat}; demo site on 127.0.0.1)")
+        print(f"{'launch + login (once)':34} {launch_and_login:8.1f}")
+        def show(label: str, action: Callable[[], object]) -> None:
+            median, worst = timed(action, repeat)
+            print(f"{label:34} {median:8.1f} {worst:8.1f}")
+
+        show("goto issues list", lambda: browser.goto("/alice/tracker-core/issues"))
+        show("observe issues list", browser.observe)
+        show("find(role, name)", lambda: browser.find("link", "Next page"))
+        show("text()", browser.text)
+        box = browser.find("checkbox", "Select issue #229")
+        show("check + uncheck (same page)", lambda: (browser.check(box), browser.check(box, False)))
+        browser.goto("/alice/tracker-core/issues/3/edit")
+        title, assignee = browser.find("textbox", "Title"), browser.find("combobox", "Assignee")
+        show("fill (same page)", lambda: browser.fill(title, "Keyboard shortcuts"))
+        show("select (same page)", lambda: browser.select(assignee, "carol"))
+
+        def next_and_back() -> None:
+            browser.click(browser.find("link", "Next page"))
+            browser.back()
+
+        browser.goto("/alice/tracker-core/issues")
+        show("click link + back (new pages)", next_and_back)
+
+        def submit_comment() -> None:
+            browser.fill(browser.find("textbox", "Comment"), "benchmark")
+            browser.click(browser.find("button", "Add comment"))
+
+        browser.goto("/alice/tracker-core/issues/4")
+        show("find+fill+find+click form submit", submit_comment)
+        os.kill(browser.process_id(), signal.SIGKILL)
+        started = time.perf_counter()
+        browser.observe()
+        print(f"{'restart after a crash (once)':34} {(time.perf_counter() - started) * 1000:8.1f}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""A browser process that dies is restarted, with a clear notice, and the session carries on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from hybrid.demo import DemoSite
+from sandbox.browser import BrowserCrashed, BrowserError, StaleElement
+
+
+def test_a_killed_browser_is_restarted_on_the_next_call(alice, demo: DemoSite) -> None:
+    alice.goto("/alice/tracker-core/issues?page=2")
+    old_link = alice.find("link", "Next page")
+    os.kill(alice.process_id(), signal.SIGKILL)
+    seen = alice.observe()
+    assert seen.startswith("Notice: the browser process had died (crashed or was killed) and was restarted; "
+                           "1 tab(s) were reopened at their last URLs and the session's cookies restored.")
+    assert f"URL: {demo.base_url}/alice/tracker-core/issues?page=2" in seen
+    assert "Signed in as alice" in seen  # the session cookie survived
+    with pytest.raises(StaleElement, match="belonged to a tab that is gone"):
+        alice.click(old_link)
+    assert "Page 3 of 8" in alice.click(alice.find("link", "Next page"))
+
+
+def test_a_browser_that_dies_during_an_action_says_so(browser, pages) -> None:
+    browser.goto(f"{pages.base_url}/first")
+    pid = browser.process_id()
+    killer = threading.Timer(0.5, os.kill, (pid, signal.SIGKILL))
+    killer.start()
+    with pytest.raises(BrowserCrashed, match=r"The browser crashed during wait_for. Notice: the browser process "
+                                             r"had died \(crashed or was killed\) and was restarted.*Whether the wait_for took effect is unknown"):
+        browser.wait_for("text that never comes", timeout=20)
+    killer.join()
+    assert "Title: First" in browser.observe()
+    assert browser.process_id() != pid
+
+
+def test_a_crashed_page_is_reloaded(browser, pages) -> None:
+    browser.goto(f"{pages.base_url}/first")
+    with pytest.raises(BrowserError) as caught:
+        browser.goto("chrome://crash")  # Chromium's own way to crash the tab's renderer
+    told = [str(caught.value)]
+    try:  # the crash is noticed during the goto or, if it lands just after, by the next call
+        browser.observe()
+    except BrowserCrashed as exc:
+        told.append(str(exc))
+    notice = f"Notice: the page in tab 0 crashed and was reloaded from {pages.base_url}/first"
+    assert [notice in message for message in told].count(True) == 1, told
+    assert "Title: First" in browser.observe()

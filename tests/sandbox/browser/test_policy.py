@@ -1,0 +1,109 @@
+"""Writes go through the host's policy; credentials and cookies stay on the host."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from hybrid.demo import DemoSite
+from sandbox.browser import BrowserService, LoginFailed, WriteRefused
+
+from .conftest import demo_credentials
+
+
+def test_classify_tells_writes_from_reads_before_they_run(alice, demo: DemoSite) -> None:
+    host = "127.0.0.1"
+    alice.goto("/alice/tracker-core/issues")
+    apply_filters = alice.find("button", "Apply filters")
+    close_selected = alice.find("button", "Close selected issues")
+    next_page = alice.find("link", "Next page")
+    search = alice.find("searchbox", "Search")
+    verdict = alice.classify("click", [close_selected])
+    assert verdict["writes"] is True and verdict["domain"] == host
+    assert verdict["description"] == (f'click [{close_selected}] button "Close selected issues", which submits a '
+                                      f"form (POST {demo.base_url}/alice/tracker-core/issues/bulk-close)")
+    assert alice.classify("click", [apply_filters])["writes"] is False  # a GET form only reads
+    assert alice.classify("click", [next_page]) | {"args": None} == {
+        "method": "click", "args": None, "writes": False, "domain": host, "description": f"click({next_page})"}
+    assert alice.classify("press", ["Enter", search])["writes"] is False
+    assert alice.classify("goto", ["https://example.org/x"])["domain"] == "example.org"
+    alice.goto("/alice/tracker-core/issues/3")
+    comment = alice.find("textbox", "Comment")
+    assert alice.classify("press", ["Enter", comment])["writes"] is False  # Enter in a textarea adds a line
+    alice.goto("/profile/edit")
+    location = alice.find("textbox", "Location")
+    assert alice.classify("press", ["Enter", location])["writes"] is True
+    alice.click(location)
+    assert alice.classify("press", ["Enter"])["writes"] is True  # the focused field's form is a POST
+
+
+def test_read_only_refuses_form_submissions_but_not_reading(make_service, demo: DemoSite) -> None:
+    asked: list[dict] = []
+    browser = make_service(credentials=demo_credentials(demo), before_write=lambda w: asked.append(w) and False)
+    browser.login("demo")  # signing in is not a write
+    browser.goto("/alice/docs-site/settings")
+    browser.select(browser.find("combobox", "New owner"), "grace")
+    browser.fill(browser.find("textbox", "Type the project name to confirm"), "docs-site")
+    with pytest.raises(WriteRefused, match=r'refused to click \[\d+\] button "Transfer project", which submits a '
+                                           r"form \(POST .*/alice/docs-site/transfer\)\. Nothing was submitted"):
+        browser.click(browser.find("button", "Transfer project"))
+    assert [w["writes"] for w in asked] == [True]
+    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as api:
+        assert api.get("/projects/alice/docs-site").status_code == 200
+    browser.goto("/alice/tracker-core/issues")
+    search = browser.find("searchbox", "Search")
+    browser.fill(search, "Safari")
+    assert "search=Safari" in browser.press("Enter", search).splitlines()[0]
+
+
+def test_confirm_mode_lets_an_approved_submission_through(make_service, demo: DemoSite) -> None:
+    asked: list[dict] = []
+    browser = make_service(credentials=demo_credentials(demo), before_write=lambda w: asked.append(w) or True)
+    browser.login("demo")
+    browser.goto("/profile/edit")
+    browser.fill(browser.find("textbox", "Location"), "Lagos")
+    saved = browser.press("Enter")
+    assert "Messages: status: Profile updated." in saved
+    assert len(asked) == 1 and asked[0]["method"] == "press"
+
+
+def test_a_write_a_script_makes_on_its_own_is_asked_about_too(make_service, pages) -> None:
+    refused = make_service(before_write=lambda w: False)
+    refused.goto(f"{pages.base_url}/script-post")
+    blocked = refused.click(refused.find("button", "Ping"))
+    assert blocked.startswith(f"Blocked: the page tried to send POST {pages.base_url}/ping, and the session's "
+                              "policy refused it.")
+    assert blocked.endswith("Changes on the page:\n- idle\n+ request failed")
+    allowed = make_service(before_write=lambda w: w["description"].startswith("let the page send POST"))
+    allowed.goto(f"{pages.base_url}/script-post")
+    assert "+ sent 200" in allowed.click(allowed.find("button", "Ping"))
+
+
+def test_login_keeps_the_password_on_the_host(make_service, demo: DemoSite) -> None:
+    browser = make_service(credentials=demo_credentials(demo, "bob"))
+    results = [browser.login("demo"), browser.goto("/profile/edit"), browser.text()]
+    assert results[0].startswith("Signed in to demo as bob.\nURL: ")
+    assert all(demo.password not in result for result in results)
+    with pytest.raises(LoginFailed, match="No browser credentials are configured for site 'gitea'"):
+        browser.login("gitea")
+    wrong = make_service(credentials=demo_credentials(demo, "bob", password="not-it"))
+    with pytest.raises(LoginFailed, match=r"as bob failed: the login form is still shown \(alert: Invalid username "
+                                          r"or password\.\)") as caught:
+        wrong.login("demo")
+    assert "not-it" not in str(caught.value)
+    with pytest.raises(LoginFailed, match="No site credentials are configured on the host"):
+        make_service().login("demo")
+
+
+def test_the_web_session_can_be_shared_with_an_api_client(alice, demo: DemoSite) -> None:
+    jar = httpx.Cookies()
+    for cookie in alice.cookies(demo.base_url):
+        jar.set(cookie["name"], cookie["value"], domain=cookie["domain"], path=cookie["path"])
+    with httpx.Client(base_url=demo.api_url, cookies=jar) as api:
+        assert api.get("/user").json()["username"] == "alice"
+
+
+def test_only_kernel_methods_are_offered_to_the_kernel() -> None:
+    public = {name for name in dir(BrowserService) if not name.startswith("_")}
+    assert BrowserService.KERNEL_METHODS < public
+    assert {"classify", "cookies", "close", "process_id"} == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
