@@ -7,7 +7,14 @@
     render_api_section(spec, "close the wontfix issues", token_budget=3000, site="gitea")
 """
 
-from apis.auth import FileSecretStore, describe_auth, parse_auth_reference, resolve_auth, secret_values
+from apis.auth import (
+    FileSecretStore,
+    describe_auth,
+    parse_auth_reference,
+    parse_web_login,
+    resolve_auth,
+    secret_values,
+)
 from apis.client import Client, RetryPolicy, build_client
 from apis.docs import count_tokens, group_index, operation_help, operation_lines, render_api_section
 from apis.errors import (
@@ -53,6 +60,7 @@ __all__ = [
     "operation_help",
     "operation_lines",
     "parse_auth_reference",
+    "parse_web_login",
     "render_api_section",
     "resolve_auth",
     "search",

@@ -207,6 +207,37 @@ def _secret_value(
     return value
 
 
+def check_web_login(reference: Mapping[str, Any]) -> dict[str, Any]:
+    """A web sign-in reference: the login page's `url` plus basic-auth fields (username, password_env or
+    password_secret), checked like any auth reference, so the password is never stored."""
+    url = reference.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise AuthError("A web login needs url=<the login page's absolute URL>.")
+    fields = {key: value for key, value in reference.items() if key not in ("url", "type")}
+    return {"url": url, **{k: v for k, v in check_auth_reference({"type": "basic", **fields}).items() if k != "type"}}
+
+
+def parse_web_login(text: str) -> dict[str, Any]:
+    """`url=https://site/login username=alice password_env=SITE_PASSWORD`, the form `--web-login` takes."""
+    reference: dict[str, Any] = {}
+    for pair in text.split():
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise AuthError(f"--web-login: expected key=value, got {pair!r} "
+                            "(e.g. 'url=https://site/login username=alice password_env=SITE_PASSWORD').")
+        reference[key] = value
+    return check_web_login(reference)
+
+
+def resolve_web_login(
+    reference: Mapping[str, Any], secrets: SecretStore | None = None, environ: Mapping[str, str] = os.environ
+) -> tuple[str, str, str]:
+    """(login URL, username, password) with the password read now from the environment or the store."""
+    basic = check_auth_reference({"type": "basic", **{k: v for k, v in reference.items() if k != "url"}})
+    return (reference["url"], _secret_value(basic, "username", secrets, environ),
+            _secret_value(basic, "password", secrets, environ))
+
+
 def parse_auth_reference(text: str) -> dict[str, Any]:
     """`bearer token_env=DEMO_TOKEN` or a JSON object, checked; the form `hybrid sites add --auth` takes."""
     text = text.strip()

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from apis.auth import FileSecretStore, check_auth_reference
+from apis.auth import FileSecretStore, check_auth_reference, check_web_login, resolve_web_login
 from apis.client import Client, build_client
 from apis.loader import load_spec
 from apis.model import Spec
@@ -24,13 +24,15 @@ class RegistryError(Exception):
 
 @dataclass(frozen=True)
 class Site:
-    """A registered site. `auth` is a reference to where the secret lives (see apis.auth), never a secret."""
+    """A registered site. `auth` (for the API) and `web_login` (for the browser: login page URL, username,
+    and where the password lives) are references to secrets, never secrets (see apis.auth)."""
 
     name: str
     spec: str
     base_url: str
     web_url: str | None = None
     auth: dict[str, Any] | None = None
+    web_login: dict[str, Any] | None = None
 
 
 class SiteRegistry:
@@ -51,7 +53,8 @@ class SiteRegistry:
             raise RegistryError(f"A site named {site.name!r} already exists; remove it first or replace it.")
         spec = site.spec if is_url(site.spec) else os.path.abspath(Path(site.spec).expanduser())
         auth = check_auth_reference(site.auth) if site.auth else None
-        stored = Site(site.name, spec, site.base_url.rstrip("/"), site.web_url, auth)
+        web_login = check_web_login(site.web_login) if site.web_login else None
+        stored = Site(site.name, spec, site.base_url.rstrip("/"), site.web_url, auth, web_login)
         self.directory.mkdir(parents=True, exist_ok=True)
         temporary = self._path(site.name).with_suffix(".tmp")
         temporary.write_text(json.dumps(asdict(stored), indent=2) + "\n", encoding="utf-8")
@@ -85,6 +88,11 @@ class SiteRegistry:
         """A client for the site with its credentials resolved now (from the environment or the secret store)."""
         site = self.get(name)
         return build_client(load_spec(site.spec, self.cache_dir), site.base_url, site.auth, secrets=self.secrets, **options)
+
+    def web_credentials(self, name: str) -> tuple[str, str, str] | None:
+        """(login URL, username, password) for signing in to the site's web UI, or None if not configured."""
+        site = self.get(name)
+        return resolve_web_login(site.web_login, self.secrets) if site.web_login else None
 
     def _path(self, name: str) -> Path:
         if not SITE_NAME.match(name):

@@ -74,7 +74,8 @@ class Runtime(Protocol):
 
     def system_prompt(self, task: str, max_steps: int) -> str: ...
 
-    def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool) -> ActionOutcome: ...
+    def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool,
+                start_url: str | None = None) -> ActionOutcome: ...
 
     def record_step(self, run_id: str, step: dict[str, Any], calls: list[dict[str, Any]]) -> None: ...
 
@@ -145,7 +146,7 @@ def build_graph(model: BaseChatModel, runtime: Runtime, budget: Budget, checkpoi
         pending = state["pending"]
         first_after_resume = state.get("resumed", False)
         outcome = runtime.execute(state["run_id"], pending["code"], budget.action_timeout,
-                                  fresh_kernel_notice=first_after_resume)
+                                  fresh_kernel_notice=first_after_resume, start_url=state.get("start_url"))
         step = _step(state, pending, observation=outcome.observation, ok=outcome.ok, error=outcome.error,
                      execute_seconds=outcome.seconds, used_browser=outcome.used_browser)
         # The untrimmed output goes to the record only: checkpoints stay small.

@@ -17,9 +17,10 @@ from langchain_core.language_models import BaseChatModel
 import apis
 from hybrid.agent.graph import Budget, build_graph
 from hybrid.agent.models import ScriptedChatModel
-from hybrid.agent.runtime import AgentRuntime, SiteHandle
+from hybrid.agent.runtime import AgentRuntime, SiteHandle, web_credentials
 from hybrid.config import Settings
-from sandbox import Call, KernelPool, Namespace, Policy
+from sandbox import Call, KernelPool, Policy
+from sandbox.browser import BrowserService
 from workflows.store import RunStore
 
 StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
@@ -75,7 +76,8 @@ class Agent:
         sites: list[str],
         policy: str | None = None,
         confirm: Callable[[Call], bool] | None = None,
-        browser: Namespace | None = None,
+        browser: BrowserService | None = None,
+        use_browser: bool = True,
         max_steps: int | None = None,
         on_step: StepCallback | None = None,
     ) -> None:
@@ -90,6 +92,8 @@ class Agent:
             handles = [SiteHandle.from_registry(registry, name) for name in sites]
             self.store = RunStore(settings.effective_database_url)
             pool = self._stack.enter_context(KernelPool(size=1))
+            if browser is None and use_browser:
+                browser = self._own_browser(registry)
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
                                         on_step=on_step)
@@ -99,6 +103,19 @@ class Agent:
             self._stack.close()
             raise AgentError(str(exc)) from exc
         self.sites = sites
+
+    def _own_browser(self, registry: apis.SiteRegistry) -> BrowserService | None:
+        """A browser for this agent (Chromium starts on first use), or None when no Chromium is installed."""
+        executable = self.settings.effective_browser_executable
+        if executable is None:
+            return None
+        # The bridge's policy decides on each form submission before it happens; in read-only mode the
+        # browser also refuses writes a page's own scripts attempt.
+        refuse_all = (lambda _classification: False) if self.policy_mode == "read-only" else None
+        service = BrowserService(executable, credentials=web_credentials(registry), before_write=refuse_all,
+                                 screenshot_dir=self.settings.data_dir / "screenshots")
+        self._stack.callback(service.close)
+        return service
 
     def run(self, task: str, *, start_url: str | None = None, source: str | None = None) -> RunResult:
         run = self.store.start_run(task, sites=self.sites, model=self.model_name, policy=self.policy_mode,

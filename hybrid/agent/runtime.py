@@ -16,6 +16,7 @@ import apis
 from hybrid.agent.graph import ActionOutcome, render
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
 from sandbox import KernelPool, KernelSession, Namespace, Operation, Policy
+from sandbox.browser import BrowserError, BrowserService, SiteLogin
 from workflows.store import RunStore, Step
 
 API_SECTION_TOKENS = 3000
@@ -33,6 +34,7 @@ class SiteHandle:
     client: apis.Client
     web_url: str | None = None
     secrets: list[str] = field(default_factory=list)
+    has_web_login: bool = False
 
     @property
     def host(self) -> str | None:
@@ -41,8 +43,10 @@ class SiteHandle:
     @classmethod
     def from_registry(cls, registry: apis.SiteRegistry, name: str) -> SiteHandle:
         site = registry.get(name)
+        password = registry.web_credentials(name)[2] if site.web_login else None
         return cls(name=name, spec=registry.load_spec(name), client=registry.client(name), web_url=site.web_url,
-                   secrets=apis.secret_values(site.auth, registry.secrets))
+                   secrets=[*apis.secret_values(site.auth, registry.secrets), *([password] if password else [])],
+                   has_web_login=site.web_login is not None)
 
 
 def api_capability(sites: list[SiteHandle]) -> Namespace:
@@ -66,6 +70,48 @@ def _search_for(site: SiteHandle) -> Callable[..., list[str]]:
     return search
 
 
+class _BrowserEffects:
+    """What one browser method does, as the policy asks it: writes? which domain? (one lookup per call)."""
+
+    def __init__(self, service: BrowserService, method: str) -> None:
+        self.service, self.method = service, method
+        self._last: tuple[str, dict[str, Any]] | None = None
+
+    def _classify(self, args: tuple, kwargs: dict) -> dict[str, Any]:
+        key = repr((args, sorted(kwargs.items())))
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self.service.classify(self.method, [*args, *kwargs.values()]))
+        return self._last[1]
+
+    def writes(self, *args: Any, **kwargs: Any) -> bool:
+        return bool(self._classify(args, kwargs)["writes"])
+
+    def domain(self, *args: Any, **kwargs: Any) -> str | None:
+        return self._classify(args, kwargs)["domain"]
+
+
+def browser_capability(service: BrowserService) -> Namespace:
+    """`browser.<method>(...)` for the methods the service offers the kernel; form submissions are writes."""
+    members = {}
+    for method in sorted(BrowserService.KERNEL_METHODS):
+        effects = _BrowserEffects(service, method)
+        members[method] = Operation(getattr(service, method), writes=effects.writes, domain=effects.domain)
+    return Namespace(members, doc="A real browser on the host: observe pages, act on element ids.")
+
+
+def web_credentials(registry: apis.SiteRegistry) -> Callable[[str], SiteLogin | None]:
+    """The browser's sign-in details for a site, read from the registry when `browser.login(site)` runs."""
+
+    def credentials(site: str) -> SiteLogin | None:
+        try:
+            found = registry.web_credentials(site)
+        except (apis.RegistryError, apis.ApiError):
+            return None
+        return SiteLogin(*found) if found else None
+
+    return credentials
+
+
 class AgentRuntime:
     """Kernels per run, with `api` (and `browser` when configured) registered; steps into the store."""
 
@@ -76,7 +122,7 @@ class AgentRuntime:
         store: RunStore,
         pool: KernelPool,
         policy: Policy,
-        browser: Namespace | None = None,
+        browser: BrowserService | None = None,
         on_step: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.sites = sites
@@ -87,6 +133,7 @@ class AgentRuntime:
         self.on_step = on_step
         self._sessions: dict[str, KernelSession] = {}
         self._api = api_capability(sites)
+        self._browser = browser_capability(browser) if browser is not None else None
 
     def system_prompt(self, task: str, max_steps: int) -> str:
         sections = [
@@ -97,22 +144,40 @@ class AgentRuntime:
         return render("system.md.jinja", sites=sections, browser=self.browser is not None, workflows=[],
                       max_steps=max_steps)
 
-    def session(self, run_id: str) -> KernelSession:
+    def session(self, run_id: str, start_url: str | None = None) -> tuple[KernelSession, list[str]]:
+        """The run's kernel session (made on first use) and notices about setting it up, for the model."""
         session = self._sessions.get(run_id)
-        if session is None:
-            secrets = [secret for site in self.sites for secret in site.secrets]
-            session = self.pool.acquire(policy=self.policy, secrets=secrets)
-            session.register("api", self._api)
-            if self.browser is not None:
-                session.register(BROWSER_CAPABILITY, self.browser)
-            self._sessions[run_id] = session
-        return session
+        if session is not None:
+            return session, []
+        secrets = [secret for site in self.sites for secret in site.secrets]
+        session = self.pool.acquire(policy=self.policy, secrets=secrets)
+        session.register("api", self._api)
+        notices = []
+        if self._browser is not None:
+            session.register(BROWSER_CAPABILITY, self._browser)
+            if start_url:
+                notices = self._open_start_page(start_url)
+        self._sessions[run_id] = session
+        return session, notices
 
-    def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool) -> ActionOutcome:
+    def _open_start_page(self, start_url: str) -> list[str]:
+        """Sign in to the site that serves `start_url` (when it has a web login) and open the page."""
+        host = urlsplit(start_url).hostname
+        site = next((s for s in self.sites if s.web_url and urlsplit(s.web_url).hostname == host), None)
+        try:
+            if site is not None and site.has_web_login:
+                self.browser.login(site.name)
+            self.browser.goto(start_url)
+        except BrowserError as exc:
+            return [f"The browser could not open the start page {start_url}: {exc}"]
+        return []
+
+    def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool,
+                start_url: str | None = None) -> ActionOutcome:
         began = time.monotonic()
-        result = self.session(run_id).execute(code, timeout=timeout)
-        if fresh_kernel_notice:
-            result.notices.insert(0, RESUMED_NOTICE)
+        session, notices = self.session(run_id, start_url)
+        result = session.execute(code, timeout=timeout)
+        result.notices[:0] = ([RESUMED_NOTICE] if fresh_kernel_notice else []) + notices
         error = f"{result.error.name}: {result.error.message}" if result.error else (
             "; ".join(result.notices) if not result.ok else None)
         return ActionOutcome(

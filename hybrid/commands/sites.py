@@ -20,6 +20,7 @@ from apis import (
     load_spec,
     operation_lines,
     parse_auth_reference,
+    parse_web_login,
     search,
 )
 from hybrid.config import load_settings
@@ -51,16 +52,21 @@ def sites_group() -> None:
 @click.option("--base-url", required=True, help="Where the API is served, e.g. https://git.example.com/api/v1.")
 @click.option("--web-url", default=None, help="The site's web UI, for the browser fallback.")
 @click.option("--auth", "auth_text", default=None, help=AUTH_HELP)
+@click.option("--web-login", "web_login_text", default=None,
+              help="How the browser signs in (browser.login): 'url=https://site/login username=alice "
+              "password_env=VAR' (or password_secret=NAME). The password itself is never stored.")
 @click.option("--replace", is_flag=True, help="Overwrite a site with the same name.")
 def add_command(
-    name: str, spec_source: str, base_url: str, web_url: str | None, auth_text: str | None, replace: bool
+    name: str, spec_source: str, base_url: str, web_url: str | None, auth_text: str | None,
+    web_login_text: str | None, replace: bool
 ) -> None:
     """Register site NAME; its spec is loaded and checked first, and cached."""
     registry = _registry()
     try:
         auth = parse_auth_reference(auth_text) if auth_text else None
+        web_login = parse_web_login(web_login_text) if web_login_text else None
         spec = load_spec(spec_source, registry.cache_dir)
-        site = registry.add(Site(name, spec_source, base_url, web_url, auth), replace=replace)
+        site = registry.add(Site(name, spec_source, base_url, web_url, auth, web_login), replace=replace)
     except SpecError as exc:
         _fail(f"the spec cannot be used: {exc}")
     except (RegistryError, ApiError) as exc:

@@ -12,12 +12,19 @@ def token_secret_name(username: str) -> str:
     return f"demo_token_{username}"
 
 
+def password_secret_name(username: str) -> str:
+    return f"demo_password_{username}"
+
+
 def register_demo(registry: apis.SiteRegistry, site: DemoSite, username: str = "alice") -> apis.Site:
-    """Point the `demo` site at `site` with `username`'s API token (kept in the secret store, as any
-    site's token would be), replacing an earlier registration: the port changes on every start."""
+    """Point the `demo` site at `site` as `username`: API token and web password in the secret store, as
+    any site's would be. Replaces an earlier registration, since the port changes on every start."""
     registry.secrets.set(token_secret_name(username), site.token_for(username))
+    registry.secrets.set(password_secret_name(username), site.password)
     return registry.add(
         apis.Site(name=SITE_NAME, spec=site.openapi_url, base_url=site.base_url, web_url=site.base_url,
-                  auth={"type": "bearer", "token_secret": token_secret_name(username)}),
+                  auth={"type": "bearer", "token_secret": token_secret_name(username)},
+                  web_login={"url": f"{site.base_url}/login", "username": username,
+                             "password_secret": password_secret_name(username)}),
         replace=True,
     )

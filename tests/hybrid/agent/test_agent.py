@@ -16,7 +16,7 @@ def judge(demo: DemoSite) -> httpx.Client:
     return httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"})
 
 
-@pytest.mark.parametrize("task", [t for t in SUITE if t.category == "api"], ids=lambda t: f"task-{t.task_id}")
+@pytest.mark.parametrize("task", SUITE, ids=lambda t: f"task-{t.task_id}-{t.category}")
 def test_reference_solution_through_the_agent(task, make_agent, demo: DemoSite) -> None:
     with make_agent(task.reference_solution, login_as=task.login_as) as agent:
         result = agent.run(task.intent, start_url=task.start_url_for(demo.base_url))
