@@ -1,6 +1,6 @@
 """A recorded run as a re-executable Jupyter notebook.
 
-The first cells say what the run was and connect `api` to the same sites (`hybrid.explore.attach`,
+The first cells say what the run was and connect `api` (and `browser`, if the run used it) to the same sites (`hybrid.explore.attach`,
 with the credentials of whoever runs the notebook: none is written into it). Then, for each step,
 a Markdown cell with the model's thought and a code cell with its action and the outputs recorded when
 the agent ran it. Run it top to bottom to do the task again, cell by cell.
@@ -55,8 +55,9 @@ def header_cells(run: Run) -> list[NotebookNode]:
                "the agent ran it. The next cell connects `api` to the same sites with *your own* hybrid "
                "configuration (no credential is stored in this notebook); run the notebook to do the task "
                "again, or change a cell and go on from there.")
+    browser = ", browser=True" if run.used_browser else ""
     setup = (f"from hybrid.explore import attach\n\n"
-             f"session = attach({run.sites!r}, into=globals(), policy={record.policy!r})")
+             f"session = attach({run.sites!r}, into=globals(){browser}, policy={record.policy!r})")
     return [new_markdown_cell(summary), new_code_cell(setup, metadata={"hybrid": {"role": "setup"}})]
 
 

@@ -22,6 +22,7 @@ from langchain_core.language_models import BaseChatModel
 
 from hybrid.agent.graph import Budget, Runtime, build_graph
 from hybrid.agent.models import ModelError, ScriptedChatModel, load_chat_model
+from hybrid.agent.observation import BROWSER_CAPABILITY
 from hybrid.agent.run import Agent, AgentError, open_checkpointer
 from hybrid.config import Settings, load_settings
 from hybrid.explore.attach import ask_on_input
@@ -84,6 +85,10 @@ class Run:
     @property
     def sites(self) -> list[str]:
         return list(self.record.sites)
+
+    @property
+    def used_browser(self) -> bool:
+        return any(call.name.startswith(f"{BROWSER_CAPABILITY}.") for step in self.steps for call in step.calls)
 
     @property
     def tokens(self) -> int:

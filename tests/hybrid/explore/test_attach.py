@@ -38,3 +38,15 @@ def test_the_policy_applies_in_the_notebook_too(settings: Settings, demo: DemoSi
 def test_an_unregistered_site_says_which_data_dir_was_searched(settings: Settings) -> None:
     with pytest.raises(AttachError, match=str(settings.data_dir)):
         attach(["nowhere"], into={}, settings=settings)
+
+
+def test_the_browser_is_attached_on_request_and_signs_in(settings: Settings, demo: DemoSite, registered) -> None:
+    namespace: dict[str, Any] = {}
+    with attach(["demo"], into=namespace, settings=settings, browser=True) as session:
+        namespace["browser"].login("demo")
+        page = namespace["browser"].goto("/alice/tracker-core/issues")
+        calls = session.calls()
+    assert "tracker-core" in page and [call.target for call in calls] == ["login", "goto"]
+    plain: dict[str, Any] = {}
+    with attach(["demo"], into=plain, settings=settings):
+        assert "api" in plain and "browser" not in plain

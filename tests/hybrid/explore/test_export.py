@@ -69,3 +69,15 @@ def test_hybrid_runs_export_writes_the_notebook(record_run, tmp_path) -> None:
     assert f"Wrote {target}" in result.output and len(code_cells(nbformat.read(target, as_version=4))) == 3
     missing = CliRunner().invoke(cli, ["runs", "export", "ffffffffffff", "--notebook", str(target)])
     assert missing.exit_code == 1 and "No run 'ffffffffffff'" in missing.output
+
+
+def test_a_run_that_used_the_browser_gets_a_browser_in_the_notebook(record_run, tmp_path) -> None:
+    run = record_run(["print(browser.goto('/carol/data-pipeline/activity'))", "finish('carol')"])
+    assert run.used_browser and "carol/data-pipeline/activity" in run[0].output
+    notebook = nbformat.read(run.export(tmp_path / "run.ipynb"), as_version=4)
+    setup, browse, _finish = code_cells(notebook)
+    assert "attach(['demo'], into=globals(), browser=True, policy='allow')" in setup.source
+    browse.source = "browser.login('demo')\n" + browse.source  # the agent's runtime signs in at the start page
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+                   ).execute()
+    assert "Activity" in "".join(output.get("text", "") for output in browse.outputs)
