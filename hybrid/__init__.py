@@ -1,1 +1,14 @@
-"""hybrid package."""
+"""hybrid: an API-first hybrid web agent. `from hybrid import Run` explores recorded runs in Python."""
+
+from typing import Any
+
+# Loaded on first use, so that `hybrid --help` does not import the agent's whole stack.
+_LAZY = {"Run": "hybrid.explore", "attach": "hybrid.explore"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hybrid' has no attribute {name!r}")

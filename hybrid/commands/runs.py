@@ -1,9 +1,10 @@
-"""`hybrid runs`: list recorded runs, show every step of one, resume one that was stopped."""
+"""`hybrid runs`: list recorded runs, show every step of one, resume one that was stopped, export one."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from hybrid.commands.run import drive, open_agent, resolve_model
 from hybrid.config import load_settings
+from hybrid.explore import Run
 from workflows.store import RunNotFound, RunStore
 
 TERMINAL_STATUSES = ("finished", "max_steps", "max_wall_time", "max_tokens")
@@ -24,7 +26,7 @@ def open_store() -> RunStore:
 
 @click.group(name="runs")
 def runs_group() -> None:
-    """List, show and resume recorded runs."""
+    """List, show, resume and export recorded runs."""
 
 
 @runs_group.command(name="list")
@@ -123,3 +125,24 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
         result = drive(console, as_json, lambda: agent.resume(run.id))
     if result.status != "finished":
         sys.exit(1)
+
+
+@runs_group.command(name="export")
+@click.argument("run_id")
+@click.option("--notebook", "notebook", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the .ipynb file.")
+def export_command(run_id: str, notebook: Path) -> None:
+    """Write a run as a re-executable Jupyter notebook: the model's thoughts as Markdown cells, its code
+    actions as code cells with their recorded outputs.
+
+    The first code cell connects `api` to the run's sites with the credentials of your own hybrid
+    configuration (HYBRID_DATA_DIR's site registry); no credential is written into the notebook.
+    RUN_ID may be abbreviated to any unique prefix.
+    """
+    try:
+        run = Run.load(run_id, settings=load_settings())
+    except RunNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    path = run.export(notebook)
+    click.echo(f"Wrote {path}: {len(run.steps)} steps of run {run.id}. Open it with `jupyter lab {path}`, "
+               f"or run it with `jupyter execute {path}`.")

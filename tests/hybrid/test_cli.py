@@ -23,13 +23,6 @@ def test_help_lists_every_command_group() -> None:
         assert f"  {group} " in result.output
 
 
-@pytest.mark.parametrize("group", ["bench"])
-def test_unbuilt_groups_say_so_and_fail(group: str) -> None:
-    result = CliRunner().invoke(cli, [group, "anything", "--flag"])
-    assert result.exit_code != 0
-    assert "not built yet" in result.output and "Nothing was done" in result.output
-
-
 def test_config_shows_values_and_origins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HYBRID_MAX_STEPS", "9")
     result = CliRunner().invoke(cli, ["config", "--json"])

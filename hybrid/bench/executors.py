@@ -1,0 +1,134 @@
+"""Where a benchmark's workers run: in this process, in worker processes, or as actors on a Ray cluster.
+
+Each executor yields results as tasks finish, in any order. Parallel workers are processes (not
+threads) because every worker serves its own site and drives its own agent: the host-side work of
+each needs a core of its own, as its kernels do.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator
+from multiprocessing.util import Finalize
+from typing import Any, Literal, Protocol
+
+from hybrid.bench.report import TaskResult
+from hybrid.bench.suite import Task
+from hybrid.bench.worker import Worker, WorkerConfig
+
+ExecutorKind = Literal["local", "ray"]
+# A Ray instance started here: no dashboard, a small object store (results are small), no usage report.
+LOCAL_RAY_OBJECT_STORE_BYTES = 128 * 1024 * 1024
+ACTOR_CLOSE_SECONDS = 30
+
+
+class ExecutorError(Exception):
+    """The executor cannot start; the message says what to install or configure."""
+
+
+class Executor(Protocol):
+    def results(self, tasks: list[Task]) -> Iterator[TaskResult]:
+        """Run every task; yield each result as soon as it is judged."""
+        ...
+
+    def close(self) -> None:
+        """Stop the workers (at once, if tasks are still running)."""
+        ...
+
+
+class InProcess:
+    """One worker in this process: the simplest to debug, and what `--parallel 1` uses."""
+
+    def __init__(self, config: WorkerConfig) -> None:
+        self.worker = Worker(config, "main")
+
+    def results(self, tasks: list[Task]) -> Iterator[TaskResult]:
+        for task in tasks:
+            yield self.worker.run(task)
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+_process_worker: Worker | None = None
+
+
+def _start_process_worker(config: WorkerConfig) -> None:
+    global _process_worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends the workers
+    _process_worker = Worker(config, f"process-{os.getpid()}")
+    Finalize(_process_worker, _process_worker.close, exitpriority=10)
+
+
+def _run_in_process_worker(task: Task) -> TaskResult:
+    assert _process_worker is not None, "the pool's initializer starts the worker"
+    return _process_worker.run(task)
+
+
+class Processes:
+    """`parallel` worker processes, each with its own sites, data dir and kernels."""
+
+    def __init__(self, config: WorkerConfig, parallel: int) -> None:
+        # spawn, not fork: the parent has threads (the progress display, the database pool).
+        self.pool = multiprocessing.get_context("spawn").Pool(parallel, initializer=_start_process_worker,
+                                                              initargs=(config,))
+        self._finished = False
+
+    def results(self, tasks: list[Task]) -> Iterator[TaskResult]:
+        yield from self.pool.imap_unordered(_run_in_process_worker, tasks)
+        self._finished = True
+
+    def close(self) -> None:
+        if self._finished:
+            self.pool.close()
+        else:
+            self.pool.terminate()  # interrupted: the workers' kernels go with them
+        self.pool.join()
+
+
+class RayCluster:
+    """`parallel` Ray actors, each a worker. Without an address, a local Ray instance is started and
+    stopped here; with one (`ray://host:10001` or `auto`), the tasks spread over that cluster."""
+
+    def __init__(self, config: WorkerConfig, parallel: int, address: str | None) -> None:
+        try:
+            import ray
+            from ray.util import ActorPool
+        except ImportError as exc:
+            raise ExecutorError("--executor ray needs Ray: .venv/bin/pip install 'hybrid-agent[ray]'") from exc
+        self._ray = ray
+        self._owns_instance = address is None
+        if self._owns_instance:
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            ray.init(num_cpus=parallel, include_dashboard=False, log_to_driver=False,
+                     object_store_memory=LOCAL_RAY_OBJECT_STORE_BYTES, configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+        remote_worker: Any = ray.remote(num_cpus=1)(Worker)
+        self.actors = [remote_worker.remote(config, f"ray-{index}") for index in range(parallel)]
+        self._pool = ActorPool(self.actors)
+        self._finished = False
+
+    def results(self, tasks: list[Task]) -> Iterator[TaskResult]:
+        yield from self._pool.map_unordered(lambda actor, task: actor.run.remote(task), tasks)
+        self._finished = True
+
+    def close(self) -> None:
+        try:
+            if self._finished:  # let each worker stop its sites; interrupted ones are killed as they are
+                self._ray.get([actor.close.remote() for actor in self.actors], timeout=ACTOR_CLOSE_SECONDS)
+            for actor in self.actors:
+                self._ray.kill(actor)  # ends its process, its site and its kernels
+        finally:
+            if self._owns_instance:
+                self._ray.shutdown()
+
+
+def make_executor(kind: ExecutorKind, config: WorkerConfig, parallel: int, address: str | None = None) -> Executor:
+    if kind == "ray":
+        return RayCluster(config, parallel, address)
+    if address is not None:
+        raise ExecutorError("--ray-address is for --executor ray.")
+    return InProcess(config) if parallel == 1 else Processes(config, parallel)

@@ -1,0 +1,32 @@
+"""`--executor ray`: tasks spread over Ray actors (a local Ray instance, started and stopped by the
+benchmark itself), results gathered into one report and one database (here a shared SQLite file;
+on a cluster, a PostgreSQL URL every node reaches)."""
+
+from __future__ import annotations
+
+import pytest
+import ray
+
+from hybrid.bench.runner import BenchOptions, run_benchmark
+from hybrid.config import Settings
+from workflows.store import RunStore
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in ("HYBRID_MODEL", "HYBRID_POLICY", "HYBRID_MAX_STEPS", "HYBRID_CONFIG", "HYBRID_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    return Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'shared' / 'runs.db'}",
+                    action_timeout_seconds=30)
+
+
+@pytest.mark.timeout(240)
+def test_ray_actors_run_the_tasks_into_one_report_and_database(settings: Settings) -> None:
+    report = run_benchmark(settings, BenchOptions(model="reference", tasks="0-3", parallel=2, executor="ray"))
+    assert not ray.is_initialized()  # the local instance is stopped again
+    assert report.done() == {0, 1, 2, 3} and all(r.passed for r in report.results)
+    assert {r.worker for r in report.results} <= {"ray-0", "ray-1"} and report.executor == "ray"
+    runs = RunStore(settings.effective_database_url).list_runs(10)
+    assert {run.id for run in runs} == {r.run_id for r in report.results}
+    assert all(run.status == "finished" and run.steps == 2 for run in runs)
