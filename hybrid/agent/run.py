@@ -81,12 +81,14 @@ class Agent:
         confirm: Callable[[Call], bool] | None = None,
         browser: BrowserService | None = None,
         use_browser: bool = True,
+        pool: KernelPool | None = None,
         max_steps: int | None = None,
         on_step: StepCallback | None = None,
         fast_path: bool | None = None,
         induce: bool | None = None,
     ) -> None:
-        """`fast_path` and `induce` default to the settings of those names (see `hybrid config`)."""
+        """`fast_path` and `induce` default to the settings of those names (see `hybrid config`). A `browser`
+        or `pool` passed in is shared and left open; otherwise the agent makes and closes its own."""
         self.settings = settings
         self.model = model
         self.model_name = model_name or getattr(model, "model_name", None) or type(model).__name__
@@ -99,7 +101,7 @@ class Agent:
             registry = apis.SiteRegistry(settings.data_dir)
             handles = [SiteHandle.from_registry(registry, name) for name in sites]
             self.store = WorkflowStore(settings.effective_database_url)
-            pool = self._stack.enter_context(KernelPool(size=1))
+            pool = pool or self._stack.enter_context(KernelPool(size=1))
             if browser is None and use_browser:
                 browser = self._own_browser(registry)
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,

@@ -6,6 +6,7 @@ and never handed to the kernel except as capability stubs.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -97,12 +98,23 @@ class _BrowserEffects:
         return self._classify(args, kwargs)["domain"]
 
 
-def browser_capability(service: BrowserService) -> Namespace:
-    """`browser.<method>(...)` for the methods the service offers the kernel; form submissions are writes."""
-    members = {}
-    for method in sorted(BrowserService.KERNEL_METHODS):
+def browser_capability(service: BrowserService, before_use: Callable[[], None] | None = None) -> Namespace:
+    """`browser.<method>(...)` for the methods the service offers the kernel; form submissions are writes.
+    `before_use` runs before each call (the runtime opens a run's start page on its first browser call)."""
+
+    def operation(method: str) -> Operation:
         effects = _BrowserEffects(service, method)
-        members[method] = Operation(getattr(service, method), writes=effects.writes, domain=effects.domain)
+        call = getattr(service, method)
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if before_use is not None:
+                before_use()
+            return call(*args, **kwargs)
+
+        functools.update_wrapper(run, call)
+        return Operation(run, writes=effects.writes, domain=effects.domain)
+
+    members = {method: operation(method) for method in sorted(BrowserService.KERNEL_METHODS)}
     return Namespace(members, doc="A real browser on the host: observe pages, act on element ids.")
 
 
@@ -141,7 +153,10 @@ class AgentRuntime:
         self._sessions: dict[str, KernelSession] = {}
         self._installed: dict[str, InstalledWorkflows] = {}
         self._api = api_capability(sites)
-        self._browser = browser_capability(browser) if browser is not None else None
+        self._browser = browser_capability(browser, self._open_start_page) if browser is not None else None
+        # Opened on the run's first browser call, so runs that never browse never start Chromium.
+        self._start_page: str | None = None
+        self._start_notices: list[str] = []
 
     def offered_workflows(self, task: str) -> list[Workflow]:
         """The workflows from memory that best match `task` on these sites (programs and guides)."""
@@ -175,24 +190,27 @@ class AgentRuntime:
         finally:
             session.shutdown()
 
-    def session(self, run_id: str, start_url: str | None = None) -> tuple[KernelSession, list[str]]:
-        """The run's kernel session (made on first use) and notices about setting it up, for the model.
+    def session(self, run_id: str, start_url: str | None = None) -> KernelSession:
+        """The run's kernel session, made on first use; the browser opens `start_url` when first used.
 
         The workflows offered for the run's task are callable there as `wf.<name>(...)`.
         """
         session = self._sessions.get(run_id)
         if session is not None:
-            return session, []
+            return session
         session = self._new_session()
-        notices = self._open_start_page(start_url) if self._browser is not None and start_url else []
+        self._start_page = start_url
         self._sessions[run_id] = session
         offered = [w for w in self.offered_workflows(self.store.get_run(run_id).task) if w.kind == "program"]
         if offered:
             self._installed[run_id] = install_workflows(session, self.store, offered, run_id=run_id)
-        return session, notices
+        return session
 
-    def _open_start_page(self, start_url: str) -> list[str]:
-        """Sign in to the site that serves `start_url` (when it has a web login) and open the page."""
+    def _open_start_page(self) -> None:
+        """Sign in to the site that serves the run's start page (when it has a web login) and open it."""
+        start_url, self._start_page = self._start_page, None
+        if not start_url:
+            return
         host = urlsplit(start_url).hostname
         site = next((s for s in self.sites if s.web_url and urlsplit(s.web_url).hostname == host), None)
         try:
@@ -200,18 +218,18 @@ class AgentRuntime:
                 self.browser.login(site.name)
             self.browser.goto(start_url)
         except BrowserError as exc:
-            return [f"The browser could not open the start page {start_url}: {exc}"]
-        return []
+            self._start_notices.append(f"The browser could not open the start page {start_url}: {exc}")
 
     def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool,
                 start_url: str | None = None) -> ActionOutcome:
         began = time.monotonic()
-        session, notices = self.session(run_id, start_url)
+        session = self.session(run_id, start_url)
         installed = self._installed.get(run_id)
         if installed is not None:
             installed.ensure()
             installed.step_index = self.store.get_run(run_id).steps
         result = session.execute(code, timeout=timeout)
+        notices, self._start_notices = self._start_notices, []
         result.notices[:0] = ([RESUMED_NOTICE] if fresh_kernel_notice else []) + notices
         error = f"{result.error.name}: {result.error.message}" if result.error else (
             "; ".join(result.notices) if not result.ok else None)

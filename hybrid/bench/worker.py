@@ -22,6 +22,7 @@ from hybrid.bench.report import TaskResult
 from hybrid.bench.sites import SiteInstance, load_setup
 from hybrid.bench.suite import Task
 from hybrid.config import Settings
+from sandbox import KernelPool
 
 REFERENCE_MODEL = "reference"
 
@@ -58,6 +59,8 @@ class Worker:
         self._stack = ExitStack()
         setups = dict(config.setups)
         try:
+            # Every task still gets fresh kernels; the pool only keeps the next one warm.
+            self.pool = self._stack.enter_context(KernelPool(size=1))
             self.sites: dict[str, SiteInstance] = {
                 site: self._stack.enter_context(load_setup(setups[site])()) for site in config.sites}
         except BaseException:
@@ -81,7 +84,9 @@ class Worker:
             self.sites[site].reset()
             self.sites[site].register(self.registry, task.login_as)
         model, model_name = model_for(task, self.config.model, self.config.base_url)
-        with Agent(self.settings, model=model, model_name=model_name, sites=task.sites) as agent:
+        # Memory is off: a benchmark measures the agent on each task alone, not on what earlier tasks taught it.
+        with Agent(self.settings, model=model, model_name=model_name, sites=task.sites, pool=self.pool,
+                   fast_path=False, induce=False) as agent:
             result = agent.run(task.intent, start_url=task.start_url_for(main.web_url),
                                source=f"bench:{self.config.suite}:{task.task_id}")
             cost = agent.store.get_run(result.run_id).cost

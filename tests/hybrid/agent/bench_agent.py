@@ -51,7 +51,8 @@ def measure(settings: Settings, steps: list[str], label: str, start_url: str | N
 
     model = ScriptedChatModel(replies=scripted_replies_for(steps))
     with Agent(settings, model=model, model_name="scripted", sites=["demo"], on_step=on_step) as agent:
-        agent.runtime.session("warm-up")[0].execute("pass", timeout=30)  # the kernel start is not per step
+        with agent.runtime.fresh_session() as warm_up:  # the pool's first kernel start is not per step
+            warm_up.execute("pass", timeout=30)
         began = time.perf_counter()
         result = agent.run(f"benchmark: {label}", start_url=start_url)
     assert result.status == "finished", result
