@@ -67,6 +67,18 @@ def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
     return SqliteSaver(connection)
 
 
+def open_browser(settings: Settings, registry: apis.SiteRegistry, policy_mode: str) -> BrowserService | None:
+    """A browser for the agent (Chromium starts on first use), or None when no Chromium is installed."""
+    executable = settings.effective_browser_executable
+    if executable is None:
+        return None
+    # The bridge's policy decides on each form submission before it happens; in read-only mode the
+    # browser also refuses writes a page's own scripts attempt.
+    refuse_all = (lambda _classification: False) if policy_mode == "read-only" else None
+    return BrowserService(executable, credentials=web_credentials(registry), before_write=refuse_all,
+                          screenshot_dir=settings.data_dir / "screenshots")
+
+
 class Agent:
     """Runs tasks on registered sites. Use as a context manager: it owns kernels and connections."""
 
@@ -103,7 +115,9 @@ class Agent:
             self.store = WorkflowStore(settings.effective_database_url)
             pool = pool or self._stack.enter_context(KernelPool(size=1))
             if browser is None and use_browser:
-                browser = self._own_browser(registry)
+                browser = open_browser(settings, registry, self.policy_mode)
+                if browser is not None:
+                    self._stack.callback(browser.close)
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
                                         on_step=on_step)
@@ -113,19 +127,6 @@ class Agent:
             self._stack.close()
             raise AgentError(str(exc)) from exc
         self.sites = sites
-
-    def _own_browser(self, registry: apis.SiteRegistry) -> BrowserService | None:
-        """A browser for this agent (Chromium starts on first use), or None when no Chromium is installed."""
-        executable = self.settings.effective_browser_executable
-        if executable is None:
-            return None
-        # The bridge's policy decides on each form submission before it happens; in read-only mode the
-        # browser also refuses writes a page's own scripts attempt.
-        refuse_all = (lambda _classification: False) if self.policy_mode == "read-only" else None
-        service = BrowserService(executable, credentials=web_credentials(registry), before_write=refuse_all,
-                                 screenshot_dir=self.settings.data_dir / "screenshots")
-        self._stack.callback(service.close)
-        return service
 
     def run(self, task: str, *, start_url: str | None = None, source: str | None = None) -> RunResult:
         """Do `task`: by a matching verified workflow with no model call when the fast path is on (falling

@@ -220,10 +220,13 @@ class Run:
                                "model object.") from exc
 
     def _agent(self, model: BaseChatModel, model_name: str, max_steps: int | None) -> Agent:
+        """An agent for a fork or replay. Memory is off: a replay must rerun these actions, not a workflow
+        learned from them, and an experiment should not teach the memory."""
         policy = self.record.policy
         try:
             return Agent(self.settings, model=model, model_name=model_name, sites=self.sites, policy=policy,
-                         confirm=ask_on_input if policy == "confirm" else None, max_steps=max_steps)
+                         confirm=ask_on_input if policy == "confirm" else None, max_steps=max_steps,
+                         fast_path=False, induce=False)
         except AgentError as exc:
             raise ExploreError(f"Cannot start an agent on {', '.join(self.sites)}: {exc}") from exc
 
