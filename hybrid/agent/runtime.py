@@ -51,8 +51,10 @@ class SiteHandle:
     @classmethod
     def from_registry(cls, registry: apis.SiteRegistry, name: str) -> SiteHandle:
         site = registry.get(name)
+        spec = registry.load_spec(name)  # once: a URL spec is fetched every time it is loaded
         password = registry.web_credentials(name)[2] if site.web_login else None
-        return cls(name=name, spec=registry.load_spec(name), client=registry.client(name), web_url=site.web_url,
+        client = apis.build_client(spec, site.base_url, site.auth, secrets=registry.secrets)
+        return cls(name=name, spec=spec, client=client, web_url=site.web_url,
                    secrets=[*apis.secret_values(site.auth, registry.secrets), *([password] if password else [])],
                    has_web_login=site.web_login is not None)
 
