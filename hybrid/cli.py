@@ -14,6 +14,7 @@ from hybrid.commands.runs import runs_group
 from hybrid.commands.sites import sites_group
 from hybrid.commands.workflows import workflows_group
 from hybrid.config import ConfigError
+from workflows.store import StoreError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,4 +43,7 @@ def main() -> None:
         cli(standalone_mode=True)
     except ConfigError as exc:
         click.echo(f"hybrid: configuration error: {exc}", err=True)
+        sys.exit(2)
+    except StoreError as exc:
+        click.echo(f"hybrid: {exc}", err=True)
         sys.exit(2)

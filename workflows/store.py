@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from workflows.migrate import migrate
 
 RUN_STATUSES = ("running", "finished", "max_steps", "max_wall_time", "max_tokens", "error", "interrupted")
+# A run that ended in one of these cannot be resumed; the others (running, error, interrupted) can.
+FINAL_STATUSES = ("finished", "max_steps", "max_wall_time", "max_tokens")
 
 
 def utcnow() -> datetime:
@@ -105,13 +108,22 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True)
 
 
+class StoreError(Exception):
+    """The database cannot be opened; the message names it (without its password) and says why."""
+
+
 class RunStore:
     """Reads and writes runs. Every write commits at once, so a crash loses nothing already recorded."""
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self.engine = make_engine(database_url)
-        migrate(self.engine)
+        try:
+            self.engine = make_engine(database_url)
+            migrate(self.engine)
+        except (ImportError, SQLAlchemyError) as exc:
+            shown = make_url(database_url).render_as_string(hide_password=True)
+            hint = " (PostgreSQL needs: pip install 'hybrid-agent[postgres]')" if isinstance(exc, ImportError) else ""
+            raise StoreError(f"Cannot open the database {shown}: {str(exc).splitlines()[0]}{hint}") from exc
 
     def start_run(self, task: str, *, sites: Iterable[str], model: str, policy: str,
                   source: str | None = None, run_id: str | None = None) -> Run:

@@ -26,6 +26,11 @@ from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
 PROMPTS = Environment(loader=FileSystemLoader(Path(__file__).with_name("prompts")), undefined=StrictUndefined,
                       keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
 NO_CODE_LIMIT = 2
+RESUMED_NOTICE = ("This run was resumed after an interruption, in a fresh kernel: variables, imports and "
+                  "definitions from earlier steps are gone; run again whatever your code needs.")
+INTERRUPTED_ACTION_NOTICE = ("The action above was running when the run stopped, and it was not run again: it "
+                             "may have partly run, and a change it made may already have happened. Check the "
+                             "current state before redoing any of it.")
 
 Status = Literal["running", "finished", "max_steps", "max_wall_time", "max_tokens", "error", "interrupted"]
 
@@ -43,7 +48,9 @@ class AgentState(TypedDict, total=False):
     tokens: int
     elapsed: float
     no_code_streak: int
+    max_steps: int
     resumed: bool
+    interrupted_action: bool
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,11 @@ def render(template: str, **values: Any) -> str:
     return PROMPTS.get_template(template).render(**values).strip()
 
 
+def max_steps_of(state: AgentState, budget: Budget) -> int:
+    """The run's own step budget (kept in its state, so a resumed run keeps it), else the agent's."""
+    return state.get("max_steps") or budget.max_steps
+
+
 def build_messages(state: AgentState, budget: Budget) -> list[BaseMessage]:
     steps = state.get("steps", [])
     messages: list[BaseMessage] = [
@@ -94,14 +106,14 @@ def build_messages(state: AgentState, budget: Budget) -> list[BaseMessage]:
     ]
     for index, (step, observation) in enumerate(zip(steps, observations_for_prompt(steps), strict=True)):
         messages.append(AIMessage(step["reply"]))
-        left = budget.max_steps - index - 1
+        left = max_steps_of(state, budget) - index - 1
         template = "observation.md.jinja" if step.get("code") is not None else "no_code.md.jinja"
         messages.append(HumanMessage(render(template, observation=observation, steps_left=left)))
     return messages
 
 
 def over_budget(state: AgentState, budget: Budget) -> Status | None:
-    if len(state.get("steps", [])) >= budget.max_steps:
+    if len(state.get("steps", [])) >= max_steps_of(state, budget):
         return "max_steps"
     if state.get("elapsed", 0.0) >= budget.max_wall_seconds:
         return "max_wall_time"
@@ -115,12 +127,13 @@ def build_graph(model: BaseChatModel, runtime: Runtime, budget: Budget, checkpoi
 
     def prepare(state: AgentState) -> dict[str, Any]:
         return {"system_prompt": runtime.system_prompt(state["task"], budget.max_steps), "status": "running",
-                "steps": [], "tokens": 0, "elapsed": 0.0, "no_code_streak": 0, "pending": None}
+                "steps": [], "tokens": 0, "elapsed": 0.0, "no_code_streak": 0, "pending": None,
+                "max_steps": budget.max_steps}
 
     def act(state: AgentState) -> dict[str, Any]:
         exceeded = over_budget(state, budget)
         if exceeded:
-            return {"status": exceeded, "error": _budget_message(exceeded, budget)}
+            return {"status": exceeded, "error": _budget_message(exceeded, state, budget)}
         began = time.monotonic()
         reply = model.invoke(build_messages(state, budget), stop=STOP_SEQUENCES)
         seconds = time.monotonic() - began
@@ -134,16 +147,25 @@ def build_graph(model: BaseChatModel, runtime: Runtime, budget: Budget, checkpoi
         if parsed.code is not None:
             return update | {"no_code_streak": 0}
         streak = state.get("no_code_streak", 0) + 1
-        answer = parsed.answer if parsed.answer is not None else (parsed.thought if streak >= NO_CODE_LIMIT else None)
-        step = _step(state, pending, observation="(no code: nothing ran)", ok=answer is not None)
+        step = _step(state, pending, observation="(no code: nothing ran)", ok=parsed.answer is not None)
         runtime.record_step(state["run_id"], step, [])
         update |= {"pending": None, "steps": [step], "no_code_streak": streak}
-        if answer is not None:
-            update |= {"status": "finished", "answer": answer}
+        if parsed.answer is not None:
+            update |= {"status": "finished", "answer": parsed.answer}
+        elif streak >= NO_CODE_LIMIT:
+            # Prose is not taken as an answer: a cut-off or confused reply must not count as a success.
+            update |= {"status": "error", "error": f"Stopped: the model replied {streak} times in a row without "
+                                                   "a code block or a final answer."}
         return update
 
     def execute(state: AgentState) -> dict[str, Any]:
         pending = state["pending"]
+        if state.get("interrupted_action"):
+            # Running it again could repeat a write it already made; the model decides what to redo.
+            step = _step(state, pending, observation=f"{RESUMED_NOTICE}\n{INTERRUPTED_ACTION_NOTICE}", ok=False,
+                         error="interrupted")
+            runtime.record_step(state["run_id"], step, [])
+            return {"pending": None, "steps": [step], "interrupted_action": False, "resumed": False}
         first_after_resume = state.get("resumed", False)
         outcome = runtime.execute(state["run_id"], pending["code"], budget.action_timeout,
                                   fresh_kernel_notice=first_after_resume, start_url=state.get("start_url"))
@@ -191,9 +213,9 @@ def _step(state: AgentState, pending: dict[str, Any], *, observation: str, ok: b
             "cost": pending["cost"], "model_seconds": pending["model_seconds"], "execute_seconds": execute_seconds}
 
 
-def _budget_message(status: Status, budget: Budget) -> str:
+def _budget_message(status: Status, state: AgentState, budget: Budget) -> str:
     return {
-        "max_steps": f"Stopped: the run used all {budget.max_steps} steps without calling finish().",
+        "max_steps": f"Stopped: the run used all {max_steps_of(state, budget)} steps without calling finish().",
         "max_wall_time": f"Stopped: the run took longer than {budget.max_wall_seconds:.0f} s.",
         "max_tokens": f"Stopped: the run used more than {budget.max_tokens} model tokens.",
     }[status]

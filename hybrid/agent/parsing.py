@@ -8,8 +8,10 @@ The rules, in order:
 3. With no fences at all, the whole reply is code if it parses as Python and is not plain prose.
 4. The thought is the text before the first block, without a leading "Thought:".
 5. A reply with no code is an answer when a line starts with "Final answer:" or "Answer:" (the answer
-   is the text after it); otherwise the agent reminds the model of the format, and takes the second
-   such reply in a row as the answer (see `hybrid.agent.graph`).
+   is the text after it); otherwise the agent reminds the model of the format, and a second such reply
+   in a row ends the run as an error (see `hybrid.agent.graph`), never as a success.
+Note: the stop sequence also matches an opening fence without a language tag, so such a block is cut
+before its code; the reminder tells the model to tag its blocks with `python`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from langchain_core.language_models import BaseChatModel
+from sqlalchemy.engine import make_url
 
 import apis
 from hybrid.agent.graph import Budget, build_graph
@@ -24,6 +25,7 @@ from sandbox.browser import BrowserService
 from workflows.fastpath import match_fast_path, run_fast_path
 from workflows.kernel import WorkflowInstallError
 from workflows.memory import WorkflowStore
+from workflows.store import StoreError
 from workflows.verify import CannotVerify, learn_from_run
 
 StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
@@ -56,7 +58,8 @@ def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
             from langgraph.checkpoint.postgres import PostgresSaver
         except ImportError as exc:
             raise AgentError("PostgreSQL checkpoints need: .venv/bin/pip install 'hybrid-agent[postgres]'") from exc
-        saver = stack.enter_context(PostgresSaver.from_conn_string(url.replace("+psycopg", "")))
+        plain_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        saver = stack.enter_context(PostgresSaver.from_conn_string(plain_url))
         saver.setup()
         return saver
     from langgraph.checkpoint.sqlite import SqliteSaver
@@ -67,15 +70,16 @@ def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
     return SqliteSaver(connection)
 
 
-def open_browser(settings: Settings, registry: apis.SiteRegistry, policy_mode: str) -> BrowserService | None:
-    """A browser for the agent (Chromium starts on first use), or None when no Chromium is installed."""
+def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[str],
+                 policy_mode: str) -> BrowserService | None:
+    """A browser that can sign in to `sites` (Chromium starts on first use), or None without Chromium."""
     executable = settings.effective_browser_executable
     if executable is None:
         return None
     # The bridge's policy decides on each form submission before it happens; in read-only mode the
     # browser also refuses writes a page's own scripts attempt.
     refuse_all = (lambda _classification: False) if policy_mode == "read-only" else None
-    return BrowserService(executable, credentials=web_credentials(registry), before_write=refuse_all,
+    return BrowserService(executable, credentials=web_credentials(registry, sites), before_write=refuse_all,
                           screenshot_dir=settings.data_dir / "screenshots")
 
 
@@ -115,7 +119,7 @@ class Agent:
             self.store = WorkflowStore(settings.effective_database_url)
             pool = pool or self._stack.enter_context(KernelPool(size=1))
             if browser is None and use_browser:
-                browser = open_browser(settings, registry, self.policy_mode)
+                browser = open_browser(settings, registry, sites, self.policy_mode)
                 if browser is not None:
                     self._stack.callback(browser.close)
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
@@ -123,9 +127,11 @@ class Agent:
                                         on_step=on_step)
             self._stack.callback(self.runtime.close)
             self.graph = build_graph(model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
-        except (apis.RegistryError, apis.ApiError, apis.SpecError, ValueError) as exc:
-            self._stack.close()
-            raise AgentError(str(exc)) from exc
+        except BaseException as exc:
+            self._stack.close()  # kernels and browsers started so far must not outlive a failed start
+            if isinstance(exc, (apis.RegistryError, apis.ApiError, apis.SpecError, StoreError, ValueError)):
+                raise AgentError(str(exc)) from exc
+            raise
         self.sites = sites
 
     def run(self, task: str, *, start_url: str | None = None, source: str | None = None) -> RunResult:
@@ -148,12 +154,12 @@ class Agent:
             raise AgentError(f"Run {run.id} has no checkpoint to resume from.")
         if not snapshot.next:
             raise AgentError(f"Run {run.id} already ended ({run.status}); nothing to resume.")
+        values = snapshot.values
         if isinstance(self.model, ScriptedChatModel):
             # A replayed script continues after the replies already used: one per step, plus the one
             # whose code was about to run when the run stopped.
-            values = snapshot.values
             self.model.position = len(values.get("steps", [])) + (1 if values.get("pending") else 0)
-        self.graph.update_state(config, {"resumed": True})
+        self.graph.update_state(config, {"resumed": True, "interrupted_action": bool(values.get("pending"))})
         self.store.end_run(run.id, "running")
         return self._drive(run.id, None)
 
@@ -163,12 +169,16 @@ class Agent:
             for _ in self.graph.stream(initial, config, stream_mode="updates"):
                 pass
         except KeyboardInterrupt:
+            self.runtime.release(run_id)
             self.store.end_run(run_id, "interrupted",
                                error="Stopped by the user; `hybrid runs resume` continues it.")
             raise
         except Exception as exc:
-            self.store.end_run(run_id, "error", error=f"{type(exc).__name__}: {exc}")
-            raise
+            self.runtime.release(run_id)
+            problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            self.store.end_run(run_id, "error", error=problem)
+            raise AgentError(f"Run {run_id} stopped: {problem} (`hybrid runs resume {run_id}` continues it "
+                             "once the cause is fixed).") from exc
         values = self.graph.get_state(config).values
         if self.induce and values.get("status") == "finished":
             self._learn(run_id)

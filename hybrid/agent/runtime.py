@@ -6,27 +6,24 @@ and never handed to the kernel except as capability stubs.
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import apis
-from hybrid.agent.graph import ActionOutcome, render
+from hybrid.agent.graph import RESUMED_NOTICE, ActionOutcome, render
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
-from sandbox import KernelPool, KernelSession, Namespace, Operation, Policy
+from sandbox import Effect, KernelPool, KernelSession, Namespace, Operation, Policy
 from sandbox.browser import BrowserError, BrowserService, SiteLogin
-from workflows.kernel import InstalledWorkflows, install_workflows
+from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
 from workflows.store import Step
 
 API_SECTION_TOKENS = 3000
-RESUMED_NOTICE = ("This run was resumed after an interruption, in a fresh kernel: variables, imports and "
-                  "definitions from earlier steps are gone; run again whatever your code needs.")
 SEARCH_RESULTS = 8
 WORKFLOWS_OFFERED = 5
 # What one observation may show the model (about 2,000 tokens); the record keeps everything.
@@ -80,50 +77,37 @@ def _search_for(site: SiteHandle) -> Callable[..., list[str]]:
     return search
 
 
-class _BrowserEffects:
-    """What one browser method does, as the policy asks it: writes? which domain? (one lookup per call)."""
+class BrowserOperation(Operation):
+    """One `browser.<method>`: classified on the page as it is at call time, once per call, because
+    whether a click or Enter submits a form depends on the page and the focus, not on the arguments."""
 
-    def __init__(self, service: BrowserService, method: str) -> None:
-        self.service, self.method = service, method
-        self._last: tuple[str, dict[str, Any]] | None = None
+    def __init__(self, service: BrowserService, method: str, before_use: Callable[[], None] | None) -> None:
+        super().__init__(getattr(service, method), writes=True)  # `effect` below decides per call
+        self.service, self.method, self.before_use = service, method, before_use
 
-    def _classify(self, args: tuple, kwargs: dict) -> dict[str, Any]:
-        key = repr((args, sorted(kwargs.items())))
-        if self._last is None or self._last[0] != key:
-            self._last = (key, self.service.classify(self.method, [*args, *kwargs.values()]))
-        return self._last[1]
-
-    def writes(self, *args: Any, **kwargs: Any) -> bool:
-        return bool(self._classify(args, kwargs)["writes"])
-
-    def domain(self, *args: Any, **kwargs: Any) -> str | None:
-        return self._classify(args, kwargs)["domain"]
+    def effect(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Effect:
+        if self.before_use is not None:
+            self.before_use()  # opens the run's start page first, so the call is judged on that page
+        classification = self.service.classify(self.method, [*args, *kwargs.values()])
+        return Effect(writes=bool(classification["writes"]), domain=classification["domain"])
 
 
 def browser_capability(service: BrowserService, before_use: Callable[[], None] | None = None) -> Namespace:
     """`browser.<method>(...)` for the methods the service offers the kernel; form submissions are writes.
-    `before_use` runs before each call (the runtime opens a run's start page on its first browser call)."""
-
-    def operation(method: str) -> Operation:
-        effects = _BrowserEffects(service, method)
-        call = getattr(service, method)
-
-        def run(*args: Any, **kwargs: Any) -> Any:
-            if before_use is not None:
-                before_use()
-            return call(*args, **kwargs)
-
-        functools.update_wrapper(run, call)
-        return Operation(run, writes=effects.writes, domain=effects.domain)
-
-    members = {method: operation(method) for method in sorted(BrowserService.KERNEL_METHODS)}
+    `before_use` runs before each call is judged (the runtime opens a run's start page on its first one)."""
+    members = {method: BrowserOperation(service, method, before_use)
+               for method in sorted(BrowserService.KERNEL_METHODS)}
     return Namespace(members, doc="A real browser on the host: observe pages, act on element ids.")
 
 
-def web_credentials(registry: apis.SiteRegistry) -> Callable[[str], SiteLogin | None]:
-    """The browser's sign-in details for a site, read from the registry when `browser.login(site)` runs."""
+def web_credentials(registry: apis.SiteRegistry, sites: Iterable[str]) -> Callable[[str], SiteLogin | None]:
+    """The browser's sign-in details for one of `sites` (the run's own; no other), read from the registry
+    when `browser.login(site)` runs."""
+    allowed = set(sites)
 
     def credentials(site: str) -> SiteLogin | None:
+        if site not in allowed:
+            return None
         try:
             found = registry.web_credentials(site)
         except (apis.RegistryError, apis.ApiError):
@@ -186,6 +170,7 @@ class AgentRuntime:
     @contextmanager
     def fresh_session(self) -> Iterator[KernelSession]:
         """A kernel with this runtime's capabilities and no workflows, shut down afterwards."""
+        self._start_page, self._start_notices = None, []  # a run's start page is not this session's
         session = self._new_session()
         try:
             yield session
@@ -205,7 +190,12 @@ class AgentRuntime:
         self._sessions[run_id] = session
         offered = [w for w in self.offered_workflows(self.store.get_run(run_id).task) if w.kind == "program"]
         if offered:
-            self._installed[run_id] = install_workflows(session, self.store, offered, run_id=run_id)
+            try:
+                self._installed[run_id] = install_workflows(session, self.store, offered, run_id=run_id)
+            except WorkflowInstallError as exc:
+                # A broken stored workflow must not stop the run: it goes on without `wf`.
+                self._start_notices.append(f"Workflows from memory could not be installed ({exc}); wf is "
+                                           "not available in this run.")
         return session
 
     def _open_start_page(self) -> None:
@@ -254,10 +244,14 @@ class AgentRuntime:
             self.on_step(step, calls)
 
     def end_run(self, run_id: str, status: str, answer: str | None, error: str | None) -> None:
+        self.release(run_id)
+        self.store.end_run(run_id, status, answer=answer, error=error)
+
+    def release(self, run_id: str) -> None:
+        """Close the run's workflows and shut its kernel down (a resumed run gets a fresh one)."""
         installed = self._installed.pop(run_id, None)
         if installed is not None:
             installed.close()
-        self.store.end_run(run_id, status, answer=answer, error=error)
         session = self._sessions.pop(run_id, None)
         if session is not None:
             session.shutdown()

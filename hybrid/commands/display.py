@@ -50,9 +50,9 @@ class StepPrinter:
 def print_outcome(console: Console, result: RunResult) -> None:
     style = STATUS_STYLES.get(result.status, "yellow")
     if result.answer is not None:
-        console.print(Panel(result.answer, title="answer", title_align="left", border_style=style))
+        console.print(Panel(Text(result.answer), title="answer", title_align="left", border_style=style))
     if result.error:
-        console.print(f"[{style}]{result.error}[/]")
+        console.print(Text(result.error, style=style))
     console.print(f"status: [{style}]{result.status}[/] · {result.steps} steps · {result.tokens} tokens · "
                   f"run id: [bold]{result.run_id}[/]")
 
@@ -72,5 +72,6 @@ class TerminalConfirm:
     def __call__(self, call: Call) -> bool:
         arguments = ", ".join([*(repr(a) for a in call.args), *(f"{k}={v!r}" for k, v in call.kwargs.items())])
         with self._lock:
-            self.console.print(f"[bold yellow]The agent wants to run[/] {call.name}({arguments})")
+            # Built as Text: the arguments come from model code and must not be read as Rich markup.
+            self.console.print(Text.assemble(("The agent wants to run ", "bold yellow"), f"{call.name}({arguments})"))
             return click.confirm("Allow it?", default=False)

@@ -11,13 +11,12 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from hybrid.commands.run import drive, open_agent, resolve_model
 from hybrid.config import load_settings
 from hybrid.explore import Run
-from workflows.store import RunNotFound, RunStore
-
-TERMINAL_STATUSES = ("finished", "max_steps", "max_wall_time", "max_tokens")
+from workflows.store import FINAL_STATUSES, RunNotFound, RunStore
 
 
 def open_store() -> RunStore:
@@ -49,7 +48,7 @@ def list_command(limit: int, as_json: bool) -> None:
     task_width = max(20, console.width - 68)
     for run in runs:
         table.add_row(run.id, run.status, str(run.steps), str(run.prompt_tokens + run.completion_tokens),
-                      run.started_at.strftime("%m-%d %H:%M"), _clip(run.task, task_width))
+                      run.started_at.strftime("%m-%d %H:%M"), Text(_clip(run.task, task_width)))
     console.print(table)
 
 
@@ -78,7 +77,8 @@ def show_command(run_id: str, as_json: bool) -> None:
         click.echo(json.dumps(payload, indent=2))
         return
     console = Console()
-    console.print(f"[bold]{run.task}[/]\nrun {run.id} · {run.status} · model {run.model} · sites "
+    console.print(Text(run.task, style="bold"))
+    console.print(f"run {run.id} · {run.status} · model {run.model} · sites "
                   f"{', '.join(run.sites)} · policy {run.policy} · {run.steps} steps · "
                   f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens"
                   + (f" · ${run.cost:.4f}" if run.cost else ""))
@@ -86,18 +86,18 @@ def show_command(run_id: str, as_json: bool) -> None:
         console.rule(f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · model "
                      f"{step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s")
         if step.thought:
-            console.print(step.thought, style="italic")
+            console.print(Text(step.thought, style="italic"))
         if step.code:
             console.print(Syntax(step.code, "python", theme="ansi_dark", word_wrap=True))
-        console.print(Panel(step.full_output or step.observation, title="observation", title_align="left"))
+        console.print(Panel(Text(step.full_output or step.observation), title="observation", title_align="left"))
         for call in store.calls_of(step.id):
             name = f"{call.capability}.{call.target}" if call.target else call.capability
-            console.print(f"  {name} {call.arguments} -> {call.status} "
-                          f"({call.latency_ms:.0f} ms){' ' + call.error if call.error else ''}")
+            console.print(Text(f"  {name} {call.arguments} -> {call.status} "
+                          f"({call.latency_ms:.0f} ms){' ' + call.error if call.error else ''}"))
     if run.answer is not None:
-        console.print(Panel(run.answer, title="answer", title_align="left"))
+        console.print(Panel(Text(run.answer), title="answer", title_align="left"))
     if run.error:
-        console.print(run.error, style="red")
+        console.print(Text(run.error, style="red"))
 
 
 @runs_group.command(name="resume")
@@ -115,7 +115,7 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
         run = open_store().get_run(run_id)
     except RunNotFound as exc:
         raise click.ClickException(str(exc)) from exc
-    if run.status in TERMINAL_STATUSES:
+    if run.status in FINAL_STATUSES:
         raise click.ClickException(f"Run {run.id} already ended ({run.status}); nothing to resume.")
     console = Console(stderr=as_json)
     model_spec, chat_model = resolve_model(settings, model or run.model, base_url)

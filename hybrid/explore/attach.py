@@ -19,7 +19,8 @@ from typing import Any, Self
 
 import apis
 from hybrid.agent.observation import BROWSER_CAPABILITY
-from hybrid.agent.runtime import SiteHandle, api_capability, browser_capability, web_credentials
+from hybrid.agent.run import open_browser
+from hybrid.agent.runtime import SiteHandle, api_capability, browser_capability
 from hybrid.config import Settings, load_settings
 from sandbox import Call, CallRecord, Operation, Policy
 from sandbox.bridge import BridgeServer, Dispatcher, kernel_stub
@@ -92,12 +93,10 @@ def attach(sites: list[str], into: MutableMapping[str, Any], *, browser: bool = 
     mode = policy or settings.policy
     service = None
     if browser:
-        executable = settings.effective_browser_executable
-        if executable is None:
+        service = open_browser(settings, registry, [handle.name for handle in handles], mode)
+        if service is None:
             raise AttachError("No Chromium found for browser=True: install Debian's chromium package, or set "
                               "HYBRID_BROWSER_EXECUTABLE.")
-        service = BrowserService(executable, credentials=web_credentials(registry),
-                                 before_write=(lambda _what: False) if mode == "read-only" else None)
     attachment = Attachment(handles, Policy(mode=mode, confirm=ask_on_input if mode == "confirm" else None),
                             service)
     try:

@@ -73,14 +73,32 @@ def test_read_only_policy_blocks_writes(make_agent, demo: DemoSite) -> None:
         assert not evaluate(task, result.answer, client).passed
 
 
-def test_a_reply_without_code_is_reprompted_then_taken_as_the_answer(make_agent) -> None:
+def test_replies_without_code_are_reprompted_then_end_the_run_as_an_error(make_agent) -> None:
     agent = make_agent([])
     agent.model.replies = ["I think it is probably 5.", "It is 5, I am sure."]
     with agent:
         result = agent.run("How many?")
         steps = agent.store.steps_of(result.run_id)
-    assert (result.status, result.answer, len(steps)) == ("finished", "It is 5, I am sure.", 2)
-    assert all(step.code is None for step in steps)
+    assert (result.status, result.answer, len(steps)) == ("error", None, 2)
+    assert "without a code block" in result.error and all(step.code is None for step in steps)
+
+
+def test_a_bare_fence_cut_by_the_stop_sequence_is_reprompted_with_the_fix(make_agent) -> None:
+    agent = make_agent([])
+    agent.model.replies = ["Thought: count.\n```\nprint(1)\n```\n",
+                           "Thought: again, tagged.\n```python\nfinish('1')\n```\n"]
+    with agent:
+        result = agent.run("Print one.")
+        first = agent.store.steps_of(result.run_id)[0]
+    assert first.code is None and (result.status, result.answer) == ("finished", "1")
+
+
+def test_an_explicit_final_answer_without_code_ends_the_run(make_agent) -> None:
+    agent = make_agent([])
+    agent.model.replies = ["Thought: I know it.\nFinal answer: 5"]
+    with agent:
+        result = agent.run("How many?")
+    assert (result.status, result.answer, result.steps) == ("finished", "5", 1)
 
 
 def test_confirm_policy_asks_before_each_write(make_agent, demo: DemoSite) -> None:

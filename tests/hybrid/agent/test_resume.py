@@ -13,19 +13,18 @@ from pathlib import Path
 import pytest
 
 import apis
+from hybrid.agent.graph import INTERRUPTED_ACTION_NOTICE, RESUMED_NOTICE
 from hybrid.agent.models import scripted_replies_for
-from hybrid.agent.runtime import RESUMED_NOTICE
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from workflows.store import RunStore
 
 
-def write_script(path: Path, flag: Path) -> Path:
-    """Step 2 hangs the first time only (a flag file outlives the kernel), so a resumed run gets past it."""
+def write_script(path: Path) -> Path:
+    """Step 2 hangs until the run is stopped; on resume the script goes on with step 3."""
     steps = [
         "me = api.demo.get_current_user()\nprint(me['username'])",
-        (f"import os, time\nif not os.path.exists({str(flag)!r}):\n    open({str(flag)!r}, 'w').close()\n"
-        "    time.sleep(120)\nprint('second step done')"),
+        "import time\ntime.sleep(120)\nprint('second step done')",
         "finish('done')",
     ]
     path.write_text(json.dumps(scripted_replies_for(steps)))
@@ -61,7 +60,7 @@ def resume(settings, run_id: str) -> subprocess.CompletedProcess:
 def test_a_stopped_run_resumes_to_the_end(stop_signal, settings, demo: DemoSite, tmp_path) -> None:
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "bob")
     store = RunStore(settings.effective_database_url)
-    process = start_run(settings, write_script(tmp_path / "script.json", tmp_path / "hung-once"))
+    process = start_run(settings, write_script(tmp_path / "script.json"))
     try:
         run_id = wait_for_first_step(store, process)
         process.send_signal(stop_signal)
@@ -81,7 +80,9 @@ def test_a_stopped_run_resumes_to_the_end(stop_signal, settings, demo: DemoSite,
     steps = store.steps_of(run_id)
     assert (run.status, run.answer) == ("finished", "done")
     assert [s.index for s in steps] == [0, 1, 2]
-    assert RESUMED_NOTICE in steps[1].observation and "second step done" in steps[1].observation
+    # The action that was running is not run again (it may have partly run); the model is told so.
+    assert RESUMED_NOTICE in steps[1].observation and INTERRUPTED_ACTION_NOTICE in steps[1].observation
+    assert "second step done" not in steps[1].observation
 
 
 def test_a_finished_run_cannot_be_resumed(settings, demo: DemoSite, tmp_path) -> None:
