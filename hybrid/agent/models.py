@@ -4,6 +4,7 @@ and replays. Either way the agent sees a LangChain `BaseChatModel`.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Sequence
@@ -102,6 +103,9 @@ def load_chat_model(spec: str, *, base_url: str | None = None, temperature: floa
     if not provider or not name:
         raise ModelError(f"Model {spec!r} is not provider:name; for example openai:gpt-4o-mini or "
                          "ollama:qwen2.5-coder (or scripted:replies.json).")
+    package = PROVIDER_PACKAGES.get(provider, f"langchain-{provider.replace('_', '-')}")
+    if importlib.util.find_spec(package.replace("-", "_")) is None:
+        raise ModelError(f"The {provider} provider's package is not installed: .venv/bin/pip install {package}")
     options: dict[str, Any] = {"temperature": temperature}
     key_variable = PROVIDER_KEYS.get(provider)
     if base_url:
@@ -110,14 +114,11 @@ def load_chat_model(spec: str, *, base_url: str | None = None, temperature: floa
             options["api_key"] = "not-needed"  # local OpenAI-compatible servers rarely check keys
     elif key_variable and not os.environ.get(key_variable):
         raise ModelError(f"The {provider} provider needs an API key: set {key_variable}=... in your environment.")
-    try:
-        from langchain.chat_models import init_chat_model
+    from langchain.chat_models import init_chat_model
 
+    try:
         return init_chat_model(name, model_provider=provider, **options)
-    except ImportError as exc:
-        package = PROVIDER_PACKAGES.get(provider, f"langchain-{provider.replace('_', '-')}")
-        raise ModelError(f"The {provider} provider's package is not installed: .venv/bin/pip install {package}") from exc
-    except ValueError as exc:
+    except (ImportError, ValueError) as exc:
         raise ModelError(f"Cannot use model {spec!r}: {exc}".splitlines()[0]) from exc
 
 

@@ -32,7 +32,12 @@ StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
 
 
 class AgentError(Exception):
-    """The run cannot start or resume; the message says why and what to do."""
+    """The run cannot start, go on or resume; the message says why and what to do. `run_id` names the
+    recorded run when there is one."""
+
+    def __init__(self, message: str, run_id: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,7 @@ class Agent:
         self.fast_path = settings.fast_path if fast_path is None else fast_path
         self.induce = settings.induce_workflows if induce is None else induce
         self._stack = ExitStack()
+        self.current_run_id: str | None = None
         try:
             registry = apis.SiteRegistry(settings.data_dir)
             handles = [SiteHandle.from_registry(registry, name) for name in sites]
@@ -164,6 +170,7 @@ class Agent:
         return self._drive(run.id, None)
 
     def _drive(self, run_id: str, initial: dict[str, Any] | None) -> RunResult:
+        self.current_run_id = run_id
         config = self._config(run_id)
         try:
             for _ in self.graph.stream(initial, config, stream_mode="updates"):
@@ -178,7 +185,7 @@ class Agent:
             problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.store.end_run(run_id, "error", error=problem)
             raise AgentError(f"Run {run_id} stopped: {problem} (`hybrid runs resume {run_id}` continues it "
-                             "once the cause is fixed).") from exc
+                             "once the cause is fixed).", run_id) from exc
         values = self.graph.get_state(config).values
         if self.induce and values.get("status") == "finished":
             self._learn(run_id)

@@ -49,11 +49,20 @@ class SiteHandle:
     def from_registry(cls, registry: apis.SiteRegistry, name: str) -> SiteHandle:
         site = registry.get(name)
         spec = registry.load_spec(name)  # once: a URL spec is fetched every time it is loaded
-        password = registry.web_credentials(name)[2] if site.web_login else None
+        password = _web_password(registry, name) if site.web_login else None
         client = apis.build_client(spec, site.base_url, site.auth, secrets=registry.secrets)
         return cls(name=name, spec=spec, client=client, web_url=site.web_url,
                    secrets=[*apis.secret_values(site.auth, registry.secrets), *([password] if password else [])],
                    has_web_login=site.web_login is not None)
+
+
+def _web_password(registry: apis.SiteRegistry, name: str) -> str | None:
+    """The site's web password, to redact it; None when it is not set, which only matters (and is
+    reported by `browser.login`) if the run signs in."""
+    try:
+        return registry.web_credentials(name)[2]
+    except apis.AuthError:
+        return None
 
 
 def api_capability(sites: list[SiteHandle]) -> Namespace:

@@ -43,9 +43,15 @@ def _print_site(site: DemoSite) -> None:
     console.print("Press Ctrl-C to stop. Data is reset to the seed state at every start.")
 
 
-def _serve(port: int) -> None:
+def _serve(port: int, username: str) -> None:
+    registry = apis.SiteRegistry(load_settings().data_dir)
+
     def on_ready(site: DemoSite) -> None:
         _print_site(site)
+        register_demo(registry, site, username)
+        console.print(f"Registered as the site `{SITE_NAME}` (acting as {username}) while it runs: try\n"
+                      f"  hybrid run \"How many open issues are in alice/tracker-core?\" --site {SITE_NAME} "
+                      "--model provider:name")
 
     try:
         serve_forever(port, on_ready)
@@ -94,7 +100,7 @@ def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: st
         agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=[SITE_NAME], policy=None,
                            max_steps=None, as_json=False, console=console)
         with agent:
-            result = drive(console, False, lambda: agent.run(task.intent, start_url=task.start_url_for(
+            result = drive(agent, console, False, lambda: agent.run(task.intent, start_url=task.start_url_for(
                 site.base_url), source=f"demo-suite:{task.task_id}"))
         with httpx.Client(base_url=site.api_url, headers={"Authorization": f"Bearer {site.token_for('alice')}"}) as judge:
             verdict = evaluate(task, result.answer, judge)
@@ -109,9 +115,14 @@ def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: st
 
 @demo_group.command(name="serve")
 @click.option("--port", default=0, show_default="a free port", help="Port on 127.0.0.1 to serve on.")
-def serve_command(port: int) -> None:
-    """Serve the demo site on 127.0.0.1 until Ctrl-C."""
-    _serve(port)
+@click.option("--as", "username", default="alice", show_default=True,
+              type=click.Choice([u[0] for u in USERS]), help="The demo user `hybrid run --site demo` acts as.")
+def serve_command(port: int, username: str) -> None:
+    """Serve the demo site on 127.0.0.1 until Ctrl-C, registered as the site `demo`.
+
+    While it runs, `hybrid run "..." --site demo` works against it (as --as USER, alice by default).
+    """
+    _serve(port, username)
 
 
 @demo_group.command(name="token")

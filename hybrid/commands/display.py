@@ -53,7 +53,8 @@ def print_outcome(console: Console, result: RunResult) -> None:
         console.print(Panel(Text(result.answer), title="answer", title_align="left", border_style=style))
     if result.error:
         console.print(Text(result.error, style=style))
-    console.print(f"status: [{style}]{result.status}[/] · {result.steps} steps · {result.tokens} tokens · "
+    steps = f"{result.steps} step{'' if result.steps == 1 else 's'}"
+    console.print(f"status: [{style}]{result.status}[/] · {steps} · {result.tokens} tokens · "
                   f"run id: [bold]{result.run_id}[/]")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 
@@ -39,15 +40,18 @@ def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
     raise click.UsageError(f"Several sites are registered ({', '.join(registered)}): choose with --site NAME.")
 
 
-def drive(console: Console, as_json: bool, action: Callable[[], RunResult]) -> RunResult:
+def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], RunResult]) -> RunResult:
     """Run or resume, print the outcome, and turn Ctrl-C into a clean, resumable stop."""
     try:
         result = action()
     except KeyboardInterrupt:
-        console.print("\n[yellow]Stopped.[/] The run is saved; continue it with `hybrid runs resume RUN_ID` "
-                      "(`hybrid runs list` shows the id).")
+        run_id = agent.current_run_id or "RUN_ID"
+        console.print(f"\n[yellow]Stopped.[/] The run is saved; continue it with `hybrid runs resume {run_id}`.")
         sys.exit(INTERRUPTED_EXIT_CODE)
     except AgentError as exc:
+        if as_json:
+            click.echo(json.dumps({"run_id": exc.run_id, "status": "error", "answer": None, "error": str(exc)}))
+            sys.exit(1)
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(result_json(result))
@@ -94,6 +98,6 @@ def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: 
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
                        policy=policy, max_steps=max_steps, as_json=as_json, console=console)
     with agent:
-        result = drive(console, as_json, lambda: agent.run(task, start_url=start_url))
+        result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url))
     if result.status != "finished":
         sys.exit(1)

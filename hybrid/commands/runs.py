@@ -122,7 +122,7 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=run.sites, policy=run.policy,
                        max_steps=None, as_json=as_json, console=console)
     with agent:
-        result = drive(console, as_json, lambda: agent.resume(run.id))
+        result = drive(agent, console, as_json, lambda: agent.resume(run.id))
     if result.status != "finished":
         sys.exit(1)
 

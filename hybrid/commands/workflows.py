@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from apis import ApiError, RegistryError, SiteRegistry
+from apis import ApiError, RegistryError, SiteRegistry, SpecError
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.runtime import SiteHandle, api_capability
 from hybrid.config import load_settings
@@ -28,7 +28,7 @@ from workflows.store import RunNotFound
 from workflows.verify import CannotVerify, verify
 
 EXPECTED = (WorkflowNotFound, RunNotFound, InductionRefused, ProgramError, CannotVerify, RegistryError, ApiError,
-            WorkflowInstallError, ModelError, ImportRejected)
+            SpecError, WorkflowInstallError, ModelError, ImportRejected)
 
 
 def _store() -> WorkflowStore:

@@ -36,13 +36,23 @@ def test_scripted_model_from_files(tmp_path) -> None:
         load_chat_model("scripted:/nonexistent.json")
 
 
-def test_bad_model_names_give_a_one_line_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+def installed_provider(monkeypatch: pytest.MonkeyPatch, tmp_path, package: str) -> None:
+    """Pretend a provider package is installed (an empty importable package)."""
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_bad_model_names_give_a_one_line_fix(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     with pytest.raises(ModelError, match="not provider:name"):
         load_chat_model("gpt-4o")
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    with pytest.raises(ModelError, match="set ANTHROPIC_API_KEY"):
-        load_chat_model("anthropic:claude-sonnet-4-5")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     with pytest.raises(ModelError, match=r"pip install langchain-openai") as error:
         load_chat_model("openai:gpt-4o-mini")
     assert "\n" not in str(error.value)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with pytest.raises(ModelError, match="pip install langchain-anthropic"):
+        load_chat_model("anthropic:claude-sonnet-4-5")  # the package is named before the key
+    installed_provider(monkeypatch, tmp_path, "langchain_anthropic")
+    with pytest.raises(ModelError, match="set ANTHROPIC_API_KEY"):
+        load_chat_model("anthropic:claude-sonnet-4-5")
