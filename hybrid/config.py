@@ -156,8 +156,15 @@ def _load(overrides: dict[str, Any]) -> tuple[Settings, Path | None]:
     try:
         return Settings.model_validate(merged), config_file
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        where = f" (config file {config_file})" if config_file else ""
-        raise ConfigError(f"Invalid configuration{where}: {problems}.") from exc
+        problems = "; ".join(f"{_source_of(str(err['loc'][0]), overrides, env_values, config_file)}: {err['msg']}"
+                             for err in exc.errors())
+        raise ConfigError(f"Invalid configuration: {problems}.") from exc
+
+
+def _source_of(name: str, overrides: dict[str, Any], env_values: dict[str, Any], config_file: Path | None) -> str:
+    """Where a bad value came from, named as the user wrote it."""
+    if overrides.get(name) is not None:
+        return f"{name} (command line)"
+    if name in env_values:
+        return f"{ENV_PREFIX}{name.upper()}"
+    return f"{name} (config file {config_file})" if config_file else name

@@ -36,7 +36,7 @@ def test_config_error_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None
     completed = subprocess.run([sys.executable, "-m", "hybrid", "config"], capture_output=True, text=True, check=False,
                                timeout=60)
     assert completed.returncode == 2
-    assert completed.stderr.startswith("hybrid: configuration error:") and "policy" in completed.stderr
+    assert completed.stderr.startswith("hybrid: configuration error:") and "HYBRID_POLICY" in completed.stderr
     assert "Traceback" not in completed.stderr
 
 
