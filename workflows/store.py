@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from workflows.migrate import migrate
@@ -102,7 +102,10 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    url = make_url(database_url)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")  # the driver the `postgres` extra installs (psycopg 3)
+    return create_engine(url, pool_pre_ping=True)
 
 
 class RunStore:
