@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from langchain_core.language_models import BaseChatModel
+from sqlalchemy.engine import make_url
 
 import apis
 from hybrid.agent.graph import Budget, build_graph
@@ -56,7 +57,9 @@ def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
             from langgraph.checkpoint.postgres import PostgresSaver
         except ImportError as exc:
             raise AgentError("PostgreSQL checkpoints need: .venv/bin/pip install 'hybrid-agent[postgres]'") from exc
-        saver = stack.enter_context(PostgresSaver.from_conn_string(url.replace("+psycopg", "")))
+        # psycopg takes libpq URLs: no SQLAlchemy driver name (postgresql+psycopg://).
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        saver = stack.enter_context(PostgresSaver.from_conn_string(conninfo))
         saver.setup()
         return saver
     from langgraph.checkpoint.sqlite import SqliteSaver
