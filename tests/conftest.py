@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -104,13 +105,21 @@ def postgres_server() -> Iterator[str]:
         # Durability off (a throwaway server), and a time zone that is not UTC, as many real servers have.
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off " \
                   "-c full_page_writes=off -c max_connections=200 -c timezone=Asia/Kolkata"
+        stop = _as_server_user(pg_ctl, "stop", "-D", str(data), "-m", "fast", "-w", "-t", "30")
+        # Should pytest die before its teardown (a hard timeout, SIGKILL), this stops the server all the same.
+        after_pytest = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+                        f"{shlex.join(stop)}; rm -rf {shlex.quote(str(root))}")
+        watchdog = subprocess.Popen(
+            ["sh", "-c", after_pytest],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             run(pg_ctl, "start", "-D", str(data), "-l", str(log), "-w", "-t", str(POSTGRES_START_SECONDS),
                 "-o", options)
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:  # also after a failed or timed-out start, which may have left a postmaster behind
-            subprocess.run(_as_server_user(pg_ctl, "stop", "-D", str(data), "-m", "fast", "-w", "-t", "30"),
-                           capture_output=True, timeout=60, check=False)
+            subprocess.run(stop, capture_output=True, timeout=60, check=False)
+            watchdog.kill()
+            watchdog.wait()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import httpx
@@ -116,3 +117,14 @@ def test_postgres_checkpoints_take_each_common_url_spelling(scheme: str, postgre
     with ExitStack() as stack:
         checkpointer = open_checkpointer(settings, stack)
         assert checkpointer.get_tuple({"configurable": {"thread_id": "none"}}) is None
+
+
+def test_agents_opening_a_fresh_postgres_database_at_once_all_get_checkpoints(postgres_url: str, tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=postgres_url)
+
+    def open_one(_: int) -> None:
+        with ExitStack() as stack:
+            open_checkpointer(settings, stack)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(open_one, range(8)))  # each raised before the setup was serialised (duplicate pg_type)
