@@ -2,7 +2,8 @@
 # Set up hybrid-agent on Debian/Ubuntu: a virtual environment in .venv with the package installed,
 # plus Debian's Chromium (for the browser fallback) and python3-venv when they are missing.
 # Usage: ./install.sh          the product
-#        ./install.sh --dev    the product and the test tools
+#        ./install.sh --dev    the product and the test tools (and Debian's PostgreSQL server binaries:
+#                              the tests start a private server of their own)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,6 +29,12 @@ apt_install() {
 if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
    && ! command -v google-chrome >/dev/null; then
   apt_install chromium
+fi
+
+# Debian's postgresql package keeps initdb and pg_ctl off PATH, in /usr/lib/postgresql/<version>/bin.
+if [ -n "$extras" ] && ! command -v initdb >/dev/null \
+   && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  apt_install postgresql
 fi
 
 # Debian ships venv's pip bootstrap separately (python3-venv); install it only when venv fails.

@@ -105,7 +105,10 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    url = make_url(database_url)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")  # the driver the `postgres` extra installs (psycopg 3)
+    return create_engine(url, pool_pre_ping=True)
 
 
 class StoreError(Exception):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ from workflows.memory import WorkflowStore
 from workflows.store import StoreError
 from workflows.verify import CannotVerify, learn_from_run
 
+# Any fixed number, the same in every process (and not the store's migration lock): it names the lock that
+# serialises the setup of PostgreSQL checkpoint tables.
+CHECKPOINT_SETUP_LOCK_KEY = 7_007_008
+CHECKPOINT_SETUP_SECONDS = 120
 StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
 
 
@@ -60,12 +65,14 @@ def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
     url = settings.effective_database_url
     if url.startswith(("postgresql", "postgres")):
         try:
+            import psycopg
             from langgraph.checkpoint.postgres import PostgresSaver
         except ImportError as exc:
             raise AgentError("PostgreSQL checkpoints need: .venv/bin/pip install 'hybrid-agent[postgres]'") from exc
-        plain_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        saver = stack.enter_context(PostgresSaver.from_conn_string(plain_url))
-        saver.setup()
+        # psycopg takes libpq URLs: no SQLAlchemy driver name (postgresql+psycopg://).
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        saver = stack.enter_context(PostgresSaver.from_conn_string(conninfo))
+        _set_up_postgres_checkpoints(saver, psycopg.connect(conninfo, autocommit=True))
         return saver
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -73,6 +80,20 @@ def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
     connection = sqlite3.connect(settings.data_dir / "checkpoints.sqlite", check_same_thread=False)
     stack.callback(connection.close)
     return SqliteSaver(connection)
+
+
+def _set_up_postgres_checkpoints(saver: Any, lock: Any) -> None:
+    """Create or upgrade the checkpoint tables, one process at a time: agents (bench workers, say) opening a
+    fresh database at once would race in its CREATE TABLE IF NOT EXISTS. The lock is polled, not waited for:
+    the setup's CREATE INDEX CONCURRENTLY waits for every open statement, a blocked lock request included."""
+    with lock:
+        deadline = time.monotonic() + CHECKPOINT_SETUP_SECONDS
+        while not lock.execute("SELECT pg_try_advisory_lock(%s)", (CHECKPOINT_SETUP_LOCK_KEY,)).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise AgentError(f"Another process has been setting up the checkpoint tables for over "
+                                 f"{CHECKPOINT_SETUP_SECONDS} s; see pg_stat_activity on the database server.")
+            time.sleep(0.05)
+        saver.setup()  # the lock ends with its connection
 
 
 def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[str],

@@ -26,8 +26,9 @@ def suite() -> dict[int, Task]:
 
 
 @pytest.fixture
-def store(tmp_path) -> WorkflowStore:
-    return WorkflowStore(f"sqlite:///{tmp_path / 'hybrid.db'}")
+def store(database_url: str) -> WorkflowStore:
+    """A store on a fresh database: SQLite, or PostgreSQL where a test parametrises `database_url`."""
+    return WorkflowStore(database_url)
 
 
 @pytest.fixture

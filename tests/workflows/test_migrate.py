@@ -1,45 +1,80 @@
-"""Migrations: the models and the migrated schema agree; older databases are adopted; several processes
-opening and writing the same SQLite file at once lose nothing."""
+"""Migrations, on SQLite and PostgreSQL: the models and the migrated schema agree; opening a migrated
+database again changes nothing; older databases are adopted; several processes creating and writing the
+same database at once lose nothing."""
 
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
+import re
+from datetime import UTC, datetime
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import event, inspect
 from sqlmodel import SQLModel
 
 from workflows.memory import Workflow, WorkflowStore
-from workflows.migrate import current_revision, head_revision
-from workflows.store import CapabilityCall, Run, RunStore, Step
+from workflows.migrate import alembic_config, current_revision, head_revision, migrate
+from workflows.retrieval import retrieve
+from workflows.store import CapabilityCall, Run, RunStore, Step, make_engine
 
 WRITERS = 4
 ROWS_EACH = 25
+# Full-text search structures the migrations add beside the models: FTS5 tables, a tsvector column.
+SEARCH_NAMES = ("workflows_fts", "search_vector", "ix_workflows_search_vector")
+WRITE_STATEMENT = re.compile(r"\s*(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
-def test_migrated_schema_matches_the_models(tmp_path) -> None:
-    store = WorkflowStore(f"sqlite:///{tmp_path / 'h.db'}")
+def test_migrated_schema_matches_the_models(database_url: str) -> None:
+    store = WorkflowStore(database_url)
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={
-            "include_name": lambda name, kind, parent: not (kind == "table" and name.startswith("workflows_fts")),
+            "include_name": lambda name, kind, parent: not (name or "").startswith(SEARCH_NAMES),
         })
         assert compare_metadata(context, SQLModel.metadata) == []
         assert current_revision(connection) == head_revision()
 
 
-def test_a_database_made_before_migrations_is_adopted_and_upgraded(tmp_path) -> None:
-    path = tmp_path / "old.db"
-    engine = create_engine(f"sqlite:///{path}")
+def test_opening_a_migrated_database_again_neither_writes_nor_locks(database_url: str) -> None:
+    WorkflowStore(database_url).start_run("kept", sites=[], model="m", policy="allow")
+    engine = make_engine(database_url)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cursor, statement, *_: statements.append(statement))
+    migrate(engine)
+    writes_or_locks = [s for s in statements if WRITE_STATEMENT.match(s) or "advisory_lock" in s]
+    assert statements and not writes_or_locks, statements
+    assert [run.task for run in RunStore(database_url).list_runs()] == ["kept"]
+
+
+def test_a_database_made_before_migrations_is_adopted_and_upgraded(database_url: str) -> None:
+    engine = make_engine(database_url)
     SQLModel.metadata.create_all(engine, tables=[Run.__table__, Step.__table__, CapabilityCall.__table__])  # as before
     with engine.begin() as connection:
         connection.exec_driver_sql("INSERT INTO runs (id, task, sites, model, policy, status, steps, prompt_tokens, "
                                    "completion_tokens, started_at) VALUES ('r1', 'old task', '[]', 'm', 'allow', "
                                    "'finished', 0, 0, 0, '2026-01-01 00:00:00')")
-    store = WorkflowStore(f"sqlite:///{path}")
+    store = WorkflowStore(database_url)
     assert store.get_run("r1").task == "old task"
-    assert {"workflows", "workflow_uses", "workflows_fts"} <= set(inspect(store.engine).get_table_names())
+    assert {"workflows", "workflow_uses"} <= set(inspect(store.engine).get_table_names())
+    added = store.add_workflow(Workflow(name="close_issue", site="demo", intent_template="Close issue #{{number}}.",
+                                        body="def close_issue(): pass", fingerprint="f"))
+    assert [w.id for w in retrieve(store, "close issue 3", ["demo"])] == [added.id]  # the search index works
+
+
+def test_times_stored_before_0003_read_back_as_utc(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.exec_driver_sql("INSERT INTO runs (id, task, sites, model, policy, status, steps, prompt_tokens, "
+                                   "completion_tokens, started_at) VALUES ('r1', 'old task', '[]', 'm', 'allow', "
+                                   "'finished', 0, 0, 0, '2026-01-01 12:00:00')")
+    assert WorkflowStore(database_url).get_run("r1").started_at == datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 def _writer(url: str, worker: int) -> None:
@@ -53,9 +88,10 @@ def _writer(url: str, worker: int) -> None:
         store.finish_use(store.start_use(shared.id, via="kernel", arguments={}, run_id=run.id), ok=index % 2 == 0)
 
 
-def test_four_processes_writing_at_once_lose_no_rows(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    WorkflowStore(url).add_workflow(Workflow(name="shared", site="demo", body="def w(): pass", fingerprint="f"))
+def test_four_processes_writing_at_once_lose_no_rows(database_url: str) -> None:
+    url = database_url
+    store = WorkflowStore(url)
+    store.add_workflow(Workflow(name="shared", site="demo", body="def w(): pass", fingerprint="f"))
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_writer, args=(url, n)) for n in range(WRITERS)]
     for worker in workers:
@@ -64,14 +100,14 @@ def test_four_processes_writing_at_once_lose_no_rows(tmp_path) -> None:
         worker.join(timeout=120)
         assert worker.exitcode == 0
     assert len(RunStore(url).list_runs(limit=1000)) == WRITERS * ROWS_EACH
-    database = sqlite3.connect(tmp_path / "shared.db")
-    assert database.execute("SELECT COUNT(*) FROM steps").fetchone()[0] == WRITERS * ROWS_EACH
-    assert database.execute("SELECT COUNT(*) FROM workflow_uses").fetchone()[0] == 2 * WRITERS * ROWS_EACH
-    [[successes, failures]] = database.execute(
-        "SELECT success_count, failure_count FROM workflows WHERE name = 'shared'").fetchall()
+    with store.engine.connect() as database:
+        assert database.exec_driver_sql("SELECT COUNT(*) FROM steps").scalar() == WRITERS * ROWS_EACH
+        assert database.exec_driver_sql("SELECT COUNT(*) FROM workflow_uses").scalar() == 2 * WRITERS * ROWS_EACH
+        [[successes, failures]] = database.exec_driver_sql(
+            "SELECT success_count, failure_count FROM workflows WHERE name = 'shared'").fetchall()
+        own_counts = database.exec_driver_sql("SELECT success_count FROM workflows WHERE name != 'shared'").fetchall()
     assert (successes, failures) == (WRITERS * ((ROWS_EACH + 1) // 2), WRITERS * (ROWS_EACH // 2))
-    own_counts = database.execute("SELECT success_count FROM workflows WHERE name != 'shared'").fetchall()
-    assert own_counts == [(ROWS_EACH,)] * WRITERS
+    assert [tuple(row) for row in own_counts] == [(ROWS_EACH,)] * WRITERS
 
 
 def _open_and_add(url: str, worker: int) -> None:
@@ -79,8 +115,8 @@ def _open_and_add(url: str, worker: int) -> None:
                                              fingerprint="f"))
 
 
-def test_four_processes_creating_the_database_at_once_migrate_it_once(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def test_four_processes_creating_the_database_at_once_migrate_it_once(database_url: str) -> None:
+    url = database_url
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_open_and_add, args=(url, n)) for n in range(WRITERS)]
     for worker in workers:

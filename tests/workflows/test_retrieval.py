@@ -1,9 +1,14 @@
-"""Retrieval ranks by the task's words, keeps to the run's sites and skips deprecated workflows."""
+"""Retrieval ranks by the task's words, keeps to the run's sites and skips deprecated workflows, with
+SQLite FTS5 and with PostgreSQL full text."""
 
 from __future__ import annotations
 
+import pytest
+
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import query_terms, retrieve
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 def add(store: WorkflowStore, name: str, intent: str, *, site: str = "demo", status: str = "verified") -> Workflow:

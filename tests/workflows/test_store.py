@@ -1,4 +1,5 @@
-"""The run store: runs, steps and calls survive, totals add up, ids can be abbreviated."""
+"""The run store, on SQLite and PostgreSQL: runs, steps and calls survive, totals add up, ids can be
+abbreviated, the newest run is listed first."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import sqlite3
 
 import pytest
 
-from workflows.store import RunNotFound, RunStore, Step
+from workflows.store import RunNotFound, RunStore, Step, utcnow
+
+both_databases = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
-def store(tmp_path) -> RunStore:
-    return RunStore(f"sqlite:///{tmp_path / 'data' / 'hybrid.db'}")
+def store(database_url: str) -> RunStore:
+    return RunStore(database_url)
 
 
+@both_databases
 def test_a_run_with_steps_and_calls(store: RunStore) -> None:
     run = store.start_run("count bugs", sites=["demo"], model="scripted", policy="read-only")
     call = {"capability": "api", "target": "demo.list_issues", "args": [], "kwargs": {"state": "open"},
@@ -33,6 +37,7 @@ def test_a_run_with_steps_and_calls(store: RunStore) -> None:
     assert stored_call.latency_ms == 4.0
 
 
+@both_databases
 def test_unknown_and_ambiguous_ids(store: RunStore) -> None:
     store.start_run("a", sites=[], model="m", policy="allow", run_id="abc111")
     store.start_run("b", sites=[], model="m", policy="allow", run_id="abc222")
@@ -44,9 +49,30 @@ def test_unknown_and_ambiguous_ids(store: RunStore) -> None:
         store.end_run("abc111", "done")
 
 
-def test_sqlite_file_uses_wal_and_lists_newest_first(store: RunStore, tmp_path) -> None:
+@both_databases
+def test_newest_run_first(store: RunStore) -> None:
     for task in ("first", "second"):
         store.start_run(task, sites=[], model="m", policy="allow")
     assert [r.task for r in store.list_runs()] == ["second", "first"]
+
+
+@both_databases
+def test_times_are_utc_whatever_the_server_time_zone(store: RunStore) -> None:
+    before = utcnow().replace(tzinfo=None)
+    run = store.start_run("now", sites=[], model="m", policy="allow")
+    ended = store.end_run(run.id, "finished")
+    after = utcnow().replace(tzinfo=None)
+    started = store.get_run(run.id).started_at
+    assert before <= started.replace(tzinfo=None) <= ended.ended_at.replace(tzinfo=None) <= after
+
+
+def test_sqlite_file_uses_wal(tmp_path) -> None:
+    RunStore(f"sqlite:///{tmp_path / 'data' / 'hybrid.db'}")
     mode = sqlite3.connect(tmp_path / "data" / "hybrid.db").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
+def test_postgres_urls_in_each_common_spelling(scheme: str, postgres_url: str) -> None:
+    store = RunStore(scheme + postgres_url[postgres_url.index("://"):])
+    assert store.engine.driver == "psycopg" and store.list_runs() == []

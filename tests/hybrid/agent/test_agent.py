@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+
 import httpx
 import pytest
 
+from hybrid.agent.run import open_checkpointer
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
+from hybrid.config import Settings
 from hybrid.demo import DemoSite
 
 SUITE = load_suite()
@@ -26,13 +31,20 @@ def test_reference_solution_through_the_agent(task, make_agent, demo: DemoSite) 
     assert verdict.passed, verdict.failures
 
 
-def test_steps_and_calls_are_recorded(make_agent) -> None:
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_steps_calls_and_checkpoints_are_recorded(make_agent, settings: Settings) -> None:
     task = SUITE[0]
     with make_agent(task.reference_solution) as agent:
         result = agent.run(task.intent)
         run = agent.store.get_run(result.run_id)
         steps = agent.store.steps_of(run.id)
         calls = agent.store.calls_of(steps[0].id)
+    with ExitStack() as stack:  # the checkpoints are in the database (PostgreSQL) or beside it (SQLite)
+        checkpointer = open_checkpointer(settings, stack)
+        final = checkpointer.get_tuple({"configurable": {"thread_id": run.id}})
+    assert type(checkpointer).__name__ == ("PostgresSaver" if agent.store.engine.dialect.name == "postgresql"
+                                           else "SqliteSaver")
+    assert final is not None and final.checkpoint["channel_values"]["status"] == "finished"
     assert (run.status, run.answer, run.steps) == ("finished", result.answer, len(task.reference_solution))
     assert run.prompt_tokens > 0 and run.completion_tokens > 0
     assert steps[0].code == task.reference_solution[0] and "Calls made" in steps[0].observation
@@ -115,3 +127,22 @@ def test_confirm_policy_asks_before_each_write(make_agent, demo: DemoSite) -> No
         writes = [c for s in agent.store.steps_of(result.run_id) for c in agent.store.calls_of(s.id) if c.writes]
     assert asked and set(asked) == {"api.demo.update_issue"}
     assert [w.status for w in writes] == ["ok", "denied"]
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
+def test_postgres_checkpoints_take_each_common_url_spelling(scheme: str, postgres_url: str, tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=scheme + postgres_url[postgres_url.index("://"):])
+    with ExitStack() as stack:
+        checkpointer = open_checkpointer(settings, stack)
+        assert checkpointer.get_tuple({"configurable": {"thread_id": "none"}}) is None
+
+
+def test_agents_opening_a_fresh_postgres_database_at_once_all_get_checkpoints(postgres_url: str, tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=postgres_url)
+
+    def open_one(_: int) -> None:
+        with ExitStack() as stack:
+            open_checkpointer(settings, stack)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(open_one, range(8)))  # each raised before the setup was serialised (duplicate pg_type)

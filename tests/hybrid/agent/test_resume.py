@@ -1,4 +1,5 @@
-"""A run survives its process: killed or interrupted mid-action, it resumes from its checkpoint."""
+"""A run survives its process: killed or interrupted mid-action, it resumes from its checkpoint (in SQLite,
+or in PostgreSQL when the database is PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from hybrid.agent.models import scripted_replies_for
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from workflows.store import RunStore
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 def write_script(path: Path) -> Path:

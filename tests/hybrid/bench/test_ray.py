@@ -1,6 +1,6 @@
 """`--executor ray`: tasks spread over Ray actors (a local Ray instance, started and stopped by the
-benchmark itself), results gathered into one report and one database (here a shared SQLite file;
-on a cluster, a PostgreSQL URL every node reaches)."""
+benchmark itself), results gathered into one report and one database: a shared SQLite file, or
+PostgreSQL, as on a cluster where every node reaches it."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from workflows.store import RunStore
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(tmp_path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
     for name in ("HYBRID_MODEL", "HYBRID_POLICY", "HYBRID_MAX_STEPS", "HYBRID_CONFIG", "HYBRID_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
-    return Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'shared' / 'runs.db'}",
-                    action_timeout_seconds=30)
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, action_timeout_seconds=30)
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_ray_actors_run_the_tasks_into_one_report_and_database(settings: Settings) -> None:
     report = run_benchmark(settings, BenchOptions(model="reference", tasks="0-3", parallel=2, executor="ray"))
     assert not ray.is_initialized()  # the local instance is stopped again
