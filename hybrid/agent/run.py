@@ -33,6 +33,7 @@ from workflows.verify import CannotVerify, learn_from_run
 # serialises the setup of PostgreSQL checkpoint tables.
 CHECKPOINT_SETUP_LOCK_KEY = 7_007_008
 CHECKPOINT_SETUP_SECONDS = 120
+
 StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
 
 
