@@ -12,12 +12,9 @@ from hybrid.config import Settings
 from workflows.store import RunStore
 
 
-@pytest.fixture
-def settings(tmp_path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
-    for name in ("HYBRID_MODEL", "HYBRID_POLICY", "HYBRID_MAX_STEPS", "HYBRID_CONFIG", "HYBRID_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+@pytest.fixture(autouse=True)
+def no_ray_usage_stats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, action_timeout_seconds=30)
 
 
 @pytest.mark.timeout(240)

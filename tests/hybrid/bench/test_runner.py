@@ -19,14 +19,6 @@ from workflows.store import RunStore
 SUITE = load_suite()
 
 
-@pytest.fixture
-def settings(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for name in ("HYBRID_MODEL", "HYBRID_POLICY", "HYBRID_MAX_STEPS", "HYBRID_CONFIG", "HYBRID_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
-    return Settings(data_dir=tmp_path / "data", action_timeout_seconds=30)
-
-
 def write_suite(path: Path, *tasks: dict) -> Path:
     path.write_text("".join(json.dumps(task) + "\n" for task in tasks))
     return path

@@ -20,14 +20,6 @@ TASK = next(task for task in load_suite() if task.task_id == 3)
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for name in ("HYBRID_MODEL", "HYBRID_POLICY", "HYBRID_MAX_STEPS", "HYBRID_CONFIG", "HYBRID_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
-    return Settings(data_dir=tmp_path / "data", action_timeout_seconds=30)
-
-
-@pytest.fixture
 def record_run(settings: Settings, demo: DemoSite) -> Callable[..., Run]:
     """record_run(steps=TASK's solution, policy="allow"): run code actions with a scripted model; the Run."""
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
