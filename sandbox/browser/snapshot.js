@@ -18,6 +18,7 @@
     "listbox", "slider", "spinbutton", "switch", "tab", "menuitem", "menuitemcheckbox",
     "menuitemradio", "option", "treeitem"]);
   const FIELDS = new Set(["textbox", "searchbox", "combobox", "listbox", "slider", "spinbutton"]);
+  const NAMED_BY_ROW = new Set([...FIELDS, "checkbox", "radio", "switch"]);
   const NAME_FROM_CONTENT = new Set(["button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
     "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "columnheader"]);
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "HEAD", "META", "LINK", "TITLE"]);
@@ -137,6 +138,19 @@
     }
   }
 
+  function inPageAnchor(el) {
+    const href = el.getAttribute("href") || "";
+    if (!href.startsWith("#") || href.length < 2 || el.getAttribute("role")) return false;
+    let target;
+    try {
+      target = document.getElementById(decodeURIComponent(href.slice(1)));
+    } catch (e) {
+      return false;
+    }
+    // A link to a hidden panel (tabs, accordions) reveals something when clicked, so it stays.
+    return target !== null && rendered(target);
+  }
+
   // Where a control's form is sent: by the form itself, or by this control when it is submit-type.
   function formOf(el) {
     if (!el.form) return null;
@@ -158,9 +172,14 @@
     const name = nameOf(el, role);
     const submits = submission(el);
     let text = `[${id}] ${role}`;
-    if (name) text += ` ${quote(name)}`;
+    // In a table the row and its column header say what a field or box is for; links and buttons keep
+    // their names, which are their visible text.
+    if (name && !(inCell && NAMED_BY_ROW.has(role))) text += ` ${quote(name)}`;
     const tag = el.tagName;
-    if (role === "link" && el.hasAttribute("href")) text += ` -> ${relativeUrl(el.getAttribute("href"))}`;
+    if (role === "link" && el.hasAttribute("href")) {
+      const href = el.getAttribute("href").trim();
+      text += ` -> ${href.startsWith("#") ? href : relativeUrl(href)}`; // "#..." stays on this page
+    }
     if (tag === "INPUT" && !TEXT_INPUTS.has(el.type) && role !== "button" && role !== el.type) {
       text += ` type=${el.type}`;
     }
@@ -266,6 +285,11 @@
     if (node.tagName === "LABEL" && node.control) {
       // The control's name already carries the label's text; keep only a wrapped control itself.
       if (node.contains(node.control)) walk(node.control, depth);
+      return;
+    }
+    if (role === "link" && inPageAnchor(node)) {
+      // Skip links and tables of contents only scroll a page the observation already shows whole.
+      for (const child of childrenOf(node)) walk(child, depth);
       return;
     }
     if (INTERACTIVE.has(role)) {

@@ -1,16 +1,27 @@
 """Figures for the browser service on the demo site: observation size against HTML, and action latency.
 
-Run: .venv/bin/python tests/sandbox/browser/bench_browser.py [--repeat N]
+Run: .venv/bin/python tests/sandbox/browser/bench_browser.py [--repeat N] [--saved PAGE.html ...]
+
+Sizes are characters without the observation's URL/title header. "text" is the page's readable text;
+"floor" adds the hrefs of its links: the least any observation can be that keeps the page's text and
+where its links go, before ids or roles. `--saved` also measures pages saved from other sites, each
+served on 127.0.0.1 from its own folder (so its stylesheets and scripts load).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import re
 import signal
 import statistics
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 
@@ -42,10 +53,55 @@ def timed(action: Callable[[], object], repeat: int) -> tuple[float, float]:
     return statistics.median(samples), max(samples)
 
 
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+HEADER = (f"{'page':28} {'HTML':>7} {'text':>6} {'floor':>6} {'observe':>8} {'obs/HTML':>9} {'text/HTML':>10} "
+          f"{'floor/HTML':>11} {'elements':>9}")
+
+
+def measure(browser: BrowserService, label: str, url: str, html: str) -> None:
+    browser.goto(url)
+    observation = browser.observe().split("\n\n", 1)[1]  # without the URL/title header
+    text = browser.text().split("\n\n", 1)[1]
+    floor = len(text) + sum(len(href) for href in re.findall(r" -> (\S+)", observation))
+    elements = len(re.findall(r"\[\d+\] ", observation))
+    print(f"{label[:28]:28} {len(html):7} {len(text):6} {floor:6} {len(observation):8} "
+          f"{len(observation) / len(html):9.2f} {len(text) / len(html):10.2f} {floor / len(html):11.2f} {elements:9}")
+
+
+def measure_saved(browser: BrowserService, files: list[Path]) -> None:
+    if not files:
+        return
+    print("\nPages saved from other sites")
+    print(HEADER)
+    with ExitStack() as stack:
+        for file in files:
+            base = stack.enter_context(serve_folder(file.parent))
+            html = file.read_text(encoding="utf-8", errors="replace")
+            measure(browser, f"{file.parent.name}/{file.name}", f"{base}/{file.name}", html)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--saved", type=Path, nargs="*", default=[], metavar="PAGE.html",
+                        help="also measure these saved pages")
+    arguments = parser.parse_args()
+    repeat = arguments.repeat
     with demo_site() as site:
         credentials = {"demo": SiteLogin(f"{site.base_url}/login", "alice", site.password)}.get
         started = time.perf_counter()
@@ -55,15 +111,9 @@ def main() -> None:
         cookies = {c["name"]: c["value"] for c in browser.cookies(site.base_url)}
 
         print("Observation size against the page's HTML (characters)")
-        print(f"{'page':24} {'HTML':>7} {'text':>6} {'observe':>8} {'obs/HTML':>9} {'text/HTML':>10} {'elements':>9}")
+        print(HEADER)
         for label, path in PAGES:
-            html = httpx.get(site.base_url + path, cookies=cookies).text
-            browser.goto(path)
-            observation = browser.observe().split("\n\n", 1)[1]  # without the URL/title header
-            text = browser.text().split("\n\n", 1)[1]
-            elements = observation.count("] ")
-            print(f"{label:24} {len(html):7} {len(text):6} {len(observation):8} {len(observation) / len(html):9.2f} "
-                  f"{len(text) / len(html):10.2f} {elements:9}")
+            measure(browser, label, site.base_url + path, httpx.get(site.base_url + path, cookies=cookies).text)
 
         print(f"\nLatency per action, ms (median and max of {repeat}; demo site on 127.0.0.1)")
         print(f"{'launch + login (once)':34} {launch_and_login:8.1f}")
@@ -99,6 +149,7 @@ def main() -> None:
         started = time.perf_counter()
         browser.observe()
         print(f"{'restart after a crash (once)':34} {(time.perf_counter() - started) * 1000:8.1f}")
+        measure_saved(browser, arguments.saved)
         browser.close()
 
 

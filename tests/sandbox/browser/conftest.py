@@ -55,6 +55,9 @@ PAGES = {
           .then(r => document.getElementById('r').textContent = 'sent ' + r.status,
                 () => document.getElementById('r').textContent = 'request failed')">Ping</button>
         <p id="r">idle</p>""",
+    "/anchors": """<title>Anchors</title><nav><a href="#usage">Usage</a> <a href="#more">More</a></nav>
+        <h2 id="usage">Usage</h2><p>Call it.</p>
+        <div id="more" hidden>Revealed by its link</div>""",
     "/first": """<title>First</title><a href="/second">Second page</a>""",
     "/second": """<title>Second</title><h1>Second page</h1><a href="/first">First page</a>""",
 }

@@ -35,7 +35,7 @@ def test_edit_an_issue_with_fill_select_check_and_click(alice, demo: DemoSite) -
 
 def test_bulk_close_with_checkboxes(alice, demo: DemoSite) -> None:
     seen = alice.goto("/alice/tracker-core/issues?label=wontfix")
-    numbers = re.findall(r'checkbox "Select issue #(\d+)"', seen)[:2]
+    numbers = re.findall(r'\| \[\d+\] checkbox \| (\d+) \|', seen)[:2]
     for number in numbers:
         alice.check(alice.find("checkbox", f"Select issue #{number}"))
     closed = alice.click(alice.find("button", "Close selected issues"))

@@ -21,7 +21,8 @@ def test_list_page_shows_what_a_task_needs_in_a_fraction_of_the_html(alice, demo
     assert "# Issues" in seen  # headings
     assert re.search(r'\[\d+\] combobox "Label" value="bug" options: any \| bug \|', seen)  # selected state
     assert re.search(r'\[\d+\] link "Next page" -> /alice/tracker-core/issues\?label=bug&page=2', seen)  # hrefs
-    assert re.search(r'\| \[\d+\] checkbox "Select issue #\d+" \| \d+ \| \[\d+\] link "', seen)  # table rows
+    # table rows: a row's checkbox is named by its row and column, not by a repeated label
+    assert re.search(r'\| \[\d+\] checkbox \| \d+ \| \[\d+\] link "', seen)
     assert re.search(r'\[\d+\] button "Close selected issues" \(submits POST /alice/tracker-core/issues/bulk-close\)',
                      seen)
     assert 'value="/alice/tracker-core/issues?label=bug"' not in seen  # the hidden "back" input
@@ -54,6 +55,19 @@ def test_hidden_and_presentational_nodes_are_dropped_and_long_lists_summarised(b
     assert 'checkbox "Remember me" [checked]' in seen
     assert '[disabled]' in seen and "- Item 25" in seen
     assert "… 75 more items (100 in all)" in seen
+
+
+def test_a_row_checkbox_keeps_its_full_name_for_find(alice) -> None:
+    seen = alice.goto("/alice/tracker-core/issues")
+    first_row = re.search(r'\| \[(\d+)\] checkbox \| (\d+) \|', seen)
+    assert first_row is not None
+    assert alice.find("checkbox", f"Select issue #{first_row[2]}") == int(first_row[1])
+
+
+def test_links_within_the_page_read_as_text_unless_they_reveal_something(browser, pages) -> None:
+    seen = browser.goto(f"{pages.base_url}/anchors")
+    assert re.search(r"^Usage \[\d+\] link \"More\" -> #more$", seen, re.MULTILINE)
+    assert "Revealed by its link" not in seen
 
 
 def test_elements_inside_a_cross_origin_iframe_are_observed_and_usable(browser, pages) -> None:
