@@ -8,8 +8,8 @@ the step.
 
 from __future__ import annotations
 
-import operator
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol, TypedDict
@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Protocol, TypedDict
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.channels.delta import DeltaChannel
 from langgraph.graph import END, START, StateGraph
 
 from hybrid.agent.models import usage_of
@@ -35,12 +36,19 @@ INTERRUPTED_ACTION_NOTICE = ("The action above was running when the run stopped,
 Status = Literal["running", "finished", "max_steps", "max_wall_time", "max_tokens", "error", "interrupted"]
 
 
+def append_steps(steps: list[dict[str, Any]], batches: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The steps so far, then each batch of new ones (batching-invariant, as `DeltaChannel` requires)."""
+    return [*steps, *(step for batch in batches for step in batch)]
+
+
 class AgentState(TypedDict, total=False):
     run_id: str
     task: str
     start_url: str | None
     system_prompt: str
-    steps: Annotated[list[dict[str, Any]], operator.add]
+    # A checkpoint stores only the steps its node added (LangGraph rebuilds the list from the thread's
+    # writes), so a run's checkpoints grow with its length, not with its length squared.
+    steps: Annotated[list[dict[str, Any]], DeltaChannel(append_steps)]
     pending: dict[str, Any] | None
     status: Status
     answer: str | None

@@ -181,10 +181,13 @@ class Run:
                 agent.store.add_step(Step(run_id=forked.id, **kept_step.as_record()),
                                      [call.as_record() for call in kept_step.calls])
             # The fork's thread starts as a copy of the checkpoint, so LangGraph knows which node wrote it
-            # and goes on from there; then the fork's own values replace the original's.
+            # and goes on from there; then the fork's own values replace the original's. The copy carries
+            # the steps whole: a checkpoint stores only those its node added, the rest are in the original
+            # thread's writes, and a value stored in a checkpoint is where LangGraph starts rebuilding from.
             origin = agent.graph.checkpointer.get_tuple(_thread(self.id, checkpoint.id))
-            agent.graph.checkpointer.put(_thread(forked.id), origin.checkpoint, origin.metadata,
-                                         origin.checkpoint["channel_versions"])
+            seed = {**origin.checkpoint,
+                    "channel_values": {**origin.checkpoint["channel_values"], "steps": checkpoint.values["steps"]}}
+            agent.graph.checkpointer.put(_thread(forked.id), seed, origin.metadata, seed["channel_versions"])
             update: dict[str, Any] = {"run_id": forked.id, "task": new_task, "pending": None, "status": "running"}
             if system_prompt is not None or task is not None:
                 update["system_prompt"] = system_prompt or agent.runtime.system_prompt(new_task, agent.budget.max_steps)

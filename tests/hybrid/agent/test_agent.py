@@ -171,6 +171,20 @@ def test_time_spent_answering_about_a_page_write_does_not_count_against_the_acti
     assert steps_run[0].execute_seconds + steps_run[1].execute_seconds > 3
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_checkpoints_store_each_step_once_however_long_the_run(make_agent) -> None:
+    steps = ["print('first-step-output ' * 50)", *(f"print({n})" for n in range(8)), "finish('done')"]
+    with make_agent(steps, induce=False) as agent:
+        result = agent.run("Print things.")
+        thread = {"configurable": {"thread_id": result.run_id}}
+        stored = list(agent.graph.checkpointer.list(thread))
+        history = list(agent.graph.get_state_history(thread))
+    assert result.status == "finished" and len(stored) > 2 * len(steps)
+    copies = sum(repr(t.checkpoint["channel_values"]).count("first-step-output") // 50 for t in stored)
+    assert copies <= 1  # with a plain list reducer every checkpoint stored it again: 20 copies
+    assert len(history[0].values["steps"]) == len(steps)  # the latest state is still whole
+
+
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
 def test_postgres_checkpoints_take_each_common_url_spelling(scheme: str, postgres_url: str, tmp_path) -> None:
     settings = Settings(data_dir=tmp_path, database_url=scheme + postgres_url[postgres_url.index("://"):])
