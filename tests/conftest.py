@@ -192,6 +192,7 @@ PAGES = {
     "/anchors": """<title>Anchors</title><nav><a href="#usage">Usage</a> <a href="#more">More</a></nav>
         <h2 id="usage">Usage</h2><p>Call it.</p>
         <div id="more" hidden>Revealed by its link</div>""",
+    "/escaped": """<title>Escaped</title><a href="/find?q=caf%C3%A9%2C%20bar&amp;and=%26&amp;bad=%FF">Find</a>""",
     "/first": """<title>First</title><a href="/second">Second page</a>""",
     "/second": """<title>Second</title><h1>Second page</h1><a href="/first">First page</a>""",
 }

@@ -132,10 +132,27 @@
   function relativeUrl(url) {
     try {
       const u = new URL(url, location.href);
-      return u.origin === location.origin ? u.pathname + u.search + u.hash : u.href;
+      return readable(u.origin === location.origin ? u.pathname + u.search + u.hash : u.href);
     } catch (e) {
       return url;
     }
+  }
+
+  // A URL as an address bar shows it: escapes of characters that mean the same written out are decoded
+  // (`,` `:` `@`, letters like `é`); delimiters, `%`, spaces and control characters stay escaped, so the
+  // text still names the same URL.
+  const KEEP_ESCAPED = new Set(["%", "&", "=", "+", "#", "?", "/", ";", " "]);
+  function readable(url) {
+    return url.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      let text;
+      try {
+        text = decodeURIComponent(run);
+      } catch (e) {
+        return run; // not UTF-8: shown as it is
+      }
+      return [...text].map((ch) => (KEEP_ESCAPED.has(ch) || ch < " " || ch === "\x7f" ? encodeURIComponent(ch) : ch))
+        .join("");
+    });
   }
 
   function inPageAnchor(el) {

@@ -70,6 +70,13 @@ def test_links_within_the_page_read_as_text_unless_they_reveal_something(browser
     assert "Revealed by its link" not in seen
 
 
+def test_hrefs_read_as_an_address_bar_shows_them_and_still_lead_to_the_same_place(browser, pages) -> None:
+    seen = browser.goto(f"{pages.base_url}/escaped")
+    assert 'link "Find" -> /find?q=café,%20bar&and=%26&bad=%FF' in seen
+    assert browser.goto("/find?q=café,%20bar&and=%26").startswith(
+        f"URL: {pages.base_url}/find?q=caf%C3%A9,%20bar&and=%26\n")
+
+
 def test_elements_inside_a_cross_origin_iframe_are_observed_and_usable(browser, pages) -> None:
     seen = browser.goto(f"{pages.base_url}/frames")
     assert re.search(r'iframe "Payment":\n  ## Card details\n  \[\d+\] textbox "Card number"', seen)
