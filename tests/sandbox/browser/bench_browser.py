@@ -3,9 +3,14 @@
 Run: .venv/bin/python tests/sandbox/browser/bench_browser.py [--repeat N] [--saved PAGE.html ...]
 
 Sizes are characters without the observation's URL/title header. "text" is the page's readable text;
-"floor" adds the hrefs of its links: the least any observation can be that keeps the page's text and
-where its links go, before ids or roles. `--saved` also measures pages saved from other sites, each
-served on 127.0.0.1 from its own folder (so its stylesheets and scripts load).
+"floor" adds the hrefs of the links shown: about the least any observation can be that keeps the page's
+text and where its links go, before ids or roles. `--saved` also measures pages saved from other sites,
+each served on 127.0.0.1 from its own folder (so its stylesheets and scripts load); `--live` measures
+pages of another site running on this machine, e.g. Roundup's demo tracker (in a separate venv:
+`pip install roundup`, then as a non-root user `roundup-demo -B 127.0.0.1 -p 8917 -t devel DIR`, add
+bugs with `roundup-admin -i DIR create bug title=...`, and pass `--login http://localhost:8917/demo/
+admin admin --live http://localhost:8917/demo/bug ...`; Roundup refuses requests whose origin differs
+from its configured `localhost` address).
 """
 
 from __future__ import annotations
@@ -95,15 +100,32 @@ def measure_saved(browser: BrowserService, files: list[Path]) -> None:
             measure(browser, f"{file.parent.name}/{file.name}", f"{base}/{file.name}", html)
 
 
+def measure_live(browser: BrowserService, urls: list[str], login: list[str] | None) -> None:
+    if not urls:
+        return
+    if login:
+        browser.login("live")
+    print("\nPages of a site running elsewhere on this machine")
+    print(HEADER)
+    for url in urls:
+        cookies = {c["name"]: c["value"] for c in browser.cookies(url)}
+        measure(browser, url.split("://", 1)[-1].split("/", 1)[-1] or url, url, httpx.get(url, cookies=cookies).text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--saved", type=Path, nargs="*", default=[], metavar="PAGE.html",
                         help="also measure these saved pages")
+    parser.add_argument("--live", nargs="*", default=[], metavar="URL",
+                        help="also measure these pages of a site served on this machine, e.g. a Roundup tracker")
+    parser.add_argument("--login", nargs=3, metavar=("LOGIN_URL", "USERNAME", "PASSWORD"),
+                        help="sign in to the --live site first (a local demo's account)")
     arguments = parser.parse_args()
     repeat = arguments.repeat
     with demo_site() as site:
-        credentials = {"demo": SiteLogin(f"{site.base_url}/login", "alice", site.password)}.get
+        credentials = {"demo": SiteLogin(f"{site.base_url}/login", "alice", site.password),
+                       **({"live": SiteLogin(*arguments.login)} if arguments.login else {})}.get
         started = time.perf_counter()
         browser = BrowserService(find_chromium(), credentials=credentials)
         browser.login("demo")
@@ -150,6 +172,7 @@ def main() -> None:
         browser.observe()
         print(f"{'restart after a crash (once)':34} {(time.perf_counter() - started) * 1000:8.1f}")
         measure_saved(browser, arguments.saved)
+        measure_live(browser, arguments.live, arguments.login)
         browser.close()
 
 
