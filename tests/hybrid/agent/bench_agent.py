@@ -1,4 +1,5 @@
-"""Figures for the agent loop: framework overhead per step and prompt tokens per step over 20 steps.
+"""Figures for the agent loop: framework overhead per step, prompt tokens per step over 20 steps, and the
+checkpoint storage a run leaves behind (SQLite).
 
 A zero-latency scripted model writes trivial actions, so what is measured is the framework itself:
 graph, checkpoint, kernel round trip, observation and record. Run:
@@ -8,6 +9,7 @@ graph, checkpoint, kernel round trip, observation and record. Run:
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -62,6 +64,17 @@ def measure(settings: Settings, steps: list[str], label: str, start_url: str | N
           f"(model + code inside: {statistics.median(model_and_code) * 1000:.1f} ms)")
     print(f"  prompt tokens per step: {tokens}")
     print(f"  growth per step, median: {statistics.median(b - a for a, b in itertools.pairwise(tokens)):.0f} tokens")
+    stored = checkpoint_bytes(settings, result.run_id)
+    print(f"  checkpoints stored: {stored / 1e6:.2f} MB, {stored / result.steps / 1000:.1f} kB per step")
+
+
+def checkpoint_bytes(settings: Settings, run_id: str) -> int:
+    """What the run's LangGraph checkpoints and their writes take in the SQLite checkpointer."""
+    with sqlite3.connect(settings.data_dir / "checkpoints.sqlite") as connection:
+        return sum(connection.execute(f"SELECT coalesce(sum(length({column})), 0) FROM {table} WHERE thread_id = ?",
+                                      (run_id,)).fetchone()[0]
+                   for table, column in (("checkpoints", "checkpoint"), ("checkpoints", "metadata"),
+                                         ("writes", "value")))
 
 
 def main() -> None:
