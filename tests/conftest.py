@@ -202,7 +202,6 @@ SLOW_SECONDS = 1.5
 class OddPages:
     def __init__(self) -> None:
         self.release = threading.Event()  # lets hanging responses end when the tests are done
-        self.posts: list[str] = []  # the paths POSTed to, in order
         pages = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -210,7 +209,6 @@ class OddPages:
                 pass
 
             def do_POST(self) -> None:
-                pages.posts.append(self.path)
                 self._send(200, "pong")
 
             def do_GET(self) -> None:

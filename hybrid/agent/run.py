@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 import apis
 from hybrid.agent.graph import Budget, build_graph
 from hybrid.agent.models import ScriptedChatModel
-from hybrid.agent.runtime import AgentRuntime, PageWriteGate, SiteHandle, web_credentials
+from hybrid.agent.runtime import AgentRuntime, SiteHandle, web_credentials
 from hybrid.config import Settings
 from sandbox import Call, KernelPool, Policy
 from sandbox.browser import BrowserService
@@ -97,19 +97,16 @@ def _set_up_postgres_checkpoints(saver: Any, lock: Any) -> None:
         saver.setup()  # the lock ends with its connection
 
 
-def page_write_gate(policy_mode: str) -> PageWriteGate | None:
-    """What puts writes a page's scripts send to the policy; None when everything is allowed anyway
-    (the browser then skips intercepting requests)."""
-    return None if policy_mode == "allow" else PageWriteGate()
-
-
 def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[str],
-                 page_writes: PageWriteGate | None) -> BrowserService | None:
+                 policy_mode: str) -> BrowserService | None:
     """A browser that can sign in to `sites` (Chromium starts on first use), or None without Chromium."""
     executable = settings.effective_browser_executable
     if executable is None:
         return None
-    return BrowserService(executable, credentials=web_credentials(registry, sites), before_write=page_writes,
+    # The bridge's policy decides on each form submission before it happens; in read-only mode the
+    # browser also refuses writes a page's own scripts attempt.
+    refuse_all = (lambda _classification: False) if policy_mode == "read-only" else None
+    return BrowserService(executable, credentials=web_credentials(registry, sites), before_write=refuse_all,
                           screenshot_dir=settings.data_dir / "screenshots")
 
 
@@ -126,7 +123,6 @@ class Agent:
         policy: str | None = None,
         confirm: Callable[[Call], bool] | None = None,
         browser: BrowserService | None = None,
-        page_writes: PageWriteGate | None = None,
         use_browser: bool = True,
         pool: KernelPool | None = None,
         max_steps: int | None = None,
@@ -135,8 +131,7 @@ class Agent:
         induce: bool | None = None,
     ) -> None:
         """`fast_path` and `induce` default to the settings of those names (see `hybrid config`). A `browser`
-        or `pool` passed in is shared and left open; otherwise the agent makes and closes its own. A shared
-        browser comes with the `page_writes` gate it was opened with (see `open_browser`)."""
+        or `pool` passed in is shared and left open; otherwise the agent makes and closes its own."""
         self.settings = settings
         self.model = model
         self.model_name = model_name or getattr(model, "model_name", None) or type(model).__name__
@@ -152,13 +147,12 @@ class Agent:
             self.store = WorkflowStore(settings.effective_database_url)
             pool = pool or self._stack.enter_context(KernelPool(size=1))
             if browser is None and use_browser:
-                page_writes = page_write_gate(self.policy_mode)
-                browser = open_browser(settings, registry, sites, page_writes)
+                browser = open_browser(settings, registry, sites, self.policy_mode)
                 if browser is not None:
                     self._stack.callback(browser.close)
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
-                                        page_writes=page_writes, on_step=on_step)
+                                        on_step=on_step)
             self._stack.callback(self.runtime.close)
             self.graph = build_graph(model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
         except BaseException as exc:

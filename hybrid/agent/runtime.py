@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 import apis
 from hybrid.agent.graph import RESUMED_NOTICE, ActionOutcome, render
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
-from sandbox import Call, Effect, KernelPool, KernelSession, Namespace, Operation, PermissionDenied, Policy
-from sandbox.bridge import Dispatcher
+from sandbox import Effect, KernelPool, KernelSession, Namespace, Operation, Policy
 from sandbox.browser import BrowserError, BrowserService, SiteLogin
 from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
 from workflows.memory import Workflow, WorkflowStore
@@ -110,28 +109,6 @@ def browser_capability(service: BrowserService, before_use: Callable[[], None] |
     return Namespace(members, doc="A real browser on the host: observe pages, act on element ids.")
 
 
-class PageWriteGate:
-    """The policy's say on requests a page's own scripts send (a `fetch` POST after an ordinary click).
-
-    The bridge judges every browser action, form submissions included, before it runs; this backstop
-    is the browser's `before_write` for the writes no action announced. It asks through `dispatcher`,
-    the one serving the kernel's current call, so confirm mode asks the user and the time a person
-    spends answering is not charged to the action."""
-
-    def __init__(self) -> None:
-        self.dispatcher: Dispatcher | None = None
-
-    def __call__(self, write: Mapping[str, Any]) -> bool:
-        if write["method"] != "request" or self.dispatcher is None:
-            return True  # an action, which the bridge has judged; or no kernel call on whose behalf to ask
-        call = Call(BROWSER_CAPABILITY, "request", tuple(write["args"]), {}, writes=True, domain=write["domain"])
-        try:
-            self.dispatcher.decide(call)
-        except PermissionDenied:
-            return False
-        return True
-
-
 def web_credentials(registry: apis.SiteRegistry, sites: Iterable[str]) -> Callable[[str], SiteLogin | None]:
     """The browser's sign-in details for one of `sites` (the run's own; no other), read from the registry
     when `browser.login(site)` runs."""
@@ -160,7 +137,6 @@ class AgentRuntime:
         pool: KernelPool,
         policy: Policy,
         browser: BrowserService | None = None,
-        page_writes: PageWriteGate | None = None,
         on_step: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.sites = sites
@@ -168,7 +144,6 @@ class AgentRuntime:
         self.pool = pool
         self.policy = policy
         self.browser = browser
-        self.page_writes = page_writes  # the browser's `before_write`, pointed at each action's dispatcher
         self.on_step = on_step
         self._sessions: dict[str, KernelSession] = {}
         self._installed: dict[str, InstalledWorkflows] = {}
@@ -206,7 +181,6 @@ class AgentRuntime:
         """A kernel with this runtime's capabilities and no workflows, shut down afterwards."""
         self._start_page, self._start_notices = None, []  # a run's start page is not this session's
         session = self._new_session()
-        self._serve_page_writes(session)
         try:
             yield session
         finally:
@@ -233,11 +207,6 @@ class AgentRuntime:
                                            "not available in this run.")
         return session
 
-    def _serve_page_writes(self, session: KernelSession) -> None:
-        """Put what the browser's pages send on their own to the policy on behalf of `session`'s calls."""
-        if self.page_writes is not None:
-            self.page_writes.dispatcher = session.dispatcher
-
     def _open_start_page(self) -> None:
         """Sign in to the site that serves the run's start page (when it has a web login) and open it."""
         start_url, self._start_page = self._start_page, None
@@ -260,7 +229,6 @@ class AgentRuntime:
         if installed is not None:
             installed.ensure()
             installed.step_index = self.store.get_run(run_id).steps
-        self._serve_page_writes(session)
         result = session.execute(code, timeout=timeout)
         notices, self._start_notices = self._start_notices, []
         result.notices[:0] = ([RESUMED_NOTICE] if fresh_kernel_notice else []) + notices

@@ -16,7 +16,7 @@ from langchain_core.language_models import BaseChatModel
 
 import apis
 from hybrid.agent.models import ScriptedChatModel, load_chat_model, scripted_replies_for
-from hybrid.agent.run import Agent, open_browser, page_write_gate
+from hybrid.agent.run import Agent, open_browser
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.report import TaskResult
 from hybrid.bench.sites import SiteInstance, load_setup
@@ -62,8 +62,7 @@ class Worker:
             # Every task still gets fresh kernels (the pool only keeps the next one warm) and signs in afresh
             # in this worker's own browser, which would otherwise cost a Chromium start per task.
             self.pool = self._stack.enter_context(KernelPool(size=1))
-            self.page_writes = page_write_gate(self.settings.policy)
-            self.browser = open_browser(self.settings, self.registry, list(config.sites), self.page_writes)
+            self.browser = open_browser(self.settings, self.registry, list(config.sites), self.settings.policy)
             if self.browser is not None:
                 self._stack.callback(self.browser.close)
             self.sites: dict[str, SiteInstance] = {
@@ -91,7 +90,7 @@ class Worker:
         model, model_name = model_for(task, self.config.model, self.config.base_url)
         # Memory is off: a benchmark measures the agent on each task alone, not on what earlier tasks taught it.
         with Agent(self.settings, model=model, model_name=model_name, sites=task.sites, pool=self.pool,
-                   browser=self.browser, page_writes=self.page_writes, fast_path=False, induce=False) as agent:
+                   browser=self.browser, fast_path=False, induce=False) as agent:
             result = agent.run(task.intent, start_url=task.start_url_for(main.web_url),
                                source=f"bench:{self.config.suite}:{task.task_id}")
             cost = agent.store.get_run(result.run_id).cost

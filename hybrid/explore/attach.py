@@ -19,8 +19,8 @@ from typing import Any, Self
 
 import apis
 from hybrid.agent.observation import BROWSER_CAPABILITY
-from hybrid.agent.run import open_browser, page_write_gate
-from hybrid.agent.runtime import PageWriteGate, SiteHandle, api_capability, browser_capability
+from hybrid.agent.run import open_browser
+from hybrid.agent.runtime import SiteHandle, api_capability, browser_capability
 from hybrid.config import Settings, load_settings
 from sandbox import Call, CallRecord, Operation, Policy
 from sandbox.bridge import BridgeServer, Dispatcher, kernel_stub
@@ -40,8 +40,7 @@ class Attachment:
     """The host side of `api`/`browser`/`finish` in this process. Close it (or use `with`) to stop its
     bridge and browser."""
 
-    def __init__(self, handles: list[SiteHandle], policy: Policy, browser: BrowserService | None = None,
-                 page_writes: PageWriteGate | None = None) -> None:
+    def __init__(self, handles: list[SiteHandle], policy: Policy, browser: BrowserService | None = None) -> None:
         self.sites = [handle.name for handle in handles]
         self.answer: Any = None
         self.finished = False
@@ -51,8 +50,6 @@ class Attachment:
         if browser is not None:
             self._dispatcher.register(BROWSER_CAPABILITY, browser_capability(browser))
         self._dispatcher.register("finish", Operation(self._finish, writes=False))
-        if page_writes is not None:
-            page_writes.dispatcher = self._dispatcher
         self._server = BridgeServer(self._dispatcher)
 
     def _finish(self, answer: Any = None) -> str:
@@ -94,14 +91,14 @@ def attach(sites: list[str], into: MutableMapping[str, Any], *, browser: bool = 
         raise AttachError(f"{exc} (sites are looked up in {settings.data_dir}; set HYBRID_DATA_DIR to use "
                           "another data dir)") from exc
     mode = policy or settings.policy
-    service, page_writes = None, page_write_gate(mode)
+    service = None
     if browser:
-        service = open_browser(settings, registry, [handle.name for handle in handles], page_writes)
+        service = open_browser(settings, registry, [handle.name for handle in handles], mode)
         if service is None:
             raise AttachError("No Chromium found for browser=True: install Debian's chromium package, or set "
                               "HYBRID_BROWSER_EXECUTABLE.")
     attachment = Attachment(handles, Policy(mode=mode, confirm=ask_on_input if mode == "confirm" else None),
-                            service, page_writes)
+                            service)
     try:
         attachment.stubs_into(into)
     except BaseException:

@@ -69,7 +69,7 @@ class Dispatcher:
             operation = self._resolve(capability, path)
             effect = operation.effect(args, kwargs)
             call = Call(capability, target, tuple(args), kwargs, effect.writes, effect.domain)
-            self.decide(call)
+            self._decide(call)
             value = self.redactor.value(operation(*args, **kwargs))
             _ensure_json(value, call.name)
             reply = {"ok": True, "value": value}
@@ -106,11 +106,7 @@ class Dispatcher:
             )
         return registered.resolve(path)
 
-    def decide(self, call: Call) -> None:
-        """Put `call` to the policy (raising `PermissionDenied` if refused), its time kept out of time limits.
-
-        Also for what the host is about to do on the kernel's behalf without a call of its own, e.g. a
-        request a page's script sends while a browser action runs."""
+    def _decide(self, call: Call) -> None:
         key = threading.get_ident()
         with self._lock:
             self._deciding_since[key] = time.monotonic()

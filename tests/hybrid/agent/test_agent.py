@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
@@ -128,47 +127,6 @@ def test_confirm_policy_asks_before_each_write(make_agent, demo: DemoSite) -> No
         writes = [c for s in agent.store.steps_of(result.run_id) for c in agent.store.calls_of(s.id) if c.writes]
     assert asked and set(asked) == {"api.demo.update_issue"}
     assert [w.status for w in writes] == ["ok", "denied"]
-
-
-SCRIPT_POST_STEPS = ['browser.goto(PAGES + "/script-post")\nprint(browser.click(browser.find("button", "Ping")))',
-                     'finish(browser.text().splitlines()[-1])']
-
-
-@pytest.mark.parametrize(("policy", "approve", "posted"), [("confirm", False, False), ("confirm", True, True),
-                                                            ("read-only", None, False), ("allow", None, True)])
-def test_a_write_a_page_script_sends_on_its_own_is_put_to_the_policy(make_agent, pages, policy: str,
-                                                                      approve: bool | None, posted: bool) -> None:
-    asked: list[tuple] = []
-
-    def confirm(call) -> bool:
-        asked.append((call.name, *call.args))
-        return bool(approve)
-
-    steps = [step.replace("PAGES", repr(pages.base_url)) for step in SCRIPT_POST_STEPS]
-    before = len(pages.posts)
-    with make_agent(steps, policy=policy, confirm=confirm if policy == "confirm" else None, induce=False) as agent:
-        result = agent.run("Ping the server from the page.")
-    assert result.status == "finished"
-    assert asked == ([("browser.request", "POST", f"{pages.base_url}/ping")] if policy == "confirm" else [])
-    assert (len(pages.posts) > before) is posted
-    assert result.answer == ("sent 200" if posted else "request failed")
-
-
-def test_time_spent_answering_about_a_page_write_does_not_count_against_the_action(make_agent, pages,
-                                                                                    settings: Settings) -> None:
-    settings.action_timeout_seconds = 2
-
-    def slow_yes(call) -> bool:
-        time.sleep(3)
-        return True
-
-    steps = [step.replace("PAGES", repr(pages.base_url)) for step in SCRIPT_POST_STEPS]
-    with make_agent(steps, policy="confirm", confirm=slow_yes, induce=False) as agent:
-        result = agent.run("Ping the server from the page.")
-        steps_run = agent.store.steps_of(result.run_id)
-    assert (result.status, result.answer) == ("finished", "sent 200")
-    assert [(step.ok, step.error) for step in steps_run] == [(True, None), (True, None)]
-    assert steps_run[0].execute_seconds + steps_run[1].execute_seconds > 3
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
