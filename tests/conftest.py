@@ -189,10 +189,15 @@ PAGES = {
           .then(r => document.getElementById('r').textContent = 'sent ' + r.status,
                 () => document.getElementById('r').textContent = 'request failed')">Ping</button>
         <p id="r">idle</p>""",
-    "/anchors": """<title>Anchors</title><nav><a href="#usage">Usage</a> <a href="#more">More</a></nav>
-        <h2 id="usage">Usage</h2><p>Call it.</p>
-        <div id="more" hidden>Revealed by its link</div>""",
-    "/escaped": """<title>Escaped</title><a href="/find?q=caf%C3%A9%2C%20bar&amp;and=%26&amp;bad=%FF">Find</a>""",
+    "/table-form": """<title>Table form</title><table>
+        <tr><th>Field</th><th>Value</th></tr>
+        <tr><td><label for="u">Username</label></td><td><input id="u"></td></tr>
+        <tr><td>Newsletter</td><td><label><input type="checkbox"> Email me about updates</label></td></tr>
+        <tr><td>Access</td><td><input type="radio" name="a" aria-label="Read"><input type="radio" name="a"
+          aria-label="Write"></td></tr>
+        <tr><td>Team</td><td><input type="checkbox" aria-label="Include team alpha"></td></tr></table>""",
+    "/escaped": """<title>Escaped</title><a href="/find?q=caf%C3%A9%2C%20bar&amp;and=%26&amp;bad=%FF">Find</a>
+        <a href="/files/a%5Cb?zw=a%E2%80%8Bb&amp;nb=%C2%A0">File</a>""",
     "/first": """<title>First</title><a href="/second">Second page</a>""",
     "/second": """<title>Second</title><h1>Second page</h1><a href="/first">First page</a>""",
 }

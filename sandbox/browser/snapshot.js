@@ -13,12 +13,15 @@
   let buffer = [];
   let emitting = true;
   let inCell = 0; // inside a table cell everything stays on the row's line
+  let cell = null; // the table cell being walked, and the text of its column's header
+  let columnHeader = "";
 
   const INTERACTIVE = new Set(["button", "link", "checkbox", "radio", "textbox", "searchbox", "combobox",
     "listbox", "slider", "spinbutton", "switch", "tab", "menuitem", "menuitemcheckbox",
     "menuitemradio", "option", "treeitem"]);
   const FIELDS = new Set(["textbox", "searchbox", "combobox", "listbox", "slider", "spinbutton"]);
   const NAMED_BY_ROW = new Set([...FIELDS, "checkbox", "radio", "switch"]);
+  const CONTROLS = "input:not([type=hidden]), select, textarea, button, a[href], [role], [contenteditable]";
   const NAME_FROM_CONTENT = new Set(["button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
     "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "columnheader"]);
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "HEAD", "META", "LINK", "TITLE"]);
@@ -120,6 +123,14 @@
     return norm(el.getAttribute("title") || el.getAttribute("placeholder"));
   }
 
+  // A row's lone checkbox or field whose name nobody sees (an aria-label), under a column header: the row
+  // and the header say what it is for, as they do on screen. A name from a visible label is kept, since
+  // the label itself is not shown separately.
+  function namedByItsRow(el, role) {
+    if (!cell || !columnHeader || !NAMED_BY_ROW.has(role) || !el.hasAttribute("aria-label")) return false;
+    return cell.querySelectorAll(CONTROLS).length === 1;
+  }
+
   function idFor(el) {
     let id = el.getAttribute(attr);
     if (!id) {
@@ -139,9 +150,10 @@
   }
 
   // A URL as an address bar shows it: escapes of characters that mean the same written out are decoded
-  // (`,` `:` `@`, letters like `é`); delimiters, `%`, spaces and control characters stay escaped, so the
-  // text still names the same URL.
-  const KEEP_ESCAPED = new Set(["%", "&", "=", "+", "#", "?", "/", ";", " "]);
+  // (`,` `:` `@`, letters like `é`); delimiters, `%`, `\` (read as `/`), and invisible characters (spaces,
+  // controls, format marks) stay escaped, so the text still names the same URL and can be typed back.
+  const KEEP_ESCAPED = new Set(["%", "&", "=", "+", "#", "?", "/", ";", "\\"]);
+  const INVISIBLE = /[\p{C}\p{Z}]/u;
   function readable(url) {
     return url.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
       let text;
@@ -150,22 +162,8 @@
       } catch (e) {
         return run; // not UTF-8: shown as it is
       }
-      return [...text].map((ch) => (KEEP_ESCAPED.has(ch) || ch < " " || ch === "\x7f" ? encodeURIComponent(ch) : ch))
-        .join("");
+      return [...text].map((ch) => (KEEP_ESCAPED.has(ch) || INVISIBLE.test(ch) ? encodeURIComponent(ch) : ch)).join("");
     });
-  }
-
-  function inPageAnchor(el) {
-    const href = el.getAttribute("href") || "";
-    if (!href.startsWith("#") || href.length < 2 || el.getAttribute("role")) return false;
-    let target;
-    try {
-      target = document.getElementById(decodeURIComponent(href.slice(1)));
-    } catch (e) {
-      return false;
-    }
-    // A link to a hidden panel (tabs, accordions) reveals something when clicked, so it stays.
-    return target !== null && rendered(target);
   }
 
   // Where a control's form is sent: by the form itself, or by this control when it is submit-type.
@@ -189,9 +187,7 @@
     const name = nameOf(el, role);
     const submits = submission(el);
     let text = `[${id}] ${role}`;
-    // In a table the row and its column header say what a field or box is for; links and buttons keep
-    // their names, which are their visible text.
-    if (name && !(inCell && NAMED_BY_ROW.has(role))) text += ` ${quote(name)}`;
+    if (name && !namedByItsRow(el, role)) text += ` ${quote(name)}`;
     const tag = el.tagName;
     if (role === "link" && el.hasAttribute("href")) {
       const href = el.getAttribute("href").trim();
@@ -269,12 +265,16 @@
     const name = nameOf(table, "table") || (table.caption ? norm(table.caption.textContent) : "");
     if (name) line(depth, `table ${quote(name)}`);
     const rows = [...table.rows].filter(rendered);
+    const headerRow = rows.find((row) => [...row.cells].every((c) => c.tagName === "TH"));
+    const headers = headerRow ? [...headerRow.cells].map((c) => norm(c.textContent)) : [];
     const was = emitting;
+    const outer = [cell, columnHeader]; // a table inside a cell walks its own
     rows.forEach((row, index) => {
       emitting = was && index < listLimit + 1; // + 1 for the header row
-      const cells = [...row.cells].filter(rendered).map((cell) => {
+      const cells = [...row.cells].filter(rendered).map((td) => {
+        [cell, columnHeader] = [td, td.tagName === "TD" ? headers[td.cellIndex] || "" : ""];
         inCell++;
-        for (const child of childrenOf(cell)) walk(child, depth);
+        for (const child of childrenOf(td)) walk(child, depth);
         inCell--;
         const text = norm(buffer.join(" "));
         buffer = [];
@@ -282,6 +282,7 @@
       });
       line(depth, `| ${cells.join(" | ")} |`);
     });
+    [cell, columnHeader] = outer;
     emitting = was;
     if (rows.length > listLimit + 1) line(depth, `… ${rows.length - listLimit - 1} more rows (${rows.length} in all)`);
   }
@@ -302,11 +303,6 @@
     if (node.tagName === "LABEL" && node.control) {
       // The control's name already carries the label's text; keep only a wrapped control itself.
       if (node.contains(node.control)) walk(node.control, depth);
-      return;
-    }
-    if (role === "link" && inPageAnchor(node)) {
-      // Skip links and tables of contents only scroll a page the observation already shows whole.
-      for (const child of childrenOf(node)) walk(child, depth);
       return;
     }
     if (INTERACTIVE.has(role)) {

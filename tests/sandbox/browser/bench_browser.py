@@ -109,7 +109,7 @@ def measure_live(browser: BrowserService, urls: list[str], login: list[str] | No
     print(HEADER)
     for url in urls:
         cookies = {c["name"]: c["value"] for c in browser.cookies(url)}
-        measure(browser, url.split("://", 1)[-1].split("/", 1)[-1] or url, url, httpx.get(url, cookies=cookies).text)
+        measure(browser, url.split("://", 1)[-1].split("/", 1)[-1] or url, url, httpx.get(url, cookies=cookies, follow_redirects=True).text)
 
 
 def main() -> None:
@@ -122,6 +122,8 @@ def main() -> None:
     parser.add_argument("--login", nargs=3, metavar=("LOGIN_URL", "USERNAME", "PASSWORD"),
                         help="sign in to the --live site first (a local demo's account)")
     arguments = parser.parse_args()
+    if arguments.login and not arguments.live:
+        parser.error("--login signs in to the --live site: give the pages to measure with --live")
     repeat = arguments.repeat
     with demo_site() as site:
         credentials = {"demo": SiteLogin(f"{site.base_url}/login", "alice", site.password),

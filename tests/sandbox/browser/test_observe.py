@@ -64,15 +64,20 @@ def test_a_row_checkbox_keeps_its_full_name_for_find(alice) -> None:
     assert alice.find("checkbox", f"Select issue #{first_row[2]}") == int(first_row[1])
 
 
-def test_links_within_the_page_read_as_text_unless_they_reveal_something(browser, pages) -> None:
-    seen = browser.goto(f"{pages.base_url}/anchors")
-    assert re.search(r"^Usage \[\d+\] link \"More\" -> #more$", seen, re.MULTILINE)
-    assert "Revealed by its link" not in seen
+def test_a_row_control_keeps_its_name_unless_only_an_aria_label_under_a_column_header_gave_it(browser,
+                                                                                              pages) -> None:
+    seen = browser.goto(f"{pages.base_url}/table-form")
+    # a visible label: its text appears once, as the name of its control
+    assert re.search(r'^\|  \| \[\d+\] textbox "Username" \|$', seen, re.MULTILINE)
+    assert re.search(r'\| \[\d+\] checkbox "Email me about updates" \|$', seen, re.MULTILINE)
+    assert re.search(r'\| Access \| \[\d+\] radio "Read" \[\d+\] radio "Write" \|$', seen, re.MULTILINE)
+    assert re.search(r'^\| Team \| \[\d+\] checkbox \|$', seen, re.MULTILINE)  # aria-label only, one per cell
 
 
 def test_hrefs_read_as_an_address_bar_shows_them_and_still_lead_to_the_same_place(browser, pages) -> None:
     seen = browser.goto(f"{pages.base_url}/escaped")
     assert 'link "Find" -> /find?q=café,%20bar&and=%26&bad=%FF' in seen
+    assert 'link "File" -> /files/a%5Cb?zw=a%E2%80%8Bb&nb=%C2%A0' in seen  # `\\` means `/`; invisible stay escaped
     assert browser.goto("/find?q=café,%20bar&and=%26").startswith(
         f"URL: {pages.base_url}/find?q=caf%C3%A9,%20bar&and=%26\n")
 
