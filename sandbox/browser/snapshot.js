@@ -12,9 +12,8 @@
   const lines = [];
   let buffer = [];
   let emitting = true;
-  let inCell = 0; // inside a table cell everything stays on the row's line
-  let cell = null; // the table cell being walked, and the text of its column's header
-  let columnHeader = "";
+  let cell = null; // the table cell being walked (everything in it stays on the row's line), and the text
+  let columnHeader = ""; // of its column's header
 
   const INTERACTIVE = new Set(["button", "link", "checkbox", "radio", "textbox", "searchbox", "combobox",
     "listbox", "slider", "spinbutton", "switch", "tab", "menuitem", "menuitemcheckbox",
@@ -231,7 +230,7 @@
   }
 
   function flush(depth, prefix) {
-    if (inCell) {
+    if (cell) {
       buffer.push(" ");
       return;
     }
@@ -273,9 +272,7 @@
       emitting = was && index < listLimit + 1; // + 1 for the header row
       const cells = [...row.cells].filter(rendered).map((td) => {
         [cell, columnHeader] = [td, td.tagName === "TD" ? headers[td.cellIndex] || "" : ""];
-        inCell++;
         for (const child of childrenOf(td)) walk(child, depth);
-        inCell--;
         const text = norm(buffer.join(" "));
         buffer = [];
         return text;
