@@ -1,18 +1,19 @@
-"""One ipykernel process: started over IPC with limits and a scrubbed environment, the bridge stub loaded."""
+"""One ipykernel process: started over IPC, isolated, with limits and a scrubbed environment, the bridge
+stub loaded."""
 
 from __future__ import annotations
 
-import os
 import queue
 import shutil
 import signal
-import tempfile
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from jupyter_client import BlockingKernelClient, KernelManager
 
+from sandbox import scratch
 from sandbox.bridge import kernel_stub
 from sandbox.limits import KernelLimits
 
@@ -38,22 +39,40 @@ class KernelError(RuntimeError):
 class Kernel:
     """A running ipykernel, private to one session at a time. Start with `Kernel.start(limits)`."""
 
-    def __init__(self, manager: KernelManager, client: BlockingKernelClient, directory: Path) -> None:
+    def __init__(
+        self, manager: KernelManager, client: BlockingKernelClient, directory: Path, limits: KernelLimits
+    ) -> None:
         self.manager = manager
         self.client = client
         self.directory = directory
+        self.limits = limits
+        # Where code runs: the limits' shared directory, else a private one the kernel can see.
+        self.working_dir = limits.working_dir or directory / "work"
+        # The session links its bridge's socket here: the only host socket inside the kernel's walls.
+        self.bridge_path = directory / "bridge"
 
     @classmethod
     def start(cls, limits: KernelLimits) -> Kernel:
-        """Launch a kernel and wait until it runs code; raises `KernelError` with its log if it cannot."""
-        directory = Path(tempfile.mkdtemp(prefix="hybrid-kernel-"))
-        os.chmod(directory, 0o700)
+        """Launch a kernel and wait until it runs code; raises `KernelError` with its log if it cannot,
+        and `IsolationUnavailable` if it cannot be isolated as `limits.isolation` asks."""
+        directory = scratch.new_directory("k-")  # short: socket paths are limited to 107 bytes
+        home = directory / "home"
+        home.mkdir()
+        (directory / "work").mkdir()
         manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(directory / "ipc"))
         manager.connection_file = str(directory / "connection.json")
+        spec = manager.kernel_spec
+        assert spec is not None
+        shared = (limits.working_dir,) if limits.working_dir is not None else ()
+        # Jupyter reads a leading "python" as this interpreter only when it comes first; it will not.
+        argv = [sys.executable, *spec.argv[1:]] if spec.argv[0].startswith("python") else spec.argv
+        spec.argv = limits.isolation.command(limits.command(argv), directory, shared)
+        # Signals cannot cross into the kernel's PID namespace: it interrupts itself when asked to.
+        spec.interrupt_mode = "message"
         log = open(directory / "kernel.log", "wb")  # noqa: SIM115 - the kernel process keeps writing to it
         try:
             manager.start_kernel(
-                env=limits.kernel_environment(home=directory),
+                env=limits.kernel_environment(home=home),
                 cwd=str(directory),
                 stdout=log,
                 stderr=log,
@@ -61,9 +80,8 @@ class Kernel:
             )
         finally:
             log.close()
-        kernel = cls(manager, manager.client(), directory)
+        kernel = cls(manager, manager.client(), directory, limits)
         try:
-            limits.apply(manager.provisioner.pid)
             kernel.client.start_channels()
             kernel.client.wait_for_ready(timeout=START_TIMEOUT)
             kernel.run_quietly(
@@ -87,7 +105,7 @@ class Kernel:
         return self.manager.is_alive()
 
     def interrupt(self) -> None:
-        """Send SIGINT to the kernel's process group: Python code stops with KeyboardInterrupt."""
+        """Ask the kernel to SIGINT itself: Python code stops with KeyboardInterrupt."""
         self.manager.interrupt_kernel()
 
     def run_quietly(self, code: str, timeout: float = 10.0) -> None:
@@ -118,6 +136,8 @@ class Kernel:
         code = self.manager.provisioner.process.poll() if self.manager.provisioner else None
         if code is None:
             return "stopped responding"
+        if self.limits.isolation.isolated and code > 128:
+            code = 128 - code  # bubblewrap exits with 128 + the signal that ended the kernel
         if code < 0:
             try:
                 number = signal.Signals(-code)
@@ -133,9 +153,13 @@ class Kernel:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def kill(self) -> None:
-        """End the kernel's whole process group at once and remove its files."""
+    def stop(self) -> None:
+        """End the kernel and every process it started, at once; its files stay until `kill()`."""
         self.client.stop_channels()
         if self.manager.has_kernel:
             self.manager.shutdown_kernel(now=True)
+
+    def kill(self) -> None:
+        """End the kernel and every process it started, at once, and remove its files."""
+        self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)

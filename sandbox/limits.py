@@ -1,14 +1,16 @@
-"""What a kernel may use: memory, CPU time, open files, a working directory, and which environment."""
+"""What a kernel may use: memory, CPU time, open files, processes, a working directory, its environment
+and how it is isolated from the host."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
+from sandbox.isolation import Isolation
 
 GIB = 1024**3
 SECRET_LOOKING_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.IGNORECASE)
@@ -21,9 +23,11 @@ class KernelLimits:
     - `address_space`: bytes of virtual memory; an allocation past it raises MemoryError in the kernel.
     - `cpu_seconds`: CPU time over the kernel's whole life; past it the kernel is killed and restarted.
     - `open_files`: file descriptors, counting the kernel's own sockets (about 30).
-    - `working_dir`: where code runs; default: a fresh temporary directory per session, removed after.
+    - `working_dir`: where code runs, shared by every kernel with these limits; default: a fresh
+      directory per session, removed after.
     - `environment`: names of host variables passed on. Nothing else is; names that look like
       secrets are refused, because secrets never enter the kernel.
+    - `isolation`: the kernel's walls (namespaces, network, /tmp size, processes, file size).
     """
 
     address_space: int | None = 4 * GIB
@@ -31,6 +35,7 @@ class KernelLimits:
     open_files: int | None = 512
     working_dir: Path | None = None
     environment: tuple[str, ...] = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+    isolation: Isolation = field(default_factory=Isolation)
 
     def __post_init__(self) -> None:
         risky = [name for name in self.environment if SECRET_LOOKING_NAME.search(name)]
@@ -55,14 +60,23 @@ class KernelLimits:
         )
         return environment
 
-    def apply(self, pid: int) -> None:
-        """Set the limits on a running process (the kernel, right after launch, before any user code)."""
-        process = psutil.Process(pid)
+    def command(self, argv: list[str]) -> list[str]:
+        """`argv` run under these limits, set before its first instruction (and inherited by its children)."""
+        prlimit = shutil.which("prlimit")
+        if prlimit is None:
+            raise RuntimeError("prlimit (from util-linux) is needed to limit kernels and was not found on PATH")
+        options = []
         if self.address_space is not None:
-            process.rlimit(psutil.RLIMIT_AS, (self.address_space, self.address_space))
+            options.append(f"--as={self.address_space}")
         if self.cpu_seconds is not None:
             # A second between soft and hard limit, so the kernel ends by SIGXCPU (which says why)
             # rather than by the SIGKILL that the hard limit sends.
-            process.rlimit(psutil.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + 1))
+            options.append(f"--cpu={self.cpu_seconds}:{self.cpu_seconds + 1}")
         if self.open_files is not None:
-            process.rlimit(psutil.RLIMIT_NOFILE, (self.open_files, self.open_files))
+            options.append(f"--nofile={self.open_files}")
+        options.append(f"--fsize={self.isolation.file_size}")
+        if self.isolation.isolated:
+            # Only inside its own user namespace does a process limit count the kernel's processes
+            # alone rather than all of the host user's.
+            options.append(f"--nproc={self.isolation.processes}")
+        return [prlimit, *options, "--", *argv]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from sandbox import scratch
 from sandbox.bridge import BridgeServer, Capability, Dispatcher, Operation, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
 from sandbox.collect import OutputCollector
@@ -69,13 +70,8 @@ class KernelSession:
         self.max_output_chars = max_output_chars
         self.interrupt_grace = interrupt_grace
         self._new_kernel = kernels or partial(Kernel.start, self.limits)
-        self._owns_working_dir = self.limits.working_dir is None
-        self.working_dir = (
-            Path(tempfile.mkdtemp(prefix="hybrid-work-"))
-            if self._owns_working_dir
-            else Path(self.limits.working_dir)
-        )
-        self.output_dir = output_dir or self.working_dir / "outputs"
+        self._owns_output_dir = output_dir is None
+        self.output_dir = output_dir or scratch.new_directory("outputs-")
         self.dispatcher = Dispatcher(policy, secrets)
         self._answer = _Answer()
         self.dispatcher.register("finish", Operation(self._answer.finish, writes=False))
@@ -93,6 +89,12 @@ class KernelSession:
     @property
     def kernel_pid(self) -> int:
         return self._live_kernel().pid
+
+    @property
+    def working_dir(self) -> Path:
+        """Where code runs: files written there stay across restarts, and are removed at shutdown
+        unless the limits named the directory."""
+        return self._live_kernel().working_dir
 
     def register(self, name: str, capability: Capability) -> None:
         """Offer `capability` to the kernel as the global `name` (replacing one of that name)."""
@@ -161,13 +163,13 @@ class KernelSession:
             self._replace_kernel()
 
     def shutdown(self) -> None:
-        """End the kernel and the bridge, and remove the working directory if the session made it."""
+        """End the kernel and the bridge, and remove the working and output directories the session made."""
         kernel, self._kernel = self._kernel, None
         if kernel is not None:
             kernel.kill()
         self._bridge.close()
-        if self._owns_working_dir:
-            shutil.rmtree(self.working_dir, ignore_errors=True)
+        if self._owns_output_dir:
+            shutil.rmtree(self.output_dir, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self
@@ -225,10 +227,13 @@ class KernelSession:
     def _start_kernel(self) -> Kernel:
         kernel = self._new_kernel()
         try:
+            # A second name for the bridge's socket inside the kernel's directory, the one host path
+            # an isolated kernel can see; connecting through it reaches the same socket.
+            os.link(self._bridge.path, kernel.bridge_path)
             kernel.run_quietly(
-                f"__import__('os').chdir({str(self.working_dir)!r})\n"
+                f"__import__('os').chdir({str(kernel.working_dir)!r})\n"
                 f"__import__('sys').modules[{MODULE_NAME!r}].connect("
-                f"get_ipython().user_ns, {self._bridge.path!r}, {self._bridge.token!r})"
+                f"get_ipython().user_ns, {str(kernel.bridge_path)!r}, {self._bridge.token!r})"
             )
         except BaseException:
             kernel.kill()
@@ -236,8 +241,14 @@ class KernelSession:
         return kernel
 
     def _replace_kernel(self) -> Kernel:
-        assert self._kernel is not None
-        self._kernel.kill()
-        self._kernel = None
-        self._kernel = self._start_kernel()
+        old, self._kernel = self._kernel, None
+        assert old is not None
+        old.stop()
+        try:
+            self._kernel = self._start_kernel()
+            if old.working_dir != self._kernel.working_dir:
+                for entry in old.working_dir.iterdir():  # the files of the lost kernel stay
+                    entry.rename(self._kernel.working_dir / entry.name)
+        finally:
+            old.kill()
         return self._kernel

@@ -7,6 +7,7 @@ one definition of the wire format.
 
 Wire format: each frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
 JSON rather than pickle because the host must never unpickle bytes written by model-generated code.
+Frames from the kernel are capped (`MAX_REQUEST_BYTES`): the host reads no more than that of one.
 """
 
 from __future__ import annotations
@@ -24,19 +25,34 @@ from typing import Any
 MODULE_NAME = "_hybrid_bridge"
 SOURCE_NAME = "<hybrid bridge>"
 _HEADER = struct.Struct("!I")
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
-def send_frame(sock: socket.socket, message: Any) -> None:
+class FrameTooLarge(ValueError):
+    """A bridge message is larger than the bridge carries."""
+
+
+def send_frame(sock: socket.socket, message: Any, limit: int | None = None) -> None:
+    """Send `message`; raises `FrameTooLarge` (sending nothing) if it encodes to more than `limit` bytes."""
     data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    if limit is not None and len(data) > limit:
+        raise FrameTooLarge(
+            f"this call's arguments take {len(data) / 2**20:.1f} MiB, and the bridge to the host carries at "
+            f"most {limit / 2**20:.0f} MiB per call: send the data in smaller parts"
+        )
     sock.sendall(_HEADER.pack(len(data)) + data)
 
 
-def recv_frame(sock: socket.socket) -> Any:
-    """The next frame's JSON value, or None when the other end closed the connection."""
+def recv_frame(sock: socket.socket, limit: int | None = None) -> Any:
+    """The next frame's JSON value, or None when the other end closed the connection.
+
+    A frame announced as longer than `limit` bytes raises `FrameTooLarge` before any of it is read."""
     header = _recv_exactly(sock, _HEADER.size)
     if header is None:
         return None
     (length,) = _HEADER.unpack(header)
+    if limit is not None and length > limit:
+        raise FrameTooLarge(f"a bridge message of {length} bytes is over the limit of {limit} bytes")
     body = _recv_exactly(sock, length)
     if body is None:
         raise ConnectionError("the bridge connection closed in the middle of a message")
@@ -89,7 +105,7 @@ class _Connection:
     def request(self, message: dict[str, Any]) -> Any:
         sock = self._socket()
         try:
-            send_frame(sock, message)
+            send_frame(sock, message, limit=MAX_REQUEST_BYTES)
             reply = recv_frame(sock)
         except BaseException:
             # An interrupt or error mid-request leaves the stream out of step: start afresh next time.

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
-import shutil
 import socketserver
-import tempfile
 import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from sandbox import scratch
 from sandbox.bridge.dispatch import Dispatcher
-from sandbox.bridge.kernel_stub import recv_frame, send_frame
+from sandbox.bridge.kernel_stub import MAX_REQUEST_BYTES, FrameTooLarge, recv_frame, send_frame
+
+HELLO_BYTES = 4096
 
 
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -33,9 +33,7 @@ class BridgeServer:
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
         self.token = secrets.token_urlsafe(32)
-        self._directory = Path(tempfile.mkdtemp(prefix="hybrid-bridge-"))
-        os.chmod(self._directory, 0o700)
-        self.path = str(self._directory / "bridge.sock")
+        self.path = str(scratch.new_path("bridge-", ".sock"))
         self._server = _UnixServer(self.path, self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -51,15 +49,18 @@ class BridgeServer:
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
                 try:
-                    hello = recv_frame(self.request)
+                    hello = recv_frame(self.request, limit=HELLO_BYTES)
                     if not isinstance(hello, dict) or not hmac.compare_digest(
                         str(hello.get("token")).encode(), token.encode()
                     ):
                         send_frame(self.request, {"ok": False})
                         return
                     send_frame(self.request, {"ok": True})
-                    while (request := recv_frame(self.request)) is not None:
+                    while (request := recv_frame(self.request, limit=MAX_REQUEST_BYTES)) is not None:
                         send_frame(self.request, dispatcher.handle(request))
+                except FrameTooLarge as exc:
+                    # The rest of the frame is never read, so the stream is out of step: say why, then close.
+                    send_frame(self.request, {"ok": False, "error": {"type": "ValueError", "message": str(exc)}})
                 except (OSError, ValueError):
                     return  # the kernel died, was interrupted mid-request, or sent garbage: drop it
 
@@ -69,7 +70,7 @@ class BridgeServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
-        shutil.rmtree(self._directory, ignore_errors=True)
+        Path(self.path).unlink(missing_ok=True)
 
     def __enter__(self) -> Self:
         return self

@@ -1,0 +1,198 @@
+"""OS isolation for kernels: bubblewrap namespaces, so the capability bridge is the kernel's only way out.
+
+A kernel runs model-written code, which is untrusted. Under bubblewrap it gets its own user, PID, IPC,
+UTS, cgroup and (by default) network namespaces, and a filesystem made of: the system's programs and
+libraries and the Python installation read-only, a few harmless files of /etc, its own kernel directory
+(connection files, the bridge socket, its home and work dir) and a size-bounded tmpfs at /tmp. Nothing
+else of the host is there: not the data dir (secrets, site registry, runs database, checkpoints), not
+the home directory, not other processes or their temporary files. The kernel dies with its host.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sandbox import scratch
+
+MIB = 1024**2
+IsolationMode = Literal["bubblewrap", "none"]
+ISOLATION_MODES: tuple[IsolationMode, ...] = ("bubblewrap", "none")
+
+SANDBOX_UID = 1000
+SANDBOX_USER = "sandbox"
+# Top-level system directories shown read-only; merged-/usr systems have symlinks for most of them.
+SYSTEM_DIRECTORIES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# Files of /etc that programs need to start and that hold nothing private.
+SYSTEM_FILES = (
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/mime.types",
+    "/etc/nsswitch.conf",
+    "/etc/fonts",
+    "/etc/ssl/certs",
+    "/etc/ca-certificates",
+)
+NETWORK_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/host.conf", "/etc/services")
+PR_SET_DUMPABLE = 4
+
+
+class IsolationUnavailable(RuntimeError):
+    """Kernels cannot be isolated on this machine; the message says why and how to opt out."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How kernels are walled off from the host.
+
+    - `mode`: "bubblewrap" (namespaces; the default) or "none" (the kernel runs as the host's user, with
+      the host's files and network: only for machines where bubblewrap cannot run, chosen explicitly).
+    - `network`: give the kernel the host's network (off: the kernel reaches nothing but the bridge).
+    - `tmp_size`: bytes of the kernel's private /tmp.
+    - `processes`: processes and threads the kernel may run at once (a fork bomb stops there).
+    - `file_size`: the largest file the kernel may write.
+    """
+
+    mode: IsolationMode = "bubblewrap"
+    network: bool = False
+    tmp_size: int = 256 * MIB
+    processes: int = 128
+    file_size: int = 512 * MIB
+
+    def __post_init__(self) -> None:
+        if self.mode not in ISOLATION_MODES:
+            raise ValueError(f"unknown isolation mode {self.mode!r}; choose one of {', '.join(ISOLATION_MODES)}")
+
+    @property
+    def isolated(self) -> bool:
+        return self.mode != "none"
+
+    def describe(self) -> str:
+        """One line for run headers, e.g. 'bubblewrap, no network'."""
+        if not self.isolated:
+            return "none (code actions run unisolated, as your own user)"
+        return f"bubblewrap, {'host network' if self.network else 'no network'}"
+
+    def check(self) -> None:
+        """Raise `IsolationUnavailable` if kernels cannot be isolated here as configured."""
+        if self.isolated:
+            bubblewrap_problem()
+
+    def command(self, argv: list[str], kernel_dir: Path, extra_dirs: tuple[Path, ...] = ()) -> list[str]:
+        """`argv` wrapped to run isolated, seeing `kernel_dir` (and `extra_dirs`) read-write."""
+        if not self.isolated:
+            return argv
+        self.check()
+        protect_host()
+        wrapped = [
+            str(bubblewrap_path()),
+            "--unshare-user",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            *([] if self.network else ["--unshare-net"]),
+            "--die-with-parent",
+            # Jupyter's "exit when your parent does" cannot see across the PID namespace (the parent
+            # is pid 0 there); --die-with-parent does the same job.
+            "--unsetenv", "JPY_PARENT_PID",
+            "--new-session",
+            "--uid", str(SANDBOX_UID),
+            "--gid", str(SANDBOX_UID),
+            "--hostname", "sandbox",
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--size", str(self.tmp_size), "--tmpfs", "/tmp",
+        ]  # fmt: skip
+        for directory in SYSTEM_DIRECTORIES:
+            path = Path(directory)
+            if path.is_symlink():
+                wrapped += ["--symlink", str(path.readlink()), directory]
+            elif path.is_dir():
+                wrapped += ["--ro-bind", directory, directory]
+        for file in (*SYSTEM_FILES, *(NETWORK_FILES if self.network else ())):
+            wrapped += ["--ro-bind-try", file, file]
+        identity = _identity_files()
+        wrapped += ["--ro-bind", str(identity / "passwd"), "/etc/passwd"]
+        wrapped += ["--ro-bind", str(identity / "group"), "/etc/group"]
+        for prefix in _python_prefixes():
+            wrapped += ["--ro-bind", str(prefix), str(prefix)]
+        for directory in (kernel_dir, *extra_dirs):
+            wrapped += ["--bind", str(directory), str(directory)]
+        wrapped += ["--remount-ro", "/", "--chdir", str(kernel_dir), "--"]
+        return wrapped + argv
+
+
+def bubblewrap_path() -> Path:
+    path = shutil.which("bwrap")
+    if path is None:
+        raise IsolationUnavailable(
+            "bubblewrap (bwrap) is not installed, so code actions cannot be isolated; install it "
+            "(Debian/Ubuntu: apt-get install bubblewrap), or run with --sandbox none to run them unisolated"
+        )
+    return Path(path)
+
+
+@functools.cache
+def _bubblewrap_trial() -> str | None:
+    """Why bubblewrap cannot make namespaces here (None if it can). Tried once per process."""
+    if not sys.platform.startswith("linux"):
+        return f"bubblewrap needs Linux and this is {sys.platform}"
+    try:
+        trial = subprocess.run(
+            [str(bubblewrap_path()), "--unshare-user", "--unshare-pid", "--unshare-net",
+             "--ro-bind", "/", "/", "--", "true"],
+            capture_output=True, text=True, timeout=10,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap could not run: {exc}"
+    if trial.returncode != 0:
+        reason = trial.stderr.strip().splitlines()[-1] if trial.stderr.strip() else f"exit {trial.returncode}"
+        return f"bubblewrap cannot create namespaces here ({reason}); user namespaces may be disabled"
+    return None
+
+
+def bubblewrap_problem() -> None:
+    bubblewrap_path()
+    problem = _bubblewrap_trial()
+    if problem is not None:
+        raise IsolationUnavailable(
+            f"{problem}, so code actions cannot be isolated; run with --sandbox none to run them unisolated"
+        )
+
+
+@functools.cache
+def _python_prefixes() -> tuple[Path, ...]:
+    """The Python installation and virtual environment, where they are not under /usr already."""
+    prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    outside_usr = [p for p in prefixes if not p.is_relative_to("/usr")]
+    # The venv's interpreter is a symlink to the base one, so both must be visible; nested ones once.
+    return tuple(sorted(p for p in outside_usr if not any(p != q and p.is_relative_to(q) for q in outside_usr)))
+
+
+@functools.cache
+def _identity_files() -> Path:
+    """passwd and group files naming only the sandbox's user, so nothing of the host's users shows."""
+    directory = scratch.new_directory("identity-")
+    (directory / "passwd").write_text(
+        f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_UID}:{SANDBOX_USER}:/tmp:/bin/sh\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+    )
+    (directory / "group").write_text(f"{SANDBOX_USER}:x:{SANDBOX_UID}:\nnogroup:x:65534:\n")
+    return directory
+
+
+@functools.cache
+def protect_host() -> None:
+    """Make this process undumpable: no process of the same user can read its memory or ptrace it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
