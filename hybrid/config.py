@@ -22,6 +22,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from sandbox import Isolation, IsolationMode, KernelLimits
+
 APP_NAME = "hybrid-agent"
 ENV_PREFIX = "HYBRID_"
 CONFIG_ENV_VAR = "HYBRID_CONFIG"
@@ -86,6 +88,14 @@ class Settings(BaseSettings):
     induce_workflows: bool = Field(
         default=True, description="After a successful run, induce a workflow from it and verify it."
     )
+    sandbox: IsolationMode = Field(
+        default="bubblewrap",
+        description="How code actions are isolated: bubblewrap (namespaces) or none (unisolated, only where "
+        "bubblewrap cannot run).",
+    )
+    kernel_network: bool = Field(
+        default=False, description="Let code actions open network connections themselves, not only via the bridge."
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -94,6 +104,10 @@ class Settings(BaseSettings):
     @property
     def effective_browser_executable(self) -> Path | None:
         return self.browser_executable or find_chromium()
+
+    @property
+    def kernel_limits(self) -> KernelLimits:
+        return KernelLimits(isolation=Isolation(mode=self.sandbox, network=self.kernel_network))
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,12 @@ class KernelPool:
     """
 
     def __init__(self, size: int = 2, limits: KernelLimits | None = None) -> None:
+        """Raises `IsolationUnavailable` if kernels cannot be isolated as `limits.isolation` asks."""
         if size < 1:
             raise ValueError(f"a kernel pool needs a size of at least 1, not {size}")
         self.size = size
         self.limits = limits or KernelLimits()
+        self.limits.isolation.check()  # say so now, not in the filler thread's log
         self._ready: queue.SimpleQueue[Kernel] = queue.SimpleQueue()
         self._wanted = threading.Condition()
         self._closed = False

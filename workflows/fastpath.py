@@ -54,7 +54,8 @@ def run_fast_path(store: WorkflowStore, session: KernelSession, match: FastPathM
     and source `fast-path:<name>@v<version>`. A failed call ends the run with status `error`, so the
     caller can fall back to the model.
     """
-    run = store.start_run(task, sites=sites, model=FAST_PATH_MODEL, policy=policy, source=match.source)
+    run = store.start_run(task, sites=sites, model=FAST_PATH_MODEL, policy=policy, source=match.source,
+                          sandbox=session.limits.isolation.mode)
     installed = install_workflows(session, store, [match.workflow], run_id=run.id, via="fast-path")
     installed.step_index = 0
     result = session.execute(match.code, timeout=timeout)

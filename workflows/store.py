@@ -37,6 +37,7 @@ class Run(SQLModel, table=True):
     sites: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     model: str
     policy: str = "allow"
+    sandbox: str = Field(default="bubblewrap", description="how code actions were isolated; none if opted out")
     status: str = Field(default="running", index=True)
     answer: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
@@ -129,9 +130,9 @@ class RunStore:
             raise StoreError(f"Cannot open the database {shown}: {str(exc).splitlines()[0]}{hint}") from exc
 
     def start_run(self, task: str, *, sites: Iterable[str], model: str, policy: str,
-                  source: str | None = None, run_id: str | None = None) -> Run:
+                  source: str | None = None, run_id: str | None = None, sandbox: str = "bubblewrap") -> Run:
         run = Run(id=run_id or new_run_id(), task=task, sites=list(sites), model=model, policy=policy,
-                  source=source)
+                  source=source, sandbox=sandbox)
         with Session(self.engine) as session:
             session.add(run)
             session.commit()

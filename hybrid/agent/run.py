@@ -21,7 +21,7 @@ from hybrid.agent.graph import Budget, build_graph
 from hybrid.agent.models import ScriptedChatModel
 from hybrid.agent.runtime import AgentRuntime, SiteHandle, web_credentials
 from hybrid.config import Settings
-from sandbox import Call, KernelPool, Policy
+from sandbox import Call, IsolationUnavailable, KernelPool, Policy
 from sandbox.browser import BrowserService
 from workflows.fastpath import match_fast_path, run_fast_path
 from workflows.kernel import WorkflowInstallError
@@ -145,7 +145,7 @@ class Agent:
             registry = apis.SiteRegistry(settings.data_dir)
             handles = [SiteHandle.from_registry(registry, name) for name in sites]
             self.store = WorkflowStore(settings.effective_database_url)
-            pool = pool or self._stack.enter_context(KernelPool(size=1))
+            pool = pool or self._stack.enter_context(KernelPool(size=1, limits=settings.kernel_limits))
             if browser is None and use_browser:
                 browser = open_browser(settings, registry, sites, self.policy_mode)
                 if browser is not None:
@@ -157,7 +157,8 @@ class Agent:
             self.graph = build_graph(model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
         except BaseException as exc:
             self._stack.close()  # kernels and browsers started so far must not outlive a failed start
-            if isinstance(exc, (apis.RegistryError, apis.ApiError, apis.SpecError, StoreError, ValueError)):
+            if isinstance(exc, (apis.RegistryError, apis.ApiError, apis.SpecError, StoreError, ValueError,
+                                IsolationUnavailable)):
                 raise AgentError(str(exc)) from exc
             raise
         self.sites = sites
@@ -170,7 +171,7 @@ class Agent:
             if result is not None:
                 return result
         run = self.store.start_run(task, sites=self.sites, model=self.model_name, policy=self.policy_mode,
-                                   source=source)
+                                   source=source, sandbox=self.settings.sandbox)
         return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url})
 
     def resume(self, run_id: str) -> RunResult:

@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from hybrid.agent.run import RunResult
+from hybrid.agent.run import Agent, RunResult
 from sandbox import Call
 
 OBSERVATION_LINES = 12
@@ -45,6 +45,17 @@ class StepPrinter:
         subtitle = f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens · {seconds:.2f} s"
         self.console.print(Panel(Group(*parts), title=title, subtitle=subtitle, title_align="left",
                                  subtitle_align="right", border_style="green" if step["ok"] else "red"))
+
+
+def print_header(console: Console, agent: Agent) -> None:
+    """What the run is about to use: sites, model, policy and the code actions' isolation."""
+    isolation = agent.settings.kernel_limits.isolation
+    console.print(Text.assemble(
+        ("sites ", "dim"), ", ".join(agent.sites), (" · model ", "dim"), agent.model_name,
+        (" · policy ", "dim"), agent.policy_mode,
+        (" · sandbox ", "dim"), (isolation.describe(), "" if isolation.isolated and not isolation.network
+                                 else "bold yellow"),
+    ))
 
 
 def print_outcome(console: Console, result: RunResult) -> None:

@@ -12,8 +12,9 @@ from rich.console import Console
 import apis
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.run import Agent, AgentError, RunResult
-from hybrid.commands.display import StepPrinter, TerminalConfirm, print_outcome, result_json
+from hybrid.commands.display import StepPrinter, TerminalConfirm, print_header, print_outcome, result_json
 from hybrid.config import Settings, load_settings
+from sandbox import ISOLATION_MODES
 
 INTERRUPTED_EXIT_CODE = 130
 
@@ -84,19 +85,29 @@ def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], 
 @click.option("--policy", type=click.Choice(["allow", "read-only", "confirm"]),
               help="allow everything; read-only refuses writes; confirm asks before each write.")
 @click.option("--start-url", help="Where the browser starts, when the task needs it.")
+@click.option("--sandbox", type=click.Choice(ISOLATION_MODES),
+              help="How code actions are isolated: bubblewrap (the default) walls them off from your files, "
+              "processes and network; none runs them as you, for machines where bubblewrap cannot run "
+              "(recorded in the run).")
+@click.option("--kernel-network", is_flag=True, default=None,
+              help="Let code actions open network connections themselves (by default they reach sites only "
+              "through the api and browser capabilities, under the policy).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
 def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: str | None,
-                max_steps: int | None, policy: str | None, start_url: str | None, as_json: bool) -> None:
+                max_steps: int | None, policy: str | None, start_url: str | None, sandbox: str | None,
+                kernel_network: bool | None, as_json: bool) -> None:
     """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
 
     Each step is shown as it happens (thought, code, what it printed, the calls it made); the run ends
     with the answer, its status and its run id. Ctrl-C stops cleanly: `hybrid runs resume` continues.
     """
-    settings = load_settings()
+    settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     console = Console(stderr=as_json)
     model_spec, chat_model = resolve_model(settings, model, base_url)
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
                        policy=policy, max_steps=max_steps, as_json=as_json, console=console)
+    if not as_json:
+        print_header(console, agent)
     with agent:
         result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url))
     if result.status != "finished":

@@ -79,7 +79,7 @@ def show_command(run_id: str, as_json: bool) -> None:
     console = Console()
     console.print(Text(run.task, style="bold"))
     console.print(f"run {run.id} · {run.status} · model {run.model} · sites "
-                  f"{', '.join(run.sites)} · policy {run.policy} · {run.steps} steps · "
+                  f"{', '.join(run.sites)} · policy {run.policy} · sandbox {run.sandbox} · {run.steps} steps · "
                   f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens"
                   + (f" · ${run.cost:.4f}" if run.cost else ""))
     for step in steps:

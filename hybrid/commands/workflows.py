@@ -17,7 +17,7 @@ from apis import ApiError, RegistryError, SiteRegistry, SpecError
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.runtime import SiteHandle, api_capability
 from hybrid.config import load_settings
-from sandbox import KernelSession, Policy
+from sandbox import IsolationUnavailable, KernelSession, Policy
 from workflows.exchange import ImportRejected, import_workflows
 from workflows.induce import induce_from_run
 from workflows.kernel import WorkflowInstallError, call_code, install_workflows
@@ -43,8 +43,14 @@ def _fail(message: str) -> NoReturn:
 @contextmanager
 def _site_session(site: str, policy: str) -> Iterator[KernelSession]:
     """A kernel with `api.<site>` from the site registry, for running a workflow outside an agent run."""
-    handle = SiteHandle.from_registry(SiteRegistry(load_settings().data_dir), site)
-    with KernelSession(policy=Policy(mode=policy), secrets=handle.secrets) as session:  # type: ignore[arg-type]
+    settings = load_settings()
+    handle = SiteHandle.from_registry(SiteRegistry(settings.data_dir), site)
+    try:
+        session = KernelSession(limits=settings.kernel_limits, policy=Policy(mode=policy),  # type: ignore[arg-type]
+                                secrets=handle.secrets)
+    except IsolationUnavailable as exc:
+        _fail(str(exc))
+    with session:
         session.register("api", api_capability([handle]))
         yield session
 

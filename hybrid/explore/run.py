@@ -176,7 +176,7 @@ class Run:
         with self._agent(chat_model, model_name, max_steps) as agent:
             new_task = task or self.task
             forked = agent.store.start_run(new_task, sites=self.sites, model=model_name, policy=self.record.policy,
-                                           source=f"fork:{self.id}@{step}")
+                                           source=f"fork:{self.id}@{step}", sandbox=agent.settings.sandbox)
             for kept_step in self.steps[:step]:
                 agent.store.add_step(Step(run_id=forked.id, **kept_step.as_record()),
                                      [call.as_record() for call in kept_step.calls])
