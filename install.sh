@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up hybrid-agent on Debian/Ubuntu: a virtual environment in .venv with the package installed,
-# plus Debian's Chromium (for the browser fallback) and python3-venv when they are missing.
+# plus Debian's Chromium (for the browser fallback), bubblewrap (the code actions' sandbox) and
+# python3-venv when they are missing.
 # Usage: ./install.sh          the product
 #        ./install.sh --dev    the product and the test tools (and Debian's PostgreSQL server binaries:
 #                              the tests start a private server of their own)
@@ -29,6 +30,11 @@ apt_install() {
 if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
    && ! command -v google-chrome >/dev/null; then
   apt_install chromium
+fi
+
+# Code actions run inside bubblewrap namespaces (`--sandbox none` opts out where it cannot run).
+if ! command -v bwrap >/dev/null; then
+  apt_install bubblewrap
 fi
 
 # Debian's postgresql package keeps initdb and pg_ctl off PATH, in /usr/lib/postgresql/<version>/bin.

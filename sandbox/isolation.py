@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -27,6 +29,10 @@ ISOLATION_MODES: tuple[IsolationMode, ...] = ("bubblewrap", "none")
 
 SANDBOX_UID = 1000
 SANDBOX_USER = "sandbox"
+# A host running as root starts each kernel as a user of its own from this range, with no user namespace:
+# in one made by root the kernel would be root on the host's files mounted in, and exempt from the process
+# limit, which counts all processes of a user (so kernels sharing one, such as nobody, would share it).
+KERNEL_UIDS = range(0x7E000000, 0x7F000000)
 # Top-level system directories shown read-only; merged-/usr systems have symlinks for most of them.
 SYSTEM_DIRECTORIES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # Files of /etc that programs need to start and that hold nothing private.
@@ -87,15 +93,22 @@ class Isolation:
         if self.isolated:
             bubblewrap_problem()
 
-    def command(self, argv: list[str], kernel_dir: Path, extra_dirs: tuple[Path, ...] = ()) -> list[str]:
-        """`argv` wrapped to run isolated, seeing `kernel_dir` (and `extra_dirs`) read-write."""
+    def kernel_owner(self) -> int | None:
+        """A host uid for a new kernel to run as, when not the host's own (then its directories must be its)."""
+        return secrets.choice(KERNEL_UIDS) if self.isolated and os.geteuid() == 0 else None
+
+    def command(
+        self, argv: list[str], kernel_dir: Path, extra_dirs: tuple[Path, ...] = (), owner: int | None = None
+    ) -> list[str]:
+        """`argv` wrapped to run isolated as `owner` (from `kernel_owner()`), seeing `kernel_dir` (and
+        `extra_dirs`) read-write."""
         if not self.isolated:
             return argv
         self.check()
         protect_host()
         wrapped = [
             str(bubblewrap_path()),
-            "--unshare-user",
+            *_user_options(),
             "--unshare-pid",
             "--unshare-ipc",
             "--unshare-uts",
@@ -106,12 +119,10 @@ class Isolation:
             # is pid 0 there); --die-with-parent does the same job.
             "--unsetenv", "JPY_PARENT_PID",
             "--new-session",
-            "--uid", str(SANDBOX_UID),
-            "--gid", str(SANDBOX_UID),
             "--hostname", "sandbox",
             "--proc", "/proc",
             "--dev", "/dev",
-            "--size", str(self.tmp_size), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(self.tmp_size), "--tmpfs", "/tmp",
         ]  # fmt: skip
         for directory in SYSTEM_DIRECTORIES:
             path = Path(directory)
@@ -125,10 +136,10 @@ class Isolation:
         wrapped += ["--ro-bind", str(identity / "passwd"), "/etc/passwd"]
         wrapped += ["--ro-bind", str(identity / "group"), "/etc/group"]
         for prefix in _python_prefixes():
-            wrapped += ["--ro-bind", str(prefix), str(prefix)]
+            wrapped += [*_reachable(prefix), "--ro-bind", str(prefix), str(prefix)]
         for directory in (kernel_dir, *extra_dirs):
-            wrapped += ["--bind", str(directory), str(directory)]
-        wrapped += ["--remount-ro", "/", "--chdir", str(kernel_dir), "--"]
+            wrapped += [*_reachable(directory), "--bind", str(directory), str(directory)]
+        wrapped += ["--remount-ro", "/", "--chdir", str(kernel_dir), "--", *_become(owner)]
         return wrapped + argv
 
 
@@ -149,7 +160,7 @@ def _bubblewrap_trial() -> str | None:
         return f"bubblewrap needs Linux and this is {sys.platform}"
     try:
         trial = subprocess.run(
-            [str(bubblewrap_path()), "--unshare-user", "--unshare-pid", "--unshare-net",
+            [str(bubblewrap_path()), *_user_options(), "--unshare-pid", "--unshare-net",
              "--ro-bind", "/", "/", "--", "true"],
             capture_output=True, text=True, timeout=10,
         )  # fmt: skip
@@ -170,6 +181,33 @@ def bubblewrap_problem() -> None:
         )
 
 
+def _reachable(path: Path) -> list[str]:
+    """Options making the directories on the way to `path` passable: bubblewrap creates them 0700 by
+    default, which would lock out a kernel running as another user than the host's."""
+    options = []
+    for parent in reversed(path.parents[:-1]):
+        if str(parent) not in ("/tmp", *SYSTEM_DIRECTORIES):
+            options += ["--perms", "0755", "--dir", str(parent)]
+    return options
+
+
+def _user_options() -> list[str]:
+    if os.geteuid() != 0:
+        return ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    # Root's bubblewrap mounts what the kernel needs (it may read paths such as /root/.pyenv that others
+    # cannot) and keeps only what setpriv needs to become the kernel's own user, which drops every capability.
+    return ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+
+
+def _become(owner: int | None) -> list[str]:
+    if owner is None:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise IsolationUnavailable("setpriv (from util-linux) is needed to start kernels from a host running as root")
+    return [setpriv, f"--reuid={owner}", f"--regid={owner}", "--clear-groups", "--no-new-privs", "--"]
+
+
 @functools.cache
 def _python_prefixes() -> tuple[Path, ...]:
     """The Python installation and virtual environment, where they are not under /usr already."""
@@ -188,6 +226,7 @@ def _identity_files() -> Path:
         "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
     )
     (directory / "group").write_text(f"{SANDBOX_USER}:x:{SANDBOX_UID}:\nnogroup:x:65534:\n")
+    directory.chmod(0o755)  # read by bubblewrap, which may run as another user
     return directory
 
 

@@ -3,6 +3,7 @@ stub loaded."""
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import signal
@@ -66,9 +67,14 @@ class Kernel:
         shared = (limits.working_dir,) if limits.working_dir is not None else ()
         # Jupyter reads a leading "python" as this interpreter only when it comes first; it will not.
         argv = [sys.executable, *spec.argv[1:]] if spec.argv[0].startswith("python") else spec.argv
-        spec.argv = limits.isolation.command(limits.command(argv), directory, shared)
+        owner = limits.isolation.kernel_owner()
+        spec.argv = limits.isolation.command(limits.command(argv), directory, shared, owner)
         # Signals cannot cross into the kernel's PID namespace: it interrupts itself when asked to.
         spec.interrupt_mode = "message"
+        if owner is not None:
+            manager.write_connection_file()
+            for path in (directory, home, directory / "work", manager.connection_file, *shared):
+                os.chown(path, owner, owner)
         log = open(directory / "kernel.log", "wb")  # noqa: SIM115 - the kernel process keeps writing to it
         try:
             manager.start_kernel(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import socketserver
 import threading
@@ -35,6 +36,9 @@ class BridgeServer:
         self.token = secrets.token_urlsafe(32)
         self.path = str(scratch.new_path("bridge-", ".sock"))
         self._server = _UnixServer(self.path, self._handler_class())
+        # Writable by all, so a kernel running as another user can connect: its directory keeps others
+        # away, and the token is what admits a kernel.
+        os.chmod(self.path, 0o666)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

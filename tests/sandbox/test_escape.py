@@ -1,0 +1,298 @@
+"""The escape suite: code actions written as an attacker would, run in isolated kernels.
+
+Each test is an attack that worked while kernels ran as the host's own user with its files, processes and
+network; each now must fail, and the host must come out of it unharmed.
+"""
+
+from __future__ import annotations
+
+import ast
+import ctypes
+import http.server
+import os
+import socket
+import sqlite3
+import struct
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from sandbox import Isolation, KernelLimits, KernelPool, KernelSession, Namespace, Operation
+from sandbox.bridge.kernel_stub import MAX_REQUEST_BYTES, recv_frame, send_frame
+from sandbox.isolation import PR_SET_DUMPABLE
+
+PR_GET_DUMPABLE = PR_SET_DUMPABLE - 1
+HOST_PID = os.getpid()
+
+
+def run(session: KernelSession, code: str, timeout: float = 30) -> str:
+    """What the code printed (stdout and stderr), or its error; asserts the kernel was not replaced."""
+    result = session.execute(code, timeout=timeout)
+    assert not result.restarted, result.notices
+    return result.stdout + result.stderr + (f"{result.error.name}: {result.error.message}" if result.error else "")
+
+
+class TokenServer:
+    """A local HTTP server that answers anyone with its token and counts who asked."""
+
+    def __init__(self) -> None:
+        self.token = uuid.uuid4().hex
+        self.requests = 0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+                server.requests += 1
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(server.token.encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def token_server() -> Iterator[TokenServer]:
+    server = TokenServer()
+    yield server
+    server.close()
+
+
+def test_host_environment_and_memory_are_out_of_reach(session: KernelSession) -> None:
+    output = run(session, f"""
+import os
+print(os.path.exists('/proc/{HOST_PID}'), os.getppid())
+for name in ('environ', 'mem', 'cmdline'):
+    try:
+        open('/proc/{HOST_PID}/' + name, 'rb').read(100)
+        print(name, 'LEAKED')
+    except OSError as exc:
+        print(name, type(exc).__name__)
+print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[:3])
+""")
+    assert "LEAKED" not in output
+    assert output.startswith("False 1\n")  # the host's pid does not exist there; the parent is the sandbox's init
+    assert ctypes.CDLL(None).prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0  # nothing of the same user may ptrace it
+
+
+def test_host_environment_variables_never_reach_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    canary = uuid.uuid4().hex
+    monkeypatch.setenv("HYBRID_ESCAPE_CANARY", canary)
+    with KernelSession() as session:
+        output = run(session, """
+import os
+found = []
+for pid in filter(str.isdigit, os.listdir('/proc')):
+    try:
+        if b'HYBRID_ESCAPE_CANARY' in open(f'/proc/{pid}/environ', 'rb').read():
+            found.append(pid)
+    except OSError:
+        pass
+print('HYBRID_ESCAPE_CANARY' in os.environ, found)
+""")
+    assert output.strip() == "False []"
+
+
+def test_host_files_secret_store_and_runs_database_are_not_there(session: KernelSession, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    (data_dir / "secrets").mkdir(parents=True)
+    (data_dir / "secrets" / "demo.json").write_text('{"token": "s3cret"}')
+    database = data_dir / "hybrid.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE calls (status TEXT)")
+        connection.execute("INSERT INTO calls VALUES ('denied')")
+    home = Path.home()
+    output = run(session, f"""
+import os, sqlite3
+for path in [{str(data_dir / 'secrets' / 'demo.json')!r}, {__file__!r}, {str(home)!r} + '/.bashrc',
+             '/etc/shadow', '/etc/hostname']:
+    try:
+        open(path).read()
+        print(path, 'LEAKED')
+    except OSError as exc:
+        print(path, type(exc).__name__)
+try:
+    sqlite3.connect({str(database)!r}).execute("UPDATE calls SET status = 'ok'").connection.commit()
+    print('database UPDATED')
+except sqlite3.Error as exc:
+    print('database', exc)
+print(sorted(os.path.join(top, name) for top, dirs, files in os.walk('/tmp') for name in files))
+print(sorted(os.listdir({str(home)!r})) if os.path.isdir({str(home)!r}) else [], os.path.exists({str(tmp_path)!r}))
+""")
+    assert "LEAKED" not in output and "UPDATED" not in output
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT status FROM calls").fetchall() == [("denied",)]
+    # /tmp is private: the only files there are the kernel's own (its directory is mounted inside it).
+    assert all(path.startswith(str(session.working_dir.parent)) for path in ast.literal_eval(output.splitlines()[-2]))
+    # Of the home directory, only the Python installation may show (when Python lives there).
+    python_dirs = {Path(p).relative_to(home).parts[0] for p in (sys.prefix, sys.base_prefix)
+                   if Path(p).is_relative_to(home)}
+    assert output.splitlines()[-1] == f"{sorted(python_dirs)!r} False"
+
+
+def test_the_hosts_packages_and_the_projects_code_cannot_be_imported(session: KernelSession) -> None:
+    output = run(session, """
+for name in ('apis', 'sandbox', 'hybrid', 'workflows'):
+    try:
+        __import__(name)
+        print(name, 'IMPORTED')
+    except ImportError as exc:
+        print(name, type(exc).__name__)
+""")
+    assert "IMPORTED" not in output
+
+
+def test_no_network_but_the_bridge(session: KernelSession, token_server: TokenServer) -> None:
+    fetch = f"import urllib.request; print(urllib.request.urlopen({token_server.url!r}, timeout=5).read())"
+    output = run(session, f"""
+import subprocess, sys
+try:
+    exec({fetch!r})
+except OSError as exc:
+    print('urllib', type(exc).__name__)
+for command in (['curl', '-s', {token_server.url!r}], [sys.executable, '-c', {fetch!r}]):
+    try:
+        child = subprocess.run(command, capture_output=True, text=True)
+        print(command[0], 'exit', child.returncode, child.stdout)
+    except OSError as exc:
+        print(command[0], type(exc).__name__)
+""")
+    assert token_server.token not in output
+    assert "urllib URLError" in output and f"{sys.executable} exit 1" in output
+    assert token_server.requests == 0
+
+
+def test_kernel_network_when_the_user_allows_it(token_server: TokenServer) -> None:
+    with KernelSession(limits=KernelLimits(isolation=Isolation(network=True))) as session:
+        output = run(session, f"import urllib.request; print(urllib.request.urlopen({token_server.url!r}).read())")
+    assert token_server.token in output
+
+
+def test_signalling_the_host_reaches_nothing(session: KernelSession) -> None:
+    output = run(session, f"""
+import os, signal
+for pid in ({HOST_PID}, os.getppid()):
+    try:
+        os.kill(pid, signal.SIGKILL)
+        print(pid, 'sent')
+    except OSError as exc:
+        print(pid, type(exc).__name__)
+try:
+    os.kill(-1, signal.SIGTERM)  # everything this process may signal
+except OSError:
+    pass
+""")
+    assert f"{HOST_PID} ProcessLookupError" in output
+    assert psutil.pid_exists(HOST_PID)
+
+
+def _marked(marker: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        if marker in " ".join(process.info["cmdline"] or []):
+            found.append(process)
+    return found
+
+
+def test_a_fork_storm_stops_at_the_process_limit_and_every_process_ends_with_the_session() -> None:
+    marker = f"escape-{uuid.uuid4().hex}"
+    limits = KernelLimits(isolation=Isolation(processes=40))
+    with KernelSession(limits=limits) as session:
+        output = run(session, f"""
+import subprocess
+children = []
+try:
+    for _ in range(200):
+        children.append(subprocess.Popen(['sh', '-c', 'sleep 600; :', {marker!r}], start_new_session=True))
+except OSError as exc:
+    print('stopped', type(exc).__name__)
+print('children', len(children))
+""")
+        started = int(output.split("children ")[1].split()[0])
+        assert "stopped BlockingIOError" in output and 0 < started < 40
+        assert 0 < len(_marked(marker)) <= started  # orphans in their own sessions, still running
+    psutil.wait_procs(_marked(marker), timeout=10)
+    assert _marked(marker) == []
+
+
+def test_disk_use_is_bounded_per_file_and_in_tmp() -> None:
+    limits = KernelLimits(isolation=Isolation(file_size=8 * 2**20, tmp_size=16 * 2**20))
+    with KernelSession(limits=limits) as session:
+        output = run(session, """
+import errno
+def fill(path, chunks):
+    try:
+        with open(path, 'wb') as file:
+            for _ in range(chunks):
+                file.write(b'x' * 2**20)
+                file.flush()
+        return 'complete'
+    except OSError as exc:
+        return errno.errorcode[exc.errno]
+print(fill('big', 64), fill('/tmp/a', 7), fill('/tmp/b', 7), fill('/tmp/c', 7))
+""")
+    assert output.split() == ["EFBIG", "complete", "complete", "ENOSPC"]
+
+
+def test_an_oversized_call_gets_a_clear_error_in_the_kernel(pool: KernelPool) -> None:
+    received = []
+    with pool.acquire() as session:
+        session.register("api", Namespace({"site": {"upload": Operation(received.append, writes=False)}}))
+        output = run(session, f"api.site.upload('x' * {MAX_REQUEST_BYTES + 1})")
+        assert "FrameTooLarge" in output and "send the data in smaller parts" in output
+        assert received == []
+        assert run(session, "print(api.site.upload('small'))").strip() == "None"
+    assert received == ["small"]
+
+
+def test_an_oversized_frame_is_refused_without_being_buffered(session: KernelSession) -> None:
+    process = psutil.Process()
+    before = process.memory_info().rss
+    output = run(session, f"""
+import json, socket, struct, sys
+bridge = sys.modules['_hybrid_bridge']._connection
+sock = socket.socket(socket.AF_UNIX)
+sock.connect(bridge.path)
+hello = json.dumps({{'token': bridge.token}}).encode()
+sock.sendall(struct.pack('!I', len(hello)) + hello)
+sock.recv(100)
+sock.sendall(struct.pack('!I', 1536 * 2**20))  # announce 1.5 GiB
+sent = 0
+try:
+    while sent < 400 * 2**20:
+        sock.sendall(b'x' * 2**20)
+        sent += 2**20
+except OSError as exc:
+    print('host closed after', sent // 2**20, 'MiB:', type(exc).__name__)
+""", timeout=60)
+    assert "host closed after" in output
+    assert process.memory_info().rss - before < 64 * 2**20
+
+
+def test_raw_bridge_frames_are_capped_on_the_host(tmp_path: Path) -> None:
+    from sandbox.bridge import Dispatcher
+    from sandbox.bridge.server import BridgeServer
+
+    with BridgeServer(Dispatcher(None, ())) as server:
+        client = socket.socket(socket.AF_UNIX)
+        client.connect(server.path)
+        send_frame(client, {"token": server.token})
+        assert recv_frame(client) == {"ok": True}
+        client.sendall(struct.pack("!I", MAX_REQUEST_BYTES + 1))
+        reply = recv_frame(client)
+        client.close()
+    assert reply["ok"] is False and "over the limit" in reply["error"]["message"]
