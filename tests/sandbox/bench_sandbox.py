@@ -1,7 +1,9 @@
 """Figures for the kernel runtime and the bridge, as medians over many runs.
 
 Run: .venv/bin/python tests/sandbox/bench_sandbox.py
-Targets (issue 4): trivial action < 10 ms, bridge call < 2 ms, pool acquire < 50 ms.
+Targets (issue 4): trivial action < 10 ms, bridge call < 2 ms, pool acquire < 50 ms. Each figure is
+measured isolated (bubblewrap, the default) and not (--sandbox none); issue 12: isolation may add at
+most 2 ms to a trivial action and 150 ms to a cold start.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 import statistics
 import time
 
-from sandbox import KernelPool, KernelSession, Operation
+from sandbox import Isolation, KernelLimits, KernelPool, KernelSession, Operation
 
 COLD_STARTS = 10
 ACQUIRES = 20
@@ -22,11 +24,11 @@ def milliseconds(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:8.2f} ms  (p90 {statistics.quantiles(samples, n=10)[-1] * 1000:.2f} ms, n={len(samples)})"
 
 
-def cold_starts() -> list[float]:
+def cold_starts(limits: KernelLimits) -> list[float]:
     samples = []
     for _ in range(COLD_STARTS):
         start = time.perf_counter()
-        session = KernelSession()
+        session = KernelSession(limits=limits)
         samples.append(time.perf_counter() - start)
         session.shutdown()
     return samples
@@ -69,12 +71,15 @@ def bridge_calls(session: KernelSession) -> list[float]:
 
 
 def main() -> None:
-    print(f"cold session start     {milliseconds(cold_starts())}")
-    with KernelPool(size=2) as pool:
-        print(f"warm pool acquire      {milliseconds(pool_acquires(pool))}")
-        with pool.acquire() as session:
-            print(f"trivial action x = 1   {milliseconds(trivial_actions(session))}")
-            print(f"bridge no-op call      {milliseconds(bridge_calls(session))}  (timed in the kernel)")
+    for mode in ("bubblewrap", "none"):
+        limits = KernelLimits(isolation=Isolation(mode=mode))
+        print(f"sandbox {mode}")
+        print(f"  cold session start     {milliseconds(cold_starts(limits))}")
+        with KernelPool(size=2, limits=limits) as pool:
+            print(f"  warm pool acquire      {milliseconds(pool_acquires(pool))}")
+            with pool.acquire() as session:
+                print(f"  trivial action x = 1   {milliseconds(trivial_actions(session))}")
+                print(f"  bridge no-op call      {milliseconds(bridge_calls(session))}  (timed in the kernel)")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sandbox import Isolation, KernelLimits, KernelPool, KernelSession, Namespace, Operation
+from sandbox import Isolation, KernelLimits, KernelPool, KernelSession, Namespace, Operation, scratch
 from sandbox.bridge.kernel_stub import MAX_REQUEST_BYTES, recv_frame, send_frame
 from sandbox.isolation import PR_SET_DUMPABLE
 
@@ -296,3 +296,26 @@ def test_raw_bridge_frames_are_capped_on_the_host(tmp_path: Path) -> None:
         reply = recv_frame(client)
         client.close()
     assert reply["ok"] is False and "over the limit" in reply["error"]["message"]
+
+
+def test_directories_of_a_killed_host_are_swept_at_the_next_start(tmp_path: Path) -> None:
+    import subprocess
+
+    host = "from sandbox import KernelSession; KernelSession(); print('ready', flush=True); input()"
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    dead = subprocess.Popen([sys.executable, "-c", host], stdout=subprocess.PIPE, stdin=subprocess.PIPE,
+                            text=True, env=environment)
+    alive = subprocess.Popen([sys.executable, "-c", host], stdout=subprocess.PIPE, stdin=subprocess.PIPE,
+                             text=True, env=environment)
+    try:
+        assert dead.stdout.readline() == "ready\n" and alive.stdout.readline() == "ready\n"
+        hosts = set(tmp_path.glob(f"{scratch.PREFIX}*"))
+        assert len(hosts) == 2
+        dead.kill()
+        dead.wait(timeout=10)
+        removed = scratch.sweep_dead_hosts(tmp_path)
+        assert len(removed) == 1 and set(tmp_path.glob(f"{scratch.PREFIX}*")) == hosts - set(removed)
+    finally:
+        for process in (dead, alive):
+            process.kill()
+            process.wait(timeout=10)
