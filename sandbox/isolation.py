@@ -66,6 +66,8 @@ class Isolation:
     - `tmp_size`: bytes of the kernel's private /tmp.
     - `processes`: processes and threads the kernel may run at once (a fork bomb stops there).
     - `file_size`: the largest file the kernel may write.
+    - `disk_quota`: bytes the kernel's own directory (work dir and home) may hold, measured while code
+      runs; past it the kernel is replaced and its files removed. None: no quota.
     """
 
     mode: IsolationMode = "bubblewrap"
@@ -73,6 +75,7 @@ class Isolation:
     tmp_size: int = 256 * MIB
     processes: int = 128
     file_size: int = 512 * MIB
+    disk_quota: int | None = 2048 * MIB
 
     def __post_init__(self) -> None:
         if self.mode not in ISOLATION_MODES:

@@ -19,6 +19,7 @@ from sandbox.bridge import kernel_stub
 from sandbox.limits import KernelLimits
 
 START_TIMEOUT = 30.0
+DISK_QUOTA_FILES = 100_000
 KERNEL_ARGUMENTS = [
     "--HistoryManager.enabled=False",  # no SQLite write per cell
     "--InteractiveShell.colors=nocolor",
@@ -158,6 +159,29 @@ class Kernel:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+    def over_disk_quota(self) -> bool:
+        """Whether the kernel's own files (its work dir and home, not a shared working dir) are over the
+        isolation's disk quota in bytes, or in number: a million empty files fill a disk's inodes."""
+        quota = self.limits.isolation.disk_quota
+        if quota is None:
+            return False
+        used, files = 0, 0
+        pending = [self.directory]
+        while pending:
+            try:
+                entries = list(os.scandir(pending.pop()))
+            except OSError:
+                continue
+            for entry in entries:
+                files += 1
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    used += entry.stat(follow_symlinks=False).st_blocks * 512
+                if used > quota or files > DISK_QUOTA_FILES:
+                    return True
+        return False
 
     def stop(self) -> None:
         """End the kernel and every process it started, at once; its files stay until `kill()`."""

@@ -17,16 +17,19 @@ from sandbox import scratch
 from sandbox.bridge import BridgeServer, Capability, Dispatcher, Operation, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
 from sandbox.collect import OutputCollector
-from sandbox.kernel import Kernel
+from sandbox.kernel import DISK_QUOTA_FILES, Kernel
 from sandbox.limits import KernelLimits
 from sandbox.results import ExecutionResult
 
+DISK_QUOTA_NOTICE = "Your code wrote more to its working directory and home than"
 LOST_STATE = (
     "A fresh kernel was started: all variables, imports and definitions are gone; "
     "run again whatever your code needs."
 )
 # How often a silent kernel is checked for death; also bounds how late a time limit is noticed.
 POLL_SECONDS = 0.2
+# How often a running action's disk use is measured against the quota.
+DISK_CHECK_SECONDS = 1.0
 
 
 class _Answer:
@@ -124,9 +127,12 @@ class KernelSession:
             )
             started = time.monotonic()
             timed_out, failure = self._run(kernel, code, timeout, collector)
+            over_quota = failure is None and kernel.over_disk_quota()  # what was written at the very end
+            if over_quota:
+                failure = self._over_quota_notice(kernel)
             if failure is not None:
                 notices.append(f"{failure}. {LOST_STATE}")
-                self._replace_kernel()
+                self._replace_kernel(keep_files=not failure.startswith(DISK_QUOTA_NOTICE))
                 restarted = True
             result = collector.finish()
         result.duration = time.monotonic() - started
@@ -190,8 +196,13 @@ class KernelSession:
         decided_before = self.dispatcher.deciding_seconds()
         msg_id = kernel.client.execute(code, store_history=True, allow_stdin=False)
         interrupted_at: float | None = None
+        next_disk_check = started + DISK_CHECK_SECONDS
         while True:
             now = time.monotonic()
+            if now >= next_disk_check:
+                if kernel.over_disk_quota():
+                    return interrupted_at is not None, self._over_quota_notice(kernel)
+                next_disk_check = now + DISK_CHECK_SECONDS
             if interrupted_at is None:
                 deadline = started + timeout + (self.dispatcher.deciding_seconds() - decided_before)
                 if now >= deadline:
@@ -240,13 +251,19 @@ class KernelSession:
             raise
         return kernel
 
-    def _replace_kernel(self) -> Kernel:
+    def _over_quota_notice(self, kernel: Kernel) -> str:
+        quota = kernel.limits.isolation.disk_quota
+        return (f"{DISK_QUOTA_NOTICE} {quota / 2**20:,.0f} MiB or {DISK_QUOTA_FILES:,} files, the limit; "
+                "it was stopped and its files were removed")
+
+    def _replace_kernel(self, keep_files: bool = True) -> Kernel:
+        """A fresh kernel for the lost one, with the lost one's files (unless they broke the disk quota)."""
         old, self._kernel = self._kernel, None
         assert old is not None
         old.stop()
         try:
             self._kernel = self._start_kernel()
-            if old.working_dir != self._kernel.working_dir:
+            if keep_files and old.working_dir != self._kernel.working_dir:
                 for entry in old.working_dir.iterdir():  # the files of the lost kernel stay
                     entry.rename(self._kernel.working_dir / entry.name)
         finally:

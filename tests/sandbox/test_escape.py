@@ -319,3 +319,19 @@ def test_directories_of_a_killed_host_are_swept_at_the_next_start(tmp_path: Path
         for process in (dead, alive):
             process.kill()
             process.wait(timeout=10)
+
+
+def test_filling_the_working_directory_stops_at_the_quota_and_frees_the_disk() -> None:
+    limits = KernelLimits(isolation=Isolation(disk_quota=32 * 2**20, file_size=16 * 2**20))
+    with KernelSession(limits=limits) as session:
+        session.execute("open('kept.txt', 'w').write('small files are kept')")
+        result = session.execute("""
+import itertools
+for number in itertools.count():
+    with open(f'fill-{number}', 'wb') as file:
+        file.write(b'x' * 2**20)
+""", timeout=60)
+        assert result.restarted and not result.timed_out
+        assert "wrote more to its working directory and home than 32 MiB" in " ".join(result.notices)
+        assert list(session.working_dir.iterdir()) == []
+        assert session.execute("print(sum(1 for _ in __import__('os').scandir('.')))").stdout == "0\n"
