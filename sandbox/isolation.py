@@ -151,7 +151,8 @@ def bubblewrap_path() -> Path:
     if path is None:
         raise IsolationUnavailable(
             "bubblewrap (bwrap) is not installed, so code actions cannot be isolated; install it "
-            "(Debian/Ubuntu: apt-get install bubblewrap), or run with --sandbox none to run them unisolated"
+            "(Debian/Ubuntu: apt-get install bubblewrap), or pass --sandbox none (or set HYBRID_SANDBOX=none) to run "
+            "them unisolated"
         )
     return Path(path)
 
@@ -180,7 +181,8 @@ def bubblewrap_problem() -> None:
     problem = _bubblewrap_trial()
     if problem is not None:
         raise IsolationUnavailable(
-            f"{problem}, so code actions cannot be isolated; run with --sandbox none to run them unisolated"
+            f"{problem}, so code actions cannot be isolated; pass --sandbox none (or set HYBRID_SANDBOX=none) "
+            "to run them unisolated"
         )
 
 

@@ -23,7 +23,7 @@ from hybrid.bench.runner import DEMO, BenchError, BenchOptions, report_path, run
 from hybrid.bench.sites import SiteSetupError
 from hybrid.bench.suite import SuiteError, Task
 from hybrid.bench.worker import REFERENCE_MODEL
-from hybrid.commands.run import INTERRUPTED_EXIT_CODE, resolve_model
+from hybrid.commands.run import INTERRUPTED_EXIT_CODE, resolve_model, sandbox_options
 from hybrid.config import load_settings
 
 
@@ -92,9 +92,11 @@ def summary_table(report: Report) -> Table:
 @click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
 @click.option("--site-setup", "site_setups", multiple=True, metavar="NAME=MODULE:FUNCTION",
               help="How workers start, register, reset and judge site NAME (the demo site's is built in).")
+@sandbox_options
 def bench_command(suite: str, model: str | None, parallel: int, task_ids: str | None, categories: tuple[str, ...],
                   resume: bool, executor: str, ray_address: str | None, report_file: Path | None,
-                  base_url: str | None, site_setups: tuple[str, ...]) -> None:
+                  base_url: str | None, site_setups: tuple[str, ...], sandbox: str | None,
+                  kernel_network: bool | None) -> None:
     """Run task suite SUITE (`demo`, the built-in one, or a JSON Lines file in the same format), each task
     on a freshly reset site with a fresh kernel, judge it with its evaluator, and print success, steps,
     tokens, cost and time per task by category (API-only, UI, mixed).
@@ -108,7 +110,7 @@ def bench_command(suite: str, model: str | None, parallel: int, task_ids: str | 
     hybrid bench --model openai:gpt-4o-mini --category api --tasks 0-9
     hybrid bench my-suite.jsonl --model ollama:qwen2.5-coder --site-setup gitea=mysites:gitea --resume
     """
-    settings = load_settings()
+    settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     spec = model or settings.model
     if spec != REFERENCE_MODEL:
         spec, _ = resolve_model(settings, spec, base_url)  # fail now on a missing key, not in every worker

@@ -14,7 +14,7 @@ import apis
 from hybrid.agent.models import scripted_replies_for
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
-from hybrid.commands.run import drive, open_agent, resolve_model
+from hybrid.commands.run import drive, open_agent, resolve_model, sandbox_options
 from hybrid.config import load_settings
 from hybrid.demo import demo_site
 from hybrid.demo.data import USERS, api_token_for
@@ -68,8 +68,10 @@ def _serve(port: int, username: str) -> None:
 @click.option("--model", help="Chat model as provider:name. Default: HYBRID_MODEL; with none, the task's "
               "reference solution is replayed by a scripted model.")
 @click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
+@sandbox_options
 @click.pass_context
-def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: str | None) -> None:
+def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: str | None, sandbox: str | None,
+               kernel_network: bool | None) -> None:
     """Run one task of the bundled demo site end to end with the agent.
 
     Starts the demo site (a project tracker with a REST API and a web UI) on 127.0.0.1, registers it as
@@ -78,7 +80,7 @@ def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: st
     """
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings()
+    settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     tasks = {task.task_id: task for task in load_suite()}
     if task_id not in tasks:
         raise click.BadParameter(f"no task {task_id}; the suite has ids 0 to {max(tasks)}", param_hint="--task")

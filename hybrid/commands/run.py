@@ -68,11 +68,27 @@ def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], 
         raise click.UsageError("--policy confirm asks on the terminal; it needs an interactive terminal "
                                "(use read-only or allow otherwise).")
     try:
-        return Agent(settings, model=model, model_name=model_spec, sites=sites, policy=mode,
-                     confirm=TerminalConfirm(console) if mode == "confirm" else None, max_steps=max_steps,
-                     on_step=None if as_json else StepPrinter(console))
+        agent = Agent(settings, model=model, model_name=model_spec, sites=sites, policy=mode,
+                      confirm=TerminalConfirm(console) if mode == "confirm" else None, max_steps=max_steps,
+                      on_step=None if as_json else StepPrinter(console))
     except AgentError as exc:
         raise click.ClickException(str(exc)) from exc
+    if not as_json:
+        print_header(console, agent)
+    return agent
+
+
+def sandbox_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--sandbox and --kernel-network, for the commands that run code actions."""
+    command = click.option(
+        "--kernel-network", is_flag=True, default=None,
+        help="Let code actions open network connections themselves (by default they reach sites only "
+        "through the api and browser capabilities, under the policy).")(command)
+    return click.option(
+        "--sandbox", type=click.Choice(ISOLATION_MODES),
+        help="How code actions are isolated: bubblewrap (the default) walls them off from your files, "
+        "processes and network; none runs them as you, for machines where bubblewrap cannot run "
+        "(recorded in the run).")(command)
 
 
 @click.command(name="run")
@@ -85,13 +101,7 @@ def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], 
 @click.option("--policy", type=click.Choice(["allow", "read-only", "confirm"]),
               help="allow everything; read-only refuses writes; confirm asks before each write.")
 @click.option("--start-url", help="Where the browser starts, when the task needs it.")
-@click.option("--sandbox", type=click.Choice(ISOLATION_MODES),
-              help="How code actions are isolated: bubblewrap (the default) walls them off from your files, "
-              "processes and network; none runs them as you, for machines where bubblewrap cannot run "
-              "(recorded in the run).")
-@click.option("--kernel-network", is_flag=True, default=None,
-              help="Let code actions open network connections themselves (by default they reach sites only "
-              "through the api and browser capabilities, under the policy).")
+@sandbox_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
 def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: str | None,
                 max_steps: int | None, policy: str | None, start_url: str | None, sandbox: str | None,
@@ -106,8 +116,6 @@ def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: 
     model_spec, chat_model = resolve_model(settings, model, base_url)
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
                        policy=policy, max_steps=max_steps, as_json=as_json, console=console)
-    if not as_json:
-        print_header(console, agent)
     with agent:
         result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url))
     if result.status != "finished":
