@@ -24,7 +24,7 @@ class KernelLimits:
     - `cpu_seconds`: CPU time over the kernel's whole life; past it the kernel is killed and restarted.
     - `open_files`: file descriptors, counting the kernel's own sockets (about 30).
     - `working_dir`: where code runs, shared by every kernel with these limits; default: a fresh
-      directory per session, removed after.
+      directory per session, removed after. (A host running as root gives it to the kernels' user.)
     - `environment`: names of host variables passed on. Nothing else is; names that look like
       secrets are refused, because secrets never enter the kernel.
     - `isolation`: the kernel's walls (namespaces, network, /tmp size, processes, file size).

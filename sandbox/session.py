@@ -264,8 +264,21 @@ class KernelSession:
         try:
             self._kernel = self._start_kernel()
             if keep_files and old.working_dir != self._kernel.working_dir:
-                for entry in old.working_dir.iterdir():  # the files of the lost kernel stay
-                    entry.rename(self._kernel.working_dir / entry.name)
+                _move_entries(old.working_dir, self._kernel.working_dir)
         finally:
             old.kill()
         return self._kernel
+
+
+def _move_entries(source: Path, destination: Path) -> None:
+    """Move what `source` holds into `destination`, never following a link the kernel may have put there
+    (its directory could have been swapped for a link to the host's files)."""
+    try:
+        directory = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        for name in os.listdir(directory):
+            os.rename(name, destination / name, src_dir_fd=directory)
+    finally:
+        os.close(directory)

@@ -335,3 +335,17 @@ for number in itertools.count():
         assert "wrote more to its working directory and home than 32 MiB" in " ".join(result.notices)
         assert list(session.working_dir.iterdir()) == []
         assert session.execute("print(sum(1 for _ in __import__('os').scandir('.')))").stdout == "0\n"
+
+
+def test_a_working_directory_swapped_for_a_link_moves_nothing_of_the_host(session: KernelSession, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "id_rsa").write_text("private")
+    victim.chmod(0o755)  # reachable by a kernel user, were the host to follow the link
+    work = session.working_dir
+    session.execute(f"import os; os.chdir('/'); os.rename({str(work)!r}, {str(work)!r} + '.old'); "
+                    f"os.symlink({str(victim)!r}, {str(work)!r})")
+    result = session.execute("import os; os.kill(os.getpid(), 9)")  # the kernel dies; its files move on
+    assert result.restarted
+    assert (victim / "id_rsa").read_text() == "private"
+    assert list(session.working_dir.iterdir()) == []
