@@ -166,7 +166,7 @@ def _bubblewrap_trial() -> str | None:
         trial = subprocess.run(
             [str(bubblewrap_path()), *_user_options(), "--unshare-pid", "--unshare-net",
              "--ro-bind", "/", "/", "--", "true"],
-            capture_output=True, text=True, timeout=10,
+            check=False, capture_output=True, text=True, timeout=10,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not run: {exc}"

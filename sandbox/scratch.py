@@ -46,9 +46,9 @@ def host_directory() -> Path:
             sweep_dead_hosts()
             # Locked under a name no sweep looks at, then renamed: never seen unlocked.
             unlocked = Path(tempfile.mkdtemp(prefix=f".{PREFIX}"))
-            # Others may pass through (kernels running as another user reach their own directory
-            # inside) but not list it; every directory inside is its owner's alone.
-            os.chmod(unlocked, 0o711)
+            # A root host's kernels run as users of their own, who must pass through to their directory
+            # inside (but may not list it); any other host's directory is its owner's alone.
+            os.chmod(unlocked, 0o711 if os.geteuid() == 0 else 0o700)
             lock = os.open(unlocked / LOCK_NAME, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
             fcntl.flock(lock, fcntl.LOCK_EX)  # held until this process (and its forks) end
             directory = unlocked.with_name(unlocked.name[1:])

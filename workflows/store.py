@@ -37,7 +37,9 @@ class Run(SQLModel, table=True):
     sites: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     model: str
     policy: str = "allow"
-    sandbox: str = Field(default="bubblewrap", description="how code actions were isolated; none if opted out")
+    # Rows written before runs recorded it ran unisolated: the database's default says so.
+    sandbox: str = Field(default="bubblewrap", sa_column_kwargs={"server_default": "none"},
+                         description="how code actions were isolated: bubblewrap, or none if opted out")
     status: str = Field(default="running", index=True)
     answer: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))

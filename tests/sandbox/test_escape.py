@@ -46,7 +46,7 @@ class TokenServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            def do_GET(self) -> None:
                 server.requests += 1
                 self.send_response(200)
                 self.end_headers()
@@ -262,12 +262,12 @@ def test_an_oversized_call_gets_a_clear_error_in_the_kernel(pool: KernelPool) ->
 def test_an_oversized_frame_is_refused_without_being_buffered(session: KernelSession) -> None:
     process = psutil.Process()
     before = process.memory_info().rss
-    output = run(session, f"""
+    output = run(session, """
 import json, socket, struct, sys
 bridge = sys.modules['_hybrid_bridge']._connection
 sock = socket.socket(socket.AF_UNIX)
 sock.connect(bridge.path)
-hello = json.dumps({{'token': bridge.token}}).encode()
+hello = json.dumps({'token': bridge.token}).encode()
 sock.sendall(struct.pack('!I', len(hello)) + hello)
 sock.recv(100)
 sock.sendall(struct.pack('!I', 1536 * 2**20))  # announce 1.5 GiB

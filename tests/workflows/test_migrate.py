@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 from workflows.memory import Workflow, WorkflowStore
 from workflows.migrate import alembic_config, current_revision, head_revision, migrate
 from workflows.retrieval import retrieve
-from workflows.store import CapabilityCall, Run, RunStore, Step, make_engine
+from workflows.store import RunStore, Step, make_engine
 
 WRITERS = 4
 ROWS_EACH = 25
@@ -52,13 +52,16 @@ def test_opening_a_migrated_database_again_neither_writes_nor_locks(database_url
 
 def test_a_database_made_before_migrations_is_adopted_and_upgraded(database_url: str) -> None:
     engine = make_engine(database_url)
-    SQLModel.metadata.create_all(engine, tables=[Run.__table__, Step.__table__, CapabilityCall.__table__])  # as before
-    with engine.begin() as connection:
+    with engine.begin() as connection:  # the tables as the first release made them, with no migration record
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql("DROP TABLE alembic_version")
         connection.exec_driver_sql("INSERT INTO runs (id, task, sites, model, policy, status, steps, prompt_tokens, "
                                    "completion_tokens, started_at) VALUES ('r1', 'old task', '[]', 'm', 'allow', "
                                    "'finished', 0, 0, 0, '2026-01-01 00:00:00')")
     store = WorkflowStore(database_url)
-    assert store.get_run("r1").task == "old task"
+    assert (store.get_run("r1").task, store.get_run("r1").sandbox) == ("old task", "none")
     assert {"workflows", "workflow_uses"} <= set(inspect(store.engine).get_table_names())
     added = store.add_workflow(Workflow(name="close_issue", site="demo", intent_template="Close issue #{{number}}.",
                                         body="def close_issue(): pass", fingerprint="f"))
