@@ -21,6 +21,16 @@ from hybrid.demo import DemoSite, demo_site
 from sandbox.browser import DEFAULT_ARGS
 
 
+@pytest.fixture(autouse=True)
+def private_user_directories(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's own data, config or cache (subprocesses inherit this too)."""
+    user = tmp_path_factory.mktemp("user")
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(user / name.lower()))
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(user / "data"))
+    monkeypatch.delenv("HYBRID_CONFIG", raising=False)
+
+
 @pytest.fixture(scope="session")
 def demo_server() -> Iterator[DemoSite]:
     with demo_site() as site:
