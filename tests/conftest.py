@@ -27,8 +27,8 @@ def private_user_directories(tmp_path_factory: pytest.TempPathFactory, monkeypat
     user = tmp_path_factory.mktemp("user")
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, str(user / name.lower()))
-    monkeypatch.setenv("HYBRID_DATA_DIR", str(user / "data"))
-    monkeypatch.delenv("HYBRID_CONFIG", raising=False)
+    for name in ("HYBRID_DATA_DIR", "HYBRID_DATABASE_URL", "HYBRID_CONFIG"):  # the default data dir is under XDG
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")
