@@ -6,11 +6,14 @@ from typing import Any, Protocol
 
 BROWSER_CAPABILITY = "browser"
 CONDENSED_CHARS = 400
-KEEP_FULL_BROWSER_STEPS = 2
-# Any observation this many steps old is cut to OLD_OBSERVATION_CHARS: its values live on in the kernel.
-OLD_AFTER_STEPS = 5
 OLD_OBSERVATION_CHARS = 1500
-
+# Older observations are condensed in blocks, not one step at a time: between two blocks every earlier
+# message stays the same, so a provider's prompt cache keeps reusing the prompt up to the newest step.
+# The last KEEP_* observations always stay whole; once CONDENSE_BLOCK more have piled up, they are
+# condensed together.
+KEEP_FULL_STEPS = 5
+KEEP_FULL_BROWSER_STEPS = 2
+CONDENSE_BLOCK = 5
 
 class CallLike(Protocol):
     capability: str
@@ -69,18 +72,29 @@ def condense(observation: str, limit: int, what: str) -> str:
             "characters not shown]")
 
 
-def observations_for_prompt(steps: list[dict[str, Any]]) -> list[str]:
-    """Each step's observation as it goes into the next prompt. The last few browser observations stay
-    whole and older ones shrink to a few lines (a page seen before is stale anyway); every observation
-    older than a few steps shrinks too. So each step adds a bounded amount to the prompt."""
+def condensed_before(count: int, keep: int, block: int = CONDENSE_BLOCK) -> int:
+    """How many of the first `count` items are condensed when the last `keep` stay whole and the rest
+    are condensed `block` at a time: a multiple of `block`, so it changes once every `block` items."""
+    return max(0, (count - keep) // block * block)
+
+
+def observations_for_prompt(steps: list[dict[str, Any]], *, squeeze: bool = False) -> list[str]:
+    """Each step's observation as it goes into the next prompt. Older browser pages shrink to a few lines (a
+    page seen before is stale anyway) and other older observations to OLD_OBSERVATION_CHARS, in blocks
+    (see CONDENSE_BLOCK), so each step adds a bounded amount to the prompt and earlier messages rarely
+    change. `squeeze` condenses every observation but the last, for a prompt that outgrew the model's
+    context window."""
     browser_steps = [i for i, step in enumerate(steps) if step.get("used_browser")]
-    recent_pages = set(browser_steps[-KEEP_FULL_BROWSER_STEPS:])
+    old_pages = set(browser_steps[:condensed_before(len(browser_steps), KEEP_FULL_BROWSER_STEPS)])
+    old_steps = condensed_before(len(steps), KEEP_FULL_STEPS)
     shown = []
     for i, step in enumerate(steps):
         observation = step["observation"]
-        if step.get("used_browser") and i not in recent_pages:
+        if i in old_pages:
             observation = condense(observation, CONDENSED_CHARS, "older page observation; observe again for the current page")
-        elif len(steps) - i > OLD_AFTER_STEPS:
+        elif squeeze and i < len(steps) - 1:
+            observation = condense(observation, CONDENSED_CHARS, "older observation, condensed to fit the context window")
+        elif i < old_steps:
             observation = condense(observation, OLD_OBSERVATION_CHARS, "older observation; the kernel still has its variables")
         shown.append(observation)
     return shown

@@ -17,7 +17,9 @@ from langchain_core.language_models import BaseChatModel
 from sqlalchemy.engine import make_url
 
 import apis
+from hybrid.agent.cost import Pricing
 from hybrid.agent.graph import Budget, build_graph
+from hybrid.agent.model_calls import ModelCaller
 from hybrid.agent.models import ScriptedChatModel
 from hybrid.agent.runtime import AgentRuntime, SiteHandle, web_credentials
 from hybrid.config import Settings
@@ -35,6 +37,8 @@ CHECKPOINT_SETUP_LOCK_KEY = 7_007_008
 CHECKPOINT_SETUP_SECONDS = 120
 
 StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
+# Receives the model's reply as it streams in; None means "the call is being retried: start again".
+TextCallback = Callable[[str | None], None]
 
 
 class AgentError(Exception):
@@ -54,11 +58,13 @@ class RunResult:
     error: str | None
     steps: int
     tokens: int
+    cost: float | None = None
 
 
-def budget_from(settings: Settings, max_steps: int | None = None) -> Budget:
+def budget_from(settings: Settings, max_steps: int | None = None, max_cost: float | None = None) -> Budget:
     return Budget(max_steps=max_steps or settings.max_steps, max_wall_seconds=settings.max_wall_seconds,
-                  max_tokens=settings.max_tokens, action_timeout=settings.action_timeout_seconds)
+                  max_tokens=settings.max_tokens, action_timeout=settings.action_timeout_seconds,
+                  max_cost=max_cost if max_cost is not None else settings.max_cost)
 
 
 def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
@@ -126,7 +132,9 @@ class Agent:
         use_browser: bool = True,
         pool: KernelPool | None = None,
         max_steps: int | None = None,
+        max_cost: float | None = None,
         on_step: StepCallback | None = None,
+        on_text: TextCallback | None = None,
         fast_path: bool | None = None,
         induce: bool | None = None,
     ) -> None:
@@ -135,7 +143,14 @@ class Agent:
         self.settings = settings
         self.model = model
         self.model_name = model_name or getattr(model, "model_name", None) or type(model).__name__
-        self.budget = budget_from(settings, max_steps)
+        self.budget = budget_from(settings, max_steps, max_cost)
+        pricing = Pricing(self.model_name)
+        if self.budget.max_cost is not None and not pricing.known:
+            raise AgentError(f"No price is known for model {self.model_name!r}, so a cost limit cannot be kept: "
+                             "drop --max-cost (HYBRID_MAX_COST), or name the model as the provider does "
+                             "(e.g. openai:gpt-4o-mini).")
+        self.call_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
+        self.call_model.on_text = on_text
         self.policy_mode = policy or settings.policy
         self.fast_path = settings.fast_path if fast_path is None else fast_path
         self.induce = settings.induce_workflows if induce is None else induce
@@ -154,7 +169,7 @@ class Agent:
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
                                         on_step=on_step)
             self._stack.callback(self.runtime.close)
-            self.graph = build_graph(model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
+            self.graph = build_graph(self.call_model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
         except BaseException as exc:
             self._stack.close()  # kernels and browsers started so far must not outlive a failed start
             if isinstance(exc, (apis.RegistryError, apis.ApiError, apis.SpecError, StoreError, ValueError)):
@@ -213,7 +228,7 @@ class Agent:
             self._learn(run_id)
         return RunResult(run_id=run_id, status=values.get("status", "error"), answer=values.get("answer"),
                          error=values.get("error"), steps=len(values.get("steps", [])),
-                         tokens=values.get("tokens", 0))
+                         tokens=values.get("tokens", 0), cost=self.store.get_run(run_id).cost)
 
     def _fast_path(self, task: str) -> RunResult | None:
         match = match_fast_path(self.store, task, self.sites)

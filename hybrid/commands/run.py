@@ -24,7 +24,7 @@ def resolve_model(settings: Settings, model: str | None, base_url: str | None):
         raise click.UsageError("No model configured: pass --model provider:name (e.g. openai:gpt-4o-mini), set "
                                "HYBRID_MODEL, or replay fixed replies with --model scripted:replies.json.")
     try:
-        return spec, load_chat_model(spec, base_url=base_url)
+        return spec, load_chat_model(spec, base_url=base_url, timeout=settings.model_timeout_seconds)
     except ModelError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -61,15 +61,16 @@ def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], Ru
 
 
 def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], policy: str | None,
-               max_steps: int | None, as_json: bool, console: Console) -> Agent:
+               max_steps: int | None, as_json: bool, console: Console, max_cost: float | None = None) -> Agent:
     mode = policy or settings.policy
     if mode == "confirm" and (as_json or not sys.stdin.isatty()):
         raise click.UsageError("--policy confirm asks on the terminal; it needs an interactive terminal "
                                "(use read-only or allow otherwise).")
+    printer = None if as_json else StepPrinter(console)
     try:
         return Agent(settings, model=model, model_name=model_spec, sites=sites, policy=mode,
                      confirm=TerminalConfirm(console) if mode == "confirm" else None, max_steps=max_steps,
-                     on_step=None if as_json else StepPrinter(console))
+                     max_cost=max_cost, on_step=printer, on_text=printer.thought if printer else None)
     except AgentError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -81,22 +82,25 @@ def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], 
 @click.option("--model", help="Chat model as provider:name, or scripted:FILE. Default: HYBRID_MODEL.")
 @click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
 @click.option("--max-steps", type=click.IntRange(min=1), help="Most code actions the agent may take.")
+@click.option("--max-cost", type=click.FloatRange(min=0, min_open=True), metavar="USD",
+              help="End the run (status max_cost) once the model's calls cost this much. Default: HYBRID_MAX_COST.")
 @click.option("--policy", type=click.Choice(["allow", "read-only", "confirm"]),
               help="allow everything; read-only refuses writes; confirm asks before each write.")
 @click.option("--start-url", help="Where the browser starts, when the task needs it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
 def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: str | None,
-                max_steps: int | None, policy: str | None, start_url: str | None, as_json: bool) -> None:
+                max_steps: int | None, max_cost: float | None, policy: str | None, start_url: str | None,
+                as_json: bool) -> None:
     """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
 
-    Each step is shown as it happens (thought, code, what it printed, the calls it made); the run ends
-    with the answer, its status and its run id. Ctrl-C stops cleanly: `hybrid runs resume` continues.
+    Each step is shown as it happens (the thought as the model writes it, then the code, what it printed,
+    the calls it made); the run ends with the answer, its status, its cost and its run id. Ctrl-C stops cleanly: `hybrid runs resume` continues.
     """
     settings = load_settings()
     console = Console(stderr=as_json)
     model_spec, chat_model = resolve_model(settings, model, base_url)
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
-                       policy=policy, max_steps=max_steps, as_json=as_json, console=console)
+                       policy=policy, max_steps=max_steps, as_json=as_json, console=console, max_cost=max_cost)
     with agent:
         result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url))
     if result.status != "finished":

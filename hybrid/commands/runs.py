@@ -13,6 +13,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from hybrid.commands.display import format_cost
 from hybrid.commands.run import drive, open_agent, resolve_model
 from hybrid.config import load_settings
 from hybrid.explore import Run
@@ -80,11 +81,11 @@ def show_command(run_id: str, as_json: bool) -> None:
     console.print(Text(run.task, style="bold"))
     console.print(f"run {run.id} · {run.status} · model {run.model} · sites "
                   f"{', '.join(run.sites)} · policy {run.policy} · {run.steps} steps · "
-                  f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens"
-                  + (f" · ${run.cost:.4f}" if run.cost else ""))
+                  f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens · "
+                  f"{format_cost(run.cost)}", highlight=False)
     for step in steps:
-        console.rule(f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · model "
-                     f"{step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s")
+        console.rule(f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · "
+                     f"{format_cost(step.cost)} · model {step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s")
         if step.thought:
             console.print(Text(step.thought, style="italic"))
         if step.code:
