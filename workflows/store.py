@@ -20,9 +20,11 @@ from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from workflows.migrate import migrate
 
-RUN_STATUSES = ("running", "finished", "max_steps", "max_wall_time", "max_tokens", "error", "interrupted")
+RUN_STATUSES = ("running", "finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
+                "refused", "error", "interrupted")
 # A run that ended in one of these cannot be resumed; the others (running, error, interrupted) can.
-FINAL_STATUSES = ("finished", "max_steps", "max_wall_time", "max_tokens")
+FINAL_STATUSES = ("finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
+                  "refused")
 
 
 def utcnow() -> datetime:

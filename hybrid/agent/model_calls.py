@@ -46,6 +46,20 @@ class Reply:
     seconds: float
 
 
+def with_cache_breakpoints(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """Anthropic caches a prompt prefix only up to a marked block: mark the system prompt (stable for the
+    whole run) and the newest message (so the next step reads everything up to here from the cache)."""
+    marked = list(messages)
+    for index in {0, len(marked) - 1}:
+        message = marked[index]
+        blocks = [{"type": "text", "text": message.content}] if isinstance(message.content, str) else [
+            dict(block) for block in message.content]
+        if blocks:
+            blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
+        marked[index] = message.model_copy(update={"content": blocks})
+    return marked
+
+
 def reply_text(message: BaseMessage) -> str:
     """The reply's text. Providers answer with a string or with a list of content blocks (Anthropic always
     may, OpenAI for some models); only the text blocks are the reply, never the list's repr."""
@@ -80,13 +94,18 @@ def retry_after(exc: BaseException) -> float | None:
             return None
 
 
+def _is_a(exc: BaseException, class_name: str) -> bool:
+    """By name, so that no provider package has to be installed (langchain-openai subclasses openai's)."""
+    return any(cls.__name__ == class_name for cls in type(exc).__mro__)
+
+
 def is_timeout(exc: BaseException) -> bool:
     # openai.APITimeoutError and anthropic.APITimeoutError wrap httpx's; Ollama's client raises httpx's.
-    return isinstance(exc, (httpx.TimeoutException, TimeoutError)) or type(exc).__name__ == "APITimeoutError"
+    return isinstance(exc, (httpx.TimeoutException, TimeoutError)) or _is_a(exc, "APITimeoutError")
 
 
 def is_connection_error(exc: BaseException) -> bool:
-    return isinstance(exc, httpx.TransportError) or type(exc).__name__ == "APIConnectionError"
+    return isinstance(exc, httpx.TransportError) or _is_a(exc, "APIConnectionError")
 
 
 def describe(exc: BaseException) -> str:
@@ -120,8 +139,13 @@ class ModelCaller:
         self.retries = retries
         self.sleep = sleep
         self.on_text: Callable[[str | None], None] | None = None
+        # Only Anthropic needs explicit breakpoints (OpenAI caches any repeated prefix by itself), and
+        # other providers would reject the extra field.
+        self.cache_breakpoints = type(model).__name__ == "ChatAnthropic"
 
     def __call__(self, messages: list[BaseMessage], stop: list[str]) -> Reply:
+        if self.cache_breakpoints and messages:
+            messages = with_cache_breakpoints(messages)
         attempt = 0
         while True:
             began = time.monotonic()

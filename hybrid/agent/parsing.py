@@ -4,8 +4,8 @@ The rules, in order:
 1. Fenced blocks (``` or ~~~) are code when their tag is python/py/python3/ipython/pycon or empty; blocks
    tagged with another language (json, text, bash...) are not run. The code block may lack its closing
    fence, because generation stops at the closing fence (the stop sequence).
-2. Only the first code block runs: the reply is cut after it, whether or not the server honoured the stop
-   sequence, so a model that goes on to imagine the observation and its next step does not get to run
+2. Only the first code block runs: the reply is cut after it (and its fence closed), whether or not the
+   server honoured the stop sequence, so a model that goes on to imagine the observation and its next step does not get to run
    that too. The model is told how many blocks were dropped.
 3. Interactive prompts (`>>> `, `... `) are taken off; the lines without them are echoed output.
 4. With no fences at all, the whole reply is code if it parses as Python and is not plain prose.
@@ -55,8 +55,9 @@ def parse_reply(text: str) -> ParsedReply:
         first = code_blocks[0]
         thought = THOUGHT_PREFIX.sub("", text[: blocks[0].start()]).strip()
         code = _without_prompts(textwrap.dedent(first.group(3)).strip("\n"))
-        return ParsedReply(thought=thought, code=code, reply=text[: first.end()].rstrip(),
-                           dropped_blocks=len(code_blocks) - 1)
+        # Closed the same way whether the stop sequence cut the fence off or the server ignored it.
+        closed = f"{text[: first.end(3)].rstrip()}\n{first.group(1)}"
+        return ParsedReply(thought=thought, code=code, reply=closed, dropped_blocks=len(code_blocks) - 1)
     if not blocks and not ANSWER_LINE.search(text) and _looks_like_code(text):
         return ParsedReply(thought="", code=_without_prompts(text.strip("\n")), reply=text)
     return _without_code(text, blocks)
