@@ -8,7 +8,8 @@ The rules, in order:
    server honoured the stop sequence, so a model that goes on to imagine the observation and its next step does not get to run
    that too. The model is told how many blocks were dropped.
 3. Interactive prompts (`>>> `, `... `) are taken off; the lines without them are echoed output.
-4. With no fences at all, the whole reply is code if it parses as Python and is not plain prose.
+4. With no fences at all, the longest tail of the reply that parses as Python and is not plain prose is
+   the code, and what comes before it the thought.
 5. The thought is the text before the first block, without a leading "Thought:".
 6. A reply with no code is an answer when a line starts with "Final answer:" or "Answer:" (the answer
    is the text after it); otherwise the agent reminds the model of the format (saying what was wrong:
@@ -58,8 +59,14 @@ def parse_reply(text: str) -> ParsedReply:
         # Closed the same way whether the stop sequence cut the fence off or the server ignored it.
         closed = f"{text[: first.end(3)].rstrip()}\n{first.group(1)}"
         return ParsedReply(thought=thought, code=code, reply=closed, dropped_blocks=len(code_blocks) - 1)
-    if not blocks and not ANSWER_LINE.search(text) and _looks_like_code(text):
-        return ParsedReply(thought="", code=_without_prompts(text.strip("\n")), reply=text)
+    if not blocks and not ANSWER_LINE.search(text):
+        lines = text.splitlines()
+        # Code without fences, maybe after a thought: the longest tail of the reply that is code.
+        start = next((i for i in range(len(lines)) if _looks_like_code("\n".join(lines[i:]))), None)
+        if start is not None:
+            thought = THOUGHT_PREFIX.sub("", "\n".join(lines[:start])).strip()
+            return ParsedReply(thought=thought, code=_without_prompts("\n".join(lines[start:]).strip("\n")),
+                               reply=text)
     return _without_code(text, blocks)
 
 
