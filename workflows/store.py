@@ -47,6 +47,8 @@ class Run(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
+    judgement: str | None = Field(default=None, description="the judge's verdict on a finished run: success, failure")
+    judgement_reason: str | None = Field(default=None, sa_column=Column(Text))
     started_at: datetime = Field(default_factory=utcnow, index=True)
     ended_at: datetime | None = None
 
@@ -174,6 +176,20 @@ class RunStore:
                 raise RunNotFound(f"No run {run_id}.")
             run.status, run.answer, run.error = status, answer, error
             run.ended_at = None if status == "running" else utcnow()
+            session.add(run)
+            session.commit()
+            session.refresh(run)
+        return run
+
+    def judge_run(self, run_id: str, judgement: str, reason: str) -> Run:
+        """Record the judge's verdict (`success` or `failure`) on a finished run, and why."""
+        if judgement not in ("success", "failure"):
+            raise ValueError(f"unknown judgement {judgement!r}; success or failure")
+        with Session(self.engine) as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise RunNotFound(f"No run {run_id}.")
+            run.judgement, run.judgement_reason = judgement, reason
             session.add(run)
             session.commit()
             session.refresh(run)

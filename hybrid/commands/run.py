@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 import apis
 from hybrid.agent.models import ModelError, load_chat_model
@@ -60,6 +61,19 @@ def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], Ru
     return result
 
 
+def learn_after(agent: Agent, console: Console, as_json: bool) -> None:
+    """Once the answer is shown: judge the run with the model and learn from it (see `Agent.learn`)."""
+    if agent.real_model and agent.induce and not as_json:
+        console.print(Text("Judging the run and learning from it (Ctrl-C skips this)...", style="dim"))
+    try:
+        verdict = agent.learn()
+    except KeyboardInterrupt:
+        return  # the run and its answer are recorded; only the learning is skipped
+    if verdict is not None and not as_json:
+        style = "green" if verdict.success else "yellow"
+        console.print(Text.assemble(("judged: ", "bold"), (verdict.judgement, style), f" · {verdict.reason}"))
+
+
 def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], policy: str | None,
                max_steps: int | None, as_json: bool, console: Console, max_cost: float | None = None) -> Agent:
     mode = policy or settings.policy
@@ -102,6 +116,7 @@ def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: 
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
                        policy=policy, max_steps=max_steps, as_json=as_json, console=console, max_cost=max_cost)
     with agent:
-        result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url))
+        result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url, learn=False))
+        learn_after(agent, console, as_json)
     if result.status != "finished":
         sys.exit(1)

@@ -99,6 +99,8 @@ def show_command(run_id: str, as_json: bool) -> None:
         console.print(Panel(Text(run.answer), title="answer", title_align="left"))
     if run.error:
         console.print(Text(run.error, style="red"))
+    if run.judgement:
+        console.print(Text.assemble(("judged: ", "bold"), run.judgement, f" · {run.judgement_reason}"))
 
 
 @runs_group.command(name="resume")
