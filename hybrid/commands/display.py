@@ -80,7 +80,8 @@ class StepPrinter:
         tokens = step.get("prompt_tokens", 0) + step.get("completion_tokens", 0)
         seconds = step.get("model_seconds", 0.0) + step.get("execute_seconds", 0.0)
         title = f"step {step['index'] + 1}"
-        subtitle = (f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens"
+        cached = f" ({step['cached_tokens']} cached)" if step.get("cached_tokens") else ""
+        subtitle = (f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens{cached}"
                     + (f" · {format_cost(step['cost'])}" if step.get("cost") is not None else "") + f" · {seconds:.2f} s")
         self.console.print(Panel(Group(*parts), title=title, subtitle=subtitle, title_align="left",
                                  subtitle_align="right", border_style="green" if step["ok"] else "red"))

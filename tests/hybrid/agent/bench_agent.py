@@ -46,9 +46,9 @@ class PromptRecordingModel(ScriptedChatModel):
         return super()._generate(messages, *args, **kwargs)
 
 
-def two_thousand_character_steps() -> list[str]:
+def two_thousand_character_steps(count: int = STEPS) -> list[str]:
     line = """print("\\n".join(f'[{i:02}] link "Issue number {i:02} with a realistic title here"' for i in range(40)))"""
-    return [line for _ in range(STEPS - 1)] + ["finish('done')"]
+    return [line for _ in range(count - 1)] + ["finish('done')"]
 
 
 def reused_prefix(prompts: list[str]) -> list[float]:
@@ -72,15 +72,15 @@ def append_only(steps: list[dict[str, Any]], squeeze: bool = False) -> list[str]
     return [step["observation"] for step in steps]
 
 
-def measure_prefix_reuse(settings: Settings) -> None:
-    print(f"\nprompt prefix reused from the previous step, {STEPS} steps printing ~2,000 characters each:")
+def measure_prefix_reuse(settings: Settings, steps: int = STEPS) -> None:
+    print(f"\nprompt prefix reused from the previous step, {steps} steps printing ~2,000 characters each:")
     billed: dict[str, float] = {}
     for label, rule in (("the agent (condensing past a budget)", graph.observations_for_prompt),
                         ("per-step condensing (before)", condensed_per_step),
                         ("append-only (no condensing)", append_only)):
-        model = PromptRecordingModel(replies=scripted_replies_for(two_thousand_character_steps()))
+        model = PromptRecordingModel(replies=scripted_replies_for(two_thousand_character_steps(steps)))
         with patch.object(graph, "observations_for_prompt", rule), \
-                Agent(settings, model=model, model_name="scripted", sites=["demo"]) as agent:
+                Agent(settings, model=model, model_name="scripted", sites=["demo"], max_steps=steps) as agent:
             result = agent.run(f"benchmark: prefix reuse, {label}")
         assert result.status == "finished", result
         shares = reused_prefix(model.prompts)
@@ -151,6 +151,7 @@ def main() -> None:
         settings = Settings(data_dir=Path(data), max_steps=STEPS + 5)
         register_demo(apis.SiteRegistry(settings.data_dir), site)
         measure_prefix_reuse(settings)
+        measure_prefix_reuse(settings, steps=60)  # long enough for the agent to condense
         measure(settings, trivial_steps(), "trivial actions (x = i)")
         measure(settings, browsing_like_steps(), "3,000-character printed outputs")
         measure(settings, browsing_steps(), "browser pages (issue list, ~4,800-character observations)",

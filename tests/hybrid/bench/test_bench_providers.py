@@ -27,7 +27,8 @@ def test_the_demo_suite_passes_through_each_provider(protocol, settings: Setting
     assert all(r.passed for r in report.results), [(r.task_id, r.failures, r.error) for r in report.results]
     assert len(server.requests) == sum(r.steps for r in report.results)
     if protocol == "ollama":  # local models have no price
-        assert all(r.cost is None for r in report.results) and "    -" in result.output
+        assert all(r.cost is None for r in report.results) and "cost unknown" in result.output
     else:
         assert all(r.cost and r.cost > 0 for r in report.results)
-        assert f"${report.summary[-1].cost:.4f}" in result.output
+        assert f"${report.summary[-1].cost:.4f}" in result.output  # the table
+        assert f"${report.results[0].cost:.4f}" in result.output  # the task's line
