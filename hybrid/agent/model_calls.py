@@ -161,8 +161,8 @@ class ModelCaller:
                     self.on_text(None)
                 continue
             usage = TokenUsage.of(message)
-            served = (getattr(message, "response_metadata", None) or {}).get("model_name") or \
-                (getattr(message, "response_metadata", None) or {}).get("model")
+            metadata: dict[str, Any] = getattr(message, "response_metadata", None) or {}
+            served = metadata.get("model_name") or metadata.get("model")  # OpenAI/Anthropic, Ollama
             cost = self.pricing.cost(usage, served) if self.pricing is not None else None
             return Reply(text=reply_text(message), usage=usage, cost=cost, refusal=refusal_of(message),
                          seconds=time.monotonic() - began)

@@ -16,9 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A database made before migrations existed is adopted with its tables as the models made them, which
+    # may already have these columns.
+    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("runs")}
     with op.batch_alter_table("runs") as batch:
-        batch.add_column(sa.Column("judgement", sa.String(), nullable=True))
-        batch.add_column(sa.Column("judgement_reason", sa.Text(), nullable=True))
+        if "judgement" not in present:
+            batch.add_column(sa.Column("judgement", sa.String(), nullable=True))
+        if "judgement_reason" not in present:
+            batch.add_column(sa.Column("judgement_reason", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
