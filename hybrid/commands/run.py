@@ -69,6 +69,12 @@ def learn_after(agent: Agent, console: Console, as_json: bool) -> None:
         verdict = agent.learn()
     except KeyboardInterrupt:
         return  # the run and its answer are recorded; only the learning is skipped
+    except Exception as exc:  # noqa: BLE001 -- e.g. a provider's own error while the model writes the workflow
+        if not as_json:
+            problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            console.print(Text(f"Learning from the run failed ({problem}); the run is recorded, and `hybrid "
+                               "workflows induce RUN_ID` tries again.", style="yellow"))
+        return
     if verdict is not None and not as_json:
         style = "green" if verdict.success else "yellow"
         console.print(Text.assemble(("judged: ", "bold"), (verdict.judgement, style), f" · {verdict.reason}"))

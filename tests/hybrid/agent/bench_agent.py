@@ -148,7 +148,7 @@ def checkpoint_bytes(settings: Settings, run_id: str) -> int:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as data, demo_site() as site:
-        settings = Settings(data_dir=Path(data), max_steps=STEPS + 5)
+        settings = Settings(data_dir=Path(data), max_steps=STEPS + 5, max_tokens=10_000_000)
         register_demo(apis.SiteRegistry(settings.data_dir), site)
         measure_prefix_reuse(settings)
         measure_prefix_reuse(settings, steps=60)  # long enough for the agent to condense
