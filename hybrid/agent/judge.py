@@ -43,4 +43,4 @@ def judge_run(call_model: ModelCaller, task: str, steps: Sequence[Any], answer: 
     shown = [{"thought": step.thought, "code": step.code,
               "observation": condense(step.observation, STEP_OBSERVATION_CHARS, "observation")} for step in steps]
     prompt = render("judge.md.jinja", task=task, steps=shown, answer=answer)
-    return read_verdict(call_model([HumanMessage(prompt)], stop=[]).text)
+    return read_verdict(call_model([HumanMessage(prompt)]).text)

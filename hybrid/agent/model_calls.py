@@ -143,7 +143,7 @@ class ModelCaller:
         # other providers would reject the extra field.
         self.cache_breakpoints = type(model).__name__ == "ChatAnthropic"
 
-    def __call__(self, messages: list[BaseMessage], stop: list[str]) -> Reply:
+    def __call__(self, messages: list[BaseMessage], stop: list[str] | None = None) -> Reply:
         if self.cache_breakpoints and messages:
             messages = with_cache_breakpoints(messages)
         attempt = 0
@@ -167,9 +167,9 @@ class ModelCaller:
             return Reply(text=reply_text(message), usage=usage, cost=cost, refusal=refusal_of(message),
                          seconds=time.monotonic() - began)
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str]) -> BaseMessage:
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None) -> BaseMessage:
         whole: AIMessageChunk | None = None
-        for chunk in self.model.stream(messages, stop=stop):
+        for chunk in self.model.stream(messages, stop=stop or None):  # some APIs reject an empty list
             whole = chunk if whole is None else whole + chunk
             if self.on_text is not None and (delta := reply_text(chunk)):
                 self.on_text(delta)

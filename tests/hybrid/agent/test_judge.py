@@ -63,6 +63,7 @@ def test_a_run_judged_successful_is_induced_by_the_model_after_the_answer(regist
     assert asked(server, JUDGE_PROMPT) == 1 and asked(server, PROGRAM_PROMPT) == 1
     judged = next(b for b in server.requests if b["messages"][0]["content"].startswith(JUDGE_PROMPT))
     assert TASK.intent in judged["messages"][0]["content"] and "list_issues" in judged["messages"][0]["content"]
+    assert "stop" not in judged  # the verdict is not cut short by the code-block stop sequence
     shown = CliRunner().invoke(cli, ["runs", "show", run_record.id])
     assert "judged: success · the count came from the API." in shown.output
 

@@ -47,7 +47,7 @@ class FailingModel(BaseChatModel):
 def waits_for(*failures: Exception, retries: int = 4) -> tuple[list[float], ModelCaller]:
     waited: list[float] = []
     caller = ModelCaller(FailingModel(failures=list(failures)), retries=retries, sleep=waited.append)
-    caller([HumanMessage("task")], stop=[])
+    caller([HumanMessage("task")])
     return waited, caller
 
 
@@ -78,6 +78,6 @@ def test_a_context_length_error_is_told_apart_and_not_retried() -> None:
 
 def test_a_reply_in_content_blocks_is_read_as_its_text() -> None:
     _, caller = waits_for()
-    reply = caller([HumanMessage("task")], stop=[])
+    reply = caller([HumanMessage("task")])
     assert reply.text == "Thought: ok.\n```python\nx = 1\n```"
     assert reply_text(AIMessage(content=[{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "hi"}])) == "hi"
