@@ -33,6 +33,8 @@ def registered(settings: Settings, demo: DemoSite, monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv(name, raising=False)
     # Retries wait as the server asks (Retry-After) or back off from 1 s: keep the backoff tests short.
     monkeypatch.setenv("HYBRID_MODEL_RETRIES", "2")
+    # Only the run's own model calls here: judging and learning afterwards are tested in test_judge.py.
+    monkeypatch.setenv("HYBRID_INDUCE_WORKFLOWS", "false")
     return settings
 
 
