@@ -44,12 +44,13 @@ def list_command(limit: int, as_json: bool) -> None:
         return
     console = Console()
     table = Table()
-    for column in ("run id", "status", "steps", "tokens", "started", "task"):
+    for column in ("run id", "status", "steps", "tokens", "cost", "started", "task"):
         table.add_column(column, no_wrap=True)
-    task_width = max(20, console.width - 68)
+    task_width = max(20, console.width - 78)
     for run in runs:
         table.add_row(run.id, run.status, str(run.steps), str(run.prompt_tokens + run.completion_tokens),
-                      run.started_at.strftime("%m-%d %H:%M"), Text(_clip(run.task, task_width)))
+                      "-" if run.cost is None else f"${run.cost:.4f}", run.started_at.strftime("%m-%d %H:%M"),
+                      Text(_clip(run.task, task_width)))
     console.print(table)
 
 

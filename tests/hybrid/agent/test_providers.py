@@ -102,6 +102,8 @@ def test_cost_per_step_and_run_prices_cached_tokens_as_cached(protocol, register
     assert store.get_run(finished["run_id"]).cost == pytest.approx(finished["cost"])
     shown = CliRunner().invoke(cli, ["runs", "show", finished["run_id"]])
     assert f"${finished['cost']:.4f}" in shown.output and f"${steps[0].cost:.4f}" in shown.output
+    listed = CliRunner().invoke(cli, ["runs", "list"], env={"COLUMNS": "200"})
+    assert f"${finished['cost']:.4f}" in listed.output
 
 
 def test_ollama_models_have_no_price_and_say_so(registered) -> None:
