@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     max_wall_seconds: float = Field(default=900.0, gt=0, description="Wall-clock limit per run.")
     max_tokens: int = Field(default=400_000, gt=0, description="Model tokens per run.")
     action_timeout_seconds: float = Field(default=60.0, gt=0, description="Limit for one code action.")
+    max_cost: float | None = Field(
+        default=None, gt=0, description="USD per run (from the provider's usage and the genai-prices table)."
+    )
+    model_timeout_seconds: float = Field(default=120.0, gt=0, description="Limit for one model call.")
+    model_retries: int = Field(
+        default=4, ge=0, description="Retries of a model call after a rate limit, server error or timeout."
+    )
     fast_path: bool = Field(
         default=True, description="Do a task that a verified workflow matches by running it, with no model call."
     )

@@ -38,7 +38,7 @@ def _trim(text: str) -> str:
 
 def _ask(model: BaseChatModel, template: str, **context: Any) -> str:
     reply = model.invoke([HumanMessage(_PROMPTS.get_template(template).render(**context))])
-    return reply.content if isinstance(reply.content, str) else str(reply.content)
+    return reply.text  # the text blocks of a reply given as content blocks, never their repr
 
 
 def _fields(reply: str) -> dict[str, str]:

@@ -20,9 +20,11 @@ from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from workflows.migrate import migrate
 
-RUN_STATUSES = ("running", "finished", "max_steps", "max_wall_time", "max_tokens", "error", "interrupted")
+RUN_STATUSES = ("running", "finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
+                "refused", "error", "interrupted")
 # A run that ended in one of these cannot be resumed; the others (running, error, interrupted) can.
-FINAL_STATUSES = ("finished", "max_steps", "max_wall_time", "max_tokens")
+FINAL_STATUSES = ("finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
+                  "refused")
 
 
 def utcnow() -> datetime:
@@ -48,6 +50,8 @@ class Run(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
+    judgement: str | None = Field(default=None, description="the judge's verdict on a finished run: success, failure")
+    judgement_reason: str | None = Field(default=None, sa_column=Column(Text))
     started_at: datetime = Field(default_factory=utcnow, index=True)
     ended_at: datetime | None = None
 
@@ -175,6 +179,20 @@ class RunStore:
                 raise RunNotFound(f"No run {run_id}.")
             run.status, run.answer, run.error = status, answer, error
             run.ended_at = None if status == "running" else utcnow()
+            session.add(run)
+            session.commit()
+            session.refresh(run)
+        return run
+
+    def judge_run(self, run_id: str, judgement: str, reason: str) -> Run:
+        """Record the judge's verdict (`success` or `failure`) on a finished run, and why."""
+        if judgement not in ("success", "failure"):
+            raise ValueError(f"unknown judgement {judgement!r}; success or failure")
+        with Session(self.engine) as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise RunNotFound(f"No run {run_id}.")
+            run.judgement, run.judgement_reason = judgement, reason
             session.add(run)
             session.commit()
             session.refresh(run)

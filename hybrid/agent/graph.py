@@ -8,7 +8,6 @@ the step.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.channels.delta import DeltaChannel
 from langgraph.graph import END, START, StateGraph
 
-from hybrid.agent.models import usage_of
+from hybrid.agent.model_calls import ContextTooLong, ModelCaller
 from hybrid.agent.observation import observations_for_prompt
 from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
 
@@ -33,7 +32,8 @@ INTERRUPTED_ACTION_NOTICE = ("The action above was running when the run stopped,
                              "may have partly run, and a change it made may already have happened. Check the "
                              "current state before redoing any of it.")
 
-Status = Literal["running", "finished", "max_steps", "max_wall_time", "max_tokens", "error", "interrupted"]
+Status = Literal["running", "finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
+                 "refused", "error", "interrupted"]
 
 
 def append_steps(steps: list[dict[str, Any]], batches: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -54,7 +54,11 @@ class AgentState(TypedDict, total=False):
     answer: str | None
     error: str | None
     tokens: int
+    cost: float
     elapsed: float
+    # Set once the prompt outgrew the model's context window: from then on every older observation is
+    # condensed, not just the old ones.
+    squeeze: bool
     no_code_streak: int
     max_steps: int
     resumed: bool
@@ -67,6 +71,7 @@ class Budget:
     max_wall_seconds: float = 900.0
     max_tokens: int = 400_000
     action_timeout: float = 60.0
+    max_cost: float | None = None  # USD; needs a model the price table knows
 
 
 @dataclass
@@ -106,17 +111,25 @@ def max_steps_of(state: AgentState, budget: Budget) -> int:
     return state.get("max_steps") or budget.max_steps
 
 
-def build_messages(state: AgentState, budget: Budget) -> list[BaseMessage]:
+def build_messages(state: AgentState, budget: Budget, *, squeeze: bool = False) -> list[BaseMessage]:
+    """The prompt for the next step. Each step's messages are written once and never change after (their
+    turn count included), except when older observations are condensed, in blocks: see
+    `observations_for_prompt`."""
     steps = state.get("steps", [])
     messages: list[BaseMessage] = [
         SystemMessage(state["system_prompt"]),
         HumanMessage(render("task.md.jinja", task=state["task"], start_url=state.get("start_url"))),
     ]
-    for index, (step, observation) in enumerate(zip(steps, observations_for_prompt(steps), strict=True)):
+    shown = observations_for_prompt(steps, squeeze=squeeze or state.get("squeeze", False))
+    for index, (step, observation) in enumerate(zip(steps, shown, strict=True)):
         messages.append(AIMessage(step["reply"]))
         left = max_steps_of(state, budget) - index - 1
-        template = "observation.md.jinja" if step.get("code") is not None else "no_code.md.jinja"
-        messages.append(HumanMessage(render(template, observation=observation, steps_left=left)))
+        if step.get("code") is not None:
+            text = render("observation.md.jinja", observation=observation, steps_left=left,
+                          dropped_blocks=step.get("dropped_blocks", 0))
+        else:
+            text = render("no_code.md.jinja", why=step.get("no_code"), steps_left=left)
+        messages.append(HumanMessage(text))
     return messages
 
 
@@ -127,33 +140,54 @@ def over_budget(state: AgentState, budget: Budget) -> Status | None:
         return "max_wall_time"
     if state.get("tokens", 0) >= budget.max_tokens:
         return "max_tokens"
+    if budget.max_cost is not None and state.get("cost", 0.0) >= budget.max_cost:
+        return "max_cost"
     return None
 
 
-def build_graph(model: BaseChatModel, runtime: Runtime, budget: Budget, checkpointer: Any = None):
+def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Budget, checkpointer: Any = None):
     """The compiled graph; invoke it with `{"run_id", "task", "start_url"}` and a thread id = run id."""
+    call_model = model if isinstance(model, ModelCaller) else ModelCaller(model)
 
     def prepare(state: AgentState) -> dict[str, Any]:
         return {"system_prompt": runtime.system_prompt(state["task"], budget.max_steps), "status": "running",
-                "steps": [], "tokens": 0, "elapsed": 0.0, "no_code_streak": 0, "pending": None,
-                "max_steps": budget.max_steps}
+                "steps": [], "tokens": 0, "cost": 0.0, "elapsed": 0.0, "no_code_streak": 0, "pending": None,
+                "max_steps": budget.max_steps, "squeeze": False}
 
     def act(state: AgentState) -> dict[str, Any]:
         exceeded = over_budget(state, budget)
         if exceeded:
             return {"status": exceeded, "error": _budget_message(exceeded, state, budget)}
-        began = time.monotonic()
-        reply = model.invoke(build_messages(state, budget), stop=STOP_SEQUENCES)
-        seconds = time.monotonic() - began
-        text = reply.content if isinstance(reply.content, str) else str(reply.content)
-        prompt_tokens, completion_tokens, cost = usage_of(reply)
-        parsed = parse_reply(text)
-        pending = {"reply": text, "thought": parsed.thought, "code": parsed.code, "prompt_tokens": prompt_tokens,
-                   "completion_tokens": completion_tokens, "cost": cost, "model_seconds": seconds}
-        update: dict[str, Any] = {"pending": pending, "tokens": state.get("tokens", 0) + prompt_tokens
-                                  + completion_tokens, "elapsed": state.get("elapsed", 0.0) + seconds}
+        update: dict[str, Any] = {}
+        squeeze = state.get("squeeze", False)
+        while True:
+            try:
+                reply = call_model(build_messages(state, budget, squeeze=squeeze), STOP_SEQUENCES)
+                break
+            except ContextTooLong as exc:
+                if squeeze:  # condensing was tried: nothing more can be left out
+                    return update | {"status": "context_length", "error": f"Stopped: {exc} Even with older "
+                                     "observations condensed it does not fit: use a model with a longer context "
+                                     "window, or split the task."}
+                squeeze = True
+                update["squeeze"] = True
+        usage = reply.usage
+        cost = state.get("cost", 0.0) + (reply.cost or 0.0)
+        update |= {"tokens": state.get("tokens", 0) + usage.input_tokens + usage.output_tokens, "cost": cost,
+                   "elapsed": state.get("elapsed", 0.0) + reply.seconds}
+        parsed = parse_reply(reply.text)
+        pending = {"reply": parsed.reply, "thought": parsed.thought, "code": parsed.code,
+                   "dropped_blocks": parsed.dropped_blocks, "no_code": parsed.no_code,
+                   "prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
+                   "cached_tokens": usage.cache_read_tokens, "cost": reply.cost, "model_seconds": reply.seconds}
+        if reply.refusal is not None:
+            step = _step(state, pending | {"code": None}, observation="(the model refused: nothing ran)", ok=False,
+                         error="refused")
+            runtime.record_step(state["run_id"], step, [])
+            return update | {"pending": None, "steps": [step], "status": "refused",
+                             "error": f"Stopped: the model refused the task ({reply.refusal})."}
         if parsed.code is not None:
-            return update | {"no_code_streak": 0}
+            return update | {"pending": pending, "no_code_streak": 0}
         streak = state.get("no_code_streak", 0) + 1
         step = _step(state, pending, observation="(no code: nothing ran)", ok=parsed.answer is not None)
         runtime.record_step(state["run_id"], step, [])
@@ -162,8 +196,8 @@ def build_graph(model: BaseChatModel, runtime: Runtime, budget: Budget, checkpoi
             update |= {"status": "finished", "answer": parsed.answer}
         elif streak >= NO_CODE_LIMIT:
             # Prose is not taken as an answer: a cut-off or confused reply must not count as a success.
-            update |= {"status": "error", "error": f"Stopped: the model replied {streak} times in a row without "
-                                                   "a code block or a final answer."}
+            what = "an empty reply" if parsed.no_code == "empty" else "a reply without a code block or a final answer"
+            update |= {"status": "error", "error": f"Stopped: the model sent {what} {streak} times in a row."}
         return update
 
     def execute(state: AgentState) -> dict[str, Any]:
@@ -216,8 +250,9 @@ def _step(state: AgentState, pending: dict[str, Any], *, observation: str, ok: b
           execute_seconds: float = 0.0, used_browser: bool = False) -> dict[str, Any]:
     return {"index": len(state.get("steps", [])), "reply": pending["reply"], "thought": pending["thought"],
             "code": pending["code"], "observation": observation, "ok": ok, "error": error,
-            "used_browser": used_browser,
-            "prompt_tokens": pending["prompt_tokens"], "completion_tokens": pending["completion_tokens"],
+            "used_browser": used_browser, "dropped_blocks": pending.get("dropped_blocks", 0),
+            "no_code": pending.get("no_code"), "prompt_tokens": pending["prompt_tokens"],
+            "completion_tokens": pending["completion_tokens"], "cached_tokens": pending.get("cached_tokens", 0),
             "cost": pending["cost"], "model_seconds": pending["model_seconds"], "execute_seconds": execute_seconds}
 
 
@@ -226,4 +261,5 @@ def _budget_message(status: Status, state: AgentState, budget: Budget) -> str:
         "max_steps": f"Stopped: the run used all {max_steps_of(state, budget)} steps without calling finish().",
         "max_wall_time": f"Stopped: the run took longer than {budget.max_wall_seconds:.0f} s.",
         "max_tokens": f"Stopped: the run used more than {budget.max_tokens} model tokens.",
+        "max_cost": f"Stopped: the run cost ${state.get('cost', 0.0):.4f}, reaching its limit of ${budget.max_cost}.",
     }[status]

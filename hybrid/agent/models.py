@@ -94,9 +94,12 @@ class ScriptedChatModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
-def load_chat_model(spec: str, *, base_url: str | None = None, temperature: float = 0.0) -> BaseChatModel:
+def load_chat_model(spec: str, *, base_url: str | None = None, temperature: float = 0.0,
+                    timeout: float = 120.0) -> BaseChatModel:
     """`provider:name` (e.g. `openai:gpt-4o-mini`, `anthropic:claude-sonnet-4-5`, `ollama:qwen2.5-coder`),
-    or `scripted:FILE` for fixed replies. `base_url` points an OpenAI-compatible provider at any server."""
+    or `scripted:FILE` for fixed replies. `base_url` points a provider at another server (any OpenAI-compatible
+    one for `openai:`). `timeout` bounds one call; the agent retries calls itself (see `model_calls`), so the
+    provider's own retries are off."""
     if spec.startswith(SCRIPTED_PREFIX):
         return ScriptedChatModel.from_file(spec[len(SCRIPTED_PREFIX):])
     provider, _, name = spec.partition(":")
@@ -106,7 +109,7 @@ def load_chat_model(spec: str, *, base_url: str | None = None, temperature: floa
     package = PROVIDER_PACKAGES.get(provider, f"langchain-{provider.replace('_', '-')}")
     if importlib.util.find_spec(package.replace("-", "_")) is None:
         raise ModelError(f"The {provider} provider's package is not installed: .venv/bin/pip install {package}")
-    options: dict[str, Any] = {"temperature": temperature}
+    options: dict[str, Any] = {"temperature": temperature, **_call_options(provider, timeout)}
     key_variable = PROVIDER_KEYS.get(provider)
     if base_url:
         options["base_url"] = base_url
@@ -122,12 +125,14 @@ def load_chat_model(spec: str, *, base_url: str | None = None, temperature: floa
         raise ModelError(f"Cannot use model {spec!r}: {exc}".splitlines()[0]) from exc
 
 
-def usage_of(message: BaseMessage) -> tuple[int, int, float | None]:
-    """(prompt tokens, completion tokens, cost in USD if the provider reported one) of a reply."""
-    usage: dict[str, Any] = getattr(message, "usage_metadata", None) or {}
-    metadata: dict[str, Any] = getattr(message, "response_metadata", None) or {}
-    cost = metadata.get("cost") or (metadata.get("token_usage") or {}).get("cost")
-    return int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0)), cost
+def _call_options(provider: str, timeout: float) -> dict[str, Any]:
+    """Each provider package's own names for: this timeout, no retries of its own, usage when streaming."""
+    if provider == "ollama":
+        return {"client_kwargs": {"timeout": timeout}}
+    options: dict[str, Any] = {"timeout": timeout, "max_retries": 0}
+    if provider == "openai":
+        options["stream_usage"] = True  # off by default for a custom base_url; every server we target has it
+    return options
 
 
 def scripted_replies_for(steps: Sequence[str], thoughts: Sequence[str] | None = None) -> list[str]:

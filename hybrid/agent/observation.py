@@ -6,11 +6,14 @@ from typing import Any, Protocol
 
 BROWSER_CAPABILITY = "browser"
 CONDENSED_CHARS = 400
-KEEP_FULL_BROWSER_STEPS = 2
-# Any observation this many steps old is cut to OLD_OBSERVATION_CHARS: its values live on in the kernel.
-OLD_AFTER_STEPS = 5
 OLD_OBSERVATION_CHARS = 1500
-
+# Older observations are condensed all at once when the observations in the prompt outgrow this budget
+# (about 15,000 tokens: with the system prompt and the replies, a prompt stays within a 32k-token model),
+# never one step at a time: a provider bills a repeated prompt prefix at a tenth of the price or less,
+# and every change to an earlier message ends the reusable prefix there, so condensing pays for its
+# cache miss only many steps later (bench_agent.py measures it). The last KEEP_FULL_STEPS stay whole.
+OBSERVATION_BUDGET_CHARS = 60_000
+KEEP_FULL_STEPS = 5
 
 class CallLike(Protocol):
     capability: str
@@ -69,18 +72,34 @@ def condense(observation: str, limit: int, what: str) -> str:
             "characters not shown]")
 
 
-def observations_for_prompt(steps: list[dict[str, Any]]) -> list[str]:
-    """Each step's observation as it goes into the next prompt. The last few browser observations stay
-    whole and older ones shrink to a few lines (a page seen before is stale anyway); every observation
-    older than a few steps shrinks too. So each step adds a bounded amount to the prompt."""
-    browser_steps = [i for i, step in enumerate(steps) if step.get("used_browser")]
-    recent_pages = set(browser_steps[-KEEP_FULL_BROWSER_STEPS:])
+def observations_for_prompt(steps: list[dict[str, Any]], *, squeeze: bool = False) -> list[str]:
+    """Each step's observation as it goes into the next prompt: whole until the whole ones outgrow
+    OBSERVATION_BUDGET_CHARS, then all but the last few are condensed (pages to a few lines, as a page seen
+    before is stale anyway; other observations to OLD_OBSERVATION_CHARS) and stay so, until the budget is
+    outgrown again. So earlier messages change only once in a long while, and a long run's prompt grows by
+    a condensed observation a step. `squeeze` condenses every observation but the last, for a prompt that outgrew the model's
+    context window."""
+    frontier = 0  # the observations before it are condensed
+    whole = 0  # characters of the observations from the frontier on
+    for seen, step in enumerate(steps, start=1):
+        whole += len(step["observation"])
+        if whole > OBSERVATION_BUDGET_CHARS:
+            frontier = seen - KEEP_FULL_STEPS
+            whole = sum(len(s["observation"]) for s in steps[frontier:seen])
+    if squeeze:
+        frontier = max(frontier, len(steps) - 1)
+    return _shown(steps, frontier, squeezed=squeeze)
+
+
+def _shown(steps: list[dict[str, Any]], frontier: int, squeezed: bool = False) -> list[str]:
     shown = []
     for i, step in enumerate(steps):
         observation = step["observation"]
-        if step.get("used_browser") and i not in recent_pages:
+        if i < frontier and step.get("used_browser"):
             observation = condense(observation, CONDENSED_CHARS, "older page observation; observe again for the current page")
-        elif len(steps) - i > OLD_AFTER_STEPS:
+        elif i < frontier and squeezed:
+            observation = condense(observation, CONDENSED_CHARS, "older observation, condensed to fit the context window")
+        elif i < frontier:
             observation = condense(observation, OLD_OBSERVATION_CHARS, "older observation; the kernel still has its variables")
         shown.append(observation)
     return shown

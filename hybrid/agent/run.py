@@ -17,7 +17,10 @@ from langchain_core.language_models import BaseChatModel
 from sqlalchemy.engine import make_url
 
 import apis
+from hybrid.agent.cost import Pricing
 from hybrid.agent.graph import Budget, build_graph
+from hybrid.agent.judge import Verdict, judge_run
+from hybrid.agent.model_calls import ModelCaller, ModelCallError
 from hybrid.agent.models import ScriptedChatModel
 from hybrid.agent.runtime import AgentRuntime, SiteHandle, web_credentials
 from hybrid.config import Settings
@@ -35,6 +38,8 @@ CHECKPOINT_SETUP_LOCK_KEY = 7_007_008
 CHECKPOINT_SETUP_SECONDS = 120
 
 StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
+# Receives the model's reply as it streams in; None means "the call is being retried: start again".
+TextCallback = Callable[[str | None], None]
 
 
 class AgentError(Exception):
@@ -54,11 +59,13 @@ class RunResult:
     error: str | None
     steps: int
     tokens: int
+    cost: float | None = None
 
 
-def budget_from(settings: Settings, max_steps: int | None = None) -> Budget:
+def budget_from(settings: Settings, max_steps: int | None = None, max_cost: float | None = None) -> Budget:
     return Budget(max_steps=max_steps or settings.max_steps, max_wall_seconds=settings.max_wall_seconds,
-                  max_tokens=settings.max_tokens, action_timeout=settings.action_timeout_seconds)
+                  max_tokens=settings.max_tokens, action_timeout=settings.action_timeout_seconds,
+                  max_cost=max_cost if max_cost is not None else settings.max_cost)
 
 
 def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
@@ -126,7 +133,9 @@ class Agent:
         use_browser: bool = True,
         pool: KernelPool | None = None,
         max_steps: int | None = None,
+        max_cost: float | None = None,
         on_step: StepCallback | None = None,
+        on_text: TextCallback | None = None,
         fast_path: bool | None = None,
         induce: bool | None = None,
     ) -> None:
@@ -135,7 +144,18 @@ class Agent:
         self.settings = settings
         self.model = model
         self.model_name = model_name or getattr(model, "model_name", None) or type(model).__name__
-        self.budget = budget_from(settings, max_steps)
+        self.budget = budget_from(settings, max_steps, max_cost)
+        pricing = Pricing(self.model_name)
+        if self.budget.max_cost is not None and not pricing.known:
+            raise AgentError(f"No price is known for model {self.model_name!r}, so a cost limit cannot be kept: "
+                             "drop --max-cost (HYBRID_MAX_COST), or name the model as the provider does "
+                             "(e.g. openai:gpt-4o-mini).")
+        self.call_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
+        self.call_model.on_text = on_text
+        # A scripted model replays fixed replies: it can neither judge a run nor write a workflow.
+        self.real_model = not isinstance(model, ScriptedChatModel)
+        self._judge_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
+        self._to_learn: str | None = None
         self.policy_mode = policy or settings.policy
         self.fast_path = settings.fast_path if fast_path is None else fast_path
         self.induce = settings.induce_workflows if induce is None else induce
@@ -154,7 +174,7 @@ class Agent:
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
                                         on_step=on_step)
             self._stack.callback(self.runtime.close)
-            self.graph = build_graph(model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
+            self.graph = build_graph(self.call_model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
         except BaseException as exc:
             self._stack.close()  # kernels and browsers started so far must not outlive a failed start
             if isinstance(exc, (apis.RegistryError, apis.ApiError, apis.SpecError, StoreError, ValueError,
@@ -163,16 +183,18 @@ class Agent:
             raise
         self.sites = sites
 
-    def run(self, task: str, *, start_url: str | None = None, source: str | None = None) -> RunResult:
+    def run(self, task: str, *, start_url: str | None = None, source: str | None = None,
+            learn: bool = True) -> RunResult:
         """Do `task`: by a matching verified workflow with no model call when the fast path is on (falling
-        back to the model if it fails), else with the model."""
+        back to the model if it fails), else with the model. With `learn`, a finished run is then judged
+        and learned from (see `learn`); without, call `learn()` yourself, e.g. once the answer is shown."""
         if self.fast_path:
             result = self._fast_path(task)
             if result is not None:
                 return result
         run = self.store.start_run(task, sites=self.sites, model=self.model_name, policy=self.policy_mode,
                                    source=source, sandbox=self.settings.sandbox)
-        return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url})
+        return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url}, learn)
 
     def resume(self, run_id: str) -> RunResult:
         """Continue a run that was interrupted, from its last checkpoint, in a fresh kernel."""
@@ -192,7 +214,7 @@ class Agent:
         self.store.end_run(run.id, "running")
         return self._drive(run.id, None)
 
-    def _drive(self, run_id: str, initial: dict[str, Any] | None) -> RunResult:
+    def _drive(self, run_id: str, initial: dict[str, Any] | None, learn: bool = True) -> RunResult:
         self.current_run_id = run_id
         config = self._config(run_id)
         try:
@@ -210,11 +232,12 @@ class Agent:
             raise AgentError(f"Run {run_id} stopped: {problem} (`hybrid runs resume {run_id}` continues it "
                              "once the cause is fixed).", run_id) from exc
         values = self.graph.get_state(config).values
-        if self.induce and values.get("status") == "finished":
-            self._learn(run_id)
+        self._to_learn = run_id if self.induce and values.get("status") == "finished" else None
+        if learn:
+            self.learn()
         return RunResult(run_id=run_id, status=values.get("status", "error"), answer=values.get("answer"),
                          error=values.get("error"), steps=len(values.get("steps", [])),
-                         tokens=values.get("tokens", 0))
+                         tokens=values.get("tokens", 0), cost=self.store.get_run(run_id).cost)
 
     def _fast_path(self, task: str) -> RunResult | None:
         match = match_fast_path(self.store, task, self.sites)
@@ -228,12 +251,29 @@ class Agent:
             return None
         return RunResult(run_id=run.id, status=run.status, answer=run.answer, error=None, steps=run.steps, tokens=0)
 
-    def _learn(self, run_id: str) -> None:
-        """Induce a workflow from a finished run and verify it; a run that holds none is simply skipped."""
+    def learn(self) -> Verdict | None:
+        """Learn from the run just finished, if it finished and memory is on. With a real model, the model
+        first judges whether the run achieved its task (the verdict is recorded with the run), and only a
+        run judged successful is induced, by the model; a scripted model's runs are induced by literal
+        lifting. Returns the verdict, if there was one."""
+        run_id, self._to_learn = self._to_learn, None
+        if run_id is None:
+            return None
+        verdict = None
+        if self.real_model:
+            run = self.store.get_run(run_id)
+            try:
+                verdict = judge_run(self._judge_model, run.task, self.store.steps_of(run_id), run.answer)
+            except ModelCallError as exc:
+                verdict = Verdict("failure", f"The model could not judge the run: {exc}")
+            self.store.judge_run(run_id, verdict.judgement, verdict.reason)
+            if not verdict.success:
+                return verdict
         try:
-            learn_from_run(self.store, run_id, self.runtime.fresh_session)
+            learn_from_run(self.store, run_id, self.runtime.fresh_session, model=self.model if self.real_model else None)
         except (CannotVerify, WorkflowInstallError):
             pass  # the workflow stays an unverified candidate; `hybrid workflows verify` says why
+        return verdict
 
     @staticmethod
     def _config(run_id: str) -> dict[str, Any]:

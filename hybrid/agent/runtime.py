@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import apis
 from hybrid.agent.graph import RESUMED_NOTICE, ActionOutcome, render
+from hybrid.agent.hints import http_by_hand, noting_full_pages, unknown_operation
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
 from sandbox import Effect, KernelPool, KernelSession, Namespace, Operation, Policy
 from sandbox.browser import BrowserError, BrowserService, SiteLogin
@@ -65,12 +66,15 @@ def _web_password(registry: apis.SiteRegistry, name: str) -> str | None:
         return None
 
 
-def api_capability(sites: list[SiteHandle]) -> Namespace:
-    """`api.<site>.<operation>(...)` for every operation, plus `api.<site>.search(query)`."""
+def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> Namespace:
+    """`api.<site>.<operation>(...)` for every operation, plus `api.<site>.search(query)`. With `notes`, a
+    list read from a full page leaves a hint there."""
     members: dict[str, Any] = {}
     for site in sites:
         operations: dict[str, Any] = {
-            op.name: Operation(getattr(site.client, op.name), writes=op.writes, domain=site.host)
+            op.name: Operation(getattr(site.client, op.name) if notes is None else
+                               noting_full_pages(getattr(site.client, op.name), site.name, op, notes),
+                               writes=op.writes, domain=site.host)
             for op in site.spec.operations
         }
         operations.setdefault("search", Operation(_search_for(site), writes=False))
@@ -147,7 +151,9 @@ class AgentRuntime:
         self.on_step = on_step
         self._sessions: dict[str, KernelSession] = {}
         self._installed: dict[str, InstalledWorkflows] = {}
-        self._api = api_capability(sites)
+        self._hints: list[str] = []
+        self._api = api_capability(sites, self._hints)
+        self._operation_names = {site.name: [op.name for op in site.spec.operations] for site in sites}
         self._browser = browser_capability(browser, self._open_start_page) if browser is not None else None
         # Opened on the run's first browser call, so runs that never browse never start Chromium.
         self._start_page: str | None = None
@@ -229,13 +235,17 @@ class AgentRuntime:
         if installed is not None:
             installed.ensure()
             installed.step_index = self.store.get_run(run_id).steps
+        self._hints.clear()
         result = session.execute(code, timeout=timeout)
         notices, self._start_notices = self._start_notices, []
         result.notices[:0] = ([RESUMED_NOTICE] if fresh_kernel_notice else []) + notices
         error = f"{result.error.name}: {result.error.message}" if result.error else (
             "; ".join(result.notices) if not result.ok else None)
+        observation = render_observation(result)
+        hints = [*dict.fromkeys(self._hints), unknown_operation(observation, self._operation_names),
+                 http_by_hand(code, [site.name for site in self.sites])]
         return ActionOutcome(
-            observation=render_observation(result),
+            observation="\n".join([observation, *(hint for hint in hints if hint)]),
             full_output=full_record(result),
             ok=result.ok,
             error=error,

@@ -40,11 +40,11 @@ class WorkerConfig:
     base_url: str | None = None  # an OpenAI-compatible server for the model
 
 
-def model_for(task: Task, spec: str, base_url: str | None) -> tuple[BaseChatModel, str]:
+def model_for(task: Task, spec: str, base_url: str | None, timeout: float) -> tuple[BaseChatModel, str]:
     """The chat model for one task: `reference` replays the task's reference solution."""
     if spec == REFERENCE_MODEL:
         return ScriptedChatModel(replies=scripted_replies_for(task.reference_solution)), REFERENCE_MODEL
-    return load_chat_model(spec, base_url=base_url), spec
+    return load_chat_model(spec, base_url=base_url, timeout=timeout), spec
 
 
 class Worker:
@@ -87,18 +87,18 @@ class Worker:
         for site in task.sites:
             self.sites[site].reset()
             self.sites[site].register(self.registry, task.login_as)
-        model, model_name = model_for(task, self.config.model, self.config.base_url)
+        model, model_name = model_for(task, self.config.model, self.config.base_url,
+                                      self.settings.model_timeout_seconds)
         # Memory is off: a benchmark measures the agent on each task alone, not on what earlier tasks taught it.
         with Agent(self.settings, model=model, model_name=model_name, sites=task.sites, pool=self.pool,
                    browser=self.browser, fast_path=False, induce=False) as agent:
             result = agent.run(task.intent, start_url=task.start_url_for(main.web_url),
                                source=f"bench:{self.config.suite}:{task.task_id}")
-            cost = agent.store.get_run(result.run_id).cost
         with main.judge() as judge:
             verdict = evaluate(task, result.answer, judge)
         return TaskResult(task_id=task.task_id, category=task.category, passed=verdict.passed, status=result.status,
                           run_id=result.run_id, answer=result.answer, failures=verdict.failures, error=result.error,
-                          steps=result.steps, tokens=result.tokens, cost=cost, seconds=time.monotonic() - began,
+                          steps=result.steps, tokens=result.tokens, cost=result.cost, seconds=time.monotonic() - began,
                           worker=self.name)
 
     def close(self) -> None:

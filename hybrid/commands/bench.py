@@ -23,6 +23,7 @@ from hybrid.bench.runner import DEMO, BenchError, BenchOptions, report_path, run
 from hybrid.bench.sites import SiteSetupError
 from hybrid.bench.suite import SuiteError, Task
 from hybrid.bench.worker import REFERENCE_MODEL
+from hybrid.commands.display import format_cost
 from hybrid.commands.run import INTERRUPTED_EXIT_CODE, resolve_model, sandbox_options
 from hybrid.config import load_settings
 
@@ -52,7 +53,7 @@ class BenchProgress:
         mark = "[green]✓[/]" if result.passed else "[red]✗[/]"
         why = "" if result.passed else f" [dim]{'; '.join(result.failures) or result.error or result.status}[/]"
         self.console.print(f"{mark} task {result.task_id} ({result.category}) · {result.status} · {result.steps} "
-                           f"steps · {result.seconds:.1f} s{why}", highlight=False)
+                           f"steps · {format_cost(result.cost)} · {result.seconds:.1f} s{why}", highlight=False)
         self.progress.update(self.bar, advance=1, passed=self.passed)
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any
 
@@ -17,6 +18,24 @@ from sandbox import Call
 
 OBSERVATION_LINES = 12
 STATUS_STYLES = {"finished": "bold green", "interrupted": "yellow", "error": "bold red"}
+THOUGHT_LABEL = "Thought:"
+FENCE_START = re.compile(r"```|~~~")
+
+
+def thought_so_far(reply: str) -> str:
+    """The part of a reply being streamed that is surely thought: before any code fence, without the
+    "Thought:" label, and without trailing characters that may be the start of a fence."""
+    stripped = reply.lstrip()
+    if THOUGHT_LABEL.lower().startswith(stripped.lower()):
+        return ""  # maybe the label, still arriving
+    if stripped.lower().startswith(THOUGHT_LABEL.lower()):
+        stripped = stripped[len(THOUGHT_LABEL):].lstrip()
+    fence = FENCE_START.search(stripped)
+    return stripped[: fence.start()].rstrip() if fence else stripped.rstrip("`~")
+
+
+def format_cost(cost: float | None) -> str:
+    return "cost unknown" if cost is None else f"${cost:.4f}"
 
 
 def summarise_observation(observation: str, lines: int = OBSERVATION_LINES) -> str:
@@ -27,14 +46,33 @@ def summarise_observation(observation: str, lines: int = OBSERVATION_LINES) -> s
 
 
 class StepPrinter:
-    """Prints each step as the agent records it (called from the agent's thread)."""
+    """Prints the model's thought as it streams in, then each step as the agent records it (called from
+    the agent's thread)."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        self._reply = ""
+        self._shown = 0
+
+    def thought(self, delta: str | None) -> None:
+        """More of the reply being written; None when the model call is retried."""
+        if delta is None:
+            if self._shown:
+                self.console.print(Text(" (the model call failed; retrying)", style="dim"))
+            self._reply, self._shown = "", 0
+            return
+        self._reply += delta
+        thought = thought_so_far(self._reply)
+        if len(thought) > self._shown:
+            self.console.print(Text(thought[self._shown:], style="italic"), end="")
+            self._shown = len(thought)
 
     def __call__(self, step: dict[str, Any], calls: list[dict[str, Any]]) -> None:
+        streamed, self._reply, self._shown = self._shown > 0, "", 0
+        if streamed:
+            self.console.print()
         parts: list[Any] = []
-        if step.get("thought"):
+        if step.get("thought") and not streamed:
             parts.append(Text(step["thought"], style="italic"))
         if step.get("code"):
             parts.append(Syntax(step["code"], "python", theme="ansi_dark", word_wrap=True))
@@ -42,7 +80,9 @@ class StepPrinter:
         tokens = step.get("prompt_tokens", 0) + step.get("completion_tokens", 0)
         seconds = step.get("model_seconds", 0.0) + step.get("execute_seconds", 0.0)
         title = f"step {step['index'] + 1}"
-        subtitle = f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens · {seconds:.2f} s"
+        cached = f" ({step['cached_tokens']} cached)" if step.get("cached_tokens") else ""
+        subtitle = (f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens{cached}"
+                    + (f" · {format_cost(step['cost'])}" if step.get("cost") is not None else "") + f" · {seconds:.2f} s")
         self.console.print(Panel(Group(*parts), title=title, subtitle=subtitle, title_align="left",
                                  subtitle_align="right", border_style="green" if step["ok"] else "red"))
 
@@ -66,12 +106,12 @@ def print_outcome(console: Console, result: RunResult) -> None:
         console.print(Text(result.error, style=style))
     steps = f"{result.steps} step{'' if result.steps == 1 else 's'}"
     console.print(f"status: [{style}]{result.status}[/] · {steps} · {result.tokens} tokens · "
-                  f"run id: [bold]{result.run_id}[/]")
+                  f"{format_cost(result.cost)} · run id: [bold]{result.run_id}[/]")
 
 
 def result_json(result: RunResult) -> str:
     return json.dumps({"run_id": result.run_id, "status": result.status, "answer": result.answer,
-                       "error": result.error, "steps": result.steps, "tokens": result.tokens})
+                       "error": result.error, "steps": result.steps, "tokens": result.tokens, "cost": result.cost})
 
 
 class TerminalConfirm:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 import apis
 from hybrid.agent.models import ModelError, load_chat_model
@@ -25,7 +26,7 @@ def resolve_model(settings: Settings, model: str | None, base_url: str | None):
         raise click.UsageError("No model configured: pass --model provider:name (e.g. openai:gpt-4o-mini), set "
                                "HYBRID_MODEL, or replay fixed replies with --model scripted:replies.json.")
     try:
-        return spec, load_chat_model(spec, base_url=base_url)
+        return spec, load_chat_model(spec, base_url=base_url, timeout=settings.model_timeout_seconds)
     except ModelError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -61,16 +62,36 @@ def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], Ru
     return result
 
 
+def learn_after(agent: Agent, console: Console, as_json: bool) -> None:
+    """Once the answer is shown: judge the run with the model and learn from it (see `Agent.learn`)."""
+    if agent.real_model and agent.induce and not as_json:
+        console.print(Text("Judging the run and learning from it (Ctrl-C skips this)...", style="dim"))
+    try:
+        verdict = agent.learn()
+    except KeyboardInterrupt:
+        return  # the run and its answer are recorded; only the learning is skipped
+    except Exception as exc:  # noqa: BLE001 -- e.g. a provider's own error while the model writes the workflow
+        if not as_json:
+            problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            console.print(Text(f"Learning from the run failed ({problem}); the run is recorded, and `hybrid "
+                               "workflows induce RUN_ID` tries again.", style="yellow"))
+        return
+    if verdict is not None and not as_json:
+        style = "green" if verdict.success else "yellow"
+        console.print(Text.assemble(("judged: ", "bold"), (verdict.judgement, style), f" · {verdict.reason}"))
+
+
 def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], policy: str | None,
-               max_steps: int | None, as_json: bool, console: Console) -> Agent:
+               max_steps: int | None, as_json: bool, console: Console, max_cost: float | None = None) -> Agent:
     mode = policy or settings.policy
     if mode == "confirm" and (as_json or not sys.stdin.isatty()):
         raise click.UsageError("--policy confirm asks on the terminal; it needs an interactive terminal "
                                "(use read-only or allow otherwise).")
+    printer = None if as_json else StepPrinter(console)
     try:
         agent = Agent(settings, model=model, model_name=model_spec, sites=sites, policy=mode,
                       confirm=TerminalConfirm(console) if mode == "confirm" else None, max_steps=max_steps,
-                      on_step=None if as_json else StepPrinter(console))
+                      max_cost=max_cost, on_step=printer, on_text=printer.thought if printer else None)
     except AgentError as exc:
         raise click.ClickException(str(exc)) from exc
     if not as_json:
@@ -98,25 +119,28 @@ def sandbox_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--model", help="Chat model as provider:name, or scripted:FILE. Default: HYBRID_MODEL.")
 @click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
 @click.option("--max-steps", type=click.IntRange(min=1), help="Most code actions the agent may take.")
+@click.option("--max-cost", type=click.FloatRange(min=0, min_open=True), metavar="USD",
+              help="End the run (status max_cost) once the model's calls cost this much. Default: HYBRID_MAX_COST.")
 @click.option("--policy", type=click.Choice(["allow", "read-only", "confirm"]),
               help="allow everything; read-only refuses writes; confirm asks before each write.")
 @click.option("--start-url", help="Where the browser starts, when the task needs it.")
 @sandbox_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
 def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: str | None,
-                max_steps: int | None, policy: str | None, start_url: str | None, sandbox: str | None,
-                kernel_network: bool | None, as_json: bool) -> None:
+                max_steps: int | None, max_cost: float | None, policy: str | None, start_url: str | None,
+                sandbox: str | None, kernel_network: bool | None, as_json: bool) -> None:
     """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
 
-    Each step is shown as it happens (thought, code, what it printed, the calls it made); the run ends
-    with the answer, its status and its run id. Ctrl-C stops cleanly: `hybrid runs resume` continues.
+    Each step is shown as it happens (the thought as the model writes it, then the code, what it printed,
+    the calls it made); the run ends with the answer, its status, its cost and its run id. Ctrl-C stops cleanly: `hybrid runs resume` continues.
     """
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     console = Console(stderr=as_json)
     model_spec, chat_model = resolve_model(settings, model, base_url)
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
-                       policy=policy, max_steps=max_steps, as_json=as_json, console=console)
+                       policy=policy, max_steps=max_steps, as_json=as_json, console=console, max_cost=max_cost)
     with agent:
-        result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url))
+        result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url, learn=False))
+        learn_after(agent, console, as_json)
     if result.status != "finished":
         sys.exit(1)

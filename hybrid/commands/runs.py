@@ -13,6 +13,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from hybrid.commands.display import format_cost
 from hybrid.commands.run import drive, open_agent, resolve_model
 from hybrid.config import load_settings
 from hybrid.explore import Run
@@ -43,12 +44,13 @@ def list_command(limit: int, as_json: bool) -> None:
         return
     console = Console()
     table = Table()
-    for column in ("run id", "status", "steps", "tokens", "started", "task"):
+    for column in ("run id", "status", "steps", "tokens", "cost", "started", "task"):
         table.add_column(column, no_wrap=True)
-    task_width = max(20, console.width - 68)
+    task_width = max(20, console.width - 78)
     for run in runs:
         table.add_row(run.id, run.status, str(run.steps), str(run.prompt_tokens + run.completion_tokens),
-                      run.started_at.strftime("%m-%d %H:%M"), Text(_clip(run.task, task_width)))
+                      "-" if run.cost is None else f"${run.cost:.4f}", run.started_at.strftime("%m-%d %H:%M"),
+                      Text(_clip(run.task, task_width)))
     console.print(table)
 
 
@@ -80,11 +82,11 @@ def show_command(run_id: str, as_json: bool) -> None:
     console.print(Text(run.task, style="bold"))
     console.print(f"run {run.id} · {run.status} · model {run.model} · sites "
                   f"{', '.join(run.sites)} · policy {run.policy} · sandbox {run.sandbox} · {run.steps} steps · "
-                  f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens"
-                  + (f" · ${run.cost:.4f}" if run.cost else ""))
+                  f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens · "
+                  f"{format_cost(run.cost)}", highlight=False)
     for step in steps:
-        console.rule(f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · model "
-                     f"{step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s")
+        console.rule(f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · "
+                     f"{format_cost(step.cost)} · model {step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s")
         if step.thought:
             console.print(Text(step.thought, style="italic"))
         if step.code:
@@ -98,6 +100,8 @@ def show_command(run_id: str, as_json: bool) -> None:
         console.print(Panel(Text(run.answer), title="answer", title_align="left"))
     if run.error:
         console.print(Text(run.error, style="red"))
+    if run.judgement:
+        console.print(Text.assemble(("judged: ", "bold"), run.judgement, f" · {run.judgement_reason}"))
 
 
 @runs_group.command(name="resume")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from hybrid.config import Settings
@@ -16,3 +19,7 @@ def settings(tmp_path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Se
     monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HYBRID_DATABASE_URL", database_url)
     return Settings(data_dir=tmp_path / "data", database_url=database_url, action_timeout_seconds=30)
+
+
+# The local model protocol servers (tests/hybrid/model_servers.py) are imported by name from the tests.
+sys.path.insert(0, str(Path(__file__).parent))

@@ -82,8 +82,8 @@ def test_run_without_sites_points_to_sites_add(tmp_path, monkeypatch: pytest.Mon
 
 def test_run_with_a_missing_provider_package_is_one_line(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
-    result = CliRunner().invoke(cli, ["run", "x", "--model", "anthropic:claude-sonnet-4-5"])
-    assert result.exit_code == 2 and "pip install langchain-anthropic" in result.output
+    result = CliRunner().invoke(cli, ["run", "x", "--model", "mistralai:mistral-large-latest"])
+    assert result.exit_code == 2 and "pip install langchain-mistralai" in result.output
     assert "Traceback" not in result.output
 
 

@@ -49,6 +49,23 @@ def test_the_model_writes_a_program_and_a_guide(store, suite, run_task, open_ses
     assert checked.outcome == "passed", checked.detail
 
 
+class BlockModel(ScriptedChatModel):
+    """Replies as a list of content blocks, as Anthropic's models (and some of OpenAI's) do."""
+
+    def _generate(self, *args, **kwargs):
+        result = super()._generate(*args, **kwargs)
+        message = result.generations[0].message
+        text = message.content
+        message.content = [{"type": "thinking", "thinking": "Which values vary?"},
+                           {"type": "text", "text": text[:40]}, {"type": "text", "text": text[40:]}]
+        return result
+
+
+def test_a_reply_in_content_blocks_is_read_as_its_text(store, suite, run_task) -> None:
+    program, text = induce_from_run(store, run_task(suite[15]), model=BlockModel(replies=[PROGRAM_REPLY, TEXT_REPLY]))
+    assert (program.workflow.name, text.workflow.name) == ("add_label", "add_label_guide")
+
+
 def test_a_program_that_fails_the_checks_is_refused(store, suite, run_task) -> None:
     bad = PROGRAM_REPLY.replace('    issue = api', '    import os\n    issue = api')
     with pytest.raises(ProgramError, match="imports 'os'"):

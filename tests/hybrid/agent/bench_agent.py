@@ -1,5 +1,8 @@
-"""Figures for the agent loop: framework overhead per step, prompt tokens per step over 20 steps, and the
-checkpoint storage a run leaves behind (SQLite).
+"""Figures for the agent loop: framework overhead per step, prompt tokens per step over 20 steps, the
+checkpoint storage a run leaves behind (SQLite), and how much of each step's prompt a provider's prompt
+cache can reuse (the share of it that equals the previous step's prompt, from the start), with the input
+that would be billed under a 90% cache discount, for block condensing (the agent's), per-step condensing
+(what the agent did before) and no condensing at all (append-only).
 
 A zero-latency scripted model writes trivial actions, so what is measured is the framework itself:
 graph, checkpoint, kernel round trip, observation and record. Run:
@@ -9,13 +12,20 @@ graph, checkpoint, kernel round trip, observation and record. Run:
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+from langchain_core.messages import BaseMessage
+from pydantic import Field
 
 import apis
+from hybrid.agent import graph, observation
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent
 from hybrid.config import Settings
@@ -23,6 +33,65 @@ from hybrid.demo import demo_site
 from hybrid.demo.registration import register_demo
 
 STEPS = 20
+CACHE_DISCOUNT = 0.9
+
+
+class PromptRecordingModel(ScriptedChatModel):
+    """A scripted model that keeps every prompt it is sent, as the text a provider would tokenise."""
+
+    prompts: list[str] = Field(default_factory=list)
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any):
+        self.prompts.append("".join(f"<{m.type}>{m.text}" for m in messages))
+        return super()._generate(messages, *args, **kwargs)
+
+
+def two_thousand_character_steps(count: int = STEPS) -> list[str]:
+    line = """print("\\n".join(f'[{i:02}] link "Issue number {i:02} with a realistic title here"' for i in range(40)))"""
+    return [line for _ in range(count - 1)] + ["finish('done')"]
+
+
+def reused_prefix(prompts: list[str]) -> list[float]:
+    """For each step after the first, the share of its prompt that equals the previous prompt from the start."""
+    return [len(os.path.commonprefix([before, now])) / len(now) for before, now in itertools.pairwise(prompts)]
+
+
+def billed_input(prompts: list[str]) -> float:
+    """Characters of input billed over the run when a cached prefix costs (1 - CACHE_DISCOUNT) of the rest."""
+    shares = [0.0, *reused_prefix(prompts)]
+    return sum(len(p) * (1 - share * CACHE_DISCOUNT) for p, share in zip(prompts, shares, strict=True))
+
+
+def condensed_per_step(steps: list[dict[str, Any]], squeeze: bool = False) -> list[str]:
+    """The rule the agent had before: every observation more than 5 steps old condensed, one step at a time."""
+    return [observation.condense(step["observation"], observation.OLD_OBSERVATION_CHARS, "older observation")
+            if len(steps) - i > 5 else step["observation"] for i, step in enumerate(steps)]
+
+
+def append_only(steps: list[dict[str, Any]], squeeze: bool = False) -> list[str]:
+    return [step["observation"] for step in steps]
+
+
+def measure_prefix_reuse(settings: Settings, steps: int = STEPS) -> None:
+    print(f"\nprompt prefix reused from the previous step, {steps} steps printing ~2,000 characters each:")
+    billed: dict[str, float] = {}
+    for label, rule in (("the agent (condensing past a budget)", graph.observations_for_prompt),
+                        ("per-step condensing (before)", condensed_per_step),
+                        ("append-only (no condensing)", append_only)):
+        model = PromptRecordingModel(replies=scripted_replies_for(two_thousand_character_steps(steps)))
+        with patch.object(graph, "observations_for_prompt", rule), \
+                Agent(settings, model=model, model_name="scripted", sites=["demo"], max_steps=steps) as agent:
+            result = agent.run(f"benchmark: prefix reuse, {label}")
+        assert result.status == "finished", result
+        shares = reused_prefix(model.prompts)
+        billed[label] = billed_input(model.prompts)
+        print(f"  {label}: mean {statistics.mean(shares):.2f}, lowest {min(shares):.2f}; per step "
+              f"{' '.join(f'{s:.2f}' for s in shares)}")
+        print(f"    input {sum(map(len, model.prompts)):,} characters, billed-equivalent {billed[label]:,.0f} "
+              f"under a {CACHE_DISCOUNT:.0%} cache discount")
+    baseline = billed["append-only (no condensing)"]
+    print("  billed-equivalent input relative to append-only: " + ", ".join(
+        f"{label.split(' (')[0]} {value / baseline:.2f}x" for label, value in billed.items()))
 
 
 def trivial_steps() -> list[str]:
@@ -79,8 +148,10 @@ def checkpoint_bytes(settings: Settings, run_id: str) -> int:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as data, demo_site() as site:
-        settings = Settings(data_dir=Path(data), max_steps=STEPS + 5)
+        settings = Settings(data_dir=Path(data), max_steps=STEPS + 5, max_tokens=10_000_000)
         register_demo(apis.SiteRegistry(settings.data_dir), site)
+        measure_prefix_reuse(settings)
+        measure_prefix_reuse(settings, steps=60)  # long enough for the agent to condense
         measure(settings, trivial_steps(), "trivial actions (x = i)")
         measure(settings, browsing_like_steps(), "3,000-character printed outputs")
         measure(settings, browsing_steps(), "browser pages (issue list, ~4,800-character observations)",

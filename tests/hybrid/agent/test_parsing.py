@@ -24,9 +24,31 @@ def test_code_tags(tag: str) -> None:
     assert parse_reply(f"go\n```{tag}\nprint(1)\n```").code == "print(1)"
 
 
-def test_several_blocks_run_in_order_and_other_languages_do_not_run() -> None:
-    reply = "First\n```python\na = 1\n```\nthen\n```\nb = a + 1\n```\nThe data:\n```json\n{\"x\": 1}\n```"
-    assert parse_reply(reply).code == "a = 1\n\nb = a + 1"
+def test_only_the_first_code_block_runs_and_the_reply_is_cut_after_it() -> None:
+    # A server that ignores the stop sequence lets the model go on: imagine the observation, write more code.
+    reply = ("The data:\n```json\n{\"x\": 1}\n```\nFirst\n```python\na = 1\n```\nObservation: 1\n```\nb = a + 1\n```\n"
+             "```py\nfinish(b)\n```")
+    parsed = parse_reply(reply)
+    assert parsed.code == "a = 1" and parsed.dropped_blocks == 2
+    assert parsed.reply == "The data:\n```json\n{\"x\": 1}\n```\nFirst\n```python\na = 1\n```"
+
+
+@pytest.mark.parametrize("reply", ["~~~python\nprint(1)\n~~~", "~~~\nprint(1)\n~~~\nmore", ">>> print(1)",
+                                   "```pycon\n>>> x = [1,\n... ]\n>>> print(1)\n1\n```"])
+def test_tilde_fences_and_interactive_prompts(reply: str) -> None:
+    assert parse_reply(reply).code.endswith("print(1)")
+    assert ">>>" not in parse_reply(reply).code
+
+
+@pytest.mark.parametrize(("reply", "why"), [
+    ("", "empty"), ("  \n", "empty"),
+    ('{"name": "list_issues", "arguments": {"owner": "alice"}}', "tool_call"),
+    ('```json\n{"tool": "list_issues", "args": {}}\n```', "tool_call"),
+    ("The answer is 17.", "prose"),
+])
+def test_why_a_reply_has_no_code(reply: str, why: str) -> None:
+    parsed = parse_reply(reply)
+    assert parsed.code is None and parsed.no_code == why
 
 
 def test_indented_block_is_dedented() -> None:

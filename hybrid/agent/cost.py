@@ -1,0 +1,62 @@
+"""What a model call costs, from the usage the provider reported and the price table of the `genai-prices`
+package (maintained upstream, shipped inside the package: nothing is downloaded at run time).
+
+Cached input tokens are priced as cached (reads at the provider's discount, writes at its surcharge).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from genai_prices import Usage, calc_price
+from langchain_core.messages import BaseMessage
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Tokens of one reply as the provider reported them; `input_tokens` includes the cached ones."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    @classmethod
+    def of(cls, message: BaseMessage) -> TokenUsage:
+        usage: dict[str, Any] = getattr(message, "usage_metadata", None) or {}
+        details: dict[str, Any] = usage.get("input_token_details") or {}
+        return cls(input_tokens=int(usage.get("input_tokens") or 0), output_tokens=int(usage.get("output_tokens") or 0),
+                   cache_read_tokens=int(details.get("cache_read") or 0),
+                   cache_write_tokens=int(details.get("cache_creation") or 0))
+
+
+class Pricing:
+    """Prices the replies of one model (`provider:name`); `None` where the table does not know the model
+    (a local Ollama model, a scripted one, a self-hosted server's own name)."""
+
+    def __init__(self, spec: str) -> None:
+        provider, _, name = spec.partition(":")
+        self.provider = provider
+        self.name = name
+
+    def cost(self, usage: TokenUsage, served_model: str | None = None) -> float | None:
+        """USD for one reply; `served_model` is the name the provider answered with (often a dated
+        version of the configured one), tried first."""
+        if not self.name:
+            return None
+        for model in dict.fromkeys(m for m in (served_model, self.name) if m):
+            try:
+                price = calc_price(Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                                         cache_read_tokens=usage.cache_read_tokens,
+                                         cache_write_tokens=usage.cache_write_tokens),
+                                   model_ref=model, provider_id=self.provider)
+            except LookupError:
+                continue
+            return float(price.total_price)
+        return None
+
+    @property
+    def known(self) -> bool:
+        """Whether the table has a price for the configured model."""
+        return self.cost(TokenUsage(input_tokens=1)) is not None

@@ -1,0 +1,63 @@
+"""Hints added to an observation for the mistakes models make most, each saying exactly what to do:
+an operation name that does not exist, HTTP done by hand instead of through `api`, a list read from its
+first page only. The sandbox's own messages (a missing argument with the operation's signature, output
+trimmed in the middle) already say what to do and get no hint."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import apis
+
+HTTP_BY_HAND = re.compile(r"^\s*(?:import|from)\s+(requests|httpx|urllib|aiohttp|http\.client)\b", re.MULTILINE)
+NO_SUCH_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
+PAGE_SIZE_ARGUMENTS = ("per_page", "page_size", "limit", "size")
+
+
+def unknown_operation(observation: str, operations: Mapping[str, Sequence[str]]) -> str | None:
+    """For `api.<site>.<name>` with no such operation: the closest names, and how to search."""
+    match = NO_SUCH_ATTRIBUTE.search(observation)
+    if match is None or match.group(1) not in operations:
+        return None
+    site, name = match.groups()
+    close = difflib.get_close_matches(name, operations[site], n=3, cutoff=0.5)
+    closest = f" Did you mean {', '.join(f'api.{site}.{c}' for c in close)}?" if close else ""
+    return (f"Hint: api.{site} has no operation {name!r}.{closest} `print(api.{site}.search('what you need'))` "
+            "lists the operations for a need; the system prompt lists them all.")
+
+
+def http_by_hand(code: str, sites: Sequence[str]) -> str | None:
+    match = HTTP_BY_HAND.search(code)
+    if match is None:
+        return None
+    example = f"api.{sites[0]}.<operation>(...)" if sites else "api.<site>.<operation>(...)"
+    return (f"Hint: call the site through {example}, not with {match.group(1)}: the kernel holds no "
+            "credentials and its own requests bypass the policy and the run's record; the api client is "
+            "signed in.")
+
+
+def noting_full_pages(func: Callable[..., Any], site: str, operation: apis.Operation,
+                      notes: list[str]) -> Callable[..., Any]:
+    """`func`, noting in `notes` when a list operation returns a full page (there may be more pages)."""
+    page_size = next((p for p in operation.parameters if p.argument in PAGE_SIZE_ARGUMENTS), None)
+    if page_size is None:
+        return func
+    default = page_size.schema.get("default")
+    largest = page_size.schema.get("maximum")
+
+    @functools.wraps(func)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        result = func(*args, **kwargs)
+        size = kwargs.get(page_size.argument) or default
+        if isinstance(result, list) and isinstance(size, int) and size and len(result) >= size:
+            bigger = f"; {page_size.argument} can be up to {largest}" if largest and size < largest else ""
+            notes.append(f"Hint: api.{site}.{operation.name} returned a full page of {len(result)} items, so "
+                         f"there may be more: ask for the next pages (page=2, 3, ...) until one comes back "
+                         f"shorter{bigger}.")
+        return result
+
+    return call

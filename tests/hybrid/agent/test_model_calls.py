@@ -1,0 +1,83 @@
+"""How the agent calls a model: how long it waits before retrying, what it gives up on, and how it reads a
+reply given as content blocks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import httpx
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from hybrid.agent.model_calls import ContextTooLong, ModelCaller, ModelCallError, reply_text
+
+
+class ProviderError(Exception):
+    """Shaped like the SDKs' status errors: a status code and the HTTP response."""
+
+    def __init__(self, status: int, headers: dict[str, str] | None = None, message: str = "busy") -> None:
+        super().__init__(message)
+        self.status_code = status
+        self.response = httpx.Response(status, headers=headers or {})
+
+
+class FailingModel(BaseChatModel):
+    """Raises each of `failures` in turn, then replies."""
+
+    failures: list[Any]
+    calls: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "failing"
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None,
+                  **kwargs: Any) -> ChatResult:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        content = [{"type": "text", "text": "Thought: ok.\n"}, {"type": "text", "text": "```python\nx = 1\n```"}]
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=content))])
+
+
+def waits_for(*failures: Exception, retries: int = 4) -> tuple[list[float], ModelCaller]:
+    waited: list[float] = []
+    caller = ModelCaller(FailingModel(failures=list(failures)), retries=retries, sleep=waited.append)
+    caller([HumanMessage("task")])
+    return waited, caller
+
+
+def test_retry_after_is_honoured_in_seconds_dates_and_milliseconds() -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    waited, _ = waits_for(ProviderError(429, {"retry-after": "7"}), ProviderError(503, {"retry-after": when}),
+                          ProviderError(429, {"retry-after-ms": "250"}))
+    assert waited[0] == 7 and 25 < waited[1] <= 30 and waited[2] == 0.25
+
+
+def test_without_retry_after_the_wait_doubles_and_a_huge_one_is_capped() -> None:
+    waited, _ = waits_for(ProviderError(500), ProviderError(502), httpx.ReadTimeout("slow"),
+                          ProviderError(429, {"retry-after": "3600"}))
+    assert waited == [1.0, 2.0, 4.0, 60.0]
+
+
+def test_client_errors_are_not_retried_and_retries_run_out() -> None:
+    with pytest.raises(ModelCallError, match=r"The model call failed: ProviderError \(HTTP 401\): bad key"):
+        waits_for(ProviderError(401, message="bad key"))
+    with pytest.raises(ModelCallError, match="failed after 3 attempts"):
+        waits_for(*[ProviderError(503)] * 3, retries=2)
+
+
+def test_a_context_length_error_is_told_apart_and_not_retried() -> None:
+    with pytest.raises(ContextTooLong, match="longer than the model's context window"):
+        waits_for(ProviderError(400, message="This model's maximum context length is 8192 tokens"))
+
+
+def test_a_reply_in_content_blocks_is_read_as_its_text() -> None:
+    _, caller = waits_for()
+    reply = caller([HumanMessage("task")])
+    assert reply.text == "Thought: ok.\n```python\nx = 1\n```"
+    assert reply_text(AIMessage(content=[{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "hi"}])) == "hi"

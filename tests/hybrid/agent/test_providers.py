@@ -1,0 +1,227 @@
+"""`hybrid run` through the real provider packages, over HTTP, against local OpenAI, Anthropic and Ollama
+protocol servers (tests/hybrid/model_servers.py) that answer from a script."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+from genai_prices import Usage, calc_price
+from model_servers import PROTOCOLS, ModelServer, Turn, in_order, model_server, reference_script
+
+import apis
+from hybrid.bench.evaluators import evaluate
+from hybrid.bench.suite import load_suite
+from hybrid.cli import cli
+from hybrid.config import Settings
+from hybrid.demo import DemoSite
+from hybrid.demo.registration import register_demo
+from workflows.store import RunStore
+
+TASK = load_suite()[0]  # how many open bugs: two API steps
+STEP = "Thought: count them.\n```python\nprint(len(api.demo.list_issues(owner='alice', project='tracker-core')))\n```\n"
+FINISH = "Thought: done.\n```python\nfinish('done')\n```\n"
+
+
+@pytest.fixture
+def registered(settings: Settings, demo: DemoSite, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HYBRID_MAX_COST"):
+        monkeypatch.delenv(name, raising=False)
+    # Retries wait as the server asks (Retry-After) or back off from 1 s: keep the backoff tests short.
+    monkeypatch.setenv("HYBRID_MODEL_RETRIES", "2")
+    # Only the run's own model calls here: judging and learning afterwards are tested in test_judge.py.
+    monkeypatch.setenv("HYBRID_INDUCE_WORKFLOWS", "false")
+    return settings
+
+
+def run(server: ModelServer, task: str = TASK.intent, *options: str) -> Result:
+    return CliRunner().invoke(cli, ["run", task, "--site", "demo", "--model", server.model, "--base-url", server.url,
+                                    "--json", *options])
+
+
+def outcome(result: Result) -> dict:
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def judged(demo: DemoSite, answer: str | None) -> bool:
+    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as client:
+        return evaluate(TASK, answer, client).passed
+
+
+@pytest.mark.parametrize("honour_stop", [True, False], ids=["stop-honoured", "stop-ignored"])
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_task_end_to_end_through_each_provider(protocol, honour_stop, registered, demo) -> None:
+    # Content blocks (Anthropic: a thinking block, then the text in two blocks), streaming, and a model that
+    # writes on past its block when the server ignores the stop sequence: only the first block runs.
+    script = reference_script([TASK], imagined_next_step=not honour_stop, blocks=True)
+    with model_server(protocol, script, honour_stop=honour_stop) as server:
+        result = run(server)
+    assert result.exit_code == 0, result.output
+    finished = outcome(result)
+    assert finished["status"] == "finished" and judged(demo, finished["answer"]), finished
+    assert "imagined" not in finished["answer"]
+    assert all(server.requests), "every request was answered"
+    stops = {"openai": "stop", "anthropic": "stop_sequences", "ollama": "options"}[protocol]
+    assert all(stops in body for body in server.requests)
+    assert all(body.get("stream", True) for body in server.requests)
+    steps = RunStore(registered.effective_database_url).steps_of(finished["run_id"])
+    # What the model sees of its own earlier reply is the reply as it ran: cut after its code block.
+    assert [s.reply.endswith("```") for s in steps] == [True, True]
+    assert not any("imagined" in s.reply for s in steps)
+
+
+def test_anthropic_prompts_mark_cache_breakpoints(registered) -> None:
+    with model_server("anthropic", reference_script([TASK])) as server:
+        assert run(server).exit_code == 0
+    last = server.requests[-1]
+    assert last["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert last["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert not any("cache_control" in block for message in last["messages"][:-1]
+                   for block in message["content"] if isinstance(block, dict))
+
+
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+def test_cost_per_step_and_run_prices_cached_tokens_as_cached(protocol, registered) -> None:
+    with model_server(protocol, reference_script([TASK], cached_tokens=500)) as server:
+        finished = outcome(run(server))
+    store = RunStore(registered.effective_database_url)
+    steps = store.steps_of(finished["run_id"])
+    name = server.model.partition(":")[2]
+    for step in steps:
+        assert step.prompt_tokens > 500
+        cached = calc_price(Usage(input_tokens=step.prompt_tokens, cache_read_tokens=500,
+                                  output_tokens=step.completion_tokens), model_ref=name, provider_id=protocol)
+        uncached = calc_price(Usage(input_tokens=step.prompt_tokens, output_tokens=step.completion_tokens),
+                              model_ref=name, provider_id=protocol)
+        assert step.cost == pytest.approx(float(cached.total_price)) and step.cost < float(uncached.total_price)
+    assert finished["cost"] == pytest.approx(sum(step.cost for step in steps))
+    assert store.get_run(finished["run_id"]).cost == pytest.approx(finished["cost"])
+    shown = CliRunner().invoke(cli, ["runs", "show", finished["run_id"]])
+    assert f"${finished['cost']:.4f}" in shown.output and f"${steps[0].cost:.4f}" in shown.output
+    listed = CliRunner().invoke(cli, ["runs", "list"], env={"COLUMNS": "200"})
+    assert f"${finished['cost']:.4f}" in listed.output
+
+
+def test_ollama_models_have_no_price_and_say_so(registered) -> None:
+    with model_server("ollama", reference_script([TASK])) as server:
+        result = CliRunner().invoke(cli, ["run", TASK.intent, "--site", "demo", "--model", server.model,
+                                          "--base-url", server.url])
+        refused = run(server, TASK.intent, "--max-cost", "0.01")
+    assert result.exit_code == 0 and "cost unknown" in result.output
+    assert refused.exit_code == 1 and "No price is known for model 'ollama:qwen2.5-coder'" in refused.output
+
+
+def test_max_cost_ends_the_run_with_its_own_status(registered) -> None:
+    with model_server("openai", in_order(*[STEP] * 10)) as server:
+        result = run(server, TASK.intent, "--max-cost", "0.0002")
+    finished = outcome(result)
+    assert result.exit_code == 1 and finished["status"] == "max_cost"
+    assert finished["cost"] >= 0.0002 and "reaching its limit of $0.0002" in finished["error"]
+    assert finished["steps"] < 10
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("status", [429, 503])
+def test_rate_limits_and_server_errors_are_retried(protocol, status, registered) -> None:
+    busy = Turn(status=status, error="Slow down.", retry_after="0")
+    with model_server(protocol, in_order(busy, busy, STEP, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and len(server.requests) == 4
+
+
+def test_retry_after_is_honoured_and_backoff_without_it(registered) -> None:
+    # One second asked for by the server, then 1 s of backoff: the run waits both out and goes on.
+    script = in_order(Turn(status=429, retry_after="1"), Turn(status=502), STEP, FINISH)
+    with model_server("openai", script) as server:
+        assert outcome(run(server))["status"] == "finished"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_when_retries_run_out_the_error_is_one_line_naming_the_run(protocol, registered) -> None:
+    with model_server(protocol, in_order(*[Turn(status=529 if protocol == "anthropic" else 503,
+                                                 retry_after="0")] * 3)) as server:
+        result = CliRunner().invoke(cli, ["run", TASK.intent, "--site", "demo", "--model", server.model,
+                                          "--base-url", server.url])
+    assert result.exit_code == 1 and len(server.requests) == 3
+    error = result.output.strip().splitlines()[-1]
+    run_id = RunStore(registered.effective_database_url).list_runs(1)[0].id
+    assert re.match(rf"Error: Run {run_id} stopped: ModelCallError: The model call failed after 3 attempts: \w+ "
+                    r"\(HTTP 5\d\d\)", error), error
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_call_that_times_out_is_retried(protocol, registered, monkeypatch) -> None:
+    monkeypatch.setenv("HYBRID_MODEL_TIMEOUT_SECONDS", "1")
+    slow = Turn(text=STEP, delay=3)
+    with model_server(protocol, in_order(slow, STEP, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished"
+    monkeypatch.setenv("HYBRID_MODEL_RETRIES", "0")
+    with model_server(protocol, in_order(slow)) as server:
+        failed = outcome(run(server))
+    assert failed["status"] == "error" and "did not answer in time" in failed["error"]
+
+
+CONTEXT_ERRORS = {
+    "openai": "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
+    "anthropic": "prompt is too long: 210000 tokens > 200000 maximum",
+    "ollama": "the input length exceeds the context length",
+}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_context_length_error_condenses_the_prompt_and_retries_once(protocol, registered) -> None:
+    page = "print('x' * 3000)"
+    long_step = f"Thought: look.\n```python\n{page}\n```\n"
+    too_long = Turn(status=400, error=CONTEXT_ERRORS[protocol])
+    with model_server(protocol, in_order(long_step, long_step, too_long, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished"
+    before, after = server.requests[2], server.requests[3]
+    assert len(json.dumps(after)) < len(json.dumps(before)) - 2000
+    assert "condensed to fit the context window" in json.dumps(after)
+    with model_server(protocol, in_order(long_step, too_long, too_long)) as server:
+        stopped = outcome(run(server))
+    assert stopped["status"] == "context_length" and "longer context window" in stopped["error"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_an_empty_reply_is_pointed_out_then_ends_the_run(protocol, registered) -> None:
+    with model_server(protocol, in_order("", "")) as server:
+        stopped = outcome(run(server))
+    assert stopped["status"] == "error" and "empty reply 2 times in a row" in stopped["error"]
+    assert "Your reply was empty, so nothing ran." in json.dumps(server.requests[1])
+
+
+def test_an_anthropic_refusal_ends_the_run_as_refused(registered) -> None:
+    with model_server("anthropic", in_order(Turn(refusal="I can't help with that."))) as server:
+        result = run(server)
+    stopped = outcome(result)
+    assert result.exit_code == 1 and stopped["status"] == "refused"
+    assert "the model refused the task (I can't help with that.)" in stopped["error"]
+
+
+def test_an_openai_refusal_is_not_taken_for_an_answer(registered) -> None:
+    # langchain-openai drops a streamed `refusal` field: the agent sees an empty reply, twice, and stops.
+    refusal = Turn(refusal="I can't help with that.")
+    with model_server("openai", in_order(refusal, refusal)) as server:
+        stopped = outcome(run(server))
+    assert stopped["status"] == "error" and stopped["answer"] is None
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_thought_streams_before_the_code_and_observation(protocol, registered) -> None:
+    reply = "Thought: I will count the open bugs through the API, which is faster than the browser.\n" + STEP[23:]
+    with model_server(protocol, in_order(reply, FINISH)) as server:
+        result = CliRunner().invoke(cli, ["run", TASK.intent, "--site", "demo", "--model", server.model,
+                                          "--base-url", server.url])
+    assert result.exit_code == 0, result.output
+    output = result.output
+    thought = output.index("I will count the open bugs through the API")
+    assert thought < output.index("list_issues(") < output.index("Calls made")
+    assert "Thought:" not in output and output.count("I will count the open bugs") == 1
