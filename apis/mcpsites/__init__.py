@@ -7,7 +7,7 @@ like operations.
         notes.call("add_note", {"title": "hello"})
 """
 
-from apis.mcpsites.connection import McpConnection, McpServerError, McpToolError, McpTool
+from apis.mcpsites.connection import McpConnection, McpServerError, McpTool, McpToolError
 from apis.mcpsites.docs import render_mcp_section, search_tools, tool_help, tool_line
 from apis.mcpsites.registry import McpRegistry, McpServer, parse_reference_pairs
 

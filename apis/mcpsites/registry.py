@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from apis.auth import FileSecretStore
-from apis.mcpsites.connection import McpConnection
 from apis.errors import AuthError
+from apis.mcpsites.connection import McpConnection
 from apis.registry import SITE_NAME, RegistryError
 from apis.sources import is_url
 

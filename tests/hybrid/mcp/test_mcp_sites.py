@@ -1,0 +1,80 @@
+"""MCP servers as sites: the agent calls a real MCP server (the SDK's, over stdio) as mcp.<server>.<tool>
+through the bridge, with the run's policy, record and redaction."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from apis.mcpsites import McpRegistry, McpServer
+from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
+from hybrid.agent.run import Agent, AgentError
+from hybrid.config import Settings
+
+NOTES_SERVER = Path(__file__).parents[2] / "fixtures" / "notes_mcp_server.py"
+TOKEN = "notes-token-5b1e"
+
+
+@pytest.fixture
+def notes(settings: Settings) -> McpRegistry:
+    registry = McpRegistry(settings.data_dir)
+    registry.add(McpServer("notes", command=[sys.executable, str(NOTES_SERVER)],
+                           env={"NOTES_TOKEN": "secret:notes_token"}))
+    registry.secrets.set("notes_token", TOKEN)
+    return registry
+
+
+def agent_for(settings: Settings, steps: list[str], **options) -> Agent:
+    model = ScriptedChatModel(replies=scripted_replies_for(steps))
+    return Agent(settings, model=model, model_name="scripted", sites=["notes"], use_browser=False, **options)
+
+
+def test_the_agent_uses_an_mcp_server_through_the_bridge(settings: Settings, notes: McpRegistry) -> None:
+    steps = [
+        "print(mcp.notes.search('add a note', k=2))\nprint(mcp.notes.list_notes())",
+        ("key = mcp.notes.add_note(title='from the agent', body='hello')\nprint(mcp.notes.get_note(key))\n"
+        "print(mcp.notes.whoami())"),
+        "finish(key)",
+    ]
+    with agent_for(settings, steps) as agent:
+        prompt = agent.runtime.system_prompt("Add a note", max_steps=5)
+        result = agent.run("Add a note titled 'from the agent' and tell me its id.")
+        steps_recorded = agent.store.steps_of(result.run_id)
+        calls = [call for step in steps_recorded for call in agent.store.calls_of(step.id)]
+    assert "mcp.notes: MCP server (5 tools)" in prompt
+    assert "add_note(title, body=?) - Add a note; returns its id. [writes]" in prompt
+    assert "delete_note(note_id) - Delete a note for good. [writes]" in prompt
+    assert (result.status, result.answer) == ("finished", "3")
+    assert "add_note(title, body=?)" in steps_recorded[0].observation.split("groceries")[0]
+    assert "from the agent" in steps_recorded[1].observation
+    mcp_calls = [(call.target, call.writes, call.status) for call in calls if call.capability == "mcp"]
+    assert mcp_calls == [("notes.search", False, "ok"), ("notes.list_notes", False, "ok"),
+                         ("notes.add_note", True, "ok"), ("notes.get_note", False, "ok"),
+                         ("notes.whoami", False, "ok")]
+    # The token the host gave the server never reaches what the model or the record shows.
+    shown = " ".join([steps_recorded[1].observation, steps_recorded[1].full_output or "",
+                      *(call.result or "" for call in calls)])
+    assert TOKEN not in shown and "notes.whoami" in shown
+
+
+def test_read_only_refuses_a_tool_not_annotated_read_only(settings: Settings, notes: McpRegistry) -> None:
+    steps = [
+        ("try:\n    mcp.notes.add_note(title='nope')\nexcept PermissionError as exc:\n    print('refused:', exc)\n"
+        "print(len(mcp.notes.list_notes()))"),
+        "finish('refused')",
+    ]
+    with agent_for(settings, steps, policy="read-only") as agent:
+        result = agent.run("Add a note.")
+        first = agent.store.steps_of(result.run_id)[0]
+        calls = agent.store.calls_of(first.id)
+    assert "refused: mcp.notes.add_note was refused: it writes, and this session is read-only" in first.observation
+    assert [(call.target, call.status) for call in calls] == [("notes.add_note", "denied"), ("notes.list_notes", "ok")]
+    assert "\n2\n" in f"\n{first.observation}"
+
+
+def test_a_server_that_cannot_start_stops_the_agent_with_a_reason(settings: Settings) -> None:
+    McpRegistry(settings.data_dir).add(McpServer("broken", command=[sys.executable, "-c", "raise SystemExit(3)"]))
+    with pytest.raises(AgentError, match="the MCP server broken .* cannot be used"):
+        Agent(settings, model=ScriptedChatModel(replies=["finish(1)"]), sites=["broken"], use_browser=False)
