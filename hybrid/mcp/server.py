@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 import anyio
+from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
@@ -225,7 +226,11 @@ def _confirm(ctx: Context, loop: asyncio.AbstractEventLoop, call: Call) -> bool:
             "or a server with another policy.")
     arguments = ", ".join([*map(repr, call.args), *(f"{k}={v!r}" for k, v in call.kwargs.items())])
     question = f"hybrid wants to run {call.name}({arguments[:500]}), which changes data. Allow it?"
-    answer = asyncio.run_coroutine_threadsafe(ctx.elicit(question, Approval), loop).result()
+    try:
+        answer = asyncio.run_coroutine_threadsafe(ctx.elicit(question, Approval), loop).result()
+    except MCPError as exc:  # e.g. a connection with no channel for requests from the server
+        raise PermissionDenied(f"{call.name} was refused: it writes, and the MCP client could not be asked ({exc}). "
+                               "Nothing was changed.") from None
     return answer.action == "accept" and bool(answer.data.approve)
 
 
