@@ -78,3 +78,17 @@ def test_a_server_that_cannot_start_stops_the_agent_with_a_reason(settings: Sett
     McpRegistry(settings.data_dir).add(McpServer("broken", command=[sys.executable, "-c", "raise SystemExit(3)"]))
     with pytest.raises(AgentError, match="the MCP server broken .* cannot be used"):
         Agent(settings, model=ScriptedChatModel(replies=["finish(1)"]), sites=["broken"], use_browser=False)
+
+
+def test_a_run_on_mcp_tools_becomes_a_workflow_that_calls_them(settings: Settings, notes: McpRegistry) -> None:
+    steps = ["note = mcp.notes.get_note(note_id=2)\nprint(note['title'])", "finish(note['title'])"]
+    with agent_for(settings, steps) as agent:
+        result = agent.run("What is the title of note 2?")
+        learnt = [w for w in agent.store.list_workflows(sites=["notes"]) if w.kind == "program"]
+    assert (result.status, result.answer) == ("finished", "ideas")
+    assert len(learnt) == 1 and learnt[0].operations == ["mcp.notes.get_note"]
+    assert learnt[0].status == "verified" and not learnt[0].writes and "mcp.notes.get_note(" in learnt[0].body
+    # The next run is offered it, and calls it as wf.<name>(...) in a kernel that has mcp.
+    with agent_for(settings, [f"finish(wf.{learnt[0].name}(2))"], fast_path=False) as agent:
+        again = agent.run("What is the title of note 2?")
+    assert (again.status, again.answer) == ("finished", "ideas")
