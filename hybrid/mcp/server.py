@@ -62,6 +62,7 @@ class HybridMcp:
         self.handles = {name: SiteHandle.from_registry(registry, name)
                         for name in sites if not mcp_registry.has(name)}
         self.store = WorkflowStore(settings.effective_database_url)
+        self._offered: set[str] = set()
 
     def build(self) -> MCPServer:
         server = MCPServer(SERVER_NAME, log_level="WARNING", instructions=(
@@ -73,15 +74,23 @@ class HybridMcp:
         server.add_tool(self.describe_operation, annotations=READS)
         server.add_tool(self.call_operation, annotations=ToolAnnotations(open_world_hint=True))
         server.add_tool(self.run_task, annotations=ToolAnnotations(open_world_hint=True))
-        for workflow in self.workflows():
-            server.add_tool(self._workflow_tool(workflow), name=workflow.name, description=_workflow_doc(workflow),
-                            annotations=ToolAnnotations(read_only_hint=not workflow.writes,
-                                                        destructive_hint=workflow.writes, open_world_hint=True))
+        self._offered = set()
+        self._offer_workflows(server)
         server.resource("hybrid://runs", name="runs", mime_type="application/json",
                         description="The most recent runs: id, task, status, answer.")(self.recent_runs)
         server.resource("hybrid://runs/{run_id}", name="run", mime_type="application/json",
                         description="One run with its steps and calls.")(self.run_record)
         return server
+
+    def _offer_workflows(self, server: MCPServer) -> bool:
+        """Add a tool for each verified workflow not offered yet (runs verify new ones); True if any was."""
+        new = [w for w in self.workflows() if w.name not in self._offered]
+        for workflow in new:
+            server.add_tool(self._workflow_tool(workflow), name=workflow.name, description=_workflow_doc(workflow),
+                            annotations=ToolAnnotations(read_only_hint=not workflow.writes,
+                                                        destructive_hint=workflow.writes, open_world_hint=True))
+            self._offered.add(workflow.name)
+        return bool(new)
 
     def workflows(self) -> list[Workflow]:
         """The verified program workflows of the served API sites: one MCP tool each."""
@@ -125,7 +134,10 @@ class HybridMcp:
             asyncio.run_coroutine_threadsafe(progress, loop).result()
 
         confirm = self._confirm_through(ctx, loop) if self.policy_mode == "confirm" else None
-        return await anyio.to_thread.run_sync(self._run_task, task, chosen, confirm, on_step)
+        result = await anyio.to_thread.run_sync(self._run_task, task, chosen, confirm, on_step)
+        if self._offer_workflows(ctx.mcp_server):  # the run may have verified a new workflow
+            await ctx.notify_tools_changed()
+        return result
 
     def recent_runs(self) -> str:
         runs = self.store.list_runs(limit=RECENT_RUNS)

@@ -77,13 +77,14 @@ async def exercise_read_only(client: Client, expected: int) -> dict[str, object]
         progress.append((done, total, message))
 
     task = await client.call_tool("run_task", {"task": TASK.intent}, progress_callback=on_progress)
+    tools_after = {tool.name for tool in (await client.list_tools()).tools}
     workflow = await client.call_tool("count_open_bugs", {"owner": "alice", "project": "tracker-core"})
     run_id = task.structured_content["run_id"]
     record = json.loads((await client.read_resource(f"hybrid://runs/{run_id}")).contents[0].text)
     runs = json.loads((await client.read_resource("hybrid://runs")).contents[0].text)
     refused_id = next(run["id"] for run in runs if run["task"].startswith("api.demo.create_label("))
     refused = json.loads((await client.read_resource(f"hybrid://runs/{refused_id}")).contents[0].text)
-    return {"refused": refused, "tools": tools, "found": found, "described": described, "read": read, "write": write,
+    return {"refused": refused, "tools_after": tools_after, "tools": tools, "found": found, "described": described, "read": read, "write": write,
             "progress": progress, "task": task, "workflow": workflow, "record": record, "runs": runs,
             "expected": expected}
 
@@ -104,6 +105,8 @@ def check_read_only(seen: dict[str, object]) -> None:
     task = seen["task"].structured_content
     assert (task["status"], task["answer"]) == ("finished", str(seen["expected"]))
     assert [done for done, _, _ in seen["progress"]] == [1, 2]
+    learnt = seen["tools_after"] - set(tools)  # the run was induced into a workflow, verified, and offered
+    assert len(learnt) == 1
     assert not seen["workflow"].is_error, seen["workflow"].content
     assert seen["workflow"].structured_content["answer"] == str(seen["expected"])
     calls = [call["target"] for step in seen["record"]["steps"] for call in step["calls"] if call["capability"] == "api"]
