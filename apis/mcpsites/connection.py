@@ -11,12 +11,15 @@ import asyncio
 import json
 import keyword
 import re
+import sys
 import threading
+from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self, TextIO
 
 from mcp import Client, StdioServerParameters
-from mcp.client.stdio import get_default_environment
+from mcp.client.stdio import get_default_environment, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from apis.mcpsites.registry import McpServer
 
 _NOT_IDENTIFIER = re.compile(r"\W")
+LOG_LINES_SHOWN = 5
 
 
 class McpServerError(Exception):
@@ -65,11 +69,14 @@ def python_name(tool_name: str) -> str:
 
 
 class McpConnection:
-    """`open()` starts (or reaches) the server and lists its tools; `call(tool, arguments)` calls one."""
+    """`open()` starts (or reaches) the server and lists its tools; `call(tool, arguments)` calls one.
+
+    A started server's stderr goes to `log_path` (appended), or to the host's stderr without one."""
 
     def __init__(self, server: McpServer, *, env: dict[str, str] | None = None,
-                 headers: dict[str, str] | None = None, timeout: float = 60.0) -> None:
+                 headers: dict[str, str] | None = None, timeout: float = 60.0, log_path: Path | None = None) -> None:
         self.server = server
+        self.log_path = log_path
         self.env = env or {}
         self.headers = headers or {}
         self.timeout = timeout
@@ -107,7 +114,7 @@ class McpConnection:
         if self._failure is not None:
             self._thread.join(self.timeout)
             raise McpServerError(f"the MCP server {self.name} ({self.server.where}) cannot be used: "
-                                 f"{_describe(self._failure)}") from self._failure
+                                 f"{_describe(self._failure)}{self._log_tail()}") from self._failure
         return self
 
     def call(self, tool_name: str, arguments: dict[str, Any]) -> Any:
@@ -151,23 +158,39 @@ class McpConnection:
         finally:
             self._ready.set()
 
+    def _log_tail(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-LOG_LINES_SHOWN:]
+        return f"; the end of its log ({self.log_path}):\n" + "\n".join(lines) if lines else ""
+
     async def _session(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._closing = asyncio.Event()
         try:
-            async with Client(self._target()) as client:
-                self.tools = await _list_tools(client)
-                self._client = client
-                self._ready.set()
-                await self._closing.wait()
+            with ExitStack() as stack:
+                errlog = sys.stderr
+                if self.log_path is not None:
+                    self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                    errlog = stack.enter_context(self.log_path.open("a", encoding="utf-8"))
+                await self._serve(errlog)
         finally:
             self._client = None
 
-    def _target(self) -> StdioServerParameters | Any:
+    async def _serve(self, errlog: TextIO) -> None:
+        async with Client(self._target(errlog)) as client:
+            self.tools = await _list_tools(client)
+            self._client = client
+            self._ready.set()
+            await self._closing.wait()
+
+    def _target(self, errlog: TextIO) -> Any:
         if self.server.command:
             command, *args = self.server.command
             # The server gets the host's default safe environment (PATH, HOME, ...) plus its own variables.
-            return StdioServerParameters(command=command, args=args, env={**get_default_environment(), **self.env})
+            parameters = StdioServerParameters(command=command, args=args,
+                                               env={**get_default_environment(), **self.env})
+            return stdio_client(parameters, errlog=errlog)
         return streamable_http_client(self.server.url, http_client=create_mcp_http_client(headers=self.headers))
 
 

@@ -133,7 +133,11 @@ class McpRegistry:
         """The server `name`, started or reached now, its tools listed; close it (or use `with`) when done."""
         server = self.get(name)
         return McpConnection(server, env=self.resolve(server.env), headers=self.resolve(server.headers),
-                             timeout=timeout).open()
+                             timeout=timeout, log_path=self.log_path(name)).open()
+
+    def log_path(self, name: str) -> Path:
+        """Where a started server's stderr goes."""
+        return self.data_dir / "logs" / f"mcp-{name}.log"
 
     def _path(self, name: str) -> Path:
         if not SITE_NAME.match(name):

@@ -43,8 +43,9 @@ def test_add_list_show_search_remove_an_mcp_server(run, monkeypatch: pytest.Monk
 def test_add_mcp_refuses_literal_secrets_and_servers_that_do_not_answer(run) -> None:
     literal = run("add-mcp", "notes", "--command", COMMAND, "--env", "NOTES_TOKEN=tok-9")
     assert literal.exit_code == 1 and "is not a reference" in literal.output
-    dead = run("add-mcp", "dead", "--command", shlex.join([sys.executable, "-c", "pass"]))
+    dead = run("add-mcp", "dead", "--command", shlex.join([sys.executable, "-c", "raise SystemExit('no config here')"]))
     assert dead.exit_code == 1 and "the MCP server dead" in dead.output and "cannot be used" in dead.output
+    assert "no config here" in dead.output  # the end of its log
     both = run("add-mcp", "both", "--command", COMMAND, "--url", "http://127.0.0.1:9/mcp")
     assert both.exit_code == 1 and "not both" in both.output
     assert "No sites yet" in run("list").output
