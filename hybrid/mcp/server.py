@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from mcp import MCPError
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
@@ -47,6 +49,62 @@ class Approval(BaseModel):
     approve: bool = Field(description="Let this call run")
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Whether a tool call's writes may run, decided before it starts, without asking anyone."""
+
+    allowed: bool
+    refusal: str = ""
+
+
+CANNOT_ASK = ("it writes, this server asks before each write (--policy confirm), and this MCP client cannot "
+              "ask its user (it does not support elicitation). Use a client that does, or a server with another "
+              "policy.")
+ALLOWED = Decision(allowed=True)
+
+
+def _can_ask(ctx: Context) -> bool:
+    capabilities = ctx.client_capabilities
+    return capabilities is not None and capabilities.elicitation is not None
+
+
+def _hybrid_of(ctx: Context) -> HybridMcp:
+    return ctx.request_context.lifespan_context
+
+
+async def ask_before_operation(site: str, operation: str, ctx: Context,
+                               arguments: dict[str, Any] | None = None) -> Elicit[Approval] | Decision:
+    """Before `call_operation` runs, in confirm mode: ask the client's user about a write, through
+    elicitation (the SDK asks mid-call or by an input-required round, whichever the protocol uses)."""
+    hybrid = _hybrid_of(ctx)
+    handle = hybrid.handles.get(site)
+    if hybrid.policy_mode != "confirm" or handle is None:
+        return ALLOWED  # the policy refuses or allows as usual; an unknown site fails with its own message
+    try:
+        writes = handle.spec.operation(operation).writes
+    except KeyError:
+        return ALLOWED
+    if not writes:
+        return ALLOWED
+    if not _can_ask(ctx):
+        return Decision(allowed=False, refusal=CANNOT_ASK)
+    shown = ", ".join(f"{key}={value!r}" for key, value in (arguments or {}).items())
+    return Elicit(f"hybrid wants to run api.{site}.{operation}({shown[:500]}), which changes data. Allow it?",
+                  Approval)
+
+
+def _decision(outcome: ElicitationResult[Approval] | AcceptedElicitation[Any]) -> Decision:
+    if isinstance(outcome, AcceptedElicitation):
+        if isinstance(outcome.data, Decision):
+            return outcome.data
+        if outcome.data.approve:
+            return ALLOWED
+    return Decision(allowed=False, refusal="the user declined it. Do not retry it; try another way or finish.")
+
+
+ApprovedOperation = Annotated[ElicitationResult[Approval], Resolve(ask_before_operation)]
+
+
 class HybridMcp:
     """The MCP face of one configuration: its served sites, the policy mode, the model for `run_task`."""
 
@@ -65,7 +123,11 @@ class HybridMcp:
         self._offered: set[str] = set()
 
     def build(self) -> MCPServer:
-        server = MCPServer(SERVER_NAME, log_level="WARNING", instructions=(
+        @asynccontextmanager
+        async def lifespan(_server: MCPServer) -> AsyncIterator[HybridMcp]:
+            yield self  # tools' resolvers reach this object through their context
+
+        server = MCPServer(SERVER_NAME, log_level="WARNING", lifespan=lifespan, instructions=(
             "hybrid does web tasks through sites' APIs (and a browser). run_task does a whole task with the "
             f"agent; search_operations, describe_operation and call_operation reach the sites "
             f"({', '.join(self.handles) or 'none'}) one operation at a time; the other tools are verified "
@@ -109,11 +171,11 @@ class HybridMcp:
         except KeyError as exc:
             raise ToolError(exc.args[0]) from None
 
-    async def call_operation(self, site: str, operation: str, ctx: Context,
+    async def call_operation(self, site: str, operation: str, approval: ApprovedOperation,
                              arguments: dict[str, Any] | None = None) -> Any:
         """Call one operation of `site` with `arguments` (path and query parameters by name, `body` for the
         request body), under the server's policy; the call is recorded as a run."""
-        policy = self._policy(ctx, asyncio.get_running_loop())
+        policy = self._decided_policy(_decision(approval))
         return await anyio.to_thread.run_sync(self._call_operation, site, operation, arguments or {}, policy)
 
     async def run_task(self, task: str, ctx: Context, sites: list[str] | None = None) -> dict[str, Any]:
@@ -158,10 +220,17 @@ class HybridMcp:
             raise ToolError(f"No API site {name!r} is served here; served: {', '.join(self.handles) or 'none'}.")
         return handle
 
-    def _policy(self, ctx: Context, loop: asyncio.AbstractEventLoop) -> Policy:
+    def _decided_policy(self, decision: Decision) -> Policy:
+        """The server's policy, with confirm mode's question already answered by `decision`."""
         if self.policy_mode != "confirm":
             return Policy(mode=self.policy_mode)
-        return Policy(mode="confirm", confirm=self._confirm_through(ctx, loop))
+
+        def confirm(call: Call) -> bool:
+            if not decision.allowed:
+                raise PermissionDenied(f"{call.name} was refused: {decision.refusal}")
+            return True
+
+        return Policy(mode="confirm", confirm=confirm)
 
     def _confirm_through(self, ctx: Context, loop: asyncio.AbstractEventLoop) -> Callable[[Call], bool]:
         return partial(_confirm, ctx, loop)
@@ -201,14 +270,23 @@ class HybridMcp:
         """An async function whose signature is the workflow's typed parameters (the SDK builds the tool's
         input schema from it), running the workflow in a fresh isolated kernel."""
 
-        async def run_workflow(ctx: Context, **arguments: Any) -> dict[str, Any]:
-            policy = self._policy(ctx, asyncio.get_running_loop())
+        async def ask(ctx: Context) -> Elicit[Approval] | Decision:
+            if self.policy_mode != "confirm" or not workflow.writes:
+                return ALLOWED
+            if not _can_ask(ctx):
+                return Decision(allowed=False, refusal=CANNOT_ASK)
+            return Elicit(f"hybrid wants to run the workflow {workflow.name}, which changes data on "
+                          f"{workflow.site}. Allow it?", Approval)
+
+        async def run_workflow(approval: ElicitationResult[Approval], **arguments: Any) -> dict[str, Any]:
+            policy = self._decided_policy(_decision(approval))
             return await anyio.to_thread.run_sync(self._run_workflow, workflow, arguments, policy)
 
         parameters = [inspect.Parameter(p["name"], inspect.Parameter.KEYWORD_ONLY,
                                         annotation=PYTHON_TYPES.get(p.get("type", "str"), str))
                       for p in workflow.parameters]
-        context = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+        context = inspect.Parameter("approval", inspect.Parameter.KEYWORD_ONLY,
+                                    annotation=Annotated[ElicitationResult[Approval], Resolve(ask)])
         run_workflow.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [*parameters, context], return_annotation=dict[str, Any])
         run_workflow.__annotations__ = {**{p.name: p.annotation for p in [*parameters, context]},
@@ -229,13 +307,11 @@ class HybridMcp:
 
 
 def _confirm(ctx: Context, loop: asyncio.AbstractEventLoop, call: Call) -> bool:
-    """Ask the client's user about `call` through elicitation; refuse when the client cannot ask."""
-    capabilities = ctx.client_capabilities
-    if capabilities is None or capabilities.elicitation is None:
-        raise PermissionDenied(
-            f"{call.name} was refused: it writes, this server asks before each write (--policy confirm), and "
-            "this MCP client cannot ask its user (it does not support elicitation). Use a client that does, "
-            "or a server with another policy.")
+    """Ask the client's user about `call` in the middle of a run (`run_task`, whose writes are not known
+    before it starts); refuse when the client cannot ask, or cannot be asked mid-call (the newest protocol
+    asks only through input-required rounds, before a tool runs)."""
+    if not _can_ask(ctx):
+        raise PermissionDenied(f"{call.name} was refused: {CANNOT_ASK}")
     arguments = ", ".join([*map(repr, call.args), *(f"{k}={v!r}" for k, v in call.kwargs.items())])
     question = f"hybrid wants to run {call.name}({arguments[:500]}), which changes data. Allow it?"
     try:
