@@ -34,6 +34,11 @@ def count_open_bugs(owner: str, project: str):
     return len(api.demo.list_issues(owner=owner, project=project, state='open', labels='bug', per_page=100))
 '''
 NEW_LABEL = {"name": "from-mcp", "color": "#00aa00"}
+ADD_LABEL = '''
+def add_label(name: str):
+    """Add a green label to alice/tracker-core."""
+    return api.demo.create_label(owner='alice', project='tracker-core', body={'name': name, 'color': '#00aa00'})['name']
+'''
 
 
 def open_bugs(demo: DemoSite) -> int:
@@ -179,6 +184,10 @@ def test_http_allows_writes_when_the_policy_does(http_server: str, demo: DemoSit
 
 def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
         settings: Settings, served: Path, demo: DemoSite) -> None:
+    WorkflowStore(settings.effective_database_url).add_workflow(Workflow(
+        name="add_label", site="demo", status="verified", body=ADD_LABEL, fingerprint="a", writes=True,
+        description="Add a green label to alice/tracker-core.", parameters=[{"name": "name", "type": "str"}],
+        operations=["api.demo.create_label"]))
     hybrid = HybridMcp(settings, sites=["demo"], policy="confirm")
     questions: list[str] = []
 
@@ -194,18 +203,30 @@ def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
                 "site": "demo", "operation": "create_label",
                 "arguments": {"owner": "alice", "project": "tracker-core", "body": {**NEW_LABEL, "name": label}}})
 
+    async def by_workflow(label: str, elicit, mode: str = "legacy") -> tuple[object, object]:
+        async with Client(hybrid.build(), elicitation_callback=elicit, mode=mode) as client:
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            return tools["add_label"], await client.call_tool("add_label", {"name": label})
+
     async def drive():
         return (await create("approved", await answer(True)), await create("declined", await answer(False)),
-                await create("unasked", None), await create("modern", await answer(True), mode="auto"))
+                await create("unasked", None), await create("modern", await answer(True), mode="auto"),
+                await by_workflow("by-workflow", await answer(True), mode="auto"),
+                await by_workflow("workflow-unasked", None))
 
-    approved, declined, unasked, modern = asyncio.run(drive())
+    approved, declined, unasked, modern, (tool, by_workflow_result), (_, workflow_unasked) = asyncio.run(drive())
+    assert tool.annotations.destructive_hint is True and tool.annotations.read_only_hint is False
+    assert set(tool.input_schema["properties"]) == {"name"}
+    assert by_workflow_result.structured_content["answer"] == "by-workflow"
+    assert workflow_unasked.is_error and "does not support elicitation" in workflow_unasked.content[0].text
     assert not approved.is_error and json.loads(approved.content[0].text)["name"] == "approved"
     assert declined.is_error and "the user declined it" in declined.content[0].text
     assert unasked.is_error and "does not support elicitation" in unasked.content[0].text
     # On the newest protocol the question comes as an input-required round, answered and retried by the SDK.
     assert not modern.is_error and json.loads(modern.content[0].text)["name"] == "modern"
-    assert len(questions) == 3 and "api.demo.create_label(" in questions[0]
+    assert len(questions) == 4 and "api.demo.create_label(" in questions[0]
+    assert "the workflow add_label, which changes data" in questions[3]
     labels = httpx.get(f"{demo.api_url}/projects/alice/tracker-core/labels",
                        headers={"Authorization": f"Bearer {demo.token_for('alice')}"}).json()
     names = {label["name"] for label in labels}
-    assert {"approved", "modern"} <= names and not {"declined", "unasked"} & names
+    assert {"approved", "modern", "by-workflow"} <= names and not {"declined", "unasked", "workflow-unasked"} & names
