@@ -195,7 +195,7 @@ class HybridMcp:
             progress = ctx.report_progress(step["index"] + 1, self.settings.max_steps, message[:200])
             asyncio.run_coroutine_threadsafe(progress, loop).result()
 
-        confirm = self._confirm_through(ctx, loop) if self.policy_mode == "confirm" else None
+        confirm = partial(_confirm, ctx, loop) if self.policy_mode == "confirm" else None
         result = await anyio.to_thread.run_sync(self._run_task, task, chosen, confirm, on_step)
         if self._offer_workflows(ctx.mcp_server):  # the run may have verified a new workflow
             await ctx.notify_tools_changed()
@@ -231,9 +231,6 @@ class HybridMcp:
             return True
 
         return Policy(mode="confirm", confirm=confirm)
-
-    def _confirm_through(self, ctx: Context, loop: asyncio.AbstractEventLoop) -> Callable[[Call], bool]:
-        return partial(_confirm, ctx, loop)
 
     def _call_operation(self, site: str, operation: str, arguments: dict[str, Any], policy: Policy) -> Any:
         handle = self._site(site)
