@@ -3,14 +3,17 @@ through the bridge, with the run's policy, record and redaction."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from apis.mcpsites import McpRegistry, McpServer
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent, AgentError
+from hybrid.cli import cli
 from hybrid.config import Settings
 
 NOTES_SERVER = Path(__file__).parents[2] / "fixtures" / "notes_mcp_server.py"
@@ -92,3 +95,13 @@ def test_a_run_on_mcp_tools_becomes_a_workflow_that_calls_them(settings: Setting
     with agent_for(settings, [f"finish(wf.{learnt[0].name}(2))"], fast_path=False) as agent:
         again = agent.run("What is the title of note 2?")
     assert (again.status, again.answer) == ("finished", "ideas")
+
+
+def test_hybrid_run_on_the_only_registered_site_an_mcp_server(settings: Settings, notes: McpRegistry,
+                                                               tmp_path: Path) -> None:
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps(scripted_replies_for(["finish(len(mcp.notes.list_notes(contains='i')))"])))
+    result = CliRunner().invoke(cli, ["run", "How many notes have an i in the title?", "--model",
+                                      f"scripted:{replies}", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.splitlines()[-1])["answer"] == "2"
