@@ -124,7 +124,14 @@ class McpConnection:
             raise McpServerError(f"the connection to the MCP server {self.name} is closed")
         tool = self.tool(tool_name)
         future = asyncio.run_coroutine_threadsafe(self._client.call_tool(tool.name, arguments), self._loop)
-        result = future.result(self.timeout)
+        try:
+            result = future.result(self.timeout)
+        except TimeoutError:
+            future.cancel()
+            raise McpServerError(f"the MCP server {self.name} did not answer {tool.name} within {self.timeout:g} s")
+        except Exception as exc:
+            raise McpServerError(f"the MCP server {self.name} could not answer {tool.name}: {_describe(exc)}. "
+                                 f"If it stopped, the next run starts it again.") from exc
         text = "\n".join(block.text for block in result.content if getattr(block, "type", None) == "text")
         if result.is_error:
             raise McpToolError(text or f"{tool.name} failed without saying why")

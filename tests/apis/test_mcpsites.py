@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from apis import AuthError, RegistryError, Site, SiteRegistry
@@ -17,6 +18,7 @@ from apis.mcpsites import (
     McpConnection,
     McpRegistry,
     McpServer,
+    McpServerError,
     McpTool,
     McpToolError,
     parse_reference_pairs,
@@ -66,6 +68,11 @@ def test_a_stdio_server_is_called_from_sync_code(tmp_path: Path) -> None:
             notes.call("get_note", {"note_id": 9})
         with pytest.raises(KeyError, match="no tool 'nope'"):
             notes.call("nope", {})
+        for process in psutil.Process().children(recursive=True):
+            if str(NOTES_SERVER) in process.cmdline():
+                process.kill()  # the server dies: calls say so, they do not hang
+        with pytest.raises(McpServerError, match="the MCP server notes could not answer whoami"):
+            notes.call("whoami", {})
 
 
 @pytest.fixture
