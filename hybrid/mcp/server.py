@@ -25,11 +25,13 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 import apis
-from apis.mcpsites import McpRegistry
+from apis.mcpsites import McpConnection, McpRegistry, search_tools, tool_help, tool_line
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.run import Agent, AgentError
 from hybrid.agent.runtime import AgentRuntime, SiteHandle, api_capability
 from hybrid.config import Settings
+from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
+from hybrid.mcp.capability import mcp_capability
 from sandbox import Call, KernelPool, PermissionDenied, Policy
 from sandbox.bridge import Dispatcher
 from workflows.fastpath import FastPathMatch, run_fast_path
@@ -77,20 +79,13 @@ async def ask_before_operation(site: str, operation: str, ctx: Context,
     """Before `call_operation` runs, in confirm mode: ask the client's user about a write, through
     elicitation (the SDK asks mid-call or by an input-required round, whichever the protocol uses)."""
     hybrid = _hybrid_of(ctx)
-    handle = hybrid.handles.get(site)
-    if hybrid.policy_mode != "confirm" or handle is None:
-        return ALLOWED  # the policy refuses or allows as usual; an unknown site fails with its own message
-    try:
-        writes = handle.spec.operation(operation).writes
-    except KeyError:
-        return ALLOWED
-    if not writes:
-        return ALLOWED
+    if hybrid.policy_mode != "confirm" or not hybrid.writes(site, operation):
+        return ALLOWED  # the policy refuses or allows as usual; an unknown one fails with its own message
     if not _can_ask(ctx):
         return Decision(allowed=False, refusal=CANNOT_ASK)
     shown = ", ".join(f"{key}={value!r}" for key, value in (arguments or {}).items())
-    return Elicit(f"hybrid wants to run api.{site}.{operation}({shown[:500]}), which changes data. Allow it?",
-                  Approval)
+    return Elicit(f"hybrid wants to run {hybrid.call_name(site, operation)}({shown[:500]}), which changes "
+                  "data. Allow it?", Approval)
 
 
 def _decision(outcome: ElicitationResult[Approval] | AcceptedElicitation[Any]) -> Decision:
@@ -121,6 +116,20 @@ class HybridMcp:
                         for name in sites if not mcp_registry.has(name)}
         self.store = WorkflowStore(settings.effective_database_url)
         self._offered: set[str] = set()
+        self.connections: dict[str, McpConnection] = {}
+        try:
+            for name in sites:
+                if mcp_registry.has(name):
+                    self.connections[name] = mcp_registry.connect(name)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop the MCP servers this one uses as sites."""
+        for connection in self.connections.values():
+            connection.close()
+        self.connections.clear()
 
     def build(self) -> MCPServer:
         @asynccontextmanager
@@ -130,7 +139,7 @@ class HybridMcp:
         server = MCPServer(SERVER_NAME, log_level="WARNING", lifespan=lifespan, instructions=(
             "hybrid does web tasks through sites' APIs (and a browser). run_task does a whole task with the "
             f"agent; search_operations, describe_operation and call_operation reach the sites "
-            f"({', '.join(self.handles) or 'none'}) one operation at a time; the other tools are verified "
+            f"({', '.join(self.sites) or 'none'}) one operation at a time; the other tools are verified "
             f"workflows. Policy: {self.policy_mode}."))
         server.add_tool(self.search_operations, annotations=READS)
         server.add_tool(self.describe_operation, annotations=READS)
@@ -156,25 +165,50 @@ class HybridMcp:
 
     def workflows(self) -> list[Workflow]:
         """The verified program workflows of the served API sites: one MCP tool each."""
-        return [w for w in self.store.list_workflows(sites=list(self.handles), statuses=["verified"])
+        return [w for w in self.store.list_workflows(sites=self.sites, statuses=["verified"])
                 if w.kind == "program"]
 
     async def search_operations(self, site: str, query: str, k: int = 10) -> list[str]:
-        """The operations of `site` that best match `query`, one line each: name(arguments) METHOD /path - summary."""
+        """The operations of `site` (the tools of an MCP server site) that best match `query`, one line each:
+        name(arguments) METHOD /path - summary."""
+        if site in self.connections:
+            return [tool_line(tool) for tool in search_tools(self.connections[site].tools, query, k)]
         spec = self._site(site).spec
         return apis.operation_lines(spec, apis.search(spec, query, k))
 
     async def describe_operation(self, site: str, operation: str) -> str:
         """Everything about one operation of `site`: arguments, body schema, responses, whether it writes."""
         try:
+            if site in self.connections:
+                return tool_help(site, self.connections[site].tool(operation))
             return apis.operation_help(self._site(site).spec, operation)
         except KeyError as exc:
             raise ToolError(exc.args[0]) from None
 
+    def writes(self, site: str, operation: str) -> bool:
+        """Whether the operation (or MCP tool) may change something; False when there is no such one."""
+        try:
+            if site in self.connections:
+                return self.connections[site].tool(operation).writes
+            return site in self.handles and self.handles[site].spec.operation(operation).writes
+        except KeyError:
+            return False
+
+    def call_name(self, site: str, operation: str) -> str:
+        """The call as a kernel would write it: `api.demo.create_label`, `mcp.notes.add_note`."""
+        if site in self.connections:
+            try:
+                operation = self.connections[site].tool(operation).python_name
+            except KeyError:
+                pass
+            return f"{MCP_CAPABILITY}.{site}.{operation}"
+        return f"api.{site}.{operation}"
+
     async def call_operation(self, site: str, operation: str, approval: ApprovedOperation,
                              arguments: dict[str, Any] | None = None) -> Any:
         """Call one operation of `site` with `arguments` (path and query parameters by name, `body` for the
-        request body), under the server's policy; the call is recorded as a run."""
+        request body; an MCP server site's tool takes its own arguments), under the server's policy; the call
+        is recorded as a run."""
         policy = self._decided_policy(_decision(approval))
         return await anyio.to_thread.run_sync(self._call_operation, site, operation, arguments or {}, policy)
 
@@ -233,12 +267,19 @@ class HybridMcp:
         return Policy(mode="confirm", confirm=confirm)
 
     def _call_operation(self, site: str, operation: str, arguments: dict[str, Any], policy: Policy) -> Any:
-        handle = self._site(site)
-        dispatcher = Dispatcher(policy, secrets=handle.secrets)
-        dispatcher.register("api", api_capability([handle]))
-        reply = dispatcher.handle({"op": "call", "capability": "api", "path": [site, operation], "args": [],
+        """The operation called through a bridge dispatcher, as from a kernel: policy, redaction, record."""
+        capability, _, target = self.call_name(site, operation).partition(".")
+        if site in self.connections:
+            connection = self.connections[site]
+            dispatcher = Dispatcher(policy, secrets=connection.secrets)
+            dispatcher.register(capability, mcp_capability([connection]))
+        else:
+            handle = self._site(site)
+            dispatcher = Dispatcher(policy, secrets=handle.secrets)
+            dispatcher.register(capability, api_capability([handle]))
+        reply = dispatcher.handle({"op": "call", "capability": capability, "path": target.split("."), "args": [],
                                    "kwargs": arguments})
-        code = f"api.{site}.{operation}(**{arguments!r})"
+        code = f"{capability}.{target}(**{arguments!r})"
         run = self.store.start_run(code, sites=[site], model=CLIENT_MODEL, policy=self.policy_mode,
                                    source="mcp:call_operation", sandbox=self.settings.sandbox)
         error = None if reply["ok"] else f"{reply['error']['type']}: {reply['error']['message']}"
@@ -292,7 +333,9 @@ class HybridMcp:
 
     def _run_workflow(self, workflow: Workflow, arguments: dict[str, Any], policy: Policy) -> dict[str, Any]:
         with KernelPool(size=1, limits=self.settings.kernel_limits) as pool:
-            runtime = AgentRuntime(sites=[self._site(workflow.site)], store=self.store, pool=pool, policy=policy)
+            connection = self.connections.get(workflow.site)
+            runtime = AgentRuntime(sites=[] if connection else [self._site(workflow.site)], store=self.store,
+                                   pool=pool, policy=policy, mcp_servers=[connection] if connection else [])
             with runtime.fresh_session() as session:
                 run_id = run_fast_path(self.store, session, FastPathMatch(workflow, arguments),
                                        f"MCP call: {workflow.signature} with {arguments}", sites=[workflow.site],
@@ -328,7 +371,10 @@ def _workflow_doc(workflow: Workflow) -> str:
 def serve(hybrid: HybridMcp, port: int | None = None) -> None:
     """Serve over stdio, or over streamable HTTP on 127.0.0.1:`port` (at /mcp) when a port is given."""
     server = hybrid.build()
-    if port is None:
-        server.run("stdio")
-    else:
-        server.run("streamable-http", host="127.0.0.1", port=port)
+    try:
+        if port is None:
+            server.run("stdio")
+        else:
+            server.run("streamable-http", host="127.0.0.1", port=port)
+    finally:
+        hybrid.close()

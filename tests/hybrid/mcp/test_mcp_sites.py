@@ -3,18 +3,21 @@ through the bridge, with the run's policy, record and redaction."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from mcp import Client
 
 from apis.mcpsites import McpRegistry, McpServer
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent, AgentError
 from hybrid.cli import cli
 from hybrid.config import Settings
+from hybrid.mcp.server import HybridMcp
 
 NOTES_SERVER = Path(__file__).parents[2] / "fixtures" / "notes_mcp_server.py"
 TOKEN = "notes-token-5b1e"
@@ -105,3 +108,31 @@ def test_hybrid_run_on_the_only_registered_site_an_mcp_server(settings: Settings
                                       f"scripted:{replies}", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.splitlines()[-1])["answer"] == "2"
+
+
+def test_hybrid_mcp_serve_offers_an_mcp_server_site_like_an_api(settings: Settings, notes: McpRegistry) -> None:
+    hybrid = HybridMcp(settings, sites=["notes"], policy="read-only")
+
+    async def drive():
+        async with Client(hybrid.build()) as client:
+            found = await client.call_tool("search_operations", {"site": "notes", "query": "remove a note", "k": 1})
+            described = await client.call_tool("describe_operation", {"site": "notes", "operation": "delete-note"})
+            read = await client.call_tool("call_operation", {"site": "notes", "operation": "whoami"})
+            write = await client.call_tool("call_operation", {"site": "notes", "operation": "add_note",
+                                                              "arguments": {"title": "no"}})
+            return found, described, read, write
+
+    try:
+        found, described, read, write = asyncio.run(drive())
+    finally:
+        hybrid.close()
+    assert found.structured_content["result"] == ["delete_note(note_id) - Delete a note for good. [writes]"]
+    assert described.content[0].text.startswith("mcp.notes.delete_note(note_id)\nMCP tool 'delete-note'")
+    assert not read.is_error and read.content[0].text == "[REDACTED]"  # the server's token, never shown
+    assert write.is_error and "mcp.notes.add_note was refused: it writes, and this session is read-only" in (
+        write.content[0].text)
+    runs = {run.task: run for run in hybrid.store.list_runs()}
+    refused = runs["mcp.notes.add_note(**{'title': 'no'})"]
+    calls = hybrid.store.calls_of(hybrid.store.steps_of(refused.id)[0].id)
+    assert refused.status == "error" and [(c.capability, c.target, c.status) for c in calls] == [
+        ("mcp", "notes.add_note", "denied")]
