@@ -9,6 +9,7 @@ import click
 from hybrid.commands.bench import bench_command
 from hybrid.commands.config import config_command
 from hybrid.commands.demo import demo_group
+from hybrid.commands.mcp import mcp_group
 from hybrid.commands.run import run_command
 from hybrid.commands.runs import runs_group
 from hybrid.commands.sites import sites_group
@@ -31,6 +32,7 @@ def cli() -> None:
 
 cli.add_command(config_command)
 cli.add_command(demo_group)
+cli.add_command(mcp_group)
 cli.add_command(run_command)
 cli.add_command(sites_group)
 cli.add_command(runs_group)

@@ -46,10 +46,10 @@ def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel |
 
 
 def site_of(record: RunRecord, operations: list[str]) -> str:
-    """The site whose api the code calls first, else the run's first site."""
+    """The site (API or MCP server) whose operations the code calls first, else the run's first site."""
     for operation in operations:
         parts = operation.split(".")
-        if parts[0] == "api" and len(parts) > 2:
+        if parts[0] in ("api", "mcp") and len(parts) > 2:
             return parts[1]
     if not record.run.sites:
         raise InductionRefused(f"run {record.run.id} names no site, and its code calls no site's api")

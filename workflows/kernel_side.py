@@ -13,7 +13,7 @@ import functools
 from typing import Any
 
 MODULE_NAME = "_hybrid_workflows"
-CAPABILITIES = ("api", "browser", "wf")
+CAPABILITIES = ("api", "browser", "mcp", "wf")
 
 _state: dict[str, Any] = {"wf": None, "hooked": False}
 

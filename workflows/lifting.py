@@ -102,7 +102,7 @@ def _effectful(node: ast.AST, writes: set[str]) -> bool:
         root = name.split(".", 1)[0]
         if root in ("browser", "wf") or name in writes or name == "finish":
             return True
-        if root == "api" or name in PURE_CALLS:
+        if root in ("api", "mcp") or name in PURE_CALLS:  # their writing calls are in `writes`
             continue
         if "." not in name:
             return True  # a function defined in the run: assume it may act

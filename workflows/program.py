@@ -11,7 +11,7 @@ import builtins
 import hashlib
 from dataclasses import dataclass
 
-CAPABILITIES = frozenset({"api", "browser", "wf"})
+CAPABILITIES = frozenset({"api", "browser", "mcp", "wf"})
 ALLOWED_MODULES = frozenset({
     "collections", "datetime", "itertools", "json", "math", "re", "statistics", "string", "time",
     "urllib.parse", "functools", "operator",
@@ -51,7 +51,7 @@ def call_name(node: ast.Call) -> str | None:
 
 
 def capability_calls(tree: ast.AST) -> list[str]:
-    """Dotted names of the capability calls (`api.*`, `browser.*`, `wf.*`) in source order."""
+    """Dotted names of the capability calls (`api.*`, `mcp.*`, `browser.*`, `wf.*`) in source order."""
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
     calls.sort(key=lambda node: (node.lineno, node.col_offset))
     names = [call_name(node) for node in calls]

@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from sqlalchemy.engine import make_url
 
 import apis
+from apis.mcpsites import McpRegistry, McpServerError
 from hybrid.agent.cost import Pricing
 from hybrid.agent.graph import Budget, build_graph
 from hybrid.agent.judge import Verdict, judge_run
@@ -163,7 +164,10 @@ class Agent:
         self.current_run_id: str | None = None
         try:
             registry = apis.SiteRegistry(settings.data_dir)
-            handles = [SiteHandle.from_registry(registry, name) for name in sites]
+            mcp_registry = McpRegistry(settings.data_dir)
+            handles = [SiteHandle.from_registry(registry, name) for name in sites if not mcp_registry.has(name)]
+            mcp_servers = [self._stack.enter_context(mcp_registry.connect(name))
+                           for name in sites if mcp_registry.has(name)]
             self.store = WorkflowStore(settings.effective_database_url)
             pool = pool or self._stack.enter_context(KernelPool(size=1, limits=settings.kernel_limits))
             if browser is None and use_browser:
@@ -172,13 +176,13 @@ class Agent:
                     self._stack.callback(browser.close)
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
-                                        on_step=on_step)
+                                        on_step=on_step, mcp_servers=mcp_servers)
             self._stack.callback(self.runtime.close)
             self.graph = build_graph(self.call_model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
         except BaseException as exc:
             self._stack.close()  # kernels and browsers started so far must not outlive a failed start
             if isinstance(exc, (apis.RegistryError, apis.ApiError, apis.SpecError, StoreError, ValueError,
-                                IsolationUnavailable)):
+                                IsolationUnavailable, McpServerError)):
                 raise AgentError(str(exc)) from exc
             raise
         self.sites = sites

@@ -14,9 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import apis
+from apis.mcpsites import McpConnection
 from hybrid.agent.graph import RESUMED_NOTICE, ActionOutcome, render
 from hybrid.agent.hints import http_by_hand, noting_full_pages, unknown_operation
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
+from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
+from hybrid.mcp.capability import mcp_capability, prompt_sections
 from sandbox import Effect, KernelPool, KernelSession, Namespace, Operation, Policy
 from sandbox.browser import BrowserError, BrowserService, SiteLogin
 from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
@@ -142,8 +145,10 @@ class AgentRuntime:
         policy: Policy,
         browser: BrowserService | None = None,
         on_step: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None,
+        mcp_servers: Sequence[McpConnection] = (),
     ) -> None:
         self.sites = sites
+        self.mcp_servers = list(mcp_servers)
         self.store = store
         self.pool = pool
         self.policy = policy
@@ -153,6 +158,7 @@ class AgentRuntime:
         self._installed: dict[str, InstalledWorkflows] = {}
         self._hints: list[str] = []
         self._api = api_capability(sites, self._hints)
+        self._mcp = mcp_capability(self.mcp_servers) if self.mcp_servers else None
         self._operation_names = {site.name: [op.name for op in site.spec.operations] for site in sites}
         self._browser = browser_capability(browser, self._open_start_page) if browser is not None else None
         # Opened on the run's first browser call, so runs that never browse never start Chromium.
@@ -161,7 +167,8 @@ class AgentRuntime:
 
     def offered_workflows(self, task: str) -> list[Workflow]:
         """The workflows from memory that best match `task` on these sites (programs and guides)."""
-        return retrieve(self.store, task, [site.name for site in self.sites], k=WORKFLOWS_OFFERED)
+        names = [site.name for site in self.sites] + [server.name for server in self.mcp_servers]
+        return retrieve(self.store, task, names, k=WORKFLOWS_OFFERED)
 
     def system_prompt(self, task: str, max_steps: int) -> str:
         sections = [
@@ -170,14 +177,17 @@ class AgentRuntime:
             for site in self.sites
         ]
         offered = self.offered_workflows(task)
-        return render("system.md.jinja", sites=sections, browser=self.browser is not None,
+        return render("system.md.jinja", sites=sections, mcp_servers=prompt_sections(self.mcp_servers, task),
+                      browser=self.browser is not None,
                       workflows=[w for w in offered if w.kind == "program"],
                       guides=[w for w in offered if w.kind == "text"], max_steps=max_steps)
 
     def _new_session(self) -> KernelSession:
-        secrets = [secret for site in self.sites for secret in site.secrets]
+        secrets = [secret for site in [*self.sites, *self.mcp_servers] for secret in site.secrets]
         session = self.pool.acquire(policy=self.policy, secrets=secrets, max_output_chars=OUTPUT_CHARS)
         session.register("api", self._api)
+        if self._mcp is not None:
+            session.register(MCP_CAPABILITY, self._mcp)
         if self._browser is not None:
             session.register(BROWSER_CAPABILITY, self._browser)
         return session

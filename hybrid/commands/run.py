@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 import apis
+from apis.mcpsites import McpRegistry
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.run import Agent, AgentError, RunResult
 from hybrid.commands.display import StepPrinter, TerminalConfirm, print_header, print_outcome, result_json
@@ -34,7 +35,8 @@ def resolve_model(settings: Settings, model: str | None, base_url: str | None):
 def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
     if sites:
         return list(sites)
-    registered = [site.name for site in apis.SiteRegistry(settings.data_dir).list()]
+    registered = [site.name for site in [*apis.SiteRegistry(settings.data_dir).list(),
+                                         *McpRegistry(settings.data_dir).list()]]
     if len(registered) == 1:
         return registered
     if not registered:

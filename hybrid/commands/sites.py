@@ -23,6 +23,13 @@ from apis import (
     parse_web_login,
     search,
 )
+from hybrid.commands.mcp_sites import (
+    add_mcp_command,
+    list_mcp_servers,
+    mcp_registry,
+    search_mcp_server,
+    show_mcp_server,
+)
 from hybrid.config import load_settings
 
 AUTH_HELP = (
@@ -43,7 +50,11 @@ def _fail(message: str) -> None:
 
 @click.group(name="sites")
 def sites_group() -> None:
-    """Add, list, show and search sites (OpenAPI specs the agent calls as api.<site>.<operation>)."""
+    """Add, list, show and search sites (OpenAPI specs the agent calls as api.<site>.<operation>, MCP
+    servers it calls as mcp.<server>.<tool>)."""
+
+
+sites_group.add_command(add_mcp_command)
 
 
 @sites_group.command(name="add")
@@ -84,8 +95,10 @@ def list_command() -> None:
     """List the registered sites."""
     registry = _registry()
     sites = registry.list()
+    list_mcp_servers()
     if not sites:
-        click.echo("No sites yet; add one with `hybrid sites add NAME --spec FILE_OR_URL --base-url URL`.")
+        if not mcp_registry().list():
+            click.echo("No sites yet; add one with `hybrid sites add NAME --spec FILE_OR_URL --base-url URL`.")
         return
     table = Table(title="sites")
     for column in ("name", "base URL", "auth", "spec"):
@@ -99,7 +112,9 @@ def list_command() -> None:
 @click.argument("name")
 @click.option("--operations/--no-operations", default=True, help="List every operation (one line each).")
 def show_command(name: str, operations: bool) -> None:
-    """Show site NAME: its settings, the spec's problems, groups and operations."""
+    """Show site NAME: its settings, the spec's problems, groups and operations (an MCP server's tools)."""
+    if mcp_registry().has(name):
+        return show_mcp_server(name)
     registry = _registry()
     try:
         site = registry.get(name)
@@ -130,7 +145,9 @@ def show_command(name: str, operations: bool) -> None:
 @click.argument("query")
 @click.option("-k", "limit", default=10, show_default=True, help="How many operations to show.")
 def search_command(name: str, query: str, limit: int) -> None:
-    """Find the operations of site NAME that best match QUERY."""
+    """Find the operations of site NAME (the tools of an MCP server) that best match QUERY."""
+    if mcp_registry().has(name):
+        return search_mcp_server(name, query, limit)
     registry = _registry()
     try:
         spec = registry.load_spec(name)
@@ -148,7 +165,8 @@ def search_command(name: str, query: str, limit: int) -> None:
 def remove_command(name: str) -> None:
     """Forget site NAME (its secret-store entries are kept)."""
     try:
-        _registry().remove(name)
+        registry = mcp_registry()
+        (registry if registry.has(name) else _registry()).remove(name)
     except RegistryError as exc:
         _fail(str(exc))
     click.echo(f"Removed {name}.")

@@ -1,0 +1,107 @@
+"""`hybrid sites add-mcp` and the MCP side of `hybrid sites list/show/search/remove`: MCP servers as sites."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from apis import ApiError, RegistryError
+from apis.mcpsites import (
+    McpRegistry,
+    McpServer,
+    McpServerError,
+    parse_reference_pairs,
+    search_tools,
+    tool_line,
+)
+from hybrid.config import load_settings
+
+REFERENCE_HELP = "env:VAR (the host's environment) or secret:NAME (`hybrid sites secret NAME`), never the value."
+
+
+def mcp_registry() -> McpRegistry:
+    return McpRegistry(load_settings().data_dir)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"hybrid sites: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command(name="add-mcp")
+@click.argument("name")
+@click.option("--command", "command_line", default=None,
+              help="The command that starts the server, spoken to over stdio, e.g. 'npx -y @acme/mcp-server'.")
+@click.option("--url", default=None, help="The server's streamable HTTP endpoint, e.g. https://mcp.example.com/mcp.")
+@click.option("--env", "env_pairs", multiple=True, metavar="NAME=REF",
+              help=f"An environment variable for the server (repeatable); REF is {REFERENCE_HELP}")
+@click.option("--header", "header_pairs", multiple=True, metavar="NAME=REF",
+              help=f"An HTTP header for a --url server (repeatable); REF is {REFERENCE_HELP}")
+@click.option("--replace", is_flag=True, help="Overwrite a server with the same name.")
+def add_mcp_command(name: str, command_line: str | None, url: str | None, env_pairs: tuple[str, ...],
+                    header_pairs: tuple[str, ...], replace: bool) -> None:
+    """Register the MCP server NAME: its tools become mcp.NAME.<tool>(...) in code actions.
+
+    The server is started (or reached) once now, to check it answers and list its tools."""
+    registry = mcp_registry()
+    try:
+        server = McpServer(name, command=shlex.split(command_line) if command_line else None, url=url,
+                           env=parse_reference_pairs(env_pairs, "--env"),
+                           headers=parse_reference_pairs(header_pairs, "--header"))
+        registry.add(server, replace=replace)
+        try:
+            with registry.connect(name) as connection:
+                tools = connection.tools
+        except BaseException:
+            registry.remove(name)
+            raise
+    except (RegistryError, ApiError, McpServerError) as exc:
+        _fail(str(exc))
+    writes = sum(tool.writes for tool in tools)
+    click.echo(f"Added {name}: MCP server ({server.transport}) with {len(tools)} tools, {writes} of them "
+               "writing (a tool writes unless the server annotates it read-only).")
+
+
+def list_mcp_servers() -> None:
+    servers = mcp_registry().list()
+    if not servers:
+        return
+    table = Table(title="MCP servers")
+    for column in ("name", "transport", "command or URL", "secrets"):
+        table.add_column(column)
+    for server in servers:
+        secrets = ", ".join(f"{key} from {ref}" for key, ref in {**server.env, **server.headers}.items())
+        table.add_row(server.name, server.transport, server.where, secrets or "-")
+    Console().print(table)
+
+
+def show_mcp_server(name: str) -> None:
+    registry = mcp_registry()
+    try:
+        server = registry.get(name)
+        with registry.connect(name) as connection:
+            tools = connection.tools
+    except (RegistryError, ApiError, McpServerError) as exc:
+        _fail(str(exc))
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"[bold]{server.name}[/bold]: MCP server over {server.transport}: {escape(server.where)}")
+    console.print(f"\n[bold]Tools ({len(tools)})[/bold]")
+    for tool in tools:
+        console.print(escape(tool_line(tool)))
+
+
+def search_mcp_server(name: str, query: str, limit: int) -> None:
+    try:
+        with mcp_registry().connect(name) as connection:
+            found = search_tools(connection.tools, query, limit)
+    except (RegistryError, ApiError, McpServerError) as exc:
+        _fail(str(exc))
+    if not found:
+        click.echo(f"No tool of {name} matches {query!r}.")
+    for tool in found:
+        click.echo(tool_line(tool))
