@@ -33,11 +33,12 @@ def test_exploration_and_unused_reads_are_dropped() -> None:
     assert program.intent_template == "What is the title of issue #{{number}} in {{owner}}/{{project}}?"
 
 
-def test_values_inside_strings_become_f_strings(suite) -> None:
+def test_values_inside_strings_become_f_strings_named_after_form_fields(suite) -> None:
     task = suite[31]  # Transfer the project alice/docs-site to grace. (browser only)
     program = lift_program(task.intent, task.reference_solution, writing_calls=WRITES)
-    assert "browser.goto(f'/{value_3}/{value_2}/settings')" in program.source
-    assert program.intent_template == "Transfer the project {{value_3}}/{{value_2}} to {{value}}."
+    assert "browser.goto(f'/{value}/{project_name}/settings')" in program.source
+    assert "browser.select(browser.find('combobox', 'New owner'), new_owner)" in program.source
+    assert program.intent_template == "Transfer the project {{value}}/{{project_name}} to {{new_owner}}."
 
 
 def test_keys_and_enumerations_not_in_the_task_stay_literal(suite) -> None:
