@@ -35,7 +35,8 @@ def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel |
     a model also a text workflow. Raises `InductionRefused` when nothing reusable can be made."""
     record = read_run(store, run_id)
     if model is None:
-        lifted = lift_program(record.run.task, record.codes, writing_calls=record.writing_calls)
+        lifted = lift_program(record.run.task, record.codes, writing_calls=record.writing_calls,
+                              outputs=record.outputs)
         return [store_program(store, record, lifted)]
     results: list[Induced] = []
     program = model_program(model, record)

@@ -20,7 +20,10 @@ from workflows.program import CAPABILITIES, call_name, capability_calls
 
 RESERVED = CAPABILITIES | {"finish", "print"}
 PURE_CALLS = frozenset({"print", "len", "str", "int", "float", "bool", "sorted", "list", "dict", "set", "tuple",
-                        "min", "max", "sum", "any", "all", "repr", "round", "abs", "enumerate", "zip", "range"})
+                        "min", "max", "sum", "any", "all", "repr", "round", "abs", "enumerate", "zip", "range",
+                        "type", "isinstance", "issubclass", "hasattr", "callable", "format", "reversed", "map",
+                        "filter", "frozenset", "bytes", "chr", "ord", "hex", "bin", "oct", "divmod", "pow", "hash",
+                        "ascii", "slice"})
 NAME_WORDS = 4
 NAME_STOP_WORDS = frozenset(["a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "is", "are", "be", "there", "with", "by", "me", "my", "i", "it", "its", "that", "this", "as", "at", "from", "you", "your", "do", "does", "please", "tell", "answer"])
 # Values in the task text worth lifting even when they sit inside a longer string in the code:
@@ -142,9 +145,8 @@ def _drop_displays(statements: list[ast.stmt], writes: set[str]) -> list[ast.stm
             if isinstance(value, ast.Call) and call_name(value) == "print":
                 kept = [ast.Expr(arg) for arg in value.args if _effectful(arg, writes)]
                 return [ast.copy_location(expr, node) for expr in kept] or None
-            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
-                    isinstance(value.func.value, ast.Name) and value.func.value.id not in CAPABILITIES:
-                return node  # a method call on a variable (`found.append(x)`) changes that variable
+            if _method_call(value):
+                return node  # a method call for its effect (`found.append(x)`, `csv.writer(out).writerow(r)`)
             return node if _effectful(value, writes) else None
 
     cleaned = []
@@ -152,6 +154,14 @@ def _drop_displays(statements: list[ast.stmt], writes: set[str]) -> list[ast.stm
         result = Displays().visit(statement)
         cleaned.extend(result if isinstance(result, list) else [] if result is None else [result])
     return [ast.fix_missing_locations(_fill_empty_bodies(statement)) for statement in cleaned]
+
+
+def _method_call(node: ast.expr) -> bool:
+    """A call of a method of some value (not of a capability): it may change that value or its arguments."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    name = call_name(node)
+    return name is None or name.split(".", 1)[0] not in CAPABILITIES
 
 
 def _fill_empty_bodies(node: ast.AST) -> ast.AST:
@@ -213,6 +223,8 @@ def _drop_dead(statements: list[ast.stmt], writes: set[str]) -> list[ast.stmt]:
         else:
             mutated = {n.func.value.id for n in ast.walk(statement) if isinstance(n, ast.Call)
                        and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
+            if isinstance(statement, ast.Expr) and _method_call(statement.value):
+                mutated |= _names(statement, ast.Load)  # what a method is given, it may change
             needed = isinstance(statement, ast.Return) or _effectful(statement, writes) or \
                 bool((defined | mutated) & live)
         if not needed:
@@ -241,6 +253,9 @@ def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
     """
     contexts: dict[int, _Role] = {}
     labels: dict[str, str] = {}  # variables holding `browser.find(role, label)`, by name
+    # The run's own helpers: a value passed to one is named like the helper's parameter.
+    helpers = {s.name: [a.arg for a in [*s.args.posonlyargs, *s.args.args]] for s in statements
+               if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
     def field_label(target: ast.expr) -> str | None:
         if isinstance(target, ast.Name):
@@ -264,6 +279,8 @@ def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
                     visit(arg, role, True)
                 elif label is not None and position == 1:
                     visit(arg, (label_name(label), PARAMETER_RANK), True)
+                elif name in helpers and position < len(helpers[name]):
+                    visit(arg, (helpers[name][position], PARAMETER_RANK), True)
                 else:
                     visit(arg, (None, 0), True)
             for kw in node.keywords:

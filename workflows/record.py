@@ -21,6 +21,11 @@ class RunRecord:
     def codes(self) -> list[str]:
         return [step.code or "" for step in self.steps]
 
+    @property
+    def outputs(self) -> list[str]:
+        """What each step showed: its untrimmed output where recorded, else its observation."""
+        return [step.full_output or step.observation for step in self.steps]
+
 
 def read_run(store: WorkflowStore, run_id: str) -> RunRecord:
     """The run's successful code actions, refusing runs that did not finish with an answer."""

@@ -69,3 +69,40 @@ def test_nothing_to_reuse_is_refused() -> None:
 def test_names_come_from_the_first_sentence() -> None:
     assert name_from_template("Who is assigned to issue #{{n}}? Answer with the username.") == "who_assigned_issue"
     assert name_from_template("{{a}} {{b}}") == "workflow"
+
+
+def test_helpers_defined_in_earlier_steps_stay_with_the_code_that_uses_them() -> None:
+    steps = [
+        "def labels_of(issue):\n    return sorted(label['name'] for label in issue['labels'])\n"
+        "def unused(x):\n    return x",
+        "choices = {'high': 'priority::high'}\nid_after = 3",
+        "issue = api.demo.get_issue(owner='bob', project='app', number=3)\nprint(labels_of(issue))",
+        "finish(', '.join(labels_of(issue)) + choices['high'] + str(id_after))",
+    ]
+    program = lift_program("Which labels does issue #3 in bob/app have?", steps)
+    assert "def labels_of(issue):" in program.source and "def unused" not in program.source
+    assert "choices = {'high': 'priority::high'}" in program.source
+    check_program(program.source, program.name)
+
+
+def test_a_value_passed_to_a_helper_is_named_after_its_parameter() -> None:
+    steps = ["def issue_titles(owner, project):\n    return [i['title'] for i in "
+             "api.demo.list_issues(owner=owner, project=project)]",
+             "finish(len(issue_titles('bob', 'app')))"]
+    program = lift_program("How many issues are in bob/app?", steps)
+    assert program.intent_template == "How many issues are in {{owner}}/{{project}}?"
+    assert "issue_titles(owner, project)" in program.source
+
+
+def test_a_value_copied_from_an_earlier_output_into_another_role_is_refused() -> None:
+    steps = ["print(api.demo.list_members(owner='bob', project='app'))",
+             "api.demo.update_issue(owner='bob', project='app', number=3, body={'assignee': 'bob'})",
+             "finish('done')"]
+    outputs = ["[{'username': 'bob', 'role': 'owner'}]", "", ""]
+    task = "Assign issue #3 of bob/app to the project's owner."
+    with pytest.raises(InductionRefused, match="step 2 passes 'bob' as 'assignee'"):
+        lift_program(task, steps, writing_calls=["api.demo.update_issue"], outputs=outputs)
+    # Named in the task in its own place, the same value is a task value in both roles.
+    program = lift_program("Assign issue #3 of bob/app to bob.", steps, writing_calls=["api.demo.update_issue"],
+                           outputs=outputs)
+    assert "body={'assignee': owner}" in program.source
