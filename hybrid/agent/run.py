@@ -23,11 +23,10 @@ from hybrid.agent.runtime import AgentRuntime, SiteHandle, web_credentials
 from hybrid.config import Settings
 from sandbox import Call, KernelPool, Policy
 from sandbox.browser import BrowserService
-from workflows.fastpath import match_fast_path, run_fast_path
-from workflows.kernel import WorkflowInstallError
-from workflows.memory import WorkflowStore
+from workflows.fastpath import FastPathMatch, match_fast_path, run_fast_path
+from workflows.learn import Learned, learn_from_run
+from workflows.memory import Workflow, WorkflowStore
 from workflows.store import StoreError
-from workflows.verify import CannotVerify, learn_from_run
 
 # Any fixed number, the same in every process (and not the store's migration lock): it names the lock that
 # serialises the setup of PostgreSQL checkpoint tables.
@@ -54,6 +53,8 @@ class RunResult:
     error: str | None
     steps: int
     tokens: int
+    # What the run left in the workflow memory (`Learned.to_dict()`): its `line` ends the run's output.
+    learned: dict[str, Any] | None = None
 
 
 def budget_from(settings: Settings, max_steps: int | None = None) -> Budget:
@@ -110,6 +111,22 @@ def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[st
                           screenshot_dir=settings.data_dir / "screenshots")
 
 
+def _no_model_for(match: FastPathMatch | None, attempt: RunResult | None, *, fast_path: bool) -> str:
+    configure = "pass --model provider:name (e.g. openai:gpt-4o-mini) or set HYBRID_MODEL"
+    if match is not None and attempt is not None:
+        return (f"No model configured, and workflow {match.workflow.name} v{match.workflow.version}, which "
+                f"matched the task, failed (run {attempt.run_id}: {attempt.error}): {configure}.")
+    if not fast_path:
+        return f"No model configured, and the fast path is off (HYBRID_FAST_PATH=false): {configure}."
+    return f"No model configured, and no verified workflow matches this task: {configure}."
+
+
+def _repair_request(workflow: Workflow, error: str | None) -> dict[str, Any]:
+    """What the model is told when the workflow that matched its task failed on the fast path."""
+    return {"workflow": f"{workflow.name} v{workflow.version}", "error": error or "it gave no answer",
+            "source": workflow.body}
+
+
 class Agent:
     """Runs tasks on registered sites. Use as a context manager: it owns kernels and connections."""
 
@@ -117,7 +134,7 @@ class Agent:
         self,
         settings: Settings,
         *,
-        model: BaseChatModel,
+        model: BaseChatModel | None,
         model_name: str | None = None,
         sites: list[str],
         policy: str | None = None,
@@ -129,16 +146,20 @@ class Agent:
         on_step: StepCallback | None = None,
         fast_path: bool | None = None,
         induce: bool | None = None,
+        on_fast_path: Callable[[Workflow], None] | None = None,
     ) -> None:
-        """`fast_path` and `induce` default to the settings of those names (see `hybrid config`). A `browser`
-        or `pool` passed in is shared and left open; otherwise the agent makes and closes its own."""
+        """`fast_path` and `induce` default to the settings of those names (see `hybrid config`);
+        `on_fast_path` is told the workflow a task is about to be done by, with no model. A `browser` or
+        `pool` passed in is shared and left open; otherwise the agent makes and closes its own."""
         self.settings = settings
         self.model = model
-        self.model_name = model_name or getattr(model, "model_name", None) or type(model).__name__
+        self.model_name = model_name or getattr(model, "model_name", None) or (
+            type(model).__name__ if model is not None else "none")
         self.budget = budget_from(settings, max_steps)
         self.policy_mode = policy or settings.policy
         self.fast_path = settings.fast_path if fast_path is None else fast_path
         self.induce = settings.induce_workflows if induce is None else induce
+        self.on_fast_path = on_fast_path
         self._stack = ExitStack()
         self.current_run_id: str | None = None
         try:
@@ -164,18 +185,27 @@ class Agent:
 
     def run(self, task: str, *, start_url: str | None = None, source: str | None = None) -> RunResult:
         """Do `task`: by a matching verified workflow with no model call when the fast path is on (falling
-        back to the model if it fails), else with the model."""
-        if self.fast_path:
-            result = self._fast_path(task)
-            if result is not None:
-                return result
+        back to the model if it fails, which then repairs the workflow), else with the model. With no model
+        (`model=None`), only the fast path can do it."""
+        match = match_fast_path(self.store, task, self.sites) if self.fast_path else None
+        attempt: RunResult | None = None
+        if match is not None:
+            attempt = self._fast_path(match, task)
+            if attempt.status == "finished":
+                return attempt
+        if self.model is None:
+            raise AgentError(_no_model_for(match, attempt, fast_path=self.fast_path))
         run = self.store.start_run(task, sites=self.sites, model=self.model_name, policy=self.policy_mode,
                                    source=source)
-        return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url})
+        repair = None if match is None or attempt is None else _repair_request(match.workflow, attempt.error)
+        return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url, "repair": repair},
+                           repairs=[] if match is None else [match.workflow])
 
     def resume(self, run_id: str) -> RunResult:
         """Continue a run that was interrupted, from its last checkpoint, in a fresh kernel."""
         run = self.store.get_run(run_id)
+        if self.model is None:
+            raise AgentError(f"Resuming run {run.id} needs a model: pass --model provider:name or set HYBRID_MODEL.")
         config = self._config(run.id)
         snapshot = self.graph.get_state(config)
         if not snapshot.values:
@@ -191,7 +221,7 @@ class Agent:
         self.store.end_run(run.id, "running")
         return self._drive(run.id, None)
 
-    def _drive(self, run_id: str, initial: dict[str, Any] | None) -> RunResult:
+    def _drive(self, run_id: str, initial: dict[str, Any] | None, repairs: list[Workflow] | None = None) -> RunResult:
         self.current_run_id = run_id
         config = self._config(run_id)
         try:
@@ -209,30 +239,27 @@ class Agent:
             raise AgentError(f"Run {run_id} stopped: {problem} (`hybrid runs resume {run_id}` continues it "
                              "once the cause is fixed).", run_id) from exc
         values = self.graph.get_state(config).values
-        if self.induce and values.get("status") == "finished":
-            self._learn(run_id)
-        return RunResult(run_id=run_id, status=values.get("status", "error"), answer=values.get("answer"),
-                         error=values.get("error"), steps=len(values.get("steps", [])),
-                         tokens=values.get("tokens", 0))
+        status = values.get("status", "error")
+        if status != "finished":
+            learned = Learned.nothing(f"the run ended with status {status}")
+        elif not self.induce:
+            learned = Learned.nothing("learning is off (HYBRID_INDUCE_WORKFLOWS=false)")
+        else:
+            learned = learn_from_run(self.store, run_id, self.runtime.fresh_session, repairs=repairs or [])
+        return RunResult(run_id=run_id, status=status, answer=values.get("answer"), error=values.get("error"),
+                         steps=len(values.get("steps", [])), tokens=values.get("tokens", 0),
+                         learned=learned.to_dict())
 
-    def _fast_path(self, task: str) -> RunResult | None:
-        match = match_fast_path(self.store, task, self.sites)
-        if match is None:
-            return None
+    def _fast_path(self, match: FastPathMatch, task: str) -> RunResult:
+        """Do `task` with the matched workflow and no model call; a failure is for the caller to repair."""
+        if self.on_fast_path is not None:
+            self.on_fast_path(match.workflow)
         with self.runtime.fresh_session() as session:
             run_id = run_fast_path(self.store, session, match, task, sites=self.sites, policy=self.policy_mode,
                                    timeout=self.budget.action_timeout)
         run = self.store.get_run(run_id)
-        if run.status != "finished":
-            return None
-        return RunResult(run_id=run.id, status=run.status, answer=run.answer, error=None, steps=run.steps, tokens=0)
-
-    def _learn(self, run_id: str) -> None:
-        """Induce a workflow from a finished run and verify it; a run that holds none is simply skipped."""
-        try:
-            learn_from_run(self.store, run_id, self.runtime.fresh_session)
-        except (CannotVerify, WorkflowInstallError):
-            pass  # the workflow stays an unverified candidate; `hybrid workflows verify` says why
+        return RunResult(run_id=run.id, status=run.status, answer=run.answer, error=run.error, steps=run.steps,
+                         tokens=0, learned=Learned.fast_path(match.workflow).to_dict())
 
     @staticmethod
     def _config(run_id: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from hybrid.agent.run import RunResult
 from sandbox import Call
+from workflows.memory import Workflow
 
 OBSERVATION_LINES = 12
 STATUS_STYLES = {"finished": "bold green", "interrupted": "yellow", "error": "bold red"}
@@ -56,11 +57,25 @@ def print_outcome(console: Console, result: RunResult) -> None:
     steps = f"{result.steps} step{'' if result.steps == 1 else 's'}"
     console.print(f"status: [{style}]{result.status}[/] · {steps} · {result.tokens} tokens · "
                   f"run id: [bold]{result.run_id}[/]")
+    if result.learned is not None:
+        console.print(Text(result.learned["line"], style="cyan"))
 
 
 def result_json(result: RunResult) -> str:
     return json.dumps({"run_id": result.run_id, "status": result.status, "answer": result.answer,
-                       "error": result.error, "steps": result.steps, "tokens": result.tokens})
+                       "error": result.error, "steps": result.steps, "tokens": result.tokens,
+                       "workflow": result.learned})
+
+
+class FastPathNotice:
+    """Says, before it runs, that a task is done by a stored workflow with no model call."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, workflow: Workflow) -> None:
+        self.console.print(Text.assemble(("fast path: ", "bold cyan"), f"the task matches workflow {workflow.name} "
+                                         f"v{workflow.version} ({workflow.status}); running it with no model call"))
 
 
 class TerminalConfirm:

@@ -12,17 +12,23 @@ from rich.console import Console
 import apis
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.run import Agent, AgentError, RunResult
-from hybrid.commands.display import StepPrinter, TerminalConfirm, print_outcome, result_json
+from hybrid.commands.display import FastPathNotice, StepPrinter, TerminalConfirm, print_outcome, result_json
 from hybrid.config import Settings, load_settings
 
 INTERRUPTED_EXIT_CODE = 130
 
 
-def resolve_model(settings: Settings, model: str | None, base_url: str | None):
+NO_MODEL = ("No model configured: pass --model provider:name (e.g. openai:gpt-4o-mini), set HYBRID_MODEL, or "
+            "replay fixed replies with --model scripted:replies.json.")
+
+
+def resolve_model(settings: Settings, model: str | None, base_url: str | None, *, optional: bool = False):
+    """The model's name and chat model; with `optional`, (None, None) when none is configured."""
     spec = model or settings.model
     if not spec:
-        raise click.UsageError("No model configured: pass --model provider:name (e.g. openai:gpt-4o-mini), set "
-                               "HYBRID_MODEL, or replay fixed replies with --model scripted:replies.json.")
+        if optional:
+            return None, None
+        raise click.UsageError(NO_MODEL)
     try:
         return spec, load_chat_model(spec, base_url=base_url)
     except ModelError as exc:
@@ -60,7 +66,7 @@ def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], Ru
     return result
 
 
-def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], policy: str | None,
+def open_agent(settings: Settings, *, model_spec: str | None, model, sites: list[str], policy: str | None,
                max_steps: int | None, as_json: bool, console: Console) -> Agent:
     mode = policy or settings.policy
     if mode == "confirm" and (as_json or not sys.stdin.isatty()):
@@ -69,7 +75,7 @@ def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], 
     try:
         return Agent(settings, model=model, model_name=model_spec, sites=sites, policy=mode,
                      confirm=TerminalConfirm(console) if mode == "confirm" else None, max_steps=max_steps,
-                     on_step=None if as_json else StepPrinter(console))
+                     on_step=None if as_json else StepPrinter(console), on_fast_path=FastPathNotice(console))
     except AgentError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -90,11 +96,13 @@ def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: 
     """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
 
     Each step is shown as it happens (thought, code, what it printed, the calls it made); the run ends
-    with the answer, its status and its run id. Ctrl-C stops cleanly: `hybrid runs resume` continues.
+    with the answer, its status, its run id and whether it became a workflow. A task that a verified
+    workflow matches runs it directly, with no model call (and needs no model configured). Ctrl-C stops
+    cleanly: `hybrid runs resume` continues.
     """
     settings = load_settings()
     console = Console(stderr=as_json)
-    model_spec, chat_model = resolve_model(settings, model, base_url)
+    model_spec, chat_model = resolve_model(settings, model, base_url, optional=True)
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
                        policy=policy, max_steps=max_steps, as_json=as_json, console=console)
     with agent:
