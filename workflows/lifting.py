@@ -368,29 +368,32 @@ def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[str | int, _
     return values
 
 
-def _mentions(task: str, value: str | int) -> int:
-    """In how many distinct places the task names `value`: `alice/app ... alice/app` is one, `alice` another."""
-    places = set()
-    for match in _value_pattern(value).finditer(task):
-        start = task.rfind(" ", 0, match.start()) + 1
-        end = task.find(" ", match.end())
-        places.add(task[start:None if end < 0 else end].strip(".,;:!?()\"'"))
-    return len(places)
+def _only_in_paths(task: str, value: str | int) -> bool:
+    """Whether the task names `value` only as a segment of paths (`alice` in `alice/tracker-core`)."""
+    words = [word for word in task.split() if _occurs(value, word)]
+    return bool(words) and all("/" in word for word in words)
 
 
 def _refuse_values_read_from_outputs(task: str, values: dict[str | int, _Value], step_lines: list[int],
                                      outputs: Sequence[str]) -> None:
-    """Follow the data: a task value used in more named roles than the task has places for it, in a step
-    after an output that showed it, was read off that output (the model copied what it saw); the program
-    would repeat that one value instead of finding it, so it is refused."""
+    """Follow the data: a value the task names only inside a path (`alice` of `alice/app`) is a task value
+    in the role the code first gives it (`owner`, or a role sharing a word with it). Used in an unrelated
+    role (`assignee`) after an output showed it, it was read off that output (the model copied what it
+    saw): a program would repeat that one value instead of finding it, so the run is refused. A value
+    the task names on its own may play several roles (the new owner of a transferred project is then its
+    owner)."""
     if not outputs:
         return
     for value in {id(v): v for v in values.values()}.values():
-        named: list[_Role] = []
-        for role in value.roles:
-            if role.rank >= KEY_RANK and role.name not in {r.name for r in named}:
-                named.append(role)
-        for role in named[_mentions(task, value.value):]:
+        if not _only_in_paths(task, value.value):
+            continue
+        named = [role for role in value.roles if role.rank >= KEY_RANK and role.name]
+        if not named:
+            continue
+        first_words = set(str(named[0].name).split("_"))
+        for role in named[1:]:
+            if first_words & set(str(role.name).split("_")):
+                continue  # the same quantity by another name: `project_name` of a form, then `project`
             step = bisect.bisect_right(step_lines, role.line) - 1
             shown = next((j for j in range(step) if j < len(outputs) and _occurs(value.value, outputs[j])), None)
             if shown is not None:
