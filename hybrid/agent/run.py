@@ -190,7 +190,7 @@ class Agent:
         match = match_fast_path(self.store, task, self.sites) if self.fast_path else None
         attempt: RunResult | None = None
         if match is not None:
-            attempt = self._fast_path(match, task)
+            attempt = self._fast_path(match, task, start_url)
             if attempt.status == "finished":
                 return attempt
         if self.model is None:
@@ -250,11 +250,11 @@ class Agent:
                          steps=len(values.get("steps", [])), tokens=values.get("tokens", 0),
                          learned=learned.to_dict())
 
-    def _fast_path(self, match: FastPathMatch, task: str) -> RunResult:
+    def _fast_path(self, match: FastPathMatch, task: str, start_url: str | None) -> RunResult:
         """Do `task` with the matched workflow and no model call; a failure is for the caller to repair."""
         if self.on_fast_path is not None:
             self.on_fast_path(match.workflow)
-        with self.runtime.fresh_session() as session:
+        with self.runtime.fresh_session(start_url) as session:
             run_id = run_fast_path(self.store, session, match, task, sites=self.sites, policy=self.policy_mode,
                                    timeout=self.budget.action_timeout)
         run = self.store.get_run(run_id)
