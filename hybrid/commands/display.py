@@ -58,7 +58,7 @@ def print_outcome(console: Console, result: RunResult) -> None:
     console.print(f"status: [{style}]{result.status}[/] · {steps} · {result.tokens} tokens · "
                   f"run id: [bold]{result.run_id}[/]")
     if result.learned is not None:
-        console.print(Text(result.learned["line"], style="cyan"))
+        console.print(Text(result.learned["line"], style="cyan"), soft_wrap=True)  # one line, however long
 
 
 def result_json(result: RunResult) -> str:
@@ -75,7 +75,8 @@ class FastPathNotice:
 
     def __call__(self, workflow: Workflow) -> None:
         self.console.print(Text.assemble(("fast path: ", "bold cyan"), f"the task matches workflow {workflow.name} "
-                                         f"v{workflow.version} ({workflow.status}); running it with no model call"))
+                                         f"v{workflow.version} ({workflow.status}); running it with no model call"),
+                           soft_wrap=True)
 
 
 class TerminalConfirm:
