@@ -1,9 +1,10 @@
 """Deterministic induction: a run's effective code actions become one parameterised function.
 
-No model is involved. The steps are joined into one body; prints, displays and statements whose
-results are never used are dropped (exploration); `finish(x)` becomes `return x`; literals that also
-occur in the task text are lifted into parameters (inside longer strings too, as f-strings), and the
-intent template is the task text with those values replaced by `{{parameter}}` slots.
+No model is involved. The steps are joined into one body (helpers and classes they define included);
+prints, displays and statements whose results are never used are dropped (exploration); `finish(x)`
+becomes `return x`; literals that also occur in the task text are lifted into parameters (inside longer
+strings too, as f-strings) named after where the code uses them, and the intent template is the task
+text with those values replaced by `{{parameter}}` slots.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class LiftedProgram:
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
+# How telling a name from where a value is used is: an API parameter or a form field's label says what
+# the value is; a dict key less surely; a variable's name least.
+PARAMETER_RANK, KEY_RANK, VARIABLE_RANK = 3, 2, 1
+
+
 @dataclass(frozen=True)
 class _Role:
     """Where the code uses a literal: the name that place gives it, how telling that name is, and the line."""
@@ -56,9 +62,6 @@ class _Role:
     line: int
 
 
-# How telling a name from where a value is used is: an API parameter or a form field's label says what
-# the value is; a dict key less surely; a variable's name least.
-PARAMETER_RANK, KEY_RANK, VARIABLE_RANK = 3, 2, 1
 @dataclass
 class _Value:
     value: str | int
@@ -74,8 +77,7 @@ def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str
     `writing_calls` are the dotted names (`api.demo.update_issue`, `browser.click`) of the run's calls
     that wrote; calls to them are kept even when their results are unused, and a run with none must
     compute its answer. `outputs` are what each step printed and returned (its observation), when known:
-    a task value that a later step uses in another role after an output showed it was read off that
-    output, and a program must not repeat it.
+    they tell a task value from one the model copied off an output (see `_refuse_values_read_from_outputs`).
     """
     statements, step_lines = _parse_steps(steps)
     writes = set(writing_calls)

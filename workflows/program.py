@@ -154,9 +154,7 @@ def _name_problems(function: ast.FunctionDef, parameters: set[str]) -> list[str]
                                              *filter(None, [arguments.vararg, arguments.kwarg])])
             if not isinstance(node, ast.Lambda):
                 bound.add(node.name)
-        elif isinstance(node, ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
+        elif isinstance(node, ast.ClassDef) or (isinstance(node, ast.ExceptHandler) and node.name):
             bound.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             problems.extend(_import_problems(node, modules))

@@ -73,8 +73,8 @@ def test_names_come_from_the_first_sentence() -> None:
 
 def test_helpers_defined_in_earlier_steps_stay_with_the_code_that_uses_them() -> None:
     steps = [
-        "def labels_of(issue):\n    return sorted(label['name'] for label in issue['labels'])\n"
-        "def unused(x):\n    return x",
+        ("def labels_of(issue):\n    return sorted(label['name'] for label in issue['labels'])\n"
+         "def unused(x):\n    return x"),
         "choices = {'high': 'priority::high'}\nid_after = 3",
         "issue = api.demo.get_issue(owner='bob', project='app', number=3)\nprint(labels_of(issue))",
         "finish(', '.join(labels_of(issue)) + choices['high'] + str(id_after))",
@@ -86,8 +86,8 @@ def test_helpers_defined_in_earlier_steps_stay_with_the_code_that_uses_them() ->
 
 
 def test_a_value_passed_to_a_helper_is_named_after_its_parameter() -> None:
-    steps = ["def issue_titles(owner, project):\n    return [i['title'] for i in "
-             "api.demo.list_issues(owner=owner, project=project)]",
+    steps = [("def issue_titles(owner, project):\n    return [i['title'] for i in "
+              "api.demo.list_issues(owner=owner, project=project)]"),
              "finish(len(issue_titles('bob', 'app')))"]
     program = lift_program("How many issues are in bob/app?", steps)
     assert program.intent_template == "How many issues are in {{owner}}/{{project}}?"

@@ -86,8 +86,8 @@ def closed_by_person(text):
 counts = closed_by_person(browser.text())
 top = max(counts, key=counts.get)
 print(counts, top)""",
-        "issue = api.demo.update_issue(owner='alice', project='tracker-core', number=13, body={'assignee': top})\n"
-        "print(issue['assignee'])",
+        ("issue = api.demo.update_issue(owner='alice', project='tracker-core', number=13, body={'assignee': top})\n"
+         "print(issue['assignee'])"),
         "finish(f\"Assigned #13 to {issue['assignee']}.\")",
     ]
     agent, _ = make_agent(steps)

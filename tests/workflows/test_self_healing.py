@@ -15,9 +15,9 @@ GOTO = "print(browser.goto('/alice/docs-site/settings'))"
 
 def transfer_steps(user: str, owner_label: str) -> list[str]:
     return [GOTO,
-            f"browser.select(browser.find('combobox', {owner_label!r}), {user!r})\n"
-            "browser.fill(browser.find('textbox', 'Type the project name to confirm'), 'docs-site')\n"
-            "print(browser.click(browser.find('button', 'Transfer project')))",
+            (f"browser.select(browser.find('combobox', {owner_label!r}), {user!r})\n"
+             "browser.fill(browser.find('textbox', 'Type the project name to confirm'), 'docs-site')\n"
+             "print(browser.click(browser.find('button', 'Transfer project')))"),
             f"finish('alice/docs-site now belongs to {user}.')"]
 
 
