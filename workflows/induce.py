@@ -40,8 +40,8 @@ def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel |
     Raises `InductionRefused` when nothing reusable can be made."""
     record = read_run(store, run_id)
     if model is None:
-        lifted = lift_program(record.run.task, record.codes, writing_calls=record.writing_calls,
-                              outputs=record.outputs)
+        codes, outputs = record.steps_to_lift()
+        lifted = lift_program(record.run.task, codes, writing_calls=record.writing_calls, outputs=outputs)
         return [store_program(store, record, lifted, repairs=repairs)]
     results: list[Induced] = []
     program = model_program(model, record)

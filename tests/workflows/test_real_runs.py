@@ -110,3 +110,25 @@ def test_a_value_the_model_copied_from_a_page_is_refused(store: WorkflowStore, s
         run_id = record_run(store, session, task.intent, steps)
     with pytest.raises(InductionRefused, match="passes 'alice' as 'assignee', a value the output of step 1 showed"):
         induce_from_run(store, run_id)
+
+
+def test_a_helper_defined_in_a_step_that_then_failed_is_kept_for_the_steps_that_use_it(
+        store: WorkflowStore, open_session, record_run) -> None:
+    task = "How many comments does issue #5 in bob/mobile-app have?"
+    steps = [
+        # The helper is defined, then the exploration after it fails; later steps still call the helper.
+        "def comment_count(owner, project, number):\n"
+        "    return len(api.demo.list_comments(owner=owner, project=project, number=number))\n"
+        "api.demo.list_comments(owner='bob', project='mobile-app', number=5)[0]['no such field']",
+        "count = comment_count('bob', 'mobile-app', 5)\nprint(count)",
+        "finish(str(count))",
+    ]
+    with open_session() as session:
+        run_id = record_run(store, session, task, steps)
+    assert [step.ok for step in store.steps_of(run_id)] == [False, True, True]
+    [induced] = induce_from_run(store, run_id)
+    assert "def comment_count(owner, project, number):" in induced.workflow.body
+    assert "no such field" not in induced.workflow.body
+    assert induced.workflow.intent_template == "How many comments does issue #{{number}} in {{owner}}/{{project}} have?"
+    checked = verify(store, induced.workflow, open_session)
+    assert checked.outcome == "passed", checked.detail
