@@ -117,9 +117,9 @@ def test_a_helper_defined_in_a_step_that_then_failed_is_kept_for_the_steps_that_
     task = "How many comments does issue #5 in bob/mobile-app have?"
     steps = [
         # The helper is defined, then the exploration after it fails; later steps still call the helper.
-        "def comment_count(owner, project, number):\n"
-        "    return len(api.demo.list_comments(owner=owner, project=project, number=number))\n"
-        "api.demo.list_comments(owner='bob', project='mobile-app', number=5)[0]['no such field']",
+        ("def comment_count(owner, project, number):\n"
+         "    return len(api.demo.list_comments(owner=owner, project=project, number=number))\n"
+         "api.demo.list_comments(owner='bob', project='mobile-app', number=5)[0]['no such field']"),
         "count = comment_count('bob', 'mobile-app', 5)\nprint(count)",
         "finish(str(count))",
     ]
