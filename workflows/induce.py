@@ -35,18 +35,20 @@ class Induced:
 def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel | None = None,
                     repairs: Sequence[Workflow] = ()) -> list[Induced]:
     """Induce from a finished run: a program (by the model if given, else by literal lifting), and with
-    a model also a text workflow. `repairs` are program workflows that failed in use on this run's task
-    (the run worked around them): the run's program becomes the next version of the first of its site.
-    Raises `InductionRefused` when nothing reusable can be made."""
+    a model also a text workflow. A workflow whose use failed in the run, or that is in `repairs` (it
+    failed on this run's task elsewhere, e.g. on the fast path), was worked around by the run: the run's
+    program becomes its next version. Raises `InductionRefused` when nothing reusable can be made."""
     record = read_run(store, run_id)
+    listed = {w.id for w in repairs}
+    broken = [*repairs, *(w for w in store.failed_in_run(run_id) if w.id not in listed)]
     if model is None:
         codes, outputs = record.steps_to_lift()
         lifted = lift_program(record.run.task, codes, writing_calls=record.writing_calls, outputs=outputs)
-        return [store_program(store, record, lifted, repairs=repairs)]
+        return [store_program(store, record, lifted, repairs=broken)]
     results: list[Induced] = []
     program = model_program(model, record)
     if program is not None:
-        results.append(store_program(store, record, program, repairs=repairs))
+        results.append(store_program(store, record, program, repairs=broken))
     results.append(store_text(store, record, model_text(model, record, program)))
     return results
 

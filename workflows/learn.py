@@ -53,13 +53,12 @@ def learn_from_run(store: WorkflowStore, run_id: str, open_session: SessionFacto
                    judge: Judge | None = None, repairs: Sequence[Workflow] = ()) -> Learned:
     """Induce from a finished run and verify each new, repaired or replaced program workflow.
 
-    `repairs` adds workflows that failed on this task outside the run (on the fast path, say) to those
-    whose use failed in it; the run's program becomes the next version of the first one. Never raises
-    for a run that holds nothing reusable: the result says why.
+    `repairs` are workflows that failed on this task outside the run (on the fast path, say); with those
+    whose use failed in it, the run repairs them (see `induce_from_run`). Never raises for a run that
+    holds nothing reusable: the result says why.
     """
-    broken = [*repairs, *(w for w in store.failed_in_run(run_id) if w.id not in {r.id for r in repairs})]
     try:
-        induced = induce_from_run(store, run_id, model=model, repairs=broken)
+        induced = induce_from_run(store, run_id, model=model, repairs=repairs)
     except InductionRefused as exc:
         return Learned.nothing(str(exc))
     except ProgramError as exc:

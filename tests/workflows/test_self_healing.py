@@ -34,19 +34,23 @@ def renamed_owner_field(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(web.templates.env, "loader", jinja2.FunctionLoader(load))
 
 
-def test_a_workflow_broken_by_a_site_change_is_repaired_as_its_next_version(make_agent, demo: DemoSite,
-                                                                             request) -> None:
-    start = f"{demo.base_url}/alice/docs-site"
+def learn_transfer_workflow(make_agent, demo: DemoSite, start: str) -> None:
+    """transfer_project v1, learnt from a run and verified by its first successful use."""
     agent, _ = make_agent(transfer_steps("grace", "New owner"))
     learnt = agent.run(TASK.format(user="grace"), start_url=start)
     assert learnt.learned["line"].startswith("saved as workflow transfer_project v1 (candidate")
     demo.reset()
-    # Its first successful use, from a run's own code, verifies it.
     agent, _ = make_agent([
         "finish(wf.transfer_project(value='alice', project_name='docs-site', new_owner='bob'))"])
     assert agent.run(TASK.format(user="bob"), start_url=start).status == "finished"
     assert agent.store.get_workflow("transfer_project").status == "verified"
     demo.reset()
+
+
+def test_a_workflow_broken_by_a_site_change_is_repaired_as_its_next_version(make_agent, demo: DemoSite,
+                                                                             request) -> None:
+    start = f"{demo.base_url}/alice/docs-site"
+    learn_transfer_workflow(make_agent, demo, start)
 
     request.getfixturevalue("renamed_owner_field")
     agent, model = make_agent(transfer_steps("erin", "Transfer to"))
@@ -71,3 +75,18 @@ def test_a_workflow_broken_by_a_site_change_is_repaired_as_its_next_version(make
     fast = agent.run(TASK.format(user="heidi"), start_url=start)
     assert (fast.status, fast.steps, fast.tokens) == ("finished", 1, 0)
     assert fast.learned["line"] == "done by workflow transfer_project v2 on the fast path (no model call)"
+
+
+def test_a_workflow_that_fails_when_the_model_calls_it_is_repaired_too(make_agent, demo: DemoSite,
+                                                                      request) -> None:
+    start = f"{demo.base_url}/alice/docs-site"
+    learn_transfer_workflow(make_agent, demo, start)
+    request.getfixturevalue("renamed_owner_field")
+    call = "finish(wf.transfer_project(value='alice', project_name='docs-site', new_owner='erin'))"
+    agent, _ = make_agent([call, *transfer_steps("erin", "Transfer to")], fast_path=False)
+    repaired = agent.run(TASK.format(user="erin"), start_url=start)
+    assert repaired.status == "finished" and repaired.steps == 4
+    first = agent.store.steps_of(repaired.run_id)[0]
+    assert "wf.transfer_project failed" in first.observation and "'New owner'" in first.observation
+    assert repaired.learned["line"].startswith("repaired transfer_project: saved as workflow transfer_project v2")
+    assert agent.store.get_workflow("transfer_project", 1).status == "deprecated"
