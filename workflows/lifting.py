@@ -20,6 +20,8 @@ from typing import Any
 from workflows.program import CAPABILITIES, call_name, capability_calls
 
 RESERVED = CAPABILITIES | {"finish", "print"}
+# What a notebook shows a value with: dropped with what they show, unless that has an effect.
+DISPLAY_CALLS = frozenset({"print", "display", "pprint", "pprint.pprint"})
 PURE_CALLS = frozenset({"print", "len", "str", "int", "float", "bool", "sorted", "list", "dict", "set", "tuple",
                         "min", "max", "sum", "any", "all", "repr", "round", "abs", "enumerate", "zip", "range",
                         "type", "isinstance", "issubclass", "hasattr", "callable", "format", "reversed", "map",
@@ -144,7 +146,7 @@ def _drop_displays(statements: list[ast.stmt], writes: set[str]) -> list[ast.stm
     class Displays(ast.NodeTransformer):
         def visit_Expr(self, node: ast.Expr) -> ast.stmt | list[ast.stmt] | None:
             value = node.value
-            if isinstance(value, ast.Call) and call_name(value) == "print":
+            if isinstance(value, ast.Call) and call_name(value) in DISPLAY_CALLS:
                 kept = [ast.Expr(arg) for arg in value.args if _effectful(arg, writes)]
                 return [ast.copy_location(expr, node) for expr in kept] or None
             if _method_call(value):

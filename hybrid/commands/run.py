@@ -56,7 +56,8 @@ def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], Ru
         sys.exit(INTERRUPTED_EXIT_CODE)
     except AgentError as exc:
         if as_json:
-            click.echo(json.dumps({"run_id": exc.run_id, "status": "error", "answer": None, "error": str(exc)}))
+            click.echo(json.dumps({"run_id": exc.run_id, "status": "error", "answer": None, "error": str(exc),
+                                   "workflow": None}))
             sys.exit(1)
         raise click.ClickException(str(exc)) from exc
     if as_json:

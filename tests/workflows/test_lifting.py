@@ -23,13 +23,13 @@ def test_values_in_the_task_become_parameters_and_the_template(suite) -> None:
 
 
 def test_exploration_and_unused_reads_are_dropped() -> None:
-    steps = ["print(api.demo.list_projects())",
+    steps = ["print(api.demo.list_projects())\ndisplay(api.demo.list_users())\nfrom pprint import pprint",
              "projects = api.demo.list_projects()\nissue = api.demo.get_issue(owner='bob', project='app', number=3)",
              "issue",
              "finish(issue['title'])"]
     program = lift_program("What is the title of issue #3 in bob/app?", steps)
     body = program.source.split('"""')[-1]
-    assert "list_projects" not in body and body.count("api.demo.get_issue") == 1
+    assert "list_projects" not in body and "list_users" not in body and body.count("api.demo.get_issue") == 1
     assert program.intent_template == "What is the title of issue #{{number}} in {{owner}}/{{project}}?"
 
 
