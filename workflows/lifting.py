@@ -90,6 +90,7 @@ def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str
         raise InductionRefused("the run's effective code calls no api, browser or wf operation: nothing to reuse")
     values = _liftable_values(task, statements)
     _refuse_values_read_from_outputs(task, values, step_lines, outputs)
+    _refuse_written_values_read_from_outputs(task, statements, writes, steps, step_lines, outputs)
     statements = [_Lifter(values).visit(statement) for statement in statements]
     _refuse_constant_answers(statements, writes, {v.name for v in values.values()})
     distinct = {id(v): v for v in values.values() if v.occurrences}.values()
@@ -406,6 +407,42 @@ def _refuse_values_read_from_outputs(task: str, values: dict[str | int, _Value],
                     f"{shown + 1} showed rather than one the code computed: a program would always use "
                     f"{value.value!r}. Compute it in the code (parse the page or the API's answer), or induce "
                     "with a model.")
+
+
+def _written_literals(call: ast.Call) -> Iterable[ast.Constant]:
+    """The text a writing call writes: its arguments, and the values of dicts among them (not the locators
+    of nested calls such as `browser.find(role, name)`)."""
+    pending: list[ast.expr] = [*call.args, *(kw.value for kw in call.keywords)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value.strip()) > 1:
+            yield node
+        elif isinstance(node, ast.Dict):
+            pending.extend(node.values)
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            pending.extend(node.elts)
+
+
+def _refuse_written_values_read_from_outputs(task: str, statements: list[ast.stmt], writes: set[str],
+                                             steps: Sequence[str], step_lines: list[int],
+                                             outputs: Sequence[str]) -> None:
+    """Follow the data: text that a writing call writes, which the task does not name and which first
+    appeared in an output (no code before had typed it), was copied off that output: a program would
+    write that one value every time (`assign to that person` always assigning alice)."""
+    if not outputs:
+        return
+    for call in (n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call) and call_name(n) in writes):
+        for literal in _written_literals(call):
+            value = literal.value
+            if value.casefold() in task.casefold():
+                continue
+            step = bisect.bisect_right(step_lines, literal.lineno) - 1
+            shown = next((j for j in range(min(step, len(outputs))) if _occurs(value, outputs[j])), None)
+            if shown is not None and not any(value in code for code in steps[:shown + 1]):
+                raise InductionRefused(
+                    f"step {step + 1} writes {value!r}, which the task does not name and the output of step "
+                    f"{shown + 1} showed: a program would always write {value!r}. Compute it in the code "
+                    "(parse the page or the API's answer), or induce with a model.")
 
 
 def _salient_tokens(task: str) -> list[str]:

@@ -106,3 +106,20 @@ def test_a_value_copied_from_an_earlier_output_into_another_role_is_refused() ->
     program = lift_program("Assign issue #3 of bob/app to bob.", steps, writing_calls=["api.demo.update_issue"],
                            outputs=outputs)
     assert "body={'assignee': owner}" in program.source
+
+
+def test_text_a_write_copies_from_an_earlier_output_is_refused(suite) -> None:
+    task = suite[36]  # assign an issue to whoever the activity report shows; the model types the name in
+    outputs = ["Contributions by person\nUser\tClosed\nalice\t20\ndave\t17", "alice", ""]
+    with pytest.raises(InductionRefused, match="step 2 writes 'alice', which the task does not name and the "
+                                               "output of step 1 showed"):
+        lift_program(task.intent, task.reference_solution, writing_calls=WRITES, outputs=outputs)
+    # What the run wrote before any output showed it is the run's own choice, not a copy.
+    steps = ["api.demo.update_issue(owner='bob', project='app', number=3, body={'state': 'closed'})",
+             "print(api.demo.get_issue(owner='bob', project='app', number=3))",
+             "api.demo.create_comment(owner='bob', project='app', number=3, body={'body': 'closed'})",
+             "finish('Closed #3 in bob/app.')"]
+    program = lift_program("Close issue #3 in bob/app and say so in a comment.", steps,
+                           writing_calls=["api.demo.update_issue", "api.demo.create_comment"],
+                           outputs=["", "{'state': 'closed'}", "", ""])
+    assert "body={'body': 'closed'}" in program.source
