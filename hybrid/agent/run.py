@@ -146,11 +146,12 @@ class Agent:
         on_step: StepCallback | None = None,
         fast_path: bool | None = None,
         induce: bool | None = None,
-        on_fast_path: Callable[[Workflow], None] | None = None,
+        on_fast_path: Callable[[Workflow, str | None], None] | None = None,
     ) -> None:
         """`fast_path` and `induce` default to the settings of those names (see `hybrid config`);
-        `on_fast_path` is told the workflow a task is about to be done by, with no model. A `browser` or
-        `pool` passed in is shared and left open; otherwise the agent makes and closes its own."""
+        `on_fast_path(workflow, None)` is told the workflow a task is about to be done by, with no model,
+        and `on_fast_path(workflow, error)` if it failed. A `browser` or `pool` passed in is shared and left
+        open; otherwise the agent makes and closes its own."""
         self.settings = settings
         self.model = model
         self.model_name = model_name or getattr(model, "model_name", None) or (
@@ -253,11 +254,13 @@ class Agent:
     def _fast_path(self, match: FastPathMatch, task: str, start_url: str | None) -> RunResult:
         """Do `task` with the matched workflow and no model call; a failure is for the caller to repair."""
         if self.on_fast_path is not None:
-            self.on_fast_path(match.workflow)
+            self.on_fast_path(match.workflow, None)
         with self.runtime.fresh_session(start_url) as session:
             run_id = run_fast_path(self.store, session, match, task, sites=self.sites, policy=self.policy_mode,
                                    timeout=self.budget.action_timeout)
         run = self.store.get_run(run_id)
+        if run.status != "finished" and self.on_fast_path is not None:
+            self.on_fast_path(match.workflow, run.error or "it gave no answer")
         return RunResult(run_id=run.id, status=run.status, answer=run.answer, error=run.error, steps=run.steps,
                          tokens=0, learned=Learned.fast_path(match.workflow).to_dict())
 

@@ -68,15 +68,19 @@ def result_json(result: RunResult) -> str:
 
 
 class FastPathNotice:
-    """Says, before it runs, that a task is done by a stored workflow with no model call."""
+    """Says, before it runs, that a task is done by a stored workflow with no model call, and if it failed."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
 
-    def __call__(self, workflow: Workflow) -> None:
-        self.console.print(Text.assemble(("fast path: ", "bold cyan"), f"the task matches workflow {workflow.name} "
-                                         f"v{workflow.version} ({workflow.status}); running it with no model call"),
-                           soft_wrap=True)
+    def __call__(self, workflow: Workflow, error: str | None) -> None:
+        named = f"workflow {workflow.name} v{workflow.version}"
+        if error is None:
+            line = Text.assemble(("fast path: ", "bold cyan"), f"the task matches {named} ({workflow.status}); "
+                                 "running it with no model call")
+        else:
+            line = Text.assemble(("fast path failed: ", "bold yellow"), f"{named}: {error}")
+        self.console.print(line, soft_wrap=True)
 
 
 class TerminalConfirm:

@@ -53,9 +53,12 @@ def test_a_workflow_broken_by_a_site_change_is_repaired_as_its_next_version(make
     learn_transfer_workflow(make_agent, demo, start)
 
     request.getfixturevalue("renamed_owner_field")
-    agent, model = make_agent(transfer_steps("erin", "Transfer to"))
+    notices: list[tuple[int, str | None]] = []
+    agent, model = make_agent(transfer_steps("erin", "Transfer to"),
+                              on_fast_path=lambda workflow, error: notices.append((workflow.version, error)))
     repaired = agent.run(TASK.format(user="erin"), start_url=start)
     assert (repaired.status, repaired.answer) == ("finished", "alice/docs-site now belongs to erin.")
+    assert [version for version, _ in notices] == [1, 1] and notices[0][1] is None and "New owner" in notices[1][1]
     # The fast path tried v1 and failed; the model was told so, with v1's source, before its first step.
     assert "transfer_project v1 matched this task but failed" in model.tasks[0]
     assert "browser.find('combobox', 'New owner')" in model.tasks[0]
