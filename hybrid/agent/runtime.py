@@ -180,7 +180,7 @@ class AgentRuntime:
     def fresh_session(self, start_url: str | None = None) -> Iterator[KernelSession]:
         """A kernel with this runtime's capabilities and no workflows, shut down afterwards; the browser
         opens `start_url` (signed in) when first used."""
-        self._start_page, self._start_notices = start_url, []  # a run's start page is not this session's
+        self._start_page, self._start_notices = start_url, []  # its own start page, never a run's
         session = self._new_session()
         try:
             yield session
