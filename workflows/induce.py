@@ -4,12 +4,14 @@ Programs come from the deterministic lifter (workflows.lifting) or, given a chat
 model (workflows.model_induction), which also writes a text workflow. Every program passes the static
 checks before it is stored. Duplicates are not stored: a workflow of the same site doing the same
 sequence of operations, either the same way or for the same intent, gains the run as evidence, or,
-when it was deprecated or failed verification, gets the new program as its next version.
+when it was deprecated or failed verification, gets the new program as its next version. A run that
+worked around a workflow that failed in use repairs it: its program becomes that workflow's next version.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,7 +23,7 @@ from workflows.model_induction import model_program, model_text
 from workflows.program import check_program, operation_sequence, structure_fingerprint
 from workflows.record import RunRecord, read_run
 
-Action = Literal["created", "evidence", "new-version"]
+Action = Literal["created", "evidence", "new-version", "repaired"]
 
 
 @dataclass(frozen=True)
@@ -30,17 +32,23 @@ class Induced:
     action: Action
 
 
-def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel | None = None) -> list[Induced]:
+def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel | None = None,
+                    repairs: Sequence[Workflow] = ()) -> list[Induced]:
     """Induce from a finished run: a program (by the model if given, else by literal lifting), and with
-    a model also a text workflow. Raises `InductionRefused` when nothing reusable can be made."""
+    a model also a text workflow. A workflow whose use failed in the run, or that is in `repairs` (it
+    failed on this run's task elsewhere, e.g. on the fast path), was worked around by the run: the run's
+    program becomes its next version. Raises `InductionRefused` when nothing reusable can be made."""
     record = read_run(store, run_id)
+    listed = {w.id for w in repairs}
+    broken = [*repairs, *(w for w in store.failed_in_run(run_id) if w.id not in listed)]
     if model is None:
-        lifted = lift_program(record.run.task, record.codes, writing_calls=record.writing_calls)
-        return [store_program(store, record, lifted)]
+        codes, outputs = record.steps_to_lift()
+        lifted = lift_program(record.run.task, codes, writing_calls=record.writing_calls, outputs=outputs)
+        return [store_program(store, record, lifted, repairs=broken)]
     results: list[Induced] = []
     program = model_program(model, record)
     if program is not None:
-        results.append(store_program(store, record, program))
+        results.append(store_program(store, record, program, repairs=broken))
     results.append(store_text(store, record, model_text(model, record, program)))
     return results
 
@@ -56,7 +64,8 @@ def site_of(record: RunRecord, operations: list[str]) -> str:
     return record.run.sites[0]
 
 
-def store_program(store: WorkflowStore, record: RunRecord, program: LiftedProgram) -> Induced:
+def store_program(store: WorkflowStore, record: RunRecord, program: LiftedProgram, *,
+                  repairs: Sequence[Workflow] = ()) -> Induced:
     facts = check_program(program.source, program.name)
     workflow = Workflow(
         name=program.name, site=site_of(record, facts.operations), kind="program",
@@ -66,7 +75,22 @@ def store_program(store: WorkflowStore, record: RunRecord, program: LiftedProgra
         writes=any(op in record.writing_calls for op in facts.operations),
         source_runs=[record.run.id], source_arguments=program.arguments, expected_answer=record.run.answer,
     )
+    broken = next((w for w in repairs if w.site == workflow.site and w.kind == "program"
+                   and w.fingerprint != workflow.fingerprint), None)
+    if broken is not None:
+        return Induced(_repair(store, broken, workflow), "repaired")
     return _store_deduplicated(store, workflow)
+
+
+def _repair(store: WorkflowStore, broken: Workflow, repaired: Workflow) -> Workflow:
+    """`repaired` becomes the next version of `broken`'s name; the versions before stay, deprecated, and
+    say what replaced them."""
+    repaired.body = repaired.body.replace(f"def {repaired.name}(", f"def {broken.name}(", 1)
+    stored = store.add_version(broken, repaired)
+    assert broken.id is not None
+    store.set_status(broken.id, "deprecated",
+                     note=f"failed in use; repaired as v{stored.version} by run {repaired.source_runs[0]}")
+    return stored
 
 
 def store_text(store: WorkflowStore, record: RunRecord, text: LiftedProgram) -> Induced:

@@ -29,7 +29,7 @@ def install(user_ns: dict[str, Any], host: Any, programs: list[dict[str, str]]) 
         name = program["name"]
         namespace: dict[str, Any] = {"__builtins__": builtins, "__name__": f"workflow_{name}"}
         exec(compile(program["source"], f"<workflow {name}>", "exec"), namespace)  # noqa: S102 - in the kernel
-        members[name] = staticmethod(_wrap(name, namespace[name], namespace, user_ns, host))
+        members[name] = staticmethod(_wrap(name, program["source"], namespace[name], namespace, user_ns, host))
     names = sorted(members)
     summary = f"<wf: {', '.join(names) or 'no workflows'}>"
     members.update(__doc__="Workflows from memory: call wf.<name>(...); help(wf.<name>) shows how.",
@@ -50,8 +50,12 @@ def _reassert(user_ns: dict[str, Any], *_info: Any) -> None:
         user_ns["wf"] = _state["wf"]
 
 
-def _wrap(name: str, function: Any, namespace: dict[str, Any], user_ns: dict[str, Any], host: Any) -> Any:
+def _wrap(name: str, source: str, function: Any, namespace: dict[str, Any], user_ns: dict[str, Any],
+          host: Any) -> Any:
     begin, outcome = getattr(host, name), host._outcome
+    repair = (f"wf.{name} failed: the site may have changed since it was learnt. Do the task with your own "
+              f"code instead, fixing what broke; a successful run becomes its next version. Its source:\n"
+              f"{source.rstrip()}")
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -61,6 +65,8 @@ def _wrap(name: str, function: Any, namespace: dict[str, Any], user_ns: dict[str
             result = function(*args, **kwargs)
         except BaseException as exc:
             outcome(use, False, f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, Exception):
+                exc.add_note(repair)
             raise
         outcome(use, True, None)
         return result

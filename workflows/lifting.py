@@ -1,14 +1,16 @@
 """Deterministic induction: a run's effective code actions become one parameterised function.
 
-No model is involved. The steps are joined into one body; prints, displays and statements whose
-results are never used are dropped (exploration); `finish(x)` becomes `return x`; literals that also
-occur in the task text are lifted into parameters (inside longer strings too, as f-strings), and the
-intent template is the task text with those values replaced by `{{parameter}}` slots.
+No model is involved. The steps are joined into one body (helpers and classes they define included);
+prints, displays and statements whose results are never used are dropped (exploration); `finish(x)`
+becomes `return x`; literals that also occur in the task text are lifted into parameters (inside longer
+strings too, as f-strings) named after where the code uses them, and the intent template is the task
+text with those values replaced by `{{parameter}}` slots.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import keyword
 import re
 from collections.abc import Iterable, Sequence
@@ -18,8 +20,13 @@ from typing import Any
 from workflows.program import CAPABILITIES, call_name, capability_calls
 
 RESERVED = CAPABILITIES | {"finish", "print"}
+# What a notebook shows a value with: dropped with what they show, unless that has an effect.
+DISPLAY_CALLS = frozenset({"print", "display", "pprint", "pprint.pprint"})
 PURE_CALLS = frozenset({"print", "len", "str", "int", "float", "bool", "sorted", "list", "dict", "set", "tuple",
-                        "min", "max", "sum", "any", "all", "repr", "round", "abs", "enumerate", "zip", "range"})
+                        "min", "max", "sum", "any", "all", "repr", "round", "abs", "enumerate", "zip", "range",
+                        "type", "isinstance", "issubclass", "hasattr", "callable", "format", "reversed", "map",
+                        "filter", "frozenset", "bytes", "chr", "ord", "hex", "bin", "oct", "divmod", "pow", "hash",
+                        "ascii", "slice"})
 NAME_WORDS = 4
 NAME_STOP_WORDS = frozenset(["a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "is", "are", "be", "there", "with", "by", "me", "my", "i", "it", "its", "that", "this", "as", "at", "from", "you", "your", "do", "does", "please", "tell", "answer"])
 # Values in the task text worth lifting even when they sit inside a longer string in the code:
@@ -43,21 +50,38 @@ class LiftedProgram:
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
+# How telling a name from where a value is used is: an API parameter or a form field's label says what
+# the value is; a dict key less surely; a variable's name least.
+PARAMETER_RANK, KEY_RANK, VARIABLE_RANK = 3, 2, 1
+
+
+@dataclass(frozen=True)
+class _Role:
+    """Where the code uses a literal: the name that place gives it, how telling that name is, and the line."""
+
+    name: str | None
+    rank: int
+    line: int
+
+
 @dataclass
 class _Value:
     value: str | int
     name: str
     occurrences: int = 0
+    roles: list[_Role] = field(default_factory=list)
 
 
-def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str] = ()) -> LiftedProgram:
+def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str] = (),
+                 outputs: Sequence[str] = ()) -> LiftedProgram:
     """Induce a program from the code of a run's successful steps, in order.
 
     `writing_calls` are the dotted names (`api.demo.update_issue`, `browser.click`) of the run's calls
     that wrote; calls to them are kept even when their results are unused, and a run with none must
-    compute its answer.
+    compute its answer. `outputs` are what each step printed and returned (its observation), when known:
+    they tell a task value from one the model copied off an output (see `_refuse_values_read_from_outputs`).
     """
-    statements = _parse_steps(steps)
+    statements, step_lines = _parse_steps(steps)
     writes = set(writing_calls)
     statements = _drop_displays(statements, writes)
     statements = _finish_to_return(statements)
@@ -65,6 +89,8 @@ def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str
     if not capability_calls(ast.Module(body=statements, type_ignores=[])):
         raise InductionRefused("the run's effective code calls no api, browser or wf operation: nothing to reuse")
     values = _liftable_values(task, statements)
+    _refuse_values_read_from_outputs(task, values, step_lines, outputs)
+    _refuse_written_values_read_from_outputs(task, statements, writes, steps, step_lines, outputs)
     statements = [_Lifter(values).visit(statement) for statement in statements]
     _refuse_constant_answers(statements, writes, {v.name for v in values.values()})
     distinct = {id(v): v for v in values.values() if v.occurrences}.values()
@@ -81,16 +107,22 @@ def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str
                          description=description, arguments={v.name: v.value for v in ordered})
 
 
-def _parse_steps(steps: Sequence[str]) -> list[ast.stmt]:
+def _parse_steps(steps: Sequence[str]) -> tuple[list[ast.stmt], list[int]]:
+    """The steps' statements, numbered as one text so a node's line says its step, and each step's first line."""
     statements: list[ast.stmt] = []
+    step_lines: list[int] = []
+    offset = 0
     for number, code in enumerate(steps, 1):
         try:
-            statements.extend(ast.parse(code).body)
+            tree = ast.parse(code)
         except SyntaxError as exc:
             raise InductionRefused(f"step {number} does not parse ({exc.msg}); induce from a clean run") from None
+        statements.extend(ast.increment_lineno(tree, offset).body)
+        step_lines.append(offset + 1)
+        offset += code.count("\n") + 1
     if not statements:
         raise InductionRefused("the run has no successful code actions")
-    return statements
+    return statements, step_lines
 
 
 def _effectful(node: ast.AST, writes: set[str]) -> bool:
@@ -115,12 +147,11 @@ def _drop_displays(statements: list[ast.stmt], writes: set[str]) -> list[ast.stm
     class Displays(ast.NodeTransformer):
         def visit_Expr(self, node: ast.Expr) -> ast.stmt | list[ast.stmt] | None:
             value = node.value
-            if isinstance(value, ast.Call) and call_name(value) == "print":
+            if isinstance(value, ast.Call) and call_name(value) in DISPLAY_CALLS:
                 kept = [ast.Expr(arg) for arg in value.args if _effectful(arg, writes)]
                 return [ast.copy_location(expr, node) for expr in kept] or None
-            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
-                    isinstance(value.func.value, ast.Name) and value.func.value.id not in CAPABILITIES:
-                return node  # a method call on a variable (`found.append(x)`) changes that variable
+            if _method_call(value):
+                return node  # a method call for its effect (`found.append(x)`, `csv.writer(out).writerow(r)`)
             return node if _effectful(value, writes) else None
 
     cleaned = []
@@ -128,6 +159,14 @@ def _drop_displays(statements: list[ast.stmt], writes: set[str]) -> list[ast.stm
         result = Displays().visit(statement)
         cleaned.extend(result if isinstance(result, list) else [] if result is None else [result])
     return [ast.fix_missing_locations(_fill_empty_bodies(statement)) for statement in cleaned]
+
+
+def _method_call(node: ast.expr) -> bool:
+    """A call of a method of some value (not of a capability): it may change that value or its arguments."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    name = call_name(node)
+    return name is None or name.split(".", 1)[0] not in CAPABILITIES
 
 
 def _fill_empty_bodies(node: ast.AST) -> ast.AST:
@@ -165,18 +204,34 @@ def _names(node: ast.AST, context: type[ast.expr_context]) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
 
 
+def _defined(statement: ast.stmt) -> set[str]:
+    """The names a top-level statement binds: a def's or class's name, an import's, an assignment's."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+    return _names(statement, ast.Store)
+
+
 def _drop_dead(statements: list[ast.stmt], writes: set[str]) -> list[ast.stmt]:
-    """Remove top-level statements that define only names never used afterwards and have no effect."""
+    """Remove top-level statements that define only names never used afterwards and have no effect.
+
+    Defining a helper function or class has no effect of its own: it stays when later code uses it,
+    and then whatever its body uses stays too.
+    """
     live: set[str] = set()
     kept: list[ast.stmt] = []
     for statement in reversed(statements):
-        defined = _names(statement, ast.Store)
-        if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            defined = {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
-        mutated = {n.func.value.id for n in ast.walk(statement) if isinstance(n, ast.Call)
-                   and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
-        needed = isinstance(statement, ast.Return) or _effectful(statement, writes) or \
-            bool((defined | mutated) & live)
+        defined = _defined(statement)
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            needed = bool(defined & live)
+        else:
+            mutated = {n.func.value.id for n in ast.walk(statement) if isinstance(n, ast.Call)
+                       and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
+            if isinstance(statement, ast.Expr) and _method_call(statement.value):
+                mutated |= _names(statement, ast.Load)  # what a method is given, it may change
+            needed = isinstance(statement, ast.Return) or _effectful(statement, writes) or \
+                bool((defined | mutated) & live)
         if not needed:
             continue
         kept.append(statement)
@@ -186,44 +241,85 @@ def _drop_dead(statements: list[ast.stmt], writes: set[str]) -> list[ast.stmt]:
     return list(reversed(kept))
 
 
-def _literal_contexts(statements: list[ast.stmt]) -> dict[int, str | None]:
-    """For each liftable literal node (by id): a name hinted by where it is used, or None for 'value'.
+FORM_CALLS = frozenset({"browser.fill", "browser.select"})
+LABEL_FILLER = NAME_STOP_WORDS | {"type", "enter", "select", "choose", "pick", "confirm", "here"}
+
+
+def label_name(label: str) -> str | None:
+    """A parameter name from a form field's label: `Type the project name to confirm` -> `project_name`."""
+    words = [w for w in re.findall(r"[a-z0-9]+", label.lower()) if w not in LABEL_FILLER]
+    return "_".join(words[:3]) or None
+
+
+def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
+    """For each liftable literal node (by id): the role its place in the code gives it.
 
     Dict keys and subscripts are structure, not task values, so they are never lifted.
     """
-    contexts: dict[int, str | None] = {}
+    contexts: dict[int, _Role] = {}
+    labels: dict[str, str] = {}  # variables holding `browser.find(role, label)`, by name
+    # The run's own helpers: a value passed to one is named like the helper's parameter.
+    helpers = {s.name: [a.arg for a in [*s.args.posonlyargs, *s.args.args]] for s in statements
+               if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
-    def visit(node: ast.AST, hint: str | None, liftable: bool) -> None:
+    def field_label(target: ast.expr) -> str | None:
+        if isinstance(target, ast.Name):
+            return labels.get(target.id)
+        if isinstance(target, ast.Call) and call_name(target) == "browser.find" and len(target.args) > 1 \
+                and isinstance(target.args[1], ast.Constant) and isinstance(target.args[1].value, str):
+            return target.args[1].value
+        return None
+
+    def visit(node: ast.AST, role: tuple[str | None, int], liftable: bool) -> None:
         if isinstance(node, ast.Constant):
             if liftable and isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
-                contexts[id(node)] = hint
+                contexts[id(node)] = _Role(*role, node.lineno)
             return
         if isinstance(node, ast.Call):
-            visit(node.func, None, False)
-            for arg in node.args:
-                visit(arg, hint if call_name(node) in PURE_CALLS else None, True)
+            name = call_name(node)
+            visit(node.func, (None, 0), False)
+            label = field_label(node.args[0]) if name in FORM_CALLS and node.args else None
+            for position, arg in enumerate(node.args):
+                if name in PURE_CALLS:
+                    visit(arg, role, True)
+                elif label is not None and position == 1:
+                    visit(arg, (label_name(label), PARAMETER_RANK), True)
+                elif name in helpers and position < len(helpers[name]):
+                    visit(arg, (helpers[name][position], PARAMETER_RANK), True)
+                else:
+                    visit(arg, (None, 0), True)
             for kw in node.keywords:
-                visit(kw.value, kw.arg, True)
+                visit(kw.value, (kw.arg, PARAMETER_RANK) if kw.arg else (None, 0), True)
             return
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if key is not None:
-                    visit(key, None, False)
-                visit(value, key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else hint,
-                      True)
+                    visit(key, (None, 0), False)
+                named = isinstance(key, ast.Constant) and isinstance(key.value, str)
+                visit(value, (key.value, KEY_RANK) if named else role, True)
             return
         if isinstance(node, ast.Subscript):
-            visit(node.value, hint, liftable)
-            visit(node.slice, None, False)
+            visit(node.value, role, liftable)
+            visit(node.slice, (None, 0), False)
             return
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            visit(node.value, node.targets[0].id, True)
-            return
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                label = field_label(node.value)
+                if label is not None:
+                    labels[target.id] = label
+                visit(node.value, (target.id, VARIABLE_RANK), True)
+                return
+            if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) \
+                    and len(target.elts) == len(node.value.elts):
+                for element, value in zip(target.elts, node.value.elts, strict=True):
+                    visit(value, (element.id, VARIABLE_RANK) if isinstance(element, ast.Name) else (None, 0), True)
+                return
         for child in ast.iter_child_nodes(node):
-            visit(child, hint, liftable)
+            visit(child, role, liftable)
 
     for statement in statements:
-        visit(statement, None, True)
+        visit(statement, (None, 0), True)
     return contexts
 
 
@@ -243,21 +339,26 @@ def _first_position(text: str, value: str | int) -> int:
 
 
 def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[str | int, _Value]:
-    """Task values found in the code, each with a parameter name from where the code first uses it."""
+    """Task values found in the code, each with a parameter named after the most telling place the code
+    uses it (an API parameter or a form field's label over a dict key over a variable)."""
     contexts = _literal_contexts(statements)
-    values: dict[str | int, _Value] = {}
-    taken: set[str] = set()
+    roles: dict[str | int, list[_Role]] = {}
     embedded: list[str] = []
     for node in (n for statement in statements for n in ast.walk(statement)):
         if not isinstance(node, ast.Constant) or id(node) not in contexts:
             continue
-        value = node.value
-        whole = (isinstance(value, int) and contexts[id(node)] is not None) or \
+        value, role = node.value, contexts[id(node)]
+        whole = (isinstance(value, int) and role.name is not None) or \
             (isinstance(value, str) and len(value.strip()) > 1)
-        if whole and value not in values and _occurs(value, task):
-            values[value] = _Value(value, _parameter_name(contexts[id(node)], value, taken))
+        if whole and _occurs(value, task):
+            roles.setdefault(value, []).append(role)
         elif isinstance(value, str):
             embedded.append(value)
+    values: dict[str | int, _Value] = {}
+    taken: set[str] = set()
+    for value, found in roles.items():
+        best = max(found, key=lambda role: role.rank)  # the first of the most telling
+        values[value] = _Value(value, _parameter_name(best.name, value, taken), roles=found)
     for token in _salient_tokens(task):
         if token in values:
             continue
@@ -270,6 +371,78 @@ def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[str | int, _
                 values[token] = _Value(token, _parameter_name(hint.group(1) if hint else None, token, taken))
                 break
     return values
+
+
+def _only_in_paths(task: str, value: str | int) -> bool:
+    """Whether the task names `value` only as a segment of paths (`alice` in `alice/tracker-core`)."""
+    words = [word for word in task.split() if _occurs(value, word)]
+    return bool(words) and all("/" in word for word in words)
+
+
+def _refuse_values_read_from_outputs(task: str, values: dict[str | int, _Value], step_lines: list[int],
+                                     outputs: Sequence[str]) -> None:
+    """Follow the data: a value the task names only inside a path (`alice` of `alice/app`) is a task value
+    in the role the code first gives it (`owner`, or a role sharing a word with it). Used in an unrelated
+    role (`assignee`) after an output showed it, it was read off that output (the model copied what it
+    saw): a program would repeat that one value instead of finding it, so the run is refused. A value
+    the task names on its own may play several roles (the new owner of a transferred project is then its
+    owner)."""
+    if not outputs:
+        return
+    for value in {id(v): v for v in values.values()}.values():
+        if not _only_in_paths(task, value.value):
+            continue
+        named = [role for role in value.roles if role.rank >= KEY_RANK and role.name]
+        if not named:
+            continue
+        first_words = set(str(named[0].name).split("_"))
+        for role in named[1:]:
+            if first_words & set(str(role.name).split("_")):
+                continue  # the same quantity by another name: `project_name` of a form, then `project`
+            step = bisect.bisect_right(step_lines, role.line) - 1
+            shown = next((j for j in range(step) if j < len(outputs) and _occurs(value.value, outputs[j])), None)
+            if shown is not None:
+                raise InductionRefused(
+                    f"step {step + 1} passes {value.value!r} as {role.name!r}, a value the output of step "
+                    f"{shown + 1} showed rather than one the code computed: a program would always use "
+                    f"{value.value!r}. Compute it in the code (parse the page or the API's answer), or induce "
+                    "with a model.")
+
+
+def _written_literals(call: ast.Call) -> Iterable[ast.Constant]:
+    """The text a writing call writes: its arguments, and the values of dicts among them (not the locators
+    of nested calls such as `browser.find(role, name)`)."""
+    pending: list[ast.expr] = [*call.args, *(kw.value for kw in call.keywords)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value.strip()) > 1:
+            yield node
+        elif isinstance(node, ast.Dict):
+            pending.extend(node.values)
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            pending.extend(node.elts)
+
+
+def _refuse_written_values_read_from_outputs(task: str, statements: list[ast.stmt], writes: set[str],
+                                             steps: Sequence[str], step_lines: list[int],
+                                             outputs: Sequence[str]) -> None:
+    """Follow the data: text that a writing call writes, which the task does not name and which first
+    appeared in an output (no code before had typed it), was copied off that output: a program would
+    write that one value every time (`assign to that person` always assigning alice)."""
+    if not outputs:
+        return
+    for call in (n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call) and call_name(n) in writes):
+        for literal in _written_literals(call):
+            value = literal.value
+            if value.casefold() in task.casefold():
+                continue
+            step = bisect.bisect_right(step_lines, literal.lineno) - 1
+            shown = next((j for j in range(min(step, len(outputs))) if _occurs(value, outputs[j])), None)
+            if shown is not None and not any(value in code for code in steps[:shown + 1]):
+                raise InductionRefused(
+                    f"step {step + 1} writes {value!r}, which the task does not name and the output of step "
+                    f"{shown + 1} showed: a program would always write {value!r}. Compute it in the code "
+                    "(parse the page or the API's answer), or induce with a model.")
 
 
 def _salient_tokens(task: str) -> list[str]:

@@ -182,9 +182,11 @@ class WorkflowStore(RunStore):
             workflow.status = status
             workflow.updated_at = utcnow()
             if verification is not None:
-                workflow.verification, workflow.verification_note = verification, note
+                workflow.verification = verification
                 if verification == PASSED:
                     workflow.verified_at = utcnow()
+            if note is not None:
+                workflow.verification_note = note
             session.add(workflow)
             session.commit()
             session.refresh(workflow)
@@ -223,6 +225,17 @@ class WorkflowStore(RunStore):
             assert workflow is not None
             session.refresh(workflow)
             return workflow
+
+    def failed_in_run(self, run_id: str) -> list[Workflow]:
+        """The workflows whose use in run `run_id` failed and never succeeded later in it, first failure first."""
+        with Session(self.engine) as session:
+            uses = session.exec(select(WorkflowUse).where(WorkflowUse.run_id == run_id)
+                                .order_by(col(WorkflowUse.id))).all()
+            failed = [u.workflow_id for u in uses if u.outcome == "failure"]
+            succeeded = {u.workflow_id for u in uses if u.outcome == "success"}
+            found = [session.get(Workflow, workflow_id) for workflow_id in dict.fromkeys(failed)
+                     if workflow_id not in succeeded]
+        return [workflow for workflow in found if workflow is not None]
 
     def uses_of(self, workflow_id: int) -> list[WorkflowUse]:
         with Session(self.engine) as session:

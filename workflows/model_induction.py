@@ -58,7 +58,8 @@ def _arguments(fields: dict[str, str]) -> dict[str, Any]:
 def model_program(model: BaseChatModel, record: RunRecord) -> LiftedProgram | None:
     """The model's program for the run, or None if it says the run holds nothing reusable."""
     try:
-        draft = lift_program(record.run.task, record.codes, writing_calls=record.writing_calls)
+        codes, outputs = record.steps_to_lift()
+        draft = lift_program(record.run.task, codes, writing_calls=record.writing_calls, outputs=outputs)
     except InductionRefused:
         draft = None
     reply = _ask(model, "program.md.jinja", task=record.run.task, steps=_steps(record), draft=draft)

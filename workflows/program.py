@@ -12,10 +12,28 @@ import hashlib
 from dataclasses import dataclass
 
 CAPABILITIES = frozenset({"api", "browser", "mcp", "wf"})
+# The standard library's data modules (a listed package allows its submodules: `xml` allows
+# `xml.etree.ElementTree`). What reaches files, processes, the network or the interpreter is not listed.
 ALLOWED_MODULES = frozenset({
-    "collections", "datetime", "itertools", "json", "math", "re", "statistics", "string", "time",
-    "urllib.parse", "functools", "operator",
+    "base64", "binascii", "bisect", "calendar", "collections", "copy", "csv", "dataclasses", "datetime",
+    "decimal", "difflib", "email.utils", "enum", "fractions", "functools", "hashlib", "heapq", "html", "io",
+    "ipaddress", "itertools", "json", "math", "numbers", "operator", "pprint", "random", "re", "shlex",
+    "statistics", "string", "struct", "textwrap", "time", "typing", "unicodedata", "urllib.parse", "uuid", "xml",
+    "zoneinfo",
 })
+# Functions of allowed modules that open files by name; their in-memory twins (`fromstring`,
+# `io.StringIO`) are allowed.
+FILE_FUNCTIONS = {
+    "io": frozenset({"open", "open_code", "FileIO"}),
+    "xml.etree.ElementTree": frozenset({"parse", "iterparse"}),
+    "xml.etree.cElementTree": frozenset({"parse", "iterparse"}),
+    "xml.dom.minidom": frozenset({"parse"}),
+    "xml.dom.pulldom": frozenset({"parse"}),
+    "xml.sax": frozenset({"parse"}),
+}
+# Dunder attributes that only describe a value; every other one (`__class__`, `__globals__`,
+# `__subclasses__`, `__dict__`, ...) is a step on the classic ways out of a restricted namespace.
+DESCRIPTIVE_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__module__", "__init__"})
 FORBIDDEN_BUILTINS = frozenset({
     "__import__", "breakpoint", "compile", "delattr", "eval", "exec", "exit", "globals", "help", "input",
     "locals", "memoryview", "open", "quit", "setattr", "vars",
@@ -95,36 +113,80 @@ def check_program(source: str, name: str | None = None) -> ProgramFacts:
     return ProgramFacts(function.name, parameters, operation_sequence(function), ast.get_docstring(function) or "")
 
 
+def module_allowed(module: str) -> bool:
+    """Whether a program may import `module`: it, or a package it belongs to, is in `ALLOWED_MODULES`."""
+    parts = module.split(".")
+    return any(".".join(parts[:end]) in ALLOWED_MODULES for end in range(1, len(parts) + 1))
+
+
+def _import_problems(node: ast.Import | ast.ImportFrom, modules: dict[str, str]) -> list[str]:
+    """Problems of one import; records in `modules` which module each bound name stands for."""
+    problems: list[str] = []
+    for alias in node.names:
+        if isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            bound, full = alias.asname or alias.name, f"{module}.{alias.name}"
+        else:
+            module = full = alias.name
+            bound = alias.asname or alias.name.split(".")[0]
+            full = alias.name if alias.asname else bound
+        if not module_allowed(module):
+            problems.append(f"imports {module!r}, which can reach files, processes, the network or the host; "
+                            f"allowed: the standard library's data modules ({', '.join(sorted(ALLOWED_MODULES))})")
+            continue
+        owner, _, attribute = full.rpartition(".")
+        if isinstance(node, ast.ImportFrom) and attribute in FILE_FUNCTIONS.get(owner, ()):
+            problems.append(f"imports {full!r}, which opens files; parse text in memory instead")
+        modules[bound] = full
+    return problems
+
+
 def _name_problems(function: ast.FunctionDef, parameters: set[str]) -> list[str]:
     problems: list[str] = []
     bound = set(parameters) | CAPABILITIES | SAFE_BUILTINS
+    modules: dict[str, str] = {}
     for node in ast.walk(function):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             bound.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.Lambda)) and node is not function:
-            bound.update(arg.arg for arg in [*node.args.args, *node.args.kwonlyargs])
-            if isinstance(node, ast.FunctionDef):
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and node is not function:
+            arguments = node.args
+            bound.update(arg.arg for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                             *filter(None, [arguments.vararg, arguments.kwarg])])
+            if not isinstance(node, ast.Lambda):
                 bound.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
+        elif isinstance(node, ast.ClassDef) or (isinstance(node, ast.ExceptHandler) and node.name):
             bound.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            module = node.module if isinstance(node, ast.ImportFrom) else None
-            for alias in node.names:
-                full = module or alias.name
-                if full not in ALLOWED_MODULES:
-                    problems.append(f"imports {full!r}; allowed modules: {', '.join(sorted(ALLOWED_MODULES))}")
-                bound.add((alias.asname or alias.name).split(".")[0])
+            problems.extend(_import_problems(node, modules))
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
     for node in ast.walk(function):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
             reason = "is not allowed" if node.id in FORBIDDEN_BUILTINS else "is never defined"
             problems.append(f"uses the name {node.id!r}, which {reason}")
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("__"):
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("__") and node.attr not in DESCRIPTIVE_DUNDERS:
             problems.append(f"reaches the dunder attribute {node.attr!r}")
+        elif isinstance(node, ast.Attribute) and _file_function(node, modules):
+            problems.append(f"calls {_file_function(node, modules)!r}, which opens files; parse text in memory "
+                            "instead (e.g. ElementTree.fromstring, io.StringIO)")
         elif isinstance(node, ast.ExceptHandler) and node.type is None:
             problems.append(f"has a bare `except:` (line {node.lineno}); catch named exceptions")
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             problems.append("uses global or nonlocal")
     return sorted(set(problems), key=problems.index)
+
+
+def _file_function(node: ast.Attribute, modules: dict[str, str]) -> str | None:
+    """`xml.etree.ElementTree.parse` when `node` names a module function that opens files, else None."""
+    parts: list[str] = [node.attr]
+    target: ast.expr = node.value
+    while isinstance(target, ast.Attribute):
+        parts.append(target.attr)
+        target = target.value
+    if not isinstance(target, ast.Name) or target.id not in modules:
+        return None
+    dotted = ".".join([modules[target.id], *reversed(parts)])
+    owner, _, attribute = dotted.rpartition(".")
+    return dotted if attribute in FILE_FUNCTIONS.get(owner, ()) else None
 
 
 def structure_fingerprint(source: str) -> str:

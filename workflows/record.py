@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+from dataclasses import dataclass, field
 
 from workflows.lifting import InductionRefused
 from workflows.memory import WorkflowStore
 from workflows.store import Run, Step
 
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
 
 @dataclass(frozen=True)
 class RunRecord:
-    """What induction reads from a run: the task, its effective steps and the calls that wrote."""
+    """What induction reads from a run: the task, its effective steps and the calls that wrote.
+
+    `failed` are the steps that raised: their code is not reused, but a helper, class or import they
+    defined before failing may be what a later step calls.
+    """
 
     run: Run
     steps: list[Step]
     writing_calls: list[str]
+    failed: list[Step] = field(default_factory=list)
 
     @property
     def codes(self) -> list[str]:
         return [step.code or "" for step in self.steps]
+
+    def steps_to_lift(self) -> tuple[list[str], list[str]]:
+        """Codes and outputs in run order: each successful step whole, and the definitions of failed ones."""
+        chosen = sorted([*((s, s.code or "") for s in self.steps),
+                         *((s, _definitions(s.code or "")) for s in self.failed)], key=lambda pair: pair[0].index)
+        chosen = [(step, code) for step, code in chosen if code]
+        return [code for _, code in chosen], [step.full_output or step.observation for step, _ in chosen]
+
+
+def _definitions(code: str) -> str:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return ""
+    return "\n".join(ast.unparse(statement) for statement in tree.body if isinstance(statement, DEFINITIONS))
 
 
 def read_run(store: WorkflowStore, run_id: str) -> RunRecord:
@@ -27,11 +50,13 @@ def read_run(store: WorkflowStore, run_id: str) -> RunRecord:
     run = store.get_run(run_id)
     if run.status != "finished":
         raise InductionRefused(f"run {run.id} ended with status {run.status!r}; only finished runs are induced")
-    steps = [s for s in store.steps_of(run.id) if s.ok and s.code and not s.error]
+    coded = [s for s in store.steps_of(run.id) if s.code]
+    steps = [s for s in coded if s.ok and not s.error]
     writes: list[str] = []
     for step in steps:
         for call in store.calls_of(step.id or 0):
             name = f"{call.capability}.{call.target}"
             if call.writes and call.status == "ok" and name not in writes:
                 writes.append(name)
-    return RunRecord(run, steps, writes)
+    succeeded = {s.id for s in steps}
+    return RunRecord(run, steps, writes, failed=[s for s in coded if s.id not in succeeded])

@@ -14,14 +14,9 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from langchain_core.language_models import BaseChatModel
-
 from sandbox import KernelSession
-from workflows.induce import induce_from_run
 from workflows.kernel import call_code, install_workflows
-from workflows.lifting import InductionRefused
 from workflows.memory import AWAITING_USE, FAILED, PASSED, Workflow, WorkflowStore
-from workflows.program import ProgramError
 
 SessionFactory = Callable[[], AbstractContextManager[KernelSession]]
 Judge = Callable[[str | None], bool]
@@ -75,18 +70,3 @@ def verify(store: WorkflowStore, workflow: Workflow, open_session: SessionFactor
     status = "verified" if passed else ("deprecated" if workflow.status == "deprecated" else "candidate")
     updated = store.set_status(workflow.id, status, verification=PASSED if passed else FAILED, note=detail)
     return Verification(updated, PASSED if passed else FAILED, detail)
-
-
-def learn_from_run(store: WorkflowStore, run_id: str, open_session: SessionFactory, *,
-                   model: BaseChatModel | None = None, reset: Callable[[], None] | None = None,
-                   judge: Judge | None = None) -> list[Verification]:
-    """After a finished run: induce from it and verify each new or changed program workflow.
-
-    Returns the verifications made (none if the run held nothing reusable, or only added evidence).
-    """
-    try:
-        induced = induce_from_run(store, run_id, model=model)
-    except (InductionRefused, ProgramError):
-        return []
-    return [verify(store, item.workflow, open_session, reset=reset, judge=judge)
-            for item in induced if item.action != "evidence" and item.workflow.kind == "program"]

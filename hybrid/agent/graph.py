@@ -45,6 +45,8 @@ class AgentState(TypedDict, total=False):
     run_id: str
     task: str
     start_url: str | None
+    # The workflow that matched the task and failed on it (name, error, source), for the model to repair.
+    repair: dict[str, str] | None
     system_prompt: str
     # A checkpoint stores only the steps its node added (LangGraph rebuilds the list from the thread's
     # writes), so a run's checkpoints grow with its length, not with its length squared.
@@ -118,7 +120,8 @@ def build_messages(state: AgentState, budget: Budget, *, squeeze: bool = False) 
     steps = state.get("steps", [])
     messages: list[BaseMessage] = [
         SystemMessage(state["system_prompt"]),
-        HumanMessage(render("task.md.jinja", task=state["task"], start_url=state.get("start_url"))),
+        HumanMessage(render("task.md.jinja", task=state["task"], start_url=state.get("start_url"),
+                            repair=state.get("repair"))),
     ]
     shown = observations_for_prompt(steps, squeeze=squeeze or state.get("squeeze", False))
     for index, (step, observation) in enumerate(zip(steps, shown, strict=True)):

@@ -10,7 +10,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Self
 
 from langchain_core.language_models import BaseChatModel
@@ -27,11 +27,10 @@ from hybrid.agent.runtime import AgentRuntime, SiteHandle, web_credentials
 from hybrid.config import Settings
 from sandbox import Call, IsolationUnavailable, KernelPool, Policy
 from sandbox.browser import BrowserService
-from workflows.fastpath import match_fast_path, run_fast_path
-from workflows.kernel import WorkflowInstallError
-from workflows.memory import WorkflowStore
+from workflows.fastpath import FastPathMatch, match_fast_path, run_fast_path
+from workflows.learn import Learned, learn_from_run
+from workflows.memory import Workflow, WorkflowStore
 from workflows.store import StoreError
-from workflows.verify import CannotVerify, learn_from_run
 
 # Any fixed number, the same in every process (and not the store's migration lock): it names the lock that
 # serialises the setup of PostgreSQL checkpoint tables.
@@ -53,6 +52,23 @@ class AgentError(Exception):
 
 
 @dataclass(frozen=True)
+class _Finished:
+    """A run that ended and is yet to be learned from."""
+
+    run_id: str
+    status: str
+    repairs: list[Workflow]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """What learning from a run did: the model's verdict (with a real model) and what the memory kept."""
+
+    learned: Learned
+    verdict: Verdict | None = None
+
+
+@dataclass(frozen=True)
 class RunResult:
     run_id: str
     status: str
@@ -61,6 +77,8 @@ class RunResult:
     steps: int
     tokens: int
     cost: float | None = None
+    # What the run left in the workflow memory (`Learned.to_dict()`): its `line` ends the run's output.
+    learned: dict[str, Any] | None = None
 
 
 def budget_from(settings: Settings, max_steps: int | None = None, max_cost: float | None = None) -> Budget:
@@ -118,6 +136,22 @@ def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[st
                           screenshot_dir=settings.data_dir / "screenshots")
 
 
+def _no_model_for(match: FastPathMatch | None, attempt: RunResult | None, *, fast_path: bool) -> str:
+    configure = "pass --model provider:name (e.g. openai:gpt-4o-mini) or set HYBRID_MODEL"
+    if match is not None and attempt is not None:
+        return (f"No model configured, and workflow {match.workflow.name} v{match.workflow.version}, which "
+                f"matched the task, failed (run {attempt.run_id}: {attempt.error}): {configure}.")
+    if not fast_path:
+        return f"No model configured, and the fast path is off (HYBRID_FAST_PATH=false): {configure}."
+    return f"No model configured, and no verified workflow matches this task: {configure}."
+
+
+def _repair_request(workflow: Workflow, error: str | None) -> dict[str, Any]:
+    """What the model is told when the workflow that matched its task failed on the fast path."""
+    return {"workflow": f"{workflow.name} v{workflow.version}", "error": error or "it gave no answer",
+            "source": workflow.body}
+
+
 class Agent:
     """Runs tasks on registered sites. Use as a context manager: it owns kernels and connections."""
 
@@ -125,7 +159,7 @@ class Agent:
         self,
         settings: Settings,
         *,
-        model: BaseChatModel,
+        model: BaseChatModel | None,
         model_name: str | None = None,
         sites: list[str],
         policy: str | None = None,
@@ -139,12 +173,16 @@ class Agent:
         on_text: TextCallback | None = None,
         fast_path: bool | None = None,
         induce: bool | None = None,
+        on_fast_path: Callable[[Workflow, str | None], None] | None = None,
     ) -> None:
-        """`fast_path` and `induce` default to the settings of those names (see `hybrid config`). A `browser`
-        or `pool` passed in is shared and left open; otherwise the agent makes and closes its own."""
+        """`fast_path` and `induce` default to the settings of those names (see `hybrid config`);
+        `on_fast_path(workflow, None)` is told the workflow a task is about to be done by, with no model,
+        and `on_fast_path(workflow, error)` if it failed. A `browser` or `pool` passed in is shared and left
+        open; otherwise the agent makes and closes its own."""
         self.settings = settings
         self.model = model
-        self.model_name = model_name or getattr(model, "model_name", None) or type(model).__name__
+        self.model_name = model_name or getattr(model, "model_name", None) or (
+            type(model).__name__ if model is not None else "none")
         self.budget = budget_from(settings, max_steps, max_cost)
         pricing = Pricing(self.model_name)
         if self.budget.max_cost is not None and not pricing.known:
@@ -154,12 +192,13 @@ class Agent:
         self.call_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
         self.call_model.on_text = on_text
         # A scripted model replays fixed replies: it can neither judge a run nor write a workflow.
-        self.real_model = not isinstance(model, ScriptedChatModel)
+        self.real_model = model is not None and not isinstance(model, ScriptedChatModel)
         self._judge_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
-        self._to_learn: str | None = None
+        self._to_learn: _Finished | None = None
         self.policy_mode = policy or settings.policy
         self.fast_path = settings.fast_path if fast_path is None else fast_path
         self.induce = settings.induce_workflows if induce is None else induce
+        self.on_fast_path = on_fast_path
         self._stack = ExitStack()
         self.current_run_id: str | None = None
         try:
@@ -190,19 +229,28 @@ class Agent:
     def run(self, task: str, *, start_url: str | None = None, source: str | None = None,
             learn: bool = True) -> RunResult:
         """Do `task`: by a matching verified workflow with no model call when the fast path is on (falling
-        back to the model if it fails), else with the model. With `learn`, a finished run is then judged
-        and learned from (see `learn`); without, call `learn()` yourself, e.g. once the answer is shown."""
-        if self.fast_path:
-            result = self._fast_path(task)
-            if result is not None:
-                return result
+        back to the model if it fails, which then repairs the workflow), else with the model. With no model
+        (`model=None`), only the fast path can do it. With `learn`, a finished run is then judged and learned
+        from (see `learn`); without, call `learn()` yourself, e.g. once the answer is shown."""
+        match = match_fast_path(self.store, task, self.sites) if self.fast_path else None
+        attempt: RunResult | None = None
+        if match is not None:
+            attempt = self._fast_path(match, task, start_url)
+            if attempt.status == "finished":
+                return attempt
+        if self.model is None:
+            raise AgentError(_no_model_for(match, attempt, fast_path=self.fast_path))
         run = self.store.start_run(task, sites=self.sites, model=self.model_name, policy=self.policy_mode,
                                    source=source, sandbox=self.settings.sandbox)
-        return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url}, learn)
+        repair = None if match is None or attempt is None else _repair_request(match.workflow, attempt.error)
+        return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url, "repair": repair},
+                           learn=learn, repairs=[] if match is None else [match.workflow])
 
     def resume(self, run_id: str) -> RunResult:
         """Continue a run that was interrupted, from its last checkpoint, in a fresh kernel."""
         run = self.store.get_run(run_id)
+        if self.model is None:
+            raise AgentError(f"Resuming run {run.id} needs a model: pass --model provider:name or set HYBRID_MODEL.")
         config = self._config(run.id)
         snapshot = self.graph.get_state(config)
         if not snapshot.values:
@@ -218,7 +266,8 @@ class Agent:
         self.store.end_run(run.id, "running")
         return self._drive(run.id, None)
 
-    def _drive(self, run_id: str, initial: dict[str, Any] | None, learn: bool = True) -> RunResult:
+    def _drive(self, run_id: str, initial: dict[str, Any] | None, *, learn: bool = True,
+               repairs: list[Workflow] | None = None) -> RunResult:
         self.current_run_id = run_id
         config = self._config(run_id)
         try:
@@ -236,48 +285,54 @@ class Agent:
             raise AgentError(f"Run {run_id} stopped: {problem} (`hybrid runs resume {run_id}` continues it "
                              "once the cause is fixed).", run_id) from exc
         values = self.graph.get_state(config).values
-        self._to_learn = run_id if self.induce and values.get("status") == "finished" else None
+        status = values.get("status", "error")
+        self._to_learn = _Finished(run_id, status, repairs or [])
+        result = RunResult(run_id=run_id, status=status, answer=values.get("answer"), error=values.get("error"),
+                           steps=len(values.get("steps", [])), tokens=values.get("tokens", 0),
+                           cost=self.store.get_run(run_id).cost)
         if learn:
-            self.learn()
-        return RunResult(run_id=run_id, status=values.get("status", "error"), answer=values.get("answer"),
-                         error=values.get("error"), steps=len(values.get("steps", [])),
-                         tokens=values.get("tokens", 0), cost=self.store.get_run(run_id).cost)
+            lesson = self.learn()
+            result = replace(result, learned=lesson.learned.to_dict() if lesson else None)
+        return result
 
-    def _fast_path(self, task: str) -> RunResult | None:
-        match = match_fast_path(self.store, task, self.sites)
-        if match is None:
-            return None
-        with self.runtime.fresh_session() as session:
+    def _fast_path(self, match: FastPathMatch, task: str, start_url: str | None) -> RunResult:
+        """Do `task` with the matched workflow and no model call; a failure is for the caller to repair."""
+        if self.on_fast_path is not None:
+            self.on_fast_path(match.workflow, None)
+        with self.runtime.fresh_session(start_url) as session:
             run_id = run_fast_path(self.store, session, match, task, sites=self.sites, policy=self.policy_mode,
                                    timeout=self.budget.action_timeout)
         run = self.store.get_run(run_id)
-        if run.status != "finished":
-            return None
-        return RunResult(run_id=run.id, status=run.status, answer=run.answer, error=None, steps=run.steps, tokens=0)
+        if run.status != "finished" and self.on_fast_path is not None:
+            self.on_fast_path(match.workflow, run.error or "it gave no answer")
+        return RunResult(run_id=run.id, status=run.status, answer=run.answer, error=run.error, steps=run.steps,
+                         tokens=0, learned=Learned.fast_path(match.workflow).to_dict())
 
-    def learn(self) -> Verdict | None:
-        """Learn from the run just finished, if it finished and memory is on. With a real model, the model
-        first judges whether the run achieved its task (the verdict is recorded with the run), and only a
-        run judged successful is induced, by the model; a scripted model's runs are induced by literal
-        lifting. Returns the verdict, if there was one."""
-        run_id, self._to_learn = self._to_learn, None
-        if run_id is None:
+    def learn(self) -> Lesson | None:
+        """Learn from the run just finished (None if there is none to learn from). With a real model, the
+        model first judges whether the run achieved its task (the verdict is recorded with the run), and
+        only a run judged successful is induced, by the model; a scripted model's runs are induced by
+        literal lifting. A run that worked around a failing workflow repairs it (see `learn_from_run`)."""
+        finished, self._to_learn = self._to_learn, None
+        if finished is None:
             return None
+        if finished.status != "finished":
+            return Lesson(Learned.nothing(f"the run ended with status {finished.status}"))
+        if not self.induce:
+            return Lesson(Learned.nothing("learning is off (HYBRID_INDUCE_WORKFLOWS=false)"))
         verdict = None
         if self.real_model:
-            run = self.store.get_run(run_id)
+            run = self.store.get_run(finished.run_id)
             try:
-                verdict = judge_run(self._judge_model, run.task, self.store.steps_of(run_id), run.answer)
+                verdict = judge_run(self._judge_model, run.task, self.store.steps_of(finished.run_id), run.answer)
             except ModelCallError as exc:
                 verdict = Verdict("failure", f"The model could not judge the run: {exc}")
-            self.store.judge_run(run_id, verdict.judgement, verdict.reason)
+            self.store.judge_run(finished.run_id, verdict.judgement, verdict.reason)
             if not verdict.success:
-                return verdict
-        try:
-            learn_from_run(self.store, run_id, self.runtime.fresh_session, model=self.model if self.real_model else None)
-        except (CannotVerify, WorkflowInstallError):
-            pass  # the workflow stays an unverified candidate; `hybrid workflows verify` says why
-        return verdict
+                return Lesson(Learned.nothing(f"the model judged that the run failed ({verdict.reason})"), verdict)
+        learned = learn_from_run(self.store, finished.run_id, self.runtime.fresh_session,
+                                 model=self.model if self.real_model else None, repairs=finished.repairs)
+        return Lesson(learned, verdict)
 
     @staticmethod
     def _config(run_id: str) -> dict[str, Any]:

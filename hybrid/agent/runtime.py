@@ -193,9 +193,10 @@ class AgentRuntime:
         return session
 
     @contextmanager
-    def fresh_session(self) -> Iterator[KernelSession]:
-        """A kernel with this runtime's capabilities and no workflows, shut down afterwards."""
-        self._start_page, self._start_notices = None, []  # a run's start page is not this session's
+    def fresh_session(self, start_url: str | None = None) -> Iterator[KernelSession]:
+        """A kernel with this runtime's capabilities and no workflows, shut down afterwards; the browser
+        opens `start_url` (signed in) when first used."""
+        self._start_page, self._start_notices = start_url, []  # its own start page, never a run's
         session = self._new_session()
         try:
             yield session

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from hybrid.agent.run import Agent, RunResult
 from sandbox import Call
+from workflows.memory import Workflow
 
 OBSERVATION_LINES = 12
 STATUS_STYLES = {"finished": "bold green", "interrupted": "yellow", "error": "bold red"}
@@ -107,11 +108,35 @@ def print_outcome(console: Console, result: RunResult) -> None:
     steps = f"{result.steps} step{'' if result.steps == 1 else 's'}"
     console.print(f"status: [{style}]{result.status}[/] · {steps} · {result.tokens} tokens · "
                   f"{format_cost(result.cost)} · run id: [bold]{result.run_id}[/]")
+    if result.learned is not None:
+        print_learned(console, result.learned)
+
+
+def print_learned(console: Console, learned: dict[str, Any]) -> None:
+    """What the run left in the workflow memory, in one line however long."""
+    console.print(Text(learned["line"], style="cyan"), soft_wrap=True)
 
 
 def result_json(result: RunResult) -> str:
     return json.dumps({"run_id": result.run_id, "status": result.status, "answer": result.answer,
-                       "error": result.error, "steps": result.steps, "tokens": result.tokens, "cost": result.cost})
+                       "error": result.error, "steps": result.steps, "tokens": result.tokens,
+                       "cost": result.cost, "workflow": result.learned})
+
+
+class FastPathNotice:
+    """Says, before it runs, that a task is done by a stored workflow with no model call, and if it failed."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, workflow: Workflow, error: str | None) -> None:
+        named = f"workflow {workflow.name} v{workflow.version}"
+        if error is None:
+            line = Text.assemble(("fast path: ", "bold cyan"), f"the task matches {named} ({workflow.status}); "
+                                 "running it with no model call")
+        else:
+            line = Text.assemble(("fast path failed: ", "bold yellow"), f"{named}: {error}")
+        self.console.print(line, soft_wrap=True)
 
 
 class TerminalConfirm:

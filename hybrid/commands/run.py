@@ -14,18 +14,32 @@ import apis
 from apis.mcpsites import McpRegistry
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.run import Agent, AgentError, RunResult
-from hybrid.commands.display import StepPrinter, TerminalConfirm, print_header, print_outcome, result_json
+from hybrid.commands.display import (
+    FastPathNotice,
+    StepPrinter,
+    TerminalConfirm,
+    print_header,
+    print_learned,
+    print_outcome,
+    result_json,
+)
 from hybrid.config import Settings, load_settings
 from sandbox import ISOLATION_MODES
 
 INTERRUPTED_EXIT_CODE = 130
 
 
-def resolve_model(settings: Settings, model: str | None, base_url: str | None):
+NO_MODEL = ("No model configured: pass --model provider:name (e.g. openai:gpt-4o-mini), set HYBRID_MODEL, or "
+            "replay fixed replies with --model scripted:replies.json.")
+
+
+def resolve_model(settings: Settings, model: str | None, base_url: str | None, *, optional: bool = False):
+    """The model's name and chat model; with `optional`, (None, None) when none is configured."""
     spec = model or settings.model
     if not spec:
-        raise click.UsageError("No model configured: pass --model provider:name (e.g. openai:gpt-4o-mini), set "
-                               "HYBRID_MODEL, or replay fixed replies with --model scripted:replies.json.")
+        if optional:
+            return None, None
+        raise click.UsageError(NO_MODEL)
     try:
         return spec, load_chat_model(spec, base_url=base_url, timeout=settings.model_timeout_seconds)
     except ModelError as exc:
@@ -54,7 +68,8 @@ def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], Ru
         sys.exit(INTERRUPTED_EXIT_CODE)
     except AgentError as exc:
         if as_json:
-            click.echo(json.dumps({"run_id": exc.run_id, "status": "error", "answer": None, "error": str(exc)}))
+            click.echo(json.dumps({"run_id": exc.run_id, "status": "error", "answer": None, "error": str(exc),
+                                   "workflow": None}))
             sys.exit(1)
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -64,26 +79,30 @@ def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], Ru
     return result
 
 
-def learn_after(agent: Agent, console: Console, as_json: bool) -> None:
-    """Once the answer is shown: judge the run with the model and learn from it (see `Agent.learn`)."""
-    if agent.real_model and agent.induce and not as_json:
+def learn_after(agent: Agent, console: Console) -> None:
+    """Once the answer is shown: judge the run with the model and learn from it (see `Agent.learn`), and
+    say what the workflow memory kept."""
+    if agent.real_model and agent.induce:
         console.print(Text("Judging the run and learning from it (Ctrl-C skips this)...", style="dim"))
     try:
-        verdict = agent.learn()
+        lesson = agent.learn()
     except KeyboardInterrupt:
         return  # the run and its answer are recorded; only the learning is skipped
     except Exception as exc:  # noqa: BLE001 -- e.g. a provider's own error while the model writes the workflow
-        if not as_json:
-            problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
-            console.print(Text(f"Learning from the run failed ({problem}); the run is recorded, and `hybrid "
-                               "workflows induce RUN_ID` tries again.", style="yellow"))
+        problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        console.print(Text(f"Learning from the run failed ({problem}); the run is recorded, and `hybrid "
+                           "workflows induce RUN_ID` tries again.", style="yellow"))
         return
-    if verdict is not None and not as_json:
-        style = "green" if verdict.success else "yellow"
-        console.print(Text.assemble(("judged: ", "bold"), (verdict.judgement, style), f" · {verdict.reason}"))
+    if lesson is None:
+        return
+    if lesson.verdict is not None:
+        style = "green" if lesson.verdict.success else "yellow"
+        console.print(Text.assemble(("judged: ", "bold"), (lesson.verdict.judgement, style),
+                                    f" · {lesson.verdict.reason}"))
+    print_learned(console, lesson.learned.to_dict())
 
 
-def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], policy: str | None,
+def open_agent(settings: Settings, *, model_spec: str | None, model, sites: list[str], policy: str | None,
                max_steps: int | None, as_json: bool, console: Console, max_cost: float | None = None) -> Agent:
     mode = policy or settings.policy
     if mode == "confirm" and (as_json or not sys.stdin.isatty()):
@@ -93,7 +112,8 @@ def open_agent(settings: Settings, *, model_spec: str, model, sites: list[str], 
     try:
         agent = Agent(settings, model=model, model_name=model_spec, sites=sites, policy=mode,
                       confirm=TerminalConfirm(console) if mode == "confirm" else None, max_steps=max_steps,
-                      max_cost=max_cost, on_step=printer, on_text=printer.thought if printer else None)
+                      max_cost=max_cost, on_step=printer, on_text=printer.thought if printer else None,
+                      on_fast_path=FastPathNotice(console))
     except AgentError as exc:
         raise click.ClickException(str(exc)) from exc
     if not as_json:
@@ -134,15 +154,19 @@ def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: 
     """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
 
     Each step is shown as it happens (the thought as the model writes it, then the code, what it printed,
-    the calls it made); the run ends with the answer, its status, its cost and its run id. Ctrl-C stops cleanly: `hybrid runs resume` continues.
+    the calls it made); the run ends with the answer, its status, its cost, its run id and whether it
+    became a workflow. A task that a verified workflow matches runs it directly, with no model call (and
+    needs no model configured). Ctrl-C stops cleanly: `hybrid runs resume` continues.
     """
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     console = Console(stderr=as_json)
-    model_spec, chat_model = resolve_model(settings, model, base_url)
+    model_spec, chat_model = resolve_model(settings, model, base_url, optional=True)
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
                        policy=policy, max_steps=max_steps, as_json=as_json, console=console, max_cost=max_cost)
     with agent:
-        result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url, learn=False))
-        learn_after(agent, console, as_json)
+        # --json waits for the learning, to report it; the terminal shows the answer first.
+        result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url, learn=as_json))
+        if not as_json:
+            learn_after(agent, console)
     if result.status != "finished":
         sys.exit(1)

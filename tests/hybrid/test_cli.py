@@ -13,7 +13,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+import apis
+from hybrid.agent.models import scripted_replies_for
+from hybrid.bench.suite import load_suite
 from hybrid.cli import cli
+from hybrid.demo.registration import register_demo
 
 
 def test_help_lists_every_command_group() -> None:
@@ -65,11 +69,59 @@ def test_demo_serve_starts_quickly_and_stops_on_ctrl_c() -> None:
         process.kill()
 
 
-def test_run_without_a_model_says_how_to_configure_one(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("HYBRID_MODEL", raising=False)
+SUITE = {task.task_id: task for task in load_suite()}
+
+
+@pytest.fixture
+def demo_data_dir(tmp_path, monkeypatch: pytest.MonkeyPatch, demo):
+    """A fresh data dir with the demo site registered, and no model configured."""
+    for name in ("HYBRID_MODEL", "HYBRID_FAST_PATH", "HYBRID_INDUCE_WORKFLOWS", "HYBRID_CONFIG", "HYBRID_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
+    register_demo(apis.SiteRegistry(tmp_path / "data"), demo, "alice")
+    return tmp_path / "data"
+
+
+def scripted(directory, steps: list[str]) -> str:
+    script = directory / "replies.json"
+    script.write_text(json.dumps(scripted_replies_for(steps)))
+    return f"scripted:{script}"
+
+
+def test_run_ends_by_saying_whether_it_became_a_workflow(demo_data_dir) -> None:
+    task = SUITE[3]  # Who is assigned to issue #17 in alice/tracker-core? ...
+    result = CliRunner().invoke(cli, ["run", task.intent, "--json", "--model",
+                                      scripted(demo_data_dir, task.reference_solution)])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["workflow"] == {"line": "saved as workflow who_assigned_issue v1 (verified)",
+                                   "name": "who_assigned_issue", "version": 1, "status": "verified",
+                                   "action": "created"}
+
+    nothing = CliRunner().invoke(cli, ["run", "What is 2 + 2?", "--model",
+                                       scripted(demo_data_dir, ["print(2 + 2)", "finish('4')"])])
+    assert nothing.exit_code == 0, nothing.output
+    assert nothing.output.rstrip().splitlines()[-1] == ("not saved as a workflow: the run's effective code calls "
+                                                        "no api, browser or wf operation: nothing to reuse")
+
+
+def test_a_task_a_verified_workflow_matches_needs_no_model(demo_data_dir) -> None:
+    task_a, task_b = SUITE[3], SUITE[4]  # the same template, other arguments
+    learnt = CliRunner().invoke(cli, ["run", task_a.intent, "--model", scripted(demo_data_dir,
+                                                                                task_a.reference_solution)])
+    assert learnt.exit_code == 0, learnt.output
+    result = CliRunner().invoke(cli, ["run", task_b.intent])
+    assert result.exit_code == 0, result.output
+    assert "fast path: the task matches workflow who_assigned_issue v1 (verified); running it with no model call" \
+        in result.output
+    assert result.output.rstrip().endswith("done by workflow who_assigned_issue v1 on the fast path (no model call)")
+
+
+def test_run_without_a_model_says_how_to_configure_one(demo_data_dir) -> None:
     result = CliRunner().invoke(cli, ["run", "do something"])
-    assert result.exit_code == 2 and "No model configured" in result.output and "HYBRID_MODEL" in result.output
+    assert result.exit_code == 1
+    assert "No model configured, and no verified workflow matches this task" in result.output
+    assert "HYBRID_MODEL" in result.output
 
 
 def test_run_without_sites_points_to_sites_add(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,6 +147,7 @@ def test_demo_runs_a_task_end_to_end_and_judges_it(tmp_path) -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "scripted model replays this task's reference solution" in completed.stdout
     assert "The evaluator accepts the outcome." in completed.stdout
+    assert "\nsaved as workflow transfer_then_create_label v1 (candidate: it changes the site" in completed.stdout
     runs = subprocess.run([sys.executable, "-m", "hybrid", "runs", "list", "--json"], capture_output=True,
                           text=True, timeout=60, env=env, check=True)
     assert json.loads(runs.stdout.splitlines()[0])["status"] == "finished"

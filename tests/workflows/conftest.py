@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from langchain_core.messages import BaseMessage
+from pydantic import Field
 
 import apis
+from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
+from hybrid.agent.run import Agent
 from hybrid.bench.suite import Task, load_suite
+from hybrid.config import Settings
 from hybrid.demo import DemoSite
+from hybrid.demo.registration import register_demo
 from sandbox import KernelPool, KernelSession, Namespace, Operation, Policy
 from workflows.memory import WorkflowStore
 from workflows.store import Step
@@ -108,3 +115,37 @@ def run_task(store: WorkflowStore, open_session: SessionFactory) -> Callable[[Ta
 def record_run() -> Callable[..., str]:
     """`record_run(store, session, task, steps)`: execute and record a run in any store; returns its id."""
     return _record_run
+
+
+class RecordingModel(ScriptedChatModel):
+    """A scripted model that keeps the system prompt and the task message of each call."""
+
+    prompts: list[str] = Field(default_factory=list)
+    tasks: list[str] = Field(default_factory=list)
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any):
+        self.prompts.append(str(messages[0].content))
+        self.tasks.append(str(messages[1].content))
+        return super()._generate(messages, *args, **kwargs)
+
+
+@pytest.fixture
+def make_agent(tmp_path, monkeypatch, demo: DemoSite) -> Iterator[Callable[..., tuple[Agent, RecordingModel | None]]]:
+    """`make_agent(steps, **options)`: an agent on the demo site whose model replays `steps` (no model at all
+    when `steps` is None); agents made in one test share their data dir, so their workflow memory."""
+    for name in ("HYBRID_MODEL", "HYBRID_POLICY", "HYBRID_FAST_PATH", "HYBRID_INDUCE_WORKFLOWS", "HYBRID_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(data_dir=tmp_path / "data", action_timeout_seconds=30)
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
+    agents: list[Agent] = []
+
+    def make(steps: list[str] | None, **options: Any) -> tuple[Agent, RecordingModel | None]:
+        model = None if steps is None else RecordingModel(replies=scripted_replies_for(steps))
+        agent = Agent(settings, model=model, model_name=None if model is None else "scripted", sites=["demo"],
+                      **options)
+        agents.append(agent)
+        return agent, model
+
+    yield make
+    for agent in agents:
+        agent.close()

@@ -4,49 +4,7 @@ in its prompt and uses it from the kernel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import pytest
-from langchain_core.messages import BaseMessage
-from pydantic import Field
-
-import apis
-from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.bench.evaluators import evaluate
-from hybrid.config import Settings
-from hybrid.demo import DemoSite
-from hybrid.demo.registration import register_demo
-
-
-class RecordingModel(ScriptedChatModel):
-    """A scripted model that keeps the system prompt of each call."""
-
-    prompts: list[str] = Field(default_factory=list)
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any):
-        self.prompts.append(str(messages[0].content))
-        return super()._generate(messages, *args, **kwargs)
-
-
-@pytest.fixture
-def make_agent(tmp_path, monkeypatch, demo: DemoSite) -> Iterator[Callable[..., tuple[Agent, RecordingModel]]]:
-    for name in ("HYBRID_MODEL", "HYBRID_POLICY", "HYBRID_FAST_PATH", "HYBRID_INDUCE_WORKFLOWS", "HYBRID_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    settings = Settings(data_dir=tmp_path / "data", action_timeout_seconds=30)
-    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
-    agents: list[Agent] = []
-
-    def make(steps: list[str], **options: Any) -> tuple[Agent, RecordingModel]:
-        model = RecordingModel(replies=scripted_replies_for(steps))
-        agent = Agent(settings, model=model, model_name="scripted", sites=["demo"], **options)
-        agents.append(agent)
-        return agent, model
-
-    yield make
-    for agent in agents:
-        agent.close()
 
 
 def test_induced_after_a_run_then_the_next_task_of_its_template_needs_no_model(make_agent, suite) -> None:

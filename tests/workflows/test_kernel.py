@@ -61,6 +61,9 @@ def test_a_failure_is_raised_to_the_caller_and_counted(session, store, shout) ->
     [use] = store.uses_of(shout.id)
     assert (use.outcome, use.error) == ("failure", "ValueError: no booms")
     assert store.get_workflow("shout").consecutive_failures == 1
+    # The model sees what failed and the workflow's source, so that it can do the task another way.
+    assert "wf.shout failed: the site may have changed" in result.error.traceback
+    assert 'raise ValueError("no booms")' in result.error.traceback
 
 
 def bridge_call(path: list[str], args: list) -> str:

@@ -23,21 +23,22 @@ def test_values_in_the_task_become_parameters_and_the_template(suite) -> None:
 
 
 def test_exploration_and_unused_reads_are_dropped() -> None:
-    steps = ["print(api.demo.list_projects())",
+    steps = ["print(api.demo.list_projects())\ndisplay(api.demo.list_users())\nfrom pprint import pprint",
              "projects = api.demo.list_projects()\nissue = api.demo.get_issue(owner='bob', project='app', number=3)",
              "issue",
              "finish(issue['title'])"]
     program = lift_program("What is the title of issue #3 in bob/app?", steps)
     body = program.source.split('"""')[-1]
-    assert "list_projects" not in body and body.count("api.demo.get_issue") == 1
+    assert "list_projects" not in body and "list_users" not in body and body.count("api.demo.get_issue") == 1
     assert program.intent_template == "What is the title of issue #{{number}} in {{owner}}/{{project}}?"
 
 
-def test_values_inside_strings_become_f_strings(suite) -> None:
+def test_values_inside_strings_become_f_strings_named_after_form_fields(suite) -> None:
     task = suite[31]  # Transfer the project alice/docs-site to grace. (browser only)
     program = lift_program(task.intent, task.reference_solution, writing_calls=WRITES)
-    assert "browser.goto(f'/{value_3}/{value_2}/settings')" in program.source
-    assert program.intent_template == "Transfer the project {{value_3}}/{{value_2}} to {{value}}."
+    assert "browser.goto(f'/{value}/{project_name}/settings')" in program.source
+    assert "browser.select(browser.find('combobox', 'New owner'), new_owner)" in program.source
+    assert program.intent_template == "Transfer the project {{value}}/{{project_name}} to {{new_owner}}."
 
 
 def test_keys_and_enumerations_not_in_the_task_stay_literal(suite) -> None:
@@ -68,3 +69,57 @@ def test_nothing_to_reuse_is_refused() -> None:
 def test_names_come_from_the_first_sentence() -> None:
     assert name_from_template("Who is assigned to issue #{{n}}? Answer with the username.") == "who_assigned_issue"
     assert name_from_template("{{a}} {{b}}") == "workflow"
+
+
+def test_helpers_defined_in_earlier_steps_stay_with_the_code_that_uses_them() -> None:
+    steps = [
+        ("def labels_of(issue):\n    return sorted(label['name'] for label in issue['labels'])\n"
+         "def unused(x):\n    return x"),
+        "choices = {'high': 'priority::high'}\nid_after = 3",
+        "issue = api.demo.get_issue(owner='bob', project='app', number=3)\nprint(labels_of(issue))",
+        "finish(', '.join(labels_of(issue)) + choices['high'] + str(id_after))",
+    ]
+    program = lift_program("Which labels does issue #3 in bob/app have?", steps)
+    assert "def labels_of(issue):" in program.source and "def unused" not in program.source
+    assert "choices = {'high': 'priority::high'}" in program.source
+    check_program(program.source, program.name)
+
+
+def test_a_value_passed_to_a_helper_is_named_after_its_parameter() -> None:
+    steps = [("def issue_titles(owner, project):\n    return [i['title'] for i in "
+              "api.demo.list_issues(owner=owner, project=project)]"),
+             "finish(len(issue_titles('bob', 'app')))"]
+    program = lift_program("How many issues are in bob/app?", steps)
+    assert program.intent_template == "How many issues are in {{owner}}/{{project}}?"
+    assert "issue_titles(owner, project)" in program.source
+
+
+def test_a_value_copied_from_an_earlier_output_into_another_role_is_refused() -> None:
+    steps = ["print(api.demo.list_members(owner='bob', project='app'))",
+             "api.demo.update_issue(owner='bob', project='app', number=3, body={'assignee': 'bob'})",
+             "finish('done')"]
+    outputs = ["[{'username': 'bob', 'role': 'owner'}]", "", ""]
+    task = "Assign issue #3 of bob/app to the project's owner."
+    with pytest.raises(InductionRefused, match="step 2 passes 'bob' as 'assignee'"):
+        lift_program(task, steps, writing_calls=["api.demo.update_issue"], outputs=outputs)
+    # Named in the task in its own place, the same value is a task value in both roles.
+    program = lift_program("Assign issue #3 of bob/app to bob.", steps, writing_calls=["api.demo.update_issue"],
+                           outputs=outputs)
+    assert "body={'assignee': owner}" in program.source
+
+
+def test_text_a_write_copies_from_an_earlier_output_is_refused(suite) -> None:
+    task = suite[36]  # assign an issue to whoever the activity report shows; the model types the name in
+    outputs = ["Contributions by person\nUser\tClosed\nalice\t20\ndave\t17", "alice", ""]
+    with pytest.raises(InductionRefused, match="step 2 writes 'alice', which the task does not name and the "
+                                               "output of step 1 showed"):
+        lift_program(task.intent, task.reference_solution, writing_calls=WRITES, outputs=outputs)
+    # What the run wrote before any output showed it is the run's own choice, not a copy.
+    steps = ["api.demo.update_issue(owner='bob', project='app', number=3, body={'state': 'closed'})",
+             "print(api.demo.get_issue(owner='bob', project='app', number=3))",
+             "api.demo.create_comment(owner='bob', project='app', number=3, body={'body': 'closed'})",
+             "finish('Closed #3 in bob/app.')"]
+    program = lift_program("Close issue #3 in bob/app and say so in a comment.", steps,
+                           writing_calls=["api.demo.update_issue", "api.demo.create_comment"],
+                           outputs=["", "{'state': 'closed'}", "", ""])
+    assert "body={'body': 'closed'}" in program.source

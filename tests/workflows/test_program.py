@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from workflows.program import ProgramError, check_program, structure_fingerprint
@@ -50,3 +52,38 @@ def test_fingerprint_ignores_names_and_docstrings_but_not_behaviour() -> None:
     renamed = renamed.replace('"""Close an issue."""', "")
     assert structure_fingerprint(renamed) == structure_fingerprint(GOOD)
     assert structure_fingerprint(GOOD.replace('"closed"', '"open"')) != structure_fingerprint(GOOD)
+
+
+def test_ordinary_python_of_real_runs_passes() -> None:
+    source = '''
+def report(owner: str):
+    import csv, io, json
+    import xml.etree.ElementTree as ET
+    from collections import Counter
+    from urllib.parse import urlencode
+
+    class Row:
+        def __init__(self, *cells, **named):
+            self.cells = cells
+
+    def kinds(values):
+        return Counter(type(value).__name__ for value in values)
+
+    text = api.demo.get_project(owner=owner)["description"]
+    root = ET.fromstring("<r/>")
+    rows = [Row(*r) for r in csv.reader(io.StringIO(text))]
+    return json.dumps([kinds(rows), root.tag, urlencode({"q": owner})])
+'''
+    assert check_program(source, "report").operations == ["api.demo.get_project"]
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ("import subprocess", "imports 'subprocess', which can reach files, processes, the network or the host"),
+    ("import urllib.request", "imports 'urllib.request'"),
+    ("import xml.etree.ElementTree as ET\n    ET.parse('/etc/passwd')", "calls 'xml.etree.ElementTree.parse', which opens files"),
+    ("from io import open", "imports 'io.open', which opens files"),
+    ("(lambda: 0).__globals__", "dunder attribute '__globals__'"),
+])
+def test_what_reaches_files_processes_network_or_the_host_is_refused(line: str, problem: str) -> None:
+    with pytest.raises(ProgramError, match=re.escape(problem)):
+        check_program(f"def f():\n    {line}\n    api.demo.x()")

@@ -1,0 +1,95 @@
+"""After a run: what it taught the workflow memory, and the one line that tells the user.
+
+A finished run is induced and each new or repaired program verified. A run that worked around a
+workflow that failed in use (the site changed) repairs it: the run's program becomes the workflow's next
+version (self-healing). Whatever happens, `Learned.line` says it in one line: "saved as workflow
+close_issue v2 (verified)", or why nothing was saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from workflows.induce import Induced, induce_from_run
+from workflows.kernel import WorkflowInstallError
+from workflows.lifting import InductionRefused
+from workflows.memory import PASSED, Workflow, WorkflowStore
+from workflows.program import ProgramError
+from workflows.verify import CannotVerify, Judge, SessionFactory, Verification, verify
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What a run left in the workflow memory: the workflow saved (name, version, status), or why none."""
+
+    line: str
+    workflow: str | None = None
+    version: int | None = None
+    status: str | None = None
+    action: str | None = None
+    verifications: list[Verification] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, as `hybrid run --json` prints it."""
+        return {"line": self.line, "name": self.workflow, "version": self.version, "status": self.status,
+                "action": self.action}
+
+    @classmethod
+    def nothing(cls, reason: str) -> Learned:
+        return cls(f"not saved as a workflow: {reason}")
+
+    @classmethod
+    def fast_path(cls, workflow: Workflow) -> Learned:
+        return cls(f"done by workflow {workflow.name} v{workflow.version} on the fast path (no model call)",
+                   workflow.name, workflow.version, workflow.status, "used")
+
+
+def learn_from_run(store: WorkflowStore, run_id: str, open_session: SessionFactory, *,
+                   model: BaseChatModel | None = None, reset: Callable[[], None] | None = None,
+                   judge: Judge | None = None, repairs: Sequence[Workflow] = ()) -> Learned:
+    """Induce from a finished run and verify each new, repaired or replaced program workflow.
+
+    `repairs` are workflows that failed on this task outside the run (on the fast path, say); with those
+    whose use failed in it, the run repairs them (see `induce_from_run`). Never raises for a run that
+    holds nothing reusable: the result says why.
+    """
+    try:
+        induced = induce_from_run(store, run_id, model=model, repairs=repairs)
+    except InductionRefused as exc:
+        return Learned.nothing(str(exc))
+    except ProgramError as exc:
+        return Learned.nothing(f"the induced program fails the checks ({exc})")
+    verifications: list[Verification] = []
+    notes: dict[int | None, str] = {}
+    results: list[Induced] = []
+    for item in induced:
+        if item.action != "evidence" and item.workflow.kind == "program":
+            try:
+                checked = verify(store, item.workflow, open_session, reset=reset, judge=judge)
+            except (CannotVerify, WorkflowInstallError) as exc:
+                notes[item.workflow.id] = f"not verified: {exc}"
+            else:
+                verifications.append(checked)
+                item = Induced(checked.workflow, item.action)
+                if checked.outcome != PASSED:
+                    notes[item.workflow.id] = checked.detail
+        results.append(item)
+    return _summary(results, notes, verifications)
+
+
+def _summary(induced: list[Induced], notes: dict[int | None, str], verifications: list[Verification]) -> Learned:
+    programs = [item for item in induced if item.workflow.kind == "program"] or induced
+    item = programs[0]
+    workflow = item.workflow
+    named = f"workflow {workflow.name} v{workflow.version}"
+    if item.action == "evidence":
+        line = f"not saved as a new workflow: it does what {named} ({workflow.status}) does; noted as its evidence"
+    else:
+        repaired = f"repaired {workflow.name}: " if item.action == "repaired" else ""
+        note = notes.get(workflow.id)
+        line = f"{repaired}saved as {named} ({workflow.status}{f': {note}' if note else ''})"
+    return Learned(line, workflow.name, workflow.version, workflow.status, item.action, verifications)
