@@ -66,8 +66,9 @@ class Isolation:
     - `tmp_size`: bytes of the kernel's private /tmp.
     - `processes`: processes and threads the kernel may run at once (a fork bomb stops there).
     - `file_size`: the largest file the kernel may write.
-    - `disk_quota`: bytes the kernel's own directory (work dir and home) may hold, measured while code
-      runs; past it the kernel is replaced and its files removed. None: no quota.
+    - `disk_quota`, `disk_files`: bytes and files the kernel's own directory (work dir and home) may
+      hold, measured while code runs; past either the kernel is replaced and its files removed. A
+      `disk_quota` of None: no quota.
     """
 
     mode: IsolationMode = "bubblewrap"
@@ -76,6 +77,7 @@ class Isolation:
     processes: int = 128
     file_size: int = 512 * MIB
     disk_quota: int | None = 2048 * MIB
+    disk_files: int = 100_000
 
     def __post_init__(self) -> None:
         if self.mode not in ISOLATION_MODES:

@@ -19,7 +19,6 @@ from sandbox.bridge import kernel_stub
 from sandbox.limits import KernelLimits
 
 START_TIMEOUT = 30.0
-DISK_QUOTA_FILES = 100_000
 KERNEL_ARGUMENTS = [
     "--HistoryManager.enabled=False",  # no SQLite write per cell
     "--InteractiveShell.colors=nocolor",
@@ -179,7 +178,7 @@ class Kernel:
                     pending.append(Path(entry.path))
                 elif entry.is_file(follow_symlinks=False):
                     used += entry.stat(follow_symlinks=False).st_blocks * 512
-                if used > quota or files > DISK_QUOTA_FILES:
+                if used > quota or files > self.limits.isolation.disk_files:
                     return True
         return False
 

@@ -17,11 +17,10 @@ from sandbox import scratch
 from sandbox.bridge import BridgeServer, Capability, Dispatcher, Operation, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
 from sandbox.collect import OutputCollector
-from sandbox.kernel import DISK_QUOTA_FILES, Kernel
+from sandbox.kernel import Kernel
 from sandbox.limits import KernelLimits
 from sandbox.results import ExecutionResult
 
-DISK_QUOTA_NOTICE = "Your code wrote more to its working directory and home than"
 LOST_STATE = (
     "A fresh kernel was started: all variables, imports and definitions are gone; "
     "run again whatever your code needs."
@@ -30,6 +29,18 @@ LOST_STATE = (
 POLL_SECONDS = 0.2
 # How often a running action's disk use is measured against the quota.
 DISK_CHECK_SECONDS = 1.0
+
+
+class _OverQuota(str):
+    """Why a kernel was replaced, when it was for writing too much: its files go with it."""
+
+
+def _over_quota(kernel: Kernel) -> _OverQuota:
+    isolation = kernel.limits.isolation
+    return _OverQuota(
+        f"Your code wrote more to its working directory and home than {(isolation.disk_quota or 0) / 2**20:,.0f} "
+        f"MiB or {isolation.disk_files:,} files, the limit; it was stopped and its files were removed"
+    )
 
 
 class _Answer:
@@ -129,10 +140,10 @@ class KernelSession:
             timed_out, failure = self._run(kernel, code, timeout, collector)
             over_quota = failure is None and kernel.over_disk_quota()  # what was written at the very end
             if over_quota:
-                failure = self._over_quota_notice(kernel)
+                failure = _over_quota(kernel)
             if failure is not None:
                 notices.append(f"{failure}. {LOST_STATE}")
-                self._replace_kernel(keep_files=not failure.startswith(DISK_QUOTA_NOTICE))
+                self._replace_kernel(keep_files=not isinstance(failure, _OverQuota))
                 restarted = True
             result = collector.finish()
         result.duration = time.monotonic() - started
@@ -201,7 +212,7 @@ class KernelSession:
             now = time.monotonic()
             if now >= next_disk_check:
                 if kernel.over_disk_quota():
-                    return interrupted_at is not None, self._over_quota_notice(kernel)
+                    return interrupted_at is not None, _over_quota(kernel)
                 next_disk_check = now + DISK_CHECK_SECONDS
             if interrupted_at is None:
                 deadline = started + timeout + (self.dispatcher.deciding_seconds() - decided_before)
@@ -250,11 +261,6 @@ class KernelSession:
             kernel.kill()
             raise
         return kernel
-
-    def _over_quota_notice(self, kernel: Kernel) -> str:
-        quota = kernel.limits.isolation.disk_quota
-        return (f"{DISK_QUOTA_NOTICE} {quota / 2**20:,.0f} MiB or {DISK_QUOTA_FILES:,} files, the limit; "
-                "it was stopped and its files were removed")
 
     def _replace_kernel(self, keep_files: bool = True) -> Kernel:
         """A fresh kernel for the lost one, with the lost one's files (unless they broke the disk quota)."""
