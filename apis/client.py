@@ -16,7 +16,7 @@ import httpx
 
 from apis import encoding
 from apis.auth import SecretStore, resolve_auth
-from apis.docs import operation_help, operation_lines
+from apis.docs import operation_help, operation_line, operation_lines
 from apis.errors import (
     ApiArgumentError,
     ApiNetworkError,
@@ -132,10 +132,13 @@ class Client:
     def __repr__(self) -> str:
         return f"<Client {self.spec.title or self.spec.source!r} at {self.base_url}: {len(self.spec.operations)} operations>"
 
-    def call(self, name: str, **arguments: Any) -> Any:
-        """Call the operation `name` with keyword arguments; same as `client.<name>(**arguments)`."""
+    def call(self, operation_name: str, /, **arguments: Any) -> Any:
+        """Call the operation `operation_name` with keyword arguments; same as `client.<name>(**arguments)`.
+
+        The operation name is positional-only, so any parameter name (`name`, `self`, ...) is free for arguments.
+        """
         try:
-            operation = self.spec.operation(name)
+            operation = self.spec.operation(operation_name)
         except KeyError as exc:
             raise ApiArgumentError(exc.args[0]) from None
         path_values, display_url, build = self._request_builder(operation, arguments)
@@ -164,7 +167,7 @@ class Client:
             return self.call(operation.name, **arguments)
 
         call.__name__ = call.__qualname__ = operation.name
-        call.__doc__ = operation_help(self.spec, operation.name)
+        call.__doc__ = _help_or_note(self.spec, operation)
         call.__signature__ = signature(operation)  # type: ignore[attr-defined]
         call.operation = operation  # type: ignore[attr-defined]
         call.writes = operation.writes  # type: ignore[attr-defined]
@@ -288,6 +291,17 @@ def _bind(operation: Operation, arguments: dict[str, Any]) -> dict[str, Any]:
             f"It takes: {', '.join(_argument_list(operation))}."
         )
     return bound
+
+
+def _help_or_note(spec: Spec, operation: Operation) -> str:
+    """The operation's help; a spec whose docs trip the renderer still gets a callable, with a plain note."""
+    try:
+        return operation_help(spec, operation.name)
+    except Exception as exc:  # noqa: BLE001 - a docs defect must never make an operation uncallable
+        return (
+            f"{operation_line(operation)}\n\n(The full help could not be rendered from the spec: "
+            f"{type(exc).__name__}: {exc}.)"
+        )
 
 
 def _argument_list(operation: Operation) -> Iterator[str]:

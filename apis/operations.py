@@ -8,6 +8,7 @@ from typing import Any
 from apis.model import BODY_ARGUMENT, Operation, Parameter, RequestBody, SpecProblem
 from apis.naming import operation_name, snake_case, unique
 from apis.refs import resolve
+from apis.shapes import flag, plain_text
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
@@ -78,20 +79,20 @@ def _operation(
         method=method.upper(),
         path=path,
         operation_id=raw.get("operationId"),
-        summary=_one_line(raw.get("summary") or raw.get("description") or ""),
-        description=str(raw.get("description") or ""),
+        summary=_one_line(plain_text(raw.get("summary") or raw.get("description"))),
+        description=plain_text(raw.get("description")),
         tags=tags,
         group=tags[0] if tags else _path_group(path),
         parameters=_parameters(document, path, item, raw, location, problems),
         body=_request_body(document, raw.get("requestBody"), location, problems),
         responses={
-            str(status): _one_line(resolve(document, response).get("description", ""))
+            str(status): _one_line(plain_text(resolve(document, response).get("description")))
             for status, response in (raw.get("responses") or {}).items()
             if isinstance(resolve(document, response), dict)
         },
         security=[list(requirement) for requirement in security] if isinstance(security, list) else None,
         servers=[server_url(s) for s in servers if isinstance(s, dict) and "url" in s],
-        deprecated=bool(raw.get("deprecated", False)),
+        deprecated=flag(raw.get("deprecated")),
     )
 
 
@@ -136,12 +137,12 @@ def _parameters(
                 name=name,
                 location=where_in,
                 argument=argument,
-                required=bool(parameter.get("required")) or where_in == "path",
+                required=flag(parameter.get("required")) or where_in == "path",
                 schema=schema if isinstance(schema, dict) else {},
-                description=str(parameter.get("description") or ""),
+                description=plain_text(parameter.get("description")),
                 style=parameter.get("style"),
                 explode=parameter.get("explode"),
-                deprecated=bool(parameter.get("deprecated", False)),
+                deprecated=flag(parameter.get("deprecated")),
             )
         )
     # Required arguments first, each group in spec order: that is how a call reads best.
@@ -164,14 +165,14 @@ def _request_body(
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, dict) or not content:
         problems.append(SpecProblem(f"{location}.requestBody", "request body without content types; sent as JSON"))
-        return RequestBody(media_types=["application/json"], schema={}, required=bool(body.get("required")))
+        return RequestBody(media_types=["application/json"], schema={}, required=flag(body.get("required")))
     media_types = sorted(content, key=media_preference)
     chosen = content[media_types[0]] if isinstance(content[media_types[0]], dict) else {}
     return RequestBody(
         media_types=media_types,
         schema=chosen.get("schema") or {},
-        required=bool(body.get("required")),
-        description=str(body.get("description") or ""),
+        required=flag(body.get("required")),
+        description=plain_text(body.get("description")),
     )
 
 

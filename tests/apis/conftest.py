@@ -1,4 +1,4 @@
-"""Shared fixtures: the real specs in ../shared/specs/ and a live local echo server."""
+"""Shared fixtures: the real specs in tests/fixtures/specs/ and a live local echo server."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-SPECS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
+SPECS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
 
 
 class EchoServer:
