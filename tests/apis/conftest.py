@@ -36,7 +36,7 @@ class EchoServer:
         self.calls: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=[
-            "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])])
+            "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"])])
         self.url = ""
 
     async def _handle(self, request: Request) -> Response:
