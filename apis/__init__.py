@@ -27,7 +27,7 @@ from apis.errors import (
     AuthError,
     SpecError,
 )
-from apis.loader import load_spec
+from apis.loader import check_spec, load_spec
 from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
 from apis.registry import RegistryError, Site, SiteRegistry
 from apis.search import search
@@ -53,6 +53,7 @@ __all__ = [
     "SpecError",
     "SpecProblem",
     "build_client",
+    "check_spec",
     "count_tokens",
     "describe_auth",
     "group_index",

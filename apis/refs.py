@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import unquote
 
@@ -43,6 +44,21 @@ def resolve(document: dict[str, Any], node: Any) -> Any:
     return {}
 
 
+def has_external_refs(document: Any) -> bool:
+    """Whether any `$ref` key points outside the document (a property or a path named `$ref` does not)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and not reference.startswith("#"):
+                return True
+            stack.extend(value for value in node.values() if isinstance(value, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(value for value in node if isinstance(value, (dict, list)))
+    return False
+
+
 class ExternalRefs:
     """Inlines `$ref`s to other documents so the spec is self-contained and nothing is fetched later.
 
@@ -56,6 +72,8 @@ class ExternalRefs:
         self.allow_remote = is_url(origin)
         self.problems = problems
         self._documents: dict[str, dict[str, Any]] = {}
+        # The other documents read, by location, with the hash of their bytes: a cached result holds only while they do.
+        self.dependencies: dict[str, str] = {}
 
     def inline(self, document: dict[str, Any]) -> dict[str, Any]:
         return self._walk(document, self.origin, document, "#", frozenset())
@@ -92,5 +110,7 @@ class ExternalRefs:
 
     def _document(self, location: str) -> dict[str, Any]:
         if location not in self._documents:
-            self._documents[location] = parse_document(read_bytes(location), location)
+            raw = read_bytes(location)
+            self.dependencies[location] = hashlib.sha256(raw).hexdigest()
+            self._documents[location] = parse_document(raw, location)
         return self._documents[location]

@@ -15,6 +15,8 @@ from apis import (
     Site,
     SiteRegistry,
     SpecError,
+    SpecProblem,
+    check_spec,
     describe_auth,
     group_index,
     load_spec,
@@ -77,6 +79,7 @@ def add_command(
     )
     if spec.warnings:
         click.echo(f"{len(spec.warnings)} problem(s) in the spec; see `hybrid sites show {site.name}`.")
+    click.echo(f"Strict validation against the OpenAPI schema: `hybrid sites show {site.name} --check`.")
 
 
 @sites_group.command(name="list")
@@ -98,12 +101,15 @@ def list_command() -> None:
 @sites_group.command(name="show")
 @click.argument("name")
 @click.option("--operations/--no-operations", default=True, help="List every operation (one line each).")
-def show_command(name: str, operations: bool) -> None:
+@click.option("--check", is_flag=True,
+              help="Also validate the spec strictly against the OpenAPI schema (slow on large specs; once per content).")
+def show_command(name: str, operations: bool, check: bool) -> None:
     """Show site NAME: its settings, the spec's problems, groups and operations."""
     registry = _registry()
     try:
         site = registry.get(name)
         spec = registry.load_spec(name)
+        strict = check_spec(site.spec, registry.cache_dir) if check else []
     except (RegistryError, SpecError) as exc:
         _fail(str(exc))
     console = Console(highlight=False, soft_wrap=True)
@@ -117,12 +123,26 @@ def show_command(name: str, operations: bool) -> None:
     console.print(f"\n[bold]Problems in the spec ({len(spec.warnings)})[/bold]")
     for problem in spec.warnings:
         console.print(f"  {escape(str(problem))}")
+    if check:
+        console.print(f"\n[bold]Strict validation ({len(strict)} problem(s))[/bold]")
+        for message, places in _grouped(strict).items():
+            console.print(f"  {escape(message)}")
+            for place in places:
+                console.print(f"    at {escape(place)}")
     console.print(f"\n[bold]Groups ({len(spec.groups())})[/bold]")
     console.print(escape(group_index(spec)))
     if operations:
         console.print(f"\n[bold]Operations ({len(spec.operations)})[/bold]")
         for line in operation_lines(spec):
             console.print(escape(line))
+
+
+def _grouped(problems: list[SpecProblem]) -> dict[str, list[str]]:
+    """The places of each distinct problem, so a defect repeated across the spec reads as one entry."""
+    grouped: dict[str, list[str]] = {}
+    for problem in problems:
+        grouped.setdefault(problem.message, []).append(problem.where)
+    return grouped
 
 
 @sites_group.command(name="search")

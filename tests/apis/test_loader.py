@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from apis import SpecError, load_spec
+from apis import SpecError, SpecProblem, check_spec, load_spec
 
 EXPECTED_OPERATIONS = {
     "petstore.yaml": 3,
@@ -93,10 +93,31 @@ def test_undeclared_path_variables_become_string_arguments(write_spec, cache_dir
     assert any("{item_id} is not declared" in p.message for p in spec.warnings)
 
 
-def test_strict_validation_problems_are_warnings_with_places(specs_dir: Path, cache_dir: Path) -> None:
-    spec = load_spec(specs_dir / "tmdb.json", cache_dir)
-    assert any(p.where.startswith("$.paths['/discover/movie']") and "strict validation" in p.message
-               for p in spec.warnings)
+def test_strict_validation_runs_on_demand_and_names_the_offending_node(specs_dir: Path, tmp_path: Path) -> None:
+    assert not any("does not match any of the regexes" in p.message
+                   for p in load_spec(specs_dir / "tmdb.json", tmp_path).warnings), "loading does not validate strictly"
+    problems = check_spec(specs_dir / "tmdb.json", tmp_path)
+    assert SpecProblem("#/paths/~1discover~1movie/get", "'cache' does not match any of the regexes: '^x-'") in problems
+    assert check_spec(specs_dir / "tmdb.json", tmp_path) == problems
+    assert list(tmp_path.glob("*.check.json")), "the findings are kept for this content"
+
+
+def test_strict_problems_found_through_refs_point_at_the_node_not_the_root(specs_dir: Path, tmp_path: Path) -> None:
+    problems = check_spec(specs_dir / "slack-web-swagger2.json", tmp_path)
+    assert SpecProblem("#/definitions/objs_channel/properties/latest/items",
+                       "the value is not of type 'object', 'boolean'") in problems
+    assert all(p.where != "#" for p in problems)
+    assert len(problems) == len(set(problems))
+
+
+def test_ref_keys_alone_decide_whether_a_spec_spans_several_files(write_spec, tmp_path: Path) -> None:
+    document = minimal({"/things/$ref": {"get": {
+        "operationId": "getRef", "description": "Takes a $ref: './other.json' like text",
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"$ref": {"type": "string"}}}}}}}}}})
+    cache_dir = tmp_path / "cache"
+    load_spec(write_spec(document), cache_dir)
+    assert list(cache_dir.glob("*.spec.json")), "a single-document spec is cached"
 
 
 def test_invalid_json_names_file_line_and_column(tmp_path: Path, cache_dir: Path) -> None:
@@ -136,6 +157,8 @@ def test_external_file_refs_are_inlined_and_remote_ones_not_fetched(tmp_path: Pa
     spec = load_spec(main, cache_dir)
     assert spec.operations[0].body.schema == {"type": "object", "properties": {"owner": {"type": "string"}}}
     assert any("remote reference" in p.message and "not fetched" in p.message for p in spec.warnings)
+    (tmp_path / "schemas.json").write_text(json.dumps({"Pet": {"type": "integer"}}))
+    assert load_spec(main, cache_dir).operations[0].body.schema == {"type": "integer"}, "a changed file is read again"
 
 
 def test_loads_from_a_url_and_resolves_relative_servers(echo_server, cache_dir: Path) -> None:

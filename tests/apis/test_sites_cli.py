@@ -60,3 +60,15 @@ def test_secret_is_stored_from_stdin(run, tmp_path: Path) -> None:
     stored = run("secret", "demo-token", stdin="tok-5\n")
     assert stored.exit_code == 0 and "tok-5" not in stored.output
     assert (tmp_path / "data" / "secrets" / "demo-token").read_text() == "tok-5"
+
+
+def test_show_check_lists_strict_problems_grouped_with_their_pointers(run, specs_dir: Path) -> None:
+    added = run("add", "slack", "--spec", str(specs_dir / "slack-web-swagger2.json"), "--base-url", "http://127.0.0.1:9")
+    assert "--check" in added.output
+    assert "Strict validation" not in run("show", "slack", "--no-operations").output
+    shown = run("show", "slack", "--no-operations", "--check").output
+    assert "Strict validation (18 problem(s))" in shown
+    lines = shown.splitlines()
+    heading = lines.index("  the value is not of type 'object', 'boolean'")
+    assert lines[heading + 1] == "    at #/definitions/objs_channel/properties/latest/items"
+    assert shown.count("the value is not of type 'object', 'boolean'") == 1
