@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.apis.search_eval import evaluate  # noqa: E402
+from tests.apis.search_eval import evaluate
 
 
 def main() -> None:
