@@ -4,6 +4,7 @@ A reference is a small dict, safe to store and print:
 
     {"type": "bearer", "token_env": "DEMO_TOKEN"}
     {"type": "bearer", "token_secret": "gitea-token"}           # an entry in the secret store
+    {"type": "bearer", "scheme": "Token", "token_env": "DRF_TOKEN"}   # `Authorization: Token …` (DRF, Gitea)
     {"type": "basic", "username": "alice", "password_env": "PASSWORD"}
     {"type": "api_key", "in": "header", "name": "X-API-Key", "key_env": "API_KEY"}   # in: header, query, cookie
 
@@ -29,6 +30,9 @@ SECRET_FIELDS = {"bearer": ("token",), "basic": ("username", "password"), "api_k
 # Fields that may be written plainly in a reference because they are not secret.
 PLAIN_FIELDS = {"username"}
 API_KEY_LOCATIONS = ("header", "query", "cookie")
+DEFAULT_BEARER_SCHEME = "Bearer"
+# A scheme word is one HTTP token (RFC 9110): no spaces, no separators.
+_SCHEME_WORD = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,40}$")
 _SECRET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -73,15 +77,18 @@ class FileSecretStore:
 
 
 class BearerAuth(httpx.Auth):
-    def __init__(self, token: str) -> None:
+    """`Authorization: <scheme> <token>`; the scheme word is `Bearer` unless the site wants another (`Token`)."""
+
+    def __init__(self, token: str, scheme: str = DEFAULT_BEARER_SCHEME) -> None:
         self._token = token
+        self.scheme = scheme
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token}"
+        request.headers["Authorization"] = f"{self.scheme} {self._token}"
         yield request
 
     def __repr__(self) -> str:
-        return "BearerAuth(token=***)"
+        return f"BearerAuth(scheme={self.scheme!r}, token=***)"
 
 
 class ApiKeyAuth(httpx.Auth):
@@ -127,6 +134,13 @@ def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
         if len(given) != 1:
             forms = ([field] if field in PLAIN_FIELDS else []) + [f"{field}_env", f"{field}_secret"]
             raise AuthError(f"The {kind} auth needs exactly one of {' or '.join(forms)}.")
+    if kind == "bearer":
+        allowed.add("scheme")
+        if "scheme" in reference and not _SCHEME_WORD.match(str(reference["scheme"])):
+            raise AuthError(
+                f"The bearer auth's scheme {reference['scheme']!r} is not one word; give the word the site puts "
+                "before the token, e.g. scheme=Token for `Authorization: Token …`."
+            )
     if kind == "api_key":
         allowed |= {"in", "name"}
         if reference.get("in") not in API_KEY_LOCATIONS or not reference.get("name"):
@@ -152,6 +166,8 @@ def describe_auth(reference: Mapping[str, Any] | None) -> str:
         elif field in reference:
             parts.append(f"{field} {reference[field]!r}")
     where = f" in {reference['in']} {reference['name']!r}" if reference.get("type") == "api_key" else ""
+    if reference.get("type") == "bearer" and reference.get("scheme", DEFAULT_BEARER_SCHEME) != DEFAULT_BEARER_SCHEME:
+        where = f" (scheme {reference['scheme']})"
     return f"{reference.get('type')}{where}: {', '.join(parts)}"
 
 
@@ -165,7 +181,7 @@ def resolve_auth(
     kind = reference["type"]
     values = {field: _secret_value(reference, field, secrets, environ) for field in SECRET_FIELDS[kind]}
     if kind == "bearer":
-        return BearerAuth(values["token"])
+        return BearerAuth(values["token"], reference.get("scheme", DEFAULT_BEARER_SCHEME))
     if kind == "basic":
         return BasicAuth(values["username"], values["password"])
     return ApiKeyAuth(reference["name"], reference["in"], values["key"])

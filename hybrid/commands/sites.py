@@ -29,7 +29,8 @@ from hybrid.config import load_settings
 
 AUTH_HELP = (
     "Where the credentials are, never the secret itself: 'bearer token_env=VAR', "
-    "'bearer token_secret=NAME', 'basic username=alice password_env=VAR', "
+    "'bearer token_secret=NAME', 'bearer scheme=Token token_env=VAR' (sends `Authorization: Token ...`), "
+    "'basic username=alice password_env=VAR', "
     "'api_key in=header name=X-API-Key key_env=VAR' (in: header, query or cookie), or the same as JSON."
 )
 

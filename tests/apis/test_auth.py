@@ -86,3 +86,13 @@ def test_secret_files_are_private(tmp_path: Path) -> None:
     assert store.get("token") == "v" and store.remove("token") and store.get("token") is None
     with pytest.raises(AuthError, match="not a valid secret name"):
         store.set("../escape", "v")
+
+
+def test_bearer_with_another_scheme_word(me, monkeypatch) -> None:
+    call, _ = me
+    monkeypatch.setenv("DRF_TOKEN", "abc")
+    reference = parse_auth_reference("bearer scheme=Token token_env=DRF_TOKEN")
+    assert call(reference)["headers"]["authorization"] == "Token abc"
+    assert describe_auth(reference) == "bearer (scheme Token): token from $DRF_TOKEN"
+    with pytest.raises(AuthError, match="not one word"):
+        parse_auth_reference('{"type": "bearer", "scheme": "Token abc", "token_env": "DRF_TOKEN"}')
