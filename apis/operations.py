@@ -15,6 +15,7 @@ PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
 # OpenAPI says header parameters with these names are ignored: the client sets them itself.
 IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 _TEMPLATE_VARIABLE = re.compile(r"{([^}/]+)}")
+_FORMAT_SUFFIX = re.compile(r"\.?\{format\}/?$")
 _VERSION_SEGMENT = re.compile(r"^v?\d+(\.\d+)*$|^api$", re.IGNORECASE)
 # Body media types in order of preference when an operation accepts several.
 _PREFERRED_MEDIA = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
@@ -39,6 +40,10 @@ def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) ->
     first_user: dict[str, str] = {}
     operations = []
     for path, item in paths.items():
+        twin = format_twin_of(path, paths)
+        if twin is not None:
+            problems.append(SpecProblem(where("paths", path), f"the same as {twin} with a format suffix; left out"))
+            continue
         item = resolve(document, item)
         if not isinstance(item, dict):
             problems.append(SpecProblem(where("paths", path), "path item is not an object; skipped"))
@@ -59,6 +64,19 @@ def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) ->
             first_user.setdefault(preferred, f"{method.upper()} {path}")
             operations.append(_operation(document, name, method, path, item, raw, location, problems))
     return operations
+
+
+def format_twin_of(path: str, paths: dict[str, Any]) -> str | None:
+    """The path that `path` repeats with a format suffix (Django REST framework's `/items{format}` or
+    `/items.{format}` beside `/items`), or None: such twins would double every list of operations."""
+    match = _FORMAT_SUFFIX.search(path)
+    if match is None:
+        return None
+    base = path[: match.start()]
+    for candidate in (base, base + "/", base.rstrip("/")):
+        if candidate and candidate != path and candidate in paths:
+            return candidate
+    return None
 
 
 def _operation(

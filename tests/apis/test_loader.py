@@ -173,3 +173,20 @@ def test_loads_from_a_url_and_resolves_relative_servers(echo_server, cache_dir: 
 def test_server_variables_take_their_defaults(specs_dir: Path, cache_dir: Path) -> None:
     spec = load_spec(specs_dir / "uspto.yaml", cache_dir)
     assert spec.default_base_url == "https://developer.uspto.gov/ds-api"
+
+
+def test_format_suffix_twins_are_left_out_with_a_note(write_spec, cache_dir: Path) -> None:
+    ok = {"200": {"description": "ok"}}
+    fmt = [{"name": "format", "in": "path", "required": True, "schema": {"type": "string", "enum": [".json"]}}]
+    spec = load_spec(write_spec(minimal({
+        "/api/items/": {"get": {"operationId": "items_list", "responses": ok}},
+        "/api/items{format}": {"get": {"operationId": "items_list_formatted", "parameters": fmt, "responses": ok}},
+        "/api/items/{id}.{format}": {"get": {"operationId": "items_read_formatted", "parameters": [
+            *fmt, {"name": "id", "in": "path", "required": True}], "responses": ok}},
+        "/api/items/{id}/": {"get": {"operationId": "items_read", "parameters": [
+            {"name": "id", "in": "path", "required": True}], "responses": ok}},
+        "/api/report.{format}": {"get": {"operationId": "report", "parameters": fmt, "responses": ok}},
+    })), cache_dir)
+    assert [op.name for op in spec.operations] == ["items_list", "items_read", "report"]
+    assert SpecProblem("$.paths['/api/items{format}']", "the same as /api/items/ with a format suffix; left out") \
+        in spec.warnings
