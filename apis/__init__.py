@@ -31,6 +31,7 @@ from apis.loader import check_spec, load_spec
 from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
 from apis.registry import RegistryError, Site, SiteRegistry
 from apis.search import search
+from apis.validation import Mismatch
 
 __all__ = [
     "ApiArgumentError",
@@ -42,6 +43,7 @@ __all__ = [
     "AuthError",
     "Client",
     "FileSecretStore",
+    "Mismatch",
     "Operation",
     "Parameter",
     "RegistryError",

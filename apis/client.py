@@ -26,7 +26,7 @@ from apis.errors import (
 )
 from apis.model import BODY_ARGUMENT, Operation, Spec
 from apis.search import search
-from apis.validation import SpecValidator
+from apis.validation import Mismatch, SpecValidator
 
 Validation = Literal["warn", "strict", "off"]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -72,6 +72,7 @@ class Client:
         validation: Validation = "warn",
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
+        on_mismatch: Callable[[Mismatch], None] | None = None,
     ) -> None:
         self.spec = spec
         self.base_url = (base_url or spec.default_base_url or "").rstrip("/")
@@ -83,6 +84,8 @@ class Client:
         self._explicit_base_url = base_url is not None
         self.retry = retry
         self.validation = validation
+        # Where requests and responses that differ from the spec are reported; None: as warnings.
+        self.on_mismatch = on_mismatch
         self._validator = SpecValidator(spec) if validation != "off" else None
         if isinstance(auth, Mapping):
             auth = resolve_auth(auth, secrets)
@@ -145,12 +148,12 @@ class Client:
         request = build()
         if self._validator is not None:
             problems = self._validator.request_problems(operation, request, path_values)
-            self._report(operation, problems, "request", strict=self.validation == "strict")
+            self._report(problems, strict=self.validation == "strict")
         response = self._send(operation, request, build, display_url)
         if response.status_code >= 400:
             raise ApiStatusError(operation.name, operation.method, display_url, response.status_code, _parse(response))
         if self._validator is not None:
-            self._report(operation, self._validator.response_problems(operation, response), "response", strict=False)
+            self._report(self._validator.response_problems(operation, response), strict=False)
         return _parse(response)
 
     def close(self) -> None:
@@ -234,14 +237,17 @@ class Client:
             return response
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _report(self, operation: Operation, problems: list[str], what: str, *, strict: bool) -> None:
+    def _report(self, problems: list[Mismatch], *, strict: bool) -> None:
         if not problems:
             return
-        message = f"{operation.name}: the {what} does not match the spec: " + " | ".join(problems)
         if strict:
-            raise ApiValidationError(message)
-        # Point at the caller of `client.<operation>(...)`: _report <- call <- the operation's callable.
-        warnings.warn(ApiValidationWarning(message), stacklevel=4)
+            raise ApiValidationError("\n".join(problem.line() for problem in problems))
+        for problem in problems:
+            if self.on_mismatch is not None:
+                self.on_mismatch(problem)
+            else:
+                # Point at the caller of `client.<operation>(...)`: _report <- call <- the operation's callable.
+                warnings.warn(ApiValidationWarning(problem.line()), stacklevel=4)
 
 
 def build_client(
@@ -253,7 +259,8 @@ def build_client(
     """A client for `spec`; `auth` is an httpx auth or a reference such as {"type": "bearer", "token_env": "TOKEN"}.
 
     Options: secrets (a SecretStore), timeout, retry (RetryPolicy), validation ("warn", "strict",
-    "off"), headers, transport (an httpx transport, e.g. for tests).
+    "off"), headers, transport (an httpx transport, e.g. for tests), on_mismatch (called with each
+    `Mismatch` between a request or response and the spec, instead of a warning).
     """
     return Client(spec, base_url, auth, **options)
 

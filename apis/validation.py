@@ -23,6 +23,28 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from apis.model import Operation, Spec
 
 MAX_DETAILS = 3
+# How much of a value one mismatch line shows; the record keeps the whole validator text.
+SHOWN_CHARS = 60
+_ABOUT_PROPERTIES = frozenset({"required", "additionalProperties", "dependentRequired", "unevaluatedProperties"})
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A request or response that does not match the spec: one short line for the model, the detail for the record."""
+
+    operation: str
+    direction: str  # "request" or "response"
+    field: str  # where in it, e.g. "body.labels[0]" or "query parameter state"; "" when the whole message
+    expected: str  # what the spec says
+    actual: str  # what was sent or came back
+    detail: str
+
+    def line(self) -> str:
+        """`get_item: response body.count: spec says type 'integer', got 'abc'`."""
+        where = f" {self.field}" if self.field else ""
+        if not self.expected:
+            return f"{self.operation}: {self.direction}{where} does not match the spec: {self.actual}"
+        return f"{self.operation}: {self.direction}{where}: spec says {self.expected}, got {self.actual}"
 
 
 @dataclass
@@ -56,7 +78,7 @@ class SpecValidator:
         path_item = self._schema / "paths" / operation.path
         return path_item, path_item / operation.method.lower()
 
-    def request_problems(self, operation: Operation, request: httpx.Request, path_values: dict[str, str]) -> list[str]:
+    def request_problems(self, operation: Operation, request: httpx.Request, path_values: dict[str, str]) -> list[Mismatch]:
         cookie = SimpleCookie(request.headers.get("Cookie", ""))
         checked = _CheckedRequest(
             method=operation.method.lower(),
@@ -77,10 +99,10 @@ class SpecValidator:
                 *(validator._iter_body_errors(checked, operation_node) if checked.body else []),
             ]
         except Exception as exc:  # noqa: BLE001 - a gap in openapi-core: report it, never block the call
-            return [f"request could not be validated ({type(exc).__name__}: {exc})"]
-        return [describe(error) for error in errors]
+            return _unvalidated(operation, "request", exc)
+        return [found for error in errors for found in mismatches(operation, "request", error)]
 
-    def response_problems(self, operation: Operation, response: httpx.Response) -> list[str]:
+    def response_problems(self, operation: Operation, response: httpx.Response) -> list[Mismatch]:
         try:
             _, operation_node = self._locate(operation)
             errors = list(
@@ -93,8 +115,55 @@ class SpecValidator:
                 )
             )
         except Exception as exc:  # noqa: BLE001 - a gap in openapi-core: report it, never fail the call
-            return [f"response could not be validated ({type(exc).__name__}: {exc})"]
-        return [describe(error) for error in errors]
+            return _unvalidated(operation, "response", exc)
+        return [found for error in errors for found in mismatches(operation, "response", error)]
+
+
+def _unvalidated(operation: Operation, direction: str, exc: Exception) -> list[Mismatch]:
+    text = f"could not be validated ({type(exc).__name__}: {exc})"
+    return [Mismatch(operation.name, direction, "", "", _clip(text, 200), text)]
+
+
+def mismatches(operation: Operation, direction: str, error: BaseException) -> list[Mismatch]:
+    """One Mismatch per schema error under openapi-core's error (what was wrong, where), else one for the error."""
+    detail = describe(error)
+    schema_errors = _schema_errors(error)
+    if not schema_errors:
+        return [Mismatch(operation.name, direction, "", "", _clip(" ".join(str(error).split()), 200), detail)]
+    prefix = "body" if "body" in type(error).__name__.lower() or "data" in type(error).__name__.lower() else ""
+    return [_schema_mismatch(operation, direction, prefix, schema_error, detail) for schema_error in schema_errors]
+
+
+def _schema_mismatch(operation: Operation, direction: str, prefix: str, error: Any, detail: str) -> Mismatch:
+    field = _field(prefix, list(getattr(error, "absolute_path", ())))
+    if error.validator in _ABOUT_PROPERTIES:
+        # "'id' is a required property": the message names the property, the object itself says nothing.
+        return Mismatch(operation.name, direction, field, "", _clip(error.message, SHOWN_CHARS * 2), detail)
+    return Mismatch(
+        operation.name, direction, field, _clip(f"{error.validator} {error.validator_value!r}", SHOWN_CHARS),
+        _clip(repr(error.instance), SHOWN_CHARS), detail,
+    )
+
+
+def _schema_errors(error: BaseException) -> list[Any]:
+    cause: BaseException | None = error
+    while cause is not None:
+        found = list(getattr(cause, "schema_errors", None) or [])
+        if found:
+            return found
+        cause = cause.__cause__ or cause.__context__
+    return []
+
+
+def _field(prefix: str, path: list[Any]) -> str:
+    text = prefix
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def describe(error: BaseException) -> str:

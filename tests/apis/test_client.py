@@ -198,9 +198,11 @@ def test_argument_mistakes_are_reported_before_sending(tracker, echo_server) -> 
 
 
 def test_request_validation_problems_warn_but_the_call_goes_ahead(tracker, echo_server) -> None:
-    with pytest.warns(ApiValidationWarning, match="create_item: the request does not match the spec"):
+    with pytest.warns(ApiValidationWarning) as warned:
         echo = tracker.create_item(body={"name": "n", "count": "not a number"})
     assert echo["method"] == "POST"
+    assert "create_item: request body.count: spec says type 'integer', got 'not a number'" in [
+        str(w.message) for w in warned]
 
 
 def test_strict_validation_blocks_bad_requests(write_spec, cache_dir: Path, echo_server) -> None:
@@ -214,9 +216,23 @@ def test_strict_validation_blocks_bad_requests(write_spec, cache_dir: Path, echo
 
 
 def test_response_mismatch_is_a_warning_and_returns_the_data(tracker) -> None:
-    with pytest.warns(ApiValidationWarning, match="get_typed: the response does not match the spec"):
+    with pytest.warns(ApiValidationWarning) as warned:
         echo = tracker.get_typed()
     assert echo["path"] == "/typed"
+    assert [str(w.message) for w in warned] == [
+        "get_typed: response body does not match the spec: 'id' is a required property"]
+
+
+def test_mismatches_go_to_the_handler_as_short_lines_with_the_detail_kept(write_spec, cache_dir: Path,
+                                                                         echo_server) -> None:
+    found = []
+    spec = load_spec(write_spec(TRACKER), cache_dir)
+    with build_client(spec, base_url=echo_server.url, on_mismatch=found.append) as client, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client.create_item(body={"name": "n" * 5000, "count": "x" * 5000})
+    request = [m for m in found if m.direction == "request"]
+    assert [(m.field, m.expected) for m in request] == [("body.count", "type 'integer'")]
+    assert len(request[0].line()) < 200 and "x" * 5000 in request[0].detail
 
 
 def test_deep_object_arrays_are_a_known_gap_that_never_blocks(write_spec, cache_dir: Path, echo_server) -> None:
