@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from apis import SpecError, SpecProblem, check_spec, load_spec
+from apis import SpecError, SpecProblem, check_spec, load_spec, operation_help
 
 EXPECTED_OPERATIONS = {
     "petstore.yaml": 3,
@@ -21,6 +21,7 @@ EXPECTED_OPERATIONS = {
     "tmdb.json": 54,
     "gitea.json": 346,
     "httpbin.json": 78,
+    "kubernetes.json": 845,
 }
 
 
@@ -190,3 +191,44 @@ def test_format_suffix_twins_are_left_out_with_a_note(write_spec, cache_dir: Pat
     assert [op.name for op in spec.operations] == ["items_list", "items_read", "report"]
     assert SpecProblem("$.paths['/api/items{format}']", "the same as /api/items/ with a format suffix; left out") \
         in spec.warnings
+
+
+def test_yaml_alias_bombs_are_refused(tmp_path: Path, cache_dir: Path) -> None:
+    lines = ["openapi: 3.0.0", 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\npaths: {}\n")
+    with pytest.raises(SpecError, match="expands through aliases"):
+        load_spec(path, cache_dir)
+
+
+def test_ordinary_yaml_anchors_still_load(tmp_path: Path, cache_dir: Path) -> None:
+    path = tmp_path / "anchors.yaml"
+    path.write_text("""openapi: 3.0.0
+info: {title: Anchors, version: '1'}
+x-ok: &ok {description: ok}
+paths:
+  /a: {get: {operationId: getA, responses: {'200': *ok}}}
+  /b: {get: {operationId: getB, responses: {'200': *ok}}}
+""")
+    assert [op.responses for op in load_spec(path, cache_dir).operations] == [{"200": "ok"}, {"200": "ok"}]
+
+
+def test_specs_past_the_size_limit_are_refused_unless_allowed(write_spec, cache_dir: Path, monkeypatch) -> None:
+    path = write_spec(minimal({"/a": {"get": {"operationId": "getA", "description": "x" * 300_000,
+                                              "responses": {"200": {"description": "ok"}}}}}))
+    monkeypatch.setenv("HYBRID_MAX_SPEC_MB", "0.25")
+    with pytest.raises(SpecError, match=r"larger than 0.25 MB.*HYBRID_MAX_SPEC_MB"):
+        load_spec(path, cache_dir)
+    monkeypatch.setenv("HYBRID_MAX_SPEC_MB", "1")
+    assert load_spec(path, cache_dir).operations[0].name == "get_a"
+
+
+def test_ref_cycles_load_and_render(write_spec, cache_dir: Path) -> None:
+    spec = load_spec(write_spec(minimal({"/nodes": {"post": {
+        "operationId": "addNode",
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}},
+        "responses": {"200": {"description": "ok"}}}}}, components={"schemas": {"Node": {
+            "type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}}})),
+        cache_dir)
+    assert "children?: [Node]" in operation_help(spec, "add_node")
