@@ -7,7 +7,7 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("hybrid-agent") / "specs"
 
 
-def load_spec(source: str | Path, cache_dir: str | Path | None = None) -> Spec:
+def load_spec(source: str | Path, cache_dir: str | Path | None = None, *, refresh: bool = False) -> Spec:
     """Load, normalise and index an OpenAPI spec from a file path or an http(s) URL.
 
     Defects are collected in `Spec.warnings`; SpecError is raised only when nothing usable remains.
@@ -43,14 +43,22 @@ def load_spec(source: str | Path, cache_dir: str | Path | None = None) -> Spec:
     other documents its `$ref`s name), so loading the same content again skips parsing, conversion
     and reference handling. Strict validation against the OpenAPI schema is slow on large specs and
     is not part of loading: `check_spec` runs it on demand, once per content.
+
+    A URL is fetched once and kept in the cache; `refresh=True` asks the server whether it changed
+    (a conditional request), for it and for the documents its `$ref`s name.
     """
+    directory = Path(cache_dir or default_cache_dir())
+
+    def read(location: str | Path) -> bytes:
+        return read_bytes(location, directory / "urls", refresh=refresh)
+
     origin = _origin(source)
-    raw = read_bytes(source)
-    cache = _Cache(Path(cache_dir or default_cache_dir()), hashlib.sha256(raw).hexdigest())
+    raw = read(source)
+    cache = _Cache(directory, hashlib.sha256(raw).hexdigest())
     cached = cache.read_spec(origin)
-    if cached is not None and _unchanged(cached.dependencies):
+    if cached is not None and _unchanged(cached.dependencies, read):
         return cached
-    spec = _process(raw, origin, cache.content_hash)
+    spec = _process(raw, origin, cache.content_hash, read)
     cache.write(spec)
     return spec
 
@@ -58,8 +66,9 @@ def load_spec(source: str | Path, cache_dir: str | Path | None = None) -> Spec:
 def check_spec(source: str | Path, cache_dir: str | Path | None = None) -> list[SpecProblem]:
     """The problems openapi-spec-validator finds in the document, each at its JSON pointer with its root
     cause, grouped and deduplicated; computed once per content and cached beside the processed spec."""
-    raw = read_bytes(source)
-    cache = _Cache(Path(cache_dir or default_cache_dir()), hashlib.sha256(raw).hexdigest())
+    directory = Path(cache_dir or default_cache_dir())
+    raw = read_bytes(source, directory / "urls")
+    cache = _Cache(directory, hashlib.sha256(raw).hexdigest())
     known = cache.read_check()
     if known is not None:
         return known
@@ -74,18 +83,18 @@ def _origin(source: str | Path) -> str:
     return str(source) if is_url(source) else str(Path(source).expanduser().resolve())
 
 
-def _unchanged(dependencies: dict[str, str]) -> bool:
+def _unchanged(dependencies: dict[str, str], read: Callable[[str], bytes]) -> bool:
     """Whether the other documents a spec's `$ref`s named still have the bytes they had."""
     for location, digest in dependencies.items():
         try:
-            if hashlib.sha256(read_bytes(location)).hexdigest() != digest:
+            if hashlib.sha256(read(location)).hexdigest() != digest:
                 return False
         except SpecError:
             return False
     return True
 
 
-def _process(raw: bytes, origin: str, content_hash: str) -> Spec:
+def _process(raw: bytes, origin: str, content_hash: str, read: Callable[[str], bytes] = read_bytes) -> Spec:
     document = parse_document(raw, origin)
     problems: list[SpecProblem] = []
     declared = document.get("openapi") or document.get("swagger")
@@ -100,7 +109,7 @@ def _process(raw: bytes, origin: str, content_hash: str) -> Spec:
     dependencies: dict[str, str] = {}
     if has_external_refs(document):
         ref_problems: list[tuple[str, str]] = []
-        external = ExternalRefs(origin, ref_problems)
+        external = ExternalRefs(origin, ref_problems, read)
         document = external.inline(document)
         dependencies = external.dependencies
         problems.extend(SpecProblem(w, m) for w, m in ref_problems)

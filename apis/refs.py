@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -67,8 +68,10 @@ class ExternalRefs:
     problems and the reference is replaced by an empty schema.
     """
 
-    def __init__(self, origin: str, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, origin: str, problems: list[tuple[str, str]],
+                 read: Callable[[str], bytes] = read_bytes) -> None:
         self.origin = origin
+        self.read = read
         self.allow_remote = is_url(origin)
         self.problems = problems
         self._documents: dict[str, dict[str, Any]] = {}
@@ -110,7 +113,7 @@ class ExternalRefs:
 
     def _document(self, location: str) -> dict[str, Any]:
         if location not in self._documents:
-            raw = read_bytes(location)
+            raw = self.read(location)
             self.dependencies[location] = hashlib.sha256(raw).hexdigest()
             self._documents[location] = parse_document(raw, location)
         return self._documents[location]

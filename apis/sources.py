@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -49,22 +50,15 @@ def max_spec_bytes() -> int:
     return int(megabytes * 1024 * 1024)
 
 
-def read_bytes(source: str | Path) -> bytes:
-    """The raw document at `source`, a file path or an http(s) URL, refused past the size limit."""
-    limit = max_spec_bytes()
+def read_bytes(source: str | Path, url_cache: Path | None = None, *, refresh: bool = False) -> bytes:
+    """The raw document at `source`, a file path or an http(s) URL, refused past the size limit.
+
+    With a `url_cache` directory, a URL is fetched once and then read from there; `refresh` asks the
+    server again with a conditional request (ETag / Last-Modified), so an unchanged spec costs a 304.
+    """
     if is_url(source):
-        try:
-            with httpx.stream("GET", str(source), timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True) as response:
-                response.raise_for_status()
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        _too_large(source, size, limit)
-                    chunks.append(chunk)
-        except httpx.HTTPError as exc:
-            raise SpecError(f"{source}: could not fetch the spec ({exc}).") from exc
-        return b"".join(chunks)
+        return _url_bytes(str(source), url_cache, refresh) if url_cache is not None else _fetch(str(source), {})[1]
+    limit = max_spec_bytes()
     path = Path(source).expanduser()
     try:
         if path.stat().st_size > limit:
@@ -72,6 +66,47 @@ def read_bytes(source: str | Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the spec file ({exc.strerror}).") from exc
+
+
+def _url_bytes(url: str, directory: Path, refresh: bool) -> bytes:
+    stem = directory / hashlib.sha256(url.encode()).hexdigest()
+    body_file, meta_file = stem.with_suffix(".body"), stem.with_suffix(".json")
+    try:
+        body, validators = body_file.read_bytes(), json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        body, validators = None, {}
+    if body is not None and not refresh:
+        return body
+    conditional = {"If-None-Match": validators.get("etag"), "If-Modified-Since": validators.get("last_modified")}
+    status, fetched, headers = _fetch(url, {k: v for k, v in conditional.items() if v and body is not None})
+    if status == 304 and body is not None:
+        return body
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        body_file.write_bytes(fetched)
+        meta_file.write_text(json.dumps({"url": url, "etag": headers.get("ETag"),
+                                         "last_modified": headers.get("Last-Modified")}), encoding="utf-8")
+    except OSError:
+        pass  # an unwritable cache only means fetching again next time
+    return fetched
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers]:
+    limit = max_spec_bytes()
+    try:
+        with httpx.stream("GET", url, headers=headers, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True) as response:
+            if response.status_code == 304:
+                return 304, b"", response.headers
+            response.raise_for_status()
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    _too_large(url, size, limit)
+                chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise SpecError(f"{url}: could not fetch the spec ({exc}).") from exc
+    return response.status_code, b"".join(chunks), response.headers
 
 
 def _too_large(source: str | Path, size: int, limit: int) -> None:

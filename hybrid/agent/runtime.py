@@ -50,7 +50,7 @@ class SiteHandle:
     @classmethod
     def from_registry(cls, registry: apis.SiteRegistry, name: str) -> SiteHandle:
         site = registry.get(name)
-        spec = registry.load_spec(name)  # once: a URL spec is fetched every time it is loaded
+        spec = registry.load_spec(name)
         password = _web_password(registry, name) if site.web_login else None
         mismatches: list[apis.Mismatch] = []
         client = apis.build_client(spec, site.base_url, site.auth, secrets=registry.secrets,

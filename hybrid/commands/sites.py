@@ -164,6 +164,22 @@ def search_command(name: str, query: str, limit: int) -> None:
         click.echo(line)
 
 
+@sites_group.command(name="refresh")
+@click.argument("name")
+def refresh_command(name: str) -> None:
+    """Read site NAME's spec again (a URL spec is kept after its first fetch; this asks whether it changed)."""
+    registry = _registry()
+    try:
+        before = registry.load_spec(name)
+        after = registry.refresh(name)
+    except (RegistryError, SpecError) as exc:
+        _fail(str(exc))
+    if after.content_hash == before.content_hash:
+        click.echo(f"{name}: the spec is unchanged ({len(after.operations)} operations).")
+    else:
+        click.echo(f"{name}: the spec changed: {len(before.operations)} -> {len(after.operations)} operations.")
+
+
 @sites_group.command(name="remove")
 @click.argument("name")
 def remove_command(name: str) -> None:

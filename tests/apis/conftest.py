@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -27,13 +28,15 @@ class EchoServer:
     /status/{code}   -> that status with a JSON error body (`?big=1` makes the body long)
     /flaky/{key}     -> 503 for the first two calls per key, then 200
     /text, /bytes, /empty -> text/plain, application/octet-stream, 204
-    /documents/{name} -> the text registered in `documents` (to serve specs by URL)
+    /documents/{name} -> the text registered in `documents` (to serve specs by URL), with an ETag
+                        (a matching If-None-Match gets 304)
     anything else    -> 200 JSON: method, path, query, headers, cookies, body or form
     """
 
     def __init__(self) -> None:
         self.documents: dict[str, str] = {}
         self.calls: Counter[str] = Counter()
+        self.not_modified = 0
         self.requests: list[dict[str, Any]] = []
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=[
             "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"])])
@@ -43,7 +46,12 @@ class EchoServer:
         path = request.url.path
         self.calls[path] += 1
         if path.startswith("/documents/"):
-            return PlainTextResponse(self.documents[path.removeprefix("/documents/")])
+            text = self.documents[path.removeprefix("/documents/")]
+            etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:16] + '"'
+            if request.headers.get("if-none-match") == etag:
+                self.not_modified += 1
+                return Response(status_code=304, headers={"ETag": etag})
+            return PlainTextResponse(text, headers={"ETag": etag})
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
             detail = "x" * 10_000 if request.query_params.get("big") else f"status {code} as asked"

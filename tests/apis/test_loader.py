@@ -171,6 +171,22 @@ def test_loads_from_a_url_and_resolves_relative_servers(echo_server, cache_dir: 
     assert spec.default_base_url == f"{echo_server.url}/api/v1"
 
 
+def test_a_url_spec_is_fetched_once_and_refreshed_with_a_conditional_request(echo_server, tmp_path: Path) -> None:
+    url = f"{echo_server.url}/documents/refreshed.json"
+    first = minimal({"/a": {"get": {"operationId": "getA", "responses": {"200": {"description": "ok"}}}}})
+    echo_server.documents["refreshed.json"] = json.dumps(first)
+    assert len(load_spec(url, tmp_path).operations) == 1
+    second = minimal({**first["paths"], "/b": {"get": {"operationId": "getB", "responses": {"200": {"description": "ok"}}}}})
+    echo_server.documents["refreshed.json"] = json.dumps(second)
+    fetched = echo_server.calls["/documents/refreshed.json"]
+    assert len(load_spec(url, tmp_path).operations) == 1, "the kept copy is used"
+    assert echo_server.calls["/documents/refreshed.json"] == fetched, "without asking the server"
+    assert len(load_spec(url, tmp_path, refresh=True).operations) == 2
+    unchanged_before = echo_server.not_modified
+    assert len(load_spec(url, tmp_path, refresh=True).operations) == 2
+    assert echo_server.not_modified == unchanged_before + 1, "an unchanged spec costs a 304"
+
+
 def test_server_variables_take_their_defaults(specs_dir: Path, cache_dir: Path) -> None:
     spec = load_spec(specs_dir / "uspto.yaml", cache_dir)
     assert spec.default_base_url == "https://developer.uspto.gov/ds-api"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,14 @@ def test_show_check_lists_strict_problems_grouped_with_their_pointers(run, specs
     heading = lines.index("  the value is not of type 'object', 'boolean'")
     assert lines[heading + 1] == "    at #/definitions/objs_channel/properties/latest/items"
     assert shown.count("the value is not of type 'object', 'boolean'") == 1
+
+
+def test_refresh_reads_a_changed_spec_again(run, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.json"
+    paths = {"/a": {"get": {"operationId": "getA", "responses": {"200": {"description": "ok"}}}}}
+    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": paths}))
+    run("add", "mine", "--spec", str(spec), "--base-url", "http://127.0.0.1:9")
+    assert run("refresh", "mine").output.strip() == "mine: the spec is unchanged (1 operations)."
+    paths["/b"] = {"get": {"operationId": "getB", "responses": {"200": {"description": "ok"}}}}
+    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": paths}))
+    assert "the spec changed: 1 -> 2 operations" in run("refresh", "mine").output
