@@ -25,6 +25,7 @@ from apis import (
     parse_web_login,
     search,
 )
+from apis.sources import is_url
 from hybrid.config import load_settings
 
 AUTH_HELP = (
@@ -171,6 +172,9 @@ def refresh_command(name: str) -> None:
     registry = _registry()
     try:
         before = registry.load_spec(name)
+        if not is_url(registry.get(name).spec):
+            click.echo(f"{name}: the spec is a file, read on every load ({len(before.operations)} operations).")
+            return
         after = registry.refresh(name)
     except (RegistryError, SpecError) as exc:
         _fail(str(exc))

@@ -75,12 +75,14 @@ def test_show_check_lists_strict_problems_grouped_with_their_pointers(run, specs
     assert shown.count("the value is not of type 'object', 'boolean'") == 1
 
 
-def test_refresh_reads_a_changed_spec_again(run, tmp_path: Path) -> None:
-    spec = tmp_path / "spec.json"
+def test_refresh_asks_whether_a_url_spec_changed(run, echo_server) -> None:
     paths = {"/a": {"get": {"operationId": "getA", "responses": {"200": {"description": "ok"}}}}}
-    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": paths}))
-    run("add", "mine", "--spec", str(spec), "--base-url", "http://127.0.0.1:9")
+    document = {"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": paths}
+    echo_server.documents["cli.json"] = json.dumps(document)
+    run("add", "mine", "--spec", f"{echo_server.url}/documents/cli.json", "--base-url", "http://127.0.0.1:9")
     assert run("refresh", "mine").output.strip() == "mine: the spec is unchanged (1 operations)."
     paths["/b"] = {"get": {"operationId": "getB", "responses": {"200": {"description": "ok"}}}}
-    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": paths}))
+    echo_server.documents["cli.json"] = json.dumps(document)
+    assert "Operations (1)" in run("show", "mine").output, "the kept copy is shown until a refresh"
     assert "the spec changed: 1 -> 2 operations" in run("refresh", "mine").output
+    assert "Operations (2)" in run("show", "mine").output
