@@ -27,7 +27,7 @@ from apis.refs import ExternalRefs, has_external_refs
 from apis.sources import is_url, parse_document, read_bytes
 
 # Bump when the processed form changes, so stale cache entries are ignored.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 MAX_STRICT_PROBLEMS = 25
 
 

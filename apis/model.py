@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -85,8 +86,9 @@ class Operation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Operation:
+        """An operation from `asdict` data; its parameters may already be Parameter objects."""
         data = dict(data)
-        data["parameters"] = [Parameter(**p) for p in data["parameters"]]
+        data["parameters"] = [p if isinstance(p, Parameter) else Parameter(**p) for p in data["parameters"]]
         data["body"] = RequestBody(**data["body"]) if data["body"] else None
         return cls(**data)
 
@@ -141,16 +143,30 @@ class Spec:
         return next((url for url in self.servers if urlsplit(url).scheme in ("http", "https")), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything but the document, as JSON-ready data."""
+        """Everything but the document, as JSON-ready data. Parameters are stored once in a table that
+        operations point into: large APIs repeat the same ones (Kubernetes' `pretty`, `dryRun`...) hundreds of times."""
         data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "load_document"}
-        data["operations"] = [asdict(op) for op in self.operations]
+        table: dict[str, int] = {}
+        operations = []
+        for operation in self.operations:
+            entry = asdict(operation)
+            entry["parameters"] = [
+                table.setdefault(json.dumps(parameter, sort_keys=True), len(table)) for parameter in entry["parameters"]
+            ]
+            operations.append(entry)
+        data["parameters"] = [json.loads(text) for text in table]
+        data["operations"] = operations
         data["warnings"] = [asdict(w) for w in self.warnings]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], load_document: Callable[[], dict[str, Any]]) -> Spec:
         data = dict(data)
-        data["operations"] = [Operation.from_dict(op) for op in data["operations"]]
+        parameters = [Parameter(**p) for p in data.pop("parameters")]
+        data["operations"] = [
+            Operation.from_dict({**op, "parameters": [parameters[i] for i in op["parameters"]]})
+            for op in data["operations"]
+        ]
         data["warnings"] = [SpecProblem(**w) for w in data["warnings"]]
         return cls(**data, load_document=load_document)
 
