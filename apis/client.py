@@ -144,17 +144,17 @@ class Client:
             operation = self.spec.operation(operation_name)
         except KeyError as exc:
             raise ApiArgumentError(exc.args[0]) from None
-        path_values, display_url, build = self._request_builder(operation, arguments)
-        request = build()
+        values = _bind(operation, arguments)
+        display_url, build = self._request_builder(operation, values)
         if self._validator is not None:
-            problems = self._validator.request_problems(operation, request, path_values)
-            self._report(problems, strict=self.validation == "strict")
-        response = self._send(operation, request, build, display_url)
+            self._report(self._validator.request_problems(operation, values), strict=self.validation == "strict")
+        response = self._send(operation, build(), build, display_url)
         if response.status_code >= 400:
             raise ApiStatusError(operation.name, operation.method, display_url, response.status_code, _parse(response))
+        parsed = _parse(response)
         if self._validator is not None:
-            self._report(self._validator.response_problems(operation, response), strict=False)
-        return _parse(response)
+            self._report(self._validator.response_problems(operation, response, parsed), strict=False)
+        return parsed
 
     def close(self) -> None:
         self._http.close()
@@ -178,12 +178,10 @@ class Client:
         return call
 
     def _request_builder(
-        self, operation: Operation, arguments: dict[str, Any]
-    ) -> tuple[dict[str, str], str, Callable[[], httpx.Request]]:
-        """Checks the arguments once and returns a function that builds a fresh request per attempt."""
-        values = _bind(operation, arguments)
+        self, operation: Operation, values: dict[str, Any]
+    ) -> tuple[str, Callable[[], httpx.Request]]:
+        """The URL to show, and a function that builds a fresh request per attempt from the bound values."""
         path = operation.path
-        path_values: dict[str, str] = {}
         query: list[tuple[str, str]] = []
         headers: dict[str, str] = {}
         cookies: list[str] = []
@@ -192,9 +190,7 @@ class Client:
                 continue
             value = values[parameter.argument]
             if parameter.location == "path":
-                segment = encoding.path_segment(parameter, value)
-                path_values[parameter.name] = encoding.scalar(value) if not isinstance(value, (list, dict)) else segment
-                path = path.replace(f"{{{parameter.name}}}", segment)
+                path = path.replace(f"{{{parameter.name}}}", encoding.path_segment(parameter, value))
             elif parameter.location == "query":
                 query.extend(encoding.query_pairs(parameter, value))
             elif parameter.location == "header":
@@ -212,7 +208,7 @@ class Client:
         def build() -> httpx.Request:
             return self._http.build_request(operation.method, url, params=query, headers=headers, **body_arguments)
 
-        return path_values, str(httpx.URL(url, params=query)), build
+        return str(httpx.URL(url, params=query)), build
 
     def _send(
         self, operation: Operation, first: httpx.Request, build: Callable[[], httpx.Request], display_url: str

@@ -102,7 +102,7 @@ def operation_help(spec: Spec, name: str) -> str:
         lines += ["", "Returns:"]
         for status, summary in operation.responses.items():
             text = f"  {status}" + (f" - {_clip(summary, 120)}" if summary else "")
-            schema = _response_schema(document, operation, status) if status.startswith("2") else None
+            schema = response_schema(document, operation, status) if status.startswith("2") else None
             lines.append(text)
             if schema:
                 lines.append(f"    {schema_text(document, schema, SCHEMA_DEPTH - 1)}")
@@ -213,7 +213,8 @@ def _merge_all_of(document: dict[str, Any], schema: dict[str, Any]) -> dict[str,
     return merged
 
 
-def _response_schema(document: dict[str, Any], operation: Operation, status: str) -> Any:
+def response_schema(document: dict[str, Any], operation: Operation, status: str) -> Any:
+    """The schema of the operation's response for `status` (its JSON content first), or None."""
     node = resolve(document, document.get("paths", {}).get(operation.path))
     raw = _mapping(_mapping(node).get(operation.method.lower()))
     response = resolve(document, _mapping(raw.get("responses")).get(status))
