@@ -32,7 +32,9 @@ AUTH_HELP = (
     "Where the credentials are, never the secret itself: 'bearer token_env=VAR', "
     "'bearer token_secret=NAME', 'bearer scheme=Token token_env=VAR' (sends `Authorization: Token ...`), "
     "'basic username=alice password_env=VAR', "
-    "'api_key in=header name=X-API-Key key_env=VAR' (in: header, query or cookie), or the same as JSON."
+    "'api_key in=header name=X-API-Key key_env=VAR' (in: header, query or cookie), "
+    "'oauth2 flow=client_credentials token_url=URL client_id=ID client_secret_env=VAR' (or flow=refresh_token "
+    "with refresh_token_env=VAR), or the same as JSON (needed for a scope with spaces)."
 )
 
 

@@ -27,6 +27,7 @@ class EchoServer:
 
     /status/{code}   -> that status with a JSON error body (`?big=1` makes the body long)
     /flaky/{key}     -> 503 for the first two calls per key, then 200
+    /oauth/token     -> an OAuth2 token endpoint (client credentials and refresh token grants)
     /text, /bytes, /empty -> text/plain, application/octet-stream, 204
     /documents/{name} -> the text registered in `documents` (to serve specs by URL), with an ETag
                         (a matching If-None-Match gets 304)
@@ -52,6 +53,15 @@ class EchoServer:
                 self.not_modified += 1
                 return Response(status_code=304, headers={"ETag": etag})
             return PlainTextResponse(text, headers={"ETag": etag})
+        if path == "/oauth/token":
+            form = await request.form()
+            if form.get("grant_type") == "refresh_token":
+                token = f"from-{form.get('refresh_token')}-{self.calls[path]}"
+            else:
+                token = f"cc-{self.calls[path]}"
+            # ?expires_in=1 hands out tokens that are stale at once (clients refresh a minute early).
+            return JSONResponse({"access_token": token, "token_type": "Bearer",
+                                 "expires_in": int(request.query_params.get("expires_in", 3600))})
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
             detail = "x" * 10_000 if request.query_params.get("big") else f"status {code} as asked"
