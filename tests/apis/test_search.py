@@ -18,6 +18,12 @@ QUERIES = [
     ("spotify.yaml", "add tracks to a playlist", "add_tracks_to_playlist"),
     ("petstore.yaml", "show the pet with this id", "show_pet_by_id"),
     ("tmdb.json", "search for a movie by title", "get_search_movie"),
+    # The asked action against the method: closing is an edit (PATCH), not a label or milestone listing.
+    ("gitea.json", "close an issue", "issue_edit_issue"),
+    # Admin families weigh less unless asked for.
+    ("slack-web-swagger2.json", "list the users", "users_list"),
+    # "I" is the authenticated user.
+    ("gitea.json", "who am I", "user_get_current"),
 ]
 
 
