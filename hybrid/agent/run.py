@@ -143,7 +143,7 @@ class Agent:
         self.current_run_id: str | None = None
         try:
             registry = apis.SiteRegistry(settings.data_dir)
-            handles = [SiteHandle.from_registry(registry, name) for name in sites]
+            handles = [SiteHandle.from_registry(registry, name, collect_mismatches=True) for name in sites]
             self.store = WorkflowStore(settings.effective_database_url)
             pool = pool or self._stack.enter_context(KernelPool(size=1))
             if browser is None and use_browser:

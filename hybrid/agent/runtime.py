@@ -48,13 +48,15 @@ class SiteHandle:
         return urlsplit(self.client.base_url).hostname
 
     @classmethod
-    def from_registry(cls, registry: apis.SiteRegistry, name: str) -> SiteHandle:
+    def from_registry(cls, registry: apis.SiteRegistry, name: str, *, collect_mismatches: bool = False) -> SiteHandle:
+        """`collect_mismatches` keeps differences from the spec for `take_mismatches` (an agent run shows them
+        to the model after each step) instead of warning about each one."""
         site = registry.get(name)
         spec = registry.load_spec(name)
         password = _web_password(registry, name) if site.web_login else None
         mismatches: list[apis.Mismatch] = []
         client = apis.build_client(spec, site.base_url, site.auth, secrets=registry.secrets,
-                                   on_mismatch=mismatches.append)
+                                   on_mismatch=mismatches.append if collect_mismatches else None)
         return cls(name=name, spec=spec, client=client, web_url=site.web_url,
                    secrets=[*apis.secret_values(site.auth, registry.secrets), *([password] if password else [])],
                    has_web_login=site.web_login is not None, mismatches=mismatches)
