@@ -275,3 +275,29 @@ def test_clients_build_for_every_shared_spec(specs_dir: Path, cache_dir: Path) -
         client = build_client(load_spec(path, cache_dir), base_url="http://127.0.0.1:9")
         first = getattr(client, client.operations()[0])
         assert first.__doc__ and callable(first)
+
+
+def test_a_schema_the_docs_cannot_read_leaves_the_operation_callable(write_spec, cache_dir: Path,
+                                                                     echo_server) -> None:
+    odd = {"type": {"kind": "object"}, "properties": {"name": {"type": ["string", "null"]}}, "required": True}
+    spec = load_spec(write_spec({
+        "openapi": "3.0.3", "info": {"title": "Odd", "version": "1"},
+        "paths": {"/items": {"post": {
+            "operationId": "createItem",
+            "parameters": [{"name": "mode", "in": "query", "schema": {"type": {"not": "a string"}}}],
+            "requestBody": {"content": {"application/json": {"schema": odd}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": odd}}}}}}},
+    }), cache_dir)
+    with build_client(spec, base_url=echo_server.url, on_mismatch=lambda found: None) as client:
+        create = client.create_item
+        assert create.__doc__.startswith("create_item(mode=None, body=None)")
+        assert client.create_item(mode="x", body={"name": "n"})["query"] == [["mode", "x"]]
+
+
+def test_whatever_breaks_the_help_the_operation_stays_callable(tracker, monkeypatch) -> None:
+    def broken(spec, name):
+        raise RecursionError("a schema too deep to describe")
+
+    monkeypatch.setattr("apis.client.operation_help", broken)
+    assert "could not be rendered from the spec: RecursionError" in tracker.delete_item.__doc__
+    assert tracker.delete_item(item_id="7")["method"] == "DELETE"

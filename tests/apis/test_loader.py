@@ -248,3 +248,19 @@ def test_ref_cycles_load_and_render(write_spec, cache_dir: Path) -> None:
             "type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}}})),
         cache_dir)
     assert "children?: [Node]" in operation_help(spec, "add_node")
+
+
+def test_real_spec_shapes_are_read_as_meant(write_spec, cache_dir: Path) -> None:
+    spec = load_spec(write_spec(minimal({"/tracks": {"get": {
+        "operationId": "getTracks",
+        "summary": "<p>Get the <b>saved</b> tracks&nbsp;of the user.</p><br/>More <a href='x'>here</a>.",
+        "parameters": [
+            {"name": "limit", "in": "query", "required": "false", "schema": {"type": ["integer", "null"]}},
+            {"name": "market", "in": "query", "required": "true", "deprecated": "false", "schema": {"type": "string"}},
+        ],
+        "responses": {"200": {"description": "<p>The tracks</p>"}}}}})), cache_dir)
+    [operation] = spec.operations
+    assert operation.required_arguments == ["market"] and operation.optional_arguments == ["limit"]
+    assert operation.summary == "Get the saved tracks of the user. More here."
+    assert operation.responses == {"200": "The tracks"}
+    assert not operation.parameters[0].deprecated
