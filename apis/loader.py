@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 import re
 import tempfile
@@ -225,8 +226,8 @@ class _Cache:
 
     def write(self, spec: Spec) -> None:
         # The document first: a spec entry always has its document beside it.
-        _write_atomically(self.document_file, orjson.dumps(spec.document))
-        _write_atomically(self.spec_file, orjson.dumps(spec.to_dict()))
+        _write_atomically(self.document_file, _dumps(spec.document))
+        _write_atomically(self.spec_file, _dumps(spec.to_dict()))
 
     def read_check(self) -> list[SpecProblem] | None:
         try:
@@ -236,6 +237,15 @@ class _Cache:
 
     def write_check(self, problems: list[SpecProblem]) -> None:
         _write_atomically(self.check_file, orjson.dumps([asdict(problem) for problem in problems]))
+
+
+def _dumps(data: Any) -> bytes:
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        # orjson refuses integers past 64 bits, which some specs use as bounds (DigitalOcean, NetBox);
+        # read back, they become floats, close enough for a bound.
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

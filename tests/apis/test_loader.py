@@ -264,3 +264,12 @@ def test_real_spec_shapes_are_read_as_meant(write_spec, cache_dir: Path) -> None
     assert operation.summary == "Get the saved tracks of the user. More here."
     assert operation.responses == {"200": "The tracks"}
     assert not operation.parameters[0].deprecated
+
+
+def test_integers_past_64_bits_are_cached_too(write_spec, tmp_path: Path) -> None:
+    bound = {"name": "id", "in": "query", "schema": {"type": "integer", "maximum": 18446744073709551616}}
+    path = write_spec(minimal({"/a": {"get": {"operationId": "getA", "parameters": [bound],
+                                              "responses": {"200": {"description": "ok"}}}}}))
+    load_spec(path, tmp_path)
+    assert list(tmp_path.glob("*.spec.json"))
+    assert load_spec(path, tmp_path).operations[0].parameters[0].schema["maximum"] == 18446744073709551616
