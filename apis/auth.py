@@ -11,6 +11,7 @@ A reference is a small dict, safe to store and print:
      "client_id": "my-app", "client_secret_env": "CLIENT_SECRET", "scope": "read write"}
     {"type": "oauth2", "flow": "refresh_token", "token_url": "...", "client_id": "my-app",
      "refresh_token_secret": "my-refresh-token"}          # client_secret optional for this flow
+    {"type": "web_session"}     # the browser's signed-in cookies, for sites whose API accepts them
 
 Each secret field (`token`, `password`, `key`; `username` may also be given plainly) is read from an
 environment variable (`<field>_env`) or from the secret store (`<field>_secret`) when a client is built.
@@ -22,7 +23,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,6 +39,7 @@ SECRET_FIELDS = {
     "basic": ("username", "password"),
     "api_key": ("key",),
     "oauth2": ("client_secret", "refresh_token"),
+    "web_session": (),
 }
 # Fields that may be written plainly in a reference because they are not secret.
 PLAIN_FIELDS = {"username"}
@@ -171,6 +173,24 @@ class OAuth2Auth(httpx.Auth):
         return f"OAuth2Auth(flow={self.flow!r}, token_url={self.token_url!r}, secrets=***)"
 
 
+class WebSessionAuth(httpx.Auth):
+    """The browser's cookies for the site, read at each request, so the API client acts in its web session."""
+
+    def __init__(self, cookies: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
+        self._cookies = cookies
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        jar = SimpleCookie(request.headers.get("Cookie", ""))
+        for cookie in self._cookies():
+            jar[str(cookie["name"])] = str(cookie["value"])
+        if jar:
+            request.headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in jar.items())
+        yield request
+
+    def __repr__(self) -> str:
+        return "WebSessionAuth(cookies=***)"
+
+
 class BasicAuth(httpx.BasicAuth):
     def __repr__(self) -> str:
         return "BasicAuth(username=***, password=***)"
@@ -239,6 +259,8 @@ def describe_auth(reference: Mapping[str, Any] | None) -> str:
         where = f" (scheme {reference['scheme']})"
     if reference.get("type") == "oauth2":
         where = f" {reference.get('flow')} at {reference.get('token_url')} as {reference.get('client_id')!r}"
+    if reference.get("type") == "web_session":
+        return "web_session: the browser's cookies for the site"
     return f"{reference.get('type')}{where}: {', '.join(parts)}"
 
 
@@ -246,10 +268,20 @@ def resolve_auth(
     reference: Mapping[str, Any],
     secrets: SecretStore | None = None,
     environ: Mapping[str, str] = os.environ,
+    *,
+    web_cookies: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
 ) -> httpx.Auth:
-    """The httpx auth for a reference, with secrets read now from the environment or the store."""
+    """The httpx auth for a reference, with secrets read now from the environment or the store.
+    `web_cookies` gives the browser's cookies for the site, which a `web_session` reference sends."""
     reference = check_auth_reference(reference)
     kind = reference["type"]
+    if kind == "web_session":
+        if web_cookies is None:
+            raise AuthError(
+                "The web_session auth sends the browser's cookies for the site, so it works only where a browser "
+                "signs in to it (an agent run with a --web-login and Chromium); use a token otherwise."
+            )
+        return WebSessionAuth(web_cookies)
     values = {field: _secret_value(reference, field, secrets, environ) for field in _given_secrets(reference)}
     if kind == "bearer":
         return BearerAuth(values["token"], reference.get("scheme", DEFAULT_BEARER_SCHEME))

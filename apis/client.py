@@ -6,7 +6,7 @@ import difflib
 import inspect
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Self
@@ -73,6 +73,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
         on_mismatch: Callable[[Mismatch], None] | None = None,
+        web_cookies: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
     ) -> None:
         self.spec = spec
         self.base_url = (base_url or spec.default_base_url or "").rstrip("/")
@@ -88,7 +89,7 @@ class Client:
         self.on_mismatch = on_mismatch
         self._validator = SpecValidator(spec) if validation != "off" else None
         if isinstance(auth, Mapping):
-            auth = resolve_auth(auth, secrets)
+            auth = resolve_auth(auth, secrets, web_cookies=web_cookies)
         self._http = httpx.Client(
             auth=auth,
             timeout=timeout,
@@ -256,7 +257,8 @@ def build_client(
 
     Options: secrets (a SecretStore), timeout, retry (RetryPolicy), validation ("warn", "strict",
     "off"), headers, transport (an httpx transport, e.g. for tests), on_mismatch (called with each
-    `Mismatch` between a request or response and the spec, instead of a warning).
+    `Mismatch` between a request or response and the spec, instead of a warning), web_cookies (the
+    browser's cookies for the site, sent by a `web_session` auth reference).
     """
     return Client(spec, base_url, auth, **options)
 

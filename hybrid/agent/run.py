@@ -143,13 +143,15 @@ class Agent:
         self.current_run_id: str | None = None
         try:
             registry = apis.SiteRegistry(settings.data_dir)
-            handles = [SiteHandle.from_registry(registry, name, collect_mismatches=True) for name in sites]
-            self.store = WorkflowStore(settings.effective_database_url)
-            pool = pool or self._stack.enter_context(KernelPool(size=1))
             if browser is None and use_browser:
                 browser = open_browser(settings, registry, sites, self.policy_mode)
                 if browser is not None:
                     self._stack.callback(browser.close)
+            handles = [SiteHandle.from_registry(registry, name, collect_mismatches=True,
+                                                browser_cookies=browser.cookies if browser else None)
+                       for name in sites]
+            self.store = WorkflowStore(settings.effective_database_url)
+            pool = pool or self._stack.enter_context(KernelPool(size=1))
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
                                         on_step=on_step)

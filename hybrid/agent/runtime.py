@@ -48,15 +48,20 @@ class SiteHandle:
         return urlsplit(self.client.base_url).hostname
 
     @classmethod
-    def from_registry(cls, registry: apis.SiteRegistry, name: str, *, collect_mismatches: bool = False) -> SiteHandle:
+    def from_registry(cls, registry: apis.SiteRegistry, name: str, *, collect_mismatches: bool = False,
+                      browser_cookies: Callable[[str], list[dict[str, Any]]] | None = None) -> SiteHandle:
         """`collect_mismatches` keeps differences from the spec for `take_mismatches` (an agent run shows them
-        to the model after each step) instead of warning about each one."""
+        to the model after each step) instead of warning about each one. `browser_cookies(url)` gives the
+        browser's cookies, which a site with `web_session` auth sends with its API calls."""
         site = registry.get(name)
+        web_url = site.web_url
+        web_cookies = (lambda: browser_cookies(web_url)) if browser_cookies and web_url else None
         spec = registry.load_spec(name)
         password = _web_password(registry, name) if site.web_login else None
         mismatches: list[apis.Mismatch] = []
         client = apis.build_client(spec, site.base_url, site.auth, secrets=registry.secrets,
-                                   on_mismatch=mismatches.append if collect_mismatches else None)
+                                   on_mismatch=mismatches.append if collect_mismatches else None,
+                                   web_cookies=web_cookies)
         return cls(name=name, spec=spec, client=client, web_url=site.web_url,
                    secrets=[*apis.secret_values(site.auth, registry.secrets), *([password] if password else [])],
                    has_web_login=site.web_login is not None, mismatches=mismatches)

@@ -141,3 +141,16 @@ def test_a_failing_token_endpoint_says_which_grant_failed(write_spec, cache_dir:
     with build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference) as client, \
             pytest.raises(AuthError, match="client_credentials grant at .*/status/401 failed"):
         client.get_me()
+
+
+def test_web_session_sends_the_cookies_it_is_given_at_each_request(write_spec, cache_dir: Path, echo_server) -> None:
+    jar = [{"name": "session", "value": "s-1"}]
+    reference = parse_auth_reference("web_session")
+    assert describe_auth(reference) == "web_session: the browser's cookies for the site"
+    with build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference,
+                      web_cookies=lambda: jar) as client:
+        assert client.get_me()["cookies"] == {"session": "s-1"}
+        jar[0]["value"] = "s-2"
+        assert client.get_me()["cookies"] == {"session": "s-2"}
+    with pytest.raises(AuthError, match="works only where a browser signs in"):
+        build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference)
