@@ -8,7 +8,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidat
 from apis import swagger2
 from apis.errors import SpecError
 from apis.model import Spec, SpecProblem
-from apis.operations import extract_operations, server_url
+from apis.operations import extract_operations, server_url, where
 from apis.refs import ExternalRefs, has_external_refs
 from apis.sources import is_url, parse_document, read_bytes
 
@@ -166,15 +166,15 @@ def _pointer_of(document: dict[str, Any], error: Any) -> tuple[str, str]:
     path = list(getattr(error, "absolute_path", ()))
     message = str(getattr(error, "message", ""))
     if path or not message.startswith(("{", "[")):
-        return json_pointer(path), ""
+        return where(*path), ""
     stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
     while stack:
         where_, node = stack.pop()
         if where_ and node and message[0] == ("[" if isinstance(node, list) else "{") and _repr_starts(node, message):
-            return json_pointer(where_), repr(node)
+            return where(*where_), repr(node)
         children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
         stack.extend(reversed([(where_ + (key,), value) for key, value in children if isinstance(value, (dict, list))]))
-    return json_pointer(path), ""
+    return where(*path), ""
 
 
 def _repr_starts(node: Any, message: str) -> bool:
@@ -182,11 +182,6 @@ def _repr_starts(node: Any, message: str) -> bool:
     first = next(iter(node.items())) if isinstance(node, dict) else node[0]
     head = f"{first[0]!r}: {first[1]!r}" if isinstance(node, dict) else repr(first)
     return message.startswith(head, 1) and message.startswith(repr(node))
-
-
-def json_pointer(parts: Iterable[str | int]) -> str:
-    """`#/paths/~1pets/get` for the path ('paths', '/pets', 'get'), as RFC 6901 escapes it."""
-    return "#" + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -22,16 +22,8 @@ _PREFERRED_MEDIA = ("application/json", "application/x-www-form-urlencoded", "mu
 
 
 def where(*parts: str | int) -> str:
-    """A JSON path such as `$.paths['/pets'].get.parameters[0]`."""
-    text = "$"
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
-            text += f".{part}"
-        else:
-            text += f"[{part!r}]"
-    return text
+    """The JSON pointer of a node, such as `#/paths/~1pets/get/parameters/0` (RFC 6901 escapes)."""
+    return "#" + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
 def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) -> list[Operation]:
@@ -125,7 +117,7 @@ def _parameters(
     declared: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
     for origin, entries in (("path item", item.get("parameters")), ("operation", raw.get("parameters"))):
         for index, entry in enumerate(entries or []):
-            here = f"{location}.parameters[{index}]" if origin == "operation" else f"{location} (path-level parameter {index})"
+            here = f"{location}/parameters/{index}" if origin == "operation" else where("paths", path, "parameters", index)
             parameter = resolve(document, entry)
             if not isinstance(parameter, dict) or not parameter.get("name") or parameter.get("in") not in PARAMETER_LOCATIONS:
                 problems.append(SpecProblem(here, "parameter without a usable name and location; skipped"))
@@ -182,7 +174,7 @@ def _request_body(
     body = resolve(document, raw)
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, dict) or not content:
-        problems.append(SpecProblem(f"{location}.requestBody", "request body without content types; sent as JSON"))
+        problems.append(SpecProblem(f"{location}/requestBody", "request body without content types; sent as JSON"))
         return RequestBody(media_types=["application/json"], schema={}, required=flag(body.get("required")))
     media_types = sorted(content, key=media_preference)
     chosen = content[media_types[0]] if isinstance(content[media_types[0]], dict) else {}

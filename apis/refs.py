@@ -60,6 +60,11 @@ def has_external_refs(document: Any) -> bool:
     return False
 
 
+def _escaped(key: str) -> str:
+    """A key as one JSON pointer token (RFC 6901)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
 class ExternalRefs:
     """Inlines `$ref`s to other documents so the spec is self-contained and nothing is fetched later.
 
@@ -89,7 +94,9 @@ class ExternalRefs:
         reference = node.get("$ref")
         if isinstance(reference, str) and (not reference.startswith("#") or base != self.origin):
             return self._inline_reference(reference, base, base_document, where, active)
-        return {key: self._walk(value, base, base_document, f"{where}/{key}", active) for key, value in node.items()}
+        return {
+            key: self._walk(value, base, base_document, f"{where}/{_escaped(key)}", active) for key, value in node.items()
+        }
 
     def _inline_reference(
         self, reference: str, base: str, base_document: dict[str, Any], where: str, active: frozenset

@@ -72,7 +72,8 @@ def test_missing_operation_ids_get_route_names_and_a_warning(write_spec, cache_d
         "parameters": [{"name": "owner", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {"200": {"description": "ok"}}}}})), cache_dir)
     assert spec.operations[0].name == "get_repos_owner_issues"
-    assert any("no operationId" in p.message and "/repos/{owner}/issues" in p.where for p in spec.warnings)
+    assert SpecProblem("#/paths/~1repos~1{owner}~1issues/get", "no operationId; named get_repos_owner_issues from "
+                       "method and path") in spec.warnings
 
 
 def test_duplicate_names_are_numbered_in_document_order(write_spec, cache_dir: Path) -> None:
@@ -205,7 +206,7 @@ def test_format_suffix_twins_are_left_out_with_a_note(write_spec, cache_dir: Pat
         "/api/report.{format}": {"get": {"operationId": "report", "parameters": fmt, "responses": ok}},
     })), cache_dir)
     assert [op.name for op in spec.operations] == ["items_list", "items_read", "report"]
-    assert SpecProblem("$.paths['/api/items{format}']", "the same as /api/items/ with a format suffix; left out") \
+    assert SpecProblem("#/paths/~1api~1items{format}", "the same as /api/items/ with a format suffix; left out") \
         in spec.warnings
 
 

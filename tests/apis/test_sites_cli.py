@@ -43,7 +43,7 @@ def test_show_lists_the_spec_problems(run, specs_dir: Path) -> None:
     run("add", "httpbin", "--spec", str(specs_dir / "httpbin.json"), "--base-url", "http://127.0.0.1:1")
     shown = run("show", "httpbin", "--no-operations")
     assert "Problems in the spec (78)" in shown.output
-    assert "$.paths['/anything'].get: no operationId; named get_anything" in shown.output
+    assert "#/paths/~1anything/get: no operationId; named get_anything" in shown.output
 
 
 def test_unusable_input_fails_with_a_message_and_registers_nothing(run, specs_dir: Path) -> None:
