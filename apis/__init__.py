@@ -27,10 +27,11 @@ from apis.errors import (
     AuthError,
     SpecError,
 )
-from apis.loader import load_spec
+from apis.loader import check_spec, load_spec
 from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
 from apis.registry import RegistryError, Site, SiteRegistry
 from apis.search import search
+from apis.validation import Mismatch
 
 __all__ = [
     "ApiArgumentError",
@@ -42,6 +43,7 @@ __all__ = [
     "AuthError",
     "Client",
     "FileSecretStore",
+    "Mismatch",
     "Operation",
     "Parameter",
     "RegistryError",
@@ -53,6 +55,7 @@ __all__ = [
     "SpecError",
     "SpecProblem",
     "build_client",
+    "check_spec",
     "count_tokens",
     "describe_auth",
     "group_index",

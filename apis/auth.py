@@ -4,8 +4,14 @@ A reference is a small dict, safe to store and print:
 
     {"type": "bearer", "token_env": "DEMO_TOKEN"}
     {"type": "bearer", "token_secret": "gitea-token"}           # an entry in the secret store
+    {"type": "bearer", "scheme": "Token", "token_env": "DRF_TOKEN"}   # `Authorization: Token …` (DRF, Gitea)
     {"type": "basic", "username": "alice", "password_env": "PASSWORD"}
     {"type": "api_key", "in": "header", "name": "X-API-Key", "key_env": "API_KEY"}   # in: header, query, cookie
+    {"type": "oauth2", "flow": "client_credentials", "token_url": "https://auth.example.com/token",
+     "client_id": "my-app", "client_secret_env": "CLIENT_SECRET", "scope": "read write"}
+    {"type": "oauth2", "flow": "refresh_token", "token_url": "...", "client_id": "my-app",
+     "refresh_token_secret": "my-refresh-token"}          # client_secret optional for this flow
+    {"type": "web_session"}     # the browser's signed-in cookies, for sites whose API accepts them
 
 Each secret field (`token`, `password`, `key`; `username` may also be given plainly) is read from an
 environment variable (`<field>_env`) or from the secret store (`<field>_secret`) when a client is built.
@@ -16,19 +22,34 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Generator, Mapping
+import threading
+from collections.abc import Callable, Generator, Iterable, Mapping
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client as AuthlibOAuth2Client
 
 from apis.errors import AuthError
 
-SECRET_FIELDS = {"bearer": ("token",), "basic": ("username", "password"), "api_key": ("key",)}
+SECRET_FIELDS = {
+    "bearer": ("token",),
+    "basic": ("username", "password"),
+    "api_key": ("key",),
+    "oauth2": ("client_secret", "refresh_token"),
+    "web_session": (),
+}
 # Fields that may be written plainly in a reference because they are not secret.
 PLAIN_FIELDS = {"username"}
+OAUTH2_FLOWS = ("client_credentials", "refresh_token")
+OAUTH2_SETTINGS = {"flow", "token_url", "client_id", "scope"}
 API_KEY_LOCATIONS = ("header", "query", "cookie")
+DEFAULT_BEARER_SCHEME = "Bearer"
+# A scheme word is one HTTP token (RFC 9110): no spaces, no separators.
+_SCHEME_WORD = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,40}$")
+TOKEN_TIMEOUT_SECONDS = 30.0
 _SECRET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -73,15 +94,18 @@ class FileSecretStore:
 
 
 class BearerAuth(httpx.Auth):
-    def __init__(self, token: str) -> None:
+    """`Authorization: <scheme> <token>`; the scheme word is `Bearer` unless the site wants another (`Token`)."""
+
+    def __init__(self, token: str, scheme: str = DEFAULT_BEARER_SCHEME) -> None:
         self._token = token
+        self.scheme = scheme
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token}"
+        request.headers["Authorization"] = f"{self.scheme} {self._token}"
         yield request
 
     def __repr__(self) -> str:
-        return "BearerAuth(token=***)"
+        return f"BearerAuth(scheme={self.scheme!r}, token=***)"
 
 
 class ApiKeyAuth(httpx.Auth):
@@ -105,6 +129,68 @@ class ApiKeyAuth(httpx.Auth):
         return f"ApiKeyAuth(name={self.name!r}, location={self.location!r}, key=***)"
 
 
+class OAuth2Auth(httpx.Auth):
+    """Access tokens from an OAuth2 token endpoint, by the client-credentials or the refresh-token grant,
+    fetched by Authlib when first needed and again when they expire."""
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str | None, *, scope: str | None = None,
+                 refresh_token: str | None = None) -> None:
+        self.token_url = token_url
+        self.flow = "refresh_token" if refresh_token else "client_credentials"
+        self._session = AuthlibOAuth2Client(
+            client_id, client_secret, scope=scope, token_endpoint=token_url,
+            grant_type="client_credentials" if refresh_token is None else None,
+            # An expired token holding the refresh token: the first request trades it for an access token.
+            token={"access_token": "", "token_type": "bearer", "refresh_token": refresh_token, "expires_at": 1}
+            if refresh_token else None,
+            timeout=TOKEN_TIMEOUT_SECONDS,
+        )
+        self._lock = threading.Lock()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._access_token()}"
+        yield request
+
+    def _access_token(self) -> str:
+        with self._lock:
+            try:
+                if self._session.token is None:
+                    self._session.fetch_token(grant_type="client_credentials")
+                else:
+                    self._session.ensure_active_token(self._session.token)
+            except (OAuthError, httpx.HTTPError) as exc:
+                raise self._failure(str(exc)) from exc
+            token = self._session.token
+            if not token or not token.get("access_token"):
+                raise self._failure(f"the answer held no access_token: {dict(token or {})!r}"[:300])
+            return str(token["access_token"])
+
+    def _failure(self, reason: str) -> AuthError:
+        return AuthError(f"The OAuth2 {self.flow} grant at {self.token_url} failed ({reason}); check the site's "
+                         "client id, secret and token URL (`hybrid sites show`).")
+
+    def __repr__(self) -> str:
+        return f"OAuth2Auth(flow={self.flow!r}, token_url={self.token_url!r}, secrets=***)"
+
+
+class WebSessionAuth(httpx.Auth):
+    """The browser's cookies for the site, read at each request, so the API client acts in its web session."""
+
+    def __init__(self, cookies: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
+        self._cookies = cookies
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        jar = SimpleCookie(request.headers.get("Cookie", ""))
+        for cookie in self._cookies():
+            jar[str(cookie["name"])] = str(cookie["value"])
+        if jar:
+            request.headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in jar.items())
+        yield request
+
+    def __repr__(self) -> str:
+        return "WebSessionAuth(cookies=***)"
+
+
 class BasicAuth(httpx.BasicAuth):
     def __repr__(self) -> str:
         return "BasicAuth(username=***, password=***)"
@@ -116,6 +202,7 @@ def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
     if kind not in SECRET_FIELDS:
         raise AuthError(f"Unknown auth type {kind!r}; use one of: {', '.join(SECRET_FIELDS)}.")
     allowed = {"type"}
+    required = _required_secrets(reference)
     for field in SECRET_FIELDS[kind]:
         allowed |= {f"{field}_env", f"{field}_secret"} | ({field} if field in PLAIN_FIELDS else set())
         given = [k for k in (field, f"{field}_env", f"{field}_secret") if k in reference]
@@ -124,9 +211,25 @@ def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
                 f"The {kind} auth gives {field!r} itself; secrets are never stored in a site's config. "
                 f"Use {field}_env=VARIABLE (an environment variable) or {field}_secret=NAME (the secret store)."
             )
-        if len(given) != 1:
+        if len(given) > 1 or (not given and field in required):
             forms = ([field] if field in PLAIN_FIELDS else []) + [f"{field}_env", f"{field}_secret"]
-            raise AuthError(f"The {kind} auth needs exactly one of {' or '.join(forms)}.")
+            raise AuthError(f"The {kind} auth needs {'exactly' if field in required else 'at most'} one of "
+                            f"{' or '.join(forms)}.")
+    if kind == "oauth2":
+        allowed |= OAUTH2_SETTINGS
+        if reference.get("flow") not in OAUTH2_FLOWS or not reference.get("token_url") or not reference.get(
+                "client_id"):
+            raise AuthError(
+                f"The oauth2 auth needs flow={'|'.join(OAUTH2_FLOWS)}, token_url=<the token endpoint> and "
+                "client_id=<the client's id>."
+            )
+    if kind == "bearer":
+        allowed.add("scheme")
+        if "scheme" in reference and not _SCHEME_WORD.match(str(reference["scheme"])):
+            raise AuthError(
+                f"The bearer auth's scheme {reference['scheme']!r} is not one word; give the word the site puts "
+                "before the token, e.g. scheme=Token for `Authorization: Token …`."
+            )
     if kind == "api_key":
         allowed |= {"in", "name"}
         if reference.get("in") not in API_KEY_LOCATIONS or not reference.get("name"):
@@ -152,6 +255,12 @@ def describe_auth(reference: Mapping[str, Any] | None) -> str:
         elif field in reference:
             parts.append(f"{field} {reference[field]!r}")
     where = f" in {reference['in']} {reference['name']!r}" if reference.get("type") == "api_key" else ""
+    if reference.get("type") == "bearer" and reference.get("scheme", DEFAULT_BEARER_SCHEME) != DEFAULT_BEARER_SCHEME:
+        where = f" (scheme {reference['scheme']})"
+    if reference.get("type") == "oauth2":
+        where = f" {reference.get('flow')} at {reference.get('token_url')} as {reference.get('client_id')!r}"
+    if reference.get("type") == "web_session":
+        return "web_session: the browser's cookies for the site"
     return f"{reference.get('type')}{where}: {', '.join(parts)}"
 
 
@@ -159,13 +268,26 @@ def resolve_auth(
     reference: Mapping[str, Any],
     secrets: SecretStore | None = None,
     environ: Mapping[str, str] = os.environ,
+    *,
+    web_cookies: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
 ) -> httpx.Auth:
-    """The httpx auth for a reference, with secrets read now from the environment or the store."""
+    """The httpx auth for a reference, with secrets read now from the environment or the store.
+    `web_cookies` gives the browser's cookies for the site, which a `web_session` reference sends."""
     reference = check_auth_reference(reference)
     kind = reference["type"]
-    values = {field: _secret_value(reference, field, secrets, environ) for field in SECRET_FIELDS[kind]}
+    if kind == "web_session":
+        if web_cookies is None:
+            raise AuthError(
+                "The web_session auth sends the browser's cookies for the site, so it works only where a browser "
+                "signs in to it (an agent run with a --web-login and Chromium); use a token otherwise."
+            )
+        return WebSessionAuth(web_cookies)
+    values = {field: _secret_value(reference, field, secrets, environ) for field in _given_secrets(reference)}
     if kind == "bearer":
-        return BearerAuth(values["token"])
+        return BearerAuth(values["token"], reference.get("scheme", DEFAULT_BEARER_SCHEME))
+    if kind == "oauth2":
+        return OAuth2Auth(reference["token_url"], reference["client_id"], values.get("client_secret"),
+                          scope=reference.get("scope"), refresh_token=values.get("refresh_token"))
     if kind == "basic":
         return BasicAuth(values["username"], values["password"])
     return ApiKeyAuth(reference["name"], reference["in"], values["key"])
@@ -182,9 +304,22 @@ def secret_values(
     reference = check_auth_reference(reference)
     return [
         _secret_value(reference, field, secrets, environ)
-        for field in SECRET_FIELDS[reference["type"]]
+        for field in _given_secrets(reference)
         if field not in PLAIN_FIELDS
     ]
+
+
+def _required_secrets(reference: Mapping[str, Any]) -> set[str]:
+    """The secret fields a reference must give: all of its type's, except for OAuth2, where it depends on the flow."""
+    kind = reference.get("type", "")
+    if kind != "oauth2":
+        return set(SECRET_FIELDS.get(kind, ()))
+    return {"refresh_token"} if reference.get("flow") == "refresh_token" else {"client_secret"}
+
+
+def _given_secrets(reference: Mapping[str, Any]) -> list[str]:
+    return [field for field in SECRET_FIELDS[reference["type"]]
+            if any(key in reference for key in (field, f"{field}_env", f"{field}_secret"))]
 
 
 def _secret_value(

@@ -6,7 +6,7 @@ import difflib
 import inspect
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Self
@@ -16,7 +16,7 @@ import httpx
 
 from apis import encoding
 from apis.auth import SecretStore, resolve_auth
-from apis.docs import operation_help, operation_lines
+from apis.docs import operation_help, operation_line, operation_lines
 from apis.errors import (
     ApiArgumentError,
     ApiNetworkError,
@@ -26,7 +26,7 @@ from apis.errors import (
 )
 from apis.model import BODY_ARGUMENT, Operation, Spec
 from apis.search import search
-from apis.validation import SpecValidator
+from apis.validation import Mismatch, SpecValidator
 
 Validation = Literal["warn", "strict", "off"]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -72,6 +72,8 @@ class Client:
         validation: Validation = "warn",
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
+        on_mismatch: Callable[[Mismatch], None] | None = None,
+        web_cookies: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
     ) -> None:
         self.spec = spec
         self.base_url = (base_url or spec.default_base_url or "").rstrip("/")
@@ -83,9 +85,11 @@ class Client:
         self._explicit_base_url = base_url is not None
         self.retry = retry
         self.validation = validation
+        # Where requests and responses that differ from the spec are reported; None: as warnings.
+        self.on_mismatch = on_mismatch
         self._validator = SpecValidator(spec) if validation != "off" else None
         if isinstance(auth, Mapping):
-            auth = resolve_auth(auth, secrets)
+            auth = resolve_auth(auth, secrets, web_cookies=web_cookies)
         self._http = httpx.Client(
             auth=auth,
             timeout=timeout,
@@ -132,23 +136,26 @@ class Client:
     def __repr__(self) -> str:
         return f"<Client {self.spec.title or self.spec.source!r} at {self.base_url}: {len(self.spec.operations)} operations>"
 
-    def call(self, name: str, **arguments: Any) -> Any:
-        """Call the operation `name` with keyword arguments; same as `client.<name>(**arguments)`."""
+    def call(self, operation_name: str, /, **arguments: Any) -> Any:
+        """Call the operation `operation_name` with keyword arguments; same as `client.<name>(**arguments)`.
+
+        The operation name is positional-only, so any parameter name (`name`, `self`, ...) is free for arguments.
+        """
         try:
-            operation = self.spec.operation(name)
+            operation = self.spec.operation(operation_name)
         except KeyError as exc:
             raise ApiArgumentError(exc.args[0]) from None
-        path_values, display_url, build = self._request_builder(operation, arguments)
-        request = build()
+        values = _bind(operation, arguments)
+        display_url, build = self._request_builder(operation, values)
         if self._validator is not None:
-            problems = self._validator.request_problems(operation, request, path_values)
-            self._report(operation, problems, "request", strict=self.validation == "strict")
-        response = self._send(operation, request, build, display_url)
+            self._report(self._validator.request_problems(operation, values), strict=self.validation == "strict")
+        response = self._send(operation, build(), build, display_url)
         if response.status_code >= 400:
             raise ApiStatusError(operation.name, operation.method, display_url, response.status_code, _parse(response))
+        parsed = _parse(response)
         if self._validator is not None:
-            self._report(operation, self._validator.response_problems(operation, response), "response", strict=False)
-        return _parse(response)
+            self._report(self._validator.response_problems(operation, response, parsed), strict=False)
+        return parsed
 
     def close(self) -> None:
         self._http.close()
@@ -164,7 +171,7 @@ class Client:
             return self.call(operation.name, **arguments)
 
         call.__name__ = call.__qualname__ = operation.name
-        call.__doc__ = operation_help(self.spec, operation.name)
+        call.__doc__ = _help_or_note(self.spec, operation)
         call.__signature__ = signature(operation)  # type: ignore[attr-defined]
         call.operation = operation  # type: ignore[attr-defined]
         call.writes = operation.writes  # type: ignore[attr-defined]
@@ -172,12 +179,10 @@ class Client:
         return call
 
     def _request_builder(
-        self, operation: Operation, arguments: dict[str, Any]
-    ) -> tuple[dict[str, str], str, Callable[[], httpx.Request]]:
-        """Checks the arguments once and returns a function that builds a fresh request per attempt."""
-        values = _bind(operation, arguments)
+        self, operation: Operation, values: dict[str, Any]
+    ) -> tuple[str, Callable[[], httpx.Request]]:
+        """The URL to show, and a function that builds a fresh request per attempt from the bound values."""
         path = operation.path
-        path_values: dict[str, str] = {}
         query: list[tuple[str, str]] = []
         headers: dict[str, str] = {}
         cookies: list[str] = []
@@ -186,9 +191,7 @@ class Client:
                 continue
             value = values[parameter.argument]
             if parameter.location == "path":
-                segment = encoding.path_segment(parameter, value)
-                path_values[parameter.name] = encoding.scalar(value) if not isinstance(value, (list, dict)) else segment
-                path = path.replace(f"{{{parameter.name}}}", segment)
+                path = path.replace(f"{{{parameter.name}}}", encoding.path_segment(parameter, value))
             elif parameter.location == "query":
                 query.extend(encoding.query_pairs(parameter, value))
             elif parameter.location == "header":
@@ -206,7 +209,7 @@ class Client:
         def build() -> httpx.Request:
             return self._http.build_request(operation.method, url, params=query, headers=headers, **body_arguments)
 
-        return path_values, str(httpx.URL(url, params=query)), build
+        return str(httpx.URL(url, params=query)), build
 
     def _send(
         self, operation: Operation, first: httpx.Request, build: Callable[[], httpx.Request], display_url: str
@@ -231,14 +234,17 @@ class Client:
             return response
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _report(self, operation: Operation, problems: list[str], what: str, *, strict: bool) -> None:
+    def _report(self, problems: list[Mismatch], *, strict: bool) -> None:
         if not problems:
             return
-        message = f"{operation.name}: the {what} does not match the spec: " + " | ".join(problems)
         if strict:
-            raise ApiValidationError(message)
-        # Point at the caller of `client.<operation>(...)`: _report <- call <- the operation's callable.
-        warnings.warn(ApiValidationWarning(message), stacklevel=4)
+            raise ApiValidationError("\n".join(problem.line() for problem in problems))
+        for problem in problems:
+            if self.on_mismatch is not None:
+                self.on_mismatch(problem)
+            else:
+                # Point at the caller of `client.<operation>(...)`: _report <- call <- the operation's callable.
+                warnings.warn(ApiValidationWarning(problem.line()), stacklevel=4)
 
 
 def build_client(
@@ -250,7 +256,9 @@ def build_client(
     """A client for `spec`; `auth` is an httpx auth or a reference such as {"type": "bearer", "token_env": "TOKEN"}.
 
     Options: secrets (a SecretStore), timeout, retry (RetryPolicy), validation ("warn", "strict",
-    "off"), headers, transport (an httpx transport, e.g. for tests).
+    "off"), headers, transport (an httpx transport, e.g. for tests), on_mismatch (called with each
+    `Mismatch` between a request or response and the spec, instead of a warning), web_cookies (the
+    browser's cookies for the site, sent by a `web_session` auth reference).
     """
     return Client(spec, base_url, auth, **options)
 
@@ -288,6 +296,17 @@ def _bind(operation: Operation, arguments: dict[str, Any]) -> dict[str, Any]:
             f"It takes: {', '.join(_argument_list(operation))}."
         )
     return bound
+
+
+def _help_or_note(spec: Spec, operation: Operation) -> str:
+    """The operation's help; a spec whose docs trip the renderer still gets a callable, with a plain note."""
+    try:
+        return operation_help(spec, operation.name)
+    except Exception as exc:  # noqa: BLE001 - a docs defect must never make an operation uncallable
+        return (
+            f"{operation_line(operation)}\n\n(The full help could not be rendered from the spec: "
+            f"{type(exc).__name__}: {exc}.)"
+        )
 
 
 def _argument_list(operation: Operation) -> Iterator[str]:

@@ -15,6 +15,7 @@ from typing import Any
 from apis.model import BODY_ARGUMENT, Operation, Spec
 from apis.refs import resolve
 from apis.search import search
+from apis.shapes import schema_types
 
 CHARS_PER_TOKEN = 4
 SUMMARY_CHARS = 90
@@ -101,7 +102,7 @@ def operation_help(spec: Spec, name: str) -> str:
         lines += ["", "Returns:"]
         for status, summary in operation.responses.items():
             text = f"  {status}" + (f" - {_clip(summary, 120)}" if summary else "")
-            schema = _response_schema(document, operation, status) if status.startswith("2") else None
+            schema = response_schema(document, operation, status) if status.startswith("2") else None
             lines.append(text)
             if schema:
                 lines.append(f"    {schema_text(document, schema, SCHEMA_DEPTH - 1)}")
@@ -159,8 +160,7 @@ def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH
     if "enum" in schema and isinstance(schema["enum"], list):
         values = [json.dumps(v) for v in schema["enum"][:MAX_ENUM]]
         return "|".join(values) + ("|..." if len(schema["enum"]) > MAX_ENUM else "")
-    kinds = schema.get("type")
-    kinds = kinds if isinstance(kinds, list) else [kinds] if kinds else []
+    kinds = schema_types(schema)
     nullable = schema.get("nullable") is True or "null" in kinds
     kinds = [k for k in kinds if k != "null"]
     kind = kinds[0] if kinds else ("object" if "properties" in schema else "array" if "items" in schema else None)
@@ -169,7 +169,7 @@ def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH
     elif kind == "array":
         text = f"[{schema_text(document, schema.get('items'), depth - 1)}]" if depth > 0 else "[...]"
     elif kind:
-        text = kind + (f"({schema['format']})" if schema.get("format") else "")
+        text = kind + (f"({schema['format']})" if isinstance(schema.get("format"), str) else "")
     else:
         text = name or "any"
     return text + ("|null" if nullable else "")
@@ -179,7 +179,7 @@ def _object_text(document: dict[str, Any], schema: dict[str, Any], depth: int, n
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     if depth <= 0:
         return name or ("{...}" if properties else "object")
-    required = set(schema.get("required") or [])
+    required = set(_names(schema.get("required")))
     fields = [
         f"{key}{'' if key in required else '?'}: {schema_text(document, value, depth - 1)}"
         for key, value in list(properties.items())[:MAX_PROPERTIES]
@@ -196,15 +196,15 @@ def _object_text(document: dict[str, Any], schema: dict[str, Any], depth: int, n
 
 def _merge_all_of(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
-    properties = dict(merged.get("properties") or {})
-    required = list(merged.get("required") or [])
+    properties = dict(_mapping(merged.get("properties")))
+    required = _names(merged.get("required"))
     for part in schema["allOf"]:
         part = resolve(document, part)
         if isinstance(part, dict) and isinstance(part.get("allOf"), list):
             part = _merge_all_of(document, part)
         if isinstance(part, dict):
-            properties.update(part.get("properties") or {})
-            required += part.get("required") or []
+            properties.update(_mapping(part.get("properties")))
+            required += _names(part.get("required"))
             merged.setdefault("type", part.get("type"))
     if properties:
         merged["properties"] = properties
@@ -213,9 +213,11 @@ def _merge_all_of(document: dict[str, Any], schema: dict[str, Any]) -> dict[str,
     return merged
 
 
-def _response_schema(document: dict[str, Any], operation: Operation, status: str) -> Any:
+def response_schema(document: dict[str, Any], operation: Operation, status: str) -> Any:
+    """The schema of the operation's response for `status` (its JSON content first), or None."""
     node = resolve(document, document.get("paths", {}).get(operation.path))
-    response = resolve(document, (node or {}).get(operation.method.lower(), {}).get("responses", {}).get(status))
+    raw = _mapping(_mapping(node).get(operation.method.lower()))
+    response = resolve(document, _mapping(raw.get("responses")).get(status))
     content = response.get("content") if isinstance(response, dict) else None
     if not isinstance(content, dict) or not content:
         return None
@@ -244,6 +246,15 @@ def _scheme_text(name: str, scheme: dict[str, Any]) -> str:
     if kind == "apiKey":
         return f"{name} (api key in {scheme.get('in')} {scheme.get('name')!r})"
     return f"{name} ({kind})" if kind else name
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _names(value: Any) -> list[str]:
+    """A schema's `required` list; the boolean some specs put there instead names no property."""
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []
 
 
 def _ref_name(schema: Any) -> str | None:

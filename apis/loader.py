@@ -8,11 +8,15 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+import orjson
 import platformdirs
+from jsonschema.exceptions import best_match
 from jsonschema_path import SchemaPath
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
@@ -20,45 +24,78 @@ from apis import swagger2
 from apis.errors import SpecError
 from apis.model import Spec, SpecProblem
 from apis.operations import extract_operations, server_url, where
-from apis.refs import ExternalRefs
+from apis.refs import ExternalRefs, has_external_refs
 from apis.sources import is_url, parse_document, read_bytes
 
 # Bump when the processed form changes, so stale cache entries are ignored.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 4
 MAX_STRICT_PROBLEMS = 25
-_EXTERNAL_REF = re.compile(rb"""["']?\$ref["']?\s*:\s*["']?(?!#)[^"'\s,}]""")
 
 
 def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("hybrid-agent") / "specs"
 
 
-def load_spec(source: str | Path, cache_dir: str | Path | None = None, *, strict_check: bool = True) -> Spec:
+def load_spec(source: str | Path, cache_dir: str | Path | None = None, *, refresh: bool = False) -> Spec:
     """Load, normalise and index an OpenAPI spec from a file path or an http(s) URL.
 
     Defects are collected in `Spec.warnings`; SpecError is raised only when nothing usable remains.
-    The processed result is cached in `cache_dir` by a hash of the document's bytes, so loading the
-    same content again skips conversion, reference handling and validation. `strict_check` runs
-    openapi-spec-validator once (cold load only) and reports what it finds as warnings.
+    The processed result is cached in `cache_dir` by a hash of the document's bytes (and of the
+    other documents its `$ref`s name), so loading the same content again skips parsing, conversion
+    and reference handling. Strict validation against the OpenAPI schema is slow on large specs and
+    is not part of loading: `check_spec` runs it on demand, once per content.
+
+    A URL is fetched once and kept in the cache; `refresh=True` asks the server whether it changed
+    (a conditional request), for it and for the documents its `$ref`s name.
     """
-    origin = str(source) if is_url(source) else str(Path(source).expanduser().resolve())
-    raw = read_bytes(source)
-    content_hash = hashlib.sha256(raw).hexdigest()
-    multi_document = bool(_EXTERNAL_REF.search(raw))
-    cache_file = Path(cache_dir or default_cache_dir()) / f"{content_hash}-{CACHE_FORMAT}.json"
-    if not multi_document:
-        cached = _read_cache(cache_file)
-        if cached is not None:
-            cached.source = origin
-            return cached
-    spec = _process(raw, origin, content_hash, multi_document, strict_check)
-    # A spec spread over several files is not cached: its hash would not cover the other files.
-    if not multi_document:
-        _write_cache(cache_file, spec)
+    directory = Path(cache_dir or default_cache_dir())
+
+    def read(location: str | Path) -> bytes:
+        return read_bytes(location, directory / "urls", refresh=refresh)
+
+    origin = _origin(source)
+    raw = read(source)
+    cache = _Cache(directory, hashlib.sha256(raw).hexdigest())
+    cached = cache.read_spec(origin)
+    if cached is not None and _unchanged(cached.dependencies, read):
+        return cached
+    spec = _process(raw, origin, cache.content_hash, read)
+    cache.write(spec)
     return spec
 
 
-def _process(raw: bytes, origin: str, content_hash: str, multi_document: bool, strict_check: bool) -> Spec:
+def check_spec(source: str | Path, cache_dir: str | Path | None = None) -> list[SpecProblem]:
+    """The problems openapi-spec-validator finds in the document, each at its JSON pointer with its root
+    cause, grouped and deduplicated; computed once per content and cached beside the processed spec."""
+    directory = Path(cache_dir or default_cache_dir())
+    raw = read_bytes(source, directory / "urls")
+    cache = _Cache(directory, hashlib.sha256(raw).hexdigest())
+    known = cache.read_check()
+    if known is not None:
+        return known
+    document = parse_document(raw, _origin(source))
+    declared = document.get("openapi") or document.get("swagger")
+    problems = strict_problems(document, str(declared))
+    cache.write_check(problems)
+    return problems
+
+
+def _origin(source: str | Path) -> str:
+    return str(source) if is_url(source) else str(Path(source).expanduser().resolve())
+
+
+def _unchanged(dependencies: dict[str, str], read: Callable[[str], bytes]) -> bool:
+    """Whether the other documents a spec's `$ref`s named still have the bytes they had."""
+    for location, digest in dependencies.items():
+        try:
+            if hashlib.sha256(read(location)).hexdigest() != digest:
+                return False
+        except SpecError:
+            return False
+    return True
+
+
+def _process(raw: bytes, origin: str, content_hash: str, read: Callable[[str], bytes] = read_bytes) -> Spec:
     document = parse_document(raw, origin)
     problems: list[SpecProblem] = []
     declared = document.get("openapi") or document.get("swagger")
@@ -68,13 +105,14 @@ def _process(raw: bytes, origin: str, content_hash: str, multi_document: bool, s
             f"(found {declared!r}); only OpenAPI 3.0, 3.1 and Swagger 2.0 documents are supported."
         )
     converted_from = None
-    if strict_check:
-        problems.extend(_strict_problems(document, declared))
     if declared.startswith("2"):
         document, converted_from = swagger2.convert(document), f"swagger {declared}"
-    if multi_document:
+    dependencies: dict[str, str] = {}
+    if has_external_refs(document):
         ref_problems: list[tuple[str, str]] = []
-        document = ExternalRefs(origin, ref_problems).inline(document)
+        external = ExternalRefs(origin, ref_problems, read)
+        document = external.inline(document)
+        dependencies = external.dependencies
         problems.extend(SpecProblem(w, m) for w, m in ref_problems)
     if not isinstance(document.get("paths"), dict) or not document["paths"]:
         raise SpecError(f"{origin}: `paths` is missing or empty, so there is no operation to call.")
@@ -90,13 +128,16 @@ def _process(raw: bytes, origin: str, content_hash: str, multi_document: bool, s
         openapi_version=str(document["openapi"]),
         converted_from=converted_from,
         servers=_servers(document, origin),
-        document=document,
         operations=operations,
         warnings=problems,
+        load_document=lambda: document,
+        dependencies=dependencies,
     )
 
 
-def _strict_problems(document: dict[str, Any], declared: str) -> list[SpecProblem]:
+def strict_problems(document: dict[str, Any], declared: str) -> list[SpecProblem]:
+    """openapi-spec-validator's findings: each at the JSON pointer of the offending node, with the root
+    cause (the most relevant error inside a oneOf/anyOf failure, not the failure's dump), deduplicated."""
     if declared.startswith("2"):
         validator_cls: Any = OpenAPIV2SpecValidator
     elif declared.startswith("3.1"):
@@ -106,13 +147,45 @@ def _strict_problems(document: dict[str, Any], declared: str) -> list[SpecProble
     try:
         errors = list(itertools.islice(validator_cls(SchemaPath.from_dict(document)).iter_errors(), MAX_STRICT_PROBLEMS))
     except Exception as exc:  # noqa: BLE001 - the validator itself can trip over broken documents; that is a finding too
-        return [SpecProblem(where(), f"strict validation could not run: {type(exc).__name__}: {exc}")]
-    problems = []
+        return [SpecProblem("#", f"strict validation could not run: {type(exc).__name__}: {exc}")]
+    problems: dict[SpecProblem, None] = {}
     for error in errors:
-        location = getattr(error, "json_path", None) or where()
-        message = " ".join(str(getattr(error, "message", error)).split())
-        problems.append(SpecProblem(location, f"strict validation: {message[:300]}"))
-    return problems
+        cause = best_match(error.context) if getattr(error, "context", None) else error
+        cause = cause or error
+        pointer, value = _pointer_of(document, cause)
+        message = str(getattr(cause, "message", cause))
+        # The value is at the pointer already; said again it only makes the message long and ungroupable.
+        message = "the value" + message[len(value):] if value else message
+        problems[SpecProblem(pointer, _clip(" ".join(message.split()), 300))] = None
+    return list(problems)
+
+
+def _pointer_of(document: dict[str, Any], error: Any) -> tuple[str, str]:
+    """Where the error is. Errors found through a `$ref` come without a path and often without the
+    offending value, whose repr then starts the message: the node is looked up by that repr (returned too)."""
+    path = list(getattr(error, "absolute_path", ()))
+    message = str(getattr(error, "message", ""))
+    if path or not message.startswith(("{", "[")):
+        return where(*path), ""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
+    while stack:
+        where_, node = stack.pop()
+        if where_ and node and message[0] == ("[" if isinstance(node, list) else "{") and _repr_starts(node, message):
+            return where(*where_), repr(node)
+        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        stack.extend(reversed([(where_ + (key,), value) for key, value in children if isinstance(value, (dict, list))]))
+    return where(*path), ""
+
+
+def _repr_starts(node: Any, message: str) -> bool:
+    """Whether `message` starts with repr(node), checking the first member before the whole (cheap misses)."""
+    first = next(iter(node.items())) if isinstance(node, dict) else node[0]
+    head = f"{first[0]!r}: {first[1]!r}" if isinstance(node, dict) else repr(first)
+    return message.startswith(head, 1) and message.startswith(repr(node))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _servers(document: dict[str, Any], origin: str) -> list[str]:
@@ -120,19 +193,62 @@ def _servers(document: dict[str, Any], origin: str) -> list[str]:
     return [urljoin(origin, url) if is_url(origin) else url for url in urls]
 
 
-def _read_cache(cache_file: Path) -> Spec | None:
-    try:
-        return Spec.from_dict(json.loads(cache_file.read_bytes()))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
+class _Cache:
+    """The cache entries of one content hash: the processed spec, its document (read on first use) and
+    the strict-validation findings. Unreadable entries count as absent; unwritable ones only cost speed."""
+
+    def __init__(self, directory: Path, content_hash: str) -> None:
+        self.content_hash = content_hash
+        stem = directory / f"{content_hash}-{CACHE_FORMAT}"
+        self.spec_file = stem.with_suffix(".spec.json")
+        self.document_file = stem.with_suffix(".document.json")
+        self.check_file = stem.with_suffix(".check.json")
+
+    def read_spec(self, origin: str) -> Spec | None:
+        try:
+            data = orjson.loads(self.spec_file.read_bytes())
+            data["source"] = origin
+            return Spec.from_dict(data, load_document=lambda: self._read_document(origin))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def _read_document(self, origin: str) -> dict[str, Any]:
+        try:
+            return orjson.loads(self.document_file.read_bytes())
+        except (OSError, ValueError):
+            # The entry lost its document: process the source again (it was readable a moment ago).
+            return _process(read_bytes(origin), origin, self.content_hash).document
+
+    def write(self, spec: Spec) -> None:
+        # The document first: a spec entry always has its document beside it.
+        _write_atomically(self.document_file, _dumps(spec.document))
+        _write_atomically(self.spec_file, _dumps(spec.to_dict()))
+
+    def read_check(self) -> list[SpecProblem] | None:
+        try:
+            return [SpecProblem(**problem) for problem in orjson.loads(self.check_file.read_bytes())]
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write_check(self, problems: list[SpecProblem]) -> None:
+        _write_atomically(self.check_file, orjson.dumps([asdict(problem) for problem in problems]))
 
 
-def _write_cache(cache_file: Path, spec: Spec) -> None:
+def _dumps(data: Any) -> bytes:
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        return orjson.dumps(data)
+    except TypeError:
+        # orjson refuses integers past 64 bits, which some specs use as bounds (DigitalOcean, NetBox);
+        # read back, they become floats, close enough for a bound.
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a concurrent reader never sees half a file.
-        with tempfile.NamedTemporaryFile("w", dir=cache_file.parent, delete=False, suffix=".tmp") as handle:
-            json.dump(spec.to_dict(), handle, separators=(",", ":"))
-        os.replace(handle.name, cache_file)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
+            handle.write(data)
+        os.replace(handle.name, path)
     except OSError:
         pass  # a cache that cannot be written only costs speed next time

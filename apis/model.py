@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
@@ -84,8 +86,9 @@ class Operation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Operation:
+        """An operation from `asdict` data; its parameters may already be Parameter objects."""
         data = dict(data)
-        data["parameters"] = [Parameter(**p) for p in data["parameters"]]
+        data["parameters"] = [p if isinstance(p, Parameter) else Parameter(**p) for p in data["parameters"]]
         data["body"] = RequestBody(**data["body"]) if data["body"] else None
         return cls(**data)
 
@@ -94,7 +97,10 @@ class Operation:
 class Spec:
     """A loaded OpenAPI document (3.x; Swagger 2.0 arrives converted) and its operations.
 
-    Specs compare and hash by identity, so per-spec indexes can be kept beside them.
+    `document` (the whole normalised document, needed for full help and validation) is read on first
+    use, so a cached spec is ready to call and search without it. `dependencies` are the other
+    documents its `$ref`s pulled in, with the hash of their bytes. Specs compare and hash by identity,
+    so per-spec indexes can be kept beside them.
     """
 
     source: str
@@ -104,9 +110,14 @@ class Spec:
     openapi_version: str
     converted_from: str | None
     servers: list[str]
-    document: dict[str, Any] = field(repr=False)
     operations: list[Operation] = field(repr=False)
     warnings: list[SpecProblem] = field(repr=False)
+    load_document: Callable[[], dict[str, Any]] = field(repr=False)
+    dependencies: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        return self.load_document()
 
     @cached_property
     def _by_name(self) -> dict[str, Operation]:
@@ -132,17 +143,32 @@ class Spec:
         return next((url for url in self.servers if urlsplit(url).scheme in ("http", "https")), None)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        data["operations"] = [asdict(op) for op in self.operations]
+        """Everything but the document, as JSON-ready data. Parameters are stored once in a table that
+        operations point into: large APIs repeat the same ones (Kubernetes' `pretty`, `dryRun`...) hundreds of times."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "load_document"}
+        table: dict[str, int] = {}
+        operations = []
+        for operation in self.operations:
+            entry = asdict(operation)
+            entry["parameters"] = [
+                table.setdefault(json.dumps(parameter, sort_keys=True), len(table)) for parameter in entry["parameters"]
+            ]
+            operations.append(entry)
+        data["parameters"] = [json.loads(text) for text in table]
+        data["operations"] = operations
         data["warnings"] = [asdict(w) for w in self.warnings]
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Spec:
+    def from_dict(cls, data: dict[str, Any], load_document: Callable[[], dict[str, Any]]) -> Spec:
         data = dict(data)
-        data["operations"] = [Operation.from_dict(op) for op in data["operations"]]
+        parameters = [Parameter(**p) for p in data.pop("parameters")]
+        data["operations"] = [
+            Operation.from_dict({**op, "parameters": [parameters[i] for i in op["parameters"]]})
+            for op in data["operations"]
+        ]
         data["warnings"] = [SpecProblem(**w) for w in data["warnings"]]
-        return cls(**data)
+        return cls(**data, load_document=load_document)
 
 
 def unknown_operation_message(spec: Spec, name: str) -> str:

@@ -8,28 +8,22 @@ from typing import Any
 from apis.model import BODY_ARGUMENT, Operation, Parameter, RequestBody, SpecProblem
 from apis.naming import operation_name, snake_case, unique
 from apis.refs import resolve
+from apis.shapes import flag, plain_text
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PARAMETER_LOCATIONS = ("path", "query", "header", "cookie")
 # OpenAPI says header parameters with these names are ignored: the client sets them itself.
 IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 _TEMPLATE_VARIABLE = re.compile(r"{([^}/]+)}")
+_FORMAT_SUFFIX = re.compile(r"\.?\{format\}/?$")
 _VERSION_SEGMENT = re.compile(r"^v?\d+(\.\d+)*$|^api$", re.IGNORECASE)
 # Body media types in order of preference when an operation accepts several.
 _PREFERRED_MEDIA = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def where(*parts: str | int) -> str:
-    """A JSON path such as `$.paths['/pets'].get.parameters[0]`."""
-    text = "$"
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
-            text += f".{part}"
-        else:
-            text += f"[{part!r}]"
-    return text
+    """The JSON pointer of a node, such as `#/paths/~1pets/get/parameters/0` (RFC 6901 escapes)."""
+    return "#" + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
 def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) -> list[Operation]:
@@ -38,6 +32,10 @@ def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) ->
     first_user: dict[str, str] = {}
     operations = []
     for path, item in paths.items():
+        twin = format_twin_of(path, paths)
+        if twin is not None:
+            problems.append(SpecProblem(where("paths", path), f"the same as {twin} with a format suffix; left out"))
+            continue
         item = resolve(document, item)
         if not isinstance(item, dict):
             problems.append(SpecProblem(where("paths", path), "path item is not an object; skipped"))
@@ -60,6 +58,19 @@ def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) ->
     return operations
 
 
+def format_twin_of(path: str, paths: dict[str, Any]) -> str | None:
+    """The path that `path` repeats with a format suffix (Django REST framework's `/items{format}` or
+    `/items.{format}` beside `/items`), or None: such twins would double every list of operations."""
+    match = _FORMAT_SUFFIX.search(path)
+    if match is None:
+        return None
+    base = path[: match.start()]
+    for candidate in (base, base + "/", base.rstrip("/")):
+        if candidate and candidate != path and candidate in paths:
+            return candidate
+    return None
+
+
 def _operation(
     document: dict[str, Any],
     name: str,
@@ -78,20 +89,20 @@ def _operation(
         method=method.upper(),
         path=path,
         operation_id=raw.get("operationId"),
-        summary=_one_line(raw.get("summary") or raw.get("description") or ""),
-        description=str(raw.get("description") or ""),
+        summary=_one_line(plain_text(raw.get("summary") or raw.get("description"))),
+        description=plain_text(raw.get("description")),
         tags=tags,
         group=tags[0] if tags else _path_group(path),
         parameters=_parameters(document, path, item, raw, location, problems),
         body=_request_body(document, raw.get("requestBody"), location, problems),
         responses={
-            str(status): _one_line(resolve(document, response).get("description", ""))
+            str(status): _one_line(plain_text(resolve(document, response).get("description")))
             for status, response in (raw.get("responses") or {}).items()
             if isinstance(resolve(document, response), dict)
         },
         security=[list(requirement) for requirement in security] if isinstance(security, list) else None,
         servers=[server_url(s) for s in servers if isinstance(s, dict) and "url" in s],
-        deprecated=bool(raw.get("deprecated", False)),
+        deprecated=flag(raw.get("deprecated")),
     )
 
 
@@ -106,7 +117,7 @@ def _parameters(
     declared: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
     for origin, entries in (("path item", item.get("parameters")), ("operation", raw.get("parameters"))):
         for index, entry in enumerate(entries or []):
-            here = f"{location}.parameters[{index}]" if origin == "operation" else f"{location} (path-level parameter {index})"
+            here = f"{location}/parameters/{index}" if origin == "operation" else where("paths", path, "parameters", index)
             parameter = resolve(document, entry)
             if not isinstance(parameter, dict) or not parameter.get("name") or parameter.get("in") not in PARAMETER_LOCATIONS:
                 problems.append(SpecProblem(here, "parameter without a usable name and location; skipped"))
@@ -136,12 +147,12 @@ def _parameters(
                 name=name,
                 location=where_in,
                 argument=argument,
-                required=bool(parameter.get("required")) or where_in == "path",
+                required=flag(parameter.get("required")) or where_in == "path",
                 schema=schema if isinstance(schema, dict) else {},
-                description=str(parameter.get("description") or ""),
+                description=plain_text(parameter.get("description")),
                 style=parameter.get("style"),
                 explode=parameter.get("explode"),
-                deprecated=bool(parameter.get("deprecated", False)),
+                deprecated=flag(parameter.get("deprecated")),
             )
         )
     # Required arguments first, each group in spec order: that is how a call reads best.
@@ -163,15 +174,15 @@ def _request_body(
     body = resolve(document, raw)
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, dict) or not content:
-        problems.append(SpecProblem(f"{location}.requestBody", "request body without content types; sent as JSON"))
-        return RequestBody(media_types=["application/json"], schema={}, required=bool(body.get("required")))
+        problems.append(SpecProblem(f"{location}/requestBody", "request body without content types; sent as JSON"))
+        return RequestBody(media_types=["application/json"], schema={}, required=flag(body.get("required")))
     media_types = sorted(content, key=media_preference)
     chosen = content[media_types[0]] if isinstance(content[media_types[0]], dict) else {}
     return RequestBody(
         media_types=media_types,
         schema=chosen.get("schema") or {},
-        required=bool(body.get("required")),
-        description=str(body.get("description") or ""),
+        required=flag(body.get("required")),
+        description=plain_text(body.get("description")),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -43,6 +45,26 @@ def resolve(document: dict[str, Any], node: Any) -> Any:
     return {}
 
 
+def has_external_refs(document: Any) -> bool:
+    """Whether any `$ref` key points outside the document (a property or a path named `$ref` does not)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and not reference.startswith("#"):
+                return True
+            stack.extend(value for value in node.values() if isinstance(value, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(value for value in node if isinstance(value, (dict, list)))
+    return False
+
+
+def _escaped(key: str) -> str:
+    """A key as one JSON pointer token (RFC 6901)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
 class ExternalRefs:
     """Inlines `$ref`s to other documents so the spec is self-contained and nothing is fetched later.
 
@@ -51,11 +73,15 @@ class ExternalRefs:
     problems and the reference is replaced by an empty schema.
     """
 
-    def __init__(self, origin: str, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, origin: str, problems: list[tuple[str, str]],
+                 read: Callable[[str], bytes] = read_bytes) -> None:
         self.origin = origin
+        self.read = read
         self.allow_remote = is_url(origin)
         self.problems = problems
         self._documents: dict[str, dict[str, Any]] = {}
+        # The other documents read, by location, with the hash of their bytes: a cached result holds only while they do.
+        self.dependencies: dict[str, str] = {}
 
     def inline(self, document: dict[str, Any]) -> dict[str, Any]:
         return self._walk(document, self.origin, document, "#", frozenset())
@@ -68,7 +94,9 @@ class ExternalRefs:
         reference = node.get("$ref")
         if isinstance(reference, str) and (not reference.startswith("#") or base != self.origin):
             return self._inline_reference(reference, base, base_document, where, active)
-        return {key: self._walk(value, base, base_document, f"{where}/{key}", active) for key, value in node.items()}
+        return {
+            key: self._walk(value, base, base_document, f"{where}/{_escaped(key)}", active) for key, value in node.items()
+        }
 
     def _inline_reference(
         self, reference: str, base: str, base_document: dict[str, Any], where: str, active: frozenset
@@ -92,5 +120,7 @@ class ExternalRefs:
 
     def _document(self, location: str) -> dict[str, Any]:
         if location not in self._documents:
-            self._documents[location] = parse_document(read_bytes(location), location)
+            raw = self.read(location)
+            self.dependencies[location] = hashlib.sha256(raw).hexdigest()
+            self._documents[location] = parse_document(raw, location)
         return self._documents[location]

@@ -84,6 +84,10 @@ class SiteRegistry:
         """The site's spec, processed once and then read from the registry's cache."""
         return load_spec(self.get(name).spec, self.cache_dir)
 
+    def refresh(self, name: str) -> Spec:
+        """The site's spec read again: a URL is asked whether it changed (ETag / Last-Modified), a file re-read."""
+        return load_spec(self.get(name).spec, self.cache_dir, refresh=True)
+
     def client(self, name: str, **options: Any) -> Client:
         """A client for the site with its credentials resolved now (from the environment or the secret store)."""
         site = self.get(name)

@@ -22,7 +22,7 @@ FIELD_WEIGHTS = {"name": 3, "summary": 2, "path": 2, "group": 1, "parameters": 1
 DESCRIPTION_CHARS = 300
 SYNONYM_WEIGHT = 0.4
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "for", "in", "on", "at", "by", "with", "and", "or", "is", "are", "be", "been", "was", "were", "it", "its", "this", "that", "these", "those", "from", "as", "me", "my", "i", "you", "your", "we", "our", "all", "any", "every", "how", "many", "much", "there", "their", "them", "then", "than", "what", "which", "who", "whose", "do", "does", "did", "please", "tell", "show", "find", "new"]
+    ["a", "an", "the", "of", "to", "for", "in", "on", "at", "by", "with", "and", "or", "is", "are", "be", "been", "was", "were", "it", "its", "this", "that", "these", "those", "from", "as", "me", "my", "i", "you", "your", "we", "our", "all", "any", "every", "how", "many", "much", "there", "their", "them", "then", "than", "what", "which", "who", "whose", "do", "does", "did", "please", "tell", "show", "find"]
 )
 # Words a task uses for an action, mapped to the words specs use for it (and the method it implies).
 SYNONYMS = {
@@ -50,7 +50,38 @@ SYNONYMS = {
     "repository": ("repo",),
     "repo": ("repository",),
     "star": ("starred",),
+    "open": ("create",),
+    "new": ("create",),
+    "publish": ("create",),
+    "send": ("create", "post"),
+    "workspace": ("team",),
+    "channel": ("conversation",),
+    "remind": ("reminder",),
+    "webhook": ("hook",),
+    "log": ("add", "time"),
+    "hour": ("time",),
+    "away": ("presence",),
+    "status": ("presence", "state"),
 }
+# Words for the person asking, which specs call the current or authenticated user.
+SELF_WORDS = frozenset({"i", "me", "my", "mine", "myself", "am"})
+SELF_TERMS = ("current", "authenticated", "user")
+# The action a task asks for, by the words that say it, and the words an operation's name uses for it.
+ACTIONS = {
+    "create": ("create", "add", "open", "new", "make", "post", "publish", "send", "upload", "start", "invite"),
+    "update": ("update", "edit", "change", "set", "close", "reopen", "rename", "replace", "patch", "move", "lock",
+               "pin", "archive", "scale", "mark"),
+    "delete": ("delete", "remove", "del", "clear", "unfollow", "kick", "leave"),
+    "read": ("list", "get", "read", "show", "which", "what", "who", "search", "find", "view", "info", "count",
+             "fetch", "see", "look"),
+}
+METHOD_ACTIONS = {"GET": "read", "HEAD": "read", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
+# How much an operation's score grows when it does the asked action, and when its resource is the asked object.
+ACTION_BOOST = 0.35
+OBJECT_BOOST = 0.35
+# Operations rarely wanted for an everyday task: admin ones (unless asked for) and deprecated ones.
+ADMIN_FACTOR = 0.6
+DEPRECATED_FACTOR = 0.5
 METHOD_WORDS = {
     "GET": "get list read",
     "POST": "create add post",
@@ -83,6 +114,9 @@ class SearchIndex:
     lengths: list[int]
     document_frequency: Counter[str]
     average_length: float
+    actions: list[frozenset[str]]
+    resources: list[frozenset[str]]
+    factors: list[float]
 
     @classmethod
     def build(cls, spec: Spec) -> SearchIndex:
@@ -91,7 +125,12 @@ class SearchIndex:
         document_frequency: Counter[str] = Counter()
         for tf in term_frequencies:
             document_frequency.update(tf.keys())
-        return cls(spec.operations, term_frequencies, lengths, document_frequency, sum(lengths) / max(len(lengths), 1))
+        return cls(
+            spec.operations, term_frequencies, lengths, document_frequency, sum(lengths) / max(len(lengths), 1),
+            [_operation_actions(op) for op in spec.operations],
+            [_resource_terms(op) for op in spec.operations],
+            [_rarity_factor(op) for op in spec.operations],
+        )
 
     def scores(self, query: str) -> list[float]:
         weights = _query_weights(query)
@@ -107,6 +146,18 @@ class SearchIndex:
                 if count:
                     norm = K1 * (1 - B + B * self.lengths[i] / self.average_length)
                     scores[i] += weight * idf * count * (K1 + 1) / (count + norm)
+        action = _asked_action(query)
+        objects = {term for term, weight in weights.items() if weight >= 1}
+        wants_admin = "admin" in objects
+        for i, score in enumerate(scores):
+            if not score:
+                continue
+            boost = 1.0 + (ACTION_BOOST if action in self.actions[i] else 0.0)
+            boost += OBJECT_BOOST if objects & self.resources[i] else 0.0
+            factor = self.factors[i]
+            if wants_admin and factor == ADMIN_FACTOR:
+                factor = 1.0
+            scores[i] = score * boost * factor
         return scores
 
 
@@ -150,4 +201,42 @@ def _query_weights(query: str) -> dict[str, float]:
         for synonym in SYNONYMS.get(term, ()):
             stemmed = _stem(synonym)
             weights.setdefault(stemmed, SYNONYM_WEIGHT)
+    if SELF_WORDS & set(_WORD.findall(query.lower())):
+        for term in SELF_TERMS:
+            weights.setdefault(term, SYNONYM_WEIGHT)
     return weights
+
+
+def _asked_action(query: str) -> str | None:
+    """The action of the first word of the task that names one (`close issue 4` -> update)."""
+    for word in _WORD.findall(query.lower()):
+        for action, words in ACTIONS.items():
+            if word in words:
+                return action
+    return None
+
+
+def _operation_actions(operation: Operation) -> frozenset[str]:
+    """What an operation does: its method's action, and the actions its name's words say (RPC-style APIs)."""
+    words = set(_WORD.findall(_CAMEL.sub(" ", operation.name.replace("_", " ")).lower()))
+    named = {action for action, verbs in ACTIONS.items() if words & set(verbs)}
+    method = METHOD_ACTIONS.get(operation.method)
+    # A POST named get/list/info reads; otherwise the method says what it does.
+    if named and operation.method == "POST":
+        return frozenset(named)
+    return frozenset(named | ({method} if method else set()))
+
+
+def _resource_terms(operation: Operation) -> frozenset[str]:
+    """The thing an operation acts on: the words of its last literal path segment (`/repos/{o}/{r}/issues/{n}` -> issue)."""
+    literal = [segment for segment in operation.path.split("/") if segment and not segment.startswith("{")]
+    return frozenset(tokenize(literal[-1].split(".")[0])) if literal else frozenset()
+
+
+def _rarity_factor(operation: Operation) -> float:
+    text = f"{operation.name} {operation.summary}".lower()
+    if operation.deprecated or "deprecated" in text:
+        return DEPRECATED_FACTOR
+    if operation.name.startswith("admin") or "/admin" in operation.path:
+        return ADMIN_FACTOR
+    return 1.0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -13,6 +15,13 @@ import yaml
 from apis.errors import SpecError
 
 FETCH_TIMEOUT_SECONDS = 30.0
+# The largest spec read, unless HYBRID_MAX_SPEC_MB says otherwise: the biggest public specs are tens of MB.
+DEFAULT_MAX_SPEC_MB = 128
+MAX_SPEC_MB_VARIABLE = "HYBRID_MAX_SPEC_MB"
+# A YAML document may expand through aliases to at most this many nodes, and this many times its own size:
+# alias "bombs" expand a few KB into billions of nodes.
+MAX_EXPANDED_NODES = 5_000_000
+MAX_EXPANSION_FACTOR = 100
 
 
 class _SpecLoader(yaml.CSafeLoader):
@@ -31,20 +40,80 @@ def is_url(source: str | Path) -> bool:
     return isinstance(source, str) and urlsplit(source).scheme in ("http", "https")
 
 
-def read_bytes(source: str | Path) -> bytes:
-    """The raw document at `source`, a file path or an http(s) URL."""
+def max_spec_bytes() -> int:
+    """The size limit for one spec document, in bytes."""
+    text = os.environ.get(MAX_SPEC_MB_VARIABLE, "")
+    try:
+        megabytes = float(text) if text else DEFAULT_MAX_SPEC_MB
+    except ValueError:
+        raise SpecError(f"{MAX_SPEC_MB_VARIABLE}={text!r} is not a number of megabytes.") from None
+    return int(megabytes * 1024 * 1024)
+
+
+def read_bytes(source: str | Path, url_cache: Path | None = None, *, refresh: bool = False) -> bytes:
+    """The raw document at `source`, a file path or an http(s) URL, refused past the size limit.
+
+    With a `url_cache` directory, a URL is fetched once and then read from there; `refresh` asks the
+    server again with a conditional request (ETag / Last-Modified), so an unchanged spec costs a 304.
+    """
     if is_url(source):
-        try:
-            response = httpx.get(str(source), timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise SpecError(f"{source}: could not fetch the spec ({exc}).") from exc
-        return response.content
+        return _url_bytes(str(source), url_cache, refresh) if url_cache is not None else _fetch(str(source), {})[1]
+    limit = max_spec_bytes()
     path = Path(source).expanduser()
     try:
+        if path.stat().st_size > limit:
+            _too_large(path, path.stat().st_size, limit)
         return path.read_bytes()
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the spec file ({exc.strerror}).") from exc
+
+
+def _url_bytes(url: str, directory: Path, refresh: bool) -> bytes:
+    stem = directory / hashlib.sha256(url.encode()).hexdigest()
+    body_file, meta_file = stem.with_suffix(".body"), stem.with_suffix(".json")
+    try:
+        body, validators = body_file.read_bytes(), json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        body, validators = None, {}
+    if body is not None and not refresh:
+        return body
+    conditional = {"If-None-Match": validators.get("etag"), "If-Modified-Since": validators.get("last_modified")}
+    status, fetched, headers = _fetch(url, {k: v for k, v in conditional.items() if v and body is not None})
+    if status == 304 and body is not None:
+        return body
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        body_file.write_bytes(fetched)
+        meta_file.write_text(json.dumps({"url": url, "etag": headers.get("ETag"),
+                                         "last_modified": headers.get("Last-Modified")}), encoding="utf-8")
+    except OSError:
+        pass  # an unwritable cache only means fetching again next time
+    return fetched
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers]:
+    limit = max_spec_bytes()
+    try:
+        with httpx.stream("GET", url, headers=headers, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True) as response:
+            if response.status_code == 304:
+                return 304, b"", response.headers
+            response.raise_for_status()
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    _too_large(url, size, limit)
+                chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise SpecError(f"{url}: could not fetch the spec ({exc}).") from exc
+    return response.status_code, b"".join(chunks), response.headers
+
+
+def _too_large(source: str | Path, size: int, limit: int) -> None:
+    raise SpecError(
+        f"{source}: the spec is larger than {limit / 1024 / 1024:g} MB (at least {size / 1024 / 1024:.1f} MB read); "
+        f"set {MAX_SPEC_MB_VARIABLE} to a larger number of megabytes if you trust it."
+    )
 
 
 def parse_document(raw: bytes, origin: str) -> dict[str, Any]:
@@ -57,7 +126,7 @@ def parse_document(raw: bytes, origin: str) -> dict[str, Any]:
             raise SpecError(f"{origin}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg}).") from exc
     else:
         try:
-            document = yaml.load(text, Loader=_SpecLoader)
+            document = _load_yaml(text, origin)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -66,6 +135,50 @@ def parse_document(raw: bytes, origin: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise SpecError(f"{origin}: the document is a {type(document).__name__}, not an OpenAPI object.")
     return document
+
+
+def _load_yaml(text: str, origin: str) -> Any:
+    """YAML composed first, its expanded size checked, then constructed: aliases cannot blow it up."""
+    loader = _SpecLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        distinct, expanded = _node_counts(node)
+        if expanded > MAX_EXPANDED_NODES or expanded > MAX_EXPANSION_FACTOR * distinct + 10_000:
+            raise SpecError(
+                f"{origin}: the YAML expands through aliases (&anchor / *alias) from {distinct:,} to more than "
+                f"{min(expanded, MAX_EXPANDED_NODES):,} nodes; such a document is refused (an alias bomb or a "
+                "broken spec). Resolve the aliases or ask the publisher for a JSON version."
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _node_counts(root: yaml.Node) -> tuple[int, int]:
+    """(distinct nodes, nodes after expanding every alias), counting shared nodes once per use."""
+    expanded: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in expanded:
+            continue
+        children = _children(node)
+        if children_done or not children:
+            expanded[id(node)] = min(1 + sum(expanded[id(child)] for child in children), MAX_EXPANDED_NODES + 1)
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in expanded)
+    return len(expanded), expanded[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def resolve_location(reference: str, base: str) -> str:

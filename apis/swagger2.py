@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from apis.refs import pointer_get
+from apis.shapes import flag
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 JSON = "application/json"
@@ -160,7 +161,7 @@ def _request_body(parameters: list[dict[str, Any]], consumes: list[str]) -> dict
         converted: dict[str, Any] = {"content": {m: {"schema": schema} for m in media_types}}
         if body.get("description"):
             converted["description"] = body["description"]
-        if body.get("required"):
+        if flag(body.get("required")):
             converted["required"] = True
         return converted
     fields = [p for p in parameters if p.get("in") == "formData"]
@@ -174,7 +175,7 @@ def _request_body(parameters: list[dict[str, Any]], consumes: list[str]) -> dict
         "type": "object",
         "properties": {p["name"]: _form_field(p) for p in fields if "name" in p},
     }
-    required = [p["name"] for p in fields if p.get("required") and "name" in p]
+    required = [p["name"] for p in fields if flag(p.get("required")) and "name" in p]
     if required:
         schema["required"] = required
     return {"content": {m: {"schema": schema} for m in media_types}, "required": bool(required)}

@@ -204,15 +204,17 @@ class Agent:
         try:
             registry = apis.SiteRegistry(settings.data_dir)
             mcp_registry = McpRegistry(settings.data_dir)
-            handles = [SiteHandle.from_registry(registry, name) for name in sites if not mcp_registry.has(name)]
             mcp_servers = [self._stack.enter_context(mcp_registry.connect(name))
                            for name in sites if mcp_registry.has(name)]
-            self.store = WorkflowStore(settings.effective_database_url)
-            pool = pool or self._stack.enter_context(KernelPool(size=1, limits=settings.kernel_limits))
             if browser is None and use_browser:
                 browser = open_browser(settings, registry, sites, self.policy_mode)
                 if browser is not None:
                     self._stack.callback(browser.close)
+            handles = [SiteHandle.from_registry(registry, name, collect_mismatches=True,
+                                                browser_cookies=browser.cookies if browser else None)
+                       for name in sites if not mcp_registry.has(name)]
+            self.store = WorkflowStore(settings.effective_database_url)
+            pool = pool or self._stack.enter_context(KernelPool(size=1, limits=settings.kernel_limits))
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
                                         on_step=on_step, mcp_servers=mcp_servers)

@@ -44,20 +44,52 @@ class SiteHandle:
     web_url: str | None = None
     secrets: list[str] = field(default_factory=list)
     has_web_login: bool = False
+    # Requests and responses that differed from the spec since the last step took them.
+    mismatches: list[apis.Mismatch] = field(default_factory=list)
 
     @property
     def host(self) -> str | None:
         return urlsplit(self.client.base_url).hostname
 
     @classmethod
-    def from_registry(cls, registry: apis.SiteRegistry, name: str) -> SiteHandle:
+    def from_registry(cls, registry: apis.SiteRegistry, name: str, *, collect_mismatches: bool = False,
+                      browser_cookies: Callable[[str], list[dict[str, Any]]] | None = None) -> SiteHandle:
+        """`collect_mismatches` keeps differences from the spec for `take_mismatches` (an agent run shows them
+        to the model after each step) instead of warning about each one. `browser_cookies(url)` gives the
+        browser's cookies, which a site with `web_session` auth sends with its API calls."""
         site = registry.get(name)
-        spec = registry.load_spec(name)  # once: a URL spec is fetched every time it is loaded
+        web_url = site.web_url
+        web_cookies = (lambda: browser_cookies(web_url)) if browser_cookies and web_url else None
+        spec = registry.load_spec(name)
         password = _web_password(registry, name) if site.web_login else None
-        client = apis.build_client(spec, site.base_url, site.auth, secrets=registry.secrets)
+        mismatches: list[apis.Mismatch] = []
+        client = apis.build_client(spec, site.base_url, site.auth, secrets=registry.secrets,
+                                   on_mismatch=mismatches.append if collect_mismatches else None,
+                                   web_cookies=web_cookies)
         return cls(name=name, spec=spec, client=client, web_url=site.web_url,
                    secrets=[*apis.secret_values(site.auth, registry.secrets), *([password] if password else [])],
-                   has_web_login=site.web_login is not None)
+                   has_web_login=site.web_login is not None, mismatches=mismatches)
+
+    def take_mismatches(self) -> list[apis.Mismatch]:
+        """The mismatches since the last take (the client appends to this same list)."""
+        taken = list(self.mismatches)
+        self.mismatches.clear()
+        return taken
+
+
+def mismatch_lines(mismatches: list[apis.Mismatch]) -> str:
+    """For the model: one short line per distinct mismatch (operation, field, the spec vs what was seen)."""
+    if not mismatches:
+        return ""
+    lines = list(dict.fromkeys(found.line() for found in mismatches))
+    return "\nDifferences from the API spec (the calls went ahead):\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def mismatch_record(mismatches: list[apis.Mismatch]) -> str:
+    """For the run record: each mismatch with the validator's whole text."""
+    if not mismatches:
+        return ""
+    return "\n--- spec mismatches ---\n" + "\n".join(f"{found.line()}\n{found.detail}" for found in mismatches)
 
 
 def _web_password(registry: apis.SiteRegistry, name: str) -> str | None:
@@ -255,9 +287,10 @@ class AgentRuntime:
         observation = render_observation(result)
         hints = [*dict.fromkeys(self._hints), unknown_operation(observation, self._operation_names),
                  http_by_hand(code, [site.name for site in self.sites])]
+        mismatches = [found for site in self.sites for found in site.take_mismatches()]
         return ActionOutcome(
-            observation="\n".join([observation, *(hint for hint in hints if hint)]),
-            full_output=full_record(result),
+            observation="\n".join([observation, *(hint for hint in hints if hint)]) + mismatch_lines(mismatches),
+            full_output=full_record(result) + mismatch_record(mismatches),
             ok=result.ok,
             error=error,
             seconds=time.monotonic() - began,

@@ -15,6 +15,8 @@ from apis import (
     Site,
     SiteRegistry,
     SpecError,
+    SpecProblem,
+    check_spec,
     describe_auth,
     group_index,
     load_spec,
@@ -23,6 +25,7 @@ from apis import (
     parse_web_login,
     search,
 )
+from apis.sources import is_url
 from hybrid.commands.mcp_sites import (
     add_mcp_command,
     list_mcp_servers,
@@ -34,8 +37,12 @@ from hybrid.config import load_settings
 
 AUTH_HELP = (
     "Where the credentials are, never the secret itself: 'bearer token_env=VAR', "
-    "'bearer token_secret=NAME', 'basic username=alice password_env=VAR', "
-    "'api_key in=header name=X-API-Key key_env=VAR' (in: header, query or cookie), or the same as JSON."
+    "'bearer token_secret=NAME', 'bearer scheme=Token token_env=VAR' (sends `Authorization: Token ...`), "
+    "'basic username=alice password_env=VAR', "
+    "'api_key in=header name=X-API-Key key_env=VAR' (in: header, query or cookie), "
+    "'oauth2 flow=client_credentials token_url=URL client_id=ID client_secret_env=VAR' (or flow=refresh_token "
+    "with refresh_token_env=VAR), 'web_session' (the browser's signed-in cookies, for APIs that accept them; "
+    "needs --web-login), or the same as JSON (needed for a scope with spaces)."
 )
 
 
@@ -88,6 +95,7 @@ def add_command(
     )
     if spec.warnings:
         click.echo(f"{len(spec.warnings)} problem(s) in the spec; see `hybrid sites show {site.name}`.")
+    click.echo(f"Strict validation against the OpenAPI schema: `hybrid sites show {site.name} --check`.")
 
 
 @sites_group.command(name="list")
@@ -111,7 +119,9 @@ def list_command() -> None:
 @sites_group.command(name="show")
 @click.argument("name")
 @click.option("--operations/--no-operations", default=True, help="List every operation (one line each).")
-def show_command(name: str, operations: bool) -> None:
+@click.option("--check", is_flag=True,
+              help="Also validate the spec strictly against the OpenAPI schema (slow on large specs; once per content).")
+def show_command(name: str, operations: bool, check: bool) -> None:
     """Show site NAME: its settings, the spec's problems, groups and operations (an MCP server's tools)."""
     if mcp_registry().has(name):
         return show_mcp_server(name)
@@ -119,6 +129,7 @@ def show_command(name: str, operations: bool) -> None:
     try:
         site = registry.get(name)
         spec = registry.load_spec(name)
+        strict = check_spec(site.spec, registry.cache_dir) if check else []
     except (RegistryError, SpecError) as exc:
         _fail(str(exc))
     console = Console(highlight=False, soft_wrap=True)
@@ -132,12 +143,26 @@ def show_command(name: str, operations: bool) -> None:
     console.print(f"\n[bold]Problems in the spec ({len(spec.warnings)})[/bold]")
     for problem in spec.warnings:
         console.print(f"  {escape(str(problem))}")
+    if check:
+        console.print(f"\n[bold]Strict validation ({len(strict)} problem(s))[/bold]")
+        for message, places in _grouped(strict).items():
+            console.print(f"  {escape(message)}")
+            for place in places:
+                console.print(f"    at {escape(place)}")
     console.print(f"\n[bold]Groups ({len(spec.groups())})[/bold]")
     console.print(escape(group_index(spec)))
     if operations:
         console.print(f"\n[bold]Operations ({len(spec.operations)})[/bold]")
         for line in operation_lines(spec):
             console.print(escape(line))
+
+
+def _grouped(problems: list[SpecProblem]) -> dict[str, list[str]]:
+    """The places of each distinct problem, so a defect repeated across the spec reads as one entry."""
+    grouped: dict[str, list[str]] = {}
+    for problem in problems:
+        grouped.setdefault(problem.message, []).append(problem.where)
+    return grouped
 
 
 @sites_group.command(name="search")
@@ -158,6 +183,25 @@ def search_command(name: str, query: str, limit: int) -> None:
         click.echo(f"No operation of {name} matches {query!r}.")
     for line in operation_lines(spec, found):
         click.echo(line)
+
+
+@sites_group.command(name="refresh")
+@click.argument("name")
+def refresh_command(name: str) -> None:
+    """Read site NAME's spec again (a URL spec is kept after its first fetch; this asks whether it changed)."""
+    registry = _registry()
+    try:
+        before = registry.load_spec(name)
+        if not is_url(registry.get(name).spec):
+            click.echo(f"{name}: the spec is a file, read on every load ({len(before.operations)} operations).")
+            return
+        after = registry.refresh(name)
+    except (RegistryError, SpecError) as exc:
+        _fail(str(exc))
+    if after.content_hash == before.content_hash:
+        click.echo(f"{name}: the spec is unchanged ({len(after.operations)} operations).")
+    else:
+        click.echo(f"{name}: the spec changed: {len(before.operations)} -> {len(after.operations)} operations.")
 
 
 @sites_group.command(name="remove")

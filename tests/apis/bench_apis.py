@@ -35,7 +35,7 @@ from apis import (
 )
 from apis.search import search_index
 
-SPECS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
+SPECS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
 CALLS = 500
 ITEM = {"id": 1, "title": "An item", "labels": ["a", "b"], "open": True}
 BENCH_SPEC = {

@@ -1,7 +1,8 @@
-"""Shared fixtures: the real specs in ../shared/specs/ and a live local echo server."""
+"""Shared fixtures: the real specs in tests/fixtures/specs/ and a live local echo server."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-SPECS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
+SPECS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
 
 
 class EchoServer:
@@ -26,24 +27,41 @@ class EchoServer:
 
     /status/{code}   -> that status with a JSON error body (`?big=1` makes the body long)
     /flaky/{key}     -> 503 for the first two calls per key, then 200
+    /oauth/token     -> an OAuth2 token endpoint (client credentials and refresh token grants)
     /text, /bytes, /empty -> text/plain, application/octet-stream, 204
-    /documents/{name} -> the text registered in `documents` (to serve specs by URL)
+    /documents/{name} -> the text registered in `documents` (to serve specs by URL), with an ETag
+                        (a matching If-None-Match gets 304)
     anything else    -> 200 JSON: method, path, query, headers, cookies, body or form
     """
 
     def __init__(self) -> None:
         self.documents: dict[str, str] = {}
         self.calls: Counter[str] = Counter()
+        self.not_modified = 0
         self.requests: list[dict[str, Any]] = []
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=[
-            "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])])
+            "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"])])
         self.url = ""
 
     async def _handle(self, request: Request) -> Response:
         path = request.url.path
         self.calls[path] += 1
         if path.startswith("/documents/"):
-            return PlainTextResponse(self.documents[path.removeprefix("/documents/")])
+            text = self.documents[path.removeprefix("/documents/")]
+            etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:16] + '"'
+            if request.headers.get("if-none-match") == etag:
+                self.not_modified += 1
+                return Response(status_code=304, headers={"ETag": etag})
+            return PlainTextResponse(text, headers={"ETag": etag})
+        if path == "/oauth/token":
+            form = await request.form()
+            if form.get("grant_type") == "refresh_token":
+                token = f"from-{form.get('refresh_token')}-{self.calls[path]}"
+            else:
+                token = f"cc-{self.calls[path]}"
+            # ?expires_in=1 hands out tokens that are stale at once (clients refresh a minute early).
+            return JSONResponse({"access_token": token, "token_type": "Bearer",
+                                 "expires_in": int(request.query_params.get("expires_in", 3600))})
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
             detail = "x" * 10_000 if request.query_params.get("big") else f"status {code} as asked"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,70 @@ def test_secret_files_are_private(tmp_path: Path) -> None:
     assert store.get("token") == "v" and store.remove("token") and store.get("token") is None
     with pytest.raises(AuthError, match="not a valid secret name"):
         store.set("../escape", "v")
+
+
+def test_bearer_with_another_scheme_word(me, monkeypatch) -> None:
+    call, _ = me
+    monkeypatch.setenv("DRF_TOKEN", "abc")
+    reference = parse_auth_reference("bearer scheme=Token token_env=DRF_TOKEN")
+    assert call(reference)["headers"]["authorization"] == "Token abc"
+    assert describe_auth(reference) == "bearer (scheme Token): token from $DRF_TOKEN"
+    with pytest.raises(AuthError, match="not one word"):
+        parse_auth_reference('{"type": "bearer", "scheme": "Token abc", "token_env": "DRF_TOKEN"}')
+
+
+def test_oauth2_client_credentials_fetch_a_token_once(me, echo_server, monkeypatch) -> None:
+    call, _ = me
+    monkeypatch.setenv("CLIENT_SECRET", "s3cret")
+    fetched = echo_server.calls["/oauth/token"]
+    reference = {"type": "oauth2", "flow": "client_credentials", "token_url": f"{echo_server.url}/oauth/token",
+                 "client_id": "app", "client_secret_env": "CLIENT_SECRET", "scope": "read"}
+    spec_client = call(reference)
+    assert spec_client["headers"]["authorization"] == f"Bearer cc-{fetched + 1}"
+    assert describe_auth(reference) == (f"oauth2 client_credentials at {echo_server.url}/oauth/token as 'app': "
+                                        "client_secret from $CLIENT_SECRET")
+
+
+def test_oauth2_refresh_token_is_traded_for_access_tokens_as_they_expire(write_spec, cache_dir: Path, echo_server,
+                                                                          tmp_path: Path) -> None:
+    secrets = FileSecretStore(tmp_path / "secrets")
+    secrets.set("refresh", "r1")
+    reference = parse_auth_reference(json.dumps({
+        "type": "oauth2", "flow": "refresh_token", "token_url": f"{echo_server.url}/oauth/token?expires_in=1",
+        "client_id": "app", "refresh_token_secret": "refresh"}))
+    with build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference,
+                      secrets=secrets) as client:
+        first, second = (client.get_me()["headers"]["authorization"] for _ in range(2))
+    assert first.startswith("Bearer from-r1-") and second.startswith("Bearer from-r1-") and first != second
+
+
+def test_oauth2_references_are_checked(echo_server) -> None:
+    with pytest.raises(AuthError, match="flow=client_credentials|refresh_token"):
+        parse_auth_reference('{"type": "oauth2", "token_url": "https://a/token", "client_id": "x", '
+                             '"client_secret_env": "S"}')
+    with pytest.raises(AuthError, match="needs exactly one of refresh_token_env or refresh_token_secret"):
+        parse_auth_reference('{"type": "oauth2", "flow": "refresh_token", "token_url": "https://a/token", '
+                             '"client_id": "x"}')
+
+
+def test_a_failing_token_endpoint_says_which_grant_failed(write_spec, cache_dir: Path, echo_server,
+                                                          monkeypatch) -> None:
+    monkeypatch.setenv("CLIENT_SECRET", "s")
+    reference = {"type": "oauth2", "flow": "client_credentials", "token_url": f"{echo_server.url}/status/401",
+                 "client_id": "app", "client_secret_env": "CLIENT_SECRET"}
+    with build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference) as client, \
+            pytest.raises(AuthError, match="client_credentials grant at .*/status/401 failed"):
+        client.get_me()
+
+
+def test_web_session_sends_the_cookies_it_is_given_at_each_request(write_spec, cache_dir: Path, echo_server) -> None:
+    jar = [{"name": "session", "value": "s-1"}]
+    reference = parse_auth_reference("web_session")
+    assert describe_auth(reference) == "web_session: the browser's cookies for the site"
+    with build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference,
+                      web_cookies=lambda: jar) as client:
+        assert client.get_me()["cookies"] == {"session": "s-1"}
+        jar[0]["value"] = "s-2"
+        assert client.get_me()["cookies"] == {"session": "s-2"}
+    with pytest.raises(AuthError, match="works only where a browser signs in"):
+        build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference)

@@ -198,9 +198,11 @@ def test_argument_mistakes_are_reported_before_sending(tracker, echo_server) -> 
 
 
 def test_request_validation_problems_warn_but_the_call_goes_ahead(tracker, echo_server) -> None:
-    with pytest.warns(ApiValidationWarning, match="create_item: the request does not match the spec"):
+    with pytest.warns(ApiValidationWarning) as warned:
         echo = tracker.create_item(body={"name": "n", "count": "not a number"})
     assert echo["method"] == "POST"
+    assert "create_item: request body.count: spec says type 'integer', got 'not a number'" in [
+        str(w.message) for w in warned]
 
 
 def test_strict_validation_blocks_bad_requests(write_spec, cache_dir: Path, echo_server) -> None:
@@ -214,9 +216,23 @@ def test_strict_validation_blocks_bad_requests(write_spec, cache_dir: Path, echo
 
 
 def test_response_mismatch_is_a_warning_and_returns_the_data(tracker) -> None:
-    with pytest.warns(ApiValidationWarning, match="get_typed: the response does not match the spec"):
+    with pytest.warns(ApiValidationWarning) as warned:
         echo = tracker.get_typed()
     assert echo["path"] == "/typed"
+    assert [str(w.message) for w in warned] == [
+        "get_typed: response body does not match the spec: 'id' is a required property"]
+
+
+def test_mismatches_go_to_the_handler_as_short_lines_with_the_detail_kept(write_spec, cache_dir: Path,
+                                                                         echo_server) -> None:
+    found = []
+    spec = load_spec(write_spec(TRACKER), cache_dir)
+    with build_client(spec, base_url=echo_server.url, on_mismatch=found.append) as client, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client.create_item(body={"name": "n" * 5000, "count": "x" * 5000})
+    request = [m for m in found if m.direction == "request"]
+    assert [(m.field, m.expected) for m in request] == [("body.count", "type 'integer'")]
+    assert len(request[0].line()) < 200 and "x" * 5000 in request[0].detail
 
 
 def test_deep_object_arrays_are_a_known_gap_that_never_blocks(write_spec, cache_dir: Path, echo_server) -> None:
@@ -259,3 +275,29 @@ def test_clients_build_for_every_shared_spec(specs_dir: Path, cache_dir: Path) -
         client = build_client(load_spec(path, cache_dir), base_url="http://127.0.0.1:9")
         first = getattr(client, client.operations()[0])
         assert first.__doc__ and callable(first)
+
+
+def test_a_schema_the_docs_cannot_read_leaves_the_operation_callable(write_spec, cache_dir: Path,
+                                                                     echo_server) -> None:
+    odd = {"type": {"kind": "object"}, "properties": {"name": {"type": ["string", "null"]}}, "required": True}
+    spec = load_spec(write_spec({
+        "openapi": "3.0.3", "info": {"title": "Odd", "version": "1"},
+        "paths": {"/items": {"post": {
+            "operationId": "createItem",
+            "parameters": [{"name": "mode", "in": "query", "schema": {"type": {"not": "a string"}}}],
+            "requestBody": {"content": {"application/json": {"schema": odd}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": odd}}}}}}},
+    }), cache_dir)
+    with build_client(spec, base_url=echo_server.url, on_mismatch=lambda found: None) as client:
+        create = client.create_item
+        assert create.__doc__.startswith("create_item(mode=None, body=None)")
+        assert client.create_item(mode="x", body={"name": "n"})["query"] == [["mode", "x"]]
+
+
+def test_whatever_breaks_the_help_the_operation_stays_callable(tracker, monkeypatch) -> None:
+    def broken(spec, name):
+        raise RecursionError("a schema too deep to describe")
+
+    monkeypatch.setattr("apis.client.operation_help", broken)
+    assert "could not be rendered from the spec: RecursionError" in tracker.delete_item.__doc__
+    assert tracker.delete_item(item_id="7")["method"] == "DELETE"

@@ -6,6 +6,8 @@ import pytest
 
 from apis import load_spec, search
 
+from .search_eval import evaluate, tasks
+
 # (spec, task, an operation that must be among the top 3)
 QUERIES = [
     ("gitea.json", "add a comment to an issue", "issue_create_comment"),
@@ -16,6 +18,12 @@ QUERIES = [
     ("spotify.yaml", "add tracks to a playlist", "add_tracks_to_playlist"),
     ("petstore.yaml", "show the pet with this id", "show_pet_by_id"),
     ("tmdb.json", "search for a movie by title", "get_search_movie"),
+    # The asked action against the method: closing is an edit (PATCH), not a label or milestone listing.
+    ("gitea.json", "close an issue", "issue_edit_issue"),
+    # Admin families weigh less unless asked for.
+    ("slack-web-swagger2.json", "list the users", "users_list"),
+    # "I" is the authenticated user.
+    ("gitea.json", "who am I", "user_get_current"),
 ]
 
 
@@ -30,3 +38,19 @@ def test_search_returns_at_most_k_matching_operations(specs_dir: Path, cache_dir
     spec = load_spec(specs_dir / "gitea.json", cache_dir)
     assert len(search(spec, "issue", k=5)) == 5
     assert search(spec, "zzzqqq", k=5) == []
+
+
+def test_the_evaluation_set_is_large_and_names_real_operations(specs_dir: Path, cache_dir: Path) -> None:
+    entries = tasks()
+    assert len(entries) >= 150 and len({task.spec_file for task in entries}) >= 5
+    for spec_file in {task.spec_file for task in entries}:
+        names = {op.name for op in load_spec(specs_dir / spec_file, cache_dir).operations}
+        unknown = [name for task in entries if task.spec_file == spec_file for name in task.needs if name not in names]
+        assert not unknown, f"{spec_file} has no operations {unknown}"
+
+
+def test_needed_operations_reach_the_top_five_and_the_prompt_section(cache_dir: Path) -> None:
+    results = evaluate(cache_dir).values()
+    count = sum(s.tasks for s in results)
+    assert sum(s.at_5 for s in results) / count >= 0.85
+    assert sum(s.in_section for s in results) / count >= 0.97

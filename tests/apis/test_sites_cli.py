@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def test_show_lists_the_spec_problems(run, specs_dir: Path) -> None:
     run("add", "httpbin", "--spec", str(specs_dir / "httpbin.json"), "--base-url", "http://127.0.0.1:1")
     shown = run("show", "httpbin", "--no-operations")
     assert "Problems in the spec (78)" in shown.output
-    assert "$.paths['/anything'].get: no operationId; named get_anything" in shown.output
+    assert "#/paths/~1anything/get: no operationId; named get_anything" in shown.output
 
 
 def test_unusable_input_fails_with_a_message_and_registers_nothing(run, specs_dir: Path) -> None:
@@ -60,3 +61,28 @@ def test_secret_is_stored_from_stdin(run, tmp_path: Path) -> None:
     stored = run("secret", "demo-token", stdin="tok-5\n")
     assert stored.exit_code == 0 and "tok-5" not in stored.output
     assert (tmp_path / "data" / "secrets" / "demo-token").read_text() == "tok-5"
+
+
+def test_show_check_lists_strict_problems_grouped_with_their_pointers(run, specs_dir: Path) -> None:
+    added = run("add", "slack", "--spec", str(specs_dir / "slack-web-swagger2.json"), "--base-url", "http://127.0.0.1:9")
+    assert "--check" in added.output
+    assert "Strict validation" not in run("show", "slack", "--no-operations").output
+    shown = run("show", "slack", "--no-operations", "--check").output
+    assert "Strict validation (18 problem(s))" in shown
+    lines = shown.splitlines()
+    heading = lines.index("  the value is not of type 'object', 'boolean'")
+    assert lines[heading + 1] == "    at #/definitions/objs_channel/properties/latest/items"
+    assert shown.count("the value is not of type 'object', 'boolean'") == 1
+
+
+def test_refresh_asks_whether_a_url_spec_changed(run, echo_server) -> None:
+    paths = {"/a": {"get": {"operationId": "getA", "responses": {"200": {"description": "ok"}}}}}
+    document = {"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": paths}
+    echo_server.documents["cli.json"] = json.dumps(document)
+    run("add", "mine", "--spec", f"{echo_server.url}/documents/cli.json", "--base-url", "http://127.0.0.1:9")
+    assert run("refresh", "mine").output.strip() == "mine: the spec is unchanged (1 operations)."
+    paths["/b"] = {"get": {"operationId": "getB", "responses": {"200": {"description": "ok"}}}}
+    echo_server.documents["cli.json"] = json.dumps(document)
+    assert "Operations (1)" in run("show", "mine").output, "the kept copy is shown until a refresh"
+    assert "the spec changed: 1 -> 2 operations" in run("refresh", "mine").output
+    assert "Operations (2)" in run("show", "mine").output
