@@ -75,11 +75,10 @@ class BrowserService:
         shots = Path(screenshot_dir) if screenshot_dir else Path(tempfile.mkdtemp(prefix="hybrid-screenshots-"))
         config = BrowserConfig(executable=str(executable), args=tuple(args), headless=headless,
                                timeouts=timeouts, limits=limits, screenshot_dir=shots,
-                               origins=Origins(origins) if origins is not None else None,
                                check_writes=before_write is not None)
         self._timeouts = timeouts
         self._before_write = before_write
-        self._session = BrowserSession(config, credentials)
+        self._session = BrowserSession(config, credentials, Origins(origins) if origins is not None else None)
         self._thread = OwnerThread("browser-service")
 
     def __enter__(self) -> Self:
@@ -201,6 +200,11 @@ class BrowserService:
         Returns {"method", "args", "writes": bool, "domain": host or None, "description": str}.
         """
         return self._thread.call(self._session.classify, method, tuple(args), timeout=CALL_MARGIN_SECONDS)
+
+    def restrict(self, origins: Iterable[str]) -> None:
+        """From now on, reach only the origins of these URLs (a run's sites' web and API URLs)."""
+        allowed = Origins(origins)
+        self._thread.call(self._session.restrict, allowed, timeout=CALL_MARGIN_SECONDS)
 
     def cookies(self, url: str) -> list[dict]:
         """The browser's cookies for `url`, to share its web session with the site's API client."""

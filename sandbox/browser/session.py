@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-from playwright.sync_api import Dialog, Locator, Page, Playwright, Request, Route, sync_playwright
+from playwright.sync_api import (
+    Dialog,
+    Locator,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    WebSocketRoute,
+    sync_playwright,
+)
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -36,6 +45,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SUBMIT_KEYS = frozenset({"Enter", "NumpadEnter"})  # submit the form of the field they are pressed in
 ACTIVATE_KEYS = frozenset({"Space", " "})  # press the button they are pressed on, a submit button too
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# What a page may load without any server: its own inline data and blobs.
+LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
 MAX_REDIRECTS = 10
 # Requests that stay open by design; waiting for them would make every action time out.
 LONG_LIVED = frozenset({"eventsource", "websocket"})
@@ -131,7 +142,6 @@ class BrowserConfig:
     timeouts: Timeouts
     limits: Limits
     screenshot_dir: Path
-    origins: Origins | None = None  # None: any http(s) origin
     check_writes: bool = False  # whether writes wait for the policy (see `Step`)
 
 
@@ -208,9 +218,12 @@ def playwright_reason(exc: PlaywrightError) -> str:
 class BrowserSession:
     """Owns the browser; not thread-safe: only the owner thread calls it."""
 
-    def __init__(self, config: BrowserConfig, credentials: CredentialProvider | None) -> None:
+    def __init__(self, config: BrowserConfig, credentials: CredentialProvider | None,
+                 origins: Origins | None) -> None:
         self._config = config
         self._credentials = credentials
+        self._origins = origins  # None: any http(s) origin
+        self._guarded = False  # whether the context's requests pass `_guard`
         self._observer = Observer(config.limits)
         self._playwright: Playwright | None = None
         self._browser = None
@@ -388,13 +401,23 @@ class BrowserSession:
         self._context.set_default_timeout(self._config.timeouts.action * 1000)
         self._context.set_default_navigation_timeout(self._config.timeouts.navigation * 1000)
         self._context.on("page", self._adopt)
-        if self._config.origins is not None or self._config.check_writes:
-            self._context.route("**/*", self._guard)
-        if self._config.origins is not None:
-            self._context.route_web_socket("**/*", self._guard_socket)
+        self._guarded = False
+        if self._origins is not None or self._config.check_writes:
+            self._guard_requests()
         self._held, self._replay = [], None  # routes of a dead browser cannot be answered
         self._tabs = []
         self._current = self._open_tab()
+
+    def restrict(self, origins: Origins) -> None:
+        """From now on, reach only `origins`."""
+        self._origins = origins
+        if self._context is not None and not self._guarded:
+            self._guard_requests()
+
+    def _guard_requests(self) -> None:
+        self._context.route("**/*", self._guard)
+        self._context.route_web_socket("**/*", self._guard_socket)
+        self._guarded = True
 
     def _died(self) -> bool:
         return self._browser is not None and not self._browser.is_connected()
@@ -506,7 +529,7 @@ class BrowserSession:
         if not self._reachable(request.url):
             route.abort("blockedbyclient")
             self._events.append(f"Blocked: the page tried to reach {request.url}, which is not one of the run's "
-                                f"sites ({self._config.origins}). Nothing was sent.")
+                                f"sites ({self._origins}). Nothing was sent.")
             return
         replay, self._replay = self._replay, None
         if replay is not None and request.is_navigation_request() and request.url == replay.request.url:
@@ -529,7 +552,7 @@ class BrowserSession:
         off the allowed origins (Playwright routes a redirect's next request past the handlers)."""
         overrides = {"method": replay.request.method, "headers": replay.headers,
                      "post_data": replay.body} if replay is not None else {}
-        if self._config.origins is None or not request.is_navigation_request():
+        if self._origins is None or not request.is_navigation_request():
             route.continue_(**overrides)
             return
         response = route.fetch(max_redirects=0, **overrides)
@@ -542,7 +565,7 @@ class BrowserSession:
             if not self._reachable(location):
                 route.abort("blockedbyclient")
                 self._events.append(f"Blocked: {hop} redirected to {location}, which is not one of the run's "
-                                    f"sites ({self._config.origins}); the browser stopped there.")
+                                    f"sites ({self._origins}); the browser stopped there.")
                 return
             keeps_method = response.status in (307, 308)
             hop = location
@@ -564,17 +587,17 @@ class BrowserSession:
         finally:
             self._replay = None
 
-    def _guard_socket(self, socket: Any) -> None:
+    def _guard_socket(self, socket: WebSocketRoute) -> None:
         if self._reachable(socket.url):
             socket.connect_to_server()
             return
         socket.close(code=1008, reason="not one of the run's sites")
         self._events.append(f"Blocked: the page tried to open a WebSocket to {socket.url}, which is not one of "
-                            f"the run's sites ({self._config.origins}).")
+                            f"the run's sites ({self._origins}).")
 
     def _reachable(self, url: str) -> bool:
-        origins = self._config.origins
-        return origins is None or origins.allows(url) or urlsplit(url).scheme in ("data", "blob", "about")
+        origins = self._origins
+        return origins is None or origins.allows(url) or urlsplit(url).scheme in LOCAL_SCHEMES
 
     # ------------------------------------------------------------------------------------------
     # Observing and reporting
@@ -753,7 +776,7 @@ class BrowserSession:
                                "run's sites).")
         if not self._reachable(target):
             raise BrowserError(f"Refused to open {target}: it is not one of the run's sites "
-                               f"({self._config.origins}), and the browser reaches only those.")
+                               f"({self._origins}), and the browser reaches only those.")
         try:
             tab.page.goto(target, wait_until="commit")
         except PlaywrightTimeout:

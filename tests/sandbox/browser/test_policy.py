@@ -105,4 +105,4 @@ def test_the_web_session_can_be_shared_with_an_api_client(alice, demo: DemoSite)
 def test_only_kernel_methods_are_offered_to_the_kernel() -> None:
     public = {name for name in dir(BrowserService) if not name.startswith("_")}
     assert BrowserService.KERNEL_METHODS < public
-    assert {"classify", "cookies", "close", "process_id"} == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
+    assert {"classify", "cookies", "close", "process_id", "restrict"} == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
