@@ -527,7 +527,7 @@ class BrowserSession:
         """Every request the browser makes: to the allowed origins only, and writes only with the policy's
         yes (held for it, never asked here: see `Step`)."""
         if not self._reachable(request.url):
-            route.abort("blockedbyclient")
+            self._refuse(route, request)
             self._events.append(f"Blocked: the page tried to reach {request.url}, which is not one of the run's "
                                 f"sites ({self._origins}). Nothing was sent.")
             return
@@ -563,7 +563,7 @@ class BrowserSession:
         for _ in range(MAX_REDIRECTS):
             location = urljoin(hop, response.headers.get("location", ""))
             if not self._reachable(location):
-                route.abort("blockedbyclient")
+                self._refuse(route, request)
                 self._events.append(f"Blocked: {hop} redirected to {location}, which is not one of the run's "
                                     f"sites ({self._origins}); the browser stopped there.")
                 return
@@ -578,6 +578,14 @@ class BrowserSession:
             return
         # Chromium loads the checked end of the chain again, with the page's URL right.
         route.fulfill(status=303, headers={"Location": location})
+
+    @staticmethod
+    def _refuse(route: Route, request: Request) -> None:
+        # A navigation answered with 204 leaves the page as it was; aborted, it would load an error page.
+        if request.is_navigation_request():
+            route.fulfill(status=204)
+        else:
+            route.abort("blockedbyclient")
 
     def _send_again(self, write: HeldWrite) -> None:
         """Replay an allowed navigation that was answered with 204 (see `_guard`) in its frame."""
@@ -777,6 +785,7 @@ class BrowserSession:
         if not self._reachable(target):
             raise BrowserError(f"Refused to open {target}: it is not one of the run's sites "
                                f"({self._origins}), and the browser reaches only those.")
+        told = len(self._events)
         try:
             tab.page.goto(target, wait_until="commit")
         except PlaywrightTimeout:
@@ -785,13 +794,17 @@ class BrowserSession:
         except PlaywrightError as exc:
             if self._died():
                 raise
-            blocked = [event for event in self._events if event.startswith("Blocked: ")]
-            if "ERR_BLOCKED_BY_CLIENT" in (exc.message or "") and blocked:
-                self._events.remove(blocked[-1])
-                raise BrowserError(f"Refused to open {target}. {blocked[-1]}") from None
+            self._raise_if_redirected_away(target, told)
             raise BrowserError(f"Could not open {target}: {playwright_reason(exc)}. Check the URL and that "
                                "the site is running.") from None
+        self._raise_if_redirected_away(target, told)
         return self._report(tab, self._settle(tab), full=True)
+
+    def _raise_if_redirected_away(self, target: str, told: int) -> None:
+        stopped = next((event for event in self._events[told:] if " redirected to " in event), None)
+        if stopped is not None:
+            self._events.remove(stopped)
+            raise BrowserError(f"Refused to open {target}. {stopped}")
 
     def _click(self, element_id: int) -> str:
         tab = self._tab()
