@@ -548,36 +548,23 @@ class BrowserSession:
             self._held.append(HeldWrite(route, request, request.frame, request.headers, None))
 
     def _pass(self, route: Route, request: Request, replay: HeldWrite | None = None) -> None:
-        """Send a request on. A navigation's redirects are followed here, hop by hop, so that none leads
-        off the allowed origins (Playwright routes a redirect's next request past the handlers)."""
+        """Send a request on. Where a navigation is redirected to is checked here, since Playwright routes a
+        redirect's next request past the handlers."""
         overrides = {"method": replay.request.method, "headers": replay.headers,
                      "post_data": replay.body} if replay is not None else {}
         if self._origins is None or not request.is_navigation_request():
             route.continue_(**overrides)
             return
         response = route.fetch(max_redirects=0, **overrides)
-        if response.status not in REDIRECTS:
-            route.fulfill(response=response)
+        location = urljoin(request.url, response.headers.get("location", ""))
+        if response.status in REDIRECTS and not self._reachable(location):
+            self._refuse(route, request)
+            self._events.append(f"Blocked: {request.url} redirected to {location}, which is not one of the run's "
+                                f"sites ({self._origins}); the browser stopped there.")
             return
-        hop, location = request.url, request.url
-        for _ in range(MAX_REDIRECTS):
-            location = urljoin(hop, response.headers.get("location", ""))
-            if not self._reachable(location):
-                self._refuse(route, request)
-                self._events.append(f"Blocked: {hop} redirected to {location}, which is not one of the run's "
-                                    f"sites ({self._origins}); the browser stopped there.")
-                return
-            keeps_method = response.status in (307, 308)
-            hop = location
-            response = (route.fetch(url=hop, max_redirects=0, **overrides) if keeps_method
-                        else self._context.request.get(hop, max_redirects=0))
-            if response.status not in REDIRECTS:
-                break
-        else:
-            route.abort("toomanyredirects")
-            return
-        # Chromium loads the checked end of the chain again, with the page's URL right.
-        route.fulfill(status=303, headers={"Location": location})
+        # Fetching a redirect's target here to check where it leads in turn would load it twice (and, say, use
+        # up a flashed message): Chromium follows the first hop on its own.
+        route.fulfill(response=response)
 
     @staticmethod
     def _refuse(route: Route, request: Request) -> None:
