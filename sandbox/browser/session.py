@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import (
     Dialog,
+    Frame,
     Locator,
     Page,
     Playwright,
@@ -47,7 +48,6 @@ ACTIVATE_KEYS = frozenset({"Space", " "})  # press the button they are pressed o
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What a page may load without any server: its own inline data and blobs.
 LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
-MAX_REDIRECTS = 10
 # Requests that stay open by design; waiting for them would make every action time out.
 LONG_LIVED = frozenset({"eventsource", "websocket"})
 TEXT_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton"})
@@ -167,7 +167,7 @@ class HeldWrite:
 
     route: Route | None
     request: Request
-    frame: Any  # the frame a navigation is replayed in
+    frame: Frame  # where a navigation is sent again
     headers: dict[str, str]
     body: bytes | None
 
@@ -531,8 +531,9 @@ class BrowserSession:
             self._events.append(f"Blocked: the page tried to reach {request.url}, which is not one of the run's "
                                 f"sites ({self._origins}). Nothing was sent.")
             return
-        replay, self._replay = self._replay, None
+        replay = self._replay
         if replay is not None and request.is_navigation_request() and request.url == replay.request.url:
+            self._replay = None
             self._pass(route, request, replay)
             return
         writes = self._config.check_writes and request.method not in SAFE_METHODS
