@@ -23,7 +23,7 @@ from hybrid.agent.graph import Budget, build_graph
 from hybrid.agent.judge import Verdict, judge_run
 from hybrid.agent.model_calls import ModelCaller, ModelCallError
 from hybrid.agent.models import ScriptedChatModel
-from hybrid.agent.runtime import AgentRuntime, SiteHandle, web_credentials
+from hybrid.agent.runtime import AgentRuntime, SiteHandle, page_writes_to_policy, web_credentials
 from hybrid.config import Settings
 from sandbox import Call, IsolationUnavailable, KernelPool, Policy
 from sandbox.browser import BrowserService
@@ -129,10 +129,11 @@ def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[st
     executable = settings.effective_browser_executable
     if executable is None:
         return None
-    # The bridge's policy decides on each form submission before it happens; in read-only mode the
-    # browser also refuses writes a page's own scripts attempt.
-    refuse_all = (lambda _classification: False) if policy_mode == "read-only" else None
-    return BrowserService(executable, credentials=web_credentials(registry, sites), before_write=refuse_all,
+    # The bridge's policy decides on each action's form submission before it runs; writes a page sends
+    # otherwise (a script's fetch, a form a key submits) are held and put to the same policy. The runtime
+    # restricts the browser to its run's sites.
+    before_write = None if policy_mode == "allow" else page_writes_to_policy
+    return BrowserService(executable, credentials=web_credentials(registry, sites), before_write=before_write,
                           screenshot_dir=settings.data_dir / "screenshots")
 
 

@@ -20,8 +20,9 @@ from hybrid.agent.hints import http_by_hand, noting_full_pages, unknown_operatio
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
 from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
 from hybrid.mcp.capability import mcp_capability, prompt_sections
-from sandbox import Effect, KernelPool, KernelSession, Namespace, Operation, Policy
-from sandbox.browser import BrowserError, BrowserService, SiteLogin
+from sandbox import Call, Effect, KernelPool, KernelSession, Namespace, Operation, PermissionDenied, Policy
+from sandbox.bridge import decide_during_call
+from sandbox.browser import BrowserError, BrowserService, SiteLogin, origin_of
 from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
@@ -148,6 +149,25 @@ def browser_capability(service: BrowserService, before_use: Callable[[], None] |
     return Namespace(members, doc="A real browser on the host: observe pages, act on element ids.")
 
 
+def site_urls(sites: Iterable[SiteHandle]) -> list[str]:
+    """Where the sites are served, their API and their web UI: the origins a run's browser may reach."""
+    return [url for site in sites for url in (site.client.base_url, site.web_url) if url and origin_of(url)]
+
+
+def page_writes_to_policy(write: Mapping[str, Any]) -> bool:
+    """The browser's `before_write` for runs: a write a page sends on its own (a form submitted by a key or
+    a script, a fetch, XHR or beacon) is put to the policy of the kernel call that was being served, so
+    confirm mode asks the user and the time they take is not charged to the action."""
+    if write["method"] != "request":
+        return True  # an action's own form submission, which the bridge put to the policy before it ran
+    call = Call(BROWSER_CAPABILITY, "request", tuple(write["args"]), {}, writes=True, domain=write["domain"])
+    try:
+        decide_during_call(call)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def web_credentials(registry: apis.SiteRegistry, sites: Iterable[str]) -> Callable[[str], SiteLogin | None]:
     """The browser's sign-in details for one of `sites` (the run's own; no other), read from the registry
     when `browser.login(site)` runs."""
@@ -192,7 +212,10 @@ class AgentRuntime:
         self._api = api_capability(sites, self._hints)
         self._mcp = mcp_capability(self.mcp_servers) if self.mcp_servers else None
         self._operation_names = {site.name: [op.name for op in site.spec.operations] for site in sites}
-        self._browser = browser_capability(browser, self._open_start_page) if browser is not None else None
+        self._browser = None
+        if browser is not None:
+            browser.restrict(site_urls(sites))  # a shared browser may have served other sites' runs before
+            self._browser = browser_capability(browser, self._open_start_page)
         # Opened on the run's first browser call, so runs that never browse never start Chromium.
         self._start_page: str | None = None
         self._start_notices: list[str] = []

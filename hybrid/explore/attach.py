@@ -20,7 +20,7 @@ from typing import Any, Self
 import apis
 from hybrid.agent.observation import BROWSER_CAPABILITY
 from hybrid.agent.run import open_browser
-from hybrid.agent.runtime import SiteHandle, api_capability, browser_capability
+from hybrid.agent.runtime import SiteHandle, api_capability, browser_capability, site_urls
 from hybrid.config import Settings, load_settings
 from sandbox import Call, CallRecord, Operation, Policy
 from sandbox.bridge import BridgeServer, Dispatcher, kernel_stub
@@ -48,6 +48,7 @@ class Attachment:
         self._dispatcher = Dispatcher(policy, [secret for handle in handles for secret in handle.secrets])
         self._dispatcher.register("api", api_capability(handles))
         if browser is not None:
+            browser.restrict(site_urls(handles))
             self._dispatcher.register(BROWSER_CAPABILITY, browser_capability(browser))
         self._dispatcher.register("finish", Operation(self._finish, writes=False))
         self._server = BridgeServer(self._dispatcher)

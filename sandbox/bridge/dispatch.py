@@ -9,11 +9,28 @@ import json
 import threading
 import time
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from sandbox.bridge.capability import Capability, Operation
 from sandbox.bridge.policy import Call, PermissionDenied, Policy
 from sandbox.bridge.record import CallRecord, Recorder, Redactor, summarise
+
+# The dispatcher whose call the current thread is serving, for writes an operation only discovers while
+# it runs (a page's own request during a browser action).
+_serving: ContextVar[Dispatcher | None] = ContextVar("serving", default=None)
+
+
+def decide_during_call(call: Call) -> None:
+    """Put `call`, a write that the operation being served came upon, to the serving dispatcher's policy;
+    it is recorded and timed like a call of its own (a person's answer is not charged to the action).
+
+    Raises `PermissionDenied` if the policy refuses it, or if no bridge call is being served on this thread
+    (nobody on whose behalf to decide)."""
+    dispatcher = _serving.get()
+    if dispatcher is None:
+        raise PermissionDenied(f"{call.name} was refused: it was not made on behalf of a call from the kernel.")
+    dispatcher.decide_and_record(call)
 
 
 class Dispatcher:
@@ -65,6 +82,7 @@ class Dispatcher:
         started_at, start = time.time(), time.perf_counter()
         target = ".".join(path)
         call: Call | None = None
+        serving = _serving.set(self)
         try:
             operation = self._resolve(capability, path)
             effect = operation.effect(args, kwargs)
@@ -81,6 +99,8 @@ class Dispatcher:
             message = self.redactor.text(str(exc))
             reply = _error(type(exc).__name__, message)
             status, result, error = "error", None, f"{type(exc).__name__}: {message}"
+        finally:
+            _serving.reset(serving)
         self.recorder.add(
             CallRecord(
                 capability=capability,
@@ -105,6 +125,23 @@ class Dispatcher:
                 f"no capability {capability!r} in this session; available: {', '.join(sorted(self._capabilities))}"
             )
         return registered.resolve(path)
+
+    def decide_and_record(self, call: Call) -> None:
+        """Decide on a call that is not run through `handle` and record the decision; see `decide_during_call`."""
+        started_at, start = time.time(), time.perf_counter()
+        try:
+            self._decide(call)
+        except PermissionDenied as exc:
+            self._record_decision(call, started_at, start, self.redactor.text(str(exc)))
+            raise
+        self._record_decision(call, started_at, start, None)
+
+    def _record_decision(self, call: Call, started_at: float, start: float, refusal: str | None) -> None:
+        self.recorder.add(CallRecord(
+            capability=call.capability, target=call.target, args=self.redactor.value(list(call.args)),
+            kwargs=self.redactor.value(dict(call.kwargs)), writes=call.writes, domain=call.domain,
+            status="denied" if refusal else "ok", result=None, error=refusal, started_at=started_at,
+            latency=time.perf_counter() - start))
 
     def _decide(self, call: Call) -> None:
         key = threading.get_ident()

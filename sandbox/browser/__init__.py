@@ -12,6 +12,7 @@ from sandbox.browser.errors import (
     WriteRefused,
 )
 from sandbox.browser.observe import Limits
+from sandbox.browser.origins import Origins, origin_of
 from sandbox.browser.service import DEFAULT_ARGS, BrowserService
 from sandbox.browser.session import SiteLogin, Timeouts
 
@@ -24,10 +25,12 @@ __all__ = [
     "ElementNotInteractable",
     "Limits",
     "LoginFailed",
+    "Origins",
     "SiteLogin",
     "StaleElement",
     "Timeouts",
     "UnknownElement",
     "WaitTimeout",
     "WriteRefused",
+    "origin_of",
 ]

@@ -8,10 +8,13 @@ by name. Methods that show a page return text written for the model: after an ac
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
+from sandbox.browser.errors import WriteRefused
 from sandbox.browser.observe import Limits
+from sandbox.browser.origins import Origins
 from sandbox.browser.session import (
     BrowserConfig,
     BrowserSession,
@@ -47,11 +50,17 @@ class BrowserService:
         print(browser.click(browser.find("button", "Transfer project")))
     ```
 
-    Policy: `before_write(classification) -> bool` is asked before every write (a click or Enter
-    that submits a non-GET form, or a non-GET request a page sends on its own) and refuses it by
-    returning False; `classify(method, args)` tells the same thing ahead of a call. Secrets stay
-    here: `login(site)` reads the credentials from `credentials(site)`, and `cookies(url)` is for
-    the host's own API clients; only `KERNEL_METHODS` may be exposed to the kernel.
+    Reach: with `origins` (the run's sites' URLs), the browser opens, loads, submits to and is
+    redirected to those origins only (scheme, host and port); every other request is blocked, and
+    `goto` refuses anything but http(s) pages of those origins.
+
+    Policy: `before_write(classification) -> bool` is asked before every write (a click or key that
+    submits a non-GET form, or a non-GET request a page sends on its own, held meanwhile) and refuses
+    it by returning False. It is asked on the thread that called the action, never on the browser's
+    own thread, so a person may take their time to answer. `classify(method, args)` tells ahead of
+    a call whether it writes. Secrets stay here: `login(site)` reads the credentials from
+    `credentials(site)`, and `cookies(url)` is for the host's own API clients; only `KERNEL_METHODS`
+    may be exposed to the kernel.
     """
 
     KERNEL_METHODS = frozenset({
@@ -61,13 +70,15 @@ class BrowserService:
 
     def __init__(self, executable: str | Path, *, args: tuple[str, ...] = DEFAULT_ARGS, headless: bool = True,
                  credentials: CredentialProvider | None = None, before_write: WriteCheck | None = None,
-                 screenshot_dir: str | Path | None = None, timeouts: Timeouts = DEFAULT_TIMEOUTS,
-                 limits: Limits = DEFAULT_LIMITS) -> None:
+                 origins: Iterable[str] | None = None, screenshot_dir: str | Path | None = None,
+                 timeouts: Timeouts = DEFAULT_TIMEOUTS, limits: Limits = DEFAULT_LIMITS) -> None:
         shots = Path(screenshot_dir) if screenshot_dir else Path(tempfile.mkdtemp(prefix="hybrid-screenshots-"))
         config = BrowserConfig(executable=str(executable), args=tuple(args), headless=headless,
-                               timeouts=timeouts, limits=limits, screenshot_dir=shots)
+                               timeouts=timeouts, limits=limits, screenshot_dir=shots,
+                               check_writes=before_write is not None)
         self._timeouts = timeouts
-        self._session = BrowserSession(config, credentials, before_write)
+        self._before_write = before_write
+        self._session = BrowserSession(config, credentials, Origins(origins) if origins is not None else None)
         self._thread = OwnerThread("browser-service")
 
     def __enter__(self) -> Self:
@@ -84,9 +95,25 @@ class BrowserService:
             self._thread.stop(timeout=CALL_MARGIN_SECONDS)
 
     def _run(self, method: str, *args: Any, waits: float = 0.0) -> Any:
+        """Run an action on the browser's thread; between its steps, ask `before_write` here (see `Step`)."""
         t = self._timeouts
         budget = t.navigation + 2 * t.settle + t.action + waits + CALL_MARGIN_SECONDS
-        return self._thread.call(self._session.run, method, args, timeout=budget)
+        step = self._thread.call(self._session.run, method, args, None, timeout=budget)
+        if step.ask is not None:
+            if not self._before_write(step.ask):
+                raise WriteRefused(f"The session's policy refused to {step.ask['description']}. Nothing was "
+                                   "submitted; finish without this change, or ask the user to allow it.")
+            step = self._thread.call(self._session.run, method, args, step.ask["description"], timeout=budget)
+            if step.ask is not None:  # the page changed under the question: what was allowed is not this
+                raise WriteRefused(f"The page changed while the policy was asked; {step.ask['description']} "
+                                   "was not done. Observe the page and try again.")
+        result = step.result
+        while step.held:
+            verdicts = [self._before_write(write) for write in step.held]
+            step = self._thread.call(self._session.release, verdicts, isinstance(result, str), timeout=budget)
+            if isinstance(result, str):
+                result = f"{result}\n{step.result}"
+        return result
 
     # Looking ---------------------------------------------------------------------------------
 
@@ -173,6 +200,11 @@ class BrowserService:
         Returns {"method", "args", "writes": bool, "domain": host or None, "description": str}.
         """
         return self._thread.call(self._session.classify, method, tuple(args), timeout=CALL_MARGIN_SECONDS)
+
+    def restrict(self, origins: Iterable[str]) -> None:
+        """From now on, reach only the origins of these URLs (a run's sites' web and API URLs)."""
+        allowed = Origins(origins)
+        self._thread.call(self._session.restrict, allowed, timeout=CALL_MARGIN_SECONDS)
 
     def cookies(self, url: str) -> list[dict]:
         """The browser's cookies for `url`, to share its web session with the site's API client."""

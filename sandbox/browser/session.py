@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-from playwright.sync_api import Dialog, Locator, Page, Playwright, Request, Route, sync_playwright
+from playwright.sync_api import (
+    Dialog,
+    Frame,
+    Locator,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    WebSocketRoute,
+    sync_playwright,
+)
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -28,12 +38,16 @@ from sandbox.browser.errors import (
     StaleElement,
     UnknownElement,
     WaitTimeout,
-    WriteRefused,
 )
 from sandbox.browser.observe import ID_ATTRIBUTE, ElementRecord, Limits, Observation, Observer, diff
+from sandbox.browser.origins import WEB_SCHEMES, Origins, origin_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SUBMIT_KEYS = frozenset({"Enter", "NumpadEnter"})
+SUBMIT_KEYS = frozenset({"Enter", "NumpadEnter"})  # submit the form of the field they are pressed in
+ACTIVATE_KEYS = frozenset({"Space", " "})  # press the button they are pressed on, a submit button too
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# What a page may load without any server: its own inline data and blobs.
+LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
 # Requests that stay open by design; waiting for them would make every action time out.
 LONG_LIVED = frozenset({"eventsource", "websocket"})
 TEXT_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton"})
@@ -64,8 +78,10 @@ _CHECK_JS = """([attr, id]) => {
 _FOCUSED_FORM_JS = """() => {
   const el = document.activeElement;
   if (!el || !el.form) return null;
-  return { tag: el.tagName.toLowerCase(), method: (el.form.getAttribute("method") || "get").toUpperCase(),
-           action: el.form.action };
+  const form = el.form, submitter = ["submit", "image"].includes(el.type);
+  return { tag: el.tagName.toLowerCase(), submits: submitter,
+           method: ((submitter && el.getAttribute("formmethod")) || form.getAttribute("method") || "get").toUpperCase(),
+           action: submitter && el.hasAttribute("formaction") ? el.formAction : form.action };
 }"""
 
 # Marks the login form's fields so Playwright can fill them; the values never pass through the page text.
@@ -126,6 +142,40 @@ class BrowserConfig:
     timeouts: Timeouts
     limits: Limits
     screenshot_dir: Path
+    check_writes: bool = False  # whether writes wait for the policy (see `Step`)
+
+
+@dataclass
+class Step:
+    """How far a call got on the owner thread. The policy is never asked there (a person may take minutes
+    to answer, and the browser must not stall meanwhile): the caller asks, then calls again.
+
+    - `ask`: the action would write (it submits a form); run it again with `approved=ask["description"]`.
+    - `held`: writes the page sent on its own, held until `BrowserSession.release(verdicts)`.
+    """
+
+    result: Any = None
+    ask: dict | None = None
+    held: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HeldWrite:
+    """A write request the page sent that waits for the policy: a script's fetch, XHR or beacon is held
+    open; a navigation (a form submission) was answered with 204 No Content, which leaves the page as
+    it was, and is sent again with the same method, headers and body if allowed."""
+
+    route: Route | None
+    request: Request
+    frame: Frame  # where a navigation is sent again
+    headers: dict[str, str]
+    body: bytes | None
+
+    def describe(self) -> dict:
+        request = self.request
+        return {"method": "request", "args": [request.method, request.url], "writes": True,
+                "domain": host_of(request.url),
+                "description": f"let the page send {request.method} {request.url} on its own"}
 
 
 @dataclass(eq=False)
@@ -151,6 +201,10 @@ def host_of(url: str) -> str | None:
     return urlsplit(url).hostname
 
 
+def _without_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
 def playwright_reason(exc: PlaywrightError) -> str:
     """The useful part of a Playwright message, without the API name, call log or stack."""
     message = exc.message or str(exc)
@@ -165,10 +219,11 @@ class BrowserSession:
     """Owns the browser; not thread-safe: only the owner thread calls it."""
 
     def __init__(self, config: BrowserConfig, credentials: CredentialProvider | None,
-                 before_write: WriteCheck | None) -> None:
+                 origins: Origins | None) -> None:
         self._config = config
         self._credentials = credentials
-        self._before_write = before_write
+        self._origins = origins  # None: any http(s) origin
+        self._guarded = False  # whether the context's requests pass `_guard`
         self._observer = Observer(config.limits)
         self._playwright: Playwright | None = None
         self._browser = None
@@ -180,7 +235,10 @@ class BrowserSession:
         self._opened: list[Tab] = []  # tabs the page opened during the current action
         self._creating_tab = False
         self._cookies: list[dict] = []  # last known, restored after a crash
-        self._write_approved = False
+        # Lets the one request an approved action announced through (a form's submission), once.
+        self._approval: Callable[[Request], bool] | None = None
+        self._held: list[HeldWrite] = []
+        self._replay: HeldWrite | None = None  # an allowed navigation, being sent again
         self._dialog_answer: tuple[bool, str | None] = (True, None)
         self._screenshots = 0
         self._actions: dict[str, Callable[..., Any]] = {
@@ -197,16 +255,18 @@ class BrowserSession:
     # Running actions
     # ------------------------------------------------------------------------------------------
 
-    def run(self, method: str, args: tuple) -> Any:
+    def run(self, method: str, args: tuple, approved: str | None = None) -> Step:
+        """Do `method(*args)`, unless it writes and `approved` is not its description (then ask first)."""
         action = self._actions.get(method)
         if action is None:
             raise BrowserError(f"The browser has no action {method!r}; actions: {', '.join(self._actions)}.")
         self._ensure_running()
-        classification = self.classify(method, args)
-        if classification["writes"] and self._before_write is not None and not self._before_write(classification):
-            raise WriteRefused(f"The session's policy refused to {classification['description']}. Nothing was "
-                               "submitted; finish without this change, or ask the user to allow it.")
-        self._write_approved = classification["writes"]
+        classification, form = self._classify(method, args)
+        if classification["writes"] and self._config.check_writes:
+            if approved != classification["description"]:
+                return Step(ask=classification)
+            self._approval = lambda request: (request.method == form["method"]
+                                              and _without_fragment(request.url) == _without_fragment(form["action"]))
         try:
             result = action(*args)
         except PlaywrightError as exc:
@@ -218,19 +278,58 @@ class BrowserSession:
                                      "effect is unknown: observe() and check before retrying.") from None
             raise BrowserError(f"{method} failed: {playwright_reason(exc)}.") from None
         finally:
-            self._write_approved = False
+            self._approval = None
+        return Step(result=self._with_events(result), held=self._describe_held())
+
+    def release(self, verdicts: list[bool], report: bool = True) -> Step:
+        """Send or drop the held writes (`verdicts` in the order `Step.held` listed them), then (with
+        `report`) tell what the page did next; else what happened is told with the next page text."""
+        held, self._held = self._held[:len(verdicts)], self._held[len(verdicts):]
+        for write, allowed in zip(held, verdicts, strict=True):
+            request = write.request
+            if not allowed:
+                if write.route is not None:
+                    with suppress(PlaywrightError):
+                        write.route.abort("blockedbyclient")
+                self._events.append(f"Blocked: the page tried to send {request.method} {request.url}, and the "
+                                    "session's policy refused it. Nothing was sent.")
+                continue
+            self._events.append(f"The page sent {request.method} {request.url} on its own; the session's "
+                                "policy allowed it.")
+            try:
+                if write.route is None:
+                    self._send_again(write)
+                else:
+                    self._pass(write.route, request)
+            except PlaywrightError as exc:
+                self._events.append(f"Notice: {request.method} {request.url} could not be sent: "
+                                    f"{playwright_reason(exc)}.")
+        tab = self._tab()
+        note = self._settle(tab)
+        result = self._with_events(self._report(tab, note)) if report else None
+        return Step(result=result, held=self._describe_held())
+
+    def _with_events(self, result: Any) -> Any:
         if isinstance(result, str):
             self._remember_cookies()
             result = "\n".join([*self._events, result]) if self._events else result
             self._events = []
         return result
 
+    def _describe_held(self) -> list[dict]:
+        return [write.describe() for write in self._held]
+
     def classify(self, method: str, args: tuple | list) -> dict:
         """Whether an action would write (submit a non-GET form) and which domain it touches."""
+        return self._classify(method, args)[0]
+
+    def _classify(self, method: str, args: tuple | list) -> tuple[dict, dict | None]:
+        """The classification, and the {"method", "action"} of the form a writing action submits."""
         here = self._current.page.url if self._current else "about:blank"
         shown = ", ".join(repr(a) for a in args)
         verdict = {"method": method, "args": list(args), "writes": False, "domain": host_of(here),
                    "description": f"{method}({shown})"}
+        form = None
         if method == "goto" and args:
             verdict["domain"] = host_of(urljoin(here, str(args[0])))
         elif method == "login" and args and self._credentials is not None:
@@ -241,18 +340,20 @@ class BrowserSession:
             if record and record.submits:
                 verdict["domain"] = host_of(record.submits["action"])
                 if record.submits["method"] not in SAFE_METHODS:
+                    form = record.submits
                     verdict["writes"] = True
                     verdict["description"] = (f"click {record.describe()}, which submits a form "
-                                              f"({record.submits['method']} {record.submits['action']})")
+                                              f"({form['method']} {form['action']})")
             elif record and record.href:
                 verdict["domain"] = host_of(record.href)
-        elif method == "press" and args and args[0] in SUBMIT_KEYS:
-            form = self._form_submitted_by_enter(args[1] if len(args) > 1 else None)
-            if form and form["method"] not in SAFE_METHODS:
+        elif method == "press" and args and (args[0] in SUBMIT_KEYS or args[0] in ACTIVATE_KEYS):
+            submitted = self._form_submitted_by_key(str(args[0]), args[1] if len(args) > 1 else None)
+            if submitted and submitted["method"] not in SAFE_METHODS:
+                form = submitted
                 verdict.update(writes=True, domain=host_of(form["action"]),
                                description=f"press {args[0]}, which submits a form ({form['method']} "
                                            f"{form['action']})")
-        return verdict
+        return verdict, form
 
     def close(self) -> None:
         with suppress(PlaywrightError):
@@ -295,14 +396,28 @@ class BrowserSession:
         except PlaywrightError as exc:
             raise BrowserError(f"Could not start Chromium at {self._config.executable}: {playwright_reason(exc)}. "
                                "Install Debian's chromium package or configure browser_executable.") from None
-        self._context = self._browser.new_context()
+        # Service workers would fetch past the routes below.
+        self._context = self._browser.new_context(service_workers="block")
         self._context.set_default_timeout(self._config.timeouts.action * 1000)
         self._context.set_default_navigation_timeout(self._config.timeouts.navigation * 1000)
         self._context.on("page", self._adopt)
-        if self._before_write is not None:
-            self._context.route("**/*", self._guard)
+        self._guarded = False
+        if self._origins is not None or self._config.check_writes:
+            self._guard_requests()
+        self._held, self._replay = [], None  # routes of a dead browser cannot be answered
         self._tabs = []
         self._current = self._open_tab()
+
+    def restrict(self, origins: Origins) -> None:
+        """From now on, reach only `origins`."""
+        self._origins = origins
+        if self._context is not None and not self._guarded:
+            self._guard_requests()
+
+    def _guard_requests(self) -> None:
+        self._context.route("**/*", self._guard)
+        self._context.route_web_socket("**/*", self._guard_socket)
+        self._guarded = True
 
     def _died(self) -> bool:
         return self._browser is not None and not self._browser.is_connected()
@@ -409,19 +524,76 @@ class BrowserSession:
             self._events.append(f"Tab {index} was closed by the page.")
 
     def _guard(self, route: Route, request: Request) -> None:
-        """Backstop for writes no action announced, e.g. a script's POST after an ordinary click."""
-        if request.method in SAFE_METHODS or self._write_approved:
-            route.continue_()
+        """Every request the browser makes: to the allowed origins only, and writes only with the policy's
+        yes (held for it, never asked here: see `Step`)."""
+        if not self._reachable(request.url):
+            self._refuse(route, request)
+            self._events.append(f"Blocked: the page tried to reach {request.url}, which is not one of the run's "
+                                f"sites ({self._origins}). Nothing was sent.")
             return
-        write = {"method": "request", "args": [request.method, request.url], "writes": True,
-                 "domain": host_of(request.url),
-                 "description": f"let the page send {request.method} {request.url} on its own"}
-        if self._before_write(write):
-            route.continue_()
+        replay = self._replay
+        if replay is not None and request.is_navigation_request() and request.url == replay.request.url:
+            self._replay = None
+            self._pass(route, request, replay)
+            return
+        writes = self._config.check_writes and request.method not in SAFE_METHODS
+        if writes and self._approval is not None and self._approval(request):
+            self._approval, writes = None, False  # one submission per yes
+        if not writes:
+            self._pass(route, request)
+        elif request.is_navigation_request():
+            # Held open, a navigation would keep Playwright's own waits running; 204 leaves the page as it is.
+            self._held.append(HeldWrite(None, request, request.frame, request.headers, request.post_data_buffer))
+            route.fulfill(status=204)
+        else:
+            self._held.append(HeldWrite(route, request, request.frame, request.headers, None))
+
+    def _pass(self, route: Route, request: Request, replay: HeldWrite | None = None) -> None:
+        """Send a request on. Where a navigation is redirected to is checked here, since Playwright routes a
+        redirect's next request past the handlers."""
+        overrides = {"method": replay.request.method, "headers": replay.headers,
+                     "post_data": replay.body} if replay is not None else {}
+        if self._origins is None or not request.is_navigation_request():
+            route.continue_(**overrides)
+            return
+        response = route.fetch(max_redirects=0, **overrides)
+        location = urljoin(request.url, response.headers.get("location", ""))
+        if response.status in REDIRECTS and not self._reachable(location):
+            self._refuse(route, request)
+            self._events.append(f"Blocked: {request.url} redirected to {location}, which is not one of the run's "
+                                f"sites ({self._origins}); the browser stopped there.")
+            return
+        # Fetching a redirect's target here to check where it leads in turn would load it twice (and, say, use
+        # up a flashed message): Chromium follows the first hop on its own.
+        route.fulfill(response=response)
+
+    @staticmethod
+    def _refuse(route: Route, request: Request) -> None:
+        # A navigation answered with 204 leaves the page as it was; aborted, it would load an error page.
+        if request.is_navigation_request():
+            route.fulfill(status=204)
         else:
             route.abort("blockedbyclient")
-            self._events.append(f"Blocked: the page tried to send {request.method} {request.url}, and the "
-                                "session's policy refused it.")
+
+    def _send_again(self, write: HeldWrite) -> None:
+        """Replay an allowed navigation that was answered with 204 (see `_guard`) in its frame."""
+        self._replay = write
+        try:
+            write.frame.goto(write.request.url, wait_until="commit")
+        finally:
+            self._replay = None
+
+    def _guard_socket(self, socket: WebSocketRoute) -> None:
+        if self._reachable(socket.url):
+            socket.connect_to_server()
+            return
+        socket.close(code=1008, reason="not one of the run's sites")
+        self._events.append(f"Blocked: the page tried to open a WebSocket to {socket.url}, which is not one of "
+                            f"the run's sites ({self._origins}).")
+
+    def _reachable(self, url: str) -> bool:
+        origins = self._origins
+        return origins is None or origins.allows(url) or urlsplit(url).scheme in LOCAL_SCHEMES
 
     # ------------------------------------------------------------------------------------------
     # Observing and reporting
@@ -455,9 +627,9 @@ class BrowserSession:
             tab.page.wait_for_load_state("load", timeout=limit * 1000)
         except PlaywrightTimeout:
             return f"the page had not finished loading after {limit:g} s"
-        while tab.inflight and time.monotonic() < deadline:
+        while tab.inflight and not self._held and time.monotonic() < deadline:
             tab.page.wait_for_timeout(20)
-        if tab.inflight:
+        if tab.inflight and not self._held:  # held writes are told of once the policy has decided
             pending = next(iter(tab.inflight))
             return f"{len(tab.inflight)} request(s) still pending after {limit:g} s, e.g. {pending.url}"
         return None
@@ -547,17 +719,20 @@ class BrowserSession:
             raise WaitTimeout(f"Could not {doing} within {self._config.timeouts.action:g} s: "
                               f"{playwright_reason(exc)}.") from None
 
-    def _form_submitted_by_enter(self, element_id: Any) -> dict | None:
+    def _form_submitted_by_key(self, key: str, element_id: Any) -> dict | None:
+        """The form a key submits: Enter in a field, Enter or Space on a submit button."""
         if element_id is not None:
             record = self._record(element_id)
             if record is None:
                 return None
-            return record.submits or (record.form if record.tag == "input" else None)
+            return record.submits or (record.form if key in SUBMIT_KEYS and record.tag == "input" else None)
         try:
             focused = self._tab().page.evaluate(_FOCUSED_FORM_JS)
         except PlaywrightError:
             return None
-        return focused if focused and focused["tag"] == "input" else None
+        if focused and (focused["submits"] or (key in SUBMIT_KEYS and focused["tag"] == "input")):
+            return focused
+        return None
 
     # ------------------------------------------------------------------------------------------
     # Actions
@@ -592,6 +767,13 @@ class BrowserSession:
             raise BrowserError(f"{url!r} is a path, but the tab has no page yet to resolve it against; give a "
                                "full URL such as http://host/path.")
         target = urljoin(here, str(url))
+        if urlsplit(target).scheme.lower() not in WEB_SCHEMES:
+            raise BrowserError(f"Refused to open {target}: the browser opens only http and https pages (of the "
+                               "run's sites).")
+        if not self._reachable(target):
+            raise BrowserError(f"Refused to open {target}: it is not one of the run's sites "
+                               f"({self._origins}), and the browser reaches only those.")
+        told = len(self._events)
         try:
             tab.page.goto(target, wait_until="commit")
         except PlaywrightTimeout:
@@ -600,9 +782,17 @@ class BrowserSession:
         except PlaywrightError as exc:
             if self._died():
                 raise
+            self._raise_if_redirected_away(target, told)
             raise BrowserError(f"Could not open {target}: {playwright_reason(exc)}. Check the URL and that "
                                "the site is running.") from None
+        self._raise_if_redirected_away(target, told)
         return self._report(tab, self._settle(tab), full=True)
+
+    def _raise_if_redirected_away(self, target: str, told: int) -> None:
+        stopped = next((event for event in self._events[told:] if " redirected to " in event), None)
+        if stopped is not None:
+            self._events.remove(stopped)
+            raise BrowserError(f"Refused to open {target}. {stopped}")
 
     def _click(self, element_id: int) -> str:
         tab = self._tab()
@@ -791,7 +981,8 @@ class BrowserSession:
         page.locator(f'[{marker}="username"]').fill(login.username)
         password = page.locator(f'[{marker}="password"]')
         password.fill(login.password)
-        self._write_approved = True  # signing in changes no site data; let the form POST through
+        # Signing in changes no site data: let the form's submission through.
+        self._approval = lambda request: origin_of(request.url) == origin_of(login.url)
         password.press("Enter")
         report = self._report(tab, self._settle(tab), full=True)
         if page.locator("input[type=password]:visible").count():

@@ -16,13 +16,14 @@ from hybrid.demo.registration import register_demo
 
 @pytest.fixture
 def make_agent(settings: Settings, demo: DemoSite) -> Iterator[Callable[..., Agent]]:
-    """make_agent(steps, login_as="alice", **options): an Agent whose model replays `steps` as code actions."""
+    """make_agent(steps, login_as="alice", sites=["demo"], **options): an Agent whose model replays `steps` as code
+    actions (other sites must be registered first)."""
     agents: list[Agent] = []
 
-    def make(steps: list[str], login_as: str = "alice", **options) -> Agent:
+    def make(steps: list[str], login_as: str = "alice", sites: tuple[str, ...] = ("demo",), **options) -> Agent:
         register_demo(apis.SiteRegistry(settings.data_dir), demo, login_as)
         model = ScriptedChatModel(replies=scripted_replies_for(steps))
-        agent = Agent(settings, model=model, model_name="scripted", sites=["demo"], **options)
+        agent = Agent(settings, model=model, model_name="scripted", sites=list(sites), **options)
         agents.append(agent)
         return agent
 

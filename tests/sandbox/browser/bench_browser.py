@@ -1,6 +1,6 @@
 """Figures for the browser service on the demo site: observation size against HTML, and action latency.
 
-Run: .venv/bin/python tests/sandbox/browser/bench_browser.py [--repeat N] [--saved PAGE.html ...]
+Run: .venv/bin/python tests/sandbox/browser/bench_browser.py [--repeat N] [--as-run] [--saved PAGE.html ...]
 
 Sizes are characters without the observation's URL/title header. "text" is the page's readable text;
 "floor" adds the hrefs of the links shown: about the least any observation can be that keeps the page's
@@ -121,7 +121,12 @@ def main() -> None:
                         help="also measure these pages of a site served on this machine, e.g. a Roundup tracker")
     parser.add_argument("--login", nargs=3, metavar=("LOGIN_URL", "USERNAME", "PASSWORD"),
                         help="sign in to the --live site first (a local demo's account)")
+    parser.add_argument("--as-run", action="store_true",
+                        help="set up the browser as a run's: reaching only the demo's origin (and the --live "
+                             "site's), every write put to a policy (here one that allows all)")
     arguments = parser.parse_args()
+    if arguments.as_run and arguments.saved:
+        parser.error("--saved pages are served on ports of their own, which a run's browser may not reach")
     if arguments.login and not arguments.live:
         parser.error("--login signs in to the --live site: give the pages to measure with --live")
     repeat = arguments.repeat
@@ -129,7 +134,9 @@ def main() -> None:
         credentials = {"demo": SiteLogin(f"{site.base_url}/login", "alice", site.password),
                        **({"live": SiteLogin(*arguments.login)} if arguments.login else {})}.get
         started = time.perf_counter()
-        browser = BrowserService(find_chromium(), credentials=credentials)
+        guard = {"origins": [site.base_url, *arguments.live, *(arguments.login or [])[:1]],
+                 "before_write": lambda write: True} if arguments.as_run else {}
+        browser = BrowserService(find_chromium(), credentials=credentials, **guard)
         browser.login("demo")
         launch_and_login = (time.perf_counter() - started) * 1000
         cookies = {c["name"]: c["value"] for c in browser.cookies(site.base_url)}

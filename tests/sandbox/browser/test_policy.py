@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import httpx
 import pytest
 
 from hybrid.demo import DemoSite
 from sandbox.browser import BrowserService, LoginFailed, WriteRefused
 
-from .conftest import demo_credentials
+from .conftest import FAST, demo_credentials
 
 
 def test_classify_tells_writes_from_reads_before_they_run(alice, demo: DemoSite) -> None:
@@ -71,9 +74,8 @@ def test_a_write_a_script_makes_on_its_own_is_asked_about_too(make_service, page
     refused = make_service(before_write=lambda w: False)
     refused.goto(f"{pages.base_url}/script-post")
     blocked = refused.click(refused.find("button", "Ping"))
-    assert blocked.startswith(f"Blocked: the page tried to send POST {pages.base_url}/ping, and the session's "
-                              "policy refused it.")
-    assert blocked.endswith("Changes on the page:\n- idle\n+ request failed")
+    assert (f"\nBlocked: the page tried to send POST {pages.base_url}/ping, and the session's policy refused it. "
+            "Nothing was sent.\nChanges on the page:\n- idle\n+ request failed") in blocked
     allowed = make_service(before_write=lambda w: w["description"].startswith("let the page send POST"))
     allowed.goto(f"{pages.base_url}/script-post")
     assert "+ sent 200" in allowed.click(allowed.find("button", "Ping"))
@@ -106,4 +108,76 @@ def test_the_web_session_can_be_shared_with_an_api_client(alice, demo: DemoSite)
 def test_only_kernel_methods_are_offered_to_the_kernel() -> None:
     public = {name for name in dir(BrowserService) if not name.startswith("_")}
     assert BrowserService.KERNEL_METHODS < public
-    assert {"classify", "cookies", "close", "process_id"} == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
+    assert {"classify", "cookies", "close", "process_id", "restrict"} == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
+
+
+# Every way a page can send a write: (what the test does, whether the action announces it, the body it posts).
+SUBMISSIONS = {
+    "click the submit button": (lambda b: b.click(b.find("button", "Send")), True, "q=hello"),
+    "press Enter in the field": (lambda b: b.press("Enter", b.find("textbox", "Query")), True, "q=hello"),
+    "press Space on the submit button": (lambda b: b.press("Space", b.find("button", "Send")), True, "q=hello"),
+    "press Space on the focused submit button": (lambda b: (b.press("Tab", b.find("textbox", "Query")),
+                                                             b.press("Space"))[1], True, "q=hello"),
+    "the form's own submit()": (lambda b: b.click(b.find("button", "Send by script")), False, "q=hello"),
+    "a script's fetch": (lambda b: b.click(b.find("button", "Fetch")), False, "fetch"),
+    "a script's XHR": (lambda b: b.click(b.find("button", "XHR")), False, "xhr"),
+    "a script's beacon": (lambda b: b.click(b.find("button", "Beacon")), False, "beacon"),
+}
+
+
+def _writes_page(make_service, pages, answer):
+    asked: list[dict] = []
+
+    def before_write(write: dict) -> bool:
+        asked.append(write | {"thread": threading.current_thread()})
+        return answer(write)
+
+    browser = make_service(origins=[pages.base_url], before_write=before_write)
+    browser.goto(f"{pages.base_url}/writes")
+    browser.fill(browser.find("textbox", "Query"), "hello")
+    return browser, asked
+
+
+@pytest.mark.parametrize("mechanism", SUBMISSIONS)
+def test_confirm_refused_nothing_is_sent_whatever_the_mechanism(make_service, pages, mechanism: str) -> None:
+    act, announced, _ = SUBMISSIONS[mechanism]
+    browser, asked = _writes_page(make_service, pages, lambda write: False)
+    sent = len(pages.posts)
+    if announced:
+        with pytest.raises(WriteRefused, match=r"refused to .*, which submits a form \(POST .*/ping\)"):
+            act(browser)
+    else:
+        told = act(browser)
+        assert f"Blocked: the page tried to send POST {pages.base_url}/ping, and the session's policy refused it." in told
+    browser.observe()  # anything held back still is, on the next call too
+    assert pages.posts[sent:] == []
+    assert len(asked) == 1 and asked[0]["thread"] is threading.current_thread()
+    assert "Title: Writes" in browser.observe()
+
+
+@pytest.mark.parametrize("mechanism", SUBMISSIONS)
+def test_confirm_allowed_the_write_goes_through_once(make_service, pages, mechanism: str) -> None:
+    act, announced, body = SUBMISSIONS[mechanism]
+    browser, asked = _writes_page(make_service, pages, lambda write: True)
+    sent = len(pages.posts)
+    told = act(browser)
+    assert pages.posts[sent:] == [body]
+    assert [write["method"] == "request" for write in asked] == [not announced]
+    if not announced:
+        assert f"The page sent POST {pages.base_url}/ping on its own; the session's policy allowed it." in told
+
+
+@pytest.mark.parametrize("mechanism", ["the form's own submit()", "a script's fetch"])
+def test_a_slow_answer_does_not_break_the_browser(make_service, pages, mechanism: str) -> None:
+    act, _, body = SUBMISSIONS[mechanism]
+
+    def slow_yes(write: dict) -> bool:
+        time.sleep(FAST.action + FAST.settle + 1)  # longer than any of the browser's own waits
+        return True
+
+    browser, _ = _writes_page(make_service, pages, slow_yes)
+    sent = len(pages.posts)
+    told = act(browser)
+    assert pages.posts[sent:] == [body]
+    assert "Still loading" not in told and "Timed out" not in told
+    assert "pong" in browser.text() if mechanism == "the form's own submit()" else "+ fetch sent" in told
