@@ -1,24 +1,59 @@
-"""The `hybrid` command line."""
+"""The `hybrid` command line.
+
+Each command's module is imported only when that command runs: `hybrid --help` and the light commands
+(`runs list`, `config`) must not pay for the agent's whole stack (LangChain, Playwright, the demo site).
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
+from click.utils import make_default_short_help
 
-from hybrid.commands.bench import bench_command
-from hybrid.commands.config import config_command
-from hybrid.commands.demo import demo_group
-from hybrid.commands.mcp import mcp_group
-from hybrid.commands.run import run_command
-from hybrid.commands.runs import runs_group
-from hybrid.commands.sites import sites_group
-from hybrid.commands.workflows import workflows_group
-from hybrid.config import ConfigError
-from workflows.store import StoreError
+# name: (module:attribute, the command's short help as its own docstring gives it; a test holds them equal).
+COMMANDS = {
+    "bench": ("hybrid.commands.bench:bench_command",
+              ("Run task suite SUITE (`demo`, the built-in one, or a JSON Lines file in the same format), each "
+              "task on a freshly reset site with a fresh kernel, judge it with its evaluator, and print success, "
+              "steps, tokens, cost and time per task by category (API-only, UI, mixed).")),
+    "config": ("hybrid.commands.config:config_command",
+               "Show the effective settings and where each value came from."),
+    "demo": ("hybrid.commands.demo:demo_group", "Run one task of the bundled demo site end to end with the agent."),
+    "mcp": ("hybrid.commands.mcp:mcp_group",
+            "The Model Context Protocol: offer hybrid's agent, operations and workflows to other agents."),
+    "run": ("hybrid.commands.run:run_command",
+            "Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback."),
+    "runs": ("hybrid.commands.runs:runs_group", "List, show, resume and export recorded runs."),
+    "sites": ("hybrid.commands.sites:sites_group",
+              ("Add, list, show and search sites (OpenAPI specs the agent calls as api.<site>.<operation>, MCP "
+              "servers it calls as mcp.<server>.<tool>).")),
+    "workflows": ("hybrid.commands.workflows:workflows_group",
+                  "Manage the workflows induced from successful runs: inspect, run, verify, share."),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands are imported when they run, and listed from `COMMANDS` until then."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, _, attribute = COMMANDS[cmd_name][0].partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))  # as click.Group lays out its own
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, make_default_short_help(COMMANDS[name][1], limit)) for name in names])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hybrid-agent")
 def cli() -> None:
     """hybrid: an API-first web agent that writes Python code actions.
@@ -30,22 +65,18 @@ def cli() -> None:
     """
 
 
-cli.add_command(config_command)
-cli.add_command(demo_group)
-cli.add_command(mcp_group)
-cli.add_command(run_command)
-cli.add_command(sites_group)
-cli.add_command(runs_group)
-cli.add_command(workflows_group)
-cli.add_command(bench_command)
-
-
 def main() -> None:
     try:
         cli(standalone_mode=True)
-    except ConfigError as exc:
-        click.echo(f"hybrid: configuration error: {exc}", err=True)
-        sys.exit(2)
-    except StoreError as exc:
-        click.echo(f"hybrid: {exc}", err=True)
+    except Exception as exc:
+        # Imported here, when something failed, so that starting a command does not import them.
+        from hybrid.config import ConfigError
+        from workflows.store import StoreError
+
+        if isinstance(exc, ConfigError):
+            click.echo(f"hybrid: configuration error: {exc}", err=True)
+        elif isinstance(exc, StoreError):
+            click.echo(f"hybrid: {exc}", err=True)
+        else:
+            raise
         sys.exit(2)

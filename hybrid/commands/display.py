@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console, Group
@@ -13,9 +13,10 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from hybrid.agent.run import Agent, RunResult
-from sandbox import Call
-from workflows.memory import Workflow
+if TYPE_CHECKING:  # only named in annotations: `hybrid runs list` imports this module, not the agent
+    from hybrid.agent.run import Agent, RunResult
+    from sandbox import Call
+    from workflows.memory import Workflow
 
 OBSERVATION_LINES = 12
 STATUS_STYLES = {"finished": "bold green", "interrupted": "yellow", "error": "bold red"}

@@ -14,9 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hybrid.commands.display import format_cost
-from hybrid.commands.run import drive, open_agent, resolve_model
 from hybrid.config import load_settings
-from hybrid.explore import Run
 from workflows.store import FINAL_STATUSES, RunNotFound, RunStore
 
 
@@ -122,6 +120,8 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
     if run.status in FINAL_STATUSES:
         raise click.ClickException(f"Run {run.id} already ended ({run.status}); nothing to resume.")
     console = Console(stderr=as_json)
+    from hybrid.commands.run import drive, open_agent, resolve_model  # the agent's stack, only when resuming
+
     model_spec, chat_model = resolve_model(settings, model or run.model, base_url)
     agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=run.sites, policy=run.policy,
                        max_steps=None, as_json=as_json, console=console)
@@ -144,6 +144,8 @@ def export_command(run_id: str, notebook: Path) -> None:
     RUN_ID may be abbreviated to any unique prefix.
     """
     try:
+        from hybrid.explore import Run  # the agent's stack, only when exporting
+
         run = Run.load(run_id, settings=load_settings())
     except RunNotFound as exc:
         raise click.ClickException(str(exc)) from exc

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -151,3 +152,19 @@ def test_demo_runs_a_task_end_to_end_and_judges_it(tmp_path) -> None:
     runs = subprocess.run([sys.executable, "-m", "hybrid", "runs", "list", "--json"], capture_output=True,
                           text=True, timeout=60, env=env, check=True)
     assert json.loads(runs.stdout.splitlines()[0])["status"] == "finished"
+
+
+def test_the_command_list_says_what_each_command_says_of_itself() -> None:
+    from hybrid.cli import COMMANDS
+
+    for name, (_, short_help) in COMMANDS.items():
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None and command.get_short_help_str(limit=1000) == short_help
+
+
+def test_help_imports_no_command() -> None:
+    probe = "import sys; from hybrid.cli import main; sys.argv = ['hybrid', '--help']\ntry:\n    main()\n" \
+            "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.startswith(('hybrid.commands', " \
+            "'hybrid.agent', 'langchain'))))"
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
