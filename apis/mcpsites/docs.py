@@ -88,7 +88,7 @@ def _as_spec(tools: Iterable[McpTool]) -> Spec:
         for tool in tools
     ]
     return Spec(source="mcp", content_hash="", title="MCP tools", api_version="", openapi_version="",
-                converted_from=None, servers=[], document={}, operations=operations, warnings=[])
+                converted_from=None, servers=[], operations=operations, warnings=[], load_document=dict)
 
 
 def _first_sentence(text: str) -> str:

@@ -3,7 +3,6 @@ through the bridge, with the run's policy, record and redaction."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -18,6 +17,8 @@ from hybrid.agent.run import Agent, AgentError
 from hybrid.cli import cli
 from hybrid.config import Settings
 from hybrid.mcp.server import HybridMcp
+
+from .conftest import run_async
 
 NOTES_SERVER = Path(__file__).parents[2] / "fixtures" / "notes_mcp_server.py"
 TOKEN = "notes-token-5b1e"
@@ -123,7 +124,7 @@ def test_hybrid_mcp_serve_offers_an_mcp_server_site_like_an_api(settings: Settin
             return found, described, read, write
 
     try:
-        found, described, read, write = asyncio.run(drive())
+        found, described, read, write = run_async(drive())
     finally:
         hybrid.close()
     assert found.structured_content["result"] == ["delete_note(note_id) - Delete a note for good. [writes]"]

@@ -3,7 +3,6 @@ in process for confirm mode (elicitation)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import socket
@@ -26,6 +25,8 @@ from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from hybrid.mcp.server import HybridMcp
 from workflows.memory import Workflow, WorkflowStore
+
+from .conftest import run_async
 
 TASK = load_suite()[0]  # How many open issues labelled bug are there in alice/tracker-core?
 COUNT_BUGS = '''
@@ -132,7 +133,7 @@ def test_stdio_read_only(served: Path, demo: DemoSite) -> None:
         async with Client(params) as client:
             return await exercise_read_only(client, open_bugs(demo))
 
-    check_read_only(asyncio.run(drive()))
+    check_read_only(run_async(drive()))
     labels = httpx.get(f"{demo.api_url}/projects/alice/tracker-core/labels",
                        headers={"Authorization": f"Bearer {demo.token_for('alice')}"}).json()
     assert NEW_LABEL["name"] not in [label["name"] for label in labels]
@@ -176,7 +177,7 @@ def test_http_allows_writes_when_the_policy_does(http_server: str, demo: DemoSit
             task = await client.call_tool("run_task", {"task": TASK.intent})
             return names, write, task
 
-    names, write, task = asyncio.run(drive())
+    names, write, task = run_async(drive())
     assert {"run_task", "call_operation", "count_open_bugs"} <= names
     assert not write.is_error and json.loads(write.content[0].text)["name"] == NEW_LABEL["name"]
     assert task.structured_content["answer"] == str(open_bugs(demo))
@@ -214,7 +215,7 @@ def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
                 await by_workflow("by-workflow", await answer(True), mode="auto"),
                 await by_workflow("workflow-unasked", None))
 
-    approved, declined, unasked, modern, (tool, by_workflow_result), (_, workflow_unasked) = asyncio.run(drive())
+    approved, declined, unasked, modern, (tool, by_workflow_result), (_, workflow_unasked) = run_async(drive())
     assert tool.annotations.destructive_hint is True and tool.annotations.read_only_hint is False
     assert set(tool.input_schema["properties"]) == {"name"}
     assert by_workflow_result.structured_content["answer"] == "by-workflow"
