@@ -10,7 +10,6 @@ import importlib
 import sys
 
 import click
-from click.utils import make_default_short_help
 
 # name: (module:attribute, the command's short help as its own docstring gives it; a test holds them equal).
 COMMANDS = {
@@ -50,7 +49,8 @@ class LazyGroup(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(map(len, names))  # as click.Group lays out its own
         with formatter.section("Commands"):
-            formatter.write_dl([(name, make_default_short_help(COMMANDS[name][1], limit)) for name in names])
+            formatter.write_dl([(name, click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit))
+                                for name in names])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
