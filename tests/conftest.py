@@ -209,6 +209,7 @@ def pages() -> Iterator[OddPages]:
     yield served
     served.close()
 
+
 class Listener:
     """A TCP server on its own port of 127.0.0.1 that keeps whatever any connection sends it."""
 

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import ast
 import ctypes
-import http.server
 import os
 import socket
 import sqlite3
 import struct
 import sys
-import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -35,41 +32,6 @@ def run(session: KernelSession, code: str, timeout: float = 30) -> str:
     result = session.execute(code, timeout=timeout)
     assert not result.restarted, result.notices
     return result.stdout + result.stderr + (f"{result.error.name}: {result.error.message}" if result.error else "")
-
-
-class TokenServer:
-    """A local HTTP server that answers anyone with its token and counts who asked."""
-
-    def __init__(self) -> None:
-        self.token = uuid.uuid4().hex
-        self.requests = 0
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests += 1
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(server.token.encode())
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def token_server() -> Iterator[TokenServer]:
-    server = TokenServer()
-    yield server
-    server.close()
 
 
 def test_host_environment_and_memory_are_out_of_reach(session: KernelSession) -> None:
@@ -156,30 +118,29 @@ for name in ('apis', 'sandbox', 'hybrid', 'workflows'):
     assert "IMPORTED" not in output
 
 
-def test_no_network_but_the_bridge(session: KernelSession, token_server: TokenServer) -> None:
-    fetch = f"import urllib.request; print(urllib.request.urlopen({token_server.url!r}, timeout=5).read())"
+def test_no_network_but_the_bridge(session: KernelSession, listener) -> None:
+    fetch = f"import urllib.request; print(urllib.request.urlopen({listener.url!r}, timeout=5).status)"
     output = run(session, f"""
 import subprocess, sys
 try:
     exec({fetch!r})
 except OSError as exc:
     print('urllib', type(exc).__name__)
-for command in (['curl', '-s', {token_server.url!r}], [sys.executable, '-c', {fetch!r}]):
+for command in (['curl', '-s', {listener.url!r}], [sys.executable, '-c', {fetch!r}]):
     try:
         child = subprocess.run(command, capture_output=True, text=True)
         print(command[0], 'exit', child.returncode, child.stdout)
     except OSError as exc:
         print(command[0], type(exc).__name__)
 """)
-    assert token_server.token not in output
     assert "urllib URLError" in output and f"{sys.executable} exit 1" in output
-    assert token_server.requests == 0
+    assert listener.received == []
 
 
-def test_kernel_network_when_the_user_allows_it(token_server: TokenServer) -> None:
+def test_kernel_network_when_the_user_allows_it(listener) -> None:
     with KernelSession(limits=KernelLimits(isolation=Isolation(network=True))) as session:
-        output = run(session, f"import urllib.request; print(urllib.request.urlopen({token_server.url!r}).read())")
-    assert token_server.token in output
+        output = run(session, f"import urllib.request; print(urllib.request.urlopen({listener.url!r}).status)")
+    assert output.strip() == "200" and listener.received[0].startswith(b"GET / HTTP/1.1")
 
 
 def test_signalling_the_host_reaches_nothing(session: KernelSession) -> None:
