@@ -7,6 +7,10 @@ from typing import Any
 BODY_PREVIEW_CHARS = 2000
 
 
+class RegistryError(Exception):
+    """A site cannot be added, found or removed; the message says why and what to do."""
+
+
 class SpecError(Exception):
     """The spec cannot be used at all; the message names the file and the place in it."""
 

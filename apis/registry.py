@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apis.auth import FileSecretStore, check_auth_reference, check_web_login, resolve_web_login
 from apis.client import Client, build_client
+from apis.errors import RegistryError
 from apis.loader import load_spec
 from apis.model import Spec
+from apis.records import NAME, RecordFiles
 from apis.sources import is_url
 
-SITE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-
-
-class RegistryError(Exception):
-    """A site cannot be added, found or removed; the message says why and what to do."""
+SITE_NAME = NAME
 
 
 @dataclass(frozen=True)
@@ -39,6 +35,7 @@ class SiteRegistry:
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = Path(data_dir)
         self.directory = self.data_dir / "sites"
+        self._files = RecordFiles(self.directory, Site, "site", "hybrid sites add")
         self.cache_dir = self.data_dir / "cache" / "specs"
         self.secrets = FileSecretStore(self.data_dir / "secrets")
 
@@ -49,36 +46,23 @@ class SiteRegistry:
                 f"{site.name!r} is not a valid site name: it becomes api.<name> in code, so use lowercase "
                 "letters, digits and '_', starting with a letter (at most 40 characters)."
             )
-        if self._path(site.name).exists() and not replace:
+        if self._files.path(site.name).exists() and not replace:
             raise RegistryError(f"A site named {site.name!r} already exists; remove it first or replace it.")
         spec = site.spec if is_url(site.spec) else os.path.abspath(Path(site.spec).expanduser())
         auth = check_auth_reference(site.auth) if site.auth else None
         web_login = check_web_login(site.web_login) if site.web_login else None
         stored = Site(site.name, spec, site.base_url.rstrip("/"), site.web_url, auth, web_login)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        temporary = self._path(site.name).with_suffix(".tmp")
-        temporary.write_text(json.dumps(asdict(stored), indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, self._path(site.name))
+        self._files.write(site.name, stored)
         return stored
 
     def get(self, name: str) -> Site:
-        try:
-            data = json.loads(self._path(name).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            known = ", ".join(site.name for site in self.list()) or "none yet"
-            raise RegistryError(f"No site named {name!r} (known sites: {known}); add it with `hybrid sites add`.") from None
-        except (OSError, ValueError) as exc:
-            raise RegistryError(f"{self._path(name)}: unreadable site file ({exc}); remove and add the site again.") from exc
-        return Site(**data)
+        return self._files.read(name)
 
     def list(self) -> list[Site]:
-        if not self.directory.is_dir():
-            return []
-        return [self.get(path.stem) for path in sorted(self.directory.glob("*.json"))]
+        return self._files.all()
 
     def remove(self, name: str) -> None:
-        self.get(name)
-        self._path(name).unlink()
+        self._files.remove(name)
 
     def load_spec(self, name: str) -> Spec:
         """The site's spec, processed once and then read from the registry's cache."""
@@ -97,8 +81,3 @@ class SiteRegistry:
         """(login URL, username, password) for signing in to the site's web UI, or None if not configured."""
         site = self.get(name)
         return resolve_web_login(site.web_login, self.secrets) if site.web_login else None
-
-    def _path(self, name: str) -> Path:
-        if not SITE_NAME.match(name):
-            raise RegistryError(f"{name!r} is not a valid site name (lowercase letters, digits and '_').")
-        return self.directory / f"{name}.json"

@@ -7,14 +7,14 @@ never as values, and resolved on the host when it is connected.
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from apis.auth import FileSecretStore
 from apis.errors import AuthError
 from apis.mcpsites.connection import McpConnection
+from apis.records import RecordFiles
 from apis.registry import SITE_NAME, RegistryError
 from apis.sources import is_url
 
@@ -67,6 +67,7 @@ class McpRegistry:
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = Path(data_dir)
         self.directory = self.data_dir / "mcp_servers"
+        self._files = RecordFiles(self.directory, McpServer, "MCP server", "hybrid sites add-mcp")
         self.secrets = FileSecretStore(self.data_dir / "secrets")
 
     def add(self, server: McpServer, *, replace: bool = False) -> McpServer:
@@ -83,38 +84,24 @@ class McpRegistry:
             raise RegistryError(f"{server.url!r} is not an http(s) URL.")
         if (self.data_dir / "sites" / f"{server.name}.json").exists():
             raise RegistryError(f"An API site named {server.name!r} exists; choose another name for the MCP server.")
-        if self._path(server.name).exists() and not replace:
+        if self._files.path(server.name).exists() and not replace:
             raise RegistryError(f"An MCP server named {server.name!r} already exists; remove it first or replace it.")
         for name, reference in {**server.env, **server.headers}.items():
             _check_reference(reference, name)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        temporary = self._path(server.name).with_suffix(".tmp")
-        temporary.write_text(json.dumps(asdict(server), indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, self._path(server.name))
+        self._files.write(server.name, server)
         return server
 
     def has(self, name: str) -> bool:
-        return SITE_NAME.match(name) is not None and self._path(name).exists()
+        return SITE_NAME.match(name) is not None and self._files.path(name).exists()
 
     def get(self, name: str) -> McpServer:
-        try:
-            data = json.loads(self._path(name).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            known = ", ".join(server.name for server in self.list()) or "none yet"
-            raise RegistryError(f"No MCP server named {name!r} (known: {known}); add it with "
-                                "`hybrid sites add-mcp`.") from None
-        except (OSError, ValueError) as exc:
-            raise RegistryError(f"{self._path(name)}: unreadable ({exc}); remove and add the server again.") from exc
-        return McpServer(**data)
+        return self._files.read(name)
 
     def list(self) -> list[McpServer]:
-        if not self.directory.is_dir():
-            return []
-        return [self.get(path.stem) for path in sorted(self.directory.glob("*.json"))]
+        return self._files.all()
 
     def remove(self, name: str) -> None:
-        self.get(name)
-        self._path(name).unlink()
+        self._files.remove(name)
 
     def resolve(self, references: dict[str, str]) -> dict[str, str]:
         """The values the references point to, read now; AuthError naming the one that is missing."""
@@ -138,8 +125,3 @@ class McpRegistry:
     def log_path(self, name: str) -> Path:
         """Where a started server's stderr goes."""
         return self.data_dir / "logs" / f"mcp-{name}.log"
-
-    def _path(self, name: str) -> Path:
-        if not SITE_NAME.match(name):
-            raise RegistryError(f"{name!r} is not a valid MCP server name (lowercase letters, digits and '_').")
-        return self.directory / f"{name}.json"

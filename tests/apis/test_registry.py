@@ -31,7 +31,7 @@ def test_names_and_duplicates_are_checked(tmp_path: Path, specs_dir: Path) -> No
     assert registry.get("pets").base_url == "http://127.0.0.1:2"
     with pytest.raises(RegistryError, match="not a valid site name"):
         registry.add(Site("My-Site", site.spec, "http://127.0.0.1:1"))
-    with pytest.raises(RegistryError, match="No site named 'other' \\(known sites: pets\\)"):
+    with pytest.raises(RegistryError, match="No site named 'other' \\(known: pets\\)"):
         registry.get("other")
 
 
