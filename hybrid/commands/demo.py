@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import ExitStack
 
 import click
 import httpx
@@ -18,7 +19,7 @@ from hybrid.commands.run import drive, open_agent, resolve_model, sandbox_option
 from hybrid.config import load_settings
 from hybrid.demo import demo_site
 from hybrid.demo.data import USERS, api_token_for
-from hybrid.demo.registration import SITE_NAME, register_demo
+from hybrid.demo.registration import SITE_NAME, demo_registered
 from hybrid.demo.server import DemoSite, DemoSiteError, serve_forever
 
 console = Console()
@@ -45,20 +46,21 @@ def _print_site(site: DemoSite) -> None:
 
 def _serve(port: int, username: str) -> None:
     registry = apis.SiteRegistry(load_settings().data_dir)
+    with ExitStack() as registration:
 
-    def on_ready(site: DemoSite) -> None:
-        _print_site(site)
-        register_demo(registry, site, username)
-        console.print(f"Registered as the site `{SITE_NAME}` (acting as {username}) while it runs: try\n"
-                      f"  hybrid run \"How many open issues are in alice/tracker-core?\" --site {SITE_NAME} "
-                      "--model provider:name")
+        def on_ready(site: DemoSite) -> None:
+            _print_site(site)
+            registration.enter_context(demo_registered(registry, site, username))
+            console.print(f"Registered as the site `{SITE_NAME}` (acting as {username}) while it runs: try\n"
+                          f"  hybrid run \"How many open issues are in alice/tracker-core?\" --site {SITE_NAME} "
+                          "--model provider:name")
 
-    try:
-        serve_forever(port, on_ready)
-    except DemoSiteError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except KeyboardInterrupt:
-        pass
+        try:
+            serve_forever(port, on_ready)
+        except DemoSiteError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            pass
     console.print("Demo site stopped.")
 
 
@@ -95,8 +97,7 @@ def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: st
         script.parent.mkdir(parents=True, exist_ok=True)
         script.write_text(json.dumps(scripted_replies_for(task.reference_solution), indent=1), encoding="utf-8")
         model_spec, chat_model = resolve_model(settings, f"scripted:{script}", None)
-    with demo_site() as site:
-        register_demo(apis.SiteRegistry(settings.data_dir), site, task.login_as)
+    with demo_site() as site, demo_registered(apis.SiteRegistry(settings.data_dir), site, task.login_as):
         console.print(f"Demo site at {site.base_url} · acting as {task.login_as} · task {task.task_id} "
                       f"({task.category}):\n[bold]{task.intent}[/]")
         agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=[SITE_NAME], policy=None,

@@ -67,7 +67,9 @@ sites_group.add_command(add_mcp_command)
 @sites_group.command(name="add")
 @click.argument("name")
 @click.option("--spec", "spec_source", required=True, help="OpenAPI 3.0/3.1 or Swagger 2.0 spec: file path or URL.")
-@click.option("--base-url", required=True, help="Where the API is served, e.g. https://git.example.com/api/v1.")
+@click.option("--base-url", default=None,
+              help="Where the API is served, e.g. https://git.example.com/api/v1. Default: the spec's first "
+              "absolute server URL.")
 @click.option("--web-url", default=None, help="The site's web UI, for the browser fallback.")
 @click.option("--auth", "auth_text", default=None, help=AUTH_HELP)
 @click.option("--web-login", "web_login_text", default=None,
@@ -75,7 +77,7 @@ sites_group.add_command(add_mcp_command)
               "password_env=VAR' (or password_secret=NAME). The password itself is never stored.")
 @click.option("--replace", is_flag=True, help="Overwrite a site with the same name.")
 def add_command(
-    name: str, spec_source: str, base_url: str, web_url: str | None, auth_text: str | None,
+    name: str, spec_source: str, base_url: str | None, web_url: str | None, auth_text: str | None,
     web_login_text: str | None, replace: bool
 ) -> None:
     """Register site NAME; its spec is loaded and checked first, and cached."""
@@ -84,6 +86,10 @@ def add_command(
         auth = parse_auth_reference(auth_text) if auth_text else None
         web_login = parse_web_login(web_login_text) if web_login_text else None
         spec = load_spec(spec_source, registry.cache_dir)
+        base_url = base_url or spec.default_base_url
+        if base_url is None:
+            _fail("the spec names no absolute server URL (its `servers`), so say where the API is served "
+                  "with --base-url URL")
         site = registry.add(Site(name, spec_source, base_url, web_url, auth, web_login), replace=replace)
     except SpecError as exc:
         _fail(f"the spec cannot be used: {exc}")

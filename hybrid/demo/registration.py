@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import apis
 from hybrid.demo.server import DemoSite
 
@@ -28,3 +31,20 @@ def register_demo(registry: apis.SiteRegistry, site: DemoSite, username: str = "
                              "password_secret": password_secret_name(username)}),
         replace=True,
     )
+
+
+@contextmanager
+def demo_registered(registry: apis.SiteRegistry, site: DemoSite, username: str = "alice") -> Iterator[apis.Site]:
+    """`register_demo` while the block runs; then the `demo` site is put back as it was (another running
+    `hybrid demo serve`'s registration, say), or removed, so it never names a stopped site."""
+    try:
+        before: apis.Site | None = registry.get(SITE_NAME)
+    except apis.RegistryError:
+        before = None
+    try:
+        yield register_demo(registry, site, username)
+    finally:
+        if before is not None:
+            registry.add(before, replace=True)
+        else:
+            registry.remove(SITE_NAME)

@@ -86,3 +86,16 @@ def test_refresh_asks_whether_a_url_spec_changed(run, echo_server) -> None:
     assert "Operations (1)" in run("show", "mine").output, "the kept copy is shown until a refresh"
     assert "the spec changed: 1 -> 2 operations" in run("refresh", "mine").output
     assert "Operations (2)" in run("show", "mine").output
+
+
+def test_add_takes_the_base_url_from_the_spec_unless_given(run, specs_dir: Path, tmp_path: Path) -> None:
+    added = run("add", "pets", "--spec", str(specs_dir / "petstore-expanded.yaml"))
+    assert added.exit_code == 0, added.output
+    assert "at https://petstore.swagger.io/v2 " in added.output
+    relative = tmp_path / "relative-servers.json"
+    relative.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+                                    "servers": [{"url": "/api"}],
+                                    "paths": {"/ping": {"get": {"operationId": "ping", "responses": {"200": {"description": "ok"}}}}}}))
+    refused = run("add", "relative", "--spec", str(relative))
+    assert refused.exit_code == 1 and "--base-url" in refused.output
+    assert run("add", "relative", "--spec", str(relative), "--base-url", "http://127.0.0.1:8000/api").exit_code == 0

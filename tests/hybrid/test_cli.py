@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import click
 import httpx
@@ -15,9 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 import apis
+from apis import Site, SiteRegistry
 from hybrid.agent.models import scripted_replies_for
 from hybrid.bench.suite import load_suite
 from hybrid.cli import cli
+from hybrid.config import load_settings
 from hybrid.demo.registration import register_demo
 
 
@@ -51,23 +54,44 @@ def test_demo_token_rejects_unknown_users() -> None:
     assert CliRunner().invoke(cli, ["demo", "token", "bob"]).output.startswith("demo_")
 
 
-def test_demo_serve_starts_quickly_and_stops_on_ctrl_c() -> None:
+def serve_demo_until_ctrl_c(check_while_serving: Callable[[str], None]) -> None:
+    """Start `hybrid demo serve`, call `check_while_serving(url)` once it is registered, then stop it."""
     process = subprocess.Popen([sys.executable, "-m", "hybrid", "demo", "serve"], stdout=subprocess.PIPE,
                                text=True, env={**os.environ, "COLUMNS": "200"})
     try:
         deadline = time.monotonic() + 30
         url = None
-        while url is None and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             line = process.stdout.readline()
             if "Demo site running at" in line:
                 url = line.split(" at ")[1].strip()
+            if line.startswith("Registered as the site"):
+                break
         assert url, "the demo site never said where it runs"
-        assert httpx.get(f"{url}/api/v1/openapi.json").status_code == 200
+        check_while_serving(url)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0
         assert "Demo site stopped." in process.stdout.read()
     finally:
         process.kill()
+
+
+def test_demo_serve_starts_quickly_registers_demo_and_unregisters_it_on_ctrl_c() -> None:
+    registry = SiteRegistry(load_settings().data_dir)
+
+    def check(url: str) -> None:
+        assert httpx.get(f"{url}/api/v1/openapi.json").status_code == 200
+        assert registry.get("demo").base_url == url
+
+    serve_demo_until_ctrl_c(check)
+    assert [site.name for site in registry.list()] == []  # no `demo` left pointing at a stopped site
+
+
+def test_demo_serve_puts_back_the_demo_registration_it_found() -> None:
+    registry = SiteRegistry(load_settings().data_dir)
+    registry.add(Site("demo", "http://127.0.0.1:9/openapi.json", "http://127.0.0.1:9"))
+    serve_demo_until_ctrl_c(lambda url: None)
+    assert registry.get("demo").base_url == "http://127.0.0.1:9"
 
 
 SUITE = {task.task_id: task for task in load_suite()}
