@@ -150,5 +150,16 @@ def export_command(run_id: str, notebook: Path) -> None:
     except RunNotFound as exc:
         raise click.ClickException(str(exc)) from exc
     path = run.export(notebook)
-    click.echo(f"Wrote {path}: {len(run.steps)} steps of run {run.id}. Open it with `jupyter lab {path}`, "
-               f"or run it with `jupyter execute {path}`.")
+    click.echo(f"Wrote {path}: {len(run.steps)} steps of run {run.id}. {_how_to_open(path)}")
+
+
+def _how_to_open(notebook: Path) -> str:
+    """The commands this installation has for a notebook (they live beside this Python), or how to get them."""
+    installed = Path(sys.executable).parent
+    if (installed / "jupyter-lab").exists():
+        return f"Open it with `jupyter lab {notebook}`."
+    if (installed / "jupyter-execute").exists():
+        return (f"Run it with `jupyter execute {notebook}`; to open it, install JupyterLab "
+                "(`.venv/bin/pip install -e '.[notebooks]'` in the clone).")
+    return (f"To open it, install JupyterLab (`.venv/bin/pip install -e '.[notebooks]'` in the clone), then "
+            f"`jupyter lab {notebook}`.")

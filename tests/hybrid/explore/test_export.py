@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import nbformat
 from click.testing import CliRunner
@@ -67,6 +69,9 @@ def test_hybrid_runs_export_writes_the_notebook(record_run, tmp_path) -> None:
     result = CliRunner().invoke(cli, ["runs", "export", run.id[:8], "--notebook", str(target)])
     assert result.exit_code == 0, result.output
     assert f"Wrote {target}" in result.output and len(code_cells(nbformat.read(target, as_version=4))) == 3
+    # The suggested command is one this installation has (the dev install brings nbclient's, not JupyterLab).
+    suggested = result.output.split("`")[1].split()[:2]
+    assert (Path(sys.executable).parent / "-".join(suggested)).exists() or "pip install" in result.output
     missing = CliRunner().invoke(cli, ["runs", "export", "ffffffffffff", "--notebook", str(target)])
     assert missing.exit_code == 1 and "No run 'ffffffffffff'" in missing.output
 
