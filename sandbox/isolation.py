@@ -203,7 +203,7 @@ def _user_options() -> list[str]:
         return ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
     # Root's bubblewrap mounts what the kernel needs (it may read paths such as /root/.pyenv that others
     # cannot) and keeps only what setpriv needs to become the kernel's own user, which drops every capability.
-    return ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    return ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
 
 
 def _become(owner: int | None) -> list[str]:
@@ -212,7 +212,8 @@ def _become(owner: int | None) -> list[str]:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         raise IsolationUnavailable("setpriv (from util-linux) is needed to start kernels from a host running as root")
-    return [setpriv, f"--reuid={owner}", f"--regid={owner}", "--clear-groups", "--no-new-privs", "--"]
+    return [setpriv, f"--reuid={owner}", f"--regid={owner}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs", "--"]
 
 
 @functools.cache

@@ -313,3 +313,10 @@ def test_a_working_directory_swapped_for_a_link_moves_nothing_of_the_host(sessio
     assert result.restarted
     assert (victim / "id_rsa").read_text() == "private"
     assert list(session.working_dir.iterdir()) == []
+
+
+def test_the_kernel_holds_no_capability_and_cannot_gain_one(session: KernelSession) -> None:
+    status = dict(line.split(":\t", 1) for line in run(session, "print(open('/proc/self/status').read())").splitlines()
+                  if ":\t" in line)
+    assert {name: status[name].strip() for name in ("CapPrm", "CapEff", "CapAmb", "NoNewPrivs")} == {
+        "CapPrm": "0000000000000000", "CapEff": "0000000000000000", "CapAmb": "0000000000000000", "NoNewPrivs": "1"}
