@@ -9,13 +9,13 @@ Tier 2, `operation_help`: everything about one operation (also each callable's `
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from apis.model import BODY_ARGUMENT, Operation, Spec
 from apis.refs import resolve
 from apis.search import search
-from apis.shapes import schema_types
+from apis.shapes import clip, schema_types
 
 CHARS_PER_TOKEN = 4
 SUMMARY_CHARS = 90
@@ -42,19 +42,23 @@ def group_index(spec: Spec) -> str:
     for group, operations in spec.groups().items():
         line = f"{group} ({len(operations)} operation{'s' if len(operations) != 1 else ''})"
         if descriptions.get(group):
-            line += f" - {_clip(descriptions[group], 70)}"
+            line += f" - {clip(descriptions[group], 70)}"
         lines.append(line)
     return "\n".join(lines)
 
 
-def operation_line(operation: Operation) -> str:
-    """`list_issues(owner, project, state=?, ...) GET /projects/{owner}/{project}/issues - List issues`"""
-    arguments = list(operation.required_arguments)
-    optional = operation.optional_arguments
-    arguments += [f"{name}=?" for name in optional[:OPTIONAL_SHOWN]]
+def call_shape(name: str, required: Sequence[str], optional: Sequence[str]) -> str:
+    """`list_issues(owner, project, state=?, ...)`: how a callable is called, shown in one line."""
+    arguments = [*required, *(f"{argument}=?" for argument in optional[:OPTIONAL_SHOWN])]
     if len(optional) > OPTIONAL_SHOWN:
         arguments.append("...")
-    line = f"{operation.name}({', '.join(arguments)}) {operation.method} {operation.path}"
+    return f"{name}({', '.join(arguments)})"
+
+
+def operation_line(operation: Operation) -> str:
+    """`list_issues(owner, project, state=?, ...) GET /projects/{owner}/{project}/issues - List issues`"""
+    line = (f"{call_shape(operation.name, operation.required_arguments, operation.optional_arguments)} "
+            f"{operation.method} {operation.path}")
     summary = _first_sentence(operation.summary)
     if summary:
         line += f" - {summary}"
@@ -77,7 +81,7 @@ def operation_help(spec: Spec, name: str) -> str:
         "  (changes data)" if operation.writes else "  (read-only)")]
     description = operation.description or operation.summary
     if description:
-        lines += ["", _clip(description.strip(), DESCRIPTION_CHARS)]
+        lines += ["", clip(description.strip(), DESCRIPTION_CHARS)]
     if operation.deprecated:
         lines += ["", "Deprecated."]
     if operation.parameters or operation.body:
@@ -89,19 +93,19 @@ def operation_help(spec: Spec, name: str) -> str:
         if parameter.argument != parameter.name:
             text += f" as {parameter.name!r}"
         if parameter.description:
-            text += f" - {_clip(' '.join(parameter.description.split()), 200)}"
+            text += f" - {clip(' '.join(parameter.description.split()), 200)}"
         lines.append(text)
     if operation.body is not None:
         body = operation.body
         flags = "required" if body.required else "optional"
         text = f"  {BODY_ARGUMENT}: {flags}, sent as {' or '.join(body.media_types)}"
         if body.description:
-            text += f" - {_clip(' '.join(body.description.split()), 200)}"
+            text += f" - {clip(' '.join(body.description.split()), 200)}"
         lines += [text, f"    {schema_text(document, body.schema, SCHEMA_DEPTH)}"]
     if operation.responses:
         lines += ["", "Returns:"]
         for status, summary in operation.responses.items():
-            text = f"  {status}" + (f" - {_clip(summary, 120)}" if summary else "")
+            text = f"  {status}" + (f" - {clip(summary, 120)}" if summary else "")
             schema = response_schema(document, operation, status) if status.startswith("2") else None
             lines.append(text)
             if schema:
@@ -125,7 +129,7 @@ def render_api_section(spec: Spec, task: str, token_budget: int = 3000, site: st
         return everything
     index = "Groups: " + "; ".join(f"{group} ({len(ops)})" for group, ops in spec.groups().items())
     if count_tokens(index) > token_budget // 4:
-        index = _clip(index, token_budget // 4 * CHARS_PER_TOKEN)
+        index = clip(index, token_budget // 4 * CHARS_PER_TOKEN)
     footer_template = (
         "{shown} of {total} operations shown, most relevant to the task first; "
         f"api.{site}.search('words') lists others."
@@ -265,8 +269,5 @@ def _ref_name(schema: Any) -> str | None:
 
 def _first_sentence(text: str) -> str:
     sentence = text.split(". ")[0].rstrip(".")
-    return _clip(sentence, SUMMARY_CHARS)
+    return clip(sentence, SUMMARY_CHARS)
 
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

@@ -25,6 +25,7 @@ from apis.errors import SpecError
 from apis.model import Spec, SpecProblem
 from apis.operations import extract_operations, server_url, where
 from apis.refs import ExternalRefs, has_external_refs
+from apis.shapes import clip
 from apis.sources import is_url, parse_document, read_bytes
 
 # Bump when the processed form changes, so stale cache entries are ignored.
@@ -156,7 +157,7 @@ def strict_problems(document: dict[str, Any], declared: str) -> list[SpecProblem
         message = str(getattr(cause, "message", cause))
         # The value is at the pointer already; said again it only makes the message long and ungroupable.
         message = "the value" + message[len(value):] if value else message
-        problems[SpecProblem(pointer, _clip(" ".join(message.split()), 300))] = None
+        problems[SpecProblem(pointer, clip(" ".join(message.split()), 300))] = None
     return list(problems)
 
 
@@ -183,9 +184,6 @@ def _repr_starts(node: Any, message: str) -> bool:
     head = f"{first[0]!r}: {first[1]!r}" if isinstance(node, dict) else repr(first)
     return message.startswith(head, 1) and message.startswith(repr(node))
 
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _servers(document: dict[str, Any], origin: str) -> list[str]:

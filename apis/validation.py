@@ -23,7 +23,7 @@ from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from apis.docs import response_schema
 from apis.model import BODY_ARGUMENT, Operation, Parameter, Spec
-from apis.shapes import schema_types
+from apis.shapes import clip, schema_types
 
 # How much of a value one mismatch line shows; the record keeps the whole validator text.
 SHOWN_CHARS = 60
@@ -151,16 +151,16 @@ def _mismatch(operation: Operation, direction: str, prefix: str, error: Validati
     detail = f"{operation.name}: {direction} {field}: {error.message}"
     if error.validator in _ABOUT_PROPERTIES:
         # "'id' is a required property": the message names the property, the object itself says nothing.
-        return Mismatch(operation.name, direction, field, "", _clip(error.message, SHOWN_CHARS * 2), detail)
+        return Mismatch(operation.name, direction, field, "", clip(error.message, SHOWN_CHARS * 2), detail)
     return Mismatch(
-        operation.name, direction, field, _clip(f"{error.validator} {error.validator_value!r}", SHOWN_CHARS),
-        _clip(repr(error.instance), SHOWN_CHARS), detail,
+        operation.name, direction, field, clip(f"{error.validator} {error.validator_value!r}", SHOWN_CHARS),
+        clip(repr(error.instance), SHOWN_CHARS), detail,
     )
 
 
 def _unchecked(operation: Operation, direction: str, exc: Exception) -> Mismatch:
     text = f"could not be checked ({type(exc).__name__}: {exc})"
-    return Mismatch(operation.name, direction, "", "", _clip(text, 200), text)
+    return Mismatch(operation.name, direction, "", "", clip(text, 200), text)
 
 
 def _as_sent(parameter: Parameter, value: Any) -> Any:
@@ -199,6 +199,3 @@ def _field(prefix: str, path: list[Any]) -> str:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

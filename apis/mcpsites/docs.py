@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from apis.docs import CHARS_PER_TOKEN, OPTIONAL_SHOWN, count_tokens, schema_text
+from apis.docs import CHARS_PER_TOKEN, SUMMARY_CHARS, call_shape, count_tokens, schema_text
 from apis.mcpsites.connection import McpTool
 from apis.model import Operation, Parameter, Spec
 from apis.search import search
-
-SUMMARY_CHARS = 90
+from apis.shapes import clip
 
 
 def tool_line(tool: McpTool) -> str:
-    arguments = [*tool.required, *(f"{name}=?" for name in tool.optional[:OPTIONAL_SHOWN])]
-    if len(tool.optional) > OPTIONAL_SHOWN:
-        arguments.append("...")
-    line = f"{tool.python_name}({', '.join(arguments)})"
+    line = call_shape(tool.python_name, tool.required, tool.optional)
     summary = _first_sentence(tool.description)
     if summary:
         line += f" - {summary}"
@@ -92,5 +88,4 @@ def _as_spec(tools: Iterable[McpTool]) -> Spec:
 
 
 def _first_sentence(text: str) -> str:
-    sentence = " ".join(text.split()).split(". ")[0]
-    return sentence if len(sentence) <= SUMMARY_CHARS else sentence[: SUMMARY_CHARS - 3].rstrip() + "..."
+    return clip(" ".join(text.split()).split(". ")[0], SUMMARY_CHARS)
