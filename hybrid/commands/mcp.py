@@ -9,6 +9,7 @@ from apis.mcpsites import McpServerError
 from hybrid.commands.run import sandbox_options
 from hybrid.config import load_settings
 from hybrid.mcp.server import HybridMcp, serve
+from sandbox import POLICY_MODES
 from workflows.store import StoreError
 
 
@@ -20,7 +21,7 @@ def mcp_group() -> None:
 @mcp_group.command(name="serve")
 @click.option("--site", "sites", multiple=True,
               help="Site to offer (repeat for several). Default: every registered API site.")
-@click.option("--policy", type=click.Choice(["allow", "read-only", "confirm"]),
+@click.option("--policy", type=click.Choice(POLICY_MODES),
               help="allow everything; read-only refuses writes; confirm asks the client's user before each "
                    "write (through MCP elicitation; refused when the client cannot ask).")
 @click.option("--model", help="Chat model for run_task, as provider:name (default: the `model` setting).")

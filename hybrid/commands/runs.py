@@ -73,7 +73,7 @@ def show_command(run_id: str, as_json: bool) -> None:
     if as_json:
         payload = json.loads(run.model_dump_json())
         payload["steps"] = [json.loads(step.model_dump_json()) | {
-            "calls": [json.loads(call.model_dump_json()) for call in store.calls_of(step.id)]} for step in steps]
+            "calls": [call.to_dict() for call in store.calls_of(step.id)]} for step in steps]
         click.echo(json.dumps(payload, indent=2))
         return
     console = Console()
@@ -91,9 +91,7 @@ def show_command(run_id: str, as_json: bool) -> None:
             console.print(Syntax(step.code, "python", theme="ansi_dark", word_wrap=True))
         console.print(Panel(Text(step.full_output or step.observation), title="observation", title_align="left"))
         for call in store.calls_of(step.id):
-            name = f"{call.capability}.{call.target}" if call.target else call.capability
-            console.print(Text(f"  {name} {call.arguments} -> {call.status} "
-                          f"({call.latency_ms:.0f} ms){' ' + call.error if call.error else ''}"))
+            console.print(Text(f"  {call.describe()}"))
     if run.answer is not None:
         console.print(Panel(Text(run.answer), title="answer", title_align="left"))
     if run.error:
