@@ -79,6 +79,9 @@ class CallRecord:
         outcome = "ok" if self.status == "ok" else f"{self.status}: {self.error}"
         return f"{self.name}({shown}) -> {outcome} ({self.latency * 1000:.0f} ms)"
 
+    def __str__(self) -> str:
+        return self.describe()
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
