@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from sandbox import CallRecord
 from workflows.store import StepRecord, StepRow
@@ -41,7 +41,7 @@ class StepView(StepRecord):
 
     model_config = ConfigDict(frozen=True)
 
-    calls: list[CallRecord] = []
+    calls: list[CallRecord] = Field(default_factory=list)
 
     @classmethod
     def of(cls, step: StepRow, calls: list[CallRecord]) -> StepView:
