@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.text import clip
+
 BROWSER_CAPABILITY = "browser"
 CONDENSED_CHARS = 400
 OLD_OBSERVATION_CHARS = 1500
@@ -51,10 +53,7 @@ def full_record(result: Any) -> str:
 
 
 def condense(observation: str, limit: int, what: str) -> str:
-    if len(observation) <= limit:
-        return observation
-    return (f"{observation[:limit].rstrip()}\n[... {what} condensed: {len(observation) - limit} more "
-            "characters not shown]")
+    return clip(observation, limit, marker=lambda cut: f"\n[... {what} condensed: {len(cut)} more characters not shown]")
 
 
 def observations_for_prompt(steps: list[dict[str, Any]], *, squeeze: bool = False) -> list[str]:

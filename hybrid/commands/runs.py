@@ -15,6 +15,7 @@ from rich.text import Text
 
 from hybrid.commands.display import format_cost
 from hybrid.config import load_settings
+from sandbox.text import ELLIPSIS, clip
 from workflows.store import FINAL_STATUSES, RunNotFound, RunStore
 
 
@@ -48,12 +49,8 @@ def list_command(limit: int, as_json: bool) -> None:
     for run in runs:
         table.add_row(run.id, run.status, str(run.steps), str(run.prompt_tokens + run.completion_tokens),
                       "-" if run.cost is None else f"${run.cost:.4f}", run.started_at.strftime("%m-%d %H:%M"),
-                      Text(_clip(run.task, task_width)))
+                      Text(clip(run.task, task_width, marker=ELLIPSIS)))
     console.print(table)
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @runs_group.command(name="show")

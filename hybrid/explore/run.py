@@ -26,7 +26,8 @@ from hybrid.agent.observation import BROWSER_CAPABILITY
 from hybrid.agent.run import Agent, AgentError, open_checkpointer
 from hybrid.config import Settings, load_settings
 from hybrid.explore.attach import ask_on_input
-from hybrid.explore.views import Checkpoint, History, StepView, first_line, table
+from hybrid.explore.views import Checkpoint, History, StepView, table
+from sandbox.text import first_line
 from workflows.store import RunRow, RunStore
 
 
@@ -125,7 +126,7 @@ class Run:
         if record.source:
             lines.append(f"source: {record.source}")
         lines += ["", table(["step", "ok", "thought", "calls", "tokens"],
-                            [[s.index, "✓" if s.ok else "✗", first_line(s.thought), len(s.calls), s.tokens]
+                            [[s.index, "✓" if s.ok else "✗", first_line(s.thought, 80), len(s.calls), s.tokens]
                              for s in self.steps])]
         if record.answer is not None:
             lines += ["", f"answer: **{record.answer}**"]

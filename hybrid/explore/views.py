@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from sandbox import CallRecord
+from sandbox.text import ELLIPSIS, clip
 from workflows.store import StepRecord, StepRow
 
 FENCE = "````"  # four backticks: recorded output may itself contain three
@@ -28,11 +29,6 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def first_line(text: str | None, width: int = 80) -> str:
-    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 class StepView(StepRecord):
@@ -70,7 +66,7 @@ class StepView(StepRecord):
             parts.append(fenced(self.code, "python"))
         parts.append(fenced(self.output, "text"))
         if self.calls:
-            parts.append(table(["call", "status", "ms"], [[_short(c.describe().split(" -> ")[0]), c.status,
+            parts.append(table(["call", "status", "ms"], [[clip(c.describe().split(" -> ")[0], 100, marker=ELLIPSIS), c.status,
                                                            f"{c.latency * 1000:.0f}"] for c in self.calls]))
         return "\n\n".join(parts)
 
@@ -103,6 +99,3 @@ class History(list[Checkpoint]):
                  c.created_at.strftime("%H:%M:%S.%f")[:-3] if c.created_at else "", c.id] for c in self]
         return table(["#", "steps done", "status", "next", "at", "checkpoint id"], rows)
 
-
-def _short(text: str, width: int = 100) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

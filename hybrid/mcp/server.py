@@ -34,6 +34,7 @@ from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
 from hybrid.mcp.capability import mcp_capability
 from sandbox import Call, CallRecord, KernelPool, PermissionDenied, Policy, PolicyMode
 from sandbox.bridge import Dispatcher
+from sandbox.text import clip
 from workflows.fastpath import FastPathMatch, run_fast_path
 from workflows.memory import Workflow, WorkflowStore
 from workflows.store import StepRecord
@@ -226,7 +227,7 @@ class HybridMcp:
 
         def on_step(step: StepRecord, _calls: list[CallRecord]) -> None:
             message = step.thought.strip() or f"step {step.index + 1}"
-            progress = ctx.report_progress(step.index + 1, self.settings.max_steps, message[:200])
+            progress = ctx.report_progress(step.index + 1, self.settings.max_steps, clip(message, 200))
             asyncio.run_coroutine_threadsafe(progress, loop).result()
 
         confirm = partial(_confirm, ctx, loop) if self.policy_mode == "confirm" else None

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from sandbox.text import clip
+
 REDACTED = "[REDACTED]"
 SENSITIVE_KEY = re.compile(
     r"token|secret|password|passwd|api[_-]?key|authorization|cookie|credential", re.IGNORECASE
@@ -74,8 +76,8 @@ class CallRecord:
     def describe(self, argument_chars: int | None = None) -> str:
         """One line: `api.demo.get_issue(7) -> ok (12 ms)`, the arguments cut to `argument_chars` if given."""
         shown = ", ".join([*(repr(a) for a in self.args), *(f"{k}={v!r}" for k, v in self.kwargs.items())])
-        if argument_chars is not None and len(shown) > argument_chars:
-            shown = shown[: argument_chars - 3] + "..."
+        if argument_chars is not None:
+            shown = clip(shown, argument_chars)
         outcome = "ok" if self.status == "ok" else f"{self.status}: {self.error}"
         return f"{self.name}({shown}) -> {outcome} ({self.latency * 1000:.0f} ms)"
 
@@ -88,11 +90,8 @@ class CallRecord:
 
 def summarise(value: Any, limit: int = SUMMARY_CHARS) -> str:
     """A short description of a result for the record: its size and the start of its repr."""
-    text = repr(value)
     size = f"{type(value).__name__} of {len(value)}: " if isinstance(value, (list, dict, str)) else ""
-    if len(text) > limit:
-        text = f"{text[:limit]}... ({len(text) - limit} more characters)"
-    return size + text
+    return size + clip(repr(value), limit, marker=lambda cut: f"... ({len(cut)} more characters)")
 
 
 class Recorder:
