@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import ConfigDict
 from sqlalchemy import JSON, Column, String, Text, case, event, func, update
@@ -21,13 +21,7 @@ from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from sandbox import CallRecord, CallStatus, PolicyMode
 from workflows.migrate import migrate
-
-RunStatus = Literal["running", "finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
-                    "refused", "error", "interrupted"]
-RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
-# A run that ended in one of these cannot be resumed; the others (running, error, interrupted) can.
-FINAL_STATUSES: frozenset[RunStatus] = frozenset(
-    {"finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length", "refused"})
+from workflows.status import RUN_STATUSES, RunStatus
 
 
 def utcnow() -> datetime:

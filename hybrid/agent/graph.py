@@ -23,7 +23,8 @@ from hybrid.agent.model_calls import ContextTooLong, ModelCaller
 from hybrid.agent.observation import observations_for_prompt
 from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
 from sandbox import CallRecord
-from workflows.store import RunStatus, StepRecord
+from workflows.status import RunStatus
+from workflows.store import StepRecord
 
 PROMPTS = Environment(loader=FileSystemLoader(Path(__file__).with_name("prompts")), undefined=StrictUndefined,
                       keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)

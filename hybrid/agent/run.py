@@ -36,6 +36,7 @@ from sandbox.browser import BrowserService
 from workflows.fastpath import FastPathMatch, match_fast_path, run_fast_path
 from workflows.learn import Learned, learn_from_run
 from workflows.memory import Workflow, WorkflowStore
+from workflows.status import RunStatus
 from workflows.store import StoreError
 
 # Any fixed number, the same in every process (and not the store's migration lock): it names the lock that
@@ -61,7 +62,7 @@ class _Finished:
     """A run that ended and is yet to be learned from."""
 
     run_id: str
-    status: str
+    status: RunStatus
     repairs: list[Workflow]
 
 
@@ -76,7 +77,7 @@ class Lesson:
 @dataclass(frozen=True)
 class RunResult:
     run_id: str
-    status: str
+    status: RunStatus
     answer: str | None
     error: str | None
     steps: int

@@ -36,7 +36,8 @@ from sandbox.browser import BrowserError, BrowserService, SiteLogin, origin_of
 from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
-from workflows.store import RunStatus, StepRecord
+from workflows.status import RunStatus
+from workflows.store import StepRecord
 
 API_SECTION_TOKENS = 3000
 SEARCH_RESULTS = 8

@@ -149,7 +149,7 @@ def sandbox_options(command: Callable[..., None]) -> Callable[..., None]:
 @sandbox_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
 def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: str | None,
-                max_steps: int | None, max_cost: float | None, policy: str | None, start_url: str | None,
+                max_steps: int | None, max_cost: float | None, policy: PolicyMode | None, start_url: str | None,
                 sandbox: str | None, kernel_network: bool | None, as_json: bool) -> None:
     """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
 

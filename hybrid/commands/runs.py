@@ -16,7 +16,8 @@ from rich.text import Text
 from hybrid.commands.display import format_cost
 from hybrid.config import load_settings
 from sandbox.text import ELLIPSIS, clip
-from workflows.store import FINAL_STATUSES, RunNotFound, RunStore
+from workflows.status import FINAL_STATUSES
+from workflows.store import RunNotFound, RunStore
 
 
 def open_store() -> RunStore:
