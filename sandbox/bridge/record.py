@@ -52,7 +52,7 @@ class CallRecord:
     """One call through the bridge, as kept in the run's record (secrets already redacted).
 
     The one shape of a call from the bridge to the run store and back (`workflows.store.CallRow`);
-    `to_dict()` is its plain data for JSON and graph state. `latency` is in seconds; `started_at` is Unix
+    `to_dict()` is its plain data, for JSON. `latency` is in seconds; `started_at` is Unix
     time, None for calls recorded before the store kept it.
     """
 
