@@ -122,8 +122,8 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
     for site in sites:
         operations: dict[str, Any] = {
             op.name: HostFunction(getattr(site.client, op.name) if notes is None else
-                               noting_full_pages(getattr(site.client, op.name), site.name, op, notes),
-                               writes=op.writes, domain=site.host)
+                                  noting_full_pages(getattr(site.client, op.name), site.name, op, notes),
+                                  writes=op.writes, domain=site.host)
             for op in site.spec.operations
         }
         operations.setdefault("search", HostFunction(_search_for(site), writes=False))

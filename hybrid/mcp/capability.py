@@ -28,7 +28,7 @@ def mcp_capability(connections: Iterable[McpConnection]) -> Namespace:
         domain = urlsplit(connection.server.url).hostname if connection.server.url else None
         operations: dict[str, Any] = {
             tool.python_name: HostFunction(_tool_caller(connection, tool), writes=tool.writes, domain=domain,
-                                        doc=tool_help(connection.name, tool))
+                                           doc=tool_help(connection.name, tool))
             for tool in connection.tools
         }
         operations.setdefault("search", HostFunction(_search_for(connection), writes=False))
