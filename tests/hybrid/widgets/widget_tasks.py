@@ -13,14 +13,19 @@ from widget_bed import Upload, WidgetBed
 # Code a model writes to act on an element it found by reading the page's observation.
 PICK = '''import re
 
-def pick(pattern):
-    """The id of the first element whose observed line (role "name" ...) matches the regex `pattern`."""
+def pick(pattern, after=None):
+    """The id of the first element whose observed line (role "name" ...) matches the regex `pattern`, looking
+    only below the first line that contains `after` when it is given."""
     page = browser.observe()
-    for line in page.splitlines():
+    lines = page.splitlines()
+    if after is not None:
+        lines = lines[next((i for i, line in enumerate(lines) if after in line), len(lines)):]
+    for line in lines:
         found = re.search(r"\\[(\\d+)\\]\\s*(.*)", line)
         if found and re.search(pattern, found.group(2)):
             return int(found.group(1))
-    raise LookupError(f"Nothing on the page matches {pattern!r}:\\n{page[:3000]}")
+    raise LookupError(f"Nothing on the page matches {pattern!r}" + (f" after {after!r}" if after else "")
+                      + f":\\n{page[:3000]}")
 '''
 REPORT = "Q3 report: revenue up 4%\n"
 WRITE_REPORT = f'with open("report.txt", "w") as file:\n    file.write({REPORT!r})\nprint("wrote report.txt")'
@@ -105,11 +110,8 @@ TASKS: list[Task] = [
           'print(browser.click(browser.find("button", "Save issue")))',),
          field("antd", "due"), "2026-03-12"),
     Task("antd", "antd", "Remove Chen Wei from the issue's watchers and save.",
-         ('import re\nlines = browser.observe().splitlines()\n'
-          'row = next(i for i, line in enumerate(lines) if "Chen Wei" in line)\n'
-          'remove = next(int(re.search(r"\\[(\\d+)\\]", line).group(1)) for line in lines[row:]\n'
-          '              if "Remove" in line and re.search(r"\\[(\\d+)\\]", line))\n'
-          'browser.click(remove)\nprint(browser.click(browser.find("button", "Save issue")))',),
+         (PICK + 'browser.click(pick(r"Remove", after="Chen Wei"))\n'
+          'print(browser.click(browser.find("button", "Save issue")))',),
          field("antd", "watchers"), ["Alice Moreau", "Bruno Keller", "Dana Scott", "Emil Novak"]),
     Task("antd", "antd", "Attach report.txt to the issue.",
          (WRITE_REPORT, 'print(browser.upload(browser.find("button", "Click to upload"), "report.txt"))'),
