@@ -1,24 +1,23 @@
-"""The widget bed's server and one browser for a module's runs; `run_task` runs a task through the full agent
-with its scripted code actions."""
+"""The widget bed's server, one browser for a module's runs, and `run_task`, which runs a task through the full
+agent with its scripted code actions."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # widget_bed and widget_tasks are imported by name
 
-import apis  # noqa: E402
-from hybrid.agent.models import ScriptedChatModel, scripted_replies_for  # noqa: E402
-from hybrid.agent.run import Agent, RunResult  # noqa: E402
-from hybrid.config import Settings, find_chromium  # noqa: E402
-from sandbox.browser import BrowserService  # noqa: E402
-from widget_bed import WidgetBed  # noqa: E402
-from widget_tasks import Task  # noqa: E402
+from widget_bed import WidgetBed
+from widget_runs import TaskRun, register_bed
+from widget_runs import run_task as run_task_through_agent
+from widget_tasks import Task
+
+from hybrid.config import Settings, find_chromium
+from sandbox.browser import BrowserService
 
 
 @pytest.fixture(scope="session")
@@ -38,29 +37,8 @@ def widget_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser
         yield browser
 
 
-@dataclass(frozen=True)
-class TaskRun:
-    result: RunResult
-    observations: list[str]  # what each step showed the model (errors included)
-
-    def transcript(self) -> str:
-        return "\n\n".join(f"--- step {index + 1}\n{text}" for index, text in enumerate(self.observations))
-
-
 @pytest.fixture
 def run_task(settings: Settings, widget_bed: WidgetBed, widget_browser: BrowserService) -> Callable[[Task], TaskRun]:
-    """Runs `task` on its page through the agent, its model replaying the task's steps then finish()."""
-    apis.SiteRegistry(settings.data_dir).add(apis.Site(
-        name="widgets", spec=f"{widget_bed.base_url}/openapi.json", base_url=widget_bed.base_url,
-        web_url=widget_bed.base_url), replace=True)
-
-    def run(task: Task) -> TaskRun:
-        widget_bed.clear()
-        model = ScriptedChatModel(replies=scripted_replies_for([*task.steps, 'finish("done")']))
-        with Agent(settings, model=model, model_name="scripted", sites=["widgets"], policy="allow",
-                   browser=widget_browser) as agent:
-            result = agent.run(task.goal, start_url=widget_bed.url(task.page))
-            steps = agent.store.steps_of(result.run_id)
-        return TaskRun(result, [step.error or step.observation for step in steps])
-
-    return run
+    """run_task(task): runs `task` on its page through the agent (see widget_runs.run_task)."""
+    register_bed(settings, widget_bed)
+    return lambda task: run_task_through_agent(task, settings, widget_bed, widget_browser)

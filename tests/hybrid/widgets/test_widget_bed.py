@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-
 from widget_bed import DIST, Upload, WidgetBed
 from widget_tasks import TASKS
 

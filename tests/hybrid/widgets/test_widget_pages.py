@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Page
-
 from widget_bed import WidgetBed
 from widget_tasks import REPORT, TASKS, Task
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from widget_bed import WidgetBed
 from widget_tasks import TASKS, Task
 
