@@ -153,16 +153,16 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
     """The compiled graph; invoke it with `{"run_id", "task", "start_url"}` and a thread id = run id."""
     call_model = model if isinstance(model, ModelCaller) else ModelCaller(model)
 
-    def recorded(state: AgentState, step: StepRecord, calls: list[CallRecord] | None = None) -> list[dict[str, Any]]:
+    def recorded(state: AgentState, step: StepRecord, calls: Sequence[CallRecord] = ()) -> list[dict[str, Any]]:
         """Record `step` and return it as graph state keeps it: plain data, without the untrimmed output
         (only the record keeps that, so checkpoints stay small)."""
-        runtime.record_step(state["run_id"], step, calls or [])
+        runtime.record_step(state["run_id"], step, list(calls))
         return [step.model_dump(exclude={"full_output"})]
 
     def prepare(state: AgentState) -> dict[str, Any]:
-        return {"system_prompt": runtime.system_prompt(state["run_id"], state["task"], budget.max_steps), "status": "running",
-                "steps": [], "tokens": 0, "cost": 0.0, "elapsed": 0.0, "no_code_streak": 0, "pending": None,
-                "max_steps": budget.max_steps, "squeeze": False}
+        return {"system_prompt": runtime.system_prompt(state["run_id"], state["task"], budget.max_steps),
+                "status": "running", "steps": [], "tokens": 0, "cost": 0.0, "elapsed": 0.0, "no_code_streak": 0,
+                "pending": None, "max_steps": budget.max_steps, "squeeze": False}
 
     def act(state: AgentState) -> dict[str, Any]:
         exceeded = over_budget(state, budget)
@@ -214,7 +214,8 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
             # Running it again could repeat a write it already made; the model decides what to redo.
             step = _step(state, pending, observation=f"{RESUMED_NOTICE}\n{INTERRUPTED_ACTION_NOTICE}", ok=False,
                          error="interrupted")
-            return {"pending": None, "steps": recorded(state, step), "interrupted_action": False, "resumed": False}
+            return {"pending": None, "steps": recorded(state, step), "interrupted_action": False,
+                    "resumed": False}
         first_after_resume = state.get("resumed", False)
         outcome = runtime.execute(state["run_id"], state["task"], len(state.get("steps", [])), pending["code"],
                                   budget.action_timeout, fresh_kernel_notice=first_after_resume,
@@ -222,7 +223,8 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
         step = _step(state, pending, observation=outcome.observation, ok=outcome.ok, error=outcome.error,
                      full_output=outcome.full_output, execute_seconds=outcome.seconds,
                      used_browser=outcome.used_browser)
-        update: dict[str, Any] = {"pending": None, "steps": recorded(state, step, outcome.calls), "resumed": False,
+        update: dict[str, Any] = {"pending": None, "steps": recorded(state, step, outcome.calls),
+                                  "resumed": False,
                                   "elapsed": state.get("elapsed", 0.0) + outcome.seconds}
         if outcome.finished:
             update |= {"status": "finished", "answer": outcome.answer}

@@ -53,7 +53,8 @@ def full_record(result: Any) -> str:
 
 
 def condense(observation: str, limit: int, what: str) -> str:
-    return clip(observation, limit, marker=lambda cut: f"\n[... {what} condensed: {len(cut)} more characters not shown]")
+    return clip(observation, limit,
+                marker=lambda cut: f"\n[... {what} condensed: {len(cut)} more characters not shown]")
 
 
 def observations_for_prompt(steps: list[dict[str, Any]], *, squeeze: bool = False) -> list[str]:
