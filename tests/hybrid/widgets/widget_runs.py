@@ -27,6 +27,7 @@ class BrowserCall:
 class TaskRun:
     result: RunResult
     observations: list[str]  # what each step showed the model (its error, if it raised)
+    errors: list[str]  # the errors the steps raised
     calls: list[BrowserCall]
 
     def transcript(self) -> str:
@@ -49,4 +50,5 @@ def run_task(task: Task, settings: Settings, bed: WidgetBed, browser: BrowserSer
         steps = agent.store.steps_of(result.run_id)
         calls = [BrowserCall(call.target, call.status, call.latency_ms) for step in steps
                  for call in agent.store.calls_of(step.id) if call.capability == "browser"]
-    return TaskRun(result, [step.error or step.observation for step in steps], calls)
+    return TaskRun(result, [step.error or step.observation for step in steps],
+                   [step.error for step in steps if step.error], calls)

@@ -128,7 +128,7 @@ TASKS: list[Task] = [
          uploaded("dropzone"), [Upload("dropzone", "report.txt", REPORT.encode())]),
     Task("react-window", "react-window", "Open order #40 (the list shows the first few; scroll it).",
          (code("import re", 'orders = browser.find("list", "Orders")', "row = None", "for _ in range(20):",
-               '    found = re.search(r"\\[(\\d+)\\][^\\n]*Order #40 ", browser.observe())',
+               '    found = re.search(r"\\[(\\d+)\\][^\\n]*Order #\\s*40\\b", browser.observe())',
                "    if found:", "        row = int(found.group(1))", "        break",
                '    print(browser.scroll(orders, "down"))', "print(browser.click(row))"),),
          lambda bed: bed.last("react-window"), {"opened": 40}),
