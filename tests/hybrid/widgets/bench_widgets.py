@@ -4,8 +4,9 @@ the observation's size against the page's HTML; per browser action, its median l
 Run: .venv/bin/python tests/hybrid/widgets/bench_widgets.py [--library NAME ...]
 
 "HTML" is the rendered document (document.documentElement.outerHTML once the page has loaded and its
-scripts have run; the served HTML of the React pages is an empty shell), "observe" the observation without
-its URL/title header, both in characters.
+scripts have run; the served HTML of the React pages is an empty shell), "body" its <body> alone (antd and
+MUI put their CSS in <style> elements of the head), "observe" the observation without its URL/title header,
+all in characters; shadow DOMs (Shoelace's) are in neither.
 """
 
 from __future__ import annotations
@@ -29,15 +30,15 @@ from hybrid.config import Settings, find_chromium
 from sandbox.browser import DEFAULT_ARGS, BrowserService
 
 
-def rendered_html(bed: WidgetBed, pages: list[str]) -> dict[str, int]:
-    """The size of each page's document after its scripts ran, read by a Chromium of its own."""
+def rendered_html(bed: WidgetBed, pages: list[str]) -> dict[str, tuple[int, int]]:
+    """The size of each page's document, and of its body, after its scripts ran, read by a Chromium of its own."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(find_chromium()), args=list(DEFAULT_ARGS))
         tab = chromium.new_page()
         sizes = {}
         for page in pages:
             tab.goto(bed.url(page), wait_until="networkidle")
-            sizes[page] = len(tab.evaluate("document.documentElement.outerHTML"))
+            sizes[page] = tuple(tab.evaluate("[document.documentElement.outerHTML.length, document.body.outerHTML.length]"))
         chromium.close()
     return sizes
 
@@ -56,10 +57,12 @@ def main() -> None:
 
         html = rendered_html(bed, pages)
         print("Observation size against the rendered HTML (characters)")
-        print(f"{'page':14} {'HTML':>8} {'observe':>8} {'obs/HTML':>9}")
+        print(f"{'page':14} {'HTML':>8} {'body':>8} {'observe':>8} {'obs/HTML':>9} {'obs/body':>9}")
         for page in pages:
             observation = browser.goto(bed.url(page)).split("\n\n", 1)[-1]
-            print(f"{page:14} {html[page]:8} {len(observation):8} {len(observation) / html[page]:9.3f}")
+            document, body = html[page]
+            print(f"{page:14} {document:8} {body:8} {len(observation):8} {len(observation) / document:9.3f} "
+                  f"{len(observation) / body:9.3f}")
 
         passed: dict[str, list[bool]] = defaultdict(list)
         calls: list[BrowserCall] = []
