@@ -80,6 +80,13 @@ def mui_start_date(page: Page) -> None:
     saved(page, "Settings saved")
 
 
+def mui_start_day_typed(page: Page) -> None:
+    page.get_by_role("spinbutton", name="Day").click()
+    page.keyboard.type("12")
+    page.get_by_role("button", name="Save").click()
+    saved(page, "Settings saved")
+
+
 def mui_archive(page: Page) -> None:
     page.get_by_role("button", name="More actions").click()
     page.get_by_role("menuitem", name="Archive").click()
@@ -167,7 +174,7 @@ def by_hand(bed: WidgetBed) -> dict[str, Callable[[Page], None]]:
         select2_country, select2_tags,
         lambda page: tom_select(page, "Grace Hopper"), lambda page: tom_select(page, "Alan Turing", ("security", "ops")),
         lambda page: react_select(page, "city", ("Lisbon",)), lambda page: react_select(page, "colour", ("Blue", "White")),
-        mui_country_and_role, mui_start_date, mui_archive,
+        mui_country_and_role, mui_start_date, mui_start_day_typed, mui_archive,
         antd_priority_and_location, antd_due_date, antd_remove_watcher, upload(".ant-upload input[type=file]"),
         flatpickr_check_in, upload("input.dz-hidden-input"), react_window_order,
         shoelace_department, shoelace_name, quill_bold, quill_replace,
