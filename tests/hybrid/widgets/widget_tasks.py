@@ -14,16 +14,16 @@ from widget_bed import Upload, WidgetBed
 PICK = '''import re
 
 def pick(pattern, after=None):
-    """The id of the first element whose observed line (role "name" ...) matches the regex `pattern`, looking
-    only below the first line that contains `after` when it is given."""
+    """The id of the first observed element (role "name" ...) that matches the regex `pattern`, looking only
+    below the first line that contains `after` when it is given."""
     page = browser.observe()
     lines = page.splitlines()
     if after is not None:
         lines = lines[next((i for i, line in enumerate(lines) if after in line), len(lines)):]
-    for line in lines:
-        found = re.search(r"\\[(\\d+)\\]\\s*(.*)", line)
-        if found and re.search(pattern, found.group(2)):
-            return int(found.group(1))
+    for line in lines:  # a line may show several elements: [12] role "name" ... [13] role "name" ...
+        for found in re.finditer(r"\\[(\\d+)\\] (.*?)(?= \\[\\d+\\] |$)", line):
+            if re.search(pattern, found.group(2)):
+                return int(found.group(1))
     raise LookupError(f"Nothing on the page matches {pattern!r}" + (f" after {after!r}" if after else "")
                       + f":\\n{page[:3000]}")
 '''
@@ -105,6 +105,10 @@ TASKS: list[Task] = [
                'browser.click(browser.find("menuitem", "Archive"))',
                'print(browser.click(browser.find("button", "Archive project")))'),),
          lambda bed: bed.last("mui"), {"action": "archive"}),
+    Task("mui", "mui", "Restore version 2 of the project from its History tab.",
+         (code(PICK, 'browser.click(browser.find("tab", "History"))',
+               'print(browser.click(pick(r"Restore", after="Version 2")))'),),
+         lambda bed: bed.last("mui"), {"restore": 2}),
     Task("antd", "antd", "Set the issue's priority to High and its location to Europe / France / Paris, then save.",
          (code(PICK, 'browser.select(browser.find("combobox", "Priority"), "High")',
                'browser.click(browser.find("combobox", "Location"))',
@@ -119,6 +123,10 @@ TASKS: list[Task] = [
     Task("antd", "antd", "Remove Chen Wei from the issue's watchers and save.",
          (code(PICK, 'browser.click(pick(r"Remove", after="Chen Wei"))', SAVE_ISSUE),),
          field("antd", "watchers"), ["Alice Moreau", "Bruno Keller", "Dana Scott", "Emil Novak"]),
+    Task("antd", "antd", "Link the file src/components/Button.tsx to the issue (in the file tree).",
+         (code(PICK, 'for name in ("src", "components", "Button.tsx"):',
+               """    print(browser.click(pick(rf'^treeitem "[^"]*\\b{re.escape(name)}"')))"""),),
+         field("antd", "linked"), "src/components/Button.tsx"),
     Task("antd", "antd", "Attach report.txt to the issue.",
          (WRITE_REPORT, code('print(browser.upload(browser.find("button", "Click to upload"), "report.txt"))')),
          uploaded("antd"), [Upload("antd", "report.txt", REPORT.encode())]),
