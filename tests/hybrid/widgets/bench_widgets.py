@@ -38,7 +38,8 @@ def rendered_html(bed: WidgetBed, pages: list[str]) -> dict[str, tuple[int, int]
         sizes = {}
         for page in pages:
             tab.goto(bed.url(page), wait_until="networkidle")
-            sizes[page] = tuple(tab.evaluate("[document.documentElement.outerHTML.length, document.body.outerHTML.length]"))
+            sizes[page] = tuple(tab.evaluate(
+                "[document.documentElement.outerHTML.length, document.body.outerHTML.length]"))
         chromium.close()
     return sizes
 

@@ -189,10 +189,13 @@ def by_hand(bed: WidgetBed) -> dict[str, Callable[[Page], None]]:
 
     return dict(zip([task.id for task in TASKS], [
         select2_country, select2_tags,
-        lambda page: tom_select(page, "Grace Hopper"), lambda page: tom_select(page, "Alan Turing", ("security", "ops")),
-        lambda page: react_select(page, "city", ("Lisbon",)), lambda page: react_select(page, "colour", ("Blue", "White")),
+        lambda page: tom_select(page, "Grace Hopper"),
+        lambda page: tom_select(page, "Alan Turing", ("security", "ops")),
+        lambda page: react_select(page, "city", ("Lisbon",)),
+        lambda page: react_select(page, "colour", ("Blue", "White")),
         mui_country_and_role, mui_start_date, mui_start_day_typed, mui_archive, mui_restore,
-        antd_priority_and_location, antd_due_date, antd_remove_watcher, antd_link_file, upload(".ant-upload input[type=file]"),
+        antd_priority_and_location, antd_due_date, antd_remove_watcher, antd_link_file,
+        upload(".ant-upload input[type=file]"),
         flatpickr_check_in, upload("input.dz-hidden-input"), react_window_order,
         shoelace_department, shoelace_name, quill_bold, quill_replace,
     ], strict=True))
