@@ -149,8 +149,9 @@ TASKS: list[Task] = [
          (code(PICK, 'for name in ("src", "components", "Button.tsx"):',
                """    print(browser.click(pick(rf'^treeitem "[^"]*\\b{re.escape(name)}"')))"""),),
          field("antd", "linked"), "src/components/Button.tsx",
-         waits_for=("actions: clicking a folder's child while antd's expand animation runs times out "
-                    "('<html> intercepts pointer events'); an action should wait for the page to be stable")),
+         waits_for=("actions: click() returns while antd's expand animation runs, so the next click times out "
+                    "('<html> intercepts pointer events') or lands without opening the folder (Button.tsx "
+                    "never shows); an action should wait for the page to be stable")),
     Task("antd", "antd", "Attach report.txt to the issue.",
          (WRITE_REPORT, code('print(browser.upload(browser.find("button", "Click to upload"), "report.txt"))')),
          uploaded("antd"), [Upload("antd", "report.txt", REPORT.encode())],
