@@ -49,7 +49,7 @@ def run_task(task: Task, settings: Settings, bed: WidgetBed, browser: BrowserSer
         # No learning: verifying an induced workflow re-runs it, and its writes, on the page the run changed.
         result = agent.run(task.goal, start_url=bed.url(task.page), learn=False)
         steps = agent.store.steps_of(result.run_id)
-        calls = [BrowserCall(call.target, call.status, call.latency_ms) for step in steps
+        calls = [BrowserCall(call.target, call.status, call.latency * 1000) for step in steps
                  for call in agent.store.calls_of(step.id) if call.capability == "browser"]
     return TaskRun(result, [step.error or step.observation for step in steps],
                    [step.error for step in steps if step.error], calls)
