@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 
 from sandbox import ExecutionResult, KernelPool, Namespace, Operation
+from sandbox.kernel import Kernel
 
 
 def kernel_pids() -> set[int]:
@@ -72,3 +73,17 @@ def test_sessions_from_a_pool_restart_onto_pool_kernels(pool: KernelPool) -> Non
         session.restart()
         assert session.kernel_pid != before
         assert session.execute("api.ping()").result == "'pong'"
+
+
+def test_a_session_from_a_pool_just_opened_takes_the_kernel_the_pool_is_starting(monkeypatch) -> None:
+    started = []
+    start = Kernel.start
+    monkeypatch.setattr(Kernel, "start", staticmethod(lambda limits: started.append(start(limits)) or started[-1]))
+    pool = KernelPool(size=1, refill=False)  # as a one-run command keeps it: no spare once the kernel is taken
+    try:
+        with pool.acquire() as session:
+            assert session.execute("1 + 1").result == "2"
+            assert [kernel.pid for kernel in started] == [session.kernel_pid]
+    finally:
+        pool.close()
+    assert len(started) == 1

@@ -12,11 +12,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect
 from sqlmodel import SQLModel
 
 from workflows.memory import Workflow, WorkflowStore
-from workflows.migrate import alembic_config, current_revision, head_revision, migrate
+from workflows.migrate import HEAD_REVISION, alembic_config, current_revision, migrate
 from workflows.retrieval import retrieve
 from workflows.store import RunStore, Step, make_engine
 
@@ -36,7 +37,9 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
             "include_name": lambda name, kind, parent: not (name or "").startswith(SEARCH_NAMES),
         })
         assert compare_metadata(context, SQLModel.metadata) == []
-        assert current_revision(connection) == head_revision()
+        assert current_revision(connection) == HEAD_REVISION
+    # migrate() recognises an up-to-date database by HEAD_REVISION, without loading Alembic's scripts.
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
 
 
 def test_opening_a_migrated_database_again_neither_writes_nor_locks(database_url: str) -> None:
