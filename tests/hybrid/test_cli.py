@@ -44,8 +44,41 @@ def test_config_error_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None
     completed = subprocess.run([sys.executable, "-m", "hybrid", "config"], capture_output=True, text=True, check=False,
                                timeout=60)
     assert completed.returncode == 2
-    assert completed.stderr.startswith("hybrid: configuration error:") and "HYBRID_POLICY" in completed.stderr
+    assert completed.stderr.startswith("Error: ") and "HYBRID_POLICY" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+ERROR_PATHS = {
+    "configuration": (["config"], {"HYBRID_POLICY": "sometimes"}, "HYBRID_POLICY"),
+    "database": (["runs", "list"], {"HYBRID_DATABASE_URL": "oracle://nowhere/db"}, "Cannot open the database"),
+    "unknown run": (["runs", "show", "nosuch"], {}, "No run 'nosuch'"),
+    "unknown site": (["sites", "show", "nosuch"], {}, "No site named 'nosuch'"),
+    "MCP server that cannot start": (["sites", "add-mcp", "notes", "--command", "{dir}/nosuch"], {},
+                                     "the MCP server notes"),
+    "unknown workflow": (["workflows", "show", "nosuch"], {}, "No workflow 'nosuch'"),
+    "no model": (["bench", "demo"], {}, "No model configured"),
+    "bad model name": (["run", "x", "--model", "nonsense"], {}, "is not provider:name"),
+    "scripted replies as a JSON object": (["run", "x", "--model", "scripted:{dir}/object.json"], {},
+                                          "object.json: expected a JSON list of reply strings"),
+    "scripted replies not UTF-8": (["run", "x", "--model", "scripted:{dir}/latin1.json"], {},
+                                   "latin1.json: not UTF-8 text"),
+    "unknown demo user": (["demo", "token", "zed"], {}, "no demo user 'zed'"),
+}
+
+
+@pytest.mark.parametrize("path", ERROR_PATHS)
+def test_every_command_reports_errors_the_same_way(path: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    arguments, environment, problem = ERROR_PATHS[path]
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "object.json").write_text('{"replies": ["finish(1)"]}')
+    (tmp_path / "latin1.json").write_bytes('["finish(\'café\')"]'.encode("latin-1"))
+    result = CliRunner().invoke(cli, [argument.format(dir=tmp_path) for argument in arguments])
+    assert isinstance(result.exception, SystemExit) and result.exit_code in (1, 2), result.output
+    error = result.stderr.rstrip().splitlines()[-1]
+    assert error.startswith("Error: ") and problem in error, result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_demo_token_rejects_unknown_users() -> None:
