@@ -61,7 +61,6 @@ class KernelPool:
         if self._closed:
             raise RuntimeError("this kernel pool is closed")
         with self._wanted:
-            self._wanted.notify_all()
             if self._ready.empty() and self._starting > self._waiting:
                 self._waiting += 1
                 try:
@@ -73,6 +72,9 @@ class KernelPool:
                 kernel = self._ready.get_nowait()
             except queue.Empty:
                 return Kernel.start(self.limits)
+            finally:
+                with self._wanted:
+                    self._wanted.notify_all()  # the filler replaces what was taken
             if kernel.alive():
                 return kernel
             kernel.kill()
