@@ -25,7 +25,6 @@ from hybrid.config import find_chromium
 from hybrid.demo import DemoSite, demo_site
 from sandbox.browser import DEFAULT_ARGS
 
-
 # What tests need beyond Python, as markers: `-m "not browser"` leaves out every test that starts Chromium,
 # and so on. A test is marked by the fixtures it uses (directly or through other fixtures), or by its module
 # when the module's tests start kernels or browsers themselves; a module-wide marker may also cover a test of
@@ -39,7 +38,8 @@ NEEDS_BY_FIXTURE = {
 NEEDS_BY_MODULE = {  # paths under tests/, a folder ending in "/"
     "kernel": ("sandbox/test_", "sandbox/bridge/test_stubs.py", "sandbox/browser/test_ui_tasks.py", "notebooks/",
                "hybrid/agent/test_", "hybrid/bench/test_runner.py", "hybrid/bench/test_ray.py", "hybrid/explore/",
-               "hybrid/mcp/test_mcp_sites.py", "hybrid/mcp/test_serve.py", "hybrid/test_sandbox_choice.py",
+               "hybrid/bench/test_bench_providers.py", "hybrid/mcp/test_mcp_sites.py", "hybrid/mcp/test_serve.py",
+               "hybrid/test_sandbox_choice.py",
                "workflows/test_agent.py", "workflows/test_cli.py", "workflows/test_kernel.py",
                "workflows/test_lifecycle.py", "workflows/test_real_runs.py", "workflows/test_self_healing.py"),
     "browser": ("sandbox/browser/", "hybrid/widgets/", "hybrid/webapps/", "hybrid/agent/test_browser_policy.py",

@@ -146,6 +146,7 @@ def scripted(directory, steps: list[str]) -> str:
     return f"scripted:{script}"
 
 
+@pytest.mark.kernel
 def test_run_ends_by_saying_whether_it_became_a_workflow(demo_data_dir) -> None:
     task = SUITE[3]  # Who is assigned to issue #17 in alice/tracker-core? ...
     result = CliRunner().invoke(cli, ["run", task.intent, "--json", "--model",
@@ -163,6 +164,7 @@ def test_run_ends_by_saying_whether_it_became_a_workflow(demo_data_dir) -> None:
                                                         "no api, browser or wf operation: nothing to reuse")
 
 
+@pytest.mark.kernel
 def test_a_task_a_verified_workflow_matches_needs_no_model(demo_data_dir) -> None:
     task_a, task_b = SUITE[3], SUITE[4]  # the same template, other arguments
     learnt = CliRunner().invoke(cli, ["run", task_a.intent, "--model", scripted(demo_data_dir,
@@ -175,6 +177,7 @@ def test_a_task_a_verified_workflow_matches_needs_no_model(demo_data_dir) -> Non
     assert result.output.rstrip().endswith("done by workflow who_assigned_issue v1 on the fast path (no model call)")
 
 
+@pytest.mark.kernel
 def test_run_without_a_model_says_how_to_configure_one(demo_data_dir) -> None:
     result = CliRunner().invoke(cli, ["run", "do something"])
     assert result.exit_code == 1
@@ -197,6 +200,8 @@ def test_run_with_a_missing_provider_package_is_one_line(tmp_path, monkeypatch: 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_demo_runs_a_task_end_to_end_and_judges_it(tmp_path) -> None:
     env = {**os.environ, "HYBRID_DATA_DIR": str(tmp_path), "COLUMNS": "120"}
     env.pop("HYBRID_MODEL", None)

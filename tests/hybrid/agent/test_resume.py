@@ -32,8 +32,8 @@ def write_script(path: Path) -> Path:
     """Step 2 leaves a comment, then hangs until the run is stopped; on resume the script goes on with step 3."""
     steps = [
         "me = api.demo.get_current_user()\nprint(me['username'])",
-        f"api.demo.create_comment(**{ISSUE!r}, body={{'body': {MARK!r}}})\n"
-        "import time\ntime.sleep(120)\nprint('second step done')",
+        (f"api.demo.create_comment(**{ISSUE!r}, body={{'body': {MARK!r}}})\n"
+         "import time\ntime.sleep(120)\nprint('second step done')"),
         "finish('done')",
     ]
     path.write_text(json.dumps(scripted_replies_for(steps)))
