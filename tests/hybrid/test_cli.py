@@ -39,15 +39,6 @@ def test_config_shows_values_and_origins(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings["max_steps"] == {"value": 9, "origin": "env HYBRID_MAX_STEPS"}
 
 
-def test_config_error_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HYBRID_POLICY", "sometimes")
-    completed = subprocess.run([sys.executable, "-m", "hybrid", "config"], capture_output=True, text=True, check=False,
-                               timeout=60)
-    assert completed.returncode == 2
-    assert completed.stderr.startswith("Error: ") and "HYBRID_POLICY" in completed.stderr
-    assert "Traceback" not in completed.stderr
-
-
 ERROR_PATHS = {
     "configuration": (["config"], {"HYBRID_POLICY": "sometimes"}, "HYBRID_POLICY"),
     "database": (["runs", "list"], {"HYBRID_DATABASE_URL": "oracle://nowhere/db"}, "Cannot open the database"),
