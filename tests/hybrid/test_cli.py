@@ -100,6 +100,7 @@ def serve_demo_until_ctrl_c(check_while_serving: Callable[[str], None]) -> None:
         process.kill()
 
 
+@pytest.mark.slow
 def test_demo_serve_starts_quickly_registers_demo_and_unregisters_it_on_ctrl_c() -> None:
     registry = SiteRegistry(load_settings().data_dir)
 
@@ -111,6 +112,7 @@ def test_demo_serve_starts_quickly_registers_demo_and_unregisters_it_on_ctrl_c()
     assert [site.name for site in registry.list()] == []  # no `demo` left pointing at a stopped site
 
 
+@pytest.mark.slow
 def test_demo_serve_puts_back_the_demo_registration_it_found() -> None:
     registry = SiteRegistry(load_settings().data_dir)
     registry.add(Site("demo", "http://127.0.0.1:9/openapi.json", "http://127.0.0.1:9"))
@@ -191,6 +193,7 @@ def test_run_with_a_missing_provider_package_is_one_line(tmp_path, monkeypatch: 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.kernel
 @pytest.mark.browser
 def test_demo_runs_a_task_end_to_end_and_judges_it(tmp_path) -> None:

@@ -94,6 +94,7 @@ def _writer(url: str, worker: int) -> None:
         store.finish_use(store.start_use(shared.id, via="kernel", arguments={}, run_id=run.id), ok=index % 2 == 0)
 
 
+@pytest.mark.slow
 def test_four_processes_writing_at_once_lose_no_rows(database_url: str) -> None:
     url = database_url
     store = WorkflowStore(url)
@@ -121,6 +122,7 @@ def _open_and_add(url: str, worker: int) -> None:
                                              fingerprint="f"))
 
 
+@pytest.mark.slow
 def test_four_processes_creating_the_database_at_once_migrate_it_once(database_url: str) -> None:
     url = database_url
     context = multiprocessing.get_context("spawn")

@@ -66,6 +66,7 @@ def resume(settings, run_id: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
 def test_a_stopped_run_resumes_to_the_end(stop_signal, settings, demo: DemoSite, tmp_path) -> None:
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "bob")
@@ -95,14 +96,9 @@ def test_a_stopped_run_resumes_to_the_end(stop_signal, settings, demo: DemoSite,
     assert "second step done" not in steps[1].observation
 
 
-def test_a_finished_run_cannot_be_resumed(settings, demo: DemoSite, tmp_path) -> None:
-    register_demo(apis.SiteRegistry(settings.data_dir), demo, "bob")
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps(scripted_replies_for(["finish('hi')"])))
-    completed = subprocess.run(
-        [sys.executable, "-m", "hybrid", "run", "Say hi.", "--model", f"scripted:{script}", "--json"],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
-    run_id = json.loads(completed.stdout)["run_id"]
-    again = resume(settings, run_id)
+def test_a_finished_run_cannot_be_resumed(settings) -> None:
+    store = RunStore(settings.effective_database_url)
+    run = store.start_run("Say hi.", sites=["demo"], model="scripted", policy="allow")
+    store.end_run(run.id, "finished", answer="hi")
+    again = resume(settings, run.id)
     assert again.returncode == 1 and "already ended (finished)" in again.stderr
