@@ -4,26 +4,30 @@ The kernel holds no secrets and no live connections: it holds stubs (`api`, `bro
 `finish`) that call the host over a private Unix socket, through one policy and one record. It runs
 isolated (`Isolation`: bubblewrap namespaces), so that socket is its only way out.
 
-Each name is imported from its module when first used, so that reading settings (`Isolation`,
-`KernelLimits`) does not import the kernel machinery (jupyter_client, zmq).
+Names are imported when first used, so a caller that needs only a record or a policy mode
+(`from sandbox import CallRecord`) does not start up jupyter-client.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sandbox.lazy import lazy_names
 
 if TYPE_CHECKING:
     from sandbox.bridge import (
+        POLICY_MODES,
         REDACTED,
         Call,
         CallRecord,
+        CallStatus,
         Capability,
         Effect,
+        HostFunction,
         Namespace,
-        Operation,
         PermissionDenied,
         Policy,
+        PolicyMode,
     )
     from sandbox.isolation import ISOLATION_MODES, Isolation, IsolationMode, IsolationUnavailable
     from sandbox.kernel import KernelError
@@ -32,9 +36,10 @@ if TYPE_CHECKING:
     from sandbox.results import ExecutionError, ExecutionResult, RichOutput
     from sandbox.session import KernelSession
 
-_MODULES = {
-    "sandbox.bridge": ("REDACTED", "Call", "CallRecord", "Capability", "Effect", "Namespace", "Operation",
-                       "PermissionDenied", "Policy"),
+_HOMES = {
+    "sandbox.bridge.capability": ("Capability", "Effect", "HostFunction", "Namespace"),
+    "sandbox.bridge.policy": ("POLICY_MODES", "Call", "PermissionDenied", "Policy", "PolicyMode"),
+    "sandbox.bridge.record": ("REDACTED", "CallRecord", "CallStatus"),
     "sandbox.isolation": ("ISOLATION_MODES", "Isolation", "IsolationMode", "IsolationUnavailable"),
     "sandbox.kernel": ("KernelError",),
     "sandbox.limits": ("KernelLimits",),
@@ -42,36 +47,4 @@ _MODULES = {
     "sandbox.results": ("ExecutionError", "ExecutionResult", "RichOutput"),
     "sandbox.session": ("KernelSession",),
 }
-_MODULE_OF = {name: module for module, names in _MODULES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-__all__ = [
-    "ISOLATION_MODES",
-    "REDACTED",
-    "Call",
-    "CallRecord",
-    "Capability",
-    "Effect",
-    "ExecutionError",
-    "ExecutionResult",
-    "Isolation",
-    "IsolationMode",
-    "IsolationUnavailable",
-    "KernelError",
-    "KernelLimits",
-    "KernelPool",
-    "KernelSession",
-    "Namespace",
-    "Operation",
-    "PermissionDenied",
-    "Policy",
-    "RichOutput",
-]
+__all__, __getattr__ = lazy_names(__name__, _HOMES)

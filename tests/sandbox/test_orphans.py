@@ -14,7 +14,7 @@ import psutil
 HOST = """
 import time
 import psutil
-from sandbox import KernelPool, Operation
+from sandbox import HostFunction, KernelPool
 
 pool = KernelPool(size=1)
 session = pool.acquire()
@@ -25,7 +25,7 @@ while time.monotonic() < deadline:
         break
     time.sleep(0.05)
 print(*kernels, flush=True)
-session.register("busy", Operation(lambda: print("busy", flush=True), writes=False))
+session.register("busy", HostFunction(lambda: print("busy", flush=True), writes=False))
 session.execute("busy()\\nwhile True:\\n    pass", timeout=600)
 """
 
