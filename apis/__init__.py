@@ -29,6 +29,7 @@ from apis.errors import (
 )
 from apis.loader import check_spec, load_spec
 from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
+from apis.paging import Page
 from apis.registry import RegistryError, Site, SiteRegistry
 from apis.search import search
 from apis.validation import Mismatch
@@ -45,6 +46,7 @@ __all__ = [
     "FileSecretStore",
     "Mismatch",
     "Operation",
+    "Page",
     "Parameter",
     "RegistryError",
     "RequestBody",

@@ -25,6 +25,7 @@ from apis.errors import (
     ApiValidationWarning,
 )
 from apis.model import BODY_ARGUMENT, Operation, Spec
+from apis.paging import as_page
 from apis.search import search
 from apis.validation import Mismatch, SpecValidator
 
@@ -155,7 +156,7 @@ class Client:
         parsed = _parse(response)
         if self._validator is not None:
             self._report(self._validator.response_problems(operation, response, parsed), strict=False)
-        return parsed
+        return as_page(parsed, response)
 
     def close(self) -> None:
         self._http.close()

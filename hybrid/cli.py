@@ -7,7 +7,6 @@ Each command's module is imported only when that command runs: `hybrid --help` a
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
 
@@ -52,6 +51,21 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit))
                                 for name in names])
 
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # Imported here, when something failed, so that starting a command does not import them.
+            from hybrid.config import ConfigError
+            from workflows.store import StoreError
+
+            if not isinstance(exc, (ConfigError, StoreError)):
+                raise
+            # Shown as every other error ("Error: ..."); exit status 2: the setup, not the task, is at fault.
+            problem = click.ClickException(str(exc))
+            problem.exit_code = 2
+            raise problem from exc
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hybrid-agent")
@@ -66,17 +80,4 @@ def cli() -> None:
 
 
 def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except Exception as exc:
-        # Imported here, when something failed, so that starting a command does not import them.
-        from hybrid.config import ConfigError
-        from workflows.store import StoreError
-
-        if isinstance(exc, ConfigError):
-            click.echo(f"hybrid: configuration error: {exc}", err=True)
-        elif isinstance(exc, StoreError):
-            click.echo(f"hybrid: {exc}", err=True)
-        else:
-            raise
-        sys.exit(2)
+    cli(standalone_mode=True)

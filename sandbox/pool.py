@@ -26,15 +26,23 @@ class KernelPool:
     ...         session.execute("x = 1")
     """
 
-    def __init__(self, size: int = 2, limits: KernelLimits | None = None) -> None:
-        """Raises `IsolationUnavailable` if kernels cannot be isolated as `limits.isolation` asks."""
+    def __init__(self, size: int = 2, limits: KernelLimits | None = None, *, refill: bool = True) -> None:
+        """Starts `size` kernels in the background now. With `refill`, each kernel taken is replaced;
+        without, the pool only gets a process's first sessions going early (a one-run command, whose
+        later kernels are started when needed). Raises `IsolationUnavailable` if kernels cannot be
+        isolated as `limits.isolation` asks."""
         if size < 1:
             raise ValueError(f"a kernel pool needs a size of at least 1, not {size}")
         self.size = size
         self.limits = limits or KernelLimits()
         self.limits.isolation.check()  # say so now, not in the filler thread's log
+        self._refill = refill
         self._ready: queue.SimpleQueue[Kernel] = queue.SimpleQueue()
+        # Guards the counts below; notified when a kernel is wanted, ready, or the pool closes.
         self._wanted = threading.Condition()
+        self._started = 0  # by the filler, ever
+        self._starting = 0  # by the filler, right now
+        self._waiting = 0  # takers waiting for a kernel the filler is starting
         self._closed = False
         self._filler = threading.Thread(target=self._fill, name="kernel-pool", daemon=True)
         self._filler.start()
@@ -48,16 +56,25 @@ class KernelPool:
         )
 
     def take_kernel(self) -> Kernel:
-        """A ready kernel, or a newly started one if none is ready."""
+        """A ready kernel; else the one the filler is starting, if no other taker waits for it; else a
+        newly started one (so a pool that has just opened never starts two kernels for one session)."""
         if self._closed:
             raise RuntimeError("this kernel pool is closed")
         with self._wanted:
-            self._wanted.notify()
+            if self._ready.empty() and self._starting > self._waiting:
+                self._waiting += 1
+                try:
+                    self._wanted.wait_for(lambda: not self._ready.empty() or not self._starting or self._closed)
+                finally:
+                    self._waiting -= 1
         while True:
             try:
                 kernel = self._ready.get_nowait()
             except queue.Empty:
                 return Kernel.start(self.limits)
+            finally:
+                with self._wanted:
+                    self._wanted.notify_all()  # the filler replaces what was taken
             if kernel.alive():
                 return kernel
             kernel.kill()
@@ -66,7 +83,7 @@ class KernelPool:
         """Stop refilling and end every idle kernel. Sessions already acquired are not affected."""
         with self._wanted:
             self._closed = True
-            self._wanted.notify()
+            self._wanted.notify_all()
         self._filler.join()
         while True:
             try:
@@ -85,14 +102,22 @@ class KernelPool:
     def _fill(self) -> None:
         while True:
             with self._wanted:
-                self._wanted.wait_for(lambda: self._closed or self._ready.qsize() < self.size)
+                self._wanted.wait_for(lambda: self._closed or (
+                    self._ready.qsize() < self.size and (self._refill or self._started < self.size)))
                 if self._closed:
                     return
+                self._starting += 1
             try:
                 kernel = Kernel.start(self.limits)
             except Exception:
                 log.exception("the kernel pool could not start a kernel; retrying in %s s", RETRY_SECONDS)
                 with self._wanted:
+                    self._starting -= 1
+                    self._wanted.notify_all()  # a taker waiting for this kernel starts its own
                     self._wanted.wait_for(lambda: self._closed, timeout=RETRY_SECONDS)
                 continue
-            self._ready.put(kernel)  # if the pool closed meanwhile, close() ends it after joining this thread
+            with self._wanted:
+                self._ready.put(kernel)  # if the pool closed meanwhile, close() ends it after joining this thread
+                self._started += 1
+                self._starting -= 1
+                self._wanted.notify_all()

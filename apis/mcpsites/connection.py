@@ -18,12 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TextIO
 
-from mcp import Client, StdioServerParameters
-from mcp.client.stdio import get_default_environment, stdio_client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
-
 if TYPE_CHECKING:
+    from mcp import Client
+
     from apis.mcpsites.registry import McpServer
 
 _NOT_IDENTIFIER = re.compile(r"\W")
@@ -185,6 +182,9 @@ class McpConnection:
             self._client = None
 
     async def _serve(self, errlog: TextIO) -> None:
+        # The SDK is imported by the connection that needs it: it costs a quarter of a run's start.
+        from mcp import Client
+
         async with Client(self._target(errlog)) as client:
             self.tools = await _list_tools(client)
             self._client = client
@@ -192,6 +192,11 @@ class McpConnection:
             await self._closing.wait()
 
     def _target(self, errlog: TextIO) -> Any:
+        from mcp import StdioServerParameters
+        from mcp.client.stdio import get_default_environment, stdio_client
+        from mcp.client.streamable_http import streamable_http_client
+        from mcp.shared._httpx_utils import create_mcp_http_client
+
         if self.server.command:
             command, *args = self.server.command
             # The server gets the host's default safe environment (PATH, HOME, ...) plus its own variables.

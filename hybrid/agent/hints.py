@@ -40,24 +40,42 @@ def http_by_hand(code: str, sites: Sequence[str]) -> str | None:
             "signed in.")
 
 
-def noting_full_pages(func: Callable[..., Any], site: str, operation: apis.Operation,
+def noting_more_pages(func: Callable[..., Any], site: str, operation: apis.Operation,
                       notes: list[str]) -> Callable[..., Any]:
-    """`func`, noting in `notes` when a list operation returns a full page (there may be more pages)."""
+    """`func`, noting in `notes` when a list it returns is one page of more: as the site's paging headers
+    say (how many pages and items, what asks for the next), else when the page is full."""
     page_size = next((p for p in operation.parameters if p.argument in PAGE_SIZE_ARGUMENTS), None)
-    if page_size is None:
-        return func
-    default = page_size.schema.get("default")
-    largest = page_size.schema.get("maximum")
+    query_arguments = {p.name: p.argument for p in operation.parameters if p.location == "query"}
 
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Any:
         result = func(*args, **kwargs)
-        size = kwargs.get(page_size.argument) or default
+        name = f"api.{site}.{operation.name}"
+        if isinstance(result, apis.Page):
+            if result.more:
+                notes.append(_more_pages(name, result, query_arguments, page_size))
+            return result
+        if page_size is None:
+            return result
+        size = kwargs.get(page_size.argument) or page_size.schema.get("default")
         if isinstance(result, list) and isinstance(size, int) and size and len(result) >= size:
-            bigger = f"; {page_size.argument} can be up to {largest}" if largest and size < largest else ""
-            notes.append(f"Hint: api.{site}.{operation.name} returned a full page of {len(result)} items, so "
-                         f"there may be more: ask for the next pages (page=2, 3, ...) until one comes back "
-                         f"shorter{bigger}.")
+            notes.append(f"Hint: {name} returned a full page of {len(result)} items, so there may be more: ask "
+                         f"for the next pages (page=2, 3, ...) until one comes back shorter{_bigger(page_size, size)}.")
         return result
 
     return call
+
+
+def _more_pages(name: str, page: apis.Page, query_arguments: Mapping[str, str],
+                page_size: apis.Parameter | None) -> str:
+    asked = ", ".join(f"{query_arguments.get(key, key)}={_literal(value)}" for key, value in (page.next or {}).items())
+    return f"Hint: {name} returned {page.describe()}: more pages exist; pass {asked} for the next{_bigger(page_size, len(page))}."
+
+
+def _bigger(page_size: apis.Parameter | None, size: int) -> str:
+    largest = page_size.schema.get("maximum") if page_size is not None else None
+    return f"; {page_size.argument} can be up to {largest}" if page_size and largest and size < largest else ""
+
+
+def _literal(value: str) -> str:
+    return value if value.isdigit() else repr(value)

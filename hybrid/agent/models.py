@@ -52,15 +52,22 @@ class ScriptedChatModel(BaseChatModel):
         path = Path(path)
         if not path.is_file():
             raise ModelError(f"Scripted model file {path} does not exist.")
-        text = path.read_text(encoding="utf-8")
+        expected = 'a JSON list of reply strings, or JSON Lines of strings or {"reply": "..."} objects'
         try:
-            replies = json.loads(text) if text.lstrip().startswith("[") else [
-                json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise ModelError(f"{path}: not JSON or JSON Lines ({exc.msg} at line {exc.lineno}).") from exc
-        replies = [r["reply"] if isinstance(r, dict) else r for r in replies]
-        if not replies or not all(isinstance(r, str) for r in replies):
-            raise ModelError(f"{path}: expected a non-empty list of reply strings.")
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ModelError(f"{path}: not UTF-8 text (byte {exc.start}); expected {expected}.") from exc
+        try:
+            document = json.loads(text)
+            entries = document if isinstance(document, list) else [document]
+        except json.JSONDecodeError:
+            try:
+                entries = [json.loads(line) for line in text.splitlines() if line.strip()]
+            except json.JSONDecodeError as exc:
+                raise ModelError(f"{path}: not JSON or JSON Lines ({exc.msg} at line {exc.lineno}).") from exc
+        replies = [entry.get("reply") if isinstance(entry, dict) else entry for entry in entries]
+        if not replies or not all(isinstance(reply, str) for reply in replies):
+            raise ModelError(f"{path}: expected {expected}.")
         return cls(replies=replies)
 
     @property

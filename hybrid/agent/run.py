@@ -220,7 +220,8 @@ class Agent:
                                                 browser_cookies=browser.cookies if browser else None)
                        for name in sites if not mcp_registry.has(name)]
             self.store = WorkflowStore(settings.effective_database_url)
-            pool = pool or self._stack.enter_context(KernelPool(size=1, limits=settings.kernel_limits))
+            # Its own pool gets the first kernel going while the run prepares; later ones start when needed.
+            pool = pool or self._stack.enter_context(KernelPool(size=1, limits=settings.kernel_limits, refill=False))
             self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
                                         policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
                                         on_step=on_step, mcp_servers=mcp_servers)

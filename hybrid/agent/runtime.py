@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import apis
 from apis.mcpsites import McpConnection
 from hybrid.agent.graph import RESUMED_NOTICE, ActionOutcome, render
-from hybrid.agent.hints import http_by_hand, noting_full_pages, unknown_operation
+from hybrid.agent.hints import http_by_hand, noting_more_pages, unknown_operation
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
 from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
 from hybrid.mcp.capability import mcp_capability, prompt_sections
@@ -122,7 +122,7 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
     for site in sites:
         operations: dict[str, Any] = {
             op.name: HostFunction(getattr(site.client, op.name) if notes is None else
-                                  noting_full_pages(getattr(site.client, op.name), site.name, op, notes),
+                                  noting_more_pages(getattr(site.client, op.name), site.name, op, notes),
                                   writes=op.writes, domain=site.host)
             for op in site.spec.operations
         }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 
 import click
 from rich.console import Console
@@ -27,10 +26,6 @@ REFERENCE_HELP = "env:VAR (the host's environment) or secret:NAME (`hybrid sites
 def mcp_registry() -> McpRegistry:
     return McpRegistry(load_settings().data_dir)
 
-
-def _fail(message: str) -> None:
-    click.echo(f"hybrid sites: {message}", err=True)
-    sys.exit(1)
 
 
 @click.command(name="add-mcp")
@@ -61,7 +56,7 @@ def add_mcp_command(name: str, command_line: str | None, url: str | None, env_pa
             registry.remove(name)
             raise
     except (RegistryError, ApiError, McpServerError) as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     writes = sum(tool.writes for tool in tools)
     click.echo(f"Added {name}: MCP server ({server.transport}) with {len(tools)} tools, {writes} of them "
                "writing (a tool writes unless the server annotates it read-only).")
@@ -87,7 +82,7 @@ def show_mcp_server(name: str) -> None:
         with registry.connect(name) as connection:
             tools = connection.tools
     except (RegistryError, ApiError, McpServerError) as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"[bold]{server.name}[/bold]: MCP server over {server.transport}: {escape(server.where)}")
     console.print(f"\n[bold]Tools ({len(tools)})[/bold]")
@@ -100,7 +95,7 @@ def search_mcp_server(name: str, query: str, limit: int) -> None:
         with mcp_registry().connect(name) as connection:
             found = search_tools(connection.tools, query, limit)
     except (RegistryError, ApiError, McpServerError) as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     if not found:
         click.echo(f"No tool of {name} matches {query!r}.")
     for tool in found:

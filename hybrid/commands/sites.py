@@ -50,10 +50,6 @@ def _registry() -> SiteRegistry:
     return SiteRegistry(load_settings().data_dir)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"hybrid sites: {message}", err=True)
-    sys.exit(1)
-
 
 @click.group(name="sites")
 def sites_group() -> None:
@@ -88,13 +84,13 @@ def add_command(
         spec = load_spec(spec_source, registry.cache_dir)
         base_url = base_url or spec.default_base_url
         if base_url is None:
-            _fail("the spec names no absolute server URL (its `servers`), so say where the API is served "
+            raise click.ClickException("the spec names no absolute server URL (its `servers`), so say where the API is served "
                   "with --base-url URL")
         site = registry.add(Site(name, spec_source, base_url, web_url, auth, web_login), replace=replace)
     except SpecError as exc:
-        _fail(f"the spec cannot be used: {exc}")
+        raise click.ClickException(f"the spec cannot be used: {exc}")
     except (RegistryError, ApiError) as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     click.echo(
         f"Added {site.name}: {spec.title or 'API'} with {len(spec.operations)} operations at {site.base_url}"
         f" (auth: {describe_auth(site.auth)})."
@@ -137,7 +133,7 @@ def show_command(name: str, operations: bool, check: bool) -> None:
         spec = registry.load_spec(name)
         strict = check_spec(site.spec, registry.cache_dir) if check else []
     except (RegistryError, SpecError) as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     console = Console(highlight=False, soft_wrap=True)
     converted = f", converted from {spec.converted_from}" if spec.converted_from else ""
     console.print(f"[bold]{site.name}[/bold]: {escape(spec.title)} {escape(spec.api_version)} "
@@ -183,7 +179,7 @@ def search_command(name: str, query: str, limit: int) -> None:
     try:
         spec = registry.load_spec(name)
     except (RegistryError, SpecError) as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     found = search(spec, query, limit)
     if not found:
         click.echo(f"No operation of {name} matches {query!r}.")
@@ -203,7 +199,7 @@ def refresh_command(name: str) -> None:
             return
         after = registry.refresh(name)
     except (RegistryError, SpecError) as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     if after.content_hash == before.content_hash:
         click.echo(f"{name}: the spec is unchanged ({len(after.operations)} operations).")
     else:
@@ -218,7 +214,7 @@ def remove_command(name: str) -> None:
         registry = mcp_registry()
         (registry if registry.has(name) else _registry()).remove(name)
     except RegistryError as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     click.echo(f"Removed {name}.")
 
 
@@ -234,8 +230,8 @@ def secret_command(secret_name: str, remove: bool) -> None:
             return
         value = click.prompt("Secret", hide_input=True) if sys.stdin.isatty() else sys.stdin.read().strip()
         if not value:
-            _fail("an empty secret was given; nothing stored.")
+            raise click.ClickException("an empty secret was given; nothing stored.")
         store.set(secret_name, value)
     except ApiError as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     click.echo(f"Stored secret {secret_name} (readable only by you).")

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from rich.console import Console
@@ -35,10 +35,6 @@ def _store() -> WorkflowStore:
     return WorkflowStore(load_settings().effective_database_url)
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"hybrid workflows: {message}", err=True)
-    sys.exit(1)
-
 
 @contextmanager
 def _site_session(site: str, policy: PolicyMode) -> Iterator[KernelSession]:
@@ -49,7 +45,7 @@ def _site_session(site: str, policy: PolicyMode) -> Iterator[KernelSession]:
         session = KernelSession(limits=settings.kernel_limits, policy=Policy(mode=policy),
                                 secrets=handle.secrets)
     except IsolationUnavailable as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     with session:
         session.register("api", api_capability([handle]))
         yield session
@@ -61,15 +57,15 @@ def _parse_arguments(workflow: Workflow, pairs: tuple[str, ...]) -> dict[str, An
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or name not in types:
-            _fail(f"--arg {pair!r}: expected NAME=VALUE with NAME one of {', '.join(types) or 'none'}")
+            raise click.ClickException(f"--arg {pair!r}: expected NAME=VALUE with NAME one of {', '.join(types) or 'none'}")
         try:
             arguments[name] = int(value) if types[name] == "int" else float(value) if types[name] == "float" \
                 else value.lower() in ("1", "true", "yes") if types[name] == "bool" else value
         except ValueError:
-            _fail(f"--arg {name}: {value!r} is not a {types[name]}")
+            raise click.ClickException(f"--arg {name}: {value!r} is not a {types[name]}")
     missing = [name for name in types if name not in arguments]
     if missing:
-        _fail(f"missing --arg for {', '.join(missing)}; {workflow.name} takes {workflow.signature}")
+        raise click.ClickException(f"missing --arg for {', '.join(missing)}; {workflow.name} takes {workflow.signature}")
     return arguments
 
 
@@ -107,7 +103,7 @@ def show_command(name: str, version: int | None) -> None:
     try:
         w = _store().get_workflow(name, version)
     except EXPECTED as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     console = Console()
     console.print(f"[bold]{w.name}[/] v{w.version}  site {w.site}  {w.kind}  [bold]{w.status}[/]")
     console.print(f"intent:       {w.intent_template}")
@@ -130,7 +126,7 @@ def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, ti
     try:
         workflow = store.get_workflow(name)
         if workflow.kind != "program":
-            _fail(f"{name} is a text workflow (a guide for the model); `hybrid workflows show {name}` prints it")
+            raise click.ClickException(f"{name} is a text workflow (a guide for the model); `hybrid workflows show {name}` prints it")
         arguments = _parse_arguments(workflow, pairs)
         mode = policy or load_settings().policy
         with _site_session(workflow.site, "read-only" if mode == "read-only" else "allow") as session:
@@ -138,11 +134,11 @@ def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, ti
             result = session.execute(call_code(workflow, arguments), timeout=timeout)
             installed.close()
     except EXPECTED as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     if result.stdout:
         click.echo(result.stdout, nl=False)
     if result.error is not None:
-        _fail(f"{name} failed: {result.error.name}: {result.error.message}")
+        raise click.ClickException(f"{name} failed: {result.error.name}: {result.error.message}")
     click.echo(json.dumps(result.answer) if not isinstance(result.answer, str) else result.answer)
 
 
@@ -156,7 +152,7 @@ def induce_command(run_id: str, model: str | None) -> None:
         chat_model = load_chat_model(model) if model else None
         results = induce_from_run(_store(), run_id, model=chat_model)
     except EXPECTED as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     for result in results:
         w = result.workflow
         click.echo(f"{result.action}: {w.name} v{w.version} ({w.kind}, {w.status}) {w.signature}")
@@ -176,7 +172,7 @@ def verify_command(name: str, timeout: float) -> None:
         workflow = store.get_workflow(name)
         result = verify(store, workflow, lambda: _site_session(workflow.site, "allow"), timeout=timeout)
     except EXPECTED as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     click.echo(f"{name} v{workflow.version}: {result.outcome} ({result.detail}); now {result.workflow.status}")
     if result.outcome == "failed":
         sys.exit(1)
@@ -190,7 +186,7 @@ def deprecate_command(name: str) -> None:
     try:
         workflow = store.get_workflow(name)
     except EXPECTED as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     assert workflow.id is not None
     store.set_status(workflow.id, "deprecated")
     click.echo(f"{name} v{workflow.version} is deprecated.")
@@ -216,5 +212,5 @@ def import_command(source: Any) -> None:
     try:
         added, skipped = import_workflows(_store(), source)
     except EXPECTED as exc:
-        _fail(str(exc))
+        raise click.ClickException(str(exc))
     click.echo(f"Imported {added} workflow(s); skipped {skipped} already stored.")

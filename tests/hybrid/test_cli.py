@@ -39,13 +39,37 @@ def test_config_shows_values_and_origins(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings["max_steps"] == {"value": 9, "origin": "env HYBRID_MAX_STEPS"}
 
 
-def test_config_error_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HYBRID_POLICY", "sometimes")
-    completed = subprocess.run([sys.executable, "-m", "hybrid", "config"], capture_output=True, text=True, check=False,
-                               timeout=60)
-    assert completed.returncode == 2
-    assert completed.stderr.startswith("hybrid: configuration error:") and "HYBRID_POLICY" in completed.stderr
-    assert "Traceback" not in completed.stderr
+ERROR_PATHS = {
+    "configuration": (["config"], {"HYBRID_POLICY": "sometimes"}, "HYBRID_POLICY"),
+    "database": (["runs", "list"], {"HYBRID_DATABASE_URL": "oracle://nowhere/db"}, "Cannot open the database"),
+    "unknown run": (["runs", "show", "nosuch"], {}, "No run 'nosuch'"),
+    "unknown site": (["sites", "show", "nosuch"], {}, "No site named 'nosuch'"),
+    "MCP server that cannot start": (["sites", "add-mcp", "notes", "--command", "{dir}/nosuch"], {},
+                                     "the MCP server notes"),
+    "unknown workflow": (["workflows", "show", "nosuch"], {}, "No workflow 'nosuch'"),
+    "no model": (["bench", "demo"], {}, "No model configured"),
+    "bad model name": (["run", "x", "--model", "nonsense"], {}, "is not provider:name"),
+    "scripted replies as a JSON object": (["run", "x", "--model", "scripted:{dir}/object.json"], {},
+                                          "object.json: expected a JSON list of reply strings"),
+    "scripted replies not UTF-8": (["run", "x", "--model", "scripted:{dir}/latin1.json"], {},
+                                   "latin1.json: not UTF-8 text"),
+    "unknown demo user": (["demo", "token", "zed"], {}, "no demo user 'zed'"),
+}
+
+
+@pytest.mark.parametrize("path", ERROR_PATHS)
+def test_every_command_reports_errors_the_same_way(path: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    arguments, environment, problem = ERROR_PATHS[path]
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "object.json").write_text('{"replies": ["finish(1)"]}')
+    (tmp_path / "latin1.json").write_bytes('["finish(\'café\')"]'.encode("latin-1"))
+    result = CliRunner().invoke(cli, [argument.format(dir=tmp_path) for argument in arguments])
+    assert isinstance(result.exception, SystemExit) and result.exit_code in (1, 2), result.output
+    error = result.stderr.rstrip().splitlines()[-1]
+    assert error.startswith("Error: ") and problem in error, result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_demo_token_rejects_unknown_users() -> None:
@@ -76,6 +100,7 @@ def serve_demo_until_ctrl_c(check_while_serving: Callable[[str], None]) -> None:
         process.kill()
 
 
+@pytest.mark.slow
 def test_demo_serve_starts_quickly_registers_demo_and_unregisters_it_on_ctrl_c() -> None:
     registry = SiteRegistry(load_settings().data_dir)
 
@@ -87,6 +112,7 @@ def test_demo_serve_starts_quickly_registers_demo_and_unregisters_it_on_ctrl_c()
     assert [site.name for site in registry.list()] == []  # no `demo` left pointing at a stopped site
 
 
+@pytest.mark.slow
 def test_demo_serve_puts_back_the_demo_registration_it_found() -> None:
     registry = SiteRegistry(load_settings().data_dir)
     registry.add(Site("demo", "http://127.0.0.1:9/openapi.json", "http://127.0.0.1:9"))
@@ -113,6 +139,7 @@ def scripted(directory, steps: list[str]) -> str:
     return f"scripted:{script}"
 
 
+@pytest.mark.kernel
 def test_run_ends_by_saying_whether_it_became_a_workflow(demo_data_dir) -> None:
     task = SUITE[3]  # Who is assigned to issue #17 in alice/tracker-core? ...
     result = CliRunner().invoke(cli, ["run", task.intent, "--json", "--model",
@@ -130,6 +157,7 @@ def test_run_ends_by_saying_whether_it_became_a_workflow(demo_data_dir) -> None:
                                                         "no api, browser or wf operation: nothing to reuse")
 
 
+@pytest.mark.kernel
 def test_a_task_a_verified_workflow_matches_needs_no_model(demo_data_dir) -> None:
     task_a, task_b = SUITE[3], SUITE[4]  # the same template, other arguments
     learnt = CliRunner().invoke(cli, ["run", task_a.intent, "--model", scripted(demo_data_dir,
@@ -142,6 +170,7 @@ def test_a_task_a_verified_workflow_matches_needs_no_model(demo_data_dir) -> Non
     assert result.output.rstrip().endswith("done by workflow who_assigned_issue v1 on the fast path (no model call)")
 
 
+@pytest.mark.kernel
 def test_run_without_a_model_says_how_to_configure_one(demo_data_dir) -> None:
     result = CliRunner().invoke(cli, ["run", "do something"])
     assert result.exit_code == 1
@@ -164,6 +193,9 @@ def test_run_with_a_missing_provider_package_is_one_line(tmp_path, monkeypatch: 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
+@pytest.mark.browser
 def test_demo_runs_a_task_end_to_end_and_judges_it(tmp_path) -> None:
     env = {**os.environ, "HYBRID_DATA_DIR": str(tmp_path), "COLUMNS": "120"}
     env.pop("HYBRID_MODEL", None)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import apis
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
@@ -31,6 +33,7 @@ def hybrid_run(settings: Settings, tmp_path: Path, *options: str, path: str | No
     )
 
 
+@pytest.mark.slow
 def test_a_run_is_isolated_by_default_and_says_so(settings: Settings, demo: DemoSite, tmp_path: Path) -> None:
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
     completed = hybrid_run(settings, tmp_path)
@@ -39,6 +42,7 @@ def test_a_run_is_isolated_by_default_and_says_so(settings: Settings, demo: Demo
     assert RunStore(settings.effective_database_url).list_runs(1)[0].sandbox == "bubblewrap"
 
 
+@pytest.mark.slow
 def test_without_bubblewrap_the_run_is_refused_in_one_line_until_the_user_opts_out(
     settings: Settings, demo: DemoSite, tmp_path: Path
 ) -> None:

@@ -14,7 +14,7 @@ import psutil
 HOST = """
 import time
 import psutil
-from sandbox import KernelPool
+from sandbox import HostFunction, KernelPool
 
 pool = KernelPool(size=1)
 session = pool.acquire()
@@ -25,7 +25,8 @@ while time.monotonic() < deadline:
         break
     time.sleep(0.05)
 print(*kernels, flush=True)
-session.execute("while True:\\n    pass", timeout=600)
+session.register("busy", HostFunction(lambda: print("busy", flush=True), writes=False))
+session.execute("busy()\\nwhile True:\\n    pass", timeout=600)
 """
 
 
@@ -45,7 +46,7 @@ def test_killed_host_leaves_no_orphan_kernels(tmp_path: Path) -> None:
         assert host.stdout is not None
         kernels = [int(pid) for pid in host.stdout.readline().split()]
         assert len(kernels) == 2, "the host did not start its kernels"
-        time.sleep(0.5)  # let the busy loop start
+        assert host.stdout.readline() == "busy\n", "the action never started"
         host.send_signal(signal.SIGKILL)
         host.wait(timeout=10)
         deadline = time.monotonic() + 15

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psutil
+import pytest
 
 from sandbox import ExecutionResult, HostFunction, KernelPool, Namespace
+from sandbox.kernel import Kernel
 
 
 def kernel_pids() -> set[int]:
@@ -53,16 +56,31 @@ def test_four_concurrent_sessions_do_not_cross_talk(pool: KernelPool) -> None:
             ]
 
 
-def test_close_ends_idle_kernels() -> None:
-    before = kernel_pids()
+@pytest.fixture
+def kernels_started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[threading.Thread, Kernel]]:
+    """Every kernel started from now on, with the thread that started it (the session-wide pool's filler
+    may start some too)."""
+    started: list[tuple[threading.Thread, Kernel]] = []
+    start = Kernel.start
+
+    def recorded(limits):
+        kernel = start(limits)
+        started.append((threading.current_thread(), kernel))
+        return kernel
+
+    monkeypatch.setattr(Kernel, "start", staticmethod(recorded))
+    return started
+
+
+def test_close_ends_idle_kernels(kernels_started) -> None:
+    others = set(threading.enumerate())
     pool = KernelPool(size=1)
     deadline = time.monotonic() + 30
-    while not kernel_pids() - before and time.monotonic() < deadline:
+    while not (mine := [kernel for thread, kernel in kernels_started if thread not in others]):
+        assert time.monotonic() < deadline, "the pool started no kernel"
         time.sleep(0.05)
-    started = kernel_pids() - before
-    assert started
     pool.close()
-    assert not started & kernel_pids()
+    assert not {kernel.pid for kernel in mine} & kernel_pids()
 
 
 def test_sessions_from_a_pool_restart_onto_pool_kernels(pool: KernelPool) -> None:
@@ -72,3 +90,16 @@ def test_sessions_from_a_pool_restart_onto_pool_kernels(pool: KernelPool) -> Non
         session.restart()
         assert session.kernel_pid != before
         assert session.execute("api.ping()").result == "'pong'"
+
+
+def test_a_session_from_a_pool_just_opened_takes_the_kernel_the_pool_is_starting(kernels_started) -> None:
+    others = set(threading.enumerate())
+    pool = KernelPool(size=1, refill=False)  # as a one-run command keeps it: no spare once the kernel is taken
+    try:
+        with pool.acquire() as session:
+            assert session.execute("1 + 1").result == "2"
+            used = session.kernel_pid
+    finally:
+        pool.close()
+    mine = [kernel.pid for thread, kernel in kernels_started if thread not in others]
+    assert mine == [used]

@@ -12,11 +12,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect
 from sqlmodel import SQLModel
 
 from workflows.memory import Workflow, WorkflowStore
-from workflows.migrate import alembic_config, current_revision, head_revision, migrate
+from workflows.migrate import HEAD_REVISION, alembic_config, current_revision, migrate
 from workflows.retrieval import retrieve
 from workflows.store import RunStore, StepRecord, make_engine
 
@@ -36,7 +37,9 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
             "include_name": lambda name, kind, parent: not (name or "").startswith(SEARCH_NAMES),
         })
         assert compare_metadata(context, SQLModel.metadata) == []
-        assert current_revision(connection) == head_revision()
+        assert current_revision(connection) == HEAD_REVISION
+    # migrate() recognises an up-to-date database by HEAD_REVISION, without loading Alembic's scripts.
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
 
 
 def test_opening_a_migrated_database_again_neither_writes_nor_locks(database_url: str) -> None:
@@ -91,6 +94,7 @@ def _writer(url: str, worker: int) -> None:
         store.finish_use(store.start_use(shared.id, via="kernel", arguments={}, run_id=run.id), ok=index % 2 == 0)
 
 
+@pytest.mark.slow
 def test_four_processes_writing_at_once_lose_no_rows(database_url: str) -> None:
     url = database_url
     store = WorkflowStore(url)
@@ -118,6 +122,7 @@ def _open_and_add(url: str, worker: int) -> None:
                                              fingerprint="f"))
 
 
+@pytest.mark.slow
 def test_four_processes_creating_the_database_at_once_migrate_it_once(database_url: str) -> None:
     url = database_url
     context = multiprocessing.get_context("spawn")

@@ -47,6 +47,7 @@ def learn_transfer_workflow(make_agent, demo: DemoSite, start: str) -> None:
     demo.reset()
 
 
+@pytest.mark.slow
 def test_a_workflow_broken_by_a_site_change_is_repaired_as_its_next_version(make_agent, demo: DemoSite,
                                                                              request) -> None:
     start = f"{demo.base_url}/alice/docs-site"

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 import apis
@@ -23,11 +24,16 @@ from workflows.store import RunStore
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
+ISSUE = {"owner": "bob", "project": "mobile-app", "number": 5}
+MARK = "the second action is running"
+
+
 def write_script(path: Path) -> Path:
-    """Step 2 hangs until the run is stopped; on resume the script goes on with step 3."""
+    """Step 2 leaves a comment, then hangs until the run is stopped; on resume the script goes on with step 3."""
     steps = [
         "me = api.demo.get_current_user()\nprint(me['username'])",
-        "import time\ntime.sleep(120)\nprint('second step done')",
+        (f"api.demo.create_comment(**{ISSUE!r}, body={{'body': {MARK!r}}})\n"
+         "import time\ntime.sleep(120)\nprint('second step done')"),
         "finish('done')",
     ]
     path.write_text(json.dumps(scripted_replies_for(steps)))
@@ -41,16 +47,17 @@ def start_run(settings, script: Path) -> subprocess.Popen:
         env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
 
 
-def wait_for_first_step(store: RunStore, process: subprocess.Popen) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        runs = store.list_runs(1)
-        if runs and store.steps_of(runs[0].id):
-            time.sleep(1.5)  # the second action is now running (and sleeping)
-            return runs[0].id
-        assert process.poll() is None, process.stdout.read()
-        time.sleep(0.1)
-    raise AssertionError("the first step never got recorded")
+def wait_for_the_second_action(store: RunStore, demo: DemoSite, process: subprocess.Popen) -> str:
+    """The run's id, once its second action is running: it has left its comment and sleeps."""
+    comments = f"/projects/{ISSUE['owner']}/{ISSUE['project']}/issues/{ISSUE['number']}/comments"
+    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('bob')}"}) as client:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(comment["body"] == MARK for comment in client.get(comments).raise_for_status().json()):
+                return store.list_runs(1)[0].id
+            assert process.poll() is None, process.stdout.read()
+            time.sleep(0.1)
+    raise AssertionError("the second action never started")
 
 
 def resume(settings, run_id: str) -> subprocess.CompletedProcess:
@@ -59,13 +66,14 @@ def resume(settings, run_id: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
 def test_a_stopped_run_resumes_to_the_end(stop_signal, settings, demo: DemoSite, tmp_path) -> None:
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "bob")
     store = RunStore(settings.effective_database_url)
     process = start_run(settings, write_script(tmp_path / "script.json"))
     try:
-        run_id = wait_for_first_step(store, process)
+        run_id = wait_for_the_second_action(store, demo, process)
         process.send_signal(stop_signal)
         output, _ = process.communicate(timeout=30)
     finally:
@@ -88,14 +96,9 @@ def test_a_stopped_run_resumes_to_the_end(stop_signal, settings, demo: DemoSite,
     assert "second step done" not in steps[1].observation
 
 
-def test_a_finished_run_cannot_be_resumed(settings, demo: DemoSite, tmp_path) -> None:
-    register_demo(apis.SiteRegistry(settings.data_dir), demo, "bob")
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps(scripted_replies_for(["finish('hi')"])))
-    completed = subprocess.run(
-        [sys.executable, "-m", "hybrid", "run", "Say hi.", "--model", f"scripted:{script}", "--json"],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
-    run_id = json.loads(completed.stdout)["run_id"]
-    again = resume(settings, run_id)
+def test_a_finished_run_cannot_be_resumed(settings) -> None:
+    store = RunStore(settings.effective_database_url)
+    run = store.start_run("Say hi.", sites=["demo"], model="scripted", policy="allow")
+    store.end_run(run.id, "finished", answer="hi")
+    again = resume(settings, run.id)
     assert again.returncode == 1 and "already ended (finished)" in again.stderr

@@ -17,6 +17,7 @@ def no_ray_usage_stats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_ray_actors_run_the_tasks_into_one_report_and_database(settings: Settings) -> None:

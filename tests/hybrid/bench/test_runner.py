@@ -87,6 +87,7 @@ def test_a_suite_with_a_site_nobody_sets_up_says_how_to_add_one(settings: Settin
         run_benchmark(settings, BenchOptions(model="reference", suite=str(suite)))
 
 
+@pytest.mark.slow
 def test_parallel_workers_are_processes_with_their_own_sites(settings: Settings) -> None:
     report = run_benchmark(settings, BenchOptions(model="reference", tasks="0-3", parallel=2))
     assert report.done() == {0, 1, 2, 3} and all(r.passed for r in report.results)

@@ -125,6 +125,7 @@ def check_read_only(seen: dict[str, object]) -> None:
                for run in seen["runs"])
 
 
+@pytest.mark.slow
 def test_stdio_read_only(served: Path, demo: DemoSite) -> None:
     params = StdioServerParameters(command=sys.executable, args=serve_args(served, "--policy", "read-only"),
                                    env=dict(os.environ))

@@ -220,19 +220,21 @@ def test_threads_in_the_kernel_can_call_capabilities_at_once(api_session: Kernel
     assert len(result.calls) == 8
 
 
-def test_call_interrupted_by_the_time_limit_is_recorded_with_the_next_action(session: KernelSession) -> None:
-    finished = threading.Event()
+def test_call_interrupted_by_the_time_limit_is_recorded_with_the_next_action(
+        session: KernelSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded = threading.Event()
+    recorder = session.dispatcher.recorder
+    add = recorder.add
+    monkeypatch.setattr(recorder, "add", lambda record: (add(record), recorded.set()))
 
     def wait(seconds: float) -> str:
         time.sleep(seconds)
-        finished.set()
         return f"waited {seconds}"
 
     session.register("wait", HostFunction(wait, writes=False))
     interrupted = session.execute("wait(1.5)", timeout=0.5)
     assert interrupted.interrupted and interrupted.calls == []
-    assert finished.wait(5)
-    time.sleep(0.1)
+    assert recorded.wait(5), "the interrupted call was never recorded"
     following = session.execute("wait(0)")  # the bridge works again after the dropped connection
     assert following.result == "'waited 0'"
     assert [call.args for call in following.calls] == [[1.5], [0]]
