@@ -130,8 +130,9 @@ def test_learning_from_a_run_whose_page_wrote_does_not_write_again(make_agent, d
     write and is not re-executed against the live site to verify it."""
     _with_pages_site(settings, demo, pages)
     sent = len(pages.posts)
-    steps = [f'browser.goto({pages.base_url + "/writes"!r})\nbrowser.fill(browser.find("textbox", "Query"), "hello")\n'
-             'browser.click(browser.find("button", "Fetch"))', 'finish("sent")']
+    act = (f'browser.goto({pages.base_url + "/writes"!r})\nbrowser.fill(browser.find("textbox", "Query"), "hello")\n'
+           'browser.click(browser.find("button", "Fetch"))')
+    steps = [act, 'finish("sent")']
     with make_agent(steps, sites=("demo", "pages"), policy="allow") as agent:
         result = agent.run("Send hello by fetch.", learn=True)
         workflows = agent.store.list_workflows()
