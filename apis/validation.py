@@ -11,11 +11,18 @@ so a check costs tens of microseconds. A check that cannot run is reported, and 
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+# jsonschema checks the `iri` formats with rfc3987-syntax when it is installed (JupyterLab's jupyter-events
+# brings it), and that module compiles a grammar on import: 1.5 s added to every command. Specs seldom use
+# `iri`; where it is installed but not yet imported, jsonschema is told it is absent, so `iri` goes unchecked.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator, OAS31Validator
 from referencing import Registry
