@@ -35,6 +35,7 @@ from sandbox.browser.tabs import Chromium, Tab
 SUBMIT_KEYS = frozenset({"Enter", "NumpadEnter"})  # submit the form of the field they are pressed in
 ACTIVATE_KEYS = frozenset({"Space", " "})  # press the button they are pressed on, a submit button too
 SCROLL_DIRECTIONS = ("down", "up", "top", "bottom", "left", "right")
+DROP_DOWN_ROLES = frozenset({"combobox", "listbox"})
 TEXT_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton"})
 CHECK_ROLES = frozenset({"checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"})
 
@@ -229,7 +230,7 @@ class Actions:
             target, direction = None, target
         direction = direction or "down"
         if direction not in SCROLL_DIRECTIONS or (target is None and direction in ("left", "right")):
-            allowed = "down, up, top, bottom" + (", left and right" if target is not None else "")
+            allowed = "down, up, top, bottom, left and right" if target is not None else "down, up, top and bottom"
             raise BrowserError(f"Cannot scroll {direction!r}; directions are {allowed}.")
         tab = self._chromium.tab()
         if target is None:
@@ -318,8 +319,11 @@ class Actions:
         wanted = str(option).strip()
         if record.tag == "select" and options is not None:
             chosen = self._select_native(record, locator, options, wanted)
-        else:
+        elif record.role in DROP_DOWN_ROLES or locator.get_attribute("aria-haspopup") not in (None, "false"):
             chosen = self._select_custom(tab, record, locator, wanted)
+        else:
+            raise ElementNotInteractable(f"{record.describe()} is not a drop-down; select() works on drop-downs "
+                                         "(comboboxes, listboxes, buttons that open a list), so click() this one.")
         note = self._settle(tab)
         shown = widgets.shown_value(locator)
         if shown is None:

@@ -93,6 +93,7 @@ PAGES = {
           document.getElementById("portal").hidden = true;
         });
         </script>
+        <div role="combobox" aria-label="Broken" tabindex="0">Opens nothing</div>
         <div class="rs-control"><input role="combobox" aria-label="Colour" id="colour"></div>
         <div class="rs-menu" id="menu" hidden><div class="rs-option">Red</div><div class="rs-option">Green</div>
         <div class="rs-option">Blue</div></div><p id="colour-out">colour=</p>

@@ -62,9 +62,9 @@ def test_select_in_a_listbox_without_search_and_in_options_named_by_classes(brow
 
 
 def test_select_on_something_that_opens_no_list_says_so(browser, action_pages) -> None:
-    browser.goto(f"{action_pages.base_url}/upload")
+    browser.goto(f"{action_pages.base_url}/listbox-select")
     with pytest.raises(ElementNotInteractable, match="opened no list of options"):
-        browser.select(browser.find("button", "Not a file field"), "x")
+        browser.select(browser.find("combobox", "Broken"), "x")
 
 
 def test_scroll_a_virtualised_list_reports_the_rows_it_shows(browser, action_pages) -> None:
