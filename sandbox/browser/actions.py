@@ -233,6 +233,13 @@ class Actions:
             allowed = "down, up, top, bottom, left and right" if target is not None else "down, up, top and bottom"
             raise BrowserError(f"Cannot scroll {direction!r}; directions are {allowed}.")
         tab = self._chromium.tab()
+        if target is None and widgets.main_scroller(tab.page):  # an app whose window never scrolls
+            scroller = tab.page.locator(f"[{widgets.SCROLLED_ATTRIBUTE}]").first
+            widgets.scroll_container(scroller, direction)
+            note = self._settle(tab)
+            rows = widgets.rows_shown(tab.page)
+            return (_describe_rows("the page's scrolling area (the window does not scroll)", direction, rows)
+                    + "\n" + self._report(tab, note))
         if target is None:
             top, height, total = tab.page.evaluate(_SCROLL_JS, direction)
             where = f"Scrolled {direction}: showing {top}-{top + height} of {total} px."

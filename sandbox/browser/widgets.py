@@ -123,6 +123,21 @@ _SCROLL_JS = """(el, [direction, attr]) => {
   return true;
 }"""
 
+_MAIN_SCROLLER_JS = """(attr) => {
+  const root = document.scrollingElement || document.documentElement;
+  if (root.scrollHeight > window.innerHeight + 1) return false;
+  let best = null, area = 0;
+  for (const e of document.querySelectorAll("*")) {
+    if (!/(auto|scroll|overlay)/.test(getComputedStyle(e).overflowY) || e.scrollHeight <= e.clientHeight + 1) continue;
+    const box = e.getBoundingClientRect();
+    if (box.width * box.height > area && e.checkVisibility()) { best = e; area = box.width * box.height; }
+  }
+  if (!best) return false;
+  document.querySelectorAll(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
+  best.setAttribute(attr, "");
+  return true;
+}"""
+
 _ROWS_JS = """(box) => {
   const horizontal = box.scrollWidth > box.clientWidth + 1 && box.scrollHeight <= box.clientHeight + 1;
   const view = box.getBoundingClientRect();
@@ -194,11 +209,16 @@ class OptionNotFound(Exception):
 
 
 def choose_option(page: Page, control: Locator, wanted: str, limit: float) -> str:
-    """Open the custom drop-down `control`, type `wanted` when it is a searchable one and the option is not
-    in sight, and click the option; returns the option's text. Raises `OptionNotFound` (with the drop-down
+    """Open the custom drop-down `control` (unless it is open), type `wanted` when it is a searchable one and
+    the option is not in sight, and click the option; returns the option's text. Raises `OptionNotFound` (with the drop-down
     closed again), or LookupError when clicking the control opened no list."""
-    control.click()
-    texts = seen = _options(page, control, wait=min(limit, 1.5))
+    # A multi-select stays open after a choice; clicking it again would close it.
+    already_open = control.get_attribute("aria-expanded") == "true"
+    texts = _options(page, control, wait=0) if already_open else []
+    if not texts:
+        control.click()
+        texts = _options(page, control, wait=limit)
+    seen = texts
     pick = best_match(texts, wanted)
     if not isinstance(pick, int) and page.evaluate(_TYPING_JS):
         page.keyboard.type(wanted)
@@ -268,6 +288,12 @@ def files_held(target: Locator) -> list[str] | None:
 def scroll_container(target: Locator, direction: str) -> bool:
     """Scroll the container `target` is (or holds, or is in); False when nothing there scrolls that way."""
     return bool(target.evaluate(_SCROLL_JS, [direction, SCROLLED_ATTRIBUTE]))
+
+
+def main_scroller(page: Page) -> bool:
+    """When the window itself does not scroll, mark the largest scrolling area in sight (an app's list or
+    grid pane) as the one `scroll()` moves; False when there is none either."""
+    return bool(page.evaluate(_MAIN_SCROLLER_JS, SCROLLED_ATTRIBUTE))
 
 
 def rows_shown(page: Page) -> dict | None:

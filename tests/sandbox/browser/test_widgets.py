@@ -80,6 +80,13 @@ def test_scroll_a_virtualised_list_reports_the_rows_it_shows(browser, action_pag
         browser.scroll(events, "left")
 
 
+def test_scrolling_a_page_whose_window_does_not_scroll_moves_its_scrolling_area(browser, action_pages) -> None:
+    browser.goto(f"{action_pages.base_url}/virtual-list")
+    scrolled = browser.scroll("down")
+    assert scrolled.startswith("Scrolled the page's scrolling area (the window does not scroll) down: showing "
+                               "120-270 of 6000 px; rows 5-9 of 200 in sight")
+
+
 def test_navigation_waits_for_loaders_busy_regions_and_rendering(browser, action_pages) -> None:
     assert "Report ready" in browser.goto(f"{action_pages.base_url}/spa")
     assert "12 orders" in browser.goto(f"{action_pages.base_url}/spa-busy")
