@@ -18,12 +18,27 @@ if TYPE_CHECKING:  # tabs.py installs this module's mutation clock
 QUIET_MS = 100
 POLL_MS = 25
 
-# Installed in every document before its scripts run: when the DOM last changed.
+# Installed in every document before its scripts run: when the DOM last changed, and how many of the
+# page's own requests (fetch, XHR) are under way. The host hears of a request a moment after the page
+# sends it; counting here closes that gap (a click whose fetch the host has not seen yet is not "done").
 MUTATION_CLOCK_JS = """(() => {
   window.__hybridLastMutation = performance.now();
-  const watch = () => new MutationObserver(() => { window.__hybridLastMutation = performance.now(); })
+  window.__hybridPending = 0;
+  new MutationObserver(() => { window.__hybridLastMutation = performance.now(); })
     .observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
-  watch();
+  const started = () => { window.__hybridPending += 1; };
+  const ended = () => { window.__hybridPending = Math.max(0, window.__hybridPending - 1); };
+  const fetch = window.fetch;
+  window.fetch = function (...args) {
+    started();
+    return fetch.apply(this, args).finally(ended);
+  };
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    started();
+    this.addEventListener("loadend", ended, { once: true });
+    return send.apply(this, args);
+  };
 })();"""
 
 # How long the DOM has been still, and the first busy indicator shown, described. An indicator is visible
@@ -55,7 +70,8 @@ _STATE_JS = """() => {
     }
   }
   const last = window.__hybridLastMutation;
-  return { quiet: last === undefined ? 1e9 : performance.now() - last, busy: null };
+  return { quiet: last === undefined ? 1e9 : performance.now() - last, busy: null,
+           pending: window.__hybridPending || 0 };
 }"""
 
 
@@ -67,27 +83,28 @@ def settle(tab: Tab, limit: float, holding: Callable[[], bool]) -> str | None:
         tab.page.wait_for_load_state("load", timeout=limit * 1000)
     except PlaywrightTimeout:
         return f"the page had not finished loading after {limit:g} s"
-    busy = None
+    waiting_for = None
     while time.monotonic() < deadline:
-        pending = tab.inflight and not holding()
-        busy = None if pending else _busy(tab)
-        if not pending and busy is None:
+        if holding():  # a held write never finishes until the policy decides; it is told of then
+            return None
+        waiting_for = "requests" if tab.inflight else _unready(tab)
+        if waiting_for is None:
             return None
         tab.page.wait_for_timeout(POLL_MS)
-    if tab.inflight and not holding():  # held writes are told of once the policy has decided
+    if tab.inflight and not holding():
         pending = next(iter(tab.inflight))
         return f"{len(tab.inflight)} request(s) still pending after {limit:g} s, e.g. {pending.url}"
-    if busy:
-        return f"a busy indicator ({busy}) was still shown after {limit:g} s"
-    return None
+    return f"{waiting_for} after {limit:g} s" if waiting_for and waiting_for != "requests" else None
 
 
-def _busy(tab: Tab) -> str | None:
-    """What keeps the page from being ready now: a busy indicator, or a DOM that changed a moment ago."""
+def _unready(tab: Tab) -> str | None:
+    """What keeps the page from being ready now, as the end of "Still loading: ... after N s"."""
     try:
         state = tab.page.evaluate(_STATE_JS)
     except PlaywrightError:  # navigating: the next document decides
-        return "the page is navigating"
+        return "the page was still navigating"
     if state["busy"]:
-        return state["busy"]
-    return None if state["quiet"] >= QUIET_MS else "the page is still changing"
+        return f"a busy indicator ({state['busy']}) was still shown"
+    if state["pending"]:
+        return f"{state['pending']} of the page's own requests were still under way"
+    return None if state["quiet"] >= QUIET_MS else "the page was still changing"
