@@ -135,7 +135,7 @@ def test_a_browser_call_is_classified_once_and_its_own_write_asked_about_once(pa
                         origins=[pages.base_url]) as service, KernelSession(policy=Policy(mode="allow")) as session:
         classified: list[str] = []
         classify = service.classify
-        service.classify = lambda method, args, kwargs=None: classified.append(method) or classify(method, args, kwargs)
+        service.classify = lambda method, *arguments: classified.append(method) or classify(method, *arguments)
         session.register("browser", browser_capability(service))
         result = session.execute(f"browser.goto({pages.base_url + '/writes'!r})\n"
                                  "browser.fill(browser.find('textbox', 'Query'), 'hello')\n"
