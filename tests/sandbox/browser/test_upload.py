@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import KernelSession, Namespace, Operation
+from sandbox import HostFunction, KernelSession, Namespace
 from sandbox.browser import BrowserService
 from sandbox.browser.files import UploadRefused, read_upload
 
@@ -73,7 +73,7 @@ def test_without_a_kernel_or_an_upload_dir_nothing_is_read(browser, action_pages
 def test_a_kernel_uploads_from_its_own_working_directory(browser: BrowserService, action_pages) -> None:
     browser.goto(f"{action_pages.base_url}/upload")
     with KernelSession() as session:
-        session.register("browser", Namespace({name: Operation(getattr(browser, name), writes=False)
+        session.register("browser", Namespace({name: HostFunction(getattr(browser, name), writes=False)
                                                for name in ("find", "upload")}))
         result = session.execute(
             "open('notes.txt', 'w').write('from the kernel')\n"
