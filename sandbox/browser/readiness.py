@@ -1,5 +1,6 @@
 """Waiting for a page to be ready after an action: loaded, its requests finished (network quiet), its DOM
-still for a moment (scripts done rendering), and no busy indicator shown (aria-busy, a spinner or loader).
+still for a moment (scripts done rendering), no animation under way, and no busy indicator shown
+(aria-busy, a spinner or loader).
 """
 
 from __future__ import annotations
@@ -70,8 +71,12 @@ _STATE_JS = """() => {
     }
   }
   const last = window.__hybridLastMutation;
+  // A finite CSS animation or transition under way (a tree folder opening, a menu sliding in) replaces or
+  // moves elements when it ends; an endless one is decoration (a spinner is caught above).
+  const moving = document.getAnimations().filter((a) => a.playState === "running"
+    && a.effect && a.effect.getComputedTiming().iterations !== Infinity).length;
   return { quiet: last === undefined ? 1e9 : performance.now() - last, busy: null,
-           pending: window.__hybridPending || 0 };
+           pending: window.__hybridPending || 0, moving };
 }"""
 
 
@@ -107,4 +112,6 @@ def _unready(tab: Tab) -> str | None:
         return f"a busy indicator ({state['busy']}) was still shown"
     if state["pending"]:
         return f"{state['pending']} of the page's own requests were still under way"
+    if state["moving"]:
+        return f"{state['moving']} animation(s) were still running"
     return None if state["quiet"] >= QUIET_MS else "the page was still changing"

@@ -169,6 +169,12 @@ PAGES = {
         }, 600);</script>""",
     "/spa-stuck": """<title>Stuck</title><div class="spinner" style="width:20px;height:20px;background:#ccc"
         aria-label="Loading"></div>""",
+    # A folder that slides open with a CSS transition and shows its files only when the transition ends.
+    "/folder": """<title>Folder</title><button onclick="document.getElementById('f').classList.add('open')">
+        Open src</button><div id="f"></div>
+        <style>#f { height: 0; overflow: hidden; transition: height 0.4s } #f.open { height: 60px }</style>
+        <script>document.getElementById("f").addEventListener("transitionend", (e) => {
+          e.target.innerHTML = "<p>Button.tsx</p>"; });</script>""",
     # Renders in steps, a frame apart, as frameworks do after their data arrives.
     "/steps": """<title>Steps</title><ol id="o"></ol><script>
         let n = 0;

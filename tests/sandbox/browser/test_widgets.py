@@ -87,9 +87,11 @@ def test_scrolling_a_page_whose_window_does_not_scroll_moves_its_scrolling_area(
                                "120-270 of 6000 px; rows 5-9 of 200 in sight")
 
 
-def test_navigation_waits_for_loaders_busy_regions_and_rendering(browser, action_pages) -> None:
+def test_pages_are_ready_after_loaders_busy_regions_rendering_and_animations(browser, action_pages) -> None:
     assert "Report ready" in browser.goto(f"{action_pages.base_url}/spa")
     assert "12 orders" in browser.goto(f"{action_pages.base_url}/spa-busy")
     assert "Step 8" in browser.goto(f"{action_pages.base_url}/steps")
+    browser.goto(f"{action_pages.base_url}/folder")
+    assert "+ Button.tsx" in browser.click(browser.find("button", "Open src"))  # after the transition
     stuck = browser.goto(f"{action_pages.base_url}/spa-stuck")
     assert stuck.startswith('Still loading: a busy indicator (div.spinner "Loading") was still shown after 2 s;')
