@@ -87,6 +87,7 @@ class KernelSession:
         self._owns_output_dir = output_dir is None
         self.output_dir = output_dir or scratch.new_directory("outputs-")
         self.dispatcher = Dispatcher(policy, secrets)
+        self.dispatcher.working_dir = lambda: self.working_dir
         self._answer = _Answer()
         self.dispatcher.register("finish", HostFunction(self._answer.finish, writes=False))
         self._lock = threading.Lock()

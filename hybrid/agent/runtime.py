@@ -6,6 +6,7 @@ and never handed to the kernel except as capability stubs.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -141,17 +142,27 @@ def _search_for(site: SiteHandle) -> Callable[..., list[str]]:
 
 class BrowserOperation(HostFunction):
     """One `browser.<method>`: classified on the page as it is at call time, once per call, because
-    whether a click or Enter submits a form depends on the page and the focus, not on the arguments."""
+    whether a click or Enter submits a form depends on the page and the focus, not on the arguments.
+    The call then does what the policy decided on, without classifying again."""
 
     def __init__(self, service: BrowserService, method: str, before_use: Callable[[], None] | None) -> None:
         super().__init__(getattr(service, method), writes=True)  # `effect` below decides per call
         self.service, self.method, self.before_use = service, method, before_use
+        self._classified = threading.local()  # the bridge judges and calls on the same thread
 
     def effect(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Effect:
         if self.before_use is not None:
             self.before_use()  # opens the run's start page first, so the call is judged on that page
-        classification = self.service.classify(self.method, [*args, *kwargs.values()])
+        classification = self.service.classify(self.method, args, kwargs)
+        self._classified.value = classification
         return Effect(writes=bool(classification["writes"]), domain=classification["domain"])
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        classification = getattr(self._classified, "value", None)
+        self._classified.value = None
+        if classification is None:  # called without being judged first (not through the bridge)
+            return super().__call__(*args, **kwargs)
+        return self.service.perform(classification)
 
 
 def browser_capability(service: BrowserService, before_use: Callable[[], None] | None = None) -> Namespace:
@@ -252,7 +263,7 @@ class AgentRuntime:
         ]
         offered = self.offered_workflows(run_id, task)
         return render("system.md.jinja", sites=sections, mcp_servers=prompt_sections(self.mcp_servers, task),
-                      browser=self.browser is not None,
+                      browser=BrowserService.prompt_lines() if self.browser is not None else None,
                       workflows=[w for w in offered if w.kind == "program"],
                       guides=[w for w in offered if w.kind == "text"], max_steps=max_steps)
 

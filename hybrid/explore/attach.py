@@ -15,6 +15,7 @@ signatures, same errors, same policy, and every call is recorded.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any, Self
 
 import apis
@@ -46,6 +47,7 @@ class Attachment:
         self.finished = False
         self.browser = browser
         self._dispatcher = Dispatcher(policy, [secret for handle in handles for secret in handle.secrets])
+        self._dispatcher.working_dir = Path.cwd  # browser.upload(id, path) reads the notebook's files from there
         self._dispatcher.register("api", api_capability(handles))
         if browser is not None:
             browser.restrict(site_urls(handles))

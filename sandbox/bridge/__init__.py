@@ -11,14 +11,14 @@ from sandbox.lazy import lazy_names
 
 if TYPE_CHECKING:
     from sandbox.bridge.capability import Capability, Effect, HostFunction, Namespace
-    from sandbox.bridge.dispatch import Dispatcher, decide_during_call
+    from sandbox.bridge.dispatch import Dispatcher, decide_during_call, serving_working_dir
     from sandbox.bridge.policy import POLICY_MODES, Call, PermissionDenied, Policy, PolicyMode
     from sandbox.bridge.record import REDACTED, CallRecord, CallStatus, Redactor
     from sandbox.bridge.server import BridgeServer
 
 _HOMES = {
     "sandbox.bridge.capability": ("Capability", "Effect", "HostFunction", "Namespace"),
-    "sandbox.bridge.dispatch": ("Dispatcher", "decide_during_call"),
+    "sandbox.bridge.dispatch": ("Dispatcher", "decide_during_call", "serving_working_dir"),
     "sandbox.bridge.policy": ("POLICY_MODES", "Call", "PermissionDenied", "Policy", "PolicyMode"),
     "sandbox.bridge.record": ("REDACTED", "CallRecord", "CallStatus", "Redactor"),
     "sandbox.bridge.server": ("BridgeServer",),

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from sandbox.bridge.capability import Capability, HostFunction
@@ -33,6 +34,13 @@ def decide_during_call(call: Call) -> None:
     dispatcher.decide_and_record(call)
 
 
+def serving_working_dir() -> Path | None:
+    """The working directory of the kernel whose call this thread is serving: where an operation may read
+    the kernel's files (say, a browser upload). None outside a call from a kernel."""
+    dispatcher = _serving.get()
+    return dispatcher.working_dir() if dispatcher is not None and dispatcher.working_dir is not None else None
+
+
 class Dispatcher:
     """Registered capabilities, the policy in force, and the record of calls."""
 
@@ -41,6 +49,8 @@ class Dispatcher:
         self.redactor = Redactor(secrets)
         self.recorder = Recorder()
         self._capabilities: dict[str, Capability] = {}
+        # Where the kernel served runs code (its session sets it; the kernel may be replaced meanwhile).
+        self.working_dir: Callable[[], Path] | None = None
         self._deciding_since: dict[int, float] = {}
         self._decided_seconds = 0.0
         self._lock = threading.Lock()

@@ -7,15 +7,19 @@ by name. Methods that show a page return text written for the model: after an ac
 
 from __future__ import annotations
 
+import inspect
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Self
 
+from sandbox.bridge import serving_working_dir
 from sandbox.browser.config import BrowserConfig, CredentialProvider, Timeouts, WriteCheck
-from sandbox.browser.errors import WriteRefused
+from sandbox.browser.errors import BrowserError, WriteRefused
+from sandbox.browser.files import UploadRefused
 from sandbox.browser.observe import Limits
 from sandbox.browser.origins import Origins
+from sandbox.browser.registry import ACTIONS, Action, kernel_methods, prompt_lines
 from sandbox.browser.session import BrowserSession
 from sandbox.browser.thread import OwnerThread
 
@@ -58,21 +62,22 @@ class BrowserService:
     may be exposed to the kernel.
     """
 
-    KERNEL_METHODS = frozenset({
-        "observe", "text", "screenshot", "goto", "click", "fill", "select", "check", "press", "scroll",
-        "back", "forward", "wait_for", "tabs", "switch", "find", "login", "answer_dialogs",
-    })
+    KERNEL_METHODS = kernel_methods()
 
     def __init__(self, executable: str | Path, *, args: tuple[str, ...] = DEFAULT_ARGS, headless: bool = True,
                  credentials: CredentialProvider | None = None, before_write: WriteCheck | None = None,
                  origins: Iterable[str] | None = None, screenshot_dir: str | Path | None = None,
-                 timeouts: Timeouts = DEFAULT_TIMEOUTS, limits: Limits = DEFAULT_LIMITS) -> None:
+                 timeouts: Timeouts = DEFAULT_TIMEOUTS, limits: Limits = DEFAULT_LIMITS,
+                 upload_dir: str | Path | None = None) -> None:
+        """`upload_dir`: where `upload(id, path)` reads files when it is not called from a kernel (whose
+        call reads from that kernel's working directory)."""
         shots = Path(screenshot_dir) if screenshot_dir else Path(tempfile.mkdtemp(prefix="hybrid-screenshots-"))
         config = BrowserConfig(executable=str(executable), args=tuple(args), headless=headless,
                                timeouts=timeouts, limits=limits, screenshot_dir=shots,
                                check_writes=before_write is not None)
         self._timeouts = timeouts
         self._before_write = before_write
+        self._upload_dir = Path(upload_dir) if upload_dir is not None else None
         self._session = BrowserSession(config, credentials, Origins(origins) if origins is not None else None)
         self._thread = OwnerThread("browser-service")
 
@@ -89,19 +94,34 @@ class BrowserService:
         finally:
             self._thread.stop(timeout=CALL_MARGIN_SECONDS)
 
-    def _run(self, method: str, *args: Any, waits: float = 0.0) -> Any:
+    def perform(self, classification: dict) -> Any:
+        """Do the call `classify` described, which the caller's policy has allowed; it is not classified
+        again (the bridge's policy decided on this very classification)."""
+        return self._run(classification["method"], tuple(classification["args"]), classification)
+
+    def _callers_files(self) -> Path:
+        """The directory the caller's files are in: the calling kernel's working directory."""
+        work_dir = serving_working_dir() or self._upload_dir
+        if work_dir is None:
+            raise UploadRefused("upload() reads files from the calling kernel's working directory, and this call "
+                                "comes from no kernel; give the BrowserService an upload_dir.")
+        return work_dir
+
+    def _run(self, method: str, args: tuple, approved: dict | None = None) -> Any:
         """Run an action on the browser's thread; between its steps, ask `before_write` here (see `Step`)."""
         t = self._timeouts
-        budget = t.navigation + 2 * t.settle + t.action + waits + CALL_MARGIN_SECONDS
-        step = self._thread.call(self._session.run, method, args, None, timeout=budget)
+        entry = ACTIONS[method]
+        if entry.prepare is not None:
+            args = entry.prepare(args, self._callers_files())
+        waits = entry.waits
+        budget = (t.navigation + 2 * t.settle + t.action + (waits(t, args) if waits else 0.0)
+                  + CALL_MARGIN_SECONDS)
+        step = self._thread.call(self._session.run, method, args, approved, timeout=budget)
         if step.ask is not None:
             if not self._before_write(step.ask):
                 raise WriteRefused(f"The session's policy refused to {step.ask['description']}. Nothing was "
                                    "submitted; finish without this change, or ask the user to allow it.")
-            step = self._thread.call(self._session.run, method, args, step.ask["description"], timeout=budget)
-            if step.ask is not None:  # the page changed under the question: what was allowed is not this
-                raise WriteRefused(f"The page changed while the policy was asked; {step.ask['description']} "
-                                   "was not done. Observe the page and try again.")
+            step = self._thread.call(self._session.run, method, args, step.ask, timeout=budget)
         result = step.result
         while step.held:
             verdicts = [self._before_write(write) for write in step.held]
@@ -110,101 +130,47 @@ class BrowserService:
                 result = f"{result}\n{step.result}"
         return result
 
-    # Looking ---------------------------------------------------------------------------------
-
-    def observe(self) -> str:
-        """The current page as a compact accessibility tree, with an id for each element to act on."""
-        return self._run("observe")
-
-    def text(self) -> str:
-        """The page's readable text (frames included), after its URL."""
-        return self._run("text")
-
-    def screenshot(self, full_page: bool = False) -> str:
-        """Save a PNG of the current tab and return its path on the host."""
-        return self._run("screenshot", full_page)
-
-    def find(self, role: str, name: str) -> int:
-        """The id of the one element with this role and accessible name, e.g. find("button", "Save")."""
-        return self._run("find", role, name)
-
-    # Acting ----------------------------------------------------------------------------------
-
-    def goto(self, url: str) -> str:
-        """Open a URL, or a path resolved against the current page's URL."""
-        return self._run("goto", url)
-
-    def click(self, element_id: int) -> str:
-        return self._run("click", element_id)
-
-    def fill(self, element_id: int, text: str) -> str:
-        """Replace the text in a textbox."""
-        return self._run("fill", element_id, text)
-
-    def select(self, element_id: int, option: str) -> str:
-        """Choose a drop-down's option by its label (or value)."""
-        return self._run("select", element_id, option)
-
-    def check(self, element_id: int, checked: bool = True) -> str:
-        """Tick (or with checked=False, untick) a checkbox or radio button."""
-        return self._run("check", element_id, checked)
-
-    def press(self, key: str, element_id: int | None = None) -> str:
-        """Press a key (Enter, Tab, Escape, Control+A...) in the focused element or in `element_id`."""
-        return self._run("press", key, element_id)
-
-    def scroll(self, direction: str = "down") -> str:
-        """Scroll the page down, up, to the top or to the bottom."""
-        return self._run("scroll", direction)
-
-    def back(self) -> str:
-        return self._run("back")
-
-    def forward(self) -> str:
-        return self._run("forward")
-
-    def wait_for(self, text_or_id: str | int, timeout: float | None = None) -> str:
-        """Wait until a text appears on the page, or an observed element becomes visible and enabled."""
-        return self._run("wait_for", text_or_id, timeout, waits=timeout or self._timeouts.wait)
-
-    def answer_dialogs(self, accept: bool = True, text: str | None = None) -> str:
-        """How to answer the page's alert/confirm/prompt dialogs from now on (default: accept)."""
-        return self._run("answer_dialogs", accept, text)
-
-    # Tabs ------------------------------------------------------------------------------------
-
-    def tabs(self) -> list[dict]:
-        """The open tabs: index, url, title, and which is current."""
-        return self._run("tabs")
-
-    def switch(self, index: int) -> str:
-        """Make tab `index` current and show it."""
-        return self._run("switch", index)
-
-    # Sessions --------------------------------------------------------------------------------
-
-    def login(self, site: str) -> str:
-        """Sign in to a site's web UI with the credentials configured on the host."""
-        return self._run("login", site)
+    @staticmethod
+    def prompt_lines() -> list[str]:
+        """What a model is told about `browser.*`: one line (or a few) per action offered to the kernel."""
+        return prompt_lines()
 
     # Host only -------------------------------------------------------------------------------
 
-    def classify(self, method: str, args: list | tuple) -> dict:
-        """Whether `method(*args)` would write, and the domain it touches, for the policy to decide first.
+    def classify(self, method: str, args: list | tuple, kwargs: Mapping[str, Any] | None = None) -> dict:
+        """Whether `method(*args, **kwargs)` would write, and the domain it touches, for the policy to decide
+        first; `perform(classification)` then does it.
 
-        Returns {"method", "args", "writes": bool, "domain": host or None, "description": str}.
+        Returns {"method", "args" (all of them, in order), "writes": bool, "domain": host or None,
+        "description": str, "submits": the form it submits or None}.
         """
-        return self._thread.call(self._session.classify, method, tuple(args), timeout=CALL_MARGIN_SECONDS)
+        entry = ACTIONS.get(method)
+        if entry is None or not entry.for_kernel:
+            offered = ", ".join(sorted(self.KERNEL_METHODS))
+            raise BrowserError(f"The browser has no action {method!r}; actions: {offered}.")
+        arguments = entry.arguments(args, kwargs or {})
+        return self._thread.call(self._session.classify, method, arguments, timeout=CALL_MARGIN_SECONDS)
 
     def restrict(self, origins: Iterable[str]) -> None:
         """From now on, reach only the origins of these URLs (a run's sites' web and API URLs)."""
         allowed = Origins(origins)
         self._thread.call(self._session.restrict, allowed, timeout=CALL_MARGIN_SECONDS)
 
-    def cookies(self, url: str) -> list[dict]:
-        """The browser's cookies for `url`, to share its web session with the site's API client."""
-        return self._run("cookies", url)
 
-    def process_id(self) -> int:
-        """The browser process's id, for the host's resource monitoring."""
-        return self._run("process_id")
+def _method(entry: Action) -> Callable[..., Any]:
+    """`BrowserService.<action>`, with the action's signature and docstring (the kernel's stub shows them)."""
+
+    def call(self: BrowserService, *args: Any, **kwargs: Any) -> Any:
+        return self._run(entry.name, entry.arguments(args, kwargs))
+
+    call.__name__ = call.__qualname__ = entry.name
+    call.__doc__ = entry.doc
+    call.__signature__ = entry.signature.replace(
+        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
+                    *entry.signature.parameters.values()])
+    return call
+
+
+# The session imported `actions`, which registered every action.
+for _entry in ACTIONS.values():
+    setattr(BrowserService, _entry.name, _method(_entry))

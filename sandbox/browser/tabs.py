@@ -13,6 +13,7 @@ from sandbox.browser.config import BrowserConfig
 from sandbox.browser.errors import BrowserError, playwright_reason
 from sandbox.browser.guard import RequestGuard
 from sandbox.browser.observe import Observation
+from sandbox.browser.readiness import MUTATION_CLOCK_JS
 
 # Requests that stay open by design; waiting for them would make every action time out.
 LONG_LIVED = frozenset({"eventsource", "websocket"})
@@ -105,6 +106,7 @@ class Chromium:
         self.context.set_default_timeout(self._config.timeouts.action * 1000)
         self.context.set_default_navigation_timeout(self._config.timeouts.navigation * 1000)
         self.context.on("page", self._adopt)
+        self.context.add_init_script(MUTATION_CLOCK_JS)
         self._guard.attach(self.context)
         self.tabs = []
         self.current = self._open_tab()

@@ -9,8 +9,11 @@ import pytest
 
 import apis
 from hybrid.agent.run import open_browser
-from hybrid.config import Settings
+from hybrid.agent.runtime import browser_capability
+from hybrid.config import Settings, find_chromium
 from hybrid.demo import DemoSite
+from sandbox import KernelSession, Policy
+from sandbox.browser import BrowserService
 
 REFUSALS = """refusals = []
 for url in URLS:
@@ -122,6 +125,25 @@ def test_time_spent_answering_about_a_page_write_is_not_charged_to_the_action(ma
         browser.close()
     assert (result.status, [step.error for step in steps_run]) == ("finished", [None, None])
     assert pages.posts[sent:] == ["q=hello"]
+
+
+def test_a_browser_call_is_classified_once_and_its_own_write_asked_about_once(pages) -> None:
+    """The bridge's policy decides on the classification made for the call; the browser then does that call
+    without judging it again, so a write is never put to the policy twice (nor the page read twice)."""
+    asked: list[dict] = []
+    with BrowserService(find_chromium(), before_write=lambda write: asked.append(write) or True,
+                        origins=[pages.base_url]) as service, KernelSession(policy=Policy(mode="allow")) as session:
+        classified: list[str] = []
+        classify = service.classify
+        service.classify = lambda method, *arguments: classified.append(method) or classify(method, *arguments)
+        session.register("browser", browser_capability(service))
+        result = session.execute(f"browser.goto({pages.base_url + '/writes'!r})\n"
+                                 "browser.fill(browser.find('textbox', 'Query'), 'hello')\n"
+                                 "print(browser.click(browser.find('button', 'Send')))", timeout=60)
+    assert result.ok, result
+    assert classified == ["goto", "find", "fill", "find", "click"]
+    assert asked == []  # the click's submission was allowed by the bridge's policy, once
+    assert pages.posts[-1] == "q=hello"
 
 
 def test_learning_from_a_run_whose_page_wrote_does_not_write_again(make_agent, demo: DemoSite, pages,

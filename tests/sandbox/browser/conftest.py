@@ -10,6 +10,7 @@ import pytest
 from hybrid.config import find_chromium
 from hybrid.demo import DemoSite
 from sandbox.browser import BrowserService, SiteLogin, Timeouts
+from tests.sandbox.browser.action_pages import ActionPages
 
 FAST = Timeouts(navigation=5.0, settle=2.0, action=2.0, wait=3.0)
 
@@ -53,3 +54,11 @@ def alice(make_service, demo: DemoSite) -> BrowserService:
     service = make_service(credentials=demo_credentials(demo))
     service.login("demo")
     return service
+
+
+@pytest.fixture(scope="session")
+def action_pages() -> Iterator[ActionPages]:
+    """Pages with the widgets real apps use (see action_pages.py)."""
+    served = ActionPages()
+    yield served
+    served.close()

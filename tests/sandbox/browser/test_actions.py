@@ -18,7 +18,8 @@ def api(site: DemoSite) -> httpx.Client:
 def test_edit_an_issue_with_fill_select_check_and_click(alice, demo: DemoSite) -> None:
     alice.goto("/alice/tracker-core/issues/3/edit")
     filled = alice.fill(alice.find("textbox", "Title"), "Keyboard shortcuts for the REST API")
-    assert filled.startswith("Changes on the page:\n- [")
+    assert filled.startswith('[') and ' textbox "Title" now holds "Keyboard shortcuts for the REST API".\n' \
+        "Changes on the page:\n- [" in filled
     assert '+ [' in filled and 'value="Keyboard shortcuts for the REST API"' in filled
     alice.select(alice.find("combobox", "Assignee"), "carol")
     alice.check(alice.find("checkbox", "bug"))

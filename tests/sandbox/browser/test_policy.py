@@ -27,7 +27,8 @@ def test_classify_tells_writes_from_reads_before_they_run(alice, demo: DemoSite)
                                       f"form (POST {demo.base_url}/alice/tracker-core/issues/bulk-close)")
     assert alice.classify("click", [apply_filters])["writes"] is False  # a GET form only reads
     assert alice.classify("click", [next_page]) | {"args": None} == {
-        "method": "click", "args": None, "writes": False, "domain": host, "description": f"click({next_page})"}
+        "method": "click", "args": None, "writes": False, "domain": host, "description": f"click({next_page})",
+        "submits": None}
     assert alice.classify("press", ["Enter", search])["writes"] is False
     assert alice.classify("goto", ["https://example.org/x"])["domain"] == "example.org"
     alice.goto("/alice/tracker-core/issues/3")
@@ -108,7 +109,7 @@ def test_the_web_session_can_be_shared_with_an_api_client(alice, demo: DemoSite)
 def test_only_kernel_methods_are_offered_to_the_kernel() -> None:
     public = {name for name in dir(BrowserService) if not name.startswith("_")}
     assert BrowserService.KERNEL_METHODS < public
-    assert {"classify", "cookies", "close", "process_id", "restrict"} == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
+    assert {"classify", "cookies", "close", "perform", "process_id", "prompt_lines", "restrict"} == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
 
 
 # Every way a page can send a write: (what the test does, whether the action announces it, the body it posts).

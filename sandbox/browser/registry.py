@@ -1,0 +1,90 @@
+"""Every browser action, defined once: its implementation (whose signature is the one the kernel calls),
+the line the model's prompt shows, when it writes, and how long it may take.
+
+`BrowserService`'s methods, its `KERNEL_METHODS`, the classification the policy decides on, and the
+prompt's browser section are all read from `ACTIONS`; adding an action is decorating one method of
+`actions.Actions` with `@action(...)` (importing `actions` fills `ACTIONS`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox.browser.config import Timeouts
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What one call does to the world, judged on the page as it is: whether it writes (submits a form
+    with a method other than GET), the domain it touches, and, when it writes, what it submits."""
+
+    writes: bool = False
+    domain: str | None = None
+    description: str | None = None  # what the policy is asked to allow; default: the call as written
+    submits: dict | None = None  # {"method", "action"} of the form the call submits
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    implementation: Callable[..., Any]  # a method of `actions.Actions`
+    prompt: str | None  # the line the model's prompt shows; None: on another action's line, or host only
+    host_only: bool  # never offered to the kernel (it hands out secrets or host details)
+    judge: Callable[..., Judgement] | None  # (actions, *args) -> Judgement; None: reads the current page
+    waits: Callable[[Timeouts, tuple], float] | None  # seconds it may wait beyond an action's usual time
+    # On the calling thread, before the browser's: (args, the caller's work dir) -> the args the action takes.
+    prepare: Callable[[tuple, Path], tuple] | None = None
+
+    @property
+    def for_kernel(self) -> bool:
+        return not self.host_only
+
+    @property
+    def signature(self) -> inspect.Signature:
+        """The signature callers use (the implementation's, without `self`)."""
+        signature = inspect.signature(self.implementation)
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.implementation) or ""
+
+    def arguments(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple:
+        """The call's arguments in order, defaults filled in; a TypeError says what does not fit."""
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"browser.{self.name}{self.signature}: {exc}") from None
+        bound.apply_defaults()
+        return bound.args
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def action(prompt: str | None = None, *, host_only: bool = False, judge: Callable[..., Judgement] | None = None,
+           waits: Callable[[Timeouts, tuple], float] | None = None,
+           prepare: Callable[[tuple, Path], tuple] | None = None) -> Callable[[Callable], Callable]:
+    """Register the decorated method of `Actions` as the action of its name. Without `prompt`, the action
+    is shown on the line of the one defined before it."""
+
+    def register(implementation: Callable) -> Callable:
+        name = implementation.__name__
+        ACTIONS[name] = Action(name, implementation, inspect.cleandoc(prompt) if prompt else None, host_only,
+                               judge, waits, prepare)
+        return implementation
+
+    return register
+
+
+def kernel_methods() -> frozenset[str]:
+    return frozenset(name for name, entry in ACTIONS.items() if entry.for_kernel)
+
+
+def prompt_lines() -> list[str]:
+    """The prompt's list of browser actions, in the order they are defined."""
+    return [entry.prompt for entry in ACTIONS.values() if entry.prompt is not None]

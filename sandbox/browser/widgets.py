@@ -1,0 +1,306 @@
+"""Operating the widgets web apps are made of, beyond native form controls: reading the state a control
+really has, picking an option from a custom drop-down (ARIA combobox/listbox, select2, react-select, MUI,
+antd), giving files to a file field or a drop zone, and scrolling a container and saying what it shows."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page
+
+from sandbox.browser.files import Upload
+from sandbox.browser.observe import ID_ATTRIBUTE
+
+OPTION_ATTRIBUTE = f"{ID_ATTRIBUTE}-option"
+FILE_INPUT_ATTRIBUTE = f"{ID_ATTRIBUTE}-file-input"
+SCROLLED_ATTRIBUTE = f"{ID_ATTRIBUTE}-scrolled"
+SHOWN_OPTIONS = 15
+
+# Checked, unchecked, "mixed", or null when the element has no checked state.
+_CHECKED_JS = """(el) => {
+  const input = ["checkbox", "radio"].includes(el.type) ? el
+    : el.querySelector("input[type=checkbox], input[type=radio]") || (el.control || null);
+  if (input && ["checkbox", "radio"].includes(input.type)) return input.indeterminate ? "mixed" : input.checked;
+  const aria = el.getAttribute("aria-checked") ?? el.getAttribute("aria-pressed");
+  if (aria === "mixed") return "mixed";
+  return aria === null ? null : aria === "true";
+}"""
+
+# The value a field holds: a text field's value, else an editable element's text.
+_VALUE_JS = """(el) => ("value" in el && typeof el.value === "string") ? el.value : (el.innerText || "").trim()"""
+
+# What a drop-down shows as chosen: a native select's chosen options, a field's own value, else the text of
+# the control or of its nearest ancestor with text (react-select and antd show the value beside their input).
+_SHOWN_JS = """(el) => {
+  const text = (e) => (e.innerText || "").replace(/\\s+/g, " ").trim();
+  if (el.tagName === "SELECT") return [...el.selectedOptions].map((o) => o.text.trim()).join(", ");
+  if (el.tagName === "INPUT" && el.value.trim()) return el.value.trim();
+  let at = el;
+  for (let up = 0; at && up < 5; up++, at = at.parentElement) {
+    if (text(at)) return text(at);
+  }
+  return "";
+}"""
+
+# Marks the options of the popup a control opened (its aria-controls/aria-owns, else any visible listbox or
+# menu, else options named so by their classes, for libraries without roles) and returns their texts.
+_OPTIONS_JS = """([control, attr]) => {
+  const visible = (e) => e.checkVisibility({ visibilityProperty: true })
+    && e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().width > 0;
+  const text = (e) => (e.innerText || e.textContent || "").replace(/\\s+/g, " ").trim();
+  const owners = [control, document.activeElement].filter(Boolean)
+    .flatMap((e) => [e.getAttribute("aria-controls"), e.getAttribute("aria-owns")])
+    .filter(Boolean).flatMap((ids) => ids.split(/\\s+/));
+  let scopes = [...new Set(owners.map((id) => document.getElementById(id)))].filter((e) => e && visible(e));
+  if (!scopes.length) scopes = [...document.querySelectorAll("[role=listbox], [role=menu], [role=tree]")].filter(visible);
+  if (!scopes.length) scopes = [document];
+  let options = [...new Set(scopes.flatMap((s) => [...s.querySelectorAll("[role=option], [role=menuitem], [role=treeitem]")]))]
+    .filter(visible);
+  if (!options.length) {
+    options = [...document.querySelectorAll("[class*=option i]")].filter((e) => visible(e)
+      && (e.getAttribute("class") || "").split(/\\s+/).some((c) => /(^|[-_])option$/i.test(c)));
+  }
+  options = options.filter((e) => e.getAttribute("aria-disabled") !== "true" && text(e));
+  document.querySelectorAll(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
+  options.forEach((e, i) => e.setAttribute(attr, String(i)));
+  return options.map(text);
+}"""
+
+_TYPING_JS = """() => {
+  const el = document.activeElement;
+  return !!el && (el.isContentEditable || el.tagName === "TEXTAREA"
+    || (el.tagName === "INPUT" && ["", "text", "search", "email", "url", "tel"].includes(el.type)));
+}"""
+
+# Where files go: the element itself if it is a file field, a file field it labels or holds, else nothing.
+_FILE_INPUT_JS = """([el, attr]) => {
+  const isFile = (e) => e && e.tagName === "INPUT" && e.type === "file";
+  const field = isFile(el) ? el : isFile(el.control) ? el.control : el.querySelector("input[type=file]");
+  if (!field) return false;
+  field.setAttribute(attr, "");
+  return true;
+}"""
+
+_FILES_HELD_JS = """(el) => el.files ? [...el.files].map((f) => f.name) : null"""
+
+# Drops a file on an element as a person dragging it there would; true when the element took it (a drop
+# target cancels dragover or drop).
+_DROP_JS = """(el, f) => {
+  const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+  const data = new DataTransfer();
+  data.items.add(new File([bytes], f.name, { type: f.type }));
+  const box = el.getBoundingClientRect();
+  const at = { bubbles: true, cancelable: true, composed: true, dataTransfer: data,
+               clientX: box.x + box.width / 2, clientY: box.y + box.height / 2 };
+  el.dispatchEvent(new DragEvent("dragenter", at));
+  const over = new DragEvent("dragover", at);
+  el.dispatchEvent(over);
+  const drop = new DragEvent("drop", at);
+  el.dispatchEvent(drop);
+  return over.defaultPrevented || drop.defaultPrevented;
+}"""
+
+# Scrolls the element if it scrolls, else the first of its descendants that does (a grid's viewport), else
+# its nearest ancestor that does; returns where it is now and which rows show in it.
+_SCROLL_JS = """(el, [direction, attr]) => {
+  const scrolls = (e) => {
+    const style = getComputedStyle(e);
+    const y = /(auto|scroll|overlay)/.test(style.overflowY) && e.scrollHeight > e.clientHeight + 1;
+    const x = /(auto|scroll|overlay)/.test(style.overflowX) && e.scrollWidth > e.clientWidth + 1;
+    return ["left", "right"].includes(direction) ? x : y;
+  };
+  let box = scrolls(el) ? el : [...el.querySelectorAll("*")].find(scrolls);
+  for (let up = el.parentElement; !box && up; up = up.parentElement) if (scrolls(up)) box = up;
+  if (!box) return null;
+  const stepY = box.clientHeight * 0.8, stepX = box.clientWidth * 0.8;
+  const moves = { down: () => box.scrollBy(0, stepY), up: () => box.scrollBy(0, -stepY),
+                  top: () => box.scrollTo(box.scrollLeft, 0), bottom: () => box.scrollTo(box.scrollLeft, box.scrollHeight),
+                  left: () => box.scrollBy(-stepX, 0), right: () => box.scrollBy(stepX, 0) };
+  moves[direction]();
+  document.querySelectorAll(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
+  box.setAttribute(attr, "");
+  return true;
+}"""
+
+_MAIN_SCROLLER_JS = """(attr) => {
+  const root = document.scrollingElement || document.documentElement;
+  if (root.scrollHeight > window.innerHeight + 1) return false;
+  let best = null, area = 0;
+  for (const e of document.querySelectorAll("*")) {
+    if (!/(auto|scroll|overlay)/.test(getComputedStyle(e).overflowY) || e.scrollHeight <= e.clientHeight + 1) continue;
+    const box = e.getBoundingClientRect();
+    if (box.width * box.height > area && e.checkVisibility()) { best = e; area = box.width * box.height; }
+  }
+  if (!best) return false;
+  document.querySelectorAll(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
+  best.setAttribute(attr, "");
+  return true;
+}"""
+
+_ROWS_JS = """(box) => {
+  const horizontal = box.scrollWidth > box.clientWidth + 1 && box.scrollHeight <= box.clientHeight + 1;
+  const view = box.getBoundingClientRect();
+  const inView = (e) => { const r = e.getBoundingClientRect();
+    return r.height > 0 && r.bottom > view.top + 1 && r.top < view.bottom - 1; };
+  const text = (e) => (e.innerText || "").replace(/\\s+/g, " ").trim();
+  const rows = [...box.querySelectorAll("[role=row], [role=option], [role=treeitem], [role=listitem], li, tr")]
+    .filter((r) => inView(r) && text(r) && !r.querySelector("[role=columnheader], th"));
+  const indexes = rows.map((r) => Number(r.getAttribute("aria-rowindex") || r.getAttribute("aria-posinset")))
+    .filter((n) => n > 0);
+  const grid = box.closest("[aria-rowcount]") || box.querySelector("[aria-rowcount]");
+  const total = grid ? Number(grid.getAttribute("aria-rowcount"))
+    : rows.length ? Number(rows[0].getAttribute("aria-setsize")) || null : null;
+  return {
+    position: horizontal ? [Math.round(box.scrollLeft), Math.round(box.clientWidth), box.scrollWidth]
+                         : [Math.round(box.scrollTop), Math.round(box.clientHeight), box.scrollHeight],
+    count: rows.length,
+    first: rows.length ? text(rows[0]).slice(0, 60) : null,
+    last: rows.length ? text(rows[rows.length - 1]).slice(0, 60) : null,
+    indexes: indexes.length ? [Math.min(...indexes), Math.max(...indexes)] : null,
+    total,
+  };
+}"""
+
+
+def checked_state(locator: Locator) -> bool | str | None:
+    """True, False or "mixed"; None when the element is gone or has no checked state."""
+    try:
+        return locator.evaluate(_CHECKED_JS, timeout=1000) if locator.count() == 1 else None
+    except PlaywrightError:
+        return None
+
+
+def field_value(locator: Locator) -> str | None:
+    """The value a field holds now; None when it is gone."""
+    try:
+        return locator.evaluate(_VALUE_JS, timeout=1000) if locator.count() == 1 else None
+    except PlaywrightError:
+        return None
+
+
+def shown_value(locator: Locator) -> str | None:
+    """What a drop-down shows as chosen; None when it is gone."""
+    try:
+        return locator.evaluate(_SHOWN_JS, timeout=1000) if locator.count() == 1 else None
+    except PlaywrightError:
+        return None
+
+
+def best_match(texts: list[str], wanted: str) -> int | None | list[int]:
+    """The option whose text is `wanted` (exactly, then ignoring case), else the one that contains it;
+    several that contain it come back as a list (ambiguous), none as None."""
+    for same in (lambda t: t == wanted, lambda t: t.casefold() == wanted.casefold()):
+        hits = [i for i, text in enumerate(texts) if same(text)]
+        if hits:
+            return hits[0]
+    hits = [i for i, text in enumerate(texts) if wanted.casefold() in text.casefold()]
+    if len(hits) == 1:
+        return hits[0]
+    return hits or None
+
+
+class OptionNotFound(Exception):
+    """No option (or several) matched; `shown` are the options that were there."""
+
+    def __init__(self, shown: list[str], ambiguous: list[str]) -> None:
+        super().__init__("no option")
+        self.shown, self.ambiguous = shown, ambiguous
+
+
+def choose_option(page: Page, control: Locator, wanted: str, limit: float) -> str:
+    """Open the custom drop-down `control` (unless it is open), type `wanted` when it is a searchable one and
+    the option is not in sight, and click the option; returns the option's text. Raises `OptionNotFound` (with the drop-down
+    closed again), or LookupError when clicking the control opened no list."""
+    # A multi-select stays open after a choice; clicking it again would close it.
+    already_open = control.get_attribute("aria-expanded") == "true"
+    texts = _options(page, control, wait=0) if already_open else []
+    if not texts:
+        control.click()
+        texts = _options(page, control, wait=limit)
+    seen = texts
+    pick = best_match(texts, wanted)
+    if not isinstance(pick, int) and page.evaluate(_TYPING_JS):
+        page.keyboard.type(wanted)
+        deadline = time.monotonic() + limit
+        while True:
+            texts = _options(page, control, wait=0)
+            pick = best_match(texts, wanted)
+            if isinstance(pick, int) or time.monotonic() >= deadline:
+                break
+            page.wait_for_timeout(50)
+    if not isinstance(pick, int):
+        page.keyboard.press("Escape")
+        if not texts and not seen:
+            raise LookupError("no list of options opened")
+        raise OptionNotFound(texts or seen, [texts[i] for i in pick] if isinstance(pick, list) else [])
+    chosen = texts[pick]
+    page.locator(f'[{OPTION_ATTRIBUTE}="{pick}"]').click()
+    return chosen
+
+
+def _options(page: Page, control: Locator, wait: float) -> list[str]:
+    """The open popup's option texts, waiting up to `wait` seconds for some to appear."""
+    deadline = time.monotonic() + wait
+    handle = control.element_handle(timeout=1000)
+    try:
+        while True:
+            texts = page.evaluate(_OPTIONS_JS, [handle, OPTION_ATTRIBUTE])
+            if texts or time.monotonic() >= deadline:
+                return texts
+            page.wait_for_timeout(50)
+    finally:
+        handle.dispose()
+
+
+def give_files(page: Page, target: Locator, upload: Upload, limit: float) -> str:
+    """Put the file into a file field (the target, one it labels or holds, or the one its click opens),
+    or drop it on the target when that is a drop zone. Returns how: "attached" or "dropped"."""
+    handle = target.element_handle(timeout=1000)
+    try:
+        has_field = page.evaluate(_FILE_INPUT_JS, [handle, FILE_INPUT_ATTRIBUTE])
+    finally:
+        handle.dispose()
+    if has_field:
+        field = page.locator(f"[{FILE_INPUT_ATTRIBUTE}]").first
+        try:
+            field.set_input_files(upload.payload())
+        finally:
+            page.evaluate(f"() => document.querySelectorAll('[{FILE_INPUT_ATTRIBUTE}]')"
+                          f".forEach((e) => e.removeAttribute('{FILE_INPUT_ATTRIBUTE}'))")
+        return "attached"
+    if target.evaluate(_DROP_JS, upload.for_page()):
+        return "dropped"
+    with page.expect_file_chooser(timeout=limit * 1000) as chooser:
+        target.click()
+    chooser.value.set_files(upload.payload())
+    return "attached"
+
+
+def files_held(target: Locator) -> list[str] | None:
+    """The names of the files a file field holds (None for other elements)."""
+    try:
+        return target.evaluate(_FILES_HELD_JS, timeout=1000)
+    except PlaywrightError:
+        return None
+
+
+def scroll_container(target: Locator, direction: str) -> bool:
+    """Scroll the container `target` is (or holds, or is in); False when nothing there scrolls that way."""
+    return bool(target.evaluate(_SCROLL_JS, [direction, SCROLLED_ATTRIBUTE]))
+
+
+def main_scroller(page: Page) -> bool:
+    """When the window itself does not scroll, mark the largest scrolling area in sight (an app's list or
+    grid pane) as the one `scroll()` moves; False when there is none either."""
+    return bool(page.evaluate(_MAIN_SCROLLER_JS, SCROLLED_ATTRIBUTE))
+
+
+def rows_shown(page: Page) -> dict | None:
+    """Where the container scrolled last is now ({"position": [offset, size, total] px}), and the rows in
+    sight: their count, first and last texts, index range (aria-rowindex or aria-posinset) and total."""
+    box = page.locator(f"[{SCROLLED_ATTRIBUTE}]")
+    try:
+        return box.first.evaluate(_ROWS_JS, timeout=1000) if box.count() else None
+    except PlaywrightError:
+        return None
