@@ -117,6 +117,19 @@ class Observer:
         return children
 
 
+def matching(elements: list[ElementRecord], role: str, name: str) -> list[ElementRecord]:
+    """The elements `find(role, name)` means: that role and that name, exactly or else ignoring case. A row
+    (named by its cells' texts, "a | b") also matches the text of one of its cells."""
+    wanted = " ".join(name.split())
+    candidates = [r for r in elements if r.role == role]
+    exact = [r for r in candidates if r.name == wanted]
+    if exact:
+        return exact
+    folded = wanted.casefold()
+    return [r for r in candidates if r.name.casefold() == folded
+            or (r.role == "row" and folded in (cell.casefold() for cell in r.name.split(" | ")))]
+
+
 def diff(before: Observation, after: Observation) -> list[str]:
     """Lines that appeared (+) or went away (-) between two observations of one document."""
     changes: list[str] = []

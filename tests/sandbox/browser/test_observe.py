@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import pytest
 
 from hybrid.demo import DemoSite
 
@@ -89,3 +93,189 @@ def test_elements_inside_a_cross_origin_iframe_are_observed_and_usable(browser, 
     changed = browser.click(browser.find("button", "Pay"))
     assert changed == "Changes on the page:\n+ Paid with 4242"
     assert "Paid with 4242" in browser.text()
+
+
+# Small pages showing the widgets real web apps are made of, each the way such apps write it.
+WIDGET_PAGES = {
+    "/action-form": """<title>Orders</title><form method="post" action="/admin/orders/">
+        <label>Action: <select name="action"><option>Delete selected</option></select></label>
+        <input name="q" aria-label="Search"><button name="index" value="0">Go</button></form>""",
+    # A select2-style combobox: the native select is hidden and keeps the label; the widget is named by its
+    # own value display; its options appear in a listbox added at the end of <body> when it opens.
+    "/custom-select": """<title>Custom select</title><form method="post" action="/save">
+        <label for="id_type">Type:</label>
+        <select id="id_type" name="type" aria-hidden="true" tabindex="-1"
+          style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)">
+          <option value="">---------</option><option value="bug">Bug</option><option value="task">Task</option>
+        </select>
+        <span class="container"><span class="selection" role="combobox" tabindex="0" aria-haspopup="true"
+          aria-expanded="false" aria-labelledby="type-shown"><span id="type-shown" role="textbox"
+          aria-readonly="true">---------</span><span class="arrow"></span></span></span>
+        <button>Save</button></form>
+        <script>
+        const box = document.querySelector("[role=combobox]");
+        box.addEventListener("click", () => {
+          box.setAttribute("aria-expanded", "true");
+          const portal = document.createElement("div");
+          portal.className = "dropdown";
+          portal.innerHTML = '<ul role="listbox" id="type-results">' + [...document.getElementById("id_type").options]
+            .map((o) => `<li role="option" data-value="${o.value}" aria-selected="${o.selected}">${o.text}</li>`)
+            .join("") + "</ul>";
+          portal.addEventListener("click", (event) => {
+            document.getElementById("id_type").value = event.target.dataset.value;
+            document.getElementById("type-shown").textContent = event.target.textContent;
+            box.setAttribute("aria-expanded", "false");
+            portal.remove();
+          });
+          document.body.append(portal);
+        });
+        </script>""",
+    "/loose-labels": """<title>Loose labels</title><form method="post" action="/profile">
+        <div class="row"><label>Full name</label><input name="name"></div>
+        <div class="row"><span class="caption">City</span><div class="wrap"><input name="city"></div></div>
+        <fieldset><legend>Delivery note</legend><textarea name="note"></textarea></fieldset>
+        <div class="row"><label>Languages</label><select name="langs" multiple>
+          <option selected>English</option><option>French</option><option selected>German</option></select></div>
+        <button>Save</button></form>""",
+    "/caption-controls": """<title>Orders</title><table>
+        <caption>Orders <select aria-label="New status"><option>open</option><option>shipped</option></select>
+          <button>Update status</button></caption>
+        <tr><th><input type="checkbox" aria-label="Select all"></th><th>Order</th></tr>
+        <tr><td><input type="checkbox" aria-label="Select order 7"></td><td>7</td></tr></table>""",
+    # A React-style page: menus and rows are divs with a pointer cursor, their clicks handled at the root.
+    "/clickable": """<title>App</title><style>.item { cursor: pointer } .card { cursor: pointer }</style>
+        <nav><div class="item"><svg width="8" height="8"><circle r="4"></circle></svg><span>Settings</span></div>
+          <div class="item"><span>Users</span></div></nav>
+        <div tabindex="0" class="user">alice</div>
+        <div class="card"><h3>Quarterly report</h3><p>Revenue up</p></div>
+        <p id="shown">nothing chosen</p>
+        <script>document.addEventListener("click", (event) => {
+          const item = event.target.closest(".item");
+          if (item) document.getElementById("shown").textContent = "chose " + item.textContent.trim();
+        });</script>""",
+    "/aria-widgets": """<title>Widgets</title>
+        <div role="tablist" aria-label="Sections"><div role="tab" aria-selected="true" tabindex="0">General</div>
+          <div role="tab" tabindex="-1">Advanced</div></div>
+        <ul role="menu" aria-label="Actions"><li role="menuitem">Rename</li><li role="menuitem">Delete</li></ul>
+        <ul role="tree" aria-label="Files"><li role="treeitem" aria-expanded="true">src
+          <ul role="group"><li role="treeitem">main.py</li><li role="treeitem">util.py</li></ul></li></ul>
+        <div role="grid" aria-label="Users">
+          <div role="row"><div role="columnheader" aria-sort="ascending">Name</div>
+            <div role="columnheader">Role</div></div>
+          <div role="row" aria-selected="false"><div role="gridcell">Alice</div><div role="gridcell">admin</div></div>
+          <div role="row" aria-selected="false"><div role="gridcell">Bob</div><div role="gridcell">viewer</div></div>
+        </div>
+        <div role="listbox" aria-label="Colour"><div role="option" aria-selected="true">Red</div>
+          <div role="option">Green</div></div>""",
+    "/modal": """<title>Modal</title><h1>Issues</h1><p>Many issues here</p><button>New issue</button>
+        <dialog aria-labelledby="t"><h2 id="t">Delete issue?</h2><button>Delete</button><button>Cancel</button>
+        </dialog><script>document.querySelector("dialog").showModal()</script>""",
+    "/shadow": """<title>Shadow</title><x-field></x-field><script>
+        customElements.define("x-field", class extends HTMLElement {
+          constructor() {
+            super();
+            this.attachShadow({mode: "open"}).innerHTML = '<span id="l">Email</span>' +
+              '<input aria-labelledby="l"><slot></slot>';
+          }
+        });</script>""",
+}
+
+
+@pytest.fixture(scope="module")
+def widgets() -> Iterator[str]:
+    """Serves WIDGET_PAGES on a free port of 127.0.0.1; yields the base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = WIDGET_PAGES.get(self.path, "<title>Not found</title>").encode()
+            self.send_response(200 if self.path in WIDGET_PAGES else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_form_with_a_control_named_action_shows_where_it_submits(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/action-form")
+    assert re.search(r'\[\d+\] button "Go" \(submits POST /admin/orders/\)', seen)
+    search = browser.find("textbox", "Search")
+    sent = f"(POST {widgets}/admin/orders/)"
+    assert browser.classify("press", ["Enter", search])["description"].endswith(sent)
+    browser.click(search)
+    assert browser.classify("press", ["Enter"])["description"].endswith(sent)  # the focused field's form
+
+
+def test_a_custom_combobox_is_named_by_its_label_and_its_options_get_ids_once_open(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/custom-select")
+    assert re.search(r'\[\d+\] combobox "Type" value="---------" \[collapsed\]', seen)
+    opened = browser.click(browser.find("combobox", "Type"))
+    assert re.search(r"\+ \[\d+\] listbox:", opened)  # the listbox added at the end of <body>
+    assert re.search(r'\+ \[\d+\] option "Bug"', opened)
+    browser.click(browser.find("option", "Bug"))
+    assert re.search(r'\[\d+\] combobox "Type" value="Bug" \[collapsed\]', browser.observe())
+
+
+def test_labels_without_for_are_found_as_a_person_reads_them(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/loose-labels")
+    assert re.search(r'^\[\d+\] textbox "Full name"$', seen, re.MULTILINE)
+    assert "Full name\n" not in seen  # the label is shown once, as the name of its field
+    assert re.search(r'^\[\d+\] textbox "City"$', seen, re.MULTILINE)
+    assert re.search(r'\[\d+\] textbox "Delivery note"', seen)
+    assert re.search(r'\[\d+\] listbox "Languages" value="English, German"', seen)
+    assert browser.find("listbox", "Languages") > 0
+
+
+def test_controls_in_a_table_caption_get_ids_and_stay_out_of_its_name(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/caption-controls")
+    assert re.search(r'\[\d+\] button "Update status"', seen)
+    assert re.search(r'\[\d+\] combobox "New status" value="open"', seen)
+    assert 'table "Orders"' in seen
+    assert re.search(r'\| \[\d+\] checkbox "Select all" \| Order \|', seen)
+
+
+def test_elements_that_handle_clicks_without_a_role_get_one_id_each(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/clickable")
+    assert re.search(r'\[\d+\] clickable "Settings"', seen)
+    assert re.search(r'\[\d+\] clickable "Users"', seen)
+    assert re.search(r'\[\d+\] clickable "alice"', seen)  # focusable by tabindex
+    assert re.search(r'\[\d+\] clickable "Quarterly report Revenue up"', seen)
+    assert len(re.findall(r"\[\d+\]", seen)) == 4  # the outermost element only, not its spans and icons
+    changed = browser.click(browser.find("clickable", "Settings"))
+    assert "+ chose Settings" in changed
+
+
+def test_aria_widgets_are_walked_with_ids_on_their_parts(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/aria-widgets")
+    assert re.search(r'\[\d+\] tab "General" \[selected\] \[\d+\] tab "Advanced"', seen)
+    assert re.search(r'menu "Actions":\n  \[\d+\] menuitem "Rename"\n  \[\d+\] menuitem "Delete"', seen)
+    assert re.search(r'tree "Files":\n  \[\d+\] treeitem "src" \[expanded\]\n    \[\d+\] treeitem "main.py"\n'
+                     r'    \[\d+\] treeitem "util.py"', seen)
+    assert re.search(r'grid "Users":\n  \| \[\d+\] columnheader "Name" \[ascending\] \| Role \|\n'
+                     r'  \[\d+\] row \| Alice \| admin \|\n  \[\d+\] row \| Bob \| viewer \|', seen)
+    assert re.search(r'\[\d+\] listbox "Colour":\n  \[\d+\] option "Red" \[selected\]\n  \[\d+\] option "Green"',
+                     seen)
+    assert browser.find("treeitem", "main.py") > 0
+    assert browser.find("row", "Bob") > 0  # a row is found by the text of one of its cells
+
+
+def test_an_open_modal_dialog_is_shown_first_and_marked(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/modal")
+    body = seen.split("\n\n", 1)[1]
+    assert re.match(r'dialog "Delete issue\?" \[modal\]:\n  ## Delete issue\?\n  \[\d+\] button "Delete" '
+                    r'\[\d+\] button "Cancel"', body)
+    assert body.count("Delete issue?") == 2 and "# Issues" in body
+
+
+def test_shadow_dom_controls_are_named_by_labels_inside_the_shadow_root(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/shadow")
+    assert re.search(r'\[\d+\] textbox "Email"', seen)
