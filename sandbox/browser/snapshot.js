@@ -57,6 +57,8 @@
   function roleOf(el) {
     const explicit = (el.getAttribute("role") || "").trim().split(/\s+/)[0];
     if (explicit) return explicit;
+    // Only options, tabs, rows and cells can be selected; a widget that left the role off means an option.
+    if (el.hasAttribute("aria-selected")) return "option";
     const tag = el.tagName;
     if (tag === "A" || tag === "AREA") return el.hasAttribute("href") ? "link" : "";
     if (tag === "BUTTON" || tag === "SUMMARY") return "button";
@@ -83,8 +85,17 @@
     return "";
   }
 
+  // A native drop-down that a script widget replaced and hid by clipping it to a pixel (tom-select), or a
+  // listbox kept for screen readers only, at no size, beside the options shown (antd).
+  function clippedAway(el) {
+    if (el.tagName !== "SELECT" && el.getAttribute("role") !== "listbox") return false;
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    return box.width <= 1 || box.height <= 1 || style.clipPath === "inset(50%)" || style.clip === "rect(0px, 0px, 0px, 0px)";
+  }
+
   function rendered(el) {
-    if (el.getAttribute("aria-hidden") === "true" || el.hidden) return false;
+    if (el.getAttribute("aria-hidden") === "true" || el.hidden || clippedAway(el)) return false;
     // display: contents has no box of its own, so checkVisibility() says false though children show.
     if (getComputedStyle(el).display === "contents") return true;
     return el.checkVisibility({ visibilityProperty: true });
@@ -125,10 +136,37 @@
       .map((id) => root.getElementById(id)).filter(Boolean);
   }
 
+  // What a value display shows, its chips joined by ", "; icons, buttons (remove marks, "Open") and
+  // placeholders left out.
+  const notValue = (n) => ["img", "presentation", "none"].includes(n.getAttribute("role"))
+    || /placeholder/i.test(n.getAttribute("class") || "") || n.matches(USABLE) || n.matches("label, legend");
+  function shownValue(nodes) {
+    let parts = nodes.filter((n) => norm(textOf(n, notValue)));
+    while (parts.length === 1 && parts[0].nodeType === Node.ELEMENT_NODE && !parts[0].matches(LABELLABLE)) {
+      const inner = [...childrenOf(parts[0])].filter((n) => norm(textOf(n, notValue)));
+      if (inner.length === 0 || inner.some((n) => n.nodeType === Node.TEXT_NODE)) break;
+      parts = inner;
+    }
+    return parts.map((n) => norm(textOf(n, notValue))).join(", ");
+  }
+
   function valueOfCustomCombobox(el) {
+    // select2 names its combobox by its value display, itself a read-only textbox
     const inside = referenced(el, "aria-labelledby").filter((ref) => el.contains(ref));
-    const shown = inside.length ? inside : [...childrenOf(el)];
-    return norm(shown.map((node) => textOf(node, null)).join(" "));
+    if (inside.length) return norm(inside.map((ref) => textOf(ref, (n) => n !== ref && notValue(n))).join(" "));
+    return shownValue([...childrenOf(el)]);
+  }
+
+  // A combobox input that shows its value beside itself, as a script widget's items (antd, tom-select,
+  // react-select): the text of the smallest box around it that has some and holds no other field.
+  function valueBeside(input) {
+    let box = input.parentElement;
+    for (let level = 0; level < 3 && box && !box.matches(LABEL_BOUNDARY); level++, box = box.parentElement) {
+      if (box.querySelectorAll(LABELLABLE).length > 1) return "";
+      const value = shownValue([...childrenOf(box)].filter((n) => !n.contains(input)));
+      if (value) return value;
+    }
+    return "";
   }
 
   // The native field a script widget stands in for (select2, tom-select...): hidden, just before the widget.
@@ -219,13 +257,27 @@
   // the signals are a pointer cursor where its parent has none (the outermost such element), an onclick
   // handler, or a place in the tab order. Not when it holds controls of its own (they get the ids), and
   // not a region of text to read.
+  function holdsControls(root) {
+    if (root.querySelector(USABLE)) return true;
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot && holdsControls(el.shadowRoot)) return true;
+    return false;
+  }
+
+  // A click handler a framework keeps on the element itself: React's props, Vue's event invokers.
+  function frameworkClick(el) {
+    const react = Object.keys(el).find((key) => key.startsWith("__reactProps$"));
+    if (react && el[react] && typeof el[react].onClick === "function") return true;
+    return Boolean(el._vei && el._vei.onClick);
+  }
+
   function handlesClicks(el) {
     if (el.tagName === "LABEL" || el.tagName === "BODY" || el.tagName === "HTML") return false;
     const parent = parentOf(el);
     const pointer = getComputedStyle(el).cursor === "pointer"
       && !(parent && parent.nodeType === Node.ELEMENT_NODE && getComputedStyle(parent).cursor === "pointer");
-    const signalled = pointer || el.hasAttribute("onclick") || (el.hasAttribute("tabindex") && el.tabIndex >= 0);
-    if (!signalled || el.querySelector(USABLE)) return false;
+    const signalled = pointer || el.hasAttribute("onclick") || (el.hasAttribute("tabindex") && el.tabIndex >= 0)
+      || frameworkClick(el);
+    if (!signalled || holdsControls(el) || (el.shadowRoot && holdsControls(el.shadowRoot))) return false;
     const name = nameOf(el, "clickable");
     return name !== "" && name.length <= CLICKABLE_NAME_LIMIT;
   }
@@ -237,6 +289,12 @@
         || field.hasAttribute("aria-labelledby") || !rendered(field)) continue;
     const nearby = nearbyLabel(field);
     if (nearby && nearby.from.tagName === "LABEL") namingLabels.add(nearby.from);
+  }
+
+  function namesAField(el) {
+    if (el.tagName !== "LABEL" || !el.id) return false;
+    const fields = el.getRootNode().querySelectorAll(`[aria-labelledby~="${CSS.escape(el.id)}"]`);
+    return [...fields].some((field) => field.matches(LABELLABLE) && rendered(field));
   }
 
   function idFor(el) {
@@ -310,6 +368,10 @@
       const options = [...el.options].map((o) => norm(o.text));
       const shown = options.slice(0, optionLimit).join(" | ");
       text += ` options: ${shown}${options.length > optionLimit ? ` | … ${options.length} in all` : ""}`;
+    } else if (tag === "INPUT" && role === "combobox" && !el.value) {
+      const value = valueBeside(el);
+      if (value) text += ` value=${quote(value)}`;
+      if (el.readOnly) text += " [readonly]";
     } else if (tag === "INPUT" || tag === "TEXTAREA") {
       if (el.value && !["checkbox", "radio", "submit", "button", "reset", "image"].includes(el.type)) {
         // Passwords never leave the page, not even to the host's record.
@@ -447,11 +509,18 @@
     });
   }
 
+  // A drop-down's popup, often added at the end of <body>, is named after the combobox that owns it.
+  function ownerName(el) {
+    if (!el.id) return "";
+    const owner = el.getRootNode().querySelector(`[aria-owns~="${CSS.escape(el.id)}"], [aria-controls~="${CSS.escape(el.id)}"]`);
+    return owner ? nameOf(owner, roleOf(owner)) : "";
+  }
+
   // A listbox, menu or tree: a header line, then a line per item (the first `limit`; all get ids).
   function walkComposite(el, role, depth) {
     flush(depth);
-    const name = nameOf(el, role);
-    const head = role === "listbox" ? token(el, role) : `${role}${name ? " " + quote(name) : ""}`;
+    const name = nameOf(el, role) || ownerName(el);
+    const head = role === "listbox" ? token(el, role, name) : `${role}${name ? " " + quote(name) : ""}`;
     line(depth, `${head}:`);
     const outer = items;
     items = { shown: 0, total: 0, limit: role === "listbox" ? optionLimit : listLimit };
@@ -495,7 +564,7 @@
       if (node.contains(node.control)) walk(node.control, depth);
       return;
     }
-    if (namingLabels.has(node)) return;
+    if (namingLabels.has(node) || namesAField(node)) return;
     if (COMPOSITES.has(role) && node.tagName !== "SELECT") {
       walkComposite(node, role, depth);
       return;
@@ -517,7 +586,13 @@
       if (field) flush(depth);
       return;
     }
-    if ((!role || role === "generic" || role === "none" || role === "presentation") && handlesClicks(node)) {
+    if (["", "generic", "none", "presentation", "listitem"].includes(role) && handlesClicks(node)) {
+      // A drop-down's items drawn without roles (antd keeps its roles on a listbox of no size) still say
+      // what they are in their class: "…-option".
+      if ([...node.classList].some((name) => /(^|[-_])option$/.test(name))) {
+        walkItem(node, "option", depth);
+        return;
+      }
       const block = !getComputedStyle(node).display.startsWith("inline");
       if (block) flush(depth);
       buffer.push(token(node, "clickable"));
@@ -552,8 +627,10 @@
     }
     if (role === "list") {
       flush(depth);
-      const items = [...node.children].filter((c) => c.tagName === "LI" || c.getAttribute("role") === "listitem");
-      if (items.length === [...node.children].length) {
+      const isItem = (c) => c.tagName === "LI" || c.getAttribute("role") === "listitem";
+      const items = [...node.children].filter(isItem);
+      // A virtualised list holds its shown items and empty spacers that give it its full height.
+      if ([...node.children].every((c) => isItem(c) || !norm(c.textContent))) {
         walkItems(items.filter(rendered), depth, "- ", "items");
         return;
       }

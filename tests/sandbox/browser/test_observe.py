@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -109,7 +110,7 @@ WIDGET_PAGES = {
           <option value="">---------</option><option value="bug">Bug</option><option value="task">Task</option>
         </select>
         <span class="container"><span class="selection" role="combobox" tabindex="0" aria-haspopup="true"
-          aria-expanded="false" aria-labelledby="type-shown"><span id="type-shown" role="textbox"
+          aria-expanded="false" aria-controls="type-results" aria-labelledby="type-shown"><span id="type-shown" role="textbox"
           aria-readonly="true">---------</span><span class="arrow"></span></span></span>
         <button>Save</button></form>
         <script>
@@ -167,6 +168,30 @@ WIDGET_PAGES = {
         </div>
         <div role="listbox" aria-label="Colour"><div role="option" aria-selected="true">Red</div>
           <div role="option">Green</div></div>""",
+    # tom-select: the native select clipped to a pixel, an input combobox with its value in an item beside it
+    # and a remove mark; antd: options drawn without roles beside a listbox of no size kept for screen readers.
+    "/script-widgets": """<title>Script widgets</title><label for="who-input">Assignee</label>
+        <select style="position:absolute;width:1px;clip:rect(0 0 0 0)"><option>Ada</option></select>
+        <div class="control"><div class="item">Ada Lovelace<a href="#" class="remove" tabindex="-1">×</a></div>
+          <input id="who-input" role="combobox" aria-expanded="true" aria-controls="who-list"></div>
+        <div class="dropdown"><div role="listbox" id="who-list" style="height:0;width:0;overflow:hidden">
+          <div role="option" aria-label="Ada Lovelace">ada</div></div>
+          <div style="cursor:pointer" class="select-item select-item-option">Ada Lovelace</div>
+          <div style="cursor:pointer" class="select-item select-item-option">Alan Turing</div></div>
+        <label id="role-label">Role</label><div role="combobox" aria-labelledby="role-label">Viewer</div>""",
+    # A virtualised list: its rows and a spacer; rows React handles clicks on; a web component's own button.
+    "/app-parts": """<title>App parts</title><div role="list" aria-label="Orders">
+          <div role="listitem" style="cursor:pointer">Order #1</div><div role="listitem" style="cursor:pointer">Order #2</div>
+          <div style="height:400px"></div></div>
+        <div id="react-row">Open invoices</div>
+        <x-button>Save profile</x-button><script>
+        document.getElementById("react-row").__reactProps$abc = {onClick: () => {}};
+        customElements.define("x-button", class extends HTMLElement {
+          constructor() {
+            super();
+            this.attachShadow({mode: "open"}).innerHTML = '<button part="base"><slot></slot></button>';
+          }
+        });</script>""",
     "/modal": """<title>Modal</title><h1>Issues</h1><p>Many issues here</p><button>New issue</button>
         <dialog aria-labelledby="t"><h2 id="t">Delete issue?</h2><button>Delete</button><button>Cancel</button>
         </dialog><script>document.querySelector("dialog").showModal()</script>""",
@@ -181,17 +206,17 @@ WIDGET_PAGES = {
 }
 
 
-@pytest.fixture(scope="module")
-def widgets() -> Iterator[str]:
-    """Serves WIDGET_PAGES on a free port of 127.0.0.1; yields the base URL."""
+@contextmanager
+def serve_pages(pages: dict[str, str]) -> Iterator[str]:
+    """Serves `pages` (path: HTML) on a free port of 127.0.0.1; yields the base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
 
         def do_GET(self) -> None:
-            body = WIDGET_PAGES.get(self.path, "<title>Not found</title>").encode()
-            self.send_response(200 if self.path in WIDGET_PAGES else 404)
+            body = pages.get(self.path, "<title>Not found</title>").encode()
+            self.send_response(200 if self.path in pages else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -200,9 +225,17 @@ def widgets() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def widgets() -> Iterator[str]:
+    with serve_pages(WIDGET_PAGES) as base_url:
+        yield base_url
 
 
 def test_a_form_with_a_control_named_action_shows_where_it_submits(browser, widgets) -> None:
@@ -219,7 +252,7 @@ def test_a_custom_combobox_is_named_by_its_label_and_its_options_get_ids_once_op
     seen = browser.goto(f"{widgets}/custom-select")
     assert re.search(r'\[\d+\] combobox "Type" value="---------" \[collapsed\]', seen)
     opened = browser.click(browser.find("combobox", "Type"))
-    assert re.search(r"\+ \[\d+\] listbox:", opened)  # the listbox added at the end of <body>
+    assert re.search(r'\+ \[\d+\] listbox "Type":', opened)  # added at the end of <body>, named by its owner
     assert re.search(r'\+ \[\d+\] option "Bug"', opened)
     browser.click(browser.find("option", "Bug"))
     assert re.search(r'\[\d+\] combobox "Type" value="Bug" \[collapsed\]', browser.observe())
@@ -279,3 +312,22 @@ def test_an_open_modal_dialog_is_shown_first_and_marked(browser, widgets) -> Non
 def test_shadow_dom_controls_are_named_by_labels_inside_the_shadow_root(browser, widgets) -> None:
     seen = browser.goto(f"{widgets}/shadow")
     assert re.search(r'\[\d+\] textbox "Email"', seen)
+
+
+def test_script_drop_downs_show_their_value_once_and_their_options_however_drawn(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/script-widgets")
+    body = seen.split("\n\n", 1)[1]
+    assert re.search(r'^\[\d+\] combobox "Assignee" value="Ada Lovelace" \[expanded\]$', body, re.MULTILINE)
+    assert "options: Ada" not in body  # the native select behind the widget is not shown as a second field
+    assert re.search(r'\[\d+\] option "Ada Lovelace"\n\[\d+\] option "Alan Turing"', body)
+    assert '"ada"' not in body  # the listbox of no size stays out
+    assert re.search(r'^\[\d+\] combobox "Role" value="Viewer"$', body, re.MULTILINE)
+    assert "Role\n" not in body  # the label is shown once, as the name
+    browser.click(browser.find("option", "Alan Turing"))
+
+
+def test_virtualised_rows_framework_click_handlers_and_web_component_buttons(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/app-parts")
+    assert re.search(r'- \[\d+\] clickable "Order #1"\n- \[\d+\] clickable "Order #2"', seen)
+    assert re.search(r'\[\d+\] clickable "Open invoices"', seen)  # React's onClick, no other sign
+    assert re.search(r'\[\d+\] button "Save profile"', seen) and 'clickable "Save profile"' not in seen
