@@ -41,8 +41,8 @@
   const LABEL_BOUNDARY = "form, fieldset, table, tr, ul, ol, dl, body, dialog, [role=dialog], [role=grid], "
     + "[role=listbox], [role=menu], [role=group]";
   const NAME_FROM_CONTENT = new Set(["button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
-    "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "columnheader", "row",
-    "clickable"]);
+    "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "gridcell", "columnheader",
+    "rowheader", "row", "clickable"]);
   const CLICKABLE_NAME_LIMIT = 150; // longer, it is a region with text to read, not a control
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "HEAD", "META", "LINK", "TITLE"]);
   const TEXT_INPUTS = new Set(["", "text", "email", "tel", "url", "password", "search"]);
@@ -249,6 +249,12 @@
     return cell.querySelectorAll(CONTROLS).length === 1;
   }
 
+  // A box that scrolls its own content (not the window): scroll(id) moves it.
+  function scrolls(el) {
+    const overflow = getComputedStyle(el).overflowY;
+    return (overflow === "auto" || overflow === "scroll") && el.scrollHeight > el.clientHeight + 1;
+  }
+
   function parentOf(el) {
     return el.parentNode instanceof ShadowRoot ? el.parentNode.host : el.parentElement;
   }
@@ -278,6 +284,10 @@
     const signalled = pointer || el.hasAttribute("onclick") || (el.hasAttribute("tabindex") && el.tabIndex >= 0)
       || frameworkClick(el);
     if (!signalled || holdsControls(el) || (el.shadowRoot && holdsControls(el.shadowRoot))) return false;
+    // Parts with a pointer of their own (a row's "Remove") are what a person clicks; they get the ids.
+    if (!pointer && [...el.querySelectorAll("*")].some((part) => getComputedStyle(part).cursor === "pointer")) {
+      return false;
+    }
     const name = nameOf(el, "clickable");
     return name !== "" && name.length <= CLICKABLE_NAME_LIMIT;
   }
@@ -450,6 +460,8 @@
       [cell, columnHeader] = [td, headerOf(td)];
       if (td.getAttribute("role") === "columnheader" && td.hasAttribute("aria-sort")) {
         buffer.push(token(td, "columnheader")); // a header that sorts its column
+      } else if (isControlCell(td)) {
+        buffer.push(token(td, "gridcell")); // a cell that is itself a control: a date picker's day
       } else {
         for (const child of childrenOf(td)) walk(child, depth);
       }
@@ -458,6 +470,11 @@
       return text;
     });
     return `${lead}| ${texts.join(" | ")} |`;
+  }
+
+  function isControlCell(td) {
+    return td.getAttribute("role") === "gridcell" && (td.matches("button, a[href]") || td.tabIndex >= 0
+      || handlesClicks(td));
   }
 
   function walkRows(rows, depth, lineOf) {
@@ -493,8 +510,11 @@
   // An ARIA grid made of divs (data grids such as ag-grid): a line per row, an id on each data row. A grid
   // that splits a row across pinned and scrolling parts repeats its aria-rowindex; those parts are merged.
   function walkGrid(grid, depth) {
-    const name = nameOf(grid, "grid");
-    line(depth, `${roleOf(grid)}${name ? " " + quote(name) : ""}:`);
+    const role = roleOf(grid);
+    const name = nameOf(grid, role);
+    const scrollable = [grid, ...grid.querySelectorAll("*")].find(scrolls); // the grid's own viewport
+    line(depth, scrollable === grid ? `${token(grid, role)} [scrollable]:`
+      : `${role}${name ? " " + quote(name) : ""}${scrollable ? ` (scrolls in [${idFor(scrollable)}])` : ""}:`);
     const rows = new Map();
     for (const row of grid.querySelectorAll("[role=row]")) {
       if (row.parentElement.closest("[role=grid], [role=treegrid], table") !== grid || !rendered(row)) continue;
@@ -505,7 +525,7 @@
     }
     walkRows([...rows.values()], depth + 1, ({ row, cells }) => {
       const heading = cells.length > 0 && cells.every((c) => c.getAttribute("role") === "columnheader");
-      return rowLine(row, cells, depth + 1, () => "", !heading);
+      return rowLine(row, cells, depth + 1, () => "", !heading && !cells.some(isControlCell));
     });
   }
 
@@ -631,6 +651,7 @@
       const items = [...node.children].filter(isItem);
       // A virtualised list holds its shown items and empty spacers that give it its full height.
       if ([...node.children].every((c) => isItem(c) || !norm(c.textContent))) {
+        if (scrolls(node)) line(depth, `${token(node, "list")} [scrollable]:`);
         walkItems(items.filter(rendered), depth, "- ", "items");
         return;
       }

@@ -180,12 +180,16 @@ WIDGET_PAGES = {
           <div style="cursor:pointer" class="select-item select-item-option">Alan Turing</div></div>
         <label id="role-label">Role</label><div role="combobox" aria-labelledby="role-label">Viewer</div>""",
     # A virtualised list: its rows and a spacer; rows React handles clicks on; a web component's own button.
-    "/app-parts": """<title>App parts</title><div role="list" aria-label="Orders">
+    "/app-parts": """<title>App parts</title><div role="list" aria-label="Orders" style="height:60px;overflow-y:auto">
           <div role="listitem" style="cursor:pointer">Order #1</div><div role="listitem" style="cursor:pointer">Order #2</div>
           <div style="height:400px"></div></div>
         <div id="react-row">Open invoices</div>
-        <x-button>Save profile</x-button><script>
+        <x-button>Save profile</x-button>
+        <table><tr id="react-tr"><td>Chen Wei</td><td><span style="cursor:pointer">Remove</span></td></tr></table>
+        <div role="grid" aria-label="March"><div role="row"><button role="gridcell" tabindex="-1">1</button>
+          <button role="gridcell" tabindex="0">2</button></div></div><script>
         document.getElementById("react-row").__reactProps$abc = {onClick: () => {}};
+        document.getElementById("react-tr").__reactProps$abc = {onClick: () => {}};
         customElements.define("x-button", class extends HTMLElement {
           constructor() {
             super();
@@ -328,6 +332,12 @@ def test_script_drop_downs_show_their_value_once_and_their_options_however_drawn
 
 def test_virtualised_rows_framework_click_handlers_and_web_component_buttons(browser, widgets) -> None:
     seen = browser.goto(f"{widgets}/app-parts")
-    assert re.search(r'- \[\d+\] clickable "Order #1"\n- \[\d+\] clickable "Order #2"', seen)
+    assert re.search(r'\[(\d+)\] list "Orders" \[scrollable\]:\n- \[\d+\] clickable "Order #1"\n'
+                     r'- \[\d+\] clickable "Order #2"', seen)  # the list has an id to scroll it by
+    assert browser.find("list", "Orders") > 0
     assert re.search(r'\[\d+\] clickable "Open invoices"', seen)  # React's onClick, no other sign
     assert re.search(r'\[\d+\] button "Save profile"', seen) and 'clickable "Save profile"' not in seen
+    # a row whose click a framework handles, holding its own click target: the target gets the id
+    assert re.search(r'^\| Chen Wei \| \[\d+\] clickable "Remove" \|$', seen, re.MULTILINE)
+    # a grid whose cells are buttons (a date picker): the cells get ids, not the row
+    assert re.search(r'^  \| \[\d+\] gridcell "1" \| \[\d+\] gridcell "2" \|$', seen, re.MULTILINE)
