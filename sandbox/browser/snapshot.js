@@ -123,6 +123,8 @@
     if (node.tagName === "BR") return " ";
     let text = "";
     for (const child of childrenOf(node)) text += textOf(child, leaveOut);
+    // An icon with a tooltip and no text (Django's calendar link) is named by the tooltip.
+    if (!norm(text) && node.hasAttribute("title")) text = node.getAttribute("title");
     return getComputedStyle(node).display.startsWith("inline") ? text : ` ${text} `;
   }
 

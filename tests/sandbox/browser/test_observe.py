@@ -148,6 +148,7 @@ WIDGET_PAGES = {
         <nav><div class="item"><svg width="8" height="8"><circle r="4"></circle></svg><span>Settings</span></div>
           <div class="item"><span>Users</span></div></nav>
         <div tabindex="0" class="user">alice</div>
+        <a href="#calendar"><span class="date-icon" title="Choose a Date"></span></a>
         <div class="card"><h3>Quarterly report</h3><p>Revenue up</p></div>
         <p id="shown">nothing chosen</p>
         <script>document.addEventListener("click", (event) => {
@@ -255,6 +256,7 @@ def test_a_form_with_a_control_named_action_shows_where_it_submits(browser, widg
 def test_a_custom_combobox_is_named_by_its_label_and_its_options_get_ids_once_open(browser, widgets) -> None:
     seen = browser.goto(f"{widgets}/custom-select")
     assert re.search(r'\[\d+\] combobox "Type" value="---------" \[collapsed\]', seen)
+    assert browser.find("combobox", "Type:") == browser.find("combobox", "Type")  # as the label reads
     opened = browser.click(browser.find("combobox", "Type"))
     assert re.search(r'\+ \[\d+\] listbox "Type":', opened)  # added at the end of <body>, named by its owner
     assert re.search(r'\+ \[\d+\] option "Bug"', opened)
@@ -286,7 +288,8 @@ def test_elements_that_handle_clicks_without_a_role_get_one_id_each(browser, wid
     assert re.search(r'\[\d+\] clickable "Users"', seen)
     assert re.search(r'\[\d+\] clickable "alice"', seen)  # focusable by tabindex
     assert re.search(r'\[\d+\] clickable "Quarterly report Revenue up"', seen)
-    assert len(re.findall(r"\[\d+\]", seen)) == 4  # the outermost element only, not its spans and icons
+    assert re.search(r'\[\d+\] link "Choose a Date" -> #calendar', seen)  # an icon named by its tooltip
+    assert len(re.findall(r"\[\d+\]", seen)) == 5  # the outermost element only, not its spans and icons
     changed = browser.click(browser.find("clickable", "Settings"))
     assert "+ chose Settings" in changed
 
