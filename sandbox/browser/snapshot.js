@@ -26,7 +26,8 @@
   const FIELDS = new Set(["textbox", "searchbox", "combobox", "listbox", "slider", "spinbutton"]);
   // Parts of composite widgets: a line each, so a menu or a drop-down reads as a list.
   const ITEMS = new Set(["option", "menuitem", "menuitemcheckbox", "menuitemradio", "treeitem"]);
-  const COMPOSITES = new Set(["listbox", "menu", "menubar", "tree"]);
+  const ITEM_OF = { listbox: "option", menu: "menuitem", menubar: "menuitem", tree: "treeitem" };
+  const COMPOSITES = new Set(Object.keys(ITEM_OF));
   const GRIDS = new Set(["grid", "treegrid"]);
   const CELLS = "[role=gridcell], [role=cell], [role=columnheader], [role=rowheader]";
   const NATIVE_FIELDS = new Set(["INPUT", "SELECT", "TEXTAREA"]);
@@ -545,7 +546,7 @@
     const head = role === "listbox" ? token(el, role, name) : `${role}${name ? " " + quote(name) : ""}`;
     line(depth, `${head}:`);
     const outer = items;
-    items = { shown: 0, total: 0, limit: role === "listbox" ? optionLimit : listLimit };
+    items = { total: 0, limit: role === "listbox" ? optionLimit : listLimit, itemRole: ITEM_OF[role] };
     walkBlock(el, depth + 1);
     const { total, limit } = items;
     items = outer;
@@ -609,8 +610,13 @@
       return;
     }
     if (["", "generic", "none", "presentation", "listitem"].includes(role) && handlesClicks(node)) {
-      // A drop-down's items drawn without roles (antd keeps its roles on a listbox of no size) still say
-      // what they are in their class: "…-option".
+      // What a clickable part of a menu or listbox is (JupyterLab leaves the role off its submenus); a
+      // drop-down's items drawn without roles (antd keeps its roles on a listbox of no size) say it in
+      // their class: "…-option".
+      if (items) {
+        walkItem(node, items.itemRole, depth);
+        return;
+      }
       if ([...node.classList].some((name) => /(^|[-_])option$/.test(name))) {
         walkItem(node, "option", depth);
         return;

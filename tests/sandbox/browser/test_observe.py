@@ -158,7 +158,8 @@ WIDGET_PAGES = {
     "/aria-widgets": """<title>Widgets</title>
         <div role="tablist" aria-label="Sections"><div role="tab" aria-selected="true" tabindex="0">General</div>
           <div role="tab" tabindex="-1">Advanced</div></div>
-        <ul role="menu" aria-label="Actions"><li role="menuitem">Rename</li><li role="menuitem">Delete</li></ul>
+        <ul role="menu" aria-label="Actions"><li role="menuitem">Rename</li><li role="menuitem">Delete</li>
+          <li style="cursor:pointer">Export</li></ul>
         <ul role="tree" aria-label="Files"><li role="treeitem" aria-expanded="true">src
           <ul role="group"><li role="treeitem">main.py</li><li role="treeitem">util.py</li></ul></li></ul>
         <div role="grid" aria-label="Users">
@@ -297,7 +298,8 @@ def test_elements_that_handle_clicks_without_a_role_get_one_id_each(browser, wid
 def test_aria_widgets_are_walked_with_ids_on_their_parts(browser, widgets) -> None:
     seen = browser.goto(f"{widgets}/aria-widgets")
     assert re.search(r'\[\d+\] tab "General" \[selected\] \[\d+\] tab "Advanced"', seen)
-    assert re.search(r'menu "Actions":\n  \[\d+\] menuitem "Rename"\n  \[\d+\] menuitem "Delete"', seen)
+    assert re.search(r'menu "Actions":\n  \[\d+\] menuitem "Rename"\n  \[\d+\] menuitem "Delete"\n'
+                     r'  \[\d+\] menuitem "Export"', seen)  # a clickable part of a menu is one of its items
     assert re.search(r'tree "Files":\n  \[\d+\] treeitem "src" \[expanded\]\n    \[\d+\] treeitem "main.py"\n'
                      r'    \[\d+\] treeitem "util.py"', seen)
     assert re.search(r'grid "Users":\n  \| \[\d+\] columnheader "Name" \[ascending\] \| Role \|\n'
