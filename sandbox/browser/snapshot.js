@@ -17,7 +17,7 @@
   let emitting = true;
   let cell = null; // the table cell being walked (everything in it stays on the row's line), and the text
   let columnHeader = ""; // of its column's header
-  let items = null; // the composite widget being walked: how many of its items were shown, and the limit
+  let items = null; // the composite widget being walked: its items so far, how many to show, their role
   let skipped = null; // the modal dialog, walked first and not again in its place
 
   const INTERACTIVE = new Set(["button", "link", "checkbox", "radio", "textbox", "searchbox", "combobox",
@@ -44,7 +44,7 @@
   const NAME_FROM_CONTENT = new Set(["button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
     "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "gridcell", "columnheader",
     "rowheader", "row", "clickable"]);
-  const CLICKABLE_NAME_LIMIT = 150; // longer, it is a region with text to read, not a control
+  const SHORT_TEXT = 150; // a label or a clickable's name; longer, it is text to read
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "HEAD", "META", "LINK", "TITLE"]);
   const TEXT_INPUTS = new Set(["", "text", "email", "tel", "url", "password", "search"]);
 
@@ -58,9 +58,10 @@
   function roleOf(el) {
     const explicit = (el.getAttribute("role") || "").trim().split(/\s+/)[0];
     if (explicit) return explicit;
-    // Only options, tabs, rows and cells can be selected; a widget that left the role off means an option.
-    if (el.hasAttribute("aria-selected")) return "option";
     const tag = el.tagName;
+    // Only options, tabs, rows and cells can be selected; outside a table, a widget that left the role off
+    // means an option.
+    if (el.hasAttribute("aria-selected") && !["TR", "TD", "TH"].includes(tag)) return "option";
     if (tag === "A" || tag === "AREA") return el.hasAttribute("href") ? "link" : "";
     if (tag === "BUTTON" || tag === "SUMMARY") return "button";
     if (tag === "INPUT") {
@@ -92,7 +93,8 @@
     if (el.tagName !== "SELECT" && el.getAttribute("role") !== "listbox") return false;
     const box = el.getBoundingClientRect();
     const style = getComputedStyle(el);
-    return box.width <= 1 || box.height <= 1 || style.clipPath === "inset(50%)" || style.clip === "rect(0px, 0px, 0px, 0px)";
+    return box.width <= 1 || box.height <= 1 || style.clipPath === "inset(50%)"
+      || style.clip === "rect(0px, 0px, 0px, 0px)";
   }
 
   function rendered(el) {
@@ -190,13 +192,13 @@
       for (let before = node.previousSibling; before; before = before.previousSibling) {
         if (before.nodeType === Node.TEXT_NODE) {
           const text = labelText(before.textContent);
-          if (text) return text.length <= CLICKABLE_NAME_LIMIT ? { text, from: before } : null;
+          if (text) return text.length <= SHORT_TEXT ? { text, from: before } : null;
           continue;
         }
         if (before.nodeType !== Node.ELEMENT_NODE || SKIP.has(before.tagName) || !rendered(before)) continue;
         if (before.matches(USABLE) || before.querySelector(USABLE)) return null; // the text of another control
         const text = labelText(textOf(before, null));
-        if (text) return text.length <= CLICKABLE_NAME_LIMIT ? { text, from: before } : null;
+        if (text) return text.length <= SHORT_TEXT ? { text, from: before } : null;
       }
       node = node.parentElement;
       if (node.querySelectorAll(LABELLABLE).length > 1) return null; // a block of several fields, not a row
@@ -262,10 +264,6 @@
     return el.parentNode instanceof ShadowRoot ? el.parentNode.host : el.parentElement;
   }
 
-  // An element without a role that handles clicks: frameworks (React) attach listeners at the root, so
-  // the signals are a pointer cursor where its parent has none (the outermost such element), an onclick
-  // handler, or a place in the tab order. Not when it holds controls of its own (they get the ids), and
-  // not a region of text to read.
   function holdsControls(root) {
     if (root.querySelector(USABLE)) return true;
     for (const el of root.querySelectorAll("*")) if (el.shadowRoot && holdsControls(el.shadowRoot)) return true;
@@ -279,6 +277,10 @@
     return Boolean(el._vei && el._vei.onClick);
   }
 
+  // An element without a role that handles clicks. Frameworks attach listeners at the root, so the signals
+  // are a pointer cursor where its parent has none (the outermost such element), an onclick handler, a
+  // place in the tab order, or a handler kept in React's or Vue's props. Not when it holds controls of its
+  // own (they get the ids), and not a region of text to read.
   function handlesClicks(el) {
     if (el.tagName === "LABEL" || el.tagName === "BODY" || el.tagName === "HTML") return false;
     const parent = parentOf(el);
@@ -292,7 +294,7 @@
       return false;
     }
     const name = nameOf(el, "clickable");
-    return name !== "" && name.length <= CLICKABLE_NAME_LIMIT;
+    return name !== "" && name.length <= SHORT_TEXT;
   }
 
   // <label>s without for= that name the field after them: shown once, as that field's name.
@@ -535,7 +537,8 @@
   // A drop-down's popup, often added at the end of <body>, is named after the combobox that owns it.
   function ownerName(el) {
     if (!el.id) return "";
-    const owner = el.getRootNode().querySelector(`[aria-owns~="${CSS.escape(el.id)}"], [aria-controls~="${CSS.escape(el.id)}"]`);
+    const id = CSS.escape(el.id);
+    const owner = el.getRootNode().querySelector(`[aria-owns~="${id}"], [aria-controls~="${id}"]`);
     return owner ? nameOf(owner, roleOf(owner)) : "";
   }
 

@@ -30,8 +30,8 @@ from sandbox.browser.observe import ID_ATTRIBUTE, Limits, Observer
 from sandbox.browser.service import DEFAULT_ARGS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_browser import serve_folder  # noqa: E402
-from test_observe import WIDGET_PAGES, serve_pages  # noqa: E402
+from bench_browser import serve_folder
+from test_observe import WIDGET_PAGES, serve_pages
 
 BED = Path(__file__).parents[2] / "fixtures" / "widgets" / "dist"
 DEMO_PAGES = ["/projects", "/alice/tracker-core/issues", "/alice/tracker-core/issues/3/edit",
@@ -108,7 +108,8 @@ def main() -> None:
         page.press("input[name=password]", "Enter")
         page.wait_for_load_state()
         observer = Observer(Limits())
-        print(f"{'page':34} {'DOM':>8} {'observe':>7} {'ratio':>6} {'ids':>5} {'obs ms':>8} {'AX ms':>8} {'aria ms':>8}")
+        print(f"{'page':34} {'DOM':>8} {'observe':>7} {'ratio':>6} {'ids':>5} "
+              f"{'obs ms':>8} {'AX ms':>8} {'aria ms':>8}")
         visits: list[tuple[str, str, str | None]] = [
             *((f"demo {path}", site.base_url + path, None) for path in DEMO_PAGES),
             *((f"bed {file.stem}", f"{bed}/{file.name}", None) for file in sorted(BED.glob("*.html"))),

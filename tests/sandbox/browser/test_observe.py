@@ -110,7 +110,8 @@ WIDGET_PAGES = {
           <option value="">---------</option><option value="bug">Bug</option><option value="task">Task</option>
         </select>
         <span class="container"><span class="selection" role="combobox" tabindex="0" aria-haspopup="true"
-          aria-expanded="false" aria-controls="type-results" aria-labelledby="type-shown"><span id="type-shown" role="textbox"
+          aria-expanded="false" aria-controls="type-results" aria-labelledby="type-shown">
+          <span id="type-shown" role="textbox"
           aria-readonly="true">---------</span><span class="arrow"></span></span></span>
         <button>Save</button></form>
         <script>
@@ -183,7 +184,8 @@ WIDGET_PAGES = {
         <label id="role-label">Role</label><div role="combobox" aria-labelledby="role-label">Viewer</div>""",
     # A virtualised list: its rows and a spacer; rows React handles clicks on; a web component's own button.
     "/app-parts": """<title>App parts</title><div role="list" aria-label="Orders" style="height:60px;overflow-y:auto">
-          <div role="listitem" style="cursor:pointer">Order #1</div><div role="listitem" style="cursor:pointer">Order #2</div>
+          <div role="listitem" style="cursor:pointer">Order #1</div>
+          <div role="listitem" style="cursor:pointer">Order #2</div>
           <div style="height:400px"></div></div>
         <div id="react-row">Open invoices</div>
         <x-button>Save profile</x-button>
