@@ -1,0 +1,87 @@
+"""Running a test-bed task through the full agent: the app registered as a site of the run, a scripted
+model that replays the task's code actions, and the app's state read back to judge it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webapps.servers import DjangoLibrary, JupyterLab
+from webapps.tasks import SEEDS, WebTask
+
+import apis
+from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
+from hybrid.agent.observation import BROWSER_CAPABILITY
+from hybrid.agent.run import Agent
+from hybrid.config import Settings
+from sandbox.browser import BrowserService
+
+LIBRARY_PASSWORD_SECRET = "library-librarian-password"
+
+
+def register(registry: apis.SiteRegistry, app: DjangoLibrary | JupyterLab) -> str:
+    """Add `app` as a site of the registry (replacing an earlier start's); returns the site's name."""
+    if isinstance(app, DjangoLibrary):
+        registry.secrets.set(LIBRARY_PASSWORD_SECRET, app.password)
+        registry.add(apis.Site(name="library", spec=str(app.spec), base_url=app.base_url, web_url=app.admin_url,
+                               web_login={"url": app.login_url, "username": app.username,
+                                          "password_secret": LIBRARY_PASSWORD_SECRET}), replace=True)
+        return "library"
+    # JupyterLab signs in by the token in its URL (its login page has no username field to fill).
+    registry.add(apis.Site(name="jupyterlab", spec=str(app.spec), base_url=app.base_url, web_url=app.lab_url),
+                 replace=True)
+    return "jupyterlab"
+
+
+def code_for(task: WebTask, app: DjangoLibrary | JupyterLab) -> list[str]:
+    """The task's code actions with the app's addresses in place of ADMIN_URL and LAB_URL."""
+    url = app.admin_url if isinstance(app, DjangoLibrary) else app.lab_url
+    return [step.replace("ADMIN_URL", url).replace("LAB_URL", url) for step in task.steps]
+
+
+@dataclass(frozen=True)
+class BrowserCall:
+    method: str
+    latency_ms: float
+    result: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    run_id: str
+    status: str
+    step_errors: list[str]  # what went wrong in each failed step, as the model was told
+    judged: str | None  # None when the app's state is what the task asked for, else what differs
+    browser_calls: list[BrowserCall]
+
+    @property
+    def passed(self) -> bool:
+        return self.judged is None
+
+    def explain(self) -> str:
+        errors = "\n".join(f"- {error.strip()[-600:]}" for error in self.step_errors) or "- none"
+        return f"{self.judged}\nRun {self.run_id} ended {self.status}; its steps' errors:\n{errors}"
+
+
+def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings,
+             browser: BrowserService | None = None) -> Outcome:
+    """Reset `app`, have the agent do `task` with scripted replies, and judge the app's state."""
+    if isinstance(app, DjangoLibrary):
+        app.reset()
+    else:
+        app.reset(SEEDS)
+    site = register(apis.SiteRegistry(settings.data_dir), app)
+    model = ScriptedChatModel(replies=scripted_replies_for(code_for(task, app)))
+    options = {"browser": browser} if browser is not None else {}
+    with Agent(settings, model=model, model_name="scripted", sites=[site], **options) as agent:
+        result = agent.run(task.task, learn=False)
+        steps = agent.store.steps_of(result.run_id)
+        calls = [BrowserCall(call.target, call.latency_ms, call.result) for step in steps
+                 for call in agent.store.calls_of(step.id) if call.capability == BROWSER_CAPABILITY]
+    try:
+        task.check(app)
+        judged = None
+    except AssertionError as difference:
+        judged = str(difference) or "the app's state is not what the task asked for"
+    return Outcome(run_id=result.run_id, status=result.status, judged=judged,
+                   step_errors=[step.error for step in steps if step.error], browser_calls=calls)

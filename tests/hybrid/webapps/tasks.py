@@ -1,0 +1,314 @@
+"""The test bed's tasks on real web apps: what a user asks, the code actions a model would write for it
+with `browser.*` only, and how the app's state tells whether it was done.
+
+The code finds elements by `browser.find(role, name)` with the names the pages show, or by reading
+observations in code, never by hard-coded ids; it uses the browser API issue 14 asks for (`select()` on
+custom comboboxes, `upload()`, ...) where the page needs it. ADMIN_URL and LAB_URL stand for the app's
+address, which changes on every start. `waits_for` says which missing feature a task is known to fail on
+(see test_tasks.py); the benchmark runs every task regardless.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+JUDGE_SECONDS = 15  # JupyterLab saves a file, or starts a notebook's session, a moment after the action
+
+
+@dataclass(frozen=True)
+class WebTask:
+    app: str  # "django-admin" or "jupyterlab"
+    name: str
+    task: str  # what the user asks
+    steps: tuple[str, ...]  # the scripted model's code actions, the last one finishes
+    check: Callable[[Any], None]  # raises AssertionError saying what differs from the task's result
+    waits_for: str | None = None  # the missing feature it fails on, with the failure seen
+
+
+def eventually(check: Callable[[], None]) -> None:
+    """`check()` until it passes, for state an app saves a moment after the change; else its last failure."""
+    deadline = time.monotonic() + JUDGE_SECONDS
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+# Django's admin over the library project (tests/fixtures/webapps/library) -------------------------------
+
+SIGN_IN = 'print(browser.login("library"))\n'
+SEED_STATUSES = {"Notes on the Analytical Engine": "published", "On Computable Numbers": "published",
+                 "Computing Machinery and Intelligence": "draft", "The Education of a Computer": "draft",
+                 "A Discipline of Programming": "draft", "Programming with Abstract Data Types": "archived"}
+
+
+def _statuses(library) -> dict[str, str]:
+    return {title: book["status"] for title, book in library.books().items()}
+
+
+def _check_new_book(library) -> None:
+    book = library.books().get("Sketch of the Analytical Engine")
+    assert book is not None, "no book 'Sketch of the Analytical Engine' was added"
+    tomorrow = {(datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days)).date().isoformat()
+                for days in (0, 1)}  # the calendar's "Tomorrow" on either side of a midnight during the run
+    got = (book["author"], book["published"], (book["review_at"] or "")[:10] in tomorrow,
+           (book["review_at"] or "")[11:16])
+    assert got == ("Ada Lovelace", "1842-10-15", True, "12:00"), f"the new book is {book}"
+
+
+def _check_chapters(library) -> None:
+    chapters = library.books()["On Computable Numbers"]["chapters"]
+    assert chapters == [[1, "Computable numbers"], [2, "The universal machine"]], f"its chapters are {chapters}"
+
+
+def _check_published_by_action(library) -> None:
+    expected = dict(SEED_STATUSES, **{"Computing Machinery and Intelligence": "published",
+                                      "The Education of a Computer": "published"})
+    assert _statuses(library) == expected
+
+
+def _check_cover(library) -> None:
+    book = library.books()["On Computable Numbers"]
+    assert (book["cover"] or "").startswith("covers/cover") and book["cover_text"] == COVER_TEXT, f"the book is {book}"
+
+
+def _check_archived_by_filter(library) -> None:
+    assert _statuses(library) == dict(SEED_STATUSES, **{"On Computable Numbers": "archived"})
+
+
+def _check_genres(library) -> None:
+    genres = library.books()["A Discipline of Programming"]["genres"]
+    assert genres == ["Computing", "Mathematics"], f"its genres are {genres}"
+
+
+COVER_TEXT = "On Computable Numbers: cover art, first edition"
+DJANGO = [
+    WebTask(
+        "django-admin", "add a book with autocomplete author and calendar dates",
+        "Add the book 'Sketch of the Analytical Engine' by Ada Lovelace, published 1842-10-15, "
+        "with its next review tomorrow at noon.",
+        (SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/add/"))',
+         ('browser.fill(browser.find("textbox", "Title:"), "Sketch of the Analytical Engine")\n'
+          'print(browser.select(browser.find("combobox", "Author:"), "Ada Lovelace"))\n'
+          'print(browser.fill(browser.find("textbox", "Publication date:"), "1842-10-15"))'),
+         # Two "Choose a Date" calendar links: the publication date's, then the next review's.
+         ('import re\n'
+          'calendars = re.findall(r\'\\[(\\d+)\\] link "Choose a Date"\', browser.observe())\n'
+          'print(browser.click(int(calendars[1])))\n'
+          'print(browser.click(browser.find("link", "Tomorrow")))\n'
+          'print(browser.click(browser.find("link", "Choose a Time")))\n'
+          'print(browser.click(browser.find("link", "Noon")))'),
+         'print(browser.click(browser.find("button", "Save")))',
+         'finish("Added.")'),
+        _check_new_book,
+        waits_for="observation: the select2 author combobox has no name ('[50] combobox [collapsed]', its label "
+                  "'Author:' is lost) and the calendar and clock icon links have none ('[64] link -> #', the icon's "
+                  "title is 'Choose a Date'); then select() on a custom (select2) combobox",
+    ),
+    WebTask(
+        "django-admin", "add two inline chapters",
+        "Add chapter 1 'Computable numbers' and chapter 2 'The universal machine' to 'On Computable Numbers'.",
+        (SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
+         'print(browser.click(browser.find("link", "On Computable Numbers")))',
+         'add = browser.find("button", "Add another Chapter")\nbrowser.click(add)\nprint(browser.click(add))',
+         # The inline's fields are named by their column headers, one row per chapter.
+         ('import re\n'
+          'page = browser.observe()\n'
+          'numbers = re.findall(r\'\\[(\\d+)\\] spinbutton "Number"\', page)\n'
+          'titles = re.findall(r\'\\[(\\d+)\\] textbox "Title"\', page)\n'
+          'if (len(numbers), len(titles)) != (2, 2):\n'
+          '    raise LookupError(f"expected two rows of Number and Title fields, found {numbers} and {titles}")\n'
+          'for number, title, (n, text) in zip(numbers, titles, [(1, "Computable numbers"), '
+          '(2, "The universal machine")]):\n'
+          '    browser.fill(int(number), str(n))\n'
+          '    browser.fill(int(title), text)\n'
+          'print(browser.click(browser.find("button", "Save")))'),
+         'finish("Added both chapters.")'),
+        _check_chapters,
+        waits_for="observation: the inline's fields read '[96] spinbutton type=number | [97] textbox', not named "
+                  "by their column headers Number and Title",
+    ),
+    WebTask(
+        "django-admin", "publish two books with the bulk action",
+        "Mark 'Computing Machinery and Intelligence' and 'The Education of a Computer' as published.",
+        (SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/"))',
+         ('for title in ["Computing Machinery and Intelligence", "The Education of a Computer"]:\n'
+          '    print(browser.check(browser.find("checkbox", "Select this object for an action - " + title)))\n'
+          'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as published"))\n'
+          'print(browser.click(browser.find("button", "Go")))'),
+         'finish("Both are published now.")'),
+        _check_published_by_action,
+    ),
+    WebTask(
+        "django-admin", "upload a cover file",
+        "Upload cover.txt (write it with the text given) as the cover of 'On Computable Numbers'.",
+        (f'with open("cover.txt", "w") as cover:\n    cover.write({COVER_TEXT!r})',
+         SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
+         'print(browser.click(browser.find("link", "On Computable Numbers")))',
+         ('print(browser.upload(browser.find("button", "Cover:"), "cover.txt"))\n'
+          'print(browser.click(browser.find("button", "Save")))'),
+         'finish("Uploaded.")'),
+        _check_cover,
+        waits_for="actions: there is no browser.upload(id, path) (AttributeError); the file input shows as "
+                  "button \"Cover:\"",
+    ),
+    WebTask(
+        "django-admin", "archive the books a list filter selects",
+        "Archive every published book by Alan Turing.",
+        (SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
+         'print(browser.click(browser.find("link", "Alan Turing")))',
+         'print(browser.click(browser.find("link", "Published")))',
+         ('print(browser.check(browser.find("checkbox", "Select all objects on this page for an action")))\n'
+          'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as archived"))\n'
+          'print(browser.click(browser.find("button", "Go")))'),
+         'finish("Archived.")'),
+        _check_archived_by_filter,
+    ),
+    WebTask(
+        "django-admin", "choose genres in the two-box selector",
+        "Put 'A Discipline of Programming' in the genres Computing and Mathematics.",
+        (SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
+         'print(browser.click(browser.find("link", "A Discipline of Programming")))',
+         # The two boxes are named by their labels, which go on with the widget's help text.
+         ('import re\n'
+          'available = int(re.search(r\'\\[(\\d+)\\] listbox "Available genres\', browser.observe()).group(1))\n'
+          'for genre in ["Computing", "Mathematics"]:\n'
+          '    print(browser.select(available, genre))\n'
+          '    print(browser.click(browser.find("button", "Choose selected genres")))\n'
+          'print(browser.click(browser.find("button", "Save")))'),
+         'finish("Done.")'),
+        _check_genres,
+    ),
+]
+
+
+# JupyterLab ----------------------------------------------------------------------------------------------
+
+NOTEBOOK = json.dumps({"cells": [{"cell_type": "code", "execution_count": None, "id": "sum", "metadata": {},
+                                  "outputs": [], "source": "1 + 1"}],
+                       "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+                       "nbformat": 4, "nbformat_minor": 5})
+SEEDS = {"data.csv": "region,sales\nnorth,10\nsouth,12\n", "notes/analysis.ipynb": NOTEBOOK,
+         "todo.txt": "milk\n"}
+OPEN_LAB = 'print(browser.goto("LAB_URL"))\nprint(browser.wait_for("Launcher"))'
+
+
+def _files_after(**changes: str | None) -> Callable[[Any], None]:
+    """A check that the root holds the seed files with `changes` (name: type, or None for gone)."""
+    expected = {name.split("/")[0]: ("directory" if "/" in name else "file") for name in SEEDS}
+    for name, kind in changes.items():
+        if kind is None:
+            expected.pop(name, None)
+        else:
+            expected[name] = kind
+
+    def check(lab) -> None:
+        eventually(lambda: _assert_equal(lab.files(), expected))
+
+    return check
+
+
+def _assert_equal(got: object, expected: object) -> None:
+    assert got == expected, f"{got} instead of {expected}"
+
+
+def _check_text_file(lab) -> None:
+    eventually(lambda: _assert_equal(lab.text("todo.txt"), "milk\neggs\n"))
+
+
+def _check_open_notebook(lab) -> None:
+    eventually(lambda: _assert_equal(lab.sessions(), ["notes/analysis.ipynb"]))
+
+
+JUPYTERLAB = [
+    WebTask(
+        "jupyterlab", "new notebook from the launcher",
+        "Create a new Python notebook.",
+        (OPEN_LAB,
+         # The launcher shows the kernel's card twice, under "Notebook" and under "Console".
+         ('import re\n'
+          'page = browser.observe()\n'
+          'notebook_section = page.split("## Notebook", 1)[1]\n'
+          'card = re.search(r"\\[(\\d+)\\] button", notebook_section).group(1)\n'
+          'print(browser.click(int(card)))'),
+         'finish("Created Untitled.ipynb.")'),
+        _files_after(**{"Untitled.ipynb": "notebook"}),
+    ),
+    WebTask(
+        "jupyterlab", "new folder named in the file browser",
+        "Make a folder called reports.",
+        (OPEN_LAB,
+         'print(browser.click(browser.find("button", "New Folder")))',
+         # The new folder's name is an edit box in the file list, showing "Untitled Folder".
+         ('import re\n'
+          'name_box = re.search(r\'\\[(\\d+)\\] textbox value="Untitled Folder"\', browser.observe()).group(1)\n'
+          'print(browser.fill(int(name_box), "reports"))\n'
+          'print(browser.press("Enter", int(name_box)))'),
+         'finish("Made the folder reports.")'),
+        _files_after(reports="directory"),
+    ),
+    WebTask(
+        "jupyterlab", "rename a file from the file browser's context menu",
+        "Rename data.csv to sales.csv.",
+        (OPEN_LAB,
+         # A file's row in the file browser; its context menu opens with the keyboard's menu key.
+         ('import re\n'
+          'row = re.search(r"\\[(\\d+)\\][^\\n\\[]*data\\.csv", browser.observe()).group(1)\n'
+          'print(browser.click(int(row)))\n'
+          'print(browser.press("ContextMenu", int(row)))'),
+         'print(browser.click(browser.find("menuitem", "Rename F2")))',
+         ('import re\n'
+          'name_box = re.search(r\'\\[(\\d+)\\] textbox value="data.csv"\', browser.observe()).group(1)\n'
+          'print(browser.fill(int(name_box), "sales.csv"))\n'
+          'print(browser.press("Enter", int(name_box)))'),
+         'finish("Renamed.")'),
+        _files_after(**{"data.csv": None, "sales.csv": "file"}),
+        waits_for="observation: the file browser's rows (data.csv, todo.txt) handle clicks without a role and get "
+                  "no ids",
+    ),
+    WebTask(
+        "jupyterlab", "open a file from the menu bar",
+        "Open the notebook notes/analysis.ipynb.",
+        (OPEN_LAB,
+         ('print(browser.click(browser.find("menuitem", "File")))\n'
+          'print(browser.click(browser.find("menuitem", "Open from Path…")))'),
+         ('print(browser.fill(browser.find("textbox", "Path"), "notes/analysis.ipynb"))\n'
+          'print(browser.click(browser.find("button", "Open")))'),
+         'finish("Opened notes/analysis.ipynb.")'),
+        _check_open_notebook,
+    ),
+    WebTask(
+        "jupyterlab", "edit and save a text file",
+        "Add 'eggs' as a new line at the end of todo.txt.",
+        (OPEN_LAB,
+         ('print(browser.click(browser.find("menuitem", "File")))\n'
+          'print(browser.click(browser.find("menuitem", "Open from Path…")))\n'
+          'print(browser.fill(browser.find("textbox", "Path"), "todo.txt"))\n'
+          'print(browser.click(browser.find("button", "Open")))'),
+         # The editor is a contenteditable text area (CodeMirror).
+         ('print(browser.fill(browser.find("textbox", ""), "milk\\neggs\\n"))\n'
+          'print(browser.press("Control+s"))'),
+         'finish("Added eggs.")'),
+        _check_text_file,
+    ),
+]
+
+TASKS = DJANGO + JUPYTERLAB
+
+
+def as_params(tasks: list[WebTask]) -> list:
+    """pytest parameters, one per task; a task known to wait for a missing feature is a strict xfail, so it
+    fails the suite once the feature lands and the mark must go."""
+    import pytest
+
+    return [pytest.param(task, id=task.name, marks=[pytest.mark.xfail(strict=True, reason=task.waits_for)]
+                         if task.waits_for else []) for task in tasks]
