@@ -227,6 +227,8 @@
       if (text) return text;
     }
     if (custom || FIELDS.has(role)) {
+      // A row of several fields under column headers (a formset, an editable grid): the header names each.
+      if (cell && columnHeader && cell.parentElement.querySelectorAll(LABELLABLE).length > 1) return columnHeader;
       const nearby = nearbyLabel(el);
       if (nearby) return nearby.text;
       const legend = el.closest("fieldset") && el.closest("fieldset").querySelector(":scope > legend");

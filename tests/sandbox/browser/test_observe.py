@@ -139,6 +139,10 @@ WIDGET_PAGES = {
         <div class="row"><label>Languages</label><select name="langs" multiple>
           <option selected>English</option><option>French</option><option selected>German</option></select></div>
         <button>Save</button></form>""",
+    # Django's tabular inline: a row of fields under column headers, their labels nowhere else.
+    "/inline-rows": """<title>Chapters</title><table><tr><th>Number</th><th>Title</th><th>Delete?</th></tr>
+        <tr><td><input type="number" name="c-0-number"></td><td><input name="c-0-title"></td>
+          <td><input type="checkbox" name="c-0-DELETE"></td></tr></table>""",
     "/caption-controls": """<title>Orders</title><table>
         <caption>Orders <select aria-label="New status"><option>open</option><option>shipped</option></select>
           <button>Update status</button></caption>
@@ -275,6 +279,12 @@ def test_labels_without_for_are_found_as_a_person_reads_them(browser, widgets) -
     assert re.search(r'\[\d+\] textbox "Delivery note"', seen)
     assert re.search(r'\[\d+\] listbox "Languages" value="English, German"', seen)
     assert browser.find("listbox", "Languages") > 0
+
+
+def test_fields_in_a_row_of_several_are_named_by_their_column_headers(browser, widgets) -> None:
+    seen = browser.goto(f"{widgets}/inline-rows")
+    assert re.search(r'^\| \[\d+\] spinbutton "Number" type=number \| \[\d+\] textbox "Title" \| '
+                     r'\[\d+\] checkbox \|$', seen, re.MULTILINE)
 
 
 def test_controls_in_a_table_caption_get_ids_and_stay_out_of_its_name(browser, widgets) -> None:
