@@ -39,8 +39,8 @@
     + ":not([type=reset]):not([type=button]):not([type=image]), select, textarea, [role=combobox], "
     + "[role=textbox], [role=searchbox], [role=listbox], [role=spinbutton], [role=slider]";
   // Where a search for a field's nearby label stops: past these, text belongs to other things.
-  const LABEL_BOUNDARY = "form, fieldset, table, tr, ul, ol, dl, body, dialog, [role=dialog], [role=grid], "
-    + "[role=listbox], [role=menu], [role=group]";
+  const LABEL_BOUNDARY = "form, fieldset, table, tr, ul, ol, li, dl, body, dialog, [role=dialog], [role=grid], "
+    + "[role=listbox], [role=menu], [role=group], [role=listitem], [role=row]";
   const NAME_FROM_CONTENT = new Set(["button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
     "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "gridcell", "columnheader",
     "rowheader", "row", "clickable"]);
@@ -281,15 +281,23 @@
 
   // An element without a role that handles clicks. Frameworks attach listeners at the root, so the signals
   // are a pointer cursor where its parent has none (the outermost such element), an onclick handler, a
-  // place in the tab order, or a handler kept in React's or Vue's props. Not when it holds controls of its
+  // place in the tab order (or a roving one), or a handler kept in React's or Vue's props. Not when it holds controls of its
   // own (they get the ids), and not a region of text to read.
+  // An item of a group with a roving tab stop: the group's current item has tabindex 0, the others -1
+  // (JupyterLab's file list); all of them are what a person clicks.
+  function rovingItem(el) {
+    if (el.getAttribute("tabindex") !== "-1" || el.classList.length === 0) return false;
+    const group = el.closest("ul, ol, [role=list], [role=listbox], [role=tree], [role=grid], [role=toolbar]");
+    return Boolean(group && group.querySelector(`.${CSS.escape(el.classList[0])}[tabindex="0"]`));
+  }
+
   function handlesClicks(el) {
     if (el.tagName === "LABEL" || el.tagName === "BODY" || el.tagName === "HTML") return false;
     const parent = parentOf(el);
     const pointer = getComputedStyle(el).cursor === "pointer"
       && !(parent && parent.nodeType === Node.ELEMENT_NODE && getComputedStyle(parent).cursor === "pointer");
     const signalled = pointer || el.hasAttribute("onclick") || (el.hasAttribute("tabindex") && el.tabIndex >= 0)
-      || frameworkClick(el);
+      || frameworkClick(el) || rovingItem(el);
     if (!signalled || holdsControls(el) || (el.shadowRoot && holdsControls(el.shadowRoot))) return false;
     // Parts with a pointer of their own (a row's "Remove") are what a person clicks; they get the ids.
     if (!pointer && [...el.querySelectorAll("*")].some((part) => getComputedStyle(part).cursor === "pointer")) {

@@ -269,8 +269,6 @@ JUPYTERLAB = [
           'print(browser.press("Enter", int(name_box)))'),
          'finish("Renamed.")'),
         _files_after(**{"data.csv": None, "sales.csv": "file"}),
-        waits_for="observation: the file browser's rows (data.csv, todo.txt) handle clicks without a role and get "
-                  "no ids",
     ),
     WebTask(
         "jupyterlab", "open a file from the menu bar",

@@ -193,6 +193,9 @@ WIDGET_PAGES = {
           <div style="height:400px"></div></div>
         <div id="react-row">Open invoices</div>
         <x-button>Save profile</x-button>
+        <ul class="files"><li><span class="name" tabindex="0" role="button">notes</span> 5s ago</li>
+          <li><span class="name" tabindex="-1">data.csv</span> 5s ago</li>
+          <li><span class="icon"></span><input class="editor" value="Untitled Folder"> now</li></ul>
         <table><tr id="react-tr"><td>Chen Wei</td><td><span style="cursor:pointer">Remove</span></td></tr></table>
         <div role="grid" aria-label="March"><div role="row"><button role="gridcell" tabindex="-1">1</button>
           <button role="gridcell" tabindex="0">2</button></div></div><script>
@@ -358,3 +361,6 @@ def test_virtualised_rows_framework_click_handlers_and_web_component_buttons(bro
     assert re.search(r'^\| Chen Wei \| \[\d+\] clickable "Remove" \|$', seen, re.MULTILINE)
     # a grid whose cells are buttons (a date picker): the cells get ids, not the row
     assert re.search(r'^  \| \[\d+\] gridcell "1" \| \[\d+\] gridcell "2" \|$', seen, re.MULTILINE)
+    # a file list with a roving tab stop: every item is clickable; an edit box in a row takes no row text as name
+    assert re.search(r'- \[\d+\] clickable "data.csv" 5s ago', seen)
+    assert re.search(r'^\[\d+\] textbox value="Untitled Folder"$', seen, re.MULTILINE)
