@@ -7,23 +7,23 @@ from dataclasses import dataclass, field
 
 from workflows.lifting import InductionRefused
 from workflows.memory import WorkflowStore
-from workflows.store import Run, Step
+from workflows.store import RunRow, StepRow
 
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
 
 
 @dataclass(frozen=True)
-class RunRecord:
+class InductionInput:
     """What induction reads from a run: the task, its effective steps and the calls that wrote.
 
     `failed` are the steps that raised: their code is not reused, but a helper, class or import they
     defined before failing may be what a later step calls.
     """
 
-    run: Run
-    steps: list[Step]
+    run: RunRow
+    steps: list[StepRow]
     writing_calls: list[str]
-    failed: list[Step] = field(default_factory=list)
+    failed: list[StepRow] = field(default_factory=list)
 
     @property
     def codes(self) -> list[str]:
@@ -45,7 +45,7 @@ def _definitions(code: str) -> str:
     return "\n".join(ast.unparse(statement) for statement in tree.body if isinstance(statement, DEFINITIONS))
 
 
-def read_run(store: WorkflowStore, run_id: str) -> RunRecord:
+def read_run(store: WorkflowStore, run_id: str) -> InductionInput:
     """The run's successful code actions, refusing runs that did not finish with an answer."""
     run = store.get_run(run_id)
     if run.status != "finished":
@@ -54,9 +54,12 @@ def read_run(store: WorkflowStore, run_id: str) -> RunRecord:
     steps = [s for s in coded if s.ok and not s.error]
     writes: list[str] = []
     for step in steps:
-        for call in store.calls_of(step.id or 0):
-            name = f"{call.capability}.{call.target}"
-            if call.writes and call.status == "ok" and name not in writes:
-                writes.append(name)
+        calls = store.calls_of(step.id or 0)
+        written = [call.name for call in calls if call.writes and call.status == "ok"]
+        if any(call.capability == "browser" and call.writes and call.status == "ok" for call in calls):
+            # A page sends some writes on its own (a script's fetch after a click): the bridge records them
+            # apart, so which browser action caused one is unknown and every browser call of the step counts.
+            written += [call.name for call in calls if call.capability == "browser" and call.status == "ok"]
+        writes += [name for name in dict.fromkeys(written) if name not in writes]
     succeeded = {s.id for s in steps}
-    return RunRecord(run, steps, writes, failed=[s for s in coded if s.id not in succeeded])
+    return InductionInput(run, steps, writes, failed=[s for s in coded if s.id not in succeeded])
