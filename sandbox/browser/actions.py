@@ -26,7 +26,7 @@ from sandbox.browser.errors import (
 )
 from sandbox.browser.files import Upload, read_upload
 from sandbox.browser.guard import SAFE_METHODS, RequestGuard, host_of
-from sandbox.browser.observe import ID_ATTRIBUTE, ElementRecord
+from sandbox.browser.observe import ID_ATTRIBUTE, ElementRecord, matching
 from sandbox.browser.origins import WEB_SCHEMES, origin_of
 from sandbox.browser.registry import Judgement, action
 from sandbox.browser.report import Reporter
@@ -71,7 +71,9 @@ _FOCUSED_FORM_JS = """() => {
   const form = el.form, submitter = ["submit", "image"].includes(el.type);
   return { tag: el.tagName.toLowerCase(), submits: submitter,
            method: ((submitter && el.getAttribute("formmethod")) || form.getAttribute("method") || "get").toUpperCase(),
-           action: submitter && el.hasAttribute("formaction") ? el.formAction : form.action };
+           // the prototype's getter, since a control named "action" shadows form.action
+           action: submitter && el.hasAttribute("formaction") ? el.formAction
+             : Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, "action").get.call(form) };
 }"""
 
 
@@ -176,15 +178,14 @@ class Actions:
         tab = self._chromium.tab()
         observation = self._reporter.observe(tab)
         wanted_role, wanted = str(role).strip().lower(), " ".join(str(name).split())
-        candidates = [r for r in observation.elements.values() if r.role == wanted_role]
-        matches = [r for r in candidates if r.name == wanted] or [
-            r for r in candidates if r.name.casefold() == wanted.casefold()]
+        matches = matching(list(observation.elements.values()), wanted_role, wanted)
         if len(matches) == 1:
             return matches[0].id
         if matches:
             ids = ", ".join(f"[{r.id}]" for r in matches)
             raise ElementNotFound(f'{len(matches)} elements are {wanted_role} "{wanted}" ({ids}); pick one by id '
                                   "from browser.observe().")
+        candidates = [r for r in observation.elements.values() if r.role == wanted_role]
         named = ", ".join(f'[{r.id}] "{r.name}"' for r in candidates[:15]) or "none"
         raise ElementNotFound(f'No {wanted_role} named "{wanted}" on {observation.url}. The {wanted_role} '
                               f"elements there: {named}. browser.observe() shows every element and its name.")

@@ -117,6 +117,24 @@ class Observer:
         return children
 
 
+def matching(elements: list[ElementRecord], role: str, name: str) -> list[ElementRecord]:
+    """The elements `find(role, name)` means: that role and that name, exactly or else ignoring case and a
+    label's closing colon ("Title:" as a form shows it, "Title" as the observation names it). A row (named by
+    its cells' texts, "a | b") also matches the text of one of its cells."""
+    wanted = " ".join(name.split())
+    candidates = [r for r in elements if r.role == role]
+    exact = [r for r in candidates if r.name == wanted]
+    if exact:
+        return exact
+    loose = _loosely(wanted)
+    return [r for r in candidates if _loosely(r.name) == loose
+            or (r.role == "row" and loose in (_loosely(cell) for cell in r.name.split(" | ")))]
+
+
+def _loosely(name: str) -> str:
+    return name.casefold().removesuffix(":").strip()
+
+
 def diff(before: Observation, after: Observation) -> list[str]:
     """Lines that appeared (+) or went away (-) between two observations of one document."""
     changes: list[str] = []

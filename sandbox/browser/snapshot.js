@@ -5,6 +5,9 @@
 // Hidden and presentational nodes are dropped; block elements become lines and inline content
 // (text, links, inputs) is joined on one line, which is what keeps the result a small fraction of
 // the HTML. Iframes become placeholder lines that the host fills with the child frame's walk.
+// Composite widgets (listbox, menu, tree, grid) are walked with an id on each part; an open modal dialog
+// comes first, since nothing behind it can be used; elements without a role that handle clicks (a pointer
+// cursor, onclick, tabindex: frameworks attach their listeners at the root) get an id, the outermost only.
 ({ nextId, listLimit, optionLimit, textLimit, attr, iframeMarker }) => {
   if (!window.__hybridDoc) window.__hybridDoc = Math.random().toString(36).slice(2);
   let next = nextId;
@@ -14,19 +17,41 @@
   let emitting = true;
   let cell = null; // the table cell being walked (everything in it stays on the row's line), and the text
   let columnHeader = ""; // of its column's header
+  let items = null; // the composite widget being walked: its items so far, how many to show, their role
+  let skipped = null; // the modal dialog, walked first and not again in its place
 
   const INTERACTIVE = new Set(["button", "link", "checkbox", "radio", "textbox", "searchbox", "combobox",
     "listbox", "slider", "spinbutton", "switch", "tab", "menuitem", "menuitemcheckbox",
     "menuitemradio", "option", "treeitem"]);
   const FIELDS = new Set(["textbox", "searchbox", "combobox", "listbox", "slider", "spinbutton"]);
+  // Parts of composite widgets: a line each, so a menu or a drop-down reads as a list.
+  const ITEMS = new Set(["option", "menuitem", "menuitemcheckbox", "menuitemradio", "treeitem"]);
+  const ITEM_OF = { listbox: "option", menu: "menuitem", menubar: "menuitem", tree: "treeitem" };
+  const COMPOSITES = new Set(Object.keys(ITEM_OF));
+  const GRIDS = new Set(["grid", "treegrid"]);
+  const CELLS = "[role=gridcell], [role=cell], [role=columnheader], [role=rowheader]";
+  const NATIVE_FIELDS = new Set(["INPUT", "SELECT", "TEXTAREA"]);
   const NAMED_BY_ROW = new Set([...FIELDS, "checkbox", "radio", "switch"]);
   const CONTROLS = "input:not([type=hidden]), select, textarea, button, a[href], [role], [contenteditable]";
+  const USABLE = "input:not([type=hidden]), select, textarea, button, a[href], [contenteditable], [onclick], "
+    + [...INTERACTIVE].map((r) => `[role=${r}]`).join(", ");
+  const LABELLABLE = "input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit])"
+    + ":not([type=reset]):not([type=button]):not([type=image]), select, textarea, [role=combobox], "
+    + "[role=textbox], [role=searchbox], [role=listbox], [role=spinbutton], [role=slider]";
+  // Where a search for a field's nearby label stops: past these, text belongs to other things.
+  const LABEL_BOUNDARY = "form, fieldset, table, tr, ul, ol, li, dl, body, dialog, [role=dialog], [role=grid], "
+    + "[role=listbox], [role=menu], [role=group], [role=listitem], [role=row]";
   const NAME_FROM_CONTENT = new Set(["button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
-    "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "columnheader"]);
+    "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "gridcell", "columnheader",
+    "rowheader", "row", "clickable"]);
+  const SHORT_TEXT = 150; // a label or a clickable's name; longer, it is text to read
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "HEAD", "META", "LINK", "TITLE"]);
   const TEXT_INPUTS = new Set(["", "text", "email", "tel", "url", "password", "search"]);
 
   const norm = (s) => (s || "").replace(/\s+/g, " ").trim();
+  const labelText = (s) => norm(s).replace(/\s*:$/, ""); // "Type:" as a label reads; the name is "Type"
+  // A form's own action, read through the prototype: a control named "action" shadows `form.action`.
+  const actionOf = Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, "action").get;
   const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
   const quote = (s) => JSON.stringify(clip(s, textLimit));
 
@@ -34,6 +59,9 @@
     const explicit = (el.getAttribute("role") || "").trim().split(/\s+/)[0];
     if (explicit) return explicit;
     const tag = el.tagName;
+    // Only options, tabs, rows and cells can be selected; outside a table, a widget that left the role off
+    // means an option.
+    if (el.hasAttribute("aria-selected") && !["TR", "TD", "TH"].includes(tag)) return "option";
     if (tag === "A" || tag === "AREA") return el.hasAttribute("href") ? "link" : "";
     if (tag === "BUTTON" || tag === "SUMMARY") return "button";
     if (tag === "INPUT") {
@@ -59,8 +87,18 @@
     return "";
   }
 
+  // A native drop-down that a script widget replaced and hid by clipping it to a pixel (tom-select), or a
+  // listbox kept for screen readers only, at no size, beside the options shown (antd).
+  function clippedAway(el) {
+    if (el.tagName !== "SELECT" && el.getAttribute("role") !== "listbox") return false;
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    return box.width <= 1 || box.height <= 1 || style.clipPath === "inset(50%)"
+      || style.clip === "rect(0px, 0px, 0px, 0px)";
+  }
+
   function rendered(el) {
-    if (el.getAttribute("aria-hidden") === "true" || el.hidden) return false;
+    if (el.getAttribute("aria-hidden") === "true" || el.hidden || clippedAway(el)) return false;
     // display: contents has no box of its own, so checkVisibility() says false though children show.
     if (getComputedStyle(el).display === "contents") return true;
     return el.checkVisibility({ visibilityProperty: true });
@@ -75,10 +113,10 @@
     return node.childNodes;
   }
 
-  // Accessible name from content, a practical subset of the accname algorithm.
-  function textOf(node, exclude) {
+  // Accessible name from content, a practical subset of the accname algorithm; `leaveOut(el)` drops parts.
+  function textOf(node, leaveOut) {
     if (node.nodeType === Node.TEXT_NODE) return node.textContent;
-    if (node.nodeType !== Node.ELEMENT_NODE || node === exclude || SKIP.has(node.tagName)) return "";
+    if (node.nodeType !== Node.ELEMENT_NODE || SKIP.has(node.tagName) || (leaveOut && leaveOut(node))) return "";
     if (!rendered(node)) return "";
     const label = node.getAttribute("aria-label");
     if (label && label.trim()) return ` ${label} `;
@@ -87,17 +125,92 @@
     if (node.tagName === "SELECT") return ` ${[...node.selectedOptions].map((o) => o.text).join(" ")} `;
     if (node.tagName === "BR") return " ";
     let text = "";
-    for (const child of childrenOf(node)) text += textOf(child, exclude);
+    for (const child of childrenOf(node)) text += textOf(child, leaveOut);
+    // An icon with a tooltip and no text (Django's calendar link) is named by the tooltip.
+    if (!norm(text) && node.hasAttribute("title")) text = node.getAttribute("title");
     return getComputedStyle(node).display.startsWith("inline") ? text : ` ${text} `;
   }
 
-  function nameOf(el, role) {
-    const labelledBy = el.getAttribute("aria-labelledby");
-    if (labelledBy) {
-      const text = labelledBy.split(/\s+/).map((id) => document.getElementById(id))
-        .filter(Boolean).map((ref) => textOf(ref, null)).join(" ");
-      if (norm(text)) return norm(text);
+  // A combobox that is not a native field shows its value as its content; many name it by that display
+  // (aria-labelledby pointing inside itself), so what it refers to inside itself is its value, not its name.
+  const isCustomCombobox = (el, role) => role === "combobox" && !NATIVE_FIELDS.has(el.tagName);
+
+  function referenced(el, attribute) {
+    const root = el.getRootNode(); // ids resolve in the element's own tree: a shadow root's, or the document
+    return (el.getAttribute(attribute) || "").split(/\s+/).filter(Boolean)
+      .map((id) => root.getElementById(id)).filter(Boolean);
+  }
+
+  // What a value display shows, its chips joined by ", "; icons, buttons (remove marks, "Open") and
+  // placeholders left out.
+  const notValue = (n) => ["img", "presentation", "none"].includes(n.getAttribute("role"))
+    || /placeholder/i.test(n.getAttribute("class") || "") || n.matches(USABLE) || n.matches("label, legend");
+  function shownValue(nodes) {
+    let parts = nodes.filter((n) => norm(textOf(n, notValue)));
+    while (parts.length === 1 && parts[0].nodeType === Node.ELEMENT_NODE && !parts[0].matches(LABELLABLE)) {
+      const inner = [...childrenOf(parts[0])].filter((n) => norm(textOf(n, notValue)));
+      if (inner.length === 0 || inner.some((n) => n.nodeType === Node.TEXT_NODE)) break;
+      parts = inner;
     }
+    return parts.map((n) => norm(textOf(n, notValue))).join(", ");
+  }
+
+  function valueOfCustomCombobox(el) {
+    // select2 names its combobox by its value display, itself a read-only textbox
+    const inside = referenced(el, "aria-labelledby").filter((ref) => el.contains(ref));
+    if (inside.length) return norm(inside.map((ref) => textOf(ref, (n) => n !== ref && notValue(n))).join(" "));
+    return shownValue([...childrenOf(el)]);
+  }
+
+  // A combobox input that shows its value beside itself, as a script widget's items (antd, tom-select,
+  // react-select): the text of the smallest box around it that has some and holds no other field.
+  function valueBeside(input) {
+    let box = input.parentElement;
+    for (let level = 0; level < 3 && box && !box.matches(LABEL_BOUNDARY); level++, box = box.parentElement) {
+      if (box.querySelectorAll(LABELLABLE).length > 1) return "";
+      const value = shownValue([...childrenOf(box)].filter((n) => !n.contains(input)));
+      if (value) return value;
+    }
+    return "";
+  }
+
+  // The native field a script widget stands in for (select2, tom-select...): hidden, just before the widget.
+  function replacedField(el) {
+    let node = el;
+    for (let level = 0; level < 3 && node; level++, node = node.parentElement) {
+      const before = node.previousElementSibling;
+      if (before && NATIVE_FIELDS.has(before.tagName) && !rendered(before)) return before;
+    }
+    return null;
+  }
+
+  // The label a person reads for a field with none in the markup: the text just before it in its form row
+  // (a <label> without for=, a caption span), stopping at other fields and at the row's boundaries.
+  function nearbyLabel(el) {
+    let node = el;
+    for (let level = 0; level < 3 && node.parentElement && !node.matches(LABEL_BOUNDARY); level++) {
+      for (let before = node.previousSibling; before; before = before.previousSibling) {
+        if (before.nodeType === Node.TEXT_NODE) {
+          const text = labelText(before.textContent);
+          if (text) return text.length <= SHORT_TEXT ? { text, from: before } : null;
+          continue;
+        }
+        if (before.nodeType !== Node.ELEMENT_NODE || SKIP.has(before.tagName) || !rendered(before)) continue;
+        if (before.matches(USABLE) || before.querySelector(USABLE)) return null; // the text of another control
+        const text = labelText(textOf(before, null));
+        if (text) return text.length <= SHORT_TEXT ? { text, from: before } : null;
+      }
+      node = node.parentElement;
+      if (node.querySelectorAll(LABELLABLE).length > 1) return null; // a block of several fields, not a row
+    }
+    return null;
+  }
+
+  function nameOf(el, role) {
+    const custom = isCustomCombobox(el, role);
+    const labelledBy = referenced(el, "aria-labelledby").filter((ref) => !custom || !el.contains(ref));
+    const byReference = norm(labelledBy.map((ref) => textOf(ref, null)).join(" "));
+    if (byReference) return byReference;
     const label = el.getAttribute("aria-label");
     if (label && label.trim()) return norm(label);
     const tag = el.tagName;
@@ -108,15 +221,28 @@
       }
       if (type === "image") return norm(el.alt || el.value) || "Submit";
     }
-    if (el.labels && el.labels.length) {
-      const text = norm([...el.labels].map((l) => textOf(l, el)).join(" "));
+    const labelled = el.labels && el.labels.length ? el : (custom || FIELDS.has(role)) && replacedField(el);
+    if (labelled && labelled.labels && labelled.labels.length) {
+      const text = labelText([...labelled.labels].map((l) => textOf(l, (n) => n === labelled)).join(" "));
       if (text) return text;
+    }
+    if (custom || FIELDS.has(role)) {
+      // A row of several fields under column headers (a formset, an editable grid): the header names each.
+      if (cell && columnHeader && cell.parentElement.querySelectorAll(LABELLABLE).length > 1) return columnHeader;
+      const nearby = nearbyLabel(el);
+      if (nearby) return nearby.text;
+      const legend = el.closest("fieldset") && el.closest("fieldset").querySelector(":scope > legend");
+      if (legend && el.closest("fieldset").querySelectorAll(LABELLABLE).length === 1) {
+        return labelText(textOf(legend, null));
+      }
     }
     if (tag === "IMG") return norm(el.getAttribute("alt"));
     if (tag === "IFRAME" || tag === "FRAME") return norm(el.title || el.name);
     if (NAME_FROM_CONTENT.has(role)) {
+      // A tree item's name is its own text, not its sub-items'.
+      const leaveOut = role === "treeitem" ? (n) => n.getAttribute("role") === "group" || n.tagName === "UL" : null;
       let text = "";
-      for (const child of childrenOf(el)) text += textOf(child, null);
+      for (const child of childrenOf(el)) text += textOf(child, leaveOut);
       if (norm(text)) return norm(text);
     }
     return norm(el.getAttribute("title") || el.getAttribute("placeholder"));
@@ -128,6 +254,72 @@
   function namedByItsRow(el, role) {
     if (!cell || !columnHeader || !NAMED_BY_ROW.has(role) || !el.hasAttribute("aria-label")) return false;
     return cell.querySelectorAll(CONTROLS).length === 1;
+  }
+
+  // A box that scrolls its own content (not the window): scroll(id) moves it.
+  function scrolls(el) {
+    const overflow = getComputedStyle(el).overflowY;
+    return (overflow === "auto" || overflow === "scroll") && el.scrollHeight > el.clientHeight + 1;
+  }
+
+  function parentOf(el) {
+    return el.parentNode instanceof ShadowRoot ? el.parentNode.host : el.parentElement;
+  }
+
+  function holdsControls(root) {
+    if (root.querySelector(USABLE)) return true;
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot && holdsControls(el.shadowRoot)) return true;
+    return false;
+  }
+
+  // A click handler a framework keeps on the element itself: React's props, Vue's event invokers.
+  function frameworkClick(el) {
+    const react = Object.keys(el).find((key) => key.startsWith("__reactProps$"));
+    if (react && el[react] && typeof el[react].onClick === "function") return true;
+    return Boolean(el._vei && el._vei.onClick);
+  }
+
+  // An element without a role that handles clicks. Frameworks attach listeners at the root, so the signals
+  // are a pointer cursor where its parent has none (the outermost such element), an onclick handler, a
+  // place in the tab order (or a roving one), or a handler kept in React's or Vue's props. Not when it holds controls of its
+  // own (they get the ids), and not a region of text to read.
+  // An item of a group with a roving tab stop: the group's current item has tabindex 0, the others -1
+  // (JupyterLab's file list); all of them are what a person clicks.
+  function rovingItem(el) {
+    if (el.getAttribute("tabindex") !== "-1" || el.classList.length === 0) return false;
+    const group = el.closest("ul, ol, [role=list], [role=listbox], [role=tree], [role=grid], [role=toolbar]");
+    return Boolean(group && group.querySelector(`.${CSS.escape(el.classList[0])}[tabindex="0"]`));
+  }
+
+  function handlesClicks(el) {
+    if (el.tagName === "LABEL" || el.tagName === "BODY" || el.tagName === "HTML") return false;
+    const parent = parentOf(el);
+    const pointer = getComputedStyle(el).cursor === "pointer"
+      && !(parent && parent.nodeType === Node.ELEMENT_NODE && getComputedStyle(parent).cursor === "pointer");
+    const signalled = pointer || el.hasAttribute("onclick") || (el.hasAttribute("tabindex") && el.tabIndex >= 0)
+      || frameworkClick(el) || rovingItem(el);
+    if (!signalled || holdsControls(el) || (el.shadowRoot && holdsControls(el.shadowRoot))) return false;
+    // Parts with a pointer of their own (a row's "Remove") are what a person clicks; they get the ids.
+    if (!pointer && [...el.querySelectorAll("*")].some((part) => getComputedStyle(part).cursor === "pointer")) {
+      return false;
+    }
+    const name = nameOf(el, "clickable");
+    return name !== "" && name.length <= SHORT_TEXT;
+  }
+
+  // <label>s without for= that name the field after them: shown once, as that field's name.
+  const namingLabels = new Set();
+  for (const field of document.querySelectorAll(LABELLABLE)) {
+    if ((field.labels && field.labels.length) || field.hasAttribute("aria-label")
+        || field.hasAttribute("aria-labelledby") || !rendered(field)) continue;
+    const nearby = nearbyLabel(field);
+    if (nearby && nearby.from.tagName === "LABEL") namingLabels.add(nearby.from);
+  }
+
+  function namesAField(el) {
+    if (el.tagName !== "LABEL" || !el.id) return false;
+    const fields = el.getRootNode().querySelectorAll(`[aria-labelledby~="${CSS.escape(el.id)}"]`);
+    return [...fields].some((field) => field.matches(LABELLABLE) && rendered(field));
   }
 
   function idFor(el) {
@@ -169,7 +361,7 @@
   function formOf(el) {
     if (!el.form) return null;
     const method = (el.form.getAttribute("method") || "get").toUpperCase();
-    return method === "DIALOG" ? null : { method, action: el.form.action };
+    return method === "DIALOG" ? null : { method, action: actionOf.call(el.form) };
   }
 
   function submission(el) {
@@ -178,15 +370,15 @@
     if (!isSubmit || !el.form) return null;
     const method = (el.getAttribute("formmethod") || el.form.getAttribute("method") || "get").toUpperCase();
     if (method === "DIALOG") return null;
-    return { method, action: el.hasAttribute("formaction") ? el.formAction : el.form.action };
+    return { method, action: el.hasAttribute("formaction") ? el.formAction : actionOf.call(el.form) };
   }
 
-  function token(el, role) {
+  function token(el, role, name = nameOf(el, role)) {
     const id = idFor(el);
-    const name = nameOf(el, role);
     const submits = submission(el);
     let text = `[${id}] ${role}`;
-    if (name && !namedByItsRow(el, role)) text += ` ${quote(name)}`;
+    // A row is read through its cells, shown after it; its name (their texts) is for find().
+    if (name && role !== "row" && !namedByItsRow(el, role)) text += ` ${quote(name)}`;
     const tag = el.tagName;
     if (role === "link" && el.hasAttribute("href")) {
       const href = el.getAttribute("href").trim();
@@ -201,6 +393,10 @@
       const options = [...el.options].map((o) => norm(o.text));
       const shown = options.slice(0, optionLimit).join(" | ");
       text += ` options: ${shown}${options.length > optionLimit ? ` | … ${options.length} in all` : ""}`;
+    } else if (tag === "INPUT" && role === "combobox" && !el.value) {
+      const value = valueBeside(el);
+      if (value) text += ` value=${quote(value)}`;
+      if (el.readOnly) text += " [readonly]";
     } else if (tag === "INPUT" || tag === "TEXTAREA") {
       if (el.value && !["checkbox", "radio", "submit", "button", "reset", "image"].includes(el.type)) {
         // Passwords never leave the page, not even to the host's record.
@@ -210,6 +406,9 @@
       if (el.readOnly) text += " [readonly]";
     } else if (el.isContentEditable) {
       text += ` value=${quote(norm(el.innerText))}`;
+    } else if (isCustomCombobox(el, role)) {
+      const value = valueOfCustomCombobox(el);
+      if (value && value !== name) text += ` value=${quote(value)}`;
     }
     const checked = el.getAttribute("aria-checked");
     if (checked === "true" || checked === "mixed") text += checked === "true" ? " [checked]" : " [mixed]";
@@ -219,6 +418,8 @@
       text += el.parentElement.open ? " [expanded]" : " [collapsed]";
     }
     if (el.getAttribute("aria-selected") === "true") text += " [selected]";
+    const sort = el.getAttribute("aria-sort");
+    if (sort && sort !== "none") text += ` [${sort}]`;
     if (el.getAttribute("aria-current") && el.getAttribute("aria-current") !== "false") text += " [current]";
     if (el.disabled || el.getAttribute("aria-disabled") === "true") text += " [disabled]";
     if (submits && submits.method !== "GET") text += ` (submits ${submits.method} ${relativeUrl(submits.action)})`;
@@ -248,7 +449,13 @@
     items.forEach((item, index) => {
       const was = emitting;
       emitting = was && index < listLimit;
-      walkBlock(item, depth, prefix);
+      if (handlesClicks(item)) {
+        flush(depth);
+        buffer.push(token(item, "clickable"));
+        flush(depth, prefix);
+      } else {
+        walkBlock(item, depth, prefix);
+      }
       emitting = was;
     });
     if (items.length > listLimit) line(depth, `… ${items.length - listLimit} more ${noun} (${items.length} in all)`);
@@ -260,28 +467,119 @@
     flush(depth, prefix);
   }
 
-  function walkTable(table, depth) {
-    const name = nameOf(table, "table") || (table.caption ? norm(table.caption.textContent) : "");
-    if (name) line(depth, `table ${quote(name)}`);
-    const rows = [...table.rows].filter(rendered);
-    const headerRow = rows.find((row) => [...row.cells].every((c) => c.tagName === "TH"));
-    const headers = headerRow ? [...headerRow.cells].map((c) => norm(c.textContent)) : [];
+  // One table row on one line, `| a | b |`, led by the row's id when the row can be acted on.
+  function rowLine(row, cells, depth, headerOf, withId) {
+    // A row's name is its cells' texts, `a | b`, so find("row", ...) can match the text of one cell.
+    const lead = withId ? token(row, "row", cells.map((td) => norm(textOf(td, null))).join(" | ")) + " " : "";
+    const texts = cells.map((td) => {
+      [cell, columnHeader] = [td, headerOf(td)];
+      if (td.getAttribute("role") === "columnheader" && td.hasAttribute("aria-sort")) {
+        buffer.push(token(td, "columnheader")); // a header that sorts its column
+      } else if (isControlCell(td)) {
+        buffer.push(token(td, "gridcell")); // a cell that is itself a control: a date picker's day
+      } else {
+        for (const child of childrenOf(td)) walk(child, depth);
+      }
+      const text = norm(buffer.join(" "));
+      buffer = [];
+      return text;
+    });
+    return `${lead}| ${texts.join(" | ")} |`;
+  }
+
+  function isControlCell(td) {
+    return td.getAttribute("role") === "gridcell" && (td.matches("button, a[href]") || td.tabIndex >= 0
+      || handlesClicks(td));
+  }
+
+  function walkRows(rows, depth, lineOf) {
     const was = emitting;
     const outer = [cell, columnHeader]; // a table inside a cell walks its own
     rows.forEach((row, index) => {
       emitting = was && index < listLimit + 1; // + 1 for the header row
-      const cells = [...row.cells].filter(rendered).map((td) => {
-        [cell, columnHeader] = [td, td.tagName === "TD" ? headers[td.cellIndex] || "" : ""];
-        for (const child of childrenOf(td)) walk(child, depth);
-        const text = norm(buffer.join(" "));
-        buffer = [];
-        return text;
-      });
-      line(depth, `| ${cells.join(" | ")} |`);
+      line(depth, lineOf(row));
     });
     [cell, columnHeader] = outer;
     emitting = was;
     if (rows.length > listLimit + 1) line(depth, `… ${rows.length - listLimit - 1} more rows (${rows.length} in all)`);
+  }
+
+  function walkTable(table, depth) {
+    // Controls in a caption (a bulk action) are walked; the table is named by the caption's other text.
+    const caption = table.caption && rendered(table.caption) ? table.caption : null;
+    const captionText = caption ? norm(textOf(caption, (n) => n.matches(USABLE))) : "";
+    const name = nameOf(table, "table") || captionText;
+    if (name) line(depth, `table ${quote(name)}`);
+    if (caption && caption.querySelector(USABLE)) {
+      for (const child of caption.children) walk(child, depth + 1);
+      flush(depth + 1);
+    }
+    const rows = [...table.rows].filter(rendered);
+    const headerRow = rows.find((row) => [...row.cells].every((c) => c.tagName === "TH"));
+    const headers = headerRow ? [...headerRow.cells].map((c) => norm(c.textContent)) : [];
+    const header = (td) => (td.tagName === "TD" ? headers[td.cellIndex] || "" : "");
+    walkRows(rows, depth, (row) => rowLine(row, [...row.cells].filter(rendered), depth, header,
+      row !== headerRow && handlesClicks(row)));
+  }
+
+  // An ARIA grid made of divs (data grids such as ag-grid): a line per row, an id on each data row. A grid
+  // that splits a row across pinned and scrolling parts repeats its aria-rowindex; those parts are merged.
+  function walkGrid(grid, depth) {
+    const role = roleOf(grid);
+    const name = nameOf(grid, role);
+    const scrollable = [grid, ...grid.querySelectorAll("*")].find(scrolls); // the grid's own viewport
+    line(depth, scrollable === grid ? `${token(grid, role)} [scrollable]:`
+      : `${role}${name ? " " + quote(name) : ""}${scrollable ? ` (scrolls in [${idFor(scrollable)}])` : ""}:`);
+    const rows = new Map();
+    for (const row of grid.querySelectorAll("[role=row]")) {
+      if (row.parentElement.closest("[role=grid], [role=treegrid], table") !== grid || !rendered(row)) continue;
+      const key = row.getAttribute("aria-rowindex") || row;
+      if (!rows.has(key)) rows.set(key, { row, cells: [] });
+      rows.get(key).cells.push(...[...row.querySelectorAll(CELLS)]
+        .filter((c) => c.parentElement.closest("[role=row]") === row && rendered(c)));
+    }
+    walkRows([...rows.values()], depth + 1, ({ row, cells }) => {
+      const heading = cells.length > 0 && cells.every((c) => c.getAttribute("role") === "columnheader");
+      return rowLine(row, cells, depth + 1, () => "", !heading && !cells.some(isControlCell));
+    });
+  }
+
+  // A drop-down's popup, often added at the end of <body>, is named after the combobox that owns it.
+  function ownerName(el) {
+    if (!el.id) return "";
+    const id = CSS.escape(el.id);
+    const owner = el.getRootNode().querySelector(`[aria-owns~="${id}"], [aria-controls~="${id}"]`);
+    return owner ? nameOf(owner, roleOf(owner)) : "";
+  }
+
+  // A listbox, menu or tree: a header line, then a line per item (the first `limit`; all get ids).
+  function walkComposite(el, role, depth) {
+    flush(depth);
+    const name = nameOf(el, role) || ownerName(el);
+    const head = role === "listbox" ? token(el, role, name) : `${role}${name ? " " + quote(name) : ""}`;
+    line(depth, `${head}:`);
+    const outer = items;
+    items = { total: 0, limit: role === "listbox" ? optionLimit : listLimit, itemRole: ITEM_OF[role] };
+    walkBlock(el, depth + 1);
+    const { total, limit } = items;
+    items = outer;
+    const noun = role === "listbox" ? "options" : "items";
+    if (total > limit) line(depth + 1, `… ${total - limit} more ${noun} (${total} in all)`);
+  }
+
+  function walkItem(el, role, depth) {
+    flush(depth);
+    const was = emitting;
+    if (items) {
+      items.total += 1;
+      emitting = was && items.total <= items.limit;
+    }
+    buffer.push(token(el, role));
+    flush(depth);
+    if (role === "treeitem") { // its sub-items, a level deeper
+      for (const group of el.querySelectorAll(":scope > [role=group], :scope > ul")) walkBlock(group, depth + 1);
+    }
+    emitting = was;
   }
 
   function walk(node, depth) {
@@ -289,7 +587,7 @@
       buffer.push(node.textContent);
       return;
     }
-    if (node.nodeType !== Node.ELEMENT_NODE || SKIP.has(node.tagName)) return;
+    if (node.nodeType !== Node.ELEMENT_NODE || SKIP.has(node.tagName) || node === skipped) return;
     if (node.tagName === "INPUT" && node.type === "hidden") return;
     if (!rendered(node)) return;
     if (node.tagName === "BR") {
@@ -302,12 +600,44 @@
       if (node.contains(node.control)) walk(node.control, depth);
       return;
     }
+    if (namingLabels.has(node) || namesAField(node)) return;
+    if (COMPOSITES.has(role) && node.tagName !== "SELECT") {
+      walkComposite(node, role, depth);
+      return;
+    }
+    if (GRIDS.has(role) && node.tagName !== "TABLE") {
+      flush(depth);
+      walkGrid(node, depth);
+      return;
+    }
+    if (ITEMS.has(role)) {
+      walkItem(node, role, depth);
+      return;
+    }
     if (INTERACTIVE.has(role)) {
       // Form fields get a line each (their labels are in their names); links and buttons stay in the text.
       const field = FIELDS.has(role);
       if (field) flush(depth);
       buffer.push(token(node, role));
       if (field) flush(depth);
+      return;
+    }
+    if (["", "generic", "none", "presentation", "listitem"].includes(role) && handlesClicks(node)) {
+      // What a clickable part of a menu or listbox is (JupyterLab leaves the role off its submenus); a
+      // drop-down's items drawn without roles (antd keeps its roles on a listbox of no size) say it in
+      // their class: "…-option".
+      if (items) {
+        walkItem(node, items.itemRole, depth);
+        return;
+      }
+      if ([...node.classList].some((name) => /(^|[-_])option$/.test(name))) {
+        walkItem(node, "option", depth);
+        return;
+      }
+      const block = !getComputedStyle(node).display.startsWith("inline");
+      if (block) flush(depth);
+      buffer.push(token(node, "clickable"));
+      if (block) flush(depth);
       return;
     }
     if (node.tagName === "DT") {
@@ -338,8 +668,11 @@
     }
     if (role === "list") {
       flush(depth);
-      const items = [...node.children].filter((c) => c.tagName === "LI" || c.getAttribute("role") === "listitem");
-      if (items.length === [...node.children].length) {
+      const isItem = (c) => c.tagName === "LI" || c.getAttribute("role") === "listitem";
+      const items = [...node.children].filter(isItem);
+      // A virtualised list holds its shown items and empty spacers that give it its full height.
+      if ([...node.children].every((c) => isItem(c) || !norm(c.textContent))) {
+        if (scrolls(node)) line(depth, `${token(node, "list")} [scrollable]:`);
         walkItems(items.filter(rendered), depth, "- ", "items");
         return;
       }
@@ -347,7 +680,7 @@
     if (role === "dialog" || role === "alertdialog") {
       flush(depth);
       const name = nameOf(node, role);
-      line(depth, `${role}${name ? " " + quote(name) : ""}:`);
+      line(depth, `${role}${name ? " " + quote(name) : ""}${isModal(node) ? " [modal]" : ""}:`);
       walkBlock(node, depth + 1);
       return;
     }
@@ -367,6 +700,18 @@
     walkBlock(node, depth);
   }
 
+  function isModal(el) {
+    return el.matches(":modal") || el.getAttribute("aria-modal") === "true";
+  }
+
+  // The topmost open modal dialog comes first: the page behind it cannot be used until it closes.
+  const modal = document.body && [...document.querySelectorAll("dialog, [role=dialog], [role=alertdialog]")]
+    .filter((el) => isModal(el) && rendered(el)).pop();
+  if (modal) {
+    walk(modal, 0);
+    flush(0);
+    skipped = modal;
+  }
   if (document.body) walkBlock(document.body, 0);
   return { doc: window.__hybridDoc, next, lines, elements, url: location.href, title: document.title };
 }
