@@ -274,9 +274,9 @@ class Actions:
         record, locator, _ = self._ids.resolve(element_id, "be clicked")
         if record.new_tab:  # the tab opens after the click returns; wait for it to report it
             with self._chromium.context.expect_page(timeout=self._config.timeouts.navigation * 1000):
-                self._perform(locator.click, f"click {record.describe()}")
+                self._perform(widgets.click_target(locator).click, f"click {record.describe()}")
         else:
-            self._perform(locator.click, f"click {record.describe()}")
+            self._perform(widgets.click_target(locator).click, f"click {record.describe()}")
         return self._report(tab, self._settle(tab))
 
     @action("`browser.fill(id, text)`: replace the text in a textbox; says the value the field then holds.")
@@ -320,8 +320,9 @@ class Actions:
   (a combobox that opens a list; a searchable one is typed into); says what the drop-down then shows.""")
     def select(self, element_id: int, option: str) -> str:
         """Choose a drop-down's option by its label (or value): a native <select>, or a custom drop-down that
-        opens a list of options when clicked (ARIA combobox/listbox, select2, react-select, MUI, antd), typed
-        into when it is searchable. Says what the drop-down shows afterwards."""
+        opens a list of options when clicked (ARIA combobox/listbox, select2, react-select, MUI, antd, web
+        components such as Shoelace's), typed into when it is searchable; in a cascading one, a path such as
+        "Europe / France / Paris". Says what the drop-down shows afterwards."""
         tab = self._chromium.tab()
         record, locator, options = self._ids.resolve(element_id, "have an option selected")
         wanted = str(option).strip()
@@ -336,7 +337,7 @@ class Actions:
         shown = widgets.shown_value(locator)
         if shown is None:
             said = f'Chose "{chosen}" in {record.describe()}; the page then replaced the drop-down.'
-        elif chosen.casefold() in shown.casefold():
+        elif widgets.PATH_SEPARATOR.split(chosen)[-1].casefold() in shown.casefold():
             said = f'Selected "{chosen}" in {record.describe()}; it shows "{shown}".'
         else:
             said = (f'Clicked the option "{chosen}" of {record.describe()}, but it shows "{shown}"; observe() to '
@@ -390,7 +391,7 @@ class Actions:
         if not wanted and record.role in ("radio", "menuitemradio"):
             raise ElementNotInteractable(f"{record.describe()} is a radio button: it is unticked by choosing "
                                          "another one of its group.")
-        self._perform(locator.click, f"click {record.describe()}")
+        self._perform(widgets.click_target(locator).click, f"click {record.describe()}")
         note = self._settle(tab)
         state = widgets.checked_state(locator)
         if state is wanted:

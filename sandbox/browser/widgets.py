@@ -4,6 +4,7 @@ antd), giving files to a file field or a drop zone, and scrolling a container an
 
 from __future__ import annotations
 
+import re
 import time
 
 from playwright.sync_api import Error as PlaywrightError
@@ -13,6 +14,8 @@ from sandbox.browser.files import Upload
 from sandbox.browser.observe import ID_ATTRIBUTE
 
 OPTION_ATTRIBUTE = f"{ID_ATTRIBUTE}-option"
+SHOWN_POPUP_ATTRIBUTE = f"{ID_ATTRIBUTE}-shown-popup"
+LABEL_ATTRIBUTE = f"{ID_ATTRIBUTE}-label"
 FILE_INPUT_ATTRIBUTE = f"{ID_ATTRIBUTE}-file-input"
 SCROLLED_ATTRIBUTE = f"{ID_ATTRIBUTE}-scrolled"
 SHOWN_OPTIONS = 15
@@ -43,28 +46,83 @@ _SHOWN_JS = """(el) => {
   return "";
 }"""
 
-# Marks the options of the popup a control opened (its aria-controls/aria-owns, else any visible listbox or
-# menu, else options named so by their classes, for libraries without roles) and returns their texts.
-_OPTIONS_JS = """([control, attr]) => {
+# Finds elements through open shadow roots and slots, as web components (Shoelace, Lit, Stencil) keep a
+# combobox's listbox in their shadow DOM and slot their options in from the light DOM.
+_DEEP_JS = """
+  const within = (scope, selector) => {
+    const found = [];
+    const walk = (root) => {
+      found.push(...root.querySelectorAll(selector));
+      for (const e of root.querySelectorAll("*")) {
+        if (e.shadowRoot) walk(e.shadowRoot);
+        if (e.tagName === "SLOT") e.assignedElements({ flatten: true }).forEach((a) => {
+          if (a.matches(selector)) found.push(a);
+          walk(a);
+        });
+      }
+    };
+    if (scope.shadowRoot) walk(scope.shadowRoot);
+    walk(scope);
+    return [...new Set(found)];
+  };
   const visible = (e) => e.checkVisibility({ visibilityProperty: true })
     && e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().width > 0;
+  const POPUPS = "[role=listbox], [role=menu], [role=tree]";
+  const ITEMS = "[role=option], [role=menuitem], [role=menuitemcheckbox], [role=menuitemradio], [role=treeitem]";
+"""
+
+# Marks the lists and items already in sight before a control is clicked, so that the ones its click opens
+# are told from the page's own (a file tree beside a drop-down whose own listbox has no size, as antd's).
+_MARK_SHOWN_POPUPS_JS = f"""(attr) => {{ {_DEEP_JS}
+  within(document, `[${{attr}}]`).forEach((e) => e.removeAttribute(attr));
+  within(document, `${{POPUPS}}, ${{ITEMS}}`).filter(visible).forEach((e) => e.setAttribute(attr, ""));
+}}"""
+
+# Marks the options of the popup a control opened (its aria-controls/aria-owns, else a visible listbox or
+# menu that was not in sight before the click, else options named so by their classes, for libraries without
+# roles) and returns their texts.
+_OPTIONS_JS = f"""([control, attr, before]) => {{ {_DEEP_JS}
   const text = (e) => (e.innerText || e.textContent || "").replace(/\\s+/g, " ").trim();
+  const byId = (id) => control.getRootNode().getElementById?.(id) || document.getElementById(id);
   const owners = [control, document.activeElement].filter(Boolean)
     .flatMap((e) => [e.getAttribute("aria-controls"), e.getAttribute("aria-owns")])
     .filter(Boolean).flatMap((ids) => ids.split(/\\s+/));
-  let scopes = [...new Set(owners.map((id) => document.getElementById(id)))].filter((e) => e && visible(e));
-  if (!scopes.length) scopes = [...document.querySelectorAll("[role=listbox], [role=menu], [role=tree]")].filter(visible);
-  if (!scopes.length) scopes = [document];
-  let options = [...new Set(scopes.flatMap((s) => [...s.querySelectorAll("[role=option], [role=menuitem], [role=treeitem]")]))]
-    .filter(visible);
-  if (!options.length) {
-    options = [...document.querySelectorAll("[class*=option i]")].filter((e) => visible(e)
+  let scopes = [...new Set(owners.map(byId))].filter((e) => e && visible(e));
+  if (!scopes.length) scopes = within(document, POPUPS).filter((e) => visible(e) && !e.hasAttribute(before));
+  const opened = !scopes.length;
+  if (opened) scopes = [document];
+  // Searching the whole page, only the options the click brought into sight are the popup's.
+  let options = [...new Set(scopes.flatMap((s) => within(s, ITEMS)))]
+    .filter((e) => visible(e) && !(opened && e.hasAttribute(before)));
+  if (!options.length) {{
+    options = within(document, "[class*=option i]").filter((e) => visible(e)
       && (e.getAttribute("class") || "").split(/\\s+/).some((c) => /(^|[-_])option$/i.test(c)));
-  }
+  }}
   options = options.filter((e) => e.getAttribute("aria-disabled") !== "true" && text(e));
-  document.querySelectorAll(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
+  within(document, `[${{attr}}]`).forEach((e) => e.removeAttribute(attr));
   options.forEach((e, i) => e.setAttribute(attr, String(i)));
   return options.map(text);
+}}"""
+
+# Marks the label of a checkbox or radio button when an element of that label covers the control's centre.
+_COVERING_LABEL_JS = """(el, attr) => {
+  document.querySelectorAll(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
+  el.getRootNode().querySelectorAll?.(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
+  if (el.tagName !== "INPUT" || !["checkbox", "radio"].includes(el.type) || !el.labels?.length) return false;
+  el.scrollIntoView({ block: "center", inline: "center" });
+  const box = el.getBoundingClientRect();
+  const x = box.x + box.width / 2, y = box.y + box.height / 2;
+  let hit = document.elementFromPoint(x, y);
+  while (hit?.shadowRoot) {
+    const inner = hit.shadowRoot.elementFromPoint(x, y);
+    if (!inner || inner === hit) break;
+    hit = inner;
+  }
+  if (!hit || hit === el || el.contains(hit)) return false;
+  const label = [...el.labels].find((l) => l.contains(hit));
+  if (!label) return false;
+  label.setAttribute(attr, "");
+  return true;
 }"""
 
 _TYPING_JS = """() => {
@@ -208,35 +266,65 @@ class OptionNotFound(Exception):
         self.shown, self.ambiguous = shown, ambiguous
 
 
+# The separators of a path through cascading menus: "Europe / France / Paris", "Europe > France > Paris".
+PATH_SEPARATOR = re.compile(r"\s+[/>›»]\s+")
+
+
 def choose_option(page: Page, control: Locator, wanted: str, limit: float) -> str:
     """Open the custom drop-down `control` (unless it is open), type `wanted` when it is a searchable one and
-    the option is not in sight, and click the option; returns the option's text. Raises `OptionNotFound` (with the drop-down
+    the option is not in sight, and click the option; returns the option's text. In a cascading drop-down
+    (antd's Cascader, nested menus) `wanted` may be a path, "Europe / France / Paris": each step's option is
+    clicked in turn and the steps come back joined by " / ". Raises `OptionNotFound` (with the drop-down
     closed again), or LookupError when clicking the control opened no list."""
     # A multi-select stays open after a choice; clicking it again would close it.
     already_open = control.get_attribute("aria-expanded") == "true"
     texts = _options(page, control, wait=0) if already_open else []
     if not texts:
+        page.evaluate(_MARK_SHOWN_POPUPS_JS, SHOWN_POPUP_ATTRIBUTE)
         control.click()
         texts = _options(page, control, wait=limit)
     seen = texts
     pick = best_match(texts, wanted)
+    steps = PATH_SEPARATOR.split(wanted)
+    if pick is None and len(steps) > 1 and isinstance(best_match(texts, steps[0]), int):
+        return " / ".join(_follow_path(page, control, steps, limit))
     if not isinstance(pick, int) and page.evaluate(_TYPING_JS):
         page.keyboard.type(wanted)
-        deadline = time.monotonic() + limit
-        while True:
-            texts = _options(page, control, wait=0)
-            pick = best_match(texts, wanted)
-            if isinstance(pick, int) or time.monotonic() >= deadline:
-                break
-            page.wait_for_timeout(50)
+        texts, pick = _wait_for_option(page, control, wanted, limit)
     if not isinstance(pick, int):
         page.keyboard.press("Escape")
         if not texts and not seen:
             raise LookupError("no list of options opened")
         raise OptionNotFound(texts or seen, [texts[i] for i in pick] if isinstance(pick, list) else [])
-    chosen = texts[pick]
-    page.locator(f'[{OPTION_ATTRIBUTE}="{pick}"]').click()
+    return _click_option(page, texts, pick)
+
+
+def _follow_path(page: Page, control: Locator, steps: list[str], limit: float) -> list[str]:
+    """Click each step's option of an open cascading drop-down, waiting for the next menu to show it."""
+    chosen = []
+    for step in steps:
+        texts, pick = _wait_for_option(page, control, step, limit)
+        if not isinstance(pick, int):
+            page.keyboard.press("Escape")
+            raise OptionNotFound(texts, [texts[i] for i in pick] if isinstance(pick, list) else [])
+        chosen.append(_click_option(page, texts, pick))
     return chosen
+
+
+def _wait_for_option(page: Page, control: Locator, wanted: str, limit: float) -> tuple[list[str], int | None | list[int]]:
+    """The options shown and the one matching `wanted`, waiting up to `limit` seconds for it to appear."""
+    deadline = time.monotonic() + limit
+    while True:
+        texts = _options(page, control, wait=0)
+        pick = best_match(texts, wanted)
+        if isinstance(pick, int) or time.monotonic() >= deadline:
+            return texts, pick
+        page.wait_for_timeout(50)
+
+
+def _click_option(page: Page, texts: list[str], pick: int) -> str:
+    page.locator(f'[{OPTION_ATTRIBUTE}="{pick}"]').click()
+    return texts[pick]
 
 
 def _options(page: Page, control: Locator, wait: float) -> list[str]:
@@ -245,12 +333,23 @@ def _options(page: Page, control: Locator, wait: float) -> list[str]:
     handle = control.element_handle(timeout=1000)
     try:
         while True:
-            texts = page.evaluate(_OPTIONS_JS, [handle, OPTION_ATTRIBUTE])
+            texts = page.evaluate(_OPTIONS_JS, [handle, OPTION_ATTRIBUTE, SHOWN_POPUP_ATTRIBUTE])
             if texts or time.monotonic() >= deadline:
                 return texts
             page.wait_for_timeout(50)
     finally:
         handle.dispose()
+
+
+def click_target(locator: Locator) -> Locator:
+    """Where a click on `locator` should land: the element itself, or, for a checkbox or radio button that a
+    styled box of its own label covers (Shoelace's sl-checkbox, Bootstrap's custom controls), that label, as a
+    person clicks the box they see."""
+    try:
+        covered = locator.evaluate(_COVERING_LABEL_JS, LABEL_ATTRIBUTE, timeout=1000)
+    except PlaywrightError:
+        return locator
+    return locator.page.locator(f"[{LABEL_ATTRIBUTE}]").first if covered else locator
 
 
 def give_files(page: Page, target: Locator, upload: Upload, limit: float) -> str:
