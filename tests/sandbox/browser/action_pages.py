@@ -182,6 +182,79 @@ PAGES = {
           if (n < 8) setTimeout(step, 40); };
         setTimeout(step, 40);
         </script>""",
+    # Web components as Shoelace makes them: a combobox whose listbox and options live in its shadow root,
+    # and a checkbox whose input a styled box of its own label covers.
+    "/shadow-widgets": """<title>Profile</title>
+        <x-select label="Team"></x-select><p id="team">team=</p>
+        <x-checkbox>Remember me</x-checkbox><p id="remember">remember=no</p>
+        <script>
+        customElements.define("x-select", class extends HTMLElement {
+          connectedCallback() {
+            const root = this.attachShadow({ mode: "open" });
+            root.innerHTML = `<label id="name">${this.getAttribute("label")}</label>
+              <div role="combobox" aria-labelledby="name" aria-controls="list" aria-expanded="false" tabindex="0"
+                id="box">Choose</div>
+              <ul role="listbox" id="list" hidden><li role="option">Design</li><li role="option">Engineering</li>
+              <li role="option">Sales</li></ul>`;
+            const box = root.getElementById("box"), list = root.getElementById("list");
+            const show = (open) => { list.hidden = !open; box.setAttribute("aria-expanded", String(open)); };
+            box.addEventListener("click", () => show(list.hidden));
+            list.addEventListener("click", (e) => {
+              box.textContent = e.target.closest("[role=option]").textContent;
+              document.getElementById("team").textContent = "team=" + box.textContent;
+              show(false);
+            });
+          }
+        });
+        customElements.define("x-checkbox", class extends HTMLElement {
+          connectedCallback() {
+            const root = this.attachShadow({ mode: "open" });
+            root.innerHTML = `<style>label { position: relative; display: inline-flex; gap: 4px }
+              input { position: absolute; left: 0; top: 0; margin: 0; width: 16px; height: 16px }
+              .box { position: relative; width: 16px; height: 16px; border: 1px solid #444 }</style>
+              <label><input type="checkbox"><span class="box"></span><slot></slot></label>`;
+            root.querySelector("input").addEventListener("change", (e) => {
+              document.getElementById("remember").textContent = "remember=" + (e.target.checked ? "yes" : "no");
+            });
+          }
+        });
+        </script>""",
+    # A cascading drop-down as antd's Cascader: each choice opens the next level's menu beside the last, on a
+    # page with a tree of its own in sight.
+    "/cascader": """<title>Location</title>
+        <ul role="tree" aria-label="Sections"><li role="treeitem">Overview</li><li role="treeitem">Settings</li></ul>
+        <div role="combobox" aria-label="Location" aria-expanded="false" tabindex="0" id="place">Choose a place</div>
+        <div id="menus" hidden></div><p id="out">location=</p>
+        <script>
+        const PLACES = { Europe: { France: ["Paris", "Lyon"], Germany: ["Berlin"] }, Asia: { Japan: ["Tokyo"] } };
+        const place = document.getElementById("place"), menus = document.getElementById("menus");
+        let path = [];
+        const children = (steps) => {
+          let node = PLACES;
+          for (const step of steps) { node = Array.isArray(node) ? null : node[step]; if (!node) return null; }
+          return Array.isArray(node) ? node : Object.keys(node);
+        };
+        const render = () => {
+          let html = "";
+          for (let level = 0; level <= path.length; level++) {
+            const items = children(path.slice(0, level));
+            if (items) html += `<ul role="menu" data-level="${level}" style="display:inline-block">`
+              + items.map((item) => `<li role="menuitem">${item}</li>`).join("") + "</ul>";
+          }
+          menus.innerHTML = html;
+        };
+        place.addEventListener("click", () => {
+          path = []; render(); menus.hidden = false; place.setAttribute("aria-expanded", "true");
+        });
+        menus.addEventListener("click", (e) => {
+          const item = e.target.closest("[role=menuitem]");
+          path = path.slice(0, Number(item.parentElement.dataset.level)).concat(item.textContent);
+          if (children(path)) { render(); return; }
+          place.textContent = path.join(" / ");
+          document.getElementById("out").textContent = "location=" + path.join("/");
+          menus.hidden = true; place.setAttribute("aria-expanded", "false");
+        });
+        </script>""",
 }
 PAGES["/combobox"] = (PAGES["/combobox"]
                       .replace("COUNTRY_OPTIONS", "".join(f"<option>{c}</option>" for c in COUNTRIES))

@@ -51,6 +51,32 @@ def test_select_types_into_a_searchable_combobox_and_picks_the_option(browser, a
     assert "country=Finland" in browser.text()
 
 
+def test_select_and_check_operate_web_components_through_their_shadow_roots(browser, action_pages) -> None:
+    browser.goto(f"{action_pages.base_url}/shadow-widgets")
+    team = browser.find("combobox", "Team")
+    assert browser.select(team, "Engineering").startswith(
+        f'Selected "Engineering" in [{team}] combobox "Team"; it shows "Engineering".')
+    assert "team=Engineering" in browser.text()
+    remember = browser.find("checkbox", "Remember me")  # its input is under the label's styled box
+    assert browser.check(remember).startswith(f'[{remember}] checkbox "Remember me" is now checked.')
+    assert "remember=yes" in browser.text()
+
+
+def test_select_follows_a_path_through_cascading_menus(browser, action_pages) -> None:
+    browser.goto(f"{action_pages.base_url}/cascader")
+    place = browser.find("combobox", "Location")
+    chosen = browser.select(place, "Europe / France / Paris")
+    assert chosen.startswith(f'Selected "Europe / France / Paris" in [{place}] combobox "Location"; it shows '
+                             '"Europe / France / Paris".')
+    assert "location=Europe/France/Paris" in browser.text()
+    assert browser.select(place, "Asia > Japan > Tokyo").startswith('Selected "Asia / Japan / Tokyo"')
+    # The page's own tree, in sight before the drop-down opened, is not among its options.
+    with pytest.raises(ElementNotFound, match='has no option "Europe / Spain"; it offered "Europe", "Asia", "France", '
+                                              '"Germany"\\.'):
+        browser.select(place, "Europe / Spain")
+    assert "location=Asia/Japan/Tokyo" in browser.text()
+
+
 def test_select_in_a_listbox_without_search_and_in_options_named_by_classes(browser, action_pages) -> None:
     browser.goto(f"{action_pages.base_url}/listbox-select")
     assert browser.select(browser.find("combobox", "Size"), "Large").startswith(
