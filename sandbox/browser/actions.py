@@ -317,7 +317,8 @@ class Actions:
         locator.press_sequentially(text)
 
     @action("""`browser.select(id, option)`: choose an option by its text, in a native drop-down or a custom one
-  (a combobox that opens a list; a searchable one is typed into); says what the drop-down then shows.""")
+  (a combobox that opens a list; a searchable one is typed into; in cascading menus give the path,
+  "Europe / France / Paris"); says what the drop-down then shows.""")
     def select(self, element_id: int, option: str) -> str:
         """Choose a drop-down's option by its label (or value): a native <select>, or a custom drop-down that
         opens a list of options when clicked (ARIA combobox/listbox, select2, react-select, MUI, antd, web
