@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
@@ -55,7 +56,8 @@ _DEEP_JS = """
       found.push(...root.querySelectorAll(selector));
       for (const e of root.querySelectorAll("*")) {
         if (e.shadowRoot) walk(e.shadowRoot);
-        if (e.tagName === "SLOT") e.assignedElements({ flatten: true }).forEach((a) => {
+        // Slotted elements are in the light DOM, which a search of the whole document walks anyway.
+        if (e.tagName === "SLOT" && scope !== document) e.assignedElements({ flatten: true }).forEach((a) => {
           if (a.matches(selector)) found.push(a);
           walk(a);
         });
@@ -105,9 +107,7 @@ _OPTIONS_JS = f"""([control, attr, before]) => {{ {_DEEP_JS}
 }}"""
 
 # Marks the label of a checkbox or radio button when an element of that label covers the control's centre.
-_COVERING_LABEL_JS = """(el, attr) => {
-  document.querySelectorAll(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
-  el.getRootNode().querySelectorAll?.(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
+_COVERING_LABEL_JS = """(el, [attr, mark]) => {
   if (el.tagName !== "INPUT" || !["checkbox", "radio"].includes(el.type) || !el.labels?.length) return false;
   el.scrollIntoView({ block: "center", inline: "center" });
   const box = el.getBoundingClientRect();
@@ -121,7 +121,7 @@ _COVERING_LABEL_JS = """(el, attr) => {
   if (!hit || hit === el || el.contains(hit)) return false;
   const label = [...el.labels].find((l) => l.contains(hit));
   if (!label) return false;
-  label.setAttribute(attr, "");
+  label.setAttribute(attr, mark);
   return true;
 }"""
 
@@ -345,11 +345,13 @@ def click_target(locator: Locator) -> Locator:
     """Where a click on `locator` should land: the element itself, or, for a checkbox or radio button that a
     styled box of its own label covers (Shoelace's sl-checkbox, Bootstrap's custom controls), that label, as a
     person clicks the box they see."""
+    # A mark of its own, as labels marked before may sit in other shadow roots, out of a cleaner's reach.
+    mark = uuid.uuid4().hex
     try:
-        covered = locator.evaluate(_COVERING_LABEL_JS, LABEL_ATTRIBUTE, timeout=1000)
+        covered = locator.evaluate(_COVERING_LABEL_JS, [LABEL_ATTRIBUTE, mark], timeout=1000)
     except PlaywrightError:
         return locator
-    return locator.page.locator(f"[{LABEL_ATTRIBUTE}]").first if covered else locator
+    return locator.page.locator(f'[{LABEL_ATTRIBUTE}="{mark}"]') if covered else locator
 
 
 def give_files(page: Page, target: Locator, upload: Upload, limit: float) -> str:
