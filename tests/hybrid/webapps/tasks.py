@@ -65,6 +65,11 @@ def _check_new_book(library) -> None:
     assert got == ("Ada Lovelace", "1842-10-15", True, "12:00"), f"the new book is {book}"
 
 
+def _check_corrected_book(library) -> None:
+    book = library.books().get("Structured Programming")
+    assert book is not None and book["author"] == "Edsger Dijkstra", f"the book is {book}"
+
+
 def _check_chapters(library) -> None:
     chapters = library.books()["On Computable Numbers"]["chapters"]
     assert chapters == [[1, "Computable numbers"], [2, "The universal machine"]], f"its chapters are {chapters}"
@@ -90,6 +95,8 @@ def _check_genres(library) -> None:
     assert genres == ["Computing", "Mathematics"], f"its genres are {genres}"
 
 
+AUTHOR_COMBOBOX = ("observation: the select2 author combobox has no name ('[50] combobox [collapsed]', its label "
+                   "'Author:' is lost); then actions: select() on a custom (select2) combobox")
 COVER_TEXT = "On Computable Numbers: cover art, first edition"
 DJANGO = [
     WebTask(
@@ -110,9 +117,23 @@ DJANGO = [
          'print(browser.click(browser.find("button", "Save")))',
          'finish("Added.")'),
         _check_new_book,
-        waits_for="observation: the select2 author combobox has no name ('[50] combobox [collapsed]', its label "
-                  "'Author:' is lost) and the calendar and clock icon links have none ('[64] link -> #', the icon's "
-                  "title is 'Choose a Date'); then select() on a custom (select2) combobox",
+        waits_for=AUTHOR_COMBOBOX + "; observation: the calendar and clock icon links have no name "
+                                    "('[64] link -> #', the icon's title is 'Choose a Date')",
+    ),
+    WebTask(
+        "django-admin", "correct a form the admin refused",
+        "Add the book 'Structured Programming' by Edsger Dijkstra.",
+        (SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/add/"))',
+         # Saved before choosing the author: the admin refuses and says why next to the field.
+         ('browser.fill(browser.find("textbox", "Title:"), "Structured Programming")\n'
+          'print(browser.click(browser.find("button", "Save")))'),
+         ('if "This field is required." not in browser.observe():\n'
+          '    raise LookupError("the admin shows no validation error")\n'
+          'print(browser.select(browser.find("combobox", "Author:"), "Edsger Dijkstra"))\n'
+          'print(browser.click(browser.find("button", "Save")))'),
+         'finish("Added.")'),
+        _check_corrected_book,
+        waits_for=AUTHOR_COMBOBOX,
     ),
     WebTask(
         "django-admin", "add two inline chapters",
@@ -225,10 +246,16 @@ def _check_text_file(lab) -> None:
     eventually(lambda: _assert_equal(lab.text("todo.txt"), "milk\neggs\n"))
 
 
+def _check_uploaded(lab) -> None:
+    _files_after(**{"report.csv": "file"})(lab)
+    _assert_equal(lab.text("report.csv"), REPORT)
+
+
 def _check_open_notebook(lab) -> None:
     eventually(lambda: _assert_equal(lab.sessions(), ["notes/analysis.ipynb"]))
 
 
+REPORT = "quarter,revenue\nQ1,120\nQ2,135\n"
 JUPYTERLAB = [
     WebTask(
         "jupyterlab", "new notebook from the launcher",
@@ -282,9 +309,23 @@ JUPYTERLAB = [
          ('print(browser.click(browser.find("menuitem", "File")))\n'
           'print(browser.click(browser.find("menuitem", "Open from Path…")))'),
          ('print(browser.fill(browser.find("textbox", "Path"), "notes/analysis.ipynb"))\n'
-          'print(browser.click(browser.find("button", "Open")))'),
+          'print(browser.click(browser.find("button", "Open")))\n'
+          # The notebook opens a moment later; its kernel's status shows in the status bar once started.
+          'print(browser.wait_for("Idle", timeout=30))'),
          'finish("Opened notes/analysis.ipynb.")'),
         _check_open_notebook,
+    ),
+    WebTask(
+        "jupyterlab", "upload a file with the file browser's button",
+        "Upload report.csv (write it with the figures given) to my JupyterLab.",
+        (f'with open("report.csv", "w") as report:\n    report.write({REPORT!r})',
+         OPEN_LAB,
+         # The button opens the system's file chooser.
+         'print(browser.upload(browser.find("button", "Upload Files"), "report.csv"))',
+         'finish("Uploaded report.csv.")'),
+        _check_uploaded,
+        waits_for="actions: there is no browser.upload(id, path) (AttributeError); here the button opens a file "
+                  "chooser",
     ),
     WebTask(
         "jupyterlab", "edit and save a text file",
@@ -294,8 +335,9 @@ JUPYTERLAB = [
           'print(browser.click(browser.find("menuitem", "Open from Path…")))\n'
           'print(browser.fill(browser.find("textbox", "Path"), "todo.txt"))\n'
           'print(browser.click(browser.find("button", "Open")))'),
-         # The editor is a contenteditable text area (CodeMirror).
-         ('print(browser.fill(browser.find("textbox", ""), "milk\\neggs\\n"))\n'
+         # The editor opens a moment later (the status bar then shows its cursor), a contenteditable text area.
+         ('print(browser.wait_for("Ln 1, Col 1"))\n'
+          'print(browser.fill(browser.find("textbox", ""), "milk\\neggs\\n"))\n'
           'print(browser.press("Control+s"))'),
          'finish("Added eggs.")'),
         _check_text_file,
