@@ -39,7 +39,8 @@ APPS: dict[str, tuple[list[WebTask], Callable[[], AbstractContextManager[App]]]]
     "django-admin": (DJANGO, django_library),
     "jupyterlab": (JUPYTERLAB, jupyter_lab),
 }
-PAGE_URL = re.compile(r"^URL(?: changed to|:) (\S+)", re.MULTILINE)
+# In a call's record, the start of its result's repr: a page's report begins with "URL: ..." or "URL changed to ...".
+PAGE_URL = re.compile(r"URL(?: changed to|:) (https?://[^\s\\']+)")
 
 
 def run_tasks(name: str, tasks: list[WebTask], app: App, root: Path) -> list[Outcome]:

@@ -346,11 +346,3 @@ JUPYTERLAB = [
 
 TASKS = DJANGO + JUPYTERLAB
 
-
-def as_params(tasks: list[WebTask]) -> list:
-    """pytest parameters, one per task; a task known to wait for a missing feature is a strict xfail, so it
-    fails the suite once the feature lands and the mark must go."""
-    import pytest
-
-    return [pytest.param(task, id=task.name, marks=[pytest.mark.xfail(strict=True, reason=task.waits_for)]
-                         if task.waits_for else []) for task in tasks]

@@ -4,9 +4,9 @@ by the full agent with scripted replies and judged by the books the app then sto
 from __future__ import annotations
 
 import pytest
-from webapps.bed import run_task
+from webapps.bed import as_params, run_task
 from webapps.servers import DjangoLibrary
-from webapps.tasks import DJANGO, WebTask, as_params
+from webapps.tasks import DJANGO, WebTask
 
 from hybrid.config import Settings
 

@@ -4,9 +4,9 @@ done by the full agent with scripted replies and judged by the files and workspa
 from __future__ import annotations
 
 import pytest
-from webapps.bed import run_task
+from webapps.bed import as_params, run_task
 from webapps.servers import JupyterLab
-from webapps.tasks import JUPYTERLAB, WebTask, as_params
+from webapps.tasks import JUPYTERLAB, WebTask
 
 from hybrid.config import Settings
 
