@@ -1,5 +1,6 @@
 """The browser service: Playwright driving the system's Chromium on the host, for `browser.*` in the kernel."""
 
+from sandbox.browser.config import SiteLogin, Timeouts
 from sandbox.browser.errors import (
     BrowserCrashed,
     BrowserError,
@@ -14,7 +15,6 @@ from sandbox.browser.errors import (
 from sandbox.browser.observe import Limits
 from sandbox.browser.origins import Origins, origin_of
 from sandbox.browser.service import DEFAULT_ARGS, BrowserService
-from sandbox.browser.session import SiteLogin, Timeouts
 
 __all__ = [
     "DEFAULT_ARGS",

@@ -5,6 +5,10 @@ Messages are written for the model that called `browser.*`: they never carry a P
 
 from __future__ import annotations
 
+import re
+
+from playwright.sync_api import Error as PlaywrightError
+
 
 class BrowserError(Exception):
     """A browser action could not be done; the message says why and how to proceed."""
@@ -40,3 +44,13 @@ class BrowserCrashed(BrowserError):
 
 class LoginFailed(BrowserError):
     """Signing in with the host's configured credentials did not work."""
+
+
+def playwright_reason(exc: PlaywrightError) -> str:
+    """The useful part of a Playwright message, without the API name, call log or stack."""
+    message = exc.message or str(exc)
+    for line in message.splitlines():
+        if "intercepts pointer events" in line:
+            return "another element covers it (" + re.sub(r"^\s*-\s*", "", line).strip() + ")"
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    return re.sub(r"^[\w.]+: ", "", first).strip()

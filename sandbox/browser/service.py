@@ -12,16 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
 
+from sandbox.browser.config import BrowserConfig, CredentialProvider, Timeouts, WriteCheck
 from sandbox.browser.errors import WriteRefused
 from sandbox.browser.observe import Limits
 from sandbox.browser.origins import Origins
-from sandbox.browser.session import (
-    BrowserConfig,
-    BrowserSession,
-    CredentialProvider,
-    Timeouts,
-    WriteCheck,
-)
+from sandbox.browser.session import BrowserSession
 from sandbox.browser.thread import OwnerThread
 
 # Chromium stalls on a closed network without these (background fetches, component updates, sync).
