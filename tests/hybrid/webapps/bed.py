@@ -5,8 +5,10 @@ model that replays the task's code actions, and the app's state read back to jud
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from webapps.servers import DjangoLibrary, JupyterLab
 from webapps.tasks import SEEDS, WebTask
 
@@ -18,6 +20,7 @@ from hybrid.config import Settings
 from sandbox.browser import BrowserService
 
 LIBRARY_PASSWORD_SECRET = "library-librarian-password"
+BY_HAND_TIMEOUT_MS = 20_000
 
 
 def register(registry: apis.SiteRegistry, app: DjangoLibrary | JupyterLab) -> str:
@@ -93,3 +96,23 @@ def as_params(tasks: list[WebTask]) -> list:
     suite fails once the feature lands, until the mark goes."""
     return [pytest.param(task, id=task.name, marks=[pytest.mark.xfail(strict=True, reason=task.waits_for)]
                          if task.waits_for else []) for task in tasks]
+
+
+def waiting(tasks: list[WebTask]) -> list:
+    """pytest parameters for the tasks that wait for a missing feature."""
+    return [pytest.param(task, id=task.name) for task in tasks if task.waits_for]
+
+
+def do_by_hand(task: WebTask, app: DjangoLibrary | JupyterLab, chromium: Browser, files: Path) -> None:
+    """Reset `app`, then do `task` with Playwright directly (its `by_hand`), in a fresh context."""
+    assert task.by_hand is not None, f"{task.name!r} waits for a feature, so it needs by_hand to show it can be done"
+    if isinstance(app, DjangoLibrary):
+        app.reset()
+    else:
+        app.reset(SEEDS)
+    context = chromium.new_context()
+    context.set_default_timeout(BY_HAND_TIMEOUT_MS)
+    try:
+        task.by_hand(context.new_page(), app, files)
+    finally:
+        context.close()
