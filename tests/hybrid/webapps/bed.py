@@ -17,7 +17,6 @@ from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.observation import BROWSER_CAPABILITY
 from hybrid.agent.run import Agent
 from hybrid.config import Settings
-from sandbox.browser import BrowserService
 
 LIBRARY_PASSWORD_SECRET = "library-librarian-password"
 BY_HAND_TIMEOUT_MS = 20_000
@@ -67,17 +66,20 @@ class Outcome:
         return f"{self.judged}\nRun {self.run_id} ended {self.status}; its steps' errors:\n{errors}"
 
 
-def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings,
-             browser: BrowserService | None = None) -> Outcome:
-    """Reset `app`, have the agent do `task` with scripted replies, and judge the app's state."""
+def reset(app: DjangoLibrary | JupyterLab) -> None:
+    """Back to the seed state the tasks start from."""
     if isinstance(app, DjangoLibrary):
         app.reset()
     else:
         app.reset(SEEDS)
+
+
+def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings) -> Outcome:
+    """Reset `app`, have the agent do `task` with scripted replies, and judge the app's state."""
+    reset(app)
     site = register(apis.SiteRegistry(settings.data_dir), app)
     model = ScriptedChatModel(replies=scripted_replies_for(code_for(task, app)))
-    options = {"browser": browser} if browser is not None else {}
-    with Agent(settings, model=model, model_name="scripted", sites=[site], **options) as agent:
+    with Agent(settings, model=model, model_name="scripted", sites=[site]) as agent:
         result = agent.run(task.task, learn=False)
         steps = agent.store.steps_of(result.run_id)
         calls = [BrowserCall(call.target, call.latency_ms, call.result) for step in steps
@@ -106,10 +108,7 @@ def waiting(tasks: list[WebTask]) -> list:
 def do_by_hand(task: WebTask, app: DjangoLibrary | JupyterLab, chromium: Browser, files: Path) -> None:
     """Reset `app`, then do `task` with Playwright directly (its `by_hand`), in a fresh context."""
     assert task.by_hand is not None, f"{task.name!r} waits for a feature, so it needs by_hand to show it can be done"
-    if isinstance(app, DjangoLibrary):
-        app.reset()
-    else:
-        app.reset(SEEDS)
+    reset(app)
     context = chromium.new_context()
     context.set_default_timeout(BY_HAND_TIMEOUT_MS)
     try:

@@ -28,9 +28,9 @@ from playwright.sync_api import Browser, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/hybrid, where `webapps` is a package
 
-from webapps.bed import Outcome, run_task
+from webapps.bed import Outcome, reset, run_task
 from webapps.servers import DjangoLibrary, JupyterLab, django_library, jupyter_lab
-from webapps.tasks import DJANGO, JUPYTERLAB, SEEDS, WebTask
+from webapps.tasks import DJANGO, JUPYTERLAB, WebTask
 
 from hybrid.config import Settings, find_chromium
 from sandbox.browser import DEFAULT_ARGS, BrowserService, SiteLogin
@@ -96,10 +96,7 @@ def settled(read: Callable[[], str]) -> str:
 
 
 def measure_pages(app: App, urls: list[str], chromium: Browser) -> None:
-    if isinstance(app, DjangoLibrary):
-        app.reset()
-    else:
-        app.reset(SEEDS)
+    reset(app)
     print(f"{'page':58} {'HTML':>8} {'observe':>8} {'obs/HTML':>9} {'elements':>9}")
     service = signed_in_service(app)
     context = chromium.new_context()

@@ -5,7 +5,7 @@ The code finds elements by `browser.find(role, name)` with the names the pages s
 observations in code, never by hard-coded ids; it uses the browser API issue 14 asks for (`select()` on
 custom comboboxes, `upload()`, ...) where the page needs it. ADMIN_URL and LAB_URL stand for the app's
 address, which changes on every start. `waits_for` says which missing feature a task is known to fail on
-(see test_tasks.py); the benchmark runs every task regardless.
+(the tests make it a strict xfail, see bed.as_params); the benchmark runs every task regardless.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
+from webapps.servers import DjangoLibrary, JupyterLab
 
 JUDGE_SECONDS = 15  # JupyterLab saves a file, or starts a notebook's session, a moment after the action
 
@@ -57,11 +58,11 @@ SEED_STATUSES = {"Notes on the Analytical Engine": "published", "On Computable N
                  "A Discipline of Programming": "draft", "Programming with Abstract Data Types": "archived"}
 
 
-def _statuses(library) -> dict[str, str]:
+def _statuses(library: DjangoLibrary) -> dict[str, str]:
     return {title: book["status"] for title, book in library.books().items()}
 
 
-def _check_new_book(library) -> None:
+def _check_new_book(library: DjangoLibrary) -> None:
     book = library.books().get("Sketch of the Analytical Engine")
     assert book is not None, "no book 'Sketch of the Analytical Engine' was added"
     tomorrow = {(datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days)).date().isoformat()
@@ -71,37 +72,37 @@ def _check_new_book(library) -> None:
     assert got == ("Ada Lovelace", "1842-10-15", True, "12:00"), f"the new book is {book}"
 
 
-def _check_corrected_book(library) -> None:
+def _check_corrected_book(library: DjangoLibrary) -> None:
     book = library.books().get("Structured Programming")
     assert book is not None and book["author"] == "Edsger Dijkstra", f"the book is {book}"
 
 
-def _check_chapters(library) -> None:
+def _check_chapters(library: DjangoLibrary) -> None:
     chapters = library.books()["On Computable Numbers"]["chapters"]
     assert chapters == [[1, "Computable numbers"], [2, "The universal machine"]], f"its chapters are {chapters}"
 
 
-def _check_published_by_action(library) -> None:
+def _check_published_by_action(library: DjangoLibrary) -> None:
     expected = dict(SEED_STATUSES, **{"Computing Machinery and Intelligence": "published",
                                       "The Education of a Computer": "published"})
     assert _statuses(library) == expected
 
 
-def _check_cover(library) -> None:
+def _check_cover(library: DjangoLibrary) -> None:
     book = library.books()["On Computable Numbers"]
     assert (book["cover"] or "").startswith("covers/cover") and book["cover_text"] == COVER_TEXT, f"the book is {book}"
 
 
-def _check_archived_by_filter(library) -> None:
+def _check_archived_by_filter(library: DjangoLibrary) -> None:
     assert _statuses(library) == dict(SEED_STATUSES, **{"On Computable Numbers": "archived"})
 
 
-def _check_genres(library) -> None:
+def _check_genres(library: DjangoLibrary) -> None:
     genres = library.books()["A Discipline of Programming"]["genres"]
     assert genres == ["Computing", "Mathematics"], f"its genres are {genres}"
 
 
-def _sign_in(page: Page, library) -> None:
+def _sign_in(page: Page, library: DjangoLibrary) -> None:
     page.goto(library.login_url)
     page.get_by_label("Username:").fill(library.username)
     page.get_by_label("Password:").fill(library.password)
@@ -109,7 +110,7 @@ def _sign_in(page: Page, library) -> None:
     page.wait_for_url(library.admin_url)
 
 
-def _open_book(page: Page, library, title: str) -> None:
+def _open_book(page: Page, library: DjangoLibrary, title: str) -> None:
     _sign_in(page, library)
     page.goto(library.admin_url + "catalog/book/")
     page.get_by_role("link", name=title, exact=True).click()
@@ -127,7 +128,7 @@ def _save(page: Page) -> None:
     page.wait_for_load_state()
 
 
-def _add_book_by_hand(page: Page, library, files: Path) -> None:
+def _add_book_by_hand(page: Page, library: DjangoLibrary, files: Path) -> None:
     _sign_in(page, library)
     page.goto(library.admin_url + "catalog/book/add/")
     page.get_by_label("Title:").fill("Sketch of the Analytical Engine")
@@ -140,7 +141,7 @@ def _add_book_by_hand(page: Page, library, files: Path) -> None:
     _save(page)
 
 
-def _correct_book_by_hand(page: Page, library, files: Path) -> None:
+def _correct_book_by_hand(page: Page, library: DjangoLibrary, files: Path) -> None:
     _sign_in(page, library)
     page.goto(library.admin_url + "catalog/book/add/")
     page.get_by_label("Title:").fill("Structured Programming")
@@ -150,7 +151,7 @@ def _correct_book_by_hand(page: Page, library, files: Path) -> None:
     _save(page)
 
 
-def _add_chapters_by_hand(page: Page, library, files: Path) -> None:
+def _add_chapters_by_hand(page: Page, library: DjangoLibrary, files: Path) -> None:
     _open_book(page, library, "On Computable Numbers")
     add = page.get_by_role("button", name="Add another Chapter")
     add.click()
@@ -161,7 +162,7 @@ def _add_chapters_by_hand(page: Page, library, files: Path) -> None:
     _save(page)
 
 
-def _upload_cover_by_hand(page: Page, library, files: Path) -> None:
+def _upload_cover_by_hand(page: Page, library: DjangoLibrary, files: Path) -> None:
     (files / "cover.txt").write_text(COVER_TEXT)
     _open_book(page, library, "On Computable Numbers")
     page.get_by_label("Cover:").set_input_files(files / "cover.txt")
@@ -300,7 +301,7 @@ SEEDS = {"data.csv": "region,sales\nnorth,10\nsouth,12\n", "notes/analysis.ipynb
 OPEN_LAB = 'print(browser.goto("LAB_URL"))\nprint(browser.wait_for("Launcher"))'
 
 
-def _files_after(**changes: str | None) -> Callable[[Any], None]:
+def _files_after(**changes: str | None) -> Callable[[JupyterLab], None]:
     """A check that the root holds the seed files with `changes` (name: type, or None for gone)."""
     expected = {name.split("/")[0]: ("directory" if "/" in name else "file") for name in SEEDS}
     for name, kind in changes.items():
@@ -309,7 +310,7 @@ def _files_after(**changes: str | None) -> Callable[[Any], None]:
         else:
             expected[name] = kind
 
-    def check(lab) -> None:
+    def check(lab: JupyterLab) -> None:
         eventually(lambda: _assert_equal(lab.files(), expected))
 
     return check
@@ -319,25 +320,25 @@ def _assert_equal(got: object, expected: object) -> None:
     assert got == expected, f"{got} instead of {expected}"
 
 
-def _check_text_file(lab) -> None:
+def _check_text_file(lab: JupyterLab) -> None:
     eventually(lambda: _assert_equal(lab.text("todo.txt"), "milk\neggs\n"))
 
 
-def _check_uploaded(lab) -> None:
+def _check_uploaded(lab: JupyterLab) -> None:
     _files_after(**{"report.csv": "file"})(lab)
     _assert_equal(lab.text("report.csv"), REPORT)
 
 
-def _check_open_notebook(lab) -> None:
+def _check_open_notebook(lab: JupyterLab) -> None:
     eventually(lambda: _assert_equal(lab.sessions(), ["notes/analysis.ipynb"]))
 
 
-def _open_lab(page: Page, lab) -> None:
+def _open_lab(page: Page, lab: JupyterLab) -> None:
     page.goto(lab.lab_url)
     page.locator(".jp-DirListing-item").first.wait_for()
 
 
-def _rename_by_hand(page: Page, lab, files: Path) -> None:
+def _rename_by_hand(page: Page, lab: JupyterLab, files: Path) -> None:
     _open_lab(page, lab)
     page.locator(".jp-DirListing-item", has_text="data.csv").click(button="right")
     page.locator(".lm-Menu").get_by_text("Rename", exact=True).click()
@@ -346,7 +347,7 @@ def _rename_by_hand(page: Page, lab, files: Path) -> None:
     editor.press("Enter")
 
 
-def _upload_by_hand(page: Page, lab, files: Path) -> None:
+def _upload_by_hand(page: Page, lab: JupyterLab, files: Path) -> None:
     (files / "report.csv").write_text(REPORT)
     _open_lab(page, lab)
     with page.expect_file_chooser() as chooser:

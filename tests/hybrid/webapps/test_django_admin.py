@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import webapps.tasks
-from webapps.bed import as_params, do_by_hand, run_task, waiting
+from webapps.bed import as_params, do_by_hand, reset, run_task, waiting
 from webapps.servers import DjangoLibrary
 from webapps.tasks import DJANGO, WebTask
 
@@ -20,7 +20,7 @@ def test_task(task: WebTask, library: DjangoLibrary, settings: Settings) -> None
 
 def test_no_judge_passes_on_the_seed_state(library: DjangoLibrary, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(webapps.tasks, "JUDGE_SECONDS", 0)  # the seed state is there at once
-    library.reset()
+    reset(library)
     passing = []
     for task in DJANGO:
         try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import webapps.tasks
-from webapps.bed import as_params, do_by_hand, run_task, waiting
+from webapps.bed import as_params, do_by_hand, reset, run_task, waiting
 from webapps.servers import JupyterLab
-from webapps.tasks import JUPYTERLAB, SEEDS, WebTask
+from webapps.tasks import JUPYTERLAB, WebTask
 
 from hybrid.config import Settings
 
@@ -20,7 +20,7 @@ def test_task(task: WebTask, lab: JupyterLab, settings: Settings) -> None:
 
 def test_no_judge_passes_on_the_seed_state(lab: JupyterLab, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(webapps.tasks, "JUDGE_SECONDS", 0)  # the seed state is there at once
-    lab.reset(SEEDS)
+    reset(lab)
     passing = []
     for task in JUPYTERLAB:
         try:
