@@ -43,6 +43,7 @@ APPS: dict[str, tuple[list[WebTask], Callable[[], AbstractContextManager[App]]]]
 # In a call's record, the start of its result's repr: a page's report begins with "URL: ..." or "URL changed to ...".
 SETTLE_SECONDS = 20  # at most, for a page's size to stop changing
 POLL_SECONDS = 1.0
+STABLE_READS = 3
 PAGE_URL = re.compile(r"URL(?: changed to|:) (https?://[^\s\\']+)")
 
 
@@ -82,17 +83,17 @@ def signed_in_service(app: App) -> BrowserService:
     return service
 
 
-def settled(read: Callable[[], str]) -> str:
-    """`read()` once two reads a poll apart have the same size, or at the deadline."""
+def settled(read: Callable[[], str], ready: Callable[[str], bool] = bool) -> str:
+    """`read()` once it is `ready` and STABLE_READS reads a poll apart have the same size, or at the deadline
+    (a single-page app's splash screen can stay the same for a while before the app renders)."""
     deadline = time.monotonic() + SETTLE_SECONDS
-    before = read()
-    while time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
+    sizes: list[int] = []
+    while True:
         now = read()
-        if len(now) == len(before):
+        sizes = [*sizes, len(now)][-STABLE_READS:] if ready(now) else []
+        if (len(sizes) == STABLE_READS and len(set(sizes)) == 1) or time.monotonic() > deadline:
             return now
-        before = now
-    return before
+        time.sleep(POLL_SECONDS)
 
 
 def measure_pages(app: App, urls: list[str], chromium: Browser) -> None:
@@ -109,7 +110,7 @@ def measure_pages(app: App, urls: list[str], chromium: Browser) -> None:
             html = settled(page.content)
             page.close()
             service.goto(url)
-            observation = settled(service.observe).split("\n\n", 1)[-1]
+            observation = settled(service.observe, lambda text: "] " in text).split("\n\n", 1)[-1]
             elements = len(re.findall(r"\[\d+\] ", observation))
             label = url.split("://", 1)[1].split("/", 1)[1]
             print(f"/{label[:57]:57} {len(html):8} {len(observation):8} {len(observation) / len(html):9.3f} "
