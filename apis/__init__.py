@@ -16,7 +16,7 @@ from apis.auth import (
     secret_values,
 )
 from apis.client import Client, RetryPolicy, build_client
-from apis.docs import count_tokens, group_index, operation_help, operation_lines, render_api_section
+from apis.docs import group_index, operation_help, operation_lines, render_api_section
 from apis.errors import (
     ApiArgumentError,
     ApiError,
@@ -56,7 +56,6 @@ __all__ = [
     "SpecProblem",
     "build_client",
     "check_spec",
-    "count_tokens",
     "describe_auth",
     "group_index",
     "load_spec",

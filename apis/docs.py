@@ -15,20 +15,15 @@ from typing import Any
 from apis.model import BODY_ARGUMENT, Operation, Spec
 from apis.refs import resolve
 from apis.search import search
-from apis.shapes import clip, schema_types
+from apis.shapes import schema_types
+from sandbox.text import CHARS_PER_TOKEN, clip, estimate_tokens
 
-CHARS_PER_TOKEN = 4
 SUMMARY_CHARS = 90
 OPTIONAL_SHOWN = 2
 SCHEMA_DEPTH = 2
 MAX_PROPERTIES = 25
 MAX_ENUM = 8
 DESCRIPTION_CHARS = 1200
-
-
-def count_tokens(text: str) -> int:
-    """A rough token count (characters / 4), good enough to budget a prompt."""
-    return -(-len(text) // CHARS_PER_TOKEN)
 
 
 def group_index(spec: Spec) -> str:
@@ -125,10 +120,10 @@ def render_api_section(spec: Spec, task: str, token_budget: int = 3000, site: st
         f"help(api.{site}.<operation>) shows parameters, body schema and responses."
     )
     everything = "\n".join([header, *operation_lines(spec)])
-    if count_tokens(everything) <= token_budget:
+    if estimate_tokens(everything) <= token_budget:
         return everything
     index = "Groups: " + "; ".join(f"{group} ({len(ops)})" for group, ops in spec.groups().items())
-    if count_tokens(index) > token_budget // 4:
+    if estimate_tokens(index) > token_budget // 4:
         index = clip(index, token_budget // 4 * CHARS_PER_TOKEN)
     footer_template = (
         "{shown} of {total} operations shown, most relevant to the task first; "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.text import clip
+
 BODY_PREVIEW_CHARS = 2000
 
 
@@ -67,10 +69,7 @@ class ApiNetworkError(ApiError):
 def trim(body: Any, limit: int = BODY_PREVIEW_CHARS) -> str:
     """The body as text, cut in the middle when longer than `limit` characters."""
     text = body if isinstance(body, str) else repr(body)
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return f"{text[:half]} ...[{len(text) - limit} characters cut]... {text[-half:]}"
+    return clip(text, limit, cut="middle", marker=lambda cut: f" ...[{len(cut)} characters cut]... ")
 
 
 def _status_hint(status: int, operation: str) -> str:

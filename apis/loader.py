@@ -25,8 +25,8 @@ from apis.errors import SpecError
 from apis.model import Spec, SpecProblem
 from apis.operations import extract_operations, server_url, where
 from apis.refs import ExternalRefs, has_external_refs
-from apis.shapes import clip
 from apis.sources import is_url, parse_document, read_bytes
+from sandbox.text import clip
 
 # Bump when the processed form changes, so stale cache entries are ignored.
 CACHE_FORMAT = 4

@@ -66,7 +66,3 @@ class _TextReader(HTMLParser):
         lines = (" ".join(line.split()) for line in "".join(self._parts).split("\n"))
         return "\n".join(line for line in lines if line)
 
-
-def clip(text: str, limit: int) -> str:
-    """`text`, or its first `limit` characters ending in "..." when it is longer."""
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

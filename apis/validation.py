@@ -23,7 +23,8 @@ from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from apis.docs import response_schema
 from apis.model import BODY_ARGUMENT, Operation, Parameter, Spec
-from apis.shapes import clip, schema_types
+from apis.shapes import schema_types
+from sandbox.text import clip
 
 # How much of a value one mismatch line shows; the record keeps the whole validator text.
 SHOWN_CHARS = 60

@@ -11,7 +11,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import platformdirs
 from pydantic import Field, ValidationError
@@ -22,14 +22,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from sandbox import Isolation, IsolationMode, KernelLimits
+from sandbox import Isolation, IsolationMode, KernelLimits, PolicyMode
 
 APP_NAME = "hybrid-agent"
 ENV_PREFIX = "HYBRID_"
 CONFIG_ENV_VAR = "HYBRID_CONFIG"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-Policy = Literal["allow", "read-only", "confirm"]
 
 
 class ConfigError(Exception):
@@ -77,7 +75,7 @@ class Settings(BaseSettings):
     browser_executable: Path | None = Field(
         default=None, description="Chromium to drive; default: the first chromium on PATH."
     )
-    policy: Policy = Field(default="allow", description="allow, read-only or confirm.")
+    policy: PolicyMode = Field(default="allow", description="allow, read-only or confirm.")
     max_steps: int = Field(default=30, gt=0, description="Code actions per run.")
     max_wall_seconds: float = Field(default=900.0, gt=0, description="Wall-clock limit per run.")
     max_tokens: int = Field(default=400_000, gt=0, description="Model tokens per run.")

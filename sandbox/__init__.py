@@ -3,45 +3,48 @@
 The kernel holds no secrets and no live connections: it holds stubs (`api`, `browser`, `wf`,
 `finish`) that call the host over a private Unix socket, through one policy and one record. It runs
 isolated (`Isolation`: bubblewrap namespaces), so that socket is its only way out.
+
+Names are imported when first used, so a caller that needs only a record or a policy mode
+(`from sandbox import CallRecord`) does not start up jupyter-client.
 """
 
-from sandbox.bridge import (
-    REDACTED,
-    Call,
-    CallRecord,
-    Capability,
-    Effect,
-    Namespace,
-    Operation,
-    PermissionDenied,
-    Policy,
-)
-from sandbox.isolation import ISOLATION_MODES, Isolation, IsolationMode, IsolationUnavailable
-from sandbox.kernel import KernelError
-from sandbox.limits import KernelLimits
-from sandbox.pool import KernelPool
-from sandbox.results import ExecutionError, ExecutionResult, RichOutput
-from sandbox.session import KernelSession
+from __future__ import annotations
 
-__all__ = [
-    "ISOLATION_MODES",
-    "REDACTED",
-    "Call",
-    "CallRecord",
-    "Capability",
-    "Effect",
-    "ExecutionError",
-    "ExecutionResult",
-    "Isolation",
-    "IsolationMode",
-    "IsolationUnavailable",
-    "KernelError",
-    "KernelLimits",
-    "KernelPool",
-    "KernelSession",
-    "Namespace",
-    "Operation",
-    "PermissionDenied",
-    "Policy",
-    "RichOutput",
-]
+from typing import TYPE_CHECKING
+
+from sandbox.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from sandbox.bridge import (
+        POLICY_MODES,
+        REDACTED,
+        Call,
+        CallRecord,
+        CallStatus,
+        Capability,
+        Effect,
+        HostFunction,
+        Namespace,
+        PermissionDenied,
+        Policy,
+        PolicyMode,
+    )
+    from sandbox.isolation import ISOLATION_MODES, Isolation, IsolationMode, IsolationUnavailable
+    from sandbox.kernel import KernelError
+    from sandbox.limits import KernelLimits
+    from sandbox.pool import KernelPool
+    from sandbox.results import ExecutionError, ExecutionResult, RichOutput
+    from sandbox.session import KernelSession
+
+_HOMES = {
+    "sandbox.bridge.capability": ("Capability", "Effect", "HostFunction", "Namespace"),
+    "sandbox.bridge.policy": ("POLICY_MODES", "Call", "PermissionDenied", "Policy", "PolicyMode"),
+    "sandbox.bridge.record": ("REDACTED", "CallRecord", "CallStatus"),
+    "sandbox.isolation": ("ISOLATION_MODES", "Isolation", "IsolationMode", "IsolationUnavailable"),
+    "sandbox.kernel": ("KernelError",),
+    "sandbox.limits": ("KernelLimits",),
+    "sandbox.pool": ("KernelPool",),
+    "sandbox.results": ("ExecutionError", "ExecutionResult", "RichOutput"),
+    "sandbox.session": ("KernelSession",),
+}
+__all__, __getattr__ = lazy_names(__name__, _HOMES)

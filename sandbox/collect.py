@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.bridge.record import Redactor
-from sandbox.results import ExecutionError, ExecutionResult, RichOutput, clean_text, truncate_middle
+from sandbox.results import ExecutionError, ExecutionResult, RichOutput, clean_text, cut_notice
+from sandbox.text import clip
 
 # Past this many characters per stream, output is dropped even from the record: a runaway print
 # loop must not exhaust the host's memory.
@@ -77,9 +78,9 @@ class OutputCollector:
         full_stderr = self._clean(self.streams["stderr"].text())
         full_result = None if self.result_text is None else self._clean(self.result_text)
         result = ExecutionResult(
-            stdout=truncate_middle(full_stdout, self.max_chars),
-            stderr=truncate_middle(full_stderr, self.max_chars),
-            result=None if full_result is None else truncate_middle(full_result, self.max_chars),
+            stdout=self._trim(full_stdout),
+            stderr=self._trim(full_stderr),
+            result=None if full_result is None else self._trim(full_result),
             outputs=self.outputs,
             error=self.error,
             execution_count=self.execution_count,
@@ -93,6 +94,10 @@ class OutputCollector:
             full_result,
         )
         return result
+
+    def _trim(self, text: str) -> str:
+        """`text` as the model sees it: cut in the middle to the output limit."""
+        return clip(text, self.max_chars, cut="middle", marker=cut_notice)
 
     def _clean(self, text: str) -> str:
         return self.redactor.text(clean_text(text))
@@ -108,7 +113,7 @@ class OutputCollector:
             if mime in data:
                 value = data[mime]
                 text = value if isinstance(value, str) else json.dumps(value, indent=1)
-                return RichOutput(mime=mime, text=truncate_middle(self._clean(text), self.max_chars))
+                return RichOutput(mime=mime, text=self._trim(self._clean(text)))
         return RichOutput(
-            mime="text/plain", text=truncate_middle(self._clean(data.get("text/plain", "")), self.max_chars)
+            mime="text/plain", text=self._trim(self._clean(data.get("text/plain", "")))
         )

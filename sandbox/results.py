@@ -21,17 +21,10 @@ def clean_text(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def truncate_middle(text: str, limit: int) -> str:
-    """`text` if it fits in `limit` characters, else its start and end with a marker of what was cut."""
-    if len(text) <= limit:
-        return text
-    head = limit * 2 // 3
-    tail = limit - head
-    cut = text[head : len(text) - tail]
-    return (
-        f"{text[:head]}\n[... {len(cut):,} characters ({cut.count(chr(10)):,} lines) cut from the middle; "
-        f"the full output is in the run record ...]\n{text[len(text) - tail :]}"
-    )
+def cut_notice(cut: str) -> str:
+    """What an output cut in the middle tells the model in place of `cut`: how much, and where the rest is."""
+    return (f"\n[... {len(cut):,} characters ({cut.count(chr(10)):,} lines) cut from the middle; "
+            "the full output is in the run record ...]\n")
 
 
 @dataclass(frozen=True)

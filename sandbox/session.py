@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sandbox import scratch
-from sandbox.bridge import BridgeServer, Capability, Dispatcher, Operation, Policy
+from sandbox.bridge import BridgeServer, Capability, Dispatcher, HostFunction, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
 from sandbox.collect import OutputCollector
 from sandbox.kernel import Kernel
@@ -63,7 +63,7 @@ class KernelSession:
     constructing one directly starts a kernel (about half a second).
 
     >>> with KernelSession(policy=Policy(mode="read-only")) as session:
-    ...     session.register("api", Namespace({"demo": {"ping": Operation(ping, writes=False)}}))
+    ...     session.register("api", Namespace({"demo": {"ping": HostFunction(ping, writes=False)}}))
     ...     result = session.execute("api.demo.ping()", timeout=10)
     """
 
@@ -88,7 +88,7 @@ class KernelSession:
         self.output_dir = output_dir or scratch.new_directory("outputs-")
         self.dispatcher = Dispatcher(policy, secrets)
         self._answer = _Answer()
-        self.dispatcher.register("finish", Operation(self._answer.finish, writes=False))
+        self.dispatcher.register("finish", HostFunction(self._answer.finish, writes=False))
         self._lock = threading.Lock()
         self._actions = 0
         self._interrupt_requested = False

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox import KernelSession
+from sandbox import KernelSession, PolicyMode
 from workflows.kernel import call_code, install_workflows
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
-from workflows.store import Step
+from workflows.store import StepRecord
 from workflows.templates import bind
 
 CANDIDATES = 20
@@ -47,7 +47,7 @@ def match_fast_path(store: WorkflowStore, task: str, sites: Iterable[str]) -> Fa
 
 
 def run_fast_path(store: WorkflowStore, session: KernelSession, match: FastPathMatch, task: str, *,
-                  sites: Iterable[str], policy: str, timeout: float = 120.0) -> str:
+                  sites: Iterable[str], policy: PolicyMode, timeout: float = 120.0) -> str:
     """Do `task` by calling the matched workflow in `session` (capabilities registered); returns the run id.
 
     The run is recorded like any other (one step, its calls, the workflow use), with model `fast-path`
@@ -63,10 +63,10 @@ def run_fast_path(store: WorkflowStore, session: KernelSession, match: FastPathM
     error = f"{result.error.name}: {result.error.message}" if result.error else (
         None if result.ok else "; ".join(result.notices))
     answer = None if result.answer is None else str(result.answer)
-    store.add_step(Step(run_id=run.id, index=0, thought=f"Fast path: the task matches {match.source}.",
-                        code=match.code, observation=answer if error is None else error,
-                        full_output=result.full_stdout, error=error, ok=error is None and result.finished,
-                        execute_seconds=result.duration),
-                   [call.to_dict() for call in result.calls])
+    store.add_step(run.id, StepRecord(index=0, thought=f"Fast path: the task matches {match.source}.",
+                                      code=match.code, observation=answer if error is None else error,
+                                      full_output=result.full_stdout, error=error,
+                                      ok=error is None and result.finished, execute_seconds=result.duration),
+                   result.calls)
     store.end_run(run.id, "finished" if error is None and result.finished else "error", answer=answer, error=error)
     return run.id

@@ -17,11 +17,11 @@ from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
-from workflows.lifting import InductionRefused, LiftedProgram, lift_program
+from workflows.lifting import InductionRefused, WorkflowDraft, lift_program
 from workflows.memory import FAILED, Workflow, WorkflowStore
 from workflows.model_induction import model_program, model_text
 from workflows.program import check_program, operation_sequence, structure_fingerprint
-from workflows.record import RunRecord, read_run
+from workflows.record import InductionInput, read_run
 
 Action = Literal["created", "evidence", "new-version", "repaired"]
 
@@ -53,7 +53,7 @@ def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel |
     return results
 
 
-def site_of(record: RunRecord, operations: list[str]) -> str:
+def site_of(record: InductionInput, operations: list[str]) -> str:
     """The site (API or MCP server) whose operations the code calls first, else the run's first site."""
     for operation in operations:
         parts = operation.split(".")
@@ -64,7 +64,7 @@ def site_of(record: RunRecord, operations: list[str]) -> str:
     return record.run.sites[0]
 
 
-def store_program(store: WorkflowStore, record: RunRecord, program: LiftedProgram, *,
+def store_program(store: WorkflowStore, record: InductionInput, program: WorkflowDraft, *,
                   repairs: Sequence[Workflow] = ()) -> Induced:
     facts = check_program(program.source, program.name)
     workflow = Workflow(
@@ -93,7 +93,7 @@ def _repair(store: WorkflowStore, broken: Workflow, repaired: Workflow) -> Workf
     return stored
 
 
-def store_text(store: WorkflowStore, record: RunRecord, text: LiftedProgram) -> Induced:
+def store_text(store: WorkflowStore, record: InductionInput, text: WorkflowDraft) -> Induced:
     """A text workflow: `text.source` is the guide; its fingerprint is the run's operation sequence."""
     operations = operation_sequence(ast.Module(body=[s for code in record.codes for s in _parsed(code)],
                                                type_ignores=[]))

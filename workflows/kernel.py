@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sandbox import KernelSession, Operation
+from sandbox import HostFunction, KernelSession
 from workflows.memory import Workflow, WorkflowStore
 
 KERNEL_SIDE = Path(__file__).with_name("kernel_side.py")
@@ -50,13 +50,13 @@ class WorkflowCapability:
         members["_outcome"] = {"kind": "operation", "doc": "Used by the wf wrappers; do not call.", "params": None}
         return {"kind": "namespace", "doc": "Workflows from memory.", "members": members}
 
-    def resolve(self, path: Sequence[str]) -> Operation:
+    def resolve(self, path: Sequence[str]) -> HostFunction:
         if list(path) == ["_outcome"]:
-            return Operation(self._outcome, writes=False)
+            return HostFunction(self._outcome, writes=False)
         if len(path) != 1 or path[0] not in self.workflows:
             raise LookupError(f"no workflow {'.'.join(path)!r}; available: {', '.join(sorted(self.workflows))}")
         workflow = self.workflows[path[0]]
-        return Operation(partial(self._begin, workflow), writes=workflow.writes)
+        return HostFunction(partial(self._begin, workflow), writes=workflow.writes)
 
     def _begin(self, workflow: Workflow, *args: Any, **kwargs: Any) -> int:
         if self.kernel_pid is not None and self.session.kernel_pid != self.kernel_pid:

@@ -39,8 +39,9 @@ class InductionRefused(ValueError):
 
 
 @dataclass
-class LiftedProgram:
-    """A program induced from a run, before it is stored."""
+class WorkflowDraft:
+    """A workflow induced from a run, before it is stored: a program's source, or (from a model) a text
+    guide's, with the parameters either takes and the intent it serves."""
 
     name: str
     source: str
@@ -73,7 +74,7 @@ class _Value:
 
 
 def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str] = (),
-                 outputs: Sequence[str] = ()) -> LiftedProgram:
+                 outputs: Sequence[str] = ()) -> WorkflowDraft:
     """Induce a program from the code of a run's successful steps, in order.
 
     `writing_calls` are the dotted names (`api.demo.update_issue`, `browser.click`) of the run's calls
@@ -103,7 +104,7 @@ def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str
     parameters = [{"name": v.name, "type": type(v.value).__name__, "example": v.value} for v in ordered]
     description = f"For tasks like: {template_as_text(template)}"
     source = _function_source(name, parameters, description, statements)
-    return LiftedProgram(name=name, source=source, parameters=parameters, intent_template=template,
+    return WorkflowDraft(name=name, source=source, parameters=parameters, intent_template=template,
                          description=description, arguments={v.name: v.value for v in ordered})
 
 

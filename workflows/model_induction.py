@@ -15,9 +15,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
-from workflows.lifting import InductionRefused, LiftedProgram, lift_program, template_as_text
+from workflows.lifting import InductionRefused, WorkflowDraft, lift_program, template_as_text
 from workflows.program import check_program
-from workflows.record import RunRecord
+from workflows.record import InductionInput
 from workflows.templates import slots
 
 OBSERVATION_CHARS = 1500
@@ -28,7 +28,7 @@ _FIELD = re.compile(r"^(NAME|INTENT|DESCRIPTION|ARGUMENTS):[ \t]*(.*)$", re.MULT
 _CODE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
 
 
-def _steps(record: RunRecord) -> list[dict[str, str]]:
+def _steps(record: InductionInput) -> list[dict[str, str]]:
     return [{"code": step.code or "", "observation": _trim(step.observation)} for step in record.steps]
 
 
@@ -55,7 +55,7 @@ def _arguments(fields: dict[str, str]) -> dict[str, Any]:
     return arguments
 
 
-def model_program(model: BaseChatModel, record: RunRecord) -> LiftedProgram | None:
+def model_program(model: BaseChatModel, record: InductionInput) -> WorkflowDraft | None:
     """The model's program for the run, or None if it says the run holds nothing reusable."""
     try:
         codes, outputs = record.steps_to_lift()
@@ -83,11 +83,11 @@ def model_program(model: BaseChatModel, record: RunRecord) -> LiftedProgram | No
         )
     parameters = [{"name": name, "type": types[name], "example": arguments[name]} for name in facts.parameters]
     description = (facts.docstring.splitlines() or [f"For tasks like: {template_as_text(fields['INTENT'])}"])[0]
-    return LiftedProgram(name=facts.name, source=source, parameters=parameters, intent_template=fields["INTENT"],
+    return WorkflowDraft(name=facts.name, source=source, parameters=parameters, intent_template=fields["INTENT"],
                          description=description, arguments=arguments)
 
 
-def model_text(model: BaseChatModel, record: RunRecord, program: LiftedProgram | None) -> LiftedProgram:
+def model_text(model: BaseChatModel, record: InductionInput, program: WorkflowDraft | None) -> WorkflowDraft:
     """The model's step-by-step guide for the run (kind `text`; the guide is in `source`)."""
     reply = _ask(model, "text.md.jinja", task=record.run.task, steps=_steps(record), program=program)
     fields = _fields(reply)
@@ -99,6 +99,6 @@ def model_text(model: BaseChatModel, record: RunRecord, program: LiftedProgram |
     names = slots(fields["INTENT"])
     parameters = [{"name": n, "type": type(arguments.get(n, "")).__name__, "example": arguments.get(n)}
                   for n in names]
-    return LiftedProgram(name=name, source=guide, parameters=parameters, intent_template=fields["INTENT"],
+    return WorkflowDraft(name=name, source=guide, parameters=parameters, intent_template=fields["INTENT"],
                          description=fields.get("DESCRIPTION") or f"Guide for: {template_as_text(fields['INTENT'])}",
                          arguments={n: arguments.get(n) for n in names})

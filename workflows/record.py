@@ -7,23 +7,23 @@ from dataclasses import dataclass, field
 
 from workflows.lifting import InductionRefused
 from workflows.memory import WorkflowStore
-from workflows.store import Run, Step
+from workflows.store import RunRow, StepRow
 
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
 
 
 @dataclass(frozen=True)
-class RunRecord:
+class InductionInput:
     """What induction reads from a run: the task, its effective steps and the calls that wrote.
 
     `failed` are the steps that raised: their code is not reused, but a helper, class or import they
     defined before failing may be what a later step calls.
     """
 
-    run: Run
-    steps: list[Step]
+    run: RunRow
+    steps: list[StepRow]
     writing_calls: list[str]
-    failed: list[Step] = field(default_factory=list)
+    failed: list[StepRow] = field(default_factory=list)
 
     @property
     def codes(self) -> list[str]:
@@ -45,7 +45,7 @@ def _definitions(code: str) -> str:
     return "\n".join(ast.unparse(statement) for statement in tree.body if isinstance(statement, DEFINITIONS))
 
 
-def read_run(store: WorkflowStore, run_id: str) -> RunRecord:
+def read_run(store: WorkflowStore, run_id: str) -> InductionInput:
     """The run's successful code actions, refusing runs that did not finish with an answer."""
     run = store.get_run(run_id)
     if run.status != "finished":
@@ -55,8 +55,7 @@ def read_run(store: WorkflowStore, run_id: str) -> RunRecord:
     writes: list[str] = []
     for step in steps:
         for call in store.calls_of(step.id or 0):
-            name = f"{call.capability}.{call.target}"
-            if call.writes and call.status == "ok" and name not in writes:
-                writes.append(name)
+            if call.writes and call.status == "ok" and call.name not in writes:
+                writes.append(call.name)
     succeeded = {s.id for s in steps}
-    return RunRecord(run, steps, writes, failed=[s for s in coded if s.id not in succeeded])
+    return InductionInput(run, steps, writes, failed=[s for s in coded if s.id not in succeeded])

@@ -13,36 +13,35 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, event
+from pydantic import ConfigDict
+from sqlalchemy import JSON, Column, String, Text, case, event, func, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from sandbox import CallRecord, CallStatus, PolicyMode
 from workflows.migrate import migrate
-
-RUN_STATUSES = ("running", "finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
-                "refused", "error", "interrupted")
-# A run that ended in one of these cannot be resumed; the others (running, error, interrupted) can.
-FINAL_STATUSES = ("finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
-                  "refused")
+from workflows.status import RUN_STATUSES, RunStatus
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Run(SQLModel, table=True):
+class RunRow(SQLModel, table=True):
+    """A run as the database keeps it: its task, settings, outcome and totals."""
+
     __tablename__ = "runs"
 
     id: str = Field(primary_key=True)
     task: str = Field(sa_column=Column(Text, nullable=False))
     sites: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     model: str
-    policy: str = "allow"
+    policy: PolicyMode = Field(default="allow", sa_type=String)
     # Rows written before runs recorded it ran unisolated: the database's default says so.
     sandbox: str = Field(default="bubblewrap", sa_column_kwargs={"server_default": "none"},
                          description="how code actions were isolated: bubblewrap, or none if opted out")
-    status: str = Field(default="running", index=True)
+    status: RunStatus = Field(default="running", index=True, sa_type=String)
     answer: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
     source: str | None = Field(default=None, description="where the task came from, e.g. demo-suite:12")
@@ -56,28 +55,52 @@ class Run(SQLModel, table=True):
     ended_at: datetime | None = None
 
 
-class Step(SQLModel, table=True):
-    __tablename__ = "steps"
+class StepRecord(SQLModel):
+    """One step of a run: the model's reply, the code it ran, what running it showed, and what it cost.
 
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: str = Field(foreign_key="runs.id", index=True)
+    The agent's graph keeps steps as this record's plain data (`model_dump()`), the store as `StepRow`.
+    A field it does not know is refused, so nothing a step carries is lost on the way to the record.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
     index: int
     reply: str = Field(default="", sa_column=Column(Text, nullable=False))
     thought: str = Field(default="", sa_column=Column(Text, nullable=False))
     code: str | None = Field(default=None, sa_column=Column(Text))
+    # What the model was shown, trimmed; `full_output` is everything (only the record keeps it).
     observation: str = Field(default="", sa_column=Column(Text, nullable=False))
     full_output: str = Field(default="", sa_column=Column(Text, nullable=False))
     error: str | None = Field(default=None, sa_column=Column(Text))
     ok: bool = True
+    used_browser: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    # Code blocks after the first in the reply, which were not run; why a reply had no code (or None).
+    dropped_blocks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    no_code: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     cost: float | None = None
     model_seconds: float = 0.0
     execute_seconds: float = 0.0
+
+
+class StepRow(StepRecord, table=True):
+    """A step as the database keeps it: the record, the run it belongs to and when it was written."""
+
+    __tablename__ = "steps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="runs.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
+    def record(self) -> StepRecord:
+        return StepRecord.model_validate(self.model_dump(include=set(StepRecord.model_fields)))
 
-class CapabilityCall(SQLModel, table=True):
+
+class CallRow(SQLModel, table=True):
+    """A capability call (a `sandbox.CallRecord`) as the database keeps it, with the step that made it."""
+
     __tablename__ = "calls"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,10 +111,24 @@ class CapabilityCall(SQLModel, table=True):
     arguments: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     writes: bool = False
     domain: str | None = None
-    status: str
+    status: CallStatus = Field(sa_type=String)
     result: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
     latency_ms: float = 0.0
+    started_at: float | None = Field(default=None, description="Unix time; not kept before revision 0006")
+
+    @classmethod
+    def of(cls, call: CallRecord, *, run_id: str, step_id: int) -> CallRow:
+        return cls(run_id=run_id, step_id=step_id, capability=call.capability, target=call.target,
+                   arguments={"args": call.args, "kwargs": call.kwargs}, writes=call.writes, domain=call.domain,
+                   status=call.status, result=call.result, error=call.error,
+                   latency_ms=round(call.latency * 1000, 3), started_at=call.started_at)
+
+    def record(self) -> CallRecord:
+        return CallRecord(capability=self.capability, target=self.target, args=list(self.arguments.get("args", [])),
+                          kwargs=dict(self.arguments.get("kwargs", {})), writes=self.writes, domain=self.domain,
+                          status=self.status, result=self.result, error=self.error,
+                          started_at=self.started_at, latency=self.latency_ms / 1000)
 
 
 class RunNotFound(LookupError):
@@ -135,9 +172,9 @@ class RunStore:
             hint = " (PostgreSQL needs: pip install 'hybrid-agent[postgres]')" if isinstance(exc, ImportError) else ""
             raise StoreError(f"Cannot open the database {shown}: {str(exc).splitlines()[0]}{hint}") from exc
 
-    def start_run(self, task: str, *, sites: Iterable[str], model: str, policy: str,
-                  source: str | None = None, run_id: str | None = None, sandbox: str = "bubblewrap") -> Run:
-        run = Run(id=run_id or new_run_id(), task=task, sites=list(sites), model=model, policy=policy,
+    def start_run(self, task: str, *, sites: Iterable[str], model: str, policy: PolicyMode,
+                  source: str | None = None, run_id: str | None = None, sandbox: str = "bubblewrap") -> RunRow:
+        run = RunRow(id=run_id or new_run_id(), task=task, sites=list(sites), model=model, policy=policy,
                   source=source, sandbox=sandbox)
         with Session(self.engine) as session:
             session.add(run)
@@ -145,36 +182,34 @@ class RunStore:
             session.refresh(run)
         return run
 
-    def add_step(self, step: Step, calls: Iterable[dict[str, Any]] = ()) -> Step:
-        """Store a step with its capability calls (dicts with CallRecord's fields) and update run totals."""
-        with Session(self.engine) as session:
-            session.add(step)
-            session.flush()
-            for call in calls:
-                session.add(CapabilityCall(
-                    run_id=step.run_id, step_id=step.id, capability=call["capability"], target=call["target"],
-                    arguments={"args": call.get("args", []), "kwargs": call.get("kwargs", {})},
-                    writes=call.get("writes", False), domain=call.get("domain"), status=call["status"],
-                    result=call.get("result"), error=call.get("error"),
-                    latency_ms=round(call.get("latency", 0.0) * 1000, 3)))
-            run = session.get(Run, step.run_id)
-            if run is None:
-                raise RunNotFound(f"No run {step.run_id} to add a step to.")
-            run.steps = max(run.steps, step.index + 1)
-            run.prompt_tokens += step.prompt_tokens
-            run.completion_tokens += step.completion_tokens
-            if step.cost is not None:
-                run.cost = (run.cost or 0.0) + step.cost
-            session.add(run)
-            session.commit()
-            session.refresh(step)
-        return step
+    def add_step(self, run_id: str, step: StepRecord, calls: Iterable[CallRecord] = ()) -> StepRow:
+        """Store a step of run `run_id` with the capability calls it made, and update the run's totals.
 
-    def end_run(self, run_id: str, status: str, *, answer: str | None = None, error: str | None = None) -> Run:
+        The totals are updated in the database, without reading the run: a run's steps cost it no reads.
+        """
+        totals = {RunRow.steps: case((col(RunRow.steps) > step.index, RunRow.steps), else_=step.index + 1),
+                  RunRow.prompt_tokens: col(RunRow.prompt_tokens) + step.prompt_tokens,
+                  RunRow.completion_tokens: col(RunRow.completion_tokens) + step.completion_tokens}
+        if step.cost is not None:
+            totals[RunRow.cost] = func.coalesce(RunRow.cost, 0.0) + step.cost
+        with Session(self.engine) as session:
+            updated = session.exec(update(RunRow).where(col(RunRow.id) == run_id).values(totals))
+            if updated.rowcount == 0:
+                raise RunNotFound(f"No run {run_id} to add a step to.")
+            row = StepRow(run_id=run_id, **step.model_dump())
+            session.add(row)
+            session.flush()
+            assert row.id is not None  # the flush gave it one
+            session.add_all(CallRow.of(call, run_id=run_id, step_id=row.id) for call in calls)
+            session.commit()
+            session.refresh(row)
+        return row
+
+    def end_run(self, run_id: str, status: RunStatus, *, answer: str | None = None, error: str | None = None) -> RunRow:
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}; one of {', '.join(RUN_STATUSES)}")
         with Session(self.engine) as session:
-            run = session.get(Run, run_id)
+            run = session.get(RunRow, run_id)
             if run is None:
                 raise RunNotFound(f"No run {run_id}.")
             run.status, run.answer, run.error = status, answer, error
@@ -184,12 +219,12 @@ class RunStore:
             session.refresh(run)
         return run
 
-    def judge_run(self, run_id: str, judgement: str, reason: str) -> Run:
+    def judge_run(self, run_id: str, judgement: str, reason: str) -> RunRow:
         """Record the judge's verdict (`success` or `failure`) on a finished run, and why."""
         if judgement not in ("success", "failure"):
             raise ValueError(f"unknown judgement {judgement!r}; success or failure")
         with Session(self.engine) as session:
-            run = session.get(Run, run_id)
+            run = session.get(RunRow, run_id)
             if run is None:
                 raise RunNotFound(f"No run {run_id}.")
             run.judgement, run.judgement_reason = judgement, reason
@@ -198,31 +233,32 @@ class RunStore:
             session.refresh(run)
         return run
 
-    def get_run(self, run_id: str) -> Run:
+    def get_run(self, run_id: str) -> RunRow:
         """A run by id or unique id prefix (as `hybrid runs show 3f2a` accepts)."""
         with Session(self.engine) as session:
-            run = session.get(Run, run_id)
+            run = session.get(RunRow, run_id)
             if run is not None:
                 return run
-            matches = session.exec(select(Run).where(col(Run.id).startswith(run_id)).limit(2)).all()
+            matches = session.exec(select(RunRow).where(col(RunRow.id).startswith(run_id)).limit(2)).all()
         if len(matches) == 1:
             return matches[0]
         if matches:
             raise RunNotFound(f"Run id prefix {run_id!r} is ambiguous; give more characters.")
         raise RunNotFound(f"No run {run_id!r}; `hybrid runs list` shows the recorded runs.")
 
-    def list_runs(self, limit: int = 20) -> list[Run]:
+    def list_runs(self, limit: int = 20) -> list[RunRow]:
         with Session(self.engine) as session:
-            return list(session.exec(select(Run).order_by(col(Run.started_at).desc()).limit(limit)).all())
+            return list(session.exec(select(RunRow).order_by(col(RunRow.started_at).desc()).limit(limit)).all())
 
-    def steps_of(self, run_id: str) -> list[Step]:
+    def steps_of(self, run_id: str) -> list[StepRow]:
         with Session(self.engine) as session:
-            return list(session.exec(select(Step).where(Step.run_id == run_id).order_by(col(Step.index))).all())
+            return list(session.exec(select(StepRow).where(StepRow.run_id == run_id)
+                                     .order_by(col(StepRow.index))).all())
 
-    def calls_of(self, step_id: int) -> list[CapabilityCall]:
+    def calls_of(self, step_id: int) -> list[CallRecord]:
         with Session(self.engine) as session:
-            return list(session.exec(select(CapabilityCall).where(CapabilityCall.step_id == step_id)
-                                     .order_by(col(CapabilityCall.id))).all())
+            rows = session.exec(select(CallRow).where(CallRow.step_id == step_id).order_by(col(CallRow.id))).all()
+            return [row.record() for row in rows]
 
 
 def new_run_id() -> str:

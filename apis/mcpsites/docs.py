@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from apis.docs import CHARS_PER_TOKEN, SUMMARY_CHARS, call_shape, count_tokens, schema_text
+from apis.docs import SUMMARY_CHARS, call_shape, schema_text
 from apis.mcpsites.connection import McpTool
 from apis.model import Operation, Parameter, Spec
 from apis.search import search
-from apis.shapes import clip
+from sandbox.text import CHARS_PER_TOKEN, clip, estimate_tokens
 
 
 def tool_line(tool: McpTool) -> str:
@@ -57,7 +57,7 @@ def render_mcp_section(server: str, tools: Sequence[McpTool], task: str, token_b
               f"arguments marked =? are optional; help(mcp.{server}.<tool>) shows every argument; tools marked "
               "[writes] change data.")
     everything = "\n".join([header, *map(tool_line, tools)])
-    if count_tokens(everything) <= token_budget:
+    if estimate_tokens(everything) <= token_budget:
         return everything
     budget = token_budget * CHARS_PER_TOKEN - len(header) - 120
     chosen: list[str] = []

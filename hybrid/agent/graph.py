@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol, TypedDict
+from typing import Annotated, Any, Protocol, TypedDict
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from langchain_core.language_models import BaseChatModel
@@ -22,6 +22,9 @@ from langgraph.graph import END, START, StateGraph
 from hybrid.agent.model_calls import ContextTooLong, ModelCaller
 from hybrid.agent.observation import observations_for_prompt
 from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
+from sandbox import CallRecord
+from workflows.status import RunStatus
+from workflows.store import StepRecord
 
 PROMPTS = Environment(loader=FileSystemLoader(Path(__file__).with_name("prompts")), undefined=StrictUndefined,
                       keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
@@ -31,9 +34,6 @@ RESUMED_NOTICE = ("This run was resumed after an interruption, in a fresh kernel
 INTERRUPTED_ACTION_NOTICE = ("The action above was running when the run stopped, and it was not run again: it "
                              "may have partly run, and a change it made may already have happened. Check the "
                              "current state before redoing any of it.")
-
-Status = Literal["running", "finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
-                 "refused", "error", "interrupted"]
 
 
 def append_steps(steps: list[dict[str, Any]], batches: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -48,11 +48,12 @@ class AgentState(TypedDict, total=False):
     # The workflow that matched the task and failed on it (name, error, source), for the model to repair.
     repair: dict[str, str] | None
     system_prompt: str
-    # A checkpoint stores only the steps its node added (LangGraph rebuilds the list from the thread's
-    # writes), so a run's checkpoints grow with its length, not with its length squared.
+    # Each a `StepRecord` as plain data. A checkpoint stores only the steps its node added (LangGraph
+    # rebuilds the list from the thread's writes), so a run's checkpoints grow with its length, not with
+    # its length squared.
     steps: Annotated[list[dict[str, Any]], DeltaChannel(append_steps)]
     pending: dict[str, Any] | None
-    status: Status
+    status: RunStatus
     answer: str | None
     error: str | None
     tokens: int
@@ -85,7 +86,7 @@ class ActionOutcome:
     ok: bool
     error: str | None
     seconds: float
-    calls: list[dict[str, Any]]
+    calls: list[CallRecord]
     used_browser: bool
     finished: bool
     answer: str | None
@@ -94,14 +95,14 @@ class ActionOutcome:
 class Runtime(Protocol):
     """The live side of a run: prompt material, code execution, and the record."""
 
-    def system_prompt(self, task: str, max_steps: int) -> str: ...
+    def system_prompt(self, run_id: str, task: str, max_steps: int) -> str: ...
 
-    def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool,
-                start_url: str | None = None) -> ActionOutcome: ...
+    def execute(self, run_id: str, task: str, step_index: int, code: str, timeout: float, *,
+                fresh_kernel_notice: bool, start_url: str | None = None) -> ActionOutcome: ...
 
-    def record_step(self, run_id: str, step: dict[str, Any], calls: list[dict[str, Any]]) -> None: ...
+    def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None: ...
 
-    def end_run(self, run_id: str, status: str, answer: str | None, error: str | None) -> None: ...
+    def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None: ...
 
 
 def render(template: str, **values: Any) -> str:
@@ -136,7 +137,7 @@ def build_messages(state: AgentState, budget: Budget, *, squeeze: bool = False) 
     return messages
 
 
-def over_budget(state: AgentState, budget: Budget) -> Status | None:
+def over_budget(state: AgentState, budget: Budget) -> RunStatus | None:
     if len(state.get("steps", [])) >= max_steps_of(state, budget):
         return "max_steps"
     if state.get("elapsed", 0.0) >= budget.max_wall_seconds:
@@ -152,10 +153,16 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
     """The compiled graph; invoke it with `{"run_id", "task", "start_url"}` and a thread id = run id."""
     call_model = model if isinstance(model, ModelCaller) else ModelCaller(model)
 
+    def recorded(state: AgentState, step: StepRecord, calls: Sequence[CallRecord] = ()) -> list[dict[str, Any]]:
+        """Record `step` and return it as graph state keeps it: plain data, without the untrimmed output
+        (only the record keeps that, so checkpoints stay small)."""
+        runtime.record_step(state["run_id"], step, list(calls))
+        return [step.model_dump(exclude={"full_output"})]
+
     def prepare(state: AgentState) -> dict[str, Any]:
-        return {"system_prompt": runtime.system_prompt(state["task"], budget.max_steps), "status": "running",
-                "steps": [], "tokens": 0, "cost": 0.0, "elapsed": 0.0, "no_code_streak": 0, "pending": None,
-                "max_steps": budget.max_steps, "squeeze": False}
+        return {"system_prompt": runtime.system_prompt(state["run_id"], state["task"], budget.max_steps),
+                "status": "running", "steps": [], "tokens": 0, "cost": 0.0, "elapsed": 0.0, "no_code_streak": 0,
+                "pending": None, "max_steps": budget.max_steps, "squeeze": False}
 
     def act(state: AgentState) -> dict[str, Any]:
         exceeded = over_budget(state, budget)
@@ -186,15 +193,13 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
         if reply.refusal is not None:
             step = _step(state, pending | {"code": None}, observation="(the model refused: nothing ran)", ok=False,
                          error="refused")
-            runtime.record_step(state["run_id"], step, [])
-            return update | {"pending": None, "steps": [step], "status": "refused",
+            return update | {"pending": None, "steps": recorded(state, step), "status": "refused",
                              "error": f"Stopped: the model refused the task ({reply.refusal})."}
         if parsed.code is not None:
             return update | {"pending": pending, "no_code_streak": 0}
         streak = state.get("no_code_streak", 0) + 1
         step = _step(state, pending, observation="(no code: nothing ran)", ok=parsed.answer is not None)
-        runtime.record_step(state["run_id"], step, [])
-        update |= {"pending": None, "steps": [step], "no_code_streak": streak}
+        update |= {"pending": None, "steps": recorded(state, step), "no_code_streak": streak}
         if parsed.answer is not None:
             update |= {"status": "finished", "answer": parsed.answer}
         elif streak >= NO_CODE_LIMIT:
@@ -209,16 +214,17 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
             # Running it again could repeat a write it already made; the model decides what to redo.
             step = _step(state, pending, observation=f"{RESUMED_NOTICE}\n{INTERRUPTED_ACTION_NOTICE}", ok=False,
                          error="interrupted")
-            runtime.record_step(state["run_id"], step, [])
-            return {"pending": None, "steps": [step], "interrupted_action": False, "resumed": False}
+            return {"pending": None, "steps": recorded(state, step), "interrupted_action": False,
+                    "resumed": False}
         first_after_resume = state.get("resumed", False)
-        outcome = runtime.execute(state["run_id"], pending["code"], budget.action_timeout,
-                                  fresh_kernel_notice=first_after_resume, start_url=state.get("start_url"))
+        outcome = runtime.execute(state["run_id"], state["task"], len(state.get("steps", [])), pending["code"],
+                                  budget.action_timeout, fresh_kernel_notice=first_after_resume,
+                                  start_url=state.get("start_url"))
         step = _step(state, pending, observation=outcome.observation, ok=outcome.ok, error=outcome.error,
-                     execute_seconds=outcome.seconds, used_browser=outcome.used_browser)
-        # The untrimmed output goes to the record only: checkpoints stay small.
-        runtime.record_step(state["run_id"], step | {"full_output": outcome.full_output}, outcome.calls)
-        update: dict[str, Any] = {"pending": None, "steps": [step], "resumed": False,
+                     full_output=outcome.full_output, execute_seconds=outcome.seconds,
+                     used_browser=outcome.used_browser)
+        update: dict[str, Any] = {"pending": None, "steps": recorded(state, step, outcome.calls),
+                                  "resumed": False,
                                   "elapsed": state.get("elapsed", 0.0) + outcome.seconds}
         if outcome.finished:
             update |= {"status": "finished", "answer": outcome.answer}
@@ -250,16 +256,13 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
 
 
 def _step(state: AgentState, pending: dict[str, Any], *, observation: str, ok: bool, error: str | None = None,
-          execute_seconds: float = 0.0, used_browser: bool = False) -> dict[str, Any]:
-    return {"index": len(state.get("steps", [])), "reply": pending["reply"], "thought": pending["thought"],
-            "code": pending["code"], "observation": observation, "ok": ok, "error": error,
-            "used_browser": used_browser, "dropped_blocks": pending.get("dropped_blocks", 0),
-            "no_code": pending.get("no_code"), "prompt_tokens": pending["prompt_tokens"],
-            "completion_tokens": pending["completion_tokens"], "cached_tokens": pending.get("cached_tokens", 0),
-            "cost": pending["cost"], "model_seconds": pending["model_seconds"], "execute_seconds": execute_seconds}
+          full_output: str = "", execute_seconds: float = 0.0, used_browser: bool = False) -> StepRecord:
+    """The next step: the model's `pending` reply (the `StepRecord` fields `act` filled in) and its outcome."""
+    return StepRecord(index=len(state.get("steps", [])), **pending, observation=observation, ok=ok, error=error,
+                      full_output=full_output, execute_seconds=execute_seconds, used_browser=used_browser)
 
 
-def _budget_message(status: Status, state: AgentState, budget: Budget) -> str:
+def _budget_message(status: RunStatus, state: AgentState, budget: Budget) -> str:
     return {
         "max_steps": f"Stopped: the run used all {max_steps_of(state, budget)} steps without calling finish().",
         "max_wall_time": f"Stopped: the run took longer than {budget.max_wall_seconds:.0f} s.",

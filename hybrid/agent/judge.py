@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from langchain_core.messages import HumanMessage
 
 from hybrid.agent.graph import render
 from hybrid.agent.model_calls import ModelCaller
 from hybrid.agent.observation import condense
+from workflows.store import StepRecord
 
 VERDICT = re.compile(r"^\s*\**verdict\**\s*:\s*\**\s*(success|failure)", re.IGNORECASE | re.MULTILINE)
 REASON = re.compile(r"^\s*\**reason\**\s*:\s*\**\s*(.+)", re.IGNORECASE | re.MULTILINE)
@@ -38,7 +38,7 @@ def read_verdict(reply: str) -> Verdict:
     return Verdict(verdict.group(1).lower(), reason.group(1).strip() if reason else "(no reason given)")
 
 
-def judge_run(call_model: ModelCaller, task: str, steps: Sequence[Any], answer: str | None) -> Verdict:
+def judge_run(call_model: ModelCaller, task: str, steps: Sequence[StepRecord], answer: str | None) -> Verdict:
     """Ask the model whether the run (its recorded `steps`) achieved `task`."""
     shown = [{"thought": step.thought, "code": step.code,
               "observation": condense(step.observation, STEP_OBSERVATION_CHARS, "observation")} for step in steps]

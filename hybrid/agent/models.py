@@ -17,6 +17,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+from sandbox.text import estimate_tokens
+
 SCRIPTED_PREFIX = "scripted:"
 # Which environment variable each hosted provider reads its key from.
 PROVIDER_KEYS = {
@@ -33,12 +35,6 @@ PROVIDER_PACKAGES = {"google_genai": "langchain-google-genai", "mistralai": "lan
 
 class ModelError(Exception):
     """The model cannot be used; the message is one line that says how to fix it."""
-
-
-def estimate_tokens(text: str) -> int:
-    """Tokens as characters/4: no tokenizer can be downloaded here, and this is what providers bill
-    within ~20% for English and code."""
-    return max(1, len(text) // 4) if text else 0
 
 
 class ScriptedChatModel(BaseChatModel):

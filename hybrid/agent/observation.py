@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
+
+from sandbox.text import clip
 
 BROWSER_CAPABILITY = "browser"
 CONDENSED_CHARS = 400
@@ -15,24 +17,9 @@ OLD_OBSERVATION_CHARS = 1500
 OBSERVATION_BUDGET_CHARS = 60_000
 KEEP_FULL_STEPS = 5
 
-class CallLike(Protocol):
-    capability: str
-    target: str
-    status: str
-    error: str | None
-    latency: float
-    args: list[Any]
-    kwargs: dict[str, Any]
 
-
-def describe_call(call: CallLike) -> str:
-    arguments = [repr(a) for a in call.args] + [f"{k}={v!r}" for k, v in call.kwargs.items()]
-    shown = ", ".join(arguments)
-    if len(shown) > 120:
-        shown = shown[:117] + "..."
-    line = f"{call.capability}.{call.target}({shown})" if call.target else f"{call.capability}({shown})"
-    outcome = "ok" if call.status == "ok" else f"{call.status}: {call.error}"
-    return f"{line} -> {outcome} ({call.latency * 1000:.0f} ms)"
+# How much of a call's arguments an observation shows: enough to tell calls apart.
+CALL_ARGUMENT_CHARS = 120
 
 
 def render_observation(result: Any) -> str:
@@ -50,7 +37,7 @@ def render_observation(result: Any) -> str:
         parts.append(f"{result.error.traceback.rstrip()}" if result.error.traceback
                      else f"{result.error.name}: {result.error.message}")
     if result.calls:
-        parts.append("Calls made:\n" + "\n".join(f"- {describe_call(c)}" for c in result.calls))
+        parts.append("Calls made:\n" + "\n".join(f"- {c.describe(CALL_ARGUMENT_CHARS)}" for c in result.calls))
     if result.finished:
         parts.append(f"finish() received: {result.answer!r}")
     if not parts:
@@ -66,10 +53,8 @@ def full_record(result: Any) -> str:
 
 
 def condense(observation: str, limit: int, what: str) -> str:
-    if len(observation) <= limit:
-        return observation
-    return (f"{observation[:limit].rstrip()}\n[... {what} condensed: {len(observation) - limit} more "
-            "characters not shown]")
+    return clip(observation, limit,
+                marker=lambda cut: f"\n[... {what} condensed: {len(cut)} more characters not shown]")
 
 
 def observations_for_prompt(steps: list[dict[str, Any]], *, squeeze: bool = False) -> list[str]:

@@ -23,13 +23,20 @@ from hybrid.agent.graph import Budget, build_graph
 from hybrid.agent.judge import Verdict, judge_run
 from hybrid.agent.model_calls import ModelCaller, ModelCallError
 from hybrid.agent.models import ScriptedChatModel
-from hybrid.agent.runtime import AgentRuntime, SiteHandle, page_writes_to_policy, web_credentials
+from hybrid.agent.runtime import (
+    AgentRuntime,
+    SiteHandle,
+    StepCallback,
+    page_writes_to_policy,
+    web_credentials,
+)
 from hybrid.config import Settings
-from sandbox import Call, IsolationUnavailable, KernelPool, Policy
+from sandbox import Call, IsolationUnavailable, KernelPool, Policy, PolicyMode
 from sandbox.browser import BrowserService
 from workflows.fastpath import FastPathMatch, match_fast_path, run_fast_path
 from workflows.learn import Learned, learn_from_run
 from workflows.memory import Workflow, WorkflowStore
+from workflows.status import RunStatus
 from workflows.store import StoreError
 
 # Any fixed number, the same in every process (and not the store's migration lock): it names the lock that
@@ -37,7 +44,6 @@ from workflows.store import StoreError
 CHECKPOINT_SETUP_LOCK_KEY = 7_007_008
 CHECKPOINT_SETUP_SECONDS = 120
 
-StepCallback = Callable[[dict[str, Any], list[dict[str, Any]]], None]
 # Receives the model's reply as it streams in; None means "the call is being retried: start again".
 TextCallback = Callable[[str | None], None]
 
@@ -56,7 +62,7 @@ class _Finished:
     """A run that ended and is yet to be learned from."""
 
     run_id: str
-    status: str
+    status: RunStatus
     repairs: list[Workflow]
 
 
@@ -71,7 +77,7 @@ class Lesson:
 @dataclass(frozen=True)
 class RunResult:
     run_id: str
-    status: str
+    status: RunStatus
     answer: str | None
     error: str | None
     steps: int
@@ -124,7 +130,7 @@ def _set_up_postgres_checkpoints(saver: Any, lock: Any) -> None:
 
 
 def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[str],
-                 policy_mode: str) -> BrowserService | None:
+                 policy_mode: PolicyMode) -> BrowserService | None:
     """A browser that can sign in to `sites` (Chromium starts on first use), or None without Chromium."""
     executable = settings.effective_browser_executable
     if executable is None:
@@ -163,7 +169,7 @@ class Agent:
         model: BaseChatModel | None,
         model_name: str | None = None,
         sites: list[str],
-        policy: str | None = None,
+        policy: PolicyMode | None = None,
         confirm: Callable[[Call], bool] | None = None,
         browser: BrowserService | None = None,
         use_browser: bool = True,

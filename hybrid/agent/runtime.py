@@ -20,19 +20,32 @@ from hybrid.agent.hints import http_by_hand, noting_full_pages, unknown_operatio
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
 from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
 from hybrid.mcp.capability import mcp_capability, prompt_sections
-from sandbox import Call, Effect, KernelPool, KernelSession, Namespace, Operation, PermissionDenied, Policy
+from sandbox import (
+    Call,
+    CallRecord,
+    Effect,
+    HostFunction,
+    KernelPool,
+    KernelSession,
+    Namespace,
+    PermissionDenied,
+    Policy,
+)
 from sandbox.bridge import decide_during_call
 from sandbox.browser import BrowserError, BrowserService, SiteLogin, origin_of
 from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
-from workflows.store import Step
+from workflows.status import RunStatus
+from workflows.store import StepRecord
 
 API_SECTION_TOKENS = 3000
 SEARCH_RESULTS = 8
 WORKFLOWS_OFFERED = 5
 # What one observation may show the model (about 2,000 tokens); the record keeps everything.
 OUTPUT_CHARS = 8000
+# Told each step as it is recorded (the CLI prints it, an MCP client gets progress).
+StepCallback = Callable[[StepRecord, list[CallRecord]], None]
 
 
 @dataclass
@@ -108,12 +121,12 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
     members: dict[str, Any] = {}
     for site in sites:
         operations: dict[str, Any] = {
-            op.name: Operation(getattr(site.client, op.name) if notes is None else
-                               noting_full_pages(getattr(site.client, op.name), site.name, op, notes),
-                               writes=op.writes, domain=site.host)
+            op.name: HostFunction(getattr(site.client, op.name) if notes is None else
+                                  noting_full_pages(getattr(site.client, op.name), site.name, op, notes),
+                                  writes=op.writes, domain=site.host)
             for op in site.spec.operations
         }
-        operations.setdefault("search", Operation(_search_for(site), writes=False))
+        operations.setdefault("search", HostFunction(_search_for(site), writes=False))
         members[site.name] = Namespace(operations, doc=f"Operations of the {site.name} API.")
     return Namespace(members, doc="The sites' APIs: api.<site>.<operation>(argument=value, ..., body={...}).")
 
@@ -126,7 +139,7 @@ def _search_for(site: SiteHandle) -> Callable[..., list[str]]:
     return search
 
 
-class BrowserOperation(Operation):
+class BrowserOperation(HostFunction):
     """One `browser.<method>`: classified on the page as it is at call time, once per call, because
     whether a click or Enter submits a form depends on the page and the focus, not on the arguments."""
 
@@ -196,7 +209,7 @@ class AgentRuntime:
         pool: KernelPool,
         policy: Policy,
         browser: BrowserService | None = None,
-        on_step: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None,
+        on_step: StepCallback | None = None,
         mcp_servers: Sequence[McpConnection] = (),
     ) -> None:
         self.sites = sites
@@ -208,6 +221,8 @@ class AgentRuntime:
         self.on_step = on_step
         self._sessions: dict[str, KernelSession] = {}
         self._installed: dict[str, InstalledWorkflows] = {}
+        # Each run's workflows from memory, retrieved once: its prompt shows them, its kernel installs them.
+        self._offered: dict[str, list[Workflow]] = {}
         self._hints: list[str] = []
         self._api = api_capability(sites, self._hints)
         self._mcp = mcp_capability(self.mcp_servers) if self.mcp_servers else None
@@ -220,18 +235,22 @@ class AgentRuntime:
         self._start_page: str | None = None
         self._start_notices: list[str] = []
 
-    def offered_workflows(self, task: str) -> list[Workflow]:
-        """The workflows from memory that best match `task` on these sites (programs and guides)."""
-        names = [site.name for site in self.sites] + [server.name for server in self.mcp_servers]
-        return retrieve(self.store, task, names, k=WORKFLOWS_OFFERED)
+    def offered_workflows(self, run_id: str, task: str) -> list[Workflow]:
+        """The workflows from memory that best match run `run_id`'s `task` on these sites (programs and
+        guides), retrieved on the run's first ask and kept until it is released."""
+        offered = self._offered.get(run_id)
+        if offered is None:
+            names = [site.name for site in self.sites] + [server.name for server in self.mcp_servers]
+            offered = self._offered[run_id] = retrieve(self.store, task, names, k=WORKFLOWS_OFFERED)
+        return offered
 
-    def system_prompt(self, task: str, max_steps: int) -> str:
+    def system_prompt(self, run_id: str, task: str, max_steps: int) -> str:
         sections = [
             {"name": site.name, "web_url": site.web_url,
              "api_section": apis.render_api_section(site.spec, task, API_SECTION_TOKENS, site=site.name)}
             for site in self.sites
         ]
-        offered = self.offered_workflows(task)
+        offered = self.offered_workflows(run_id, task)
         return render("system.md.jinja", sites=sections, mcp_servers=prompt_sections(self.mcp_servers, task),
                       browser=self.browser is not None,
                       workflows=[w for w in offered if w.kind == "program"],
@@ -258,10 +277,10 @@ class AgentRuntime:
         finally:
             session.shutdown()
 
-    def session(self, run_id: str, start_url: str | None = None) -> KernelSession:
+    def session(self, run_id: str, task: str, start_url: str | None = None) -> KernelSession:
         """The run's kernel session, made on first use; the browser opens `start_url` when first used.
 
-        The workflows offered for the run's task are callable there as `wf.<name>(...)`.
+        The workflows offered for the run's `task` are callable there as `wf.<name>(...)`.
         """
         session = self._sessions.get(run_id)
         if session is not None:
@@ -269,7 +288,7 @@ class AgentRuntime:
         session = self._new_session()
         self._start_page = start_url
         self._sessions[run_id] = session
-        offered = [w for w in self.offered_workflows(self.store.get_run(run_id).task) if w.kind == "program"]
+        offered = [w for w in self.offered_workflows(run_id, task) if w.kind == "program"]
         if offered:
             try:
                 self._installed[run_id] = install_workflows(session, self.store, offered, run_id=run_id)
@@ -293,14 +312,15 @@ class AgentRuntime:
         except BrowserError as exc:
             self._start_notices.append(f"The browser could not open the start page {start_url}: {exc}")
 
-    def execute(self, run_id: str, code: str, timeout: float, *, fresh_kernel_notice: bool,
-                start_url: str | None = None) -> ActionOutcome:
+    def execute(self, run_id: str, task: str, step_index: int, code: str, timeout: float, *,
+                fresh_kernel_notice: bool, start_url: str | None = None) -> ActionOutcome:
+        """Run step `step_index` of run `run_id` (whose task is `task`): `code`, within `timeout` seconds."""
         began = time.monotonic()
-        session = self.session(run_id, start_url)
+        session = self.session(run_id, task, start_url)
         installed = self._installed.get(run_id)
         if installed is not None:
             installed.ensure()
-            installed.step_index = self.store.get_run(run_id).steps
+            installed.step_index = step_index
         self._hints.clear()
         result = session.execute(code, timeout=timeout)
         notices, self._start_notices = self._start_notices, []
@@ -317,24 +337,24 @@ class AgentRuntime:
             ok=result.ok,
             error=error,
             seconds=time.monotonic() - began,
-            calls=[call.to_dict() for call in result.calls],
+            calls=result.calls,
             used_browser=any(call.capability == BROWSER_CAPABILITY for call in result.calls),
             finished=result.finished,
             answer=None if result.answer is None else str(result.answer),
         )
 
-    def record_step(self, run_id: str, step: dict[str, Any], calls: list[dict[str, Any]]) -> None:
-        fields = {name: step[name] for name in Step.model_fields if name in step}
-        self.store.add_step(Step(run_id=run_id, **fields), calls)
+    def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None:
+        self.store.add_step(run_id, step, calls)
         if self.on_step is not None:
             self.on_step(step, calls)
 
-    def end_run(self, run_id: str, status: str, answer: str | None, error: str | None) -> None:
+    def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None:
         self.release(run_id)
         self.store.end_run(run_id, status, answer=answer, error=error)
 
     def release(self, run_id: str) -> None:
         """Close the run's workflows and shut its kernel down (a resumed run gets a fresh one)."""
+        self._offered.pop(run_id, None)
         installed = self._installed.pop(run_id, None)
         if installed is not None:
             installed.close()
@@ -346,6 +366,7 @@ class AgentRuntime:
         for installed in self._installed.values():
             installed.close()
         self._installed.clear()
+        self._offered.clear()
         for session in self._sessions.values():
             session.shutdown()
         self._sessions.clear()

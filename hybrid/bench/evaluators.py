@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from hybrid.bench.suite import AnswerCheck, StateCheck, Task
+from sandbox.text import clip
 
 MAX_PAGES = 100
 
@@ -98,7 +99,7 @@ def check_state(check: StateCheck, client: httpx.Client) -> list[str]:
     if check.where and isinstance(body, list):
         body = [item for item in body if all(item.get(k) == v for k, v in check.where.items())]
     value = select(body, check.select)
-    shown = f"{where} -> {check.select or 'body'} = {_short(value)}"
+    shown = f"{where} -> {check.select or 'body'} = {clip(repr(value), 120)}"
     if check.equals is not None and value != check.equals:
         return [f"{shown}, expected {check.equals!r}"]
     if check.contains is not None and not _contains(value, check.contains):
@@ -116,10 +117,6 @@ def _contains(value: Any, item: str) -> bool:
         return item in value
     return isinstance(value, str) and item.casefold() in value.casefold()
 
-
-def _short(value: Any, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def evaluate(task: Task, answer: str | None, site_api: httpx.Client) -> Verdict:

@@ -13,6 +13,8 @@ from statistics import mean
 
 from pydantic import BaseModel, Field, ValidationError
 
+from workflows.status import RunStatus
+
 CATEGORIES = {"api": "API-only", "ui": "UI", "mixed": "mixed"}
 
 
@@ -26,7 +28,7 @@ class TaskResult(BaseModel):
     task_id: int
     category: str
     passed: bool
-    status: str = Field(description="the run's status, or `error` when the task could not run")
+    status: RunStatus = Field(description="the run's status, or `error` when the task could not run")
     run_id: str | None = None
     answer: str | None = None
     failures: list[str] = Field(default_factory=list, description="why the evaluator rejected the outcome")

@@ -15,8 +15,9 @@ from rich.text import Text
 
 if TYPE_CHECKING:  # only named in annotations: `hybrid runs list` imports this module, not the agent
     from hybrid.agent.run import Agent, RunResult
-    from sandbox import Call
+    from sandbox import Call, CallRecord
     from workflows.memory import Workflow
+    from workflows.store import StepRecord
 
 OBSERVATION_LINES = 12
 STATUS_STYLES = {"finished": "bold green", "interrupted": "yellow", "error": "bold red"}
@@ -69,24 +70,24 @@ class StepPrinter:
             self.console.print(Text(thought[self._shown:], style="italic"), end="")
             self._shown = len(thought)
 
-    def __call__(self, step: dict[str, Any], calls: list[dict[str, Any]]) -> None:
+    def __call__(self, step: StepRecord, calls: list[CallRecord]) -> None:
         streamed, self._reply, self._shown = self._shown > 0, "", 0
         if streamed:
             self.console.print()
         parts: list[Any] = []
-        if step.get("thought") and not streamed:
-            parts.append(Text(step["thought"], style="italic"))
-        if step.get("code"):
-            parts.append(Syntax(step["code"], "python", theme="ansi_dark", word_wrap=True))
-        parts.append(Text(summarise_observation(step["observation"]), style="dim" if step["ok"] else "red"))
-        tokens = step.get("prompt_tokens", 0) + step.get("completion_tokens", 0)
-        seconds = step.get("model_seconds", 0.0) + step.get("execute_seconds", 0.0)
-        title = f"step {step['index'] + 1}"
-        cached = f" ({step['cached_tokens']} cached)" if step.get("cached_tokens") else ""
+        if step.thought and not streamed:
+            parts.append(Text(step.thought, style="italic"))
+        if step.code:
+            parts.append(Syntax(step.code, "python", theme="ansi_dark", word_wrap=True))
+        parts.append(Text(summarise_observation(step.observation), style="dim" if step.ok else "red"))
+        tokens = step.prompt_tokens + step.completion_tokens
+        seconds = step.model_seconds + step.execute_seconds
+        title = f"step {step.index + 1}"
+        cached = f" ({step.cached_tokens} cached)" if step.cached_tokens else ""
         subtitle = (f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens{cached}"
-                    + (f" · {format_cost(step['cost'])}" if step.get("cost") is not None else "") + f" · {seconds:.2f} s")
+                    + (f" · {format_cost(step.cost)}" if step.cost is not None else "") + f" · {seconds:.2f} s")
         self.console.print(Panel(Group(*parts), title=title, subtitle=subtitle, title_align="left",
-                                 subtitle_align="right", border_style="green" if step["ok"] else "red"))
+                                 subtitle_align="right", border_style="green" if step.ok else "red"))
 
 
 def print_header(console: Console, agent: Agent) -> None:

@@ -9,6 +9,7 @@ from apis.mcpsites import McpServerError
 from hybrid.commands.run import sandbox_options
 from hybrid.config import load_settings
 from hybrid.mcp.server import HybridMcp, serve
+from sandbox import POLICY_MODES, PolicyMode
 from workflows.store import StoreError
 
 
@@ -20,7 +21,7 @@ def mcp_group() -> None:
 @mcp_group.command(name="serve")
 @click.option("--site", "sites", multiple=True,
               help="Site to offer (repeat for several). Default: every registered API site.")
-@click.option("--policy", type=click.Choice(["allow", "read-only", "confirm"]),
+@click.option("--policy", type=click.Choice(POLICY_MODES),
               help="allow everything; read-only refuses writes; confirm asks the client's user before each "
                    "write (through MCP elicitation; refused when the client cannot ask).")
 @click.option("--model", help="Chat model for run_task, as provider:name (default: the `model` setting).")
@@ -28,7 +29,7 @@ def mcp_group() -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
               help="Serve streamable HTTP on 127.0.0.1:PORT (at /mcp) instead of stdio.")
 @sandbox_options
-def serve_command(sites: tuple[str, ...], policy: str | None, model: str | None, base_url: str | None,
+def serve_command(sites: tuple[str, ...], policy: PolicyMode | None, model: str | None, base_url: str | None,
                   port: int | None, sandbox: str | None, kernel_network: bool | None) -> None:
     """Serve hybrid over MCP: stdio by default (for desktop clients), streamable HTTP with --port.
 

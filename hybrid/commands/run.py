@@ -24,7 +24,7 @@ from hybrid.commands.display import (
     result_json,
 )
 from hybrid.config import Settings, load_settings
-from sandbox import ISOLATION_MODES
+from sandbox import ISOLATION_MODES, POLICY_MODES, PolicyMode
 
 INTERRUPTED_EXIT_CODE = 130
 
@@ -102,7 +102,7 @@ def learn_after(agent: Agent, console: Console) -> None:
     print_learned(console, lesson.learned.to_dict())
 
 
-def open_agent(settings: Settings, *, model_spec: str | None, model, sites: list[str], policy: str | None,
+def open_agent(settings: Settings, *, model_spec: str | None, model, sites: list[str], policy: PolicyMode | None,
                max_steps: int | None, as_json: bool, console: Console, max_cost: float | None = None) -> Agent:
     mode = policy or settings.policy
     if mode == "confirm" and (as_json or not sys.stdin.isatty()):
@@ -143,13 +143,13 @@ def sandbox_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--max-steps", type=click.IntRange(min=1), help="Most code actions the agent may take.")
 @click.option("--max-cost", type=click.FloatRange(min=0, min_open=True), metavar="USD",
               help="End the run (status max_cost) once the model's calls cost this much. Default: HYBRID_MAX_COST.")
-@click.option("--policy", type=click.Choice(["allow", "read-only", "confirm"]),
+@click.option("--policy", type=click.Choice(POLICY_MODES),
               help="allow everything; read-only refuses writes; confirm asks before each write.")
 @click.option("--start-url", help="Where the browser starts, when the task needs it.")
 @sandbox_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
 def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: str | None,
-                max_steps: int | None, max_cost: float | None, policy: str | None, start_url: str | None,
+                max_steps: int | None, max_cost: float | None, policy: PolicyMode | None, start_url: str | None,
                 sandbox: str | None, kernel_network: bool | None, as_json: bool) -> None:
     """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
 

@@ -15,7 +15,9 @@ from rich.text import Text
 
 from hybrid.commands.display import format_cost
 from hybrid.config import load_settings
-from workflows.store import FINAL_STATUSES, RunNotFound, RunStore
+from sandbox.text import ELLIPSIS, clip
+from workflows.status import FINAL_STATUSES
+from workflows.store import RunNotFound, RunStore
 
 
 def open_store() -> RunStore:
@@ -48,12 +50,8 @@ def list_command(limit: int, as_json: bool) -> None:
     for run in runs:
         table.add_row(run.id, run.status, str(run.steps), str(run.prompt_tokens + run.completion_tokens),
                       "-" if run.cost is None else f"${run.cost:.4f}", run.started_at.strftime("%m-%d %H:%M"),
-                      Text(_clip(run.task, task_width)))
+                      Text(clip(run.task, task_width, marker=ELLIPSIS)))
     console.print(table)
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @runs_group.command(name="show")
@@ -73,7 +71,7 @@ def show_command(run_id: str, as_json: bool) -> None:
     if as_json:
         payload = json.loads(run.model_dump_json())
         payload["steps"] = [json.loads(step.model_dump_json()) | {
-            "calls": [json.loads(call.model_dump_json()) for call in store.calls_of(step.id)]} for step in steps]
+            "calls": [call.to_dict() for call in store.calls_of(step.id)]} for step in steps]
         click.echo(json.dumps(payload, indent=2))
         return
     console = Console()
@@ -91,9 +89,7 @@ def show_command(run_id: str, as_json: bool) -> None:
             console.print(Syntax(step.code, "python", theme="ansi_dark", word_wrap=True))
         console.print(Panel(Text(step.full_output or step.observation), title="observation", title_align="left"))
         for call in store.calls_of(step.id):
-            name = f"{call.capability}.{call.target}" if call.target else call.capability
-            console.print(Text(f"  {name} {call.arguments} -> {call.status} "
-                          f"({call.latency_ms:.0f} ms){' ' + call.error if call.error else ''}"))
+            console.print(Text(f"  {call.describe()}"))
     if run.answer is not None:
         console.print(Panel(Text(run.answer), title="answer", title_align="left"))
     if run.error:

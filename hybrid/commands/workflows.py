@@ -17,7 +17,7 @@ from apis import ApiError, RegistryError, SiteRegistry, SpecError
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.runtime import SiteHandle, api_capability
 from hybrid.config import load_settings
-from sandbox import IsolationUnavailable, KernelSession, Policy
+from sandbox import POLICY_MODES, IsolationUnavailable, KernelSession, Policy, PolicyMode
 from workflows.exchange import ImportRejected, import_workflows
 from workflows.induce import induce_from_run
 from workflows.kernel import WorkflowInstallError, call_code, install_workflows
@@ -41,12 +41,12 @@ def _fail(message: str) -> NoReturn:
 
 
 @contextmanager
-def _site_session(site: str, policy: str) -> Iterator[KernelSession]:
+def _site_session(site: str, policy: PolicyMode) -> Iterator[KernelSession]:
     """A kernel with `api.<site>` from the site registry, for running a workflow outside an agent run."""
     settings = load_settings()
     handle = SiteHandle.from_registry(SiteRegistry(settings.data_dir), site)
     try:
-        session = KernelSession(limits=settings.kernel_limits, policy=Policy(mode=policy),  # type: ignore[arg-type]
+        session = KernelSession(limits=settings.kernel_limits, policy=Policy(mode=policy),
                                 secrets=handle.secrets)
     except IsolationUnavailable as exc:
         _fail(str(exc))
@@ -121,10 +121,10 @@ def show_command(name: str, version: int | None) -> None:
 @workflows_group.command(name="run")
 @click.argument("name")
 @click.option("--arg", "pairs", multiple=True, metavar="NAME=VALUE", help="A parameter (repeat for each).")
-@click.option("--policy", type=click.Choice(["allow", "read-only"]), default=None,
+@click.option("--policy", type=click.Choice([mode for mode in POLICY_MODES if mode != "confirm"]), default=None,
               help="Default: the configured policy (confirm mode is not available here).")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds before it is interrupted.")
-def run_command(name: str, pairs: tuple[str, ...], policy: str | None, timeout: float) -> None:
+def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, timeout: float) -> None:
     """Run a workflow directly with arguments, in a fresh kernel, with no model."""
     store = _store()
     try:

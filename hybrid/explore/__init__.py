@@ -3,7 +3,7 @@ fork or replay it, export it as a notebook, and call the sites' APIs as the agen
 
 from hybrid.explore.attach import AttachError, Attachment, attach
 from hybrid.explore.run import ExploreError, Run
-from hybrid.explore.views import CallView, Checkpoint, History, StepView
+from hybrid.explore.views import Checkpoint, History, StepView
 
-__all__ = ["AttachError", "Attachment", "CallView", "Checkpoint", "ExploreError", "History", "Run", "StepView",
+__all__ = ["AttachError", "Attachment", "Checkpoint", "ExploreError", "History", "Run", "StepView",
            "attach"]

@@ -22,7 +22,7 @@ from hybrid.agent.observation import BROWSER_CAPABILITY
 from hybrid.agent.run import open_browser
 from hybrid.agent.runtime import SiteHandle, api_capability, browser_capability, site_urls
 from hybrid.config import Settings, load_settings
-from sandbox import Call, CallRecord, Operation, Policy
+from sandbox import Call, CallRecord, HostFunction, Policy, PolicyMode
 from sandbox.bridge import BridgeServer, Dispatcher, kernel_stub
 from sandbox.browser import BrowserService
 
@@ -50,7 +50,7 @@ class Attachment:
         if browser is not None:
             browser.restrict(site_urls(handles))
             self._dispatcher.register(BROWSER_CAPABILITY, browser_capability(browser))
-        self._dispatcher.register("finish", Operation(self._finish, writes=False))
+        self._dispatcher.register("finish", HostFunction(self._finish, writes=False))
         self._server = BridgeServer(self._dispatcher)
 
     def _finish(self, answer: Any = None) -> str:
@@ -78,7 +78,7 @@ class Attachment:
         self.close()
 
 
-def attach(sites: list[str], into: MutableMapping[str, Any], *, browser: bool = False, policy: str | None = None,
+def attach(sites: list[str], into: MutableMapping[str, Any], *, browser: bool = False, policy: PolicyMode | None = None,
            settings: Settings | None = None) -> Attachment:
     """Serve `api.<site>.*`, `finish` and, with `browser=True`, `browser.*` (the configured Chromium, started
     on first use, signing in with the registry's web logins) for `sites` (registered names), and put their

@@ -66,7 +66,7 @@ def step_cells(step: StepView, execution_count: int) -> list[NotebookNode]:
     if step.code is None:
         return [new_markdown_cell(f"{title}: no code.\n\n{fenced(step.reply, 'text')}")]
     thought = f"{title}: {step.thought}" if step.thought else title
-    metadata = {"hybrid": {"step": step.index, "ok": step.ok, "calls": [str(call) for call in step.calls],
+    metadata = {"hybrid": {"step": step.index, "ok": step.ok, "calls": [call.describe() for call in step.calls],
                            "tokens": step.tokens, "seconds": round(step.model_seconds + step.execute_seconds, 3)}}
     code = new_code_cell(step.code, execution_count=execution_count, metadata=metadata,
                          outputs=outputs_of(step, execution_count))

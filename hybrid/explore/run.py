@@ -26,9 +26,9 @@ from hybrid.agent.observation import BROWSER_CAPABILITY
 from hybrid.agent.run import Agent, AgentError, open_checkpointer
 from hybrid.config import Settings, load_settings
 from hybrid.explore.attach import ask_on_input
-from hybrid.explore.views import Checkpoint, History, StepView, first_line, table
-from workflows.store import Run as RunRecord
-from workflows.store import RunStore, Step
+from hybrid.explore.views import Checkpoint, History, StepView, table
+from sandbox.text import first_line
+from workflows.store import RunRow, RunStore
 
 
 class ExploreError(Exception):
@@ -45,7 +45,7 @@ def _thread(run_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
 class Run:
     """A recorded run: `Run.load(run_id)`. Iterate it for its steps; `run[i]` is step i."""
 
-    def __init__(self, record: RunRecord, steps: list[StepView], settings: Settings) -> None:
+    def __init__(self, record: RunRow, steps: list[StepView], settings: Settings) -> None:
         self.record = record
         self.steps = steps
         self.settings = settings
@@ -126,7 +126,7 @@ class Run:
         if record.source:
             lines.append(f"source: {record.source}")
         lines += ["", table(["step", "ok", "thought", "calls", "tokens"],
-                            [[s.index, "✓" if s.ok else "✗", first_line(s.thought), len(s.calls), s.tokens]
+                            [[s.index, "✓" if s.ok else "✗", first_line(s.thought, 80), len(s.calls), s.tokens]
                              for s in self.steps])]
         if record.answer is not None:
             lines += ["", f"answer: **{record.answer}**"]
@@ -178,8 +178,7 @@ class Run:
             forked = agent.store.start_run(new_task, sites=self.sites, model=model_name, policy=self.record.policy,
                                            source=f"fork:{self.id}@{step}", sandbox=agent.settings.sandbox)
             for kept_step in self.steps[:step]:
-                agent.store.add_step(Step(run_id=forked.id, **kept_step.as_record()),
-                                     [call.as_record() for call in kept_step.calls])
+                agent.store.add_step(forked.id, kept_step.record(), kept_step.calls)
             # The fork's thread starts as a copy of the checkpoint, so LangGraph knows which node wrote it
             # and goes on from there; then the fork's own values replace the original's. The copy carries
             # the steps whole: a checkpoint stores only those its node added, the rest are in the original
@@ -190,7 +189,8 @@ class Run:
             agent.graph.checkpointer.put(_thread(forked.id), seed, origin.metadata, seed["channel_versions"])
             update: dict[str, Any] = {"run_id": forked.id, "task": new_task, "pending": None, "status": "running"}
             if system_prompt is not None or task is not None:
-                update["system_prompt"] = system_prompt or agent.runtime.system_prompt(new_task, agent.budget.max_steps)
+                update["system_prompt"] = system_prompt or agent.runtime.system_prompt(forked.id, new_task,
+                                                                                      agent.budget.max_steps)
             agent.graph.update_state(_thread(forked.id), update)
             agent.resume(forked.id)
         return Run.load(forked.id, settings=self.settings)

@@ -5,11 +5,15 @@ Each view renders itself as Markdown in Jupyter (`_repr_markdown_`) and as the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from workflows.store import CapabilityCall, Step
+from pydantic import ConfigDict, Field
+
+from sandbox import CallRecord
+from sandbox.text import ELLIPSIS, clip
+from workflows.store import StepRecord, StepRow
 
 FENCE = "````"  # four backticks: recorded output may itself contain three
 
@@ -27,70 +31,21 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def first_line(text: str | None, width: int = 80) -> str:
-    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
+class StepView(StepRecord):
+    """One recorded step as a notebook shows it: the step's record (the model's thought and code, what
+    running it showed) and the calls it made."""
 
+    model_config = ConfigDict(frozen=True)
 
-@dataclass(frozen=True)
-class CallView:
-    """One capability call a step made: `api.demo.get_issue(...)`, its status and how long it took."""
-
-    name: str
-    args: list[Any]
-    kwargs: dict[str, Any]
-    status: str
-    error: str | None
-    result: str | None
-    latency_ms: float
-    writes: bool
+    calls: list[CallRecord] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, call: CapabilityCall) -> CallView:
-        name = f"{call.capability}.{call.target}" if call.target else call.capability
-        return cls(name=name, args=list(call.arguments.get("args", [])), kwargs=dict(call.arguments.get("kwargs", {})),
-                   status=call.status, error=call.error, result=call.result, latency_ms=call.latency_ms,
-                   writes=call.writes)
+    def of(cls, step: StepRow, calls: list[CallRecord]) -> StepView:
+        return cls(**step.record().model_dump(), calls=calls)
 
-    def as_record(self) -> dict[str, Any]:
-        """The call as the run store takes it (the fields of a sandbox CallRecord)."""
-        capability, _, target = self.name.partition(".")
-        return {"capability": capability, "target": target, "args": self.args, "kwargs": self.kwargs,
-                "writes": self.writes, "status": self.status, "result": self.result, "error": self.error,
-                "latency": self.latency_ms / 1000}
-
-    def __str__(self) -> str:
-        arguments = ", ".join([*(repr(a) for a in self.args), *(f"{k}={v!r}" for k, v in self.kwargs.items())])
-        outcome = self.status if self.status == "ok" else f"{self.status}: {self.error}"
-        return f"{self.name}({arguments}) -> {outcome} ({self.latency_ms:.0f} ms)"
-
-
-@dataclass(frozen=True)
-class StepView:
-    """One recorded step: the model's thought and code, what running it showed, and the calls it made."""
-
-    index: int
-    thought: str
-    code: str | None
-    reply: str
-    observation: str
-    full_output: str
-    ok: bool
-    error: str | None
-    prompt_tokens: int
-    completion_tokens: int
-    cost: float | None
-    model_seconds: float
-    execute_seconds: float
-    calls: list[CallView] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, step: Step, calls: list[CapabilityCall]) -> StepView:
-        return cls(index=step.index, thought=step.thought, code=step.code, reply=step.reply,
-                   observation=step.observation, full_output=step.full_output, ok=step.ok, error=step.error,
-                   prompt_tokens=step.prompt_tokens, completion_tokens=step.completion_tokens, cost=step.cost,
-                   model_seconds=step.model_seconds, execute_seconds=step.execute_seconds,
-                   calls=[CallView.of(call) for call in calls])
+    def record(self) -> StepRecord:
+        """The step as the run store takes it."""
+        return StepRecord.model_validate(self.model_dump(exclude={"calls"}))
 
     @property
     def tokens(self) -> int:
@@ -100,13 +55,6 @@ class StepView:
     def output(self) -> str:
         """Everything the action printed, untrimmed when the record has it."""
         return self.full_output or self.observation
-
-    def as_record(self) -> dict[str, Any]:
-        """The step's fields as the run store takes them."""
-        return {"index": self.index, "reply": self.reply, "thought": self.thought, "code": self.code,
-                "observation": self.observation, "full_output": self.full_output, "error": self.error,
-                "ok": self.ok, "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "cost": self.cost, "model_seconds": self.model_seconds, "execute_seconds": self.execute_seconds}
 
     def _repr_markdown_(self) -> str:
         parts = [(f"**Step {self.index}** · {'ok' if self.ok else 'failed'} · {self.prompt_tokens}+"
@@ -118,8 +66,8 @@ class StepView:
             parts.append(fenced(self.code, "python"))
         parts.append(fenced(self.output, "text"))
         if self.calls:
-            parts.append(table(["call", "status", "ms"], [[_short(str(c).split(" -> ")[0]), c.status,
-                                                           f"{c.latency_ms:.0f}"] for c in self.calls]))
+            parts.append(table(["call", "status", "ms"], [[clip(c.describe().split(" -> ")[0], 100, marker=ELLIPSIS), c.status,
+                                                           f"{c.latency * 1000:.0f}"] for c in self.calls]))
         return "\n\n".join(parts)
 
     def __str__(self) -> str:
@@ -151,6 +99,3 @@ class History(list[Checkpoint]):
                  c.created_at.strftime("%H:%M:%S.%f")[:-3] if c.created_at else "", c.id] for c in self]
         return table(["#", "steps done", "status", "next", "at", "checkpoint id"], rows)
 
-
-def _short(text: str, width: int = 100) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

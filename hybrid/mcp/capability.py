@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apis.mcpsites import McpConnection, McpTool, render_mcp_section, search_tools, tool_help, tool_line
-from sandbox import Namespace, Operation
+from sandbox import HostFunction, Namespace
 
 CAPABILITY = "mcp"
 SEARCH_RESULTS = 8
@@ -27,11 +27,11 @@ def mcp_capability(connections: Iterable[McpConnection]) -> Namespace:
     for connection in connections:
         domain = urlsplit(connection.server.url).hostname if connection.server.url else None
         operations: dict[str, Any] = {
-            tool.python_name: Operation(_tool_caller(connection, tool), writes=tool.writes, domain=domain,
-                                        doc=tool_help(connection.name, tool))
+            tool.python_name: HostFunction(_tool_caller(connection, tool), writes=tool.writes, domain=domain,
+                                           doc=tool_help(connection.name, tool))
             for tool in connection.tools
         }
-        operations.setdefault("search", Operation(_search_for(connection), writes=False))
+        operations.setdefault("search", HostFunction(_search_for(connection), writes=False))
         members[connection.name] = Namespace(operations, doc=f"Tools of the MCP server {connection.name}.")
     return Namespace(members, doc="MCP servers' tools: mcp.<server>.<tool>(argument=value, ...).")
 

@@ -28,15 +28,16 @@ import apis
 from apis.mcpsites import McpConnection, McpRegistry, search_tools, tool_help, tool_line
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.run import Agent, AgentError
-from hybrid.agent.runtime import AgentRuntime, SiteHandle, api_capability
+from hybrid.agent.runtime import AgentRuntime, SiteHandle, StepCallback, api_capability
 from hybrid.config import Settings
 from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
 from hybrid.mcp.capability import mcp_capability
-from sandbox import Call, KernelPool, PermissionDenied, Policy
+from sandbox import Call, CallRecord, KernelPool, PermissionDenied, Policy, PolicyMode
 from sandbox.bridge import Dispatcher
+from sandbox.text import clip
 from workflows.fastpath import FastPathMatch, run_fast_path
 from workflows.memory import Workflow, WorkflowStore
-from workflows.store import Step
+from workflows.store import StepRecord
 
 SERVER_NAME = "hybrid"
 CLIENT_MODEL = "mcp-client"
@@ -103,7 +104,7 @@ ApprovedOperation = Annotated[ElicitationResult[Approval], Resolve(ask_before_op
 class HybridMcp:
     """The MCP face of one configuration: its served sites, the policy mode, the model for `run_task`."""
 
-    def __init__(self, settings: Settings, *, sites: list[str], policy: str | None = None,
+    def __init__(self, settings: Settings, *, sites: list[str], policy: PolicyMode | None = None,
                  model: str | None = None, base_url: str | None = None) -> None:
         self.settings = settings
         self.sites = sites
@@ -224,9 +225,9 @@ class HybridMcp:
                             "or set HYBRID_MODEL.")
         loop = asyncio.get_running_loop()
 
-        def on_step(step: dict[str, Any], _calls: list[dict[str, Any]]) -> None:
-            message = (step.get("thought") or "").strip() or f"step {step['index'] + 1}"
-            progress = ctx.report_progress(step["index"] + 1, self.settings.max_steps, message[:200])
+        def on_step(step: StepRecord, _calls: list[CallRecord]) -> None:
+            message = step.thought.strip() or f"step {step.index + 1}"
+            progress = ctx.report_progress(step.index + 1, self.settings.max_steps, clip(message, 200))
             asyncio.run_coroutine_threadsafe(progress, loop).result()
 
         confirm = partial(_confirm, ctx, loop) if self.policy_mode == "confirm" else None
@@ -243,8 +244,7 @@ class HybridMcp:
     def run_record(self, run_id: str) -> str:
         run = self.store.get_run(run_id)
         steps = [{**step.model_dump(mode="json", exclude={"id", "run_id"}),
-                  "calls": [call.model_dump(mode="json", exclude={"id", "run_id", "step_id"})
-                            for call in self.store.calls_of(step.id)]}
+                  "calls": [call.to_dict() for call in self.store.calls_of(step.id)]}
                  for step in self.store.steps_of(run.id)]
         return json.dumps({**run.model_dump(mode="json"), "steps": steps})
 
@@ -284,16 +284,16 @@ class HybridMcp:
                                    source="mcp:call_operation", sandbox=self.settings.sandbox)
         error = None if reply["ok"] else f"{reply['error']['type']}: {reply['error']['message']}"
         answer = None if error else json.dumps(reply["value"])[:2000]
-        self.store.add_step(Step(run_id=run.id, index=0, thought="Called by an MCP client.", code=code,
-                                 observation=error or answer or "", error=error, ok=error is None),
-                            [call.to_dict() for call in dispatcher.recorder.take()])
+        self.store.add_step(run.id, StepRecord(index=0, thought="Called by an MCP client.", code=code,
+                                               observation=error or answer or "", error=error, ok=error is None),
+                            dispatcher.recorder.take())
         self.store.end_run(run.id, "error" if error else "finished", answer=answer, error=error)
         if error:
             raise ToolError(reply["error"]["message"])
         return reply["value"]
 
     def _run_task(self, task: str, sites: list[str], confirm: Callable[[Call], bool] | None,
-                  on_step: Callable[[dict[str, Any], list[dict[str, Any]]], None]) -> dict[str, Any]:
+                  on_step: StepCallback) -> dict[str, Any]:
         try:
             model = load_chat_model(self.model_spec, base_url=self.base_url)
             with Agent(self.settings, model=model, model_name=self.model_spec, sites=sites,

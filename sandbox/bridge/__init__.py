@@ -1,24 +1,26 @@
-"""The capability bridge: host objects offered to the kernel as stubs, behind one policy and one record."""
+"""The capability bridge: host objects offered to the kernel as stubs, behind one policy and one record.
 
-from sandbox.bridge.capability import Capability, Effect, Namespace, Operation
-from sandbox.bridge.dispatch import Dispatcher, decide_during_call
-from sandbox.bridge.policy import Call, Mode, PermissionDenied, Policy
-from sandbox.bridge.record import REDACTED, CallRecord, Redactor
-from sandbox.bridge.server import BridgeServer
+Names are imported when first used (see `sandbox`), so the records and the policy modes come cheap.
+"""
 
-__all__ = [
-    "REDACTED",
-    "BridgeServer",
-    "Call",
-    "CallRecord",
-    "Capability",
-    "Dispatcher",
-    "Effect",
-    "Mode",
-    "Namespace",
-    "Operation",
-    "PermissionDenied",
-    "Policy",
-    "Redactor",
-    "decide_during_call",
-]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sandbox.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from sandbox.bridge.capability import Capability, Effect, HostFunction, Namespace
+    from sandbox.bridge.dispatch import Dispatcher, decide_during_call
+    from sandbox.bridge.policy import POLICY_MODES, Call, PermissionDenied, Policy, PolicyMode
+    from sandbox.bridge.record import REDACTED, CallRecord, CallStatus, Redactor
+    from sandbox.bridge.server import BridgeServer
+
+_HOMES = {
+    "sandbox.bridge.capability": ("Capability", "Effect", "HostFunction", "Namespace"),
+    "sandbox.bridge.dispatch": ("Dispatcher", "decide_during_call"),
+    "sandbox.bridge.policy": ("POLICY_MODES", "Call", "PermissionDenied", "Policy", "PolicyMode"),
+    "sandbox.bridge.record": ("REDACTED", "CallRecord", "CallStatus", "Redactor"),
+    "sandbox.bridge.server": ("BridgeServer",),
+}
+__all__, __getattr__ = lazy_names(__name__, _HOMES)

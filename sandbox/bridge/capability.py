@@ -1,8 +1,8 @@
-"""What the host offers the kernel: operations, grouped in namespaces, that describe themselves.
+"""What the host offers the kernel: host functions, grouped in namespaces, that describe themselves.
 
 A capability is registered under a name (`api`, `browser`, `wf`, `finish`) and is either one
-`Operation` (called as `finish(answer)`) or a `Namespace` of them (`api.demo.list_issues(...)`).
-Each operation says whether it writes and which domain it touches, so the policy can decide.
+`HostFunction` (called as `finish(answer)`) or a `Namespace` of them (`api.demo.list_issues(...)`).
+Each host function says whether it writes and which domain it touches, so the policy can decide.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class Capability(Protocol):
         """The tree the kernel stubs are built from: kinds, names, docstrings, parameters."""
         ...
 
-    def resolve(self, path: Sequence[str]) -> Operation:
+    def resolve(self, path: Sequence[str]) -> HostFunction:
         """The operation at `path` (empty for a capability that is itself callable)."""
         ...
 
@@ -33,11 +33,11 @@ class Effect:
     domain: str | None = None
 
 
-class Operation:
-    """A host function callable from the kernel.
+class HostFunction:
+    """A host function the kernel may call: `api.demo.get_issue`, `finish`, one `browser` method.
 
     `writes` and `domain` are either fixed or functions of the call's arguments, e.g.
-    `Operation(browser.goto, writes=False, domain=lambda url: urlsplit(url).hostname)`.
+    `HostFunction(browser.goto, writes=False, domain=lambda url: urlsplit(url).hostname)`.
     `writes` has no default on purpose: the policy must never have to guess.
     """
 
@@ -65,7 +65,7 @@ class Operation:
     def describe(self) -> dict[str, Any]:
         return {"kind": "operation", "doc": self.doc, "params": _describe_parameters(self.func)}
 
-    def resolve(self, path: Sequence[str]) -> Operation:
+    def resolve(self, path: Sequence[str]) -> HostFunction:
         if path:
             raise LookupError(f"this operation has no attribute {path[0]!r}")
         return self
@@ -75,18 +75,18 @@ class Namespace:
     """Named operations and nested namespaces; a mapping value is taken as a nested namespace."""
 
     def __init__(
-        self, members: Mapping[str, Operation | Namespace | Mapping[str, Any]], doc: str = ""
+        self, members: Mapping[str, HostFunction | Namespace | Mapping[str, Any]], doc: str = ""
     ) -> None:
         self.doc = inspect.cleandoc(doc)
-        self.members: dict[str, Operation | Namespace] = {}
+        self.members: dict[str, HostFunction | Namespace] = {}
         for name, member in members.items():
             if not name.isidentifier() or name.startswith("_"):
                 raise ValueError(f"{name!r} cannot be a capability member: use a public Python identifier")
             if isinstance(member, Mapping):
                 member = Namespace(member)
-            if not isinstance(member, (Operation, Namespace)):
+            if not isinstance(member, (HostFunction, Namespace)):
                 raise TypeError(
-                    f"{name!r} is a {type(member).__name__}; wrap functions in Operation(func, writes=...) "
+                    f"{name!r} is a {type(member).__name__}; wrap functions in HostFunction(func, writes=...) "
                     "so the policy knows whether they write"
                 )
             self.members[name] = member
@@ -98,7 +98,7 @@ class Namespace:
             "members": {name: member.describe() for name, member in self.members.items()},
         }
 
-    def resolve(self, path: Sequence[str]) -> Operation:
+    def resolve(self, path: Sequence[str]) -> HostFunction:
         if not path:
             raise LookupError("a namespace is not callable; call one of its operations")
         member = self.members.get(path[0])

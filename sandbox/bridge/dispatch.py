@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 
-from sandbox.bridge.capability import Capability, Operation
+from sandbox.bridge.capability import Capability, HostFunction
 from sandbox.bridge.policy import Call, PermissionDenied, Policy
 from sandbox.bridge.record import CallRecord, Recorder, Redactor, summarise
 
@@ -118,7 +118,7 @@ class Dispatcher:
         )
         return reply
 
-    def _resolve(self, capability: str, path: list[str]) -> Operation:
+    def _resolve(self, capability: str, path: list[str]) -> HostFunction:
         registered = self._capabilities.get(capability)
         if registered is None:
             raise LookupError(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-Mode = Literal["allow", "read-only", "confirm"]
+# How a session treats calls that write: run them, refuse them, or ask the user (see `Policy`).
+PolicyMode = Literal["allow", "read-only", "confirm"]
+POLICY_MODES: tuple[PolicyMode, ...] = get_args(PolicyMode)
 
 
 @dataclass(frozen=True)
@@ -42,14 +44,14 @@ class Policy:
     - `domains`: hostnames calls may touch, `*.example.com` for subdomains. Calls without a domain pass.
     """
 
-    mode: Mode = "allow"
+    mode: PolicyMode = "allow"
     operations: tuple[str, ...] | None = None
     domains: tuple[str, ...] | None = None
     confirm: Callable[[Call], bool] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if self.mode not in ("allow", "read-only", "confirm"):
-            raise ValueError(f"unknown policy mode {self.mode!r}: use 'allow', 'read-only' or 'confirm'")
+        if self.mode not in POLICY_MODES:
+            raise ValueError(f"unknown policy mode {self.mode!r}: use one of {', '.join(POLICY_MODES)}")
         if self.mode == "confirm" and self.confirm is None:
             raise ValueError("policy mode 'confirm' needs a confirm(call) -> bool callback to ask the user")
 

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from sandbox.text import clip
+
 REDACTED = "[REDACTED]"
 SENSITIVE_KEY = re.compile(
     r"token|secret|password|passwd|api[_-]?key|authorization|cookie|credential", re.IGNORECASE
@@ -42,12 +44,17 @@ class Redactor:
         return value
 
 
-Status = Literal["ok", "error", "denied"]
+CallStatus = Literal["ok", "error", "denied"]
 
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One call through the bridge, as kept in the run's record (secrets already redacted)."""
+    """One call through the bridge, as kept in the run's record (secrets already redacted).
+
+    The one shape of a call from the bridge to the run store and back (`workflows.store.CallRow`);
+    `to_dict()` is its plain data, for JSON. `latency` is in seconds; `started_at` is Unix
+    time, None for calls recorded before the store kept it.
+    """
 
     capability: str
     target: str
@@ -55,11 +62,27 @@ class CallRecord:
     kwargs: dict[str, Any]
     writes: bool
     domain: str | None
-    status: Status
+    status: CallStatus
     result: str | None
     error: str | None
-    started_at: float
+    started_at: float | None
     latency: float
+
+    @property
+    def name(self) -> str:
+        """The call as the model wrote it, e.g. `api.demo.update_issue`."""
+        return f"{self.capability}.{self.target}" if self.target else self.capability
+
+    def describe(self, argument_chars: int | None = None) -> str:
+        """One line: `api.demo.get_issue(7) -> ok (12 ms)`, the arguments cut to `argument_chars` if given."""
+        shown = ", ".join([*(repr(a) for a in self.args), *(f"{k}={v!r}" for k, v in self.kwargs.items())])
+        if argument_chars is not None:
+            shown = clip(shown, argument_chars)
+        outcome = "ok" if self.status == "ok" else f"{self.status}: {self.error}"
+        return f"{self.name}({shown}) -> {outcome} ({self.latency * 1000:.0f} ms)"
+
+    def __str__(self) -> str:
+        return self.describe()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,11 +90,8 @@ class CallRecord:
 
 def summarise(value: Any, limit: int = SUMMARY_CHARS) -> str:
     """A short description of a result for the record: its size and the start of its repr."""
-    text = repr(value)
     size = f"{type(value).__name__} of {len(value)}: " if isinstance(value, (list, dict, str)) else ""
-    if len(text) > limit:
-        text = f"{text[:limit]}... ({len(text) - limit} more characters)"
-    return size + text
+    return size + clip(repr(value), limit, marker=lambda cut: f"... ({len(cut)} more characters)")
 
 
 class Recorder:

@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from apis import (
     ApiValidationWarning,
     build_client,
-    count_tokens,
     load_spec,
     operation_lines,
     render_api_section,
 )
 from apis.search import search_index
+from sandbox.text import estimate_tokens
 
 SPECS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
 CALLS = 500
@@ -79,15 +79,15 @@ def prompt_figures() -> None:
         total_tokens = total_ops = 0
         for path in sorted(SPECS_DIR.glob("*.[jy]*")):
             spec = load_spec(path, cache)
-            total_tokens += sum(count_tokens(line) + 1 for line in operation_lines(spec))
+            total_tokens += sum(estimate_tokens(line) + 1 for line in operation_lines(spec))
             total_ops += len(spec.operations)
         gitea = load_spec(SPECS_DIR / "gitea.json", cache)
-        gitea_tokens = sum(count_tokens(line) + 1 for line in operation_lines(gitea))
+        gitea_tokens = sum(estimate_tokens(line) + 1 for line in operation_lines(gitea))
         section = render_api_section(gitea, "close every open issue labelled wontfix in acme/site", 3000, "gitea")
     print(f"\ntier-1 tokens per operation: {total_tokens / total_ops:.1f} over all {total_ops} operations; "
           f"gitea {gitea_tokens / len(gitea.operations):.1f} ({gitea_tokens} tokens for all 346)")
     shown = len(section.splitlines()) - 4
-    print(f"gitea API section at a 3,000-token budget: {count_tokens(section)} tokens, {len(section)} characters, "
+    print(f"gitea API section at a 3,000-token budget: {estimate_tokens(section)} tokens, {len(section)} characters, "
           f"{shown} of 346 operations as tier-1 lines plus the group index")
 
 

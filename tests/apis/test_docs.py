@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from apis import count_tokens, group_index, load_spec, operation_help, operation_lines, render_api_section
+from apis import group_index, load_spec, operation_help, operation_lines, render_api_section
+from sandbox.text import estimate_tokens
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_help_renders_for_every_operation_of_every_spec(specs_dir: Path, cache_d
 
 def test_api_section_stays_within_budget_and_leads_with_the_task(gitea) -> None:
     section = render_api_section(gitea, "add a comment to an issue", token_budget=3000, site="gitea")
-    assert count_tokens(section) <= 3000
+    assert estimate_tokens(section) <= 3000
     assert section.startswith("api.gitea: Gitea API (346 operations)")
     assert "Groups: " in section and "issue (64)" in section
     lines = section.splitlines()

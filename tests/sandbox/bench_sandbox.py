@@ -12,7 +12,7 @@ import json
 import statistics
 import time
 
-from sandbox import Isolation, KernelLimits, KernelPool, KernelSession, Operation
+from sandbox import HostFunction, Isolation, KernelLimits, KernelPool, KernelSession
 
 COLD_STARTS = 10
 ACQUIRES = 20
@@ -55,7 +55,7 @@ def trivial_actions(session: KernelSession) -> list[float]:
 
 
 def bridge_calls(session: KernelSession) -> list[float]:
-    session.register("noop", Operation(lambda: None, writes=False))
+    session.register("noop", HostFunction(lambda: None, writes=False))
     result = session.execute(
         "import json, time\n"
         "samples = []\n"

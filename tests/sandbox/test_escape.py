@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sandbox import Isolation, KernelLimits, KernelPool, KernelSession, Namespace, Operation, scratch
+from sandbox import HostFunction, Isolation, KernelLimits, KernelPool, KernelSession, Namespace, scratch
 from sandbox.bridge.kernel_stub import MAX_REQUEST_BYTES, recv_frame, send_frame
 from sandbox.isolation import PR_SET_DUMPABLE
 
@@ -215,7 +215,7 @@ print(fill('big', 64), fill('/tmp/a', 7), fill('/tmp/b', 7), fill('/tmp/c', 7))
 def test_an_oversized_call_gets_a_clear_error_in_the_kernel(pool: KernelPool) -> None:
     received = []
     with pool.acquire() as session:
-        session.register("api", Namespace({"site": {"upload": Operation(received.append, writes=False)}}))
+        session.register("api", Namespace({"site": {"upload": HostFunction(received.append, writes=False)}}))
         output = run(session, f"api.site.upload('x' * {MAX_REQUEST_BYTES + 1})")
         assert "FrameTooLarge" in output and "send the data in smaller parts" in output
         assert received == []

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 
-from sandbox import ExecutionResult, KernelPool, Namespace, Operation
+from sandbox import ExecutionResult, HostFunction, KernelPool, Namespace
 
 
 def kernel_pids() -> set[int]:
@@ -32,7 +32,7 @@ def test_each_session_gets_a_fresh_kernel(pool: KernelPool) -> None:
 def test_four_concurrent_sessions_do_not_cross_talk(pool: KernelPool) -> None:
     def run(label: str) -> tuple[list[ExecutionResult], str]:
         with pool.acquire() as session:
-            session.register("me", Operation(lambda: label, writes=False))
+            session.register("me", HostFunction(lambda: label, writes=False))
             results = [
                 session.execute(
                     f"mine = me()\nimport time\ntime.sleep(0.2)\nprint(mine, '{label}')\nfinish(mine)"
@@ -67,7 +67,7 @@ def test_close_ends_idle_kernels() -> None:
 
 def test_sessions_from_a_pool_restart_onto_pool_kernels(pool: KernelPool) -> None:
     with pool.acquire() as session:
-        session.register("api", Namespace({"ping": Operation(lambda: "pong", writes=False)}))
+        session.register("api", Namespace({"ping": HostFunction(lambda: "pong", writes=False)}))
         before = session.kernel_pid
         session.restart()
         assert session.kernel_pid != before

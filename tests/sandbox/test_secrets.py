@@ -9,7 +9,7 @@ from dataclasses import asdict
 import psutil
 import pytest
 
-from sandbox import REDACTED, KernelLimits, KernelSession, Namespace, Operation
+from sandbox import REDACTED, HostFunction, KernelLimits, KernelSession, Namespace
 
 CANARY = "hyb-canary-7f3c9e1d2b8a4f60"
 
@@ -31,7 +31,7 @@ def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[KernelSession]:
         session.register(
             "api",
             Namespace(
-                {"demo": {"whoami": Operation(whoami, writes=False), "fail": Operation(fail, writes=False)}}
+                {"demo": {"whoami": HostFunction(whoami, writes=False), "fail": HostFunction(fail, writes=False)}}
             ),
         )
         yield session

@@ -20,9 +20,9 @@ from hybrid.bench.suite import Task, load_suite
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
-from sandbox import KernelPool, KernelSession, Namespace, Operation, Policy
+from sandbox import HostFunction, KernelPool, KernelSession, Namespace, Policy
 from workflows.memory import WorkflowStore
-from workflows.store import Step
+from workflows.store import StepRecord
 
 SessionFactory = Callable[[], AbstractContextManager[KernelSession]]
 
@@ -60,7 +60,7 @@ def api_capability(site: DemoSite, spec: apis.Spec, username: str = "alice") -> 
     client = apis.build_client(spec, base_url=site.base_url,
                                headers={"Authorization": f"Bearer {site.token_for(username)}"})
     host = urlsplit(site.api_url).hostname
-    return Namespace({"demo": {op.name: Operation(getattr(client, op.name), writes=op.writes, domain=host)
+    return Namespace({"demo": {op.name: HostFunction(getattr(client, op.name), writes=op.writes, domain=host)
                                for op in spec.operations}})
 
 
@@ -89,9 +89,10 @@ def _record_run(store: WorkflowStore, session: KernelSession, task: str, steps: 
     for index, code in enumerate(steps):
         result = session.execute(code, timeout=60)
         error = f"{result.error.name}: {result.error.message}" if result.error else None
-        store.add_step(Step(run_id=run.id, index=index, code=code, observation=result.stdout, error=error,
-                            ok=result.ok, prompt_tokens=tokens_per_step[0], completion_tokens=tokens_per_step[1]),
-                       [call.to_dict() for call in result.calls])
+        store.add_step(run.id, StepRecord(index=index, code=code, observation=result.stdout, error=error,
+                                          ok=result.ok, prompt_tokens=tokens_per_step[0],
+                                          completion_tokens=tokens_per_step[1]),
+                       result.calls)
         failed = failed or error
         if result.finished:
             answer = str(result.answer)

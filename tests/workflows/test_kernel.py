@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox import KernelPool, KernelSession, Namespace, Operation
+from sandbox import HostFunction, KernelPool, KernelSession, Namespace
 from workflows.kernel import install_workflows
 from workflows.memory import Workflow, WorkflowStore
 
@@ -27,7 +27,7 @@ def upper(text: str) -> str:
 @pytest.fixture
 def session(kernel_pool: KernelPool) -> Iterator[KernelSession]:
     with kernel_pool.acquire() as session:
-        session.register("api", Namespace({"t": {"upper": Operation(upper, writes=False)}}))
+        session.register("api", Namespace({"t": {"upper": HostFunction(upper, writes=False)}}))
         yield session
 
 
@@ -86,7 +86,7 @@ def test_uses_cannot_be_forged_and_none_is_left_open(session, store, shout) -> N
 
 def test_restart_and_re_registration_are_survived(session, store, shout) -> None:
     installed = install_workflows(session, store, [shout])
-    session.register("more", Operation(upper, writes=False))  # puts the bare bridge stub back as `wf`
+    session.register("more", HostFunction(upper, writes=False))  # puts the bare bridge stub back as `wf`
     assert session.execute("wf.shout('a')").result == "'A!'"
     session.restart()
     lost = session.execute("wf.shout('b')")

@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 from workflows.memory import Workflow, WorkflowStore
 from workflows.migrate import alembic_config, current_revision, head_revision, migrate
 from workflows.retrieval import retrieve
-from workflows.store import RunStore, Step, make_engine
+from workflows.store import RunStore, StepRecord, make_engine
 
 WRITERS = 4
 ROWS_EACH = 25
@@ -86,7 +86,7 @@ def _writer(url: str, worker: int) -> None:
     shared = store.get_workflow("shared")
     for index in range(ROWS_EACH):
         run = store.start_run(f"task {worker}.{index}", sites=["demo"], model="m", policy="allow")
-        store.add_step(Step(run_id=run.id, index=0, code="x = 1"))
+        store.add_step(run.id, StepRecord(index=0, code="x = 1"))
         store.finish_use(store.start_use(own.id, via="kernel", arguments={"i": index}, run_id=run.id), ok=True)
         store.finish_use(store.start_use(shared.id, via="kernel", arguments={}, run_id=run.id), ok=index % 2 == 0)
 

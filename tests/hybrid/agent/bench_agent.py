@@ -117,8 +117,8 @@ def measure(settings: Settings, steps: list[str], label: str, start_url: str | N
 
     def on_step(step, calls) -> None:
         stamps.append(time.perf_counter())
-        tokens.append(step["prompt_tokens"])
-        model_and_code.append(step["model_seconds"] + step["execute_seconds"])
+        tokens.append(step.prompt_tokens)
+        model_and_code.append(step.model_seconds + step.execute_seconds)
 
     model = ScriptedChatModel(replies=scripted_replies_for(steps))
     with Agent(settings, model=model, model_name="scripted", sites=["demo"], on_step=on_step) as agent:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import httpx
 import pytest
+from sqlalchemy import event
 
+from hybrid.agent import runtime
 from hybrid.agent.run import open_checkpointer
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
+from workflows.store import StepRecord
 
 SUITE = load_suite()
 
@@ -160,3 +164,47 @@ def test_agents_opening_a_fresh_postgres_database_at_once_all_get_checkpoints(po
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(open_one, range(8)))  # each raised before the setup was serialised (duplicate pg_type)
+
+
+def test_each_step_in_the_graph_state_is_the_step_in_the_record(make_agent) -> None:
+    steps = ["issue = api.demo.get_issue(owner='alice', project='tracker-core', number=3)", "print(issue['state'])",
+             "finish(issue['state'])"]
+    with make_agent(steps, induce=False) as agent:
+        result = agent.run("What is the state of issue #3 in alice/tracker-core?")
+        state = agent.graph.get_state({"configurable": {"thread_id": result.run_id}}).values
+        recorded = [row.record() for row in agent.store.steps_of(result.run_id)]
+    assert result.status == "finished" and len(state["steps"]) == len(steps)
+    # The record also keeps each action's untrimmed output, which graph state leaves out.
+    assert [StepRecord.model_validate(step) for step in state["steps"]] == [
+        step.model_copy(update={"full_output": ""}) for step in recorded]
+    assert recorded[1].observation in recorded[1].full_output  # what `print(issue['state'])` printed
+
+
+def _run_counting(make_agent, monkeypatch: pytest.MonkeyPatch, steps: list[str]) -> tuple[int, int]:
+    """Run `steps` as a run's actions; how many times workflows were retrieved for it, and how many
+    statements read the `runs` table."""
+    retrievals: list[str] = []
+    retrieve = runtime.retrieve
+    monkeypatch.setattr(runtime, "retrieve", lambda store, task, *rest, **options: (
+        retrievals.append(task), retrieve(store, task, *rest, **options))[1])
+    run_reads: list[str] = []
+
+    def count(_connection, _cursor, statement: str, *_rest) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and re.search(r"\bFROM runs\b", statement):
+            run_reads.append(statement)
+
+    with make_agent(steps, induce=False) as agent:
+        event.listen(agent.store.engine, "before_cursor_execute", count)
+        try:
+            result = agent.run("Count to a number.")
+        finally:
+            event.remove(agent.store.engine, "before_cursor_execute", count)
+    assert result.status == "finished" and result.steps == len(steps)
+    return len(retrievals), len(run_reads)
+
+
+def test_a_run_retrieves_its_workflows_once_and_does_not_reread_itself_each_step(make_agent, monkeypatch) -> None:
+    short = _run_counting(make_agent, monkeypatch, ["x = 1", "finish(x)"])
+    long = _run_counting(make_agent, monkeypatch, ["x = 1", *(["x += 1"] * 5), "finish(x)"])
+    assert short[0] == long[0] == 1  # the prompt and the kernel share one retrieval
+    assert long[1] == short[1]  # reads of the run row do not grow with its steps

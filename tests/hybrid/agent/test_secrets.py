@@ -26,7 +26,7 @@ def test_secrets_stay_on_the_host(make_agent, settings, demo: DemoSite) -> None:
         steps = agent.store.steps_of(result.run_id)
         calls = [call for step in steps for call in agent.store.calls_of(step.id)]
     assert result.answer == "bob"
-    recorded = repr([(s.observation, s.full_output) for s in steps] + [c.model_dump() for c in calls]).encode()
+    recorded = repr([(s.observation, s.full_output) for s in steps] + [c.to_dict() for c in calls]).encode()
     assert token not in recorded and password not in recorded
     stored = every_file_below(settings.data_dir)  # the run database and the LangGraph checkpoints
     assert b"get_current_user" in stored

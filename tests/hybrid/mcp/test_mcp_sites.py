@@ -46,7 +46,7 @@ def test_the_agent_uses_an_mcp_server_through_the_bridge(settings: Settings, not
         "finish(key)",
     ]
     with agent_for(settings, steps) as agent:
-        prompt = agent.runtime.system_prompt("Add a note", max_steps=5)
+        prompt = agent.runtime.system_prompt("prompt-only", "Add a note", max_steps=5)
         result = agent.run("Add a note titled 'from the agent' and tell me its id.")
         steps_recorded = agent.store.steps_of(result.run_id)
         calls = [call for step in steps_recorded for call in agent.store.calls_of(step.id)]

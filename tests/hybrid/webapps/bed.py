@@ -84,7 +84,7 @@ def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings)
     with Agent(settings, model=model, model_name="scripted", sites=[site]) as agent:
         result = agent.run(task.task, learn=False)
         steps = agent.store.steps_of(result.run_id)
-        calls = [BrowserCall(call.target, call.latency_ms, call.result) for step in steps
+        calls = [BrowserCall(call.target, call.latency * 1000, call.result) for step in steps
                  for call in agent.store.calls_of(step.id) if call.capability == BROWSER_CAPABILITY]
     try:
         task.check(app)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 from widget_bed import WidgetBed
 from widget_tasks import REPORT, TASKS, Task
 
@@ -80,11 +80,24 @@ def mui_start_date(page: Page) -> None:
     saved(page, "Settings saved")
 
 
+def mui_start_day_typed(page: Page) -> None:
+    page.get_by_role("spinbutton", name="Day").click()
+    page.keyboard.type("12")
+    page.get_by_role("button", name="Save").click()
+    saved(page, "Settings saved")
+
+
 def mui_archive(page: Page) -> None:
     page.get_by_role("button", name="More actions").click()
     page.get_by_role("menuitem", name="Archive").click()
     page.get_by_role("button", name="Archive project").click()
     page.get_by_text("Status: Archived").wait_for()
+
+
+def mui_restore(page: Page) -> None:
+    page.get_by_role("tab", name="History").click()
+    page.get_by_text("Version 2").locator("..").get_by_role("button", name="Restore").click()
+    saved(page, "Version 2 restored")
 
 
 def antd_save(page: Page) -> None:
@@ -110,6 +123,17 @@ def antd_due_date(page: Page) -> None:
 def antd_remove_watcher(page: Page) -> None:
     page.get_by_role("row", name=re.compile("Chen Wei")).get_by_text("Remove").click()
     antd_save(page)
+
+
+def antd_link_file(page: Page) -> None:
+    def item(name: str) -> Locator:
+        return page.get_by_role("treeitem").filter(has_text=re.compile(rf"^{re.escape(name)}$"))
+
+    for folder in ("src", "components"):
+        item(folder).click()
+        page.locator(".ant-motion-collapse").wait_for(state="detached")  # a person waits for the folder to open
+    item("Button.tsx").click()
+    saved(page, "Linked src/components/Button.tsx")
 
 
 def flatpickr_check_in(page: Page) -> None:
@@ -165,10 +189,13 @@ def by_hand(bed: WidgetBed) -> dict[str, Callable[[Page], None]]:
 
     return dict(zip([task.id for task in TASKS], [
         select2_country, select2_tags,
-        lambda page: tom_select(page, "Grace Hopper"), lambda page: tom_select(page, "Alan Turing", ("security", "ops")),
-        lambda page: react_select(page, "city", ("Lisbon",)), lambda page: react_select(page, "colour", ("Blue", "White")),
-        mui_country_and_role, mui_start_date, mui_archive,
-        antd_priority_and_location, antd_due_date, antd_remove_watcher, upload(".ant-upload input[type=file]"),
+        lambda page: tom_select(page, "Grace Hopper"),
+        lambda page: tom_select(page, "Alan Turing", ("security", "ops")),
+        lambda page: react_select(page, "city", ("Lisbon",)),
+        lambda page: react_select(page, "colour", ("Blue", "White")),
+        mui_country_and_role, mui_start_date, mui_start_day_typed, mui_archive, mui_restore,
+        antd_priority_and_location, antd_due_date, antd_remove_watcher, antd_link_file,
+        upload(".ant-upload input[type=file]"),
         flatpickr_check_in, upload("input.dz-hidden-input"), react_window_order,
         shoelace_department, shoelace_name, quill_bold, quill_replace,
     ], strict=True))

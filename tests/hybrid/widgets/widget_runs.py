@@ -27,6 +27,7 @@ class BrowserCall:
 class TaskRun:
     result: RunResult
     observations: list[str]  # what each step showed the model (its error, if it raised)
+    errors: list[str]  # the errors the steps raised
     calls: list[BrowserCall]
 
     def transcript(self) -> str:
@@ -45,8 +46,10 @@ def run_task(task: Task, settings: Settings, bed: WidgetBed, browser: BrowserSer
     model = ScriptedChatModel(replies=scripted_replies_for([*task.steps, 'finish("done")']))
     with Agent(settings, model=model, model_name="scripted", sites=[SITE], policy="allow",
                browser=browser) as agent:
-        result = agent.run(task.goal, start_url=bed.url(task.page))
+        # No learning: verifying an induced workflow re-runs it, and its writes, on the page the run changed.
+        result = agent.run(task.goal, start_url=bed.url(task.page), learn=False)
         steps = agent.store.steps_of(result.run_id)
-        calls = [BrowserCall(call.target, call.status, call.latency_ms) for step in steps
+        calls = [BrowserCall(call.target, call.status, call.latency * 1000) for step in steps
                  for call in agent.store.calls_of(step.id) if call.capability == "browser"]
-    return TaskRun(result, [step.error or step.observation for step in steps], calls)
+    return TaskRun(result, [step.error or step.observation for step in steps],
+                   [step.error for step in steps if step.error], calls)

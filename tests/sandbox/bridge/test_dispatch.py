@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from sandbox import Call, Operation, PermissionDenied, Policy
+from sandbox import Call, HostFunction, PermissionDenied, Policy
 from sandbox.bridge import Dispatcher, decide_during_call
 
 PAGE_WRITE = Call("browser", "request", ("POST", "http://127.0.0.1:8000/ping"), {}, writes=True,
@@ -35,7 +35,7 @@ def test_confirm_asks_about_a_write_found_during_a_call_and_records_it(answer: b
         return answer
 
     dispatcher = Dispatcher(Policy(mode="confirm", confirm=slow_confirm))
-    dispatcher.register("click", Operation(_click_that_sends_a_write, writes=False))
+    dispatcher.register("click", HostFunction(_click_that_sends_a_write, writes=False))
     assert _call(dispatcher) == {"ok": True, "value": "sent" if answer else "held back"}
     assert asked == [PAGE_WRITE]
     assert [(r.capability, r.target, r.writes, r.status) for r in dispatcher.recorder.take()] == [
@@ -45,7 +45,7 @@ def test_confirm_asks_about_a_write_found_during_a_call_and_records_it(answer: b
 
 def test_read_only_refuses_it_without_asking() -> None:
     dispatcher = Dispatcher(Policy(mode="read-only"))
-    dispatcher.register("click", Operation(_click_that_sends_a_write, writes=False))
+    dispatcher.register("click", HostFunction(_click_that_sends_a_write, writes=False))
     assert _call(dispatcher)["value"] == "held back"
 
 

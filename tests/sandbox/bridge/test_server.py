@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox import Namespace, Operation
+from sandbox import HostFunction, Namespace
 from sandbox.bridge import BridgeServer, Dispatcher
 from sandbox.bridge.kernel_stub import recv_frame, send_frame
 
@@ -17,7 +17,7 @@ from sandbox.bridge.kernel_stub import recv_frame, send_frame
 @pytest.fixture
 def server() -> Iterator[BridgeServer]:
     dispatcher = Dispatcher()
-    dispatcher.register("api", Namespace({"ping": Operation(lambda: "pong", writes=False)}))
+    dispatcher.register("api", Namespace({"ping": HostFunction(lambda: "pong", writes=False)}))
     with BridgeServer(dispatcher) as server:
         yield server
 

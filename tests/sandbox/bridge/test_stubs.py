@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sandbox import KernelPool, KernelSession, Namespace, Operation, Policy
+from sandbox import HostFunction, KernelPool, KernelSession, Namespace, Policy
 
 
 class ApiError(Exception):
@@ -44,10 +44,10 @@ def demo_api(calls: list[str] | None = None) -> Namespace:
     return Namespace(
         {
             "demo": {
-                "list_issues": Operation(list_issues, writes=False, domain="demo.test"),
-                "update_issue": Operation(update, writes=True, domain="demo.test"),
-                "failing": Operation(failing, writes=False),
-                "now": Operation(
+                "list_issues": HostFunction(list_issues, writes=False, domain="demo.test"),
+                "update_issue": HostFunction(update, writes=True, domain="demo.test"),
+                "failing": HostFunction(failing, writes=False),
+                "now": HostFunction(
                     lambda: __import__("datetime").datetime.now(), writes=False, doc="The time."
                 ),
             }
@@ -180,7 +180,7 @@ def test_confirm_asks_for_writes_only_and_its_wait_does_not_count_against_the_li
 def test_domain_allowlist_uses_the_domain_each_call_touches(pool: KernelPool) -> None:
     visited: list[str] = []
     browser = Namespace(
-        {"goto": Operation(visited.append, writes=False, domain=lambda url: urlsplit(url).hostname)}
+        {"goto": HostFunction(visited.append, writes=False, domain=lambda url: urlsplit(url).hostname)}
     )
     with pool.acquire(policy=Policy(domains=("*.demo.test",))) as session:
         session.register("browser", browser)
@@ -198,7 +198,7 @@ def test_calls_are_attached_to_the_action_that_made_them(api_session: KernelSess
 
 
 def test_capabilities_registered_later_appear_in_the_kernel(api_session: KernelSession) -> None:
-    api_session.register("wf", Namespace({"count_open": Operation(lambda project: 3, writes=False)}))
+    api_session.register("wf", Namespace({"count_open": HostFunction(lambda project: 3, writes=False)}))
     assert api_session.execute("wf.count_open('site') + len(api.demo.list_issues('a', 'b'))").result == "4"
 
 
@@ -228,7 +228,7 @@ def test_call_interrupted_by_the_time_limit_is_recorded_with_the_next_action(ses
         finished.set()
         return f"waited {seconds}"
 
-    session.register("wait", Operation(wait, writes=False))
+    session.register("wait", HostFunction(wait, writes=False))
     interrupted = session.execute("wait(1.5)", timeout=0.5)
     assert interrupted.interrupted and interrupted.calls == []
     assert finished.wait(5)

@@ -1,0 +1,13 @@
+"""How a run stands or ended: one definition for the graph, the store, the CLI and the bench (a light
+module, so naming a status imports no database)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+RunStatus = Literal["running", "finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
+                    "refused", "error", "interrupted"]
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+# A run that ended in one of these cannot be resumed; the others (running, error, interrupted) can.
+FINAL_STATUSES: frozenset[RunStatus] = frozenset(
+    {"finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length", "refused"})
