@@ -54,8 +54,12 @@ def read_run(store: WorkflowStore, run_id: str) -> InductionInput:
     steps = [s for s in coded if s.ok and not s.error]
     writes: list[str] = []
     for step in steps:
-        for call in store.calls_of(step.id or 0):
-            if call.writes and call.status == "ok" and call.name not in writes:
-                writes.append(call.name)
+        calls = store.calls_of(step.id or 0)
+        written = [call.name for call in calls if call.writes and call.status == "ok"]
+        if any(call.capability == "browser" and call.writes and call.status == "ok" for call in calls):
+            # A page sends some writes on its own (a script's fetch after a click): the bridge records them
+            # apart, so which browser action caused one is unknown and every browser call of the step counts.
+            written += [call.name for call in calls if call.capability == "browser" and call.status == "ok"]
+        writes += [name for name in dict.fromkeys(written) if name not in writes]
     succeeded = {s.id for s in steps}
     return InductionInput(run, steps, writes, failed=[s for s in coded if s.id not in succeeded])

@@ -129,17 +129,16 @@ def _set_up_postgres_checkpoints(saver: Any, lock: Any) -> None:
         saver.setup()  # the lock ends with its connection
 
 
-def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[str],
-                 policy_mode: PolicyMode) -> BrowserService | None:
+def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[str]) -> BrowserService | None:
     """A browser that can sign in to `sites` (Chromium starts on first use), or None without Chromium."""
     executable = settings.effective_browser_executable
     if executable is None:
         return None
     # The bridge's policy decides on each action's form submission before it runs; writes a page sends
-    # otherwise (a script's fetch, a form a key submits) are held and put to the same policy. The runtime
-    # restricts the browser to its run's sites.
-    before_write = None if policy_mode == "allow" else page_writes_to_policy
-    return BrowserService(executable, credentials=web_credentials(registry, sites), before_write=before_write,
+    # otherwise (a script's fetch, a form a key submits) are held and put to the same policy, in allow mode
+    # too: the call record is how learning knows the run wrote, so verifying its workflow does not write
+    # again. The runtime restricts the browser to its run's sites.
+    return BrowserService(executable, credentials=web_credentials(registry, sites), before_write=page_writes_to_policy,
                           screenshot_dir=settings.data_dir / "screenshots")
 
 
@@ -214,7 +213,7 @@ class Agent:
             mcp_servers = [self._stack.enter_context(mcp_registry.connect(name))
                            for name in sites if mcp_registry.has(name)]
             if browser is None and use_browser:
-                browser = open_browser(settings, registry, sites, self.policy_mode)
+                browser = open_browser(settings, registry, sites)
                 if browser is not None:
                     self._stack.callback(browser.close)
             handles = [SiteHandle.from_registry(registry, name, collect_mismatches=True,

@@ -62,7 +62,7 @@ class Worker:
             # Every task still gets fresh kernels (the pool only keeps the next one warm) and signs in afresh
             # in this worker's own browser, which would otherwise cost a Chromium start per task.
             self.pool = self._stack.enter_context(KernelPool(size=1, limits=self.settings.kernel_limits))
-            self.browser = open_browser(self.settings, self.registry, list(config.sites), self.settings.policy)
+            self.browser = open_browser(self.settings, self.registry, list(config.sites))
             if self.browser is not None:
                 self._stack.callback(self.browser.close)
             self.sites: dict[str, SiteInstance] = {

@@ -94,7 +94,7 @@ def attach(sites: list[str], into: MutableMapping[str, Any], *, browser: bool = 
     mode = policy or settings.policy
     service = None
     if browser:
-        service = open_browser(settings, registry, [handle.name for handle in handles], mode)
+        service = open_browser(settings, registry, [handle.name for handle in handles])
         if service is None:
             raise AttachError("No Chromium found for browser=True: install Debian's chromium package, or set "
                               "HYBRID_BROWSER_EXECUTABLE.")

@@ -111,7 +111,7 @@ def test_time_spent_answering_about_a_page_write_is_not_charged_to_the_action(ma
         return True
 
     sent = len(pages.posts)
-    browser = open_browser(settings, apis.SiteRegistry(settings.data_dir), ["demo", "pages"], "confirm")
+    browser = open_browser(settings, apis.SiteRegistry(settings.data_dir), ["demo", "pages"])
     try:
         browser.goto(f"{pages.base_url}/first")  # Chromium's start is not what this test times
         with make_agent(_steps(pages, "the form's own submit()"), sites=("demo", "pages"), policy="confirm",
@@ -122,3 +122,19 @@ def test_time_spent_answering_about_a_page_write_is_not_charged_to_the_action(ma
         browser.close()
     assert (result.status, [step.error for step in steps_run]) == ("finished", [None, None])
     assert pages.posts[sent:] == ["q=hello"]
+
+
+def test_learning_from_a_run_whose_page_wrote_does_not_write_again(make_agent, demo: DemoSite, pages,
+                                                                   settings: Settings) -> None:
+    """In allow mode too, a write a page sent on its own is recorded, so the learned workflow is known to
+    write and is not re-executed against the live site to verify it."""
+    _with_pages_site(settings, demo, pages)
+    sent = len(pages.posts)
+    steps = [f'browser.goto({pages.base_url + "/writes"!r})\nbrowser.fill(browser.find("textbox", "Query"), "hello")\n'
+             'browser.click(browser.find("button", "Fetch"))', 'finish("sent")']
+    with make_agent(steps, sites=("demo", "pages"), policy="allow") as agent:
+        result = agent.run("Send hello by fetch.", learn=True)
+        workflows = agent.store.list_workflows()
+    assert result.status == "finished", result.error
+    assert pages.posts[sent:] == ["fetch"]
+    assert [(workflow.writes, workflow.status) for workflow in workflows] == [(True, "candidate")], result.learned
