@@ -96,20 +96,18 @@ def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings)
 
 
 def as_params(tasks: list[WebTask]) -> list:
-    """pytest parameters, one per task; a task known to wait for a missing feature is a strict xfail, so the
-    suite fails once the feature lands, until the mark goes."""
-    return [pytest.param(task, id=task.name, marks=[pytest.mark.xfail(strict=True, reason=task.waits_for)]
-                         if task.waits_for else []) for task in tasks]
+    """pytest parameters, one per task, named by the task."""
+    return [pytest.param(task, id=task.name) for task in tasks]
 
 
-def waiting(tasks: list[WebTask]) -> list:
-    """pytest parameters for the tasks that wait for a missing feature."""
-    return [pytest.param(task, id=task.name) for task in tasks if task.waits_for]
+def with_by_hand(tasks: list[WebTask]) -> list:
+    """pytest parameters for the tasks that can also be done by hand."""
+    return [pytest.param(task, id=task.name) for task in tasks if task.by_hand]
 
 
 def do_by_hand(task: WebTask, app: DjangoLibrary | JupyterLab, chromium: Browser, files: Path) -> None:
     """Reset `app`, then do `task` with Playwright directly (its `by_hand`), in a fresh context."""
-    assert task.by_hand is not None, f"{task.name!r} waits for a feature, so it needs by_hand to show it can be done"
+    assert task.by_hand is not None, f"{task.name!r} has no by_hand"
     reset(app)
     context = chromium.new_context()
     context.set_default_timeout(BY_HAND_TIMEOUT_MS)

@@ -4,8 +4,8 @@ with `browser.*` only, and how the app's state tells whether it was done.
 The code finds elements by `browser.find(role, name)` with the names the pages show, or by reading
 observations in code, never by hard-coded ids; it uses the browser API issue 14 asks for (`select()` on
 custom comboboxes, `upload()`, ...) where the page needs it. ADMIN_URL and LAB_URL stand for the app's
-address, which changes on every start. `waits_for` says which missing feature a task is known to fail on
-(the tests make it a strict xfail, see bed.as_params); the benchmark runs every task regardless.
+address, which changes on every start. A task with `by_hand` is also done with Playwright directly, which
+shows the app allows it and its check sees it, so a failure through the agent is the agent's or the browser's.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ class WebTask:
     task: str  # what the user asks
     steps: tuple[str, ...]  # the scripted model's code actions, the last one finishes
     check: Callable[[Any], None]  # raises AssertionError saying what differs from the task's result
-    waits_for: str | None = None  # the missing feature it fails on, with the failure seen
-    # For a task that waits: the same task done with Playwright directly (page, app, a dir for files),
-    # which shows the app allows it and its check sees it, so the agent's failure is the browser's.
+    # The same task done with Playwright directly (page, app, a dir for files), for the widgets that were
+    # hardest to drive through the agent.
     by_hand: Callable[[Page, Any, Path], None] | None = None
 
 

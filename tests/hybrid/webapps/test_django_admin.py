@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
-from webapps.bed import as_params, checks_passing_at_seed, do_by_hand, reset, run_task, waiting
+from webapps.bed import as_params, checks_passing_at_seed, do_by_hand, reset, run_task, with_by_hand
 from webapps.servers import DjangoLibrary
 from webapps.tasks import DJANGO, WebTask
 
@@ -25,8 +25,8 @@ def test_no_check_passes_on_the_seed_state(library: DjangoLibrary) -> None:
     assert checks_passing_at_seed(DJANGO, library) == []
 
 
-@pytest.mark.parametrize("task", waiting(DJANGO))
-def test_a_waiting_task_can_be_done_by_hand(task: WebTask, library: DjangoLibrary, chromium: Browser,
+@pytest.mark.parametrize("task", with_by_hand(DJANGO))
+def test_the_task_can_be_done_by_hand(task: WebTask, library: DjangoLibrary, chromium: Browser,
                                           tmp_path: Path) -> None:
     do_by_hand(task, library, chromium, tmp_path)
     task.check(library)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
-from webapps.bed import as_params, checks_passing_at_seed, do_by_hand, run_task, waiting
+from webapps.bed import as_params, checks_passing_at_seed, do_by_hand, run_task, with_by_hand
 from webapps.servers import JupyterLab
 from webapps.tasks import JUPYTERLAB, WebTask
 
@@ -24,8 +24,8 @@ def test_no_check_passes_on_the_seed_state(lab: JupyterLab) -> None:
     assert checks_passing_at_seed(JUPYTERLAB, lab) == []
 
 
-@pytest.mark.parametrize("task", waiting(JUPYTERLAB))
-def test_a_waiting_task_can_be_done_by_hand(task: WebTask, lab: JupyterLab, chromium: Browser,
+@pytest.mark.parametrize("task", with_by_hand(JUPYTERLAB))
+def test_the_task_can_be_done_by_hand(task: WebTask, lab: JupyterLab, chromium: Browser,
                                           tmp_path: Path) -> None:
     do_by_hand(task, lab, chromium, tmp_path)
     task.check(lab)
