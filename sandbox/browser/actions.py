@@ -571,9 +571,11 @@ class Actions:
             raise LoginFailed(f"No browser credentials are configured for site {site!r}; the host must add "
                               "them (the kernel never handles passwords).")
         tab = self._chromium.tab()
-        self.goto(login.url)
+        opened = self.goto(login.url)
         marker = f"{ID_ATTRIBUTE}-login"
         if not tab.page.evaluate(_LOGIN_FIELDS_JS, marker):
+            if urlsplit(tab.page.url).path != urlsplit(login.url).path:  # a signed-in user is sent on (Django)
+                return f"Already signed in to {site}: its login page sent the browser on to {tab.page.url}.\n{opened}"
             raise LoginFailed(f"{tab.page.url} shows no username and password fields to sign in to {site!r} "
                               "with; the configured login URL may be wrong.")
         page = tab.page

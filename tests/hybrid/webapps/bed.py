@@ -5,7 +5,12 @@ model that replays the task's code actions, and the app's state read back to jud
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
 
+import pytest
+import webapps.tasks
+from playwright.sync_api import Browser
 from webapps.servers import DjangoLibrary, JupyterLab
 from webapps.tasks import SEEDS, WebTask
 
@@ -14,9 +19,9 @@ from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.observation import BROWSER_CAPABILITY
 from hybrid.agent.run import Agent
 from hybrid.config import Settings
-from sandbox.browser import BrowserService
 
 LIBRARY_PASSWORD_SECRET = "library-librarian-password"
+BY_HAND_TIMEOUT_MS = 20_000
 
 
 def register(registry: apis.SiteRegistry, app: DjangoLibrary | JupyterLab) -> str:
@@ -63,17 +68,20 @@ class Outcome:
         return f"{self.judged}\nRun {self.run_id} ended {self.status}; its steps' errors:\n{errors}"
 
 
-def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings,
-             browser: BrowserService | None = None) -> Outcome:
-    """Reset `app`, have the agent do `task` with scripted replies, and judge the app's state."""
+def reset(app: DjangoLibrary | JupyterLab) -> None:
+    """Back to the seed state the tasks start from."""
     if isinstance(app, DjangoLibrary):
         app.reset()
     else:
         app.reset(SEEDS)
+
+
+def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings) -> Outcome:
+    """Reset `app`, have the agent do `task` with scripted replies, and judge the app's state."""
+    reset(app)
     site = register(apis.SiteRegistry(settings.data_dir), app)
     model = ScriptedChatModel(replies=scripted_replies_for(code_for(task, app)))
-    options = {"browser": browser} if browser is not None else {}
-    with Agent(settings, model=model, model_name="scripted", sites=[site], **options) as agent:
+    with Agent(settings, model=model, model_name="scripted", sites=[site]) as agent:
         result = agent.run(task.task, learn=False)
         steps = agent.store.steps_of(result.run_id)
         calls = [BrowserCall(call.target, call.latency * 1000, call.result) for step in steps
@@ -85,3 +93,39 @@ def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings,
         judged = str(difference) or "the app's state is not what the task asked for"
     return Outcome(run_id=result.run_id, status=result.status, judged=judged,
                    step_errors=[step.error for step in steps if step.error], browser_calls=calls)
+
+
+def as_params(tasks: list[WebTask]) -> list:
+    """pytest parameters, one per task, named by the task."""
+    return [pytest.param(task, id=task.name) for task in tasks]
+
+
+def with_by_hand(tasks: list[WebTask]) -> list:
+    """pytest parameters for the tasks that can also be done by hand."""
+    return [pytest.param(task, id=task.name) for task in tasks if task.by_hand]
+
+
+def do_by_hand(task: WebTask, app: DjangoLibrary | JupyterLab, chromium: Browser, files: Path) -> None:
+    """Reset `app`, then do `task` with Playwright directly (its `by_hand`), in a fresh context."""
+    assert task.by_hand is not None, f"{task.name!r} has no by_hand"
+    reset(app)
+    context = chromium.new_context()
+    context.set_default_timeout(BY_HAND_TIMEOUT_MS)
+    try:
+        task.by_hand(context.new_page(), app, files)
+    finally:
+        context.close()
+
+
+def checks_passing_at_seed(tasks: list[WebTask], app: DjangoLibrary | JupyterLab) -> list[str]:
+    """The tasks whose check passes on the seed state, before anything is done: a check that cannot fail."""
+    reset(app)
+    passing = []
+    with mock.patch.object(webapps.tasks, "JUDGE_SECONDS", 0):  # the seed state is there at once
+        for task in tasks:
+            try:
+                task.check(app)
+                passing.append(task.name)
+            except AssertionError:
+                pass
+    return passing

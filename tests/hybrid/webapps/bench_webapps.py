@@ -1,12 +1,13 @@
 """Figures for the real-app test bed: per app, tasks passed / total through the full agent with scripted
 replies; observation against rendered HTML per page the tasks visited; median latency per browser action.
 
-Run: .venv/bin/python tests/hybrid/webapps/bench_webapps.py [--app django-admin|jupyterlab] [--settle S]
+Run: .venv/bin/python tests/hybrid/webapps/bench_webapps.py [--app django-admin|jupyterlab]
 
 Every task runs, those known to wait for a missing feature too. Latency is each `browser.*` call as the
-run recorded it (through the capability bridge and the policy). Sizes are characters: the observation
-without its URL/title header against the page's serialised DOM once it has settled (`--settle` seconds
-after load, for single-page apps that render after it), both taken on a fresh visit to the page's URL.
+run recorded it (through the capability bridge and the policy); each task's first call also starts Chromium.
+Sizes are characters: the observation without its URL/title header against the page's serialised DOM,
+both taken on a fresh visit to the page's URL once their size stops changing (single-page apps render
+long after the load event).
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from playwright.sync_api import Browser, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/hybrid, where `webapps` is a package
 
-from webapps.bed import Outcome, run_task
+from webapps.bed import Outcome, reset, run_task
 from webapps.servers import DjangoLibrary, JupyterLab, django_library, jupyter_lab
-from webapps.tasks import DJANGO, JUPYTERLAB, SEEDS, WebTask
+from webapps.tasks import DJANGO, JUPYTERLAB, WebTask
 
 from hybrid.config import Settings, find_chromium
 from sandbox.browser import DEFAULT_ARGS, BrowserService, SiteLogin
@@ -39,7 +40,11 @@ APPS: dict[str, tuple[list[WebTask], Callable[[], AbstractContextManager[App]]]]
     "django-admin": (DJANGO, django_library),
     "jupyterlab": (JUPYTERLAB, jupyter_lab),
 }
-PAGE_URL = re.compile(r"^URL(?: changed to|:) (\S+)", re.MULTILINE)
+# In a call's record, the start of its result's repr: a page's report begins with "URL: ..." or "URL changed to ...".
+SETTLE_SECONDS = 20  # at most, for a page's size to stop changing
+POLL_SECONDS = 1.0
+STABLE_READS = 3
+PAGE_URL = re.compile(r"URL(?: changed to|:) (https?://[^\s\\']+)")
 
 
 def run_tasks(name: str, tasks: list[WebTask], app: App, root: Path) -> list[Outcome]:
@@ -78,11 +83,21 @@ def signed_in_service(app: App) -> BrowserService:
     return service
 
 
-def measure_pages(app: App, urls: list[str], chromium: Browser, settle: float) -> None:
-    if isinstance(app, DjangoLibrary):
-        app.reset()
-    else:
-        app.reset(SEEDS)
+def settled(read: Callable[[], str], ready: Callable[[str], bool] = bool) -> str:
+    """`read()` once it is `ready` and STABLE_READS reads a poll apart have the same size, or at the deadline
+    (a single-page app's splash screen can stay the same for a while before the app renders)."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    sizes: list[int] = []
+    while True:
+        now = read()
+        sizes = [*sizes, len(now)][-STABLE_READS:] if ready(now) else []
+        if (len(sizes) == STABLE_READS and len(set(sizes)) == 1) or time.monotonic() > deadline:
+            return now
+        time.sleep(POLL_SECONDS)
+
+
+def measure_pages(app: App, urls: list[str], chromium: Browser) -> None:
+    reset(app)
     print(f"{'page':58} {'HTML':>8} {'observe':>8} {'obs/HTML':>9} {'elements':>9}")
     service = signed_in_service(app)
     context = chromium.new_context()
@@ -92,12 +107,10 @@ def measure_pages(app: App, urls: list[str], chromium: Browser, settle: float) -
                                  for cookie in service.cookies(url)])
             page = context.new_page()
             page.goto(url, wait_until="networkidle")
-            time.sleep(settle)
-            html = page.content()
+            html = settled(page.content)
             page.close()
             service.goto(url)
-            time.sleep(settle)
-            observation = service.observe().split("\n\n", 1)[-1]
+            observation = settled(service.observe, lambda text: "] " in text).split("\n\n", 1)[-1]
             elements = len(re.findall(r"\[\d+\] ", observation))
             label = url.split("://", 1)[1].split("/", 1)[1]
             print(f"/{label[:57]:57} {len(html):8} {len(observation):8} {len(observation) / len(html):9.3f} "
@@ -120,7 +133,6 @@ def latencies(outcomes: list[Outcome]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--app", choices=sorted(APPS), action="append", help="only this app (repeatable)")
-    parser.add_argument("--settle", type=float, default=2.0, help="seconds a page may render after loading")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hybrid-bench-webapps-") as temp, sync_playwright() as playwright:
         root = Path(temp)
@@ -134,7 +146,7 @@ def main() -> None:
                 print(f"\n{name} started in {time.perf_counter() - started:.1f} s at {app.base_url}")
                 outcomes = run_tasks(name, tasks, app, root)
                 print(f"\n{name}: observation against rendered HTML, per page the tasks visited")
-                measure_pages(app, visited_pages(outcomes), chromium, arguments.settle)
+                measure_pages(app, visited_pages(outcomes), chromium)
                 print(f"\n{name}: latency per browser action, over every task's calls")
                 latencies(outcomes)
         chromium.close()

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,22 +58,14 @@ def _serve(command: list[str], *, cwd: Path, env: dict[str, str], ready_url: str
         _wait_until_up(process, ready_url, log)
         yield
     finally:
-        with _suppress_gone():
+        with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            with _suppress_gone():
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(STOP_SECONDS)
-
-
-@contextmanager
-def _suppress_gone() -> Iterator[None]:
-    try:
-        yield
-    except ProcessLookupError:
-        pass
 
 
 def _private_env(root: Path, **extra: str) -> dict[str, str]:
@@ -109,8 +101,13 @@ class DjangoLibrary:
         return LIBRARY_PROJECT / "openapi.json"
 
     @property
-    def _database(self) -> Path:
+    def database(self) -> Path:
+        """The SQLite file the server uses (LIBRARY_DATA_DIR/library.sqlite3, see the project's settings)."""
         return self.data_dir / "library.sqlite3"
+
+    @property
+    def seed_database(self) -> Path:
+        return self.data_dir / "seed.sqlite3"
 
     def books(self) -> dict[str, dict]:
         """The books as the app stores them, by title."""
@@ -119,7 +116,7 @@ class DjangoLibrary:
 
     def reset(self) -> None:
         """Back to the seed catalogue, no uploads and no sessions (the server opens the database per request)."""
-        shutil.copyfile(self.data_dir / "seed.sqlite3", self._database)
+        shutil.copyfile(self.seed_database, self.database)
         shutil.rmtree(self.data_dir / "media", ignore_errors=True)
 
 
@@ -141,7 +138,7 @@ def django_library() -> Iterator[DjangoLibrary]:
         # The catalog app has no migrations: --run-syncdb creates its tables from the models.
         manage("migrate", "--run-syncdb", "--no-input")
         manage("seed", site.username, site.password)
-        shutil.copyfile(site._database, site.data_dir / "seed.sqlite3")
+        shutil.copyfile(site.database, site.seed_database)
         command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
         with _serve(command, cwd=LIBRARY_PROJECT, env=env, ready_url=site.login_url, log=root / "server.log"):
             yield site
