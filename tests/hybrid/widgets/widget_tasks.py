@@ -1,7 +1,6 @@
 """The widget bed's tasks, in one table: what a user asks on each page, the code actions a model would write
 for it (only `browser.*`, elements located with `find` or by reading observations), and how the result is
-judged from what the bed's server received. `waits_for` names the missing browser feature a task is known
-to fail on: the test makes it a strict xfail, so the mark must go once the feature lands."""
+judged from what the bed's server received."""
 
 from __future__ import annotations
 
@@ -40,7 +39,6 @@ class Task:
     steps: tuple[str, ...]  # the scripted code actions, before the final finish()
     judge: Callable[[WidgetBed], Any]  # reads the state the server received...
     want: Any  # ...which must equal this
-    waits_for: str | None = None  # the missing browser feature it is known to fail on, with the failure seen
 
     @property
     def id(self) -> str:
