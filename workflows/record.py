@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from sandbox import CallRecord
 from workflows.lifting import InductionRefused
 from workflows.memory import WorkflowStore
 from workflows.store import RunRow, StepRow
@@ -45,6 +46,16 @@ def _definitions(code: str) -> str:
     return "\n".join(ast.unparse(statement) for statement in tree.body if isinstance(statement, DEFINITIONS))
 
 
+def _caused_a_page_write(call: CallRecord, calls: list[CallRecord]) -> bool:
+    """Whether a write a page sent on its own (a script's fetch after a click) was decided on while the
+    browser `call` ran: the bridge records such a write apart, as a call of its own, inside the action's time."""
+    if call.capability != "browser" or call.started_at is None:
+        return False
+    ended = call.started_at + call.latency
+    return any(other is not call and other.capability == "browser" and other.writes and other.started_at is not None
+               and call.started_at <= other.started_at <= ended for other in calls)
+
+
 def read_run(store: WorkflowStore, run_id: str) -> InductionInput:
     """The run's successful code actions, refusing runs that did not finish with an answer."""
     run = store.get_run(run_id)
@@ -54,12 +65,9 @@ def read_run(store: WorkflowStore, run_id: str) -> InductionInput:
     steps = [s for s in coded if s.ok and not s.error]
     writes: list[str] = []
     for step in steps:
-        calls = store.calls_of(step.id or 0)
-        written = [call.name for call in calls if call.writes and call.status == "ok"]
-        if any(call.capability == "browser" and call.writes and call.status == "ok" for call in calls):
-            # A page sends some writes on its own (a script's fetch after a click): the bridge records them
-            # apart, so which browser action caused one is unknown and every browser call of the step counts.
-            written += [call.name for call in calls if call.capability == "browser" and call.status == "ok"]
-        writes += [name for name in dict.fromkeys(written) if name not in writes]
+        calls = [call for call in store.calls_of(step.id or 0) if call.status == "ok"]
+        for call in calls:
+            if (call.writes or _caused_a_page_write(call, calls)) and call.name not in writes:
+                writes.append(call.name)
     succeeded = {s.id for s in steps}
     return InductionInput(run, steps, writes, failed=[s for s in coded if s.id not in succeeded])
