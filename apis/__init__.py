@@ -1,10 +1,10 @@
 """OpenAPI specs -> documented, callable, validated clients for the agent.
 
-    spec = load_spec("gitea.json")                    # file or URL; 3.0, 3.1 or Swagger 2.0
-    client = build_client(spec, base_url="https://git.example.com/api/v1",
-                          auth={"type": "bearer", "token_env": "GITEA_TOKEN"})
-    client.issue_list_issues(owner="acme", repo="site", state="open")
-    render_api_section(spec, "close the wontfix issues", token_budget=3000, site="gitea")
+spec = load_spec("gitea.json")                    # file or URL; 3.0, 3.1 or Swagger 2.0
+client = build_client(spec, base_url="https://git.example.com/api/v1",
+                      auth={"type": "bearer", "token_env": "GITEA_TOKEN"})
+client.issue_list_issues(owner="acme", repo="site", state="open")
+render_api_section(spec, "close the wontfix issues", token_budget=3000, site="gitea")
 """
 
 from apis.auth import (

@@ -133,16 +133,32 @@ class OAuth2Auth(httpx.Auth):
     """Access tokens from an OAuth2 token endpoint, by the client-credentials or the refresh-token grant,
     fetched by Authlib when first needed and again when they expire."""
 
-    def __init__(self, token_url: str, client_id: str, client_secret: str | None, *, scope: str | None = None,
-                 refresh_token: str | None = None) -> None:
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str | None,
+        *,
+        scope: str | None = None,
+        refresh_token: str | None = None,
+    ) -> None:
         self.token_url = token_url
         self.flow = "refresh_token" if refresh_token else "client_credentials"
         self._session = AuthlibOAuth2Client(
-            client_id, client_secret, scope=scope, token_endpoint=token_url,
+            client_id,
+            client_secret,
+            scope=scope,
+            token_endpoint=token_url,
             grant_type="client_credentials" if refresh_token is None else None,
             # An expired token holding the refresh token: the first request trades it for an access token.
-            token={"access_token": "", "token_type": "bearer", "refresh_token": refresh_token, "expires_at": 1}
-            if refresh_token else None,
+            token={
+                "access_token": "",
+                "token_type": "bearer",
+                "refresh_token": refresh_token,
+                "expires_at": 1,
+            }
+            if refresh_token
+            else None,
             timeout=TOKEN_TIMEOUT_SECONDS,
         )
         self._lock = threading.Lock()
@@ -166,8 +182,10 @@ class OAuth2Auth(httpx.Auth):
             return str(token["access_token"])
 
     def _failure(self, reason: str) -> AuthError:
-        return AuthError(f"The OAuth2 {self.flow} grant at {self.token_url} failed ({reason}); check the site's "
-                         "client id, secret and token URL (`hybrid sites show`).")
+        return AuthError(
+            f"The OAuth2 {self.flow} grant at {self.token_url} failed ({reason}); check the site's "
+            "client id, secret and token URL (`hybrid sites show`)."
+        )
 
     def __repr__(self) -> str:
         return f"OAuth2Auth(flow={self.flow!r}, token_url={self.token_url!r}, secrets=***)"
@@ -213,12 +231,17 @@ def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
             )
         if len(given) > 1 or (not given and field in required):
             forms = ([field] if field in PLAIN_FIELDS else []) + [f"{field}_env", f"{field}_secret"]
-            raise AuthError(f"The {kind} auth needs {'exactly' if field in required else 'at most'} one of "
-                            f"{' or '.join(forms)}.")
+            raise AuthError(
+                f"The {kind} auth needs {'exactly' if field in required else 'at most'} one of "
+                f"{' or '.join(forms)}."
+            )
     if kind == "oauth2":
         allowed |= OAUTH2_SETTINGS
-        if reference.get("flow") not in OAUTH2_FLOWS or not reference.get("token_url") or not reference.get(
-                "client_id"):
+        if (
+            reference.get("flow") not in OAUTH2_FLOWS
+            or not reference.get("token_url")
+            or not reference.get("client_id")
+        ):
             raise AuthError(
                 f"The oauth2 auth needs flow={'|'.join(OAUTH2_FLOWS)}, token_url=<the token endpoint> and "
                 "client_id=<the client's id>."
@@ -238,7 +261,9 @@ def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
             )
     unknown = sorted(set(reference) - allowed)
     if unknown:
-        raise AuthError(f"Unknown field(s) {', '.join(unknown)} for {kind} auth; allowed: {', '.join(sorted(allowed))}.")
+        raise AuthError(
+            f"Unknown field(s) {', '.join(unknown)} for {kind} auth; allowed: {', '.join(sorted(allowed))}."
+        )
     return dict(reference)
 
 
@@ -255,7 +280,10 @@ def describe_auth(reference: Mapping[str, Any] | None) -> str:
         elif field in reference:
             parts.append(f"{field} {reference[field]!r}")
     where = f" in {reference['in']} {reference['name']!r}" if reference.get("type") == "api_key" else ""
-    if reference.get("type") == "bearer" and reference.get("scheme", DEFAULT_BEARER_SCHEME) != DEFAULT_BEARER_SCHEME:
+    if (
+        reference.get("type") == "bearer"
+        and reference.get("scheme", DEFAULT_BEARER_SCHEME) != DEFAULT_BEARER_SCHEME
+    ):
         where = f" (scheme {reference['scheme']})"
     if reference.get("type") == "oauth2":
         where = f" {reference.get('flow')} at {reference.get('token_url')} as {reference.get('client_id')!r}"
@@ -286,8 +314,13 @@ def resolve_auth(
     if kind == "bearer":
         return BearerAuth(values["token"], reference.get("scheme", DEFAULT_BEARER_SCHEME))
     if kind == "oauth2":
-        return OAuth2Auth(reference["token_url"], reference["client_id"], values.get("client_secret"),
-                          scope=reference.get("scope"), refresh_token=values.get("refresh_token"))
+        return OAuth2Auth(
+            reference["token_url"],
+            reference["client_id"],
+            values.get("client_secret"),
+            scope=reference.get("scope"),
+            refresh_token=values.get("refresh_token"),
+        )
     if kind == "basic":
         return BasicAuth(values["username"], values["password"])
     return ApiKeyAuth(reference["name"], reference["in"], values["key"])
@@ -318,8 +351,11 @@ def _required_secrets(reference: Mapping[str, Any]) -> set[str]:
 
 
 def _given_secrets(reference: Mapping[str, Any]) -> list[str]:
-    return [field for field in SECRET_FIELDS[reference["type"]]
-            if any(key in reference for key in (field, f"{field}_env", f"{field}_secret"))]
+    return [
+        field
+        for field in SECRET_FIELDS[reference["type"]]
+        if any(key in reference for key in (field, f"{field}_env", f"{field}_secret"))
+    ]
 
 
 def _secret_value(
@@ -331,7 +367,9 @@ def _secret_value(
         variable = reference[f"{field}_env"]
         value = environ.get(variable)
         if not value:
-            raise AuthError(f"The environment variable {variable} (the site's {field}) is not set; export it first.")
+            raise AuthError(
+                f"The environment variable {variable} (the site's {field}) is not set; export it first."
+            )
         return value
     name = reference[f"{field}_secret"]
     value = secrets.get(name) if secrets is not None else None
@@ -349,7 +387,10 @@ def check_web_login(reference: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise AuthError("A web login needs url=<the login page's absolute URL>.")
     fields = {key: value for key, value in reference.items() if key not in ("url", "type")}
-    return {"url": url, **{k: v for k, v in check_auth_reference({"type": "basic", **fields}).items() if k != "type"}}
+    return {
+        "url": url,
+        **{k: v for k, v in check_auth_reference({"type": "basic", **fields}).items() if k != "type"},
+    }
 
 
 def parse_web_login(text: str) -> dict[str, Any]:
@@ -358,8 +399,10 @@ def parse_web_login(text: str) -> dict[str, Any]:
     for pair in text.split():
         key, separator, value = pair.partition("=")
         if not separator:
-            raise AuthError(f"--web-login: expected key=value, got {pair!r} "
-                            "(e.g. 'url=https://site/login username=alice password_env=SITE_PASSWORD').")
+            raise AuthError(
+                f"--web-login: expected key=value, got {pair!r} "
+                "(e.g. 'url=https://site/login username=alice password_env=SITE_PASSWORD')."
+            )
         reference[key] = value
     return check_web_login(reference)
 
@@ -369,8 +412,11 @@ def resolve_web_login(
 ) -> tuple[str, str, str]:
     """(login URL, username, password) with the password read now from the environment or the store."""
     basic = check_auth_reference({"type": "basic", **{k: v for k, v in reference.items() if k != "url"}})
-    return (reference["url"], _secret_value(basic, "username", secrets, environ),
-            _secret_value(basic, "password", secrets, environ))
+    return (
+        reference["url"],
+        _secret_value(basic, "username", secrets, environ),
+        _secret_value(basic, "password", secrets, environ),
+    )
 
 
 def parse_auth_reference(text: str) -> dict[str, Any]:
@@ -387,7 +433,9 @@ def parse_auth_reference(text: str) -> dict[str, Any]:
         for pair in pairs:
             key, separator, value = pair.partition("=")
             if not separator:
-                raise AuthError(f"--auth: expected key=value, got {pair!r} (e.g. 'bearer token_env=API_TOKEN').")
+                raise AuthError(
+                    f"--auth: expected key=value, got {pair!r} (e.g. 'bearer token_env=API_TOKEN')."
+                )
             reference[key] = value
     if not isinstance(reference, dict):
         raise AuthError("--auth must describe one object, e.g. 'bearer token_env=API_TOKEN'.")

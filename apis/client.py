@@ -149,10 +149,14 @@ class Client:
         values = _bind(operation, arguments)
         display_url, build = self._request_builder(operation, values)
         if self._validator is not None:
-            self._report(self._validator.request_problems(operation, values), strict=self.validation == "strict")
+            self._report(
+                self._validator.request_problems(operation, values), strict=self.validation == "strict"
+            )
         response = self._send(operation, build(), build, display_url)
         if response.status_code >= 400:
-            raise ApiStatusError(operation.name, operation.method, display_url, response.status_code, _parse(response))
+            raise ApiStatusError(
+                operation.name, operation.method, display_url, response.status_code, _parse(response)
+            )
         parsed = _parse(response)
         if self._validator is not None:
             self._report(self._validator.response_problems(operation, response, parsed), strict=False)
@@ -208,7 +212,9 @@ class Client:
         url = self.url_for(operation) + path
 
         def build() -> httpx.Request:
-            return self._http.build_request(operation.method, url, params=query, headers=headers, **body_arguments)
+            return self._http.build_request(
+                operation.method, url, params=query, headers=headers, **body_arguments
+            )
 
         return str(httpx.URL(url, params=query)), build
 
@@ -269,7 +275,8 @@ def signature(operation: Operation) -> inspect.Signature:
     parameters = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY) for name in operation.required_arguments
     ] + [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in operation.optional_arguments
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None)
+        for name in operation.optional_arguments
     ]
     return inspect.Signature(parameters)
 
@@ -342,4 +349,3 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
-

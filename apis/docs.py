@@ -52,8 +52,10 @@ def call_shape(name: str, required: Sequence[str], optional: Sequence[str]) -> s
 
 def operation_line(operation: Operation) -> str:
     """`list_issues(owner, project, state=?, ...) GET /projects/{owner}/{project}/issues - List issues`"""
-    line = (f"{call_shape(operation.name, operation.required_arguments, operation.optional_arguments)} "
-            f"{operation.method} {operation.path}")
+    line = (
+        f"{call_shape(operation.name, operation.required_arguments, operation.optional_arguments)} "
+        f"{operation.method} {operation.path}"
+    )
     summary = _first_sentence(operation.summary)
     if summary:
         line += f" - {summary}"
@@ -72,8 +74,11 @@ def operation_help(spec: Spec, name: str) -> str:
     signature = ", ".join(
         [*operation.required_arguments, *(f"{n}=None" for n in operation.optional_arguments)]
     )
-    lines = [f"{operation.name}({signature})", f"{operation.method} {operation.path}" + (
-        "  (changes data)" if operation.writes else "  (read-only)")]
+    lines = [
+        f"{operation.name}({signature})",
+        f"{operation.method} {operation.path}"
+        + ("  (changes data)" if operation.writes else "  (read-only)"),
+    ]
     description = operation.description or operation.summary
     if description:
         lines += ["", clip(description.strip(), DESCRIPTION_CHARS)]
@@ -108,7 +113,10 @@ def operation_help(spec: Spec, name: str) -> str:
     auth = _auth_text(document, operation)
     if auth:
         lines += ["", f"Auth: {auth}"]
-    lines += ["", "Errors: raises ApiStatusError (status, body) on 4xx/5xx, ApiNetworkError when unreachable."]
+    lines += [
+        "",
+        "Errors: raises ApiStatusError (status, body) on 4xx/5xx, ApiNetworkError when unreachable.",
+    ]
     return "\n".join(lines)
 
 
@@ -152,7 +160,9 @@ def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH
         return name
     for combinator in ("oneOf", "anyOf"):
         if isinstance(schema.get(combinator), list):
-            parts = [schema_text(document, s, depth - 1 if _ref_name(s) else depth) for s in schema[combinator][:4]]
+            parts = [
+                schema_text(document, s, depth - 1 if _ref_name(s) else depth) for s in schema[combinator][:4]
+            ]
             return " | ".join(parts) + (" | ..." if len(schema[combinator]) > 4 else "")
     if isinstance(schema.get("allOf"), list):
         schema = _merge_all_of(document, schema)
@@ -162,7 +172,11 @@ def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH
     kinds = schema_types(schema)
     nullable = schema.get("nullable") is True or "null" in kinds
     kinds = [k for k in kinds if k != "null"]
-    kind = kinds[0] if kinds else ("object" if "properties" in schema else "array" if "items" in schema else None)
+    kind = (
+        kinds[0]
+        if kinds
+        else ("object" if "properties" in schema else "array" if "items" in schema else None)
+    )
     if kind == "object" or (kind is None and "additionalProperties" in schema):
         text = _object_text(document, schema, depth, name)
     elif kind == "array":
@@ -234,7 +248,9 @@ def _auth_text(document: dict[str, Any], operation: Operation) -> str:
         if not requirement:
             options.append("none")
             continue
-        options.append(" + ".join(_scheme_text(name, resolve(document, schemes.get(name, {}))) for name in requirement))
+        options.append(
+            " + ".join(_scheme_text(name, resolve(document, schemes.get(name, {}))) for name in requirement)
+        )
     return " or ".join(dict.fromkeys(options))
 
 
@@ -265,4 +281,3 @@ def _ref_name(schema: Any) -> str | None:
 def _first_sentence(text: str) -> str:
     sentence = text.split(". ")[0].rstrip(".")
     return clip(sentence, SUMMARY_CHARS)
-

@@ -73,7 +73,9 @@ def header_value(value: Any) -> str:
 
 
 def _is_file(value: Any) -> bool:
-    return isinstance(value, (bytes, bytearray, io.IOBase)) or (isinstance(value, tuple) and len(value) in (2, 3))
+    return isinstance(value, (bytes, bytearray, io.IOBase)) or (
+        isinstance(value, tuple) and len(value) in (2, 3)
+    )
 
 
 def body_arguments(operation_name: str, body_spec: RequestBody, body: Any) -> dict[str, Any]:
@@ -86,7 +88,9 @@ def body_arguments(operation_name: str, body_spec: RequestBody, body: Any) -> di
     essence = media_type.split(";")[0].strip().lower()
     if essence == "multipart/form-data":
         if not isinstance(body, Mapping):
-            raise ApiArgumentError(f"{operation_name}: body must be a dict of form fields and files for {media_type}.")
+            raise ApiArgumentError(
+                f"{operation_name}: body must be a dict of form fields and files for {media_type}."
+            )
         files = []
         for key, value in body.items():
             for item in value if isinstance(value, list) else [value]:
@@ -96,7 +100,10 @@ def body_arguments(operation_name: str, body_spec: RequestBody, body: Any) -> di
     if essence == "application/x-www-form-urlencoded":
         if not isinstance(body, Mapping):
             raise ApiArgumentError(f"{operation_name}: body must be a dict of form fields for {media_type}.")
-        fields = {str(k): [scalar(v) for v in value] if isinstance(value, list) else scalar(value) for k, value in body.items()}
+        fields = {
+            str(k): [scalar(v) for v in value] if isinstance(value, list) else scalar(value)
+            for k, value in body.items()
+        }
         return {"data": fields}
     if essence.endswith("json") and not isinstance(body, (bytes, bytearray)):
         return {"content": json.dumps(body).encode(), "headers": {"Content-Type": media_type}}

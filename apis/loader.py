@@ -102,7 +102,7 @@ def _process(raw: bytes, origin: str, content_hash: str, read: Callable[[str], b
     declared = document.get("openapi") or document.get("swagger")
     if not isinstance(declared, str) or not re.match(r"^(2\.0|3\.[01])(\.\d+)?", declared):
         raise SpecError(
-            f"{origin}: neither an `openapi: 3.0/3.1` nor a `swagger: \"2.0\"` field at the top "
+            f'{origin}: neither an `openapi: 3.0/3.1` nor a `swagger: "2.0"` field at the top '
             f"(found {declared!r}); only OpenAPI 3.0, 3.1 and Swagger 2.0 documents are supported."
         )
     converted_from = None
@@ -146,7 +146,9 @@ def strict_problems(document: dict[str, Any], declared: str) -> list[SpecProblem
     else:
         validator_cls = OpenAPIV30SpecValidator
     try:
-        errors = list(itertools.islice(validator_cls(SchemaPath.from_dict(document)).iter_errors(), MAX_STRICT_PROBLEMS))
+        errors = list(
+            itertools.islice(validator_cls(SchemaPath.from_dict(document)).iter_errors(), MAX_STRICT_PROBLEMS)
+        )
     except Exception as exc:  # noqa: BLE001 - the validator itself can trip over broken documents; that is a finding too
         return [SpecProblem("#", f"strict validation could not run: {type(exc).__name__}: {exc}")]
     problems: dict[SpecProblem, None] = {}
@@ -156,7 +158,7 @@ def strict_problems(document: dict[str, Any], declared: str) -> list[SpecProblem
         pointer, value = _pointer_of(document, cause)
         message = str(getattr(cause, "message", cause))
         # The value is at the pointer already; said again it only makes the message long and ungroupable.
-        message = "the value" + message[len(value):] if value else message
+        message = "the value" + message[len(value) :] if value else message
         problems[SpecProblem(pointer, clip(" ".join(message.split()), 300))] = None
     return list(problems)
 
@@ -171,10 +173,19 @@ def _pointer_of(document: dict[str, Any], error: Any) -> tuple[str, str]:
     stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
     while stack:
         where_, node = stack.pop()
-        if where_ and node and message[0] == ("[" if isinstance(node, list) else "{") and _repr_starts(node, message):
+        if (
+            where_
+            and node
+            and message[0] == ("[" if isinstance(node, list) else "{")
+            and _repr_starts(node, message)
+        ):
             return where(*where_), repr(node)
-        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        stack.extend(reversed([(where_ + (key,), value) for key, value in children if isinstance(value, (dict, list))]))
+        children = (
+            node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        )
+        stack.extend(
+            reversed([(where_ + (key,), value) for key, value in children if isinstance(value, (dict, list))])
+        )
     return where(*path), ""
 
 
@@ -183,7 +194,6 @@ def _repr_starts(node: Any, message: str) -> bool:
     first = next(iter(node.items())) if isinstance(node, dict) else node[0]
     head = f"{first[0]!r}: {first[1]!r}" if isinstance(node, dict) else repr(first)
     return message.startswith(head, 1) and message.startswith(repr(node))
-
 
 
 def _servers(document: dict[str, Any], origin: str) -> list[str]:

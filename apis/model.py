@@ -151,7 +151,8 @@ class Spec:
         for operation in self.operations:
             entry = asdict(operation)
             entry["parameters"] = [
-                table.setdefault(json.dumps(parameter, sort_keys=True), len(table)) for parameter in entry["parameters"]
+                table.setdefault(json.dumps(parameter, sort_keys=True), len(table))
+                for parameter in entry["parameters"]
             ]
             operations.append(entry)
         data["parameters"] = [json.loads(text) for text in table]

@@ -34,7 +34,9 @@ def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) ->
     for path, item in paths.items():
         twin = format_twin_of(path, paths)
         if twin is not None:
-            problems.append(SpecProblem(where("paths", path), f"the same as {twin} with a format suffix; left out"))
+            problems.append(
+                SpecProblem(where("paths", path), f"the same as {twin} with a format suffix; left out")
+            )
             continue
         item = resolve(document, item)
         if not isinstance(item, dict):
@@ -47,11 +49,15 @@ def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) ->
             location = where("paths", path, method)
             preferred = operation_name(raw.get("operationId"), method, path)
             if not raw.get("operationId"):
-                problems.append(SpecProblem(location, f"no operationId; named {preferred} from method and path"))
+                problems.append(
+                    SpecProblem(location, f"no operationId; named {preferred} from method and path")
+                )
             name = unique(preferred, taken)
             if name != preferred:
                 problems.append(
-                    SpecProblem(location, f"name {preferred} is already used by {first_user[preferred]}; named {name}")
+                    SpecProblem(
+                        location, f"name {preferred} is already used by {first_user[preferred]}; named {name}"
+                    )
                 )
             first_user.setdefault(preferred, f"{method.upper()} {path}")
             operations.append(_operation(document, name, method, path, item, raw, location, problems))
@@ -117,9 +123,17 @@ def _parameters(
     declared: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
     for origin, entries in (("path item", item.get("parameters")), ("operation", raw.get("parameters"))):
         for index, entry in enumerate(entries or []):
-            here = f"{location}/parameters/{index}" if origin == "operation" else where("paths", path, "parameters", index)
+            here = (
+                f"{location}/parameters/{index}"
+                if origin == "operation"
+                else where("paths", path, "parameters", index)
+            )
             parameter = resolve(document, entry)
-            if not isinstance(parameter, dict) or not parameter.get("name") or parameter.get("in") not in PARAMETER_LOCATIONS:
+            if (
+                not isinstance(parameter, dict)
+                or not parameter.get("name")
+                or parameter.get("in") not in PARAMETER_LOCATIONS
+            ):
                 problems.append(SpecProblem(here, "parameter without a usable name and location; skipped"))
                 continue
             # Operation-level parameters override path-level ones with the same name and location.
@@ -128,7 +142,9 @@ def _parameters(
     template_variables = _TEMPLATE_VARIABLE.findall(path)
     for variable in template_variables:
         if (variable, "path") not in declared:
-            problems.append(SpecProblem(location, f"path variable {{{variable}}} is not declared; taken as a string"))
+            problems.append(
+                SpecProblem(location, f"path variable {{{variable}}} is not declared; taken as a string")
+            )
             declared[(variable, "path")] = ({"name": variable, "in": "path", "required": True}, location)
 
     arguments_taken = {BODY_ARGUMENT}
@@ -140,7 +156,9 @@ def _parameters(
             problems.append(SpecProblem(here, f"path parameter {name!r} does not appear in {path}; ignored"))
             continue
         preferred = snake_case(name)
-        argument = unique(preferred if preferred not in arguments_taken else f"{preferred}_{where_in}", arguments_taken)
+        argument = unique(
+            preferred if preferred not in arguments_taken else f"{preferred}_{where_in}", arguments_taken
+        )
         schema = resolve(document, parameter.get("schema")) or _schema_from_content(document, parameter)
         parameters.append(
             Parameter(
@@ -174,7 +192,9 @@ def _request_body(
     body = resolve(document, raw)
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, dict) or not content:
-        problems.append(SpecProblem(f"{location}/requestBody", "request body without content types; sent as JSON"))
+        problems.append(
+            SpecProblem(f"{location}/requestBody", "request body without content types; sent as JSON")
+        )
         return RequestBody(media_types=["application/json"], schema={}, required=flag(body.get("required")))
     media_types = sorted(content, key=media_preference)
     chosen = content[media_types[0]] if isinstance(content[media_types[0]], dict) else {}

@@ -20,8 +20,9 @@ class Page(list):
     `{"page": "2"}`), None on the last page; `last` those of the last page when the site says; `total`
     the number of items over all pages when the site says."""
 
-    def __init__(self, items: list[Any], *, next: dict[str, str] | None, last: dict[str, str] | None,
-                 total: int | None) -> None:
+    def __init__(
+        self, items: list[Any], *, next: dict[str, str] | None, last: dict[str, str] | None, total: int | None
+    ) -> None:
         super().__init__(items)
         self.next = next
         self.last = last
@@ -49,33 +50,44 @@ def as_page(parsed: Any, response: httpx.Response) -> Any:
     if not isinstance(parsed, list):
         return parsed
     links = response.links
-    total = next((int(value) for name in TOTAL_HEADERS
-                  if (value := response.headers.get(name, "").strip()).isdigit()), None)
+    total = next(
+        (int(value) for name in TOTAL_HEADERS if (value := response.headers.get(name, "").strip()).isdigit()),
+        None,
+    )
     if "next" not in links and "last" not in links and total is None:
         return parsed
     asked = _query(response.request.url)
     # What a site repeats in every link (say, its default per_page) does not move from page to page.
     fixed = _query((links.get("prev") or links.get("first") or {}).get("url"))
-    return Page(parsed, next=_asking_for(links.get("next"), asked, fixed),
-                last=_asking_for(links.get("last"), asked, fixed), total=total)
+    return Page(
+        parsed,
+        next=_asking_for(links.get("next"), asked, fixed),
+        last=_asking_for(links.get("last"), asked, fixed),
+        total=total,
+    )
 
 
 def _query(url: str | httpx.URL | None) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(str(url)).query)) if url else {}
 
 
-def _asking_for(link: dict[str, str] | None, asked: dict[str, str], fixed: dict[str, str]) -> dict[str, str] | None:
+def _asking_for(
+    link: dict[str, str] | None, asked: dict[str, str], fixed: dict[str, str]
+) -> dict[str, str] | None:
     """The query parameters that ask for a linked page: those that differ from the request's and move
     between pages."""
     if link is None or "url" not in link:
         return None
-    return {name: value for name, value in _query(link["url"]).items()
-            if asked.get(name) != value and fixed.get(name) != value}
+    return {
+        name: value
+        for name, value in _query(link["url"]).items()
+        if asked.get(name) != value and fixed.get(name) != value
+    }
 
 
 def _page_number(query: dict[str, str] | None) -> tuple[str, int] | None:
     """(parameter, number) when the next page is asked for by one numeric parameter, e.g. ("page", 2)."""
     if query is None or len(query) != 1:
         return None
-    (name, value), = query.items()
+    ((name, value),) = query.items()
     return (name, int(value)) if value.isdigit() else None

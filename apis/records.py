@@ -30,7 +30,9 @@ class RecordFiles(Generic[Record]):
 
     def path(self, name: str) -> Path:
         if not NAME.match(name):
-            raise RegistryError(f"{name!r} is not a valid {self.what} name (lowercase letters, digits and '_').")
+            raise RegistryError(
+                f"{name!r} is not a valid {self.what} name (lowercase letters, digits and '_')."
+            )
         return self.directory / f"{name}.json"
 
     def write(self, name: str, record: Any) -> None:
@@ -44,11 +46,14 @@ class RecordFiles(Generic[Record]):
             data = json.loads(self.path(name).read_text(encoding="utf-8"))
         except FileNotFoundError:
             known = ", ".join(self.names()) or "none yet"
-            raise RegistryError(f"No {self.what} named {name!r} (known: {known}); add it with "
-                                f"`{self.add_with}`.") from None
+            raise RegistryError(
+                f"No {self.what} named {name!r} (known: {known}); add it with `{self.add_with}`."
+            ) from None
         except (OSError, ValueError) as exc:
-            raise RegistryError(f"{self.path(name)}: unreadable {self.what} file ({exc}); remove and add the "
-                                f"{self.what} again.") from exc
+            raise RegistryError(
+                f"{self.path(name)}: unreadable {self.what} file ({exc}); remove and add the "
+                f"{self.what} again."
+            ) from exc
         return self.build(**data)
 
     def names(self) -> list[str]:

@@ -73,8 +73,9 @@ class ExternalRefs:
     problems and the reference is replaced by an empty schema.
     """
 
-    def __init__(self, origin: str, problems: list[tuple[str, str]],
-                 read: Callable[[str], bytes] = read_bytes) -> None:
+    def __init__(
+        self, origin: str, problems: list[tuple[str, str]], read: Callable[[str], bytes] = read_bytes
+    ) -> None:
         self.origin = origin
         self.read = read
         self.allow_remote = is_url(origin)
@@ -86,16 +87,21 @@ class ExternalRefs:
     def inline(self, document: dict[str, Any]) -> dict[str, Any]:
         return self._walk(document, self.origin, document, "#", frozenset())
 
-    def _walk(self, node: Any, base: str, base_document: dict[str, Any], where: str, active: frozenset) -> Any:
+    def _walk(
+        self, node: Any, base: str, base_document: dict[str, Any], where: str, active: frozenset
+    ) -> Any:
         if isinstance(node, list):
-            return [self._walk(item, base, base_document, f"{where}/{i}", active) for i, item in enumerate(node)]
+            return [
+                self._walk(item, base, base_document, f"{where}/{i}", active) for i, item in enumerate(node)
+            ]
         if not isinstance(node, dict):
             return node
         reference = node.get("$ref")
         if isinstance(reference, str) and (not reference.startswith("#") or base != self.origin):
             return self._inline_reference(reference, base, base_document, where, active)
         return {
-            key: self._walk(value, base, base_document, f"{where}/{_escaped(key)}", active) for key, value in node.items()
+            key: self._walk(value, base, base_document, f"{where}/{_escaped(key)}", active)
+            for key, value in node.items()
         }
 
     def _inline_reference(
@@ -108,7 +114,9 @@ class ExternalRefs:
             self.problems.append((where, f"circular external reference {reference!r} left empty"))
             return {}
         if is_url(target_base) and not self.allow_remote:
-            self.problems.append((where, f"remote reference {reference!r} not fetched (spec was loaded from a file)"))
+            self.problems.append(
+                (where, f"remote reference {reference!r} not fetched (spec was loaded from a file)")
+            )
             return {}
         try:
             document = base_document if not location else self._document(target_base)

@@ -75,7 +75,9 @@ class SiteRegistry:
     def client(self, name: str, **options: Any) -> Client:
         """A client for the site with its credentials resolved now (from the environment or the secret store)."""
         site = self.get(name)
-        return build_client(load_spec(site.spec, self.cache_dir), site.base_url, site.auth, secrets=self.secrets, **options)
+        return build_client(
+            load_spec(site.spec, self.cache_dir), site.base_url, site.auth, secrets=self.secrets, **options
+        )
 
     def web_credentials(self, name: str) -> tuple[str, str, str] | None:
         """(login URL, username, password) for signing in to the site's web UI, or None if not configured."""

@@ -14,8 +14,29 @@ from typing import Any
 _TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
 _HTML_TAG = re.compile(r"<(/?[a-zA-Z][a-zA-Z0-9]*)[^<>]*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 # Tags after which the text reads as a new line or paragraph.
-_BREAKING_TAGS = frozenset({"br", "p", "div", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-                            "pre", "blockquote", "dd", "dt", "hr"})
+_BREAKING_TAGS = frozenset(
+    {
+        "br",
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "blockquote",
+        "dd",
+        "dt",
+        "hr",
+    }
+)
 
 
 def flag(value: Any) -> bool:
@@ -65,4 +86,3 @@ class _TextReader(HTMLParser):
     def text(self) -> str:
         lines = (" ".join(line.split()) for line in "".join(self._parts).split("\n"))
         return "\n".join(line for line in lines if line)
-

@@ -57,7 +57,11 @@ def read_bytes(source: str | Path, url_cache: Path | None = None, *, refresh: bo
     server again with a conditional request (ETag / Last-Modified), so an unchanged spec costs a 304.
     """
     if is_url(source):
-        return _url_bytes(str(source), url_cache, refresh) if url_cache is not None else _fetch(str(source), {})[1]
+        return (
+            _url_bytes(str(source), url_cache, refresh)
+            if url_cache is not None
+            else _fetch(str(source), {})[1]
+        )
     limit = max_spec_bytes()
     path = Path(source).expanduser()
     try:
@@ -77,15 +81,22 @@ def _url_bytes(url: str, directory: Path, refresh: bool) -> bytes:
         body, validators = None, {}
     if body is not None and not refresh:
         return body
-    conditional = {"If-None-Match": validators.get("etag"), "If-Modified-Since": validators.get("last_modified")}
+    conditional = {
+        "If-None-Match": validators.get("etag"),
+        "If-Modified-Since": validators.get("last_modified"),
+    }
     status, fetched, headers = _fetch(url, {k: v for k, v in conditional.items() if v and body is not None})
     if status == 304 and body is not None:
         return body
     try:
         directory.mkdir(parents=True, exist_ok=True)
         body_file.write_bytes(fetched)
-        meta_file.write_text(json.dumps({"url": url, "etag": headers.get("ETag"),
-                                         "last_modified": headers.get("Last-Modified")}), encoding="utf-8")
+        meta_file.write_text(
+            json.dumps(
+                {"url": url, "etag": headers.get("ETag"), "last_modified": headers.get("Last-Modified")}
+            ),
+            encoding="utf-8",
+        )
     except OSError:
         pass  # an unwritable cache only means fetching again next time
     return fetched
@@ -94,7 +105,9 @@ def _url_bytes(url: str, directory: Path, refresh: bool) -> bytes:
 def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers]:
     limit = max_spec_bytes()
     try:
-        with httpx.stream("GET", url, headers=headers, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True) as response:
+        with httpx.stream(
+            "GET", url, headers=headers, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True
+        ) as response:
             if response.status_code == 304:
                 return 304, b"", response.headers
             response.raise_for_status()
@@ -123,7 +136,9 @@ def parse_document(raw: bytes, origin: str) -> dict[str, Any]:
         try:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SpecError(f"{origin}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg}).") from exc
+            raise SpecError(
+                f"{origin}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})."
+            ) from exc
     else:
         try:
             document = _load_yaml(text, origin)
@@ -166,7 +181,9 @@ def _node_counts(root: yaml.Node) -> tuple[int, int]:
             continue
         children = _children(node)
         if children_done or not children:
-            expanded[id(node)] = min(1 + sum(expanded[id(child)] for child in children), MAX_EXPANDED_NODES + 1)
+            expanded[id(node)] = min(
+                1 + sum(expanded[id(child)] for child in children), MAX_EXPANDED_NODES + 1
+            )
             continue
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in expanded)

@@ -20,8 +20,21 @@ MULTIPART = "multipart/form-data"
 
 # Parameter keywords that describe the value, which OpenAPI 3 moves into the parameter's `schema`.
 _SCHEMA_KEYWORDS = (
-    "type", "format", "items", "default", "enum", "maximum", "exclusiveMaximum", "minimum",
-    "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems",
+    "type",
+    "format",
+    "items",
+    "default",
+    "enum",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
     "multipleOf",
 )
 _COLLECTION_STYLES = {
@@ -112,21 +125,30 @@ def _operation(
     produces = operation.get("produces") or produces
     own = [_dereference(swagger, p) for p in operation.get("parameters", [])]
     own_keys = {(p.get("name"), p.get("in")) for p in own}
-    inherited_payload = [p for p in shared if p.get("in") in ("body", "formData") and (p.get("name"), p.get("in")) not in own_keys]
+    inherited_payload = [
+        p
+        for p in shared
+        if p.get("in") in ("body", "formData") and (p.get("name"), p.get("in")) not in own_keys
+    ]
     every = own + inherited_payload
     converted = {
         key: value
         for key, value in operation.items()
         if key not in ("parameters", "consumes", "produces", "responses", "schemes")
     }
-    plain = [_parameter(p) for p in operation.get("parameters", []) if _dereference(swagger, p).get("in") not in ("body", "formData")]
+    plain = [
+        _parameter(p)
+        for p in operation.get("parameters", [])
+        if _dereference(swagger, p).get("in") not in ("body", "formData")
+    ]
     if plain:
         converted["parameters"] = plain
     body = _request_body(every, consumes)
     if body:
         converted["requestBody"] = body
     converted["responses"] = {
-        str(status): _response(response, produces) for status, response in (operation.get("responses") or {}).items()
+        str(status): _response(response, produces)
+        for status, response in (operation.get("responses") or {}).items()
     } or {"default": {"description": ""}}
     return converted
 
@@ -232,7 +254,12 @@ def _security_scheme(scheme: dict[str, Any]) -> dict[str, Any]:
     if kind == "basic":
         return {"type": "http", "scheme": "basic", **described}
     if kind == "apiKey":
-        return {"type": "apiKey", "name": scheme.get("name", ""), "in": scheme.get("in", "header"), **described}
+        return {
+            "type": "apiKey",
+            "name": scheme.get("name", ""),
+            "in": scheme.get("in", "header"),
+            **described,
+        }
     if kind == "oauth2":
         flow: dict[str, Any] = {"scopes": scheme.get("scopes", {})}
         if "authorizationUrl" in scheme:
@@ -254,6 +281,6 @@ def _rewrite_refs(node: Any) -> Any:
     if isinstance(reference, str):
         for old, new in _REF_PREFIXES.items():
             if reference.startswith(old):
-                rewritten["$ref"] = new + reference[len(old):]
+                rewritten["$ref"] = new + reference[len(old) :]
                 break
     return rewritten

@@ -35,7 +35,9 @@ from sandbox.text import clip
 
 # How much of a value one mismatch line shows; the record keeps the whole validator text.
 SHOWN_CHARS = 60
-_ABOUT_PROPERTIES = frozenset({"required", "additionalProperties", "dependentRequired", "unevaluatedProperties"})
+_ABOUT_PROPERTIES = frozenset(
+    {"required", "additionalProperties", "dependentRequired", "unevaluatedProperties"}
+)
 # Where the schemas of one operation are put beside the document, so their `$ref`s resolve in it.
 _CHECKED = "x-hybrid-checked"
 _SPEC_URI = "urn:hybrid:spec"
@@ -97,13 +99,24 @@ class SpecValidator:
         try:
             checks = self._compiled(operation)
             status = str(response.status_code)
-            key = next((k for k in (status, f"{status[0]}XX", f"{status[0]}xx", "default") if k in checks.responses), None)
+            key = next(
+                (k for k in (status, f"{status[0]}XX", f"{status[0]}xx", "default") if k in checks.responses),
+                None,
+            )
             if key is None:
                 if not checks.responses:
                     return []
                 declared = ", ".join(checks.responses)
-                return [Mismatch(operation.name, "response", "status", f"one of {declared}", status,
-                                 f"status {status} is not among the responses the spec declares ({declared})")]
+                return [
+                    Mismatch(
+                        operation.name,
+                        "response",
+                        "status",
+                        f"one of {declared}",
+                        status,
+                        f"status {status} is not among the responses the spec declares ({declared})",
+                    )
+                ]
             validator = checks.responses[key]
             media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if validator is None or not media_type.endswith("json") or body is None:
@@ -122,7 +135,11 @@ class SpecValidator:
         for parameter in operation.parameters:
             if parameter.schema:
                 schemas[f"parameter {parameter.argument}"] = parameter.schema
-        if operation.body is not None and operation.body.schema and _json_like_media(operation.body.media_types):
+        if (
+            operation.body is not None
+            and operation.body.schema
+            and _json_like_media(operation.body.media_types)
+        ):
             schemas["body"] = operation.body.schema
         for status in operation.responses:
             schema = response_schema(self.spec.document, operation, status)
@@ -137,21 +154,30 @@ class SpecValidator:
                 return None
             cls = OAS31Validator if self._is_31 else (OAS30WriteValidator if writing else OAS30ReadValidator)
             pointer = "/" + key.replace("~", "~0").replace("/", "~1")
-            return cls({"$ref": f"{_SPEC_URI}#/{_CHECKED}{pointer}"}, registry=registry,
-                       format_checker=cls.FORMAT_CHECKER)
+            return cls(
+                {"$ref": f"{_SPEC_URI}#/{_CHECKED}{pointer}"},
+                registry=registry,
+                format_checker=cls.FORMAT_CHECKER,
+            )
 
         return _Checks(
             parameters={
                 p.argument: (p, compiled(f"parameter {p.argument}", writing=True))
-                for p in operation.parameters if f"parameter {p.argument}" in schemas
+                for p in operation.parameters
+                if f"parameter {p.argument}" in schemas
             },
             body=compiled("body", writing=True),
-            responses={status: compiled(f"response {status}", writing=False) for status in operation.responses},
+            responses={
+                status: compiled(f"response {status}", writing=False) for status in operation.responses
+            },
         )
 
 
 def _errors(operation: Operation, direction: str, field: str, validator: Any, value: Any) -> list[Mismatch]:
-    return [_mismatch(operation, direction, field, error) for error in itertools.islice(validator.iter_errors(value), 10)]
+    return [
+        _mismatch(operation, direction, field, error)
+        for error in itertools.islice(validator.iter_errors(value), 10)
+    ]
 
 
 def _mismatch(operation: Operation, direction: str, prefix: str, error: ValidationError) -> Mismatch:
@@ -161,8 +187,12 @@ def _mismatch(operation: Operation, direction: str, prefix: str, error: Validati
         # "'id' is a required property": the message names the property, the object itself says nothing.
         return Mismatch(operation.name, direction, field, "", clip(error.message, SHOWN_CHARS * 2), detail)
     return Mismatch(
-        operation.name, direction, field, clip(f"{error.validator} {error.validator_value!r}", SHOWN_CHARS),
-        clip(repr(error.instance), SHOWN_CHARS), detail,
+        operation.name,
+        direction,
+        field,
+        clip(f"{error.validator} {error.validator_value!r}", SHOWN_CHARS),
+        clip(repr(error.instance), SHOWN_CHARS),
+        detail,
     )
 
 
@@ -206,4 +236,3 @@ def _field(prefix: str, path: list[Any]) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
-

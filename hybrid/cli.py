@@ -12,23 +12,42 @@ import click
 
 # name: (module:attribute, the command's short help as its own docstring gives it; a test holds them equal).
 COMMANDS = {
-    "bench": ("hybrid.commands.bench:bench_command",
-              ("Run task suite SUITE (`demo`, the built-in one, or a JSON Lines file in the same format), each "
-              "task on a freshly reset site with a fresh kernel, judge it with its evaluator, and print success, "
-              "steps, tokens, cost and time per task by category (API-only, UI, mixed).")),
-    "config": ("hybrid.commands.config:config_command",
-               "Show the effective settings and where each value came from."),
-    "demo": ("hybrid.commands.demo:demo_group", "Run one task of the bundled demo site end to end with the agent."),
-    "mcp": ("hybrid.commands.mcp:mcp_group",
-            "The Model Context Protocol: offer hybrid's agent, operations and workflows to other agents."),
-    "run": ("hybrid.commands.run:run_command",
-            "Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback."),
+    "bench": (
+        "hybrid.commands.bench:bench_command",
+        (
+            "Run task suite SUITE (`demo`, the built-in one, or a JSON Lines file in the same format), each "
+            "task on a freshly reset site with a fresh kernel, judge it with its evaluator, and print success, "
+            "steps, tokens, cost and time per task by category (API-only, UI, mixed)."
+        ),
+    ),
+    "config": (
+        "hybrid.commands.config:config_command",
+        "Show the effective settings and where each value came from.",
+    ),
+    "demo": (
+        "hybrid.commands.demo:demo_group",
+        "Run one task of the bundled demo site end to end with the agent.",
+    ),
+    "mcp": (
+        "hybrid.commands.mcp:mcp_group",
+        "The Model Context Protocol: offer hybrid's agent, operations and workflows to other agents.",
+    ),
+    "run": (
+        "hybrid.commands.run:run_command",
+        "Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.",
+    ),
     "runs": ("hybrid.commands.runs:runs_group", "List, show, resume and export recorded runs."),
-    "sites": ("hybrid.commands.sites:sites_group",
-              ("Add, list, show and search sites (OpenAPI specs the agent calls as api.<site>.<operation>, MCP "
-              "servers it calls as mcp.<server>.<tool>).")),
-    "workflows": ("hybrid.commands.workflows:workflows_group",
-                  "Manage the workflows induced from successful runs: inspect, run, verify, share."),
+    "sites": (
+        "hybrid.commands.sites:sites_group",
+        (
+            "Add, list, show and search sites (OpenAPI specs the agent calls as api.<site>.<operation>, MCP "
+            "servers it calls as mcp.<server>.<tool>)."
+        ),
+    ),
+    "workflows": (
+        "hybrid.commands.workflows:workflows_group",
+        "Manage the workflows induced from successful runs: inspect, run, verify, share.",
+    ),
 }
 
 
@@ -48,8 +67,12 @@ class LazyGroup(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(map(len, names))  # as click.Group lays out its own
         with formatter.section("Commands"):
-            formatter.write_dl([(name, click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit))
-                                for name in names])
+            formatter.write_dl(
+                [
+                    (name, click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit))
+                    for name in names
+                ]
+            )
 
     def invoke(self, ctx: click.Context) -> object:
         try:

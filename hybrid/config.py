@@ -88,7 +88,8 @@ class Settings(BaseSettings):
         default=4, ge=0, description="Retries of a model call after a rate limit, server error or timeout."
     )
     fast_path: bool = Field(
-        default=True, description="Do a task that a verified workflow matches by running it, with no model call."
+        default=True,
+        description="Do a task that a verified workflow matches by running it, with no model call.",
     )
     induce_workflows: bool = Field(
         default=True, description="After a successful run, induce a workflow from it and verify it."
@@ -99,7 +100,8 @@ class Settings(BaseSettings):
         "bubblewrap cannot run).",
     )
     kernel_network: bool = Field(
-        default=False, description="Let code actions open network connections themselves, not only via the bridge."
+        default=False,
+        description="Let code actions open network connections themselves, not only via the bridge.",
     )
 
     @property
@@ -175,12 +177,16 @@ def _load(overrides: dict[str, Any]) -> tuple[Settings, Path | None]:
     try:
         return Settings.model_validate(merged), config_file
     except ValidationError as exc:
-        problems = "; ".join(f"{_source_of(str(err['loc'][0]), overrides, env_values, config_file)}: {err['msg']}"
-                             for err in exc.errors())
+        problems = "; ".join(
+            f"{_source_of(str(err['loc'][0]), overrides, env_values, config_file)}: {err['msg']}"
+            for err in exc.errors()
+        )
         raise ConfigError(f"Invalid configuration: {problems}.") from exc
 
 
-def _source_of(name: str, overrides: dict[str, Any], env_values: dict[str, Any], config_file: Path | None) -> str:
+def _source_of(
+    name: str, overrides: dict[str, Any], env_values: dict[str, Any], config_file: Path | None
+) -> str:
     """Where a bad value came from, named as the user wrote it."""
     if overrides.get(name) is not None:
         return f"{name} (command line)"

@@ -114,6 +114,4 @@ class OutputCollector:
                 value = data[mime]
                 text = value if isinstance(value, str) else json.dumps(value, indent=1)
                 return RichOutput(mime=mime, text=self._trim(self._clean(text)))
-        return RichOutput(
-            mime="text/plain", text=self._trim(self._clean(data.get("text/plain", "")))
-        )
+        return RichOutput(mime="text/plain", text=self._trim(self._clean(data.get("text/plain", ""))))

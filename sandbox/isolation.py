@@ -81,7 +81,9 @@ class Isolation:
 
     def __post_init__(self) -> None:
         if self.mode not in ISOLATION_MODES:
-            raise ValueError(f"unknown isolation mode {self.mode!r}; choose one of {', '.join(ISOLATION_MODES)}")
+            raise ValueError(
+                f"unknown isolation mode {self.mode!r}; choose one of {', '.join(ISOLATION_MODES)}"
+            )
 
     @property
     def isolated(self) -> bool:
@@ -211,9 +213,19 @@ def _become(owner: int | None) -> list[str]:
         return []
     setpriv = shutil.which("setpriv")
     if setpriv is None:
-        raise IsolationUnavailable("setpriv (from util-linux) is needed to start kernels from a host running as root")
-    return [setpriv, f"--reuid={owner}", f"--regid={owner}", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all", "--no-new-privs", "--"]
+        raise IsolationUnavailable(
+            "setpriv (from util-linux) is needed to start kernels from a host running as root"
+        )
+    return [
+        setpriv,
+        f"--reuid={owner}",
+        f"--regid={owner}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+        "--",
+    ]
 
 
 @functools.cache
@@ -222,7 +234,9 @@ def _python_prefixes() -> tuple[Path, ...]:
     prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
     outside_usr = [p for p in prefixes if not p.is_relative_to("/usr")]
     # The venv's interpreter is a symlink to the base one, so both must be visible; nested ones once.
-    return tuple(sorted(p for p in outside_usr if not any(p != q and p.is_relative_to(q) for q in outside_usr)))
+    return tuple(
+        sorted(p for p in outside_usr if not any(p != q and p.is_relative_to(q) for q in outside_usr))
+    )
 
 
 @functools.cache

@@ -64,7 +64,9 @@ class KernelLimits:
         """`argv` run under these limits, set before its first instruction (and inherited by its children)."""
         prlimit = shutil.which("prlimit")
         if prlimit is None:
-            raise RuntimeError("prlimit (from util-linux) is needed to limit kernels and was not found on PATH")
+            raise RuntimeError(
+                "prlimit (from util-linux) is needed to limit kernels and was not found on PATH"
+            )
         options = []
         if self.address_space is not None:
             options.append(f"--as={self.address_space}")

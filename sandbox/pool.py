@@ -64,7 +64,9 @@ class KernelPool:
             if self._ready.empty() and self._starting > self._waiting:
                 self._waiting += 1
                 try:
-                    self._wanted.wait_for(lambda: not self._ready.empty() or not self._starting or self._closed)
+                    self._wanted.wait_for(
+                        lambda: not self._ready.empty() or not self._starting or self._closed
+                    )
                 finally:
                     self._waiting -= 1
         while True:
@@ -102,8 +104,12 @@ class KernelPool:
     def _fill(self) -> None:
         while True:
             with self._wanted:
-                self._wanted.wait_for(lambda: self._closed or (
-                    self._ready.qsize() < self.size and (self._refill or self._started < self.size)))
+                self._wanted.wait_for(
+                    lambda: (
+                        self._closed
+                        or (self._ready.qsize() < self.size and (self._refill or self._started < self.size))
+                    )
+                )
                 if self._closed:
                     return
                 self._starting += 1
@@ -117,7 +123,9 @@ class KernelPool:
                     self._wanted.wait_for(lambda: self._closed, timeout=RETRY_SECONDS)
                 continue
             with self._wanted:
-                self._ready.put(kernel)  # if the pool closed meanwhile, close() ends it after joining this thread
+                self._ready.put(
+                    kernel
+                )  # if the pool closed meanwhile, close() ends it after joining this thread
                 self._started += 1
                 self._starting -= 1
                 self._wanted.notify_all()

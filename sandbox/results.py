@@ -23,8 +23,10 @@ def clean_text(text: str) -> str:
 
 def cut_notice(cut: str) -> str:
     """What an output cut in the middle tells the model in place of `cut`: how much, and where the rest is."""
-    return (f"\n[... {len(cut):,} characters ({cut.count(chr(10)):,} lines) cut from the middle; "
-            "the full output is in the run record ...]\n")
+    return (
+        f"\n[... {len(cut):,} characters ({cut.count(chr(10)):,} lines) cut from the middle; "
+        "the full output is in the run record ...]\n"
+    )
 
 
 @dataclass(frozen=True)

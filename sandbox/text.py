@@ -29,7 +29,11 @@ def clip(text: str, limit: int, *, cut: Cut = "end", marker: str | Callable[[str
         removed, head, tail = text[kept:], text[:kept].rstrip(), ""
     else:
         split = kept * 2 // 3
-        removed, head, tail = text[split : len(text) - (kept - split)], text[:split], text[len(text) - (kept - split) :]
+        removed, head, tail = (
+            text[split : len(text) - (kept - split)],
+            text[:split],
+            text[len(text) - (kept - split) :],
+        )
     return head + (marker if isinstance(marker, str) else marker(removed)) + tail
 
 

@@ -36,23 +36,49 @@ NEEDS_BY_FIXTURE = {
     "postgres": {"postgres_server", "postgres_url"},
 }
 NEEDS_BY_MODULE = {  # paths under tests/, a folder ending in "/"
-    "kernel": ("sandbox/test_", "sandbox/bridge/test_stubs.py", "sandbox/browser/test_ui_tasks.py", "notebooks/",
-               "hybrid/agent/test_", "hybrid/bench/test_runner.py", "hybrid/bench/test_ray.py", "hybrid/explore/",
-               "hybrid/bench/test_bench_providers.py", "hybrid/mcp/test_mcp_sites.py", "hybrid/mcp/test_serve.py",
-               "hybrid/test_sandbox_choice.py",
-               "workflows/test_agent.py", "workflows/test_cli.py", "workflows/test_kernel.py",
-               "workflows/test_lifecycle.py", "workflows/test_real_runs.py", "workflows/test_self_healing.py"),
-    "browser": ("sandbox/browser/", "hybrid/widgets/", "hybrid/webapps/", "hybrid/agent/test_browser_policy.py",
-                "hybrid/agent/test_web_session.py", "hybrid/bench/test_runner.py", "hybrid/demo/test_ui.py",
-                "hybrid/test_sandbox_choice.py", "workflows/test_real_runs.py", "workflows/test_self_healing.py"),
+    "kernel": (
+        "sandbox/test_",
+        "sandbox/bridge/test_stubs.py",
+        "sandbox/browser/test_ui_tasks.py",
+        "notebooks/",
+        "hybrid/agent/test_",
+        "hybrid/bench/test_runner.py",
+        "hybrid/bench/test_ray.py",
+        "hybrid/explore/",
+        "hybrid/bench/test_bench_providers.py",
+        "hybrid/mcp/test_mcp_sites.py",
+        "hybrid/mcp/test_serve.py",
+        "hybrid/test_sandbox_choice.py",
+        "workflows/test_agent.py",
+        "workflows/test_cli.py",
+        "workflows/test_kernel.py",
+        "workflows/test_lifecycle.py",
+        "workflows/test_real_runs.py",
+        "workflows/test_self_healing.py",
+    ),
+    "browser": (
+        "sandbox/browser/",
+        "hybrid/widgets/",
+        "hybrid/webapps/",
+        "hybrid/agent/test_browser_policy.py",
+        "hybrid/agent/test_web_session.py",
+        "hybrid/bench/test_runner.py",
+        "hybrid/demo/test_ui.py",
+        "hybrid/test_sandbox_choice.py",
+        "workflows/test_real_runs.py",
+        "workflows/test_self_healing.py",
+    ),
 }
 TESTS = Path(__file__).parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for marker, meaning in (("kernel", "starts Jupyter kernels"), ("browser", "starts Chromium"),
-                            ("postgres", "starts a private PostgreSQL server"),
-                            ("slow", "among the slowest; -m 'not slow' is the quick inner loop")):
+    for marker, meaning in (
+        ("kernel", "starts Jupyter kernels"),
+        ("browser", "starts Chromium"),
+        ("postgres", "starts a private PostgreSQL server"),
+        ("slow", "among the slowest; -m 'not slow' is the quick inner loop"),
+    ):
         config.addinivalue_line("markers", f"{marker}: {meaning}")
 
 
@@ -69,12 +95,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def private_user_directories(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def private_user_directories(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test reads or writes the user's own data, config or cache (subprocesses inherit this too)."""
     user = tmp_path_factory.mktemp("user")
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, str(user / name.lower()))
-    for name in ("HYBRID_DATA_DIR", "HYBRID_DATABASE_URL", "HYBRID_CONFIG"):  # the default data dir is under XDG
+    for name in (
+        "HYBRID_DATA_DIR",
+        "HYBRID_DATABASE_URL",
+        "HYBRID_CONFIG",
+    ):  # the default data dir is under XDG
         monkeypatch.delenv(name, raising=False)
 
 
@@ -291,11 +323,15 @@ POSTGRES_START_SECONDS = 60
 
 def _postgres_bin(name: str) -> str:
     """`initdb` or `pg_ctl` from PATH, else from Debian's /usr/lib/postgresql/<version>/bin (the newest)."""
-    debian = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda path: float(Path(path).parts[4]))
+    debian = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda path: float(Path(path).parts[4])
+    )
     found = shutil.which(name) or (debian[-1] if debian else None)
     if found is None:
-        pytest.fail(f"No PostgreSQL server binaries ({name}): run ./install.sh --dev, which installs Debian's "
-                    "postgresql package (or: apt-get install postgresql).")
+        pytest.fail(
+            f"No PostgreSQL server binaries ({name}): run ./install.sh --dev, which installs Debian's "
+            "postgresql package (or: apt-get install postgresql)."
+        )
     return found
 
 
@@ -324,27 +360,53 @@ def postgres_server() -> Iterator[str]:
     port = _free_port()
 
     def run(*command: str) -> None:
-        done = subprocess.run(_as_server_user(*command), capture_output=True, text=True,
-                              timeout=POSTGRES_START_SECONDS + 30, check=False)
+        done = subprocess.run(
+            _as_server_user(*command),
+            capture_output=True,
+            text=True,
+            timeout=POSTGRES_START_SECONDS + 30,
+            check=False,
+        )
         if done.returncode != 0:
             server_log = log.read_text() if log.exists() else ""
             pytest.fail(f"{' '.join(command[:2])} failed:\n{done.stdout}{done.stderr}{server_log}")
 
     try:
-        run(initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
+        run(
+            initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"
+        )
         # Durability off (a throwaway server), and a time zone that is not UTC, as many real servers have.
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off " \
-                  "-c full_page_writes=off -c max_connections=200 -c timezone=Asia/Kolkata"
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200 -c timezone=Asia/Kolkata"
+        )
         stop = _as_server_user(pg_ctl, "stop", "-D", str(data), "-m", "fast", "-w", "-t", "30")
         # Should pytest die before its teardown (a hard timeout, SIGKILL), this stops the server all the same.
-        after_pytest = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
-                        f"{shlex.join(stop)}; rm -rf {shlex.quote(str(root))}")
+        after_pytest = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+            f"{shlex.join(stop)}; rm -rf {shlex.quote(str(root))}"
+        )
         watchdog = subprocess.Popen(
             ["sh", "-c", after_pytest],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
-            run(pg_ctl, "start", "-D", str(data), "-l", str(log), "-w", "-t", str(POSTGRES_START_SECONDS),
-                "-o", options)
+            run(
+                pg_ctl,
+                "start",
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(POSTGRES_START_SECONDS),
+                "-o",
+                options,
+            )
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:  # also after a failed or timed-out start, which may have left a postmaster behind
             subprocess.run(stop, capture_output=True, timeout=60, check=False)
@@ -360,7 +422,9 @@ def postgres_url(postgres_server: str) -> str:
     try:
         import psycopg
     except ImportError:
-        pytest.fail("The PostgreSQL tests need psycopg: .venv/bin/pip install -e '.[dev]' (or ./install.sh --dev).")
+        pytest.fail(
+            "The PostgreSQL tests need psycopg: .venv/bin/pip install -e '.[dev]' (or ./install.sh --dev)."
+        )
     name = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_server, autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {name}")

@@ -9,8 +9,22 @@ from workflows.memory import KINDS, Workflow, WorkflowNotFound, WorkflowStore
 from workflows.program import ProgramError, check_program
 
 # What an import keeps: the workflow itself and its provenance, not another memory's verdicts or counts.
-IMPORTED_FIELDS = ("name", "version", "site", "kind", "description", "intent_template", "parameters", "body",
-                   "operations", "fingerprint", "writes", "source_runs", "source_arguments", "expected_answer")
+IMPORTED_FIELDS = (
+    "name",
+    "version",
+    "site",
+    "kind",
+    "description",
+    "intent_template",
+    "parameters",
+    "body",
+    "operations",
+    "fingerprint",
+    "writes",
+    "source_runs",
+    "source_arguments",
+    "expected_answer",
+)
 
 
 class ImportRejected(ValueError):
@@ -34,7 +48,9 @@ def import_workflows(store: WorkflowStore, lines: Iterable[str]) -> tuple[int, i
             try:
                 check_program(fields["body"], fields["name"])
             except ProgramError as exc:
-                raise ImportRejected(f"line {number}: {fields['name']} fails the program checks: {exc}") from None
+                raise ImportRejected(
+                    f"line {number}: {fields['name']} fails the program checks: {exc}"
+                ) from None
         try:
             store.get_workflow(fields["name"], fields["version"])
             skipped += 1

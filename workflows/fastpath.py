@@ -46,27 +46,55 @@ def match_fast_path(store: WorkflowStore, task: str, sites: Iterable[str]) -> Fa
     return None
 
 
-def run_fast_path(store: WorkflowStore, session: KernelSession, match: FastPathMatch, task: str, *,
-                  sites: Iterable[str], policy: PolicyMode, timeout: float = 120.0) -> str:
+def run_fast_path(
+    store: WorkflowStore,
+    session: KernelSession,
+    match: FastPathMatch,
+    task: str,
+    *,
+    sites: Iterable[str],
+    policy: PolicyMode,
+    timeout: float = 120.0,
+) -> str:
     """Do `task` by calling the matched workflow in `session` (capabilities registered); returns the run id.
 
     The run is recorded like any other (one step, its calls, the workflow use), with model `fast-path`
     and source `fast-path:<name>@v<version>`. A failed call ends the run with status `error`, so the
     caller can fall back to the model.
     """
-    run = store.start_run(task, sites=sites, model=FAST_PATH_MODEL, policy=policy, source=match.source,
-                          sandbox=session.limits.isolation.mode)
+    run = store.start_run(
+        task,
+        sites=sites,
+        model=FAST_PATH_MODEL,
+        policy=policy,
+        source=match.source,
+        sandbox=session.limits.isolation.mode,
+    )
     installed = install_workflows(session, store, [match.workflow], run_id=run.id, via="fast-path")
     installed.step_index = 0
     result = session.execute(match.code, timeout=timeout)
     installed.close()
-    error = f"{result.error.name}: {result.error.message}" if result.error else (
-        None if result.ok else "; ".join(result.notices))
+    error = (
+        f"{result.error.name}: {result.error.message}"
+        if result.error
+        else (None if result.ok else "; ".join(result.notices))
+    )
     answer = None if result.answer is None else str(result.answer)
-    store.add_step(run.id, StepRecord(index=0, thought=f"Fast path: the task matches {match.source}.",
-                                      code=match.code, observation=answer if error is None else error,
-                                      full_output=result.full_stdout, error=error,
-                                      ok=error is None and result.finished, execute_seconds=result.duration),
-                   result.calls)
-    store.end_run(run.id, "finished" if error is None and result.finished else "error", answer=answer, error=error)
+    store.add_step(
+        run.id,
+        StepRecord(
+            index=0,
+            thought=f"Fast path: the task matches {match.source}.",
+            code=match.code,
+            observation=answer if error is None else error,
+            full_output=result.full_stdout,
+            error=error,
+            ok=error is None and result.finished,
+            execute_seconds=result.duration,
+        ),
+        result.calls,
+    )
+    store.end_run(
+        run.id, "finished" if error is None and result.finished else "error", answer=answer, error=error
+    )
     return run.id

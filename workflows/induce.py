@@ -32,8 +32,9 @@ class Induced:
     action: Action
 
 
-def induce_from_run(store: WorkflowStore, run_id: str, *, model: BaseChatModel | None = None,
-                    repairs: Sequence[Workflow] = ()) -> list[Induced]:
+def induce_from_run(
+    store: WorkflowStore, run_id: str, *, model: BaseChatModel | None = None, repairs: Sequence[Workflow] = ()
+) -> list[Induced]:
     """Induce from a finished run: a program (by the model if given, else by literal lifting), and with
     a model also a text workflow. A workflow whose use failed in the run, or that is in `repairs` (it
     failed on this run's task elsewhere, e.g. on the fast path), was worked around by the run: the run's
@@ -64,19 +65,33 @@ def site_of(record: InductionInput, operations: list[str]) -> str:
     return record.run.sites[0]
 
 
-def store_program(store: WorkflowStore, record: InductionInput, program: WorkflowDraft, *,
-                  repairs: Sequence[Workflow] = ()) -> Induced:
+def store_program(
+    store: WorkflowStore, record: InductionInput, program: WorkflowDraft, *, repairs: Sequence[Workflow] = ()
+) -> Induced:
     facts = check_program(program.source, program.name)
     workflow = Workflow(
-        name=program.name, site=site_of(record, facts.operations), kind="program",
-        description=program.description, intent_template=program.intent_template,
-        parameters=program.parameters, body=program.source, operations=facts.operations,
+        name=program.name,
+        site=site_of(record, facts.operations),
+        kind="program",
+        description=program.description,
+        intent_template=program.intent_template,
+        parameters=program.parameters,
+        body=program.source,
+        operations=facts.operations,
         fingerprint=structure_fingerprint(program.source),
         writes=any(op in record.writing_calls for op in facts.operations),
-        source_runs=[record.run.id], source_arguments=program.arguments, expected_answer=record.run.answer,
+        source_runs=[record.run.id],
+        source_arguments=program.arguments,
+        expected_answer=record.run.answer,
     )
-    broken = next((w for w in repairs if w.site == workflow.site and w.kind == "program"
-                   and w.fingerprint != workflow.fingerprint), None)
+    broken = next(
+        (
+            w
+            for w in repairs
+            if w.site == workflow.site and w.kind == "program" and w.fingerprint != workflow.fingerprint
+        ),
+        None,
+    )
     if broken is not None:
         return Induced(_repair(store, broken, workflow), "repaired")
     return _store_deduplicated(store, workflow)
@@ -88,21 +103,33 @@ def _repair(store: WorkflowStore, broken: Workflow, repaired: Workflow) -> Workf
     repaired.body = repaired.body.replace(f"def {repaired.name}(", f"def {broken.name}(", 1)
     stored = store.add_version(broken, repaired)
     assert broken.id is not None
-    store.set_status(broken.id, "deprecated",
-                     note=f"failed in use; repaired as v{stored.version} by run {repaired.source_runs[0]}")
+    store.set_status(
+        broken.id,
+        "deprecated",
+        note=f"failed in use; repaired as v{stored.version} by run {repaired.source_runs[0]}",
+    )
     return stored
 
 
 def store_text(store: WorkflowStore, record: InductionInput, text: WorkflowDraft) -> Induced:
     """A text workflow: `text.source` is the guide; its fingerprint is the run's operation sequence."""
-    operations = operation_sequence(ast.Module(body=[s for code in record.codes for s in _parsed(code)],
-                                               type_ignores=[]))
+    operations = operation_sequence(
+        ast.Module(body=[s for code in record.codes for s in _parsed(code)], type_ignores=[])
+    )
     workflow = Workflow(
-        name=text.name, site=site_of(record, operations),
-        kind="text", description=text.description, intent_template=text.intent_template,
-        parameters=text.parameters, body=text.source, operations=operations,
-        fingerprint=f"text:{text.intent_template}", writes=bool(record.writing_calls),
-        source_runs=[record.run.id], source_arguments=text.arguments, expected_answer=record.run.answer,
+        name=text.name,
+        site=site_of(record, operations),
+        kind="text",
+        description=text.description,
+        intent_template=text.intent_template,
+        parameters=text.parameters,
+        body=text.source,
+        operations=operations,
+        fingerprint=f"text:{text.intent_template}",
+        writes=bool(record.writing_calls),
+        source_runs=[record.run.id],
+        source_arguments=text.arguments,
+        expected_answer=record.run.answer,
     )
     return _store_deduplicated(store, workflow)
 
@@ -118,12 +145,16 @@ def _store_deduplicated(store: WorkflowStore, workflow: Workflow) -> Induced:
     for existing in store.list_workflows(sites=[workflow.site]):
         if existing.kind != workflow.kind or existing.operations != workflow.operations:
             continue
-        if existing.fingerprint != workflow.fingerprint and existing.intent_template != workflow.intent_template:
+        if (
+            existing.fingerprint != workflow.fingerprint
+            and existing.intent_template != workflow.intent_template
+        ):
             continue
         assert existing.id is not None
         # A successful run repairs a deprecated workflow, and replaces a program that failed verification.
-        if existing.status == "deprecated" or (existing.verification == FAILED
-                                               and existing.fingerprint != workflow.fingerprint):
+        if existing.status == "deprecated" or (
+            existing.verification == FAILED and existing.fingerprint != workflow.fingerprint
+        ):
             return Induced(store.add_version(existing, workflow), "new-version")
         return Induced(store.add_evidence(existing.id, workflow.source_runs[0]), "evidence")
     base, suffix = workflow.name, 2

@@ -33,8 +33,15 @@ class WorkflowInstallError(RuntimeError):
 class WorkflowCapability:
     """The host side of `wf` (a sandbox Capability): one operation per workflow, plus `_outcome`."""
 
-    def __init__(self, store: WorkflowStore, workflows: Sequence[Workflow], *, session: KernelSession,
-                 run_id: str | None, via: str) -> None:
+    def __init__(
+        self,
+        store: WorkflowStore,
+        workflows: Sequence[Workflow],
+        *,
+        session: KernelSession,
+        run_id: str | None,
+        via: str,
+    ) -> None:
         self.store = store
         self.workflows = {w.name: w for w in workflows}
         self.session = session
@@ -45,33 +52,44 @@ class WorkflowCapability:
         self.open_uses: set[int] = set()
 
     def describe(self) -> dict[str, Any]:
-        members = {name: {"kind": "operation", "doc": _docstring(w), "params": _params(w)}
-                   for name, w in self.workflows.items()}
-        members["_outcome"] = {"kind": "operation", "doc": "Used by the wf wrappers; do not call.", "params": None}
+        members = {
+            name: {"kind": "operation", "doc": _docstring(w), "params": _params(w)}
+            for name, w in self.workflows.items()
+        }
+        members["_outcome"] = {
+            "kind": "operation",
+            "doc": "Used by the wf wrappers; do not call.",
+            "params": None,
+        }
         return {"kind": "namespace", "doc": "Workflows from memory.", "members": members}
 
     def resolve(self, path: Sequence[str]) -> HostFunction:
         if list(path) == ["_outcome"]:
             return HostFunction(self._outcome, writes=False)
         if len(path) != 1 or path[0] not in self.workflows:
-            raise LookupError(f"no workflow {'.'.join(path)!r}; available: {', '.join(sorted(self.workflows))}")
+            raise LookupError(
+                f"no workflow {'.'.join(path)!r}; available: {', '.join(sorted(self.workflows))}"
+            )
         workflow = self.workflows[path[0]]
         return HostFunction(partial(self._begin, workflow), writes=workflow.writes)
 
     def _begin(self, workflow: Workflow, *args: Any, **kwargs: Any) -> int:
         if self.kernel_pid is not None and self.session.kernel_pid != self.kernel_pid:
-            raise RuntimeError(f"wf.{workflow.name} is not defined in this kernel: it was restarted. The "
-                               "workflows are loaded again before your next action; call it then.")
+            raise RuntimeError(
+                f"wf.{workflow.name} is not defined in this kernel: it was restarted. The "
+                "workflows are loaded again before your next action; call it then."
+            )
         names = workflow.parameter_names
-        if len(args) > len(names) or set(kwargs) - set(names) or set(names[:len(args)]) & set(kwargs):
+        if len(args) > len(names) or set(kwargs) - set(names) or set(names[: len(args)]) & set(kwargs):
             raise TypeError(f"wf.{workflow.signature} was called with the wrong arguments")
         arguments = {**dict(zip(names, args, strict=False)), **kwargs}
         missing = [name for name in names if name not in arguments]
         if missing:
             raise TypeError(f"wf.{workflow.signature}: missing {', '.join(missing)}")
         assert workflow.id is not None
-        use = self.store.start_use(workflow.id, via=self.via, arguments=arguments, run_id=self.run_id,
-                                   step_index=self.step_index)
+        use = self.store.start_use(
+            workflow.id, via=self.via, arguments=arguments, run_id=self.run_id, step_index=self.step_index
+        )
         self.open_uses.add(use)
         return use
 
@@ -115,20 +133,30 @@ class InstalledWorkflows:
         programs = [{"name": w.name, "source": w.body} for w in self.capability.workflows.values()]
         result = session.execute(_install_code(programs), timeout=INSTALL_TIMEOUT)
         if result.error is not None or not result.ok:
-            detail = f"{result.error.name}: {result.error.message}" if result.error else "; ".join(result.notices)
+            detail = (
+                f"{result.error.name}: {result.error.message}" if result.error else "; ".join(result.notices)
+            )
             raise WorkflowInstallError(f"could not define the workflows in the kernel: {detail}")
         self.capability.kernel_pid = session.kernel_pid
 
 
-def install_workflows(session: KernelSession, store: WorkflowStore, workflows: Iterable[Workflow], *,
-                      run_id: str | None = None, via: str = "kernel") -> InstalledWorkflows:
+def install_workflows(
+    session: KernelSession,
+    store: WorkflowStore,
+    workflows: Iterable[Workflow],
+    *,
+    run_id: str | None = None,
+    via: str = "kernel",
+) -> InstalledWorkflows:
     """Make the program workflows callable in `session`'s kernel as `wf.<name>(...)`.
 
     Register the session's other capabilities first. Text workflows are skipped (they are guidance
     for the prompt). Uses are recorded against `run_id` with `via` ("kernel", "fast-path", ...).
     """
     programs = [w for w in workflows if w.kind == "program"]
-    installed = InstalledWorkflows(WorkflowCapability(store, programs, session=session, run_id=run_id, via=via))
+    installed = InstalledWorkflows(
+        WorkflowCapability(store, programs, session=session, run_id=run_id, via=via)
+    )
     installed._load()
     return installed
 
@@ -154,5 +182,7 @@ def _docstring(workflow: Workflow) -> str:
 
 
 def _params(workflow: Workflow) -> list[dict[str, str]]:
-    return [{"name": p["name"], "kind": "POSITIONAL_OR_KEYWORD", "annotation": p.get("type", "str")}
-            for p in workflow.parameters]
+    return [
+        {"name": p["name"], "kind": "POSITIONAL_OR_KEYWORD", "annotation": p.get("type", "str")}
+        for p in workflow.parameters
+    ]

@@ -29,11 +29,17 @@ def install(user_ns: dict[str, Any], host: Any, programs: list[dict[str, str]]) 
         name = program["name"]
         namespace: dict[str, Any] = {"__builtins__": builtins, "__name__": f"workflow_{name}"}
         exec(compile(program["source"], f"<workflow {name}>", "exec"), namespace)  # noqa: S102 - in the kernel
-        members[name] = staticmethod(_wrap(name, program["source"], namespace[name], namespace, user_ns, host))
+        members[name] = staticmethod(
+            _wrap(name, program["source"], namespace[name], namespace, user_ns, host)
+        )
     names = sorted(members)
     summary = f"<wf: {', '.join(names) or 'no workflows'}>"
-    members.update(__doc__="Workflows from memory: call wf.<name>(...); help(wf.<name>) shows how.",
-                   __module__="workflows", __repr__=lambda self: summary, __slots__=())
+    members.update(
+        __doc__="Workflows from memory: call wf.<name>(...); help(wf.<name>) shows how.",
+        __module__="workflows",
+        __repr__=lambda self: summary,
+        __slots__=(),
+    )
     _state["wf"] = type("wf", (), members)()
     user_ns["wf"] = _state["wf"]
     if not _state["hooked"]:
@@ -46,16 +52,23 @@ def install(user_ns: dict[str, Any], host: Any, programs: list[dict[str, str]]) 
 def _reassert(user_ns: dict[str, Any], *_info: Any) -> None:
     """Re-registering capabilities on the host puts the bare bridge stub back as `wf`; undo that."""
     current = user_ns.get("wf")
-    if _state["wf"] is not None and current is not _state["wf"] and getattr(current, "__module__", "") == "host":
+    if (
+        _state["wf"] is not None
+        and current is not _state["wf"]
+        and getattr(current, "__module__", "") == "host"
+    ):
         user_ns["wf"] = _state["wf"]
 
 
-def _wrap(name: str, source: str, function: Any, namespace: dict[str, Any], user_ns: dict[str, Any],
-          host: Any) -> Any:
+def _wrap(
+    name: str, source: str, function: Any, namespace: dict[str, Any], user_ns: dict[str, Any], host: Any
+) -> Any:
     begin, outcome = getattr(host, name), host._outcome
-    repair = (f"wf.{name} failed: the site may have changed since it was learnt. Do the task with your own "
-              f"code instead, fixing what broke; a successful run becomes its next version. Its source:\n"
-              f"{source.rstrip()}")
+    repair = (
+        f"wf.{name} failed: the site may have changed since it was learnt. Do the task with your own "
+        f"code instead, fixing what broke; a successful run becomes its next version. Its source:\n"
+        f"{source.rstrip()}"
+    )
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:

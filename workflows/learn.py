@@ -35,8 +35,13 @@ class Learned:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, as `hybrid run --json` prints it."""
-        return {"line": self.line, "name": self.workflow, "version": self.version, "status": self.status,
-                "action": self.action}
+        return {
+            "line": self.line,
+            "name": self.workflow,
+            "version": self.version,
+            "status": self.status,
+            "action": self.action,
+        }
 
     @classmethod
     def nothing(cls, reason: str) -> Learned:
@@ -44,13 +49,25 @@ class Learned:
 
     @classmethod
     def fast_path(cls, workflow: Workflow) -> Learned:
-        return cls(f"done by workflow {workflow.name} v{workflow.version} on the fast path (no model call)",
-                   workflow.name, workflow.version, workflow.status, "used")
+        return cls(
+            f"done by workflow {workflow.name} v{workflow.version} on the fast path (no model call)",
+            workflow.name,
+            workflow.version,
+            workflow.status,
+            "used",
+        )
 
 
-def learn_from_run(store: WorkflowStore, run_id: str, open_session: SessionFactory, *,
-                   model: BaseChatModel | None = None, reset: Callable[[], None] | None = None,
-                   judge: Judge | None = None, repairs: Sequence[Workflow] = ()) -> Learned:
+def learn_from_run(
+    store: WorkflowStore,
+    run_id: str,
+    open_session: SessionFactory,
+    *,
+    model: BaseChatModel | None = None,
+    reset: Callable[[], None] | None = None,
+    judge: Judge | None = None,
+    repairs: Sequence[Workflow] = (),
+) -> Learned:
     """Induce from a finished run and verify each new, repaired or replaced program workflow.
 
     `repairs` are workflows that failed on this task outside the run (on the fast path, say); with those
@@ -81,7 +98,9 @@ def learn_from_run(store: WorkflowStore, run_id: str, open_session: SessionFacto
     return _summary(results, notes, verifications)
 
 
-def _summary(induced: list[Induced], notes: dict[int | None, str], verifications: list[Verification]) -> Learned:
+def _summary(
+    induced: list[Induced], notes: dict[int | None, str], verifications: list[Verification]
+) -> Learned:
     programs = [item for item in induced if item.workflow.kind == "program"] or induced
     item = programs[0]
     workflow = item.workflow

@@ -22,13 +22,91 @@ from workflows.program import CAPABILITIES, call_name, capability_calls
 RESERVED = CAPABILITIES | {"finish", "print"}
 # What a notebook shows a value with: dropped with what they show, unless that has an effect.
 DISPLAY_CALLS = frozenset({"print", "display", "pprint", "pprint.pprint"})
-PURE_CALLS = frozenset({"print", "len", "str", "int", "float", "bool", "sorted", "list", "dict", "set", "tuple",
-                        "min", "max", "sum", "any", "all", "repr", "round", "abs", "enumerate", "zip", "range",
-                        "type", "isinstance", "issubclass", "hasattr", "callable", "format", "reversed", "map",
-                        "filter", "frozenset", "bytes", "chr", "ord", "hex", "bin", "oct", "divmod", "pow", "hash",
-                        "ascii", "slice"})
+PURE_CALLS = frozenset(
+    {
+        "print",
+        "len",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "sorted",
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "min",
+        "max",
+        "sum",
+        "any",
+        "all",
+        "repr",
+        "round",
+        "abs",
+        "enumerate",
+        "zip",
+        "range",
+        "type",
+        "isinstance",
+        "issubclass",
+        "hasattr",
+        "callable",
+        "format",
+        "reversed",
+        "map",
+        "filter",
+        "frozenset",
+        "bytes",
+        "chr",
+        "ord",
+        "hex",
+        "bin",
+        "oct",
+        "divmod",
+        "pow",
+        "hash",
+        "ascii",
+        "slice",
+    }
+)
 NAME_WORDS = 4
-NAME_STOP_WORDS = frozenset(["a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "is", "are", "be", "there", "with", "by", "me", "my", "i", "it", "its", "that", "this", "as", "at", "from", "you", "your", "do", "does", "please", "tell", "answer"])
+NAME_STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "be",
+        "there",
+        "with",
+        "by",
+        "me",
+        "my",
+        "i",
+        "it",
+        "its",
+        "that",
+        "this",
+        "as",
+        "at",
+        "from",
+        "you",
+        "your",
+        "do",
+        "does",
+        "please",
+        "tell",
+        "answer",
+    ]
+)
 # Values in the task text worth lifting even when they sit inside a longer string in the code:
 # quoted text, dates and numbers, and the segments of paths such as `owner/project`.
 _SALIENT = re.compile(r'"([^"]+)"|\b(\d{4}-\d{2}-\d{2}|\d+(?:\.\d+)?)\b|((?:[\w.-]*\w/)+[\w.-]*\w)')
@@ -73,8 +151,9 @@ class _Value:
     roles: list[_Role] = field(default_factory=list)
 
 
-def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str] = (),
-                 outputs: Sequence[str] = ()) -> WorkflowDraft:
+def lift_program(
+    task: str, steps: Sequence[str], *, writing_calls: Iterable[str] = (), outputs: Sequence[str] = ()
+) -> WorkflowDraft:
     """Induce a program from the code of a run's successful steps, in order.
 
     `writing_calls` are the dotted names (`api.demo.update_issue`, `browser.click`) of the run's calls
@@ -88,7 +167,9 @@ def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str
     statements = _finish_to_return(statements)
     statements = _drop_dead(statements, writes)
     if not capability_calls(ast.Module(body=statements, type_ignores=[])):
-        raise InductionRefused("the run's effective code calls no api, browser or wf operation: nothing to reuse")
+        raise InductionRefused(
+            "the run's effective code calls no api, browser or wf operation: nothing to reuse"
+        )
     values = _liftable_values(task, statements)
     _refuse_values_read_from_outputs(task, values, step_lines, outputs)
     _refuse_written_values_read_from_outputs(task, statements, writes, steps, step_lines, outputs)
@@ -97,15 +178,23 @@ def lift_program(task: str, steps: Sequence[str], *, writing_calls: Iterable[str
     distinct = {id(v): v for v in values.values() if v.occurrences}.values()
     ordered = sorted(distinct, key=lambda v: _first_position(task, v.value))
     if not ordered:
-        raise InductionRefused("no value of the task text occurs in the code: the program would have no "
-                               "parameters and could only redo this one task")
+        raise InductionRefused(
+            "no value of the task text occurs in the code: the program would have no "
+            "parameters and could only redo this one task"
+        )
     template = intent_template(task, ordered)
     name = name_from_template(template)
     parameters = [{"name": v.name, "type": type(v.value).__name__, "example": v.value} for v in ordered]
     description = f"For tasks like: {template_as_text(template)}"
     source = _function_source(name, parameters, description, statements)
-    return WorkflowDraft(name=name, source=source, parameters=parameters, intent_template=template,
-                         description=description, arguments={v.name: v.value for v in ordered})
+    return WorkflowDraft(
+        name=name,
+        source=source,
+        parameters=parameters,
+        intent_template=template,
+        description=description,
+        arguments={v.name: v.value for v in ordered},
+    )
 
 
 def _parse_steps(steps: Sequence[str]) -> tuple[list[ast.stmt], list[int]]:
@@ -117,7 +206,9 @@ def _parse_steps(steps: Sequence[str]) -> tuple[list[ast.stmt], list[int]]:
         try:
             tree = ast.parse(code)
         except SyntaxError as exc:
-            raise InductionRefused(f"step {number} does not parse ({exc.msg}); induce from a clean run") from None
+            raise InductionRefused(
+                f"step {number} does not parse ({exc.msg}); induce from a clean run"
+            ) from None
         statements.extend(ast.increment_lineno(tree, offset).body)
         step_lines.append(offset + 1)
         offset += code.count("\n") + 1
@@ -186,7 +277,9 @@ def _finish_to_return(statements: list[ast.stmt]) -> list[ast.stmt]:
         def visit_Expr(self, node: ast.Expr) -> ast.stmt:
             value = node.value
             if isinstance(value, ast.Call) and call_name(value) == "finish":
-                answer = value.args[0] if value.args else (value.keywords[0].value if value.keywords else None)
+                answer = (
+                    value.args[0] if value.args else (value.keywords[0].value if value.keywords else None)
+                )
                 return ast.copy_location(ast.Return(answer), node)
             return node
 
@@ -194,7 +287,9 @@ def _finish_to_return(statements: list[ast.stmt]) -> list[ast.stmt]:
     for statement in statements:
         statement = ast.fix_missing_locations(Finish().visit(statement))
         if any(isinstance(n, ast.Call) and call_name(n) == "finish" for n in ast.walk(statement)):
-            raise InductionRefused("finish() is used inside an expression; only `finish(answer)` statements lift")
+            raise InductionRefused(
+                "finish() is used inside an expression; only `finish(answer)` statements lift"
+            )
         kept.append(statement)
         if isinstance(statement, ast.Return):
             break
@@ -227,12 +322,20 @@ def _drop_dead(statements: list[ast.stmt], writes: set[str]) -> list[ast.stmt]:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             needed = bool(defined & live)
         else:
-            mutated = {n.func.value.id for n in ast.walk(statement) if isinstance(n, ast.Call)
-                       and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
+            mutated = {
+                n.func.value.id
+                for n in ast.walk(statement)
+                if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and isinstance(n.func.value, ast.Name)
+            }
             if isinstance(statement, ast.Expr) and _method_call(statement.value):
                 mutated |= _names(statement, ast.Load)  # what a method is given, it may change
-            needed = isinstance(statement, ast.Return) or _effectful(statement, writes) or \
-                bool((defined | mutated) & live)
+            needed = (
+                isinstance(statement, ast.Return)
+                or _effectful(statement, writes)
+                or bool((defined | mutated) & live)
+            )
         if not needed:
             continue
         kept.append(statement)
@@ -260,14 +363,22 @@ def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
     contexts: dict[int, _Role] = {}
     labels: dict[str, str] = {}  # variables holding `browser.find(role, label)`, by name
     # The run's own helpers: a value passed to one is named like the helper's parameter.
-    helpers = {s.name: [a.arg for a in [*s.args.posonlyargs, *s.args.args]] for s in statements
-               if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    helpers = {
+        s.name: [a.arg for a in [*s.args.posonlyargs, *s.args.args]]
+        for s in statements
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
 
     def field_label(target: ast.expr) -> str | None:
         if isinstance(target, ast.Name):
             return labels.get(target.id)
-        if isinstance(target, ast.Call) and call_name(target) == "browser.find" and len(target.args) > 1 \
-                and isinstance(target.args[1], ast.Constant) and isinstance(target.args[1].value, str):
+        if (
+            isinstance(target, ast.Call)
+            and call_name(target) == "browser.find"
+            and len(target.args) > 1
+            and isinstance(target.args[1], ast.Constant)
+            and isinstance(target.args[1].value, str)
+        ):
             return target.args[1].value
         return None
 
@@ -311,10 +422,17 @@ def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
                     labels[target.id] = label
                 visit(node.value, (target.id, VARIABLE_RANK), True)
                 return
-            if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) \
-                    and len(target.elts) == len(node.value.elts):
+            if (
+                isinstance(target, ast.Tuple)
+                and isinstance(node.value, ast.Tuple)
+                and len(target.elts) == len(node.value.elts)
+            ):
                 for element, value in zip(target.elts, node.value.elts, strict=True):
-                    visit(value, (element.id, VARIABLE_RANK) if isinstance(element, ast.Name) else (None, 0), True)
+                    visit(
+                        value,
+                        (element.id, VARIABLE_RANK) if isinstance(element, ast.Name) else (None, 0),
+                        True,
+                    )
                 return
         for child in ast.iter_child_nodes(node):
             visit(child, role, liftable)
@@ -349,8 +467,9 @@ def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[str | int, _
         if not isinstance(node, ast.Constant) or id(node) not in contexts:
             continue
         value, role = node.value, contexts[id(node)]
-        whole = (isinstance(value, int) and role.name is not None) or \
-            (isinstance(value, str) and len(value.strip()) > 1)
+        whole = (isinstance(value, int) and role.name is not None) or (
+            isinstance(value, str) and len(value.strip()) > 1
+        )
         if whole and _occurs(value, task):
             roles.setdefault(value, []).append(role)
         elif isinstance(value, str):
@@ -380,8 +499,9 @@ def _only_in_paths(task: str, value: str | int) -> bool:
     return bool(words) and all("/" in word for word in words)
 
 
-def _refuse_values_read_from_outputs(task: str, values: dict[str | int, _Value], step_lines: list[int],
-                                     outputs: Sequence[str]) -> None:
+def _refuse_values_read_from_outputs(
+    task: str, values: dict[str | int, _Value], step_lines: list[int], outputs: Sequence[str]
+) -> None:
     """Follow the data: a value the task names only inside a path (`alice` of `alice/app`) is a task value
     in the role the code first gives it (`owner`, or a role sharing a word with it). Used in an unrelated
     role (`assignee`) after an output showed it, it was read off that output (the model copied what it
@@ -401,13 +521,16 @@ def _refuse_values_read_from_outputs(task: str, values: dict[str | int, _Value],
             if first_words & set(str(role.name).split("_")):
                 continue  # the same quantity by another name: `project_name` of a form, then `project`
             step = bisect.bisect_right(step_lines, role.line) - 1
-            shown = next((j for j in range(step) if j < len(outputs) and _occurs(value.value, outputs[j])), None)
+            shown = next(
+                (j for j in range(step) if j < len(outputs) and _occurs(value.value, outputs[j])), None
+            )
             if shown is not None:
                 raise InductionRefused(
                     f"step {step + 1} passes {value.value!r} as {role.name!r}, a value the output of step "
                     f"{shown + 1} showed rather than one the code computed: a program would always use "
                     f"{value.value!r}. Compute it in the code (parse the page or the API's answer), or induce "
-                    "with a model.")
+                    "with a model."
+                )
 
 
 def _written_literals(call: ast.Call) -> Iterable[ast.Constant]:
@@ -424,38 +547,50 @@ def _written_literals(call: ast.Call) -> Iterable[ast.Constant]:
             pending.extend(node.elts)
 
 
-def _refuse_written_values_read_from_outputs(task: str, statements: list[ast.stmt], writes: set[str],
-                                             steps: Sequence[str], step_lines: list[int],
-                                             outputs: Sequence[str]) -> None:
+def _refuse_written_values_read_from_outputs(
+    task: str,
+    statements: list[ast.stmt],
+    writes: set[str],
+    steps: Sequence[str],
+    step_lines: list[int],
+    outputs: Sequence[str],
+) -> None:
     """Follow the data: text that a writing call writes, which the task does not name and which first
     appeared in an output (no code before had typed it), was copied off that output: a program would
     write that one value every time (`assign to that person` always assigning alice)."""
     if not outputs:
         return
-    for call in (n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call) and call_name(n) in writes):
+    for call in (
+        n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call) and call_name(n) in writes
+    ):
         for literal in _written_literals(call):
             value = literal.value
             if value.casefold() in task.casefold():
                 continue
             step = bisect.bisect_right(step_lines, literal.lineno) - 1
             shown = next((j for j in range(min(step, len(outputs))) if _occurs(value, outputs[j])), None)
-            if shown is not None and not any(value in code for code in steps[:shown + 1]):
+            if shown is not None and not any(value in code for code in steps[: shown + 1]):
                 raise InductionRefused(
                     f"step {step + 1} writes {value!r}, which the task does not name and the output of step "
                     f"{shown + 1} showed: a program would always write {value!r}. Compute it in the code "
-                    "(parse the page or the API's answer), or induce with a model.")
+                    "(parse the page or the API's answer), or induce with a model."
+                )
 
 
 def _salient_tokens(task: str) -> list[str]:
     tokens: list[str] = []
     for match in _SALIENT.finditer(task):
         quoted, number, path = match.groups()
-        tokens.extend([quoted] if quoted else [number] if number else [s for s in path.split("/") if len(s) > 1])
+        tokens.extend(
+            [quoted] if quoted else [number] if number else [s for s in path.split("/") if len(s) > 1]
+        )
     return tokens
 
 
 def _parameter_name(hint: str | None, value: str | int, taken: set[str]) -> str:
-    base = re.sub(r"\W+", "_", hint or "").strip("_").lower() or ("number" if isinstance(value, int) else "value")
+    base = re.sub(r"\W+", "_", hint or "").strip("_").lower() or (
+        "number" if isinstance(value, int) else "value"
+    )
     if base[0].isdigit() or keyword.iskeyword(base) or base in RESERVED:
         base = f"{base}_value"
     name, suffix = base, 2
@@ -471,7 +606,9 @@ class _Lifter(ast.NodeTransformer):
     def __init__(self, values: dict[str | int, _Value]) -> None:
         self.values = values
         strings = sorted((v for v in values if isinstance(v, str)), key=len, reverse=True)
-        self.pattern = re.compile("|".join(rf"(?<!\w){re.escape(v)}(?!\w)" for v in strings)) if strings else None
+        self.pattern = (
+            re.compile("|".join(rf"(?<!\w){re.escape(v)}(?!\w)" for v in strings)) if strings else None
+        )
 
     def visit_Constant(self, node: ast.Constant) -> ast.expr:
         value = node.value
@@ -510,7 +647,7 @@ class _Lifter(ast.NodeTransformer):
         position = 0
         for match in self.pattern.finditer(text):
             if match.start() > position:
-                parts.append(ast.Constant(text[position:match.start()]))
+                parts.append(ast.Constant(text[position : match.start()]))
             lifted = self.values[match.group(0)]
             lifted.occurrences += 1
             parts.append(ast.FormattedValue(ast.Name(lifted.name, ast.Load()), -1, None))
@@ -556,8 +693,9 @@ def name_from_template(template: str) -> str:
     return "_".join(words[:NAME_WORDS]) or "workflow"
 
 
-def _function_source(name: str, parameters: list[dict[str, Any]], description: str,
-                     statements: list[ast.stmt]) -> str:
+def _function_source(
+    name: str, parameters: list[dict[str, Any]], description: str, statements: list[ast.stmt]
+) -> str:
     lines = [description, ""]
     if parameters:
         lines.append("Args:")
@@ -565,10 +703,16 @@ def _function_source(name: str, parameters: list[dict[str, Any]], description: s
     docstring = "\n    ".join(lines).strip() + "\n    "
     function = ast.FunctionDef(
         name=name,
-        args=ast.arguments(posonlyargs=[], args=[ast.arg(p["name"], ast.Name(p["type"], ast.Load()))
-                                                 for p in parameters],
-                           kwonlyargs=[], kw_defaults=[], defaults=[]),
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(p["name"], ast.Name(p["type"], ast.Load())) for p in parameters],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+        ),
         body=[ast.Expr(ast.Constant(docstring)), *statements],
-        decorator_list=[], returns=None, type_params=[],
+        decorator_list=[],
+        returns=None,
+        type_params=[],
     )
     return ast.unparse(ast.fix_missing_locations(ast.Module(body=[function], type_ignores=[]))) + "\n"

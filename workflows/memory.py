@@ -106,7 +106,11 @@ class WorkflowStore(RunStore):
     def get_workflow(self, name: str, version: int | None = None) -> Workflow:
         """The newest version of `name` (whatever its status), or the given version."""
         query = select(Workflow).where(Workflow.name == name)
-        query = query.where(Workflow.version == version) if version else query.order_by(col(Workflow.version).desc())
+        query = (
+            query.where(Workflow.version == version)
+            if version
+            else query.order_by(col(Workflow.version).desc())
+        )
         with Session(self.engine) as session:
             found = session.exec(query.limit(1)).first()
         if found is None:
@@ -121,10 +125,17 @@ class WorkflowStore(RunStore):
             raise WorkflowNotFound(f"No workflow with id {workflow_id}.")
         return found
 
-    def list_workflows(self, *, sites: Iterable[str] | None = None, statuses: Iterable[str] | None = None,
-                       all_versions: bool = False) -> list[Workflow]:
+    def list_workflows(
+        self,
+        *,
+        sites: Iterable[str] | None = None,
+        statuses: Iterable[str] | None = None,
+        all_versions: bool = False,
+    ) -> list[Workflow]:
         """Workflows by site and name; only each name's newest version unless `all_versions`."""
-        query = select(Workflow).order_by(col(Workflow.site), col(Workflow.name), col(Workflow.version).desc())
+        query = select(Workflow).order_by(
+            col(Workflow.site), col(Workflow.name), col(Workflow.version).desc()
+        )
         if sites is not None:
             query = query.where(col(Workflow.site).in_(list(sites)))
         with Session(self.engine) as session:
@@ -160,19 +171,26 @@ class WorkflowStore(RunStore):
     def add_version(self, previous: Workflow, replacement: Workflow) -> Workflow:
         """Store `replacement` as the next version of `previous`'s name; the old one is deprecated, kept."""
         with Session(self.engine) as session:
-            newest = session.exec(select(Workflow).where(Workflow.name == previous.name)
-                                  .order_by(col(Workflow.version).desc()).limit(1)).one()
+            newest = session.exec(
+                select(Workflow)
+                .where(Workflow.name == previous.name)
+                .order_by(col(Workflow.version).desc())
+                .limit(1)
+            ).one()
             replacement.name, replacement.version = previous.name, newest.version + 1
-            session.exec(update(Workflow).where(col(Workflow.name) == previous.name,
-                                                col(Workflow.status) != "deprecated")
-                         .values(status="deprecated", updated_at=utcnow()))
+            session.exec(
+                update(Workflow)
+                .where(col(Workflow.name) == previous.name, col(Workflow.status) != "deprecated")
+                .values(status="deprecated", updated_at=utcnow())
+            )
             session.add(replacement)
             session.commit()
             session.refresh(replacement)
         return replacement
 
-    def set_status(self, workflow_id: int, status: Status, *, verification: str | None = None,
-                   note: str | None = None) -> Workflow:
+    def set_status(
+        self, workflow_id: int, status: Status, *, verification: str | None = None, note: str | None = None
+    ) -> Workflow:
         if status not in STATUSES:
             raise ValueError(f"unknown workflow status {status!r}; one of {', '.join(STATUSES)}")
         with Session(self.engine) as session:
@@ -192,10 +210,18 @@ class WorkflowStore(RunStore):
             session.refresh(workflow)
         return workflow
 
-    def start_use(self, workflow_id: int, *, via: str, arguments: dict[str, Any], run_id: str | None = None,
-                  step_index: int | None = None) -> int:
-        use = WorkflowUse(workflow_id=workflow_id, via=via, arguments=arguments, run_id=run_id,
-                          step_index=step_index)
+    def start_use(
+        self,
+        workflow_id: int,
+        *,
+        via: str,
+        arguments: dict[str, Any],
+        run_id: str | None = None,
+        step_index: int | None = None,
+    ) -> int:
+        use = WorkflowUse(
+            workflow_id=workflow_id, via=via, arguments=arguments, run_id=run_id, step_index=step_index
+        )
         with Session(self.engine) as session:
             session.add(use)
             session.commit()
@@ -218,8 +244,11 @@ class WorkflowStore(RunStore):
             use.outcome, use.error, use.ended_at = ("success" if ok else "failure"), error, now
             session.add(use)
             session.flush()
-            session.exec(update(Workflow).where(col(Workflow.id) == use.workflow_id).values(
-                **_success_changes(now) if ok else _failure_changes(now)))
+            session.exec(
+                update(Workflow)
+                .where(col(Workflow.id) == use.workflow_id)
+                .values(**_success_changes(now) if ok else _failure_changes(now))
+            )
             session.commit()
             workflow = session.get(Workflow, use.workflow_id)
             assert workflow is not None
@@ -229,18 +258,27 @@ class WorkflowStore(RunStore):
     def failed_in_run(self, run_id: str) -> list[Workflow]:
         """The workflows whose use in run `run_id` failed and never succeeded later in it, first failure first."""
         with Session(self.engine) as session:
-            uses = session.exec(select(WorkflowUse).where(WorkflowUse.run_id == run_id)
-                                .order_by(col(WorkflowUse.id))).all()
+            uses = session.exec(
+                select(WorkflowUse).where(WorkflowUse.run_id == run_id).order_by(col(WorkflowUse.id))
+            ).all()
             failed = [u.workflow_id for u in uses if u.outcome == "failure"]
             succeeded = {u.workflow_id for u in uses if u.outcome == "success"}
-            found = [session.get(Workflow, workflow_id) for workflow_id in dict.fromkeys(failed)
-                     if workflow_id not in succeeded]
+            found = [
+                session.get(Workflow, workflow_id)
+                for workflow_id in dict.fromkeys(failed)
+                if workflow_id not in succeeded
+            ]
         return [workflow for workflow in found if workflow is not None]
 
     def uses_of(self, workflow_id: int) -> list[WorkflowUse]:
         with Session(self.engine) as session:
-            return list(session.exec(select(WorkflowUse).where(WorkflowUse.workflow_id == workflow_id)
-                                     .order_by(col(WorkflowUse.id))).all())
+            return list(
+                session.exec(
+                    select(WorkflowUse)
+                    .where(WorkflowUse.workflow_id == workflow_id)
+                    .order_by(col(WorkflowUse.id))
+                ).all()
+            )
 
 
 def _success_changes(now: datetime) -> dict[str, Any]:

@@ -22,8 +22,12 @@ from workflows.templates import slots
 
 OBSERVATION_CHARS = 1500
 TYPES = {"str", "int", "float", "bool"}
-_PROMPTS = Environment(loader=PackageLoader("workflows", "prompts"), undefined=StrictUndefined,
-                       keep_trailing_newline=True, autoescape=False)
+_PROMPTS = Environment(
+    loader=PackageLoader("workflows", "prompts"),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
 _FIELD = re.compile(r"^(NAME|INTENT|DESCRIPTION|ARGUMENTS):[ \t]*(.*)$", re.MULTILINE)
 _CODE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
 
@@ -81,10 +85,20 @@ def model_program(model: BaseChatModel, record: InductionInput) -> WorkflowDraft
             f"the model's program does not fit its own arguments: parameters {facts.parameters}, "
             f"ARGUMENTS {sorted(arguments)}, unsupported types {sorted(unknown)}"
         )
-    parameters = [{"name": name, "type": types[name], "example": arguments[name]} for name in facts.parameters]
-    description = (facts.docstring.splitlines() or [f"For tasks like: {template_as_text(fields['INTENT'])}"])[0]
-    return WorkflowDraft(name=facts.name, source=source, parameters=parameters, intent_template=fields["INTENT"],
-                         description=description, arguments=arguments)
+    parameters = [
+        {"name": name, "type": types[name], "example": arguments[name]} for name in facts.parameters
+    ]
+    description = (facts.docstring.splitlines() or [f"For tasks like: {template_as_text(fields['INTENT'])}"])[
+        0
+    ]
+    return WorkflowDraft(
+        name=facts.name,
+        source=source,
+        parameters=parameters,
+        intent_template=fields["INTENT"],
+        description=description,
+        arguments=arguments,
+    )
 
 
 def model_text(model: BaseChatModel, record: InductionInput, program: WorkflowDraft | None) -> WorkflowDraft:
@@ -97,8 +111,14 @@ def model_text(model: BaseChatModel, record: InductionInput, program: WorkflowDr
         raise InductionRefused("the model's guide lacks a NAME (an identifier), an INTENT line or a GUIDE")
     arguments = _arguments(fields)
     names = slots(fields["INTENT"])
-    parameters = [{"name": n, "type": type(arguments.get(n, "")).__name__, "example": arguments.get(n)}
-                  for n in names]
-    return WorkflowDraft(name=name, source=guide, parameters=parameters, intent_template=fields["INTENT"],
-                         description=fields.get("DESCRIPTION") or f"Guide for: {template_as_text(fields['INTENT'])}",
-                         arguments={n: arguments.get(n) for n in names})
+    parameters = [
+        {"name": n, "type": type(arguments.get(n, "")).__name__, "example": arguments.get(n)} for n in names
+    ]
+    return WorkflowDraft(
+        name=name,
+        source=guide,
+        parameters=parameters,
+        intent_template=fields["INTENT"],
+        description=fields.get("DESCRIPTION") or f"Guide for: {template_as_text(fields['INTENT'])}",
+        arguments={n: arguments.get(n) for n in names},
+    )

@@ -14,13 +14,50 @@ from dataclasses import dataclass
 CAPABILITIES = frozenset({"api", "browser", "mcp", "wf"})
 # The standard library's data modules (a listed package allows its submodules: `xml` allows
 # `xml.etree.ElementTree`). What reaches files, processes, the network or the interpreter is not listed.
-ALLOWED_MODULES = frozenset({
-    "base64", "binascii", "bisect", "calendar", "collections", "copy", "csv", "dataclasses", "datetime",
-    "decimal", "difflib", "email.utils", "enum", "fractions", "functools", "hashlib", "heapq", "html", "io",
-    "ipaddress", "itertools", "json", "math", "numbers", "operator", "pprint", "random", "re", "shlex",
-    "statistics", "string", "struct", "textwrap", "time", "typing", "unicodedata", "urllib.parse", "uuid", "xml",
-    "zoneinfo",
-})
+ALLOWED_MODULES = frozenset(
+    {
+        "base64",
+        "binascii",
+        "bisect",
+        "calendar",
+        "collections",
+        "copy",
+        "csv",
+        "dataclasses",
+        "datetime",
+        "decimal",
+        "difflib",
+        "email.utils",
+        "enum",
+        "fractions",
+        "functools",
+        "hashlib",
+        "heapq",
+        "html",
+        "io",
+        "ipaddress",
+        "itertools",
+        "json",
+        "math",
+        "numbers",
+        "operator",
+        "pprint",
+        "random",
+        "re",
+        "shlex",
+        "statistics",
+        "string",
+        "struct",
+        "textwrap",
+        "time",
+        "typing",
+        "unicodedata",
+        "urllib.parse",
+        "uuid",
+        "xml",
+        "zoneinfo",
+    }
+)
 # Functions of allowed modules that open files by name; their in-memory twins (`fromstring`,
 # `io.StringIO`) are allowed.
 FILE_FUNCTIONS = {
@@ -34,10 +71,26 @@ FILE_FUNCTIONS = {
 # Dunder attributes that only describe a value; every other one (`__class__`, `__globals__`,
 # `__subclasses__`, `__dict__`, ...) is a step on the classic ways out of a restricted namespace.
 DESCRIPTIVE_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__module__", "__init__"})
-FORBIDDEN_BUILTINS = frozenset({
-    "__import__", "breakpoint", "compile", "delattr", "eval", "exec", "exit", "globals", "help", "input",
-    "locals", "memoryview", "open", "quit", "setattr", "vars",
-})
+FORBIDDEN_BUILTINS = frozenset(
+    {
+        "__import__",
+        "breakpoint",
+        "compile",
+        "delattr",
+        "eval",
+        "exec",
+        "exit",
+        "globals",
+        "help",
+        "input",
+        "locals",
+        "memoryview",
+        "open",
+        "quit",
+        "setattr",
+        "vars",
+    }
+)
 SAFE_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) - FORBIDDEN_BUILTINS
 
 
@@ -110,7 +163,9 @@ def check_program(source: str, name: str | None = None) -> ProgramFacts:
         problems.append("the program calls no api, browser or wf operation")
     if problems:
         raise ProgramError("; ".join(problems))
-    return ProgramFacts(function.name, parameters, operation_sequence(function), ast.get_docstring(function) or "")
+    return ProgramFacts(
+        function.name, parameters, operation_sequence(function), ast.get_docstring(function) or ""
+    )
 
 
 def module_allowed(module: str) -> bool:
@@ -131,8 +186,10 @@ def _import_problems(node: ast.Import | ast.ImportFrom, modules: dict[str, str])
             bound = alias.asname or alias.name.split(".")[0]
             full = alias.name if alias.asname else bound
         if not module_allowed(module):
-            problems.append(f"imports {module!r}, which can reach files, processes, the network or the host; "
-                            f"allowed: the standard library's data modules ({', '.join(sorted(ALLOWED_MODULES))})")
+            problems.append(
+                f"imports {module!r}, which can reach files, processes, the network or the host; "
+                f"allowed: the standard library's data modules ({', '.join(sorted(ALLOWED_MODULES))})"
+            )
             continue
         owner, _, attribute = full.rpartition(".")
         if isinstance(node, ast.ImportFrom) and attribute in FILE_FUNCTIONS.get(owner, ()):
@@ -150,8 +207,15 @@ def _name_problems(function: ast.FunctionDef, parameters: set[str]) -> list[str]
             bound.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and node is not function:
             arguments = node.args
-            bound.update(arg.arg for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
-                                             *filter(None, [arguments.vararg, arguments.kwarg])])
+            bound.update(
+                arg.arg
+                for arg in [
+                    *arguments.posonlyargs,
+                    *arguments.args,
+                    *arguments.kwonlyargs,
+                    *filter(None, [arguments.vararg, arguments.kwarg]),
+                ]
+            )
             if not isinstance(node, ast.Lambda):
                 bound.add(node.name)
         elif isinstance(node, ast.ClassDef) or (isinstance(node, ast.ExceptHandler) and node.name):
@@ -163,11 +227,17 @@ def _name_problems(function: ast.FunctionDef, parameters: set[str]) -> list[str]
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
             reason = "is not allowed" if node.id in FORBIDDEN_BUILTINS else "is never defined"
             problems.append(f"uses the name {node.id!r}, which {reason}")
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("__") and node.attr not in DESCRIPTIVE_DUNDERS:
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("__")
+            and node.attr not in DESCRIPTIVE_DUNDERS
+        ):
             problems.append(f"reaches the dunder attribute {node.attr!r}")
         elif isinstance(node, ast.Attribute) and _file_function(node, modules):
-            problems.append(f"calls {_file_function(node, modules)!r}, which opens files; parse text in memory "
-                            "instead (e.g. ElementTree.fromstring, io.StringIO)")
+            problems.append(
+                f"calls {_file_function(node, modules)!r}, which opens files; parse text in memory "
+                "instead (e.g. ElementTree.fromstring, io.StringIO)"
+            )
         elif isinstance(node, ast.ExceptHandler) and node.type is None:
             problems.append(f"has a bare `except:` (line {node.lineno}); catch named exceptions")
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
@@ -201,6 +271,7 @@ def structure_fingerprint(source: str) -> str:
         def visit_Name(self, node: ast.Name) -> ast.Name:
             return ast.copy_location(ast.Name(renames.get(node.id, node.id), node.ctx), node)
 
-    module = Rename().visit(ast.Module(body=[ast.fix_missing_locations(statement) for statement in body],
-                                       type_ignores=[]))
+    module = Rename().visit(
+        ast.Module(body=[ast.fix_missing_locations(statement) for statement in body], type_ignores=[])
+    )
     return hashlib.sha256(ast.dump(module, annotate_fields=False).encode()).hexdigest()[:20]

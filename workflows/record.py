@@ -32,8 +32,13 @@ class InductionInput:
 
     def steps_to_lift(self) -> tuple[list[str], list[str]]:
         """Codes and outputs in run order: each successful step whole, and the definitions of failed ones."""
-        chosen = sorted([*((s, s.code or "") for s in self.steps),
-                         *((s, _definitions(s.code or "")) for s in self.failed)], key=lambda pair: pair[0].index)
+        chosen = sorted(
+            [
+                *((s, s.code or "") for s in self.steps),
+                *((s, _definitions(s.code or "")) for s in self.failed),
+            ],
+            key=lambda pair: pair[0].index,
+        )
         chosen = [(step, code) for step, code in chosen if code]
         return [code for _, code in chosen], [step.full_output or step.observation for step, _ in chosen]
 
@@ -52,15 +57,23 @@ def _caused_a_page_write(call: CallRecord, calls: list[CallRecord]) -> bool:
     if call.capability != "browser" or call.started_at is None:
         return False
     ended = call.started_at + call.latency
-    return any(other is not call and other.capability == "browser" and other.writes and other.started_at is not None
-               and call.started_at <= other.started_at <= ended for other in calls)
+    return any(
+        other is not call
+        and other.capability == "browser"
+        and other.writes
+        and other.started_at is not None
+        and call.started_at <= other.started_at <= ended
+        for other in calls
+    )
 
 
 def read_run(store: WorkflowStore, run_id: str) -> InductionInput:
     """The run's successful code actions, refusing runs that did not finish with an answer."""
     run = store.get_run(run_id)
     if run.status != "finished":
-        raise InductionRefused(f"run {run.id} ended with status {run.status!r}; only finished runs are induced")
+        raise InductionRefused(
+            f"run {run.id} ended with status {run.status!r}; only finished runs are induced"
+        )
     coded = [s for s in store.steps_of(run.id) if s.code]
     steps = [s for s in coded if s.ok and not s.error]
     writes: list[str] = []

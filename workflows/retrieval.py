@@ -18,7 +18,57 @@ from workflows.memory import Workflow, WorkflowStore
 DEFAULT_K = 5
 MAX_TERMS = 24
 STOP_WORDS = frozenset(
-    ["a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has", "have", "how", "i", "in", "into", "is", "it", "its", "me", "my", "of", "on", "or", "that", "the", "their", "them", "then", "there", "these", "this", "to", "was", "what", "when", "where", "which", "who", "whom", "with", "you", "your"]
+    [
+        "a",
+        "about",
+        "all",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "with",
+        "you",
+        "your",
+    ]
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -66,7 +116,10 @@ def retrieve(store: WorkflowStore, task: str, sites: Iterable[str], k: int = DEF
     else:
         statement, query = _POSTGRES_QUERY, " | ".join(terms)
     with Session(store.engine) as session:
-        ids = [row[0] for row in session.connection().execute(statement, {"query": query, "sites": sites, "k": k})]
+        ids = [
+            row[0]
+            for row in session.connection().execute(statement, {"query": query, "sites": sites, "k": k})
+        ]
         if not ids:
             return []
         found = {w.id: w for w in session.exec(select(Workflow).where(col(Workflow.id).in_(ids))).all()}

@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-RunStatus = Literal["running", "finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length",
-                    "refused", "error", "interrupted"]
+RunStatus = Literal[
+    "running",
+    "finished",
+    "max_steps",
+    "max_wall_time",
+    "max_tokens",
+    "max_cost",
+    "context_length",
+    "refused",
+    "error",
+    "interrupted",
+]
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 # A run that ended in one of these cannot be resumed; the others (running, error, interrupted) can.
 FINAL_STATUSES: frozenset[RunStatus] = frozenset(
-    {"finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length", "refused"})
+    {"finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length", "refused"}
+)

@@ -39,8 +39,11 @@ class RunRow(SQLModel, table=True):
     model: str
     policy: PolicyMode = Field(default="allow", sa_type=String)
     # Rows written before runs recorded it ran unisolated: the database's default says so.
-    sandbox: str = Field(default="bubblewrap", sa_column_kwargs={"server_default": "none"},
-                         description="how code actions were isolated: bubblewrap, or none if opted out")
+    sandbox: str = Field(
+        default="bubblewrap",
+        sa_column_kwargs={"server_default": "none"},
+        description="how code actions were isolated: bubblewrap, or none if opted out",
+    )
     status: RunStatus = Field(default="running", index=True, sa_type=String)
     answer: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
@@ -49,7 +52,9 @@ class RunRow(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
-    judgement: str | None = Field(default=None, description="the judge's verdict on a finished run: success, failure")
+    judgement: str | None = Field(
+        default=None, description="the judge's verdict on a finished run: success, failure"
+    )
     judgement_reason: str | None = Field(default=None, sa_column=Column(Text))
     started_at: datetime = Field(default_factory=utcnow, index=True)
     ended_at: datetime | None = None
@@ -119,16 +124,35 @@ class CallRow(SQLModel, table=True):
 
     @classmethod
     def of(cls, call: CallRecord, *, run_id: str, step_id: int) -> CallRow:
-        return cls(run_id=run_id, step_id=step_id, capability=call.capability, target=call.target,
-                   arguments={"args": call.args, "kwargs": call.kwargs}, writes=call.writes, domain=call.domain,
-                   status=call.status, result=call.result, error=call.error,
-                   latency_ms=round(call.latency * 1000, 3), started_at=call.started_at)
+        return cls(
+            run_id=run_id,
+            step_id=step_id,
+            capability=call.capability,
+            target=call.target,
+            arguments={"args": call.args, "kwargs": call.kwargs},
+            writes=call.writes,
+            domain=call.domain,
+            status=call.status,
+            result=call.result,
+            error=call.error,
+            latency_ms=round(call.latency * 1000, 3),
+            started_at=call.started_at,
+        )
 
     def record(self) -> CallRecord:
-        return CallRecord(capability=self.capability, target=self.target, args=list(self.arguments.get("args", [])),
-                          kwargs=dict(self.arguments.get("kwargs", {})), writes=self.writes, domain=self.domain,
-                          status=self.status, result=self.result, error=self.error,
-                          started_at=self.started_at, latency=self.latency_ms / 1000)
+        return CallRecord(
+            capability=self.capability,
+            target=self.target,
+            args=list(self.arguments.get("args", [])),
+            kwargs=dict(self.arguments.get("kwargs", {})),
+            writes=self.writes,
+            domain=self.domain,
+            status=self.status,
+            result=self.result,
+            error=self.error,
+            started_at=self.started_at,
+            latency=self.latency_ms / 1000,
+        )
 
 
 class RunNotFound(LookupError):
@@ -169,13 +193,33 @@ class RunStore:
             migrate(self.engine)
         except (ImportError, SQLAlchemyError) as exc:
             shown = make_url(database_url).render_as_string(hide_password=True)
-            hint = " (PostgreSQL needs: pip install 'hybrid-agent[postgres]')" if isinstance(exc, ImportError) else ""
+            hint = (
+                " (PostgreSQL needs: pip install 'hybrid-agent[postgres]')"
+                if isinstance(exc, ImportError)
+                else ""
+            )
             raise StoreError(f"Cannot open the database {shown}: {str(exc).splitlines()[0]}{hint}") from exc
 
-    def start_run(self, task: str, *, sites: Iterable[str], model: str, policy: PolicyMode,
-                  source: str | None = None, run_id: str | None = None, sandbox: str = "bubblewrap") -> RunRow:
-        run = RunRow(id=run_id or new_run_id(), task=task, sites=list(sites), model=model, policy=policy,
-                  source=source, sandbox=sandbox)
+    def start_run(
+        self,
+        task: str,
+        *,
+        sites: Iterable[str],
+        model: str,
+        policy: PolicyMode,
+        source: str | None = None,
+        run_id: str | None = None,
+        sandbox: str = "bubblewrap",
+    ) -> RunRow:
+        run = RunRow(
+            id=run_id or new_run_id(),
+            task=task,
+            sites=list(sites),
+            model=model,
+            policy=policy,
+            source=source,
+            sandbox=sandbox,
+        )
         with Session(self.engine) as session:
             session.add(run)
             session.commit()
@@ -187,9 +231,11 @@ class RunStore:
 
         The totals are updated in the database, without reading the run: a run's steps cost it no reads.
         """
-        totals = {RunRow.steps: case((col(RunRow.steps) > step.index, RunRow.steps), else_=step.index + 1),
-                  RunRow.prompt_tokens: col(RunRow.prompt_tokens) + step.prompt_tokens,
-                  RunRow.completion_tokens: col(RunRow.completion_tokens) + step.completion_tokens}
+        totals = {
+            RunRow.steps: case((col(RunRow.steps) > step.index, RunRow.steps), else_=step.index + 1),
+            RunRow.prompt_tokens: col(RunRow.prompt_tokens) + step.prompt_tokens,
+            RunRow.completion_tokens: col(RunRow.completion_tokens) + step.completion_tokens,
+        }
         if step.cost is not None:
             totals[RunRow.cost] = func.coalesce(RunRow.cost, 0.0) + step.cost
         with Session(self.engine) as session:
@@ -205,7 +251,9 @@ class RunStore:
             session.refresh(row)
         return row
 
-    def end_run(self, run_id: str, status: RunStatus, *, answer: str | None = None, error: str | None = None) -> RunRow:
+    def end_run(
+        self, run_id: str, status: RunStatus, *, answer: str | None = None, error: str | None = None
+    ) -> RunRow:
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}; one of {', '.join(RUN_STATUSES)}")
         with Session(self.engine) as session:
@@ -248,16 +296,23 @@ class RunStore:
 
     def list_runs(self, limit: int = 20) -> list[RunRow]:
         with Session(self.engine) as session:
-            return list(session.exec(select(RunRow).order_by(col(RunRow.started_at).desc()).limit(limit)).all())
+            return list(
+                session.exec(select(RunRow).order_by(col(RunRow.started_at).desc()).limit(limit)).all()
+            )
 
     def steps_of(self, run_id: str) -> list[StepRow]:
         with Session(self.engine) as session:
-            return list(session.exec(select(StepRow).where(StepRow.run_id == run_id)
-                                     .order_by(col(StepRow.index))).all())
+            return list(
+                session.exec(
+                    select(StepRow).where(StepRow.run_id == run_id).order_by(col(StepRow.index))
+                ).all()
+            )
 
     def calls_of(self, step_id: int) -> list[CallRecord]:
         with Session(self.engine) as session:
-            rows = session.exec(select(CallRow).where(CallRow.step_id == step_id).order_by(col(CallRow.id))).all()
+            rows = session.exec(
+                select(CallRow).where(CallRow.step_id == step_id).order_by(col(CallRow.id))
+            ).all()
             return [row.record() for row in rows]
 
 

@@ -35,7 +35,7 @@ def bind(template: str, parameters: Sequence[dict[str, Any]], task: str) -> dict
     pattern, position, seen = [], 0, set()
     normalised = _normalise(template)
     for match in SLOT.finditer(normalised):
-        pattern.append(re.escape(normalised[position:match.start()]))
+        pattern.append(re.escape(normalised[position : match.start()]))
         name = match.group(1)
         if name in seen:
             pattern.append(f"(?P={name})")

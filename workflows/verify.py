@@ -38,9 +38,15 @@ def normalise_answer(answer: object) -> str:
     return " ".join(str(answer).split()).casefold()
 
 
-def verify(store: WorkflowStore, workflow: Workflow, open_session: SessionFactory, *,
-           reset: Callable[[], None] | None = None, judge: Judge | None = None,
-           timeout: float = TIMEOUT) -> Verification:
+def verify(
+    store: WorkflowStore,
+    workflow: Workflow,
+    open_session: SessionFactory,
+    *,
+    reset: Callable[[], None] | None = None,
+    judge: Judge | None = None,
+    timeout: float = TIMEOUT,
+) -> Verification:
     """Re-execute `workflow` with its source arguments and record whether it reproduced its source run."""
     if workflow.kind != "program":
         raise CannotVerify(f"{workflow.name} is a text workflow: only programs can be re-executed")
@@ -59,7 +65,9 @@ def verify(store: WorkflowStore, workflow: Workflow, open_session: SessionFactor
         installed.close()
     answer = None if result.answer is None else str(result.answer)
     if result.error is not None or not result.finished:
-        detail = f"{result.error.name}: {result.error.message}" if result.error else "it did not return an answer"
+        detail = (
+            f"{result.error.name}: {result.error.message}" if result.error else "it did not return an answer"
+        )
         passed = False
     elif judge is not None:
         passed = judge(answer)

@@ -70,8 +70,15 @@ class McpConnection:
 
     A started server's stderr goes to `log_path` (appended), or to the host's stderr without one."""
 
-    def __init__(self, server: McpServer, *, env: dict[str, str] | None = None,
-                 headers: dict[str, str] | None = None, timeout: float = 60.0, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        server: McpServer,
+        *,
+        env: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 60.0,
+        log_path: Path | None = None,
+    ) -> None:
         self.server = server
         self.log_path = log_path
         self.env = env or {}
@@ -99,19 +106,24 @@ class McpConnection:
         for tool in self.tools:
             if name in (tool.name, tool.python_name):
                 return tool
-        raise KeyError(f"the MCP server {self.name} has no tool {name!r}; its tools: "
-                       f"{', '.join(t.python_name for t in self.tools) or 'none'}")
+        raise KeyError(
+            f"the MCP server {self.name} has no tool {name!r}; its tools: "
+            f"{', '.join(t.python_name for t in self.tools) or 'none'}"
+        )
 
     def open(self) -> Self:
         self._thread.start()
         if not self._ready.wait(self.timeout):
             self.close()
-            raise McpServerError(f"the MCP server {self.name} ({self.server.where}) did not answer within "
-                                 f"{self.timeout:g} s")
+            raise McpServerError(
+                f"the MCP server {self.name} ({self.server.where}) did not answer within {self.timeout:g} s"
+            )
         if self._failure is not None:
             self._thread.join(self.timeout)
-            raise McpServerError(f"the MCP server {self.name} ({self.server.where}) cannot be used: "
-                                 f"{_describe(self._failure)}{self._log_tail()}") from self._failure
+            raise McpServerError(
+                f"the MCP server {self.name} ({self.server.where}) cannot be used: "
+                f"{_describe(self._failure)}{self._log_tail()}"
+            ) from self._failure
         return self
 
     def call(self, tool_name: str, arguments: dict[str, Any]) -> Any:
@@ -125,10 +137,14 @@ class McpConnection:
             result = future.result(self.timeout)
         except TimeoutError:
             future.cancel()
-            raise McpServerError(f"the MCP server {self.name} did not answer {tool.name} within {self.timeout:g} s")
+            raise McpServerError(
+                f"the MCP server {self.name} did not answer {tool.name} within {self.timeout:g} s"
+            )
         except Exception as exc:
-            raise McpServerError(f"the MCP server {self.name} could not answer {tool.name}: {_describe(exc)}. "
-                                 f"If it stopped, the next run starts it again.") from exc
+            raise McpServerError(
+                f"the MCP server {self.name} could not answer {tool.name}: {_describe(exc)}. "
+                f"If it stopped, the next run starts it again."
+            ) from exc
         text = "\n".join(block.text for block in result.content if getattr(block, "type", None) == "text")
         if result.is_error:
             raise McpToolError(text or f"{tool.name} failed without saying why")
@@ -200,10 +216,13 @@ class McpConnection:
         if self.server.command:
             command, *args = self.server.command
             # The server gets the host's default safe environment (PATH, HOME, ...) plus its own variables.
-            parameters = StdioServerParameters(command=command, args=args,
-                                               env={**get_default_environment(), **self.env})
+            parameters = StdioServerParameters(
+                command=command, args=args, env={**get_default_environment(), **self.env}
+            )
             return stdio_client(parameters, errlog=errlog)
-        return streamable_http_client(self.server.url, http_client=create_mcp_http_client(headers=self.headers))
+        return streamable_http_client(
+            self.server.url, http_client=create_mcp_http_client(headers=self.headers)
+        )
 
 
 async def _list_tools(client: Client) -> list[McpTool]:
@@ -214,9 +233,15 @@ async def _list_tools(client: Client) -> list[McpTool]:
         for tool in page.tools:
             annotations = tool.annotations
             read_only = bool(annotations and annotations.read_only_hint)
-            tools.append(McpTool(name=tool.name, python_name=python_name(tool.name),
-                                 description=(tool.description or "").strip(),
-                                 input_schema=dict(tool.input_schema or {}), writes=not read_only))
+            tools.append(
+                McpTool(
+                    name=tool.name,
+                    python_name=python_name(tool.name),
+                    description=(tool.description or "").strip(),
+                    input_schema=dict(tool.input_schema or {}),
+                    writes=not read_only,
+                )
+            )
         cursor = page.next_cursor
         if not cursor:
             return tools

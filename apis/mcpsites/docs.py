@@ -27,9 +27,11 @@ def tool_line(tool: McpTool) -> str:
 def tool_help(server: str, tool: McpTool) -> str:
     """Tier 2: the call, whether it writes, the description and each argument's schema."""
     signature = ", ".join([*tool.required, *(f"{name}=None" for name in tool.optional)])
-    lines = [f"mcp.{server}.{tool.python_name}({signature})",
-             f"MCP tool {tool.name!r} of the server {server}" + (
-                 "  (changes data)" if tool.writes else "  (read-only)")]
+    lines = [
+        f"mcp.{server}.{tool.python_name}({signature})",
+        f"MCP tool {tool.name!r} of the server {server}"
+        + ("  (changes data)" if tool.writes else "  (read-only)"),
+    ]
     if tool.description:
         lines += ["", tool.description]
     if tool.properties:
@@ -53,9 +55,11 @@ def search_tools(tools: Sequence[McpTool], query: str, k: int = 10) -> list[McpT
 
 def render_mcp_section(server: str, tools: Sequence[McpTool], task: str, token_budget: int = 1500) -> str:
     """The server's part of a prompt: every tool when they fit, else the most relevant to `task`."""
-    header = (f"mcp.{server}: MCP server ({len(tools)} tools). Call mcp.{server}.<tool>(argument=value, ...); "
-              f"arguments marked =? are optional; help(mcp.{server}.<tool>) shows every argument; tools marked "
-              "[writes] change data.")
+    header = (
+        f"mcp.{server}: MCP server ({len(tools)} tools). Call mcp.{server}.<tool>(argument=value, ...); "
+        f"arguments marked =? are optional; help(mcp.{server}.<tool>) shows every argument; tools marked "
+        "[writes] change data."
+    )
     everything = "\n".join([header, *map(tool_line, tools)])
     if estimate_tokens(everything) <= token_budget:
         return everything
@@ -67,24 +71,50 @@ def render_mcp_section(server: str, tools: Sequence[McpTool], task: str, token_b
             break
         chosen.append(line)
         budget -= len(line) + 1
-    footer = (f"{len(chosen)} of {len(tools)} tools shown, most relevant to the task first; "
-              f"mcp.{server}.search('words') lists others.")
+    footer = (
+        f"{len(chosen)} of {len(tools)} tools shown, most relevant to the task first; "
+        f"mcp.{server}.search('words') lists others."
+    )
     return "\n".join([header, "Tools for this task:", *chosen, footer])
 
 
 def _as_spec(tools: Iterable[McpTool]) -> Spec:
     """The tools as a spec of operations, only for ranking them with the operations' search index."""
     operations = [
-        Operation(name=tool.python_name, method="POST" if tool.writes else "GET", path="", operation_id=tool.name,
-                  summary=_first_sentence(tool.description), description=tool.description, tags=[], group="tools",
-                  parameters=[Parameter(name=name, location="query", argument=name,
-                                        required=name in tool.required, schema={})
-                              for name in tool.properties],
-                  body=None, responses={}, security=None, servers=[])
+        Operation(
+            name=tool.python_name,
+            method="POST" if tool.writes else "GET",
+            path="",
+            operation_id=tool.name,
+            summary=_first_sentence(tool.description),
+            description=tool.description,
+            tags=[],
+            group="tools",
+            parameters=[
+                Parameter(
+                    name=name, location="query", argument=name, required=name in tool.required, schema={}
+                )
+                for name in tool.properties
+            ],
+            body=None,
+            responses={},
+            security=None,
+            servers=[],
+        )
         for tool in tools
     ]
-    return Spec(source="mcp", content_hash="", title="MCP tools", api_version="", openapi_version="",
-                converted_from=None, servers=[], operations=operations, warnings=[], load_document=dict)
+    return Spec(
+        source="mcp",
+        content_hash="",
+        title="MCP tools",
+        api_version="",
+        openapi_version="",
+        converted_from=None,
+        servers=[],
+        operations=operations,
+        warnings=[],
+        load_document=dict,
+    )
 
 
 def _first_sentence(text: str) -> str:

@@ -83,9 +83,13 @@ class McpRegistry:
         if server.url is not None and not is_url(server.url):
             raise RegistryError(f"{server.url!r} is not an http(s) URL.")
         if (self.data_dir / "sites" / f"{server.name}.json").exists():
-            raise RegistryError(f"An API site named {server.name!r} exists; choose another name for the MCP server.")
+            raise RegistryError(
+                f"An API site named {server.name!r} exists; choose another name for the MCP server."
+            )
         if self._files.path(server.name).exists() and not replace:
-            raise RegistryError(f"An MCP server named {server.name!r} already exists; remove it first or replace it.")
+            raise RegistryError(
+                f"An MCP server named {server.name!r} already exists; remove it first or replace it."
+            )
         for name, reference in {**server.env, **server.headers}.items():
             _check_reference(reference, name)
         self._files.write(server.name, server)
@@ -110,8 +114,11 @@ class McpRegistry:
             kind, _, target = reference.partition(":")
             value = os.environ.get(target) if kind == "env" else self.secrets.get(target)
             if not value:
-                where = (f"the environment variable {target}" if kind == "env"
-                         else f"the secret {target} (set it with `hybrid sites secret {target}`)")
+                where = (
+                    f"the environment variable {target}"
+                    if kind == "env"
+                    else f"the secret {target} (set it with `hybrid sites secret {target}`)"
+                )
                 raise AuthError(f"{name} of an MCP server reads {where}, which is not set.")
             values[name] = value
         return values
@@ -119,8 +126,13 @@ class McpRegistry:
     def connect(self, name: str, timeout: float = 60.0) -> McpConnection:
         """The server `name`, started or reached now, its tools listed; close it (or use `with`) when done."""
         server = self.get(name)
-        return McpConnection(server, env=self.resolve(server.env), headers=self.resolve(server.headers),
-                             timeout=timeout, log_path=self.log_path(name)).open()
+        return McpConnection(
+            server,
+            env=self.resolve(server.env),
+            headers=self.resolve(server.headers),
+            timeout=timeout,
+            log_path=self.log_path(name),
+        ).open()
 
     def log_path(self, name: str) -> Path:
         """Where a started server's stderr goes."""

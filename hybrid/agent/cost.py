@@ -26,9 +26,12 @@ class TokenUsage:
     def of(cls, message: BaseMessage) -> TokenUsage:
         usage: dict[str, Any] = getattr(message, "usage_metadata", None) or {}
         details: dict[str, Any] = usage.get("input_token_details") or {}
-        return cls(input_tokens=int(usage.get("input_tokens") or 0), output_tokens=int(usage.get("output_tokens") or 0),
-                   cache_read_tokens=int(details.get("cache_read") or 0),
-                   cache_write_tokens=int(details.get("cache_creation") or 0))
+        return cls(
+            input_tokens=int(usage.get("input_tokens") or 0),
+            output_tokens=int(usage.get("output_tokens") or 0),
+            cache_read_tokens=int(details.get("cache_read") or 0),
+            cache_write_tokens=int(details.get("cache_creation") or 0),
+        )
 
 
 class Pricing:
@@ -47,10 +50,16 @@ class Pricing:
             return None
         for model in dict.fromkeys(m for m in (served_model, self.name) if m):
             try:
-                price = calc_price(Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                                         cache_read_tokens=usage.cache_read_tokens,
-                                         cache_write_tokens=usage.cache_write_tokens),
-                                   model_ref=model, provider_id=self.provider)
+                price = calc_price(
+                    Usage(
+                        input_tokens=usage.input_tokens,
+                        output_tokens=usage.output_tokens,
+                        cache_read_tokens=usage.cache_read_tokens,
+                        cache_write_tokens=usage.cache_write_tokens,
+                    ),
+                    model_ref=model,
+                    provider_id=self.provider,
+                )
             except LookupError:
                 continue
             return float(price.total_price)

@@ -26,17 +26,28 @@ from sandbox import CallRecord
 from workflows.status import RunStatus
 from workflows.store import StepRecord
 
-PROMPTS = Environment(loader=FileSystemLoader(Path(__file__).with_name("prompts")), undefined=StrictUndefined,
-                      keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+PROMPTS = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("prompts")),
+    undefined=StrictUndefined,
+    keep_trailing_newline=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 NO_CODE_LIMIT = 2
-RESUMED_NOTICE = ("This run was resumed after an interruption, in a fresh kernel: variables, imports and "
-                  "definitions from earlier steps are gone; run again whatever your code needs.")
-INTERRUPTED_ACTION_NOTICE = ("The action above was running when the run stopped, and it was not run again: it "
-                             "may have partly run, and a change it made may already have happened. Check the "
-                             "current state before redoing any of it.")
+RESUMED_NOTICE = (
+    "This run was resumed after an interruption, in a fresh kernel: variables, imports and "
+    "definitions from earlier steps are gone; run again whatever your code needs."
+)
+INTERRUPTED_ACTION_NOTICE = (
+    "The action above was running when the run stopped, and it was not run again: it "
+    "may have partly run, and a change it made may already have happened. Check the "
+    "current state before redoing any of it."
+)
 
 
-def append_steps(steps: list[dict[str, Any]], batches: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def append_steps(
+    steps: list[dict[str, Any]], batches: Sequence[list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
     """The steps so far, then each batch of new ones (batching-invariant, as `DeltaChannel` requires)."""
     return [*steps, *(step for batch in batches for step in batch)]
 
@@ -97,8 +108,17 @@ class Runtime(Protocol):
 
     def system_prompt(self, run_id: str, task: str, max_steps: int) -> str: ...
 
-    def execute(self, run_id: str, task: str, step_index: int, code: str, timeout: float, *,
-                fresh_kernel_notice: bool, start_url: str | None = None) -> ActionOutcome: ...
+    def execute(
+        self,
+        run_id: str,
+        task: str,
+        step_index: int,
+        code: str,
+        timeout: float,
+        *,
+        fresh_kernel_notice: bool,
+        start_url: str | None = None,
+    ) -> ActionOutcome: ...
 
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None: ...
 
@@ -121,16 +141,26 @@ def build_messages(state: AgentState, budget: Budget, *, squeeze: bool = False) 
     steps = state.get("steps", [])
     messages: list[BaseMessage] = [
         SystemMessage(state["system_prompt"]),
-        HumanMessage(render("task.md.jinja", task=state["task"], start_url=state.get("start_url"),
-                            repair=state.get("repair"))),
+        HumanMessage(
+            render(
+                "task.md.jinja",
+                task=state["task"],
+                start_url=state.get("start_url"),
+                repair=state.get("repair"),
+            )
+        ),
     ]
     shown = observations_for_prompt(steps, squeeze=squeeze or state.get("squeeze", False))
     for index, (step, observation) in enumerate(zip(steps, shown, strict=True)):
         messages.append(AIMessage(step["reply"]))
         left = max_steps_of(state, budget) - index - 1
         if step.get("code") is not None:
-            text = render("observation.md.jinja", observation=observation, steps_left=left,
-                          dropped_blocks=step.get("dropped_blocks", 0))
+            text = render(
+                "observation.md.jinja",
+                observation=observation,
+                steps_left=left,
+                dropped_blocks=step.get("dropped_blocks", 0),
+            )
         else:
             text = render("no_code.md.jinja", why=step.get("no_code"), steps_left=left)
         messages.append(HumanMessage(text))
@@ -149,20 +179,33 @@ def over_budget(state: AgentState, budget: Budget) -> RunStatus | None:
     return None
 
 
-def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Budget, checkpointer: Any = None):
+def build_graph(
+    model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Budget, checkpointer: Any = None
+):
     """The compiled graph; invoke it with `{"run_id", "task", "start_url"}` and a thread id = run id."""
     call_model = model if isinstance(model, ModelCaller) else ModelCaller(model)
 
-    def recorded(state: AgentState, step: StepRecord, calls: Sequence[CallRecord] = ()) -> list[dict[str, Any]]:
+    def recorded(
+        state: AgentState, step: StepRecord, calls: Sequence[CallRecord] = ()
+    ) -> list[dict[str, Any]]:
         """Record `step` and return it as graph state keeps it: plain data, without the untrimmed output
         (only the record keeps that, so checkpoints stay small)."""
         runtime.record_step(state["run_id"], step, list(calls))
         return [step.model_dump(exclude={"full_output"})]
 
     def prepare(state: AgentState) -> dict[str, Any]:
-        return {"system_prompt": runtime.system_prompt(state["run_id"], state["task"], budget.max_steps),
-                "status": "running", "steps": [], "tokens": 0, "cost": 0.0, "elapsed": 0.0, "no_code_streak": 0,
-                "pending": None, "max_steps": budget.max_steps, "squeeze": False}
+        return {
+            "system_prompt": runtime.system_prompt(state["run_id"], state["task"], budget.max_steps),
+            "status": "running",
+            "steps": [],
+            "tokens": 0,
+            "cost": 0.0,
+            "elapsed": 0.0,
+            "no_code_streak": 0,
+            "pending": None,
+            "max_steps": budget.max_steps,
+            "squeeze": False,
+        }
 
     def act(state: AgentState) -> dict[str, Any]:
         exceeded = over_budget(state, budget)
@@ -176,25 +219,48 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
                 break
             except ContextTooLong as exc:
                 if squeeze:  # condensing was tried: nothing more can be left out
-                    return update | {"status": "context_length", "error": f"Stopped: {exc} Even with older "
-                                     "observations condensed it does not fit: use a model with a longer context "
-                                     "window, or split the task."}
+                    return update | {
+                        "status": "context_length",
+                        "error": f"Stopped: {exc} Even with older "
+                        "observations condensed it does not fit: use a model with a longer context "
+                        "window, or split the task.",
+                    }
                 squeeze = True
                 update["squeeze"] = True
         usage = reply.usage
         cost = state.get("cost", 0.0) + (reply.cost or 0.0)
-        update |= {"tokens": state.get("tokens", 0) + usage.input_tokens + usage.output_tokens, "cost": cost,
-                   "elapsed": state.get("elapsed", 0.0) + reply.seconds}
+        update |= {
+            "tokens": state.get("tokens", 0) + usage.input_tokens + usage.output_tokens,
+            "cost": cost,
+            "elapsed": state.get("elapsed", 0.0) + reply.seconds,
+        }
         parsed = parse_reply(reply.text)
-        pending = {"reply": parsed.reply, "thought": parsed.thought, "code": parsed.code,
-                   "dropped_blocks": parsed.dropped_blocks, "no_code": parsed.no_code,
-                   "prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
-                   "cached_tokens": usage.cache_read_tokens, "cost": reply.cost, "model_seconds": reply.seconds}
+        pending = {
+            "reply": parsed.reply,
+            "thought": parsed.thought,
+            "code": parsed.code,
+            "dropped_blocks": parsed.dropped_blocks,
+            "no_code": parsed.no_code,
+            "prompt_tokens": usage.input_tokens,
+            "completion_tokens": usage.output_tokens,
+            "cached_tokens": usage.cache_read_tokens,
+            "cost": reply.cost,
+            "model_seconds": reply.seconds,
+        }
         if reply.refusal is not None:
-            step = _step(state, pending | {"code": None}, observation="(the model refused: nothing ran)", ok=False,
-                         error="refused")
-            return update | {"pending": None, "steps": recorded(state, step), "status": "refused",
-                             "error": f"Stopped: the model refused the task ({reply.refusal})."}
+            step = _step(
+                state,
+                pending | {"code": None},
+                observation="(the model refused: nothing ran)",
+                ok=False,
+                error="refused",
+            )
+            return update | {
+                "pending": None,
+                "steps": recorded(state, step),
+                "status": "refused",
+                "error": f"Stopped: the model refused the task ({reply.refusal}).",
+            }
         if parsed.code is not None:
             return update | {"pending": pending, "no_code_streak": 0}
         streak = state.get("no_code_streak", 0) + 1
@@ -204,7 +270,11 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
             update |= {"status": "finished", "answer": parsed.answer}
         elif streak >= NO_CODE_LIMIT:
             # Prose is not taken as an answer: a cut-off or confused reply must not count as a success.
-            what = "an empty reply" if parsed.no_code == "empty" else "a reply without a code block or a final answer"
+            what = (
+                "an empty reply"
+                if parsed.no_code == "empty"
+                else "a reply without a code block or a final answer"
+            )
             update |= {"status": "error", "error": f"Stopped: the model sent {what} {streak} times in a row."}
         return update
 
@@ -212,20 +282,45 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
         pending = state["pending"]
         if state.get("interrupted_action"):
             # Running it again could repeat a write it already made; the model decides what to redo.
-            step = _step(state, pending, observation=f"{RESUMED_NOTICE}\n{INTERRUPTED_ACTION_NOTICE}", ok=False,
-                         error="interrupted")
-            return {"pending": None, "steps": recorded(state, step), "interrupted_action": False,
-                    "resumed": False}
+            step = _step(
+                state,
+                pending,
+                observation=f"{RESUMED_NOTICE}\n{INTERRUPTED_ACTION_NOTICE}",
+                ok=False,
+                error="interrupted",
+            )
+            return {
+                "pending": None,
+                "steps": recorded(state, step),
+                "interrupted_action": False,
+                "resumed": False,
+            }
         first_after_resume = state.get("resumed", False)
-        outcome = runtime.execute(state["run_id"], state["task"], len(state.get("steps", [])), pending["code"],
-                                  budget.action_timeout, fresh_kernel_notice=first_after_resume,
-                                  start_url=state.get("start_url"))
-        step = _step(state, pending, observation=outcome.observation, ok=outcome.ok, error=outcome.error,
-                     full_output=outcome.full_output, execute_seconds=outcome.seconds,
-                     used_browser=outcome.used_browser)
-        update: dict[str, Any] = {"pending": None, "steps": recorded(state, step, outcome.calls),
-                                  "resumed": False,
-                                  "elapsed": state.get("elapsed", 0.0) + outcome.seconds}
+        outcome = runtime.execute(
+            state["run_id"],
+            state["task"],
+            len(state.get("steps", [])),
+            pending["code"],
+            budget.action_timeout,
+            fresh_kernel_notice=first_after_resume,
+            start_url=state.get("start_url"),
+        )
+        step = _step(
+            state,
+            pending,
+            observation=outcome.observation,
+            ok=outcome.ok,
+            error=outcome.error,
+            full_output=outcome.full_output,
+            execute_seconds=outcome.seconds,
+            used_browser=outcome.used_browser,
+        )
+        update: dict[str, Any] = {
+            "pending": None,
+            "steps": recorded(state, step, outcome.calls),
+            "resumed": False,
+            "elapsed": state.get("elapsed", 0.0) + outcome.seconds,
+        }
         if outcome.finished:
             update |= {"status": "finished", "answer": outcome.answer}
         return update
@@ -255,11 +350,28 @@ def build_graph(model: BaseChatModel | ModelCaller, runtime: Runtime, budget: Bu
     return graph.compile(checkpointer=checkpointer)
 
 
-def _step(state: AgentState, pending: dict[str, Any], *, observation: str, ok: bool, error: str | None = None,
-          full_output: str = "", execute_seconds: float = 0.0, used_browser: bool = False) -> StepRecord:
+def _step(
+    state: AgentState,
+    pending: dict[str, Any],
+    *,
+    observation: str,
+    ok: bool,
+    error: str | None = None,
+    full_output: str = "",
+    execute_seconds: float = 0.0,
+    used_browser: bool = False,
+) -> StepRecord:
     """The next step: the model's `pending` reply (the `StepRecord` fields `act` filled in) and its outcome."""
-    return StepRecord(index=len(state.get("steps", [])), **pending, observation=observation, ok=ok, error=error,
-                      full_output=full_output, execute_seconds=execute_seconds, used_browser=used_browser)
+    return StepRecord(
+        index=len(state.get("steps", [])),
+        **pending,
+        observation=observation,
+        ok=ok,
+        error=error,
+        full_output=full_output,
+        execute_seconds=execute_seconds,
+        used_browser=used_browser,
+    )
 
 
 def _budget_message(status: RunStatus, state: AgentState, budget: Budget) -> str:

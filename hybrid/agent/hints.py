@@ -13,7 +13,9 @@ from typing import Any
 
 import apis
 
-HTTP_BY_HAND = re.compile(r"^\s*(?:import|from)\s+(requests|httpx|urllib|aiohttp|http\.client)\b", re.MULTILINE)
+HTTP_BY_HAND = re.compile(
+    r"^\s*(?:import|from)\s+(requests|httpx|urllib|aiohttp|http\.client)\b", re.MULTILINE
+)
 NO_SUCH_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
 PAGE_SIZE_ARGUMENTS = ("per_page", "page_size", "limit", "size")
 
@@ -26,8 +28,10 @@ def unknown_operation(observation: str, operations: Mapping[str, Sequence[str]])
     site, name = match.groups()
     close = difflib.get_close_matches(name, operations[site], n=3, cutoff=0.5)
     closest = f" Did you mean {', '.join(f'api.{site}.{c}' for c in close)}?" if close else ""
-    return (f"Hint: api.{site} has no operation {name!r}.{closest} `print(api.{site}.search('what you need'))` "
-            "lists the operations for a need; the system prompt lists them all.")
+    return (
+        f"Hint: api.{site} has no operation {name!r}.{closest} `print(api.{site}.search('what you need'))` "
+        "lists the operations for a need; the system prompt lists them all."
+    )
 
 
 def http_by_hand(code: str, sites: Sequence[str]) -> str | None:
@@ -35,13 +39,16 @@ def http_by_hand(code: str, sites: Sequence[str]) -> str | None:
     if match is None:
         return None
     example = f"api.{sites[0]}.<operation>(...)" if sites else "api.<site>.<operation>(...)"
-    return (f"Hint: call the site through {example}, not with {match.group(1)}: the kernel holds no "
-            "credentials and its own requests bypass the policy and the run's record; the api client is "
-            "signed in.")
+    return (
+        f"Hint: call the site through {example}, not with {match.group(1)}: the kernel holds no "
+        "credentials and its own requests bypass the policy and the run's record; the api client is "
+        "signed in."
+    )
 
 
-def noting_more_pages(func: Callable[..., Any], site: str, operation: apis.Operation,
-                      notes: list[str]) -> Callable[..., Any]:
+def noting_more_pages(
+    func: Callable[..., Any], site: str, operation: apis.Operation, notes: list[str]
+) -> Callable[..., Any]:
     """`func`, noting in `notes` when a list it returns is one page of more: as the site's paging headers
     say (how many pages and items, what asks for the next), else when the page is full."""
     page_size = next((p for p in operation.parameters if p.argument in PAGE_SIZE_ARGUMENTS), None)
@@ -59,22 +66,29 @@ def noting_more_pages(func: Callable[..., Any], site: str, operation: apis.Opera
             return result
         size = kwargs.get(page_size.argument) or page_size.schema.get("default")
         if isinstance(result, list) and isinstance(size, int) and size and len(result) >= size:
-            notes.append(f"Hint: {name} returned a full page of {len(result)} items, so there may be more: ask "
-                         f"for the next pages (page=2, 3, ...) until one comes back shorter{_bigger(page_size, size)}.")
+            notes.append(
+                f"Hint: {name} returned a full page of {len(result)} items, so there may be more: ask "
+                f"for the next pages (page=2, 3, ...) until one comes back shorter{_bigger(page_size, size)}."
+            )
         return result
 
     return call
 
 
-def _more_pages(name: str, page: apis.Page, query_arguments: Mapping[str, str],
-                page_size: apis.Parameter | None) -> str:
-    asked = ", ".join(f"{query_arguments.get(key, key)}={_literal(value)}" for key, value in (page.next or {}).items())
+def _more_pages(
+    name: str, page: apis.Page, query_arguments: Mapping[str, str], page_size: apis.Parameter | None
+) -> str:
+    asked = ", ".join(
+        f"{query_arguments.get(key, key)}={_literal(value)}" for key, value in (page.next or {}).items()
+    )
     return f"Hint: {name} returned {page.describe()}: more pages exist; pass {asked} for the next{_bigger(page_size, len(page))}."
 
 
 def _bigger(page_size: apis.Parameter | None, size: int) -> str:
     largest = page_size.schema.get("maximum") if page_size is not None else None
-    return f"; {page_size.argument} can be up to {largest}" if page_size and largest and size < largest else ""
+    return (
+        f"; {page_size.argument} can be up to {largest}" if page_size and largest and size < largest else ""
+    )
 
 
 def _literal(value: str) -> str:

@@ -40,7 +40,13 @@ def read_verdict(reply: str) -> Verdict:
 
 def judge_run(call_model: ModelCaller, task: str, steps: Sequence[StepRecord], answer: str | None) -> Verdict:
     """Ask the model whether the run (its recorded `steps`) achieved `task`."""
-    shown = [{"thought": step.thought, "code": step.code,
-              "observation": condense(step.observation, STEP_OBSERVATION_CHARS, "observation")} for step in steps]
+    shown = [
+        {
+            "thought": step.thought,
+            "code": step.code,
+            "observation": condense(step.observation, STEP_OBSERVATION_CHARS, "observation"),
+        }
+        for step in steps
+    ]
     prompt = render("judge.md.jinja", task=task, steps=shown, answer=answer)
     return read_verdict(call_model([HumanMessage(prompt)]).text)

@@ -21,8 +21,11 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from hybrid.agent.cost import Pricing, TokenUsage
 
 RETRYABLE_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 529}
-CONTEXT_TOO_LONG = re.compile(r"context[_ ]length|context window|maximum context|prompt is too long|too many "
-                              r"tokens|input is too long", re.IGNORECASE)
+CONTEXT_TOO_LONG = re.compile(
+    r"context[_ ]length|context window|maximum context|prompt is too long|too many "
+    r"tokens|input is too long",
+    re.IGNORECASE,
+)
 MAX_RETRY_AFTER_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 1.0
 
@@ -52,8 +55,11 @@ def with_cache_breakpoints(messages: list[BaseMessage]) -> list[BaseMessage]:
     marked = list(messages)
     for index in {0, len(marked) - 1}:
         message = marked[index]
-        blocks = [{"type": "text", "text": message.content}] if isinstance(message.content, str) else [
-            dict(block) for block in message.content]
+        blocks = (
+            [{"type": "text", "text": message.content}]
+            if isinstance(message.content, str)
+            else [dict(block) for block in message.content]
+        )
         if blocks:
             blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
         marked[index] = message.model_copy(update={"content": blocks})
@@ -132,8 +138,14 @@ class ModelCaller:
     so a display can drop what it showed of the failed attempt.
     """
 
-    def __init__(self, model: BaseChatModel, *, pricing: Pricing | None = None, retries: int = 4,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        *,
+        pricing: Pricing | None = None,
+        retries: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.model = model
         self.pricing = pricing
         self.retries = retries
@@ -164,8 +176,13 @@ class ModelCaller:
             metadata: dict[str, Any] = getattr(message, "response_metadata", None) or {}
             served = metadata.get("model_name") or metadata.get("model")  # OpenAI/Anthropic, Ollama
             cost = self.pricing.cost(usage, served) if self.pricing is not None else None
-            return Reply(text=reply_text(message), usage=usage, cost=cost, refusal=refusal_of(message),
-                         seconds=time.monotonic() - began)
+            return Reply(
+                text=reply_text(message),
+                usage=usage,
+                cost=cost,
+                refusal=refusal_of(message),
+                seconds=time.monotonic() - began,
+            )
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None) -> BaseMessage:
         whole: AIMessageChunk | None = None
@@ -181,12 +198,14 @@ class ModelCaller:
         if attempt >= self.retries or self._context_too_long(exc):
             return None
         status = status_of(exc)
-        if not (status in RETRYABLE_STATUSES or is_timeout(exc) or (status is None and is_connection_error(exc))):
+        if not (
+            status in RETRYABLE_STATUSES or is_timeout(exc) or (status is None and is_connection_error(exc))
+        ):
             return None
         asked = retry_after(exc)
         if asked is not None:
             return min(asked, MAX_RETRY_AFTER_SECONDS)
-        return BACKOFF_BASE_SECONDS * 2 ** attempt
+        return BACKOFF_BASE_SECONDS * 2**attempt
 
     @staticmethod
     def _context_too_long(exc: BaseException) -> bool:

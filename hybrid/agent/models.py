@@ -91,27 +91,37 @@ class ScriptedChatModel(BaseChatModel):
                 reply = reply[:cut]
         prompt_tokens = sum(estimate_tokens(str(m.content)) for m in messages)
         completion_tokens = estimate_tokens(reply)
-        message = AIMessage(content=reply, usage_metadata={
-            "input_tokens": prompt_tokens, "output_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens})
+        message = AIMessage(
+            content=reply,
+            usage_metadata={
+                "input_tokens": prompt_tokens,
+                "output_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
-def load_chat_model(spec: str, *, base_url: str | None = None, temperature: float = 0.0,
-                    timeout: float = 120.0) -> BaseChatModel:
+def load_chat_model(
+    spec: str, *, base_url: str | None = None, temperature: float = 0.0, timeout: float = 120.0
+) -> BaseChatModel:
     """`provider:name` (e.g. `openai:gpt-4o-mini`, `anthropic:claude-sonnet-4-5`, `ollama:qwen2.5-coder`),
     or `scripted:FILE` for fixed replies. `base_url` points a provider at another server (any OpenAI-compatible
     one for `openai:`). `timeout` bounds one call; the agent retries calls itself (see `model_calls`), so the
     provider's own retries are off."""
     if spec.startswith(SCRIPTED_PREFIX):
-        return ScriptedChatModel.from_file(spec[len(SCRIPTED_PREFIX):])
+        return ScriptedChatModel.from_file(spec[len(SCRIPTED_PREFIX) :])
     provider, _, name = spec.partition(":")
     if not provider or not name:
-        raise ModelError(f"Model {spec!r} is not provider:name; for example openai:gpt-4o-mini or "
-                         "ollama:qwen2.5-coder (or scripted:replies.json).")
+        raise ModelError(
+            f"Model {spec!r} is not provider:name; for example openai:gpt-4o-mini or "
+            "ollama:qwen2.5-coder (or scripted:replies.json)."
+        )
     package = PROVIDER_PACKAGES.get(provider, f"langchain-{provider.replace('_', '-')}")
     if importlib.util.find_spec(package.replace("-", "_")) is None:
-        raise ModelError(f"The {provider} provider's package is not installed: .venv/bin/pip install {package}")
+        raise ModelError(
+            f"The {provider} provider's package is not installed: .venv/bin/pip install {package}"
+        )
     options: dict[str, Any] = {"temperature": temperature, **_call_options(provider, timeout)}
     key_variable = PROVIDER_KEYS.get(provider)
     if base_url:
@@ -119,7 +129,9 @@ def load_chat_model(spec: str, *, base_url: str | None = None, temperature: floa
         if key_variable and not os.environ.get(key_variable):
             options["api_key"] = "not-needed"  # local OpenAI-compatible servers rarely check keys
     elif key_variable and not os.environ.get(key_variable):
-        raise ModelError(f"The {provider} provider needs an API key: set {key_variable}=... in your environment.")
+        raise ModelError(
+            f"The {provider} provider needs an API key: set {key_variable}=... in your environment."
+        )
     from langchain.chat_models import init_chat_model
 
     try:
@@ -140,5 +152,9 @@ def _call_options(provider: str, timeout: float) -> dict[str, Any]:
 
 def scripted_replies_for(steps: Sequence[str], thoughts: Sequence[str] | None = None) -> list[str]:
     """Model replies that run `steps` as code actions, each with a short thought, in the agent's format."""
-    thoughts = thoughts or [f"Step {i + 1} of {len(steps)} of the planned solution." for i in range(len(steps))]
-    return [f"Thought: {thought}\n```python\n{code}\n```\n" for thought, code in zip(thoughts, steps, strict=True)]
+    thoughts = thoughts or [
+        f"Step {i + 1} of {len(steps)} of the planned solution." for i in range(len(steps))
+    ]
+    return [
+        f"Thought: {thought}\n```python\n{code}\n```\n" for thought, code in zip(thoughts, steps, strict=True)
+    ]

@@ -32,12 +32,19 @@ def render_observation(result: Any) -> str:
     if result.result is not None:
         parts.append(f"Out: {result.result}")
     for output in result.outputs:
-        parts.append(f"[{output.mime} saved to {output.path}]" if output.path else f"[{output.mime}]\n{output.text}")
+        parts.append(
+            f"[{output.mime} saved to {output.path}]" if output.path else f"[{output.mime}]\n{output.text}"
+        )
     if result.error is not None:
-        parts.append(f"{result.error.traceback.rstrip()}" if result.error.traceback
-                     else f"{result.error.name}: {result.error.message}")
+        parts.append(
+            f"{result.error.traceback.rstrip()}"
+            if result.error.traceback
+            else f"{result.error.name}: {result.error.message}"
+        )
     if result.calls:
-        parts.append("Calls made:\n" + "\n".join(f"- {c.describe(CALL_ARGUMENT_CHARS)}" for c in result.calls))
+        parts.append(
+            "Calls made:\n" + "\n".join(f"- {c.describe(CALL_ARGUMENT_CHARS)}" for c in result.calls)
+        )
     if result.finished:
         parts.append(f"finish() received: {result.answer!r}")
     if not parts:
@@ -47,14 +54,21 @@ def render_observation(result: Any) -> str:
 
 def full_record(result: Any) -> str:
     """Everything the action produced, untrimmed, for the run record."""
-    sections = [("stdout", result.full_stdout), ("stderr", result.full_stderr), ("result", result.full_result),
-                ("error", result.error.traceback if result.error else None)]
+    sections = [
+        ("stdout", result.full_stdout),
+        ("stderr", result.full_stderr),
+        ("result", result.full_result),
+        ("error", result.error.traceback if result.error else None),
+    ]
     return "\n".join(f"--- {name} ---\n{text}" for name, text in sections if text)
 
 
 def condense(observation: str, limit: int, what: str) -> str:
-    return clip(observation, limit,
-                marker=lambda cut: f"\n[... {what} condensed: {len(cut)} more characters not shown]")
+    return clip(
+        observation,
+        limit,
+        marker=lambda cut: f"\n[... {what} condensed: {len(cut)} more characters not shown]",
+    )
 
 
 def observations_for_prompt(steps: list[dict[str, Any]], *, squeeze: bool = False) -> list[str]:
@@ -81,10 +95,16 @@ def _shown(steps: list[dict[str, Any]], frontier: int, squeezed: bool = False) -
     for i, step in enumerate(steps):
         observation = step["observation"]
         if i < frontier and step.get("used_browser"):
-            observation = condense(observation, CONDENSED_CHARS, "older page observation; observe again for the current page")
+            observation = condense(
+                observation, CONDENSED_CHARS, "older page observation; observe again for the current page"
+            )
         elif i < frontier and squeezed:
-            observation = condense(observation, CONDENSED_CHARS, "older observation, condensed to fit the context window")
+            observation = condense(
+                observation, CONDENSED_CHARS, "older observation, condensed to fit the context window"
+            )
         elif i < frontier:
-            observation = condense(observation, OLD_OBSERVATION_CHARS, "older observation; the kernel still has its variables")
+            observation = condense(
+                observation, OLD_OBSERVATION_CHARS, "older observation; the kernel still has its variables"
+            )
         shown.append(observation)
     return shown

@@ -30,8 +30,9 @@ from typing import Literal
 
 STOP_SEQUENCES = ["\n```\n", "\n```\r\n"]
 CODE_TAGS = {"", "python", "py", "python3", "ipython", "pycon"}
-FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)",
-                   re.DOTALL | re.MULTILINE)
+FENCE = re.compile(
+    r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)", re.DOTALL | re.MULTILINE
+)
 ANSWER_LINE = re.compile(r"^[ \t]*(?:final answer|answer)[ \t]*:[ \t]*", re.IGNORECASE | re.MULTILINE)
 THOUGHT_PREFIX = re.compile(r"^\s*thought\s*:\s*", re.IGNORECASE)
 PROMPT = re.compile(r"^(>>>|\.\.\.)( |$)")
@@ -65,8 +66,9 @@ def parse_reply(text: str) -> ParsedReply:
         start = next((i for i in range(len(lines)) if _looks_like_code("\n".join(lines[i:]))), None)
         if start is not None:
             thought = THOUGHT_PREFIX.sub("", "\n".join(lines[:start])).strip()
-            return ParsedReply(thought=thought, code=_without_prompts("\n".join(lines[start:]).strip("\n")),
-                               reply=text)
+            return ParsedReply(
+                thought=thought, code=_without_prompts("\n".join(lines[start:]).strip("\n")), reply=text
+            )
     return _without_code(text, blocks)
 
 
@@ -74,7 +76,7 @@ def _without_code(text: str, blocks: list[re.Match[str]]) -> ParsedReply:
     match = ANSWER_LINE.search(text)
     if match:
         thought = THOUGHT_PREFIX.sub("", text[: match.start()]).strip()
-        return ParsedReply(thought=thought, code=None, answer=text[match.end():].strip(), reply=text)
+        return ParsedReply(thought=thought, code=None, answer=text[match.end() :].strip(), reply=text)
     if not text.strip():
         why: NoCode = "empty"
     elif _is_tool_call(text) or any(_is_tool_call(m.group(3)) for m in blocks):
@@ -91,8 +93,10 @@ def _is_tool_call(text: str) -> bool:
     except ValueError:
         return False
     values = value if isinstance(value, list) else [value]
-    return any(isinstance(v, dict) and ({"name", "tool", "function", "action", "tool_calls"} & v.keys())
-               for v in values)
+    return any(
+        isinstance(v, dict) and ({"name", "tool", "function", "action", "tool_calls"} & v.keys())
+        for v in values
+    )
 
 
 def _without_prompts(code: str) -> str:
@@ -111,6 +115,10 @@ def _looks_like_code(text: str) -> bool:
     except SyntaxError:
         return _looks_like_code(_without_prompts(text)) if text.lstrip().startswith(">>>") else False
     # A lone name or constant ("Done", "42") parses but is prose, not an action; so does a JSON object.
-    return any(not (isinstance(node, ast.Expr) and isinstance(node.value, (ast.Name, ast.Constant, ast.Dict,
-                                                                           ast.List)))
-               for node in tree.body)
+    return any(
+        not (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, (ast.Name, ast.Constant, ast.Dict, ast.List))
+        )
+        for node in tree.body
+    )

@@ -1,7 +1,7 @@
 """Running and resuming tasks: wires settings, sites, kernels, the model, the graph and its checkpoints.
 
-    with Agent(load_settings(), model=load_chat_model("openai:gpt-4o-mini"), sites=["demo"]) as agent:
-        result = agent.run("How many open bugs are in alice/tracker-core?")
+with Agent(load_settings(), model=load_chat_model("openai:gpt-4o-mini"), sites=["demo"]) as agent:
+    result = agent.run("How many open bugs are in alice/tracker-core?")
 """
 
 from __future__ import annotations
@@ -88,9 +88,13 @@ class RunResult:
 
 
 def budget_from(settings: Settings, max_steps: int | None = None, max_cost: float | None = None) -> Budget:
-    return Budget(max_steps=max_steps or settings.max_steps, max_wall_seconds=settings.max_wall_seconds,
-                  max_tokens=settings.max_tokens, action_timeout=settings.action_timeout_seconds,
-                  max_cost=max_cost if max_cost is not None else settings.max_cost)
+    return Budget(
+        max_steps=max_steps or settings.max_steps,
+        max_wall_seconds=settings.max_wall_seconds,
+        max_tokens=settings.max_tokens,
+        action_timeout=settings.action_timeout_seconds,
+        max_cost=max_cost if max_cost is not None else settings.max_cost,
+    )
 
 
 def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
@@ -101,7 +105,9 @@ def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
             import psycopg
             from langgraph.checkpoint.postgres import PostgresSaver
         except ImportError as exc:
-            raise AgentError("PostgreSQL checkpoints need: .venv/bin/pip install 'hybrid-agent[postgres]'") from exc
+            raise AgentError(
+                "PostgreSQL checkpoints need: .venv/bin/pip install 'hybrid-agent[postgres]'"
+            ) from exc
         # psycopg takes libpq URLs: no SQLAlchemy driver name (postgresql+psycopg://).
         conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         saver = stack.enter_context(PostgresSaver.from_conn_string(conninfo))
@@ -123,8 +129,10 @@ def _set_up_postgres_checkpoints(saver: Any, lock: Any) -> None:
         deadline = time.monotonic() + CHECKPOINT_SETUP_SECONDS
         while not lock.execute("SELECT pg_try_advisory_lock(%s)", (CHECKPOINT_SETUP_LOCK_KEY,)).fetchone()[0]:
             if time.monotonic() > deadline:
-                raise AgentError(f"Another process has been setting up the checkpoint tables for over "
-                                 f"{CHECKPOINT_SETUP_SECONDS} s; see pg_stat_activity on the database server.")
+                raise AgentError(
+                    f"Another process has been setting up the checkpoint tables for over "
+                    f"{CHECKPOINT_SETUP_SECONDS} s; see pg_stat_activity on the database server."
+                )
             time.sleep(0.05)
         saver.setup()  # the lock ends with its connection
 
@@ -138,15 +146,21 @@ def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[st
     # otherwise (a script's fetch, a form a key submits) are held and put to the same policy, in allow mode
     # too: the call record is how learning knows the run wrote, so verifying its workflow does not write
     # again. The runtime restricts the browser to its run's sites.
-    return BrowserService(executable, credentials=web_credentials(registry, sites), before_write=page_writes_to_policy,
-                          screenshot_dir=settings.data_dir / "screenshots")
+    return BrowserService(
+        executable,
+        credentials=web_credentials(registry, sites),
+        before_write=page_writes_to_policy,
+        screenshot_dir=settings.data_dir / "screenshots",
+    )
 
 
 def _no_model_for(match: FastPathMatch | None, attempt: RunResult | None, *, fast_path: bool) -> str:
     configure = "pass --model provider:name (e.g. openai:gpt-4o-mini) or set HYBRID_MODEL"
     if match is not None and attempt is not None:
-        return (f"No model configured, and workflow {match.workflow.name} v{match.workflow.version}, which "
-                f"matched the task, failed (run {attempt.run_id}: {attempt.error}): {configure}.")
+        return (
+            f"No model configured, and workflow {match.workflow.name} v{match.workflow.version}, which "
+            f"matched the task, failed (run {attempt.run_id}: {attempt.error}): {configure}."
+        )
     if not fast_path:
         return f"No model configured, and the fast path is off (HYBRID_FAST_PATH=false): {configure}."
     return f"No model configured, and no verified workflow matches this task: {configure}."
@@ -154,8 +168,11 @@ def _no_model_for(match: FastPathMatch | None, attempt: RunResult | None, *, fas
 
 def _repair_request(workflow: Workflow, error: str | None) -> dict[str, Any]:
     """What the model is told when the workflow that matched its task failed on the fast path."""
-    return {"workflow": f"{workflow.name} v{workflow.version}", "error": error or "it gave no answer",
-            "source": workflow.body}
+    return {
+        "workflow": f"{workflow.name} v{workflow.version}",
+        "error": error or "it gave no answer",
+        "source": workflow.body,
+    }
 
 
 class Agent:
@@ -187,14 +204,19 @@ class Agent:
         open; otherwise the agent makes and closes its own."""
         self.settings = settings
         self.model = model
-        self.model_name = model_name or getattr(model, "model_name", None) or (
-            type(model).__name__ if model is not None else "none")
+        self.model_name = (
+            model_name
+            or getattr(model, "model_name", None)
+            or (type(model).__name__ if model is not None else "none")
+        )
         self.budget = budget_from(settings, max_steps, max_cost)
         pricing = Pricing(self.model_name)
         if self.budget.max_cost is not None and not pricing.known:
-            raise AgentError(f"No price is known for model {self.model_name!r}, so a cost limit cannot be kept: "
-                             "drop --max-cost (HYBRID_MAX_COST), or name the model as the provider does "
-                             "(e.g. openai:gpt-4o-mini).")
+            raise AgentError(
+                f"No price is known for model {self.model_name!r}, so a cost limit cannot be kept: "
+                "drop --max-cost (HYBRID_MAX_COST), or name the model as the provider does "
+                "(e.g. openai:gpt-4o-mini)."
+            )
         self.call_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
         self.call_model.on_text = on_text
         # A scripted model replays fixed replies: it can neither judge a run nor write a workflow.
@@ -210,33 +232,64 @@ class Agent:
         try:
             registry = apis.SiteRegistry(settings.data_dir)
             mcp_registry = McpRegistry(settings.data_dir)
-            mcp_servers = [self._stack.enter_context(mcp_registry.connect(name))
-                           for name in sites if mcp_registry.has(name)]
+            mcp_servers = [
+                self._stack.enter_context(mcp_registry.connect(name))
+                for name in sites
+                if mcp_registry.has(name)
+            ]
             if browser is None and use_browser:
                 browser = open_browser(settings, registry, sites)
                 if browser is not None:
                     self._stack.callback(browser.close)
-            handles = [SiteHandle.from_registry(registry, name, collect_mismatches=True,
-                                                browser_cookies=browser.cookies if browser else None)
-                       for name in sites if not mcp_registry.has(name)]
+            handles = [
+                SiteHandle.from_registry(
+                    registry,
+                    name,
+                    collect_mismatches=True,
+                    browser_cookies=browser.cookies if browser else None,
+                )
+                for name in sites
+                if not mcp_registry.has(name)
+            ]
             self.store = WorkflowStore(settings.effective_database_url)
             # Its own pool gets the first kernel going while the run prepares; later ones start when needed.
-            pool = pool or self._stack.enter_context(KernelPool(size=1, limits=settings.kernel_limits, refill=False))
-            self.runtime = AgentRuntime(sites=handles, store=self.store, pool=pool,
-                                        policy=Policy(mode=self.policy_mode, confirm=confirm), browser=browser,
-                                        on_step=on_step, mcp_servers=mcp_servers)
+            pool = pool or self._stack.enter_context(
+                KernelPool(size=1, limits=settings.kernel_limits, refill=False)
+            )
+            self.runtime = AgentRuntime(
+                sites=handles,
+                store=self.store,
+                pool=pool,
+                policy=Policy(mode=self.policy_mode, confirm=confirm),
+                browser=browser,
+                on_step=on_step,
+                mcp_servers=mcp_servers,
+            )
             self._stack.callback(self.runtime.close)
-            self.graph = build_graph(self.call_model, self.runtime, self.budget, open_checkpointer(settings, self._stack))
+            self.graph = build_graph(
+                self.call_model, self.runtime, self.budget, open_checkpointer(settings, self._stack)
+            )
         except BaseException as exc:
             self._stack.close()  # kernels and browsers started so far must not outlive a failed start
-            if isinstance(exc, (apis.RegistryError, apis.ApiError, apis.SpecError, StoreError, ValueError,
-                                IsolationUnavailable, McpServerError)):
+            if isinstance(
+                exc,
+                (
+                    apis.RegistryError,
+                    apis.ApiError,
+                    apis.SpecError,
+                    StoreError,
+                    ValueError,
+                    IsolationUnavailable,
+                    McpServerError,
+                ),
+            ):
                 raise AgentError(str(exc)) from exc
             raise
         self.sites = sites
 
-    def run(self, task: str, *, start_url: str | None = None, source: str | None = None,
-            learn: bool = True) -> RunResult:
+    def run(
+        self, task: str, *, start_url: str | None = None, source: str | None = None, learn: bool = True
+    ) -> RunResult:
         """Do `task`: by a matching verified workflow with no model call when the fast path is on (falling
         back to the model if it fails, which then repairs the workflow), else with the model. With no model
         (`model=None`), only the fast path can do it. With `learn`, a finished run is then judged and learned
@@ -249,17 +302,29 @@ class Agent:
                 return attempt
         if self.model is None:
             raise AgentError(_no_model_for(match, attempt, fast_path=self.fast_path))
-        run = self.store.start_run(task, sites=self.sites, model=self.model_name, policy=self.policy_mode,
-                                   source=source, sandbox=self.settings.sandbox)
+        run = self.store.start_run(
+            task,
+            sites=self.sites,
+            model=self.model_name,
+            policy=self.policy_mode,
+            source=source,
+            sandbox=self.settings.sandbox,
+        )
         repair = None if match is None or attempt is None else _repair_request(match.workflow, attempt.error)
-        return self._drive(run.id, {"run_id": run.id, "task": task, "start_url": start_url, "repair": repair},
-                           learn=learn, repairs=[] if match is None else [match.workflow])
+        return self._drive(
+            run.id,
+            {"run_id": run.id, "task": task, "start_url": start_url, "repair": repair},
+            learn=learn,
+            repairs=[] if match is None else [match.workflow],
+        )
 
     def resume(self, run_id: str) -> RunResult:
         """Continue a run that was interrupted, from its last checkpoint, in a fresh kernel."""
         run = self.store.get_run(run_id)
         if self.model is None:
-            raise AgentError(f"Resuming run {run.id} needs a model: pass --model provider:name or set HYBRID_MODEL.")
+            raise AgentError(
+                f"Resuming run {run.id} needs a model: pass --model provider:name or set HYBRID_MODEL."
+            )
         config = self._config(run.id)
         snapshot = self.graph.get_state(config)
         if not snapshot.values:
@@ -275,8 +340,14 @@ class Agent:
         self.store.end_run(run.id, "running")
         return self._drive(run.id, None)
 
-    def _drive(self, run_id: str, initial: dict[str, Any] | None, *, learn: bool = True,
-               repairs: list[Workflow] | None = None) -> RunResult:
+    def _drive(
+        self,
+        run_id: str,
+        initial: dict[str, Any] | None,
+        *,
+        learn: bool = True,
+        repairs: list[Workflow] | None = None,
+    ) -> RunResult:
         self.current_run_id = run_id
         config = self._config(run_id)
         try:
@@ -284,21 +355,31 @@ class Agent:
                 pass
         except KeyboardInterrupt:
             self.runtime.release(run_id)
-            self.store.end_run(run_id, "interrupted",
-                               error="Stopped by the user; `hybrid runs resume` continues it.")
+            self.store.end_run(
+                run_id, "interrupted", error="Stopped by the user; `hybrid runs resume` continues it."
+            )
             raise
         except Exception as exc:
             self.runtime.release(run_id)
             problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.store.end_run(run_id, "error", error=problem)
-            raise AgentError(f"Run {run_id} stopped: {problem} (`hybrid runs resume {run_id}` continues it "
-                             "once the cause is fixed).", run_id) from exc
+            raise AgentError(
+                f"Run {run_id} stopped: {problem} (`hybrid runs resume {run_id}` continues it "
+                "once the cause is fixed).",
+                run_id,
+            ) from exc
         values = self.graph.get_state(config).values
         status = values.get("status", "error")
         self._to_learn = _Finished(run_id, status, repairs or [])
-        result = RunResult(run_id=run_id, status=status, answer=values.get("answer"), error=values.get("error"),
-                           steps=len(values.get("steps", [])), tokens=values.get("tokens", 0),
-                           cost=self.store.get_run(run_id).cost)
+        result = RunResult(
+            run_id=run_id,
+            status=status,
+            answer=values.get("answer"),
+            error=values.get("error"),
+            steps=len(values.get("steps", [])),
+            tokens=values.get("tokens", 0),
+            cost=self.store.get_run(run_id).cost,
+        )
         if learn:
             lesson = self.learn()
             result = replace(result, learned=lesson.learned.to_dict() if lesson else None)
@@ -309,13 +390,27 @@ class Agent:
         if self.on_fast_path is not None:
             self.on_fast_path(match.workflow, None)
         with self.runtime.fresh_session(start_url) as session:
-            run_id = run_fast_path(self.store, session, match, task, sites=self.sites, policy=self.policy_mode,
-                                   timeout=self.budget.action_timeout)
+            run_id = run_fast_path(
+                self.store,
+                session,
+                match,
+                task,
+                sites=self.sites,
+                policy=self.policy_mode,
+                timeout=self.budget.action_timeout,
+            )
         run = self.store.get_run(run_id)
         if run.status != "finished" and self.on_fast_path is not None:
             self.on_fast_path(match.workflow, run.error or "it gave no answer")
-        return RunResult(run_id=run.id, status=run.status, answer=run.answer, error=run.error, steps=run.steps,
-                         tokens=0, learned=Learned.fast_path(match.workflow).to_dict())
+        return RunResult(
+            run_id=run.id,
+            status=run.status,
+            answer=run.answer,
+            error=run.error,
+            steps=run.steps,
+            tokens=0,
+            learned=Learned.fast_path(match.workflow).to_dict(),
+        )
 
     def learn(self) -> Lesson | None:
         """Learn from the run just finished (None if there is none to learn from). With a real model, the
@@ -333,14 +428,23 @@ class Agent:
         if self.real_model:
             run = self.store.get_run(finished.run_id)
             try:
-                verdict = judge_run(self._judge_model, run.task, self.store.steps_of(finished.run_id), run.answer)
+                verdict = judge_run(
+                    self._judge_model, run.task, self.store.steps_of(finished.run_id), run.answer
+                )
             except ModelCallError as exc:
                 verdict = Verdict("failure", f"The model could not judge the run: {exc}")
             self.store.judge_run(finished.run_id, verdict.judgement, verdict.reason)
             if not verdict.success:
-                return Lesson(Learned.nothing(f"the model judged that the run failed ({verdict.reason})"), verdict)
-        learned = learn_from_run(self.store, finished.run_id, self.runtime.fresh_session,
-                                 model=self.model if self.real_model else None, repairs=finished.repairs)
+                return Lesson(
+                    Learned.nothing(f"the model judged that the run failed ({verdict.reason})"), verdict
+                )
+        learned = learn_from_run(
+            self.store,
+            finished.run_id,
+            self.runtime.fresh_session,
+            model=self.model if self.real_model else None,
+            repairs=finished.repairs,
+        )
         return Lesson(learned, verdict)
 
     @staticmethod

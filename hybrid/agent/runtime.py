@@ -67,8 +67,14 @@ class SiteHandle:
         return urlsplit(self.client.base_url).hostname
 
     @classmethod
-    def from_registry(cls, registry: apis.SiteRegistry, name: str, *, collect_mismatches: bool = False,
-                      browser_cookies: Callable[[str], list[dict[str, Any]]] | None = None) -> SiteHandle:
+    def from_registry(
+        cls,
+        registry: apis.SiteRegistry,
+        name: str,
+        *,
+        collect_mismatches: bool = False,
+        browser_cookies: Callable[[str], list[dict[str, Any]]] | None = None,
+    ) -> SiteHandle:
         """`collect_mismatches` keeps differences from the spec for `take_mismatches` (an agent run shows them
         to the model after each step) instead of warning about each one. `browser_cookies(url)` gives the
         browser's cookies, which a site with `web_session` auth sends with its API calls."""
@@ -78,12 +84,23 @@ class SiteHandle:
         spec = registry.load_spec(name)
         password = _web_password(registry, name) if site.web_login else None
         mismatches: list[apis.Mismatch] = []
-        client = apis.build_client(spec, site.base_url, site.auth, secrets=registry.secrets,
-                                   on_mismatch=mismatches.append if collect_mismatches else None,
-                                   web_cookies=web_cookies)
-        return cls(name=name, spec=spec, client=client, web_url=site.web_url,
-                   secrets=[*apis.secret_values(site.auth, registry.secrets), *([password] if password else [])],
-                   has_web_login=site.web_login is not None, mismatches=mismatches)
+        client = apis.build_client(
+            spec,
+            site.base_url,
+            site.auth,
+            secrets=registry.secrets,
+            on_mismatch=mismatches.append if collect_mismatches else None,
+            web_cookies=web_cookies,
+        )
+        return cls(
+            name=name,
+            spec=spec,
+            client=client,
+            web_url=site.web_url,
+            secrets=[*apis.secret_values(site.auth, registry.secrets), *([password] if password else [])],
+            has_web_login=site.web_login is not None,
+            mismatches=mismatches,
+        )
 
     def take_mismatches(self) -> list[apis.Mismatch]:
         """The mismatches since the last take (the client appends to this same list)."""
@@ -97,14 +114,18 @@ def mismatch_lines(mismatches: list[apis.Mismatch]) -> str:
     if not mismatches:
         return ""
     lines = list(dict.fromkeys(found.line() for found in mismatches))
-    return "\nDifferences from the API spec (the calls went ahead):\n" + "\n".join(f"- {line}" for line in lines)
+    return "\nDifferences from the API spec (the calls went ahead):\n" + "\n".join(
+        f"- {line}" for line in lines
+    )
 
 
 def mismatch_record(mismatches: list[apis.Mismatch]) -> str:
     """For the run record: each mismatch with the validator's whole text."""
     if not mismatches:
         return ""
-    return "\n--- spec mismatches ---\n" + "\n".join(f"{found.line()}\n{found.detail}" for found in mismatches)
+    return "\n--- spec mismatches ---\n" + "\n".join(
+        f"{found.line()}\n{found.detail}" for found in mismatches
+    )
 
 
 def _web_password(registry: apis.SiteRegistry, name: str) -> str | None:
@@ -122,9 +143,13 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
     members: dict[str, Any] = {}
     for site in sites:
         operations: dict[str, Any] = {
-            op.name: HostFunction(getattr(site.client, op.name) if notes is None else
-                                  noting_more_pages(getattr(site.client, op.name), site.name, op, notes),
-                                  writes=op.writes, domain=site.host)
+            op.name: HostFunction(
+                getattr(site.client, op.name)
+                if notes is None
+                else noting_more_pages(getattr(site.client, op.name), site.name, op, notes),
+                writes=op.writes,
+                domain=site.host,
+            )
             for op in site.spec.operations
         }
         operations.setdefault("search", HostFunction(_search_for(site), writes=False))
@@ -168,8 +193,10 @@ class BrowserOperation(HostFunction):
 def browser_capability(service: BrowserService, before_use: Callable[[], None] | None = None) -> Namespace:
     """`browser.<method>(...)` for the methods the service offers the kernel; form submissions are writes.
     `before_use` runs before each call is judged (the runtime opens a run's start page on its first one)."""
-    members = {method: BrowserOperation(service, method, before_use)
-               for method in sorted(BrowserService.KERNEL_METHODS)}
+    members = {
+        method: BrowserOperation(service, method, before_use)
+        for method in sorted(BrowserService.KERNEL_METHODS)
+    }
     return Namespace(members, doc="A real browser on the host: observe pages, act on element ids.")
 
 
@@ -257,15 +284,23 @@ class AgentRuntime:
 
     def system_prompt(self, run_id: str, task: str, max_steps: int) -> str:
         sections = [
-            {"name": site.name, "web_url": site.web_url,
-             "api_section": apis.render_api_section(site.spec, task, API_SECTION_TOKENS, site=site.name)}
+            {
+                "name": site.name,
+                "web_url": site.web_url,
+                "api_section": apis.render_api_section(site.spec, task, API_SECTION_TOKENS, site=site.name),
+            }
             for site in self.sites
         ]
         offered = self.offered_workflows(run_id, task)
-        return render("system.md.jinja", sites=sections, mcp_servers=prompt_sections(self.mcp_servers, task),
-                      browser=BrowserService.prompt_lines() if self.browser is not None else None,
-                      workflows=[w for w in offered if w.kind == "program"],
-                      guides=[w for w in offered if w.kind == "text"], max_steps=max_steps)
+        return render(
+            "system.md.jinja",
+            sites=sections,
+            mcp_servers=prompt_sections(self.mcp_servers, task),
+            browser=BrowserService.prompt_lines() if self.browser is not None else None,
+            workflows=[w for w in offered if w.kind == "program"],
+            guides=[w for w in offered if w.kind == "text"],
+            max_steps=max_steps,
+        )
 
     def _new_session(self) -> KernelSession:
         secrets = [secret for site in [*self.sites, *self.mcp_servers] for secret in site.secrets]
@@ -305,8 +340,9 @@ class AgentRuntime:
                 self._installed[run_id] = install_workflows(session, self.store, offered, run_id=run_id)
             except WorkflowInstallError as exc:
                 # A broken stored workflow must not stop the run: it goes on without `wf`.
-                self._start_notices.append(f"Workflows from memory could not be installed ({exc}); wf is "
-                                           "not available in this run.")
+                self._start_notices.append(
+                    f"Workflows from memory could not be installed ({exc}); wf is not available in this run."
+                )
         return session
 
     def _open_start_page(self) -> None:
@@ -323,8 +359,17 @@ class AgentRuntime:
         except BrowserError as exc:
             self._start_notices.append(f"The browser could not open the start page {start_url}: {exc}")
 
-    def execute(self, run_id: str, task: str, step_index: int, code: str, timeout: float, *,
-                fresh_kernel_notice: bool, start_url: str | None = None) -> ActionOutcome:
+    def execute(
+        self,
+        run_id: str,
+        task: str,
+        step_index: int,
+        code: str,
+        timeout: float,
+        *,
+        fresh_kernel_notice: bool,
+        start_url: str | None = None,
+    ) -> ActionOutcome:
         """Run step `step_index` of run `run_id` (whose task is `task`): `code`, within `timeout` seconds."""
         began = time.monotonic()
         session = self.session(run_id, task, start_url)
@@ -336,14 +381,21 @@ class AgentRuntime:
         result = session.execute(code, timeout=timeout)
         notices, self._start_notices = self._start_notices, []
         result.notices[:0] = ([RESUMED_NOTICE] if fresh_kernel_notice else []) + notices
-        error = f"{result.error.name}: {result.error.message}" if result.error else (
-            "; ".join(result.notices) if not result.ok else None)
+        error = (
+            f"{result.error.name}: {result.error.message}"
+            if result.error
+            else ("; ".join(result.notices) if not result.ok else None)
+        )
         observation = render_observation(result)
-        hints = [*dict.fromkeys(self._hints), unknown_operation(observation, self._operation_names),
-                 http_by_hand(code, [site.name for site in self.sites])]
+        hints = [
+            *dict.fromkeys(self._hints),
+            unknown_operation(observation, self._operation_names),
+            http_by_hand(code, [site.name for site in self.sites]),
+        ]
         mismatches = [found for site in self.sites for found in site.take_mismatches()]
         return ActionOutcome(
-            observation="\n".join([observation, *(hint for hint in hints if hint)]) + mismatch_lines(mismatches),
+            observation="\n".join([observation, *(hint for hint in hints if hint)])
+            + mismatch_lines(mismatches),
             full_output=full_record(result) + mismatch_record(mismatches),
             ok=result.ok,
             error=error,

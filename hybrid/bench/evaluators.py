@@ -52,7 +52,9 @@ def check_answer(check: AnswerCheck, answer: str | None) -> list[str]:
 
 def _numbers_in(text: str) -> list[float]:
     # Whole tokens only: "v2.0" or "#12" are names, not counts.
-    return [float(m.replace(",", "")) for m in re.findall(r"(?<![\w#.])-?\d[\d,]*(?:\.\d+)?(?![\w.]*\w)", text)]
+    return [
+        float(m.replace(",", "")) for m in re.findall(r"(?<![\w#.])-?\d[\d,]*(?:\.\d+)?(?![\w.]*\w)", text)
+    ]
 
 
 def _plain_number(value: float) -> str:
@@ -76,7 +78,7 @@ def fetch_json(client: httpx.Client, path: str, params: dict[str, Any]) -> tuple
 
 def select(value: Any, path: str | None) -> Any:
     """Follow a dotted path; a name applied to a list maps over its items (`labels`, `members.username`)."""
-    for part in (path.split(".") if path else []):
+    for part in path.split(".") if path else []:
         if isinstance(value, list) and part.isdigit():
             value = value[int(part)] if int(part) < len(value) else None
         elif isinstance(value, list):
@@ -90,8 +92,11 @@ def select(value: Any, path: str | None) -> Any:
 
 def check_state(check: StateCheck, client: httpx.Client) -> list[str]:
     status, body = fetch_json(client, check.get, dict(check.params))
-    where = f"GET {check.get}" + (f" {check.params}" if check.params else "") + (
-        f" where {check.where}" if check.where else "")
+    where = (
+        f"GET {check.get}"
+        + (f" {check.params}" if check.params else "")
+        + (f" where {check.where}" if check.where else "")
+    )
     if status != check.status:
         return [f"{where} answered {status}, expected {check.status}"]
     if status >= 400:
@@ -116,7 +121,6 @@ def _contains(value: Any, item: str) -> bool:
     if isinstance(value, list):
         return item in value
     return isinstance(value, str) and item.casefold() in value.casefold()
-
 
 
 def evaluate(task: Task, answer: str | None, site_api: httpx.Client) -> Verdict:

@@ -72,8 +72,9 @@ class Processes:
 
     def __init__(self, config: WorkerConfig, parallel: int) -> None:
         # spawn, not fork: the parent has threads (the progress display, the database pool).
-        self.pool = multiprocessing.get_context("spawn").Pool(parallel, initializer=_start_process_worker,
-                                                              initargs=(config,))
+        self.pool = multiprocessing.get_context("spawn").Pool(
+            parallel, initializer=_start_process_worker, initargs=(config,)
+        )
         self._finished = False
 
     def results(self, tasks: list[Task]) -> Iterator[TaskResult]:
@@ -97,13 +98,20 @@ class RayCluster:
             import ray
             from ray.util import ActorPool
         except ImportError as exc:
-            raise ExecutorError("--executor ray needs Ray: .venv/bin/pip install 'hybrid-agent[ray]'") from exc
+            raise ExecutorError(
+                "--executor ray needs Ray: .venv/bin/pip install 'hybrid-agent[ray]'"
+            ) from exc
         self._ray = ray
         self._owns_instance = address is None
         if self._owns_instance:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            ray.init(num_cpus=parallel, include_dashboard=False, log_to_driver=False,
-                     object_store_memory=LOCAL_RAY_OBJECT_STORE_BYTES, configure_logging=False)
+            ray.init(
+                num_cpus=parallel,
+                include_dashboard=False,
+                log_to_driver=False,
+                object_store_memory=LOCAL_RAY_OBJECT_STORE_BYTES,
+                configure_logging=False,
+            )
         else:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
         remote_worker: Any = ray.remote(num_cpus=1)(Worker)
@@ -126,7 +134,9 @@ class RayCluster:
                 self._ray.shutdown()
 
 
-def make_executor(kind: ExecutorKind, config: WorkerConfig, parallel: int, address: str | None = None) -> Executor:
+def make_executor(
+    kind: ExecutorKind, config: WorkerConfig, parallel: int, address: str | None = None
+) -> Executor:
     if kind == "ray":
         return RayCluster(config, parallel, address)
     if address is not None:

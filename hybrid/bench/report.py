@@ -54,11 +54,15 @@ class CategorySummary(BaseModel):
 def summarise(category: str, results: list[TaskResult]) -> CategorySummary:
     costs = [r.cost for r in results if r.cost is not None]
     return CategorySummary(
-        category=category, tasks=len(results), passed=sum(r.passed for r in results),
+        category=category,
+        tasks=len(results),
+        passed=sum(r.passed for r in results),
         success_rate=sum(r.passed for r in results) / len(results) if results else 0.0,
         steps=mean(r.steps for r in results) if results else 0.0,
         tokens=mean(r.tokens for r in results) if results else 0.0,
-        cost=mean(costs) if costs else None, seconds=mean(r.seconds for r in results) if results else 0.0)
+        cost=mean(costs) if costs else None,
+        seconds=mean(r.seconds for r in results) if results else 0.0,
+    )
 
 
 class Report(BaseModel):
@@ -102,5 +106,7 @@ class Report(BaseModel):
         try:
             return cls.model_validate_json(path.read_text(encoding="utf-8"))
         except (OSError, ValidationError) as exc:
-            raise ReportError(f"{path}: not a benchmark report ({str(exc).splitlines()[0]}); remove it or choose "
-                              "another --report.") from exc
+            raise ReportError(
+                f"{path}: not a benchmark report ({str(exc).splitlines()[0]}); remove it or choose "
+                "another --report."
+            ) from exc

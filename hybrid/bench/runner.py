@@ -1,7 +1,7 @@
 """Running a task suite: choose the tasks, run them on an executor, judge each, keep the report.
 
-    report = run_benchmark(load_settings(), BenchOptions(model="reference", parallel=2))
-    for row in report.summary: print(row.category, row.success_rate)
+report = run_benchmark(load_settings(), BenchOptions(model="reference", parallel=2))
+for row in report.summary: print(row.category, row.success_rate)
 """
 
 from __future__ import annotations
@@ -89,18 +89,30 @@ def open_report(path: Path, options: BenchOptions, selected: list[Task], databas
     if options.resume and path.is_file():
         report = Report.load(path)
         if (report.suite, report.model) != (options.suite, options.model):
-            raise ReportError(f"{path} is the report of suite {report.suite} with model {report.model}, not "
-                              f"{options.suite} with {options.model}; choose another --report to start afresh.")
+            raise ReportError(
+                f"{path} is the report of suite {report.suite} with model {report.model}, not "
+                f"{options.suite} with {options.model}; choose another --report to start afresh."
+            )
         report.selected = sorted(set(report.selected) | set(ids))
         report.executor, report.parallel = options.executor, options.parallel
         return report
-    return Report(suite=options.suite, model=options.model, executor=options.executor, parallel=options.parallel,
-                  database=database, selected=ids)
+    return Report(
+        suite=options.suite,
+        model=options.model,
+        executor=options.executor,
+        parallel=options.parallel,
+        database=database,
+        selected=ids,
+    )
 
 
-def run_benchmark(settings: Settings, options: BenchOptions, *,
-                  on_start: Callable[[Report, list[Task]], None] | None = None,
-                  on_result: Callable[[TaskResult], None] | None = None) -> Report:
+def run_benchmark(
+    settings: Settings,
+    options: BenchOptions,
+    *,
+    on_start: Callable[[Report, list[Task]], None] | None = None,
+    on_result: Callable[[TaskResult], None] | None = None,
+) -> Report:
     """Run the selected tasks not yet in the report, saving it after each; returns the report.
 
     Runs are recorded in the settings' database; workers get data dirs below data_dir/bench/workers.
@@ -120,9 +132,15 @@ def run_benchmark(settings: Settings, options: BenchOptions, *,
     report.save(path)
     if not todo:
         return report
-    config = WorkerConfig(settings=settings.model_copy(update={"database_url": database_url}), model=options.model,
-                          sites=tuple(sorted(sites)), setups=tuple(setups.items()), suite=Path(options.suite).stem,
-                          workers_dir=settings.data_dir / "bench" / "workers", base_url=options.base_url)
+    config = WorkerConfig(
+        settings=settings.model_copy(update={"database_url": database_url}),
+        model=options.model,
+        sites=tuple(sorted(sites)),
+        setups=tuple(setups.items()),
+        suite=Path(options.suite).stem,
+        workers_dir=settings.data_dir / "bench" / "workers",
+        base_url=options.base_url,
+    )
     earlier, began = report.wall_seconds, time.monotonic()
     executor = make_executor(options.executor, config, min(options.parallel, len(todo)), options.ray_address)
     try:

@@ -65,8 +65,9 @@ class DemoInstance:
         register_demo(registry, self.site, login_as)
 
     def judge(self) -> httpx.Client:
-        return httpx.Client(base_url=self.site.api_url,
-                            headers={"Authorization": f"Bearer {self.site.token_for(JUDGE_USER)}"})
+        return httpx.Client(
+            base_url=self.site.api_url, headers={"Authorization": f"Bearer {self.site.token_for(JUDGE_USER)}"}
+        )
 
 
 @contextmanager
@@ -85,7 +86,9 @@ def parse_setups(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     for pair in pairs:
         name, _, target = pair.partition("=")
         if not name or ":" not in target:
-            raise SiteSetupError(f"{pair!r} is not NAME=module:function, e.g. gitea=mysuite.sites:gitea_setup.")
+            raise SiteSetupError(
+                f"{pair!r} is not NAME=module:function, e.g. gitea=mysuite.sites:gitea_setup."
+            )
         setups[name] = target
     return setups
 
@@ -101,6 +104,8 @@ def load_setup(target: str) -> SiteSetup:
 def check_sites(needed: set[str], setups: dict[str, str]) -> None:
     missing = sorted(needed - set(setups))
     if missing:
-        raise SiteSetupError(f"The suite uses site(s) {', '.join(missing)} with no setup: give one with "
-                             f"--site-setup {missing[0]}=module:function (a function returning a context manager "
-                             "that yields an object with web_url, reset(), register(registry, login_as), judge()).")
+        raise SiteSetupError(
+            f"The suite uses site(s) {', '.join(missing)} with no setup: give one with "
+            f"--site-setup {missing[0]}=module:function (a function returning a context manager "
+            "that yields an object with web_url, reset(), register(registry, login_as), judge())."
+        )

@@ -42,7 +42,8 @@ class StateCheck(BaseModel):
     get: str = Field(description="API path below the API base URL, e.g. /projects/alice/x/issues/3")
     params: dict[str, str | int] = Field(default_factory=dict)
     where: dict[str, str | int | bool] = Field(
-        default_factory=dict, description="keep only list items with these field values")
+        default_factory=dict, description="keep only list items with these field values"
+    )
     select: str | None = Field(default=None, description="dotted path into the JSON, e.g. labels or owner")
     equals: str | int | bool | None = None
     contains: str | None = None
@@ -113,7 +114,9 @@ def load_suite(path: Path | str = DEMO_SUITE) -> list[Task]:
             raise SuiteError(f"{path}:{line_number}: not valid JSON ({exc.msg}).") from exc
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or 'task'}: {error['msg']}" for error in exc.errors())
+                f"{'.'.join(str(part) for part in error['loc']) or 'task'}: {error['msg']}"
+                for error in exc.errors()
+            )
             raise SuiteError(f"{path}:{line_number}: not a valid task: {problems}") from exc
     ids = [t.task_id for t in tasks]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})

@@ -66,7 +66,8 @@ class Worker:
             if self.browser is not None:
                 self._stack.callback(self.browser.close)
             self.sites: dict[str, SiteInstance] = {
-                site: self._stack.enter_context(load_setup(setups[site])()) for site in config.sites}
+                site: self._stack.enter_context(load_setup(setups[site])()) for site in config.sites
+            }
         except BaseException:
             self._stack.close()
             raise
@@ -78,28 +79,57 @@ class Worker:
         try:
             return self._run(task, began)
         except Exception as exc:  # noqa: BLE001 -- one broken task must not end the benchmark
-            return TaskResult(task_id=task.task_id, category=task.category, passed=False, status="error",
-                              error=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - began,
-                              worker=self.name)
+            return TaskResult(
+                task_id=task.task_id,
+                category=task.category,
+                passed=False,
+                status="error",
+                error=f"{type(exc).__name__}: {exc}",
+                seconds=time.monotonic() - began,
+                worker=self.name,
+            )
 
     def _run(self, task: Task, began: float) -> TaskResult:
         main = self.sites[task.sites[0]]
         for site in task.sites:
             self.sites[site].reset()
             self.sites[site].register(self.registry, task.login_as)
-        model, model_name = model_for(task, self.config.model, self.config.base_url,
-                                      self.settings.model_timeout_seconds)
+        model, model_name = model_for(
+            task, self.config.model, self.config.base_url, self.settings.model_timeout_seconds
+        )
         # Memory is off: a benchmark measures the agent on each task alone, not on what earlier tasks taught it.
-        with Agent(self.settings, model=model, model_name=model_name, sites=task.sites, pool=self.pool,
-                   browser=self.browser, fast_path=False, induce=False) as agent:
-            result = agent.run(task.intent, start_url=task.start_url_for(main.web_url),
-                               source=f"bench:{self.config.suite}:{task.task_id}")
+        with Agent(
+            self.settings,
+            model=model,
+            model_name=model_name,
+            sites=task.sites,
+            pool=self.pool,
+            browser=self.browser,
+            fast_path=False,
+            induce=False,
+        ) as agent:
+            result = agent.run(
+                task.intent,
+                start_url=task.start_url_for(main.web_url),
+                source=f"bench:{self.config.suite}:{task.task_id}",
+            )
         with main.judge() as judge:
             verdict = evaluate(task, result.answer, judge)
-        return TaskResult(task_id=task.task_id, category=task.category, passed=verdict.passed, status=result.status,
-                          run_id=result.run_id, answer=result.answer, failures=verdict.failures, error=result.error,
-                          steps=result.steps, tokens=result.tokens, cost=result.cost, seconds=time.monotonic() - began,
-                          worker=self.name)
+        return TaskResult(
+            task_id=task.task_id,
+            category=task.category,
+            passed=verdict.passed,
+            status=result.status,
+            run_id=result.run_id,
+            answer=result.answer,
+            failures=verdict.failures,
+            error=result.error,
+            steps=result.steps,
+            tokens=result.tokens,
+            cost=result.cost,
+            seconds=time.monotonic() - began,
+            worker=self.name,
+        )
 
     def close(self) -> None:
         self._stack.close()

@@ -51,9 +51,11 @@ def _serve(port: int, username: str) -> None:
         def on_ready(site: DemoSite) -> None:
             _print_site(site)
             registration.enter_context(demo_registered(registry, site, username))
-            console.print(f"Registered as the site `{SITE_NAME}` (acting as {username}) while it runs: try\n"
-                          f"  hybrid run \"How many open issues are in alice/tracker-core?\" --site {SITE_NAME} "
-                          "--model provider:name")
+            console.print(
+                f"Registered as the site `{SITE_NAME}` (acting as {username}) while it runs: try\n"
+                f'  hybrid run "How many open issues are in alice/tracker-core?" --site {SITE_NAME} '
+                "--model provider:name"
+            )
 
         try:
             serve_forever(port, on_ready)
@@ -65,15 +67,30 @@ def _serve(port: int, username: str) -> None:
 
 
 @click.group(name="demo", invoke_without_command=True)
-@click.option("--task", "task_id", type=int, default=DEFAULT_TASK, show_default=True,
-              help="Which task of the demo suite to run (see hybrid/demo/tasks.jsonl).")
-@click.option("--model", help="Chat model as provider:name. Default: HYBRID_MODEL; with none, the task's "
-              "reference solution is replayed by a scripted model.")
+@click.option(
+    "--task",
+    "task_id",
+    type=int,
+    default=DEFAULT_TASK,
+    show_default=True,
+    help="Which task of the demo suite to run (see hybrid/demo/tasks.jsonl).",
+)
+@click.option(
+    "--model",
+    help="Chat model as provider:name. Default: HYBRID_MODEL; with none, the task's "
+    "reference solution is replayed by a scripted model.",
+)
 @click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
 @sandbox_options
 @click.pass_context
-def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: str | None, sandbox: str | None,
-               kernel_network: bool | None) -> None:
+def demo_group(
+    ctx: click.Context,
+    task_id: int,
+    model: str | None,
+    base_url: str | None,
+    sandbox: str | None,
+    kernel_network: bool | None,
+) -> None:
     """Run one task of the bundled demo site end to end with the agent.
 
     Starts the demo site (a project tracker with a REST API and a web UI) on 127.0.0.1, registers it as
@@ -85,27 +102,53 @@ def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: st
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     tasks = {task.task_id: task for task in load_suite()}
     if task_id not in tasks:
-        raise click.BadParameter(f"no task {task_id}; the suite has ids 0 to {max(tasks)}", param_hint="--task")
+        raise click.BadParameter(
+            f"no task {task_id}; the suite has ids 0 to {max(tasks)}", param_hint="--task"
+        )
     task = tasks[task_id]
     if model or settings.model:
         model_spec, chat_model = resolve_model(settings, model, base_url)
     else:
-        console.print("[yellow]No model configured[/] (--model or HYBRID_MODEL), so a scripted model replays "
-                      "this task's reference solution: the real agent, kernel and site, with fixed replies.")
+        console.print(
+            "[yellow]No model configured[/] (--model or HYBRID_MODEL), so a scripted model replays "
+            "this task's reference solution: the real agent, kernel and site, with fixed replies."
+        )
         # Written to a file so that `hybrid runs resume` can load the same script again.
         script = settings.data_dir / "scripts" / f"demo-task-{task.task_id}.json"
         script.parent.mkdir(parents=True, exist_ok=True)
-        script.write_text(json.dumps(scripted_replies_for(task.reference_solution), indent=1), encoding="utf-8")
+        script.write_text(
+            json.dumps(scripted_replies_for(task.reference_solution), indent=1), encoding="utf-8"
+        )
         model_spec, chat_model = resolve_model(settings, f"scripted:{script}", None)
     with demo_site() as site, demo_registered(apis.SiteRegistry(settings.data_dir), site, task.login_as):
-        console.print(f"Demo site at {site.base_url} · acting as {task.login_as} · task {task.task_id} "
-                      f"({task.category}):\n[bold]{task.intent}[/]")
-        agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=[SITE_NAME], policy=None,
-                           max_steps=None, as_json=False, console=console)
+        console.print(
+            f"Demo site at {site.base_url} · acting as {task.login_as} · task {task.task_id} "
+            f"({task.category}):\n[bold]{task.intent}[/]"
+        )
+        agent = open_agent(
+            settings,
+            model_spec=model_spec,
+            model=chat_model,
+            sites=[SITE_NAME],
+            policy=None,
+            max_steps=None,
+            as_json=False,
+            console=console,
+        )
         with agent:
-            result = drive(agent, console, False, lambda: agent.run(task.intent, start_url=task.start_url_for(
-                site.base_url), source=f"demo-suite:{task.task_id}"))
-        with httpx.Client(base_url=site.api_url, headers={"Authorization": f"Bearer {site.token_for('alice')}"}) as judge:
+            result = drive(
+                agent,
+                console,
+                False,
+                lambda: agent.run(
+                    task.intent,
+                    start_url=task.start_url_for(site.base_url),
+                    source=f"demo-suite:{task.task_id}",
+                ),
+            )
+        with httpx.Client(
+            base_url=site.api_url, headers={"Authorization": f"Bearer {site.token_for('alice')}"}
+        ) as judge:
             verdict = evaluate(task, result.answer, judge)
     if verdict.passed:
         console.print("[bold green]The evaluator accepts the outcome.[/]")
@@ -118,8 +161,14 @@ def demo_group(ctx: click.Context, task_id: int, model: str | None, base_url: st
 
 @demo_group.command(name="serve")
 @click.option("--port", default=0, show_default="a free port", help="Port on 127.0.0.1 to serve on.")
-@click.option("--as", "username", default="alice", show_default=True,
-              type=click.Choice([u[0] for u in USERS]), help="The demo user `hybrid run --site demo` acts as.")
+@click.option(
+    "--as",
+    "username",
+    default="alice",
+    show_default=True,
+    type=click.Choice([u[0] for u in USERS]),
+    help="The demo user `hybrid run --site demo` acts as.",
+)
 def serve_command(port: int, username: str) -> None:
     """Serve the demo site on 127.0.0.1 until Ctrl-C, registered as the site `demo`.
 
@@ -134,5 +183,7 @@ def token_command(username: str) -> None:
     """Print the API token of demo user USERNAME."""
     known = [u[0] for u in USERS]
     if username not in known:
-        raise click.BadParameter(f"no demo user {username!r}; users: {', '.join(known)}", param_hint="USERNAME")
+        raise click.BadParameter(
+            f"no demo user {username!r}; users: {', '.join(known)}", param_hint="USERNAME"
+        )
     click.echo(api_token_for(username))

@@ -32,7 +32,7 @@ def thought_so_far(reply: str) -> str:
     if THOUGHT_LABEL.lower().startswith(stripped.lower()):
         return ""  # maybe the label, still arriving
     if stripped.lower().startswith(THOUGHT_LABEL.lower()):
-        stripped = stripped[len(THOUGHT_LABEL):].lstrip()
+        stripped = stripped[len(THOUGHT_LABEL) :].lstrip()
     fence = FENCE_START.search(stripped)
     return stripped[: fence.start()].rstrip() if fence else stripped.rstrip("`~")
 
@@ -45,7 +45,9 @@ def summarise_observation(observation: str, lines: int = OBSERVATION_LINES) -> s
     shown = observation.splitlines()
     if len(shown) <= lines:
         return observation
-    return "\n".join([*shown[:lines], f"... ({len(shown) - lines} more lines: `hybrid runs show` has them all)"])
+    return "\n".join(
+        [*shown[:lines], f"... ({len(shown) - lines} more lines: `hybrid runs show` has them all)"]
+    )
 
 
 class StepPrinter:
@@ -67,7 +69,7 @@ class StepPrinter:
         self._reply += delta
         thought = thought_so_far(self._reply)
         if len(thought) > self._shown:
-            self.console.print(Text(thought[self._shown:], style="italic"), end="")
+            self.console.print(Text(thought[self._shown :], style="italic"), end="")
             self._shown = len(thought)
 
     def __call__(self, step: StepRecord, calls: list[CallRecord]) -> None:
@@ -84,21 +86,38 @@ class StepPrinter:
         seconds = step.model_seconds + step.execute_seconds
         title = f"step {step.index + 1}"
         cached = f" ({step.cached_tokens} cached)" if step.cached_tokens else ""
-        subtitle = (f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens{cached}"
-                    + (f" · {format_cost(step.cost)}" if step.cost is not None else "") + f" · {seconds:.2f} s")
-        self.console.print(Panel(Group(*parts), title=title, subtitle=subtitle, title_align="left",
-                                 subtitle_align="right", border_style="green" if step.ok else "red"))
+        subtitle = (
+            f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens{cached}"
+            + (f" · {format_cost(step.cost)}" if step.cost is not None else "")
+            + f" · {seconds:.2f} s"
+        )
+        self.console.print(
+            Panel(
+                Group(*parts),
+                title=title,
+                subtitle=subtitle,
+                title_align="left",
+                subtitle_align="right",
+                border_style="green" if step.ok else "red",
+            )
+        )
 
 
 def print_header(console: Console, agent: Agent) -> None:
     """What the run is about to use: sites, model, policy and the code actions' isolation."""
     isolation = agent.settings.kernel_limits.isolation
-    console.print(Text.assemble(
-        ("sites ", "dim"), ", ".join(agent.sites), (" · model ", "dim"), agent.model_name,
-        (" · policy ", "dim"), agent.policy_mode,
-        (" · sandbox ", "dim"), (isolation.describe(), "" if isolation.isolated and not isolation.network
-                                 else "bold yellow"),
-    ))
+    console.print(
+        Text.assemble(
+            ("sites ", "dim"),
+            ", ".join(agent.sites),
+            (" · model ", "dim"),
+            agent.model_name,
+            (" · policy ", "dim"),
+            agent.policy_mode,
+            (" · sandbox ", "dim"),
+            (isolation.describe(), "" if isolation.isolated and not isolation.network else "bold yellow"),
+        )
+    )
 
 
 def print_outcome(console: Console, result: RunResult) -> None:
@@ -108,8 +127,10 @@ def print_outcome(console: Console, result: RunResult) -> None:
     if result.error:
         console.print(Text(result.error, style=style))
     steps = f"{result.steps} step{'' if result.steps == 1 else 's'}"
-    console.print(f"status: [{style}]{result.status}[/] · {steps} · {result.tokens} tokens · "
-                  f"{format_cost(result.cost)} · run id: [bold]{result.run_id}[/]")
+    console.print(
+        f"status: [{style}]{result.status}[/] · {steps} · {result.tokens} tokens · "
+        f"{format_cost(result.cost)} · run id: [bold]{result.run_id}[/]"
+    )
     if result.learned is not None:
         print_learned(console, result.learned)
 
@@ -120,9 +141,18 @@ def print_learned(console: Console, learned: dict[str, Any]) -> None:
 
 
 def result_json(result: RunResult) -> str:
-    return json.dumps({"run_id": result.run_id, "status": result.status, "answer": result.answer,
-                       "error": result.error, "steps": result.steps, "tokens": result.tokens,
-                       "cost": result.cost, "workflow": result.learned})
+    return json.dumps(
+        {
+            "run_id": result.run_id,
+            "status": result.status,
+            "answer": result.answer,
+            "error": result.error,
+            "steps": result.steps,
+            "tokens": result.tokens,
+            "cost": result.cost,
+            "workflow": result.learned,
+        }
+    )
 
 
 class FastPathNotice:
@@ -134,8 +164,10 @@ class FastPathNotice:
     def __call__(self, workflow: Workflow, error: str | None) -> None:
         named = f"workflow {workflow.name} v{workflow.version}"
         if error is None:
-            line = Text.assemble(("fast path: ", "bold cyan"), f"the task matches {named} ({workflow.status}); "
-                                 "running it with no model call")
+            line = Text.assemble(
+                ("fast path: ", "bold cyan"),
+                f"the task matches {named} ({workflow.status}); running it with no model call",
+            )
         else:
             line = Text.assemble(("fast path failed: ", "bold yellow"), f"{named}: {error}")
         self.console.print(line, soft_wrap=True)
@@ -149,8 +181,12 @@ class TerminalConfirm:
         self._lock = threading.Lock()
 
     def __call__(self, call: Call) -> bool:
-        arguments = ", ".join([*(repr(a) for a in call.args), *(f"{k}={v!r}" for k, v in call.kwargs.items())])
+        arguments = ", ".join(
+            [*(repr(a) for a in call.args), *(f"{k}={v!r}" for k, v in call.kwargs.items())]
+        )
         with self._lock:
             # Built as Text: the arguments come from model code and must not be read as Rich markup.
-            self.console.print(Text.assemble(("The agent wants to run ", "bold yellow"), f"{call.name}({arguments})"))
+            self.console.print(
+                Text.assemble(("The agent wants to run ", "bold yellow"), f"{call.name}({arguments})")
+            )
             return click.confirm("Allow it?", default=False)

@@ -20,34 +20,61 @@ from apis.mcpsites import (
 )
 from hybrid.config import load_settings
 
-REFERENCE_HELP = "env:VAR (the host's environment) or secret:NAME (`hybrid sites secret NAME`), never the value."
+REFERENCE_HELP = (
+    "env:VAR (the host's environment) or secret:NAME (`hybrid sites secret NAME`), never the value."
+)
 
 
 def mcp_registry() -> McpRegistry:
     return McpRegistry(load_settings().data_dir)
 
 
-
 @click.command(name="add-mcp")
 @click.argument("name")
-@click.option("--command", "command_line", default=None,
-              help="The command that starts the server, spoken to over stdio, e.g. 'npx -y @acme/mcp-server'.")
-@click.option("--url", default=None, help="The server's streamable HTTP endpoint, e.g. https://mcp.example.com/mcp.")
-@click.option("--env", "env_pairs", multiple=True, metavar="NAME=REF",
-              help=f"An environment variable for the server (repeatable); REF is {REFERENCE_HELP}")
-@click.option("--header", "header_pairs", multiple=True, metavar="NAME=REF",
-              help=f"An HTTP header for a --url server (repeatable); REF is {REFERENCE_HELP}")
+@click.option(
+    "--command",
+    "command_line",
+    default=None,
+    help="The command that starts the server, spoken to over stdio, e.g. 'npx -y @acme/mcp-server'.",
+)
+@click.option(
+    "--url", default=None, help="The server's streamable HTTP endpoint, e.g. https://mcp.example.com/mcp."
+)
+@click.option(
+    "--env",
+    "env_pairs",
+    multiple=True,
+    metavar="NAME=REF",
+    help=f"An environment variable for the server (repeatable); REF is {REFERENCE_HELP}",
+)
+@click.option(
+    "--header",
+    "header_pairs",
+    multiple=True,
+    metavar="NAME=REF",
+    help=f"An HTTP header for a --url server (repeatable); REF is {REFERENCE_HELP}",
+)
 @click.option("--replace", is_flag=True, help="Overwrite a server with the same name.")
-def add_mcp_command(name: str, command_line: str | None, url: str | None, env_pairs: tuple[str, ...],
-                    header_pairs: tuple[str, ...], replace: bool) -> None:
+def add_mcp_command(
+    name: str,
+    command_line: str | None,
+    url: str | None,
+    env_pairs: tuple[str, ...],
+    header_pairs: tuple[str, ...],
+    replace: bool,
+) -> None:
     """Register the MCP server NAME: its tools become mcp.NAME.<tool>(...) in code actions.
 
     The server is started (or reached) once now, to check it answers and list its tools."""
     registry = mcp_registry()
     try:
-        server = McpServer(name, command=shlex.split(command_line) if command_line else None, url=url,
-                           env=parse_reference_pairs(env_pairs, "--env"),
-                           headers=parse_reference_pairs(header_pairs, "--header"))
+        server = McpServer(
+            name,
+            command=shlex.split(command_line) if command_line else None,
+            url=url,
+            env=parse_reference_pairs(env_pairs, "--env"),
+            headers=parse_reference_pairs(header_pairs, "--header"),
+        )
         registry.add(server, replace=replace)
         try:
             with registry.connect(name) as connection:
@@ -58,8 +85,10 @@ def add_mcp_command(name: str, command_line: str | None, url: str | None, env_pa
     except (RegistryError, ApiError, McpServerError) as exc:
         raise click.ClickException(str(exc))
     writes = sum(tool.writes for tool in tools)
-    click.echo(f"Added {name}: MCP server ({server.transport}) with {len(tools)} tools, {writes} of them "
-               "writing (a tool writes unless the server annotates it read-only).")
+    click.echo(
+        f"Added {name}: MCP server ({server.transport}) with {len(tools)} tools, {writes} of them "
+        "writing (a tool writes unless the server annotates it read-only)."
+    )
 
 
 def list_mcp_servers() -> None:

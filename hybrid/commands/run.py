@@ -29,8 +29,10 @@ from sandbox import ISOLATION_MODES, POLICY_MODES, PolicyMode
 INTERRUPTED_EXIT_CODE = 130
 
 
-NO_MODEL = ("No model configured: pass --model provider:name (e.g. openai:gpt-4o-mini), set HYBRID_MODEL, or "
-            "replay fixed replies with --model scripted:replies.json.")
+NO_MODEL = (
+    "No model configured: pass --model provider:name (e.g. openai:gpt-4o-mini), set HYBRID_MODEL, or "
+    "replay fixed replies with --model scripted:replies.json."
+)
 
 
 def resolve_model(settings: Settings, model: str | None, base_url: str | None, *, optional: bool = False):
@@ -49,13 +51,17 @@ def resolve_model(settings: Settings, model: str | None, base_url: str | None, *
 def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
     if sites:
         return list(sites)
-    registered = [site.name for site in [*apis.SiteRegistry(settings.data_dir).list(),
-                                         *McpRegistry(settings.data_dir).list()]]
+    registered = [
+        site.name
+        for site in [*apis.SiteRegistry(settings.data_dir).list(), *McpRegistry(settings.data_dir).list()]
+    ]
     if len(registered) == 1:
         return registered
     if not registered:
         raise click.UsageError("No sites registered: add one with `hybrid sites add`, or try `hybrid demo`.")
-    raise click.UsageError(f"Several sites are registered ({', '.join(registered)}): choose with --site NAME.")
+    raise click.UsageError(
+        f"Several sites are registered ({', '.join(registered)}): choose with --site NAME."
+    )
 
 
 def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], RunResult]) -> RunResult:
@@ -64,12 +70,23 @@ def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], Ru
         result = action()
     except KeyboardInterrupt:
         run_id = agent.current_run_id or "RUN_ID"
-        console.print(f"\n[yellow]Stopped.[/] The run is saved; continue it with `hybrid runs resume {run_id}`.")
+        console.print(
+            f"\n[yellow]Stopped.[/] The run is saved; continue it with `hybrid runs resume {run_id}`."
+        )
         sys.exit(INTERRUPTED_EXIT_CODE)
     except AgentError as exc:
         if as_json:
-            click.echo(json.dumps({"run_id": exc.run_id, "status": "error", "answer": None, "error": str(exc),
-                                   "workflow": None}))
+            click.echo(
+                json.dumps(
+                    {
+                        "run_id": exc.run_id,
+                        "status": "error",
+                        "answer": None,
+                        "error": str(exc),
+                        "workflow": None,
+                    }
+                )
+            )
             sys.exit(1)
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -90,30 +107,59 @@ def learn_after(agent: Agent, console: Console) -> None:
         return  # the run and its answer are recorded; only the learning is skipped
     except Exception as exc:  # noqa: BLE001 -- e.g. a provider's own error while the model writes the workflow
         problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        console.print(Text(f"Learning from the run failed ({problem}); the run is recorded, and `hybrid "
-                           "workflows induce RUN_ID` tries again.", style="yellow"))
+        console.print(
+            Text(
+                f"Learning from the run failed ({problem}); the run is recorded, and `hybrid "
+                "workflows induce RUN_ID` tries again.",
+                style="yellow",
+            )
+        )
         return
     if lesson is None:
         return
     if lesson.verdict is not None:
         style = "green" if lesson.verdict.success else "yellow"
-        console.print(Text.assemble(("judged: ", "bold"), (lesson.verdict.judgement, style),
-                                    f" · {lesson.verdict.reason}"))
+        console.print(
+            Text.assemble(
+                ("judged: ", "bold"), (lesson.verdict.judgement, style), f" · {lesson.verdict.reason}"
+            )
+        )
     print_learned(console, lesson.learned.to_dict())
 
 
-def open_agent(settings: Settings, *, model_spec: str | None, model, sites: list[str], policy: PolicyMode | None,
-               max_steps: int | None, as_json: bool, console: Console, max_cost: float | None = None) -> Agent:
+def open_agent(
+    settings: Settings,
+    *,
+    model_spec: str | None,
+    model,
+    sites: list[str],
+    policy: PolicyMode | None,
+    max_steps: int | None,
+    as_json: bool,
+    console: Console,
+    max_cost: float | None = None,
+) -> Agent:
     mode = policy or settings.policy
     if mode == "confirm" and (as_json or not sys.stdin.isatty()):
-        raise click.UsageError("--policy confirm asks on the terminal; it needs an interactive terminal "
-                               "(use read-only or allow otherwise).")
+        raise click.UsageError(
+            "--policy confirm asks on the terminal; it needs an interactive terminal "
+            "(use read-only or allow otherwise)."
+        )
     printer = None if as_json else StepPrinter(console)
     try:
-        agent = Agent(settings, model=model, model_name=model_spec, sites=sites, policy=mode,
-                      confirm=TerminalConfirm(console) if mode == "confirm" else None, max_steps=max_steps,
-                      max_cost=max_cost, on_step=printer, on_text=printer.thought if printer else None,
-                      on_fast_path=FastPathNotice(console))
+        agent = Agent(
+            settings,
+            model=model,
+            model_name=model_spec,
+            sites=sites,
+            policy=mode,
+            confirm=TerminalConfirm(console) if mode == "confirm" else None,
+            max_steps=max_steps,
+            max_cost=max_cost,
+            on_step=printer,
+            on_text=printer.thought if printer else None,
+            on_fast_path=FastPathNotice(console),
+        )
     except AgentError as exc:
         raise click.ClickException(str(exc)) from exc
     if not as_json:
@@ -124,33 +170,59 @@ def open_agent(settings: Settings, *, model_spec: str | None, model, sites: list
 def sandbox_options(command: Callable[..., None]) -> Callable[..., None]:
     """--sandbox and --kernel-network, for the commands that run code actions."""
     command = click.option(
-        "--kernel-network", is_flag=True, default=None,
+        "--kernel-network",
+        is_flag=True,
+        default=None,
         help="Let code actions open network connections themselves (by default they reach sites only "
-        "through the api and browser capabilities, under the policy).")(command)
+        "through the api and browser capabilities, under the policy).",
+    )(command)
     return click.option(
-        "--sandbox", type=click.Choice(ISOLATION_MODES),
+        "--sandbox",
+        type=click.Choice(ISOLATION_MODES),
         help="How code actions are isolated: bubblewrap (the default) walls them off from your files, "
         "processes and network; none runs them as you, for machines where bubblewrap cannot run "
-        "(recorded in the run).")(command)
+        "(recorded in the run).",
+    )(command)
 
 
 @click.command(name="run")
 @click.argument("task")
-@click.option("--site", "sites", multiple=True, help="Site to use (repeat for several). Default: the only "
-              "registered site.")
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    help="Site to use (repeat for several). Default: the only registered site.",
+)
 @click.option("--model", help="Chat model as provider:name, or scripted:FILE. Default: HYBRID_MODEL.")
 @click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
 @click.option("--max-steps", type=click.IntRange(min=1), help="Most code actions the agent may take.")
-@click.option("--max-cost", type=click.FloatRange(min=0, min_open=True), metavar="USD",
-              help="End the run (status max_cost) once the model's calls cost this much. Default: HYBRID_MAX_COST.")
-@click.option("--policy", type=click.Choice(POLICY_MODES),
-              help="allow everything; read-only refuses writes; confirm asks before each write.")
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="USD",
+    help="End the run (status max_cost) once the model's calls cost this much. Default: HYBRID_MAX_COST.",
+)
+@click.option(
+    "--policy",
+    type=click.Choice(POLICY_MODES),
+    help="allow everything; read-only refuses writes; confirm asks before each write.",
+)
 @click.option("--start-url", help="Where the browser starts, when the task needs it.")
 @sandbox_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
-def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: str | None,
-                max_steps: int | None, max_cost: float | None, policy: PolicyMode | None, start_url: str | None,
-                sandbox: str | None, kernel_network: bool | None, as_json: bool) -> None:
+def run_command(
+    task: str,
+    sites: tuple[str, ...],
+    model: str | None,
+    base_url: str | None,
+    max_steps: int | None,
+    max_cost: float | None,
+    policy: PolicyMode | None,
+    start_url: str | None,
+    sandbox: str | None,
+    kernel_network: bool | None,
+    as_json: bool,
+) -> None:
     """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
 
     Each step is shown as it happens (the thought as the model writes it, then the code, what it printed,
@@ -161,8 +233,17 @@ def run_command(task: str, sites: tuple[str, ...], model: str | None, base_url: 
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     console = Console(stderr=as_json)
     model_spec, chat_model = resolve_model(settings, model, base_url, optional=True)
-    agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=resolve_sites(settings, sites),
-                       policy=policy, max_steps=max_steps, as_json=as_json, console=console, max_cost=max_cost)
+    agent = open_agent(
+        settings,
+        model_spec=model_spec,
+        model=chat_model,
+        sites=resolve_sites(settings, sites),
+        policy=policy,
+        max_steps=max_steps,
+        as_json=as_json,
+        console=console,
+        max_cost=max_cost,
+    )
     with agent:
         # --json waits for the learning, to report it; the terminal shows the answer first.
         result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url, learn=as_json))

@@ -40,7 +40,7 @@ def list_command(limit: int, as_json: bool) -> None:
             click.echo(run.model_dump_json())
         return
     if not runs:
-        click.echo("No runs yet: try `hybrid demo` or `hybrid run \"...\"`.")
+        click.echo('No runs yet: try `hybrid demo` or `hybrid run "..."`.')
         return
     console = Console()
     table = Table()
@@ -48,9 +48,15 @@ def list_command(limit: int, as_json: bool) -> None:
         table.add_column(column, no_wrap=True)
     task_width = max(20, console.width - 78)
     for run in runs:
-        table.add_row(run.id, run.status, str(run.steps), str(run.prompt_tokens + run.completion_tokens),
-                      "-" if run.cost is None else f"${run.cost:.4f}", run.started_at.strftime("%m-%d %H:%M"),
-                      Text(clip(run.task, task_width, marker=ELLIPSIS)))
+        table.add_row(
+            run.id,
+            run.status,
+            str(run.steps),
+            str(run.prompt_tokens + run.completion_tokens),
+            "-" if run.cost is None else f"${run.cost:.4f}",
+            run.started_at.strftime("%m-%d %H:%M"),
+            Text(clip(run.task, task_width, marker=ELLIPSIS)),
+        )
     console.print(table)
 
 
@@ -70,24 +76,34 @@ def show_command(run_id: str, as_json: bool) -> None:
     steps = store.steps_of(run.id)
     if as_json:
         payload = json.loads(run.model_dump_json())
-        payload["steps"] = [json.loads(step.model_dump_json()) | {
-            "calls": [call.to_dict() for call in store.calls_of(step.id)]} for step in steps]
+        payload["steps"] = [
+            json.loads(step.model_dump_json())
+            | {"calls": [call.to_dict() for call in store.calls_of(step.id)]}
+            for step in steps
+        ]
         click.echo(json.dumps(payload, indent=2))
         return
     console = Console()
     console.print(Text(run.task, style="bold"))
-    console.print(f"run {run.id} · {run.status} · model {run.model} · sites "
-                  f"{', '.join(run.sites)} · policy {run.policy} · sandbox {run.sandbox} · {run.steps} steps · "
-                  f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens · "
-                  f"{format_cost(run.cost)}", highlight=False)
+    console.print(
+        f"run {run.id} · {run.status} · model {run.model} · sites "
+        f"{', '.join(run.sites)} · policy {run.policy} · sandbox {run.sandbox} · {run.steps} steps · "
+        f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens · "
+        f"{format_cost(run.cost)}",
+        highlight=False,
+    )
     for step in steps:
-        console.rule(f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · "
-                     f"{format_cost(step.cost)} · model {step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s")
+        console.rule(
+            f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · "
+            f"{format_cost(step.cost)} · model {step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s"
+        )
         if step.thought:
             console.print(Text(step.thought, style="italic"))
         if step.code:
             console.print(Syntax(step.code, "python", theme="ansi_dark", word_wrap=True))
-        console.print(Panel(Text(step.full_output or step.observation), title="observation", title_align="left"))
+        console.print(
+            Panel(Text(step.full_output or step.observation), title="observation", title_align="left")
+        )
         for call in store.calls_of(step.id):
             console.print(Text(f"  {call.describe()}"))
     if run.answer is not None:
@@ -119,8 +135,16 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
     from hybrid.commands.run import drive, open_agent, resolve_model  # the agent's stack, only when resuming
 
     model_spec, chat_model = resolve_model(settings, model or run.model, base_url)
-    agent = open_agent(settings, model_spec=model_spec, model=chat_model, sites=run.sites, policy=run.policy,
-                       max_steps=None, as_json=as_json, console=console)
+    agent = open_agent(
+        settings,
+        model_spec=model_spec,
+        model=chat_model,
+        sites=run.sites,
+        policy=run.policy,
+        max_steps=None,
+        as_json=as_json,
+        console=console,
+    )
     with agent:
         result = drive(agent, console, as_json, lambda: agent.resume(run.id))
     if result.status != "finished":
@@ -129,8 +153,13 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
 
 @runs_group.command(name="export")
 @click.argument("run_id")
-@click.option("--notebook", "notebook", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the .ipynb file.")
+@click.option(
+    "--notebook",
+    "notebook",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the .ipynb file.",
+)
 def export_command(run_id: str, notebook: Path) -> None:
     """Write a run as a re-executable Jupyter notebook: the model's thoughts as Markdown cells, its code
     actions as code cells with their recorded outputs.
@@ -155,7 +184,11 @@ def _how_to_open(notebook: Path) -> str:
     if (installed / "jupyter-lab").exists():
         return f"Open it with `jupyter lab {notebook}`."
     if (installed / "jupyter-execute").exists():
-        return (f"Run it with `jupyter execute {notebook}`; to open it, install JupyterLab "
-                "(`.venv/bin/pip install -e '.[notebooks]'` in the clone).")
-    return (f"To open it, install JupyterLab (`.venv/bin/pip install -e '.[notebooks]'` in the clone), then "
-            f"`jupyter lab {notebook}`.")
+        return (
+            f"Run it with `jupyter execute {notebook}`; to open it, install JupyterLab "
+            "(`.venv/bin/pip install -e '.[notebooks]'` in the clone)."
+        )
+    return (
+        f"To open it, install JupyterLab (`.venv/bin/pip install -e '.[notebooks]'` in the clone), then "
+        f"`jupyter lab {notebook}`."
+    )

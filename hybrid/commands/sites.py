@@ -50,7 +50,6 @@ def _registry() -> SiteRegistry:
     return SiteRegistry(load_settings().data_dir)
 
 
-
 @click.group(name="sites")
 def sites_group() -> None:
     """Add, list, show and search sites (OpenAPI specs the agent calls as api.<site>.<operation>, MCP
@@ -62,19 +61,33 @@ sites_group.add_command(add_mcp_command)
 
 @sites_group.command(name="add")
 @click.argument("name")
-@click.option("--spec", "spec_source", required=True, help="OpenAPI 3.0/3.1 or Swagger 2.0 spec: file path or URL.")
-@click.option("--base-url", default=None,
-              help="Where the API is served, e.g. https://git.example.com/api/v1. Default: the spec's first "
-              "absolute server URL.")
+@click.option(
+    "--spec", "spec_source", required=True, help="OpenAPI 3.0/3.1 or Swagger 2.0 spec: file path or URL."
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="Where the API is served, e.g. https://git.example.com/api/v1. Default: the spec's first "
+    "absolute server URL.",
+)
 @click.option("--web-url", default=None, help="The site's web UI, for the browser fallback.")
 @click.option("--auth", "auth_text", default=None, help=AUTH_HELP)
-@click.option("--web-login", "web_login_text", default=None,
-              help="How the browser signs in (browser.login): 'url=https://site/login username=alice "
-              "password_env=VAR' (or password_secret=NAME). The password itself is never stored.")
+@click.option(
+    "--web-login",
+    "web_login_text",
+    default=None,
+    help="How the browser signs in (browser.login): 'url=https://site/login username=alice "
+    "password_env=VAR' (or password_secret=NAME). The password itself is never stored.",
+)
 @click.option("--replace", is_flag=True, help="Overwrite a site with the same name.")
 def add_command(
-    name: str, spec_source: str, base_url: str | None, web_url: str | None, auth_text: str | None,
-    web_login_text: str | None, replace: bool
+    name: str,
+    spec_source: str,
+    base_url: str | None,
+    web_url: str | None,
+    auth_text: str | None,
+    web_login_text: str | None,
+    replace: bool,
 ) -> None:
     """Register site NAME; its spec is loaded and checked first, and cached."""
     registry = _registry()
@@ -84,8 +97,10 @@ def add_command(
         spec = load_spec(spec_source, registry.cache_dir)
         base_url = base_url or spec.default_base_url
         if base_url is None:
-            raise click.ClickException("the spec names no absolute server URL (its `servers`), so say where the API is served "
-                  "with --base-url URL")
+            raise click.ClickException(
+                "the spec names no absolute server URL (its `servers`), so say where the API is served "
+                "with --base-url URL"
+            )
         site = registry.add(Site(name, spec_source, base_url, web_url, auth, web_login), replace=replace)
     except SpecError as exc:
         raise click.ClickException(f"the spec cannot be used: {exc}")
@@ -108,7 +123,9 @@ def list_command() -> None:
     list_mcp_servers()
     if not sites:
         if not mcp_registry().list():
-            click.echo("No sites yet; add one with `hybrid sites add NAME --spec FILE_OR_URL --base-url URL`.")
+            click.echo(
+                "No sites yet; add one with `hybrid sites add NAME --spec FILE_OR_URL --base-url URL`."
+            )
         return
     table = Table(title="sites")
     for column in ("name", "base URL", "auth", "spec"):
@@ -121,8 +138,11 @@ def list_command() -> None:
 @sites_group.command(name="show")
 @click.argument("name")
 @click.option("--operations/--no-operations", default=True, help="List every operation (one line each).")
-@click.option("--check", is_flag=True,
-              help="Also validate the spec strictly against the OpenAPI schema (slow on large specs; once per content).")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Also validate the spec strictly against the OpenAPI schema (slow on large specs; once per content).",
+)
 def show_command(name: str, operations: bool, check: bool) -> None:
     """Show site NAME: its settings, the spec's problems, groups and operations (an MCP server's tools)."""
     if mcp_registry().has(name):
@@ -136,8 +156,10 @@ def show_command(name: str, operations: bool, check: bool) -> None:
         raise click.ClickException(str(exc))
     console = Console(highlight=False, soft_wrap=True)
     converted = f", converted from {spec.converted_from}" if spec.converted_from else ""
-    console.print(f"[bold]{site.name}[/bold]: {escape(spec.title)} {escape(spec.api_version)} "
-                  f"(OpenAPI {spec.openapi_version}{converted})")
+    console.print(
+        f"[bold]{site.name}[/bold]: {escape(spec.title)} {escape(spec.api_version)} "
+        f"(OpenAPI {spec.openapi_version}{converted})"
+    )
     console.print(f"spec:     {escape(site.spec)}")
     console.print(f"base URL: {escape(site.base_url)}")
     console.print(f"web URL:  {escape(site.web_url or '-')}")
@@ -195,7 +217,9 @@ def refresh_command(name: str) -> None:
     try:
         before = registry.load_spec(name)
         if not is_url(registry.get(name).spec):
-            click.echo(f"{name}: the spec is a file, read on every load ({len(before.operations)} operations).")
+            click.echo(
+                f"{name}: the spec is a file, read on every load ({len(before.operations)} operations)."
+            )
             return
         after = registry.refresh(name)
     except (RegistryError, SpecError) as exc:
@@ -203,7 +227,9 @@ def refresh_command(name: str) -> None:
     if after.content_hash == before.content_hash:
         click.echo(f"{name}: the spec is unchanged ({len(after.operations)} operations).")
     else:
-        click.echo(f"{name}: the spec changed: {len(before.operations)} -> {len(after.operations)} operations.")
+        click.echo(
+            f"{name}: the spec changed: {len(before.operations)} -> {len(after.operations)} operations."
+        )
 
 
 @sites_group.command(name="remove")
@@ -226,7 +252,9 @@ def secret_command(secret_name: str, remove: bool) -> None:
     store = _registry().secrets
     try:
         if remove:
-            click.echo(f"Removed secret {secret_name}." if store.remove(secret_name) else f"No secret {secret_name}.")
+            click.echo(
+                f"Removed secret {secret_name}." if store.remove(secret_name) else f"No secret {secret_name}."
+            )
             return
         value = click.prompt("Secret", hide_input=True) if sys.stdin.isatty() else sys.stdin.read().strip()
         if not value:

@@ -27,13 +27,23 @@ from workflows.program import ProgramError
 from workflows.store import RunNotFound
 from workflows.verify import CannotVerify, verify
 
-EXPECTED = (WorkflowNotFound, RunNotFound, InductionRefused, ProgramError, CannotVerify, RegistryError, ApiError,
-            SpecError, WorkflowInstallError, ModelError, ImportRejected)
+EXPECTED = (
+    WorkflowNotFound,
+    RunNotFound,
+    InductionRefused,
+    ProgramError,
+    CannotVerify,
+    RegistryError,
+    ApiError,
+    SpecError,
+    WorkflowInstallError,
+    ModelError,
+    ImportRejected,
+)
 
 
 def _store() -> WorkflowStore:
     return WorkflowStore(load_settings().effective_database_url)
-
 
 
 @contextmanager
@@ -42,8 +52,9 @@ def _site_session(site: str, policy: PolicyMode) -> Iterator[KernelSession]:
     settings = load_settings()
     handle = SiteHandle.from_registry(SiteRegistry(settings.data_dir), site)
     try:
-        session = KernelSession(limits=settings.kernel_limits, policy=Policy(mode=policy),
-                                secrets=handle.secrets)
+        session = KernelSession(
+            limits=settings.kernel_limits, policy=Policy(mode=policy), secrets=handle.secrets
+        )
     except IsolationUnavailable as exc:
         raise click.ClickException(str(exc))
     with session:
@@ -57,15 +68,26 @@ def _parse_arguments(workflow: Workflow, pairs: tuple[str, ...]) -> dict[str, An
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or name not in types:
-            raise click.ClickException(f"--arg {pair!r}: expected NAME=VALUE with NAME one of {', '.join(types) or 'none'}")
+            raise click.ClickException(
+                f"--arg {pair!r}: expected NAME=VALUE with NAME one of {', '.join(types) or 'none'}"
+            )
         try:
-            arguments[name] = int(value) if types[name] == "int" else float(value) if types[name] == "float" \
-                else value.lower() in ("1", "true", "yes") if types[name] == "bool" else value
+            arguments[name] = (
+                int(value)
+                if types[name] == "int"
+                else float(value)
+                if types[name] == "float"
+                else value.lower() in ("1", "true", "yes")
+                if types[name] == "bool"
+                else value
+            )
         except ValueError:
             raise click.ClickException(f"--arg {name}: {value!r} is not a {types[name]}")
     missing = [name for name in types if name not in arguments]
     if missing:
-        raise click.ClickException(f"missing --arg for {', '.join(missing)}; {workflow.name} takes {workflow.signature}")
+        raise click.ClickException(
+            f"missing --arg for {', '.join(missing)}; {workflow.name} takes {workflow.signature}"
+        )
     return arguments
 
 
@@ -79,19 +101,30 @@ def workflows_group() -> None:
 @click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Only these statuses.")
 @click.option("--all-versions", is_flag=True, help="Every version, not only each name's newest.")
 @click.option("--json", "as_json", is_flag=True, help="JSON, one object per workflow.")
-def list_command(sites: tuple[str, ...], statuses: tuple[str, ...], all_versions: bool, as_json: bool) -> None:
+def list_command(
+    sites: tuple[str, ...], statuses: tuple[str, ...], all_versions: bool, as_json: bool
+) -> None:
     """List stored workflows."""
     rows = _store().list_workflows(sites=sites or None, statuses=statuses or None, all_versions=all_versions)
     if as_json:
         click.echo(json.dumps([w.export() for w in rows], indent=2))
         return
     if not rows:
-        click.echo("No workflows yet: they are induced from successful runs (`hybrid workflows induce RUN_ID`).")
+        click.echo(
+            "No workflows yet: they are induced from successful runs (`hybrid workflows induce RUN_ID`)."
+        )
         return
     table = Table("name", "v", "site", "kind", "status", "uses ok/failed", "signature")
     for w in rows:
-        table.add_row(w.name, str(w.version), w.site, w.kind, w.status, f"{w.success_count}/{w.failure_count}",
-                      w.signature)
+        table.add_row(
+            w.name,
+            str(w.version),
+            w.site,
+            w.kind,
+            w.status,
+            f"{w.success_count}/{w.failure_count}",
+            w.signature,
+        )
     Console().print(table)
 
 
@@ -108,7 +141,9 @@ def show_command(name: str, version: int | None) -> None:
     console.print(f"[bold]{w.name}[/] v{w.version}  site {w.site}  {w.kind}  [bold]{w.status}[/]")
     console.print(f"intent:       {w.intent_template}")
     console.print(f"signature:    {w.signature}")
-    console.print(f"verification: {w.verification or 'not tried'}{f' ({w.verification_note})' if w.verification_note else ''}")
+    console.print(
+        f"verification: {w.verification or 'not tried'}{f' ({w.verification_note})' if w.verification_note else ''}"
+    )
     console.print(f"uses:         {w.success_count} succeeded, {w.failure_count} failed")
     console.print(f"source runs:  {', '.join(w.source_runs)}  arguments {json.dumps(w.source_arguments)}")
     console.print(Syntax(w.body, "python") if w.kind == "program" else w.body)
@@ -117,16 +152,24 @@ def show_command(name: str, version: int | None) -> None:
 @workflows_group.command(name="run")
 @click.argument("name")
 @click.option("--arg", "pairs", multiple=True, metavar="NAME=VALUE", help="A parameter (repeat for each).")
-@click.option("--policy", type=click.Choice([mode for mode in POLICY_MODES if mode != "confirm"]), default=None,
-              help="Default: the configured policy (confirm mode is not available here).")
-@click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds before it is interrupted.")
+@click.option(
+    "--policy",
+    type=click.Choice([mode for mode in POLICY_MODES if mode != "confirm"]),
+    default=None,
+    help="Default: the configured policy (confirm mode is not available here).",
+)
+@click.option(
+    "--timeout", type=float, default=120.0, show_default=True, help="Seconds before it is interrupted."
+)
 def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, timeout: float) -> None:
     """Run a workflow directly with arguments, in a fresh kernel, with no model."""
     store = _store()
     try:
         workflow = store.get_workflow(name)
         if workflow.kind != "program":
-            raise click.ClickException(f"{name} is a text workflow (a guide for the model); `hybrid workflows show {name}` prints it")
+            raise click.ClickException(
+                f"{name} is a text workflow (a guide for the model); `hybrid workflows show {name}` prints it"
+            )
         arguments = _parse_arguments(workflow, pairs)
         mode = policy or load_settings().policy
         with _site_session(workflow.site, "read-only" if mode == "read-only" else "allow") as session:
@@ -144,8 +187,11 @@ def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, ti
 
 @workflows_group.command(name="induce")
 @click.argument("run_id")
-@click.option("--model", help="provider:name of a chat model to write the program and a guide "
-                                "(default: the deterministic path, no model).")
+@click.option(
+    "--model",
+    help="provider:name of a chat model to write the program and a guide "
+    "(default: the deterministic path, no model).",
+)
 def induce_command(run_id: str, model: str | None) -> None:
     """Induce a workflow from a finished run."""
     try:
@@ -173,7 +219,9 @@ def verify_command(name: str, timeout: float) -> None:
         result = verify(store, workflow, lambda: _site_session(workflow.site, "allow"), timeout=timeout)
     except EXPECTED as exc:
         raise click.ClickException(str(exc))
-    click.echo(f"{name} v{workflow.version}: {result.outcome} ({result.detail}); now {result.workflow.status}")
+    click.echo(
+        f"{name} v{workflow.version}: {result.outcome} ({result.detail}); now {result.workflow.status}"
+    )
     if result.outcome == "failed":
         sys.exit(1)
 

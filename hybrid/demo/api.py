@@ -41,6 +41,7 @@ bearer = HTTPBearer(auto_error=False, description="A personal API token: `Author
 # changed through the API instead of believing it was.
 STRICT_INPUT = ConfigDict(extra="forbid")
 
+
 class UserOut(BaseModel):
     username: str
     name: str
@@ -170,6 +171,7 @@ class ErrorOut(BaseModel):
 # Dependencies
 # ----------------------------------------------------------------------------------------------
 
+
 def get_store(request: Request) -> TrackerStore:
     return request.app.state.store
 
@@ -189,8 +191,11 @@ def optional_user(
 
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
-        raise HTTPException(401, "Authentication required: send Authorization: Bearer <token>.",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "Authentication required: send Authorization: Bearer <token>.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return user
 
 
@@ -199,8 +204,12 @@ CurrentUser = Annotated[User, Depends(current_user)]
 Page = Annotated[int, Query(ge=1, description="page number, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="items per page (max 100)")]
 
-ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut},
-          422: {"description": "Invalid input"}}
+ERRORS = {
+    401: {"model": ErrorOut},
+    403: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    422: {"description": "Invalid input"},
+}
 
 
 def paginate(items: list, page: int, per_page: int, request: Request, response: Response) -> list:
@@ -216,7 +225,7 @@ def paginate(items: list, page: int, per_page: int, request: Request, response: 
     if links:
         response.headers["Link"] = ", ".join(links)
     start = (page - 1) * per_page
-    return items[start:start + per_page]
+    return items[start : start + per_page]
 
 
 def web_url(request: Request, path: str) -> str:
@@ -224,14 +233,25 @@ def web_url(request: Request, path: str) -> str:
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(username=user.username, name=user.name, email=user.email, bio=user.bio,
-                   location=user.location, is_admin=user.is_admin)
+    return UserOut(
+        username=user.username,
+        name=user.name,
+        email=user.email,
+        bio=user.bio,
+        location=user.location,
+        is_admin=user.is_admin,
+    )
 
 
 def project_out(request: Request, project: Project) -> ProjectOut:
     return ProjectOut(
-        id=project.id, owner=project.owner, name=project.name, path=project.path,
-        description=project.description, visibility=project.visibility, created_at=project.created_at,
+        id=project.id,
+        owner=project.owner,
+        name=project.name,
+        path=project.path,
+        description=project.description,
+        visibility=project.visibility,
+        created_at=project.created_at,
         open_issues_count=sum(1 for i in project.issues if i.state == "open"),
         web_url=web_url(request, f"/{project.path}"),
     )
@@ -240,10 +260,19 @@ def project_out(request: Request, project: Project) -> ProjectOut:
 def issue_out(request: Request, project: Project, issue: Issue) -> IssueOut:
     milestone = project.milestone(issue.milestone_id) if issue.milestone_id else None
     return IssueOut(
-        project=project.path, number=issue.number, title=issue.title, body=issue.body, state=issue.state,
-        labels=list(issue.labels), assignee=issue.assignee, author=issue.author,
-        milestone=milestone.title if milestone else None, comments_count=len(issue.comments),
-        created_at=issue.created_at, updated_at=issue.updated_at, closed_at=issue.closed_at,
+        project=project.path,
+        number=issue.number,
+        title=issue.title,
+        body=issue.body,
+        state=issue.state,
+        labels=list(issue.labels),
+        assignee=issue.assignee,
+        author=issue.author,
+        milestone=milestone.title if milestone else None,
+        comments_count=len(issue.comments),
+        created_at=issue.created_at,
+        updated_at=issue.updated_at,
+        closed_at=issue.closed_at,
         web_url=web_url(request, f"/{project.path}/issues/{issue.number}"),
     )
 
@@ -263,14 +292,21 @@ router = APIRouter(prefix=API_PREFIX, responses=ERRORS)
 # Users
 # ----------------------------------------------------------------------------------------------
 
+
 @router.get("/user", operation_id="get_current_user", tags=["users"], summary="Get the authenticated user")
 async def get_current_user(user: CurrentUser) -> UserOut:
     return user_out(user)
 
 
 @router.get("/users", operation_id="list_users", tags=["users"], summary="List users")
-async def list_users(request: Request, response: Response, store: Store, user: CurrentUser,
-                     page: Page = 1, per_page: PerPage = 20) -> list[UserOut]:
+async def list_users(
+    request: Request,
+    response: Response,
+    store: Store,
+    user: CurrentUser,
+    page: Page = 1,
+    per_page: PerPage = 20,
+) -> list[UserOut]:
     users = sorted(store.state.users.values(), key=lambda u: u.username)
     return [user_out(u) for u in paginate(users, page, per_page, request, response)]
 
@@ -287,47 +323,75 @@ async def get_user(username: str, store: Store, user: CurrentUser) -> UserOut:
 # Projects
 # ----------------------------------------------------------------------------------------------
 
-@router.get("/projects", operation_id="list_projects", tags=["projects"],
-            summary="List projects visible to you")
+
+@router.get(
+    "/projects", operation_id="list_projects", tags=["projects"], summary="List projects visible to you"
+)
 async def list_projects(
-    request: Request, response: Response, store: Store, user: CurrentUser,
+    request: Request,
+    response: Response,
+    store: Store,
+    user: CurrentUser,
     owner: Annotated[str | None, Query(description="only projects owned by this user")] = None,
     search: Annotated[str | None, Query(description="text in the name or description")] = None,
-    page: Page = 1, per_page: PerPage = 20,
+    page: Page = 1,
+    per_page: PerPage = 20,
 ) -> list[ProjectOut]:
     projects = [
-        p for p in store.state.projects
-        if can_see(user, p) and (owner is None or p.owner == owner)
+        p
+        for p in store.state.projects
+        if can_see(user, p)
+        and (owner is None or p.owner == owner)
         and (not search or search.lower() in (p.name + " " + p.description).lower())
     ]
     return [project_out(request, p) for p in paginate(projects, page, per_page, request, response)]
 
 
-@router.post("/projects", operation_id="create_project", tags=["projects"], status_code=201,
-             summary="Create a project owned by you")
-async def create_project(body: ProjectCreate, request: Request, store: Store, user: CurrentUser) -> ProjectOut:
+@router.post(
+    "/projects",
+    operation_id="create_project",
+    tags=["projects"],
+    status_code=201,
+    summary="Create a project owned by you",
+)
+async def create_project(
+    body: ProjectCreate, request: Request, store: Store, user: CurrentUser
+) -> ProjectOut:
     if store.state.project(user.username, body.name):
         raise tracker.InvalidInput(f"You already have a project named {body.name}.")
     now = store.clock.tick()
-    project = Project(id=store.state.new_id("project"), owner=user.username, name=body.name,
-                      description=body.description, created_at=now, visibility=body.visibility,
-                      members={user.username: "owner"})
+    project = Project(
+        id=store.state.new_id("project"),
+        owner=user.username,
+        name=body.name,
+        description=body.description,
+        created_at=now,
+        visibility=body.visibility,
+        members={user.username: "owner"},
+    )
     project.labels = default_labels()
     store.state.projects.append(project)
     return project_out(request, project)
 
 
-@router.get("/projects/{owner}/{project}", operation_id="get_project", tags=["projects"],
-            summary="Get a project")
-async def get_project(owner: str, project: str, request: Request, store: Store,
-                      user: CurrentUser) -> ProjectOut:
+@router.get(
+    "/projects/{owner}/{project}", operation_id="get_project", tags=["projects"], summary="Get a project"
+)
+async def get_project(
+    owner: str, project: str, request: Request, store: Store, user: CurrentUser
+) -> ProjectOut:
     return project_out(request, _project(store, user, owner, project))
 
 
-@router.patch("/projects/{owner}/{project}", operation_id="update_project", tags=["projects"],
-              summary="Update a project's description or visibility")
-async def update_project(owner: str, project: str, body: ProjectUpdate, request: Request, store: Store,
-                         user: CurrentUser) -> ProjectOut:
+@router.patch(
+    "/projects/{owner}/{project}",
+    operation_id="update_project",
+    tags=["projects"],
+    summary="Update a project's description or visibility",
+)
+async def update_project(
+    owner: str, project: str, body: ProjectUpdate, request: Request, store: Store, user: CurrentUser
+) -> ProjectOut:
     found = _project(store, user, owner, project)
     require(can_manage(user, found), f"change settings of {found.path}")
     if body.description is not None:
@@ -341,15 +405,25 @@ async def update_project(owner: str, project: str, body: ProjectUpdate, request:
 # Members, labels, milestones (API-only management)
 # ----------------------------------------------------------------------------------------------
 
-@router.get("/projects/{owner}/{project}/members", operation_id="list_members", tags=["members"],
-            summary="List a project's members and their roles")
+
+@router.get(
+    "/projects/{owner}/{project}/members",
+    operation_id="list_members",
+    tags=["members"],
+    summary="List a project's members and their roles",
+)
 async def list_members(owner: str, project: str, store: Store, user: CurrentUser) -> list[MemberOut]:
     found = _project(store, user, owner, project)
     return [MemberOut(username=u, role=r) for u, r in sorted(found.members.items())]
 
 
-@router.post("/projects/{owner}/{project}/members", operation_id="add_member", tags=["members"],
-             status_code=201, summary="Add a member or change a member's role")
+@router.post(
+    "/projects/{owner}/{project}/members",
+    operation_id="add_member",
+    tags=["members"],
+    status_code=201,
+    summary="Add a member or change a member's role",
+)
 async def add_member(owner: str, project: str, body: MemberAdd, store: Store, user: CurrentUser) -> MemberOut:
     found = _project(store, user, owner, project)
     require(can_manage(user, found), f"manage members of {found.path}")
@@ -357,46 +431,79 @@ async def add_member(owner: str, project: str, body: MemberAdd, store: Store, us
     return MemberOut(username=body.username, role=body.role)
 
 
-@router.delete("/projects/{owner}/{project}/members/{username}", operation_id="remove_member",
-               tags=["members"], status_code=204, summary="Remove a member")
+@router.delete(
+    "/projects/{owner}/{project}/members/{username}",
+    operation_id="remove_member",
+    tags=["members"],
+    status_code=204,
+    summary="Remove a member",
+)
 async def remove_member(owner: str, project: str, username: str, store: Store, user: CurrentUser) -> None:
     found = _project(store, user, owner, project)
     require(can_manage(user, found), f"manage members of {found.path}")
     tracker.remove_member(found, username, user, store.clock.tick())
 
 
-@router.get("/projects/{owner}/{project}/labels", operation_id="list_labels", tags=["labels"],
-            summary="List a project's labels")
+@router.get(
+    "/projects/{owner}/{project}/labels",
+    operation_id="list_labels",
+    tags=["labels"],
+    summary="List a project's labels",
+)
 async def list_labels(owner: str, project: str, store: Store, user: CurrentUser) -> list[LabelOut]:
     found = _project(store, user, owner, project)
-    return [LabelOut(name=label.name, color=label.color, description=label.description)
-            for label in found.labels]
+    return [
+        LabelOut(name=label.name, color=label.color, description=label.description) for label in found.labels
+    ]
 
 
-@router.post("/projects/{owner}/{project}/labels", operation_id="create_label", tags=["labels"],
-             status_code=201, summary="Create a label")
-async def create_label(owner: str, project: str, body: LabelCreate, store: Store, user: CurrentUser) -> LabelOut:
+@router.post(
+    "/projects/{owner}/{project}/labels",
+    operation_id="create_label",
+    tags=["labels"],
+    status_code=201,
+    summary="Create a label",
+)
+async def create_label(
+    owner: str, project: str, body: LabelCreate, store: Store, user: CurrentUser
+) -> LabelOut:
     found = _project(store, user, owner, project)
     require(can_manage(user, found), f"create labels in {found.path}")
     label = tracker.add_label(found, body.name, body.color, body.description)
     return LabelOut(name=label.name, color=label.color, description=label.description)
 
 
-@router.get("/projects/{owner}/{project}/milestones", operation_id="list_milestones", tags=["milestones"],
-            summary="List a project's milestones")
+@router.get(
+    "/projects/{owner}/{project}/milestones",
+    operation_id="list_milestones",
+    tags=["milestones"],
+    summary="List a project's milestones",
+)
 async def list_milestones(
-    owner: str, project: str, store: Store, user: CurrentUser,
+    owner: str,
+    project: str,
+    store: Store,
+    user: CurrentUser,
     state: Annotated[Literal["active", "closed", "all"], Query()] = "all",
 ) -> list[MilestoneOut]:
     found = _project(store, user, owner, project)
-    return [MilestoneOut(id=m.id, title=m.title, due_date=m.due_date, state=m.state, description=m.description)
-            for m in found.milestones if state == "all" or m.state == state]
+    return [
+        MilestoneOut(id=m.id, title=m.title, due_date=m.due_date, state=m.state, description=m.description)
+        for m in found.milestones
+        if state == "all" or m.state == state
+    ]
 
 
-@router.post("/projects/{owner}/{project}/milestones", operation_id="create_milestone", tags=["milestones"],
-             status_code=201, summary="Create a milestone")
-async def create_milestone(owner: str, project: str, body: MilestoneCreate, store: Store,
-                           user: CurrentUser) -> MilestoneOut:
+@router.post(
+    "/projects/{owner}/{project}/milestones",
+    operation_id="create_milestone",
+    tags=["milestones"],
+    status_code=201,
+    summary="Create a milestone",
+)
+async def create_milestone(
+    owner: str, project: str, body: MilestoneCreate, store: Store, user: CurrentUser
+) -> MilestoneOut:
     found = _project(store, user, owner, project)
     require(can_manage(user, found), f"create milestones in {found.path}")
     m = tracker.add_milestone(store.state, found, body.title, body.due_date, body.description)
@@ -412,10 +519,19 @@ LabelsQuery = Annotated[str | None, Query(description="comma-separated label nam
 AssigneeQuery = Annotated[str | None, Query(description="username, or 'none' for unassigned")]
 
 
-@router.get("/projects/{owner}/{project}/issues", operation_id="list_issues", tags=["issues"],
-            summary="List a project's issues, newest first, with filters")
+@router.get(
+    "/projects/{owner}/{project}/issues",
+    operation_id="list_issues",
+    tags=["issues"],
+    summary="List a project's issues, newest first, with filters",
+)
 async def list_issues(
-    owner: str, project: str, request: Request, response: Response, store: Store, user: CurrentUser,
+    owner: str,
+    project: str,
+    request: Request,
+    response: Response,
+    store: Store,
+    user: CurrentUser,
     state: IssueState = "open",
     labels: LabelsQuery = None,
     assignee: AssigneeQuery = None,
@@ -424,39 +540,77 @@ async def list_issues(
     q: Annotated[str | None, Query(description="text in the title or body")] = None,
     sort: Annotated[Literal["created", "updated"], Query()] = "created",
     direction: Annotated[Literal["asc", "desc"], Query()] = "desc",
-    page: Page = 1, per_page: PerPage = 20,
+    page: Page = 1,
+    per_page: PerPage = 20,
 ) -> list[IssueOut]:
     found = _project(store, user, owner, project)
-    issue_filter = tracker.IssueFilter(state=state, labels=tracker.parse_labels(labels), assignee=assignee,
-                                       author=author, milestone=milestone, search=q, sort=sort,
-                                       direction=direction)
+    issue_filter = tracker.IssueFilter(
+        state=state,
+        labels=tracker.parse_labels(labels),
+        assignee=assignee,
+        author=author,
+        milestone=milestone,
+        search=q,
+        sort=sort,
+        direction=direction,
+    )
     issues = tracker.filter_issues(found, issue_filter)
     return [issue_out(request, found, i) for i in paginate(issues, page, per_page, request, response)]
 
 
-@router.post("/projects/{owner}/{project}/issues", operation_id="create_issue", tags=["issues"],
-             status_code=201, summary="Open an issue")
-async def create_issue(owner: str, project: str, body: IssueCreate, request: Request, store: Store,
-                       user: CurrentUser) -> IssueOut:
+@router.post(
+    "/projects/{owner}/{project}/issues",
+    operation_id="create_issue",
+    tags=["issues"],
+    status_code=201,
+    summary="Open an issue",
+)
+async def create_issue(
+    owner: str, project: str, body: IssueCreate, request: Request, store: Store, user: CurrentUser
+) -> IssueOut:
     found = _project(store, user, owner, project)
-    issue = tracker.create_issue(store.state, found, user, store.clock.tick(), title=body.title,
-                                 body=body.body, labels=body.labels, assignee=body.assignee,
-                                 milestone=body.milestone)
+    issue = tracker.create_issue(
+        store.state,
+        found,
+        user,
+        store.clock.tick(),
+        title=body.title,
+        body=body.body,
+        labels=body.labels,
+        assignee=body.assignee,
+        milestone=body.milestone,
+    )
     return issue_out(request, found, issue)
 
 
-@router.get("/projects/{owner}/{project}/issues/{number}", operation_id="get_issue", tags=["issues"],
-            summary="Get one issue")
-async def get_issue(owner: str, project: str, number: int, request: Request, store: Store,
-                    user: CurrentUser) -> IssueOut:
+@router.get(
+    "/projects/{owner}/{project}/issues/{number}",
+    operation_id="get_issue",
+    tags=["issues"],
+    summary="Get one issue",
+)
+async def get_issue(
+    owner: str, project: str, number: int, request: Request, store: Store, user: CurrentUser
+) -> IssueOut:
     found = _project(store, user, owner, project)
     return issue_out(request, found, visible_issue(found, number))
 
 
-@router.patch("/projects/{owner}/{project}/issues/{number}", operation_id="update_issue", tags=["issues"],
-              summary="Edit an issue: title, body, state, labels, assignee, milestone")
-async def update_issue(owner: str, project: str, number: int, body: IssueUpdate, request: Request,
-                       store: Store, user: CurrentUser) -> IssueOut:
+@router.patch(
+    "/projects/{owner}/{project}/issues/{number}",
+    operation_id="update_issue",
+    tags=["issues"],
+    summary="Edit an issue: title, body, state, labels, assignee, milestone",
+)
+async def update_issue(
+    owner: str,
+    project: str,
+    number: int,
+    body: IssueUpdate,
+    request: Request,
+    store: Store,
+    user: CurrentUser,
+) -> IssueOut:
     found = _project(store, user, owner, project)
     issue = visible_issue(found, number)
     require(can_edit_issue(user, found, issue), f"edit issue #{number} of {found.path}")
@@ -467,41 +621,63 @@ async def update_issue(owner: str, project: str, number: int, body: IssueUpdate,
     return issue_out(request, found, issue)
 
 
-@router.get("/projects/{owner}/{project}/issues/{number}/comments", operation_id="list_comments",
-            tags=["comments"], summary="List an issue's comments, oldest first")
-async def list_comments(owner: str, project: str, number: int, store: Store,
-                        user: CurrentUser) -> list[CommentOut]:
+@router.get(
+    "/projects/{owner}/{project}/issues/{number}/comments",
+    operation_id="list_comments",
+    tags=["comments"],
+    summary="List an issue's comments, oldest first",
+)
+async def list_comments(
+    owner: str, project: str, number: int, store: Store, user: CurrentUser
+) -> list[CommentOut]:
     issue = visible_issue(_project(store, user, owner, project), number)
     return [comment_out(c) for c in issue.comments]
 
 
-@router.post("/projects/{owner}/{project}/issues/{number}/comments", operation_id="create_comment",
-             tags=["comments"], status_code=201, summary="Comment on an issue")
-async def create_comment(owner: str, project: str, number: int, body: CommentCreate, store: Store,
-                         user: CurrentUser) -> CommentOut:
+@router.post(
+    "/projects/{owner}/{project}/issues/{number}/comments",
+    operation_id="create_comment",
+    tags=["comments"],
+    status_code=201,
+    summary="Comment on an issue",
+)
+async def create_comment(
+    owner: str, project: str, number: int, body: CommentCreate, store: Store, user: CurrentUser
+) -> CommentOut:
     found = _project(store, user, owner, project)
     issue = visible_issue(found, number)
-    comment = tracker.add_comment(found, issue, user, body.body, store.state.new_id("comment"),
-                                  store.clock.tick())
+    comment = tracker.add_comment(
+        found, issue, user, body.body, store.state.new_id("comment"), store.clock.tick()
+    )
     return comment_out(comment)
 
 
-@router.get("/issues/search", operation_id="search_issues", tags=["issues"],
-            summary="Search issues across every project visible to you")
+@router.get(
+    "/issues/search",
+    operation_id="search_issues",
+    tags=["issues"],
+    summary="Search issues across every project visible to you",
+)
 async def search_issues(
-    request: Request, response: Response, store: Store, user: CurrentUser,
+    request: Request,
+    response: Response,
+    store: Store,
+    user: CurrentUser,
     q: Annotated[str | None, Query(description="text in the title or body")] = None,
     state: IssueState = "open",
     labels: LabelsQuery = None,
     assignee: AssigneeQuery = None,
     author: Annotated[str | None, Query(description="username of the author")] = None,
-    page: Page = 1, per_page: PerPage = 20,
+    page: Page = 1,
+    per_page: PerPage = 20,
 ) -> list[IssueOut]:
-    issue_filter = tracker.IssueFilter(state=state, labels=tracker.parse_labels(labels), assignee=assignee,
-                                       author=author, search=q)
+    issue_filter = tracker.IssueFilter(
+        state=state, labels=tracker.parse_labels(labels), assignee=assignee, author=author, search=q
+    )
     found = [
         (project, issue)
-        for project in store.state.projects if can_see(user, project)
+        for project in store.state.projects
+        if can_see(user, project)
         for issue in tracker.filter_issues(project, issue_filter)
     ]
     found.sort(key=lambda pair: (pair[1].created_at, pair[0].path), reverse=True)

@@ -185,23 +185,77 @@ USERS = [
 
 # (owner, name, description, visibility, number of issues, members with roles)
 PROJECTS = [
-    ("alice", "tracker-core", "The issue tracker's core service: storage, search and notifications.",
-     "public", 230, {"bob": "maintainer", "carol": "developer", "dave": "developer", "erin": "reporter",
-                     "frank": "developer", "judy": "guest"}),
-    ("alice", "docs-site", "User and administrator documentation, built as a static site.",
-     "public", 34, {"grace": "developer", "heidi": "reporter"}),
-    ("bob", "mobile-app", "iOS and Android clients for the tracker.",
-     "public", 72, {"alice": "developer", "ivan": "developer", "judy": "maintainer", "oscar": "reporter"}),
-    ("carol", "data-pipeline", "Nightly exports, metrics and the reporting warehouse.",
-     "public", 58, {"dave": "maintainer", "mallory": "developer", "alice": "reporter"}),
-    ("dave", "infra", "Terraform, deployment scripts and on-call runbooks.",
-     "private", 41, {"alice": "maintainer", "frank": "developer"}),
-    ("erin", "design-system", "Shared UI components, tokens and accessibility guidelines.",
-     "public", 27, {"grace": "maintainer", "heidi": "developer", "oscar": "developer"}),
-    ("frank", "billing", "Invoices, plans and payment provider integration.",
-     "private", 36, {"bob": "developer", "mallory": "reporter"}),
-    ("grace", "website", "The public marketing website and blog.",
-     "public", 19, {"erin": "developer", "ivan": "reporter"}),
+    (
+        "alice",
+        "tracker-core",
+        "The issue tracker's core service: storage, search and notifications.",
+        "public",
+        230,
+        {
+            "bob": "maintainer",
+            "carol": "developer",
+            "dave": "developer",
+            "erin": "reporter",
+            "frank": "developer",
+            "judy": "guest",
+        },
+    ),
+    (
+        "alice",
+        "docs-site",
+        "User and administrator documentation, built as a static site.",
+        "public",
+        34,
+        {"grace": "developer", "heidi": "reporter"},
+    ),
+    (
+        "bob",
+        "mobile-app",
+        "iOS and Android clients for the tracker.",
+        "public",
+        72,
+        {"alice": "developer", "ivan": "developer", "judy": "maintainer", "oscar": "reporter"},
+    ),
+    (
+        "carol",
+        "data-pipeline",
+        "Nightly exports, metrics and the reporting warehouse.",
+        "public",
+        58,
+        {"dave": "maintainer", "mallory": "developer", "alice": "reporter"},
+    ),
+    (
+        "dave",
+        "infra",
+        "Terraform, deployment scripts and on-call runbooks.",
+        "private",
+        41,
+        {"alice": "maintainer", "frank": "developer"},
+    ),
+    (
+        "erin",
+        "design-system",
+        "Shared UI components, tokens and accessibility guidelines.",
+        "public",
+        27,
+        {"grace": "maintainer", "heidi": "developer", "oscar": "developer"},
+    ),
+    (
+        "frank",
+        "billing",
+        "Invoices, plans and payment provider integration.",
+        "private",
+        36,
+        {"bob": "developer", "mallory": "reporter"},
+    ),
+    (
+        "grace",
+        "website",
+        "The public marketing website and blog.",
+        "public",
+        19,
+        {"erin": "developer", "ivan": "reporter"},
+    ),
 ]
 
 LABELS = [
@@ -219,24 +273,70 @@ LABELS = [
 
 MILESTONES = [("v1.0", 40, "closed"), ("v1.1", 130, "active"), ("v2.0", 300, "active")]
 
-COMPONENTS = ["login page", "search index", "notification emails", "CSV export", "REST API",
-              "issue board", "markdown renderer", "settings page", "webhooks", "audit log",
-              "avatar upload", "project import", "label picker", "dark theme", "cache layer",
-              "background jobs", "password reset", "activity feed", "mobile layout", "rate limiter"]
-PROBLEMS = ["crashes on empty input", "is slow with many projects", "shows the wrong timezone",
-            "ignores the locale", "leaks memory after an hour", "returns a 500 error",
-            "breaks with unicode names", "times out behind a proxy", "loses unsaved changes",
-            "double-counts closed items", "fails when the session expires", "renders blank on Safari"]
-FEATURES = ["Add keyboard shortcuts to the", "Support bulk editing in the", "Add an audit trail to the",
-            "Allow filtering by date in the", "Add dark mode to the", "Export JSON from the",
-            "Add pagination to the", "Translate the"]
-DOC_TOPICS = ["Document the", "Clarify setup steps for the", "Add examples for the",
-              "Fix broken links in the guide to the"]
-COMMENT_LINES = ["I can reproduce this on the latest build.", "Could you attach the server logs?",
-                 "This looks related to the recent cache change.", "Working on a fix now.",
-                 "Confirmed on staging as well.", "Is there a workaround in the meantime?",
-                 "Moving this to the next milestone.", "The fix is ready for review.",
-                 "Thanks, that solved it for me.", "Still happening after the upgrade."]
+COMPONENTS = [
+    "login page",
+    "search index",
+    "notification emails",
+    "CSV export",
+    "REST API",
+    "issue board",
+    "markdown renderer",
+    "settings page",
+    "webhooks",
+    "audit log",
+    "avatar upload",
+    "project import",
+    "label picker",
+    "dark theme",
+    "cache layer",
+    "background jobs",
+    "password reset",
+    "activity feed",
+    "mobile layout",
+    "rate limiter",
+]
+PROBLEMS = [
+    "crashes on empty input",
+    "is slow with many projects",
+    "shows the wrong timezone",
+    "ignores the locale",
+    "leaks memory after an hour",
+    "returns a 500 error",
+    "breaks with unicode names",
+    "times out behind a proxy",
+    "loses unsaved changes",
+    "double-counts closed items",
+    "fails when the session expires",
+    "renders blank on Safari",
+]
+FEATURES = [
+    "Add keyboard shortcuts to the",
+    "Support bulk editing in the",
+    "Add an audit trail to the",
+    "Allow filtering by date in the",
+    "Add dark mode to the",
+    "Export JSON from the",
+    "Add pagination to the",
+    "Translate the",
+]
+DOC_TOPICS = [
+    "Document the",
+    "Clarify setup steps for the",
+    "Add examples for the",
+    "Fix broken links in the guide to the",
+]
+COMMENT_LINES = [
+    "I can reproduce this on the latest build.",
+    "Could you attach the server logs?",
+    "This looks related to the recent cache change.",
+    "Working on a fix now.",
+    "Confirmed on staging as well.",
+    "Is there a workaround in the meantime?",
+    "Moving this to the next milestone.",
+    "The fix is ready for review.",
+    "Thanks, that solved it for me.",
+    "Still happening after the upgrade.",
+]
 
 
 def default_labels() -> list[Label]:
@@ -298,17 +398,25 @@ def _seed_issues(rng: random.Random, state: TrackerState, project: Project, coun
         else:
             title = f"{rng.choice(DOC_TOPICS)} {component}"
         labels = [kind]
-        for extra, chance in (("priority::high", 0.12), ("priority::low", 0.15), ("help wanted", 0.1),
-                              ("good first issue", 0.08), ("performance", 0.08), ("security", 0.05),
-                              ("wontfix", 0.06)):
+        for extra, chance in (
+            ("priority::high", 0.12),
+            ("priority::low", 0.15),
+            ("help wanted", 0.1),
+            ("good first issue", 0.08),
+            ("performance", 0.08),
+            ("security", 0.05),
+            ("wontfix", 0.06),
+        ):
             if rng.random() < chance:
                 labels.append(extra)
         author = rng.choice(people)
         issue = Issue(
             number=number,
             title=title,
-            body=(f"The {component} needs attention.\n\nSteps: open the {component}, then watch what "
-                  f"happens.\n\nReported by {author}."),
+            body=(
+                f"The {component} needs attention.\n\nSteps: open the {component}, then watch what "
+                f"happens.\n\nReported by {author}."
+            ),
             author=author,
             created_at=when,
             updated_at=when,

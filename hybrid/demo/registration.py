@@ -25,16 +25,26 @@ def register_demo(registry: apis.SiteRegistry, site: DemoSite, username: str = "
     registry.secrets.set(token_secret_name(username), site.token_for(username))
     registry.secrets.set(password_secret_name(username), site.password)
     return registry.add(
-        apis.Site(name=SITE_NAME, spec=site.openapi_url, base_url=site.base_url, web_url=site.base_url,
-                  auth={"type": "bearer", "token_secret": token_secret_name(username)},
-                  web_login={"url": f"{site.base_url}/login", "username": username,
-                             "password_secret": password_secret_name(username)}),
+        apis.Site(
+            name=SITE_NAME,
+            spec=site.openapi_url,
+            base_url=site.base_url,
+            web_url=site.base_url,
+            auth={"type": "bearer", "token_secret": token_secret_name(username)},
+            web_login={
+                "url": f"{site.base_url}/login",
+                "username": username,
+                "password_secret": password_secret_name(username),
+            },
+        ),
         replace=True,
     )
 
 
 @contextmanager
-def demo_registered(registry: apis.SiteRegistry, site: DemoSite, username: str = "alice") -> Iterator[apis.Site]:
+def demo_registered(
+    registry: apis.SiteRegistry, site: DemoSite, username: str = "alice"
+) -> Iterator[apis.Site]:
     """`register_demo` while the block runs; then the `demo` site is put back as it was (another running
     `hybrid demo serve`'s registration, say), or removed, so it never names a stopped site."""
     try:

@@ -61,13 +61,16 @@ def bind_socket(port: int = 0) -> socket.socket:
         sock.bind((HOST, port))
     except OSError as exc:
         sock.close()
-        raise DemoSiteError(f"Cannot listen on {HOST}:{port} ({exc.strerror}); choose another --port.") from exc
+        raise DemoSiteError(
+            f"Cannot listen on {HOST}:{port} ({exc.strerror}); choose another --port."
+        ) from exc
     return sock
 
 
 def _server(store: TrackerStore, log_level: str) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(store), log_level=log_level, access_log=log_level == "info",
-                            lifespan="off")
+    config = uvicorn.Config(
+        create_app(store), log_level=log_level, access_log=log_level == "info", lifespan="off"
+    )
     return uvicorn.Server(config)
 
 

@@ -56,8 +56,11 @@ def filter_issues(project: Project, issue_filter: IssueFilter) -> list[Issue]:
     if issue_filter.sort not in ("created", "updated"):
         raise InvalidInput("sort must be created or updated.")
     found = [issue for issue in project.issues if issue_filter.matches(project, issue)]
-    key = (lambda i: (i.created_at, i.number)) if issue_filter.sort == "created" else (
-        lambda i: (i.updated_at, i.number))
+    key = (
+        (lambda i: (i.created_at, i.number))
+        if issue_filter.sort == "created"
+        else (lambda i: (i.updated_at, i.number))
+    )
     return sorted(found, key=key, reverse=issue_filter.direction != "asc")
 
 
@@ -84,17 +87,29 @@ def check_assignee(state: TrackerState, project: Project, assignee: str | None) 
 def check_milestone(project: Project, milestone: str | int | None) -> int | None:
     if milestone in (None, ""):
         return None
-    found = (project.milestone(milestone) if isinstance(milestone, int)
-             else project.milestone_by_title(str(milestone)))
+    found = (
+        project.milestone(milestone)
+        if isinstance(milestone, int)
+        else project.milestone_by_title(str(milestone))
+    )
     if found is None:
         titles = ", ".join(m.title for m in project.milestones)
         raise InvalidInput(f"No milestone {milestone!r} in {project.path}; milestones: {titles}.")
     return found.id
 
 
-def create_issue(state: TrackerState, project: Project, author: User, now: datetime, *, title: str,
-                 body: str = "", labels: list[str] | None = None, assignee: str | None = None,
-                 milestone: str | int | None = None) -> Issue:
+def create_issue(
+    state: TrackerState,
+    project: Project,
+    author: User,
+    now: datetime,
+    *,
+    title: str,
+    body: str = "",
+    labels: list[str] | None = None,
+    assignee: str | None = None,
+    milestone: str | int | None = None,
+) -> Issue:
     if not title.strip():
         raise InvalidInput("title must not be empty.")
     issue = Issue(
@@ -128,8 +143,9 @@ def set_issue_state(project: Project, issue: Issue, actor: User, new_state: str,
         project.events.append(Event(now, actor.username, "reopened", f"#{issue.number}"))
 
 
-def update_issue(state: TrackerState, project: Project, issue: Issue, actor: User, changes: dict,
-                 now: datetime) -> Issue:
+def update_issue(
+    state: TrackerState, project: Project, issue: Issue, actor: User, changes: dict, now: datetime
+) -> Issue:
     """Apply the given fields (only those present) to an issue, recording activity."""
     if "title" in changes:
         if not str(changes["title"]).strip():
@@ -142,7 +158,9 @@ def update_issue(state: TrackerState, project: Project, issue: Issue, actor: Use
     if "assignee" in changes:
         new_assignee = check_assignee(state, project, changes["assignee"])
         if new_assignee != issue.assignee and new_assignee:
-            project.events.append(Event(now, actor.username, "assigned", f"#{issue.number} to {new_assignee}"))
+            project.events.append(
+                Event(now, actor.username, "assigned", f"#{issue.number} to {new_assignee}")
+            )
         issue.assignee = new_assignee
     if "milestone" in changes:
         issue.milestone_id = check_milestone(project, changes["milestone"])
@@ -152,7 +170,9 @@ def update_issue(state: TrackerState, project: Project, issue: Issue, actor: Use
     return issue
 
 
-def add_comment(project: Project, issue: Issue, author: User, body: str, comment_id: int, now: datetime) -> Comment:
+def add_comment(
+    project: Project, issue: Issue, author: User, body: str, comment_id: int, now: datetime
+) -> Comment:
     if not body.strip():
         raise InvalidInput("comment body must not be empty.")
     comment = Comment(comment_id, author.username, body.strip(), now)
@@ -174,8 +194,9 @@ def add_label(project: Project, name: str, color: str, description: str) -> Labe
     return label
 
 
-def add_milestone(state: TrackerState, project: Project, title: str, due_date: str | None,
-                  description: str) -> Milestone:
+def add_milestone(
+    state: TrackerState, project: Project, title: str, due_date: str | None, description: str
+) -> Milestone:
     if not title.strip():
         raise InvalidInput("milestone title must not be empty.")
     if project.milestone_by_title(title):
@@ -185,7 +206,9 @@ def add_milestone(state: TrackerState, project: Project, title: str, due_date: s
     return milestone
 
 
-def set_member(state: TrackerState, project: Project, username: str, role: str, actor: User, now: datetime) -> None:
+def set_member(
+    state: TrackerState, project: Project, username: str, role: str, actor: User, now: datetime
+) -> None:
     if username not in state.users:
         raise InvalidInput(f"No user named {username!r}.")
     if role not in ROLES or role == "owner":
@@ -204,7 +227,9 @@ def remove_member(project: Project, username: str, actor: User, now: datetime) -
     project.events.append(Event(now, actor.username, "removed member", username))
 
 
-def transfer_project(state: TrackerState, project: Project, new_owner: str, actor: User, now: datetime) -> None:
+def transfer_project(
+    state: TrackerState, project: Project, new_owner: str, actor: User, now: datetime
+) -> None:
     if new_owner not in state.users:
         raise InvalidInput(f"No user named {new_owner!r}.")
     if new_owner == project.owner:

@@ -83,20 +83,33 @@ router = APIRouter(include_in_schema=False)
 # Sign in and out
 # ----------------------------------------------------------------------------------------------
 
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str = "/projects") -> HTMLResponse:
     return render(request, "login.html.jinja", next=next, error=None, username="")
 
 
 @router.post("/login")
-async def login(request: Request, store: Store, username: Annotated[str, Form()],
-                password: Annotated[str, Form()], next: Annotated[str, Form()] = "/projects") -> Response:
+async def login(
+    request: Request,
+    store: Store,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/projects",
+) -> Response:
     if username not in store.state.users or password != DEMO_PASSWORD:
-        return render(request, "login.html.jinja", status_code=401, next=next, username=username,
-                      error="Invalid username or password.")
+        return render(
+            request,
+            "login.html.jinja",
+            status_code=401,
+            next=next,
+            username=username,
+            error="Invalid username or password.",
+        )
     response = redirect(next if next.startswith("/") and not next.startswith("//") else "/projects")
-    response.set_cookie(SESSION_COOKIE, request.app.state.sessions.open(username), httponly=True,
-                        samesite="lax")
+    response.set_cookie(
+        SESSION_COOKIE, request.app.state.sessions.open(username), httponly=True, samesite="lax"
+    )
     return response
 
 
@@ -117,14 +130,24 @@ async def home(request: Request) -> Response:
 # Projects and people
 # ----------------------------------------------------------------------------------------------
 
+
 @router.get("/projects", response_class=HTMLResponse)
-async def projects_page(request: Request, store: Store, viewer: Viewer, search: str = "",
-                        page: int = 1) -> HTMLResponse:
-    projects = [p for p in store.state.projects if can_see(viewer, p)
-                and (not search or search.lower() in (p.name + " " + p.description).lower())]
+async def projects_page(
+    request: Request, store: Store, viewer: Viewer, search: str = "", page: int = 1
+) -> HTMLResponse:
+    projects = [
+        p
+        for p in store.state.projects
+        if can_see(viewer, p) and (not search or search.lower() in (p.name + " " + p.description).lower())
+    ]
     window = page_window(len(projects), page)
-    return render(request, "projects.html.jinja", projects=projects[window["start"]:][:PAGE_SIZE],
-                  search=search, window=window)
+    return render(
+        request,
+        "projects.html.jinja",
+        projects=projects[window["start"] :][:PAGE_SIZE],
+        search=search,
+        window=window,
+    )
 
 
 @router.get("/users/{username}", response_class=HTMLResponse)
@@ -142,8 +165,13 @@ async def profile_form(request: Request, viewer: Viewer) -> HTMLResponse:
 
 
 @router.post("/profile/edit")
-async def profile_save(request: Request, viewer: Viewer, name: Annotated[str, Form()],
-                       bio: Annotated[str, Form()] = "", location: Annotated[str, Form()] = "") -> Response:
+async def profile_save(
+    request: Request,
+    viewer: Viewer,
+    name: Annotated[str, Form()],
+    bio: Annotated[str, Form()] = "",
+    location: Annotated[str, Form()] = "",
+) -> Response:
     if not name.strip():
         flash(request, ("error", "Name must not be empty."))
         return redirect("/profile/edit")
@@ -156,6 +184,7 @@ async def profile_save(request: Request, viewer: Viewer, name: Annotated[str, Fo
 # One project
 # ----------------------------------------------------------------------------------------------
 
+
 def project_of(request: Request, owner: str, project: str) -> Project:
     return visible_project(store_of(request).state, session_user(request), owner, project)
 
@@ -164,25 +193,55 @@ def project_of(request: Request, owner: str, project: str) -> Project:
 async def project_page(request: Request, owner: str, project: str, viewer: Viewer) -> HTMLResponse:
     found = project_of(request, owner, project)
     open_count = sum(1 for i in found.issues if i.state == "open")
-    return render(request, "project.html.jinja", project=found, open_count=open_count,
-                  closed_count=len(found.issues) - open_count, can_manage=can_manage(viewer, found),
-                  recent=found.events[-10:][::-1])
+    return render(
+        request,
+        "project.html.jinja",
+        project=found,
+        open_count=open_count,
+        closed_count=len(found.issues) - open_count,
+        can_manage=can_manage(viewer, found),
+        recent=found.events[-10:][::-1],
+    )
 
 
 @router.get("/{owner}/{project}/issues", response_class=HTMLResponse)
-async def issues_page(request: Request, owner: str, project: str, viewer: Viewer, state: str = "open",
-                      label: str = "", assignee: str = "", milestone: str = "", search: str = "",
-                      page: int = 1) -> HTMLResponse:
+async def issues_page(
+    request: Request,
+    owner: str,
+    project: str,
+    viewer: Viewer,
+    state: str = "open",
+    label: str = "",
+    assignee: str = "",
+    milestone: str = "",
+    search: str = "",
+    page: int = 1,
+) -> HTMLResponse:
     found = project_of(request, owner, project)
-    issue_filter = tracker.IssueFilter(state=state, labels=tracker.parse_labels(label),
-                                       assignee=assignee or None, milestone=milestone or None,
-                                       search=search or None)
+    issue_filter = tracker.IssueFilter(
+        state=state,
+        labels=tracker.parse_labels(label),
+        assignee=assignee or None,
+        milestone=milestone or None,
+        search=search or None,
+    )
     issues = tracker.filter_issues(found, issue_filter)
     window = page_window(len(issues), page)
-    return render(request, "issues.html.jinja", project=found, issues=issues[window["start"]:][:PAGE_SIZE],
-                  window=window, filters={"state": state, "label": label, "assignee": assignee,
-                                          "milestone": milestone, "search": search},
-                  can_bulk_close=can_write_issues(viewer, found))
+    return render(
+        request,
+        "issues.html.jinja",
+        project=found,
+        issues=issues[window["start"] :][:PAGE_SIZE],
+        window=window,
+        filters={
+            "state": state,
+            "label": label,
+            "assignee": assignee,
+            "milestone": milestone,
+            "search": search,
+        },
+        can_bulk_close=can_write_issues(viewer, found),
+    )
 
 
 @router.post("/{owner}/{project}/issues/bulk-close")
@@ -201,11 +260,18 @@ async def bulk_close(request: Request, owner: str, project: str, store: Store, v
 
 
 @router.get("/{owner}/{project}/issues/new", response_class=HTMLResponse)
-async def new_issue_form(request: Request, owner: str, project: str, store: Store,
-                         viewer: Viewer) -> HTMLResponse:
+async def new_issue_form(
+    request: Request, owner: str, project: str, store: Store, viewer: Viewer
+) -> HTMLResponse:
     found = project_of(request, owner, project)
-    return render(request, "issue_form.html.jinja", project=found, issue=None,
-                  assignable=sorted(found.members), can_triage=can_write_issues(viewer, found))
+    return render(
+        request,
+        "issue_form.html.jinja",
+        project=found,
+        issue=None,
+        assignable=sorted(found.members),
+        can_triage=can_write_issues(viewer, found),
+    )
 
 
 @router.post("/{owner}/{project}/issues/new")
@@ -215,7 +281,11 @@ async def create_issue(request: Request, owner: str, project: str, store: Store,
     triage = can_write_issues(viewer, found)
     try:
         issue = tracker.create_issue(
-            store.state, found, viewer, store.clock.tick(), title=str(form.get("title", "")),
+            store.state,
+            found,
+            viewer,
+            store.clock.tick(),
+            title=str(form.get("title", "")),
             body=str(form.get("body", "")),
             labels=[str(x) for x in form.getlist("labels")] if triage else [],
             assignee=str(form.get("assignee") or "") if triage else None,
@@ -233,13 +303,26 @@ async def issue_page(request: Request, owner: str, project: str, number: int, vi
     found = project_of(request, owner, project)
     issue = visible_issue(found, number)
     milestone = found.milestone(issue.milestone_id) if issue.milestone_id else None
-    return render(request, "issue.html.jinja", project=found, issue=issue, milestone=milestone,
-                  can_edit=can_edit_issue(viewer, found, issue))
+    return render(
+        request,
+        "issue.html.jinja",
+        project=found,
+        issue=issue,
+        milestone=milestone,
+        can_edit=can_edit_issue(viewer, found, issue),
+    )
 
 
 @router.post("/{owner}/{project}/issues/{number}/comments")
-async def comment_issue(request: Request, owner: str, project: str, number: int, store: Store,
-                        viewer: Viewer, body: Annotated[str, Form()] = "") -> Response:
+async def comment_issue(
+    request: Request,
+    owner: str,
+    project: str,
+    number: int,
+    store: Store,
+    viewer: Viewer,
+    body: Annotated[str, Form()] = "",
+) -> Response:
     found = project_of(request, owner, project)
     issue = visible_issue(found, number)
     try:
@@ -251,8 +334,15 @@ async def comment_issue(request: Request, owner: str, project: str, number: int,
 
 
 @router.post("/{owner}/{project}/issues/{number}/state")
-async def change_issue_state(request: Request, owner: str, project: str, number: int, store: Store,
-                             viewer: Viewer, state: Annotated[str, Form()]) -> Response:
+async def change_issue_state(
+    request: Request,
+    owner: str,
+    project: str,
+    number: int,
+    store: Store,
+    viewer: Viewer,
+    state: Annotated[str, Form()],
+) -> Response:
     found = project_of(request, owner, project)
     issue = visible_issue(found, number)
     require(can_edit_issue(viewer, found, issue), f"change issue #{number}")
@@ -262,27 +352,38 @@ async def change_issue_state(request: Request, owner: str, project: str, number:
 
 
 @router.get("/{owner}/{project}/issues/{number}/edit", response_class=HTMLResponse)
-async def edit_issue_form(request: Request, owner: str, project: str, number: int,
-                          viewer: Viewer) -> HTMLResponse:
+async def edit_issue_form(
+    request: Request, owner: str, project: str, number: int, viewer: Viewer
+) -> HTMLResponse:
     found = project_of(request, owner, project)
     issue = visible_issue(found, number)
     require(can_edit_issue(viewer, found, issue), f"edit issue #{number}")
-    return render(request, "issue_form.html.jinja", project=found, issue=issue,
-                  milestone=found.milestone(issue.milestone_id) if issue.milestone_id else None,
-                  assignable=sorted(found.members), can_triage=can_write_issues(viewer, found))
+    return render(
+        request,
+        "issue_form.html.jinja",
+        project=found,
+        issue=issue,
+        milestone=found.milestone(issue.milestone_id) if issue.milestone_id else None,
+        assignable=sorted(found.members),
+        can_triage=can_write_issues(viewer, found),
+    )
 
 
 @router.post("/{owner}/{project}/issues/{number}/edit")
-async def edit_issue(request: Request, owner: str, project: str, number: int, store: Store,
-                     viewer: Viewer) -> Response:
+async def edit_issue(
+    request: Request, owner: str, project: str, number: int, store: Store, viewer: Viewer
+) -> Response:
     found = project_of(request, owner, project)
     issue = visible_issue(found, number)
     require(can_edit_issue(viewer, found, issue), f"edit issue #{number}")
     form = await request.form()
     changes: dict = {"title": str(form.get("title", "")), "body": str(form.get("body", ""))}
     if can_write_issues(viewer, found):
-        changes.update(labels=[str(x) for x in form.getlist("labels")],
-                       assignee=str(form.get("assignee") or ""), milestone=str(form.get("milestone") or ""))
+        changes.update(
+            labels=[str(x) for x in form.getlist("labels")],
+            assignee=str(form.get("assignee") or ""),
+            milestone=str(form.get("milestone") or ""),
+        )
     try:
         tracker.update_issue(store.state, found, issue, viewer, changes, store.clock.tick())
     except tracker.InvalidInput as exc:
@@ -293,8 +394,9 @@ async def edit_issue(request: Request, owner: str, project: str, number: int, st
 
 
 @router.get("/{owner}/{project}/members", response_class=HTMLResponse)
-async def members_page(request: Request, owner: str, project: str, store: Store,
-                       viewer: Viewer) -> HTMLResponse:
+async def members_page(
+    request: Request, owner: str, project: str, store: Store, viewer: Viewer
+) -> HTMLResponse:
     found = project_of(request, owner, project)
     members = sorted(found.members.items(), key=lambda m: (-ROLES.index(m[1]), m[0]))
     return render(request, "members.html.jinja", project=found, members=members, users=store.state.users)
@@ -304,40 +406,68 @@ async def members_page(request: Request, owner: str, project: str, store: Store,
 async def milestones_page(request: Request, owner: str, project: str, viewer: Viewer) -> HTMLResponse:
     found = project_of(request, owner, project)
     counts = {
-        m.id: (sum(1 for i in found.issues if i.milestone_id == m.id and i.state == "open"),
-               sum(1 for i in found.issues if i.milestone_id == m.id and i.state == "closed"))
+        m.id: (
+            sum(1 for i in found.issues if i.milestone_id == m.id and i.state == "open"),
+            sum(1 for i in found.issues if i.milestone_id == m.id and i.state == "closed"),
+        )
         for m in found.milestones
     }
     return render(request, "milestones.html.jinja", project=found, counts=counts)
 
 
 @router.get("/{owner}/{project}/activity", response_class=HTMLResponse)
-async def activity_page(request: Request, owner: str, project: str, viewer: Viewer, since: str = "",
-                        until: str = "", page: int = 1) -> HTMLResponse:
+async def activity_page(
+    request: Request,
+    owner: str,
+    project: str,
+    viewer: Viewer,
+    since: str = "",
+    until: str = "",
+    page: int = 1,
+) -> HTMLResponse:
     found = project_of(request, owner, project)
-    events = [e for e in reversed(found.events)
-              if (not since or e.at.date().isoformat() >= since)
-              and (not until or e.at.date().isoformat() <= until)]
+    events = [
+        e
+        for e in reversed(found.events)
+        if (not since or e.at.date().isoformat() >= since) and (not until or e.at.date().isoformat() <= until)
+    ]
     window = page_window(len(events), page)
-    return render(request, "activity.html.jinja", project=found, since=since, until=until,
-                  report=tracker.activity_report(found, since or None, until or None),
-                  events=events[window["start"]:][:PAGE_SIZE], window=window)
+    return render(
+        request,
+        "activity.html.jinja",
+        project=found,
+        since=since,
+        until=until,
+        report=tracker.activity_report(found, since or None, until or None),
+        events=events[window["start"] :][:PAGE_SIZE],
+        window=window,
+    )
 
 
 @router.get("/{owner}/{project}/settings", response_class=HTMLResponse)
-async def settings_page(request: Request, owner: str, project: str, store: Store,
-                        viewer: Viewer) -> HTMLResponse:
+async def settings_page(
+    request: Request, owner: str, project: str, store: Store, viewer: Viewer
+) -> HTMLResponse:
     found = project_of(request, owner, project)
     require(can_manage(viewer, found), f"change settings of {found.path}")
-    return render(request, "settings.html.jinja", project=found,
-                  candidates=sorted(u for u in store.state.users if u != found.owner),
-                  can_transfer=viewer.is_admin or found.owner == viewer.username)
+    return render(
+        request,
+        "settings.html.jinja",
+        project=found,
+        candidates=sorted(u for u in store.state.users if u != found.owner),
+        can_transfer=viewer.is_admin or found.owner == viewer.username,
+    )
 
 
 @router.post("/{owner}/{project}/settings")
-async def save_settings(request: Request, owner: str, project: str, viewer: Viewer,
-                        description: Annotated[str, Form()] = "",
-                        visibility: Annotated[str, Form()] = "public") -> Response:
+async def save_settings(
+    request: Request,
+    owner: str,
+    project: str,
+    viewer: Viewer,
+    description: Annotated[str, Form()] = "",
+    visibility: Annotated[str, Form()] = "public",
+) -> Response:
     found = project_of(request, owner, project)
     require(can_manage(viewer, found), f"change settings of {found.path}")
     if visibility not in ("public", "private"):
@@ -349,8 +479,15 @@ async def save_settings(request: Request, owner: str, project: str, viewer: View
 
 
 @router.post("/{owner}/{project}/transfer")
-async def transfer(request: Request, owner: str, project: str, store: Store, viewer: Viewer,
-                   new_owner: Annotated[str, Form()], confirm_name: Annotated[str, Form()] = "") -> Response:
+async def transfer(
+    request: Request,
+    owner: str,
+    project: str,
+    store: Store,
+    viewer: Viewer,
+    new_owner: Annotated[str, Form()],
+    confirm_name: Annotated[str, Form()] = "",
+) -> Response:
     found = project_of(request, owner, project)
     require(viewer.is_admin or found.owner == viewer.username, f"transfer {found.path}")
     if confirm_name != found.name:
@@ -368,4 +505,3 @@ async def transfer(request: Request, owner: str, project: str, store: Store, vie
 def login_redirect(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return redirect(f"/login?next={quote(target, safe='')}")
-

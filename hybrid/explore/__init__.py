@@ -5,5 +5,4 @@ from hybrid.explore.attach import AttachError, Attachment, attach
 from hybrid.explore.run import ExploreError, Run
 from hybrid.explore.views import Checkpoint, History, StepView
 
-__all__ = ["AttachError", "Attachment", "Checkpoint", "ExploreError", "History", "Run", "StepView",
-           "attach"]
+__all__ = ["AttachError", "Attachment", "Checkpoint", "ExploreError", "History", "Run", "StepView", "attach"]

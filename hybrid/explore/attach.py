@@ -34,20 +34,27 @@ class AttachError(Exception):
 
 def ask_on_input(call: Call) -> bool:
     """The `confirm` policy in a notebook: a yes/no question under the cell."""
-    return input(f"The code wants to run {call.name} (it writes). Allow it? [y/N] ").strip().lower() in ("y", "yes")
+    return input(f"The code wants to run {call.name} (it writes). Allow it? [y/N] ").strip().lower() in (
+        "y",
+        "yes",
+    )
 
 
 class Attachment:
     """The host side of `api`/`browser`/`finish` in this process. Close it (or use `with`) to stop its
     bridge and browser."""
 
-    def __init__(self, handles: list[SiteHandle], policy: Policy, browser: BrowserService | None = None) -> None:
+    def __init__(
+        self, handles: list[SiteHandle], policy: Policy, browser: BrowserService | None = None
+    ) -> None:
         self.sites = [handle.name for handle in handles]
         self.answer: Any = None
         self.finished = False
         self.browser = browser
         self._dispatcher = Dispatcher(policy, [secret for handle in handles for secret in handle.secrets])
-        self._dispatcher.working_dir = Path.cwd  # browser.upload(id, path) reads the notebook's files from there
+        self._dispatcher.working_dir = (
+            Path.cwd
+        )  # browser.upload(id, path) reads the notebook's files from there
         self._dispatcher.register("api", api_capability(handles))
         if browser is not None:
             browser.restrict(site_urls(handles))
@@ -80,8 +87,14 @@ class Attachment:
         self.close()
 
 
-def attach(sites: list[str], into: MutableMapping[str, Any], *, browser: bool = False, policy: PolicyMode | None = None,
-           settings: Settings | None = None) -> Attachment:
+def attach(
+    sites: list[str],
+    into: MutableMapping[str, Any],
+    *,
+    browser: bool = False,
+    policy: PolicyMode | None = None,
+    settings: Settings | None = None,
+) -> Attachment:
     """Serve `api.<site>.*`, `finish` and, with `browser=True`, `browser.*` (the configured Chromium, started
     on first use, signing in with the registry's web logins) for `sites` (registered names), and put their
     stubs into `into` (a notebook passes `globals()`). `policy` defaults to the configured one; `confirm`
@@ -91,17 +104,21 @@ def attach(sites: list[str], into: MutableMapping[str, Any], *, browser: bool = 
     try:
         handles = [SiteHandle.from_registry(registry, name) for name in sites]
     except (apis.RegistryError, apis.ApiError, apis.SpecError) as exc:
-        raise AttachError(f"{exc} (sites are looked up in {settings.data_dir}; set HYBRID_DATA_DIR to use "
-                          "another data dir)") from exc
+        raise AttachError(
+            f"{exc} (sites are looked up in {settings.data_dir}; set HYBRID_DATA_DIR to use another data dir)"
+        ) from exc
     mode = policy or settings.policy
     service = None
     if browser:
         service = open_browser(settings, registry, [handle.name for handle in handles])
         if service is None:
-            raise AttachError("No Chromium found for browser=True: install Debian's chromium package, or set "
-                              "HYBRID_BROWSER_EXECUTABLE.")
-    attachment = Attachment(handles, Policy(mode=mode, confirm=ask_on_input if mode == "confirm" else None),
-                            service)
+            raise AttachError(
+                "No Chromium found for browser=True: install Debian's chromium package, or set "
+                "HYBRID_BROWSER_EXECUTABLE."
+            )
+    attachment = Attachment(
+        handles, Policy(mode=mode, confirm=ask_on_input if mode == "confirm" else None), service
+    )
     try:
         attachment.stubs_into(into)
     except BaseException:

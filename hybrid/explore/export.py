@@ -35,11 +35,17 @@ def record_sections(full_output: str) -> dict[str, str]:
 
 def outputs_of(step: StepView, execution_count: int) -> list[NotebookNode]:
     sections = record_sections(step.full_output)
-    outputs = [new_output("stream", name=name, text=sections[name] + "\n")
-               for name in ("stdout", "stderr") if sections.get(name)]
+    outputs = [
+        new_output("stream", name=name, text=sections[name] + "\n")
+        for name in ("stdout", "stderr")
+        if sections.get(name)
+    ]
     if sections.get("result"):
-        outputs.append(new_output("execute_result", data={"text/plain": sections["result"]},
-                                  execution_count=execution_count))
+        outputs.append(
+            new_output(
+                "execute_result", data={"text/plain": sections["result"]}, execution_count=execution_count
+            )
+        )
     if sections.get("error") or (not step.ok and step.error):
         name, _, message = (step.error or "Error").partition(": ")
         traceback = (sections.get("error") or step.error or "").splitlines()
@@ -49,15 +55,19 @@ def outputs_of(step: StepView, execution_count: int) -> list[NotebookNode]:
 
 def header_cells(run: Run) -> list[NotebookNode]:
     record = run.record
-    summary = (f"# {record.task}\n\nRun `{record.id}` · {record.status} · model {record.model} · "
-               f"{len(run.steps)} steps · {run.tokens} tokens.\n\n"
-               "Each step below is the model's thought, then its code action with the output recorded when "
-               "the agent ran it. The next cell connects `api` to the same sites with *your own* hybrid "
-               "configuration (no credential is stored in this notebook); run the notebook to do the task "
-               "again, or change a cell and go on from there.")
+    summary = (
+        f"# {record.task}\n\nRun `{record.id}` · {record.status} · model {record.model} · "
+        f"{len(run.steps)} steps · {run.tokens} tokens.\n\n"
+        "Each step below is the model's thought, then its code action with the output recorded when "
+        "the agent ran it. The next cell connects `api` to the same sites with *your own* hybrid "
+        "configuration (no credential is stored in this notebook); run the notebook to do the task "
+        "again, or change a cell and go on from there."
+    )
     browser = ", browser=True" if run.used_browser else ""
-    setup = (f"from hybrid.explore import attach\n\n"
-             f"session = attach({run.sites!r}, into=globals(){browser}, policy={record.policy!r})")
+    setup = (
+        f"from hybrid.explore import attach\n\n"
+        f"session = attach({run.sites!r}, into=globals(){browser}, policy={record.policy!r})"
+    )
     return [new_markdown_cell(summary), new_code_cell(setup, metadata={"hybrid": {"role": "setup"}})]
 
 
@@ -66,10 +76,21 @@ def step_cells(step: StepView, execution_count: int) -> list[NotebookNode]:
     if step.code is None:
         return [new_markdown_cell(f"{title}: no code.\n\n{fenced(step.reply, 'text')}")]
     thought = f"{title}: {step.thought}" if step.thought else title
-    metadata = {"hybrid": {"step": step.index, "ok": step.ok, "calls": [call.describe() for call in step.calls],
-                           "tokens": step.tokens, "seconds": round(step.model_seconds + step.execute_seconds, 3)}}
-    code = new_code_cell(step.code, execution_count=execution_count, metadata=metadata,
-                         outputs=outputs_of(step, execution_count))
+    metadata = {
+        "hybrid": {
+            "step": step.index,
+            "ok": step.ok,
+            "calls": [call.describe() for call in step.calls],
+            "tokens": step.tokens,
+            "seconds": round(step.model_seconds + step.execute_seconds, 3),
+        }
+    }
+    code = new_code_cell(
+        step.code,
+        execution_count=execution_count,
+        metadata=metadata,
+        outputs=outputs_of(step, execution_count),
+    )
     return [new_markdown_cell(thought), code]
 
 
@@ -83,8 +104,14 @@ def notebook_for(run: Run) -> NotebookNode:
     if run.record.error:
         ending += f"\n\n{run.record.error}"
     cells.append(new_markdown_cell(ending))
-    return new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"},
-                                               "hybrid": {"run_id": run.id, "sites": run.sites}})
+    return new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": KERNELSPEC,
+            "language_info": {"name": "python"},
+            "hybrid": {"run_id": run.id, "sites": run.sites},
+        },
+    )
 
 
 def write_notebook(run: Run, path: Path) -> Path:

@@ -1,13 +1,13 @@
 """A recorded run as a Python object, for notebooks: its steps, its checkpoints, forks and replays.
 
-    from hybrid import Run
-    run = Run.load("3f2a")            # an id or unique prefix; Run.load() is the latest run
-    run                               # the task, outcome and a table of steps
-    run[0]                            # step 0: thought, code, output, calls
-    run.history()                     # the graph's checkpoints
-    other = run.fork(1, model="openai:gpt-4o-mini")   # keep step 0, let another model go on
-    again = run.replay()              # the same code actions again, in a fresh kernel
-    run.export("run.ipynb")           # a re-executable notebook
+from hybrid import Run
+run = Run.load("3f2a")            # an id or unique prefix; Run.load() is the latest run
+run                               # the task, outcome and a table of steps
+run[0]                            # step 0: thought, code, output, calls
+run.history()                     # the graph's checkpoints
+other = run.fork(1, model="openai:gpt-4o-mini")   # keep step 0, let another model go on
+again = run.replay()              # the same code actions again, in a fresh kernel
+run.export("run.ipynb")           # a re-executable notebook
 """
 
 from __future__ import annotations
@@ -88,7 +88,9 @@ class Run:
 
     @property
     def used_browser(self) -> bool:
-        return any(call.name.startswith(f"{BROWSER_CAPABILITY}.") for step in self.steps for call in step.calls)
+        return any(
+            call.name.startswith(f"{BROWSER_CAPABILITY}.") for step in self.steps for call in step.calls
+        )
 
     @property
     def tokens(self) -> int:
@@ -119,15 +121,25 @@ class Run:
 
     def _repr_markdown_(self) -> str:
         record = self.record
-        lines = [f"**{record.task}**", "",
-                 f"run `{record.id}` · {record.status} · model {record.model} · sites {', '.join(record.sites)} · "
-                 f"policy {record.policy} · {len(self.steps)} steps · {self.tokens} tokens"
-                 + (f" · ${record.cost:.4f}" if record.cost else "")]
+        lines = [
+            f"**{record.task}**",
+            "",
+            f"run `{record.id}` · {record.status} · model {record.model} · sites {', '.join(record.sites)} · "
+            f"policy {record.policy} · {len(self.steps)} steps · {self.tokens} tokens"
+            + (f" · ${record.cost:.4f}" if record.cost else ""),
+        ]
         if record.source:
             lines.append(f"source: {record.source}")
-        lines += ["", table(["step", "ok", "thought", "calls", "tokens"],
-                            [[s.index, "✓" if s.ok else "✗", first_line(s.thought, 80), len(s.calls), s.tokens]
-                             for s in self.steps])]
+        lines += [
+            "",
+            table(
+                ["step", "ok", "thought", "calls", "tokens"],
+                [
+                    [s.index, "✓" if s.ok else "✗", first_line(s.thought, 80), len(s.calls), s.tokens]
+                    for s in self.steps
+                ],
+            ),
+        ]
         if record.answer is not None:
             lines += ["", f"answer: **{record.answer}**"]
         if record.error:
@@ -140,30 +152,53 @@ class Run:
         """The run's LangGraph checkpoints, oldest first: after each node, the state and what came next."""
         with ExitStack() as stack:
             # Reading checkpoints runs no node, so the graph needs neither a model nor a runtime.
-            graph = build_graph(ScriptedChatModel(replies=[]), cast(Runtime, None), Budget(),
-                                open_checkpointer(self.settings, stack))
+            graph = build_graph(
+                ScriptedChatModel(replies=[]),
+                cast(Runtime, None),
+                Budget(),
+                open_checkpointer(self.settings, stack),
+            )
             snapshots = list(graph.get_state_history(_thread(self.id)))
-        return History(Checkpoint(id=s.config["configurable"]["checkpoint_id"], graph_step=s.metadata.get("step", -1),
-                                  next=tuple(s.next), steps=len(s.values.get("steps", [])),
-                                  status=s.values.get("status"), values=dict(s.values),
-                                  created_at=_parse_time(s.created_at)) for s in reversed(snapshots))
+        return History(
+            Checkpoint(
+                id=s.config["configurable"]["checkpoint_id"],
+                graph_step=s.metadata.get("step", -1),
+                next=tuple(s.next),
+                steps=len(s.values.get("steps", [])),
+                status=s.values.get("status"),
+                values=dict(s.values),
+                created_at=_parse_time(s.created_at),
+            )
+            for s in reversed(snapshots)
+        )
 
     def checkpoint_before(self, step: int) -> Checkpoint:
         """The latest checkpoint where `step` steps were done and the model was about to act."""
         history = self.history()
         if not history:
-            raise ExploreError(f"Run {self.id} has no checkpoints in {self.settings.data_dir}: it was recorded "
-                               "with another data dir (HYBRID_DATA_DIR), whose checkpoints hold its states.")
+            raise ExploreError(
+                f"Run {self.id} has no checkpoints in {self.settings.data_dir}: it was recorded "
+                "with another data dir (HYBRID_DATA_DIR), whose checkpoints hold its states."
+            )
         for checkpoint in reversed(history):
             if checkpoint.next == ("act",) and checkpoint.steps == step:
                 return checkpoint
         done = sorted({c.steps for c in history if c.next == ("act",)})
-        raise ExploreError(f"Run {self.id} has no checkpoint before step {step}; it can fork before steps {done}.")
+        raise ExploreError(
+            f"Run {self.id} has no checkpoint before step {step}; it can fork before steps {done}."
+        )
 
     # New runs from this one -------------------------------------------------------------------
 
-    def fork(self, step: int, *, model: str | BaseChatModel | None = None, task: str | None = None,
-             system_prompt: str | None = None, max_steps: int | None = None) -> Run:
+    def fork(
+        self,
+        step: int,
+        *,
+        model: str | BaseChatModel | None = None,
+        task: str | None = None,
+        system_prompt: str | None = None,
+        max_steps: int | None = None,
+    ) -> Run:
         """A new run that keeps steps 0..step-1 of this one and lets `model` (default: this run's) go on
         from there, optionally with another task text or system prompt. It continues in a fresh kernel,
         and the model is told so. A `ScriptedChatModel`'s replies are the steps after the fork."""
@@ -175,8 +210,14 @@ class Run:
             chat_model = chat_model.model_copy(update={"replies": kept + chat_model.replies, "position": 0})
         with self._agent(chat_model, model_name, max_steps) as agent:
             new_task = task or self.task
-            forked = agent.store.start_run(new_task, sites=self.sites, model=model_name, policy=self.record.policy,
-                                           source=f"fork:{self.id}@{step}", sandbox=agent.settings.sandbox)
+            forked = agent.store.start_run(
+                new_task,
+                sites=self.sites,
+                model=model_name,
+                policy=self.record.policy,
+                source=f"fork:{self.id}@{step}",
+                sandbox=agent.settings.sandbox,
+            )
             for kept_step in self.steps[:step]:
                 agent.store.add_step(forked.id, kept_step.record(), kept_step.calls)
             # The fork's thread starts as a copy of the checkpoint, so LangGraph knows which node wrote it
@@ -184,13 +225,24 @@ class Run:
             # the steps whole: a checkpoint stores only those its node added, the rest are in the original
             # thread's writes, and a value stored in a checkpoint is where LangGraph starts rebuilding from.
             origin = agent.graph.checkpointer.get_tuple(_thread(self.id, checkpoint.id))
-            seed = {**origin.checkpoint,
-                    "channel_values": {**origin.checkpoint["channel_values"], "steps": checkpoint.values["steps"]}}
+            seed = {
+                **origin.checkpoint,
+                "channel_values": {
+                    **origin.checkpoint["channel_values"],
+                    "steps": checkpoint.values["steps"],
+                },
+            }
             agent.graph.checkpointer.put(_thread(forked.id), seed, origin.metadata, seed["channel_versions"])
-            update: dict[str, Any] = {"run_id": forked.id, "task": new_task, "pending": None, "status": "running"}
+            update: dict[str, Any] = {
+                "run_id": forked.id,
+                "task": new_task,
+                "pending": None,
+                "status": "running",
+            }
             if system_prompt is not None or task is not None:
-                update["system_prompt"] = system_prompt or agent.runtime.system_prompt(forked.id, new_task,
-                                                                                      agent.budget.max_steps)
+                update["system_prompt"] = system_prompt or agent.runtime.system_prompt(
+                    forked.id, new_task, agent.budget.max_steps
+                )
             agent.graph.update_state(_thread(forked.id), update)
             agent.resume(forked.id)
         return Run.load(forked.id, settings=self.settings)
@@ -219,17 +271,27 @@ class Run:
         try:
             return load_chat_model(spec), spec
         except ModelError as exc:
-            raise ExploreError(f"Cannot load model {spec!r} ({exc}); pass model= a provider:name spec or a chat "
-                               "model object.") from exc
+            raise ExploreError(
+                f"Cannot load model {spec!r} ({exc}); pass model= a provider:name spec or a chat "
+                "model object."
+            ) from exc
 
     def _agent(self, model: BaseChatModel, model_name: str, max_steps: int | None) -> Agent:
         """An agent for a fork or replay. Memory is off: a replay must rerun these actions, not a workflow
         learned from them, and an experiment should not teach the memory."""
         policy = self.record.policy
         try:
-            return Agent(self.settings, model=model, model_name=model_name, sites=self.sites, policy=policy,
-                         confirm=ask_on_input if policy == "confirm" else None, max_steps=max_steps,
-                         fast_path=False, induce=False)
+            return Agent(
+                self.settings,
+                model=model,
+                model_name=model_name,
+                sites=self.sites,
+                policy=policy,
+                confirm=ask_on_input if policy == "confirm" else None,
+                max_steps=max_steps,
+                fast_path=False,
+                induce=False,
+            )
         except AgentError as exc:
             raise ExploreError(f"Cannot start an agent on {', '.join(self.sites)}: {exc}") from exc
 

@@ -57,17 +57,32 @@ class StepView(StepRecord):
         return self.full_output or self.observation
 
     def _repr_markdown_(self) -> str:
-        parts = [(f"**Step {self.index}** · {'ok' if self.ok else 'failed'} · {self.prompt_tokens}+"
-                 f"{self.completion_tokens} tokens · model {self.model_seconds:.2f} s · run "
-                 f"{self.execute_seconds:.2f} s")]
+        parts = [
+            (
+                f"**Step {self.index}** · {'ok' if self.ok else 'failed'} · {self.prompt_tokens}+"
+                f"{self.completion_tokens} tokens · model {self.model_seconds:.2f} s · run "
+                f"{self.execute_seconds:.2f} s"
+            )
+        ]
         if self.thought:
             parts.append(f"*{self.thought}*")
         if self.code is not None:
             parts.append(fenced(self.code, "python"))
         parts.append(fenced(self.output, "text"))
         if self.calls:
-            parts.append(table(["call", "status", "ms"], [[clip(c.describe().split(" -> ")[0], 100, marker=ELLIPSIS), c.status,
-                                                           f"{c.latency * 1000:.0f}"] for c in self.calls]))
+            parts.append(
+                table(
+                    ["call", "status", "ms"],
+                    [
+                        [
+                            clip(c.describe().split(" -> ")[0], 100, marker=ELLIPSIS),
+                            c.status,
+                            f"{c.latency * 1000:.0f}",
+                        ]
+                        for c in self.calls
+                    ],
+                )
+            )
         return "\n\n".join(parts)
 
     def __str__(self) -> str:
@@ -95,7 +110,15 @@ class History(list[Checkpoint]):
     """A run's checkpoints, oldest first."""
 
     def _repr_markdown_(self) -> str:
-        rows = [[c.graph_step, c.steps, c.status or "", ", ".join(c.next) or "(end)",
-                 c.created_at.strftime("%H:%M:%S.%f")[:-3] if c.created_at else "", c.id] for c in self]
+        rows = [
+            [
+                c.graph_step,
+                c.steps,
+                c.status or "",
+                ", ".join(c.next) or "(end)",
+                c.created_at.strftime("%H:%M:%S.%f")[:-3] if c.created_at else "",
+                c.id,
+            ]
+            for c in self
+        ]
         return table(["#", "steps done", "status", "next", "at", "checkpoint id"], rows)
-

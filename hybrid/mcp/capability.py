@@ -17,8 +17,14 @@ from sandbox import HostFunction, Namespace
 CAPABILITY = "mcp"
 SEARCH_RESULTS = 8
 SECTION_TOKENS = 1500
-JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "array": "list",
-              "object": "dict"}
+JSON_TYPES = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "array": "list",
+    "object": "dict",
+}
 
 
 def mcp_capability(connections: Iterable[McpConnection]) -> Namespace:
@@ -27,8 +33,12 @@ def mcp_capability(connections: Iterable[McpConnection]) -> Namespace:
     for connection in connections:
         domain = urlsplit(connection.server.url).hostname if connection.server.url else None
         operations: dict[str, Any] = {
-            tool.python_name: HostFunction(_tool_caller(connection, tool), writes=tool.writes, domain=domain,
-                                           doc=tool_help(connection.name, tool))
+            tool.python_name: HostFunction(
+                _tool_caller(connection, tool),
+                writes=tool.writes,
+                domain=domain,
+                doc=tool_help(connection.name, tool),
+            )
             for tool in connection.tools
         }
         operations.setdefault("search", HostFunction(_search_for(connection), writes=False))
@@ -38,20 +48,30 @@ def mcp_capability(connections: Iterable[McpConnection]) -> Namespace:
 
 def prompt_sections(connections: Iterable[McpConnection], task: str) -> list[dict[str, str]]:
     """One prompt section per server: its tools in tiers, the most relevant to `task` first when many."""
-    return [{"name": connection.name, "section": render_mcp_section(connection.name, connection.tools, task,
-                                                                      SECTION_TOKENS)}
-            for connection in connections]
+    return [
+        {
+            "name": connection.name,
+            "section": render_mcp_section(connection.name, connection.tools, task, SECTION_TOKENS),
+        }
+        for connection in connections
+    ]
 
 
 def _tool_caller(connection: McpConnection, tool: McpTool) -> Callable[..., Any]:
     """A function with the tool's arguments as its signature (so the kernel checks calls before sending
     them) that sends only the arguments given."""
-    signature = inspect.Signature([
-        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                          default=inspect.Parameter.empty if name in tool.required else None,
-                          annotation=_annotation(tool.properties[name]))
-        for name in [*tool.required, *tool.optional] if name.isidentifier()
-    ])
+    signature = inspect.Signature(
+        [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=inspect.Parameter.empty if name in tool.required else None,
+                annotation=_annotation(tool.properties[name]),
+            )
+            for name in [*tool.required, *tool.optional]
+            if name.isidentifier()
+        ]
+    )
 
     def call(*args: Any, **kwargs: Any) -> Any:
         return connection.call(tool.name, dict(signature.bind(*args, **kwargs).arguments))

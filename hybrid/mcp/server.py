@@ -42,7 +42,14 @@ from workflows.store import StepRecord
 SERVER_NAME = "hybrid"
 CLIENT_MODEL = "mcp-client"
 RECENT_RUNS = 50
-PYTHON_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
+PYTHON_TYPES: dict[str, type] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+}
 READS = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
 
@@ -60,9 +67,11 @@ class Decision:
     refusal: str = ""
 
 
-CANNOT_ASK = ("it writes, this server asks before each write (--policy confirm), and this MCP client cannot "
-              "ask its user (it does not support elicitation). Use a client that does, or a server with another "
-              "policy.")
+CANNOT_ASK = (
+    "it writes, this server asks before each write (--policy confirm), and this MCP client cannot "
+    "ask its user (it does not support elicitation). Use a client that does, or a server with another "
+    "policy."
+)
 ALLOWED = Decision(allowed=True)
 
 
@@ -75,8 +84,9 @@ def _hybrid_of(ctx: Context) -> HybridMcp:
     return ctx.request_context.lifespan_context
 
 
-async def ask_before_operation(site: str, operation: str, ctx: Context,
-                               arguments: dict[str, Any] | None = None) -> Elicit[Approval] | Decision:
+async def ask_before_operation(
+    site: str, operation: str, ctx: Context, arguments: dict[str, Any] | None = None
+) -> Elicit[Approval] | Decision:
     """Before `call_operation` runs, in confirm mode: ask the client's user about a write, through
     elicitation (the SDK asks mid-call or by an input-required round, whichever the protocol uses)."""
     hybrid = _hybrid_of(ctx)
@@ -85,8 +95,11 @@ async def ask_before_operation(site: str, operation: str, ctx: Context,
     if not _can_ask(ctx):
         return Decision(allowed=False, refusal=CANNOT_ASK)
     shown = ", ".join(f"{key}={value!r}" for key, value in (arguments or {}).items())
-    return Elicit(f"hybrid wants to run {hybrid.call_name(site, operation)}({shown[:500]}), which changes "
-                  "data. Allow it?", Approval)
+    return Elicit(
+        f"hybrid wants to run {hybrid.call_name(site, operation)}({shown[:500]}), which changes "
+        "data. Allow it?",
+        Approval,
+    )
 
 
 def _decision(outcome: ElicitationResult[Approval] | AcceptedElicitation[Any]) -> Decision:
@@ -95,7 +108,9 @@ def _decision(outcome: ElicitationResult[Approval] | AcceptedElicitation[Any]) -
             return outcome.data
         if outcome.data.approve:
             return ALLOWED
-    return Decision(allowed=False, refusal="the user declined it. Do not retry it; try another way or finish.")
+    return Decision(
+        allowed=False, refusal="the user declined it. Do not retry it; try another way or finish."
+    )
 
 
 ApprovedOperation = Annotated[ElicitationResult[Approval], Resolve(ask_before_operation)]
@@ -104,8 +119,15 @@ ApprovedOperation = Annotated[ElicitationResult[Approval], Resolve(ask_before_op
 class HybridMcp:
     """The MCP face of one configuration: its served sites, the policy mode, the model for `run_task`."""
 
-    def __init__(self, settings: Settings, *, sites: list[str], policy: PolicyMode | None = None,
-                 model: str | None = None, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sites: list[str],
+        policy: PolicyMode | None = None,
+        model: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
         self.settings = settings
         self.sites = sites
         self.policy_mode = policy or settings.policy
@@ -113,8 +135,9 @@ class HybridMcp:
         self.base_url = base_url
         mcp_registry = McpRegistry(settings.data_dir)
         registry = apis.SiteRegistry(settings.data_dir)
-        self.handles = {name: SiteHandle.from_registry(registry, name)
-                        for name in sites if not mcp_registry.has(name)}
+        self.handles = {
+            name: SiteHandle.from_registry(registry, name) for name in sites if not mcp_registry.has(name)
+        }
         self.store = WorkflowStore(settings.effective_database_url)
         self._offered: set[str] = set()
         self.connections: dict[str, McpConnection] = {}
@@ -137,37 +160,59 @@ class HybridMcp:
         async def lifespan(_server: MCPServer) -> AsyncIterator[HybridMcp]:
             yield self  # tools' resolvers reach this object through their context
 
-        server = MCPServer(SERVER_NAME, log_level="WARNING", lifespan=lifespan, instructions=(
-            "hybrid does web tasks through sites' APIs (and a browser). run_task does a whole task with the "
-            f"agent; search_operations, describe_operation and call_operation reach the sites "
-            f"({', '.join(self.sites) or 'none'}) one operation at a time; the other tools are verified "
-            f"workflows. Policy: {self.policy_mode}."))
+        server = MCPServer(
+            SERVER_NAME,
+            log_level="WARNING",
+            lifespan=lifespan,
+            instructions=(
+                "hybrid does web tasks through sites' APIs (and a browser). run_task does a whole task with the "
+                f"agent; search_operations, describe_operation and call_operation reach the sites "
+                f"({', '.join(self.sites) or 'none'}) one operation at a time; the other tools are verified "
+                f"workflows. Policy: {self.policy_mode}."
+            ),
+        )
         server.add_tool(self.search_operations, annotations=READS)
         server.add_tool(self.describe_operation, annotations=READS)
         server.add_tool(self.call_operation, annotations=ToolAnnotations(open_world_hint=True))
         server.add_tool(self.run_task, annotations=ToolAnnotations(open_world_hint=True))
         self._offered = set()
         self._offer_workflows(server)
-        server.resource("hybrid://runs", name="runs", mime_type="application/json",
-                        description="The most recent runs: id, task, status, answer.")(self.recent_runs)
-        server.resource("hybrid://runs/{run_id}", name="run", mime_type="application/json",
-                        description="One run with its steps and calls.")(self.run_record)
+        server.resource(
+            "hybrid://runs",
+            name="runs",
+            mime_type="application/json",
+            description="The most recent runs: id, task, status, answer.",
+        )(self.recent_runs)
+        server.resource(
+            "hybrid://runs/{run_id}",
+            name="run",
+            mime_type="application/json",
+            description="One run with its steps and calls.",
+        )(self.run_record)
         return server
 
     def _offer_workflows(self, server: MCPServer) -> bool:
         """Add a tool for each verified workflow not offered yet (runs verify new ones); True if any was."""
         new = [w for w in self.workflows() if w.name not in self._offered]
         for workflow in new:
-            server.add_tool(self._workflow_tool(workflow), name=workflow.name, description=_workflow_doc(workflow),
-                            annotations=ToolAnnotations(read_only_hint=not workflow.writes,
-                                                        destructive_hint=workflow.writes, open_world_hint=True))
+            server.add_tool(
+                self._workflow_tool(workflow),
+                name=workflow.name,
+                description=_workflow_doc(workflow),
+                annotations=ToolAnnotations(
+                    read_only_hint=not workflow.writes, destructive_hint=workflow.writes, open_world_hint=True
+                ),
+            )
             self._offered.add(workflow.name)
         return bool(new)
 
     def workflows(self) -> list[Workflow]:
         """The verified program workflows of the served API sites: one MCP tool each."""
-        return [w for w in self.store.list_workflows(sites=self.sites, statuses=["verified"])
-                if w.kind == "program"]
+        return [
+            w
+            for w in self.store.list_workflows(sites=self.sites, statuses=["verified"])
+            if w.kind == "program"
+        ]
 
     async def search_operations(self, site: str, query: str, k: int = 10) -> list[str]:
         """The operations of `site` (the tools of an MCP server site) that best match `query`, one line each:
@@ -205,8 +250,9 @@ class HybridMcp:
             return f"{MCP_CAPABILITY}.{site}.{operation}"
         return f"api.{site}.{operation}"
 
-    async def call_operation(self, site: str, operation: str, approval: ApprovedOperation,
-                             arguments: dict[str, Any] | None = None) -> Any:
+    async def call_operation(
+        self, site: str, operation: str, approval: ApprovedOperation, arguments: dict[str, Any] | None = None
+    ) -> Any:
         """Call one operation of `site` with `arguments` (path and query parameters by name, `body` for the
         request body; an MCP server site's tool takes its own arguments), under the server's policy; the call
         is recorded as a run."""
@@ -221,8 +267,10 @@ class HybridMcp:
         if unknown:
             raise ToolError(f"{', '.join(unknown)} not served here; served sites: {', '.join(self.sites)}")
         if not self.model_spec:
-            raise ToolError("No model configured for run_task: start the server with --model provider:name "
-                            "or set HYBRID_MODEL.")
+            raise ToolError(
+                "No model configured for run_task: start the server with --model provider:name "
+                "or set HYBRID_MODEL."
+            )
         loop = asyncio.get_running_loop()
 
         def on_step(step: StepRecord, _calls: list[CallRecord]) -> None:
@@ -238,20 +286,36 @@ class HybridMcp:
 
     def recent_runs(self) -> str:
         runs = self.store.list_runs(limit=RECENT_RUNS)
-        return json.dumps([{"id": r.id, "task": r.task, "status": r.status, "answer": r.answer,
-                            "started_at": r.started_at.isoformat()} for r in runs])
+        return json.dumps(
+            [
+                {
+                    "id": r.id,
+                    "task": r.task,
+                    "status": r.status,
+                    "answer": r.answer,
+                    "started_at": r.started_at.isoformat(),
+                }
+                for r in runs
+            ]
+        )
 
     def run_record(self, run_id: str) -> str:
         run = self.store.get_run(run_id)
-        steps = [{**step.model_dump(mode="json", exclude={"id", "run_id"}),
-                  "calls": [call.to_dict() for call in self.store.calls_of(step.id)]}
-                 for step in self.store.steps_of(run.id)]
+        steps = [
+            {
+                **step.model_dump(mode="json", exclude={"id", "run_id"}),
+                "calls": [call.to_dict() for call in self.store.calls_of(step.id)],
+            }
+            for step in self.store.steps_of(run.id)
+        ]
         return json.dumps({**run.model_dump(mode="json"), "steps": steps})
 
     def _site(self, name: str) -> SiteHandle:
         handle = self.handles.get(name)
         if handle is None:
-            raise ToolError(f"No API site {name!r} is served here; served: {', '.join(self.handles) or 'none'}.")
+            raise ToolError(
+                f"No API site {name!r} is served here; served: {', '.join(self.handles) or 'none'}."
+            )
         return handle
 
     def _decided_policy(self, decision: Decision) -> Policy:
@@ -277,32 +341,67 @@ class HybridMcp:
             handle = self._site(site)
             dispatcher = Dispatcher(policy, secrets=handle.secrets)
             dispatcher.register(capability, api_capability([handle]))
-        reply = dispatcher.handle({"op": "call", "capability": capability, "path": target.split("."), "args": [],
-                                   "kwargs": arguments})
+        reply = dispatcher.handle(
+            {
+                "op": "call",
+                "capability": capability,
+                "path": target.split("."),
+                "args": [],
+                "kwargs": arguments,
+            }
+        )
         code = f"{capability}.{target}(**{arguments!r})"
-        run = self.store.start_run(code, sites=[site], model=CLIENT_MODEL, policy=self.policy_mode,
-                                   source="mcp:call_operation", sandbox=self.settings.sandbox)
+        run = self.store.start_run(
+            code,
+            sites=[site],
+            model=CLIENT_MODEL,
+            policy=self.policy_mode,
+            source="mcp:call_operation",
+            sandbox=self.settings.sandbox,
+        )
         error = None if reply["ok"] else f"{reply['error']['type']}: {reply['error']['message']}"
         answer = None if error else json.dumps(reply["value"])[:2000]
-        self.store.add_step(run.id, StepRecord(index=0, thought="Called by an MCP client.", code=code,
-                                               observation=error or answer or "", error=error, ok=error is None),
-                            dispatcher.recorder.take())
+        self.store.add_step(
+            run.id,
+            StepRecord(
+                index=0,
+                thought="Called by an MCP client.",
+                code=code,
+                observation=error or answer or "",
+                error=error,
+                ok=error is None,
+            ),
+            dispatcher.recorder.take(),
+        )
         self.store.end_run(run.id, "error" if error else "finished", answer=answer, error=error)
         if error:
             raise ToolError(reply["error"]["message"])
         return reply["value"]
 
-    def _run_task(self, task: str, sites: list[str], confirm: Callable[[Call], bool] | None,
-                  on_step: StepCallback) -> dict[str, Any]:
+    def _run_task(
+        self, task: str, sites: list[str], confirm: Callable[[Call], bool] | None, on_step: StepCallback
+    ) -> dict[str, Any]:
         try:
             model = load_chat_model(self.model_spec, base_url=self.base_url)
-            with Agent(self.settings, model=model, model_name=self.model_spec, sites=sites,
-                       policy=self.policy_mode, confirm=confirm, on_step=on_step) as agent:
+            with Agent(
+                self.settings,
+                model=model,
+                model_name=self.model_spec,
+                sites=sites,
+                policy=self.policy_mode,
+                confirm=confirm,
+                on_step=on_step,
+            ) as agent:
                 result = agent.run(task, source="mcp:run_task")
         except (AgentError, ModelError) as exc:
             raise ToolError(str(exc)) from None
-        return {"run_id": result.run_id, "status": result.status, "answer": result.answer,
-                "error": result.error, "steps": result.steps}
+        return {
+            "run_id": result.run_id,
+            "status": result.status,
+            "answer": result.answer,
+            "error": result.error,
+            "steps": result.steps,
+        }
 
     def _workflow_tool(self, workflow: Workflow) -> Callable[..., Any]:
         """An async function whose signature is the workflow's typed parameters (the SDK builds the tool's
@@ -313,33 +412,58 @@ class HybridMcp:
                 return ALLOWED
             if not _can_ask(ctx):
                 return Decision(allowed=False, refusal=CANNOT_ASK)
-            return Elicit(f"hybrid wants to run the workflow {workflow.name}, which changes data on "
-                          f"{workflow.site}. Allow it?", Approval)
+            return Elicit(
+                f"hybrid wants to run the workflow {workflow.name}, which changes data on "
+                f"{workflow.site}. Allow it?",
+                Approval,
+            )
 
         async def run_workflow(approval: ElicitationResult[Approval], **arguments: Any) -> dict[str, Any]:
             policy = self._decided_policy(_decision(approval))
             return await anyio.to_thread.run_sync(self._run_workflow, workflow, arguments, policy)
 
-        parameters = [inspect.Parameter(p["name"], inspect.Parameter.KEYWORD_ONLY,
-                                        annotation=PYTHON_TYPES.get(p.get("type", "str"), str))
-                      for p in workflow.parameters]
-        context = inspect.Parameter("approval", inspect.Parameter.KEYWORD_ONLY,
-                                    annotation=Annotated[ElicitationResult[Approval], Resolve(ask)])
+        parameters = [
+            inspect.Parameter(
+                p["name"],
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=PYTHON_TYPES.get(p.get("type", "str"), str),
+            )
+            for p in workflow.parameters
+        ]
+        context = inspect.Parameter(
+            "approval",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[ElicitationResult[Approval], Resolve(ask)],
+        )
         run_workflow.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [*parameters, context], return_annotation=dict[str, Any])
-        run_workflow.__annotations__ = {**{p.name: p.annotation for p in [*parameters, context]},
-                                        "return": dict[str, Any]}
+            [*parameters, context], return_annotation=dict[str, Any]
+        )
+        run_workflow.__annotations__ = {
+            **{p.name: p.annotation for p in [*parameters, context]},
+            "return": dict[str, Any],
+        }
         return run_workflow
 
     def _run_workflow(self, workflow: Workflow, arguments: dict[str, Any], policy: Policy) -> dict[str, Any]:
         with KernelPool(size=1, limits=self.settings.kernel_limits) as pool:
             connection = self.connections.get(workflow.site)
-            runtime = AgentRuntime(sites=[] if connection else [self._site(workflow.site)], store=self.store,
-                                   pool=pool, policy=policy, mcp_servers=[connection] if connection else [])
+            runtime = AgentRuntime(
+                sites=[] if connection else [self._site(workflow.site)],
+                store=self.store,
+                pool=pool,
+                policy=policy,
+                mcp_servers=[connection] if connection else [],
+            )
             with runtime.fresh_session() as session:
-                run_id = run_fast_path(self.store, session, FastPathMatch(workflow, arguments),
-                                       f"MCP call: {workflow.signature} with {arguments}", sites=[workflow.site],
-                                       policy=self.policy_mode, timeout=self.settings.action_timeout_seconds)
+                run_id = run_fast_path(
+                    self.store,
+                    session,
+                    FastPathMatch(workflow, arguments),
+                    f"MCP call: {workflow.signature} with {arguments}",
+                    sites=[workflow.site],
+                    policy=self.policy_mode,
+                    timeout=self.settings.action_timeout_seconds,
+                )
         run = self.store.get_run(run_id)
         if run.status != "finished":
             raise ToolError(f"{workflow.name} failed (run {run_id}): {run.error}")
@@ -357,15 +481,19 @@ def _confirm(ctx: Context, loop: asyncio.AbstractEventLoop, call: Call) -> bool:
     try:
         answer = asyncio.run_coroutine_threadsafe(ctx.elicit(question, Approval), loop).result()
     except MCPError as exc:  # e.g. a connection with no channel for requests from the server
-        raise PermissionDenied(f"{call.name} was refused: it writes, and the MCP client could not be asked ({exc}). "
-                               "Nothing was changed.") from None
+        raise PermissionDenied(
+            f"{call.name} was refused: it writes, and the MCP client could not be asked ({exc}). "
+            "Nothing was changed."
+        ) from None
     return answer.action == "accept" and bool(answer.data.approve)
 
 
 def _workflow_doc(workflow: Workflow) -> str:
     effect = "Changes data." if workflow.writes else "Reads only."
-    return (f"{workflow.description} (verified workflow on {workflow.site}: {workflow.signature}; {effect} "
-            "The result holds the run id and the answer.)")
+    return (
+        f"{workflow.description} (verified workflow on {workflow.site}: {workflow.signature}; {effect} "
+        "The result holds the run id and the answer.)"
+    )
 
 
 def serve(hybrid: HybridMcp, port: int | None = None) -> None:

@@ -30,7 +30,9 @@ def decide_during_call(call: Call) -> None:
     (nobody on whose behalf to decide)."""
     dispatcher = _serving.get()
     if dispatcher is None:
-        raise PermissionDenied(f"{call.name} was refused: it was not made on behalf of a call from the kernel.")
+        raise PermissionDenied(
+            f"{call.name} was refused: it was not made on behalf of a call from the kernel."
+        )
     dispatcher.decide_and_record(call)
 
 
@@ -147,11 +149,21 @@ class Dispatcher:
         self._record_decision(call, started_at, start, None)
 
     def _record_decision(self, call: Call, started_at: float, start: float, refusal: str | None) -> None:
-        self.recorder.add(CallRecord(
-            capability=call.capability, target=call.target, args=self.redactor.value(list(call.args)),
-            kwargs=self.redactor.value(dict(call.kwargs)), writes=call.writes, domain=call.domain,
-            status="denied" if refusal else "ok", result=None, error=refusal, started_at=started_at,
-            latency=time.perf_counter() - start))
+        self.recorder.add(
+            CallRecord(
+                capability=call.capability,
+                target=call.target,
+                args=self.redactor.value(list(call.args)),
+                kwargs=self.redactor.value(dict(call.kwargs)),
+                writes=call.writes,
+                domain=call.domain,
+                status="denied" if refusal else "ok",
+                result=None,
+                error=refusal,
+                started_at=started_at,
+                latency=time.perf_counter() - start,
+            )
+        )
 
     def _decide(self, call: Call) -> None:
         key = threading.get_ident()

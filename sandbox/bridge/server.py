@@ -64,7 +64,9 @@ class BridgeServer:
                         send_frame(self.request, dispatcher.handle(request))
                 except FrameTooLarge as exc:
                     # The rest of the frame is never read, so the stream is out of step: say why, then close.
-                    send_frame(self.request, {"ok": False, "error": {"type": "ValueError", "message": str(exc)}})
+                    send_frame(
+                        self.request, {"ok": False, "error": {"type": "ValueError", "message": str(exc)}}
+                    )
                 except (OSError, ValueError):
                     return  # the kernel died, was interrupted mid-request, or sent garbage: drop it
 

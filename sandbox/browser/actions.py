@@ -80,9 +80,17 @@ _FOCUSED_FORM_JS = """() => {
 class Actions:
     """Every action of the browser, on the current tab of `chromium`."""
 
-    def __init__(self, config: BrowserConfig, chromium: Chromium, guard: RequestGuard, ids: ElementIds,
-                 reporter: Reporter, settle: Callable[[Tab], str | None], events: list[str],
-                 credentials: CredentialProvider | None) -> None:
+    def __init__(
+        self,
+        config: BrowserConfig,
+        chromium: Chromium,
+        guard: RequestGuard,
+        ids: ElementIds,
+        reporter: Reporter,
+        settle: Callable[[Tab], str | None],
+        events: list[str],
+        credentials: CredentialProvider | None,
+    ) -> None:
         self._config = config
         self._chromium = chromium
         self._guard = guard
@@ -105,8 +113,9 @@ class Actions:
         try:
             step()
         except PlaywrightTimeout as exc:
-            raise WaitTimeout(f"Could not {doing} within {self._config.timeouts.action:g} s: "
-                              f"{playwright_reason(exc)}.") from None
+            raise WaitTimeout(
+                f"Could not {doing} within {self._config.timeouts.action:g} s: {playwright_reason(exc)}."
+            ) from None
 
     def _judge_goto(self, url: str) -> Judgement:
         return Judgement(domain=host_of(urljoin(self.here(), str(url))))
@@ -117,27 +126,36 @@ class Actions:
         tab = self._chromium.tab()
         here = tab.page.url
         if not urlsplit(str(url)).scheme and here == "about:blank":
-            raise BrowserError(f"{url!r} is a path, but the tab has no page yet to resolve it against; give a "
-                               "full URL such as http://host/path.")
+            raise BrowserError(
+                f"{url!r} is a path, but the tab has no page yet to resolve it against; give a "
+                "full URL such as http://host/path."
+            )
         target = urljoin(here, str(url))
         if urlsplit(target).scheme.lower() not in WEB_SCHEMES:
-            raise BrowserError(f"Refused to open {target}: the browser opens only http and https pages (of the "
-                               "run's sites).")
+            raise BrowserError(
+                f"Refused to open {target}: the browser opens only http and https pages (of the run's sites)."
+            )
         if not self._guard.reachable(target):
-            raise BrowserError(f"Refused to open {target}: it is not one of the run's sites "
-                               f"({self._guard.origins}), and the browser reaches only those.")
+            raise BrowserError(
+                f"Refused to open {target}: it is not one of the run's sites "
+                f"({self._guard.origins}), and the browser reaches only those."
+            )
         told = len(self._events)
         try:
             tab.page.goto(target, wait_until="commit")
         except PlaywrightTimeout:
-            raise WaitTimeout(f"Timed out after {self._config.timeouts.navigation:g} s waiting for {target} to "
-                              "respond; the site may be down or slow. Try again, or check the URL.") from None
+            raise WaitTimeout(
+                f"Timed out after {self._config.timeouts.navigation:g} s waiting for {target} to "
+                "respond; the site may be down or slow. Try again, or check the URL."
+            ) from None
         except PlaywrightError as exc:
             if self._chromium.died():
                 raise
             self._raise_if_redirected_away(target, told)
-            raise BrowserError(f"Could not open {target}: {playwright_reason(exc)}. Check the URL and that "
-                               "the site is running.") from None
+            raise BrowserError(
+                f"Could not open {target}: {playwright_reason(exc)}. Check the URL and that "
+                "the site is running."
+            ) from None
         self._raise_if_redirected_away(target, told)
         return self._report(tab, self._settle(tab), full=True)
 
@@ -183,12 +201,16 @@ class Actions:
             return matches[0].id
         if matches:
             ids = ", ".join(f"[{r.id}]" for r in matches)
-            raise ElementNotFound(f'{len(matches)} elements are {wanted_role} "{wanted}" ({ids}); pick one by id '
-                                  "from browser.observe().")
+            raise ElementNotFound(
+                f'{len(matches)} elements are {wanted_role} "{wanted}" ({ids}); pick one by id '
+                "from browser.observe()."
+            )
         candidates = [r for r in observation.elements.values() if r.role == wanted_role]
         named = ", ".join(f'[{r.id}] "{r.name}"' for r in candidates[:15]) or "none"
-        raise ElementNotFound(f'No {wanted_role} named "{wanted}" on {observation.url}. The {wanted_role} '
-                              f"elements there: {named}. browser.observe() shows every element and its name.")
+        raise ElementNotFound(
+            f'No {wanted_role} named "{wanted}" on {observation.url}. The {wanted_role} '
+            f"elements there: {named}. browser.observe() shows every element and its name."
+        )
 
     # Moving around ---------------------------------------------------------------------------
 
@@ -215,8 +237,10 @@ class Actions:
         try:
             response = move(wait_until="commit")
         except PlaywrightTimeout:
-            raise WaitTimeout(f"Timed out after {self._config.timeouts.navigation:g} s going {direction}: the "
-                              "page did not respond.") from None
+            raise WaitTimeout(
+                f"Timed out after {self._config.timeouts.navigation:g} s going {direction}: the "
+                "page did not respond."
+            ) from None
         if response is None and tab.page.url == before:
             word = "previous" if direction == "back" else "next"
             raise BrowserError(f"There is no {word} page in this tab's history.")
@@ -231,7 +255,9 @@ class Actions:
             target, direction = None, target
         direction = direction or "down"
         if direction not in SCROLL_DIRECTIONS or (target is None and direction in ("left", "right")):
-            allowed = "down, up, top, bottom, left and right" if target is not None else "down, up, top and bottom"
+            allowed = (
+                "down, up, top, bottom, left and right" if target is not None else "down, up, top and bottom"
+            )
             raise BrowserError(f"Cannot scroll {direction!r}; directions are {allowed}.")
         tab = self._chromium.tab()
         if target is None and widgets.main_scroller(tab.page):  # an app whose window never scrolls
@@ -239,19 +265,27 @@ class Actions:
             widgets.scroll_container(scroller, direction)
             note = self._settle(tab)
             rows = widgets.rows_shown(tab.page)
-            return (_describe_rows("the page's scrolling area (the window does not scroll)", direction, rows)
-                    + "\n" + self._report(tab, note))
+            return (
+                _describe_rows("the page's scrolling area (the window does not scroll)", direction, rows)
+                + "\n"
+                + self._report(tab, note)
+            )
         if target is None:
             top, height, total = tab.page.evaluate(_SCROLL_JS, direction)
             where = f"Scrolled {direction}: showing {top}-{top + height} of {total} px."
             return where + "\n" + self._report(tab, self._settle(tab))
         record, locator, _ = self._ids.resolve(target, "be scrolled")
         if not widgets.scroll_container(locator, direction):
-            raise ElementNotInteractable(f"Nothing at {record.describe()} scrolls {direction}: neither it, what it "
-                                         "holds nor what holds it; browser.scroll(\"down\") scrolls the page.")
+            raise ElementNotInteractable(
+                f"Nothing at {record.describe()} scrolls {direction}: neither it, what it "
+                'holds nor what holds it; browser.scroll("down") scrolls the page.'
+            )
         note = self._settle(tab)  # a virtualised list renders the rows that came into view
-        return _describe_rows(record.describe(), direction, widgets.rows_shown(tab.page)) + "\n" + \
-            self._report(tab, note)
+        return (
+            _describe_rows(record.describe(), direction, widgets.rows_shown(tab.page))
+            + "\n"
+            + self._report(tab, note)
+        )
 
     # Acting on elements ----------------------------------------------------------------------
 
@@ -262,9 +296,13 @@ class Actions:
             form = record.submits
             if form["method"] in SAFE_METHODS:
                 return Judgement(domain=host_of(form["action"]))
-            return Judgement(writes=True, domain=host_of(form["action"]), submits=form,
-                             description=f"click {record.describe()}, which submits a form ({form['method']} "
-                                         f"{form['action']})")
+            return Judgement(
+                writes=True,
+                domain=host_of(form["action"]),
+                submits=form,
+                description=f"click {record.describe()}, which submits a form ({form['method']} "
+                f"{form['action']})",
+            )
         return Judgement(domain=host_of(record.href) if record and record.href else here)
 
     @action("`browser.click(id)`: click an element (a button, link, menu item, row...).", judge=_judge_click)
@@ -287,11 +325,15 @@ class Actions:
         tab = self._chromium.tab()
         record, locator, _ = self._ids.resolve(element_id, "be filled in")
         if record.tag == "select":
-            raise ElementNotInteractable(f"{record.describe()} is a drop-down; use browser.select({element_id}, "
-                                         "option) instead of fill().")
+            raise ElementNotInteractable(
+                f"{record.describe()} is a drop-down; use browser.select({element_id}, "
+                "option) instead of fill()."
+            )
         if record.role not in TEXT_ROLES and record.tag not in ("input", "textarea"):
-            raise ElementNotInteractable(f"{record.describe()} is not a text field, so it cannot be filled in; "
-                                         "fill() works on textboxes (click() buttons, check() checkboxes).")
+            raise ElementNotInteractable(
+                f"{record.describe()} is not a text field, so it cannot be filled in; "
+                "fill() works on textboxes (click() buttons, check() checkboxes)."
+            )
         text = str(text)
         self._perform(lambda: locator.fill(text), f"fill in {record.describe()}")
         value = widgets.field_value(locator)
@@ -304,8 +346,10 @@ class Actions:
         elif value == text:
             said = f'{record.describe()} now holds "{value}".'
         else:
-            said = (f'{record.describe()} now holds "{value}" (given "{text}": the field formats or limits what '
-                    "it takes).")
+            said = (
+                f'{record.describe()} now holds "{value}" (given "{text}": the field formats or limits what '
+                "it takes)."
+            )
         return said + "\n" + self._report(tab, note)
 
     @staticmethod
@@ -332,8 +376,10 @@ class Actions:
         elif record.role in DROP_DOWN_ROLES or locator.get_attribute("aria-haspopup") not in (None, "false"):
             chosen = self._select_custom(tab, record, locator, wanted)
         else:
-            raise ElementNotInteractable(f"{record.describe()} is not a drop-down; select() works on drop-downs "
-                                         "(comboboxes, listboxes, buttons that open a list), so click() this one.")
+            raise ElementNotInteractable(
+                f"{record.describe()} is not a drop-down; select() works on drop-downs "
+                "(comboboxes, listboxes, buttons that open a list), so click() this one."
+            )
         note = self._settle(tab)
         shown = widgets.shown_value(locator)
         if shown is None:
@@ -341,15 +387,20 @@ class Actions:
         elif widgets.PATH_SEPARATOR.split(chosen)[-1].casefold() in shown.casefold():
             said = f'Selected "{chosen}" in {record.describe()}; it shows "{shown}".'
         else:
-            said = (f'Clicked the option "{chosen}" of {record.describe()}, but it shows "{shown}"; observe() to '
-                    "see what the page did.")
+            said = (
+                f'Clicked the option "{chosen}" of {record.describe()}, but it shows "{shown}"; observe() to '
+                "see what the page did."
+            )
         return said + "\n" + self._report(tab, note)
 
-    def _select_native(self, record: ElementRecord, locator: Locator, options: list[list[str]], wanted: str) -> str:
+    def _select_native(
+        self, record: ElementRecord, locator: Locator, options: list[list[str]], wanted: str
+    ) -> str:
         value = next((v for v, label in options if label == wanted), None)
         if value is None:
-            value = next((v for v, label in options if v == wanted or label.casefold() == wanted.casefold()),
-                         None)
+            value = next(
+                (v for v, label in options if v == wanted or label.casefold() == wanted.casefold()), None
+            )
         if value is None:
             labels = ", ".join(label for _, label in options)
             raise ElementNotFound(f'{record.describe()} has no option "{wanted}"; its options are: {labels}.')
@@ -363,35 +414,51 @@ class Actions:
         except widgets.OptionNotFound as missing:
             if missing.ambiguous:
                 several = ", ".join(f'"{text}"' for text in missing.ambiguous)
-                raise ElementNotFound(f'Several options of {record.describe()} contain "{wanted}": {several}; '
-                                      "give the whole text of one.") from None
-            shown = ", ".join(f'"{text}"' for text in missing.shown[:widgets.SHOWN_OPTIONS])
-            more = f" and {len(missing.shown) - widgets.SHOWN_OPTIONS} more" if len(
-                missing.shown) > widgets.SHOWN_OPTIONS else ""
-            raise ElementNotFound(f'{record.describe()} has no option "{wanted}"; it offered {shown}{more}.') from None
+                raise ElementNotFound(
+                    f'Several options of {record.describe()} contain "{wanted}": {several}; '
+                    "give the whole text of one."
+                ) from None
+            shown = ", ".join(f'"{text}"' for text in missing.shown[: widgets.SHOWN_OPTIONS])
+            more = (
+                f" and {len(missing.shown) - widgets.SHOWN_OPTIONS} more"
+                if len(missing.shown) > widgets.SHOWN_OPTIONS
+                else ""
+            )
+            raise ElementNotFound(
+                f'{record.describe()} has no option "{wanted}"; it offered {shown}{more}.'
+            ) from None
         except LookupError:
-            raise ElementNotInteractable(f"Clicking {record.describe()} opened no list of options, so select() "
-                                         "cannot choose in it; observe() to see what it did, then click() the "
-                                         "option.") from None
+            raise ElementNotInteractable(
+                f"Clicking {record.describe()} opened no list of options, so select() "
+                "cannot choose in it; observe() to see what it did, then click() the "
+                "option."
+            ) from None
         except PlaywrightTimeout as exc:
-            raise WaitTimeout(f"Could not select {wanted!r} in {record.describe()} within {limit:g} s: "
-                              f"{playwright_reason(exc)}.") from None
+            raise WaitTimeout(
+                f"Could not select {wanted!r} in {record.describe()} within {limit:g} s: "
+                f"{playwright_reason(exc)}."
+            ) from None
 
-    @action("`browser.check(id)` (or `check(id, False)` to untick): tick a checkbox or radio button; says its state.")
+    @action(
+        "`browser.check(id)` (or `check(id, False)` to untick): tick a checkbox or radio button; says its state."
+    )
     def check(self, element_id: int, checked: bool = True) -> str:
         """Tick (or with checked=False, untick) a checkbox or radio button, and say the state it then has."""
         tab = self._chromium.tab()
         record, locator, _ = self._ids.resolve(element_id, "be checked")
         if record.role not in CHECK_ROLES:
-            raise ElementNotInteractable(f"{record.describe()} is not a checkbox or radio button; check() works "
-                                         "on those (use click() for other elements).")
+            raise ElementNotInteractable(
+                f"{record.describe()} is not a checkbox or radio button; check() works "
+                "on those (use click() for other elements)."
+            )
         wanted = bool(checked)
         word = "checked" if wanted else "unchecked"
         if widgets.checked_state(locator) is wanted:
             return f"{record.describe()} was already {word}; nothing was clicked."
         if not wanted and record.role in ("radio", "menuitemradio"):
-            raise ElementNotInteractable(f"{record.describe()} is a radio button: it is unticked by choosing "
-                                         "another one of its group.")
+            raise ElementNotInteractable(
+                f"{record.describe()} is a radio button: it is unticked by choosing another one of its group."
+            )
         self._perform(widgets.click_target(locator).click, f"click {record.describe()}")
         note = self._settle(tab)
         state = widgets.checked_state(locator)
@@ -401,12 +468,17 @@ class Actions:
             said = f"Clicked {record.describe()}; the page then replaced it (its new state is below)."
         else:
             shown = "mixed" if state == "mixed" else ("checked" if state else "unchecked")
-            raise ElementNotInteractable(f"Clicked {record.describe()}, but it is still {shown}: the page did not "
-                                         "let it change (observe() may say why).")
+            raise ElementNotInteractable(
+                f"Clicked {record.describe()}, but it is still {shown}: the page did not "
+                "let it change (observe() may say why)."
+            )
         return said + "\n" + self._report(tab, note)
 
-    @action("""`browser.upload(id, path)`: give a file from your working directory to a file field, the button
-  that opens one, or a drop zone.""", prepare=lambda args, work_dir: (args[0], read_upload(args[1], work_dir)))
+    @action(
+        """`browser.upload(id, path)`: give a file from your working directory to a file field, the button
+  that opens one, or a drop zone.""",
+        prepare=lambda args, work_dir: (args[0], read_upload(args[1], work_dir)),
+    )
     def upload(self, element_id: int, path: str) -> str:
         """Upload a file from the kernel's working directory (`path` relative to it) to a file field (even
         one hidden behind a styled button), the button or label that opens one, or a drop zone."""
@@ -417,16 +489,18 @@ class Actions:
         try:
             how = widgets.give_files(tab.page, locator, upload, limit)
         except PlaywrightTimeout:
-            raise ElementNotInteractable(f"{record.describe()} is not a file field, does not open one when "
-                                         "clicked, and does not take dropped files; upload() to the element "
-                                         "that does.") from None
+            raise ElementNotInteractable(
+                f"{record.describe()} is not a file field, does not open one when "
+                "clicked, and does not take dropped files; upload() to the element "
+                "that does."
+            ) from None
         note = self._settle(tab)
         size = f"{len(upload.data)} bytes, {upload.mime_type}"
         if how == "dropped":
             said = f"Dropped {upload.name} ({size}) on {record.describe()}."
         else:
             held = widgets.files_held(locator)
-            holding = f'; it holds {", ".join(held)}' if held else ""
+            holding = f"; it holds {', '.join(held)}" if held else ""
             said = f"Attached {upload.name} ({size}) to {record.describe()}{holding}."
         return said + "\n" + self._report(tab, note)
 
@@ -437,8 +511,12 @@ class Actions:
         form = self._form_submitted_by_key(key, element_id)
         if not form or form["method"] in SAFE_METHODS:
             return Judgement(domain=here)
-        return Judgement(writes=True, domain=host_of(form["action"]), submits=form,
-                         description=f"press {key}, which submits a form ({form['method']} {form['action']})")
+        return Judgement(
+            writes=True,
+            domain=host_of(form["action"]),
+            submits=form,
+            description=f"press {key}, which submits a form ({form['method']} {form['action']})",
+        )
 
     def _form_submitted_by_key(self, key: str, element_id: int | None) -> dict | None:
         """The form a key submits: Enter in a field, Enter or Space on a submit button."""
@@ -458,8 +536,10 @@ class Actions:
             return {"method": focused["method"], "action": focused["action"]}
         return None
 
-    @action("`browser.press(key)` (Enter, Tab, Escape, ArrowDown...), in the focused element or `press(key, id)`",
-            judge=_judge_press)
+    @action(
+        "`browser.press(key)` (Enter, Tab, Escape, ArrowDown...), in the focused element or `press(key, id)`",
+        judge=_judge_press,
+    )
     def press(self, key: str, element_id: int | None = None) -> str:
         """Press a key (Enter, Tab, Escape, Control+A...) in the focused element or in `element_id`."""
         tab = self._chromium.tab()
@@ -477,12 +557,15 @@ class Actions:
         except PlaywrightError as exc:
             if "Unknown key" not in (exc.message or ""):
                 raise
-            raise BrowserError(f"Unknown key {key!r}; use names like Enter, Tab, Escape, ArrowDown, PageDown or "
-                               "Control+A.") from None
+            raise BrowserError(
+                f"Unknown key {key!r}; use names like Enter, Tab, Escape, ArrowDown, PageDown or Control+A."
+            ) from None
         return self._report(tab, self._settle(tab))
 
-    @action("`browser.wait_for(text_or_id)`: wait until a text appears, or an element becomes usable.",
-            waits=lambda timeouts, args: args[1] or timeouts.wait)
+    @action(
+        "`browser.wait_for(text_or_id)`: wait until a text appears, or an element becomes usable.",
+        waits=lambda timeouts, args: args[1] or timeouts.wait,
+    )
     def wait_for(self, target: str | int, timeout: float | None = None) -> str:
         """Wait until a text appears on the page, or an observed element becomes visible and enabled."""
         tab = self._chromium.tab()
@@ -502,8 +585,9 @@ class Actions:
                 return
             except ElementNotInteractable as exc:
                 if time.monotonic() >= deadline:
-                    raise WaitTimeout(f"Timed out after {limit:g} s waiting for an element to become usable: "
-                                      f"{exc}") from None
+                    raise WaitTimeout(
+                        f"Timed out after {limit:g} s waiting for an element to become usable: {exc}"
+                    ) from None
             self._chromium.tab().page.wait_for_timeout(100)
 
     def _wait_for_text(self, tab: Tab, text: str, limit: float) -> None:
@@ -515,8 +599,10 @@ class Actions:
                         return
             if time.monotonic() >= deadline:
                 shown = " ".join(self.text().split())[:300]
-                raise WaitTimeout(f'Timed out after {limit:g} s waiting for the text "{text}" (case-sensitive) on '
-                                  f"{tab.page.url}; the page shows: {shown}")
+                raise WaitTimeout(
+                    f'Timed out after {limit:g} s waiting for the text "{text}" (case-sensitive) on '
+                    f"{tab.page.url}; the page shows: {shown}"
+                )
             tab.page.wait_for_timeout(100)
 
     # Dialogs and tabs ------------------------------------------------------------------------
@@ -533,16 +619,25 @@ class Actions:
     def tabs(self) -> list[dict]:
         """The open tabs: index, url, title, and which is current."""
         chromium = self._chromium
-        return [{"index": index, "url": tab.page.url, "title": tab.page.title(), "current": tab is chromium.current}
-                for index, tab in enumerate(chromium.tabs)]
+        return [
+            {
+                "index": index,
+                "url": tab.page.url,
+                "title": tab.page.title(),
+                "current": tab is chromium.current,
+            }
+            for index, tab in enumerate(chromium.tabs)
+        ]
 
     @action()
     def switch(self, index: int) -> str:
         """Make tab `index` current and show it."""
         chromium = self._chromium
         if not isinstance(index, int) or not 0 <= index < len(chromium.tabs):
-            raise BrowserError(f"There is no tab {index!r}; open tabs are 0 to {len(chromium.tabs) - 1} "
-                               "(browser.tabs() lists them).")
+            raise BrowserError(
+                f"There is no tab {index!r}; open tabs are 0 to {len(chromium.tabs) - 1} "
+                "(browser.tabs() lists them)."
+            )
         chromium.current = chromium.tabs[index]
         chromium.current.page.bring_to_front()
         return self._report(chromium.current, None, full=True)
@@ -556,28 +651,38 @@ class Actions:
                 login = self._credentials(str(site))
         return Judgement(domain=host_of(login.url) if login else host_of(self.here()))
 
-    @action("`browser.login(site)`: sign in to a site's web UI with the credentials the host holds.",
-            judge=_judge_login)
+    @action(
+        "`browser.login(site)`: sign in to a site's web UI with the credentials the host holds.",
+        judge=_judge_login,
+    )
     def login(self, site: str) -> str:
         """Sign in to a site's web UI with the credentials configured on the host."""
         if self._credentials is None:
-            raise LoginFailed("No site credentials are configured on the host, so browser.login() cannot sign "
-                              "in; ask the user to configure them.")
+            raise LoginFailed(
+                "No site credentials are configured on the host, so browser.login() cannot sign "
+                "in; ask the user to configure them."
+            )
         try:
             login = self._credentials(str(site))
         except KeyError:
             login = None
         if login is None:
-            raise LoginFailed(f"No browser credentials are configured for site {site!r}; the host must add "
-                              "them (the kernel never handles passwords).")
+            raise LoginFailed(
+                f"No browser credentials are configured for site {site!r}; the host must add "
+                "them (the kernel never handles passwords)."
+            )
         tab = self._chromium.tab()
         opened = self.goto(login.url)
         marker = f"{ID_ATTRIBUTE}-login"
         if not tab.page.evaluate(_LOGIN_FIELDS_JS, marker):
-            if urlsplit(tab.page.url).path != urlsplit(login.url).path:  # a signed-in user is sent on (Django)
+            if (
+                urlsplit(tab.page.url).path != urlsplit(login.url).path
+            ):  # a signed-in user is sent on (Django)
                 return f"Already signed in to {site}: its login page sent the browser on to {tab.page.url}.\n{opened}"
-            raise LoginFailed(f"{tab.page.url} shows no username and password fields to sign in to {site!r} "
-                              "with; the configured login URL may be wrong.")
+            raise LoginFailed(
+                f"{tab.page.url} shows no username and password fields to sign in to {site!r} "
+                "with; the configured login URL may be wrong."
+            )
         page = tab.page
         page.locator(f'[{marker}="username"]').fill(login.username)
         password = page.locator(f'[{marker}="password"]')
@@ -588,16 +693,20 @@ class Actions:
         report = self._report(tab, self._settle(tab), full=True)
         if page.locator("input[type=password]:visible").count():
             said = [line.strip() for line in tab.observation.lines if line.lstrip().startswith("alert:")]
-            raise LoginFailed(f"Signing in to {site!r} as {login.username} failed: the login form is still shown"
-                              f"{' (' + ' '.join(said) + ')' if said else ''}. The credentials configured on the "
-                              "host may be wrong.")
+            raise LoginFailed(
+                f"Signing in to {site!r} as {login.username} failed: the login form is still shown"
+                f"{' (' + ' '.join(said) + ')' if said else ''}. The credentials configured on the "
+                "host may be wrong."
+            )
         return f"Signed in to {site} as {login.username}.\n{report}"
 
     @action(host_only=True)
     def cookies(self, url: str) -> list[dict]:
         """The browser's cookies for `url`, to share its web session with the site's API client."""
-        return [{key: cookie[key] for key in ("name", "value", "domain", "path", "secure", "httpOnly", "expires")}
-                for cookie in self._chromium.context.cookies([url])]
+        return [
+            {key: cookie[key] for key in ("name", "value", "domain", "path", "secure", "httpOnly", "expires")}
+            for cookie in self._chromium.context.cookies([url])
+        ]
 
     @action(host_only=True)
     def process_id(self) -> int:

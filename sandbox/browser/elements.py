@@ -65,39 +65,56 @@ class ElementIds:
     def resolve(self, element_id: Any, doing: str, must_be_usable: bool = True) -> Target:
         """The element `element_id` on the current tab; raises what makes it unusable for `doing`."""
         if isinstance(element_id, bool) or not isinstance(element_id, int):
-            raise UnknownElement(f"Element ids are integers such as 12 (from browser.observe() or find()); "
-                                 f"got {element_id!r}.")
+            raise UnknownElement(
+                f"Element ids are integers such as 12 (from browser.observe() or find()); got {element_id!r}."
+            )
         if element_id not in self._records:
             latest = self._observer.next_id - 1
-            raise UnknownElement(f"There is no element [{element_id}]: ids come from browser.observe() or "
-                                 f"find(), and the latest issued is [{latest}].")
+            raise UnknownElement(
+                f"There is no element [{element_id}]: ids come from browser.observe() or "
+                f"find(), and the latest issued is [{latest}]."
+            )
         tab, record = self._records[element_id]
         tabs = self._chromium.tabs
         if tab not in tabs or tab.closed:
-            raise StaleElement(f"Element {record.describe()} belonged to a tab that is gone (closed, or the "
-                               "browser was restarted); call browser.observe() for fresh ids.")
+            raise StaleElement(
+                f"Element {record.describe()} belonged to a tab that is gone (closed, or the "
+                "browser was restarted); call browser.observe() for fresh ids."
+            )
         if tab is not self._chromium.current:
             index = tabs.index(tab)
-            raise StaleElement(f"Element {record.describe()} is in tab {index}, not the current tab "
-                               f"{tabs.index(self._chromium.tab())}; call browser.switch({index}) first.")
+            raise StaleElement(
+                f"Element {record.describe()} is in tab {index}, not the current tab "
+                f"{tabs.index(self._chromium.tab())}; call browser.switch({index}) first."
+            )
         if record.frame.is_detached():
-            raise StaleElement(f"Element {record.describe()} was in a frame that has since been removed or "
-                               "replaced; call browser.observe() for fresh ids.")
+            raise StaleElement(
+                f"Element {record.describe()} was in a frame that has since been removed or "
+                "replaced; call browser.observe() for fresh ids."
+            )
         try:
             state = record.frame.evaluate(_CHECK_JS, [ID_ATTRIBUTE, element_id])
         except PlaywrightError:
             state = {"doc": None, "found": False}
         if state["doc"] != record.doc:
-            raise StaleElement(f"Element {record.describe()} was issued for {record.url}, but the page has since "
-                               f"navigated to {record.frame.url}; call browser.observe() (or find()) for fresh ids.")
+            raise StaleElement(
+                f"Element {record.describe()} was issued for {record.url}, but the page has since "
+                f"navigated to {record.frame.url}; call browser.observe() (or find()) for fresh ids."
+            )
         if not state["found"]:
-            raise StaleElement(f"Element {record.describe()} is no longer on the page ({record.frame.url}): the "
-                               "page's scripts removed it. Call browser.observe() for fresh ids.")
+            raise StaleElement(
+                f"Element {record.describe()} is no longer on the page ({record.frame.url}): the "
+                "page's scripts removed it. Call browser.observe() for fresh ids."
+            )
         if must_be_usable and not state["visible"]:
-            raise ElementNotInteractable(f"Element {record.describe()} is not visible (hidden or collapsed), so "
-                                         f"it cannot {doing}; it may appear after another action such as "
-                                         "opening a menu. browser.observe() shows what is visible.")
+            raise ElementNotInteractable(
+                f"Element {record.describe()} is not visible (hidden or collapsed), so "
+                f"it cannot {doing}; it may appear after another action such as "
+                "opening a menu. browser.observe() shows what is visible."
+            )
         if must_be_usable and state["disabled"]:
-            raise ElementNotInteractable(f"Element {record.describe()} is disabled, so it cannot {doing}; "
-                                         "something else must happen first (e.g. filling required fields).")
+            raise ElementNotInteractable(
+                f"Element {record.describe()} is disabled, so it cannot {doing}; "
+                "something else must happen first (e.g. filling required fields)."
+            )
         return Target(record, record.frame.locator(f'[{ID_ATTRIBUTE}="{element_id}"]'), state.get("options"))

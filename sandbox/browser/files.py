@@ -46,20 +46,29 @@ def read_upload(path: str, work_dir: Path) -> Upload:
     root = work_dir.resolve()
     given = PurePosixPath(str(path))
     if not str(path).strip():
-        raise UploadRefused("upload() needs a file name, such as 'report.txt' in the kernel's working directory.")
+        raise UploadRefused(
+            "upload() needs a file name, such as 'report.txt' in the kernel's working directory."
+        )
     if ".." in given.parts:
-        raise UploadRefused(f"Refused to upload {path!r}: '..' may not appear in the path; upload() reads files "
-                            "from the kernel's working directory only.")
+        raise UploadRefused(
+            f"Refused to upload {path!r}: '..' may not appear in the path; upload() reads files "
+            "from the kernel's working directory only."
+        )
     if given.is_absolute():
         inside = _inside(Path(given), root) or _inside(Path(os.path.abspath(given)), work_dir.absolute())
         if inside is None:
-            raise UploadRefused(f"Refused to upload {path!r}: it is outside the kernel's working directory "
-                                f"({root}); write or copy the file there first.")
+            raise UploadRefused(
+                f"Refused to upload {path!r}: it is outside the kernel's working directory "
+                f"({root}); write or copy the file there first."
+            )
         parts = inside.parts
     else:
         parts = given.parts
-    return Upload(name=parts[-1], mime_type=mimetypes.guess_type(parts[-1])[0] or "application/octet-stream",
-                  data=_read_beneath(root, parts, path))
+    return Upload(
+        name=parts[-1],
+        mime_type=mimetypes.guess_type(parts[-1])[0] or "application/octet-stream",
+        data=_read_beneath(root, parts, path),
+    )
 
 
 def _inside(path: Path, root: Path) -> PurePosixPath | None:
@@ -87,8 +96,9 @@ def _read_beneath(root: Path, parts: tuple[str, ...], shown: str) -> bytes:
         os.close(handle)
         if not stat.S_ISREG(info.st_mode):
             raise UploadRefused(f"Refused to upload {shown!r}: it is not a regular file.")
-        raise UploadRefused(f"{shown!r} is {info.st_size} bytes; upload() takes files up to "
-                            f"{MAX_UPLOAD_BYTES // 2**20} MB.")
+        raise UploadRefused(
+            f"{shown!r} is {info.st_size} bytes; upload() takes files up to {MAX_UPLOAD_BYTES // 2**20} MB."
+        )
     with os.fdopen(handle, "rb") as file:
         return file.read(MAX_UPLOAD_BYTES)
 
@@ -97,13 +107,17 @@ def _open_step(name: str, flags: int, directory: int, shown: str) -> int:
     try:
         return os.open(name, flags, dir_fd=directory)
     except FileNotFoundError:
-        raise UploadRefused(f"There is no file {shown!r} in the kernel's working directory; write it there "
-                            "first (e.g. open('report.txt', 'w')).") from None
+        raise UploadRefused(
+            f"There is no file {shown!r} in the kernel's working directory; write it there "
+            "first (e.g. open('report.txt', 'w'))."
+        ) from None
     except OSError as exc:
         if _is_link(name, directory):  # it could lead out of the working directory
-            raise UploadRefused(f"Refused to upload {shown!r}: it goes through a symbolic link, and symbolic links "
-                                "are not followed (upload() reads only files inside the kernel's working "
-                                "directory).") from None
+            raise UploadRefused(
+                f"Refused to upload {shown!r}: it goes through a symbolic link, and symbolic links "
+                "are not followed (upload() reads only files inside the kernel's working "
+                "directory)."
+            ) from None
         raise UploadRefused(f"Refused to upload {shown!r}: {os.strerror(exc.errno or 0).lower()}.") from None
 
 

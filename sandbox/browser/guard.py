@@ -42,9 +42,13 @@ class HeldWrite:
 
     def describe(self) -> dict:
         request = self.request
-        return {"method": "request", "args": [request.method, request.url], "writes": True,
-                "domain": host_of(request.url),
-                "description": f"let the page send {request.method} {request.url} on its own"}
+        return {
+            "method": "request",
+            "args": [request.method, request.url],
+            "writes": True,
+            "domain": host_of(request.url),
+            "description": f"let the page send {request.method} {request.url} on its own",
+        }
 
 
 class RequestGuard:
@@ -91,34 +95,40 @@ class RequestGuard:
 
     def release(self, verdicts: list[bool]) -> None:
         """Send or drop the held writes, `verdicts` in the order `describe_held` listed them."""
-        held, self.held = self.held[:len(verdicts)], self.held[len(verdicts):]
+        held, self.held = self.held[: len(verdicts)], self.held[len(verdicts) :]
         for write, allowed in zip(held, verdicts, strict=True):
             request = write.request
             if not allowed:
                 if write.route is not None:
                     with suppress(PlaywrightError):
                         write.route.abort("blockedbyclient")
-                self._events.append(f"Blocked: the page tried to send {request.method} {request.url}, and the "
-                                    "session's policy refused it. Nothing was sent.")
+                self._events.append(
+                    f"Blocked: the page tried to send {request.method} {request.url}, and the "
+                    "session's policy refused it. Nothing was sent."
+                )
                 continue
-            self._events.append(f"The page sent {request.method} {request.url} on its own; the session's "
-                                "policy allowed it.")
+            self._events.append(
+                f"The page sent {request.method} {request.url} on its own; the session's policy allowed it."
+            )
             try:
                 if write.route is None:
                     self._send_again(write)
                 else:
                     self._pass(write.route, request)
             except PlaywrightError as exc:
-                self._events.append(f"Notice: {request.method} {request.url} could not be sent: "
-                                    f"{playwright_reason(exc)}.")
+                self._events.append(
+                    f"Notice: {request.method} {request.url} could not be sent: {playwright_reason(exc)}."
+                )
 
     def _route(self, route: Route, request: Request) -> None:
         """Every request the browser makes: to the allowed origins only, and writes only with the policy's
         yes (held for it, never asked here: see `session.Step`)."""
         if not self.reachable(request.url):
             self._refuse(route, request)
-            self._events.append(f"Blocked: the page tried to reach {request.url}, which is not one of the run's "
-                                f"sites ({self.origins}). Nothing was sent.")
+            self._events.append(
+                f"Blocked: the page tried to reach {request.url}, which is not one of the run's "
+                f"sites ({self.origins}). Nothing was sent."
+            )
             return
         replay = self._replay
         if replay is not None and request.is_navigation_request() and request.url == replay.request.url:
@@ -132,7 +142,9 @@ class RequestGuard:
             self._pass(route, request)
         elif request.is_navigation_request():
             # Held open, a navigation would keep Playwright's own waits running; 204 leaves the page as it is.
-            self.held.append(HeldWrite(None, request, request.frame, request.headers, request.post_data_buffer))
+            self.held.append(
+                HeldWrite(None, request, request.frame, request.headers, request.post_data_buffer)
+            )
             route.fulfill(status=204)
         else:
             self.held.append(HeldWrite(route, request, request.frame, request.headers, None))
@@ -140,8 +152,11 @@ class RequestGuard:
     def _pass(self, route: Route, request: Request, replay: HeldWrite | None = None) -> None:
         """Send a request on. Where a navigation is redirected to is checked here, since Playwright routes a
         redirect's next request past the handlers."""
-        overrides = {"method": replay.request.method, "headers": replay.headers,
-                     "post_data": replay.body} if replay is not None else {}
+        overrides = (
+            {"method": replay.request.method, "headers": replay.headers, "post_data": replay.body}
+            if replay is not None
+            else {}
+        )
         if self.origins is None or not request.is_navigation_request():
             route.continue_(**overrides)
             return
@@ -149,8 +164,10 @@ class RequestGuard:
         location = urljoin(request.url, response.headers.get("location", ""))
         if response.status in REDIRECTS and not self.reachable(location):
             self._refuse(route, request)
-            self._events.append(f"Blocked: {request.url} redirected to {location}, which is not one of the run's "
-                                f"sites ({self.origins}); the browser stopped there.")
+            self._events.append(
+                f"Blocked: {request.url} redirected to {location}, which is not one of the run's "
+                f"sites ({self.origins}); the browser stopped there."
+            )
             return
         # Fetching a redirect's target here to check where it leads in turn would load it twice (and, say, use
         # up a flashed message): Chromium follows the first hop on its own.
@@ -177,5 +194,7 @@ class RequestGuard:
             socket.connect_to_server()
             return
         socket.close(code=1008, reason="not one of the run's sites")
-        self._events.append(f"Blocked: the page tried to open a WebSocket to {socket.url}, which is not one of "
-                            f"the run's sites ({self.origins}).")
+        self._events.append(
+            f"Blocked: the page tried to open a WebSocket to {socket.url}, which is not one of "
+            f"the run's sites ({self.origins})."
+        )

@@ -66,23 +66,46 @@ class Observer:
     def observe(self, page: Page) -> Observation:
         elements: dict[int, ElementRecord] = {}
         walk = self._walk(page.main_frame, elements)
-        return Observation(url=page.url, title=walk["title"], doc=walk["doc"],
-                           lines=self._splice(page.main_frame, walk["lines"], elements, ""), elements=elements)
+        return Observation(
+            url=page.url,
+            title=walk["title"],
+            doc=walk["doc"],
+            lines=self._splice(page.main_frame, walk["lines"], elements, ""),
+            elements=elements,
+        )
 
     def _walk(self, frame: Frame, elements: dict[int, ElementRecord]) -> dict:
-        walk = frame.evaluate(_SNAPSHOT_JS, {
-            "nextId": self.next_id, "listLimit": self._limits.list_items, "optionLimit": self._limits.options,
-            "textLimit": self._limits.text, "attr": ID_ATTRIBUTE, "iframeMarker": IFRAME_MARKER,
-        })
+        walk = frame.evaluate(
+            _SNAPSHOT_JS,
+            {
+                "nextId": self.next_id,
+                "listLimit": self._limits.list_items,
+                "optionLimit": self._limits.options,
+                "textLimit": self._limits.text,
+                "attr": ID_ATTRIBUTE,
+                "iframeMarker": IFRAME_MARKER,
+            },
+        )
         self.next_id = walk["next"]
         for item in walk["elements"]:
             elements[item["id"]] = ElementRecord(
-                id=item["id"], role=item["role"], name=item["name"], tag=item["tag"], href=item["href"], new_tab=item["newTab"],
-                submits=item["submits"], form=item["form"], frame=frame, doc=walk["doc"], url=walk["url"])
+                id=item["id"],
+                role=item["role"],
+                name=item["name"],
+                tag=item["tag"],
+                href=item["href"],
+                new_tab=item["newTab"],
+                submits=item["submits"],
+                form=item["form"],
+                frame=frame,
+                doc=walk["doc"],
+                url=walk["url"],
+            )
         return walk
 
-    def _splice(self, frame: Frame, lines: list[str], elements: dict[int, ElementRecord],
-                indent: str) -> list[str]:
+    def _splice(
+        self, frame: Frame, lines: list[str], elements: dict[int, ElementRecord], indent: str
+    ) -> list[str]:
         children = self._children_by_id(frame) if any(IFRAME_MARKER in line for line in lines) else {}
         out: list[str] = []
         for line in lines:
@@ -127,8 +150,12 @@ def matching(elements: list[ElementRecord], role: str, name: str) -> list[Elemen
     if exact:
         return exact
     loose = _loosely(wanted)
-    return [r for r in candidates if _loosely(r.name) == loose
-            or (r.role == "row" and loose in (_loosely(cell) for cell in r.name.split(" | ")))]
+    return [
+        r
+        for r in candidates
+        if _loosely(r.name) == loose
+        or (r.role == "row" and loose in (_loosely(cell) for cell in r.name.split(" | ")))
+    ]
 
 
 def _loosely(name: str) -> str:

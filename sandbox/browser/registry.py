@@ -66,16 +66,28 @@ class Action:
 ACTIONS: dict[str, Action] = {}
 
 
-def action(prompt: str | None = None, *, host_only: bool = False, judge: Callable[..., Judgement] | None = None,
-           waits: Callable[[Timeouts, tuple], float] | None = None,
-           prepare: Callable[[tuple, Path], tuple] | None = None) -> Callable[[Callable], Callable]:
+def action(
+    prompt: str | None = None,
+    *,
+    host_only: bool = False,
+    judge: Callable[..., Judgement] | None = None,
+    waits: Callable[[Timeouts, tuple], float] | None = None,
+    prepare: Callable[[tuple, Path], tuple] | None = None,
+) -> Callable[[Callable], Callable]:
     """Register the decorated method of `Actions` as the action of its name. Without `prompt`, the action
     is shown on the line of the one defined before it."""
 
     def register(implementation: Callable) -> Callable:
         name = implementation.__name__
-        ACTIONS[name] = Action(name, implementation, inspect.cleandoc(prompt) if prompt else None, host_only,
-                               judge, waits, prepare)
+        ACTIONS[name] = Action(
+            name,
+            implementation,
+            inspect.cleandoc(prompt) if prompt else None,
+            host_only,
+            judge,
+            waits,
+            prepare,
+        )
         return implementation
 
     return register

@@ -13,8 +13,9 @@ from sandbox.browser.tabs import Chromium, Tab
 
 
 class Reporter:
-    def __init__(self, observer: Observer, ids: ElementIds, chromium: Chromium,
-                 settle: Callable[[Tab], str | None]) -> None:
+    def __init__(
+        self, observer: Observer, ids: ElementIds, chromium: Chromium, settle: Callable[[Tab], str | None]
+    ) -> None:
         self._observer = observer
         self._ids = ids
         self._chromium = chromium
@@ -42,13 +43,17 @@ class Reporter:
             previous = chromium.tabs.index(tab) if tab in chromium.tabs else 0
             tab = chromium.opened[-1]
             chromium.current = tab
-            head.append(f"A new tab {chromium.tabs.index(tab)} opened and is now current; "
-                        f"browser.switch({previous}) goes back.")
+            head.append(
+                f"A new tab {chromium.tabs.index(tab)} opened and is now current; "
+                f"browser.switch({previous}) goes back."
+            )
             chromium.opened = []
             note = self._settle(tab)
         if note:
-            head.append(f"Still loading: {note}; what follows may be incomplete "
-                        "(browser.wait_for(text) waits for content).")
+            head.append(
+                f"Still loading: {note}; what follows may be incomplete "
+                "(browser.wait_for(text) waits for content)."
+            )
         before = tab.observation
         after = self.observe(tab)
         if not full and before is not None and before.doc == after.doc and not head:
@@ -63,7 +68,9 @@ class Reporter:
         lines = [f"URL: {observation.url}", f"Title: {observation.title}"]
         if tab.status is not None and tab.status >= 400:
             lines.append(f"HTTP status: {tab.status}")
-        messages = [line.strip() for line in observation.lines if line.lstrip().startswith(("alert:", "status:"))]
+        messages = [
+            line.strip() for line in observation.lines if line.lstrip().startswith(("alert:", "status:"))
+        ]
         if messages:
             lines.append("Messages: " + " ".join(messages))
         return lines

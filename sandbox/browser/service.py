@@ -64,17 +64,34 @@ class BrowserService:
 
     KERNEL_METHODS = kernel_methods()
 
-    def __init__(self, executable: str | Path, *, args: tuple[str, ...] = DEFAULT_ARGS, headless: bool = True,
-                 credentials: CredentialProvider | None = None, before_write: WriteCheck | None = None,
-                 origins: Iterable[str] | None = None, screenshot_dir: str | Path | None = None,
-                 timeouts: Timeouts = DEFAULT_TIMEOUTS, limits: Limits = DEFAULT_LIMITS,
-                 upload_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        executable: str | Path,
+        *,
+        args: tuple[str, ...] = DEFAULT_ARGS,
+        headless: bool = True,
+        credentials: CredentialProvider | None = None,
+        before_write: WriteCheck | None = None,
+        origins: Iterable[str] | None = None,
+        screenshot_dir: str | Path | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        limits: Limits = DEFAULT_LIMITS,
+        upload_dir: str | Path | None = None,
+    ) -> None:
         """`upload_dir`: where `upload(id, path)` reads files when it is not called from a kernel (whose
         call reads from that kernel's working directory)."""
-        shots = Path(screenshot_dir) if screenshot_dir else Path(tempfile.mkdtemp(prefix="hybrid-screenshots-"))
-        config = BrowserConfig(executable=str(executable), args=tuple(args), headless=headless,
-                               timeouts=timeouts, limits=limits, screenshot_dir=shots,
-                               check_writes=before_write is not None)
+        shots = (
+            Path(screenshot_dir) if screenshot_dir else Path(tempfile.mkdtemp(prefix="hybrid-screenshots-"))
+        )
+        config = BrowserConfig(
+            executable=str(executable),
+            args=tuple(args),
+            headless=headless,
+            timeouts=timeouts,
+            limits=limits,
+            screenshot_dir=shots,
+            check_writes=before_write is not None,
+        )
         self._timeouts = timeouts
         self._before_write = before_write
         self._upload_dir = Path(upload_dir) if upload_dir is not None else None
@@ -103,8 +120,10 @@ class BrowserService:
         """The directory the caller's files are in: the calling kernel's working directory."""
         work_dir = serving_working_dir() or self._upload_dir
         if work_dir is None:
-            raise UploadRefused("upload() reads files from the calling kernel's working directory, and this call "
-                                "comes from no kernel; give the BrowserService an upload_dir.")
+            raise UploadRefused(
+                "upload() reads files from the calling kernel's working directory, and this call "
+                "comes from no kernel; give the BrowserService an upload_dir."
+            )
         return work_dir
 
     def _run(self, method: str, args: tuple, approved: dict | None = None) -> Any:
@@ -114,13 +133,16 @@ class BrowserService:
         if entry.prepare is not None:
             args = entry.prepare(args, self._callers_files())
         waits = entry.waits
-        budget = (t.navigation + 2 * t.settle + t.action + (waits(t, args) if waits else 0.0)
-                  + CALL_MARGIN_SECONDS)
+        budget = (
+            t.navigation + 2 * t.settle + t.action + (waits(t, args) if waits else 0.0) + CALL_MARGIN_SECONDS
+        )
         step = self._thread.call(self._session.run, method, args, approved, timeout=budget)
         if step.ask is not None:
             if not self._before_write(step.ask):
-                raise WriteRefused(f"The session's policy refused to {step.ask['description']}. Nothing was "
-                                   "submitted; finish without this change, or ask the user to allow it.")
+                raise WriteRefused(
+                    f"The session's policy refused to {step.ask['description']}. Nothing was "
+                    "submitted; finish without this change, or ask the user to allow it."
+                )
             step = self._thread.call(self._session.run, method, args, step.ask, timeout=budget)
         result = step.result
         while step.held:
@@ -166,8 +188,11 @@ def _method(entry: Action) -> Callable[..., Any]:
     call.__name__ = call.__qualname__ = entry.name
     call.__doc__ = entry.doc
     call.__signature__ = entry.signature.replace(
-        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
-                    *entry.signature.parameters.values()])
+        parameters=[
+            inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
+            *entry.signature.parameters.values(),
+        ]
+    )
     return call
 
 

@@ -44,8 +44,9 @@ class Step:
 class BrowserSession:
     """Owns the browser; not thread-safe: only the owner thread calls it."""
 
-    def __init__(self, config: BrowserConfig, credentials: CredentialProvider | None,
-                 origins: Origins | None) -> None:
+    def __init__(
+        self, config: BrowserConfig, credentials: CredentialProvider | None, origins: Origins | None
+    ) -> None:
         self._config = config
         self._credentials = credentials
         self._events: list[str] = []  # told at the top of the next text result
@@ -54,8 +55,16 @@ class BrowserSession:
         observer = Observer(config.limits)
         self._ids = ElementIds(observer, self._chromium)
         self._reporter = Reporter(observer, self._ids, self._chromium, self._settle)
-        self._actions = Actions(config, self._chromium, self._guard, self._ids, self._reporter, self._settle,
-                                self._events, credentials)
+        self._actions = Actions(
+            config,
+            self._chromium,
+            self._guard,
+            self._ids,
+            self._reporter,
+            self._settle,
+            self._events,
+            credentials,
+        )
 
     def _settle(self, tab: Tab) -> str | None:
         return settle(tab, self._config.timeouts.settle, lambda: self._guard.holding)
@@ -75,7 +84,8 @@ class BrowserSession:
                 return Step(ask=classification)
             self._guard.approval = lambda request: (
                 request.method == form["method"]
-                and without_fragment(request.url) == without_fragment(form["action"]))
+                and without_fragment(request.url) == without_fragment(form["action"])
+            )
         try:
             result = entry.implementation(self._actions, *args)
         except PlaywrightError as exc:
@@ -84,8 +94,10 @@ class BrowserSession:
                 chromium.current.crashed = True
             notice = chromium.recover()
             if notice:
-                raise BrowserCrashed(f"The browser crashed during {method}. {notice} Whether the {method} took "
-                                     "effect is unknown: observe() and check before retrying.") from None
+                raise BrowserCrashed(
+                    f"The browser crashed during {method}. {notice} Whether the {method} took "
+                    "effect is unknown: observe() and check before retrying."
+                ) from None
             raise BrowserError(f"{method} failed: {playwright_reason(exc)}.") from None
         finally:
             self._guard.approval = None
@@ -111,11 +123,20 @@ class BrowserSession:
         """Whether an action would write (submit a non-GET form), which domain it touches, and the form it
         submits: {"method", "args", "writes", "domain", "description", "submits"}."""
         entry = ACTIONS[method]
-        judgement = entry.judge(self._actions, *args) if entry.judge else Judgement(
-            domain=host_of(self._actions.here()))
+        judgement = (
+            entry.judge(self._actions, *args)
+            if entry.judge
+            else Judgement(domain=host_of(self._actions.here()))
+        )
         shown = ", ".join(repr(a) for a in args)
-        return {"method": method, "args": list(args), "writes": judgement.writes, "domain": judgement.domain,
-                "description": judgement.description or f"{method}({shown})", "submits": judgement.submits}
+        return {
+            "method": method,
+            "args": list(args),
+            "writes": judgement.writes,
+            "domain": judgement.domain,
+            "description": judgement.description or f"{method}({shown})",
+            "submits": judgement.submits,
+        }
 
     def restrict(self, origins: Origins) -> None:
         """From now on, reach only `origins`."""

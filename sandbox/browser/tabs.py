@@ -36,8 +36,13 @@ class Chromium:
     What happened on its own (a dialog answered, a tab closed, a restart) is told in `events`. `settle(tab)`
     waits for a reopened page, as after any action."""
 
-    def __init__(self, config: BrowserConfig, guard: RequestGuard, events: list[str],
-                 settle: Callable[[Tab], str | None]) -> None:
+    def __init__(
+        self,
+        config: BrowserConfig,
+        guard: RequestGuard,
+        events: list[str],
+        settle: Callable[[Tab], str | None],
+    ) -> None:
         self._config = config
         self._guard = guard
         self._events = events
@@ -73,7 +78,9 @@ class Chromium:
         """Restart a dead browser or reload crashed pages; the notice says what was lost."""
         if self.died():
             return self._restart()
-        notices = [self._reopen_crashed(index, tab) for index, tab in enumerate(list(self.tabs)) if tab.crashed]
+        notices = [
+            self._reopen_crashed(index, tab) for index, tab in enumerate(list(self.tabs)) if tab.crashed
+        ]
         return " ".join(notices) or None
 
     def died(self) -> bool:
@@ -96,11 +103,15 @@ class Chromium:
             self._playwright = sync_playwright().start()
         try:
             self.browser = self._playwright.chromium.launch(
-                executable_path=self._config.executable, args=list(self._config.args),
-                headless=self._config.headless)
+                executable_path=self._config.executable,
+                args=list(self._config.args),
+                headless=self._config.headless,
+            )
         except PlaywrightError as exc:
-            raise BrowserError(f"Could not start Chromium at {self._config.executable}: {playwright_reason(exc)}. "
-                               "Install Debian's chromium package or configure browser_executable.") from None
+            raise BrowserError(
+                f"Could not start Chromium at {self._config.executable}: {playwright_reason(exc)}. "
+                "Install Debian's chromium package or configure browser_executable."
+            ) from None
         # Service workers would fetch past the guard's routes.
         self.context = self.browser.new_context(service_workers="block")
         self.context.set_default_timeout(self._config.timeouts.action * 1000)
@@ -123,10 +134,12 @@ class Chromium:
             tab = self.current if index == 0 else self._open_tab()
             self._load_quietly(tab, url)
         self.current = self.tabs[min(current, len(self.tabs) - 1)]
-        return (f"Notice: the browser process had died (crashed or was killed) and was restarted; {len(urls)} "
-                "tab(s) were reopened at their last URLs and the session's cookies restored. Element ids issued "
-                "before the restart no longer work (observe() gives fresh ones), and form input that was not "
-                "submitted is lost.")
+        return (
+            f"Notice: the browser process had died (crashed or was killed) and was restarted; {len(urls)} "
+            "tab(s) were reopened at their last URLs and the session's cookies restored. Element ids issued "
+            "before the restart no longer work (observe() gives fresh ones), and form input that was not "
+            "submitted is lost."
+        )
 
     def _reopen_crashed(self, index: int, tab: Tab) -> str:
         replacement = self._open_tab()
@@ -137,8 +150,10 @@ class Chromium:
         with suppress(PlaywrightError):
             tab.page.close()
         self._load_quietly(replacement, tab.url)
-        return (f"Notice: the page in tab {index} crashed and was reloaded from {tab.url}; its element ids no "
-                "longer work (observe() gives fresh ones).")
+        return (
+            f"Notice: the page in tab {index} crashed and was reloaded from {tab.url}; its element ids no "
+            "longer work (observe() gives fresh ones)."
+        )
 
     def _load_quietly(self, tab: Tab, url: str) -> None:
         if url == "about:blank":
@@ -171,8 +186,10 @@ class Chromium:
                 return tab
         tab = Tab(page)
         self.tabs.append(tab)
-        page.on("request", lambda request: tab.inflight.add(request)
-                if request.resource_type not in LONG_LIVED else None)
+        page.on(
+            "request",
+            lambda request: tab.inflight.add(request) if request.resource_type not in LONG_LIVED else None,
+        )
         page.on("requestfinished", lambda request: tab.inflight.discard(request))
         page.on("requestfailed", lambda request: tab.inflight.discard(request))
         page.on("response", lambda response: self._on_response(tab, response))
@@ -193,7 +210,9 @@ class Chromium:
                 dialog.accept(text if dialog.type == "prompt" and text is not None else dialog.default_value)
             else:
                 dialog.dismiss()
-        self._events.append(f'Dialog: {dialog.type} "{dialog.message}" ({"accepted" if accept else "dismissed"})')
+        self._events.append(
+            f'Dialog: {dialog.type} "{dialog.message}" ({"accepted" if accept else "dismissed"})'
+        )
 
     @staticmethod
     def _on_close(tab: Tab) -> None:

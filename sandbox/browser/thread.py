@@ -37,8 +37,10 @@ class OwnerThread:
             return future.result(timeout)
         except FutureTimeout:
             future.cancel()  # if it has not started yet, it never will
-            raise BrowserError(f"The browser did not answer within {timeout:g} s; it may be hung. "
-                               "Later calls wait until it answers.") from None
+            raise BrowserError(
+                f"The browser did not answer within {timeout:g} s; it may be hung. "
+                "Later calls wait until it answers."
+            ) from None
 
     def stop(self, timeout: float) -> None:
         if self._thread.is_alive():

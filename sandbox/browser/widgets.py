@@ -32,7 +32,9 @@ _CHECKED_JS = """(el) => {
 }"""
 
 # The value a field holds: a text field's value, else an editable element's text.
-_VALUE_JS = """(el) => ("value" in el && typeof el.value === "string") ? el.value : (el.innerText || "").trim()"""
+_VALUE_JS = (
+    """(el) => ("value" in el && typeof el.value === "string") ? el.value : (el.innerText || "").trim()"""
+)
 
 # What a drop-down shows as chosen: a native select's chosen options, a field's own value, else the text of
 # the control or of its nearest ancestor with text (react-select and antd show the value beside their input).
@@ -311,7 +313,9 @@ def _follow_path(page: Page, control: Locator, steps: list[str], limit: float) -
     return chosen
 
 
-def _wait_for_option(page: Page, control: Locator, wanted: str, limit: float) -> tuple[list[str], int | None | list[int]]:
+def _wait_for_option(
+    page: Page, control: Locator, wanted: str, limit: float
+) -> tuple[list[str], int | None | list[int]]:
     """The options shown and the one matching `wanted`, waiting up to `limit` seconds for it to appear."""
     deadline = time.monotonic() + limit
     while True:
@@ -367,8 +371,10 @@ def give_files(page: Page, target: Locator, upload: Upload, limit: float) -> str
         try:
             field.set_input_files(upload.payload())
         finally:
-            page.evaluate(f"() => document.querySelectorAll('[{FILE_INPUT_ATTRIBUTE}]')"
-                          f".forEach((e) => e.removeAttribute('{FILE_INPUT_ATTRIBUTE}'))")
+            page.evaluate(
+                f"() => document.querySelectorAll('[{FILE_INPUT_ATTRIBUTE}]')"
+                f".forEach((e) => e.removeAttribute('{FILE_INPUT_ATTRIBUTE}'))"
+            )
         return "attached"
     if target.evaluate(_DROP_JS, upload.for_page()):
         return "dropped"

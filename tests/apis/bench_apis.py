@@ -41,17 +41,39 @@ ITEM = {"id": 1, "title": "An item", "labels": ["a", "b"], "open": True}
 BENCH_SPEC = {
     "openapi": "3.0.3",
     "info": {"title": "Bench", "version": "1"},
-    "paths": {"/items/{item_id}": {"get": {
-        "operationId": "getItem",
-        "parameters": [
-            {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-            {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["open", "closed"]}},
-        ],
-        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
-                                             "labels": {"type": "array", "items": {"type": "string"}},
-                                             "open": {"type": "boolean"}}}}}}},
-    }}},
+    "paths": {
+        "/items/{item_id}": {
+            "get": {
+                "operationId": "getItem",
+                "parameters": [
+                    {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {
+                        "name": "state",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["open", "closed"]},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "title": {"type": "string"},
+                                        "labels": {"type": "array", "items": {"type": "string"}},
+                                        "open": {"type": "boolean"},
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        }
+    },
 }
 
 
@@ -70,8 +92,10 @@ def load_figures() -> None:
             started = time.perf_counter()
             search_index(cached_spec)
             index = time.perf_counter() - started
-        print(f"{path.name:32} {path.stat().st_size / 1e6:7.2f}M {len(spec.operations):5} "
-              f"{cold * 1000:8.0f}ms {statistics.median(cached_times) * 1000:6.1f}ms {index * 1000:5.1f}ms")
+        print(
+            f"{path.name:32} {path.stat().st_size / 1e6:7.2f}M {len(spec.operations):5} "
+            f"{cold * 1000:8.0f}ms {statistics.median(cached_times) * 1000:6.1f}ms {index * 1000:5.1f}ms"
+        )
 
 
 def prompt_figures() -> None:
@@ -83,12 +107,18 @@ def prompt_figures() -> None:
             total_ops += len(spec.operations)
         gitea = load_spec(SPECS_DIR / "gitea.json", cache)
         gitea_tokens = sum(estimate_tokens(line) + 1 for line in operation_lines(gitea))
-        section = render_api_section(gitea, "close every open issue labelled wontfix in acme/site", 3000, "gitea")
-    print(f"\ntier-1 tokens per operation: {total_tokens / total_ops:.1f} over all {total_ops} operations; "
-          f"gitea {gitea_tokens / len(gitea.operations):.1f} ({gitea_tokens} tokens for all 346)")
+        section = render_api_section(
+            gitea, "close every open issue labelled wontfix in acme/site", 3000, "gitea"
+        )
+    print(
+        f"\ntier-1 tokens per operation: {total_tokens / total_ops:.1f} over all {total_ops} operations; "
+        f"gitea {gitea_tokens / len(gitea.operations):.1f} ({gitea_tokens} tokens for all 346)"
+    )
     shown = len(section.splitlines()) - 4
-    print(f"gitea API section at a 3,000-token budget: {estimate_tokens(section)} tokens, {len(section)} characters, "
-          f"{shown} of 346 operations as tier-1 lines plus the group index")
+    print(
+        f"gitea API section at a 3,000-token budget: {estimate_tokens(section)} tokens, {len(section)} characters, "
+        f"{shown} of 346 operations as tier-1 lines plus the group index"
+    )
 
 
 async def _item(request: Request) -> JSONResponse:
@@ -115,14 +145,20 @@ def call_figures() -> None:
             spec_path = Path(directory) / "bench.json"
             spec_path.write_text(json.dumps(BENCH_SPEC))
             spec = load_spec(spec_path, directory)
-            with httpx.Client() as plain, build_client(spec, url) as validated, \
-                    build_client(spec, url, validation="off") as unvalidated:
+            with (
+                httpx.Client() as plain,
+                build_client(spec, url) as validated,
+                build_client(spec, url, validation="off") as unvalidated,
+            ):
+
                 def plain_call() -> object:
                     return plain.get(f"{url}/items/1", params={"state": "open"}).json()
 
                 figures = {
                     "plain httpx": _median_ms(plain_call),
-                    "client, validation off": _median_ms(lambda: unvalidated.get_item(item_id=1, state="open")),
+                    "client, validation off": _median_ms(
+                        lambda: unvalidated.get_item(item_id=1, state="open")
+                    ),
                     "client, validation on": _median_ms(lambda: validated.get_item(item_id=1, state="open")),
                 }
     finally:

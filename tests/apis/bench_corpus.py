@@ -59,8 +59,12 @@ def main() -> None:
         loaded += 1
         sent: list[httpx.Request] = []
         try:
-            client = build_client(spec, base_url="http://127.0.0.1:9", validation="off",
-                                  transport=httpx.MockTransport(_echo_into(sent)))
+            client = build_client(
+                spec,
+                base_url="http://127.0.0.1:9",
+                validation="off",
+                transport=httpx.MockTransport(_echo_into(sent)),
+            )
         except Exception as exc:  # noqa: BLE001
             failures.append(f"{path}: client: {type(exc).__name__}: {exc}")
             operations += len(spec.operations)
@@ -82,12 +86,16 @@ def main() -> None:
                 failures.append(f"{path}: {operation.name}: no {operation.method} request arrived")
         client.close()
     print(f"specs: {len(paths)}; loaded {loaded} ({loaded / max(len(paths), 1):.1%})")
-    print(f"operations: {operations}; callable {callable_operations} ({callable_operations / max(operations, 1):.2%})")
+    print(
+        f"operations: {operations}; callable {callable_operations} ({callable_operations / max(operations, 1):.2%})"
+    )
     for name, times in (("cold load", cold), ("cached load", cached)):
         if len(times) >= 2:
             quantiles = statistics.quantiles(times, n=20)
-            print(f"{name}: p50 {statistics.median(times) * 1000:.1f} ms, p95 {quantiles[18] * 1000:.1f} ms, "
-                  f"max {max(times) * 1000:.0f} ms")
+            print(
+                f"{name}: p50 {statistics.median(times) * 1000:.1f} ms, p95 {quantiles[18] * 1000:.1f} ms, "
+                f"max {max(times) * 1000:.0f} ms"
+            )
     if options.failures:
         print("\n".join(failures))
     else:

@@ -23,7 +23,9 @@ def main() -> None:
     total = [0, 0, 0, 0]
     print(f"{'spec':28} {'tasks':>5} {'@1':>7} {'@5':>7} {'section':>8}")
     for name, s in results.items():
-        print(f"{name:28} {s.tasks:5} {s.at_1 / s.tasks:7.1%} {s.at_5 / s.tasks:7.1%} {s.in_section / s.tasks:8.1%}")
+        print(
+            f"{name:28} {s.tasks:5} {s.at_1 / s.tasks:7.1%} {s.at_5 / s.tasks:7.1%} {s.in_section / s.tasks:8.1%}"
+        )
         for i, value in enumerate((s.tasks, s.at_1, s.at_5, s.in_section)):
             total[i] += value
     n = total[0]

@@ -39,8 +39,15 @@ class EchoServer:
         self.calls: Counter[str] = Counter()
         self.not_modified = 0
         self.requests: list[dict[str, Any]] = []
-        self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=[
-            "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"])])
+        self.app = Starlette(
+            routes=[
+                Route(
+                    "/{path:path}",
+                    self._handle,
+                    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"],
+                )
+            ]
+        )
         self.url = ""
 
     async def _handle(self, request: Request) -> Response:
@@ -60,8 +67,13 @@ class EchoServer:
             else:
                 token = f"cc-{self.calls[path]}"
             # ?expires_in=1 hands out tokens that are stale at once (clients refresh a minute early).
-            return JSONResponse({"access_token": token, "token_type": "Bearer",
-                                 "expires_in": int(request.query_params.get("expires_in", 3600))})
+            return JSONResponse(
+                {
+                    "access_token": token,
+                    "token_type": "Bearer",
+                    "expires_in": int(request.query_params.get("expires_in", 3600)),
+                }
+            )
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
             detail = "x" * 10_000 if request.query_params.get("big") else f"status {code} as asked"
@@ -88,7 +100,8 @@ class EchoServer:
             echo["form"] = {
                 key: (
                     {"filename": value.filename, "content": (await value.read()).decode()}
-                    if hasattr(value, "filename") else value
+                    if hasattr(value, "filename")
+                    else value
                 )
                 for key, value in form.multi_items()
             }

@@ -24,7 +24,9 @@ class Task:
 
 def tasks() -> list[Task]:
     data = yaml.safe_load(TASKS_FILE.read_text(encoding="utf-8"))
-    return [Task(spec_file, text, tuple(needs)) for spec_file, entries in data.items() for text, needs in entries]
+    return [
+        Task(spec_file, text, tuple(needs)) for spec_file, entries in data.items() for text, needs in entries
+    ]
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,10 @@ def evaluate(cache_dir: Path) -> dict[str, Scores]:
     by_spec: dict[str, list[Task]] = {}
     for task in tasks():
         by_spec.setdefault(task.spec_file, []).append(task)
-    return {name: _score(load_spec(FIXTURES / "specs" / name, cache_dir), entries) for name, entries in by_spec.items()}
+    return {
+        name: _score(load_spec(FIXTURES / "specs" / name, cache_dir), entries)
+        for name, entries in by_spec.items()
+    }
 
 
 def _score(spec: Spec, entries: list[Task]) -> Scores:

@@ -45,8 +45,11 @@ def test_api_key_in_each_location(me, monkeypatch, location: str) -> None:
     call, _ = me
     monkeypatch.setenv("KEY", "k-9")
     echo = call({"type": "api_key", "in": location, "name": "api_key", "key_env": "KEY"})
-    received = {"header": echo["headers"].get("api_key"), "query": dict(echo["query"]).get("api_key"),
-                "cookie": echo["cookies"].get("api_key")}
+    received = {
+        "header": echo["headers"].get("api_key"),
+        "query": dict(echo["query"]).get("api_key"),
+        "cookie": echo["cookies"].get("api_key"),
+    }
     assert received[location] == "k-9"
     assert [v for k, v in received.items() if k != location] == [None, None]
 
@@ -70,8 +73,15 @@ def test_missing_secrets_say_what_to_do(monkeypatch, tmp_path: Path) -> None:
 
 def test_reference_parsing_and_checks() -> None:
     assert parse_auth_reference("api_key in=query name=key key_env=K") == {
-        "type": "api_key", "in": "query", "name": "key", "key_env": "K"}
-    assert parse_auth_reference('{"type": "bearer", "token_secret": "t"}') == {"type": "bearer", "token_secret": "t"}
+        "type": "api_key",
+        "in": "query",
+        "name": "key",
+        "key_env": "K",
+    }
+    assert parse_auth_reference('{"type": "bearer", "token_secret": "t"}') == {
+        "type": "bearer",
+        "token_secret": "t",
+    }
     with pytest.raises(AuthError, match="Unknown auth type 'oauth'"):
         parse_auth_reference("oauth token_env=X")
     with pytest.raises(AuthError, match="in=header\\|query\\|cookie"):
@@ -103,52 +113,88 @@ def test_oauth2_client_credentials_fetch_a_token_once(me, echo_server, monkeypat
     call, _ = me
     monkeypatch.setenv("CLIENT_SECRET", "s3cret")
     fetched = echo_server.calls["/oauth/token"]
-    reference = {"type": "oauth2", "flow": "client_credentials", "token_url": f"{echo_server.url}/oauth/token",
-                 "client_id": "app", "client_secret_env": "CLIENT_SECRET", "scope": "read"}
+    reference = {
+        "type": "oauth2",
+        "flow": "client_credentials",
+        "token_url": f"{echo_server.url}/oauth/token",
+        "client_id": "app",
+        "client_secret_env": "CLIENT_SECRET",
+        "scope": "read",
+    }
     spec_client = call(reference)
     assert spec_client["headers"]["authorization"] == f"Bearer cc-{fetched + 1}"
-    assert describe_auth(reference) == (f"oauth2 client_credentials at {echo_server.url}/oauth/token as 'app': "
-                                        "client_secret from $CLIENT_SECRET")
+    assert describe_auth(reference) == (
+        f"oauth2 client_credentials at {echo_server.url}/oauth/token as 'app': "
+        "client_secret from $CLIENT_SECRET"
+    )
 
 
-def test_oauth2_refresh_token_is_traded_for_access_tokens_as_they_expire(write_spec, cache_dir: Path, echo_server,
-                                                                          tmp_path: Path) -> None:
+def test_oauth2_refresh_token_is_traded_for_access_tokens_as_they_expire(
+    write_spec, cache_dir: Path, echo_server, tmp_path: Path
+) -> None:
     secrets = FileSecretStore(tmp_path / "secrets")
     secrets.set("refresh", "r1")
-    reference = parse_auth_reference(json.dumps({
-        "type": "oauth2", "flow": "refresh_token", "token_url": f"{echo_server.url}/oauth/token?expires_in=1",
-        "client_id": "app", "refresh_token_secret": "refresh"}))
-    with build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference,
-                      secrets=secrets) as client:
+    reference = parse_auth_reference(
+        json.dumps(
+            {
+                "type": "oauth2",
+                "flow": "refresh_token",
+                "token_url": f"{echo_server.url}/oauth/token?expires_in=1",
+                "client_id": "app",
+                "refresh_token_secret": "refresh",
+            }
+        )
+    )
+    with build_client(
+        load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference, secrets=secrets
+    ) as client:
         first, second = (client.get_me()["headers"]["authorization"] for _ in range(2))
     assert first.startswith("Bearer from-r1-") and second.startswith("Bearer from-r1-") and first != second
 
 
 def test_oauth2_references_are_checked(echo_server) -> None:
     with pytest.raises(AuthError, match="flow=client_credentials|refresh_token"):
-        parse_auth_reference('{"type": "oauth2", "token_url": "https://a/token", "client_id": "x", '
-                             '"client_secret_env": "S"}')
+        parse_auth_reference(
+            '{"type": "oauth2", "token_url": "https://a/token", "client_id": "x", "client_secret_env": "S"}'
+        )
     with pytest.raises(AuthError, match="needs exactly one of refresh_token_env or refresh_token_secret"):
-        parse_auth_reference('{"type": "oauth2", "flow": "refresh_token", "token_url": "https://a/token", '
-                             '"client_id": "x"}')
+        parse_auth_reference(
+            '{"type": "oauth2", "flow": "refresh_token", "token_url": "https://a/token", "client_id": "x"}'
+        )
 
 
-def test_a_failing_token_endpoint_says_which_grant_failed(write_spec, cache_dir: Path, echo_server,
-                                                          monkeypatch) -> None:
+def test_a_failing_token_endpoint_says_which_grant_failed(
+    write_spec, cache_dir: Path, echo_server, monkeypatch
+) -> None:
     monkeypatch.setenv("CLIENT_SECRET", "s")
-    reference = {"type": "oauth2", "flow": "client_credentials", "token_url": f"{echo_server.url}/status/401",
-                 "client_id": "app", "client_secret_env": "CLIENT_SECRET"}
-    with build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference) as client, \
-            pytest.raises(AuthError, match="client_credentials grant at .*/status/401 failed"):
+    reference = {
+        "type": "oauth2",
+        "flow": "client_credentials",
+        "token_url": f"{echo_server.url}/status/401",
+        "client_id": "app",
+        "client_secret_env": "CLIENT_SECRET",
+    }
+    with (
+        build_client(
+            load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference
+        ) as client,
+        pytest.raises(AuthError, match="client_credentials grant at .*/status/401 failed"),
+    ):
         client.get_me()
 
 
-def test_web_session_sends_the_cookies_it_is_given_at_each_request(write_spec, cache_dir: Path, echo_server) -> None:
+def test_web_session_sends_the_cookies_it_is_given_at_each_request(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
     jar = [{"name": "session", "value": "s-1"}]
     reference = parse_auth_reference("web_session")
     assert describe_auth(reference) == "web_session: the browser's cookies for the site"
-    with build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference,
-                      web_cookies=lambda: jar) as client:
+    with build_client(
+        load_spec(write_spec(SPEC), cache_dir),
+        base_url=echo_server.url,
+        auth=reference,
+        web_cookies=lambda: jar,
+    ) as client:
         assert client.get_me()["cookies"] == {"session": "s-1"}
         jar[0]["value"] = "s-2"
         assert client.get_me()["cookies"] == {"session": "s-2"}

@@ -33,55 +33,121 @@ TRACKER = {
                 "parameters": [
                     {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}},
                     {"name": "tags", "in": "query", "schema": {"type": "array", "items": STRING}},
-                    {"name": "ids", "in": "query", "style": "form", "explode": False,
-                     "schema": {"type": "array", "items": {"type": "integer"}}},
-                    {"name": "filter", "in": "query", "style": "deepObject",
-                     "schema": {"type": "object", "additionalProperties": STRING}},
+                    {
+                        "name": "ids",
+                        "in": "query",
+                        "style": "form",
+                        "explode": False,
+                        "schema": {"type": "array", "items": {"type": "integer"}},
+                    },
+                    {
+                        "name": "filter",
+                        "in": "query",
+                        "style": "deepObject",
+                        "schema": {"type": "object", "additionalProperties": STRING},
+                    },
                     {"name": "X-Trace-Id", "in": "header", "schema": STRING},
                     {"name": "session", "in": "cookie", "schema": STRING},
                     {"name": "verbose", "in": "query", "schema": {"type": "boolean"}},
                 ],
                 "responses": OK,
             },
-            "delete": {"operationId": "deleteItem", "parameters": [
-                {"name": "item_id", "in": "path", "required": True, "schema": STRING}], "responses": OK},
+            "delete": {
+                "operationId": "deleteItem",
+                "parameters": [{"name": "item_id", "in": "path", "required": True, "schema": STRING}],
+                "responses": OK,
+            },
         },
-        "/items": {"post": {
-            "operationId": "createItem",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": ITEM}}},
-            "responses": {"201": {"description": "created", "content": {"application/json": {"schema": ITEM}}}},
-        }},
-        "/forms": {"post": {
-            "operationId": "submitForm",
-            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": ITEM}}},
-            "responses": OK,
-        }},
-        "/uploads": {"post": {
-            "operationId": "upload",
-            "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
-                "caption": STRING, "file": {"type": "string", "format": "binary"}}}}}},
-            "responses": OK,
-        }},
-        "/raw": {"put": {
-            "operationId": "putRaw",
-            "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-            "responses": OK,
-        }},
-        "/status/{code}": {"get": {"operationId": "getStatus", "parameters": [
-            {"name": "code", "in": "path", "required": True, "schema": {"type": "integer"}},
-            {"name": "big", "in": "query", "schema": STRING}], "responses": OK}},
+        "/items": {
+            "post": {
+                "operationId": "createItem",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ITEM}}},
+                "responses": {
+                    "201": {"description": "created", "content": {"application/json": {"schema": ITEM}}}
+                },
+            }
+        },
+        "/forms": {
+            "post": {
+                "operationId": "submitForm",
+                "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": ITEM}}},
+                "responses": OK,
+            }
+        },
+        "/uploads": {
+            "post": {
+                "operationId": "upload",
+                "requestBody": {
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "caption": STRING,
+                                    "file": {"type": "string", "format": "binary"},
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": OK,
+            }
+        },
+        "/raw": {
+            "put": {
+                "operationId": "putRaw",
+                "requestBody": {
+                    "content": {
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    }
+                },
+                "responses": OK,
+            }
+        },
+        "/status/{code}": {
+            "get": {
+                "operationId": "getStatus",
+                "parameters": [
+                    {"name": "code", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {"name": "big", "in": "query", "schema": STRING},
+                ],
+                "responses": OK,
+            }
+        },
         "/flaky/{key}": {
-            "get": {"operationId": "getFlaky", "parameters": [
-                {"name": "key", "in": "path", "required": True, "schema": STRING}], "responses": OK},
-            "post": {"operationId": "postFlaky", "parameters": [
-                {"name": "key", "in": "path", "required": True, "schema": STRING}], "responses": OK},
+            "get": {
+                "operationId": "getFlaky",
+                "parameters": [{"name": "key", "in": "path", "required": True, "schema": STRING}],
+                "responses": OK,
+            },
+            "post": {
+                "operationId": "postFlaky",
+                "parameters": [{"name": "key", "in": "path", "required": True, "schema": STRING}],
+                "responses": OK,
+            },
         },
         "/text": {"get": {"operationId": "getText", "responses": OK}},
         "/bytes": {"get": {"operationId": "getBytes", "responses": OK}},
         "/empty": {"get": {"operationId": "getEmpty", "responses": {"204": {"description": "nothing"}}}},
-        "/typed": {"get": {"operationId": "getTyped", "responses": {"200": {"description": "ok", "content": {
-            "application/json": {"schema": {"type": "object", "required": ["id"], "properties": {
-                "id": {"type": "integer"}}}}}}}}},
+        "/typed": {
+            "get": {
+                "operationId": "getTyped",
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["id"],
+                                    "properties": {"id": {"type": "integer"}},
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
     },
 }
 
@@ -97,12 +163,22 @@ def tracker(write_spec, cache_dir: Path, echo_server):
 
 def test_parameters_in_every_location(tracker) -> None:
     echo = tracker.get_item(
-        item_id=7, tags=["a", "b"], ids=[1, 2], filter={"state": "open"},
-        x_trace_id="t-1", session="s-1", verbose=True,
+        item_id=7,
+        tags=["a", "b"],
+        ids=[1, 2],
+        filter={"state": "open"},
+        x_trace_id="t-1",
+        session="s-1",
+        verbose=True,
     )
     assert echo["path"] == "/items/7"
-    assert echo["query"] == [["tags", "a"], ["tags", "b"], ["ids", "1,2"], ["filter[state]", "open"],
-                             ["verbose", "true"]]
+    assert echo["query"] == [
+        ["tags", "a"],
+        ["tags", "b"],
+        ["ids", "1,2"],
+        ["filter[state]", "open"],
+        ["verbose", "true"],
+    ]
     assert echo["headers"]["x-trace-id"] == "t-1"
     assert echo["cookies"] == {"session": "s-1"}
 
@@ -131,7 +207,9 @@ def test_form_body(tracker) -> None:
 
 
 def test_multipart_body_with_a_file(tracker) -> None:
-    echo = tracker.upload(body={"caption": "hello", "file": ("a.txt", io.BytesIO(b"file content"), "text/plain")})
+    echo = tracker.upload(
+        body={"caption": "hello", "file": ("a.txt", io.BytesIO(b"file content"), "text/plain")}
+    )
     assert echo["content_type"].startswith("multipart/form-data")
     assert echo["form"] == {"caption": "hello", "file": {"filename": "a.txt", "content": "file content"}}
 
@@ -168,9 +246,10 @@ def test_status_errors_carry_operation_status_and_trimmed_body(tracker) -> None:
 
 def test_network_errors_name_the_operation(write_spec, cache_dir: Path, closed_url: str) -> None:
     spec = load_spec(write_spec(TRACKER), cache_dir)
-    with build_client(spec, base_url=closed_url, retry=FAST_RETRY) as client, pytest.raises(
-        ApiNetworkError, match="get_text: GET .* failed before any answer"
-    ) as caught:
+    with (
+        build_client(spec, base_url=closed_url, retry=FAST_RETRY) as client,
+        pytest.raises(ApiNetworkError, match="get_text: GET .* failed before any answer") as caught,
+    ):
         client.get_text()
     assert caught.value.operation == "get_text"
 
@@ -202,14 +281,16 @@ def test_request_validation_problems_warn_but_the_call_goes_ahead(tracker, echo_
         echo = tracker.create_item(body={"name": "n", "count": "not a number"})
     assert echo["method"] == "POST"
     assert "create_item: request body.count: spec says type 'integer', got 'not a number'" in [
-        str(w.message) for w in warned]
+        str(w.message) for w in warned
+    ]
 
 
 def test_strict_validation_blocks_bad_requests(write_spec, cache_dir: Path, echo_server) -> None:
     spec = load_spec(write_spec(TRACKER), cache_dir)
     sent = len(echo_server.requests)
-    with build_client(spec, base_url=echo_server.url, validation="strict") as client, pytest.raises(
-        ApiValidationError, match="count"
+    with (
+        build_client(spec, base_url=echo_server.url, validation="strict") as client,
+        pytest.raises(ApiValidationError, match="count"),
     ):
         client.create_item(body={"name": "n", "count": "not a number"})
     assert len(echo_server.requests) == sent
@@ -220,14 +301,19 @@ def test_response_mismatch_is_a_warning_and_returns_the_data(tracker) -> None:
         echo = tracker.get_typed()
     assert echo["path"] == "/typed"
     assert [str(w.message) for w in warned if w.category is ApiValidationWarning] == [
-        "get_typed: response body does not match the spec: 'id' is a required property"]
+        "get_typed: response body does not match the spec: 'id' is a required property"
+    ]
 
 
-def test_mismatches_go_to_the_handler_as_short_lines_with_the_detail_kept(write_spec, cache_dir: Path,
-                                                                         echo_server) -> None:
+def test_mismatches_go_to_the_handler_as_short_lines_with_the_detail_kept(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
     found = []
     spec = load_spec(write_spec(TRACKER), cache_dir)
-    with build_client(spec, base_url=echo_server.url, on_mismatch=found.append) as client, warnings.catch_warnings():
+    with (
+        build_client(spec, base_url=echo_server.url, on_mismatch=found.append) as client,
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("error")
         client.create_item(body={"name": "n" * 5000, "count": "x" * 5000})
     request = [m for m in found if m.direction == "request"]
@@ -235,13 +321,36 @@ def test_mismatches_go_to_the_handler_as_short_lines_with_the_detail_kept(write_
     assert len(request[0].line()) < 200 and "x" * 5000 in request[0].detail
 
 
-def test_deep_object_arrays_are_a_known_gap_that_never_blocks(write_spec, cache_dir: Path, echo_server) -> None:
-    spec_doc = {**TRACKER, "paths": {"/search": {"get": {"operationId": "search", "parameters": [
-        {"name": "filter", "in": "query", "style": "deepObject", "explode": True, "schema": {
-            "type": "object", "properties": {"labels": {"type": "array", "items": STRING}}}}],
-        "responses": OK}}}}
-    with build_client(load_spec(write_spec(spec_doc), cache_dir), base_url=echo_server.url) as client, \
-            warnings.catch_warnings():
+def test_deep_object_arrays_are_a_known_gap_that_never_blocks(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
+    spec_doc = {
+        **TRACKER,
+        "paths": {
+            "/search": {
+                "get": {
+                    "operationId": "search",
+                    "parameters": [
+                        {
+                            "name": "filter",
+                            "in": "query",
+                            "style": "deepObject",
+                            "explode": True,
+                            "schema": {
+                                "type": "object",
+                                "properties": {"labels": {"type": "array", "items": STRING}},
+                            },
+                        }
+                    ],
+                    "responses": OK,
+                }
+            }
+        },
+    }
+    with (
+        build_client(load_spec(write_spec(spec_doc), cache_dir), base_url=echo_server.url) as client,
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("error")  # anything but an ApiValidationWarning would fail the test
         warnings.simplefilter("ignore", ApiValidationWarning)
         echo = client.search_(filter={"labels": ["x"]})
@@ -257,14 +366,18 @@ def test_operations_expose_writes_host_signature_and_docs(tracker, echo_server) 
     assert "tags: [string], optional, in query" in tracker.get_item.__doc__
 
 
-def test_base_url_defaults_to_the_spec_server_or_asks_for_one(write_spec, cache_dir: Path, specs_dir: Path) -> None:
+def test_base_url_defaults_to_the_spec_server_or_asks_for_one(
+    write_spec, cache_dir: Path, specs_dir: Path
+) -> None:
     client = build_client(load_spec(specs_dir / "petstore.yaml", cache_dir))
     assert client.base_url == "http://petstore.swagger.io/v1"
     with pytest.raises(ValueError, match="pass base_url="):
         build_client(load_spec(write_spec(TRACKER), cache_dir))
 
 
-def test_operation_level_servers_are_used_without_an_explicit_base_url(specs_dir: Path, cache_dir: Path) -> None:
+def test_operation_level_servers_are_used_without_an_explicit_base_url(
+    specs_dir: Path, cache_dir: Path
+) -> None:
     client = build_client(load_spec(specs_dir / "twilio-lookups-v2.json", cache_dir))
     name = client.operations()[0]
     assert getattr(client, name).host == "lookups.twilio.com"
@@ -277,17 +390,33 @@ def test_clients_build_for_every_shared_spec(specs_dir: Path, cache_dir: Path) -
         assert first.__doc__ and callable(first)
 
 
-def test_a_schema_the_docs_cannot_read_leaves_the_operation_callable(write_spec, cache_dir: Path,
-                                                                     echo_server) -> None:
+def test_a_schema_the_docs_cannot_read_leaves_the_operation_callable(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
     odd = {"type": {"kind": "object"}, "properties": {"name": {"type": ["string", "null"]}}, "required": True}
-    spec = load_spec(write_spec({
-        "openapi": "3.0.3", "info": {"title": "Odd", "version": "1"},
-        "paths": {"/items": {"post": {
-            "operationId": "createItem",
-            "parameters": [{"name": "mode", "in": "query", "schema": {"type": {"not": "a string"}}}],
-            "requestBody": {"content": {"application/json": {"schema": odd}}},
-            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": odd}}}}}}},
-    }), cache_dir)
+    spec = load_spec(
+        write_spec(
+            {
+                "openapi": "3.0.3",
+                "info": {"title": "Odd", "version": "1"},
+                "paths": {
+                    "/items": {
+                        "post": {
+                            "operationId": "createItem",
+                            "parameters": [
+                                {"name": "mode", "in": "query", "schema": {"type": {"not": "a string"}}}
+                            ],
+                            "requestBody": {"content": {"application/json": {"schema": odd}}},
+                            "responses": {
+                                "200": {"description": "ok", "content": {"application/json": {"schema": odd}}}
+                            },
+                        }
+                    }
+                },
+            }
+        ),
+        cache_dir,
+    )
     with build_client(spec, base_url=echo_server.url, on_mismatch=lambda found: None) as client:
         create = client.create_item
         assert create.__doc__.startswith("create_item(mode=None, body=None)")

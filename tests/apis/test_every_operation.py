@@ -63,7 +63,8 @@ def check_request(operation: Operation, values: dict[str, Any], request: dict[st
         if parameter.location == "query" and parameter.name not in query_names:
             problems.append(f"query parameter {parameter.name} missing from {sorted(query_names)}")
         elif parameter.location == "header" and request["headers"].get(parameter.name.lower()) != str(
-                values[parameter.argument]):
+            values[parameter.argument]
+        ):
             problems.append(f"header {parameter.name} is {request['headers'].get(parameter.name.lower())!r}")
         elif parameter.location == "cookie" and parameter.name not in request["cookies"]:
             problems.append(f"cookie {parameter.name} missing")
@@ -75,8 +76,13 @@ def check_request(operation: Operation, values: dict[str, Any], request: dict[st
 
 
 # Kubernetes' 845 operations take a minute on a loaded machine: the rest cover the same code in seconds.
-@pytest.mark.parametrize("spec_file", [pytest.param(name, marks=pytest.mark.slow) if name.startswith("kubernetes")
-                                       else name for name in FIXTURE_SPECS])
+@pytest.mark.parametrize(
+    "spec_file",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if name.startswith("kubernetes") else name
+        for name in FIXTURE_SPECS
+    ],
+)
 def test_every_operation_is_called_with_all_its_arguments(
     spec_file: str, echo_server: EchoServer, cache_dir: Path
 ) -> None:
@@ -95,29 +101,38 @@ def test_every_operation_is_called_with_all_its_arguments(
             failures.append(f"{operation.name}: {type(exc).__name__}: {exc}")
             continue
         if len(echo_server.requests) != before + 1:
-            failures.append(f"{operation.name}: {len(echo_server.requests) - before} requests arrived instead of 1")
+            failures.append(
+                f"{operation.name}: {len(echo_server.requests) - before} requests arrived instead of 1"
+            )
             continue
-        failures += [f"{operation.name}: {p}" for p in check_request(operation, values, echo_server.requests[-1])]
+        failures += [
+            f"{operation.name}: {p}" for p in check_request(operation, values, echo_server.requests[-1])
+        ]
     client.close()
     failures += [m.line() for m in checked if "could not be checked" in m.actual]
     assert not failures, f"{len(failures)} of {len(spec.operations)} operations:\n" + "\n".join(failures[:20])
 
 
-def test_parameters_named_like_the_clients_own_arguments_are_sent(write_spec, echo_server: EchoServer,
-                                                                   cache_dir: Path) -> None:
+def test_parameters_named_like_the_clients_own_arguments_are_sent(
+    write_spec, echo_server: EchoServer, cache_dir: Path
+) -> None:
     names = ["name", "self", "operation_name", "arguments", "timeout", "headers", "validation"]
     document = {
         "openapi": "3.0.3",
         "info": {"title": "Clashes", "version": "1"},
-        "paths": {"/things/{name}": {"post": {
-            "operationId": "call",
-            "parameters": [
-                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
-                *({"name": n, "in": "query", "schema": {"type": "string"}} for n in names[1:]),
-            ],
-            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
-            "responses": {"200": {"description": "ok"}},
-        }}},
+        "paths": {
+            "/things/{name}": {
+                "post": {
+                    "operationId": "call",
+                    "parameters": [
+                        {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                        *({"name": n, "in": "query", "schema": {"type": "string"}} for n in names[1:]),
+                    ],
+                    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
     }
     client = build_client(load_spec(write_spec(document), cache_dir), base_url=echo_server.url + PREFIX)
     arguments = {n: f"{n}-value" for n in names}

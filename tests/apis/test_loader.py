@@ -68,55 +68,126 @@ def test_yaml_dates_and_numeric_keys_stay_json_compatible(tmp_path: Path, cache_
 
 
 def test_missing_operation_ids_get_route_names_and_a_warning(write_spec, cache_dir: Path) -> None:
-    spec = load_spec(write_spec(minimal({"/repos/{owner}/issues": {"get": {
-        "parameters": [{"name": "owner", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "responses": {"200": {"description": "ok"}}}}})), cache_dir)
+    spec = load_spec(
+        write_spec(
+            minimal(
+                {
+                    "/repos/{owner}/issues": {
+                        "get": {
+                            "parameters": [
+                                {
+                                    "name": "owner",
+                                    "in": "path",
+                                    "required": True,
+                                    "schema": {"type": "string"},
+                                }
+                            ],
+                            "responses": {"200": {"description": "ok"}},
+                        }
+                    }
+                }
+            )
+        ),
+        cache_dir,
+    )
     assert spec.operations[0].name == "get_repos_owner_issues"
-    assert SpecProblem("#/paths/~1repos~1{owner}~1issues/get", "no operationId; named get_repos_owner_issues from "
-                       "method and path") in spec.warnings
+    assert (
+        SpecProblem(
+            "#/paths/~1repos~1{owner}~1issues/get",
+            "no operationId; named get_repos_owner_issues from method and path",
+        )
+        in spec.warnings
+    )
 
 
 def test_duplicate_names_are_numbered_in_document_order(write_spec, cache_dir: Path) -> None:
     ok = {"responses": {"200": {"description": "ok"}}}
-    spec = load_spec(write_spec(minimal({
-        "/a": {"get": {"operationId": "listThings", **ok}},
-        "/b": {"get": {"operationId": "list_things", **ok}},
-        "/c": {"get": {"operationId": "list-things", **ok}},
-    })), cache_dir)
+    spec = load_spec(
+        write_spec(
+            minimal(
+                {
+                    "/a": {"get": {"operationId": "listThings", **ok}},
+                    "/b": {"get": {"operationId": "list_things", **ok}},
+                    "/c": {"get": {"operationId": "list-things", **ok}},
+                }
+            )
+        ),
+        cache_dir,
+    )
     assert [op.name for op in spec.operations] == ["list_things", "list_things_2", "list_things_3"]
     duplicates = [p for p in spec.warnings if "already used" in p.message]
     assert len(duplicates) == 2 and "GET /a" in duplicates[0].message
 
 
 def test_undeclared_path_variables_become_string_arguments(write_spec, cache_dir: Path) -> None:
-    spec = load_spec(write_spec(minimal({"/items/{item_id}": {"get": {
-        "operationId": "getItem", "responses": {"200": {"description": "ok"}}}}})), cache_dir)
+    spec = load_spec(
+        write_spec(
+            minimal(
+                {
+                    "/items/{item_id}": {
+                        "get": {"operationId": "getItem", "responses": {"200": {"description": "ok"}}}
+                    }
+                }
+            )
+        ),
+        cache_dir,
+    )
     assert spec.operations[0].required_arguments == ["item_id"]
     assert any("{item_id} is not declared" in p.message for p in spec.warnings)
 
 
-def test_strict_validation_runs_on_demand_and_names_the_offending_node(specs_dir: Path, tmp_path: Path) -> None:
-    assert not any("does not match any of the regexes" in p.message
-                   for p in load_spec(specs_dir / "tmdb.json", tmp_path).warnings), "loading does not validate strictly"
+def test_strict_validation_runs_on_demand_and_names_the_offending_node(
+    specs_dir: Path, tmp_path: Path
+) -> None:
+    assert not any(
+        "does not match any of the regexes" in p.message
+        for p in load_spec(specs_dir / "tmdb.json", tmp_path).warnings
+    ), "loading does not validate strictly"
     problems = check_spec(specs_dir / "tmdb.json", tmp_path)
-    assert SpecProblem("#/paths/~1discover~1movie/get", "'cache' does not match any of the regexes: '^x-'") in problems
+    assert (
+        SpecProblem("#/paths/~1discover~1movie/get", "'cache' does not match any of the regexes: '^x-'")
+        in problems
+    )
     assert check_spec(specs_dir / "tmdb.json", tmp_path) == problems
     assert list(tmp_path.glob("*.check.json")), "the findings are kept for this content"
 
 
-def test_strict_problems_found_through_refs_point_at_the_node_not_the_root(specs_dir: Path, tmp_path: Path) -> None:
+def test_strict_problems_found_through_refs_point_at_the_node_not_the_root(
+    specs_dir: Path, tmp_path: Path
+) -> None:
     problems = check_spec(specs_dir / "slack-web-swagger2.json", tmp_path)
-    assert SpecProblem("#/definitions/objs_channel/properties/latest/items",
-                       "the value is not of type 'object', 'boolean'") in problems
+    assert (
+        SpecProblem(
+            "#/definitions/objs_channel/properties/latest/items",
+            "the value is not of type 'object', 'boolean'",
+        )
+        in problems
+    )
     assert all(p.where != "#" for p in problems)
     assert len(problems) == len(set(problems))
 
 
 def test_ref_keys_alone_decide_whether_a_spec_spans_several_files(write_spec, tmp_path: Path) -> None:
-    document = minimal({"/things/$ref": {"get": {
-        "operationId": "getRef", "description": "Takes a $ref: './other.json' like text",
-        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"$ref": {"type": "string"}}}}}}}}}})
+    document = minimal(
+        {
+            "/things/$ref": {
+                "get": {
+                    "operationId": "getRef",
+                    "description": "Takes a $ref: './other.json' like text",
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "object", "properties": {"$ref": {"type": "string"}}}
+                                }
+                            },
+                        }
+                    },
+                }
+            }
+        }
+    )
     cache_dir = tmp_path / "cache"
     load_spec(write_spec(document), cache_dir)
     assert list(cache_dir.glob("*.spec.json")), "a single-document spec is cached"
@@ -148,36 +219,75 @@ def test_unusable_specs_are_refused_with_the_reason(write_spec, cache_dir: Path)
 
 
 def test_external_file_refs_are_inlined_and_remote_ones_not_fetched(tmp_path: Path, cache_dir: Path) -> None:
-    (tmp_path / "schemas.json").write_text(json.dumps({"Pet": {"type": "object", "properties": {
-        "owner": {"$ref": "#/Owner"}}}, "Owner": {"type": "string"}}))
+    (tmp_path / "schemas.json").write_text(
+        json.dumps(
+            {
+                "Pet": {"type": "object", "properties": {"owner": {"$ref": "#/Owner"}}},
+                "Owner": {"type": "string"},
+            }
+        )
+    )
     main = tmp_path / "main.json"
-    main.write_text(json.dumps(minimal({"/pets": {"post": {
-        "operationId": "addPet",
-        "requestBody": {"content": {"application/json": {"schema": {"$ref": "schemas.json#/Pet"}}}},
-        "responses": {"200": {"description": "ok", "content": {"application/json": {
-            "schema": {"$ref": "https://example.invalid/remote.json#/Pet"}}}}}}}})))
+    main.write_text(
+        json.dumps(
+            minimal(
+                {
+                    "/pets": {
+                        "post": {
+                            "operationId": "addPet",
+                            "requestBody": {
+                                "content": {"application/json": {"schema": {"$ref": "schemas.json#/Pet"}}}
+                            },
+                            "responses": {
+                                "200": {
+                                    "description": "ok",
+                                    "content": {
+                                        "application/json": {
+                                            "schema": {"$ref": "https://example.invalid/remote.json#/Pet"}
+                                        }
+                                    },
+                                }
+                            },
+                        }
+                    }
+                }
+            )
+        )
+    )
     spec = load_spec(main, cache_dir)
     assert spec.operations[0].body.schema == {"type": "object", "properties": {"owner": {"type": "string"}}}
     assert any("remote reference" in p.message and "not fetched" in p.message for p in spec.warnings)
     (tmp_path / "schemas.json").write_text(json.dumps({"Pet": {"type": "integer"}}))
-    assert load_spec(main, cache_dir).operations[0].body.schema == {"type": "integer"}, "a changed file is read again"
+    assert load_spec(main, cache_dir).operations[0].body.schema == {"type": "integer"}, (
+        "a changed file is read again"
+    )
 
 
 def test_loads_from_a_url_and_resolves_relative_servers(echo_server, cache_dir: Path) -> None:
-    echo_server.documents["openapi.json"] = json.dumps(minimal(
-        {"/a": {"get": {"operationId": "getA", "responses": {"200": {"description": "ok"}}}}},
-        servers=[{"url": "/api/v1"}]))
+    echo_server.documents["openapi.json"] = json.dumps(
+        minimal(
+            {"/a": {"get": {"operationId": "getA", "responses": {"200": {"description": "ok"}}}}},
+            servers=[{"url": "/api/v1"}],
+        )
+    )
     spec = load_spec(f"{echo_server.url}/documents/openapi.json", cache_dir)
     assert spec.source == f"{echo_server.url}/documents/openapi.json"
     assert spec.default_base_url == f"{echo_server.url}/api/v1"
 
 
-def test_a_url_spec_is_fetched_once_and_refreshed_with_a_conditional_request(echo_server, tmp_path: Path) -> None:
+def test_a_url_spec_is_fetched_once_and_refreshed_with_a_conditional_request(
+    echo_server, tmp_path: Path
+) -> None:
     url = f"{echo_server.url}/documents/refreshed.json"
     first = minimal({"/a": {"get": {"operationId": "getA", "responses": {"200": {"description": "ok"}}}}})
     echo_server.documents["refreshed.json"] = json.dumps(first)
     assert len(load_spec(url, tmp_path).operations) == 1
-    second = minimal({**first["paths"], "/b": {"get": {"operationId": "getB", "responses": {"200": {"description": "ok"}}}}})
+    second = minimal(
+        {
+            **first["paths"],
+            "/b": {"get": {"operationId": "getB", "responses": {"200": {"description": "ok"}}}},
+        }
+    )
     echo_server.documents["refreshed.json"] = json.dumps(second)
     fetched = echo_server.calls["/documents/refreshed.json"]
     assert len(load_spec(url, tmp_path).operations) == 1, "the kept copy is used"
@@ -195,19 +305,44 @@ def test_server_variables_take_their_defaults(specs_dir: Path, cache_dir: Path) 
 
 def test_format_suffix_twins_are_left_out_with_a_note(write_spec, cache_dir: Path) -> None:
     ok = {"200": {"description": "ok"}}
-    fmt = [{"name": "format", "in": "path", "required": True, "schema": {"type": "string", "enum": [".json"]}}]
-    spec = load_spec(write_spec(minimal({
-        "/api/items/": {"get": {"operationId": "items_list", "responses": ok}},
-        "/api/items{format}": {"get": {"operationId": "items_list_formatted", "parameters": fmt, "responses": ok}},
-        "/api/items/{id}.{format}": {"get": {"operationId": "items_read_formatted", "parameters": [
-            *fmt, {"name": "id", "in": "path", "required": True}], "responses": ok}},
-        "/api/items/{id}/": {"get": {"operationId": "items_read", "parameters": [
-            {"name": "id", "in": "path", "required": True}], "responses": ok}},
-        "/api/report.{format}": {"get": {"operationId": "report", "parameters": fmt, "responses": ok}},
-    })), cache_dir)
+    fmt = [
+        {"name": "format", "in": "path", "required": True, "schema": {"type": "string", "enum": [".json"]}}
+    ]
+    spec = load_spec(
+        write_spec(
+            minimal(
+                {
+                    "/api/items/": {"get": {"operationId": "items_list", "responses": ok}},
+                    "/api/items{format}": {
+                        "get": {"operationId": "items_list_formatted", "parameters": fmt, "responses": ok}
+                    },
+                    "/api/items/{id}.{format}": {
+                        "get": {
+                            "operationId": "items_read_formatted",
+                            "parameters": [*fmt, {"name": "id", "in": "path", "required": True}],
+                            "responses": ok,
+                        }
+                    },
+                    "/api/items/{id}/": {
+                        "get": {
+                            "operationId": "items_read",
+                            "parameters": [{"name": "id", "in": "path", "required": True}],
+                            "responses": ok,
+                        }
+                    },
+                    "/api/report.{format}": {
+                        "get": {"operationId": "report", "parameters": fmt, "responses": ok}
+                    },
+                }
+            )
+        ),
+        cache_dir,
+    )
     assert [op.name for op in spec.operations] == ["items_list", "items_read", "report"]
-    assert SpecProblem("#/paths/~1api~1items{format}", "the same as /api/items/ with a format suffix; left out") \
+    assert (
+        SpecProblem("#/paths/~1api~1items{format}", "the same as /api/items/ with a format suffix; left out")
         in spec.warnings
+    )
 
 
 def test_yaml_alias_bombs_are_refused(tmp_path: Path, cache_dir: Path) -> None:
@@ -231,9 +366,22 @@ paths:
     assert [op.responses for op in load_spec(path, cache_dir).operations] == [{"200": "ok"}, {"200": "ok"}]
 
 
-def test_specs_past_the_size_limit_are_refused_unless_allowed(write_spec, cache_dir: Path, monkeypatch) -> None:
-    path = write_spec(minimal({"/a": {"get": {"operationId": "getA", "description": "x" * 300_000,
-                                              "responses": {"200": {"description": "ok"}}}}}))
+def test_specs_past_the_size_limit_are_refused_unless_allowed(
+    write_spec, cache_dir: Path, monkeypatch
+) -> None:
+    path = write_spec(
+        minimal(
+            {
+                "/a": {
+                    "get": {
+                        "operationId": "getA",
+                        "description": "x" * 300_000,
+                        "responses": {"200": {"description": "ok"}},
+                    }
+                }
+            }
+        )
+    )
     monkeypatch.setenv("HYBRID_MAX_SPEC_MB", "0.25")
     with pytest.raises(SpecError, match=r"larger than 0.25 MB.*HYBRID_MAX_SPEC_MB"):
         load_spec(path, cache_dir)
@@ -242,24 +390,71 @@ def test_specs_past_the_size_limit_are_refused_unless_allowed(write_spec, cache_
 
 
 def test_ref_cycles_load_and_render(write_spec, cache_dir: Path) -> None:
-    spec = load_spec(write_spec(minimal({"/nodes": {"post": {
-        "operationId": "addNode",
-        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}},
-        "responses": {"200": {"description": "ok"}}}}}, components={"schemas": {"Node": {
-            "type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}}})),
-        cache_dir)
+    spec = load_spec(
+        write_spec(
+            minimal(
+                {
+                    "/nodes": {
+                        "post": {
+                            "operationId": "addNode",
+                            "requestBody": {
+                                "content": {
+                                    "application/json": {"schema": {"$ref": "#/components/schemas/Node"}}
+                                }
+                            },
+                            "responses": {"200": {"description": "ok"}},
+                        }
+                    }
+                },
+                components={
+                    "schemas": {
+                        "Node": {
+                            "type": "object",
+                            "properties": {
+                                "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}
+                            },
+                        }
+                    }
+                },
+            )
+        ),
+        cache_dir,
+    )
     assert "children?: [Node]" in operation_help(spec, "add_node")
 
 
 def test_real_spec_shapes_are_read_as_meant(write_spec, cache_dir: Path) -> None:
-    spec = load_spec(write_spec(minimal({"/tracks": {"get": {
-        "operationId": "getTracks",
-        "summary": "<p>Get the <b>saved</b> tracks&nbsp;of the user.</p><br/>More <a href='x'>here</a>.",
-        "parameters": [
-            {"name": "limit", "in": "query", "required": "false", "schema": {"type": ["integer", "null"]}},
-            {"name": "market", "in": "query", "required": "true", "deprecated": "false", "schema": {"type": "string"}},
-        ],
-        "responses": {"200": {"description": "<p>The tracks</p>"}}}}})), cache_dir)
+    spec = load_spec(
+        write_spec(
+            minimal(
+                {
+                    "/tracks": {
+                        "get": {
+                            "operationId": "getTracks",
+                            "summary": "<p>Get the <b>saved</b> tracks&nbsp;of the user.</p><br/>More <a href='x'>here</a>.",
+                            "parameters": [
+                                {
+                                    "name": "limit",
+                                    "in": "query",
+                                    "required": "false",
+                                    "schema": {"type": ["integer", "null"]},
+                                },
+                                {
+                                    "name": "market",
+                                    "in": "query",
+                                    "required": "true",
+                                    "deprecated": "false",
+                                    "schema": {"type": "string"},
+                                },
+                            ],
+                            "responses": {"200": {"description": "<p>The tracks</p>"}},
+                        }
+                    }
+                }
+            )
+        ),
+        cache_dir,
+    )
     [operation] = spec.operations
     assert operation.required_arguments == ["market"] and operation.optional_arguments == ["limit"]
     assert operation.summary == "Get the saved tracks of the user. More here."
@@ -269,8 +464,19 @@ def test_real_spec_shapes_are_read_as_meant(write_spec, cache_dir: Path) -> None
 
 def test_integers_past_64_bits_are_cached_too(write_spec, tmp_path: Path) -> None:
     bound = {"name": "id", "in": "query", "schema": {"type": "integer", "maximum": 18446744073709551616}}
-    path = write_spec(minimal({"/a": {"get": {"operationId": "getA", "parameters": [bound],
-                                              "responses": {"200": {"description": "ok"}}}}}))
+    path = write_spec(
+        minimal(
+            {
+                "/a": {
+                    "get": {
+                        "operationId": "getA",
+                        "parameters": [bound],
+                        "responses": {"200": {"description": "ok"}},
+                    }
+                }
+            }
+        )
+    )
     load_spec(path, tmp_path)
     assert list(tmp_path.glob("*.spec.json"))
     assert load_spec(path, tmp_path).operations[0].parameters[0].schema["maximum"] == 18446744073709551616

@@ -31,19 +31,24 @@ from apis.mcpsites.connection import python_name
 NOTES_SERVER = Path(__file__).parents[1] / "fixtures" / "notes_mcp_server.py"
 
 
-def test_servers_are_stored_with_references_never_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_servers_are_stored_with_references_never_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     registry = McpRegistry(tmp_path)
     env = parse_reference_pairs(["NOTES_TOKEN=env:MY_NOTES_TOKEN"], "--env")
     registry.add(McpServer("notes", command=["notes-server", "--quiet"], env=env))
     assert registry.has("notes") and registry.get("notes").env == {"NOTES_TOKEN": "env:MY_NOTES_TOKEN"}
     with pytest.raises(RegistryError, match="is not a reference"):
         parse_reference_pairs(["Authorization=Bearer abc"], "--header")
-    with pytest.raises(AuthError, match="NOTES_TOKEN of an MCP server reads the environment variable MY_NOTES_TOKEN"):
+    with pytest.raises(
+        AuthError, match="NOTES_TOKEN of an MCP server reads the environment variable MY_NOTES_TOKEN"
+    ):
         registry.resolve(registry.get("notes").env)
     monkeypatch.setenv("MY_NOTES_TOKEN", "t-1")
     registry.secrets.set("tracker_auth", "Bearer t-2")
-    assert registry.resolve({"NOTES_TOKEN": "env:MY_NOTES_TOKEN", "Authorization": "secret:tracker_auth"}) == {
-        "NOTES_TOKEN": "t-1", "Authorization": "Bearer t-2"}
+    assert registry.resolve(
+        {"NOTES_TOKEN": "env:MY_NOTES_TOKEN", "Authorization": "secret:tracker_auth"}
+    ) == {"NOTES_TOKEN": "t-1", "Authorization": "Bearer t-2"}
     with pytest.raises(RegistryError, match="already exists"):
         registry.add(McpServer("notes", url="http://127.0.0.1:1/mcp"))
     with pytest.raises(RegistryError, match="not both"):
@@ -59,7 +64,12 @@ def test_a_stdio_server_is_called_from_sync_code(tmp_path: Path) -> None:
     server = McpServer("notes", command=[sys.executable, str(NOTES_SERVER)])
     with McpConnection(server, env={"NOTES_TOKEN": "t-3"}, timeout=30).open() as notes:
         assert [(t.python_name, t.writes) for t in notes.tools] == [
-            ("list_notes", False), ("get_note", False), ("add_note", True), ("delete_note", True), ("whoami", False)]
+            ("list_notes", False),
+            ("get_note", False),
+            ("add_note", True),
+            ("delete_note", True),
+            ("whoami", False),
+        ]
         assert notes.call("add_note", {"title": "new"}) == 3
         assert notes.call("delete_note", {"note_id": 3}) == "deleted"  # by its Python name: delete-note
         assert notes.call("list_notes", {"contains": "idea"}) == [{"id": 2, "title": "ideas"}]
@@ -80,7 +90,9 @@ def notes_over_http() -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, str(NOTES_SERVER), "--port", str(port)], stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(NOTES_SERVER), "--port", str(port)], stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -88,7 +100,9 @@ def notes_over_http() -> Iterator[str]:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "the notes server did not listen"
+                assert process.poll() is None and time.monotonic() < deadline, (
+                    "the notes server did not listen"
+                )
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
@@ -105,15 +119,25 @@ def test_an_http_server_gets_its_headers(notes_over_http: str) -> None:
 
 def tool(name: str, description: str, writes: bool = False, **properties: dict) -> McpTool:
     schema = {"type": "object", "properties": properties, "required": list(properties)[:1]}
-    return McpTool(name=name, python_name=python_name(name), description=description, input_schema=schema,
-                   writes=writes)
+    return McpTool(
+        name=name, python_name=python_name(name), description=description, input_schema=schema, writes=writes
+    )
 
 
 def test_tools_are_documented_in_tiers_and_searched() -> None:
-    tools = [tool(f"get-thing-{i}", f"Get thing number {i}. More words.", number={"type": "integer"})
-             for i in range(60)]
-    tools.append(tool("send_email", "Send an email to someone.", True, to={"type": "string"},
-                      subject={"type": "string", "description": "The subject line"}))
+    tools = [
+        tool(f"get-thing-{i}", f"Get thing number {i}. More words.", number={"type": "integer"})
+        for i in range(60)
+    ]
+    tools.append(
+        tool(
+            "send_email",
+            "Send an email to someone.",
+            True,
+            to={"type": "string"},
+            subject={"type": "string", "description": "The subject line"},
+        )
+    )
     assert python_name("2fa-check") == "tool_2fa_check" and python_name("class") == "tool_class"
     section = render_mcp_section("mail", tools, "send an email to bob", token_budget=200)
     lines = section.splitlines()

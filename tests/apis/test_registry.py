@@ -9,14 +9,29 @@ from apis import RegistryError, Site, SiteRegistry
 
 
 def test_sites_persist_across_registry_instances(tmp_path: Path, specs_dir: Path) -> None:
-    SiteRegistry(tmp_path).add(Site("pets", str(specs_dir / "petstore.yaml"), "http://127.0.0.1:1/v1/",
-                                    web_url="http://127.0.0.1:1", auth={"type": "bearer", "token_env": "T"}))
+    SiteRegistry(tmp_path).add(
+        Site(
+            "pets",
+            str(specs_dir / "petstore.yaml"),
+            "http://127.0.0.1:1/v1/",
+            web_url="http://127.0.0.1:1",
+            auth={"type": "bearer", "token_env": "T"},
+        )
+    )
     again = SiteRegistry(tmp_path)
     site = again.get("pets")
-    assert site == Site("pets", str(specs_dir / "petstore.yaml"), "http://127.0.0.1:1/v1", "http://127.0.0.1:1",
-                        {"type": "bearer", "token_env": "T"})
+    assert site == Site(
+        "pets",
+        str(specs_dir / "petstore.yaml"),
+        "http://127.0.0.1:1/v1",
+        "http://127.0.0.1:1",
+        {"type": "bearer", "token_env": "T"},
+    )
     assert [s.name for s in again.list()] == ["pets"]
-    assert json.loads((tmp_path / "sites" / "pets.json").read_text())["auth"] == {"type": "bearer", "token_env": "T"}
+    assert json.loads((tmp_path / "sites" / "pets.json").read_text())["auth"] == {
+        "type": "bearer",
+        "token_env": "T",
+    }
     again.remove("pets")
     assert again.list() == []
 
@@ -41,13 +56,24 @@ def test_relative_spec_paths_are_stored_absolute(tmp_path: Path, specs_dir: Path
     assert Path(site.spec).is_absolute() and Path(site.spec).samefile(specs_dir / "petstore.yaml")
 
 
-def test_client_for_a_site_uses_its_base_url_and_stored_secret(tmp_path: Path, write_spec, echo_server) -> None:
-    spec_path = write_spec({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": {
-        "/me": {"get": {"operationId": "getMe", "responses": {"200": {"description": "ok"}}}}}})
+def test_client_for_a_site_uses_its_base_url_and_stored_secret(
+    tmp_path: Path, write_spec, echo_server
+) -> None:
+    spec_path = write_spec(
+        {
+            "openapi": "3.0.3",
+            "info": {"title": "T", "version": "1"},
+            "paths": {"/me": {"get": {"operationId": "getMe", "responses": {"200": {"description": "ok"}}}}},
+        }
+    )
     registry = SiteRegistry(tmp_path / "data")
     registry.secrets.set("demo-token", "tok-1")
-    registry.add(Site("demo", str(spec_path), echo_server.url, auth={"type": "bearer", "token_secret": "demo-token"}))
+    registry.add(
+        Site("demo", str(spec_path), echo_server.url, auth={"type": "bearer", "token_secret": "demo-token"})
+    )
     with registry.client("demo") as client:
         assert client.get_me()["headers"]["authorization"] == "Bearer tok-1"
-    assert list((tmp_path / "data" / "cache" / "specs").iterdir()), "the processed spec is cached in the data dir"
+    assert list((tmp_path / "data" / "cache" / "specs").iterdir()), (
+        "the processed spec is cached in the data dir"
+    )
     assert "tok-1" not in (tmp_path / "data" / "sites" / "demo.json").read_text()

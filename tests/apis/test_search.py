@@ -28,8 +28,9 @@ QUERIES = [
 
 
 @pytest.mark.parametrize(("spec_file", "task", "expected"), QUERIES)
-def test_hand_written_tasks_find_their_operation(specs_dir: Path, cache_dir: Path, spec_file: str, task: str,
-                                                 expected: str) -> None:
+def test_hand_written_tasks_find_their_operation(
+    specs_dir: Path, cache_dir: Path, spec_file: str, task: str, expected: str
+) -> None:
     spec = load_spec(specs_dir / spec_file, cache_dir)
     assert expected in [op.name for op in search(spec, task, k=3)]
 
@@ -45,7 +46,13 @@ def test_the_evaluation_set_is_large_and_names_real_operations(specs_dir: Path, 
     assert len(entries) >= 150 and len({task.spec_file for task in entries}) >= 5
     for spec_file in {task.spec_file for task in entries}:
         names = {op.name for op in load_spec(specs_dir / spec_file, cache_dir).operations}
-        unknown = [name for task in entries if task.spec_file == spec_file for name in task.needs if name not in names]
+        unknown = [
+            name
+            for task in entries
+            if task.spec_file == spec_file
+            for name in task.needs
+            if name not in names
+        ]
         assert not unknown, f"{spec_file} has no operations {unknown}"
 
 

@@ -23,8 +23,16 @@ def run(tmp_path: Path, monkeypatch):
 
 
 def test_add_list_show_search_remove(run, specs_dir: Path) -> None:
-    added = run("add", "gitea", "--spec", str(specs_dir / "gitea.json"), "--base-url", "http://127.0.0.1:3000/api/v1",
-                "--auth", "bearer token_env=GITEA_TOKEN")
+    added = run(
+        "add",
+        "gitea",
+        "--spec",
+        str(specs_dir / "gitea.json"),
+        "--base-url",
+        "http://127.0.0.1:3000/api/v1",
+        "--auth",
+        "bearer token_env=GITEA_TOKEN",
+    )
     assert added.exit_code == 0, added.output
     assert "Added gitea: Gitea API. with 346 operations" in added.output
     listed = run("list")
@@ -47,10 +55,24 @@ def test_show_lists_the_spec_problems(run, specs_dir: Path) -> None:
 
 
 def test_unusable_input_fails_with_a_message_and_registers_nothing(run, specs_dir: Path) -> None:
-    bad_spec = run("add", "readme", "--spec", str(specs_dir / "README.md"), "--base-url", "http://127.0.0.1:1")
-    assert bad_spec.exit_code == 1 and "the spec cannot be used" in bad_spec.output and "README.md: line" in bad_spec.output
-    literal_secret = run("add", "pets", "--spec", str(specs_dir / "petstore.yaml"), "--base-url", "http://127.0.0.1:1",
-                         "--auth", "bearer token=abc")
+    bad_spec = run(
+        "add", "readme", "--spec", str(specs_dir / "README.md"), "--base-url", "http://127.0.0.1:1"
+    )
+    assert (
+        bad_spec.exit_code == 1
+        and "the spec cannot be used" in bad_spec.output
+        and "README.md: line" in bad_spec.output
+    )
+    literal_secret = run(
+        "add",
+        "pets",
+        "--spec",
+        str(specs_dir / "petstore.yaml"),
+        "--base-url",
+        "http://127.0.0.1:1",
+        "--auth",
+        "bearer token=abc",
+    )
     assert literal_secret.exit_code == 1 and "secrets are never stored" in literal_secret.output
     assert "No sites yet" in run("list").output
     missing = run("show", "nope")
@@ -64,7 +86,14 @@ def test_secret_is_stored_from_stdin(run, tmp_path: Path) -> None:
 
 
 def test_show_check_lists_strict_problems_grouped_with_their_pointers(run, specs_dir: Path) -> None:
-    added = run("add", "slack", "--spec", str(specs_dir / "slack-web-swagger2.json"), "--base-url", "http://127.0.0.1:9")
+    added = run(
+        "add",
+        "slack",
+        "--spec",
+        str(specs_dir / "slack-web-swagger2.json"),
+        "--base-url",
+        "http://127.0.0.1:9",
+    )
     assert "--check" in added.output
     assert "Strict validation" not in run("show", "slack", "--no-operations").output
     shown = run("show", "slack", "--no-operations", "--check").output
@@ -93,9 +122,21 @@ def test_add_takes_the_base_url_from_the_spec_unless_given(run, specs_dir: Path,
     assert added.exit_code == 0, added.output
     assert "at https://petstore.swagger.io/v2 " in added.output
     relative = tmp_path / "relative-servers.json"
-    relative.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
-                                    "servers": [{"url": "/api"}],
-                                    "paths": {"/ping": {"get": {"operationId": "ping", "responses": {"200": {"description": "ok"}}}}}}))
+    relative.write_text(
+        json.dumps(
+            {
+                "openapi": "3.0.3",
+                "info": {"title": "t", "version": "1"},
+                "servers": [{"url": "/api"}],
+                "paths": {
+                    "/ping": {"get": {"operationId": "ping", "responses": {"200": {"description": "ok"}}}}
+                },
+            }
+        )
+    )
     refused = run("add", "relative", "--spec", str(relative))
     assert refused.exit_code == 1 and "--base-url" in refused.output
-    assert run("add", "relative", "--spec", str(relative), "--base-url", "http://127.0.0.1:8000/api").exit_code == 0
+    assert (
+        run("add", "relative", "--spec", str(relative), "--base-url", "http://127.0.0.1:8000/api").exit_code
+        == 0
+    )

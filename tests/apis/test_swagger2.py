@@ -16,32 +16,75 @@ SWAGGER = {
     "securityDefinitions": {
         "basic": {"type": "basic"},
         "key": {"type": "apiKey", "in": "query", "name": "api_key"},
-        "oauth": {"type": "oauth2", "flow": "accessCode", "authorizationUrl": "https://a", "tokenUrl": "https://t",
-                  "scopes": {"read": "read"}},
+        "oauth": {
+            "type": "oauth2",
+            "flow": "accessCode",
+            "authorizationUrl": "https://a",
+            "tokenUrl": "https://t",
+            "scopes": {"read": "read"},
+        },
     },
     "parameters": {"Limit": {"name": "limit", "in": "query", "type": "integer"}},
-    "definitions": {"Pet": {"type": "object", "required": ["name"], "properties": {
-        "name": {"type": "string"}, "tag": {"type": "string", "x-nullable": True}}}},
+    "definitions": {
+        "Pet": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string"}, "tag": {"type": "string", "x-nullable": True}},
+        }
+    },
     "paths": {
         "/pets": {
-            "get": {"operationId": "listPets", "parameters": [
-                {"$ref": "#/parameters/Limit"},
-                {"name": "tags", "in": "query", "type": "array", "items": {"type": "string"}, "collectionFormat": "multi"},
-                {"name": "ids", "in": "query", "type": "array", "items": {"type": "integer"}, "collectionFormat": "pipes"},
-            ], "responses": {"200": {"description": "pets", "schema": {"type": "array", "items": {"$ref": "#/definitions/Pet"}}}}},
-            "post": {"operationId": "addPet", "parameters": [
-                {"name": "pet", "in": "body", "required": True, "schema": {"$ref": "#/definitions/Pet"}}],
-                "responses": {"201": {"description": "created"}}},
+            "get": {
+                "operationId": "listPets",
+                "parameters": [
+                    {"$ref": "#/parameters/Limit"},
+                    {
+                        "name": "tags",
+                        "in": "query",
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "collectionFormat": "multi",
+                    },
+                    {
+                        "name": "ids",
+                        "in": "query",
+                        "type": "array",
+                        "items": {"type": "integer"},
+                        "collectionFormat": "pipes",
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "pets",
+                        "schema": {"type": "array", "items": {"$ref": "#/definitions/Pet"}},
+                    }
+                },
+            },
+            "post": {
+                "operationId": "addPet",
+                "parameters": [
+                    {"name": "pet", "in": "body", "required": True, "schema": {"$ref": "#/definitions/Pet"}}
+                ],
+                "responses": {"201": {"description": "created"}},
+            },
         },
         "/pets/{petId}/photo": {
             "parameters": [{"name": "petId", "in": "path", "required": True, "type": "integer"}],
-            "post": {"operationId": "uploadPhoto", "consumes": ["multipart/form-data"], "parameters": [
-                {"name": "caption", "in": "formData", "type": "string"},
-                {"name": "file", "in": "formData", "type": "file", "required": True}],
-                "responses": {"200": {"description": "ok"}}},
-            "put": {"operationId": "renamePet", "consumes": ["application/x-www-form-urlencoded"], "parameters": [
-                {"name": "name", "in": "formData", "type": "string", "required": True}],
-                "responses": {"200": {"description": "ok"}}},
+            "post": {
+                "operationId": "uploadPhoto",
+                "consumes": ["multipart/form-data"],
+                "parameters": [
+                    {"name": "caption", "in": "formData", "type": "string"},
+                    {"name": "file", "in": "formData", "type": "file", "required": True},
+                ],
+                "responses": {"200": {"description": "ok"}},
+            },
+            "put": {
+                "operationId": "renamePet",
+                "consumes": ["application/x-www-form-urlencoded"],
+                "parameters": [{"name": "name", "in": "formData", "type": "string", "required": True}],
+                "responses": {"200": {"description": "ok"}},
+            },
         },
     },
 }
@@ -79,7 +122,9 @@ def test_body_and_form_data_become_request_bodies() -> None:
     schema = upload["multipart/form-data"]["schema"]
     assert schema["properties"]["file"] == {"type": "string", "format": "binary"}
     assert schema["required"] == ["file"]
-    assert list(paths["/pets/{petId}/photo"]["put"]["requestBody"]["content"]) == ["application/x-www-form-urlencoded"]
+    assert list(paths["/pets/{petId}/photo"]["put"]["requestBody"]["content"]) == [
+        "application/x-www-form-urlencoded"
+    ]
 
 
 def test_security_definitions_become_security_schemes() -> None:

@@ -48,12 +48,18 @@ def timed(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs of each command (the median is shown)")
     repeat = parser.parse_args().repeat
     home = Path(tempfile.mkdtemp(prefix="bench-cli-"))
-    env = {**os.environ, "HYBRID_DATA_DIR": str(home / "data"), "COLUMNS": "120",
-           **{name: str(home / name.lower()) for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}}
+    env = {
+        **os.environ,
+        "HYBRID_DATA_DIR": str(home / "data"),
+        "COLUMNS": "120",
+        **{name: str(home / name.lower()) for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")},
+    }
     for name in ("HYBRID_MODEL", "HYBRID_DATABASE_URL", "HYBRID_CONFIG", "HYBRID_FAST_PATH"):
         env.pop(name, None)
     hybrid = hybrid_command()
@@ -62,13 +68,21 @@ def main() -> None:
             register_demo(apis.SiteRegistry(home / "data"), site, "alice")
             script = home / "replies.json"
             script.write_text(json.dumps(scripted_replies_for(LEARNT.reference_solution)))
-            learnt = subprocess.run([*hybrid, "run", LEARNT.intent, "--json", "--model", f"scripted:{script}"],
-                                    env=env, capture_output=True, text=True, timeout=300, check=True)
+            learnt = subprocess.run(
+                [*hybrid, "run", LEARNT.intent, "--json", "--model", f"scripted:{script}"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=True,
+            )
             workflow = json.loads(learnt.stdout.splitlines()[-1])["workflow"]
             if not workflow or workflow["status"] != "verified":
                 raise SystemExit(f"the first run did not become a verified workflow: {learnt.stdout}")
-            get = (f"import httpx; httpx.get({site.api_url + '/projects/alice/tracker-core/issues/17'!r}, "
-                   f"headers={{'Authorization': 'Bearer {site.token_for('alice')}'}}).raise_for_status()")
+            get = (
+                f"import httpx; httpx.get({site.api_url + '/projects/alice/tracker-core/issues/17'!r}, "
+                f"headers={{'Authorization': 'Bearer {site.token_for('alice')}'}}).raise_for_status()"
+            )
             rows = [
                 ("python -c pass", [sys.executable, "-c", "pass"]),
                 ("python: httpx GET of the issue", [sys.executable, "-c", get]),
@@ -76,7 +90,9 @@ def main() -> None:
                 ("hybrid runs list", [*hybrid, "runs", "list"]),
                 ("hybrid run (fast path, no model)", [*hybrid, "run", FAST.intent]),
             ]
-            print(f"{'command':<36} {'median':>8} {'fastest':>8}   ({repeat} runs each, {os.cpu_count()} cores)")
+            print(
+                f"{'command':<36} {'median':>8} {'fastest':>8}   ({repeat} runs each, {os.cpu_count()} cores)"
+            )
             for label, command in rows:
                 median, fastest = timed(command, env, repeat)
                 print(f"{label:<36} {median:>7.2f}s {fastest:>7.2f}s")

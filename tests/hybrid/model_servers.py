@@ -121,7 +121,7 @@ def _tokens(text: str) -> int:
 
 def _pieces(text: str, count: int = 3) -> list[str]:
     size = max(1, -(-len(text) // count))
-    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
 def _sse(events: list[tuple[str | None, Any]]) -> AsyncIterator[bytes]:
@@ -162,20 +162,35 @@ class Reply:
 
 def _openai(reply: Reply, model: str, stream: bool, include_usage: bool) -> Response:
     turn = reply.turn
-    usage = {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
-             "total_tokens": reply.prompt_tokens + reply.completion_tokens,
-             "prompt_tokens_details": {"cached_tokens": turn.cached_tokens}}
+    usage = {
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+        "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": turn.cached_tokens},
+    }
     head = {"id": "chatcmpl-1", "created": 1_700_000_000, "model": f"{model}-2024-07-18"}
     if not stream:
-        content: Any = [{"type": "text", "text": p} for p in _pieces(reply.text, 2)] if turn.blocks else reply.text
+        content: Any = (
+            [{"type": "text", "text": p} for p in _pieces(reply.text, 2)] if turn.blocks else reply.text
+        )
         message = {"role": "assistant", "content": None if turn.refusal else content, "refusal": turn.refusal}
-        return JSONResponse(head | {"object": "chat.completion", "usage": usage, "choices": [
-            {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}]})
+        return JSONResponse(
+            head
+            | {
+                "object": "chat.completion",
+                "usage": usage,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+            }
+        )
     chunk = head | {"object": "chat.completion.chunk"}
-    deltas = [{"role": "assistant", "refusal": turn.refusal}] if turn.refusal else [
-        {"role": "assistant", "content": piece} for piece in _pieces(reply.text)]
+    deltas = (
+        [{"role": "assistant", "refusal": turn.refusal}]
+        if turn.refusal
+        else [{"role": "assistant", "content": piece} for piece in _pieces(reply.text)]
+    )
     events: list[tuple[str | None, Any]] = [
-        (None, chunk | {"choices": [{"index": 0, "delta": d, "finish_reason": None}]}) for d in deltas]
+        (None, chunk | {"choices": [{"index": 0, "delta": d, "finish_reason": None}]}) for d in deltas
+    ]
     events.append((None, chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
     if include_usage:
         events.append((None, chunk | {"choices": [], "usage": usage}))
@@ -187,46 +202,133 @@ def _anthropic(reply: Reply, model: str, stream: bool) -> Response:
     turn = reply.turn
     stop_reason = "refusal" if turn.refusal else "stop_sequence" if reply.stopped_by else "end_turn"
     text = turn.refusal or reply.text
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": p} for p in (_pieces(text, 2) if turn.blocks else [text])]
+    blocks: list[dict[str, Any]] = [
+        {"type": "text", "text": p} for p in (_pieces(text, 2) if turn.blocks else [text])
+    ]
     if turn.blocks:
-        blocks.insert(0, {"type": "thinking", "thinking": "Let me think about the API first.", "signature": "c2ln"})
-    usage = {"input_tokens": reply.prompt_tokens - turn.cached_tokens, "output_tokens": reply.completion_tokens,
-             "cache_read_input_tokens": turn.cached_tokens, "cache_creation_input_tokens": 0}
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": model, "stop_reason": stop_reason,
-               "stop_sequence": reply.stopped_by}
+        blocks.insert(
+            0, {"type": "thinking", "thinking": "Let me think about the API first.", "signature": "c2ln"}
+        )
+    usage = {
+        "input_tokens": reply.prompt_tokens - turn.cached_tokens,
+        "output_tokens": reply.completion_tokens,
+        "cache_read_input_tokens": turn.cached_tokens,
+        "cache_creation_input_tokens": 0,
+    }
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "stop_reason": stop_reason,
+        "stop_sequence": reply.stopped_by,
+    }
     if not stream:
         return JSONResponse(message | {"content": blocks, "usage": usage})
-    events: list[tuple[str | None, Any]] = [("message_start", {"type": "message_start", "message": message | {
-        "content": [], "stop_reason": None, "stop_sequence": None, "usage": usage | {"output_tokens": 1}}})]
+    events: list[tuple[str | None, Any]] = [
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": message
+                | {
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": usage | {"output_tokens": 1},
+                },
+            },
+        )
+    ]
     for index, block in enumerate(blocks):
         if block["type"] == "thinking":
-            events += [("content_block_start", {"type": "content_block_start", "index": index,
-                                                "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
-                       ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {
-                           "type": "thinking_delta", "thinking": block["thinking"]}}),
-                       ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {
-                           "type": "signature_delta", "signature": block["signature"]}})]
+            events += [
+                (
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+                    },
+                ),
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "thinking_delta", "thinking": block["thinking"]},
+                    },
+                ),
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "signature_delta", "signature": block["signature"]},
+                    },
+                ),
+            ]
         else:
-            events.append(("content_block_start", {"type": "content_block_start", "index": index,
-                                                   "content_block": {"type": "text", "text": ""}}))
-            events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {
-                "type": "text_delta", "text": piece}}) for piece in _pieces(block["text"])]
+            events.append(
+                (
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                )
+            )
+            events += [
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "text_delta", "text": piece},
+                    },
+                )
+                for piece in _pieces(block["text"])
+            ]
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
-    events += [("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop_reason,
-                                                                     "stop_sequence": reply.stopped_by},
-                                  "usage": usage}),  # the final, cumulative usage
-               ("message_stop", {"type": "message_stop"})]
+    events += [
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop_reason, "stop_sequence": reply.stopped_by},
+                "usage": usage,
+            },
+        ),  # the final, cumulative usage
+        ("message_stop", {"type": "message_stop"}),
+    ]
     return StreamingResponse(_sse(events), media_type="text/event-stream")
 
 
 def _ollama(reply: Reply, model: str, stream: bool) -> Response:
-    final = {"model": model, "created_at": "2026-01-01T00:00:00Z", "done": True, "done_reason": "stop",
-             "total_duration": 1000, "load_duration": 10, "prompt_eval_count": reply.prompt_tokens,
-             "prompt_eval_duration": 100, "eval_count": reply.completion_tokens, "eval_duration": 100}
+    final = {
+        "model": model,
+        "created_at": "2026-01-01T00:00:00Z",
+        "done": True,
+        "done_reason": "stop",
+        "total_duration": 1000,
+        "load_duration": 10,
+        "prompt_eval_count": reply.prompt_tokens,
+        "prompt_eval_duration": 100,
+        "eval_count": reply.completion_tokens,
+        "eval_duration": 100,
+    }
     if not stream:
         return JSONResponse(final | {"message": {"role": "assistant", "content": reply.text}})
-    lines = [{"model": model, "created_at": "2026-01-01T00:00:00Z", "done": False,
-              "message": {"role": "assistant", "content": piece}} for piece in _pieces(reply.text)]
+    lines = [
+        {
+            "model": model,
+            "created_at": "2026-01-01T00:00:00Z",
+            "done": False,
+            "message": {"role": "assistant", "content": piece},
+        }
+        for piece in _pieces(reply.text)
+    ]
     lines.append(final | {"message": {"role": "assistant", "content": ""}})
     return StreamingResponse(_ndjson(lines), media_type="application/x-ndjson")
 
@@ -234,10 +336,20 @@ def _ollama(reply: Reply, model: str, stream: bool) -> Response:
 def _error(protocol: Protocol, turn: Turn) -> Response:
     headers = {"retry-after": turn.retry_after} if turn.retry_after is not None else {}
     if protocol == "openai":
-        code = "context_length_exceeded" if turn.status == 400 else "rate_limit_exceeded" if turn.status == 429 else None
-        body: dict[str, Any] = {"error": {"message": turn.error, "type": "invalid_request_error", "code": code}}
+        code = (
+            "context_length_exceeded"
+            if turn.status == 400
+            else "rate_limit_exceeded"
+            if turn.status == 429
+            else None
+        )
+        body: dict[str, Any] = {
+            "error": {"message": turn.error, "type": "invalid_request_error", "code": code}
+        }
     elif protocol == "anthropic":
-        kind = {400: "invalid_request_error", 429: "rate_limit_error", 529: "overloaded_error"}.get(turn.status, "api_error")
+        kind = {400: "invalid_request_error", 429: "rate_limit_error", 529: "overloaded_error"}.get(
+            turn.status, "api_error"
+        )
         body = {"type": "error", "error": {"type": kind, "message": turn.error}}
     else:
         body = {"error": turn.error}
@@ -263,7 +375,9 @@ def create_app(server: ModelServer) -> Starlette:
             return _anthropic(reply, model, bool(body.get("stream")))
         return _ollama(reply, model, body.get("stream", True))
 
-    path = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages", "ollama": "/api/chat"}[server.protocol]
+    path = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages", "ollama": "/api/chat"}[
+        server.protocol
+    ]
     return Starlette(routes=[Route(path, answer, methods=["POST"])])
 
 
@@ -274,10 +388,14 @@ def model_server(protocol: Protocol, script: Script, *, honour_stop: bool = True
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app(server), log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        create_app(server), log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+    )
     runner = uvicorn.Server(config)
     runner.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, name=f"{protocol}-server", daemon=True)
+    thread = threading.Thread(
+        target=runner.run, kwargs={"sockets": [sock]}, name=f"{protocol}-server", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 10
     while not runner.started:
@@ -295,8 +413,9 @@ def model_server(protocol: Protocol, script: Script, *, honour_stop: bool = True
         sock.close()
 
 
-def reference_script(tasks: list[Any], *, imagined_next_step: bool = False, blocks: bool = False,
-                     cached_tokens: int = 0) -> Script:
+def reference_script(
+    tasks: list[Any], *, imagined_next_step: bool = False, blocks: bool = False, cached_tokens: int = 0
+) -> Script:
     """Replies with each task's reference solution, one step per reply, finding the task by its intent in
     the conversation. `imagined_next_step` makes the model go on past its code block, as models do when a
     server ignores the stop sequence: an imagined observation, then a wrong `finish`."""

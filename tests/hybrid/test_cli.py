@@ -41,30 +41,45 @@ def test_config_shows_values_and_origins(monkeypatch: pytest.MonkeyPatch) -> Non
 
 ERROR_PATHS = {
     "configuration": (["config"], {"HYBRID_POLICY": "sometimes"}, "HYBRID_POLICY"),
-    "database": (["runs", "list"], {"HYBRID_DATABASE_URL": "oracle://nowhere/db"}, "Cannot open the database"),
+    "database": (
+        ["runs", "list"],
+        {"HYBRID_DATABASE_URL": "oracle://nowhere/db"},
+        "Cannot open the database",
+    ),
     "unknown run": (["runs", "show", "nosuch"], {}, "No run 'nosuch'"),
     "unknown site": (["sites", "show", "nosuch"], {}, "No site named 'nosuch'"),
-    "MCP server that cannot start": (["sites", "add-mcp", "notes", "--command", "{dir}/nosuch"], {},
-                                     "the MCP server notes"),
+    "MCP server that cannot start": (
+        ["sites", "add-mcp", "notes", "--command", "{dir}/nosuch"],
+        {},
+        "the MCP server notes",
+    ),
     "unknown workflow": (["workflows", "show", "nosuch"], {}, "No workflow 'nosuch'"),
     "no model": (["bench", "demo"], {}, "No model configured"),
     "bad model name": (["run", "x", "--model", "nonsense"], {}, "is not provider:name"),
-    "scripted replies as a JSON object": (["run", "x", "--model", "scripted:{dir}/object.json"], {},
-                                          "object.json: expected a JSON list of reply strings"),
-    "scripted replies not UTF-8": (["run", "x", "--model", "scripted:{dir}/latin1.json"], {},
-                                   "latin1.json: not UTF-8 text"),
+    "scripted replies as a JSON object": (
+        ["run", "x", "--model", "scripted:{dir}/object.json"],
+        {},
+        "object.json: expected a JSON list of reply strings",
+    ),
+    "scripted replies not UTF-8": (
+        ["run", "x", "--model", "scripted:{dir}/latin1.json"],
+        {},
+        "latin1.json: not UTF-8 text",
+    ),
     "unknown demo user": (["demo", "token", "zed"], {}, "no demo user 'zed'"),
 }
 
 
 @pytest.mark.parametrize("path", ERROR_PATHS)
-def test_every_command_reports_errors_the_same_way(path: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_command_reports_errors_the_same_way(
+    path: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     arguments, environment, problem = ERROR_PATHS[path]
     monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     (tmp_path / "object.json").write_text('{"replies": ["finish(1)"]}')
-    (tmp_path / "latin1.json").write_bytes('["finish(\'café\')"]'.encode("latin-1"))
+    (tmp_path / "latin1.json").write_bytes("[\"finish('café')\"]".encode("latin-1"))
     result = CliRunner().invoke(cli, [argument.format(dir=tmp_path) for argument in arguments])
     assert isinstance(result.exception, SystemExit) and result.exit_code in (1, 2), result.output
     error = result.stderr.rstrip().splitlines()[-1]
@@ -80,8 +95,12 @@ def test_demo_token_rejects_unknown_users() -> None:
 
 def serve_demo_until_ctrl_c(check_while_serving: Callable[[str], None]) -> None:
     """Start `hybrid demo serve`, call `check_while_serving(url)` once it is registered, then stop it."""
-    process = subprocess.Popen([sys.executable, "-m", "hybrid", "demo", "serve"], stdout=subprocess.PIPE,
-                               text=True, env={**os.environ, "COLUMNS": "200"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hybrid", "demo", "serve"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     try:
         deadline = time.monotonic() + 30
         url = None
@@ -126,7 +145,13 @@ SUITE = {task.task_id: task for task in load_suite()}
 @pytest.fixture
 def demo_data_dir(tmp_path, monkeypatch: pytest.MonkeyPatch, demo):
     """A fresh data dir with the demo site registered, and no model configured."""
-    for name in ("HYBRID_MODEL", "HYBRID_FAST_PATH", "HYBRID_INDUCE_WORKFLOWS", "HYBRID_CONFIG", "HYBRID_POLICY"):
+    for name in (
+        "HYBRID_MODEL",
+        "HYBRID_FAST_PATH",
+        "HYBRID_INDUCE_WORKFLOWS",
+        "HYBRID_CONFIG",
+        "HYBRID_POLICY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
     register_demo(apis.SiteRegistry(tmp_path / "data"), demo, "alice")
@@ -142,32 +167,45 @@ def scripted(directory, steps: list[str]) -> str:
 @pytest.mark.kernel
 def test_run_ends_by_saying_whether_it_became_a_workflow(demo_data_dir) -> None:
     task = SUITE[3]  # Who is assigned to issue #17 in alice/tracker-core? ...
-    result = CliRunner().invoke(cli, ["run", task.intent, "--json", "--model",
-                                      scripted(demo_data_dir, task.reference_solution)])
+    result = CliRunner().invoke(
+        cli, ["run", task.intent, "--json", "--model", scripted(demo_data_dir, task.reference_solution)]
+    )
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
-    assert outcome["workflow"] == {"line": "saved as workflow who_assigned_issue v1 (verified)",
-                                   "name": "who_assigned_issue", "version": 1, "status": "verified",
-                                   "action": "created"}
+    assert outcome["workflow"] == {
+        "line": "saved as workflow who_assigned_issue v1 (verified)",
+        "name": "who_assigned_issue",
+        "version": 1,
+        "status": "verified",
+        "action": "created",
+    }
 
-    nothing = CliRunner().invoke(cli, ["run", "What is 2 + 2?", "--model",
-                                       scripted(demo_data_dir, ["print(2 + 2)", "finish('4')"])])
+    nothing = CliRunner().invoke(
+        cli, ["run", "What is 2 + 2?", "--model", scripted(demo_data_dir, ["print(2 + 2)", "finish('4')"])]
+    )
     assert nothing.exit_code == 0, nothing.output
-    assert nothing.output.rstrip().splitlines()[-1] == ("not saved as a workflow: the run's effective code calls "
-                                                        "no api, browser or wf operation: nothing to reuse")
+    assert nothing.output.rstrip().splitlines()[-1] == (
+        "not saved as a workflow: the run's effective code calls "
+        "no api, browser or wf operation: nothing to reuse"
+    )
 
 
 @pytest.mark.kernel
 def test_a_task_a_verified_workflow_matches_needs_no_model(demo_data_dir) -> None:
     task_a, task_b = SUITE[3], SUITE[4]  # the same template, other arguments
-    learnt = CliRunner().invoke(cli, ["run", task_a.intent, "--model", scripted(demo_data_dir,
-                                                                                task_a.reference_solution)])
+    learnt = CliRunner().invoke(
+        cli, ["run", task_a.intent, "--model", scripted(demo_data_dir, task_a.reference_solution)]
+    )
     assert learnt.exit_code == 0, learnt.output
     result = CliRunner().invoke(cli, ["run", task_b.intent])
     assert result.exit_code == 0, result.output
-    assert "fast path: the task matches workflow who_assigned_issue v1 (verified); running it with no model call" \
+    assert (
+        "fast path: the task matches workflow who_assigned_issue v1 (verified); running it with no model call"
         in result.output
-    assert result.output.rstrip().endswith("done by workflow who_assigned_issue v1 on the fast path (no model call)")
+    )
+    assert result.output.rstrip().endswith(
+        "done by workflow who_assigned_issue v1 on the fast path (no model call)"
+    )
 
 
 @pytest.mark.kernel
@@ -199,14 +237,29 @@ def test_run_with_a_missing_provider_package_is_one_line(tmp_path, monkeypatch: 
 def test_demo_runs_a_task_end_to_end_and_judges_it(tmp_path) -> None:
     env = {**os.environ, "HYBRID_DATA_DIR": str(tmp_path), "COLUMNS": "120"}
     env.pop("HYBRID_MODEL", None)
-    completed = subprocess.run([sys.executable, "-m", "hybrid", "demo"], capture_output=True, text=True,
-                               timeout=180, env=env, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-m", "hybrid", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "scripted model replays this task's reference solution" in completed.stdout
     assert "The evaluator accepts the outcome." in completed.stdout
-    assert "\nsaved as workflow transfer_then_create_label v1 (candidate: it changes the site" in completed.stdout
-    runs = subprocess.run([sys.executable, "-m", "hybrid", "runs", "list", "--json"], capture_output=True,
-                          text=True, timeout=60, env=env, check=True)
+    assert (
+        "\nsaved as workflow transfer_then_create_label v1 (candidate: it changes the site"
+        in completed.stdout
+    )
+    runs = subprocess.run(
+        [sys.executable, "-m", "hybrid", "runs", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=True,
+    )
     assert json.loads(runs.stdout.splitlines()[0])["status"] == "finished"
 
 
@@ -219,8 +272,12 @@ def test_the_command_list_says_what_each_command_says_of_itself() -> None:
 
 
 def test_help_imports_no_command() -> None:
-    probe = "import sys; from hybrid.cli import main; sys.argv = ['hybrid', '--help']\ntry:\n    main()\n" \
-            "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.startswith(('hybrid.commands', " \
-            "'hybrid.agent', 'langchain'))))"
-    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    probe = (
+        "import sys; from hybrid.cli import main; sys.argv = ['hybrid', '--help']\ntry:\n    main()\n"
+        "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.startswith(('hybrid.commands', "
+        "'hybrid.agent', 'langchain'))))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
     assert completed.stdout.strip().splitlines()[-1] == "[]"

@@ -33,7 +33,9 @@ def test_defaults_put_everything_in_a_per_user_data_dir(isolated: Path) -> None:
 
 
 def test_file_then_environment_override_defaults(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (isolated / "hybrid.toml").write_text('model = "openai:gpt-4o-mini"\nmax_steps = 12\npolicy = "read-only"\n')
+    (isolated / "hybrid.toml").write_text(
+        'model = "openai:gpt-4o-mini"\nmax_steps = 12\npolicy = "read-only"\n'
+    )
     monkeypatch.setenv("HYBRID_MAX_STEPS", "7")
     settings = load_settings()
     assert (settings.model, settings.max_steps, settings.policy) == ("openai:gpt-4o-mini", 7, "read-only")

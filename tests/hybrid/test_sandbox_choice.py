@@ -21,15 +21,32 @@ TASK = "How many projects can alice see?"
 REPLY = "Thought: count.\n```python\nfinish(len(api.demo.list_projects()))\n```"
 
 
-def hybrid_run(settings: Settings, tmp_path: Path, *options: str, path: str | None = None) -> subprocess.CompletedProcess:
+def hybrid_run(
+    settings: Settings, tmp_path: Path, *options: str, path: str | None = None
+) -> subprocess.CompletedProcess:
     script = tmp_path / "replies.json"
     script.write_text(json.dumps([REPLY]))
     environment = {**os.environ, "COLUMNS": "200"}
     if path is not None:
         environment["PATH"] = path
     return subprocess.run(
-        [sys.executable, "-m", "hybrid", "run", TASK, "--site", "demo", "--model", f"scripted:{script}", *options],
-        capture_output=True, text=True, env=environment, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "hybrid",
+            "run",
+            TASK,
+            "--site",
+            "demo",
+            "--model",
+            f"scripted:{script}",
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
     )
 
 
@@ -54,7 +71,11 @@ def test_without_bubblewrap_the_run_is_refused_in_one_line_until_the_user_opts_o
             (tools / tool).symlink_to(found)
     refused = hybrid_run(settings, tmp_path, path=str(tools))
     assert refused.returncode == 1
-    assert refused.stderr.count("\n") == 1 and "bubblewrap" in refused.stderr and "--sandbox none" in refused.stderr
+    assert (
+        refused.stderr.count("\n") == 1
+        and "bubblewrap" in refused.stderr
+        and "--sandbox none" in refused.stderr
+    )
     opted_out = hybrid_run(settings, tmp_path, "--sandbox", "none", path=str(tools))
     assert opted_out.returncode == 0, opted_out.stderr
     assert "sandbox none (code actions run unisolated" in opted_out.stdout

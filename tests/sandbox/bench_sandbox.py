@@ -79,7 +79,9 @@ def main() -> None:
             print(f"  warm pool acquire      {milliseconds(pool_acquires(pool))}")
             with pool.acquire() as session:
                 print(f"  trivial action x = 1   {milliseconds(trivial_actions(session))}")
-                print(f"  bridge no-op call      {milliseconds(bridge_calls(session))}  (timed in the kernel)")
+                print(
+                    f"  bridge no-op call      {milliseconds(bridge_calls(session))}  (timed in the kernel)"
+                )
 
 
 if __name__ == "__main__":

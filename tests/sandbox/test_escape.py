@@ -30,11 +30,17 @@ def run(session: KernelSession, code: str, timeout: float = 30) -> str:
     """What the code printed (stdout and stderr), or its error; asserts the kernel was not replaced."""
     result = session.execute(code, timeout=timeout)
     assert not result.restarted, result.notices
-    return result.stdout + result.stderr + (f"{result.error.name}: {result.error.message}" if result.error else "")
+    return (
+        result.stdout
+        + result.stderr
+        + (f"{result.error.name}: {result.error.message}" if result.error else "")
+    )
 
 
 def test_host_environment_and_memory_are_out_of_reach(session: KernelSession) -> None:
-    output = run(session, f"""
+    output = run(
+        session,
+        f"""
 import os
 print(os.path.exists('/proc/{HOST_PID}'), os.getppid())
 for name in ('environ', 'mem', 'cmdline'):
@@ -44,9 +50,12 @@ for name in ('environ', 'mem', 'cmdline'):
     except OSError as exc:
         print(name, type(exc).__name__)
 print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[:3])
-""")
+""",
+    )
     assert "LEAKED" not in output
-    assert output.startswith("False 1\n")  # the host's pid does not exist there; the parent is the sandbox's init
+    assert output.startswith(
+        "False 1\n"
+    )  # the host's pid does not exist there; the parent is the sandbox's init
     assert ctypes.CDLL(None).prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0  # nothing of the same user may ptrace it
 
 
@@ -54,7 +63,9 @@ def test_host_environment_variables_never_reach_the_kernel(monkeypatch: pytest.M
     canary = uuid.uuid4().hex
     monkeypatch.setenv("HYBRID_ESCAPE_CANARY", canary)
     with KernelSession() as session:
-        output = run(session, """
+        output = run(
+            session,
+            """
 import os
 found = []
 for pid in filter(str.isdigit, os.listdir('/proc')):
@@ -64,11 +75,14 @@ for pid in filter(str.isdigit, os.listdir('/proc')):
     except OSError:
         pass
 print('HYBRID_ESCAPE_CANARY' in os.environ, found)
-""")
+""",
+        )
     assert output.strip() == "False []"
 
 
-def test_host_files_secret_store_and_runs_database_are_not_there(session: KernelSession, tmp_path: Path) -> None:
+def test_host_files_secret_store_and_runs_database_are_not_there(
+    session: KernelSession, tmp_path: Path
+) -> None:
     data_dir = tmp_path / "data"
     (data_dir / "secrets").mkdir(parents=True)
     (data_dir / "secrets" / "demo.json").write_text('{"token": "s3cret"}')
@@ -77,9 +91,11 @@ def test_host_files_secret_store_and_runs_database_are_not_there(session: Kernel
         connection.execute("CREATE TABLE calls (status TEXT)")
         connection.execute("INSERT INTO calls VALUES ('denied')")
     home = Path.home()
-    output = run(session, f"""
+    output = run(
+        session,
+        f"""
 import os, sqlite3
-for path in [{str(data_dir / 'secrets' / 'demo.json')!r}, {__file__!r}, {str(home)!r} + '/.bashrc',
+for path in [{str(data_dir / "secrets" / "demo.json")!r}, {__file__!r}, {str(home)!r} + '/.bashrc',
              '/etc/shadow', '/etc/hostname']:
     try:
         open(path).read()
@@ -96,7 +112,8 @@ seen = (os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), os.path
 print(sorted(path for top, dirs, files in os.walk('/tmp') for path in (os.path.join(top, n) for n in files)
              if not path.startswith(seen)))
 print(sorted(os.listdir({str(home)!r})) if os.path.isdir({str(home)!r}) else [], os.path.exists({str(tmp_path)!r}))
-""")
+""",
+    )
     assert "LEAKED" not in output and "UPDATED" not in output
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT status FROM calls").fetchall() == [("denied",)]
@@ -104,26 +121,34 @@ print(sorted(os.listdir({str(home)!r})) if os.path.isdir({str(home)!r}) else [],
     # under /tmp, the Python installation (both mounted inside it).
     assert output.splitlines()[-2] == "[]"
     # Of the home directory, only the Python installation may show (when Python lives there).
-    python_dirs = {Path(p).relative_to(home).parts[0] for p in (sys.prefix, sys.base_prefix)
-                   if Path(p).is_relative_to(home)}
+    python_dirs = {
+        Path(p).relative_to(home).parts[0]
+        for p in (sys.prefix, sys.base_prefix)
+        if Path(p).is_relative_to(home)
+    }
     assert output.splitlines()[-1] == f"{sorted(python_dirs)!r} False"
 
 
 def test_the_hosts_packages_and_the_projects_code_cannot_be_imported(session: KernelSession) -> None:
-    output = run(session, """
+    output = run(
+        session,
+        """
 for name in ('apis', 'sandbox', 'hybrid', 'workflows'):
     try:
         __import__(name)
         print(name, 'IMPORTED')
     except ImportError as exc:
         print(name, type(exc).__name__)
-""")
+""",
+    )
     assert "IMPORTED" not in output
 
 
 def test_no_network_but_the_bridge(session: KernelSession, listener) -> None:
     fetch = f"import urllib.request; print(urllib.request.urlopen({listener.url!r}, timeout=5).status)"
-    output = run(session, f"""
+    output = run(
+        session,
+        f"""
 import subprocess, sys
 try:
     exec({fetch!r})
@@ -135,19 +160,24 @@ for command in (['curl', '-s', {listener.url!r}], [sys.executable, '-c', {fetch!
         print(command[0], 'exit', child.returncode, child.stdout)
     except OSError as exc:
         print(command[0], type(exc).__name__)
-""")
+""",
+    )
     assert "urllib URLError" in output and f"{sys.executable} exit 1" in output
     assert listener.received == []
 
 
 def test_kernel_network_when_the_user_allows_it(listener) -> None:
     with KernelSession(limits=KernelLimits(isolation=Isolation(network=True))) as session:
-        output = run(session, f"import urllib.request; print(urllib.request.urlopen({listener.url!r}).status)")
+        output = run(
+            session, f"import urllib.request; print(urllib.request.urlopen({listener.url!r}).status)"
+        )
     assert output.strip() == "200" and listener.received[0].startswith(b"GET / HTTP/1.1")
 
 
 def test_signalling_the_host_reaches_nothing(session: KernelSession) -> None:
-    output = run(session, f"""
+    output = run(
+        session,
+        f"""
 import os, signal
 for pid in ({HOST_PID}, os.getppid()):
     try:
@@ -159,7 +189,8 @@ try:
     os.kill(-1, signal.SIGTERM)  # everything this process may signal
 except OSError:
     pass
-""")
+""",
+    )
     assert f"{HOST_PID} ProcessLookupError" in output
     assert psutil.pid_exists(HOST_PID)
 
@@ -176,7 +207,9 @@ def test_a_fork_storm_stops_at_the_process_limit_and_every_process_ends_with_the
     marker = f"escape-{uuid.uuid4().hex}"
     limits = KernelLimits(isolation=Isolation(processes=40))
     with KernelSession(limits=limits) as session:
-        output = run(session, f"""
+        output = run(
+            session,
+            f"""
 import subprocess
 children = []
 try:
@@ -185,7 +218,8 @@ try:
 except OSError as exc:
     print('stopped', type(exc).__name__)
 print('children', len(children))
-""")
+""",
+        )
         started = int(output.split("children ")[1].split()[0])
         assert "stopped BlockingIOError" in output and 0 < started < 40
         assert 0 < len(_marked(marker)) <= started  # orphans in their own sessions, still running
@@ -196,7 +230,9 @@ print('children', len(children))
 def test_disk_use_is_bounded_per_file_and_in_tmp() -> None:
     limits = KernelLimits(isolation=Isolation(file_size=8 * 2**20, tmp_size=16 * 2**20))
     with KernelSession(limits=limits) as session:
-        output = run(session, """
+        output = run(
+            session,
+            """
 import errno
 def fill(path, chunks):
     try:
@@ -208,7 +244,8 @@ def fill(path, chunks):
     except OSError as exc:
         return errno.errorcode[exc.errno]
 print(fill('big', 64), fill('/tmp/a', 7), fill('/tmp/b', 7), fill('/tmp/c', 7))
-""")
+""",
+        )
     assert output.split() == ["EFBIG", "complete", "complete", "ENOSPC"]
 
 
@@ -226,7 +263,9 @@ def test_an_oversized_call_gets_a_clear_error_in_the_kernel(pool: KernelPool) ->
 def test_an_oversized_frame_is_refused_without_being_buffered(session: KernelSession) -> None:
     process = psutil.Process()
     before = process.memory_info().rss
-    output = run(session, """
+    output = run(
+        session,
+        """
 import json, socket, struct, sys
 bridge = sys.modules['_hybrid_bridge']._connection
 sock = socket.socket(socket.AF_UNIX)
@@ -242,7 +281,9 @@ try:
         sent += 2**20
 except OSError as exc:
     print('host closed after', sent // 2**20, 'MiB:', type(exc).__name__)
-""", timeout=60)
+""",
+        timeout=60,
+    )
     assert "host closed after" in output
     assert process.memory_info().rss - before < 64 * 2**20
 
@@ -267,10 +308,20 @@ def test_directories_of_a_killed_host_are_swept_at_the_next_start(tmp_path: Path
 
     host = "from sandbox import KernelSession; KernelSession(); print('ready', flush=True); input()"
     environment = {**os.environ, "TMPDIR": str(tmp_path)}
-    dead = subprocess.Popen([sys.executable, "-c", host], stdout=subprocess.PIPE, stdin=subprocess.PIPE,
-                            text=True, env=environment)
-    alive = subprocess.Popen([sys.executable, "-c", host], stdout=subprocess.PIPE, stdin=subprocess.PIPE,
-                             text=True, env=environment)
+    dead = subprocess.Popen(
+        [sys.executable, "-c", host],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    alive = subprocess.Popen(
+        [sys.executable, "-c", host],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
     try:
         assert dead.stdout.readline() == "ready\n" and alive.stdout.readline() == "ready\n"
         hosts = set(tmp_path.glob(f"{scratch.PREFIX}*"))
@@ -289,26 +340,33 @@ def test_filling_the_working_directory_stops_at_the_quota_and_frees_the_disk() -
     limits = KernelLimits(isolation=Isolation(disk_quota=32 * 2**20, file_size=16 * 2**20))
     with KernelSession(limits=limits) as session:
         session.execute("open('kept.txt', 'w').write('small files are kept')")
-        result = session.execute("""
+        result = session.execute(
+            """
 import itertools
 for number in itertools.count():
     with open(f'fill-{number}', 'wb') as file:
         file.write(b'x' * 2**20)
-""", timeout=60)
+""",
+            timeout=60,
+        )
         assert result.restarted and not result.timed_out
         assert "wrote more to its working directory and home than 32 MiB" in " ".join(result.notices)
         assert list(session.working_dir.iterdir()) == []
         assert session.execute("print(sum(1 for _ in __import__('os').scandir('.')))").stdout == "0\n"
 
 
-def test_a_working_directory_swapped_for_a_link_moves_nothing_of_the_host(session: KernelSession, tmp_path: Path) -> None:
+def test_a_working_directory_swapped_for_a_link_moves_nothing_of_the_host(
+    session: KernelSession, tmp_path: Path
+) -> None:
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "id_rsa").write_text("private")
     victim.chmod(0o755)  # reachable by a kernel user, were the host to follow the link
     work = session.working_dir
-    session.execute(f"import os; os.chdir('/'); os.rename({str(work)!r}, {str(work)!r} + '.old'); "
-                    f"os.symlink({str(victim)!r}, {str(work)!r})")
+    session.execute(
+        f"import os; os.chdir('/'); os.rename({str(work)!r}, {str(work)!r} + '.old'); "
+        f"os.symlink({str(victim)!r}, {str(work)!r})"
+    )
     result = session.execute("import os; os.kill(os.getpid(), 9)")  # the kernel dies; its files move on
     assert result.restarted
     assert (victim / "id_rsa").read_text() == "private"
@@ -316,7 +374,14 @@ def test_a_working_directory_swapped_for_a_link_moves_nothing_of_the_host(sessio
 
 
 def test_the_kernel_holds_no_capability_and_cannot_gain_one(session: KernelSession) -> None:
-    status = dict(line.split(":\t", 1) for line in run(session, "print(open('/proc/self/status').read())").splitlines()
-                  if ":\t" in line)
+    status = dict(
+        line.split(":\t", 1)
+        for line in run(session, "print(open('/proc/self/status').read())").splitlines()
+        if ":\t" in line
+    )
     assert {name: status[name].strip() for name in ("CapPrm", "CapEff", "CapAmb", "NoNewPrivs")} == {
-        "CapPrm": "0000000000000000", "CapEff": "0000000000000000", "CapAmb": "0000000000000000", "NoNewPrivs": "1"}
+        "CapPrm": "0000000000000000",
+        "CapEff": "0000000000000000",
+        "CapAmb": "0000000000000000",
+        "NoNewPrivs": "1",
+    }

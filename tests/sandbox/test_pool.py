@@ -94,7 +94,9 @@ def test_sessions_from_a_pool_restart_onto_pool_kernels(pool: KernelPool) -> Non
 
 def test_a_session_from_a_pool_just_opened_takes_the_kernel_the_pool_is_starting(kernels_started) -> None:
     others = set(threading.enumerate())
-    pool = KernelPool(size=1, refill=False)  # as a one-run command keeps it: no spare once the kernel is taken
+    pool = KernelPool(
+        size=1, refill=False
+    )  # as a one-run command keeps it: no spare once the kernel is taken
     try:
         with pool.acquire() as session:
             assert session.execute("1 + 1").result == "2"

@@ -31,7 +31,12 @@ def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[KernelSession]:
         session.register(
             "api",
             Namespace(
-                {"demo": {"whoami": HostFunction(whoami, writes=False), "fail": HostFunction(fail, writes=False)}}
+                {
+                    "demo": {
+                        "whoami": HostFunction(whoami, writes=False),
+                        "fail": HostFunction(fail, writes=False),
+                    }
+                }
             ),
         )
         yield session

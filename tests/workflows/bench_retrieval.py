@@ -20,14 +20,77 @@ from sqlalchemy import insert
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
 
-VERBS = ["close", "open", "list", "count", "assign", "label", "comment", "create", "delete", "merge", "archive",
-         "transfer", "rename", "star", "watch", "export", "import", "review", "approve", "tag", "search", "find"]
-OBJECTS = ["issue", "issues", "label", "milestone", "project", "member", "comment", "pull request", "branch",
-           "release", "user", "profile", "order", "product", "invoice", "customer", "post", "page", "review",
-           "wiki", "repository", "team", "group", "ticket", "report"]
-QUALIFIERS = ["open", "closed", "labelled", "assigned", "recent", "oldest", "newest", "unassigned", "high priority",
-              "by author", "in a project", "across projects", "this month", "with no assignee", "by date",
-              "most commented", "with a tag", "in a range"]
+VERBS = [
+    "close",
+    "open",
+    "list",
+    "count",
+    "assign",
+    "label",
+    "comment",
+    "create",
+    "delete",
+    "merge",
+    "archive",
+    "transfer",
+    "rename",
+    "star",
+    "watch",
+    "export",
+    "import",
+    "review",
+    "approve",
+    "tag",
+    "search",
+    "find",
+]
+OBJECTS = [
+    "issue",
+    "issues",
+    "label",
+    "milestone",
+    "project",
+    "member",
+    "comment",
+    "pull request",
+    "branch",
+    "release",
+    "user",
+    "profile",
+    "order",
+    "product",
+    "invoice",
+    "customer",
+    "post",
+    "page",
+    "review",
+    "wiki",
+    "repository",
+    "team",
+    "group",
+    "ticket",
+    "report",
+]
+QUALIFIERS = [
+    "open",
+    "closed",
+    "labelled",
+    "assigned",
+    "recent",
+    "oldest",
+    "newest",
+    "unassigned",
+    "high priority",
+    "by author",
+    "in a project",
+    "across projects",
+    "this month",
+    "with no assignee",
+    "by date",
+    "most commented",
+    "with a tag",
+    "in a range",
+]
 SITES = [f"site{i}" for i in range(20)]
 QUERIES = [
     "How many open issues labelled bug are there in alice/tracker-core?",
@@ -45,21 +108,30 @@ def fill(store: WorkflowStore, count: int, seed: int = 7) -> None:
     for i in range(count):
         verb, obj, qual = rng.choice(VERBS), rng.choice(OBJECTS), rng.choice(QUALIFIERS)
         name = f"{verb}_{obj.replace(' ', '_')}_{i}"
-        rows.append(Workflow(
-            name=name, site=rng.choice(SITES), description=f"{verb.title()} {qual} {obj} and report the result.",
-            intent_template=f"{verb.title()} the {qual} {obj} {{{{name}}}} in {{{{project}}}}",
-            body=f"def {name}(name: str, project: str):\n    pass\n", fingerprint=f"f{i % 5000}",
-            status=rng.choice(["candidate", "verified", "verified", "deprecated"]),
-        ).model_dump(exclude={"id"}))
+        rows.append(
+            Workflow(
+                name=name,
+                site=rng.choice(SITES),
+                description=f"{verb.title()} {qual} {obj} and report the result.",
+                intent_template=f"{verb.title()} the {qual} {obj} {{{{name}}}} in {{{{project}}}}",
+                body=f"def {name}(name: str, project: str):\n    pass\n",
+                fingerprint=f"f{i % 5000}",
+                status=rng.choice(["candidate", "verified", "verified", "deprecated"]),
+            ).model_dump(exclude={"id"})
+        )
     with store.engine.begin() as connection:
         for start in range(0, len(rows), 5000):
-            connection.execute(insert(Workflow), rows[start:start + 5000])
+            connection.execute(insert(Workflow), rows[start : start + 5000])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workflows", type=int, default=100_000)
-    parser.add_argument("--url", help="database URL (default: a fresh SQLite file); reused if it has workflows")
+    parser.add_argument(
+        "--url", help="database URL (default: a fresh SQLite file); reused if it has workflows"
+    )
     parser.add_argument("--k", type=int, default=5)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,9 +152,11 @@ def main() -> None:
                     timings.append((time.perf_counter() - began) * 1000)
                     assert found, f"nothing retrieved for {query!r}"
             timings.sort()
-            print(f"top-{options.k} over {len(sites)} site(s): median {statistics.median(timings):.1f} ms, "
-                  f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms, max {timings[-1]:.1f} ms "
-                  f"({len(timings)} queries)")
+            print(
+                f"top-{options.k} over {len(sites)} site(s): median {statistics.median(timings):.1f} ms, "
+                f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms, max {timings[-1]:.1f} ms "
+                f"({len(timings)} queries)"
+            )
 
 
 if __name__ == "__main__":

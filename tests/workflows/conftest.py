@@ -41,7 +41,9 @@ def store(database_url: str) -> WorkflowStore:
 @pytest.fixture
 def judge_client(demo: DemoSite) -> Iterator[httpx.Client]:
     """What evaluators read the demo site with (as alice)."""
-    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as c:
+    with httpx.Client(
+        base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
+    ) as c:
         yield c
 
 
@@ -57,11 +59,18 @@ def kernel_pool() -> Iterator[KernelPool]:
 
 
 def api_capability(site: DemoSite, spec: apis.Spec, username: str = "alice") -> Namespace:
-    client = apis.build_client(spec, base_url=site.base_url,
-                               headers={"Authorization": f"Bearer {site.token_for(username)}"})
+    client = apis.build_client(
+        spec, base_url=site.base_url, headers={"Authorization": f"Bearer {site.token_for(username)}"}
+    )
     host = urlsplit(site.api_url).hostname
-    return Namespace({"demo": {op.name: HostFunction(getattr(client, op.name), writes=op.writes, domain=host)
-                               for op in spec.operations}})
+    return Namespace(
+        {
+            "demo": {
+                op.name: HostFunction(getattr(client, op.name), writes=op.writes, domain=host)
+                for op in spec.operations
+            }
+        }
+    )
 
 
 @pytest.fixture
@@ -81,18 +90,33 @@ def open_session(demo: DemoSite, demo_spec: apis.Spec, kernel_pool: KernelPool) 
     return open_one
 
 
-def _record_run(store: WorkflowStore, session: KernelSession, task: str, steps: list[str], *,
-                tokens_per_step: tuple[int, int] = (0, 0)) -> str:
+def _record_run(
+    store: WorkflowStore,
+    session: KernelSession,
+    task: str,
+    steps: list[str],
+    *,
+    tokens_per_step: tuple[int, int] = (0, 0),
+) -> str:
     """Execute `steps` in `session` as a run's code actions and record the run; returns its id."""
     run = store.start_run(task, sites=["demo"], model="scripted", policy="allow")
     answer, failed = None, None
     for index, code in enumerate(steps):
         result = session.execute(code, timeout=60)
         error = f"{result.error.name}: {result.error.message}" if result.error else None
-        store.add_step(run.id, StepRecord(index=index, code=code, observation=result.stdout, error=error,
-                                          ok=result.ok, prompt_tokens=tokens_per_step[0],
-                                          completion_tokens=tokens_per_step[1]),
-                       result.calls)
+        store.add_step(
+            run.id,
+            StepRecord(
+                index=index,
+                code=code,
+                observation=result.stdout,
+                error=error,
+                ok=result.ok,
+                prompt_tokens=tokens_per_step[0],
+                completion_tokens=tokens_per_step[1],
+            ),
+            result.calls,
+        )
         failed = failed or error
         if result.finished:
             answer = str(result.answer)
@@ -131,10 +155,18 @@ class RecordingModel(ScriptedChatModel):
 
 
 @pytest.fixture
-def make_agent(tmp_path, monkeypatch, demo: DemoSite) -> Iterator[Callable[..., tuple[Agent, RecordingModel | None]]]:
+def make_agent(
+    tmp_path, monkeypatch, demo: DemoSite
+) -> Iterator[Callable[..., tuple[Agent, RecordingModel | None]]]:
     """`make_agent(steps, **options)`: an agent on the demo site whose model replays `steps` (no model at all
     when `steps` is None); agents made in one test share their data dir, so their workflow memory."""
-    for name in ("HYBRID_MODEL", "HYBRID_POLICY", "HYBRID_FAST_PATH", "HYBRID_INDUCE_WORKFLOWS", "HYBRID_CONFIG"):
+    for name in (
+        "HYBRID_MODEL",
+        "HYBRID_POLICY",
+        "HYBRID_FAST_PATH",
+        "HYBRID_INDUCE_WORKFLOWS",
+        "HYBRID_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(data_dir=tmp_path / "data", action_timeout_seconds=30)
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
@@ -142,8 +174,9 @@ def make_agent(tmp_path, monkeypatch, demo: DemoSite) -> Iterator[Callable[..., 
 
     def make(steps: list[str] | None, **options: Any) -> tuple[Agent, RecordingModel | None]:
         model = None if steps is None else RecordingModel(replies=scripted_replies_for(steps))
-        agent = Agent(settings, model=model, model_name=None if model is None else "scripted", sites=["demo"],
-                      **options)
+        agent = Agent(
+            settings, model=model, model_name=None if model is None else "scripted", sites=["demo"], **options
+        )
         agents.append(agent)
         return agent, model
 

@@ -13,7 +13,11 @@ def test_induced_after_a_run_then_the_next_task_of_its_template_needs_no_model(m
     first = agent.run(task_a.intent)
     assert first.status == "finished" and first.steps == 2 and first.tokens > 0
     [workflow] = agent.store.list_workflows()
-    assert (workflow.name, workflow.status, workflow.source_runs) == ("who_assigned_issue", "verified", [first.run_id])
+    assert (workflow.name, workflow.status, workflow.source_runs) == (
+        "who_assigned_issue",
+        "verified",
+        [first.run_id],
+    )
 
     agent, model = make_agent([])  # a model with no replies: any model call would fail the run
     second = agent.run(task_b.intent)
@@ -38,13 +42,21 @@ def test_a_related_task_is_offered_the_workflow_and_uses_it(make_agent, suite, j
     agent, _ = make_agent(close_a.reference_solution)
     agent.run(close_a.intent)
     [workflow] = agent.store.list_workflows()
-    assert (workflow.name, workflow.status, workflow.verification) == ("close_issue", "candidate", "awaiting-use")
+    assert (workflow.name, workflow.status, workflow.verification) == (
+        "close_issue",
+        "candidate",
+        "awaiting-use",
+    )
 
     task_c = "Close issue #9 in alice/tracker-core and tell me its title."
-    steps = [("wf.close_issue(number=9, owner='alice', project='tracker-core')\n"
-             "issue = api.demo.get_issue(owner='alice', project='tracker-core', number=9)\n"
-             "print(issue['state'], issue['title'])"),
-             "finish(issue['title'])"]
+    steps = [
+        (
+            "wf.close_issue(number=9, owner='alice', project='tracker-core')\n"
+            "issue = api.demo.get_issue(owner='alice', project='tracker-core', number=9)\n"
+            "print(issue['state'], issue['title'])"
+        ),
+        "finish(issue['title'])",
+    ]
     agent, model = make_agent(steps, induce=False)
     result = agent.run(task_c)
     assert result.status == "finished"

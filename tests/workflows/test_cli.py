@@ -16,8 +16,14 @@ from workflows.memory import WorkflowStore
 def cli_store(tmp_path, monkeypatch, demo) -> WorkflowStore:
     monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DEMO_TOKEN", demo.token_for("alice"))
-    SiteRegistry(tmp_path / "data").add(Site(name="demo", spec=demo.openapi_url, base_url=demo.base_url,
-                                             auth={"type": "bearer", "token_env": "DEMO_TOKEN"}))
+    SiteRegistry(tmp_path / "data").add(
+        Site(
+            name="demo",
+            spec=demo.openapi_url,
+            base_url=demo.base_url,
+            auth={"type": "bearer", "token_env": "DEMO_TOKEN"},
+        )
+    )
     return WorkflowStore(f"sqlite:///{tmp_path / 'data' / 'hybrid.db'}")
 
 
@@ -34,13 +40,27 @@ def induced_run(cli_store: WorkflowStore, suite, open_session, record_run) -> st
 
 def test_induce_list_show_run_verify_deprecate(cli_store: WorkflowStore, induced_run: str) -> None:
     induced = invoke("induce", induced_run[:6])
-    assert induced.exit_code == 0 and induced.output.startswith("created: who_assigned_issue v1 (program, candidate)")
+    assert induced.exit_code == 0 and induced.output.startswith(
+        "created: who_assigned_issue v1 (program, candidate)"
+    )
     listed = invoke("list", "--json")
     assert [w["name"] for w in json.loads(listed.output)] == ["who_assigned_issue"]
     shown = invoke("show", "who_assigned_issue")
-    assert "Who is assigned to issue #{{number}}" in shown.output and "def who_assigned_issue(" in shown.output
-    ran = invoke("run", "who_assigned_issue", "--arg", "number=5", "--arg", "owner=bob", "--arg",
-                 "project=mobile-app", "--arg", "value=nobody")
+    assert (
+        "Who is assigned to issue #{{number}}" in shown.output and "def who_assigned_issue(" in shown.output
+    )
+    ran = invoke(
+        "run",
+        "who_assigned_issue",
+        "--arg",
+        "number=5",
+        "--arg",
+        "owner=bob",
+        "--arg",
+        "project=mobile-app",
+        "--arg",
+        "value=nobody",
+    )
     assert ran.exit_code == 0 and ran.output.strip() == "bob"
     verified = invoke("verify", "who_assigned_issue")
     assert verified.exit_code == 0 and "passed" in verified.output and "now verified" in verified.output
@@ -62,8 +82,9 @@ def test_run_names_what_is_wrong(cli_store: WorkflowStore, induced_run: str) -> 
     assert again.exit_code == 1 and "No run 'zzzz'" in again.output
 
 
-def test_export_then_import_into_another_memory(cli_store: WorkflowStore, induced_run: str, tmp_path,
-                                                monkeypatch) -> None:
+def test_export_then_import_into_another_memory(
+    cli_store: WorkflowStore, induced_run: str, tmp_path, monkeypatch
+) -> None:
     invoke("induce", induced_run)
     invoke("verify", "who_assigned_issue")
     exported = tmp_path / "workflows.jsonl"
@@ -75,8 +96,11 @@ def test_export_then_import_into_another_memory(cli_store: WorkflowStore, induce
     other = WorkflowStore(f"sqlite:///{tmp_path / 'other' / 'hybrid.db'}")
     [copy] = other.list_workflows()
     original = cli_store.get_workflow("who_assigned_issue")
-    assert (copy.body, copy.intent_template, copy.source_runs) == (original.body, original.intent_template,
-                                                                   original.source_runs)
+    assert (copy.body, copy.intent_template, copy.source_runs) == (
+        original.body,
+        original.intent_template,
+        original.source_runs,
+    )
     assert (copy.status, copy.verification, copy.success_count) == ("candidate", None, 0)
     exported.write_text('{"name": "x"}\n')
     rejected = invoke("import", str(exported))

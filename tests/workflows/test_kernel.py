@@ -33,12 +33,22 @@ def session(kernel_pool: KernelPool) -> Iterator[KernelSession]:
 
 @pytest.fixture
 def shout(store: WorkflowStore) -> Workflow:
-    return store.add_workflow(Workflow(name="shout", site="t", body=SHOUT, fingerprint="s",
-                                       description="Say it loud.", parameters=[{"name": "word", "type": "str"}]))
+    return store.add_workflow(
+        Workflow(
+            name="shout",
+            site="t",
+            body=SHOUT,
+            fingerprint="s",
+            description="Say it loud.",
+            parameters=[{"name": "word", "type": "str"}],
+        )
+    )
 
 
 def user_names(session: KernelSession) -> set[str]:
-    return set(ast.literal_eval(session.execute("sorted(k for k in dir() if not k.startswith('_'))").result or "[]"))
+    return set(
+        ast.literal_eval(session.execute("sorted(k for k in dir() if not k.startswith('_'))").result or "[]")
+    )
 
 
 def test_a_call_runs_in_the_kernel_and_is_recorded(session, store, shout) -> None:
@@ -49,7 +59,10 @@ def test_a_call_runs_in_the_kernel_and_is_recorded(session, store, shout) -> Non
     result = session.execute("print(wf.shout('hey')); help(wf.shout)")
     assert result.ok and result.stdout.startswith("HEY!") and "Say it loud." in result.stdout
     assert [(c.capability, c.target, c.args) for c in result.calls] == [
-        ("wf", "shout", ["hey"]), ("api", "t.upper", []), ("wf", "_outcome", [1, True, None])]
+        ("wf", "shout", ["hey"]),
+        ("api", "t.upper", []),
+        ("wf", "_outcome", [1, True, None]),
+    ]
     [use] = store.uses_of(shout.id)
     assert (use.arguments, use.outcome, use.step_index, use.via) == ({"word": "hey"}, "success", 4, "kernel")
 
@@ -57,7 +70,10 @@ def test_a_call_runs_in_the_kernel_and_is_recorded(session, store, shout) -> Non
 def test_a_failure_is_raised_to_the_caller_and_counted(session, store, shout) -> None:
     install_workflows(session, store, [shout])
     result = session.execute("wf.shout('boom')")
-    assert result.error is not None and (result.error.name, result.error.message) == ("ValueError", "no booms")
+    assert result.error is not None and (result.error.name, result.error.message) == (
+        "ValueError",
+        "no booms",
+    )
     [use] = store.uses_of(shout.id)
     assert (use.outcome, use.error) == ("failure", "ValueError: no booms")
     assert store.get_workflow("shout").consecutive_failures == 1
@@ -68,8 +84,10 @@ def test_a_failure_is_raised_to_the_caller_and_counted(session, store, shout) ->
 
 def bridge_call(path: list[str], args: list) -> str:
     """Code that calls the host's `wf` capability directly, as hostile code in the kernel could."""
-    return (f"__import__('sys').modules['_hybrid_bridge']._connection.request("
-            f"{{'op': 'call', 'capability': 'wf', 'path': {path!r}, 'args': {args!r}, 'kwargs': {{}}}})")
+    return (
+        f"__import__('sys').modules['_hybrid_bridge']._connection.request("
+        f"{{'op': 'call', 'capability': 'wf', 'path': {path!r}, 'args': {args!r}, 'kwargs': {{}}}})"
+    )
 
 
 def test_uses_cannot_be_forged_and_none_is_left_open(session, store, shout) -> None:

@@ -12,21 +12,34 @@ from workflows.memory import DEPRECATE_AFTER_FAILURES, WorkflowStore
 from workflows.verify import verify
 
 
-def test_read_workflow_is_induced_verified_and_reused_without_a_model(store: WorkflowStore, suite, run_task,
-                                                                        open_session) -> None:
+def test_read_workflow_is_induced_verified_and_reused_without_a_model(
+    store: WorkflowStore, suite, run_task, open_session
+) -> None:
     task_a, task_b = suite[0], suite[1]  # "How many open issues labelled {{label}} are there in {{project}}?"
     [induced] = induce_from_run(store, run_task(task_a))
     workflow = induced.workflow
-    assert (induced.action, workflow.status, workflow.kind, workflow.site) == ("created", "candidate", "program", "demo")
-    assert workflow.intent_template == "How many {{state}} issues labelled {{labels}} are there in {{owner}}/{{project}}?"
+    assert (induced.action, workflow.status, workflow.kind, workflow.site) == (
+        "created",
+        "candidate",
+        "program",
+        "demo",
+    )
+    assert (
+        workflow.intent_template
+        == "How many {{state}} issues labelled {{labels}} are there in {{owner}}/{{project}}?"
+    )
     assert workflow.operations == ["api.demo.list_issues"] and not workflow.writes
 
     checked = verify(store, workflow, open_session)
     assert (checked.outcome, checked.workflow.status) == ("passed", "verified"), checked.detail
 
     match = match_fast_path(store, task_b.intent, ["demo"])
-    assert match is not None and match.arguments == {"state": "open", "labels": "priority::high", "owner": "bob",
-                                                     "project": "mobile-app"}
+    assert match is not None and match.arguments == {
+        "state": "open",
+        "labels": "priority::high",
+        "owner": "bob",
+        "project": "mobile-app",
+    }
     with open_session() as session:
         run_id = run_fast_path(store, session, match, task_b.intent, sites=["demo"], policy="allow")
     run = store.get_run(run_id)
@@ -37,17 +50,28 @@ def test_read_workflow_is_induced_verified_and_reused_without_a_model(store: Wor
     assert calls[0].capability == "wf" and calls[0].target == workflow.name
     assert {c.target for c in calls[1:] if c.capability == "api"} == {"demo.list_issues"}
     [_, use] = store.uses_of(workflow.id)  # the verification's, then the fast path's
-    assert (use.via, use.run_id, use.outcome, use.arguments["owner"]) == ("fast-path", run_id, "success", "bob")
+    assert (use.via, use.run_id, use.outcome, use.arguments["owner"]) == (
+        "fast-path",
+        run_id,
+        "success",
+        "bob",
+    )
     assert store.get_workflow(workflow.name).success_count == 2
 
 
-def test_writing_workflow_verified_on_a_reset_site_with_the_evaluator(store, suite, run_task, open_session, demo,
-                                                                       judge_client) -> None:
+def test_writing_workflow_verified_on_a_reset_site_with_the_evaluator(
+    store, suite, run_task, open_session, demo, judge_client
+) -> None:
     task_a, task_b = suite[12], suite[13]  # "Close issue #{{number}} in {{project}}."
     [induced] = induce_from_run(store, run_task(task_a))
     assert induced.workflow.writes and induced.workflow.name == "close_issue"
-    checked = verify(store, induced.workflow, open_session, reset=demo.reset,
-                     judge=lambda answer: evaluate(task_a, answer, judge_client).passed)
+    checked = verify(
+        store,
+        induced.workflow,
+        open_session,
+        reset=demo.reset,
+        judge=lambda answer: evaluate(task_a, answer, judge_client).passed,
+    )
     assert checked.outcome == "passed", checked.detail
     match = match_fast_path(store, task_b.intent, ["demo"])
     assert match is not None
@@ -60,7 +84,9 @@ def test_a_writing_workflow_without_reset_awaits_a_real_use(store, suite, run_ta
     [induced] = induce_from_run(store, run_task(suite[12]))
     checked = verify(store, induced.workflow, open_session)
     assert (checked.outcome, checked.workflow.status) == ("awaiting-use", "candidate")
-    assert match_fast_path(store, suite[13].intent, ["demo"]) is None  # only verified workflows run unattended
+    assert (
+        match_fast_path(store, suite[13].intent, ["demo"]) is None
+    )  # only verified workflows run unattended
     with open_session() as session:
         installed = install_workflows(session, store, [checked.workflow])
         result = session.execute("wf.close_issue(number=3, owner='alice', project='tracker-core')")
@@ -69,7 +95,9 @@ def test_a_writing_workflow_without_reset_awaits_a_real_use(store, suite, run_ta
     assert store.get_workflow("close_issue").status == "verified"
 
 
-def test_read_only_policy_refuses_a_writing_workflow_before_it_runs(store, suite, run_task, open_session) -> None:
+def test_read_only_policy_refuses_a_writing_workflow_before_it_runs(
+    store, suite, run_task, open_session
+) -> None:
     [induced] = induce_from_run(store, run_task(suite[12]))
     with open_session(Policy(mode="read-only")) as session:
         install_workflows(session, store, [induced.workflow])
@@ -79,16 +107,18 @@ def test_read_only_policy_refuses_a_writing_workflow_before_it_runs(store, suite
     assert store.uses_of(induced.workflow.id) == []
 
 
-def test_repeated_failures_deprecate_and_a_later_run_repairs(store: WorkflowStore, suite, run_task,
-                                                              open_session) -> None:
+def test_repeated_failures_deprecate_and_a_later_run_repairs(
+    store: WorkflowStore, suite, run_task, open_session
+) -> None:
     [induced] = induce_from_run(store, run_task(suite[3]))  # who is assigned to issue #N in P?
     workflow = induced.workflow
     with open_session() as session:
         installed = install_workflows(session, store, [workflow])
         for attempt in range(DEPRECATE_AFTER_FAILURES):
             installed.step_index = attempt
-            result = session.execute(f"wf.{workflow.name}(number=99999, owner='alice', project='tracker-core', "
-                                     "value='nobody')")
+            result = session.execute(
+                f"wf.{workflow.name}(number=99999, owner='alice', project='tracker-core', value='nobody')"
+            )
             assert result.error is not None
     broken = store.get_workflow(workflow.name)
     assert (broken.status, broken.failure_count, broken.consecutive_failures) == ("deprecated", 3, 3)

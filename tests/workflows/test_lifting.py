@@ -15,18 +15,23 @@ def test_values_in_the_task_become_parameters_and_the_template(suite) -> None:
     program = lift_program(task.intent, task.reference_solution, writing_calls=WRITES)
     assert program.intent_template == "Close issue #{{number}} in {{owner}}/{{project}}."
     assert program.arguments == {"number": 7, "owner": "alice", "project": "tracker-core"}
-    assert [(p["name"], p["type"]) for p in program.parameters] == [("number", "int"), ("owner", "str"),
-                                                                      ("project", "str")]
+    assert [(p["name"], p["type"]) for p in program.parameters] == [
+        ("number", "int"),
+        ("owner", "str"),
+        ("project", "str"),
+    ]
     assert "return f'Closed issue #{number} in {owner}/{project}.'" in program.source
     assert "print(" not in program.source
     check_program(program.source, "close_issue")
 
 
 def test_exploration_and_unused_reads_are_dropped() -> None:
-    steps = ["print(api.demo.list_projects())\ndisplay(api.demo.list_users())\nfrom pprint import pprint",
-             "projects = api.demo.list_projects()\nissue = api.demo.get_issue(owner='bob', project='app', number=3)",
-             "issue",
-             "finish(issue['title'])"]
+    steps = [
+        "print(api.demo.list_projects())\ndisplay(api.demo.list_users())\nfrom pprint import pprint",
+        "projects = api.demo.list_projects()\nissue = api.demo.get_issue(owner='bob', project='app', number=3)",
+        "issue",
+        "finish(issue['title'])",
+    ]
     program = lift_program("What is the title of issue #3 in bob/app?", steps)
     body = program.source.split('"""')[-1]
     assert "list_projects" not in body and "list_users" not in body and body.count("api.demo.get_issue") == 1
@@ -47,10 +52,13 @@ def test_keys_and_enumerations_not_in_the_task_stay_literal(suite) -> None:
     assert "newest['title']" in program.source
 
 
-@pytest.mark.parametrize(("task_id", "reason"), [
-    (26, "the model read it from an observation"),  # the answer was read off a page
-    (33, "the model read it from an observation"),
-])
+@pytest.mark.parametrize(
+    ("task_id", "reason"),
+    [
+        (26, "the model read it from an observation"),  # the answer was read off a page
+        (33, "the model read it from an observation"),
+    ],
+)
 def test_answers_read_by_the_model_are_refused(suite, task_id: int, reason: str) -> None:
     task = suite[task_id]
     with pytest.raises(InductionRefused, match=reason):
@@ -67,14 +75,19 @@ def test_nothing_to_reuse_is_refused() -> None:
 
 
 def test_names_come_from_the_first_sentence() -> None:
-    assert name_from_template("Who is assigned to issue #{{n}}? Answer with the username.") == "who_assigned_issue"
+    assert (
+        name_from_template("Who is assigned to issue #{{n}}? Answer with the username.")
+        == "who_assigned_issue"
+    )
     assert name_from_template("{{a}} {{b}}") == "workflow"
 
 
 def test_helpers_defined_in_earlier_steps_stay_with_the_code_that_uses_them() -> None:
     steps = [
-        ("def labels_of(issue):\n    return sorted(label['name'] for label in issue['labels'])\n"
-         "def unused(x):\n    return x"),
+        (
+            "def labels_of(issue):\n    return sorted(label['name'] for label in issue['labels'])\n"
+            "def unused(x):\n    return x"
+        ),
         "choices = {'high': 'priority::high'}\nid_after = 3",
         "issue = api.demo.get_issue(owner='bob', project='app', number=3)\nprint(labels_of(issue))",
         "finish(', '.join(labels_of(issue)) + choices['high'] + str(id_after))",
@@ -86,40 +99,54 @@ def test_helpers_defined_in_earlier_steps_stay_with_the_code_that_uses_them() ->
 
 
 def test_a_value_passed_to_a_helper_is_named_after_its_parameter() -> None:
-    steps = [("def issue_titles(owner, project):\n    return [i['title'] for i in "
-              "api.demo.list_issues(owner=owner, project=project)]"),
-             "finish(len(issue_titles('bob', 'app')))"]
+    steps = [
+        (
+            "def issue_titles(owner, project):\n    return [i['title'] for i in "
+            "api.demo.list_issues(owner=owner, project=project)]"
+        ),
+        "finish(len(issue_titles('bob', 'app')))",
+    ]
     program = lift_program("How many issues are in bob/app?", steps)
     assert program.intent_template == "How many issues are in {{owner}}/{{project}}?"
     assert "issue_titles(owner, project)" in program.source
 
 
 def test_a_value_copied_from_an_earlier_output_into_another_role_is_refused() -> None:
-    steps = ["print(api.demo.list_members(owner='bob', project='app'))",
-             "api.demo.update_issue(owner='bob', project='app', number=3, body={'assignee': 'bob'})",
-             "finish('done')"]
+    steps = [
+        "print(api.demo.list_members(owner='bob', project='app'))",
+        "api.demo.update_issue(owner='bob', project='app', number=3, body={'assignee': 'bob'})",
+        "finish('done')",
+    ]
     outputs = ["[{'username': 'bob', 'role': 'owner'}]", "", ""]
     task = "Assign issue #3 of bob/app to the project's owner."
     with pytest.raises(InductionRefused, match="step 2 passes 'bob' as 'assignee'"):
         lift_program(task, steps, writing_calls=["api.demo.update_issue"], outputs=outputs)
     # Named in the task in its own place, the same value is a task value in both roles.
-    program = lift_program("Assign issue #3 of bob/app to bob.", steps, writing_calls=["api.demo.update_issue"],
-                           outputs=outputs)
+    program = lift_program(
+        "Assign issue #3 of bob/app to bob.", steps, writing_calls=["api.demo.update_issue"], outputs=outputs
+    )
     assert "body={'assignee': owner}" in program.source
 
 
 def test_text_a_write_copies_from_an_earlier_output_is_refused(suite) -> None:
     task = suite[36]  # assign an issue to whoever the activity report shows; the model types the name in
     outputs = ["Contributions by person\nUser\tClosed\nalice\t20\ndave\t17", "alice", ""]
-    with pytest.raises(InductionRefused, match="step 2 writes 'alice', which the task does not name and the "
-                                               "output of step 1 showed"):
+    with pytest.raises(
+        InductionRefused,
+        match="step 2 writes 'alice', which the task does not name and the output of step 1 showed",
+    ):
         lift_program(task.intent, task.reference_solution, writing_calls=WRITES, outputs=outputs)
     # What the run wrote before any output showed it is the run's own choice, not a copy.
-    steps = ["api.demo.update_issue(owner='bob', project='app', number=3, body={'state': 'closed'})",
-             "print(api.demo.get_issue(owner='bob', project='app', number=3))",
-             "api.demo.create_comment(owner='bob', project='app', number=3, body={'body': 'closed'})",
-             "finish('Closed #3 in bob/app.')"]
-    program = lift_program("Close issue #3 in bob/app and say so in a comment.", steps,
-                           writing_calls=["api.demo.update_issue", "api.demo.create_comment"],
-                           outputs=["", "{'state': 'closed'}", "", ""])
+    steps = [
+        "api.demo.update_issue(owner='bob', project='app', number=3, body={'state': 'closed'})",
+        "print(api.demo.get_issue(owner='bob', project='app', number=3))",
+        "api.demo.create_comment(owner='bob', project='app', number=3, body={'body': 'closed'})",
+        "finish('Closed #3 in bob/app.')",
+    ]
+    program = lift_program(
+        "Close issue #3 in bob/app and say so in a comment.",
+        steps,
+        writing_calls=["api.demo.update_issue", "api.demo.create_comment"],
+        outputs=["", "{'state': 'closed'}", "", ""],
+    )
     assert "body={'body': 'closed'}" in program.source

@@ -33,9 +33,12 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], i
 def test_migrated_schema_matches_the_models(database_url: str) -> None:
     store = WorkflowStore(database_url)
     with store.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "include_name": lambda name, kind, parent: not (name or "").startswith(SEARCH_NAMES),
-        })
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "include_name": lambda name, kind, parent: not (name or "").startswith(SEARCH_NAMES),
+            },
+        )
         assert compare_metadata(context, SQLModel.metadata) == []
         assert current_revision(connection) == HEAD_REVISION
     # migrate() recognises an up-to-date database by HEAD_REVISION, without loading Alembic's scripts.
@@ -46,7 +49,9 @@ def test_opening_a_migrated_database_again_neither_writes_nor_locks(database_url
     WorkflowStore(database_url).start_run("kept", sites=[], model="m", policy="allow")
     engine = make_engine(database_url)
     statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda _c, _cursor, statement, *_: statements.append(statement))
+    event.listen(
+        engine, "before_cursor_execute", lambda _c, _cursor, statement, *_: statements.append(statement)
+    )
     migrate(engine)
     writes_or_locks = [s for s in statements if WRITE_STATEMENT.match(s) or "advisory_lock" in s]
     assert statements and not writes_or_locks, statements
@@ -60,14 +65,23 @@ def test_a_database_made_before_migrations_is_adopted_and_upgraded(database_url:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
         connection.exec_driver_sql("DROP TABLE alembic_version")
-        connection.exec_driver_sql("INSERT INTO runs (id, task, sites, model, policy, status, steps, prompt_tokens, "
-                                   "completion_tokens, started_at) VALUES ('r1', 'old task', '[]', 'm', 'allow', "
-                                   "'finished', 0, 0, 0, '2026-01-01 00:00:00')")
+        connection.exec_driver_sql(
+            "INSERT INTO runs (id, task, sites, model, policy, status, steps, prompt_tokens, "
+            "completion_tokens, started_at) VALUES ('r1', 'old task', '[]', 'm', 'allow', "
+            "'finished', 0, 0, 0, '2026-01-01 00:00:00')"
+        )
     store = WorkflowStore(database_url)
     assert (store.get_run("r1").task, store.get_run("r1").sandbox) == ("old task", "none")
     assert {"workflows", "workflow_uses"} <= set(inspect(store.engine).get_table_names())
-    added = store.add_workflow(Workflow(name="close_issue", site="demo", intent_template="Close issue #{{number}}.",
-                                        body="def close_issue(): pass", fingerprint="f"))
+    added = store.add_workflow(
+        Workflow(
+            name="close_issue",
+            site="demo",
+            intent_template="Close issue #{{number}}.",
+            body="def close_issue(): pass",
+            fingerprint="f",
+        )
+    )
     assert [w.id for w in retrieve(store, "close issue 3", ["demo"])] == [added.id]  # the search index works
 
 
@@ -77,9 +91,11 @@ def test_times_stored_before_0003_read_back_as_utc(database_url: str) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "0002")
-        connection.exec_driver_sql("INSERT INTO runs (id, task, sites, model, policy, status, steps, prompt_tokens, "
-                                   "completion_tokens, started_at) VALUES ('r1', 'old task', '[]', 'm', 'allow', "
-                                   "'finished', 0, 0, 0, '2026-01-01 12:00:00')")
+        connection.exec_driver_sql(
+            "INSERT INTO runs (id, task, sites, model, policy, status, steps, prompt_tokens, "
+            "completion_tokens, started_at) VALUES ('r1', 'old task', '[]', 'm', 'allow', "
+            "'finished', 0, 0, 0, '2026-01-01 12:00:00')"
+        )
     assert WorkflowStore(database_url).get_run("r1").started_at == datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
@@ -90,8 +106,12 @@ def _writer(url: str, worker: int) -> None:
     for index in range(ROWS_EACH):
         run = store.start_run(f"task {worker}.{index}", sites=["demo"], model="m", policy="allow")
         store.add_step(run.id, StepRecord(index=0, code="x = 1"))
-        store.finish_use(store.start_use(own.id, via="kernel", arguments={"i": index}, run_id=run.id), ok=True)
-        store.finish_use(store.start_use(shared.id, via="kernel", arguments={}, run_id=run.id), ok=index % 2 == 0)
+        store.finish_use(
+            store.start_use(own.id, via="kernel", arguments={"i": index}, run_id=run.id), ok=True
+        )
+        store.finish_use(
+            store.start_use(shared.id, via="kernel", arguments={}, run_id=run.id), ok=index % 2 == 0
+        )
 
 
 @pytest.mark.slow
@@ -109,17 +129,23 @@ def test_four_processes_writing_at_once_lose_no_rows(database_url: str) -> None:
     assert len(RunStore(url).list_runs(limit=1000)) == WRITERS * ROWS_EACH
     with store.engine.connect() as database:
         assert database.exec_driver_sql("SELECT COUNT(*) FROM steps").scalar() == WRITERS * ROWS_EACH
-        assert database.exec_driver_sql("SELECT COUNT(*) FROM workflow_uses").scalar() == 2 * WRITERS * ROWS_EACH
+        assert (
+            database.exec_driver_sql("SELECT COUNT(*) FROM workflow_uses").scalar() == 2 * WRITERS * ROWS_EACH
+        )
         [[successes, failures]] = database.exec_driver_sql(
-            "SELECT success_count, failure_count FROM workflows WHERE name = 'shared'").fetchall()
-        own_counts = database.exec_driver_sql("SELECT success_count FROM workflows WHERE name != 'shared'").fetchall()
+            "SELECT success_count, failure_count FROM workflows WHERE name = 'shared'"
+        ).fetchall()
+        own_counts = database.exec_driver_sql(
+            "SELECT success_count FROM workflows WHERE name != 'shared'"
+        ).fetchall()
     assert (successes, failures) == (WRITERS * ((ROWS_EACH + 1) // 2), WRITERS * (ROWS_EACH // 2))
     assert [tuple(row) for row in own_counts] == [(ROWS_EACH,)] * WRITERS
 
 
 def _open_and_add(url: str, worker: int) -> None:
-    WorkflowStore(url).add_workflow(Workflow(name=f"first{worker}", site="demo", body="def w(): pass",
-                                             fingerprint="f"))
+    WorkflowStore(url).add_workflow(
+        Workflow(name=f"first{worker}", site="demo", body="def w(): pass", fingerprint="f")
+    )
 
 
 @pytest.mark.slow

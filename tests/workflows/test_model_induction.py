@@ -24,28 +24,43 @@ def add_label(label: str, number: int, owner: str, project: str):
     return f"Added {label} to #{number}."
 ```
 '''
-TEXT_REPLY = '''NAME: add_label_guide
+TEXT_REPLY = """NAME: add_label_guide
 INTENT: Add the label {{label}} to issue #{{number}} in {{owner}}/{{project}}, keeping its other labels.
 DESCRIPTION: Add a label to an issue without dropping the others.
 ARGUMENTS: {"label": "help wanted", "number": 16, "owner": "alice", "project": "tracker-core"}
 GUIDE:
 1. Read the issue with api.demo.get_issue(owner="{{owner}}", project="{{project}}", number={{number}}).
 2. Call api.demo.update_issue(..., body={"labels": <its labels> + ["{{label}}"]}).
-'''
+"""
 
 
-def test_the_model_writes_a_program_and_a_guide(store, suite, run_task, open_session, demo, judge_client) -> None:
+def test_the_model_writes_a_program_and_a_guide(
+    store, suite, run_task, open_session, demo, judge_client
+) -> None:
     task = suite[15]
     model = ScriptedChatModel(replies=[PROGRAM_REPLY, TEXT_REPLY])
     program, text = induce_from_run(store, run_task(task), model=model)
-    assert (program.action, program.workflow.name, program.workflow.kind) == ("created", "add_label", "program")
+    assert (program.action, program.workflow.name, program.workflow.kind) == (
+        "created",
+        "add_label",
+        "program",
+    )
     assert program.workflow.description == "Add a label to an issue, keeping the labels it has."
     assert program.workflow.source_arguments["number"] == 16 and program.workflow.writes
     assert (text.workflow.kind, text.workflow.name) == ("text", "add_label_guide")
     assert "{{label}}" in text.workflow.body and [p["name"] for p in text.workflow.parameters] == [
-        "label", "number", "owner", "project"]
-    checked = verify(store, program.workflow, open_session, reset=demo.reset,
-                     judge=lambda answer: evaluate(task, answer, judge_client).passed)
+        "label",
+        "number",
+        "owner",
+        "project",
+    ]
+    checked = verify(
+        store,
+        program.workflow,
+        open_session,
+        reset=demo.reset,
+        judge=lambda answer: evaluate(task, answer, judge_client).passed,
+    )
     assert checked.outcome == "passed", checked.detail
 
 
@@ -56,25 +71,32 @@ class BlockModel(ScriptedChatModel):
         result = super()._generate(*args, **kwargs)
         message = result.generations[0].message
         text = message.content
-        message.content = [{"type": "thinking", "thinking": "Which values vary?"},
-                           {"type": "text", "text": text[:40]}, {"type": "text", "text": text[40:]}]
+        message.content = [
+            {"type": "thinking", "thinking": "Which values vary?"},
+            {"type": "text", "text": text[:40]},
+            {"type": "text", "text": text[40:]},
+        ]
         return result
 
 
 def test_a_reply_in_content_blocks_is_read_as_its_text(store, suite, run_task) -> None:
-    program, text = induce_from_run(store, run_task(suite[15]), model=BlockModel(replies=[PROGRAM_REPLY, TEXT_REPLY]))
+    program, text = induce_from_run(
+        store, run_task(suite[15]), model=BlockModel(replies=[PROGRAM_REPLY, TEXT_REPLY])
+    )
     assert (program.workflow.name, text.workflow.name) == ("add_label", "add_label_guide")
 
 
 def test_a_program_that_fails_the_checks_is_refused(store, suite, run_task) -> None:
-    bad = PROGRAM_REPLY.replace('    issue = api', '    import os\n    issue = api')
+    bad = PROGRAM_REPLY.replace("    issue = api", "    import os\n    issue = api")
     with pytest.raises(ProgramError, match="imports 'os'"):
         induce_from_run(store, run_task(suite[15]), model=ScriptedChatModel(replies=[bad, TEXT_REPLY]))
     assert store.list_workflows() == []
 
 
 def test_a_model_that_finds_nothing_reusable_still_writes_the_guide(store, suite, run_task) -> None:
-    [guide] = induce_from_run(store, run_task(suite[15]), model=ScriptedChatModel(replies=["NONE", TEXT_REPLY]))
+    [guide] = induce_from_run(
+        store, run_task(suite[15]), model=ScriptedChatModel(replies=["NONE", TEXT_REPLY])
+    )
     assert guide.workflow.kind == "text"
 
 

@@ -53,17 +53,23 @@ print(unassigned)""",
 ]
 
 
-def test_helpers_classes_and_stdlib_parsing_become_a_program_that_verifies(store: WorkflowStore, open_session,
-                                                                          record_run) -> None:
+def test_helpers_classes_and_stdlib_parsing_become_a_program_that_verifies(
+    store: WorkflowStore, open_session, record_run
+) -> None:
     with open_session() as session:
         run_id = record_run(store, session, UNASSIGNED_BUGS, UNASSIGNED_BUGS_STEPS)
     assert store.get_run(run_id).status == "finished"
     [induced] = induce_from_run(store, run_id)
     workflow = induced.workflow
-    assert workflow.intent_template == ("How many {{state}} issues labelled {{labels}} in {{owner}}/{{project}} "
-                                        "have no assignee?")
-    assert workflow.source_arguments == {"state": "open", "labels": "bug", "owner": "alice",
-                                         "project": "tracker-core"}
+    assert workflow.intent_template == (
+        "How many {{state}} issues labelled {{labels}} in {{owner}}/{{project}} have no assignee?"
+    )
+    assert workflow.source_arguments == {
+        "state": "open",
+        "labels": "bug",
+        "owner": "alice",
+        "project": "tracker-core",
+    }
     assert "def fetch_all(owner, project, **filters):" in workflow.body and "class Row:" in workflow.body
     assert "fetch_all(owner, project, state=state, labels=labels)" in workflow.body
     check_program(workflow.body, workflow.name)
@@ -73,8 +79,10 @@ def test_helpers_classes_and_stdlib_parsing_become_a_program_that_verifies(store
 
 
 def test_a_value_read_off_a_page_is_computed_not_lifted(make_agent, demo, judge_client) -> None:
-    task = ("Find who has closed the most issues in alice/tracker-core according to its activity report, and "
-            "assign issue #13 of alice/tracker-core to that person.")
+    task = (
+        "Find who has closed the most issues in alice/tracker-core according to its activity report, and "
+        "assign issue #13 of alice/tracker-core to that person."
+    )
     steps = [
         "print(browser.goto('/alice/tracker-core/activity'))",
         """import re
@@ -86,8 +94,10 @@ def closed_by_person(text):
 counts = closed_by_person(browser.text())
 top = max(counts, key=counts.get)
 print(counts, top)""",
-        ("issue = api.demo.update_issue(owner='alice', project='tracker-core', number=13, body={'assignee': top})\n"
-         "print(issue['assignee'])"),
+        (
+            "issue = api.demo.update_issue(owner='alice', project='tracker-core', number=13, body={'assignee': top})\n"
+            "print(issue['assignee'])"
+        ),
         "finish(f\"Assigned #13 to {issue['assignee']}.\")",
     ]
     agent, _ = make_agent(steps)
@@ -100,26 +110,34 @@ print(counts, top)""",
     assert workflow.writes and workflow.verification == "awaiting-use"
 
 
-def test_a_value_the_model_copied_from_a_page_is_refused(store: WorkflowStore, suite, open_session,
-                                                         record_run) -> None:
+def test_a_value_the_model_copied_from_a_page_is_refused(
+    store: WorkflowStore, suite, open_session, record_run
+) -> None:
     task = suite[35]  # assigns the person the report shows, typed in by the model
     with open_session() as session:
         # The page's output, as the browser would show it, stands in for the browser here.
-        steps = ["print('Contributions by person\\nUser\\tClosed\\nalice\\t20\\nbob\\t15')",
-                 *task.reference_solution[1:]]
+        steps = [
+            "print('Contributions by person\\nUser\\tClosed\\nalice\\t20\\nbob\\t15')",
+            *task.reference_solution[1:],
+        ]
         run_id = record_run(store, session, task.intent, steps)
-    with pytest.raises(InductionRefused, match="passes 'alice' as 'assignee', a value the output of step 1 showed"):
+    with pytest.raises(
+        InductionRefused, match="passes 'alice' as 'assignee', a value the output of step 1 showed"
+    ):
         induce_from_run(store, run_id)
 
 
 def test_a_helper_defined_in_a_step_that_then_failed_is_kept_for_the_steps_that_use_it(
-        store: WorkflowStore, open_session, record_run) -> None:
+    store: WorkflowStore, open_session, record_run
+) -> None:
     task = "How many comments does issue #5 in bob/mobile-app have?"
     steps = [
         # The helper is defined, then the exploration after it fails; later steps still call the helper.
-        ("def comment_count(owner, project, number):\n"
-         "    return len(api.demo.list_comments(owner=owner, project=project, number=number))\n"
-         "api.demo.list_comments(owner='bob', project='mobile-app', number=5)[0]['no such field']"),
+        (
+            "def comment_count(owner, project, number):\n"
+            "    return len(api.demo.list_comments(owner=owner, project=project, number=number))\n"
+            "api.demo.list_comments(owner='bob', project='mobile-app', number=5)[0]['no such field']"
+        ),
         "count = comment_count('bob', 'mobile-app', 5)\nprint(count)",
         "finish(str(count))",
     ]
@@ -129,6 +147,9 @@ def test_a_helper_defined_in_a_step_that_then_failed_is_kept_for_the_steps_that_
     [induced] = induce_from_run(store, run_id)
     assert "def comment_count(owner, project, number):" in induced.workflow.body
     assert "no such field" not in induced.workflow.body
-    assert induced.workflow.intent_template == "How many comments does issue #{{number}} in {{owner}}/{{project}} have?"
+    assert (
+        induced.workflow.intent_template
+        == "How many comments does issue #{{number}} in {{owner}}/{{project}} have?"
+    )
     checked = verify(store, induced.workflow, open_session)
     assert checked.outcome == "passed", checked.detail

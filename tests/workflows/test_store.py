@@ -21,11 +21,22 @@ def store(database_url: str) -> RunStore:
 @both_databases
 def test_a_run_with_steps_and_calls(store: RunStore) -> None:
     run = store.start_run("count bugs", sites=["demo"], model="scripted", policy="read-only")
-    call = CallRecord(capability="api", target="demo.list_issues", args=[], kwargs={"state": "open"}, writes=False,
-                      domain="127.0.0.1", status="ok", result="list of 3", error=None, started_at=1.5e9,
-                      latency=0.004)
-    first = store.add_step(run.id, StepRecord(index=0, code="x = 1", prompt_tokens=100, completion_tokens=10,
-                                              cost=0.01), [call])
+    call = CallRecord(
+        capability="api",
+        target="demo.list_issues",
+        args=[],
+        kwargs={"state": "open"},
+        writes=False,
+        domain="127.0.0.1",
+        status="ok",
+        result="list of 3",
+        error=None,
+        started_at=1.5e9,
+        latency=0.004,
+    )
+    first = store.add_step(
+        run.id, StepRecord(index=0, code="x = 1", prompt_tokens=100, completion_tokens=10, cost=0.01), [call]
+    )
     store.add_step(run.id, StepRecord(index=1, code="finish(3)", prompt_tokens=120, completion_tokens=5))
     store.end_run(run.id, "finished", answer="3")
     saved = store.get_run(run.id[:6])
@@ -39,17 +50,48 @@ def test_a_run_with_steps_and_calls(store: RunStore) -> None:
 @both_databases
 def test_every_field_of_a_step_and_its_calls_survives_the_trip_to_the_store_and_back(store: RunStore) -> None:
     run = store.start_run("look around", sites=["demo"], model="scripted", policy="allow")
-    fields = {"index": 0, "reply": "Thought: look.\n```python\nbrowser.observe()\n```", "thought": "look.",
-              "code": "browser.observe()", "observation": "a page", "full_output": "a page, whole", "error": "x",
-              "ok": False, "used_browser": True, "dropped_blocks": 2, "no_code": "prose", "prompt_tokens": 7,
-              "completion_tokens": 3, "cached_tokens": 5, "cost": 0.5, "model_seconds": 1.25, "execute_seconds": 2.5}
-    assert set(fields) == set(StepRecord.model_fields)  # a new field must be added here, with a value not its default
-    assert all(value != StepRecord.model_fields[name].default for name, value in fields.items() if name != "index")
+    fields = {
+        "index": 0,
+        "reply": "Thought: look.\n```python\nbrowser.observe()\n```",
+        "thought": "look.",
+        "code": "browser.observe()",
+        "observation": "a page",
+        "full_output": "a page, whole",
+        "error": "x",
+        "ok": False,
+        "used_browser": True,
+        "dropped_blocks": 2,
+        "no_code": "prose",
+        "prompt_tokens": 7,
+        "completion_tokens": 3,
+        "cached_tokens": 5,
+        "cost": 0.5,
+        "model_seconds": 1.25,
+        "execute_seconds": 2.5,
+    }
+    assert set(fields) == set(
+        StepRecord.model_fields
+    )  # a new field must be added here, with a value not its default
+    assert all(
+        value != StepRecord.model_fields[name].default for name, value in fields.items() if name != "index"
+    )
     step = StepRecord(**fields)
-    calls = [CallRecord(capability="browser", target="observe", args=[1, "a"], kwargs={"full": True}, writes=True,
-                        domain="demo.test", status=status, result="ok" if status == "ok" else None,
-                        error=None if status == "ok" else "refused", started_at=1.7e9 + n, latency=0.25)
-             for n, status in enumerate(("ok", "denied", "error"))]
+    calls = [
+        CallRecord(
+            capability="browser",
+            target="observe",
+            args=[1, "a"],
+            kwargs={"full": True},
+            writes=True,
+            domain="demo.test",
+            status=status,
+            result="ok" if status == "ok" else None,
+            error=None if status == "ok" else "refused",
+            started_at=1.7e9 + n,
+            latency=0.25,
+        )
+        for n, status in enumerate(("ok", "denied", "error"))
+    ]
     stored = store.add_step(run.id, step, calls)
     [read] = store.steps_of(run.id)
     assert read.record() == step and read.id == stored.id
@@ -106,5 +148,5 @@ def test_sqlite_file_uses_wal(tmp_path) -> None:
 
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
 def test_postgres_urls_in_each_common_spelling(scheme: str, postgres_url: str) -> None:
-    store = RunStore(scheme + postgres_url[postgres_url.index("://"):])
+    store = RunStore(scheme + postgres_url[postgres_url.index("://") :])
     assert store.engine.driver == "psycopg" and store.list_runs() == []

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from workflows.templates import bind, slots
 
-PARAMS = [{"name": "number", "type": "int", "example": 7}, {"name": "owner", "type": "str", "example": "alice"},
-          {"name": "project", "type": "str", "example": "tracker-core"}]
+PARAMS = [
+    {"name": "number", "type": "int", "example": 7},
+    {"name": "owner", "type": "str", "example": "alice"},
+    {"name": "project", "type": "str", "example": "tracker-core"},
+]
 CLOSE = "Close issue #{{number}} in {{owner}}/{{project}}."
 
 
 def test_binds_every_slot_with_its_type() -> None:
-    assert bind(CLOSE, PARAMS, "Close issue #12 in bob/mobile-app.") == {"number": 12, "owner": "bob",
-                                                                          "project": "mobile-app"}
+    assert bind(CLOSE, PARAMS, "Close issue #12 in bob/mobile-app.") == {
+        "number": 12,
+        "owner": "bob",
+        "project": "mobile-app",
+    }
     assert bind(CLOSE, PARAMS, "  Close issue #12\nin bob/mobile-app. ") is not None  # spacing is not meaning
     assert slots("{{a}} and {{ b }} and {{a}}") == ["a", "b"]
 
@@ -19,7 +25,9 @@ def test_binds_every_slot_with_its_type() -> None:
 def test_no_match_unless_the_whole_task_fits() -> None:
     assert bind(CLOSE, PARAMS, "Close issue #twelve in bob/mobile-app.") is None
     assert bind(CLOSE, PARAMS, "Close issue #12 in bob/mobile-app and tell me its title.") is None
-    assert bind(CLOSE, PARAMS[:2], "Close issue #12 in bob/mobile-app.") is None  # a parameter the text cannot bind
+    assert (
+        bind(CLOSE, PARAMS[:2], "Close issue #12 in bob/mobile-app.") is None
+    )  # a parameter the text cannot bind
 
 
 def test_a_repeated_slot_must_repeat_the_same_value() -> None:
@@ -32,5 +40,7 @@ def test_a_repeated_slot_must_repeat_the_same_value() -> None:
 def test_a_value_of_several_words_binds_several_words() -> None:
     params = [{"name": "labels", "type": "str", "example": "help wanted"}, {"name": "number", "type": "int"}]
     template = "Add the label {{labels}} to issue #{{number}}."
-    assert bind(template, params, "Add the label good first issue to issue #4.") == {"labels": "good first issue",
-                                                                                      "number": 4}
+    assert bind(template, params, "Add the label good first issue to issue #4.") == {
+        "labels": "good first issue",
+        "number": 4,
+    }

@@ -53,7 +53,9 @@ def two_thousand_character_steps(count: int = STEPS) -> list[str]:
 
 def reused_prefix(prompts: list[str]) -> list[float]:
     """For each step after the first, the share of its prompt that equals the previous prompt from the start."""
-    return [len(os.path.commonprefix([before, now])) / len(now) for before, now in itertools.pairwise(prompts)]
+    return [
+        len(os.path.commonprefix([before, now])) / len(now) for before, now in itertools.pairwise(prompts)
+    ]
 
 
 def billed_input(prompts: list[str]) -> float:
@@ -64,8 +66,12 @@ def billed_input(prompts: list[str]) -> float:
 
 def condensed_per_step(steps: list[dict[str, Any]], squeeze: bool = False) -> list[str]:
     """The rule the agent had before: every observation more than 5 steps old condensed, one step at a time."""
-    return [observation.condense(step["observation"], observation.OLD_OBSERVATION_CHARS, "older observation")
-            if len(steps) - i > 5 else step["observation"] for i, step in enumerate(steps)]
+    return [
+        observation.condense(step["observation"], observation.OLD_OBSERVATION_CHARS, "older observation")
+        if len(steps) - i > 5
+        else step["observation"]
+        for i, step in enumerate(steps)
+    ]
 
 
 def append_only(steps: list[dict[str, Any]], squeeze: bool = False) -> list[str]:
@@ -75,23 +81,33 @@ def append_only(steps: list[dict[str, Any]], squeeze: bool = False) -> list[str]
 def measure_prefix_reuse(settings: Settings, steps: int = STEPS) -> None:
     print(f"\nprompt prefix reused from the previous step, {steps} steps printing ~2,000 characters each:")
     billed: dict[str, float] = {}
-    for label, rule in (("the agent (condensing past a budget)", graph.observations_for_prompt),
-                        ("per-step condensing (before)", condensed_per_step),
-                        ("append-only (no condensing)", append_only)):
+    for label, rule in (
+        ("the agent (condensing past a budget)", graph.observations_for_prompt),
+        ("per-step condensing (before)", condensed_per_step),
+        ("append-only (no condensing)", append_only),
+    ):
         model = PromptRecordingModel(replies=scripted_replies_for(two_thousand_character_steps(steps)))
-        with patch.object(graph, "observations_for_prompt", rule), \
-                Agent(settings, model=model, model_name="scripted", sites=["demo"], max_steps=steps) as agent:
+        with (
+            patch.object(graph, "observations_for_prompt", rule),
+            Agent(settings, model=model, model_name="scripted", sites=["demo"], max_steps=steps) as agent,
+        ):
             result = agent.run(f"benchmark: prefix reuse, {label}")
         assert result.status == "finished", result
         shares = reused_prefix(model.prompts)
         billed[label] = billed_input(model.prompts)
-        print(f"  {label}: mean {statistics.mean(shares):.2f}, lowest {min(shares):.2f}; per step "
-              f"{' '.join(f'{s:.2f}' for s in shares)}")
-        print(f"    input {sum(map(len, model.prompts)):,} characters, billed-equivalent {billed[label]:,.0f} "
-              f"under a {CACHE_DISCOUNT:.0%} cache discount")
+        print(
+            f"  {label}: mean {statistics.mean(shares):.2f}, lowest {min(shares):.2f}; per step "
+            f"{' '.join(f'{s:.2f}' for s in shares)}"
+        )
+        print(
+            f"    input {sum(map(len, model.prompts)):,} characters, billed-equivalent {billed[label]:,.0f} "
+            f"under a {CACHE_DISCOUNT:.0%} cache discount"
+        )
     baseline = billed["append-only (no condensing)"]
-    print("  billed-equivalent input relative to append-only: " + ", ".join(
-        f"{label.split(' (')[0]} {value / baseline:.2f}x" for label, value in billed.items()))
+    print(
+        "  billed-equivalent input relative to append-only: "
+        + ", ".join(f"{label.split(' (')[0]} {value / baseline:.2f}x" for label, value in billed.items())
+    )
 
 
 def trivial_steps() -> list[str]:
@@ -106,8 +122,9 @@ def browsing_like_steps() -> list[str]:
 
 def browsing_steps() -> list[str]:
     # Paging through the issue list in the real browser: each page's observation is ~4,800 characters.
-    return [f"print(browser.goto('/alice/tracker-core/issues?state=all&page={i + 1}'))"
-            for i in range(STEPS - 1)] + ["finish('done')"]
+    return [
+        f"print(browser.goto('/alice/tracker-core/issues?state=all&page={i + 1}'))" for i in range(STEPS - 1)
+    ] + ["finish('done')"]
 
 
 def measure(settings: Settings, steps: list[str], label: str, start_url: str | None = None) -> None:
@@ -129,10 +146,14 @@ def measure(settings: Settings, steps: list[str], label: str, start_url: str | N
     assert result.status == "finished", result
     per_step = [b - a for a, b in zip([began, *stamps[:-1]], stamps, strict=True)]
     print(f"\n{label}: {result.steps} steps")
-    print(f"  wall time per step, median: {statistics.median(per_step) * 1000:.1f} ms "
-          f"(model + code inside: {statistics.median(model_and_code) * 1000:.1f} ms)")
+    print(
+        f"  wall time per step, median: {statistics.median(per_step) * 1000:.1f} ms "
+        f"(model + code inside: {statistics.median(model_and_code) * 1000:.1f} ms)"
+    )
     print(f"  prompt tokens per step: {tokens}")
-    print(f"  growth per step, median: {statistics.median(b - a for a, b in itertools.pairwise(tokens)):.0f} tokens")
+    print(
+        f"  growth per step, median: {statistics.median(b - a for a, b in itertools.pairwise(tokens)):.0f} tokens"
+    )
     stored = checkpoint_bytes(settings, result.run_id)
     print(f"  checkpoints stored: {stored / 1e6:.2f} MB, {stored / result.steps / 1000:.1f} kB per step")
 
@@ -140,10 +161,16 @@ def measure(settings: Settings, steps: list[str], label: str, start_url: str | N
 def checkpoint_bytes(settings: Settings, run_id: str) -> int:
     """What the run's LangGraph checkpoints and their writes take in the SQLite checkpointer."""
     with sqlite3.connect(settings.data_dir / "checkpoints.sqlite") as connection:
-        return sum(connection.execute(f"SELECT coalesce(sum(length({column})), 0) FROM {table} WHERE thread_id = ?",
-                                      (run_id,)).fetchone()[0]
-                   for table, column in (("checkpoints", "checkpoint"), ("checkpoints", "metadata"),
-                                         ("writes", "value")))
+        return sum(
+            connection.execute(
+                f"SELECT coalesce(sum(length({column})), 0) FROM {table} WHERE thread_id = ?", (run_id,)
+            ).fetchone()[0]
+            for table, column in (
+                ("checkpoints", "checkpoint"),
+                ("checkpoints", "metadata"),
+                ("writes", "value"),
+            )
+        )
 
 
 def main() -> None:
@@ -154,8 +181,12 @@ def main() -> None:
         measure_prefix_reuse(settings, steps=60)  # long enough for the agent to condense
         measure(settings, trivial_steps(), "trivial actions (x = i)")
         measure(settings, browsing_like_steps(), "3,000-character printed outputs")
-        measure(settings, browsing_steps(), "browser pages (issue list, ~4,800-character observations)",
-                start_url=f"{site.base_url}/projects")
+        measure(
+            settings,
+            browsing_steps(),
+            "browser pages (issue list, ~4,800-character observations)",
+            start_url=f"{site.base_url}/projects",
+        )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,10 @@ def measure(settings: Settings, steps: int) -> tuple[int, Counter[str]]:
 
     actions = ["x = 0", *(["x += 1"] * (steps - 2)), "finish(x)"]
     model = ScriptedChatModel(replies=scripted_replies_for(actions))
-    with patch.object(runtime, "retrieve", counted_retrieve), \
-            Agent(settings, model=model, model_name="scripted", sites=["demo"], induce=False) as agent:
+    with (
+        patch.object(runtime, "retrieve", counted_retrieve),
+        Agent(settings, model=model, model_name="scripted", sites=["demo"], induce=False) as agent,
+    ):
         event.listen(agent.store.engine, "before_cursor_execute", count)
         result = agent.run("Count to a number.")
     assert result.status == "finished" and result.steps == steps, result
@@ -57,7 +59,11 @@ def main() -> None:
         measure(settings, 2)  # the first run migrates the database and warms the pool
         figures = {name: measure(settings, steps) for name, steps in RUNS.items()}
     kinds = sorted({kind for _, statements in figures.values() for kind in statements})
-    print(f"{'':22}" + "".join(f"{f'{name} ({RUNS[name]} steps)':>20}" for name in RUNS) + f"{'per extra step':>16}")
+    print(
+        f"{'':22}"
+        + "".join(f"{f'{name} ({RUNS[name]} steps)':>20}" for name in RUNS)
+        + f"{'per extra step':>16}"
+    )
     rows = [("workflow retrievals", {name: figures[name][0] for name in RUNS})]
     rows += [(kind, {name: figures[name][1][kind] for name in RUNS}) for kind in kinds]
     extra_steps = RUNS["long"] - RUNS["short"]

@@ -20,7 +20,9 @@ def make_agent(settings: Settings, demo: DemoSite) -> Iterator[Callable[..., Age
     actions (other sites must be registered first)."""
     agents: list[Agent] = []
 
-    def make(steps: list[str], login_as: str = "alice", sites: tuple[str, ...] = ("demo",), **options) -> Agent:
+    def make(
+        steps: list[str], login_as: str = "alice", sites: tuple[str, ...] = ("demo",), **options
+    ) -> Agent:
         register_demo(apis.SiteRegistry(settings.data_dir), demo, login_as)
         model = ScriptedChatModel(replies=scripted_replies_for(steps))
         agent = Agent(settings, model=model, model_name="scripted", sites=list(sites), **options)

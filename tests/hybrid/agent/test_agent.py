@@ -46,8 +46,9 @@ def test_steps_calls_and_checkpoints_are_recorded(make_agent, settings: Settings
     with ExitStack() as stack:  # the checkpoints are in the database (PostgreSQL) or beside it (SQLite)
         checkpointer = open_checkpointer(settings, stack)
         final = checkpointer.get_tuple({"configurable": {"thread_id": run.id}})
-    assert type(checkpointer).__name__ == ("PostgresSaver" if agent.store.engine.dialect.name == "postgresql"
-                                           else "SqliteSaver")
+    assert type(checkpointer).__name__ == (
+        "PostgresSaver" if agent.store.engine.dialect.name == "postgresql" else "SqliteSaver"
+    )
     assert final is not None and final.checkpoint["channel_values"]["status"] == "finished"
     assert (run.status, run.answer, run.steps) == ("finished", result.answer, len(task.reference_solution))
     assert run.prompt_tokens > 0 and run.completion_tokens > 0
@@ -65,8 +66,10 @@ def test_a_failed_api_call_is_seen_and_corrected(make_agent, demo: DemoSite) -> 
         result = agent.run("What is the state of issue #3 in alice/tracker-core?")
         first = agent.store.steps_of(result.run_id)[0]
     assert not first.ok and "404" in first.observation and "get_issue" in first.observation
-    expected = httpx.get(f"{demo.api_url}/projects/alice/tracker-core/issues/3",
-                         headers={"Authorization": f"Bearer {demo.token_for('alice')}"}).json()["state"]
+    expected = httpx.get(
+        f"{demo.api_url}/projects/alice/tracker-core/issues/3",
+        headers={"Authorization": f"Bearer {demo.token_for('alice')}"},
+    ).json()["state"]
     assert (result.status, result.answer) == ("finished", expected)
 
 
@@ -101,8 +104,10 @@ def test_replies_without_code_are_reprompted_then_end_the_run_as_an_error(make_a
 
 def test_a_bare_fence_cut_by_the_stop_sequence_is_reprompted_with_the_fix(make_agent) -> None:
     agent = make_agent([])
-    agent.model.replies = ["Thought: count.\n```\nprint(1)\n```\n",
-                           "Thought: again, tagged.\n```python\nfinish('1')\n```\n"]
+    agent.model.replies = [
+        "Thought: count.\n```\nprint(1)\n```\n",
+        "Thought: again, tagged.\n```python\nfinish('1')\n```\n",
+    ]
     with agent:
         result = agent.run("Print one.")
         first = agent.store.steps_of(result.run_id)[0]
@@ -128,7 +133,9 @@ def test_confirm_policy_asks_before_each_write(make_agent, demo: DemoSite) -> No
 
     with make_agent(task.reference_solution, policy="confirm", confirm=approve_first_only) as agent:
         result = agent.run(task.intent)
-        writes = [c for s in agent.store.steps_of(result.run_id) for c in agent.store.calls_of(s.id) if c.writes]
+        writes = [
+            c for s in agent.store.steps_of(result.run_id) for c in agent.store.calls_of(s.id) if c.writes
+        ]
     assert asked and set(asked) == {"api.demo.update_issue"}
     assert [w.status for w in writes] == ["ok", "denied"]
 
@@ -149,13 +156,15 @@ def test_checkpoints_store_each_step_once_however_long_the_run(make_agent) -> No
 
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
 def test_postgres_checkpoints_take_each_common_url_spelling(scheme: str, postgres_url: str, tmp_path) -> None:
-    settings = Settings(data_dir=tmp_path, database_url=scheme + postgres_url[postgres_url.index("://"):])
+    settings = Settings(data_dir=tmp_path, database_url=scheme + postgres_url[postgres_url.index("://") :])
     with ExitStack() as stack:
         checkpointer = open_checkpointer(settings, stack)
         assert checkpointer.get_tuple({"configurable": {"thread_id": "none"}}) is None
 
 
-def test_agents_opening_a_fresh_postgres_database_at_once_all_get_checkpoints(postgres_url: str, tmp_path) -> None:
+def test_agents_opening_a_fresh_postgres_database_at_once_all_get_checkpoints(
+    postgres_url: str, tmp_path
+) -> None:
     settings = Settings(data_dir=tmp_path, database_url=postgres_url)
 
     def open_one(_: int) -> None:
@@ -167,8 +176,11 @@ def test_agents_opening_a_fresh_postgres_database_at_once_all_get_checkpoints(po
 
 
 def test_each_step_in_the_graph_state_is_the_step_in_the_record(make_agent) -> None:
-    steps = ["issue = api.demo.get_issue(owner='alice', project='tracker-core', number=3)", "print(issue['state'])",
-             "finish(issue['state'])"]
+    steps = [
+        "issue = api.demo.get_issue(owner='alice', project='tracker-core', number=3)",
+        "print(issue['state'])",
+        "finish(issue['state'])",
+    ]
     with make_agent(steps, induce=False) as agent:
         result = agent.run("What is the state of issue #3 in alice/tracker-core?")
         state = agent.graph.get_state({"configurable": {"thread_id": result.run_id}}).values
@@ -176,7 +188,8 @@ def test_each_step_in_the_graph_state_is_the_step_in_the_record(make_agent) -> N
     assert result.status == "finished" and len(state["steps"]) == len(steps)
     # The record also keeps each action's untrimmed output, which graph state leaves out.
     assert [StepRecord.model_validate(step) for step in state["steps"]] == [
-        step.model_copy(update={"full_output": ""}) for step in recorded]
+        step.model_copy(update={"full_output": ""}) for step in recorded
+    ]
     assert recorded[1].observation in recorded[1].full_output  # what `print(issue['state'])` printed
 
 
@@ -185,8 +198,14 @@ def _run_counting(make_agent, monkeypatch: pytest.MonkeyPatch, steps: list[str])
     statements read the `runs` table."""
     retrievals: list[str] = []
     retrieve = runtime.retrieve
-    monkeypatch.setattr(runtime, "retrieve", lambda store, task, *rest, **options: (
-        retrievals.append(task), retrieve(store, task, *rest, **options))[1])
+    monkeypatch.setattr(
+        runtime,
+        "retrieve",
+        lambda store, task, *rest, **options: (
+            retrievals.append(task),
+            retrieve(store, task, *rest, **options),
+        )[1],
+    )
     run_reads: list[str] = []
 
     def count(_connection, _cursor, statement: str, *_rest) -> None:
@@ -203,7 +222,9 @@ def _run_counting(make_agent, monkeypatch: pytest.MonkeyPatch, steps: list[str])
     return len(retrievals), len(run_reads)
 
 
-def test_a_run_retrieves_its_workflows_once_and_does_not_reread_itself_each_step(make_agent, monkeypatch) -> None:
+def test_a_run_retrieves_its_workflows_once_and_does_not_reread_itself_each_step(
+    make_agent, monkeypatch
+) -> None:
     short = _run_counting(make_agent, monkeypatch, ["x = 1", "finish(x)"])
     long = _run_counting(make_agent, monkeypatch, ["x = 1", *(["x += 1"] * 5), "finish(x)"])
     assert short[0] == long[0] == 1  # the prompt and the kernel share one retrieval

@@ -44,8 +44,9 @@ def registered(settings: Settings, demo: DemoSite, monkeypatch: pytest.MonkeyPat
 
 
 def run(server) -> str:
-    result = CliRunner().invoke(cli, ["run", TASK.intent, "--site", "demo", "--model", server.model,
-                                      "--base-url", server.url])
+    result = CliRunner().invoke(
+        cli, ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+    )
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -62,13 +63,17 @@ def test_a_run_judged_successful_is_induced_by_the_model_after_the_answer(regist
     assert (run_record.judgement, run_record.judgement_reason) == ("success", "the count came from the API.")
     assert asked(server, JUDGE_PROMPT) == 1 and asked(server, PROGRAM_PROMPT) == 1
     judged = next(b for b in server.requests if b["messages"][0]["content"].startswith(JUDGE_PROMPT))
-    assert TASK.intent in judged["messages"][0]["content"] and "list_issues" in judged["messages"][0]["content"]
+    assert (
+        TASK.intent in judged["messages"][0]["content"] and "list_issues" in judged["messages"][0]["content"]
+    )
     assert "stop" not in judged  # the verdict is not cut short by the code-block stop sequence
     shown = CliRunner().invoke(cli, ["runs", "show", run_record.id])
     assert "judged: success · the count came from the API." in shown.output
 
 
-@pytest.mark.parametrize("verdict", ["Verdict: failure\nReason: the answer was never checked.", "I am not sure."])
+@pytest.mark.parametrize(
+    "verdict", ["Verdict: failure\nReason: the answer was never checked.", "I am not sure."]
+)
 def test_a_run_judged_failed_or_not_judged_clearly_is_not_induced(registered, verdict: str) -> None:
     with model_server("openai", judging(verdict)) as server:
         output = run(server)
@@ -77,8 +82,14 @@ def test_a_run_judged_failed_or_not_judged_clearly_is_not_induced(registered, ve
     assert RunStore(registered.effective_database_url).list_runs(1)[0].judgement == "failure"
 
 
-@pytest.mark.parametrize(("reply", "judgement"), [
-    ("Verdict: success\nReason: ok.", "success"), ("**Verdict:** Failure\n**Reason:** wrong.", "failure"),
-    ("verdict: SUCCESS", "success"), ("It worked.", "failure")])
+@pytest.mark.parametrize(
+    ("reply", "judgement"),
+    [
+        ("Verdict: success\nReason: ok.", "success"),
+        ("**Verdict:** Failure\n**Reason:** wrong.", "failure"),
+        ("verdict: SUCCESS", "success"),
+        ("It worked.", "failure"),
+    ],
+)
 def test_verdicts_are_read_leniently_and_a_doubt_is_a_failure(reply: str, judgement: str) -> None:
     assert read_verdict(reply).judgement == judgement

@@ -16,22 +16,35 @@ from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 
 
-def test_a_response_that_differs_from_the_spec_is_one_line_for_the_model(settings: Settings, demo: DemoSite,
-                                                                          tmp_path: Path) -> None:
+def test_a_response_that_differs_from_the_spec_is_one_line_for_the_model(
+    settings: Settings, demo: DemoSite, tmp_path: Path
+) -> None:
     registry = apis.SiteRegistry(settings.data_dir)
     site = register_demo(registry, demo)
     document = httpx.get(demo.openapi_url).json()
-    [listing] = [operation for item in document["paths"].values() for operation in item.values()
-                 if isinstance(operation, dict) and apis.naming.snake_case(operation.get("operationId", "")) ==
-                 "list_issues"]
+    [listing] = [
+        operation
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        and apis.naming.snake_case(operation.get("operationId", "")) == "list_issues"
+    ]
     # The spec now claims the list of issues is an object: every real answer differs from it.
     listing["responses"]["200"]["content"]["application/json"]["schema"] = {"type": "object"}
     wrong = tmp_path / "demo-wrong.json"
     wrong.write_text(json.dumps(document))
     registry.add(dataclasses.replace(site, spec=str(wrong)), replace=True)
-    steps = ["issues = api.demo.list_issues(owner='alice', project='tracker-core')\nprint(len(issues))", "finish('ok')"]
-    with Agent(settings, model=ScriptedChatModel(replies=scripted_replies_for(steps)), model_name="scripted",
-               sites=["demo"], use_browser=False) as agent:
+    steps = [
+        "issues = api.demo.list_issues(owner='alice', project='tracker-core')\nprint(len(issues))",
+        "finish('ok')",
+    ]
+    with Agent(
+        settings,
+        model=ScriptedChatModel(replies=scripted_replies_for(steps)),
+        model_name="scripted",
+        sites=["demo"],
+        use_browser=False,
+    ) as agent:
         result = agent.run("How many issues are there in alice/tracker-core?")
         first = agent.store.steps_of(result.run_id)[0]
     assert result.status == "finished"

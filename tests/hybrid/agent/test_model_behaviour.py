@@ -27,7 +27,9 @@ class RecordingModel(ScriptedChatModel):
     told: list[str] = Field(default_factory=list)
     honour_stop: bool = True
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, *args: Any, **kwargs: Any):
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, *args: Any, **kwargs: Any
+    ):
         self.told.append(messages[-1].text)
         return super()._generate(messages, stop if self.honour_stop else None, *args, **kwargs)
 
@@ -55,8 +57,14 @@ def test_an_unknown_operation_name_gets_the_closest_names(behave) -> None:
     assert "api.demo.search(" in told[0] and result.status == "finished"
 
 
-@pytest.mark.parametrize("call", ["api.demo.list_issues(project='tracker-core')",
-                                  "api.demo.list_issues(owner='alice', projct='tracker-core')"], ids=["missing", "misspelt"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        "api.demo.list_issues(project='tracker-core')",
+        "api.demo.list_issues(owner='alice', projct='tracker-core')",
+    ],
+    ids=["missing", "misspelt"],
+)
 def test_a_missing_or_misspelt_argument_names_it_with_the_signature(behave, call: str) -> None:
     _, told = behave(code(f"print({call})"), FINISH)
     assert "missing a required argument" in told[0]
@@ -67,8 +75,10 @@ def test_a_list_read_from_its_first_page_only_says_how_many_pages_there_are(beha
     # The demo site pages its lists with Link and X-Total-Count headers, as Gitea and GitLab do.
     _, told = behave(code(f"print(len({LIST})))"), FINISH)
     assert told[0].startswith("Observation:\n20\n")
-    assert ("Hint: api.demo.list_issues returned 20 items, page 1 of 8 (148 in all): more pages exist; pass page=2 "
-            "for the next; per_page can be up to 100.") in told[0]
+    assert (
+        "Hint: api.demo.list_issues returned 20 items, page 1 of 8 (148 in all): more pages exist; pass page=2 "
+        "for the next; per_page can be up to 100."
+    ) in told[0]
     _, told = behave(code(f"print(len({LIST}, per_page=100, page=2)))"), FINISH)
     assert told[0].startswith("Observation:\n48\n") and "more pages" not in told[0]  # the last page
 
@@ -79,12 +89,23 @@ def test_printing_a_whole_long_list_is_trimmed_and_says_so(behave) -> None:
 
 
 def test_http_by_hand_is_pointed_to_the_api_client(behave, demo: DemoSite) -> None:
-    _, told = behave(code(f"import requests\nprint(requests.get('{demo.api_url}/projects').status_code)"), FINISH)
+    _, told = behave(
+        code(f"import requests\nprint(requests.get('{demo.api_url}/projects').status_code)"), FINISH
+    )
     assert "Hint: call the site through api.demo.<operation>(...), not with requests" in told[0]
 
 
-@pytest.mark.parametrize("fence", ["```py\n{}\n```", "```Python\n{}\n```", "~~~python\n{}\n~~~", "~~~\n{}\n~~~",
-                                   "```python\n>>> {}\n```", "{}"])
+@pytest.mark.parametrize(
+    "fence",
+    [
+        "```py\n{}\n```",
+        "```Python\n{}\n```",
+        "~~~python\n{}\n~~~",
+        "~~~\n{}\n~~~",
+        "```python\n>>> {}\n```",
+        "{}",
+    ],
+)
 def test_fence_variants_and_interactive_prompts_run(behave, fence: str) -> None:
     result, told = behave("Thought: count.\n" + fence.format(f"print(len({LIST})))"), FINISH)
     assert told[0].startswith("Observation:\n20\n") and result.status == "finished"
@@ -96,8 +117,9 @@ def test_a_bare_fence_is_cut_by_the_stop_sequence_and_the_model_told_to_tag_it(b
 
 
 def test_two_blocks_in_one_reply_run_the_first_and_say_so(behave) -> None:
-    result, told = behave(code("x = 1") + "\nand then\n" + code("finish(str(x))"), code("print(x)"), FINISH,
-                          honour_stop=False)
+    result, told = behave(
+        code("x = 1") + "\nand then\n" + code("finish(str(x))"), code("print(x)"), FINISH, honour_stop=False
+    )
     assert told[0].startswith("Only the first code block of your reply ran; the 1 after it did not.")
     assert told[1].startswith("Observation:\n1\n") and result.answer == "done"
 
@@ -105,7 +127,9 @@ def test_two_blocks_in_one_reply_run_the_first_and_say_so(behave) -> None:
 def test_a_json_tool_call_is_told_to_write_python(behave) -> None:
     call = '{"name": "list_issues", "arguments": {"owner": "alice", "project": "tracker-core"}}'
     result, told = behave(call, FINISH)
-    assert told[0].startswith("Your reply was a JSON tool call, so nothing ran: there are no tools to call here.")
+    assert told[0].startswith(
+        "Your reply was a JSON tool call, so nothing ran: there are no tools to call here."
+    )
     assert result.status == "finished"
 
 

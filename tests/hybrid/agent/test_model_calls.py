@@ -35,12 +35,16 @@ class FailingModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "failing"
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs: Any
+    ) -> ChatResult:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
-        content = [{"type": "text", "text": "Thought: ok.\n"}, {"type": "text", "text": "```python\nx = 1\n```"}]
+        content = [
+            {"type": "text", "text": "Thought: ok.\n"},
+            {"type": "text", "text": "```python\nx = 1\n```"},
+        ]
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=content))])
 
 
@@ -53,14 +57,21 @@ def waits_for(*failures: Exception, retries: int = 4) -> tuple[list[float], Mode
 
 def test_retry_after_is_honoured_in_seconds_dates_and_milliseconds() -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    waited, _ = waits_for(ProviderError(429, {"retry-after": "7"}), ProviderError(503, {"retry-after": when}),
-                          ProviderError(429, {"retry-after-ms": "250"}))
+    waited, _ = waits_for(
+        ProviderError(429, {"retry-after": "7"}),
+        ProviderError(503, {"retry-after": when}),
+        ProviderError(429, {"retry-after-ms": "250"}),
+    )
     assert waited[0] == 7 and 25 < waited[1] <= 30 and waited[2] == 0.25
 
 
 def test_without_retry_after_the_wait_doubles_and_a_huge_one_is_capped() -> None:
-    waited, _ = waits_for(ProviderError(500), ProviderError(502), httpx.ReadTimeout("slow"),
-                          ProviderError(429, {"retry-after": "3600"}))
+    waited, _ = waits_for(
+        ProviderError(500),
+        ProviderError(502),
+        httpx.ReadTimeout("slow"),
+        ProviderError(429, {"retry-after": "3600"}),
+    )
     assert waited == [1.0, 2.0, 4.0, 60.0]
 
 
@@ -80,4 +91,9 @@ def test_a_reply_in_content_blocks_is_read_as_its_text() -> None:
     _, caller = waits_for()
     reply = caller([HumanMessage("task")])
     assert reply.text == "Thought: ok.\n```python\nx = 1\n```"
-    assert reply_text(AIMessage(content=[{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "hi"}])) == "hi"
+    assert (
+        reply_text(
+            AIMessage(content=[{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "hi"}])
+        )
+        == "hi"
+    )

@@ -7,21 +7,26 @@ from hybrid.agent.observation import KEEP_FULL_STEPS, OBSERVATION_BUDGET_CHARS, 
 
 
 def steps_printing(count: int, chars: int, browser_every: int = 0) -> list[dict]:
-    return [{"observation": f"{i:03}" + "x" * (chars - 3),
-             "used_browser": bool(browser_every) and i % browser_every == 0} for i in range(count)]
+    return [
+        {
+            "observation": f"{i:03}" + "x" * (chars - 3),
+            "used_browser": bool(browser_every) and i % browser_every == 0,
+        }
+        for i in range(count)
+    ]
 
 
 def test_earlier_observations_change_only_when_the_budget_is_outgrown() -> None:
     steps = steps_printing(60, 3000, browser_every=3)
     changes = []
     for seen in range(2, len(steps) + 1):
-        before, now = observations_for_prompt(steps[:seen - 1]), observations_for_prompt(steps[:seen])
+        before, now = observations_for_prompt(steps[: seen - 1]), observations_for_prompt(steps[:seen])
         if now[:-1] != before:
             changes.append(seen)
         whole = [text for text, step in zip(now, steps, strict=False) if text == step["observation"]]
         assert sum(map(len, whole)) <= OBSERVATION_BUDGET_CHARS  # the rest is condensed
         kept = min(KEEP_FULL_STEPS, seen)
-        assert now[-kept:] == [step["observation"] for step in steps[seen - kept:seen]]
+        assert now[-kept:] == [step["observation"] for step in steps[seen - kept : seen]]
     # With 3,000 characters a step, the 60,000-character budget is outgrown every 15 steps or so, not every step.
     assert 2 <= len(changes) <= 5, changes
 

@@ -8,7 +8,9 @@ from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
 
 
 def test_thought_and_tagged_block() -> None:
-    parsed = parse_reply("Thought: list them.\n```python\nissues = api.demo.list_issues()\nprint(len(issues))\n```\n")
+    parsed = parse_reply(
+        "Thought: list them.\n```python\nissues = api.demo.list_issues()\nprint(len(issues))\n```\n"
+    )
     assert parsed.thought == "list them."
     assert parsed.code == "issues = api.demo.list_issues()\nprint(len(issues))"
 
@@ -26,26 +28,39 @@ def test_code_tags(tag: str) -> None:
 
 def test_only_the_first_code_block_runs_and_the_reply_is_cut_after_it() -> None:
     # A server that ignores the stop sequence lets the model go on: imagine the observation, write more code.
-    reply = ("The data:\n```json\n{\"x\": 1}\n```\nFirst\n```python\na = 1\n```\nObservation: 1\n```\nb = a + 1\n```\n"
-             "```py\nfinish(b)\n```")
+    reply = (
+        'The data:\n```json\n{"x": 1}\n```\nFirst\n```python\na = 1\n```\nObservation: 1\n```\nb = a + 1\n```\n'
+        "```py\nfinish(b)\n```"
+    )
     parsed = parse_reply(reply)
     assert parsed.code == "a = 1" and parsed.dropped_blocks == 2
-    assert parsed.reply == "The data:\n```json\n{\"x\": 1}\n```\nFirst\n```python\na = 1\n```"
+    assert parsed.reply == 'The data:\n```json\n{"x": 1}\n```\nFirst\n```python\na = 1\n```'
 
 
-@pytest.mark.parametrize("reply", ["~~~python\nprint(1)\n~~~", "~~~\nprint(1)\n~~~\nmore", ">>> print(1)",
-                                   "```pycon\n>>> x = [1,\n... ]\n>>> print(1)\n1\n```"])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "~~~python\nprint(1)\n~~~",
+        "~~~\nprint(1)\n~~~\nmore",
+        ">>> print(1)",
+        "```pycon\n>>> x = [1,\n... ]\n>>> print(1)\n1\n```",
+    ],
+)
 def test_tilde_fences_and_interactive_prompts(reply: str) -> None:
     assert parse_reply(reply).code.endswith("print(1)")
     assert ">>>" not in parse_reply(reply).code
 
 
-@pytest.mark.parametrize(("reply", "why"), [
-    ("", "empty"), ("  \n", "empty"),
-    ('{"name": "list_issues", "arguments": {"owner": "alice"}}', "tool_call"),
-    ('```json\n{"tool": "list_issues", "args": {}}\n```', "tool_call"),
-    ("The answer is 17.", "prose"),
-])
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        ("", "empty"),
+        ("  \n", "empty"),
+        ('{"name": "list_issues", "arguments": {"owner": "alice"}}', "tool_call"),
+        ('```json\n{"tool": "list_issues", "args": {}}\n```', "tool_call"),
+        ("The answer is 17.", "prose"),
+    ],
+)
 def test_why_a_reply_has_no_code(reply: str, why: str) -> None:
     parsed = parse_reply(reply)
     assert parsed.code is None and parsed.no_code == why

@@ -39,8 +39,21 @@ def registered(settings: Settings, demo: DemoSite, monkeypatch: pytest.MonkeyPat
 
 
 def run(server: ModelServer, task: str = TASK.intent, *options: str) -> Result:
-    return CliRunner().invoke(cli, ["run", task, "--site", "demo", "--model", server.model, "--base-url", server.url,
-                                    "--json", *options])
+    return CliRunner().invoke(
+        cli,
+        [
+            "run",
+            task,
+            "--site",
+            "demo",
+            "--model",
+            server.model,
+            "--base-url",
+            server.url,
+            "--json",
+            *options,
+        ],
+    )
 
 
 def outcome(result: Result) -> dict:
@@ -48,7 +61,9 @@ def outcome(result: Result) -> dict:
 
 
 def judged(demo: DemoSite, answer: str | None) -> bool:
-    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as client:
+    with httpx.Client(
+        base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
+    ) as client:
         return evaluate(TASK, answer, client).passed
 
 
@@ -80,8 +95,12 @@ def test_anthropic_prompts_mark_cache_breakpoints(registered) -> None:
     last = server.requests[-1]
     assert last["system"][-1]["cache_control"] == {"type": "ephemeral"}
     assert last["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert not any("cache_control" in block for message in last["messages"][:-1]
-                   for block in message["content"] if isinstance(block, dict))
+    assert not any(
+        "cache_control" in block
+        for message in last["messages"][:-1]
+        for block in message["content"]
+        if isinstance(block, dict)
+    )
 
 
 @pytest.mark.parametrize("protocol", ["openai", "anthropic"])
@@ -93,11 +112,21 @@ def test_cost_per_step_and_run_prices_cached_tokens_as_cached(protocol, register
     name = server.model.partition(":")[2]
     for step in steps:
         assert step.prompt_tokens > 500
-        cached = calc_price(Usage(input_tokens=step.prompt_tokens, cache_read_tokens=500,
-                                  output_tokens=step.completion_tokens), model_ref=name, provider_id=protocol)
-        uncached = calc_price(Usage(input_tokens=step.prompt_tokens, output_tokens=step.completion_tokens),
-                              model_ref=name, provider_id=protocol)
-        assert step.cost == pytest.approx(float(cached.total_price)) and step.cost < float(uncached.total_price)
+        cached = calc_price(
+            Usage(
+                input_tokens=step.prompt_tokens, cache_read_tokens=500, output_tokens=step.completion_tokens
+            ),
+            model_ref=name,
+            provider_id=protocol,
+        )
+        uncached = calc_price(
+            Usage(input_tokens=step.prompt_tokens, output_tokens=step.completion_tokens),
+            model_ref=name,
+            provider_id=protocol,
+        )
+        assert step.cost == pytest.approx(float(cached.total_price)) and step.cost < float(
+            uncached.total_price
+        )
     assert finished["cost"] == pytest.approx(sum(step.cost for step in steps))
     assert store.get_run(finished["run_id"]).cost == pytest.approx(finished["cost"])
     shown = CliRunner().invoke(cli, ["runs", "show", finished["run_id"]])
@@ -108,8 +137,9 @@ def test_cost_per_step_and_run_prices_cached_tokens_as_cached(protocol, register
 
 def test_ollama_models_have_no_price_and_say_so(registered) -> None:
     with model_server("ollama", reference_script([TASK])) as server:
-        result = CliRunner().invoke(cli, ["run", TASK.intent, "--site", "demo", "--model", server.model,
-                                          "--base-url", server.url])
+        result = CliRunner().invoke(
+            cli, ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+        )
         refused = run(server, TASK.intent, "--max-cost", "0.01")
     assert result.exit_code == 0 and "cost unknown" in result.output
     assert refused.exit_code == 1 and "No price is known for model 'ollama:qwen2.5-coder'" in refused.output
@@ -142,15 +172,20 @@ def test_retry_after_is_honoured_and_backoff_without_it(registered) -> None:
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_when_retries_run_out_the_error_is_one_line_naming_the_run(protocol, registered) -> None:
-    with model_server(protocol, in_order(*[Turn(status=529 if protocol == "anthropic" else 503,
-                                                 retry_after="0")] * 3)) as server:
-        result = CliRunner().invoke(cli, ["run", TASK.intent, "--site", "demo", "--model", server.model,
-                                          "--base-url", server.url])
+    with model_server(
+        protocol, in_order(*[Turn(status=529 if protocol == "anthropic" else 503, retry_after="0")] * 3)
+    ) as server:
+        result = CliRunner().invoke(
+            cli, ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+        )
     assert result.exit_code == 1 and len(server.requests) == 3
     error = result.output.strip().splitlines()[-1]
     run_id = RunStore(registered.effective_database_url).list_runs(1)[0].id
-    assert re.match(rf"Error: Run {run_id} stopped: ModelCallError: The model call failed after 3 attempts: \w+ "
-                    r"\(HTTP 5\d\d\)", error), error
+    assert re.match(
+        rf"Error: Run {run_id} stopped: ModelCallError: The model call failed after 3 attempts: \w+ "
+        r"\(HTTP 5\d\d\)",
+        error,
+    ), error
     assert "Traceback" not in result.output
 
 
@@ -216,10 +251,13 @@ def test_an_openai_refusal_is_not_taken_for_an_answer(registered) -> None:
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_the_thought_streams_before_the_code_and_observation(protocol, registered) -> None:
-    reply = "Thought: I will count the open bugs through the API, which is faster than the browser.\n" + STEP[23:]
+    reply = (
+        "Thought: I will count the open bugs through the API, which is faster than the browser.\n" + STEP[23:]
+    )
     with model_server(protocol, in_order(reply, FINISH)) as server:
-        result = CliRunner().invoke(cli, ["run", TASK.intent, "--site", "demo", "--model", server.model,
-                                          "--base-url", server.url])
+        result = CliRunner().invoke(
+            cli, ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+        )
     assert result.exit_code == 0, result.output
     output = result.output
     thought = output.index("I will count the open bugs through the API")

@@ -32,8 +32,10 @@ def write_script(path: Path) -> Path:
     """Step 2 leaves a comment, then hangs until the run is stopped; on resume the script goes on with step 3."""
     steps = [
         "me = api.demo.get_current_user()\nprint(me['username'])",
-        (f"api.demo.create_comment(**{ISSUE!r}, body={{'body': {MARK!r}}})\n"
-         "import time\ntime.sleep(120)\nprint('second step done')"),
+        (
+            f"api.demo.create_comment(**{ISSUE!r}, body={{'body': {MARK!r}}})\n"
+            "import time\ntime.sleep(120)\nprint('second step done')"
+        ),
         "finish('done')",
     ]
     path.write_text(json.dumps(scripted_replies_for(steps)))
@@ -42,15 +44,30 @@ def write_script(path: Path) -> Path:
 
 def start_run(settings, script: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "hybrid", "run", "Say who I am.", "--site", "demo", "--model", f"scripted:{script}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
+        [
+            sys.executable,
+            "-m",
+            "hybrid",
+            "run",
+            "Say who I am.",
+            "--site",
+            "demo",
+            "--model",
+            f"scripted:{script}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)},
+    )
 
 
 def wait_for_the_second_action(store: RunStore, demo: DemoSite, process: subprocess.Popen) -> str:
     """The run's id, once its second action is running: it has left its comment and sleeps."""
     comments = f"/projects/{ISSUE['owner']}/{ISSUE['project']}/issues/{ISSUE['number']}/comments"
-    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('bob')}"}) as client:
+    with httpx.Client(
+        base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('bob')}"}
+    ) as client:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if any(comment["body"] == MARK for comment in client.get(comments).raise_for_status().json()):
@@ -61,9 +78,14 @@ def wait_for_the_second_action(store: RunStore, demo: DemoSite, process: subproc
 
 
 def resume(settings, run_id: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hybrid", "runs", "resume", run_id, "--json"],
-                          capture_output=True, text=True, timeout=120, check=False,
-                          env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)})
+    return subprocess.run(
+        [sys.executable, "-m", "hybrid", "runs", "resume", run_id, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)},
+    )
 
 
 @pytest.mark.slow

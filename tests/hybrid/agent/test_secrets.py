@@ -15,8 +15,11 @@ SNOOPING = [
 
 
 def every_file_below(directory: Path) -> bytes:
-    return b"".join(path.read_bytes() for path in directory.rglob("*") if path.is_file()
-                    and "secrets" not in path.parts and "cache" not in path.parts)
+    return b"".join(
+        path.read_bytes()
+        for path in directory.rglob("*")
+        if path.is_file() and "secrets" not in path.parts and "cache" not in path.parts
+    )
 
 
 def test_secrets_stay_on_the_host(make_agent, settings, demo: DemoSite) -> None:

@@ -21,10 +21,15 @@ def test_api_calls_go_in_the_browsers_signed_in_session(settings: Settings, demo
         "browser.login('demo')\nme = api.demo.get_current_user()\nprint(me['username'])",
         "finish(me['username'])",
     ]
-    with Agent(settings, model=ScriptedChatModel(replies=scripted_replies_for(steps)), model_name="scripted",
-               sites=["demo"]) as agent:
+    with Agent(
+        settings,
+        model=ScriptedChatModel(replies=scripted_replies_for(steps)),
+        model_name="scripted",
+        sites=["demo"],
+    ) as agent:
         result = agent.run("Who am I on the demo site?")
         first = agent.store.steps_of(result.run_id)[0]
-    assert "refused: get_current_user: GET" in first.observation and "returned 401" in first.observation, \
+    assert "refused: get_current_user: GET" in first.observation and "returned 401" in first.observation, (
         "before signing in, the API call has no session"
+    )
     assert (result.status, result.answer) == ("finished", "bob")

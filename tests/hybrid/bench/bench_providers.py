@@ -32,15 +32,29 @@ def main() -> None:
             os.environ["HYBRID_DATA_DIR"] = data
             os.environ.pop("HYBRID_DATABASE_URL", None)
             report_file = Path(data) / "report.json"
-            result = CliRunner().invoke(cli, ["bench", "--model", server.model, "--base-url", server.url,
-                                              "--tasks", TASKS, "--report", str(report_file)])
+            result = CliRunner().invoke(
+                cli,
+                [
+                    "bench",
+                    "--model",
+                    server.model,
+                    "--base-url",
+                    server.url,
+                    "--tasks",
+                    TASKS,
+                    "--report",
+                    str(report_file),
+                ],
+            )
             assert result.exit_code == 0, result.output
             report = Report.load(report_file)
         total = report.summary[-1]
         cost = "unknown (no price for a local model)" if total.cost is None else f"${total.cost:.5f}"
-        print(f"{server.model} via {protocol} protocol: {total.passed}/{total.tasks} passed, "
-              f"{total.steps:.1f} steps, {total.tokens:,.0f} tokens, cost per run {cost}, "
-              f"{total.seconds:.2f} s per task; {len(server.requests)} requests")
+        print(
+            f"{server.model} via {protocol} protocol: {total.passed}/{total.tasks} passed, "
+            f"{total.steps:.1f} steps, {total.tokens:,.0f} tokens, cost per run {cost}, "
+            f"{total.seconds:.2f} s per task; {len(server.requests)} requests"
+        )
 
 
 if __name__ == "__main__":

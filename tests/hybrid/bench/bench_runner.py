@@ -25,22 +25,32 @@ def main() -> None:
     parser.add_argument("--executor", default="local", choices=["local", "ray"])
     arguments = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    print(f"{os.cpu_count()} cores; demo suite{' (' + ', '.join(arguments.category) + ')' if arguments.category else ''}"
-          f", model reference, executor {arguments.executor}")
+    print(
+        f"{os.cpu_count()} cores; demo suite{' (' + ', '.join(arguments.category) + ')' if arguments.category else ''}"
+        f", model reference, executor {arguments.executor}"
+    )
     baseline = None
     for parallel in arguments.parallel:
         with tempfile.TemporaryDirectory(prefix="hybrid-bench-") as directory:
             settings = Settings(data_dir=Path(directory))
             began = time.monotonic()
-            report = run_benchmark(settings, BenchOptions(model="reference", parallel=parallel,
-                                                          categories=tuple(arguments.category),
-                                                          executor=arguments.executor))
+            report = run_benchmark(
+                settings,
+                BenchOptions(
+                    model="reference",
+                    parallel=parallel,
+                    categories=tuple(arguments.category),
+                    executor=arguments.executor,
+                ),
+            )
             wall = time.monotonic() - began
         baseline = baseline or wall
         everything = report.summary[-1]
-        print(f"--parallel {parallel}: {wall:6.1f} s wall for {everything.tasks} tasks "
-              f"({everything.seconds:.2f} s per task inside a worker, {everything.success_rate:.0%} passed), "
-              f"speed-up {baseline / wall:.2f}x")
+        print(
+            f"--parallel {parallel}: {wall:6.1f} s wall for {everything.tasks} tasks "
+            f"({everything.seconds:.2f} s per task inside a worker, {everything.success_rate:.0%} passed), "
+            f"speed-up {baseline / wall:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ from sandbox.browser import BrowserService, SiteLogin
 class HttpOperations:
     def __init__(self, site: DemoSite, username: str) -> None:
         self._spec = httpx.get(site.openapi_url).json()
-        self._client = httpx.Client(base_url=site.base_url,
-                                    headers={"Authorization": f"Bearer {site.token_for(username)}"})
+        self._client = httpx.Client(
+            base_url=site.base_url, headers={"Authorization": f"Bearer {site.token_for(username)}"}
+        )
 
     def __getattr__(self, operation_id: str) -> Callable:
         for path, operations in self._spec["paths"].items():
@@ -69,8 +70,11 @@ def run_reference(demo: DemoSite, browser_service) -> Callable[[Task], tuple[str
         service.login("demo")
         service.goto(task.start_url_for(demo.base_url))
         answers: list[str] = []
-        names = {"api": Namespace(demo=HttpOperations(demo, task.login_as)), "browser": service,
-                 "finish": lambda answer: answers.append(str(answer))}
+        names = {
+            "api": Namespace(demo=HttpOperations(demo, task.login_as)),
+            "browser": service,
+            "finish": lambda answer: answers.append(str(answer)),
+        }
         output = io.StringIO()
         for step in task.reference_solution:
             with contextlib.redirect_stdout(output):
@@ -84,5 +88,7 @@ def run_reference(demo: DemoSite, browser_service) -> Callable[[Task], tuple[str
 
 @pytest.fixture
 def judge_client(demo: DemoSite):
-    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as c:
+    with httpx.Client(
+        base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
+    ) as c:
         yield c

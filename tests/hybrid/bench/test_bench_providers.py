@@ -19,8 +19,20 @@ TASKS = "0,3,6"
 def test_the_demo_suite_passes_through_each_provider(protocol, settings: Settings, tmp_path) -> None:
     report_file = tmp_path / "report.json"
     with model_server(protocol, reference_script(load_suite())) as server:
-        result = CliRunner().invoke(cli, ["bench", "--model", server.model, "--base-url", server.url, "--tasks",
-                                          TASKS, "--report", str(report_file)])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "bench",
+                "--model",
+                server.model,
+                "--base-url",
+                server.url,
+                "--tasks",
+                TASKS,
+                "--report",
+                str(report_file),
+            ],
+        )
     assert result.exit_code == 0, result.output
     report = Report.load(report_file)
     assert [r.task_id for r in report.results] == [0, 3, 6]

@@ -42,36 +42,60 @@ def test_an_answer_check_needs_exactly_one_kind() -> None:
 
 @pytest.fixture
 def api(demo) -> httpx.Client:
-    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as c:
+    with httpx.Client(
+        base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
+    ) as c:
         yield c
 
 
 def test_state_checks_read_the_site_through_its_api(api: httpx.Client) -> None:
     issue = api.get("/projects/alice/tracker-core/issues/1").json()
-    assert not check_state(StateCheck(get="/projects/alice/tracker-core/issues/1", select="state",
-                                      equals=issue["state"]), api)
-    wrong = check_state(StateCheck(get="/projects/alice/tracker-core/issues/1", select="title", equals="nope"), api)
+    assert not check_state(
+        StateCheck(get="/projects/alice/tracker-core/issues/1", select="state", equals=issue["state"]), api
+    )
+    wrong = check_state(
+        StateCheck(get="/projects/alice/tracker-core/issues/1", select="title", equals="nope"), api
+    )
     assert wrong and "expected 'nope'" in wrong[0]
-    assert not check_state(StateCheck(get="/projects/alice/tracker-core/members", where={"username": "bob"},
-                                      select="role", contains="maintainer"), api)
-    assert check_state(StateCheck(get="/projects/alice/tracker-core/members", where={"username": "bob"},
-                                  select="role", contains="guest"), api)
+    assert not check_state(
+        StateCheck(
+            get="/projects/alice/tracker-core/members",
+            where={"username": "bob"},
+            select="role",
+            contains="maintainer",
+        ),
+        api,
+    )
+    assert check_state(
+        StateCheck(
+            get="/projects/alice/tracker-core/members",
+            where={"username": "bob"},
+            select="role",
+            contains="guest",
+        ),
+        api,
+    )
     assert not check_state(StateCheck(get="/projects/nobody/none", status=404), api)
     assert check_state(StateCheck(get="/projects/alice/tracker-core", status=404), api)
 
 
 def test_count_follows_every_page(api: httpx.Client) -> None:
-    total = int(api.get("/projects/alice/tracker-core/issues", params={"state": "all"}).headers["X-Total-Count"])
+    total = int(
+        api.get("/projects/alice/tracker-core/issues", params={"state": "all"}).headers["X-Total-Count"]
+    )
     assert total > 100
-    assert not check_state(StateCheck(get="/projects/alice/tracker-core/issues", params={"state": "all"},
-                                      count=total), api)
-    failures = check_state(StateCheck(get="/projects/alice/tracker-core/issues", params={"state": "all"},
-                                      count=total - 1), api)
+    assert not check_state(
+        StateCheck(get="/projects/alice/tracker-core/issues", params={"state": "all"}, count=total), api
+    )
+    failures = check_state(
+        StateCheck(get="/projects/alice/tracker-core/issues", params={"state": "all"}, count=total - 1), api
+    )
     assert failures and f"{total} item(s)" in failures[0]
 
 
-@pytest.mark.parametrize("task", [t for t in load_suite() if t.eval.answer and not t.eval.state],
-                         ids=lambda t: str(t.task_id))
+@pytest.mark.parametrize(
+    "task", [t for t in load_suite() if t.eval.answer and not t.eval.state], ids=lambda t: str(t.task_id)
+)
 def test_suite_answers_right_and_wrong(task, api: httpx.Client) -> None:
     check = task.eval.answer
     right = check.exact if check.exact is not None else str(int(check.number))

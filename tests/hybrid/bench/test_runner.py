@@ -45,7 +45,10 @@ def test_tasks_are_run_judged_and_recorded(settings: Settings) -> None:
     assert sorted(r.task_id for r in report.results) == [0, 3, 27] and len(seen) == 3
     assert all(r.passed and r.status == "finished" and r.steps >= 2 and r.tokens > 0 for r in report.results)
     assert [(row.category, row.tasks, row.success_rate) for row in report.summary] == [
-        ("api", 2, 1.0), ("ui", 1, 1.0), ("all", 3, 1.0)]
+        ("api", 2, 1.0),
+        ("ui", 1, 1.0),
+        ("all", 3, 1.0),
+    ]
     saved = Report.load(settings.data_dir / "bench" / "demo-reference.json")
     assert saved.done() == {0, 3, 27} and saved.wall_seconds > 0
     runs = RunStore(settings.effective_database_url).list_runs(10)
@@ -72,13 +75,22 @@ def test_an_interrupted_benchmark_resumes_where_it_stopped(settings: Settings) -
         run_benchmark(settings, options, on_result=stop_after_first)
     [first] = Report.load(settings.data_dir / "bench" / "demo-reference.json").results
     todo_counts = []
-    resumed = run_benchmark(settings, BenchOptions(model="reference", tasks="0-2", resume=True),
-                            on_start=lambda report, todo: todo_counts.append(len(todo)))
+    resumed = run_benchmark(
+        settings,
+        BenchOptions(model="reference", tasks="0-2", resume=True),
+        on_start=lambda report, todo: todo_counts.append(len(todo)),
+    )
     assert todo_counts == [2] and resumed.done() == {0, 1, 2}
     assert next(r for r in resumed.results if r.task_id == first.task_id).run_id == first.run_id
     with pytest.raises(ReportError, match="not demo with openai"):
-        run_benchmark(settings, BenchOptions(model="openai:gpt-4o-mini", resume=True,
-                                             report=settings.data_dir / "bench" / "demo-reference.json"))
+        run_benchmark(
+            settings,
+            BenchOptions(
+                model="openai:gpt-4o-mini",
+                resume=True,
+                report=settings.data_dir / "bench" / "demo-reference.json",
+            ),
+        )
 
 
 def test_a_suite_with_a_site_nobody_sets_up_says_how_to_add_one(settings: Settings, tmp_path) -> None:

@@ -25,7 +25,8 @@ def test_suite_is_large_and_covers_every_category() -> None:
 
 def test_committed_suite_matches_the_seed_data() -> None:
     assert DEMO_SUITE.read_text(encoding="utf-8").splitlines() == list(suite_lines()), (
-        "tasks.jsonl is stale: run `python -m hybrid.demo.build_tasks`")
+        "tasks.jsonl is stale: run `python -m hybrid.demo.build_tasks`"
+    )
 
 
 def test_bad_suite_files_are_refused_with_file_and_line(tmp_path) -> None:

@@ -20,9 +20,18 @@ def median_ms(samples: list[float]) -> str:
 
 def main() -> None:
     cold = subprocess.run(
-        [sys.executable, "-c", ("import time; t = time.perf_counter(); from hybrid.demo import demo_site\n"
-         "with demo_site() as s: print(time.perf_counter() - t)")],
-        capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import time; t = time.perf_counter(); from hybrid.demo import demo_site\n"
+                "with demo_site() as s: print(time.perf_counter() - t)"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     print(f"cold start in a new process (imports included): {float(cold.stdout) * 1000:.0f} ms")
     starts = []
     for _ in range(RUNS):
@@ -34,8 +43,11 @@ def main() -> None:
         headers = {"Authorization": f"Bearer {site.token_for('alice')}"}
         client.post("/login", data={"username": "alice", "password": site.password})
         for label, path, kwargs in [
-            ("API list_issues (100 per page)", "/api/v1/projects/alice/tracker-core/issues",
-             {"params": {"per_page": 100, "state": "all"}, "headers": headers}),
+            (
+                "API list_issues (100 per page)",
+                "/api/v1/projects/alice/tracker-core/issues",
+                {"params": {"per_page": 100, "state": "all"}, "headers": headers},
+            ),
             ("API get_issue", "/api/v1/projects/alice/tracker-core/issues/7", {"headers": headers}),
             ("UI issue list page", "/alice/tracker-core/issues", {}),
         ]:

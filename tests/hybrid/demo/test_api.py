@@ -12,12 +12,16 @@ from hybrid.demo import DemoSite
 
 @pytest.fixture
 def alice(demo: DemoSite) -> httpx.Client:
-    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as c:
+    with httpx.Client(
+        base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
+    ) as c:
         yield c
 
 
 def client_for(demo: DemoSite, username: str) -> httpx.Client:
-    return httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for(username)}"})
+    return httpx.Client(
+        base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for(username)}"}
+    )
 
 
 def all_pages(client: httpx.Client, path: str, **params) -> list[dict]:
@@ -72,13 +76,22 @@ def test_private_projects_are_hidden_from_non_members(demo: DemoSite) -> None:
 
 
 def test_issue_lifecycle_create_comment_close(alice: httpx.Client) -> None:
-    created = alice.post("/projects/alice/docs-site/issues", json={
-        "title": "Explain API tokens", "body": "Where do I find mine?", "labels": ["docs"],
-        "assignee": "grace", "milestone": "v1.1"})
+    created = alice.post(
+        "/projects/alice/docs-site/issues",
+        json={
+            "title": "Explain API tokens",
+            "body": "Where do I find mine?",
+            "labels": ["docs"],
+            "assignee": "grace",
+            "milestone": "v1.1",
+        },
+    )
     assert created.status_code == 201
     number = created.json()["number"]
     assert number == 35 and created.json()["web_url"].endswith(f"/alice/docs-site/issues/{number}")
-    comment = alice.post(f"/projects/alice/docs-site/issues/{number}/comments", json={"body": "On the profile."})
+    comment = alice.post(
+        f"/projects/alice/docs-site/issues/{number}/comments", json={"body": "On the profile."}
+    )
     assert comment.status_code == 201
     closed = alice.patch(f"/projects/alice/docs-site/issues/{number}", json={"state": "closed"})
     assert closed.json()["state"] == "closed" and closed.json()["closed_at"]
@@ -98,8 +111,12 @@ def test_invalid_input_says_what_is_wrong(alice: httpx.Client) -> None:
 
 def test_permissions_are_enforced(demo: DemoSite) -> None:
     with client_for(demo, "judy") as judy:  # a guest in alice/tracker-core
-        issue = next(i for i in all_pages(judy, "/projects/alice/tracker-core/issues") if i["author"] != "judy")
-        denied = judy.patch(f"/projects/alice/tracker-core/issues/{issue['number']}", json={"state": "closed"})
+        issue = next(
+            i for i in all_pages(judy, "/projects/alice/tracker-core/issues") if i["author"] != "judy"
+        )
+        denied = judy.patch(
+            f"/projects/alice/tracker-core/issues/{issue['number']}", json={"state": "closed"}
+        )
         assert denied.status_code == 403 and "permission" in denied.json()["detail"]
         assert judy.post("/projects/alice/tracker-core/labels", json={"name": "x"}).status_code == 403
 
@@ -108,10 +125,16 @@ def test_api_only_features(alice: httpx.Client) -> None:
     label = alice.post("/projects/alice/tracker-core/labels", json={"name": "regression", "color": "#123456"})
     assert label.status_code == 201
     assert "regression" in [x["name"] for x in alice.get("/projects/alice/tracker-core/labels").json()]
-    member = alice.post("/projects/alice/tracker-core/members", json={"username": "oscar", "role": "reporter"})
+    member = alice.post(
+        "/projects/alice/tracker-core/members", json={"username": "oscar", "role": "reporter"}
+    )
     assert member.status_code == 201
-    assert {"username": "oscar", "role": "reporter"} in alice.get("/projects/alice/tracker-core/members").json()
-    milestone = alice.post("/projects/alice/tracker-core/milestones", json={"title": "v3.0", "due_date": "2027-03-01"})
+    assert {"username": "oscar", "role": "reporter"} in alice.get(
+        "/projects/alice/tracker-core/members"
+    ).json()
+    milestone = alice.post(
+        "/projects/alice/tracker-core/milestones", json={"title": "v3.0", "due_date": "2027-03-01"}
+    )
     assert milestone.status_code == 201
     hits = all_pages(alice, "/issues/search", q="dark theme", state="all")
     assert len({h["project"] for h in hits}) > 1

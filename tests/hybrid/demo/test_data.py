@@ -7,9 +7,19 @@ from hybrid.demo.data import build_seed_state
 
 def fingerprint(state) -> list[tuple]:
     return [
-        (p.path, i.number, i.title, i.state, tuple(i.labels), i.assignee, i.milestone_id, len(i.comments),
-         i.created_at.isoformat())
-        for p in state.projects for i in p.issues
+        (
+            p.path,
+            i.number,
+            i.title,
+            i.state,
+            tuple(i.labels),
+            i.assignee,
+            i.milestone_id,
+            len(i.comments),
+            i.created_at.isoformat(),
+        )
+        for p in state.projects
+        for i in p.issues
     ]
 
 

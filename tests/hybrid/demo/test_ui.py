@@ -24,8 +24,10 @@ def sign_in(page: Page, username: str = "alice", next_path: str = "/projects") -
 
 
 def api_issue(demo: DemoSite, path: str, number: int) -> dict:
-    response = httpx.get(f"{demo.api_url}/projects/{path}/issues/{number}",
-                         headers={"Authorization": f"Bearer {demo.token_for('alice')}"})
+    response = httpx.get(
+        f"{demo.api_url}/projects/{path}/issues/{number}",
+        headers={"Authorization": f"Bearer {demo.token_for('alice')}"},
+    )
     return response.json()
 
 
@@ -99,7 +101,9 @@ def test_edit_profile_is_visible_through_the_api(page: Page, demo: DemoSite) -> 
     page.get_by_label("Location").fill("Accra")
     page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_role("status")).to_have_text("Profile updated.")
-    profile = httpx.get(f"{demo.api_url}/users/bob", headers={"Authorization": f"Bearer {demo.token_for('bob')}"})
+    profile = httpx.get(
+        f"{demo.api_url}/users/bob", headers={"Authorization": f"Bearer {demo.token_for('bob')}"}
+    )
     assert profile.json()["bio"] == "Mobile lead." and profile.json()["location"] == "Accra"
 
 

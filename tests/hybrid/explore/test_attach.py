@@ -40,7 +40,9 @@ def test_an_unregistered_site_says_which_data_dir_was_searched(settings: Setting
         attach(["nowhere"], into={}, settings=settings)
 
 
-def test_the_browser_is_attached_on_request_and_signs_in(settings: Settings, demo: DemoSite, registered) -> None:
+def test_the_browser_is_attached_on_request_and_signs_in(
+    settings: Settings, demo: DemoSite, registered
+) -> None:
     namespace: dict[str, Any] = {}
     with attach(["demo"], into=namespace, settings=settings, browser=True) as session:
         namespace["browser"].login("demo")

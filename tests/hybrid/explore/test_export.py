@@ -44,7 +44,10 @@ def test_each_step_becomes_a_thought_and_a_code_cell_with_its_outputs(record_run
     [error] = actions[1].outputs
     assert error.output_type == "error" and "404" in "\n".join(error.traceback)
     assert actions[1].metadata["hybrid"]["ok"] is False
-    assert "api.demo.get_issue(owner='alice', project='no-such-project'" in actions[1].metadata["hybrid"]["calls"][0]
+    assert (
+        "api.demo.get_issue(owner='alice', project='no-such-project'"
+        in actions[1].metadata["hybrid"]["calls"][0]
+    )
     assert notebook.cells[0].source.startswith(f"# {TASK.intent}") and "bob" in notebook.cells[-1].source
 
 
@@ -55,8 +58,9 @@ def test_the_notebook_holds_no_secret_and_runs_again(record_run, demo: DemoSite,
     assert demo.token_for("alice") not in text and "Bearer" not in text
     notebook = nbformat.read(path, as_version=4)
     recorded = [cell.outputs for cell in code_cells(notebook)]
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-                   ).execute()
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     rerun = [cell.outputs for cell in code_cells(notebook)]
     assert rerun[1][0]["text"] == recorded[1][0]["text"] == "bob\n"
     assert rerun[2][0]["data"]["text/plain"] == "'Answer recorded.'"
@@ -82,7 +86,10 @@ def test_a_run_that_used_the_browser_gets_a_browser_in_the_notebook(record_run, 
     notebook = nbformat.read(run.export(tmp_path / "run.ipynb"), as_version=4)
     setup, browse, _finish = code_cells(notebook)
     assert "attach(['demo'], into=globals(), browser=True, policy='allow')" in setup.source
-    browse.source = "browser.login('demo')\n" + browse.source  # the agent's runtime signs in at the start page
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-                   ).execute()
+    browse.source = (
+        "browser.login('demo')\n" + browse.source
+    )  # the agent's runtime signs in at the start page
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     assert "Activity" in "".join(output.get("text", "") for output in browse.outputs)

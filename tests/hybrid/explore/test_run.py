@@ -43,9 +43,14 @@ def test_history_lists_the_checkpoints_oldest_first(record_run) -> None:
 
 def test_a_fork_keeps_the_first_steps_and_goes_on_with_another_model(record_run) -> None:
     run = record_run()
-    model = ScriptedChatModel(replies=scripted_replies_for([("print(api.demo.get_issue(owner='alice', "
-                                                            "project='tracker-core', number=17)['title'])"),
-                                                            "finish('forked')"]))
+    model = ScriptedChatModel(
+        replies=scripted_replies_for(
+            [
+                ("print(api.demo.get_issue(owner='alice', project='tracker-core', number=17)['title'])"),
+                "finish('forked')",
+            ]
+        )
+    )
     fork = run.fork(1, model=model)
     assert fork.id != run.id and fork.record.source == f"fork:{run.id}@1"
     assert (fork.status, fork.answer, len(fork)) == ("finished", "forked", 3)
@@ -58,8 +63,12 @@ def test_a_fork_keeps_the_first_steps_and_goes_on_with_another_model(record_run)
 
 def test_a_fork_can_change_the_task_and_system_prompt(record_run) -> None:
     run = record_run()
-    fork = run.fork(0, model=ScriptedChatModel(replies=scripted_replies_for(["finish('x')"])),
-                    task="Say x.", system_prompt="You are terse.")
+    fork = run.fork(
+        0,
+        model=ScriptedChatModel(replies=scripted_replies_for(["finish('x')"])),
+        task="Say x.",
+        system_prompt="You are terse.",
+    )
     assert fork.task == "Say x." and fork.answer == "x" and len(fork) == 1
     assert fork.history()[-1].values["system_prompt"] == "You are terse."
 

@@ -34,8 +34,10 @@ SERVE_CALLS = 100
 
 
 def milliseconds(samples: list[float]) -> str:
-    return (f"{statistics.median(samples) * 1000:8.2f} ms  (p90 {statistics.quantiles(samples, n=10)[-1] * 1000:.2f} "
-            f"ms, n={len(samples)})")
+    return (
+        f"{statistics.median(samples) * 1000:8.2f} ms  (p90 {statistics.quantiles(samples, n=10)[-1] * 1000:.2f} "
+        f"ms, n={len(samples)})"
+    )
 
 
 def timed(call, count: int) -> list[float]:
@@ -52,17 +54,24 @@ def mcp_sites() -> dict[str, list[float]]:
     with McpConnection(server, timeout=30).open() as notes, KernelSession() as session:
         host = timed(lambda: notes.call("list_notes", {}), HOST_CALLS)
         session.register("mcp", mcp_capability([notes]))
-        code = f"import time\n_s = []\nfor _ in range({KERNEL_CALLS}):\n    _t = time.perf_counter()\n" \
-               "    mcp.notes.list_notes()\n    _s.append(time.perf_counter() - _t)\nprint(_s)"
+        code = (
+            f"import time\n_s = []\nfor _ in range({KERNEL_CALLS}):\n    _t = time.perf_counter()\n"
+            "    mcp.notes.list_notes()\n    _s.append(time.perf_counter() - _t)\nprint(_s)"
+        )
         result = session.execute(code, timeout=300)
         kernel = json.loads(result.stdout)
     return {"host": host, "kernel": kernel}
 
 
 async def serve_calls(data_dir: str) -> dict[str, list[float]]:
-    env = {**os.environ, "HYBRID_DATA_DIR": data_dir, "HYBRID_DATABASE_URL": f"sqlite:///{data_dir}/hybrid.db"}
-    params = StdioServerParameters(command=sys.executable, args=["-m", "hybrid", "mcp", "serve", "--site", "demo"],
-                                   env=env)
+    env = {
+        **os.environ,
+        "HYBRID_DATA_DIR": data_dir,
+        "HYBRID_DATABASE_URL": f"sqlite:///{data_dir}/hybrid.db",
+    }
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "hybrid", "mcp", "serve", "--site", "demo"], env=env
+    )
     figures: dict[str, list[float]] = {"search_operations": [], "call_operation": []}
     async with Client(params) as client:
         for _ in range(SERVE_CALLS):
@@ -70,8 +79,14 @@ async def serve_calls(data_dir: str) -> dict[str, list[float]]:
             await client.call_tool("search_operations", {"site": "demo", "query": "list issues"})
             figures["search_operations"].append(time.perf_counter() - start)
             start = time.perf_counter()
-            await client.call_tool("call_operation", {"site": "demo", "operation": "get_project",
-                                                      "arguments": {"owner": "alice", "project": "tracker-core"}})
+            await client.call_tool(
+                "call_operation",
+                {
+                    "site": "demo",
+                    "operation": "get_project",
+                    "arguments": {"owner": "alice", "project": "tracker-core"},
+                },
+            )
             figures["call_operation"].append(time.perf_counter() - start)
     return figures
 

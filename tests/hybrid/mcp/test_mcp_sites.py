@@ -27,8 +27,11 @@ TOKEN = "notes-token-5b1e"
 @pytest.fixture
 def notes(settings: Settings) -> McpRegistry:
     registry = McpRegistry(settings.data_dir)
-    registry.add(McpServer("notes", command=[sys.executable, str(NOTES_SERVER)],
-                           env={"NOTES_TOKEN": "secret:notes_token"}))
+    registry.add(
+        McpServer(
+            "notes", command=[sys.executable, str(NOTES_SERVER)], env={"NOTES_TOKEN": "secret:notes_token"}
+        )
+    )
     registry.secrets.set("notes_token", TOKEN)
     return registry
 
@@ -41,8 +44,10 @@ def agent_for(settings: Settings, steps: list[str], **options) -> Agent:
 def test_the_agent_uses_an_mcp_server_through_the_bridge(settings: Settings, notes: McpRegistry) -> None:
     steps = [
         "print(mcp.notes.search('add a note', k=2))\nprint(mcp.notes.list_notes())",
-        ("key = mcp.notes.add_note(title='from the agent', body='hello')\nprint(mcp.notes.get_note(key))\n"
-        "print(mcp.notes.whoami())"),
+        (
+            "key = mcp.notes.add_note(title='from the agent', body='hello')\nprint(mcp.notes.get_note(key))\n"
+            "print(mcp.notes.whoami())"
+        ),
         "finish(key)",
     ]
     with agent_for(settings, steps) as agent:
@@ -57,37 +62,58 @@ def test_the_agent_uses_an_mcp_server_through_the_bridge(settings: Settings, not
     assert "add_note(title, body=?)" in steps_recorded[0].observation.split("groceries")[0]
     assert "from the agent" in steps_recorded[1].observation
     mcp_calls = [(call.target, call.writes, call.status) for call in calls if call.capability == "mcp"]
-    assert mcp_calls == [("notes.search", False, "ok"), ("notes.list_notes", False, "ok"),
-                         ("notes.add_note", True, "ok"), ("notes.get_note", False, "ok"),
-                         ("notes.whoami", False, "ok")]
+    assert mcp_calls == [
+        ("notes.search", False, "ok"),
+        ("notes.list_notes", False, "ok"),
+        ("notes.add_note", True, "ok"),
+        ("notes.get_note", False, "ok"),
+        ("notes.whoami", False, "ok"),
+    ]
     # The token the host gave the server never reaches what the model or the record shows.
-    shown = " ".join([steps_recorded[1].observation, steps_recorded[1].full_output or "",
-                      *(call.result or "" for call in calls)])
+    shown = " ".join(
+        [
+            steps_recorded[1].observation,
+            steps_recorded[1].full_output or "",
+            *(call.result or "" for call in calls),
+        ]
+    )
     assert TOKEN not in shown and "notes.whoami" in shown
 
 
 def test_read_only_refuses_a_tool_not_annotated_read_only(settings: Settings, notes: McpRegistry) -> None:
     steps = [
-        ("try:\n    mcp.notes.add_note(title='nope')\nexcept PermissionError as exc:\n    print('refused:', exc)\n"
-        "print(len(mcp.notes.list_notes()))"),
+        (
+            "try:\n    mcp.notes.add_note(title='nope')\nexcept PermissionError as exc:\n    print('refused:', exc)\n"
+            "print(len(mcp.notes.list_notes()))"
+        ),
         "finish('refused')",
     ]
     with agent_for(settings, steps, policy="read-only") as agent:
         result = agent.run("Add a note.")
         first = agent.store.steps_of(result.run_id)[0]
         calls = agent.store.calls_of(first.id)
-    assert "refused: mcp.notes.add_note was refused: it writes, and this session is read-only" in first.observation
-    assert [(call.target, call.status) for call in calls] == [("notes.add_note", "denied"), ("notes.list_notes", "ok")]
+    assert (
+        "refused: mcp.notes.add_note was refused: it writes, and this session is read-only"
+        in first.observation
+    )
+    assert [(call.target, call.status) for call in calls] == [
+        ("notes.add_note", "denied"),
+        ("notes.list_notes", "ok"),
+    ]
     assert "\n2\n" in f"\n{first.observation}"
 
 
 def test_a_server_that_cannot_start_stops_the_agent_with_a_reason(settings: Settings) -> None:
-    McpRegistry(settings.data_dir).add(McpServer("broken", command=[sys.executable, "-c", "raise SystemExit(3)"]))
+    McpRegistry(settings.data_dir).add(
+        McpServer("broken", command=[sys.executable, "-c", "raise SystemExit(3)"])
+    )
     with pytest.raises(AgentError, match="the MCP server broken .* cannot be used"):
         Agent(settings, model=ScriptedChatModel(replies=["finish(1)"]), sites=["broken"], use_browser=False)
 
 
-def test_a_run_on_mcp_tools_becomes_a_workflow_that_calls_them(settings: Settings, notes: McpRegistry) -> None:
+def test_a_run_on_mcp_tools_becomes_a_workflow_that_calls_them(
+    settings: Settings, notes: McpRegistry
+) -> None:
     steps = ["note = mcp.notes.get_note(note_id=2)\nprint(note['title'])", "finish(note['title'])"]
     with agent_for(settings, steps) as agent:
         result = agent.run("What is the title of note 2?")
@@ -101,26 +127,37 @@ def test_a_run_on_mcp_tools_becomes_a_workflow_that_calls_them(settings: Setting
     assert (again.status, again.answer) == ("finished", "ideas")
 
 
-def test_hybrid_run_on_the_only_registered_site_an_mcp_server(settings: Settings, notes: McpRegistry,
-                                                               tmp_path: Path) -> None:
+def test_hybrid_run_on_the_only_registered_site_an_mcp_server(
+    settings: Settings, notes: McpRegistry, tmp_path: Path
+) -> None:
     replies = tmp_path / "replies.json"
     replies.write_text(json.dumps(scripted_replies_for(["finish(len(mcp.notes.list_notes(contains='i')))"])))
-    result = CliRunner().invoke(cli, ["run", "How many notes have an i in the title?", "--model",
-                                      f"scripted:{replies}", "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["run", "How many notes have an i in the title?", "--model", f"scripted:{replies}", "--json"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.splitlines()[-1])["answer"] == "2"
 
 
-def test_hybrid_mcp_serve_offers_an_mcp_server_site_like_an_api(settings: Settings, notes: McpRegistry) -> None:
+def test_hybrid_mcp_serve_offers_an_mcp_server_site_like_an_api(
+    settings: Settings, notes: McpRegistry
+) -> None:
     hybrid = HybridMcp(settings, sites=["notes"], policy="read-only")
 
     async def drive():
         async with Client(hybrid.build()) as client:
-            found = await client.call_tool("search_operations", {"site": "notes", "query": "remove a note", "k": 1})
-            described = await client.call_tool("describe_operation", {"site": "notes", "operation": "delete-note"})
+            found = await client.call_tool(
+                "search_operations", {"site": "notes", "query": "remove a note", "k": 1}
+            )
+            described = await client.call_tool(
+                "describe_operation", {"site": "notes", "operation": "delete-note"}
+            )
             read = await client.call_tool("call_operation", {"site": "notes", "operation": "whoami"})
-            write = await client.call_tool("call_operation", {"site": "notes", "operation": "add_note",
-                                                              "arguments": {"title": "no"}})
+            write = await client.call_tool(
+                "call_operation", {"site": "notes", "operation": "add_note", "arguments": {"title": "no"}}
+            )
             return found, described, read, write
 
     try:
@@ -131,9 +168,11 @@ def test_hybrid_mcp_serve_offers_an_mcp_server_site_like_an_api(settings: Settin
     assert described.content[0].text.startswith("mcp.notes.delete_note(note_id)\nMCP tool 'delete-note'")
     assert not read.is_error and read.content[0].text == "[REDACTED]"  # the server's token, never shown
     assert write.is_error and "mcp.notes.add_note was refused: it writes, and this session is read-only" in (
-        write.content[0].text)
+        write.content[0].text
+    )
     runs = {run.task: run for run in hybrid.store.list_runs()}
     refused = runs["mcp.notes.add_note(**{'title': 'no'})"]
     calls = hybrid.store.calls_of(hybrid.store.steps_of(refused.id)[0].id)
     assert refused.status == "error" and [(c.capability, c.target, c.status) for c in calls] == [
-        ("mcp", "notes.add_note", "denied")]
+        ("mcp", "notes.add_note", "denied")
+    ]

@@ -43,9 +43,11 @@ def add_label(name: str):
 
 
 def open_bugs(demo: DemoSite) -> int:
-    response = httpx.get(f"{demo.api_url}/projects/alice/tracker-core/issues",
-                         params={"state": "open", "labels": "bug", "per_page": 1},
-                         headers={"Authorization": f"Bearer {demo.token_for('alice')}"})
+    response = httpx.get(
+        f"{demo.api_url}/projects/alice/tracker-core/issues",
+        params={"state": "open", "labels": "bug", "per_page": 1},
+        headers={"Authorization": f"Bearer {demo.token_for('alice')}"},
+    )
     return int(response.headers["X-Total-Count"])
 
 
@@ -53,11 +55,19 @@ def open_bugs(demo: DemoSite) -> int:
 def served(settings: Settings, demo: DemoSite, tmp_path: Path) -> Path:
     """The demo site registered, a verified workflow on it, and a scripted model's replies for TASK."""
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
-    WorkflowStore(settings.effective_database_url).add_workflow(Workflow(
-        name="count_open_bugs", site="demo", status="verified", body=COUNT_BUGS, fingerprint="c",
-        description="Count the open issues labelled bug in a project.", intent_template="Count bugs of {owner}/{project}",
-        parameters=[{"name": "owner", "type": "str"}, {"name": "project", "type": "str"}],
-        operations=["api.demo.list_issues"]))
+    WorkflowStore(settings.effective_database_url).add_workflow(
+        Workflow(
+            name="count_open_bugs",
+            site="demo",
+            status="verified",
+            body=COUNT_BUGS,
+            fingerprint="c",
+            description="Count the open issues labelled bug in a project.",
+            intent_template="Count bugs of {owner}/{project}",
+            parameters=[{"name": "owner", "type": "str"}, {"name": "project", "type": "str"}],
+            operations=["api.demo.list_issues"],
+        )
+    )
     replies = tmp_path / "replies.json"
     replies.write_text(json.dumps(scripted_replies_for(TASK.reference_solution)))
     return replies
@@ -72,11 +82,22 @@ async def exercise_read_only(client: Client, expected: int) -> dict[str, object]
     tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     found = await client.call_tool("search_operations", {"site": "demo", "query": "list the issues", "k": 3})
     described = await client.call_tool("describe_operation", {"site": "demo", "operation": "create_label"})
-    read = await client.call_tool("call_operation", {"site": "demo", "operation": "get_project",
-                                                     "arguments": {"owner": "alice", "project": "tracker-core"}})
-    write = await client.call_tool("call_operation", {
-        "site": "demo", "operation": "create_label",
-        "arguments": {"owner": "alice", "project": "tracker-core", "body": NEW_LABEL}})
+    read = await client.call_tool(
+        "call_operation",
+        {
+            "site": "demo",
+            "operation": "get_project",
+            "arguments": {"owner": "alice", "project": "tracker-core"},
+        },
+    )
+    write = await client.call_tool(
+        "call_operation",
+        {
+            "site": "demo",
+            "operation": "create_label",
+            "arguments": {"owner": "alice", "project": "tracker-core", "body": NEW_LABEL},
+        },
+    )
     progress: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
@@ -90,24 +111,52 @@ async def exercise_read_only(client: Client, expected: int) -> dict[str, object]
     runs = json.loads((await client.read_resource("hybrid://runs")).contents[0].text)
     refused_id = next(run["id"] for run in runs if run["task"].startswith("api.demo.create_label("))
     refused = json.loads((await client.read_resource(f"hybrid://runs/{refused_id}")).contents[0].text)
-    return {"refused": refused, "tools_after": tools_after, "tools": tools, "found": found, "described": described, "read": read, "write": write,
-            "progress": progress, "task": task, "workflow": workflow, "record": record, "runs": runs,
-            "expected": expected}
+    return {
+        "refused": refused,
+        "tools_after": tools_after,
+        "tools": tools,
+        "found": found,
+        "described": described,
+        "read": read,
+        "write": write,
+        "progress": progress,
+        "task": task,
+        "workflow": workflow,
+        "record": record,
+        "runs": runs,
+        "expected": expected,
+    }
 
 
 def check_read_only(seen: dict[str, object]) -> None:
     tools = seen["tools"]
-    assert {"search_operations", "describe_operation", "call_operation", "run_task", "count_open_bugs"} <= set(tools)
+    assert {
+        "search_operations",
+        "describe_operation",
+        "call_operation",
+        "run_task",
+        "count_open_bugs",
+    } <= set(tools)
     assert tools["search_operations"].annotations.read_only_hint is True
     workflow_tool = tools["count_open_bugs"]
-    assert workflow_tool.annotations.read_only_hint is True and workflow_tool.annotations.destructive_hint is False
+    assert (
+        workflow_tool.annotations.read_only_hint is True
+        and workflow_tool.annotations.destructive_hint is False
+    )
     assert set(workflow_tool.input_schema["properties"]) == {"owner", "project"}
     assert workflow_tool.input_schema["properties"]["owner"]["type"] == "string"
-    assert any(line.startswith("list_issues(owner, project") for line in seen["found"].structured_content["result"])
-    assert "POST /api/v1/projects/{owner}/{project}/labels  (changes data)" in seen["described"].content[0].text
+    assert any(
+        line.startswith("list_issues(owner, project") for line in seen["found"].structured_content["result"]
+    )
+    assert (
+        "POST /api/v1/projects/{owner}/{project}/labels  (changes data)" in seen["described"].content[0].text
+    )
     assert not seen["read"].is_error and json.loads(seen["read"].content[0].text)["name"] == "tracker-core"
-    assert seen["write"].is_error and "create_label was refused: it writes, and this session is read-only" in (
-        seen["write"].content[0].text)
+    assert seen[
+        "write"
+    ].is_error and "create_label was refused: it writes, and this session is read-only" in (
+        seen["write"].content[0].text
+    )
     task = seen["task"].structured_content
     assert (task["status"], task["answer"]) == ("finished", str(seen["expected"]))
     assert [done for done, _, _ in seen["progress"]] == [1, 2]
@@ -115,28 +164,42 @@ def check_read_only(seen: dict[str, object]) -> None:
     assert len(learnt) == 1
     assert not seen["workflow"].is_error, seen["workflow"].content
     assert seen["workflow"].structured_content["answer"] == str(seen["expected"])
-    calls = [call["target"] for step in seen["record"]["steps"] for call in step["calls"] if call["capability"] == "api"]
+    calls = [
+        call["target"]
+        for step in seen["record"]["steps"]
+        for call in step["calls"]
+        if call["capability"] == "api"
+    ]
     assert seen["record"]["source"] == "mcp:run_task" and calls and set(calls) == {"demo.list_issues"}
     refused = seen["refused"]
-    assert (refused["status"], refused["source"]) == ("error", "mcp:call_operation") and "read-only" in refused["error"]
+    assert (refused["status"], refused["source"]) == (
+        "error",
+        "mcp:call_operation",
+    ) and "read-only" in refused["error"]
     assert [(c["target"], c["writes"], c["status"]) for c in refused["steps"][0]["calls"]] == [
-        ("demo.create_label", True, "denied")]
-    assert any(run["task"].startswith("api.demo.get_project(") and run["status"] == "finished"
-               for run in seen["runs"])
+        ("demo.create_label", True, "denied")
+    ]
+    assert any(
+        run["task"].startswith("api.demo.get_project(") and run["status"] == "finished"
+        for run in seen["runs"]
+    )
 
 
 @pytest.mark.slow
 def test_stdio_read_only(served: Path, demo: DemoSite) -> None:
-    params = StdioServerParameters(command=sys.executable, args=serve_args(served, "--policy", "read-only"),
-                                   env=dict(os.environ))
+    params = StdioServerParameters(
+        command=sys.executable, args=serve_args(served, "--policy", "read-only"), env=dict(os.environ)
+    )
 
     async def drive() -> dict[str, object]:
         async with Client(params) as client:
             return await exercise_read_only(client, open_bugs(demo))
 
     check_read_only(run_async(drive()))
-    labels = httpx.get(f"{demo.api_url}/projects/alice/tracker-core/labels",
-                       headers={"Authorization": f"Bearer {demo.token_for('alice')}"}).json()
+    labels = httpx.get(
+        f"{demo.api_url}/projects/alice/tracker-core/labels",
+        headers={"Authorization": f"Bearer {demo.token_for('alice')}"},
+    ).json()
     assert NEW_LABEL["name"] not in [label["name"] for label in labels]
 
 
@@ -149,8 +212,10 @@ def free_port() -> int:
 @pytest.fixture
 def http_server(served: Path) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, *serve_args(served, "--policy", "allow", "--port", str(port))],
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, *serve_args(served, "--policy", "allow", "--port", str(port))],
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/mcp"
     try:
         deadline = time.monotonic() + 60
@@ -172,9 +237,14 @@ def test_http_allows_writes_when_the_policy_does(http_server: str, demo: DemoSit
     async def drive():
         async with Client(http_server) as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
-            write = await client.call_tool("call_operation", {
-                "site": "demo", "operation": "create_label",
-                "arguments": {"owner": "alice", "project": "tracker-core", "body": NEW_LABEL}})
+            write = await client.call_tool(
+                "call_operation",
+                {
+                    "site": "demo",
+                    "operation": "create_label",
+                    "arguments": {"owner": "alice", "project": "tracker-core", "body": NEW_LABEL},
+                },
+            )
             task = await client.call_tool("run_task", {"task": TASK.intent})
             return names, write, task
 
@@ -185,11 +255,21 @@ def test_http_allows_writes_when_the_policy_does(http_server: str, demo: DemoSit
 
 
 def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
-        settings: Settings, served: Path, demo: DemoSite) -> None:
-    WorkflowStore(settings.effective_database_url).add_workflow(Workflow(
-        name="add_label", site="demo", status="verified", body=ADD_LABEL, fingerprint="a", writes=True,
-        description="Add a green label to alice/tracker-core.", parameters=[{"name": "name", "type": "str"}],
-        operations=["api.demo.create_label"]))
+    settings: Settings, served: Path, demo: DemoSite
+) -> None:
+    WorkflowStore(settings.effective_database_url).add_workflow(
+        Workflow(
+            name="add_label",
+            site="demo",
+            status="verified",
+            body=ADD_LABEL,
+            fingerprint="a",
+            writes=True,
+            description="Add a green label to alice/tracker-core.",
+            parameters=[{"name": "name", "type": "str"}],
+            operations=["api.demo.create_label"],
+        )
+    )
     hybrid = HybridMcp(settings, sites=["demo"], policy="confirm")
     questions: list[str] = []
 
@@ -197,13 +277,23 @@ def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
         async def elicit(_context, params) -> ElicitResult:
             questions.append(params.message)
             return ElicitResult(action="accept", content={"approve": approve})
+
         return elicit
 
     async def create(label: str, elicit, mode: str = "legacy") -> object:
         async with Client(hybrid.build(), elicitation_callback=elicit, mode=mode) as client:
-            return await client.call_tool("call_operation", {
-                "site": "demo", "operation": "create_label",
-                "arguments": {"owner": "alice", "project": "tracker-core", "body": {**NEW_LABEL, "name": label}}})
+            return await client.call_tool(
+                "call_operation",
+                {
+                    "site": "demo",
+                    "operation": "create_label",
+                    "arguments": {
+                        "owner": "alice",
+                        "project": "tracker-core",
+                        "body": {**NEW_LABEL, "name": label},
+                    },
+                },
+            )
 
     async def by_workflow(label: str, elicit, mode: str = "legacy") -> tuple[object, object]:
         async with Client(hybrid.build(), elicitation_callback=elicit, mode=mode) as client:
@@ -211,12 +301,18 @@ def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
             return tools["add_label"], await client.call_tool("add_label", {"name": label})
 
     async def drive():
-        return (await create("approved", await answer(True)), await create("declined", await answer(False)),
-                await create("unasked", None), await create("modern", await answer(True), mode="auto"),
-                await by_workflow("by-workflow", await answer(True), mode="auto"),
-                await by_workflow("workflow-unasked", None))
+        return (
+            await create("approved", await answer(True)),
+            await create("declined", await answer(False)),
+            await create("unasked", None),
+            await create("modern", await answer(True), mode="auto"),
+            await by_workflow("by-workflow", await answer(True), mode="auto"),
+            await by_workflow("workflow-unasked", None),
+        )
 
-    approved, declined, unasked, modern, (tool, by_workflow_result), (_, workflow_unasked) = run_async(drive())
+    approved, declined, unasked, modern, (tool, by_workflow_result), (_, workflow_unasked) = run_async(
+        drive()
+    )
     assert tool.annotations.destructive_hint is True and tool.annotations.read_only_hint is False
     assert set(tool.input_schema["properties"]) == {"name"}
     assert by_workflow_result.structured_content["answer"] == "by-workflow"
@@ -228,7 +324,13 @@ def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
     assert not modern.is_error and json.loads(modern.content[0].text)["name"] == "modern"
     assert len(questions) == 4 and "api.demo.create_label(" in questions[0]
     assert "the workflow add_label, which changes data" in questions[3]
-    labels = httpx.get(f"{demo.api_url}/projects/alice/tracker-core/labels",
-                       headers={"Authorization": f"Bearer {demo.token_for('alice')}"}).json()
+    labels = httpx.get(
+        f"{demo.api_url}/projects/alice/tracker-core/labels",
+        headers={"Authorization": f"Bearer {demo.token_for('alice')}"},
+    ).json()
     names = {label["name"] for label in labels}
-    assert {"approved", "modern", "by-workflow"} <= names and not {"declined", "unasked", "workflow-unasked"} & names
+    assert {"approved", "modern", "by-workflow"} <= names and not {
+        "declined",
+        "unasked",
+        "workflow-unasked",
+    } & names

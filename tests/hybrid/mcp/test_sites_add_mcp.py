@@ -31,7 +31,9 @@ def test_add_list_show_search_remove_an_mcp_server(run, monkeypatch: pytest.Monk
     assert added.exit_code == 0, added.output
     assert "Added notes: MCP server (stdio) with 5 tools, 2 of them writing" in added.output
     listed = run("list").output
-    assert "notes" in listed and "NOTES_TOKEN from env:NOTES_TOKEN_FOR_TESTS" in listed and "tok-9" not in listed
+    assert (
+        "notes" in listed and "NOTES_TOKEN from env:NOTES_TOKEN_FOR_TESTS" in listed and "tok-9" not in listed
+    )
     shown = run("show", "notes").output
     assert "get_note(note_id) - Read one note by its id. [read-only]" in shown
     found = run("search", "notes", "remove a note", "-k", "1").output
@@ -43,7 +45,12 @@ def test_add_list_show_search_remove_an_mcp_server(run, monkeypatch: pytest.Monk
 def test_add_mcp_refuses_literal_secrets_and_servers_that_do_not_answer(run) -> None:
     literal = run("add-mcp", "notes", "--command", COMMAND, "--env", "NOTES_TOKEN=tok-9")
     assert literal.exit_code == 1 and "is not a reference" in literal.output
-    dead = run("add-mcp", "dead", "--command", shlex.join([sys.executable, "-c", "raise SystemExit('no config here')"]))
+    dead = run(
+        "add-mcp",
+        "dead",
+        "--command",
+        shlex.join([sys.executable, "-c", "raise SystemExit('no config here')"]),
+    )
     assert dead.exit_code == 1 and "the MCP server dead" in dead.output and "cannot be used" in dead.output
     assert "no config here" in dead.output  # the end of its log
     both = run("add-mcp", "both", "--command", COMMAND, "--url", "http://127.0.0.1:9/mcp")

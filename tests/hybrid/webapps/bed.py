@@ -28,13 +28,26 @@ def register(registry: apis.SiteRegistry, app: DjangoLibrary | JupyterLab) -> st
     """Add `app` as a site of the registry (replacing an earlier start's); returns the site's name."""
     if isinstance(app, DjangoLibrary):
         registry.secrets.set(LIBRARY_PASSWORD_SECRET, app.password)
-        registry.add(apis.Site(name="library", spec=str(app.spec), base_url=app.base_url, web_url=app.admin_url,
-                               web_login={"url": app.login_url, "username": app.username,
-                                          "password_secret": LIBRARY_PASSWORD_SECRET}), replace=True)
+        registry.add(
+            apis.Site(
+                name="library",
+                spec=str(app.spec),
+                base_url=app.base_url,
+                web_url=app.admin_url,
+                web_login={
+                    "url": app.login_url,
+                    "username": app.username,
+                    "password_secret": LIBRARY_PASSWORD_SECRET,
+                },
+            ),
+            replace=True,
+        )
         return "library"
     # JupyterLab signs in by the token in its URL (its login page has no username field to fill).
-    registry.add(apis.Site(name="jupyterlab", spec=str(app.spec), base_url=app.base_url, web_url=app.lab_url),
-                 replace=True)
+    registry.add(
+        apis.Site(name="jupyterlab", spec=str(app.spec), base_url=app.base_url, web_url=app.lab_url),
+        replace=True,
+    )
     return "jupyterlab"
 
 
@@ -84,15 +97,24 @@ def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings)
     with Agent(settings, model=model, model_name="scripted", sites=[site]) as agent:
         result = agent.run(task.task, learn=False)
         steps = agent.store.steps_of(result.run_id)
-        calls = [BrowserCall(call.target, call.latency * 1000, call.result) for step in steps
-                 for call in agent.store.calls_of(step.id) if call.capability == BROWSER_CAPABILITY]
+        calls = [
+            BrowserCall(call.target, call.latency * 1000, call.result)
+            for step in steps
+            for call in agent.store.calls_of(step.id)
+            if call.capability == BROWSER_CAPABILITY
+        ]
     try:
         task.check(app)
         judged = None
     except AssertionError as difference:
         judged = str(difference) or "the app's state is not what the task asked for"
-    return Outcome(run_id=result.run_id, status=result.status, judged=judged,
-                   step_errors=[step.error for step in steps if step.error], browser_calls=calls)
+    return Outcome(
+        run_id=result.run_id,
+        status=result.status,
+        judged=judged,
+        step_errors=[step.error for step in steps if step.error],
+        browser_calls=calls,
+    )
 
 
 def as_params(tasks: list[WebTask]) -> list:

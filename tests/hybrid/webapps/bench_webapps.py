@@ -52,14 +52,17 @@ def run_tasks(name: str, tasks: list[WebTask], app: App, root: Path) -> list[Out
     print(f"\n{name}: tasks through the full agent, scripted replies")
     for index, task in enumerate(tasks):
         data = root / name / str(index)
-        settings = Settings(data_dir=data / "data", database_url=f"sqlite:///{data / 'hybrid.db'}",
-                            action_timeout_seconds=30)
+        settings = Settings(
+            data_dir=data / "data", database_url=f"sqlite:///{data / 'hybrid.db'}", action_timeout_seconds=30
+        )
         started = time.perf_counter()
         outcome = run_task(task, app, settings)
         outcomes.append(outcome)
         verdict = "passed" if outcome.passed else "FAILED"
-        print(f"  {verdict:7} {time.perf_counter() - started:6.1f} s  {task.name}"
-              + ("" if outcome.passed else f"\n            {outcome.judged[:150]}"))
+        print(
+            f"  {verdict:7} {time.perf_counter() - started:6.1f} s  {task.name}"
+            + ("" if outcome.passed else f"\n            {outcome.judged[:150]}")
+        )
     passed = sum(outcome.passed for outcome in outcomes)
     print(f"{name}: {passed} / {len(outcomes)} tasks passed")
     return outcomes
@@ -67,15 +70,20 @@ def run_tasks(name: str, tasks: list[WebTask], app: App, root: Path) -> list[Out
 
 def visited_pages(outcomes: list[Outcome]) -> list[str]:
     """The pages the runs were on, in order of first visit, without the lab's sign-in token."""
-    urls = [url.split("?token=")[0] for outcome in outcomes for call in outcome.browser_calls
-            for url in PAGE_URL.findall(call.result or "")]
+    urls = [
+        url.split("?token=")[0]
+        for outcome in outcomes
+        for call in outcome.browser_calls
+        for url in PAGE_URL.findall(call.result or "")
+    ]
     return list(dict.fromkeys(urls))
 
 
 def signed_in_service(app: App) -> BrowserService:
     if isinstance(app, DjangoLibrary):
-        service = BrowserService(find_chromium(), credentials={
-            "library": SiteLogin(app.login_url, app.username, app.password)}.get)
+        service = BrowserService(
+            find_chromium(), credentials={"library": SiteLogin(app.login_url, app.username, app.password)}.get
+        )
         service.login("library")
     else:
         service = BrowserService(find_chromium())
@@ -103,8 +111,12 @@ def measure_pages(app: App, urls: list[str], chromium: Browser) -> None:
     context = chromium.new_context()
     try:
         for url in urls:
-            context.add_cookies([{key: cookie[key] for key in ("name", "value", "domain", "path")}
-                                 for cookie in service.cookies(url)])
+            context.add_cookies(
+                [
+                    {key: cookie[key] for key in ("name", "value", "domain", "path")}
+                    for cookie in service.cookies(url)
+                ]
+            )
             page = context.new_page()
             page.goto(url, wait_until="networkidle")
             html = settled(page.content)
@@ -113,8 +125,10 @@ def measure_pages(app: App, urls: list[str], chromium: Browser) -> None:
             observation = settled(service.observe, lambda text: "] " in text).split("\n\n", 1)[-1]
             elements = len(re.findall(r"\[\d+\] ", observation))
             label = url.split("://", 1)[1].split("/", 1)[1]
-            print(f"/{label[:57]:57} {len(html):8} {len(observation):8} {len(observation) / len(html):9.3f} "
-                  f"{elements:9}")
+            print(
+                f"/{label[:57]:57} {len(html):8} {len(observation):8} {len(observation) / len(html):9.3f} "
+                f"{elements:9}"
+            )
     finally:
         context.close()
         service.close()

@@ -49,11 +49,20 @@ def _wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
 
 
 @contextmanager
-def _serve(command: list[str], *, cwd: Path, env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+def _serve(
+    command: list[str], *, cwd: Path, env: dict[str, str], ready_url: str, log: Path
+) -> Iterator[None]:
     """Run `command` in its own process group until the block ends; a hung server is killed."""
     with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _wait_until_up(process, ready_url, log)
         yield
@@ -73,9 +82,15 @@ def _private_env(root: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("JUPYTER", "DJANGO"))}
     home = root / "home"
     home.mkdir(exist_ok=True)
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
-               XDG_CACHE_HOME=str(home / ".cache"), XDG_STATE_HOME=str(home / ".local/state"),
-               PYTHONDONTWRITEBYTECODE="1", **extra)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local/share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_STATE_HOME=str(home / ".local/state"),
+        PYTHONDONTWRITEBYTECODE="1",
+        **extra,
+    )
     return env
 
 
@@ -130,8 +145,15 @@ def django_library() -> Iterator[DjangoLibrary]:
         env = _private_env(root, LIBRARY_DATA_DIR=str(site.data_dir), DJANGO_SETTINGS_MODULE="settings")
 
         def manage(*arguments: str) -> None:
-            done = subprocess.run([sys.executable, "manage.py", *arguments], cwd=LIBRARY_PROJECT, env=env,
-                                  capture_output=True, text=True, timeout=START_SECONDS, check=False)
+            done = subprocess.run(
+                [sys.executable, "manage.py", *arguments],
+                cwd=LIBRARY_PROJECT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=START_SECONDS,
+                check=False,
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"manage.py {arguments[0]} failed:\n{done.stdout}{done.stderr}")
 
@@ -162,8 +184,9 @@ class JupyterLab:
         return FIXTURES / "jupyter_server_api.yaml"
 
     def _api(self, method: str, path: str) -> httpx.Response:
-        return httpx.request(method, f"{self.base_url}{path}", headers={"Authorization": f"token {self.token}"},
-                             timeout=10).raise_for_status()
+        return httpx.request(
+            method, f"{self.base_url}{path}", headers={"Authorization": f"token {self.token}"}, timeout=10
+        ).raise_for_status()
 
     def files(self, directory: str = "") -> dict[str, str]:
         """Names in `directory` of the root, with their type (file, notebook, directory), by the contents API."""
@@ -197,27 +220,53 @@ def jupyter_lab() -> Iterator[JupyterLab]:
     with tempfile.TemporaryDirectory(prefix="hybrid-jupyterlab-") as temp:
         root = Path(temp)
         port = free_port()
-        lab = JupyterLab(base_url=f"http://127.0.0.1:{port}", token=os.urandom(16).hex(), root_dir=root / "files",
-                         workspaces_dir=root / "workspaces")
+        lab = JupyterLab(
+            base_url=f"http://127.0.0.1:{port}",
+            token=os.urandom(16).hex(),
+            root_dir=root / "files",
+            workspaces_dir=root / "workspaces",
+        )
         lab.root_dir.mkdir()
         lab.workspaces_dir.mkdir()
         settings = root / "settings"
         # The lab's own toast asking whether to fetch Jupyter's news: off, as a user would answer it once.
         (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
         (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-            '{"fetchNews": "false"}')
-        env = _private_env(root, JUPYTER_CONFIG_DIR=str(root / "config"), JUPYTER_DATA_DIR=str(root / "data"),
-                           JUPYTER_RUNTIME_DIR=str(root / "runtime"), IPYTHONDIR=str(root / "ipython"))
+            '{"fetchNews": "false"}'
+        )
+        env = _private_env(
+            root,
+            JUPYTER_CONFIG_DIR=str(root / "config"),
+            JUPYTER_DATA_DIR=str(root / "data"),
+            JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+            IPYTHONDIR=str(root / "ipython"),
+        )
         command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={lab.token}",
-            f"--ServerApp.root_dir={lab.root_dir}", f"--LabApp.workspaces_dir={lab.workspaces_dir}",
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={lab.token}",
+            f"--ServerApp.root_dir={lab.root_dir}",
+            f"--LabApp.workspaces_dir={lab.workspaces_dir}",
             f"--LabApp.user_settings_dir={settings}",
             # Nothing reaches the internet: no news feed, no update check, no extension manager's PyPI look-ups.
-            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.extension_manager=readonly", "--ServerApp.terminals_enabled=False",
-            *(["--allow-root"] if os.geteuid() == 0 else []),  # as root (a container), the lab refuses otherwise
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+            "--ServerApp.terminals_enabled=False",
+            *(
+                ["--allow-root"] if os.geteuid() == 0 else []
+            ),  # as root (a container), the lab refuses otherwise
         ]
-        with _serve(command, cwd=root, env=env, ready_url=f"{lab.base_url}/api/status?token={lab.token}",
-                    log=root / "server.log"):
+        with _serve(
+            command,
+            cwd=root,
+            env=env,
+            ready_url=f"{lab.base_url}/api/status?token={lab.token}",
+            log=root / "server.log",
+        ):
             yield lab

@@ -52,9 +52,14 @@ def eventually(check: Callable[[], None]) -> None:
 # Django's admin over the library project (tests/fixtures/webapps/library) -------------------------------
 
 SIGN_IN = 'print(browser.login("library"))\n'
-SEED_STATUSES = {"Notes on the Analytical Engine": "published", "On Computable Numbers": "published",
-                 "Computing Machinery and Intelligence": "draft", "The Education of a Computer": "draft",
-                 "A Discipline of Programming": "draft", "Programming with Abstract Data Types": "archived"}
+SEED_STATUSES = {
+    "Notes on the Analytical Engine": "published",
+    "On Computable Numbers": "published",
+    "Computing Machinery and Intelligence": "draft",
+    "The Education of a Computer": "draft",
+    "A Discipline of Programming": "draft",
+    "Programming with Abstract Data Types": "archived",
+}
 
 
 def _statuses(library: DjangoLibrary) -> dict[str, str]:
@@ -64,10 +69,16 @@ def _statuses(library: DjangoLibrary) -> dict[str, str]:
 def _check_new_book(library: DjangoLibrary) -> None:
     book = library.books().get("Sketch of the Analytical Engine")
     assert book is not None, "no book 'Sketch of the Analytical Engine' was added"
-    tomorrow = {(datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days)).date().isoformat()
-                for days in (0, 1)}  # the calendar's "Tomorrow" on either side of a midnight during the run
-    got = (book["author"], book["published"], (book["review_at"] or "")[:10] in tomorrow,
-           (book["review_at"] or "")[11:16])
+    tomorrow = {
+        (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days)).date().isoformat()
+        for days in (0, 1)
+    }  # the calendar's "Tomorrow" on either side of a midnight during the run
+    got = (
+        book["author"],
+        book["published"],
+        (book["review_at"] or "")[:10] in tomorrow,
+        (book["review_at"] or "")[11:16],
+    )
     assert got == ("Ada Lovelace", "1842-10-15", True, "12:00"), f"the new book is {book}"
 
 
@@ -78,18 +89,24 @@ def _check_corrected_book(library: DjangoLibrary) -> None:
 
 def _check_chapters(library: DjangoLibrary) -> None:
     chapters = library.books()["On Computable Numbers"]["chapters"]
-    assert chapters == [[1, "Computable numbers"], [2, "The universal machine"]], f"its chapters are {chapters}"
+    assert chapters == [[1, "Computable numbers"], [2, "The universal machine"]], (
+        f"its chapters are {chapters}"
+    )
 
 
 def _check_published_by_action(library: DjangoLibrary) -> None:
-    expected = dict(SEED_STATUSES, **{"Computing Machinery and Intelligence": "published",
-                                      "The Education of a Computer": "published"})
+    expected = dict(
+        SEED_STATUSES,
+        **{"Computing Machinery and Intelligence": "published", "The Education of a Computer": "published"},
+    )
     assert _statuses(library) == expected
 
 
 def _check_cover(library: DjangoLibrary) -> None:
     book = library.books()["On Computable Numbers"]
-    assert (book["cover"] or "").startswith("covers/cover") and book["cover_text"] == COVER_TEXT, f"the book is {book}"
+    assert (book["cover"] or "").startswith("covers/cover") and book["cover_text"] == COVER_TEXT, (
+        f"the book is {book}"
+    )
 
 
 def _check_archived_by_filter(library: DjangoLibrary) -> None:
@@ -171,110 +188,149 @@ def _upload_cover_by_hand(page: Page, library: DjangoLibrary, files: Path) -> No
 COVER_TEXT = "On Computable Numbers: cover art, first edition"
 DJANGO = [
     WebTask(
-        "django-admin", "add a book with autocomplete author and calendar dates",
+        "django-admin",
+        "add a book with autocomplete author and calendar dates",
         "Add the book 'Sketch of the Analytical Engine' by Ada Lovelace, published 1842-10-15, "
         "with its next review tomorrow at noon.",
-        (SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/add/"))',
-         ('browser.fill(browser.find("textbox", "Title:"), "Sketch of the Analytical Engine")\n'
-          'print(browser.select(browser.find("combobox", "Author:"), "Ada Lovelace"))\n'
-          'print(browser.fill(browser.find("textbox", "Publication date:"), "1842-10-15"))'),
-         # Two "Choose a Date" calendar links: the publication date's, then the next review's.
-         ('import re\n'
-          'calendars = re.findall(r\'\\[(\\d+)\\] link "Choose a Date"\', browser.observe())\n'
-          'print(browser.click(int(calendars[1])))\n'
-          'print(browser.click(browser.find("link", "Tomorrow")))\n'
-          'print(browser.click(browser.find("link", "Choose a Time")))\n'
-          'print(browser.click(browser.find("link", "Noon")))'),
-         'print(browser.click(browser.find("button", "Save")))',
-         'finish("Added.")'),
+        (
+            SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/add/"))',
+            (
+                'browser.fill(browser.find("textbox", "Title:"), "Sketch of the Analytical Engine")\n'
+                'print(browser.select(browser.find("combobox", "Author:"), "Ada Lovelace"))\n'
+                'print(browser.fill(browser.find("textbox", "Publication date:"), "1842-10-15"))'
+            ),
+            # Two "Choose a Date" calendar links: the publication date's, then the next review's.
+            (
+                "import re\n"
+                "calendars = re.findall(r'\\[(\\d+)\\] link \"Choose a Date\"', browser.observe())\n"
+                "print(browser.click(int(calendars[1])))\n"
+                'print(browser.click(browser.find("link", "Tomorrow")))\n'
+                'print(browser.click(browser.find("link", "Choose a Time")))\n'
+                'print(browser.click(browser.find("link", "Noon")))'
+            ),
+            'print(browser.click(browser.find("button", "Save")))',
+            'finish("Added.")',
+        ),
         _check_new_book,
         by_hand=_add_book_by_hand,
     ),
     WebTask(
-        "django-admin", "correct a form the admin refused",
+        "django-admin",
+        "correct a form the admin refused",
         "Add the book 'Structured Programming' by Edsger Dijkstra.",
-        (SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/add/"))',
-         # Saved before choosing the author: the admin refuses and says why next to the field.
-         ('browser.fill(browser.find("textbox", "Title:"), "Structured Programming")\n'
-          'print(browser.click(browser.find("button", "Save")))'),
-         ('if "This field is required." not in browser.observe():\n'
-          '    raise LookupError("the admin shows no validation error")\n'
-          'print(browser.select(browser.find("combobox", "Author:"), "Edsger Dijkstra"))\n'
-          'print(browser.click(browser.find("button", "Save")))'),
-         'finish("Added.")'),
+        (
+            SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/add/"))',
+            # Saved before choosing the author: the admin refuses and says why next to the field.
+            (
+                'browser.fill(browser.find("textbox", "Title:"), "Structured Programming")\n'
+                'print(browser.click(browser.find("button", "Save")))'
+            ),
+            (
+                'if "This field is required." not in browser.observe():\n'
+                '    raise LookupError("the admin shows no validation error")\n'
+                'print(browser.select(browser.find("combobox", "Author:"), "Edsger Dijkstra"))\n'
+                'print(browser.click(browser.find("button", "Save")))'
+            ),
+            'finish("Added.")',
+        ),
         _check_corrected_book,
         by_hand=_correct_book_by_hand,
     ),
     WebTask(
-        "django-admin", "add two inline chapters",
+        "django-admin",
+        "add two inline chapters",
         "Add chapter 1 'Computable numbers' and chapter 2 'The universal machine' to 'On Computable Numbers'.",
-        (SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
-         'print(browser.click(browser.find("link", "On Computable Numbers")))',
-         'add = browser.find("button", "Add another Chapter")\nbrowser.click(add)\nprint(browser.click(add))',
-         # The inline's fields are named by their column headers, one row per chapter.
-         ('import re\n'
-          'page = browser.observe().split("## Chapters", 1)[1]  # the book\'s own Title is above\n'
-          'numbers = re.findall(r\'\\[(\\d+)\\] spinbutton "Number"\', page)\n'
-          'titles = re.findall(r\'\\[(\\d+)\\] textbox "Title"\', page)\n'
-          'if (len(numbers), len(titles)) != (2, 2):\n'
-          '    raise LookupError(f"expected two rows of Number and Title fields, found {numbers} and {titles}")\n'
-          'for number, title, (n, text) in zip(numbers, titles, [(1, "Computable numbers"), '
-          '(2, "The universal machine")]):\n'
-          '    browser.fill(int(number), str(n))\n'
-          '    browser.fill(int(title), text)\n'
-          'print(browser.click(browser.find("button", "Save")))'),
-         'finish("Added both chapters.")'),
+        (
+            SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
+            'print(browser.click(browser.find("link", "On Computable Numbers")))',
+            'add = browser.find("button", "Add another Chapter")\nbrowser.click(add)\nprint(browser.click(add))',
+            # The inline's fields are named by their column headers, one row per chapter.
+            (
+                "import re\n"
+                'page = browser.observe().split("## Chapters", 1)[1]  # the book\'s own Title is above\n'
+                "numbers = re.findall(r'\\[(\\d+)\\] spinbutton \"Number\"', page)\n"
+                "titles = re.findall(r'\\[(\\d+)\\] textbox \"Title\"', page)\n"
+                "if (len(numbers), len(titles)) != (2, 2):\n"
+                '    raise LookupError(f"expected two rows of Number and Title fields, found {numbers} and {titles}")\n'
+                'for number, title, (n, text) in zip(numbers, titles, [(1, "Computable numbers"), '
+                '(2, "The universal machine")]):\n'
+                "    browser.fill(int(number), str(n))\n"
+                "    browser.fill(int(title), text)\n"
+                'print(browser.click(browser.find("button", "Save")))'
+            ),
+            'finish("Added both chapters.")',
+        ),
         _check_chapters,
         by_hand=_add_chapters_by_hand,
     ),
     WebTask(
-        "django-admin", "publish two books with the bulk action",
+        "django-admin",
+        "publish two books with the bulk action",
         "Mark 'Computing Machinery and Intelligence' and 'The Education of a Computer' as published.",
-        (SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/"))',
-         ('for title in ["Computing Machinery and Intelligence", "The Education of a Computer"]:\n'
-          '    print(browser.check(browser.find("checkbox", "Select this object for an action - " + title)))\n'
-          'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as published"))\n'
-          'print(browser.click(browser.find("button", "Go")))'),
-         'finish("Both are published now.")'),
+        (
+            SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/"))',
+            (
+                'for title in ["Computing Machinery and Intelligence", "The Education of a Computer"]:\n'
+                '    print(browser.check(browser.find("checkbox", "Select this object for an action - " + title)))\n'
+                'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as published"))\n'
+                'print(browser.click(browser.find("button", "Go")))'
+            ),
+            'finish("Both are published now.")',
+        ),
         _check_published_by_action,
     ),
     WebTask(
-        "django-admin", "upload a cover file",
+        "django-admin",
+        "upload a cover file",
         "Upload cover.txt (write it with the text given) as the cover of 'On Computable Numbers'.",
-        (f'with open("cover.txt", "w") as cover:\n    cover.write({COVER_TEXT!r})',
-         SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
-         'print(browser.click(browser.find("link", "On Computable Numbers")))',
-         ('print(browser.upload(browser.find("button", "Cover:"), "cover.txt"))\n'
-          'print(browser.click(browser.find("button", "Save")))'),
-         'finish("Uploaded.")'),
+        (
+            f'with open("cover.txt", "w") as cover:\n    cover.write({COVER_TEXT!r})',
+            SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
+            'print(browser.click(browser.find("link", "On Computable Numbers")))',
+            (
+                'print(browser.upload(browser.find("button", "Cover:"), "cover.txt"))\n'
+                'print(browser.click(browser.find("button", "Save")))'
+            ),
+            'finish("Uploaded.")',
+        ),
         _check_cover,
         by_hand=_upload_cover_by_hand,
     ),
     WebTask(
-        "django-admin", "archive the books a list filter selects",
+        "django-admin",
+        "archive the books a list filter selects",
         "Archive every published book by Alan Turing.",
-        (SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
-         'print(browser.click(browser.find("link", "Alan Turing")))',
-         'print(browser.click(browser.find("link", "Published")))',
-         ('print(browser.check(browser.find("checkbox", "Select all objects on this page for an action")))\n'
-          'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as archived"))\n'
-          'print(browser.click(browser.find("button", "Go")))'),
-         'finish("Archived.")'),
+        (
+            SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
+            'print(browser.click(browser.find("link", "Alan Turing")))',
+            'print(browser.click(browser.find("link", "Published")))',
+            (
+                'print(browser.check(browser.find("checkbox", "Select all objects on this page for an action")))\n'
+                'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as archived"))\n'
+                'print(browser.click(browser.find("button", "Go")))'
+            ),
+            'finish("Archived.")',
+        ),
         _check_archived_by_filter,
     ),
     WebTask(
-        "django-admin", "choose genres in the two-box selector",
+        "django-admin",
+        "choose genres in the two-box selector",
         "Put 'A Discipline of Programming' in the genres Computing and Mathematics.",
-        (SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
-         'print(browser.click(browser.find("link", "A Discipline of Programming")))',
-         # The two boxes are named by their labels, which go on with the widget's help text.
-         ('import re\n'
-          'available = int(re.search(r\'\\[(\\d+)\\] listbox "Available genres\', browser.observe()).group(1))\n'
-          'for genre in ["Computing", "Mathematics"]:\n'
-          '    print(browser.select(available, genre))\n'
-          '    print(browser.click(browser.find("button", "Choose selected genres")))\n'
-          'print(browser.click(browser.find("button", "Save")))'),
-         'finish("Done.")'),
+        (
+            SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
+            'print(browser.click(browser.find("link", "A Discipline of Programming")))',
+            # The two boxes are named by their labels, which go on with the widget's help text.
+            (
+                "import re\n"
+                "available = int(re.search(r'\\[(\\d+)\\] listbox \"Available genres', browser.observe()).group(1))\n"
+                'for genre in ["Computing", "Mathematics"]:\n'
+                "    print(browser.select(available, genre))\n"
+                '    print(browser.click(browser.find("button", "Choose selected genres")))\n'
+                'print(browser.click(browser.find("button", "Save")))'
+            ),
+            'finish("Done.")',
+        ),
         _check_genres,
     ),
 ]
@@ -282,12 +338,28 @@ DJANGO = [
 
 # JupyterLab ----------------------------------------------------------------------------------------------
 
-NOTEBOOK = json.dumps({"cells": [{"cell_type": "code", "execution_count": None, "id": "sum", "metadata": {},
-                                  "outputs": [], "source": "1 + 1"}],
-                       "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-                       "nbformat": 4, "nbformat_minor": 5})
-SEEDS = {"data.csv": "region,sales\nnorth,10\nsouth,12\n", "notes/analysis.ipynb": NOTEBOOK,
-         "todo.txt": "milk\n"}
+NOTEBOOK = json.dumps(
+    {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "sum",
+                "metadata": {},
+                "outputs": [],
+                "source": "1 + 1",
+            }
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+)
+SEEDS = {
+    "data.csv": "region,sales\nnorth,10\nsouth,12\n",
+    "notes/analysis.ipynb": NOTEBOOK,
+    "todo.txt": "milk\n",
+}
 # The lab renders well after the page loads: on a busy machine, more than the 10 s wait_for gives by default.
 # Two steps, as each step has its own time limit.
 OPEN_LAB = ('print(browser.goto("LAB_URL"))', 'print(browser.wait_for("Launcher", timeout=25))')
@@ -354,89 +426,122 @@ def _upload_by_hand(page: Page, lab: JupyterLab, files: Path) -> None:
 REPORT = "quarter,revenue\nQ1,120\nQ2,135\n"
 JUPYTERLAB = [
     WebTask(
-        "jupyterlab", "new notebook from the launcher",
+        "jupyterlab",
+        "new notebook from the launcher",
         "Create a new Python notebook.",
-        (*OPEN_LAB,
-         # The launcher shows the kernel's card twice, under "Notebook" and under "Console".
-         ('import re\n'
-          'page = browser.observe()\n'
-          'notebook_section = page.split("## Notebook", 1)[1]\n'
-          'card = re.search(r"\\[(\\d+)\\] button", notebook_section).group(1)\n'
-          'print(browser.click(int(card)))'),
-         'finish("Created Untitled.ipynb.")'),
+        (
+            *OPEN_LAB,
+            # The launcher shows the kernel's card twice, under "Notebook" and under "Console".
+            (
+                "import re\n"
+                "page = browser.observe()\n"
+                'notebook_section = page.split("## Notebook", 1)[1]\n'
+                'card = re.search(r"\\[(\\d+)\\] button", notebook_section).group(1)\n'
+                "print(browser.click(int(card)))"
+            ),
+            'finish("Created Untitled.ipynb.")',
+        ),
         _files_after(**{"Untitled.ipynb": "notebook"}),
     ),
     WebTask(
-        "jupyterlab", "new folder named in the file browser",
+        "jupyterlab",
+        "new folder named in the file browser",
         "Make a folder called reports.",
-        (*OPEN_LAB,
-         'print(browser.click(browser.find("button", "New Folder")))',
-         # The new folder's name is an edit box in the file list, showing "Untitled Folder".
-         ('import re\n'
-          'name_box = re.search(r\'\\[(\\d+)\\] textbox value="Untitled Folder"\', browser.observe()).group(1)\n'
-          'print(browser.fill(int(name_box), "reports"))\n'
-          'print(browser.press("Enter", int(name_box)))'),
-         'finish("Made the folder reports.")'),
+        (
+            *OPEN_LAB,
+            'print(browser.click(browser.find("button", "New Folder")))',
+            # The new folder's name is an edit box in the file list, showing "Untitled Folder".
+            (
+                "import re\n"
+                "name_box = re.search(r'\\[(\\d+)\\] textbox value=\"Untitled Folder\"', browser.observe()).group(1)\n"
+                'print(browser.fill(int(name_box), "reports"))\n'
+                'print(browser.press("Enter", int(name_box)))'
+            ),
+            'finish("Made the folder reports.")',
+        ),
         _files_after(reports="directory"),
     ),
     WebTask(
-        "jupyterlab", "rename a file from the file browser's context menu",
+        "jupyterlab",
+        "rename a file from the file browser's context menu",
         "Rename data.csv to sales.csv.",
-        (*OPEN_LAB,
-         # A file's row in the file browser; its context menu opens with the keyboard's menu key.
-         ('import re\n'
-          'row = re.search(r"\\[(\\d+)\\][^\\n\\[]*data\\.csv", browser.observe()).group(1)\n'
-          'print(browser.click(int(row)))\n'
-          'print(browser.press("ContextMenu", int(row)))'),
-         'print(browser.click(browser.find("menuitem", "Rename F2")))',
-         ('import re\n'
-          'name_box = re.search(r\'\\[(\\d+)\\] textbox value="data.csv"\', browser.observe()).group(1)\n'
-          'print(browser.fill(int(name_box), "sales.csv"))\n'
-          'print(browser.press("Enter", int(name_box)))'),
-         'finish("Renamed.")'),
+        (
+            *OPEN_LAB,
+            # A file's row in the file browser; its context menu opens with the keyboard's menu key.
+            (
+                "import re\n"
+                'row = re.search(r"\\[(\\d+)\\][^\\n\\[]*data\\.csv", browser.observe()).group(1)\n'
+                "print(browser.click(int(row)))\n"
+                'print(browser.press("ContextMenu", int(row)))'
+            ),
+            'print(browser.click(browser.find("menuitem", "Rename F2")))',
+            (
+                "import re\n"
+                "name_box = re.search(r'\\[(\\d+)\\] textbox value=\"data.csv\"', browser.observe()).group(1)\n"
+                'print(browser.fill(int(name_box), "sales.csv"))\n'
+                'print(browser.press("Enter", int(name_box)))'
+            ),
+            'finish("Renamed.")',
+        ),
         _files_after(**{"data.csv": None, "sales.csv": "file"}),
         by_hand=_rename_by_hand,
     ),
     WebTask(
-        "jupyterlab", "open a file from the menu bar",
+        "jupyterlab",
+        "open a file from the menu bar",
         "Open the notebook notes/analysis.ipynb.",
-        (*OPEN_LAB,
-         ('print(browser.click(browser.find("menuitem", "File")))\n'
-          'print(browser.click(browser.find("menuitem", "Open from Path…")))'),
-         ('print(browser.fill(browser.find("textbox", "Path"), "notes/analysis.ipynb"))\n'
-          'print(browser.click(browser.find("button", "Open")))'),
-         # The notebook opens a moment later; its kernel's status shows in the status bar once started.
-         'print(browser.wait_for("Idle", timeout=25))',
-         'finish("Opened notes/analysis.ipynb.")'),
+        (
+            *OPEN_LAB,
+            (
+                'print(browser.click(browser.find("menuitem", "File")))\n'
+                'print(browser.click(browser.find("menuitem", "Open from Path…")))'
+            ),
+            (
+                'print(browser.fill(browser.find("textbox", "Path"), "notes/analysis.ipynb"))\n'
+                'print(browser.click(browser.find("button", "Open")))'
+            ),
+            # The notebook opens a moment later; its kernel's status shows in the status bar once started.
+            'print(browser.wait_for("Idle", timeout=25))',
+            'finish("Opened notes/analysis.ipynb.")',
+        ),
         _check_open_notebook,
     ),
     WebTask(
-        "jupyterlab", "upload a file with the file browser's button",
+        "jupyterlab",
+        "upload a file with the file browser's button",
         "Upload report.csv (write it with the figures given) to my JupyterLab.",
-        (f'with open("report.csv", "w") as report:\n    report.write({REPORT!r})',
-         *OPEN_LAB,
-         # The button opens the system's file chooser.
-         'print(browser.upload(browser.find("button", "Upload Files"), "report.csv"))',
-         'finish("Uploaded report.csv.")'),
+        (
+            f'with open("report.csv", "w") as report:\n    report.write({REPORT!r})',
+            *OPEN_LAB,
+            # The button opens the system's file chooser.
+            'print(browser.upload(browser.find("button", "Upload Files"), "report.csv"))',
+            'finish("Uploaded report.csv.")',
+        ),
         _check_uploaded,
         by_hand=_upload_by_hand,
     ),
     WebTask(
-        "jupyterlab", "edit and save a text file",
+        "jupyterlab",
+        "edit and save a text file",
         "Add 'eggs' as a new line at the end of todo.txt.",
-        (*OPEN_LAB,
-         ('print(browser.click(browser.find("menuitem", "File")))\n'
-          'print(browser.click(browser.find("menuitem", "Open from Path…")))\n'
-          'print(browser.fill(browser.find("textbox", "Path"), "todo.txt"))\n'
-          'print(browser.click(browser.find("button", "Open")))'),
-         # The editor opens a moment later (the status bar then shows its cursor), a contenteditable text area.
-         ('print(browser.wait_for("Ln 1, Col 1"))\n'
-          'print(browser.fill(browser.find("textbox", ""), "milk\\neggs\\n"))\n'
-          'print(browser.press("Control+s"))'),
-         'finish("Added eggs.")'),
+        (
+            *OPEN_LAB,
+            (
+                'print(browser.click(browser.find("menuitem", "File")))\n'
+                'print(browser.click(browser.find("menuitem", "Open from Path…")))\n'
+                'print(browser.fill(browser.find("textbox", "Path"), "todo.txt"))\n'
+                'print(browser.click(browser.find("button", "Open")))'
+            ),
+            # The editor opens a moment later (the status bar then shows its cursor), a contenteditable text area.
+            (
+                'print(browser.wait_for("Ln 1, Col 1"))\n'
+                'print(browser.fill(browser.find("textbox", ""), "milk\\neggs\\n"))\n'
+                'print(browser.press("Control+s"))'
+            ),
+            'finish("Added eggs.")',
+        ),
         _check_text_file,
     ),
 ]
 
 TASKS = DJANGO + JUPYTERLAB
-

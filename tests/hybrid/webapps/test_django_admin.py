@@ -26,8 +26,9 @@ def test_no_check_passes_on_the_seed_state(library: DjangoLibrary) -> None:
 
 
 @pytest.mark.parametrize("task", with_by_hand(DJANGO))
-def test_the_task_can_be_done_by_hand(task: WebTask, library: DjangoLibrary, chromium: Browser,
-                                          tmp_path: Path) -> None:
+def test_the_task_can_be_done_by_hand(
+    task: WebTask, library: DjangoLibrary, chromium: Browser, tmp_path: Path
+) -> None:
     do_by_hand(task, library, chromium, tmp_path)
     task.check(library)
 
@@ -39,7 +40,7 @@ def test_the_bulk_action_button_shows_where_it_submits(library: DjangoLibrary) -
         browser.login("library")
         page = browser.goto(library.admin_url + "catalog/book/")
     go = next(line for line in page.splitlines() if 'button "Go"' in line)
-    assert '(submits POST /admin/catalog/book/)' in go, go
+    assert "(submits POST /admin/catalog/book/)" in go, go
 
 
 def test_signing_in_again_is_not_a_failure(library: DjangoLibrary) -> None:

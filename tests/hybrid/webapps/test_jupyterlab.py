@@ -25,7 +25,8 @@ def test_no_check_passes_on_the_seed_state(lab: JupyterLab) -> None:
 
 
 @pytest.mark.parametrize("task", with_by_hand(JUPYTERLAB))
-def test_the_task_can_be_done_by_hand(task: WebTask, lab: JupyterLab, chromium: Browser,
-                                          tmp_path: Path) -> None:
+def test_the_task_can_be_done_by_hand(
+    task: WebTask, lab: JupyterLab, chromium: Browser, tmp_path: Path
+) -> None:
     do_by_hand(task, lab, chromium, tmp_path)
     task.check(lab)

@@ -38,8 +38,9 @@ def rendered_html(bed: WidgetBed, pages: list[str]) -> dict[str, tuple[int, int]
         sizes = {}
         for page in pages:
             tab.goto(bed.url(page), wait_until="networkidle")
-            sizes[page] = tuple(tab.evaluate(
-                "[document.documentElement.outerHTML.length, document.body.outerHTML.length]"))
+            sizes[page] = tuple(
+                tab.evaluate("[document.documentElement.outerHTML.length, document.body.outerHTML.length]")
+            )
         chromium.close()
     return sizes
 
@@ -50,10 +51,16 @@ def main() -> None:
     libraries = parser.parse_args().library
     tasks = [task for task in TASKS if task.library in libraries]
     pages = list(dict.fromkeys(task.page for task in tasks))
-    with tempfile.TemporaryDirectory(prefix="bench-widgets-") as scratch, WidgetBed() as bed, \
-            BrowserService(find_chromium(), screenshot_dir=Path(scratch) / "screenshots") as browser:
-        settings = Settings(data_dir=Path(scratch) / "data", database_url=f"sqlite:///{scratch}/hybrid.db",
-                            action_timeout_seconds=30)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-widgets-") as scratch,
+        WidgetBed() as bed,
+        BrowserService(find_chromium(), screenshot_dir=Path(scratch) / "screenshots") as browser,
+    ):
+        settings = Settings(
+            data_dir=Path(scratch) / "data",
+            database_url=f"sqlite:///{scratch}/hybrid.db",
+            action_timeout_seconds=30,
+        )
         register_bed(settings, bed)
 
         html = rendered_html(bed, pages)
@@ -62,8 +69,10 @@ def main() -> None:
         for page in pages:
             observation = browser.goto(bed.url(page)).split("\n\n", 1)[-1]
             document, body = html[page]
-            print(f"{page:14} {document:8} {body:8} {len(observation):8} {len(observation) / document:9.3f} "
-                  f"{len(observation) / body:9.3f}")
+            print(
+                f"{page:14} {document:8} {body:8} {len(observation):8} {len(observation) / document:9.3f} "
+                f"{len(observation) / body:9.3f}"
+            )
 
         passed: dict[str, list[bool]] = defaultdict(list)
         calls: list[BrowserCall] = []

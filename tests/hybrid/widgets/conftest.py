@@ -38,7 +38,9 @@ def widget_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser
 
 
 @pytest.fixture
-def run_task(settings: Settings, widget_bed: WidgetBed, widget_browser: BrowserService) -> Callable[[Task], TaskRun]:
+def run_task(
+    settings: Settings, widget_bed: WidgetBed, widget_browser: BrowserService
+) -> Callable[[Task], TaskRun]:
     """run_task(task): runs `task` on its page through the agent (see widget_runs.run_task)."""
     register_bed(settings, widget_bed)
     return lambda task: run_task_through_agent(task, settings, widget_bed, widget_browser)

@@ -6,15 +6,33 @@ import httpx
 from widget_bed import DIST, Upload, WidgetBed
 from widget_tasks import TASKS
 
-BUNDLED = ["jquery", "select2", "tom-select", "react", "react-dom", "react-select", "@mui/material",
-           "@mui/x-date-pickers", "antd", "flatpickr", "dropzone", "react-window", "@shoelace-style/shoelace", "quill"]
+BUNDLED = [
+    "jquery",
+    "select2",
+    "tom-select",
+    "react",
+    "react-dom",
+    "react-select",
+    "@mui/material",
+    "@mui/x-date-pickers",
+    "antd",
+    "flatpickr",
+    "dropzone",
+    "react-window",
+    "@shoelace-style/shoelace",
+    "quill",
+]
 
 
 def test_every_task_page_is_built_and_served(widget_bed: WidgetBed) -> None:
     for page in {task.page for task in TASKS}:
         html = httpx.get(widget_bed.url(page)).text
         assert f'<script src="{page}.js"></script>' in html
-        assert httpx.get(f"{widget_bed.base_url}/{page}.js").headers["content-type"].startswith("text/javascript")
+        assert (
+            httpx.get(f"{widget_bed.base_url}/{page}.js")
+            .headers["content-type"]
+            .startswith("text/javascript")
+        )
     assert httpx.get(f"{widget_bed.base_url}/no-such-page.html").status_code == 404
     notices = (DIST / "THIRD-PARTY-NOTICES.txt").read_text()
     assert [library for library in BUNDLED if f"==== {library} " not in notices] == []

@@ -31,6 +31,7 @@ def uploads_arrive(bed: WidgetBed) -> Callable[[Page], None]:
         deadline = time.monotonic() + WAIT_SECONDS
         while not bed.uploads and time.monotonic() < deadline:
             page.wait_for_timeout(50)
+
     return wait
 
 
@@ -131,7 +132,9 @@ def antd_link_file(page: Page) -> None:
 
     for folder in ("src", "components"):
         item(folder).click()
-        page.locator(".ant-motion-collapse").wait_for(state="detached")  # a person waits for the folder to open
+        page.locator(".ant-motion-collapse").wait_for(
+            state="detached"
+        )  # a person waits for the folder to open
     item("Button.tsx").click()
     saved(page, "Linked src/components/Button.tsx")
 
@@ -181,24 +184,45 @@ def quill_replace(page: Page) -> None:
 
 def by_hand(bed: WidgetBed) -> dict[str, Callable[[Page], None]]:
     """Each task's goal, done by hand."""
+
     def upload(selector: str) -> Callable[[Page], None]:
         def do(page: Page) -> None:
             page.locator(selector).set_input_files(REPORT_FILE)
             uploads_arrive(bed)(page)
+
         return do
 
-    return dict(zip([task.id for task in TASKS], [
-        select2_country, select2_tags,
-        lambda page: tom_select(page, "Grace Hopper"),
-        lambda page: tom_select(page, "Alan Turing", ("security", "ops")),
-        lambda page: react_select(page, "city", ("Lisbon",)),
-        lambda page: react_select(page, "colour", ("Blue", "White")),
-        mui_country_and_role, mui_start_date, mui_start_day_typed, mui_archive, mui_restore,
-        antd_priority_and_location, antd_due_date, antd_remove_watcher, antd_link_file,
-        upload(".ant-upload input[type=file]"),
-        flatpickr_check_in, upload("input.dz-hidden-input"), react_window_order,
-        shoelace_department, shoelace_name, quill_bold, quill_replace,
-    ], strict=True))
+    return dict(
+        zip(
+            [task.id for task in TASKS],
+            [
+                select2_country,
+                select2_tags,
+                lambda page: tom_select(page, "Grace Hopper"),
+                lambda page: tom_select(page, "Alan Turing", ("security", "ops")),
+                lambda page: react_select(page, "city", ("Lisbon",)),
+                lambda page: react_select(page, "colour", ("Blue", "White")),
+                mui_country_and_role,
+                mui_start_date,
+                mui_start_day_typed,
+                mui_archive,
+                mui_restore,
+                antd_priority_and_location,
+                antd_due_date,
+                antd_remove_watcher,
+                antd_link_file,
+                upload(".ant-upload input[type=file]"),
+                flatpickr_check_in,
+                upload("input.dz-hidden-input"),
+                react_window_order,
+                shoelace_department,
+                shoelace_name,
+                quill_bold,
+                quill_replace,
+            ],
+            strict=True,
+        )
+    )
 
 
 @pytest.fixture

@@ -33,13 +33,25 @@ class WidgetBed:
 
     def __init__(self, dist: Path = DIST) -> None:
         if not (dist / "select2.html").exists():
-            raise FileNotFoundError(f"The widget bed's pages are not built in {dist}: run "
-                                    "tests/fixtures/widgets/build.sh (needs npm) or restore dist/ from git.")
+            raise FileNotFoundError(
+                f"The widget bed's pages are not built in {dist}: run "
+                "tests/fixtures/widgets/build.sh (needs npm) or restore dist/ from git."
+            )
         self.submissions: list[tuple[str, dict[str, Any]]] = []
         self.uploads: list[Upload] = []
-        self.spec = {"openapi": "3.0.3", "info": {"title": "Widget test bed", "version": "1"}, "paths": {
-            "/health": {"get": {"operationId": "health", "summary": "Whether the test bed is up",
-                                "responses": {"200": {"description": "Up"}}}}}}
+        self.spec = {
+            "openapi": "3.0.3",
+            "info": {"title": "Widget test bed", "version": "1"},
+            "paths": {
+                "/health": {
+                    "get": {
+                        "operationId": "health",
+                        "summary": "Whether the test bed is up",
+                        "responses": {"200": {"description": "Up"}},
+                    }
+                }
+            },
+        }
         bed = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,7 +70,9 @@ class WidgetBed:
                 if not file.is_file() or dist.resolve() not in file.parents:
                     return self._send(404, b"<title>Not found</title><p>No such page</p>", "text/html")
                 kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-                self._send(200, file.read_bytes(), kind + ("; charset=utf-8" if kind.startswith("text/") else ""))
+                self._send(
+                    200, file.read_bytes(), kind + ("; charset=utf-8" if kind.startswith("text/") else "")
+                )
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -115,8 +129,13 @@ class WidgetBed:
 
 def _files(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
     """The (filename, content) of each file in a multipart/form-data body."""
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
     if not message.is_multipart():
         return []
-    return [(part.get_filename(), part.get_payload(decode=True)) for part in message.iter_parts()
-            if part.get_filename()]
+    return [
+        (part.get_filename(), part.get_payload(decode=True))
+        for part in message.iter_parts()
+        if part.get_filename()
+    ]

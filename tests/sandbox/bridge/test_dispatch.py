@@ -9,8 +9,9 @@ import pytest
 from sandbox import Call, HostFunction, PermissionDenied, Policy
 from sandbox.bridge import Dispatcher, decide_during_call
 
-PAGE_WRITE = Call("browser", "request", ("POST", "http://127.0.0.1:8000/ping"), {}, writes=True,
-                  domain="127.0.0.1")
+PAGE_WRITE = Call(
+    "browser", "request", ("POST", "http://127.0.0.1:8000/ping"), {}, writes=True, domain="127.0.0.1"
+)
 
 
 def _click_that_sends_a_write() -> str:
@@ -39,7 +40,9 @@ def test_confirm_asks_about_a_write_found_during_a_call_and_records_it(answer: b
     assert _call(dispatcher) == {"ok": True, "value": "sent" if answer else "held back"}
     assert asked == [PAGE_WRITE]
     assert [(r.capability, r.target, r.writes, r.status) for r in dispatcher.recorder.take()] == [
-        ("browser", "request", True, status), ("click", "", False, "ok")]
+        ("browser", "request", True, status),
+        ("click", "", False, "ok"),
+    ]
     assert dispatcher.deciding_seconds() >= 0.3  # the person's time, which the action's limit leaves out
 
 

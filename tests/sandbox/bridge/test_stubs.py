@@ -221,7 +221,8 @@ def test_threads_in_the_kernel_can_call_capabilities_at_once(api_session: Kernel
 
 
 def test_call_interrupted_by_the_time_limit_is_recorded_with_the_next_action(
-        session: KernelSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    session: KernelSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     recorded = threading.Event()
     recorder = session.dispatcher.recorder
     add = recorder.add

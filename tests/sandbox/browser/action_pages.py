@@ -7,8 +7,26 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-COUNTRIES = ["Austria", "Belgium", "Croatia", "Denmark", "Estonia", "Finland", "France", "Germany", "Greece",
-             "Hungary", "Ireland", "Italy", "Latvia", "Norway", "Poland", "Portugal", "Spain", "Sweden"]
+COUNTRIES = [
+    "Austria",
+    "Belgium",
+    "Croatia",
+    "Denmark",
+    "Estonia",
+    "Finland",
+    "France",
+    "Germany",
+    "Greece",
+    "Hungary",
+    "Ireland",
+    "Italy",
+    "Latvia",
+    "Norway",
+    "Poland",
+    "Portugal",
+    "Spain",
+    "Sweden",
+]
 
 PAGES = {
     # Re-rendered on change, as a React component with a key would be: the clicked element is replaced.
@@ -256,9 +274,11 @@ PAGES = {
         });
         </script>""",
 }
-PAGES["/combobox"] = (PAGES["/combobox"]
-                      .replace("COUNTRY_OPTIONS", "".join(f"<option>{c}</option>" for c in COUNTRIES))
-                      .replace("COUNTRIES", repr(COUNTRIES)))
+PAGES["/combobox"] = (
+    PAGES["/combobox"]
+    .replace("COUNTRY_OPTIONS", "".join(f"<option>{c}</option>" for c in COUNTRIES))
+    .replace("COUNTRIES", repr(COUNTRIES))
+)
 
 
 class ActionPages:
@@ -272,11 +292,19 @@ class ActionPages:
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]
                 if path.startswith("/static/"):
-                    self._send(200, "image/gif", bytes.fromhex("47494638396101000100800000cccccc00000021f9040000"
-                                                               "0000002c00000000010001000002024401003b"))
+                    self._send(
+                        200,
+                        "image/gif",
+                        bytes.fromhex(
+                            "47494638396101000100800000cccccc00000021f9040000"
+                            "0000002c00000000010001000002024401003b"
+                        ),
+                    )
                     return
                 html = PAGES.get(path)
-                self._send(200 if html else 404, "text/html; charset=utf-8", (html or "<p>No such page").encode())
+                self._send(
+                    200 if html else 404, "text/html; charset=utf-8", (html or "<p>No such page").encode()
+                )
 
             def _send(self, status: int, kind: str, body: bytes) -> None:
                 self.send_response(status)

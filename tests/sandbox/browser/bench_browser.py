@@ -74,8 +74,10 @@ def serve_folder(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
-HEADER = (f"{'page':28} {'HTML':>7} {'text':>6} {'floor':>6} {'observe':>8} {'obs/HTML':>9} {'text/HTML':>10} "
-          f"{'floor/HTML':>11} {'elements':>9}")
+HEADER = (
+    f"{'page':28} {'HTML':>7} {'text':>6} {'floor':>6} {'observe':>8} {'obs/HTML':>9} {'text/HTML':>10} "
+    f"{'floor/HTML':>11} {'elements':>9}"
+)
 
 
 def measure(browser: BrowserService, label: str, url: str, html: str) -> None:
@@ -84,8 +86,10 @@ def measure(browser: BrowserService, label: str, url: str, html: str) -> None:
     text = browser.text().split("\n\n", 1)[1]
     floor = len(text) + sum(len(href) for href in re.findall(r" -> (\S+)", observation))
     elements = len(re.findall(r"\[\d+\] ", observation))
-    print(f"{label[:28]:28} {len(html):7} {len(text):6} {floor:6} {len(observation):8} "
-          f"{len(observation) / len(html):9.2f} {len(text) / len(html):10.2f} {floor / len(html):11.2f} {elements:9}")
+    print(
+        f"{label[:28]:28} {len(html):7} {len(text):6} {floor:6} {len(observation):8} "
+        f"{len(observation) / len(html):9.2f} {len(text) / len(html):10.2f} {floor / len(html):11.2f} {elements:9}"
+    )
 
 
 def measure_saved(browser: BrowserService, files: list[Path]) -> None:
@@ -109,21 +113,44 @@ def measure_live(browser: BrowserService, urls: list[str], login: list[str] | No
     print(HEADER)
     for url in urls:
         cookies = {c["name"]: c["value"] for c in browser.cookies(url)}
-        measure(browser, url.split("://", 1)[-1].split("/", 1)[-1] or url, url, httpx.get(url, cookies=cookies, follow_redirects=True).text)
+        measure(
+            browser,
+            url.split("://", 1)[-1].split("/", 1)[-1] or url,
+            url,
+            httpx.get(url, cookies=cookies, follow_redirects=True).text,
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--saved", type=Path, nargs="*", default=[], metavar="PAGE.html",
-                        help="also measure these saved pages")
-    parser.add_argument("--live", nargs="*", default=[], metavar="URL",
-                        help="also measure these pages of a site served on this machine, e.g. a Roundup tracker")
-    parser.add_argument("--login", nargs=3, metavar=("LOGIN_URL", "USERNAME", "PASSWORD"),
-                        help="sign in to the --live site first (a local demo's account)")
-    parser.add_argument("--as-run", action="store_true",
-                        help="set up the browser as a run's: reaching only the demo's origin (and the --live "
-                             "site's), every write put to a policy (here one that allows all)")
+    parser.add_argument(
+        "--saved",
+        type=Path,
+        nargs="*",
+        default=[],
+        metavar="PAGE.html",
+        help="also measure these saved pages",
+    )
+    parser.add_argument(
+        "--live",
+        nargs="*",
+        default=[],
+        metavar="URL",
+        help="also measure these pages of a site served on this machine, e.g. a Roundup tracker",
+    )
+    parser.add_argument(
+        "--login",
+        nargs=3,
+        metavar=("LOGIN_URL", "USERNAME", "PASSWORD"),
+        help="sign in to the --live site first (a local demo's account)",
+    )
+    parser.add_argument(
+        "--as-run",
+        action="store_true",
+        help="set up the browser as a run's: reaching only the demo's origin (and the --live "
+        "site's), every write put to a policy (here one that allows all)",
+    )
     arguments = parser.parse_args()
     if arguments.as_run and arguments.saved:
         parser.error("--saved pages are served on ports of their own, which a run's browser may not reach")
@@ -131,11 +158,19 @@ def main() -> None:
         parser.error("--login signs in to the --live site: give the pages to measure with --live")
     repeat = arguments.repeat
     with demo_site() as site:
-        credentials = {"demo": SiteLogin(f"{site.base_url}/login", "alice", site.password),
-                       **({"live": SiteLogin(*arguments.login)} if arguments.login else {})}.get
+        credentials = {
+            "demo": SiteLogin(f"{site.base_url}/login", "alice", site.password),
+            **({"live": SiteLogin(*arguments.login)} if arguments.login else {}),
+        }.get
         started = time.perf_counter()
-        guard = {"origins": [site.base_url, *arguments.live, *(arguments.login or [])[:1]],
-                 "before_write": lambda write: True} if arguments.as_run else {}
+        guard = (
+            {
+                "origins": [site.base_url, *arguments.live, *(arguments.login or [])[:1]],
+                "before_write": lambda write: True,
+            }
+            if arguments.as_run
+            else {}
+        )
         browser = BrowserService(find_chromium(), credentials=credentials, **guard)
         browser.login("demo")
         launch_and_login = (time.perf_counter() - started) * 1000
@@ -144,10 +179,13 @@ def main() -> None:
         print("Observation size against the page's HTML (characters)")
         print(HEADER)
         for label, path in PAGES:
-            measure(browser, label, site.base_url + path, httpx.get(site.base_url + path, cookies=cookies).text)
+            measure(
+                browser, label, site.base_url + path, httpx.get(site.base_url + path, cookies=cookies).text
+            )
 
         print(f"\nLatency per action, ms (median and max of {repeat}; demo site on 127.0.0.1)")
         print(f"{'launch + login (once)':34} {launch_and_login:8.1f}")
+
         def show(label: str, action: Callable[[], object]) -> None:
             median, worst = timed(action, repeat)
             print(f"{label:34} {median:8.1f} {worst:8.1f}")

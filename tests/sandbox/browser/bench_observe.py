@@ -34,8 +34,12 @@ from bench_browser import serve_folder
 from test_observe import WIDGET_PAGES, serve_pages
 
 BED = Path(__file__).parents[2] / "fixtures" / "widgets" / "dist"
-DEMO_PAGES = ["/projects", "/alice/tracker-core/issues", "/alice/tracker-core/issues/3/edit",
-              "/alice/docs-site/settings"]
+DEMO_PAGES = [
+    "/projects",
+    "/alice/tracker-core/issues",
+    "/alice/tracker-core/issues/3/edit",
+    "/alice/docs-site/settings",
+]
 # (one of this package's widget pages, the CSS selector of an element a task needs)
 QUESTIONS = [
     ("/custom-select", "[role=combobox]"),
@@ -75,7 +79,9 @@ def chromium_says(page: Page, selector: str) -> str:
     with cdp(page) as session:
         root = session.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
         node = session.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
-        nodes = session.send("Accessibility.getPartialAXTree", {"nodeId": node, "fetchRelatives": False})["nodes"]
+        nodes = session.send("Accessibility.getPartialAXTree", {"nodeId": node, "fetchRelatives": False})[
+            "nodes"
+        ]
     found = nodes[0] if nodes else {}
     if found.get("ignored"):
         return "ignored (not in the tree)"
@@ -87,19 +93,27 @@ def measure(page: Page, observer: Observer, label: str, repeat: int) -> None:
     body = "\n".join(observer.observe(page).lines)
     dom = page.content()
     ids = body.count("] ")
-    print(f"{label[:34]:34} {len(dom):8} {len(body):7} {len(body) / len(dom):6.3f} {ids:5} "
-          f"{median_ms(lambda: observer.observe(page), repeat):8.1f} {median_ms(lambda: full_tree(page), repeat):8.1f} "
-          f"{median_ms(lambda: page.locator('body').aria_snapshot(), repeat):8.1f}")
+    print(
+        f"{label[:34]:34} {len(dom):8} {len(body):7} {len(body) / len(dom):6.3f} {ids:5} "
+        f"{median_ms(lambda: observer.observe(page), repeat):8.1f} {median_ms(lambda: full_tree(page), repeat):8.1f} "
+        f"{median_ms(lambda: page.locator('body').aria_snapshot(), repeat):8.1f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--open", action="store_true", help="also measure widget-bed pages with a combobox open")
+    parser.add_argument(
+        "--open", action="store_true", help="also measure widget-bed pages with a combobox open"
+    )
     arguments = parser.parse_args()
     repeat = arguments.repeat
-    with (sync_playwright() as playwright, demo_site() as site, serve_pages(WIDGET_PAGES) as widgets,
-          serve_folder(BED) as bed):
+    with (
+        sync_playwright() as playwright,
+        demo_site() as site,
+        serve_pages(WIDGET_PAGES) as widgets,
+        serve_folder(BED) as bed,
+    ):
         browser = playwright.chromium.launch(executable_path=str(find_chromium()), args=list(DEFAULT_ARGS))
         page = browser.new_page()
         page.goto(f"{site.base_url}/login")
@@ -108,13 +122,18 @@ def main() -> None:
         page.press("input[name=password]", "Enter")
         page.wait_for_load_state()
         observer = Observer(Limits())
-        print(f"{'page':34} {'DOM':>8} {'observe':>7} {'ratio':>6} {'ids':>5} "
-              f"{'obs ms':>8} {'AX ms':>8} {'aria ms':>8}")
+        print(
+            f"{'page':34} {'DOM':>8} {'observe':>7} {'ratio':>6} {'ids':>5} "
+            f"{'obs ms':>8} {'AX ms':>8} {'aria ms':>8}"
+        )
         visits: list[tuple[str, str, str | None]] = [
             *((f"demo {path}", site.base_url + path, None) for path in DEMO_PAGES),
             *((f"bed {file.stem}", f"{bed}/{file.name}", None) for file in sorted(BED.glob("*.html"))),
-            *((f"bed {file.stem}, opened", f"{bed}/{file.name}", "[role=combobox]")
-              for file in sorted(BED.glob("*.html")) if arguments.open),
+            *(
+                (f"bed {file.stem}, opened", f"{bed}/{file.name}", "[role=combobox]")
+                for file in sorted(BED.glob("*.html"))
+                if arguments.open
+            ),
             *((f"own {path}", widgets + path, None) for path in WIDGET_PAGES),
         ]
         for label, url, opening in visits:
@@ -133,7 +152,9 @@ def main() -> None:
             lines = observer.observe(page).lines
             marker = f"[{page.get_attribute(selector, ID_ATTRIBUTE)}] "
             shown = next((line.strip() for line in lines if marker in line), "(no id)")
-            print(f"{path:15} {selector:17} Chromium: {chromium_says(page, selector):24} observation: {shown}")
+            print(
+                f"{path:15} {selector:17} Chromium: {chromium_says(page, selector):24} observation: {shown}"
+            )
         browser.close()
 
 

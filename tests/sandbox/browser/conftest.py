@@ -14,6 +14,7 @@ from tests.sandbox.browser.action_pages import ActionPages
 
 FAST = Timeouts(navigation=5.0, settle=2.0, action=2.0, wait=3.0)
 
+
 @pytest.fixture(scope="session")
 def executable() -> str:
     found = find_chromium()

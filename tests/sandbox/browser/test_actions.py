@@ -18,9 +18,12 @@ def api(site: DemoSite) -> httpx.Client:
 def test_edit_an_issue_with_fill_select_check_and_click(alice, demo: DemoSite) -> None:
     alice.goto("/alice/tracker-core/issues/3/edit")
     filled = alice.fill(alice.find("textbox", "Title"), "Keyboard shortcuts for the REST API")
-    assert filled.startswith('[') and ' textbox "Title" now holds "Keyboard shortcuts for the REST API".\n' \
-        "Changes on the page:\n- [" in filled
-    assert '+ [' in filled and 'value="Keyboard shortcuts for the REST API"' in filled
+    assert (
+        filled.startswith("[")
+        and ' textbox "Title" now holds "Keyboard shortcuts for the REST API".\nChanges on the page:\n- ['
+        in filled
+    )
+    assert "+ [" in filled and 'value="Keyboard shortcuts for the REST API"' in filled
     alice.select(alice.find("combobox", "Assignee"), "carol")
     alice.check(alice.find("checkbox", "bug"))
     alice.check(alice.find("checkbox", "feature"), False)
@@ -36,7 +39,7 @@ def test_edit_an_issue_with_fill_select_check_and_click(alice, demo: DemoSite) -
 
 def test_bulk_close_with_checkboxes(alice, demo: DemoSite) -> None:
     seen = alice.goto("/alice/tracker-core/issues?label=wontfix")
-    numbers = re.findall(r'\| \[\d+\] checkbox \| (\d+) \|', seen)[:2]
+    numbers = re.findall(r"\| \[\d+\] checkbox \| (\d+) \|", seen)[:2]
     for number in numbers:
         alice.check(alice.find("checkbox", f"Select issue #{number}"))
     closed = alice.click(alice.find("button", "Close selected issues"))

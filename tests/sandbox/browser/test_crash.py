@@ -18,8 +18,10 @@ def test_a_killed_browser_is_restarted_on_the_next_call(alice, demo: DemoSite) -
     old_link = alice.find("link", "Next page")
     os.kill(alice.process_id(), signal.SIGKILL)
     seen = alice.observe()
-    assert seen.startswith("Notice: the browser process had died (crashed or was killed) and was restarted; "
-                           "1 tab(s) were reopened at their last URLs and the session's cookies restored.")
+    assert seen.startswith(
+        "Notice: the browser process had died (crashed or was killed) and was restarted; "
+        "1 tab(s) were reopened at their last URLs and the session's cookies restored."
+    )
     assert f"URL: {demo.base_url}/alice/tracker-core/issues?page=2" in seen
     assert "Signed in as alice" in seen  # the session cookie survived
     with pytest.raises(StaleElement, match="belonged to a tab that is gone"):
@@ -32,8 +34,11 @@ def test_a_browser_that_dies_during_an_action_says_so(browser, pages) -> None:
     pid = browser.process_id()
     killer = threading.Timer(0.5, os.kill, (pid, signal.SIGKILL))
     killer.start()
-    with pytest.raises(BrowserCrashed, match=r"The browser crashed during wait_for. Notice: the browser process "
-                                             r"had died \(crashed or was killed\) and was restarted.*Whether the wait_for took effect is unknown"):
+    with pytest.raises(
+        BrowserCrashed,
+        match=r"The browser crashed during wait_for. Notice: the browser process "
+        r"had died \(crashed or was killed\) and was restarted.*Whether the wait_for took effect is unknown",
+    ):
         browser.wait_for("text that never comes", timeout=20)
     killer.join()
     assert "Title: First" in browser.observe()
@@ -42,8 +47,11 @@ def test_a_browser_that_dies_during_an_action_says_so(browser, pages) -> None:
 
 def test_a_crashed_page_is_reloaded(browser, pages) -> None:
     browser.goto(f"{pages.base_url}/first")
-    renderers = [child for child in psutil.Process(browser.process_id()).children(recursive=True)
-                 if "--type=renderer" in child.cmdline()]
+    renderers = [
+        child
+        for child in psutil.Process(browser.process_id()).children(recursive=True)
+        if "--type=renderer" in child.cmdline()
+    ]
     for renderer in renderers:  # the tab's page dies; the browser process lives on
         renderer.kill()
     psutil.wait_procs(renderers, timeout=10)

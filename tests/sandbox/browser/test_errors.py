@@ -68,7 +68,9 @@ def test_an_element_the_page_hid_cannot_be_clicked(browser, pages) -> None:
 
 def test_find_lists_candidates_and_select_lists_options(alice) -> None:
     alice.goto("/alice/docs-site/settings")
-    with pytest.raises(ElementNotFound, match=r'No button named "Delete project".*"Save settings".*"Transfer project"'):
+    with pytest.raises(
+        ElementNotFound, match=r'No button named "Delete project".*"Save settings".*"Transfer project"'
+    ):
         alice.find("button", "Delete project")
     owner = alice.find("combobox", "new owner")  # case is forgiven when nothing matches exactly
     with pytest.raises(ElementNotFound, match=r'has no option "zed"; its options are: bob, carol,'):
@@ -98,7 +100,9 @@ def test_a_page_that_never_finishes_loading_returns_what_arrived(browser, pages)
 
 def test_a_server_that_never_answers_times_out_with_the_url(make_service, pages) -> None:
     browser = make_service(timeouts=Timeouts(navigation=1.0, settle=1.0, action=1.0, wait=1.0))
-    with pytest.raises(WaitTimeout, match=rf"Timed out after 1 s waiting for {pages.base_url}/silent to respond"):
+    with pytest.raises(
+        WaitTimeout, match=rf"Timed out after 1 s waiting for {pages.base_url}/silent to respond"
+    ):
         browser.goto(f"{pages.base_url}/silent")
     assert "Title: First" in browser.goto(f"{pages.base_url}/first")
 
@@ -109,5 +113,7 @@ def test_unreachable_site_and_relative_path_without_a_page(browser) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound but not listening: connections are refused
-        with pytest.raises(BrowserError, match=rf"Could not open http://127.0.0.1:{port}/: .*CONNECTION_REFUSED"):
+        with pytest.raises(
+            BrowserError, match=rf"Could not open http://127.0.0.1:{port}/: .*CONNECTION_REFUSED"
+        ):
             browser.goto(f"http://127.0.0.1:{port}/")

@@ -20,16 +20,21 @@ def ids_in(text: str) -> list[int]:
 
 def test_list_page_shows_what_a_task_needs_in_a_fraction_of_the_html(alice, demo: DemoSite) -> None:
     seen = alice.goto("/alice/tracker-core/issues?label=bug")
-    html = httpx.get(f"{demo.base_url}/alice/tracker-core/issues?label=bug",
-                     cookies={c["name"]: c["value"] for c in alice.cookies(demo.base_url)}).text
+    html = httpx.get(
+        f"{demo.base_url}/alice/tracker-core/issues?label=bug",
+        cookies={c["name"]: c["value"] for c in alice.cookies(demo.base_url)},
+    ).text
     assert seen.startswith(f"URL: {demo.base_url}/alice/tracker-core/issues?label=bug\nTitle: Issues")
     assert "# Issues" in seen  # headings
     assert re.search(r'\[\d+\] combobox "Label" value="bug" options: any \| bug \|', seen)  # selected state
-    assert re.search(r'\[\d+\] link "Next page" -> /alice/tracker-core/issues\?label=bug&page=2', seen)  # hrefs
+    assert re.search(
+        r'\[\d+\] link "Next page" -> /alice/tracker-core/issues\?label=bug&page=2', seen
+    )  # hrefs
     # table rows: a row's checkbox is named by its row and column, not by a repeated label
     assert re.search(r'\| \[\d+\] checkbox \| \d+ \| \[\d+\] link "', seen)
-    assert re.search(r'\[\d+\] button "Close selected issues" \(submits POST /alice/tracker-core/issues/bulk-close\)',
-                     seen)
+    assert re.search(
+        r'\[\d+\] button "Close selected issues" \(submits POST /alice/tracker-core/issues/bulk-close\)', seen
+    )
     assert 'value="/alice/tracker-core/issues?label=bug"' not in seen  # the hidden "back" input
     body = seen.split("\n\n", 1)[1]
     assert len(body) < len(html) / 2
@@ -58,33 +63,37 @@ def test_hidden_and_presentational_nodes_are_dropped_and_long_lists_summarised(b
     assert "Laid out with a table" in seen and "| Laid out" not in seen
     assert 'textbox "Password" value="••••"' in seen
     assert 'checkbox "Remember me" [checked]' in seen
-    assert '[disabled]' in seen and "- Item 25" in seen
+    assert "[disabled]" in seen and "- Item 25" in seen
     assert "… 75 more items (100 in all)" in seen
 
 
 def test_a_row_checkbox_keeps_its_full_name_for_find(alice) -> None:
     seen = alice.goto("/alice/tracker-core/issues")
-    first_row = re.search(r'\| \[(\d+)\] checkbox \| (\d+) \|', seen)
+    first_row = re.search(r"\| \[(\d+)\] checkbox \| (\d+) \|", seen)
     assert first_row is not None
     assert alice.find("checkbox", f"Select issue #{first_row[2]}") == int(first_row[1])
 
 
-def test_a_row_control_keeps_its_name_unless_only_an_aria_label_under_a_column_header_gave_it(browser,
-                                                                                              pages) -> None:
+def test_a_row_control_keeps_its_name_unless_only_an_aria_label_under_a_column_header_gave_it(
+    browser, pages
+) -> None:
     seen = browser.goto(f"{pages.base_url}/table-form")
     # a visible label: its text appears once, as the name of its control
     assert re.search(r'^\|  \| \[\d+\] textbox "Username" \|$', seen, re.MULTILINE)
     assert re.search(r'\| \[\d+\] checkbox "Email me about updates" \|$', seen, re.MULTILINE)
     assert re.search(r'\| Access \| \[\d+\] radio "Read" \[\d+\] radio "Write" \|$', seen, re.MULTILINE)
-    assert re.search(r'^\| Team \| \[\d+\] checkbox \|$', seen, re.MULTILINE)  # aria-label only, one per cell
+    assert re.search(r"^\| Team \| \[\d+\] checkbox \|$", seen, re.MULTILINE)  # aria-label only, one per cell
 
 
 def test_hrefs_read_as_an_address_bar_shows_them_and_still_lead_to_the_same_place(browser, pages) -> None:
     seen = browser.goto(f"{pages.base_url}/escaped")
     assert 'link "Find" -> /find?q=café,%20bar&and=%26&bad=%FF' in seen
-    assert 'link "File" -> /files/a%5Cb?zw=a%E2%80%8Bb&nb=%C2%A0' in seen  # `\\` means `/`; invisible stay escaped
+    assert (
+        'link "File" -> /files/a%5Cb?zw=a%E2%80%8Bb&nb=%C2%A0' in seen
+    )  # `\\` means `/`; invisible stay escaped
     assert browser.goto("/find?q=café,%20bar&and=%26").startswith(
-        f"URL: {pages.base_url}/find?q=caf%C3%A9,%20bar&and=%26\n")
+        f"URL: {pages.base_url}/find?q=caf%C3%A9,%20bar&and=%26\n"
+    )
 
 
 def test_elements_inside_a_cross_origin_iframe_are_observed_and_usable(browser, pages) -> None:
@@ -286,8 +295,12 @@ def test_labels_without_for_are_found_as_a_person_reads_them(browser, widgets) -
 
 def test_fields_in_a_row_of_several_are_named_by_their_column_headers(browser, widgets) -> None:
     seen = browser.goto(f"{widgets}/inline-rows")
-    assert re.search(r'^\| \[\d+\] spinbutton "Number" type=number \| \[\d+\] textbox "Title" \| '
-                     r'\[\d+\] checkbox \|$', seen, re.MULTILINE)
+    assert re.search(
+        r'^\| \[\d+\] spinbutton "Number" type=number \| \[\d+\] textbox "Title" \| '
+        r"\[\d+\] checkbox \|$",
+        seen,
+        re.MULTILINE,
+    )
 
 
 def test_controls_in_a_table_caption_get_ids_and_stay_out_of_its_name(browser, widgets) -> None:
@@ -313,14 +326,24 @@ def test_elements_that_handle_clicks_without_a_role_get_one_id_each(browser, wid
 def test_aria_widgets_are_walked_with_ids_on_their_parts(browser, widgets) -> None:
     seen = browser.goto(f"{widgets}/aria-widgets")
     assert re.search(r'\[\d+\] tab "General" \[selected\] \[\d+\] tab "Advanced"', seen)
-    assert re.search(r'menu "Actions":\n  \[\d+\] menuitem "Rename"\n  \[\d+\] menuitem "Delete"\n'
-                     r'  \[\d+\] menuitem "Export"', seen)  # a clickable part of a menu is one of its items
-    assert re.search(r'tree "Files":\n  \[\d+\] treeitem "src" \[expanded\]\n    \[\d+\] treeitem "main.py"\n'
-                     r'    \[\d+\] treeitem "util.py"', seen)
-    assert re.search(r'grid "Users":\n  \| \[\d+\] columnheader "Name" \[ascending\] \| Role \|\n'
-                     r'  \[\d+\] row \| Alice \| admin \|\n  \[\d+\] row \| Bob \| viewer \|', seen)
-    assert re.search(r'\[\d+\] listbox "Colour":\n  \[\d+\] option "Red" \[selected\]\n  \[\d+\] option "Green"',
-                     seen)
+    assert re.search(
+        r'menu "Actions":\n  \[\d+\] menuitem "Rename"\n  \[\d+\] menuitem "Delete"\n'
+        r'  \[\d+\] menuitem "Export"',
+        seen,
+    )  # a clickable part of a menu is one of its items
+    assert re.search(
+        r'tree "Files":\n  \[\d+\] treeitem "src" \[expanded\]\n    \[\d+\] treeitem "main.py"\n'
+        r'    \[\d+\] treeitem "util.py"',
+        seen,
+    )
+    assert re.search(
+        r'grid "Users":\n  \| \[\d+\] columnheader "Name" \[ascending\] \| Role \|\n'
+        r"  \[\d+\] row \| Alice \| admin \|\n  \[\d+\] row \| Bob \| viewer \|",
+        seen,
+    )
+    assert re.search(
+        r'\[\d+\] listbox "Colour":\n  \[\d+\] option "Red" \[selected\]\n  \[\d+\] option "Green"', seen
+    )
     assert browser.find("treeitem", "main.py") > 0
     assert browser.find("row", "Bob") > 0  # a row is found by the text of one of its cells
 
@@ -328,8 +351,11 @@ def test_aria_widgets_are_walked_with_ids_on_their_parts(browser, widgets) -> No
 def test_an_open_modal_dialog_is_shown_first_and_marked(browser, widgets) -> None:
     seen = browser.goto(f"{widgets}/modal")
     body = seen.split("\n\n", 1)[1]
-    assert re.match(r'dialog "Delete issue\?" \[modal\]:\n  ## Delete issue\?\n  \[\d+\] button "Delete" '
-                    r'\[\d+\] button "Cancel"', body)
+    assert re.match(
+        r'dialog "Delete issue\?" \[modal\]:\n  ## Delete issue\?\n  \[\d+\] button "Delete" '
+        r'\[\d+\] button "Cancel"',
+        body,
+    )
     assert body.count("Delete issue?") == 2 and "# Issues" in body
 
 
@@ -352,8 +378,11 @@ def test_script_drop_downs_show_their_value_once_and_their_options_however_drawn
 
 def test_virtualised_rows_framework_click_handlers_and_web_component_buttons(browser, widgets) -> None:
     seen = browser.goto(f"{widgets}/app-parts")
-    assert re.search(r'\[(\d+)\] list "Orders" \[scrollable\]:\n- \[\d+\] clickable "Order #1"\n'
-                     r'- \[\d+\] clickable "Order #2"', seen)  # the list has an id to scroll it by
+    assert re.search(
+        r'\[(\d+)\] list "Orders" \[scrollable\]:\n- \[\d+\] clickable "Order #1"\n'
+        r'- \[\d+\] clickable "Order #2"',
+        seen,
+    )  # the list has an id to scroll it by
     assert browser.find("list", "Orders") > 0
     assert re.search(r'\[\d+\] clickable "Open invoices"', seen)  # React's onClick, no other sign
     assert re.search(r'\[\d+\] button "Save profile"', seen) and 'clickable "Save profile"' not in seen

@@ -23,12 +23,19 @@ def test_classify_tells_writes_from_reads_before_they_run(alice, demo: DemoSite)
     search = alice.find("searchbox", "Search")
     verdict = alice.classify("click", [close_selected])
     assert verdict["writes"] is True and verdict["domain"] == host
-    assert verdict["description"] == (f'click [{close_selected}] button "Close selected issues", which submits a '
-                                      f"form (POST {demo.base_url}/alice/tracker-core/issues/bulk-close)")
+    assert verdict["description"] == (
+        f'click [{close_selected}] button "Close selected issues", which submits a '
+        f"form (POST {demo.base_url}/alice/tracker-core/issues/bulk-close)"
+    )
     assert alice.classify("click", [apply_filters])["writes"] is False  # a GET form only reads
     assert alice.classify("click", [next_page]) | {"args": None} == {
-        "method": "click", "args": None, "writes": False, "domain": host, "description": f"click({next_page})",
-        "submits": None}
+        "method": "click",
+        "args": None,
+        "writes": False,
+        "domain": host,
+        "description": f"click({next_page})",
+        "submits": None,
+    }
     assert alice.classify("press", ["Enter", search])["writes"] is False
     assert alice.classify("goto", ["https://example.org/x"])["domain"] == "example.org"
     alice.goto("/alice/tracker-core/issues/3")
@@ -43,16 +50,23 @@ def test_classify_tells_writes_from_reads_before_they_run(alice, demo: DemoSite)
 
 def test_read_only_refuses_form_submissions_but_not_reading(make_service, demo: DemoSite) -> None:
     asked: list[dict] = []
-    browser = make_service(credentials=demo_credentials(demo), before_write=lambda w: asked.append(w) and False)
+    browser = make_service(
+        credentials=demo_credentials(demo), before_write=lambda w: asked.append(w) and False
+    )
     browser.login("demo")  # signing in is not a write
     browser.goto("/alice/docs-site/settings")
     browser.select(browser.find("combobox", "New owner"), "grace")
     browser.fill(browser.find("textbox", "Type the project name to confirm"), "docs-site")
-    with pytest.raises(WriteRefused, match=r'refused to click \[\d+\] button "Transfer project", which submits a '
-                                           r"form \(POST .*/alice/docs-site/transfer\)\. Nothing was submitted"):
+    with pytest.raises(
+        WriteRefused,
+        match=r'refused to click \[\d+\] button "Transfer project", which submits a '
+        r"form \(POST .*/alice/docs-site/transfer\)\. Nothing was submitted",
+    ):
         browser.click(browser.find("button", "Transfer project"))
     assert [w["writes"] for w in asked] == [True]
-    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as api:
+    with httpx.Client(
+        base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
+    ) as api:
         assert api.get("/projects/alice/docs-site").status_code == 200
     browser.goto("/alice/tracker-core/issues")
     search = browser.find("searchbox", "Search")
@@ -75,8 +89,10 @@ def test_a_write_a_script_makes_on_its_own_is_asked_about_too(make_service, page
     refused = make_service(before_write=lambda w: False)
     refused.goto(f"{pages.base_url}/script-post")
     blocked = refused.click(refused.find("button", "Ping"))
-    assert (f"\nBlocked: the page tried to send POST {pages.base_url}/ping, and the session's policy refused it. "
-            "Nothing was sent.\nChanges on the page:\n- idle\n+ request failed") in blocked
+    assert (
+        f"\nBlocked: the page tried to send POST {pages.base_url}/ping, and the session's policy refused it. "
+        "Nothing was sent.\nChanges on the page:\n- idle\n+ request failed"
+    ) in blocked
     allowed = make_service(before_write=lambda w: w["description"].startswith("let the page send POST"))
     allowed.goto(f"{pages.base_url}/script-post")
     assert "+ sent 200" in allowed.click(allowed.find("button", "Ping"))
@@ -90,8 +106,11 @@ def test_login_keeps_the_password_on_the_host(make_service, demo: DemoSite) -> N
     with pytest.raises(LoginFailed, match="No browser credentials are configured for site 'gitea'"):
         browser.login("gitea")
     wrong = make_service(credentials=demo_credentials(demo, "bob", password="not-it"))
-    with pytest.raises(LoginFailed, match=r"as bob failed: the login form is still shown \(alert: Invalid username "
-                                          r"or password\.\)") as caught:
+    with pytest.raises(
+        LoginFailed,
+        match=r"as bob failed: the login form is still shown \(alert: Invalid username "
+        r"or password\.\)",
+    ) as caught:
         wrong.login("demo")
     assert "not-it" not in str(caught.value)
     with pytest.raises(LoginFailed, match="No site credentials are configured on the host"):
@@ -109,16 +128,31 @@ def test_the_web_session_can_be_shared_with_an_api_client(alice, demo: DemoSite)
 def test_only_kernel_methods_are_offered_to_the_kernel() -> None:
     public = {name for name in dir(BrowserService) if not name.startswith("_")}
     assert BrowserService.KERNEL_METHODS < public
-    assert {"classify", "cookies", "close", "perform", "process_id", "prompt_lines", "restrict"} == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
+    assert {
+        "classify",
+        "cookies",
+        "close",
+        "perform",
+        "process_id",
+        "prompt_lines",
+        "restrict",
+    } == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
 
 
 # Every way a page can send a write: (what the test does, whether the action announces it, the body it posts).
 SUBMISSIONS = {
     "click the submit button": (lambda b: b.click(b.find("button", "Send")), True, "q=hello"),
     "press Enter in the field": (lambda b: b.press("Enter", b.find("textbox", "Query")), True, "q=hello"),
-    "press Space on the submit button": (lambda b: b.press("Space", b.find("button", "Send")), True, "q=hello"),
-    "press Space on the focused submit button": (lambda b: (b.press("Tab", b.find("textbox", "Query")),
-                                                             b.press("Space"))[1], True, "q=hello"),
+    "press Space on the submit button": (
+        lambda b: b.press("Space", b.find("button", "Send")),
+        True,
+        "q=hello",
+    ),
+    "press Space on the focused submit button": (
+        lambda b: (b.press("Tab", b.find("textbox", "Query")), b.press("Space"))[1],
+        True,
+        "q=hello",
+    ),
     "the form's own submit()": (lambda b: b.click(b.find("button", "Send by script")), False, "q=hello"),
     "a script's fetch": (lambda b: b.click(b.find("button", "Fetch")), False, "fetch"),
     "a script's XHR": (lambda b: b.click(b.find("button", "XHR")), False, "xhr"),
@@ -149,7 +183,10 @@ def test_confirm_refused_nothing_is_sent_whatever_the_mechanism(make_service, pa
             act(browser)
     else:
         told = act(browser)
-        assert f"Blocked: the page tried to send POST {pages.base_url}/ping, and the session's policy refused it." in told
+        assert (
+            f"Blocked: the page tried to send POST {pages.base_url}/ping, and the session's policy refused it."
+            in told
+        )
     browser.observe()  # anything held back still is, on the next call too
     assert pages.posts[sent:] == []
     assert len(asked) == 1 and asked[0]["thread"] is threading.current_thread()
@@ -165,7 +202,9 @@ def test_confirm_allowed_the_write_goes_through_once(make_service, pages, mechan
     assert pages.posts[sent:] == [body]
     assert [write["method"] == "request" for write in asked] == [not announced]
     if not announced:
-        assert f"The page sent POST {pages.base_url}/ping on its own; the session's policy allowed it." in told
+        assert (
+            f"The page sent POST {pages.base_url}/ping on its own; the session's policy allowed it." in told
+        )
 
 
 @pytest.mark.parametrize("mechanism", ["the form's own submit()", "a script's fetch"])

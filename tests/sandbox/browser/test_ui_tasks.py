@@ -58,15 +58,19 @@ def test_ui_task_done_through_the_kernel_view(task, make_service, demo: DemoSite
     browser = KernelView(make_service(credentials=demo_credentials(demo, task.login_as)))
     answers: list[str] = []
     names = {"browser": browser, "finish": lambda answer: answers.append(str(answer))}
-    steps = [f"browser.login('demo')\nbrowser.goto({task.start_url_for(demo.base_url)!r})",
-             *task.reference_solution]
+    steps = [
+        f"browser.login('demo')\nbrowser.goto({task.start_url_for(demo.base_url)!r})",
+        *task.reference_solution,
+    ]
     output = io.StringIO()
     for step in steps:
         with contextlib.redirect_stdout(output):
             exec(compile(step, f"<task {task.task_id}>", "exec"), names)  # noqa: S102 -- kernel code, as the agent's
         if answers:
             break
-    with httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}) as api:
+    with httpx.Client(
+        base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
+    ) as api:
         verdict = evaluate(task, answers[0] if answers else None, api)
     assert verdict.passed, f"{verdict.failures}\n{output.getvalue()}"
     printed = output.getvalue()

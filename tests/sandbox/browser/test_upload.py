@@ -22,11 +22,16 @@ def work_dir(tmp_path: Path) -> Path:
     return work
 
 
-def test_files_go_to_plain_and_hidden_file_fields_and_to_drop_zones(make_service, action_pages, work_dir) -> None:
+def test_files_go_to_plain_and_hidden_file_fields_and_to_drop_zones(
+    make_service, action_pages, work_dir
+) -> None:
     browser = make_service(upload_dir=work_dir)
     browser.goto(f"{action_pages.base_url}/upload")
     plain = browser.upload(browser.find("button", "Attachment"), "report.txt")
-    assert plain.startswith("Attached report.txt (17 bytes, text/plain) to [") and "it holds report.txt." in plain
+    assert (
+        plain.startswith("Attached report.txt (17 bytes, text/plain) to [")
+        and "it holds report.txt." in plain
+    )
     assert "+ attachment: report.txt quarterly figures" in plain
     hidden = browser.upload(browser.find("button", "Choose avatar"), "reports/q3.csv")
     assert hidden.startswith("Attached q3.csv (8 bytes, text/csv) to [")
@@ -73,13 +78,19 @@ def test_without_a_kernel_or_an_upload_dir_nothing_is_read(browser, action_pages
 def test_a_kernel_uploads_from_its_own_working_directory(browser: BrowserService, action_pages) -> None:
     browser.goto(f"{action_pages.base_url}/upload")
     with KernelSession() as session:
-        session.register("browser", Namespace({name: HostFunction(getattr(browser, name), writes=False)
-                                               for name in ("find", "upload")}))
+        session.register(
+            "browser",
+            Namespace(
+                {name: HostFunction(getattr(browser, name), writes=False) for name in ("find", "upload")}
+            ),
+        )
         result = session.execute(
             "open('notes.txt', 'w').write('from the kernel')\n"
             "print(browser.upload(browser.find('button', 'Attachment'), 'notes.txt'))\n"
             "try:\n    browser.upload(browser.find('button', 'Attachment'), '../../etc/passwd')\n"
-            "except Exception as exc:\n    print('refused:', exc)", timeout=60)
+            "except Exception as exc:\n    print('refused:', exc)",
+            timeout=60,
+        )
     assert result.ok, result
     assert "+ attachment: notes.txt from the kernel" in result.stdout
     assert "refused: Refused to upload '../../etc/passwd'" in result.stdout

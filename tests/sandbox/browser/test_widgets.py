@@ -33,8 +33,10 @@ def test_fill_retypes_a_masked_field_and_reports_its_real_value(browser, action_
     assert filled.startswith(f'[{due}] textbox "Due date" now holds "05/12/2024".')
     assert "Due: 05/12/2024" in browser.text()
     formatted = browser.fill(due, "24122025")
-    assert formatted.startswith(f'[{due}] textbox "Due date" now holds "24/12/2025" (given "24122025": the field '
-                                "formats or limits what it takes).")
+    assert formatted.startswith(
+        f'[{due}] textbox "Due date" now holds "24/12/2025" (given "24122025": the field '
+        "formats or limits what it takes)."
+    )
 
 
 def test_select_types_into_a_searchable_combobox_and_picks_the_option(browser, action_pages) -> None:
@@ -46,7 +48,9 @@ def test_select_types_into_a_searchable_combobox_and_picks_the_option(browser, a
     assert browser.select(country, "fin").startswith('Selected "Finland"')  # one option contains it
     with pytest.raises(ElementNotFound, match='has no option "Atlantis"; it offered "Austria", "Belgium"'):
         browser.select(country, "Atlantis")
-    with pytest.raises(ElementNotFound, match='Several options .* contain "an": "Finland", "France", "Germany"'):
+    with pytest.raises(
+        ElementNotFound, match='Several options .* contain "an": "Finland", "France", "Germany"'
+    ):
         browser.select(country, "an")
     assert "country=Finland" in browser.text()
 
@@ -55,7 +59,8 @@ def test_select_and_check_operate_web_components_through_their_shadow_roots(brow
     browser.goto(f"{action_pages.base_url}/shadow-widgets")
     team = browser.find("combobox", "Team")
     assert browser.select(team, "Engineering").startswith(
-        f'Selected "Engineering" in [{team}] combobox "Team"; it shows "Engineering".')
+        f'Selected "Engineering" in [{team}] combobox "Team"; it shows "Engineering".'
+    )
     assert "team=Engineering" in browser.text()
     remember = browser.find("checkbox", "Remember me")  # its input is under the label's styled box
     assert browser.check(remember).startswith(f'[{remember}] checkbox "Remember me" is now checked.')
@@ -66,21 +71,24 @@ def test_select_follows_a_path_through_cascading_menus(browser, action_pages) ->
     browser.goto(f"{action_pages.base_url}/cascader")
     place = browser.find("combobox", "Location")
     chosen = browser.select(place, "Europe / France / Paris")
-    assert chosen.startswith(f'Selected "Europe / France / Paris" in [{place}] combobox "Location"; it shows '
-                             '"Europe / France / Paris".')
+    assert chosen.startswith(
+        f'Selected "Europe / France / Paris" in [{place}] combobox "Location"; it shows '
+        '"Europe / France / Paris".'
+    )
     assert "location=Europe/France/Paris" in browser.text()
     assert browser.select(place, "Asia > Japan > Tokyo").startswith('Selected "Asia / Japan / Tokyo"')
     # The page's own tree, in sight before the drop-down opened, is not among its options.
-    with pytest.raises(ElementNotFound, match='has no option "Europe / Spain"; it offered "Europe", "Asia", "France", '
-                                              '"Germany"\\.'):
+    with pytest.raises(
+        ElementNotFound,
+        match='has no option "Europe / Spain"; it offered "Europe", "Asia", "France", "Germany"\\.',
+    ):
         browser.select(place, "Europe / Spain")
     assert "location=Asia/Japan/Tokyo" in browser.text()
 
 
 def test_select_in_a_listbox_without_search_and_in_options_named_by_classes(browser, action_pages) -> None:
     browser.goto(f"{action_pages.base_url}/listbox-select")
-    assert browser.select(browser.find("combobox", "Size"), "Large").startswith(
-        'Selected "Large" in [')
+    assert browser.select(browser.find("combobox", "Size"), "Large").startswith('Selected "Large" in [')
     assert "size=Large" in browser.text()
     colour = browser.select(browser.find("combobox", "Colour"), "Green")
     assert colour.startswith('Selected "Green"') and 'it shows "Green"' in colour
@@ -97,8 +105,10 @@ def test_scroll_a_virtualised_list_reports_the_rows_it_shows(browser, action_pag
     browser.goto(f"{action_pages.base_url}/virtual-list")
     events = browser.find("listbox", "Events")
     scrolled = browser.scroll(events, "down")
-    assert scrolled.startswith(f'Scrolled [{events}] listbox "Events" down: showing 120-270 of 6000 px; rows 5-9 '
-                               'of 200 in sight; 5 rows in sight, from "Event 5" to "Event 9".')
+    assert scrolled.startswith(
+        f'Scrolled [{events}] listbox "Events" down: showing 120-270 of 6000 px; rows 5-9 '
+        'of 200 in sight; 5 rows in sight, from "Event 5" to "Event 9".'
+    )
     assert "Event 9" in browser.text()
     bottom = browser.scroll(events, "bottom")
     assert "rows 196-200 of 200" in bottom and '"Event 200"' in bottom
@@ -106,11 +116,15 @@ def test_scroll_a_virtualised_list_reports_the_rows_it_shows(browser, action_pag
         browser.scroll(events, "left")
 
 
-def test_scrolling_a_page_whose_window_does_not_scroll_moves_its_scrolling_area(browser, action_pages) -> None:
+def test_scrolling_a_page_whose_window_does_not_scroll_moves_its_scrolling_area(
+    browser, action_pages
+) -> None:
     browser.goto(f"{action_pages.base_url}/virtual-list")
     scrolled = browser.scroll("down")
-    assert scrolled.startswith("Scrolled the page's scrolling area (the window does not scroll) down: showing "
-                               "120-270 of 6000 px; rows 5-9 of 200 in sight")
+    assert scrolled.startswith(
+        "Scrolled the page's scrolling area (the window does not scroll) down: showing "
+        "120-270 of 6000 px; rows 5-9 of 200 in sight"
+    )
 
 
 def test_pages_are_ready_after_loaders_busy_regions_rendering_and_animations(browser, action_pages) -> None:
@@ -120,4 +134,6 @@ def test_pages_are_ready_after_loaders_busy_regions_rendering_and_animations(bro
     browser.goto(f"{action_pages.base_url}/folder")
     assert "+ Button.tsx" in browser.click(browser.find("button", "Open src"))  # after the transition
     stuck = browser.goto(f"{action_pages.base_url}/spa-stuck")
-    assert stuck.startswith('Still loading: a busy indicator (div.spinner "Loading") was still shown after 2 s;')
+    assert stuck.startswith(
+        'Still loading: a busy indicator (div.spinner "Loading") was still shown after 2 s;'
+    )

@@ -18,26 +18,36 @@ branch_labels = None
 depends_on = None
 
 SQLITE_SEARCH = [
-    ("CREATE VIRTUAL TABLE workflows_fts USING fts5(name, description, intent_template, site, "
-    "content='workflows', content_rowid='id', tokenize='porter unicode61')"),
-    ("CREATE TRIGGER workflows_fts_insert AFTER INSERT ON workflows BEGIN "
-    "INSERT INTO workflows_fts(rowid, name, description, intent_template, site) "
-    "VALUES (new.id, new.name, new.description, new.intent_template, new.site); END"),
-    ("CREATE TRIGGER workflows_fts_delete AFTER DELETE ON workflows BEGIN "
-    "INSERT INTO workflows_fts(workflows_fts, rowid, name, description, intent_template, site) "
-    "VALUES ('delete', old.id, old.name, old.description, old.intent_template, old.site); END"),
-    ("CREATE TRIGGER workflows_fts_update AFTER UPDATE OF name, description, intent_template, site ON workflows "
-    "BEGIN INSERT INTO workflows_fts(workflows_fts, rowid, name, description, intent_template, site) "
-    "VALUES ('delete', old.id, old.name, old.description, old.intent_template, old.site); "
-    "INSERT INTO workflows_fts(rowid, name, description, intent_template, site) "
-    "VALUES (new.id, new.name, new.description, new.intent_template, new.site); END"),
+    (
+        "CREATE VIRTUAL TABLE workflows_fts USING fts5(name, description, intent_template, site, "
+        "content='workflows', content_rowid='id', tokenize='porter unicode61')"
+    ),
+    (
+        "CREATE TRIGGER workflows_fts_insert AFTER INSERT ON workflows BEGIN "
+        "INSERT INTO workflows_fts(rowid, name, description, intent_template, site) "
+        "VALUES (new.id, new.name, new.description, new.intent_template, new.site); END"
+    ),
+    (
+        "CREATE TRIGGER workflows_fts_delete AFTER DELETE ON workflows BEGIN "
+        "INSERT INTO workflows_fts(workflows_fts, rowid, name, description, intent_template, site) "
+        "VALUES ('delete', old.id, old.name, old.description, old.intent_template, old.site); END"
+    ),
+    (
+        "CREATE TRIGGER workflows_fts_update AFTER UPDATE OF name, description, intent_template, site ON workflows "
+        "BEGIN INSERT INTO workflows_fts(workflows_fts, rowid, name, description, intent_template, site) "
+        "VALUES ('delete', old.id, old.name, old.description, old.intent_template, old.site); "
+        "INSERT INTO workflows_fts(rowid, name, description, intent_template, site) "
+        "VALUES (new.id, new.name, new.description, new.intent_template, new.site); END"
+    ),
 ]
 POSTGRES_SEARCH = [
-    ("ALTER TABLE workflows ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
-    "setweight(to_tsvector('english', replace(name, '_', ' ')), 'A') || "
-    "setweight(to_tsvector('english', intent_template), 'A') || "
-    "setweight(to_tsvector('english', description), 'B') || "
-    "setweight(to_tsvector('simple', site), 'C')) STORED"),
+    (
+        "ALTER TABLE workflows ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+        "setweight(to_tsvector('english', replace(name, '_', ' ')), 'A') || "
+        "setweight(to_tsvector('english', intent_template), 'A') || "
+        "setweight(to_tsvector('english', description), 'B') || "
+        "setweight(to_tsvector('simple', site), 'C')) STORED"
+    ),
     "CREATE INDEX ix_workflows_search_vector ON workflows USING GIN (search_vector)",
 ]
 
@@ -91,7 +101,9 @@ def upgrade() -> None:
     op.create_index("ix_workflow_uses_workflow_id", "workflow_uses", ["workflow_id"])
     op.create_index("ix_workflow_uses_run_id", "workflow_uses", ["run_id"])
     dialect = op.get_bind().dialect.name
-    for statement in SQLITE_SEARCH if dialect == "sqlite" else POSTGRES_SEARCH if dialect == "postgresql" else []:
+    for statement in (
+        SQLITE_SEARCH if dialect == "sqlite" else POSTGRES_SEARCH if dialect == "postgresql" else []
+    ):
         op.execute(statement)
 
 
