@@ -58,9 +58,9 @@ def run_fast_path(
 ) -> str:
     """Do `task` by calling the matched workflow in `session` (capabilities registered); returns the run id.
 
-    The run is recorded like any other (one step, its calls, the workflow use), with model `fast-path`
-    and source `fast-path:<name>@v<version>`. A failed call ends the run with status `error`, so the
-    caller can fall back to the model.
+    The run is recorded like any other (one step, its calls, the workflow use as the host judged it), with
+    model `fast-path` and source `fast-path:<name>@v<version>`. A failed call, or a use whose calls did not
+    carry its arguments, ends the run with status `error`, so the caller can fall back to the model.
     """
     run = store.start_run(
         task,
@@ -73,12 +73,15 @@ def run_fast_path(
     installed = install_workflows(session, store, [match.workflow], run_id=run.id, via="fast-path")
     installed.step_index = 0
     result = session.execute(match.code, timeout=timeout)
+    outcomes = installed.settle(result)
     installed.close()
     error = (
         f"{result.error.name}: {result.error.message}"
         if result.error
         else (None if result.ok else "; ".join(result.notices))
     )
+    # A use the host judged failed (its calls ignored its arguments, say) did not do the task either.
+    error = error or next((o.error for o in outcomes if o.outcome != "success"), None)
     answer = None if result.answer is None else str(result.answer)
     store.add_step(
         run.id,

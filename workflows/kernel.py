@@ -5,33 +5,62 @@ so their `api.*` / `browser.*` calls go through the bridge like the model's own 
 checks each one and the record keeps each one. The host also registers a capability named `wf` whose
 operation `wf.<name>` every kernel-side wrapper calls first: that call is policy-checked as a whole
 (a workflow that writes is refused up front in a read-only session), appears in the run's record with
-its arguments, and opens a row in `workflow_uses`; the wrapper then reports the outcome through the
-hidden `wf._outcome`, which updates the workflow's counts (and may deprecate it).
+its arguments, and opens a row in `workflow_uses`.
+
+Memory is the host's alone: nothing in the kernel can record an outcome. The host decides each use's
+outcome from what it observed (`InstalledWorkflows.settle`, after every action): the calls the use made,
+whether they carried its arguments, and whether the action failed inside the workflow's code.
 """
 
 from __future__ import annotations
 
+import ast
 import inspect
+import json
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sandbox import HostFunction, KernelSession
+from sandbox import CallRecord, ExecutionResult, HostFunction, KernelSession
 from workflows.memory import Workflow, WorkflowStore
+from workflows.program import capability_calls, parameter_sinks
 
 KERNEL_SIDE = Path(__file__).with_name("kernel_side.py")
 KERNEL_MODULE = "_hybrid_workflows"
 CAPABILITY = "wf"
 INSTALL_TIMEOUT = 30.0
+# What a failed call says when the thing it named does not exist: the task's own values were wrong.
+NOT_FOUND = re.compile(r"\b404\b|not found", re.IGNORECASE)
 
 
 class WorkflowInstallError(RuntimeError):
     """The workflows could not be defined in the kernel; the message has the kernel's error."""
 
 
+@dataclass
+class _OpenUse:
+    """A use the kernel began: its row, its workflow and the arguments it was given."""
+
+    id: int
+    workflow: Workflow
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UseOutcome:
+    """What the host decided about one use: `success`, `failure` (counts against the workflow),
+    `task-failure` (the task named something that does not exist: not the workflow's fault) or
+    `no-calls` (begun but never ran: nothing to judge)."""
+
+    outcome: str
+    error: str | None = None
+
+
 class WorkflowCapability:
-    """The host side of `wf` (a sandbox Capability): one operation per workflow, plus `_outcome`."""
+    """The host side of `wf` (a sandbox Capability): one operation per workflow, each opening a use."""
 
     def __init__(
         self,
@@ -49,23 +78,16 @@ class WorkflowCapability:
         self.via = via
         self.step_index: int | None = None
         self.kernel_pid: int | None = None
-        self.open_uses: set[int] = set()
+        self.open_uses: list[_OpenUse] = []
 
     def describe(self) -> dict[str, Any]:
         members = {
             name: {"kind": "operation", "doc": _docstring(w), "params": _params(w)}
             for name, w in self.workflows.items()
         }
-        members["_outcome"] = {
-            "kind": "operation",
-            "doc": "Used by the wf wrappers; do not call.",
-            "params": None,
-        }
         return {"kind": "namespace", "doc": "Workflows from memory.", "members": members}
 
     def resolve(self, path: Sequence[str]) -> HostFunction:
-        if list(path) == ["_outcome"]:
-            return HostFunction(self._outcome, writes=False)
         if len(path) != 1 or path[0] not in self.workflows:
             raise LookupError(
                 f"no workflow {'.'.join(path)!r}; available: {', '.join(sorted(self.workflows))}"
@@ -73,7 +95,7 @@ class WorkflowCapability:
         workflow = self.workflows[path[0]]
         return HostFunction(partial(self._begin, workflow), writes=workflow.writes)
 
-    def _begin(self, workflow: Workflow, *args: Any, **kwargs: Any) -> int:
+    def _begin(self, workflow: Workflow, *args: Any, **kwargs: Any) -> None:
         if self.kernel_pid is not None and self.session.kernel_pid != self.kernel_pid:
             raise RuntimeError(
                 f"wf.{workflow.name} is not defined in this kernel: it was restarted. The "
@@ -90,14 +112,46 @@ class WorkflowCapability:
         use = self.store.start_use(
             workflow.id, via=self.via, arguments=arguments, run_id=self.run_id, step_index=self.step_index
         )
-        self.open_uses.add(use)
-        return use
+        self.open_uses.append(_OpenUse(use, workflow, arguments))
 
-    def _outcome(self, use: int, ok: bool, error: str | None = None) -> None:
-        if use not in self.open_uses:
-            raise ValueError(f"workflow use {use} is not open in this session")
-        self.open_uses.discard(use)
-        self.store.finish_use(use, ok=bool(ok), error=error)
+
+def judge_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResult) -> UseOutcome:
+    """The host's verdict on one use from what it observed: the calls made after it began that are the
+    workflow's operations (`calls`), and the action's result."""
+    workflow = use.workflow
+    failed_inside = result.error is not None and f"<workflow {workflow.name}>" in result.error.traceback
+    if failed_inside:
+        assert result.error is not None
+        error = f"{result.error.name}: {result.error.message}"
+        missing = [c for c in calls if c.status == "error" and NOT_FOUND.search(c.error or c.result or "")]
+        if any(_carries(c, value) for c in missing for value in use.arguments.values()):
+            return UseOutcome("task-failure", f"{error} (the task names something that does not exist)")
+        return UseOutcome("failure", error)
+    if not calls:
+        if result.error is None and result.ok:
+            return UseOutcome("no-calls", "it was begun but made none of its calls")
+        return UseOutcome("no-calls", "the action stopped before it ran")
+    sinks = parameter_sinks(workflow.body)
+    dropped = [
+        f"{name}={value!r}"
+        for name, value in use.arguments.items()
+        if "call" in sinks.get(name, ()) and not any(_carries(c, value, results=True) for c in calls)
+    ]
+    if dropped:
+        return UseOutcome(
+            "failure",
+            f"its calls did not carry its arguments {', '.join(dropped)}: it ignored what it was given",
+        )
+    return UseOutcome("success")
+
+
+def _carries(call: CallRecord, value: Any, *, results: bool = False) -> bool:
+    """Whether `call`'s arguments (or, with `results`, what it returned) hold `value` (each item of a list)."""
+    text = json.dumps([call.args, call.kwargs], default=str, ensure_ascii=False).casefold()
+    if results:
+        text += (call.result or "").casefold()
+    items = value if isinstance(value, list) else [value]
+    return all(str(item).casefold() in text for item in items)
 
 
 class InstalledWorkflows:
@@ -122,10 +176,35 @@ class InstalledWorkflows:
         if self.capability.session.kernel_pid != self.capability.kernel_pid:
             self._load()
 
+    def settle(self, result: ExecutionResult) -> list[UseOutcome]:
+        """Decide the outcome of each use begun in the action that gave `result`, from what the host saw,
+        and record it (a failure counts against the workflow; the others do not)."""
+        capability = self.capability
+        uses, capability.open_uses = capability.open_uses, []
+        # The `wf.<name>` calls the host served, one per use begun (a refused one began none).
+        begins = [
+            i for i, call in enumerate(result.calls) if call.capability == CAPABILITY and call.status == "ok"
+        ]
+        outcomes: list[UseOutcome] = []
+        for number, use in enumerate(uses):
+            start = begins[number] if number < len(begins) else len(result.calls)
+            again = next(
+                (i for i in begins if i > start and result.calls[i].target == use.workflow.name),
+                len(result.calls),
+            )
+            own = set(capability_calls(ast.parse(use.workflow.body)))
+            calls = [c for c in result.calls[start + 1 : again] if c.name in own]
+            outcome = judge_use(use, calls, result)
+            capability.store.finish_use(use.id, outcome=outcome.outcome, error=outcome.error)
+            outcomes.append(outcome)
+        return outcomes
+
     def close(self) -> None:
-        """Uses still open (interrupted, or started without running) end as failures."""
-        for use in sorted(self.capability.open_uses):
-            self.capability._outcome(use, False, "did not finish: interrupted, or the kernel was lost")
+        """Uses still open (their action never came back) end without a verdict."""
+        capability = self.capability
+        for use in capability.open_uses:
+            capability.store.finish_use(use.id, outcome="no-calls", error="its action never came back")
+        capability.open_uses = []
 
     def _load(self) -> None:
         session = self.capability.session

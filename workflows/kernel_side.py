@@ -1,5 +1,6 @@
 """The kernel side of `wf`: stored workflow programs defined in the kernel, each wrapped so that every
-call passes the host's bridge before it runs (policy, record, a use row) and reports its outcome after.
+call passes the host's bridge before it runs (policy, record, a use row). Nothing here reports an outcome:
+the host judges each use from what it observed, so kernel code cannot write to the memory.
 
 The host injects this file's source into the kernel (see `workflows.kernel`); it imports nothing from
 the host and uses the standard library only. Programs are compiled here, in the kernel, never on the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import traceback
 from typing import Any
 
 MODULE_NAME = "_hybrid_workflows"
@@ -21,8 +23,7 @@ _state: dict[str, Any] = {"wf": None, "hooked": False}
 def install(user_ns: dict[str, Any], host: Any, programs: list[dict[str, str]]) -> list[str]:
     """Define each program and put a `wf` object with one wrapper per program into `user_ns`.
 
-    `host` is the bridge stub registered as `wf` (calling `host.<name>` starts a use on the host,
-    `host._outcome` ends it).
+    `host` is the bridge stub registered as `wf` (calling `host.<name>` starts a use on the host).
     """
     members: dict[str, Any] = {}
     for program in programs:
@@ -63,25 +64,35 @@ def _reassert(user_ns: dict[str, Any], *_info: Any) -> None:
 def _wrap(
     name: str, source: str, function: Any, namespace: dict[str, Any], user_ns: dict[str, Any], host: Any
 ) -> Any:
-    begin, outcome = getattr(host, name), host._outcome
-    repair = (
-        f"wf.{name} failed: the site may have changed since it was learnt. Do the task with your own "
-        f"code instead, fixing what broke; a successful run becomes its next version. Its source:\n"
-        f"{source.rstrip()}"
-    )
+    begin = getattr(host, name)
+    lines = source.splitlines()
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
-        use = begin(*args, **kwargs)
+        begin(*args, **kwargs)
         namespace.update({cap: user_ns[cap] for cap in CAPABILITIES if cap in user_ns})
         try:
-            result = function(*args, **kwargs)
-        except BaseException as exc:
-            outcome(use, False, f"{type(exc).__name__}: {exc}")
-            if isinstance(exc, Exception):
-                exc.add_note(repair)
+            return function(*args, **kwargs)
+        except Exception as exc:
+            exc.add_note(_failure_note(name, source, lines, exc, args, kwargs))
             raise
-        outcome(use, True, None)
-        return result
 
     return call
+
+
+def _failure_note(
+    name: str, source: str, lines: list[str], exc: BaseException, args: Any, kwargs: dict[str, Any]
+) -> str:
+    """What failed, for the model to repair and the user to read: the exception, the workflow's line that
+    raised it, the arguments, and the source."""
+    where = ""
+    for frame, number in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == f"<workflow {name}>" and 0 < number <= len(lines):
+            where = f" at line {number} of the workflow: `{lines[number - 1].strip()}`"
+    given = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+    return (
+        f"wf.{name} failed with {type(exc).__name__}: {exc}{where}, called as wf.{name}({given}). The site "
+        "may have changed since "
+        "it was learnt, or the arguments name nothing that exists. Do the task with your own code instead, "
+        f"fixing what broke; a successful run becomes its next version. Its source:\n{source.rstrip()}"
+    )

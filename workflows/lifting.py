@@ -17,14 +17,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.program import CAPABILITIES, call_name, capability_calls
+from workflows.program import CAPABILITIES, SAFE_BUILTINS, call_name, capability_calls
+from workflows.templates import ITEM_SEPARATOR
 
 RESERVED = CAPABILITIES | {"finish", "print"}
 # What a notebook shows a value with: dropped with what they show, unless that has an effect.
-DISPLAY_CALLS = frozenset({"print", "display", "pprint", "pprint.pprint"})
+# `help()` too: the prompt tells the model to read docs with it, and reading docs is exploration.
+DISPLAY_CALLS = frozenset({"print", "display", "pprint", "pprint.pprint", "help"})
 PURE_CALLS = frozenset(
     {
         "print",
+        "help",
         "len",
         "str",
         "int",
@@ -143,12 +146,41 @@ class _Role:
     line: int
 
 
+Scalar = str | int
+# A task value as the code holds it: one literal, or the literals of a loop's tuple (`for n in (17, 18)`).
+Literal = Scalar | tuple[Scalar, ...]
+
+
 @dataclass
 class _Value:
-    value: str | int
+    """A task value lifted into a parameter. `spelling` is how the task writes it when the code holds it
+    case-folded (`'brass desk lamp'` for "Brass Desk Lamp"), and `fold` the str method that gives the code's
+    value from the parameter (`lower`)."""
+
+    value: Literal
     name: str
     occurrences: int = 0
     roles: list[_Role] = field(default_factory=list)
+    spelling: str | None = None
+    fold: str | None = None
+
+    @property
+    def argument(self) -> Any:
+        """The value as the task gives it, which the parameter takes."""
+        if isinstance(self.value, tuple):
+            return list(self.value)
+        return self.spelling if self.spelling is not None else self.value
+
+    @property
+    def parameter(self) -> dict[str, Any]:
+        if isinstance(self.value, tuple):
+            return {
+                "name": self.name,
+                "type": "list",
+                "items": type(self.value[0]).__name__,
+                "example": self.argument,
+            }
+        return {"name": self.name, "type": type(self.value).__name__, "example": self.argument}
 
 
 def lift_program(
@@ -173,10 +205,12 @@ def lift_program(
     values = _liftable_values(task, statements)
     _refuse_values_read_from_outputs(task, values, step_lines, outputs)
     _refuse_written_values_read_from_outputs(task, statements, writes, steps, step_lines, outputs)
-    statements = [_Lifter(values).visit(statement) for statement in statements]
+    lifter = _Lifter(values)
+    statements = [ast.fix_missing_locations(lifter.visit(statement)) for statement in statements]
+    _refuse_task_literals_left(task, statements)
     _refuse_constant_answers(statements, writes, {v.name for v in values.values()})
     distinct = {id(v): v for v in values.values() if v.occurrences}.values()
-    ordered = sorted(distinct, key=lambda v: _first_position(task, v.value))
+    ordered = sorted(distinct, key=lambda v: _first_position(task, v.spelling or v.value))
     if not ordered:
         raise InductionRefused(
             "no value of the task text occurs in the code: the program would have no "
@@ -184,7 +218,7 @@ def lift_program(
         )
     template = intent_template(task, ordered)
     name = name_from_template(template)
-    parameters = [{"name": v.name, "type": type(v.value).__name__, "example": v.value} for v in ordered]
+    parameters = [v.parameter for v in ordered]
     description = f"For tasks like: {template_as_text(template)}"
     source = _function_source(name, parameters, description, statements)
     return WorkflowDraft(
@@ -193,7 +227,7 @@ def lift_program(
         parameters=parameters,
         intent_template=template,
         description=description,
-        arguments={v.name: v.value for v in ordered},
+        arguments={v.name: v.argument for v in ordered},
     )
 
 
@@ -384,15 +418,34 @@ def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
 
     def visit(node: ast.AST, role: tuple[str | None, int], liftable: bool) -> None:
         if isinstance(node, ast.Constant):
-            if liftable and isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
+            if liftable and _scalar(node.value):
                 contexts[id(node)] = _Role(*role, node.lineno)
+            return
+        if isinstance(node, (ast.Tuple, ast.List)) and liftable and _constant_items(node) is not None:
+            contexts[id(node)] = _Role(*role, node.lineno)  # the items may be one list-valued task value
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            # `for n in (17, 18): ...(number=n)`: the tuple is the `numbers` the task names.
+            used_as = _keyword_of(node.target.id, node.body)
+            visit(node.iter, (_plural(used_as), PARAMETER_RANK) if used_as else role, True)
+            for child in [*node.body, *node.orelse]:
+                visit(child, (None, 0), True)
+            return
+        if isinstance(node, ast.Compare):
+            # `p['title'].lower() == 'brass desk lamp'`, `'lamp' in p['title']`: the value is a title.
+            operands = [node.left, *node.comparators]
+            subject = next((s for s in map(_subject, operands) if s is not None), None)
+            for operand in operands:
+                visit(operand, subject or role, True)
             return
         if isinstance(node, ast.Call):
             name = call_name(node)
             visit(node.func, (None, 0), False)
             label = field_label(node.args[0]) if name in FORM_CALLS and node.args else None
+            subject = _searched_subject(node)
             for position, arg in enumerate(node.args):
-                if name in PURE_CALLS:
+                if subject is not None and position == 0:
+                    visit(arg, subject, True)
+                elif name in PURE_CALLS:
                     visit(arg, role, True)
                 elif label is not None and position == 1:
                     visit(arg, (label_name(label), PARAMETER_RANK), True)
@@ -442,45 +495,169 @@ def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
     return contexts
 
 
-def _occurs(value: str | int, text: str) -> bool:
+def _scalar(value: object) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
+def _constant_items(node: ast.Tuple | ast.List) -> tuple[Scalar, ...] | None:
+    """`(17, 18)` -> (17, 18): the items of a tuple or list of two or more literals of one type, else None."""
+    items = [e.value for e in node.elts if isinstance(e, ast.Constant) and _scalar(e.value)]
+    if len(items) < 2 or len(items) != len(node.elts) or len({type(item) for item in items}) != 1:
+        return None
+    return tuple(items)
+
+
+def _keyword_of(variable: str, body: list[ast.stmt]) -> str | None:
+    """The keyword a call in `body` passes `variable` as (`number` in `update_issue(number=n)`), if any."""
+    for node in (n for statement in body for n in ast.walk(statement)):
+        if isinstance(node, ast.keyword) and isinstance(node.value, ast.Name) and node.value.id == variable:
+            return node.arg
+    return None
+
+
+def _plural(name: str | None) -> str | None:
+    return None if name is None else name if name.endswith("s") else f"{name}s"
+
+
+def _subject(node: ast.expr) -> tuple[str, int] | None:
+    """What a value compared with `node` is: `title` for `p['title']`, `p['title'].lower()` or `p.title`."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value  # a method applied to it: .lower(), .strip(), .casefold()
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        key = node.slice.value
+        return (key, KEY_RANK) if isinstance(key, str) else None
+    if isinstance(node, ast.Attribute):
+        return node.attr, KEY_RANK
+    return None
+
+
+SEARCH_METHODS = frozenset(
+    {"startswith", "endswith", "find", "index", "count", "removeprefix", "removesuffix"}
+)
+SEARCH_FUNCTIONS = frozenset({"re.search", "re.match", "re.fullmatch", "re.findall", "re.finditer"})
+
+
+def _searched_subject(call: ast.Call) -> tuple[str, int] | None:
+    """For a search whose first argument is sought in a value (`p['title'].startswith('Brass')`,
+    `re.search('lamp', p['title'])`), what that value is."""
+    if isinstance(call.func, ast.Attribute) and call.func.attr in SEARCH_METHODS:
+        return _subject(call.func.value)
+    if call_name(call) in SEARCH_FUNCTIONS and len(call.args) > 1:
+        return _subject(call.args[1])
+    return None
+
+
+def _occurs(value: Literal, text: str) -> bool:
     return _value_pattern(value).search(text) is not None
 
 
-def _value_pattern(value: str | int) -> re.Pattern[str]:
+def _item_pattern(value: Scalar) -> str:
+    return str(value) if isinstance(value, int) else re.escape(value)
+
+
+def _value_pattern(value: Literal) -> re.Pattern[str]:
+    if isinstance(value, tuple):
+        items = ITEM_SEPARATOR.join(_item_pattern(item) for item in value)
+        return re.compile(rf"(?<![\w.]){items}(?!\w|\.\d)")
     if isinstance(value, int):
         return re.compile(rf"(?<![\w.]){value}(?![\w]|\.\d)")
     return re.compile(rf"(?<!\w){re.escape(value)}(?!\w)")
 
 
-def _first_position(text: str, value: str | int) -> int:
+def _first_position(text: str, value: Literal) -> int:
     match = _value_pattern(value).search(text)
     return match.start() if match else len(text)
 
 
-def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[str | int, _Value]:
+def _folded_spelling(value: str, task: str) -> tuple[str, str] | None:
+    """How the task writes a value the code holds case-folded, and the str method that folds it:
+    ("Brass Desk Lamp", "lower") for `'brass desk lamp'`; None if the task does not name it so."""
+    found = re.search(rf"(?<!\w){re.escape(value)}(?!\w)", task, re.IGNORECASE)
+    if found is None or found.group(0) == value:
+        return None
+    spelling = found.group(0)
+    fold = next((m for m in ("lower", "upper", "casefold") if getattr(spelling, m)() == value), None)
+    return None if fold is None else (spelling, fold)
+
+
+def _program_names(statements: list[ast.stmt]) -> set[str]:
+    """Every name the program binds or reads in its own scope, and the free names of the functions it
+    defines: a parameter of one of those names would shadow it, or be shadowed. A helper's own arguments
+    are its business (`def fetch_all(owner, ...)` may meet a parameter `owner`)."""
+    names: set[str] = set()
+    pending: list[ast.AST] = list(statements)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                names.add(node.name)
+            arguments = node.args
+            local = {
+                arg.arg
+                for arg in [
+                    *arguments.posonlyargs,
+                    *arguments.args,
+                    *arguments.kwonlyargs,
+                    *filter(None, [arguments.vararg, arguments.kwarg]),
+                ]
+            }
+            inner = [n for n in ast.walk(node) if isinstance(n, ast.Name)]
+            stored = {n.id for n in inner if isinstance(n.ctx, ast.Store)}
+            names |= {n.id for n in inner} - local - stored
+            continue
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        pending.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[Literal, _Value]:
     """Task values found in the code, each with a parameter named after the most telling place the code
-    uses it (an API parameter or a form field's label over a dict key over a variable)."""
+    uses it (an API parameter or a form field's label over a dict key over a variable), and never after a
+    name the program already has. A value the code holds case-folded is the task's spelling folded; a
+    loop's tuple of values the task lists is one list."""
     contexts = _literal_contexts(statements)
-    roles: dict[str | int, list[_Role]] = {}
+    roles: dict[Literal, list[_Role]] = {}
+    folded: dict[Literal, tuple[str, str]] = {}
     embedded: list[str] = []
     for node in (n for statement in statements for n in ast.walk(statement)):
-        if not isinstance(node, ast.Constant) or id(node) not in contexts:
+        if id(node) not in contexts:
             continue
-        value, role = node.value, contexts[id(node)]
+        role = contexts[id(node)]
+        if isinstance(node, (ast.Tuple, ast.List)):
+            items = _constant_items(node)
+            if items is not None and _occurs(items, task):
+                roles.setdefault(items, []).append(role)
+            continue
+        if not isinstance(node, ast.Constant):
+            continue
+        value = node.value
         whole = (isinstance(value, int) and role.name is not None) or (
             isinstance(value, str) and len(value.strip()) > 1
         )
-        if whole and _occurs(value, task):
+        spelling = _folded_spelling(value, task) if whole and isinstance(value, str) else None
+        if whole and (_occurs(value, task) or spelling is not None):
             roles.setdefault(value, []).append(role)
+            if spelling is not None and not _occurs(value, task):
+                folded[value] = spelling
         elif isinstance(value, str):
             embedded.append(value)
-    values: dict[str | int, _Value] = {}
-    taken: set[str] = set()
+    values: dict[Literal, _Value] = {}
+    taken = _program_names(statements) | RESERVED | SAFE_BUILTINS
     for value, found in roles.items():
         best = max(found, key=lambda role: role.rank)  # the first of the most telling
-        values[value] = _Value(value, _parameter_name(best.name, value, taken), roles=found)
+        spelling, fold = folded.get(value, (None, None))
+        name = _parameter_name(best.name, value, taken)
+        values[value] = _Value(value, name, roles=found, spelling=spelling, fold=fold)
+    listed = {item for value in values if isinstance(value, tuple) for item in value}
     for token in _salient_tokens(task):
-        if token in values:
+        if token in values or token in listed or (token.isdigit() and int(token) in listed):
             continue
         if token.isdigit() and int(token) in values:
             values[token] = values[int(token)]  # `#7` in a message is the number 7 the code used
@@ -587,10 +764,13 @@ def _salient_tokens(task: str) -> list[str]:
     return tokens
 
 
-def _parameter_name(hint: str | None, value: str | int, taken: set[str]) -> str:
+def _parameter_name(hint: str | None, value: Literal, taken: set[str]) -> str:
+    item = value[0] if isinstance(value, tuple) else value
     base = re.sub(r"\W+", "_", hint or "").strip("_").lower() or (
-        "number" if isinstance(value, int) else "value"
+        "number" if isinstance(item, int) else "value"
     )
+    if isinstance(value, tuple) and not hint:
+        base += "s"
     if base[0].isdigit() or keyword.iskeyword(base) or base in RESERVED:
         base = f"{base}_value"
     name, suffix = base, 2
@@ -601,26 +781,60 @@ def _parameter_name(hint: str | None, value: str | int, taken: set[str]) -> str:
 
 
 class _Lifter(ast.NodeTransformer):
-    """Replaces lifted literals by their parameters, and strings containing them by f-strings."""
+    """Replaces lifted literals by their parameters (folded as the code held them), tuples of listed values
+    by their list, and strings containing any of them by f-strings."""
 
-    def __init__(self, values: dict[str | int, _Value]) -> None:
+    def __init__(self, values: dict[Literal, _Value]) -> None:
         self.values = values
-        strings = sorted((v for v in values if isinstance(v, str)), key=len, reverse=True)
+        # What may sit inside a longer string: each value as the code holds it and as the task spells it.
+        self.inside: list[tuple[Literal, _Value, bool]] = []
+        for value, lifted in values.items():
+            if isinstance(value, (str, tuple)):
+                self.inside.append((value, lifted, True))
+            if lifted.spelling is not None:
+                self.inside.append((lifted.spelling, lifted, False))
+        self.inside.sort(key=lambda entry: len(str(entry[0])), reverse=True)
         self.pattern = (
-            re.compile("|".join(rf"(?<!\w){re.escape(v)}(?!\w)" for v in strings)) if strings else None
+            re.compile(
+                "|".join(
+                    f"(?P<v{i}>{_value_pattern(text).pattern})" for i, (text, _, _) in enumerate(self.inside)
+                )
+            )
+            if self.inside
+            else None
         )
 
     def visit_Constant(self, node: ast.Constant) -> ast.expr:
         value = node.value
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and value in self.values:
-            lifted = self.values[value]
-            lifted.occurrences += 1
-            return ast.copy_location(ast.Name(lifted.name, ast.Load()), node)
+        if _scalar(value) and value in self.values:
+            return ast.copy_location(self._expression(self.values[value], folded=True), node)
         if isinstance(value, str):
             parts = self._parts(value)
             if any(isinstance(part, ast.FormattedValue) for part in parts):
                 return ast.copy_location(ast.JoinedStr(parts), node)
         return node
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.expr:
+        return self._sequence(node)
+
+    def visit_List(self, node: ast.List) -> ast.expr:
+        return self._sequence(node)
+
+    def _sequence(self, node: ast.Tuple | ast.List) -> ast.expr:
+        items = _constant_items(node)
+        if items is not None and items in self.values:
+            return ast.copy_location(self._expression(self.values[items], folded=True), node)
+        return self.generic_visit(node)  # type: ignore[return-value]
+
+    def _expression(self, lifted: _Value, *, folded: bool, separator: str = ", ") -> ast.expr:
+        lifted.occurrences += 1
+        parameter = ast.Name(lifted.name, ast.Load())
+        if isinstance(lifted.value, tuple) and not folded:
+            items = ast.Call(ast.Name("map", ast.Load()), [ast.Name("str", ast.Load()), parameter], [])
+            return ast.Call(ast.Attribute(ast.Constant(separator), "join", ast.Load()), [items], [])
+        if folded and lifted.fold is not None:
+            return ast.Call(ast.Attribute(parameter, lifted.fold, ast.Load()), [], [])
+        return parameter
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.JoinedStr:
         parts: list[ast.expr] = []
@@ -648,9 +862,15 @@ class _Lifter(ast.NodeTransformer):
         for match in self.pattern.finditer(text):
             if match.start() > position:
                 parts.append(ast.Constant(text[position : match.start()]))
-            lifted = self.values[match.group(0)]
-            lifted.occurrences += 1
-            parts.append(ast.FormattedValue(ast.Name(lifted.name, ast.Load()), -1, None))
+            value, lifted, folded = self.inside[int(str(match.lastgroup)[1:])]
+            if isinstance(value, tuple):
+                # Inside text the list reads as the task wrote it: `17 and 18`.
+                first = re.match(rf"{_item_pattern(value[0])}({ITEM_SEPARATOR})", match.group(0))
+                assert first is not None  # the whole match starts with the first item and a separator
+                expression = self._expression(lifted, folded=False, separator=first.group(1))
+            else:
+                expression = self._expression(lifted, folded=folded)
+            parts.append(ast.FormattedValue(expression, -1, None))
             position = match.end()
         if position < len(text):
             parts.append(ast.Constant(text[position:]))
@@ -671,14 +891,53 @@ def _refuse_constant_answers(statements: list[ast.stmt], writes: set[str], param
         )
 
 
+# Small numbers the code uses for structure (`[0]`, `page = 1`, `+ 1`) even when a task names them too.
+STRUCTURAL_NUMBERS = frozenset({0, 1})
+
+
+def _refuse_task_literals_left(task: str, statements: list[ast.stmt]) -> None:
+    """Correct by construction: a literal of the task left in the program (however the code held it:
+    another case, in a tuple, under a regex) would make the program redo this task whatever it is given.
+    Dict keys, subscripts and `browser.find` locators are the site's structure, not task values."""
+    skipped: set[int] = set()
+    for node in (n for statement in statements for n in ast.walk(statement)):
+        if isinstance(node, ast.Subscript):
+            skipped.update(id(n) for n in ast.walk(node.slice))
+        elif isinstance(node, ast.Dict):
+            skipped.update(id(key) for key in node.keys if key is not None)
+        elif isinstance(node, ast.JoinedStr):
+            skipped.update(id(part) for part in node.values)  # text around lifted values
+        elif isinstance(node, ast.Attribute):
+            skipped.add(id(node.value))  # a separator joining a list, `' and '.join(...)`
+        elif isinstance(node, ast.Call) and call_name(node) == "browser.find":
+            skipped.update(id(n) for arg in node.args for n in ast.walk(arg))
+    for node in (n for statement in statements for n in ast.walk(statement)):
+        if not isinstance(node, ast.Constant) or id(node) in skipped or not _scalar(node.value):
+            continue
+        value = node.value
+        if isinstance(value, str):
+            left = len(value.strip()) > 1 and re.search(
+                rf"(?<!\w){re.escape(value.strip())}(?!\w)", task, re.IGNORECASE
+            )
+        else:
+            left = value not in STRUCTURAL_NUMBERS and _occurs(value, task)
+        if left:
+            raise InductionRefused(
+                f"the code still holds {value!r} from the task (line {node.lineno} of the run's code) where no "
+                "parameter could take its place: the program would act on that value whatever it is given. "
+                "Pass task values to the calls directly (as keyword arguments, or compared as they are)."
+            )
+
+
 def intent_template(task: str, values: Sequence[_Value]) -> str:
-    """The task text with each lifted value replaced by its `{{parameter}}` slot."""
-    by_text = {str(v.value): v.name for v in values}
-    if not by_text:
+    """The task text with each lifted value, as the task spells it, replaced by its `{{parameter}}` slot."""
+    if not values:
         return task
-    ordered = sorted(values, key=lambda v: len(str(v.value)), reverse=True)
-    pattern = re.compile("|".join(_value_pattern(v.value).pattern for v in ordered))
-    return pattern.sub(lambda match: "{{" + by_text[match.group(0)] + "}}", task)
+    ordered = sorted(values, key=lambda v: len(str(v.spelling or v.value)), reverse=True)
+    pattern = re.compile(
+        "|".join(f"(?P<v{i}>{_value_pattern(v.spelling or v.value).pattern})" for i, v in enumerate(ordered))
+    )
+    return pattern.sub(lambda match: "{{" + ordered[int(str(match.lastgroup)[1:])].name + "}}", task)
 
 
 def template_as_text(template: str) -> str:

@@ -24,6 +24,8 @@ STATUSES: tuple[Status, ...] = ("candidate", "verified", "deprecated")
 KINDS: tuple[Kind, ...] = ("program", "text")
 # Verification states: never tried (None), or one of these.
 PASSED, FAILED, AWAITING_USE = "passed", "failed", "awaiting-use"
+# How the host judged a use (see `workflows.kernel.judge_use`); "started" until then.
+USE_OUTCOMES = ("success", "failure", "task-failure", "no-calls")
 # Consecutive failed uses after which a workflow is deprecated.
 DEPRECATE_AFTER_FAILURES = 3
 
@@ -228,12 +230,13 @@ class WorkflowStore(RunStore):
             assert use.id is not None
             return use.id
 
-    def finish_use(self, use_id: int, *, ok: bool, error: str | None = None) -> Workflow:
-        """Record a use's outcome and update its workflow's counts and status, in one transaction.
-
-        A success resets the failure streak and makes a candidate awaiting a real use verified;
-        the `DEPRECATE_AFTER_FAILURES`-th failure in a row deprecates the workflow.
-        """
+    def finish_use(self, use_id: int, *, outcome: str, error: str | None = None) -> Workflow:
+        """Record a use's outcome, as the host judged it, and update its workflow's counts and status in one
+        transaction: a `success` resets the failure streak; the `DEPRECATE_AFTER_FAILURES`-th `failure` in a
+        row deprecates the workflow. A `task-failure` (the task named what does not exist) and `no-calls`
+        (begun, never run) count for nothing. Successes verify a candidate only through `credit_run`."""
+        if outcome not in USE_OUTCOMES:
+            raise ValueError(f"unknown use outcome {outcome!r}; one of {', '.join(USE_OUTCOMES)}")
         now = utcnow()
         with Session(self.engine) as session:
             use = session.get(WorkflowUse, use_id)
@@ -241,19 +244,48 @@ class WorkflowStore(RunStore):
                 raise LookupError(f"No workflow use {use_id}.")
             if use.outcome != "started":
                 raise ValueError(f"Workflow use {use_id} already ended ({use.outcome}).")
-            use.outcome, use.error, use.ended_at = ("success" if ok else "failure"), error, now
+            use.outcome, use.error, use.ended_at = outcome, error, now
             session.add(use)
             session.flush()
-            session.exec(
-                update(Workflow)
-                .where(col(Workflow.id) == use.workflow_id)
-                .values(**_success_changes(now) if ok else _failure_changes(now))
-            )
+            changes = {"success": _success_changes, "failure": _failure_changes}.get(outcome)
+            if changes is not None:
+                session.exec(
+                    update(Workflow).where(col(Workflow.id) == use.workflow_id).values(**changes(now))
+                )
             session.commit()
             workflow = session.get(Workflow, use.workflow_id)
             assert workflow is not None
             session.refresh(workflow)
             return workflow
+
+    def credit_run(self, run_id: str) -> list[Workflow]:
+        """Run `run_id` was judged to have done its task: each candidate it used successfully, awaiting a real
+        use, is verified by it. Returns the workflows verified."""
+        now = utcnow()
+        with Session(self.engine) as session:
+            used = session.exec(
+                select(WorkflowUse.workflow_id).where(
+                    WorkflowUse.run_id == run_id, WorkflowUse.outcome == "success"
+                )
+            ).all()
+            promoted = list(
+                session.exec(
+                    select(Workflow).where(
+                        col(Workflow.id).in_(set(used)),
+                        Workflow.status == "candidate",
+                        Workflow.verification == AWAITING_USE,
+                    )
+                ).all()
+            )
+            for workflow in promoted:
+                workflow.status, workflow.verification = "verified", PASSED
+                workflow.verified_at = workflow.updated_at = now
+                workflow.verification_note = f"verified by its successful use in run {run_id}"
+                session.add(workflow)
+            session.commit()
+            for workflow in promoted:
+                session.refresh(workflow)
+        return promoted
 
     def failed_in_run(self, run_id: str) -> list[Workflow]:
         """The workflows whose use in run `run_id` failed and never succeeded later in it, first failure first."""
@@ -282,15 +314,7 @@ class WorkflowStore(RunStore):
 
 
 def _success_changes(now: datetime) -> dict[str, Any]:
-    promote = (col(Workflow.status) == "candidate") & (col(Workflow.verification) == AWAITING_USE)
-    return {
-        "success_count": col(Workflow.success_count) + 1,
-        "consecutive_failures": 0,
-        "status": case((promote, "verified"), else_=col(Workflow.status)),
-        "verification": case((promote, PASSED), else_=col(Workflow.verification)),
-        "verified_at": case((promote, now), else_=col(Workflow.verified_at)),
-        "updated_at": now,
-    }
+    return {"success_count": col(Workflow.success_count) + 1, "consecutive_failures": 0, "updated_at": now}
 
 
 def _failure_changes(now: datetime) -> dict[str, Any]:

@@ -275,3 +275,96 @@ def structure_fingerprint(source: str) -> str:
         ast.Module(body=[ast.fix_missing_locations(statement) for statement in body], type_ignores=[])
     )
     return hashlib.sha256(ast.dump(module, annotate_fields=False).encode()).hexdigest()[:20]
+
+
+def parameter_sinks(source: str) -> dict[str, set[str]]:
+    """Where each parameter of the program's function flows: into a `call` (a capability call, or a helper
+    the program defines, that takes something derived from it, or that runs only under a condition on it)
+    and/or the `answer` (what it returns). A parameter with neither does nothing.
+
+    The analysis follows names through assignments, loops, comprehensions and conditions, flow-insensitively
+    (a name is derived from a parameter if any assignment to it is), which can only over-approximate a flow.
+    """
+    function = ast.parse(source).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    parameters = [arg.arg for arg in [*function.args.args, *function.args.kwonlyargs]]
+    helpers = {
+        node.name
+        for node in ast.walk(function)
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node is not function
+    }
+    derived: dict[str, set[str]] = {name: {name} for name in parameters}
+
+    def sources(node: ast.AST | None) -> set[str]:
+        if node is None:
+            return set()
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        return set().union(*(derived.get(name, set()) for name in names))
+
+    def stores(node: ast.AST) -> set[str]:
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+    sinks: dict[str, set[str]] = {name: set() for name in parameters}
+    for _ in range(len(parameters) + 32):  # to a fixed point; each round can only add
+        changed = False
+
+        def flow(targets: set[str], found: set[str]) -> None:
+            nonlocal changed
+            for target in targets:
+                before = derived.setdefault(target, set())
+                if not found <= before:
+                    before |= found
+                    changed = True
+
+        def walk(statements: list[ast.stmt], guard: set[str]) -> None:
+            for statement in statements:
+                if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                    value = statement.value
+                    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                    flow(set().union(*(stores(t) for t in targets)), sources(value) | guard)
+                elif isinstance(statement, (ast.For, ast.AsyncFor)):
+                    flow(stores(statement.target), sources(statement.iter) | guard)
+                    inner = guard | sources(statement.iter)
+                    walk(statement.body, inner)
+                    walk(statement.orelse, guard)
+                    continue
+                elif isinstance(statement, (ast.If, ast.While)):
+                    inner = guard | sources(statement.test)
+                    walk(statement.body, inner)
+                    walk(statement.orelse, inner)
+                    continue
+                elif isinstance(statement, (ast.With, ast.AsyncWith)):
+                    for item in statement.items:
+                        if item.optional_vars is not None:
+                            flow(stores(item.optional_vars), sources(item.context_expr) | guard)
+                    walk(statement.body, guard)
+                    continue
+                elif isinstance(statement, ast.Try):
+                    for block in (statement.body, statement.orelse, statement.finalbody):
+                        walk(block, guard)
+                    for handler in statement.handlers:
+                        walk(handler.body, guard)
+                    continue
+                elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    continue  # a helper acts when called; its call is the sink
+                if isinstance(statement, ast.Return):
+                    for name in sources(statement.value) | guard:
+                        sinks[name].add("answer")
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.NamedExpr):
+                        flow(stores(node.target), sources(node.value) | guard)
+                    elif isinstance(node, ast.comprehension):
+                        flow(stores(node.target), sources(node.iter) | guard)
+                    elif isinstance(node, ast.Call):
+                        name = call_name(node)
+                        root = (name or "").split(".", 1)[0]
+                        if root in CAPABILITIES or name in helpers:
+                            for reached in (
+                                sources(ast.Tuple([*node.args, *(k.value for k in node.keywords)])) | guard
+                            ):
+                                sinks[reached].add("call")
+
+        walk(function.body, set())
+        if not changed:
+            break
+    return sinks

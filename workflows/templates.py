@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 SLOT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+# Separators between the items of a list a task names: `17, 18 and 19`, `17 or 18`, `17 & 18`.
+ITEM_SEPARATOR = r"(?:\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or|&)\s+|\s*&\s*)"
 
 
 def slots(template: str) -> list[str]:
@@ -25,10 +27,12 @@ def bind(template: str, parameters: Sequence[dict[str, Any]], task: str) -> dict
     """The arguments that make `template` read as `task`, converted to the parameters' types;
     None unless the whole task matches and every parameter is bound.
 
-    A text parameter whose example value is one word binds one word, so that a longer task ("... in
+    A list parameter binds items the way a task lists them (`17, 18 and 19`). A text parameter whose example
+    value is one word binds one word, so that a longer task ("... in
     bob/app and tell me its title") does not match by swallowing its extra words into a value.
     """
     types = {p["name"]: p.get("type", "str") for p in parameters}
+    items = {p["name"]: p.get("items", "str") for p in parameters}
     words = {p["name"]: not re.search(r"\s", str(p.get("example", ""))) for p in parameters}
     if set(slots(template)) != set(types):
         return None
@@ -40,12 +44,24 @@ def bind(template: str, parameters: Sequence[dict[str, Any]], task: str) -> dict
         if name in seen:
             pattern.append(f"(?P={name})")
         else:
-            value = r"-?\d+" if types[name] == "int" else r"\S+?" if words[name] else r".+?"
-            pattern.append(rf"(?P<{name}>{value})")
+            pattern.append(rf"(?P<{name}>{_value_pattern(types[name], items[name], words[name])})")
             seen.add(name)
         position = match.end()
     pattern.append(re.escape(normalised[position:]))
     found = re.fullmatch("".join(pattern), _normalise(task))
     if found is None:
         return None
-    return {name: int(value) if types[name] == "int" else value for name, value in found.groupdict().items()}
+    return {name: _convert(value, types[name], items[name]) for name, value in found.groupdict().items()}
+
+
+def _value_pattern(kind: str, items: str, one_word: bool) -> str:
+    if kind == "list":
+        item = r"-?\d+" if items == "int" else r"[^\s,&]+"
+        return rf"{item}(?:{ITEM_SEPARATOR}{item})*"
+    return r"-?\d+" if kind == "int" else r"\S+?" if one_word else r".+?"
+
+
+def _convert(text: str, kind: str, items: str) -> Any:
+    if kind == "list":
+        return [int(item) if items == "int" else item for item in re.split(ITEM_SEPARATOR, text)]
+    return int(text) if kind == "int" else text

@@ -62,6 +62,7 @@ def verify(
     with open_session() as session:
         installed = install_workflows(session, store, [workflow], via="verification")
         result = session.execute(call_code(workflow, workflow.source_arguments), timeout=timeout)
+        installed.settle(result)
         installed.close()
     answer = None if result.answer is None else str(result.answer)
     if result.error is not None or not result.finished:

@@ -311,11 +311,13 @@ class Agent:
             sandbox=self.settings.sandbox,
         )
         repair = None if match is None or attempt is None else _repair_request(match.workflow, attempt.error)
+        # Only a workflow the host judged failed is repaired: a task naming what does not exist is not its fault.
+        broken = [] if attempt is None else self.store.failed_in_run(attempt.run_id)
         return self._drive(
             run.id,
             {"run_id": run.id, "task": task, "start_url": start_url, "repair": repair},
             learn=learn,
-            repairs=[] if match is None else [match.workflow],
+            repairs=broken,
         )
 
     def resume(self, run_id: str) -> RunResult:
@@ -423,6 +425,8 @@ class Agent:
         if finished.status != "finished":
             return Lesson(Learned.nothing(f"the run ended with status {finished.status}"))
         if not self.induce:
+            if not self.real_model:
+                self.store.credit_run(finished.run_id)  # a scripted run's finish is all there is to judge
             return Lesson(Learned.nothing("learning is off (HYBRID_INDUCE_WORKFLOWS=false)"))
         verdict = None
         if self.real_model:
@@ -438,6 +442,8 @@ class Agent:
                 return Lesson(
                     Learned.nothing(f"the model judged that the run failed ({verdict.reason})"), verdict
                 )
+        # The workflows the run used did their part of a run judged successful (or, scripted, finished).
+        self.store.credit_run(finished.run_id)
         learned = learn_from_run(
             self.store,
             finished.run_id,

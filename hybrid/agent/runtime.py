@@ -25,6 +25,7 @@ from sandbox import (
     Call,
     CallRecord,
     Effect,
+    ExecutionResult,
     HostFunction,
     KernelPool,
     KernelSession,
@@ -379,6 +380,11 @@ class AgentRuntime:
             installed.step_index = step_index
         self._hints.clear()
         result = session.execute(code, timeout=timeout)
+        if result.finished:
+            # The run ends here: threads and processes the code left running must not act unrecorded.
+            self._stop_kernel(run_id, session, result)
+        if installed is not None:
+            installed.settle(result)  # the host judges each workflow use from what it observed
         notices, self._start_notices = self._start_notices, []
         result.notices[:0] = ([RESUMED_NOTICE] if fresh_kernel_notice else []) + notices
         error = (
@@ -405,6 +411,12 @@ class AgentRuntime:
             finished=result.finished,
             answer=None if result.answer is None else str(result.answer),
         )
+
+    def _stop_kernel(self, run_id: str, session: KernelSession, result: ExecutionResult) -> None:
+        """Kill the run's kernel at `finish()`; calls that came in after the action ended join its record."""
+        self._sessions.pop(run_id, None)
+        session.shutdown()
+        result.calls.extend(session.dispatcher.recorder.take())
 
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None:
         self.store.add_step(run_id, step, calls)

@@ -61,15 +61,16 @@ def test_a_call_runs_in_the_kernel_and_is_recorded(session, store, shout) -> Non
     assert [(c.capability, c.target, c.args) for c in result.calls] == [
         ("wf", "shout", ["hey"]),
         ("api", "t.upper", []),
-        ("wf", "_outcome", [1, True, None]),
     ]
+    installed.settle(result)
     [use] = store.uses_of(shout.id)
     assert (use.arguments, use.outcome, use.step_index, use.via) == ({"word": "hey"}, "success", 4, "kernel")
 
 
 def test_a_failure_is_raised_to_the_caller_and_counted(session, store, shout) -> None:
-    install_workflows(session, store, [shout])
+    installed = install_workflows(session, store, [shout])
     result = session.execute("wf.shout('boom')")
+    installed.settle(result)
     assert result.error is not None and (result.error.name, result.error.message) == (
         "ValueError",
         "no booms",
@@ -77,8 +78,11 @@ def test_a_failure_is_raised_to_the_caller_and_counted(session, store, shout) ->
     [use] = store.uses_of(shout.id)
     assert (use.outcome, use.error) == ("failure", "ValueError: no booms")
     assert store.get_workflow("shout").consecutive_failures == 1
-    # The model sees what failed and the workflow's source, so that it can do the task another way.
-    assert "wf.shout failed: the site may have changed" in result.error.traceback
+    # The model sees what failed, where and with what, and the workflow's source, to do the task another way.
+    assert (
+        'wf.shout failed with ValueError: no booms at line 5 of the workflow: `raise ValueError("no booms")`, '
+        "called as wf.shout('boom')"
+    ) in result.error.traceback
     assert 'raise ValueError("no booms")' in result.error.traceback
 
 
@@ -93,22 +97,52 @@ def bridge_call(path: list[str], args: list) -> str:
 def test_uses_cannot_be_forged_and_none_is_left_open(session, store, shout) -> None:
     installed = install_workflows(session, store, [shout])
     forged = session.execute(bridge_call(["_outcome"], [1, True]))
-    assert forged.error is not None and "not open in this session" in forged.error.message
+    assert forged.error is not None and "no workflow '_outcome'" in forged.error.message
     started = session.execute(bridge_call(["shout"], ["x"]))  # a use begun, its program never run
-    assert started.ok and started.result == "1"
+    assert started.ok
+    installed.settle(started)
     installed.close()
     [use] = store.uses_of(shout.id)
-    assert (use.outcome, use.error) == ("failure", "did not finish: interrupted, or the kernel was lost")
-    assert store.get_workflow("shout").success_count == 0
+    assert use.outcome == "no-calls"
+    workflow = store.get_workflow("shout")
+    assert (workflow.success_count, workflow.failure_count) == (0, 0)
+
+
+def test_the_closure_attack_cannot_touch_memory(session, store, shout) -> None:
+    """Kernel code reaching into `wf.<name>`'s closure finds only the bridge stub of `wf.<name>`: whatever it
+    calls there, it cannot deprecate a verified workflow nor verify a candidate."""
+    store.set_status(shout.id, "verified")
+    installed = install_workflows(session, store, [shout])
+    attack = session.execute(
+        "cells = {c.cell_contents for c in wf.shout.__wrapped__.__closure__ or ()} | "
+        "{c.cell_contents for c in type(wf).__dict__['shout'].__func__.__closure__}\n"
+        "hooks = [f for f in cells if callable(f)]\n"
+        "for hook in hooks:\n"
+        "    for args in ((1, False, 'x'), ('boom',), (2, False)):\n"
+        "        for _ in range(3):\n"
+        "            try: hook(*args)\n"
+        "            except Exception: pass\n"
+        "raise RuntimeError('after the attack')"
+    )
+    installed.settle(attack)
+    installed.close()
+    workflow = store.get_workflow("shout")
+    assert (workflow.status, workflow.failure_count, workflow.consecutive_failures) == ("verified", 0, 0)
+    assert {use.outcome for use in store.uses_of(shout.id)} <= {"no-calls"}
 
 
 def test_restart_and_re_registration_are_survived(session, store, shout) -> None:
     installed = install_workflows(session, store, [shout])
     session.register("more", HostFunction(upper, writes=False))  # puts the bare bridge stub back as `wf`
-    assert session.execute("wf.shout('a')").result == "'A!'"
+    first = session.execute("wf.shout('a')")
+    assert first.result == "'A!'"
+    installed.settle(first)
     session.restart()
     lost = session.execute("wf.shout('b')")
     assert lost.error is not None and "it was restarted" in lost.error.message
+    installed.settle(lost)
     installed.ensure()
-    assert session.execute("wf.shout('c')").result == "'C!'"
+    third = session.execute("wf.shout('c')")
+    assert third.result == "'C!'"
+    installed.settle(third)
     assert [u.outcome for u in store.uses_of(shout.id)] == ["success", "success"]
