@@ -20,10 +20,17 @@ from langchain_core.language_models import BaseChatModel
 from workflows.lifting import InductionRefused, WorkflowDraft, lift_program
 from workflows.memory import FAILED, Workflow, WorkflowStore
 from workflows.model_induction import model_program, model_text
-from workflows.program import check_program, operation_sequence, structure_fingerprint
+from workflows.program import (
+    capability_calls,
+    check_program,
+    operation_sequence,
+    parameter_sinks,
+    structure_fingerprint,
+)
 from workflows.record import InductionInput, read_run
+from workflows.templates import SLOT
 
-Action = Literal["created", "evidence", "new-version", "repaired"]
+Action = Literal["created", "evidence", "new-version", "repaired", "used"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,10 @@ def induce_from_run(
     if model is None:
         codes, outputs = record.steps_to_lift()
         lifted = lift_program(record.run.task, codes, writing_calls=record.writing_calls, outputs=outputs)
+        used = _only_workflows(store, lifted)
+        if used:
+            # The run did its task with workflows alone: they are credited with it, and it adds nothing.
+            return [Induced(workflow, "used") for workflow in used]
         return [store_program(store, record, lifted, repairs=broken)]
     results: list[Induced] = []
     program = model_program(model, record)
@@ -52,6 +63,15 @@ def induce_from_run(
         results.append(store_program(store, record, program, repairs=broken))
     results.append(store_text(store, record, model_text(model, record, program)))
     return results
+
+
+def _only_workflows(store: WorkflowStore, program: WorkflowDraft) -> list[Workflow]:
+    """The stored workflows a program calls, when `wf.<name>` calls are all it does (a wrapper that adds
+    nothing); else none."""
+    calls = capability_calls(ast.parse(program.source))
+    if not calls or any(not call.startswith("wf.") for call in calls):
+        return []
+    return [store.get_workflow(name) for name in dict.fromkeys(call.split(".", 1)[1] for call in calls)]
 
 
 def site_of(record: InductionInput, operations: list[str]) -> str:
@@ -69,6 +89,12 @@ def store_program(
     store: WorkflowStore, record: InductionInput, program: WorkflowDraft, *, repairs: Sequence[Workflow] = ()
 ) -> Induced:
     facts = check_program(program.source, program.name)
+    idle = [name for name, sinks in parameter_sinks(program.source).items() if not sinks]
+    if idle:
+        raise InductionRefused(
+            f"parameter {', '.join(idle)} reaches neither a call nor the answer: the program would ignore "
+            "what it is given"
+        )
     workflow = Workflow(
         name=program.name,
         site=site_of(record, facts.operations),
@@ -88,7 +114,11 @@ def store_program(
         (
             w
             for w in repairs
-            if w.site == workflow.site and w.kind == "program" and w.fingerprint != workflow.fingerprint
+            if w.site == workflow.site
+            and w.kind == "program"
+            and w.fingerprint != workflow.fingerprint
+            # A repair takes what the workflow took: one dropping a parameter would hard-wire its value.
+            and set(w.parameter_names) <= set(workflow.parameter_names)
         ),
         None,
     )
@@ -100,7 +130,6 @@ def store_program(
 def _repair(store: WorkflowStore, broken: Workflow, repaired: Workflow) -> Workflow:
     """`repaired` becomes the next version of `broken`'s name; the versions before stay, deprecated, and
     say what replaced them."""
-    repaired.body = repaired.body.replace(f"def {repaired.name}(", f"def {broken.name}(", 1)
     stored = store.add_version(broken, repaired)
     assert broken.id is not None
     store.set_status(
@@ -142,13 +171,15 @@ def _parsed(code: str) -> list[ast.stmt]:
 
 
 def _store_deduplicated(store: WorkflowStore, workflow: Workflow) -> Induced:
+    """One family per task shape: a workflow of the same site and kind for the same shape of task (its
+    intent template, whatever its slots are called) or doing the same operations the same way gains the run
+    as evidence, or, when it was deprecated or failed verification, gets the program as its next version."""
+    shape = family_shape(workflow.intent_template)
     for existing in store.list_workflows(sites=[workflow.site]):
-        if existing.kind != workflow.kind or existing.operations != workflow.operations:
+        if existing.kind != workflow.kind:
             continue
-        if (
-            existing.fingerprint != workflow.fingerprint
-            and existing.intent_template != workflow.intent_template
-        ):
+        same_way = existing.fingerprint == workflow.fingerprint and existing.operations == workflow.operations
+        if not same_way and family_shape(existing.intent_template) != shape:
             continue
         assert existing.id is not None
         # A successful run repairs a deprecated workflow, and replaces a program that failed verification.
@@ -160,5 +191,9 @@ def _store_deduplicated(store: WorkflowStore, workflow: Workflow) -> Induced:
     base, suffix = workflow.name, 2
     while store.name_taken(workflow.name):
         workflow.name, suffix = f"{base}_{suffix}", suffix + 1
-        workflow.body = workflow.body.replace(f"def {base}(", f"def {workflow.name}(", 1)
     return Induced(store.add_workflow(workflow), "created")
+
+
+def family_shape(template: str) -> str:
+    """A task shape: the intent template with its slots unnamed and its case and spacing ignored."""
+    return " ".join(SLOT.sub("{{}}", template).casefold().split())

@@ -135,7 +135,11 @@ def judge_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResul
     dropped = [
         f"{name}={value!r}"
         for name, value in use.arguments.items()
-        if "call" in sinks.get(name, ()) and not any(_carries(c, value, results=True) for c in calls)
+        if "call" in sinks.get(name, ())
+        and not all(
+            any(_carries(c, item, results=True) for c in calls)
+            for item in (value if isinstance(value, list) else [value])
+        )
     ]
     if dropped:
         return UseOutcome(

@@ -84,7 +84,7 @@ def learn_from_run(
     notes: dict[int | None, str] = {}
     results: list[Induced] = []
     for item in induced:
-        if item.action != "evidence" and item.workflow.kind == "program":
+        if item.action not in ("evidence", "used") and item.workflow.kind == "program":
             try:
                 checked = verify(store, item.workflow, open_session, reset=reset, judge=judge)
             except (CannotVerify, WorkflowInstallError) as exc:
@@ -105,7 +105,10 @@ def _summary(
     item = programs[0]
     workflow = item.workflow
     named = f"workflow {workflow.name} v{workflow.version}"
-    if item.action == "evidence":
+    if item.action == "used":
+        names = ", ".join(f"{i.workflow.name} v{i.workflow.version}" for i in programs)
+        line = f"not saved as a new workflow: the run did its task with {names} alone, credited with it"
+    elif item.action == "evidence":
         line = f"not saved as a new workflow: it does what {named} ({workflow.status}) does; noted as its evidence"
     else:
         repaired = f"repaired {workflow.name}: " if item.action == "repaired" else ""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflows.program import CAPABILITIES, SAFE_BUILTINS, call_name, capability_calls
-from workflows.templates import ITEM_SEPARATOR
+from workflows.templates import ITEM_SEPARATOR, task_values
 
 RESERVED = CAPABILITIES | {"finish", "print"}
 # What a notebook shows a value with: dropped with what they show, unless that has an effect.
@@ -110,9 +110,6 @@ NAME_STOP_WORDS = frozenset(
         "answer",
     ]
 )
-# Values in the task text worth lifting even when they sit inside a longer string in the code:
-# quoted text, dates and numbers, and the segments of paths such as `owner/project`.
-_SALIENT = re.compile(r'"([^"]+)"|\b(\d{4}-\d{2}-\d{2}|\d+(?:\.\d+)?)\b|((?:[\w.-]*\w/)+[\w.-]*\w)')
 
 
 class InductionRefused(ValueError):
@@ -202,6 +199,8 @@ def lift_program(
         raise InductionRefused(
             "the run's effective code calls no api, browser or wf operation: nothing to reuse"
         )
+    # What documentation showed (help(), a printed docstring) is the API's vocabulary, not data read off.
+    outputs = ["" if _reads_docs_only(code) else output for code, output in zip(steps, outputs, strict=False)]
     values = _liftable_values(task, statements)
     _refuse_values_read_from_outputs(task, values, step_lines, outputs)
     _refuse_written_values_read_from_outputs(task, statements, writes, steps, step_lines, outputs)
@@ -249,6 +248,25 @@ def _parse_steps(steps: Sequence[str]) -> tuple[list[ast.stmt], list[int]]:
     if not statements:
         raise InductionRefused("the run has no successful code actions")
     return statements, step_lines
+
+
+def _reads_docs_only(code: str) -> bool:
+    """Whether a step only shows documentation: `help(x)`, `print(x.__doc__)`."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return False
+    calls = [s.value for s in body if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)]
+    return bool(body) and len(calls) == len(body) and all(_shows_docs(call) for call in calls)
+
+
+def _shows_docs(call: ast.Call) -> bool:
+    name = call_name(call)
+    if name == "help":
+        return True
+    return name in DISPLAY_CALLS and all(
+        isinstance(arg, ast.Attribute) and arg.attr == "__doc__" for arg in call.args
+    )
 
 
 def _effectful(node: ast.AST, writes: set[str]) -> bool:
@@ -656,7 +674,7 @@ def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[Literal, _Va
         name = _parameter_name(best.name, value, taken)
         values[value] = _Value(value, name, roles=found, spelling=spelling, fold=fold)
     listed = {item for value in values if isinstance(value, tuple) for item in value}
-    for token in _salient_tokens(task):
+    for token in task_values(task):
         if token in values or token in listed or (token.isdigit() and int(token) in listed):
             continue
         if token.isdigit() and int(token) in values:
@@ -752,16 +770,6 @@ def _refuse_written_values_read_from_outputs(
                     f"{shown + 1} showed: a program would always write {value!r}. Compute it in the code "
                     "(parse the page or the API's answer), or induce with a model."
                 )
-
-
-def _salient_tokens(task: str) -> list[str]:
-    tokens: list[str] = []
-    for match in _SALIENT.finditer(task):
-        quoted, number, path = match.groups()
-        tokens.extend(
-            [quoted] if quoted else [number] if number else [s for s in path.split("/") if len(s) > 1]
-        )
-    return tokens
 
 
 def _parameter_name(hint: str | None, value: Literal, taken: set[str]) -> str:

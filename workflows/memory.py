@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import JSON, Column, Text, UniqueConstraint, case, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from workflows.program import rename_program
 from workflows.store import RunStore, utcnow
 
 Status = Literal["candidate", "verified", "deprecated"]
@@ -99,6 +100,7 @@ class WorkflowStore(RunStore):
     never lose an increment."""
 
     def add_workflow(self, workflow: Workflow) -> Workflow:
+        _name_the_def(workflow)
         with Session(self.engine) as session:
             session.add(workflow)
             session.commit()
@@ -180,6 +182,7 @@ class WorkflowStore(RunStore):
                 .limit(1)
             ).one()
             replacement.name, replacement.version = previous.name, newest.version + 1
+            _name_the_def(replacement)
             session.exec(
                 update(Workflow)
                 .where(col(Workflow.name) == previous.name, col(Workflow.status) != "deprecated")
@@ -311,6 +314,12 @@ class WorkflowStore(RunStore):
                     .order_by(col(WorkflowUse.id))
                 ).all()
             )
+
+
+def _name_the_def(workflow: Workflow) -> None:
+    """A stored program's `def` is its workflow's name, always (the kernel defines it by that name)."""
+    if workflow.kind == "program":
+        workflow.body = rename_program(workflow.body, workflow.name)
 
 
 def _success_changes(now: datetime) -> dict[str, Any]:

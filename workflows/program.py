@@ -368,3 +368,16 @@ def parameter_sinks(source: str) -> dict[str, set[str]]:
         if not changed:
             break
     return sinks
+
+
+def rename_program(source: str, name: str) -> str:
+    """The program with its function named `name`: a stored workflow's name and its `def` are one name."""
+    tree = ast.parse(source)
+    function = tree.body[0]
+    if not isinstance(function, ast.FunctionDef) or function.name == name:
+        return source
+    line = source.splitlines(keepends=True)[function.lineno - 1]
+    renamed = line.replace(f"def {function.name}(", f"def {name}(", 1)
+    lines = source.splitlines(keepends=True)
+    lines[function.lineno - 1] = renamed
+    return "".join(lines)

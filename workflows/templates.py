@@ -11,6 +11,44 @@ SLOT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 ITEM_SEPARATOR = r"(?:\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or|&)\s+|\s*&\s*)"
 
 
+# Values in a task's text that name what it is about: quoted text, dates and numbers, and the segments of
+# paths such as `owner/project`.
+_VALUES = re.compile(r'"([^"]+)"|\b(\d{4}-\d{2}-\d{2}|\d+(?:\.\d+)?)\b|((?:[\w.-]*\w/)+[\w.-]*\w)')
+
+
+def task_values(task: str) -> list[str]:
+    """The task-specific values its text names: `Close issue #7 in alice/app` -> ["7", "alice", "app"]."""
+    tokens: list[str] = []
+    for match in _VALUES.finditer(task):
+        quoted, number, path = match.groups()
+        tokens.extend(
+            [quoted] if quoted else [number] if number else [s for s in path.split("/") if len(s) > 1]
+        )
+    return tokens
+
+
+def fits(template: str, parameters: Sequence[dict[str, Any]], task: str) -> bool:
+    """Whether a workflow of `template` can take `task`: its template binds the task, or every
+    task-specific value the task names (see `task_values`) is either written in the template itself or
+    left for one of its parameters of a matching type, and every value the template writes is in the task.
+    A task naming a value the workflow cannot take (a second issue for a one-issue workflow) does not fit."""
+    if bind(template, parameters, task) is not None:
+        return True
+    written = SLOT.sub(" ", template)
+    if any(not _names(task, value) for value in task_values(written)):
+        return False  # the template is about a value the task does not name
+    left = [value for value in task_values(task) if not _names(written, value)]
+    numbers = sum(1 for value in left if re.fullmatch(r"\d+(?:\.\d+)?", value))
+    kinds = [p.get("type", "str") for p in parameters]
+    if "list" in kinds:
+        return len(left) - numbers <= len(kinds)  # a list takes any count of numbers
+    return len(left) <= len(kinds) and numbers <= kinds.count("int") + kinds.count("float")
+
+
+def _names(text: str, value: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(value)}(?![\w]|\.\d)", text, re.IGNORECASE) is not None
+
+
 def slots(template: str) -> list[str]:
     names: list[str] = []
     for name in SLOT.findall(template):

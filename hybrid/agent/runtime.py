@@ -40,6 +40,7 @@ from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
 from workflows.status import RunStatus
 from workflows.store import StepRecord
+from workflows.templates import fits
 
 API_SECTION_TOKENS = 3000
 SEARCH_RESULTS = 8
@@ -276,11 +277,15 @@ class AgentRuntime:
 
     def offered_workflows(self, run_id: str, task: str) -> list[Workflow]:
         """The workflows from memory that best match run `run_id`'s `task` on these sites (programs and
-        guides), retrieved on the run's first ask and kept until it is released."""
+        guides) and can take its values (see `workflows.templates.fits`), retrieved on the run's first ask
+        and kept until it is released."""
         offered = self._offered.get(run_id)
         if offered is None:
             names = [site.name for site in self.sites] + [server.name for server in self.mcp_servers]
-            offered = self._offered[run_id] = retrieve(self.store, task, names, k=WORKFLOWS_OFFERED)
+            found = retrieve(self.store, task, names, k=WORKFLOWS_OFFERED)
+            offered = self._offered[run_id] = [
+                w for w in found if fits(w.intent_template, w.parameters, task)
+            ]
         return offered
 
     def system_prompt(self, run_id: str, task: str, max_steps: int) -> str:
@@ -413,8 +418,10 @@ class AgentRuntime:
         )
 
     def _stop_kernel(self, run_id: str, session: KernelSession, result: ExecutionResult) -> None:
-        """Kill the run's kernel at `finish()`; calls that came in after the action ended join its record."""
+        """At `finish()`, refuse further calls, kill the run's kernel (its threads and processes with it), and
+        put the calls served after the action ended into its record."""
         self._sessions.pop(run_id, None)
+        session.dispatcher.close()
         session.shutdown()
         result.calls.extend(session.dispatcher.recorder.take())
 

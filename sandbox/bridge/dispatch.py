@@ -56,6 +56,10 @@ class Dispatcher:
         self._deciding_since: dict[int, float] = {}
         self._decided_seconds = 0.0
         self._lock = threading.Lock()
+        # Calls being served; after `close()` none is taken, so every call is recorded or refused.
+        self._serving_calls = 0
+        self._closed = False
+        self._idle = threading.Condition(self._lock)
 
     def register(self, name: str, capability: Capability) -> None:
         if not name.isidentifier() or name.startswith("_"):
@@ -88,7 +92,26 @@ class Dispatcher:
             return self._call(capability, path, args, kwargs)
         return _error("ValueError", f"unknown bridge request {op!r}")
 
+    def close(self, timeout: float = 30.0) -> None:
+        """Take no more calls (each is refused and recorded as such) and wait up to `timeout` seconds for
+        those being served, so that their records are in before the run's record is closed."""
+        with self._idle:
+            self._closed = True
+            self._idle.wait_for(lambda: self._serving_calls == 0, timeout)
+
     def _call(
+        self, capability: str, path: list[str], args: list[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        with self._idle:
+            self._serving_calls += 1
+        try:
+            return self._serve(capability, path, args, kwargs)
+        finally:
+            with self._idle:
+                self._serving_calls -= 1
+                self._idle.notify_all()
+
+    def _serve(
         self, capability: str, path: list[str], args: list[Any], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
         started_at, start = time.time(), time.perf_counter()
@@ -99,6 +122,8 @@ class Dispatcher:
             operation = self._resolve(capability, path)
             effect = operation.effect(args, kwargs)
             call = Call(capability, target, tuple(args), kwargs, effect.writes, effect.domain)
+            if self._closed:
+                raise PermissionDenied("the run has ended (finish() was called): nothing more may be done")
             self._decide(call)
             value = self.redactor.value(operation(*args, **kwargs))
             _ensure_json(value, call.name)

@@ -1,0 +1,195 @@
+"""Learning you can trust, through the agent on the demo site with scripted replies written as a model
+writes them: what memory keeps takes the task's values as parameters however the code used them, is
+offered only to tasks whose values it can take, is judged by the host alone, and a run's writes all end
+up in its record."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+CLOSE_17_18 = [
+    "help(api.demo.update_issue)",
+    (
+        "for n in (17, 18):\n"
+        "    api.demo.update_issue(owner='alice', project='tracker-core', number=n, body={'state': 'closed'})\n"
+        "print('closed')"
+    ),
+    "finish('Closed issues 17 and 18 in alice/tracker-core.')",
+]
+
+
+def state(judge_client: httpx.Client, number: int) -> str:
+    return str(judge_client.get(f"/projects/alice/tracker-core/issues/{number}").json()["state"])
+
+
+def test_a_loop_over_the_tasks_issues_takes_them_as_a_list(make_agent, judge_client) -> None:
+    agent, _ = make_agent(CLOSE_17_18)
+    first = agent.run("Close issues 17 and 18 in alice/tracker-core.")
+    assert first.learned["line"].startswith("saved as workflow close_issues v1 (candidate")
+    workflow = agent.store.get_workflow("close_issues")
+    assert [(p["name"], p["type"]) for p in workflow.parameters] == [
+        ("numbers", "list"),
+        ("owner", "str"),
+        ("project", "str"),
+    ]
+    assert "(17, 18)" not in workflow.body and "help(" not in workflow.body
+
+    call = "finish(wf.close_issues(numbers=[40, 41], owner='alice', project='tracker-core'))"
+    agent, _ = make_agent([call])
+    second = agent.run("Close issues 40 and 41 in alice/tracker-core.")
+    assert second.answer == "Closed issues 40 and 41 in alice/tracker-core."
+    assert "credited" in second.learned["line"]
+    assert agent.store.get_workflow("close_issues").status == "verified"
+
+    agent, _ = make_agent(None)  # no model: only the fast path can do it
+    third = agent.run("Close issues 42 and 43 in alice/tracker-core.")
+    assert (third.status, third.steps, third.tokens) == ("finished", 1, 0)
+    assert [state(judge_client, n) for n in (40, 41, 42, 43, 44)] == ["closed"] * 4 + ["open"]
+
+
+CLOSE_BY_TITLE = [
+    (
+        "issues = api.demo.list_issues(owner='alice', project='tracker-core', state='open', per_page=100, "
+        "direction='asc')\nprint(len(issues))"
+    ),
+    (
+        "issue = next(i for i in issues if i['title'].lower() == 'document the csv export')\n"
+        "api.demo.update_issue(owner='alice', project='tracker-core', number=issue['number'], "
+        "body={'state': 'closed'})\nprint(issue['number'])"
+    ),
+    "finish(f\"Closed issue #{issue['number']}.\")",
+]
+
+
+def test_a_value_compared_lower_cased_is_a_parameter(make_agent, judge_client) -> None:
+    agent, _ = make_agent(CLOSE_BY_TITLE)
+    agent.run("Close the issue titled Document the CSV export in alice/tracker-core.")
+    workflow = agent.store.get_workflow("close_issue_titled")
+    assert workflow.intent_template == "Close the issue titled {{title}} in {{owner}}/{{project}}."
+    assert "i['title'].lower() == title.lower()" in workflow.body
+
+    call = (
+        "finish(wf.close_issue_titled(title='Mobile layout breaks with unicode names', owner='alice', "
+        "project='tracker-core'))"
+    )
+    agent, _ = make_agent([call])
+    assert agent.run(
+        "Close the issue titled Mobile layout breaks with unicode names in alice/tracker-core."
+    ).answer == ("Closed issue #7.")
+    agent, _ = make_agent(None)
+    fast = agent.run(
+        "Close the issue titled Add keyboard shortcuts to the label picker in alice/tracker-core."
+    )
+    assert (fast.status, fast.answer, fast.tokens) == ("finished", "Closed issue #12.", 0)
+    # The issue the task named, and no other: #3 and #8 are titled "Add keyboard shortcuts to ..." too.
+    assert [state(judge_client, n) for n in (1, 7, 12, 3, 8)] == ["closed"] * 3 + ["open"] * 2
+
+
+def test_a_task_naming_a_value_the_workflow_cannot_take_is_not_offered_it(make_agent, suite) -> None:
+    agent, _ = make_agent(suite[12].reference_solution)  # close_issue(number, owner, project)
+    agent.run(suite[12].intent)
+    own = [
+        (
+            "for n in (40, 41):\n"
+            "    api.demo.update_issue(owner='alice', project='tracker-core', number=n, body={'state': 'closed'})"
+        ),
+        "finish('Closed issues 40 and 41.')",
+    ]
+    agent, model = make_agent(own, fast_path=True)
+    result = agent.run("Close issues 40 and 41 in alice/tracker-core.")
+    assert result.status == "finished" and result.tokens > 0
+    assert "close_issue(" not in model.prompts[0]
+
+
+def test_a_parameter_never_takes_the_name_of_what_the_program_overwrites(make_agent, judge_client) -> None:
+    steps = [
+        "help(api.demo.list_issues)",
+        (
+            "label = 'bug'\n"
+            "issues = api.demo.list_issues(owner='alice', project='tracker-core', state='open', per_page=100)\n"
+            "label = [i for i in issues if label in i['labels']]\n"
+            "print(len(label))"
+        ),
+        "finish(f'{len(label)} open issues are labeled bug')",
+    ]
+    agent, _ = make_agent(steps)
+    first = agent.run("How many open issues are labeled bug in alice/tracker-core?")
+    assert "verified" in first.learned["line"], first.learned["line"]
+    agent, _ = make_agent(None)
+    fast = agent.run("How many open issues are labeled docs in alice/tracker-core?")
+    issues = judge_client.get(
+        "/projects/alice/tracker-core/issues", params={"state": "open", "per_page": 100}
+    ).json()
+    assert fast.answer == f"{sum('docs' in i['labels'] for i in issues)} open issues are labeled docs"
+
+
+WHO = "Who is assigned to issue #{number} in bob/mobile-app? Answer with the username, or nobody."
+
+
+def test_runs_that_call_a_workflow_credit_it_and_add_no_names(make_agent, suite) -> None:
+    agent, _ = make_agent(suite[3].reference_solution)
+    agent.run(suite[3].intent)
+    [workflow] = agent.store.list_workflows()
+    calls = [
+        ["finish(wf.who_assigned_issue(number=5, owner='bob', project='mobile-app', value='nobody'))"],
+        ["who = wf.who_assigned_issue(6, 'bob', 'mobile-app', 'nobody')\nprint(who)", "finish(who)"],
+        ["finish(wf.who_assigned_issue(value='nobody', owner='bob', project='mobile-app', number=7))"],
+    ]
+    for number, steps in zip((5, 6, 7), calls, strict=True):
+        agent, _ = make_agent(steps, fast_path=False)
+        result = agent.run(WHO.format(number=number))
+        assert result.status == "finished"
+        first = agent.store.steps_of(result.run_id)[0]
+        assert first.ok and "could not be installed" not in first.observation
+    assert [w.name for w in agent.store.list_workflows(all_versions=True)] == [workflow.name]
+    uses = agent.store.uses_of(workflow.id)
+    assert [(u.via, u.outcome) for u in uses] == [("verification", "success")] + [("kernel", "success")] * 3
+
+
+def test_kernel_code_cannot_reach_the_memory_through_a_workflows_closure(make_agent, suite) -> None:
+    agent, _ = make_agent(suite[3].reference_solution)
+    agent.run(suite[3].intent)
+    assert agent.store.get_workflow("who_assigned_issue").status == "verified"
+    attack = (
+        "hooks = [c.cell_contents for c in wf.who_assigned_issue.__closure__ or () if callable(c.cell_contents)]\n"
+        "for hook in hooks:\n"
+        "    for args in ((17, 'alice', 'tracker-core', 'nobody'), (1, False, 'forged'), (2, True, None)):\n"
+        "        for _ in range(3):\n"
+        "            try:\n"
+        "                hook(*args)\n"
+        "            except Exception as exc:\n"
+        "                print(type(exc).__name__)\n"
+        "print(len(hooks))"
+    )
+    agent, _ = make_agent([attack, "finish('done')"], fast_path=False, induce=False)
+    agent.run(WHO.format(number=5))
+    workflow = agent.store.get_workflow("who_assigned_issue")
+    assert (workflow.status, workflow.failure_count, workflow.consecutive_failures) == ("verified", 0, 0)
+
+
+def test_writes_a_thread_makes_after_finish_are_recorded_or_refused(make_agent, judge_client) -> None:
+    writer = (
+        "import threading, time\n"
+        "def close_many():\n"
+        "    for n in range(20, 40):\n"
+        "        api.demo.update_issue(owner='alice', project='tracker-core', number=n, body={'state': 'closed'})\n"
+        "        time.sleep(0.02)\n"
+        "threading.Thread(target=close_many).start()\n"
+        "time.sleep(0.05)\n"
+        "finish('started')"
+    )
+    seed_closed = {n for n in range(20, 40) if state(judge_client, n) == "closed"}
+    agent, _ = make_agent([writer], induce=False)
+    result = agent.run("Close issues 20 to 39 of alice/tracker-core in the background.")
+    # Whatever the thread still does, give it the time to do it all: 20 calls, on a loaded machine.
+    changes: list[set[int]] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (len(changes) < 5 or changes[-1] != changes[-5]):
+        changes.append({n for n in range(20, 40) if state(judge_client, n) == "closed"} - seed_closed)
+        time.sleep(0.2)
+    [step] = agent.store.steps_of(result.run_id)
+    calls = agent.store.calls_of(step.id)
+    written = {c.kwargs["number"] for c in calls if c.target == "demo.update_issue" and c.status == "ok"}
+    assert changes[-1] <= written  # every change to the site is in the run's record
