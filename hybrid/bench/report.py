@@ -38,6 +38,8 @@ class TaskResult(BaseModel):
     cost: float | None = None
     seconds: float = 0.0
     worker: str = ""
+    template: int | None = Field(default=None, description="the task's intent template: its family")
+    wrong_writes: int = Field(default=0, description="writes naming none of the task's values")
 
 
 class CategorySummary(BaseModel):
@@ -73,6 +75,7 @@ class Report(BaseModel):
     executor: str
     parallel: int
     database: str = Field(description="where the runs are recorded (password hidden)")
+    memory: str = Field(default="off", description="off, or online: memory grows from empty, task by task")
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     wall_seconds: float = Field(default=0.0, description="time spent running, summed over resumed sessions")

@@ -18,7 +18,7 @@ from hybrid.bench.executors import ExecutorKind, make_executor
 from hybrid.bench.report import Report, ReportError, TaskResult
 from hybrid.bench.sites import check_sites, parse_setups
 from hybrid.bench.suite import DEMO_SUITE, Task, load_suite
-from hybrid.bench.worker import WorkerConfig
+from hybrid.bench.worker import Memory, WorkerConfig
 from hybrid.config import Settings
 from workflows.store import RunStore
 
@@ -42,6 +42,7 @@ class BenchOptions:
     report: Path | None = None
     base_url: str | None = None
     site_setups: tuple[str, ...] = field(default_factory=tuple)  # NAME=module:function
+    memory: Memory = "off"  # online: the tasks in order, memory growing from empty (AWM's online setting)
 
 
 def suite_path(suite: str) -> Path:
@@ -96,9 +97,12 @@ def open_report(path: Path, options: BenchOptions, selected: list[Task], databas
         report.selected = sorted(set(report.selected) | set(ids))
         report.executor, report.parallel = options.executor, options.parallel
         return report
+    if options.resume and options.memory == "online":
+        raise BenchError("--memory online cannot --resume: its memory grows from empty over the whole suite")
     return Report(
         suite=options.suite,
         model=options.model,
+        memory=options.memory,
         executor=options.executor,
         parallel=options.parallel,
         database=database,
@@ -119,6 +123,8 @@ def run_benchmark(
     `on_start(report, todo)` is called once the work is known, `on_result` after each task.
     """
     tasks = select_tasks(load_suite(suite_path(options.suite)), options.tasks, options.categories)
+    if options.memory == "online" and (options.parallel > 1 or options.executor != "local"):
+        raise BenchError("--memory online runs the tasks in order on one worker: use --parallel 1, local")
     setups = parse_setups(options.site_setups)
     sites = {site for task in tasks for site in task.sites}
     check_sites(sites, setups)
@@ -140,6 +146,7 @@ def run_benchmark(
         suite=Path(options.suite).stem,
         workers_dir=settings.data_dir / "bench" / "workers",
         base_url=options.base_url,
+        memory=options.memory,
     )
     earlier, began = report.wall_seconds, time.monotonic()
     executor = make_executor(options.executor, config, min(options.parallel, len(todo)), options.ray_address)

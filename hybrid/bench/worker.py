@@ -11,6 +11,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
@@ -23,8 +24,12 @@ from hybrid.bench.sites import SiteInstance, load_setup
 from hybrid.bench.suite import Task
 from hybrid.config import Settings
 from sandbox import KernelPool
+from workflows.store import RunStore
 
 REFERENCE_MODEL = "reference"
+# off: each task alone; online: memory grows from empty over the tasks in order (fast path and learning on).
+Memory = Literal["off", "online"]
+MEMORY_FILE = "memory.sqlite"
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class WorkerConfig:
     suite: str  # a name for run sources: bench:SUITE:TASK_ID
     workers_dir: Path  # each worker's data dir is workers_dir/NAME
     base_url: str | None = None  # an OpenAI-compatible server for the model
+    memory: Memory = "off"
 
 
 def model_for(task: Task, spec: str, base_url: str | None, timeout: float) -> tuple[BaseChatModel, str]:
@@ -55,6 +61,13 @@ class Worker:
         self.name = name
         data_dir = config.workers_dir / name
         self.settings = config.settings.model_copy(update={"data_dir": data_dir})
+        if config.memory == "online":
+            # Memory grows from empty in a database of its own (runs are recorded there too).
+            data_dir.mkdir(parents=True, exist_ok=True)
+            (data_dir / MEMORY_FILE).unlink(missing_ok=True)
+            self.settings = self.settings.model_copy(
+                update={"database_url": f"sqlite:///{data_dir / MEMORY_FILE}"}
+            )
         self.registry = apis.SiteRegistry(data_dir)
         self._stack = ExitStack()
         setups = dict(config.setups)
@@ -97,7 +110,8 @@ class Worker:
         model, model_name = model_for(
             task, self.config.model, self.config.base_url, self.settings.model_timeout_seconds
         )
-        # Memory is off: a benchmark measures the agent on each task alone, not on what earlier tasks taught it.
+        # With memory off the agent meets each task alone; online, it has what earlier tasks taught it.
+        online = self.config.memory == "online"
         with Agent(
             self.settings,
             model=model,
@@ -105,14 +119,15 @@ class Worker:
             sites=task.sites,
             pool=self.pool,
             browser=self.browser,
-            fast_path=False,
-            induce=False,
+            fast_path=online,
+            induce=online,
         ) as agent:
             result = agent.run(
                 task.intent,
                 start_url=task.start_url_for(main.web_url),
                 source=f"bench:{self.config.suite}:{task.task_id}",
             )
+            wrong = wrong_writes(agent.store, result.run_id, task)
         with main.judge() as judge:
             verdict = evaluate(task, result.answer, judge)
         return TaskResult(
@@ -129,7 +144,36 @@ class Worker:
             cost=result.cost,
             seconds=time.monotonic() - began,
             worker=self.name,
+            template=task.intent_template_id,
+            wrong_writes=wrong,
         )
 
     def close(self) -> None:
         self._stack.close()
+
+
+def wrong_writes(store: RunStore, run_id: str, task: Task) -> int:
+    """API writes of the run whose arguments do not carry every value the task names (`owner/project` as
+    its two parts): a side effect on an object the task did not name, e.g. a learnt workflow closing the
+    issue it was taught on. Browser writes name element ids, not objects, so they are not judged here."""
+    named = {part.casefold() for value in task.instantiation_dict.values() for part in str(value).split("/")}
+    calls = [
+        call for step in store.steps_of(run_id) if step.id is not None for call in store.calls_of(step.id)
+    ]
+    return sum(
+        1
+        for call in calls
+        if call.writes
+        and call.status == "ok"
+        and call.capability == "api"
+        and not named <= {str(leaf).casefold() for leaf in _leaves([call.args, call.kwargs])}
+    )
+
+
+def _leaves(value: object) -> list[object]:
+    """The scalar values inside nested lists and dicts."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]

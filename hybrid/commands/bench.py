@@ -22,7 +22,7 @@ from hybrid.bench.report import CATEGORIES, Report, ReportError, TaskResult
 from hybrid.bench.runner import DEMO, BenchError, BenchOptions, report_path, run_benchmark
 from hybrid.bench.sites import SiteSetupError
 from hybrid.bench.suite import SuiteError, Task
-from hybrid.bench.worker import REFERENCE_MODEL
+from hybrid.bench.worker import REFERENCE_MODEL, Memory
 from hybrid.commands.display import format_cost
 from hybrid.commands.run import INTERRUPTED_EXIT_CODE, resolve_model, sandbox_options
 from hybrid.config import load_settings
@@ -95,6 +95,24 @@ def summary_table(report: Report) -> Table:
     return table
 
 
+def family_table(report: Report) -> Table:
+    """Per template family, in suite order: success, and steps, tokens and wrong writes per task in order."""
+    table = Table("family", "tasks", "passed", "steps", "tokens", "wrong writes", title="By template family")
+    families: dict[int | None, list[TaskResult]] = {}
+    for result in sorted(report.results, key=lambda r: r.task_id):
+        families.setdefault(result.template, []).append(result)
+    for template, results in families.items():
+        table.add_row(
+            str(template),
+            str(len(results)),
+            f"{sum(r.passed for r in results)}/{len(results)}",
+            " → ".join(str(r.steps) for r in results),
+            " → ".join(str(r.tokens) for r in results),
+            str(sum(r.wrong_writes for r in results)),
+        )
+    return table
+
+
 @click.command(name="bench")
 @click.argument("suite", default=DEMO)
 @click.option(
@@ -149,6 +167,14 @@ def summary_table(report: Report) -> Table:
     metavar="NAME=MODULE:FUNCTION",
     help="How workers start, register, reset and judge site NAME (the demo site's is built in).",
 )
+@click.option(
+    "--memory",
+    type=click.Choice(["off", "online"]),
+    default="off",
+    show_default=True,
+    help="off: each task alone; online: the tasks in order, workflow memory growing from empty "
+    "(the fast path and learning on), with figures per template family.",
+)
 @sandbox_options
 def bench_command(
     suite: str,
@@ -164,6 +190,7 @@ def bench_command(
     site_setups: tuple[str, ...],
     sandbox: str | None,
     kernel_network: bool | None,
+    memory: Memory,
 ) -> None:
     """Run task suite SUITE (`demo`, the built-in one, or a JSON Lines file in the same format), each task
     on a freshly reset site with a fresh kernel, judge it with its evaluator, and print success, steps,
@@ -194,6 +221,7 @@ def bench_command(
         report=report_file,
         base_url=base_url,
         site_setups=site_setups,
+        memory=memory,
     )
     console = Console()
     path = report_path(settings, options)
@@ -212,6 +240,8 @@ def bench_command(
         raise click.UsageError(str(exc)) from exc
     display.stop()
     console.print(summary_table(report))
+    if report.memory == "online":
+        console.print(family_table(report))
     console.print(
         f"wall time {report.wall_seconds:.1f} s · {len(report.results)} task(s) · report {path}",
         soft_wrap=True,

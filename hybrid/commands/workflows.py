@@ -73,7 +73,9 @@ def _parse_arguments(workflow: Workflow, pairs: tuple[str, ...]) -> dict[str, An
             )
         try:
             arguments[name] = (
-                int(value)
+                [int(item) if workflow_items(workflow, name) == "int" else item for item in value.split(",")]
+                if types[name] == "list"
+                else int(value)
                 if types[name] == "int"
                 else float(value)
                 if types[name] == "float"
@@ -89,6 +91,11 @@ def _parse_arguments(workflow: Workflow, pairs: tuple[str, ...]) -> dict[str, An
             f"missing --arg for {', '.join(missing)}; {workflow.name} takes {workflow.signature}"
         )
     return arguments
+
+
+def workflow_items(workflow: Workflow, name: str) -> str:
+    """The type of the items of list parameter `name` (`--arg numbers=40,41`)."""
+    return next(str(p.get("items", "str")) for p in workflow.parameters if p["name"] == name)
 
 
 @click.group(name="workflows")
@@ -114,7 +121,11 @@ def list_command(
             "No workflows yet: they are induced from successful runs (`hybrid workflows induce RUN_ID`)."
         )
         return
-    table = Table("name", "v", "site", "kind", "status", "uses ok/failed", "signature")
+    # One family per task shape: a workflow's name; its versions, newest first, with what became of each.
+    family: dict[str, list[str]] = {}
+    for version in _store().list_workflows(sites=sites or None, all_versions=True):
+        family.setdefault(version.name, []).append(f"v{version.version} {version.status}")
+    table = Table("family", "v", "site", "kind", "status", "uses ok/failed", "signature", "versions")
     for w in rows:
         table.add_row(
             w.name,
@@ -124,6 +135,7 @@ def list_command(
             w.status,
             f"{w.success_count}/{w.failure_count}",
             w.signature,
+            ", ".join(family.get(w.name, [])),
         )
     Console().print(table)
 
@@ -175,6 +187,7 @@ def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, ti
         with _site_session(workflow.site, "read-only" if mode == "read-only" else "allow") as session:
             installed = install_workflows(session, store, [workflow], via="cli")
             result = session.execute(call_code(workflow, arguments), timeout=timeout)
+            installed.settle(result)
             installed.close()
     except EXPECTED as exc:
         raise click.ClickException(str(exc))
