@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox import KernelSession, PolicyMode
-from workflows.kernel import call_code, install_workflows
+from workflows.kernel import call_code, failure_summary, install_workflows
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
 from workflows.store import StepRecord
@@ -75,11 +75,7 @@ def run_fast_path(
     result = session.execute(match.code, timeout=timeout)
     outcomes = installed.settle(result)
     installed.close()
-    error = (
-        f"{result.error.name}: {result.error.message}"
-        if result.error
-        else (None if result.ok else "; ".join(result.notices))
-    )
+    error = failure_summary(match.workflow, result) or (None if result.ok else "; ".join(result.notices))
     # A use the host judged failed (its calls ignored its arguments, say) did not do the task either.
     error = error or next((o.error for o in outcomes if o.outcome != "success"), None)
     answer = None if result.answer is None else str(result.answer)

@@ -117,8 +117,9 @@ def store_program(
             if w.site == workflow.site
             and w.kind == "program"
             and w.fingerprint != workflow.fingerprint
-            # A repair takes what the workflow took: one dropping a parameter would hard-wire its value.
-            and set(w.parameter_names) <= set(workflow.parameter_names)
+            # A repair takes what the workflow took (a field's new label may rename a parameter): one
+            # dropping a parameter would hard-wire its value.
+            and len(workflow.parameters) >= len(w.parameters)
         ),
         None,
     )

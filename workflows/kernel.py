@@ -117,20 +117,24 @@ class WorkflowCapability:
 
 def judge_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResult) -> UseOutcome:
     """The host's verdict on one use from what it observed: the calls made after it began that are the
-    workflow's operations (`calls`), and the action's result."""
+    workflow's operations (`calls`), and the action's result.
+
+    A use that made none of its calls is not judged (begun and never run, or stopped before its first
+    call). One that raised (its wrapper's note is on the action's error) failed, unless a call it made
+    found nothing at a path its own arguments named (a 404): then the task named what does not exist.
+    One that returned succeeded only if its calls carried the arguments that flow into them."""
     workflow = use.workflow
-    failed_inside = result.error is not None and f"<workflow {workflow.name}>" in result.error.traceback
-    if failed_inside:
-        assert result.error is not None
-        error = f"{result.error.name}: {result.error.message}"
-        missing = [c for c in calls if c.status == "error" and NOT_FOUND.search(c.error or c.result or "")]
-        if any(_carries(c, value) for c in missing for value in use.arguments.values()):
-            return UseOutcome("task-failure", f"{error} (the task names something that does not exist)")
-        return UseOutcome("failure", error)
+    error = result.error
+    raised = error is not None and f"wf.{workflow.name} failed with" in error.traceback
     if not calls:
-        if result.error is None and result.ok:
-            return UseOutcome("no-calls", "it was begun but made none of its calls")
-        return UseOutcome("no-calls", "the action stopped before it ran")
+        reason = f"{error.name}: {error.message}, " if raised and error is not None else ""
+        return UseOutcome("no-calls", f"{reason}before any of its calls")
+    if raised and error is not None:
+        failure = f"{error.name}: {error.message}"
+        missing = [c for c in calls if c.status == "error" and NOT_FOUND.search(c.error or "")]
+        if any(_carries(c, value) for c in missing for value in use.arguments.values()):
+            return UseOutcome("task-failure", f"{failure} (the task names something that does not exist)")
+        return UseOutcome("failure", failure)
     sinks = parameter_sinks(workflow.body)
     dropped = [
         f"{name}={value!r}"
@@ -147,6 +151,19 @@ def judge_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResul
             f"its calls did not carry its arguments {', '.join(dropped)}: it ignored what it was given",
         )
     return UseOutcome("success")
+
+
+def failure_summary(workflow: Workflow, result: ExecutionResult) -> str | None:
+    """What failed, in one sentence for the user: the exception, the workflow's line and the arguments,
+    as the wrapper noted them (see kernel_side), else the bare exception; None if nothing raised."""
+    if result.error is None:
+        return None
+    noted = re.search(
+        rf"wf\.{re.escape(workflow.name)} failed with .*?, called as wf\..*?\)\.",
+        result.error.traceback,
+        re.DOTALL,
+    )
+    return noted.group(0) if noted else f"{result.error.name}: {result.error.message}"
 
 
 def _carries(call: CallRecord, value: Any, *, results: bool = False) -> bool:

@@ -67,7 +67,7 @@ def test_a_call_runs_in_the_kernel_and_is_recorded(session, store, shout) -> Non
     assert (use.arguments, use.outcome, use.step_index, use.via) == ({"word": "hey"}, "success", 4, "kernel")
 
 
-def test_a_failure_is_raised_to_the_caller_and_counted(session, store, shout) -> None:
+def test_a_failure_is_raised_to_the_caller_and_recorded(session, store, shout) -> None:
     installed = install_workflows(session, store, [shout])
     result = session.execute("wf.shout('boom')")
     installed.settle(result)
@@ -76,8 +76,9 @@ def test_a_failure_is_raised_to_the_caller_and_counted(session, store, shout) ->
         "no booms",
     )
     [use] = store.uses_of(shout.id)
-    assert (use.outcome, use.error) == ("failure", "ValueError: no booms")
-    assert store.get_workflow("shout").consecutive_failures == 1
+    # It raised before any call: the host saw nothing of it to judge, so it does not count against it.
+    assert (use.outcome, use.error) == ("no-calls", "ValueError: no booms, before any of its calls")
+    assert store.get_workflow("shout").consecutive_failures == 0
     # The model sees what failed, where and with what, and the workflow's source, to do the task another way.
     assert (
         'wf.shout failed with ValueError: no booms at line 5 of the workflow: `raise ValueError("no booms")`, '

@@ -87,11 +87,16 @@ def test_a_writing_workflow_without_reset_awaits_a_real_use(store, suite, run_ta
     assert (
         match_fast_path(store, suite[13].intent, ["demo"]) is None
     )  # only verified workflows run unattended
+    run = store.start_run(suite[13].intent, sites=["demo"], model="m", policy="allow")
     with open_session() as session:
-        installed = install_workflows(session, store, [checked.workflow])
+        installed = install_workflows(session, store, [checked.workflow], run_id=run.id)
         result = session.execute("wf.close_issue(number=3, owner='alice', project='tracker-core')")
+        assert [o.outcome for o in installed.settle(result)] == ["success"]
         installed.close()
     assert result.ok, result.error
+    # No exception is not a verification: the run it served must be judged to have done its task.
+    assert store.get_workflow("close_issue").status == "candidate"
+    store.credit_run(run.id)
     assert store.get_workflow("close_issue").status == "verified"
 
 
@@ -114,12 +119,19 @@ def test_repeated_failures_deprecate_and_a_later_run_repairs(
     workflow = induced.workflow
     with open_session() as session:
         installed = install_workflows(session, store, [workflow])
+        # A task naming an issue that does not exist is the task's failure, not the workflow's.
+        missing = session.execute(
+            f"wf.{workflow.name}(number=99999, owner='alice', project='tracker-core', value='nobody')"
+        )
+        assert [o.outcome for o in installed.settle(missing)] == ["task-failure"]
+        assert store.get_workflow(workflow.name).consecutive_failures == 0
         for attempt in range(DEPRECATE_AFTER_FAILURES):
             installed.step_index = attempt
-            result = session.execute(
-                f"wf.{workflow.name}(number=99999, owner='alice', project='tracker-core', value='nobody')"
+            result = session.execute(  # the site refuses what the workflow sends
+                f"wf.{workflow.name}(number='five', owner='bob', project='mobile-app', value='nobody')"
             )
             assert result.error is not None
+            installed.settle(result)
     broken = store.get_workflow(workflow.name)
     assert (broken.status, broken.failure_count, broken.consecutive_failures) == ("deprecated", 3, 3)
     assert match_fast_path(store, suite[4].intent, ["demo"]) is None

@@ -107,10 +107,11 @@ def _writer(url: str, worker: int) -> None:
         run = store.start_run(f"task {worker}.{index}", sites=["demo"], model="m", policy="allow")
         store.add_step(run.id, StepRecord(index=0, code="x = 1"))
         store.finish_use(
-            store.start_use(own.id, via="kernel", arguments={"i": index}, run_id=run.id), ok=True
+            store.start_use(own.id, via="kernel", arguments={"i": index}, run_id=run.id), outcome="success"
         )
         store.finish_use(
-            store.start_use(shared.id, via="kernel", arguments={}, run_id=run.id), ok=index % 2 == 0
+            store.start_use(shared.id, via="kernel", arguments={}, run_id=run.id),
+            outcome="success" if index % 2 == 0 else "failure",
         )
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
+
+from hybrid.agent.run import AgentError
 
 CLOSE_17_18 = [
     "help(api.demo.update_issue)",
@@ -193,3 +196,22 @@ def test_writes_a_thread_makes_after_finish_are_recorded_or_refused(make_agent, 
     calls = agent.store.calls_of(step.id)
     written = {c.kwargs["number"] for c in calls if c.target == "demo.update_issue" and c.status == "ok"}
     assert changes[-1] <= written  # every change to the site is in the run's record
+
+
+def test_a_task_naming_what_does_not_exist_is_not_the_workflows_failure(make_agent, suite) -> None:
+    agent, _ = make_agent(suite[3].reference_solution)
+    agent.run(suite[3].intent)
+    for _ in range(3):
+        agent, _ = make_agent(None)
+        with pytest.raises(AgentError) as failed:
+            agent.run(
+                "Who is assigned to issue #5 in alice/no-such-project? Answer with the username, or nobody."
+            )
+        # What failed, where and with what, for the user (and for the model, which would repair it).
+        assert "wf.who_assigned_issue failed with ApiStatusError" in str(failed.value)
+        assert "at line 10 of the workflow: `issue = api.demo.get_issue(" in str(failed.value)
+        assert "called as wf.who_assigned_issue(number=5, owner='alice', project='no-such-project'" in str(
+            failed.value
+        )
+    workflow = agent.store.get_workflow("who_assigned_issue")
+    assert (workflow.status, workflow.failure_count) == ("verified", 0)
