@@ -215,3 +215,27 @@ def test_a_task_naming_what_does_not_exist_is_not_the_workflows_failure(make_age
         )
     workflow = agent.store.get_workflow("who_assigned_issue")
     assert (workflow.status, workflow.failure_count) == ("verified", 0)
+
+
+def test_runs_of_one_task_shape_make_one_family(make_agent, suite) -> None:
+    agent, _ = make_agent(suite[12].reference_solution)  # Close issue #7 in alice/tracker-core.
+    agent.run(suite[12].intent)
+    other_ways = [
+        [
+            "issue = api.demo.get_issue(owner='alice', project='docs-site', number=6)\nprint(issue['state'])",
+            (
+                "if issue['state'] != 'closed':\n"
+                "    api.demo.update_issue(owner='alice', project='docs-site', number=6, body={'state': 'closed'})"
+            ),
+            "finish('Closed issue #6 in alice/docs-site.')",
+        ],
+        [
+            "done = api.demo.update_issue(owner='carol', project='data-pipeline', number=6, body={'state': 'closed'})",
+            "finish(f\"Closed issue #{done['number']} in carol/data-pipeline.\")",
+        ],
+    ]
+    for steps, task in zip(other_ways, (suite[14].intent, suite[13].intent), strict=True):
+        agent, _ = make_agent(steps, fast_path=False)
+        result = agent.run(task)
+        assert "evidence" in result.learned["line"], result.learned["line"]
+    assert [w.name for w in agent.store.list_workflows(all_versions=True)] == ["close_issue"]
