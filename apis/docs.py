@@ -9,7 +9,7 @@ Tier 2, `operation_help`: everything about one operation (also each callable's `
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from apis.model import BODY_ARGUMENT, Operation, Spec
@@ -18,6 +18,8 @@ from apis.search import search
 from apis.shapes import schema_types
 from sandbox.text import CHARS_PER_TOKEN, clip, estimate_tokens
 
+# Operations for a task, best first: `search`, or a reference ranking a benchmark compares it with.
+Ranker = Callable[[Spec, str, int], list[Operation]]
 SUMMARY_CHARS = 90
 OPTIONAL_SHOWN = 2
 SCHEMA_DEPTH = 2
@@ -120,8 +122,11 @@ def operation_help(spec: Spec, name: str) -> str:
     return "\n".join(lines)
 
 
-def render_api_section(spec: Spec, task: str, token_budget: int = 3000, site: str = "site") -> str:
-    """The API part of a prompt for `task`: every operation when they fit, else groups + the most relevant."""
+def render_api_section(
+    spec: Spec, task: str, token_budget: int = 3000, site: str = "site", rank: Ranker = search
+) -> str:
+    """The API part of a prompt for `task`: every operation when they fit, else groups + the most relevant
+    (chosen by `rank`, best first, then shown by group so an operation's neighbours sit beside it)."""
     header = (
         f"api.{site}: {(spec.title or 'API').rstrip('.')} ({len(spec.operations)} operations). Call "
         f"api.{site}.<operation>(argument=value, ..., body={{...}}); arguments marked =? are optional; "
@@ -138,16 +143,20 @@ def render_api_section(spec: Spec, task: str, token_budget: int = 3000, site: st
         f"api.{site}.search('words') lists others."
     )
     footer = footer_template.format(shown=len(spec.operations), total=len(spec.operations))
-    budget = token_budget * CHARS_PER_TOKEN - len(header) - len(index) - len(footer) - 4
-    chosen: list[str] = []
-    for operation in search(spec, task, k=len(spec.operations)):
+    title = "Operations for this task:"
+    budget = token_budget * CHARS_PER_TOKEN - len(header) - len(index) - len(title) - len(footer) - 4
+    chosen: dict[str, list[str]] = {}
+    shown = 0
+    for operation in rank(spec, task, len(spec.operations)):
         line = operation_line(operation)
         if len(line) + 1 > budget:
             break
-        chosen.append(line)
+        chosen.setdefault(operation.group, []).append(line)
+        shown += 1
         budget -= len(line) + 1
-    footer = footer_template.format(shown=len(chosen), total=len(spec.operations))
-    return "\n".join([header, index, "Operations for this task:", *chosen, footer])
+    footer = footer_template.format(shown=shown, total=len(spec.operations))
+    lines = [line for group in chosen.values() for line in group]
+    return "\n".join([header, index, title, *lines, footer])
 
 
 def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH) -> str:
