@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -29,6 +30,7 @@ class EchoServer:
     /flaky/{key}     -> 503 for the first two calls per key, then 200
     /oauth/token     -> an OAuth2 token endpoint (client credentials and refresh token grants)
     /text, /bytes, /empty -> text/plain, application/octet-stream, 204
+    /redirect?to=URL -> 307 to URL, with this request's query (but `to`) carried over, as servers do
     /documents/{name} -> the text registered in `documents` (to serve specs by URL), with an ETag
                         (a matching If-None-Match gets 304)
     anything else    -> 200 JSON: method, path, query, headers, cookies, body or form
@@ -80,6 +82,10 @@ class EchoServer:
             return JSONResponse({"message": detail}, status_code=code)
         if path.startswith("/flaky/") and self.calls[path] <= 2:
             return JSONResponse({"message": "try again"}, status_code=503, headers={"Retry-After": "0"})
+        if path == "/redirect":
+            carried = [(k, v) for k, v in request.query_params.multi_items() if k != "to"]
+            target = httpx.URL(request.query_params["to"]).copy_merge_params(carried)
+            return Response(status_code=307, headers={"Location": str(target)})
         if path == "/text":
             return PlainTextResponse("plain words")
         if path == "/bytes":
@@ -129,6 +135,16 @@ def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
 
 @pytest.fixture(scope="session")
 def echo_server() -> Iterator[EchoServer]:
+    echo = EchoServer()
+    server, thread, echo.url = _serve(echo.app)
+    yield echo
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def other_origin() -> Iterator[EchoServer]:
+    """A second echo server: another origin (another port) than `echo_server`, for redirects off a site."""
     echo = EchoServer()
     server, thread, echo.url = _serve(echo.app)
     yield echo
