@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+# openapi-spec-validator validates with jsonschema-rs whenever it is installed (apis.validation uses it), and
+# that backend's errors carry no context for best_match or paths for `_pointer_of`: strict checks keep to
+# jsonschema, whose findings say where and why, unless the user's environment picks a backend.
+os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
+
 import orjson
 import platformdirs
 from jsonschema.exceptions import best_match

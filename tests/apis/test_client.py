@@ -5,6 +5,7 @@ import io
 import warnings
 from pathlib import Path
 
+import httpx
 import pytest
 
 from apis import (
@@ -17,6 +18,7 @@ from apis import (
     build_client,
     load_spec,
 )
+from apis.validation import SpecValidator
 
 OK = {"200": {"description": "ok"}}
 STRING = {"type": "string"}
@@ -430,3 +432,38 @@ def test_whatever_breaks_the_help_the_operation_stays_callable(tracker, monkeypa
     monkeypatch.setattr("apis.client.operation_help", broken)
     assert "could not be rendered from the spec: RecursionError" in tracker.delete_item.__doc__
     assert tracker.delete_item(item_id="7")["method"] == "DELETE"
+
+
+def test_read_only_properties_are_not_checked_in_requests_but_nulls_and_types_are(
+    write_spec, cache_dir: Path
+) -> None:
+    """GitHub marks its `alert_number` path parameter readOnly: sending it is how the API is called."""
+    number = {"type": "integer", "readOnly": True}
+    item = {
+        "type": "object",
+        "properties": {"id": number, "title": {"type": "string", "nullable": True}, "n": {"type": "integer"}},
+    }
+    operation = {
+        "operationId": "update_alert",
+        "parameters": [{"name": "alert_number", "in": "path", "required": True, "schema": number}],
+        "requestBody": {"content": {"application/json": {"schema": item}}},
+        "responses": {
+            "200": {
+                "description": "ok",
+                "content": {"application/json": {"schema": {"type": "array", "items": item}}},
+            }
+        },
+    }
+    spec = load_spec(
+        write_spec({**TRACKER, "paths": {"/alerts/{alert_number}": {"patch": operation}}}), cache_dir
+    )
+    validator = SpecValidator(spec)
+    update = spec.operation("update_alert")
+    assert validator.request_problems(update, {"alert_number": 8, "body": {"id": 8, "title": None}}) == []
+    wrong = validator.request_problems(update, {"alert_number": 8, "body": {"id": 8, "n": "x"}})
+    assert [m.line() for m in wrong] == ["update_alert: request body.n: spec says type 'integer', got 'x'"]
+    page = [{"id": i, "title": None if i % 2 else "t", "n": i} for i in range(100)]
+    response = httpx.Response(200, json=page)
+    assert validator.response_problems(update, response, page) == []
+    page[57]["n"] = "57"
+    assert [m.field for m in validator.response_problems(update, response, page)] == ["body[57].n"]
