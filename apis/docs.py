@@ -237,15 +237,20 @@ def _merge_all_of(document: dict[str, Any], schema: dict[str, Any]) -> dict[str,
 
 def response_schema(document: dict[str, Any], operation: Operation, status: str) -> Any:
     """The schema of the operation's response for `status` (its JSON content first), or None."""
-    node = resolve(document, document.get("paths", {}).get(operation.path))
-    raw = _mapping(_mapping(node).get(operation.method.lower()))
-    response = resolve(document, _mapping(raw.get("responses")).get(status))
-    content = response.get("content") if isinstance(response, dict) else None
-    if not isinstance(content, dict) or not content:
+    content = response_content(document, operation, status)
+    if not content:
         return None
     json_like = [m for m in content if m.split(";")[0].endswith("json")]
     chosen = content[json_like[0] if json_like else next(iter(content))]
     return chosen.get("schema") if isinstance(chosen, dict) else None
+
+
+def response_content(document: dict[str, Any], operation: Operation, status: str) -> dict[str, Any]:
+    """The `content` of the operation's response for `status`, by media type (empty when it has none)."""
+    node = resolve(document, document.get("paths", {}).get(operation.path))
+    raw = _mapping(_mapping(node).get(operation.method.lower()))
+    response = resolve(document, _mapping(raw.get("responses")).get(status))
+    return _mapping(response.get("content") if isinstance(response, dict) else None)
 
 
 def _auth_text(document: dict[str, Any], operation: Operation) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
@@ -34,7 +34,8 @@ from openapi_schema_validator import OAS30ReadValidator, OAS30Validator, OAS31Va
 from referencing import Registry
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-from apis.docs import response_schema
+from apis.docs import response_content, response_schema
+from apis.errors import html_page
 from apis.model import BODY_ARGUMENT, Operation, Parameter, Spec
 from apis.refs import pointer_get
 from apis.shapes import schema_types
@@ -42,6 +43,8 @@ from sandbox.text import clip
 
 # How much of a value one mismatch line shows; the record keeps the whole validator text.
 SHOWN_CHARS = 60
+# Mismatch lines shown to the model after one step; the rest are counted.
+MAX_MISMATCH_LINES = 10
 _ABOUT_PROPERTIES = frozenset(
     {"required", "additionalProperties", "dependentRequired", "unevaluatedProperties"}
 )
@@ -99,6 +102,8 @@ class _Checks:
     parameters: dict[str, tuple[Parameter, _Check]]
     body: _Check | None
     responses: dict[str, _Check | None]
+    # Per response status, the media types the spec declares for it.
+    media_types: dict[str, list[str]]
 
 
 class SpecValidator:
@@ -149,6 +154,9 @@ class SpecValidator:
                 ]
             validator = checks.responses[key]
             media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            declared = checks.media_types.get(key, [])
+            if response.content and declared and not media_type.endswith("json") and _all_json(declared):
+                return [_not_json(operation, declared, media_type, response)]
             if validator is None or not media_type.endswith("json") or body is None:
                 return []
             return _errors(operation, "response", "body", validator, body)
@@ -201,6 +209,10 @@ class SpecValidator:
             body=compiled("body", writing=True),
             responses={
                 status: compiled(f"response {status}", writing=False) for status in operation.responses
+            },
+            media_types={
+                status: list(response_content(self.spec.document, operation, status))
+                for status in operation.responses
             },
         )
 
@@ -261,6 +273,21 @@ def _with_null_types(node: Any) -> Any:
     return converted
 
 
+def mismatch_section(found: Mapping[str, Sequence[Mismatch]], shown: set[str]) -> str:
+    """For the model after a step: one line per mismatch, naming its site (`gitea: list_issues: ...`),
+    each shown once in a run (`shown` holds those already seen), at most MAX_MISMATCH_LINES, then how
+    many more. Empty when there is nothing new."""
+    lines = [f"{site}: {mismatch.line()}" for site, mismatches in found.items() for mismatch in mismatches]
+    new = [line for line in dict.fromkeys(lines) if line not in shown]
+    shown.update(new)
+    if not new:
+        return ""
+    listed = [f"- {line}" for line in new[:MAX_MISMATCH_LINES]]
+    if len(new) > MAX_MISMATCH_LINES:
+        listed.append(f"- and {len(new) - MAX_MISMATCH_LINES} more (the run record has every one)")
+    return "\nDifferences from the API spec (the calls went ahead):\n" + "\n".join(listed)
+
+
 def _errors(
     operation: Operation, direction: str, field: str, validator: _Check, value: Any
 ) -> list[Mismatch]:
@@ -284,6 +311,21 @@ def _mismatch(operation: Operation, direction: str, prefix: str, error: Validati
         clip(repr(error.instance), SHOWN_CHARS),
         detail,
     )
+
+
+def _all_json(media_types: list[str]) -> bool:
+    return all(media.split(";")[0].strip().lower().endswith("json") for media in media_types)
+
+
+def _not_json(
+    operation: Operation, declared: list[str], media_type: str, response: httpx.Response
+) -> Mismatch:
+    """A page where JSON was promised (a login page, a proxy's error page), in one line."""
+    page = html_page(response.text) if "html" in media_type or not media_type else None
+    actual = (media_type or "no content type") + (f", {page}" if page else "")
+    expected = " or ".join(declared)
+    detail = f"{operation.name}: response is {actual}, but the spec promises {expected}"
+    return Mismatch(operation.name, "response", "content type", expected, actual, detail)
 
 
 def _unchecked(operation: Operation, direction: str, exc: Exception) -> Mismatch:

@@ -103,6 +103,7 @@ def response_figures(
 ) -> str:
     """One line: the check alone, raw httpx, and the client's call without and with checks."""
     payload = json.dumps(body).encode()
+    body = json.loads(payload)  # distinct objects, as a response's are
     headers = {"Content-Type": "application/json"}
     response = httpx.Response(200, content=payload, headers=headers)
     problems = validator.response_problems(operation, response, body)

@@ -14,9 +14,11 @@ from apis import (
     ApiStatusError,
     ApiValidationError,
     ApiValidationWarning,
+    Mismatch,
     RetryPolicy,
     build_client,
     load_spec,
+    mismatch_section,
 )
 from apis.validation import SpecValidator
 
@@ -467,3 +469,62 @@ def test_read_only_properties_are_not_checked_in_requests_but_nulls_and_types_ar
     assert validator.response_problems(update, response, page) == []
     page[57]["n"] = "57"
     assert [m.field for m in validator.response_problems(update, response, page)] == ["body[57].n"]
+
+
+PAGES = {
+    **TRACKER,
+    "paths": {
+        "/html": {
+            "get": {
+                "operationId": "list_things",
+                "parameters": [
+                    {"name": "title", "in": "query", "schema": STRING},
+                    {"name": "status", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {"application/json": {"schema": {"type": "array"}}},
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def test_a_web_page_where_json_is_promised_is_one_line_with_its_title(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
+    found: list[Mismatch] = []
+    spec = load_spec(write_spec(PAGES), cache_dir)
+    with build_client(spec, base_url=echo_server.url, on_mismatch=found.append) as client:
+        client.list_things(title="Sign in &middot; Acme")
+        with pytest.raises(ApiStatusError) as raised:
+            client.list_things(title="500 Internal Server Error", status=500)
+    expected = (
+        "list_things: response content type: spec says application/json, got text/html, "
+        "an HTML page titled 'Sign in · Acme' (4,090 characters)"
+    )
+    assert [m.line() for m in found] == [expected]
+    message = str(raised.value)
+    assert "<" not in message and len(message.splitlines()) == 2
+    assert message.endswith(
+        "Response body: an HTML page titled '500 Internal Server Error' (4,094 characters)"
+    )
+
+
+def test_mismatch_lines_name_their_site_are_shown_once_and_counted_past_ten() -> None:
+    def mismatch(n: int) -> Mismatch:
+        return Mismatch(f"op{n}", "response", "body.id", "type 'integer'", "'x'", "detail")
+
+    shown: set[str] = set()
+    first = mismatch_section({"gitea": [mismatch(1), mismatch(1)], "jira": [mismatch(1)]}, shown)
+    assert first.splitlines()[2:] == [
+        "- gitea: op1: response body.id: spec says type 'integer', got 'x'",
+        "- jira: op1: response body.id: spec says type 'integer', got 'x'",
+    ]
+    assert mismatch_section({"gitea": [mismatch(1)]}, shown) == ""
+    many = mismatch_section({"gitea": [mismatch(n) for n in range(1, 15)]}, shown).splitlines()
+    assert many[2] == "- gitea: op2: response body.id: spec says type 'integer', got 'x'"
+    assert len(many) == 13 and many[-1] == "- and 3 more (the run record has every one)"
