@@ -78,8 +78,7 @@ def operation_help(spec: Spec, name: str) -> str:
     )
     lines = [
         f"{operation.name}({signature})",
-        f"{operation.method} {operation.path}"
-        + ("  (changes data)" if operation.writes else "  (read-only)"),
+        f"{operation.method} {operation.path}  ({_effect_text(operation)})",
     ]
     description = operation.description or operation.summary
     if description:
@@ -120,6 +119,14 @@ def operation_help(spec: Spec, name: str) -> str:
         "Errors: raises ApiStatusError (status, body) on 4xx/5xx, ApiNetworkError when unreachable.",
     ]
     return "\n".join(lines)
+
+
+def _effect_text(operation: Operation) -> str:
+    if operation.is_graphql:
+        return "reads, unless the body's document is a mutation"
+    if not operation.writes and operation.method not in ("GET", "HEAD", "OPTIONS"):
+        return "read-only: it only queries"
+    return "changes data" if operation.writes else "read-only"
 
 
 def render_api_section(

@@ -36,7 +36,7 @@ from apis.sources import is_url, parse_document, read_bytes
 from sandbox.text import clip
 
 # Bump when the processed form changes, so stale cache entries are ignored.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 MAX_STRICT_PROBLEMS = 25
 # Which content hash each source was last processed to, so the previous version's entries can go.
 ORIGINS_FILE = "origins.json"

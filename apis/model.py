@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -11,6 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The last path segment of a POST that only queries (FastAPI's `POST /flow_runs/filter`, Elasticsearch's
+# `_search`, `/count`): it carries its question in the body because a URL is too small for it, and reads.
+QUERY_ENDINGS = frozenset({"filter", "search", "query", "count", "_search", "_count", "_msearch", "_mget"})
+# What an operation does, as a spec's extension or the user (`hybrid sites edit --read/--write`) says.
+EFFECTS = ("read", "write")
+_GRAPHQL_MUTATION = re.compile(r"^\s*mutation\b", re.MULTILINE)
 BODY_ARGUMENT = "body"
 
 
@@ -64,11 +71,31 @@ class Operation:
     security: list[list[str]] | None
     servers: list[str]
     deprecated: bool = False
+    effect: str | None = None  # "read" or "write" as the spec or the user marked it; None: as its method says
 
     @property
     def writes(self) -> bool:
-        """Whether calling it may change something (every method but GET, HEAD and OPTIONS)."""
-        return self.method not in READ_METHODS
+        """Whether calling it may change something: as marked, else every method but GET, HEAD and
+        OPTIONS, except a POST that only queries (`.../filter`, `/search`, `/query`, `/count`)."""
+        if self.effect in EFFECTS:
+            return self.effect == "write"
+        if self.method in READ_METHODS:
+            return False
+        last = self.path.rstrip("/").rsplit("/", 1)[-1].lower()
+        return not (self.method == "POST" and last in QUERY_ENDINGS)
+
+    @property
+    def is_graphql(self) -> bool:
+        return self.effect is None and self.method == "POST" and self.path.rstrip("/").endswith("graphql")
+
+    def writes_for(self, *args: Any, **arguments: Any) -> bool:
+        """Whether this call writes: `writes`, except that a GraphQL endpoint's call reads unless its
+        body's document holds a mutation."""
+        if not self.is_graphql:
+            return self.writes
+        body = arguments.get(BODY_ARGUMENT)
+        query = body.get("query") if isinstance(body, dict) else None
+        return not isinstance(query, str) or bool(_GRAPHQL_MUTATION.search(query))
 
     @property
     def required_arguments(self) -> list[str]:

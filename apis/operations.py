@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from apis.model import BODY_ARGUMENT, Operation, Parameter, RequestBody, SpecProblem
+from apis.model import BODY_ARGUMENT, EFFECTS, Operation, Parameter, RequestBody, SpecProblem
 from apis.naming import operation_name, snake_case, unique
 from apis.refs import resolve
 from apis.shapes import flag, plain_text
@@ -109,7 +109,16 @@ def _operation(
         security=[list(requirement) for requirement in security] if isinstance(security, list) else None,
         servers=[server_url(s) for s in servers if isinstance(s, dict) and "url" in s],
         deprecated=flag(raw.get("deprecated")),
+        effect=_marked_effect(raw),
     )
+
+
+def _marked_effect(raw: dict[str, Any]) -> str | None:
+    """What the spec says the operation does, by the extensions specs use for it."""
+    if flag(raw.get("x-read-only")) or flag(raw.get("x-readonly")):
+        return "read"
+    effect = raw.get("x-effect")
+    return effect if effect in EFFECTS else None
 
 
 def _parameters(

@@ -137,7 +137,8 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
                 getattr(site.client, op.name)
                 if notes is None
                 else noting_more_pages(getattr(site.client, op.name), site.name, op, notes),
-                writes=op.writes,
+                # Per call: a POST that only queries reads, and a GraphQL call reads unless it mutates.
+                writes=op.writes_for,
                 domain=site.host,
             )
             for op in site.spec.operations
