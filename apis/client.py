@@ -204,6 +204,8 @@ class Client:
         cookies: list[str] = []
         for parameter in operation.parameters:
             if parameter.argument not in values:
+                if parameter.preset:
+                    headers[parameter.name] = encoding.header_value(parameter.preset_value)
                 continue
             value = values[parameter.argument]
             if parameter.location == "path":

@@ -55,7 +55,7 @@ def call_shape(name: str, required: Sequence[str], optional: Sequence[str]) -> s
 def operation_line(operation: Operation) -> str:
     """`list_issues(owner, project, state=?, ...) GET /projects/{owner}/{project}/issues - List issues`"""
     line = (
-        f"{call_shape(operation.name, operation.required_arguments, operation.optional_arguments)} "
+        f"{call_shape(operation.name, operation.required_arguments, operation.shown_optional_arguments)} "
         f"{operation.method} {operation.path}"
     )
     summary = _first_sentence(operation.summary)
@@ -74,12 +74,14 @@ def operation_help(spec: Spec, name: str) -> str:
     operation = spec.operation(name)
     document = spec.document
     signature = ", ".join(
-        [*operation.required_arguments, *(f"{n}=None" for n in operation.optional_arguments)]
+        [*operation.required_arguments, *(f"{n}=None" for n in operation.shown_optional_arguments)]
     )
     lines = [
         f"{operation.name}({signature})",
         f"{operation.method} {operation.path}  ({_effect_text(operation)})",
     ]
+    if operation.alias:
+        lines.append(f"Also callable as {operation.alias} (its operationId).")
     description = operation.description or operation.summary
     if description:
         lines += ["", clip(description.strip(), DESCRIPTION_CHARS)]
@@ -88,6 +90,8 @@ def operation_help(spec: Spec, name: str) -> str:
     if operation.parameters or operation.body:
         lines += ["", "Arguments:"]
     for parameter in operation.parameters:
+        if parameter.preset:
+            continue  # sent for the caller with the spec's value
         kind = schema_text(document, parameter.schema, depth=1) if parameter.schema else "string"
         flags = "required" if parameter.required else "optional"
         text = f"  {parameter.argument}: {kind}, {flags}, in {parameter.location}"

@@ -44,6 +44,16 @@ class Parameter:
     explode: bool | None = None
     deprecated: bool = False
 
+    @property
+    def preset(self) -> bool:
+        """A header the spec gives a constant or a default (Prefect's `x-prefect-api-version`): the client
+        sends that value unless told another, so a call need not, and the call shapes leave it out."""
+        return self.location == "header" and ("const" in self.schema or "default" in self.schema)
+
+    @property
+    def preset_value(self) -> Any:
+        return self.schema["const"] if "const" in self.schema else self.schema.get("default")
+
 
 @dataclass(frozen=True)
 class RequestBody:
@@ -72,6 +82,7 @@ class Operation:
     servers: list[str]
     deprecated: bool = False
     effect: str | None = None  # "read" or "write" as the spec or the user marked it; None: as its method says
+    alias: str | None = None  # the name its operationId gives, when that was shortened (FastAPI's)
 
     @property
     def writes(self) -> bool:
@@ -99,17 +110,23 @@ class Operation:
 
     @property
     def required_arguments(self) -> list[str]:
-        names = [p.argument for p in self.parameters if p.required]
+        names = [p.argument for p in self.parameters if p.required and not p.preset]
         if self.body is not None and self.body.required:
             names.append(BODY_ARGUMENT)
         return names
 
     @property
     def optional_arguments(self) -> list[str]:
-        names = [p.argument for p in self.parameters if not p.required]
+        names = [p.argument for p in self.parameters if not p.required or p.preset]
         if self.body is not None and not self.body.required:
             names.append(BODY_ARGUMENT)
         return names
+
+    @property
+    def shown_optional_arguments(self) -> list[str]:
+        """The optional arguments a call shape shows: preset headers left out."""
+        preset = {p.argument for p in self.parameters if p.preset}
+        return [name for name in self.optional_arguments if name not in preset]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Operation:
@@ -148,7 +165,10 @@ class Spec:
 
     @cached_property
     def _by_name(self) -> dict[str, Operation]:
-        return {op.name: op for op in self.operations}
+        return {
+            **{op.alias: op for op in self.operations if op.alias},
+            **{op.name: op for op in self.operations},
+        }
 
     def operation(self, name: str) -> Operation:
         """The operation called `name`; KeyError naming close matches when there is none."""

@@ -61,7 +61,21 @@ def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) ->
                 )
             first_user.setdefault(preferred, f"{method.upper()} {path}")
             operations.append(_operation(document, name, method, path, item, raw, location, problems))
+    _shorten_generated_names(operations)
     return operations
+
+
+def _shorten_generated_names(operations: list[Operation]) -> None:
+    """FastAPI's generated ids repeat the route: `read_flow_runs_flow_runs_filter_post` is the function
+    `read_flow_runs` plus the path and the method. Such an operation is named by the function when that
+    name is free, and keeps the generated one as an alias (callable too)."""
+    taken = {op.name for op in operations}
+    for operation in operations:
+        suffix = "_" + snake_case(f"{operation.path} {operation.method}")
+        short = operation.name.removesuffix(suffix)
+        if short != operation.name and short and short not in taken:
+            taken.add(short)
+            operation.alias, operation.name = operation.name, short
 
 
 def format_twin_of(path: str, paths: dict[str, Any]) -> str | None:

@@ -144,6 +144,9 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
             for op in site.spec.operations
         }
         operations.setdefault("search", HostFunction(_search_for(site), writes=False))
+        for op in site.spec.operations:
+            if op.alias:
+                operations.setdefault(op.alias, operations[op.name])
         members[site.name] = Namespace(operations, doc=f"Operations of the {site.name} API.")
     return Namespace(members, doc="The sites' APIs: api.<site>.<operation>(argument=value, ..., body={...}).")
 

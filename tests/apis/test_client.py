@@ -19,7 +19,9 @@ from apis import (
     build_client,
     load_spec,
     mismatch_section,
+    operation_help,
 )
+from apis.docs import operation_line
 from apis.validation import SpecValidator
 
 OK = {"200": {"description": "ok"}}
@@ -528,3 +530,50 @@ def test_mismatch_lines_name_their_site_are_shown_once_and_counted_past_ten() ->
     many = mismatch_section({"gitea": [mismatch(n) for n in range(1, 15)]}, shown).splitlines()
     assert many[2] == "- gitea: op2: response body.id: spec says type 'integer', got 'x'"
     assert len(many) == 13 and many[-1] == "- and 3 more (the run record has every one)"
+
+
+def test_headers_the_spec_presets_are_sent_for_the_caller_and_left_out_of_call_shapes(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
+    version = {
+        "name": "x-prefect-api-version",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string", "default": "0.8.4"},
+    }
+    tenant = {"name": "X-Tenant", "in": "header", "schema": {"const": "acme"}}
+    limit = {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+    operation = {"operationId": "read_flows", "parameters": [version, tenant, limit], "responses": OK}
+    spec = load_spec(write_spec({**TRACKER, "paths": {"/flows": {"get": operation}}}), cache_dir)
+    assert operation_line(spec.operation("read_flows")) == "read_flows(limit=?) GET /flows"
+    assert "x_prefect_api_version" not in operation_help(spec, "read_flows")
+    with build_client(spec, base_url=echo_server.url) as client:
+        sent = client.read_flows()["headers"]
+        assert (sent["x-prefect-api-version"], sent["x-tenant"]) == ("0.8.4", "acme")
+        assert client.read_flows(x_prefect_api_version="0.8.5")["headers"]["x-prefect-api-version"] == "0.8.5"
+
+
+def test_generated_fastapi_ids_get_short_names_and_keep_theirs_as_aliases(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
+    paths = {
+        "/flow_runs/filter": {
+            "post": {"operationId": "read_flow_runs_flow_runs_filter_post", "responses": OK}
+        },
+        "/flow_runs/{id}": {"get": {"operationId": "read_flow_run_flow_runs__id__get", "responses": OK}},
+        "/v2/flow_runs/{id}": {
+            "get": {"operationId": "read_flow_run_v2_flow_runs__id__get", "responses": OK}
+        },
+        "/health": {"get": {"operationId": "health_check", "responses": OK}},
+    }
+    spec = load_spec(write_spec({**TRACKER, "paths": paths}), cache_dir)
+    assert [(op.name, op.alias) for op in spec.operations] == [
+        ("read_flow_runs", "read_flow_runs_flow_runs_filter_post"),
+        ("read_flow_run", "read_flow_run_flow_runs_id_get"),
+        ("read_flow_run_v2_flow_runs_id_get", None),  # its short name is taken: it keeps the long one
+        ("health_check", None),
+    ]
+    assert "Also callable as read_flow_runs_flow_runs_filter_post" in operation_help(spec, "read_flow_runs")
+    with build_client(spec, base_url=echo_server.url) as client:
+        assert client.read_flow_run(id="7")["path"] == "/flow_runs/7"
+        assert client.read_flow_run_flow_runs_id_get(id="8")["path"] == "/flow_runs/8"
