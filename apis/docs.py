@@ -9,6 +9,7 @@ Tier 2, `operation_help`: everything about one operation (also each callable's `
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ SCHEMA_DEPTH = 2
 MAX_PROPERTIES = 25
 MAX_ENUM = 8
 DESCRIPTION_CHARS = 1200
+# Named schemas a request body's help shows in full at any depth: how to write a filter is in their fields.
+_FILTER = re.compile(r"filter|criteria|condition", re.IGNORECASE)
 
 
 def group_index(spec: Spec) -> str:
@@ -106,7 +109,7 @@ def operation_help(spec: Spec, name: str) -> str:
         text = f"  {BODY_ARGUMENT}: {flags}, sent as {' or '.join(body.media_types)}"
         if body.description:
             text += f" - {clip(' '.join(body.description.split()), 200)}"
-        lines += [text, f"    {schema_text(document, body.schema, SCHEMA_DEPTH)}"]
+        lines += [text, f"    {schema_text(document, body.schema, SCHEMA_DEPTH, filters=frozenset())}"]
     if operation.responses:
         lines += ["", "Returns:"]
         for status, summary in operation.responses.items():
@@ -170,18 +173,28 @@ def render_api_section(
     return "\n".join([header, index, title, *lines, footer])
 
 
-def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH) -> str:
-    """A compact type such as `{title: string, labels?: [integer], state?: "open"|"closed"}`."""
+def schema_text(
+    document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH, *, filters: frozenset[str] | None = None
+) -> str:
+    """A compact type such as `{title: string, labels?: [integer], state?: "open"|"closed"}`.
+
+    With `filters` (the filter schemas already being shown, for a request body), a named filter schema
+    (`FlowRunFilter`, `SearchCriteria`) is shown whatever the depth, once along each path: a name alone
+    does not say how to write a filter."""
     name = _ref_name(schema)
     schema = resolve(document, schema)
     if not isinstance(schema, dict) or not schema:
         return name or "any"
-    if depth <= 0 and name:
+    expandable = filters is not None and name is not None and name not in filters and _FILTER.search(name)
+    if depth <= 0 and name and not expandable:
         return name
+    if expandable and filters is not None and name is not None:
+        filters, depth = filters | {name}, max(depth, 1)
     for combinator in ("oneOf", "anyOf"):
         if isinstance(schema.get(combinator), list):
             parts = [
-                schema_text(document, s, depth - 1 if _ref_name(s) else depth) for s in schema[combinator][:4]
+                schema_text(document, s, depth - 1 if _ref_name(s) else depth, filters=filters)
+                for s in schema[combinator][:4]
             ]
             return " | ".join(parts) + (" | ..." if len(schema[combinator]) > 4 else "")
     if isinstance(schema.get("allOf"), list):
@@ -198,9 +211,11 @@ def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH
         else ("object" if "properties" in schema else "array" if "items" in schema else None)
     )
     if kind == "object" or (kind is None and "additionalProperties" in schema):
-        text = _object_text(document, schema, depth, name)
+        text = _object_text(document, schema, depth, name, filters)
     elif kind == "array":
-        text = f"[{schema_text(document, schema.get('items'), depth - 1)}]" if depth > 0 else "[...]"
+        items = schema_text(document, schema.get("items"), depth - 1, filters=filters)
+        # In a filter, `any_: ["SCHEDULED"|...]` says what to write where `[...]` would not.
+        text = f"[{items}]" if depth > 0 or filters is not None else "[...]"
     elif kind:
         text = kind + (f"({schema['format']})" if isinstance(schema.get("format"), str) else "")
     else:
@@ -208,20 +223,26 @@ def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH
     return text + ("|null" if nullable else "")
 
 
-def _object_text(document: dict[str, Any], schema: dict[str, Any], depth: int, name: str | None) -> str:
+def _object_text(
+    document: dict[str, Any],
+    schema: dict[str, Any],
+    depth: int,
+    name: str | None,
+    filters: frozenset[str] | None,
+) -> str:
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     if depth <= 0:
         return name or ("{...}" if properties else "object")
     required = set(_names(schema.get("required")))
     fields = [
-        f"{key}{'' if key in required else '?'}: {schema_text(document, value, depth - 1)}"
+        f"{key}{'' if key in required else '?'}: {schema_text(document, value, depth - 1, filters=filters)}"
         for key, value in list(properties.items())[:MAX_PROPERTIES]
     ]
     if len(properties) > MAX_PROPERTIES:
         fields.append(f"... {len(properties) - MAX_PROPERTIES} more")
     extra = schema.get("additionalProperties")
     if isinstance(extra, dict) and extra:
-        fields.append(f"[key: string]: {schema_text(document, extra, depth - 1)}")
+        fields.append(f"[key: string]: {schema_text(document, extra, depth - 1, filters=filters)}")
     if not fields:
         return "object"
     return "{" + ", ".join(fields) + "}"

@@ -9,6 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -138,23 +139,28 @@ def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
     return server, thread, f"http://{host}:{port}"
 
 
-@pytest.fixture(scope="session")
-def echo_server() -> Iterator[EchoServer]:
+@contextmanager
+def _echo() -> Iterator[EchoServer]:
     echo = EchoServer()
     server, thread, echo.url = _serve(echo.app)
-    yield echo
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield echo
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def echo_server() -> Iterator[EchoServer]:
+    with _echo() as echo:
+        yield echo
 
 
 @pytest.fixture(scope="session")
 def other_origin() -> Iterator[EchoServer]:
     """A second echo server: another origin (another port) than `echo_server`, for redirects off a site."""
-    echo = EchoServer()
-    server, thread, echo.url = _serve(echo.app)
-    yield echo
-    server.should_exit = True
-    thread.join(timeout=10)
+    with _echo() as echo:
+        yield echo
 
 
 @pytest.fixture
