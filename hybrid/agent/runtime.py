@@ -31,6 +31,7 @@ from sandbox import (
     Namespace,
     PermissionDenied,
     Policy,
+    Value,
 )
 from sandbox.bridge import decide_during_call
 from sandbox.browser import BrowserError, BrowserService, SiteLogin, origin_of
@@ -147,6 +148,9 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
         for op in site.spec.operations:
             if op.alias:
                 operations.setdefault(op.alias, operations[op.name])
+        # Read as attributes: where the API is served and where its web pages are (operations named so
+        # are renamed with a trailing "_", see apis.naming).
+        operations.update(base_url=Value(site.client.base_url), web_url=Value(site.web_url))
         members[site.name] = Namespace(operations, doc=f"Operations of the {site.name} API.")
     return Namespace(members, doc="The sites' APIs: api.<site>.<operation>(argument=value, ..., body={...}).")
 

@@ -11,7 +11,7 @@ import pytest
 import apis
 from hybrid.agent.runtime import SiteHandle, api_capability
 from sandbox import Policy
-from sandbox.bridge import Dispatcher
+from sandbox.bridge import Dispatcher, kernel_stub
 
 OK = {"200": {"description": "ok"}}
 BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
@@ -65,3 +65,28 @@ def test_posts_that_only_query_are_reads_under_read_only(read_only) -> None:
     assert read_only("graphql", body={"query": "{ flowRuns { id } }"}) == "reads error"
     assert read_only("create_flow_run", body={"name": "x"}) == "writes denied"
     assert read_only("graphql", body={"query": "mutation { deleteFlowRun(id: 7) }"}) == "writes denied"
+
+
+def test_a_site_s_base_and_web_urls_are_readable_in_code(tmp_path: Path) -> None:
+    spec_file = tmp_path / "flows.json"
+    spec_file.write_text(json.dumps(SPEC))
+    registry = apis.SiteRegistry(tmp_path / "data")
+    registry.add(
+        apis.Site("flows", str(spec_file), "http://127.0.0.1:4200/api/", web_url="http://127.0.0.1:4200")
+    )
+    site = SiteHandle.from_registry(registry, "flows")
+    tree = api_capability([site]).describe()["members"]["flows"]["members"]
+    assert tree["base_url"] == {"kind": "value", "value": "http://127.0.0.1:4200/api"}
+    # The kernel's stub is the value itself: `api.flows.web_url` reads, nothing is called.
+    namespace = kernel_stub._stub(
+        None,
+        "api",
+        [],
+        {
+            "kind": "namespace",
+            "doc": "",
+            "members": {"flows": {"kind": "namespace", "doc": "", "members": {"web_url": tree["web_url"]}}},
+        },
+    )  # type: ignore[arg-type]
+    assert namespace.flows.web_url == "http://127.0.0.1:4200"
+    site.client.close()
