@@ -234,6 +234,8 @@ ACTION_BOOST = 0.35
 OBJECT_BOOST = 0.35
 # A read returning the collection a request names in the plural ("what repos", "which pods").
 COLLECTION_BOOST = 0.25
+# A read of what a writing request names, which finds the thing to change.
+CHAIN_BOOST = 0.4
 # A search for the kind of thing a request names by its title, as a share of the best match's score.
 LOOKUP_SHARE = 0.6
 # Operations rarely wanted for an everyday task: admin ones (unless asked for) and deprecated ones.
@@ -248,6 +250,7 @@ METHOD_WORDS = {
 }
 _WORD = re.compile(r"[a-z0-9]+")
 _QUOTED = re.compile(r"\"([^\"]+)\"|(?<![A-Za-z])'([^']+)'(?![A-Za-z])")
+_NAMING = re.compile(r"\b(?:called|named|titled|name it|rename it(?: as)?|name it as)\s*$", re.IGNORECASE)
 _MIXED = re.compile(r"(?=.*[a-zA-Z])(?=.*[0-9])[A-Za-z0-9.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -336,12 +339,7 @@ class SearchIndex:
         best = max(scores, default=0.0)
         for i, score in enumerate(scores):
             lookup = self.lookups[i]
-            if (
-                request.names_something
-                and request.action != "create"
-                and lookup is not None
-                and (not lookup or lookup & objects)
-            ):
+            if request.names_something and lookup is not None and (not lookup or lookup & objects):
                 # A thing named by its title is found by a search first: the search for its kind, else
                 # the search of everything.
                 score += LOOKUP_SHARE * best * (1.0 if lookup else 0.8)
@@ -351,6 +349,13 @@ class SearchIndex:
             boost += OBJECT_BOOST if objects & self.resources[i] else 0.0
             if self.collections[i] and request.plurals & self.resources[i] and "read" in self.actions[i]:
                 boost += COLLECTION_BOOST
+            elif (
+                request.action not in (None, "read")
+                and "read" in self.actions[i]
+                and objects & self.resources[i]
+            ):
+                # Changing "my first playlist" starts by reading the playlists: the read is a step too.
+                boost += CHAIN_BOOST
             factor = self.factors[i]
             if wants_admin and factor == ADMIN_FACTOR:
                 factor = 1.0
@@ -393,7 +398,8 @@ def _document_terms(operation: Operation) -> list[str]:
 def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> Request:
     """A request's terms and intent: titles and values (`acme/webapp`, `api-5f7`, the word after
     `namespace`) set aside, idioms rewritten into the words specs use, synonyms added at a lower weight."""
-    names = [match.group(0) for match in _QUOTED.finditer(query)]
+    # A title right after "called", "named"... names something new, which no search finds.
+    names = [m.group(0) for m in _QUOTED.finditer(query) if not _names_new(query[: m.start()])]
     text = _QUOTED.sub(" ", query)
     kept = []
     for position, chunk in enumerate(text.split()):
@@ -407,7 +413,8 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
             and word != "I"
             and _stem(word.lower()) not in vocabulary
         ):
-            names.append(word)  # a title: "Sofia Coppola", "Titanic"
+            if not _names_new(" ".join(kept)):
+                names.append(word)  # a title: "Sofia Coppola", "Titanic"
             continue
         previous = kept[-1].lower() if kept else ""
         if previous in scopes and not word.lower() in vocabulary:
@@ -431,6 +438,11 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
         _stem(word) for word in _WORD.findall(text.lower()) if _stem(word) != word and word not in STOPWORDS
     )
     return Request(weights, _asked_action(text), plurals, bool(names))
+
+
+def _names_new(before: str) -> bool:
+    """Whether the words before a title introduce a new name ("a playlist called", "name it")."""
+    return bool(_NAMING.search(before))
 
 
 def _asked_action(query: str) -> str | None:
