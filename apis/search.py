@@ -293,6 +293,8 @@ class SearchIndex:
     # What a lookup operation finds (`GET /search/person` -> {person}; empty for a search of everything),
     # None for the others; whether an operation returns a collection (its path ends in a literal segment).
     lookups: list[frozenset[str] | None]
+    # For a lookup, the words of the paths under the kind it finds (`/tv/...`: season, episode, reviews).
+    lookup_neighbourhoods: list[frozenset[str]]
     collections: list[bool]
     # Path parameters that scope everything else (Kubernetes' `namespace`, a forge's `owner`): the word
     # after one in a request is its value, not a word to search for.
@@ -301,6 +303,12 @@ class SearchIndex:
     @classmethod
     def build(cls, spec: Spec) -> SearchIndex:
         term_frequencies = [Counter(_document_terms(op)) for op in spec.operations]
+        lookups = [_lookup_terms(op) for op in spec.operations]
+        under: dict[str, set[str]] = {}
+        for op in spec.operations:
+            literal = [s for s in op.path.lower().split("/") if s and not s.startswith("{")]
+            if literal:
+                under.setdefault(_stem(literal[0]), set()).update(tokenize(" ".join(literal)))
         lengths = [sum(tf.values()) for tf in term_frequencies]
         document_frequency: Counter[str] = Counter()
         for tf in term_frequencies:
@@ -314,7 +322,8 @@ class SearchIndex:
             [_operation_actions(op) for op in spec.operations],
             [_resource_terms(op) for op in spec.operations],
             [_rarity_factor(op) for op in spec.operations],
-            [_lookup_terms(op) for op in spec.operations],
+            lookups,
+            [_neighbourhood(lookup, under) for lookup in lookups],
             [_returns_collection(op) for op in spec.operations],
             frozenset(_first_path_parameter(op) for op in spec.operations) - {""},
         )
@@ -339,10 +348,13 @@ class SearchIndex:
         best = max(scores, default=0.0)
         for i, score in enumerate(scores):
             lookup = self.lookups[i]
-            if request.names_something and lookup is not None and (not lookup or lookup & objects):
+            if request.names_something and lookup is not None:
                 # A thing named by its title is found by a search first: the search for its kind, else
-                # the search of everything.
-                score += LOOKUP_SHARE * best * (1.0 if lookup else 0.8)
+                # the search of everything, else the searches of kinds that have what is asked about.
+                if not lookup or lookup & objects:
+                    score += LOOKUP_SHARE * best * (1.0 if lookup else 0.8)
+                elif objects & self.lookup_neighbourhoods[i]:
+                    score += LOOKUP_SHARE * best * 0.8
             if not score:
                 continue
             boost = 1.0 + (ACTION_BOOST if request.action in self.actions[i] else 0.0)
@@ -478,6 +490,10 @@ def _lookup_terms(operation: Operation) -> frozenset[str] | None:
     if operation.method not in ("GET", "POST") or not ({"search", "find", "lookup"} & (words | set(literal))):
         return None
     return frozenset(tokenize(" ".join(s for s in literal if s != "search")))
+
+
+def _neighbourhood(lookup: frozenset[str] | None, under: dict[str, set[str]]) -> frozenset[str]:
+    return frozenset(word for kind in lookup or () for word in under.get(kind, ()))
 
 
 def _returns_collection(operation: Operation) -> bool:
