@@ -413,7 +413,7 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     # A title right after "called", "named"... names something new, which no search finds.
     names = [m.group(0) for m in _QUOTED.finditer(query) if not _names_new(query[: m.start()])]
     text = _QUOTED.sub(" ", query)
-    kept = []
+    kept: list[str] = []
     for position, chunk in enumerate(text.split()):
         word = chunk.strip(".,;:!?()[]'\"")
         if "/" in word or any(_MIXED.fullmatch(part) for part in word.split("-")):

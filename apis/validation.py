@@ -154,9 +154,9 @@ class SpecValidator:
                 ]
             validator = checks.responses[key]
             media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            declared = checks.media_types.get(key, [])
-            if response.content and declared and not media_type.endswith("json") and _all_json(declared):
-                return [_not_json(operation, declared, media_type, response)]
+            promised = checks.media_types.get(key, [])
+            if response.content and promised and not media_type.endswith("json") and _all_json(promised):
+                return [_not_json(operation, promised, media_type, response)]
             if validator is None or not media_type.endswith("json") or body is None:
                 return []
             return _errors(operation, "response", "body", validator, body)
@@ -188,9 +188,7 @@ class SpecValidator:
         registry: Registry = Registry().with_resource(_SPEC_URI, specification.create_resource(contents))
         fast_root = self._fast_root(schemas)
 
-        def compiled(key: str, *, writing: bool) -> _Check | None:
-            if key not in schemas:
-                return None
+        def compiled(key: str, *, writing: bool) -> _Check:
             # Requests are not held to readOnly/writeOnly (OAS30Validator ignores both); responses are.
             cls = OAS31Validator if self._is_31 else (OAS30Validator if writing else OAS30ReadValidator)
             pointer = "/" + key.replace("~", "~0").replace("/", "~1")
@@ -206,9 +204,12 @@ class SpecValidator:
                 for p in operation.parameters
                 if f"parameter {p.argument}" in schemas
             },
-            body=compiled("body", writing=True),
+            body=compiled("body", writing=True) if "body" in schemas else None,
             responses={
-                status: compiled(f"response {status}", writing=False) for status in operation.responses
+                status: compiled(f"response {status}", writing=False)
+                if f"response {status}" in schemas
+                else None
+                for status in operation.responses
             },
             media_types={
                 status: list(response_content(self.spec.document, operation, status))
