@@ -32,7 +32,7 @@ from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
 from apis.paging import Page
 from apis.registry import RegistryError, Site, SiteRegistry
 from apis.search import search
-from apis.validation import Mismatch
+from apis.validation import Mismatch, mismatch_section
 
 __all__ = [
     "ApiArgumentError",
@@ -61,6 +61,7 @@ __all__ = [
     "describe_auth",
     "group_index",
     "load_spec",
+    "mismatch_section",
     "operation_help",
     "operation_lines",
     "parse_auth_reference",

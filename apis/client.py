@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from apis import encoding
-from apis.auth import SecretStore, resolve_auth
+from apis.auth import ApiKeyAuth, SecretStore, resolve_auth
 from apis.docs import operation_help, operation_line, operation_lines
 from apis.errors import (
     ApiArgumentError,
@@ -32,6 +32,13 @@ from apis.validation import Mismatch, SpecValidator
 Validation = Literal["warn", "strict", "off"]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 USER_AGENT = "hybrid-agent (apis)"
+MAX_REDIRECTS = 20
+# The only headers a request keeps when a redirect sends it to another origin: none can carry a credential.
+CROSS_ORIGIN_HEADERS = frozenset(
+    {"host", "accept", "accept-encoding", "user-agent", "content-type", "content-length"}
+)
+# httpx's base Auth sends the request as it is: what a request gets past a cross-origin redirect.
+NO_AUTH = httpx.Auth()
 
 
 @dataclass(frozen=True)
@@ -95,8 +102,12 @@ class Client:
             auth=auth,
             timeout=timeout,
             headers={"User-Agent": USER_AGENT, **(headers or {})},
-            follow_redirects=True,
+            # Redirects are followed by `_follow`, which sends no credential to another origin.
+            follow_redirects=False,
             transport=transport,
+        )
+        self._query_secrets = frozenset(
+            [auth.name] if isinstance(auth, ApiKeyAuth) and auth.location == "query" else []
         )
         self._callables: dict[str, Callable[..., Any]] = {}
 
@@ -193,6 +204,8 @@ class Client:
         cookies: list[str] = []
         for parameter in operation.parameters:
             if parameter.argument not in values:
+                if parameter.preset:
+                    headers[parameter.name] = encoding.header_value(parameter.preset_value)
                 continue
             value = values[parameter.argument]
             if parameter.location == "path":
@@ -226,7 +239,7 @@ class Client:
         for attempt in range(1, attempts + 1):
             request = first if attempt == 1 else build()
             try:
-                response = self._http.send(request)
+                response = self._follow(request)
             except httpx.TransportError as exc:
                 if attempt == attempts:
                     raise ApiNetworkError(operation.name, operation.method, display_url, exc) from exc
@@ -241,6 +254,29 @@ class Client:
             return response
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def _follow(self, request: httpx.Request) -> httpx.Response:
+        """Sends `request` and follows its redirects. Once a redirect leaves the request's origin (scheme,
+        host and port), nothing of the caller's goes along: no auth, no header but the content ones, no
+        cookie, no API key in the query, and none comes back on a later hop to the first origin either
+        (httpx itself drops only `Authorization`, and keeps `X-API-Key`-style headers)."""
+        response = self._http.send(request)
+        crossed = False
+        for _ in range(MAX_REDIRECTS):
+            following = response.next_request
+            if following is None:
+                return response
+            response.close()
+            crossed = crossed or _origin(following.url) != _origin(request.url)
+            if crossed:
+                url = following.url
+                for name in self._query_secrets:
+                    url = url.copy_remove_param(name)
+                headers = {k: v for k, v in following.headers.items() if k.lower() in CROSS_ORIGIN_HEADERS}
+                following = httpx.Request(following.method, url, headers=headers, stream=following.stream)
+            response = self._http.send(following, auth=NO_AUTH if crossed else httpx.USE_CLIENT_DEFAULT)
+        response.close()
+        raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=request)
+
     def _report(self, problems: list[Mismatch], *, strict: bool) -> None:
         if not problems:
             return
@@ -252,6 +288,10 @@ class Client:
             else:
                 # Point at the caller of `client.<operation>(...)`: _report <- call <- the operation's callable.
                 warnings.warn(ApiValidationWarning(problem.line()), stacklevel=4)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or {"http": 80, "https": 443}.get(url.scheme)
 
 
 def build_client(

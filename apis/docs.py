@@ -9,7 +9,8 @@ Tier 2, `operation_help`: everything about one operation (also each callable's `
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from apis.model import BODY_ARGUMENT, Operation, Spec
@@ -18,12 +19,16 @@ from apis.search import search
 from apis.shapes import schema_types
 from sandbox.text import CHARS_PER_TOKEN, clip, estimate_tokens
 
+# Operations for a task, best first: `search`, or a reference ranking a benchmark compares it with.
+Ranker = Callable[[Spec, str, int], list[Operation]]
 SUMMARY_CHARS = 90
 OPTIONAL_SHOWN = 2
 SCHEMA_DEPTH = 2
 MAX_PROPERTIES = 25
 MAX_ENUM = 8
 DESCRIPTION_CHARS = 1200
+# Named schemas a request body's help shows in full at any depth: how to write a filter is in their fields.
+_FILTER = re.compile(r"filter|criteria|condition", re.IGNORECASE)
 
 
 def group_index(spec: Spec) -> str:
@@ -53,7 +58,7 @@ def call_shape(name: str, required: Sequence[str], optional: Sequence[str]) -> s
 def operation_line(operation: Operation) -> str:
     """`list_issues(owner, project, state=?, ...) GET /projects/{owner}/{project}/issues - List issues`"""
     line = (
-        f"{call_shape(operation.name, operation.required_arguments, operation.optional_arguments)} "
+        f"{call_shape(operation.name, operation.required_arguments, operation.shown_optional_arguments)} "
         f"{operation.method} {operation.path}"
     )
     summary = _first_sentence(operation.summary)
@@ -72,13 +77,14 @@ def operation_help(spec: Spec, name: str) -> str:
     operation = spec.operation(name)
     document = spec.document
     signature = ", ".join(
-        [*operation.required_arguments, *(f"{n}=None" for n in operation.optional_arguments)]
+        [*operation.required_arguments, *(f"{n}=None" for n in operation.shown_optional_arguments)]
     )
     lines = [
         f"{operation.name}({signature})",
-        f"{operation.method} {operation.path}"
-        + ("  (changes data)" if operation.writes else "  (read-only)"),
+        f"{operation.method} {operation.path}  ({_effect_text(operation)})",
     ]
+    if operation.alias:
+        lines.append(f"Also callable as {operation.alias} (its operationId).")
     description = operation.description or operation.summary
     if description:
         lines += ["", clip(description.strip(), DESCRIPTION_CHARS)]
@@ -87,6 +93,8 @@ def operation_help(spec: Spec, name: str) -> str:
     if operation.parameters or operation.body:
         lines += ["", "Arguments:"]
     for parameter in operation.parameters:
+        if parameter.preset:
+            continue  # sent for the caller with the spec's value
         kind = schema_text(document, parameter.schema, depth=1) if parameter.schema else "string"
         flags = "required" if parameter.required else "optional"
         text = f"  {parameter.argument}: {kind}, {flags}, in {parameter.location}"
@@ -101,7 +109,7 @@ def operation_help(spec: Spec, name: str) -> str:
         text = f"  {BODY_ARGUMENT}: {flags}, sent as {' or '.join(body.media_types)}"
         if body.description:
             text += f" - {clip(' '.join(body.description.split()), 200)}"
-        lines += [text, f"    {schema_text(document, body.schema, SCHEMA_DEPTH)}"]
+        lines += [text, f"    {schema_text(document, body.schema, SCHEMA_DEPTH, filters=frozenset())}"]
     if operation.responses:
         lines += ["", "Returns:"]
         for status, summary in operation.responses.items():
@@ -120,8 +128,19 @@ def operation_help(spec: Spec, name: str) -> str:
     return "\n".join(lines)
 
 
-def render_api_section(spec: Spec, task: str, token_budget: int = 3000, site: str = "site") -> str:
-    """The API part of a prompt for `task`: every operation when they fit, else groups + the most relevant."""
+def _effect_text(operation: Operation) -> str:
+    if operation.is_graphql:
+        return "reads, unless the body's document is a mutation"
+    if not operation.writes and operation.method not in ("GET", "HEAD", "OPTIONS"):
+        return "read-only: it only queries"
+    return "changes data" if operation.writes else "read-only"
+
+
+def render_api_section(
+    spec: Spec, task: str, token_budget: int = 3000, site: str = "site", rank: Ranker = search
+) -> str:
+    """The API part of a prompt for `task`: every operation when they fit, else groups + the most relevant
+    (chosen by `rank`, best first, then shown by group so an operation's neighbours sit beside it)."""
     header = (
         f"api.{site}: {(spec.title or 'API').rstrip('.')} ({len(spec.operations)} operations). Call "
         f"api.{site}.<operation>(argument=value, ..., body={{...}}); arguments marked =? are optional; "
@@ -138,30 +157,44 @@ def render_api_section(spec: Spec, task: str, token_budget: int = 3000, site: st
         f"api.{site}.search('words') lists others."
     )
     footer = footer_template.format(shown=len(spec.operations), total=len(spec.operations))
-    budget = token_budget * CHARS_PER_TOKEN - len(header) - len(index) - len(footer) - 4
-    chosen: list[str] = []
-    for operation in search(spec, task, k=len(spec.operations)):
+    title = "Operations for this task:"
+    budget = token_budget * CHARS_PER_TOKEN - len(header) - len(index) - len(title) - len(footer) - 4
+    chosen: dict[str, list[str]] = {}
+    shown = 0
+    for operation in rank(spec, task, len(spec.operations)):
         line = operation_line(operation)
         if len(line) + 1 > budget:
             break
-        chosen.append(line)
+        chosen.setdefault(operation.group, []).append(line)
+        shown += 1
         budget -= len(line) + 1
-    footer = footer_template.format(shown=len(chosen), total=len(spec.operations))
-    return "\n".join([header, index, "Operations for this task:", *chosen, footer])
+    footer = footer_template.format(shown=shown, total=len(spec.operations))
+    lines = [line for group in chosen.values() for line in group]
+    return "\n".join([header, index, title, *lines, footer])
 
 
-def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH) -> str:
-    """A compact type such as `{title: string, labels?: [integer], state?: "open"|"closed"}`."""
+def schema_text(
+    document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH, *, filters: frozenset[str] | None = None
+) -> str:
+    """A compact type such as `{title: string, labels?: [integer], state?: "open"|"closed"}`.
+
+    With `filters` (the filter schemas already being shown, for a request body), a named filter schema
+    (`FlowRunFilter`, `SearchCriteria`) is shown whatever the depth, once along each path: a name alone
+    does not say how to write a filter."""
     name = _ref_name(schema)
     schema = resolve(document, schema)
     if not isinstance(schema, dict) or not schema:
         return name or "any"
-    if depth <= 0 and name:
+    expandable = filters is not None and name is not None and name not in filters and _FILTER.search(name)
+    if depth <= 0 and name and not expandable:
         return name
+    if expandable and filters is not None and name is not None:
+        filters, depth = filters | {name}, max(depth, 1)
     for combinator in ("oneOf", "anyOf"):
         if isinstance(schema.get(combinator), list):
             parts = [
-                schema_text(document, s, depth - 1 if _ref_name(s) else depth) for s in schema[combinator][:4]
+                schema_text(document, s, depth - 1 if _ref_name(s) else depth, filters=filters)
+                for s in schema[combinator][:4]
             ]
             return " | ".join(parts) + (" | ..." if len(schema[combinator]) > 4 else "")
     if isinstance(schema.get("allOf"), list):
@@ -178,9 +211,11 @@ def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH
         else ("object" if "properties" in schema else "array" if "items" in schema else None)
     )
     if kind == "object" or (kind is None and "additionalProperties" in schema):
-        text = _object_text(document, schema, depth, name)
+        text = _object_text(document, schema, depth, name, filters)
     elif kind == "array":
-        text = f"[{schema_text(document, schema.get('items'), depth - 1)}]" if depth > 0 else "[...]"
+        items = schema_text(document, schema.get("items"), depth - 1, filters=filters)
+        # In a filter, `any_: ["SCHEDULED"|...]` says what to write where `[...]` would not.
+        text = f"[{items}]" if depth > 0 or filters is not None else "[...]"
     elif kind:
         text = kind + (f"({schema['format']})" if isinstance(schema.get("format"), str) else "")
     else:
@@ -188,20 +223,26 @@ def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH
     return text + ("|null" if nullable else "")
 
 
-def _object_text(document: dict[str, Any], schema: dict[str, Any], depth: int, name: str | None) -> str:
+def _object_text(
+    document: dict[str, Any],
+    schema: dict[str, Any],
+    depth: int,
+    name: str | None,
+    filters: frozenset[str] | None,
+) -> str:
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     if depth <= 0:
         return name or ("{...}" if properties else "object")
     required = set(_names(schema.get("required")))
     fields = [
-        f"{key}{'' if key in required else '?'}: {schema_text(document, value, depth - 1)}"
+        f"{key}{'' if key in required else '?'}: {schema_text(document, value, depth - 1, filters=filters)}"
         for key, value in list(properties.items())[:MAX_PROPERTIES]
     ]
     if len(properties) > MAX_PROPERTIES:
         fields.append(f"... {len(properties) - MAX_PROPERTIES} more")
     extra = schema.get("additionalProperties")
     if isinstance(extra, dict) and extra:
-        fields.append(f"[key: string]: {schema_text(document, extra, depth - 1)}")
+        fields.append(f"[key: string]: {schema_text(document, extra, depth - 1, filters=filters)}")
     if not fields:
         return "object"
     return "{" + ", ".join(fields) + "}"
@@ -228,15 +269,20 @@ def _merge_all_of(document: dict[str, Any], schema: dict[str, Any]) -> dict[str,
 
 def response_schema(document: dict[str, Any], operation: Operation, status: str) -> Any:
     """The schema of the operation's response for `status` (its JSON content first), or None."""
-    node = resolve(document, document.get("paths", {}).get(operation.path))
-    raw = _mapping(_mapping(node).get(operation.method.lower()))
-    response = resolve(document, _mapping(raw.get("responses")).get(status))
-    content = response.get("content") if isinstance(response, dict) else None
-    if not isinstance(content, dict) or not content:
+    content = response_content(document, operation, status)
+    if not content:
         return None
     json_like = [m for m in content if m.split(";")[0].endswith("json")]
     chosen = content[json_like[0] if json_like else next(iter(content))]
     return chosen.get("schema") if isinstance(chosen, dict) else None
+
+
+def response_content(document: dict[str, Any], operation: Operation, status: str) -> dict[str, Any]:
+    """The `content` of the operation's response for `status`, by media type (empty when it has none)."""
+    node = resolve(document, document.get("paths", {}).get(operation.path))
+    raw = _mapping(_mapping(node).get(operation.method.lower()))
+    response = resolve(document, _mapping(raw.get("responses")).get(status))
+    return _mapping(response.get("content") if isinstance(response, dict) else None)
 
 
 def _auth_text(document: dict[str, Any], operation: Operation) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from sandbox.text import clip
 
 BODY_PREVIEW_CHARS = 2000
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 class RegistryError(Exception):
@@ -67,9 +70,22 @@ class ApiNetworkError(ApiError):
 
 
 def trim(body: Any, limit: int = BODY_PREVIEW_CHARS) -> str:
-    """The body as text, cut in the middle when longer than `limit` characters."""
+    """The body as text, cut in the middle when longer than `limit` characters; an HTML page (a proxy's or
+    a framework's error page) as one line with its title, since its markup tells the reader nothing more."""
+    if isinstance(body, str) and (page := html_page(body)):
+        return page
     text = body if isinstance(body, str) else repr(body)
     return clip(text, limit, cut="middle", marker=lambda cut: f" ...[{len(cut)} characters cut]... ")
+
+
+def html_page(text: str) -> str | None:
+    """`an HTML page titled 'Sign in' (5,120 characters)` when `text` is an HTML document, else None."""
+    head = text[:1000].lstrip().lower()
+    if not head.startswith(("<!doctype html", "<html")) and "<html" not in head:
+        return None
+    match = _TITLE.search(text)
+    title = " ".join(html.unescape(match.group(1)).split()) if match else ""
+    return f"an HTML page{f' titled {clip(title, 120)!r}' if title else ''} ({len(text):,} characters)"
 
 
 def _status_hint(status: int, operation: str) -> str:

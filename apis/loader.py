@@ -7,12 +7,19 @@ import itertools
 import json
 import os
 import re
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
+
+# openapi-spec-validator validates with jsonschema-rs whenever it is installed (apis.validation uses it), and
+# that backend's errors carry no context for best_match or paths for `_pointer_of`: strict checks keep to
+# jsonschema, whose findings say where and why, unless the user's environment picks a backend.
+os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 
 import orjson
 import platformdirs
@@ -24,13 +31,15 @@ from apis import swagger2
 from apis.errors import SpecError
 from apis.model import Spec, SpecProblem
 from apis.operations import extract_operations, server_url, where
-from apis.refs import ExternalRefs, has_external_refs
+from apis.refs import ExternalRefs, break_reference_cycles, has_external_refs
 from apis.sources import is_url, parse_document, read_bytes
 from sandbox.text import clip
 
 # Bump when the processed form changes, so stale cache entries are ignored.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 MAX_STRICT_PROBLEMS = 25
+# Which content hash each source was last processed to, so the previous version's entries can go.
+ORIGINS_FILE = "origins.json"
 
 
 def default_cache_dir() -> Path:
@@ -60,8 +69,10 @@ def load_spec(source: str | Path, cache_dir: str | Path | None = None, *, refres
     cached = cache.read_spec(origin)
     if cached is not None and _unchanged(cached.dependencies, read):
         return cached
-    spec = _process(raw, origin, cache.content_hash, read)
-    cache.write(spec)
+    with _depth_guard(origin):
+        spec = _process(raw, origin, cache.content_hash, read)
+        cache.write(spec)
+    cache.forget_older_versions(origin)
     return spec
 
 
@@ -74,11 +85,25 @@ def check_spec(source: str | Path, cache_dir: str | Path | None = None) -> list[
     known = cache.read_check()
     if known is not None:
         return known
-    document = parse_document(raw, _origin(source))
-    declared = document.get("openapi") or document.get("swagger")
-    problems = strict_problems(document, str(declared))
+    with _depth_guard(_origin(source)):
+        document = parse_document(raw, _origin(source))
+        declared = document.get("openapi") or document.get("swagger")
+        problems = strict_problems(document, str(declared))
     cache.write_check(problems)
     return problems
+
+
+@contextmanager
+def _depth_guard(origin: str) -> Iterator[None]:
+    """A document nested deeper than Python's recursion limit (thousands of levels: no real spec, an
+    attack or a broken generator) is refused in one line instead of a RecursionError's traceback."""
+    try:
+        yield
+    except RecursionError:
+        raise SpecError(
+            f"{origin}: the document is nested deeper than {sys.getrecursionlimit()} levels; such a "
+            "document is refused (no real spec nests that deep)."
+        ) from None
 
 
 def _origin(source: str | Path) -> str:
@@ -115,6 +140,7 @@ def _process(raw: bytes, origin: str, content_hash: str, read: Callable[[str], b
         document = external.inline(document)
         dependencies = external.dependencies
         problems.extend(SpecProblem(w, m) for w, m in ref_problems)
+    problems.extend(SpecProblem(w, m) for w, m in break_reference_cycles(document))
     if not isinstance(document.get("paths"), dict) or not document["paths"]:
         raise SpecError(f"{origin}: `paths` is missing or empty, so there is no operation to call.")
     operations = extract_operations(document, problems)
@@ -206,6 +232,7 @@ class _Cache:
     the strict-validation findings. Unreadable entries count as absent; unwritable ones only cost speed."""
 
     def __init__(self, directory: Path, content_hash: str) -> None:
+        self.directory = directory
         self.content_hash = content_hash
         stem = directory / f"{content_hash}-{CACHE_FORMAT}"
         self.spec_file = stem.with_suffix(".spec.json")
@@ -231,6 +258,22 @@ class _Cache:
         # The document first: a spec entry always has its document beside it.
         _write_atomically(self.document_file, _dumps(spec.document))
         _write_atomically(self.spec_file, _dumps(spec.to_dict()))
+
+    def forget_older_versions(self, origin: str) -> None:
+        """Removes the entries of the version of `origin` processed before this one (unless another source
+        still has that content), so a spec that changes keeps one version in the cache, not all of them."""
+        index_file = self.directory / ORIGINS_FILE
+        try:
+            index = orjson.loads(index_file.read_bytes())
+        except (OSError, ValueError):
+            index = {}
+        previous = index.get(origin) if isinstance(index, dict) else None
+        index = {**(index if isinstance(index, dict) else {}), origin: self.content_hash}
+        _write_atomically(index_file, orjson.dumps(index))
+        if not previous or previous == self.content_hash or previous in index.values():
+            return
+        for stale in self.directory.glob(f"{previous}-*"):
+            stale.unlink(missing_ok=True)
 
     def read_check(self) -> list[SpecProblem] | None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -11,6 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The last path segment of a POST that only queries (FastAPI's `POST /flow_runs/filter`, Elasticsearch's
+# `_search`, `/count`): it carries its question in the body because a URL is too small for it, and reads.
+QUERY_ENDINGS = frozenset({"filter", "search", "query", "count", "_search", "_count", "_msearch", "_mget"})
+# What an operation does, as a spec's extension or the user (`hybrid sites edit --read/--write`) says.
+EFFECTS = ("read", "write")
+_GRAPHQL_MUTATION = re.compile(r"^\s*mutation\b", re.MULTILINE)
 BODY_ARGUMENT = "body"
 
 
@@ -36,6 +43,16 @@ class Parameter:
     style: str | None = None
     explode: bool | None = None
     deprecated: bool = False
+
+    @property
+    def preset(self) -> bool:
+        """A header the spec gives a constant or a default (Prefect's `x-prefect-api-version`): the client
+        sends that value unless told another, so a call need not, and the call shapes leave it out."""
+        return self.location == "header" and ("const" in self.schema or "default" in self.schema)
+
+    @property
+    def preset_value(self) -> Any:
+        return self.schema["const"] if "const" in self.schema else self.schema.get("default")
 
 
 @dataclass(frozen=True)
@@ -64,25 +81,52 @@ class Operation:
     security: list[list[str]] | None
     servers: list[str]
     deprecated: bool = False
+    effect: str | None = None  # "read" or "write" as the spec or the user marked it; None: as its method says
+    alias: str | None = None  # the name its operationId gives, when that was shortened (FastAPI's)
 
     @property
     def writes(self) -> bool:
-        """Whether calling it may change something (every method but GET, HEAD and OPTIONS)."""
-        return self.method not in READ_METHODS
+        """Whether calling it may change something: as marked, else every method but GET, HEAD and
+        OPTIONS, except a POST that only queries (`.../filter`, `/search`, `/query`, `/count`)."""
+        if self.effect in EFFECTS:
+            return self.effect == "write"
+        if self.method in READ_METHODS:
+            return False
+        last = self.path.rstrip("/").rsplit("/", 1)[-1].lower()
+        return not (self.method == "POST" and last in QUERY_ENDINGS)
+
+    @property
+    def is_graphql(self) -> bool:
+        return self.effect is None and self.method == "POST" and self.path.rstrip("/").endswith("graphql")
+
+    def writes_for(self, *args: Any, **arguments: Any) -> bool:
+        """Whether this call writes: `writes`, except that a GraphQL endpoint's call reads unless its
+        body's document holds a mutation."""
+        if not self.is_graphql:
+            return self.writes
+        body = arguments.get(BODY_ARGUMENT)
+        query = body.get("query") if isinstance(body, dict) else None
+        return not isinstance(query, str) or bool(_GRAPHQL_MUTATION.search(query))
 
     @property
     def required_arguments(self) -> list[str]:
-        names = [p.argument for p in self.parameters if p.required]
+        names = [p.argument for p in self.parameters if p.required and not p.preset]
         if self.body is not None and self.body.required:
             names.append(BODY_ARGUMENT)
         return names
 
     @property
     def optional_arguments(self) -> list[str]:
-        names = [p.argument for p in self.parameters if not p.required]
+        names = [p.argument for p in self.parameters if not p.required or p.preset]
         if self.body is not None and not self.body.required:
             names.append(BODY_ARGUMENT)
         return names
+
+    @property
+    def shown_optional_arguments(self) -> list[str]:
+        """The optional arguments a call shape shows: preset headers left out."""
+        preset = {p.argument for p in self.parameters if p.preset}
+        return [name for name in self.optional_arguments if name not in preset]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Operation:
@@ -121,7 +165,10 @@ class Spec:
 
     @cached_property
     def _by_name(self) -> dict[str, Operation]:
-        return {op.name: op for op in self.operations}
+        return {
+            **{op.alias: op for op in self.operations if op.alias},
+            **{op.name: op for op in self.operations},
+        }
 
     def operation(self, name: str) -> Operation:
         """The operation called `name`; KeyError naming close matches when there is none."""

@@ -6,7 +6,9 @@ import keyword
 import re
 
 # Attributes the client object itself uses; an operation with one of these names gets a trailing "_".
-CLIENT_ATTRIBUTES = frozenset({"operations", "call", "search", "close", "spec", "base_url", "host"})
+CLIENT_ATTRIBUTES = frozenset(
+    {"operations", "call", "search", "close", "spec", "base_url", "web_url", "host"}
+)
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")

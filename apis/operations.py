@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from apis.model import BODY_ARGUMENT, Operation, Parameter, RequestBody, SpecProblem
+from apis.model import BODY_ARGUMENT, EFFECTS, Operation, Parameter, RequestBody, SpecProblem
 from apis.naming import operation_name, snake_case, unique
 from apis.refs import resolve
 from apis.shapes import flag, plain_text
@@ -61,7 +61,21 @@ def extract_operations(document: dict[str, Any], problems: list[SpecProblem]) ->
                 )
             first_user.setdefault(preferred, f"{method.upper()} {path}")
             operations.append(_operation(document, name, method, path, item, raw, location, problems))
+    _shorten_generated_names(operations)
     return operations
+
+
+def _shorten_generated_names(operations: list[Operation]) -> None:
+    """FastAPI's generated ids repeat the route: `read_flow_runs_flow_runs_filter_post` is the function
+    `read_flow_runs` plus the path and the method. Such an operation is named by the function when that
+    name is free, and keeps the generated one as an alias (callable too)."""
+    taken = {op.name for op in operations}
+    for operation in operations:
+        suffix = "_" + snake_case(f"{operation.path} {operation.method}")
+        short = operation.name.removesuffix(suffix)
+        if short != operation.name and short and short not in taken:
+            taken.add(short)
+            operation.alias, operation.name = operation.name, short
 
 
 def format_twin_of(path: str, paths: dict[str, Any]) -> str | None:
@@ -109,7 +123,16 @@ def _operation(
         security=[list(requirement) for requirement in security] if isinstance(security, list) else None,
         servers=[server_url(s) for s in servers if isinstance(s, dict) and "url" in s],
         deprecated=flag(raw.get("deprecated")),
+        effect=_marked_effect(raw),
     )
+
+
+def _marked_effect(raw: dict[str, Any]) -> str | None:
+    """What the spec says the operation does, by the extensions specs use for it."""
+    if flag(raw.get("x-read-only")) or flag(raw.get("x-readonly")):
+        return "read"
+    effect = raw.get("x-effect")
+    return effect if effect in EFFECTS else None
 
 
 def _parameters(

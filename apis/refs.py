@@ -132,3 +132,40 @@ class ExternalRefs:
             self.dependencies[location] = hashlib.sha256(raw).hexdigest()
             self._documents[location] = parse_document(raw, location)
         return self._documents[location]
+
+
+def break_reference_cycles(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Components that are only a `$ref` leading back to themselves (A -> A, A -> B -> A) name no value.
+    Each such cycle is reported once, as (where, message), and its members become empty schemas (any
+    value), so nothing that follows references (docs, validators) goes round it."""
+    components = document.get("components")
+    if not isinstance(components, dict):
+        return []
+    problems: list[tuple[str, str]] = []
+    reported: set[str] = set()
+    for kind, entries in components.items():
+        for name in list(entries) if isinstance(entries, dict) else []:
+            chain: list[str] = []
+            pointer, node = f"#/components/{_escaped(kind)}/{_escaped(name)}", entries[name]
+            while pointer not in chain and isinstance(node, dict) and _local_ref(node):
+                chain.append(pointer)
+                pointer = node["$ref"]
+                try:
+                    node = pointer_get(document, pointer[1:])
+                except KeyError:
+                    break
+            if pointer not in chain or pointer in reported:
+                continue
+            cycle = chain[chain.index(pointer) :]
+            reported.update(cycle)
+            names = " -> ".join(member.rsplit("/", 1)[-1] for member in [*cycle, pointer])
+            message = f"is only a reference to itself ({names}), a cycle that describes no value; treated as any value"
+            problems.append((pointer, message))
+            for member in cycle:
+                parent, _, key = member[1:].rpartition("/")
+                pointer_get(document, parent)[unquote(key).replace("~1", "/").replace("~0", "~")] = {}
+    return problems
+
+
+def _local_ref(node: dict[str, Any]) -> bool:
+    return isinstance(node.get("$ref"), str) and node["$ref"].startswith("#")

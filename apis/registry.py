@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from apis.auth import FileSecretStore, check_auth_reference, check_web_login, re
 from apis.client import Client, build_client
 from apis.errors import RegistryError
 from apis.loader import load_spec
-from apis.model import Spec
+from apis.model import EFFECTS, Spec
 from apis.records import NAME, RecordFiles
 from apis.sources import is_url
 
@@ -29,6 +29,15 @@ class Site:
     web_url: str | None = None
     auth: dict[str, Any] | None = None
     web_login: dict[str, Any] | None = None
+    # What the user says operations do, overriding the method's word: {"read_flow_runs": "read", ...}.
+    effects: dict[str, str] | None = None
+
+
+def _marked(spec: Spec, site: Site) -> Spec:
+    for operation in spec.operations:
+        if operation.name in (site.effects or {}):
+            operation.effect = (site.effects or {})[operation.name]
+    return spec
 
 
 class SiteRegistry:
@@ -51,7 +60,12 @@ class SiteRegistry:
         spec = site.spec if is_url(site.spec) else os.path.abspath(Path(site.spec).expanduser())
         auth = check_auth_reference(site.auth) if site.auth else None
         web_login = check_web_login(site.web_login) if site.web_login else None
-        stored = Site(site.name, spec, site.base_url.rstrip("/"), site.web_url, auth, web_login)
+        wrong = {op: effect for op, effect in (site.effects or {}).items() if effect not in EFFECTS}
+        if wrong:
+            raise RegistryError(f"An operation is marked 'read' or 'write', not {wrong}.")
+        stored = Site(
+            site.name, spec, site.base_url.rstrip("/"), site.web_url, auth, web_login, site.effects or None
+        )
         self._files.write(site.name, stored)
         return stored
 
@@ -65,19 +79,29 @@ class SiteRegistry:
         self._files.remove(name)
 
     def load_spec(self, name: str) -> Spec:
-        """The site's spec, processed once and then read from the registry's cache."""
-        return load_spec(self.get(name).spec, self.cache_dir)
+        """The site's spec, processed once and then read from the registry's cache, with the operations
+        the user marked read or write (`hybrid sites edit`) so."""
+        site = self.get(name)
+        return _marked(load_spec(site.spec, self.cache_dir), site)
 
     def refresh(self, name: str) -> Spec:
         """The site's spec read again: a URL is asked whether it changed (ETag / Last-Modified), a file re-read."""
-        return load_spec(self.get(name).spec, self.cache_dir, refresh=True)
+        site = self.get(name)
+        return _marked(load_spec(site.spec, self.cache_dir, refresh=True), site)
+
+    def mark(self, name: str, effects: dict[str, str]) -> Site:
+        """Marks operations of site NAME as reads or writes (`{"read_flow_runs": "read"}`); KeyError naming
+        close matches for an operation its spec does not have."""
+        site = self.get(name)
+        spec = load_spec(site.spec, self.cache_dir)
+        for operation in effects:
+            spec.operation(operation)
+        return self.add(replace(site, effects={**(site.effects or {}), **effects}), replace=True)
 
     def client(self, name: str, **options: Any) -> Client:
         """A client for the site with its credentials resolved now (from the environment or the secret store)."""
         site = self.get(name)
-        return build_client(
-            load_spec(site.spec, self.cache_dir), site.base_url, site.auth, secrets=self.secrets, **options
-        )
+        return build_client(self.load_spec(name), site.base_url, site.auth, secrets=self.secrets, **options)
 
     def web_credentials(self, name: str) -> tuple[str, str, str] | None:
         """(login URL, username, password) for signing in to the site's web UI, or None if not configured."""

@@ -79,6 +79,17 @@ STOPWORDS = frozenset(
         "tell",
         "show",
         "find",
+        "have",
+        "has",
+        "had",
+        "can",
+        "will",
+        "would",
+        "should",
+        "could",
+        "some",
+        "just",
+        "so",
     ]
 )
 # Words a task uses for an action, mapped to the words specs use for it (and the method it implies).
@@ -120,6 +131,42 @@ SYNONYMS = {
     "away": ("presence",),
     "status": ("presence", "state"),
 }
+# How people say things, rewritten into the words specs use before the request is scored (applied in
+# order). Each stands for a family of requests the benchmarks showed missed.
+IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), replacement)
+    for pattern, replacement in (
+        (r"\b(?:leave|drop|write|post) a (?:note|comment|reply)\b", "comment create"),
+        (r"\btag(?:ged)?\b(.*?)\bas\b", r"label\1as"),  # "tag issue 7 as a bug" labels it
+        (r"\b(?:kill|terminate|nuke|trash|get rid of|throw away|throw out|drop|destroy)\b", "delete"),
+        (r"\b(?:how many|how much|number of|count of)\b", "list count"),
+        (r"\bmove\b(.*?)\bto\b(?= (?-i:[A-Z]))", r"transition\1to"),  # "move PROJ-1 to Done"
+        (r"\bmove\b(.*?)\b(?:over )?to\b", r"transfer\1to"),  # "move acme/app over to the platform org"
+        (r"\b(?:shut|resolve)\b", "close"),
+        (r"\b(?:cordon|uncordon|taint)\b", "update"),
+        (r"\b(?:stop|keep|prevent)\b(.*?)\bfrom\b", r"update\1"),
+        (r"\b(?:evict|evicting|evicted|drain)\b", "eviction create"),
+        (r"\b(?:ready|healthy|health)\b", "status"),
+        (r"\bdoes \S+ have\b", "user"),  # "what repos does torvalds have": a user's
+        (r"\b(?-i:PRs?)\b", "pull request"),
+        (r"\b(?:spin up|kick off|launch|set up|(?:open|add|make|start|create)? ?an? new)\b", "create"),
+        (r"\bship\b", "release create"),
+        (r"\b(?:machines?|servers?|hosts?)\b", "node"),
+        (r"\bwho follows\b", "followers"),
+        (r"\bwrite access\b", "collaborator"),
+        (r"\bwatch\b", "watch subscription"),
+        (r"\b(?:people|person)\b", "user member person"),
+        (r"\bwho\b", "user"),
+        (
+            r"\b(?:actors?|actress(?:es)?|directors?|directed|cast|crew|starring|starred in|acted in|played in|guest stars?)\b",
+            "credits person",
+        ),
+        (r"\bstarred\b", "stargazers starred"),
+        (r"\b(?:singers?|bands?|musicians?)\b", "artist"),
+        (r"\b(?:songs?|music)\b", "track"),
+        (r"\b(?:look like|photos?|pictures?|posters?|logo|cover)\b", "image"),
+    )
+)
 # Words for the person asking, which specs call the current or authenticated user.
 SELF_WORDS = frozenset({"i", "me", "my", "mine", "myself", "am"})
 SELF_TERMS = ("current", "authenticated", "user")
@@ -185,6 +232,12 @@ METHOD_ACTIONS = {
 # How much an operation's score grows when it does the asked action, and when its resource is the asked object.
 ACTION_BOOST = 0.35
 OBJECT_BOOST = 0.35
+# A read returning the collection a request names in the plural ("what repos", "which pods").
+COLLECTION_BOOST = 0.25
+# A read of what a writing request names, which finds the thing to change.
+CHAIN_BOOST = 0.4
+# A search for the kind of thing a request names by its title, as a share of the best match's score.
+LOOKUP_SHARE = 0.6
 # Operations rarely wanted for an everyday task: admin ones (unless asked for) and deprecated ones.
 ADMIN_FACTOR = 0.6
 DEPRECATED_FACTOR = 0.5
@@ -196,6 +249,9 @@ METHOD_WORDS = {
     "DELETE": "delete remove",
 }
 _WORD = re.compile(r"[a-z0-9]+")
+_QUOTED = re.compile(r"\"([^\"]+)\"|(?<![A-Za-z])'([^']+)'(?![A-Za-z])")
+_NAMING = re.compile(r"\b(?:called|named|titled|name it|rename it(?: as)?|name it as)\s*$", re.IGNORECASE)
+_MIXED = re.compile(r"(?=.*[a-zA-Z])(?=.*[0-9])[A-Za-z0-9.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -213,6 +269,17 @@ def _stem(word: str) -> str:
     return word
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a request asks for: weighted terms, the action, the things it names by plural, and whether it
+    names something by its title ("Titanic", "Mariah Carey", 'My Rock'), which a search must find first."""
+
+    weights: dict[str, float]
+    action: str | None
+    plurals: frozenset[str]
+    names_something: bool
+
+
 @dataclass
 class SearchIndex:
     operations: list[Operation]
@@ -223,10 +290,25 @@ class SearchIndex:
     actions: list[frozenset[str]]
     resources: list[frozenset[str]]
     factors: list[float]
+    # What a lookup operation finds (`GET /search/person` -> {person}; empty for a search of everything),
+    # None for the others; whether an operation returns a collection (its path ends in a literal segment).
+    lookups: list[frozenset[str] | None]
+    # For a lookup, the words of the paths under the kind it finds (`/tv/...`: season, episode, reviews).
+    lookup_neighbourhoods: list[frozenset[str]]
+    collections: list[bool]
+    # Path parameters that scope everything else (Kubernetes' `namespace`, a forge's `owner`): the word
+    # after one in a request is its value, not a word to search for.
+    scopes: frozenset[str]
 
     @classmethod
     def build(cls, spec: Spec) -> SearchIndex:
         term_frequencies = [Counter(_document_terms(op)) for op in spec.operations]
+        lookups = [_lookup_terms(op) for op in spec.operations]
+        under: dict[str, set[str]] = {}
+        for op in spec.operations:
+            literal = [s for s in op.path.lower().split("/") if s and not s.startswith("{")]
+            if literal:
+                under.setdefault(_stem(literal[0]), set()).update(tokenize(" ".join(literal)))
         lengths = [sum(tf.values()) for tf in term_frequencies]
         document_frequency: Counter[str] = Counter()
         for tf in term_frequencies:
@@ -240,10 +322,15 @@ class SearchIndex:
             [_operation_actions(op) for op in spec.operations],
             [_resource_terms(op) for op in spec.operations],
             [_rarity_factor(op) for op in spec.operations],
+            lookups,
+            [_neighbourhood(lookup, under) for lookup in lookups],
+            [_returns_collection(op) for op in spec.operations],
+            frozenset(_first_path_parameter(op) for op in spec.operations) - {""},
         )
 
     def scores(self, query: str) -> list[float]:
-        weights = _query_weights(query)
+        request = understand(query, self.document_frequency, self.scopes)
+        weights = request.weights
         total = len(self.operations)
         scores = [0.0] * total
         for term, weight in weights.items():
@@ -256,14 +343,31 @@ class SearchIndex:
                 if count:
                     norm = K1 * (1 - B + B * self.lengths[i] / self.average_length)
                     scores[i] += weight * idf * count * (K1 + 1) / (count + norm)
-        action = _asked_action(query)
         objects = {term for term, weight in weights.items() if weight >= 1}
         wants_admin = "admin" in objects
+        best = max(scores, default=0.0)
         for i, score in enumerate(scores):
+            lookup = self.lookups[i]
+            if request.names_something and lookup is not None:
+                # A thing named by its title is found by a search first: the search for its kind, else
+                # the search of everything, else the searches of kinds that have what is asked about.
+                if not lookup or lookup & objects:
+                    score += LOOKUP_SHARE * best * (1.0 if lookup else 0.8)
+                elif objects & self.lookup_neighbourhoods[i]:
+                    score += LOOKUP_SHARE * best * 0.8
             if not score:
                 continue
-            boost = 1.0 + (ACTION_BOOST if action in self.actions[i] else 0.0)
+            boost = 1.0 + (ACTION_BOOST if request.action in self.actions[i] else 0.0)
             boost += OBJECT_BOOST if objects & self.resources[i] else 0.0
+            if self.collections[i] and request.plurals & self.resources[i] and "read" in self.actions[i]:
+                boost += COLLECTION_BOOST
+            elif (
+                request.action not in (None, "read")
+                and "read" in self.actions[i]
+                and objects & self.resources[i]
+            ):
+                # Changing "my first playlist" starts by reading the playlists: the read is a step too.
+                boost += CHAIN_BOOST
             factor = self.factors[i]
             if wants_admin and factor == ADMIN_FACTOR:
                 factor = 1.0
@@ -303,18 +407,54 @@ def _document_terms(operation: Operation) -> list[str]:
     return terms
 
 
-def _query_weights(query: str) -> dict[str, float]:
+def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> Request:
+    """A request's terms and intent: titles and values (`acme/webapp`, `api-5f7`, the word after
+    `namespace`) set aside, idioms rewritten into the words specs use, synonyms added at a lower weight."""
+    # A title right after "called", "named"... names something new, which no search finds.
+    names = [m.group(0) for m in _QUOTED.finditer(query) if not _names_new(query[: m.start()])]
+    text = _QUOTED.sub(" ", query)
+    kept: list[str] = []
+    for position, chunk in enumerate(text.split()):
+        word = chunk.strip(".,;:!?()[]'\"")
+        if "/" in word or any(_MIXED.fullmatch(part) for part in word.split("-")):
+            continue  # a value: owner/repo, a pod's generated name, a version
+        starts_sentence = position == 0 or kept[-1:] == [""] or chunk[:1] in "\"'"
+        if (
+            word[:1].isupper()
+            and not starts_sentence
+            and word != "I"
+            and _stem(word.lower()) not in vocabulary
+        ):
+            if not _names_new(" ".join(kept)):
+                names.append(word)  # a title: "Sofia Coppola", "Titanic"
+            continue
+        previous = kept[-1].lower() if kept else ""
+        if previous in scopes and not word.lower() in vocabulary:
+            continue  # the namespace's or owner's name
+        kept.append(word)
+        if chunk[-1:] in ".?!":
+            kept.append("")
+    text = " ".join(kept)
+    for pattern, replacement in IDIOMS:
+        text = pattern.sub(replacement, text)
     weights: dict[str, float] = {}
-    for term in tokenize(query):
+    for term in tokenize(text):
         weights[term] = weights.get(term, 0.0) + 1.0
     for term in list(weights):
         for synonym in SYNONYMS.get(term, ()):
-            stemmed = _stem(synonym)
-            weights.setdefault(stemmed, SYNONYM_WEIGHT)
+            weights.setdefault(_stem(synonym), SYNONYM_WEIGHT)
     if SELF_WORDS & set(_WORD.findall(query.lower())):
         for term in SELF_TERMS:
             weights.setdefault(term, SYNONYM_WEIGHT)
-    return weights
+    plurals = frozenset(
+        _stem(word) for word in _WORD.findall(text.lower()) if _stem(word) != word and word not in STOPWORDS
+    )
+    return Request(weights, _asked_action(text), plurals, bool(names))
+
+
+def _names_new(before: str) -> bool:
+    """Whether the words before a title introduce a new name ("a playlist called", "name it")."""
+    return bool(_NAMING.search(before))
 
 
 def _asked_action(query: str) -> str | None:
@@ -341,6 +481,27 @@ def _resource_terms(operation: Operation) -> frozenset[str]:
     """The thing an operation acts on: the words of its last literal path segment (`/repos/{o}/{r}/issues/{n}` -> issue)."""
     literal = [segment for segment in operation.path.split("/") if segment and not segment.startswith("{")]
     return frozenset(tokenize(literal[-1].split(".")[0])) if literal else frozenset()
+
+
+def _lookup_terms(operation: Operation) -> frozenset[str] | None:
+    """What a search operation finds: the other literal words of its path (`/search/person` -> person)."""
+    words = set(_WORD.findall(_CAMEL.sub(" ", operation.name).lower()))
+    literal = [s for s in operation.path.lower().split("/") if s and not s.startswith("{")]
+    if operation.method not in ("GET", "POST") or not ({"search", "find", "lookup"} & (words | set(literal))):
+        return None
+    return frozenset(tokenize(" ".join(s for s in literal if s != "search")))
+
+
+def _neighbourhood(lookup: frozenset[str] | None, under: dict[str, set[str]]) -> frozenset[str]:
+    return frozenset(word for kind in lookup or () for word in under.get(kind, ()))
+
+
+def _returns_collection(operation: Operation) -> bool:
+    return not operation.path.rstrip("/").rsplit("/", 1)[-1].startswith("{")
+
+
+def _first_path_parameter(operation: Operation) -> str:
+    return next((p.name.lower() for p in operation.parameters if p.location == "path"), "")
 
 
 def _rarity_factor(operation: Operation) -> float:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import socket
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -15,6 +18,8 @@ import yaml
 from apis.errors import SpecError
 
 FETCH_TIMEOUT_SECONDS = 30.0
+# How long one spec document may take to arrive in all (a 100 MB spec over a slow link takes seconds).
+FETCH_DEADLINE_SECONDS = 120.0
 # The largest spec read, unless HYBRID_MAX_SPEC_MB says otherwise: the biggest public specs are tens of MB.
 DEFAULT_MAX_SPEC_MB = 128
 MAX_SPEC_MB_VARIABLE = "HYBRID_MAX_SPEC_MB"
@@ -103,11 +108,48 @@ def _url_bytes(url: str, directory: Path, refresh: bool) -> bytes:
 
 
 def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers]:
+    """The document at `url`, within FETCH_DEADLINE_SECONDS overall. httpx's timeouts bound each read, so
+    a server that sends a byte every few seconds would hold the download for ever: it runs in a thread,
+    and past the deadline its sockets are shut, which ends it at once."""
+    sockets: list[socket.socket] = []
+    outcome: list[tuple[int, bytes, httpx.Headers] | BaseException] = []
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete":
+            raw = info["return_value"].get_extra_info("socket")
+            if raw is not None:
+                sockets.append(raw)
+
+    def download() -> None:
+        try:
+            outcome.append(_download(url, headers, trace))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, which raises it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=download, name=f"fetch {url}", daemon=True)
+    worker.start()
+    worker.join(FETCH_DEADLINE_SECONDS)
+    if worker.is_alive():
+        for raw in sockets:
+            with contextlib.suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)
+        worker.join(FETCH_TIMEOUT_SECONDS)
+        raise SpecError(
+            f"{url}: the spec did not arrive within {FETCH_DEADLINE_SECONDS:g} s (the server is too slow or "
+            "stalled); try again later, or download it and give its file."
+        )
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _download(url: str, headers: dict[str, str], trace: Any) -> tuple[int, bytes, httpx.Headers]:
     limit = max_spec_bytes()
     try:
-        with httpx.stream(
-            "GET", url, headers=headers, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True
-        ) as response:
+        with (
+            httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True) as client,
+            client.stream("GET", url, headers=headers, extensions={"trace": trace}) as response,
+        ):
             if response.status_code == 304:
                 return 304, b"", response.headers
             response.raise_for_status()

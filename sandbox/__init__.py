@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         PermissionDenied,
         Policy,
         PolicyMode,
+        Value,
     )
     from sandbox.isolation import ISOLATION_MODES, Isolation, IsolationMode, IsolationUnavailable
     from sandbox.kernel import KernelError
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from sandbox.session import KernelSession
 
 _HOMES = {
-    "sandbox.bridge.capability": ("Capability", "Effect", "HostFunction", "Namespace"),
+    "sandbox.bridge.capability": ("Capability", "Effect", "HostFunction", "Namespace", "Value"),
     "sandbox.bridge.policy": ("POLICY_MODES", "Call", "PermissionDenied", "Policy", "PolicyMode"),
     "sandbox.bridge.record": ("REDACTED", "CallRecord", "CallStatus"),
     "sandbox.isolation": ("ISOLATION_MODES", "Isolation", "IsolationMode", "IsolationUnavailable"),

@@ -32,6 +32,7 @@ from sandbox import (
     Namespace,
     PermissionDenied,
     Policy,
+    Value,
 )
 from sandbox.bridge import decide_during_call
 from sandbox.browser import BrowserError, BrowserService, SiteLogin, origin_of
@@ -111,22 +112,12 @@ class SiteHandle:
         return taken
 
 
-def mismatch_lines(mismatches: list[apis.Mismatch]) -> str:
-    """For the model: one short line per distinct mismatch (operation, field, the spec vs what was seen)."""
-    if not mismatches:
-        return ""
-    lines = list(dict.fromkeys(found.line() for found in mismatches))
-    return "\nDifferences from the API spec (the calls went ahead):\n" + "\n".join(
-        f"- {line}" for line in lines
-    )
-
-
-def mismatch_record(mismatches: list[apis.Mismatch]) -> str:
-    """For the run record: each mismatch with the validator's whole text."""
-    if not mismatches:
+def mismatch_record(mismatches: dict[str, list[apis.Mismatch]]) -> str:
+    """For the run record: each mismatch, by site, with the validator's whole text."""
+    if not any(mismatches.values()):
         return ""
     return "\n--- spec mismatches ---\n" + "\n".join(
-        f"{found.line()}\n{found.detail}" for found in mismatches
+        f"{site}: {found.line()}\n{found.detail}" for site, found_ in mismatches.items() for found in found_
     )
 
 
@@ -149,12 +140,19 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
                 getattr(site.client, op.name)
                 if notes is None
                 else noting_more_pages(getattr(site.client, op.name), site.name, op, notes),
-                writes=op.writes,
+                # Per call: a POST that only queries reads, and a GraphQL call reads unless it mutates.
+                writes=op.writes_for,
                 domain=site.host,
             )
             for op in site.spec.operations
         }
         operations.setdefault("search", HostFunction(_search_for(site), writes=False))
+        for op in site.spec.operations:
+            if op.alias:
+                operations.setdefault(op.alias, operations[op.name])
+        # Read as attributes: where the API is served and where its web pages are (operations named so
+        # are renamed with a trailing "_", see apis.naming).
+        operations.update(base_url=Value(site.client.base_url), web_url=Value(site.web_url))
         members[site.name] = Namespace(operations, doc=f"Operations of the {site.name} API.")
     return Namespace(members, doc="The sites' APIs: api.<site>.<operation>(argument=value, ..., body={...}).")
 
@@ -264,6 +262,8 @@ class AgentRuntime:
         # Each run's workflows from memory, retrieved once: its prompt shows them, its kernel installs them.
         self._offered: dict[str, list[Workflow]] = {}
         self._hints: list[str] = []
+        # Mismatch lines the model has seen in this run: each is shown once.
+        self._mismatches_shown: set[str] = set()
         self._api = api_capability(sites, self._hints)
         self._mcp = mcp_capability(self.mcp_servers) if self.mcp_servers else None
         self._operation_names = {site.name: [op.name for op in site.spec.operations] for site in sites}
@@ -403,10 +403,10 @@ class AgentRuntime:
             unknown_operation(observation, self._operation_names),
             http_by_hand(code, [site.name for site in self.sites]),
         ]
-        mismatches = [found for site in self.sites for found in site.take_mismatches()]
+        mismatches = {site.name: site.take_mismatches() for site in self.sites}
         return ActionOutcome(
             observation="\n".join([observation, *(hint for hint in hints if hint)])
-            + mismatch_lines(mismatches),
+            + apis.mismatch_section(mismatches, self._mismatches_shown),
             full_output=full_record(result) + mismatch_record(mismatches),
             ok=result.ok,
             error=error,

@@ -164,6 +164,9 @@ def show_command(name: str, operations: bool, check: bool) -> None:
     console.print(f"base URL: {escape(site.base_url)}")
     console.print(f"web URL:  {escape(site.web_url or '-')}")
     console.print(f"auth:     {escape(describe_auth(site.auth))}")
+    if site.effects:
+        marked = ", ".join(f"{op} {effect}s" for op, effect in sorted(site.effects.items()))
+        console.print(f"marked:   {escape(marked)}")
     console.print(f"\n[bold]Problems in the spec ({len(spec.warnings)})[/bold]")
     for problem in spec.warnings:
         console.print(f"  {escape(str(problem))}")
@@ -230,6 +233,41 @@ def refresh_command(name: str) -> None:
         click.echo(
             f"{name}: the spec changed: {len(before.operations)} -> {len(after.operations)} operations."
         )
+
+
+@sites_group.command(name="edit")
+@click.argument("name")
+@click.option(
+    "--read",
+    "reads",
+    multiple=True,
+    metavar="OPERATION",
+    help="Mark OPERATION as one that only reads (read-only runs may call it); repeatable.",
+)
+@click.option(
+    "--write",
+    "writes",
+    multiple=True,
+    metavar="OPERATION",
+    help="Mark OPERATION as one that changes data (read-only runs refuse it, confirm asks); repeatable.",
+)
+def edit_command(name: str, reads: tuple[str, ...], writes: tuple[str, ...]) -> None:
+    """Say what operations of site NAME do, where their method says otherwise (a POST that only queries,
+    a GET that changes something)."""
+    both = set(reads) & set(writes)
+    if both:
+        raise click.ClickException(f"marked both --read and --write: {', '.join(sorted(both))}")
+    if not reads and not writes:
+        raise click.ClickException("nothing to change: give --read OPERATION or --write OPERATION")
+    effects = {**dict.fromkeys(reads, "read"), **dict.fromkeys(writes, "write")}
+    try:
+        site = _registry().mark(name, effects)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0]))
+    except (RegistryError, SpecError) as exc:
+        raise click.ClickException(str(exc))
+    for operation, effect in sorted((site.effects or {}).items()):
+        click.echo(f"{name}.{operation}: {'reads' if effect == 'read' else 'writes'}")
 
 
 @sites_group.command(name="remove")

@@ -71,8 +71,21 @@ class HostFunction:
         return self
 
 
+class Value:
+    """A plain JSON value the kernel reads as an attribute (`api.gitea.base_url`); nothing is called."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "value", "value": self.value}
+
+    def resolve(self, path: Sequence[str]) -> HostFunction:
+        raise LookupError("a value is read, not called")
+
+
 class Namespace:
-    """Named operations and nested namespaces; a mapping value is taken as a nested namespace."""
+    """Named operations, values and nested namespaces; a mapping value is taken as a nested namespace."""
 
     def __init__(
         self, members: Mapping[str, HostFunction | Namespace | Mapping[str, Any]], doc: str = ""
@@ -84,7 +97,7 @@ class Namespace:
                 raise ValueError(f"{name!r} cannot be a capability member: use a public Python identifier")
             if isinstance(member, Mapping):
                 member = Namespace(member)
-            if not isinstance(member, (HostFunction, Namespace)):
+            if not isinstance(member, (HostFunction, Namespace, Value)):
                 raise TypeError(
                     f"{name!r} is a {type(member).__name__}; wrap functions in HostFunction(func, writes=...) "
                     "so the policy knows whether they write"

@@ -235,6 +235,8 @@ def _namespace_stub(
 
 
 def _stub(connection: _Connection, capability: str, path: list[str], spec: dict[str, Any]) -> Any:
+    if spec["kind"] == "value":
+        return spec["value"]
     if spec["kind"] == "namespace":
         return _namespace_stub(connection, capability, path, spec)
     return _operation_stub(connection, capability, path, spec)

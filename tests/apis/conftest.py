@@ -9,14 +9,16 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 SPECS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "specs"
@@ -29,6 +31,8 @@ class EchoServer:
     /flaky/{key}     -> 503 for the first two calls per key, then 200
     /oauth/token     -> an OAuth2 token endpoint (client credentials and refresh token grants)
     /text, /bytes, /empty -> text/plain, application/octet-stream, 204
+    /html?title=T&status=N -> an HTML page titled T with that status (a login page, a proxy's error page)
+    /redirect?to=URL -> 307 to URL, with this request's query (but `to`) carried over, as servers do
     /documents/{name} -> the text registered in `documents` (to serve specs by URL), with an ETag
                         (a matching If-None-Match gets 304)
     anything else    -> 200 JSON: method, path, query, headers, cookies, body or form
@@ -80,6 +84,14 @@ class EchoServer:
             return JSONResponse({"message": detail}, status_code=code)
         if path.startswith("/flaky/") and self.calls[path] <= 2:
             return JSONResponse({"message": "try again"}, status_code=503, headers={"Retry-After": "0"})
+        if path == "/html":
+            title = request.query_params.get("title", "Sign in")
+            page = f"<!DOCTYPE html><html><head><title>{title}</title></head><body>{'<p>x</p>' * 500}</body></html>"
+            return HTMLResponse(page, status_code=int(request.query_params.get("status", 200)))
+        if path == "/redirect":
+            carried = [(k, v) for k, v in request.query_params.multi_items() if k != "to"]
+            target = httpx.URL(request.query_params["to"]).copy_merge_params(carried)
+            return Response(status_code=307, headers={"Location": str(target)})
         if path == "/text":
             return PlainTextResponse("plain words")
         if path == "/bytes":
@@ -127,13 +139,28 @@ def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
     return server, thread, f"http://{host}:{port}"
 
 
-@pytest.fixture(scope="session")
-def echo_server() -> Iterator[EchoServer]:
+@contextmanager
+def _echo() -> Iterator[EchoServer]:
     echo = EchoServer()
     server, thread, echo.url = _serve(echo.app)
-    yield echo
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield echo
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def echo_server() -> Iterator[EchoServer]:
+    with _echo() as echo:
+        yield echo
+
+
+@pytest.fixture(scope="session")
+def other_origin() -> Iterator[EchoServer]:
+    """A second echo server: another origin (another port) than `echo_server`, for redirects off a site."""
+    with _echo() as echo:
+        yield echo
 
 
 @pytest.fixture

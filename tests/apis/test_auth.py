@@ -200,3 +200,45 @@ def test_web_session_sends_the_cookies_it_is_given_at_each_request(
         assert client.get_me()["cookies"] == {"session": "s-2"}
     with pytest.raises(AuthError, match="works only where a browser signs in"):
         build_client(load_spec(write_spec(SPEC), cache_dir), base_url=echo_server.url, auth=reference)
+
+
+REDIRECTED = {
+    "openapi": "3.0.3",
+    "info": {"title": "Redirected", "version": "1"},
+    "paths": {
+        "/redirect": {
+            "get": {
+                "operationId": "go",
+                "parameters": [{"name": "to", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        {"type": "bearer", "token_env": "KEY"},
+        {"type": "bearer", "scheme": "Token", "token_env": "KEY"},
+        {"type": "api_key", "in": "header", "name": "X-API-Key", "key_env": "KEY"},
+        {"type": "api_key", "in": "query", "name": "api_key", "key_env": "KEY"},
+        {"type": "api_key", "in": "cookie", "name": "session", "key_env": "KEY"},
+        {"type": "basic", "username": "alice", "password_env": "KEY"},
+    ],
+    ids=lambda reference: f"{reference['type']}-{reference.get('in', reference.get('scheme', ''))}",
+)
+def test_no_credential_follows_a_redirect_to_another_origin(
+    write_spec, cache_dir: Path, echo_server, other_origin, monkeypatch, reference: dict
+) -> None:
+    monkeypatch.setenv("KEY", "k-secret-9")
+    spec = load_spec(write_spec(REDIRECTED), cache_dir)
+    with build_client(spec, base_url=echo_server.url, auth=reference) as client:
+        same = client.go(to=f"{echo_server.url}/landed")
+        elsewhere = client.go(to=f"{other_origin.url}/landed")
+    # The same origin gets the credential again after the redirect; the other origin gets none of it.
+    assert "k-secret-9" in json.dumps(same) or "YWxpY2U6ay1zZWNyZXQtOQ" in json.dumps(same)
+    assert elsewhere["path"] == "/landed" and elsewhere["method"] == "GET"
+    assert "k-secret-9" not in json.dumps(elsewhere) and "YWxpY2U6ay1zZWNyZXQtOQ" not in json.dumps(elsewhere)
+    assert not elsewhere["cookies"] and "authorization" not in elsewhere["headers"]

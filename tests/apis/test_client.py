@@ -5,6 +5,7 @@ import io
 import warnings
 from pathlib import Path
 
+import httpx
 import pytest
 
 from apis import (
@@ -13,10 +14,15 @@ from apis import (
     ApiStatusError,
     ApiValidationError,
     ApiValidationWarning,
+    Mismatch,
     RetryPolicy,
     build_client,
     load_spec,
+    mismatch_section,
+    operation_help,
 )
+from apis.docs import operation_line
+from apis.validation import SpecValidator
 
 OK = {"200": {"description": "ok"}}
 STRING = {"type": "string"}
@@ -430,3 +436,144 @@ def test_whatever_breaks_the_help_the_operation_stays_callable(tracker, monkeypa
     monkeypatch.setattr("apis.client.operation_help", broken)
     assert "could not be rendered from the spec: RecursionError" in tracker.delete_item.__doc__
     assert tracker.delete_item(item_id="7")["method"] == "DELETE"
+
+
+def test_read_only_properties_are_not_checked_in_requests_but_nulls_and_types_are(
+    write_spec, cache_dir: Path
+) -> None:
+    """GitHub marks its `alert_number` path parameter readOnly: sending it is how the API is called."""
+    number = {"type": "integer", "readOnly": True}
+    item = {
+        "type": "object",
+        "properties": {"id": number, "title": {"type": "string", "nullable": True}, "n": {"type": "integer"}},
+    }
+    operation = {
+        "operationId": "update_alert",
+        "parameters": [{"name": "alert_number", "in": "path", "required": True, "schema": number}],
+        "requestBody": {"content": {"application/json": {"schema": item}}},
+        "responses": {
+            "200": {
+                "description": "ok",
+                "content": {"application/json": {"schema": {"type": "array", "items": item}}},
+            }
+        },
+    }
+    spec = load_spec(
+        write_spec({**TRACKER, "paths": {"/alerts/{alert_number}": {"patch": operation}}}), cache_dir
+    )
+    validator = SpecValidator(spec)
+    update = spec.operation("update_alert")
+    assert validator.request_problems(update, {"alert_number": 8, "body": {"id": 8, "title": None}}) == []
+    wrong = validator.request_problems(update, {"alert_number": 8, "body": {"id": 8, "n": "x"}})
+    assert [m.line() for m in wrong] == ["update_alert: request body.n: spec says type 'integer', got 'x'"]
+    page = [{"id": i, "title": None if i % 2 else "t", "n": i} for i in range(100)]
+    response = httpx.Response(200, json=page)
+    assert validator.response_problems(update, response, page) == []
+    page[57]["n"] = "57"
+    assert [m.field for m in validator.response_problems(update, response, page)] == ["body[57].n"]
+
+
+PAGES = {
+    **TRACKER,
+    "paths": {
+        "/html": {
+            "get": {
+                "operationId": "list_things",
+                "parameters": [
+                    {"name": "title", "in": "query", "schema": STRING},
+                    {"name": "status", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {"application/json": {"schema": {"type": "array"}}},
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def test_a_web_page_where_json_is_promised_is_one_line_with_its_title(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
+    found: list[Mismatch] = []
+    spec = load_spec(write_spec(PAGES), cache_dir)
+    with build_client(spec, base_url=echo_server.url, on_mismatch=found.append) as client:
+        client.list_things(title="Sign in &middot; Acme")
+        with pytest.raises(ApiStatusError) as raised:
+            client.list_things(title="500 Internal Server Error", status=500)
+    expected = (
+        "list_things: response content type: spec says application/json, got text/html, "
+        "an HTML page titled 'Sign in · Acme' (4,090 characters)"
+    )
+    assert [m.line() for m in found] == [expected]
+    message = str(raised.value)
+    assert "<" not in message and len(message.splitlines()) == 2
+    assert message.endswith(
+        "Response body: an HTML page titled '500 Internal Server Error' (4,094 characters)"
+    )
+
+
+def test_mismatch_lines_name_their_site_are_shown_once_and_counted_past_ten() -> None:
+    def mismatch(n: int) -> Mismatch:
+        return Mismatch(f"op{n}", "response", "body.id", "type 'integer'", "'x'", "detail")
+
+    shown: set[str] = set()
+    first = mismatch_section({"gitea": [mismatch(1), mismatch(1)], "jira": [mismatch(1)]}, shown)
+    assert first.splitlines()[2:] == [
+        "- gitea: op1: response body.id: spec says type 'integer', got 'x'",
+        "- jira: op1: response body.id: spec says type 'integer', got 'x'",
+    ]
+    assert mismatch_section({"gitea": [mismatch(1)]}, shown) == ""
+    many = mismatch_section({"gitea": [mismatch(n) for n in range(1, 15)]}, shown).splitlines()
+    assert many[2] == "- gitea: op2: response body.id: spec says type 'integer', got 'x'"
+    assert len(many) == 13 and many[-1] == "- and 3 more (the run record has every one)"
+
+
+def test_headers_the_spec_presets_are_sent_for_the_caller_and_left_out_of_call_shapes(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
+    version = {
+        "name": "x-prefect-api-version",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string", "default": "0.8.4"},
+    }
+    tenant = {"name": "X-Tenant", "in": "header", "schema": {"const": "acme"}}
+    limit = {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+    operation = {"operationId": "read_flows", "parameters": [version, tenant, limit], "responses": OK}
+    spec = load_spec(write_spec({**TRACKER, "paths": {"/flows": {"get": operation}}}), cache_dir)
+    assert operation_line(spec.operation("read_flows")) == "read_flows(limit=?) GET /flows"
+    assert "x_prefect_api_version" not in operation_help(spec, "read_flows")
+    with build_client(spec, base_url=echo_server.url) as client:
+        sent = client.read_flows()["headers"]
+        assert (sent["x-prefect-api-version"], sent["x-tenant"]) == ("0.8.4", "acme")
+        assert client.read_flows(x_prefect_api_version="0.8.5")["headers"]["x-prefect-api-version"] == "0.8.5"
+
+
+def test_generated_fastapi_ids_get_short_names_and_keep_theirs_as_aliases(
+    write_spec, cache_dir: Path, echo_server
+) -> None:
+    paths = {
+        "/flow_runs/filter": {
+            "post": {"operationId": "read_flow_runs_flow_runs_filter_post", "responses": OK}
+        },
+        "/flow_runs/{id}": {"get": {"operationId": "read_flow_run_flow_runs__id__get", "responses": OK}},
+        "/v2/flow_runs/{id}": {
+            "get": {"operationId": "read_flow_run_v2_flow_runs__id__get", "responses": OK}
+        },
+        "/health": {"get": {"operationId": "health_check", "responses": OK}},
+    }
+    spec = load_spec(write_spec({**TRACKER, "paths": paths}), cache_dir)
+    assert [(op.name, op.alias) for op in spec.operations] == [
+        ("read_flow_runs", "read_flow_runs_flow_runs_filter_post"),
+        ("read_flow_run", "read_flow_run_flow_runs_id_get"),
+        ("read_flow_run_v2_flow_runs_id_get", None),  # its short name is taken: it keeps the long one
+        ("health_check", None),
+    ]
+    assert "Also callable as read_flow_runs_flow_runs_filter_post" in operation_help(spec, "read_flow_runs")
+    with build_client(spec, base_url=echo_server.url) as client:
+        assert client.read_flow_run(id="7")["path"] == "/flow_runs/7"
+        assert client.read_flow_run_flow_runs_id_get(id="8")["path"] == "/flow_runs/8"

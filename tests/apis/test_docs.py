@@ -64,3 +64,46 @@ def test_small_apis_are_shown_whole(specs_dir: Path, cache_dir: Path) -> None:
     section = render_api_section(spec, "anything", token_budget=3000, site="pets")
     assert all(line in section for line in operation_lines(spec))
     assert "Groups:" not in section
+
+
+def test_help_shows_a_body_s_named_filter_schemas_deep_enough_to_write_a_filter(
+    write_spec, cache_dir
+) -> None:
+    def ref(name: str) -> dict:
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    states = {"type": "string", "enum": ["SCHEDULED", "RUNNING", "FAILED"]}
+    schemas = {
+        "Body_read_flow_runs_flow_runs_filter_post": {
+            "type": "object",
+            "properties": {"flow_runs": ref("FlowRunFilter"), "limit": {"type": "integer"}},
+        },
+        "FlowRunFilter": {
+            "type": "object",
+            "properties": {"state": ref("FlowRunFilterState"), "name": ref("FlowRunFilterName")},
+        },
+        "FlowRunFilterState": {"type": "object", "properties": {"type": ref("FlowRunFilterStateType")}},
+        "FlowRunFilterStateType": {
+            "type": "object",
+            "properties": {"any_": {"type": "array", "items": states}},
+        },
+        "FlowRunFilterName": {
+            "type": "object",
+            "properties": {"like_": {"type": "string"}, "parent": ref("FlowRunFilter")},
+        },
+    }
+    body = {"content": {"application/json": {"schema": ref("Body_read_flow_runs_flow_runs_filter_post")}}}
+    operation = {
+        "operationId": "read_flow_runs",
+        "requestBody": body,
+        "responses": {"200": {"description": "ok"}},
+    }
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "T", "version": "1"},
+        "paths": {"/flow_runs/filter": {"post": operation}},
+        "components": {"schemas": schemas},
+    }
+    text = operation_help(load_spec(write_spec(document), cache_dir), "read_flow_runs")
+    assert '{state?: {type?: {any_?: ["SCHEDULED"|"RUNNING"|"FAILED"]}}' in text
+    assert "name?: {like_?: string, parent?: FlowRunFilter}" in text  # a filter inside itself is named once

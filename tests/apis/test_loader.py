@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from apis import SpecError, SpecProblem, check_spec, load_spec, operation_help
+from apis import SpecError, SpecProblem, check_spec, load_spec, operation_help, sources
+from apis.validation import SpecValidator
 
 EXPECTED_OPERATIONS = {
     "petstore.yaml": 3,
@@ -480,3 +485,95 @@ def test_integers_past_64_bits_are_cached_too(write_spec, tmp_path: Path) -> Non
     load_spec(path, tmp_path)
     assert list(tmp_path.glob("*.spec.json"))
     assert load_spec(path, tmp_path).operations[0].parameters[0].schema["maximum"] == 18446744073709551616
+
+
+def test_a_spec_nested_thousands_of_levels_deep_is_refused_in_one_line(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    text = json.dumps(minimal({"/x": {"get": {"responses": {"200": {"description": "ok"}}}}}))
+    path = tmp_path / "deep.json"
+    path.write_text(text[:-1] + ', "x-deep": ' + "[" * 20_000 + "]" * 20_000 + "}")
+    with pytest.raises(SpecError) as raised:
+        load_spec(path, cache_dir)
+    message = str(raised.value)
+    assert "\n" not in message and "nested deeper than" in message and str(path) in message
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    ("schemas", "cycle"),
+    [
+        ({"A": {"$ref": "#/components/schemas/A"}}, "A -> A"),
+        ({"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}}, "A -> B -> A"),
+    ],
+)
+def test_a_schema_that_is_only_a_reference_to_itself_is_one_cycle_warning(
+    write_spec, cache_dir: Path, schemas: dict, cycle: str
+) -> None:
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}
+    operation = {
+        "operationId": "put",
+        "requestBody": body,
+        "responses": {"200": {"description": "ok", **body}},
+    }
+    spec = load_spec(
+        write_spec(minimal({"/x": {"post": operation}}, components={"schemas": schemas})), cache_dir
+    )
+    cycles = [w for w in spec.warnings if "cycle" in w.message]
+    assert len(cycles) == 1 and f"({cycle})" in cycles[0].message
+    assert cycles[0].where == "#/components/schemas/A"
+    # The cycle is gone from what docs and checks follow: any value passes, nothing recurses.
+    assert "body: optional" in operation_help(spec, "put")
+    assert SpecValidator(spec).request_problems(spec.operation("put"), {"body": {"a": 1}}) == []
+
+
+def test_a_changed_spec_replaces_its_previous_version_in_the_cache(write_spec, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    for version in ("1", "2", "3"):
+        document = minimal({"/x": {"get": {"responses": {"200": {"description": "ok"}}}}})
+        document["info"]["version"] = version
+        load_spec(write_spec(document, "changing.json"), cache)
+    other = write_spec(minimal({"/y": {"get": {"responses": {"200": {"description": "ok"}}}}}), "other.json")
+    load_spec(other, cache)
+    entries = {path.name.split("-")[0] for path in cache.glob("*.spec.json")}
+    assert len(entries) == 2  # the third version of changing.json and other.json
+    assert len(list(cache.glob("*.document.json"))) == 2
+    assert load_spec(write_spec(document, "changing.json"), cache).api_version == "3"
+
+
+@pytest.fixture
+def trickling_server() -> Iterator[str]:
+    """An HTTP server that answers every connection with one byte every 0.1 s, never finishing."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+
+    def serve() -> None:
+        connections = []
+        payload = b'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{"openapi": "3.0.3"' + b" " * 100_000
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                connection, _ = listener.accept()
+                connections.append([connection, 0])
+            for entry in connections:
+                with contextlib.suppress(OSError):
+                    entry[0].sendall(payload[entry[1] : entry[1] + 1])
+                    entry[1] += 1
+        for connection, _ in connections:
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/spec.json"
+    stop.set()
+    thread.join(timeout=10)
+    listener.close()
+
+
+def test_a_server_sending_a_byte_at_a_time_cannot_hold_a_load_for_ever(
+    trickling_server: str, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "FETCH_DEADLINE_SECONDS", 1.5)
+    with pytest.raises(SpecError) as raised:
+        load_spec(trickling_server, cache_dir)
+    assert "did not arrive within 1.5 s" in str(raised.value) and "\n" not in str(raised.value)

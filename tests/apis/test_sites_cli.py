@@ -140,3 +140,24 @@ def test_add_takes_the_base_url_from_the_spec_unless_given(run, specs_dir: Path,
         run("add", "relative", "--spec", str(relative), "--base-url", "http://127.0.0.1:8000/api").exit_code
         == 0
     )
+
+
+def test_edit_marks_operations_as_reads_or_writes(run, specs_dir: Path) -> None:
+    spec = str(specs_dir / "gitea.json")
+    assert run("add", "gitea", "--spec", spec, "--base-url", "http://127.0.0.1:3000/api/v1").exit_code == 0
+    edited = run(
+        "edit", "gitea", "--read", "render_markdown", "--write", "repo_get", "--read", "render_markup"
+    )
+    assert edited.exit_code == 0, edited.output
+    assert edited.output.splitlines() == [
+        "gitea.render_markdown: reads",
+        "gitea.render_markup: reads",
+        "gitea.repo_get: writes",
+    ]
+    assert (
+        "marked:   render_markdown reads, render_markup reads, repo_get writes" in run("show", "gitea").output
+    )
+    wrong = run("edit", "gitea", "--read", "render_markdwn")
+    assert wrong.exit_code != 0 and "Did you mean: render_markdown" in wrong.output
+    both = run("edit", "gitea", "--read", "repo_get", "--write", "repo_get")
+    assert both.exit_code != 0 and "marked both --read and --write: repo_get" in both.output

@@ -49,6 +49,6 @@ def test_a_response_that_differs_from_the_spec_is_one_line_for_the_model(
         first = agent.store.steps_of(result.run_id)[0]
     assert result.status == "finished"
     lines = first.observation.split("Differences from the API spec (the calls went ahead):\n")[1].splitlines()
-    assert lines[0].startswith("- list_issues: response body: spec says type 'object', got [")
+    assert lines[0].startswith("- demo: list_issues: response body: spec says type 'object', got [")
     assert len(lines[0]) < 200
     assert "--- spec mismatches ---" in first.full_output and "is not of type 'object'" in first.full_output

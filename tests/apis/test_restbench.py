@@ -1,0 +1,45 @@
+"""RestBench and the user-phrased request sets: their figures printed in every run, with floors under them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from apis import search
+
+from .request_sets import RequestSet, bm25_baseline, measure, restbench_sets, table, user_sets
+
+# Floors at the figures measured when they were set (tests/apis/bench_restbench.py prints them):
+# (needed operation in the top 5, every needed operation in the API section).
+FLOORS = {
+    "RestBench TMDB": (0.68, 1.0),
+    "RestBench Spotify": (0.71, 1.0),
+    "gitea.json": (0.9, 1.0),
+    "kubernetes.json": (0.95, 0.95),
+}
+
+
+@pytest.fixture(scope="module")
+def request_sets(cache_dir: Path) -> list[RequestSet]:
+    return restbench_sets(cache_dir) + user_sets(cache_dir)
+
+
+def test_every_set_names_real_operations_and_restbench_is_whole(request_sets: list[RequestSet]) -> None:
+    sizes = {s.name: len(s.requests) for s in request_sets}
+    assert sizes["RestBench TMDB"] == 100 and sizes["RestBench Spotify"] == 57
+    for request_set in request_sets:
+        names = {op.name for op in request_set.spec.operations}
+        unknown = {n for r in request_set.requests for n in r.needs} - names
+        assert not unknown, f"{request_set.name} has no operations {unknown}"
+
+
+def test_search_finds_what_people_ask_for(request_sets: list[RequestSet]) -> None:
+    reference = bm25_baseline()
+    rows = [(s.name, measure(s, search), measure(s, reference)) for s in request_sets]
+    print("\n" + table(rows))
+    for name, ours, bm25 in rows:
+        top, section = FLOORS[name]
+        assert ours.max_section_tokens <= 3000, name
+        assert ours.top_rate >= top and ours.section_rate >= section, (name, ours.misses)
+        assert ours.top_rate > bm25.top_rate, name
