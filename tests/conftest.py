@@ -200,12 +200,12 @@ PAGES = {
           .then(() => document.getElementById('r').textContent = 'fetch sent')">Fetch</button>
         <button type="button" onclick="const x = new XMLHttpRequest(); x.open('POST', '/ping'); x.send('xhr')">XHR</button>
         <button type="button" onclick="navigator.sendBeacon('/ping', 'beacon')">Beacon</button><p id="r">idle</p>""",
-    # Writes from script, whatever the key (and from events a script makes up), to /ping on this server.
+    # Writes from script, whatever the key (and from events a script makes up), and a form a script submits
+    # into a new window, to /ping on this server.
     "/keydown-writes": """<title>Keydown writes</title><label for="k">Keys</label><input id="k">
         <form id="f" method="post" action="/ping" target="_blank"><input type="hidden" name="q" value="popup">
         </form>
-        <button type="button" onclick="setTimeout(() => document.getElementById('f').requestSubmit(), 50)">
-          Later</button>
+        <button type="button" onclick="document.getElementById('f').requestSubmit()">New window</button>
         <button type="button" onclick="document.getElementById('k').dispatchEvent(
           new KeyboardEvent('keydown', {key: 'Enter', shiftKey: true, bubbles: true}))">Synthetic</button>
         <script>document.getElementById('k').addEventListener('keydown', event =>
