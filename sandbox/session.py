@@ -138,7 +138,14 @@ class KernelSession:
                 self.output_dir, f"action-{self._actions}", self.max_output_chars, self.dispatcher.redactor
             )
             started = time.monotonic()
+            oom_kills = kernel.oom_kills()
             timed_out, failure = self._run(kernel, code, timeout, collector)
+            if failure is None and kernel.oom_kills() > oom_kills:
+                notices.append(
+                    "A process your code started was ended for using more memory than the kernel may use "
+                    f"({self.limits.isolation.describe_memory()}); the kernel itself goes on. Use less memory "
+                    "at once, or fewer processes."
+                )
             over_quota = failure is None and kernel.over_disk_quota()  # what was written at the very end
             if over_quota:
                 failure = _over_quota(kernel)
