@@ -14,7 +14,7 @@ from typing import Any
 
 from jupyter_client import BlockingKernelClient, KernelManager
 
-from sandbox import scratch
+from sandbox import disk, scratch
 from sandbox.bridge import kernel_stub
 from sandbox.cgroup import KernelCgroup
 from sandbox.limits import KernelLimits
@@ -31,6 +31,8 @@ _SIGNAL_MEANINGS = {
     signal.SIGABRT: "aborted",
     signal.SIGBUS: "crashed (bus error)",
 }
+# The kernel's home holds IPython's history and caches; the work dir is where code writes (see `sandbox.disk`).
+HOME_SIZE = 64 * 1024**2
 _STUB_SOURCE = Path(kernel_stub.__file__).read_text(encoding="utf-8")
 
 
@@ -67,6 +69,12 @@ class Kernel:
         home = directory / "home"
         home.mkdir()
         (directory / "work").mkdir()
+        quota = limits.isolation.disk_quota
+        if (
+            quota is not None
+        ):  # the bridge's socket is linked into `directory`, so not there: a link cannot cross
+            disk.bound(directory / "work", quota, limits.isolation.disk_files)
+            disk.bound(home, min(quota, HOME_SIZE), limits.isolation.disk_files)
         manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(directory / "ipc"))
         manager.connection_file = str(directory / "connection.json")
         spec = manager.kernel_spec
@@ -214,6 +222,7 @@ class Kernel:
     def kill(self) -> None:
         """End the kernel and every process it started, at once, and remove its files."""
         self.stop()
+        disk.release(self.directory)
         shutil.rmtree(self.directory, ignore_errors=True)
         if self.cgroup is not None:
             self.cgroup.remove()

@@ -425,3 +425,37 @@ def test_the_run_header_says_which_memory_limit_holds() -> None:
     assert Isolation().describe() == (
         "bubblewrap, no network, 4 GiB of memory for the kernel and all its processes together (cgroup)"
     )
+
+
+def test_writing_or_displaying_past_the_disk_quota_fails_at_once() -> None:
+    """fallocate past the quota is refused by the filesystem (not found and undone a second later), and what
+    code displays is clipped before the host writes it: the host keeps no more than the quota either."""
+    mib = 1024**2
+    limits = KernelLimits(isolation=Isolation(disk_quota=64 * mib))
+    with KernelSession(limits=limits) as session:
+        allocated = run(
+            session,
+            """
+import os
+fd = os.open('big', os.O_CREAT | os.O_WRONLY)
+try:
+    os.posix_fallocate(fd, 0, 256 * 1024 * 1024)
+    print('allocated', os.fstat(fd).st_blocks * 512 // 2**20, 'MiB')
+except OSError as exc:
+    print(exc.strerror)
+""",
+        )
+        assert allocated.strip() == "No space left on device"
+        shown = session.execute(
+            """
+from IPython.display import Image, display
+for size in (40, 10, 10, 10, 10, 10, 10, 10):
+    display(Image(data=b'\\x89PNG\\r\\n\\x1a\\n' + bytes(size * 1024 * 1024), format='png'))
+""",
+            timeout=120,
+        )
+        kept = sum(path.stat().st_size for path in session.output_dir.iterdir())
+        assert kept <= 64 * mib
+        notes = [output.text or "" for output in shown.outputs]
+        assert "an image of 40 MiB was not kept" in notes[0]
+        assert any("not kept: No space left on device" in note for note in notes[1:])
