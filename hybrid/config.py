@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,9 +139,30 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from overrides (e.g. CLI flags), then `HYBRID_*` variables, then the config file."""
+    """Settings from overrides (e.g. CLI flags), then `HYBRID_*` variables, then the config file; the data
+    dir exists and is private (see `keep_private`)."""
     settings, _ = _load(overrides)
+    keep_private(settings.data_dir)
     return settings
+
+
+# The SQLite files of the data dir, with the files SQLite keeps beside each.
+PRIVATE_FILES = tuple(
+    name + suffix
+    for name in ("hybrid.db", "checkpoints.sqlite")
+    for suffix in ("", "-wal", "-shm", "-journal")
+)
+
+
+def keep_private(data_dir: Path) -> None:
+    """The data dir holds the secret store, the runs database and checkpoints (which hold what pages and APIs
+    showed): only its owner may enter it (0700) and read those files (0600), whether this version made them
+    or an older one did with the default 0755 and 0644."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for name in PRIVATE_FILES:
+        with suppress(FileNotFoundError):
+            (data_dir / name).chmod(0o600)
 
 
 def describe_settings(**overrides: Any) -> tuple[list[SettingValue], Path | None]:

@@ -14,6 +14,8 @@ from sandbox.text import clip
 # Past this many characters per stream, output is dropped even from the record: a runaway print
 # loop must not exhaust the host's memory.
 KEPT_CHARS = 16_000_000
+# The largest image kept from one display (decoded); a larger one is told about, not written.
+MAX_IMAGE_BYTES = 16 * 1024**2
 IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}
 TEXT_TYPES = ("image/svg+xml", "text/html", "text/markdown", "application/json", "text/latex")
 
@@ -105,13 +107,31 @@ class OutputCollector:
     def _rich(self, data: dict[str, Any]) -> RichOutput:
         for mime, extension in IMAGE_TYPES.items():
             if mime in data:
-                self.output_dir.mkdir(parents=True, exist_ok=True)
-                path = self.output_dir / f"{self.file_prefix}-{len(self.outputs) + 1}.{extension}"
-                path.write_bytes(base64.b64decode(data[mime]))
-                return RichOutput(mime=mime, text=self._clean(data.get("text/plain", "")), path=path)
+                return self._image(mime, extension, data)
         for mime in TEXT_TYPES:
             if mime in data:
                 value = data[mime]
                 text = value if isinstance(value, str) else json.dumps(value, indent=1)
                 return RichOutput(mime=mime, text=self._trim(self._clean(text)))
         return RichOutput(mime="text/plain", text=self._trim(self._clean(data.get("text/plain", ""))))
+
+    def _image(self, mime: str, extension: str, data: dict[str, Any]) -> RichOutput:
+        """An image saved for the record, unless it is too big (measured before anything is decoded or
+        written) or the outputs' bounded space is full: then the text says it was not kept."""
+        encoded = data[mime]
+        text = self._clean(data.get("text/plain", ""))
+        size = len(encoded) * 3 // 4
+        if size > MAX_IMAGE_BYTES:
+            return RichOutput(
+                mime=mime,
+                text=f"{text} [an image of {size / 2**20:,.0f} MiB was not kept: "
+                f"images are kept up to {MAX_IMAGE_BYTES // 2**20} MiB]",
+            )
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        path = self.output_dir / f"{self.file_prefix}-{len(self.outputs) + 1}.{extension}"
+        try:
+            path.write_bytes(base64.b64decode(encoded))
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            return RichOutput(mime=mime, text=f"{text} [the image was not kept: {exc.strerror}]")
+        return RichOutput(mime=mime, text=text, path=path)

@@ -14,8 +14,9 @@ from typing import Any
 
 from jupyter_client import BlockingKernelClient, KernelManager
 
-from sandbox import scratch
+from sandbox import disk, scratch
 from sandbox.bridge import kernel_stub
+from sandbox.cgroup import KernelCgroup
 from sandbox.limits import KernelLimits
 
 START_TIMEOUT = 30.0
@@ -30,6 +31,8 @@ _SIGNAL_MEANINGS = {
     signal.SIGABRT: "aborted",
     signal.SIGBUS: "crashed (bus error)",
 }
+# The kernel's home holds IPython's history and caches; the work dir is where code writes (see `sandbox.disk`).
+HOME_SIZE = 64 * 1024**2
 _STUB_SOURCE = Path(kernel_stub.__file__).read_text(encoding="utf-8")
 
 
@@ -41,7 +44,12 @@ class Kernel:
     """A running ipykernel, private to one session at a time. Start with `Kernel.start(limits)`."""
 
     def __init__(
-        self, manager: KernelManager, client: BlockingKernelClient, directory: Path, limits: KernelLimits
+        self,
+        manager: KernelManager,
+        client: BlockingKernelClient,
+        directory: Path,
+        limits: KernelLimits,
+        cgroup: KernelCgroup | None = None,
     ) -> None:
         self.manager = manager
         self.client = client
@@ -51,6 +59,7 @@ class Kernel:
         self.working_dir = limits.working_dir or directory / "work"
         # The session links its bridge's socket here: the only host socket inside the kernel's walls.
         self.bridge_path = directory / "bridge"
+        self.cgroup = cgroup  # memory and processes of the kernel and its children together, where made
 
     @classmethod
     def start(cls, limits: KernelLimits) -> Kernel:
@@ -60,6 +69,12 @@ class Kernel:
         home = directory / "home"
         home.mkdir()
         (directory / "work").mkdir()
+        quota = limits.isolation.disk_quota
+        if (
+            quota is not None
+        ):  # the bridge's socket is linked into `directory`, so not there: a link cannot cross
+            disk.bound(directory / "work", quota, limits.isolation.disk_files)
+            disk.bound(home, min(quota, HOME_SIZE), limits.isolation.disk_files)
         manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(directory / "ipc"))
         manager.connection_file = str(directory / "connection.json")
         spec = manager.kernel_spec
@@ -69,6 +84,10 @@ class Kernel:
         argv = [sys.executable, *spec.argv[1:]] if spec.argv[0].startswith("python") else spec.argv
         owner = limits.isolation.kernel_owner()
         spec.argv = limits.isolation.command(limits.command(argv), directory, shared, owner)
+        isolation = limits.isolation
+        cgroup = KernelCgroup.make(isolation.memory, isolation.processes) if isolation.memory else None
+        if cgroup is not None:
+            spec.argv = cgroup.command(spec.argv)
         # Signals cannot cross into the kernel's PID namespace: it interrupts itself when asked to.
         spec.interrupt_mode = "message"
         if owner is not None:
@@ -84,9 +103,13 @@ class Kernel:
                 stderr=log,
                 extra_arguments=KERNEL_ARGUMENTS,
             )
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            raise
         finally:
             log.close()
-        kernel = cls(manager, manager.client(), directory, limits)
+        kernel = cls(manager, manager.client(), directory, limits, cgroup)
         try:
             kernel.client.start_channels()
             kernel.client.wait_for_ready(timeout=START_TIMEOUT)
@@ -142,6 +165,10 @@ class Kernel:
         code = self.manager.provisioner.process.poll() if self.manager.provisioner else None
         if code is None:
             return "stopped responding"
+        if self.oom_kills():
+            return (
+                f"was ended for using more than its memory limit ({self.limits.isolation.describe_memory()})"
+            )
         if self.limits.isolation.isolated and code > 128:
             code = 128 - code  # bubblewrap exits with 128 + the signal that ended the kernel
         if code < 0:
@@ -188,7 +215,14 @@ class Kernel:
         if self.manager.has_kernel:
             self.manager.shutdown_kernel(now=True)
 
+    def oom_kills(self) -> int:
+        """How many of the kernel's processes (itself or its children) were ended for breaking its memory limit."""
+        return self.cgroup.oom_kills() if self.cgroup is not None else 0
+
     def kill(self) -> None:
         """End the kernel and every process it started, at once, and remove its files."""
         self.stop()
+        disk.release(self.directory)
         shutil.rmtree(self.directory, ignore_errors=True)
+        if self.cgroup is not None:
+            self.cgroup.remove()

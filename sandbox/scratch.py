@@ -17,6 +17,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from sandbox import disk
+
 PREFIX = "hybrid-host-"
 LOCK_NAME = ".alive"
 
@@ -74,6 +76,7 @@ def sweep_dead_hosts(root: Path | None = None) -> list[Path]:
             continue  # its host is alive
         finally:
             os.close(lock)
+        disk.release(directory)  # its kernels' and outputs' size-bounded filesystems
         shutil.rmtree(directory, ignore_errors=True)
         removed.append(directory)
     return removed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import queue
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sandbox import scratch
+from sandbox import disk, scratch
 from sandbox.bridge import BridgeServer, Capability, Dispatcher, HostFunction, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
 from sandbox.collect import OutputCollector
@@ -86,6 +87,9 @@ class KernelSession:
         self._new_kernel = kernels or partial(Kernel.start, self.limits)
         self._owns_output_dir = output_dir is None
         self.output_dir = output_dir or scratch.new_directory("outputs-")
+        quota = self.limits.isolation.disk_quota
+        if self._owns_output_dir and quota is not None:  # what code displays is bounded like what it writes
+            disk.bound(self.output_dir, quota, self.limits.isolation.disk_files)
         self.dispatcher = Dispatcher(policy, secrets)
         self.dispatcher.working_dir = lambda: self.working_dir
         self._answer = _Answer()
@@ -138,7 +142,14 @@ class KernelSession:
                 self.output_dir, f"action-{self._actions}", self.max_output_chars, self.dispatcher.redactor
             )
             started = time.monotonic()
+            oom_kills = kernel.oom_kills()
             timed_out, failure = self._run(kernel, code, timeout, collector)
+            if failure is None and kernel.oom_kills() > oom_kills:
+                notices.append(
+                    "A process your code started was ended for using more memory than the kernel may use "
+                    f"({self.limits.isolation.describe_memory()}); the kernel itself goes on. Use less memory "
+                    "at once, or fewer processes."
+                )
             over_quota = failure is None and kernel.over_disk_quota()  # what was written at the very end
             if over_quota:
                 failure = _over_quota(kernel)
@@ -187,6 +198,7 @@ class KernelSession:
             kernel.kill()
         self._bridge.close()
         if self._owns_output_dir:
+            disk.release(self.output_dir)
             shutil.rmtree(self.output_dir, ignore_errors=True)
 
     def __enter__(self) -> Self:
@@ -286,6 +298,13 @@ def _move_entries(source: Path, destination: Path) -> None:
         return
     try:
         for name in os.listdir(directory):
-            os.rename(name, destination / name, src_dir_fd=directory)
+            try:
+                os.rename(name, destination / name, src_dir_fd=directory)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                # Each kernel's directory is a filesystem of its own (see `sandbox.disk`): copied, links as
+                # links, through the directory opened above.
+                shutil.move(f"/proc/self/fd/{directory}/{name}", destination / name)
     finally:
         os.close(directory)

@@ -200,6 +200,16 @@ PAGES = {
           .then(() => document.getElementById('r').textContent = 'fetch sent')">Fetch</button>
         <button type="button" onclick="const x = new XMLHttpRequest(); x.open('POST', '/ping'); x.send('xhr')">XHR</button>
         <button type="button" onclick="navigator.sendBeacon('/ping', 'beacon')">Beacon</button><p id="r">idle</p>""",
+    # Writes from script, whatever the key (and from events a script makes up), and a form a script submits
+    # into a new window, to /ping on this server.
+    "/keydown-writes": """<title>Keydown writes</title><label for="k">Keys</label><input id="k">
+        <form id="f" method="post" action="/ping" target="_blank"><input type="hidden" name="q" value="popup">
+        </form>
+        <button type="button" onclick="document.getElementById('f').requestSubmit()">New window</button>
+        <button type="button" onclick="document.getElementById('k').dispatchEvent(
+          new KeyboardEvent('keydown', {key: 'Enter', shiftKey: true, bubbles: true}))">Synthetic</button>
+        <script>document.getElementById('k').addEventListener('keydown', event =>
+          fetch('/ping', {method: 'POST', body: 'key ' + event.key}))</script>""",
     # Sends its cookies to the address in ?to= by every route a script has.
     "/leak": """<title>Leak</title><p>Nothing to see</p><script>
         document.cookie = "session=leaked-cookie-value; path=/";

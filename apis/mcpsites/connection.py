@@ -38,13 +38,16 @@ class McpToolError(Exception):
 @dataclass(frozen=True)
 class McpTool:
     """One tool of a server: its name on the server and in Python, what it takes, and whether it writes
-    (every tool does unless the server annotates it read-only)."""
+    (every tool does unless the user marked it read: see `McpServer.effects`). `hinted_read_only`: the
+    server's own annotation says it only reads, a hint shown to the user and the model, never relied on (a
+    server may say so of a tool that deletes)."""
 
     name: str
     python_name: str
     description: str
     input_schema: dict[str, Any]
     writes: bool
+    hinted_read_only: bool = False
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -202,7 +205,7 @@ class McpConnection:
         from mcp import Client
 
         async with Client(self._target(errlog)) as client:
-            self.tools = await _list_tools(client)
+            self.tools = await _list_tools(client, self.server.effects)
             self._client = client
             self._ready.set()
             await self._closing.wait()
@@ -225,21 +228,23 @@ class McpConnection:
         )
 
 
-async def _list_tools(client: Client) -> list[McpTool]:
+async def _list_tools(client: Client, effects: dict[str, str]) -> list[McpTool]:
     tools: list[McpTool] = []
     cursor: str | None = None
     while True:
         page = await client.list_tools(cursor=cursor)
         for tool in page.tools:
             annotations = tool.annotations
-            read_only = bool(annotations and annotations.read_only_hint)
+            in_python = python_name(tool.name)
+            marked = effects.get(tool.name, effects.get(in_python))
             tools.append(
                 McpTool(
                     name=tool.name,
-                    python_name=python_name(tool.name),
+                    python_name=in_python,
                     description=(tool.description or "").strip(),
                     input_schema=dict(tool.input_schema or {}),
-                    writes=not read_only,
+                    writes=marked != "read",
+                    hinted_read_only=bool(annotations and annotations.read_only_hint),
                 )
             )
         cursor = page.next_cursor

@@ -21,7 +21,14 @@ def tool_line(tool: McpTool) -> str:
     summary = _first_sentence(tool.description)
     if summary:
         line += f" - {summary}"
-    return line + (" [writes]" if tool.writes else " [read-only]")
+    return line + _effect(tool, " [writes]", " [read-only]")
+
+
+def _effect(tool: McpTool, writes: str, reads: str) -> str:
+    """How the tool is treated, and the server's read-only hint where the two differ."""
+    if not tool.writes:
+        return reads
+    return writes[:-1] + "; the server hints read-only]" if tool.hinted_read_only else writes
 
 
 def tool_help(server: str, tool: McpTool) -> str:
@@ -29,8 +36,7 @@ def tool_help(server: str, tool: McpTool) -> str:
     signature = ", ".join([*tool.required, *(f"{name}=None" for name in tool.optional)])
     lines = [
         f"mcp.{server}.{tool.python_name}({signature})",
-        f"MCP tool {tool.name!r} of the server {server}"
-        + ("  (changes data)" if tool.writes else "  (read-only)"),
+        f"MCP tool {tool.name!r} of the server {server}" + _effect(tool, "  (changes data)", "  (read-only)"),
     ]
     if tool.description:
         lines += ["", tool.description]

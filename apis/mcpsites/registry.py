@@ -8,7 +8,7 @@ never as values, and resolved on the host when it is connected.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from apis.auth import FileSecretStore
@@ -24,13 +24,16 @@ REFERENCE_KINDS = ("env", "secret")
 @dataclass(frozen=True)
 class McpServer:
     """How to reach one MCP server: `command` (argv, over stdio) or `url` (streamable HTTP), not both.
-    `env` and `headers` map names to references (`env:VAR` or `secret:NAME`)."""
+    `env` and `headers` map names to references (`env:VAR` or `secret:NAME`). `effects` maps tools (by
+    their name on the server or in Python) to "read" or "write", as the user marked them (`hybrid sites
+    edit`): a tool writes unless marked read, whatever the server's own hints say."""
 
     name: str
     command: list[str] | None = None
     url: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    effects: dict[str, str] = field(default_factory=dict)
 
     @property
     def transport(self) -> str:
@@ -106,6 +109,16 @@ class McpRegistry:
 
     def remove(self, name: str) -> None:
         self._files.remove(name)
+
+    def mark(self, name: str, effects: dict[str, str]) -> McpServer:
+        """Record what tools of server `name` do ({tool: "read" | "write"}), over any earlier marking."""
+        wrong = sorted(tool for tool, effect in effects.items() if effect not in ("read", "write"))
+        if wrong:
+            raise RegistryError(f"{', '.join(wrong)}: an effect is 'read' or 'write'.")
+        server = self.get(name)
+        marked = replace(server, effects={**server.effects, **effects})
+        self._files.write(name, marked)
+        return marked
 
     def resolve(self, references: dict[str, str]) -> dict[str, str]:
         """The values the references point to, read now; AuthError naming the one that is missing."""

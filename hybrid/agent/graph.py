@@ -8,6 +8,7 @@ the step.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,14 @@ PROMPTS = Environment(
     lstrip_blocks=True,
 )
 NO_CODE_LIMIT = 2
+# What no store takes and no kernel runs: NUL (PostgreSQL text refuses it) and lone surrogates (not Unicode:
+# they cannot be encoded, to the database, the checkpoint or the kernel). A model may send either.
+UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
+UNSENDABLE_CODE_NOTICE = (
+    "Your code was not run: it held {count} character(s) that are not valid text (NUL bytes or lone "
+    "surrogates such as \\udcff), shown here as \ufffd. Write it again with valid text only; for bytes, "
+    "use escapes such as b'\\xff' or '\\x00'."
+)
 RESUMED_NOTICE = (
     "This run was resumed after an interruption, in a fresh kernel: variables, imports and "
     "definitions from earlier steps are gone; run again whatever your code needs."
@@ -236,9 +245,9 @@ def build_graph(
         }
         parsed = parse_reply(reply.text)
         pending = {
-            "reply": parsed.reply,
-            "thought": parsed.thought,
-            "code": parsed.code,
+            "reply": _storable(parsed.reply),
+            "thought": _storable(parsed.thought),
+            "code": _storable(parsed.code) if parsed.code is not None else None,
             "dropped_blocks": parsed.dropped_blocks,
             "no_code": parsed.no_code,
             "prompt_tokens": usage.input_tokens,
@@ -261,6 +270,10 @@ def build_graph(
                 "status": "refused",
                 "error": f"Stopped: the model refused the task ({reply.refusal}).",
             }
+        if parsed.code is not None and (unsendable := len(UNSENDABLE.findall(parsed.code))):
+            notice = UNSENDABLE_CODE_NOTICE.format(count=unsendable)
+            step = _step(state, pending, observation=notice, ok=False, error="invalid text")
+            return update | {"pending": None, "steps": recorded(state, step), "no_code_streak": 0}
         if parsed.code is not None:
             return update | {"pending": pending, "no_code_streak": 0}
         streak = state.get("no_code_streak", 0) + 1
@@ -348,6 +361,11 @@ def build_graph(
     graph.add_conditional_edges("execute", after_execute, ["act", "finish"])
     graph.add_edge("finish", END)
     return graph.compile(checkpointer=checkpointer)
+
+
+def _storable(text: str) -> str:
+    """`text` with what no store takes replaced by U+FFFD (see `UNSENDABLE`)."""
+    return UNSENDABLE.sub("\ufffd", text)
 
 
 def _step(

@@ -30,7 +30,7 @@ from hybrid.agent.runtime import (
     page_writes_to_policy,
     web_credentials,
 )
-from hybrid.config import Settings
+from hybrid.config import Settings, keep_private
 from sandbox import Call, IsolationUnavailable, KernelPool, Policy, PolicyMode
 from sandbox.browser import BrowserService
 from workflows.fastpath import FastPathMatch, match_fast_path, run_fast_path
@@ -115,8 +115,10 @@ def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
         return saver
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(settings.data_dir / "checkpoints.sqlite", check_same_thread=False)
+    keep_private(settings.data_dir)
+    path = settings.data_dir / "checkpoints.sqlite"
+    path.touch(mode=0o600, exist_ok=True)  # before SQLite makes it 0644
+    connection = sqlite3.connect(path, check_same_thread=False)
     stack.callback(connection.close)
     return SqliteSaver(connection)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import click
 
 import apis
@@ -39,6 +41,18 @@ def mcp_group() -> None:
     default=None,
     help="Serve streamable HTTP on 127.0.0.1:PORT (at /mcp) instead of stdio.",
 )
+@click.option(
+    "--token",
+    envvar="HYBRID_MCP_TOKEN",
+    help="With --port: the bearer token clients must send (header `Authorization: Bearer TOKEN`); "
+    "default: a new one, printed at start. Also read from HYBRID_MCP_TOKEN.",
+)
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="With --port: take requests without a token. Any program running on this machine, as any user, "
+    "can then call the tools with your sites' credentials and run tasks; use only on a machine that is yours alone.",
+)
 @sandbox_options
 def serve_command(
     sites: tuple[str, ...],
@@ -46,6 +60,8 @@ def serve_command(
     model: str | None,
     base_url: str | None,
     port: int | None,
+    token: str | None,
+    no_auth: bool,
     sandbox: str | None,
     kernel_network: bool | None,
 ) -> None:
@@ -53,7 +69,15 @@ def serve_command(
 
     Tools: run_task, search_operations, describe_operation, call_operation, and one per verified workflow;
     runs are resources (hybrid://runs/RUN_ID). Every call passes the policy and is recorded as a run.
+
+    Over HTTP, clients authenticate with a bearer token: pass the header `Authorization: Bearer TOKEN`
+    (in Claude Code: `claude mcp add --transport http hybrid http://127.0.0.1:PORT/mcp --header
+    "Authorization: Bearer TOKEN"`; most clients have a "headers" field in their server configuration).
     """
+    if port is None and (token is not None or no_auth):
+        raise click.UsageError("--token and --no-auth apply to --port (HTTP) only; stdio needs no token")
+    if token is not None and no_auth:
+        raise click.UsageError("--token and --no-auth contradict each other: choose one")
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     chosen = list(sites) or [site.name for site in apis.SiteRegistry(settings.data_dir).list()]
     try:
@@ -66,4 +90,11 @@ def serve_command(
             f"policy: {hybrid.policy_mode})",
             err=True,
         )
-    serve(hybrid, port)
+        if no_auth:
+            click.echo("No authentication (--no-auth): any local program can use this server.", err=True)
+        else:
+            if token is None:
+                token = secrets.token_urlsafe(32)
+                click.echo(f"Bearer token (new for this start): {token}", err=True)
+            click.echo("Clients must send the header: Authorization: Bearer <token>", err=True)
+    serve(hybrid, port, token)

@@ -85,10 +85,16 @@ def add_mcp_command(
     except (RegistryError, ApiError, McpServerError) as exc:
         raise click.ClickException(str(exc))
     writes = sum(tool.writes for tool in tools)
+    hinted = [tool.python_name for tool in tools if tool.hinted_read_only]
     click.echo(
         f"Added {name}: MCP server ({server.transport}) with {len(tools)} tools, {writes} of them "
-        "writing (a tool writes unless the server annotates it read-only)."
+        "writing (a tool writes unless you mark it read: a server's word is not taken)."
     )
+    if hinted:
+        click.echo(
+            f"The server hints these only read: {', '.join(hinted)}. If you trust that, "
+            f"`hybrid sites edit {name} --read TOOL` marks each."
+        )
 
 
 def list_mcp_servers() -> None:

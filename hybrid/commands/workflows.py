@@ -16,6 +16,7 @@ from rich.table import Table
 from apis import ApiError, RegistryError, SiteRegistry, SpecError
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.runtime import SiteHandle, api_capability
+from hybrid.commands.display import TerminalConfirm
 from hybrid.config import load_settings
 from sandbox import POLICY_MODES, IsolationUnavailable, KernelSession, Policy, PolicyMode
 from workflows.exchange import ImportRejected, import_workflows
@@ -47,19 +48,34 @@ def _store() -> WorkflowStore:
 
 
 @contextmanager
-def _site_session(site: str, policy: PolicyMode) -> Iterator[KernelSession]:
+def _site_session(site: str, policy: Policy) -> Iterator[KernelSession]:
     """A kernel with `api.<site>` from the site registry, for running a workflow outside an agent run."""
     settings = load_settings()
     handle = SiteHandle.from_registry(SiteRegistry(settings.data_dir), site)
     try:
-        session = KernelSession(
-            limits=settings.kernel_limits, policy=Policy(mode=policy), secrets=handle.secrets
-        )
+        session = KernelSession(limits=settings.kernel_limits, policy=policy, secrets=handle.secrets)
     except IsolationUnavailable as exc:
         raise click.ClickException(str(exc))
     with session:
         session.register("api", api_capability([handle]))
         yield session
+
+
+def _can_ask() -> bool:
+    """Whether a person can answer a question here (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def _terminal_policy(mode: PolicyMode) -> Policy:
+    """The policy `mode` as this terminal can apply it: confirm asks here, so it needs a person at it."""
+    if mode != "confirm":
+        return Policy(mode=mode)
+    if not _can_ask():
+        raise click.UsageError(
+            "the policy is confirm, which asks on the terminal before each write, and there is no "
+            "interactive terminal here; pass --policy read-only (or allow) to run without asking."
+        )
+    return Policy(mode="confirm", confirm=TerminalConfirm(Console(stderr=True)))
 
 
 def _parse_arguments(workflow: Workflow, pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -166,9 +182,10 @@ def show_command(name: str, version: int | None) -> None:
 @click.option("--arg", "pairs", multiple=True, metavar="NAME=VALUE", help="A parameter (repeat for each).")
 @click.option(
     "--policy",
-    type=click.Choice([mode for mode in POLICY_MODES if mode != "confirm"]),
+    type=click.Choice(POLICY_MODES),
     default=None,
-    help="Default: the configured policy (confirm mode is not available here).",
+    help="Default: the configured policy. confirm asks on the terminal before each write, and refuses to "
+    "start without one.",
 )
 @click.option(
     "--timeout", type=float, default=120.0, show_default=True, help="Seconds before it is interrupted."
@@ -183,8 +200,7 @@ def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, ti
                 f"{name} is a text workflow (a guide for the model); `hybrid workflows show {name}` prints it"
             )
         arguments = _parse_arguments(workflow, pairs)
-        mode = policy or load_settings().policy
-        with _site_session(workflow.site, "read-only" if mode == "read-only" else "allow") as session:
+        with _site_session(workflow.site, _terminal_policy(policy or load_settings().policy)) as session:
             installed = install_workflows(session, store, [workflow], via="cli")
             result = session.execute(call_code(workflow, arguments), timeout=timeout)
             installed.settle(result)
@@ -229,7 +245,7 @@ def verify_command(name: str, timeout: float) -> None:
     store = _store()
     try:
         workflow = store.get_workflow(name)
-        result = verify(store, workflow, lambda: _site_session(workflow.site, "allow"), timeout=timeout)
+        result = verify(store, workflow, lambda: _site_session(workflow.site, Policy()), timeout=timeout)
     except EXPECTED as exc:
         raise click.ClickException(str(exc))
     click.echo(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -496,13 +497,49 @@ def _workflow_doc(workflow: Workflow) -> str:
     )
 
 
-def serve(hybrid: HybridMcp, port: int | None = None) -> None:
-    """Serve over stdio, or over streamable HTTP on 127.0.0.1:`port` (at /mcp) when a port is given."""
+def serve(hybrid: HybridMcp, port: int | None = None, token: str | None = None) -> None:
+    """Serve over stdio, or over streamable HTTP on 127.0.0.1:`port` (at /mcp) when a port is given; with a
+    `token`, every HTTP request must carry `Authorization: Bearer TOKEN` (any local process can reach the
+    port, and the tools act with the user's credentials)."""
     server = hybrid.build()
     try:
         if port is None:
             server.run("stdio")
         else:
-            server.run("streamable-http", host="127.0.0.1", port=port)
+            import uvicorn
+
+            app: Any = server.streamable_http_app(host="127.0.0.1")
+            if token is not None:
+                app = BearerToken(app, token)
+            uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
     finally:
         hybrid.close()
+
+
+class BearerToken:
+    """ASGI middleware: an HTTP request without `Authorization: Bearer TOKEN` is answered 401 and goes no
+    further. (The MCP SDK's own auth is OAuth, with an issuer and a token verifier: far more than one
+    shared secret for local clients needs.)"""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self._app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not secrets.compare_digest(given, self._expected):
+                body = b"hybrid's MCP server needs the header Authorization: Bearer TOKEN (printed at its start)."
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"www-authenticate", b'Bearer realm="hybrid"'),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self._app(scope, receive, send)

@@ -1,14 +1,22 @@
 """The request guard: every request the browser makes goes to the run's origins only, and a write (a
-non-GET request) waits for the policy, held until the caller brings its verdict (see `session.Step`)."""
+non-GET request) waits for the policy, held until the caller brings its verdict (see `session.Step`).
+
+Two layers see the requests. Playwright's routes see those of the pages it knows, with the frame each came
+from (so a held form submission can be sent again where it was made). Under them, the browser-wide network
+layer (the DevTools Fetch domain on the browser itself) sees every request Chromium sends, whatever made it:
+a window the browser opened on its own (a form submitted by Shift+Enter opens one before any page knows of
+it), a redirect past the routes, a key or gesture nobody listed. Whatever the routes did not let through is
+judged there by the same rules, so nothing that writes leaves without the policy's yes."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from playwright.sync_api import BrowserContext, Frame, Request, Route, WebSocketRoute
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Frame, Request, Route, WebSocketRoute
 from playwright.sync_api import Error as PlaywrightError
 
 from sandbox.browser.errors import playwright_reason
@@ -30,61 +38,67 @@ def without_fragment(url: str) -> str:
 
 @dataclass(frozen=True)
 class HeldWrite:
-    """A write request the page sent that waits for the policy: a script's fetch, XHR or beacon is held
-    open; a navigation (a form submission) was answered with 204 No Content, which leaves the page as
-    it was, and is sent again with the same method, headers and body if allowed."""
+    """A write request the page sent that waits for the policy: `send` lets it go, `drop` answers it
+    without sending it (see `RequestGuard._route` and `RequestGuard._paused` for how each layer holds)."""
 
-    route: Route | None
-    request: Request
-    frame: Frame  # where a navigation is sent again
-    headers: dict[str, str]
-    body: bytes | None
+    method: str
+    url: str
+    send: Callable[[], None]
+    drop: Callable[[], None]
 
     def describe(self) -> dict:
-        request = self.request
         return {
             "method": "request",
-            "args": [request.method, request.url],
+            "args": [self.method, self.url],
             "writes": True,
-            "domain": host_of(request.url),
-            "description": f"let the page send {request.method} {request.url} on its own",
+            "domain": host_of(self.url),
+            "description": f"let the page send {self.method} {self.url} on its own",
         }
 
 
 class RequestGuard:
-    """Routes a browser context's requests; what it blocks, holds or lets through is told in `events`."""
+    """Routes a browser's requests; what it blocks, holds or lets through is told in `events`."""
 
     def __init__(self, origins: Origins | None, check_writes: bool, events: list[str]) -> None:
         self.origins = origins  # None: any http(s) origin
         self._check_writes = check_writes
         self._events = events
-        self._installed = False  # whether the current context's requests pass `_route`
+        self._browser: Browser | None = None
+        self._context: BrowserContext | None = None
+        self._network: CDPSession | None = None  # the browser-wide layer, once installed
         # Lets the one request an approved action announced through (a form's submission), once.
         self.approval: Callable[[Request], bool] | None = None
         self.held: list[HeldWrite] = []
-        self._replay: HeldWrite | None = None  # an allowed navigation, being sent again
+        self._replay: tuple[Request, dict[str, str], bytes | None] | None = None  # a navigation sent again
+        # Writes the routes let through, (method, URL): the browser-wide layer lets each pass once.
+        self._routed: Counter[tuple[str, str]] = Counter()
 
     @property
     def holding(self) -> bool:
         return bool(self.held)
 
-    def attach(self, context: BrowserContext) -> None:
-        """Guard a new context (of a fresh or restarted browser) when there is anything to guard."""
-        self._installed = False
-        self.held, self._replay = [], None  # routes of a dead browser cannot be answered
+    def attach(self, browser: Browser, context: BrowserContext) -> None:
+        """Guard a new browser and its context (fresh or restarted) when there is anything to guard."""
+        self._browser, self._context, self._network = browser, context, None
+        self.held, self._replay = [], None  # requests of a dead browser cannot be answered
+        self._routed.clear()
         if self.origins is not None or self._check_writes:
-            self._install(context)
+            self._install()
 
-    def restrict(self, origins: Origins, context: BrowserContext | None) -> None:
+    def restrict(self, origins: Origins) -> None:
         """From now on, reach only `origins`."""
         self.origins = origins
-        if context is not None and not self._installed:
-            self._install(context)
+        if self._context is not None and self._network is None:
+            self._install()
 
-    def _install(self, context: BrowserContext) -> None:
-        context.route("**/*", self._route)
-        context.route_web_socket("**/*", self._route_socket)
-        self._installed = True
+    def _install(self) -> None:
+        assert self._browser is not None and self._context is not None
+        self._context.route("**/*", self._route)
+        self._context.route_web_socket("**/*", self._route_socket)
+        network = self._browser.new_browser_cdp_session()
+        network.on("Fetch.requestPaused", self._paused)
+        network.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]})
+        self._network = network
 
     def reachable(self, url: str) -> bool:
         origins = self.origins
@@ -97,32 +111,30 @@ class RequestGuard:
         """Send or drop the held writes, `verdicts` in the order `describe_held` listed them."""
         held, self.held = self.held[: len(verdicts)], self.held[len(verdicts) :]
         for write, allowed in zip(held, verdicts, strict=True):
-            request = write.request
             if not allowed:
-                if write.route is not None:
-                    with suppress(PlaywrightError):
-                        write.route.abort("blockedbyclient")
+                with suppress(PlaywrightError):
+                    write.drop()
                 self._events.append(
-                    f"Blocked: the page tried to send {request.method} {request.url}, and the "
+                    f"Blocked: the page tried to send {write.method} {write.url}, and the "
                     "session's policy refused it. Nothing was sent."
                 )
                 continue
             self._events.append(
-                f"The page sent {request.method} {request.url} on its own; the session's policy allowed it."
+                f"The page sent {write.method} {write.url} on its own; the session's policy allowed it."
             )
             try:
-                if write.route is None:
-                    self._send_again(write)
-                else:
-                    self._pass(write.route, request)
+                write.send()
             except PlaywrightError as exc:
                 self._events.append(
-                    f"Notice: {request.method} {request.url} could not be sent: {playwright_reason(exc)}."
+                    f"Notice: {write.method} {write.url} could not be sent: {playwright_reason(exc)}."
                 )
 
+    def _writes(self, method: str) -> bool:
+        return self._check_writes and method not in SAFE_METHODS
+
     def _route(self, route: Route, request: Request) -> None:
-        """Every request the browser makes: to the allowed origins only, and writes only with the policy's
-        yes (held for it, never asked here: see `session.Step`)."""
+        """Every request of the pages Playwright knows: to the allowed origins only, and writes only with
+        the policy's yes (held for it, never asked here: see `session.Step`)."""
         if not self.reachable(request.url):
             self._refuse(route, request)
             self._events.append(
@@ -131,35 +143,58 @@ class RequestGuard:
             )
             return
         replay = self._replay
-        if replay is not None and request.is_navigation_request() and request.url == replay.request.url:
+        if replay is not None and request.is_navigation_request() and request.url == replay[0].url:
             self._replay = None
             self._pass(route, request, replay)
             return
-        writes = self._check_writes and request.method not in SAFE_METHODS
+        writes = self._writes(request.method)
         if writes and self.approval is not None and self.approval(request):
             self.approval, writes = None, False  # one submission per yes
         if not writes:
             self._pass(route, request)
         elif request.is_navigation_request():
-            # Held open, a navigation would keep Playwright's own waits running; 204 leaves the page as it is.
+            frame = _frame_of(request)
+            if frame is None:
+                # The first request of a window opened for it (a form with target=_blank): no frame to send
+                # it again from, and nothing of Playwright's waits on it. The browser-wide layer holds it.
+                route.continue_()
+                return
+            # Held open, a navigation would keep Playwright's own waits running; 204 leaves the page as it is,
+            # and an allowed one is sent again from its frame.
+            held = (request, request.headers, request.post_data_buffer)
             self.held.append(
-                HeldWrite(None, request, request.frame, request.headers, request.post_data_buffer)
+                HeldWrite(request.method, request.url, lambda: self._send_again(frame, held), _nothing)
             )
             route.fulfill(status=204)
         else:
-            self.held.append(HeldWrite(route, request, request.frame, request.headers, None))
+            self.held.append(
+                HeldWrite(
+                    request.method,
+                    request.url,
+                    lambda: self._pass(route, request),
+                    lambda: route.abort("blockedbyclient"),
+                )
+            )
 
-    def _pass(self, route: Route, request: Request, replay: HeldWrite | None = None) -> None:
+    def _pass(
+        self,
+        route: Route,
+        request: Request,
+        replay: tuple[Request, dict[str, str], bytes | None] | None = None,
+    ) -> None:
         """Send a request on. Where a navigation is redirected to is checked here, since Playwright routes a
         redirect's next request past the handlers."""
-        overrides = (
-            {"method": replay.request.method, "headers": replay.headers, "post_data": replay.body}
-            if replay is not None
-            else {}
-        )
+        method = request.method
+        overrides: dict = {}
+        if replay is not None:
+            method = replay[0].method
+            overrides = {"method": method, "headers": replay[1], "post_data": replay[2]}
         if self.origins is None or not request.is_navigation_request():
+            if method not in SAFE_METHODS:
+                self._routed[(method, without_fragment(request.url))] += 1
             route.continue_(**overrides)
             return
+        # Fetched by Playwright itself, this request never reaches the browser-wide layer.
         response = route.fetch(max_redirects=0, **overrides)
         location = urljoin(request.url, response.headers.get("location", ""))
         if response.status in REDIRECTS and not self.reachable(location):
@@ -181,13 +216,48 @@ class RequestGuard:
         else:
             route.abort("blockedbyclient")
 
-    def _send_again(self, write: HeldWrite) -> None:
+    def _send_again(self, frame: Frame, held: tuple[Request, dict[str, str], bytes | None]) -> None:
         """Replay an allowed navigation that was answered with 204 (see `_route`) in its frame."""
-        self._replay = write
+        self._replay = held
         try:
-            write.frame.goto(write.request.url, wait_until="commit")
+            frame.goto(held[0].url, wait_until="commit")
         finally:
             self._replay = None
+
+    def _paused(self, event: dict) -> None:
+        """Every request Chromium sends, held by the browser-wide layer: what the routes let through goes
+        on; anything else (from a window no page knows yet, a redirect, ...) is judged here. A write is held
+        paused until the policy answers: a window the browser opened for it is one Playwright does not wait
+        on."""
+        network = self._network
+        assert network is not None
+        request_id, request = event["requestId"], event["request"]
+        method, url = request["method"], without_fragment(request["url"])
+        document = event.get("resourceType") == "Document"
+
+        def go_on() -> None:
+            network.send("Fetch.continueRequest", {"requestId": request_id})
+
+        def refuse() -> None:
+            if document:  # as `_refuse`: the page stays as it was
+                network.send("Fetch.fulfillRequest", {"requestId": request_id, "responseCode": 204})
+            else:
+                network.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
+
+        key = (method, url)
+        if self._routed[key] > 0:
+            self._routed[key] -= 1
+            go_on()
+        elif not self.reachable(url):
+            refuse()
+            self._events.append(
+                f"Blocked: the browser tried to reach {url}, which is not one of the run's "
+                f"sites ({self.origins}). Nothing was sent."
+            )
+        elif self._writes(method) or (self._check_writes and request.get("hasPostData")):
+            self.held.append(HeldWrite(method, url, go_on, refuse))
+        else:
+            go_on()
 
     def _route_socket(self, socket: WebSocketRoute) -> None:
         if self.reachable(socket.url):
@@ -198,3 +268,14 @@ class RequestGuard:
             f"Blocked: the page tried to open a WebSocket to {socket.url}, which is not one of "
             f"the run's sites ({self.origins})."
         )
+
+
+def _frame_of(request: Request) -> Frame | None:
+    try:
+        return request.frame
+    except PlaywrightError:  # "Frame for this navigation request is not available"
+        return None
+
+
+def _nothing() -> None:
+    """Dropping a navigation answered with 204 already: nothing was sent and nothing is left to answer."""

@@ -140,7 +140,7 @@ class BrowserSession:
 
     def restrict(self, origins: Origins) -> None:
         """From now on, reach only `origins`."""
-        self._guard.restrict(origins, self._chromium.context)
+        self._guard.restrict(origins)
 
     def close(self) -> None:
         self._chromium.close()

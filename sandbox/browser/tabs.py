@@ -118,7 +118,7 @@ class Chromium:
         self.context.set_default_navigation_timeout(self._config.timeouts.navigation * 1000)
         self.context.on("page", self._adopt)
         self.context.add_init_script(MUTATION_CLOCK_JS)
-        self._guard.attach(self.context)
+        self._guard.attach(self.browser, self.context)
         self.tabs = []
         self.current = self._open_tab()
 

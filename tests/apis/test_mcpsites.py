@@ -61,14 +61,16 @@ def test_servers_are_stored_with_references_never_values(
 
 
 def test_a_stdio_server_is_called_from_sync_code(tmp_path: Path) -> None:
-    server = McpServer("notes", command=[sys.executable, str(NOTES_SERVER)])
+    # Marked by the user, by the tool's name on the server or in Python; the server's hints decide nothing.
+    reads = {"list_notes": "read", "get_note": "read", "whoami": "read", "delete-note": "write"}
+    server = McpServer("notes", command=[sys.executable, str(NOTES_SERVER)], effects=reads)
     with McpConnection(server, env={"NOTES_TOKEN": "t-3"}, timeout=30).open() as notes:
-        assert [(t.python_name, t.writes) for t in notes.tools] == [
-            ("list_notes", False),
-            ("get_note", False),
-            ("add_note", True),
-            ("delete_note", True),
-            ("whoami", False),
+        assert [(t.python_name, t.writes, t.hinted_read_only) for t in notes.tools] == [
+            ("list_notes", False, True),
+            ("get_note", False, True),
+            ("add_note", True, False),
+            ("delete_note", True, False),
+            ("whoami", False, True),
         ]
         assert notes.call("add_note", {"title": "new"}) == 3
         assert notes.call("delete_note", {"note_id": 3}) == "deleted"  # by its Python name: delete-note

@@ -385,3 +385,77 @@ def test_the_kernel_holds_no_capability_and_cannot_gain_one(session: KernelSessi
         "CapAmb": "0000000000000000",
         "NoNewPrivs": "1",
     }
+
+
+def test_forked_children_share_one_memory_limit_and_the_kernel_survives() -> None:
+    """Three children of 300 MiB each, under a 512 MiB limit for the whole kernel and 1 GiB per process: they
+    cannot all hold their memory; one is ended, the kernel says why and goes on."""
+    mib = 1024**2
+    limits = KernelLimits(address_space=1024 * mib, isolation=Isolation(memory=512 * mib))
+    with KernelSession(limits=limits) as session:
+        result = session.execute(
+            """
+import os, time
+children = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(300 * 1024 * 1024)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        time.sleep(3)
+        os._exit(0)
+    children.append(pid)
+print(sorted(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children))
+""",
+            timeout=120,
+        )
+        assert not result.restarted, result.notices
+        assert result.stdout.strip().startswith("[-9"), (
+            result.stdout + result.stderr
+        )  # SIGKILL, by the OOM killer
+        assert any(
+            "more memory than the kernel may use (512 MiB of memory for the kernel" in n
+            for n in result.notices
+        )
+        assert session.execute("print('still here')").stdout == "still here\n"
+
+
+def test_the_run_header_says_which_memory_limit_holds() -> None:
+    assert Isolation().describe() == (
+        "bubblewrap, no network, 4 GiB of memory for the kernel and all its processes together (cgroup)"
+    )
+
+
+def test_writing_or_displaying_past_the_disk_quota_fails_at_once() -> None:
+    """fallocate past the quota is refused by the filesystem (not found and undone a second later), and what
+    code displays is clipped before the host writes it: the host keeps no more than the quota either."""
+    mib = 1024**2
+    limits = KernelLimits(isolation=Isolation(disk_quota=64 * mib))
+    with KernelSession(limits=limits) as session:
+        allocated = run(
+            session,
+            """
+import os
+fd = os.open('big', os.O_CREAT | os.O_WRONLY)
+try:
+    os.posix_fallocate(fd, 0, 256 * 1024 * 1024)
+    print('allocated', os.fstat(fd).st_blocks * 512 // 2**20, 'MiB')
+except OSError as exc:
+    print(exc.strerror)
+""",
+        )
+        assert allocated.strip() == "No space left on device"
+        shown = session.execute(
+            """
+from IPython.display import Image, display
+for size in (40, 10, 10, 10, 10, 10, 10, 10):
+    display(Image(data=b'\\x89PNG\\r\\n\\x1a\\n' + bytes(size * 1024 * 1024), format='png'))
+""",
+            timeout=120,
+        )
+        kept = sum(path.stat().st_size for path in session.output_dir.iterdir())
+        assert kept <= 64 * mib
+        notes = [output.text or "" for output in shown.outputs]
+        assert "an image of 40 MiB was not kept" in notes[0]
+        assert any("not kept: No space left on device" in note for note in notes[1:])

@@ -29,7 +29,10 @@ def notes(settings: Settings) -> McpRegistry:
     registry = McpRegistry(settings.data_dir)
     registry.add(
         McpServer(
-            "notes", command=[sys.executable, str(NOTES_SERVER)], env={"NOTES_TOKEN": "secret:notes_token"}
+            "notes",
+            command=[sys.executable, str(NOTES_SERVER)],
+            env={"NOTES_TOKEN": "secret:notes_token"},
+            effects={"list_notes": "read", "get_note": "read", "whoami": "read"},  # as the user marked them
         )
     )
     registry.secrets.set("notes_token", TOKEN)

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 from mcp.types import ElicitResult
 
 import apis
@@ -34,6 +35,7 @@ def count_open_bugs(owner: str, project: str):
     """Count the open issues labelled bug in a project."""
     return len(api.demo.list_issues(owner=owner, project=project, state='open', labels='bug', per_page=100))
 '''
+TOKEN = "test-token-" + "x" * 20
 NEW_LABEL = {"name": "from-mcp", "color": "#00aa00"}
 ADD_LABEL = '''
 def add_label(name: str):
@@ -213,7 +215,7 @@ def free_port() -> int:
 def http_server(served: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, *serve_args(served, "--policy", "allow", "--port", str(port))],
+        [sys.executable, *serve_args(served, "--policy", "allow", "--port", str(port), "--token", TOKEN)],
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/mcp"
@@ -233,9 +235,28 @@ def http_server(served: Path) -> Iterator[str]:
         process.wait(timeout=30)
 
 
+def authorised(url: str, token: str = TOKEN) -> Client:
+    """A client sending the token the way the server's start tells clients to."""
+    headers = {"Authorization": f"Bearer {token}"}
+    return Client(streamable_http_client(url, http_client=create_mcp_http_client(headers=headers)))
+
+
+def test_http_requires_the_bearer_token(http_server: str) -> None:
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+        refused = httpx.post(http_server, json=initialize, headers=headers)
+        assert refused.status_code == 401 and "Authorization: Bearer" in refused.text
+
+    async def list_with(token: str) -> set[str]:
+        async with authorised(http_server, token) as client:
+            return {tool.name for tool in (await client.list_tools()).tools}
+
+    assert "call_operation" in run_async(list_with(TOKEN))
+
+
 def test_http_allows_writes_when_the_policy_does(http_server: str, demo: DemoSite) -> None:
     async def drive():
-        async with Client(http_server) as client:
+        async with authorised(http_server) as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
             write = await client.call_tool(
                 "call_operation",

@@ -29,13 +29,14 @@ def test_add_list_show_search_remove_an_mcp_server(run, monkeypatch: pytest.Monk
     monkeypatch.setenv("NOTES_TOKEN_FOR_TESTS", "tok-9")
     added = run("add-mcp", "notes", "--command", COMMAND, "--env", "NOTES_TOKEN=env:NOTES_TOKEN_FOR_TESTS")
     assert added.exit_code == 0, added.output
-    assert "Added notes: MCP server (stdio) with 5 tools, 2 of them writing" in added.output
+    assert "Added notes: MCP server (stdio) with 5 tools, 5 of them writing" in added.output
+    assert "The server hints these only read: list_notes, get_note, whoami." in added.output
     listed = run("list").output
     assert (
         "notes" in listed and "NOTES_TOKEN from env:NOTES_TOKEN_FOR_TESTS" in listed and "tok-9" not in listed
     )
     shown = run("show", "notes").output
-    assert "get_note(note_id) - Read one note by its id. [read-only]" in shown
+    assert "get_note(note_id) - Read one note by its id. [writes; the server hints read-only]" in shown
     found = run("search", "notes", "remove a note", "-k", "1").output
     assert found.splitlines() == ["delete_note(note_id) - Delete a note for good. [writes]"]
     assert run("remove", "notes").exit_code == 0
