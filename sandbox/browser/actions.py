@@ -213,7 +213,7 @@ class Actions:
         more = f" ({len(candidates)} in all)" if len(candidates) > len(nearest) else ""
         said = [
             f'No {wanted_role} named "{wanted}" on {observation.url}. The {wanted_role} elements there, '
-            f"nearest first: {named}{more}."
+            + f"nearest first: {named}{more}."
         ]
         others = [r for r in everything if r.role != wanted_role and matching([r], r.role, wanted)]
         if others:
