@@ -363,6 +363,20 @@
     return nameOf(el, "clickable") !== "";
   }
 
+  // A row a person clicks on its text that also holds controls of its own (an inbox's message: a checkbox,
+  // a star, then the sender and subject, opened by a click anywhere else): the row gets an id too, named by
+  // its text outside the controls. Only a pointer cursor its parent lacks says so.
+  function clickableHolder(el) {
+    if (el.tagName === "BODY" || el.tagName === "HTML" || !pointerOf(el, false) || !holdsControls(el)) return "";
+    return norm(textOf(el, (n) => n.matches(USABLE)));
+  }
+
+  // `[12] clickable:` leading what it holds, which is walked after it: a row with controls, a card of text.
+  function leadOf(el, name) {
+    token(el, "clickable", name);
+    return `[${idFor(el)}] clickable:`;
+  }
+
   // <label>s without for= that name the field after them: shown once, as that field's name.
   const namingLabels = new Set();
   for (const field of document.querySelectorAll(LABELLABLE)) {
@@ -587,7 +601,7 @@
     const headers = headerRow ? [...headerRow.cells].map((c) => norm(c.textContent)) : [];
     const header = (td) => (td.tagName === "TD" ? headers[td.cellIndex] || "" : "");
     walkRows(rows, depth, (row) => rowLine(row, [...row.cells].filter(rendered), depth, header,
-      row !== headerRow && handlesClicks(row)));
+      row !== headerRow && (handlesClicks(row) || clickableHolder(row) !== "")));
   }
 
   // An ARIA grid made of divs (data grids such as ag-grid): a line per row, an id on each data row. A grid
@@ -706,13 +720,23 @@
       if (block) flush(depth);
       const name = nameOf(node, "clickable");
       if (name.length > textLimit) { // a card of text that opens something: an id, and its text to read
-        buffer.push(`[${idFor(node)}] clickable:`);
-        token(node, "clickable", name);
+        buffer.push(leadOf(node, name));
         walkBlock(node, depth);
         return;
       }
       buffer.push(token(node, "clickable", name));
       if (block) flush(depth);
+      return;
+    }
+    const holder = ["", "generic", "none", "presentation", "listitem"].includes(role) && clickableHolder(node);
+    if (holder) { // one line, led by its id, as a table row is; its checkbox is found by its text
+      flush(depth);
+      buffer.push(leadOf(node, holder));
+      const outer = [cell, columnHeader, rowText];
+      [cell, columnHeader, rowText] = [node, "", holder];
+      for (const child of childrenOf(node)) walk(child, depth);
+      [cell, columnHeader, rowText] = outer;
+      flush(depth);
       return;
     }
     if (node.tagName === "DT") {
