@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bed import APPS
 
 # Apps in the order they are landed: the ones that failed most first.
-LANDED = ("gmail",)
+LANDED = ("gmail", "superhuman-general")
 ALL_APPS = (
     "gmail",
     "superhuman-general",
@@ -90,6 +90,39 @@ STEPS: dict[str, tuple[str, ...]] = {
         "browser.click(browser.find('button', 'Labels'))",
         "browser.check(browser.find('checkbox', 'Q1 Priority'))",
         "print(browser.click(browser.find('button', 'Apply')))",
+    ),
+    # Opening a message marks it read.
+    "superhuman-general/function:task_1": (
+        "print(browser.click(browser.find('clickable', 'Q2 Product Roadmap - Final Review')))",
+    ),
+    "superhuman-general/function:task_2": (
+        "print(browser.check(browser.find('checkbox', 'Re: Infrastructure Migration Plan')))",
+        "print(browser.click(browser.find('button', 'Mark Unread')))",
+    ),
+    "superhuman-general/function:task_3": (
+        "page = browser.observe()",
+        "print(browser.click(in_line(page, 'Partnership Opportunity - FinancePlus x Acme', 'button', '☆')))",
+    ),
+    "superhuman-general/real:task_e1": (
+        "page = browser.observe()",  # two rows are about the term sheet: the one from her, not to her
+        "print(browser.click(in_line(page, 'Emily Rodriguez Mar 7 Re: Series B Term Sheet', 'button', '☆')))",
+    ),
+    "superhuman-general/real:task_m1": (
+        "browser.check(browser.find('checkbox', 'Q2 Product Roadmap - Final Review'))",
+        "print(browser.click(browser.find('button', 'Label')))",
+        "print(browser.check(browser.find('checkbox', 'Urgent')))",
+    ),
+    "superhuman-general/real:task_h1": (
+        # Only the messages whose rows do not show the label yet are selected.
+        (
+            "page = browser.observe()\n"
+            "subjects = ['Partnership Opportunity - FinancePlus x Acme', 'Quantum Computing Integration Prototype']\n"
+            "lacking = [s for s in subjects if ' Clients ' not in next(l for l in page.splitlines() if s in l)]\n"
+            "print(lacking)"
+        ),
+        "for subject in lacking:\n    browser.check(browser.find('checkbox', subject))",
+        "print(browser.click(browser.find('button', 'Label')))",
+        "print(browser.check(browser.find('checkbox', 'Clients')))",
     ),
 }
 
