@@ -151,8 +151,8 @@ TICKED = frozenset({"checkbox", "radio", "switch"})
 
 def matching(elements: list[ElementRecord], role: str, name: str) -> list[ElementRecord]:
     """The elements `find(role, name)` means, the first kind of match that finds any: that role and that
-    name exactly; ignoring case and a label's closing colon ("Title:" as a form shows it, "Title" as the
-    observation names it), or one cell of a row (named "a | b"); a checkbox in a table row by a cell of
+    name exactly; ignoring case and a label's closing colon or required mark ("Title:" or "Title *" as a form shows
+    it, "Title" as the observation names it), or one cell of a row (named "a | b"); a checkbox in a table row by a cell of
     its row; then names holding every word of `name`. A thing that is clicked matches by another clicked role
     when its own finds nothing (a toggle drawn as a div is a "switch" and a "clickable")."""
     wanted = " ".join(name.split())
@@ -193,7 +193,8 @@ def likeliest(elements: list[ElementRecord], name: str, limit: int) -> list[Elem
 
 
 def _loosely(name: str) -> str:
-    return name.casefold().removesuffix(":").strip()
+    """A name as compared loosely: case, and a label's closing colon or required-field mark, set aside."""
+    return name.casefold().strip().removesuffix("*").strip().removesuffix(":").strip()
 
 
 def diff(before: Observation, after: Observation) -> list[str]:

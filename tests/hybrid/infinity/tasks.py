@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bed import APPS
 
 # Apps in the order they are landed: the ones that failed most first.
-LANDED = ("gmail", "superhuman-general")
+LANDED = ("gmail", "superhuman-general", "gmail-accounts-and-contacts")
 ALL_APPS = (
     "gmail",
     "superhuman-general",
@@ -48,13 +48,35 @@ def chosen(app: str) -> list[tuple[str, str, str]]:
     ]
 
 
-# Finds the id of the `role "name"` element on the observation line that mentions `text` (a message row).
-HELPERS = """
+# The id of the `role "name"` element on the first observation line that mentions `text` and has one (a
+# message's row).
+HELPERS = r"""
 import re
 def in_line(page, text, role, name=None):
-    line = next(l for l in page.splitlines() if text in l)
-    pattern = rf'\\[(\\d+)\\] {role}' + (rf' "{re.escape(name)}"' if name else '')
-    return int(re.search(pattern, line).group(1))
+    pattern = rf'\[(\d+)\] {role}' + (rf' "{re.escape(name)}"' if name else '')
+    return next(int(m.group(1)) for l in page.splitlines() if text in l for m in [re.search(pattern, l)] if m)
+"""
+
+SEARCH_CONTACTS = (  # the list's own search box, the last of the two
+    "page = browser.observe()\n"
+    "search = int(re.findall(r'\\[(\\d+)\\] textbox \"Search contacts\"', page)[-1])\n"
+    "browser.fill(search, {name!r})\n"
+    "page = browser.observe()"
+)
+# The close button of the first delegate whose card says it is not active.
+NON_ACTIVE = r"""
+def non_active_close(page):
+    status = None
+    for line in page.splitlines():
+        text = line.strip()
+        if text in ('active', 'pending', 'expired', 'inactive', 'declined', 'revoked'):
+            status = text
+        found = re.match(r'\[(\d+)\] button "close"', text)
+        if found:
+            if status and status != 'active':
+                return int(found.group(1))
+            status = None
+    return None
 """
 
 # Star or mark a message from its own row: its line in the observation holds its buttons.
@@ -123,6 +145,54 @@ STEPS: dict[str, tuple[str, ...]] = {
         "for subject in lacking:\n    browser.check(browser.find('checkbox', subject))",
         "print(browser.click(browser.find('button', 'Label')))",
         "print(browser.check(browser.find('checkbox', 'Clients')))",
+    ),
+    "gmail-accounts-and-contacts/function:task_1": (
+        "print(browser.click(browser.find('button', 'Create contact')))",
+        "browser.fill(browser.find('textbox', 'First name'), 'Alice')",
+        "browser.fill(browser.find('textbox', 'Last name'), 'Wonderland')",
+        "browser.fill(browser.find('textbox', 'Email'), 'alice@wonderland.com')",
+        "print(browser.click(browser.find('button', 'Save')))",
+    ),
+    "gmail-accounts-and-contacts/function:task_2": (
+        "print(browser.click(browser.find('button', 'Create contact')))",
+        "browser.fill(browser.find('textbox', 'First name'), 'Bob')",
+        "browser.fill(browser.find('textbox', 'Last name'), 'Builder')",
+        "browser.fill(browser.find('textbox', 'Email'), 'bob@builder.io')",
+        "browser.fill(browser.find('textbox', 'Phone'), '+1 (555) 123-4567')",
+        "browser.fill(browser.find('textbox', 'Company'), 'BuildCo')",
+        "browser.fill(browser.find('textbox', 'Job title'), 'Foreman')",
+        "print(browser.click(browser.find('button', 'Save')))",
+    ),
+    "gmail-accounts-and-contacts/function:task_3": (
+        SEARCH_CONTACTS.format(name="Sarah Chen"),  # the first page of the list does not reach her
+        "print(browser.click(in_line(page, 'Sarah Chen', 'button', 'edit')))",
+        "browser.fill(browser.find('textbox', 'Job title'), 'Chief Product Officer')",
+        "print(browser.click(browser.find('button', 'Save')))",
+    ),
+    "gmail-accounts-and-contacts/real:task_e1": (
+        SEARCH_CONTACTS.format(name="James O'Brien"),
+        "print(browser.click(in_line(page, \"James O'Brien\", 'button', 'star_border')))",
+    ),
+    "gmail-accounts-and-contacts/real:task_m1": (
+        "browser.click(browser.find('clickable', 'Settings'))",
+        "print(browser.click(browser.find('button', 'Account')))",
+        "browser.fill(browser.find('textbox', 'Name'), 'Alexander Johnson')",
+        "browser.fill(browser.find('textbox', 'Recovery email'), 'alex.secure@proton.me')",
+        "print(browser.click(browser.find('button', 'Save changes')))",
+    ),
+    "gmail-accounts-and-contacts/real:task_h1": (
+        NON_ACTIVE,
+        "page = browser.click(browser.find('clickable', 'Delegates')); print(page)",
+        (
+            "while (target := non_active_close(page)) is not None:\n"
+            "    print(browser.click(target))\n"
+            "    browser.click(browser.find('button', 'Remove'))\n"
+            "    page = browser.observe()"
+        ),
+        "print(browser.click(browser.find('button', 'Add a delegate')))",
+        "browser.fill(browser.find('textbox', 'Email'), 'backup@admin.com')",
+        "browser.fill(browser.find('textbox', 'Name'), 'Backup Admin')",
+        "print(browser.click(browser.find('button', 'Add delegate')))",
     ),
 }
 
