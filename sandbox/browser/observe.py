@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,12 +198,18 @@ def _loosely(name: str) -> str:
     return name.casefold().strip().removesuffix("*").strip().removesuffix(":").strip()
 
 
-def diff(before: Observation, after: Observation) -> list[str]:
-    """Lines that appeared (+) or went away (-) between two observations of one document."""
+ELEMENT_ID = re.compile(r"\[\d+\] ")
+
+
+def diff(before: Observation, after: Observation, ids: bool = True) -> list[str]:
+    """Lines that appeared (+) or went away (-) between two observations of one document; with `ids=False`,
+    lines that differ only by their elements' ids count as the same (a page that drew itself again)."""
     changes: list[str] = []
-    matcher = difflib.SequenceMatcher(a=before.lines, b=after.lines, autojunk=False)
+    key = (lambda line: line) if ids else (lambda line: ELEMENT_ID.sub("", line))
+    old, new = [key(line) for line in before.lines], [key(line) for line in after.lines]
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
-            changes += [f"- {line.strip()}" for line in before.lines[i1:i2]]
+            changes += [f"- {line.strip()}" for line in (old if not ids else before.lines)[i1:i2]]
             changes += [f"+ {line.strip()}" for line in after.lines[j1:j2]]
     return changes

@@ -69,9 +69,21 @@ class Reporter:
         else:
             lines.append("No further change on the page." if further else "No visible change on the page.")
         changed = "\n".join(lines)
-        # A page that draws itself again changes every id: its diff lists each line twice, so the page itself
-        # is shorter. (On a small page, the diff says better what changed.)
-        return whole if len(changed) > max(len(whole), SMALL_PAGE) else changed
+        if len(changed) <= max(len(whole), SMALL_PAGE):  # on a small page, the diff says better what changed
+            return changed
+        # A page that draws itself again gives every element a new id, so its diff lists each line twice: what
+        # changed is told by the lines that differ other than by their ids, else the page is shown afresh.
+        redrawn = [
+            "The page drew itself again, so every id changed (find() or observe() gives the new ones)"
+            + (f"; the URL is now {after.url}" if after.url != before.url else "")
+            + ".",
+            *(
+                ["What changed:", *changes]
+                if (changes := diff(before, after, ids=False))
+                else ["Nothing else changed."]
+            ),
+        ]
+        return min("\n".join(redrawn), whole, key=len)
 
     @staticmethod
     def _header(tab: Tab, observation: Observation) -> list[str]:
