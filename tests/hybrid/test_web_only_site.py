@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from hybrid.agent.models import scripted_replies_for
 from hybrid.cli import cli
+from tests.hybrid.test_cli import scripted
 
 PAGES = {
     "/": "<title>Acme Deploy</title><h1>Acme Deploy</h1><a href='/deployments'>Deployments</a>",
@@ -77,12 +77,6 @@ def web_app() -> Iterator[WebApp]:
     app = WebApp()
     yield app
     app.close()
-
-
-def scripted(directory, steps: list[str]) -> str:
-    script = directory / "replies.json"
-    script.write_text(json.dumps(scripted_replies_for(steps)))
-    return f"scripted:{script}"
 
 
 def test_a_site_with_only_a_web_ui_is_added_and_used_from_its_web_url(settings, web_app, tmp_path) -> None:
