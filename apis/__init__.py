@@ -30,6 +30,7 @@ from apis.errors import (
 from apis.loader import check_spec, load_spec
 from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
 from apis.paging import Page
+from apis.records import code_name
 from apis.registry import RegistryError, Site, SiteRegistry
 from apis.search import search
 from apis.validation import Mismatch, mismatch_section
@@ -58,6 +59,7 @@ __all__ = [
     "SpecProblem",
     "build_client",
     "check_spec",
+    "code_name",
     "describe_auth",
     "group_index",
     "load_spec",

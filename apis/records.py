@@ -13,9 +13,15 @@ from typing import Any, Generic, TypeVar
 from apis.errors import RegistryError
 
 Record = TypeVar("Record")
-# Records are named like Python identifiers (they become api.<name>, mcp.<name>), which also keeps a name
-# from reaching outside the directory.
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Records are named by lowercase words joined by '_' or '-'; in code a name is `api.<name>` (`mcp.<name>`)
+# with its hyphens read as '_' (`code_name`). The rule also keeps a name from reaching outside the directory.
+NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+NAME_RULE = "lowercase letters, digits, '_' and '-', starting with a letter (at most 40 characters)"
+
+
+def code_name(name: str) -> str:
+    """How code calls a site or server named `name`: `api.my_app` for "my-app"."""
+    return name.replace("-", "_")
 
 
 class RecordFiles(Generic[Record]):
@@ -30,9 +36,7 @@ class RecordFiles(Generic[Record]):
 
     def path(self, name: str) -> Path:
         if not NAME.match(name):
-            raise RegistryError(
-                f"{name!r} is not a valid {self.what} name (lowercase letters, digits and '_')."
-            )
+            raise RegistryError(f"{name!r} is not a valid {self.what} name ({NAME_RULE}).")
         return self.directory / f"{name}.json"
 
     def write(self, name: str, record: Any) -> None:

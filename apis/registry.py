@@ -12,7 +12,7 @@ from apis.client import Client, build_client
 from apis.errors import RegistryError
 from apis.loader import load_spec
 from apis.model import EFFECTS, Spec
-from apis.records import NAME, RecordFiles
+from apis.records import NAME, NAME_RULE, RecordFiles, code_name
 from apis.sources import is_url
 
 SITE_NAME = NAME
@@ -21,10 +21,11 @@ SITE_NAME = NAME
 @dataclass(frozen=True)
 class Site:
     """A registered site. `auth` (for the API) and `web_login` (for the browser: login page URL, username,
-    and where the password lives) are references to secrets, never secrets (see apis.auth)."""
+    and where the password lives) are references to secrets, never secrets (see apis.auth). A site with
+    only a web UI has no `spec`, and its `base_url` is its `web_url`."""
 
     name: str
-    spec: str
+    spec: str | None
     base_url: str
     web_url: str | None = None
     auth: dict[str, Any] | None = None
@@ -51,13 +52,27 @@ class SiteRegistry:
     def add(self, site: Site, *, replace: bool = False) -> Site:
         """Store `site` (a relative spec path is made absolute); RegistryError when the name is taken."""
         if not SITE_NAME.match(site.name):
-            raise RegistryError(
-                f"{site.name!r} is not a valid site name: it becomes api.<name> in code, so use lowercase "
-                "letters, digits and '_', starting with a letter (at most 40 characters)."
-            )
+            raise RegistryError(f"{site.name!r} is not a valid site name: use {NAME_RULE}.")
         if self._files.path(site.name).exists() and not replace:
             raise RegistryError(f"A site named {site.name!r} already exists; remove it first or replace it.")
-        spec = site.spec if is_url(site.spec) else os.path.abspath(Path(site.spec).expanduser())
+        twin = next(
+            (
+                s.name
+                for s in self.list()
+                if s.name != site.name and code_name(s.name) == code_name(site.name)
+            ),
+            None,
+        )
+        if twin is not None:
+            raise RegistryError(
+                f"{site.name!r} would be api.{code_name(site.name)} in code, as the site {twin!r} is; "
+                "choose another name."
+            )
+        if site.spec is None and not site.web_url:
+            raise RegistryError(f"Site {site.name!r} needs an API spec or a web URL (or both).")
+        spec = site.spec
+        if spec is not None and not is_url(spec):
+            spec = os.path.abspath(Path(spec).expanduser())
         auth = check_auth_reference(site.auth) if site.auth else None
         web_login = check_web_login(site.web_login) if site.web_login else None
         wrong = {op: effect for op, effect in (site.effects or {}).items() if effect not in EFFECTS}
@@ -80,19 +95,24 @@ class SiteRegistry:
 
     def load_spec(self, name: str) -> Spec:
         """The site's spec, processed once and then read from the registry's cache, with the operations
-        the user marked read or write (`hybrid sites edit`) so."""
+        the user marked read or write (`hybrid sites edit`) so; a site with only a web UI has a spec
+        without operations."""
         site = self.get(name)
-        return _marked(load_spec(site.spec, self.cache_dir), site)
+        return no_api(site) if site.spec is None else _marked(load_spec(site.spec, self.cache_dir), site)
 
     def refresh(self, name: str) -> Spec:
         """The site's spec read again: a URL is asked whether it changed (ETag / Last-Modified), a file re-read."""
         site = self.get(name)
+        if site.spec is None:
+            return no_api(site)
         return _marked(load_spec(site.spec, self.cache_dir, refresh=True), site)
 
     def mark(self, name: str, effects: dict[str, str]) -> Site:
         """Marks operations of site NAME as reads or writes (`{"read_flow_runs": "read"}`); KeyError naming
         close matches for an operation its spec does not have."""
         site = self.get(name)
+        if site.spec is None:
+            raise RegistryError(f"Site {name!r} has only a web UI: it has no API operations to mark.")
         spec = load_spec(site.spec, self.cache_dir)
         for operation in effects:
             spec.operation(operation)
@@ -107,3 +127,19 @@ class SiteRegistry:
         """(login URL, username, password) for signing in to the site's web UI, or None if not configured."""
         site = self.get(name)
         return resolve_web_login(site.web_login, self.secrets) if site.web_login else None
+
+
+def no_api(site: Site) -> Spec:
+    """The spec of a site that has only a web UI: no operations."""
+    return Spec(
+        source="",
+        content_hash="",
+        title=f"{site.name} (web UI only)",
+        api_version="",
+        openapi_version="",
+        converted_from=None,
+        servers=[],
+        operations=[],
+        warnings=[],
+        load_document=dict,
+    )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Self
 
 from langchain_core.language_models import BaseChatModel
@@ -199,11 +200,13 @@ class Agent:
         fast_path: bool | None = None,
         induce: bool | None = None,
         on_fast_path: Callable[[Workflow, str | None], None] | None = None,
+        files: Sequence[Path] = (),
     ) -> None:
         """`fast_path` and `induce` default to the settings of those names (see `hybrid config`);
         `on_fast_path(workflow, None)` is told the workflow a task is about to be done by, with no model,
         and `on_fast_path(workflow, error)` if it failed. A `browser` or `pool` passed in is shared and left
-        open; otherwise the agent makes and closes its own."""
+        open; otherwise the agent makes and closes its own. `files` (the user's own) are copied read-only into
+        each kernel's working directory."""
         self.settings = settings
         self.model = model
         self.model_name = (
@@ -266,6 +269,7 @@ class Agent:
                 browser=browser,
                 on_step=on_step,
                 mcp_servers=mcp_servers,
+                user_files=files,
             )
             self._stack.callback(self.runtime.close)
             self.graph = build_graph(
@@ -296,6 +300,7 @@ class Agent:
         back to the model if it fails, which then repairs the workflow), else with the model. With no model
         (`model=None`), only the fast path can do it. With `learn`, a finished run is then judged and learned
         from (see `learn`); without, call `learn()` yourself, e.g. once the answer is shown."""
+        start_url = start_url or self.runtime.home_page()
         match = match_fast_path(self.store, task, self.sites) if self.fast_path else None
         attempt: RunResult | None = None
         if match is not None:

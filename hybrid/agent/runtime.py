@@ -6,11 +6,13 @@ and never handed to the kernel except as capability stubs.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,6 +64,7 @@ class SiteHandle:
     web_url: str | None = None
     secrets: list[str] = field(default_factory=list)
     has_web_login: bool = False
+    has_api: bool = True  # False for a site with only a web UI
     # Requests and responses that differed from the spec since the last step took them.
     mismatches: list[apis.Mismatch] = field(default_factory=list)
 
@@ -102,6 +105,7 @@ class SiteHandle:
             web_url=site.web_url,
             secrets=[*apis.secret_values(site.auth, registry.secrets), *([password] if password else [])],
             has_web_login=site.web_login is not None,
+            has_api=site.spec is not None,
             mismatches=mismatches,
         )
 
@@ -134,7 +138,7 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
     """`api.<site>.<operation>(...)` for every operation, plus `api.<site>.search(query)`. With `notes`, a
     list read from a full page leaves a hint there."""
     members: dict[str, Any] = {}
-    for site in sites:
+    for site in (s for s in sites if s.has_api):
         operations: dict[str, Any] = {
             op.name: HostFunction(
                 getattr(site.client, op.name)
@@ -153,7 +157,7 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
         # Read as attributes: where the API is served and where its web pages are (operations named so
         # are renamed with a trailing "_", see apis.naming).
         operations.update(base_url=Value(site.client.base_url), web_url=Value(site.web_url))
-        members[site.name] = Namespace(operations, doc=f"Operations of the {site.name} API.")
+        members[apis.code_name(site.name)] = Namespace(operations, doc=f"Operations of the {site.name} API.")
     return Namespace(members, doc="The sites' APIs: api.<site>.<operation>(argument=value, ..., body={...}).")
 
 
@@ -198,6 +202,15 @@ def browser_capability(service: BrowserService, before_use: Callable[[], None] |
         for method in sorted(BrowserService.KERNEL_METHODS)
     }
     return Namespace(members, doc="A real browser on the host: observe pages, act on element ids.")
+
+
+def give_files(files: Iterable[Path], work_dir: Path) -> None:
+    """Copy the user's `files` into a kernel's `work_dir` under their names, read-only: what the run may
+    read and upload (browser.upload reads only from there), not change for the user."""
+    for path in files:
+        copy = work_dir / path.name
+        shutil.copyfile(path, copy)
+        copy.chmod(0o444)
 
 
 def site_urls(sites: Iterable[SiteHandle]) -> list[str]:
@@ -249,6 +262,7 @@ class AgentRuntime:
         browser: BrowserService | None = None,
         on_step: StepCallback | None = None,
         mcp_servers: Sequence[McpConnection] = (),
+        user_files: Sequence[Path] = (),
     ) -> None:
         self.sites = sites
         self.mcp_servers = list(mcp_servers)
@@ -274,6 +288,8 @@ class AgentRuntime:
         # Opened on the run's first browser call, so runs that never browse never start Chromium.
         self._start_page: str | None = None
         self._start_notices: list[str] = []
+        # The user's own files (`hybrid run --file`), copied into each kernel's work dir.
+        self.user_files: list[Path] = list(user_files)
 
     def offered_workflows(self, run_id: str, task: str) -> list[Workflow]:
         """The workflows from memory that best match run `run_id`'s `task` on these sites (programs and
@@ -293,7 +309,11 @@ class AgentRuntime:
             {
                 "name": site.name,
                 "web_url": site.web_url,
-                "api_section": apis.render_api_section(site.spec, task, API_SECTION_TOKENS, site=site.name),
+                "api_section": apis.render_api_section(
+                    site.spec, task, API_SECTION_TOKENS, site=apis.code_name(site.name)
+                )
+                if site.has_api
+                else "It has no API here, only its web UI: use the browser.",
             }
             for site in self.sites
         ]
@@ -303,6 +323,8 @@ class AgentRuntime:
             sites=sections,
             mcp_servers=prompt_sections(self.mcp_servers, task),
             browser=BrowserService.prompt_lines() if self.browser is not None else None,
+            logins=[site.name for site in self.sites if site.has_web_login],
+            files=[path.name for path in self.user_files],
             workflows=[w for w in offered if w.kind == "program"],
             guides=[w for w in offered if w.kind == "text"],
             max_steps=max_steps,
@@ -311,6 +333,7 @@ class AgentRuntime:
     def _new_session(self) -> KernelSession:
         secrets = [secret for site in [*self.sites, *self.mcp_servers] for secret in site.secrets]
         session = self.pool.acquire(policy=self.policy, secrets=secrets, max_output_chars=OUTPUT_CHARS)
+        give_files(self.user_files, session.working_dir)
         session.register("api", self._api)
         if self._mcp is not None:
             session.register(MCP_CAPABILITY, self._mcp)
@@ -350,6 +373,12 @@ class AgentRuntime:
                     f"Workflows from memory could not be installed ({exc}); wf is not available in this run."
                 )
         return session
+
+    def home_page(self) -> str | None:
+        """Where the browser starts when the task names no page: the first site's web UI."""
+        if self.browser is None:
+            return None
+        return next((site.web_url for site in self.sites if site.web_url), None)
 
     def _open_start_page(self) -> None:
         """Sign in to the site that serves the run's start page (when it has a web login) and open it."""

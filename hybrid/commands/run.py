@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -138,6 +139,7 @@ def open_agent(
     as_json: bool,
     console: Console,
     max_cost: float | None = None,
+    files: tuple[Path, ...] = (),
 ) -> Agent:
     mode = policy or settings.policy
     if mode == "confirm" and (as_json or not sys.stdin.isatty()):
@@ -159,6 +161,7 @@ def open_agent(
             on_step=printer,
             on_text=printer.thought if printer else None,
             on_fast_path=FastPathNotice(console),
+            files=files,
         )
     except AgentError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -207,7 +210,15 @@ def sandbox_options(command: Callable[..., None]) -> Callable[..., None]:
     type=click.Choice(POLICY_MODES),
     help="allow everything; read-only refuses writes; confirm asks before each write.",
 )
-@click.option("--start-url", help="Where the browser starts, when the task needs it.")
+@click.option("--start-url", help="Where the browser starts. Default: the first site's web UI.")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+    help="A file of yours the task needs (repeat for several), e.g. one to upload: a read-only copy is put "
+    "in the agent's working directory under its name.",
+)
 @sandbox_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
 def run_command(
@@ -219,6 +230,7 @@ def run_command(
     max_cost: float | None,
     policy: PolicyMode | None,
     start_url: str | None,
+    files: tuple[Path, ...],
     sandbox: str | None,
     kernel_network: bool | None,
     as_json: bool,
@@ -230,6 +242,9 @@ def run_command(
     became a workflow. A task that a verified workflow matches runs it directly, with no model call (and
     needs no model configured). Ctrl-C stops cleanly: `hybrid runs resume` continues.
     """
+    names = [path.name for path in files]
+    if len(set(names)) < len(names):
+        raise click.UsageError(f"--file names two files of the same name ({', '.join(names)}); rename one.")
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     console = Console(stderr=as_json)
     model_spec, chat_model = resolve_model(settings, model, base_url, optional=True)
@@ -243,6 +258,7 @@ def run_command(
         as_json=as_json,
         console=console,
         max_cost=max_cost,
+        files=files,
     )
     with agent:
         # --json waits for the learning, to report it; the terminal shows the answer first.

@@ -62,7 +62,11 @@ sites_group.add_command(add_mcp_command)
 @sites_group.command(name="add")
 @click.argument("name")
 @click.option(
-    "--spec", "spec_source", required=True, help="OpenAPI 3.0/3.1 or Swagger 2.0 spec: file path or URL."
+    "--spec",
+    "spec_source",
+    default=None,
+    help="OpenAPI 3.0/3.1 or Swagger 2.0 spec: file path or URL. Without one, the site has only its web "
+    "UI (--web-url), which the agent uses through the browser.",
 )
 @click.option(
     "--base-url",
@@ -70,7 +74,11 @@ sites_group.add_command(add_mcp_command)
     help="Where the API is served, e.g. https://git.example.com/api/v1. Default: the spec's first "
     "absolute server URL.",
 )
-@click.option("--web-url", default=None, help="The site's web UI, for the browser fallback.")
+@click.option(
+    "--web-url",
+    default=None,
+    help="The site's web UI: where the browser starts, and its fallback to the API.",
+)
 @click.option("--auth", "auth_text", default=None, help=AUTH_HELP)
 @click.option(
     "--web-login",
@@ -82,15 +90,37 @@ sites_group.add_command(add_mcp_command)
 @click.option("--replace", is_flag=True, help="Overwrite a site with the same name.")
 def add_command(
     name: str,
-    spec_source: str,
+    spec_source: str | None,
     base_url: str | None,
     web_url: str | None,
     auth_text: str | None,
     web_login_text: str | None,
     replace: bool,
 ) -> None:
-    """Register site NAME; its spec is loaded and checked first, and cached."""
+    """Register site NAME: its API spec (loaded and checked first, and cached), its web UI, or both."""
     registry = _registry()
+    if spec_source is None:
+        if web_url is None:
+            raise click.UsageError("give the site's API spec (--spec) or its web UI (--web-url), or both")
+        try:
+            site = registry.add(
+                Site(
+                    name,
+                    None,
+                    web_url,
+                    web_url,
+                    None,
+                    parse_web_login(web_login_text) if web_login_text else None,
+                ),
+                replace=replace,
+            )
+        except (RegistryError, ApiError) as exc:
+            raise click.ClickException(str(exc))
+        signs_in = " (browser.login signs in)" if site.web_login else ""
+        click.echo(
+            f"Added {site.name}: a web UI only, at {site.web_url}{signs_in}; the agent uses the browser."
+        )
+        return
     try:
         auth = parse_auth_reference(auth_text) if auth_text else None
         web_login = parse_web_login(web_login_text) if web_login_text else None
@@ -131,7 +161,7 @@ def list_command() -> None:
     for column in ("name", "base URL", "auth", "spec"):
         table.add_column(column)
     for site in sites:
-        table.add_row(site.name, site.base_url, describe_auth(site.auth), site.spec)
+        table.add_row(site.name, site.base_url, describe_auth(site.auth), site.spec or "(web UI only)")
     Console().print(table)
 
 
@@ -150,6 +180,9 @@ def show_command(name: str, operations: bool, check: bool) -> None:
     registry = _registry()
     try:
         site = registry.get(name)
+        if site.spec is None:
+            click.echo(f"{site.name}: a web UI only, at {site.web_url}; no API spec.")
+            return
         spec = registry.load_spec(name)
         strict = check_spec(site.spec, registry.cache_dir) if check else []
     except (RegistryError, SpecError) as exc:
@@ -218,8 +251,12 @@ def refresh_command(name: str) -> None:
     """Read site NAME's spec again (a URL spec is kept after its first fetch; this asks whether it changed)."""
     registry = _registry()
     try:
+        source = registry.get(name).spec
+        if source is None:
+            click.echo(f"{name} has a web UI only; it has no spec to read again.")
+            return
         before = registry.load_spec(name)
-        if not is_url(registry.get(name).spec):
+        if not is_url(source):
             click.echo(
                 f"{name}: the spec is a file, read on every load ({len(before.operations)} operations)."
             )

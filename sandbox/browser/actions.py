@@ -26,7 +26,7 @@ from sandbox.browser.errors import (
 )
 from sandbox.browser.files import Upload, read_upload
 from sandbox.browser.guard import SAFE_METHODS, RequestGuard, host_of
-from sandbox.browser.observe import ID_ATTRIBUTE, ElementRecord, matching
+from sandbox.browser.observe import ID_ATTRIBUTE, ElementRecord, likeliest, matching
 from sandbox.browser.origins import WEB_SCHEMES, origin_of
 from sandbox.browser.registry import Judgement, action
 from sandbox.browser.report import Reporter
@@ -38,6 +38,7 @@ SCROLL_DIRECTIONS = ("down", "up", "top", "bottom", "left", "right")
 DROP_DOWN_ROLES = frozenset({"combobox", "listbox"})
 TEXT_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton"})
 CHECK_ROLES = frozenset({"checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"})
+FIND_CANDIDATES = 30  # named when find() misses
 
 # Marks the login form's fields so Playwright can fill them; the values never pass through the page text.
 _LOGIN_FIELDS_JS = """(attr) => {
@@ -200,17 +201,24 @@ class Actions:
         if len(matches) == 1:
             return matches[0].id
         if matches:
-            ids = ", ".join(f"[{r.id}]" for r in matches)
+            which = ", ".join(r.describe() for r in matches[:FIND_CANDIDATES])
             raise ElementNotFound(
-                f'{len(matches)} elements are {wanted_role} "{wanted}" ({ids}); pick one by id '
-                "from browser.observe()."
+                f'{len(matches)} elements are {wanted_role} "{wanted}" ({which}); pick one by id, or '
+                "give more of its name."
             )
-        candidates = [r for r in observation.elements.values() if r.role == wanted_role]
-        named = ", ".join(f'[{r.id}] "{r.name}"' for r in candidates[:15]) or "none"
-        raise ElementNotFound(
-            f'No {wanted_role} named "{wanted}" on {observation.url}. The {wanted_role} '
-            f"elements there: {named}. browser.observe() shows every element and its name."
-        )
+        everything = list(observation.elements.values())
+        candidates = [r for r in everything if r.role == wanted_role]
+        nearest = likeliest(candidates, wanted, FIND_CANDIDATES)
+        named = ", ".join(f'[{r.id}] "{r.name or r.row}"' for r in nearest) or "none"
+        more = f" ({len(candidates)} in all)" if len(candidates) > len(nearest) else ""
+        said = [
+            f'No {wanted_role} named "{wanted}" on {observation.url}. The {wanted_role} elements there, '
+            + f"nearest first: {named}{more}."
+        ]
+        others = [r for r in everything if r.role != wanted_role and matching([r], r.role, wanted)]
+        if others:
+            said.append("With that name: " + ", ".join(r.describe() for r in others[:FIND_CANDIDATES]) + ".")
+        raise ElementNotFound(" ".join([*said, "browser.observe() shows every element and its name."]))
 
     # Moving around ---------------------------------------------------------------------------
 
@@ -343,6 +351,8 @@ class Actions:
         note = self._settle(tab)
         if value is None:
             said = f"Filled in {record.describe()}; the page then replaced the field."
+        elif locator.get_attribute("type") == "password":  # never echoed, as the observation masks it
+            said = f"{record.describe()} now holds {len(value)} characters (a password, not shown)."
         elif value == text:
             said = f'{record.describe()} now holds "{value}".'
         else:

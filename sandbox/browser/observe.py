@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class ElementRecord:
     frame: Frame
     doc: str  # token of the document the id was issued in
     url: str
+    row: str = ""  # the texts of the table row it is in ("a | b"), which a person names it by
 
     def describe(self) -> str:
         return f'[{self.id}] {self.role} "{self.name}"' if self.name else f"[{self.id}] {self.role}"
@@ -100,6 +102,7 @@ class Observer:
                 frame=frame,
                 doc=walk["doc"],
                 url=walk["url"],
+                row=item["row"],
             )
         return walk
 
@@ -140,34 +143,73 @@ class Observer:
         return children
 
 
+# Roles a person may call a thing that is clicked: a toggle drawn as a div is a "switch" to them.
+CLICKED = frozenset({"button", "link", "switch", "checkbox", "radio", "tab", "menuitem", "clickable"})
+
+# A row's checkbox often has no name a person sees (or the same one on every row): its row names it.
+TICKED = frozenset({"checkbox", "radio", "switch"})
+
+
 def matching(elements: list[ElementRecord], role: str, name: str) -> list[ElementRecord]:
-    """The elements `find(role, name)` means: that role and that name, exactly or else ignoring case and a
-    label's closing colon ("Title:" as a form shows it, "Title" as the observation names it). A row (named by
-    its cells' texts, "a | b") also matches the text of one of its cells."""
+    """The elements `find(role, name)` means, the first kind of match that finds any: that role and that
+    name exactly; ignoring case and a label's closing colon or required mark ("Title:" or "Title *" as a form shows
+    it, "Title" as the observation names it), or one cell of a row (named "a | b"); a checkbox in a table row by a cell of
+    its row; then names holding every word of `name`. A thing that is clicked matches by another clicked role
+    when its own finds nothing (a toggle drawn as a div is a "switch" and a "clickable")."""
     wanted = " ".join(name.split())
-    candidates = [r for r in elements if r.role == role]
-    exact = [r for r in candidates if r.name == wanted]
-    if exact:
-        return exact
+    found = _matching([r for r in elements if r.role == role], wanted)
+    if found or role not in CLICKED:
+        return found
+    return _matching([r for r in elements if r.role in CLICKED], wanted)
+
+
+def _matching(candidates: list[ElementRecord], wanted: str) -> list[ElementRecord]:
     loose = _loosely(wanted)
-    return [
-        r
-        for r in candidates
-        if _loosely(r.name) == loose
-        or (r.role == "row" and loose in (_loosely(cell) for cell in r.name.split(" | ")))
-    ]
+    words = loose.split()
+    tests = (
+        lambda r: r.name == wanted,
+        lambda r: (
+            _loosely(r.name) == loose
+            or (r.role == "row" and loose in (_loosely(cell) for cell in r.name.split(" | ")))
+        ),
+        lambda r: r.role in TICKED and loose in (_loosely(cell) for cell in r.row.split(" | ")),
+        lambda r: bool(words) and all(word in _loosely(r.name) for word in words),
+        lambda r: bool(words) and r.role in TICKED and all(word in _loosely(r.row) for word in words),
+    )
+    for test in tests:
+        found = [r for r in candidates if test(r)]
+        if found:
+            return found
+    return []
+
+
+def likeliest(elements: list[ElementRecord], name: str, limit: int) -> list[ElementRecord]:
+    """The `limit` elements whose names are nearest to `name`, nearest first."""
+    wanted = _loosely(name)
+
+    def nearness(record: ElementRecord) -> float:
+        return difflib.SequenceMatcher(a=wanted, b=_loosely(record.name or record.row)).ratio()
+
+    return sorted(elements, key=nearness, reverse=True)[:limit]
 
 
 def _loosely(name: str) -> str:
-    return name.casefold().removesuffix(":").strip()
+    """A name as compared loosely: case, and a label's closing colon or required-field mark, set aside."""
+    return name.casefold().strip().removesuffix("*").strip().removesuffix(":").strip()
 
 
-def diff(before: Observation, after: Observation) -> list[str]:
-    """Lines that appeared (+) or went away (-) between two observations of one document."""
+ELEMENT_ID = re.compile(r"\[\d+\] ")
+
+
+def diff(before: Observation, after: Observation, ids: bool = True) -> list[str]:
+    """Lines that appeared (+) or went away (-) between two observations of one document; with `ids=False`,
+    lines that differ only by their elements' ids count as the same (a page that drew itself again)."""
     changes: list[str] = []
-    matcher = difflib.SequenceMatcher(a=before.lines, b=after.lines, autojunk=False)
+    key = (lambda line: line) if ids else (lambda line: ELEMENT_ID.sub("", line))
+    old, new = [key(line) for line in before.lines], [key(line) for line in after.lines]
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
-            changes += [f"- {line.strip()}" for line in before.lines[i1:i2]]
+            changes += [f"- {line.strip()}" for line in (old if not ids else before.lines)[i1:i2]]
             changes += [f"+ {line.strip()}" for line in after.lines[j1:j2]]
     return changes

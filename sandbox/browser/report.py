@@ -11,6 +11,8 @@ from sandbox.browser.elements import ElementIds
 from sandbox.browser.observe import Observation, Observer, diff
 from sandbox.browser.tabs import Chromium, Tab
 
+SMALL_PAGE = 1000  # characters; a diff longer than the page and this is replaced by the page
+
 
 class Reporter:
     def __init__(
@@ -34,9 +36,10 @@ class Reporter:
         tab.observation, tab.url = observation, observation.url
         return observation
 
-    def report(self, tab: Tab, note: str | None, full: bool = False) -> str:
-        """What an action changed: a diff on the same document, else the new page in full. `note` says what
-        was still loading when the wait gave up."""
+    def report(self, tab: Tab, note: str | None, full: bool = False, further: bool = False) -> str:
+        """What an action changed: a diff on the same document (or the page in full when that is shorter),
+        else the new page in full. `note` says what was still loading when the wait gave up; `further` that
+        this follows a report already given for the same action (after its held writes were sent)."""
         chromium = self._chromium
         head: list[str] = []
         if chromium.opened:
@@ -56,12 +59,31 @@ class Reporter:
             )
         before = tab.observation
         after = self.observe(tab)
-        if not full and before is not None and before.doc == after.doc and not head:
-            changes = diff(before, after)
-            lines = [f"URL changed to {after.url}"] if after.url != before.url else []
-            lines += ["Changes on the page:", *changes] if changes else ["No visible change on the page."]
-            return "\n".join(lines)
-        return "\n".join([*head, *self._header(tab, after), "", after.render()])
+        whole = "\n".join([*head, *self._header(tab, after), "", after.render()])
+        if full or before is None or before.doc != after.doc or head:
+            return whole
+        changes = diff(before, after)
+        lines = [f"URL changed to {after.url}"] if after.url != before.url else []
+        if changes:
+            lines += ["Changes on the page:", *changes]
+        else:
+            lines.append("No further change on the page." if further else "No visible change on the page.")
+        changed = "\n".join(lines)
+        if len(changed) <= max(len(whole), SMALL_PAGE):  # on a small page, the diff says better what changed
+            return changed
+        # A page that draws itself again gives every element a new id, so its diff lists each line twice: what
+        # changed is told by the lines that differ other than by their ids, else the page is shown afresh.
+        redrawn = [
+            "The page drew itself again, so every id changed (find() or observe() gives the new ones)"
+            + (f"; the URL is now {after.url}" if after.url != before.url else "")
+            + ".",
+            *(
+                ["What changed:", *changes]
+                if (changes := diff(before, after, ids=False))
+                else ["Nothing else changed."]
+            ),
+        ]
+        return min("\n".join(redrawn), whole, key=len)
 
     @staticmethod
     def _header(tab: Tab, observation: Observation) -> list[str]:

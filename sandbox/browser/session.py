@@ -50,6 +50,7 @@ class BrowserSession:
         self._config = config
         self._credentials = credentials
         self._events: list[str] = []  # told at the top of the next text result
+        self._told: set[str] = set()
         self._guard = RequestGuard(origins, config.check_writes, self._events)
         self._chromium = Chromium(config, self._guard, self._events, self._settle)
         observer = Observer(config.limits)
@@ -109,13 +110,17 @@ class BrowserSession:
         self._guard.release(verdicts)
         tab = self._chromium.tab()
         note = self._settle(tab)
-        result = self._with_events(self._reporter.report(tab, note)) if report else None
+        result = self._with_events(self._reporter.report(tab, note, further=True)) if report else None
         return Step(result=result, held=self._guard.describe_held())
 
     def _with_events(self, result: Any) -> Any:
+        """`result` after what happened on its own since the last result; a notice told already (a blocked
+        request each page of a site makes) is not told again."""
         if isinstance(result, str):
             self._chromium.remember_cookies()
-            result = "\n".join([*self._events, result]) if self._events else result
+            fresh = [event for event in dict.fromkeys(self._events) if event not in self._told]
+            self._told.update(fresh)
+            result = "\n".join([*fresh, result])
             self._events.clear()
         return result
 

@@ -19,6 +19,7 @@
   let columnHeader = ""; // of its column's header
   let items = null; // the composite widget being walked: its items so far, how many to show, their role
   let skipped = null; // the modal dialog, walked first and not again in its place
+  let rowText = ""; // the cells' texts of the table row being walked, which find() can name a control by
 
   const INTERACTIVE = new Set(["button", "link", "checkbox", "radio", "textbox", "searchbox", "combobox",
     "listbox", "slider", "spinbutton", "switch", "tab", "menuitem", "menuitemcheckbox",
@@ -60,9 +61,13 @@
     if (explicit) return explicit;
     const tag = el.tagName;
     // Only options, tabs, rows and cells can be selected; outside a table, a widget that left the role off
-    // means an option.
-    if (el.hasAttribute("aria-selected") && !["TR", "TD", "TH"].includes(tag)) return "option";
-    if (tag === "A" || tag === "AREA") return el.hasAttribute("href") ? "link" : "";
+    // means an option, but a control keeps its own role (a design system marks every button).
+    if (el.hasAttribute("aria-selected") && !["TR", "TD", "TH", "A", "BUTTON", "INPUT", "SELECT"].includes(tag)) {
+      return "option";
+    }
+    // A link without href that a script handles reads and clicks as a link.
+    if (tag === "A") return el.hasAttribute("href") || clickSignal(el, true) ? "link" : "";
+    if (tag === "AREA") return el.hasAttribute("href") ? "link" : "";
     if (tag === "BUTTON" || tag === "SUMMARY") return "button";
     if (tag === "INPUT") {
       const type = (el.getAttribute("type") || "").toLowerCase();
@@ -121,6 +126,7 @@
     const label = node.getAttribute("aria-label");
     if (label && label.trim()) return ` ${label} `;
     if (node.tagName === "IMG" || node.tagName === "AREA") return ` ${node.getAttribute("alt") || ""} `;
+    if (node.tagName === "INPUT" && ["checkbox", "radio"].includes(node.type)) return " ";
     if (node.tagName === "INPUT" || node.tagName === "TEXTAREA") return ` ${node.value || ""} `;
     if (node.tagName === "SELECT") return ` ${[...node.selectedOptions].map((o) => o.text).join(" ")} `;
     if (node.tagName === "BR") return " ";
@@ -230,7 +236,11 @@
       // A row of several fields under column headers (a formset, an editable grid): the header names each.
       if (cell && columnHeader && cell.parentElement.querySelectorAll(LABELLABLE).length > 1) return columnHeader;
       const nearby = nearbyLabel(el);
-      if (nearby) return nearby.text;
+      // A search box after a logo is a search box: its placeholder says so where no <label> names it.
+      const placeholder = norm(el.getAttribute("placeholder"));
+      const searches = el.type === "search" || role === "searchbox" || /\b(search|find|filter)/i.test(placeholder);
+      if (nearby && !(searches && placeholder && nearby.from.tagName !== "LABEL")) return nearby.text;
+      if (placeholder) return placeholder;
       const legend = el.closest("fieldset") && el.closest("fieldset").querySelector(":scope > legend");
       if (legend && el.closest("fieldset").querySelectorAll(LABELLABLE).length === 1) {
         return labelText(textOf(legend, null));
@@ -245,7 +255,44 @@
       for (const child of childrenOf(el)) text += textOf(child, leaveOut);
       if (norm(text)) return norm(text);
     }
-    return norm(el.getAttribute("title") || el.getAttribute("placeholder"));
+    const titled = norm(el.getAttribute("title") || el.getAttribute("placeholder"));
+    if (titled || !["button", "link", "clickable"].includes(role)) return titled;
+    return iconName(el) || (role === "clickable" ? rowName(el) : "");
+  }
+
+  // What an icon without text shows, by the words icon sets put in their classes (or an SVG's <title>):
+  // a modal's "×" drawn as an SVG in a button of class "modal-close".
+  const ICON_WORDS = { close: "Close", dismiss: "Close", x: "Close", times: "Close", trash: "Delete",
+    delete: "Delete", remove: "Remove", edit: "Edit", pencil: "Edit", plus: "Add", add: "Add", search: "Search",
+    menu: "Menu", hamburger: "Menu", settings: "Settings", gear: "Settings", cog: "Settings", more: "More",
+    ellipsis: "More", kebab: "More", back: "Back", next: "Next", prev: "Previous", previous: "Previous",
+    refresh: "Refresh", download: "Download", upload: "Upload", copy: "Copy", filter: "Filter", star: "Star" };
+  function iconName(el) {
+    for (const part of [el, ...el.querySelectorAll("*")].slice(0, 6)) {
+      const title = part.tagName === "svg" && part.querySelector(":scope > title");
+      if (title && norm(title.textContent)) return norm(title.textContent);
+      const words = `${part.getAttribute("class") || ""} ${part.getAttribute("data-icon") || ""}`
+        .toLowerCase().split(/[\s_-]+/);
+      const known = words.find((word) => ICON_WORDS[word]);
+      if (known) return ICON_WORDS[known];
+    }
+    return "";
+  }
+
+  // A control with no text of its own (a toggle drawn as a div) is named by the row it sits in, as a person
+  // reads "Email notifications [toggle]": the text of the smallest box around it that holds no other
+  // control. Past SHORT_TEXT the box is a region, not a row.
+  function rowName(el) {
+    let box = parentOf(el);
+    for (let level = 0; level < 3 && box && box.nodeType === Node.ELEMENT_NODE && box !== document.body;
+      level++, box = parentOf(box)) {
+      const others = [...box.querySelectorAll("*")].some((n) => !el.contains(n) && !n.contains(el)
+        && (n.matches(USABLE) || pointerOf(n, false)));
+      if (others) return "";
+      const text = labelText(textOf(box, (n) => n === el));
+      if (text) return text.length <= SHORT_TEXT ? text : "";
+    }
+    return "";
   }
 
   // A row's lone checkbox or field whose name nobody sees (an aria-label), under a column header: the row
@@ -291,20 +338,43 @@
     return Boolean(group && group.querySelector(`.${CSS.escape(el.classList[0])}[tabindex="0"]`));
   }
 
+  // A pointer cursor where the parent has none (or any pointer, with `inherited`), onclick, a place in the
+  // tab order, or a framework's handler.
+  function pointerOf(el, inherited) {
+    if (getComputedStyle(el).cursor !== "pointer") return false;
+    const parent = parentOf(el);
+    return inherited || !(parent && parent.nodeType === Node.ELEMENT_NODE && getComputedStyle(parent).cursor === "pointer");
+  }
+
+  function clickSignal(el, inherited) {
+    return pointerOf(el, inherited) || el.hasAttribute("onclick")
+      || (el.hasAttribute("tabindex") && el.tabIndex >= 0) || frameworkClick(el);
+  }
+
   function handlesClicks(el) {
     if (el.tagName === "LABEL" || el.tagName === "BODY" || el.tagName === "HTML") return false;
-    const parent = parentOf(el);
-    const pointer = getComputedStyle(el).cursor === "pointer"
-      && !(parent && parent.nodeType === Node.ELEMENT_NODE && getComputedStyle(parent).cursor === "pointer");
-    const signalled = pointer || el.hasAttribute("onclick") || (el.hasAttribute("tabindex") && el.tabIndex >= 0)
-      || frameworkClick(el) || rovingItem(el);
+    const pointer = pointerOf(el, false);
+    const signalled = clickSignal(el, false) || rovingItem(el);
     if (!signalled || holdsControls(el) || (el.shadowRoot && holdsControls(el.shadowRoot))) return false;
     // Parts with a pointer of their own (a row's "Remove") are what a person clicks; they get the ids.
     if (!pointer && [...el.querySelectorAll("*")].some((part) => getComputedStyle(part).cursor === "pointer")) {
       return false;
     }
-    const name = nameOf(el, "clickable");
-    return name !== "" && name.length <= SHORT_TEXT;
+    return nameOf(el, "clickable") !== "";
+  }
+
+  // A row a person clicks on its text that also holds controls of its own (an inbox's message: a checkbox,
+  // a star, then the sender and subject, opened by a click anywhere else): the row gets an id too, named by
+  // its text outside the controls. Only a pointer cursor its parent lacks says so.
+  function clickableHolder(el) {
+    if (el.tagName === "BODY" || el.tagName === "HTML" || !pointerOf(el, false) || !holdsControls(el)) return "";
+    return norm(textOf(el, (n) => n.matches(USABLE)));
+  }
+
+  // `[12] clickable:` leading what it holds, which is walked after it: a row with controls, a card of text.
+  function leadOf(el, name) {
+    token(el, "clickable", name);
+    return `[${idFor(el)}] clickable:`;
   }
 
   // <label>s without for= that name the field after them: shown once, as that field's name.
@@ -377,6 +447,7 @@
     const id = idFor(el);
     const submits = submission(el);
     let text = `[${id}] ${role}`;
+    name = clip(name, textLimit);
     // A row is read through its cells, shown after it; its name (their texts) is for find().
     if (name && role !== "row" && !namedByItsRow(el, role)) text += ` ${quote(name)}`;
     const tag = el.tagName;
@@ -403,6 +474,8 @@
         text += ` value=${el.type === "password" ? '"••••"' : quote(el.value)}`;
       }
       if (el.type === "checkbox" || el.type === "radio") text += el.checked ? " [checked]" : "";
+      const placeholder = norm(el.getAttribute("placeholder"));
+      if (!el.value && placeholder && placeholder !== name) text += ` placeholder=${quote(placeholder)}`;
       if (el.readOnly) text += " [readonly]";
     } else if (el.isContentEditable) {
       text += ` value=${quote(norm(el.innerText))}`;
@@ -418,6 +491,11 @@
       text += el.parentElement.open ? " [expanded]" : " [collapsed]";
     }
     if (el.getAttribute("aria-selected") === "true") text += " [selected]";
+    // A toggle drawn as a div shows its state only by its look, which its class names ("toggle on").
+    if (role === "clickable" && !norm(textOf(el, null))
+        && [...el.classList].some((c) => /(^|[-_])(on|active|checked|enabled|selected)$/i.test(c))) {
+      text += " [on]";
+    }
     const sort = el.getAttribute("aria-sort");
     if (sort && sort !== "none") text += ` [${sort}]`;
     if (el.getAttribute("aria-current") && el.getAttribute("aria-current") !== "false") text += " [current]";
@@ -426,7 +504,8 @@
     const href = role === "link" && el.href ? String(el.href) : null;
     const target = (el.getAttribute("target") || "").toLowerCase();
     const newTab = href !== null && target !== "" && !["_self", "_parent", "_top"].includes(target);
-    elements.push({ id, role, name, tag: tag.toLowerCase(), href, newTab, submits, form: formOf(el) });
+    elements.push({ id, role, name, tag: tag.toLowerCase(), href, newTab, submits, form: formOf(el),
+      row: cell ? rowText : "" });
     return text;
   }
 
@@ -470,7 +549,9 @@
   // One table row on one line, `| a | b |`, led by the row's id when the row can be acted on.
   function rowLine(row, cells, depth, headerOf, withId) {
     // A row's name is its cells' texts, `a | b`, so find("row", ...) can match the text of one cell.
-    const lead = withId ? token(row, "row", cells.map((td) => norm(textOf(td, null))).join(" | ")) + " " : "";
+    const outerRow = rowText;
+    rowText = cells.map((td) => norm(textOf(td, null))).filter(Boolean).join(" | ");
+    const lead = withId ? token(row, "row", rowText) + " " : "";
     const texts = cells.map((td) => {
       [cell, columnHeader] = [td, headerOf(td)];
       if (td.getAttribute("role") === "columnheader" && td.hasAttribute("aria-sort")) {
@@ -484,6 +565,7 @@
       buffer = [];
       return text;
     });
+    rowText = outerRow;
     return `${lead}| ${texts.join(" | ")} |`;
   }
 
@@ -519,7 +601,7 @@
     const headers = headerRow ? [...headerRow.cells].map((c) => norm(c.textContent)) : [];
     const header = (td) => (td.tagName === "TD" ? headers[td.cellIndex] || "" : "");
     walkRows(rows, depth, (row) => rowLine(row, [...row.cells].filter(rendered), depth, header,
-      row !== headerRow && handlesClicks(row)));
+      row !== headerRow && (handlesClicks(row) || clickableHolder(row) !== "")));
   }
 
   // An ARIA grid made of divs (data grids such as ag-grid): a line per row, an id on each data row. A grid
@@ -636,8 +718,25 @@
       }
       const block = !getComputedStyle(node).display.startsWith("inline");
       if (block) flush(depth);
-      buffer.push(token(node, "clickable"));
+      const name = nameOf(node, "clickable");
+      if (name.length > textLimit) { // a card of text that opens something: an id, and its text to read
+        buffer.push(leadOf(node, name));
+        walkBlock(node, depth);
+        return;
+      }
+      buffer.push(token(node, "clickable", name));
       if (block) flush(depth);
+      return;
+    }
+    const holder = ["", "generic", "none", "presentation", "listitem"].includes(role) && clickableHolder(node);
+    if (holder) { // one line, led by its id, as a table row is; its checkbox is found by its text
+      flush(depth);
+      buffer.push(leadOf(node, holder));
+      const outer = [cell, columnHeader, rowText];
+      [cell, columnHeader, rowText] = [node, "", holder];
+      for (const child of childrenOf(node)) walk(child, depth);
+      [cell, columnHeader, rowText] = outer;
+      flush(depth);
       return;
     }
     if (node.tagName === "DT") {
@@ -697,20 +796,71 @@
       for (const child of childrenOf(node)) walk(child, depth);
       return;
     }
+    const gridRows = role === "" ? divGrid(node) : null;
+    if (gridRows) {
+      flush(depth);
+      const headers = gridRows[0].cells.map((c) => norm(textOf(c, null)));
+      walkRows(gridRows, depth, ({ row, cells }) => rowLine(row, cells, depth,
+        (c) => (row === gridRows[0].row ? "" : headers[cells.indexOf(c)] || ""),
+        row !== gridRows[0].row && handlesClicks(row)));
+      return;
+    }
     walkBlock(node, depth);
+  }
+
+  // A data grid drawn with divs and no roles: three or more boxes, each a row of as many cells side by side,
+  // the cells of each column aligned. It reads as a table: a line per row, under a line of column names.
+  function divGrid(el) {
+    const rows = [...el.children].filter(rendered).map((row) => ({ row, cells: [...row.children].filter(rendered) }));
+    if (rows.length < 3 || rows[0].cells.length < 2) return null;
+    const lefts = rows[0].cells.map((c) => c.getBoundingClientRect().left);
+    for (const { row, cells } of rows) {
+      if (!["", "listitem"].includes(roleOf(row)) || cells.length !== lefts.length) return null;
+      const boxes = cells.map((c) => c.getBoundingClientRect());
+      if (boxes.some((b, i) => Math.abs(b.left - lefts[i]) > 2 || Math.abs(b.top - boxes[0].top) > 2
+        || b.width === 0 || (i > 0 && b.left <= boxes[i - 1].left))) return null;
+      if (cells.some((c) => c.matches(LABELLABLE) || c.querySelector(LABELLABLE))) return null;
+    }
+    return rows;
   }
 
   function isModal(el) {
     return el.matches(":modal") || el.getAttribute("aria-modal") === "true";
   }
 
+  // A modal drawn without a role: at the centre of the window, a fixed box holding controls over (or in) a
+  // backdrop that covers the window, with the page's own controls behind it.
+  function drawnModal() {
+    const covers = (e) => {
+      const box = e.getBoundingClientRect();
+      return box.width >= innerWidth * 0.9 && box.height >= innerHeight * 0.9;
+    };
+    let fixed = null;
+    for (let n = document.elementFromPoint(innerWidth / 2, innerHeight / 2); n && n !== document.body
+      && n.nodeType === Node.ELEMENT_NODE; n = parentOf(n)) {
+      if (getComputedStyle(n).position === "fixed") fixed = n;
+    }
+    if (!fixed || !fixed.parentElement || !holdsControls(fixed)) return null;
+    const backdrop = covers(fixed) || [...fixed.parentElement.children].some((e) => e !== fixed && rendered(e)
+      && getComputedStyle(e).position === "fixed" && covers(e));
+    const behind = [...document.body.querySelectorAll(USABLE)].some((e) => !fixed.contains(e) && rendered(e));
+    return backdrop && behind ? fixed : null;
+  }
+
   // The topmost open modal dialog comes first: the page behind it cannot be used until it closes.
   const modal = document.body && [...document.querySelectorAll("dialog, [role=dialog], [role=alertdialog]")]
     .filter((el) => isModal(el) && rendered(el)).pop();
+  const drawn = document.body && !modal ? drawnModal() : null;
   if (modal) {
     walk(modal, 0);
     flush(0);
     skipped = modal;
+  } else if (drawn) {
+    const heading = drawn.querySelector("h1, h2, h3, h4, h5, h6, [role=heading]");
+    const name = norm(drawn.getAttribute("aria-label")) || (heading ? norm(textOf(heading, null)) : "");
+    line(0, `dialog${name ? " " + quote(name) : ""} [modal]:`);
+    walkBlock(drawn, 1);
+    skipped = drawn;
   }
   if (document.body) walkBlock(document.body, 0);
   return { doc: window.__hybridDoc, next, lines, elements, url: location.href, title: document.title };

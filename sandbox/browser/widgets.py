@@ -297,7 +297,8 @@ def choose_option(page: Page, control: Locator, wanted: str, limit: float) -> st
         page.keyboard.press("Escape")
         if not texts and not seen:
             raise LookupError("no list of options opened")
-        raise OptionNotFound(texts or seen, [texts[i] for i in pick] if isinstance(pick, list) else [])
+        # What it offered before the typing: once typed into, a search shows "No results found".
+        raise OptionNotFound(seen or texts, [texts[i] for i in pick] if isinstance(pick, list) else [])
     return _click_option(page, texts, pick)
 
 
