@@ -249,8 +249,12 @@ class AgentRuntime:
         browser: BrowserService | None = None,
         on_step: StepCallback | None = None,
         mcp_servers: Sequence[McpConnection] = (),
+        use_api: bool = True,
     ) -> None:
+        """Without `use_api`, the sites' APIs are neither described nor callable (`api` is absent): a
+        browsing-only agent, as benchmarks compare."""
         self.sites = sites
+        self.use_api = use_api
         self.mcp_servers = list(mcp_servers)
         self.store = store
         self.pool = pool
@@ -287,7 +291,9 @@ class AgentRuntime:
             {
                 "name": site.name,
                 "web_url": site.web_url,
-                "api_section": apis.render_api_section(site.spec, task, API_SECTION_TOKENS, site=site.name),
+                "api_section": apis.render_api_section(site.spec, task, API_SECTION_TOKENS, site=site.name)
+                if self.use_api
+                else None,
             }
             for site in self.sites
         ]
@@ -297,6 +303,7 @@ class AgentRuntime:
             sites=sections,
             mcp_servers=prompt_sections(self.mcp_servers, task),
             browser=BrowserService.prompt_lines() if self.browser is not None else None,
+            use_api=self.use_api,
             workflows=[w for w in offered if w.kind == "program"],
             guides=[w for w in offered if w.kind == "text"],
             max_steps=max_steps,
@@ -305,7 +312,8 @@ class AgentRuntime:
     def _new_session(self) -> KernelSession:
         secrets = [secret for site in [*self.sites, *self.mcp_servers] for secret in site.secrets]
         session = self.pool.acquire(policy=self.policy, secrets=secrets, max_output_chars=OUTPUT_CHARS)
-        session.register("api", self._api)
+        if self.use_api:
+            session.register("api", self._api)
         if self._mcp is not None:
             session.register(MCP_CAPABILITY, self._mcp)
         if self._browser is not None:

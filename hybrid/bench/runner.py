@@ -11,18 +11,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 
 from hybrid.bench.executors import ExecutorKind, make_executor
+from hybrid.bench.hosts import load_hosts
 from hybrid.bench.report import Report, ReportError, TaskResult
 from hybrid.bench.sites import check_sites, parse_setups
 from hybrid.bench.suite import DEMO_SUITE, Task, load_suite
-from hybrid.bench.worker import WorkerConfig
+from hybrid.bench.webarena import WebArenaTask, is_webarena, load_webarena
+from hybrid.bench.worker import Mode, WorkerConfig
 from hybrid.config import Settings
 from workflows.store import RunStore
 
 DEMO = "demo"
+AnyTask = TypeVar("AnyTask", Task, WebArenaTask)
 
 
 class BenchError(Exception):
@@ -42,10 +46,23 @@ class BenchOptions:
     report: Path | None = None
     base_url: str | None = None
     site_setups: tuple[str, ...] = field(default_factory=tuple)  # NAME=module:function
+    mode: Mode = "hybrid"
+    hosts_file: Path | None = None  # the user's hosts for the suite's sites (see hybrid.bench.hosts)
+    hosts: tuple[str, ...] = field(default_factory=tuple)  # NAME=URL, over the hosts file
+    judge_model: str | None = None  # for WebArena's fuzzy_match
 
 
 def suite_path(suite: str) -> Path:
     return DEMO_SUITE if suite == DEMO else Path(suite)
+
+
+def load_tasks(suite: str) -> tuple[list[Task] | list[WebArenaTask], list[str]]:
+    """The suite's tasks (our JSON Lines, or WebArena's configs) and, for WebArena's, the refused ones."""
+    path = suite_path(suite)
+    if is_webarena(path):
+        loaded = load_webarena(path)
+        return loaded.tasks, [f"task {r.task_id}: {r.reason}" for r in loaded.refused]
+    return load_suite(path), []
 
 
 def parse_task_ids(spec: str) -> set[int]:
@@ -60,7 +77,7 @@ def parse_task_ids(spec: str) -> set[int]:
     return ids
 
 
-def select_tasks(tasks: list[Task], ids: str | None, categories: tuple[str, ...]) -> list[Task]:
+def select_tasks(tasks: list[AnyTask], ids: str | None, categories: tuple[str, ...]) -> list[AnyTask]:
     chosen = tasks
     if ids is not None:
         wanted = parse_task_ids(ids)
@@ -80,18 +97,22 @@ def report_path(settings: Settings, options: BenchOptions) -> Path:
     if options.report is not None:
         return options.report
     name = Path(options.suite).stem if options.suite != DEMO else DEMO
-    return settings.data_dir / "bench" / f"{name}-{re.sub(r'[^A-Za-z0-9.-]+', '_', options.model)}.json"
+    mode = "" if options.mode == "hybrid" else f"-{options.mode}"
+    return settings.data_dir / "bench" / f"{name}-{re.sub(r'[^A-Za-z0-9.-]+', '_', options.model)}{mode}.json"
 
 
-def open_report(path: Path, options: BenchOptions, selected: list[Task], database: str) -> Report:
+def open_report(
+    path: Path, options: BenchOptions, selected: list[Task] | list[WebArenaTask], database: str
+) -> Report:
     """The report to continue (with --resume) or a new one."""
     ids = sorted(t.task_id for t in selected)
     if options.resume and path.is_file():
         report = Report.load(path)
-        if (report.suite, report.model) != (options.suite, options.model):
+        if (report.suite, report.model, report.mode) != (options.suite, options.model, options.mode):
             raise ReportError(
-                f"{path} is the report of suite {report.suite} with model {report.model}, not "
-                f"{options.suite} with {options.model}; choose another --report to start afresh."
+                f"{path} is the report of suite {report.suite} with model {report.model} ({report.mode}), "
+                f"not {options.suite} with {options.model} ({options.mode}); choose another --report to "
+                "start afresh."
             )
         report.selected = sorted(set(report.selected) | set(ids))
         report.executor, report.parallel = options.executor, options.parallel
@@ -103,6 +124,7 @@ def open_report(path: Path, options: BenchOptions, selected: list[Task], databas
         parallel=options.parallel,
         database=database,
         selected=ids,
+        mode=options.mode,
     )
 
 
@@ -118,14 +140,17 @@ def run_benchmark(
     Runs are recorded in the settings' database; workers get data dirs below data_dir/bench/workers.
     `on_start(report, todo)` is called once the work is known, `on_result` after each task.
     """
-    tasks = select_tasks(load_suite(suite_path(options.suite)), options.tasks, options.categories)
+    loaded, refused = load_tasks(options.suite)
+    tasks = select_tasks(loaded, options.tasks, options.categories)
     setups = parse_setups(options.site_setups)
+    hosts = load_hosts(options.hosts_file, options.hosts)
     sites = {site for task in tasks for site in task.sites}
-    check_sites(sites, setups)
+    check_sites(sites - {site.name for site in hosts.sites}, setups)
     database_url = settings.effective_database_url
     RunStore(database_url)  # create the tables once, before workers race to
     path = report_path(settings, options)
     report = open_report(path, options, tasks, make_url(database_url).render_as_string(hide_password=True))
+    report.refused = refused
     todo = [t for t in tasks if t.task_id not in report.done()]
     if on_start is not None:
         on_start(report, todo)
@@ -140,6 +165,9 @@ def run_benchmark(
         suite=Path(options.suite).stem,
         workers_dir=settings.data_dir / "bench" / "workers",
         base_url=options.base_url,
+        mode=options.mode,
+        hosts=hosts,
+        judge_model=options.judge_model,
     )
     earlier, began = report.wall_seconds, time.monotonic()
     executor = make_executor(options.executor, config, min(options.parallel, len(todo)), options.ray_address)

@@ -161,6 +161,9 @@ class WebArenaTask(BaseModel):
     intent_template_id: int | None = None
     require_reset: bool = False
     eval: WebArenaEval
+    login_as: str | None = Field(
+        default=None, description="not WebArena's: the account for sites a --site-setup starts (the demo's)"
+    )
 
     @field_validator("sites")
     @classmethod

@@ -7,24 +7,35 @@ data dir holds its site registry and the runs' checkpoints.
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from playwright.sync_api import Page
 
 import apis
-from hybrid.agent.models import ScriptedChatModel, load_chat_model, scripted_replies_for
+from hybrid.agent.model_calls import ModelCaller
+from hybrid.agent.models import SCRIPTED_PREFIX, ScriptedChatModel, load_chat_model, scripted_replies_for
 from hybrid.agent.run import Agent, open_browser
-from hybrid.bench.evaluators import evaluate
+from hybrid.bench.evaluators import Verdict, evaluate
+from hybrid.bench.hosts import Hosts, hosted
 from hybrid.bench.report import TaskResult
 from hybrid.bench.sites import SiteInstance, load_setup
 from hybrid.bench.suite import Task
+from hybrid.bench.webarena import WebArenaTask, fill_hosts
+from hybrid.bench.webarena_eval import FuzzyJudge, Judging, judge_answer, judge_page
 from hybrid.config import Settings
 from sandbox import KernelPool
 
 REFERENCE_MODEL = "reference"
+Mode = Literal["hybrid", "api", "browser"]
+MODES: tuple[Mode, ...] = ("hybrid", "api", "browser")
+JUDGE_SECONDS = 120.0  # the page evaluators of one task: a few page loads and reads
 
 
 @dataclass(frozen=True)
@@ -38,13 +49,36 @@ class WorkerConfig:
     suite: str  # a name for run sources: bench:SUITE:TASK_ID
     workers_dir: Path  # each worker's data dir is workers_dir/NAME
     base_url: str | None = None  # an OpenAI-compatible server for the model
+    mode: Mode = "hybrid"  # api: no browser for the model; browser: no api.*
+    hosts: Hosts = field(default_factory=Hosts)  # the user's own hosts, for sites no setup starts
+    judge_model: str | None = None  # judges WebArena's fuzzy_match; default: the model, when a real one
 
 
-def model_for(task: Task, spec: str, base_url: str | None, timeout: float) -> tuple[BaseChatModel, str]:
-    """The chat model for one task: `reference` replays the task's reference solution."""
+def model_for(
+    task: Task | WebArenaTask, spec: str, base_url: str | None, timeout: float
+) -> tuple[BaseChatModel, str]:
+    """The chat model for one task: `reference` replays the task's reference solution; `scripted:FOLDER`
+    replays FOLDER/TASK_ID.json (a folder of scripted replies, one file per task)."""
     if spec == REFERENCE_MODEL:
+        if isinstance(task, WebArenaTask):
+            raise ValueError(
+                "WebArena's tasks have no reference solutions: give --model provider:name, or "
+                "scripted:FOLDER with one replies file per task (FOLDER/TASK_ID.json)."
+            )
         return ScriptedChatModel(replies=scripted_replies_for(task.reference_solution)), REFERENCE_MODEL
+    folder = Path(spec.removeprefix(SCRIPTED_PREFIX))
+    if spec.startswith(SCRIPTED_PREFIX) and folder.is_dir():
+        return ScriptedChatModel.from_file(folder / f"{task.task_id}.json"), spec
     return load_chat_model(spec, base_url=base_url, timeout=timeout), spec
+
+
+def fuzzy_judge(spec: str | None, base_url: str | None, settings: Settings) -> FuzzyJudge | None:
+    """A model for WebArena's fuzzy_match, called through the agent's model layer (retries, time limits)."""
+    if spec is None or spec == REFERENCE_MODEL:
+        return None
+    model = load_chat_model(spec, base_url=base_url, timeout=settings.model_timeout_seconds)
+    call = ModelCaller(model, retries=settings.model_retries)
+    return lambda system, user: call([SystemMessage(system), HumanMessage(user)]).text
 
 
 class Worker:
@@ -65,14 +99,18 @@ class Worker:
             self.browser = open_browser(self.settings, self.registry, list(config.sites))
             if self.browser is not None:
                 self._stack.callback(self.browser.close)
-            self.sites: dict[str, SiteInstance] = {
-                site: self._stack.enter_context(load_setup(setups[site])()) for site in config.sites
-            }
+            self.sites: dict[str, SiteInstance] = {}
+            for site in config.sites:
+                own = config.hosts.get(site)
+                opened = hosted(own) if own is not None else load_setup(setups[site])()
+                self.sites[site] = self._stack.enter_context(opened)
+            judge = config.judge_model or (None if config.model.startswith(SCRIPTED_PREFIX) else config.model)
+            self.fuzzy = fuzzy_judge(judge, config.base_url, self.settings)
         except BaseException:
             self._stack.close()
             raise
 
-    def run(self, task: Task) -> TaskResult:
+    def run(self, task: Task | WebArenaTask) -> TaskResult:
         """Reset the task's sites, run it with a fresh agent (fresh kernel) and judge it. Never raises for
         what the task or the model does: that becomes a result with status `error`."""
         began = time.monotonic()
@@ -82,6 +120,9 @@ class Worker:
             return TaskResult(
                 task_id=task.task_id,
                 category=task.category,
+                sites=task.sites,
+                eval_types=_eval_types(task),
+                mode=self.config.mode,
                 passed=False,
                 status="error",
                 error=f"{type(exc).__name__}: {exc}",
@@ -89,14 +130,24 @@ class Worker:
                 worker=self.name,
             )
 
-    def _run(self, task: Task, began: float) -> TaskResult:
+    def _run(self, task: Task | WebArenaTask, began: float) -> TaskResult:
         main = self.sites[task.sites[0]]
+        login_as = task.login_as or ""
         for site in task.sites:
             self.sites[site].reset()
-            self.sites[site].register(self.registry, task.login_as)
+            self.sites[site].register(self.registry, login_as)
+        hosts = {name: instance.web_url for name, instance in self.sites.items()}
+        start_url = (
+            fill_hosts(task.start_url, hosts)
+            if isinstance(task, WebArenaTask)
+            else task.start_url_for(main.web_url)
+        )
+        if isinstance(task, WebArenaTask):
+            self._sign_in(task)
         model, model_name = model_for(
             task, self.config.model, self.config.base_url, self.settings.model_timeout_seconds
         )
+        mode = self.config.mode
         # Memory is off: a benchmark measures the agent on each task alone, not on what earlier tasks taught it.
         with Agent(
             self.settings,
@@ -104,20 +155,26 @@ class Worker:
             model_name=model_name,
             sites=task.sites,
             pool=self.pool,
-            browser=self.browser,
+            browser=self.browser if mode != "api" else None,
+            use_browser=mode != "api",
+            use_api=mode != "browser",
             fast_path=False,
             induce=False,
         ) as agent:
             result = agent.run(
-                task.intent,
-                start_url=task.start_url_for(main.web_url),
-                source=f"bench:{self.config.suite}:{task.task_id}",
+                task.intent, start_url=start_url, source=f"bench:{self.config.suite}:{task.task_id}"
             )
-        with main.judge() as judge:
-            verdict = evaluate(task, result.answer, judge)
+        if isinstance(task, WebArenaTask):
+            verdict = self._judge_webarena(task, result.answer, hosts)
+        else:
+            with main.judge() as judge:
+                verdict = evaluate(task, result.answer, judge)
         return TaskResult(
             task_id=task.task_id,
             category=task.category,
+            sites=task.sites,
+            eval_types=_eval_types(task),
+            mode=mode,
             passed=verdict.passed,
             status=result.status,
             run_id=result.run_id,
@@ -131,5 +188,60 @@ class Worker:
             worker=self.name,
         )
 
+    def _sign_in(self, task: WebArenaTask) -> None:
+        """Start the task's browser signed in, as WebArena's does whatever the agent: with its storage_state's
+        cookies (from the hosts file's auth_dir), else with each site's username and password. Its evaluators
+        read pages through this browser afterwards, in every mode."""
+        if self.browser is None:
+            return
+
+        def fresh(
+            page: Page,
+        ) -> None:  # no earlier task's page or sign-in: url_match reads where this run ends
+            page.goto("about:blank")
+            page.context.clear_cookies()
+
+        self.browser.with_page(fresh)
+        state = self.config.hosts.storage_state(task.storage_state)
+        if state is not None:
+            cookies = json.loads(state.read_text(encoding="utf-8")).get("cookies", [])
+            self.browser.with_page(lambda page: page.context.add_cookies(cookies))
+            return
+        unsigned = [site for site in task.sites if self.registry.get(site).web_login is None]
+        if task.require_login and unsigned:
+            raise ValueError(
+                f"The task needs a signed-in browser on {', '.join(unsigned)}: put "
+                f"{Path(task.storage_state or 'STATE.json').name} in the hosts file's auth_dir, or give "
+                "username, password and login_url for the site."
+            )
+        for site in task.sites:
+            if site not in unsigned:
+                self.browser.login(site)
+
+    def _judge_webarena(self, task: WebArenaTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
+        admin = self.config.hosts.get("shopping_admin")
+        judging = Judging(
+            hosts=hosts,
+            fuzzy=self.fuzzy,
+            shopping_admin=(admin.username or "", admin.password or "") if admin and admin.password else None,
+        )
+        results = judge_answer(task, answer, judging)
+        if set(task.eval_types) - {"string_match"}:
+            if self.browser is None:
+                raise ValueError(
+                    "WebArena's url_match and program_html read the browser, and none is installed."
+                )
+            results |= self.browser.with_page(
+                lambda page: judge_page(task, page, judging), timeout=JUDGE_SECONDS
+            )
+        failures = [failure for eval_type in task.eval_types for failure in results.get(eval_type, [])]
+        return Verdict(passed=not failures, failures=failures)
+
     def close(self) -> None:
         self._stack.close()
+
+
+def _eval_types(task: Task | WebArenaTask) -> list[str]:
+    if isinstance(task, WebArenaTask):
+        return task.eval_types
+    return ["answer"] * (task.eval.answer is not None) + ["state"] * bool(task.eval.state)
