@@ -41,6 +41,7 @@ class TaskResult(BaseModel):
     cost: float | None = None
     seconds: float = 0.0
     worker: str = ""
+    screenshot: str | None = Field(default=None, description="the page the run ended on (a JPEG file)")
 
 
 class CategorySummary(BaseModel):

@@ -16,6 +16,7 @@ from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 import apis
@@ -31,6 +32,7 @@ from hybrid.bench.webarena import WebArenaTask, fill_hosts
 from hybrid.bench.webarena_eval import FuzzyJudge, Judging, judge_answer, judge_page
 from hybrid.config import Settings
 from sandbox import KernelPool
+from sandbox.browser import BrowserError
 
 REFERENCE_MODEL = "reference"
 Mode = Literal["hybrid", "api", "browser"]
@@ -142,6 +144,8 @@ class Worker:
             if isinstance(task, WebArenaTask)
             else task.start_url_for(main.web_url)
         )
+        if self.browser is not None:
+            self.browser.with_page(_blank)
         if isinstance(task, WebArenaTask):
             self._sign_in(task)
         model, model_name = model_for(
@@ -164,6 +168,7 @@ class Worker:
             result = agent.run(
                 task.intent, start_url=start_url, source=f"bench:{self.config.suite}:{task.task_id}"
             )
+        screenshot = self._screenshot(task)
         if isinstance(task, WebArenaTask):
             verdict = self._judge_webarena(task, result.answer, hosts)
         else:
@@ -186,7 +191,30 @@ class Worker:
             cost=result.cost,
             seconds=time.monotonic() - began,
             worker=self.name,
+            screenshot=screenshot,
         )
+
+    def _screenshot(self, task: Task | WebArenaTask) -> str | None:
+        """A JPEG of the page the run ended on, for the HTML report (none when the run never browsed)."""
+        if self.browser is None:
+            return None
+        path = (
+            self.settings.data_dir
+            / "screenshots"
+            / f"{self.config.suite}-{self.config.mode}-{task.task_id}.jpg"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        def shoot(page: Page) -> str | None:
+            if page.url == "about:blank":
+                return None
+            page.screenshot(path=path, type="jpeg", quality=60)
+            return str(path)
+
+        try:
+            return self.browser.with_page(shoot)
+        except (BrowserError, PlaywrightError):
+            return None  # a report without this picture beats a task lost
 
     def _sign_in(self, task: WebArenaTask) -> None:
         """Start the task's browser signed in, as WebArena's does whatever the agent: with its storage_state's
@@ -194,14 +222,6 @@ class Worker:
         read pages through this browser afterwards, in every mode."""
         if self.browser is None:
             return
-
-        def fresh(
-            page: Page,
-        ) -> None:  # no earlier task's page or sign-in: url_match reads where this run ends
-            page.goto("about:blank")
-            page.context.clear_cookies()
-
-        self.browser.with_page(fresh)
         state = self.config.hosts.storage_state(task.storage_state)
         if state is not None:
             cookies = json.loads(state.read_text(encoding="utf-8")).get("cookies", [])
@@ -245,3 +265,9 @@ def _eval_types(task: Task | WebArenaTask) -> list[str]:
     if isinstance(task, WebArenaTask):
         return task.eval_types
     return ["answer"] * (task.eval.answer is not None) + ["state"] * bool(task.eval.state)
+
+
+def _blank(page: Page) -> None:
+    """No earlier task's page or sign-in: each task starts afresh, and url_match reads where its run ends."""
+    page.goto("about:blank")
+    page.context.clear_cookies()

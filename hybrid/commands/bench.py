@@ -20,6 +20,7 @@ from rich.table import Table
 from hybrid.agent.models import SCRIPTED_PREFIX
 from hybrid.bench.executors import ExecutorError
 from hybrid.bench.hosts import HostsError
+from hybrid.bench.html import write_html
 from hybrid.bench.report import CATEGORIES, Report, ReportError, TaskResult
 from hybrid.bench.runner import DEMO, BenchError, BenchOptions, report_path, run_benchmark
 from hybrid.bench.sites import SiteSetupError
@@ -29,6 +30,7 @@ from hybrid.bench.worker import MODES, REFERENCE_MODEL
 from hybrid.commands.display import format_cost
 from hybrid.commands.run import INTERRUPTED_EXIT_CODE, resolve_model, sandbox_options
 from hybrid.config import Settings, load_settings
+from workflows.store import RunStore
 
 
 class BenchProgress:
@@ -163,7 +165,8 @@ def modes_table(reports: list[Report]) -> Table:
     "--report",
     "report_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON report to write (default: DATA_DIR/bench/SUITE-MODEL.json).",
+    help="Report to write: FILE.json, or FILE.html for a page of charts and runs (with FILE.json beside it). "
+    "Default: DATA_DIR/bench/SUITE-MODEL.json.",
 )
 @click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
 @click.option(
@@ -252,13 +255,20 @@ def bench_command(
         reports.append(_bench_one(console, settings, options))
     if len(reports) > 1:
         console.print(modes_table(reports))
+    if report_file is not None and report_file.suffix == ".html":
+        write_html(report_file, reports, RunStore(settings.effective_database_url))
+        console.print(f"HTML report {report_file}", soft_wrap=True)
 
 
 def _mode_report(report_file: Path | None, mode: str, several: bool) -> Path | None:
-    """With several modes, each has its own report: report.json, report-api.json, report-browser.json."""
-    if report_file is None or not several or mode == "hybrid":
-        return report_file
-    return report_file.with_name(f"{report_file.stem}-{mode}{report_file.suffix}")
+    """With several modes, each has its own report: report.json, report-api.json, report-browser.json. An
+    HTML report (report.html) has its JSON reports beside it (report.json, ...)."""
+    if report_file is None:
+        return None
+    json_file = report_file.with_suffix(".json")
+    if not several or mode == "hybrid":
+        return json_file
+    return json_file.with_name(f"{json_file.stem}-{mode}.json")
 
 
 def _bench_one(console: Console, settings: Settings, options: BenchOptions) -> Report:

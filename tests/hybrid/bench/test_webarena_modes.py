@@ -5,6 +5,7 @@ on the issue's page, which url_match asks. The table puts the modes side by side
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,105 @@ def test_the_command_compares_modes_side_by_side(settings: Settings, tmp_path: P
     assert result.exit_code == 0, result.output
     assert "success by mode" in result.output and "string_match" in result.output
     assert Report.load(report).mode == "hybrid" and Report.load(tmp_path / "out-api.json").mode == "api"
+
+
+def test_a_users_host_is_signed_in_from_its_storage_state(
+    settings: Settings, tmp_path: Path, demo, chromium
+) -> None:
+    """The demo site as a user's own host (no setup, no password): the browser starts with the cookies of
+    the storage_state file the config names, found in the hosts file's auth_dir."""
+    auth = tmp_path / "auth"
+    auth.mkdir()
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{demo.base_url}/login")
+    page.fill("[name=username]", "alice")
+    page.fill("[name=password]", demo.password)
+    page.press("[name=password]", "Enter")
+    page.wait_for_url("**/projects**")
+    context.storage_state(path=str(auth / "demo_state.json"))
+    context.close()
+    hosts = tmp_path / "hosts.toml"
+    hosts.write_text(
+        f'auth_dir = "auth"\n\n[demo]\nurl = "{demo.base_url}"\nspec = "{demo.openapi_url}"\n'
+        f'api_url = "{demo.api_url}"\n'
+    )
+    task = TASKS[0] | {
+        "storage_state": "./.auth/demo_state.json",
+        "eval": {
+            "eval_types": ["url_match", "program_html"],
+            "reference_answers": None,
+            "reference_url": "__DEMO__/alice/tracker-core/issues/17",
+            "program_html": [
+                {
+                    "url": "last",
+                    "locator": "document.querySelector('h1').outerText",
+                    "required_contents": {"must_include": [TITLE]},
+                }
+            ],
+        },
+    }
+    suite = tmp_path / "signed.json"
+    suite.write_text(json.dumps([task]))
+    folder = tmp_path / "replies"
+    folder.mkdir()
+    reply = "Thought: open it.\n```python\nprint(browser.goto('/alice/tracker-core/issues/17'))\n```\n"
+    (folder / "1.json").write_text(
+        json.dumps([reply, f"Thought: done.\n```python\nfinish({TITLE!r})\n```\n"])
+    )
+    options = BenchOptions(model=f"scripted:{folder}", suite=str(suite), mode="browser", hosts_file=hosts)
+    [result] = run_benchmark(settings, options).results
+    assert result.passed, result.failures or result.error
+    (auth / "demo_state.json").unlink()
+    [result] = run_benchmark(settings, replace(options, report=tmp_path / "again.json")).results
+    assert result.status == "error" and "put demo_state.json in the hosts file's auth_dir" in (
+        result.error or ""
+    )
+
+
+def test_the_html_report_shows_charts_and_each_run_in_chromium(
+    settings: Settings, tmp_path: Path, chromium
+) -> None:
+    page_file = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "bench",
+            "--model",
+            "reference",
+            "--tasks",
+            "0,27",
+            "--mode",
+            "hybrid",
+            "--mode",
+            "browser",
+            "--report",
+            str(page_file),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.json").is_file() and (tmp_path / "report-browser.json").is_file()
+    page = chromium.new_page()
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(("file:", "data:")) else elsewhere.append(request.url),
+    )
+    page.goto(page_file.as_uri())
+    bars = page.eval_on_selector_all(
+        "svg.chart rect.bar", "rects => rects.map(r => [r.dataset.group, r.dataset.mode, r.dataset.rate])"
+    )
+    # The API-only task cannot be done without api.*; the UI task passes in both modes.
+    assert ["API-only", "hybrid", "1.0"] in bars and ["API-only", "browser", "0.0"] in bars
+    assert ["UI", "hybrid", "1.0"] in bars and ["UI", "browser", "1.0"] in bars
+    assert page.locator("svg.chart rect.bar").first.bounding_box()["width"] > 100
+    page.click("a[href='#run-hybrid-27']")
+    run = page.locator("#run-hybrid-27")
+    assert run.get_attribute("open") is not None
+    assert "browser.goto" in run.locator("pre.code").first.inner_text()
+    assert run.locator("ul.calls li").count() >= 1 and run.locator("img.shot").count() == 1
+    assert "NameError" in (
+        page.locator("#run-browser-0 pre.observation").first.text_content() or ""
+    )  # closed
+    assert elsewhere == []
+    page.close()
