@@ -7,9 +7,16 @@ file and `--host NAME=URL` flags:
     url = "http://my-host:8023"
     spec = "gitlab-openapi.json"  # the site's API document (hybrid needs one per site)
     api_url = "http://my-host:8023/api/v4"
+    token = "..."                 # optional: the API's bearer token
     username = "byteblaze"        # optional: sign in with these when no storage_state file is there
     password = "hello1234"
     login_url = "http://my-host:8023/users/sign_in"
+
+    [shopping_admin]              # Beyond Browsing's Magento document declares no OpenAPI version:
+    url = "http://my-host:7780/admin"
+    spec = "shopping-admin.json"
+    assume_openapi = "3.0.0"      # say what to take it as (its server_url is replaced by api_url)
+    api_url = "http://my-host:7780/rest/default"
 
 These sites are not started or reset here: they are the user's, already running (WebArena's own harness
 leaves resets to its users too).
@@ -17,6 +24,7 @@ leaves resets to its users too).
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +34,10 @@ from pathlib import Path
 import httpx
 
 import apis
+from apis.loader import assume_openapi_version
 
 SECRET_PREFIX = "bench_host_password_"
+TOKEN_PREFIX = "bench_host_token_"
 
 
 class HostsError(Exception):
@@ -40,6 +50,8 @@ class HostedSite:
     url: str
     spec: str | None = None
     api_url: str | None = None
+    assume_openapi: str | None = None
+    token: str | None = field(default=None, repr=False)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     login_url: str | None = None
@@ -79,7 +91,7 @@ def load_hosts(file: Path | None, pairs: tuple[str, ...] = ()) -> Hosts:
     for name, entry in table.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
             raise HostsError(f'{file}: [{name}] needs url = "http://..." (the site\'s web address).')
-        known = {"url", "spec", "api_url", "username", "password", "login_url"}
+        known = {"url", "spec", "api_url", "assume_openapi", "token", "username", "password", "login_url"}
         if unknown := set(entry) - known:
             raise HostsError(
                 f"{file}: [{name}] has unknown key(s) {sorted(unknown)}; known: {sorted(known)}."
@@ -121,6 +133,10 @@ class HostedInstance:
 
     def register(self, registry: apis.SiteRegistry, login_as: str) -> None:
         site = self.site
+        auth = None
+        if site.token:
+            registry.secrets.set(TOKEN_PREFIX + site.name, site.token)
+            auth = {"type": "bearer", "token_secret": TOKEN_PREFIX + site.name}
         web_login = None
         if site.can_sign_in:
             registry.secrets.set(SECRET_PREFIX + site.name, site.password or "")
@@ -130,9 +146,25 @@ class HostedInstance:
                 "password_secret": SECRET_PREFIX + site.name,
             }
         registry.add(
-            apis.Site(site.name, site.spec or "", site.api_url or site.url, site.url, web_login=web_login),
+            apis.Site(site.name, self._spec(registry), site.api_url or site.url, site.url, auth, web_login),
             replace=True,
         )
+
+    def _spec(self, registry: apis.SiteRegistry) -> str:
+        """The site's API document; one that declares no OpenAPI version is registered as a copy that does,
+        as the hosts file's assume_openapi says (the registry loads documents as they are)."""
+        spec = self.site.spec or ""
+        if self.site.assume_openapi is None:
+            return spec
+        try:
+            document = json.loads(Path(spec).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise HostsError(f"Site {self.site.name}: cannot read its spec {spec} ({exc}).") from exc
+        assumed, _ = assume_openapi_version(document, self.site.assume_openapi)
+        copy = registry.data_dir / "assumed-specs" / f"{self.site.name}.json"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(json.dumps(assumed), encoding="utf-8")
+        return str(copy)
 
     def judge(self) -> httpx.Client:
         return httpx.Client(base_url=self.site.api_url or self.site.url)
