@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 
@@ -19,14 +18,13 @@ from hybrid.bench.executors import ExecutorKind, make_executor
 from hybrid.bench.hosts import load_hosts
 from hybrid.bench.report import Report, ReportError, TaskResult
 from hybrid.bench.sites import check_sites, parse_setups
-from hybrid.bench.suite import DEMO_SUITE, Task, load_suite
-from hybrid.bench.webarena import WebArenaTask, is_webarena, load_webarena
-from hybrid.bench.worker import Mode, WorkerConfig
+from hybrid.bench.suite import DEMO_SUITE, load_suite
+from hybrid.bench.webarena import is_webarena, load_webarena
+from hybrid.bench.worker import BenchTask, Mode, WorkerConfig
 from hybrid.config import Settings
 from workflows.store import RunStore
 
 DEMO = "demo"
-AnyTask = TypeVar("AnyTask", Task, WebArenaTask)
 
 
 class BenchError(Exception):
@@ -56,7 +54,7 @@ def suite_path(suite: str) -> Path:
     return DEMO_SUITE if suite == DEMO else Path(suite)
 
 
-def load_tasks(suite: str) -> tuple[list[Task] | list[WebArenaTask], list[str]]:
+def load_tasks(suite: str) -> tuple[Sequence[BenchTask], list[str]]:
     """The suite's tasks (our JSON Lines, or WebArena's configs) and, for WebArena's, the refused ones."""
     path = suite_path(suite)
     if is_webarena(path):
@@ -77,8 +75,8 @@ def parse_task_ids(spec: str) -> set[int]:
     return ids
 
 
-def select_tasks(tasks: list[AnyTask], ids: str | None, categories: tuple[str, ...]) -> list[AnyTask]:
-    chosen = tasks
+def select_tasks(tasks: Sequence[BenchTask], ids: str | None, categories: tuple[str, ...]) -> list[BenchTask]:
+    chosen = list(tasks)
     if ids is not None:
         wanted = parse_task_ids(ids)
         unknown = sorted(wanted - {t.task_id for t in tasks})
@@ -101,9 +99,7 @@ def report_path(settings: Settings, options: BenchOptions) -> Path:
     return settings.data_dir / "bench" / f"{name}-{re.sub(r'[^A-Za-z0-9.-]+', '_', options.model)}{mode}.json"
 
 
-def open_report(
-    path: Path, options: BenchOptions, selected: list[Task] | list[WebArenaTask], database: str
-) -> Report:
+def open_report(path: Path, options: BenchOptions, selected: list[BenchTask], database: str) -> Report:
     """The report to continue (with --resume) or a new one."""
     ids = sorted(t.task_id for t in selected)
     if options.resume and path.is_file():
@@ -132,7 +128,7 @@ def run_benchmark(
     settings: Settings,
     options: BenchOptions,
     *,
-    on_start: Callable[[Report, list[Task]], None] | None = None,
+    on_start: Callable[[Report, list[BenchTask]], None] | None = None,
     on_result: Callable[[TaskResult], None] | None = None,
 ) -> Report:
     """Run the selected tasks not yet in the report, saving it after each; returns the report.

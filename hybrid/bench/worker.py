@@ -36,6 +36,7 @@ from sandbox.browser import BrowserError
 
 REFERENCE_MODEL = "reference"
 Mode = Literal["hybrid", "api", "browser"]
+BenchTask = Task | WebArenaTask  # a task of our suites, or one of WebArena's configs
 MODES: tuple[Mode, ...] = ("hybrid", "api", "browser")
 JUDGE_SECONDS = 120.0  # the page evaluators of one task: a few page loads and reads
 
@@ -56,9 +57,7 @@ class WorkerConfig:
     judge_model: str | None = None  # judges WebArena's fuzzy_match; default: the model, when a real one
 
 
-def model_for(
-    task: Task | WebArenaTask, spec: str, base_url: str | None, timeout: float
-) -> tuple[BaseChatModel, str]:
+def model_for(task: BenchTask, spec: str, base_url: str | None, timeout: float) -> tuple[BaseChatModel, str]:
     """The chat model for one task: `reference` replays the task's reference solution; `scripted:FOLDER`
     replays FOLDER/TASK_ID.json (a folder of scripted replies, one file per task)."""
     if spec == REFERENCE_MODEL:
@@ -112,7 +111,7 @@ class Worker:
             self._stack.close()
             raise
 
-    def run(self, task: Task | WebArenaTask) -> TaskResult:
+    def run(self, task: BenchTask) -> TaskResult:
         """Reset the task's sites, run it with a fresh agent (fresh kernel) and judge it. Never raises for
         what the task or the model does: that becomes a result with status `error`."""
         began = time.monotonic()
@@ -132,7 +131,7 @@ class Worker:
                 worker=self.name,
             )
 
-    def _run(self, task: Task | WebArenaTask, began: float) -> TaskResult:
+    def _run(self, task: BenchTask, began: float) -> TaskResult:
         main = self.sites[task.sites[0]]
         login_as = task.login_as or ""
         for site in task.sites:
@@ -194,7 +193,7 @@ class Worker:
             screenshot=screenshot,
         )
 
-    def _screenshot(self, task: Task | WebArenaTask) -> str | None:
+    def _screenshot(self, task: BenchTask) -> str | None:
         """A JPEG of the page the run ended on, for the HTML report (none when the run never browsed)."""
         if self.browser is None:
             return None
@@ -261,7 +260,7 @@ class Worker:
         self._stack.close()
 
 
-def _eval_types(task: Task | WebArenaTask) -> list[str]:
+def _eval_types(task: BenchTask) -> list[str]:
     if isinstance(task, WebArenaTask):
         return task.eval_types
     return ["answer"] * (task.eval.answer is not None) + ["state"] * bool(task.eval.state)

@@ -24,9 +24,9 @@ from hybrid.bench.html import write_html
 from hybrid.bench.report import CATEGORIES, Report, ReportError, TaskResult
 from hybrid.bench.runner import DEMO, BenchError, BenchOptions, report_path, run_benchmark
 from hybrid.bench.sites import SiteSetupError
-from hybrid.bench.suite import SuiteError, Task
+from hybrid.bench.suite import SuiteError
 from hybrid.bench.webarena import WebArenaError
-from hybrid.bench.worker import MODES, REFERENCE_MODEL
+from hybrid.bench.worker import MODES, REFERENCE_MODEL, BenchTask
 from hybrid.commands.display import format_cost
 from hybrid.commands.run import INTERRUPTED_EXIT_CODE, resolve_model, sandbox_options
 from hybrid.config import Settings, load_settings
@@ -50,7 +50,7 @@ class BenchProgress:
         self.bar = self.progress.add_task("tasks", total=None, passed=0)
         self.passed = 0
 
-    def start(self, report: Report, todo: list[Task]) -> None:
+    def start(self, report: Report, todo: list[BenchTask]) -> None:
         for refusal in report.refused:
             self.console.print(f"[yellow]refused[/] {refusal}", highlight=False)
         done = len(report.done())
@@ -242,8 +242,8 @@ def bench_command(
             tasks=task_ids,
             categories=categories,
             resume=resume,
-            executor=executor,
-            ray_address=ray_address,  # type: ignore[arg-type]
+            executor=executor,  # type: ignore[arg-type]
+            ray_address=ray_address,
             report=_mode_report(report_file, mode, len(modes) > 1),
             base_url=base_url,
             site_setups=site_setups,

@@ -9,6 +9,7 @@ import ray
 
 from hybrid.bench.runner import BenchOptions, run_benchmark
 from hybrid.config import Settings
+from tests.waits import scaled
 from workflows.store import RunStore
 
 
@@ -18,7 +19,7 @@ def no_ray_usage_stats(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(scaled(240))
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_ray_actors_run_the_tasks_into_one_report_and_database(settings: Settings) -> None:
     report = run_benchmark(settings, BenchOptions(model="reference", tasks="0-3", parallel=2, executor="ray"))
