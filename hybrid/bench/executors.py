@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Iterator
 from multiprocessing.util import Finalize
 from typing import Any, Literal, Protocol
@@ -24,6 +25,7 @@ ACTOR_CLOSE_SECONDS = 30
 # Ray waits a fixed 30 s for a new node's raylet to register; on a busy machine that can pass, and a second
 # start finds its programs already read from disk.
 LOCAL_RAY_STARTS = 3
+ACTOR_PREFIX = "hybrid-bench-worker-"  # named, so an operator can find (or stop) one with ray.get_actor
 
 
 class ExecutorError(Exception):
@@ -98,7 +100,6 @@ class RayCluster:
     def __init__(self, config: WorkerConfig, parallel: int, address: str | None) -> None:
         try:
             import ray
-            from ray.util import ActorPool
         except ImportError as exc:
             raise ExecutorError(
                 "--executor ray needs Ray: .venv/bin/pip install 'hybrid-agent[ray]'"
@@ -110,9 +111,12 @@ class RayCluster:
             self._start_local(parallel)
         else:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
-        remote_worker: Any = ray.remote(num_cpus=1)(Worker)
-        self.actors = [remote_worker.remote(config, f"ray-{index}") for index in range(parallel)]
-        self._pool = ActorPool(self.actors)
+        # SPREAD: workers go to different nodes while there are nodes free, so a lost node costs fewer of them.
+        remote_worker: Any = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(Worker)
+        self.actors = [
+            remote_worker.options(name=f"{ACTOR_PREFIX}{index}").remote(config, f"ray-{index}")
+            for index in range(parallel)
+        ]
         self._finished = False
 
     def _start_local(self, parallel: int) -> None:
@@ -135,7 +139,29 @@ class RayCluster:
                     ) from exc
 
     def results(self, tasks: list[BenchTask]) -> Iterator[TaskResult]:
-        yield from self._pool.map_unordered(lambda actor, task: actor.run.remote(task), tasks)
+        """Each task to an idle worker; a worker lost with its node (or its process) is dropped and the task
+        it was running goes to another: finished results are never lost, unfinished tasks are rerun."""
+        queue, idle = deque(tasks), list(self.actors)
+        running: dict[Any, tuple[Any, BenchTask]] = {}
+        while queue or running:
+            while queue and idle:
+                actor, task = idle.pop(), queue.popleft()
+                running[actor.run.remote(task)] = (actor, task)
+            if not running:
+                raise ExecutorError(
+                    "Every Ray worker was lost (their nodes or processes ended); the report keeps the tasks "
+                    "that finished: run the same command with --resume for the rest."
+                )
+            [done], _ = self._ray.wait(list(running), num_returns=1)
+            actor, task = running.pop(done)
+            try:
+                result = self._ray.get(done)
+            except self._ray.exceptions.RayActorError:
+                self.actors.remove(actor)
+                queue.appendleft(task)
+                continue
+            idle.append(actor)
+            yield result
         self._finished = True
 
     def close(self) -> None:
@@ -145,8 +171,7 @@ class RayCluster:
             for actor in self.actors:
                 self._ray.kill(actor)  # ends its process, its site and its kernels
         finally:
-            if self._owns_instance:
-                self._ray.shutdown()
+            self._ray.shutdown()  # stops the local instance; on a cluster, only disconnects this driver
 
 
 def make_executor(

@@ -41,6 +41,7 @@ class TaskResult(BaseModel):
     cost: float | None = None
     seconds: float = 0.0
     worker: str = ""
+    node: str | None = Field(default=None, description="the Ray node the task ran on (--executor ray)")
     screenshot: str | None = Field(default=None, description="the page the run ended on (a JPEG file)")
 
 

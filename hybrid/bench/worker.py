@@ -8,6 +8,7 @@ data dir holds its site registry and the runs' checkpoints.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class Worker:
         data_dir = config.workers_dir / name
         self.settings = config.settings.model_copy(update={"data_dir": data_dir})
         self.registry = apis.SiteRegistry(data_dir)
+        self.node = _ray_node()
         self._stack = ExitStack()
         setups = dict(config.setups)
         try:
@@ -129,6 +131,7 @@ class Worker:
                 error=f"{type(exc).__name__}: {exc}",
                 seconds=time.monotonic() - began,
                 worker=self.name,
+                node=self.node,
             )
 
     def _run(self, task: BenchTask, began: float) -> TaskResult:
@@ -190,6 +193,7 @@ class Worker:
             cost=result.cost,
             seconds=time.monotonic() - began,
             worker=self.name,
+            node=self.node,
             screenshot=screenshot,
         )
 
@@ -270,3 +274,11 @@ def _blank(page: Page) -> None:
     """No earlier task's page or sign-in: each task starts afresh, and url_match reads where its run ends."""
     page.goto("about:blank")
     page.context.clear_cookies()
+
+
+def _ray_node() -> str | None:
+    """The Ray node this worker runs on, when it is a Ray actor (a cluster's report says where each task ran)."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return None
+    return str(ray.get_runtime_context().get_node_id())
