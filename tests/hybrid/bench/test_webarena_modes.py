@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hybrid import Run
 from hybrid.bench.report import Report
 from hybrid.bench.runner import BenchOptions, run_benchmark
 from hybrid.cli import cli
@@ -119,6 +120,14 @@ def test_a_webarena_file_runs_on_the_demo_site_in_three_modes(settings: Settings
     assert "NameError" in first.observation and "'api' is not defined" in first.observation
     api_close_steps = store.steps_of(api_close.run_id)
     assert "'browser' is not defined" in api_close_steps[0].observation
+    worker = settings.model_copy(update={"data_dir": settings.data_dir / "bench" / "workers" / "main"})
+    prompts = {
+        mode: Run.load(report.results[0].run_id, settings=worker).history()[-1].values["system_prompt"]
+        for mode, report in reports.items()
+    }
+    assert "get_issue" in prompts["hybrid"] and "### The browser" in prompts["hybrid"]
+    assert "get_issue" in prompts["api"] and "### The browser" not in prompts["api"]
+    assert "get_issue" not in prompts["browser"] and "no API is available to you" in prompts["browser"]
 
 
 def test_the_command_compares_modes_side_by_side(settings: Settings, tmp_path: Path) -> None:
