@@ -113,6 +113,13 @@ def load_hosts(file: Path | None, pairs: tuple[str, ...] = ()) -> Hosts:
     )
 
 
+def check_hosted(hosts: Hosts, sites: set[str]) -> None:
+    """Before any worker starts: each of `sites` the hosts file gives can be registered."""
+    for site in hosts.sites:
+        if site.name in sites:
+            HostedInstance(site)
+
+
 class HostedInstance:
     """A `SiteInstance` for a site the user runs: registered with its API document and sign-in, never reset."""
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from hybrid.bench.executors import ExecutorKind, make_executor
-from hybrid.bench.hosts import load_hosts
+from hybrid.bench.hosts import check_hosted, load_hosts
 from hybrid.bench.report import Report, ReportError, TaskResult
 from hybrid.bench.sites import check_sites, parse_setups
 from hybrid.bench.suite import DEMO_SUITE, load_suite
@@ -141,6 +141,7 @@ def run_benchmark(
     setups = parse_setups(options.site_setups)
     hosts = load_hosts(options.hosts_file, options.hosts)
     sites = {site for task in tasks for site in task.sites}
+    check_hosted(hosts, sites)
     check_sites(sites - {site.name for site in hosts.sites}, setups)
     database_url = settings.effective_database_url
     RunStore(database_url)  # create the tables once, before workers race to

@@ -141,8 +141,8 @@ def modes_table(reports: list[Report]) -> Table:
     "--category",
     "categories",
     multiple=True,
-    type=click.Choice(list(CATEGORIES)),
-    help="Only tasks of this category (repeatable).",
+    help="Only tasks of this category (repeatable): api, ui or mixed; for WebArena's configs, their sites "
+    "(gitlab, shopping_admin, gitlab+reddit, ...).",
 )
 @click.option(
     "--resume",

@@ -8,8 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from hybrid.bench.webarena import WEBARENA_SITES, WebArenaError, fill_hosts, load_webarena
+from hybrid.cli import cli
 from tests.hybrid.bench.webarena_pages import TEST_RAW
 
 
@@ -99,3 +101,21 @@ def test_placeholders_become_the_users_hosts() -> None:
     assert fill_hosts("__SHOPPING__ |OR| __SHOPPING__/x", hosts) == "http://shop:7770 |OR| http://shop:7770/x"
     with pytest.raises(KeyError, match="gitlab"):
         fill_hosts("__GITLAB__/a", hosts)
+
+
+def test_the_command_takes_the_published_file_and_says_what_a_host_lacks(settings, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["bench", str(TEST_RAW), "--tasks", "0", "--host", "shopping_admin=http://127.0.0.1:9/admin"],
+        env={"HYBRID_MODEL": "reference"},
+    )
+    assert result.exit_code == 2
+    assert "Site shopping_admin has no API document: give spec" in result.output
+    hosts = tmp_path / "hosts.toml"
+    hosts.write_text('[gitlab]\nurl = "http://127.0.0.1:9"\npasword = "x"\n')
+    result = CliRunner().invoke(
+        cli,
+        ["bench", str(TEST_RAW), "--tasks", "0", "--hosts", str(hosts)],
+        env={"HYBRID_MODEL": "reference"},
+    )
+    assert result.exit_code == 2 and "[gitlab] has unknown key(s) ['pasword']" in result.output
