@@ -46,7 +46,13 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("hybrid-agent") / "specs"
 
 
-def load_spec(source: str | Path, cache_dir: str | Path | None = None, *, refresh: bool = False) -> Spec:
+def load_spec(
+    source: str | Path,
+    cache_dir: str | Path | None = None,
+    *,
+    refresh: bool = False,
+    assume_openapi: str | None = None,
+) -> Spec:
     """Load, normalise and index an OpenAPI spec from a file path or an http(s) URL.
 
     Defects are collected in `Spec.warnings`; SpecError is raised only when nothing usable remains.
@@ -57,6 +63,10 @@ def load_spec(source: str | Path, cache_dir: str | Path | None = None, *, refres
 
     A URL is fetched once and kept in the cache; `refresh=True` asks the server whether it changed
     (a conditional request), for it and for the documents its `$ref`s name.
+
+    `assume_openapi="3.0.0"` loads a document that is OpenAPI 3 in shape but declares no version (Beyond
+    Browsing's Magento documents: no `openapi` field, a `server_url` instead of `servers`): see
+    `assume_openapi_version`; the spec's warnings say what was assumed.
     """
     directory = Path(cache_dir or default_cache_dir())
 
@@ -65,12 +75,13 @@ def load_spec(source: str | Path, cache_dir: str | Path | None = None, *, refres
 
     origin = _origin(source)
     raw = read(source)
-    cache = _Cache(directory, hashlib.sha256(raw).hexdigest())
+    assumed = f"\nassume openapi {assume_openapi}".encode() if assume_openapi else b""
+    cache = _Cache(directory, hashlib.sha256(raw + assumed).hexdigest(), assume_openapi)
     cached = cache.read_spec(origin)
     if cached is not None and _unchanged(cached.dependencies, read):
         return cached
     with _depth_guard(origin):
-        spec = _process(raw, origin, cache.content_hash, read)
+        spec = _process(raw, origin, cache.content_hash, read, assume_openapi)
         cache.write(spec)
     cache.forget_older_versions(origin)
     return spec
@@ -121,14 +132,39 @@ def _unchanged(dependencies: dict[str, str], read: Callable[[str], bytes]) -> bo
     return True
 
 
-def _process(raw: bytes, origin: str, content_hash: str, read: Callable[[str], bytes] = read_bytes) -> Spec:
+def assume_openapi_version(
+    document: dict[str, Any], version: str
+) -> tuple[dict[str, Any], list[SpecProblem]]:
+    """A document with no `openapi`/`swagger` field taken as OpenAPI `version`, its `server_url` (when it
+    has no `servers`) as its one server; and the warnings that say so. Other documents are returned as
+    they are."""
+    if "openapi" in document or "swagger" in document:
+        return document, []
+    assumed = {"openapi": version, **document}
+    notes = [SpecProblem("#/openapi", f"no openapi field: assumed OpenAPI {version}, as asked")]
+    if "servers" not in document and isinstance(document.get("server_url"), str):
+        assumed["servers"] = [{"url": assumed.pop("server_url")}]
+        notes.append(SpecProblem("#/server_url", "taken as the one entry of servers"))
+    return assumed, notes
+
+
+def _process(
+    raw: bytes,
+    origin: str,
+    content_hash: str,
+    read: Callable[[str], bytes] = read_bytes,
+    assume_openapi: str | None = None,
+) -> Spec:
     document = parse_document(raw, origin)
     problems: list[SpecProblem] = []
+    if assume_openapi is not None:
+        document, problems = assume_openapi_version(document, assume_openapi)
     declared = document.get("openapi") or document.get("swagger")
     if not isinstance(declared, str) or not re.match(r"^(2\.0|3\.[01])(\.\d+)?", declared):
         raise SpecError(
             f'{origin}: neither an `openapi: 3.0/3.1` nor a `swagger: "2.0"` field at the top '
-            f"(found {declared!r}); only OpenAPI 3.0, 3.1 and Swagger 2.0 documents are supported."
+            f"(found {declared!r}); only OpenAPI 3.0, 3.1 and Swagger 2.0 documents are supported (a document "
+            'OpenAPI 3 in shape that declares no version loads with assume_openapi="3.0.0").'
         )
     converted_from = None
     if declared.startswith("2"):
@@ -231,9 +267,10 @@ class _Cache:
     """The cache entries of one content hash: the processed spec, its document (read on first use) and
     the strict-validation findings. Unreadable entries count as absent; unwritable ones only cost speed."""
 
-    def __init__(self, directory: Path, content_hash: str) -> None:
+    def __init__(self, directory: Path, content_hash: str, assume_openapi: str | None = None) -> None:
         self.directory = directory
         self.content_hash = content_hash
+        self.assume_openapi = assume_openapi
         stem = directory / f"{content_hash}-{CACHE_FORMAT}"
         self.spec_file = stem.with_suffix(".spec.json")
         self.document_file = stem.with_suffix(".document.json")
@@ -252,7 +289,9 @@ class _Cache:
             return orjson.loads(self.document_file.read_bytes())
         except (OSError, ValueError):
             # The entry lost its document: process the source again (it was readable a moment ago).
-            return _process(read_bytes(origin), origin, self.content_hash).document
+            return _process(
+                read_bytes(origin), origin, self.content_hash, assume_openapi=self.assume_openapi
+            ).document
 
     def write(self, spec: Spec) -> None:
         # The document first: a spec entry always has its document beside it.

@@ -192,6 +192,7 @@ class Agent:
         confirm: Callable[[Call], bool] | None = None,
         browser: BrowserService | None = None,
         use_browser: bool = True,
+        use_api: bool = True,
         pool: KernelPool | None = None,
         max_steps: int | None = None,
         max_cost: float | None = None,
@@ -206,7 +207,8 @@ class Agent:
         `on_fast_path(workflow, None)` is told the workflow a task is about to be done by, with no model,
         and `on_fast_path(workflow, error)` if it failed. A `browser` or `pool` passed in is shared and left
         open; otherwise the agent makes and closes its own. `files` (the user's own) are copied read-only into
-        each kernel's working directory."""
+        each kernel's working directory. `use_browser=False` gives the model no browser, `use_api=False` no
+        `api.*` (the modes benchmarks compare)."""
         self.settings = settings
         self.model = model
         self.model_name = (
@@ -270,6 +272,7 @@ class Agent:
                 on_step=on_step,
                 mcp_servers=mcp_servers,
                 user_files=files,
+                use_api=use_api,
             )
             self._stack.callback(self.runtime.close)
             self.graph = build_graph(

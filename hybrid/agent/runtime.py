@@ -263,8 +263,12 @@ class AgentRuntime:
         on_step: StepCallback | None = None,
         mcp_servers: Sequence[McpConnection] = (),
         user_files: Sequence[Path] = (),
+        use_api: bool = True,
     ) -> None:
+        """Without `use_api`, the sites' APIs are neither described nor callable (`api` is absent): a
+        browsing-only agent, as benchmarks compare."""
         self.sites = sites
+        self.use_api = use_api
         self.mcp_servers = list(mcp_servers)
         self.store = store
         self.pool = pool
@@ -309,11 +313,15 @@ class AgentRuntime:
             {
                 "name": site.name,
                 "web_url": site.web_url,
-                "api_section": apis.render_api_section(
-                    site.spec, task, API_SECTION_TOKENS, site=apis.code_name(site.name)
+                "api_section": (
+                    apis.render_api_section(
+                        site.spec, task, API_SECTION_TOKENS, site=apis.code_name(site.name)
+                    )
+                    if site.has_api
+                    else "It has no API here, only its web UI: use the browser."
                 )
-                if site.has_api
-                else "It has no API here, only its web UI: use the browser.",
+                if self.use_api
+                else None,
             }
             for site in self.sites
         ]
@@ -325,6 +333,7 @@ class AgentRuntime:
             browser=BrowserService.prompt_lines() if self.browser is not None else None,
             logins=[site.name for site in self.sites if site.has_web_login],
             files=[path.name for path in self.user_files],
+            use_api=self.use_api,
             workflows=[w for w in offered if w.kind == "program"],
             guides=[w for w in offered if w.kind == "text"],
             max_steps=max_steps,
@@ -334,7 +343,8 @@ class AgentRuntime:
         secrets = [secret for site in [*self.sites, *self.mcp_servers] for secret in site.secrets]
         session = self.pool.acquire(policy=self.policy, secrets=secrets, max_output_chars=OUTPUT_CHARS)
         give_files(self.user_files, session.working_dir)
-        session.register("api", self._api)
+        if self.use_api:
+            session.register("api", self._api)
         if self._mcp is not None:
             session.register(MCP_CAPABILITY, self._mcp)
         if self._browser is not None:

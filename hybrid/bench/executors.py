@@ -10,18 +10,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Iterator
 from multiprocessing.util import Finalize
 from typing import Any, Literal, Protocol
 
 from hybrid.bench.report import TaskResult
-from hybrid.bench.suite import Task
-from hybrid.bench.worker import Worker, WorkerConfig
+from hybrid.bench.worker import BenchTask, Worker, WorkerConfig
 
 ExecutorKind = Literal["local", "ray"]
 # A Ray instance started here: no dashboard, a small object store (results are small), no usage report.
 LOCAL_RAY_OBJECT_STORE_BYTES = 128 * 1024 * 1024
 ACTOR_CLOSE_SECONDS = 30
+# Ray waits a fixed 30 s for a new node's raylet to register; on a busy machine that can pass, and a second
+# start finds its programs already read from disk.
+LOCAL_RAY_STARTS = 3
+ACTOR_PREFIX = "hybrid-bench-worker-"  # named, so an operator can find (or stop) one with ray.get_actor
 
 
 class ExecutorError(Exception):
@@ -29,7 +33,7 @@ class ExecutorError(Exception):
 
 
 class Executor(Protocol):
-    def results(self, tasks: list[Task]) -> Iterator[TaskResult]:
+    def results(self, tasks: list[BenchTask]) -> Iterator[TaskResult]:
         """Run every task; yield each result as soon as it is judged."""
         ...
 
@@ -44,7 +48,7 @@ class InProcess:
     def __init__(self, config: WorkerConfig) -> None:
         self.worker = Worker(config, "main")
 
-    def results(self, tasks: list[Task]) -> Iterator[TaskResult]:
+    def results(self, tasks: list[BenchTask]) -> Iterator[TaskResult]:
         for task in tasks:
             yield self.worker.run(task)
 
@@ -62,7 +66,7 @@ def _start_process_worker(config: WorkerConfig) -> None:
     Finalize(_process_worker, _process_worker.close, exitpriority=10)
 
 
-def _run_in_process_worker(task: Task) -> TaskResult:
+def _run_in_process_worker(task: BenchTask) -> TaskResult:
     assert _process_worker is not None, "the pool's initializer starts the worker"
     return _process_worker.run(task)
 
@@ -77,7 +81,7 @@ class Processes:
         )
         self._finished = False
 
-    def results(self, tasks: list[Task]) -> Iterator[TaskResult]:
+    def results(self, tasks: list[BenchTask]) -> Iterator[TaskResult]:
         yield from self.pool.imap_unordered(_run_in_process_worker, tasks)
         self._finished = True
 
@@ -96,7 +100,6 @@ class RayCluster:
     def __init__(self, config: WorkerConfig, parallel: int, address: str | None) -> None:
         try:
             import ray
-            from ray.util import ActorPool
         except ImportError as exc:
             raise ExecutorError(
                 "--executor ray needs Ray: .venv/bin/pip install 'hybrid-agent[ray]'"
@@ -105,22 +108,60 @@ class RayCluster:
         self._owns_instance = address is None
         if self._owns_instance:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            ray.init(
-                num_cpus=parallel,
-                include_dashboard=False,
-                log_to_driver=False,
-                object_store_memory=LOCAL_RAY_OBJECT_STORE_BYTES,
-                configure_logging=False,
-            )
+            self._start_local(parallel)
         else:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
-        remote_worker: Any = ray.remote(num_cpus=1)(Worker)
-        self.actors = [remote_worker.remote(config, f"ray-{index}") for index in range(parallel)]
-        self._pool = ActorPool(self.actors)
+        # SPREAD: workers go to different nodes while there are nodes free, so a lost node costs fewer of them.
+        remote_worker: Any = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(Worker)
+        self.actors = [
+            remote_worker.options(name=f"{ACTOR_PREFIX}{index}").remote(config, f"ray-{index}")
+            for index in range(parallel)
+        ]
         self._finished = False
 
-    def results(self, tasks: list[Task]) -> Iterator[TaskResult]:
-        yield from self._pool.map_unordered(lambda actor, task: actor.run.remote(task), tasks)
+    def _start_local(self, parallel: int) -> None:
+        for attempt in range(1, LOCAL_RAY_STARTS + 1):
+            try:
+                self._ray.init(
+                    num_cpus=parallel,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    object_store_memory=LOCAL_RAY_OBJECT_STORE_BYTES,
+                    configure_logging=False,
+                )
+                return
+            except Exception as exc:  # Ray raises a bare Exception for this
+                self._ray.shutdown()
+                if "timed out during startup" not in str(exc) or attempt == LOCAL_RAY_STARTS:
+                    raise ExecutorError(
+                        f"The local Ray instance did not start ({exc}); on a busy machine, start one with "
+                        "`ray start --head` and pass --ray-address auto."
+                    ) from exc
+
+    def results(self, tasks: list[BenchTask]) -> Iterator[TaskResult]:
+        """Each task to an idle worker; a worker lost with its node (or its process) is dropped and the task
+        it was running goes to another: finished results are never lost, unfinished tasks are rerun."""
+        queue, idle = deque(tasks), list(self.actors)
+        running: dict[Any, tuple[Any, BenchTask]] = {}
+        while queue or running:
+            while queue and idle:
+                actor, task = idle.pop(), queue.popleft()
+                running[actor.run.remote(task)] = (actor, task)
+            if not running:
+                raise ExecutorError(
+                    "Every Ray worker was lost (their nodes or processes ended); the report keeps the tasks "
+                    "that finished: run the same command with --resume for the rest."
+                )
+            [done], _ = self._ray.wait(list(running), num_returns=1)
+            actor, task = running.pop(done)
+            try:
+                result = self._ray.get(done)
+            except self._ray.exceptions.RayActorError:
+                self.actors.remove(actor)
+                queue.appendleft(task)
+                continue
+            idle.append(actor)
+            yield result
         self._finished = True
 
     def close(self) -> None:
@@ -130,8 +171,7 @@ class RayCluster:
             for actor in self.actors:
                 self._ray.kill(actor)  # ends its process, its site and its kernels
         finally:
-            if self._owns_instance:
-                self._ray.shutdown()
+            self._ray.shutdown()  # stops the local instance; on a cluster, only disconnects this driver
 
 
 def make_executor(

@@ -27,6 +27,9 @@ class TaskResult(BaseModel):
 
     task_id: int
     category: str
+    sites: list[str] = Field(default_factory=list)
+    eval_types: list[str] = Field(default_factory=list, description="the evaluators that judged it")
+    mode: str = Field(default="hybrid", description="hybrid, api (no browser) or browser (no api.*)")
     passed: bool
     status: RunStatus = Field(description="the run's status, or `error` when the task could not run")
     run_id: str | None = None
@@ -40,6 +43,8 @@ class TaskResult(BaseModel):
     worker: str = ""
     template: int | None = Field(default=None, description="the task's intent template: its family")
     wrong_writes: int = Field(default=0, description="writes naming none of the task's values")
+    node: str | None = Field(default=None, description="the Ray node the task ran on (--executor ray)")
+    screenshot: str | None = Field(default=None, description="the page the run ended on (a JPEG file)")
 
 
 class CategorySummary(BaseModel):
@@ -80,8 +85,15 @@ class Report(BaseModel):
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     wall_seconds: float = Field(default=0.0, description="time spent running, summed over resumed sessions")
     selected: list[int] = Field(default_factory=list, description="the task ids this benchmark runs")
+    mode: str = "hybrid"
+    refused: list[str] = Field(
+        default_factory=list, description="tasks of the suite that cannot run, and why"
+    )
     results: list[TaskResult] = Field(default_factory=list)
     summary: list[CategorySummary] = Field(default_factory=list)
+    by_evaluator: list[CategorySummary] = Field(
+        default_factory=list, description="a task counts under each evaluator type that judged it"
+    )
 
     def done(self) -> set[int]:
         return {result.task_id for result in self.results}
@@ -90,6 +102,7 @@ class Report(BaseModel):
         self.results = [r for r in self.results if r.task_id != result.task_id] + [result]
         self.updated_at = datetime.now(UTC)
         self.summary = self.by_category()
+        self.by_evaluator = self.by_eval_type()
 
     def by_category(self) -> list[CategorySummary]:
         """A summary for each category present, in the order api, ui, mixed, then `all`."""
@@ -97,6 +110,10 @@ class Report(BaseModel):
         present += sorted({r.category for r in self.results} - set(CATEGORIES))
         rows = [summarise(c, [r for r in self.results if r.category == c]) for c in present]
         return [*rows, summarise("all", self.results)]
+
+    def by_eval_type(self) -> list[CategorySummary]:
+        types = sorted({t for r in self.results for t in r.eval_types})
+        return [summarise(t, [r for r in self.results if t in r.eval_types]) for t in types]
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

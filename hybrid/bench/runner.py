@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from hybrid.bench.executors import ExecutorKind, make_executor
+from hybrid.bench.hosts import check_hosted, load_hosts
 from hybrid.bench.report import Report, ReportError, TaskResult
 from hybrid.bench.sites import check_sites, parse_setups
-from hybrid.bench.suite import DEMO_SUITE, Task, load_suite
-from hybrid.bench.worker import Memory, WorkerConfig
+from hybrid.bench.suite import DEMO_SUITE, load_suite
+from hybrid.bench.webarena import is_webarena, load_webarena
+from hybrid.bench.worker import BenchTask, Memory, Mode, WorkerConfig
 from hybrid.config import Settings
 from workflows.store import RunStore
 
@@ -43,10 +45,23 @@ class BenchOptions:
     base_url: str | None = None
     site_setups: tuple[str, ...] = field(default_factory=tuple)  # NAME=module:function
     memory: Memory = "off"  # online: the tasks in order, memory growing from empty (AWM's online setting)
+    mode: Mode = "hybrid"
+    hosts_file: Path | None = None  # the user's hosts for the suite's sites (see hybrid.bench.hosts)
+    hosts: tuple[str, ...] = field(default_factory=tuple)  # NAME=URL, over the hosts file
+    judge_model: str | None = None  # for WebArena's fuzzy_match
 
 
 def suite_path(suite: str) -> Path:
     return DEMO_SUITE if suite == DEMO else Path(suite)
+
+
+def load_tasks(suite: str) -> tuple[Sequence[BenchTask], list[str]]:
+    """The suite's tasks (our JSON Lines, or WebArena's configs) and, for WebArena's, the refused ones."""
+    path = suite_path(suite)
+    if is_webarena(path):
+        loaded = load_webarena(path)
+        return loaded.tasks, [f"task {r.task_id}: {r.reason}" for r in loaded.refused]
+    return load_suite(path), []
 
 
 def parse_task_ids(spec: str) -> set[int]:
@@ -61,8 +76,8 @@ def parse_task_ids(spec: str) -> set[int]:
     return ids
 
 
-def select_tasks(tasks: list[Task], ids: str | None, categories: tuple[str, ...]) -> list[Task]:
-    chosen = tasks
+def select_tasks(tasks: Sequence[BenchTask], ids: str | None, categories: tuple[str, ...]) -> list[BenchTask]:
+    chosen = list(tasks)
     if ids is not None:
         wanted = parse_task_ids(ids)
         unknown = sorted(wanted - {t.task_id for t in tasks})
@@ -81,18 +96,20 @@ def report_path(settings: Settings, options: BenchOptions) -> Path:
     if options.report is not None:
         return options.report
     name = Path(options.suite).stem if options.suite != DEMO else DEMO
-    return settings.data_dir / "bench" / f"{name}-{re.sub(r'[^A-Za-z0-9.-]+', '_', options.model)}.json"
+    mode = "" if options.mode == "hybrid" else f"-{options.mode}"
+    return settings.data_dir / "bench" / f"{name}-{re.sub(r'[^A-Za-z0-9.-]+', '_', options.model)}{mode}.json"
 
 
-def open_report(path: Path, options: BenchOptions, selected: list[Task], database: str) -> Report:
+def open_report(path: Path, options: BenchOptions, selected: list[BenchTask], database: str) -> Report:
     """The report to continue (with --resume) or a new one."""
     ids = sorted(t.task_id for t in selected)
     if options.resume and path.is_file():
         report = Report.load(path)
-        if (report.suite, report.model) != (options.suite, options.model):
+        if (report.suite, report.model, report.mode) != (options.suite, options.model, options.mode):
             raise ReportError(
-                f"{path} is the report of suite {report.suite} with model {report.model}, not "
-                f"{options.suite} with {options.model}; choose another --report to start afresh."
+                f"{path} is the report of suite {report.suite} with model {report.model} ({report.mode}), "
+                f"not {options.suite} with {options.model} ({options.mode}); choose another --report to "
+                "start afresh."
             )
         report.selected = sorted(set(report.selected) | set(ids))
         report.executor, report.parallel = options.executor, options.parallel
@@ -107,6 +124,7 @@ def open_report(path: Path, options: BenchOptions, selected: list[Task], databas
         parallel=options.parallel,
         database=database,
         selected=ids,
+        mode=options.mode,
     )
 
 
@@ -114,7 +132,7 @@ def run_benchmark(
     settings: Settings,
     options: BenchOptions,
     *,
-    on_start: Callable[[Report, list[Task]], None] | None = None,
+    on_start: Callable[[Report, list[BenchTask]], None] | None = None,
     on_result: Callable[[TaskResult], None] | None = None,
 ) -> Report:
     """Run the selected tasks not yet in the report, saving it after each; returns the report.
@@ -122,16 +140,20 @@ def run_benchmark(
     Runs are recorded in the settings' database; workers get data dirs below data_dir/bench/workers.
     `on_start(report, todo)` is called once the work is known, `on_result` after each task.
     """
-    tasks = select_tasks(load_suite(suite_path(options.suite)), options.tasks, options.categories)
+    loaded, refused = load_tasks(options.suite)
+    tasks = select_tasks(loaded, options.tasks, options.categories)
     if options.memory == "online" and (options.parallel > 1 or options.executor != "local"):
         raise BenchError("--memory online runs the tasks in order on one worker: use --parallel 1, local")
     setups = parse_setups(options.site_setups)
+    hosts = load_hosts(options.hosts_file, options.hosts)
     sites = {site for task in tasks for site in task.sites}
-    check_sites(sites, setups)
+    check_hosted(hosts, sites)
+    check_sites(sites - {site.name for site in hosts.sites}, setups)
     database_url = settings.effective_database_url
     RunStore(database_url)  # create the tables once, before workers race to
     path = report_path(settings, options)
     report = open_report(path, options, tasks, make_url(database_url).render_as_string(hide_password=True))
+    report.refused = refused
     todo = [t for t in tasks if t.task_id not in report.done()]
     if on_start is not None:
         on_start(report, todo)
@@ -147,6 +169,9 @@ def run_benchmark(
         workers_dir=settings.data_dir / "bench" / "workers",
         base_url=options.base_url,
         memory=options.memory,
+        mode=options.mode,
+        hosts=hosts,
+        judge_model=options.judge_model,
     )
     earlier, began = report.wall_seconds, time.monotonic()
     executor = make_executor(options.executor, config, min(options.parallel, len(todo)), options.ray_address)

@@ -7,29 +7,43 @@ data dir holds its site registry and the runs' checkpoints.
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
 
 import apis
-from hybrid.agent.models import ScriptedChatModel, load_chat_model, scripted_replies_for
+from hybrid.agent.model_calls import ModelCaller
+from hybrid.agent.models import SCRIPTED_PREFIX, ScriptedChatModel, load_chat_model, scripted_replies_for
 from hybrid.agent.run import Agent, open_browser
-from hybrid.bench.evaluators import evaluate
+from hybrid.bench.evaluators import Verdict, evaluate
+from hybrid.bench.hosts import Hosts, hosted
 from hybrid.bench.report import TaskResult
 from hybrid.bench.sites import SiteInstance, load_setup
 from hybrid.bench.suite import Task
+from hybrid.bench.webarena import WebArenaTask, fill_hosts
+from hybrid.bench.webarena_eval import FuzzyJudge, Judging, judge_answer, judge_page
 from hybrid.config import Settings
 from sandbox import KernelPool
+from sandbox.browser import BrowserError
 from workflows.store import RunStore
 
 REFERENCE_MODEL = "reference"
 # off: each task alone; online: memory grows from empty over the tasks in order (fast path and learning on).
 Memory = Literal["off", "online"]
 MEMORY_FILE = "memory.sqlite"
+Mode = Literal["hybrid", "api", "browser"]
+BenchTask = Task | WebArenaTask  # a task of our suites, or one of WebArena's configs
+MODES: tuple[Mode, ...] = ("hybrid", "api", "browser")
+JUDGE_SECONDS = 120.0  # the page evaluators of one task: a few page loads and reads
 
 
 @dataclass(frozen=True)
@@ -44,13 +58,34 @@ class WorkerConfig:
     workers_dir: Path  # each worker's data dir is workers_dir/NAME
     base_url: str | None = None  # an OpenAI-compatible server for the model
     memory: Memory = "off"
+    mode: Mode = "hybrid"  # api: no browser for the model; browser: no api.*
+    hosts: Hosts = field(default_factory=Hosts)  # the user's own hosts, for sites no setup starts
+    judge_model: str | None = None  # judges WebArena's fuzzy_match; default: the model, when a real one
 
 
-def model_for(task: Task, spec: str, base_url: str | None, timeout: float) -> tuple[BaseChatModel, str]:
-    """The chat model for one task: `reference` replays the task's reference solution."""
+def model_for(task: BenchTask, spec: str, base_url: str | None, timeout: float) -> tuple[BaseChatModel, str]:
+    """The chat model for one task: `reference` replays the task's reference solution; `scripted:FOLDER`
+    replays FOLDER/TASK_ID.json (a folder of scripted replies, one file per task)."""
     if spec == REFERENCE_MODEL:
+        if isinstance(task, WebArenaTask):
+            raise ValueError(
+                "WebArena's tasks have no reference solutions: give --model provider:name, or "
+                "scripted:FOLDER with one replies file per task (FOLDER/TASK_ID.json)."
+            )
         return ScriptedChatModel(replies=scripted_replies_for(task.reference_solution)), REFERENCE_MODEL
+    folder = Path(spec.removeprefix(SCRIPTED_PREFIX))
+    if spec.startswith(SCRIPTED_PREFIX) and folder.is_dir():
+        return ScriptedChatModel.from_file(folder / f"{task.task_id}.json"), spec
     return load_chat_model(spec, base_url=base_url, timeout=timeout), spec
+
+
+def fuzzy_judge(spec: str | None, base_url: str | None, settings: Settings) -> FuzzyJudge | None:
+    """A model for WebArena's fuzzy_match, called through the agent's model layer (retries, time limits)."""
+    if spec is None or spec == REFERENCE_MODEL:
+        return None
+    model = load_chat_model(spec, base_url=base_url, timeout=settings.model_timeout_seconds)
+    call = ModelCaller(model, retries=settings.model_retries)
+    return lambda system, user: call([SystemMessage(system), HumanMessage(user)]).text
 
 
 class Worker:
@@ -69,6 +104,7 @@ class Worker:
                 update={"database_url": f"sqlite:///{data_dir / MEMORY_FILE}"}
             )
         self.registry = apis.SiteRegistry(data_dir)
+        self.node = _ray_node()
         self._stack = ExitStack()
         setups = dict(config.setups)
         try:
@@ -78,14 +114,18 @@ class Worker:
             self.browser = open_browser(self.settings, self.registry, list(config.sites))
             if self.browser is not None:
                 self._stack.callback(self.browser.close)
-            self.sites: dict[str, SiteInstance] = {
-                site: self._stack.enter_context(load_setup(setups[site])()) for site in config.sites
-            }
+            self.sites: dict[str, SiteInstance] = {}
+            for site in config.sites:
+                own = config.hosts.get(site)
+                opened = hosted(own) if own is not None else load_setup(setups[site])()
+                self.sites[site] = self._stack.enter_context(opened)
+            judge = config.judge_model or (None if config.model.startswith(SCRIPTED_PREFIX) else config.model)
+            self.fuzzy = fuzzy_judge(judge, config.base_url, self.settings)
         except BaseException:
             self._stack.close()
             raise
 
-    def run(self, task: Task) -> TaskResult:
+    def run(self, task: BenchTask) -> TaskResult:
         """Reset the task's sites, run it with a fresh agent (fresh kernel) and judge it. Never raises for
         what the task or the model does: that becomes a result with status `error`."""
         began = time.monotonic()
@@ -95,21 +135,37 @@ class Worker:
             return TaskResult(
                 task_id=task.task_id,
                 category=task.category,
+                sites=task.sites,
+                eval_types=_eval_types(task),
+                mode=self.config.mode,
                 passed=False,
                 status="error",
                 error=f"{type(exc).__name__}: {exc}",
                 seconds=time.monotonic() - began,
                 worker=self.name,
+                node=self.node,
             )
 
-    def _run(self, task: Task, began: float) -> TaskResult:
+    def _run(self, task: BenchTask, began: float) -> TaskResult:
         main = self.sites[task.sites[0]]
+        login_as = task.login_as or ""
         for site in task.sites:
             self.sites[site].reset()
-            self.sites[site].register(self.registry, task.login_as)
+            self.sites[site].register(self.registry, login_as)
+        hosts = {name: instance.web_url for name, instance in self.sites.items()}
+        start_url = (
+            fill_hosts(task.start_url, hosts)
+            if isinstance(task, WebArenaTask)
+            else task.start_url_for(main.web_url)
+        )
+        if self.browser is not None:
+            self.browser.with_page(_blank)
+        if isinstance(task, WebArenaTask):
+            self._sign_in(task)
         model, model_name = model_for(
             task, self.config.model, self.config.base_url, self.settings.model_timeout_seconds
         )
+        mode = self.config.mode
         # With memory off the agent meets each task alone; online, it has what earlier tasks taught it.
         online = self.config.memory == "online"
         with Agent(
@@ -118,21 +174,28 @@ class Worker:
             model_name=model_name,
             sites=task.sites,
             pool=self.pool,
-            browser=self.browser,
+            browser=self.browser if mode != "api" else None,
+            use_browser=mode != "api",
+            use_api=mode != "browser",
             fast_path=online,
             induce=online,
         ) as agent:
             result = agent.run(
-                task.intent,
-                start_url=task.start_url_for(main.web_url),
-                source=f"bench:{self.config.suite}:{task.task_id}",
+                task.intent, start_url=start_url, source=f"bench:{self.config.suite}:{task.task_id}"
             )
             wrong = wrong_writes(agent.store, result.run_id, task)
-        with main.judge() as judge:
-            verdict = evaluate(task, result.answer, judge)
+        screenshot = self._screenshot(task)
+        if isinstance(task, WebArenaTask):
+            verdict = self._judge_webarena(task, result.answer, hosts)
+        else:
+            with main.judge() as judge:
+                verdict = evaluate(task, result.answer, judge)
         return TaskResult(
             task_id=task.task_id,
             category=task.category,
+            sites=task.sites,
+            eval_types=_eval_types(task),
+            mode=mode,
             passed=verdict.passed,
             status=result.status,
             run_id=result.run_id,
@@ -146,13 +209,78 @@ class Worker:
             worker=self.name,
             template=task.intent_template_id,
             wrong_writes=wrong,
+            node=self.node,
+            screenshot=screenshot,
         )
+
+    def _screenshot(self, task: BenchTask) -> str | None:
+        """A JPEG of the page the run ended on, for the HTML report (none when the run never browsed)."""
+        if self.browser is None:
+            return None
+        path = (
+            self.settings.data_dir
+            / "screenshots"
+            / f"{self.config.suite}-{self.config.mode}-{task.task_id}.jpg"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        def shoot(page: Page) -> str | None:
+            if page.url == "about:blank":
+                return None
+            page.screenshot(path=path, type="jpeg", quality=60)
+            return str(path)
+
+        try:
+            return self.browser.with_page(shoot)
+        except (BrowserError, PlaywrightError):
+            return None  # a report without this picture beats a task lost
+
+    def _sign_in(self, task: WebArenaTask) -> None:
+        """Start the task's browser signed in, as WebArena's does whatever the agent: with its storage_state's
+        cookies (from the hosts file's auth_dir), else with each site's username and password. Its evaluators
+        read pages through this browser afterwards, in every mode."""
+        if self.browser is None:
+            return
+        state = self.config.hosts.storage_state(task.storage_state)
+        if state is not None:
+            cookies = json.loads(state.read_text(encoding="utf-8")).get("cookies", [])
+            self.browser.with_page(lambda page: page.context.add_cookies(cookies))
+            return
+        unsigned = [site for site in task.sites if self.registry.get(site).web_login is None]
+        if task.require_login and unsigned:
+            raise ValueError(
+                f"The task needs a signed-in browser on {', '.join(unsigned)}: put "
+                f"{Path(task.storage_state or 'STATE.json').name} in the hosts file's auth_dir, or give "
+                "username, password and login_url for the site."
+            )
+        for site in task.sites:
+            if site not in unsigned:
+                self.browser.login(site)
+
+    def _judge_webarena(self, task: WebArenaTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
+        admin = self.config.hosts.get("shopping_admin")
+        judging = Judging(
+            hosts=hosts,
+            fuzzy=self.fuzzy,
+            shopping_admin=(admin.username or "", admin.password or "") if admin and admin.password else None,
+        )
+        results = judge_answer(task, answer, judging)
+        if set(task.eval_types) - {"string_match"}:
+            if self.browser is None:
+                raise ValueError(
+                    "WebArena's url_match and program_html read the browser, and none is installed."
+                )
+            results |= self.browser.with_page(
+                lambda page: judge_page(task, page, judging), timeout=JUDGE_SECONDS
+            )
+        failures = [failure for eval_type in task.eval_types for failure in results.get(eval_type, [])]
+        return Verdict(passed=not failures, failures=failures)
 
     def close(self) -> None:
         self._stack.close()
 
 
-def wrong_writes(store: RunStore, run_id: str, task: Task) -> int:
+def wrong_writes(store: RunStore, run_id: str, task: BenchTask) -> int:
     """API writes of the run whose arguments do not carry every value the task names (`owner/project` as
     its two parts): a side effect on an object the task did not name, e.g. a learnt workflow closing the
     issue it was taught on. Browser writes name element ids, not objects, so they are not judged here."""
@@ -177,3 +305,23 @@ def _leaves(value: object) -> list[object]:
     if isinstance(value, (list, tuple)):
         return [leaf for item in value for leaf in _leaves(item)]
     return [value]
+
+
+def _eval_types(task: BenchTask) -> list[str]:
+    if isinstance(task, WebArenaTask):
+        return task.eval_types
+    return ["answer"] * (task.eval.answer is not None) + ["state"] * bool(task.eval.state)
+
+
+def _blank(page: Page) -> None:
+    """No earlier task's page or sign-in: each task starts afresh, and url_match reads where its run ends."""
+    page.goto("about:blank")
+    page.context.clear_cookies()
+
+
+def _ray_node() -> str | None:
+    """The Ray node this worker runs on, when it is a Ray actor (a cluster's report says where each task ran)."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return None
+    return str(ray.get_runtime_context().get_node_id())

@@ -17,15 +17,20 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from hybrid.agent.models import SCRIPTED_PREFIX
 from hybrid.bench.executors import ExecutorError
+from hybrid.bench.hosts import HostsError
+from hybrid.bench.html import write_html
 from hybrid.bench.report import CATEGORIES, Report, ReportError, TaskResult
 from hybrid.bench.runner import DEMO, BenchError, BenchOptions, report_path, run_benchmark
 from hybrid.bench.sites import SiteSetupError
-from hybrid.bench.suite import SuiteError, Task
-from hybrid.bench.worker import REFERENCE_MODEL, Memory
+from hybrid.bench.suite import SuiteError
+from hybrid.bench.webarena import WebArenaError
+from hybrid.bench.worker import MODES, REFERENCE_MODEL, BenchTask, Memory
 from hybrid.commands.display import format_cost
 from hybrid.commands.run import INTERRUPTED_EXIT_CODE, resolve_model, sandbox_options
-from hybrid.config import load_settings
+from hybrid.config import Settings, load_settings
+from workflows.store import RunStore
 
 
 class BenchProgress:
@@ -45,14 +50,16 @@ class BenchProgress:
         self.bar = self.progress.add_task("tasks", total=None, passed=0)
         self.passed = 0
 
-    def start(self, report: Report, todo: list[Task]) -> None:
+    def start(self, report: Report, todo: list[BenchTask]) -> None:
+        for refusal in report.refused:
+            self.console.print(f"[yellow]refused[/] {refusal}", highlight=False)
         done = len(report.done())
         self.passed = sum(r.passed for r in report.results)
         if done:
             self.console.print(f"Resuming: {done} task(s) already judged, {len(todo)} to go.")
         self.progress.update(
             self.bar,
-            description=f"{report.suite} · {report.model}",
+            description=f"{report.suite} · {report.model} · {report.mode}",
             total=done + len(todo),
             completed=done,
             passed=self.passed,
@@ -66,7 +73,7 @@ class BenchProgress:
             "" if result.passed else f" [dim]{'; '.join(result.failures) or result.error or result.status}[/]"
         )
         self.console.print(
-            f"{mark} task {result.task_id} ({result.category}) · {result.status} · {result.steps} "
+            f"{mark} task {result.task_id} ({result.category}, {result.mode}) · {result.status} · {result.steps} "
             f"steps · {format_cost(result.cost)} · {result.seconds:.1f} s{why}",
             highlight=False,
         )
@@ -113,6 +120,25 @@ def family_table(report: Report) -> Table:
     return table
 
 
+def modes_table(reports: list[Report]) -> Table:
+    """Success side by side, one column per mode: by category (site) and by evaluator type, as Beyond
+    Browsing's table puts browsing, API and hybrid agents."""
+    table = Table(title=f"{reports[0].suite} with {reports[0].model}: success by mode")
+    table.add_column("tasks by")
+    for report in reports:
+        table.add_column(report.mode, justify="right")
+    rows: dict[str, dict[str, str]] = {}
+    for report in reports:
+        for row in [*report.summary, *report.by_evaluator]:
+            name = CATEGORIES.get(row.category, row.category)
+            rows.setdefault(name, {})[report.mode] = f"{row.success_rate:.0%} ({row.passed}/{row.tasks})"
+    for name, cells in rows.items():
+        table.add_row(
+            name, *(cells.get(r.mode, "-") for r in reports), style="bold" if name == "all" else None
+        )
+    return table
+
+
 @click.command(name="bench")
 @click.argument("suite", default=DEMO)
 @click.option(
@@ -133,8 +159,8 @@ def family_table(report: Report) -> Table:
     "--category",
     "categories",
     multiple=True,
-    type=click.Choice(list(CATEGORIES)),
-    help="Only tasks of this category (repeatable).",
+    help="Only tasks of this category (repeatable): api, ui or mixed; for WebArena's configs, their sites "
+    "(gitlab, shopping_admin, gitlab+reddit, ...).",
 )
 @click.option(
     "--resume",
@@ -157,7 +183,8 @@ def family_table(report: Report) -> Table:
     "--report",
     "report_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON report to write (default: DATA_DIR/bench/SUITE-MODEL.json).",
+    help="Report to write: FILE.json, or FILE.html for a page of charts and runs (with FILE.json beside it). "
+    "Default: DATA_DIR/bench/SUITE-MODEL.json.",
 )
 @click.option("--base-url", help="Base URL of an OpenAI-compatible server for the model.")
 @click.option(
@@ -175,6 +202,23 @@ def family_table(report: Report) -> Table:
     help="off: each task alone; online: the tasks in order, workflow memory growing from empty "
     "(the fast path and learning on), with figures per template family.",
 )
+@click.option(
+    "--mode",
+    "modes",
+    multiple=True,
+    type=click.Choice(MODES),
+    help="hybrid: API and browser; api: no browser; browser: no api.* (repeat to compare them side by side; "
+    "default hybrid).",
+)
+@click.option(
+    "--hosts",
+    "hosts_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="TOML file with the user's hosts for the suite's sites (WebArena's __GITLAB__ ...): url, spec, "
+    "api_url, sign-in; auth_dir for storage_state files.",
+)
+@click.option("--host", "hosts", multiple=True, metavar="NAME=URL", help="A site's web URL, over --hosts.")
+@click.option("--judge-model", help="Model that judges WebArena's fuzzy_match answers (default: --model).")
 @sandbox_options
 def bench_command(
     suite: str,
@@ -188,11 +232,16 @@ def bench_command(
     report_file: Path | None,
     base_url: str | None,
     site_setups: tuple[str, ...],
+    modes: tuple[str, ...],
+    hosts_file: Path | None,
+    hosts: tuple[str, ...],
+    judge_model: str | None,
     sandbox: str | None,
     kernel_network: bool | None,
     memory: Memory,
 ) -> None:
-    """Run task suite SUITE (`demo`, the built-in one, or a JSON Lines file in the same format), each task
+    """Run task suite SUITE (`demo`, the built-in one, a JSON Lines file in the same format, or WebArena's
+    configs: test.raw.json, a per-task config file or a folder of them), each task
     on a freshly reset site with a fresh kernel, judge it with its evaluator, and print success, steps,
     tokens, cost and time per task by category (API-only, UI, mixed).
 
@@ -204,26 +253,53 @@ def bench_command(
     hybrid bench --model reference --parallel 2
     hybrid bench --model openai:gpt-4o-mini --category api --tasks 0-9
     hybrid bench my-suite.jsonl --model ollama:qwen2.5-coder --site-setup gitea=mysites:gitea --resume
+    hybrid bench webarena/test.raw.json --hosts hosts.toml --model M --mode hybrid --mode api --mode browser
     """
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     spec = model or settings.model
-    if spec != REFERENCE_MODEL:
+    if spec != REFERENCE_MODEL and not Path(str(spec).removeprefix(SCRIPTED_PREFIX)).is_dir():
         spec, _ = resolve_model(settings, spec, base_url)  # fail now on a missing key, not in every worker
-    options = BenchOptions(
-        model=spec,
-        suite=suite,
-        parallel=parallel,
-        tasks=task_ids,
-        categories=categories,
-        resume=resume,
-        executor=executor,
-        ray_address=ray_address,  # type: ignore[arg-type]
-        report=report_file,
-        base_url=base_url,
-        site_setups=site_setups,
-        memory=memory,
-    )
     console = Console()
+    reports = []
+    for mode in modes or ("hybrid",):
+        options = BenchOptions(
+            model=spec,
+            suite=suite,
+            parallel=parallel,
+            tasks=task_ids,
+            categories=categories,
+            resume=resume,
+            executor=executor,  # type: ignore[arg-type]
+            ray_address=ray_address,
+            report=_mode_report(report_file, mode, len(modes) > 1),
+            base_url=base_url,
+            site_setups=site_setups,
+            mode=mode,  # type: ignore[arg-type]
+            hosts_file=hosts_file,
+            hosts=hosts,
+            judge_model=judge_model,
+            memory=memory,
+        )
+        reports.append(_bench_one(console, settings, options))
+    if len(reports) > 1:
+        console.print(modes_table(reports))
+    if report_file is not None and report_file.suffix == ".html":
+        write_html(report_file, reports, RunStore(settings.effective_database_url))
+        console.print(f"HTML report {report_file}", soft_wrap=True)
+
+
+def _mode_report(report_file: Path | None, mode: str, several: bool) -> Path | None:
+    """With several modes, each has its own report: report.json, report-api.json, report-browser.json. An
+    HTML report (report.html) has its JSON reports beside it (report.json, ...)."""
+    if report_file is None:
+        return None
+    json_file = report_file.with_suffix(".json")
+    if not several or mode == "hybrid":
+        return json_file
+    return json_file.with_name(f"{json_file.stem}-{mode}.json")
+
+
+def _bench_one(console: Console, settings: Settings, options: BenchOptions) -> Report:
     path = report_path(settings, options)
     display = BenchProgress(console)
     try:
@@ -235,7 +311,15 @@ def bench_command(
             "--resume to continue."
         )
         sys.exit(INTERRUPTED_EXIT_CODE)
-    except (BenchError, SuiteError, ReportError, SiteSetupError, ExecutorError) as exc:
+    except (
+        BenchError,
+        SuiteError,
+        ReportError,
+        SiteSetupError,
+        ExecutorError,
+        HostsError,
+        WebArenaError,
+    ) as exc:
         display.stop()
         raise click.UsageError(str(exc)) from exc
     display.stop()
@@ -246,3 +330,4 @@ def bench_command(
         f"wall time {report.wall_seconds:.1f} s · {len(report.results)} task(s) · report {path}",
         soft_wrap=True,
     )
+    return report

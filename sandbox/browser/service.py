@@ -11,7 +11,7 @@ import inspect
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sandbox.bridge import serving_working_dir
 from sandbox.browser.config import BrowserConfig, CredentialProvider, Timeouts, WriteCheck
@@ -22,6 +22,11 @@ from sandbox.browser.origins import Origins
 from sandbox.browser.registry import ACTIONS, Action, kernel_methods, prompt_lines
 from sandbox.browser.session import BrowserSession
 from sandbox.browser.thread import OwnerThread
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+T = TypeVar("T")
 
 # Chromium stalls on a closed network without these (background fetches, component updates, sync).
 DEFAULT_ARGS = (
@@ -172,6 +177,12 @@ class BrowserService:
             raise BrowserError(f"The browser has no action {method!r}; actions: {offered}.")
         arguments = entry.arguments(args, kwargs or {})
         return self._thread.call(self._session.classify, method, arguments, timeout=CALL_MARGIN_SECONDS)
+
+    def with_page(self, fn: Callable[[Page], T], *, timeout: float = CALL_MARGIN_SECONDS) -> T:
+        """Host only: `fn(page)` with the current tab's Playwright page, on the browser's thread, for what the
+        host reads or sets itself (a benchmark's evaluators reading the page a run ended on, the cookies of a
+        saved sign-in). Never offered to the kernel."""
+        return self._thread.call(self._session.with_page, fn, timeout=timeout)
 
     def restrict(self, origins: Iterable[str]) -> None:
         """From now on, reach only the origins of these URLs (a run's sites' web and API URLs)."""

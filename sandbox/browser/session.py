@@ -8,10 +8,12 @@ the actions themselves (`actions`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
 
 from sandbox.browser.actions import Actions
 from sandbox.browser.config import BrowserConfig, CredentialProvider
@@ -24,6 +26,8 @@ from sandbox.browser.readiness import settle
 from sandbox.browser.registry import ACTIONS, Judgement
 from sandbox.browser.report import Reporter
 from sandbox.browser.tabs import Chromium, Tab
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -142,6 +146,11 @@ class BrowserSession:
             "description": judgement.description or f"{method}({shown})",
             "submits": judgement.submits,
         }
+
+    def with_page(self, fn: Callable[[Page], T]) -> T:
+        """`fn(page)` on the current tab's page (the browser started if need be)."""
+        self._chromium.ensure_running()
+        return fn(self._chromium.tab().page)
 
     def restrict(self, origins: Origins) -> None:
         """From now on, reach only `origins`."""

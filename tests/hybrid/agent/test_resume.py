@@ -19,6 +19,7 @@ from hybrid.agent.graph import INTERRUPTED_ACTION_NOTICE, RESUMED_NOTICE
 from hybrid.agent.models import scripted_replies_for
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
+from tests.waits import scaled
 from workflows.store import RunStore
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -68,7 +69,7 @@ def wait_for_the_second_action(store: RunStore, demo: DemoSite, process: subproc
     with httpx.Client(
         base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('bob')}"}
     ) as client:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + scaled(60)
         while time.monotonic() < deadline:
             if any(comment["body"] == MARK for comment in client.get(comments).raise_for_status().json()):
                 return store.list_runs(1)[0].id
@@ -82,13 +83,14 @@ def resume(settings, run_id: str) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "hybrid", "runs", "resume", run_id, "--json"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=scaled(120),
         check=False,
         env={**os.environ, "HYBRID_DATA_DIR": str(settings.data_dir)},
     )
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(scaled(300))
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
 def test_a_stopped_run_resumes_to_the_end(stop_signal, settings, demo: DemoSite, tmp_path) -> None:
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "bob")
@@ -97,7 +99,7 @@ def test_a_stopped_run_resumes_to_the_end(stop_signal, settings, demo: DemoSite,
     try:
         run_id = wait_for_the_second_action(store, demo, process)
         process.send_signal(stop_signal)
-        output, _ = process.communicate(timeout=30)
+        output, _ = process.communicate(timeout=scaled(30))
     finally:
         process.kill()
     if stop_signal == signal.SIGINT:

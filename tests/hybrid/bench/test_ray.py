@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 import ray
 
+from hybrid.bench.executors import ACTOR_PREFIX
 from hybrid.bench.runner import BenchOptions, run_benchmark
 from hybrid.config import Settings
+from tests.waits import scaled
 from workflows.store import RunStore
 
 
@@ -18,7 +20,7 @@ def no_ray_usage_stats(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(scaled(240))
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_ray_actors_run_the_tasks_into_one_report_and_database(settings: Settings) -> None:
     report = run_benchmark(settings, BenchOptions(model="reference", tasks="0-3", parallel=2, executor="ray"))
@@ -28,3 +30,32 @@ def test_ray_actors_run_the_tasks_into_one_report_and_database(settings: Setting
     runs = RunStore(settings.effective_database_url).list_runs(10)
     assert {run.id for run in runs} == {r.run_id for r in report.results}
     assert all(run.status == "finished" and run.steps == 2 for run in runs)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(scaled(300))
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_lost_worker_loses_no_finished_result_and_its_task_is_rerun(settings: Settings) -> None:
+    """A worker ends mid-task (as when its node dies): what finished stays in the report, and the task it
+    was running is run again by the other worker."""
+    killed: list[str] = []
+
+    def lose_the_other_worker(result) -> None:
+        if not killed:  # the worker that did not give this result is busy with its next task: end it
+            other = "1" if result.worker == "ray-0" else "0"
+            ray.kill(ray.get_actor(f"{ACTOR_PREFIX}{other}"), no_restart=True)
+            killed.append(f"ray-{other}")
+
+    report = run_benchmark(
+        settings,
+        BenchOptions(model="reference", tasks="0-4", parallel=2, executor="ray"),
+        on_result=lose_the_other_worker,
+    )
+    assert report.done() == {0, 1, 2, 3, 4} and all(r.passed for r in report.results)
+    # At most one more result from the lost worker: one it had finished as the first came in.
+    assert killed and sum(r.worker == killed[0] for r in report.results[1:]) <= 1
+    assert all(r.node for r in report.results)  # where each ran
+    runs = RunStore(settings.effective_database_url).list_runs(20)
+    finished = [run for run in runs if run.status == "finished"]
+    assert {run.id for run in finished} == {r.run_id for r in report.results}
+    assert len(runs) - len(finished) <= 1  # the lost task's first run, if it had started, never finished
