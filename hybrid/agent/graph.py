@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.channels.delta import DeltaChannel
 from langgraph.graph import END, START, StateGraph
 
-from hybrid.agent.model_calls import ContextTooLong, ModelCaller
+from hybrid.agent.model_calls import ContextTooLong, CostLimitReached, ModelCaller
 from hybrid.agent.observation import observations_for_prompt
 from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
 from sandbox import CallRecord
@@ -217,6 +217,8 @@ def build_graph(
             try:
                 reply = call_model(build_messages(state, budget, squeeze=squeeze), STOP_SEQUENCES)
                 break
+            except CostLimitReached:  # a resumed run's caller may know its spending before the state does
+                return update | {"status": "max_cost", "error": _budget_message("max_cost", state, budget)}
             except ContextTooLong as exc:
                 if squeeze:  # condensing was tried: nothing more can be left out
                     return update | {

@@ -40,11 +40,13 @@ class WorkerConfig:
     base_url: str | None = None  # an OpenAI-compatible server for the model
 
 
-def model_for(task: Task, spec: str, base_url: str | None, timeout: float) -> tuple[BaseChatModel, str]:
+def model_for(
+    task: Task, spec: str, base_url: str | None, timeout: float, context_tokens: int | None = None
+) -> tuple[BaseChatModel, str]:
     """The chat model for one task: `reference` replays the task's reference solution."""
     if spec == REFERENCE_MODEL:
         return ScriptedChatModel(replies=scripted_replies_for(task.reference_solution)), REFERENCE_MODEL
-    return load_chat_model(spec, base_url=base_url, timeout=timeout), spec
+    return load_chat_model(spec, base_url=base_url, timeout=timeout, context_tokens=context_tokens), spec
 
 
 class Worker:
@@ -95,7 +97,11 @@ class Worker:
             self.sites[site].reset()
             self.sites[site].register(self.registry, task.login_as)
         model, model_name = model_for(
-            task, self.config.model, self.config.base_url, self.settings.model_timeout_seconds
+            task,
+            self.config.model,
+            self.config.base_url,
+            self.settings.model_timeout_seconds,
+            self.settings.model_context_tokens,
         )
         # Memory is off: a benchmark measures the agent on each task alone, not on what earlier tasks taught it.
         with Agent(
