@@ -184,3 +184,33 @@ def test_the_judges_cost_counts_towards_max_cost(registered) -> None:
 
 def _first_messages(server) -> list[str]:
     return [body["messages"][0]["content"] for body in server.requests]
+
+
+def test_anthropic_breakpoints_go_after_the_shared_induction_prompt_and_never_on_the_judges(
+    registered,
+) -> None:
+    agent = reference_script([TASK])
+
+    def respond(conversation: Conversation) -> Turn:
+        asked = conversation.messages[0][1]
+        if asked.startswith(JUDGE_PROMPT):
+            return Turn(text="Verdict: success\nReason: ok.")
+        if PROGRAM_PROMPT in asked:
+            return Turn(text=PROGRAM_REPLY)
+        if TEXT_PROMPT in asked:
+            return Turn(text=TEXT_REPLY)
+        return agent(conversation)
+
+    with model_server("anthropic", respond) as server:
+        finished = run_json(server)
+    assert finished["workflow"]["name"] == "count_open_issues", finished
+    first_blocks = [body["messages"][0]["content"] for body in server.requests]
+    judge = next(b for b in first_blocks if _joined(b).startswith(JUDGE_PROMPT))
+    assert "cache_control" not in json.dumps(judge)
+    program, text = (next(b for b in first_blocks if p in _joined(b)) for p in (PROGRAM_PROMPT, TEXT_PROMPT))
+    assert program[0] == text[0] and program[0]["cache_control"] == {"type": "ephemeral"}
+    assert TASK.intent in program[0]["text"] and "cache_control" not in program[1]
+
+
+def _joined(content) -> str:
+    return content if isinstance(content, str) else "".join(block.get("text", "") for block in content)

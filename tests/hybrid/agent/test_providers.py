@@ -329,3 +329,24 @@ def test_the_thought_streams_before_the_code_and_observation(protocol, registere
     thought = output.index("I will count the open bugs through the API")
     assert thought < output.index("list_issues(") < output.index("Calls made")
     assert "Thought:" not in output and output.count("I will count the open bugs") == 1
+
+
+def test_retries_and_thinking_are_shown_live(registered) -> None:
+    overloaded = Turn(text=STEP, stream_error="overloaded_error", blocks=True)
+    script = in_order(overloaded, Turn(text=STEP, blocks=True), Turn(text=FINISH, blocks=True))
+    with model_server("anthropic", script) as server:
+        shown = CliRunner().invoke(
+            cli, ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+        )
+    assert shown.exit_code == 0, shown.output
+    assert "model call failed (APIStatusError (HTTP 200): Overloaded" in shown.output
+    assert "retrying in 1.0 s (2 of 3)" in shown.output
+    thinking = shown.output.index("Let me think about the API first.")
+    assert thinking < shown.output.index("count them.") < shown.output.index("list_issues(")
+    with model_server("anthropic", in_order(Turn(text=STEP, blocks=True), FINISH)) as server:
+        hidden = CliRunner().invoke(
+            cli,
+            ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+            + ["--hide-thinking"],
+        )
+    assert hidden.exit_code == 0 and "Let me think" not in hidden.output and "count them." in hidden.output
