@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         default=None, gt=0, description="USD per run (from the provider's usage and the genai-prices table)."
     )
     model_timeout_seconds: float = Field(default=120.0, gt=0, description="Limit for one model call.")
+    model_context_tokens: int | None = Field(
+        default=None,
+        gt=0,
+        description="Context size to run the model with where the client sets it (Ollama's num_ctx); "
+        "default: the model's own.",
+    )
     model_retries: int = Field(
         default=4, ge=0, description="Retries of a model call after a rate limit, server error or timeout."
     )

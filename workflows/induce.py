@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from langchain_core.language_models import BaseChatModel
-
 from workflows.lifting import InductionRefused, WorkflowDraft, lift_program
 from workflows.memory import FAILED, Workflow, WorkflowStore
-from workflows.model_induction import model_program, model_text
+from workflows.model_induction import AskModel, model_program, model_text
 from workflows.program import (
     capability_calls,
     check_program,
@@ -40,7 +38,7 @@ class Induced:
 
 
 def induce_from_run(
-    store: WorkflowStore, run_id: str, *, model: BaseChatModel | None = None, repairs: Sequence[Workflow] = ()
+    store: WorkflowStore, run_id: str, *, model: AskModel | None = None, repairs: Sequence[Workflow] = ()
 ) -> list[Induced]:
     """Induce from a finished run: a program (by the model if given, else by literal lifting), and with
     a model also a text workflow. A workflow whose use failed in the run, or that is in `repairs` (it

@@ -12,12 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
-
 from workflows.induce import Induced, induce_from_run
 from workflows.kernel import WorkflowInstallError
 from workflows.lifting import InductionRefused
 from workflows.memory import PASSED, Workflow, WorkflowStore
+from workflows.model_induction import AskModel
 from workflows.program import ProgramError
 from workflows.verify import CannotVerify, Judge, SessionFactory, Verification, verify
 
@@ -63,7 +62,7 @@ def learn_from_run(
     run_id: str,
     open_session: SessionFactory,
     *,
-    model: BaseChatModel | None = None,
+    model: AskModel | None = None,
     reset: Callable[[], None] | None = None,
     judge: Judge | None = None,
     repairs: Sequence[Workflow] = (),

@@ -1,7 +1,10 @@
 """Induction with a chat model: the model writes the program (and a text workflow) from the run.
 
-Prompts are the Jinja templates in workflows/prompts. Replies are parsed strictly; a reply that does
-not parse, or a program that fails the static checks, is refused with the reason.
+The model is reached through an `AskModel` the caller passes in (the agent's, which retries, prices and
+budgets the call like every other call of the run). Prompts are the Jinja templates in workflows/prompts;
+both start with the same account of the run (run.md.jinja), so the second call reads it from the
+provider's prompt cache. Replies are parsed strictly; a reply that does not parse, or a program that fails
+the static checks, is refused with the reason.
 """
 
 from __future__ import annotations
@@ -9,11 +12,9 @@ from __future__ import annotations
 import ast
 import json
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
 
 from workflows.lifting import InductionRefused, WorkflowDraft, lift_program, template_as_text
 from workflows.program import check_program
@@ -32,6 +33,14 @@ _FIELD = re.compile(r"^(NAME|INTENT|DESCRIPTION|ARGUMENTS):[ \t]*(.*)$", re.MULT
 _CODE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
 
 
+class AskModel(Protocol):
+    """Sends the prompt `shared + rest` to the chat model and returns its reply's text; `shared` is the
+    start that other prompts of the same induction repeat (a caller may mark it for the prompt cache). It
+    raises `InductionRefused` when the model cannot be asked."""
+
+    def __call__(self, shared: str, rest: str) -> str: ...
+
+
 def _steps(record: InductionInput) -> list[dict[str, str]]:
     return [{"code": step.code or "", "observation": _trim(step.observation)} for step in record.steps]
 
@@ -40,9 +49,9 @@ def _trim(text: str) -> str:
     return text if len(text) <= OBSERVATION_CHARS else f"{text[:OBSERVATION_CHARS]}\n[... trimmed]"
 
 
-def _ask(model: BaseChatModel, template: str, **context: Any) -> str:
-    reply = model.invoke([HumanMessage(_PROMPTS.get_template(template).render(**context))])
-    return reply.text  # the text blocks of a reply given as content blocks, never their repr
+def _ask(model: AskModel, record: InductionInput, template: str, **context: Any) -> str:
+    shared = _PROMPTS.get_template("run.md.jinja").render(task=record.run.task, steps=_steps(record))
+    return model(shared, _PROMPTS.get_template(template).render(**context))
 
 
 def _fields(reply: str) -> dict[str, str]:
@@ -59,14 +68,14 @@ def _arguments(fields: dict[str, str]) -> dict[str, Any]:
     return arguments
 
 
-def model_program(model: BaseChatModel, record: InductionInput) -> WorkflowDraft | None:
+def model_program(model: AskModel, record: InductionInput) -> WorkflowDraft | None:
     """The model's program for the run, or None if it says the run holds nothing reusable."""
     try:
         codes, outputs = record.steps_to_lift()
         draft = lift_program(record.run.task, codes, writing_calls=record.writing_calls, outputs=outputs)
     except InductionRefused:
         draft = None
-    reply = _ask(model, "program.md.jinja", task=record.run.task, steps=_steps(record), draft=draft)
+    reply = _ask(model, record, "program.md.jinja", draft=draft)
     if reply.strip().upper().startswith("NONE"):
         return None
     code = _CODE.search(reply)
@@ -101,9 +110,9 @@ def model_program(model: BaseChatModel, record: InductionInput) -> WorkflowDraft
     )
 
 
-def model_text(model: BaseChatModel, record: InductionInput, program: WorkflowDraft | None) -> WorkflowDraft:
+def model_text(model: AskModel, record: InductionInput, program: WorkflowDraft | None) -> WorkflowDraft:
     """The model's step-by-step guide for the run (kind `text`; the guide is in `source`)."""
-    reply = _ask(model, "text.md.jinja", task=record.run.task, steps=_steps(record), program=program)
+    reply = _ask(model, record, "text.md.jinja", program=program)
     fields = _fields(reply)
     guide = reply.split("GUIDE:", 1)[1].strip() if "GUIDE:" in reply else ""
     name = fields.get("NAME", "")

@@ -254,6 +254,21 @@ class RunStore:
             session.refresh(row)
         return row
 
+    def add_model_use(
+        self, run_id: str, *, prompt_tokens: int, completion_tokens: int, cost: float | None
+    ) -> None:
+        """Add to run `run_id`'s totals what model calls outside its steps used (judging, learning)."""
+        totals: dict[Any, Any] = {
+            RunRow.prompt_tokens: col(RunRow.prompt_tokens) + prompt_tokens,
+            RunRow.completion_tokens: col(RunRow.completion_tokens) + completion_tokens,
+        }
+        if cost is not None:
+            totals[RunRow.cost] = func.coalesce(RunRow.cost, 0.0) + cost
+        with Session(self.engine) as session:
+            if session.exec(update(RunRow).where(col(RunRow.id) == run_id).values(totals)).rowcount == 0:
+                raise RunNotFound(f"No run {run_id}.")
+            session.commit()
+
     def end_run(
         self, run_id: str, status: RunStatus, *, answer: str | None = None, error: str | None = None
     ) -> RunRow:

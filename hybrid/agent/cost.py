@@ -6,11 +6,15 @@ Cached input tokens are priced as cached (reads at the provider's discount, writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from genai_prices import Usage, calc_price
 from langchain_core.messages import BaseMessage
+
+# Where a provider module puts the usage a stream reported at its start (a LangChain `usage_metadata` dict
+# in the first chunk's `response_metadata`), for `TokenUsage.of` to read beside the final usage.
+STREAM_START_USAGE = "stream_start_usage"
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,17 @@ class TokenUsage:
 
     @classmethod
     def of(cls, message: BaseMessage) -> TokenUsage:
-        usage: dict[str, Any] = getattr(message, "usage_metadata", None) or {}
+        """The reply's usage. Anthropic reports input tokens when the stream starts (`message_start`) and
+        the final counts at its end (`message_delta`), where older streams and Anthropic-compatible servers
+        give only the output tokens: each count is the larger of the two (both are cumulative), so input is
+        counted whether or not the end repeats it, and even when the stream ended early."""
+        reported = cls._read(getattr(message, "usage_metadata", None) or {})
+        metadata: dict[str, Any] = getattr(message, "response_metadata", None) or {}
+        started = cls._read(metadata.get(STREAM_START_USAGE) or {})
+        return cls(*(max(a, b) for a, b in zip(astuple(reported), astuple(started), strict=True)))
+
+    @classmethod
+    def _read(cls, usage: dict[str, Any]) -> TokenUsage:
         details: dict[str, Any] = usage.get("input_token_details") or {}
         return cls(
             input_tokens=int(usage.get("input_tokens") or 0),
@@ -32,6 +46,9 @@ class TokenUsage:
             cache_read_tokens=int(details.get("cache_read") or 0),
             cache_write_tokens=int(details.get("cache_creation") or 0),
         )
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 class Pricing:

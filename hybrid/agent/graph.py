@@ -20,8 +20,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.channels.delta import DeltaChannel
 from langgraph.graph import END, START, StateGraph
 
-from hybrid.agent.model_calls import ContextTooLong, ModelCaller
-from hybrid.agent.observation import observations_for_prompt
+from hybrid.agent.model_calls import ContextTooLong, CostLimitReached, ModelCaller
+from hybrid.agent.observation import Condenser, Form, shown_observation
 from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
 from sandbox import CallRecord
 from workflows.status import RunStatus
@@ -143,37 +143,66 @@ def max_steps_of(state: AgentState, budget: Budget) -> int:
     return state.get("max_steps") or budget.max_steps
 
 
-def build_messages(state: AgentState, budget: Budget, *, squeeze: bool = False) -> list[BaseMessage]:
-    """The prompt for the next step. Each step's messages are written once and never change after (their
-    turn count included), except when older observations are condensed, in blocks: see
-    `observations_for_prompt`."""
-    steps = state.get("steps", [])
-    messages: list[BaseMessage] = [
-        SystemMessage(state["system_prompt"]),
-        HumanMessage(
-            render(
-                "task.md.jinja",
-                task=state["task"],
-                start_url=state.get("start_url"),
-                repair=state.get("repair"),
-            )
-        ),
-    ]
-    shown = observations_for_prompt(steps, squeeze=squeeze or state.get("squeeze", False))
-    for index, (step, observation) in enumerate(zip(steps, shown, strict=True)):
-        messages.append(AIMessage(step["reply"]))
+class Transcript:
+    """One run's prompt, kept between steps: each step's messages are rendered once, and again only when
+    its observation's form changes (see `Condenser`), so the work per step does not grow with the run
+    (only the list of messages handed to the model does)."""
+
+    def __init__(self, state: AgentState) -> None:
+        self.run_id = state.get("run_id")
+        self.head: list[BaseMessage] = [
+            SystemMessage(state["system_prompt"]),
+            HumanMessage(
+                render(
+                    "task.md.jinja",
+                    task=state["task"],
+                    start_url=state.get("start_url"),
+                    repair=state.get("repair"),
+                )
+            ),
+        ]
+        self.condenser = Condenser(head_chars=sum(len(m.text) for m in self.head))
+        self._rendered: dict[int, tuple[Form, list[BaseMessage]]] = {}
+
+    def messages(self, state: AgentState, budget: Budget, *, squeeze: bool) -> list[BaseMessage]:
+        steps = state.get("steps", [])
+        messages = list(self.head)
+        for index, (step, form) in enumerate(
+            zip(steps, self.condenser.forms(steps, squeeze=squeeze), strict=True)
+        ):
+            kept = self._rendered.get(index)
+            if kept is None or kept[0] != form:
+                kept = (form, self._render(state, budget, index, step, form))
+                self._rendered[index] = kept
+            messages += kept[1]
+        return messages
+
+    @staticmethod
+    def _render(
+        state: AgentState, budget: Budget, index: int, step: dict[str, Any], form: Form
+    ) -> list[BaseMessage]:
         left = max_steps_of(state, budget) - index - 1
         if step.get("code") is not None:
             text = render(
                 "observation.md.jinja",
-                observation=observation,
+                observation=shown_observation(step, form),
                 steps_left=left,
                 dropped_blocks=step.get("dropped_blocks", 0),
             )
         else:
             text = render("no_code.md.jinja", why=step.get("no_code"), steps_left=left)
-        messages.append(HumanMessage(text))
-    return messages
+        return [AIMessage(step["reply"]), HumanMessage(text)]
+
+
+def build_messages(
+    state: AgentState, budget: Budget, *, squeeze: bool = False, transcript: Transcript | None = None
+) -> list[BaseMessage]:
+    """The prompt for the next step. Each step's messages are written once and never change after (their
+    turn count included), except when an older observation is condensed: see `Condenser`. `transcript`
+    keeps what earlier steps rendered (a fresh one renders everything)."""
+    if transcript is None or transcript.run_id != state.get("run_id"):
+        transcript = Transcript(state)
+    return transcript.messages(state, budget, squeeze=squeeze or state.get("squeeze", False))
 
 
 def over_budget(state: AgentState, budget: Budget) -> RunStatus | None:
@@ -193,6 +222,14 @@ def build_graph(
 ):
     """The compiled graph; invoke it with `{"run_id", "task", "start_url"}` and a thread id = run id."""
     call_model = model if isinstance(model, ModelCaller) else ModelCaller(model)
+    transcripts: dict[str, Transcript] = {}  # the current run's only
+
+    def prompt(state: AgentState, squeeze: bool) -> list[BaseMessage]:
+        transcript = transcripts.get(state["run_id"])
+        if transcript is None:
+            transcripts.clear()
+            transcript = transcripts[state["run_id"]] = Transcript(state)
+        return build_messages(state, budget, squeeze=squeeze, transcript=transcript)
 
     def recorded(
         state: AgentState, step: StepRecord, calls: Sequence[CallRecord] = ()
@@ -224,8 +261,10 @@ def build_graph(
         squeeze = state.get("squeeze", False)
         while True:
             try:
-                reply = call_model(build_messages(state, budget, squeeze=squeeze), STOP_SEQUENCES)
+                reply = call_model(prompt(state, squeeze), STOP_SEQUENCES)
                 break
+            except CostLimitReached:  # a resumed run's caller may know its spending before the state does
+                return update | {"status": "max_cost", "error": _budget_message("max_cost", state, budget)}
             except ContextTooLong as exc:
                 if squeeze:  # condensing was tried: nothing more can be left out
                     return update | {

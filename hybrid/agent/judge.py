@@ -49,4 +49,5 @@ def judge_run(call_model: ModelCaller, task: str, steps: Sequence[StepRecord], a
         for step in steps
     ]
     prompt = render("judge.md.jinja", task=task, steps=shown, answer=answer)
-    return read_verdict(call_model([HumanMessage(prompt)]).text)
+    # Asked once: an Anthropic cache write would cost more than the plain input.
+    return read_verdict(call_model([HumanMessage(prompt)], cache=False).text)

@@ -1,5 +1,7 @@
-"""One call to the chat model as the agent makes it: streamed (so the thought can be shown as it is
-written), retried with backoff on rate limits, server errors and timeouts, and read into plain data.
+"""Every call to the chat model a run makes (act, judge, induce) goes through one `ModelCaller`: streamed (so
+the thought, and a model's thinking, can be shown as they are written), retried with backoff on rate
+limits, overload, server errors and timeouts, read into plain data, priced, and held to the run's cost
+limit.
 
 Providers differ in how they fail; what the agent needs from a failure is one of three things: wait and
 try again (`transient`), shrink the prompt (`ContextTooLong`), or stop with a clear message (`ModelCallError`).
@@ -9,25 +11,37 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 
 from hybrid.agent.cost import Pricing, TokenUsage
+from sandbox.text import estimate_tokens
+from workflows.lifting import InductionRefused
 
 RETRYABLE_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 529}
+# The `type` of an error a server sends inside a stream it already answered with HTTP 200 (Anthropic's
+# `event: error`, OpenAI's `{"error": ...}` chunk): these say "try again", like the statuses above.
+RETRYABLE_ERROR_TYPES = {"overloaded_error", "rate_limit_error", "api_error", "server_error", "timeout_error"}
+# How each provider says the prompt is too long: OpenAI and vLLM ("maximum context length", code
+# context_length_exceeded; vLLM also "longer than the maximum model length"), Anthropic ("prompt is too
+# long", "exceed context limit"), Ollama ("exceeds the context length"), llama.cpp's server ("exceeds the
+# available context size", type exceed_context_size_error).
 CONTEXT_TOO_LONG = re.compile(
-    r"context[_ ]length|context window|maximum context|prompt is too long|too many "
-    r"tokens|input is too long",
+    r"context[_ ]length|context window|maximum context|prompt is too long|too many tokens|input is too long"
+    r"|exceeds? the available context size|exceed_context_size|exceed context limit|maximum model length",
     re.IGNORECASE,
 )
 MAX_RETRY_AFTER_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 1.0
+# Room left for the reply when the caller checks a prompt against a context size it knows (Ollama's
+# `num_ctx`, which Ollama fills by silently dropping the start of a longer prompt).
+REPLY_RESERVE_TOKENS = 1024
 
 
 class ModelCallError(Exception):
@@ -36,6 +50,10 @@ class ModelCallError(Exception):
 
 class ContextTooLong(ModelCallError):
     """The prompt is longer than the model's context window."""
+
+
+class CostLimitReached(ModelCallError):
+    """The run's model calls already cost its limit (`--max-cost`): no further call is made."""
 
 
 @dataclass(frozen=True)
@@ -49,20 +67,36 @@ class Reply:
     seconds: float
 
 
+class ModelListener(Protocol):
+    """Told, as a call goes, what the model writes and when the call is retried (a terminal shows it)."""
+
+    def text(self, delta: str) -> None: ...
+
+    def thinking(self, delta: str) -> None: ...
+
+    def retry(self, problem: str, wait: float, attempt: int, attempts: int) -> None:
+        """Attempt `attempt` of `attempts` failed with `problem`; the next starts in `wait` seconds, from
+        scratch (what was streamed of the failed one is void)."""
+
+
+def _marked(message: BaseMessage, block_indices: Sequence[int] = (-1,)) -> BaseMessage:
+    blocks = (
+        [{"type": "text", "text": message.content}]
+        if isinstance(message.content, str)
+        else [dict(block) for block in message.content]  # type: ignore[arg-type]
+    )
+    for index in block_indices:
+        if blocks:
+            blocks[index] = {**blocks[index], "cache_control": {"type": "ephemeral"}}
+    return message.model_copy(update={"content": blocks})
+
+
 def with_cache_breakpoints(messages: list[BaseMessage]) -> list[BaseMessage]:
     """Anthropic caches a prompt prefix only up to a marked block: mark the system prompt (stable for the
     whole run) and the newest message (so the next step reads everything up to here from the cache)."""
     marked = list(messages)
     for index in {0, len(marked) - 1}:
-        message = marked[index]
-        blocks = (
-            [{"type": "text", "text": message.content}]
-            if isinstance(message.content, str)
-            else [dict(block) for block in message.content]
-        )
-        if blocks:
-            blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
-        marked[index] = message.model_copy(update={"content": blocks})
+        marked[index] = _marked(marked[index])
     return marked
 
 
@@ -72,12 +106,34 @@ def reply_text(message: BaseMessage) -> str:
     return message.text
 
 
+def thinking_text(chunk: BaseMessage) -> str:
+    """The model's thinking in a streamed chunk: Anthropic's `thinking` blocks, or the `reasoning_content`
+    that Ollama (and OpenAI-compatible reasoning servers) send beside the reply."""
+    parts = [
+        str(block.get("thinking") or block.get("reasoning") or "")
+        for block in (chunk.content if isinstance(chunk.content, list) else [])
+        if isinstance(block, dict) and block.get("type") in ("thinking", "reasoning")
+    ]
+    reasoning = (getattr(chunk, "additional_kwargs", None) or {}).get("reasoning_content")
+    return "".join(parts) + (reasoning if isinstance(reasoning, str) else "")
+
+
 def status_of(exc: BaseException) -> int | None:
     status = getattr(exc, "status_code", None)
     if status is None:
         response = getattr(exc, "response", None)
         status = getattr(response, "status_code", None)
     return status if isinstance(status, int) else None
+
+
+def error_type_of(exc: BaseException) -> str | None:
+    """The error's `type` in the body the server sent (`{"error": {"type": ...}}`), if it sent one."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and isinstance(error.get("type"), str):
+            return str(error["type"])
+    return None
 
 
 def retry_after(exc: BaseException) -> float | None:
@@ -114,6 +170,10 @@ def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError) or _is_a(exc, "APIConnectionError")
 
 
+def is_context_too_long(exc: BaseException) -> bool:
+    return status_of(exc) in {400, 413, 422, None} and bool(CONTEXT_TOO_LONG.search(str(exc)))
+
+
 def describe(exc: BaseException) -> str:
     status = status_of(exc)
     message = str(getattr(exc, "message", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -131,11 +191,16 @@ def refusal_of(message: BaseMessage) -> str | None:
     return None
 
 
-class ModelCaller:
-    """Calls `model` with retries and streaming, and prices each reply.
+def _is_anthropic(model: BaseChatModel) -> bool:
+    return any(cls.__name__ == "ChatAnthropic" for cls in type(model).__mro__)
 
-    `on_text(delta)` receives the reply's text as it streams in; after a retry it receives `None` first,
-    so a display can drop what it showed of the failed attempt.
+
+class ModelCaller:
+    """Calls `model` with retries and streaming, prices each reply and keeps the run's spending.
+
+    `spent` and `usage` add up every reply this caller priced; once `spent` reaches `max_cost`, a call
+    raises `CostLimitReached` instead of being made. `listener` is told of the reply, the model's thinking
+    and retries as they happen.
     """
 
     def __init__(
@@ -145,19 +210,73 @@ class ModelCaller:
         pricing: Pricing | None = None,
         retries: int = 4,
         sleep: Callable[[float], None] = time.sleep,
+        max_cost: float | None = None,
     ) -> None:
         self.model = model
         self.pricing = pricing
         self.retries = retries
         self.sleep = sleep
-        self.on_text: Callable[[str | None], None] | None = None
+        self.max_cost = max_cost
+        self.spent = 0.0
+        self.usage = TokenUsage()
+        self.listener: ModelListener | None = None
         # Only Anthropic needs explicit breakpoints (OpenAI caches any repeated prefix by itself), and
         # other providers would reject the extra field.
-        self.cache_breakpoints = type(model).__name__ == "ChatAnthropic"
+        self.cache_breakpoints = _is_anthropic(model)
+        # Ollama fills a context of `num_ctx` tokens by dropping the start of a longer prompt, without an
+        # error: the caller checks the prompt against it first, so the agent condenses instead.
+        num_ctx = getattr(model, "num_ctx", None)
+        self.context_tokens = num_ctx if isinstance(num_ctx, int) and num_ctx > 0 else None
 
-    def __call__(self, messages: list[BaseMessage], stop: list[str] | None = None) -> Reply:
-        if self.cache_breakpoints and messages:
+    @property
+    def over_budget(self) -> bool:
+        return self.max_cost is not None and self.spent >= self.max_cost
+
+    @property
+    def priced(self) -> bool:
+        """Whether the price table knows the model, so that `spent` is what the calls cost."""
+        return self.pricing is not None and self.pricing.known
+
+    def __call__(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, *, cache: bool = True
+    ) -> Reply:
+        """One reply to `messages`. `cache` marks Anthropic cache breakpoints (a prompt the next call
+        extends); a one-off prompt passes False, as a cache write costs more than a plain input token."""
+        if self.cache_breakpoints and cache and messages:
             messages = with_cache_breakpoints(messages)
+        return self._call(messages, stop)
+
+    def ask(self, shared: str, rest: str) -> str:
+        """Induction's call (`workflows.model_induction.AskModel`): the reply's text to `shared + rest`,
+        whose `shared` start the other induction calls repeat; on Anthropic the cache breakpoint goes at its
+        end, so the next call reads it from the cache. A failed call refuses the induction."""
+        prompt = (
+            HumanMessage(
+                content=[
+                    {"type": "text", "text": shared, "cache_control": {"type": "ephemeral"}},
+                    {"type": "text", "text": rest},
+                ]
+            )
+            if self.cache_breakpoints
+            else HumanMessage(shared + rest)
+        )
+        try:
+            return self._call([prompt], None).text
+        except ModelCallError as exc:
+            raise InductionRefused(f"the model could not be asked ({exc})") from exc
+
+    def _call(self, messages: list[BaseMessage], stop: list[str] | None) -> Reply:
+        if self.over_budget:
+            raise CostLimitReached(
+                f"The run's model calls cost ${self.spent:.4f}, reaching its limit of ${self.max_cost}."
+            )
+        if self.context_tokens is not None:
+            needed = sum(estimate_tokens(m.text) for m in messages) + REPLY_RESERVE_TOKENS
+            if needed > self.context_tokens:
+                raise ContextTooLong(
+                    f"The prompt is longer than the model's context window (about {needed} tokens with "
+                    f"room for the reply, over num_ctx {self.context_tokens})."
+                )
         attempt = 0
         while True:
             began = time.monotonic()
@@ -168,14 +287,16 @@ class ModelCaller:
                 if wait is None:
                     raise self._error(exc, attempt) from exc
                 attempt += 1
+                if self.listener is not None:
+                    self.listener.retry(describe(exc), wait, attempt, self.retries + 1)
                 self.sleep(wait)
-                if self.on_text is not None:
-                    self.on_text(None)
                 continue
             usage = TokenUsage.of(message)
             metadata: dict[str, Any] = getattr(message, "response_metadata", None) or {}
             served = metadata.get("model_name") or metadata.get("model")  # OpenAI/Anthropic, Ollama
             cost = self.pricing.cost(usage, served) if self.pricing is not None else None
+            self.usage += usage
+            self.spent += cost or 0.0
             return Reply(
                 text=reply_text(message),
                 usage=usage,
@@ -188,18 +309,24 @@ class ModelCaller:
         whole: AIMessageChunk | None = None
         for chunk in self.model.stream(messages, stop=stop or None):  # some APIs reject an empty list
             whole = chunk if whole is None else whole + chunk
-            if self.on_text is not None and (delta := reply_text(chunk)):
-                self.on_text(delta)
+            if self.listener is not None:
+                if thought := thinking_text(chunk):
+                    self.listener.thinking(thought)
+                if delta := reply_text(chunk):
+                    self.listener.text(delta)
         if whole is None:
             raise ModelCallError("The model's stream ended without a reply.")
         return whole
 
     def _wait_before_retry(self, exc: BaseException, attempt: int) -> float | None:
-        if attempt >= self.retries or self._context_too_long(exc):
+        if attempt >= self.retries or is_context_too_long(exc):
             return None
         status = status_of(exc)
         if not (
-            status in RETRYABLE_STATUSES or is_timeout(exc) or (status is None and is_connection_error(exc))
+            status in RETRYABLE_STATUSES
+            or error_type_of(exc) in RETRYABLE_ERROR_TYPES
+            or is_timeout(exc)
+            or (status is None and is_connection_error(exc))
         ):
             return None
         asked = retry_after(exc)
@@ -207,14 +334,10 @@ class ModelCaller:
             return min(asked, MAX_RETRY_AFTER_SECONDS)
         return BACKOFF_BASE_SECONDS * 2**attempt
 
-    @staticmethod
-    def _context_too_long(exc: BaseException) -> bool:
-        return status_of(exc) in {400, 413, 422, None} and bool(CONTEXT_TOO_LONG.search(str(exc)))
-
     def _error(self, exc: BaseException, attempt: int) -> ModelCallError:
         if isinstance(exc, ModelCallError):
             return exc
-        if self._context_too_long(exc):
+        if is_context_too_long(exc):
             return ContextTooLong(f"The prompt is longer than the model's context window ({describe(exc)}).")
         tried = f" after {attempt + 1} attempts" if attempt else ""
         if is_timeout(exc):

@@ -4,6 +4,7 @@ and replays. Either way the agent sees a LangChain `BaseChatModel`.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -31,6 +32,8 @@ PROVIDER_KEYS = {
     "together": "TOGETHER_API_KEY",
 }
 PROVIDER_PACKAGES = {"google_genai": "langchain-google-genai", "mistralai": "langchain-mistralai"}
+# Providers whose chat model the agent adjusts (hybrid/agent/providers); others are LangChain's as they are.
+ADJUSTED_PROVIDERS = {"openai", "anthropic", "ollama"}
 
 
 class ModelError(Exception):
@@ -103,12 +106,18 @@ class ScriptedChatModel(BaseChatModel):
 
 
 def load_chat_model(
-    spec: str, *, base_url: str | None = None, temperature: float = 0.0, timeout: float = 120.0
+    spec: str,
+    *,
+    base_url: str | None = None,
+    temperature: float = 0.0,
+    timeout: float = 120.0,
+    context_tokens: int | None = None,
 ) -> BaseChatModel:
     """`provider:name` (e.g. `openai:gpt-4o-mini`, `anthropic:claude-sonnet-4-5`, `ollama:qwen2.5-coder`),
     or `scripted:FILE` for fixed replies. `base_url` points a provider at another server (any OpenAI-compatible
     one for `openai:`). `timeout` bounds one call; the agent retries calls itself (see `model_calls`), so the
-    provider's own retries are off."""
+    provider's own retries are off. `context_tokens` is the context size to run the model with where the
+    client chooses it (Ollama's `num_ctx`; by default the model's own)."""
     if spec.startswith(SCRIPTED_PREFIX):
         return ScriptedChatModel.from_file(spec[len(SCRIPTED_PREFIX) :])
     provider, _, name = spec.partition(":")
@@ -135,6 +144,9 @@ def load_chat_model(
     from langchain.chat_models import init_chat_model
 
     try:
+        if provider in ADJUSTED_PROVIDERS:
+            adjusted = importlib.import_module(f"hybrid.agent.providers.{provider}")
+            return adjusted.load(name, options, context_tokens)  # type: ignore[no-any-return]
         return init_chat_model(name, model_provider=provider, **options)
     except (ImportError, ValueError) as exc:
         raise ModelError(f"Cannot use model {spec!r}: {exc}".splitlines()[0]) from exc

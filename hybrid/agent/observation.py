@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sandbox.text import clip
 
 BROWSER_CAPABILITY = "browser"
 CONDENSED_CHARS = 400
 OLD_OBSERVATION_CHARS = 1500
-# Older observations are condensed all at once when the observations in the prompt outgrow this budget
-# (about 15,000 tokens: with the system prompt and the replies, a prompt stays within a 32k-token model),
-# never one step at a time: a provider bills a repeated prompt prefix at a tenth of the price or less,
-# and every change to an earlier message ends the reusable prefix there, so condensing pays for its
-# cache miss only many steps later (bench_agent.py measures it). The last KEEP_FULL_STEPS stay whole.
+# Observations stay whole until those in the prompt outgrow this budget (about 15,000 tokens: with the
+# system prompt and the replies, a prompt stays within a 32k-token model). From then on each observation
+# is condensed once KEEP_FULL_STEPS newer ones follow it, one a step, and stays so. A provider bills a
+# repeated prompt prefix at a tenth of the price or less, and a change to an earlier message ends the
+# reusable prefix there: condensing the observation of a few steps back keeps the prefix before it, at
+# least PREFIX_KEPT of the prompt; an observation whose condensing would keep less stays whole for good
+# (bench_condensing.py measures the prefix per step).
 OBSERVATION_BUDGET_CHARS = 60_000
-KEEP_FULL_STEPS = 5
-
+KEEP_FULL_STEPS = 1
+PREFIX_KEPT = 0.7
 
 # How much of a call's arguments an observation shows: enough to tell calls apart.
 CALL_ARGUMENT_CHARS = 120
@@ -71,40 +73,79 @@ def condense(observation: str, limit: int, what: str) -> str:
     )
 
 
+Form = Literal["whole", "condensed", "squeezed"]
+
+
+def shown_observation(step: dict[str, Any], form: Form) -> str:
+    """The observation of `step` as the prompt shows it in `form`."""
+    observation: str = step["observation"]
+    if form == "whole":
+        return observation
+    if step.get("used_browser"):
+        return condense(
+            observation, CONDENSED_CHARS, "older page observation; observe again for the current page"
+        )
+    if form == "squeezed":
+        return condense(
+            observation, CONDENSED_CHARS, "older observation, condensed to fit the context window"
+        )
+    return condense(
+        observation, OLD_OBSERVATION_CHARS, "older observation; the kernel still has its variables"
+    )
+
+
+class Condenser:
+    """Decides, step by step, which observations the prompt shows condensed (see OBSERVATION_BUDGET_CHARS).
+
+    Each observation is decided once, as it would be at the step where KEEP_FULL_STEPS newer ones follow
+    it, from the sizes of the steps up to then: the decisions do not depend on how far the run has got when
+    they are asked for (a resumed run's prompt is the one it had), and each step decides at most one, so
+    the work per step does not grow with the run. `head_chars` is the size of what comes before the steps
+    (system prompt, task).
+    """
+
+    def __init__(self, head_chars: int = 0) -> None:
+        self.head_chars = head_chars
+        self.condensed: list[bool] = []
+        self._before = head_chars  # characters of the prompt before the first undecided step
+        self._observations = 0  # characters of the observations before it, as shown
+
+    def forms(self, steps: list[dict[str, Any]], *, squeeze: bool = False) -> list[Form]:
+        """Each step's observation's form in the prompt after `steps`. `squeeze` condenses every one but
+        the last, for a prompt that outgrew the model's context window."""
+        while len(self.condensed) < len(steps) - KEEP_FULL_STEPS:
+            self._decide(steps)
+        forms: list[Form] = [
+            "condensed" if i < len(self.condensed) and self.condensed[i] else "whole"
+            for i in range(len(steps))
+        ]
+        if squeeze:
+            forms[:-1] = ["squeezed"] * (len(steps) - 1)
+        return forms
+
+    def _decide(self, steps: list[dict[str, Any]]) -> None:
+        index = len(self.condensed)
+        step, newer = steps[index], steps[index + 1 : index + 1 + KEEP_FULL_STEPS]
+        whole = len(step["observation"])
+        condensed = len(shown_observation(step, "condensed"))
+        reply = len(step.get("reply", ""))
+        # The prompt when the step is decided: what comes before it, its reply, then the newer steps whole.
+        after = sum(len(s.get("reply", "")) + len(s["observation"]) for s in newer)
+        observations = self._observations + whole + sum(len(s["observation"]) for s in newer)
+        changed = condensed + after  # from the first changed character to the end
+        size = self._before + reply + changed
+        decision = (
+            observations > OBSERVATION_BUDGET_CHARS
+            and condensed < whole
+            and changed <= (1 - PREFIX_KEPT) * size
+        )
+        self.condensed.append(decision)
+        shown = condensed if decision else whole
+        self._before += reply + shown
+        self._observations += shown
+
+
 def observations_for_prompt(steps: list[dict[str, Any]], *, squeeze: bool = False) -> list[str]:
-    """Each step's observation as it goes into the next prompt: whole until the whole ones outgrow
-    OBSERVATION_BUDGET_CHARS, then all but the last few are condensed (pages to a few lines, as a page seen
-    before is stale anyway; other observations to OLD_OBSERVATION_CHARS) and stay so, until the budget is
-    outgrown again. So earlier messages change only once in a long while, and a long run's prompt grows by
-    a condensed observation a step. `squeeze` condenses every observation but the last, for a prompt that outgrew the model's
-    context window."""
-    frontier = 0  # the observations before it are condensed
-    whole = 0  # characters of the observations from the frontier on
-    for seen, step in enumerate(steps, start=1):
-        whole += len(step["observation"])
-        if whole > OBSERVATION_BUDGET_CHARS:
-            frontier = seen - KEEP_FULL_STEPS
-            whole = sum(len(s["observation"]) for s in steps[frontier:seen])
-    if squeeze:
-        frontier = max(frontier, len(steps) - 1)
-    return _shown(steps, frontier, squeezed=squeeze)
-
-
-def _shown(steps: list[dict[str, Any]], frontier: int, squeezed: bool = False) -> list[str]:
-    shown = []
-    for i, step in enumerate(steps):
-        observation = step["observation"]
-        if i < frontier and step.get("used_browser"):
-            observation = condense(
-                observation, CONDENSED_CHARS, "older page observation; observe again for the current page"
-            )
-        elif i < frontier and squeezed:
-            observation = condense(
-                observation, CONDENSED_CHARS, "older observation, condensed to fit the context window"
-            )
-        elif i < frontier:
-            observation = condense(
-                observation, OLD_OBSERVATION_CHARS, "older observation; the kernel still has its variables"
-            )
-        shown.append(observation)
-    return shown
+    """Each step's observation as it goes into the next prompt (see `Condenser`)."""
+    forms = Condenser().forms(steps, squeeze=squeeze)
+    return [shown_observation(step, form) for step, form in zip(steps, forms, strict=True)]

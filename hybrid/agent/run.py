@@ -22,7 +22,7 @@ from apis.mcpsites import McpRegistry, McpServerError
 from hybrid.agent.cost import Pricing
 from hybrid.agent.graph import Budget, build_graph
 from hybrid.agent.judge import Verdict, judge_run
-from hybrid.agent.model_calls import ModelCaller, ModelCallError
+from hybrid.agent.model_calls import ModelCaller, ModelCallError, ModelListener
 from hybrid.agent.models import ScriptedChatModel
 from hybrid.agent.runtime import (
     AgentRuntime,
@@ -44,9 +44,6 @@ from workflows.store import StoreError
 # serialises the setup of PostgreSQL checkpoint tables.
 CHECKPOINT_SETUP_LOCK_KEY = 7_007_008
 CHECKPOINT_SETUP_SECONDS = 120
-
-# Receives the model's reply as it streams in; None means "the call is being retried: start again".
-TextCallback = Callable[[str | None], None]
 
 
 class AgentError(Exception):
@@ -197,13 +194,14 @@ class Agent:
         max_steps: int | None = None,
         max_cost: float | None = None,
         on_step: StepCallback | None = None,
-        on_text: TextCallback | None = None,
+        on_model: ModelListener | None = None,
         fast_path: bool | None = None,
         induce: bool | None = None,
         on_fast_path: Callable[[Workflow, str | None], None] | None = None,
         files: Sequence[Path] = (),
     ) -> None:
         """`fast_path` and `induce` default to the settings of those names (see `hybrid config`);
+        `on_model` is told what the model writes (its thinking too) and of retries, as they happen;
         `on_fast_path(workflow, None)` is told the workflow a task is about to be done by, with no model,
         and `on_fast_path(workflow, error)` if it failed. A `browser` or `pool` passed in is shared and left
         open; otherwise the agent makes and closes its own. `files` (the user's own) are copied read-only into
@@ -224,11 +222,14 @@ class Agent:
                 "drop --max-cost (HYBRID_MAX_COST), or name the model as the provider does "
                 "(e.g. openai:gpt-4o-mini)."
             )
-        self.call_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
-        self.call_model.on_text = on_text
+        # Every model call of a run, the judge's and induction's too, goes through this one caller: the
+        # same retries, pricing and cost limit.
+        self.call_model = ModelCaller(
+            model, pricing=pricing, retries=settings.model_retries, max_cost=self.budget.max_cost
+        )
+        self.call_model.listener = on_model
         # A scripted model replays fixed replies: it can neither judge a run nor write a workflow.
         self.real_model = model is not None and not isinstance(model, ScriptedChatModel)
-        self._judge_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
         self._to_learn: _Finished | None = None
         self.policy_mode = policy or settings.policy
         self.fast_path = settings.fast_path if fast_path is None else fast_path
@@ -394,7 +395,11 @@ class Agent:
         )
         if learn:
             lesson = self.learn()
-            result = replace(result, learned=lesson.learned.to_dict() if lesson else None)
+            result = replace(
+                result,
+                learned=lesson.learned.to_dict() if lesson else None,
+                cost=self.store.get_run(run_id).cost,  # with what judging and learning cost
+            )
         return result
 
     def _fast_path(self, match: FastPathMatch, task: str, start_url: str | None) -> RunResult:
@@ -434,31 +439,57 @@ class Agent:
             return None
         if finished.status != "finished":
             return Lesson(Learned.nothing(f"the run ended with status {finished.status}"))
+        if not self.real_model:
+            # A scripted run's finish is all there is to judge: the workflows it used did their part.
+            self.store.credit_run(finished.run_id)
         if not self.induce:
-            if not self.real_model:
-                self.store.credit_run(finished.run_id)  # a scripted run's finish is all there is to judge
             return Lesson(Learned.nothing("learning is off (HYBRID_INDUCE_WORKFLOWS=false)"))
-        verdict = None
-        if self.real_model:
-            run = self.store.get_run(finished.run_id)
-            try:
-                verdict = judge_run(
-                    self._judge_model, run.task, self.store.steps_of(finished.run_id), run.answer
+        if not self.real_model:
+            return Lesson(
+                learn_from_run(
+                    self.store, finished.run_id, self.runtime.fresh_session, repairs=finished.repairs
                 )
-            except ModelCallError as exc:
-                verdict = Verdict("failure", f"The model could not judge the run: {exc}")
-            self.store.judge_run(finished.run_id, verdict.judgement, verdict.reason)
-            if not verdict.success:
-                return Lesson(
-                    Learned.nothing(f"the model judged that the run failed ({verdict.reason})"), verdict
-                )
-        # The workflows the run used did their part of a run judged successful (or, scripted, finished).
+            )
+        run = self.store.get_run(finished.run_id)
+        # The run's cost so far (a resumed run's included), which its limit holds judging and learning to.
+        self.call_model.spent = run.cost or 0.0
+        usage_before, spent_before = self.call_model.usage, self.call_model.spent
+        try:
+            return self._judge_and_learn(finished, run.task, run.answer)
+        finally:
+            used = self.call_model.usage
+            self.store.add_model_use(
+                finished.run_id,
+                prompt_tokens=used.input_tokens - usage_before.input_tokens,
+                completion_tokens=used.output_tokens - usage_before.output_tokens,
+                cost=self.call_model.spent - spent_before if self.call_model.priced else None,
+            )
+
+    def _judge_and_learn(self, finished: _Finished, task: str, answer: str | None) -> Lesson:
+        try:
+            verdict = judge_run(self.call_model, task, self.store.steps_of(finished.run_id), answer)
+        except ModelCallError as exc:
+            verdict = Verdict("failure", f"The model could not judge the run: {exc}")
+        self.store.judge_run(finished.run_id, verdict.judgement, verdict.reason)
+        if not verdict.success:
+            return Lesson(
+                Learned.nothing(f"the model judged that the run failed ({verdict.reason})"), verdict
+            )
+        # The workflows the run used did their part of a run judged successful.
         self.store.credit_run(finished.run_id)
+        if self.call_model.over_budget:
+            return Lesson(
+                Learned.nothing(
+                    f"the run's model calls, judging included, cost ${self.call_model.spent:.4f}, reaching "
+                    f"its limit of ${self.budget.max_cost}"
+                ),
+                verdict,
+            )
         learned = learn_from_run(
             self.store,
             finished.run_id,
             self.runtime.fresh_session,
-            model=self.model if self.real_model else None,
+            model=self.call_model.ask,
             repairs=finished.repairs,
         )
         return Lesson(learned, verdict)

@@ -63,7 +63,9 @@ class WorkerConfig:
     judge_model: str | None = None  # judges WebArena's fuzzy_match; default: the model, when a real one
 
 
-def model_for(task: BenchTask, spec: str, base_url: str | None, timeout: float) -> tuple[BaseChatModel, str]:
+def model_for(
+    task: BenchTask, spec: str, base_url: str | None, timeout: float, context_tokens: int | None = None
+) -> tuple[BaseChatModel, str]:
     """The chat model for one task: `reference` replays the task's reference solution; `scripted:FOLDER`
     replays FOLDER/TASK_ID.json (a folder of scripted replies, one file per task)."""
     if spec == REFERENCE_MODEL:
@@ -76,7 +78,7 @@ def model_for(task: BenchTask, spec: str, base_url: str | None, timeout: float) 
     folder = Path(spec.removeprefix(SCRIPTED_PREFIX))
     if spec.startswith(SCRIPTED_PREFIX) and folder.is_dir():
         return ScriptedChatModel.from_file(folder / f"{task.task_id}.json"), spec
-    return load_chat_model(spec, base_url=base_url, timeout=timeout), spec
+    return load_chat_model(spec, base_url=base_url, timeout=timeout, context_tokens=context_tokens), spec
 
 
 def fuzzy_judge(spec: str | None, base_url: str | None, settings: Settings) -> FuzzyJudge | None:
@@ -85,7 +87,7 @@ def fuzzy_judge(spec: str | None, base_url: str | None, settings: Settings) -> F
         return None
     model = load_chat_model(spec, base_url=base_url, timeout=settings.model_timeout_seconds)
     call = ModelCaller(model, retries=settings.model_retries)
-    return lambda system, user: call([SystemMessage(system), HumanMessage(user)]).text
+    return lambda system, user: call([SystemMessage(system), HumanMessage(user)], cache=False).text
 
 
 class Worker:
@@ -163,7 +165,11 @@ class Worker:
         if isinstance(task, WebArenaTask):
             self._sign_in(task)
         model, model_name = model_for(
-            task, self.config.model, self.config.base_url, self.settings.model_timeout_seconds
+            task,
+            self.config.model,
+            self.config.base_url,
+            self.settings.model_timeout_seconds,
+            self.settings.model_context_tokens,
         )
         mode = self.config.mode
         # With memory off the agent meets each task alone; online, it has what earlier tasks taught it.

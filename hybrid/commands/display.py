@@ -51,21 +51,38 @@ def summarise_observation(observation: str, lines: int = OBSERVATION_LINES) -> s
 
 
 class StepPrinter:
-    """Prints the model's thought as it streams in, then each step as the agent records it (called from
-    the agent's thread)."""
+    """Prints the model's thinking (dimmed) and thought as they stream in, retries of its calls, then each
+    step as the agent records it (called from the agent's thread). A `ModelListener` for the agent."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, show_thinking: bool = True) -> None:
         self.console = console
+        self.show_thinking = show_thinking
         self._reply = ""
         self._shown = 0
+        self._thinking = False  # the model's thinking is being shown, on a line of its own
 
-    def thought(self, delta: str | None) -> None:
-        """More of the reply being written; None when the model call is retried."""
-        if delta is None:
-            if self._shown:
-                self.console.print(Text(" (the model call failed; retrying)", style="dim"))
-            self._reply, self._shown = "", 0
-            return
+    def thinking(self, delta: str) -> None:
+        """More of the model's thinking (before its reply), dimmed; nothing with `show_thinking` off."""
+        if self.show_thinking:
+            self.console.print(Text(delta, style="dim italic"), end="")
+            self._thinking = True
+
+    def retry(self, problem: str, wait: float, attempt: int, attempts: int) -> None:
+        """A model call failed and is retried: say so, and drop what was shown of the failed attempt."""
+        if self._shown or self._thinking:
+            self.console.print()
+        self.console.print(
+            Text(f"model call failed ({problem}); retrying in {wait:.1f} s ({attempt + 1} of {attempts})"),
+            style="yellow",
+            soft_wrap=True,
+        )
+        self._reply, self._shown, self._thinking = "", 0, False
+
+    def text(self, delta: str) -> None:
+        """More of the reply being written: its thought is shown as it comes."""
+        if self._thinking:
+            self.console.print()
+            self._thinking = False
         self._reply += delta
         thought = thought_so_far(self._reply)
         if len(thought) > self._shown:
@@ -74,7 +91,8 @@ class StepPrinter:
 
     def __call__(self, step: StepRecord, calls: list[CallRecord]) -> None:
         streamed, self._reply, self._shown = self._shown > 0, "", 0
-        if streamed:
+        if streamed or self._thinking:
+            self._thinking = False
             self.console.print()
         parts: list[Any] = []
         if step.thought and not streamed:

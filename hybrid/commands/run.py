@@ -44,7 +44,12 @@ def resolve_model(settings: Settings, model: str | None, base_url: str | None, *
             return None, None
         raise click.UsageError(NO_MODEL)
     try:
-        return spec, load_chat_model(spec, base_url=base_url, timeout=settings.model_timeout_seconds)
+        return spec, load_chat_model(
+            spec,
+            base_url=base_url,
+            timeout=settings.model_timeout_seconds,
+            context_tokens=settings.model_context_tokens,
+        )
     except ModelError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -140,6 +145,7 @@ def open_agent(
     console: Console,
     max_cost: float | None = None,
     files: tuple[Path, ...] = (),
+    show_thinking: bool = True,
 ) -> Agent:
     mode = policy or settings.policy
     if mode == "confirm" and (as_json or not sys.stdin.isatty()):
@@ -147,7 +153,7 @@ def open_agent(
             "--policy confirm asks on the terminal; it needs an interactive terminal "
             "(use read-only or allow otherwise)."
         )
-    printer = None if as_json else StepPrinter(console)
+    printer = None if as_json else StepPrinter(console, show_thinking=show_thinking)
     try:
         agent = Agent(
             settings,
@@ -159,7 +165,7 @@ def open_agent(
             max_steps=max_steps,
             max_cost=max_cost,
             on_step=printer,
-            on_text=printer.thought if printer else None,
+            on_model=printer,
             on_fast_path=FastPathNotice(console),
             files=files,
         )
@@ -220,6 +226,11 @@ def sandbox_options(command: Callable[..., None]) -> Callable[..., None]:
     "in the agent's working directory under its name.",
 )
 @sandbox_options
+@click.option(
+    "--hide-thinking",
+    is_flag=True,
+    help="Do not show the model's thinking (shown dimmed by default, for models that send it).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result instead of the steps.")
 def run_command(
     task: str,
@@ -233,6 +244,7 @@ def run_command(
     files: tuple[Path, ...],
     sandbox: str | None,
     kernel_network: bool | None,
+    hide_thinking: bool,
     as_json: bool,
 ) -> None:
     """Do TASK on the registered sites: the agent writes Python actions, API first, browser as fallback.
@@ -259,6 +271,7 @@ def run_command(
         console=console,
         max_cost=max_cost,
         files=files,
+        show_thinking=not hide_thinking,
     )
     with agent:
         # --json waits for the learning, to report it; the terminal shows the answer first.

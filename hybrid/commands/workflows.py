@@ -14,6 +14,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from apis import ApiError, RegistryError, SiteRegistry, SpecError
+from hybrid.agent.model_calls import ModelCaller
 from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.runtime import SiteHandle, api_capability
 from hybrid.commands.display import TerminalConfirm
@@ -224,8 +225,20 @@ def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, ti
 def induce_command(run_id: str, model: str | None) -> None:
     """Induce a workflow from a finished run."""
     try:
-        chat_model = load_chat_model(model) if model else None
-        results = induce_from_run(_store(), run_id, model=chat_model)
+        settings = load_settings()
+        caller = (
+            ModelCaller(
+                load_chat_model(
+                    model,
+                    timeout=settings.model_timeout_seconds,
+                    context_tokens=settings.model_context_tokens,
+                ),
+                retries=settings.model_retries,
+            )
+            if model
+            else None
+        )
+        results = induce_from_run(_store(), run_id, model=caller.ask if caller else None)
     except EXPECTED as exc:
         raise click.ClickException(str(exc))
     for result in results:

@@ -383,7 +383,12 @@ class HybridMcp:
         self, task: str, sites: list[str], confirm: Callable[[Call], bool] | None, on_step: StepCallback
     ) -> dict[str, Any]:
         try:
-            model = load_chat_model(self.model_spec, base_url=self.base_url)
+            model = load_chat_model(
+                self.model_spec,
+                base_url=self.base_url,
+                timeout=self.settings.model_timeout_seconds,
+                context_tokens=self.settings.model_context_tokens,
+            )
             with Agent(
                 self.settings,
                 model=model,

@@ -3,9 +3,14 @@
 langchain-ollama) and their SDKs are exercised over HTTP exactly as against the hosted services.
 
 A script decides each reply (`Turn`): its text, or an HTTP error with an optional Retry-After, a delay
-(for timeouts), a refusal, cached-token counts. The server honours stop sequences or, like some servers
-and models, ignores them; it streams when asked to (server-sent events for OpenAI and Anthropic, JSON
-lines for Ollama) and reports usage in each provider's own shape. Every request body is kept.
+(for timeouts), a refusal, cached-token counts, an error inside a stream already answered with 200 (as
+Anthropic sends `overloaded_error`), usage at the stream's end without the input tokens (as older
+Anthropic streams and Anthropic-compatible servers do). The server honours stop sequences or, like some
+servers and models, ignores them; it streams when asked to (server-sent events for OpenAI and Anthropic,
+JSON lines for Ollama) and reports usage in each provider's own shape. The Ollama server answers
+`/api/show` with the model's context size and, like Ollama, runs the model with a context of `num_ctx`
+tokens (4,096 unless the request sets it), silently dropping the start of a longer prompt. Every request
+body is kept.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 Protocol = Literal["openai", "anthropic", "ollama"]
+OLLAMA_DEFAULT_CONTEXT = 4096
 PROTOCOLS: tuple[Protocol, ...] = ("openai", "anthropic", "ollama")
 # Names the price table knows for the two hosted providers; Ollama models have no price.
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest", "ollama": "qwen2.5-coder"}
@@ -44,6 +50,9 @@ class Turn:
     refusal: str | None = None
     cached_tokens: int = 0
     blocks: bool = False  # the text as content blocks (with a thinking block first, for Anthropic)
+    error_type: str | None = None  # the error body's `type` (OpenAI-compatible servers: llama.cpp's own)
+    stream_error: str | None = None  # Anthropic: an `event: error` of this type after the first text
+    output_only_usage: bool = False  # Anthropic: `message_delta` carries only the output tokens
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,8 @@ class ModelServer:
     honour_stop: bool = True
     base_url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
+    context_length: int = 32768  # Ollama: the model's own context size, as /api/show reports it
+    truncated: list[int] = field(default_factory=list)  # Ollama: messages dropped from each cut prompt
 
     @property
     def model(self) -> str:
@@ -117,6 +128,18 @@ def read_conversation(protocol: Protocol, body: dict[str, Any]) -> Conversation:
 
 def _tokens(text: str) -> int:
     return max(1, len(text) // 4)
+
+
+def ollama_context(server: ModelServer, conversation: Conversation) -> Conversation:
+    """What an Ollama model sees of `conversation`: it runs with `num_ctx` tokens of context and drops the
+    oldest messages after the system prompt until the prompt fits (the last message is always kept)."""
+    limit = (conversation.body.get("options") or {}).get("num_ctx") or OLLAMA_DEFAULT_CONTEXT
+    messages = list(conversation.messages)
+    while len(messages) > 1 and _tokens(conversation.system + "".join(t for _, t in messages)) > limit:
+        messages.pop(0)
+    if len(messages) < len(conversation.messages):
+        server.truncated.append(len(conversation.messages) - len(messages))
+    return Conversation(conversation.system, messages, conversation.stop, conversation.body)
 
 
 def _pieces(text: str, count: int = 3) -> list[str]:
@@ -241,6 +264,11 @@ def _anthropic(reply: Reply, model: str, stream: bool) -> Response:
         )
     ]
     for index, block in enumerate(blocks):
+        if turn.stream_error and block["type"] == "text":
+            events.append(
+                ("error", {"type": "error", "error": {"type": turn.stream_error, "message": "Overloaded"}})
+            )
+            break
         if block["type"] == "thinking":
             events += [
                 (
@@ -297,7 +325,7 @@ def _anthropic(reply: Reply, model: str, stream: bool) -> Response:
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": stop_reason, "stop_sequence": reply.stopped_by},
-                "usage": usage,
+                "usage": {"output_tokens": reply.completion_tokens} if turn.output_only_usage else usage,
             },
         ),  # the final, cumulative usage
         ("message_stop", {"type": "message_stop"}),
@@ -335,7 +363,11 @@ def _ollama(reply: Reply, model: str, stream: bool) -> Response:
 
 def _error(protocol: Protocol, turn: Turn) -> Response:
     headers = {"retry-after": turn.retry_after} if turn.retry_after is not None else {}
-    if protocol == "openai":
+    if protocol == "openai" and turn.error_type:
+        body: dict[str, Any] = {
+            "error": {"code": turn.status, "message": turn.error, "type": turn.error_type}
+        }
+    elif protocol == "openai":
         code = (
             "context_length_exceeded"
             if turn.status == 400
@@ -343,9 +375,7 @@ def _error(protocol: Protocol, turn: Turn) -> Response:
             if turn.status == 429
             else None
         )
-        body: dict[str, Any] = {
-            "error": {"message": turn.error, "type": "invalid_request_error", "code": code}
-        }
+        body = {"error": {"message": turn.error, "type": "invalid_request_error", "code": code}}
     elif protocol == "anthropic":
         kind = {400: "invalid_request_error", 429: "rate_limit_error", 529: "overloaded_error"}.get(
             turn.status, "api_error"
@@ -361,6 +391,8 @@ def create_app(server: ModelServer) -> Starlette:
         body = await request.json()
         server.requests.append(body)
         conversation = read_conversation(server.protocol, body)
+        if server.protocol == "ollama":
+            conversation = ollama_context(server, conversation)
         turn = server.script(conversation)
         if turn.delay:
             await asyncio.sleep(turn.delay)
@@ -375,16 +407,39 @@ def create_app(server: ModelServer) -> Starlette:
             return _anthropic(reply, model, bool(body.get("stream")))
         return _ollama(reply, model, body.get("stream", True))
 
+    async def show(request: Request) -> Response:
+        body = await request.json()
+        return JSONResponse(
+            {
+                "modelfile": "",
+                "parameters": 'stop "<|im_end|>"',
+                "template": "",
+                "details": {"format": "gguf", "family": "qwen2"},
+                "model_info": {
+                    "general.architecture": "qwen2",
+                    "general.basename": body.get("model", MODELS["ollama"]),
+                    "qwen2.context_length": server.context_length,
+                },
+                "capabilities": ["completion"],
+            }
+        )
+
     path = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages", "ollama": "/api/chat"}[
         server.protocol
     ]
-    return Starlette(routes=[Route(path, answer, methods=["POST"])])
+    return Starlette(
+        routes=[Route(path, answer, methods=["POST"]), Route("/api/show", show, methods=["POST"])]
+    )
 
 
 @contextmanager
-def model_server(protocol: Protocol, script: Script, *, honour_stop: bool = True) -> Iterator[ModelServer]:
+def model_server(
+    protocol: Protocol, script: Script, *, honour_stop: bool = True, context_length: int = 32768
+) -> Iterator[ModelServer]:
     """Serve `protocol` on a free 127.0.0.1 port in a background thread for the duration of the block."""
-    server = ModelServer(protocol=protocol, script=script, honour_stop=honour_stop)
+    server = ModelServer(
+        protocol=protocol, script=script, honour_stop=honour_stop, context_length=context_length
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

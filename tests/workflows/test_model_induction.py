@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hybrid.agent.model_calls import ModelCaller
 from hybrid.agent.models import ScriptedChatModel
 from hybrid.bench.evaluators import evaluate
 from workflows.induce import induce_from_run
@@ -39,7 +40,7 @@ def test_the_model_writes_a_program_and_a_guide(
 ) -> None:
     task = suite[15]
     model = ScriptedChatModel(replies=[PROGRAM_REPLY, TEXT_REPLY])
-    program, text = induce_from_run(store, run_task(task), model=model)
+    program, text = induce_from_run(store, run_task(task), model=ModelCaller(model).ask)
     assert (program.action, program.workflow.name, program.workflow.kind) == (
         "created",
         "add_label",
@@ -81,7 +82,7 @@ class BlockModel(ScriptedChatModel):
 
 def test_a_reply_in_content_blocks_is_read_as_its_text(store, suite, run_task) -> None:
     program, text = induce_from_run(
-        store, run_task(suite[15]), model=BlockModel(replies=[PROGRAM_REPLY, TEXT_REPLY])
+        store, run_task(suite[15]), model=ModelCaller(BlockModel(replies=[PROGRAM_REPLY, TEXT_REPLY])).ask
     )
     assert (program.workflow.name, text.workflow.name) == ("add_label", "add_label_guide")
 
@@ -89,13 +90,15 @@ def test_a_reply_in_content_blocks_is_read_as_its_text(store, suite, run_task) -
 def test_a_program_that_fails_the_checks_is_refused(store, suite, run_task) -> None:
     bad = PROGRAM_REPLY.replace("    issue = api", "    import os\n    issue = api")
     with pytest.raises(ProgramError, match="imports 'os'"):
-        induce_from_run(store, run_task(suite[15]), model=ScriptedChatModel(replies=[bad, TEXT_REPLY]))
+        induce_from_run(
+            store, run_task(suite[15]), model=ModelCaller(ScriptedChatModel(replies=[bad, TEXT_REPLY])).ask
+        )
     assert store.list_workflows() == []
 
 
 def test_a_model_that_finds_nothing_reusable_still_writes_the_guide(store, suite, run_task) -> None:
     [guide] = induce_from_run(
-        store, run_task(suite[15]), model=ScriptedChatModel(replies=["NONE", TEXT_REPLY])
+        store, run_task(suite[15]), model=ModelCaller(ScriptedChatModel(replies=["NONE", TEXT_REPLY])).ask
     )
     assert guide.workflow.kind == "text"
 
@@ -103,4 +106,6 @@ def test_a_model_that_finds_nothing_reusable_still_writes_the_guide(store, suite
 def test_arguments_that_do_not_fit_the_function_are_refused(store, suite, run_task) -> None:
     wrong = PROGRAM_REPLY.replace('"label": "help wanted", ', "")
     with pytest.raises(InductionRefused, match="does not fit its own arguments"):
-        induce_from_run(store, run_task(suite[15]), model=ScriptedChatModel(replies=[wrong, TEXT_REPLY]))
+        induce_from_run(
+            store, run_task(suite[15]), model=ModelCaller(ScriptedChatModel(replies=[wrong, TEXT_REPLY])).ask
+        )

@@ -25,7 +25,7 @@ from langchain_core.messages import BaseMessage
 from pydantic import Field
 
 import apis
-from hybrid.agent import graph, observation
+from hybrid.agent import observation
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent
 from hybrid.config import Settings
@@ -64,31 +64,25 @@ def billed_input(prompts: list[str]) -> float:
     return sum(len(p) * (1 - share * CACHE_DISCOUNT) for p, share in zip(prompts, shares, strict=True))
 
 
-def condensed_per_step(steps: list[dict[str, Any]], squeeze: bool = False) -> list[str]:
-    """The rule the agent had before: every observation more than 5 steps old condensed, one step at a time."""
-    return [
-        observation.condense(step["observation"], observation.OLD_OBSERVATION_CHARS, "older observation")
-        if len(steps) - i > 5
-        else step["observation"]
-        for i, step in enumerate(steps)
-    ]
-
-
-def append_only(steps: list[dict[str, Any]], squeeze: bool = False) -> list[str]:
-    return [step["observation"] for step in steps]
+# Each rule as the settings of `observation` that make the agent follow it.
+CONDENSING_RULES = {
+    "the agent (condensing a step back, past a budget)": {"PREFIX_KEPT": observation.PREFIX_KEPT},
+    "per-step condensing (5 steps back, from the start)": {
+        "OBSERVATION_BUDGET_CHARS": 0,
+        "KEEP_FULL_STEPS": 5,
+        "PREFIX_KEPT": 0.0,
+    },
+    "append-only (no condensing)": {"OBSERVATION_BUDGET_CHARS": 10**12},
+}
 
 
 def measure_prefix_reuse(settings: Settings, steps: int = STEPS) -> None:
     print(f"\nprompt prefix reused from the previous step, {steps} steps printing ~2,000 characters each:")
     billed: dict[str, float] = {}
-    for label, rule in (
-        ("the agent (condensing past a budget)", graph.observations_for_prompt),
-        ("per-step condensing (before)", condensed_per_step),
-        ("append-only (no condensing)", append_only),
-    ):
+    for label, rule in CONDENSING_RULES.items():
         model = PromptRecordingModel(replies=scripted_replies_for(two_thousand_character_steps(steps)))
         with (
-            patch.object(graph, "observations_for_prompt", rule),
+            patch.multiple(observation, **rule),
             Agent(settings, model=model, model_name="scripted", sites=["demo"], max_steps=steps) as agent,
         ):
             result = agent.run(f"benchmark: prefix reuse, {label}")

@@ -3,6 +3,9 @@ run) after the answer is shown, and only a run judged successful is induced, by 
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 from click.testing import CliRunner
 from model_servers import Conversation, Turn, model_server, reference_script
@@ -18,7 +21,8 @@ from workflows.store import RunStore
 
 TASK = load_suite()[0]
 JUDGE_PROMPT = "You judge whether a web agent achieved its task."
-PROGRAM_PROMPT = "You turn a successful run of a web agent into a reusable Python function"
+PROGRAM_PROMPT = "Turn this run into a reusable Python function"
+TEXT_PROMPT = "Turn this run into a short step-by-step guide"
 
 
 def judging(verdict: str):
@@ -28,7 +32,7 @@ def judging(verdict: str):
         asked = conversation.messages[0][1]
         if asked.startswith(JUDGE_PROMPT):
             return Turn(text=verdict)
-        if asked.startswith("You turn a successful run"):
+        if PROGRAM_PROMPT in asked:
             return Turn(text="NONE")  # nothing reusable: induction ends there
         return agent(conversation)
 
@@ -39,6 +43,7 @@ def judging(verdict: str):
 def registered(settings: Settings, demo: DemoSite, monkeypatch: pytest.MonkeyPatch) -> Settings:
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("HYBRID_MAX_COST", raising=False)
     monkeypatch.setenv("HYBRID_FAST_PATH", "false")
     return settings
 
@@ -52,7 +57,7 @@ def run(server) -> str:
 
 
 def asked(server, prompt: str) -> int:
-    return sum(body["messages"][0]["content"].startswith(prompt) for body in server.requests)
+    return sum(prompt in body["messages"][0]["content"] for body in server.requests)
 
 
 def test_a_run_judged_successful_is_induced_by_the_model_after_the_answer(registered) -> None:
@@ -93,3 +98,119 @@ def test_a_run_judged_failed_or_not_judged_clearly_is_not_induced(registered, ve
 )
 def test_verdicts_are_read_leniently_and_a_doubt_is_a_failure(reply: str, judgement: str) -> None:
     assert read_verdict(reply).judgement == judgement
+
+
+PROGRAM_REPLY = '''INTENT: How many open issues labelled {{label}} are there in {{owner}}/{{project}}?
+ARGUMENTS: {"label": "bug", "owner": "alice", "project": "tracker-core"}
+```python
+def count_open_issues(label: str, owner: str, project: str):
+    """Count the open issues with a label.
+
+    label, owner, project: which issues.
+    """
+    issues, page = [], 1
+    while True:
+        batch = api.demo.list_issues(
+            owner=owner, project=project, state="open", labels=label, page=page, per_page=100
+        )
+        issues += batch
+        if len(batch) < 100:
+            break
+        page += 1
+    return str(len(issues))
+```
+'''
+TEXT_REPLY = """NAME: count_open_issues_guide
+INTENT: How many open issues labelled {{label}} are there in {{owner}}/{{project}}?
+DESCRIPTION: Count the open issues with a label.
+ARGUMENTS: {"label": "bug", "owner": "alice", "project": "tracker-core"}
+GUIDE:
+1. Page through api.demo.list_issues(owner="{{owner}}", project="{{project}}", state="open", labels="{{label}}").
+2. The answer is how many there are.
+"""
+
+
+def run_json(server, *options: str) -> dict:
+    result = CliRunner().invoke(
+        cli,
+        ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url, "--json"]
+        + list(options),
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_rate_limit_during_induction_is_retried_and_the_workflow_still_made(
+    registered, monkeypatch
+) -> None:
+    monkeypatch.setenv("HYBRID_MODEL_RETRIES", "2")
+    agent = reference_script([TASK])
+    program_asks = []
+
+    def respond(conversation: Conversation) -> Turn:
+        asked = conversation.messages[0][1]
+        if asked.startswith(JUDGE_PROMPT):
+            return Turn(text="Verdict: success\nReason: the count came from the API.")
+        if PROGRAM_PROMPT in asked:
+            program_asks.append(asked)
+            return Turn(status=429, retry_after="0") if len(program_asks) == 1 else Turn(text=PROGRAM_REPLY)
+        if TEXT_PROMPT in asked:
+            return Turn(text=TEXT_REPLY)
+        return agent(conversation)
+
+    with model_server("openai", respond) as server:
+        finished = run_json(server)
+    assert finished["status"] == "finished" and len(program_asks) == 2
+    assert finished["workflow"]["name"] == "count_open_issues", finished["workflow"]
+    # Both induction prompts start with the same account of the run, for the provider's prompt cache.
+    text_prompt = next(m for m in _first_messages(server) if TEXT_PROMPT in m)
+    shared = os.path.commonprefix([program_asks[1], text_prompt])
+    assert TASK.intent in shared and "api.demo.list_issues" in shared
+
+
+def test_the_judges_cost_counts_towards_max_cost(registered) -> None:
+    with model_server("openai", judging("Verdict: success\nReason: ok.")) as server:
+        first = run_json(server)
+    store = RunStore(registered.effective_database_url)
+    acting = sum(step.cost for step in store.steps_of(first["run_id"]))
+    assert first["cost"] > acting  # judging and learning are part of the run's cost
+    limit = acting * 1.05  # the run's own steps stay under it; judging crosses it
+    with model_server("openai", judging("Verdict: success\nReason: ok.")) as server:
+        second = run_json(server, "--max-cost", f"{limit:.8f}")
+    assert second["status"] == "finished" and second["cost"] > limit
+    assert asked(server, JUDGE_PROMPT) == 1 and asked(server, PROGRAM_PROMPT) == 0
+    assert "reaching its limit" in second["workflow"]["line"]
+    assert store.get_run(second["run_id"]).cost == pytest.approx(second["cost"])
+
+
+def _first_messages(server) -> list[str]:
+    return [body["messages"][0]["content"] for body in server.requests]
+
+
+def test_anthropic_breakpoints_go_after_the_shared_induction_prompt_and_never_on_the_judges(
+    registered,
+) -> None:
+    agent = reference_script([TASK])
+
+    def respond(conversation: Conversation) -> Turn:
+        asked = conversation.messages[0][1]
+        if asked.startswith(JUDGE_PROMPT):
+            return Turn(text="Verdict: success\nReason: ok.")
+        if PROGRAM_PROMPT in asked:
+            return Turn(text=PROGRAM_REPLY)
+        if TEXT_PROMPT in asked:
+            return Turn(text=TEXT_REPLY)
+        return agent(conversation)
+
+    with model_server("anthropic", respond) as server:
+        finished = run_json(server)
+    assert finished["workflow"]["name"] == "count_open_issues", finished
+    first_blocks = [body["messages"][0]["content"] for body in server.requests]
+    judge = next(b for b in first_blocks if _joined(b).startswith(JUDGE_PROMPT))
+    assert "cache_control" not in json.dumps(judge)
+    program, text = (next(b for b in first_blocks if p in _joined(b)) for p in (PROGRAM_PROMPT, TEXT_PROMPT))
+    assert program[0] == text[0] and program[0]["cache_control"] == {"type": "ephemeral"}
+    assert TASK.intent in program[0]["text"] and "cache_control" not in program[1]
+
+
+def _joined(content) -> str:
+    return content if isinstance(content, str) else "".join(block.get("text", "") for block in content)

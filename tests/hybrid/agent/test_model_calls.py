@@ -12,8 +12,10 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from model_servers import Turn, in_order, model_server
 
 from hybrid.agent.model_calls import ContextTooLong, ModelCaller, ModelCallError, reply_text
+from hybrid.agent.models import load_chat_model
 
 
 class ProviderError(Exception):
@@ -97,3 +99,42 @@ def test_a_reply_in_content_blocks_is_read_as_its_text() -> None:
         )
         == "hi"
     )
+
+
+def test_ollamas_retry_after_is_honoured() -> None:
+    # The ollama client keeps only an error's body: the agent's Ollama model keeps its headers too.
+    script = in_order(
+        Turn(status=429, error="busy", retry_after="7"), Turn(status=503, retry_after="3"), "ok"
+    )
+    with model_server("ollama", script) as server:
+        waited: list[float] = []
+        caller = ModelCaller(load_chat_model(server.model, base_url=server.url), sleep=waited.append)
+        assert caller([HumanMessage("task")]).text == "ok"
+    assert waited == [7.0, 3.0]
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    def text(self, delta: str) -> None:
+        self.events.append(("text", delta))
+
+    def thinking(self, delta: str) -> None:
+        self.events.append(("thinking", delta))
+
+    def retry(self, problem: str, wait: float, attempt: int, attempts: int) -> None:
+        self.events.append(("retry", (problem, wait, attempt, attempts)))
+
+
+def test_thinking_text_and_retries_reach_the_listener() -> None:
+    script = in_order(Turn(text="hello", stream_error="overloaded_error"), Turn(text="hello", blocks=True))
+    with model_server("anthropic", script) as server:
+        caller = ModelCaller(load_chat_model(server.model, base_url=server.url), sleep=lambda _: None)
+        caller.listener = listener = Listener()
+        assert caller([HumanMessage("task")]).text == "hello"
+    kinds = [kind for kind, _ in listener.events]
+    assert kinds[0] == "retry" and "overloaded" in listener.events[0][1][0]
+    assert kinds.index("thinking") < kinds.index("text")
+    assert "".join(d for k, d in listener.events if k == "thinking") == "Let me think about the API first."
+    assert "".join(d for k, d in listener.events if k == "text") == "hello"

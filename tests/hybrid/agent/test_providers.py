@@ -203,17 +203,32 @@ def test_a_call_that_times_out_is_retried(protocol, registered, monkeypatch) -> 
 
 
 CONTEXT_ERRORS = {
-    "openai": "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
-    "anthropic": "prompt is too long: 210000 tokens > 200000 maximum",
-    "ollama": "the input length exceeds the context length",
+    "openai": (
+        "openai",
+        None,
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
+    ),
+    "anthropic": ("anthropic", None, "prompt is too long: 210000 tokens > 200000 maximum"),
+    "ollama": ("ollama", None, "the input length exceeds the context length"),
+    "vllm": (
+        "openai",
+        None,
+        "The decoder prompt (length 5000) is longer than the maximum model length of 4096.",
+    ),
+    "llama.cpp": (
+        "openai",
+        "exceed_context_size_error",
+        "the request exceeds the available context size, try increasing it",
+    ),
 }
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_a_context_length_error_condenses_the_prompt_and_retries_once(protocol, registered) -> None:
+@pytest.mark.parametrize("server_kind", CONTEXT_ERRORS)
+def test_a_context_length_error_condenses_the_prompt_and_retries_once(server_kind, registered) -> None:
+    protocol, error_type, message = CONTEXT_ERRORS[server_kind]
     page = "print('x' * 3000)"
     long_step = f"Thought: look.\n```python\n{page}\n```\n"
-    too_long = Turn(status=400, error=CONTEXT_ERRORS[protocol])
+    too_long = Turn(status=400, error=message, error_type=error_type)
     with model_server(protocol, in_order(long_step, long_step, too_long, FINISH)) as server:
         finished = outcome(run(server))
     assert finished["status"] == "finished"
@@ -241,12 +256,63 @@ def test_an_anthropic_refusal_ends_the_run_as_refused(registered) -> None:
     assert "the model refused the task (I can't help with that.)" in stopped["error"]
 
 
-def test_an_openai_refusal_is_not_taken_for_an_answer(registered) -> None:
-    # langchain-openai drops a streamed `refusal` field: the agent sees an empty reply, twice, and stops.
-    refusal = Turn(refusal="I can't help with that.")
-    with model_server("openai", in_order(refusal, refusal)) as server:
-        stopped = outcome(run(server))
-    assert stopped["status"] == "error" and stopped["answer"] is None
+def test_a_streamed_openai_refusal_ends_the_run_as_refused(registered) -> None:
+    # langchain-openai drops a streamed `delta.refusal`; the agent's OpenAI model keeps it.
+    with model_server("openai", in_order(Turn(refusal="I can't help with that."))) as server:
+        result = run(server)
+    stopped = outcome(result)
+    assert result.exit_code == 1 and stopped["status"] == "refused" and stopped["answer"] is None
+    assert "the model refused the task (I can't help with that.)" in stopped["error"]
+    assert len(server.requests) == 1
+
+
+def test_an_overloaded_error_inside_an_anthropic_stream_is_retried(registered) -> None:
+    # Anthropic answers 200, streams the start of the reply, then sends `event: error` (overloaded_error).
+    overloaded = Turn(text=STEP, stream_error="overloaded_error", blocks=True)
+    with model_server("anthropic", in_order(overloaded, STEP, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and len(server.requests) == 3
+
+
+def test_anthropic_input_tokens_are_read_from_message_start(registered) -> None:
+    # message_delta carries only the output tokens (older streams, Anthropic-compatible servers).
+    script = in_order(*[Turn(text=STEP, output_only_usage=True)] * 10)
+    with model_server("anthropic", script) as server:
+        stopped = outcome(run(server, TASK.intent, "--max-cost", "0.006"))
+    steps = RunStore(registered.effective_database_url).steps_of(stopped["run_id"])
+    for step in steps:
+        assert step.prompt_tokens > 1000
+        price = calc_price(
+            Usage(input_tokens=step.prompt_tokens, output_tokens=step.completion_tokens),
+            model_ref="claude-3-5-haiku-latest",
+            provider_id="anthropic",
+        )
+        assert step.cost == pytest.approx(float(price.total_price))
+    assert stopped["status"] == "max_cost" and 0.006 <= stopped["cost"] < 0.006 + steps[-1].cost
+    assert len(server.requests) == len(steps) < 10
+
+
+def test_ollama_runs_the_model_with_its_own_context_or_the_users(registered, monkeypatch) -> None:
+    # Without num_ctx Ollama runs with 4,096 tokens and drops the start of a longer prompt: the task.
+    long_step = "Thought: look.\n```python\nprint('x' * 6000)\n```\n"
+    with model_server("ollama", in_order(long_step, long_step, long_step, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished"
+    assert server.truncated == [] and len(server.requests) == 4
+    assert all(body["options"]["num_ctx"] == 32768 for body in server.requests)
+    monkeypatch.setenv("HYBRID_MODEL_CONTEXT_TOKENS", "20000")
+    with model_server("ollama", in_order(long_step, FINISH)) as server:
+        assert outcome(run(server))["status"] == "finished"
+    assert all(body["options"]["num_ctx"] == 20000 for body in server.requests)
+
+
+def test_a_prompt_past_ollamas_context_is_condensed_not_cut(registered) -> None:
+    # Ollama would silently cut a prompt longer than num_ctx: the agent condenses it before sending.
+    long_step = "Thought: look.\n```python\nprint('x' * 6000)\n```\n"
+    with model_server("ollama", in_order(long_step, long_step, FINISH), context_length=5000) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and server.truncated == []
+    assert "condensed to fit the context window" in json.dumps(server.requests[-1])
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -263,3 +329,24 @@ def test_the_thought_streams_before_the_code_and_observation(protocol, registere
     thought = output.index("I will count the open bugs through the API")
     assert thought < output.index("list_issues(") < output.index("Calls made")
     assert "Thought:" not in output and output.count("I will count the open bugs") == 1
+
+
+def test_retries_and_thinking_are_shown_live(registered) -> None:
+    overloaded = Turn(text=STEP, stream_error="overloaded_error", blocks=True)
+    script = in_order(overloaded, Turn(text=STEP, blocks=True), Turn(text=FINISH, blocks=True))
+    with model_server("anthropic", script) as server:
+        shown = CliRunner().invoke(
+            cli, ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+        )
+    assert shown.exit_code == 0, shown.output
+    assert "model call failed (APIStatusError (HTTP 200): Overloaded" in shown.output
+    assert "retrying in 1.0 s (2 of 3)" in shown.output
+    thinking = shown.output.index("Let me think about the API first.")
+    assert thinking < shown.output.index("count them.") < shown.output.index("list_issues(")
+    with model_server("anthropic", in_order(Turn(text=STEP, blocks=True), FINISH)) as server:
+        hidden = CliRunner().invoke(
+            cli,
+            ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+            + ["--hide-thinking"],
+        )
+    assert hidden.exit_code == 0 and "Let me think" not in hidden.output and "count them." in hidden.output

@@ -1,0 +1,74 @@
+"""Ollama: langchain-ollama's chat model, with its context size (`num_ctx`) set, and its HTTP errors
+keeping their headers.
+
+Ollama runs a model with a context of `num_ctx` tokens (by default a few thousand, whatever the model
+can take) and fills it by silently dropping the start of a longer prompt: the task, first. So `num_ctx`
+is always sent, from the user's setting or else the model's own context size as `/api/show` reports it,
+and the caller checks each prompt against it (see `ModelCaller`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import ollama
+from langchain_ollama import ChatOllama
+
+from hybrid.agent.models import ModelError
+
+NUM_CTX_PARAMETER = re.compile(r"^num_ctx\s+(\d+)", re.MULTILINE)
+
+
+class OllamaStatusError(Exception):
+    """An HTTP error from the Ollama server, with its status and response (so its `Retry-After` is read);
+    the ollama client would keep only the body's text."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        try:
+            message = str(response.json().get("error") or response.text)
+        except ValueError:
+            message = response.text
+        super().__init__(message or f"HTTP {response.status_code}")
+        self.message = message
+        self.status_code = response.status_code
+        self.response = response
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """An httpx response hook: raises before the ollama client turns the error into its own."""
+    if response.status_code >= 400:
+        response.read()
+        raise OllamaStatusError(response)
+
+
+def context_size(name: str, host: str | None, timeout: float) -> int:
+    """The context the model is set up with (its Modelfile's `num_ctx`), else the most it can take."""
+    try:
+        shown = ollama.Client(host=host, timeout=timeout).show(name)
+    except (ollama.ResponseError, ConnectionError, httpx.HTTPError) as exc:
+        raise ModelError(
+            f"Cannot read the context size of ollama:{name} from the Ollama server ({exc}): start the "
+            f"server and `ollama pull {name}`, or set HYBRID_MODEL_CONTEXT_TOKENS."
+        ) from exc
+    if shown.parameters and (configured := NUM_CTX_PARAMETER.search(shown.parameters)):
+        return int(configured.group(1))
+    sizes = [v for k, v in (shown.modelinfo or {}).items() if k.endswith(".context_length") and int(v) > 0]
+    if not sizes:
+        raise ModelError(
+            f"The Ollama server does not say the context size of ollama:{name}: set "
+            "HYBRID_MODEL_CONTEXT_TOKENS to it."
+        )
+    return int(sizes[0])
+
+
+def load(name: str, options: dict[str, Any], context_tokens: int | None) -> ChatOllama:
+    timeout = options.get("client_kwargs", {}).get("timeout", 120.0)
+    num_ctx = context_tokens or context_size(name, options.get("base_url"), timeout)
+    return ChatOllama(
+        model=name,
+        num_ctx=num_ctx,
+        sync_client_kwargs={"event_hooks": {"response": [raise_for_status]}},
+        **options,
+    )
