@@ -19,6 +19,7 @@ from sandbox.session import KernelSession
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 LAUNCHERS = 8  # kernels being started at once, over every pool of the process
+LAUNCHER_PREFIX = "kernel-launcher"
 
 
 @cache
@@ -27,7 +28,7 @@ def _launcher() -> ThreadPoolExecutor:
     does (bubblewrap's --die-with-parent is the kernel's parent-death signal, which Linux sends when the
     forking *thread* exits), so kernels must not be started on a pool's filler thread, which ends when the
     pool closes, nor on a caller's thread, which may end before the session it was given."""
-    return ThreadPoolExecutor(max_workers=LAUNCHERS, thread_name_prefix="kernel-launcher")
+    return ThreadPoolExecutor(max_workers=LAUNCHERS, thread_name_prefix=LAUNCHER_PREFIX)
 
 
 def start_kernel(limits: KernelLimits) -> Kernel:
