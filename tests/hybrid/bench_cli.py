@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,18 +48,32 @@ def hybrid_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "hybrid"]
 
 
+# Starts the command and reports its own resource use: measured from this (large) process, a child's peak
+# would be at least this process's size, which a forked child inherits until it execs.
+LAUNCHER = """import json, os, subprocess, sys, time
+began = time.perf_counter()
+process = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(process.pid, 0)
+print(json.dumps([time.perf_counter() - began, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+                  os.waitstatus_to_exitcode(status)]), file=open(sys.argv[1], "w"))
+"""
+
+
 def measured(command: list[str], env: dict[str, str]) -> Sample:
-    """One run of `command`, which must succeed; its resource use is the kernel's count for that process."""
-    with tempfile.TemporaryFile() as output:
-        began = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - began
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
+    """One run of `command`, which must succeed."""
+    with tempfile.TemporaryFile() as output, tempfile.NamedTemporaryFile("r") as report:
+        subprocess.run(
+            [sys.executable, "-c", LAUNCHER, report.name, *command],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
+        wall, cpu, peak_kib, code = json.loads(report.read())
+        if code != 0:
             output.seek(0)
             raise SystemExit(f"{' '.join(command)} failed:\n{output.read().decode(errors='replace')}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    return Sample(wall, cpu, peak_kib / 1024)
 
 
 def median(command: list[str], env: dict[str, str], repeat: int) -> Sample:
@@ -110,6 +123,14 @@ def main() -> None:
             learnt_script, fast_script = home / "learnt.json", home / "fast.json"
             learnt_script.write_text(json.dumps(scripted_replies_for(LEARNT.reference_solution)))
             fast_script.write_text(json.dumps(scripted_replies_for(FAST.reference_solution)))
+            # Ten API-only steps: the host's peak memory for a run of that length.
+            ten_script = home / "ten.json"
+            call = "issue = api.demo.get_issue(owner='bob', project='mobile-app', number={n})\nprint(issue['title'])"
+            ten_script.write_text(
+                json.dumps(
+                    scripted_replies_for([call.format(n=n) for n in range(1, 10)] + ["finish('done')"])
+                )
+            )
             learnt = subprocess.run(
                 [*hybrid, "run", LEARNT.intent, "--json", "--model", f"scripted:{learnt_script}"],
                 env=env,
@@ -134,6 +155,11 @@ def main() -> None:
                 (
                     "hybrid run: scripted model, same task",
                     [*hybrid, "run", FAST.intent, "--model", f"scripted:{fast_script}"],
+                    model_env,
+                ),
+                (
+                    "hybrid run: scripted model, 10 API steps",
+                    [*hybrid, "run", "Read issues 1 to 9.", "--model", f"scripted:{ten_script}"],
                     model_env,
                 ),
             ]
