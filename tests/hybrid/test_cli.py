@@ -309,6 +309,13 @@ def test_help_imports_no_command() -> None:
     assert imported == []
 
 
+def test_listing_workflows_does_not_import_the_agent(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    completed, imported = imported_by(["workflows", "list"], AGENT_STACK)
+    assert completed.returncode == 0, completed.stderr
+    assert imported == []
+
+
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [
