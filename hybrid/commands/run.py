@@ -252,7 +252,7 @@ def try_fast_path(
     ):
         return None
     try:
-        handles = [SiteHandle.from_registry(registry, name) for name in sites]
+        handles = [SiteHandle.from_registry(registry, name, collect_mismatches=True) for name in sites]
     except (apis.RegistryError, apis.ApiError, apis.SpecError) as exc:
         raise click.ClickException(str(exc)) from exc
     runtime = AgentRuntime(
