@@ -29,8 +29,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client as AuthlibOAuth2Client
 
 from apis.errors import AuthError
 
@@ -142,6 +140,9 @@ class OAuth2Auth(httpx.Auth):
         scope: str | None = None,
         refresh_token: str | None = None,
     ) -> None:
+        # Imported here: Authlib (with the cryptography it loads, about 13 MiB) is for OAuth2 sites only.
+        from authlib.integrations.httpx_client import OAuth2Client as AuthlibOAuth2Client
+
         self.token_url = token_url
         self.flow = "refresh_token" if refresh_token else "client_credentials"
         self._session = AuthlibOAuth2Client(
@@ -168,6 +169,8 @@ class OAuth2Auth(httpx.Auth):
         yield request
 
     def _access_token(self) -> str:
+        from authlib.integrations.base_client import OAuthError
+
         with self._lock:
             try:
                 if self._session.token is None:

@@ -6,7 +6,11 @@ Each command's module is imported only when that command runs: `hybrid --help` a
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import os
+import sys
+import threading
 
 import click
 
@@ -103,4 +107,33 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(standalone_mode=True)
+    try:
+        cli(standalone_mode=True)
+    except SystemExit as exc:
+        end_process(exc.code)
+
+
+def end_process(code: int | str | None) -> None:
+    """Exit with `code` once the command's work is done, without the interpreter's teardown of the heap
+    (about two seconds after an agent run, with LangChain's modules loaded): output is flushed, the
+    `atexit` handlers run (temporary directories, logs) and threads still working are waited for first.
+    Kernel launcher threads wait for work forever; the kernels they started have been shut down."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon and not is_kernel_launcher(thread):
+            thread.join()
+    atexit._run_exitfuncs()
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            pass
+    os._exit(code or 0)
+
+
+def is_kernel_launcher(thread: threading.Thread) -> bool:
+    from sandbox.pool import LAUNCHER_PREFIX
+
+    return thread.name.startswith(LAUNCHER_PREFIX)

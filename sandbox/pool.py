@@ -6,6 +6,8 @@ import logging
 import queue
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from types import TracebackType
 from typing import Any, Self
 
@@ -16,6 +18,22 @@ from sandbox.session import KernelSession
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
+LAUNCHERS = 8  # kernels being started at once, over every pool of the process
+LAUNCHER_PREFIX = "kernel-launcher"
+
+
+@cache
+def _launcher() -> ThreadPoolExecutor:
+    """Threads that live as long as the process. An isolated kernel ends when the thread that started it
+    does (bubblewrap's --die-with-parent is the kernel's parent-death signal, which Linux sends when the
+    forking *thread* exits), so kernels must not be started on a pool's filler thread, which ends when the
+    pool closes, nor on a caller's thread, which may end before the session it was given."""
+    return ThreadPoolExecutor(max_workers=LAUNCHERS, thread_name_prefix=LAUNCHER_PREFIX)
+
+
+def start_kernel(limits: KernelLimits) -> Kernel:
+    """A new kernel, started on a thread that outlives whoever asked for it (see `_launcher`)."""
+    return _launcher().submit(Kernel.start, limits).result()
 
 
 class KernelPool:
@@ -73,7 +91,7 @@ class KernelPool:
             try:
                 kernel = self._ready.get_nowait()
             except queue.Empty:
-                return Kernel.start(self.limits)
+                return start_kernel(self.limits)
             finally:
                 with self._wanted:
                     self._wanted.notify_all()  # the filler replaces what was taken
@@ -114,7 +132,7 @@ class KernelPool:
                     return
                 self._starting += 1
             try:
-                kernel = Kernel.start(self.limits)
+                kernel = start_kernel(self.limits)
             except Exception:
                 log.exception("the kernel pool could not start a kernel; retrying in %s s", RETRY_SECONDS)
                 with self._wanted:

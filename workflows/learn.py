@@ -9,52 +9,15 @@ close_issue v2 (verified)", or why nothing was saved.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from workflows.induce import Induced, induce_from_run
 from workflows.kernel import WorkflowInstallError
+from workflows.learned import Learned
 from workflows.lifting import InductionRefused
 from workflows.memory import PASSED, Workflow, WorkflowStore
 from workflows.model_induction import AskModel
 from workflows.program import ProgramError
 from workflows.verify import CannotVerify, Judge, SessionFactory, Verification, verify
-
-
-@dataclass(frozen=True)
-class Learned:
-    """What a run left in the workflow memory: the workflow saved (name, version, status), or why none."""
-
-    line: str
-    workflow: str | None = None
-    version: int | None = None
-    status: str | None = None
-    action: str | None = None
-    verifications: list[Verification] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, as `hybrid run --json` prints it."""
-        return {
-            "line": self.line,
-            "name": self.workflow,
-            "version": self.version,
-            "status": self.status,
-            "action": self.action,
-        }
-
-    @classmethod
-    def nothing(cls, reason: str) -> Learned:
-        return cls(f"not saved as a workflow: {reason}")
-
-    @classmethod
-    def fast_path(cls, workflow: Workflow) -> Learned:
-        return cls(
-            f"done by workflow {workflow.name} v{workflow.version} on the fast path (no model call)",
-            workflow.name,
-            workflow.version,
-            workflow.status,
-            "used",
-        )
 
 
 def learn_from_run(

@@ -5,8 +5,6 @@ and replays. Either way the agent sees a LangChain `BaseChatModel`.
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,26 +16,17 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+from hybrid.agent.model_spec import (
+    PROVIDER_KEYS,
+    SCRIPTED_PREFIX,
+    ModelError,
+    check_model_spec,
+    scripted_replies,
+)
 from sandbox.text import estimate_tokens
 
-SCRIPTED_PREFIX = "scripted:"
-# Which environment variable each hosted provider reads its key from.
-PROVIDER_KEYS = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "google_genai": "GOOGLE_API_KEY",
-    "mistralai": "MISTRAL_API_KEY",
-    "groq": "GROQ_API_KEY",
-    "fireworks": "FIREWORKS_API_KEY",
-    "together": "TOGETHER_API_KEY",
-}
-PROVIDER_PACKAGES = {"google_genai": "langchain-google-genai", "mistralai": "langchain-mistralai"}
 # Providers whose chat model the agent adjusts (hybrid/agent/providers); others are LangChain's as they are.
 ADJUSTED_PROVIDERS = {"openai", "anthropic", "ollama"}
-
-
-class ModelError(Exception):
-    """The model cannot be used; the message is one line that says how to fix it."""
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -52,26 +41,7 @@ class ScriptedChatModel(BaseChatModel):
     @classmethod
     def from_file(cls, path: Path | str) -> ScriptedChatModel:
         """Replies from a JSON list of strings, or JSON Lines with one string (or {"reply": ...}) a line."""
-        path = Path(path)
-        if not path.is_file():
-            raise ModelError(f"Scripted model file {path} does not exist.")
-        expected = 'a JSON list of reply strings, or JSON Lines of strings or {"reply": "..."} objects'
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ModelError(f"{path}: not UTF-8 text (byte {exc.start}); expected {expected}.") from exc
-        try:
-            document = json.loads(text)
-            entries = document if isinstance(document, list) else [document]
-        except json.JSONDecodeError:
-            try:
-                entries = [json.loads(line) for line in text.splitlines() if line.strip()]
-            except json.JSONDecodeError as exc:
-                raise ModelError(f"{path}: not JSON or JSON Lines ({exc.msg} at line {exc.lineno}).") from exc
-        replies = [entry.get("reply") if isinstance(entry, dict) else entry for entry in entries]
-        if not replies or not all(isinstance(reply, str) for reply in replies):
-            raise ModelError(f"{path}: expected {expected}.")
-        return cls(replies=replies)
+        return cls(replies=scripted_replies(Path(path)))
 
     @property
     def _llm_type(self) -> str:
@@ -118,29 +88,16 @@ def load_chat_model(
     one for `openai:`). `timeout` bounds one call; the agent retries calls itself (see `model_calls`), so the
     provider's own retries are off. `context_tokens` is the context size to run the model with where the
     client chooses it (Ollama's `num_ctx`; by default the model's own)."""
+    check_model_spec(spec, base_url=base_url)
     if spec.startswith(SCRIPTED_PREFIX):
         return ScriptedChatModel.from_file(spec[len(SCRIPTED_PREFIX) :])
     provider, _, name = spec.partition(":")
-    if not provider or not name:
-        raise ModelError(
-            f"Model {spec!r} is not provider:name; for example openai:gpt-4o-mini or "
-            "ollama:qwen2.5-coder (or scripted:replies.json)."
-        )
-    package = PROVIDER_PACKAGES.get(provider, f"langchain-{provider.replace('_', '-')}")
-    if importlib.util.find_spec(package.replace("-", "_")) is None:
-        raise ModelError(
-            f"The {provider} provider's package is not installed: .venv/bin/pip install {package}"
-        )
     options: dict[str, Any] = {"temperature": temperature, **_call_options(provider, timeout)}
     key_variable = PROVIDER_KEYS.get(provider)
     if base_url:
         options["base_url"] = base_url
         if key_variable and not os.environ.get(key_variable):
             options["api_key"] = "not-needed"  # local OpenAI-compatible servers rarely check keys
-    elif key_variable and not os.environ.get(key_variable):
-        raise ModelError(
-            f"The {provider} provider needs an API key: set {key_variable}=... in your environment."
-        )
     from langchain.chat_models import init_chat_model
 
     try:

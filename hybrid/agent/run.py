@@ -20,10 +20,12 @@ from sqlalchemy.engine import make_url
 import apis
 from apis.mcpsites import McpRegistry, McpServerError
 from hybrid.agent.cost import Pricing
+from hybrid.agent.fast_path import run_matched
 from hybrid.agent.graph import Budget, build_graph
 from hybrid.agent.judge import Verdict, judge_run
 from hybrid.agent.model_calls import ModelCaller, ModelCallError, ModelListener
 from hybrid.agent.models import ScriptedChatModel
+from hybrid.agent.results import RunResult
 from hybrid.agent.runtime import (
     AgentRuntime,
     SiteHandle,
@@ -34,7 +36,7 @@ from hybrid.agent.runtime import (
 from hybrid.config import Settings, keep_private
 from sandbox import Call, IsolationUnavailable, KernelPool, Policy, PolicyMode
 from sandbox.browser import BrowserService
-from workflows.fastpath import FastPathMatch, match_fast_path, run_fast_path
+from workflows.fastpath import FastPathMatch, match_fast_path
 from workflows.learn import Learned, learn_from_run
 from workflows.memory import Workflow, WorkflowStore
 from workflows.status import RunStatus
@@ -70,19 +72,6 @@ class Lesson:
 
     learned: Learned
     verdict: Verdict | None = None
-
-
-@dataclass(frozen=True)
-class RunResult:
-    run_id: str
-    status: RunStatus
-    answer: str | None
-    error: str | None
-    steps: int
-    tokens: int
-    cost: float | None = None
-    # What the run left in the workflow memory (`Learned.to_dict()`): its `line` ends the run's output.
-    learned: dict[str, Any] | None = None
 
 
 def budget_from(settings: Settings, max_steps: int | None = None, max_cost: float | None = None) -> Budget:
@@ -298,19 +287,28 @@ class Agent:
         self.sites = sites
 
     def run(
-        self, task: str, *, start_url: str | None = None, source: str | None = None, learn: bool = True
+        self,
+        task: str,
+        *,
+        start_url: str | None = None,
+        source: str | None = None,
+        learn: bool = True,
+        fast_path_tried: tuple[FastPathMatch | None, RunResult | None] | None = None,
     ) -> RunResult:
         """Do `task`: by a matching verified workflow with no model call when the fast path is on (falling
         back to the model if it fails, which then repairs the workflow), else with the model. With no model
         (`model=None`), only the fast path can do it. With `learn`, a finished run is then judged and learned
-        from (see `learn`); without, call `learn()` yourself, e.g. once the answer is shown."""
+        from (see `learn`); without, call `learn()` yourself, e.g. once the answer is shown.
+        `fast_path_tried` is (the match or None, its attempt or None) when the caller has tried the fast path
+        itself (`hybrid run` does, before it loads the model); it is then not tried again."""
         start_url = start_url or self.runtime.home_page()
-        match = match_fast_path(self.store, task, self.sites) if self.fast_path else None
-        attempt: RunResult | None = None
-        if match is not None:
-            attempt = self._fast_path(match, task, start_url)
-            if attempt.status == "finished":
-                return attempt
+        if fast_path_tried is not None:
+            match, attempt = fast_path_tried
+        else:
+            match = match_fast_path(self.store, task, self.sites) if self.fast_path else None
+            attempt = None if match is None else self._fast_path(match, task, start_url)
+        if attempt is not None and attempt.status == "finished":
+            return attempt
         if self.model is None:
             raise AgentError(_no_model_for(match, attempt, fast_path=self.fast_path))
         run = self.store.start_run(
@@ -404,29 +402,15 @@ class Agent:
 
     def _fast_path(self, match: FastPathMatch, task: str, start_url: str | None) -> RunResult:
         """Do `task` with the matched workflow and no model call; a failure is for the caller to repair."""
-        if self.on_fast_path is not None:
-            self.on_fast_path(match.workflow, None)
-        with self.runtime.fresh_session(start_url) as session:
-            run_id = run_fast_path(
-                self.store,
-                session,
-                match,
-                task,
-                sites=self.sites,
-                policy=self.policy_mode,
-                timeout=self.budget.action_timeout,
-            )
-        run = self.store.get_run(run_id)
-        if run.status != "finished" and self.on_fast_path is not None:
-            self.on_fast_path(match.workflow, run.error or "it gave no answer")
-        return RunResult(
-            run_id=run.id,
-            status=run.status,
-            answer=run.answer,
-            error=run.error,
-            steps=run.steps,
-            tokens=0,
-            learned=Learned.fast_path(match.workflow).to_dict(),
+        return run_matched(
+            self.runtime,
+            match,
+            task,
+            sites=self.sites,
+            policy=self.policy_mode,
+            timeout=self.budget.action_timeout,
+            start_url=start_url,
+            on_fast_path=self.on_fast_path,
         )
 
     def learn(self) -> Lesson | None:

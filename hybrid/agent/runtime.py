@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import apis
 from apis.mcpsites import McpConnection
-from hybrid.agent.graph import RESUMED_NOTICE, ActionOutcome, render
 from hybrid.agent.hints import http_by_hand, noting_more_pages, unknown_operation
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
 from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
@@ -37,13 +36,18 @@ from sandbox import (
     Value,
 )
 from sandbox.bridge import decide_during_call
-from sandbox.browser import BrowserError, BrowserService, SiteLogin, origin_of
 from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
 from workflows.status import RunStatus
 from workflows.store import StepRecord
 from workflows.templates import fits
+
+if TYPE_CHECKING:
+    # Imported where used: a task done on the fast path needs neither LangGraph nor Playwright, and
+    # `hybrid run` starts in a fraction of the time without them.
+    from hybrid.agent.graph import ActionOutcome
+    from sandbox.browser import BrowserService, SiteLogin
 
 API_SECTION_TOKENS = 3000
 SEARCH_RESULTS = 8
@@ -198,8 +202,7 @@ def browser_capability(service: BrowserService, before_use: Callable[[], None] |
     """`browser.<method>(...)` for the methods the service offers the kernel; form submissions are writes.
     `before_use` runs before each call is judged (the runtime opens a run's start page on its first one)."""
     members = {
-        method: BrowserOperation(service, method, before_use)
-        for method in sorted(BrowserService.KERNEL_METHODS)
+        method: BrowserOperation(service, method, before_use) for method in sorted(service.KERNEL_METHODS)
     }
     return Namespace(members, doc="A real browser on the host: observe pages, act on element ids.")
 
@@ -215,6 +218,8 @@ def give_files(files: Iterable[Path], work_dir: Path) -> None:
 
 def site_urls(sites: Iterable[SiteHandle]) -> list[str]:
     """Where the sites are served, their API and their web UI: the origins a run's browser may reach."""
+    from sandbox.browser import origin_of
+
     return [url for site in sites for url in (site.client.base_url, site.web_url) if url and origin_of(url)]
 
 
@@ -238,6 +243,8 @@ def web_credentials(registry: apis.SiteRegistry, sites: Iterable[str]) -> Callab
     allowed = set(sites)
 
     def credentials(site: str) -> SiteLogin | None:
+        from sandbox.browser import SiteLogin
+
         if site not in allowed:
             return None
         try:
@@ -326,11 +333,13 @@ class AgentRuntime:
             for site in self.sites
         ]
         offered = self.offered_workflows(run_id, task)
+        from hybrid.agent.graph import render
+
         return render(
             "system.md.jinja",
             sites=sections,
             mcp_servers=prompt_sections(self.mcp_servers, task),
-            browser=BrowserService.prompt_lines() if self.browser is not None else None,
+            browser=self.browser.prompt_lines() if self.browser is not None else None,
             logins=[site.name for site in self.sites if site.has_web_login],
             files=[path.name for path in self.user_files],
             use_api=self.use_api,
@@ -392,6 +401,8 @@ class AgentRuntime:
 
     def _open_start_page(self) -> None:
         """Sign in to the site that serves the run's start page (when it has a web login) and open it."""
+        from sandbox.browser import BrowserError
+
         start_url, self._start_page = self._start_page, None
         if not start_url:
             return
@@ -416,6 +427,8 @@ class AgentRuntime:
         start_url: str | None = None,
     ) -> ActionOutcome:
         """Run step `step_index` of run `run_id` (whose task is `task`): `code`, within `timeout` seconds."""
+        from hybrid.agent.graph import RESUMED_NOTICE, ActionOutcome
+
         began = time.monotonic()
         session = self.session(run_id, task, start_url)
         installed = self._installed.get(run_id)

@@ -14,7 +14,8 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 if TYPE_CHECKING:  # only named in annotations: `hybrid runs list` imports this module, not the agent
-    from hybrid.agent.run import Agent, RunResult
+    from hybrid.agent.results import RunResult
+    from hybrid.config import Settings
     from sandbox import Call, CallRecord
     from workflows.memory import Workflow
     from workflows.store import StepRecord
@@ -121,17 +122,19 @@ class StepPrinter:
         )
 
 
-def print_header(console: Console, agent: Agent) -> None:
+def print_header(
+    console: Console, settings: Settings, *, sites: list[str], model_name: str, policy: str
+) -> None:
     """What the run is about to use: sites, model, policy and the code actions' isolation."""
-    isolation = agent.settings.kernel_limits.isolation
+    isolation = settings.kernel_limits.isolation
     console.print(
         Text.assemble(
             ("sites ", "dim"),
-            ", ".join(agent.sites),
+            ", ".join(sites),
             (" · model ", "dim"),
-            agent.model_name,
+            model_name,
             (" · policy ", "dim"),
-            agent.policy_mode,
+            policy,
             (" · sandbox ", "dim"),
             (isolation.describe(), "" if isolation.isolated and not isolation.network else "bold yellow"),
         )

@@ -1,4 +1,9 @@
-"""`hybrid run`: do a task with the agent, streaming each step."""
+"""`hybrid run`: do a task with the agent, streaming each step.
+
+Its input (the sites, the model's name) is checked first, and a task that a verified workflow matches is
+done before the agent's stack (LangChain, LangGraph, Playwright) is imported, with the kernel starting
+while the match is looked up: the learnt path costs a fraction of a model run's start-up.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,14 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.text import Text
 
-import apis
-from apis.mcpsites import McpRegistry
-from hybrid.agent.models import ModelError, load_chat_model
-from hybrid.agent.run import Agent, AgentError, RunResult
 from hybrid.commands.display import (
     FastPathNotice,
-    StepPrinter,
     TerminalConfirm,
     print_header,
     print_learned,
@@ -26,6 +27,12 @@ from hybrid.commands.display import (
 )
 from hybrid.config import Settings, load_settings
 from sandbox import ISOLATION_MODES, POLICY_MODES, PolicyMode
+
+if TYPE_CHECKING:
+    from hybrid.agent.results import RunResult
+    from hybrid.agent.run import Agent
+    from sandbox import KernelPool
+    from workflows.fastpath import FastPathMatch
 
 INTERRUPTED_EXIT_CODE = 130
 
@@ -36,8 +43,23 @@ NO_MODEL = (
 )
 
 
+def checked_model(settings: Settings, model: str | None, base_url: str | None) -> str | None:
+    """The model's name (None if none is configured), checked without loading it or LangChain."""
+    from hybrid.agent.model_spec import ModelError, check_model_spec
+
+    spec = model or settings.model
+    if spec:
+        try:
+            check_model_spec(spec, base_url=base_url)
+        except ModelError as exc:
+            raise click.UsageError(str(exc)) from exc
+    return spec
+
+
 def resolve_model(settings: Settings, model: str | None, base_url: str | None, *, optional: bool = False):
     """The model's name and chat model; with `optional`, (None, None) when none is configured."""
+    from hybrid.agent.models import ModelError, load_chat_model
+
     spec = model or settings.model
     if not spec:
         if optional:
@@ -55,12 +77,23 @@ def resolve_model(settings: Settings, model: str | None, base_url: str | None, *
 
 
 def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
-    if sites:
-        return list(sites)
+    """The sites named (each must be registered), else the only one registered."""
+    import apis
+    from apis.mcpsites import McpRegistry
+
     registered = [
         site.name
         for site in [*apis.SiteRegistry(settings.data_dir).list(), *McpRegistry(settings.data_dir).list()]
     ]
+    unknown = [name for name in sites if name not in registered]
+    if unknown:
+        raise click.UsageError(
+            f"No site named {', '.join(map(repr, unknown))} is registered "
+            f"({'registered: ' + ', '.join(registered) if registered else 'none is'}); "
+            "see `hybrid sites list`, or add one with `hybrid sites add`."
+        )
+    if sites:
+        return list(sites)
     if len(registered) == 1:
         return registered
     if not registered:
@@ -70,8 +103,20 @@ def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
     )
 
 
+def checked_policy(settings: Settings, policy: PolicyMode | None, as_json: bool) -> PolicyMode:
+    mode = policy or settings.policy
+    if mode == "confirm" and (as_json or not sys.stdin.isatty()):
+        raise click.UsageError(
+            "--policy confirm asks on the terminal; it needs an interactive terminal "
+            "(use read-only or allow otherwise)."
+        )
+    return mode
+
+
 def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], RunResult]) -> RunResult:
     """Run or resume, print the outcome, and turn Ctrl-C into a clean, resumable stop."""
+    from hybrid.agent.run import AgentError
+
     try:
         result = action()
     except KeyboardInterrupt:
@@ -95,11 +140,15 @@ def drive(agent: Agent, console: Console, as_json: bool, action: Callable[[], Ru
             )
             sys.exit(1)
         raise click.ClickException(str(exc)) from exc
+    show_result(console, as_json, result)
+    return result
+
+
+def show_result(console: Console, as_json: bool, result: RunResult) -> None:
     if as_json:
         click.echo(result_json(result))
     else:
         print_outcome(console, result)
-    return result
 
 
 def learn_after(agent: Agent, console: Console) -> None:
@@ -137,7 +186,7 @@ def open_agent(
     settings: Settings,
     *,
     model_spec: str | None,
-    model,
+    model: Any,
     sites: list[str],
     policy: PolicyMode | None,
     max_steps: int | None,
@@ -146,13 +195,15 @@ def open_agent(
     max_cost: float | None = None,
     files: tuple[Path, ...] = (),
     show_thinking: bool = True,
+    pool: KernelPool | None = None,
+    header: bool = True,
 ) -> Agent:
-    mode = policy or settings.policy
-    if mode == "confirm" and (as_json or not sys.stdin.isatty()):
-        raise click.UsageError(
-            "--policy confirm asks on the terminal; it needs an interactive terminal "
-            "(use read-only or allow otherwise)."
-        )
+    """The agent for a command, its steps printed on `console` (unless `as_json`), and with `header` the
+    line that says what it uses. A `pool` passed in is the caller's to close."""
+    from hybrid.agent.run import Agent, AgentError
+    from hybrid.commands.display import StepPrinter
+
+    mode = checked_policy(settings, policy, as_json)
     printer = None if as_json else StepPrinter(console, show_thinking=show_thinking)
     try:
         agent = Agent(
@@ -162,6 +213,7 @@ def open_agent(
             sites=sites,
             policy=mode,
             confirm=TerminalConfirm(console) if mode == "confirm" else None,
+            pool=pool,
             max_steps=max_steps,
             max_cost=max_cost,
             on_step=printer,
@@ -171,9 +223,67 @@ def open_agent(
         )
     except AgentError as exc:
         raise click.ClickException(str(exc)) from exc
-    if not as_json:
-        print_header(console, agent)
+    if header and not as_json:
+        print_header(console, settings, sites=agent.sites, model_name=agent.model_name, policy=mode)
     return agent
+
+
+def try_fast_path(
+    settings: Settings,
+    task: str,
+    sites: list[str],
+    *,
+    pool: KernelPool,
+    policy: PolicyMode,
+    start_url: str | None,
+    console: Console,
+) -> tuple[FastPathMatch | None, RunResult | None] | None:
+    """The fast path tried without the agent's stack: (None, None) when no verified workflow matches,
+    (match, attempt) when one was run. None when the match needs what only the agent sets up (a browser,
+    an MCP server, a site whose API signs in with the browser's cookies): the agent then tries it."""
+    import apis
+    from apis.mcpsites import McpRegistry
+    from hybrid.agent.fast_path import run_matched, uses_only_apis
+    from hybrid.agent.runtime import AgentRuntime, SiteHandle
+    from sandbox import Policy
+    from workflows.fastpath import match_fast_path
+    from workflows.memory import WorkflowStore
+
+    store = WorkflowStore(settings.effective_database_url)
+    match = match_fast_path(store, task, sites)
+    if match is None:
+        return None, None
+    registry = apis.SiteRegistry(settings.data_dir)
+    mcp_registry = McpRegistry(settings.data_dir)
+    if not uses_only_apis(match) or any(
+        mcp_registry.has(name) or (registry.get(name).auth or {}).get("type") == "web_session"
+        for name in sites
+    ):
+        return None
+    try:
+        handles = [SiteHandle.from_registry(registry, name, collect_mismatches=True) for name in sites]
+    except (apis.RegistryError, apis.ApiError, apis.SpecError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    runtime = AgentRuntime(
+        sites=handles,
+        store=store,
+        pool=pool,
+        policy=Policy(mode=policy, confirm=TerminalConfirm(console) if policy == "confirm" else None),
+    )
+    try:
+        attempt = run_matched(
+            runtime,
+            match,
+            task,
+            sites=sites,
+            policy=policy,
+            timeout=settings.action_timeout_seconds,
+            start_url=start_url,
+            on_fast_path=FastPathNotice(console),
+        )
+    finally:
+        runtime.close()
+    return match, attempt
 
 
 def sandbox_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -259,24 +369,56 @@ def run_command(
         raise click.UsageError(f"--file names two files of the same name ({', '.join(names)}); rename one.")
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     console = Console(stderr=as_json)
-    model_spec, chat_model = resolve_model(settings, model, base_url, optional=True)
-    agent = open_agent(
-        settings,
-        model_spec=model_spec,
-        model=chat_model,
-        sites=resolve_sites(settings, sites),
-        policy=policy,
-        max_steps=max_steps,
-        as_json=as_json,
-        console=console,
-        max_cost=max_cost,
-        files=files,
-        show_thinking=not hide_thinking,
-    )
-    with agent:
-        # --json waits for the learning, to report it; the terminal shows the answer first.
-        result = drive(agent, console, as_json, lambda: agent.run(task, start_url=start_url, learn=as_json))
+    model_spec = checked_model(settings, model, base_url)
+    site_names = resolve_sites(settings, sites)
+    mode = checked_policy(settings, policy, as_json)
+    from sandbox import IsolationUnavailable, KernelPool
+
+    try:
+        # The run's kernel starts now, while the fast path is looked up (or the agent's stack imported).
+        pool = KernelPool(size=1, limits=settings.kernel_limits, refill=False)
+    except IsolationUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    with pool:
         if not as_json:
-            learn_after(agent, console)
+            print_header(console, settings, sites=site_names, model_name=model_spec or "none", policy=mode)
+        tried = (
+            try_fast_path(
+                settings, task, site_names, pool=pool, policy=mode, start_url=start_url, console=console
+            )
+            # A task given files of the user's is left to the agent, whose kernels hold them.
+            if settings.fast_path and not files
+            else None
+        )
+        attempt = tried[1] if tried is not None else None
+        if attempt is not None and attempt.status == "finished":
+            show_result(console, as_json, attempt)
+            return
+        _, chat_model = resolve_model(settings, model_spec, base_url, optional=True)
+        agent = open_agent(
+            settings,
+            model_spec=model_spec,
+            model=chat_model,
+            sites=site_names,
+            policy=mode,
+            max_steps=max_steps,
+            as_json=as_json,
+            console=console,
+            max_cost=max_cost,
+            pool=pool,
+            header=False,
+            files=files,
+            show_thinking=not hide_thinking,
+        )
+        with agent:
+            # --json waits for the learning, to report it; the terminal shows the answer first.
+            result = drive(
+                agent,
+                console,
+                as_json,
+                lambda: agent.run(task, start_url=start_url, learn=as_json, fast_path_tried=tried),
+            )
+            if not as_json:
+                learn_after(agent, console)
     if result.status != "finished":
         sys.exit(1)

@@ -14,14 +14,12 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from apis import ApiError, RegistryError, SiteRegistry, SpecError
-from hybrid.agent.model_calls import ModelCaller
-from hybrid.agent.models import ModelError, load_chat_model
+from hybrid.agent.model_spec import ModelError
 from hybrid.agent.runtime import SiteHandle, api_capability
 from hybrid.commands.display import TerminalConfirm
 from hybrid.config import load_settings
 from sandbox import POLICY_MODES, IsolationUnavailable, KernelSession, Policy, PolicyMode
 from workflows.exchange import ImportRejected, import_workflows
-from workflows.induce import induce_from_run
 from workflows.kernel import WorkflowInstallError, call_code, install_workflows
 from workflows.lifting import InductionRefused
 from workflows.memory import STATUSES, Workflow, WorkflowNotFound, WorkflowStore
@@ -224,6 +222,11 @@ def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, ti
 )
 def induce_command(run_id: str, model: str | None) -> None:
     """Induce a workflow from a finished run."""
+    # Imported here: induction and models need LangChain, which the other commands do without.
+    from hybrid.agent.model_calls import ModelCaller
+    from hybrid.agent.models import load_chat_model
+    from workflows.induce import induce_from_run
+
     try:
         settings = load_settings()
         caller = (

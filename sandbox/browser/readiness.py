@@ -92,26 +92,31 @@ def settle(tab: Tab, limit: float, holding: Callable[[], bool]) -> str | None:
     while time.monotonic() < deadline:
         if holding():  # a held write never finishes until the policy decides; it is told of then
             return None
-        waiting_for = "requests" if tab.inflight else _unready(tab)
+        waiting_for, wait_ms = ("requests", POLL_MS) if tab.inflight else _unready(tab)
         if waiting_for is None:
             return None
-        tab.page.wait_for_timeout(POLL_MS)
+        tab.page.wait_for_timeout(wait_ms)
     if tab.inflight and not holding():
         pending = next(iter(tab.inflight))
         return f"{len(tab.inflight)} request(s) still pending after {limit:g} s, e.g. {pending.url}"
     return f"{waiting_for} after {limit:g} s" if waiting_for and waiting_for != "requests" else None
 
 
-def _unready(tab: Tab) -> str | None:
-    """What keeps the page from being ready now, as the end of "Still loading: ... after N s"."""
+def _unready(tab: Tab) -> tuple[str | None, float]:
+    """What keeps the page from being ready now, as the end of "Still loading: ... after N s" (None if it
+    is ready), and how many ms to wait before looking again."""
     try:
         state = tab.page.evaluate(_STATE_JS)
     except PlaywrightError:  # navigating: the next document decides
-        return "the page was still navigating"
+        return "the page was still navigating", POLL_MS
     if state["busy"]:
-        return f"a busy indicator ({state['busy']}) was still shown"
+        return f"a busy indicator ({state['busy']}) was still shown", POLL_MS
     if state["pending"]:
-        return f"{state['pending']} of the page's own requests were still under way"
+        return f"{state['pending']} of the page's own requests were still under way", POLL_MS
     if state["moving"]:
-        return f"{state['moving']} animation(s) were still running"
-    return None if state["quiet"] >= QUIET_MS else "the page was still changing"
+        return f"{state['moving']} animation(s) were still running", POLL_MS
+    if state["quiet"] >= QUIET_MS:
+        return None, 0.0
+    # A DOM that changed `quiet` ms ago cannot have been still for QUIET_MS before the rest of the window
+    # has passed: that long, not a poll at a time (each poll is a round trip to the page).
+    return "the page was still changing", max(POLL_MS, QUIET_MS - state["quiet"])

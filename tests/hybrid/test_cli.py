@@ -209,6 +209,20 @@ def test_a_task_a_verified_workflow_matches_needs_no_model(demo_data_dir) -> Non
 
 
 @pytest.mark.kernel
+def test_a_task_done_by_a_workflow_does_not_import_the_agent(demo_data_dir) -> None:
+    task_a, task_b = SUITE[3], SUITE[4]
+    learnt = CliRunner().invoke(
+        cli, ["run", task_a.intent, "--model", scripted(demo_data_dir, task_a.reference_solution)]
+    )
+    assert learnt.exit_code == 0, learnt.output
+    completed, imported = imported_by(["run", task_b.intent, "--json"], AGENT_STACK)
+    assert json.loads(completed.stdout.splitlines()[0])["answer"] == "bob", (
+        completed.stdout + completed.stderr
+    )
+    assert imported == []
+
+
+@pytest.mark.kernel
 def test_run_without_a_model_says_how_to_configure_one(demo_data_dir) -> None:
     result = CliRunner().invoke(cli, ["run", "do something"])
     assert result.exit_code == 1
@@ -271,13 +285,50 @@ def test_the_command_list_says_what_each_command_says_of_itself() -> None:
         assert command is not None and command.get_short_help_str(limit=1000) == short_help
 
 
-def test_help_imports_no_command() -> None:
+def imported_by(
+    arguments: list[str], prefixes: tuple[str, ...]
+) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Runs `hybrid ARGUMENTS` in a new process; its outcome and the modules it had imported that start
+    with one of `prefixes` (printed on the last line of its stdout)."""
     probe = (
-        "import sys; from hybrid.cli import main; sys.argv = ['hybrid', '--help']\ntry:\n    main()\n"
-        "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.startswith(('hybrid.commands', "
-        "'hybrid.agent', 'langchain'))))"
+        f"import sys; from hybrid.cli import cli\ntry:\n    cli({arguments!r})\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({prefixes!r})))"
     )
     completed = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
     )
-    assert completed.stdout.strip().splitlines()[-1] == "[]"
+    return completed, json.loads(completed.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+# What a model run needs and a task done by a stored workflow (or refused for its input) does not.
+AGENT_STACK = ("langchain", "langgraph", "langsmith", "playwright", "hybrid.agent.graph")
+
+
+def test_help_imports_no_command() -> None:
+    _, imported = imported_by(["--help"], ("hybrid.commands", "hybrid.agent", "langchain"))
+    assert imported == []
+
+
+def test_listing_workflows_does_not_import_the_agent(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    completed, imported = imported_by(["workflows", "list"], AGENT_STACK)
+    assert completed.returncode == 0, completed.stderr
+    assert imported == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["--site", "nowhere"], "No site named 'nowhere' is registered"),
+        (["--model", "gpt-4o"], "Model 'gpt-4o' is not provider:name"),
+    ],
+)
+def test_run_refuses_wrong_input_before_importing_the_agent(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, arguments: list[str], problem: str
+) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HYBRID_MODEL", raising=False)
+    SiteRegistry(tmp_path).add(Site("tracker", "http://127.0.0.1:9/openapi.json", "http://127.0.0.1:9"))
+    completed, imported = imported_by(["run", "do something", *arguments], AGENT_STACK)
+    assert problem in completed.stderr
+    assert imported == []

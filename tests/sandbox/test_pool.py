@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import pytest
 
+import sandbox.pool as pools
 from sandbox import ExecutionResult, HostFunction, KernelPool, Namespace
 from sandbox.kernel import Kernel
 
@@ -58,17 +59,17 @@ def test_four_concurrent_sessions_do_not_cross_talk(pool: KernelPool) -> None:
 
 @pytest.fixture
 def kernels_started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[threading.Thread, Kernel]]:
-    """Every kernel started from now on, with the thread that started it (the session-wide pool's filler
-    may start some too)."""
+    """Every kernel a pool starts from now on, with the thread that asked for it (the session-wide pool's
+    filler may start some too)."""
     started: list[tuple[threading.Thread, Kernel]] = []
-    start = Kernel.start
+    start = pools.start_kernel
 
     def recorded(limits):
         kernel = start(limits)
         started.append((threading.current_thread(), kernel))
         return kernel
 
-    monkeypatch.setattr(Kernel, "start", staticmethod(recorded))
+    monkeypatch.setattr(pools, "start_kernel", recorded)
     return started
 
 
@@ -105,3 +106,17 @@ def test_a_session_from_a_pool_just_opened_takes_the_kernel_the_pool_is_starting
         pool.close()
     mine = [kernel.pid for thread, kernel in kernels_started if thread not in others]
     assert mine == [used]
+
+
+def test_closing_a_pool_leaves_the_sessions_it_gave_running() -> None:
+    own = KernelPool(size=1, refill=False)
+    try:
+        session = own.acquire()
+        session.execute("x = 41")
+        pid = session.kernel_pid
+    finally:
+        own.close()
+    with session:
+        result = session.execute("x + 1")
+        assert (result.result, result.error) == ("42", None)
+        assert session.kernel_pid == pid

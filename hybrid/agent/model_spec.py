@@ -1,0 +1,75 @@
+"""Whether a model named as `provider:name` (or `scripted:FILE`) can be used, checked without importing
+LangChain: a command says what is wrong with its --model before it loads the agent's stack."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+SCRIPTED_PREFIX = "scripted:"
+# Which environment variable each hosted provider reads its key from.
+PROVIDER_KEYS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "google_genai": "GOOGLE_API_KEY",
+    "mistralai": "MISTRAL_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "fireworks": "FIREWORKS_API_KEY",
+    "together": "TOGETHER_API_KEY",
+}
+PROVIDER_PACKAGES = {"google_genai": "langchain-google-genai", "mistralai": "langchain-mistralai"}
+
+
+class ModelError(Exception):
+    """The model cannot be used; the message is one line that says how to fix it."""
+
+
+def check_model_spec(spec: str, *, base_url: str | None = None) -> None:
+    """Raises `ModelError` if `spec` cannot name a usable model: not provider:name, a scripted file that is
+    missing, a provider whose package is not installed, or a hosted provider's key not set (unless
+    `base_url` points at another server)."""
+    if spec.startswith(SCRIPTED_PREFIX):
+        scripted_replies(Path(spec[len(SCRIPTED_PREFIX) :]))
+        return
+    provider, _, name = spec.partition(":")
+    if not provider or not name:
+        raise ModelError(
+            f"Model {spec!r} is not provider:name; for example openai:gpt-4o-mini or "
+            "ollama:qwen2.5-coder (or scripted:replies.json)."
+        )
+    package = PROVIDER_PACKAGES.get(provider, f"langchain-{provider.replace('_', '-')}")
+    if importlib.util.find_spec(package.replace("-", "_")) is None:
+        raise ModelError(
+            f"The {provider} provider's package is not installed: .venv/bin/pip install {package}"
+        )
+    key_variable = PROVIDER_KEYS.get(provider)
+    if not base_url and key_variable and not os.environ.get(key_variable):
+        raise ModelError(
+            f"The {provider} provider needs an API key: set {key_variable}=... in your environment."
+        )
+
+
+def scripted_replies(path: Path) -> list[str]:
+    """A scripted model's replies: a JSON list of strings, or JSON Lines with one string (or {"reply": ...})
+    a line; `ModelError` says what is wrong with the file."""
+    if not path.is_file():
+        raise ModelError(f"Scripted model file {path} does not exist.")
+    expected = 'a JSON list of reply strings, or JSON Lines of strings or {"reply": "..."} objects'
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{path}: not UTF-8 text (byte {exc.start}); expected {expected}.") from exc
+    try:
+        document = json.loads(text)
+        entries = document if isinstance(document, list) else [document]
+    except json.JSONDecodeError:
+        try:
+            entries = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{path}: not JSON or JSON Lines ({exc.msg} at line {exc.lineno}).") from exc
+    replies = [entry.get("reply") if isinstance(entry, dict) else entry for entry in entries]
+    if not replies or not all(isinstance(reply, str) for reply in replies):
+        raise ModelError(f"{path}: expected {expected}.")
+    return replies

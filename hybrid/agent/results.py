@@ -1,0 +1,21 @@
+"""How a run ended, as the command line and notebooks report it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from workflows.status import RunStatus
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    status: RunStatus
+    answer: str | None
+    error: str | None
+    steps: int
+    tokens: int
+    cost: float | None = None
+    # What the run left in the workflow memory (`Learned.to_dict()`): its `line` ends the run's output.
+    learned: dict[str, Any] | None = None
