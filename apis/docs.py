@@ -189,7 +189,7 @@ def schema_text(document: dict[str, Any], schema: Any, depth: int = SCHEMA_DEPTH
 
 
 def _object_text(document: dict[str, Any], schema: dict[str, Any], depth: int, name: str | None) -> str:
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    properties: dict[str, Any] = schema["properties"] if isinstance(schema.get("properties"), dict) else {}
     if depth <= 0:
         return name or ("{...}" if properties else "object")
     required = set(_names(schema.get("required")))
@@ -274,7 +274,7 @@ def _names(value: Any) -> list[str]:
 
 def _ref_name(schema: Any) -> str | None:
     if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     return None
 
 

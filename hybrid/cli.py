@@ -16,7 +16,8 @@ COMMANDS = {
         "hybrid.commands.bench:bench_command",
         (
             "Run task suite SUITE (`demo`, the built-in one, or a JSON Lines file in the same format), each "
-            "task on a freshly reset site with a fresh kernel, judge it with its evaluator, and print success, "
+            "task on a freshly reset site with a fresh kernel, judge it with its evaluator, and print "
+            "success, "
             "steps, tokens, cost and time per task by category (API-only, UI, mixed)."
         ),
     ),
@@ -85,9 +86,13 @@ class LazyGroup(click.Group):
             if not isinstance(exc, (ConfigError, StoreError)):
                 raise
             # Shown as every other error ("Error: ..."); exit status 2: the setup, not the task, is at fault.
-            problem = click.ClickException(str(exc))
-            problem.exit_code = 2
-            raise problem from exc
+            raise SetupError(str(exc)) from exc
+
+
+class SetupError(click.ClickException):
+    """The configuration or the store is at fault, not the task: exit status 2."""
+
+    exit_code = 2
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

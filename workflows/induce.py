@@ -17,6 +17,7 @@ from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
+from sandbox.names import SITE_CAPABILITIES
 from workflows.lifting import InductionRefused, WorkflowDraft, lift_program
 from workflows.memory import FAILED, Workflow, WorkflowStore
 from workflows.model_induction import model_program, model_text
@@ -58,7 +59,7 @@ def site_of(record: InductionInput, operations: list[str]) -> str:
     """The site (API or MCP server) whose operations the code calls first, else the run's first site."""
     for operation in operations:
         parts = operation.split(".")
-        if parts[0] in ("api", "mcp") and len(parts) > 2:
+        if parts[0] in SITE_CAPABILITIES and len(parts) > 2:
             return parts[1]
     if not record.run.sites:
         raise InductionRefused(f"run {record.run.id} names no site, and its code calls no site's api")

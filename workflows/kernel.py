@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import HostFunction, KernelSession
+from sandbox.names import WORKFLOWS
 from workflows.memory import Workflow, WorkflowStore
 
 KERNEL_SIDE = Path(__file__).with_name("kernel_side.py")
 KERNEL_MODULE = "_hybrid_workflows"
-CAPABILITY = "wf"
+CAPABILITY = WORKFLOWS
 INSTALL_TIMEOUT = 30.0
 
 
@@ -52,7 +53,7 @@ class WorkflowCapability:
         self.open_uses: set[int] = set()
 
     def describe(self) -> dict[str, Any]:
-        members = {
+        members: dict[str, dict[str, Any]] = {
             name: {"kind": "operation", "doc": _docstring(w), "params": _params(w)}
             for name, w in self.workflows.items()
         }
@@ -171,7 +172,8 @@ def _install_code(programs: list[dict[str, str]]) -> str:
     # One statement, names only through __import__, so the user's namespace gains nothing but `wf`.
     return (
         f"(__import__('sys').modules.get({KERNEL_MODULE!r}) or __import__('sys').modules.setdefault("
-        f"{KERNEL_MODULE!r}, (lambda m: (exec(compile({KERNEL_SIDE.read_text()!r}, '<hybrid workflows>', 'exec'), "
+        f"{KERNEL_MODULE!r}, (lambda m: (exec(compile({KERNEL_SIDE.read_text()!r}, '<hybrid workflows>', "
+        "'exec'), "
         f"m.__dict__), m)[1])(__import__('types').ModuleType({KERNEL_MODULE!r}))))"
         f".install(get_ipython().user_ns, wf, {programs!r});"
     )

@@ -106,7 +106,10 @@ def _summary(
     workflow = item.workflow
     named = f"workflow {workflow.name} v{workflow.version}"
     if item.action == "evidence":
-        line = f"not saved as a new workflow: it does what {named} ({workflow.status}) does; noted as its evidence"
+        line = (
+            f"not saved as a new workflow: it does what {named} ({workflow.status}) does; "
+            "noted as its evidence"
+        )
     else:
         repaired = f"repaired {workflow.name}: " if item.action == "repaired" else ""
         note = notes.get(workflow.id)

@@ -11,7 +11,8 @@ import builtins
 import hashlib
 from dataclasses import dataclass
 
-CAPABILITIES = frozenset({"api", "browser", "mcp", "wf"})
+from sandbox.names import CAPABILITIES
+
 # The standard library's data modules (a listed package allows its submodules: `xml` allows
 # `xml.etree.ElementTree`). What reaches files, processes, the network or the interpreter is not listed.
 ALLOWED_MODULES = frozenset(
@@ -218,7 +219,7 @@ def _name_problems(function: ast.FunctionDef, parameters: set[str]) -> list[str]
             )
             if not isinstance(node, ast.Lambda):
                 bound.add(node.name)
-        elif isinstance(node, ast.ClassDef) or (isinstance(node, ast.ExceptHandler) and node.name):
+        elif isinstance(node, (ast.ClassDef, ast.ExceptHandler)) and node.name:
             bound.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             problems.extend(_import_problems(node, modules))

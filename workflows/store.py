@@ -67,7 +67,7 @@ class StepRecord(SQLModel):
     A field it does not know is refused, so nothing a step carries is lost on the way to the record.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]  # SQLModel's is a ConfigDict subclass
 
     index: int
     reply: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -231,7 +231,7 @@ class RunStore:
 
         The totals are updated in the database, without reading the run: a run's steps cost it no reads.
         """
-        totals = {
+        totals: dict[Any, Any] = {
             RunRow.steps: case((col(RunRow.steps) > step.index, RunRow.steps), else_=step.index + 1),
             RunRow.prompt_tokens: col(RunRow.prompt_tokens) + step.prompt_tokens,
             RunRow.completion_tokens: col(RunRow.completion_tokens) + step.completion_tokens,
@@ -308,7 +308,10 @@ class RunStore:
                 ).all()
             )
 
-    def calls_of(self, step_id: int) -> list[CallRecord]:
+    def calls_of(self, step_id: int | None) -> list[CallRecord]:
+        """The calls step `step_id` made (none for a step not stored yet, which has no id)."""
+        if step_id is None:
+            return []
         with Session(self.engine) as session:
             rows = session.exec(
                 select(CallRow).where(CallRow.step_id == step_id).order_by(col(CallRow.id))

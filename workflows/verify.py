@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sandbox import KernelSession
 from workflows.kernel import call_code, install_workflows
-from workflows.memory import AWAITING_USE, FAILED, PASSED, Workflow, WorkflowStore
+from workflows.memory import AWAITING_USE, FAILED, PASSED, Status, Workflow, WorkflowStore
 
 SessionFactory = Callable[[], AbstractContextManager[KernelSession]]
 Judge = Callable[[str | None], bool]
@@ -75,6 +75,7 @@ def verify(
     else:
         passed = normalise_answer(answer) == normalise_answer(workflow.expected_answer)
         detail = f"answer {answer!r}, the source run's {workflow.expected_answer!r}"
-    status = "verified" if passed else ("deprecated" if workflow.status == "deprecated" else "candidate")
+    kept: Status = "deprecated" if workflow.status == "deprecated" else "candidate"
+    status: Status = "verified" if passed else kept
     updated = store.set_status(workflow.id, status, verification=PASSED if passed else FAILED, note=detail)
     return Verification(updated, PASSED if passed else FAILED, detail)

@@ -2,7 +2,8 @@
 written), retried with backoff on rate limits, server errors and timeouts, and read into plain data.
 
 Providers differ in how they fail; what the agent needs from a failure is one of three things: wait and
-try again (`transient`), shrink the prompt (`ContextTooLong`), or stop with a clear message (`ModelCallError`).
+try again (`transient`), shrink the prompt (`ContextTooLong`), or stop with a clear message
+(`ModelCallError`).
 """
 
 from __future__ import annotations
@@ -55,11 +56,10 @@ def with_cache_breakpoints(messages: list[BaseMessage]) -> list[BaseMessage]:
     marked = list(messages)
     for index in {0, len(marked) - 1}:
         message = marked[index]
-        blocks = (
-            [{"type": "text", "text": message.content}]
-            if isinstance(message.content, str)
-            else [dict(block) for block in message.content]
-        )
+        content = [message.content] if isinstance(message.content, str) else message.content
+        blocks: list[dict[str, Any]] = [
+            dict(block) if isinstance(block, dict) else {"type": "text", "text": block} for block in content
+        ]
         if blocks:
             blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
         marked[index] = message.model_copy(update={"content": blocks})
@@ -121,7 +121,8 @@ def describe(exc: BaseException) -> str:
 
 
 def refusal_of(message: BaseMessage) -> str | None:
-    """The refusal text when the model refused (OpenAI's `refusal` field, Anthropic's `refusal` stop reason)."""
+    """The refusal text when the model refused (OpenAI's `refusal` field, Anthropic's `refusal` stop
+    reason)."""
     refusal = (getattr(message, "additional_kwargs", None) or {}).get("refusal")
     if refusal:
         return str(refusal)

@@ -66,9 +66,10 @@ class ScriptedChatModel(BaseChatModel):
             except json.JSONDecodeError as exc:
                 raise ModelError(f"{path}: not JSON or JSON Lines ({exc.msg} at line {exc.lineno}).") from exc
         replies = [entry.get("reply") if isinstance(entry, dict) else entry for entry in entries]
-        if not replies or not all(isinstance(reply, str) for reply in replies):
+        texts = [reply for reply in replies if isinstance(reply, str)]
+        if not replies or len(texts) != len(replies):
             raise ModelError(f"{path}: expected {expected}.")
-        return cls(replies=replies)
+        return cls(replies=texts)
 
     @property
     def _llm_type(self) -> str:
@@ -106,9 +107,9 @@ def load_chat_model(
     spec: str, *, base_url: str | None = None, temperature: float = 0.0, timeout: float = 120.0
 ) -> BaseChatModel:
     """`provider:name` (e.g. `openai:gpt-4o-mini`, `anthropic:claude-sonnet-4-5`, `ollama:qwen2.5-coder`),
-    or `scripted:FILE` for fixed replies. `base_url` points a provider at another server (any OpenAI-compatible
-    one for `openai:`). `timeout` bounds one call; the agent retries calls itself (see `model_calls`), so the
-    provider's own retries are off."""
+    or `scripted:FILE` for fixed replies. `base_url` points a provider at another server (any
+    OpenAI-compatible one for `openai:`). `timeout` bounds one call; the agent retries calls itself (see
+    `model_calls`), so the provider's own retries are off."""
     if spec.startswith(SCRIPTED_PREFIX):
         return ScriptedChatModel.from_file(spec[len(SCRIPTED_PREFIX) :])
     provider, _, name = spec.partition(":")

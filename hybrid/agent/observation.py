@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.names import BROWSER
 from sandbox.text import clip
 
-BROWSER_CAPABILITY = "browser"
+BROWSER_CAPABILITY = BROWSER
 CONDENSED_CHARS = 400
 OLD_OBSERVATION_CHARS = 1500
 # Older observations are condensed all at once when the observations in the prompt outgrow this budget
@@ -76,8 +77,8 @@ def observations_for_prompt(steps: list[dict[str, Any]], *, squeeze: bool = Fals
     OBSERVATION_BUDGET_CHARS, then all but the last few are condensed (pages to a few lines, as a page seen
     before is stale anyway; other observations to OLD_OBSERVATION_CHARS) and stay so, until the budget is
     outgrown again. So earlier messages change only once in a long while, and a long run's prompt grows by
-    a condensed observation a step. `squeeze` condenses every observation but the last, for a prompt that outgrew the model's
-    context window."""
+    a condensed observation a step. `squeeze` condenses every observation but the last, for a prompt that
+    outgrew the model's context window."""
     frontier = 0  # the observations before it are condensed
     whole = 0  # characters of the observations from the frontier on
     for seen, step in enumerate(steps, start=1):

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy.engine import make_url
@@ -98,7 +98,8 @@ def budget_from(settings: Settings, max_steps: int | None = None, max_cost: floa
 
 
 def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
-    """LangGraph's SQLite checkpointer in the data dir, or its PostgreSQL one when the database is PostgreSQL."""
+    """LangGraph's SQLite checkpointer in the data dir, or its PostgreSQL one when the database is
+    PostgreSQL."""
     url = settings.effective_database_url
     if url.startswith(("postgresql", "postgres")):
         try:
@@ -217,11 +218,16 @@ class Agent:
                 "drop --max-cost (HYBRID_MAX_COST), or name the model as the provider does "
                 "(e.g. openai:gpt-4o-mini)."
             )
-        self.call_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
+        # Without a model (`model=None`) only the fast path runs, and no model is called.
+        self.call_model = ModelCaller(
+            cast(BaseChatModel, model), pricing=pricing, retries=settings.model_retries
+        )
         self.call_model.on_text = on_text
         # A scripted model replays fixed replies: it can neither judge a run nor write a workflow.
         self.real_model = model is not None and not isinstance(model, ScriptedChatModel)
-        self._judge_model = ModelCaller(model, pricing=pricing, retries=settings.model_retries)
+        self._judge_model = ModelCaller(
+            cast(BaseChatModel, model), pricing=pricing, retries=settings.model_retries
+        )
         self._to_learn: _Finished | None = None
         self.policy_mode = policy or settings.policy
         self.fast_path = settings.fast_path if fast_path is None else fast_path

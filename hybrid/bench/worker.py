@@ -97,7 +97,8 @@ class Worker:
         model, model_name = model_for(
             task, self.config.model, self.config.base_url, self.settings.model_timeout_seconds
         )
-        # Memory is off: a benchmark measures the agent on each task alone, not on what earlier tasks taught it.
+        # Memory is off: a benchmark measures the agent on each task alone, not on what earlier tasks taught
+        # it.
         with Agent(
             self.settings,
             model=model,

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from hybrid.bench.executors import ExecutorError
+from hybrid.bench.executors import ExecutorError, ExecutorKind
 from hybrid.bench.report import CATEGORIES, Report, ReportError, TaskResult
 from hybrid.bench.runner import DEMO, BenchError, BenchOptions, report_path, run_benchmark
 from hybrid.bench.sites import SiteSetupError
@@ -157,7 +157,7 @@ def bench_command(
     task_ids: str | None,
     categories: tuple[str, ...],
     resume: bool,
-    executor: str,
+    executor: ExecutorKind,
     ray_address: str | None,
     report_file: Path | None,
     base_url: str | None,
@@ -190,7 +190,7 @@ def bench_command(
         categories=categories,
         resume=resume,
         executor=executor,
-        ray_address=ray_address,  # type: ignore[arg-type]
+        ray_address=ray_address,
         report=report_file,
         base_url=base_url,
         site_setups=site_setups,

@@ -51,10 +51,8 @@ def resolve_model(settings: Settings, model: str | None, base_url: str | None, *
 def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
     if sites:
         return list(sites)
-    registered = [
-        site.name
-        for site in [*apis.SiteRegistry(settings.data_dir).list(), *McpRegistry(settings.data_dir).list()]
-    ]
+    registered = [site.name for site in apis.SiteRegistry(settings.data_dir).list()]
+    registered += [server.name for server in McpRegistry(settings.data_dir).list()]
     if len(registered) == 1:
         return registered
     if not registered:

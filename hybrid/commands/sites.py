@@ -40,7 +40,8 @@ AUTH_HELP = (
     "'bearer token_secret=NAME', 'bearer scheme=Token token_env=VAR' (sends `Authorization: Token ...`), "
     "'basic username=alice password_env=VAR', "
     "'api_key in=header name=X-API-Key key_env=VAR' (in: header, query or cookie), "
-    "'oauth2 flow=client_credentials token_url=URL client_id=ID client_secret_env=VAR' (or flow=refresh_token "
+    "'oauth2 flow=client_credentials token_url=URL client_id=ID client_secret_env=VAR' (or "
+    "flow=refresh_token "
     "with refresh_token_env=VAR), 'web_session' (the browser's signed-in cookies, for APIs that accept them; "
     "needs --web-login), or the same as JSON (needed for a scope with spaces)."
 )
@@ -103,9 +104,9 @@ def add_command(
             )
         site = registry.add(Site(name, spec_source, base_url, web_url, auth, web_login), replace=replace)
     except SpecError as exc:
-        raise click.ClickException(f"the spec cannot be used: {exc}")
+        raise click.ClickException(f"the spec cannot be used: {exc}") from exc
     except (RegistryError, ApiError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     click.echo(
         f"Added {site.name}: {spec.title or 'API'} with {len(spec.operations)} operations at {site.base_url}"
         f" (auth: {describe_auth(site.auth)})."
@@ -141,7 +142,9 @@ def list_command() -> None:
 @click.option(
     "--check",
     is_flag=True,
-    help="Also validate the spec strictly against the OpenAPI schema (slow on large specs; once per content).",
+    help=(
+        "Also validate the spec strictly against the OpenAPI schema (slow on large specs; once per content)."
+    ),
 )
 def show_command(name: str, operations: bool, check: bool) -> None:
     """Show site NAME: its settings, the spec's problems, groups and operations (an MCP server's tools)."""
@@ -153,7 +156,7 @@ def show_command(name: str, operations: bool, check: bool) -> None:
         spec = registry.load_spec(name)
         strict = check_spec(site.spec, registry.cache_dir) if check else []
     except (RegistryError, SpecError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     console = Console(highlight=False, soft_wrap=True)
     converted = f", converted from {spec.converted_from}" if spec.converted_from else ""
     console.print(
@@ -201,7 +204,7 @@ def search_command(name: str, query: str, limit: int) -> None:
     try:
         spec = registry.load_spec(name)
     except (RegistryError, SpecError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     found = search(spec, query, limit)
     if not found:
         click.echo(f"No operation of {name} matches {query!r}.")
@@ -212,7 +215,8 @@ def search_command(name: str, query: str, limit: int) -> None:
 @sites_group.command(name="refresh")
 @click.argument("name")
 def refresh_command(name: str) -> None:
-    """Read site NAME's spec again (a URL spec is kept after its first fetch; this asks whether it changed)."""
+    """Read site NAME's spec again (a URL spec is kept after its first fetch; this asks whether it
+    changed)."""
     registry = _registry()
     try:
         before = registry.load_spec(name)
@@ -223,7 +227,7 @@ def refresh_command(name: str) -> None:
             return
         after = registry.refresh(name)
     except (RegistryError, SpecError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     if after.content_hash == before.content_hash:
         click.echo(f"{name}: the spec is unchanged ({len(after.operations)} operations).")
     else:
@@ -240,7 +244,7 @@ def remove_command(name: str) -> None:
         registry = mcp_registry()
         (registry if registry.has(name) else _registry()).remove(name)
     except RegistryError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Removed {name}.")
 
 
@@ -248,7 +252,8 @@ def remove_command(name: str) -> None:
 @click.argument("secret_name")
 @click.option("--remove", is_flag=True, help="Delete the entry instead of setting it.")
 def secret_command(secret_name: str, remove: bool) -> None:
-    """Store a secret under SECRET_NAME, read from a hidden prompt or stdin; refer to it with *_secret=SECRET_NAME."""
+    """Store a secret under SECRET_NAME, read from a hidden prompt or stdin; refer to it with
+    *_secret=SECRET_NAME."""
     store = _registry().secrets
     try:
         if remove:
@@ -261,5 +266,5 @@ def secret_command(secret_name: str, remove: bool) -> None:
             raise click.ClickException("an empty secret was given; nothing stored.")
         store.set(secret_name, value)
     except ApiError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Stored secret {secret_name} (readable only by you).")

@@ -80,8 +80,6 @@ def demo_site(port: int = 0) -> Iterator[DemoSite]:
     sock = bind_socket(port)
     store = TrackerStore()
     server = _server(store, log_level="warning")
-    # uvicorn installs signal handlers only in the main thread; in a worker thread it must not try.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="demo-site", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_SECONDS

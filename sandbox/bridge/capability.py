@@ -86,7 +86,8 @@ class Namespace:
                 member = Namespace(member)
             if not isinstance(member, (HostFunction, Namespace)):
                 raise TypeError(
-                    f"{name!r} is a {type(member).__name__}; wrap functions in HostFunction(func, writes=...) "
+                    f"{name!r} is a {type(member).__name__}; wrap functions in HostFunction(func, "
+                    "writes=...) "
                     "so the policy knows whether they write"
                 )
             self.members[name] = member

@@ -6,10 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from playwright.sync_api import BrowserContext, Frame, Request, Route, WebSocketRoute
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import (
+    BrowserContext,
+    Error as PlaywrightError,
+    Frame,
+    Request,
+    Route,
+    WebSocketRoute,
+)
 
 from sandbox.browser.errors import playwright_reason
 from sandbox.browser.origins import Origins
@@ -40,7 +47,7 @@ class HeldWrite:
     headers: dict[str, str]
     body: bytes | None
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         request = self.request
         return {
             "method": "request",
@@ -90,7 +97,7 @@ class RequestGuard:
         origins = self.origins
         return origins is None or origins.allows(url) or urlsplit(url).scheme in LOCAL_SCHEMES
 
-    def describe_held(self) -> list[dict]:
+    def describe_held(self) -> list[dict[str, Any]]:
         return [write.describe() for write in self.held]
 
     def release(self, verdicts: list[bool]) -> None:
@@ -152,15 +159,14 @@ class RequestGuard:
     def _pass(self, route: Route, request: Request, replay: HeldWrite | None = None) -> None:
         """Send a request on. Where a navigation is redirected to is checked here, since Playwright routes a
         redirect's next request past the handlers."""
-        overrides = (
-            {"method": replay.request.method, "headers": replay.headers, "post_data": replay.body}
-            if replay is not None
-            else {}
-        )
+        # None overrides nothing: the request goes as the page sent it.
+        method = replay.request.method if replay is not None else None
+        headers = replay.headers if replay is not None else None
+        body = replay.body if replay is not None else None
         if self.origins is None or not request.is_navigation_request():
-            route.continue_(**overrides)
+            route.continue_(method=method, headers=headers, post_data=body)
             return
-        response = route.fetch(max_redirects=0, **overrides)
+        response = route.fetch(max_redirects=0, method=method, headers=headers, post_data=body)
         location = urljoin(request.url, response.headers.get("location", ""))
         if response.status in REDIRECTS and not self.reachable(location):
             self._refuse(route, request)

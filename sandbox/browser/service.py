@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import inspect
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sandbox.bridge import serving_working_dir
 from sandbox.browser.config import BrowserConfig, CredentialProvider, Timeouts, WriteCheck
@@ -22,6 +22,12 @@ from sandbox.browser.origins import Origins
 from sandbox.browser.registry import ACTIONS, Action, kernel_methods, prompt_lines
 from sandbox.browser.session import BrowserSession
 from sandbox.browser.thread import OwnerThread
+
+if TYPE_CHECKING:
+    # The actions, typed; at run time they are set from the registry at the end of this module.
+    from sandbox.browser.methods import ActionMethods
+else:
+    ActionMethods = object
 
 # Chromium stalls on a closed network without these (background fetches, component updates, sync).
 DEFAULT_ARGS = (
@@ -38,7 +44,7 @@ DEFAULT_LIMITS = Limits()
 CALL_MARGIN_SECONDS = 60.0
 
 
-class BrowserService:
+class BrowserService(ActionMethods):
     """One Chromium with its tabs, owned by the host and safe to call from any host thread.
 
     ```python
@@ -111,7 +117,7 @@ class BrowserService:
         finally:
             self._thread.stop(timeout=CALL_MARGIN_SECONDS)
 
-    def perform(self, classification: dict) -> Any:
+    def perform(self, classification: dict[str, Any]) -> Any:
         """Do the call `classify` described, which the caller's policy has allowed; it is not classified
         again (the bridge's policy decided on this very classification)."""
         return self._run(classification["method"], tuple(classification["args"]), classification)
@@ -126,7 +132,7 @@ class BrowserService:
             )
         return work_dir
 
-    def _run(self, method: str, args: tuple, approved: dict | None = None) -> Any:
+    def _run(self, method: str, args: tuple[Any, ...], approved: dict[str, Any] | None = None) -> Any:
         """Run an action on the browser's thread; between its steps, ask `before_write` here (see `Step`)."""
         t = self._timeouts
         entry = ACTIONS[method]
@@ -138,7 +144,7 @@ class BrowserService:
         )
         step = self._thread.call(self._session.run, method, args, approved, timeout=budget)
         if step.ask is not None:
-            if not self._before_write(step.ask):
+            if not self._allowed(step.ask):
                 raise WriteRefused(
                     f"The session's policy refused to {step.ask['description']}. Nothing was "
                     "submitted; finish without this change, or ask the user to allow it."
@@ -146,11 +152,16 @@ class BrowserService:
             step = self._thread.call(self._session.run, method, args, step.ask, timeout=budget)
         result = step.result
         while step.held:
-            verdicts = [self._before_write(write) for write in step.held]
+            verdicts = [self._allowed(write) for write in step.held]
             step = self._thread.call(self._session.release, verdicts, isinstance(result, str), timeout=budget)
             if isinstance(result, str):
                 result = f"{result}\n{step.result}"
         return result
+
+    def _allowed(self, write: dict[str, Any]) -> bool:
+        # The session announces or holds writes only when there is a `before_write` (`check_writes`).
+        assert self._before_write is not None
+        return self._before_write(write)
 
     @staticmethod
     def prompt_lines() -> list[str]:
@@ -159,7 +170,9 @@ class BrowserService:
 
     # Host only -------------------------------------------------------------------------------
 
-    def classify(self, method: str, args: list | tuple, kwargs: Mapping[str, Any] | None = None) -> dict:
+    def classify(
+        self, method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Whether `method(*args, **kwargs)` would write, and the domain it touches, for the policy to decide
         first; `perform(classification)` then does it.
 
@@ -187,7 +200,7 @@ def _method(entry: Action) -> Callable[..., Any]:
 
     call.__name__ = call.__qualname__ = entry.name
     call.__doc__ = entry.doc
-    call.__signature__ = entry.signature.replace(
+    call.__signature__ = entry.signature.replace(  # type: ignore[attr-defined]
         parameters=[
             inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
             *entry.signature.parameters.values(),

@@ -37,8 +37,8 @@ class Step:
     """
 
     result: Any = None
-    ask: dict | None = None
-    held: list[dict] = field(default_factory=list)
+    ask: dict[str, Any] | None = None
+    held: list[dict[str, Any]] = field(default_factory=list)
 
 
 class BrowserSession:
@@ -69,7 +69,7 @@ class BrowserSession:
     def _settle(self, tab: Tab) -> str | None:
         return settle(tab, self._config.timeouts.settle, lambda: self._guard.holding)
 
-    def run(self, method: str, args: tuple, approved: dict | None = None) -> Step:
+    def run(self, method: str, args: tuple[Any, ...], approved: dict[str, Any] | None = None) -> Step:
         """Do `method(*args)` (arguments in order, see `Action.arguments`). A call that writes is first
         returned as `Step.ask` unless `approved` is the classification the caller's policy allowed (which is
         then not made again: one classification per call)."""
@@ -119,7 +119,7 @@ class BrowserSession:
             self._events.clear()
         return result
 
-    def classify(self, method: str, args: tuple | list) -> dict:
+    def classify(self, method: str, args: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
         """Whether an action would write (submit a non-GET form), which domain it touches, and the form it
         submits: {"method", "args", "writes", "domain", "description", "submits"}."""
         entry = ACTIONS[method]

@@ -274,7 +274,8 @@ def test_the_command_list_says_what_each_command_says_of_itself() -> None:
 def test_help_imports_no_command() -> None:
     probe = (
         "import sys; from hybrid.cli import main; sys.argv = ['hybrid', '--help']\ntry:\n    main()\n"
-        "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.startswith(('hybrid.commands', "
+        "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if "
+        "m.startswith(('hybrid.commands', "
         "'hybrid.agent', 'langchain'))))"
     )
     completed = subprocess.run(

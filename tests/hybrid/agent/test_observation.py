@@ -27,7 +27,8 @@ def test_earlier_observations_change_only_when_the_budget_is_outgrown() -> None:
         assert sum(map(len, whole)) <= OBSERVATION_BUDGET_CHARS  # the rest is condensed
         kept = min(KEEP_FULL_STEPS, seen)
         assert now[-kept:] == [step["observation"] for step in steps[seen - kept : seen]]
-    # With 3,000 characters a step, the 60,000-character budget is outgrown every 15 steps or so, not every step.
+    # With 3,000 characters a step, the 60,000-character budget is outgrown every 15 steps or so, not every
+    # step.
     assert 2 <= len(changes) <= 5, changes
 
 

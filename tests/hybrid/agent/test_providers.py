@@ -22,7 +22,10 @@ from hybrid.demo.registration import register_demo
 from workflows.store import RunStore
 
 TASK = load_suite()[0]  # how many open bugs: two API steps
-STEP = "Thought: count them.\n```python\nprint(len(api.demo.list_issues(owner='alice', project='tracker-core')))\n```\n"
+STEP = (
+    "Thought: count them.\n```python\n"
+    "print(len(api.demo.list_issues(owner='alice', project='tracker-core')))\n```\n"
+)
 FINISH = "Thought: done.\n```python\nfinish('done')\n```\n"
 
 
@@ -203,7 +206,10 @@ def test_a_call_that_times_out_is_retried(protocol, registered, monkeypatch) -> 
 
 
 CONTEXT_ERRORS = {
-    "openai": "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
+    "openai": (
+        "This model's maximum context length is 128000 tokens. "
+        "However, your messages resulted in 130000 tokens."
+    ),
     "anthropic": "prompt is too long: 210000 tokens > 200000 maximum",
     "ollama": "the input length exceeds the context length",
 }

@@ -33,7 +33,8 @@ SQLITE_SEARCH = [
         "VALUES ('delete', old.id, old.name, old.description, old.intent_template, old.site); END"
     ),
     (
-        "CREATE TRIGGER workflows_fts_update AFTER UPDATE OF name, description, intent_template, site ON workflows "
+        "CREATE TRIGGER workflows_fts_update AFTER UPDATE OF name, description, intent_template, site ON "
+        "workflows "
         "BEGIN INSERT INTO workflows_fts(workflows_fts, rowid, name, description, intent_template, site) "
         "VALUES ('delete', old.id, old.name, old.description, old.intent_template, old.site); "
         "INSERT INTO workflows_fts(rowid, name, description, intent_template, site) "
