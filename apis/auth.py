@@ -229,9 +229,8 @@ def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
         given = [k for k in (field, f"{field}_env", f"{field}_secret") if k in reference]
         if field in reference and field not in PLAIN_FIELDS:
             raise AuthError(
-                f"The {kind} auth gives {field!r} itself; secrets are never stored in a site's config. "
-                f"Use {field}_env=VARIABLE (an environment variable) or {field}_secret=NAME (the secret "
-                "store)."
+                f"The {kind} auth gives {field!r} itself; secrets are never stored in a site's config. Use "
+                f"{field}_env=VARIABLE (an environment variable) or {field}_secret=NAME (the secret store)."
             )
         if len(given) > 1 or (not given and field in required):
             forms = ([field] if field in PLAIN_FIELDS else []) + [f"{field}_env", f"{field}_secret"]
@@ -255,8 +254,7 @@ def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
         if "scheme" in reference and not _SCHEME_WORD.match(str(reference["scheme"])):
             raise AuthError(
                 f"The bearer auth's scheme {reference['scheme']!r} is not one word; give the word the site "
-                "puts "
-                "before the token, e.g. scheme=Token for `Authorization: Token …`."
+                "puts before the token, e.g. scheme=Token for `Authorization: Token …`."
             )
     if kind == "api_key":
         allowed |= {"in", "name"}
@@ -312,8 +310,8 @@ def resolve_auth(
         if web_cookies is None:
             raise AuthError(
                 "The web_session auth sends the browser's cookies for the site, so it works only where a "
-                "browser "
-                "signs in to it (an agent run with a --web-login and Chromium); use a token otherwise."
+                "browser signs in to it (an agent run with a --web-login and Chromium); use a token "
+                "otherwise."
             )
         return WebSessionAuth(web_cookies)
     values = {field: _secret_value(reference, field, secrets, environ) for field in _given_secrets(reference)}

@@ -127,8 +127,7 @@ def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers
 def _too_large(source: str | Path, size: int, limit: int) -> None:
     raise SpecError(
         f"{source}: the spec is larger than {limit / 1024 / 1024:g} MB (at least {size / 1024 / 1024:.1f} MB "
-        "read); "
-        f"set {MAX_SPEC_MB_VARIABLE} to a larger number of megabytes if you trust it."
+        f"read); set {MAX_SPEC_MB_VARIABLE} to a larger number of megabytes if you trust it."
     )
 
 
@@ -166,10 +165,8 @@ def _load_yaml(text: str, origin: str) -> Any:
         if expanded > MAX_EXPANDED_NODES or expanded > MAX_EXPANSION_FACTOR * distinct + 10_000:
             raise SpecError(
                 f"{origin}: the YAML expands through aliases (&anchor / *alias) from {distinct:,} to more "
-                "than "
-                f"{min(expanded, MAX_EXPANDED_NODES):,} nodes; such a document is refused (an alias bomb or "
-                "a "
-                "broken spec). Resolve the aliases or ask the publisher for a JSON version."
+                f"than {min(expanded, MAX_EXPANDED_NODES):,} nodes; such a document is refused (an alias "
+                "bomb or a broken spec). Resolve the aliases or ask the publisher for a JSON version."
             )
         return loader.construct_document(node)
     finally:

@@ -17,8 +17,7 @@ COMMANDS = {
         (
             "Run task suite SUITE (`demo`, the built-in one, or a JSON Lines file in the same format), each "
             "task on a freshly reset site with a fresh kernel, judge it with its evaluator, and print "
-            "success, "
-            "steps, tokens, cost and time per task by category (API-only, UI, mixed)."
+            "success, steps, tokens, cost and time per task by category (API-only, UI, mixed)."
         ),
     ),
     "config": (

@@ -157,8 +157,7 @@ class KernelSession:
             notices.insert(
                 0,
                 f"Your code was interrupted after {timeout:g} s, the time limit for one action. Variables "
-                "and "
-                "imports are kept; whatever came after the point shown did not run.",
+                "and imports are kept; whatever came after the point shown did not run.",
             )
         result.notices = notices
         result.calls = self.dispatcher.recorder.take()

@@ -34,12 +34,8 @@ def test_ci_runs_the_checks_after_the_install_and_before_the_tests() -> None:
 def test_ruff_reports_long_lines_a_raise_without_from_and_unformatted_code(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text(
-        "def parse(text: str) -> int:\n"
-        "    try:\n"
-        "        return int(text)\n"
-        "    except ValueError:\n"
-        f"        raise RuntimeError('{'x' * 120}')\n"
-        "x = [1,2]\n"
+        "def parse(text: str) -> int:\n    try:\n        return int(text)\n    except ValueError:\n        "
+        f"raise RuntimeError('{'x' * 120}')\nx = [1,2]\n"
     )
     config = ROOT / "pyproject.toml"
     lint = _run(VENV_BIN / "ruff", "check", "--config", config, "--no-cache", probe)

@@ -171,11 +171,11 @@ def call_code(workflow: Workflow, arguments: dict[str, Any]) -> str:
 def _install_code(programs: list[dict[str, str]]) -> str:
     # One statement, names only through __import__, so the user's namespace gains nothing but `wf`.
     return (
-        f"(__import__('sys').modules.get({KERNEL_MODULE!r}) or __import__('sys').modules.setdefault("
-        f"{KERNEL_MODULE!r}, (lambda m: (exec(compile({KERNEL_SIDE.read_text()!r}, '<hybrid workflows>', "
-        "'exec'), "
-        f"m.__dict__), m)[1])(__import__('types').ModuleType({KERNEL_MODULE!r}))))"
-        f".install(get_ipython().user_ns, wf, {programs!r});"
+        f"(__import__('sys').modules.get({KERNEL_MODULE!r}) or "
+        f"__import__('sys').modules.setdefault({KERNEL_MODULE!r}, (lambda m: "
+        f"(exec(compile({KERNEL_SIDE.read_text()!r}, '<hybrid workflows>', 'exec'), m.__dict__), "
+        f"m)[1])(__import__('types').ModuleType({KERNEL_MODULE!r})))).install(get_ipython().user_ns, wf, "
+        f"{programs!r});"
     )
 
 

@@ -537,8 +537,7 @@ def _refuse_values_read_from_outputs(
                     f"step {step + 1} passes {value.value!r} as {role.name!r}, a value the output of step "
                     f"{shown + 1} showed rather than one the code computed: a program would always use "
                     f"{value.value!r}. Compute it in the code (parse the page or the API's answer), or "
-                    "induce "
-                    "with a model."
+                    "induce with a model."
                 )
 
 

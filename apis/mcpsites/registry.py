@@ -77,8 +77,7 @@ class McpRegistry:
         if not SITE_NAME.match(server.name):
             raise RegistryError(
                 f"{server.name!r} is not a valid name: it becomes mcp.<name> in code, so use lowercase "
-                "letters, "
-                "digits and '_', starting with a letter (at most 40 characters)."
+                "letters, digits and '_', starting with a letter (at most 40 characters)."
             )
         if bool(server.command) == bool(server.url):
             raise RegistryError("Give the server either a command (--command) or a URL (--url), not both.")

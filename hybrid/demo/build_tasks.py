@@ -235,8 +235,7 @@ class SuiteBuilder:
                 [
                     (
                         f"issue = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, "
-                        f"number={number}, "
-                        f"body={{'state': 'closed'}})\nprint(issue['state'])"
+                        f"number={number}, body={{'state': 'closed'}})\nprint(issue['state'])"
                     ),
                     f"finish('Closed issue #{number} in {path}.')",
                 ],
@@ -422,8 +421,7 @@ class SuiteBuilder:
                 [
                     (
                         f"comment = api.{SITE}.create_comment(owner={owner!r}, project={name!r}, "
-                        f"number={number}, "
-                        f"body={{'body': {text!r}}})\nprint(comment['id'])"
+                        f"number={number}, body={{'body': {text!r}}})\nprint(comment['id'])"
                     ),
                     "finish('Comment posted.')",
                 ],
@@ -565,9 +563,8 @@ class SuiteBuilder:
                 [
                     f"print(browser.goto('/{path}/activity'))",
                     (
-                        f"# The report shows {top} closed the most issues.\n"
-                        f"issue = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, "
-                        f"number={number}, "
+                        f"# The report shows {top} closed the most issues.\nissue = "
+                        f"api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
                         f"body={{'assignee': {top!r}}})\nprint(issue['assignee'])"
                     ),
                     f"finish('Assigned #{number} to {top}.')",

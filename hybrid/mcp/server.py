@@ -165,8 +165,7 @@ class HybridMcp:
             lifespan=lifespan,
             instructions=(
                 "hybrid does web tasks through sites' APIs (and a browser). run_task does a whole task with "
-                "the "
-                f"agent; search_operations, describe_operation and call_operation reach the sites "
+                "the agent; search_operations, describe_operation and call_operation reach the sites "
                 f"({', '.join(self.sites) or 'none'}) one operation at a time; the other tools are verified "
                 f"workflows. Policy: {self.policy_mode}."
             ),

@@ -87,8 +87,7 @@ class Namespace:
             if not isinstance(member, (HostFunction, Namespace)):
                 raise TypeError(
                     f"{name!r} is a {type(member).__name__}; wrap functions in HostFunction(func, "
-                    "writes=...) "
-                    "so the policy knows whether they write"
+                    "writes=...) so the policy knows whether they write"
                 )
             self.members[name] = member
 

@@ -683,8 +683,8 @@ class Actions:
                 urlsplit(tab.page.url).path != urlsplit(login.url).path
             ):  # a signed-in user is sent on (Django)
                 return (
-                    f"Already signed in to {site}: its login page sent the browser on to {tab.page.url}."
-                    f"\n{opened}"
+                    f"Already signed in to {site}: its login page sent the browser on to "
+                    f"{tab.page.url}.\n{opened}"
                 )
             raise LoginFailed(
                 f"{tab.page.url} shows no username and password fields to sign in to {site!r} "

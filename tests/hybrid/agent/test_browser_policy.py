@@ -190,8 +190,7 @@ def test_learning_from_a_run_whose_page_wrote_does_not_write_again(
     sent = len(pages.posts)
     act = (
         f'browser.goto({pages.base_url + "/writes"!r})\nbrowser.fill(browser.find("textbox", "Query"), '
-        '"hello")\n'
-        'browser.click(browser.find("button", "Fetch"))'
+        '"hello")\nbrowser.click(browser.find("button", "Fetch"))'
     )
     steps = [act, 'finish("sent")']
     with make_agent(steps, sites=("demo", "pages"), policy="allow") as agent:

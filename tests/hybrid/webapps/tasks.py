@@ -256,9 +256,8 @@ DJANGO = [
                 "titles = re.findall(r'\\[(\\d+)\\] textbox \"Title\"', page)\n"
                 "if (len(numbers), len(titles)) != (2, 2):\n"
                 '    raise LookupError(f"expected two rows of Number and Title fields, found {numbers} and '
-                '{titles}")\n'
-                'for number, title, (n, text) in zip(numbers, titles, [(1, "Computable numbers"), '
-                '(2, "The universal machine")]):\n'
+                '{titles}")\nfor number, title, (n, text) in zip(numbers, titles, [(1, "Computable '
+                'numbers"), (2, "The universal machine")]):\n'
                 "    browser.fill(int(number), str(n))\n"
                 "    browser.fill(int(title), text)\n"
                 'print(browser.click(browser.find("button", "Save")))'
@@ -279,8 +278,7 @@ DJANGO = [
                 '    print(browser.check(browser.find("checkbox", "Select this object for an action - " + '
                 "title)))\n"
                 'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as '
-                'published"))\n'
-                'print(browser.click(browser.find("button", "Go")))'
+                'published"))\nprint(browser.click(browser.find("button", "Go")))'
             ),
             'finish("Both are published now.")',
         ),
@@ -313,10 +311,8 @@ DJANGO = [
             'print(browser.click(browser.find("link", "Published")))',
             (
                 'print(browser.check(browser.find("checkbox", "Select all objects on this page for an '
-                'action")))\n'
-                'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as '
-                'archived"))\n'
-                'print(browser.click(browser.find("button", "Go")))'
+                'action")))\nprint(browser.select(browser.find("combobox", "Action:"), "Mark selected books '
+                'as archived"))\nprint(browser.click(browser.find("button", "Go")))'
             ),
             'finish("Archived.")',
         ),
