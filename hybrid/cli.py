@@ -10,6 +10,8 @@ import importlib
 
 import click
 
+from sandbox.errors import HybridError
+
 # name: (module:attribute, the command's short help as its own docstring gives it; a test holds them equal).
 COMMANDS = {
     "bench": (
@@ -77,15 +79,15 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except Exception as exc:
+        except HybridError as exc:
             # Imported here, when something failed, so that starting a command does not import them.
             from hybrid.config import ConfigError
             from workflows.store import StoreError
 
-            if not isinstance(exc, (ConfigError, StoreError)):
-                raise
-            # Shown as every other error ("Error: ..."); exit status 2: the setup, not the task, is at fault.
-            raise SetupError(str(exc)) from exc
+            # One line, as click prints its own errors ("Error: ..."); a traceback is for the unexpected.
+            if isinstance(exc, (ConfigError, StoreError)):
+                raise SetupError(str(exc)) from exc  # exit status 2: the setup, not the task, is at fault
+            raise click.ClickException(str(exc)) from exc
 
 
 class SetupError(click.ClickException):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from sandbox import scratch
+from sandbox.errors import HybridError
 
 MIB = 1024**2
 IsolationMode = Literal["bubblewrap", "none"]
@@ -52,7 +53,7 @@ NETWORK_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/host.c
 PR_SET_DUMPABLE = 4
 
 
-class IsolationUnavailable(RuntimeError):
+class IsolationUnavailable(HybridError, RuntimeError):
     """Kernels cannot be isolated on this machine; the message says why and how to opt out."""
 
 

@@ -18,6 +18,7 @@ from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from sandbox import scratch
 from sandbox.bridge import kernel_stub
+from sandbox.errors import HybridError
 from sandbox.limits import KernelLimits
 
 START_TIMEOUT = 30.0
@@ -35,7 +36,7 @@ _SIGNAL_MEANINGS = {
 _STUB_SOURCE = Path(kernel_stub.__file__).read_text(encoding="utf-8")
 
 
-class KernelError(RuntimeError):
+class KernelError(HybridError, RuntimeError):
     """The kernel could not be started or did not answer the runtime."""
 
 

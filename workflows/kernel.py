@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import HostFunction, KernelSession
+from sandbox.errors import HybridError
 from sandbox.names import WORKFLOWS
 from workflows.memory import Workflow, WorkflowStore
 
@@ -27,7 +28,7 @@ CAPABILITY = WORKFLOWS
 INSTALL_TIMEOUT = 30.0
 
 
-class WorkflowInstallError(RuntimeError):
+class WorkflowInstallError(HybridError, RuntimeError):
     """The workflows could not be defined in the kernel; the message has the kernel's error."""
 
 

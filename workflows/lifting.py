@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sandbox.errors import HybridError
 from sandbox.names import BROWSER, CAPABILITIES, FINISH, SITE_CAPABILITIES, WORKFLOWS
 from workflows.program import call_name, capability_calls
 
@@ -113,7 +114,7 @@ NAME_STOP_WORDS = frozenset(
 _SALIENT = re.compile(r'"([^"]+)"|\b(\d{4}-\d{2}-\d{2}|\d+(?:\.\d+)?)\b|((?:[\w.-]*\w/)+[\w.-]*\w)')
 
 
-class InductionRefused(ValueError):
+class InductionRefused(HybridError, ValueError):
     """The run cannot become a program this way; the message says why and what would work."""
 
 

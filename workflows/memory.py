@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import JSON, Column, String, Text, UniqueConstraint, case, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from sandbox.errors import HybridError
 from workflows.store import RunStore, utcnow
 
 Status = Literal["candidate", "verified", "deprecated"]
@@ -89,7 +90,7 @@ class WorkflowUse(SQLModel, table=True):
     ended_at: datetime | None = None
 
 
-class WorkflowNotFound(LookupError):
+class WorkflowNotFound(HybridError, LookupError):
     """No workflow of that name (or version); the message says how to list them."""
 
 

@@ -11,6 +11,7 @@ import builtins
 import hashlib
 from dataclasses import dataclass
 
+from sandbox.errors import HybridError
 from sandbox.names import CAPABILITIES
 
 # The standard library's data modules (a listed package allows its submodules: `xml` allows
@@ -95,7 +96,7 @@ FORBIDDEN_BUILTINS = frozenset(
 SAFE_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) - FORBIDDEN_BUILTINS
 
 
-class ProgramError(ValueError):
+class ProgramError(HybridError, ValueError):
     """A workflow program failed the static checks; the message lists each problem."""
 
 

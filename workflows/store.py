@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from sandbox import CallRecord, CallStatus, PolicyMode
+from sandbox.errors import HybridError
 from workflows.migrate import migrate
 from workflows.status import RUN_STATUSES, RunStatus
 
@@ -155,7 +156,7 @@ class CallRow(SQLModel, table=True):
         )
 
 
-class RunNotFound(LookupError):
+class RunNotFound(HybridError, LookupError):
     """No run with that id (or prefix); the message says so."""
 
 
@@ -179,7 +180,7 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-class StoreError(Exception):
+class StoreError(HybridError):
     """The database cannot be opened; the message names it (without its password) and says why."""
 
 

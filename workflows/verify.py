@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sandbox import KernelSession
+from sandbox.errors import HybridError
 from workflows.kernel import call_code, install_workflows
 from workflows.memory import AWAITING_USE, FAILED, PASSED, Status, Workflow, WorkflowStore
 
@@ -30,7 +31,7 @@ class Verification:
     detail: str
 
 
-class CannotVerify(ValueError):
+class CannotVerify(HybridError, ValueError):
     """Nothing to compare against, or not a program; the message says what is missing."""
 
 

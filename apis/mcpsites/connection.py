@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TextIO
 
+from sandbox.errors import HybridError
+
 if TYPE_CHECKING:
     from mcp import Client
 
@@ -27,11 +29,11 @@ _NOT_IDENTIFIER = re.compile(r"\W")
 LOG_LINES_SHOWN = 5
 
 
-class McpServerError(Exception):
+class McpServerError(HybridError):
     """The MCP server cannot be started, reached or listed; the message says why."""
 
 
-class McpToolError(Exception):
+class McpToolError(HybridError):
     """An MCP tool answered with an error; the message is the server's."""
 
 

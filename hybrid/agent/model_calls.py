@@ -20,6 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
 
 from hybrid.agent.cost import Pricing, TokenUsage
+from sandbox.errors import HybridError
 
 RETRYABLE_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 529}
 CONTEXT_TOO_LONG = re.compile(
@@ -31,7 +32,7 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 1.0
 
 
-class ModelCallError(Exception):
+class ModelCallError(HybridError):
     """The model could not be called (after retries, where retrying made sense); one line says why."""
 
 

@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+from sandbox.errors import HybridError
 from sandbox.text import estimate_tokens
 
 SCRIPTED_PREFIX = "scripted:"
@@ -33,7 +34,7 @@ PROVIDER_KEYS = {
 PROVIDER_PACKAGES = {"google_genai": "langchain-google-genai", "mistralai": "langchain-mistralai"}
 
 
-class ModelError(Exception):
+class ModelError(HybridError):
     """The model cannot be used; the message is one line that says how to fix it."""
 
 

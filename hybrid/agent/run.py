@@ -33,6 +33,7 @@ from hybrid.agent.runtime import (
 from hybrid.config import Settings
 from sandbox import Call, IsolationUnavailable, KernelPool, Policy, PolicyMode
 from sandbox.browser import BrowserService
+from sandbox.errors import HybridError
 from workflows.fastpath import FastPathMatch, match_fast_path, run_fast_path
 from workflows.learn import Learned, learn_from_run
 from workflows.memory import Workflow, WorkflowStore
@@ -48,7 +49,7 @@ CHECKPOINT_SETUP_SECONDS = 120
 TextCallback = Callable[[str | None], None]
 
 
-class AgentError(Exception):
+class AgentError(HybridError):
     """The run cannot start, go on or resume; the message says why and what to do. `run_id` names the
     recorded run when there is one."""
 

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from hybrid.bench.report import TaskResult
 from hybrid.bench.suite import Task
 from hybrid.bench.worker import Worker, WorkerConfig
+from sandbox.errors import HybridError
 
 ExecutorKind = Literal["local", "ray"]
 # A Ray instance started here: no dashboard, a small object store (results are small), no usage report.
@@ -24,7 +25,7 @@ LOCAL_RAY_OBJECT_STORE_BYTES = 128 * 1024 * 1024
 ACTOR_CLOSE_SECONDS = 30
 
 
-class ExecutorError(Exception):
+class ExecutorError(HybridError):
     """The executor cannot start; the message says what to install or configure."""
 
 

@@ -20,12 +20,13 @@ from hybrid.bench.sites import check_sites, parse_setups
 from hybrid.bench.suite import DEMO_SUITE, Task, load_suite
 from hybrid.bench.worker import WorkerConfig
 from hybrid.config import Settings
+from sandbox.errors import HybridError
 from workflows.store import RunStore
 
 DEMO = "demo"
 
 
-class BenchError(Exception):
+class BenchError(HybridError):
     """The benchmark cannot run as asked; the message says what to change."""
 
 

@@ -13,12 +13,13 @@ import uvicorn
 
 from hybrid.demo.app import OPENAPI_PATH, create_app
 from hybrid.demo.data import DEMO_PASSWORD, TrackerStore, api_token_for
+from sandbox.errors import HybridError
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 10.0
 
 
-class DemoSiteError(RuntimeError):
+class DemoSiteError(HybridError, RuntimeError):
     """The demo site could not start or stop."""
 
 

@@ -26,10 +26,11 @@ from hybrid.config import Settings, load_settings
 from sandbox import Call, CallRecord, HostFunction, Policy, PolicyMode
 from sandbox.bridge import BridgeServer, Dispatcher, kernel_stub
 from sandbox.browser import BrowserService
+from sandbox.errors import HybridError
 from sandbox.names import API, FINISH
 
 
-class AttachError(Exception):
+class AttachError(HybridError):
     """The sites cannot be attached; the message says what to register or configure."""
 
 

@@ -27,11 +27,12 @@ from hybrid.agent.run import Agent, AgentError, budget_from, open_checkpointer
 from hybrid.config import Settings, load_settings
 from hybrid.explore.attach import ask_on_input
 from hybrid.explore.views import Checkpoint, History, StepView, table
+from sandbox.errors import HybridError
 from sandbox.text import first_line
 from workflows.store import RunRow, RunStore
 
 
-class ExploreError(Exception):
+class ExploreError(HybridError):
     """What was asked of a run cannot be done; the message says why and what to do instead."""
 
 
