@@ -35,6 +35,7 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client as AuthlibOAuth2Client
 
 from apis.errors import AuthError
+from sandbox.bridge.record import MIN_SECRET_CHARS
 
 SECRET_FIELDS = {
     "bearer": ("token",),
@@ -328,6 +329,41 @@ def resolve_auth(
     if kind == "basic":
         return BasicAuth(values["username"], values["password"])
     return ApiKeyAuth(reference["name"], reference["in"], values["key"])
+
+
+def check_secret_length(value: str, what: str) -> None:
+    """AuthError when `value` is too short to be told apart from ordinary text in outputs (see
+    `sandbox.bridge.record.MIN_SECRET_CHARS`)."""
+    if len(value) < MIN_SECRET_CHARS:
+        raise AuthError(
+            f"{what} is {len(value)} characters long; secrets need at least {MIN_SECRET_CHARS} so that "
+            "hybrid can find them in outputs to redact them without changing ordinary words."
+        )
+
+
+def check_secrets_given(
+    reference: Mapping[str, Any] | None,
+    secrets: SecretStore | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> None:
+    """`check_secret_length` for each secret the reference points to that is set now (the others are read
+    when a run starts); for a web login, its password."""
+    if not reference:
+        return
+    kind = reference.get("type", "basic")  # a web login is a basic-auth reference plus its page's URL
+    for field in SECRET_FIELDS.get(kind, ()):
+        if field in PLAIN_FIELDS:
+            continue
+        if f"{field}_env" in reference:
+            where = f"${reference[f'{field}_env']}"
+            value = environ.get(reference[f"{field}_env"])
+        elif f"{field}_secret" in reference:
+            where = f"secret {reference[f'{field}_secret']}"
+            value = secrets.get(reference[f"{field}_secret"]) if secrets is not None else None
+        else:
+            continue
+        if value:
+            check_secret_length(value, f"The site's {field} ({where})")
 
 
 def secret_values(

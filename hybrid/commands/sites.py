@@ -25,6 +25,7 @@ from apis import (
     parse_web_login,
     search,
 )
+from apis.auth import check_secret_length, check_secrets_given
 from apis.sources import is_url
 from hybrid.commands.mcp_sites import (
     add_mcp_command,
@@ -93,6 +94,8 @@ def add_command(
     try:
         auth = parse_auth_reference(auth_text) if auth_text else None
         web_login = parse_web_login(web_login_text) if web_login_text else None
+        for reference in (auth, web_login):
+            check_secrets_given(reference, registry.secrets)
         spec = load_spec(spec_source, registry.cache_dir)
         base_url = base_url or spec.default_base_url
         if base_url is None:
@@ -262,6 +265,7 @@ def secret_command(secret_name: str, remove: bool) -> None:
         value = click.prompt("Secret", hide_input=True) if sys.stdin.isatty() else sys.stdin.read().strip()
         if not value:
             raise click.ClickException("an empty secret was given; nothing stored.")
+        check_secret_length(value, f"The secret {secret_name}")
         store.set(secret_name, value)
     except ApiError as exc:
         raise click.ClickException(str(exc)) from exc
