@@ -8,11 +8,11 @@ by name. Methods that show a page return text written for the model: after an ac
 from __future__ import annotations
 
 import inspect
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from sandbox import scratch
 from sandbox.bridge import serving_working_dir
 from sandbox.browser.config import BrowserConfig, CredentialProvider, Timeouts, WriteCheck
 from sandbox.browser.errors import BrowserError, WriteRefused
@@ -86,9 +86,8 @@ class BrowserService(ActionMethods):
     ) -> None:
         """`upload_dir`: where `upload(id, path)` reads files when it is not called from a kernel (whose
         call reads from that kernel's working directory)."""
-        shots = (
-            Path(screenshot_dir) if screenshot_dir else Path(tempfile.mkdtemp(prefix="hybrid-screenshots-"))
-        )
+        # By default in this process's scratch directory, made at the first screenshot and removed with it.
+        shots = Path(screenshot_dir) if screenshot_dir else scratch.new_path("screenshots-")
         config = BrowserConfig(
             executable=str(executable),
             args=tuple(args),
