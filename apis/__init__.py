@@ -25,13 +25,14 @@ from apis.errors import (
     ApiValidationError,
     ApiValidationWarning,
     AuthError,
+    RegistryError,
     SpecError,
 )
 from apis.loader import check_spec, load_spec
 from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
 from apis.paging import Page
 from apis.records import code_name
-from apis.registry import RegistryError, Site, SiteRegistry
+from apis.registry import Site, SiteRegistry
 from apis.search import search
 from apis.validation import Mismatch, mismatch_section
 

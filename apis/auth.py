@@ -6,7 +6,7 @@ A reference is a small dict, safe to store and print:
     {"type": "bearer", "token_secret": "gitea-token"}           # an entry in the secret store
     {"type": "bearer", "scheme": "Token", "token_env": "DRF_TOKEN"}   # `Authorization: Token …` (DRF, Gitea)
     {"type": "basic", "username": "alice", "password_env": "PASSWORD"}
-    {"type": "api_key", "in": "header", "name": "X-API-Key", "key_env": "API_KEY"}   # in: header, query, cookie
+    {"type": "api_key", "in": "header", "name": "X-API-Key", "key_env": "API_KEY"}   # in: header|query|cookie
     {"type": "oauth2", "flow": "client_credentials", "token_url": "https://auth.example.com/token",
      "client_id": "my-app", "client_secret_env": "CLIENT_SECRET", "scope": "read write"}
     {"type": "oauth2", "flow": "refresh_token", "token_url": "...", "client_id": "my-app",
@@ -19,11 +19,13 @@ environment variable (`<field>_env`) or from the secret store (`<field>_secret`)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import threading
 from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +33,7 @@ from typing import Any, Protocol
 import httpx
 
 from apis.errors import AuthError
+from sandbox.bridge.record import MIN_SECRET_CHARS
 
 SECRET_FIELDS = {
     "bearer": ("token",),
@@ -92,7 +95,8 @@ class FileSecretStore:
 
 
 class BearerAuth(httpx.Auth):
-    """`Authorization: <scheme> <token>`; the scheme word is `Bearer` unless the site wants another (`Token`)."""
+    """`Authorization: <scheme> <token>`; the scheme word is `Bearer` unless the site wants another
+    (`Token`)."""
 
     def __init__(self, token: str, scheme: str = DEFAULT_BEARER_SCHEME) -> None:
         self._token = token
@@ -229,8 +233,8 @@ def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
         given = [k for k in (field, f"{field}_env", f"{field}_secret") if k in reference]
         if field in reference and field not in PLAIN_FIELDS:
             raise AuthError(
-                f"The {kind} auth gives {field!r} itself; secrets are never stored in a site's config. "
-                f"Use {field}_env=VARIABLE (an environment variable) or {field}_secret=NAME (the secret store)."
+                f"The {kind} auth gives {field!r} itself; secrets are never stored in a site's config. Use "
+                f"{field}_env=VARIABLE (an environment variable) or {field}_secret=NAME (the secret store)."
             )
         if len(given) > 1 or (not given and field in required):
             forms = ([field] if field in PLAIN_FIELDS else []) + [f"{field}_env", f"{field}_secret"]
@@ -253,8 +257,8 @@ def check_auth_reference(reference: Mapping[str, Any]) -> dict[str, Any]:
         allowed.add("scheme")
         if "scheme" in reference and not _SCHEME_WORD.match(str(reference["scheme"])):
             raise AuthError(
-                f"The bearer auth's scheme {reference['scheme']!r} is not one word; give the word the site puts "
-                "before the token, e.g. scheme=Token for `Authorization: Token …`."
+                f"The bearer auth's scheme {reference['scheme']!r} is not one word; give the word the site "
+                "puts before the token, e.g. scheme=Token for `Authorization: Token …`."
             )
     if kind == "api_key":
         allowed |= {"in", "name"}
@@ -309,8 +313,9 @@ def resolve_auth(
     if kind == "web_session":
         if web_cookies is None:
             raise AuthError(
-                "The web_session auth sends the browser's cookies for the site, so it works only where a browser "
-                "signs in to it (an agent run with a --web-login and Chromium); use a token otherwise."
+                "The web_session auth sends the browser's cookies for the site, so it works only where a "
+                "browser signs in to it (an agent run with a --web-login and Chromium); use a token "
+                "otherwise."
             )
         return WebSessionAuth(web_cookies)
     values = {field: _secret_value(reference, field, secrets, environ) for field in _given_secrets(reference)}
@@ -327,6 +332,41 @@ def resolve_auth(
     if kind == "basic":
         return BasicAuth(values["username"], values["password"])
     return ApiKeyAuth(reference["name"], reference["in"], values["key"])
+
+
+def check_secret_length(value: str, what: str) -> None:
+    """AuthError when `value` is too short to be told apart from ordinary text in outputs (see
+    `sandbox.bridge.record.MIN_SECRET_CHARS`)."""
+    if len(value) < MIN_SECRET_CHARS:
+        raise AuthError(
+            f"{what} is {len(value)} characters long; secrets need at least {MIN_SECRET_CHARS} so that "
+            "hybrid can find them in outputs to redact them without changing ordinary words."
+        )
+
+
+def check_secrets_given(
+    reference: Mapping[str, Any] | None,
+    secrets: SecretStore | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> None:
+    """`check_secret_length` for each secret the reference points to that is set now (the others are read
+    when a run starts); for a web login, its password."""
+    if not reference:
+        return
+    kind = reference.get("type", "basic")  # a web login is a basic-auth reference plus its page's URL
+    for field in SECRET_FIELDS.get(kind, ()):
+        if field in PLAIN_FIELDS:
+            continue
+        if f"{field}_env" in reference:
+            where = f"${reference[f'{field}_env']}"
+            value = environ.get(reference[f"{field}_env"])
+        elif f"{field}_secret" in reference:
+            where = f"secret {reference[f'{field}_secret']}"
+            value = secrets.get(reference[f"{field}_secret"]) if secrets is not None else None
+        else:
+            continue
+        if value:
+            check_secret_length(value, f"The site's {field} ({where})")
 
 
 def secret_values(
@@ -346,7 +386,8 @@ def secret_values(
 
 
 def _required_secrets(reference: Mapping[str, Any]) -> set[str]:
-    """The secret fields a reference must give: all of its type's, except for OAuth2, where it depends on the flow."""
+    """The secret fields a reference must give: all of its type's, except for OAuth2, where it depends on the
+    flow."""
     kind = reference.get("type", "")
     if kind != "oauth2":
         return set(SECRET_FIELDS.get(kind, ()))
@@ -378,7 +419,8 @@ def _secret_value(
     value = secrets.get(name) if secrets is not None else None
     if value is None:
         raise AuthError(
-            f"The secret store has no entry {name!r} (the site's {field}); add it with `hybrid sites secret {name}`."
+            f"The secret store has no entry {name!r} (the site's {field}); add it with `hybrid sites secret "
+            f"{name}`."
         )
     return value
 
@@ -410,12 +452,21 @@ def parse_web_login(text: str) -> dict[str, Any]:
     return check_web_login(reference)
 
 
+@dataclass(frozen=True)
+class WebLogin:
+    """How to sign in to a site's web UI: its login page, and the credentials as read now."""
+
+    url: str
+    username: str
+    password: str = dataclasses.field(repr=False)
+
+
 def resolve_web_login(
     reference: Mapping[str, Any], secrets: SecretStore | None = None, environ: Mapping[str, str] = os.environ
-) -> tuple[str, str, str]:
-    """(login URL, username, password) with the password read now from the environment or the store."""
+) -> WebLogin:
+    """The login page and credentials, with the password read now from the environment or the store."""
     basic = check_auth_reference({"type": "basic", **{k: v for k, v in reference.items() if k != "url"}})
-    return (
+    return WebLogin(
         reference["url"],
         _secret_value(basic, "username", secrets, environ),
         _secret_value(basic, "password", secrets, environ),

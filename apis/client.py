@@ -146,12 +146,14 @@ class Client:
         return sorted(set(super().__dir__()) | set(self.operations()))
 
     def __repr__(self) -> str:
-        return f"<Client {self.spec.title or self.spec.source!r} at {self.base_url}: {len(self.spec.operations)} operations>"
+        name = self.spec.title or self.spec.source
+        return f"<Client {name!r} at {self.base_url}: {len(self.spec.operations)} operations>"
 
     def call(self, operation_name: str, /, **arguments: Any) -> Any:
         """Call the operation `operation_name` with keyword arguments; same as `client.<name>(**arguments)`.
 
-        The operation name is positional-only, so any parameter name (`name`, `self`, ...) is free for arguments.
+        The operation name is positional-only, so any parameter name (`name`, `self`, ...) is free for
+        arguments.
         """
         try:
             operation = self.spec.operation(operation_name)
@@ -199,7 +201,7 @@ class Client:
     ) -> tuple[str, Callable[[], httpx.Request]]:
         """The URL to show, and a function that builds a fresh request per attempt from the bound values."""
         path = operation.path
-        query: list[tuple[str, str]] = []
+        query: list[tuple[str, str | int | float | bool | None]] = []
         headers: dict[str, str] = {}
         cookies: list[str] = []
         for parameter in operation.parameters:
@@ -286,7 +288,8 @@ class Client:
             if self.on_mismatch is not None:
                 self.on_mismatch(problem)
             else:
-                # Point at the caller of `client.<operation>(...)`: _report <- call <- the operation's callable.
+                # Point at the caller of `client.<operation>(...)`: _report <- call <- the operation's
+                # callable.
                 warnings.warn(ApiValidationWarning(problem.line()), stacklevel=4)
 
 
@@ -300,7 +303,8 @@ def build_client(
     auth: httpx.Auth | Mapping[str, Any] | None = None,
     **options: Any,
 ) -> Client:
-    """A client for `spec`; `auth` is an httpx auth or a reference such as {"type": "bearer", "token_env": "TOKEN"}.
+    """A client for `spec`; `auth` is an httpx auth or a reference such as {"type": "bearer", "token_env":
+    "TOKEN"}.
 
     Options: secrets (a SecretStore), timeout, retry (RetryPolicy), validation ("warn", "strict",
     "off"), headers, transport (an httpx transport, e.g. for tests), on_mismatch (called with each

@@ -6,21 +6,22 @@ import html
 import re
 from typing import Any
 
+from sandbox.errors import HybridError
 from sandbox.text import clip
 
 BODY_PREVIEW_CHARS = 2000
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
-class RegistryError(Exception):
+class RegistryError(HybridError):
     """A site cannot be added, found or removed; the message says why and what to do."""
 
 
-class SpecError(Exception):
+class SpecError(HybridError):
     """The spec cannot be used at all; the message names the file and the place in it."""
 
 
-class ApiError(Exception):
+class ApiError(HybridError):
     """Base class for every error raised while calling an API operation."""
 
 

@@ -182,7 +182,7 @@ def _process(
     operations = extract_operations(document, problems)
     if not operations:
         raise SpecError(f"{origin}: `paths` holds no operation (no get/post/put/patch/delete... entries).")
-    info = document.get("info") if isinstance(document.get("info"), dict) else {}
+    info: dict[str, Any] = document["info"] if isinstance(document.get("info"), dict) else {}
     return Spec(
         source=origin,
         content_hash=content_hash,
@@ -286,7 +286,8 @@ class _Cache:
 
     def _read_document(self, origin: str) -> dict[str, Any]:
         try:
-            return orjson.loads(self.document_file.read_bytes())
+            document: dict[str, Any] = orjson.loads(self.document_file.read_bytes())
+            return document
         except (OSError, ValueError):
             # The entry lost its document: process the source again (it was readable a moment ago).
             return _process(

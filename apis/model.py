@@ -191,7 +191,8 @@ class Spec:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the document, as JSON-ready data. Parameters are stored once in a table that
-        operations point into: large APIs repeat the same ones (Kubernetes' `pretty`, `dryRun`...) hundreds of times."""
+        operations point into: large APIs repeat the same ones (Kubernetes' `pretty`, `dryRun`...) hundreds of
+        times."""
         data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "load_document"}
         table: dict[str, int] = {}
         operations = []

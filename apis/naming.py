@@ -26,7 +26,8 @@ def snake_case(text: str) -> str:
 
 
 def name_from_route(method: str, path: str) -> str:
-    """A name for an operation without operationId: `GET /repos/{owner}/issues` -> `get_repos_owner_issues`."""
+    """A name for an operation without operationId: `GET /repos/{owner}/issues` ->
+    `get_repos_owner_issues`."""
     segments = [segment.strip("{}") for segment in path.split("/") if segment]
     return snake_case(" ".join([method.lower(), *segments]))
 

@@ -15,7 +15,7 @@ import httpx
 TOTAL_HEADERS = ("X-Total-Count", "X-Total")
 
 
-class Page(list):
+class Page(list[Any]):
     """One page of a longer list. `next` holds the query parameters that ask for the next page (e.g.
     `{"page": "2"}`), None on the last page; `last` those of the last page when the site says; `total`
     the number of items over all pages when the site says."""
@@ -46,7 +46,8 @@ class Page(list):
 
 
 def as_page(parsed: Any, response: httpx.Response) -> Any:
-    """`parsed` as a `Page` when it is a list and `response` says it is one page of several; else unchanged."""
+    """`parsed` as a `Page` when it is a list and `response` says it is one page of several; else
+    unchanged."""
     if not isinstance(parsed, list):
         return parsed
     links = response.links

@@ -81,14 +81,16 @@ class ExternalRefs:
         self.allow_remote = is_url(origin)
         self.problems = problems
         self._documents: dict[str, dict[str, Any]] = {}
-        # The other documents read, by location, with the hash of their bytes: a cached result holds only while they do.
+        # The other documents read, by location, with the hash of their bytes: a cached result holds only
+        # while they do.
         self.dependencies: dict[str, str] = {}
 
     def inline(self, document: dict[str, Any]) -> dict[str, Any]:
-        return self._walk(document, self.origin, document, "#", frozenset())
+        inlined: dict[str, Any] = self._walk(document, self.origin, document, "#", frozenset())
+        return inlined
 
     def _walk(
-        self, node: Any, base: str, base_document: dict[str, Any], where: str, active: frozenset
+        self, node: Any, base: str, base_document: dict[str, Any], where: str, active: frozenset[str]
     ) -> Any:
         if isinstance(node, list):
             return [
@@ -105,7 +107,7 @@ class ExternalRefs:
         }
 
     def _inline_reference(
-        self, reference: str, base: str, base_document: dict[str, Any], where: str, active: frozenset
+        self, reference: str, base: str, base_document: dict[str, Any], where: str, active: frozenset[str]
     ) -> Any:
         location, _, fragment = reference.partition("#")
         target_base = resolve_location(location, base) if location else base

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from apis.auth import FileSecretStore, check_auth_reference, check_web_login, resolve_web_login
+from apis.auth import FileSecretStore, WebLogin, check_auth_reference, check_web_login, resolve_web_login
 from apis.client import Client, build_client
 from apis.errors import RegistryError
 from apis.loader import load_spec
@@ -119,12 +119,13 @@ class SiteRegistry:
         return self.add(replace(site, effects={**(site.effects or {}), **effects}), replace=True)
 
     def client(self, name: str, **options: Any) -> Client:
-        """A client for the site with its credentials resolved now (from the environment or the secret store)."""
+        """A client for the site with its credentials resolved now (from the environment or the secret
+        store)."""
         site = self.get(name)
         return build_client(self.load_spec(name), site.base_url, site.auth, secrets=self.secrets, **options)
 
-    def web_credentials(self, name: str) -> tuple[str, str, str] | None:
-        """(login URL, username, password) for signing in to the site's web UI, or None if not configured."""
+    def web_credentials(self, name: str) -> WebLogin | None:
+        """How to sign in to the site's web UI, or None if it is not configured."""
         site = self.get(name)
         return resolve_web_login(site.web_login, self.secrets) if site.web_login else None
 

@@ -229,7 +229,8 @@ METHOD_ACTIONS = {
     "PATCH": "update",
     "DELETE": "delete",
 }
-# How much an operation's score grows when it does the asked action, and when its resource is the asked object.
+# How much an operation's score grows when it does the asked action, and when its resource is the asked
+# object.
 ACTION_BOOST = 0.35
 OBJECT_BOOST = 0.35
 # A read returning the collection a request names in the plural ("what repos", "which pods").
@@ -478,7 +479,8 @@ def _operation_actions(operation: Operation) -> frozenset[str]:
 
 
 def _resource_terms(operation: Operation) -> frozenset[str]:
-    """The thing an operation acts on: the words of its last literal path segment (`/repos/{o}/{r}/issues/{n}` -> issue)."""
+    """The thing an operation acts on: the words of its last literal path segment (`/repos/{o}/{r}/issues/{n}`
+    -> issue)."""
     literal = [segment for segment in operation.path.split("/") if segment and not segment.startswith("{")]
     return frozenset(tokenize(literal[-1].split(".")[0])) if literal else frozenset()
 

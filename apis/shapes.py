@@ -60,7 +60,7 @@ def plain_text(text: Any) -> str:
     """Documentation text with HTML tags and entities turned into plain words (markup-free text is kept)."""
     text = "" if text is None else str(text)
     if not _HTML_TAG.search(text):
-        return text
+        return str(text)
     reader = _TextReader()
     reader.feed(text)
     reader.close()

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -32,12 +33,13 @@ MAX_EXPANSION_FACTOR = 100
 class _SpecLoader(yaml.CSafeLoader):
     """Safe YAML that yields JSON-compatible data: string keys, and dates left as strings."""
 
-    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
+    # PyYAML keeps resolvers per class; its stubs declare them per instance.
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {  # type: ignore[misc]
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
     }
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         return {str(key): value for key, value in super().construct_mapping(node, deep).items()}
 
 
@@ -166,8 +168,8 @@ def _download(url: str, headers: dict[str, str], trace: Any) -> tuple[int, bytes
 
 def _too_large(source: str | Path, size: int, limit: int) -> None:
     raise SpecError(
-        f"{source}: the spec is larger than {limit / 1024 / 1024:g} MB (at least {size / 1024 / 1024:.1f} MB read); "
-        f"set {MAX_SPEC_MB_VARIABLE} to a larger number of megabytes if you trust it."
+        f"{source}: the spec is larger than {limit / 1024 / 1024:g} MB (at least {size / 1024 / 1024:.1f} MB "
+        f"read); set {MAX_SPEC_MB_VARIABLE} to a larger number of megabytes if you trust it."
     )
 
 
@@ -204,9 +206,9 @@ def _load_yaml(text: str, origin: str) -> Any:
         distinct, expanded = _node_counts(node)
         if expanded > MAX_EXPANDED_NODES or expanded > MAX_EXPANSION_FACTOR * distinct + 10_000:
             raise SpecError(
-                f"{origin}: the YAML expands through aliases (&anchor / *alias) from {distinct:,} to more than "
-                f"{min(expanded, MAX_EXPANDED_NODES):,} nodes; such a document is refused (an alias bomb or a "
-                "broken spec). Resolve the aliases or ask the publisher for a JSON version."
+                f"{origin}: the YAML expands through aliases (&anchor / *alias) from {distinct:,} to more "
+                f"than {min(expanded, MAX_EXPANDED_NODES):,} nodes; such a document is refused (an alias "
+                "bomb or a broken spec). Resolve the aliases or ask the publisher for a JSON version."
             )
         return loader.construct_document(node)
     finally:

@@ -89,7 +89,8 @@ def convert(swagger: dict[str, Any]) -> dict[str, Any]:
         }
     if components:
         openapi["components"] = components
-    return _rewrite_refs(openapi)
+    rewritten: dict[str, Any] = _rewrite_refs(openapi)
+    return rewritten
 
 
 def _servers(swagger: dict[str, Any]) -> list[dict[str, str]]:
@@ -157,9 +158,10 @@ def _dereference(swagger: dict[str, Any], parameter: Any) -> dict[str, Any]:
     """A shared parameter's definition, needed to tell body/formData parameters from the rest."""
     if isinstance(parameter, dict) and isinstance(parameter.get("$ref"), str):
         try:
-            return pointer_get(swagger, parameter["$ref"].lstrip("#"))
+            definition = pointer_get(swagger, parameter["$ref"].lstrip("#"))
         except KeyError:
             return {}
+        return definition if isinstance(definition, dict) else {}
     return parameter if isinstance(parameter, dict) else {}
 
 
@@ -179,8 +181,8 @@ def _request_body(parameters: list[dict[str, Any]], consumes: list[str]) -> dict
     body = next((p for p in parameters if p.get("in") == "body"), None)
     if body is not None:
         media_types = [m for m in consumes if m not in (FORM, MULTIPART)] or [JSON]
-        schema = _schema(body.get("schema", {}))
-        converted: dict[str, Any] = {"content": {m: {"schema": schema} for m in media_types}}
+        body_schema = _schema(body.get("schema", {}))
+        converted: dict[str, Any] = {"content": {m: {"schema": body_schema} for m in media_types}}
         if body.get("description"):
             converted["description"] = body["description"]
         if flag(body.get("required")):

@@ -55,7 +55,8 @@ _SPEC_URI = "urn:hybrid:spec"
 
 @dataclass(frozen=True)
 class Mismatch:
-    """A request or response that does not match the spec: one short line for the model, the detail for the record."""
+    """A request or response that does not match the spec: one short line for the model, the detail for the
+    record."""
 
     operation: str
     direction: str  # "request" or "response"
@@ -335,7 +336,8 @@ def _unchecked(operation: Operation, direction: str, exc: Exception) -> Mismatch
 
 
 def _as_sent(parameter: Parameter, value: Any) -> Any:
-    """The value as the server reads it: text of a number or boolean parameter counts as that number or boolean."""
+    """The value as the server reads it: text of a number or boolean parameter counts as that number or
+    boolean."""
     if not isinstance(value, str):
         return value
     kinds = schema_types(parameter.schema)

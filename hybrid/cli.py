@@ -14,14 +14,16 @@ import threading
 
 import click
 
+from sandbox.errors import HybridError
+
 # name: (module:attribute, the command's short help as its own docstring gives it; a test holds them equal).
 COMMANDS = {
     "bench": (
         "hybrid.commands.bench:bench_command",
         (
             "Run task suite SUITE (`demo`, the built-in one, or a JSON Lines file in the same format), each "
-            "task on a freshly reset site with a fresh kernel, judge it with its evaluator, and print success, "
-            "steps, tokens, cost and time per task by category (API-only, UI, mixed)."
+            "task on a freshly reset site with a fresh kernel, judge it with its evaluator, and print "
+            "success, steps, tokens, cost and time per task by category (API-only, UI, mixed)."
         ),
     ),
     "config": (
@@ -81,17 +83,21 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except Exception as exc:
+        except HybridError as exc:
             # Imported here, when something failed, so that starting a command does not import them.
             from hybrid.config import ConfigError
             from workflows.store import StoreError
 
-            if not isinstance(exc, (ConfigError, StoreError)):
-                raise
-            # Shown as every other error ("Error: ..."); exit status 2: the setup, not the task, is at fault.
-            problem = click.ClickException(str(exc))
-            problem.exit_code = 2
-            raise problem from exc
+            # One line, as click prints its own errors ("Error: ..."); a traceback is for the unexpected.
+            if isinstance(exc, (ConfigError, StoreError)):
+                raise SetupError(str(exc)) from exc  # exit status 2: the setup, not the task, is at fault
+            raise click.ClickException(str(exc)) from exc
+
+
+class SetupError(click.ClickException):
+    """The configuration or the store is at fault, not the task: exit status 2."""
+
+    exit_code = 2
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from sandbox import Isolation, IsolationMode, KernelLimits, PolicyMode
+from sandbox.errors import HybridError
 
 APP_NAME = "hybrid-agent"
 ENV_PREFIX = "HYBRID_"
@@ -31,7 +32,7 @@ CONFIG_ENV_VAR = "HYBRID_CONFIG"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
-class ConfigError(Exception):
+class ConfigError(HybridError):
     """The configuration cannot be used; the message says which value and how to fix it."""
 
 

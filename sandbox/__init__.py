@@ -15,27 +15,45 @@ from typing import TYPE_CHECKING
 from sandbox.lazy import lazy_names
 
 if TYPE_CHECKING:
+    # `X as X`: names re-exported for type checkers (at run time `__getattr__` imports them).
     from sandbox.bridge import (
-        POLICY_MODES,
-        REDACTED,
-        Call,
-        CallRecord,
-        CallStatus,
-        Capability,
-        Effect,
-        HostFunction,
-        Namespace,
-        PermissionDenied,
-        Policy,
-        PolicyMode,
-        Value,
+        POLICY_MODES as POLICY_MODES,
+        REDACTED as REDACTED,
+        Call as Call,
+        CallRecord as CallRecord,
+        CallStatus as CallStatus,
+        Capability as Capability,
+        Effect as Effect,
+        HostFunction as HostFunction,
+        Namespace as Namespace,
+        PermissionDenied as PermissionDenied,
+        Policy as Policy,
+        PolicyMode as PolicyMode,
+        Value as Value,
     )
-    from sandbox.isolation import ISOLATION_MODES, Isolation, IsolationMode, IsolationUnavailable
-    from sandbox.kernel import KernelError
-    from sandbox.limits import KernelLimits
-    from sandbox.pool import KernelPool
-    from sandbox.results import ExecutionError, ExecutionResult, RichOutput
-    from sandbox.session import KernelSession
+    from sandbox.isolation import (
+        ISOLATION_MODES as ISOLATION_MODES,
+        Isolation as Isolation,
+        IsolationMode as IsolationMode,
+        IsolationUnavailable as IsolationUnavailable,
+    )
+    from sandbox.kernel import (
+        KernelError as KernelError,
+    )
+    from sandbox.limits import (
+        KernelLimits as KernelLimits,
+    )
+    from sandbox.pool import (
+        KernelPool as KernelPool,
+    )
+    from sandbox.results import (
+        ExecutionError as ExecutionError,
+        ExecutionResult as ExecutionResult,
+        RichOutput as RichOutput,
+    )
+    from sandbox.session import (
+        KernelSession as KernelSession,
+    )
 
 _HOMES = {
     "sandbox.bridge.capability": ("Capability", "Effect", "HostFunction", "Namespace", "Value"),

@@ -23,6 +23,7 @@ from typing import Literal
 
 from sandbox import scratch
 from sandbox.cgroup import cgroups_available
+from sandbox.errors import HybridError
 
 MIB = 1024**2
 IsolationMode = Literal["bubblewrap", "none"]
@@ -53,7 +54,7 @@ NETWORK_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/host.c
 PR_SET_DUMPABLE = 4
 
 
-class IsolationUnavailable(RuntimeError):
+class IsolationUnavailable(HybridError, RuntimeError):
     """Kernels cannot be isolated on this machine; the message says why and how to opt out."""
 
 
@@ -117,7 +118,8 @@ class Isolation:
             bubblewrap_problem()
 
     def kernel_owner(self) -> int | None:
-        """A host uid for a new kernel to run as, when not the host's own (then its directories must be its)."""
+        """A host uid for a new kernel to run as, when not the host's own (then its directories must be
+        its)."""
         return secrets.choice(KERNEL_UIDS) if self.isolated and os.geteuid() == 0 else None
 
     def command(
@@ -160,8 +162,8 @@ class Isolation:
         wrapped += ["--ro-bind", str(identity / "group"), "/etc/group"]
         for prefix in _python_prefixes():
             wrapped += [*_reachable(prefix), "--ro-bind", str(prefix), str(prefix)]
-        for directory in (kernel_dir, *extra_dirs):
-            wrapped += [*_reachable(directory), "--bind", str(directory), str(directory)]
+        for writable in (kernel_dir, *extra_dirs):
+            wrapped += [*_reachable(writable), "--bind", str(writable), str(writable)]
         wrapped += ["--remount-ro", "/", "--chdir", str(kernel_dir), "--", *_become(owner)]
         return wrapped + argv
 
@@ -171,7 +173,8 @@ def bubblewrap_path() -> Path:
     if path is None:
         raise IsolationUnavailable(
             "bubblewrap (bwrap) is not installed, so code actions cannot be isolated; install it "
-            "(Debian/Ubuntu: apt-get install bubblewrap), or pass --sandbox none (or set HYBRID_SANDBOX=none) to run "
+            "(Debian/Ubuntu: apt-get install bubblewrap), or pass --sandbox none (or set "
+            "HYBRID_SANDBOX=none) to run "
             "them unisolated"
         )
     return Path(path)
@@ -201,7 +204,8 @@ def bubblewrap_problem() -> None:
     problem = _bubblewrap_trial()
     if problem is not None:
         raise IsolationUnavailable(
-            f"{problem}, so code actions cannot be isolated; pass --sandbox none (or set HYBRID_SANDBOX=none) "
+            f"{problem}, so code actions cannot be isolated; pass --sandbox none (or set "
+            "HYBRID_SANDBOX=none) "
             "to run them unisolated"
         )
 

@@ -10,13 +10,16 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from jupyter_client import BlockingKernelClient, KernelManager
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from sandbox import disk, scratch
 from sandbox.bridge import kernel_stub
 from sandbox.cgroup import KernelCgroup
+from sandbox.errors import HybridError
 from sandbox.limits import KernelLimits
 
 START_TIMEOUT = 30.0
@@ -36,7 +39,7 @@ HOME_SIZE = 64 * 1024**2
 _STUB_SOURCE = Path(kernel_stub.__file__).read_text(encoding="utf-8")
 
 
-class KernelError(RuntimeError):
+class KernelError(HybridError, RuntimeError):
     """The kernel could not be started or did not answer the runtime."""
 
 
@@ -128,7 +131,15 @@ class Kernel:
 
     @property
     def pid(self) -> int:
-        return self.manager.provisioner.pid
+        pid = self._provisioner.pid
+        if pid is None:
+            raise KernelError("the kernel has no process: it was not started, or it has ended")
+        return pid
+
+    @property
+    def _provisioner(self) -> LocalProvisioner:
+        # KernelManager starts kernels through the local provisioner unless a kernel spec names another.
+        return cast(LocalProvisioner, self.manager.provisioner)
 
     def alive(self) -> bool:
         return self.manager.is_alive()
@@ -157,12 +168,14 @@ class Kernel:
             except queue.Empty:
                 return None
             if message["parent_header"].get("msg_id") == msg_id:
-                return message["content"]
+                content: dict[str, Any] = message["content"]
+                return content
         return None
 
     def exit_description(self) -> str:
         """How the kernel ended, in words, e.g. 'crashed (segmentation fault)'."""
-        code = self.manager.provisioner.process.poll() if self.manager.provisioner else None
+        process = self._provisioner.process if self.manager.provisioner else None
+        code = process.poll() if process else None
         if code is None:
             return "stopped responding"
         if self.oom_kills():

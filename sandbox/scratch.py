@@ -9,6 +9,7 @@ no kernel can release its host's lock.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import secrets
@@ -56,7 +57,14 @@ def host_directory() -> Path:
             directory = unlocked.with_name(unlocked.name[1:])
             unlocked.rename(directory)
             _host_dir = directory
+            atexit.register(_remove_at_exit, directory, os.getpid())
         return _host_dir
+
+
+def _remove_at_exit(directory: Path, owner: int) -> None:
+    # A process ending normally removes its directory itself; forks that exit leave it to their parent.
+    if os.getpid() == owner:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def sweep_dead_hosts(root: Path | None = None) -> list[Path]:

@@ -20,6 +20,7 @@ from sandbox.bridge.kernel_stub import MODULE_NAME
 from sandbox.collect import OutputCollector
 from sandbox.kernel import Kernel
 from sandbox.limits import KernelLimits
+from sandbox.names import FINISH
 from sandbox.results import ExecutionResult
 
 LOST_STATE = (
@@ -39,7 +40,8 @@ class _OverQuota(str):
 def _over_quota(kernel: Kernel) -> _OverQuota:
     isolation = kernel.limits.isolation
     return _OverQuota(
-        f"Your code wrote more to its working directory and home than {(isolation.disk_quota or 0) / 2**20:,.0f} "
+        "Your code wrote more to its working directory and home than "
+        f"{(isolation.disk_quota or 0) / 2**20:,.0f} "
         f"MiB or {isolation.disk_files:,} files, the limit; it was stopped and its files were removed"
     )
 
@@ -93,7 +95,7 @@ class KernelSession:
         self.dispatcher = Dispatcher(policy, secrets)
         self.dispatcher.working_dir = lambda: self.working_dir
         self._answer = _Answer()
-        self.dispatcher.register("finish", HostFunction(self._answer.finish, writes=False))
+        self.dispatcher.register(FINISH, HostFunction(self._answer.finish, writes=False))
         self._lock = threading.Lock()
         self._actions = 0
         self._interrupt_requested = False
@@ -165,8 +167,8 @@ class KernelSession:
         if timed_out and failure is None:
             notices.insert(
                 0,
-                f"Your code was interrupted after {timeout:g} s, the time limit for one action. Variables and "
-                "imports are kept; whatever came after the point shown did not run.",
+                f"Your code was interrupted after {timeout:g} s, the time limit for one action. Variables "
+                "and imports are kept; whatever came after the point shown did not run.",
             )
         result.notices = notices
         result.calls = self.dispatcher.recorder.take()

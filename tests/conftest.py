@@ -7,6 +7,7 @@ import glob
 import os
 import shlex
 import shutil
+import signal
 import socket
 import socketserver
 import subprocess
@@ -79,6 +80,11 @@ TESTS = Path(__file__).parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A suite started with SIGINT ignored (`nohup ... &`) would pass that on to every subprocess, which
+    # then could not be stopped with Ctrl-C as tests stop `hybrid run` and `hybrid demo serve`. With a
+    # handler here, a subprocess starts with the default (exec resets handled signals, not ignored ones).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     for marker, meaning in (
         ("kernel", "starts Jupyter kernels"),
         ("browser", "starts Chromium"),
@@ -100,13 +106,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(marker)
 
 
+# IPYTHONDIR: jupyter-client makes IPython's directory (~/.ipython) when it starts a kernel.
+XDG_DIRECTORIES = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "IPYTHONDIR")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_user_directories_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """As `private_user_directories`, for what session fixtures do before any test runs (reading the demo
+    site's spec, which caches it)."""
+    user = tmp_path_factory.mktemp("session-user")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in XDG_DIRECTORIES:
+            patch.setenv(name, str(user / name.lower()))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def private_user_directories(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No test reads or writes the user's own data, config or cache (subprocesses inherit this too)."""
     user = tmp_path_factory.mktemp("user")
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+    for name in XDG_DIRECTORIES:
         monkeypatch.setenv(name, str(user / name.lower()))
     for name in (
         "HYBRID_DATA_DIR",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from sandbox.errors import HybridError
 from workflows.memory import KINDS, Workflow, WorkflowNotFound, WorkflowStore
 from workflows.program import ProgramError, check_program
 
@@ -27,7 +28,7 @@ IMPORTED_FIELDS = (
 )
 
 
-class ImportRejected(ValueError):
+class ImportRejected(HybridError, ValueError):
     """A line of the import is not a workflow; the message names the line."""
 
 

@@ -85,7 +85,7 @@ def run_fast_path(
             index=0,
             thought=f"Fast path: the task matches {match.source}.",
             code=match.code,
-            observation=answer if error is None else error,
+            observation=(answer or "") if error is None else error,
             full_output=result.full_stdout,
             error=error,
             ok=error is None and result.finished,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from sandbox.names import SITE_CAPABILITIES
 from workflows.lifting import InductionRefused, WorkflowDraft, lift_program
 from workflows.memory import FAILED, Workflow, WorkflowStore
 from workflows.model_induction import AskModel, model_program, model_text
@@ -76,7 +77,7 @@ def site_of(record: InductionInput, operations: list[str]) -> str:
     """The site (API or MCP server) whose operations the code calls first, else the run's first site."""
     for operation in operations:
         parts = operation.split(".")
-        if parts[0] in ("api", "mcp") and len(parts) > 2:
+        if parts[0] in SITE_CAPABILITIES and len(parts) > 2:
             return parts[1]
     if not record.run.sites:
         raise InductionRefused(f"run {record.run.id} names no site, and its code calls no site's api")

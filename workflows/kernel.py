@@ -25,18 +25,20 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import CallRecord, ExecutionResult, HostFunction, KernelSession
+from sandbox.errors import HybridError
+from sandbox.names import WORKFLOWS
 from workflows.memory import Workflow, WorkflowStore
 from workflows.program import capability_calls, parameter_sinks
 
 KERNEL_SIDE = Path(__file__).with_name("kernel_side.py")
 KERNEL_MODULE = "_hybrid_workflows"
-CAPABILITY = "wf"
+CAPABILITY = WORKFLOWS
 INSTALL_TIMEOUT = 30.0
 # What a failed call says when the thing it named does not exist: the task's own values were wrong.
 NOT_FOUND = re.compile(r"\b404\b|not found", re.IGNORECASE)
 
 
-class WorkflowInstallError(RuntimeError):
+class WorkflowInstallError(HybridError, RuntimeError):
     """The workflows could not be defined in the kernel; the message has the kernel's error."""
 
 
@@ -81,7 +83,7 @@ class WorkflowCapability:
         self.open_uses: list[_OpenUse] = []
 
     def describe(self) -> dict[str, Any]:
-        members = {
+        members: dict[str, dict[str, Any]] = {
             name: {"kind": "operation", "doc": _docstring(w), "params": _params(w)}
             for name, w in self.workflows.items()
         }
@@ -270,10 +272,11 @@ def call_code(workflow: Workflow, arguments: dict[str, Any]) -> str:
 def _install_code(programs: list[dict[str, str]]) -> str:
     # One statement, names only through __import__, so the user's namespace gains nothing but `wf`.
     return (
-        f"(__import__('sys').modules.get({KERNEL_MODULE!r}) or __import__('sys').modules.setdefault("
-        f"{KERNEL_MODULE!r}, (lambda m: (exec(compile({KERNEL_SIDE.read_text()!r}, '<hybrid workflows>', 'exec'), "
-        f"m.__dict__), m)[1])(__import__('types').ModuleType({KERNEL_MODULE!r}))))"
-        f".install(get_ipython().user_ns, wf, {programs!r});"
+        f"(__import__('sys').modules.get({KERNEL_MODULE!r}) or "
+        f"__import__('sys').modules.setdefault({KERNEL_MODULE!r}, (lambda m: "
+        f"(exec(compile({KERNEL_SIDE.read_text()!r}, '<hybrid workflows>', 'exec'), m.__dict__), "
+        f"m)[1])(__import__('types').ModuleType({KERNEL_MODULE!r})))).install(get_ipython().user_ns, wf, "
+        f"{programs!r});"
     )
 
 

@@ -15,6 +15,7 @@ import traceback
 from typing import Any
 
 MODULE_NAME = "_hybrid_workflows"
+# sandbox.names.CAPABILITIES, spelled out: this file runs in the kernel, which imports nothing from the host.
 CAPABILITIES = ("api", "browser", "mcp", "wf")
 
 _state: dict[str, Any] = {"wf": None, "hooked": False}

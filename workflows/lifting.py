@@ -15,12 +15,14 @@ import keyword
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from workflows.program import CAPABILITIES, SAFE_BUILTINS, call_name, capability_calls
+from sandbox.errors import HybridError
+from sandbox.names import BROWSER, CAPABILITIES, FINISH, SITE_CAPABILITIES, WORKFLOWS
+from workflows.program import SAFE_BUILTINS, call_name, capability_calls
 from workflows.templates import ITEM_SEPARATOR, task_values
 
-RESERVED = CAPABILITIES | {"finish", "print"}
+RESERVED = CAPABILITIES | {FINISH, "print"}
 # What a notebook shows a value with: dropped with what they show, unless that has an effect.
 # `help()` too: the prompt tells the model to read docs with it, and reading docs is exploration.
 DISPLAY_CALLS = frozenset({"print", "display", "pprint", "pprint.pprint", "help"})
@@ -112,7 +114,7 @@ NAME_STOP_WORDS = frozenset(
 )
 
 
-class InductionRefused(ValueError):
+class InductionRefused(HybridError, ValueError):
     """The run cannot become a program this way; the message says why and what would work."""
 
 
@@ -231,7 +233,8 @@ def lift_program(
 
 
 def _parse_steps(steps: Sequence[str]) -> tuple[list[ast.stmt], list[int]]:
-    """The steps' statements, numbered as one text so a node's line says its step, and each step's first line."""
+    """The steps' statements, numbered as one text so a node's line says its step, and each step's first
+    line."""
     statements: list[ast.stmt] = []
     step_lines: list[int] = []
     offset = 0
@@ -270,15 +273,16 @@ def _shows_docs(call: ast.Call) -> bool:
 
 
 def _effectful(node: ast.AST, writes: set[str]) -> bool:
-    """Whether evaluating `node` may change something: a browser, wf or writing api call, or an unknown call."""
+    """Whether evaluating `node` may change something: a browser, wf or writing api call, or an unknown
+    call."""
     for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
         name = call_name(call)
         if name is None:
             continue
         root = name.split(".", 1)[0]
-        if root in ("browser", "wf") or name in writes or name == "finish":
+        if root in (BROWSER, WORKFLOWS) or name in writes or name == FINISH:
             return True
-        if root in ("api", "mcp") or name in PURE_CALLS:  # their writing calls are in `writes`
+        if root in SITE_CAPABILITIES or name in PURE_CALLS:  # their writing calls are in `writes`
             continue
         if "." not in name:
             return True  # a function defined in the run: assume it may act
@@ -298,7 +302,7 @@ def _drop_displays(statements: list[ast.stmt], writes: set[str]) -> list[ast.stm
                 return node  # a method call for its effect (`found.append(x)`, `csv.writer(out).writerow(r)`)
             return node if _effectful(value, writes) else None
 
-    cleaned = []
+    cleaned: list[ast.stmt] = []
     for statement in statements:
         result = Displays().visit(statement)
         cleaned.extend(result if isinstance(result, list) else [] if result is None else [result])
@@ -313,7 +317,10 @@ def _method_call(node: ast.expr) -> bool:
     return name is None or name.split(".", 1)[0] not in CAPABILITIES
 
 
-def _fill_empty_bodies(node: ast.AST) -> ast.AST:
+_Node = TypeVar("_Node", bound=ast.AST)
+
+
+def _fill_empty_bodies(node: _Node) -> _Node:
     for child in ast.walk(node):
         for attribute in ("body", "orelse", "finalbody"):
             block = getattr(child, attribute, None)
@@ -328,7 +335,7 @@ def _finish_to_return(statements: list[ast.stmt]) -> list[ast.stmt]:
     class Finish(ast.NodeTransformer):
         def visit_Expr(self, node: ast.Expr) -> ast.stmt:
             value = node.value
-            if isinstance(value, ast.Call) and call_name(value) == "finish":
+            if isinstance(value, ast.Call) and call_name(value) == FINISH:
                 answer = (
                     value.args[0] if value.args else (value.keywords[0].value if value.keywords else None)
                 )
@@ -338,7 +345,7 @@ def _finish_to_return(statements: list[ast.stmt]) -> list[ast.stmt]:
     kept: list[ast.stmt] = []
     for statement in statements:
         statement = ast.fix_missing_locations(Finish().visit(statement))
-        if any(isinstance(n, ast.Call) and call_name(n) == "finish" for n in ast.walk(statement)):
+        if any(isinstance(n, ast.Call) and call_name(n) == FINISH for n in ast.walk(statement)):
             raise InductionRefused(
                 "finish() is used inside an expression; only `finish(answer)` statements lift"
             )
@@ -478,8 +485,8 @@ def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
             for key, value in zip(node.keys, node.values, strict=True):
                 if key is not None:
                     visit(key, (None, 0), False)
-                named = isinstance(key, ast.Constant) and isinstance(key.value, str)
-                visit(value, (key.value, KEY_RANK) if named else role, True)
+                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+                visit(value, (name, KEY_RANK) if name is not None else role, True)
             return
         if isinstance(node, ast.Subscript):
             visit(node.value, role, liftable)
@@ -723,8 +730,8 @@ def _refuse_values_read_from_outputs(
                 raise InductionRefused(
                     f"step {step + 1} passes {value.value!r} as {role.name!r}, a value the output of step "
                     f"{shown + 1} showed rather than one the code computed: a program would always use "
-                    f"{value.value!r}. Compute it in the code (parse the page or the API's answer), or induce "
-                    "with a model."
+                    f"{value.value!r}. Compute it in the code (parse the page or the API's answer), or "
+                    "induce with a model."
                 )
 
 
@@ -759,7 +766,7 @@ def _refuse_written_values_read_from_outputs(
         n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call) and call_name(n) in writes
     ):
         for literal in _written_literals(call):
-            value = literal.value
+            value = str(literal.value)  # `_written_literals` yields text only
             if value.casefold() in task.casefold():
                 continue
             step = bisect.bisect_right(step_lines, literal.lineno) - 1
@@ -895,7 +902,8 @@ def _refuse_constant_answers(statements: list[ast.stmt], writes: set[str], param
     if not computed:
         raise InductionRefused(
             "the answer is not computed by the code (the model read it from an observation), and the run "
-            "changed nothing: a program would only repeat a constant. Induce a text workflow with a model instead."
+            "changed nothing: a program would only repeat a constant. Induce a text workflow with a model "
+            "instead."
         )
 
 
@@ -980,6 +988,6 @@ def _function_source(
         body=[ast.Expr(ast.Constant(docstring)), *statements],
         decorator_list=[],
         returns=None,
-        type_params=[],
+        type_params=[],  # type: ignore[call-arg,unused-ignore]  # Python 3.12+ needs it; 3.11 ignores it
     )
     return ast.unparse(ast.fix_missing_locations(ast.Module(body=[function], type_ignores=[]))) + "\n"

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, case, update
+from sqlalchemy import JSON, Column, String, Text, UniqueConstraint, case, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from sandbox.errors import HybridError
 from workflows.program import rename_program
 from workflows.store import RunStore, utcnow
 
@@ -39,8 +40,8 @@ class Workflow(SQLModel, table=True):
     name: str = Field(index=True)
     version: int = 1
     site: str = Field(index=True)
-    kind: str = "program"
-    status: str = Field(default="candidate", index=True)
+    kind: Kind = Field(default="program", sa_type=String)
+    status: Status = Field(default="candidate", index=True, sa_type=String)
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     intent_template: str = Field(default="", sa_column=Column(Text, nullable=False))
     parameters: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -73,7 +74,8 @@ class Workflow(SQLModel, table=True):
     def export(self) -> dict[str, Any]:
         """A JSON-ready record (no database ids), as `hybrid workflows export` writes it."""
         record = self.model_dump(exclude={"id"})
-        return json.loads(json.dumps(record, default=str))
+        exported: dict[str, Any] = json.loads(json.dumps(record, default=str))
+        return exported
 
 
 class WorkflowUse(SQLModel, table=True):
@@ -91,7 +93,7 @@ class WorkflowUse(SQLModel, table=True):
     ended_at: datetime | None = None
 
 
-class WorkflowNotFound(LookupError):
+class WorkflowNotFound(HybridError, LookupError):
     """No workflow of that name (or version); the message says how to list them."""
 
 
@@ -291,7 +293,8 @@ class WorkflowStore(RunStore):
         return promoted
 
     def failed_in_run(self, run_id: str) -> list[Workflow]:
-        """The workflows whose use in run `run_id` failed and never succeeded later in it, first failure first."""
+        """The workflows whose use in run `run_id` failed and never succeeded later in it, first failure
+        first."""
         with Session(self.engine) as session:
             uses = session.exec(
                 select(WorkflowUse).where(WorkflowUse.run_id == run_id).order_by(col(WorkflowUse.id))

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+from sandbox.errors import HybridError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -30,7 +32,7 @@ HEAD_REVISION = "0006"
 VERSION_TABLE = "alembic_version"
 
 
-class MigrationError(RuntimeError):
+class MigrationError(HybridError, RuntimeError):
     """The database cannot be brought to the schema this version needs; the message says why."""
 
 

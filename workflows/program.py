@@ -11,7 +11,9 @@ import builtins
 import hashlib
 from dataclasses import dataclass
 
-CAPABILITIES = frozenset({"api", "browser", "mcp", "wf"})
+from sandbox.errors import HybridError
+from sandbox.names import CAPABILITIES
+
 # The standard library's data modules (a listed package allows its submodules: `xml` allows
 # `xml.etree.ElementTree`). What reaches files, processes, the network or the interpreter is not listed.
 ALLOWED_MODULES = frozenset(
@@ -94,7 +96,7 @@ FORBIDDEN_BUILTINS = frozenset(
 SAFE_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) - FORBIDDEN_BUILTINS
 
 
-class ProgramError(ValueError):
+class ProgramError(HybridError, ValueError):
     """A workflow program failed the static checks; the message lists each problem."""
 
 
@@ -218,7 +220,7 @@ def _name_problems(function: ast.FunctionDef, parameters: set[str]) -> list[str]
             )
             if not isinstance(node, ast.Lambda):
                 bound.add(node.name)
-        elif isinstance(node, ast.ClassDef) or (isinstance(node, ast.ExceptHandler) and node.name):
+        elif isinstance(node, (ast.ClassDef, ast.ExceptHandler)) and node.name:
             bound.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             problems.extend(_import_problems(node, modules))

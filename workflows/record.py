@@ -53,7 +53,8 @@ def _definitions(code: str) -> str:
 
 def _caused_a_page_write(call: CallRecord, calls: list[CallRecord]) -> bool:
     """Whether a write a page sent on its own (a script's fetch after a click) was decided on while the
-    browser `call` ran: the bridge records such a write apart, as a call of its own, inside the action's time."""
+    browser `call` ran: the bridge records such a write apart, as a call of its own, inside the action's
+    time."""
     if call.capability != "browser" or call.started_at is None:
         return False
     ended = call.started_at + call.latency

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from sandbox import CallRecord, CallStatus, PolicyMode
+from sandbox.errors import HybridError
 from workflows.migrate import migrate
 from workflows.status import RUN_STATUSES, RunStatus
 
@@ -67,7 +68,7 @@ class StepRecord(SQLModel):
     A field it does not know is refused, so nothing a step carries is lost on the way to the record.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]  # SQLModel's is a ConfigDict subclass
 
     index: int
     reply: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -155,7 +156,7 @@ class CallRow(SQLModel, table=True):
         )
 
 
-class RunNotFound(LookupError):
+class RunNotFound(HybridError, LookupError):
     """No run with that id (or prefix); the message says so."""
 
 
@@ -186,7 +187,7 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-class StoreError(Exception):
+class StoreError(HybridError):
     """The database cannot be opened; the message names it (without its password) and says why."""
 
 
@@ -238,7 +239,7 @@ class RunStore:
 
         The totals are updated in the database, without reading the run: a run's steps cost it no reads.
         """
-        totals = {
+        totals: dict[Any, Any] = {
             RunRow.steps: case((col(RunRow.steps) > step.index, RunRow.steps), else_=step.index + 1),
             RunRow.prompt_tokens: col(RunRow.prompt_tokens) + step.prompt_tokens,
             RunRow.completion_tokens: col(RunRow.completion_tokens) + step.completion_tokens,
@@ -330,7 +331,10 @@ class RunStore:
                 ).all()
             )
 
-    def calls_of(self, step_id: int) -> list[CallRecord]:
+    def calls_of(self, step_id: int | None) -> list[CallRecord]:
+        """The calls step `step_id` made (none for a step not stored yet, which has no id)."""
+        if step_id is None:
+            return []
         with Session(self.engine) as session:
             rows = session.exec(
                 select(CallRow).where(CallRow.step_id == step_id).order_by(col(CallRow.id))

@@ -15,8 +15,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sandbox import KernelSession
+from sandbox.errors import HybridError
 from workflows.kernel import call_code, install_workflows
-from workflows.memory import AWAITING_USE, FAILED, PASSED, Workflow, WorkflowStore
+from workflows.memory import AWAITING_USE, FAILED, PASSED, Status, Workflow, WorkflowStore
 
 SessionFactory = Callable[[], AbstractContextManager[KernelSession]]
 Judge = Callable[[str | None], bool]
@@ -30,7 +31,7 @@ class Verification:
     detail: str
 
 
-class CannotVerify(ValueError):
+class CannotVerify(HybridError, ValueError):
     """Nothing to compare against, or not a program; the message says what is missing."""
 
 
@@ -76,6 +77,7 @@ def verify(
     else:
         passed = normalise_answer(answer) == normalise_answer(workflow.expected_answer)
         detail = f"answer {answer!r}, the source run's {workflow.expected_answer!r}"
-    status = "verified" if passed else ("deprecated" if workflow.status == "deprecated" else "candidate")
+    kept: Status = "deprecated" if workflow.status == "deprecated" else "candidate"
+    status: Status = "verified" if passed else kept
     updated = store.set_status(workflow.id, status, verification=PASSED if passed else FAILED, note=detail)
     return Verification(updated, PASSED if passed else FAILED, detail)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TextIO
 
+from sandbox.errors import HybridError
+
 if TYPE_CHECKING:
     from mcp import Client
 
@@ -27,11 +29,11 @@ _NOT_IDENTIFIER = re.compile(r"\W")
 LOG_LINES_SHOWN = 5
 
 
-class McpServerError(Exception):
+class McpServerError(HybridError):
     """The MCP server cannot be started, reached or listed; the message says why."""
 
 
-class McpToolError(Exception):
+class McpToolError(HybridError):
     """An MCP tool answered with an error; the message is the server's."""
 
 
@@ -132,6 +134,8 @@ class McpConnection:
     def call(self, tool_name: str, arguments: dict[str, Any]) -> Any:
         """The tool's result: its structured content when it gives one, else its text (parsed when it is
         JSON); McpToolError when the tool reports an error."""
+        from mcp.types import TextContent
+
         if self._client is None or self._loop is None:
             raise McpServerError(f"the connection to the MCP server {self.name} is closed")
         tool = self.tool(tool_name)
@@ -142,13 +146,13 @@ class McpConnection:
             future.cancel()
             raise McpServerError(
                 f"the MCP server {self.name} did not answer {tool.name} within {self.timeout:g} s"
-            )
+            ) from None
         except Exception as exc:
             raise McpServerError(
                 f"the MCP server {self.name} could not answer {tool.name}: {_describe(exc)}. "
                 f"If it stopped, the next run starts it again."
             ) from exc
-        text = "\n".join(block.text for block in result.content if getattr(block, "type", None) == "text")
+        text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
         if result.is_error:
             raise McpToolError(text or f"{tool.name} failed without saying why")
         if result.structured_content is not None:
@@ -189,18 +193,18 @@ class McpConnection:
 
     async def _session(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._closing = asyncio.Event()
+        self._closing = closing = asyncio.Event()
         try:
             with ExitStack() as stack:
                 errlog = sys.stderr
                 if self.log_path is not None:
                     self.log_path.parent.mkdir(parents=True, exist_ok=True)
                     errlog = stack.enter_context(self.log_path.open("a", encoding="utf-8"))
-                await self._serve(errlog)
+                await self._serve(errlog, closing)
         finally:
             self._client = None
 
-    async def _serve(self, errlog: TextIO) -> None:
+    async def _serve(self, errlog: TextIO, closing: asyncio.Event) -> None:
         # The SDK is imported by the connection that needs it: it costs a quarter of a run's start.
         from mcp import Client
 
@@ -208,7 +212,7 @@ class McpConnection:
             self.tools = await _list_tools(client, self.server.effects)
             self._client = client
             self._ready.set()
-            await self._closing.wait()
+            await closing.wait()
 
     def _target(self, errlog: TextIO) -> Any:
         from mcp import StdioServerParameters
@@ -223,6 +227,7 @@ class McpConnection:
                 command=command, args=args, env={**get_default_environment(), **self.env}
             )
             return stdio_client(parameters, errlog=errlog)
+        assert self.server.url is not None, "a server has a command or a URL (McpServer checks)"
         return streamable_http_client(
             self.server.url, http_client=create_mcp_http_client(headers=self.headers)
         )

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from apis.auth import FileSecretStore
-from apis.errors import AuthError
+from apis.errors import AuthError, RegistryError
 from apis.mcpsites.connection import McpConnection
 from apis.records import RecordFiles
-from apis.registry import SITE_NAME, RegistryError
+from apis.registry import SITE_NAME
 from apis.sources import is_url
 
 REFERENCE_KINDS = ("env", "secret")
@@ -61,7 +61,8 @@ def _check_reference(reference: str, where: str) -> str:
     if not sep or kind not in REFERENCE_KINDS or not target:
         raise RegistryError(
             f"{where}: {reference!r} is not a reference. Say where the value is, never the value itself: "
-            "env:VAR (an environment variable of the host) or secret:NAME (filled with `hybrid sites secret NAME`)."
+            "env:VAR (an environment variable of the host) or secret:NAME (filled with `hybrid sites secret "
+            "NAME`)."
         )
     return reference
 
@@ -78,8 +79,8 @@ class McpRegistry:
         server is not described completely."""
         if not SITE_NAME.match(server.name):
             raise RegistryError(
-                f"{server.name!r} is not a valid name: it becomes mcp.<name> in code, so use lowercase letters, "
-                "digits and '_', starting with a letter (at most 40 characters)."
+                f"{server.name!r} is not a valid name: it becomes mcp.<name> in code, so use lowercase "
+                "letters, digits and '_', starting with a letter (at most 40 characters)."
             )
         if bool(server.command) == bool(server.url):
             raise RegistryError("Give the server either a command (--command) or a URL (--url), not both.")

@@ -90,11 +90,13 @@ class AgentState(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class Budget:
-    max_steps: int = 30
-    max_wall_seconds: float = 900.0
-    max_tokens: int = 400_000
-    action_timeout: float = 60.0
-    max_cost: float | None = None  # USD; needs a model the price table knows
+    """A run's limits; `run.budget_from` reads them from `Settings`, which holds their defaults."""
+
+    max_steps: int
+    max_wall_seconds: float
+    max_tokens: int
+    action_timeout: float
+    max_cost: float | None  # USD; needs a model the price table knows
 
 
 @dataclass
@@ -332,6 +334,7 @@ def build_graph(
 
     def execute(state: AgentState) -> dict[str, Any]:
         pending = state["pending"]
+        assert pending is not None, "`act` leaves the reply to run in `pending`"
         if state.get("interrupted_action"):
             # Running it again could repeat a write it already made; the model decides what to redo.
             step = _step(
@@ -418,7 +421,8 @@ def _step(
     execute_seconds: float = 0.0,
     used_browser: bool = False,
 ) -> StepRecord:
-    """The next step: the model's `pending` reply (the `StepRecord` fields `act` filled in) and its outcome."""
+    """The next step: the model's `pending` reply (the `StepRecord` fields `act` filled in) and its
+    outcome."""
     return StepRecord(
         index=len(state.get("steps", [])),
         **pending,
@@ -433,8 +437,12 @@ def _step(
 
 def _budget_message(status: RunStatus, state: AgentState, budget: Budget) -> str:
     return {
-        "max_steps": f"Stopped: the run used all {max_steps_of(state, budget)} steps without calling finish().",
+        "max_steps": (
+            f"Stopped: the run used all {max_steps_of(state, budget)} steps without calling finish()."
+        ),
         "max_wall_time": f"Stopped: the run took longer than {budget.max_wall_seconds:.0f} s.",
         "max_tokens": f"Stopped: the run used more than {budget.max_tokens} model tokens.",
-        "max_cost": f"Stopped: the run cost ${state.get('cost', 0.0):.4f}, reaching its limit of ${budget.max_cost}.",
+        "max_cost": (
+            f"Stopped: the run cost ${state.get('cost', 0.0):.4f}, reaching its limit of ${budget.max_cost}."
+        ),
     }[status]

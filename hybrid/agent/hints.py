@@ -81,7 +81,8 @@ def _more_pages(
     asked = ", ".join(
         f"{query_arguments.get(key, key)}={_literal(value)}" for key, value in (page.next or {}).items()
     )
-    return f"Hint: {name} returned {page.describe()}: more pages exist; pass {asked} for the next{_bigger(page_size, len(page))}."
+    bigger = _bigger(page_size, len(page))
+    return f"Hint: {name} returned {page.describe()}: more pages exist; pass {asked} for the next{bigger}."
 
 
 def _bigger(page_size: apis.Parameter | None, size: int) -> str:

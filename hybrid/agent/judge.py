@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from langchain_core.messages import HumanMessage
 
@@ -19,9 +20,12 @@ REASON = re.compile(r"^\s*\**reason\**\s*:\s*\**\s*(.+)", re.IGNORECASE | re.MUL
 STEP_OBSERVATION_CHARS = 1500
 
 
+Judgement = Literal["success", "failure"]
+
+
 @dataclass(frozen=True)
 class Verdict:
-    judgement: str  # success or failure
+    judgement: Judgement
     reason: str
 
     @property
@@ -35,7 +39,8 @@ def read_verdict(reply: str) -> Verdict:
     reason = REASON.search(reply)
     if verdict is None:
         return Verdict("failure", f"The judge's reply states no verdict: {reply.strip()[:200]!r}")
-    return Verdict(verdict.group(1).lower(), reason.group(1).strip() if reason else "(no reason given)")
+    judgement: Judgement = "success" if verdict.group(1).lower() == "success" else "failure"
+    return Verdict(judgement, reason.group(1).strip() if reason else "(no reason given)")
 
 
 def judge_run(call_model: ModelCaller, task: str, steps: Sequence[StepRecord], answer: str | None) -> Verdict:

@@ -4,7 +4,8 @@ limits, overload, server errors and timeouts, read into plain data, priced, and 
 limit.
 
 Providers differ in how they fail; what the agent needs from a failure is one of three things: wait and
-try again (`transient`), shrink the prompt (`ContextTooLong`), or stop with a clear message (`ModelCallError`).
+try again (`transient`), shrink the prompt (`ContextTooLong`), or stop with a clear message
+(`ModelCallError`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 
 from hybrid.agent.cost import Pricing, TokenUsage
+from sandbox.errors import HybridError
 from sandbox.text import estimate_tokens
 from workflows.lifting import InductionRefused
 
@@ -44,7 +46,7 @@ BACKOFF_BASE_SECONDS = 1.0
 REPLY_RESERVE_TOKENS = 1024
 
 
-class ModelCallError(Exception):
+class ModelCallError(HybridError):
     """The model could not be called (after retries, where retrying made sense); one line says why."""
 
 
@@ -181,7 +183,8 @@ def describe(exc: BaseException) -> str:
 
 
 def refusal_of(message: BaseMessage) -> str | None:
-    """The refusal text when the model refused (OpenAI's `refusal` field, Anthropic's `refusal` stop reason)."""
+    """The refusal text when the model refused (OpenAI's `refusal` field, Anthropic's `refusal` stop
+    reason)."""
     refusal = (getattr(message, "additional_kwargs", None) or {}).get("refusal")
     if refusal:
         return str(refusal)

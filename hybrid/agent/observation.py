@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from sandbox.names import BROWSER
 from sandbox.text import clip
 
-BROWSER_CAPABILITY = "browser"
+BROWSER_CAPABILITY = BROWSER
 CONDENSED_CHARS = 400
 OLD_OBSERVATION_CHARS = 1500
 # Observations stay whole until those in the prompt outgrow this budget (about 15,000 tokens: with the

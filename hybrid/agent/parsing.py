@@ -5,7 +5,8 @@ The rules, in order:
    tagged with another language (json, text, bash...) are not run. The code block may lack its closing
    fence, because generation stops at the closing fence (the stop sequence).
 2. Only the first code block runs: the reply is cut after it (and its fence closed), whether or not the
-   server honoured the stop sequence, so a model that goes on to imagine the observation and its next step does not get to run
+   server honoured the stop sequence, so a model that goes on to imagine the observation and its next step
+   does not get to run
    that too. The model is told how many blocks were dropped.
 3. Interactive prompts (`>>> `, `... `) are taken off; the lines without them are echoed output.
 4. With no fences at all, the longest tail of the reply that parses as Python and is not plain prose is

@@ -36,6 +36,7 @@ from hybrid.agent.runtime import (
 from hybrid.config import Settings, keep_private
 from sandbox import Call, IsolationUnavailable, KernelPool, Policy, PolicyMode
 from sandbox.browser import BrowserService
+from sandbox.errors import HybridError
 from workflows.fastpath import FastPathMatch, match_fast_path
 from workflows.learn import Learned, learn_from_run
 from workflows.memory import Workflow, WorkflowStore
@@ -48,7 +49,7 @@ CHECKPOINT_SETUP_LOCK_KEY = 7_007_008
 CHECKPOINT_SETUP_SECONDS = 120
 
 
-class AgentError(Exception):
+class AgentError(HybridError):
     """The run cannot start, go on or resume; the message says why and what to do. `run_id` names the
     recorded run when there is one."""
 
@@ -85,7 +86,8 @@ def budget_from(settings: Settings, max_steps: int | None = None, max_cost: floa
 
 
 def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
-    """LangGraph's SQLite checkpointer in the data dir, or its PostgreSQL one when the database is PostgreSQL."""
+    """LangGraph's SQLite checkpointer in the data dir, or its PostgreSQL one when the database is
+    PostgreSQL."""
     url = settings.effective_database_url
     if url.startswith(("postgresql", "postgres")):
         try:

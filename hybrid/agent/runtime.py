@@ -20,8 +20,7 @@ import apis
 from apis.mcpsites import McpConnection
 from hybrid.agent.hints import http_by_hand, noting_more_pages, unknown_operation
 from hybrid.agent.observation import BROWSER_CAPABILITY, full_record, render_observation
-from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
-from hybrid.mcp.capability import mcp_capability, prompt_sections
+from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY, mcp_capability, prompt_sections
 from sandbox import (
     Call,
     CallRecord,
@@ -36,6 +35,7 @@ from sandbox import (
     Value,
 )
 from sandbox.bridge import decide_during_call
+from sandbox.names import API
 from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
@@ -133,9 +133,10 @@ def _web_password(registry: apis.SiteRegistry, name: str) -> str | None:
     """The site's web password, to redact it; None when it is not set, which only matters (and is
     reported by `browser.login`) if the run signs in."""
     try:
-        return registry.web_credentials(name)[2]
+        found = registry.web_credentials(name)
     except apis.AuthError:
         return None
+    return found.password if found else None
 
 
 def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> Namespace:
@@ -251,7 +252,7 @@ def web_credentials(registry: apis.SiteRegistry, sites: Iterable[str]) -> Callab
             found = registry.web_credentials(site)
         except (apis.RegistryError, apis.ApiError):
             return None
-        return SiteLogin(*found) if found else None
+        return SiteLogin(found.url, found.username, found.password) if found else None
 
     return credentials
 
@@ -349,11 +350,12 @@ class AgentRuntime:
         )
 
     def _new_session(self) -> KernelSession:
-        secrets = [secret for site in [*self.sites, *self.mcp_servers] for secret in site.secrets]
+        secrets = [secret for site in self.sites for secret in site.secrets]
+        secrets += [secret for server in self.mcp_servers for secret in server.secrets]
         session = self.pool.acquire(policy=self.policy, secrets=secrets, max_output_chars=OUTPUT_CHARS)
         give_files(self.user_files, session.working_dir)
         if self.use_api:
-            session.register("api", self._api)
+            session.register(API, self._api)
         if self._mcp is not None:
             session.register(MCP_CAPABILITY, self._mcp)
         if self._browser is not None:
@@ -404,7 +406,7 @@ class AgentRuntime:
         from sandbox.browser import BrowserError
 
         start_url, self._start_page = self._start_page, None
-        if not start_url:
+        if not start_url or self.browser is None:
             return
         host = urlsplit(start_url).hostname
         site = next((s for s in self.sites if s.web_url and urlsplit(s.web_url).hostname == host), None)

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 from hybrid.bench.report import TaskResult
 from hybrid.bench.worker import BenchTask, Worker, WorkerConfig
+from sandbox.errors import HybridError
 
 ExecutorKind = Literal["local", "ray"]
 # A Ray instance started here: no dashboard, a small object store (results are small), no usage report.
@@ -28,7 +29,7 @@ LOCAL_RAY_STARTS = 3
 ACTOR_PREFIX = "hybrid-bench-worker-"  # named, so an operator can find (or stop) one with ray.get_actor
 
 
-class ExecutorError(Exception):
+class ExecutorError(HybridError):
     """The executor cannot start; the message says what to install or configure."""
 
 

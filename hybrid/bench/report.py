@@ -13,12 +13,13 @@ from statistics import mean
 
 from pydantic import BaseModel, Field, ValidationError
 
+from sandbox.errors import HybridError
 from workflows.status import RunStatus
 
 CATEGORIES = {"api": "API-only", "ui": "UI", "mixed": "mixed"}
 
 
-class ReportError(Exception):
+class ReportError(HybridError):
     """A report file cannot be read or does not belong to this benchmark; the message says what to do."""
 
 

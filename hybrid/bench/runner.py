@@ -22,12 +22,13 @@ from hybrid.bench.suite import DEMO_SUITE, load_suite
 from hybrid.bench.webarena import is_webarena, load_webarena
 from hybrid.bench.worker import BenchTask, Memory, Mode, WorkerConfig
 from hybrid.config import Settings
+from sandbox.errors import HybridError
 from workflows.store import RunStore
 
 DEMO = "demo"
 
 
-class BenchError(Exception):
+class BenchError(HybridError):
     """The benchmark cannot run as asked; the message says what to change."""
 
 

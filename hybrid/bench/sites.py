@@ -18,11 +18,12 @@ import httpx
 import apis
 from hybrid.demo import DemoSite, demo_site
 from hybrid.demo.registration import register_demo
+from sandbox.errors import HybridError
 
 JUDGE_USER = "alice"  # a demo account that can see everything the demo suite's checks read
 
 
-class SiteSetupError(Exception):
+class SiteSetupError(HybridError):
     """A site setup cannot be found or used; the message says how to name one."""
 
 

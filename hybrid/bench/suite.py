@@ -8,11 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sandbox.errors import HybridError
+
 DEMO_SUITE = Path(__file__).parents[1] / "demo" / "tasks.jsonl"
 Category = Literal["api", "ui", "mixed"]
 
 
-class SuiteError(Exception):
+class SuiteError(HybridError):
     """A suite file cannot be used; the message names the file and line."""
 
 

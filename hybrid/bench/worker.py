@@ -17,8 +17,7 @@ from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Error as PlaywrightError, Page
 
 import apis
 from hybrid.agent.model_calls import ModelCaller

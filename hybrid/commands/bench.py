@@ -17,8 +17,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from hybrid.agent.models import SCRIPTED_PREFIX
-from hybrid.bench.executors import ExecutorError
+from hybrid.agent.model_spec import SCRIPTED_PREFIX
+from hybrid.bench.executors import ExecutorError, ExecutorKind
 from hybrid.bench.hosts import HostsError
 from hybrid.bench.html import write_html
 from hybrid.bench.report import CATEGORIES, Report, ReportError, TaskResult
@@ -227,7 +227,7 @@ def bench_command(
     task_ids: str | None,
     categories: tuple[str, ...],
     resume: bool,
-    executor: str,
+    executor: ExecutorKind,
     ray_address: str | None,
     report_file: Path | None,
     base_url: str | None,

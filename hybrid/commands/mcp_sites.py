@@ -83,7 +83,7 @@ def add_mcp_command(
             registry.remove(name)
             raise
     except (RegistryError, ApiError, McpServerError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     writes = sum(tool.writes for tool in tools)
     hinted = [tool.python_name for tool in tools if tool.hinted_read_only]
     click.echo(
@@ -117,7 +117,7 @@ def show_mcp_server(name: str) -> None:
         with registry.connect(name) as connection:
             tools = connection.tools
     except (RegistryError, ApiError, McpServerError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"[bold]{server.name}[/bold]: MCP server over {server.transport}: {escape(server.where)}")
     console.print(f"\n[bold]Tools ({len(tools)})[/bold]")
@@ -130,7 +130,7 @@ def search_mcp_server(name: str, query: str, limit: int) -> None:
         with mcp_registry().connect(name) as connection:
             found = search_tools(connection.tools, query, limit)
     except (RegistryError, ApiError, McpServerError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     if not found:
         click.echo(f"No tool of {name} matches {query!r}.")
     for tool in found:

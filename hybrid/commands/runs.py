@@ -179,7 +179,8 @@ def export_command(run_id: str, notebook: Path) -> None:
 
 
 def _how_to_open(notebook: Path) -> str:
-    """The commands this installation has for a notebook (they live beside this Python), or how to get them."""
+    """The commands this installation has for a notebook (they live beside this Python), or how to get
+    them."""
     installed = Path(sys.executable).parent
     if (installed / "jupyter-lab").exists():
         return f"Open it with `jupyter lab {notebook}`."

@@ -25,6 +25,7 @@ from apis import (
     parse_web_login,
     search,
 )
+from apis.auth import check_secret_length, check_secrets_given
 from apis.sources import is_url
 from hybrid.commands.mcp_sites import (
     add_mcp_command,
@@ -36,13 +37,12 @@ from hybrid.commands.mcp_sites import (
 from hybrid.config import load_settings
 
 AUTH_HELP = (
-    "Where the credentials are, never the secret itself: 'bearer token_env=VAR', "
-    "'bearer token_secret=NAME', 'bearer scheme=Token token_env=VAR' (sends `Authorization: Token ...`), "
-    "'basic username=alice password_env=VAR', "
-    "'api_key in=header name=X-API-Key key_env=VAR' (in: header, query or cookie), "
-    "'oauth2 flow=client_credentials token_url=URL client_id=ID client_secret_env=VAR' (or flow=refresh_token "
-    "with refresh_token_env=VAR), 'web_session' (the browser's signed-in cookies, for APIs that accept them; "
-    "needs --web-login), or the same as JSON (needed for a scope with spaces)."
+    "Where the credentials are, never the secret itself: 'bearer token_env=VAR', 'bearer token_secret=NAME', "
+    "'bearer scheme=Token token_env=VAR' (sends `Authorization: Token ...`), 'basic username=alice "
+    "password_env=VAR', 'api_key in=header name=X-API-Key key_env=VAR' (in: header, query or cookie), "
+    "'oauth2 flow=client_credentials token_url=URL client_id=ID client_secret_env=VAR' (or "
+    "flow=refresh_token with refresh_token_env=VAR), 'web_session' (the browser's signed-in cookies, for "
+    "APIs that accept them; needs --web-login), or the same as JSON (needed for a scope with spaces)."
 )
 
 
@@ -124,6 +124,8 @@ def add_command(
     try:
         auth = parse_auth_reference(auth_text) if auth_text else None
         web_login = parse_web_login(web_login_text) if web_login_text else None
+        for reference in (auth, web_login):
+            check_secrets_given(reference, registry.secrets)
         spec = load_spec(spec_source, registry.cache_dir)
         base_url = base_url or spec.default_base_url
         if base_url is None:
@@ -133,9 +135,9 @@ def add_command(
             )
         site = registry.add(Site(name, spec_source, base_url, web_url, auth, web_login), replace=replace)
     except SpecError as exc:
-        raise click.ClickException(f"the spec cannot be used: {exc}")
+        raise click.ClickException(f"the spec cannot be used: {exc}") from exc
     except (RegistryError, ApiError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     click.echo(
         f"Added {site.name}: {spec.title or 'API'} with {len(spec.operations)} operations at {site.base_url}"
         f" (auth: {describe_auth(site.auth)})."
@@ -171,7 +173,9 @@ def list_command() -> None:
 @click.option(
     "--check",
     is_flag=True,
-    help="Also validate the spec strictly against the OpenAPI schema (slow on large specs; once per content).",
+    help=(
+        "Also validate the spec strictly against the OpenAPI schema (slow on large specs; once per content)."
+    ),
 )
 def show_command(name: str, operations: bool, check: bool) -> None:
     """Show site NAME: its settings, the spec's problems, groups and operations (an MCP server's tools)."""
@@ -186,7 +190,7 @@ def show_command(name: str, operations: bool, check: bool) -> None:
         spec = registry.load_spec(name)
         strict = check_spec(site.spec, registry.cache_dir) if check else []
     except (RegistryError, SpecError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     console = Console(highlight=False, soft_wrap=True)
     converted = f", converted from {spec.converted_from}" if spec.converted_from else ""
     console.print(
@@ -237,7 +241,7 @@ def search_command(name: str, query: str, limit: int) -> None:
     try:
         spec = registry.load_spec(name)
     except (RegistryError, SpecError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     found = search(spec, query, limit)
     if not found:
         click.echo(f"No operation of {name} matches {query!r}.")
@@ -248,7 +252,8 @@ def search_command(name: str, query: str, limit: int) -> None:
 @sites_group.command(name="refresh")
 @click.argument("name")
 def refresh_command(name: str) -> None:
-    """Read site NAME's spec again (a URL spec is kept after its first fetch; this asks whether it changed)."""
+    """Read site NAME's spec again (a URL spec is kept after its first fetch; this asks whether it
+    changed)."""
     registry = _registry()
     try:
         source = registry.get(name).spec
@@ -263,7 +268,7 @@ def refresh_command(name: str) -> None:
             return
         after = registry.refresh(name)
     except (RegistryError, SpecError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     if after.content_hash == before.content_hash:
         click.echo(f"{name}: the spec is unchanged ({len(after.operations)} operations).")
     else:
@@ -315,7 +320,7 @@ def remove_command(name: str) -> None:
         registry = mcp_registry()
         (registry if registry.has(name) else _registry()).remove(name)
     except RegistryError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Removed {name}.")
 
 
@@ -323,7 +328,8 @@ def remove_command(name: str) -> None:
 @click.argument("secret_name")
 @click.option("--remove", is_flag=True, help="Delete the entry instead of setting it.")
 def secret_command(secret_name: str, remove: bool) -> None:
-    """Store a secret under SECRET_NAME, read from a hidden prompt or stdin; refer to it with *_secret=SECRET_NAME."""
+    """Store a secret under SECRET_NAME, read from a hidden prompt or stdin; refer to it with
+    *_secret=SECRET_NAME."""
     store = _registry().secrets
     try:
         if remove:
@@ -334,7 +340,8 @@ def secret_command(secret_name: str, remove: bool) -> None:
         value = click.prompt("Secret", hide_input=True) if sys.stdin.isatty() else sys.stdin.read().strip()
         if not value:
             raise click.ClickException("an empty secret was given; nothing stored.")
+        check_secret_length(value, f"The secret {secret_name}")
         store.set(secret_name, value)
     except ApiError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Stored secret {secret_name} (readable only by you).")

@@ -19,6 +19,7 @@ from hybrid.agent.runtime import SiteHandle, api_capability
 from hybrid.commands.display import TerminalConfirm
 from hybrid.config import load_settings
 from sandbox import POLICY_MODES, IsolationUnavailable, KernelSession, Policy, PolicyMode
+from sandbox.names import API
 from workflows.exchange import ImportRejected, import_workflows
 from workflows.kernel import WorkflowInstallError, call_code, install_workflows
 from workflows.lifting import InductionRefused
@@ -54,9 +55,9 @@ def _site_session(site: str, policy: Policy) -> Iterator[KernelSession]:
     try:
         session = KernelSession(limits=settings.kernel_limits, policy=policy, secrets=handle.secrets)
     except IsolationUnavailable as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     with session:
-        session.register("api", api_capability([handle]))
+        session.register(API, api_capability([handle]))
         yield session
 
 
@@ -99,7 +100,7 @@ def _parse_arguments(workflow: Workflow, pairs: tuple[str, ...]) -> dict[str, An
                 else value
             )
         except ValueError:
-            raise click.ClickException(f"--arg {name}: {value!r} is not a {types[name]}")
+            raise click.ClickException(f"--arg {name}: {value!r} is not a {types[name]}") from None
     missing = [name for name in types if name not in arguments]
     if missing:
         raise click.ClickException(
@@ -163,13 +164,14 @@ def show_command(name: str, version: int | None) -> None:
     try:
         w = _store().get_workflow(name, version)
     except EXPECTED as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     console = Console()
     console.print(f"[bold]{w.name}[/] v{w.version}  site {w.site}  {w.kind}  [bold]{w.status}[/]")
     console.print(f"intent:       {w.intent_template}")
     console.print(f"signature:    {w.signature}")
     console.print(
-        f"verification: {w.verification or 'not tried'}{f' ({w.verification_note})' if w.verification_note else ''}"
+        "verification: "
+        f"{w.verification or 'not tried'}{f' ({w.verification_note})' if w.verification_note else ''}"
     )
     console.print(f"uses:         {w.success_count} succeeded, {w.failure_count} failed")
     console.print(f"source runs:  {', '.join(w.source_runs)}  arguments {json.dumps(w.source_arguments)}")
@@ -205,7 +207,7 @@ def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, ti
             installed.settle(result)
             installed.close()
     except EXPECTED as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     if result.stdout:
         click.echo(result.stdout, nl=False)
     if result.error is not None:
@@ -243,7 +245,7 @@ def induce_command(run_id: str, model: str | None) -> None:
         )
         results = induce_from_run(_store(), run_id, model=caller.ask if caller else None)
     except EXPECTED as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     for result in results:
         w = result.workflow
         click.echo(f"{result.action}: {w.name} v{w.version} ({w.kind}, {w.status}) {w.signature}")
@@ -263,7 +265,7 @@ def verify_command(name: str, timeout: float) -> None:
         workflow = store.get_workflow(name)
         result = verify(store, workflow, lambda: _site_session(workflow.site, Policy()), timeout=timeout)
     except EXPECTED as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     click.echo(
         f"{name} v{workflow.version}: {result.outcome} ({result.detail}); now {result.workflow.status}"
     )
@@ -279,7 +281,7 @@ def deprecate_command(name: str) -> None:
     try:
         workflow = store.get_workflow(name)
     except EXPECTED as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     assert workflow.id is not None
     store.set_status(workflow.id, "deprecated")
     click.echo(f"{name} v{workflow.version} is deprecated.")
@@ -305,5 +307,5 @@ def import_command(source: Any) -> None:
     try:
         added, skipped = import_workflows(_store(), source)
     except EXPECTED as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Imported {added} workflow(s); skipped {skipped} already stored.")

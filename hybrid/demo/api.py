@@ -9,7 +9,7 @@ here (labels, milestones and members management, cross-project issue search).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,7 +26,7 @@ from hybrid.demo.access import (
     visible_issue,
     visible_project,
 )
-from hybrid.demo.data import Comment, Issue, Project, TrackerStore, User, default_labels
+from hybrid.demo.data import Comment, Issue, IssueState, Project, TrackerStore, User, default_labels
 from hybrid.demo.sessions import session_user
 
 API_PREFIX = "/api/v1"
@@ -87,7 +87,7 @@ class IssueOut(BaseModel):
     number: int
     title: str
     body: str
-    state: Literal["open", "closed"]
+    state: IssueState
     labels: list[str]
     assignee: str | None
     author: str
@@ -132,7 +132,7 @@ class IssueUpdate(BaseModel):
     model_config = STRICT_INPUT
     title: str | None = None
     body: str | None = None
-    state: Literal["open", "closed"] | None = None
+    state: IssueState | None = None
     labels: list[str] | None = Field(default=None, description="replaces the issue's labels")
     assignee: str | None = Field(default=None, description="username; empty string to unassign")
     milestone: str | None = Field(default=None, description="milestone title; empty string to clear")
@@ -204,7 +204,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 Page = Annotated[int, Query(ge=1, description="page number, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="items per page (max 100)")]
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut},
     403: {"model": ErrorOut},
     404: {"model": ErrorOut},
@@ -514,7 +514,7 @@ async def create_milestone(
 # Issues and comments
 # ----------------------------------------------------------------------------------------------
 
-IssueState = Annotated[Literal["open", "closed", "all"], Query(description="open (default), closed or all")]
+IssueFilter = Annotated[Literal["open", "closed", "all"], Query(description="open (default), closed or all")]
 LabelsQuery = Annotated[str | None, Query(description="comma-separated label names; issues must have all")]
 AssigneeQuery = Annotated[str | None, Query(description="username, or 'none' for unassigned")]
 
@@ -532,7 +532,7 @@ async def list_issues(
     response: Response,
     store: Store,
     user: CurrentUser,
-    state: IssueState = "open",
+    state: IssueFilter = "open",
     labels: LabelsQuery = None,
     assignee: AssigneeQuery = None,
     author: Annotated[str | None, Query(description="username of the author")] = None,
@@ -664,7 +664,7 @@ async def search_issues(
     store: Store,
     user: CurrentUser,
     q: Annotated[str | None, Query(description="text in the title or body")] = None,
-    state: IssueState = "open",
+    state: IssueFilter = "open",
     labels: LabelsQuery = None,
     assignee: AssigneeQuery = None,
     author: Annotated[str | None, Query(description="username of the author")] = None,

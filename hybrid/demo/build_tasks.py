@@ -116,7 +116,9 @@ class SuiteBuilder:
         template = "Who is assigned to issue #{{number}} in {{project}}? Answer with the username, or nobody."
         for path, number in [("alice/tracker-core", 17), ("bob/mobile-app", 5), ("alice/docs-site", 2)]:
             owner, name = _split(path)
-            assignee = self.project(path).issue(number).assignee or "nobody"
+            issue = self.project(path).issue(number)
+            assert issue is not None, f"the seed has no issue {path}#{number}"
+            assignee = issue.assignee or "nobody"
             self.add(
                 2,
                 template,
@@ -148,7 +150,8 @@ class SuiteBuilder:
                 [
                     (
                         f"newest = api.{SITE}.list_issues(owner={owner!r}, project={name!r}, state='all', "
-                        f"sort='created', direction='desc', per_page=1)[0]\nprint(newest['number'], newest['title'])"
+                        "sort='created', direction='desc', per_page=1)[0]\nprint(newest['number'], "
+                        "newest['title'])"
                     ),
                     "finish(newest['title'])",
                 ],
@@ -231,8 +234,8 @@ class SuiteBuilder:
                 },
                 [
                     (
-                        f"issue = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
-                        f"body={{'state': 'closed'}})\nprint(issue['state'])"
+                        f"issue = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, "
+                        f"number={number}, body={{'state': 'closed'}})\nprint(issue['state'])"
                     ),
                     f"finish('Closed issue #{number} in {path}.')",
                 ],
@@ -267,7 +270,8 @@ class SuiteBuilder:
                         f"print(issue['labels'])"
                     ),
                     (
-                        f"updated = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
+                        f"updated = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, "
+                        f"number={number}, "
                         f"body={{'labels': issue['labels'] + [{label!r}]}})\nprint(updated['labels'])"
                     ),
                     f"finish('Added {label} to #{number}.')",
@@ -416,8 +420,8 @@ class SuiteBuilder:
                 },
                 [
                     (
-                        f"comment = api.{SITE}.create_comment(owner={owner!r}, project={name!r}, number={number}, "
-                        f"body={{'body': {text!r}}})\nprint(comment['id'])"
+                        f"comment = api.{SITE}.create_comment(owner={owner!r}, project={name!r}, "
+                        f"number={number}, body={{'body': {text!r}}})\nprint(comment['id'])"
                     ),
                     "finish('Comment posted.')",
                 ],
@@ -559,8 +563,8 @@ class SuiteBuilder:
                 [
                     f"print(browser.goto('/{path}/activity'))",
                     (
-                        f"# The report shows {top} closed the most issues.\n"
-                        f"issue = api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
+                        f"# The report shows {top} closed the most issues.\nissue = "
+                        f"api.{SITE}.update_issue(owner={owner!r}, project={name!r}, number={number}, "
                         f"body={{'assignee': {top!r}}})\nprint(issue['assignee'])"
                     ),
                     f"finish('Assigned #{number} to {top}.')",

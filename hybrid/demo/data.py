@@ -12,6 +12,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 SEED = 20260101
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -59,6 +60,9 @@ class Comment:
     created_at: datetime
 
 
+IssueState = Literal["open", "closed"]
+
+
 @dataclass
 class Issue:
     number: int
@@ -67,7 +71,7 @@ class Issue:
     author: str
     created_at: datetime
     updated_at: datetime
-    state: str = "open"
+    state: IssueState = "open"
     labels: list[str] = field(default_factory=list)
     assignee: str | None = None
     milestone_id: int | None = None

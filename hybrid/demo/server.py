@@ -13,12 +13,13 @@ import uvicorn
 
 from hybrid.demo.app import OPENAPI_PATH, create_app
 from hybrid.demo.data import DEMO_PASSWORD, TrackerStore, api_token_for
+from sandbox.errors import HybridError
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 10.0
 
 
-class DemoSiteError(RuntimeError):
+class DemoSiteError(HybridError, RuntimeError):
     """The demo site could not start or stop."""
 
 
@@ -80,8 +81,6 @@ def demo_site(port: int = 0) -> Iterator[DemoSite]:
     sock = bind_socket(port)
     store = TrackerStore()
     server = _server(store, log_level="warning")
-    # uvicorn installs signal handlers only in the main thread; in a worker thread it must not try.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="demo-site", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_SECONDS

@@ -133,7 +133,7 @@ def set_issue_state(project: Project, issue: Issue, actor: User, new_state: str,
         raise InvalidInput("state must be open or closed.")
     if issue.state == new_state:
         return
-    issue.state = new_state
+    issue.state = "closed" if new_state == "closed" else "open"
     issue.updated_at = now
     if new_state == "closed":
         issue.closed_at, issue.closed_by = now, actor.username

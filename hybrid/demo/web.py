@@ -249,7 +249,7 @@ async def bulk_close(request: Request, owner: str, project: str, store: Store, v
     found = project_of(request, owner, project)
     require(can_write_issues(viewer, found), f"close issues of {found.path}")
     form = await request.form()
-    numbers = [int(n) for n in form.getlist("numbers") if str(n).isdigit()]
+    numbers = [int(n) for n in form.getlist("numbers") if isinstance(n, str) and n.isdigit()]
     back = str(form.get("back") or f"/{found.path}/issues")
     if not numbers:
         flash(request, ("error", "Select at least one issue to close."))

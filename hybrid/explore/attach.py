@@ -26,9 +26,11 @@ from hybrid.config import Settings, load_settings
 from sandbox import Call, CallRecord, HostFunction, Policy, PolicyMode
 from sandbox.bridge import BridgeServer, Dispatcher, kernel_stub
 from sandbox.browser import BrowserService
+from sandbox.errors import HybridError
+from sandbox.names import API, FINISH
 
 
-class AttachError(Exception):
+class AttachError(HybridError):
     """The sites cannot be attached; the message says what to register or configure."""
 
 
@@ -55,11 +57,11 @@ class Attachment:
         self._dispatcher.working_dir = (
             Path.cwd
         )  # browser.upload(id, path) reads the notebook's files from there
-        self._dispatcher.register("api", api_capability(handles))
+        self._dispatcher.register(API, api_capability(handles))
         if browser is not None:
             browser.restrict(site_urls(handles))
             self._dispatcher.register(BROWSER_CAPABILITY, browser_capability(browser))
-        self._dispatcher.register("finish", HostFunction(self._finish, writes=False))
+        self._dispatcher.register(FINISH, HostFunction(self._finish, writes=False))
         self._server = BridgeServer(self._dispatcher)
 
     def _finish(self, answer: Any = None) -> str:

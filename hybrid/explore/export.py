@@ -1,9 +1,9 @@
 """A recorded run as a re-executable Jupyter notebook.
 
-The first cells say what the run was and connect `api` (and `browser`, if the run used it) to the same sites (`hybrid.explore.attach`,
-with the credentials of whoever runs the notebook: none is written into it). Then, for each step,
-a Markdown cell with the model's thought and a code cell with its action and the outputs recorded when
-the agent ran it. Run it top to bottom to do the task again, cell by cell.
+The first cells say what the run was and connect `api` (and `browser`, if the run used it) to the same sites
+(`hybrid.explore.attach`, with the credentials of whoever runs the notebook: none is written into it). Then,
+for each step, a Markdown cell with the model's thought and a code cell with its action and the outputs
+recorded when the agent ran it. Run it top to bottom to do the task again, cell by cell.
 """
 
 from __future__ import annotations

@@ -20,18 +20,19 @@ from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 
-from hybrid.agent.graph import Budget, Runtime, build_graph
+from hybrid.agent.graph import Runtime, build_graph
 from hybrid.agent.models import ModelError, ScriptedChatModel, load_chat_model
 from hybrid.agent.observation import BROWSER_CAPABILITY
-from hybrid.agent.run import Agent, AgentError, open_checkpointer
+from hybrid.agent.run import Agent, AgentError, budget_from, open_checkpointer
 from hybrid.config import Settings, load_settings
 from hybrid.explore.attach import ask_on_input
 from hybrid.explore.views import Checkpoint, History, StepView, table
+from sandbox.errors import HybridError
 from sandbox.text import first_line
 from workflows.store import RunRow, RunStore
 
 
-class ExploreError(Exception):
+class ExploreError(HybridError):
     """What was asked of a run cannot be done; the message says why and what to do instead."""
 
 
@@ -155,7 +156,7 @@ class Run:
             graph = build_graph(
                 ScriptedChatModel(replies=[]),
                 cast(Runtime, None),
-                Budget(),
+                budget_from(self.settings),
                 open_checkpointer(self.settings, stack),
             )
             snapshots = list(graph.get_state_history(_thread(self.id)))

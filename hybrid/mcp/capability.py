@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 from apis.mcpsites import McpConnection, McpTool, render_mcp_section, search_tools, tool_help, tool_line
 from sandbox import HostFunction, Namespace
+from sandbox.names import MCP
 
-CAPABILITY = "mcp"
+CAPABILITY = MCP
 SEARCH_RESULTS = 8
 SECTION_TOKENS = 1500
 JSON_TYPES = {
@@ -28,7 +29,8 @@ JSON_TYPES = {
 
 
 def mcp_capability(connections: Iterable[McpConnection]) -> Namespace:
-    """`mcp.<server>.<tool>(...)` for every tool of every connected server, plus `mcp.<server>.search(query)`."""
+    """`mcp.<server>.<tool>(...)` for every tool of every connected server, plus
+    `mcp.<server>.search(query)`."""
     members: dict[str, Any] = {}
     for connection in connections:
         domain = urlsplit(connection.server.url).hostname if connection.server.url else None

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import anyio
 from mcp import MCPError
@@ -31,8 +31,7 @@ from hybrid.agent.models import ModelError, load_chat_model
 from hybrid.agent.run import Agent, AgentError
 from hybrid.agent.runtime import AgentRuntime, SiteHandle, StepCallback, api_capability
 from hybrid.config import Settings
-from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY
-from hybrid.mcp.capability import mcp_capability
+from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY, mcp_capability
 from sandbox import Call, CallRecord, KernelPool, PermissionDenied, Policy, PolicyMode
 from sandbox.bridge import Dispatcher
 from sandbox.text import clip
@@ -82,7 +81,7 @@ def _can_ask(ctx: Context) -> bool:
 
 
 def _hybrid_of(ctx: Context) -> HybridMcp:
-    return ctx.request_context.lifespan_context
+    return cast(HybridMcp, ctx.request_context.lifespan_context)
 
 
 async def ask_before_operation(
@@ -166,8 +165,8 @@ class HybridMcp:
             log_level="WARNING",
             lifespan=lifespan,
             instructions=(
-                "hybrid does web tasks through sites' APIs (and a browser). run_task does a whole task with the "
-                f"agent; search_operations, describe_operation and call_operation reach the sites "
+                "hybrid does web tasks through sites' APIs (and a browser). run_task does a whole task with "
+                "the agent; search_operations, describe_operation and call_operation reach the sites "
                 f"({', '.join(self.sites) or 'none'}) one operation at a time; the other tools are verified "
                 f"workflows. Policy: {self.policy_mode}."
             ),
@@ -382,6 +381,7 @@ class HybridMcp:
     def _run_task(
         self, task: str, sites: list[str], confirm: Callable[[Call], bool] | None, on_step: StepCallback
     ) -> dict[str, Any]:
+        assert self.model_spec, "run_task refuses to start without a model"
         try:
             model = load_chat_model(
                 self.model_spec,

@@ -10,11 +10,35 @@ from typing import TYPE_CHECKING
 from sandbox.lazy import lazy_names
 
 if TYPE_CHECKING:
-    from sandbox.bridge.capability import Capability, Effect, HostFunction, Namespace, Value
-    from sandbox.bridge.dispatch import Dispatcher, decide_during_call, serving_working_dir
-    from sandbox.bridge.policy import POLICY_MODES, Call, PermissionDenied, Policy, PolicyMode
-    from sandbox.bridge.record import REDACTED, CallRecord, CallStatus, Redactor
-    from sandbox.bridge.server import BridgeServer
+    # `X as X`: names re-exported for type checkers (at run time `__getattr__` imports them).
+    from sandbox.bridge.capability import (
+        Capability as Capability,
+        Effect as Effect,
+        HostFunction as HostFunction,
+        Namespace as Namespace,
+        Value as Value,
+    )
+    from sandbox.bridge.dispatch import (
+        Dispatcher as Dispatcher,
+        decide_during_call as decide_during_call,
+        serving_working_dir as serving_working_dir,
+    )
+    from sandbox.bridge.policy import (
+        POLICY_MODES as POLICY_MODES,
+        Call as Call,
+        PermissionDenied as PermissionDenied,
+        Policy as Policy,
+        PolicyMode as PolicyMode,
+    )
+    from sandbox.bridge.record import (
+        REDACTED as REDACTED,
+        CallRecord as CallRecord,
+        CallStatus as CallStatus,
+        Redactor as Redactor,
+    )
+    from sandbox.bridge.server import (
+        BridgeServer as BridgeServer,
+    )
 
 _HOMES = {
     "sandbox.bridge.capability": ("Capability", "Effect", "HostFunction", "Namespace", "Value"),

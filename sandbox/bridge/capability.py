@@ -99,8 +99,8 @@ class Namespace:
                 member = Namespace(member)
             if not isinstance(member, (HostFunction, Namespace, Value)):
                 raise TypeError(
-                    f"{name!r} is a {type(member).__name__}; wrap functions in HostFunction(func, writes=...) "
-                    "so the policy knows whether they write"
+                    f"{name!r} is a {type(member).__name__}; wrap functions in HostFunction(func, "
+                    "writes=...) so the policy knows whether they write"
                 )
             self.members[name] = member
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sandbox.bridge.capability import Capability, HostFunction
 from sandbox.bridge.policy import Call, PermissionDenied, Policy
-from sandbox.bridge.record import CallRecord, Recorder, Redactor, summarise
+from sandbox.bridge.record import CallRecord, CallStatus, Recorder, Redactor, summarise
 
 # The dispatcher whose call the current thread is serving, for writes an operation only discovers while
 # it runs (a page's own request during a browser action).
@@ -117,6 +117,7 @@ class Dispatcher:
         started_at, start = time.time(), time.perf_counter()
         target = ".".join(path)
         call: Call | None = None
+        status: CallStatus
         serving = _serving.set(self)
         try:
             operation = self._resolve(capability, path)
@@ -159,12 +160,14 @@ class Dispatcher:
         registered = self._capabilities.get(capability)
         if registered is None:
             raise LookupError(
-                f"no capability {capability!r} in this session; available: {', '.join(sorted(self._capabilities))}"
+                f"no capability {capability!r} in this session; available: "
+                f"{', '.join(sorted(self._capabilities))}"
             )
         return registered.resolve(path)
 
     def decide_and_record(self, call: Call) -> None:
-        """Decide on a call that is not run through `handle` and record the decision; see `decide_during_call`."""
+        """Decide on a call that is not run through `handle` and record the decision; see
+        `decide_during_call`."""
         started_at, start = time.time(), time.perf_counter()
         try:
             self._decide(call)

@@ -91,7 +91,8 @@ def _exception_from_host(error: dict[str, Any]) -> BaseException:
             return builtin(message)
         except TypeError:  # a builtin with a special constructor, e.g. UnicodeDecodeError
             pass
-    return type(name, (CapabilityError,), {"__module__": "host"})(message)
+    named: type[CapabilityError] = type(name, (CapabilityError,), {"__module__": "host"})
+    return named(message)
 
 
 class _Connection:
@@ -119,9 +120,9 @@ class _Connection:
         return reply.get("value")
 
     def _socket(self) -> socket.socket:
-        sock = getattr(self._local, "sock", None)
-        if sock is not None:
-            return sock
+        kept: socket.socket | None = getattr(self._local, "sock", None)
+        if kept is not None:
+            return kept
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.connect(self.path)

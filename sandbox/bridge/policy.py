@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal, get_args
 
+from sandbox.errors import HybridError
+
 # How a session treats calls that write: run them, refuse them, or ask the user (see `Policy`).
 PolicyMode = Literal["allow", "read-only", "confirm"]
 POLICY_MODES: tuple[PolicyMode, ...] = get_args(PolicyMode)
@@ -29,7 +31,7 @@ class Call:
         return f"{self.capability}.{self.target}" if self.target else self.capability
 
 
-class PermissionDenied(PermissionError):
+class PermissionDenied(HybridError, PermissionError):
     """The policy refused a call; the message says why and what to do instead."""
 
 

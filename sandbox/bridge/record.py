@@ -15,14 +15,20 @@ SENSITIVE_KEY = re.compile(
     r"token|secret|password|passwd|api[_-]?key|authorization|cookie|credential", re.IGNORECASE
 )
 SUMMARY_CHARS = 300
+# Secrets are found in text by their value, so a short one would match ordinary words: a token `api`
+# would turn `get_api_contents_path` into `get_[REDACTED]_contents_path`. Shorter values are refused
+# where secrets are given (`hybrid sites add`, `hybrid sites secret`); real tokens are far longer.
+MIN_SECRET_CHARS = 8
 
 
 class Redactor:
-    """Replaces configured secret values anywhere in text, and the values of secret-looking keys."""
+    """Replaces configured secret values (of `MIN_SECRET_CHARS` or more) anywhere in text, and the values
+    of secret-looking keys."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         # Longest first, so a secret that contains another is replaced whole.
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        kept = {s for s in secrets if len(s) >= MIN_SECRET_CHARS}
+        self.secrets = sorted(kept, key=len, reverse=True)
 
     def text(self, text: str) -> str:
         for secret in self.secrets:

@@ -1,4 +1,5 @@
-"""The browser service: Playwright driving the system's Chromium on the host, for `browser.*` in the kernel."""
+"""The browser service: Playwright driving the system's Chromium on the host, for `browser.*` in the
+kernel."""
 
 from sandbox.browser.config import SiteLogin, Timeouts
 from sandbox.browser.errors import (

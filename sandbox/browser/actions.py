@@ -6,12 +6,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import Error as PlaywrightError, Locator, TimeoutError as PlaywrightTimeout
 
 from sandbox.browser import widgets
 from sandbox.browser.config import BrowserConfig, CredentialProvider
@@ -71,7 +69,8 @@ _FOCUSED_FORM_JS = """() => {
   if (!el || !el.form) return null;
   const form = el.form, submitter = ["submit", "image"].includes(el.type);
   return { tag: el.tagName.toLowerCase(), submits: submitter,
-           method: ((submitter && el.getAttribute("formmethod")) || form.getAttribute("method") || "get").toUpperCase(),
+           method: ((submitter && el.getAttribute("formmethod")) || form.getAttribute("method") || "get")
+             .toUpperCase(),
            // the prototype's getter, since a control named "action" shadows form.action
            action: submitter && el.hasAttribute("formaction") ? el.formAction
              : Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, "action").get.call(form) };
@@ -162,9 +161,10 @@ class Actions:
 
     # Looking ---------------------------------------------------------------------------------
 
-    @action("""`browser.observe()`: the page as an accessibility tree; elements read `[12] button "Close issue"` and
-  links `[7] link "Next page" -> /issues?page=2`. A checkbox, radio or field in a table row may show only
-  its id and state (`[41] checkbox`): its row and column say what it is for.""")
+    @action("""`browser.observe()`: the page as an accessibility tree; elements read
+  `[12] button "Close issue"` and links `[7] link "Next page" -> /issues?page=2`. A checkbox, radio or
+  field in a table row may show only its id and state (`[41] checkbox`): its row and column say what it
+  is for.""")
     def observe(self) -> str:
         """The current page as a compact accessibility tree, with an id for each element to act on."""
         return self._report(self._chromium.tab(), None, full=True)
@@ -254,21 +254,23 @@ class Actions:
             raise BrowserError(f"There is no {word} page in this tab's history.")
         return self._report(tab, self._settle(tab), full=True)
 
-    @action("""`browser.scroll("down")` (or up, top, bottom) scrolls the page; `browser.scroll(id, "down")` (or
-  up, top, bottom, left, right) scrolls a container such as a grid or list, and says which rows it shows.""")
+    @action("""`browser.scroll("down")` (or up, top, bottom) scrolls the page;
+  `browser.scroll(id, "down")` (or up, top, bottom, left, right) scrolls a container such as a grid or
+  list, and says which rows it shows.""")
     def scroll(self, target: int | str = "down", direction: str | None = None) -> str:
         """Scroll the page (`scroll("down")`), or the container an element is or is in (`scroll(id, "down")`):
         down, up, top, bottom (and left, right for a container)."""
+        element: int | str | None = target
         if isinstance(target, str) and direction is None:
-            target, direction = None, target
+            element, direction = None, target
         direction = direction or "down"
-        if direction not in SCROLL_DIRECTIONS or (target is None and direction in ("left", "right")):
+        if direction not in SCROLL_DIRECTIONS or (element is None and direction in ("left", "right")):
             allowed = (
-                "down, up, top, bottom, left and right" if target is not None else "down, up, top and bottom"
+                "down, up, top, bottom, left and right" if element is not None else "down, up, top and bottom"
             )
             raise BrowserError(f"Cannot scroll {direction!r}; directions are {allowed}.")
         tab = self._chromium.tab()
-        if target is None and widgets.main_scroller(tab.page):  # an app whose window never scrolls
+        if element is None and widgets.main_scroller(tab.page):  # an app whose window never scrolls
             scroller = tab.page.locator(f"[{widgets.SCROLLED_ATTRIBUTE}]").first
             widgets.scroll_container(scroller, direction)
             note = self._settle(tab)
@@ -278,11 +280,11 @@ class Actions:
                 + "\n"
                 + self._report(tab, note)
             )
-        if target is None:
+        if element is None:
             top, height, total = tab.page.evaluate(_SCROLL_JS, direction)
             where = f"Scrolled {direction}: showing {top}-{top + height} of {total} px."
             return where + "\n" + self._report(tab, self._settle(tab))
-        record, locator, _ = self._ids.resolve(target, "be scrolled")
+        record, locator, _ = self._ids.resolve(element, "be scrolled")
         if not widgets.scroll_container(locator, direction):
             raise ElementNotInteractable(
                 f"Nothing at {record.describe()} scrolls {direction}: neither it, what it "
@@ -319,7 +321,7 @@ class Actions:
         tab = self._chromium.tab()
         record, locator, _ = self._ids.resolve(element_id, "be clicked")
         if record.new_tab:  # the tab opens after the click returns; wait for it to report it
-            with self._chromium.context.expect_page(timeout=self._config.timeouts.navigation * 1000):
+            with self._chromium.live_context().expect_page(timeout=self._config.timeouts.navigation * 1000):
                 self._perform(widgets.click_target(locator).click, f"click {record.describe()}")
         else:
             self._perform(widgets.click_target(locator).click, f"click {record.describe()}")
@@ -370,9 +372,9 @@ class Actions:
         locator.press("Backspace")
         locator.press_sequentially(text)
 
-    @action("""`browser.select(id, option)`: choose an option by its text, in a native drop-down or a custom one
-  (a combobox that opens a list; a searchable one is typed into; in cascading menus give the path,
-  "Europe / France / Paris"); says what the drop-down then shows.""")
+    @action("""`browser.select(id, option)`: choose an option by its text, in a native drop-down or a
+  custom one (a combobox that opens a list; a searchable one is typed into; in cascading menus give the
+  path, "Europe / France / Paris"); says what the drop-down then shows.""")
     def select(self, element_id: int, option: str) -> str:
         """Choose a drop-down's option by its label (or value): a native <select>, or a custom drop-down that
         opens a list of options when clicked (ARIA combobox/listbox, select2, react-select, MUI, antd, web
@@ -450,7 +452,8 @@ class Actions:
             ) from None
 
     @action(
-        "`browser.check(id)` (or `check(id, False)` to untick): tick a checkbox or radio button; says its state."
+        "`browser.check(id)` (or `check(id, False)` to untick): tick a checkbox or radio button; says its "
+        "state."
     )
     def check(self, element_id: int, checked: bool = True) -> str:
         """Tick (or with checked=False, untick) a checkbox or radio button, and say the state it then has."""
@@ -492,7 +495,7 @@ class Actions:
     def upload(self, element_id: int, path: str) -> str:
         """Upload a file from the kernel's working directory (`path` relative to it) to a file field (even
         one hidden behind a styled button), the button or label that opens one, or a drop zone."""
-        upload: Upload = path  # `prepare` read the file on the calling thread
+        upload = cast(Upload, path)  # `prepare` read the file on the calling thread
         tab = self._chromium.tab()
         record, locator, _ = self._ids.resolve(element_id, "take a file", must_be_usable=False)
         limit = self._config.timeouts.action
@@ -528,7 +531,7 @@ class Actions:
             description=f"press {key}, which submits a form ({form['method']} {form['action']})",
         )
 
-    def _form_submitted_by_key(self, key: str, element_id: int | None) -> dict | None:
+    def _form_submitted_by_key(self, key: str, element_id: int | None) -> dict[str, Any] | None:
         """The form a key submits: Enter in a field, Enter or Space on a submit button."""
         if element_id is not None:
             record = self._ids.record(element_id)
@@ -555,7 +558,8 @@ class Actions:
         tab = self._chromium.tab()
         try:
             if element_id is None:
-                # A locator's press, unlike the keyboard's, waits for a navigation it starts (a submitted form).
+                # A locator's press, unlike the keyboard's, waits for a navigation it starts (a submitted
+                # form).
                 focused = tab.page.locator(":focus")
                 if focused.count() == 1:
                     self._perform(lambda: focused.press(key), f"press {key}")
@@ -626,7 +630,7 @@ class Actions:
         return f"From now on, dialogs (alert, confirm, prompt) will be {answer}{reply}."
 
     @action("`browser.tabs()`, `browser.switch(index)`: list the open tabs, show another one.")
-    def tabs(self) -> list[dict]:
+    def tabs(self) -> list[dict[str, Any]]:
         """The open tabs: index, url, title, and which is current."""
         chromium = self._chromium
         return [
@@ -688,7 +692,10 @@ class Actions:
             if (
                 urlsplit(tab.page.url).path != urlsplit(login.url).path
             ):  # a signed-in user is sent on (Django)
-                return f"Already signed in to {site}: its login page sent the browser on to {tab.page.url}.\n{opened}"
+                return (
+                    f"Already signed in to {site}: its login page sent the browser on to "
+                    f"{tab.page.url}.\n{opened}"
+                )
             raise LoginFailed(
                 f"{tab.page.url} shows no username and password fields to sign in to {site!r} "
                 "with; the configured login URL may be wrong."
@@ -702,7 +709,8 @@ class Actions:
         password.press("Enter")
         report = self._report(tab, self._settle(tab), full=True)
         if page.locator("input[type=password]:visible").count():
-            said = [line.strip() for line in tab.observation.lines if line.lstrip().startswith("alert:")]
+            lines = tab.observation.lines if tab.observation else []
+            said = [line.strip() for line in lines if line.lstrip().startswith("alert:")]
             raise LoginFailed(
                 f"Signing in to {site!r} as {login.username} failed: the login form is still shown"
                 f"{' (' + ' '.join(said) + ')' if said else ''}. The credentials configured on the "
@@ -711,25 +719,25 @@ class Actions:
         return f"Signed in to {site} as {login.username}.\n{report}"
 
     @action(host_only=True)
-    def cookies(self, url: str) -> list[dict]:
+    def cookies(self, url: str) -> list[dict[str, Any]]:
         """The browser's cookies for `url`, to share its web session with the site's API client."""
         return [
             {key: cookie[key] for key in ("name", "value", "domain", "path", "secure", "httpOnly", "expires")}
-            for cookie in self._chromium.context.cookies([url])
+            for cookie in self._chromium.live_context().cookies([url])
         ]
 
     @action(host_only=True)
     def process_id(self) -> int:
         """The browser process's id, for the host's resource monitoring."""
-        cdp = self._chromium.browser.new_browser_cdp_session()
+        cdp = self._chromium.live_browser().new_browser_cdp_session()
         try:
             processes = cdp.send("SystemInfo.getProcessInfo")["processInfo"]
         finally:
             cdp.detach()
-        return next(p["id"] for p in processes if p["type"] == "browser")
+        return int(next(p["id"] for p in processes if p["type"] == "browser"))
 
 
-def _describe_rows(element: str, direction: str, rows: dict | None) -> str:
+def _describe_rows(element: str, direction: str, rows: dict[str, Any] | None) -> str:
     """Where a scrolled container is, and which of its rows are in sight."""
     if rows is None:
         return f"Scrolled {element} {direction}."

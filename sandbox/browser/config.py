@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sandbox.browser.observe import Limits
 
@@ -28,7 +29,7 @@ class SiteLogin:
     password: str = field(repr=False)
 
 
-WriteCheck = Callable[[dict], bool]
+WriteCheck = Callable[[dict[str, Any]], bool]
 CredentialProvider = Callable[[str], "SiteLogin | None"]
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator
+from playwright.sync_api import Error as PlaywrightError, Locator
 
 from sandbox.browser.errors import ElementNotInteractable, StaleElement, UnknownElement
 from sandbox.browser.observe import ID_ATTRIBUTE, ElementRecord, Observation, Observer

@@ -9,8 +9,10 @@ import re
 
 from playwright.sync_api import Error as PlaywrightError
 
+from sandbox.errors import HybridError
 
-class BrowserError(Exception):
+
+class BrowserError(HybridError):
     """A browser action could not be done; the message says why and how to proceed."""
 
 

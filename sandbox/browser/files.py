@@ -13,8 +13,12 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from sandbox.browser.errors import BrowserError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import FilePayload
 
 # Playwright hands files to a page in one message, which it limits to 50 MB.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -32,11 +36,11 @@ class Upload:
     mime_type: str
     data: bytes = b""
 
-    def payload(self) -> dict:
+    def payload(self) -> FilePayload:
         """As Playwright's `set_input_files` takes it."""
         return {"name": self.name, "mimeType": self.mime_type, "buffer": self.data}
 
-    def for_page(self) -> dict:
+    def for_page(self) -> dict[str, Any]:
         """As a page script builds a `File` from it."""
         return {"name": self.name, "type": self.mime_type, "base64": base64.b64encode(self.data).decode()}
 

@@ -14,10 +14,19 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, CDPSession, Frame, Request, Route, WebSocketRoute
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Error as PlaywrightError,
+    Frame,
+    Request,
+    Route,
+    WebSocketRoute,
+)
 
 from sandbox.browser.errors import playwright_reason
 from sandbox.browser.origins import Origins
@@ -104,7 +113,7 @@ class RequestGuard:
         origins = self.origins
         return origins is None or origins.allows(url) or urlsplit(url).scheme in LOCAL_SCHEMES
 
-    def describe_held(self) -> list[dict]:
+    def describe_held(self) -> list[dict[str, Any]]:
         return [write.describe() for write in self.held]
 
     def release(self, verdicts: list[bool]) -> None:

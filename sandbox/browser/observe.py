@@ -6,9 +6,9 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Frame, Page
+from playwright.sync_api import Error as PlaywrightError, Frame, Page
 
 ID_ATTRIBUTE = "data-hybrid-id"
 # Marks the line where a child frame's walk is spliced in; a NUL byte cannot occur in page text.
@@ -35,8 +35,8 @@ class ElementRecord:
     tag: str
     href: str | None
     new_tab: bool  # a link that opens its page in another tab
-    submits: dict | None  # {"method", "action"} of the form a submit-type control sends
-    form: dict | None  # {"method", "action"} of the form a control belongs to
+    submits: dict[str, Any] | None  # {"method", "action"} of the form a submit-type control sends
+    form: dict[str, Any] | None  # {"method", "action"} of the form a control belongs to
     frame: Frame
     doc: str  # token of the document the id was issued in
     url: str
@@ -76,8 +76,8 @@ class Observer:
             elements=elements,
         )
 
-    def _walk(self, frame: Frame, elements: dict[int, ElementRecord]) -> dict:
-        walk = frame.evaluate(
+    def _walk(self, frame: Frame, elements: dict[int, ElementRecord]) -> dict[str, Any]:
+        walk: dict[str, Any] = frame.evaluate(
             _SNAPSHOT_JS,
             {
                 "nextId": self.next_id,

@@ -32,7 +32,8 @@ class Origins:
     """The origins of some site URLs; `allows(url)` says whether a request to `url` stays among them.
 
     ```python
-    Origins(["http://127.0.0.1:8000/api/v1", "http://127.0.0.1:8000"]).allows("http://127.0.0.1:9000/")  # False
+    Origins(["http://127.0.0.1:8000/api/v1", "http://127.0.0.1:8000"]).allows("http://127.0.0.1:9000/")  #
+    False
     ```
     """
 

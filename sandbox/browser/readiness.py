@@ -9,8 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import Error as PlaywrightError, TimeoutError as PlaywrightTimeout
 
 if TYPE_CHECKING:  # tabs.py installs this module's mutation clock
     from sandbox.browser.tabs import Tab
@@ -56,7 +55,8 @@ _STATE_JS = """() => {
     '[aria-busy="true"], [role="progressbar"], [class*="spin" i], [class*="load" i], img[src*="load" i], '
     + 'img[src*="spin" i], img[alt*="load" i]');
   for (const el of candidates) {
-    if (el.getAttribute("role") === "progressbar" && el.hasAttribute("aria-valuenow")) continue;  // determinate
+    // a determinate progress bar shows progress, not a wait
+    if (el.getAttribute("role") === "progressbar" && el.hasAttribute("aria-valuenow")) continue;
     // Named a loader by its classes: only an indicator itself, not a wrapper named after its state that
     // holds the content (antd's "ant-spin-nested-loading" is always there).
     const small = (el.innerText || "").trim().length <= 40 && el.getElementsByTagName("*").length <= 20;
@@ -67,7 +67,8 @@ _STATE_JS = """() => {
     if (busy && shown(el)) {
       const name = el.getAttribute("aria-label") || el.getAttribute("alt") || (el.innerText || "").trim();
       const cls = (el.getAttribute("class") || "").trim().split(/\\s+/)[0];
-      return { quiet: 0, busy: `${el.tagName.toLowerCase()}${cls ? "." + cls : ""}${name ? ` "${name.slice(0, 40)}"` : ""}` };
+      const label = name ? ` "${name.slice(0, 40)}"` : "";
+      return { quiet: 0, busy: `${el.tagName.toLowerCase()}${cls ? "." + cls : ""}${label}` };
     }
   }
   const last = window.__hybridLastMutation;

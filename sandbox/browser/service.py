@@ -8,11 +8,11 @@ by name. Methods that show a page return text written for the model: after an ac
 from __future__ import annotations
 
 import inspect
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from sandbox import scratch
 from sandbox.bridge import serving_working_dir
 from sandbox.browser.config import BrowserConfig, CredentialProvider, Timeouts, WriteCheck
 from sandbox.browser.errors import BrowserError, WriteRefused
@@ -25,6 +25,11 @@ from sandbox.browser.thread import OwnerThread
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+    # The actions, typed; at run time they are set from the registry at the end of this module.
+    from sandbox.browser.methods import ActionMethods
+else:
+    ActionMethods = object
 
 T = TypeVar("T")
 
@@ -43,7 +48,7 @@ DEFAULT_LIMITS = Limits()
 CALL_MARGIN_SECONDS = 60.0
 
 
-class BrowserService:
+class BrowserService(ActionMethods):
     """One Chromium with its tabs, owned by the host and safe to call from any host thread.
 
     ```python
@@ -85,9 +90,8 @@ class BrowserService:
     ) -> None:
         """`upload_dir`: where `upload(id, path)` reads files when it is not called from a kernel (whose
         call reads from that kernel's working directory)."""
-        shots = (
-            Path(screenshot_dir) if screenshot_dir else Path(tempfile.mkdtemp(prefix="hybrid-screenshots-"))
-        )
+        # By default in this process's scratch directory, made at the first screenshot and removed with it.
+        shots = Path(screenshot_dir) if screenshot_dir else scratch.new_path("screenshots-")
         config = BrowserConfig(
             executable=str(executable),
             args=tuple(args),
@@ -116,7 +120,7 @@ class BrowserService:
         finally:
             self._thread.stop(timeout=CALL_MARGIN_SECONDS)
 
-    def perform(self, classification: dict) -> Any:
+    def perform(self, classification: dict[str, Any]) -> Any:
         """Do the call `classify` described, which the caller's policy has allowed; it is not classified
         again (the bridge's policy decided on this very classification)."""
         return self._run(classification["method"], tuple(classification["args"]), classification)
@@ -131,7 +135,7 @@ class BrowserService:
             )
         return work_dir
 
-    def _run(self, method: str, args: tuple, approved: dict | None = None) -> Any:
+    def _run(self, method: str, args: tuple[Any, ...], approved: dict[str, Any] | None = None) -> Any:
         """Run an action on the browser's thread; between its steps, ask `before_write` here (see `Step`)."""
         t = self._timeouts
         entry = ACTIONS[method]
@@ -143,7 +147,7 @@ class BrowserService:
         )
         step = self._thread.call(self._session.run, method, args, approved, timeout=budget)
         if step.ask is not None:
-            if not self._before_write(step.ask):
+            if not self._allowed(step.ask):
                 raise WriteRefused(
                     f"The session's policy refused to {step.ask['description']}. Nothing was "
                     "submitted; finish without this change, or ask the user to allow it."
@@ -151,11 +155,16 @@ class BrowserService:
             step = self._thread.call(self._session.run, method, args, step.ask, timeout=budget)
         result = step.result
         while step.held:
-            verdicts = [self._before_write(write) for write in step.held]
+            verdicts = [self._allowed(write) for write in step.held]
             step = self._thread.call(self._session.release, verdicts, isinstance(result, str), timeout=budget)
             if isinstance(result, str):
                 result = f"{result}\n{step.result}"
         return result
+
+    def _allowed(self, write: dict[str, Any]) -> bool:
+        # The session announces or holds writes only when there is a `before_write` (`check_writes`).
+        assert self._before_write is not None
+        return self._before_write(write)
 
     @staticmethod
     def prompt_lines() -> list[str]:
@@ -164,7 +173,9 @@ class BrowserService:
 
     # Host only -------------------------------------------------------------------------------
 
-    def classify(self, method: str, args: list | tuple, kwargs: Mapping[str, Any] | None = None) -> dict:
+    def classify(
+        self, method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Whether `method(*args, **kwargs)` would write, and the domain it touches, for the policy to decide
         first; `perform(classification)` then does it.
 
@@ -198,7 +209,7 @@ def _method(entry: Action) -> Callable[..., Any]:
 
     call.__name__ = call.__qualname__ = entry.name
     call.__doc__ = entry.doc
-    call.__signature__ = entry.signature.replace(
+    call.__signature__ = entry.signature.replace(  # type: ignore[attr-defined]
         parameters=[
             inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
             *entry.signature.parameters.values(),

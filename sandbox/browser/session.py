@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Error as PlaywrightError, Page
 
 from sandbox.browser.actions import Actions
 from sandbox.browser.config import BrowserConfig, CredentialProvider
@@ -41,8 +40,8 @@ class Step:
     """
 
     result: Any = None
-    ask: dict | None = None
-    held: list[dict] = field(default_factory=list)
+    ask: dict[str, Any] | None = None
+    held: list[dict[str, Any]] = field(default_factory=list)
 
 
 class BrowserSession:
@@ -74,7 +73,7 @@ class BrowserSession:
     def _settle(self, tab: Tab) -> str | None:
         return settle(tab, self._config.timeouts.settle, lambda: self._guard.holding)
 
-    def run(self, method: str, args: tuple, approved: dict | None = None) -> Step:
+    def run(self, method: str, args: tuple[Any, ...], approved: dict[str, Any] | None = None) -> Step:
         """Do `method(*args)` (arguments in order, see `Action.arguments`). A call that writes is first
         returned as `Step.ask` unless `approved` is the classification the caller's policy allowed (which is
         then not made again: one classification per call)."""
@@ -128,7 +127,7 @@ class BrowserSession:
             self._events.clear()
         return result
 
-    def classify(self, method: str, args: tuple | list) -> dict:
+    def classify(self, method: str, args: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
         """Whether an action would write (submit a non-GET form), which domain it touches, and the form it
         submits: {"method", "args", "writes", "domain", "description", "submits"}."""
         entry = ACTIONS[method]

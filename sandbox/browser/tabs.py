@@ -5,15 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Playwright, Request, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Cookie,
+    Dialog,
+    Error as PlaywrightError,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 from sandbox.browser.config import BrowserConfig
 from sandbox.browser.errors import BrowserError, playwright_reason
 from sandbox.browser.guard import RequestGuard
 from sandbox.browser.observe import Observation
 from sandbox.browser.readiness import MUTATION_CLOCK_JS
+
+if TYPE_CHECKING:
+    from playwright._impl._api_structures import SetCookieParam
 
 # Requests that stay open by design; waiting for them would make every action time out.
 LONG_LIVED = frozenset({"eventsource", "websocket"})
@@ -54,7 +68,7 @@ class Chromium:
         self.current: Tab | None = None
         self.opened: list[Tab] = []  # tabs the page opened during the current action
         self._creating_tab = False
-        self._cookies: list[dict] = []  # last known, restored after a crash
+        self._cookies: list[Cookie] = []  # last known, restored after a crash
         self.dialog_answer: tuple[bool, str | None] = (True, None)
 
     def tab(self) -> Tab:
@@ -86,9 +100,19 @@ class Chromium:
     def died(self) -> bool:
         return self.browser is not None and not self.browser.is_connected()
 
+    def live_browser(self) -> Browser:
+        if self.browser is None:
+            raise BrowserError("The browser is not running: it was closed, or it did not start.")
+        return self.browser
+
+    def live_context(self) -> BrowserContext:
+        if self.context is None:
+            raise BrowserError("The browser is not running: it was closed, or it did not start.")
+        return self.context
+
     def remember_cookies(self) -> None:
         with suppress(PlaywrightError):
-            self._cookies = self.context.cookies()
+            self._cookies = self.live_context().cookies()
 
     def close(self) -> None:
         with suppress(PlaywrightError):
@@ -126,12 +150,13 @@ class Chromium:
         urls = [tab.url for tab in self.tabs] or ["about:blank"]
         current = self.tabs.index(self.current) if self.current in self.tabs else 0
         with suppress(PlaywrightError):
-            self.browser.close()
+            self.live_browser().close()
         self._launch()
         if self._cookies:
-            self.context.add_cookies(self._cookies)
+            # The cookies read back are the fields of the cookies to set, and more.
+            self.live_context().add_cookies(cast("list[SetCookieParam]", self._cookies))
         for index, url in enumerate(urls):
-            tab = self.current if index == 0 else self._open_tab()
+            tab = self._open_tab() if index or self.current is None else self.current
             self._load_quietly(tab, url)
         self.current = self.tabs[min(current, len(self.tabs) - 1)]
         return (
@@ -169,7 +194,7 @@ class Chromium:
     def _open_tab(self) -> Tab:
         self._creating_tab = True
         try:
-            page = self.context.new_page()
+            page = self.live_context().new_page()
         finally:
             self._creating_tab = False
         return self._tab_of(page)
@@ -199,7 +224,7 @@ class Chromium:
         return tab
 
     @staticmethod
-    def _on_response(tab: Tab, response) -> None:
+    def _on_response(tab: Tab, response: Response) -> None:
         if response.request.is_navigation_request() and response.frame == tab.page.main_frame:
             tab.status = response.status
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from sandbox.browser.errors import BrowserError
@@ -21,7 +20,9 @@ T = TypeVar("T")
 
 class OwnerThread:
     def __init__(self, name: str) -> None:
-        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple, Future] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -31,7 +32,7 @@ class OwnerThread:
             return fn(*args)
         if not self._thread.is_alive():
             raise BrowserError("The browser service has been closed; the host must create a new one.")
-        future: Future = Future()
+        future: Future[T] = Future()
         self._queue.put((fn, args, future))
         try:
             return future.result(timeout)

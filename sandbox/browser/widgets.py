@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Error as PlaywrightError, Locator, Page
 
 from sandbox.browser.files import Upload
 from sandbox.browser.observe import ID_ATTRIBUTE
@@ -25,7 +26,9 @@ SHOWN_OPTIONS = 15
 _CHECKED_JS = """(el) => {
   const input = ["checkbox", "radio"].includes(el.type) ? el
     : el.querySelector("input[type=checkbox], input[type=radio]") || (el.control || null);
-  if (input && ["checkbox", "radio"].includes(input.type)) return input.indeterminate ? "mixed" : input.checked;
+  if (input && ["checkbox", "radio"].includes(input.type)) {
+    return input.indeterminate ? "mixed" : input.checked;
+  }
   const aria = el.getAttribute("aria-checked") ?? el.getAttribute("aria-pressed");
   if (aria === "mixed") return "mixed";
   return aria === null ? null : aria === "true";
@@ -72,7 +75,8 @@ _DEEP_JS = """
   const visible = (e) => e.checkVisibility({ visibilityProperty: true })
     && e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().width > 0;
   const POPUPS = "[role=listbox], [role=menu], [role=tree]";
-  const ITEMS = "[role=option], [role=menuitem], [role=menuitemcheckbox], [role=menuitemradio], [role=treeitem]";
+  const ITEMS = "[role=option], [role=menuitem], [role=menuitemcheckbox], [role=menuitemradio], "
+    + "[role=treeitem]";
 """
 
 # Marks the lists and items already in sight before a control is clicked, so that the ones its click opens
@@ -175,7 +179,8 @@ _SCROLL_JS = """(el, [direction, attr]) => {
   if (!box) return null;
   const stepY = box.clientHeight * 0.8, stepX = box.clientWidth * 0.8;
   const moves = { down: () => box.scrollBy(0, stepY), up: () => box.scrollBy(0, -stepY),
-                  top: () => box.scrollTo(box.scrollLeft, 0), bottom: () => box.scrollTo(box.scrollLeft, box.scrollHeight),
+                  top: () => box.scrollTo(box.scrollLeft, 0),
+                  bottom: () => box.scrollTo(box.scrollLeft, box.scrollHeight),
                   left: () => box.scrollBy(-stepX, 0), right: () => box.scrollBy(stepX, 0) };
   moves[direction]();
   document.querySelectorAll(`[${attr}]`).forEach((e) => e.removeAttribute(attr));
@@ -188,7 +193,8 @@ _MAIN_SCROLLER_JS = """(attr) => {
   if (root.scrollHeight > window.innerHeight + 1) return false;
   let best = null, area = 0;
   for (const e of document.querySelectorAll("*")) {
-    if (!/(auto|scroll|overlay)/.test(getComputedStyle(e).overflowY) || e.scrollHeight <= e.clientHeight + 1) continue;
+    const scrolls = /(auto|scroll|overlay)/.test(getComputedStyle(e).overflowY);
+    if (!scrolls || e.scrollHeight <= e.clientHeight + 1) continue;
     const box = e.getBoundingClientRect();
     if (box.width * box.height > area && e.checkVisibility()) { best = e; area = box.width * box.height; }
   }
@@ -204,7 +210,8 @@ _ROWS_JS = """(box) => {
   const inView = (e) => { const r = e.getBoundingClientRect();
     return r.height > 0 && r.bottom > view.top + 1 && r.top < view.bottom - 1; };
   const text = (e) => (e.innerText || "").replace(/\\s+/g, " ").trim();
-  const rows = [...box.querySelectorAll("[role=row], [role=option], [role=treeitem], [role=listitem], li, tr")]
+  const ROWS = "[role=row], [role=option], [role=treeitem], [role=listitem], li, tr";
+  const rows = [...box.querySelectorAll(ROWS)]
     .filter((r) => inView(r) && text(r) && !r.querySelector("[role=columnheader], th"));
   const indexes = rows.map((r) => Number(r.getAttribute("aria-rowindex") || r.getAttribute("aria-posinset")))
     .filter((n) => n > 0);
@@ -250,7 +257,11 @@ def shown_value(locator: Locator) -> str | None:
 def best_match(texts: list[str], wanted: str) -> int | None | list[int]:
     """The option whose text is `wanted` (exactly, then ignoring case), else the one that contains it;
     several that contain it come back as a list (ambiguous), none as None."""
-    for same in (lambda t: t == wanted, lambda t: t.casefold() == wanted.casefold()):
+    matchers: tuple[Callable[[str], bool], ...] = (
+        lambda t: t == wanted,
+        lambda t: t.casefold() == wanted.casefold(),
+    )
+    for same in matchers:
         hits = [i for i, text in enumerate(texts) if same(text)]
         if hits:
             return hits[0]
@@ -338,7 +349,7 @@ def _options(page: Page, control: Locator, wait: float) -> list[str]:
     handle = control.element_handle(timeout=1000)
     try:
         while True:
-            texts = page.evaluate(_OPTIONS_JS, [handle, OPTION_ATTRIBUTE, SHOWN_POPUP_ATTRIBUTE])
+            texts: list[str] = page.evaluate(_OPTIONS_JS, [handle, OPTION_ATTRIBUTE, SHOWN_POPUP_ATTRIBUTE])
             if texts or time.monotonic() >= deadline:
                 return texts
             page.wait_for_timeout(50)
@@ -388,7 +399,8 @@ def give_files(page: Page, target: Locator, upload: Upload, limit: float) -> str
 def files_held(target: Locator) -> list[str] | None:
     """The names of the files a file field holds (None for other elements)."""
     try:
-        return target.evaluate(_FILES_HELD_JS, timeout=1000)
+        names: list[str] | None = target.evaluate(_FILES_HELD_JS, timeout=1000)
+        return names
     except PlaywrightError:
         return None
 
@@ -404,7 +416,7 @@ def main_scroller(page: Page) -> bool:
     return bool(page.evaluate(_MAIN_SCROLLER_JS, SCROLLED_ATTRIBUTE))
 
 
-def rows_shown(page: Page) -> dict | None:
+def rows_shown(page: Page) -> dict[str, Any] | None:
     """Where the container scrolled last is now ({"position": [offset, size, total] px}), and the rows in
     sight: their count, first and last texts, index range (aria-rowindex or aria-posinset) and total."""
     box = page.locator(f"[{SCROLLED_ATTRIBUTE}]")

@@ -116,8 +116,8 @@ def prompt_figures() -> None:
     )
     shown = len(section.splitlines()) - 4
     print(
-        f"gitea API section at a 3,000-token budget: {estimate_tokens(section)} tokens, {len(section)} characters, "
-        f"{shown} of 346 operations as tier-1 lines plus the group index"
+        f"gitea API section at a 3,000-token budget: {estimate_tokens(section)} tokens, {len(section)} "
+        f"characters, {shown} of 346 operations as tier-1 lines plus the group index"
     )
 
 

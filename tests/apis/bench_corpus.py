@@ -87,7 +87,8 @@ def main() -> None:
         client.close()
     print(f"specs: {len(paths)}; loaded {loaded} ({loaded / max(len(paths), 1):.1%})")
     print(
-        f"operations: {operations}; callable {callable_operations} ({callable_operations / max(operations, 1):.2%})"
+        f"operations: {operations}; callable {callable_operations} "
+        f"({callable_operations / max(operations, 1):.2%})"
     )
     for name, times in (("cold load", cold), ("cached load", cached)):
         if len(times) >= 2:

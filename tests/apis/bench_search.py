@@ -24,7 +24,8 @@ def main() -> None:
     print(f"{'spec':28} {'tasks':>5} {'@1':>7} {'@5':>7} {'section':>8}")
     for name, s in results.items():
         print(
-            f"{name:28} {s.tasks:5} {s.at_1 / s.tasks:7.1%} {s.at_5 / s.tasks:7.1%} {s.in_section / s.tasks:8.1%}"
+            f"{name:28} {s.tasks:5} {s.at_1 / s.tasks:7.1%} {s.at_5 / s.tasks:7.1%} "
+            f"{s.in_section / s.tasks:8.1%}"
         )
         for i, value in enumerate((s.tasks, s.at_1, s.at_5, s.in_section)):
             total[i] += value

@@ -436,7 +436,10 @@ def test_real_spec_shapes_are_read_as_meant(write_spec, cache_dir: Path) -> None
                     "/tracks": {
                         "get": {
                             "operationId": "getTracks",
-                            "summary": "<p>Get the <b>saved</b> tracks&nbsp;of the user.</p><br/>More <a href='x'>here</a>.",
+                            "summary": (
+                                "<p>Get the <b>saved</b> tracks&nbsp;of the user.</p><br/>More "
+                                "<a href='x'>here</a>."
+                            ),
                             "parameters": [
                                 {
                                     "name": "limit",

@@ -80,9 +80,9 @@ def test_unusable_input_fails_with_a_message_and_registers_nothing(run, specs_di
 
 
 def test_secret_is_stored_from_stdin(run, tmp_path: Path) -> None:
-    stored = run("secret", "demo-token", stdin="tok-5\n")
-    assert stored.exit_code == 0 and "tok-5" not in stored.output
-    assert (tmp_path / "data" / "secrets" / "demo-token").read_text() == "tok-5"
+    stored = run("secret", "demo-token", stdin="tok-5-demo-token\n")
+    assert stored.exit_code == 0 and "tok-5-demo-token" not in stored.output
+    assert (tmp_path / "data" / "secrets" / "demo-token").read_text() == "tok-5-demo-token"
 
 
 def test_show_check_lists_strict_problems_grouped_with_their_pointers(run, specs_dir: Path) -> None:
@@ -161,3 +161,26 @@ def test_edit_marks_operations_as_reads_or_writes(run, specs_dir: Path) -> None:
     assert wrong.exit_code != 0 and "Did you mean: render_markdown" in wrong.output
     both = run("edit", "gitea", "--read", "repo_get", "--write", "repo_get")
     assert both.exit_code != 0 and "marked both --read and --write: repo_get" in both.output
+
+
+def test_a_secret_too_short_to_redact_is_refused_in_one_line(run, specs_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SHORT_TOKEN", "api")
+    added = run(
+        "add",
+        "gitea",
+        "--spec",
+        str(specs_dir / "gitea.json"),
+        "--base-url",
+        "http://127.0.0.1:3000/api/v1",
+        "--auth",
+        "bearer token_env=SHORT_TOKEN",
+    )
+    assert added.exit_code == 1
+    assert added.output == (
+        "Error: The site's token ($SHORT_TOKEN) is 3 characters long; secrets need at least 8 so that hybrid "
+        "can find them in outputs to redact them without changing ordinary words.\n"
+    )
+    assert "No sites yet" in run("list").output
+    stored = run("secret", "gitea-token", stdin="abc\n")
+    assert stored.exit_code == 1 and "The secret gitea-token is 3 characters long" in stored.output
+    assert run("secret", "gitea-token", stdin="a-real-token-value\n").exit_code == 0

@@ -1,4 +1,5 @@
-"""`hybrid run` and the sandbox: isolated by default, refused where bubblewrap cannot run, opt-out recorded."""
+"""`hybrid run` and the sandbox: isolated by default, refused where bubblewrap cannot run, opt-out
+recorded."""
 
 from __future__ import annotations
 

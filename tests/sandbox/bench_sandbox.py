@@ -21,7 +21,8 @@ BRIDGE_CALLS = 2000
 
 
 def milliseconds(samples: list[float]) -> str:
-    return f"{statistics.median(samples) * 1000:8.2f} ms  (p90 {statistics.quantiles(samples, n=10)[-1] * 1000:.2f} ms, n={len(samples)})"
+    p90 = statistics.quantiles(samples, n=10)[-1]
+    return f"{statistics.median(samples) * 1000:8.2f} ms  (p90 {p90 * 1000:.2f} ms, n={len(samples)})"
 
 
 def cold_starts(limits: KernelLimits) -> list[float]:

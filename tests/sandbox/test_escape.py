@@ -111,7 +111,8 @@ import sys
 seen = (os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), os.path.dirname(os.getcwd()))
 print(sorted(path for top, dirs, files in os.walk('/tmp') for path in (os.path.join(top, n) for n in files)
              if not path.startswith(seen)))
-print(sorted(os.listdir({str(home)!r})) if os.path.isdir({str(home)!r}) else [], os.path.exists({str(tmp_path)!r}))
+home = {str(home)!r}
+print(sorted(os.listdir(home)) if os.path.isdir(home) else [], os.path.exists({str(tmp_path)!r}))
 """,
     )
     assert "LEAKED" not in output and "UPDATED" not in output

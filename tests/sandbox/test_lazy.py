@@ -14,8 +14,9 @@ import sandbox.bridge
 
 def test_records_and_policy_modes_import_no_kernel_machinery() -> None:
     code = (
-        "import sys\nfrom sandbox import CallRecord, PolicyMode, POLICY_MODES\nfrom sandbox.text import clip\n"
-        "print(sorted(name for name in ('jupyter_client', 'zmq', 'sandbox.session') if name in sys.modules))"
+        "import sys\nfrom sandbox import CallRecord, PolicyMode, POLICY_MODES\nfrom sandbox.text import "
+        "clip\nprint(sorted(name for name in ('jupyter_client', 'zmq', 'sandbox.session') if name in "
+        "sys.modules))"
     )
     shown = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

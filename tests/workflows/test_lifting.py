@@ -28,7 +28,10 @@ def test_values_in_the_task_become_parameters_and_the_template(suite) -> None:
 def test_exploration_and_unused_reads_are_dropped() -> None:
     steps = [
         "print(api.demo.list_projects())\ndisplay(api.demo.list_users())\nfrom pprint import pprint",
-        "projects = api.demo.list_projects()\nissue = api.demo.get_issue(owner='bob', project='app', number=3)",
+        (
+            "projects = api.demo.list_projects()\nissue = api.demo.get_issue(owner='bob', project='app', "
+            "number=3)"
+        ),
         "issue",
         "finish(issue['title'])",
     ]

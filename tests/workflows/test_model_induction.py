@@ -12,7 +12,8 @@ from workflows.lifting import InductionRefused
 from workflows.program import ProgramError
 from workflows.verify import verify
 
-PROGRAM_REPLY = '''INTENT: Add the label {{label}} to issue #{{number}} in {{owner}}/{{project}}, keeping its other labels.
+PROGRAM_REPLY = '''\
+INTENT: Add the label {{label}} to issue #{{number}} in {{owner}}/{{project}}, keeping its other labels.
 ARGUMENTS: {"label": "help wanted", "number": 16, "owner": "alice", "project": "tracker-core"}
 ```python
 def add_label(label: str, number: int, owner: str, project: str):
@@ -21,7 +22,8 @@ def add_label(label: str, number: int, owner: str, project: str):
     label: the label to add; number, owner, project: which issue.
     """
     issue = api.demo.get_issue(owner=owner, project=project, number=number)
-    api.demo.update_issue(owner=owner, project=project, number=number, body={"labels": issue["labels"] + [label]})
+    labels = issue["labels"] + [label]
+    api.demo.update_issue(owner=owner, project=project, number=number, body={"labels": labels})
     return f"Added {label} to #{number}."
 ```
 '''

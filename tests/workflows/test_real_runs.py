@@ -95,7 +95,8 @@ counts = closed_by_person(browser.text())
 top = max(counts, key=counts.get)
 print(counts, top)""",
         (
-            "issue = api.demo.update_issue(owner='alice', project='tracker-core', number=13, body={'assignee': top})\n"
+            "issue = api.demo.update_issue(owner='alice', project='tracker-core', number=13, "
+            "body={'assignee': top})\n"
             "print(issue['assignee'])"
         ),
         "finish(f\"Assigned #13 to {issue['assignee']}.\")",

@@ -47,12 +47,16 @@ class PromptRecordingModel(ScriptedChatModel):
 
 
 def two_thousand_character_steps(count: int = STEPS) -> list[str]:
-    line = """print("\\n".join(f'[{i:02}] link "Issue number {i:02} with a realistic title here"' for i in range(40)))"""
+    line = (
+        """print("\\n".join(f'[{i:02}] link "Issue number {i:02} with a realistic title here"'"""
+        """ for i in range(40)))"""
+    )
     return [line for _ in range(count - 1)] + ["finish('done')"]
 
 
 def reused_prefix(prompts: list[str]) -> list[float]:
-    """For each step after the first, the share of its prompt that equals the previous prompt from the start."""
+    """For each step after the first, the share of its prompt that equals the previous prompt from the
+    start."""
     return [
         len(os.path.commonprefix([before, now])) / len(now) for before, now in itertools.pairwise(prompts)
     ]
@@ -146,7 +150,8 @@ def measure(settings: Settings, steps: list[str], label: str, start_url: str | N
     )
     print(f"  prompt tokens per step: {tokens}")
     print(
-        f"  growth per step, median: {statistics.median(b - a for a, b in itertools.pairwise(tokens)):.0f} tokens"
+        f"  growth per step, median: {statistics.median(b - a for a, b in itertools.pairwise(tokens)):.0f} "
+        "tokens"
     )
     stored = checkpoint_bytes(settings, result.run_id)
     print(f"  checkpoints stored: {stored / 1e6:.2f} MB, {stored / result.steps / 1000:.1f} kB per step")

@@ -16,8 +16,8 @@ from hybrid.demo.registration import register_demo
 
 @pytest.fixture
 def make_agent(settings: Settings, demo: DemoSite) -> Iterator[Callable[..., Agent]]:
-    """make_agent(steps, login_as="alice", sites=["demo"], **options): an Agent whose model replays `steps` as code
-    actions (other sites must be registered first)."""
+    """make_agent(steps, login_as="alice", sites=["demo"], **options): an Agent whose model replays `steps` as
+    code actions (other sites must be registered first)."""
     agents: list[Agent] = []
 
     def make(

@@ -78,7 +78,8 @@ SUBMIT = {  # code that sends the /writes page's form or a script's write, and w
 def _steps(pages, mechanism: str) -> list[str]:
     code, _ = SUBMIT[mechanism]
     act = (
-        f'browser.goto({pages.base_url + "/writes"!r})\nbrowser.fill(browser.find("textbox", "Query"), "hello")\n'
+        f'browser.goto({pages.base_url + "/writes"!r})\nbrowser.fill(browser.find("textbox", "Query"), '
+        '"hello")\n'
         f"try:\n    print({code})\nexcept Exception as error:\n    print(type(error).__name__, error)"
     )
     return [act, 'finish("done")']
@@ -188,8 +189,8 @@ def test_learning_from_a_run_whose_page_wrote_does_not_write_again(
     _with_pages_site(settings, demo, pages)
     sent = len(pages.posts)
     act = (
-        f'browser.goto({pages.base_url + "/writes"!r})\nbrowser.fill(browser.find("textbox", "Query"), "hello")\n'
-        'browser.click(browser.find("button", "Fetch"))'
+        f'browser.goto({pages.base_url + "/writes"!r})\nbrowser.fill(browser.find("textbox", "Query"), '
+        '"hello")\nbrowser.click(browser.find("button", "Fetch"))'
     )
     steps = [act, 'finish("sent")']
     with make_agent(steps, sites=("demo", "pages"), policy="allow") as agent:

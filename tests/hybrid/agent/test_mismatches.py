@@ -1,4 +1,5 @@
-"""Responses that differ from the site's spec: the model sees one short line each, the record keeps the detail."""
+"""Responses that differ from the site's spec: the model sees one short line each, the record keeps the
+detail."""
 
 from __future__ import annotations
 

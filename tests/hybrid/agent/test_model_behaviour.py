@@ -76,8 +76,8 @@ def test_a_list_read_from_its_first_page_only_says_how_many_pages_there_are(beha
     _, told = behave(code(f"print(len({LIST})))"), FINISH)
     assert told[0].startswith("Observation:\n20\n")
     assert (
-        "Hint: api.demo.list_issues returned 20 items, page 1 of 8 (148 in all): more pages exist; pass page=2 "
-        "for the next; per_page can be up to 100."
+        "Hint: api.demo.list_issues returned 20 items, page 1 of 8 (148 in all): more pages exist; pass "
+        "page=2 for the next; per_page can be up to 100."
     ) in told[0]
     _, told = behave(code(f"print(len({LIST}, per_page=100, page=2)))"), FINISH)
     assert told[0].startswith("Observation:\n48\n") and "more pages" not in told[0]  # the last page

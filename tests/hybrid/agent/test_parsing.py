@@ -29,8 +29,8 @@ def test_code_tags(tag: str) -> None:
 def test_only_the_first_code_block_runs_and_the_reply_is_cut_after_it() -> None:
     # A server that ignores the stop sequence lets the model go on: imagine the observation, write more code.
     reply = (
-        'The data:\n```json\n{"x": 1}\n```\nFirst\n```python\na = 1\n```\nObservation: 1\n```\nb = a + 1\n```\n'
-        "```py\nfinish(b)\n```"
+        'The data:\n```json\n{"x": 1}\n```\nFirst\n```python\na = 1\n```\nObservation: 1\n```\nb = a + '
+        "1\n```\n```py\nfinish(b)\n```"
     )
     parsed = parse_reply(reply)
     assert parsed.code == "a = 1" and parsed.dropped_blocks == 2

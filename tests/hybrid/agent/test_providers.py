@@ -22,7 +22,10 @@ from hybrid.demo.registration import register_demo
 from workflows.store import RunStore
 
 TASK = load_suite()[0]  # how many open bugs: two API steps
-STEP = "Thought: count them.\n```python\nprint(len(api.demo.list_issues(owner='alice', project='tracker-core')))\n```\n"
+STEP = (
+    "Thought: count them.\n```python\n"
+    "print(len(api.demo.list_issues(owner='alice', project='tracker-core')))\n```\n"
+)
 FINISH = "Thought: done.\n```python\nfinish('done')\n```\n"
 
 

@@ -30,7 +30,8 @@ MARK = "the second action is running"
 
 
 def write_script(path: Path) -> Path:
-    """Step 2 leaves a comment, then hangs until the run is stopped; on resume the script goes on with step 3."""
+    """Step 2 leaves a comment, then hangs until the run is stopped; on resume the script goes on with step
+    3."""
     steps = [
         "me = api.demo.get_current_user()\nprint(me['username'])",
         (

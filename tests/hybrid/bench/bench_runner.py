@@ -26,7 +26,8 @@ def main() -> None:
     arguments = parser.parse_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     print(
-        f"{os.cpu_count()} cores; demo suite{' (' + ', '.join(arguments.category) + ')' if arguments.category else ''}"
+        f"{os.cpu_count()} cores; demo "
+        f"suite{' (' + ', '.join(arguments.category) + ')' if arguments.category else ''}"
         f", model reference, executor {arguments.executor}"
     )
     baseline = None

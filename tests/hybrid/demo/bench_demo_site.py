@@ -1,4 +1,5 @@
-"""Figures for the demo site: start-up time and request latencies. Run: python tests/hybrid/demo/bench_demo_site.py"""
+"""Figures for the demo site: start-up time and request latencies. Run: python
+tests/hybrid/demo/bench_demo_site.py"""
 
 from __future__ import annotations
 

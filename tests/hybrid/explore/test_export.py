@@ -17,7 +17,10 @@ from hybrid.explore.export import record_sections
 from .conftest import TASK
 
 FAILING_STEPS = [
-    "print('looking')\nissue = api.demo.get_issue(owner='alice', project='tracker-core', number=17)\nissue['assignee']",
+    (
+        "print('looking')\nissue = api.demo.get_issue(owner='alice', project='tracker-core', "
+        "number=17)\nissue['assignee']"
+    ),
     "api.demo.get_issue(owner='alice', project='no-such-project', number=1)",
     "finish(issue['assignee'])",
 ]

@@ -35,7 +35,8 @@ SERVE_CALLS = 100
 
 def milliseconds(samples: list[float]) -> str:
     return (
-        f"{statistics.median(samples) * 1000:8.2f} ms  (p90 {statistics.quantiles(samples, n=10)[-1] * 1000:.2f} "
+        f"{statistics.median(samples) * 1000:8.2f} ms  (p90 "
+        f"{statistics.quantiles(samples, n=10)[-1] * 1000:.2f} "
         f"ms, n={len(samples)})"
     )
 

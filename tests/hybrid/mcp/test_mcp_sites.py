@@ -86,7 +86,8 @@ def test_the_agent_uses_an_mcp_server_through_the_bridge(settings: Settings, not
 def test_read_only_refuses_a_tool_not_annotated_read_only(settings: Settings, notes: McpRegistry) -> None:
     steps = [
         (
-            "try:\n    mcp.notes.add_note(title='nope')\nexcept PermissionError as exc:\n    print('refused:', exc)\n"
+            "try:\n    mcp.notes.add_note(title='nope')\nexcept PermissionError as exc:\n    "
+            "print('refused:', exc)\n"
             "print(len(mcp.notes.list_notes()))"
         ),
         "finish('refused')",

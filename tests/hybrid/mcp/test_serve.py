@@ -40,7 +40,8 @@ NEW_LABEL = {"name": "from-mcp", "color": "#00aa00"}
 ADD_LABEL = '''
 def add_label(name: str):
     """Add a green label to alice/tracker-core."""
-    return api.demo.create_label(owner='alice', project='tracker-core', body={'name': name, 'color': '#00aa00'})['name']
+    body = {'name': name, 'color': '#00aa00'}
+    return api.demo.create_label(owner='alice', project='tracker-core', body=body)['name']
 '''
 
 

@@ -40,7 +40,8 @@ APPS: dict[str, tuple[list[WebTask], Callable[[], AbstractContextManager[App]]]]
     "django-admin": (DJANGO, django_library),
     "jupyterlab": (JUPYTERLAB, jupyter_lab),
 }
-# In a call's record, the start of its result's repr: a page's report begins with "URL: ..." or "URL changed to ...".
+# In a call's record, the start of its result's repr: a page's report begins with "URL: ..." or "URL changed
+# to ...".
 SETTLE_SECONDS = 20  # at most, for a page's size to stop changing
 POLL_SECONDS = 1.0
 STABLE_READS = 3

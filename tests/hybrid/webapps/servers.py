@@ -130,7 +130,8 @@ class DjangoLibrary:
         return {book["title"]: book for book in books}
 
     def reset(self) -> None:
-        """Back to the seed catalogue, no uploads and no sessions (the server opens the database per request)."""
+        """Back to the seed catalogue, no uploads and no sessions (the server opens the database per
+        request)."""
         shutil.copyfile(self.seed_database, self.database)
         shutil.rmtree(self.data_dir / "media", ignore_errors=True)
 
@@ -189,7 +190,8 @@ class JupyterLab:
         ).raise_for_status()
 
     def files(self, directory: str = "") -> dict[str, str]:
-        """Names in `directory` of the root, with their type (file, notebook, directory), by the contents API."""
+        """Names in `directory` of the root, with their type (file, notebook, directory), by the contents
+        API."""
         listing = self._api("GET", f"/api/contents/{directory}").json()["content"]
         return {entry["name"]: entry["type"] for entry in listing}
 
@@ -201,7 +203,8 @@ class JupyterLab:
         return sorted(session["path"] for session in self._api("GET", "/api/sessions").json())
 
     def reset(self, seed: dict[str, str]) -> None:
-        """No sessions or kernels, no saved workspace, and exactly the files of `seed` (path: text) in the root."""
+        """No sessions or kernels, no saved workspace, and exactly the files of `seed` (path: text) in the
+        root."""
         for session in self._api("GET", "/api/sessions").json():
             self._api("DELETE", f"/api/sessions/{session['id']}")
         for kernel in self._api("GET", "/api/kernels").json():
@@ -253,7 +256,8 @@ def jupyter_lab() -> Iterator[JupyterLab]:
             f"--ServerApp.root_dir={lab.root_dir}",
             f"--LabApp.workspaces_dir={lab.workspaces_dir}",
             f"--LabApp.user_settings_dir={settings}",
-            # Nothing reaches the internet: no news feed, no update check, no extension manager's PyPI look-ups.
+            # Nothing reaches the internet: no news feed, no update check, no extension manager's PyPI
+            # look-ups.
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.extension_manager=readonly",

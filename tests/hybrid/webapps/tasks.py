@@ -239,11 +239,15 @@ DJANGO = [
     WebTask(
         "django-admin",
         "add two inline chapters",
-        "Add chapter 1 'Computable numbers' and chapter 2 'The universal machine' to 'On Computable Numbers'.",
+        "Add chapter 1 'Computable numbers' and chapter 2 'The universal machine' to 'On Computable "
+        "Numbers'.",
         (
             SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
             'print(browser.click(browser.find("link", "On Computable Numbers")))',
-            'add = browser.find("button", "Add another Chapter")\nbrowser.click(add)\nprint(browser.click(add))',
+            (
+                'add = browser.find("button", "Add another '
+                'Chapter")\nbrowser.click(add)\nprint(browser.click(add))'
+            ),
             # The inline's fields are named by their column headers, one row per chapter.
             (
                 "import re\n"
@@ -251,9 +255,9 @@ DJANGO = [
                 "numbers = re.findall(r'\\[(\\d+)\\] spinbutton \"Number\"', page)\n"
                 "titles = re.findall(r'\\[(\\d+)\\] textbox \"Title\"', page)\n"
                 "if (len(numbers), len(titles)) != (2, 2):\n"
-                '    raise LookupError(f"expected two rows of Number and Title fields, found {numbers} and {titles}")\n'
-                'for number, title, (n, text) in zip(numbers, titles, [(1, "Computable numbers"), '
-                '(2, "The universal machine")]):\n'
+                '    raise LookupError(f"expected two rows of Number and Title fields, found {numbers} and '
+                '{titles}")\nfor number, title, (n, text) in zip(numbers, titles, [(1, "Computable '
+                'numbers"), (2, "The universal machine")]):\n'
                 "    browser.fill(int(number), str(n))\n"
                 "    browser.fill(int(title), text)\n"
                 'print(browser.click(browser.find("button", "Save")))'
@@ -271,9 +275,10 @@ DJANGO = [
             SIGN_IN + 'print(browser.goto("ADMIN_URL" + "catalog/book/"))',
             (
                 'for title in ["Computing Machinery and Intelligence", "The Education of a Computer"]:\n'
-                '    print(browser.check(browser.find("checkbox", "Select this object for an action - " + title)))\n'
-                'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as published"))\n'
-                'print(browser.click(browser.find("button", "Go")))'
+                '    print(browser.check(browser.find("checkbox", "Select this object for an action - " + '
+                "title)))\n"
+                'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as '
+                'published"))\nprint(browser.click(browser.find("button", "Go")))'
             ),
             'finish("Both are published now.")',
         ),
@@ -305,9 +310,9 @@ DJANGO = [
             'print(browser.click(browser.find("link", "Alan Turing")))',
             'print(browser.click(browser.find("link", "Published")))',
             (
-                'print(browser.check(browser.find("checkbox", "Select all objects on this page for an action")))\n'
-                'print(browser.select(browser.find("combobox", "Action:"), "Mark selected books as archived"))\n'
-                'print(browser.click(browser.find("button", "Go")))'
+                'print(browser.check(browser.find("checkbox", "Select all objects on this page for an '
+                'action")))\nprint(browser.select(browser.find("combobox", "Action:"), "Mark selected books '
+                'as archived"))\nprint(browser.click(browser.find("button", "Go")))'
             ),
             'finish("Archived.")',
         ),
@@ -323,7 +328,8 @@ DJANGO = [
             # The two boxes are named by their labels, which go on with the widget's help text.
             (
                 "import re\n"
-                "available = int(re.search(r'\\[(\\d+)\\] listbox \"Available genres', browser.observe()).group(1))\n"
+                "available = int(re.search(r'\\[(\\d+)\\] listbox \"Available genres', "
+                "browser.observe()).group(1))\n"
                 'for genre in ["Computing", "Mathematics"]:\n'
                 "    print(browser.select(available, genre))\n"
                 '    print(browser.click(browser.find("button", "Choose selected genres")))\n'
@@ -453,7 +459,8 @@ JUPYTERLAB = [
             # The new folder's name is an edit box in the file list, showing "Untitled Folder".
             (
                 "import re\n"
-                "name_box = re.search(r'\\[(\\d+)\\] textbox value=\"Untitled Folder\"', browser.observe()).group(1)\n"
+                "name_box = re.search(r'\\[(\\d+)\\] textbox value=\"Untitled Folder\"', "
+                "browser.observe()).group(1)\n"
                 'print(browser.fill(int(name_box), "reports"))\n'
                 'print(browser.press("Enter", int(name_box)))'
             ),
@@ -477,7 +484,8 @@ JUPYTERLAB = [
             'print(browser.click(browser.find("menuitem", "Rename F2")))',
             (
                 "import re\n"
-                "name_box = re.search(r'\\[(\\d+)\\] textbox value=\"data.csv\"', browser.observe()).group(1)\n"
+                "name_box = re.search(r'\\[(\\d+)\\] textbox value=\"data.csv\"', "
+                "browser.observe()).group(1)\n"
                 'print(browser.fill(int(name_box), "sales.csv"))\n'
                 'print(browser.press("Enter", int(name_box)))'
             ),
@@ -532,7 +540,8 @@ JUPYTERLAB = [
                 'print(browser.fill(browser.find("textbox", "Path"), "todo.txt"))\n'
                 'print(browser.click(browser.find("button", "Open")))'
             ),
-            # The editor opens a moment later (the status bar then shows its cursor), a contenteditable text area.
+            # The editor opens a moment later (the status bar then shows its cursor), a contenteditable text
+            # area.
             (
                 'print(browser.wait_for("Ln 1, Col 1"))\n'
                 'print(browser.fill(browser.find("textbox", ""), "milk\\neggs\\n"))\n'

@@ -31,7 +31,8 @@ from sandbox.browser import DEFAULT_ARGS, BrowserService
 
 
 def rendered_html(bed: WidgetBed, pages: list[str]) -> dict[str, tuple[int, int]]:
-    """The size of each page's document, and of its body, after its scripts ran, read by a Chromium of its own."""
+    """The size of each page's document, and of its body, after its scripts ran, read by a Chromium of its
+    own."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(find_chromium()), args=list(DEFAULT_ARGS))
         tab = chromium.new_page()

@@ -1,5 +1,5 @@
-"""The widget bed's server, one browser for a module's runs, and `run_task`, which runs a task through the full
-agent with its scripted code actions."""
+"""The widget bed's server, one browser for a module's runs, and `run_task`, which runs a task through the
+full agent with its scripted code actions."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # widget_bed and widget_tasks are imported by name
 
 from widget_bed import WidgetBed
-from widget_runs import TaskRun, register_bed
-from widget_runs import run_task as run_task_through_agent
+from widget_runs import TaskRun, register_bed, run_task as run_task_through_agent
 from widget_tasks import Task
 
 from hybrid.config import Settings, find_chromium

@@ -1,4 +1,5 @@
-"""Every widget-bed task, through the full agent with scripted replies, judged by what the bed's server got."""
+"""Every widget-bed task, through the full agent with scripted replies, judged by what the bed's server
+got."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The widget test bed's server: serves the built pages of tests/fixtures/widgets/dist and keeps what they send
-(form submissions, reports of committed state, uploaded files), so tests judge by what the server got."""
+"""The widget test bed's server: serves the built pages of tests/fixtures/widgets/dist and keeps what they
+send (form submissions, reports of committed state, uploaded files), so tests judge by what the server got."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ class Upload:
 
 
 class WidgetBed:
-    """A server on a free port of 127.0.0.1: GET serves dist/; POST /submit/<page> records the form (urlencoded,
-    as lists of values per field) or JSON it gets; POST /upload/<page> records the multipart files."""
+    """A server on a free port of 127.0.0.1: GET serves dist/; POST /submit/<page> records the form
+    (urlencoded, as lists of values per field) or JSON it gets; POST /upload/<page> records the multipart
+    files."""
 
     def __init__(self, dist: Path = DIST) -> None:
         if not (dist / "select2.html").exists():

@@ -1,4 +1,5 @@
-"""Running a widget-bed task through the full agent: its model replays the task's code actions, then finish()."""
+"""Running a widget-bed task through the full agent: its model replays the task's code actions, then
+finish()."""
 
 from __future__ import annotations
 

@@ -349,7 +349,8 @@ TASKS: list[Task] = [
         (
             code(
                 'browser.click(browser.find("textbox", "Note"))',
-                'for key in ("Control+Home", "Control+ArrowRight", "Control+ArrowRight", "Control+Shift+ArrowLeft"):',
+                'for key in ("Control+Home", "Control+ArrowRight", "Control+ArrowRight", '
+                '"Control+Shift+ArrowLeft"):',
                 "    browser.press(key)",
                 'browser.click(browser.find("button", "Bold"))',
                 SAVE_NOTE,

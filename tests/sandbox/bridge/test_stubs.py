@@ -111,7 +111,8 @@ def test_host_exception_arrives_as_the_same_builtin_type_without_host_frames(
     uncaught = api_session.execute("api.demo.failing('builtin')")
     assert uncaught.error is not None
     assert uncaught.error.traceback == (
-        f"Traceback (most recent call last):\n  Cell In[{uncaught.execution_count}], line 1\n    api.demo.failing('builtin')\n"
+        f"Traceback (most recent call last):\n  Cell In[{uncaught.execution_count}], line 1\n    "
+        "api.demo.failing('builtin')\n"
         "ValueError: owner must not be empty"
     )
 
@@ -150,7 +151,8 @@ def test_denied_call_raises_permission_error_and_never_runs(pool: KernelPool) ->
         assert result.error is not None and result.error.name == "PermissionDenied"
         assert "read-only" in result.error.message
         caught = session.execute(
-            "try:\n    api.demo.update_issue('acme', 'site', 1, 'new')\nexcept PermissionError:\n    print('refused')"
+            "try:\n    api.demo.update_issue('acme', 'site', 1, 'new')\nexcept PermissionError:\n    "
+            "print('refused')"
         )
         assert caught.stdout == "refused\n"
         assert session.execute("len(api.demo.list_issues('a', 'b'))").result == "1"

@@ -42,11 +42,14 @@ PAGES = {
         }
         render(false);
         </script>""",
-    "/switch": """<title>Switch</title><div role="switch" aria-checked="false" tabindex="0" aria-label="Dark mode"
-        onclick="this.setAttribute('aria-checked', this.getAttribute('aria-checked') === 'true' ? 'false' : 'true')">
+    "/switch": """<title>Switch</title><div role="switch" aria-checked="false" tabindex="0"
+        aria-label="Dark mode" onclick="this.setAttribute('aria-checked',
+          this.getAttribute('aria-checked') === 'true' ? 'false' : 'true')">
         Dark mode</div>
         <label><input type="checkbox" id="locked"> Locked in</label>
-        <script>document.getElementById("locked").addEventListener("click", (e) => e.preventDefault());</script>""",
+        <script>
+        document.getElementById("locked").addEventListener("click", (e) => e.preventDefault());
+        </script>""",
     # A date mask as input-mask libraries make one: it keeps the typed digits and rewrites the field from
     # them on every input, so a value set from outside (a paste, Playwright's fill) is undone.
     "/masked-date": """<title>Due date</title><label for="d">Due date</label><input id="d" value="01/01/2024">
@@ -72,9 +75,11 @@ PAGES = {
         </script>""",
     # A searchable combobox as select2 makes one: a span that opens a search field over a listbox showing
     # the first five matches; choosing writes the hidden native select.
-    "/combobox": """<title>Combobox</title><form><select name="country" id="native" hidden><option value="">-</option>
+    "/combobox": """<title>Combobox</title><form><select name="country" id="native" hidden><option
+      value="">-</option>
         COUNTRY_OPTIONS</select>
-        <span role="combobox" aria-label="Country" aria-expanded="false" aria-controls="lb" tabindex="0" id="cb">
+        <span role="combobox" aria-label="Country" aria-expanded="false" aria-controls="lb" tabindex="0"
+          id="cb">
         Choose a country</span></form>
         <div id="pop" hidden><input id="search" aria-label="Search countries" aria-controls="lb">
         <ul role="listbox" id="lb"></ul></div><p id="out">country=</p>
@@ -86,7 +91,8 @@ PAGES = {
             .map((c) => `<li role="option">${c}</li>`).join("");
         };
         cb.addEventListener("click", () => {
-          pop.hidden = false; cb.setAttribute("aria-expanded", "true"); search.value = ""; render(""); search.focus();
+          pop.hidden = false; cb.setAttribute("aria-expanded", "true");
+          search.value = ""; render(""); search.focus();
         });
         search.addEventListener("input", () => render(search.value));
         search.addEventListener("keydown", (e) => { if (e.key === "Escape") pop.hidden = true; });
@@ -99,8 +105,10 @@ PAGES = {
         </script>""",
     # A drop-down as MUI's Select makes one: not searchable, its list in a portal at the end of the body,
     # options without text inputs; react-select's options carry only classes.
-    "/listbox-select": """<title>Size</title><div role="combobox" aria-haspopup="listbox" aria-label="Size" tabindex="0"
-        id="size" onclick="document.getElementById('portal').hidden = false">Medium</div><p id="out">size=Medium</p>
+    "/listbox-select": """<title>Size</title><div role="combobox" aria-haspopup="listbox" aria-label="Size"
+      tabindex="0"
+        id="size" onclick="document.getElementById('portal').hidden = false">Medium</div><p
+          id="out">size=Medium</p>
         <div id="portal" hidden><ul role="listbox"><li role="option">Small</li><li role="option">Medium</li>
         <li role="option">Large</li><li role="option">Extra large</li></ul></div>
         <script>
@@ -113,7 +121,8 @@ PAGES = {
         </script>
         <div role="combobox" aria-label="Broken" tabindex="0">Opens nothing</div>
         <div class="rs-control"><input role="combobox" aria-label="Colour" id="colour"></div>
-        <div class="rs-menu" id="menu" hidden><div class="rs-option">Red</div><div class="rs-option">Green</div>
+        <div class="rs-menu" id="menu" hidden><div class="rs-option">Red</div><div
+          class="rs-option">Green</div>
         <div class="rs-option">Blue</div></div><p id="colour-out">colour=</p>
         <script>
         const colour = document.getElementById("colour"), menu = document.getElementById("menu");
@@ -158,7 +167,8 @@ PAGES = {
         <script>
         const list = document.getElementById("list"), ROW = 30, TOTAL = 200;
         const draw = () => {
-          const first = Math.floor(list.scrollTop / ROW), last = Math.min(TOTAL, Math.ceil((list.scrollTop + 150) / ROW));
+          const first = Math.floor(list.scrollTop / ROW);
+          const last = Math.min(TOTAL, Math.ceil((list.scrollTop + 150) / ROW));
           list.querySelectorAll("[role=option]").forEach((row) => row.remove());
           for (let i = first; i < last; i++) {
             const row = document.createElement("div");
@@ -196,7 +206,8 @@ PAGES = {
     # Renders in steps, a frame apart, as frameworks do after their data arrives.
     "/steps": """<title>Steps</title><ol id="o"></ol><script>
         let n = 0;
-        const step = () => { n += 1; document.getElementById("o").insertAdjacentHTML("beforeend", `<li>Step ${n}</li>`);
+        const step = () => {
+          n += 1; document.getElementById("o").insertAdjacentHTML("beforeend", `<li>Step ${n}</li>`);
           if (n < 8) setTimeout(step, 40); };
         setTimeout(step, 40);
         </script>""",
@@ -210,9 +221,11 @@ PAGES = {
           connectedCallback() {
             const root = this.attachShadow({ mode: "open" });
             root.innerHTML = `<label id="name">${this.getAttribute("label")}</label>
-              <div role="combobox" aria-labelledby="name" aria-controls="list" aria-expanded="false" tabindex="0"
+              <div role="combobox" aria-labelledby="name" aria-controls="list" aria-expanded="false"
+                tabindex="0"
                 id="box">Choose</div>
-              <ul role="listbox" id="list" hidden><li role="option">Design</li><li role="option">Engineering</li>
+              <ul role="listbox" id="list" hidden><li role="option">Design</li><li
+                role="option">Engineering</li>
               <li role="option">Sales</li></ul>`;
             const box = root.getElementById("box"), list = root.getElementById("list");
             const show = (open) => { list.hidden = !open; box.setAttribute("aria-expanded", String(open)); };
@@ -232,7 +245,8 @@ PAGES = {
               .box { position: relative; width: 16px; height: 16px; border: 1px solid #444 }</style>
               <label><input type="checkbox"><span class="box"></span><slot></slot></label>`;
             root.querySelector("input").addEventListener("change", (e) => {
-              document.getElementById("remember").textContent = "remember=" + (e.target.checked ? "yes" : "no");
+              document.getElementById("remember").textContent =
+                "remember=" + (e.target.checked ? "yes" : "no");
             });
           }
         });
@@ -240,16 +254,21 @@ PAGES = {
     # A cascading drop-down as antd's Cascader: each choice opens the next level's menu beside the last, on a
     # page with a tree of its own in sight.
     "/cascader": """<title>Location</title>
-        <ul role="tree" aria-label="Sections"><li role="treeitem">Overview</li><li role="treeitem">Settings</li></ul>
-        <div role="combobox" aria-label="Location" aria-expanded="false" tabindex="0" id="place">Choose a place</div>
+        <ul role="tree" aria-label="Sections"><li role="treeitem">Overview</li><li
+          role="treeitem">Settings</li></ul>
+        <div role="combobox" aria-label="Location" aria-expanded="false" tabindex="0"
+          id="place">Choose a place</div>
         <div id="menus" hidden></div><p id="out">location=</p>
         <script>
-        const PLACES = { Europe: { France: ["Paris", "Lyon"], Germany: ["Berlin"] }, Asia: { Japan: ["Tokyo"] } };
+        const PLACES = {
+          Europe: { France: ["Paris", "Lyon"], Germany: ["Berlin"] }, Asia: { Japan: ["Tokyo"] } };
         const place = document.getElementById("place"), menus = document.getElementById("menus");
         let path = [];
         const children = (steps) => {
           let node = PLACES;
-          for (const step of steps) { node = Array.isArray(node) ? null : node[step]; if (!node) return null; }
+          for (const step of steps) {
+            node = Array.isArray(node) ? null : node[step]; if (!node) return null;
+          }
           return Array.isArray(node) ? node : Object.keys(node);
         };
         const render = () => {

@@ -88,7 +88,8 @@ def measure(browser: BrowserService, label: str, url: str, html: str) -> None:
     elements = len(re.findall(r"\[\d+\] ", observation))
     print(
         f"{label[:28]:28} {len(html):7} {len(text):6} {floor:6} {len(observation):8} "
-        f"{len(observation) / len(html):9.2f} {len(text) / len(html):10.2f} {floor / len(html):11.2f} {elements:9}"
+        f"{len(observation) / len(html):9.2f} {len(text) / len(html):10.2f} {floor / len(html):11.2f} "
+        f"{elements:9}"
     )
 
 

@@ -95,7 +95,8 @@ def measure(page: Page, observer: Observer, label: str, repeat: int) -> None:
     ids = body.count("] ")
     print(
         f"{label[:34]:34} {len(dom):8} {len(body):7} {len(body) / len(dom):6.3f} {ids:5} "
-        f"{median_ms(lambda: observer.observe(page), repeat):8.1f} {median_ms(lambda: full_tree(page), repeat):8.1f} "
+        f"{median_ms(lambda: observer.observe(page), repeat):8.1f} "
+        f"{median_ms(lambda: full_tree(page), repeat):8.1f} "
         f"{median_ms(lambda: page.locator('body').aria_snapshot(), repeat):8.1f}"
     )
 

@@ -116,7 +116,8 @@ WIDGET_PAGES = {
         <label for="id_type">Type:</label>
         <select id="id_type" name="type" aria-hidden="true" tabindex="-1"
           style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)">
-          <option value="">---------</option><option value="bug">Bug</option><option value="task">Task</option>
+          <option value="">---------</option><option value="bug">Bug</option><option
+            value="task">Task</option>
         </select>
         <span class="container"><span class="selection" role="combobox" tabindex="0" aria-haspopup="true"
           aria-expanded="false" aria-controls="type-results" aria-labelledby="type-shown">
@@ -129,8 +130,10 @@ WIDGET_PAGES = {
           box.setAttribute("aria-expanded", "true");
           const portal = document.createElement("div");
           portal.className = "dropdown";
-          portal.innerHTML = '<ul role="listbox" id="type-results">' + [...document.getElementById("id_type").options]
-            .map((o) => `<li role="option" data-value="${o.value}" aria-selected="${o.selected}">${o.text}</li>`)
+          portal.innerHTML = '<ul role="listbox" id="type-results">'
+            + [...document.getElementById("id_type").options]
+            .map((o) => `<li role="option" data-value="${o.value}" aria-selected="${o.selected}">`
+                        + `${o.text}</li>`)
             .join("") + "</ul>";
           portal.addEventListener("click", (event) => {
             document.getElementById("id_type").value = event.target.dataset.value;
@@ -146,7 +149,8 @@ WIDGET_PAGES = {
         <div class="row"><span class="caption">City</span><div class="wrap"><input name="city"></div></div>
         <fieldset><legend>Delivery note</legend><textarea name="note"></textarea></fieldset>
         <div class="row"><label>Languages</label><select name="langs" multiple>
-          <option selected>English</option><option>French</option><option selected>German</option></select></div>
+          <option selected>English</option><option>French</option><option
+            selected>German</option></select></div>
         <button>Save</button></form>""",
     # Django's tabular inline: a row of fields under column headers, their labels nowhere else.
     "/inline-rows": """<title>Chapters</title><table><tr><th>Number</th><th>Title</th><th>Delete?</th></tr>
@@ -159,7 +163,8 @@ WIDGET_PAGES = {
         <tr><td><input type="checkbox" aria-label="Select order 7"></td><td>7</td></tr></table>""",
     # A React-style page: menus and rows are divs with a pointer cursor, their clicks handled at the root.
     "/clickable": """<title>App</title><style>.item { cursor: pointer } .card { cursor: pointer }</style>
-        <nav><div class="item"><svg width="8" height="8"><circle r="4"></circle></svg><span>Settings</span></div>
+        <nav><div class="item"><svg width="8" height="8"><circle
+          r="4"></circle></svg><span>Settings</span></div>
           <div class="item"><span>Users</span></div></nav>
         <div tabindex="0" class="user">alice</div>
         <a href="#calendar"><span class="date-icon" title="Choose a Date"></span></a>
@@ -170,7 +175,8 @@ WIDGET_PAGES = {
           if (item) document.getElementById("shown").textContent = "chose " + item.textContent.trim();
         });</script>""",
     "/aria-widgets": """<title>Widgets</title>
-        <div role="tablist" aria-label="Sections"><div role="tab" aria-selected="true" tabindex="0">General</div>
+        <div role="tablist" aria-label="Sections"><div role="tab" aria-selected="true"
+          tabindex="0">General</div>
           <div role="tab" tabindex="-1">Advanced</div></div>
         <ul role="menu" aria-label="Actions"><li role="menuitem">Rename</li><li role="menuitem">Delete</li>
           <li style="cursor:pointer">Export</li></ul>
@@ -179,16 +185,20 @@ WIDGET_PAGES = {
         <div role="grid" aria-label="Users">
           <div role="row"><div role="columnheader" aria-sort="ascending">Name</div>
             <div role="columnheader">Role</div></div>
-          <div role="row" aria-selected="false"><div role="gridcell">Alice</div><div role="gridcell">admin</div></div>
-          <div role="row" aria-selected="false"><div role="gridcell">Bob</div><div role="gridcell">viewer</div></div>
+          <div role="row" aria-selected="false"><div role="gridcell">Alice</div><div
+            role="gridcell">admin</div></div>
+          <div role="row" aria-selected="false"><div role="gridcell">Bob</div><div
+            role="gridcell">viewer</div></div>
         </div>
         <div role="listbox" aria-label="Colour"><div role="option" aria-selected="true">Red</div>
           <div role="option">Green</div></div>""",
     # tom-select: the native select clipped to a pixel, an input combobox with its value in an item beside it
-    # and a remove mark; antd: options drawn without roles beside a listbox of no size kept for screen readers.
+    # and a remove mark; antd: options drawn without roles beside a listbox of no size kept for screen
+    # readers.
     "/script-widgets": """<title>Script widgets</title><label for="who-input">Assignee</label>
         <select style="position:absolute;width:1px;clip:rect(0 0 0 0)"><option>Ada</option></select>
-        <div class="control"><div class="item">Ada Lovelace<a href="#" class="remove" tabindex="-1">×</a></div>
+        <div class="control"><div class="item">Ada Lovelace<a href="#" class="remove"
+          tabindex="-1">×</a></div>
           <input id="who-input" role="combobox" aria-expanded="true" aria-controls="who-list"></div>
         <div class="dropdown"><div role="listbox" id="who-list" style="height:0;width:0;overflow:hidden">
           <div role="option" aria-label="Ada Lovelace">ada</div></div>
@@ -196,7 +206,8 @@ WIDGET_PAGES = {
           <div style="cursor:pointer" class="select-item select-item-option">Alan Turing</div></div>
         <label id="role-label">Role</label><div role="combobox" aria-labelledby="role-label">Viewer</div>""",
     # A virtualised list: its rows and a spacer; rows React handles clicks on; a web component's own button.
-    "/app-parts": """<title>App parts</title><div role="list" aria-label="Orders" style="height:60px;overflow-y:auto">
+    "/app-parts": """<title>App parts</title><div role="list" aria-label="Orders"
+      style="height:60px;overflow-y:auto">
           <div role="listitem" style="cursor:pointer">Order #1</div>
           <div role="listitem" style="cursor:pointer">Order #2</div>
           <div style="height:400px"></div></div>
@@ -205,7 +216,8 @@ WIDGET_PAGES = {
         <ul class="files"><li><span class="name" tabindex="0" role="button">notes</span> 5s ago</li>
           <li><span class="name" tabindex="-1">data.csv</span> 5s ago</li>
           <li><span class="icon"></span><input class="editor" value="Untitled Folder"> now</li></ul>
-        <table><tr id="react-tr"><td>Chen Wei</td><td><span style="cursor:pointer">Remove</span></td></tr></table>
+        <table><tr id="react-tr"><td>Chen Wei</td><td><span
+          style="cursor:pointer">Remove</span></td></tr></table>
         <div role="grid" aria-label="March"><div role="row"><button role="gridcell" tabindex="-1">1</button>
           <button role="gridcell" tabindex="0">2</button></div></div><script>
         document.getElementById("react-row").__reactProps$abc = {onClick: () => {}};
@@ -217,7 +229,8 @@ WIDGET_PAGES = {
           }
         });</script>""",
     "/modal": """<title>Modal</title><h1>Issues</h1><p>Many issues here</p><button>New issue</button>
-        <dialog aria-labelledby="t"><h2 id="t">Delete issue?</h2><button>Delete</button><button>Cancel</button>
+        <dialog aria-labelledby="t"><h2
+          id="t">Delete issue?</h2><button>Delete</button><button>Cancel</button>
         </dialog><script>document.querySelector("dialog").showModal()</script>""",
     "/shadow": """<title>Shadow</title><x-field></x-field><script>
         customElements.define("x-field", class extends HTMLElement {
@@ -390,6 +403,7 @@ def test_virtualised_rows_framework_click_handlers_and_web_component_buttons(bro
     assert re.search(r'^\| Chen Wei \| \[\d+\] clickable "Remove" \|$', seen, re.MULTILINE)
     # a grid whose cells are buttons (a date picker): the cells get ids, not the row
     assert re.search(r'^  \| \[\d+\] gridcell "1" \| \[\d+\] gridcell "2" \|$', seen, re.MULTILINE)
-    # a file list with a roving tab stop: every item is clickable; an edit box in a row takes no row text as name
+    # a file list with a roving tab stop: every item is clickable; an edit box in a row takes no row text as
+    # name
     assert re.search(r'- \[\d+\] clickable "data.csv" 5s ago', seen)
     assert re.search(r'^\[\d+\] textbox value="Untitled Folder"$', seen, re.MULTILINE)

@@ -184,8 +184,8 @@ def test_confirm_refused_nothing_is_sent_whatever_the_mechanism(make_service, pa
     else:
         told = act(browser)
         assert (
-            f"Blocked: the page tried to send POST {pages.base_url}/ping, and the session's policy refused it."
-            in told
+            f"Blocked: the page tried to send POST {pages.base_url}/ping, and the session's policy refused "
+            "it." in told
         )
     browser.observe()  # anything held back still is, on the next call too
     assert pages.posts[sent:] == []

@@ -33,11 +33,11 @@ SQLITE_SEARCH = [
         "VALUES ('delete', old.id, old.name, old.description, old.intent_template, old.site); END"
     ),
     (
-        "CREATE TRIGGER workflows_fts_update AFTER UPDATE OF name, description, intent_template, site ON workflows "
-        "BEGIN INSERT INTO workflows_fts(workflows_fts, rowid, name, description, intent_template, site) "
-        "VALUES ('delete', old.id, old.name, old.description, old.intent_template, old.site); "
-        "INSERT INTO workflows_fts(rowid, name, description, intent_template, site) "
-        "VALUES (new.id, new.name, new.description, new.intent_template, new.site); END"
+        "CREATE TRIGGER workflows_fts_update AFTER UPDATE OF name, description, intent_template, site ON "
+        "workflows BEGIN INSERT INTO workflows_fts(workflows_fts, rowid, name, description, intent_template, "
+        "site) VALUES ('delete', old.id, old.name, old.description, old.intent_template, old.site); INSERT "
+        "INTO workflows_fts(rowid, name, description, intent_template, site) VALUES (new.id, new.name, "
+        "new.description, new.intent_template, new.site); END"
     ),
 ]
 POSTGRES_SEARCH = [
