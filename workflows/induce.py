@@ -17,7 +17,7 @@ from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
-from workflows.lifting import InductionRefused, WorkflowDraft, lift_program
+from workflows.lifting import InductionRefused, WorkflowDraft, lift_program, refuse_task_literals_left
 from workflows.memory import FAILED, Workflow, WorkflowStore
 from workflows.model_induction import model_program, model_text
 from workflows.program import (
@@ -89,6 +89,10 @@ def store_program(
     store: WorkflowStore, record: InductionInput, program: WorkflowDraft, *, repairs: Sequence[Workflow] = ()
 ) -> Induced:
     facts = check_program(program.source, program.name)
+    function = ast.parse(program.source).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    docstring = ast.get_docstring(function) is not None
+    refuse_task_literals_left(record.run.task, function.body[1:] if docstring else function.body)
     idle = [name for name, sinks in parameter_sinks(program.source).items() if not sinks]
     if idle:
         raise InductionRefused(
