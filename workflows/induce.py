@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sandbox.names import SITE_CAPABILITIES
-from workflows.lifting import InductionRefused, WorkflowDraft, lift_program
+from workflows.lifting import InductionRefused, WorkflowDraft, lift_program, refuse_task_literals_left
 from workflows.memory import FAILED, Workflow, WorkflowStore
 from workflows.model_induction import AskModel, model_program, model_text
 from workflows.program import (
@@ -88,6 +88,10 @@ def store_program(
     store: WorkflowStore, record: InductionInput, program: WorkflowDraft, *, repairs: Sequence[Workflow] = ()
 ) -> Induced:
     facts = check_program(program.source, program.name)
+    function = ast.parse(program.source).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    docstring = ast.get_docstring(function) is not None
+    refuse_task_literals_left(record.run.task, function.body[1:] if docstring else function.body)
     idle = [name for name, sinks in parameter_sinks(program.source).items() if not sinks]
     if idle:
         raise InductionRefused(

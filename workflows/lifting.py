@@ -208,7 +208,7 @@ def lift_program(
     _refuse_written_values_read_from_outputs(task, statements, writes, steps, step_lines, outputs)
     lifter = _Lifter(values)
     statements = [ast.fix_missing_locations(lifter.visit(statement)) for statement in statements]
-    _refuse_task_literals_left(task, statements)
+    refuse_task_literals_left(task, statements)
     _refuse_constant_answers(statements, writes, {v.name for v in values.values()})
     distinct = {id(v): v for v in values.values() if v.occurrences}.values()
     ordered = sorted(distinct, key=lambda v: _first_position(task, v.spelling or v.value))
@@ -911,7 +911,7 @@ def _refuse_constant_answers(statements: list[ast.stmt], writes: set[str], param
 STRUCTURAL_NUMBERS = frozenset({0, 1})
 
 
-def _refuse_task_literals_left(task: str, statements: list[ast.stmt]) -> None:
+def refuse_task_literals_left(task: str, statements: list[ast.stmt]) -> None:
     """Correct by construction: a literal of the task left in the program (however the code held it:
     another case, in a tuple, under a regex) would make the program redo this task whatever it is given.
     Dict keys, subscripts and `browser.find` locators are the site's structure, not task values."""
