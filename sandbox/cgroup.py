@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PREFIX = "hybrid-kernel-"
 MIB = 1024**2
 
 
@@ -33,7 +34,7 @@ class KernelCgroup:
     def make(cls, memory: int, processes: int) -> KernelCgroup | None:
         """A new cgroup that lets its processes use `memory` bytes and run `processes` tasks in all, or None
         where this host cannot make one (not root, no writable hierarchy, controllers not delegated)."""
-        name = f"hybrid-kernel-{secrets.token_hex(6)}"
+        name = f"{PREFIX}{secrets.token_hex(6)}"
         made: list[Path] = []
         try:
             if (CGROUP_ROOT / "cgroup.controllers").exists():
@@ -89,6 +90,23 @@ class KernelCgroup:
                     break
                 except OSError:
                     time.sleep(0.02)
+
+
+def sweep_left_behind(older_than: float = 60.0) -> None:
+    """Remove the cgroups of kernels whose host was killed before it could (`remove` fails on any cgroup
+    that still holds a process; a new one is spared for `older_than` seconds, until its kernel joins)."""
+    with suppress(OSError, LookupError):
+        roots = (
+            [_own_cgroup(CGROUP_ROOT, None)]
+            if (CGROUP_ROOT / "cgroup.controllers").exists()
+            else [_own_cgroup(CGROUP_ROOT / "memory", "memory"), _own_cgroup(CGROUP_ROOT / "pids", "pids")]
+        )
+        now = time.time()
+        for root in roots:
+            for directory in root.glob(f"{PREFIX}*"):
+                with suppress(OSError):
+                    if now - directory.stat().st_ctime > older_than:
+                        directory.rmdir()
 
 
 @functools.cache

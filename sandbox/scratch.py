@@ -18,7 +18,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from sandbox import disk
+from sandbox import cgroup, disk
 
 PREFIX = "hybrid-host-"
 LOCK_NAME = ".alive"
@@ -68,7 +68,9 @@ def _remove_at_exit(directory: Path, owner: int) -> None:
 
 
 def sweep_dead_hosts(root: Path | None = None) -> list[Path]:
-    """Remove the directories of hosts that are no longer running; returns what was removed."""
+    """Remove the directories of hosts that are no longer running, and their kernels' cgroups; returns the
+    directories removed."""
+    cgroup.sweep_left_behind()
     root = Path(tempfile.gettempdir()) if root is None else root
     removed = []
     for directory in root.glob(f"{PREFIX}*"):

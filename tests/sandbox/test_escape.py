@@ -335,6 +335,7 @@ def test_directories_of_a_killed_host_are_swept_at_the_next_start(tmp_path: Path
         for process in (dead, alive):
             process.kill()
             process.wait(timeout=10)
+        scratch.sweep_dead_hosts(tmp_path)  # and their kernels' bounded filesystems (see sandbox.disk)
 
 
 def test_filling_the_working_directory_stops_at_the_quota_and_frees_the_disk() -> None:

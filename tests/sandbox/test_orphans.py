@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psutil
 
+from sandbox import scratch
+
 HOST = """
 import time
 import psutil
@@ -59,3 +61,4 @@ def test_killed_host_leaves_no_orphan_kernels(tmp_path: Path) -> None:
         for pid in kernels:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+        scratch.sweep_dead_hosts(tmp_path)  # and its kernels' bounded filesystems (see sandbox.disk)
