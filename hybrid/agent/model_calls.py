@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -81,15 +81,15 @@ class ModelListener(Protocol):
         scratch (what was streamed of the failed one is void)."""
 
 
-def _marked(message: BaseMessage, block_indices: Sequence[int] = (-1,)) -> BaseMessage:
-    blocks = (
+def _marked(message: BaseMessage) -> BaseMessage:
+    """`message` with a cache breakpoint on its last block."""
+    blocks: list[dict[str, Any]] = (
         [{"type": "text", "text": message.content}]
         if isinstance(message.content, str)
         else [dict(block) for block in message.content]  # type: ignore[arg-type]
     )
-    for index in block_indices:
-        if blocks:
-            blocks[index] = {**blocks[index], "cache_control": {"type": "ephemeral"}}
+    if blocks:
+        blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
     return message.model_copy(update={"content": blocks})
 
 
@@ -110,7 +110,8 @@ def reply_text(message: BaseMessage) -> str:
 
 def thinking_text(chunk: BaseMessage) -> str:
     """The model's thinking in a streamed chunk: Anthropic's `thinking` blocks, or the `reasoning_content`
-    that Ollama (and OpenAI-compatible reasoning servers) send beside the reply."""
+    that OpenAI-compatible reasoning servers (vLLM, llama.cpp's) and Ollama (asked to reason) send beside
+    the reply."""
     parts = [
         str(block.get("thinking") or block.get("reasoning") or "")
         for block in (chunk.content if isinstance(chunk.content, list) else [])
@@ -335,7 +336,7 @@ class ModelCaller:
         asked = retry_after(exc)
         if asked is not None:
             return min(asked, MAX_RETRY_AFTER_SECONDS)
-        return BACKOFF_BASE_SECONDS * 2**attempt
+        return float(BACKOFF_BASE_SECONDS * 2**attempt)
 
     def _error(self, exc: BaseException, attempt: int) -> ModelCallError:
         if isinstance(exc, ModelCallError):

@@ -53,6 +53,7 @@ class Turn:
     error_type: str | None = None  # the error body's `type` (OpenAI-compatible servers: llama.cpp's own)
     stream_error: str | None = None  # Anthropic: an `event: error` of this type after the first text
     output_only_usage: bool = False  # Anthropic: `message_delta` carries only the output tokens
+    reasoning: str | None = None  # OpenAI-compatible servers (vLLM, llama.cpp): `delta.reasoning_content`
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,8 @@ def _openai(reply: Reply, model: str, stream: bool, include_usage: bool) -> Resp
         if turn.refusal
         else [{"role": "assistant", "content": piece} for piece in _pieces(reply.text)]
     )
+    if turn.reasoning:
+        deltas.insert(0, {"role": "assistant", "content": None, "reasoning_content": turn.reasoning})
     events: list[tuple[str | None, Any]] = [
         (None, chunk | {"choices": [{"index": 0, "delta": d, "finish_reason": None}]}) for d in deltas
     ]

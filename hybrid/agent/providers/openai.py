@@ -1,5 +1,6 @@
 """OpenAI (and every OpenAI-compatible server: vLLM, llama.cpp's server): langchain-openai's chat model,
-keeping a refusal that streams in (`delta.refusal`), which langchain-openai drops from streamed chunks."""
+keeping what langchain-openai drops from streamed chunks: a refusal (`delta.refusal`), and the thinking
+that reasoning models on vLLM and llama.cpp's server stream beside the reply (`delta.reasoning_content`)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ class OpenAIModel(ChatOpenAI):
         )
         choices = chunk.get("choices") or []
         delta = (choices[0].get("delta") if choices else None) or {}
-        if generation is not None and delta.get("refusal"):
-            # Streamed in pieces like the text: merging the chunks joins them.
-            generation.message.additional_kwargs["refusal"] = delta["refusal"]
+        if generation is not None:
+            for field in ("refusal", "reasoning_content"):
+                if delta.get(field):
+                    # Streamed in pieces like the text: merging the chunks joins them.
+                    generation.message.additional_kwargs[field] = delta[field]
         return generation
 
 

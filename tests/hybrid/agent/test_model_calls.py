@@ -127,6 +127,14 @@ class Listener:
         self.events.append(("retry", (problem, wait, attempt, attempts)))
 
 
+def test_reasoning_content_from_an_openai_compatible_server_is_thinking() -> None:
+    with model_server("openai", in_order(Turn(text="hello", reasoning="First, the API."))) as server:
+        caller = ModelCaller(load_chat_model(server.model, base_url=server.url))
+        caller.listener = listener = Listener()
+        assert caller([HumanMessage("task")]).text == "hello"
+    assert "".join(d for k, d in listener.events if k == "thinking") == "First, the API."
+
+
 def test_thinking_text_and_retries_reach_the_listener() -> None:
     script = in_order(Turn(text="hello", stream_error="overloaded_error"), Turn(text="hello", blocks=True))
     with model_server("anthropic", script) as server:
