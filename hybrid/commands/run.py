@@ -56,9 +56,12 @@ def checked_model(settings: Settings, model: str | None, base_url: str | None) -
     return spec
 
 
-def resolve_model(settings: Settings, model: str | None, base_url: str | None, *, optional: bool = False):
+def resolve_model(
+    settings: Settings, model: str | None, base_url: str | None, *, optional: bool = False
+) -> tuple[str | None, Any]:
     """The model's name and chat model; with `optional`, (None, None) when none is configured."""
-    from hybrid.agent.models import ModelError, load_chat_model
+    from hybrid.agent.model_spec import ModelError
+    from hybrid.agent.models import load_chat_model
 
     spec = model or settings.model
     if not spec:
