@@ -295,20 +295,26 @@ def refresh_command(name: str) -> None:
 )
 def edit_command(name: str, reads: tuple[str, ...], writes: tuple[str, ...]) -> None:
     """Say what operations of site NAME do, where their method says otherwise (a POST that only queries,
-    a GET that changes something)."""
+    a GET that changes something); for an MCP server, which of its tools only read (each is taken as a
+    write until marked, whatever the server hints)."""
     both = set(reads) & set(writes)
     if both:
         raise click.ClickException(f"marked both --read and --write: {', '.join(sorted(both))}")
     if not reads and not writes:
         raise click.ClickException("nothing to change: give --read OPERATION or --write OPERATION")
     effects = {**dict.fromkeys(reads, "read"), **dict.fromkeys(writes, "write")}
+    servers = mcp_registry()
     try:
-        site = _registry().mark(name, effects)
+        marked = (
+            servers.mark(name, effects).effects
+            if servers.has(name)
+            else _registry().mark(name, effects).effects
+        )
     except KeyError as exc:
-        raise click.ClickException(str(exc.args[0]))
+        raise click.ClickException(str(exc.args[0])) from exc
     except (RegistryError, SpecError) as exc:
-        raise click.ClickException(str(exc))
-    for operation, effect in sorted((site.effects or {}).items()):
+        raise click.ClickException(str(exc)) from exc
+    for operation, effect in sorted((marked or {}).items()):
         click.echo(f"{name}.{operation}: {'reads' if effect == 'read' else 'writes'}")
 
 
