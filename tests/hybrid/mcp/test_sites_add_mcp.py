@@ -57,3 +57,14 @@ def test_add_mcp_refuses_literal_secrets_and_servers_that_do_not_answer(run) -> 
     both = run("add-mcp", "both", "--command", COMMAND, "--url", "http://127.0.0.1:9/mcp")
     assert both.exit_code == 1 and "not both" in both.output
     assert "No sites yet" in run("list").output
+
+
+def test_edit_marks_an_mcp_servers_tool_as_a_read(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTES_TOKEN_FOR_TESTS", "tok-9")
+    assert run("add-mcp", "notes", "--command", COMMAND, "--env", "NOTES_TOKEN=env:NOTES_TOKEN_FOR_TESTS")
+    edited = run("edit", "notes", "--read", "get_note")
+    assert edited.exit_code == 0, edited.output
+    assert edited.output.splitlines() == ["notes.get_note: reads"]
+    shown = run("show", "notes").output
+    assert "get_note(note_id) - Read one note by its id." in shown
+    assert "get_note(note_id) - Read one note by its id. [writes" not in shown
