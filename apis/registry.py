@@ -47,7 +47,10 @@ class SiteRegistry:
                 "letters, digits and '_', starting with a letter (at most 40 characters)."
             )
         if self._files.path(site.name).exists() and not replace:
-            raise RegistryError(f"A site named {site.name!r} already exists; remove it first or replace it.")
+            raise RegistryError(
+                f"A site named {site.name!r} already exists; pass --replace to replace it, or remove it "
+                "first."
+            )
         spec = site.spec if is_url(site.spec) else os.path.abspath(Path(site.spec).expanduser())
         auth = check_auth_reference(site.auth) if site.auth else None
         web_login = check_web_login(site.web_login) if site.web_login else None

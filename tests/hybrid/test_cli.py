@@ -39,6 +39,14 @@ def test_config_shows_values_and_origins(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings["max_steps"] == {"value": 9, "origin": "env HYBRID_MAX_STEPS"}
 
 
+def test_config_shows_the_config_directory(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    shown = CliRunner().invoke(cli, ["config"], env={"COLUMNS": "300"})
+    assert f"config directory: {tmp_path / 'hybrid-agent'} (a hybrid.toml there is read" in shown.output
+    as_json = json.loads(CliRunner().invoke(cli, ["config", "--json"]).output)
+    assert as_json["config_dir"] == str(tmp_path / "hybrid-agent")
+
+
 ERROR_PATHS = {
     "configuration": (["config"], {"HYBRID_POLICY": "sometimes"}, "HYBRID_POLICY"),
     "database": (
