@@ -49,10 +49,19 @@ def resolve_model(settings: Settings, model: str | None, base_url: str | None, *
 
 
 def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
-    if sites:
-        return list(sites)
     registered = [site.name for site in apis.SiteRegistry(settings.data_dir).list()]
     registered += [server.name for server in McpRegistry(settings.data_dir).list()]
+    if sites:
+        from hybrid.demo.registration import SITE_NAME as DEMO
+
+        if DEMO in sites and DEMO not in registered:
+            # `hybrid demo` registers the demo site only while its own task runs.
+            raise click.UsageError(
+                f"No site named {DEMO!r} is registered: `hybrid demo` serves it only while its task runs. "
+                f"Start `hybrid demo serve` in another terminal; it serves the demo site as {DEMO!r} until "
+                "Ctrl-C."
+            )
+        return list(sites)
     if len(registered) == 1:
         return registered
     if not registered:

@@ -290,3 +290,14 @@ def test_help_imports_no_command() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert completed.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_run_on_the_demo_site_when_it_is_not_served_points_to_demo_serve(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps(scripted_replies_for(["finish('0')"])))
+    result = CliRunner().invoke(
+        cli, ["run", "How many open issues?", "--site", "demo", "--model", f"scripted:{script}"]
+    )
+    assert result.exit_code == 2
+    assert "Start `hybrid demo serve` in another terminal" in result.output
