@@ -12,6 +12,8 @@ import pytest
 from sandbox import ExecutionResult, HostFunction, KernelPool, Namespace
 from sandbox.kernel import Kernel
 
+pytestmark = pytest.mark.kernel
+
 
 def kernel_pids() -> set[int]:
     """This process's live kernel processes (zombies count as gone)."""

@@ -15,6 +15,8 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from hybrid.agent.model_calls import ContextTooLong, ModelCaller, ModelCallError, reply_text
 
+pytestmark = pytest.mark.kernel
+
 
 class ProviderError(Exception):
     """Shaped like the SDKs' status errors: a status code and the HTTP response."""

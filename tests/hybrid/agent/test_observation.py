@@ -3,7 +3,11 @@ the prompt up to the newest step), condensed all at once when they outgrow their
 
 from __future__ import annotations
 
+import pytest
+
 from hybrid.agent.observation import KEEP_FULL_STEPS, OBSERVATION_BUDGET_CHARS, observations_for_prompt
+
+pytestmark = pytest.mark.kernel
 
 
 def steps_printing(count: int, chars: int, browser_every: int = 0) -> list[dict]:

@@ -21,7 +21,10 @@ from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from workflows.store import RunStore
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True),
+    pytest.mark.kernel,
+]
 
 
 ISSUE = {"owner": "bob", "project": "mobile-app", "number": 5}

@@ -11,6 +11,8 @@ from hybrid.bench.runner import BenchOptions, run_benchmark
 from hybrid.config import Settings
 from workflows.store import RunStore
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture(autouse=True)
 def no_ray_usage_stats(monkeypatch: pytest.MonkeyPatch) -> None:
