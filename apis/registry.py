@@ -54,7 +54,10 @@ class SiteRegistry:
         if not SITE_NAME.match(site.name):
             raise RegistryError(f"{site.name!r} is not a valid site name: use {NAME_RULE}.")
         if self._files.path(site.name).exists() and not replace:
-            raise RegistryError(f"A site named {site.name!r} already exists; remove it first or replace it.")
+            raise RegistryError(
+                f"A site named {site.name!r} already exists; pass --replace to replace it, or remove it "
+                "first."
+            )
         twin = next(
             (
                 s.name

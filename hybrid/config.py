@@ -44,10 +44,15 @@ def find_config_file() -> Path | None:
         if not path.is_file():
             raise ConfigError(f"{CONFIG_ENV_VAR}={explicit} names a file that does not exist.")
         return path
-    for candidate in (Path.cwd() / "hybrid.toml", platformdirs.user_config_path(APP_NAME) / "hybrid.toml"):
+    for candidate in (Path.cwd() / "hybrid.toml", user_config_dir() / "hybrid.toml"):
         if candidate.is_file():
             return candidate
     return None
+
+
+def user_config_dir() -> Path:
+    """The per-user config directory, where `hybrid.toml` is read from when no other file is named."""
+    return platformdirs.user_config_path(APP_NAME)
 
 
 def find_chromium() -> Path | None:

@@ -27,56 +27,15 @@ from hybrid.demo import DemoSite, demo_site
 from sandbox.browser import DEFAULT_ARGS
 
 # What tests need beyond Python, as markers: `-m "not browser"` leaves out every test that starts Chromium,
-# and so on. A test is marked by the fixtures it uses (directly or through other fixtures), or by its module
-# when the module's tests start kernels or browsers themselves; a module-wide marker may also cover a test of
-# that module that does not need it, which errs towards leaving a test out. `slow` tests are marked where
-# they are: the slowest measured with --durations.
+# and so on. A test is marked by the fixtures it uses (directly or through other fixtures), here; a module
+# whose tests start kernels or browsers themselves says so with its own `pytestmark`, which may also cover
+# a test of that module that does not need it (erring towards leaving a test out). `slow` tests are marked
+# where they are: the slowest measured with --durations.
 NEEDS_BY_FIXTURE = {
     "kernel": {"pool", "kernel_pool", "make_agent", "record_run"},
     "browser": {"chromium", "make_service", "browser_service"},
     "postgres": {"postgres_server", "postgres_url"},
 }
-NEEDS_BY_MODULE = {  # paths under tests/, a folder ending in "/"
-    "kernel": (
-        "sandbox/test_",
-        "sandbox/bridge/test_stubs.py",
-        "sandbox/browser/test_ui_tasks.py",
-        "notebooks/",
-        "hybrid/agent/test_",
-        "hybrid/bench/test_runner.py",
-        "hybrid/bench/test_webarena_modes.py",
-        "hybrid/bench/test_ray.py",
-        "hybrid/explore/",
-        "hybrid/infinity/",
-        "hybrid/test_web_only_site.py",
-        "hybrid/bench/test_bench_providers.py",
-        "hybrid/mcp/test_mcp_sites.py",
-        "hybrid/mcp/test_serve.py",
-        "hybrid/test_sandbox_choice.py",
-        "workflows/test_agent.py",
-        "workflows/test_cli.py",
-        "workflows/test_kernel.py",
-        "workflows/test_lifecycle.py",
-        "workflows/test_real_runs.py",
-        "workflows/test_self_healing.py",
-    ),
-    "browser": (
-        "sandbox/browser/",
-        "hybrid/widgets/",
-        "hybrid/webapps/",
-        "hybrid/infinity/",
-        "hybrid/test_web_only_site.py",
-        "hybrid/agent/test_browser_policy.py",
-        "hybrid/agent/test_web_session.py",
-        "hybrid/bench/test_runner.py",
-        "hybrid/bench/test_webarena_modes.py",
-        "hybrid/demo/test_ui.py",
-        "hybrid/test_sandbox_choice.py",
-        "workflows/test_real_runs.py",
-        "workflows/test_self_healing.py",
-    ),
-}
-TESTS = Path(__file__).parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,9 +59,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("database_url") == "postgresql":
             fixtures.add("postgres_url")  # database_url asks for it only when the test runs
-        module = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
         for marker, needing in NEEDS_BY_FIXTURE.items():
-            if fixtures & needing or module.startswith(NEEDS_BY_MODULE.get(marker, ())):
+            if fixtures & needing:
                 item.add_marker(marker)
 
 

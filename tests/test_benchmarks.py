@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 TESTS = Path(__file__).parent
 
 

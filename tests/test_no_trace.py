@@ -4,14 +4,13 @@ notebooks' data and kernels' files all go to directories the tests own, and are 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.inner_suite import run_tests
+
 pytestmark = [pytest.mark.slow, pytest.mark.kernel, pytest.mark.browser, pytest.mark.timeout(900)]
 # A sample of what the suite does that could leave files: a browser (screenshots), kernels, the demo
 # site's spec read by a session fixture (the spec cache), and the whole agent with a run recorded.
@@ -37,25 +36,7 @@ def _check_nothing_is_left(home: Path, temporary: Path, tmp_path: Path) -> None:
         "HOME": str(home),
         "TMPDIR": str(temporary),
     }
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--basetemp",
-            tmp_path / "base",
-            *SAMPLE,
-        ],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=840,
-        check=False,
-    )
+    run = run_tests(SAMPLE, tmp_path / "base", env=environment)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     left = sorted(str(path) for top in (home, temporary) for path in top.rglob("*"))
     assert left == []

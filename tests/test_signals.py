@@ -3,37 +3,18 @@ command with Ctrl-C still reach it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.inner_suite import run_tests
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 CTRL_C_TEST = "tests/hybrid/agent/test_resume.py::test_a_stopped_run_resumes_to_the_end[ctrl-c-sqlite]"
 
 
 def test_a_ctrl_c_test_passes_in_a_suite_started_with_sigint_ignored(tmp_path: Path) -> None:
     # `trap "" INT` ignores SIGINT, and exec keeps it ignored, as a shell does for a background job.
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "--basetemp",
-        tmp_path,
-        CTRL_C_TEST,
-    ]
-    run = subprocess.run(
-        ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *map(str, command)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=False,
-    )
+    run = run_tests([CTRL_C_TEST], tmp_path, launcher=["sh", "-c", 'trap "" INT; exec "$@"', "sh"])
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "1 passed" in run.stdout

@@ -92,7 +92,8 @@ class McpRegistry:
             )
         if self._files.path(server.name).exists() and not replace:
             raise RegistryError(
-                f"An MCP server named {server.name!r} already exists; remove it first or replace it."
+                f"An MCP server named {server.name!r} already exists; pass --replace to replace it, or "
+                "remove it first."
             )
         for name, reference in {**server.env, **server.headers}.items():
             _check_reference(reference, name)

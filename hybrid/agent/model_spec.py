@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+from sandbox.errors import HybridError
+
 SCRIPTED_PREFIX = "scripted:"
 # Which environment variable each hosted provider reads its key from.
 PROVIDER_KEYS = {
@@ -22,7 +24,7 @@ PROVIDER_KEYS = {
 PROVIDER_PACKAGES = {"google_genai": "langchain-google-genai", "mistralai": "langchain-mistralai"}
 
 
-class ModelError(Exception):
+class ModelError(HybridError):
     """The model cannot be used; the message is one line that says how to fix it."""
 
 

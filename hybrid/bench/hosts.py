@@ -35,12 +35,13 @@ import httpx
 
 import apis
 from apis.loader import assume_openapi_version
+from sandbox.errors import HybridError
 
 SECRET_PREFIX = "bench_host_password_"
 TOKEN_PREFIX = "bench_host_token_"
 
 
-class HostsError(Exception):
+class HostsError(HybridError):
     """The hosts file or a --host flag cannot be used; the message says what to write."""
 
 

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sandbox.errors import HybridError
+
 EvalType = Literal["string_match", "url_match", "program_html"]
 WEBARENA_SITES = ("gitlab", "shopping", "shopping_admin", "reddit", "map", "wikipedia")
 PLACEHOLDER = re.compile(r"__([A-Z][A-Z0-9_]*[A-Z0-9])__")
@@ -33,7 +35,7 @@ HELPERS: dict[str, tuple[str, ...]] = {
 }
 
 
-class WebArenaError(Exception):
+class WebArenaError(HybridError):
     """A WebArena config file cannot be read at all; the message names the file."""
 
 

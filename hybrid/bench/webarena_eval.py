@@ -30,6 +30,7 @@ import httpx
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hybrid.bench.webarena import HelperCall, ProgramHtml, WebArenaTask, fill_hosts
+from sandbox.errors import HybridError
 from sandbox.text import clip
 
 PROMPTS = Environment(
@@ -61,7 +62,7 @@ class FuzzyJudge(Protocol):
     def __call__(self, system: str, user: str) -> str: ...
 
 
-class EvaluationError(Exception):
+class EvaluationError(HybridError):
     """A task cannot be judged as configured (a helper needs an account nobody gave, no judge model)."""
 
 

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from hybrid.config import describe_settings
+from hybrid.config import describe_settings, user_config_dir
 
 
 @click.command(name="config")
@@ -23,6 +23,7 @@ def config_command(as_json: bool) -> None:
     if as_json:
         payload = {
             "config_file": str(config_file) if config_file else None,
+            "config_dir": str(user_config_dir()),
             "settings": {r.name: {"value": _plain(r.value), "origin": r.origin} for r in rows},
         }
         click.echo(json.dumps(payload, indent=2))
@@ -36,6 +37,9 @@ def config_command(as_json: bool) -> None:
     console = Console()
     console.print(table)
     console.print(f"config file: {config_file if config_file else 'none (defaults and environment only)'}")
+    console.print(
+        f"config directory: {user_config_dir()} (a hybrid.toml there is read when no other is named)"
+    )
 
 
 def _plain(value: object) -> object:

@@ -83,11 +83,19 @@ def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
     """The sites named (each must be registered), else the only one registered."""
     import apis
     from apis.mcpsites import McpRegistry
+    from hybrid.demo.registration import SITE_NAME as DEMO
 
     registered = [
         site.name
         for site in [*apis.SiteRegistry(settings.data_dir).list(), *McpRegistry(settings.data_dir).list()]
     ]
+    if DEMO in sites and DEMO not in registered:
+        # `hybrid demo` registers the demo site only while its own task runs.
+        raise click.UsageError(
+            f"No site named {DEMO!r} is registered: `hybrid demo` serves it only while its task runs. "
+            f"Start `hybrid demo serve` in another terminal; it serves the demo site as {DEMO!r} until "
+            "Ctrl-C."
+        )
     unknown = [name for name in sites if name not in registered]
     if unknown:
         raise click.UsageError(

@@ -49,7 +49,7 @@ def test_servers_are_stored_with_references_never_values(
     assert registry.resolve(
         {"NOTES_TOKEN": "env:MY_NOTES_TOKEN", "Authorization": "secret:tracker_auth"}
     ) == {"NOTES_TOKEN": "t-1", "Authorization": "Bearer t-2"}
-    with pytest.raises(RegistryError, match="already exists"):
+    with pytest.raises(RegistryError, match="already exists; pass --replace to replace it"):
         registry.add(McpServer("notes", url="http://127.0.0.1:1/mcp"))
     with pytest.raises(RegistryError, match="not both"):
         registry.add(McpServer("both", command=["x"], url="http://127.0.0.1:1/mcp"))

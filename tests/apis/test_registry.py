@@ -40,7 +40,7 @@ def test_names_and_duplicates_are_checked(tmp_path: Path, specs_dir: Path) -> No
     registry = SiteRegistry(tmp_path)
     site = Site("pets", str(specs_dir / "petstore.yaml"), "http://127.0.0.1:1")
     registry.add(site)
-    with pytest.raises(RegistryError, match="already exists"):
+    with pytest.raises(RegistryError, match="already exists; pass --replace to replace it"):
         registry.add(site)
     registry.add(Site("pets", site.spec, "http://127.0.0.1:2"), replace=True)
     assert registry.get("pets").base_url == "http://127.0.0.1:2"

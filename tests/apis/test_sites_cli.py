@@ -22,17 +22,13 @@ def run(tmp_path: Path, monkeypatch):
     return invoke
 
 
+def add_gitea(run, specs_dir: Path, auth: str):
+    gitea = ("--spec", str(specs_dir / "gitea.json"), "--base-url", "http://127.0.0.1:3000/api/v1")
+    return run("add", "gitea", *gitea, "--auth", auth)
+
+
 def test_add_list_show_search_remove(run, specs_dir: Path) -> None:
-    added = run(
-        "add",
-        "gitea",
-        "--spec",
-        str(specs_dir / "gitea.json"),
-        "--base-url",
-        "http://127.0.0.1:3000/api/v1",
-        "--auth",
-        "bearer token_env=GITEA_TOKEN",
-    )
+    added = add_gitea(run, specs_dir, "bearer token_env=GITEA_TOKEN")
     assert added.exit_code == 0, added.output
     assert "Added gitea: Gitea API. with 346 operations" in added.output
     listed = run("list")
@@ -165,16 +161,7 @@ def test_edit_marks_operations_as_reads_or_writes(run, specs_dir: Path) -> None:
 
 def test_a_secret_too_short_to_redact_is_refused_in_one_line(run, specs_dir: Path, monkeypatch) -> None:
     monkeypatch.setenv("SHORT_TOKEN", "api")
-    added = run(
-        "add",
-        "gitea",
-        "--spec",
-        str(specs_dir / "gitea.json"),
-        "--base-url",
-        "http://127.0.0.1:3000/api/v1",
-        "--auth",
-        "bearer token_env=SHORT_TOKEN",
-    )
+    added = add_gitea(run, specs_dir, "bearer token_env=SHORT_TOKEN")
     assert added.exit_code == 1
     assert added.output == (
         "Error: The site's token ($SHORT_TOKEN) is 3 characters long; secrets need at least 8 so that hybrid "

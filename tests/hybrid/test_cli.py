@@ -39,6 +39,14 @@ def test_config_shows_values_and_origins(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings["max_steps"] == {"value": 9, "origin": "env HYBRID_MAX_STEPS"}
 
 
+def test_config_shows_the_config_directory(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    shown = CliRunner().invoke(cli, ["config"], env={"COLUMNS": "300"})
+    assert f"config directory: {tmp_path / 'hybrid-agent'} (a hybrid.toml there is read" in shown.output
+    as_json = json.loads(CliRunner().invoke(cli, ["config", "--json"]).output)
+    assert as_json["config_dir"] == str(tmp_path / "hybrid-agent")
+
+
 ERROR_PATHS = {
     "configuration": (["config"], {"HYBRID_POLICY": "sometimes"}, "HYBRID_POLICY"),
     "database": (
@@ -332,3 +340,14 @@ def test_run_refuses_wrong_input_before_importing_the_agent(
     completed, imported = imported_by(["run", "do something", *arguments], AGENT_STACK)
     assert problem in completed.stderr
     assert imported == []
+
+
+def test_run_on_the_demo_site_when_it_is_not_served_points_to_demo_serve(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path / "data"))
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps(scripted_replies_for(["finish('0')"])))
+    result = CliRunner().invoke(
+        cli, ["run", "How many open issues?", "--site", "demo", "--model", f"scripted:{script}"]
+    )
+    assert result.exit_code == 2
+    assert "Start `hybrid demo serve` in another terminal" in result.output

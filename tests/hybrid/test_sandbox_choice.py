@@ -18,6 +18,8 @@ from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from workflows.store import RunStore
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 TASK = "How many projects can alice see?"
 REPLY = "Thought: count.\n```python\nfinish(len(api.demo.list_projects()))\n```"
 

@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from hybrid.cli import cli
 from tests.hybrid.test_cli import scripted
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 PAGES = {
     "/": "<title>Acme Deploy</title><h1>Acme Deploy</h1><a href='/deployments'>Deployments</a>",
     "/deployments": """<title>Deployments</title><table><tr><th>Name</th><th></th></tr>

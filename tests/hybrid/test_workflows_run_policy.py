@@ -14,6 +14,8 @@ from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from workflows.memory import Workflow, WorkflowStore
 
+pytestmark = pytest.mark.kernel
+
 ADD_LABEL = '''
 def add_label(name: str):
     """Add a green label to alice/tracker-core."""

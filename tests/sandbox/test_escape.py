@@ -22,6 +22,8 @@ from sandbox import HostFunction, Isolation, KernelLimits, KernelPool, KernelSes
 from sandbox.bridge.kernel_stub import MAX_REQUEST_BYTES, recv_frame, send_frame
 from sandbox.isolation import PR_SET_DUMPABLE
 
+pytestmark = pytest.mark.kernel
+
 PR_GET_DUMPABLE = PR_SET_DUMPABLE - 1
 HOST_PID = os.getpid()
 

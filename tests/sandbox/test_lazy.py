@@ -11,6 +11,8 @@ import pytest
 import sandbox
 import sandbox.bridge
 
+pytestmark = pytest.mark.kernel
+
 
 def test_records_and_policy_modes_import_no_kernel_machinery() -> None:
     code = (

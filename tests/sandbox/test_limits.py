@@ -6,6 +6,8 @@ import pytest
 
 from sandbox import ExecutionResult, KernelLimits, KernelSession
 
+pytestmark = pytest.mark.kernel
+
 MIB = 1024**2
 
 

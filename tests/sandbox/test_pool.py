@@ -13,6 +13,8 @@ import sandbox.pool as pools
 from sandbox import ExecutionResult, HostFunction, KernelPool, Namespace
 from sandbox.kernel import Kernel
 
+pytestmark = pytest.mark.kernel
+
 
 def kernel_pids() -> set[int]:
     """This process's live kernel processes (zombies count as gone)."""

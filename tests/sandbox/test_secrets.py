@@ -11,6 +11,8 @@ import pytest
 
 from sandbox import REDACTED, HostFunction, KernelLimits, KernelSession, Namespace
 
+pytestmark = pytest.mark.kernel
+
 CANARY = "hyb-canary-7f3c9e1d2b8a4f60"
 
 

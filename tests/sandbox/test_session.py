@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 
 import psutil
+import pytest
 
 from sandbox import KernelSession
+
+pytestmark = pytest.mark.kernel
 
 
 def test_trivial_action_reports_output_result_and_duration(session: KernelSession) -> None:

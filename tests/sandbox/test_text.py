@@ -3,7 +3,11 @@ says so; and the token estimate prompts are budgeted with."""
 
 from __future__ import annotations
 
+import pytest
+
 from sandbox.text import ELLIPSIS, clip, estimate_tokens, first_line
+
+pytestmark = pytest.mark.kernel
 
 
 def test_text_that_fits_is_returned_whole() -> None:

@@ -4,7 +4,11 @@ in its prompt and uses it from the kernel."""
 
 from __future__ import annotations
 
+import pytest
+
 from hybrid.bench.evaluators import evaluate
+
+pytestmark = pytest.mark.kernel
 
 
 def test_induced_after_a_run_then_the_next_task_of_its_template_needs_no_model(make_agent, suite) -> None:

@@ -11,6 +11,8 @@ from apis import Site, SiteRegistry
 from hybrid.cli import cli
 from workflows.memory import WorkflowStore
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture
 def cli_store(tmp_path, monkeypatch, demo) -> WorkflowStore:

@@ -11,6 +11,8 @@ from sandbox import HostFunction, KernelPool, KernelSession, Namespace
 from workflows.kernel import install_workflows
 from workflows.memory import Workflow, WorkflowStore
 
+pytestmark = pytest.mark.kernel
+
 SHOUT = '''
 def shout(word: str):
     """Say it loud."""

@@ -3,6 +3,8 @@ with no model; a broken workflow is deprecated after repeated failures and a lat
 
 from __future__ import annotations
 
+import pytest
+
 from hybrid.bench.evaluators import evaluate
 from sandbox import Policy
 from workflows.fastpath import match_fast_path, run_fast_path
@@ -10,6 +12,8 @@ from workflows.induce import induce_from_run
 from workflows.kernel import install_workflows
 from workflows.memory import DEPRECATE_AFTER_FAILURES, WorkflowStore
 from workflows.verify import verify
+
+pytestmark = pytest.mark.kernel
 
 
 def test_read_workflow_is_induced_verified_and_reused_without_a_model(

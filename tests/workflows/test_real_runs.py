@@ -13,6 +13,8 @@ from workflows.memory import WorkflowStore
 from workflows.program import check_program
 from workflows.verify import verify
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 UNASSIGNED_BUGS = "How many open issues labelled bug in alice/tracker-core have no assignee?"
 UNASSIGNED_BUGS_STEPS = [
     # Exploration and a paging helper, as a model writes them on an API it does not know yet.

@@ -9,6 +9,8 @@ import pytest
 
 from hybrid.demo import DemoSite, web
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 TASK = "Transfer the project alice/docs-site to {user}."
 GOTO = "print(browser.goto('/alice/docs-site/settings'))"
 

@@ -12,6 +12,8 @@ import pytest
 
 from hybrid.agent.run import AgentError
 
+pytestmark = pytest.mark.kernel
+
 CLOSE_17_18 = [
     "help(api.demo.update_issue)",
     (

@@ -17,11 +17,12 @@ import ollama
 from langchain_ollama import ChatOllama
 
 from hybrid.agent.models import ModelError
+from sandbox.errors import HybridError
 
 NUM_CTX_PARAMETER = re.compile(r"^num_ctx\s+(\d+)", re.MULTILINE)
 
 
-class OllamaStatusError(Exception):
+class OllamaStatusError(HybridError):
     """An HTTP error from the Ollama server, with its status and response (so its `Retry-After` is read);
     the ollama client would keep only the body's text."""
 

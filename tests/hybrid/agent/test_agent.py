@@ -18,6 +18,8 @@ from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from workflows.store import StepRecord
 
+pytestmark = pytest.mark.kernel
+
 SUITE = load_suite()
 
 

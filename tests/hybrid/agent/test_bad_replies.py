@@ -13,6 +13,8 @@ from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from workflows.store import RunStore
 
+pytestmark = pytest.mark.kernel
+
 BAD_REPLIES = {
     "a lone surrogate": "Thought: bytes.\n```python\nprint('\udcff')\n```\n",
     "a lone surrogate in the thought": "Thought: \udcff\n```python\nprint('ok')\n```\n",

@@ -15,6 +15,8 @@ from hybrid.demo import DemoSite
 from sandbox import KernelSession, Policy
 from sandbox.browser import BrowserService
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 REFUSALS = """refusals = []
 for url in URLS:
     try:

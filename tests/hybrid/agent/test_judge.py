@@ -19,6 +19,8 @@ from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from workflows.store import RunStore
 
+pytestmark = pytest.mark.kernel
+
 TASK = load_suite()[0]
 JUDGE_PROMPT = "You judge whether a web agent achieved its task."
 PROGRAM_PROMPT = "Turn this run into a reusable Python function"

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 import apis
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
@@ -15,6 +16,8 @@ from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
+
+pytestmark = pytest.mark.kernel
 
 
 def test_a_response_that_differs_from_the_spec_is_one_line_for_the_model(

@@ -16,6 +16,8 @@ from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 
+pytestmark = pytest.mark.kernel
+
 FINISH = "Thought: done.\n```python\nfinish('done')\n```"
 LIST = "api.demo.list_issues(owner='alice', project='tracker-core'"
 

@@ -17,6 +17,8 @@ from model_servers import Turn, in_order, model_server
 from hybrid.agent.model_calls import ContextTooLong, ModelCaller, ModelCallError, reply_text
 from hybrid.agent.models import load_chat_model
 
+pytestmark = pytest.mark.kernel
+
 
 class ProviderError(Exception):
     """Shaped like the SDKs' status errors: a status code and the HTTP response."""

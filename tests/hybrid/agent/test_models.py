@@ -10,6 +10,8 @@ from langchain_core.messages import HumanMessage
 from hybrid.agent.cost import TokenUsage
 from hybrid.agent.models import ModelError, ScriptedChatModel, load_chat_model, scripted_replies_for
 
+pytestmark = pytest.mark.kernel
+
 
 def test_scripted_model_replies_in_order_and_honours_stop_sequences() -> None:
     model = ScriptedChatModel(replies=scripted_replies_for(["x = 1", "finish(x)"]))

@@ -7,7 +7,11 @@ import itertools
 import os
 import statistics
 
+import pytest
+
 from hybrid.agent.observation import KEEP_FULL_STEPS, OBSERVATION_BUDGET_CHARS, observations_for_prompt
+
+pytestmark = pytest.mark.kernel
 
 
 def steps_printing(count: int, chars: int, browser_every: int = 0) -> list[dict]:

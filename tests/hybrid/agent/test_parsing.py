@@ -6,6 +6,8 @@ import pytest
 
 from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
 
+pytestmark = pytest.mark.kernel
+
 
 def test_thought_and_tagged_block() -> None:
     parsed = parse_reply(

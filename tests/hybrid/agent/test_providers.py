@@ -21,6 +21,8 @@ from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from workflows.store import RunStore
 
+pytestmark = pytest.mark.kernel
+
 TASK = load_suite()[0]  # how many open bugs: two API steps
 STEP = (
     "Thought: count them.\n```python\n"

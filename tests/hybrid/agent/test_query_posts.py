@@ -13,6 +13,8 @@ from hybrid.agent.runtime import SiteHandle, api_capability
 from sandbox import Policy
 from sandbox.bridge import Dispatcher, kernel_stub
 
+pytestmark = pytest.mark.kernel
+
 OK = {"200": {"description": "ok"}}
 BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
 SPEC = {

@@ -22,7 +22,10 @@ from hybrid.demo.registration import register_demo
 from tests.waits import scaled
 from workflows.store import RunStore
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True),
+    pytest.mark.kernel,
+]
 
 
 ISSUE = {"owner": "bob", "project": "mobile-app", "number": 5}

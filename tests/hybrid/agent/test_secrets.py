@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hybrid.demo import DemoSite
+
+pytestmark = pytest.mark.kernel
 
 SNOOPING = [
     "import os\nprint(dict(os.environ))",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 import apis
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
+
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
 
 
 def test_api_calls_go_in_the_browsers_signed_in_session(settings: Settings, demo: DemoSite) -> None:

@@ -12,6 +12,8 @@ from hybrid.bench.suite import load_suite
 from hybrid.cli import cli
 from hybrid.config import Settings
 
+pytestmark = pytest.mark.kernel
+
 TASKS = "0,3,6"
 
 

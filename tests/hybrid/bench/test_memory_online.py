@@ -3,9 +3,13 @@ measured against the same tasks with memory off, per template family (AWM's onli
 
 from __future__ import annotations
 
+import pytest
+
 from hybrid.bench.report import TaskResult
 from hybrid.bench.runner import BenchOptions, run_benchmark
 from hybrid.config import Settings
+
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
 
 # Two small families of the demo suite: who is assigned (read-only), close an issue (writes).
 FAMILIES = "3-5,12-14"

@@ -13,6 +13,8 @@ from hybrid.config import Settings
 from tests.waits import scaled
 from workflows.store import RunStore
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture(autouse=True)
 def no_ray_usage_stats(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,8 @@ from hybrid.cli import cli
 from hybrid.config import Settings
 from workflows.store import RunStore
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 SUITE = load_suite()
 
 

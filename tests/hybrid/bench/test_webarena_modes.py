@@ -18,6 +18,8 @@ from hybrid.cli import cli
 from hybrid.config import Settings
 from workflows.store import RunStore
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 TITLE = "Support bulk editing in the notification emails"
 TASKS = [
     {

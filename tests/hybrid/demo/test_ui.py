@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from hybrid.demo import DemoSite
+
+pytestmark = pytest.mark.browser
 
 
 def sign_in(page: Page, username: str = "alice", next_path: str = "/projects") -> None:

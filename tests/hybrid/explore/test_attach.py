@@ -10,6 +10,8 @@ from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.explore import AttachError, attach
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture
 def registered(record_run) -> None:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from click.testing import CliRunner
 from nbclient import NotebookClient
 
@@ -15,6 +16,8 @@ from hybrid.demo import DemoSite
 from hybrid.explore.export import record_sections
 
 from .conftest import TASK
+
+pytestmark = pytest.mark.kernel
 
 FAILING_STEPS = [
     (

@@ -10,6 +10,8 @@ from hybrid.explore import ExploreError, Run
 
 from .conftest import TASK
 
+pytestmark = pytest.mark.kernel
+
 
 def test_a_run_loads_by_prefix_with_its_steps_and_calls(record_run, settings: Settings) -> None:
     recorded = record_run()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from tasks import Task, tasks
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 TASKS = tasks()
 
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from apis.mcpsites import McpRegistry, McpServer, tool_line
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent
 from hybrid.config import Settings
+
+pytestmark = pytest.mark.kernel
 
 LIAR = Path(__file__).parents[2] / "fixtures" / "lying_mcp_server.py"
 

@@ -20,6 +20,8 @@ from hybrid.mcp.server import HybridMcp
 
 from .conftest import run_async
 
+pytestmark = pytest.mark.kernel
+
 NOTES_SERVER = Path(__file__).parents[2] / "fixtures" / "notes_mcp_server.py"
 TOKEN = "notes-token-5b1e"
 

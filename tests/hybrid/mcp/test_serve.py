@@ -29,6 +29,8 @@ from workflows.memory import Workflow, WorkflowStore
 
 from .conftest import run_async
 
+pytestmark = pytest.mark.kernel
+
 TASK = load_suite()[0]  # How many open issues labelled bug are there in alice/tracker-core?
 COUNT_BUGS = '''
 def count_open_bugs(owner: str, project: str):

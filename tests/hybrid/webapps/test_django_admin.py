@@ -14,6 +14,8 @@ from webapps.tasks import DJANGO, WebTask
 from hybrid.config import Settings, find_chromium
 from sandbox.browser import BrowserService, SiteLogin
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.parametrize("task", as_params(DJANGO))
 def test_task(task: WebTask, library: DjangoLibrary, settings: Settings) -> None:

@@ -13,6 +13,8 @@ from webapps.tasks import JUPYTERLAB, WebTask
 
 from hybrid.config import Settings
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.parametrize("task", as_params(JUPYTERLAB))
 def test_task(task: WebTask, lab: JupyterLab, settings: Settings) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from widget_bed import DIST, Upload, WidgetBed
 from widget_tasks import TASKS
+
+pytestmark = pytest.mark.browser
 
 BUNDLED = [
     "jquery",

@@ -12,6 +12,8 @@ from playwright.sync_api import Locator, Page
 from widget_bed import WidgetBed
 from widget_tasks import REPORT, TASKS, Task
 
+pytestmark = pytest.mark.browser
+
 REPORT_FILE = {"name": "report.txt", "mimeType": "text/plain", "buffer": REPORT.encode()}
 WAIT_SECONDS = 10
 

@@ -7,6 +7,8 @@ import pytest
 from widget_bed import WidgetBed
 from widget_tasks import TASKS, Task
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.parametrize("task", TASKS, ids=[task.id for task in TASKS])
 def test_the_task_is_done(run_task, widget_bed: WidgetBed, task: Task) -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from sandbox import HostFunction, KernelPool, KernelSession, Namespace, Policy
 
+pytestmark = pytest.mark.kernel
+
 
 class ApiError(Exception):
     pass

@@ -10,6 +10,8 @@ import pytest
 from hybrid.demo import DemoSite
 from sandbox.browser import BrowserError
 
+pytestmark = pytest.mark.browser
+
 
 def api(site: DemoSite) -> httpx.Client:
     return httpx.Client(base_url=site.api_url, headers={"Authorization": f"Bearer {site.token_for('alice')}"})

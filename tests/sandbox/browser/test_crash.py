@@ -12,6 +12,8 @@ import pytest
 from hybrid.demo import DemoSite
 from sandbox.browser import BrowserCrashed, StaleElement
 
+pytestmark = pytest.mark.browser
+
 
 def test_a_killed_browser_is_restarted_on_the_next_call(alice, demo: DemoSite) -> None:
     alice.goto("/alice/tracker-core/issues?page=2")

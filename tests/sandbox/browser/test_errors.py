@@ -18,6 +18,8 @@ from sandbox.browser import (
     WaitTimeout,
 )
 
+pytestmark = pytest.mark.browser
+
 
 def test_ids_from_a_page_that_was_left_are_stale(browser, pages) -> None:
     browser.goto(f"{pages.base_url}/first")

@@ -13,6 +13,8 @@ import pytest
 
 from hybrid.demo import DemoSite
 
+pytestmark = pytest.mark.browser
+
 
 def ids_in(text: str) -> list[int]:
     return [int(n) for n in re.findall(r"\[(\d+)\]", text)]

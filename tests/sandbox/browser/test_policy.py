@@ -13,6 +13,8 @@ from sandbox.browser import BrowserService, LoginFailed, WriteRefused
 
 from .conftest import FAST, demo_credentials
 
+pytestmark = pytest.mark.browser
+
 
 def test_classify_tells_writes_from_reads_before_they_run(alice, demo: DemoSite) -> None:
     host = "127.0.0.1"

@@ -10,6 +10,8 @@ import pytest
 
 from sandbox.browser import BrowserError
 
+pytestmark = pytest.mark.browser
+
 LEAKS = ("fetch", "img", "beacon")  # the requests /leak sends its cookie with (and a WebSocket)
 
 

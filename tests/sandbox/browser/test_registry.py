@@ -5,8 +5,12 @@ from __future__ import annotations
 import ast
 import inspect
 
+import pytest
+
 from sandbox.browser import BrowserService
 from sandbox.browser.registry import ACTIONS, METHOD_STUBS, method_stubs
+
+pytestmark = pytest.mark.browser
 
 
 def test_the_method_stubs_are_generated_from_the_registry() -> None:

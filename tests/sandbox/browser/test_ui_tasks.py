@@ -21,6 +21,8 @@ from sandbox.browser import BrowserError, BrowserService
 
 from .conftest import demo_credentials
 
+pytestmark = [pytest.mark.kernel, pytest.mark.browser]
+
 UI_TASKS = [task for task in load_suite() if task.category == "ui"]
 
 

@@ -12,6 +12,8 @@ from sandbox import HostFunction, KernelSession, Namespace
 from sandbox.browser import BrowserService
 from sandbox.browser.files import UploadRefused, read_upload
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def work_dir(tmp_path: Path) -> Path:

@@ -7,6 +7,8 @@ import pytest
 
 from sandbox.browser import ElementNotFound, ElementNotInteractable
 
+pytestmark = pytest.mark.browser
+
 
 def test_check_reports_the_state_even_when_the_page_replaces_the_checkbox(browser, action_pages) -> None:
     browser.goto(f"{action_pages.base_url}/rerendered-checkbox")
