@@ -45,6 +45,7 @@
   const NAME_FROM_CONTENT = new Set(["button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
     "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "gridcell", "columnheader",
     "rowheader", "row", "clickable"]);
+  const CLICKED_MARKS = new Set(["button", "link", "clickable"]);
   const SHORT_TEXT = 150; // a label or a clickable's name; longer, it is text to read
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "HEAD", "META", "LINK", "TITLE"]);
   const TEXT_INPUTS = new Set(["", "text", "email", "tel", "url", "password", "search"]);
@@ -253,7 +254,9 @@
       const leaveOut = role === "treeitem" ? (n) => n.getAttribute("role") === "group" || n.tagName === "UL" : null;
       let text = "";
       for (const child of childrenOf(el)) text += textOf(child, leaveOut);
-      if (norm(text)) return norm(text);
+      // A mark with no word of its own (a chip's "×") is named with what it sits beside: "× Smoker".
+      if (norm(text) && /[\p{L}\p{N}]/u.test(text)) return norm(text);
+      if (norm(text)) return CLICKED_MARKS.has(role) && rowName(el) ? `${norm(text)} ${rowName(el)}` : norm(text);
     }
     const titled = norm(el.getAttribute("title") || el.getAttribute("placeholder"));
     if (titled || !["button", "link", "clickable"].includes(role)) return titled;

@@ -157,7 +157,7 @@ def test_a_report_is_never_longer_than_a_fresh_observation(browser, site) -> Non
     browser.goto(f"{site}/redraw")
     done = browser.click(browser.find("button", "Add"))
     fresh = browser.observe()
-    assert done.startswith("The page drew itself again, so every id changed")
+    assert done.startswith("The page drew itself again, so ids changed")
     assert "- # Tasks (0)\n+ # Tasks (1)" in done  # what changed, not every line twice
     assert len(done) < len(fresh) / 4
 
