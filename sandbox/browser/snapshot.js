@@ -205,7 +205,8 @@
         if (before.nodeType !== Node.ELEMENT_NODE || SKIP.has(before.tagName) || !rendered(before)) continue;
         if (before.matches(USABLE) || before.querySelector(USABLE)) return null; // the text of another control
         const text = labelText(textOf(before, null));
-        if (text) return text.length <= SHORT_TEXT ? { text, from: before } : null;
+        // A label says something in words; a lone mark before a field (an app's "◆" logo) does not.
+        if (text) return text.length <= SHORT_TEXT && /[\p{L}\p{N}]/u.test(text) ? { text, from: before } : null;
       }
       node = node.parentElement;
       if (node.querySelectorAll(LABELLABLE).length > 1) return null; // a block of several fields, not a row

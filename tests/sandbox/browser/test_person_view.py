@@ -98,6 +98,8 @@ PAGES = {
         <div class="message" data-do="opened Budget review"><input type="checkbox"><button>☆</button>
           <span>Bob</span><span>Budget review</span></div>"""
     + DELEGATED,
+    # A field after a mark that is not a label (a logo): named by its own title.
+    "/deck": """<title>Deck</title><div style="display:flex"><span>◆</span><input title="Rename deck" value="Q4"></div>""",
     # Every page of a site asks for a font from an origin the run may not reach.
     "/fonts": """<title>Fonts</title><link rel="stylesheet" href="http://127.0.0.1:9/font.css"><p>Hello</p>""",
 }
@@ -177,6 +179,10 @@ def test_a_modal_drawn_without_a_role_comes_first_with_its_close_icon_named(brow
     assert re.search(r'\[\d+\] textbox "Start date" placeholder="YYYY-MM-DD"', seen)
     assert re.search(r'\[\d+\] textbox "Search deployments"', seen)  # not named after the logo
     assert "Acme Cloud" in seen
+
+
+def test_a_mark_before_a_field_does_not_name_it(browser, site) -> None:
+    assert re.search(r'\[\d+\] textbox "Rename deck" value="Q4"', browser.goto(f"{site}/deck"))
 
 
 def test_a_grid_of_divs_reads_as_rows_with_their_column_names(browser, site) -> None:
