@@ -143,6 +143,7 @@ def test_find_matches_words_of_a_name_and_a_miss_lists_the_likeliest_candidates(
     assert browser.find("button", "Schedule") > 0  # aria-selected does not make a button an option
     assert browser.find("tab", "Overview") > 0
     assert browser.find("button", "changes") == browser.find("button", "Save changes")
+    assert browser.find("button", "1 action") == browser.find("button", "Action 1")  # whole words first
     with pytest.raises(ElementNotFound, match=r'2 elements are button "Save".*"Save changes".*"Save draft"'):
         browser.find("button", "Save")
     with pytest.raises(ElementNotFound) as missed:
