@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apis.mcpsites import McpConnection, McpTool, render_mcp_section, search_tools, tool_help, tool_line
+from apis.records import code_name
 from sandbox import HostFunction, Namespace
 from sandbox.names import MCP
 
@@ -39,12 +40,14 @@ def mcp_capability(connections: Iterable[McpConnection]) -> Namespace:
                 _tool_caller(connection, tool),
                 writes=tool.writes,
                 domain=domain,
-                doc=tool_help(connection.name, tool),
+                doc=tool_help(code_name(connection.name), tool),
             )
             for tool in connection.tools
         }
         operations.setdefault("search", HostFunction(_search_for(connection), writes=False))
-        members[connection.name] = Namespace(operations, doc=f"Tools of the MCP server {connection.name}.")
+        members[code_name(connection.name)] = Namespace(
+            operations, doc=f"Tools of the MCP server {connection.name}."
+        )
     return Namespace(members, doc="MCP servers' tools: mcp.<server>.<tool>(argument=value, ...).")
 
 
@@ -53,7 +56,7 @@ def prompt_sections(connections: Iterable[McpConnection], task: str) -> list[dic
     return [
         {
             "name": connection.name,
-            "section": render_mcp_section(connection.name, connection.tools, task, SECTION_TOKENS),
+            "section": render_mcp_section(code_name(connection.name), connection.tools, task, SECTION_TOKENS),
         }
         for connection in connections
     ]

@@ -152,10 +152,11 @@ TICKED = frozenset({"checkbox", "radio", "switch"})
 
 def matching(elements: list[ElementRecord], role: str, name: str) -> list[ElementRecord]:
     """The elements `find(role, name)` means, the first kind of match that finds any: that role and that
-    name exactly; ignoring case and a label's closing colon or required mark ("Title:" or "Title *" as a form shows
-    it, "Title" as the observation names it), or one cell of a row (named "a | b"); a checkbox in a table row by a cell of
-    its row; then names holding every word of `name`. A thing that is clicked matches by another clicked role
-    when its own finds nothing (a toggle drawn as a div is a "switch" and a "clickable")."""
+    name exactly; ignoring case and a label's closing colon or required mark ("Title:" or "Title *" as a
+    form shows it, "Title" as the observation names it), or one cell of a row (named "a | b"); a checkbox
+    in a table row by a cell of its row; then names holding every word of `name`, as whole words before
+    as parts of words. A thing that is clicked matches by another clicked role when its own finds nothing
+    (a toggle drawn as a div is a "switch" and a "clickable")."""
     wanted = " ".join(name.split())
     found = _matching([r for r in elements if r.role == role], wanted)
     if found or role not in CLICKED:
@@ -173,6 +174,10 @@ def _matching(candidates: list[ElementRecord], wanted: str) -> list[ElementRecor
             or (r.role == "row" and loose in (_loosely(cell) for cell in r.name.split(" | ")))
         ),
         lambda r: r.role in TICKED and loose in (_loosely(cell) for cell in r.row.split(" | ")),
+        lambda r: bool(words) and all(_has_word(_loosely(r.name), word) for word in words),
+        lambda r: (
+            bool(words) and r.role in TICKED and all(_has_word(_loosely(r.row), word) for word in words)
+        ),
         lambda r: bool(words) and all(word in _loosely(r.name) for word in words),
         lambda r: bool(words) and r.role in TICKED and all(word in _loosely(r.row) for word in words),
     )
@@ -181,6 +186,11 @@ def _matching(candidates: list[ElementRecord], wanted: str) -> list[ElementRecor
         if found:
             return found
     return []
+
+
+def _has_word(text: str, word: str) -> bool:
+    """Whether `word` is in `text` as a whole word ("label" in "🏷 label", not in "+ labels")."""
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
 
 
 def likeliest(elements: list[ElementRecord], name: str, limit: int) -> list[ElementRecord]:

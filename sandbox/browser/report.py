@@ -11,7 +11,7 @@ from sandbox.browser.elements import ElementIds
 from sandbox.browser.observe import Observation, Observer, diff
 from sandbox.browser.tabs import Chromium, Tab
 
-SMALL_PAGE = 1000  # characters; a diff longer than the page and this is replaced by the page
+SMALL_PAGE = 1000  # characters; a diff this short is told as it is
 
 
 class Reporter:
@@ -69,21 +69,20 @@ class Reporter:
         else:
             lines.append("No further change on the page." if further else "No visible change on the page.")
         changed = "\n".join(lines)
-        if len(changed) <= max(len(whole), SMALL_PAGE):  # on a small page, the diff says better what changed
+        if len(changed) <= SMALL_PAGE:  # on a small page, the diff says best what changed
             return changed
-        # A page that draws itself again gives every element a new id, so its diff lists each line twice: what
+        # A page that draws itself again gives its elements new ids, so its diff lists each line twice: what
         # changed is told by the lines that differ other than by their ids, else the page is shown afresh.
+        same = diff(before, after, ids=False)
         redrawn = [
-            "The page drew itself again, so every id changed (find() or observe() gives the new ones)"
+            "The page drew itself again, so ids changed (find() or observe() gives the new ones)"
             + (f"; the URL is now {after.url}" if after.url != before.url else "")
             + ".",
-            *(
-                ["What changed:", *changes]
-                if (changes := diff(before, after, ids=False))
-                else ["Nothing else changed."]
-            ),
+            *(["What changed:", *same] if same else ["Nothing else changed."]),
         ]
-        return min("\n".join(redrawn), whole, key=len)
+        if len(same) == len(changes):  # no line differed by its ids alone
+            return min(changed, whole, key=len)
+        return min("\n".join(redrawn), changed, whole, key=len)
 
     @staticmethod
     def _header(tab: Tab, observation: Observation) -> list[str]:

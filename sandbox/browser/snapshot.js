@@ -45,6 +45,7 @@
   const NAME_FROM_CONTENT = new Set(["button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
     "menuitemcheckbox", "menuitemradio", "option", "treeitem", "heading", "cell", "gridcell", "columnheader",
     "rowheader", "row", "clickable"]);
+  const CLICKED_MARKS = new Set(["button", "link", "clickable"]);
   const SHORT_TEXT = 150; // a label or a clickable's name; longer, it is text to read
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "HEAD", "META", "LINK", "TITLE"]);
   const TEXT_INPUTS = new Set(["", "text", "email", "tel", "url", "password", "search"]);
@@ -204,7 +205,8 @@
         if (before.nodeType !== Node.ELEMENT_NODE || SKIP.has(before.tagName) || !rendered(before)) continue;
         if (before.matches(USABLE) || before.querySelector(USABLE)) return null; // the text of another control
         const text = labelText(textOf(before, null));
-        if (text) return text.length <= SHORT_TEXT ? { text, from: before } : null;
+        // A label says something in words; a lone mark before a field (an app's "◆" logo) does not.
+        if (text) return text.length <= SHORT_TEXT && /[\p{L}\p{N}]/u.test(text) ? { text, from: before } : null;
       }
       node = node.parentElement;
       if (node.querySelectorAll(LABELLABLE).length > 1) return null; // a block of several fields, not a row
@@ -253,7 +255,9 @@
       const leaveOut = role === "treeitem" ? (n) => n.getAttribute("role") === "group" || n.tagName === "UL" : null;
       let text = "";
       for (const child of childrenOf(el)) text += textOf(child, leaveOut);
-      if (norm(text)) return norm(text);
+      // A mark with no word of its own (a chip's "×") is named with what it sits beside: "× Smoker".
+      if (norm(text) && /[\p{L}\p{N}]/u.test(text)) return norm(text);
+      if (norm(text)) return CLICKED_MARKS.has(role) && rowName(el) ? `${norm(text)} ${rowName(el)}` : norm(text);
     }
     const titled = norm(el.getAttribute("title") || el.getAttribute("placeholder"));
     if (titled || !["button", "link", "clickable"].includes(role)) return titled;

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bed import APPS
 
 # Apps in the order they are landed: the ones that failed most first.
-LANDED = ("gmail", "superhuman-general", "gmail-accounts-and-contacts")
+LANDED = ("gmail", "superhuman-general", "gmail-accounts-and-contacts", "elation-clinical-records")
 ALL_APPS = (
     "gmail",
     "superhuman-general",
@@ -176,8 +176,11 @@ STEPS: dict[str, tuple[str, ...]] = {
     "gmail-accounts-and-contacts/real:task_m1": (
         "browser.click(browser.find('clickable', 'Settings'))",
         "print(browser.click(browser.find('button', 'Account')))",
-        "browser.fill(browser.find('textbox', 'Name'), 'Alexander Johnson')",
-        "browser.fill(browser.find('textbox', 'Recovery email'), 'alex.secure@proton.me')",
+        # The form draws itself again when a field changes, which can drop what the next field was given: each
+        # field is saved on its own.
+        "print(browser.fill(browser.find('textbox', 'Name'), 'Alexander Johnson'))",
+        "print(browser.click(browser.find('button', 'Save changes')))",
+        "print(browser.fill(browser.find('textbox', 'Recovery email'), 'alex.secure@proton.me'))",
         "print(browser.click(browser.find('button', 'Save changes')))",
     ),
     "gmail-accounts-and-contacts/real:task_h1": (
@@ -193,6 +196,42 @@ STEPS: dict[str, tuple[str, ...]] = {
         "browser.fill(browser.find('textbox', 'Email'), 'backup@admin.com')",
         "browser.fill(browser.find('textbox', 'Name'), 'Backup Admin')",
         "print(browser.click(browser.find('button', 'Add delegate')))",
+    ),
+    "elation-clinical-records/function:task_1": (
+        "browser.click(browser.find('row', 'Henderson, Robert'))",
+        "print(browser.click(browser.find('button', 'Add Tag')))",
+        "browser.fill(browser.find('textbox', 'Tag Name'), 'Flu-Season')",
+        "print(browser.click(browser.find('button', 'Add Tag')))",  # the dialog's; the page's is "+ Add Tag"
+    ),
+    "elation-clinical-records/function:task_2": (
+        "browser.click(browser.find('row', 'Nakamura, Emily'))",
+        "print(browser.click(browser.find('button', 'Add Tag')))",
+        "browser.fill(browser.find('textbox', 'Tag Name'), '*High-Risk')",
+        "print(browser.click(browser.find('button', 'Add Tag')))",
+    ),
+    "elation-clinical-records/function:task_3": (
+        "print(browser.click(browser.find('row', 'Johnson, Marcus')))",
+        "print(browser.click(browser.find('clickable', 'Smoker')))",  # the tag's "×"
+    ),
+    "elation-clinical-records/real:task_e1": (
+        "print(browser.click(browser.find('row', 'Johnson, Marcus')))",
+        "print(browser.click(browser.find('clickable', 'Smoker')))",
+    ),
+    "elation-clinical-records/real:task_m1": (
+        "page = browser.click(browser.find('row', 'Fitzgerald, James')); print(page)",
+        # Two "+ Add Problem" buttons (the list's and its empty state's) open the same dialog.
+        "print(browser.click(int(re.findall(r'\\[(\\d+)\\] button \"\\+ Add Problem\"', page)[0])))",
+        "browser.fill(browser.find('textbox', 'Title'), 'Acute Sinusitis')",
+        "browser.fill(browser.find('textbox', 'ICD-10 Code'), 'J01.90')",
+        "print(browser.click(browser.find('button', 'Save')))",
+    ),
+    "elation-clinical-records/real:task_h1": (
+        "page = browser.click(browser.find('row', 'Johnson, Marcus')); print(page)",
+        (
+            "while ids := re.findall(r'\\[(\\d+)\\] button \"Mark Controlled\"', page):\n"
+            "    print(browser.click(int(ids[0])))\n"
+            "    page = browser.observe()"
+        ),
     ),
 }
 

@@ -98,6 +98,8 @@ PAGES = {
         <div class="message" data-do="opened Budget review"><input type="checkbox"><button>☆</button>
           <span>Bob</span><span>Budget review</span></div>"""
     + DELEGATED,
+    # A field after a mark that is not a label (a logo): named by its own title.
+    "/deck": """<title>Deck</title><div style="display:flex"><span>◆</span><input title="Rename deck" value="Q4"></div>""",
     # Every page of a site asks for a font from an origin the run may not reach.
     "/fonts": """<title>Fonts</title><link rel="stylesheet" href="http://127.0.0.1:9/font.css"><p>Hello</p>""",
 }
@@ -141,6 +143,7 @@ def test_find_matches_words_of_a_name_and_a_miss_lists_the_likeliest_candidates(
     assert browser.find("button", "Schedule") > 0  # aria-selected does not make a button an option
     assert browser.find("tab", "Overview") > 0
     assert browser.find("button", "changes") == browser.find("button", "Save changes")
+    assert browser.find("button", "1 action") == browser.find("button", "Action 1")  # whole words first
     with pytest.raises(ElementNotFound, match=r'2 elements are button "Save".*"Save changes".*"Save draft"'):
         browser.find("button", "Save")
     with pytest.raises(ElementNotFound) as missed:
@@ -157,7 +160,7 @@ def test_a_report_is_never_longer_than_a_fresh_observation(browser, site) -> Non
     browser.goto(f"{site}/redraw")
     done = browser.click(browser.find("button", "Add"))
     fresh = browser.observe()
-    assert done.startswith("The page drew itself again, so every id changed")
+    assert done.startswith("The page drew itself again, so ids changed")
     assert "- # Tasks (0)\n+ # Tasks (1)" in done  # what changed, not every line twice
     assert len(done) < len(fresh) / 4
 
@@ -177,6 +180,10 @@ def test_a_modal_drawn_without_a_role_comes_first_with_its_close_icon_named(brow
     assert re.search(r'\[\d+\] textbox "Start date" placeholder="YYYY-MM-DD"', seen)
     assert re.search(r'\[\d+\] textbox "Search deployments"', seen)  # not named after the logo
     assert "Acme Cloud" in seen
+
+
+def test_a_mark_before_a_field_does_not_name_it(browser, site) -> None:
+    assert re.search(r'\[\d+\] textbox "Rename deck" value="Q4"', browser.goto(f"{site}/deck"))
 
 
 def test_a_grid_of_divs_reads_as_rows_with_their_column_names(browser, site) -> None:
