@@ -70,6 +70,7 @@ def scripted_replies(path: Path) -> list[str]:
         except json.JSONDecodeError as exc:
             raise ModelError(f"{path}: not JSON or JSON Lines ({exc.msg} at line {exc.lineno}).") from exc
     replies = [entry.get("reply") if isinstance(entry, dict) else entry for entry in entries]
-    if not replies or not all(isinstance(reply, str) for reply in replies):
+    texts = [reply for reply in replies if isinstance(reply, str)]
+    if not replies or len(texts) != len(replies):
         raise ModelError(f"{path}: expected {expected}.")
-    return replies
+    return texts

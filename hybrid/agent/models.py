@@ -103,7 +103,7 @@ def load_chat_model(
     try:
         if provider in ADJUSTED_PROVIDERS:
             adjusted = importlib.import_module(f"hybrid.agent.providers.{provider}")
-            return adjusted.load(name, options, context_tokens)  # type: ignore[no-any-return]
+            return adjusted.load(name, options, context_tokens)
         return init_chat_model(name, model_provider=provider, **options)
     except (ImportError, ValueError) as exc:
         raise ModelError(f"Cannot use model {spec!r}: {exc}".splitlines()[0]) from exc

@@ -38,7 +38,8 @@ from sandbox import Call, IsolationUnavailable, KernelPool, Policy, PolicyMode
 from sandbox.browser import BrowserService
 from sandbox.errors import HybridError
 from workflows.fastpath import FastPathMatch, match_fast_path
-from workflows.learn import Learned, learn_from_run
+from workflows.learn import learn_from_run
+from workflows.learned import Learned
 from workflows.memory import Workflow, WorkflowStore
 from workflows.status import RunStatus
 from workflows.store import StoreError

@@ -257,7 +257,7 @@ def bench_command(
     """
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     spec = model or settings.model
-    if spec != REFERENCE_MODEL and not Path(str(spec).removeprefix(SCRIPTED_PREFIX)).is_dir():
+    if spec is None or (spec != REFERENCE_MODEL and not Path(spec.removeprefix(SCRIPTED_PREFIX)).is_dir()):
         spec, _ = resolve_model(settings, spec, base_url)  # fail now on a missing key, not in every worker
     console = Console()
     reports = []
@@ -269,7 +269,7 @@ def bench_command(
             tasks=task_ids,
             categories=categories,
             resume=resume,
-            executor=executor,  # type: ignore[arg-type]
+            executor=executor,
             ray_address=ray_address,
             report=_mode_report(report_file, mode, len(modes) > 1),
             base_url=base_url,

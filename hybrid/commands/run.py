@@ -81,9 +81,8 @@ def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
     import apis
     from apis.mcpsites import McpRegistry
 
-    registered = [
-        site.name
-        for site in [*apis.SiteRegistry(settings.data_dir).list(), *McpRegistry(settings.data_dir).list()]
+    registered = [site.name for site in apis.SiteRegistry(settings.data_dir).list()] + [
+        server.name for server in McpRegistry(settings.data_dir).list()
     ]
     unknown = [name for name in sites if name not in registered]
     if unknown:

@@ -55,7 +55,7 @@ class HeldWrite:
     send: Callable[[], None]
     drop: Callable[[], None]
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         return {
             "method": "request",
             "args": [self.method, self.url],
@@ -194,7 +194,7 @@ class RequestGuard:
         """Send a request on. Where a navigation is redirected to is checked here, since Playwright routes a
         redirect's next request past the handlers."""
         method = request.method
-        overrides: dict = {}
+        overrides: dict[str, Any] = {}
         if replay is not None:
             method = replay[0].method
             overrides = {"method": method, "headers": replay[1], "post_data": replay[2]}
@@ -233,7 +233,7 @@ class RequestGuard:
         finally:
             self._replay = None
 
-    def _paused(self, event: dict) -> None:
+    def _paused(self, event: dict[str, Any]) -> None:
         """Every request Chromium sends, held by the browser-wide layer: what the routes let through goes
         on; anything else (from a window no page knows yet, a redirect, ...) is judged here. A write is held
         paused until the policy answers: a window the browser opened for it is one Playwright does not wait

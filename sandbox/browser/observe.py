@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,10 +153,11 @@ TICKED = frozenset({"checkbox", "radio", "switch"})
 
 def matching(elements: list[ElementRecord], role: str, name: str) -> list[ElementRecord]:
     """The elements `find(role, name)` means, the first kind of match that finds any: that role and that
-    name exactly; ignoring case and a label's closing colon or required mark ("Title:" or "Title *" as a form shows
-    it, "Title" as the observation names it), or one cell of a row (named "a | b"); a checkbox in a table row by a cell of
-    its row; then names holding every word of `name`. A thing that is clicked matches by another clicked role
-    when its own finds nothing (a toggle drawn as a div is a "switch" and a "clickable")."""
+    name exactly; ignoring case and a label's closing colon or required mark ("Title:" or "Title *" as a
+    form shows it, "Title" as the observation names it), or one cell of a row (named "a | b"); a checkbox in
+    a table row by a cell of its row; then names holding every word of `name`. A thing that is clicked
+    matches by another clicked role when its own finds nothing (a toggle drawn as a div is a "switch" and a
+    "clickable")."""
     wanted = " ".join(name.split())
     found = _matching([r for r in elements if r.role == role], wanted)
     if found or role not in CLICKED:
@@ -166,7 +168,7 @@ def matching(elements: list[ElementRecord], role: str, name: str) -> list[Elemen
 def _matching(candidates: list[ElementRecord], wanted: str) -> list[ElementRecord]:
     loose = _loosely(wanted)
     words = loose.split()
-    tests = (
+    tests: tuple[Callable[[ElementRecord], bool], ...] = (
         lambda r: r.name == wanted,
         lambda r: (
             _loosely(r.name) == loose
