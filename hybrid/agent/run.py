@@ -323,7 +323,8 @@ class Agent:
             sandbox=self.settings.sandbox,
         )
         repair = None if match is None or attempt is None else _repair_request(match.workflow, attempt.error)
-        # Only a workflow the host judged failed is repaired: a task naming what does not exist is not its fault.
+        # Only a workflow the host judged failed is repaired: a task naming what does not exist is not its
+        # fault.
         broken = [] if attempt is None else self.store.failed_in_run(attempt.run_id)
         return self._drive(
             run.id,

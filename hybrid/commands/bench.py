@@ -73,8 +73,8 @@ class BenchProgress:
             "" if result.passed else f" [dim]{'; '.join(result.failures) or result.error or result.status}[/]"
         )
         self.console.print(
-            f"{mark} task {result.task_id} ({result.category}, {result.mode}) · {result.status} · {result.steps} "
-            f"steps · {format_cost(result.cost)} · {result.seconds:.1f} s{why}",
+            f"{mark} task {result.task_id} ({result.category}, {result.mode}) · {result.status} · "
+            f"{result.steps} steps · {format_cost(result.cost)} · {result.seconds:.1f} s{why}",
             highlight=False,
         )
         self.progress.update(self.bar, advance=1, passed=self.passed)

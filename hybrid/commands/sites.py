@@ -115,7 +115,7 @@ def add_command(
                 replace=replace,
             )
         except (RegistryError, ApiError) as exc:
-            raise click.ClickException(str(exc))
+            raise click.ClickException(str(exc)) from exc
         signs_in = " (browser.login signs in)" if site.web_login else ""
         click.echo(
             f"Added {site.name}: a web UI only, at {site.web_url}{signs_in}; the agent uses the browser."
@@ -305,9 +305,9 @@ def edit_command(name: str, reads: tuple[str, ...], writes: tuple[str, ...]) -> 
     try:
         site = _registry().mark(name, effects)
     except KeyError as exc:
-        raise click.ClickException(str(exc.args[0]))
+        raise click.ClickException(str(exc.args[0])) from exc
     except (RegistryError, SpecError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from exc
     for operation, effect in sorted((site.effects or {}).items()):
         click.echo(f"{name}.{operation}: {'reads' if effect == 'read' else 'writes'}")
 
