@@ -230,7 +230,8 @@ def _object_text(
     name: str | None,
     filters: frozenset[str] | None,
 ) -> str:
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    declared = schema.get("properties")
+    properties: dict[str, Any] = declared if isinstance(declared, dict) else {}
     if depth <= 0:
         return name or ("{...}" if properties else "object")
     required = set(_names(schema.get("required")))

@@ -163,7 +163,8 @@ def _process(
     if not isinstance(declared, str) or not re.match(r"^(2\.0|3\.[01])(\.\d+)?", declared):
         raise SpecError(
             f'{origin}: neither an `openapi: 3.0/3.1` nor a `swagger: "2.0"` field at the top '
-            f"(found {declared!r}); only OpenAPI 3.0, 3.1 and Swagger 2.0 documents are supported (a document "
+            f"(found {declared!r}); only OpenAPI 3.0, 3.1 and Swagger 2.0 documents are supported "
+            "(a document "
             'OpenAPI 3 in shape that declares no version loads with assume_openapi="3.0.0").'
         )
     converted_from = None

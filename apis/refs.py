@@ -161,7 +161,10 @@ def break_reference_cycles(document: dict[str, Any]) -> list[tuple[str, str]]:
             cycle = chain[chain.index(pointer) :]
             reported.update(cycle)
             names = " -> ".join(member.rsplit("/", 1)[-1] for member in [*cycle, pointer])
-            message = f"is only a reference to itself ({names}), a cycle that describes no value; treated as any value"
+            message = (
+                f"is only a reference to itself ({names}), a cycle that describes no value; "
+                "treated as any value"
+            )
             problems.append((pointer, message))
             for member in cycle:
                 parent, _, key = member[1:].rpartition("/")

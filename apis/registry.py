@@ -104,7 +104,8 @@ class SiteRegistry:
         return no_api(site) if site.spec is None else _marked(load_spec(site.spec, self.cache_dir), site)
 
     def refresh(self, name: str) -> Spec:
-        """The site's spec read again: a URL is asked whether it changed (ETag / Last-Modified), a file re-read."""
+        """The site's spec read again: a URL is asked whether it changed (ETag / Last-Modified), a file
+        re-read."""
         site = self.get(name)
         if site.spec is None:
             return no_api(site)

@@ -158,7 +158,10 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:people|person)\b", "user member person"),
         (r"\bwho\b", "user"),
         (
-            r"\b(?:actors?|actress(?:es)?|directors?|directed|cast|crew|starring|starred in|acted in|played in|guest stars?)\b",
+            (
+                r"\b(?:actors?|actress(?:es)?|directors?|directed|cast|crew|starring|"
+                r"starred in|acted in|played in|guest stars?)\b"
+            ),
             "credits person",
         ),
         (r"\bstarred\b", "stargazers starred"),

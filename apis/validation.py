@@ -234,7 +234,8 @@ class SpecValidator:
 
 
 def _reachable(document: dict[str, Any], schemas: Any) -> dict[str, Any]:
-    """A skeleton of `document` holding only the nodes that local `$ref`s in `schemas` lead to, transitively."""
+    """A skeleton of `document` holding only the nodes that local `$ref`s in `schemas` lead to,
+    transitively."""
     skeleton: dict[str, Any] = {}
     seen: set[str] = set()
     stack = [schemas]

@@ -64,7 +64,8 @@ class KernelCgroup:
             return None
 
     def command(self, argv: list[str]) -> list[str]:
-        """`argv` started inside the cgroup: it joins before its first instruction, and its children with it."""
+        """`argv` started inside the cgroup: it joins before its first instruction, and its children with
+        it."""
         procs = " ".join(shlex.quote(str(directory / "cgroup.procs")) for directory in self.directories)
         script = f'for procs in {procs}; do echo $$ > "$procs" || exit 125; done; exec "$@"'
         return ["/bin/sh", "-c", script, "sh", *argv]

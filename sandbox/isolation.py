@@ -110,7 +110,10 @@ class Isolation:
         amount = f"{self.memory / 1024**3:g} GiB" if self.memory >= 1024**3 else f"{self.memory // MIB} MiB"
         if cgroups_available():
             return f"{amount} of memory for the kernel and all its processes together (cgroup)"
-        return f"{amount} of memory per process (this host cannot make a cgroup, so not for the kernel as a whole)"
+        return (
+            f"{amount} of memory per process (this host cannot make a cgroup, so not for the kernel as a "
+            "whole)"
+        )
 
     def check(self) -> None:
         """Raise `IsolationUnavailable` if kernels cannot be isolated here as configured."""

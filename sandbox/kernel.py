@@ -34,7 +34,8 @@ _SIGNAL_MEANINGS = {
     signal.SIGABRT: "aborted",
     signal.SIGBUS: "crashed (bus error)",
 }
-# The kernel's home holds IPython's history and caches; the work dir is where code writes (see `sandbox.disk`).
+# The kernel's home holds IPython's history and caches; the work dir is where code writes (see
+# `sandbox.disk`).
 HOME_SIZE = 64 * 1024**2
 _STUB_SOURCE = Path(kernel_stub.__file__).read_text(encoding="utf-8")
 
@@ -229,7 +230,8 @@ class Kernel:
             self.manager.shutdown_kernel(now=True)
 
     def oom_kills(self) -> int:
-        """How many of the kernel's processes (itself or its children) were ended for breaking its memory limit."""
+        """How many of the kernel's processes (itself or its children) were ended for breaking its memory
+        limit."""
         return self.cgroup.oom_kills() if self.cgroup is not None else 0
 
     def kill(self) -> None:

@@ -183,8 +183,10 @@ PAGES = {
         <button type="button" onclick="this.form.submit()">Send by script</button></form>
         <button type="button" onclick="fetch('/ping', {method: 'POST', body: 'fetch'})
           .then(() => document.getElementById('r').textContent = 'fetch sent')">Fetch</button>
-        <button type="button" onclick="const x = new XMLHttpRequest(); x.open('POST', '/ping'); x.send('xhr')">XHR</button>
-        <button type="button" onclick="navigator.sendBeacon('/ping', 'beacon')">Beacon</button><p id="r">idle</p>""",
+        <button type="button"
+          onclick="const x = new XMLHttpRequest(); x.open('POST', '/ping'); x.send('xhr')">XHR</button>
+        <button type="button"
+          onclick="navigator.sendBeacon('/ping', 'beacon')">Beacon</button><p id="r">idle</p>""",
     # Writes from script, whatever the key (and from events a script makes up), and a form a script submits
     # into a new window, to /ping on this server.
     "/keydown-writes": """<title>Keydown writes</title><label for="k">Keys</label><input id="k">

@@ -169,7 +169,8 @@ def failure_summary(workflow: Workflow, result: ExecutionResult) -> str | None:
 
 
 def _carries(call: CallRecord, value: Any, *, results: bool = False) -> bool:
-    """Whether `call`'s arguments (or, with `results`, what it returned) hold `value` (each item of a list)."""
+    """Whether `call`'s arguments (or, with `results`, what it returned) hold `value` (each item of a
+    list)."""
     text = json.dumps([call.args, call.kwargs], default=str, ensure_ascii=False).casefold()
     if results:
         text += (call.result or "").casefold()

@@ -71,7 +71,10 @@ def _summary(
         names = ", ".join(f"{i.workflow.name} v{i.workflow.version}" for i in programs)
         line = f"not saved as a new workflow: the run did its task with {names} alone, credited with it"
     elif item.action == "evidence":
-        line = f"not saved as a new workflow: it does what {named} ({workflow.status}) does; noted as its evidence"
+        line = (
+            f"not saved as a new workflow: it does what {named} ({workflow.status}) does; "
+            "noted as its evidence"
+        )
     else:
         repaired = f"repaired {workflow.name}: " if item.action == "repaired" else ""
         note = notes.get(workflow.id)

@@ -15,7 +15,7 @@ import keyword
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from sandbox.errors import HybridError
 from sandbox.names import BROWSER, CAPABILITIES, FINISH, SITE_CAPABILITIES, WORKFLOWS
@@ -452,8 +452,8 @@ def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
             # `for n in (17, 18): ...(number=n)`: the tuple is the `numbers` the task names.
             used_as = _keyword_of(node.target.id, node.body)
             visit(node.iter, (_plural(used_as), PARAMETER_RANK) if used_as else role, True)
-            for child in [*node.body, *node.orelse]:
-                visit(child, (None, 0), True)
+            for branch in [*node.body, *node.orelse]:
+                visit(branch, (None, 0), True)
             return
         if isinstance(node, ast.Compare):
             # `p['title'].lower() == 'brass desk lamp'`, `'lamp' in p['title']`: the value is a title.
@@ -520,7 +520,7 @@ def _literal_contexts(statements: list[ast.stmt]) -> dict[int, _Role]:
     return contexts
 
 
-def _scalar(value: object) -> bool:
+def _scalar(value: object) -> TypeGuard[Scalar]:
     return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
@@ -667,7 +667,8 @@ def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[Literal, _Va
             isinstance(value, str) and len(value.strip()) > 1
         )
         spelling = _folded_spelling(value, task) if whole and isinstance(value, str) else None
-        if whole and (_occurs(value, task) or spelling is not None):
+        # `whole` holds only for a str or an int (a bool too, as before): the check narrows the type.
+        if whole and isinstance(value, (str, int)) and (_occurs(value, task) or spelling is not None):
             roles.setdefault(value, []).append(role)
             if spelling is not None and not _occurs(value, task):
                 folded[value] = spelling
@@ -675,11 +676,11 @@ def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[Literal, _Va
             embedded.append(value)
     values: dict[Literal, _Value] = {}
     taken = _program_names(statements) | RESERVED | SAFE_BUILTINS
-    for value, found in roles.items():
+    for literal, found in roles.items():
         best = max(found, key=lambda role: role.rank)  # the first of the most telling
-        spelling, fold = folded.get(value, (None, None))
-        name = _parameter_name(best.name, value, taken)
-        values[value] = _Value(value, name, roles=found, spelling=spelling, fold=fold)
+        task_spelling, fold = folded.get(literal, (None, None))
+        name = _parameter_name(best.name, literal, taken)
+        values[literal] = _Value(literal, name, roles=found, spelling=task_spelling, fold=fold)
     listed = {item for value in values if isinstance(value, tuple) for item in value}
     for token in task_values(task):
         if token in values or token in listed or (token.isdigit() and int(token) in listed):
@@ -695,14 +696,14 @@ def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[Literal, _Va
     return values
 
 
-def _only_in_paths(task: str, value: str | int) -> bool:
+def _only_in_paths(task: str, value: Literal) -> bool:
     """Whether the task names `value` only as a segment of paths (`alice` in `alice/tracker-core`)."""
     words = [word for word in task.split() if _occurs(value, word)]
     return bool(words) and all("/" in word for word in words)
 
 
 def _refuse_values_read_from_outputs(
-    task: str, values: dict[str | int, _Value], step_lines: list[int], outputs: Sequence[str]
+    task: str, values: dict[Literal, _Value], step_lines: list[int], outputs: Sequence[str]
 ) -> None:
     """Follow the data: a value the task names only inside a path (`alice` of `alice/app`) is a task value
     in the role the code first gives it (`owner`, or a role sharing a word with it). Used in an unrelated
@@ -931,6 +932,7 @@ def refuse_task_literals_left(task: str, statements: list[ast.stmt]) -> None:
         if not isinstance(node, ast.Constant) or id(node) in skipped or not _scalar(node.value):
             continue
         value = node.value
+        left: bool | re.Match[str] | None
         if isinstance(value, str):
             left = len(value.strip()) > 1 and re.search(
                 rf"(?<!\w){re.escape(value.strip())}(?!\w)", task, re.IGNORECASE
@@ -939,8 +941,9 @@ def refuse_task_literals_left(task: str, statements: list[ast.stmt]) -> None:
             left = value not in STRUCTURAL_NUMBERS and _occurs(value, task)
         if left:
             raise InductionRefused(
-                f"the code still holds {value!r} from the task (line {node.lineno} of the run's code) where no "
-                "parameter could take its place: the program would act on that value whatever it is given. "
+                f"the code still holds {value!r} from the task (line {node.lineno} of the run's code) where "
+                "no parameter could take its place: the program would act on that value whatever it is "
+                "given. "
                 "Pass task values to the calls directly (as keyword arguments, or compared as they are)."
             )
 

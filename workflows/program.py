@@ -358,9 +358,9 @@ def parameter_sinks(source: str) -> dict[str, set[str]]:
                     elif isinstance(node, ast.comprehension):
                         flow(stores(node.target), sources(node.iter) | guard)
                     elif isinstance(node, ast.Call):
-                        name = call_name(node)
-                        root = (name or "").split(".", 1)[0]
-                        if root in CAPABILITIES or name in helpers:
+                        called = call_name(node)
+                        root = (called or "").split(".", 1)[0]
+                        if root in CAPABILITIES or called in helpers:
                             for reached in (
                                 sources(ast.Tuple([*node.args, *(k.value for k in node.keywords)])) | guard
                             ):

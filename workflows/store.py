@@ -176,7 +176,8 @@ def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite:///"):
         path = Path(database_url.removeprefix("sqlite:///"))
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # Runs hold what pages and APIs showed: a new database is its owner's alone (SQLite gives its WAL the same).
+        # Runs hold what pages and APIs showed: a new database is its owner's alone (SQLite gives its WAL
+        # the same).
         path.touch(mode=0o600, exist_ok=True)
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _tune_sqlite)

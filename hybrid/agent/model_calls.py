@@ -195,7 +195,7 @@ def refusal_of(message: BaseMessage) -> str | None:
     return None
 
 
-def _is_anthropic(model: BaseChatModel) -> bool:
+def _is_anthropic(model: BaseChatModel | None) -> bool:
     return any(cls.__name__ == "ChatAnthropic" for cls in type(model).__mro__)
 
 
@@ -209,7 +209,7 @@ class ModelCaller:
 
     def __init__(
         self,
-        model: BaseChatModel,
+        model: BaseChatModel | None,
         *,
         pricing: Pricing | None = None,
         retries: int = 4,
@@ -270,6 +270,8 @@ class ModelCaller:
             raise InductionRefused(f"the model could not be asked ({exc})") from exc
 
     def _call(self, messages: list[BaseMessage], stop: list[str] | None) -> Reply:
+        if self.model is None:  # an agent without a model (workflows only) never asks one
+            raise ModelCallError("No model is configured: name one with --model.")
         if self.over_budget:
             raise CostLimitReached(
                 f"The run's model calls cost ${self.spent:.4f}, reaching its limit of ${self.max_cost}."
@@ -310,6 +312,7 @@ class ModelCaller:
             )
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None) -> BaseMessage:
+        assert self.model is not None, "_call checks that a model is configured"
         whole: AIMessageChunk | None = None
         for chunk in self.model.stream(messages, stop=stop or None):  # some APIs reject an empty list
             whole = chunk if whole is None else whole + chunk

@@ -84,10 +84,10 @@ def load_chat_model(
     context_tokens: int | None = None,
 ) -> BaseChatModel:
     """`provider:name` (e.g. `openai:gpt-4o-mini`, `anthropic:claude-sonnet-4-5`, `ollama:qwen2.5-coder`),
-    or `scripted:FILE` for fixed replies. `base_url` points a provider at another server (any OpenAI-compatible
-    one for `openai:`). `timeout` bounds one call; the agent retries calls itself (see `model_calls`), so the
-    provider's own retries are off. `context_tokens` is the context size to run the model with where the
-    client chooses it (Ollama's `num_ctx`; by default the model's own)."""
+    or `scripted:FILE` for fixed replies. `base_url` points a provider at another server (any
+    OpenAI-compatible one for `openai:`). `timeout` bounds one call; the agent retries calls itself (see
+    `model_calls`), so the provider's own retries are off. `context_tokens` is the context size to run the
+    model with where the client chooses it (Ollama's `num_ctx`; by default the model's own)."""
     check_model_spec(spec, base_url=base_url)
     if spec.startswith(SCRIPTED_PREFIX):
         return ScriptedChatModel.from_file(spec[len(SCRIPTED_PREFIX) :])
@@ -103,7 +103,7 @@ def load_chat_model(
     try:
         if provider in ADJUSTED_PROVIDERS:
             adjusted = importlib.import_module(f"hybrid.agent.providers.{provider}")
-            return adjusted.load(name, options, context_tokens)  # type: ignore[no-any-return]
+            return adjusted.load(name, options, context_tokens)
         return init_chat_model(name, model_provider=provider, **options)
     except (ImportError, ValueError) as exc:
         raise ModelError(f"Cannot use model {spec!r}: {exc}".splitlines()[0]) from exc

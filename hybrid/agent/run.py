@@ -38,7 +38,8 @@ from sandbox import Call, IsolationUnavailable, KernelPool, Policy, PolicyMode
 from sandbox.browser import BrowserService
 from sandbox.errors import HybridError
 from workflows.fastpath import FastPathMatch, match_fast_path
-from workflows.learn import Learned, learn_from_run
+from workflows.learn import learn_from_run
+from workflows.learned import Learned
 from workflows.memory import Workflow, WorkflowStore
 from workflows.status import RunStatus
 from workflows.store import StoreError
@@ -322,7 +323,8 @@ class Agent:
             sandbox=self.settings.sandbox,
         )
         repair = None if match is None or attempt is None else _repair_request(match.workflow, attempt.error)
-        # Only a workflow the host judged failed is repaired: a task naming what does not exist is not its fault.
+        # Only a workflow the host judged failed is repaired: a task naming what does not exist is not its
+        # fault.
         broken = [] if attempt is None else self.store.failed_in_run(attempt.run_id)
         return self._drive(
             run.id,

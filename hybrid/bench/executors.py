@@ -112,7 +112,8 @@ class RayCluster:
             self._start_local(parallel)
         else:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
-        # SPREAD: workers go to different nodes while there are nodes free, so a lost node costs fewer of them.
+        # SPREAD: workers go to different nodes while there are nodes free, so a lost node costs fewer of
+        # them.
         remote_worker: Any = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(Worker)
         self.actors = [
             remote_worker.options(name=f"{ACTOR_PREFIX}{index}").remote(config, f"ray-{index}")

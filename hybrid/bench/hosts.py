@@ -71,7 +71,8 @@ class Hosts:
         return next((site for site in self.sites if site.name == name), None)
 
     def storage_state(self, named: str | None) -> Path | None:
-        """The file a config's `storage_state` (`./.auth/gitlab_state.json`) names, in auth_dir, if it is there."""
+        """The file a config's `storage_state` (`./.auth/gitlab_state.json`) names, in auth_dir, if it is
+        there."""
         if not named or self.auth_dir is None:
             return None
         path = self.auth_dir / Path(named).name
@@ -122,7 +123,8 @@ def check_hosted(hosts: Hosts, sites: set[str]) -> None:
 
 
 class HostedInstance:
-    """A `SiteInstance` for a site the user runs: registered with its API document and sign-in, never reset."""
+    """A `SiteInstance` for a site the user runs: registered with its API document and sign-in, never
+    reset."""
 
     def __init__(self, site: HostedSite) -> None:
         if site.spec is None:

@@ -219,7 +219,8 @@ def reddit_get_post_url(url: str) -> str:
 
 
 GITLAB_MEMBER_ROLE_JS = """(account) => {
-    const accounts = [...document.querySelectorAll("td[data-label='Account'] span.gl-avatar-labeled-sublabel")];
+    const accounts = [...document.querySelectorAll(
+      "td[data-label='Account'] span.gl-avatar-labeled-sublabel")];
     const index = accounts.findIndex((element) => element.outerText === '@' + account);
     return document.querySelectorAll("td.col-max-role span")[index].outerText;
 }"""

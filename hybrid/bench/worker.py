@@ -325,7 +325,8 @@ def _blank(page: Page) -> None:
 
 
 def _ray_node() -> str | None:
-    """The Ray node this worker runs on, when it is a Ray actor (a cluster's report says where each task ran)."""
+    """The Ray node this worker runs on, when it is a Ray actor (a cluster's report says where each task
+    ran)."""
     ray = sys.modules.get("ray")
     if ray is None or not ray.is_initialized():
         return None

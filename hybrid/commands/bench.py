@@ -28,7 +28,7 @@ from hybrid.bench.suite import SuiteError
 from hybrid.bench.webarena import WebArenaError
 from hybrid.bench.worker import MODES, REFERENCE_MODEL, BenchTask, Memory
 from hybrid.commands.display import format_cost
-from hybrid.commands.run import INTERRUPTED_EXIT_CODE, resolve_model, sandbox_options
+from hybrid.commands.run import INTERRUPTED_EXIT_CODE, NO_MODEL, resolve_model, sandbox_options
 from hybrid.config import Settings, load_settings
 from workflows.store import RunStore
 
@@ -73,8 +73,8 @@ class BenchProgress:
             "" if result.passed else f" [dim]{'; '.join(result.failures) or result.error or result.status}[/]"
         )
         self.console.print(
-            f"{mark} task {result.task_id} ({result.category}, {result.mode}) · {result.status} · {result.steps} "
-            f"steps · {format_cost(result.cost)} · {result.seconds:.1f} s{why}",
+            f"{mark} task {result.task_id} ({result.category}, {result.mode}) · {result.status} · "
+            f"{result.steps} steps · {format_cost(result.cost)} · {result.seconds:.1f} s{why}",
             highlight=False,
         )
         self.progress.update(self.bar, advance=1, passed=self.passed)
@@ -257,8 +257,10 @@ def bench_command(
     """
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     spec = model or settings.model
-    if spec != REFERENCE_MODEL and not Path(str(spec).removeprefix(SCRIPTED_PREFIX)).is_dir():
-        spec, _ = resolve_model(settings, spec, base_url)  # fail now on a missing key, not in every worker
+    if not spec:
+        raise click.UsageError(NO_MODEL)
+    if spec != REFERENCE_MODEL and not Path(spec.removeprefix(SCRIPTED_PREFIX)).is_dir():
+        resolve_model(settings, spec, base_url)  # fail now on a missing key, not in every worker
     console = Console()
     reports = []
     for mode in modes or ("hybrid",):
@@ -269,7 +271,7 @@ def bench_command(
             tasks=task_ids,
             categories=categories,
             resume=resume,
-            executor=executor,  # type: ignore[arg-type]
+            executor=executor,
             ray_address=ray_address,
             report=_mode_report(report_file, mode, len(modes) > 1),
             base_url=base_url,

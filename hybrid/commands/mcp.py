@@ -51,7 +51,8 @@ def mcp_group() -> None:
     "--no-auth",
     is_flag=True,
     help="With --port: take requests without a token. Any program running on this machine, as any user, "
-    "can then call the tools with your sites' credentials and run tasks; use only on a machine that is yours alone.",
+    "can then call the tools with your sites' credentials and run tasks; use only on a machine that is "
+    "yours alone.",
 )
 @sandbox_options
 def serve_command(

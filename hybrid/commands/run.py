@@ -85,9 +85,8 @@ def resolve_sites(settings: Settings, sites: tuple[str, ...]) -> list[str]:
     from apis.mcpsites import McpRegistry
     from hybrid.demo.registration import SITE_NAME as DEMO
 
-    registered = [
-        site.name
-        for site in [*apis.SiteRegistry(settings.data_dir).list(), *McpRegistry(settings.data_dir).list()]
+    registered = [site.name for site in apis.SiteRegistry(settings.data_dir).list()] + [
+        server.name for server in McpRegistry(settings.data_dir).list()
     ]
     if DEMO in sites and DEMO not in registered:
         # `hybrid demo` registers the demo site only while its own task runs.

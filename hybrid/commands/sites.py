@@ -115,7 +115,7 @@ def add_command(
                 replace=replace,
             )
         except (RegistryError, ApiError) as exc:
-            raise click.ClickException(str(exc))
+            raise click.ClickException(str(exc)) from exc
         signs_in = " (browser.login signs in)" if site.web_login else ""
         click.echo(
             f"Added {site.name}: a web UI only, at {site.web_url}{signs_in}; the agent uses the browser."

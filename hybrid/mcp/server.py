@@ -534,7 +534,10 @@ class BearerToken:
         if scope["type"] == "http":
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not secrets.compare_digest(given, self._expected):
-                body = b"hybrid's MCP server needs the header Authorization: Bearer TOKEN (printed at its start)."
+                body = (
+                    b"hybrid's MCP server needs the header Authorization: Bearer TOKEN "
+                    b"(printed at its start)."
+                )
                 await send(
                     {
                         "type": "http.response.start",

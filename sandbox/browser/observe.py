@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,7 +168,7 @@ def matching(elements: list[ElementRecord], role: str, name: str) -> list[Elemen
 def _matching(candidates: list[ElementRecord], wanted: str) -> list[ElementRecord]:
     loose = _loosely(wanted)
     words = loose.split()
-    tests = (
+    tests: tuple[Callable[[ElementRecord], bool], ...] = (
         lambda r: r.name == wanted,
         lambda r: (
             _loosely(r.name) == loose

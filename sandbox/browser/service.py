@@ -193,7 +193,8 @@ class BrowserService(ActionMethods):
         """Host only: `fn(page)` with the current tab's Playwright page, on the browser's thread, for what the
         host reads or sets itself (a benchmark's evaluators reading the page a run ended on, the cookies of a
         saved sign-in). Never offered to the kernel."""
-        return self._thread.call(self._session.with_page, fn, timeout=timeout)
+        page_result: T = self._thread.call(self._session.with_page, fn, timeout=timeout)
+        return page_result
 
     def restrict(self, origins: Iterable[str]) -> None:
         """From now on, reach only the origins of these URLs (a run's sites' web and API URLs)."""

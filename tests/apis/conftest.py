@@ -86,7 +86,10 @@ class EchoServer:
             return JSONResponse({"message": "try again"}, status_code=503, headers={"Retry-After": "0"})
         if path == "/html":
             title = request.query_params.get("title", "Sign in")
-            page = f"<!DOCTYPE html><html><head><title>{title}</title></head><body>{'<p>x</p>' * 500}</body></html>"
+            page = (
+                f"<!DOCTYPE html><html><head><title>{title}</title></head>"
+                f"<body>{'<p>x</p>' * 500}</body></html>"
+            )
             return HTMLResponse(page, status_code=int(request.query_params.get("status", 200)))
         if path == "/redirect":
             carried = [(k, v) for k, v in request.query_params.multi_items() if k != "to"]

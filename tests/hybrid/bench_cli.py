@@ -125,7 +125,10 @@ def main() -> None:
             fast_script.write_text(json.dumps(scripted_replies_for(FAST.reference_solution)))
             # Ten API-only steps: the host's peak memory for a run of that length.
             ten_script = home / "ten.json"
-            call = "issue = api.demo.get_issue(owner='bob', project='mobile-app', number={n})\nprint(issue['title'])"
+            call = (
+                "issue = api.demo.get_issue(owner='bob', project='mobile-app', number={n})\n"
+                "print(issue['title'])"
+            )
             ten_script.write_text(
                 json.dumps(
                     scripted_replies_for([call.format(n=n) for n in range(1, 10)] + ["finish('done')"])

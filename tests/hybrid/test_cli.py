@@ -299,7 +299,8 @@ def imported_by(
     """Runs `hybrid ARGUMENTS` in a new process; its outcome and the modules it had imported that start
     with one of `prefixes` (printed on the last line of its stdout)."""
     probe = (
-        f"import sys; from hybrid.cli import cli\ntry:\n    cli({arguments!r})\nexcept SystemExit:\n    pass\n"
+        f"import sys; from hybrid.cli import cli\ntry:\n    cli({arguments!r})\n"
+        "except SystemExit:\n    pass\n"
         f"print(sorted(m for m in sys.modules if m.startswith({prefixes!r})))"
     )
     completed = subprocess.run(

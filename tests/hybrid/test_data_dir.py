@@ -1,4 +1,5 @@
-"""The data dir holds secrets, runs and checkpoints: it is its owner's alone, new or made by an older version."""
+"""The data dir holds secrets, runs and checkpoints: it is its owner's alone, new or made by an older
+version."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""A site with only a web UI, added by `hybrid sites add NAME --web-url URL` and used end to end by `hybrid run`
-(the browser starts at its web URL, so paths work from the first call), and a file of the user's given to the
-run with `--file` and uploaded by the agent."""
+"""A site with only a web UI, added by `hybrid sites add NAME --web-url URL` and used end to end by
+`hybrid run` (the browser starts at its web URL, so paths work from the first call), and a file of the
+user's given to the run with `--file` and uploaded by the agent."""
 
 from __future__ import annotations
 

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.kernel
 ADD_LABEL = '''
 def add_label(name: str):
     """Add a green label to alice/tracker-core."""
-    return api.demo.create_label(owner='alice', project='tracker-core', body={'name': name, 'color': '#00aa00'})['name']
+    return api.demo.create_label(
+        owner='alice', project='tracker-core', body={'name': name, 'color': '#00aa00'}
+    )['name']
 '''
 
 

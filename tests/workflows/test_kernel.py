@@ -83,7 +83,8 @@ def test_a_failure_is_raised_to_the_caller_and_recorded(session, store, shout) -
     assert store.get_workflow("shout").consecutive_failures == 0
     # The model sees what failed, where and with what, and the workflow's source, to do the task another way.
     assert (
-        'wf.shout failed with ValueError: no booms at line 5 of the workflow: `raise ValueError("no booms")`, '
+        "wf.shout failed with ValueError: no booms at line 5 of the workflow: "
+        '`raise ValueError("no booms")`, '
         "called as wf.shout('boom')"
     ) in result.error.traceback
     assert 'raise ValueError("no booms")' in result.error.traceback

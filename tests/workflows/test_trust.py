@@ -18,7 +18,8 @@ CLOSE_17_18 = [
     "help(api.demo.update_issue)",
     (
         "for n in (17, 18):\n"
-        "    api.demo.update_issue(owner='alice', project='tracker-core', number=n, body={'state': 'closed'})\n"
+        "    api.demo.update_issue(owner='alice', project='tracker-core', number=n, "
+        "body={'state': 'closed'})\n"
         "print('closed')"
     ),
     "finish('Closed issues 17 and 18 in alice/tracker-core.')",
@@ -98,7 +99,8 @@ def test_a_task_naming_a_value_the_workflow_cannot_take_is_not_offered_it(make_a
     own = [
         (
             "for n in (40, 41):\n"
-            "    api.demo.update_issue(owner='alice', project='tracker-core', number=n, body={'state': 'closed'})"
+            "    api.demo.update_issue(owner='alice', project='tracker-core', number=n, "
+            "body={'state': 'closed'})"
         ),
         "finish('Closed issues 40 and 41.')",
     ]
@@ -113,7 +115,8 @@ def test_a_parameter_never_takes_the_name_of_what_the_program_overwrites(make_ag
         "help(api.demo.list_issues)",
         (
             "label = 'bug'\n"
-            "issues = api.demo.list_issues(owner='alice', project='tracker-core', state='open', per_page=100)\n"
+            "issues = api.demo.list_issues(owner='alice', project='tracker-core', state='open', "
+            "per_page=100)\n"
             "label = [i for i in issues if label in i['labels']]\n"
             "print(len(label))"
         ),
@@ -158,7 +161,8 @@ def test_kernel_code_cannot_reach_the_memory_through_a_workflows_closure(make_ag
     agent.run(suite[3].intent)
     assert agent.store.get_workflow("who_assigned_issue").status == "verified"
     attack = (
-        "hooks = [c.cell_contents for c in wf.who_assigned_issue.__closure__ or () if callable(c.cell_contents)]\n"
+        "hooks = [c.cell_contents for c in wf.who_assigned_issue.__closure__ or () "
+        "if callable(c.cell_contents)]\n"
         "for hook in hooks:\n"
         "    for args in ((17, 'alice', 'tracker-core', 'nobody'), (1, False, 'forged'), (2, True, None)):\n"
         "        for _ in range(3):\n"
@@ -179,7 +183,8 @@ def test_writes_a_thread_makes_after_finish_are_recorded_or_refused(make_agent, 
         "import threading, time\n"
         "def close_many():\n"
         "    for n in range(20, 40):\n"
-        "        api.demo.update_issue(owner='alice', project='tracker-core', number=n, body={'state': 'closed'})\n"
+        "        api.demo.update_issue(owner='alice', project='tracker-core', number=n, "
+        "body={'state': 'closed'})\n"
         "        time.sleep(0.02)\n"
         "threading.Thread(target=close_many).start()\n"
         "time.sleep(0.05)\n"
@@ -227,12 +232,16 @@ def test_runs_of_one_task_shape_make_one_family(make_agent, suite) -> None:
             "issue = api.demo.get_issue(owner='alice', project='docs-site', number=6)\nprint(issue['state'])",
             (
                 "if issue['state'] != 'closed':\n"
-                "    api.demo.update_issue(owner='alice', project='docs-site', number=6, body={'state': 'closed'})"
+                "    api.demo.update_issue(owner='alice', project='docs-site', number=6, "
+                "body={'state': 'closed'})"
             ),
             "finish('Closed issue #6 in alice/docs-site.')",
         ],
         [
-            "done = api.demo.update_issue(owner='carol', project='data-pipeline', number=6, body={'state': 'closed'})",
+            (
+                "done = api.demo.update_issue(owner='carol', project='data-pipeline', number=6, "
+                "body={'state': 'closed'})"
+            ),
             "finish(f\"Closed issue #{done['number']} in carol/data-pipeline.\")",
         ],
     ]

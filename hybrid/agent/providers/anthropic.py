@@ -35,4 +35,4 @@ class AnthropicModel(ChatAnthropic):
 
 
 def load(name: str, options: dict[str, Any], context_tokens: int | None) -> AnthropicModel:
-    return AnthropicModel(model_name=name, **options)
+    return AnthropicModel(model_name=name, **options)  # `model_name`: the alias its __init__ declares

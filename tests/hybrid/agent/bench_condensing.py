@@ -25,7 +25,10 @@ from hybrid.demo import demo_site
 from hybrid.demo.registration import register_demo
 
 STEPS = 20
-LARGE_STEP = """print("\\n".join(f'[{i:03}] row {i:03} of a large listing, with its fields: name, state, owner' for i in range(90)))"""
+LARGE_STEP = (
+    """print("\\n".join(f'[{i:03}] row {i:03} of a large listing, with its fields: name, state, owner' """
+    """for i in range(90)))"""
+)
 RULES = {
     "the agent": {"PREFIX_KEPT": observation.PREFIX_KEPT},
     "append-only": {"OBSERVATION_BUDGET_CHARS": 10**12},
@@ -69,7 +72,8 @@ def measure(settings: Settings) -> None:
         ]
         lowest = f"{min(condensing):.3f} over {len(condensing)} steps" if condensing else "none"
         print(
-            f"  {label}: mean {means[label]:.3f}, lowest {min(shares):.3f}; lowest at a step that condensed: {lowest}"
+            f"  {label}: mean {means[label]:.3f}, lowest {min(shares):.3f}; "
+            f"lowest at a step that condensed: {lowest}"
         )
         print(f"    per step: {' '.join(f'{s:.2f}' for s in shares)}")
         print(

@@ -127,7 +127,8 @@ INTENT: How many open issues labelled {{label}} are there in {{owner}}/{{project
 DESCRIPTION: Count the open issues with a label.
 ARGUMENTS: {"label": "bug", "owner": "alice", "project": "tracker-core"}
 GUIDE:
-1. Page through api.demo.list_issues(owner="{{owner}}", project="{{project}}", state="open", labels="{{label}}").
+1. Page through api.demo.list_issues(owner="{{owner}}", project="{{project}}", state="open", \
+labels="{{label}}").
 2. The answer is how many there are.
 """
 

@@ -211,7 +211,10 @@ CONTEXT_ERRORS = {
     "openai": (
         "openai",
         None,
-        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
+        (
+            "This model's maximum context length is 128000 tokens. "
+            "However, your messages resulted in 130000 tokens."
+        ),
     ),
     "anthropic": ("anthropic", None, "prompt is too long: 210000 tokens > 200000 maximum"),
     "ollama": ("ollama", None, "the input length exceeds the context length"),

@@ -41,7 +41,8 @@ def main() -> None:
         }
     off, online = families(reports["off"]), families(reports["online"])
     print(
-        f"{'family':>6}  {'passed off/online':>17}  {'steps off | online':<28}  {'tokens off | online':<40}  wrong"
+        f"{'family':>6}  {'passed off/online':>17}  {'steps off | online':<28}  "
+        f"{'tokens off | online':<40}  wrong"
     )
     for family, results in online.items():
         without = off[family]

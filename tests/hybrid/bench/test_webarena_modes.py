@@ -71,14 +71,20 @@ TASKS = [
     },
 ]
 API_ANSWER = "print(api.demo.get_issue(owner='alice', project='tracker-core', number=17)['title'])"
-CLOSE_IN_BROWSER = "print(browser.goto('/alice/tracker-core/issues/3'))\nprint(browser.click(browser.find('button', 'Close issue')))"
+CLOSE_IN_BROWSER = (
+    "print(browser.goto('/alice/tracker-core/issues/3'))\n"
+    "print(browser.click(browser.find('button', 'Close issue')))"
+)
 REPLIES = {
     "hybrid": {1: [API_ANSWER, f"finish({TITLE!r})"], 2: [CLOSE_IN_BROWSER, "finish('Closed issue #3.')"]},
     "api": {
         1: [API_ANSWER, f"finish({TITLE!r})"],
         2: [
             "print(browser.goto('/alice/tracker-core/issues/3'))",  # no browser in this mode
-            "api.demo.update_issue(owner='alice', project='tracker-core', number=3, body={'state': 'closed'})",
+            (
+                "api.demo.update_issue(owner='alice', project='tracker-core', number=3, "
+                "body={'state': 'closed'})"
+            ),
             "finish('Closed issue #3.')",
         ],
     },

@@ -23,7 +23,8 @@ PAGES = {
     # Task 600/615 (reddit): a post, and one of its comments' URLs, which reddit_get_post_url reduces to it.
     "/f/consoles/117/": """<title>Post</title><div class="submission__inner">
         <h1>what is the recommended console to buy these days</h1>
-        <p>from /f/pics</p><img src="/submission_images/b02113033af32feae9ff147dbbe3764039368d67d193885bd04e65c2e6beea9c.jpg">
+        <p>from /f/pics</p><img
+          src="/submission_images/b02113033af32feae9ff147dbbe3764039368d67d193885bd04e65c2e6beea9c.jpg">
         </div>""",
     "/f/consoles/117/-/comment/9": """<title>Comment</title><div class="comment">I agree</div>""",
     # Task 481 (gitlab): the project's members page, as GitLab 15 renders its table.
@@ -34,8 +35,10 @@ PAGES = {
             <td class="col-max-role"><span>Guest</span></td></tr></table>""",
     # Task 699 (shopping_admin): the draft price-rule form, left unsaved; its actions section is collapsed.
     "/admin/sales_rule/promo_quote/new/": """<title>New Cart Price Rule</title><form>
-        <input name="name"><select name="website_ids"><option>Main Website</option><option>Other</option></select>
-        <select name="customer_group_ids" multiple><option>NOT LOGGED IN</option><option>General</option></select>
+        <input name="name"><select
+          name="website_ids"><option>Main Website</option><option>Other</option></select>
+        <select name="customer_group_ids"
+          multiple><option>NOT LOGGED IN</option><option>General</option></select>
         <div data-index="actions"><div class="admin__collapsible-title" onclick="openActions()">Actions</div>
           <div id="actions"></div></div></form>
         <script>
@@ -50,12 +53,14 @@ PAGES = {
         </script>""",
     # Task 118 (shopping): search results; the check reads the whole page.
     "/catalogsearch/result/?q=mouth+guard": """<title>Search results for: 'mouth guard'</title>
-        <h1>Search results for: &#39;mouth guard&#39;</h1><p>Night guard for jaw bruxism &amp; grinding</p>""",
+        <h1>Search results for: &#39;mouth guard&#39;</h1>
+        <p>Night guard for jaw bruxism &amp; grinding</p>""",
     # Task 45 (gitlab): the issues list the task asks for.
     "/a11yproject/a11yproject.com/-/issues/?sort=created_asc&state=opened": "<title>Issues</title>",
     "/a11yproject/a11yproject.com/-/issues/?state=opened": "<title>Issues</title>",
     # Task 436 (shopping): the order the latest-order helper points at.
-    "/sales/order/view/order_id/190/": """<title>Order # 000000190</title><table class="order-details-items ordered">
+    "/sales/order/view/order_id/190/": """<title>Order # 000000190</title><table
+        class="order-details-items ordered">
         <tr><td>Mattress foundation</td><td>SKU B07DFJ5XKH</td></tr></table>""",
 }
 

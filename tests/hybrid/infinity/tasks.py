@@ -87,7 +87,10 @@ STEPS: dict[str, tuple[str, ...]] = {
     ),
     "gmail/function:task_2": (
         "row = browser.check(browser.find('checkbox', 'Monthly Financial Report - January 2026'))",
-        "print(browser.click(in_line(row, 'Monthly Financial Report - January 2026', 'button', 'Mark as unread')))",
+        (
+            "print(browser.click(in_line(row, 'Monthly Financial Report - January 2026', "
+            "'button', 'Mark as unread')))"
+        ),
     ),
     "gmail/function:task_3": (
         "page = browser.observe()",
@@ -138,8 +141,10 @@ STEPS: dict[str, tuple[str, ...]] = {
         # Only the messages whose rows do not show the label yet are selected.
         (
             "page = browser.observe()\n"
-            "subjects = ['Partnership Opportunity - FinancePlus x Acme', 'Quantum Computing Integration Prototype']\n"
-            "lacking = [s for s in subjects if ' Clients ' not in next(l for l in page.splitlines() if s in l)]\n"
+            "subjects = ['Partnership Opportunity - FinancePlus x Acme', "
+            "'Quantum Computing Integration Prototype']\n"
+            "lacking = [s for s in subjects "
+            "if ' Clients ' not in next(l for l in page.splitlines() if s in l)]\n"
             "print(lacking)"
         ),
         "for subject in lacking:\n    browser.check(browser.find('checkbox', subject))",

@@ -72,7 +72,8 @@ def test_find_lists_candidates_and_select_lists_options(alice) -> None:
     alice.goto("/alice/docs-site/settings")
     with pytest.raises(
         ElementNotFound,
-        match=r'No button named "Delete project".*nearest first: \[\d+\] "Transfer project", \[\d+\] "Save settings"',
+        match=r'No button named "Delete project".*nearest first: '
+        r'\[\d+\] "Transfer project", \[\d+\] "Save settings"',
     ):
         alice.find("button", "Delete project")
     owner = alice.find("combobox", "new owner")  # case is forgiven when nothing matches exactly

@@ -32,13 +32,15 @@ PAGES = {
     "/toggles": """<title>Settings</title><style>
           .toggle { cursor: pointer; width: 40px; height: 20px; background: #ccc; display: inline-block }
           .toggle.on { background: green } .knob { width: 18px; height: 18px; background: white }</style>
-        <div class="setting"><span>Email notifications</span><div class="toggle on"><div class="knob"></div></div></div>
-        <div class="setting"><div class="toggle"><div class="knob"></div></div><span>Weekly digest</span></div>
+        <div class="setting"><span>Email notifications</span><div
+          class="toggle on"><div class="knob"></div></div></div>
+        <div class="setting"><div class="toggle"><div
+          class="knob"></div></div><span>Weekly digest</span></div>
         <script>document.querySelectorAll(".toggle").forEach((t) =>
           t.addEventListener("click", () => t.classList.toggle("on")));</script>""",
     "/long-names": """<title>Issues</title><style>.issue { cursor: pointer }</style>
-        <div class="issue" data-do="opened the crash">Crash when exporting a report with more than ten thousand
-          rows to CSV from the analytics dashboard <span>bug</span> <span>needs-triage</span>
+        <div class="issue" data-do="opened the crash">Crash when exporting a report with more than ten
+          thousand rows to CSV from the analytics dashboard <span>bug</span> <span>needs-triage</span>
           <span>priority: high</span> <span>opened 3 days ago by alice</span></div>"""
     + DELEGATED,
     # A design system that puts aria-selected on every button it draws.
@@ -52,7 +54,8 @@ PAGES = {
         let count = 0;
         function draw() {
           document.getElementById("app").innerHTML = `<h1>Tasks (${count})</h1>` +
-            Array.from({length: 30}, (_, i) => `<div class="task"><span>Task number ${i} with a longer name</span>
+            Array.from({length: 30}, (_, i) => `<div
+              class="task"><span>Task number ${i} with a longer name</span>
               <button>Done ${i}</button></div>`).join("") + '<button id="add">Add</button>';
           document.getElementById("add").onclick = () => { count += 1; draw(); };
         }
@@ -63,7 +66,8 @@ PAGES = {
     "/div-modal": """<title>Deployments</title><style>
           .backdrop { position: fixed; inset: 0; background: rgba(0,0,0,.5); z-index: 10 }
           .box { margin: 100px auto; width: 300px; background: white; padding: 10px }</style>
-        <header><div class="logo">Acme Cloud</div><input type="text" placeholder="Search deployments"></header>
+        <header><div class="logo">Acme Cloud</div><input type="text"
+          placeholder="Search deployments"></header>
         <button>New deployment</button>
         <div class="backdrop"><div class="box"><h2>New deployment</h2>
           <button class="modal-close"><svg width="12" height="12"><path d="M0 0L12 12"/></svg></button>
@@ -71,10 +75,13 @@ PAGES = {
           <button>Create</button></div></div>""",
     # A data grid of divs: a header row and rows of cells, no table and no roles.
     "/div-grid": """<title>Invoices</title><style>.row { display: flex } .cell { width: 120px }</style>
-        <div class="grid"><div class="row head"><div class="cell">Invoice</div><div class="cell">Customer</div>
+        <div class="grid"><div class="row head"><div class="cell">Invoice</div><div
+          class="cell">Customer</div>
           <div class="cell">Amount</div></div>
-        <div class="row"><div class="cell">INV-1</div><div class="cell">Globex</div><div class="cell">$120</div></div>
-        <div class="row"><div class="cell">INV-2</div><div class="cell">Initech</div><div class="cell">$80</div></div>
+        <div class="row"><div class="cell">INV-1</div><div class="cell">Globex</div><div
+          class="cell">$120</div></div>
+        <div class="row"><div class="cell">INV-2</div><div class="cell">Initech</div><div
+          class="cell">$80</div></div>
         </div>""",
     # A searchable drop-down that says "No results found" as an option when nothing matches.
     "/searchable": """<title>Assign</title><label for="who">Assignee</label>
@@ -99,7 +106,8 @@ PAGES = {
           <span>Bob</span><span>Budget review</span></div>"""
     + DELEGATED,
     # A field after a mark that is not a label (a logo): named by its own title.
-    "/deck": """<title>Deck</title><div style="display:flex"><span>◆</span><input title="Rename deck" value="Q4"></div>""",
+    "/deck": """<title>Deck</title>
+        <div style="display:flex"><span>◆</span><input title="Rename deck" value="Q4"></div>""",
     # Every page of a site asks for a font from an origin the run may not reach.
     "/fonts": """<title>Fonts</title><link rel="stylesheet" href="http://127.0.0.1:9/font.css"><p>Hello</p>""",
 }
