@@ -25,7 +25,9 @@ def test_ci_runs_the_checks_after_the_install_and_before_the_tests() -> None:
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
         if line.strip() and not line.startswith(("#", "set ", "cd "))
     ]
-    assert steps == ["./install.sh --dev", ".ci/check", ".venv/bin/python -m pytest"]
+    readme_test_command = "./install.sh --dev && .venv/bin/python -m pytest"
+    assert f"\n{readme_test_command}\n" in (ROOT / "README.md").read_text()
+    assert steps == ["./install.sh --dev", ".ci/check", readme_test_command]
     checks = (ROOT / ".ci" / "check").read_text()
     for step in (".venv/bin/ruff check .", ".venv/bin/ruff format --check .", ".venv/bin/mypy"):
         assert f'"{step}"' in checks
