@@ -114,7 +114,7 @@ def test_arguments_that_do_not_fit_the_function_are_refused(store, suite, run_ta
 
 
 def test_a_program_that_still_holds_a_value_of_its_task_is_refused(store, suite, run_task) -> None:
-    fixed = PROGRAM_REPLY.replace("+ [label]}", '+ ["help wanted"]}')  # ignores `label`, always adds this one
+    fixed = PROGRAM_REPLY.replace("+ [label]", '+ ["help wanted"]')  # ignores `label`, always adds this one
     with pytest.raises(InductionRefused, match="still holds 'help wanted' from the task"):
         induce_from_run(
             store, run_task(suite[15]), model=ModelCaller(ScriptedChatModel(replies=[fixed, TEXT_REPLY])).ask

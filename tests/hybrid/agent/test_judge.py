@@ -102,18 +102,18 @@ def test_verdicts_are_read_leniently_and_a_doubt_is_a_failure(reply: str, judgem
     assert read_verdict(reply).judgement == judgement
 
 
-PROGRAM_REPLY = '''INTENT: How many open issues labelled {{label}} are there in {{owner}}/{{project}}?
-ARGUMENTS: {"label": "bug", "owner": "alice", "project": "tracker-core"}
+PROGRAM_REPLY = '''INTENT: How many {{state}} issues labelled {{label}} are there in {{owner}}/{{project}}?
+ARGUMENTS: {"state": "open", "label": "bug", "owner": "alice", "project": "tracker-core"}
 ```python
-def count_open_issues(label: str, owner: str, project: str):
+def count_open_issues(state: str, label: str, owner: str, project: str):
     """Count the open issues with a label.
 
-    label, owner, project: which issues.
+    state, label, owner, project: which issues.
     """
     issues, page = [], 1
     while True:
         batch = api.demo.list_issues(
-            owner=owner, project=project, state="open", labels=label, page=page, per_page=100
+            owner=owner, project=project, state=state, labels=label, page=page, per_page=100
         )
         issues += batch
         if len(batch) < 100:
