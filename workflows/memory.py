@@ -292,6 +292,30 @@ class WorkflowStore(RunStore):
                 session.refresh(workflow)
         return promoted
 
+    def overrule_uses(self, run_id: str, reason: str) -> list[Workflow]:
+        """A judge outside the host (a benchmark's evaluator) rejected the effect of run `run_id`, which its
+        workflows did alone (the fast path): each use of it the host had judged a success is a failure after
+        all, counted as one (see `finish_use`). Returns the workflows it counted against, as they now
+        stand."""
+        now = utcnow()
+        with Session(self.engine) as session:
+            uses = list(
+                session.exec(
+                    select(WorkflowUse).where(WorkflowUse.run_id == run_id, WorkflowUse.outcome == "success")
+                ).all()
+            )
+            for use in uses:
+                use.outcome, use.error = "failure", reason
+                session.add(use)
+                changes = {**_failure_changes(now), "success_count": col(Workflow.success_count) - 1}
+                session.exec(update(Workflow).where(col(Workflow.id) == use.workflow_id).values(**changes))
+            session.commit()
+            found = [session.get(Workflow, i) for i in dict.fromkeys(u.workflow_id for u in uses)]
+            for workflow in found:
+                if workflow is not None:
+                    session.refresh(workflow)
+        return [workflow for workflow in found if workflow is not None]
+
     def failed_in_run(self, run_id: str) -> list[Workflow]:
         """The workflows whose use in run `run_id` failed and never succeeded later in it, first failure
         first."""

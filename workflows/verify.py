@@ -31,6 +31,19 @@ class Verification:
     detail: str
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """A verdict on a run from outside the agent, e.g. a benchmark's evaluator that checked the site's state
+    after it, and how to check a workflow the same way: `reset` brings the site back to the state the run
+    started from, `judge(answer)` checks the answer and the site's state after a re-execution. With both, a
+    candidate that changes the site is verified by re-executing it on the reset site, judged on its effect."""
+
+    passed: bool
+    reason: str = ""
+    reset: Callable[[], None] | None = None
+    judge: Judge | None = None
+
+
 class CannotVerify(HybridError, ValueError):
     """Nothing to compare against, or not a program; the message says what is missing."""
 
@@ -73,7 +86,8 @@ def verify(
         passed = False
     elif judge is not None:
         passed = judge(answer)
-        detail = f"the judge {'accepted' if passed else 'rejected'} the answer {answer!r}"
+        what = "its effect on the reset site and its answer" if workflow.writes else "the answer"
+        detail = f"the judge {'accepted' if passed else 'rejected'} {what} {answer!r}"
     else:
         passed = normalise_answer(answer) == normalise_answer(workflow.expected_answer)
         detail = f"answer {answer!r}, the source run's {workflow.expected_answer!r}"

@@ -43,6 +43,7 @@ from workflows.learned import Learned
 from workflows.memory import Workflow, WorkflowStore
 from workflows.status import RunStatus
 from workflows.store import StoreError
+from workflows.verify import Evaluation
 
 # Any fixed number, the same in every process (and not the store's migration lock): it names the lock that
 # serialises the setup of PostgreSQL checkpoint tables.
@@ -66,6 +67,7 @@ class _Finished:
     run_id: str
     status: RunStatus
     repairs: list[Workflow]
+    fast_path: bool = False  # done by a workflow alone: there is nothing to learn, only its use to judge
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,7 @@ class Agent:
             match = match_fast_path(self.store, task, self.sites) if self.fast_path else None
             attempt = None if match is None else self._fast_path(match, task, start_url)
         if attempt is not None and attempt.status == "finished":
+            self._to_learn = _Finished(attempt.run_id, attempt.status, [], fast_path=True)
             return attempt
         if self.model is None:
             raise AgentError(_no_model_for(match, attempt, fast_path=self.fast_path))
@@ -417,22 +420,38 @@ class Agent:
             on_fast_path=self.on_fast_path,
         )
 
-    def learn(self) -> Lesson | None:
+    def learn(self, evaluation: Evaluation | None = None) -> Lesson | None:
         """Learn from the run just finished (None if there is none to learn from). With a real model, the
         model first judges whether the run achieved its task (the verdict is recorded with the run), and
         only a run judged successful is induced, by the model; a scripted model's runs are induced by
-        literal lifting. A run that worked around a failing workflow repairs it (see `learn_from_run`)."""
+        literal lifting. A run that worked around a failing workflow repairs it (see `learn_from_run`).
+
+        An `evaluation` (a benchmark's evaluator, which checked the site after the run) is the verdict
+        instead of the model's: only a run it accepted credits its workflows and is learnt from, and with its
+        `reset` and `judge` a candidate that writes is verified on its effect, re-executed on the reset site.
+        """
         finished, self._to_learn = self._to_learn, None
         if finished is None:
             return None
+        if finished.fast_path:
+            if evaluation is None or evaluation.passed:
+                return None
+            # The workflow was the whole run: the evaluator's rejection is its use's failure.
+            rejected = self.store.overrule_uses(
+                finished.run_id, f"the evaluator rejected its effect: {evaluation.reason}"
+            )
+            names = ", ".join(f"{w.name} v{w.version} ({w.status})" for w in rejected)
+            return Lesson(
+                Learned.nothing(f"the evaluator rejected the fast path's run; counted against {names}")
+            )
         if finished.status != "finished":
             return Lesson(Learned.nothing(f"the run ended with status {finished.status}"))
-        if not self.real_model:
+        if not self.real_model and evaluation is None:
             # A scripted run's finish is all there is to judge: the workflows it used did their part.
             self.store.credit_run(finished.run_id)
-        if not self.induce:
+        if not self.induce and evaluation is None:
             return Lesson(Learned.nothing("learning is off (HYBRID_INDUCE_WORKFLOWS=false)"))
-        if not self.real_model:
+        if not self.real_model and evaluation is None:
             return Lesson(
                 learn_from_run(
                     self.store, finished.run_id, self.runtime.fresh_session, repairs=finished.repairs
@@ -443,6 +462,8 @@ class Agent:
         self.call_model.spent = run.cost or 0.0
         usage_before, spent_before = self.call_model.usage, self.call_model.spent
         try:
+            if evaluation is not None:
+                return self._learn_evaluated(finished, evaluation)
             return self._judge_and_learn(finished, run.task, run.answer)
         finally:
             used = self.call_model.usage
@@ -452,6 +473,30 @@ class Agent:
                 completion_tokens=used.output_tokens - usage_before.output_tokens,
                 cost=self.call_model.spent - spent_before if self.call_model.priced else None,
             )
+
+    def _learn_evaluated(self, finished: _Finished, evaluation: Evaluation) -> Lesson:
+        accepted = "accepted" if evaluation.passed else "rejected"
+        verdict = Verdict(
+            "success" if evaluation.passed else "failure",
+            f"the evaluator {accepted} it{f': {evaluation.reason}' if evaluation.reason else ''}",
+        )
+        self.store.judge_run(finished.run_id, verdict.judgement, verdict.reason)
+        if not evaluation.passed:
+            return Lesson(Learned.nothing(verdict.reason), verdict)
+        # The workflows the run used did their part of a run the evaluator accepted.
+        self.store.credit_run(finished.run_id)
+        if not self.induce:
+            return Lesson(Learned.nothing("learning is off (HYBRID_INDUCE_WORKFLOWS=false)"), verdict)
+        learned = learn_from_run(
+            self.store,
+            finished.run_id,
+            self.runtime.fresh_session,
+            model=self.call_model.ask if self.real_model else None,
+            reset=evaluation.reset,
+            judge=evaluation.judge,
+            repairs=finished.repairs,
+        )
+        return Lesson(learned, verdict)
 
     def _judge_and_learn(self, finished: _Finished, task: str, answer: str | None) -> Lesson:
         try:

@@ -34,6 +34,7 @@ from hybrid.config import Settings
 from sandbox import KernelPool
 from sandbox.browser import BrowserError
 from workflows.store import RunStore
+from workflows.verify import Evaluation
 
 REFERENCE_MODEL = "reference"
 # off: each task alone; online: memory grows from empty over the tasks in order (fast path and learning on).
@@ -185,16 +186,21 @@ class Worker:
             fast_path=online,
             induce=online,
         ) as agent:
+            # Judged before learning: verifying what the run taught re-executes it on the reset site.
             result = agent.run(
-                task.intent, start_url=start_url, source=f"bench:{self.config.suite}:{task.task_id}"
+                task.intent,
+                start_url=start_url,
+                source=f"bench:{self.config.suite}:{task.task_id}",
+                learn=False,
             )
             wrong = wrong_writes(agent.store, result.run_id, task)
-        screenshot = self._screenshot(task)
-        if isinstance(task, WebArenaTask):
-            verdict = self._judge_webarena(task, result.answer, hosts)
-        else:
-            with main.judge() as judge:
-                verdict = evaluate(task, result.answer, judge)
+            screenshot = self._screenshot(task)
+            verdict = self._judge(task, result.answer, hosts)
+            if online:
+                # The evaluator is the judge of what memory keeps: a run it rejected teaches nothing, and a
+                # candidate that writes is verified on its effect, re-executed on the reset site.
+                agent.learn(self._evaluation(task, verdict, hosts))
+            cost = agent.store.get_run(result.run_id).cost  # with what learning cost
         return TaskResult(
             task_id=task.task_id,
             category=task.category,
@@ -209,13 +215,37 @@ class Worker:
             error=result.error,
             steps=result.steps,
             tokens=result.tokens,
-            cost=result.cost,
+            cost=cost,
             seconds=time.monotonic() - began,
             worker=self.name,
             template=task.intent_template_id,
             wrong_writes=wrong,
             node=self.node,
             screenshot=screenshot,
+        )
+
+    def _judge(self, task: BenchTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
+        """The task's evaluators on the run's answer and the sites' state now."""
+        if isinstance(task, WebArenaTask):
+            return self._judge_webarena(task, answer, hosts)
+        with self.sites[task.sites[0]].judge() as judge:
+            return evaluate(task, answer, judge)
+
+    def _evaluation(self, task: BenchTask, verdict: Verdict, hosts: dict[str, str]) -> Evaluation:
+        """The evaluator's verdict on a run, for learning, with how to judge a workflow's re-execution the
+        same way: the task's sites reset to the state the run started from, then its evaluators. The user's
+        own hosts are not reset by the bench, so a workflow that writes to them waits for a use instead."""
+
+        def reset() -> None:
+            for site in task.sites:
+                self.sites[site].reset()
+
+        own = any(self.config.hosts.get(site) is not None for site in task.sites)
+        return Evaluation(
+            passed=verdict.passed,
+            reason="; ".join(verdict.failures),
+            reset=None if own else reset,
+            judge=lambda answer: self._judge(task, answer, hosts).passed,
         )
 
     def _screenshot(self, task: BenchTask) -> str | None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from hybrid.agent.run import AgentError
+from workflows.verify import Evaluation
 
 pytestmark = pytest.mark.kernel
 
@@ -250,3 +251,35 @@ def test_runs_of_one_task_shape_make_one_family(make_agent, suite) -> None:
         result = agent.run(task)
         assert "evidence" in result.learned["line"], result.learned["line"]
     assert [w.name for w in agent.store.list_workflows(all_versions=True)] == ["close_issue"]
+
+
+def test_a_workflow_that_writes_is_verified_by_an_evaluator_on_its_effect(
+    make_agent, suite, demo, judge_client
+) -> None:
+    judged: list[str] = []
+
+    def judge(answer: str | None) -> bool:
+        judged.append(state(judge_client, 7))
+        return judged[-1] == "closed"
+
+    agent, _ = make_agent(suite[12].reference_solution)  # Close issue #7 in alice/tracker-core.
+    first = agent.run(suite[12].intent, learn=False)
+    rejected = agent.learn(Evaluation(passed=False, reason="issue #7 is open"))
+    assert rejected is not None and "rejected" in rejected.learned.line
+    assert agent.store.list_workflows() == []
+
+    agent, _ = make_agent(suite[12].reference_solution)
+    first = agent.run(suite[12].intent, learn=False)
+    assert first.status == "finished"
+    lesson = agent.learn(Evaluation(passed=True, reset=demo.reset, judge=judge))
+    assert lesson is not None and lesson.learned.status == "verified", lesson.learned.line
+    assert judged == ["closed"]  # after the reset had opened it again: the workflow closed it
+
+    agent, _ = make_agent(None)
+    fast = agent.run(suite[13].intent, learn=False)  # Close issue #6 in carol/data-pipeline.
+    assert (fast.status, fast.steps, fast.tokens) == ("finished", 1, 0)
+    # An evaluator that finds the task undone overrules the host's verdict on the fast path's use.
+    agent.learn(Evaluation(passed=False, reason="issue #6 is open"))
+    workflow = agent.store.get_workflow("close_issue")
+    assert (workflow.success_count, workflow.failure_count) == (1, 1)
+    assert [u.outcome for u in agent.store.uses_of(workflow.id)] == ["success", "failure"]
