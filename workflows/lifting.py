@@ -934,8 +934,9 @@ def refuse_task_literals_left(task: str, statements: list[ast.stmt]) -> None:
         value = node.value
         left: bool | re.Match[str] | None
         if isinstance(value, str):
-            left = len(value.strip()) > 1 and re.search(
-                rf"(?<!\w){re.escape(value.strip())}(?!\w)", task, re.IGNORECASE
+            left = any(
+                len(text) > 1 and re.search(rf"(?<!\w){_spaced(text)}(?!\w)", task, re.IGNORECASE)
+                for text in {value.strip(), _regex_text(value)}
             )
         else:
             left = value not in STRUCTURAL_NUMBERS and _occurs(value, task)
@@ -946,6 +947,19 @@ def refuse_task_literals_left(task: str, statements: list[ast.stmt]) -> None:
                 "given. "
                 "Pass task values to the calls directly (as keyword arguments, or compared as they are)."
             )
+
+
+def _regex_text(value: str) -> str:
+    """The text a regular expression spells, as a task would: `r'brass\\s+desk'` and `re.escape`d
+    `'brass\\ desk'` read `brass desk` (whitespace classes, wildcards and anchors as gaps)."""
+    text = re.sub(r"\\[sWb]|\.[*+?]?", " ", value)
+    text = re.sub(r"\\(.)", r"\1", re.sub(r"(?<!\\)[*+?^$()\[\]|{}]", " ", text))
+    return " ".join(text.split())
+
+
+def _spaced(text: str) -> str:
+    """A pattern for `text` with any run of whitespace where it has one."""
+    return r"\s+".join(map(re.escape, text.split()))
 
 
 def intent_template(task: str, values: Sequence[_Value]) -> str:

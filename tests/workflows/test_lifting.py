@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import re
+
 import pytest
 
-from workflows.lifting import InductionRefused, lift_program, name_from_template
+from workflows.lifting import InductionRefused, lift_program, name_from_template, refuse_task_literals_left
 from workflows.program import check_program
 
 WRITES = ["api.demo.update_issue", "api.demo.create_label", "browser.click", "browser.fill", "browser.select"]
@@ -153,3 +156,10 @@ def test_text_a_write_copies_from_an_earlier_output_is_refused(suite) -> None:
         outputs=["", "{'state': 'closed'}", "", ""],
     )
     assert "body={'body': 'closed'}" in program.source
+
+
+@pytest.mark.parametrize("pattern", [r"brass\s+desk", re.escape("Brass Desk Lamp"), r"^brass desk lamp$"])
+def test_a_task_value_held_as_a_regular_expression_is_a_leftover_literal(pattern: str) -> None:
+    code = f"lamp = next(p for p in products if re.search({pattern!r}, p['title'], re.I))"
+    with pytest.raises(InductionRefused, match="still holds"):
+        refuse_task_literals_left("Raise the price of the Brass Desk Lamp by 5.", ast.parse(code).body)
