@@ -26,6 +26,8 @@ B = 0.75
 # How many times a field's words count: the name and summary say most about what an operation does.
 FIELD_WEIGHTS = {"name": 3, "summary": 2, "path": 2, "group": 1, "parameters": 1, "description": 1}
 DESCRIPTION_CHARS = 300
+# A parameter more than this share of the operations take is not indexed (see `_boilerplate_parameters`).
+BOILERPLATE_SHARE = 0.2
 SYNONYM_WEIGHT = 0.4
 STOPWORDS = frozenset(
     [
@@ -150,6 +152,7 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bmove\b(.*?)\b(?:over )?to\b", r"transfer\1to"),  # "move acme/app over to the platform org"
         (r"\b(?:shut|resolve)\b", "close"),
         (r"\b(?:cordon|uncordon|taint)\b", "update"),
+        (r"\b(?:roll(?:s|ed|ing)? (?:out|back)|rollout|upgrade|bump)\b", "update"),  # a new image, version
         (r"\b(?:stop|keep|prevent)\b(.*?)\bfrom\b", r"update\1"),
         (r"\b(?:evict|evicting|evicted|drain)\b", "eviction create"),
         (r"\b(?:ready|healthy|health)\b", "status"),
@@ -330,7 +333,8 @@ class SearchIndex:
 
     @classmethod
     def build(cls, spec: Spec) -> SearchIndex:
-        term_frequencies = [Counter(_document_terms(op)) for op in spec.operations]
+        shared = _boilerplate_parameters(spec.operations)
+        term_frequencies = [Counter(_document_terms(op, shared)) for op in spec.operations]
         lookups = [_lookup_terms(op) for op in spec.operations]
         under: dict[str, set[str]] = {}
         for op in spec.operations:
@@ -461,13 +465,20 @@ def search(spec: Spec, query: str, k: int = 10, learned: Sequence[LearnedTask] =
     return [spec.operations[i] for i in ranked[:k] if scores[i] > 0 or k >= len(scores)]
 
 
-def _document_terms(operation: Operation) -> list[str]:
+def _boilerplate_parameters(operations: Sequence[Operation]) -> frozenset[str]:
+    """Parameters most operations take (Kubernetes' `sendInitialEvents`, `pretty`; `page`, `limit`): they
+    say nothing about any one operation, and their words would match requests about something else."""
+    counts = Counter(name for op in operations for name in {p.name for p in op.parameters})
+    return frozenset(name for name, count in counts.items() if count > BOILERPLATE_SHARE * len(operations))
+
+
+def _document_terms(operation: Operation, boilerplate: frozenset[str] = frozenset()) -> list[str]:
     fields = {
         "name": f"{operation.name} {operation.operation_id or ''}",
         "summary": f"{operation.summary} {METHOD_WORDS.get(operation.method, '')}",
         "path": " ".join(s for s in operation.path.split("/") if not s.startswith("{")),
         "group": " ".join(operation.tags) or operation.group,
-        "parameters": " ".join(p.name for p in operation.parameters),
+        "parameters": " ".join(p.name for p in operation.parameters if p.name not in boilerplate),
         "description": operation.description[:DESCRIPTION_CHARS],
     }
     terms = []
