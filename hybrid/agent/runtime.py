@@ -232,6 +232,19 @@ def site_urls(sites: Iterable[SiteHandle]) -> list[str]:
     return [url for site in sites for url in (site.client.base_url, site.web_url) if url and origin_of(url)]
 
 
+def marked_reads(sites: Iterable[SiteHandle]) -> list[tuple[str, str]]:
+    """The sites' operations that read though their method is not GET (a POST that only queries, one the spec
+    marks `x-read-only` or the user marks read), as (method, URL template): the browser's own requests to
+    them are reads too."""
+    return [
+        (op.method, site.client.base_url.rstrip("/") + op.path)
+        for site in sites
+        if site.has_api
+        for op in site.spec.operations
+        if not op.writes and op.method not in ("GET", "HEAD", "OPTIONS")
+    ]
+
+
 def page_writes_to_policy(write: Mapping[str, Any]) -> bool:
     """The browser's `before_write` for runs: a write a page sends on its own (a form submitted by a key or
     a script, a fetch, XHR or beacon) is put to the policy of the kernel call that was being served, so
@@ -304,6 +317,7 @@ class AgentRuntime:
         self._browser = None
         if browser is not None:
             browser.restrict(site_urls(sites))  # a shared browser may have served other sites' runs before
+            browser.mark_reads(marked_reads(sites))
             self._browser = browser_capability(browser, self._open_start_page)
         # Opened on the run's first browser call, so runs that never browse never start Chromium.
         self._start_page: str | None = None
