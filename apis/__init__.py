@@ -33,7 +33,7 @@ from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
 from apis.paging import Page
 from apis.records import code_name
 from apis.registry import Site, SiteRegistry
-from apis.search import search
+from apis.search import LearnedTask, search
 from apis.validation import Mismatch, mismatch_section
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "AuthError",
     "Client",
     "FileSecretStore",
+    "LearnedTask",
     "Mismatch",
     "Operation",
     "Page",

@@ -15,7 +15,7 @@ from typing import Any
 
 from apis.model import BODY_ARGUMENT, Operation, Spec
 from apis.refs import resolve
-from apis.search import search
+from apis.search import LearnedTask, search
 from apis.shapes import schema_types
 from sandbox.text import CHARS_PER_TOKEN, clip, estimate_tokens
 
@@ -137,10 +137,16 @@ def _effect_text(operation: Operation) -> str:
 
 
 def render_api_section(
-    spec: Spec, task: str, token_budget: int = 3000, site: str = "site", rank: Ranker = search
+    spec: Spec,
+    task: str,
+    token_budget: int = 3000,
+    site: str = "site",
+    rank: Ranker | None = None,
+    learned: Sequence[LearnedTask] = (),
 ) -> str:
     """The API part of a prompt for `task`: every operation when they fit, else groups + the most relevant
-    (chosen by `rank`, best first, then shown by group so an operation's neighbours sit beside it)."""
+    (chosen by `rank`, by default `search` with what past tasks on the site called, `learned`; best first,
+    then shown by group so an operation's neighbours sit beside it)."""
     header = (
         f"api.{site}: {(spec.title or 'API').rstrip('.')} ({len(spec.operations)} operations). Call "
         f"api.{site}.<operation>(argument=value, ..., body={{...}}); arguments marked =? are optional; "
@@ -161,7 +167,12 @@ def render_api_section(
     budget = token_budget * CHARS_PER_TOKEN - len(header) - len(index) - len(title) - len(footer) - 4
     chosen: dict[str, list[str]] = {}
     shown = 0
-    for operation in rank(spec, task, len(spec.operations)):
+    ranked = (
+        rank(spec, task, len(spec.operations))
+        if rank is not None
+        else search(spec, task, len(spec.operations), learned)
+    )
+    for operation in ranked:
         line = operation_line(operation)
         if len(line) + 1 > budget:
             break

@@ -11,10 +11,9 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# The last path segment of a POST that only queries (FastAPI's `POST /flow_runs/filter`, Elasticsearch's
-# `_search`, `/count`): it carries its question in the body because a URL is too small for it, and reads.
-QUERY_ENDINGS = frozenset({"filter", "search", "query", "count", "_search", "_count", "_msearch", "_mget"})
+# What reads (GET, HEAD, OPTIONS, a POST that only queries) is one rule for API calls and the browser.
+from sandbox.reads import READ_METHODS, queries_only
+
 # What an operation does, as a spec's extension or the user (`hybrid sites edit --read/--write`) says.
 EFFECTS = ("read", "write")
 _GRAPHQL_MUTATION = re.compile(r"^\s*mutation\b", re.MULTILINE)
@@ -92,8 +91,7 @@ class Operation:
             return self.effect == "write"
         if self.method in READ_METHODS:
             return False
-        last = self.path.rstrip("/").rsplit("/", 1)[-1].lower()
-        return not (self.method == "POST" and last in QUERY_ENDINGS)
+        return not queries_only(self.method, self.path)
 
     @property
     def is_graphql(self) -> bool:

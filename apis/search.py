@@ -3,6 +3,10 @@
 A small BM25 written here rather than a dependency: a few hundred short documents need no sparse
 matrices (bm25s) or numpy (rank-bm25), and field weights, light stemming and action synonyms are
 easier to express directly.
+
+`search(spec, query, k, learned=...)` also ranks first what earlier successful tasks worded like this one
+called: `learned` is any sequence of `LearnedTask` (a task's words and the operations its run called), as
+the caller's memory keeps them (hybrid passes the SQL memory's rows for the site).
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import math
 import re
 import weakref
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from apis.model import Operation, Spec
 
@@ -20,6 +26,8 @@ B = 0.75
 # How many times a field's words count: the name and summary say most about what an operation does.
 FIELD_WEIGHTS = {"name": 3, "summary": 2, "path": 2, "group": 1, "parameters": 1, "description": 1}
 DESCRIPTION_CHARS = 300
+# A parameter more than this share of the operations take is not indexed (see `_boilerplate_parameters`).
+BOILERPLATE_SHARE = 0.2
 SYNONYM_WEIGHT = 0.4
 STOPWORDS = frozenset(
     [
@@ -144,6 +152,7 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bmove\b(.*?)\b(?:over )?to\b", r"transfer\1to"),  # "move acme/app over to the platform org"
         (r"\b(?:shut|resolve)\b", "close"),
         (r"\b(?:cordon|uncordon|taint)\b", "update"),
+        (r"\b(?:roll(?:s|ed|ing)? (?:out|back)|rollout|upgrade|bump)\b", "update"),  # a new image, version
         (r"\b(?:stop|keep|prevent)\b(.*?)\bfrom\b", r"update\1"),
         (r"\b(?:evict|evicting|evicted|drain)\b", "eviction create"),
         (r"\b(?:ready|healthy|health)\b", "status"),
@@ -242,6 +251,13 @@ COLLECTION_BOOST = 0.25
 CHAIN_BOOST = 0.4
 # A search for the kind of thing a request names by its title, as a share of the best match's score.
 LOOKUP_SHARE = 0.6
+# Learned from runs: a past task at least this similar to the request (cosine of their weighted terms)
+# lends its operations a share of the best match's score, as large as the similarity, so a request
+# worded as a past one ranks that task's operations first.
+LEARNED_SIMILARITY = 0.3
+LEARNED_SHARE = 1.0
+# Past tasks' understood terms kept per spec (then forgotten all at once).
+UNDERSTOOD_KEPT = 4096
 # Operations rarely wanted for an everyday task: admin ones (unless asked for) and deprecated ones.
 ADMIN_FACTOR = 0.6
 DEPRECATED_FACTOR = 0.5
@@ -271,6 +287,16 @@ def _stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+class LearnedTask(Protocol):
+    """A task a successful run did on the site, with the operations it called (by name or alias)."""
+
+    @property
+    def task(self) -> str: ...
+
+    @property
+    def operations(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -303,10 +329,12 @@ class SearchIndex:
     # Path parameters that scope everything else (Kubernetes' `namespace`, a forge's `owner`): the word
     # after one in a request is its value, not a word to search for.
     scopes: frozenset[str]
+    _understood: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, spec: Spec) -> SearchIndex:
-        term_frequencies = [Counter(_document_terms(op)) for op in spec.operations]
+        shared = _boilerplate_parameters(spec.operations)
+        term_frequencies = [Counter(_document_terms(op, shared)) for op in spec.operations]
         lookups = [_lookup_terms(op) for op in spec.operations]
         under: dict[str, set[str]] = {}
         for op in spec.operations:
@@ -332,7 +360,7 @@ class SearchIndex:
             frozenset(_first_path_parameter(op) for op in spec.operations) - {""},
         )
 
-    def scores(self, query: str) -> list[float]:
+    def scores(self, query: str, learned: Sequence[LearnedTask] = ()) -> list[float]:
         request = understand(query, self.document_frequency, self.scopes)
         weights = request.weights
         total = len(self.operations)
@@ -376,7 +404,47 @@ class SearchIndex:
             if wants_admin and factor == ADMIN_FACTOR:
                 factor = 1.0
             scores[i] = score * boost * factor
+        if learned:
+            self._add_learned(scores, request.weights, learned)
         return scores
+
+    def _add_learned(
+        self, scores: list[float], weights: dict[str, float], learned: Sequence[LearnedTask]
+    ) -> None:
+        """Raise the operations that past tasks like this one called, by how alike the tasks are: several
+        alike tasks that called an operation count as stronger evidence than one (noisy-or)."""
+        positions = {op.name: i for i, op in enumerate(self.operations)}
+        positions.update({op.alias: i for i, op in enumerate(self.operations) if op.alias})
+        past = [(self.understood(example.task), example.operations) for example in learned]
+        frequency: Counter[str] = Counter(term for terms, _ in past for term in terms)
+        idf = {term: math.log(1 + (len(past) + 1) / (count + 0.5)) for term, count in frequency.items()}
+        asked = {term: weight * idf[term] for term, weight in weights.items() if term in idf}
+        if not asked:
+            return
+        asked_norm = math.sqrt(sum(v * v for v in asked.values()))
+        evidence: dict[int, float] = {}
+        for terms, operations in past:
+            vector = {term: weight * idf[term] for term, weight in terms.items()}
+            shared = sum(value * vector[term] for term, value in asked.items() if term in vector)
+            if not shared:
+                continue
+            similarity = shared / (asked_norm * math.sqrt(sum(v * v for v in vector.values())))
+            if similarity < LEARNED_SIMILARITY:
+                continue
+            for name in dict.fromkeys(operations):
+                if (i := positions.get(name)) is not None:
+                    evidence[i] = 1 - (1 - evidence.get(i, 0.0)) * (1 - similarity)
+        best = max(scores, default=0.0) or 1.0
+        for i, strength in evidence.items():
+            scores[i] += LEARNED_SHARE * best * strength
+
+    def understood(self, task: str) -> dict[str, float]:
+        """A past task's weighted terms, as a request's are read (kept: the same tasks come back)."""
+        if task not in self._understood:
+            if len(self._understood) > UNDERSTOOD_KEPT:
+                self._understood.clear()
+            self._understood[task] = understand(task, self.document_frequency, self.scopes).weights
+        return self._understood[task]
 
 
 _indexes: weakref.WeakKeyDictionary[Spec, SearchIndex] = weakref.WeakKeyDictionary()
@@ -389,25 +457,33 @@ def search_index(spec: Spec) -> SearchIndex:
     return _indexes[spec]
 
 
-def search(spec: Spec, query: str, k: int = 10) -> list[Operation]:
-    """The `k` operations that best match `query`, best first; ties keep document order."""
-    scores = search_index(spec).scores(query)
+def search(spec: Spec, query: str, k: int = 10, learned: Sequence[LearnedTask] = ()) -> list[Operation]:
+    """The `k` operations that best match `query`, best first; ties keep document order. With `learned`,
+    what past tasks worded like `query` called ranks first."""
+    scores = search_index(spec).scores(query, learned)
     ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
     return [spec.operations[i] for i in ranked[:k] if scores[i] > 0 or k >= len(scores)]
 
 
-def _document_terms(operation: Operation) -> list[str]:
+def _boilerplate_parameters(operations: Sequence[Operation]) -> frozenset[str]:
+    """Parameters most operations take (Kubernetes' `sendInitialEvents`, `pretty`; `page`, `limit`): they
+    say nothing about any one operation, and their words would match requests about something else."""
+    counts = Counter(name for op in operations for name in {p.name for p in op.parameters})
+    return frozenset(name for name, count in counts.items() if count > BOILERPLATE_SHARE * len(operations))
+
+
+def _document_terms(operation: Operation, boilerplate: frozenset[str] = frozenset()) -> list[str]:
     fields = {
         "name": f"{operation.name} {operation.operation_id or ''}",
         "summary": f"{operation.summary} {METHOD_WORDS.get(operation.method, '')}",
         "path": " ".join(s for s in operation.path.split("/") if not s.startswith("{")),
         "group": " ".join(operation.tags) or operation.group,
-        "parameters": " ".join(p.name for p in operation.parameters),
+        "parameters": " ".join(p.name for p in operation.parameters if p.name not in boilerplate),
         "description": operation.description[:DESCRIPTION_CHARS],
     }
     terms = []
-    for field, text in fields.items():
-        terms += tokenize(text) * FIELD_WEIGHTS[field]
+    for name, text in fields.items():
+        terms += tokenize(text) * FIELD_WEIGHTS[name]
     return terms
 
 

@@ -9,7 +9,7 @@ deprecated (repeated failures). A repaired workflow is a new version; old versio
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -18,7 +18,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from sandbox.errors import HybridError
 from workflows.program import rename_program
-from workflows.store import RunStore, utcnow
+from workflows.store import CallRow, RunStore, utcnow
 
 Status = Literal["candidate", "verified", "deprecated"]
 Kind = Literal["program", "text"]
@@ -30,6 +30,8 @@ PASSED, FAILED, AWAITING_USE = "passed", "failed", "awaiting-use"
 USE_OUTCOMES = ("success", "failure", "task-failure", "no-calls")
 # Consecutive failed uses after which a workflow is deprecated.
 DEPRECATE_AFTER_FAILURES = 3
+# The newest tasks per site whose operations search weighs (older ones are kept, not read).
+LEARNED_TASKS_KEPT = 500
 
 
 class Workflow(SQLModel, table=True):
@@ -91,6 +93,21 @@ class WorkflowUse(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     started_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
+
+
+class LearnedOperations(SQLModel, table=True):
+    """The operations a successful run called on one site, in order, with its task's words: what search
+    ranks first for a later task worded alike (see `apis.search`)."""
+
+    __tablename__ = "learned_operations"
+    __table_args__ = (UniqueConstraint("run_id", "site", name="uq_learned_operations_run_site"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(index=True)
+    task: str = Field(sa_column=Column(Text, nullable=False))
+    operations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    run_id: str = Field(foreign_key="runs.id")
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class WorkflowNotFound(HybridError, LookupError):
@@ -331,6 +348,51 @@ class WorkflowStore(RunStore):
                 if workflow_id not in succeeded
             ]
         return [workflow for workflow in found if workflow is not None]
+
+    def api_operations_called(self, run_id: str) -> dict[str, list[str]]:
+        """The API operations run `run_id` called successfully, in first-call order, by the site's name in
+        code (`api.<site>.<operation>`): `{"demo": ["list_issues", "update_issue"]}`."""
+        with Session(self.engine) as session:
+            targets = session.exec(
+                select(CallRow.target)
+                .where(CallRow.run_id == run_id, CallRow.capability == "api", CallRow.status == "ok")
+                .order_by(col(CallRow.id))
+            ).all()
+        called: dict[str, list[str]] = {}
+        for target in targets:
+            site, _, operation = target.partition(".")
+            if operation and operation not in called.setdefault(site, []):
+                called[site].append(operation)
+        return called
+
+    def remember_operations(self, run_id: str, site: str, task: str, operations: Sequence[str]) -> bool:
+        """Keep what successful run `run_id` called on `site` for its `task`; once per run and site (False
+        if it was kept already or there is nothing to keep)."""
+        if not operations:
+            return False
+        with Session(self.engine) as session:
+            kept = session.exec(
+                select(LearnedOperations.id).where(
+                    LearnedOperations.run_id == run_id, LearnedOperations.site == site
+                )
+            ).first()
+            if kept is not None:
+                return False
+            session.add(LearnedOperations(site=site, task=task, operations=list(operations), run_id=run_id))
+            session.commit()
+        return True
+
+    def learned_operations(self, site: str, limit: int = LEARNED_TASKS_KEPT) -> list[LearnedOperations]:
+        """What successful runs on `site` called, with their tasks, newest first (at most `limit`)."""
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(LearnedOperations)
+                    .where(LearnedOperations.site == site)
+                    .order_by(col(LearnedOperations.id).desc())
+                    .limit(limit)
+                ).all()
+            )
 
     def uses_of(self, workflow_id: int) -> list[WorkflowUse]:
         with Session(self.engine) as session:

@@ -447,8 +447,10 @@ class Agent:
         if finished.status != "finished":
             return Lesson(Learned.nothing(f"the run ended with status {finished.status}"))
         if not self.real_model and evaluation is None:
-            # A scripted run's finish is all there is to judge: the workflows it used did their part.
+            # A scripted run's finish is all there is to judge: the workflows it used did their part, and
+            # the operations it called are remembered for tasks worded like its own.
             self.store.credit_run(finished.run_id)
+            self.runtime.remember_operations(finished.run_id, self.store.get_run(finished.run_id).task)
         if not self.induce and evaluation is None:
             return Lesson(Learned.nothing("learning is off (HYBRID_INDUCE_WORKFLOWS=false)"))
         if not self.real_model and evaluation is None:
@@ -483,8 +485,10 @@ class Agent:
         self.store.judge_run(finished.run_id, verdict.judgement, verdict.reason)
         if not evaluation.passed:
             return Lesson(Learned.nothing(verdict.reason), verdict)
-        # The workflows the run used did their part of a run the evaluator accepted.
+        # The workflows the run used did their part of a run the evaluator accepted; the operations it
+        # called are remembered for tasks worded like its own.
         self.store.credit_run(finished.run_id)
+        self.runtime.remember_operations(finished.run_id, self.store.get_run(finished.run_id).task)
         if not self.induce:
             return Lesson(Learned.nothing("learning is off (HYBRID_INDUCE_WORKFLOWS=false)"), verdict)
         learned = learn_from_run(
@@ -508,8 +512,10 @@ class Agent:
             return Lesson(
                 Learned.nothing(f"the model judged that the run failed ({verdict.reason})"), verdict
             )
-        # The workflows the run used did their part of a run judged successful.
+        # The workflows the run used did their part of a run judged successful; the operations it called
+        # are remembered for tasks worded like its own.
         self.store.credit_run(finished.run_id)
+        self.runtime.remember_operations(finished.run_id, task)
         if self.call_model.over_budget:
             return Lesson(
                 Learned.nothing(

@@ -139,9 +139,14 @@ def _web_password(registry: apis.SiteRegistry, name: str) -> str | None:
     return found.password if found else None
 
 
-def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> Namespace:
+def api_capability(
+    sites: list[SiteHandle],
+    notes: list[str] | None = None,
+    learned: Callable[[str], Sequence[apis.LearnedTask]] | None = None,
+) -> Namespace:
     """`api.<site>.<operation>(...)` for every operation, plus `api.<site>.search(query)`. With `notes`, a
-    list read from a full page leaves a hint there."""
+    list read from a full page leaves a hint there; with `learned` (a site's name -> what successful runs on
+    it called, for which tasks), search ranks those operations first for queries worded alike."""
     members: dict[str, Any] = {}
     for site in (s for s in sites if s.has_api):
         operations: dict[str, Any] = {
@@ -155,7 +160,7 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
             )
             for op in site.spec.operations
         }
-        operations.setdefault("search", HostFunction(_search_for(site), writes=False))
+        operations.setdefault("search", HostFunction(_search_for(site, learned), writes=False))
         for op in site.spec.operations:
             if op.alias:
                 operations.setdefault(op.alias, operations[op.name])
@@ -166,10 +171,13 @@ def api_capability(sites: list[SiteHandle], notes: list[str] | None = None) -> N
     return Namespace(members, doc="The sites' APIs: api.<site>.<operation>(argument=value, ..., body={...}).")
 
 
-def _search_for(site: SiteHandle) -> Callable[..., list[str]]:
+def _search_for(
+    site: SiteHandle, learned: Callable[[str], Sequence[apis.LearnedTask]] | None
+) -> Callable[..., list[str]]:
     def search(query: str, k: int = SEARCH_RESULTS) -> list[str]:
         """The operations most relevant to `query`, one line each: name(arguments) METHOD /path - summary."""
-        return apis.operation_lines(site.spec, apis.search(site.spec, query, k))
+        past = learned(site.name) if learned is not None else ()
+        return apis.operation_lines(site.spec, apis.search(site.spec, query, k, learned=past))
 
     return search
 
@@ -222,6 +230,19 @@ def site_urls(sites: Iterable[SiteHandle]) -> list[str]:
     from sandbox.browser import origin_of
 
     return [url for site in sites for url in (site.client.base_url, site.web_url) if url and origin_of(url)]
+
+
+def marked_reads(sites: Iterable[SiteHandle]) -> list[tuple[str, str]]:
+    """The sites' operations that read though their method is not GET (a POST that only queries, one the spec
+    marks `x-read-only` or the user marks read), as (method, URL template): the browser's own requests to
+    them are reads too."""
+    return [
+        (op.method, site.client.base_url.rstrip("/") + op.path)
+        for site in sites
+        if site.has_api
+        for op in site.spec.operations
+        if not op.writes and op.method not in ("GET", "HEAD", "OPTIONS")
+    ]
 
 
 def page_writes_to_policy(write: Mapping[str, Any]) -> bool:
@@ -290,12 +311,13 @@ class AgentRuntime:
         self._hints: list[str] = []
         # Mismatch lines the model has seen in this run: each is shown once.
         self._mismatches_shown: set[str] = set()
-        self._api = api_capability(sites, self._hints)
+        self._api = api_capability(sites, self._hints, self.learned_operations)
         self._mcp = mcp_capability(self.mcp_servers) if self.mcp_servers else None
         self._operation_names = {site.name: [op.name for op in site.spec.operations] for site in sites}
         self._browser = None
         if browser is not None:
             browser.restrict(site_urls(sites))  # a shared browser may have served other sites' runs before
+            browser.mark_reads(marked_reads(sites))
             self._browser = browser_capability(browser, self._open_start_page)
         # Opened on the run's first browser call, so runs that never browse never start Chromium.
         self._start_page: str | None = None
@@ -316,6 +338,23 @@ class AgentRuntime:
             ]
         return offered
 
+    def learned_operations(self, site: str) -> Sequence[apis.LearnedTask]:
+        """What successful runs on `site` called, with their tasks (newest first), for search to rank."""
+        return self.store.learned_operations(site)
+
+    def remember_operations(self, run_id: str, task: str) -> None:
+        """Keep, per site, the API operations successful run `run_id` called for `task` (by their names in
+        the spec, an alias taken as its operation), for later tasks worded alike."""
+        called = self.store.api_operations_called(run_id)
+        for site in self.sites:
+            names = called.get(apis.code_name(site.name)) if site.has_api else None
+            if not names:
+                continue
+            known = {op.name: op.name for op in site.spec.operations}
+            known.update({op.alias: op.name for op in site.spec.operations if op.alias})
+            operations = list(dict.fromkeys(known[name] for name in names if name in known))
+            self.store.remember_operations(run_id, site.name, task, operations)
+
     def system_prompt(self, run_id: str, task: str, max_steps: int) -> str:
         sections = [
             {
@@ -323,7 +362,11 @@ class AgentRuntime:
                 "web_url": site.web_url,
                 "api_section": (
                     apis.render_api_section(
-                        site.spec, task, API_SECTION_TOKENS, site=apis.code_name(site.name)
+                        site.spec,
+                        task,
+                        API_SECTION_TOKENS,
+                        site=apis.code_name(site.name),
+                        learned=self.learned_operations(site.name),
                     )
                     if site.has_api
                     else "It has no API here, only its web UI: use the browser."

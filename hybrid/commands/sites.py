@@ -35,6 +35,8 @@ from hybrid.commands.mcp_sites import (
     show_mcp_server,
 )
 from hybrid.config import load_settings
+from workflows.memory import LearnedOperations, WorkflowStore
+from workflows.store import StoreError
 
 AUTH_HELP = (
     "Where the credentials are, never the secret itself: 'bearer token_env=VAR', 'bearer token_secret=NAME', "
@@ -234,7 +236,8 @@ def _grouped(problems: list[SpecProblem]) -> dict[str, list[str]]:
 @click.argument("query")
 @click.option("-k", "limit", default=10, show_default=True, help="How many operations to show.")
 def search_command(name: str, query: str, limit: int) -> None:
-    """Find the operations of site NAME (the tools of an MCP server) that best match QUERY."""
+    """Find the operations of site NAME (the tools of an MCP server) that best match QUERY; what successful
+    runs on the site called for tasks worded alike ranks first."""
     if mcp_registry().has(name):
         return search_mcp_server(name, query, limit)
     registry = _registry()
@@ -242,11 +245,19 @@ def search_command(name: str, query: str, limit: int) -> None:
         spec = registry.load_spec(name)
     except (RegistryError, SpecError) as exc:
         raise click.ClickException(str(exc)) from exc
-    found = search(spec, query, limit)
+    found = search(spec, query, limit, learned=_learned_operations(name))
     if not found:
         click.echo(f"No operation of {name} matches {query!r}.")
     for line in operation_lines(spec, found):
         click.echo(line)
+
+
+def _learned_operations(site: str) -> list[LearnedOperations]:
+    """What successful runs on `site` called, from the memory (none when it cannot be opened)."""
+    try:
+        return WorkflowStore(load_settings().effective_database_url).learned_operations(site)
+    except StoreError:
+        return []
 
 
 @sites_group.command(name="refresh")

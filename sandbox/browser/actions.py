@@ -23,7 +23,7 @@ from sandbox.browser.errors import (
     playwright_reason,
 )
 from sandbox.browser.files import Upload, read_upload
-from sandbox.browser.guard import SAFE_METHODS, RequestGuard, host_of
+from sandbox.browser.guard import RequestGuard, host_of
 from sandbox.browser.observe import ID_ATTRIBUTE, ElementRecord, likeliest, matching
 from sandbox.browser.origins import WEB_SCHEMES, origin_of
 from sandbox.browser.registry import Judgement, action
@@ -304,7 +304,7 @@ class Actions:
         here = host_of(self.here())
         if record and record.submits:
             form = record.submits
-            if form["method"] in SAFE_METHODS:
+            if not self._guard.writes(form["method"], form["action"]):
                 return Judgement(domain=host_of(form["action"]))
             return Judgement(
                 writes=True,
@@ -522,7 +522,7 @@ class Actions:
         if key not in SUBMIT_KEYS and key not in ACTIVATE_KEYS:
             return Judgement(domain=here)
         form = self._form_submitted_by_key(key, element_id)
-        if not form or form["method"] in SAFE_METHODS:
+        if not form or not self._guard.writes(form["method"], form["action"]):
             return Judgement(domain=here)
         return Judgement(
             writes=True,

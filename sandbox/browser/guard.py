@@ -6,7 +6,11 @@ from (so a held form submission can be sent again where it was made). Under them
 layer (the DevTools Fetch domain on the browser itself) sees every request Chromium sends, whatever made it:
 a window the browser opened on its own (a form submitted by Shift+Enter opens one before any page knows of
 it), a redirect past the routes, a key or gesture nobody listed. Whatever the routes did not let through is
-judged there by the same rules, so nothing that writes leaves without the policy's yes."""
+judged there by the same rules, so nothing that writes leaves without the policy's yes.
+
+What writes is told by the read rules API calls use (`sandbox.reads`): a POST that only queries (a search
+form, `POST /api/flow_runs/filter` from a single-page app) or an operation the site's spec or its user marks
+read is let through as a read."""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from playwright.sync_api import (
 
 from sandbox.browser.errors import playwright_reason
 from sandbox.browser.origins import Origins
+from sandbox.reads import ReadRules
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -81,6 +86,7 @@ class RequestGuard:
         self._replay: tuple[Request, dict[str, str], bytes | None] | None = None  # a navigation sent again
         # Writes the routes let through, (method, URL): the browser-wide layer lets each pass once.
         self._routed: Counter[tuple[str, str]] = Counter()
+        self.reads = ReadRules()
 
     @property
     def holding(self) -> bool:
@@ -138,8 +144,12 @@ class RequestGuard:
                     f"Notice: {write.method} {write.url} could not be sent: {playwright_reason(exc)}."
                 )
 
-    def _writes(self, method: str) -> bool:
-        return self._check_writes and method not in SAFE_METHODS
+    def writes(self, method: str, url: str) -> bool:
+        """Whether a request of `method` to `url` writes by the read rules (held or not)."""
+        return self.reads.writes(method, url)
+
+    def _writes(self, method: str, url: str) -> bool:
+        return self._check_writes and self.reads.writes(method, url)
 
     def _route(self, route: Route, request: Request) -> None:
         """Every request of the pages Playwright knows: to the allowed origins only, and writes only with
@@ -156,7 +166,7 @@ class RequestGuard:
             self._replay = None
             self._pass(route, request, replay)
             return
-        writes = self._writes(request.method)
+        writes = self._writes(request.method, request.url)
         if writes and self.approval is not None and self.approval(request):
             self.approval, writes = None, False  # one submission per yes
         if not writes:
@@ -263,7 +273,9 @@ class RequestGuard:
                 f"Blocked: the browser tried to reach {url}, which is not one of the run's "
                 f"sites ({self.origins}). Nothing was sent."
             )
-        elif self._writes(method) or (self._check_writes and request.get("hasPostData")):
+        elif self._writes(method, url) or (
+            self._check_writes and method in SAFE_METHODS and request.get("hasPostData")
+        ):
             self.held.append(HeldWrite(method, url, go_on, refuse))
         else:
             go_on()

@@ -22,6 +22,7 @@ from sandbox.browser.origins import Origins
 from sandbox.browser.registry import ACTIONS, Action, kernel_methods, prompt_lines
 from sandbox.browser.session import BrowserSession
 from sandbox.browser.thread import OwnerThread
+from sandbox.reads import ReadRules
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -200,6 +201,13 @@ class BrowserService(ActionMethods):
         """From now on, reach only the origins of these URLs (a run's sites' web and API URLs)."""
         allowed = Origins(origins)
         self._thread.call(self._session.restrict, allowed, timeout=CALL_MARGIN_SECONDS)
+
+    def mark_reads(self, marked: Iterable[tuple[str, str]]) -> None:
+        """From now on, a request of one of these (method, URL template) pairs reads, as a GET or a POST
+        that only queries does (a run's sites' operations that the spec or the user marks read): a page
+        that sends one is not held for the policy, and a form that submits one does not write."""
+        rules = ReadRules(marked)
+        self._thread.call(self._session.mark_reads, rules, timeout=CALL_MARGIN_SECONDS)
 
 
 def _method(entry: Action) -> Callable[..., Any]:

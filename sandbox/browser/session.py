@@ -25,6 +25,7 @@ from sandbox.browser.readiness import settle
 from sandbox.browser.registry import ACTIONS, Judgement
 from sandbox.browser.report import Reporter
 from sandbox.browser.tabs import Chromium, Tab
+from sandbox.reads import ReadRules
 
 T = TypeVar("T")
 
@@ -154,6 +155,10 @@ class BrowserSession:
     def restrict(self, origins: Origins) -> None:
         """From now on, reach only `origins`."""
         self._guard.restrict(origins)
+
+    def mark_reads(self, rules: ReadRules) -> None:
+        """From now on, judge what writes by `rules` (a run's sites' operations marked read among them)."""
+        self._guard.reads = rules
 
     def close(self) -> None:
         self._chromium.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from rank_bm25 import BM25Okapi
 
-from apis import load_spec, render_api_section
+from apis import load_spec, render_api_section, search
 from apis.model import Operation, Spec
 from sandbox.text import estimate_tokens
 
@@ -117,6 +117,41 @@ def measure(request_set: RequestSet, rank: Ranker) -> Figures:
         if not set(request.needs) <= set(top):
             misses.append(f"{request.text!r}: needs {', '.join(request.needs)}; got {', '.join(top)}")
     return Figures(len(request_set.requests), needed, in_top, in_section, max_tokens, tuple(misses))
+
+
+def held_out(request_set: RequestSet, learn_from: int = 0) -> tuple[Figures, Figures]:
+    """Learning from runs, measured held out: the set's requests at even positions (`learn_from=0`, else
+    odd) are remembered with their solutions' operations, as successful runs leave them in the memory, and
+    the other half is scored without and with what was learned. Returns (before, after) on that half."""
+    learned = [request for i, request in enumerate(request_set.requests) if i % 2 == learn_from]
+    scored = RequestSet(
+        request_set.name,
+        request_set.spec,
+        tuple(request for i, request in enumerate(request_set.requests) if i % 2 != learn_from),
+    )
+
+    def with_memory(spec: Spec, text: str, k: int) -> list[Operation]:
+        return search(spec, text, k, learned=[Learned(r.text, r.needs) for r in learned])
+
+    return measure(scored, search), measure(scored, with_memory)
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A task and the operations its run called, as the memory gives them to search."""
+
+    task: str
+    operations: tuple[str, ...]
+
+
+def held_out_table(rows: Sequence[tuple[str, Figures, Figures]]) -> str:
+    """One line per set: the held-out half's top-5 before and after learning from the other half."""
+    lines = [f"{'learned from runs (held out)':34} {'scored':>6} {'needed':>6} {'before':>7} {'after':>7}"]
+    for name, before, after in rows:
+        lines.append(
+            f"{name:34} {before.requests:6} {before.needed:6} {before.top_rate:7.1%} {after.top_rate:7.1%}"
+        )
+    return "\n".join(lines)
 
 
 def bm25_baseline() -> Ranker:

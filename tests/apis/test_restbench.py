@@ -8,15 +8,24 @@ import pytest
 
 from apis import search
 
-from .request_sets import RequestSet, bm25_baseline, measure, restbench_sets, table, user_sets
+from .request_sets import (
+    RequestSet,
+    bm25_baseline,
+    held_out,
+    held_out_table,
+    measure,
+    restbench_sets,
+    table,
+    user_sets,
+)
 
 # Floors at the figures measured when they were set (tests/apis/bench_restbench.py prints them):
 # (needed operation in the top 5, every needed operation in the API section).
 FLOORS = {
     "RestBench TMDB": (0.68, 1.0),
-    "RestBench Spotify": (0.71, 1.0),
+    "RestBench Spotify": (0.70, 1.0),
     "gitea.json": (0.9, 1.0),
-    "kubernetes.json": (0.95, 0.95),
+    "kubernetes.json": (1.0, 1.0),
 }
 
 
@@ -43,3 +52,17 @@ def test_search_finds_what_people_ask_for(request_sets: list[RequestSet]) -> Non
         assert ours.max_section_tokens <= 3000, name
         assert ours.top_rate >= top and ours.section_rate >= section, (name, ours.misses)
         assert ours.top_rate > bm25.top_rate, name
+
+
+def test_learning_from_runs_helps_requests_held_out(request_sets: list[RequestSet]) -> None:
+    """One half of each RestBench set remembered with its solutions' operations, the other half scored:
+    each needed operation in the top 5 rises, either way round."""
+    rows = [
+        (f"{s.name}, {halves}", *held_out(s, learn_from))
+        for s in request_sets
+        if s.name.startswith("RestBench")
+        for learn_from, halves in ((0, "even -> odd"), (1, "odd -> even"))
+    ]
+    print("\n" + held_out_table(rows))
+    for name, before, after in rows:
+        assert after.top_rate >= before.top_rate + 0.04, name

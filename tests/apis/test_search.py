@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from apis import load_spec, search
+from apis import load_spec, render_api_section, search
 
 from .search_eval import evaluate, tasks
 
@@ -61,3 +61,29 @@ def test_needed_operations_reach_the_top_five_and_the_prompt_section(cache_dir: 
     count = sum(s.tasks for s in results)
     assert sum(s.at_5 for s in results) / count >= 0.95
     assert sum(s.in_section for s in results) / count >= 0.97
+
+
+class Past:
+    """A task a successful run did, with the operations it called (as the memory gives them)."""
+
+    def __init__(self, task: str, operations: list[str]) -> None:
+        self.task, self.operations = task, operations
+
+
+def test_what_past_tasks_worded_alike_called_ranks_first(specs_dir: Path, cache_dir: Path) -> None:
+    spec = load_spec(specs_dir / "gitea.json", cache_dir)
+    request = "which of my repos have I starred lately"
+    plain = [op.name for op in search(spec, request, k=5)]
+    learned = [
+        Past("Show the repositories I have starred", ["user_current_list_starred"]),
+        Past("Delete the branch old-ui in acme/app", ["repo_delete_branch"]),
+    ]
+    ranked = [op.name for op in search(spec, request, k=5, learned=learned)]
+    assert plain[0] != "user_current_list_starred" and ranked[0] == "user_current_list_starred"
+    assert "repo_delete_branch" not in ranked  # an unlike task lends its operations nothing
+    # A request like none of them ranks as it did; and the API section follows the learned ranking.
+    assert search(spec, "add a comment to an issue", k=5, learned=learned) == search(
+        spec, "add a comment to an issue", k=5
+    )
+    section = render_api_section(spec, request, 600, site="gitea", learned=learned)
+    assert section.split("Operations for this task:\n", 1)[1].startswith("user_current_list_starred(")

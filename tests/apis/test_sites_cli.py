@@ -7,6 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from hybrid.cli import cli
+from hybrid.config import load_settings
+from workflows.memory import WorkflowStore
 
 
 @pytest.fixture
@@ -39,6 +41,13 @@ def test_add_list_show_search_remove(run, specs_dir: Path) -> None:
     assert "issue_list_issues(owner, repo, state=?, " in shown.output
     found = run("search", "gitea", "add a comment to an issue", "-k", "3")
     assert found.output.splitlines()[0].startswith("issue_create_comment(")
+    # What a successful run called for a task worded alike ranks first.
+    store = WorkflowStore(load_settings().effective_database_url)
+    task = "Say thanks on issue 7 of acme/app"
+    run_id = store.start_run(task, sites=["gitea"], model="m", policy="allow").id
+    store.remember_operations(run_id, "gitea", task, ["issue_post_issue_reaction"])
+    thanked = run("search", "gitea", "say thanks on issue 9 of acme/web", "-k", "3")
+    assert thanked.output.splitlines()[0].startswith("issue_post_issue_reaction(")
     assert run("remove", "gitea").exit_code == 0
     assert "No sites yet" in run("list").output
 

@@ -17,6 +17,7 @@ from hybrid.cli import cli
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
+from workflows.memory import WorkflowStore
 from workflows.store import RunStore
 
 pytestmark = pytest.mark.kernel
@@ -74,6 +75,9 @@ def test_a_run_judged_successful_is_induced_by_the_model_after_the_answer(regist
         TASK.intent in judged["messages"][0]["content"] and "list_issues" in judged["messages"][0]["content"]
     )
     assert "stop" not in judged  # the verdict is not cut short by the code-block stop sequence
+    # What it called is remembered with its task, for search to rank first for tasks worded alike.
+    [learned] = WorkflowStore(registered.effective_database_url).learned_operations("demo")
+    assert (learned.task, learned.operations) == (TASK.intent, ["list_issues"])
     shown = CliRunner().invoke(cli, ["runs", "show", run_record.id])
     assert "judged: success · the count came from the API." in shown.output
 
@@ -87,6 +91,7 @@ def test_a_run_judged_failed_or_not_judged_clearly_is_not_induced(registered, ve
     assert "judged: failure" in output
     assert asked(server, JUDGE_PROMPT) == 1 and asked(server, PROGRAM_PROMPT) == 0
     assert RunStore(registered.effective_database_url).list_runs(1)[0].judgement == "failure"
+    assert WorkflowStore(registered.effective_database_url).learned_operations("demo") == []
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import apis
-from hybrid.agent.runtime import SiteHandle, api_capability
+from hybrid.agent.runtime import SiteHandle, api_capability, marked_reads
 from sandbox import Policy
 from sandbox.bridge import Dispatcher, kernel_stub
 
@@ -91,4 +91,18 @@ def test_a_site_s_base_and_web_urls_are_readable_in_code(tmp_path: Path) -> None
         },
     )  # type: ignore[arg-type]
     assert namespace.flows.web_url == "http://127.0.0.1:4200"
+    site.client.close()
+
+
+def test_the_browser_is_told_which_of_a_site_s_posts_read(tmp_path: Path) -> None:
+    spec_file = tmp_path / "flows.json"
+    spec_file.write_text(json.dumps(SPEC))
+    registry = apis.SiteRegistry(tmp_path / "data")
+    registry.add(apis.Site("flows", str(spec_file), "http://127.0.0.1:4200/api/"))
+    registry.mark("flows", {"set_flow_run_state": "read"})
+    site = SiteHandle.from_registry(registry, "flows")
+    assert sorted(marked_reads([site])) == [
+        ("POST", "http://127.0.0.1:4200/api/flow_runs/filter"),
+        ("POST", "http://127.0.0.1:4200/api/flow_runs/{id}/set_state"),
+    ]
     site.client.close()

@@ -135,6 +135,7 @@ def test_only_kernel_methods_are_offered_to_the_kernel() -> None:
         "cookies",
         "close",
         "perform",
+        "mark_reads",
         "process_id",
         "prompt_lines",
         "restrict",
