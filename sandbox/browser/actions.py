@@ -408,7 +408,11 @@ class Actions:
         wanted = str(option).strip()
         if record.tag == "select" and options is not None:
             chosen = self._select_native(record, locator, options, wanted)
-        elif record.role in DROP_DOWN_ROLES or locator.get_attribute("aria-haspopup") not in (None, "false"):
+        elif (
+            record.role in DROP_DOWN_ROLES
+            or (record.role in ("button", "clickable") and widgets.looks_like_drop_down(locator))
+            or locator.get_attribute("aria-haspopup") not in (None, "false")
+        ):
             chosen = self._select_custom(tab, record, locator, wanted)
         else:
             raise ElementNotInteractable(

@@ -52,6 +52,27 @@ PAGES = {
           });
         });
         draw();</script>""",
+    # A role picker drawn with divs, as a design system's: a trigger showing the value and an arrow, and a
+    # menu of items that a click on it opens; no roles anywhere.
+    "/people": """<title>Share</title><style>
+          .dropdown-trigger { cursor: pointer } .dropdown-menu { display: none }
+          .dropdown-menu.open { display: block } .dropdown-item { cursor: pointer }</style>
+        <div id="people"></div><script>
+        const roles = { Aiko: "Can edit", Tom: "Can view" };
+        function draw() {
+          document.getElementById("people").innerHTML = Object.entries(roles).map(([who, role]) =>
+            `<div class="person"><span>${who}</span><div class="custom-dropdown" data-who="${who}">
+              <div class="dropdown-trigger">${role} ▾</div><div class="dropdown-menu">
+              <div class="dropdown-item">Can edit</div><div class="dropdown-item">Can view</div></div>
+            </div></div>`).join("");
+        }
+        document.addEventListener("click", (event) => {
+          const trigger = event.target.closest(".dropdown-trigger");
+          const item = event.target.closest(".dropdown-item");
+          if (trigger) trigger.nextElementSibling.classList.toggle("open");
+          if (item) { roles[item.closest(".custom-dropdown").dataset.who] = item.textContent; draw(); }
+        });
+        draw();</script>""",
 }
 
 
@@ -80,3 +101,11 @@ def test_double_click_edits_in_place(browser, site) -> None:
     seen = browser.observe()
     assert re.search(r'\[\d+\] clickable "minutes.txt"', seen), seen
     assert "notes.txt" not in seen
+
+
+def test_select_chooses_in_a_drop_down_of_divs_that_a_click_opens(browser, site) -> None:
+    seen = browser.goto(f"{site}/people")
+    aiko = int(re.search(r'\[(\d+)\] clickable "Can edit ▾"', seen).group(1))
+    said = browser.select(aiko, "Can view")
+    assert said.startswith(('Chose "Can view"', 'Selected "Can view"')), said
+    assert re.findall(r'clickable "(Can \w+) ▾"', browser.observe()) == ["Can view", "Can view"]
