@@ -23,10 +23,11 @@ PAGE_SIZE_ARGUMENTS = ("per_page", "page_size", "limit", "size")
 def unknown_operation(observation: str, operations: Mapping[str, Sequence[str]]) -> str | None:
     """For `api.<site>.<name>` with no such operation: the closest names, and how to search."""
     match = NO_SUCH_ATTRIBUTE.search(observation)
-    if match is None or match.group(1) not in operations:
+    named = {apis.code_name(site): site for site in operations}  # acme-deploy is api.acme_deploy in code
+    if match is None or match.group(1) not in named:
         return None
     site, name = match.groups()
-    close = difflib.get_close_matches(name, operations[site], n=3, cutoff=0.5)
+    close = difflib.get_close_matches(name, operations[named[site]], n=3, cutoff=0.5)
     closest = f" Did you mean {', '.join(f'api.{site}.{c}' for c in close)}?" if close else ""
     return (
         f"Hint: api.{site} has no operation {name!r}.{closest} `print(api.{site}.search('what you need'))` "
@@ -38,7 +39,7 @@ def http_by_hand(code: str, sites: Sequence[str]) -> str | None:
     match = HTTP_BY_HAND.search(code)
     if match is None:
         return None
-    example = f"api.{sites[0]}.<operation>(...)" if sites else "api.<site>.<operation>(...)"
+    example = f"api.{apis.code_name(sites[0])}.<operation>(...)" if sites else "api.<site>.<operation>(...)"
     return (
         f"Hint: call the site through {example}, not with {match.group(1)}: the kernel holds no "
         "credentials and its own requests bypass the policy and the run's record; the api client is "
@@ -57,7 +58,7 @@ def noting_more_pages(
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Any:
         result = func(*args, **kwargs)
-        name = f"api.{site}.{operation.name}"
+        name = f"api.{apis.code_name(site)}.{operation.name}"
         if isinstance(result, apis.Page):
             if result.more:
                 notes.append(_more_pages(name, result, query_arguments, page_size))

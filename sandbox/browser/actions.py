@@ -327,6 +327,29 @@ class Actions:
             self._perform(widgets.click_target(locator).click, f"click {record.describe()}")
         return self._report(tab, self._settle(tab))
 
+    def _judge_right_click(self, element_id: int) -> Judgement:
+        return Judgement(domain=host_of(self.here()))  # opens the page's menu; submits nothing
+
+    @action(
+        """`browser.right_click(id)`, `browser.double_click(id)`: right-click an element (for the menu a page
+  opens on it), double-click one (to open it or edit it in place).""",
+        judge=_judge_right_click,
+    )
+    def right_click(self, element_id: int) -> str:
+        """Right-click an element, as for the menu a page draws on it; says what the page then shows."""
+        tab = self._chromium.tab()
+        record, locator, _ = self._ids.resolve(element_id, "be right-clicked")
+        self._perform(lambda: locator.click(button="right"), f"right-click {record.describe()}")
+        return self._report(tab, self._settle(tab))
+
+    @action(judge=_judge_click)
+    def double_click(self, element_id: int) -> str:
+        """Double-click an element, as to open it or edit it in place."""
+        tab = self._chromium.tab()
+        record, locator, _ = self._ids.resolve(element_id, "be double-clicked")
+        self._perform(locator.dblclick, f"double-click {record.describe()}")
+        return self._report(tab, self._settle(tab))
+
     @action("`browser.fill(id, text)`: replace the text in a textbox; says the value the field then holds.")
     def fill(self, element_id: int, text: str) -> str:
         """Replace the text in a textbox. A field that formats what it is given (a date mask, say) and so
@@ -385,7 +408,11 @@ class Actions:
         wanted = str(option).strip()
         if record.tag == "select" and options is not None:
             chosen = self._select_native(record, locator, options, wanted)
-        elif record.role in DROP_DOWN_ROLES or locator.get_attribute("aria-haspopup") not in (None, "false"):
+        elif (
+            record.role in DROP_DOWN_ROLES
+            or (record.role in ("button", "clickable") and widgets.looks_like_drop_down(locator))
+            or locator.get_attribute("aria-haspopup") not in (None, "false")
+        ):
             chosen = self._select_custom(tab, record, locator, wanted)
         else:
             raise ElementNotInteractable(

@@ -32,6 +32,12 @@ class ActionMethods:
     def click(self, element_id: int) -> str:
         """Click an element."""
 
+    def right_click(self, element_id: int) -> str:
+        """Right-click an element, as for the menu a page draws on it; says what the page then shows."""
+
+    def double_click(self, element_id: int) -> str:
+        """Double-click an element, as to open it or edit it in place."""
+
     def fill(self, element_id: int, text: str) -> str:
         """Replace the text in a textbox. A field that formats what it is given (a date mask, say) and so
         does not take the text whole is cleared and typed into key by key; the value it ends up holding is

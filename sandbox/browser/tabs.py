@@ -225,6 +225,11 @@ class Chromium:
 
     @staticmethod
     def _on_response(tab: Tab, response: Response) -> None:
+        # An event stream read with fetch() (not EventSource) stays open by design: once its headers are in,
+        # it is not waited for.
+        with suppress(PlaywrightError):
+            if "text/event-stream" in (response.headers.get("content-type") or ""):
+                tab.inflight.discard(response.request)
         if response.request.is_navigation_request() and response.frame == tab.page.main_frame:
             tab.status = response.status
 

@@ -106,6 +106,12 @@ _OPTIONS_JS = f"""([control, attr, before]) => {{ {_DEEP_JS}
     options = within(document, "[class*=option i]").filter((e) => visible(e)
       && (e.getAttribute("class") || "").split(/\\s+/).some((c) => /(^|[-_])option$/i.test(c)));
   }}
+  if (!options.length) {{  // a menu of divs a click opened: items named so, in a box named a drop-down's menu
+    const menu = /(^|[-_])(dropdown|menu|popup|popover|select)([-_]|$)/i;
+    options = within(document, "[class*=item i]").filter((e) => visible(e)
+      && (e.getAttribute("class") || "").split(/\\s+/).some((c) => /(^|[-_])(item|option)$/i.test(c))
+      && e.parentElement && menu.test(e.parentElement.getAttribute("class") || ""));
+  }}
   options = options.filter((e) => e.getAttribute("aria-disabled") !== "true" && text(e));
   within(document, `[${{attr}}]`).forEach((e) => e.removeAttribute(attr));
   options.forEach((e, i) => e.setAttribute(attr, String(i)));
@@ -281,6 +287,21 @@ class OptionNotFound(Exception):
 
 # The separators of a path through cascading menus: "Europe / France / Paris", "Europe > France > Paris".
 PATH_SEPARATOR = re.compile(r"\s+[/>›»]\s+")
+
+
+# A drop-down drawn with divs: it shows a drop-down's arrow after its value ("Can edit ▾"), or it or the box
+# around it is named a drop-down or select by its classes.
+_DROP_DOWN_LOOK_JS = """(el) => /[▾▼⌄˅]\\s*$/.test((el.innerText || "").trim())
+  || [el, el.parentElement].some((e) => e && /(^|[-_\\s])(dropdown|select)([-_\\s]|$)/i
+    .test(e.getAttribute("class") || ""))"""
+
+
+def looks_like_drop_down(control: Locator) -> bool:
+    """Whether a clickable or button is a drop-down drawn with divs (see `_DROP_DOWN_LOOK_JS`)."""
+    try:
+        return bool(control.evaluate(_DROP_DOWN_LOOK_JS, timeout=1000))
+    except PlaywrightError:
+        return False
 
 
 def choose_option(page: Page, control: Locator, wanted: str, limit: float) -> str:

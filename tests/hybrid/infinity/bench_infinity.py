@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bed import AppServer
 from runs import run_task
-from tasks import LANDED, tasks
+from tasks import IMPOSSIBLE, LANDED, tasks
 
 from hybrid.config import Settings, find_chromium
 from sandbox.browser import DEFAULT_ARGS, BrowserService, Timeouts
@@ -58,10 +58,11 @@ def main() -> None:
         str(find_chromium()), timeouts=Timeouts(navigation=20, settle=5, action=5, wait=10)
     )
     print(
-        "| app | tasks passed | code steps (mean) | start page: served / drawn HTML / observe | observe/HTML "
+        "| app | tasks passed | shown impossible "
+        "| code steps (mean) | start page: served / drawn HTML / observe | observe/HTML "
         "| chars per action report (median, max) |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     try:
         for app in apps:
             runs = []
@@ -75,6 +76,7 @@ def main() -> None:
             reports = [size for run in runs for size in run.reports]
             print(
                 f"| {app} | {sum(run.passed for run in runs)}/{len(runs)} "
+                f"| {sum(name.startswith(app + '/') for name in IMPOSSIBLE)} "
                 f"| {statistics.mean(run.steps for run in runs):.1f} | {served} / {drawn} / {observed} "
                 f"| {observed / drawn:.2f} | {statistics.median(reports):.0f}, {max(reports)} |"
             )

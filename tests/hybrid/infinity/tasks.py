@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from bed import APPS
 
 # Apps in the order they are landed: the ones that failed most first.
-LANDED = ("gmail", "superhuman-general", "gmail-accounts-and-contacts", "elation-clinical-records")
+LANDED = (
+    "gmail",
+    "superhuman-general",
+    "gmail-accounts-and-contacts",
+    "elation-clinical-records",
+    "figma-slides",
+)
+# Tasks the app itself makes impossible: no control of its UI changes what the verifier reads (shown by
+# test_impossible.py, by hand with Playwright and in the app's code).
+IMPOSSIBLE = frozenset({"figma-slides/function:task_1", "figma-slides/real:task_h1"})
 ALL_APPS = (
     "gmail",
     "superhuman-general",
@@ -238,6 +247,35 @@ STEPS: dict[str, tuple[str, ...]] = {
             "    page = browser.observe()"
         ),
     ),
+    "figma-slides/function:task_2": (
+        "print(browser.click(browser.find('clickable', 'Q4 Roadmap')))",
+        (
+            "print(browser.fill(browser.find('textbox', 'Presenter notes'), "
+            "'Aiko will present the roadmap. Focus on timelines and deliverables.'))"
+        ),
+    ),
+    # Skipping is on the slide's own menu, opened by a right-click.
+    "figma-slides/function:task_3": (
+        "print(browser.right_click(browser.find('clickable', 'Competitive Landscape')))",
+        "print(browser.click(browser.find('clickable', 'Skip slide')))",
+    ),
+    "figma-slides/real:task_e1": (
+        "print(browser.right_click(browser.find('clickable', 'Competitive Landscape')))",
+        "print(browser.click(browser.find('clickable', 'Skip slide')))",
+    ),
+    # Each collaborator's line is followed by their role drop-down and their "×".
+    "figma-slides/real:task_m1": (
+        "page = browser.click(browser.find('button', 'Share')); print(page)",
+        (
+            "lines = page.splitlines()\n"
+            "def after(name, role):\n"
+            "    at = next(i for i, l in enumerate(lines) if l.strip().lstrip('+ ') == name)\n"
+            "    return next(int(m.group(1)) for l in lines[at + 1:] "
+            "for m in [re.search(rf'\\[(\\d+)\\] {role}', l)] if m)\n"
+            "print(browser.select(after('Aiko Tanaka', 'clickable'), 'Can view'))"
+        ),
+        ("lines = browser.observe().splitlines()\nprint(browser.click(after('Elena Kowalski', 'button')))"),
+    ),
 }
 
 
@@ -246,6 +284,8 @@ def tasks(apps: tuple[str, ...] = LANDED) -> list[Task]:
     found = []
     for app in apps:
         for task_id, instruction, verifier in chosen(app):
+            if f"{app}/{task_id}" in IMPOSSIBLE:
+                continue
             steps = STEPS[f"{app}/{task_id}"]
             found.append(Task(app, task_id, instruction, verifier, (HELPERS, *steps)))
     return found

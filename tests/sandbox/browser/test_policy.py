@@ -225,3 +225,14 @@ def test_a_slow_answer_does_not_break_the_browser(make_service, pages, mechanism
     assert pages.posts[sent:] == [body]
     assert "Still loading" not in told and "Timed out" not in told
     assert "pong" in browser.text() if mechanism == "the form's own submit()" else "+ fetch sent" in told
+
+
+def test_after_held_writes_are_released_an_unchanged_page_reads_no_further_change(
+    make_service, pages
+) -> None:
+    act, _, _ = SUBMISSIONS["a script's beacon"]  # a beacon's answer changes nothing on the page
+    browser, _ = _writes_page(make_service, pages, lambda write: True)
+    told = act(browser)
+    _, released = told.split("The page sent POST", 1)
+    assert released.rstrip().endswith("No further change on the page."), told
+    assert "No visible change" not in released
