@@ -57,6 +57,9 @@ class HeldWrite:
     url: str
     send: Callable[[], None]
     drop: Callable[[], None]
+    # A page load only the browser-wide layer saw: often the first of a window no page knows yet (a form
+    # submitted into a new window), which comes up once it is sent.
+    document: bool = False
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -118,6 +121,10 @@ class RequestGuard:
 
     def describe_held(self) -> list[dict[str, Any]]:
         return [write.describe() for write in self.held]
+
+    def opens_windows(self, verdicts: list[bool]) -> bool:
+        """Whether sending the held writes `verdicts` allow may open a window (see `HeldWrite.document`)."""
+        return any(write.document and allowed for write, allowed in zip(self.held, verdicts, strict=False))
 
     def release(self, verdicts: list[bool]) -> None:
         """Send or drop the held writes, `verdicts` in the order `describe_held` listed them."""
@@ -277,7 +284,7 @@ class RequestGuard:
                 f"sites ({self.origins}). Nothing was sent."
             )
         elif self._writes(method) or (self._check_writes and request.get("hasPostData")):
-            self.held.append(HeldWrite(method, url, go_on, refuse))
+            self.held.append(HeldWrite(method, url, go_on, refuse, document))
         else:
             go_on()
 
