@@ -54,13 +54,20 @@ class Kernel:
         directory: Path,
         limits: KernelLimits,
         cgroup: KernelCgroup | None = None,
+        space: disk.PrivateSpace | None = None,
     ) -> None:
         self.manager = manager
         self.client = client
         self.directory = directory
         self.limits = limits
-        # Where code runs: the limits' shared directory, else a private one the kernel can see.
-        self.working_dir = limits.working_dir or directory / "work"
+        # The kernel's bounded filesystems, where they are in a namespace of their own (see `sandbox.disk`);
+        # the host reaches its directory through it.
+        self.space = space
+        self.host_directory = space.view(directory) if space is not None else directory
+        # Where code runs: the limits' shared directory, else a private one the kernel can see. The kernel
+        # finds it at `kernel_working_dir`; the host at `working_dir`.
+        self.kernel_working_dir = limits.working_dir or directory / "work"
+        self.working_dir = limits.working_dir or self.host_directory / "work"
         # The session links its bridge's socket here: the only host socket inside the kernel's walls.
         self.bridge_path = directory / "bridge"
         self.cgroup = cgroup  # memory and processes of the kernel and its children together, where made
@@ -74,11 +81,13 @@ class Kernel:
         home.mkdir()
         (directory / "work").mkdir()
         quota = limits.isolation.disk_quota
-        if (
-            quota is not None
-        ):  # the bridge's socket is linked into `directory`, so not there: a link cannot cross
+        space = None
+        # Not `directory` itself: the bridge's socket is linked into it, and a link cannot cross filesystems.
+        if quota is not None and os.geteuid() == 0:
             disk.bound(directory / "work", quota, limits.isolation.disk_files)
             disk.bound(home, min(quota, HOME_SIZE), limits.isolation.disk_files)
+        elif quota is not None and limits.isolation.isolated:
+            space = disk.PrivateSpace.start({directory / "work": quota, home: min(quota, HOME_SIZE)})
         manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(directory / "ipc"))
         manager.connection_file = str(directory / "connection.json")
         spec = manager.kernel_spec
@@ -88,6 +97,8 @@ class Kernel:
         argv = [sys.executable, *spec.argv[1:]] if spec.argv[0].startswith("python") else spec.argv
         owner = limits.isolation.kernel_owner()
         spec.argv = limits.isolation.command(limits.command(argv), directory, shared, owner)
+        if space is not None:
+            spec.argv = space.enter(spec.argv)
         isolation = limits.isolation
         cgroup = KernelCgroup.make(isolation.memory, isolation.processes) if isolation.memory else None
         if cgroup is not None:
@@ -110,10 +121,12 @@ class Kernel:
         except BaseException:
             if cgroup is not None:
                 cgroup.remove()
+            if space is not None:
+                space.close()
             raise
         finally:
             log.close()
-        kernel = cls(manager, manager.client(), directory, limits, cgroup)
+        kernel = cls(manager, manager.client(), directory, limits, cgroup, space)
         try:
             kernel.client.start_channels()
             kernel.client.wait_for_ready(timeout=START_TIMEOUT)
@@ -207,7 +220,7 @@ class Kernel:
         if quota is None:
             return False
         used, files = 0, 0
-        pending = [self.directory]
+        pending = [self.host_directory]
         while pending:
             try:
                 entries = list(os.scandir(pending.pop()))
@@ -237,6 +250,8 @@ class Kernel:
     def kill(self) -> None:
         """End the kernel and every process it started, at once, and remove its files."""
         self.stop()
+        if self.space is not None:
+            self.space.close()
         disk.release(self.directory)
         shutil.rmtree(self.directory, ignore_errors=True)
         if self.cgroup is not None:

@@ -268,7 +268,7 @@ class KernelSession:
             # an isolated kernel can see; connecting through it reaches the same socket.
             os.link(self._bridge.path, kernel.bridge_path)
             kernel.run_quietly(
-                f"__import__('os').chdir({str(kernel.working_dir)!r})\n"
+                f"__import__('os').chdir({str(kernel.kernel_working_dir)!r})\n"
                 f"__import__('sys').modules[{MODULE_NAME!r}].connect("
                 f"get_ipython().user_ns, {str(kernel.bridge_path)!r}, {self._bridge.token!r})"
             )

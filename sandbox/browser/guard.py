@@ -14,7 +14,7 @@ read is let through as a read."""
 
 from __future__ import annotations
 
-from collections import Counter
+import secrets
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -37,6 +37,9 @@ from sandbox.browser.origins import Origins
 from sandbox.reads import ReadRules
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The header by which the routes mark a write they let through, one token per request: the browser-wide layer
+# lets exactly that request pass, and takes the header off before it leaves.
+PASS_HEADER = "x-hybrid-guard-pass"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What a page may load without any server: its own inline data and blobs.
 LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
@@ -59,6 +62,9 @@ class HeldWrite:
     url: str
     send: Callable[[], None]
     drop: Callable[[], None]
+    # A page load only the browser-wide layer saw: often the first of a window no page knows yet (a form
+    # submitted into a new window), which comes up once it is sent.
+    document: bool = False
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -84,8 +90,8 @@ class RequestGuard:
         self.approval: Callable[[Request], bool] | None = None
         self.held: list[HeldWrite] = []
         self._replay: tuple[Request, dict[str, str], bytes | None] | None = None  # a navigation sent again
-        # Writes the routes let through, (method, URL): the browser-wide layer lets each pass once.
-        self._routed: Counter[tuple[str, str]] = Counter()
+        # Tokens of the writes the routes let through (see `PASS_HEADER`): each lets one request pass, once.
+        self._passes: set[str] = set()
         self.reads = ReadRules()
 
     @property
@@ -96,7 +102,7 @@ class RequestGuard:
         """Guard a new browser and its context (fresh or restarted) when there is anything to guard."""
         self._browser, self._context, self._network = browser, context, None
         self.held, self._replay = [], None  # requests of a dead browser cannot be answered
-        self._routed.clear()
+        self._passes.clear()
         if self.origins is not None or self._check_writes:
             self._install()
 
@@ -121,6 +127,10 @@ class RequestGuard:
 
     def describe_held(self) -> list[dict[str, Any]]:
         return [write.describe() for write in self.held]
+
+    def opens_windows(self, verdicts: list[bool]) -> bool:
+        """Whether sending the held writes `verdicts` allow may open a window (see `HeldWrite.document`)."""
+        return any(write.document and allowed for write, allowed in zip(self.held, verdicts, strict=False))
 
     def release(self, verdicts: list[bool]) -> None:
         """Send or drop the held writes, `verdicts` in the order `describe_held` listed them."""
@@ -210,7 +220,10 @@ class RequestGuard:
             overrides = {"method": method, "headers": replay[1], "post_data": replay[2]}
         if self.origins is None or not request.is_navigation_request():
             if method not in SAFE_METHODS:
-                self._routed[(method, without_fragment(request.url))] += 1
+                token = secrets.token_urlsafe(16)
+                self._passes.add(token)
+                headers = dict(overrides.get("headers") or request.headers)
+                overrides["headers"] = {**headers, PASS_HEADER: token}
             route.continue_(**overrides)
             return
         # Fetched by Playwright itself, this request never reaches the browser-wide layer.
@@ -253,9 +266,17 @@ class RequestGuard:
         request_id, request = event["requestId"], event["request"]
         method, url = request["method"], without_fragment(request["url"])
         document = event.get("resourceType") == "Document"
+        headers: dict[str, str] = request.get("headers", {})
+        marked = next((name for name in headers if name.lower() == PASS_HEADER), None)
+        token = headers[marked] if marked is not None else None
 
         def go_on() -> None:
-            network.send("Fetch.continueRequest", {"requestId": request_id})
+            if token is None:
+                network.send("Fetch.continueRequest", {"requestId": request_id})
+                return
+            # The mark never leaves the browser (a forged one is taken off too, and gives nothing).
+            kept = [{"name": name, "value": value} for name, value in headers.items() if name != marked]
+            network.send("Fetch.continueRequest", {"requestId": request_id, "headers": kept})
 
         def refuse() -> None:
             if document:  # as `_refuse`: the page stays as it was
@@ -263,9 +284,8 @@ class RequestGuard:
             else:
                 network.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
 
-        key = (method, url)
-        if self._routed[key] > 0:
-            self._routed[key] -= 1
+        if token is not None and token in self._passes:
+            self._passes.discard(token)  # exactly the request the routes let through, once
             go_on()
         elif not self.reachable(url):
             refuse()
@@ -276,7 +296,7 @@ class RequestGuard:
         elif self._writes(method, url) or (
             self._check_writes and method in SAFE_METHODS and request.get("hasPostData")
         ):
-            self.held.append(HeldWrite(method, url, go_on, refuse))
+            self.held.append(HeldWrite(method, url, go_on, refuse, document))
         else:
             go_on()
 

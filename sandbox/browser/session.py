@@ -9,6 +9,7 @@ the actions themselves (`actions`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -111,7 +112,15 @@ class BrowserSession:
     def release(self, verdicts: list[bool], report: bool = True) -> Step:
         """Send or drop the held writes (`verdicts` in the order `Step.held` listed them), then (with
         `report`) tell what the page did next; else what happened is told with the next page text."""
+        windows = self._guard.opens_windows(verdicts)
+        known = len(self._chromium.tabs)
         self._guard.release(verdicts)
+        if windows and len(self._chromium.tabs) == known:
+            # The window the submission opens comes up after it is sent: wait for it, so that it is told
+            # here (and is there for the next action), not found later.
+            with suppress(PlaywrightError):  # it never came: what happened is told all the same
+                timeout = self._config.timeouts.settle * 1000
+                self._chromium.live_context().wait_for_event("page", timeout=timeout)
         tab = self._chromium.tab()
         note = self._settle(tab)
         result = self._with_events(self._reporter.report(tab, note, further=True)) if report else None

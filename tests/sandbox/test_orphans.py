@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.kernel
 
-from sandbox import scratch
+from sandbox import disk, scratch
 
 HOST = """
 import time
@@ -65,3 +67,38 @@ def test_killed_host_leaves_no_orphan_kernels(tmp_path: Path) -> None:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         scratch.sweep_dead_hosts(tmp_path)  # and its kernels' bounded filesystems (see sandbox.disk)
+
+
+def test_a_later_host_with_another_tmpdir_sweeps_what_a_killed_host_left() -> None:
+    # Short names: socket paths are limited to 107 bytes.
+    first, second = Path(tempfile.mkdtemp(prefix="o1-")), Path(tempfile.mkdtemp(prefix="o2-"))
+    host = subprocess.Popen(
+        [sys.executable, "-c", HOST],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(first)},
+    )
+    kernels: list[int] = []
+    try:
+        assert host.stdout is not None
+        kernels = [int(pid) for pid in host.stdout.readline().split()]
+        assert host.stdout.readline() == "busy\n", "the action never started"
+        left = list(first.glob(f"{scratch.PREFIX}*"))
+        assert left, "the host made no directory"
+        host.send_signal(signal.SIGKILL)
+        host.wait(timeout=10)
+        # A later host, in another TMPDIR, sweeps on its first use of its own.
+        later = "from sandbox import scratch; scratch.host_directory()"
+        environment = {**os.environ, "TMPDIR": str(second)}
+        subprocess.run([sys.executable, "-c", later], env=environment, check=True, timeout=60)
+        assert list(first.glob(f"{scratch.PREFIX}*")) == []
+        assert disk.mounts_under(first) == []  # its kernels' size-bounded filesystems (as root) too
+    finally:
+        host.kill()
+        host.wait(timeout=10)
+        for pid in kernels:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        scratch.sweep_dead_hosts(first)
+        shutil.rmtree(first, ignore_errors=True)
+        shutil.rmtree(second, ignore_errors=True)

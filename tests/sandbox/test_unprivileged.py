@@ -1,0 +1,161 @@
+"""Limits that hold for a host that is not root: code actions written as an attacker would, in a kernel whose
+host runs as an ordinary user (uid 65534 here, when the tests run as root), where no cgroup and no mount of
+the host's own is to be had. A fork bomb stops at the process cap, and a write past the disk quota fails at
+once with ENOSPC, in the work dir and in the home, whatever the writer tries (fallocate, many files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.kernel
+
+UNPRIVILEGED_UID = 65534
+PROCESSES = 48
+MIB = 1024**2
+QUOTA = 64 * MIB
+
+FORK_BOMB = """
+import os, time
+born = 0
+try:
+    while True:
+        if os.fork() == 0:  # every child forks on as well, until the system says no
+            try:
+                while True:
+                    os.fork()
+            except OSError:
+                time.sleep(30)
+            os._exit(0)
+        born += 1
+except OSError as exc:
+    refused = exc.errno
+time.sleep(1)
+alive = [int(p) for p in os.listdir('/proc') if p.isdigit()]
+for pid in alive:
+    if pid not in (1, os.getpid()):
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+print(len(alive), refused)
+"""
+
+FILL = """
+import errno, os
+def attempt(write):
+    try:
+        write()
+        return 'written'
+    except OSError as exc:
+        return errno.errorcode[exc.errno]
+def allocate(path, size):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    finally:
+        os.close(fd)
+def many(directory, count, size):
+    for n in range(count):
+        with open(os.path.join(directory, f'part{n}'), 'wb') as file:
+            file.write(b'x' * size)
+home = os.path.expanduser('~')
+outcomes = {
+    'fallocate': attempt(lambda: allocate('big', 256 * 2**20)),
+    'many files': attempt(lambda: many('.', 8, 16 * 2**20)),
+    'home': attempt(lambda: allocate(os.path.join(home, 'big'), 256 * 2**20)),
+}
+for name in os.listdir('.'):
+    os.remove(name)
+os.remove(os.path.join(home, 'big'))
+open('kept.txt', 'w').write('still here')
+print(__import__('json').dumps(outcomes))
+"""
+
+HOST = f"""
+import json, sys
+from sandbox import Isolation, KernelLimits, KernelSession
+limits = KernelLimits(isolation=Isolation(processes={PROCESSES}, disk_quota={QUOTA}))
+report = {{'uid': __import__('os').geteuid()}}
+with KernelSession(limits=limits) as session:
+    bomb = session.execute({FORK_BOMB!r}, timeout=120)
+    report['bomb'] = bomb.stdout.split() if bomb.error is None else repr(bomb.error)
+    report['bomb restarted'] = bomb.restarted
+    report['after bomb'] = session.execute('1 + 1').result
+    fill = session.execute({FILL!r}, timeout=120)
+    report['fill'] = json.loads(fill.stdout) if fill.error is None else repr(fill.error)
+    report['fill notices'] = fill.notices
+    report['host sees'] = (session.working_dir / 'kept.txt').read_text()
+    (session.working_dir / 'from host.txt').write_text('given')
+    report['kernel sees'] = session.execute("open('from host.txt').read()").result
+    session.restart()
+    report['after restart'] = session.execute("open('kept.txt').read()").result
+print(json.dumps(report))
+"""
+
+
+def run_unprivileged(code: str) -> dict[str, Any]:
+    """Run `code` as a host that is not root (as uid 65534 when the tests run as root), with a home and
+    temporary directory of its own; returns the JSON it printed last."""
+    place = Path(tempfile.mkdtemp(prefix="unprivileged-"))
+    try:
+        command = [sys.executable, "-c", code]
+        if os.geteuid() == 0:
+            os.chown(place, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
+            setpriv = shutil.which("setpriv")
+            assert setpriv is not None
+            command = [
+                *_python_reachable(),
+                setpriv,
+                f"--reuid={UNPRIVILEGED_UID}",
+                f"--regid={UNPRIVILEGED_UID}",
+                "--clear-groups",
+                "--",
+                *command,
+            ]
+        environment = {"PATH": os.environ["PATH"], "HOME": str(place), "TMPDIR": str(place)}
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=environment, timeout=600, cwd=place, check=False
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        report: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+        return report
+    finally:
+        shutil.rmtree(place, ignore_errors=True)
+
+
+def _python_reachable() -> list[str]:
+    """A mount namespace (bubblewrap, as root) where another user can reach this Python: one installed under
+    a private directory (pyenv's under /root, 0700) is shown there through an empty directory in its place."""
+    options = []
+    for prefix in {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}:
+        closed = [parent for parent in reversed(prefix.parents) if not os.stat(parent).st_mode & 0o001]
+        if closed:  # bubblewrap would make the directories on the way 0700: bind from the first one inside
+            shown = closed[0] / prefix.relative_to(closed[0]).parts[0]
+            options += ["--perms", "0755", "--tmpfs", str(closed[0]), "--ro-bind", str(shown), str(shown)]
+    bwrap = shutil.which("bwrap")
+    assert bwrap is not None
+    return [bwrap, "--dev-bind", "/", "/", *options, "--"] if options else []
+
+
+def test_a_host_that_is_not_root_holds_processes_and_disk() -> None:
+    report = run_unprivileged(HOST)
+    assert report["uid"] != 0
+    # The fork bomb: stopped at the cap (EAGAIN), the kernel's processes never past it, the kernel goes on.
+    processes, refused = (int(value) for value in report["bomb"])
+    assert refused == 11 and processes <= PROCESSES
+    assert not report["bomb restarted"] and report["after bomb"] == "2"
+    # Past the quota: refused at once by the filesystem, however written, with nothing measured and undone.
+    assert report["fill"] == {"fallocate": "ENOSPC", "many files": "ENOSPC", "home": "ENOSPC"}
+    assert report["fill notices"] == []
+    # The host reaches the kernel's files both ways, and they outlive the kernel.
+    assert report["host sees"] == "still here" and report["kernel sees"] == "'given'"
+    assert report["after restart"] == "'still here'"
