@@ -56,7 +56,10 @@ class Turn:
     # OpenAI-compatible servers: a chunk `{"error": {...}}`), before any usage is sent at the stream's end.
     stream_error: str | None = None
     output_only_usage: bool = False  # Anthropic: `message_delta` carries only the output tokens
-    reasoning: str | None = None  # OpenAI-compatible servers (vLLM, llama.cpp): `delta.reasoning_content`
+    # The model's thinking: `delta.reasoning_content` (vLLM, llama.cpp's server); Ollama's `message.thinking`
+    # when the request asks for it (`think`), else inside the content between <think> tags, as Ollama
+    # gives a thinking model's thoughts when not asked.
+    reasoning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class ModelServer:
     prompt_tokens: list[int] = field(default_factory=list)  # the input tokens of each request answered
     completion_tokens: list[int] = field(default_factory=list)  # and its output tokens, whole
     broken_off: list[str] = field(default_factory=list)  # the text streamed before each `stream_error`
+    thinking: bool = False  # Ollama: the model can think (`/api/show` lists the capability)
 
     @property
     def model(self) -> str:
@@ -368,7 +372,7 @@ def _anthropic(reply: Reply, model: str, stream: bool) -> Response:
     return StreamingResponse(_sse(events), media_type="text/event-stream")
 
 
-def _ollama(reply: Reply, model: str, stream: bool) -> Response:
+def _ollama(reply: Reply, model: str, stream: bool, think: bool) -> Response:
     final = {
         "model": model,
         "created_at": "2026-01-01T00:00:00Z",
@@ -383,14 +387,15 @@ def _ollama(reply: Reply, model: str, stream: bool) -> Response:
     }
     if not stream:
         return JSONResponse(final | {"message": {"role": "assistant", "content": reply.text}})
+    thinking = reply.turn.reasoning
+    messages = [{"role": "assistant", "content": piece} for piece in _pieces(reply.text)]
+    if thinking and think:
+        messages[:0] = [{"role": "assistant", "content": "", "thinking": p} for p in _pieces(thinking)]
+    elif thinking:
+        messages.insert(0, {"role": "assistant", "content": f"<think>{thinking}</think>\n"})
     lines = [
-        {
-            "model": model,
-            "created_at": "2026-01-01T00:00:00Z",
-            "done": False,
-            "message": {"role": "assistant", "content": piece},
-        }
-        for piece in _pieces(reply.text)
+        {"model": model, "created_at": "2026-01-01T00:00:00Z", "done": False, "message": message}
+        for message in messages
     ]
     lines.append(final | {"message": {"role": "assistant", "content": ""}})
     return StreamingResponse(_ndjson(lines), media_type="application/x-ndjson")
@@ -444,7 +449,9 @@ def create_app(server: ModelServer) -> Starlette:
             return _openai(reply, model, bool(body.get("stream")), include_usage)
         if server.protocol == "anthropic":
             return _anthropic(reply, model, bool(body.get("stream")))
-        return _ollama(reply, model, body.get("stream", True))
+        if body.get("think") and not server.thinking:  # as Ollama answers for a model that cannot think
+            return JSONResponse({"error": f'"{model}" does not support thinking'}, status_code=400)
+        return _ollama(reply, model, body.get("stream", True), bool(body.get("think")))
 
     async def show(request: Request) -> Response:
         body = await request.json()
@@ -459,7 +466,7 @@ def create_app(server: ModelServer) -> Starlette:
                     "general.basename": body.get("model", MODELS["ollama"]),
                     "qwen2.context_length": server.context_length,
                 },
-                "capabilities": ["completion"],
+                "capabilities": ["completion", "thinking"] if server.thinking else ["completion"],
             }
         )
 
@@ -473,11 +480,20 @@ def create_app(server: ModelServer) -> Starlette:
 
 @contextmanager
 def model_server(
-    protocol: Protocol, script: Script, *, honour_stop: bool = True, context_length: int = 32768
+    protocol: Protocol,
+    script: Script,
+    *,
+    honour_stop: bool = True,
+    context_length: int = 32768,
+    thinking: bool = False,
 ) -> Iterator[ModelServer]:
     """Serve `protocol` on a free 127.0.0.1 port in a background thread for the duration of the block."""
     server = ModelServer(
-        protocol=protocol, script=script, honour_stop=honour_stop, context_length=context_length
+        protocol=protocol,
+        script=script,
+        honour_stop=honour_stop,
+        context_length=context_length,
+        thinking=thinking,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

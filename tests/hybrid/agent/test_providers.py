@@ -398,3 +398,32 @@ def test_retries_and_thinking_are_shown_live(registered) -> None:
             + ["--hide-thinking"],
         )
     assert hidden.exit_code == 0 and "Let me think" not in hidden.output and "count them." in hidden.output
+
+
+def test_ollamas_own_thinking_is_shown_dimmed_and_can_be_hidden(registered) -> None:
+    # A model /api/show says can think is asked to (`think`): its thinking streams apart from the reply
+    # (`message.thinking`) instead of inside it between <think> tags.
+    thought = "First I should look at the API for open bugs."
+    turns = (Turn(text=STEP, reasoning=thought), Turn(text=FINISH, reasoning=thought))
+    with model_server("ollama", in_order(*turns), thinking=True) as server:
+        shown = CliRunner().invoke(
+            cli, ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+        )
+    assert shown.exit_code == 0, shown.output
+    assert all(body["think"] is True for body in server.requests)
+    assert (
+        shown.output.index(thought) < shown.output.index("count them.") < shown.output.index("list_issues(")
+    )
+    steps = RunStore(registered.effective_database_url).list_runs(1)[0]
+    assert "<think>" not in json.dumps(server.requests[-1]) and steps.status == "finished"
+    with model_server("ollama", in_order(*turns), thinking=True) as server:
+        hidden = CliRunner().invoke(
+            cli,
+            ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+            + ["--hide-thinking"],
+        )
+    assert hidden.exit_code == 0 and thought not in hidden.output and "count them." in hidden.output
+    # A model that cannot think is not asked to (Ollama would refuse the request).
+    with model_server("ollama", in_order(STEP, FINISH)) as server:
+        assert outcome(run(server))["status"] == "finished"
+    assert not any(body.get("think") for body in server.requests)
