@@ -20,7 +20,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.channels.delta import DeltaChannel
 from langgraph.graph import END, START, StateGraph
 
-from hybrid.agent.model_calls import ContextTooLong, CostLimitReached, ModelCaller
+from hybrid.agent.cost import TokenUsage
+from hybrid.agent.model_calls import ContextTooLong, CostLimitReached, ModelCaller, ModelCallError
 from hybrid.agent.observation import Condenser, Form, shown_observation
 from hybrid.agent.parsing import STOP_SEQUENCES, parse_reply
 from sandbox import CallRecord
@@ -132,6 +133,11 @@ class Runtime(Protocol):
     ) -> ActionOutcome: ...
 
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None: ...
+
+    def record_model_use(self, run_id: str, usage: TokenUsage, cost: float | None) -> None:
+        """Add to the run's totals what model calls outside a step used (a call that failed after it was
+        partly paid for)."""
+        ...
 
     def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None: ...
 
@@ -261,13 +267,29 @@ def build_graph(
             return {"status": exceeded, "error": _budget_message(exceeded, state, budget)}
         update: dict[str, Any] = {}
         squeeze = state.get("squeeze", False)
+        tokens, cost = state.get("tokens", 0), state.get("cost", 0.0)
         while True:
             try:
                 reply = call_model(prompt(state, squeeze), STOP_SEQUENCES)
                 break
-            except CostLimitReached:  # a resumed run's caller may know its spending before the state does
-                return update | {"status": "max_cost", "error": _budget_message("max_cost", state, budget)}
-            except ContextTooLong as exc:
+            except ModelCallError as exc:
+                if exc.usage != TokenUsage():
+                    # Attempts that broke off were paid for but belong to no step: the run's totals get them.
+                    runtime.record_model_use(
+                        state["run_id"], exc.usage, exc.cost if call_model.priced else None
+                    )
+                    tokens += exc.usage.input_tokens + exc.usage.output_tokens
+                    cost += exc.cost
+                    update |= {"tokens": tokens, "cost": cost}
+                if isinstance(exc, CostLimitReached):
+                    # A resumed run's caller may know its spending before the state does.
+                    spent = state | {"cost": max(cost, call_model.spent)}
+                    return update | {
+                        "status": "max_cost",
+                        "error": _budget_message("max_cost", spent, budget),
+                    }
+                if not isinstance(exc, ContextTooLong):
+                    raise
                 if squeeze:  # condensing was tried: nothing more can be left out
                     return update | {
                         "status": "context_length",
@@ -278,10 +300,9 @@ def build_graph(
                 squeeze = True
                 update["squeeze"] = True
         usage = reply.usage
-        cost = state.get("cost", 0.0) + (reply.cost or 0.0)
         update |= {
-            "tokens": state.get("tokens", 0) + usage.input_tokens + usage.output_tokens,
-            "cost": cost,
+            "tokens": tokens + usage.input_tokens + usage.output_tokens,
+            "cost": cost + (reply.cost or 0.0),
             "elapsed": state.get("elapsed", 0.0) + reply.seconds,
         }
         parsed = parse_reply(reply.text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
@@ -27,9 +27,20 @@ from sandbox.text import estimate_tokens
 from workflows.lifting import InductionRefused
 
 RETRYABLE_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 529}
-# The `type` of an error a server sends inside a stream it already answered with HTTP 200 (Anthropic's
-# `event: error`, OpenAI's `{"error": ...}` chunk): these say "try again", like the statuses above.
-RETRYABLE_ERROR_TYPES = {"overloaded_error", "rate_limit_error", "api_error", "server_error", "timeout_error"}
+# The `type` or `code` of an error a server sends inside a stream it already answered with HTTP 200
+# (Anthropic's `event: error`; OpenAI's `{"error": ...}` chunk, which vLLM and llama.cpp's server send too,
+# with the HTTP status as `code`): these say "try again", like the statuses above.
+RETRYABLE_ERROR_TYPES = {
+    "overloaded_error",  # Anthropic
+    "rate_limit_error",
+    "api_error",
+    "timeout_error",
+    "server_error",  # OpenAI
+    "server_is_overloaded",
+    "service_unavailable",
+    "slow_down",
+    "rate_limit_exceeded",
+}
 # How each provider says the prompt is too long: OpenAI and vLLM ("maximum context length", code
 # context_length_exceeded; vLLM also "longer than the maximum model length"), Anthropic ("prompt is too
 # long", "exceed context limit"), Ollama ("exceeds the context length"), llama.cpp's server ("exceeds the
@@ -47,7 +58,13 @@ REPLY_RESERVE_TOKENS = 1024
 
 
 class ModelCallError(HybridError):
-    """The model could not be called (after retries, where retrying made sense); one line says why."""
+    """The model could not be called (after retries, where retrying made sense); one line says why.
+
+    `usage` and `cost` are what its failed attempts used (a stream that ended early on an error is paid
+    for): already in the caller's `usage` and `spent`, for whoever records the run's totals."""
+
+    usage: TokenUsage = TokenUsage()
+    cost: float = 0.0
 
 
 class ContextTooLong(ModelCallError):
@@ -60,13 +77,33 @@ class CostLimitReached(ModelCallError):
 
 @dataclass(frozen=True)
 class Reply:
-    """What the agent keeps of one reply: its text, what it cost, and a refusal when the model refused."""
+    """What the agent keeps of one reply: its text, what it cost, and a refusal when the model refused.
+
+    `usage` and `cost` include the attempts that failed before it (`retried`); `estimated` says that some
+    of those counts are the caller's estimate (a stream that ended before reporting its usage)."""
 
     text: str
     usage: TokenUsage
     cost: float | None
     refusal: str | None
     seconds: float
+    retried: TokenUsage = field(default_factory=TokenUsage)
+    estimated: bool = False
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What a failed attempt used: the usage its stream reported before it broke off, else an estimate."""
+
+    usage: TokenUsage
+    cost: float | None
+    estimated: bool
+
+    def describe(self) -> str:
+        if not (self.usage.input_tokens or self.usage.output_tokens):
+            return ""
+        counted = f"{self.usage.input_tokens:,} input and {self.usage.output_tokens:,} output tokens counted"
+        return f"; {counted}{', estimated' if self.estimated else ''}"
 
 
 class ModelListener(Protocol):
@@ -129,14 +166,19 @@ def status_of(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
-def error_type_of(exc: BaseException) -> str | None:
-    """The error's `type` in the body the server sent (`{"error": {"type": ...}}`), if it sent one."""
+def error_kinds_of(exc: BaseException) -> set[str | int]:
+    """The `type` and `code` of the error in the body the server sent (`{"error": {"type": ..., "code":
+    ...}}`), where it sent them."""
     body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and isinstance(error.get("type"), str):
-            return str(error["type"])
-    return None
+    error = body.get("error", body) if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return set()
+    return {kind for kind in (error.get("type"), error.get("code")) if isinstance(kind, (str, int))}
+
+
+def is_retryable_in_body(exc: BaseException) -> bool:
+    """Whether the error's body says "try again" (by type, code, or an HTTP status given as its code)."""
+    return any(kind in RETRYABLE_ERROR_TYPES or kind in RETRYABLE_STATUSES for kind in error_kinds_of(exc))
 
 
 def retry_after(exc: BaseException) -> float | None:
@@ -193,6 +235,11 @@ def refusal_of(message: BaseMessage) -> str | None:
     if metadata.get("stop_reason") == "refusal" or metadata.get("finish_reason") == "content_filter":
         return reply_text(message).strip() or "the provider stopped the reply as a refusal"
     return None
+
+
+def _plus(a: float | None, b: float | None) -> float | None:
+    """Two costs added, None (not priced) only when both are."""
+    return None if a is None and b is None else (a or 0.0) + (b or 0.0)
 
 
 def _is_anthropic(model: BaseChatModel | None) -> bool:
@@ -284,37 +331,88 @@ class ModelCaller:
                     f"room for the reply, over num_ctx {self.context_tokens})."
                 )
         attempt = 0
+        began = time.monotonic()
+        failed = TokenUsage()
+        failed_cost: float | None = None
+        estimated = False
         while True:
-            began = time.monotonic()
+            streamed: list[AIMessageChunk] = []  # what arrived of this attempt, kept if it breaks off
             try:
-                message = self._stream(messages, stop)
+                message = self._stream(messages, stop, streamed)
             except Exception as exc:  # every provider has its own exception classes
+                spent = self._count_failed(messages, streamed)
+                failed += spent.usage
+                failed_cost = _plus(failed_cost, spent.cost)
+                estimated = estimated or spent.estimated
                 wait = self._wait_before_retry(exc, attempt)
-                if wait is None:
-                    raise self._error(exc, attempt) from exc
+                if wait is None or self.over_budget:
+                    error = (
+                        self._error(exc, attempt)
+                        if wait is None
+                        else CostLimitReached(
+                            f"The run's model calls cost ${self.spent:.4f}, reaching its limit of "
+                            f"${self.max_cost}, with the failed attempts ({describe(exc)})."
+                        )
+                    )
+                    error.usage, error.cost = failed, failed_cost or 0.0
+                    raise error from exc
                 attempt += 1
                 if self.listener is not None:
-                    self.listener.retry(describe(exc), wait, attempt, self.retries + 1)
+                    self.listener.retry(describe(exc) + spent.describe(), wait, attempt, self.retries + 1)
                 self.sleep(wait)
                 continue
             usage = TokenUsage.of(message)
-            metadata: dict[str, Any] = getattr(message, "response_metadata", None) or {}
-            served = metadata.get("model_name") or metadata.get("model")  # OpenAI/Anthropic, Ollama
-            cost = self.pricing.cost(usage, served) if self.pricing is not None else None
+            cost = self._price(usage, message)
             self.usage += usage
             self.spent += cost or 0.0
             return Reply(
                 text=reply_text(message),
-                usage=usage,
-                cost=cost,
+                usage=usage + failed,
+                cost=_plus(cost, failed_cost),
                 refusal=refusal_of(message),
                 seconds=time.monotonic() - began,
+                retried=failed,
+                estimated=estimated,
             )
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None) -> BaseMessage:
+    def _price(self, usage: TokenUsage, message: BaseMessage | None) -> float | None:
+        metadata: dict[str, Any] = getattr(message, "response_metadata", None) or {}
+        served = metadata.get("model_name") or metadata.get("model")  # OpenAI/Anthropic, Ollama
+        return self.pricing.cost(usage, served) if self.pricing is not None else None
+
+    def _count_failed(self, messages: list[BaseMessage], streamed: list[AIMessageChunk]) -> Attempt:
+        """What a failed attempt used, counted in `usage` and `spent`. An attempt that streamed nothing
+        (refused with an HTTP error, or no answer at all) used nothing. One that broke off mid-stream was
+        paid for: the usage its stream reported (Anthropic's `message_start` gives the input), and where
+        it reported none (OpenAI sends usage only in the last chunk), an estimate from the prompt and from
+        what was streamed."""
+        if not streamed:
+            return Attempt(TokenUsage(), None, False)
+        whole = streamed[0]
+        for chunk in streamed[1:]:
+            whole = whole + chunk
+        reported = TokenUsage.of(whole)
+        written = estimate_tokens(reply_text(whole) + thinking_text(whole))
+        input_tokens = reported.input_tokens or sum(estimate_tokens(m.text) for m in messages)
+        usage = TokenUsage(
+            input_tokens=input_tokens,
+            output_tokens=max(reported.output_tokens, written),
+            cache_read_tokens=reported.cache_read_tokens,
+            cache_write_tokens=reported.cache_write_tokens,
+        )
+        cost = self._price(usage, whole)
+        self.usage += usage
+        self.spent += cost or 0.0
+        return Attempt(usage, cost, usage != reported)
+
+    def _stream(
+        self, messages: list[BaseMessage], stop: list[str] | None, streamed: list[AIMessageChunk]
+    ) -> BaseMessage:
+        """The whole reply, streamed; each chunk is appended to `streamed` as it arrives."""
         assert self.model is not None, "_call checks that a model is configured"
         whole: AIMessageChunk | None = None
         for chunk in self.model.stream(messages, stop=stop or None):  # some APIs reject an empty list
+            streamed.append(chunk)
             whole = chunk if whole is None else whole + chunk
             if self.listener is not None:
                 if thought := thinking_text(chunk):
@@ -331,7 +429,7 @@ class ModelCaller:
         status = status_of(exc)
         if not (
             status in RETRYABLE_STATUSES
-            or error_type_of(exc) in RETRYABLE_ERROR_TYPES
+            or is_retryable_in_body(exc)
             or is_timeout(exc)
             or (status is None and is_connection_error(exc))
         ):

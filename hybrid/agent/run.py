@@ -367,6 +367,8 @@ class Agent:
         repairs: list[Workflow] | None = None,
     ) -> RunResult:
         self.current_run_id = run_id
+        # The run's limit holds what its model calls cost, a resumed run's earlier calls included.
+        self.call_model.spent = self.store.get_run(run_id).cost or 0.0
         config = self._config(run_id)
         try:
             for _ in self.graph.stream(initial, config, stream_mode="updates"):

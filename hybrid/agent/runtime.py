@@ -46,6 +46,7 @@ from workflows.templates import fits
 if TYPE_CHECKING:
     # Imported where used: a task done on the fast path needs neither LangGraph nor Playwright, and
     # `hybrid run` starts in a fraction of the time without them.
+    from hybrid.agent.cost import TokenUsage
     from hybrid.agent.graph import ActionOutcome
     from sandbox.browser import BrowserService, SiteLogin
 
@@ -526,6 +527,11 @@ class AgentRuntime:
         self.store.add_step(run_id, step, calls)
         if self.on_step is not None:
             self.on_step(step, calls)
+
+    def record_model_use(self, run_id: str, usage: TokenUsage, cost: float | None) -> None:
+        self.store.add_model_use(
+            run_id, prompt_tokens=usage.input_tokens, completion_tokens=usage.output_tokens, cost=cost
+        )
 
     def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None:
         self.release(run_id)

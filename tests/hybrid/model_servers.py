@@ -3,14 +3,15 @@
 langchain-ollama) and their SDKs are exercised over HTTP exactly as against the hosted services.
 
 A script decides each reply (`Turn`): its text, or an HTTP error with an optional Retry-After, a delay
-(for timeouts), a refusal, cached-token counts, an error inside a stream already answered with 200 (as
-Anthropic sends `overloaded_error`), usage at the stream's end without the input tokens (as older
-Anthropic streams and Anthropic-compatible servers do). The server honours stop sequences or, like some
+(for timeouts), a refusal, cached-token counts, an error inside a stream already answered with 200, after
+its first piece of text (as Anthropic sends `overloaded_error` and OpenAI a `server_error` chunk), usage
+at the stream's end without the input tokens (as older Anthropic streams and Anthropic-compatible servers
+do). The server honours stop sequences or, like some
 servers and models, ignores them; it streams when asked to (server-sent events for OpenAI and Anthropic,
 JSON lines for Ollama) and reports usage in each provider's own shape. The Ollama server answers
 `/api/show` with the model's context size and, like Ollama, runs the model with a context of `num_ctx`
 tokens (4,096 unless the request sets it), silently dropping the start of a longer prompt. Every request
-body is kept.
+body is kept, with the tokens of each request answered.
 """
 
 from __future__ import annotations
@@ -51,9 +52,14 @@ class Turn:
     cached_tokens: int = 0
     blocks: bool = False  # the text as content blocks (with a thinking block first, for Anthropic)
     error_type: str | None = None  # the error body's `type` (OpenAI-compatible servers: llama.cpp's own)
-    stream_error: str | None = None  # Anthropic: an `event: error` of this type after the first text
+    # An error of this type inside the stream, after the first piece of text (Anthropic: `event: error`;
+    # OpenAI-compatible servers: a chunk `{"error": {...}}`), before any usage is sent at the stream's end.
+    stream_error: str | None = None
     output_only_usage: bool = False  # Anthropic: `message_delta` carries only the output tokens
-    reasoning: str | None = None  # OpenAI-compatible servers (vLLM, llama.cpp): `delta.reasoning_content`
+    # The model's thinking: `delta.reasoning_content` (vLLM, llama.cpp's server); Ollama's `message.thinking`
+    # when the request asks for it (`think`), else inside the content between <think> tags, as Ollama
+    # gives a thinking model's thoughts when not asked.
+    reasoning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,10 @@ class ModelServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     context_length: int = 32768  # Ollama: the model's own context size, as /api/show reports it
     truncated: list[int] = field(default_factory=list)  # Ollama: messages dropped from each cut prompt
+    prompt_tokens: list[int] = field(default_factory=list)  # the input tokens of each request answered
+    completion_tokens: list[int] = field(default_factory=list)  # and its output tokens, whole
+    broken_off: list[str] = field(default_factory=list)  # the text streamed before each `stream_error`
+    thinking: bool = False  # Ollama: the model can think (`/api/show` lists the capability)
 
     @property
     def model(self) -> str:
@@ -217,6 +227,16 @@ def _openai(reply: Reply, model: str, stream: bool, include_usage: bool) -> Resp
     events: list[tuple[str | None, Any]] = [
         (None, chunk | {"choices": [{"index": 0, "delta": d, "finish_reason": None}]}) for d in deltas
     ]
+    if turn.stream_error:  # OpenAI's own shape of an error after 200 (`type` server_error, rate_limit…)
+        error = {
+            "message": "The server had an error while processing your request.",
+            "type": turn.stream_error,
+        }
+        cut = next(i for i, d in enumerate(deltas) if d.get("content")) + 1
+        return StreamingResponse(
+            _sse([*events[:cut], (None, {"error": error | {"param": None, "code": None}})]),
+            media_type="text/event-stream",
+        )
     events.append((None, chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
     if include_usage:
         events.append((None, chunk | {"choices": [], "usage": usage}))
@@ -268,10 +288,26 @@ def _anthropic(reply: Reply, model: str, stream: bool) -> Response:
     ]
     for index, block in enumerate(blocks):
         if turn.stream_error and block["type"] == "text":
-            events.append(
-                ("error", {"type": "error", "error": {"type": turn.stream_error, "message": "Overloaded"}})
-            )
-            break
+            events += [
+                (
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                ),
+                (
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "text_delta", "text": _pieces(block["text"])[0]},
+                    },
+                ),
+                ("error", {"type": "error", "error": {"type": turn.stream_error, "message": "Overloaded"}}),
+            ]
+            return StreamingResponse(_sse(events), media_type="text/event-stream")
         if block["type"] == "thinking":
             events += [
                 (
@@ -336,7 +372,7 @@ def _anthropic(reply: Reply, model: str, stream: bool) -> Response:
     return StreamingResponse(_sse(events), media_type="text/event-stream")
 
 
-def _ollama(reply: Reply, model: str, stream: bool) -> Response:
+def _ollama(reply: Reply, model: str, stream: bool, think: bool) -> Response:
     final = {
         "model": model,
         "created_at": "2026-01-01T00:00:00Z",
@@ -351,14 +387,15 @@ def _ollama(reply: Reply, model: str, stream: bool) -> Response:
     }
     if not stream:
         return JSONResponse(final | {"message": {"role": "assistant", "content": reply.text}})
+    thinking = reply.turn.reasoning
+    messages = [{"role": "assistant", "content": piece} for piece in _pieces(reply.text)]
+    if thinking and think:
+        messages[:0] = [{"role": "assistant", "content": "", "thinking": p} for p in _pieces(thinking)]
+    elif thinking:
+        messages.insert(0, {"role": "assistant", "content": f"<think>{thinking}</think>\n"})
     lines = [
-        {
-            "model": model,
-            "created_at": "2026-01-01T00:00:00Z",
-            "done": False,
-            "message": {"role": "assistant", "content": piece},
-        }
-        for piece in _pieces(reply.text)
+        {"model": model, "created_at": "2026-01-01T00:00:00Z", "done": False, "message": message}
+        for message in messages
     ]
     lines.append(final | {"message": {"role": "assistant", "content": ""}})
     return StreamingResponse(_ndjson(lines), media_type="application/x-ndjson")
@@ -402,13 +439,19 @@ def create_app(server: ModelServer) -> Starlette:
         if turn.status >= 400:
             return _error(server.protocol, turn)
         reply = Reply(server, conversation, turn)
+        server.prompt_tokens.append(reply.prompt_tokens)
+        server.completion_tokens.append(reply.completion_tokens)
+        if turn.stream_error and server.protocol != "ollama":
+            server.broken_off.append(_pieces(reply.text)[0])
         model = body.get("model", MODELS[server.protocol])
         if server.protocol == "openai":
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return _openai(reply, model, bool(body.get("stream")), include_usage)
         if server.protocol == "anthropic":
             return _anthropic(reply, model, bool(body.get("stream")))
-        return _ollama(reply, model, body.get("stream", True))
+        if body.get("think") and not server.thinking:  # as Ollama answers for a model that cannot think
+            return JSONResponse({"error": f'"{model}" does not support thinking'}, status_code=400)
+        return _ollama(reply, model, body.get("stream", True), bool(body.get("think")))
 
     async def show(request: Request) -> Response:
         body = await request.json()
@@ -423,7 +466,7 @@ def create_app(server: ModelServer) -> Starlette:
                     "general.basename": body.get("model", MODELS["ollama"]),
                     "qwen2.context_length": server.context_length,
                 },
-                "capabilities": ["completion"],
+                "capabilities": ["completion", "thinking"] if server.thinking else ["completion"],
             }
         )
 
@@ -437,11 +480,20 @@ def create_app(server: ModelServer) -> Starlette:
 
 @contextmanager
 def model_server(
-    protocol: Protocol, script: Script, *, honour_stop: bool = True, context_length: int = 32768
+    protocol: Protocol,
+    script: Script,
+    *,
+    honour_stop: bool = True,
+    context_length: int = 32768,
+    thinking: bool = False,
 ) -> Iterator[ModelServer]:
     """Serve `protocol` on a free 127.0.0.1 port in a background thread for the duration of the block."""
     server = ModelServer(
-        protocol=protocol, script=script, honour_stop=honour_stop, context_length=context_length
+        protocol=protocol,
+        script=script,
+        honour_stop=honour_stop,
+        context_length=context_length,
+        thinking=thinking,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

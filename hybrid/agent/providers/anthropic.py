@@ -1,6 +1,17 @@
 """Anthropic: langchain-anthropic's chat model, keeping the usage the stream reports at its start
 (`message_start`), which langchain-anthropic drops, for `TokenUsage.of` to count the input tokens when the
-stream's end (`message_delta`) gives only the output ones."""
+stream's end (`message_delta`) gives only the output ones, and when the stream breaks off before its end
+(an `overloaded_error` mid-stream: the attempt was paid for).
+
+Why a private method is overridden: langchain-anthropic reads the stream's events in
+`_make_message_chunk_from_anthropic_event`, and since langchain-ai/langchain#32591 (Aug 2025) it reports
+usage only at `message_delta`, on purpose (server-side tool use is billed there). Its public surface has
+no hook that sees the raw events: callbacks (`on_llm_new_token`) get the chunk after conversion, without
+the usage; `stream_usage` only switches the end's usage on or off; the SDK client is built inside the
+model. Requests to report `message_start` usage again (langchain-ai/langchain#35509, open; #35510, #35532,
+#35666) were not merged. If the override's signature changes, the provider tests
+(`test_anthropic_input_tokens_are_read_from_message_start`) fail rather than the cost going wrong quietly.
+"""
 
 from __future__ import annotations
 

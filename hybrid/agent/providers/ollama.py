@@ -4,7 +4,8 @@ keeping their headers.
 Ollama runs a model with a context of `num_ctx` tokens (by default a few thousand, whatever the model
 can take) and fills it by silently dropping the start of a longer prompt: the task, first. So `num_ctx`
 is always sent, from the user's setting or else the model's own context size as `/api/show` reports it,
-and the caller checks each prompt against it (see `ModelCaller`).
+and the caller checks each prompt against it (see `ModelCaller`). A model that `/api/show` says can think
+is asked to (`think`), so that its thinking streams apart from the reply.
 """
 
 from __future__ import annotations
@@ -44,15 +45,18 @@ def raise_for_status(response: httpx.Response) -> None:
         raise OllamaStatusError(response)
 
 
-def context_size(name: str, host: str | None, timeout: float) -> int:
-    """The context the model is set up with (its Modelfile's `num_ctx`), else the most it can take."""
+def show(name: str, host: str | None, timeout: float) -> ollama.ShowResponse:
     try:
-        shown = ollama.Client(host=host, timeout=timeout).show(name)
+        return ollama.Client(host=host, timeout=timeout).show(name)
     except (ollama.ResponseError, ConnectionError, httpx.HTTPError) as exc:
         raise ModelError(
             f"Cannot read the context size of ollama:{name} from the Ollama server ({exc}): start the "
             f"server and `ollama pull {name}`, or set HYBRID_MODEL_CONTEXT_TOKENS."
         ) from exc
+
+
+def context_size(name: str, shown: ollama.ShowResponse) -> int:
+    """The context the model is set up with (its Modelfile's `num_ctx`), else the most it can take."""
     if shown.parameters and (configured := NUM_CTX_PARAMETER.search(shown.parameters)):
         return int(configured.group(1))
     sizes = [v for k, v in (shown.modelinfo or {}).items() if k.endswith(".context_length") and int(v) > 0]
@@ -66,10 +70,21 @@ def context_size(name: str, host: str | None, timeout: float) -> int:
 
 def load(name: str, options: dict[str, Any], context_tokens: int | None) -> ChatOllama:
     timeout = options.get("client_kwargs", {}).get("timeout", 120.0)
-    num_ctx = context_tokens or context_size(name, options.get("base_url"), timeout)
+    try:
+        shown: ollama.ShowResponse | None = show(name, options.get("base_url"), timeout)
+    except ModelError:
+        if not context_tokens:
+            raise
+        shown = None  # the first call says what is wrong with the server
+    num_ctx = context_tokens if context_tokens or shown is None else context_size(name, shown)
+    # A model that can think is asked to (`think`), so its thinking comes apart from the reply
+    # (`message.thinking`, shown dimmed) instead of inside it between <think> tags; a model that cannot
+    # would be refused.
+    thinks = shown is not None and "thinking" in (shown.capabilities or [])
     return ChatOllama(
         model=name,
         num_ctx=num_ctx,
+        reasoning=True if thinks else None,
         sync_client_kwargs={"event_hooks": {"response": [raise_for_status]}},
         **options,
     )

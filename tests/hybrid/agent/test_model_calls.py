@@ -9,13 +9,22 @@ from typing import Any
 
 import httpx
 import pytest
+from genai_prices import Usage, calc_price
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from model_servers import Turn, in_order, model_server
 
-from hybrid.agent.model_calls import ContextTooLong, ModelCaller, ModelCallError, reply_text
+from hybrid.agent.cost import Pricing, TokenUsage
+from hybrid.agent.model_calls import (
+    ContextTooLong,
+    CostLimitReached,
+    ModelCaller,
+    ModelCallError,
+    reply_text,
+)
 from hybrid.agent.models import load_chat_model
+from sandbox.text import estimate_tokens
 
 pytestmark = pytest.mark.kernel
 
@@ -115,6 +124,10 @@ def test_ollamas_retry_after_is_honoured() -> None:
     assert waited == [7.0, 3.0]
 
 
+def no_wait(_: float) -> None:
+    pass
+
+
 class Listener:
     def __init__(self) -> None:
         self.events: list[tuple[str, Any]] = []
@@ -143,8 +156,91 @@ def test_thinking_text_and_retries_reach_the_listener() -> None:
         caller = ModelCaller(load_chat_model(server.model, base_url=server.url), sleep=lambda _: None)
         caller.listener = listener = Listener()
         assert caller([HumanMessage("task")]).text == "hello"
+    # The failed attempt streamed a piece of its reply; the listener is told it is void, then the retry.
     kinds = [kind for kind, _ in listener.events]
-    assert kinds[0] == "retry" and "overloaded" in listener.events[0][1][0]
-    assert kinds.index("thinking") < kinds.index("text")
-    assert "".join(d for k, d in listener.events if k == "thinking") == "Let me think about the API first."
-    assert "".join(d for k, d in listener.events if k == "text") == "hello"
+    assert kinds[:2] == ["text", "retry"] and "overloaded" in listener.events[1][1][0]
+    retried = listener.events[2:]
+    assert [k for k, _ in retried].index("thinking") < [k for k, _ in retried].index("text")
+    assert "".join(d for k, d in retried if k == "thinking") == "Let me think about the API first."
+    assert "".join(d for k, d in retried if k == "text") == "hello"
+
+
+def price(model: str, input_tokens: int, output_tokens: int) -> float:
+    return float(
+        calc_price(
+            Usage(input_tokens=input_tokens, output_tokens=output_tokens),
+            model_ref=model.partition(":")[2],
+            provider_id=model.partition(":")[0],
+        ).total_price
+    )
+
+
+PROMPT = "Count the open bugs of tracker-core. " * 40
+ANSWER = "There are 42 open bugs in tracker-core."
+FIRST_PIECE = ANSWER[:13]  # the server streams a reply in three pieces
+BILLED = len(ANSWER) // 4  # the output tokens the server reports for a whole reply
+
+
+def test_an_anthropic_attempt_that_broke_off_is_paid_for_with_its_reported_input() -> None:
+    # Overloaded after message_start (which reports the input tokens) and the first piece of text: that
+    # attempt was paid for; its output is estimated from what was streamed, and said to be.
+    script = in_order(Turn(text=ANSWER, stream_error="overloaded_error"), ANSWER)
+    with model_server("anthropic", script) as server:
+        caller = ModelCaller(
+            load_chat_model(server.model, base_url=server.url), pricing=Pricing(server.model), sleep=no_wait
+        )
+        caller.listener = listener = Listener()
+        reply = caller([HumanMessage(PROMPT)], cache=False)
+    first, second = server.prompt_tokens
+    streamed = estimate_tokens(FIRST_PIECE)
+    assert reply.retried == TokenUsage(input_tokens=first, output_tokens=streamed) and reply.estimated
+    assert reply.usage.input_tokens == first + second
+    both = price(server.model, first, streamed) + price(server.model, second, BILLED)
+    assert reply.cost == pytest.approx(both) and caller.spent == pytest.approx(both)
+    ((problem, *_),) = [event for kind, event in listener.events if kind == "retry"]
+    assert f"{first:,} input and {streamed:,} output tokens counted, estimated" in problem
+
+
+@pytest.mark.parametrize("kind", ["server_error", "rate_limit_exceeded", "server_is_overloaded"])
+def test_an_openai_error_inside_a_stream_is_retried_by_type_and_its_attempt_estimated(kind) -> None:
+    # OpenAI answers 200, streams a piece of the reply, then a chunk {"error": {"type": ...}}: no status to
+    # go by, and no usage (it comes only in the last chunk), so the attempt is estimated.
+    script = in_order(Turn(text=ANSWER, stream_error=kind), ANSWER)
+    with model_server("openai", script) as server:
+        caller = ModelCaller(
+            load_chat_model(server.model, base_url=server.url), pricing=Pricing(server.model), sleep=no_wait
+        )
+        reply = caller([HumanMessage(PROMPT)])
+    assert reply.text == ANSWER and len(server.requests) == 2
+    guessed = TokenUsage(input_tokens=estimate_tokens(PROMPT), output_tokens=estimate_tokens(FIRST_PIECE))
+    assert reply.retried == guessed and reply.estimated
+    answered = server.prompt_tokens[1]  # the server knows both; only the second reported them
+    assert reply.cost == pytest.approx(
+        price(server.model, guessed.input_tokens, guessed.output_tokens)
+        + price(server.model, answered, BILLED)
+    )
+
+
+def test_an_error_before_anything_streamed_costs_nothing() -> None:
+    with model_server("openai", in_order(Turn(status=503), ANSWER)) as server:
+        caller = ModelCaller(
+            load_chat_model(server.model, base_url=server.url), pricing=Pricing(server.model), sleep=no_wait
+        )
+        reply = caller([HumanMessage(PROMPT)])
+    assert reply.retried == TokenUsage() and not reply.estimated
+    assert reply.cost == pytest.approx(price(server.model, server.prompt_tokens[0], BILLED))
+
+
+def test_failed_attempts_that_reach_the_cost_limit_stop_the_retries() -> None:
+    broken = Turn(text=ANSWER, stream_error="overloaded_error")
+    with model_server("anthropic", in_order(broken, broken, broken)) as server:
+        caller = ModelCaller(
+            load_chat_model(server.model, base_url=server.url),
+            pricing=Pricing(server.model),
+            sleep=no_wait,
+            max_cost=0.0005,
+        )
+        with pytest.raises(CostLimitReached, match="with the failed attempts") as stopped:
+            caller([HumanMessage(PROMPT * 2)])
+    assert len(server.requests) < 3 and stopped.value.cost == pytest.approx(caller.spent)
+    assert stopped.value.usage.input_tokens == sum(server.prompt_tokens)

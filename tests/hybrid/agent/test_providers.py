@@ -19,6 +19,7 @@ from hybrid.cli import cli
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
+from sandbox.text import estimate_tokens
 from workflows.store import RunStore
 
 pytestmark = pytest.mark.kernel
@@ -282,6 +283,45 @@ def test_an_overloaded_error_inside_an_anthropic_stream_is_retried(registered) -
     assert finished["status"] == "finished" and len(server.requests) == 3
 
 
+def anthropic_price(input_tokens: int, output_tokens: int) -> float:
+    return float(
+        calc_price(
+            Usage(input_tokens=input_tokens, output_tokens=output_tokens),
+            model_ref="claude-3-5-haiku-latest",
+            provider_id="anthropic",
+        ).total_price
+    )
+
+
+def test_a_retried_attempt_that_broke_off_counts_in_the_steps_cost(registered) -> None:
+    # The first attempt is overloaded after message_start reported its input and a piece of text came: it
+    # was paid for, so the step costs both attempts (its output estimated from the text streamed).
+    overloaded = Turn(text=STEP, stream_error="overloaded_error")
+    with model_server("anthropic", in_order(overloaded, STEP, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and len(server.requests) == 3
+    store = RunStore(registered.effective_database_url)
+    (first, second, third), (_, written, last) = server.prompt_tokens, server.completion_tokens
+    step = store.steps_of(finished["run_id"])[0]
+    broken = estimate_tokens(server.broken_off[0])
+    assert step.prompt_tokens == first + second
+    assert step.cost == pytest.approx(anthropic_price(first, broken) + anthropic_price(second, written))
+    assert finished["cost"] == pytest.approx(step.cost + anthropic_price(third, last))
+
+
+def test_attempts_that_broke_off_count_when_retries_run_out(registered) -> None:
+    overloaded = Turn(text=STEP, stream_error="overloaded_error", retry_after="0")
+    with model_server("anthropic", in_order(overloaded, overloaded, overloaded)) as server:
+        result = run(server)
+    assert result.exit_code == 1 and len(server.requests) == 3
+    stopped = RunStore(registered.effective_database_url).list_runs(1)[0]
+    broken = estimate_tokens(STEP[: -(-len(STEP) // 3)])
+    assert stopped.status == "error" and stopped.prompt_tokens == sum(server.prompt_tokens)
+    assert stopped.cost == pytest.approx(
+        sum(anthropic_price(tokens, broken) for tokens in server.prompt_tokens)
+    )
+
+
 def test_anthropic_input_tokens_are_read_from_message_start(registered) -> None:
     # message_delta carries only the output tokens (older streams, Anthropic-compatible servers).
     script = in_order(*[Turn(text=STEP, output_only_usage=True)] * 10)
@@ -358,3 +398,32 @@ def test_retries_and_thinking_are_shown_live(registered) -> None:
             + ["--hide-thinking"],
         )
     assert hidden.exit_code == 0 and "Let me think" not in hidden.output and "count them." in hidden.output
+
+
+def test_ollamas_own_thinking_is_shown_dimmed_and_can_be_hidden(registered) -> None:
+    # A model /api/show says can think is asked to (`think`): its thinking streams apart from the reply
+    # (`message.thinking`) instead of inside it between <think> tags.
+    thought = "First I should look at the API for open bugs."
+    turns = (Turn(text=STEP, reasoning=thought), Turn(text=FINISH, reasoning=thought))
+    with model_server("ollama", in_order(*turns), thinking=True) as server:
+        shown = CliRunner().invoke(
+            cli, ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+        )
+    assert shown.exit_code == 0, shown.output
+    assert all(body["think"] is True for body in server.requests)
+    assert (
+        shown.output.index(thought) < shown.output.index("count them.") < shown.output.index("list_issues(")
+    )
+    steps = RunStore(registered.effective_database_url).list_runs(1)[0]
+    assert "<think>" not in json.dumps(server.requests[-1]) and steps.status == "finished"
+    with model_server("ollama", in_order(*turns), thinking=True) as server:
+        hidden = CliRunner().invoke(
+            cli,
+            ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url]
+            + ["--hide-thinking"],
+        )
+    assert hidden.exit_code == 0 and thought not in hidden.output and "count them." in hidden.output
+    # A model that cannot think is not asked to (Ollama would refuse the request).
+    with model_server("ollama", in_order(STEP, FINISH)) as server:
+        assert outcome(run(server))["status"] == "finished"
+    assert not any(body.get("think") for body in server.requests)
