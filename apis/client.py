@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from apis import encoding
-from apis.auth import ApiKeyAuth, SecretStore, resolve_auth
+from apis.auth import SecretStore, resolve_auth
 from apis.docs import operation_help, operation_line, operation_lines
 from apis.errors import (
     ApiArgumentError,
@@ -24,6 +24,7 @@ from apis.errors import (
     ApiValidationError,
     ApiValidationWarning,
 )
+from apis.httpauth import ApiKeyAuth
 from apis.model import BODY_ARGUMENT, Operation, Spec
 from apis.paging import as_page
 from apis.search import search

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apis.auth import FileSecretStore, WebLogin, check_auth_reference, check_web_login, resolve_web_login
-from apis.client import Client, build_client
 from apis.errors import RegistryError
-from apis.loader import load_spec
 from apis.model import EFFECTS, Spec
 from apis.records import NAME, NAME_RULE, RecordFiles, code_name
 from apis.sources import is_url
+
+if TYPE_CHECKING:
+    from apis.client import Client
 
 SITE_NAME = NAME
 
@@ -100,12 +101,16 @@ class SiteRegistry:
         """The site's spec, processed once and then read from the registry's cache, with the operations
         the user marked read or write (`hybrid sites edit`) so; a site with only a web UI has a spec
         without operations."""
+        from apis.loader import load_spec  # the loader and its parsers, only when a spec is read
+
         site = self.get(name)
         return no_api(site) if site.spec is None else _marked(load_spec(site.spec, self.cache_dir), site)
 
     def refresh(self, name: str) -> Spec:
         """The site's spec read again: a URL is asked whether it changed (ETag / Last-Modified), a file
         re-read."""
+        from apis.loader import load_spec
+
         site = self.get(name)
         if site.spec is None:
             return no_api(site)
@@ -114,6 +119,8 @@ class SiteRegistry:
     def mark(self, name: str, effects: dict[str, str]) -> Site:
         """Marks operations of site NAME as reads or writes (`{"read_flow_runs": "read"}`); KeyError naming
         close matches for an operation its spec does not have."""
+        from apis.loader import load_spec
+
         site = self.get(name)
         if site.spec is None:
             raise RegistryError(f"Site {name!r} has only a web UI: it has no API operations to mark.")
@@ -125,6 +132,8 @@ class SiteRegistry:
     def client(self, name: str, **options: Any) -> Client:
         """A client for the site with its credentials resolved now (from the environment or the secret
         store)."""
+        from apis.client import build_client  # httpx and the validators, only when calling
+
         site = self.get(name)
         return build_client(self.load_spec(name), site.base_url, site.auth, secrets=self.secrets, **options)
 

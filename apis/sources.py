@@ -10,13 +10,15 @@ import socket
 import threading
 from collections.abc import Hashable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 import yaml
 
 from apis.errors import SpecError
+
+if TYPE_CHECKING:
+    import httpx
 
 FETCH_TIMEOUT_SECONDS = 30.0
 # How long one spec document may take to arrive in all (a 100 MB spec over a slow link takes seconds).
@@ -146,6 +148,8 @@ def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes, httpx.Headers
 
 
 def _download(url: str, headers: dict[str, str], trace: Any) -> tuple[int, bytes, httpx.Headers]:
+    import httpx  # only to fetch a spec: naming a site's source needs none of it
+
     limit = max_spec_bytes()
     try:
         with (

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, unquote
 
 import httpx
@@ -29,10 +29,6 @@ import httpx
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError
-from openapi_schema_validator import OAS30ReadValidator, OAS30Validator, OAS31Validator
-from referencing import Registry
-from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from apis.docs import response_content, response_schema
 from apis.errors import html_page
@@ -40,6 +36,9 @@ from apis.model import BODY_ARGUMENT, Operation, Parameter, Spec
 from apis.refs import pointer_get
 from apis.shapes import schema_types
 from sandbox.text import clip
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 # How much of a value one mismatch line shows; the record keeps the whole validator text.
 SHOWN_CHARS = 60
@@ -93,7 +92,7 @@ class _Check:
                     return iter(())
             except (ValueError, TypeError, OverflowError):
                 pass  # a value Rust cannot take (an integer past 64 bits): the full check decides
-        return cast(Iterator[ValidationError], self.explain.iter_errors(value))
+        return cast("Iterator[ValidationError]", self.explain.iter_errors(value))
 
 
 @dataclass(frozen=True)
@@ -185,19 +184,34 @@ class SpecValidator:
             if schema:
                 schemas[f"response {status}"] = schema
         contents = {**self.spec.document, _CHECKED: schemas}
-        specification = DRAFT202012 if self._is_31 else DRAFT4
-        registry: Registry = Registry().with_resource(_SPEC_URI, specification.create_resource(contents))
         fast_root = self._fast_root(schemas)
+        registries: list[Any] = []
+
+        def registry() -> Any:
+            # Built, and openapi-schema-validator imported (with jsonschema and pydantic-settings), only when
+            # a value does not match and the mismatch is explained: a matching call needs none of it.
+            if not registries:
+                from referencing import Registry
+                from referencing.jsonschema import DRAFT4, DRAFT202012
+
+                specification = DRAFT202012 if self._is_31 else DRAFT4
+                registries.append(
+                    Registry().with_resource(_SPEC_URI, specification.create_resource(contents))
+                )
+            return registries[0]
 
         def compiled(key: str, *, writing: bool) -> _Check:
-            # Requests are not held to readOnly/writeOnly (OAS30Validator ignores both); responses are.
-            cls = OAS31Validator if self._is_31 else (OAS30Validator if writing else OAS30ReadValidator)
             pointer = "/" + key.replace("~", "~0").replace("/", "~1")
             reference = {"$ref": f"{_SPEC_URI}#/{_CHECKED}{pointer}"}
-            return _Check(
-                self._fast(fast_root, pointer),
-                lambda: cls(reference, registry=registry, format_checker=cls.FORMAT_CHECKER),
-            )
+
+            def explain() -> Any:
+                from openapi_schema_validator import OAS30ReadValidator, OAS30Validator, OAS31Validator
+
+                # Requests are not held to readOnly/writeOnly (OAS30Validator ignores both); responses are.
+                cls = OAS31Validator if self._is_31 else (OAS30Validator if writing else OAS30ReadValidator)
+                return cls(reference, registry=registry(), format_checker=cls.FORMAT_CHECKER)
+
+            return _Check(self._fast(fast_root, pointer), explain)
 
         return _Checks(
             parameters={

@@ -86,8 +86,8 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except HybridError as exc:
             # Imported here, when something failed, so that starting a command does not import them.
-            from hybrid.config import ConfigError
-            from workflows.store import StoreError
+            from hybrid.locations import ConfigError
+            from workflows.reading import StoreError
 
             # One line, as click prints its own errors ("Error: ..."); a traceback is for the unexpected.
             if isinstance(exc, (ConfigError, StoreError)):

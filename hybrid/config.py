@@ -7,52 +7,45 @@ else `hybrid.toml` in the per-user config directory.
 
 from __future__ import annotations
 
-import os
 import shutil
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-from pydantic import Field, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hybrid.locations import (
+    APP_NAME,
+    CONFIG_ENV_VAR,
+    ENV_PREFIX,
+    PRIVATE_FILES,
+    ConfigError,
+    default_data_dir,
+    environment_values,
+    find_config_file,
+    keep_private,
+    read_toml,
+    sqlite_url,
+    user_config_dir,
 )
-
 from sandbox import Isolation, IsolationMode, KernelLimits, PolicyMode
-from sandbox.errors import HybridError
 
-APP_NAME = "hybrid-agent"
-ENV_PREFIX = "HYBRID_"
-CONFIG_ENV_VAR = "HYBRID_CONFIG"
+__all__ = [
+    "APP_NAME",
+    "CONFIG_ENV_VAR",
+    "ENV_PREFIX",
+    "PRIVATE_FILES",
+    "ConfigError",
+    "Settings",
+    "describe_settings",
+    "find_chromium",
+    "find_config_file",
+    "keep_private",
+    "load_settings",
+    "user_config_dir",
+]
+
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-class ConfigError(HybridError):
-    """The configuration cannot be used; the message says which value and how to fix it."""
-
-
-def find_config_file() -> Path | None:
-    """The `hybrid.toml` in effect, or None when there is none."""
-    explicit = os.environ.get(CONFIG_ENV_VAR)
-    if explicit:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"{CONFIG_ENV_VAR}={explicit} names a file that does not exist.")
-        return path
-    for candidate in (Path.cwd() / "hybrid.toml", user_config_dir() / "hybrid.toml"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def user_config_dir() -> Path:
-    """The per-user config directory, where `hybrid.toml` is read from when no other file is named."""
-    return platformdirs.user_config_path(APP_NAME)
 
 
 def find_chromium() -> Path | None:
@@ -64,13 +57,17 @@ def find_chromium() -> Path | None:
     return None
 
 
-class Settings(BaseSettings):
-    """Effective configuration. Build it with `load_settings()` to honour the config file."""
+class Settings(BaseModel):
+    """Effective configuration. Build it with `load_settings()` to honour the config file; built directly,
+    the `HYBRID_*` variables are read under the values given."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_from_environment(), **values})
 
     data_dir: Path = Field(
-        default_factory=lambda: platformdirs.user_data_path(APP_NAME),
+        default_factory=default_data_dir,
         description="Where runs, the database, registered sites and caches are kept.",
     )
     database_url: str | None = Field(
@@ -119,7 +116,7 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'hybrid.db'}"
+        return self.database_url or sqlite_url(self.data_dir)
 
     @property
     def effective_browser_executable(self) -> Path | None:
@@ -138,11 +135,13 @@ class SettingValue:
     description: str
 
 
+def _from_environment() -> dict[str, str]:
+    """The `HYBRID_*` variables that name a setting, by setting name."""
+    return {name: value for name, value in environment_values().items() if name in Settings.model_fields}
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        values = TomlConfigSettingsSource(Settings, toml_file=path)()
-    except Exception as exc:  # tomllib raises its own error type; name the file either way
-        raise ConfigError(f"{path}: not valid TOML ({exc}).") from exc
+    values = read_toml(path)
     unknown = sorted(set(values) - set(Settings.model_fields))
     if unknown:
         known = ", ".join(Settings.model_fields)
@@ -158,29 +157,10 @@ def load_settings(**overrides: Any) -> Settings:
     return settings
 
 
-# The SQLite files of the data dir, with the files SQLite keeps beside each.
-PRIVATE_FILES = tuple(
-    name + suffix
-    for name in ("hybrid.db", "checkpoints.sqlite")
-    for suffix in ("", "-wal", "-shm", "-journal")
-)
-
-
-def keep_private(data_dir: Path) -> None:
-    """The data dir holds the secret store, the runs database and checkpoints (which hold what pages and APIs
-    showed): only its owner may enter it (0700) and read those files (0600), whether this version made them
-    or an older one did with the default 0755 and 0644."""
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    data_dir.chmod(0o700)
-    for name in PRIVATE_FILES:
-        with suppress(FileNotFoundError):
-            (data_dir / name).chmod(0o600)
-
-
 def describe_settings(**overrides: Any) -> tuple[list[SettingValue], Path | None]:
     """Every setting with its effective value and where it came from, and the config file used."""
     settings, config_file = _load(overrides)
-    from_env = EnvSettingsSource(Settings, env_prefix=ENV_PREFIX)()
+    from_env = _from_environment()
     from_file = _read_toml(config_file) if config_file else {}
     rows = []
     for name, field in Settings.model_fields.items():
@@ -206,7 +186,7 @@ def describe_settings(**overrides: Any) -> tuple[list[SettingValue], Path | None
 def _load(overrides: dict[str, Any]) -> tuple[Settings, Path | None]:
     config_file = find_config_file()
     file_values = _read_toml(config_file) if config_file else {}
-    env_values = EnvSettingsSource(Settings, env_prefix=ENV_PREFIX)()
+    env_values = _from_environment()
     merged = {**file_values, **env_values, **{k: v for k, v in overrides.items() if v is not None}}
     try:
         return Settings.model_validate(merged), config_file

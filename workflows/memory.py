@@ -18,11 +18,12 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from sandbox.errors import HybridError
 from workflows.program import rename_program
+from workflows.status import WORKFLOW_STATUSES, WorkflowStatus
 from workflows.store import CallRow, RunStore, utcnow
 
-Status = Literal["candidate", "verified", "deprecated"]
+Status = WorkflowStatus
 Kind = Literal["program", "text"]
-STATUSES: tuple[Status, ...] = ("candidate", "verified", "deprecated")
+STATUSES: tuple[Status, ...] = WORKFLOW_STATUSES
 KINDS: tuple[Kind, ...] = ("program", "text")
 # Verification states: never tried (None), or one of these.
 PASSED, FAILED, AWAITING_USE = "passed", "failed", "awaiting-use"

@@ -17,6 +17,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from sandbox.errors import HybridError
+from workflows.reading import HEAD_REVISION, VERSION_TABLE
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -27,9 +28,6 @@ SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 POSTGRES_LOCK_KEY = 7_007_007
 # The revision whose tables `SQLModel.metadata.create_all` made before migrations existed.
 FIRST_REVISION = "0001"
-# The newest revision in migrations/versions: a new migration updates it (a test holds it to Alembic's head).
-HEAD_REVISION = "0007"
-VERSION_TABLE = "alembic_version"
 
 
 class MigrationError(HybridError, RuntimeError):

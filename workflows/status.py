@@ -1,5 +1,5 @@
-"""How a run stands or ended: one definition for the graph, the store, the CLI and the bench (a light
-module, so naming a status imports no database)."""
+"""How a run stands or ended, and how far a workflow is trusted: one definition for the graph, the store,
+the CLI and the bench (a light module, so naming a status imports no database)."""
 
 from __future__ import annotations
 
@@ -22,3 +22,7 @@ RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 FINAL_STATUSES: frozenset[RunStatus] = frozenset(
     {"finished", "max_steps", "max_wall_time", "max_tokens", "max_cost", "context_length", "refused"}
 )
+
+# A workflow moves candidate -> verified -> deprecated (`workflows.memory`).
+WorkflowStatus = Literal["candidate", "verified", "deprecated"]
+WORKFLOW_STATUSES: tuple[WorkflowStatus, ...] = get_args(WorkflowStatus)

@@ -20,8 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from sandbox import CallRecord, CallStatus, PolicyMode
-from sandbox.errors import HybridError
 from workflows.migrate import migrate
+from workflows.reading import RunNotFound, StoreError
 from workflows.status import RUN_STATUSES, RunStatus
 
 
@@ -156,10 +156,6 @@ class CallRow(SQLModel, table=True):
         )
 
 
-class RunNotFound(HybridError, LookupError):
-    """No run with that id (or prefix); the message says so."""
-
-
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -186,10 +182,6 @@ def make_engine(database_url: str) -> Engine:
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+psycopg")  # the driver the `postgres` extra installs (psycopg 3)
     return create_engine(url, pool_pre_ping=True)
-
-
-class StoreError(HybridError):
-    """The database cannot be opened; the message names it (without its password) and says why."""
 
 
 class RunStore:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apis.auth import FileSecretStore
 from apis.errors import AuthError, RegistryError
-from apis.mcpsites.connection import McpConnection
 from apis.records import RecordFiles
 from apis.registry import SITE_NAME
 from apis.sources import is_url
+
+if TYPE_CHECKING:
+    from apis.mcpsites.connection import McpConnection
 
 REFERENCE_KINDS = ("env", "secret")
 
@@ -141,6 +144,8 @@ class McpRegistry:
     def connect(self, name: str, timeout: float = 60.0) -> McpConnection:
         """The server `name`, started or reached now, its tools listed; close it (or use `with`) when done."""
         server = self.get(name)
+        from apis.mcpsites.connection import McpConnection  # the MCP SDK, only when connecting
+
         return McpConnection(
             server,
             env=self.resolve(server.env),

@@ -41,8 +41,8 @@ from workflows.fastpath import FastPathMatch, match_fast_path
 from workflows.learn import learn_from_run
 from workflows.learned import Learned
 from workflows.memory import Workflow, WorkflowStore
+from workflows.reading import StoreError
 from workflows.status import RunStatus
-from workflows.store import StoreError
 from workflows.verify import Evaluation
 
 # Any fixed number, the same in every process (and not the store's migration lock): it names the lock that

@@ -11,7 +11,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hybrid.bench.report import CATEGORIES, CategorySummary, Report, TaskResult
-from workflows.store import RunStore, StoreError
+from workflows.reading import StoreError
+from workflows.store import RunStore
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),

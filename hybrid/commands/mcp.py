@@ -12,7 +12,7 @@ from hybrid.commands.run import sandbox_options
 from hybrid.config import load_settings
 from hybrid.mcp.server import HybridMcp, serve
 from sandbox import POLICY_MODES, PolicyMode
-from workflows.store import StoreError
+from workflows.reading import StoreError
 
 
 @click.group(name="mcp")

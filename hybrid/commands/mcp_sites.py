@@ -7,18 +7,10 @@ import shlex
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from apis import ApiError, RegistryError
-from apis.mcpsites import (
-    McpRegistry,
-    McpServer,
-    McpServerError,
-    parse_reference_pairs,
-    search_tools,
-    tool_line,
-)
-from hybrid.config import load_settings
+from apis.errors import ApiError, RegistryError
+from apis.mcpsites.registry import McpRegistry, McpServer, parse_reference_pairs
+from hybrid.locations import data_dir
 
 REFERENCE_HELP = (
     "env:VAR (the host's environment) or secret:NAME (`hybrid sites secret NAME`), never the value."
@@ -26,7 +18,7 @@ REFERENCE_HELP = (
 
 
 def mcp_registry() -> McpRegistry:
-    return McpRegistry(load_settings().data_dir)
+    return McpRegistry(data_dir())
 
 
 @click.command(name="add-mcp")
@@ -66,6 +58,8 @@ def add_mcp_command(
     """Register the MCP server NAME: its tools become mcp.NAME.<tool>(...) in code actions.
 
     The server is started (or reached) once now, to check it answers and list its tools."""
+    from apis.mcpsites.connection import McpServerError
+
     registry = mcp_registry()
     try:
         server = McpServer(
@@ -101,6 +95,8 @@ def list_mcp_servers() -> None:
     servers = mcp_registry().list()
     if not servers:
         return
+    from rich.table import Table
+
     table = Table(title="MCP servers")
     for column in ("name", "transport", "command or URL", "secrets"):
         table.add_column(column)
@@ -111,6 +107,9 @@ def list_mcp_servers() -> None:
 
 
 def show_mcp_server(name: str) -> None:
+    from apis.mcpsites.connection import McpServerError
+    from apis.mcpsites.docs import tool_line
+
     registry = mcp_registry()
     try:
         server = registry.get(name)
@@ -126,6 +125,9 @@ def show_mcp_server(name: str) -> None:
 
 
 def search_mcp_server(name: str, query: str, limit: int) -> None:
+    from apis.mcpsites.connection import McpServerError
+    from apis.mcpsites.docs import search_tools, tool_line
+
     try:
         with mcp_registry().connect(name) as connection:
             found = search_tools(connection.tools, query, limit)

@@ -4,24 +4,36 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.panel import Panel
-from rich.syntax import Syntax
-from rich.table import Table
 from rich.text import Text
 
 from hybrid.commands.display import format_cost
-from hybrid.config import load_settings
+from hybrid.locations import database_url
 from sandbox.text import ELLIPSIS, clip
+from workflows.reading import Reader, RunNotFound, open_reader
 from workflows.status import FINAL_STATUSES
-from workflows.store import RunNotFound, RunStore
+
+if TYPE_CHECKING:
+    from workflows.store import RunStore
 
 
 def open_store() -> RunStore:
+    from hybrid.config import load_settings
+    from workflows.store import RunStore
+
     return RunStore(load_settings().effective_database_url)
+
+
+def open_for_reading() -> AbstractContextManager[Reader | RunStore]:
+    """What the listing commands read from: the database read directly (`workflows.reading`), or, where it
+    cannot be (not SQLite, not made or upgraded yet), the store, which makes or upgrades it."""
+    reader = open_reader(database_url())
+    return reader if reader is not None else nullcontext(open_store())
 
 
 @click.group(name="runs")
@@ -34,7 +46,8 @@ def runs_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 def list_command(limit: int, as_json: bool) -> None:
     """The most recent runs, newest first."""
-    runs = open_store().list_runs(limit)
+    with open_for_reading() as store:
+        runs = store.list_runs(limit)
     if as_json:
         for run in runs:
             click.echo(run.model_dump_json())
@@ -42,6 +55,8 @@ def list_command(limit: int, as_json: bool) -> None:
     if not runs:
         click.echo('No runs yet: try `hybrid demo` or `hybrid run "..."`.')
         return
+    from rich.table import Table
+
     console = Console()
     table = Table()
     for column in ("run id", "status", "steps", "tokens", "cost", "started", "task"):
@@ -68,7 +83,14 @@ def show_command(run_id: str, as_json: bool) -> None:
 
     RUN_ID may be abbreviated to any unique prefix.
     """
-    store = open_store()
+    with open_for_reading() as store:
+        _show(store, run_id, as_json)
+
+
+def _show(store: Reader | RunStore, run_id: str, as_json: bool) -> None:
+    from rich.panel import Panel
+    from rich.syntax import Syntax
+
     try:
         run = store.get_run(run_id)
     except RunNotFound as exc:
@@ -124,6 +146,8 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
 
     The kernel is fresh, so the model is told that earlier variables are gone.
     """
+    from hybrid.config import load_settings
+
     settings = load_settings()
     try:
         run = open_store().get_run(run_id)
@@ -168,6 +192,8 @@ def export_command(run_id: str, notebook: Path) -> None:
     configuration (HYBRID_DATA_DIR's site registry); no credential is written into the notebook.
     RUN_ID may be abbreviated to any unique prefix.
     """
+    from hybrid.config import load_settings
+
     try:
         from hybrid.explore import Run  # the agent's stack, only when exporting
 

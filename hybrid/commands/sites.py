@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from apis import (
-    ApiError,
-    RegistryError,
-    Site,
-    SiteRegistry,
-    SpecError,
-    SpecProblem,
-    check_spec,
+from apis.auth import (
+    check_secret_length,
+    check_secrets_given,
     describe_auth,
-    group_index,
-    load_spec,
-    operation_lines,
     parse_auth_reference,
     parse_web_login,
-    search,
 )
-from apis.auth import check_secret_length, check_secrets_given
+from apis.errors import ApiError, RegistryError, SpecError
+from apis.registry import Site, SiteRegistry
 from apis.sources import is_url
 from hybrid.commands.mcp_sites import (
     add_mcp_command,
@@ -34,9 +27,12 @@ from hybrid.commands.mcp_sites import (
     search_mcp_server,
     show_mcp_server,
 )
-from hybrid.config import load_settings
-from workflows.memory import LearnedOperations, WorkflowStore
-from workflows.store import StoreError
+from hybrid.locations import data_dir
+from workflows.reading import StoreError
+
+if TYPE_CHECKING:
+    from apis.model import SpecProblem
+    from workflows.memory import LearnedOperations
 
 AUTH_HELP = (
     "Where the credentials are, never the secret itself: 'bearer token_env=VAR', 'bearer token_secret=NAME', "
@@ -49,7 +45,7 @@ AUTH_HELP = (
 
 
 def _registry() -> SiteRegistry:
-    return SiteRegistry(load_settings().data_dir)
+    return SiteRegistry(data_dir())
 
 
 @click.group(name="sites")
@@ -128,6 +124,8 @@ def add_command(
         web_login = parse_web_login(web_login_text) if web_login_text else None
         for reference in (auth, web_login):
             check_secrets_given(reference, registry.secrets)
+        from apis.loader import load_spec
+
         spec = load_spec(spec_source, registry.cache_dir)
         base_url = base_url or spec.default_base_url
         if base_url is None:
@@ -161,6 +159,7 @@ def list_command() -> None:
                 "No sites yet; add one with `hybrid sites add NAME --spec FILE_OR_URL --base-url URL`."
             )
         return
+
     table = Table(title="sites")
     for column in ("name", "base URL", "auth", "spec"):
         table.add_column(column)
@@ -183,6 +182,9 @@ def show_command(name: str, operations: bool, check: bool) -> None:
     """Show site NAME: its settings, the spec's problems, groups and operations (an MCP server's tools)."""
     if mcp_registry().has(name):
         return show_mcp_server(name)
+    from apis.docs import group_index, operation_lines
+    from apis.loader import check_spec
+
     registry = _registry()
     try:
         site = registry.get(name)
@@ -240,6 +242,9 @@ def search_command(name: str, query: str, limit: int) -> None:
     runs on the site called for tasks worded alike ranks first."""
     if mcp_registry().has(name):
         return search_mcp_server(name, query, limit)
+    from apis.docs import operation_lines
+    from apis.search import search
+
     registry = _registry()
     try:
         spec = registry.load_spec(name)
@@ -254,6 +259,9 @@ def search_command(name: str, query: str, limit: int) -> None:
 
 def _learned_operations(site: str) -> list[LearnedOperations]:
     """What successful runs on `site` called, from the memory (none when it cannot be opened)."""
+    from hybrid.config import load_settings
+    from workflows.memory import WorkflowStore
+
     try:
         return WorkflowStore(load_settings().effective_database_url).learned_operations(site)
     except StoreError:

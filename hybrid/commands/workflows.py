@@ -6,50 +6,65 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
 from rich.console import Console
-from rich.syntax import Syntax
-from rich.table import Table
 
-from apis import ApiError, RegistryError, SiteRegistry, SpecError
-from hybrid.agent.model_spec import ModelError
-from hybrid.agent.runtime import SiteHandle, api_capability
-from hybrid.commands.display import TerminalConfirm
-from hybrid.config import load_settings
-from sandbox import POLICY_MODES, IsolationUnavailable, KernelSession, Policy, PolicyMode
-from sandbox.names import API
-from workflows.exchange import ImportRejected, import_workflows
-from workflows.kernel import WorkflowInstallError, call_code, install_workflows
-from workflows.lifting import InductionRefused
-from workflows.memory import STATUSES, Workflow, WorkflowNotFound, WorkflowStore
-from workflows.program import ProgramError
-from workflows.store import RunNotFound
-from workflows.verify import CannotVerify, verify
+from hybrid.locations import database_url
+from sandbox import POLICY_MODES
+from workflows.reading import Reader, open_reader
+from workflows.status import WORKFLOW_STATUSES
 
-EXPECTED = (
-    WorkflowNotFound,
-    RunNotFound,
-    InductionRefused,
-    ProgramError,
-    CannotVerify,
-    RegistryError,
-    ApiError,
-    SpecError,
-    WorkflowInstallError,
-    ModelError,
-    ImportRejected,
-)
+if TYPE_CHECKING:
+    from sandbox import KernelSession, Policy, PolicyMode
+    from workflows.memory import Workflow, WorkflowStore
+
+
+def expected_errors() -> tuple[type[Exception], ...]:
+    """The errors a command reports in one line; imported when one is raised (an `except` clause's
+    expression is evaluated only then), so that listing imports none of what raises them."""
+    from apis import ApiError, RegistryError, SpecError
+    from hybrid.agent.model_spec import ModelError
+    from workflows.exchange import ImportRejected
+    from workflows.kernel import WorkflowInstallError
+    from workflows.lifting import InductionRefused
+    from workflows.memory import WorkflowNotFound
+    from workflows.program import ProgramError
+    from workflows.reading import RunNotFound
+    from workflows.verify import CannotVerify
+
+    return (
+        WorkflowNotFound,
+        RunNotFound,
+        InductionRefused,
+        ProgramError,
+        CannotVerify,
+        RegistryError,
+        ApiError,
+        SpecError,
+        WorkflowInstallError,
+        ModelError,
+        ImportRejected,
+    )
 
 
 def _store() -> WorkflowStore:
+    from hybrid.config import load_settings
+    from workflows.memory import WorkflowStore
+
     return WorkflowStore(load_settings().effective_database_url)
 
 
 @contextmanager
 def _site_session(site: str, policy: Policy) -> Iterator[KernelSession]:
     """A kernel with `api.<site>` from the site registry, for running a workflow outside an agent run."""
+    from apis import SiteRegistry
+    from hybrid.agent.runtime import SiteHandle, api_capability
+    from hybrid.config import load_settings
+    from sandbox import IsolationUnavailable, KernelSession
+    from sandbox.names import API
+
     settings = load_settings()
     handle = SiteHandle.from_registry(SiteRegistry(settings.data_dir), site)
     try:
@@ -68,6 +83,9 @@ def _can_ask() -> bool:
 
 def _terminal_policy(mode: PolicyMode) -> Policy:
     """The policy `mode` as this terminal can apply it: confirm asks here, so it needs a person at it."""
+    from hybrid.commands.display import TerminalConfirm
+    from sandbox import Policy
+
     if mode != "confirm":
         return Policy(mode=mode)
     if not _can_ask():
@@ -121,14 +139,25 @@ def workflows_group() -> None:
 
 @workflows_group.command(name="list")
 @click.option("--site", "sites", multiple=True, help="Only workflows of this site (repeatable).")
-@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Only these statuses.")
+@click.option(
+    "--status", "statuses", multiple=True, type=click.Choice(WORKFLOW_STATUSES), help="Only these statuses."
+)
 @click.option("--all-versions", is_flag=True, help="Every version, not only each name's newest.")
 @click.option("--json", "as_json", is_flag=True, help="JSON, one object per workflow.")
 def list_command(
     sites: tuple[str, ...], statuses: tuple[str, ...], all_versions: bool, as_json: bool
 ) -> None:
     """List stored workflows."""
-    rows = _store().list_workflows(sites=sites or None, statuses=statuses or None, all_versions=all_versions)
+    reader = open_reader(database_url())
+    store: Reader | WorkflowStore = reader if reader is not None else _store()
+    try:
+        every: list[Any] = store.list_workflows(sites=sites or None, all_versions=True)
+    finally:
+        if reader is not None:
+            reader.close()
+    rows = every if all_versions else _newest(every)
+    if statuses:
+        rows = [w for w in rows if w.status in statuses]
     if as_json:
         click.echo(json.dumps([w.export() for w in rows], indent=2))
         return
@@ -137,9 +166,11 @@ def list_command(
             "No workflows yet: they are induced from successful runs (`hybrid workflows induce RUN_ID`)."
         )
         return
+    from rich.table import Table
+
     # One family per task shape: a workflow's name; its versions, newest first, with what became of each.
     family: dict[str, list[str]] = {}
-    for version in _store().list_workflows(sites=sites or None, all_versions=True):
+    for version in every:
         family.setdefault(version.name, []).append(f"v{version.version} {version.status}")
     table = Table("family", "v", "site", "kind", "status", "uses ok/failed", "signature", "versions")
     for w in rows:
@@ -156,14 +187,32 @@ def list_command(
     Console().print(table)
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+Listed = TypeVar("Listed", bound=_Named)
+
+
+def _newest(workflows: list[Listed]) -> list[Listed]:
+    """Each name's newest version, of workflows listed by name and newest version first."""
+    newest: dict[str, Listed] = {}
+    for workflow in workflows:
+        newest.setdefault(workflow.name, workflow)
+    return list(newest.values())
+
+
 @workflows_group.command(name="show")
 @click.argument("name")
 @click.option("--version", type=int, help="A given version (default: the newest).")
 def show_command(name: str, version: int | None) -> None:
     """Show a workflow: its intent, parameters, provenance, record and body."""
+    from rich.syntax import Syntax
+
     try:
         w = _store().get_workflow(name, version)
-    except EXPECTED as exc:
+    except expected_errors() as exc:
         raise click.ClickException(str(exc)) from exc
     console = Console()
     console.print(f"[bold]{w.name}[/] v{w.version}  site {w.site}  {w.kind}  [bold]{w.status}[/]")
@@ -193,6 +242,9 @@ def show_command(name: str, version: int | None) -> None:
 )
 def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, timeout: float) -> None:
     """Run a workflow directly with arguments, in a fresh kernel, with no model."""
+    from hybrid.config import load_settings
+    from workflows.kernel import call_code, install_workflows
+
     store = _store()
     try:
         workflow = store.get_workflow(name)
@@ -206,7 +258,7 @@ def run_command(name: str, pairs: tuple[str, ...], policy: PolicyMode | None, ti
             result = session.execute(call_code(workflow, arguments), timeout=timeout)
             installed.settle(result)
             installed.close()
-    except EXPECTED as exc:
+    except expected_errors() as exc:
         raise click.ClickException(str(exc)) from exc
     if result.stdout:
         click.echo(result.stdout, nl=False)
@@ -227,6 +279,7 @@ def induce_command(run_id: str, model: str | None) -> None:
     # Imported here: induction and models need LangChain, which the other commands do without.
     from hybrid.agent.model_calls import ModelCaller
     from hybrid.agent.models import load_chat_model
+    from hybrid.config import load_settings
     from workflows.induce import induce_from_run
 
     try:
@@ -244,7 +297,7 @@ def induce_command(run_id: str, model: str | None) -> None:
             else None
         )
         results = induce_from_run(_store(), run_id, model=caller.ask if caller else None)
-    except EXPECTED as exc:
+    except expected_errors() as exc:
         raise click.ClickException(str(exc)) from exc
     for result in results:
         w = result.workflow
@@ -260,11 +313,14 @@ def verify_command(name: str, timeout: float) -> None:
     A workflow that changes its site is not re-executed here (the site cannot be reset from the CLI):
     it becomes verified on its first successful use.
     """
+    from sandbox import Policy
+    from workflows.verify import verify
+
     store = _store()
     try:
         workflow = store.get_workflow(name)
         result = verify(store, workflow, lambda: _site_session(workflow.site, Policy()), timeout=timeout)
-    except EXPECTED as exc:
+    except expected_errors() as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"{name} v{workflow.version}: {result.outcome} ({result.detail}); now {result.workflow.status}"
@@ -280,7 +336,7 @@ def deprecate_command(name: str) -> None:
     store = _store()
     try:
         workflow = store.get_workflow(name)
-    except EXPECTED as exc:
+    except expected_errors() as exc:
         raise click.ClickException(str(exc)) from exc
     assert workflow.id is not None
     store.set_status(workflow.id, "deprecated")
@@ -304,8 +360,10 @@ def export_command(output: Any, sites: tuple[str, ...], all_versions: bool) -> N
 def import_command(source: Any) -> None:
     """Add workflows from a JSON Lines export. Each comes in as an unverified candidate with no uses;
     programs are checked first, and a name and version already stored is skipped."""
+    from workflows.exchange import import_workflows
+
     try:
         added, skipped = import_workflows(_store(), source)
-    except EXPECTED as exc:
+    except expected_errors() as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Imported {added} workflow(s); skipped {skipped} already stored.")
