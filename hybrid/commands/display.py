@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console, Group
-from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
+
+from hybrid.commands.console import panel
 
 if TYPE_CHECKING:  # only named in annotations: `hybrid runs list` imports this module, not the agent
     from hybrid.agent.results import RunResult
@@ -111,7 +112,8 @@ class StepPrinter:
             + f" · {seconds:.2f} s"
         )
         self.console.print(
-            Panel(
+            panel(
+                self.console,
                 Group(*parts),
                 title=title,
                 subtitle=subtitle,
@@ -144,7 +146,9 @@ def print_header(
 def print_outcome(console: Console, result: RunResult) -> None:
     style = STATUS_STYLES.get(result.status, "yellow")
     if result.answer is not None:
-        console.print(Panel(Text(result.answer), title="answer", title_align="left", border_style=style))
+        console.print(
+            panel(console, Text(result.answer), title="answer", title_align="left", border_style=style)
+        )
     if result.error:
         console.print(Text(result.error, style=style))
     steps = f"{result.steps} step{'' if result.steps == 1 else 's'}"

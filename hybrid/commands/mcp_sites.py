@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -18,6 +17,7 @@ from apis.mcpsites import (
     search_tools,
     tool_line,
 )
+from hybrid.commands.console import make_console
 from hybrid.config import load_settings
 
 REFERENCE_HELP = (
@@ -107,7 +107,7 @@ def list_mcp_servers() -> None:
     for server in servers:
         secrets = ", ".join(f"{key} from {ref}" for key, ref in {**server.env, **server.headers}.items())
         table.add_row(server.name, server.transport, server.where, secrets or "-")
-    Console().print(table)
+    make_console().print(table)
 
 
 def show_mcp_server(name: str) -> None:
@@ -118,7 +118,7 @@ def show_mcp_server(name: str) -> None:
             tools = connection.tools
     except (RegistryError, ApiError, McpServerError) as exc:
         raise click.ClickException(str(exc)) from exc
-    console = Console(highlight=False, soft_wrap=True)
+    console = make_console(highlight=False, soft_wrap=True)
     console.print(f"[bold]{server.name}[/bold]: MCP server over {server.transport}: {escape(server.where)}")
     console.print(f"\n[bold]Tools ({len(tools)})[/bold]")
     for tool in tools:

@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from hybrid.commands.console import make_console
 from hybrid.commands.display import (
     FastPathNotice,
     TerminalConfirm,
@@ -378,7 +379,7 @@ def run_command(
     if len(set(names)) < len(names):
         raise click.UsageError(f"--file names two files of the same name ({', '.join(names)}); rename one.")
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     model_spec = checked_model(settings, model, base_url)
     site_names = resolve_sites(settings, sites)
     mode = checked_policy(settings, policy, as_json)

@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from hybrid.commands.console import make_console, panel, rule
 from hybrid.commands.display import format_cost
 from hybrid.config import load_settings
 from sandbox.text import ELLIPSIS, clip
@@ -42,7 +41,7 @@ def list_command(limit: int, as_json: bool) -> None:
     if not runs:
         click.echo('No runs yet: try `hybrid demo` or `hybrid run "..."`.')
         return
-    console = Console()
+    console = make_console()
     table = Table()
     for column in ("run id", "status", "steps", "tokens", "cost", "started", "task"):
         table.add_column(column, no_wrap=True)
@@ -83,7 +82,7 @@ def show_command(run_id: str, as_json: bool) -> None:
         ]
         click.echo(json.dumps(payload, indent=2))
         return
-    console = Console()
+    console = make_console()
     console.print(Text(run.task, style="bold"))
     console.print(
         f"run {run.id} · {run.status} · model {run.model} · sites "
@@ -93,21 +92,24 @@ def show_command(run_id: str, as_json: bool) -> None:
         highlight=False,
     )
     for step in steps:
-        console.rule(
+        rule(
+            console,
             f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · "
-            f"{format_cost(step.cost)} · model {step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s"
+            f"{format_cost(step.cost)} · model {step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s",
         )
         if step.thought:
             console.print(Text(step.thought, style="italic"))
         if step.code:
             console.print(Syntax(step.code, "python", theme="ansi_dark", word_wrap=True))
         console.print(
-            Panel(Text(step.full_output or step.observation), title="observation", title_align="left")
+            panel(
+                console, Text(step.full_output or step.observation), title="observation", title_align="left"
+            )
         )
         for call in store.calls_of(step.id):
             console.print(Text(f"  {call.describe()}"))
     if run.answer is not None:
-        console.print(Panel(Text(run.answer), title="answer", title_align="left"))
+        console.print(panel(console, Text(run.answer), title="answer", title_align="left"))
     if run.error:
         console.print(Text(run.error, style="red"))
     if run.judgement:
@@ -131,7 +133,7 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
         raise click.ClickException(str(exc)) from exc
     if run.status in FINAL_STATUSES:
         raise click.ClickException(f"Run {run.id} already ended ({run.status}); nothing to resume.")
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     from hybrid.commands.run import drive, open_agent, resolve_model  # the agent's stack, only when resuming
 
     model_spec, chat_model = resolve_model(settings, model or run.model, base_url)
