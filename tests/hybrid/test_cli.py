@@ -352,3 +352,36 @@ def test_run_on_the_demo_site_when_it_is_not_served_points_to_demo_serve(tmp_pat
     )
     assert result.exit_code == 2
     assert "Start `hybrid demo serve` in another terminal" in result.output
+
+
+JSON_ERRORS = {
+    "bad site": (["run", "x", "--site", "nowhere", "--json"], {}, "No site named 'nowhere'"),
+    "bad model name": (["run", "x", "--model", "gpt-4o", "--json"], {}, "is not provider:name"),
+    "missing config": (["run", "x", "--json"], {"HYBRID_CONFIG": "{dir}/nosuch.toml"}, "does not exist"),
+    "bad setting": (["config", "--json"], {"HYBRID_POLICY": "sometimes"}, "HYBRID_POLICY"),
+    "unknown run": (["runs", "show", "nosuch", "--json"], {}, "No run 'nosuch'"),
+    "bad option value": (["run", "x", "--max-steps", "0", "--json"], {}, "--max-steps"),
+}
+
+
+@pytest.mark.parametrize("path", JSON_ERRORS)
+def test_json_is_printed_for_errors_before_the_work_starts(
+    path: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arguments, environment, problem = JSON_ERRORS[path]
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HYBRID_MODEL", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value.format(dir=tmp_path))
+    SiteRegistry(tmp_path).add(Site("tracker", "http://127.0.0.1:9/openapi.json", "http://127.0.0.1:9"))
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code in (1, 2), result.output
+    error = json.loads(result.stdout)  # one JSON document on stdout, nothing else
+    assert problem in error["error"] and error["exit_code"] == result.exit_code
+    assert problem in result.stderr  # and the one line on stderr, as without --json
+
+
+def test_json_after_a_double_dash_is_not_the_option() -> None:
+    from hybrid.cli import asks_for_json
+
+    assert asks_for_json(["run", "--json", "x"]) and not asks_for_json(["run", "--", "--json"])
