@@ -223,7 +223,7 @@ def open_agent(
             model_name=model_spec,
             sites=sites,
             policy=mode,
-            confirm=TerminalConfirm(console) if mode == "confirm" else None,
+            confirm=TerminalConfirm(console, printer) if mode == "confirm" else None,
             pool=pool,
             max_steps=max_steps,
             max_cost=max_cost,
