@@ -72,16 +72,10 @@ def show_command(run_id: str, as_json: bool) -> None:
         run = store.get_run(run_id)
     except RunNotFound as exc:
         raise click.ClickException(str(exc)) from exc
-    steps = store.steps_of(run.id)
     if as_json:
-        payload = json.loads(run.model_dump_json())
-        payload["steps"] = [
-            json.loads(step.model_dump_json())
-            | {"calls": [call.to_dict() for call in store.calls_of(step.id)]}
-            for step in steps
-        ]
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(store.run_document(run.id), indent=2))
         return
+    steps = store.steps_of(run.id)
     console = make_console()
     console.print(Text(run.task, style="bold"))
     console.print(

@@ -385,3 +385,19 @@ def test_json_after_a_double_dash_is_not_the_option() -> None:
     from hybrid.cli import asks_for_json
 
     assert asks_for_json(["run", "--json", "x"]) and not asks_for_json(["run", "--", "--json"])
+
+
+def test_runs_show_json_is_the_one_run_document(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox import CallRecord
+    from workflows.store import RunStore, StepRecord
+
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    store = RunStore(load_settings().effective_database_url)
+    run = store.start_run("How many?", sites=["demo"], model="scripted:x", policy="allow")
+    call = CallRecord(
+        "api", "demo.list_issues", [], {"owner": "alice"}, False, None, "ok", "[]", None, None, 0.1
+    )
+    store.add_step(run.id, StepRecord(index=0, code="print(1)", observation="1"), [call])
+    shown = json.loads(CliRunner().invoke(cli, ["runs", "show", run.id[:6], "--json"]).stdout)
+    assert shown == store.run_document(run.id)  # the MCP server's hybrid://runs/{id} gives the same
+    assert shown["steps"][0]["calls"][0]["target"] == "demo.list_issues" and "run_id" not in shown["steps"][0]
