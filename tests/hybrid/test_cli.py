@@ -401,3 +401,21 @@ def test_runs_show_json_is_the_one_run_document(tmp_path, monkeypatch: pytest.Mo
     shown = json.loads(CliRunner().invoke(cli, ["runs", "show", run.id[:6], "--json"]).stdout)
     assert shown == store.run_document(run.id)  # the MCP server's hybrid://runs/{id} gives the same
     assert shown["steps"][0]["calls"][0]["target"] == "demo.list_issues" and "run_id" not in shown["steps"][0]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["--site", "nowhere"], "No site named 'nowhere' is registered"),
+        (["--model", "gpt-4o"], "Model 'gpt-4o' is not provider:name"),
+    ],
+)
+def test_mcp_serve_checks_its_input_before_starting_anything(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, arguments: list[str], problem: str
+) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HYBRID_MODEL", raising=False)
+    SiteRegistry(tmp_path).add(Site("tracker", "http://127.0.0.1:9/openapi.json", "http://127.0.0.1:9"))
+    completed, imported = imported_by(["mcp", "serve", *arguments], (*AGENT_STACK, "hybrid.mcp.server"))
+    assert problem in completed.stderr
+    assert imported == []
