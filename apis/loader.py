@@ -37,6 +37,8 @@ from sandbox.text import clip
 
 # Bump when the processed form changes, so stale cache entries are ignored.
 CACHE_FORMAT = 5
+# Bumped when strict checking changes what it finds (2: Swagger 2.0's legal `type: file` is no problem).
+CHECK_FORMAT = 2
 MAX_STRICT_PROBLEMS = 25
 # Which content hash each source was last processed to, so the previous version's entries can go.
 ORIGINS_FILE = "origins.json"
@@ -204,6 +206,7 @@ def strict_problems(document: dict[str, Any], declared: str) -> list[SpecProblem
     cause (the most relevant error inside a oneOf/anyOf failure, not the failure's dump), deduplicated."""
     if declared.startswith("2"):
         validator_cls: Any = OpenAPIV2SpecValidator
+        document = _swagger2_files_as_strings(document)
     elif declared.startswith("3.1"):
         validator_cls = OpenAPIV31SpecValidator
     else:
@@ -224,6 +227,73 @@ def strict_problems(document: dict[str, Any], declared: str) -> list[SpecProblem
         message = "the value" + message[len(value) :] if value else message
         problems[SpecProblem(pointer, clip(" ".join(message.split()), 300))] = None
     return list(problems)
+
+
+def _swagger2_files_as_strings(document: dict[str, Any]) -> dict[str, Any]:
+    """A Swagger 2.0 document with `type: file` where Swagger 2.0 allows it (a formData parameter, a
+    response's schema) read as a binary string, which it means: openapi-spec-validator's 2.0 schema
+    refuses it there, and reported the legal value as a problem at `#/type`. Elsewhere it stays, and is
+    still reported."""
+
+    def parameters(items: Any) -> Any:
+        if not isinstance(items, list):
+            return items
+        return [
+            {**p, "type": "string", "format": "binary"}
+            if isinstance(p, dict) and p.get("in") == "formData" and p.get("type") == "file"
+            else p
+            for p in items
+        ]
+
+    def responses(answers: Any) -> Any:
+        if not isinstance(answers, dict):
+            return answers
+        return {
+            code: {**answer, "schema": {**answer["schema"], "type": "string", "format": "binary"}}
+            if isinstance(answer, dict)
+            and isinstance(answer.get("schema"), dict)
+            and answer["schema"].get("type") == "file"
+            else answer
+            for code, answer in answers.items()
+        }
+
+    paths: dict[str, Any] = {}
+    for route, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            paths[route] = item
+            continue
+        paths[route] = {
+            key: (
+                parameters(value)
+                if key == "parameters"
+                else {
+                    **value,
+                    "parameters": parameters(value.get("parameters")),
+                    "responses": responses(value.get("responses")),
+                }
+                if isinstance(value, dict) and "responses" in value
+                else value
+            )
+            for key, value in item.items()
+        }
+        for operation in paths[route].values():
+            if isinstance(operation, dict) and operation.get("parameters") is None:
+                operation.pop("parameters", None)
+    shared = document.get("parameters")
+    return {
+        **document,
+        "paths": paths,
+        **(
+            {"parameters": dict(zip(shared, parameters(list(shared.values())), strict=True))}
+            if isinstance(shared, dict)
+            else {}
+        ),
+        **(
+            {"responses": responses(document["responses"])}
+            if isinstance(document.get("responses"), dict)
+            else {}
+        ),
+    }
 
 
 def _pointer_of(document: dict[str, Any], error: Any) -> tuple[str, str]:
@@ -275,7 +345,7 @@ class _Cache:
         stem = directory / f"{content_hash}-{CACHE_FORMAT}"
         self.spec_file = stem.with_suffix(".spec.json")
         self.document_file = stem.with_suffix(".document.json")
-        self.check_file = stem.with_suffix(".check.json")
+        self.check_file = stem.with_suffix(f".check{CHECK_FORMAT}.json")
 
     def read_spec(self, origin: str) -> Spec | None:
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import json
 import os
 import sys
 import threading
@@ -82,6 +83,15 @@ class LazyGroup(click.Group):
             )
 
     def invoke(self, ctx: click.Context) -> object:
+        as_json = asks_for_json([*ctx._protected_args, *ctx.args])
+        try:
+            return self._invoke(ctx)
+        except click.ClickException as exc:
+            if as_json:  # what the command would have printed, had it started: its error, as JSON
+                click.echo(json.dumps({"error": exc.format_message(), "exit_code": exc.exit_code}))
+            raise
+
+    def _invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except HybridError as exc:
@@ -93,6 +103,12 @@ class LazyGroup(click.Group):
             if isinstance(exc, (ConfigError, StoreError)):
                 raise SetupError(str(exc)) from exc  # exit status 2: the setup, not the task, is at fault
             raise click.ClickException(str(exc)) from exc
+
+
+def asks_for_json(arguments: list[str]) -> bool:
+    """Whether a command line asks for JSON (`--json` before any `--`)."""
+    options = arguments[: arguments.index("--")] if "--" in arguments else arguments
+    return "--json" in options
 
 
 class SetupError(click.ClickException):

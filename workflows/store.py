@@ -324,6 +324,20 @@ class RunStore:
                 ).all()
             )
 
+    def run_document(self, run_id: str) -> dict[str, Any]:
+        """The run as plain JSON-ready data, its steps and their calls included: the one shape that
+        `hybrid runs show --json`, the MCP server's `hybrid://runs/{id}` and the bench give."""
+        run = self.get_run(run_id)
+        steps = [
+            {
+                **step.model_dump(mode="json", exclude={"id", "run_id"}),
+                "calls": [call.to_dict() for call in self.calls_of(step.id)],
+            }
+            for step in self.steps_of(run.id)
+        ]
+        document: dict[str, Any] = {**run.model_dump(mode="json"), "steps": steps}
+        return document
+
     def calls_of(self, step_id: int | None) -> list[CallRecord]:
         """The calls step `step_id` made (none for a step not stored yet, which has no id)."""
         if step_id is None:

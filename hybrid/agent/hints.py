@@ -18,6 +18,8 @@ HTTP_BY_HAND = re.compile(
 )
 NO_SUCH_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
 PAGE_SIZE_ARGUMENTS = ("per_page", "page_size", "limit", "size")
+# Arguments that choose a page of a listing rather than the listing itself.
+PAGING_ARGUMENTS = ("page", "offset", "cursor", "after", "before", "start", "skip", "page_token", "marker")
 
 
 def unknown_operation(observation: str, operations: Mapping[str, Sequence[str]]) -> str | None:
@@ -55,21 +57,38 @@ def noting_more_pages(
     page_size = next((p for p in operation.parameters if p.argument in PAGE_SIZE_ARGUMENTS), None)
     query_arguments = {p.name: p.argument for p in operation.parameters if p.location == "query"}
 
+    # The hint given for each listing (the same call but for its paging arguments): taken back once the
+    # code reads that listing's last page, so code that reads every page is not told that more exist.
+    given: dict[tuple[Any, ...], str] = {}
+    paging = {*PAGING_ARGUMENTS, *(() if page_size is None else (page_size.argument,))}
+
+    def noted(listing: tuple[Any, ...], hint: str | None) -> None:
+        previous = given.pop(listing, None)
+        if previous is not None and previous in notes:
+            notes.remove(previous)
+        if hint is not None:
+            given[listing] = hint
+            notes.append(hint)
+
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Any:
         result = func(*args, **kwargs)
         name = f"api.{apis.code_name(site)}.{operation.name}"
+        listing = (args, tuple(sorted((k, repr(v)) for k, v in kwargs.items() if k not in paging)))
         if isinstance(result, apis.Page):
-            if result.more:
-                notes.append(_more_pages(name, result, query_arguments, page_size))
+            noted(listing, _more_pages(name, result, query_arguments, page_size) if result.more else None)
             return result
         if page_size is None:
             return result
         size = kwargs.get(page_size.argument) or page_size.schema.get("default")
-        if isinstance(result, list) and isinstance(size, int) and size and len(result) >= size:
-            notes.append(
+        if isinstance(result, list) and isinstance(size, int) and size:
+            full = len(result) >= size
+            noted(
+                listing,
                 f"Hint: {name} returned a full page of {len(result)} items, so there may be more: ask "
                 f"for the next pages (page=2, 3, ...) until one comes back shorter{_bigger(page_size, size)}."
+                if full
+                else None,
             )
         return result
 

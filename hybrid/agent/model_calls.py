@@ -10,6 +10,7 @@ try again (`transient`), shrink the prompt (`ContextTooLong`), or stop with a cl
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -213,6 +214,50 @@ def is_timeout(exc: BaseException) -> bool:
 
 def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError) or _is_a(exc, "APIConnectionError")
+
+
+def cannot_connect(exc: BaseException) -> bool:
+    """Whether the call never reached a server: nothing listens at its address (connection refused), or
+    the name does not resolve. Trying again a few seconds later would only delay saying so."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the SDKs wrap httpx's error (openai's APIConnectionError has it as its cause)
+        if seen is None:
+            return False
+        # ollama's client raises a bare ConnectionError (not a reset, a subclass) when it cannot connect.
+        if isinstance(seen, (httpx.ConnectError, ConnectionRefusedError)) or type(seen) is ConnectionError:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+OLLAMA_DEFAULT_HOST = "http://127.0.0.1:11434"
+
+
+def ollama_host(base_url: str | None) -> str:
+    """Where an Ollama model is served: its base URL, else `OLLAMA_HOST`, else Ollama's default."""
+    host = base_url or os.environ.get("OLLAMA_HOST") or OLLAMA_DEFAULT_HOST
+    return host if "://" in host else f"http://{host}"
+
+
+def server_of(model: BaseChatModel | None) -> str | None:
+    """The address a chat model calls, as far as its class says (None when unknown)."""
+    if model is not None and type(model).__name__ == "ChatOllama":
+        return ollama_host(getattr(model, "base_url", None))
+    for attribute in ("openai_api_base", "anthropic_api_url", "base_url"):
+        if address := getattr(model, attribute, None):
+            return str(address)
+    return None
+
+
+def unreachable_message(model: BaseChatModel | None, exc: BaseException) -> str:
+    """One line for a model server that cannot be reached: where it was looked for, and how to fix it."""
+    server = server_of(model)
+    where = f" at {server}" if server else ""
+    if model is not None and type(model).__name__ == "ChatOllama":
+        fix = "start it (`ollama serve`), or set OLLAMA_HOST (or --base-url) to where it runs"
+    else:
+        fix = "start it, or check --base-url"
+    return f"Cannot reach the model's server{where} ({describe(exc)}): {fix}."
 
 
 def is_context_too_long(exc: BaseException) -> bool:
@@ -424,7 +469,7 @@ class ModelCaller:
         return whole
 
     def _wait_before_retry(self, exc: BaseException, attempt: int) -> float | None:
-        if attempt >= self.retries or is_context_too_long(exc):
+        if attempt >= self.retries or is_context_too_long(exc) or cannot_connect(exc):
             return None
         status = status_of(exc)
         if not (
@@ -445,6 +490,8 @@ class ModelCaller:
         if is_context_too_long(exc):
             return ContextTooLong(f"The prompt is longer than the model's context window ({describe(exc)}).")
         tried = f" after {attempt + 1} attempts" if attempt else ""
+        if cannot_connect(exc):
+            return ModelCallError(unreachable_message(self.model, exc))
         if is_timeout(exc):
             return ModelCallError(f"The model did not answer in time{tried} ({describe(exc)}).")
         return ModelCallError(f"The model call failed{tried}: {describe(exc)}.")

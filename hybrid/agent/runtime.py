@@ -482,7 +482,9 @@ class AgentRuntime:
             installed.ensure()
             installed.step_index = step_index
         self._hints.clear()
+        decided = session.dispatcher.deciding_seconds()  # the user's time to answer is not the step's
         result = session.execute(code, timeout=timeout)
+        decided = session.dispatcher.deciding_seconds() - decided
         if result.finished:
             # The run ends here: threads and processes the code left running must not act unrecorded.
             self._stop_kernel(run_id, session, result)
@@ -508,7 +510,7 @@ class AgentRuntime:
             full_output=full_record(result) + mismatch_record(mismatches),
             ok=result.ok,
             error=error,
-            seconds=time.monotonic() - began,
+            seconds=time.monotonic() - began - decided,
             calls=result.calls,
             used_browser=any(call.capability == BROWSER_CAPABILITY for call in result.calls),
             finished=result.finished,

@@ -27,6 +27,7 @@ from hybrid.bench.sites import SiteSetupError
 from hybrid.bench.suite import SuiteError
 from hybrid.bench.webarena import WebArenaError
 from hybrid.bench.worker import MODES, REFERENCE_MODEL, BenchTask, Memory
+from hybrid.commands.console import make_console
 from hybrid.commands.display import format_cost
 from hybrid.commands.run import INTERRUPTED_EXIT_CODE, NO_MODEL, resolve_model, sandbox_options
 from hybrid.config import Settings, load_settings
@@ -261,7 +262,7 @@ def bench_command(
         raise click.UsageError(NO_MODEL)
     if spec != REFERENCE_MODEL and not Path(spec.removeprefix(SCRIPTED_PREFIX)).is_dir():
         resolve_model(settings, spec, base_url)  # fail now on a missing key, not in every worker
-    console = Console()
+    console = make_console()
     reports = []
     for mode in modes or ("hybrid",):
         options = BenchOptions(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from hybrid.commands.console import make_console
 from hybrid.config import describe_settings, user_config_dir
 
 
@@ -34,7 +34,7 @@ def config_command(as_json: bool) -> None:
     table.add_column("from", style="dim")
     for row in rows:
         table.add_row(row.name, str(row.value), row.origin)
-    console = Console()
+    console = make_console()
     console.print(table)
     console.print(f"config file: {config_file if config_file else 'none (defaults and environment only)'}")
     console.print(

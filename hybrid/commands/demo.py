@@ -8,13 +8,13 @@ from contextlib import ExitStack
 
 import click
 import httpx
-from rich.console import Console
 from rich.table import Table
 
 import apis
 from hybrid.agent.models import scripted_replies_for
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
+from hybrid.commands.console import make_console
 from hybrid.commands.run import drive, open_agent, resolve_model, sandbox_options
 from hybrid.config import load_settings
 from hybrid.demo import demo_site
@@ -22,7 +22,7 @@ from hybrid.demo.data import USERS, api_token_for
 from hybrid.demo.registration import SITE_NAME, demo_registered
 from hybrid.demo.server import DemoSite, DemoSiteError, serve_forever
 
-console = Console()
+console = make_console()
 SHOWN_USERS = ("alice", "bob", "erin")
 DEFAULT_TASK = 38  # a mixed task: a UI-only transfer, then an API-only label
 

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console, Group
-from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
+
+from hybrid.commands.console import panel
 
 if TYPE_CHECKING:  # only named in annotations: `hybrid runs list` imports this module, not the agent
     from hybrid.agent.results import RunResult
@@ -61,17 +62,23 @@ class StepPrinter:
         self._reply = ""
         self._shown = 0
         self._thinking = False  # the model's thinking is being shown, on a line of its own
+        self._line_open = False  # a streamed line waits for its end (a question must not be glued to it)
+
+    def end_line(self) -> None:
+        """End the line being streamed, if any: what is printed next starts a line of its own."""
+        if self._line_open:
+            self.console.print()
+            self._line_open = False
 
     def thinking(self, delta: str) -> None:
         """More of the model's thinking (before its reply), dimmed; nothing with `show_thinking` off."""
         if self.show_thinking:
             self.console.print(Text(delta, style="dim italic"), end="")
-            self._thinking = True
+            self._thinking = self._line_open = True
 
     def retry(self, problem: str, wait: float, attempt: int, attempts: int) -> None:
         """A model call failed and is retried: say so, and drop what was shown of the failed attempt."""
-        if self._shown or self._thinking:
-            self.console.print()
+        self.end_line()
         self.console.print(
             Text(f"model call failed ({problem}); retrying in {wait:.1f} s ({attempt + 1} of {attempts})"),
             style="yellow",
@@ -82,19 +89,19 @@ class StepPrinter:
     def text(self, delta: str) -> None:
         """More of the reply being written: its thought is shown as it comes."""
         if self._thinking:
-            self.console.print()
+            self.end_line()
             self._thinking = False
         self._reply += delta
         thought = thought_so_far(self._reply)
         if len(thought) > self._shown:
             self.console.print(Text(thought[self._shown :], style="italic"), end="")
             self._shown = len(thought)
+            self._line_open = True
 
     def __call__(self, step: StepRecord, calls: list[CallRecord]) -> None:
         streamed, self._reply, self._shown = self._shown > 0, "", 0
-        if streamed or self._thinking:
-            self._thinking = False
-            self.console.print()
+        self._thinking = False
+        self.end_line()
         parts: list[Any] = []
         if step.thought and not streamed:
             parts.append(Text(step.thought, style="italic"))
@@ -111,7 +118,8 @@ class StepPrinter:
             + f" · {seconds:.2f} s"
         )
         self.console.print(
-            Panel(
+            panel(
+                self.console,
                 Group(*parts),
                 title=title,
                 subtitle=subtitle,
@@ -144,7 +152,9 @@ def print_header(
 def print_outcome(console: Console, result: RunResult) -> None:
     style = STATUS_STYLES.get(result.status, "yellow")
     if result.answer is not None:
-        console.print(Panel(Text(result.answer), title="answer", title_align="left", border_style=style))
+        console.print(
+            panel(console, Text(result.answer), title="answer", title_align="left", border_style=style)
+        )
     if result.error:
         console.print(Text(result.error, style=style))
     steps = f"{result.steps} step{'' if result.steps == 1 else 's'}"
@@ -197,8 +207,9 @@ class FastPathNotice:
 class TerminalConfirm:
     """Asks on the terminal before a call that writes (policy `confirm`); one question at a time."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, printer: StepPrinter | None = None) -> None:
         self.console = console
+        self.printer = printer  # whose streamed thought the question must not be glued to
         self._lock = threading.Lock()
 
     def __call__(self, call: Call) -> bool:
@@ -206,6 +217,8 @@ class TerminalConfirm:
             [*(repr(a) for a in call.args), *(f"{k}={v!r}" for k, v in call.kwargs.items())]
         )
         with self._lock:
+            if self.printer is not None:
+                self.printer.end_line()
             # Built as Text: the arguments come from model code and must not be read as Rich markup.
             self.console.print(
                 Text.assemble(("The agent wants to run ", "bold yellow"), f"{call.name}({arguments})")

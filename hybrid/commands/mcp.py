@@ -8,9 +8,8 @@ import click
 
 import apis
 from apis.mcpsites import McpServerError
-from hybrid.commands.run import sandbox_options
+from hybrid.commands.run import checked_model, resolve_sites, sandbox_options
 from hybrid.config import load_settings
-from hybrid.mcp.server import HybridMcp, serve
 from sandbox import POLICY_MODES, PolicyMode
 from workflows.reading import StoreError
 
@@ -80,7 +79,13 @@ def serve_command(
     if token is not None and no_auth:
         raise click.UsageError("--token and --no-auth contradict each other: choose one")
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
+    # The input is checked before anything starts (the agent's stack, kernels, MCP connections).
+    checked_model(settings, model, base_url)
+    if sites:
+        resolve_sites(settings, sites)  # each must be registered
     chosen = list(sites) or [site.name for site in apis.SiteRegistry(settings.data_dir).list()]
+    from hybrid.mcp.server import HybridMcp, serve
+
     try:
         hybrid = HybridMcp(settings, sites=chosen, policy=policy, model=model, base_url=base_url)
     except (apis.RegistryError, apis.ApiError, apis.SpecError, StoreError, McpServerError) as exc:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import shlex
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from apis.errors import ApiError, RegistryError
 from apis.mcpsites.registry import McpRegistry, McpServer, parse_reference_pairs
 from hybrid.locations import data_dir
+from hybrid.commands.console import make_console
 
 REFERENCE_HELP = (
     "env:VAR (the host's environment) or secret:NAME (`hybrid sites secret NAME`), never the value."
@@ -103,7 +103,7 @@ def list_mcp_servers() -> None:
     for server in servers:
         secrets = ", ".join(f"{key} from {ref}" for key, ref in {**server.env, **server.headers}.items())
         table.add_row(server.name, server.transport, server.where, secrets or "-")
-    Console().print(table)
+    make_console().print(table)
 
 
 def show_mcp_server(name: str) -> None:
@@ -117,7 +117,7 @@ def show_mcp_server(name: str) -> None:
             tools = connection.tools
     except (RegistryError, ApiError, McpServerError) as exc:
         raise click.ClickException(str(exc)) from exc
-    console = Console(highlight=False, soft_wrap=True)
+    console = make_console(highlight=False, soft_wrap=True)
     console.print(f"[bold]{server.name}[/bold]: MCP server over {server.transport}: {escape(server.where)}")
     console.print(f"\n[bold]Tools ({len(tools)})[/bold]")
     for tool in tools:

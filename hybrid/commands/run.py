@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from hybrid.commands.console import make_console
 from hybrid.commands.display import (
     FastPathNotice,
     TerminalConfirm,
@@ -222,7 +223,7 @@ def open_agent(
             model_name=model_spec,
             sites=sites,
             policy=mode,
-            confirm=TerminalConfirm(console) if mode == "confirm" else None,
+            confirm=TerminalConfirm(console, printer) if mode == "confirm" else None,
             pool=pool,
             max_steps=max_steps,
             max_cost=max_cost,
@@ -378,7 +379,7 @@ def run_command(
     if len(set(names)) < len(names):
         raise click.UsageError(f"--file names two files of the same name ({', '.join(names)}); rename one.")
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     model_spec = checked_model(settings, model, base_url)
     site_names = resolve_sites(settings, sites)
     mode = checked_policy(settings, policy, as_json)

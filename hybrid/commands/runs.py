@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 from rich.text import Text
 
+from hybrid.commands.console import make_console, panel, rule
 from hybrid.commands.display import format_cost
 from hybrid.locations import database_url
 from sandbox.text import ELLIPSIS, clip
@@ -57,7 +57,7 @@ def list_command(limit: int, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    console = Console()
+    console = make_console()
     table = Table()
     for column in ("run id", "status", "steps", "tokens", "cost", "started", "task"):
         table.add_column(column, no_wrap=True)
@@ -95,17 +95,11 @@ def _show(store: Reader | RunStore, run_id: str, as_json: bool) -> None:
         run = store.get_run(run_id)
     except RunNotFound as exc:
         raise click.ClickException(str(exc)) from exc
-    steps = store.steps_of(run.id)
     if as_json:
-        payload = json.loads(run.model_dump_json())
-        payload["steps"] = [
-            json.loads(step.model_dump_json())
-            | {"calls": [call.to_dict() for call in store.calls_of(step.id)]}
-            for step in steps
-        ]
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(store.run_document(run.id), indent=2))
         return
-    console = Console()
+    steps = store.steps_of(run.id)
+    console = make_console()
     console.print(Text(run.task, style="bold"))
     console.print(
         f"run {run.id} · {run.status} · model {run.model} · sites "
@@ -115,21 +109,24 @@ def _show(store: Reader | RunStore, run_id: str, as_json: bool) -> None:
         highlight=False,
     )
     for step in steps:
-        console.rule(
+        rule(
+            console,
             f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · "
-            f"{format_cost(step.cost)} · model {step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s"
+            f"{format_cost(step.cost)} · model {step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s",
         )
         if step.thought:
             console.print(Text(step.thought, style="italic"))
         if step.code:
             console.print(Syntax(step.code, "python", theme="ansi_dark", word_wrap=True))
         console.print(
-            Panel(Text(step.full_output or step.observation), title="observation", title_align="left")
+            panel(
+                console, Text(step.full_output or step.observation), title="observation", title_align="left"
+            )
         )
         for call in store.calls_of(step.id):
             console.print(Text(f"  {call.describe()}"))
     if run.answer is not None:
-        console.print(Panel(Text(run.answer), title="answer", title_align="left"))
+        console.print(panel(console, Text(run.answer), title="answer", title_align="left"))
     if run.error:
         console.print(Text(run.error, style="red"))
     if run.judgement:
@@ -155,7 +152,7 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
         raise click.ClickException(str(exc)) from exc
     if run.status in FINAL_STATUSES:
         raise click.ClickException(f"Run {run.id} already ended ({run.status}); nothing to resume.")
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     from hybrid.commands.run import drive, open_agent, resolve_model  # the agent's stack, only when resuming
 
     model_spec, chat_model = resolve_model(settings, model or run.model, base_url)

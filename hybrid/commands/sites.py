@@ -6,7 +6,6 @@ import sys
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -20,6 +19,7 @@ from apis.auth import (
 from apis.errors import ApiError, RegistryError, SpecError
 from apis.registry import Site, SiteRegistry
 from apis.sources import is_url
+from hybrid.commands.console import make_console
 from hybrid.commands.mcp_sites import (
     add_mcp_command,
     list_mcp_servers,
@@ -165,7 +165,7 @@ def list_command() -> None:
         table.add_column(column)
     for site in sites:
         table.add_row(site.name, site.base_url, describe_auth(site.auth), site.spec or "(web UI only)")
-    Console().print(table)
+    make_console().print(table)
 
 
 @sites_group.command(name="show")
@@ -195,7 +195,7 @@ def show_command(name: str, operations: bool, check: bool) -> None:
         strict = check_spec(site.spec, registry.cache_dir) if check else []
     except (RegistryError, SpecError) as exc:
         raise click.ClickException(str(exc)) from exc
-    console = Console(highlight=False, soft_wrap=True)
+    console = make_console(highlight=False, soft_wrap=True)
     converted = f", converted from {spec.converted_from}" if spec.converted_from else ""
     console.print(
         f"[bold]{site.name}[/bold]: {escape(spec.title)} {escape(spec.api_version)} "

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
-from rich.console import Console
 
+from hybrid.commands.console import make_console
 from hybrid.locations import database_url
 from sandbox import POLICY_MODES
 from workflows.reading import Reader, open_reader
@@ -93,7 +93,7 @@ def _terminal_policy(mode: PolicyMode) -> Policy:
             "the policy is confirm, which asks on the terminal before each write, and there is no "
             "interactive terminal here; pass --policy read-only (or allow) to run without asking."
         )
-    return Policy(mode="confirm", confirm=TerminalConfirm(Console(stderr=True)))
+    return Policy(mode="confirm", confirm=TerminalConfirm(make_console(stderr=True)))
 
 
 def _parse_arguments(workflow: Workflow, pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -184,7 +184,7 @@ def list_command(
             w.signature,
             ", ".join(family.get(w.name, [])),
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 class _Named(Protocol):
@@ -214,7 +214,7 @@ def show_command(name: str, version: int | None) -> None:
         w = _store().get_workflow(name, version)
     except expected_errors() as exc:
         raise click.ClickException(str(exc)) from exc
-    console = Console()
+    console = make_console()
     console.print(f"[bold]{w.name}[/] v{w.version}  site {w.site}  {w.kind}  [bold]{w.status}[/]")
     console.print(f"intent:       {w.intent_template}")
     console.print(f"signature:    {w.signature}")
@@ -224,7 +224,7 @@ def show_command(name: str, version: int | None) -> None:
     )
     console.print(f"uses:         {w.success_count} succeeded, {w.failure_count} failed")
     console.print(f"source runs:  {', '.join(w.source_runs)}  arguments {json.dumps(w.source_arguments)}")
-    console.print(Syntax(w.body, "python") if w.kind == "program" else w.body)
+    console.print(Syntax(w.body, "python", word_wrap=True) if w.kind == "program" else w.body)
 
 
 @workflows_group.command(name="run")

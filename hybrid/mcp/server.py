@@ -300,15 +300,7 @@ class HybridMcp:
         )
 
     def run_record(self, run_id: str) -> str:
-        run = self.store.get_run(run_id)
-        steps = [
-            {
-                **step.model_dump(mode="json", exclude={"id", "run_id"}),
-                "calls": [call.to_dict() for call in self.store.calls_of(step.id)],
-            }
-            for step in self.store.steps_of(run.id)
-        ]
-        return json.dumps({**run.model_dump(mode="json"), "steps": steps})
+        return json.dumps(self.store.run_document(run_id))
 
     def _site(self, name: str) -> SiteHandle:
         handle = self.handles.get(name)

@@ -55,6 +55,7 @@ class Dispatcher:
         self.working_dir: Callable[[], Path] | None = None
         self._deciding_since: dict[int, float] = {}
         self._decided_seconds = 0.0
+        self._decided_by_thread: dict[int, float] = {}  # a call's latency leaves out its own decisions
         self._lock = threading.Lock()
         # Calls being served; after `close()` none is taken, so every call is recorded or refused.
         self._serving_calls = 0
@@ -115,6 +116,7 @@ class Dispatcher:
         self, capability: str, path: list[str], args: list[Any], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
         started_at, start = time.time(), time.perf_counter()
+        start -= self._decided_here()  # `_latency(start)` then leaves out the decisions made meanwhile
         target = ".".join(path)
         call: Call | None = None
         status: CallStatus
@@ -151,7 +153,7 @@ class Dispatcher:
                 result=result,
                 error=error,
                 started_at=started_at,
-                latency=time.perf_counter() - start,
+                latency=self._latency(start),
             )
         )
         return reply
@@ -169,6 +171,7 @@ class Dispatcher:
         """Decide on a call that is not run through `handle` and record the decision; see
         `decide_during_call`."""
         started_at, start = time.time(), time.perf_counter()
+        start -= self._decided_here()
         try:
             self._decide(call)
         except PermissionDenied as exc:
@@ -189,7 +192,7 @@ class Dispatcher:
                 result=None,
                 error=refusal,
                 started_at=started_at,
-                latency=time.perf_counter() - start,
+                latency=self._latency(start),
             )
         )
 
@@ -201,7 +204,18 @@ class Dispatcher:
             self.policy.check(call)
         finally:
             with self._lock:
-                self._decided_seconds += time.monotonic() - self._deciding_since.pop(key)
+                decided = time.monotonic() - self._deciding_since.pop(key)
+                self._decided_seconds += decided
+                self._decided_by_thread[key] = self._decided_by_thread.get(key, 0.0) + decided
+
+    def _latency(self, start: float) -> float:
+        """Seconds since `start` (less this thread's decisions then), without the user's time to decide."""
+        return time.perf_counter() - start - self._decided_here()
+
+    def _decided_here(self) -> float:
+        """Seconds this thread has spent in policy decisions (asking the user) so far."""
+        with self._lock:
+            return self._decided_by_thread.get(threading.get_ident(), 0.0)
 
 
 def _ensure_json(value: Any, name: str) -> None:

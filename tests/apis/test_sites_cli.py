@@ -180,3 +180,33 @@ def test_a_secret_too_short_to_redact_is_refused_in_one_line(run, specs_dir: Pat
     stored = run("secret", "gitea-token", stdin="abc\n")
     assert stored.exit_code == 1 and "The secret gitea-token is 3 characters long" in stored.output
     assert run("secret", "gitea-token", stdin="a-real-token-value\n").exit_code == 0
+
+
+def test_show_check_takes_swagger2s_file_type_where_it_is_legal(run, specs_dir: Path) -> None:
+    # Jupyter Server's own Swagger 2.0 spec, as published: `GET /api/spec.yaml` answers `schema: {type:
+    # file}`, legal in Swagger 2.0 (a response's schema, like a formData parameter), once reported as a
+    # problem at `#/type`.
+    spec = specs_dir.parent / "webapps" / "jupyter_server_api.yaml"
+    added = run("add", "jupyter", "--spec", str(spec), "--base-url", "http://127.0.0.1:9")
+    assert added.exit_code == 0, added.output
+    shown = run("show", "jupyter", "--check")
+    assert shown.exit_code == 0, shown.output
+    assert "Strict validation (0 problem(s))" in shown.output or "Strict validation" not in shown.output
+    assert "#/type" not in shown.output and "'file' is not one of" not in shown.output
+
+
+def test_file_type_stays_a_problem_where_swagger2_does_not_allow_it() -> None:
+    from apis.loader import strict_problems
+
+    upload = {"name": "f", "in": "formData", "type": "file", "required": True}
+    document = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "consumes": ["multipart/form-data"],
+        "paths": {
+            "/up": {"post": {"parameters": [upload], "responses": {"200": {"description": "ok"}}}},
+        },
+    }
+    assert strict_problems(document, "2.0") == []
+    document["definitions"] = {"Thing": {"type": "object", "properties": {"f": {"type": "file"}}}}
+    assert strict_problems(document, "2.0") != []

@@ -352,3 +352,70 @@ def test_run_on_the_demo_site_when_it_is_not_served_points_to_demo_serve(tmp_pat
     )
     assert result.exit_code == 2
     assert "Start `hybrid demo serve` in another terminal" in result.output
+
+
+JSON_ERRORS = {
+    "bad site": (["run", "x", "--site", "nowhere", "--json"], {}, "No site named 'nowhere'"),
+    "bad model name": (["run", "x", "--model", "gpt-4o", "--json"], {}, "is not provider:name"),
+    "missing config": (["run", "x", "--json"], {"HYBRID_CONFIG": "{dir}/nosuch.toml"}, "does not exist"),
+    "bad setting": (["config", "--json"], {"HYBRID_POLICY": "sometimes"}, "HYBRID_POLICY"),
+    "unknown run": (["runs", "show", "nosuch", "--json"], {}, "No run 'nosuch'"),
+    "bad option value": (["run", "x", "--max-steps", "0", "--json"], {}, "--max-steps"),
+}
+
+
+@pytest.mark.parametrize("path", JSON_ERRORS)
+def test_json_is_printed_for_errors_before_the_work_starts(
+    path: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arguments, environment, problem = JSON_ERRORS[path]
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HYBRID_MODEL", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value.format(dir=tmp_path))
+    SiteRegistry(tmp_path).add(Site("tracker", "http://127.0.0.1:9/openapi.json", "http://127.0.0.1:9"))
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code in (1, 2), result.output
+    error = json.loads(result.stdout)  # one JSON document on stdout, nothing else
+    assert problem in error["error"] and error["exit_code"] == result.exit_code
+    assert problem in result.stderr  # and the one line on stderr, as without --json
+
+
+def test_json_after_a_double_dash_is_not_the_option() -> None:
+    from hybrid.cli import asks_for_json
+
+    assert asks_for_json(["run", "--json", "x"]) and not asks_for_json(["run", "--", "--json"])
+
+
+def test_runs_show_json_is_the_one_run_document(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox import CallRecord
+    from workflows.store import RunStore, StepRecord
+
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    store = RunStore(load_settings().effective_database_url)
+    run = store.start_run("How many?", sites=["demo"], model="scripted:x", policy="allow")
+    call = CallRecord(
+        "api", "demo.list_issues", [], {"owner": "alice"}, False, None, "ok", "[]", None, None, 0.1
+    )
+    store.add_step(run.id, StepRecord(index=0, code="print(1)", observation="1"), [call])
+    shown = json.loads(CliRunner().invoke(cli, ["runs", "show", run.id[:6], "--json"]).stdout)
+    assert shown == store.run_document(run.id)  # the MCP server's hybrid://runs/{id} gives the same
+    assert shown["steps"][0]["calls"][0]["target"] == "demo.list_issues" and "run_id" not in shown["steps"][0]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["--site", "nowhere"], "No site named 'nowhere' is registered"),
+        (["--model", "gpt-4o"], "Model 'gpt-4o' is not provider:name"),
+    ],
+)
+def test_mcp_serve_checks_its_input_before_starting_anything(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, arguments: list[str], problem: str
+) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HYBRID_MODEL", raising=False)
+    SiteRegistry(tmp_path).add(Site("tracker", "http://127.0.0.1:9/openapi.json", "http://127.0.0.1:9"))
+    completed, imported = imported_by(["mcp", "serve", *arguments], (*AGENT_STACK, "hybrid.mcp.server"))
+    assert problem in completed.stderr
+    assert imported == []

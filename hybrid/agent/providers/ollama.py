@@ -17,6 +17,7 @@ import httpx
 import ollama
 from langchain_ollama import ChatOllama
 
+from hybrid.agent.model_calls import ollama_host
 from hybrid.agent.models import ModelError
 from sandbox.errors import HybridError
 
@@ -49,9 +50,15 @@ def show(name: str, host: str | None, timeout: float) -> ollama.ShowResponse:
     try:
         return ollama.Client(host=host, timeout=timeout).show(name)
     except (ollama.ResponseError, ConnectionError, httpx.HTTPError) as exc:
+        where = ollama_host(host)
+        if isinstance(exc, (ConnectionError, httpx.ConnectError)):
+            raise ModelError(
+                f"Cannot reach the Ollama server at {where}: start it (`ollama serve`), or set OLLAMA_HOST "
+                "(or --base-url) to where it runs."
+            ) from exc
         raise ModelError(
-            f"Cannot read the context size of ollama:{name} from the Ollama server ({exc}): start the "
-            f"server and `ollama pull {name}`, or set HYBRID_MODEL_CONTEXT_TOKENS."
+            f"Cannot read the context size of ollama:{name} from the Ollama server at {where} ({exc}): "
+            f"`ollama pull {name}`, or set HYBRID_MODEL_CONTEXT_TOKENS."
         ) from exc
 
 

@@ -85,6 +85,20 @@ def test_a_list_read_from_its_first_page_only_says_how_many_pages_there_are(beha
     assert told[0].startswith("Observation:\n48\n") and "more pages" not in told[0]  # the last page
 
 
+def test_no_pagination_hint_once_the_code_read_every_page(behave) -> None:
+    # The README's loop: the first page's hint is taken back when the last page is read in the same step.
+    loop = (
+        "issues, page = [], 1\nwhile True:\n"
+        f"    batch = {LIST}, per_page=100, page=page)\n"
+        "    issues += batch\n    if len(batch) < 100:\n        break\n    page += 1\nprint(len(issues))"
+    )
+    _, told = behave(code(loop), FINISH)
+    assert told[0].startswith("Observation:\n148\n")
+    assert "more pages" not in told[0]  # was told after reading all 148
+    _, told = behave(code(f"print(len({LIST}, per_page=100)))"), FINISH)
+    assert "more pages exist" in told[0]  # one page of two: still said
+
+
 def test_printing_a_whole_long_list_is_trimmed_and_says_so(behave) -> None:
     _, told = behave(code(f"print({LIST}, state='all', per_page=100))"), FINISH)
     assert len(told[0]) < 10_000 and "characters" in told[0]

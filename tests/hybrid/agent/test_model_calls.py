@@ -244,3 +244,44 @@ def test_failed_attempts_that_reach_the_cost_limit_stop_the_retries() -> None:
             caller([HumanMessage(PROMPT * 2)])
     assert len(server.requests) < 3 and stopped.value.cost == pytest.approx(caller.spent)
     assert stopped.value.usage.input_tokens == sum(server.prompt_tokens)
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("provider", ["ollama", "openai"])
+def test_an_unreachable_server_is_named_at_once_without_retries(
+    provider: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = closed_port()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    if provider == "ollama":
+        monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")  # where the user says the server is
+        model = load_chat_model("ollama:qwen2.5-coder", context_tokens=8192)
+    else:
+        model = load_chat_model("openai:local", base_url=f"http://127.0.0.1:{port}/v1")
+    waited: list[float] = []
+    caller = ModelCaller(model, sleep=waited.append)
+    with pytest.raises(ModelCallError) as raised:
+        caller([HumanMessage("task")])
+    assert waited == []  # was 1, 2, 4 and 8 s of backoff before saying anything
+    message = str(raised.value)
+    assert message.startswith(f"Cannot reach the model's server at http://127.0.0.1:{port}")
+    assert ("OLLAMA_HOST" in message) == (provider == "ollama")
+
+
+def test_ollamas_context_size_names_the_host_it_could_not_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hybrid.agent.model_spec import ModelError
+
+    port = closed_port()
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")
+    with pytest.raises(
+        ModelError, match=rf"Cannot reach the Ollama server at http://127.0.0.1:{port}: .*OLLAMA_HOST"
+    ):
+        load_chat_model("ollama:qwen2.5-coder")

@@ -55,3 +55,17 @@ def test_read_only_refuses_it_without_asking() -> None:
 def test_outside_any_call_there_is_nobody_to_decide_for() -> None:
     with pytest.raises(PermissionDenied, match="not made on behalf of a call from the kernel"):
         decide_during_call(PAGE_WRITE)
+
+
+def test_the_time_the_user_takes_to_answer_is_not_the_calls() -> None:
+    def slow_confirm(call: Call) -> bool:
+        time.sleep(2.0)  # a person reading the question
+        return True
+
+    dispatcher = Dispatcher(Policy(mode="confirm", confirm=slow_confirm))
+    dispatcher.register("click", HostFunction(_click_that_sends_a_write, writes=False))
+    assert _call(dispatcher)["ok"]
+    records = dispatcher.recorder.take()
+    assert [r.capability for r in records] == ["browser", "click"]
+    assert dispatcher.deciding_seconds() >= 2.0
+    assert all(r.latency < 2.0 for r in records), [r.latency for r in records]  # was over 2 s each
