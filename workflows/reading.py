@@ -245,6 +245,19 @@ class Reader:
             StepEntry, f'{_select(StepEntry, STEPS)} WHERE run_id = ? ORDER BY "index"', (run_id,)
         )
 
+    def run_document(self, run_id: str) -> dict[str, Any]:
+        """The run as `RunStore.run_document` gives it: its steps (without their row and run ids) and
+        their calls included."""
+        run = self.get_run(run_id)
+        steps = [
+            {
+                **{k: v for k, v in step.json_data().items() if k not in ("id", "run_id")},
+                "calls": [call.to_dict() for call in self.calls_of(step.id)],
+            }
+            for step in self.steps_of(run.id)
+        ]
+        return {**run.json_data(), "steps": steps}
+
     def calls_of(self, step_id: int | None) -> list[CallRecord]:
         """The calls step `step_id` made, as `RunStore.calls_of` gives them."""
         if step_id is None:

@@ -9,8 +9,8 @@ from rich.markup import escape
 
 from apis.errors import ApiError, RegistryError
 from apis.mcpsites.registry import McpRegistry, McpServer, parse_reference_pairs
-from hybrid.locations import data_dir
 from hybrid.commands.console import make_console
+from hybrid.locations import data_dir
 
 REFERENCE_HELP = (
     "env:VAR (the host's environment) or secret:NAME (`hybrid sites secret NAME`), never the value."

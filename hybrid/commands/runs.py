@@ -88,7 +88,6 @@ def show_command(run_id: str, as_json: bool) -> None:
 
 
 def _show(store: Reader | RunStore, run_id: str, as_json: bool) -> None:
-    from rich.panel import Panel
     from rich.syntax import Syntax
 
     try:
