@@ -305,7 +305,9 @@ class Worker:
             self.browser.with_page(lambda page: page.context.add_cookies(cookies))
             return
         unsigned = [site for site in task.sites if self.registry.get(site).web_login is None]
-        if task.require_login and unsigned:
+        # WebArena signs in only from a named storage_state; configs without one (map's, whose site has no
+        # accounts) start unsigned wherever there is nothing to sign in with.
+        if task.require_login and task.storage_state and unsigned:
             raise ValueError(
                 f"The task needs a signed-in browser on {', '.join(unsigned)}: put "
                 f"{Path(task.storage_state or 'STATE.json').name} in the hosts file's auth_dir, or give "
