@@ -233,6 +233,10 @@ def cannot_connect(exc: BaseException) -> bool:
 OLLAMA_DEFAULT_HOST = "http://127.0.0.1:11434"
 
 
+def _is_ollama(model: BaseChatModel | None) -> bool:
+    return any(cls.__name__ == "ChatOllama" for cls in type(model).__mro__)
+
+
 def ollama_host(base_url: str | None) -> str:
     """Where an Ollama model is served: its base URL, else `OLLAMA_HOST`, else Ollama's default."""
     host = base_url or os.environ.get("OLLAMA_HOST") or OLLAMA_DEFAULT_HOST
@@ -241,7 +245,7 @@ def ollama_host(base_url: str | None) -> str:
 
 def server_of(model: BaseChatModel | None) -> str | None:
     """The address a chat model calls, as far as its class says (None when unknown)."""
-    if model is not None and type(model).__name__ == "ChatOllama":
+    if _is_ollama(model):
         return ollama_host(getattr(model, "base_url", None))
     for attribute in ("openai_api_base", "anthropic_api_url", "base_url"):
         if address := getattr(model, attribute, None):
@@ -253,7 +257,7 @@ def unreachable_message(model: BaseChatModel | None, exc: BaseException) -> str:
     """One line for a model server that cannot be reached: where it was looked for, and how to fix it."""
     server = server_of(model)
     where = f" at {server}" if server else ""
-    if model is not None and type(model).__name__ == "ChatOllama":
+    if _is_ollama(model):
         fix = "start it (`ollama serve`), or set OLLAMA_HOST (or --base-url) to where it runs"
     else:
         fix = "start it, or check --base-url"

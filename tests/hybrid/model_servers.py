@@ -4,11 +4,11 @@ langchain-ollama) and their SDKs are exercised over HTTP exactly as against the 
 
 A script decides each reply (`Turn`): its text, or an HTTP error with an optional Retry-After, a delay
 (for timeouts), a refusal, cached-token counts, an error inside a stream already answered with 200, after
-its first piece of text (as Anthropic sends `overloaded_error` and OpenAI a `server_error` chunk), usage
-at the stream's end without the input tokens (as older Anthropic streams and Anthropic-compatible servers
-do). The server honours stop sequences or, like some
-servers and models, ignores them; it streams when asked to (server-sent events for OpenAI and Anthropic,
-JSON lines for Ollama) and reports usage in each provider's own shape. The Ollama server answers
+its first piece of text (as Anthropic sends `overloaded_error`, OpenAI a `server_error` chunk and Ollama an
+`{"error": ...}` line when its model runner stops), usage at the stream's end without the input tokens
+(as older Anthropic streams and Anthropic-compatible servers do). The server honours stop sequences or,
+like some servers and models, ignores them; it streams when asked to (server-sent events for OpenAI and
+Anthropic, JSON lines for Ollama) and reports usage in each provider's own shape. The Ollama server answers
 `/api/show` with the model's context size and, like Ollama, runs the model with a context of `num_ctx`
 tokens (4,096 unless the request sets it), silently dropping the start of a longer prompt. Every request
 body is kept, with the tokens of each request answered.
@@ -53,7 +53,8 @@ class Turn:
     blocks: bool = False  # the text as content blocks (with a thinking block first, for Anthropic)
     error_type: str | None = None  # the error body's `type` (OpenAI-compatible servers: llama.cpp's own)
     # An error of this type inside the stream, after the first piece of text (Anthropic: `event: error`;
-    # OpenAI-compatible servers: a chunk `{"error": {...}}`), before any usage is sent at the stream's end.
+    # OpenAI-compatible servers: a chunk `{"error": {...}}`; Ollama: a line `{"error": "..."}`, whose
+    # message this is, as Ollama's errors have no type), before any usage is sent at the stream's end.
     stream_error: str | None = None
     output_only_usage: bool = False  # Anthropic: `message_delta` carries only the output tokens
     # The model's thinking: `delta.reasoning_content` (vLLM, llama.cpp's server); Ollama's `message.thinking`
@@ -397,6 +398,11 @@ def _ollama(reply: Reply, model: str, stream: bool, think: bool) -> Response:
         {"model": model, "created_at": "2026-01-01T00:00:00Z", "done": False, "message": message}
         for message in messages
     ]
+    if reply.turn.stream_error:  # Ollama's error after content: one more line, no status, no type
+        cut = next(i for i, m in enumerate(messages) if m["content"]) + 1
+        return StreamingResponse(
+            _ndjson([*lines[:cut], {"error": reply.turn.stream_error}]), media_type="application/x-ndjson"
+        )
     lines.append(final | {"message": {"role": "assistant", "content": ""}})
     return StreamingResponse(_ndjson(lines), media_type="application/x-ndjson")
 
@@ -441,7 +447,7 @@ def create_app(server: ModelServer) -> Starlette:
         reply = Reply(server, conversation, turn)
         server.prompt_tokens.append(reply.prompt_tokens)
         server.completion_tokens.append(reply.completion_tokens)
-        if turn.stream_error and server.protocol != "ollama":
+        if turn.stream_error:
             server.broken_off.append(_pieces(reply.text)[0])
         model = body.get("model", MODELS[server.protocol])
         if server.protocol == "openai":

@@ -283,6 +283,35 @@ def test_an_overloaded_error_inside_an_anthropic_stream_is_retried(registered) -
     assert finished["status"] == "finished" and len(server.requests) == 3
 
 
+# What Ollama sends inside a stream it already answered with 200 (a line `{"error": "..."}`, no status, no
+# type), and what the agent makes of it: its runner stopped (a new request starts it again), the prompt is
+# past the context (condense), or anything else (say so at once).
+OLLAMA_RUNNER_STOPPED = (
+    "model runner has unexpectedly stopped, this may be due to resource limitations or an internal error, "
+    "check ollama server logs for details"
+)
+OLLAMA_UNREADABLE = "XML syntax error on line 1: element <parameter> closed by </function>"
+
+
+def test_an_error_line_inside_an_ollama_stream_is_retried_or_reported_by_kind(registered) -> None:
+    stopped = Turn(text=STEP, stream_error=OLLAMA_RUNNER_STOPPED)
+    with model_server("ollama", in_order(stopped, STEP, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and len(server.requests) == 3
+    long_step = "Thought: look.\n```python\nprint('x' * 3000)\n```\n"
+    too_long = Turn(text=STEP, stream_error="the input length exceeds the context length")
+    with model_server("ollama", in_order(long_step, long_step, too_long, FINISH)) as server:
+        condensed = outcome(run(server))
+    assert condensed["status"] == "finished" and len(server.requests) == 4
+    assert "condensed to fit the context window" in json.dumps(server.requests[3])
+    with model_server("ollama", in_order(Turn(text=STEP, stream_error=OLLAMA_UNREADABLE), STEP)) as server:
+        result = run(server)
+    reported = outcome(result)
+    assert result.exit_code == 1 and reported["status"] == "error" and len(server.requests) == 1
+    said = f"OllamaStreamError: Ollama stopped its reply with an error: {OLLAMA_UNREADABLE}."
+    assert said in reported["error"], reported["error"]
+
+
 def anthropic_price(input_tokens: int, output_tokens: int) -> float:
     return float(
         calc_price(
