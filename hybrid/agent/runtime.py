@@ -530,9 +530,15 @@ class AgentRuntime:
         if self.on_step is not None:
             self.on_step(step, calls)
 
-    def record_model_use(self, run_id: str, usage: TokenUsage, cost: float | None) -> None:
+    def record_model_use(
+        self, run_id: str, usage: TokenUsage, cost: float | None, *, estimated: bool = False
+    ) -> None:
         self.store.add_model_use(
-            run_id, prompt_tokens=usage.input_tokens, completion_tokens=usage.output_tokens, cost=cost
+            run_id,
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+            cost=cost,
+            estimated=estimated,
         )
 
     def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None:

@@ -190,6 +190,26 @@ def test_the_judges_cost_counts_towards_max_cost(registered) -> None:
     assert store.get_run(second["run_id"]).cost == pytest.approx(second["cost"])
 
 
+def test_a_judge_call_that_broke_off_marks_the_runs_tokens_estimated(registered) -> None:
+    # The judge's first attempt breaks off mid-stream (OpenAI reports usage only at the end): it is counted
+    # as an estimate in the run's totals, which say so, though no step's does.
+    verdict = "Verdict: success\nReason: ok."
+    judge_asks = []
+
+    def respond(conversation: Conversation) -> Turn:
+        if conversation.messages[0][1].startswith(JUDGE_PROMPT):
+            judge_asks.append(conversation)
+            return Turn(text=verdict, stream_error="server_error" if len(judge_asks) == 1 else None)
+        return judging(verdict)(conversation)
+
+    with model_server("openai", respond) as server:
+        finished = run_json(server)
+    assert finished["status"] == "finished" and len(judge_asks) == 2
+    store = RunStore(registered.effective_database_url)
+    assert finished["usage_estimated"] is True and store.get_run(finished["run_id"]).usage_estimated
+    assert not any(step.usage_estimated for step in store.steps_of(finished["run_id"]))
+
+
 def _first_messages(server) -> list[str]:
     return [body["messages"][0]["content"] for body in server.requests]
 

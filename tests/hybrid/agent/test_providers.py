@@ -351,6 +351,35 @@ def test_attempts_that_broke_off_count_when_retries_run_out(registered) -> None:
     )
 
 
+def test_a_run_whose_tokens_include_an_estimate_says_so(registered) -> None:
+    # OpenAI sends usage only in a stream's last chunk: an attempt that broke off is estimated, and the step
+    # that retried it, the run, `runs show`, its --json and `runs list` say so.
+    broken = Turn(text=STEP, stream_error="server_error")
+    with model_server("openai", in_order(broken, STEP, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and finished["usage_estimated"] is True
+    run_id = finished["run_id"]
+    document = json.loads(CliRunner().invoke(cli, ["runs", "show", run_id, "--json"]).output)
+    assert document["usage_estimated"] is True
+    assert [step["usage_estimated"] for step in document["steps"]] == [True, False]
+    shown = CliRunner().invoke(cli, ["runs", "show", run_id], env={"COLUMNS": "200"}).output
+    assert "completion tokens, partly estimated ·" in shown and shown.count("partly estimated") == 2
+    listed = CliRunner().invoke(cli, ["runs", "list"], env={"COLUMNS": "200"}).output
+    assert f"~{finished['tokens']}" in listed
+    # Attempts that belong to no step (the retries ran out) mark the run.
+    with model_server("openai", in_order(broken, broken, broken)) as server:
+        assert run(server).exit_code == 1 and len(server.requests) == 3
+    stopped = RunStore(registered.effective_database_url).list_runs(1)[0]
+    assert stopped.status == "error" and stopped.steps == 0 and stopped.usage_estimated
+    # A run whose every count was reported says nothing of the kind.
+    with model_server("openai", in_order(STEP, FINISH)) as server:
+        clean = outcome(run(server))
+    assert clean["usage_estimated"] is False
+    document = json.loads(CliRunner().invoke(cli, ["runs", "show", clean["run_id"], "--json"]).output)
+    assert document["usage_estimated"] is False and not any(s["usage_estimated"] for s in document["steps"])
+    assert "estimated" not in CliRunner().invoke(cli, ["runs", "show", clean["run_id"]]).output
+
+
 def test_anthropic_input_tokens_are_read_from_message_start(registered) -> None:
     # message_delta carries only the output tokens (older streams, Anthropic-compatible servers).
     script = in_order(*[Turn(text=STEP, output_only_usage=True)] * 10)
