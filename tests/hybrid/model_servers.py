@@ -102,6 +102,7 @@ class ModelServer:
     base_url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     context_length: int = 32768  # Ollama: the model's own context size, as /api/show reports it
+    num_ctx: int | None = None  # Ollama: the context its Modelfile sets (`PARAMETER num_ctx`), if any
     truncated: list[int] = field(default_factory=list)  # Ollama: messages dropped from each cut prompt
     prompt_tokens: list[int] = field(default_factory=list)  # the input tokens of each request answered
     completion_tokens: list[int] = field(default_factory=list)  # and its output tokens, whole
@@ -464,7 +465,9 @@ def create_app(server: ModelServer) -> Starlette:
         return JSONResponse(
             {
                 "modelfile": "",
-                "parameters": 'stop "<|im_end|>"',
+                # As Ollama lists a Modelfile's parameters: one a line, the value aligned in a column.
+                "parameters": 'stop                           "<|im_end|>"'
+                + (f"\nnum_ctx                        {server.num_ctx}" if server.num_ctx else ""),
                 "template": "",
                 "details": {"format": "gguf", "family": "qwen2"},
                 "model_info": {
@@ -491,6 +494,7 @@ def model_server(
     *,
     honour_stop: bool = True,
     context_length: int = 32768,
+    num_ctx: int | None = None,
     thinking: bool = False,
 ) -> Iterator[ModelServer]:
     """Serve `protocol` on a free 127.0.0.1 port in a background thread for the duration of the block."""
@@ -499,6 +503,7 @@ def model_server(
         script=script,
         honour_stop=honour_stop,
         context_length=context_length,
+        num_ctx=num_ctx,
         thinking=thinking,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

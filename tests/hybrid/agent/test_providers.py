@@ -141,6 +141,23 @@ def test_cost_per_step_and_run_prices_cached_tokens_as_cached(protocol, register
     assert f"${finished['cost']:.4f}" in listed.output
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_each_steps_tokens_are_the_usage_its_provider_reported(protocol, registered) -> None:
+    # OpenAI: the stream's last chunk (`stream_options.include_usage`); Anthropic: `message_start` and
+    # `message_delta`; Ollama: `prompt_eval_count` and `eval_count` on the final line.
+    with model_server(protocol, reference_script([TASK])) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and finished["usage_estimated"] is False
+    store = RunStore(registered.effective_database_url)
+    steps = store.steps_of(finished["run_id"])
+    assert [s.prompt_tokens for s in steps] == server.prompt_tokens
+    assert [s.completion_tokens for s in steps] == server.completion_tokens
+    recorded = store.get_run(finished["run_id"])
+    assert recorded.prompt_tokens == sum(server.prompt_tokens)
+    assert recorded.completion_tokens == sum(server.completion_tokens)
+    assert finished["tokens"] == sum(server.prompt_tokens) + sum(server.completion_tokens)
+
+
 def test_ollama_models_have_no_price_and_say_so(registered) -> None:
     with model_server("ollama", reference_script([TASK])) as server:
         result = CliRunner().invoke(
@@ -406,6 +423,10 @@ def test_ollama_runs_the_model_with_its_own_context_or_the_users(registered, mon
     assert finished["status"] == "finished"
     assert server.truncated == [] and len(server.requests) == 4
     assert all(body["options"]["num_ctx"] == 32768 for body in server.requests)
+    # A Modelfile's `PARAMETER num_ctx` is the context the model is set up with: it comes first.
+    with model_server("ollama", in_order(long_step, FINISH), num_ctx=16384) as server:
+        assert outcome(run(server))["status"] == "finished"
+    assert all(body["options"]["num_ctx"] == 16384 for body in server.requests)
     monkeypatch.setenv("HYBRID_MODEL_CONTEXT_TOKENS", "20000")
     with model_server("ollama", in_order(long_step, FINISH)) as server:
         assert outcome(run(server))["status"] == "finished"
@@ -449,6 +470,15 @@ def test_retries_and_thinking_are_shown_live(registered) -> None:
     assert "retrying in 1.0 s (2 of 3)" in shown.output
     thinking = shown.output.index("Let me think about the API first.")
     assert thinking < shown.output.index("count them.") < shown.output.index("list_issues(")
+    # Thinking is dimmed (as a terminal shows it: ANSI dim and italic), the thought is not.
+    with model_server("anthropic", in_order(Turn(text=STEP, blocks=True), FINISH)) as server:
+        colour = CliRunner().invoke(
+            cli,
+            ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url],
+            env={"FORCE_COLOR": "1", "NO_COLOR": None},
+        )
+    assert "\x1b[2;3mLet me think about the API first." in colour.output, repr(colour.output[:600])
+    assert "\x1b[2;3mcount them." not in colour.output
     with model_server("anthropic", in_order(Turn(text=STEP, blocks=True), FINISH)) as server:
         hidden = CliRunner().invoke(
             cli,
