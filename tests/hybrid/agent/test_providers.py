@@ -3,16 +3,28 @@ protocol servers (tests/hybrid/model_servers.py) that answer from a script."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
+import statistics
 
 import httpx
 import pytest
 from click.testing import CliRunner, Result
 from genai_prices import Usage, calc_price
-from model_servers import PROTOCOLS, ModelServer, Turn, in_order, model_server, reference_script
+from model_servers import (
+    PROTOCOLS,
+    ModelServer,
+    Turn,
+    in_order,
+    model_server,
+    read_conversation,
+    reference_script,
+)
 
 import apis
+from hybrid.agent import observation
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
 from hybrid.cli import cli
@@ -515,3 +527,38 @@ def test_ollamas_own_thinking_is_shown_dimmed_and_can_be_hidden(registered) -> N
     with model_server("ollama", in_order(STEP, FINISH)) as server:
         assert outcome(run(server))["status"] == "finished"
     assert not any(body.get("think") for body in server.requests)
+
+
+LARGE_STEP = (
+    "Thought: list them.\n```python\nprint('\\n'.join(f'[{i:03}] row {i:03} of a large listing, with its "
+    "fields: name, state, owner' for i in range(90)))\n```\n"
+)
+
+
+def reusable_prefix(server: ModelServer) -> list[float]:
+    """For each request after the first, the share of its prompt (as the provider received it: the
+    system prompt, then each message's role and text) that equals the previous request's, from the start:
+    what a provider's prompt cache can reuse."""
+    prompts = [
+        conversation.system + "".join(role + text for role, text in conversation.messages)
+        for conversation in (read_conversation(server.protocol, body) for body in server.requests)
+    ]
+    return [len(os.path.commonprefix([a, b])) / len(b) for a, b in itertools.pairwise(prompts)]
+
+
+def test_condensing_keeps_the_prompt_the_provider_receives_reusable(registered, monkeypatch) -> None:
+    # 20 steps printing ~7,000 characters each, over HTTP: the agent condenses older observations one a
+    # step, and the prompts the server receives keep their prefix as an append-only transcript's do.
+    monkeypatch.setenv("HYBRID_MAX_TOKENS", "10000000")
+    with model_server("openai", in_order(*[LARGE_STEP] * 19, FINISH)) as server:
+        assert outcome(run(server))["status"] == "finished"
+    condensing = reusable_prefix(server)
+    monkeypatch.setattr(observation, "OBSERVATION_BUDGET_CHARS", 10**12)  # nothing is ever condensed
+    with model_server("openai", in_order(*[LARGE_STEP] * 19, FINISH)) as server:
+        assert outcome(run(server))["status"] == "finished"
+    append_only = reusable_prefix(server)
+    assert len(condensing) == len(append_only) == 19 and condensing != append_only, "some step condensed"
+    assert all(share >= min(0.7, plain) for share, plain in zip(condensing, append_only, strict=True)), (
+        condensing
+    )
+    assert statistics.mean(condensing) >= statistics.mean(append_only) - 0.03, (condensing, append_only)
