@@ -170,6 +170,7 @@ def test_a_rate_limit_during_induction_is_retried_and_the_workflow_still_made(
         finished = run_json(server)
     assert finished["status"] == "finished" and len(program_asks) == 2
     assert finished["workflow"]["name"] == "count_open_issues", finished["workflow"]
+    assert finished["workflow"]["status"] == "verified", finished["workflow"]  # replayed, same answer
     # Both induction prompts start with the same account of the run, for the provider's prompt cache.
     text_prompt = next(m for m in _first_messages(server) if TEXT_PROMPT in m)
     shared = os.path.commonprefix([program_asks[1], text_prompt])
