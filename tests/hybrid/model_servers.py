@@ -61,6 +61,8 @@ class Turn:
     # when the request asks for it (`think`), else inside the content between <think> tags, as Ollama
     # gives a thinking model's thoughts when not asked.
     reasoning: str | None = None
+    # OpenAI: why the reply ended; `content_filter` when the provider's filter stopped it (Azure OpenAI).
+    finish_reason: str = "stop"
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,9 @@ def _openai(reply: Reply, model: str, stream: bool, include_usage: bool) -> Resp
             _sse([*events[:cut], (None, {"error": error | {"param": None, "code": None}})]),
             media_type="text/event-stream",
         )
-    events.append((None, chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
+    events.append(
+        (None, chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": turn.finish_reason}]})
+    )
     if include_usage:
         events.append((None, chunk | {"choices": [], "usage": usage}))
     events.append((None, "[DONE]"))

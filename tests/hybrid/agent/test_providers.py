@@ -304,6 +304,15 @@ def test_a_streamed_openai_refusal_ends_the_run_as_refused(registered) -> None:
     assert len(server.requests) == 1
 
 
+def test_a_reply_stopped_by_openais_content_filter_ends_the_run_as_refused(registered) -> None:
+    # Azure OpenAI's filter ends a stream with finish_reason `content_filter`, the reply cut or empty.
+    with model_server("openai", in_order(Turn(text="", finish_reason="content_filter"))) as server:
+        result = run(server)
+    stopped = outcome(result)
+    assert result.exit_code == 1 and stopped["status"] == "refused" and len(server.requests) == 1
+    assert "the provider stopped the reply as a refusal" in stopped["error"]
+
+
 def test_an_overloaded_error_inside_an_anthropic_stream_is_retried(registered) -> None:
     # Anthropic answers 200, streams the start of the reply, then sends `event: error` (overloaded_error).
     overloaded = Turn(text=STEP, stream_error="overloaded_error", blocks=True)
