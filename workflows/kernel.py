@@ -359,6 +359,15 @@ def confirm_failure(
     return UseOutcome("unconfirmed", f"{seen.error}; not confirmed: the re-run did not finish ({detail})")
 
 
+def stop_after(session: KernelSession, result: ExecutionResult) -> None:
+    """The action that gave `result` ended its run (`finish()`): refuse further calls, kill the kernel (the
+    threads and processes the code started with it), and add the calls served after the action returned to
+    `result`, so that every call is in the run's record or refused."""
+    session.dispatcher.close()
+    session.shutdown()
+    result.calls.extend(session.dispatcher.recorder.take())
+
+
 def call_code(workflow: Workflow, arguments: dict[str, Any]) -> str:
     """The code action that calls `workflow` and answers with its result: `finish(wf.<name>(...))`."""
     rendered = ", ".join(f"{name}={value!r}" for name, value in arguments.items())

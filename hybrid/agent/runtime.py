@@ -36,7 +36,7 @@ from sandbox import (
 )
 from sandbox.bridge import decide_during_call
 from sandbox.names import API
-from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
+from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows, stop_after
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
 from workflows.status import RunStatus
@@ -526,9 +526,7 @@ class AgentRuntime:
         """At `finish()`, refuse further calls, kill the run's kernel (its threads and processes with it), and
         put the calls served after the action ended into its record."""
         self._sessions.pop(run_id, None)
-        session.dispatcher.close()
-        session.shutdown()
-        result.calls.extend(session.dispatcher.recorder.take())
+        stop_after(session, result)
 
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None:
         self.store.add_step(run_id, step, calls)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from hybrid.agent.run import AgentError
+from workflows.memory import Workflow
 from workflows.verify import Evaluation
 
 pytestmark = pytest.mark.kernel
@@ -229,6 +230,57 @@ def test_writes_a_thread_makes_after_finish_are_recorded_or_refused(make_agent, 
     calls = agent.store.calls_of(step.id)
     written = {c.kwargs["number"] for c in calls if c.target == "demo.update_issue" and c.status == "ok"}
     assert changes[-1] <= written  # every change to the site is in the run's record
+
+
+BACKGROUND = '''
+def close_in_background(owner: str, project: str):
+    """For tasks like: Close issues 20 to 39 of <owner>/<project> in the background."""
+    import threading
+    import time
+
+    def close_many():
+        for n in range(20, 40):
+            api.demo.update_issue(owner=owner, project=project, number=n, body={'state': 'closed'})
+            time.sleep(0.05)
+
+    threading.Thread(target=close_many).start()
+    time.sleep(0.05)
+    return 'started'
+'''
+
+
+def test_the_fast_path_stops_what_a_workflow_left_running(make_agent, judge_client) -> None:
+    agent, _ = make_agent(None)
+    agent.store.add_workflow(
+        Workflow(
+            name="close_in_background",
+            site="demo",
+            status="verified",
+            body=BACKGROUND,
+            fingerprint="b",
+            writes=True,
+            description="For tasks like: Close issues 20 to 39 of <owner>/<project> in the background.",
+            intent_template="Close issues 20 to 39 of {{owner}}/{{project}} in the background.",
+            parameters=[
+                {"name": "owner", "type": "str", "example": "alice"},
+                {"name": "project", "type": "str", "example": "tracker-core"},
+            ],
+            operations=["api.demo.update_issue"],
+        )
+    )
+    seed_closed = {n for n in range(20, 40) if state(judge_client, n) == "closed"}
+    result = agent.run("Close issues 20 to 39 of alice/tracker-core in the background.")
+    assert (result.status, result.answer, result.tokens) == ("finished", "started", 0)
+    changes: list[set[int]] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (len(changes) < 5 or changes[-1] != changes[-5]):
+        changes.append({n for n in range(20, 40) if state(judge_client, n) == "closed"} - seed_closed)
+        time.sleep(0.2)
+    [step] = agent.store.steps_of(result.run_id)
+    calls = agent.store.calls_of(step.id)
+    written = {c.kwargs["number"] for c in calls if c.target == "demo.update_issue" and c.status == "ok"}
+    assert changes[-1] <= written  # every change to the site is in the run's record
+    assert len(changes[-1]) < 20  # and the thread was stopped, not left to finish
 
 
 def test_a_task_naming_what_does_not_exist_is_not_the_workflows_failure(make_agent, suite) -> None:
