@@ -328,15 +328,18 @@ def confirm_failure(
         return UseOutcome(
             "unconfirmed", f"{seen.error}; not confirmed: it drives the browser, which a re-run would share"
         )
-    with open_session() as session:
-        session.dispatcher.policy = replace(session.dispatcher.policy, mode="read-only")
-        capability = WorkflowCapability(
-            None, [workflow], session=session, run_id=None, via="confirmation", begin_writes=False
-        )
-        rerun = InstalledWorkflows(capability)
-        rerun._load()
-        result = session.execute(call_code(workflow, arguments), timeout=timeout)
-        verdicts = rerun.judge(result)
+    try:
+        with open_session() as session:
+            session.dispatcher.policy = replace(session.dispatcher.policy, mode="read-only")
+            capability = WorkflowCapability(
+                None, [workflow], session=session, run_id=None, via="confirmation", begin_writes=False
+            )
+            rerun = InstalledWorkflows(capability)
+            rerun._load()
+            result = session.execute(call_code(workflow, arguments), timeout=timeout)
+            verdicts = rerun.judge(result)
+    except (HybridError, OSError, RuntimeError) as exc:  # no kernel to re-run in: the run goes on
+        return UseOutcome("unconfirmed", f"{seen.error}; not confirmed: the re-run could not start ({exc})")
     own = set(capability_calls(ast.parse(workflow.body)))
     if any(c.status == "denied" and c.name in own for c in result.calls):
         return UseOutcome(

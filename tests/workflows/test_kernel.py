@@ -262,7 +262,15 @@ def test_a_failure_of_a_workflow_that_writes_is_confirmed_without_writing(
 
 
 def test_without_a_clean_kernel_a_failure_in_the_models_code_is_unconfirmed(session, store, shout) -> None:
-    installed = install_workflows(session, store, [shout])
-    installed.settle(session.execute("wf.shout('boom')"))
-    [use] = store.uses_of(shout.id)
-    assert use.outcome == "unconfirmed" and store.get_workflow("shout").consecutive_failures == 0
+    @contextmanager
+    def closed_pool() -> Iterator[KernelSession]:
+        raise RuntimeError("this kernel pool is closed")
+        yield  # a generator, as a session factory is
+
+    for confirm in (None, closed_pool):
+        installed = install_workflows(session, store, [shout], confirm=confirm)
+        installed.settle(session.execute("wf.shout('boom')"))
+    uses = store.uses_of(shout.id)
+    assert [u.outcome for u in uses] == ["unconfirmed"] * 2
+    assert "the re-run could not start (this kernel pool is closed)" in (uses[1].error or "")
+    assert store.get_workflow("shout").consecutive_failures == 0
