@@ -92,5 +92,6 @@ def test_a_worker_lost_after_its_last_task_does_not_fail_the_benchmark_at_its_en
     lost, alive = Actor(lost=True), Actor(lost=False)
     executor = object.__new__(RayCluster)
     executor._ray, executor.actors, executor._finished = Ray(), [lost, alive], True
+    executor._owns_instance = False  # a cluster's: closing only disconnects the driver
     executor.close()
     assert closed == [alive, "driver"] and killed == [lost, alive]
