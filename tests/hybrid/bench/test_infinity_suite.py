@@ -129,7 +129,7 @@ def test_two_apps_run_through_hybrid_bench_with_scripted_replies(settings: Setti
         }
     }
     assert len(ids) == 4
-    report_file = tmp_path / "report.json"
+    report_file, page = tmp_path / "report.json", tmp_path / "report.html"
     result = CliRunner().invoke(
         cli,
         [
@@ -140,7 +140,7 @@ def test_two_apps_run_through_hybrid_bench_with_scripted_replies(settings: Setti
             "--tasks",
             ",".join(str(task_id) for task_id in sorted(ids.values())),
             "--report",
-            str(report_file),
+            str(page),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -154,5 +154,6 @@ def test_two_apps_run_through_hybrid_bench_with_scripted_replies(settings: Setti
     assert {r.category for r in results.values()} == {"easy", "function"}
     assert all(r.eval_types == ["verify"] and r.sites == [r.name.split("/")[0]] for r in results.values())
     assert "gmail/real:task_e1" in result.output
+    assert f"<td>{ids['gmail/real:task_e1']} gmail/real:task_e1</td>" in page.read_text()
     # Each verifier ran in a process of its own: none was imported here.
     assert not [name for name in sys.modules if name.startswith("verifier_")]
