@@ -138,6 +138,8 @@ SYNONYMS = {
     "hour": ("time",),
     "away": ("presence",),
     "status": ("presence", "state"),
+    "recommend": ("recommendation",),
+    "library": ("saved",),
 }
 # How people say things, rewritten into the words specs use before the request is scored (applied in
 # order). Each stands for a family of requests the benchmarks showed missed.
@@ -178,7 +180,8 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bstarred\b", "stargazers starred"),
         (r"\b(?:singers?|bands?|musicians?)\b", "artist"),
         (r"\b(?:songs?|music)\b", "track"),
-        (r"\b(?:look like|photos?|pictures?|posters?|logo|cover)\b", "image"),
+        (r"\b(?:look like|photos?|pictures?|posters?|cover)\b", "image"),
+        (r"\blogos?\b", "logo image"),
     )
 )
 # Words for the person asking, which specs call the current or authenticated user.

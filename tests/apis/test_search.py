@@ -24,6 +24,9 @@ QUERIES = [
     ("slack-web-swagger2.json", "list the users", "users_list"),
     # "I" is the authenticated user.
     ("gitea.json", "who am I", "user_get_current"),
+    # A logo is a company's (or network's) image; to recommend is to ask for recommendations.
+    ("tmdb.json", "What is the logo of Warner Bros?", "get_company_company_id_images"),
+    ("tmdb.json", "recommend me movies like Heat", "get_movie_movie_id_recommendations"),
 ]
 
 
