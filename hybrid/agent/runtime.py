@@ -325,6 +325,9 @@ class AgentRuntime:
         self._start_notices: list[str] = []
         # The user's own files (`hybrid run --file`), copied into each kernel's work dir.
         self.user_files: list[Path] = list(user_files)
+        # Per run, the (method, URL) of the requests its browser's pages sent: which of the sites' API
+        # operations the pages called is learned as the run's own calls are (see `remember_operations`).
+        self._page_requests: dict[str, list[tuple[str, str]]] = {}
 
     def offered_workflows(self, run_id: str, task: str) -> list[Workflow]:
         """The workflows from memory that best match run `run_id`'s `task` on these sites (programs and
@@ -345,16 +348,20 @@ class AgentRuntime:
 
     def remember_operations(self, run_id: str, task: str) -> None:
         """Keep, per site, the API operations successful run `run_id` called for `task` (by their names in
-        the spec, an alias taken as its operation), for later tasks worded alike."""
+        the spec, an alias taken as its operation), then those its browser's pages called (their requests
+        to the site's API), for later tasks worded alike."""
         called = self.store.api_operations_called(run_id)
+        page = self._page_requests.pop(run_id, [])
         for site in self.sites:
-            names = called.get(apis.code_name(site.name)) if site.has_api else None
-            if not names:
+            if not site.has_api:
                 continue
+            names = called.get(apis.code_name(site.name), [])
             known = {op.name: op.name for op in site.spec.operations}
             known.update({op.alias: op.name for op in site.spec.operations if op.alias})
-            operations = list(dict.fromkeys(known[name] for name in names if name in known))
-            self.store.remember_operations(run_id, site.name, task, operations)
+            operations = [known[name] for name in names if name in known]
+            if page:
+                operations += apis.operations_requested(site.spec, site.client.base_url, page)
+            self.store.remember_operations(run_id, site.name, task, list(dict.fromkeys(operations)))
 
     def system_prompt(self, run_id: str, task: str, max_steps: int) -> str:
         sections = [
@@ -428,6 +435,9 @@ class AgentRuntime:
         session = self._new_session()
         self._start_page = start_url
         self._sessions[run_id] = session
+        if self.browser is not None and run_id not in self._page_requests:
+            self.browser.take_requests()  # what the pages sent before this run is not its own
+            self._page_requests[run_id] = []
         offered = [w for w in self.offered_workflows(run_id, task) if w.kind == "program"]
         if offered:
             try:
@@ -490,6 +500,8 @@ class AgentRuntime:
             self._stop_kernel(run_id, session, result)
         if installed is not None:
             installed.settle(result)  # the host judges each workflow use from what it observed
+        if self.browser is not None and any(call.capability == BROWSER_CAPABILITY for call in result.calls):
+            self._page_requests.setdefault(run_id, []).extend(self.browser.take_requests())
         notices, self._start_notices = self._start_notices, []
         result.notices[:0] = ([RESUMED_NOTICE] if fresh_kernel_notice else []) + notices
         error = (
@@ -537,6 +549,8 @@ class AgentRuntime:
 
     def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None:
         self.release(run_id)
+        if status != "finished":
+            self._page_requests.pop(run_id, None)  # only a finished run's are learned from
         self.store.end_run(run_id, status, answer=answer, error=error)
 
     def release(self, run_id: str) -> None:

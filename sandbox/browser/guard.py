@@ -15,6 +15,7 @@ read is let through as a read."""
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ PASS_HEADER = "x-hybrid-guard-pass"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What a page may load without any server: its own inline data and blobs.
 LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
+# The requests the routes sent, newest kept (see `RequestGuard.sent`).
+SENT_KEPT = 2000
 
 
 def host_of(url: str) -> str | None:
@@ -93,6 +96,9 @@ class RequestGuard:
         # Tokens of the writes the routes let through (see `PASS_HEADER`): each lets one request pass, once.
         self._passes: set[str] = set()
         self.reads = ReadRules()
+        # (method, URL) of each request the routes sent, for the host to read which of a site's API
+        # operations the pages called (see `BrowserSession.take_sent`).
+        self.sent: deque[tuple[str, str]] = deque(maxlen=SENT_KEPT)
 
     @property
     def holding(self) -> bool:
@@ -218,6 +224,7 @@ class RequestGuard:
         if replay is not None:
             method = replay[0].method
             overrides = {"method": method, "headers": replay[1], "post_data": replay[2]}
+        self.sent.append((method, without_fragment(request.url)))
         if self.origins is None or not request.is_navigation_request():
             if method not in SAFE_METHODS:
                 token = secrets.token_urlsafe(16)

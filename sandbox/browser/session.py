@@ -169,5 +169,11 @@ class BrowserSession:
         """From now on, judge what writes by `rules` (a run's sites' operations marked read among them)."""
         self._guard.reads = rules
 
+    def take_sent(self) -> list[tuple[str, str]]:
+        """The (method, URL) of the requests the pages sent since the last take, oldest first."""
+        sent = list(self._guard.sent)
+        self._guard.sent.clear()
+        return sent
+
     def close(self) -> None:
         self._chromium.close()
