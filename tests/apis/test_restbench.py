@@ -26,6 +26,9 @@ FLOORS = {
     "RestBench Spotify": (0.75, 1.0),
     "gitea.json": (0.9, 1.0),
     "kubernetes.json": (1.0, 1.0),
+    # Written after the search work, as requests held out from it: measured, not tuned for.
+    "slack-web-swagger2.json": (0.28, 0.64),
+    "discourse-3.1.json": (0.69, 1.0),
 }
 
 
