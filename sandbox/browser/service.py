@@ -210,8 +210,9 @@ class BrowserService(ActionMethods):
         self._thread.call(self._session.mark_reads, rules, timeout=CALL_MARGIN_SECONDS)
 
     def take_requests(self) -> list[tuple[str, str]]:
-        """The (method, URL) of the requests the pages sent since the last take (oldest first, the newest
-        2,000 kept): what a run's host reads to learn which API operations the pages called."""
+        """The (method, URL) of the pages' requests answered with success (below 400) since the last take
+        (oldest first, the newest 2,000 kept): what a run's host reads to learn which API operations the
+        pages called."""
         requests: list[tuple[str, str]] = self._thread.call(
             self._session.take_sent, timeout=CALL_MARGIN_SECONDS
         )

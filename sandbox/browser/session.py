@@ -170,7 +170,8 @@ class BrowserSession:
         self._guard.reads = rules
 
     def take_sent(self) -> list[tuple[str, str]]:
-        """The (method, URL) of the requests the pages sent since the last take, oldest first."""
+        """The (method, URL) of the pages' requests answered with success since the last take, oldest
+        first."""
         sent = list(self._guard.sent)
         self._guard.sent.clear()
         return sent

@@ -22,8 +22,10 @@ def test_the_api_operations_a_runs_pages_called_are_remembered(settings: Setting
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
     steps = [
         (
+            "browser.login('demo')\n"
             "url = api.demo.base_url + '/api/v1/projects/alice/tracker-core/issues?state=open&labels=bug'\n"
-            "print(browser.goto(url)[:300])"
+            "print(browser.goto(url)[:300])\n"
+            "print(browser.goto(url.split('?')[0] + '/99999')[:100])"
         ),
         "project = api.demo.get_project(owner='alice', project='tracker-core')\nprint(project['name'])",
         "finish('read them')",
@@ -39,5 +41,6 @@ def test_the_api_operations_a_runs_pages_called_are_remembered(settings: Setting
         result = agent.run(TASK)
     assert result.status == "finished"
     [kept] = WorkflowStore(settings.effective_database_url).learned_operations("demo")
-    # The code's own call first, then what the page asked the API (the web UI's own pages are no operation).
+    # The code's own call first, then what the page asked the API and got (the web UI's own pages are no
+    # operation, and a page answered 404 taught nothing).
     assert (kept.task, kept.operations) == (TASK, ["get_project", "list_issues"])

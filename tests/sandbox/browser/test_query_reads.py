@@ -103,5 +103,5 @@ def test_the_requests_pages_sent_are_taken_once(make_service, shop: Shop) -> Non
     browser.observe()
     sent = browser.take_requests()
     assert ("GET", shop.url + "/") in sent and ("POST", shop.url + "/api/flow_runs/filter") in sent
-    assert ("POST", shop.url + "/api/things") not in sent  # a request refused was never sent
+    assert ("POST", shop.url + "/api/things") not in sent  # a request refused was never answered
     assert browser.take_requests() == []
