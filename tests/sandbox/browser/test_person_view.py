@@ -108,6 +108,26 @@ PAGES = {
     # A field after a mark that is not a label (a logo): named by its own title.
     "/deck": """<title>Deck</title>
         <div style="display:flex"><span>◆</span><input title="Rename deck" value="Q4"></div>""",
+    # A share dialog drawn with divs (as figma-slides draws it): its close is a bare "×" beside the title,
+    # each collaborator's row ends in a "×" whose tooltip says "Remove", and a tag chip has its own "×".
+    "/share": """<title>Deck</title><style>
+          .overlay { position: fixed; inset: 0; background: rgba(0,0,0,.5); z-index: 10 }
+          .modal { margin: 60px auto; width: 420px; background: white; padding: 10px }
+          .modal-header { display: flex; justify-content: space-between }
+          .person { display: flex; gap: 8px } .dd, .chip-x { cursor: pointer }</style>
+        <button>Share</button>
+        <div class="overlay"><div class="modal"><div class="modal-header"><h2>Share dialog</h2>
+          <button class="modal-close" data-do="closed the dialog">&times;</button></div>
+          <div>Tags: <span class="chip">Urgent <span class="chip-x"
+            data-do="untagged">&times;</span></span></div>
+          <div>People with access</div>
+          <div class="person"><span>Alice Smith</span><span>Owner</span></div>
+          <div class="person"><span>Bob Jones</span><div class="dd" data-do="role">Can edit ▾</div>
+            <button class="icon-btn" title="Remove" data-do="removed Bob Jones">&times;</button></div>
+          <div class="person"><span>Carol White</span><div class="dd" data-do="role">Can view ▾</div>
+            <button class="icon-btn" title="Remove" data-do="removed Carol White">&times;</button></div>
+        </div></div>"""
+    + DELEGATED,
     # Every page of a site asks for a font from an origin the run may not reach.
     "/fonts": """<title>Fonts</title><link rel="stylesheet" href="http://127.0.0.1:9/font.css"><p>Hello</p>""",
 }
@@ -184,10 +204,21 @@ def test_a_modal_drawn_without_a_role_comes_first_with_its_close_icon_named(brow
     seen = browser.goto(f"{site}/div-modal")
     body = seen.split("\n\n", 1)[1]
     assert body.startswith('dialog "New deployment" [modal]:\n')
-    assert re.search(r'\[\d+\] button "Close"', body.split("\n\n")[0])
+    assert re.search(r'\[\d+\] button "Close New deployment"', body.split("\n\n")[0])
     assert re.search(r'\[\d+\] textbox "Start date" placeholder="YYYY-MM-DD"', seen)
     assert re.search(r'\[\d+\] textbox "Search deployments"', seen)  # not named after the logo
     assert "Acme Cloud" in seen
+
+
+def test_icon_only_close_buttons_are_named_by_their_dialog_or_their_tooltip(browser, site) -> None:
+    seen = browser.goto(f"{site}/share")
+    assert re.search(r'\[\d+\] button "Close Share dialog"', seen)
+    assert len(re.findall(r'\[\d+\] button "Remove"', seen)) == 2 and '"×"' not in seen
+    assert re.search(r'\[\d+\] clickable "× Urgent"', seen)  # a chip's mark removes the chip, not the dialog
+    assert "+ removed Carol White" in browser.click(
+        [int(n) for n in re.findall(r'\[(\d+)\] button "Remove"', seen)][1]
+    )
+    assert "+ closed the dialog" in browser.click(browser.find("button", "Close Share dialog"))
 
 
 def test_a_mark_before_a_field_does_not_name_it(browser, site) -> None:
