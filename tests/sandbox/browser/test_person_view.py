@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.browser import ElementNotFound
+from sandbox.browser import ElementNotFound, ElementNotInteractable
 from tests.sandbox.browser.test_observe import serve_pages
 
 # Clicks are handled at the document, as frameworks do, so only a pointer cursor says what is clickable.
@@ -154,6 +154,21 @@ def test_a_control_without_text_is_named_by_its_row_and_found_by_the_role_a_pers
     assert re.search(r'\[\d+\] clickable "Weekly digest"(?! \[on\])', seen)
     switch = browser.find("switch", "Weekly digest")
     assert switch == browser.find("checkbox", "Weekly digest") == browser.find("clickable", "Weekly digest")
+    assert re.search(r'\+ \[\d+\] clickable "Weekly digest" \[on\]', browser.click(switch))
+
+
+def test_a_key_pressed_on_a_control_the_keyboard_cannot_reach_is_refused_with_what_works(
+    browser, site
+) -> None:
+    # The app gives its toggle divs no tabindex: Tab does not reach them, and a key pressed "in" one would go
+    # to the page instead. Said so, with the click a person makes; nothing pressed.
+    browser.goto(f"{site}/toggles")
+    switch = browser.find("switch", "Weekly digest")
+    with pytest.raises(
+        ElementNotInteractable, match=rf"cannot take the keyboard's focus.*browser\.click\({switch}\)"
+    ):
+        browser.press("Space", switch)
+    assert re.search(r'\[\d+\] clickable "Weekly digest"(?! \[on\])', browser.observe())
     assert re.search(r'\+ \[\d+\] clickable "Weekly digest" \[on\]', browser.click(switch))
 
 
