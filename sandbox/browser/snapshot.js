@@ -258,10 +258,10 @@
       for (const child of childrenOf(el)) text += textOf(child, leaveOut);
       if (norm(text) && /[\p{L}\p{N}]/u.test(text)) return norm(text);
       if (norm(text) && CLICKED_MARKS.has(role)) {
-        // A mark with no word of its own: its tooltip says what it does ("×" titled "Remove"); a dialog's
-        // "×" at its top closes it ("Close Share"); else it is named with what it sits beside: "× Smoker".
+        // A mark with no word of its own, with what says what it does: its tooltip ("× Remove", "☆ Star");
+        // a dialog's "×" at its top closes it ("Close Share"); else what it sits beside ("× Smoker").
         const tooltip = norm(el.getAttribute("title"));
-        if (tooltip) return tooltip;
+        if (tooltip) return `${norm(text)} ${tooltip}`;
         const closing = CLOSE_MARKS.has(norm(text)) && closeName(el);
         if (closing) return closing;
         return rowName(el) ? `${norm(text)} ${rowName(el)}` : norm(text);

@@ -46,7 +46,8 @@ PAGES = {
     # A design system that puts aria-selected on every button it draws.
     "/selected-buttons": """<title>Buttons</title><button aria-selected="false">Schedule</button>
         <button aria-selected="false">Save changes</button><button>Save draft</button>
-        <div role="tablist"><div role="tab" aria-selected="true">Overview</div></div>"""
+        <div role="tablist"><div role="tab" aria-selected="true">Overview</div></div>
+        <button title="Create label">+</button><button>🏷 Label</button>"""
     + "".join(f"<button>Action {n}</button>" for n in range(40))
     + '<div style="cursor:pointer">Settings</div>',
     # An app that draws its whole page again after each action, so every element is new.
@@ -186,6 +187,9 @@ def test_find_matches_words_of_a_name_and_a_miss_lists_the_likeliest_candidates(
     assert browser.find("button", "Schedule") > 0  # aria-selected does not make a button an option
     assert browser.find("tab", "Overview") > 0
     assert browser.find("button", "changes") == browser.find("button", "Save changes")
+    # The marks a name starts with are not what a person says: "Label" is "🏷 Label", not "+ Create label".
+    assert browser.find("button", "Label") == browser.find("button", "🏷 Label")
+    assert browser.find("button", "Create label") == browser.find("button", "+ Create label")
     assert browser.find("button", "1 action") == browser.find("button", "Action 1")  # whole words first
     with pytest.raises(ElementNotFound, match=r'2 elements are button "Save".*"Save changes".*"Save draft"'):
         browser.find("button", "Save")
@@ -228,10 +232,10 @@ def test_a_modal_drawn_without_a_role_comes_first_with_its_close_icon_named(brow
 def test_icon_only_close_buttons_are_named_by_their_dialog_or_their_tooltip(browser, site) -> None:
     seen = browser.goto(f"{site}/share")
     assert re.search(r'\[\d+\] button "Close Share dialog"', seen)
-    assert len(re.findall(r'\[\d+\] button "Remove"', seen)) == 2 and '"×"' not in seen
+    assert len(re.findall(r'\[\d+\] button "× Remove"', seen)) == 2 and '"×"' not in seen
     assert re.search(r'\[\d+\] clickable "× Urgent"', seen)  # a chip's mark removes the chip, not the dialog
     assert "+ removed Carol White" in browser.click(
-        [int(n) for n in re.findall(r'\[(\d+)\] button "Remove"', seen)][1]
+        [int(n) for n in re.findall(r'\[(\d+)\] button "× Remove"', seen)][1]
     )
     assert "+ closed the dialog" in browser.click(browser.find("button", "Close Share dialog"))
 
