@@ -226,6 +226,39 @@ def give_files(files: Iterable[Path], work_dir: Path) -> None:
         copy.chmod(0o444)
 
 
+# Under the data dir: each run's copies of the user's files, by run id, kept until the run ends for good.
+RUN_FILES_DIR = "run-files"
+
+
+def run_files_dir(data_dir: Path, run_id: str) -> Path:
+    return data_dir / RUN_FILES_DIR / run_id
+
+
+def keep_run_files(files: Iterable[Path], directory: Path) -> list[Path]:
+    """Copy the user's `files` for one run into `directory` (in the private data dir), read-only, and return
+    the copies: what the run's kernels are given, the first time and again when the run is resumed (the
+    user's own file may have changed or gone by then)."""
+    files = list(files)
+    if not files:
+        return []
+    directory.parent.mkdir(mode=0o700, exist_ok=True)
+    directory.mkdir(mode=0o700, exist_ok=True)
+    kept = []
+    for path in files:
+        copy = directory / path.name
+        shutil.copyfile(path, copy)
+        copy.chmod(0o400)
+        kept.append(copy)
+    return kept
+
+
+def kept_run_files(directory: Path) -> list[Path]:
+    """The copies `keep_run_files` kept in `directory` (none if it kept none)."""
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.iterdir() if path.is_file())
+
+
 def site_urls(sites: Iterable[SiteHandle]) -> list[str]:
     """Where the sites are served, their API and their web UI: the origins a run's browser may reach."""
     from sandbox.browser import origin_of

@@ -73,7 +73,7 @@ class BrowserSession:
         )
 
     def _settle(self, tab: Tab) -> str | None:
-        return settle(tab, self._config.timeouts.settle, lambda: self._guard.holding)
+        return settle(tab, self._config.timeouts.settle, lambda: self._guard.holding, self._events.append)
 
     def run(self, method: str, args: tuple[Any, ...], approved: dict[str, Any] | None = None) -> Step:
         """Do `method(*args)` (arguments in order, see `Action.arguments`). A call that writes is first
