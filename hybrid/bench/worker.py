@@ -20,9 +20,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from playwright.sync_api import Error as PlaywrightError, Page
 
 import apis
+from hybrid.agent.assembly import open_agent, open_browser
 from hybrid.agent.model_calls import ModelCaller
 from hybrid.agent.models import SCRIPTED_PREFIX, ScriptedChatModel, load_chat_model, scripted_replies_for
-from hybrid.agent.run import Agent, open_browser
 from hybrid.bench.evaluators import Verdict, evaluate
 from hybrid.bench.hosts import Hosts, hosted
 from hybrid.bench.report import TaskResult
@@ -174,7 +174,7 @@ class Worker:
         mode = self.config.mode
         # With memory off the agent meets each task alone; online, it has what earlier tasks taught it.
         online = self.config.memory == "online"
-        with Agent(
+        with open_agent(
             self.settings,
             model=model,
             model_name=model_name,

@@ -20,10 +20,11 @@ from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 
+from hybrid.agent.assembly import budget_from, open_agent, open_checkpointer
 from hybrid.agent.graph import Runtime, build_graph
 from hybrid.agent.models import ModelError, ScriptedChatModel, load_chat_model
 from hybrid.agent.observation import BROWSER_CAPABILITY
-from hybrid.agent.run import Agent, AgentError, budget_from, open_checkpointer
+from hybrid.agent.run import Agent, AgentError
 from hybrid.config import Settings, load_settings
 from hybrid.explore.attach import ask_on_input
 from hybrid.explore.views import Checkpoint, History, StepView, table
@@ -282,7 +283,7 @@ class Run:
         learned from them, and an experiment should not teach the memory."""
         policy = self.record.policy
         try:
-            return Agent(
+            return open_agent(
                 self.settings,
                 model=model,
                 model_name=model_name,

@@ -27,8 +27,9 @@ from pydantic import BaseModel, Field
 
 import apis
 from apis.mcpsites import McpConnection, McpRegistry, search_tools, tool_help, tool_line
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ModelError, load_chat_model
-from hybrid.agent.run import Agent, AgentError
+from hybrid.agent.run import AgentError
 from hybrid.agent.runtime import AgentRuntime, SiteHandle, StepCallback, api_capability
 from hybrid.config import Settings
 from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY, mcp_capability
@@ -381,7 +382,7 @@ class HybridMcp:
                 timeout=self.settings.model_timeout_seconds,
                 context_tokens=self.settings.model_context_tokens,
             )
-            with Agent(
+            with open_agent(
                 self.settings,
                 model=model,
                 model_name=self.model_spec,

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import apis
-from hybrid.agent.run import open_browser
+from hybrid.agent.assembly import open_browser
 from hybrid.agent.runtime import browser_capability
 from hybrid.config import Settings, find_chromium
 from hybrid.demo import DemoSite
