@@ -14,6 +14,7 @@ from typing import Any, Self
 
 from langchain_core.language_models import BaseChatModel
 
+from hybrid.agent.checkpoints import RunCheckpoints, thread
 from hybrid.agent.fast_path import run_matched
 from hybrid.agent.graph import Budget
 from hybrid.agent.judge import Verdict, judge_run
@@ -115,6 +116,7 @@ class Agent:
         self.runtime = runtime
         self.store = runtime.store
         self.graph = graph
+        self.checkpoints = RunCheckpoints(graph)
         self._stack = resources
         # A scripted model replays fixed replies: it can neither judge a run nor write a workflow.
         self.real_model = model is not None and not isinstance(model, ScriptedChatModel)
@@ -173,18 +175,17 @@ class Agent:
             raise AgentError(
                 f"Resuming run {run.id} needs a model: pass --model provider:name or set HYBRID_MODEL."
             )
-        config = self._config(run.id)
-        snapshot = self.graph.get_state(config)
-        if not snapshot.values:
+        latest = self.checkpoints.latest(run.id)
+        if latest is None:
             raise AgentError(f"Run {run.id} has no checkpoint to resume from.")
-        if not snapshot.next:
+        if not latest.next:
             raise AgentError(f"Run {run.id} already ended ({run.status}); nothing to resume.")
-        values = snapshot.values
+        values = latest.values
         if isinstance(self.model, ScriptedChatModel):
             # A replayed script continues after the replies already used: one per step, plus the one
             # whose code was about to run when the run stopped.
             self.model.position = len(values.get("steps", [])) + (1 if values.get("pending") else 0)
-        self.graph.update_state(config, {"resumed": True, "interrupted_action": bool(values.get("pending"))})
+        self.checkpoints.update(run.id, {"resumed": True, "interrupted_action": bool(values.get("pending"))})
         self.store.end_run(run.id, "running")
         return self._drive(run.id, None)
 
@@ -199,7 +200,7 @@ class Agent:
         self.current_run_id = run_id
         # The run's limit holds what its model calls cost, a resumed run's earlier calls included.
         self.call_model.spent = self.store.get_run(run_id).cost or 0.0
-        config = self._config(run_id)
+        config = thread(run_id)
         try:
             for _ in self.graph.stream(initial, config, stream_mode="updates"):
                 pass
@@ -218,7 +219,8 @@ class Agent:
                 "once the cause is fixed).",
                 run_id,
             ) from exc
-        values = self.graph.get_state(config).values
+        latest = self.checkpoints.latest(run_id)
+        values = latest.values if latest is not None else {}
         status = values.get("status", "error")
         self._to_learn = _Finished(run_id, status, repairs or [])
         result = RunResult(
@@ -364,10 +366,6 @@ class Agent:
             repairs=finished.repairs,
         )
         return Lesson(learned, verdict)
-
-    @staticmethod
-    def _config(run_id: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": run_id}, "recursion_limit": 10_000}
 
     def close(self) -> None:
         self._stack.close()
