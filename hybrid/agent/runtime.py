@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from hybrid.agent.cost import TokenUsage
     from hybrid.agent.graph import ActionOutcome
     from sandbox.browser import BrowserService, SiteLogin
+    from sandbox.browser.registry import BrowserCall
 
 API_SECTION_TOKENS = 3000
 SEARCH_RESULTS = 8
@@ -184,26 +185,26 @@ def _search_for(
 
 
 class BrowserOperation(HostFunction):
-    """One `browser.<method>`: classified on the page as it is at call time, once per call, because
+    """One `browser.<method>`: its effect is found on the page as it is at call time, once per call, because
     whether a click or Enter submits a form depends on the page and the focus, not on the arguments.
     The call then does what the policy decided on, without classifying again."""
 
     def __init__(self, service: BrowserService, method: str, before_use: Callable[[], None] | None) -> None:
         super().__init__(getattr(service, method), writes=True)  # `effect` below decides per call
         self.service, self.method, self.before_use = service, method, before_use
-        self._classified = threading.local()  # the bridge judges and calls on the same thread
+        self._classified = threading.local()  # the bridge decides and calls on the same thread
 
     def effect(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Effect:
         if self.before_use is not None:
-            self.before_use()  # opens the run's start page first, so the call is judged on that page
-        classification = self.service.classify(self.method, args, kwargs)
-        self._classified.value = classification
-        return Effect(writes=bool(classification["writes"]), domain=classification["domain"])
+            self.before_use()  # opens the run's start page first, so the call is classified on that page
+        call = self.service.classify(self.method, args, kwargs)
+        self._classified.value = call
+        return call.effect  # a `BrowserEffect` is the policy's `Effect`, as an API operation's is
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         classification = getattr(self._classified, "value", None)
         self._classified.value = None
-        if classification is None:  # called without being judged first (not through the bridge)
+        if classification is None:  # called without being classified first (not through the bridge)
             return super().__call__(*args, **kwargs)
         return self.service.perform(classification)
 
@@ -263,13 +264,13 @@ def marked_reads(sites: Iterable[SiteHandle]) -> list[tuple[str, str]]:
     ]
 
 
-def page_writes_to_policy(write: Mapping[str, Any]) -> bool:
+def page_writes_to_policy(write: BrowserCall) -> bool:
     """The browser's `before_write` for runs: a write a page sends on its own (a form submitted by a key or
     a script, a fetch, XHR or beacon) is put to the policy of the kernel call that was being served, so
     confirm mode asks the user and the time they take is not charged to the action."""
-    if write["method"] != "request":
+    if write.method != "request":
         return True  # an action's own form submission, which the bridge put to the policy before it ran
-    call = Call(BROWSER_CAPABILITY, "request", tuple(write["args"]), {}, writes=True, domain=write["domain"])
+    call = Call(BROWSER_CAPABILITY, "request", write.args, {}, writes=True, domain=write.effect.domain)
     try:
         decide_during_call(call)
     except PermissionDenied:
