@@ -117,7 +117,7 @@ class WorkflowCapability:
         self.open_uses.append(_OpenUse(use, workflow, arguments))
 
 
-def judge_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResult) -> UseOutcome:
+def assess_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResult) -> UseOutcome:
     """The host's verdict on one use from what it observed: the calls made after it began that are the
     workflow's operations (`calls`), and the action's result.
 
@@ -218,7 +218,7 @@ class InstalledWorkflows:
             )
             own = set(capability_calls(ast.parse(use.workflow.body)))
             calls = [c for c in result.calls[start + 1 : again] if c.name in own]
-            outcome = judge_use(use, calls, result)
+            outcome = assess_use(use, calls, result)
             capability.store.finish_use(use.id, outcome=outcome.outcome, error=outcome.error)
             outcomes.append(outcome)
         return outcomes

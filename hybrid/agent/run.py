@@ -261,8 +261,9 @@ class Agent:
         literal lifting. A run that worked around a failing workflow repairs it (see `learn_from_run`).
 
         An `evaluation` (a benchmark's evaluator, which checked the site after the run) is the verdict
-        instead of the model's: only a run it accepted credits its workflows and is learnt from, and with its
-        `reset` and `judge` a candidate that writes is verified on its effect, re-executed on the reset site.
+        instead of the model's: only a run it accepted credits its workflows and is learnt from, and with
+        its `reset` and `recheck` a candidate that writes is verified on its effect, re-executed on the reset
+        site.
         """
         finished, self._to_learn = self._to_learn, None
         if finished is None:
@@ -331,7 +332,7 @@ class Agent:
             self.runtime.fresh_session,
             model=self.call_model.ask if self.real_model else None,
             reset=evaluation.reset,
-            judge=evaluation.judge,
+            recheck=evaluation.recheck,
             repairs=finished.repairs,
         )
         return Lesson(learned, verdict)

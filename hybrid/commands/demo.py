@@ -148,8 +148,8 @@ def demo_group(
             )
         with httpx.Client(
             base_url=site.api_url, headers={"Authorization": f"Bearer {site.token_for('alice')}"}
-        ) as judge:
-            verdict = evaluate(task, result.answer, judge)
+        ) as inspector:
+            verdict = evaluate(task, result.answer, inspector)
     if verdict.passed:
         console.print("[bold green]The evaluator accepts the outcome.[/]")
     else:
