@@ -165,7 +165,9 @@ class _NoLiveSide:
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None:
         self._refuse()
 
-    def record_model_use(self, run_id: str, usage: Any, cost: float | None) -> None:
+    def record_model_use(
+        self, run_id: str, usage: Any, cost: float | None, *, estimated: bool = False
+    ) -> None:
         self._refuse()
 
     def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None:
