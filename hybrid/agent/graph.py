@@ -91,7 +91,7 @@ class AgentState(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class Budget:
-    """A run's limits; `run.budget_from` reads them from `Settings`, which holds their defaults."""
+    """A run's limits; `assembly.budget_from` reads them from `Settings`, which holds their defaults."""
 
     max_steps: int
     max_wall_seconds: float

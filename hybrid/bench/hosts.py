@@ -181,7 +181,7 @@ class HostedInstance:
         copy.write_text(json.dumps(assumed), encoding="utf-8")
         return str(copy)
 
-    def judge(self) -> httpx.Client:
+    def inspector(self) -> httpx.Client:
         return httpx.Client(base_url=self.site.api_url or self.site.url)
 
 

@@ -252,7 +252,7 @@ class InfinityApp:
     def register(self, registry: apis.SiteRegistry, login_as: str) -> None:
         registry.add(apis.Site(name=self.name, spec=None, base_url=self.url, web_url=self.url), replace=True)
 
-    def judge(self) -> httpx.Client:
+    def inspector(self) -> httpx.Client:
         return httpx.Client(base_url=self.url)
 
     def verify(self, task: InfinityTask) -> tuple[bool, str]:

@@ -21,9 +21,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from playwright.sync_api import Error as PlaywrightError, Page
 
 import apis
+from hybrid.agent.assembly import open_agent, open_browser
 from hybrid.agent.model_calls import ModelCaller
 from hybrid.agent.models import SCRIPTED_PREFIX, ScriptedChatModel, load_chat_model, scripted_replies_for
-from hybrid.agent.run import Agent, open_browser
 from hybrid.bench.evaluators import Verdict, evaluate
 from hybrid.bench.hosts import Hosts, hosted
 from hybrid.bench.infinity import InfinityApp, InfinityTask, infinity_app, replies_file
@@ -32,7 +32,7 @@ from hybrid.bench.side_effects import wrong_writes
 from hybrid.bench.sites import SiteInstance, load_setup
 from hybrid.bench.suite import Task
 from hybrid.bench.webarena import WebArenaTask, fill_hosts
-from hybrid.bench.webarena_eval import FuzzyJudge, Judging, judge_answer, judge_page
+from hybrid.bench.webarena_eval import FuzzyJudge, Judging, evaluate_answer, evaluate_page
 from hybrid.config import Settings
 from sandbox import KernelPool
 from sandbox.browser import BrowserError
@@ -192,7 +192,7 @@ class Worker:
         mode = self.config.mode
         # With memory off the agent meets each task alone; online, it has what earlier tasks taught it.
         online = self.config.memory == "online"
-        with Agent(
+        with open_agent(
             self.settings,
             model=model,
             model_name=model_name,
@@ -213,7 +213,7 @@ class Worker:
             )
             wrong = self._wrong_writes(agent.store, result.run_id, task)
             screenshot = self._screenshot(task)
-            verdict = self._judge(task, result.answer, hosts)
+            verdict = self._evaluate(task, result.answer, hosts)
             if online:
                 # The evaluator is the judge of what memory keeps: a run it rejected teaches nothing, and a
                 # candidate that writes is verified on its effect, re-executed on the reset site.
@@ -251,17 +251,17 @@ class Worker:
         specs = {site: self.registry.load_spec(site) for site in task.sites}
         return wrong_writes(calls, task, specs)
 
-    def _judge(self, task: BenchTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
+    def _evaluate(self, task: BenchTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
         """The task's evaluators on the run's answer and the sites' state now."""
         if isinstance(task, WebArenaTask):
-            return self._judge_webarena(task, answer, hosts)
+            return self._evaluate_webarena(task, answer, hosts)
         if isinstance(task, InfinityTask):
             app = self.sites[task.app]
             assert isinstance(app, InfinityApp), "the runner starts every app of the suite"
             passed, message = app.verify(task)
             return Verdict(passed=passed, failures=[] if passed else [f"verify: {message}"])
-        with self.sites[task.sites[0]].judge() as judge:
-            return evaluate(task, answer, judge)
+        with self.sites[task.sites[0]].inspector() as inspector:
+            return evaluate(task, answer, inspector)
 
     def _evaluation(self, task: BenchTask, verdict: Verdict, hosts: dict[str, str]) -> Evaluation:
         """The evaluator's verdict on a run, for learning, with how to judge a workflow's re-execution the
@@ -277,7 +277,7 @@ class Worker:
             passed=verdict.passed,
             reason="; ".join(verdict.failures),
             reset=None if own else reset,
-            judge=lambda answer: self._judge(task, answer, hosts).passed,
+            recheck=lambda answer: self._evaluate(task, answer, hosts).passed,
         )
 
     def _screenshot(self, task: BenchTask) -> str | None:
@@ -326,21 +326,21 @@ class Worker:
             if site not in unsigned:
                 self.browser.login(site)
 
-    def _judge_webarena(self, task: WebArenaTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
+    def _evaluate_webarena(self, task: WebArenaTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
         admin = self.config.hosts.get("shopping_admin")
         judging = Judging(
             hosts=hosts,
             fuzzy=self.fuzzy,
             shopping_admin=(admin.username or "", admin.password or "") if admin and admin.password else None,
         )
-        results = judge_answer(task, answer, judging)
+        results = evaluate_answer(task, answer, judging)
         if set(task.eval_types) - {"string_match"}:
             if self.browser is None:
                 raise ValueError(
                     "WebArena's url_match and program_html read the browser, and none is installed."
                 )
             results |= self.browser.with_page(
-                lambda page: judge_page(task, page, judging), timeout=JUDGE_SECONDS
+                lambda page: evaluate_page(task, page, judging), timeout=JUDGE_SECONDS
             )
         failures = [failure for eval_type in task.eval_types for failure in results.get(eval_type, [])]
         return Verdict(passed=not failures, failures=failures)

@@ -153,10 +153,14 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
     if run.status in FINAL_STATUSES:
         raise click.ClickException(f"Run {run.id} already ended ({run.status}); nothing to resume.")
     console = make_console(stderr=as_json)
-    from hybrid.commands.run import drive, open_agent, resolve_model  # the agent's stack, only when resuming
+    from hybrid.commands.run import (  # the agent's stack, only when resuming
+        agent_for_command,
+        drive,
+        resolve_model,
+    )
 
     model_spec, chat_model = resolve_model(settings, model or run.model, base_url)
-    agent = open_agent(
+    agent = agent_for_command(
         settings,
         model_spec=model_spec,
         model=chat_model,

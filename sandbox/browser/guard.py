@@ -36,6 +36,7 @@ from playwright.sync_api import (
 
 from sandbox.browser.errors import playwright_reason
 from sandbox.browser.origins import Origins
+from sandbox.browser.registry import BrowserCall, BrowserEffect
 from sandbox.reads import ReadRules
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -70,14 +71,16 @@ class HeldWrite:
     # submitted into a new window), which comes up once it is sent.
     document: bool = False
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "method": "request",
-            "args": [self.method, self.url],
-            "writes": True,
-            "domain": host_of(self.url),
-            "description": f"let the page send {self.method} {self.url} on its own",
-        }
+    def describe(self) -> BrowserCall:
+        return BrowserCall(
+            "request",
+            (self.method, self.url),
+            BrowserEffect(
+                writes=True,
+                domain=host_of(self.url),
+                description=f"let the page send {self.method} {self.url} on its own",
+            ),
+        )
 
 
 class RequestGuard:
@@ -137,7 +140,7 @@ class RequestGuard:
         origins = self.origins
         return origins is None or origins.allows(url) or urlsplit(url).scheme in LOCAL_SCHEMES
 
-    def describe_held(self) -> list[dict[str, Any]]:
+    def describe_held(self) -> list[BrowserCall]:
         return [write.describe() for write in self.held]
 
     def opens_windows(self, verdicts: list[bool]) -> bool:

@@ -74,7 +74,7 @@ def test_writing_workflow_verified_on_a_reset_site_with_the_evaluator(
         induced.workflow,
         open_session,
         reset=demo.reset,
-        judge=lambda answer: evaluate(task_a, answer, judge_client).passed,
+        recheck=lambda answer: evaluate(task_a, answer, judge_client).passed,
     )
     assert checked.outcome == "passed", checked.detail
     match = match_fast_path(store, task_b.intent, ["demo"])

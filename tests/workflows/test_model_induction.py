@@ -62,7 +62,7 @@ def test_the_model_writes_a_program_and_a_guide(
         program.workflow,
         open_session,
         reset=demo.reset,
-        judge=lambda answer: evaluate(task, answer, judge_client).passed,
+        recheck=lambda answer: evaluate(task, answer, judge_client).passed,
     )
     assert checked.outcome == "passed", checked.detail
 

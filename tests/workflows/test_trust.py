@@ -348,7 +348,7 @@ def test_a_workflow_that_writes_is_verified_by_an_evaluator_on_its_effect(
     agent, _ = make_agent(suite[12].reference_solution)
     first = agent.run(suite[12].intent, learn=False)
     assert first.status == "finished"
-    lesson = agent.learn(Evaluation(passed=True, reset=demo.reset, judge=judge))
+    lesson = agent.learn(Evaluation(passed=True, reset=demo.reset, recheck=judge))
     assert lesson is not None and lesson.learned.status == "verified", lesson.learned.line
     assert judged == ["closed"]  # after the reset had opened it again: the workflow closed it
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from hybrid.agent import runtime
-from hybrid.agent.run import open_checkpointer
+from hybrid.agent.assembly import open_checkpointer
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
 from hybrid.config import Settings

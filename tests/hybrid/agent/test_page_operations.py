@@ -7,7 +7,7 @@ import pytest
 
 import apis
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
+from hybrid.agent.assembly import open_agent
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
@@ -30,7 +30,7 @@ def test_the_api_operations_a_runs_pages_called_are_remembered(settings: Setting
         "project = api.demo.get_project(owner='alice', project='tracker-core')\nprint(project['name'])",
         "finish('read them')",
     ]
-    with Agent(
+    with open_agent(
         settings,
         model=ScriptedChatModel(replies=scripted_replies_for(steps)),
         model_name="scripted",

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters
@@ -25,6 +26,7 @@ from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from hybrid.mcp.server import HybridMcp
+from tests.waits import scaled
 from workflows.memory import Workflow, WorkflowStore
 
 from .conftest import run_async
@@ -376,6 +378,58 @@ def test_search_operations_ranks_first_what_runs_worded_alike_called(
     finally:
         hybrid.close()
     assert not before[0].startswith("search_issues(") and after[0].startswith("search_issues(")
+
+
+def test_two_clients_running_tasks_at_once_each_get_their_own_answer(
+    settings: Settings, demo: DemoSite, tmp_path: Path
+) -> None:
+    """Two MCP clients start runs at the same moment on one server: each run has its own kernel (both keep
+    their result in the same variable between steps) and ends with its own task's answer."""
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
+    pause = f"import time\ntime.sleep({scaled(2)})"
+    count = (
+        "found = len(api.demo.list_issues(owner='alice', project='tracker-core', state='open', "
+        "labels='bug', per_page=100))"
+    )
+    who, bugs = "Which user is the API signed in as?", TASK.intent
+    script = tmp_path / "script.json"
+    script.write_text(
+        json.dumps(
+            {
+                "tasks": {
+                    who: scripted_replies_for(
+                        [f"found = api.demo.get_current_user()['username']\n{pause}", "finish(found)"]
+                    ),
+                    bugs: scripted_replies_for([f"{count}\n{pause}", "finish(found)"]),
+                }
+            }
+        )
+    )
+    hybrid = HybridMcp(settings, sites=["demo"], policy="read-only", model=f"scripted:{script}")
+    server = hybrid.build()
+    results: dict[str, dict[str, object]] = {}
+
+    async def client(task: str) -> None:
+        async with Client(server) as connected:
+            called = await connected.call_tool("run_task", {"task": task})
+            assert not called.is_error, called.content
+            results[task] = called.structured_content
+
+    async def both() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(client, who)
+            group.start_soon(client, bugs)
+
+    try:
+        run_async(both())
+    finally:
+        hybrid.close()
+    assert (results[who]["status"], results[who]["answer"]) == ("finished", "alice")
+    assert (results[bugs]["status"], results[bugs]["answer"]) == ("finished", str(open_bugs(demo)))
+    store = WorkflowStore(settings.effective_database_url)
+    first, second = (store.get_run(str(results[task]["run_id"])) for task in (who, bugs))
+    # They ran at once: each started before the other ended.
+    assert first.started_at < second.ended_at and second.started_at < first.ended_at
 
 
 CLOSE_ISSUES = '''

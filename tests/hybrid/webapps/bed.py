@@ -15,9 +15,9 @@ from webapps.servers import DjangoLibrary, JupyterLab
 from webapps.tasks import SEEDS, WebTask
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.observation import BROWSER_CAPABILITY
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 
 LIBRARY_PASSWORD_SECRET = "library-librarian-password"
@@ -94,7 +94,7 @@ def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings)
     reset(app)
     site = register(apis.SiteRegistry(settings.data_dir), app)
     model = ScriptedChatModel(replies=scripted_replies_for(code_for(task, app)))
-    with Agent(settings, model=model, model_name="scripted", sites=[site]) as agent:
+    with open_agent(settings, model=model, model_name="scripted", sites=[site]) as agent:
         result = agent.run(task.task, learn=False)
         steps = agent.store.steps_of(result.run_id)
         calls = [
