@@ -164,7 +164,7 @@ def run_family(
             else:
                 used.clear()
 
-        with Agent(
+        with open_agent(
             settings,
             model=model,
             model_name="scripted",
@@ -186,7 +186,7 @@ def run_family(
                         passed=passed,
                         reason="" if passed else "the app's state is not what the task asked for",
                         reset=lambda: reset(app),
-                        judge=lambda answer, task=task: _passes(task, app),
+                        recheck=lambda answer, task=task: _passes(task, app),
                     )
                 )
         results.append(
