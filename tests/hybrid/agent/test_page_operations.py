@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import apis
-from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.assembly import open_agent
+from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
