@@ -142,7 +142,7 @@ class WorkflowCapability:
         self.open_uses.append(_OpenUse(use, workflow, arguments))
 
 
-def judge_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResult) -> UseOutcome:
+def assess_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResult) -> UseOutcome:
     """The host's verdict on one use from what it observed: the calls made after it began that are the
     workflow's operations (`calls`), and the action's result.
 
@@ -235,15 +235,15 @@ class InstalledWorkflows:
         capability = self.capability
         assert capability.store is not None, "a re-run's uses are judged, never settled"
         outcomes: list[UseOutcome] = []
-        for use, outcome in self.judge(result):
+        for use, outcome in self.assess(result):
             if outcome.outcome == "failure" and capability.via == UNTRUSTED_VIA:
                 outcome = confirm_failure(use.workflow, use.arguments, outcome, capability.confirm)
             capability.store.finish_use(use.id, outcome=outcome.outcome, error=outcome.error)
             outcomes.append(outcome)
         return outcomes
 
-    def judge(self, result: ExecutionResult) -> list[tuple[_OpenUse, UseOutcome]]:
-        """The host's verdict on each use begun in the action that gave `result` (see `judge_use`); the
+    def assess(self, result: ExecutionResult) -> list[tuple[_OpenUse, UseOutcome]]:
+        """The host's verdict on each use begun in the action that gave `result` (see `assess_use`); the
         uses are no longer open."""
         capability = self.capability
         uses, capability.open_uses = capability.open_uses, []
@@ -260,7 +260,7 @@ class InstalledWorkflows:
             )
             own = set(capability_calls(ast.parse(use.workflow.body)))
             calls = [c for c in result.calls[start + 1 : again] if c.name in own]
-            verdicts.append((use, judge_use(use, calls, result)))
+            verdicts.append((use, assess_use(use, calls, result)))
         return verdicts
 
     def close(self) -> None:
@@ -337,7 +337,7 @@ def confirm_failure(
             rerun = InstalledWorkflows(capability)
             rerun._load()
             result = session.execute(call_code(workflow, arguments), timeout=timeout)
-            verdicts = rerun.judge(result)
+            verdicts = rerun.assess(result)
     except (HybridError, OSError, RuntimeError) as exc:  # no kernel to re-run in: the run goes on
         return UseOutcome("unconfirmed", f"{seen.error}; not confirmed: the re-run could not start ({exc})")
     own = set(capability_calls(ast.parse(workflow.body)))

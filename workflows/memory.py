@@ -27,7 +27,7 @@ STATUSES: tuple[Status, ...] = WORKFLOW_STATUSES
 KINDS: tuple[Kind, ...] = ("program", "text")
 # Verification states: never tried (None), or one of these.
 PASSED, FAILED, AWAITING_USE = "passed", "failed", "awaiting-use"
-# How the host judged a use (see `workflows.kernel.judge_use`); "started" until then.
+# How the host judged a use (see `workflows.kernel.assess_use`); "started" until then.
 USE_OUTCOMES = ("success", "failure", "task-failure", "no-calls", "unconfirmed", "not-reproduced")
 # Consecutive failed uses after which a workflow is deprecated.
 DEPRECATE_AFTER_FAILURES = 3

@@ -40,7 +40,7 @@ def store(database_url: str) -> WorkflowStore:
 
 
 @pytest.fixture
-def judge_client(demo: DemoSite) -> Iterator[httpx.Client]:
+def inspector_client(demo: DemoSite) -> Iterator[httpx.Client]:
     """What evaluators read the demo site with (as alice)."""
     with httpx.Client(
         base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
