@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Literal
 
 from sandbox import scratch
-from sandbox.cgroup import cgroups_available
 from sandbox.errors import HybridError
 
 MIB = 1024**2
@@ -68,8 +67,9 @@ class Isolation:
     - `tmp_size`: bytes of the kernel's private /tmp.
     - `processes`: processes and threads the kernel may run at once (a fork bomb stops there).
     - `memory`: bytes of memory the kernel and every process it starts may use together, held by a cgroup
-      where the host can make one (see `sandbox.cgroup`); None: no such limit (only the per-process
-      address space of `KernelLimits` holds).
+      where the host can make one (see `sandbox.cgroup`); elsewhere it caps each process's address space
+      (with `KernelLimits.address_space`), and the whole kernel only as that times `processes`. None: no
+      such limit.
     - `file_size`: the largest file the kernel may write.
     - `disk_quota`, `disk_files`: bytes and files the kernel's own directory (work dir and home) may
       hold, measured while code runs; past either the kernel is replaced and its files removed. A
@@ -95,25 +95,11 @@ class Isolation:
     def isolated(self) -> bool:
         return self.mode != "none"
 
-    def describe(self) -> str:
-        """One line for run headers, e.g. 'bubblewrap, no network, 4 GiB of memory for the kernel ...'."""
-        walls = (
-            "none (code actions run unisolated, as your own user)"
-            if not self.isolated
-            else f"bubblewrap, {'host network' if self.network else 'no network'}"
-        )
-        return f"{walls}, {self.describe_memory()}"
-
-    def describe_memory(self) -> str:
-        if self.memory is None:
-            return "no memory limit for the kernel as a whole"
-        amount = f"{self.memory / 1024**3:g} GiB" if self.memory >= 1024**3 else f"{self.memory // MIB} MiB"
-        if cgroups_available():
-            return f"{amount} of memory for the kernel and all its processes together (cgroup)"
-        return (
-            f"{amount} of memory per process (this host cannot make a cgroup, so not for the kernel as a "
-            "whole)"
-        )
+    def describe_walls(self) -> str:
+        """The walls in a few words, e.g. 'bubblewrap, no network' (`KernelLimits.describe` adds memory)."""
+        if not self.isolated:
+            return "none (code actions run unisolated, as your own user)"
+        return f"bubblewrap, {'host network' if self.network else 'no network'}"
 
     def check(self) -> None:
         """Raise `IsolationUnavailable` if kernels cannot be isolated here as configured."""

@@ -18,7 +18,7 @@ from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from sandbox import disk, scratch
 from sandbox.bridge import kernel_stub
-from sandbox.cgroup import KernelCgroup
+from sandbox.cgroup import KernelBound, make_bound
 from sandbox.errors import HybridError
 from sandbox.limits import KernelLimits
 
@@ -53,7 +53,7 @@ class Kernel:
         client: BlockingKernelClient,
         directory: Path,
         limits: KernelLimits,
-        cgroup: KernelCgroup | None = None,
+        cgroup: KernelBound | None = None,
         space: disk.PrivateSpace | None = None,
     ) -> None:
         self.manager = manager
@@ -100,7 +100,7 @@ class Kernel:
         if space is not None:
             spec.argv = space.enter(spec.argv)
         isolation = limits.isolation
-        cgroup = KernelCgroup.make(isolation.memory, isolation.processes) if isolation.memory else None
+        cgroup = make_bound(isolation.memory, isolation.processes) if isolation.memory else None
         if cgroup is not None:
             spec.argv = cgroup.command(spec.argv)
         # Signals cannot cross into the kernel's PID namespace: it interrupts itself when asked to.
@@ -130,6 +130,8 @@ class Kernel:
         try:
             kernel.client.start_channels()
             kernel.client.wait_for_ready(timeout=START_TIMEOUT)
+            if cgroup is not None:  # running by now, so in its cgroup however that was made
+                cgroup.started(kernel.pid)
             kernel.run_quietly(
                 f"__import__('sys').modules[{kernel_stub.MODULE_NAME!r}] = "
                 f"__import__('types').ModuleType({kernel_stub.MODULE_NAME!r})\n"
@@ -193,9 +195,7 @@ class Kernel:
         if code is None:
             return "stopped responding"
         if self.oom_kills():
-            return (
-                f"was ended for using more than its memory limit ({self.limits.isolation.describe_memory()})"
-            )
+            return f"was ended for using more than its memory limit ({self.limits.describe_memory()})"
         if self.limits.isolation.isolated and code > 128:
             code = 128 - code  # bubblewrap exits with 128 + the signal that ended the kernel
         if code < 0:

@@ -149,7 +149,7 @@ class KernelSession:
             if failure is None and kernel.oom_kills() > oom_kills:
                 notices.append(
                     "A process your code started was ended for using more memory than the kernel may use "
-                    f"({self.limits.isolation.describe_memory()}); the kernel itself goes on. "
+                    f"({self.limits.describe_memory()}); the kernel itself goes on. "
                     "Use less memory at once, or fewer processes."
                 )
             over_quota = failure is None and kernel.over_disk_quota()  # what was written at the very end

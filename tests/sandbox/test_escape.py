@@ -426,7 +426,7 @@ print(sorted(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in childre
 
 
 def test_the_run_header_says_which_memory_limit_holds() -> None:
-    assert Isolation().describe() == (
+    assert KernelLimits().describe() == (
         "bubblewrap, no network, 4 GiB of memory for the kernel and all its processes together (cgroup)"
     )
 

@@ -1,7 +1,9 @@
 """Limits that hold for a host that is not root: code actions written as an attacker would, in a kernel whose
 host runs as an ordinary user (uid 65534 here, when the tests run as root), where no cgroup and no mount of
 the host's own is to be had. A fork bomb stops at the process cap, and a write past the disk quota fails at
-once with ENOSPC, in the work dir and in the home, whatever the writer tries (fallocate, many files)."""
+once with ENOSPC, in the work dir and in the home, whatever the writer tries (fallocate, many files). Memory:
+with no cgroup, each process may reserve no more than the kernel's memory, and the run header says what that
+adds up to; where the user's systemd makes scopes, the kernel runs in one."""
 
 from __future__ import annotations
 
@@ -102,6 +104,57 @@ print(json.dumps(report))
 """
 
 
+CHILD_PAST_MEMORY = """
+import os
+pid = os.fork()
+if pid == 0:
+    try:
+        block = bytearray(600 * 2**20)
+        os._exit(0)
+    except MemoryError:
+        os._exit(3)
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+MEMORY_HOST = f"""
+import json
+from sandbox import Isolation, KernelLimits, KernelSession
+limits = KernelLimits(isolation=Isolation(processes={PROCESSES}, memory=512 * 2**20))
+report = {{'header': limits.describe_memory()}}
+with KernelSession(limits=limits) as session:
+    child = session.execute({CHILD_PAST_MEMORY!r}, timeout=120)
+    report['child'] = child.stdout.strip() or repr(child.error)
+print(json.dumps(report))
+"""
+
+# A stand-in for systemd-run in a user session with systemd (none here): it notes what it was asked and runs
+# the command, as `systemd-run --user --scope` does once the scope is made.
+FAKE_SYSTEMD_RUN = """#!/bin/sh
+printf '%s\\n' "$@" >> "$(dirname "$0")/asked"
+while [ "$1" != "--" ]; do shift; done
+shift
+exec "$@"
+"""
+
+SCOPE_HOST = f"""
+import json, os, pathlib, tempfile
+bin = pathlib.Path(tempfile.mkdtemp())
+(bin / 'systemd-run').write_text({FAKE_SYSTEMD_RUN!r})
+(bin / 'systemd-run').chmod(0o755)
+os.environ['PATH'] = f"{{bin}}:{{os.environ['PATH']}}"
+from sandbox import Isolation, KernelLimits, KernelSession
+limits = KernelLimits(isolation=Isolation(processes={PROCESSES}, memory=512 * 2**20))
+report = {{'header': limits.describe_memory()}}
+with KernelSession(limits=limits) as session:
+    report['kernel'] = session.execute('1 + 1').result
+    report['address space'] = session.execute(
+        "__import__('resource').getrlimit(__import__('resource').RLIMIT_AS)[0]"
+    ).result
+report['asked'] = (bin / 'asked').read_text().split(chr(10))
+print(json.dumps(report))
+"""
+
+
 def run_unprivileged(code: str) -> dict[str, Any]:
     """Run `code` as a host that is not root (as uid 65534 when the tests run as root), with a home and
     temporary directory of its own; returns the JSON it printed last."""
@@ -159,3 +212,28 @@ def test_a_host_that_is_not_root_holds_processes_and_disk() -> None:
     # The host reaches the kernel's files both ways, and they outlive the kernel.
     assert report["host sees"] == "still here" and report["kernel sees"] == "'given'"
     assert report["after restart"] == "'still here'"
+
+
+def test_without_a_cgroup_each_process_holds_at_most_the_kernels_memory_and_the_header_says_the_sum() -> None:
+    report = run_unprivileged(MEMORY_HOST)
+    # 512 MiB for the kernel; per process it was 4 GiB (the address-space default), so a child took 600 MiB.
+    assert report["child"] == "3"  # MemoryError in the child
+    assert report["header"] == (
+        f"512 MiB of address space per process and at most {PROCESSES} processes: at most "
+        f"{PROCESSES // 2:g} GiB for the kernel as a whole (this host makes no cgroup)"
+    )
+
+
+def test_where_the_users_systemd_makes_scopes_the_kernel_runs_in_one() -> None:
+    report = run_unprivileged(SCOPE_HOST)
+    assert report["header"] == (
+        "512 MiB of memory for the kernel and all its processes together (systemd user scope)"
+    )
+    assert report["kernel"] == "2"
+    asked = report["asked"]
+    # The trial, then the kernel's own scope: the limits as properties of a scope of the user's manager.
+    assert asked.count("--scope") == 2 and asked[:2] == ["--user", "--scope"]
+    assert f"--property=MemoryMax={512 * MIB}" in asked and f"--property=TasksMax={PROCESSES}" in asked
+    assert "--property=OOMPolicy=continue" in asked and "--property=MemorySwapMax=0" in asked
+    # The scope holds the kernel as a whole, so each process keeps the full address space.
+    assert report["address space"] == str(4 * 1024**3)
