@@ -55,6 +55,7 @@ class Kernel:
         limits: KernelLimits,
         cgroup: KernelBound | None = None,
         space: disk.PrivateSpace | None = None,
+        bounded: tuple[Path, ...] = (),
     ) -> None:
         self.manager = manager
         self.client = client
@@ -71,6 +72,8 @@ class Kernel:
         # The session links its bridge's socket here: the only host socket inside the kernel's walls.
         self.bridge_path = directory / "bridge"
         self.cgroup = cgroup  # memory and processes of the kernel and its children together, where made
+        # Its directories on a filesystem of their own that bounds bytes and files (as the host sees them).
+        self.bounded = frozenset(space.view(path) if space is not None else path for path in bounded)
 
     @classmethod
     def start(cls, limits: KernelLimits) -> Kernel:
@@ -80,14 +83,17 @@ class Kernel:
         home = directory / "home"
         home.mkdir()
         (directory / "work").mkdir()
-        quota = limits.isolation.disk_quota
+        quota, files = limits.isolation.disk_quota, limits.isolation.disk_files
         space = None
+        bounded: tuple[Path, ...] = ()
         # Not `directory` itself: the bridge's socket is linked into it, and a link cannot cross filesystems.
-        if quota is not None and os.geteuid() == 0:
-            disk.bound(directory / "work", quota, limits.isolation.disk_files)
-            disk.bound(home, min(quota, HOME_SIZE), limits.isolation.disk_files)
-        elif quota is not None and limits.isolation.isolated:
-            space = disk.PrivateSpace.start({directory / "work": quota, home: min(quota, HOME_SIZE)})
+        if quota is not None:
+            bounds = {directory / "work": (quota, files), home: (min(quota, HOME_SIZE), files)}
+            if os.geteuid() == 0:
+                bounded = tuple(path for path, bound in bounds.items() if disk.bound(path, *bound))
+            elif limits.isolation.isolated:
+                space = disk.PrivateSpace.start(bounds)
+                bounded = tuple(bounds) if space is not None else ()
         manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(directory / "ipc"))
         manager.connection_file = str(directory / "connection.json")
         spec = manager.kernel_spec
@@ -126,7 +132,7 @@ class Kernel:
             raise
         finally:
             log.close()
-        kernel = cls(manager, manager.client(), directory, limits, cgroup, space)
+        kernel = cls(manager, manager.client(), directory, limits, cgroup, space, bounded)
         try:
             kernel.client.start_channels()
             kernel.client.wait_for_ready(timeout=START_TIMEOUT)
@@ -215,7 +221,8 @@ class Kernel:
 
     def over_disk_quota(self) -> bool:
         """Whether the kernel's own files (its work dir and home, not a shared working dir) are over the
-        isolation's disk quota in bytes, or in number: a million empty files fill a disk's inodes."""
+        isolation's disk quota in bytes, or in number: a million empty files fill a disk's inodes. What a
+        filesystem of its own bounds (see `sandbox.disk`) is left to it: a write past that failed at once."""
         quota = self.limits.isolation.disk_quota
         if quota is None:
             return False
@@ -227,6 +234,8 @@ class Kernel:
             except OSError:
                 continue
             for entry in entries:
+                if Path(entry.path) in self.bounded:
+                    continue
                 files += 1
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(Path(entry.path))
@@ -235,6 +244,19 @@ class Kernel:
                 if used > quota or files > self.limits.isolation.disk_files:
                     return True
         return False
+
+    def full_directories(self) -> list[str]:
+        """Which of its bounded directories ("work dir", "home") are full, in bytes or files (as the kernel
+        sees them): a write there now fails with ENOSPC until something is removed."""
+        full = []
+        for path in sorted(self.bounded):
+            try:
+                usage = os.statvfs(path)
+            except OSError:
+                continue
+            if usage.f_bavail == 0 or usage.f_favail == 0:
+                full.append("home" if path.name == "home" else "work dir")
+        return full
 
     def stop(self) -> None:
         """End the kernel and every process it started, at once; its files stay until `kill()`."""

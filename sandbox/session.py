@@ -18,7 +18,7 @@ from sandbox import disk, scratch
 from sandbox.bridge import BridgeServer, Capability, Dispatcher, HostFunction, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
 from sandbox.collect import OutputCollector
-from sandbox.kernel import Kernel
+from sandbox.kernel import HOME_SIZE, Kernel
 from sandbox.limits import KernelLimits
 from sandbox.names import FINISH
 from sandbox.results import ExecutionResult
@@ -43,6 +43,17 @@ def _over_quota(kernel: Kernel) -> _OverQuota:
         "Your code wrote more to its working directory and home than "
         f"{(isolation.disk_quota or 0) / 2**20:,.0f} "
         f"MiB or {isolation.disk_files:,} files, the limit; it was stopped and its files were removed"
+    )
+
+
+def _full(kernel: Kernel, directory: str) -> str:
+    isolation = kernel.limits.isolation
+    size = isolation.disk_quota or 0
+    size = min(size, HOME_SIZE) if directory == "home" else size
+    return (
+        f"The kernel's {directory} is full ({size / 2**20:,.0f} MiB or "
+        f"{isolation.disk_files:,} files at most): writing more there fails with 'No space left on device' "
+        "until you remove files. Nothing else was lost."
     )
 
 
@@ -152,6 +163,8 @@ class KernelSession:
                     f"({self.limits.describe_memory()}); the kernel itself goes on. "
                     "Use less memory at once, or fewer processes."
                 )
+            if failure is None:
+                notices += [_full(kernel, directory) for directory in kernel.full_directories()]
             over_quota = failure is None and kernel.over_disk_quota()  # what was written at the very end
             if over_quota:
                 failure = _over_quota(kernel)

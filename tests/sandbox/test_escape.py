@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sandbox import HostFunction, Isolation, KernelLimits, KernelPool, KernelSession, Namespace, scratch
+from sandbox import HostFunction, Isolation, KernelLimits, KernelPool, KernelSession, Namespace, disk, scratch
 from sandbox.bridge.kernel_stub import MAX_REQUEST_BYTES, recv_frame, send_frame
 from sandbox.isolation import PR_SET_DUMPABLE
 
@@ -340,19 +340,43 @@ def test_directories_of_a_killed_host_are_swept_at_the_next_start(tmp_path: Path
         scratch.sweep_dead_hosts(tmp_path)  # and their kernels' bounded filesystems (see sandbox.disk)
 
 
-def test_filling_the_working_directory_stops_at_the_quota_and_frees_the_disk() -> None:
-    limits = KernelLimits(isolation=Isolation(disk_quota=32 * 2**20, file_size=16 * 2**20))
-    with KernelSession(limits=limits) as session:
-        session.execute("open('kept.txt', 'w').write('small files are kept')")
-        result = session.execute(
-            """
+FILL_FOREVER = """
 import itertools
 for number in itertools.count():
     with open(f'fill-{number}', 'wb') as file:
         file.write(b'x' * 2**20)
-""",
-            timeout=60,
-        )
+"""
+
+
+def test_filling_the_working_directory_fails_at_the_quota_and_the_kernel_goes_on() -> None:
+    limits = KernelLimits(isolation=Isolation(disk_quota=32 * 2**20, file_size=16 * 2**20))
+    with KernelSession(limits=limits) as session:
+        session.execute("x = 'kept'; open('kept.txt', 'w').write('small files are kept')")
+        result = session.execute(FILL_FOREVER, timeout=60)
+        assert result.error is not None and "No space left on device" in result.error.message
+        assert not result.restarted and not result.timed_out
+        assert result.notices == [
+            (
+                "The kernel's work dir is full (32 MiB or 100,000 files at most): writing more there fails "
+                "with 'No space left on device' until you remove files. Nothing else was lost."
+            )
+        ]
+        assert (session.working_dir / "kept.txt").read_text() == "small files are kept"
+        session.execute("import glob, os; [os.remove(name) for name in glob.glob('fill-*')]")
+        assert session.execute("open('again.txt', 'w').write(x)").result == "4"
+
+
+def test_filling_a_working_directory_no_filesystem_bounds_stops_at_the_quota_and_frees_the_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the host can make no bounded filesystem (no mount, no user namespace), the work dir is
+    measured once a second: past the quota the kernel is replaced and its files removed."""
+    monkeypatch.setattr(disk, "bound", lambda *_: False)
+    monkeypatch.setattr(disk.PrivateSpace, "start", lambda *_: None)
+    limits = KernelLimits(isolation=Isolation(disk_quota=32 * 2**20, file_size=16 * 2**20))
+    with KernelSession(limits=limits) as session:
+        session.execute("open('kept.txt', 'w').write('small files are kept')")
+        result = session.execute(FILL_FOREVER, timeout=60)
         assert result.restarted and not result.timed_out
         assert "wrote more to its working directory and home than 32 MiB" in " ".join(result.notices)
         assert list(session.working_dir.iterdir()) == []
