@@ -15,6 +15,7 @@ add up to (the per-process address space times the process cap).
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 import shlex
 import shutil
@@ -86,7 +87,7 @@ class KernelCgroup:
     def make(cls, memory: int, processes: int) -> KernelCgroup | None:
         """A new cgroup that lets its processes use `memory` bytes and run `processes` tasks in all, or None
         where this host cannot make one (not root, no writable hierarchy, controllers not delegated)."""
-        name = f"{PREFIX}{secrets.token_hex(6)}"
+        name = f"{PREFIX}{os.getpid()}-{secrets.token_hex(6)}"  # its host named, for `sweep_left_behind`
         made: list[Path] = []
         try:
             if (CGROUP_ROOT / "cgroup.controllers").exists():
@@ -218,9 +219,12 @@ def _v2_path(cgroup_file: Path) -> str:
     raise LookupError(f"{cgroup_file} names no cgroup v2")
 
 
-def sweep_left_behind(older_than: float = 60.0) -> None:
-    """Remove the cgroups of kernels whose host was killed before it could (`remove` fails on any cgroup
-    that still holds a process; a new one is spared for `older_than` seconds, until its kernel joins)."""
+def sweep_left_behind(older_than: float = 60.0) -> list[Path]:
+    """Remove the cgroups of kernels whose host was killed before it could: each is named after its host's
+    pid, and goes as soon as that process is gone (`rmdir` fails on any cgroup that still holds a process).
+    One named the older way, without a pid, is spared for `older_than` seconds, until its kernel joins.
+    Returns the cgroups removed."""
+    removed = []
     with suppress(OSError, LookupError):
         roots = (
             [_own_cgroup(CGROUP_ROOT, None)]
@@ -230,9 +234,33 @@ def sweep_left_behind(older_than: float = 60.0) -> None:
         now = time.time()
         for root in roots:
             for directory in root.glob(f"{PREFIX}*"):
+                owner = _owner(directory.name)
                 with suppress(OSError):
-                    if now - directory.stat().st_ctime > older_than:
-                        directory.rmdir()
+                    if owner is not None and _alive(owner):
+                        continue
+                    if owner is None and now - directory.stat().st_ctime <= older_than:
+                        continue
+                    directory.rmdir()
+                    removed.append(directory)
+    return removed
+
+
+def _owner(name: str) -> int | None:
+    """The pid of the host that made the cgroup `name` (None: a name of the older kind, without one)."""
+    pid, dash, _ = name.removeprefix(PREFIX).partition("-")
+    return int(pid) if dash and pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (a pid used again by another process since keeps its cgroups: only spared
+    longer, never removed early)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @functools.cache
