@@ -211,10 +211,25 @@ def _reachable(path: Path) -> list[str]:
 
 def _user_options() -> list[str]:
     if os.geteuid() != 0:
-        return ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+        # No user namespace of its own for the kernel to make: in one it could mount a tmpfs of half the RAM,
+        # which no limit of a host that is not root counts (a root host's cgroup counts its pages).
+        nested = ["--disable-userns"] if _bubblewrap_disables_userns() else []
+        return ["--unshare-user", *nested, "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
     # Root's bubblewrap mounts what the kernel needs (it may read paths such as /root/.pyenv that others
     # cannot) and keeps only what setpriv needs to become the kernel's own user, which drops every capability.
     return ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+
+
+@functools.cache
+def _bubblewrap_disables_userns() -> bool:
+    """Whether this bubblewrap can keep the kernel from making user namespaces (0.8 and later)."""
+    try:
+        shown = subprocess.run(
+            [str(bubblewrap_path()), "--help"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--disable-userns" in shown.stdout
 
 
 def _become(owner: int | None) -> list[str]:

@@ -93,9 +93,15 @@ open('kept.txt', 'w').write('still here')
 print(__import__('json').dumps(outcomes))
 """
 
+# A user namespace of the kernel's own would let it mount a tmpfs of half the RAM that no limit counts.
+OWN_NAMESPACE = (
+    "__import__('subprocess').run(['unshare', '--user', '--map-root-user', '--mount', 'true']).returncode"
+)
+
 HOST = f"""
 import json, sys
 from sandbox import Isolation, KernelLimits, KernelSession
+from sandbox.browser.files import read_upload
 limits = KernelLimits(isolation=Isolation(processes={PROCESSES}, disk_quota={QUOTA}, disk_files={FILES}))
 report = {{'uid': __import__('os').geteuid()}}
 with KernelSession(limits=limits) as session:
@@ -107,6 +113,8 @@ with KernelSession(limits=limits) as session:
     report['fill'] = json.loads(fill.stdout) if fill.error is None else repr(fill.error)
     report['fill notices'] = fill.notices
     report['host sees'] = (session.working_dir / 'kept.txt').read_text()
+    report['upload reads'] = read_upload('kept.txt', session.working_dir).data.decode()
+    report['own namespace'] = session.execute({OWN_NAMESPACE!r}).result
     (session.working_dir / 'from host.txt').write_text('given')
     report['kernel sees'] = session.execute("open('from host.txt').read()").result
     session.restart()
@@ -228,6 +236,8 @@ def test_a_host_that_is_not_root_holds_processes_and_disk() -> None:
     assert report["fill notices"] == []
     # The host reaches the kernel's files both ways, and they outlive the kernel.
     assert report["host sees"] == "still here" and report["kernel sees"] == "'given'"
+    assert report["upload reads"] == "still here"  # browser.upload() finds the kernel's files too
+    assert report["own namespace"] != "0"
     assert report["after restart"] == "'still here'"
 
 
