@@ -15,6 +15,7 @@ import functools
 import os
 import secrets
 import shutil
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from sandbox import scratch
 from sandbox.errors import HybridError
 
 MIB = 1024**2
+# The kernel's home holds IPython's history and caches; the work dir is where code writes (`sandbox.disk`).
+HOME_SIZE = 64 * MIB
 IsolationMode = Literal["bubblewrap", "none"]
 ISOLATION_MODES: tuple[IsolationMode, ...] = ("bubblewrap", "none")
 
@@ -95,6 +98,14 @@ class Isolation:
     def isolated(self) -> bool:
         return self.mode != "none"
 
+    def memory_filesystems(self) -> int:
+        """Bytes the kernel's in-memory filesystems (tmpfs) may hold in all: /tmp, /dev/shm, and its work dir
+        and home where they are bounded (see `sandbox.disk`). Pages no per-process limit counts."""
+        if not self.isolated:
+            return 0
+        quota = self.disk_quota or 0
+        return 2 * self.tmp_size + quota + min(quota, HOME_SIZE)
+
     def describe_walls(self) -> str:
         """The walls in a few words, e.g. 'bubblewrap, no network' (`KernelLimits.describe` adds memory)."""
         if not self.isolated:
@@ -136,8 +147,15 @@ class Isolation:
             "--hostname", "sandbox",
             "--proc", "/proc",
             "--dev", "/dev",
+            # /dev is a tmpfs of half the RAM that no per-process limit counts: its one writable directory
+            # gets a bounded one of its own, and /dev itself is read-only (its devices still work).
+            "--perms", "1777", "--size", str(self.tmp_size), "--tmpfs", "/dev/shm",
+            "--remount-ro", "/dev",
             "--perms", "1777", "--size", str(self.tmp_size), "--tmpfs", "/tmp",
         ]  # fmt: skip
+        memory_files = _memory_files_filter()
+        if memory_files is not None:
+            wrapped += ["--seccomp", str(SECCOMP_FD)]
         for directory in SYSTEM_DIRECTORIES:
             path = Path(directory)
             if path.is_symlink():
@@ -154,6 +172,8 @@ class Isolation:
         for writable in (kernel_dir, *extra_dirs):
             wrapped += [*_reachable(writable), "--bind", str(writable), str(writable)]
         wrapped += ["--remount-ro", "/", "--chdir", str(kernel_dir), "--", *_become(owner)]
+        if memory_files is not None:  # bubblewrap reads the filter from a descriptor: opened by a shell
+            return ["/bin/sh", "-c", f'exec "$@" {SECCOMP_FD}<"$0"', str(memory_files), *wrapped, *argv]
         return wrapped + argv
 
 
@@ -218,6 +238,41 @@ def _user_options() -> list[str]:
     # Root's bubblewrap mounts what the kernel needs (it may read paths such as /root/.pyenv that others
     # cannot) and keeps only what setpriv needs to become the kernel's own user, which drops every capability.
     return ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+
+
+SECCOMP_FD = 9
+# Per architecture: its audit number, then the numbers of memfd_create and shmget. Memory they hold is in no
+# process's address space, so per-process limits do not count it.
+_MEMORY_FILE_CALLS = {"x86_64": (0xC000003E, 319, 29), "aarch64": (0xC00000B7, 279, 194)}
+_X32_CALLS = 0x40000000  # x86_64's other system-call numbering: refused whole
+
+
+@functools.cache
+def _memory_files_filter() -> Path | None:
+    """A seccomp filter (classic BPF, as bubblewrap's --seccomp reads it) refusing with EPERM the system calls
+    that make memory files outside /dev/shm (memfd_create, System V shared memory) and any call of another
+    ABI; None on an architecture not known here."""
+    known = _MEMORY_FILE_CALLS.get(os.uname().machine)
+    if known is None:
+        return None
+    arch, memfd_create, shmget = known
+    load, equal, at_least, give = 0x20, 0x15, 0x35, 0x06
+    allow, refuse = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW; SECCOMP_RET_ERRNO | EPERM
+    program = [
+        (load, 0, 0, 4),  # the call's architecture
+        (equal, 0, 5, arch),
+        (load, 0, 0, 0),  # its number
+        (at_least, 3, 0, _X32_CALLS),
+        (equal, 2, 0, memfd_create),
+        (equal, 1, 0, shmget),
+        (give, 0, 0, allow),
+        (give, 0, 0, refuse),
+    ]
+    path = scratch.new_directory("seccomp-") / "memory-files.bpf"
+    path.write_bytes(b"".join(struct.pack("=HBBI", *instruction) for instruction in program))
+    path.parent.chmod(0o755)  # read by the shell that starts bubblewrap, which may be another user's
+    path.chmod(0o644)
+    return path
 
 
 @functools.cache

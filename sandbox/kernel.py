@@ -20,6 +20,7 @@ from sandbox import disk, scratch
 from sandbox.bridge import kernel_stub
 from sandbox.cgroup import KernelBound, make_bound
 from sandbox.errors import HybridError
+from sandbox.isolation import HOME_SIZE
 from sandbox.limits import KernelLimits
 
 START_TIMEOUT = 30.0
@@ -34,9 +35,6 @@ _SIGNAL_MEANINGS = {
     signal.SIGABRT: "aborted",
     signal.SIGBUS: "crashed (bus error)",
 }
-# The kernel's home holds IPython's history and caches; the work dir is where code writes (see
-# `sandbox.disk`).
-HOME_SIZE = 64 * 1024**2
 _STUB_SOURCE = Path(kernel_stub.__file__).read_text(encoding="utf-8")
 
 

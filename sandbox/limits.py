@@ -89,9 +89,10 @@ class KernelLimits:
         if not isolation.isolated:
             return f"{_amount(per_process)} of address space per process, and no cap on processes"
         # The process cap counts threads too, so this is a bound, not what the kernel can reach.
+        whole = per_process * isolation.processes + isolation.memory_filesystems()
         return (
             f"{_amount(per_process)} of address space per process and at most {isolation.processes} "
-            f"processes: at most {_amount(per_process * isolation.processes)} for the kernel as a whole "
+            f"processes: at most {_amount(whole)} for the kernel as a whole, its in-memory files included "
             "(this host makes no cgroup)"
         )
 
@@ -121,4 +122,4 @@ class KernelLimits:
 
 
 def _amount(size: int) -> str:
-    return f"{size / GIB:g} GiB" if size >= GIB else f"{size // MIB} MiB"
+    return f"{size / GIB:.3g} GiB" if size >= GIB else f"{size // MIB} MiB"

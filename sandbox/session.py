@@ -18,7 +18,8 @@ from sandbox import disk, scratch
 from sandbox.bridge import BridgeServer, Capability, Dispatcher, HostFunction, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
 from sandbox.collect import OutputCollector
-from sandbox.kernel import HOME_SIZE, Kernel
+from sandbox.isolation import HOME_SIZE
+from sandbox.kernel import Kernel
 from sandbox.limits import KernelLimits
 from sandbox.names import FINISH
 from sandbox.results import ExecutionResult

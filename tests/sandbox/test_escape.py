@@ -487,3 +487,13 @@ for size in (40, 10, 10, 10, 10, 10, 10, 10):
         notes = [output.text or "" for output in shown.outputs]
         assert "an image of 40 MiB was not kept" in notes[0]
         assert any("not kept: No space left on device" in note for note in notes[1:])
+
+
+def test_memory_files_outside_every_address_space_are_refused_or_bounded(session: KernelSession) -> None:
+    """memfd_create and System V shared memory hold memory no per-process limit counts: refused (a host that
+    is not root has no cgroup to count them). /dev/shm is bounded like /tmp, and /dev takes no files."""
+    from tests.sandbox.test_unprivileged import MEMORY_FILES
+
+    outcomes = session.execute(MEMORY_FILES, timeout=60)
+    assert outcomes.error is None, outcomes.error
+    assert outcomes.result == repr({"memfd": "EPERM", "shm": "EPERM", "dev shm": "ENOSPC", "dev": "EROFS"})

@@ -135,6 +135,32 @@ if pid == 0:
 print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 """
 
+MEMORY_FILES = """
+import ctypes, errno, os
+def attempt(make):
+    try:
+        make()
+        return 'made'
+    except OSError as exc:
+        return errno.errorcode[exc.errno]
+def shm():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.shmget(0, 2**20, 0o1600) < 0:  # IPC_PRIVATE, IPC_CREAT | 0600
+        raise OSError(ctypes.get_errno(), 'shmget')
+def fill(path):
+    with open(path, 'wb') as file:
+        for _ in range(300):
+            file.write(b'x' * 2**20)
+outcomes = {
+    'memfd': attempt(lambda: os.memfd_create('m')),
+    'shm': attempt(shm),
+    'dev shm': attempt(lambda: fill('/dev/shm/big')),
+    'dev': attempt(lambda: open('/dev/big', 'w')),
+}
+os.remove('/dev/shm/big')
+outcomes
+"""
+
 MEMORY_HOST = f"""
 import json
 from sandbox import Isolation, KernelLimits, KernelSession
@@ -143,6 +169,7 @@ report = {{'header': limits.describe_memory()}}
 with KernelSession(limits=limits) as session:
     child = session.execute({CHILD_PAST_MEMORY!r}, timeout=120)
     report['child'] = child.stdout.strip() or repr(child.error)
+    report['memory files'] = eval(session.execute({MEMORY_FILES!r}).result)
 print(json.dumps(report))
 """
 
@@ -245,10 +272,13 @@ def test_without_a_cgroup_each_process_holds_at_most_the_kernels_memory_and_the_
     report = run_unprivileged(MEMORY_HOST)
     # 512 MiB for the kernel; per process it was 4 GiB (the address-space default), so a child took 600 MiB.
     assert report["child"] == "3"  # MemoryError in the child
+    # 48 x 512 MiB, and 2.56 GiB of in-memory files (/tmp, /dev/shm, the work dir and home).
     assert report["header"] == (
-        f"512 MiB of address space per process and at most {PROCESSES} processes: at most "
-        f"{PROCESSES // 2:g} GiB for the kernel as a whole (this host makes no cgroup)"
+        f"512 MiB of address space per process and at most {PROCESSES} processes: at most 26.6 GiB for the "
+        "kernel as a whole, its in-memory files included (this host makes no cgroup)"
     )
+    # Memory outside any address space: memory files refused, /dev/shm as bounded as /tmp.
+    assert report["memory files"] == {"memfd": "EPERM", "shm": "EPERM", "dev shm": "ENOSPC", "dev": "EROFS"}
 
 
 def test_where_the_users_systemd_makes_scopes_the_kernel_runs_in_one() -> None:
