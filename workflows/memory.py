@@ -28,7 +28,7 @@ KINDS: tuple[Kind, ...] = ("program", "text")
 # Verification states: never tried (None), or one of these.
 PASSED, FAILED, AWAITING_USE = "passed", "failed", "awaiting-use"
 # How the host judged a use (see `workflows.kernel.judge_use`); "started" until then.
-USE_OUTCOMES = ("success", "failure", "task-failure", "no-calls")
+USE_OUTCOMES = ("success", "failure", "task-failure", "no-calls", "unconfirmed", "not-reproduced")
 # Consecutive failed uses after which a workflow is deprecated.
 DEPRECATE_AFTER_FAILURES = 3
 # The newest tasks per site whose operations search weighs (older ones are kept, not read).
@@ -256,8 +256,11 @@ class WorkflowStore(RunStore):
     def finish_use(self, use_id: int, *, outcome: str, error: str | None = None) -> Workflow:
         """Record a use's outcome, as the host judged it, and update its workflow's counts and status in one
         transaction: a `success` resets the failure streak; the `DEPRECATE_AFTER_FAILURES`-th `failure` in a
-        row deprecates the workflow. A `task-failure` (the task named what does not exist) and `no-calls`
-        (begun, never run) count for nothing. Successes verify a candidate only through `credit_run`."""
+        row deprecates the workflow. A `task-failure` (the task named what does not exist), `no-calls`
+        (begun, never run), `unconfirmed` (a failure seen in the model's code that no clean re-run could
+        confirm) and `not-reproduced` (one a clean re-run did not reproduce: see
+        `workflows.kernel.confirm_failure`) count for nothing. Successes verify a candidate only through
+        `credit_run`."""
         if outcome not in USE_OUTCOMES:
             raise ValueError(f"unknown use outcome {outcome!r}; one of {', '.join(USE_OUTCOMES)}")
         now = utcnow()
@@ -336,12 +339,14 @@ class WorkflowStore(RunStore):
 
     def failed_in_run(self, run_id: str) -> list[Workflow]:
         """The workflows whose use in run `run_id` failed and never succeeded later in it, first failure
-        first."""
+        first: what the run's own way of doing the task may repair. A failure no clean re-run could confirm
+        (`unconfirmed`) counts here, not against the workflow's streak; one a re-run did not reproduce
+        (`not-reproduced`: the workflow worked) does not."""
         with Session(self.engine) as session:
             uses = session.exec(
                 select(WorkflowUse).where(WorkflowUse.run_id == run_id).order_by(col(WorkflowUse.id))
             ).all()
-            failed = [u.workflow_id for u in uses if u.outcome == "failure"]
+            failed = [u.workflow_id for u in uses if u.outcome in ("failure", "unconfirmed")]
             succeeded = {u.workflow_id for u in uses if u.outcome == "success"}
             found = [
                 session.get(Workflow, workflow_id)

@@ -24,7 +24,7 @@ from sandbox.bridge.record import CallRecord
 from sandbox.errors import HybridError
 
 # The newest revision in migrations/versions: a new migration updates it (a test holds it to Alembic's head).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 VERSION_TABLE = "alembic_version"
 RUNS, STEPS, CALLS, WORKFLOWS = "runs", "steps", "calls", "workflows"
 
@@ -71,6 +71,7 @@ class RunEntry:
     prompt_tokens: int
     completion_tokens: int
     cost: float | None
+    usage_estimated: bool
     judgement: str | None
     judgement_reason: str | None
     started_at: datetime
@@ -103,6 +104,7 @@ class StepEntry:
     completion_tokens: int
     cached_tokens: int
     cost: float | None
+    usage_estimated: bool
     model_seconds: float
     execute_seconds: float
     id: int
@@ -169,6 +171,7 @@ CONVERTERS: dict[str, Any] = {
     "source_arguments": json.loads,
     "ok": bool,
     "used_browser": bool,
+    "usage_estimated": bool,
     "writes": bool,
     "started_at": _time,
     "ended_at": _time,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sandbox import KernelSession
 from sandbox.errors import HybridError
-from workflows.kernel import call_code, install_workflows
+from workflows.kernel import call_code, install_workflows, stop_after
 from workflows.memory import AWAITING_USE, FAILED, PASSED, Status, Workflow, WorkflowStore
 
 SessionFactory = Callable[[], AbstractContextManager[KernelSession]]
@@ -76,6 +76,7 @@ def verify(
     with open_session() as session:
         installed = install_workflows(session, store, [workflow], via="verification")
         result = session.execute(call_code(workflow, workflow.source_arguments), timeout=timeout)
+        stop_after(session, result)  # nothing it left running acts after the judge looks
         installed.settle(result)
         installed.close()
     answer = None if result.answer is None else str(result.answer)

@@ -391,6 +391,7 @@ class Agent:
         values = self.graph.get_state(config).values
         status = values.get("status", "error")
         self._to_learn = _Finished(run_id, status, repairs or [])
+        recorded = self.store.get_run(run_id)
         result = RunResult(
             run_id=run_id,
             status=status,
@@ -398,14 +399,17 @@ class Agent:
             error=values.get("error"),
             steps=len(values.get("steps", [])),
             tokens=values.get("tokens", 0),
-            cost=self.store.get_run(run_id).cost,
+            cost=recorded.cost,
+            usage_estimated=recorded.usage_estimated,
         )
         if learn:
             lesson = self.learn()
+            recorded = self.store.get_run(run_id)  # with what judging and learning cost
             result = replace(
                 result,
                 learned=lesson.learned.to_dict() if lesson else None,
-                cost=self.store.get_run(run_id).cost,  # with what judging and learning cost
+                cost=recorded.cost,
+                usage_estimated=recorded.usage_estimated,
             )
         return result
 
@@ -465,6 +469,7 @@ class Agent:
         # The run's cost so far (a resumed run's included), which its limit holds judging and learning to.
         self.call_model.spent = run.cost or 0.0
         usage_before, spent_before = self.call_model.usage, self.call_model.spent
+        estimates_before = self.call_model.estimates
         try:
             if evaluation is not None:
                 return self._learn_evaluated(finished, evaluation)
@@ -476,6 +481,7 @@ class Agent:
                 prompt_tokens=used.input_tokens - usage_before.input_tokens,
                 completion_tokens=used.output_tokens - usage_before.output_tokens,
                 cost=self.call_model.spent - spent_before if self.call_model.priced else None,
+                estimated=self.call_model.estimates > estimates_before,
             )
 
     def _learn_evaluated(self, finished: _Finished, evaluation: Evaluation) -> Lesson:

@@ -36,7 +36,7 @@ from sandbox import (
 )
 from sandbox.bridge import decide_during_call
 from sandbox.names import API
-from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
+from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows, stop_after
 from workflows.memory import Workflow, WorkflowStore
 from workflows.retrieval import retrieve
 from workflows.status import RunStatus
@@ -409,13 +409,16 @@ class AgentRuntime:
     @contextmanager
     def fresh_session(self, start_url: str | None = None) -> Iterator[KernelSession]:
         """A kernel with this runtime's capabilities and no workflows, shut down afterwards; the browser
-        opens `start_url` (signed in) when first used."""
+        opens `start_url` (signed in) when first used. A run's pending start page and notices are kept for
+        it (a failure is confirmed in a fresh session during a run's action)."""
+        kept = self._start_page, self._start_notices
         self._start_page, self._start_notices = start_url, []  # its own start page, never a run's
         session = self._new_session()
         try:
             yield session
         finally:
             session.shutdown()
+            self._start_page, self._start_notices = kept
 
     def session(self, run_id: str, task: str, start_url: str | None = None) -> KernelSession:
         """The run's kernel session, made on first use; the browser opens `start_url` when first used.
@@ -431,7 +434,9 @@ class AgentRuntime:
         offered = [w for w in self.offered_workflows(run_id, task) if w.kind == "program"]
         if offered:
             try:
-                self._installed[run_id] = install_workflows(session, self.store, offered, run_id=run_id)
+                self._installed[run_id] = install_workflows(
+                    session, self.store, offered, run_id=run_id, confirm=self.fresh_session
+                )
             except WorkflowInstallError as exc:
                 # A broken stored workflow must not stop the run: it goes on without `wf`.
                 self._start_notices.append(
@@ -521,18 +526,22 @@ class AgentRuntime:
         """At `finish()`, refuse further calls, kill the run's kernel (its threads and processes with it), and
         put the calls served after the action ended into its record."""
         self._sessions.pop(run_id, None)
-        session.dispatcher.close()
-        session.shutdown()
-        result.calls.extend(session.dispatcher.recorder.take())
+        stop_after(session, result)
 
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None:
         self.store.add_step(run_id, step, calls)
         if self.on_step is not None:
             self.on_step(step, calls)
 
-    def record_model_use(self, run_id: str, usage: TokenUsage, cost: float | None) -> None:
+    def record_model_use(
+        self, run_id: str, usage: TokenUsage, cost: float | None, *, estimated: bool = False
+    ) -> None:
         self.store.add_model_use(
-            run_id, prompt_tokens=usage.input_tokens, completion_tokens=usage.output_tokens, cost=cost
+            run_id,
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+            cost=cost,
+            estimated=estimated,
         )
 
     def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None:

@@ -26,6 +26,7 @@ from hybrid.agent.run import Agent, open_browser
 from hybrid.bench.evaluators import Verdict, evaluate
 from hybrid.bench.hosts import Hosts, hosted
 from hybrid.bench.report import TaskResult
+from hybrid.bench.side_effects import wrong_writes
 from hybrid.bench.sites import SiteInstance, load_setup
 from hybrid.bench.suite import Task
 from hybrid.bench.webarena import WebArenaTask, fill_hosts
@@ -193,7 +194,7 @@ class Worker:
                 source=f"bench:{self.config.suite}:{task.task_id}",
                 learn=False,
             )
-            wrong = wrong_writes(agent.store, result.run_id, task)
+            wrong = self._wrong_writes(agent.store, result.run_id, task)
             screenshot = self._screenshot(task)
             verdict = self._judge(task, result.answer, hosts)
             if online:
@@ -223,6 +224,14 @@ class Worker:
             node=self.node,
             screenshot=screenshot,
         )
+
+    def _wrong_writes(self, store: RunStore, run_id: str, task: BenchTask) -> int:
+        """The run's writes its task did not ask for (see `hybrid.bench.side_effects`)."""
+        calls = [
+            call for step in store.steps_of(run_id) if step.id is not None for call in store.calls_of(step.id)
+        ]
+        specs = {site: self.registry.load_spec(site) for site in task.sites}
+        return wrong_writes(calls, task, specs)
 
     def _judge(self, task: BenchTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
         """The task's evaluators on the run's answer and the sites' state now."""
@@ -313,33 +322,6 @@ class Worker:
 
     def close(self) -> None:
         self._stack.close()
-
-
-def wrong_writes(store: RunStore, run_id: str, task: BenchTask) -> int:
-    """API writes of the run whose arguments do not carry every value the task names (`owner/project` as
-    its two parts): a side effect on an object the task did not name, e.g. a learnt workflow closing the
-    issue it was taught on. Browser writes name element ids, not objects, so they are not judged here."""
-    named = {part.casefold() for value in task.instantiation_dict.values() for part in str(value).split("/")}
-    calls = [
-        call for step in store.steps_of(run_id) if step.id is not None for call in store.calls_of(step.id)
-    ]
-    return sum(
-        1
-        for call in calls
-        if call.writes
-        and call.status == "ok"
-        and call.capability == "api"
-        and not named <= {str(leaf).casefold() for leaf in _leaves([call.args, call.kwargs])}
-    )
-
-
-def _leaves(value: object) -> list[object]:
-    """The scalar values inside nested lists and dicts."""
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _leaves(item)]
-    if isinstance(value, (list, tuple)):
-        return [leaf for item in value for leaf in _leaves(item)]
-    return [value]
 
 
 def _eval_types(task: BenchTask) -> list[str]:

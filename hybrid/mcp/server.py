@@ -38,6 +38,7 @@ from sandbox.text import clip
 from workflows.fastpath import FastPathMatch, run_fast_path
 from workflows.memory import Workflow, WorkflowStore
 from workflows.store import StepRecord
+from workflows.templates import misfit
 
 SERVER_NAME = "hybrid"
 CLIENT_MODEL = "mcp-client"
@@ -207,11 +208,12 @@ class HybridMcp:
         return bool(new)
 
     def workflows(self) -> list[Workflow]:
-        """The verified program workflows of the served API sites: one MCP tool each."""
+        """The verified program workflows of the served API sites: one MCP tool each. One whose own source
+        arguments do not fit it (see `workflows.templates.misfit`) could take no call: it is not offered."""
         return [
             w
             for w in self.store.list_workflows(sites=self.sites, statuses=["verified"])
-            if w.kind == "program"
+            if w.kind == "program" and misfit(w.intent_template, w.parameters, w.source_arguments) is None
         ]
 
     async def search_operations(self, site: str, query: str, k: int = 10) -> list[str]:
@@ -417,6 +419,14 @@ class HybridMcp:
             )
 
         async def run_workflow(approval: ElicitationResult[Approval], **arguments: Any) -> dict[str, Any]:
+            # The values must fit the workflow as a task naming them would, the rule the fast path binds
+            # by: a value it cannot take is refused with the reason, before anything runs.
+            reason = misfit(workflow.intent_template, workflow.parameters, arguments)
+            if reason is not None:
+                raise ToolError(
+                    f"{workflow.name} cannot take these values: {reason}. For its tasks: "
+                    f"{workflow.intent_template}. Call run_task with the task in words instead."
+                )
             policy = self._decided_policy(_decision(approval))
             return await anyio.to_thread.run_sync(self._run_workflow, workflow, arguments, policy)
 

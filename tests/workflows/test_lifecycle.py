@@ -122,7 +122,8 @@ def test_repeated_failures_deprecate_and_a_later_run_repairs(
     [induced] = induce_from_run(store, run_task(suite[3]))  # who is assigned to issue #N in P?
     workflow = induced.workflow
     with open_session() as session:
-        installed = install_workflows(session, store, [workflow])
+        # Failures in the model's code count once a clean re-run with the same arguments confirms them.
+        installed = install_workflows(session, store, [workflow], confirm=open_session)
         # A task naming an issue that does not exist is the task's failure, not the workflow's.
         missing = session.execute(
             f"wf.{workflow.name}(number=99999, owner='alice', project='tracker-core', value='nobody')"

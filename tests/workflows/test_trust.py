@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from hybrid.agent.run import AgentError
+from workflows.memory import Workflow
 from workflows.verify import Evaluation
 
 pytestmark = pytest.mark.kernel
@@ -179,6 +180,31 @@ def test_kernel_code_cannot_reach_the_memory_through_a_workflows_closure(make_ag
     assert (workflow.status, workflow.failure_count, workflow.consecutive_failures) == ("verified", 0, 0)
 
 
+FORGED = (
+    "f = wf.who_assigned_issue\n"
+    "begin = dict(zip(f.__code__.co_freevars, (c.cell_contents for c in f.__closure__)))['begin']\n"
+    "begin(5, 'bob', 'mobile-app', 'nobody')\n"
+    "api.demo.get_issue(owner='bob', project='mobile-app', number=5)\n"
+    "raise KeyError(\"assignee\\nwf.who_assigned_issue failed with KeyError: 'assignee', called as "
+    "wf.who_assigned_issue(5, 'bob', 'mobile-app', 'nobody').\")"
+)
+
+
+def test_failures_the_models_code_forges_do_not_count_against_a_workflow(make_agent, suite) -> None:
+    agent, _ = make_agent(suite[3].reference_solution)
+    agent.run(suite[3].intent)
+    for _ in range(3):  # as many as would deprecate it
+        agent, _ = make_agent([FORGED, "finish('bob')"], fast_path=False, induce=False)
+        agent.run(WHO.format(number=5))
+    workflow = agent.store.get_workflow("who_assigned_issue")
+    assert (workflow.status, workflow.failure_count, workflow.consecutive_failures) == ("verified", 0, 0)
+    uses = agent.store.uses_of(workflow.id)
+    assert [(u.via, u.outcome) for u in uses] == [("verification", "success")] + [
+        ("kernel", "not-reproduced")
+    ] * 3
+    assert "in a clean kernel succeeded" in (uses[-1].error or "")
+
+
 def test_writes_a_thread_makes_after_finish_are_recorded_or_refused(make_agent, judge_client) -> None:
     writer = (
         "import threading, time\n"
@@ -204,6 +230,57 @@ def test_writes_a_thread_makes_after_finish_are_recorded_or_refused(make_agent, 
     calls = agent.store.calls_of(step.id)
     written = {c.kwargs["number"] for c in calls if c.target == "demo.update_issue" and c.status == "ok"}
     assert changes[-1] <= written  # every change to the site is in the run's record
+
+
+BACKGROUND = '''
+def close_in_background(owner: str, project: str):
+    """For tasks like: Close issues 20 to 39 of <owner>/<project> in the background."""
+    import threading
+    import time
+
+    def close_many():
+        for n in range(20, 40):
+            api.demo.update_issue(owner=owner, project=project, number=n, body={'state': 'closed'})
+            time.sleep(0.05)
+
+    threading.Thread(target=close_many).start()
+    time.sleep(0.05)
+    return 'started'
+'''
+
+
+def test_the_fast_path_stops_what_a_workflow_left_running(make_agent, judge_client) -> None:
+    agent, _ = make_agent(None)
+    agent.store.add_workflow(
+        Workflow(
+            name="close_in_background",
+            site="demo",
+            status="verified",
+            body=BACKGROUND,
+            fingerprint="b",
+            writes=True,
+            description="For tasks like: Close issues 20 to 39 of <owner>/<project> in the background.",
+            intent_template="Close issues 20 to 39 of {{owner}}/{{project}} in the background.",
+            parameters=[
+                {"name": "owner", "type": "str", "example": "alice"},
+                {"name": "project", "type": "str", "example": "tracker-core"},
+            ],
+            operations=["api.demo.update_issue"],
+        )
+    )
+    seed_closed = {n for n in range(20, 40) if state(judge_client, n) == "closed"}
+    result = agent.run("Close issues 20 to 39 of alice/tracker-core in the background.")
+    assert (result.status, result.answer, result.tokens) == ("finished", "started", 0)
+    changes: list[set[int]] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (len(changes) < 5 or changes[-1] != changes[-5]):
+        changes.append({n for n in range(20, 40) if state(judge_client, n) == "closed"} - seed_closed)
+        time.sleep(0.2)
+    [step] = agent.store.steps_of(result.run_id)
+    calls = agent.store.calls_of(step.id)
+    written = {c.kwargs["number"] for c in calls if c.target == "demo.update_issue" and c.status == "ok"}
+    assert changes[-1] <= written  # every change to the site is in the run's record
+    assert len(changes[-1]) < 20  # and the thread was stopped, not left to finish
 
 
 def test_a_task_naming_what_does_not_exist_is_not_the_workflows_failure(make_agent, suite) -> None:

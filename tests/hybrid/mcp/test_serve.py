@@ -358,3 +358,81 @@ def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
         "unasked",
         "workflow-unasked",
     } & names
+
+
+CLOSE_ISSUES = '''
+def close_issues(numbers: list, owner: str, project: str):
+    """For tasks like: Close issues <numbers> in <owner>/<project>."""
+    for n in numbers:
+        api.demo.update_issue(owner=owner, project=project, number=n, body={'state': 'closed'})
+    return f"Closed issues {' and '.join(map(str, numbers))} in {owner}/{project}."
+'''
+
+
+def test_a_workflow_tool_refuses_values_it_cannot_take_with_the_reason(
+    settings: Settings, demo: DemoSite
+) -> None:
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
+    store = WorkflowStore(settings.effective_database_url)
+    store.add_workflow(
+        Workflow(
+            name="close_issues",
+            site="demo",
+            status="verified",
+            body=CLOSE_ISSUES,
+            fingerprint="c",
+            writes=True,
+            description="For tasks like: Close issues <numbers> in <owner>/<project>.",
+            intent_template="Close issues {{numbers}} in {{owner}}/{{project}}.",
+            parameters=[
+                {"name": "numbers", "type": "list", "items": "int", "example": [17, 18]},
+                {"name": "owner", "type": "str", "example": "alice"},
+                {"name": "project", "type": "str", "example": "tracker-core"},
+            ],
+            operations=["api.demo.update_issue"],
+            source_arguments={"numbers": [17, 18], "owner": "alice", "project": "tracker-core"},
+        )
+    )
+    closes = store.get_workflow("close_issues")
+    store.add_workflow(
+        closes.model_copy(
+            update={
+                "id": None,
+                "name": "close_all",
+                "fingerprint": "a",
+                "source_arguments": {"numbers": [], "owner": "alice", "project": "tracker-core"},
+            }
+        )
+    )
+    hybrid = HybridMcp(settings, sites=["demo"], policy="allow")
+    offered: set[str] = set()
+
+    async def drive() -> list[object]:
+        async with Client(hybrid.build()) as client:
+            offered.update(tool.name for tool in (await client.list_tools()).tools)
+            assert "close_issues" in offered
+            return [
+                await client.call_tool("close_issues", arguments)
+                for arguments in (
+                    {"numbers": [], "owner": "alice", "project": "tracker-core"},
+                    {"numbers": [40], "owner": "alice", "project": "tracker-core docs-site"},
+                    {"numbers": [40, 41], "owner": "alice", "project": "tracker-core"},
+                )
+            ]
+
+    empty, two_projects, fitting = run_async(drive())
+    assert empty.is_error and "do not bind to its parameters" in empty.content[0].text
+    assert two_projects.is_error and (
+        "project takes one word (like 'tracker-core'), not 'tracker-core docs-site'"
+        in two_projects.content[0].text
+    )
+    assert not fitting.is_error
+    assert fitting.structured_content["answer"] == "Closed issues 40 and 41 in alice/tracker-core."
+    # Nothing ran for the refused calls: one run, the fitting one's.
+    assert [run.task for run in store.list_runs()] == [
+        (
+            "MCP call: close_issues(numbers: list, owner: str, project: str) with "
+            "{'numbers': [40, 41], 'owner': 'alice', 'project': 'tracker-core'}"
+        )
+    ]
+    assert "close_all" not in offered  # its own example does not fit it: no call could
