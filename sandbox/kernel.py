@@ -54,8 +54,10 @@ class Kernel:
         cgroup: KernelBound | None = None,
         space: disk.PrivateSpace | None = None,
         bounded: tuple[Path, ...] = (),
+        owner: int | None = None,
     ) -> None:
         self.manager = manager
+        self.owner = owner  # the host user it runs as, where not the host's own (a root host's kernels)
         self.client = client
         self.directory = directory
         self.limits = limits
@@ -130,7 +132,7 @@ class Kernel:
             raise
         finally:
             log.close()
-        kernel = cls(manager, manager.client(), directory, limits, cgroup, space, bounded)
+        kernel = cls(manager, manager.client(), directory, limits, cgroup, space, bounded, owner)
         try:
             kernel.client.start_channels()
             kernel.client.wait_for_ready(timeout=START_TIMEOUT)

@@ -6,6 +6,7 @@ import errno
 import os
 import queue
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -107,6 +108,7 @@ class KernelSession:
         self.dispatcher = Dispatcher(policy, secrets)
         self.dispatcher.working_dir = lambda: self.working_dir
         self._answer = _Answer()
+        self._left_behind: list[str] = []  # what a kernel replaced meanwhile could not pass on, to be told
         self.dispatcher.register(FINISH, HostFunction(self._answer.finish, writes=False))
         self._lock = threading.Lock()
         self._actions = 0
@@ -184,6 +186,8 @@ class KernelSession:
                 f"Your code was interrupted after {timeout:g} s, the time limit for one action. Variables "
                 "and imports are kept; whatever came after the point shown did not run.",
             )
+        notices += self._left_behind
+        self._left_behind.clear()
         result.notices = notices
         result.calls = self.dispatcher.recorder.take()
         result.finished, result.answer = self._answer.given, self._answer.value
@@ -299,28 +303,72 @@ class KernelSession:
         try:
             self._kernel = self._start_kernel()
             if keep_files and old.working_dir != self._kernel.working_dir:
-                _move_entries(old.working_dir, self._kernel.working_dir)
+                left = _move_entries(old.working_dir, self._kernel.working_dir, self._kernel.owner)
+                if left:
+                    shown = ", ".join(sorted(left)[:10]) + (", ..." if len(left) > 10 else "")
+                    self._left_behind.append(
+                        f"{len(left)} entries of the working directory were not carried over to the fresh "
+                        f"kernel (named pipes, sockets and devices are not, nor what does not fit): {shown}."
+                    )
         finally:
             old.kill()
         return self._kernel
 
 
-def _move_entries(source: Path, destination: Path) -> None:
+def _move_entries(source: Path, destination: Path, owner: int | None = None) -> list[str]:
     """Move what `source` holds into `destination`, never following a link the kernel may have put there
-    (its directory could have been swapped for a link to the host's files)."""
+    (its directory could have been swapped for a link to the host's files); returns what could not be moved
+    (a named pipe, a socket or a device is not carried over, nor what does not fit). What is copied is
+    given to `owner` (the new kernel's user, where not the host's)."""
     try:
         directory = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
-        return
+        return []
+    left: list[str] = []
     try:
         for name in os.listdir(directory):
             try:
                 os.rename(name, destination / name, src_dir_fd=directory)
+                if owner is not None:
+                    _give(destination / name, owner)
             except OSError as exc:
                 if exc.errno != errno.EXDEV:
-                    raise
+                    left.append(name)
+                    continue
                 # Each kernel's directory is a filesystem of its own (see `sandbox.disk`): copied, links as
                 # links, through the directory opened above.
-                shutil.move(f"/proc/self/fd/{directory}/{name}", destination / name)
+                _copy(Path(f"/proc/self/fd/{directory}/{name}"), destination / name, name, left, owner)
     finally:
         os.close(directory)
+    return left
+
+
+def _give(path: Path, owner: int) -> None:
+    """Give `path` and all under it (no link followed) to `owner`."""
+    os.lchown(path, owner, owner)
+    if path.is_dir() and not path.is_symlink():
+        for top, directories, files in os.walk(path):
+            for name in directories + files:
+                os.lchown(os.path.join(top, name), owner, owner)
+
+
+def _copy(source: Path, destination: Path, shown: str, left: list[str], owner: int | None) -> None:
+    """Copy `source` (not followed if a link) to `destination`: regular files, directories and links only;
+    what cannot be copied is added to `left` by `shown`, its path in the working directory."""
+    try:
+        mode = os.lstat(source).st_mode
+        if stat.S_ISLNK(mode):
+            os.symlink(os.readlink(source), destination)
+        elif stat.S_ISDIR(mode):
+            os.mkdir(destination, stat.S_IMODE(mode) | 0o700)
+            for name in os.listdir(source):
+                _copy(source / name, destination / name, f"{shown}/{name}", left, owner)
+        elif stat.S_ISREG(mode):
+            shutil.copy2(source, destination, follow_symlinks=False)
+        else:
+            left.append(shown)
+            return
+        if owner is not None:
+            os.lchown(destination, owner, owner)
+    except OSError:
+        left.append(shown)

@@ -497,3 +497,27 @@ def test_memory_files_outside_every_address_space_are_refused_or_bounded(session
     outcomes = session.execute(MEMORY_FILES, timeout=60)
     assert outcomes.error is None, outcomes.error
     assert outcomes.result == repr({"memfd": "EPERM", "shm": "EPERM", "dev shm": "ENOSPC", "dev": "EROFS"})
+
+
+def test_files_a_crashed_kernel_leaves_cannot_break_the_session_and_stay_the_new_kernels(
+    session: KernelSession,
+) -> None:
+    """Named pipes left in the working directory (one in a subdirectory) made carrying the files over to the
+    fresh kernel raise in the host; and files it carried over were the host's, which the fresh kernel (a user
+    of its own under a root host) could read but not change."""
+    session.execute(
+        "import os; os.mkfifo('pipe'); os.mkdir('notes'); os.mkfifo('notes/pipe'); "
+        "open('notes/kept.txt', 'w').write('kept')"
+    )
+    crashed = session.execute("import os; os.kill(os.getpid(), 9)")
+    assert crashed.restarted
+    assert crashed.notices[-1] == (
+        "2 entries of the working directory were not carried over to the fresh kernel (named pipes, sockets "
+        "and devices are not, nor what does not fit): notes/pipe, pipe."
+    )
+    after = session.execute(
+        "open('notes/kept.txt', 'a').write(' and changed'); import os; os.remove('notes/kept.txt'); "
+        "print(sorted(os.listdir('.')))"
+    )
+    assert after.error is None, after.error
+    assert after.stdout == "['notes']\n"
