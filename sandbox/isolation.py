@@ -3,7 +3,8 @@
 A kernel runs model-written code, which is untrusted. Under bubblewrap it gets its own user, PID, IPC,
 UTS, cgroup and (by default) network namespaces, and a filesystem made of: the system's programs and
 libraries and the Python installation read-only, a few harmless files of /etc, its own kernel directory
-(connection files, the bridge socket, its home and work dir) and a size-bounded tmpfs at /tmp. Nothing
+(connection file and the bridge socket, read-only; its home, work dir and sockets writable, each bounded)
+and size-bounded tmpfs at /tmp and /dev/shm. Nothing
 else of the host is there: not the data dir (secrets, site registry, runs database, checkpoints), not
 the home directory, not other processes or their temporary files. The kernel dies with its host.
 """
@@ -123,10 +124,11 @@ class Isolation:
         return secrets.choice(KERNEL_UIDS) if self.isolated and os.geteuid() == 0 else None
 
     def command(
-        self, argv: list[str], kernel_dir: Path, extra_dirs: tuple[Path, ...] = (), owner: int | None = None
+        self, argv: list[str], kernel_dir: Path, writable: tuple[Path, ...] = (), owner: int | None = None
     ) -> list[str]:
-        """`argv` wrapped to run isolated as `owner` (from `kernel_owner()`), seeing `kernel_dir` (and
-        `extra_dirs`) read-write."""
+        """`argv` wrapped to run isolated as `owner` (from `kernel_owner()`), seeing `kernel_dir` read-only
+        and `writable` (directories in it, or elsewhere) read-write. Read-only, because `kernel_dir` is on the
+        host's disk: only directories of their own, bounded (see `sandbox.disk`), take the kernel's writes."""
         if not self.isolated:
             return argv
         self.check()
@@ -169,8 +171,9 @@ class Isolation:
         wrapped += ["--ro-bind", str(identity / "group"), "/etc/group"]
         for prefix in _python_prefixes():
             wrapped += [*_reachable(prefix), "--ro-bind", str(prefix), str(prefix)]
-        for writable in (kernel_dir, *extra_dirs):
-            wrapped += [*_reachable(writable), "--bind", str(writable), str(writable)]
+        wrapped += [*_reachable(kernel_dir), "--ro-bind", str(kernel_dir), str(kernel_dir)]
+        for inside in writable:
+            wrapped += [*_reachable(inside), "--bind", str(inside), str(inside)]
         wrapped += ["--remount-ro", "/", "--chdir", str(kernel_dir), "--", *_become(owner)]
         if memory_files is not None:  # bubblewrap reads the filter from a descriptor: opened by a shell
             return ["/bin/sh", "-c", f'exec "$@" {SECCOMP_FD}<"$0"', str(memory_files), *wrapped, *argv]

@@ -24,6 +24,8 @@ from sandbox.isolation import HOME_SIZE
 from sandbox.limits import KernelLimits
 
 START_TIMEOUT = 30.0
+# The directory where the kernel makes its sockets: bytes and files for a few of them, no more.
+SOCKETS_BOUND = (1024**2, 64)
 KERNEL_ARGUMENTS = [
     "--HistoryManager.enabled=False",  # no SQLite write per cell
     "--InteractiveShell.colors=nocolor",
@@ -80,21 +82,26 @@ class Kernel:
         """Launch a kernel and wait until it runs code; raises `KernelError` with its log if it cannot,
         and `IsolationUnavailable` if it cannot be isolated as `limits.isolation` asks."""
         directory = scratch.new_directory("k-")  # short: socket paths are limited to 107 bytes
-        home = directory / "home"
+        home, sockets = directory / "home", directory / "s"
         home.mkdir()
         (directory / "work").mkdir()
+        sockets.mkdir()  # the kernel's own (its directory is read-only to it: see `Isolation.command`)
         quota, files = limits.isolation.disk_quota, limits.isolation.disk_files
         space = None
         bounded: tuple[Path, ...] = ()
         # Not `directory` itself: the bridge's socket is linked into it, and a link cannot cross filesystems.
         if quota is not None:
-            bounds = {directory / "work": (quota, files), home: (min(quota, HOME_SIZE), files)}
+            bounds = {
+                directory / "work": (quota, files),
+                home: (min(quota, HOME_SIZE), files),
+                sockets: SOCKETS_BOUND,
+            }
             if os.geteuid() == 0:
                 bounded = tuple(path for path, bound in bounds.items() if disk.bound(path, *bound))
             elif limits.isolation.isolated:
                 space = disk.PrivateSpace.start(bounds)
                 bounded = tuple(bounds) if space is not None else ()
-        manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(directory / "ipc"))
+        manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "ipc"))
         manager.connection_file = str(directory / "connection.json")
         spec = manager.kernel_spec
         assert spec is not None
@@ -102,7 +109,8 @@ class Kernel:
         # Jupyter reads a leading "python" as this interpreter only when it comes first; it will not.
         argv = [sys.executable, *spec.argv[1:]] if spec.argv[0].startswith("python") else spec.argv
         owner = limits.isolation.kernel_owner()
-        spec.argv = limits.isolation.command(limits.command(argv), directory, shared, owner)
+        writable = (directory / "work", home, sockets, *shared)
+        spec.argv = limits.isolation.command(limits.command(argv), directory, writable, owner)
         if space is not None:
             spec.argv = space.enter(spec.argv)
         isolation = limits.isolation
@@ -113,7 +121,7 @@ class Kernel:
         spec.interrupt_mode = "message"
         if owner is not None:
             manager.write_connection_file()
-            for path in (directory, home, directory / "work", manager.connection_file, *shared):
+            for path in (directory, home, directory / "work", sockets, manager.connection_file, *shared):
                 os.chown(path, owner, owner)
         log = open(directory / "kernel.log", "wb")  # noqa: SIM115 - the kernel process keeps writing to it
         try:
@@ -132,6 +140,8 @@ class Kernel:
             raise
         finally:
             log.close()
+        if space is not None:  # its sockets are in its namespace: the host reaches them through it
+            manager.ip = str(space.view(sockets / "ipc"))
         kernel = cls(manager, manager.client(), directory, limits, cgroup, space, bounded, owner)
         try:
             kernel.client.start_channels()

@@ -82,6 +82,7 @@ def count(directory, most):
 home = os.path.expanduser('~')
 outcomes = {{
     'file count': attempt(lambda: count('empty', 3 * FILES)),
+    'beside the work dir': attempt(lambda: allocate('../big', 256 * 2**20)),
     'fallocate': attempt(lambda: allocate('big', 256 * 2**20)),
     'many files': attempt(lambda: many('.', 8, 16 * 2**20)),
     'home': attempt(lambda: allocate(os.path.join(home, 'big'), 256 * 2**20)),
@@ -256,6 +257,7 @@ def test_a_host_that_is_not_root_holds_processes_and_disk() -> None:
     # One file too many fails as well (once measured a second later, by then thousands past).
     assert report["fill"] == {
         "file count": "ENOSPC",
+        "beside the work dir": "EROFS",  # the kernel's directory is on the host's disk: read-only to it
         "fallocate": "ENOSPC",
         "many files": "ENOSPC",
         "home": "ENOSPC",
