@@ -108,6 +108,7 @@ class KernelSession:
         self.dispatcher = Dispatcher(policy, secrets)
         self.dispatcher.working_dir = lambda: self.working_dir
         self._answer = _Answer()
+        self._images_written = 0  # bytes of images kept from this session's displays
         self._left_behind: list[str] = []  # what a kernel replaced meanwhile could not pass on, to be told
         self.dispatcher.register(FINISH, HostFunction(self._answer.finish, writes=False))
         self._lock = threading.Lock()
@@ -154,8 +155,14 @@ class KernelSession:
             if restarted:
                 notices.append(f"The kernel {kernel.exit_description()} between actions. {LOST_STATE}")
                 kernel = self._replace_kernel()
+            quota = self.limits.isolation.disk_quota
             collector = OutputCollector(
-                self.output_dir, f"action-{self._actions}", self.max_output_chars, self.dispatcher.redactor
+                self.output_dir,
+                f"action-{self._actions}",
+                self.max_output_chars,
+                self.dispatcher.redactor,
+                # Where no filesystem bounds the outputs (a host that is not root), counted here.
+                None if quota is None else max(0, quota - self._images_written),
             )
             started = time.monotonic()
             oom_kills = kernel.oom_kills()
@@ -176,6 +183,7 @@ class KernelSession:
                 self._replace_kernel(keep_files=not isinstance(failure, _OverQuota))
                 restarted = True
             result = collector.finish()
+            self._images_written += collector.written
         result.duration = time.monotonic() - started
         result.restarted = restarted
         result.timed_out = timed_out

@@ -99,6 +99,13 @@ OWN_NAMESPACE = (
     "__import__('subprocess').run(['unshare', '--user', '--map-root-user', '--mount', 'true']).returncode"
 )
 
+# Images displayed: the host keeps them on its own disk, which no filesystem of the kernel's bounds here.
+DISPLAYS = """
+from IPython.display import Image, display
+for _ in range(8):
+    display(Image(data=b'\\x89PNG\\r\\n\\x1a\\n' + bytes(10 * 2**20), format='png'))
+"""
+
 HOST = f"""
 import json, sys
 from sandbox import Isolation, KernelLimits, KernelSession
@@ -115,6 +122,9 @@ with KernelSession(limits=limits) as session:
     report['fill notices'] = fill.notices
     report['host sees'] = (session.working_dir / 'kept.txt').read_text()
     report['upload reads'] = read_upload('kept.txt', session.working_dir).data.decode()
+    shown = session.execute({DISPLAYS!r}, timeout=120)
+    report['images kept'] = sum(path.stat().st_size for path in session.output_dir.iterdir())
+    report['image notes'] = [output.text for output in shown.outputs]
     report['own namespace'] = session.execute({OWN_NAMESPACE!r}).result
     (session.working_dir / 'from host.txt').write_text('given')
     report['kernel sees'] = session.execute("open('from host.txt').read()").result
@@ -265,6 +275,8 @@ def test_a_host_that_is_not_root_holds_processes_and_disk() -> None:
     assert report["fill notices"] == []
     # The host reaches the kernel's files both ways, and they outlive the kernel.
     assert report["host sees"] == "still here" and report["kernel sees"] == "'given'"
+    assert report["images kept"] <= QUOTA
+    assert "not kept: the session keeps no more images than its disk quota" in report["image notes"][-1]
     assert report["upload reads"] == "still here"  # browser.upload() finds the kernel's files too
     assert report["own namespace"] != "0"
     assert report["after restart"] == "'still here'"
