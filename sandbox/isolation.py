@@ -250,8 +250,17 @@ _MEMORY_FILE_CALLS = {"x86_64": (0xC000003E, 319, 29), "aarch64": (0xC00000B7, 2
 _X32_CALLS = 0x40000000  # x86_64's other system-call numbering: refused whole
 
 
-@functools.cache
 def _memory_files_filter() -> Path | None:
+    """The filter's file (see `_make_memory_files_filter`), made again if its directory has gone."""
+    path = _make_memory_files_filter()
+    if path is not None and not path.exists():
+        _make_memory_files_filter.cache_clear()
+        path = _make_memory_files_filter()
+    return path
+
+
+@functools.cache
+def _make_memory_files_filter() -> Path | None:
     """A seccomp filter (classic BPF, as bubblewrap's --seccomp reads it) refusing with EPERM the system calls
     that make memory files outside /dev/shm (memfd_create, System V shared memory) and any call of another
     ABI; None on an architecture not known here."""
