@@ -33,6 +33,7 @@ from apis.model import Operation, Parameter, RequestBody, Spec, SpecProblem
 from apis.paging import Page
 from apis.records import code_name
 from apis.registry import Site, SiteRegistry
+from apis.requested import operations_requested
 from apis.search import LearnedTask, search
 from apis.validation import Mismatch, mismatch_section
 
@@ -68,6 +69,7 @@ __all__ = [
     "mismatch_section",
     "operation_help",
     "operation_lines",
+    "operations_requested",
     "parse_auth_reference",
     "parse_web_login",
     "render_api_section",

@@ -6,6 +6,7 @@ with Agent(load_settings(), model=load_chat_model("openai:gpt-4o-mini"), sites=[
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -30,7 +31,10 @@ from hybrid.agent.runtime import (
     AgentRuntime,
     SiteHandle,
     StepCallback,
+    keep_run_files,
+    kept_run_files,
     page_writes_to_policy,
+    run_files_dir,
     web_credentials,
 )
 from hybrid.config import Settings, keep_private
@@ -42,7 +46,7 @@ from workflows.learn import learn_from_run
 from workflows.learned import Learned
 from workflows.memory import Workflow, WorkflowStore
 from workflows.reading import StoreError
-from workflows.status import RunStatus
+from workflows.status import FINAL_STATUSES, RunStatus
 from workflows.verify import Evaluation
 
 # Any fixed number, the same in every process (and not the store's migration lock): it names the lock that
@@ -270,6 +274,7 @@ class Agent:
                 use_api=use_api,
             )
             self._stack.callback(self.runtime.close)
+            self.files = list(files)
             self.graph = build_graph(
                 self.call_model, self.runtime, self.budget, open_checkpointer(settings, self._stack)
             )
@@ -325,6 +330,8 @@ class Agent:
             source=source,
             sandbox=self.settings.sandbox,
         )
+        # The run keeps its own copies of the user's files: its kernels get them, and so does a resumed one.
+        self.runtime.user_files = keep_run_files(self.files, run_files_dir(self.settings.data_dir, run.id))
         repair = None if match is None or attempt is None else _repair_request(match.workflow, attempt.error)
         # Only a workflow the host judged failed is repaired: a task naming what does not exist is not its
         # fault.
@@ -355,6 +362,8 @@ class Agent:
             # whose code was about to run when the run stopped.
             self.model.position = len(values.get("steps", [])) + (1 if values.get("pending") else 0)
         self.graph.update_state(config, {"resumed": True, "interrupted_action": bool(values.get("pending"))})
+        # Its fresh kernel gets the files the run was given (`hybrid run --file`), as the first one did.
+        self.runtime.user_files = kept_run_files(run_files_dir(self.settings.data_dir, run.id))
         self.store.end_run(run.id, "running")
         return self._drive(run.id, None)
 
@@ -390,6 +399,12 @@ class Agent:
             ) from exc
         values = self.graph.get_state(config).values
         status = values.get("status", "error")
+        if status in FINAL_STATUSES:
+            # It cannot be resumed: its copies of the user's files go when the agent closes (learning from
+            # the run may still start kernels that get them).
+            self._stack.callback(
+                shutil.rmtree, run_files_dir(self.settings.data_dir, run_id), ignore_errors=True
+            )
         self._to_learn = _Finished(run_id, status, repairs or [])
         recorded = self.store.get_run(run_id)
         result = RunResult(

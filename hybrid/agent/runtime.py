@@ -226,6 +226,39 @@ def give_files(files: Iterable[Path], work_dir: Path) -> None:
         copy.chmod(0o444)
 
 
+# Under the data dir: each run's copies of the user's files, by run id, kept until the run ends for good.
+RUN_FILES_DIR = "run-files"
+
+
+def run_files_dir(data_dir: Path, run_id: str) -> Path:
+    return data_dir / RUN_FILES_DIR / run_id
+
+
+def keep_run_files(files: Iterable[Path], directory: Path) -> list[Path]:
+    """Copy the user's `files` for one run into `directory` (in the private data dir), read-only, and return
+    the copies: what the run's kernels are given, the first time and again when the run is resumed (the
+    user's own file may have changed or gone by then)."""
+    files = list(files)
+    if not files:
+        return []
+    directory.parent.mkdir(mode=0o700, exist_ok=True)
+    directory.mkdir(mode=0o700, exist_ok=True)
+    kept = []
+    for path in files:
+        copy = directory / path.name
+        shutil.copyfile(path, copy)
+        copy.chmod(0o400)
+        kept.append(copy)
+    return kept
+
+
+def kept_run_files(directory: Path) -> list[Path]:
+    """The copies `keep_run_files` kept in `directory` (none if it kept none)."""
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.iterdir() if path.is_file())
+
+
 def site_urls(sites: Iterable[SiteHandle]) -> list[str]:
     """Where the sites are served, their API and their web UI: the origins a run's browser may reach."""
     from sandbox.browser import origin_of
@@ -325,6 +358,9 @@ class AgentRuntime:
         self._start_notices: list[str] = []
         # The user's own files (`hybrid run --file`), copied into each kernel's work dir.
         self.user_files: list[Path] = list(user_files)
+        # Per run, the (method, URL) of the requests its browser's pages sent: which of the sites' API
+        # operations the pages called is learned as the run's own calls are (see `remember_operations`).
+        self._page_requests: dict[str, list[tuple[str, str]]] = {}
 
     def offered_workflows(self, run_id: str, task: str) -> list[Workflow]:
         """The workflows from memory that best match run `run_id`'s `task` on these sites (programs and
@@ -345,16 +381,20 @@ class AgentRuntime:
 
     def remember_operations(self, run_id: str, task: str) -> None:
         """Keep, per site, the API operations successful run `run_id` called for `task` (by their names in
-        the spec, an alias taken as its operation), for later tasks worded alike."""
+        the spec, an alias taken as its operation), then those its browser's pages called (their requests
+        to the site's API), for later tasks worded alike."""
         called = self.store.api_operations_called(run_id)
+        page = self._page_requests.pop(run_id, [])
         for site in self.sites:
-            names = called.get(apis.code_name(site.name)) if site.has_api else None
-            if not names:
+            if not site.has_api:
                 continue
+            names = called.get(apis.code_name(site.name), [])
             known = {op.name: op.name for op in site.spec.operations}
             known.update({op.alias: op.name for op in site.spec.operations if op.alias})
-            operations = list(dict.fromkeys(known[name] for name in names if name in known))
-            self.store.remember_operations(run_id, site.name, task, operations)
+            operations = [known[name] for name in names if name in known]
+            if page:
+                operations += apis.operations_requested(site.spec, site.client.base_url, page)
+            self.store.remember_operations(run_id, site.name, task, list(dict.fromkeys(operations)))
 
     def system_prompt(self, run_id: str, task: str, max_steps: int) -> str:
         sections = [
@@ -431,6 +471,9 @@ class AgentRuntime:
         session = self._new_session()
         self._start_page = start_url
         self._sessions[run_id] = session
+        if self.browser is not None and run_id not in self._page_requests:
+            self.browser.take_requests()  # what the pages sent before this run is not its own
+            self._page_requests[run_id] = []
         offered = [w for w in self.offered_workflows(run_id, task) if w.kind == "program"]
         if offered:
             try:
@@ -495,6 +538,8 @@ class AgentRuntime:
             self._stop_kernel(run_id, session, result)
         if installed is not None:
             installed.settle(result)  # the host judges each workflow use from what it observed
+        if self.browser is not None and any(call.capability == BROWSER_CAPABILITY for call in result.calls):
+            self._page_requests.setdefault(run_id, []).extend(self.browser.take_requests())
         notices, self._start_notices = self._start_notices, []
         result.notices[:0] = ([RESUMED_NOTICE] if fresh_kernel_notice else []) + notices
         error = (
@@ -546,6 +591,8 @@ class AgentRuntime:
 
     def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None:
         self.release(run_id)
+        if status != "finished":
+            self._page_requests.pop(run_id, None)  # only a finished run's are learned from
         self.store.end_run(run_id, status, answer=answer, error=error)
 
     def release(self, run_id: str) -> None:

@@ -27,6 +27,7 @@ class TaskResult(BaseModel):
     """How one task went: the run, the evaluator's verdict, and what it cost."""
 
     task_id: int
+    name: str | None = Field(default=None, description="the task's published id, for suites that number none")
     category: str
     sites: list[str] = Field(default_factory=list)
     eval_types: list[str] = Field(default_factory=list, description="the evaluators that judged it")

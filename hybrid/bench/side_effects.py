@@ -12,8 +12,9 @@ are not judged here). For a task of hybrid's own suite format it is **wrong** wh
 
 A write on the task's objects that leaves them wrong (the wrong member added where the evaluator looks) is
 a failed task, counted under "passed", not here. For a WebArena task, whose evaluators read pages rather
-than API paths, and for a call whose operation the site's spec does not have, a write is wrong when its
-arguments do not carry every value the task names (`owner/project` as its two parts).
+than API paths (and a WebArena-Infinity one, whose verifiers read the app's state), and for a call whose
+operation the site's spec does not have, a write is wrong when its arguments do not carry every value the
+task names (`owner/project` as its two parts).
 """
 
 from __future__ import annotations
@@ -23,18 +24,19 @@ from urllib.parse import quote
 
 from apis.model import Spec
 from apis.records import code_name
+from hybrid.bench.infinity import InfinityTask
 from hybrid.bench.suite import Task
 from hybrid.bench.webarena import WebArenaTask
 from sandbox import CallRecord
 
-BenchTask = Task | WebArenaTask
+BenchTask = Task | WebArenaTask | InfinityTask
 
 
 def wrong_writes(calls: Sequence[CallRecord], task: BenchTask, specs: Mapping[str, Spec]) -> int:
     """How many of a run's `calls` are wrong writes for `task` (see the module's doc); `specs` are the
     task's sites' specs by site name."""
     writes = [c for c in calls if c.writes and c.status == "ok" and c.capability == "api"]
-    if isinstance(task, WebArenaTask):
+    if isinstance(task, WebArenaTask | InfinityTask):
         return sum(1 for call in writes if not _carries_task_values(call, task))
     checked = [_segments(check.get) for check in task.eval.state]
     if not checked:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -25,6 +26,7 @@ from hybrid.agent.models import SCRIPTED_PREFIX, ScriptedChatModel, load_chat_mo
 from hybrid.agent.run import Agent, open_browser
 from hybrid.bench.evaluators import Verdict, evaluate
 from hybrid.bench.hosts import Hosts, hosted
+from hybrid.bench.infinity import InfinityApp, InfinityTask, infinity_app, replies_file
 from hybrid.bench.report import TaskResult
 from hybrid.bench.side_effects import wrong_writes
 from hybrid.bench.sites import SiteInstance, load_setup
@@ -42,8 +44,10 @@ REFERENCE_MODEL = "reference"
 Memory = Literal["off", "online"]
 MEMORY_FILE = "memory.sqlite"
 Mode = Literal["hybrid", "api", "browser"]
-BenchTask = Task | WebArenaTask  # a task of our suites, or one of WebArena's configs
+# A task of our suites, one of WebArena's configs, or one of WebArena-Infinity's task lists.
+BenchTask = Task | WebArenaTask | InfinityTask
 MODES: tuple[Mode, ...] = ("hybrid", "api", "browser")
+CLEARED_STORAGE = "local_storage,indexeddb,cache_storage,service_workers,websql,file_systems"
 JUDGE_SECONDS = 120.0  # the page evaluators of one task: a few page loads and reads
 
 
@@ -62,22 +66,27 @@ class WorkerConfig:
     mode: Mode = "hybrid"  # api: no browser for the model; browser: no api.*
     hosts: Hosts = field(default_factory=Hosts)  # the user's own hosts, for sites no setup starts
     judge_model: str | None = None  # judges WebArena's fuzzy_match; default: the model, when a real one
+    apps: tuple[tuple[str, str], ...] = ()  # site name -> WebArena-Infinity app folder each worker starts
 
 
 def model_for(
     task: BenchTask, spec: str, base_url: str | None, timeout: float, context_tokens: int | None = None
 ) -> tuple[BaseChatModel, str]:
     """The chat model for one task: `reference` replays the task's reference solution; `scripted:FOLDER`
-    replays FOLDER/TASK_ID.json (a folder of scripted replies, one file per task)."""
+    replays FOLDER/TASK_ID.json (a folder of scripted replies, one file per task; for WebArena-Infinity's
+    tasks, FOLDER/APP/ID.json, see `replies_file`)."""
     if spec == REFERENCE_MODEL:
-        if isinstance(task, WebArenaTask):
+        if isinstance(task, WebArenaTask | InfinityTask):
             raise ValueError(
-                "WebArena's tasks have no reference solutions: give --model provider:name, or "
-                "scripted:FOLDER with one replies file per task (FOLDER/TASK_ID.json)."
+                "WebArena's and WebArena-Infinity's tasks have no reference solutions: give --model "
+                "provider:name, or scripted:FOLDER with one replies file per task (FOLDER/TASK_ID.json; "
+                "for WebArena-Infinity, FOLDER/APP/ID.json)."
             )
         return ScriptedChatModel(replies=scripted_replies_for(task.reference_solution)), REFERENCE_MODEL
     folder = Path(spec.removeprefix(SCRIPTED_PREFIX))
     if spec.startswith(SCRIPTED_PREFIX) and folder.is_dir():
+        if isinstance(task, InfinityTask):
+            return ScriptedChatModel.from_file(replies_file(folder, task)), spec
         return ScriptedChatModel.from_file(folder / f"{task.task_id}.json"), spec
     return load_chat_model(spec, base_url=base_url, timeout=timeout, context_tokens=context_tokens), spec
 
@@ -109,7 +118,7 @@ class Worker:
         self.registry = apis.SiteRegistry(data_dir)
         self.node = _ray_node()
         self._stack = ExitStack()
-        setups = dict(config.setups)
+        setups, apps = dict(config.setups), dict(config.apps)
         try:
             # Every task still gets fresh kernels (the pool only keeps the next one warm) and signs in afresh
             # in this worker's own browser, which would otherwise cost a Chromium start per task.
@@ -120,7 +129,12 @@ class Worker:
             self.sites: dict[str, SiteInstance] = {}
             for site in config.sites:
                 own = config.hosts.get(site)
-                opened = hosted(own) if own is not None else load_setup(setups[site])()
+                if own is not None:
+                    opened: AbstractContextManager[SiteInstance] = hosted(own)
+                elif site in apps:
+                    opened = infinity_app(site, Path(apps[site]), data_dir / "logs")
+                else:
+                    opened = load_setup(setups[site])()
                 self.sites[site] = self._stack.enter_context(opened)
             judge = config.judge_model or (None if config.model.startswith(SCRIPTED_PREFIX) else config.model)
             self.fuzzy = fuzzy_judge(judge, config.base_url, self.settings)
@@ -137,6 +151,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 -- one broken task must not end the benchmark
             return TaskResult(
                 task_id=task.task_id,
+                name=_name(task),
                 category=task.category,
                 sites=task.sites,
                 eval_types=_eval_types(task),
@@ -152,6 +167,10 @@ class Worker:
     def _run(self, task: BenchTask, began: float) -> TaskResult:
         main = self.sites[task.sites[0]]
         login_as = task.login_as or ""
+        if self.browser is not None:
+            # Before the reset, so no page of an earlier task writes its state back after it.
+            origins = [self.sites[site].web_url for site in task.sites]
+            self.browser.with_page(lambda page: _blank(page, origins))
         for site in task.sites:
             self.sites[site].reset()
             self.sites[site].register(self.registry, login_as)
@@ -161,8 +180,6 @@ class Worker:
             if isinstance(task, WebArenaTask)
             else task.start_url_for(main.web_url)
         )
-        if self.browser is not None:
-            self.browser.with_page(_blank)
         if isinstance(task, WebArenaTask):
             self._sign_in(task)
         model, model_name = model_for(
@@ -204,6 +221,7 @@ class Worker:
             cost = agent.store.get_run(result.run_id).cost  # with what learning cost
         return TaskResult(
             task_id=task.task_id,
+            name=_name(task),
             category=task.category,
             sites=task.sites,
             eval_types=_eval_types(task),
@@ -237,6 +255,11 @@ class Worker:
         """The task's evaluators on the run's answer and the sites' state now."""
         if isinstance(task, WebArenaTask):
             return self._judge_webarena(task, answer, hosts)
+        if isinstance(task, InfinityTask):
+            app = self.sites[task.app]
+            assert isinstance(app, InfinityApp), "the runner starts every app of the suite"
+            passed, message = app.verify(task)
+            return Verdict(passed=passed, failures=[] if passed else [f"verify: {message}"])
         with self.sites[task.sites[0]].judge() as judge:
             return evaluate(task, answer, judge)
 
@@ -291,7 +314,9 @@ class Worker:
             self.browser.with_page(lambda page: page.context.add_cookies(cookies))
             return
         unsigned = [site for site in task.sites if self.registry.get(site).web_login is None]
-        if task.require_login and unsigned:
+        # WebArena signs in only from a named storage_state; configs without one (map's, whose site has no
+        # accounts) start unsigned wherever there is nothing to sign in with.
+        if task.require_login and task.storage_state and unsigned:
             raise ValueError(
                 f"The task needs a signed-in browser on {', '.join(unsigned)}: put "
                 f"{Path(task.storage_state or 'STATE.json').name} in the hosts file's auth_dir, or give "
@@ -325,15 +350,33 @@ class Worker:
 
 
 def _eval_types(task: BenchTask) -> list[str]:
-    if isinstance(task, WebArenaTask):
+    if isinstance(task, WebArenaTask | InfinityTask):
         return task.eval_types
     return ["answer"] * (task.eval.answer is not None) + ["state"] * bool(task.eval.state)
 
 
-def _blank(page: Page) -> None:
-    """No earlier task's page or sign-in: each task starts afresh, and url_match reads where its run ends."""
+def _name(task: BenchTask) -> str | None:
+    """How a suite that does not number its tasks names one (WebArena-Infinity's `gmail/real:task_e1`)."""
+    return task.name if isinstance(task, InfinityTask) else None
+
+
+def _blank(page: Page, origins: list[str]) -> None:
+    """No earlier task's page or sign-in: each task starts afresh, and url_match reads where its run ends.
+    What the task's sites kept in the browser goes too (WebArena-Infinity's apps load their state from
+    localStorage before the server's, so a reset server alone would not reset them)."""
     page.goto("about:blank")
     page.context.clear_cookies()
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for origin in {_origin(url) for url in origins}:
+            cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": CLEARED_STORAGE})
+    finally:
+        cdp.detach()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _ray_node() -> str | None:

@@ -218,11 +218,13 @@ class HybridMcp:
 
     async def search_operations(self, site: str, query: str, k: int = 10) -> list[str]:
         """The operations of `site` (the tools of an MCP server site) that best match `query`, one line each:
-        name(arguments) METHOD /path - summary."""
+        name(arguments) METHOD /path - summary. What successful runs on the site called for tasks worded
+        like `query` ranks first, as in the agent's prompt."""
         if site in self.connections:
             return [tool_line(tool) for tool in search_tools(self.connections[site].tools, query, k)]
         spec = self._site(site).spec
-        return apis.operation_lines(spec, apis.search(spec, query, k))
+        learned = self.store.learned_operations(site)
+        return apis.operation_lines(spec, apis.search(spec, query, k, learned=learned))
 
     async def describe_operation(self, site: str, operation: str) -> str:
         """Everything about one operation of `site`: arguments, body schema, responses, whether it writes."""

@@ -37,6 +37,14 @@ DROP_DOWN_ROLES = frozenset({"combobox", "listbox"})
 TEXT_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton"})
 CHECK_ROLES = frozenset({"checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"})
 FIND_CANDIDATES = 30  # named when find() misses
+# Whether an element takes the keyboard's focus (press() focuses it first, as Playwright does): a field, a
+# button, anything with a tabindex or contenteditable, or a shadow host that hands focus inside.
+TAKES_FOCUS_JS = """(el) => {
+  el.focus({ preventScroll: true });
+  const active = el.getRootNode().activeElement || document.activeElement;
+  return Boolean(active) && (active === el || el.contains(active)
+    || (el.shadowRoot !== null && el.shadowRoot.activeElement !== null));
+}"""
 
 # Marks the login form's fields so Playwright can fill them; the values never pass through the page text.
 _LOGIN_FIELDS_JS = """(attr) => {
@@ -594,6 +602,13 @@ class Actions:
                     tab.page.keyboard.press(key)
             else:
                 record, locator, _ = self._ids.resolve(element_id, "receive key presses")
+                if not locator.evaluate(TAKES_FOCUS_JS):
+                    # The key would go to the page, not to it: pressing it there is not what was asked.
+                    raise ElementNotInteractable(
+                        f"{record.describe()} cannot take the keyboard's focus: the page gives it no place "
+                        "in the tab order, so keys (and Tab) do not reach it, for a person either. "
+                        f"browser.click({element_id}) works it as a person does."
+                    )
                 self._perform(lambda: locator.press(key), f"press {key} in {record.describe()}")
         except PlaywrightError as exc:
             if "Unknown key" not in (exc.message or ""):

@@ -15,6 +15,7 @@ read is let through as a read."""
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from playwright.sync_api import (
     Error as PlaywrightError,
     Frame,
     Request,
+    Response,
     Route,
     WebSocketRoute,
 )
@@ -43,6 +45,8 @@ PASS_HEADER = "x-hybrid-guard-pass"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What a page may load without any server: its own inline data and blobs.
 LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
+# The requests answered with success, newest kept (see `RequestGuard.sent`).
+SENT_KEPT = 2000
 
 
 def host_of(url: str) -> str | None:
@@ -96,6 +100,9 @@ class RequestGuard:
         # sends the same body on) is part of that write, not a new one to hold (see `_paused`).
         self._sent: set[str] = set()
         self.reads = ReadRules()
+        # (method, URL) of each request the pages sent that was answered with success (below 400), for the
+        # host to read which of a site's API operations the pages called (see `BrowserSession.take_sent`).
+        self.sent: deque[tuple[str, str]] = deque(maxlen=SENT_KEPT)
 
     @property
     def holding(self) -> bool:
@@ -107,8 +114,13 @@ class RequestGuard:
         self.held, self._replay = [], None  # requests of a dead browser cannot be answered
         self._passes.clear()
         self._sent.clear()
+        context.on("response", self._answered)
         if self.origins is not None or self._check_writes:
             self._install()
+
+    def _answered(self, response: Response) -> None:
+        if response.status < 400:
+            self.sent.append((response.request.method, without_fragment(response.url)))
 
     def restrict(self, origins: Origins) -> None:
         """From now on, reach only `origins`."""

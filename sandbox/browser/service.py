@@ -209,6 +209,15 @@ class BrowserService(ActionMethods):
         rules = ReadRules(marked)
         self._thread.call(self._session.mark_reads, rules, timeout=CALL_MARGIN_SECONDS)
 
+    def take_requests(self) -> list[tuple[str, str]]:
+        """The (method, URL) of the pages' requests answered with success (below 400) since the last take
+        (oldest first, the newest 2,000 kept): what a run's host reads to learn which API operations the
+        pages called."""
+        requests: list[tuple[str, str]] = self._thread.call(
+            self._session.take_sent, timeout=CALL_MARGIN_SECONDS
+        )
+        return requests
+
 
 def _method(entry: Action) -> Callable[..., Any]:
     """`BrowserService.<action>`, with the action's signature and docstring (the kernel's stub shows them)."""

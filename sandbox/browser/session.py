@@ -73,7 +73,7 @@ class BrowserSession:
         )
 
     def _settle(self, tab: Tab) -> str | None:
-        return settle(tab, self._config.timeouts.settle, lambda: self._guard.holding)
+        return settle(tab, self._config.timeouts.settle, lambda: self._guard.holding, self._events.append)
 
     def run(self, method: str, args: tuple[Any, ...], approved: dict[str, Any] | None = None) -> Step:
         """Do `method(*args)` (arguments in order, see `Action.arguments`). A call that writes is first
@@ -168,6 +168,13 @@ class BrowserSession:
     def mark_reads(self, rules: ReadRules) -> None:
         """From now on, judge what writes by `rules` (a run's sites' operations marked read among them)."""
         self._guard.reads = rules
+
+    def take_sent(self) -> list[tuple[str, str]]:
+        """The (method, URL) of the pages' requests answered with success since the last take, oldest
+        first."""
+        sent = list(self._guard.sent)
+        self._guard.sent.clear()
+        return sent
 
     def close(self) -> None:
         self._chromium.close()

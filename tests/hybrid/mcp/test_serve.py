@@ -360,6 +360,24 @@ def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
     } & names
 
 
+def test_search_operations_ranks_first_what_runs_worded_alike_called(
+    settings: Settings, demo: DemoSite
+) -> None:
+    """The MCP search tool reads the memory of learned operations, as the agent's prompt does."""
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
+    reworded = "Which person has the most open performance issues over every project I can see?"
+    hybrid = HybridMcp(settings, sites=["demo"])
+    try:
+        before = run_async(hybrid.search_operations("demo", reworded, 3))
+        task = "Who has the most open performance issues across all projects?"
+        run = hybrid.store.start_run(task, sites=["demo"], model="m", policy="allow")
+        hybrid.store.remember_operations(run.id, "demo", task, ["search_issues"])
+        after = run_async(hybrid.search_operations("demo", reworded, 3))
+    finally:
+        hybrid.close()
+    assert not before[0].startswith("search_issues(") and after[0].startswith("search_issues(")
+
+
 CLOSE_ISSUES = '''
 def close_issues(numbers: list, owner: str, project: str):
     """For tasks like: Close issues <numbers> in <owner>/<project>."""

@@ -139,6 +139,7 @@ def test_only_kernel_methods_are_offered_to_the_kernel() -> None:
         "process_id",
         "prompt_lines",
         "restrict",
+        "take_requests",  # the host learns which API operations the pages called
         "with_page",  # the bench's evaluators read the page after a run, on the host
     } == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
 

@@ -92,3 +92,16 @@ def test_query_only_posts_are_reads_under_read_only(make_service, shop: Shop) ->
     # Only the writes were put to the policy (and refused): the new thing and the form that adds one.
     held = {write["args"][-1] for write in asked if write["method"] == "request"}
     assert held == {shop.url + "/api/things"}
+
+
+def test_the_requests_pages_sent_are_taken_once(make_service, shop: Shop) -> None:
+    """The host reads which requests the pages sent (to learn the API operations they called), each once."""
+    browser = make_service(origins=[shop.url], before_write=lambda write: False)
+    browser.goto(shop.url + "/")
+    browser.click(browser.find("button", "Filter runs"))
+    browser.click(browser.find("button", "Make a thing"))  # held, and refused by the policy
+    browser.observe()
+    sent = browser.take_requests()
+    assert ("GET", shop.url + "/") in sent and ("POST", shop.url + "/api/flow_runs/filter") in sent
+    assert ("POST", shop.url + "/api/things") not in sent  # a request refused was never answered
+    assert browser.take_requests() == []
