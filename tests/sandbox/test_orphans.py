@@ -23,11 +23,17 @@ import time
 import psutil
 from sandbox import HostFunction, KernelPool
 
+def command(process):
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # ended meanwhile (a short-lived helper of a kernel's start)
+        return ""
+
 pool = KernelPool(size=1)
 session = pool.acquire()
 deadline = time.monotonic() + 30
 while time.monotonic() < deadline:
-    kernels = [p.pid for p in psutil.Process().children() if "ipykernel_launcher" in " ".join(p.cmdline())]
+    kernels = [p.pid for p in psutil.Process().children() if "ipykernel_launcher" in command(p)]
     if len(kernels) >= 2:  # the session's kernel and the pool's next one
         break
     time.sleep(0.05)
