@@ -2,24 +2,77 @@
 
 An address-space limit counts each process alone: three forked children of 1.7 GiB each held 4.9 GiB against
 a 4 GiB limit. A cgroup counts them together, and the kernel cannot leave it (it has no rights over the
-hierarchy). Made where the host can make one: as root, under the host's own cgroup, in cgroup v1's memory and
-pids hierarchies or in cgroup v2. Elsewhere `KernelCgroup.make` returns None and the run header says that only
-the per-process limits hold.
+hierarchy). Made where the host can make one (`make_bound`):
+- `KernelCgroup`: under the host's own cgroup, in cgroup v1's memory and pids hierarchies or in cgroup v2,
+  where the host may write there (root, or a cgroup v2 subtree delegated to the user with the memory and pids
+  controllers on);
+- `UserScope`: else a transient systemd scope of the user's own service manager (`systemd-run --user
+  --scope`), where there is one (a desktop or SSH login with systemd), which delegates just that.
+Elsewhere `make_bound` returns None; then only per-process limits hold, and `sandbox.limits` says what they
+add up to (the per-process address space times the process cap).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 import shlex
+import shutil
+import subprocess
 import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PREFIX = "hybrid-kernel-"
 MIB = 1024**2
+
+
+BoundKind = Literal["cgroup", "systemd user scope"]
+
+
+class KernelBound(Protocol):
+    """Memory and processes bounded for a kernel and its children together (a cgroup, however made)."""
+
+    def command(self, argv: list[str]) -> list[str]:
+        """`argv` started inside the bound, its children with it."""
+        ...
+
+    def started(self, pid: int) -> None:
+        """Told the pid `command`'s process got."""
+        ...
+
+    def oom_kills(self) -> int:
+        """How many of its processes the kernel's OOM killer has ended for breaking the memory limit."""
+        ...
+
+    def remove(self) -> None:
+        """Undo what was made, once its processes are gone."""
+        ...
+
+
+def make_bound(memory: int, processes: int) -> KernelBound | None:
+    """A bound of `memory` bytes and `processes` tasks for one kernel, made the first way this host allows
+    (see `bound_kind`), or None where it allows none."""
+    made = KernelCgroup.make(memory, processes)
+    if made is not None:
+        return made
+    if user_scopes_available():
+        return UserScope(memory, processes)
+    return None
+
+
+@functools.cache
+def bound_kind() -> BoundKind | None:
+    """How kernels here are bounded as a whole (tried once per process), or None: only per process."""
+    if cgroups_available():
+        return "cgroup"
+    if user_scopes_available():
+        return "systemd user scope"
+    return None
 
 
 @dataclass(frozen=True)
@@ -34,7 +87,7 @@ class KernelCgroup:
     def make(cls, memory: int, processes: int) -> KernelCgroup | None:
         """A new cgroup that lets its processes use `memory` bytes and run `processes` tasks in all, or None
         where this host cannot make one (not root, no writable hierarchy, controllers not delegated)."""
-        name = f"{PREFIX}{secrets.token_hex(6)}"
+        name = f"{PREFIX}{os.getpid()}-{secrets.token_hex(6)}"  # its host named, for `sweep_left_behind`
         made: list[Path] = []
         try:
             if (CGROUP_ROOT / "cgroup.controllers").exists():
@@ -70,15 +123,12 @@ class KernelCgroup:
         script = f'for procs in {procs}; do echo $$ > "$procs" || exit 125; done; exec "$@"'
         return ["/bin/sh", "-c", script, "sh", *argv]
 
+    def started(self, pid: int) -> None:
+        """Nothing to learn: the cgroup is known already."""
+
     def oom_kills(self) -> int:
         """How many of its processes the kernel's OOM killer has ended for breaking the memory limit."""
-        name = "memory.events" if self.version == 2 else "memory.oom_control"
-        with suppress(OSError):
-            for line in (self.memory_dir / name).read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
-        return 0
+        return _oom_kills(self.memory_dir / ("memory.events" if self.version == 2 else "memory.oom_control"))
 
     def remove(self) -> None:
         """Remove the cgroup once its processes are gone (their ends may take a moment to be accounted)."""
@@ -93,9 +143,88 @@ class KernelCgroup:
                     time.sleep(0.02)
 
 
-def sweep_left_behind(older_than: float = 60.0) -> None:
-    """Remove the cgroups of kernels whose host was killed before it could (`remove` fails on any cgroup
-    that still holds a process; a new one is spared for `older_than` seconds, until its kernel joins)."""
+class UserScope:
+    """A transient scope of the user's systemd service manager, made by `systemd-run --user --scope` as the
+    kernel starts: systemd makes its cgroup (v2), sets its limits and removes it when its processes are gone.
+    A process the OOM killer ends there leaves the rest running (OOMPolicy=continue)."""
+
+    def __init__(self, memory: int, processes: int) -> None:
+        self.memory = memory
+        self.processes = processes
+        self._events: Path | None = None
+
+    def command(self, argv: list[str]) -> list[str]:
+        systemd_run = shutil.which("systemd-run")
+        assert systemd_run is not None
+        return [systemd_run, *_scope_options(self.memory, self.processes), "--", *argv]
+
+    def started(self, pid: int) -> None:
+        """Find the scope's cgroup from the process systemd-run became (it runs the command itself)."""
+        with suppress(OSError, LookupError):
+            self._events = _v2_mount() / _v2_path(Path(f"/proc/{pid}/cgroup")) / "memory.events"
+
+    def oom_kills(self) -> int:
+        return _oom_kills(self._events) if self._events is not None else 0
+
+    def remove(self) -> None:
+        """Nothing to do: systemd removes the scope (--collect) when its last process ends."""
+
+
+def _scope_options(memory: int, processes: int) -> list[str]:
+    properties = [f"MemoryMax={memory}", "MemorySwapMax=0", f"TasksMax={processes}", "OOMPolicy=continue"]
+    return ["--user", "--scope", "--quiet", "--collect", *(f"--property={p}" for p in properties)]
+
+
+@functools.cache
+def user_scopes_available() -> bool:
+    """Whether this user's systemd service manager makes scopes with a memory limit (tried once)."""
+    systemd_run = shutil.which("systemd-run")
+    if systemd_run is None:
+        return False
+    try:
+        trial = subprocess.run(
+            [systemd_run, *_scope_options(64 * MIB, 8), "--", "true"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return trial.returncode == 0
+
+
+def _oom_kills(events: Path) -> int:
+    with suppress(OSError, ValueError):
+        for line in events.read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+    return 0
+
+
+def _v2_mount() -> Path:
+    """Where cgroup v2 is mounted: the cgroup root itself, or beside v1 in a hybrid layout."""
+    for candidate in (CGROUP_ROOT, CGROUP_ROOT / "unified"):
+        if (candidate / "cgroup.controllers").exists():  # a file of v2's only
+            return candidate
+    raise LookupError("cgroup v2 is not mounted")
+
+
+def _v2_path(cgroup_file: Path) -> str:
+    for line in cgroup_file.read_text().splitlines():
+        number, controllers, path = line.split(":", 2)
+        if number == "0" and controllers == "":
+            return path.lstrip("/")
+    raise LookupError(f"{cgroup_file} names no cgroup v2")
+
+
+def sweep_left_behind(older_than: float = 60.0) -> list[Path]:
+    """Remove the cgroups of kernels whose host was killed before it could: each is named after its host's
+    pid, and goes as soon as that process is gone (`rmdir` fails on any cgroup that still holds a process).
+    One named the older way, without a pid, is spared for `older_than` seconds, until its kernel joins.
+    Returns the cgroups removed."""
+    removed = []
     with suppress(OSError, LookupError):
         roots = (
             [_own_cgroup(CGROUP_ROOT, None)]
@@ -105,9 +234,33 @@ def sweep_left_behind(older_than: float = 60.0) -> None:
         now = time.time()
         for root in roots:
             for directory in root.glob(f"{PREFIX}*"):
+                owner = _owner(directory.name)
                 with suppress(OSError):
-                    if now - directory.stat().st_ctime > older_than:
-                        directory.rmdir()
+                    if owner is not None and _alive(owner):
+                        continue
+                    if owner is None and now - directory.stat().st_ctime <= older_than:
+                        continue
+                    directory.rmdir()
+                    removed.append(directory)
+    return removed
+
+
+def _owner(name: str) -> int | None:
+    """The pid of the host that made the cgroup `name` (None: a name of the older kind, without one)."""
+    pid, dash, _ = name.removeprefix(PREFIX).partition("-")
+    return int(pid) if dash and pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (a pid used again by another process since keeps its cgroups: only spared
+    longer, never removed early)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @functools.cache

@@ -43,8 +43,19 @@ class _Stream:
 class OutputCollector:
     """Accepts iopub messages of one execution; `finish()` returns the result, trimmed and redacted."""
 
-    def __init__(self, output_dir: Path, file_prefix: str, max_chars: int, redactor: Redactor) -> None:
+    def __init__(
+        self,
+        output_dir: Path,
+        file_prefix: str,
+        max_chars: int,
+        redactor: Redactor,
+        budget: int | None = None,
+    ) -> None:
+        """`budget`: bytes of images it may still write (None: as many as the outputs' filesystem takes);
+        `written` counts what it wrote."""
         self.output_dir = output_dir
+        self.budget = budget
+        self.written = 0
         self.file_prefix = file_prefix
         self.max_chars = max_chars
         self.redactor = redactor
@@ -127,6 +138,12 @@ class OutputCollector:
                 text=f"{text} [an image of {size / 2**20:,.0f} MiB was not kept: "
                 f"images are kept up to {MAX_IMAGE_BYTES // 2**20} MiB]",
             )
+        if self.budget is not None and self.written + size > self.budget:
+            return RichOutput(
+                mime=mime,
+                text=f"{text} [an image of {size / 2**20:,.1f} MiB was not kept: the session keeps "
+                "no more images than its disk quota]",
+            )
         self.output_dir.mkdir(parents=True, exist_ok=True)
         path = self.output_dir / f"{self.file_prefix}-{len(self.outputs) + 1}.{extension}"
         try:
@@ -134,4 +151,5 @@ class OutputCollector:
         except OSError as exc:
             path.unlink(missing_ok=True)
             return RichOutput(mime=mime, text=f"{text} [the image was not kept: {exc.strerror}]")
+        self.written += size
         return RichOutput(mime=mime, text=text, path=path)

@@ -3,7 +3,8 @@
 A kernel runs model-written code, which is untrusted. Under bubblewrap it gets its own user, PID, IPC,
 UTS, cgroup and (by default) network namespaces, and a filesystem made of: the system's programs and
 libraries and the Python installation read-only, a few harmless files of /etc, its own kernel directory
-(connection files, the bridge socket, its home and work dir) and a size-bounded tmpfs at /tmp. Nothing
+(connection file and the bridge socket, read-only; its home, work dir and sockets writable, each bounded)
+and size-bounded tmpfs at /tmp and /dev/shm. Nothing
 else of the host is there: not the data dir (secrets, site registry, runs database, checkpoints), not
 the home directory, not other processes or their temporary files. The kernel dies with its host.
 """
@@ -15,6 +16,7 @@ import functools
 import os
 import secrets
 import shutil
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -22,10 +24,11 @@ from pathlib import Path
 from typing import Literal
 
 from sandbox import scratch
-from sandbox.cgroup import cgroups_available
 from sandbox.errors import HybridError
 
 MIB = 1024**2
+# The kernel's home holds IPython's history and caches; the work dir is where code writes (`sandbox.disk`).
+HOME_SIZE = 64 * MIB
 IsolationMode = Literal["bubblewrap", "none"]
 ISOLATION_MODES: tuple[IsolationMode, ...] = ("bubblewrap", "none")
 
@@ -68,8 +71,9 @@ class Isolation:
     - `tmp_size`: bytes of the kernel's private /tmp.
     - `processes`: processes and threads the kernel may run at once (a fork bomb stops there).
     - `memory`: bytes of memory the kernel and every process it starts may use together, held by a cgroup
-      where the host can make one (see `sandbox.cgroup`); None: no such limit (only the per-process
-      address space of `KernelLimits` holds).
+      where the host can make one (see `sandbox.cgroup`); elsewhere it caps each process's address space
+      (with `KernelLimits.address_space`), and the whole kernel only as that times `processes`. None: no
+      such limit.
     - `file_size`: the largest file the kernel may write.
     - `disk_quota`, `disk_files`: bytes and files the kernel's own directory (work dir and home) may
       hold, measured while code runs; past either the kernel is replaced and its files removed. A
@@ -95,25 +99,19 @@ class Isolation:
     def isolated(self) -> bool:
         return self.mode != "none"
 
-    def describe(self) -> str:
-        """One line for run headers, e.g. 'bubblewrap, no network, 4 GiB of memory for the kernel ...'."""
-        walls = (
-            "none (code actions run unisolated, as your own user)"
-            if not self.isolated
-            else f"bubblewrap, {'host network' if self.network else 'no network'}"
-        )
-        return f"{walls}, {self.describe_memory()}"
+    def memory_filesystems(self) -> int:
+        """Bytes the kernel's in-memory filesystems (tmpfs) may hold in all: /tmp, /dev/shm, and its work dir
+        and home where they are bounded (see `sandbox.disk`). Pages no per-process limit counts."""
+        if not self.isolated:
+            return 0
+        quota = self.disk_quota or 0
+        return 2 * self.tmp_size + quota + min(quota, HOME_SIZE)
 
-    def describe_memory(self) -> str:
-        if self.memory is None:
-            return "no memory limit for the kernel as a whole"
-        amount = f"{self.memory / 1024**3:g} GiB" if self.memory >= 1024**3 else f"{self.memory // MIB} MiB"
-        if cgroups_available():
-            return f"{amount} of memory for the kernel and all its processes together (cgroup)"
-        return (
-            f"{amount} of memory per process (this host cannot make a cgroup, so not for the kernel as a "
-            "whole)"
-        )
+    def describe_walls(self) -> str:
+        """The walls in a few words, e.g. 'bubblewrap, no network' (`KernelLimits.describe` adds memory)."""
+        if not self.isolated:
+            return "none (code actions run unisolated, as your own user)"
+        return f"bubblewrap, {'host network' if self.network else 'no network'}"
 
     def check(self) -> None:
         """Raise `IsolationUnavailable` if kernels cannot be isolated here as configured."""
@@ -126,10 +124,11 @@ class Isolation:
         return secrets.choice(KERNEL_UIDS) if self.isolated and os.geteuid() == 0 else None
 
     def command(
-        self, argv: list[str], kernel_dir: Path, extra_dirs: tuple[Path, ...] = (), owner: int | None = None
+        self, argv: list[str], kernel_dir: Path, writable: tuple[Path, ...] = (), owner: int | None = None
     ) -> list[str]:
-        """`argv` wrapped to run isolated as `owner` (from `kernel_owner()`), seeing `kernel_dir` (and
-        `extra_dirs`) read-write."""
+        """`argv` wrapped to run isolated as `owner` (from `kernel_owner()`), seeing `kernel_dir` read-only
+        and `writable` (directories in it, or elsewhere) read-write. Read-only, because `kernel_dir` is on the
+        host's disk: only directories of their own, bounded (see `sandbox.disk`), take the kernel's writes."""
         if not self.isolated:
             return argv
         self.check()
@@ -150,8 +149,15 @@ class Isolation:
             "--hostname", "sandbox",
             "--proc", "/proc",
             "--dev", "/dev",
+            # /dev is a tmpfs of half the RAM that no per-process limit counts: its one writable directory
+            # gets a bounded one of its own, and /dev itself is read-only (its devices still work).
+            "--perms", "1777", "--size", str(self.tmp_size), "--tmpfs", "/dev/shm",
+            "--remount-ro", "/dev",
             "--perms", "1777", "--size", str(self.tmp_size), "--tmpfs", "/tmp",
         ]  # fmt: skip
+        memory_files = _memory_files_filter()
+        if memory_files is not None:
+            wrapped += ["--seccomp", str(SECCOMP_FD)]
         for directory in SYSTEM_DIRECTORIES:
             path = Path(directory)
             if path.is_symlink():
@@ -165,9 +171,12 @@ class Isolation:
         wrapped += ["--ro-bind", str(identity / "group"), "/etc/group"]
         for prefix in _python_prefixes():
             wrapped += [*_reachable(prefix), "--ro-bind", str(prefix), str(prefix)]
-        for writable in (kernel_dir, *extra_dirs):
-            wrapped += [*_reachable(writable), "--bind", str(writable), str(writable)]
+        wrapped += [*_reachable(kernel_dir), "--ro-bind", str(kernel_dir), str(kernel_dir)]
+        for inside in writable:
+            wrapped += [*_reachable(inside), "--bind", str(inside), str(inside)]
         wrapped += ["--remount-ro", "/", "--chdir", str(kernel_dir), "--", *_become(owner)]
+        if memory_files is not None:  # bubblewrap reads the filter from a descriptor: opened by a shell
+            return ["/bin/sh", "-c", f'exec "$@" {SECCOMP_FD}<"$0"', str(memory_files), *wrapped, *argv]
         return wrapped + argv
 
 
@@ -225,10 +234,69 @@ def _reachable(path: Path) -> list[str]:
 
 def _user_options() -> list[str]:
     if os.geteuid() != 0:
-        return ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+        # No user namespace of its own for the kernel to make: in one it could mount a tmpfs of half the RAM,
+        # which no limit of a host that is not root counts (a root host's cgroup counts its pages).
+        nested = ["--disable-userns"] if _bubblewrap_disables_userns() else []
+        return ["--unshare-user", *nested, "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
     # Root's bubblewrap mounts what the kernel needs (it may read paths such as /root/.pyenv that others
     # cannot) and keeps only what setpriv needs to become the kernel's own user, which drops every capability.
     return ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+
+
+SECCOMP_FD = 9
+# Per architecture: its audit number, then the numbers of memfd_create and shmget. Memory they hold is in no
+# process's address space, so per-process limits do not count it.
+_MEMORY_FILE_CALLS = {"x86_64": (0xC000003E, 319, 29), "aarch64": (0xC00000B7, 279, 194)}
+_X32_CALLS = 0x40000000  # x86_64's other system-call numbering: refused whole
+
+
+def _memory_files_filter() -> Path | None:
+    """The filter's file (see `_make_memory_files_filter`), made again if its directory has gone."""
+    path = _make_memory_files_filter()
+    if path is not None and not path.exists():
+        _make_memory_files_filter.cache_clear()
+        path = _make_memory_files_filter()
+    return path
+
+
+@functools.cache
+def _make_memory_files_filter() -> Path | None:
+    """A seccomp filter (classic BPF, as bubblewrap's --seccomp reads it) refusing with EPERM the system calls
+    that make memory files outside /dev/shm (memfd_create, System V shared memory) and any call of another
+    ABI; None on an architecture not known here."""
+    known = _MEMORY_FILE_CALLS.get(os.uname().machine)
+    if known is None:
+        return None
+    arch, memfd_create, shmget = known
+    load, equal, at_least, give = 0x20, 0x15, 0x35, 0x06
+    allow, refuse = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW; SECCOMP_RET_ERRNO | EPERM
+    program = [
+        (load, 0, 0, 4),  # the call's architecture
+        (equal, 0, 5, arch),
+        (load, 0, 0, 0),  # its number
+        (at_least, 3, 0, _X32_CALLS),
+        (equal, 2, 0, memfd_create),
+        (equal, 1, 0, shmget),
+        (give, 0, 0, allow),
+        (give, 0, 0, refuse),
+    ]
+    path = scratch.new_directory("seccomp-") / "memory-files.bpf"
+    path.write_bytes(b"".join(struct.pack("=HBBI", *instruction) for instruction in program))
+    path.parent.chmod(0o755)  # read by the shell that starts bubblewrap, which may be another user's
+    path.chmod(0o644)
+    return path
+
+
+@functools.cache
+def _bubblewrap_disables_userns() -> bool:
+    """Whether this bubblewrap can keep the kernel from making user namespaces (0.8 and later)."""
+    try:
+        shown = subprocess.run(
+            [str(bubblewrap_path()), "--help"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--disable-userns" in shown.stdout
 
 
 def _become(owner: int | None) -> list[str]:

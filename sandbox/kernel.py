@@ -18,11 +18,14 @@ from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from sandbox import disk, scratch
 from sandbox.bridge import kernel_stub
-from sandbox.cgroup import KernelCgroup
+from sandbox.cgroup import KernelBound, make_bound
 from sandbox.errors import HybridError
+from sandbox.isolation import HOME_SIZE
 from sandbox.limits import KernelLimits
 
 START_TIMEOUT = 30.0
+# The directory where the kernel makes its sockets: bytes and files for a few of them, no more.
+SOCKETS_BOUND = (1024**2, 64)
 KERNEL_ARGUMENTS = [
     "--HistoryManager.enabled=False",  # no SQLite write per cell
     "--InteractiveShell.colors=nocolor",
@@ -34,9 +37,6 @@ _SIGNAL_MEANINGS = {
     signal.SIGABRT: "aborted",
     signal.SIGBUS: "crashed (bus error)",
 }
-# The kernel's home holds IPython's history and caches; the work dir is where code writes (see
-# `sandbox.disk`).
-HOME_SIZE = 64 * 1024**2
 _STUB_SOURCE = Path(kernel_stub.__file__).read_text(encoding="utf-8")
 
 
@@ -53,10 +53,13 @@ class Kernel:
         client: BlockingKernelClient,
         directory: Path,
         limits: KernelLimits,
-        cgroup: KernelCgroup | None = None,
+        cgroup: KernelBound | None = None,
         space: disk.PrivateSpace | None = None,
+        bounded: tuple[Path, ...] = (),
+        owner: int | None = None,
     ) -> None:
         self.manager = manager
+        self.owner = owner  # the host user it runs as, where not the host's own (a root host's kernels)
         self.client = client
         self.directory = directory
         self.limits = limits
@@ -71,24 +74,34 @@ class Kernel:
         # The session links its bridge's socket here: the only host socket inside the kernel's walls.
         self.bridge_path = directory / "bridge"
         self.cgroup = cgroup  # memory and processes of the kernel and its children together, where made
+        # Its directories on a filesystem of their own that bounds bytes and files (as the host sees them).
+        self.bounded = frozenset(space.view(path) if space is not None else path for path in bounded)
 
     @classmethod
     def start(cls, limits: KernelLimits) -> Kernel:
         """Launch a kernel and wait until it runs code; raises `KernelError` with its log if it cannot,
         and `IsolationUnavailable` if it cannot be isolated as `limits.isolation` asks."""
         directory = scratch.new_directory("k-")  # short: socket paths are limited to 107 bytes
-        home = directory / "home"
+        home, sockets = directory / "home", directory / "s"
         home.mkdir()
         (directory / "work").mkdir()
-        quota = limits.isolation.disk_quota
+        sockets.mkdir()  # the kernel's own (its directory is read-only to it: see `Isolation.command`)
+        quota, files = limits.isolation.disk_quota, limits.isolation.disk_files
         space = None
+        bounded: tuple[Path, ...] = ()
         # Not `directory` itself: the bridge's socket is linked into it, and a link cannot cross filesystems.
-        if quota is not None and os.geteuid() == 0:
-            disk.bound(directory / "work", quota, limits.isolation.disk_files)
-            disk.bound(home, min(quota, HOME_SIZE), limits.isolation.disk_files)
-        elif quota is not None and limits.isolation.isolated:
-            space = disk.PrivateSpace.start({directory / "work": quota, home: min(quota, HOME_SIZE)})
-        manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(directory / "ipc"))
+        if quota is not None:
+            bounds = {
+                directory / "work": (quota, files),
+                home: (min(quota, HOME_SIZE), files),
+                sockets: SOCKETS_BOUND,
+            }
+            if os.geteuid() == 0:
+                bounded = tuple(path for path, bound in bounds.items() if disk.bound(path, *bound))
+            elif limits.isolation.isolated:
+                space = disk.PrivateSpace.start(bounds)
+                bounded = tuple(bounds) if space is not None else ()
+        manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "ipc"))
         manager.connection_file = str(directory / "connection.json")
         spec = manager.kernel_spec
         assert spec is not None
@@ -96,18 +109,19 @@ class Kernel:
         # Jupyter reads a leading "python" as this interpreter only when it comes first; it will not.
         argv = [sys.executable, *spec.argv[1:]] if spec.argv[0].startswith("python") else spec.argv
         owner = limits.isolation.kernel_owner()
-        spec.argv = limits.isolation.command(limits.command(argv), directory, shared, owner)
+        writable = (directory / "work", home, sockets, *shared)
+        spec.argv = limits.isolation.command(limits.command(argv), directory, writable, owner)
         if space is not None:
             spec.argv = space.enter(spec.argv)
         isolation = limits.isolation
-        cgroup = KernelCgroup.make(isolation.memory, isolation.processes) if isolation.memory else None
+        cgroup = make_bound(isolation.memory, isolation.processes) if isolation.memory else None
         if cgroup is not None:
             spec.argv = cgroup.command(spec.argv)
         # Signals cannot cross into the kernel's PID namespace: it interrupts itself when asked to.
         spec.interrupt_mode = "message"
         if owner is not None:
             manager.write_connection_file()
-            for path in (directory, home, directory / "work", manager.connection_file, *shared):
+            for path in (directory, home, directory / "work", sockets, manager.connection_file, *shared):
                 os.chown(path, owner, owner)
         log = open(directory / "kernel.log", "wb")  # noqa: SIM115 - the kernel process keeps writing to it
         try:
@@ -126,10 +140,14 @@ class Kernel:
             raise
         finally:
             log.close()
-        kernel = cls(manager, manager.client(), directory, limits, cgroup, space)
+        if space is not None:  # its sockets are in its namespace: the host reaches them through it
+            manager.ip = str(space.view(sockets / "ipc"))
+        kernel = cls(manager, manager.client(), directory, limits, cgroup, space, bounded, owner)
         try:
             kernel.client.start_channels()
             kernel.client.wait_for_ready(timeout=START_TIMEOUT)
+            if cgroup is not None:  # running by now, so in its cgroup however that was made
+                cgroup.started(kernel.pid)
             kernel.run_quietly(
                 f"__import__('sys').modules[{kernel_stub.MODULE_NAME!r}] = "
                 f"__import__('types').ModuleType({kernel_stub.MODULE_NAME!r})\n"
@@ -193,9 +211,7 @@ class Kernel:
         if code is None:
             return "stopped responding"
         if self.oom_kills():
-            return (
-                f"was ended for using more than its memory limit ({self.limits.isolation.describe_memory()})"
-            )
+            return f"was ended for using more than its memory limit ({self.limits.describe_memory()})"
         if self.limits.isolation.isolated and code > 128:
             code = 128 - code  # bubblewrap exits with 128 + the signal that ended the kernel
         if code < 0:
@@ -215,7 +231,8 @@ class Kernel:
 
     def over_disk_quota(self) -> bool:
         """Whether the kernel's own files (its work dir and home, not a shared working dir) are over the
-        isolation's disk quota in bytes, or in number: a million empty files fill a disk's inodes."""
+        isolation's disk quota in bytes, or in number: a million empty files fill a disk's inodes. What a
+        filesystem of its own bounds (see `sandbox.disk`) is left to it: a write past that failed at once."""
         quota = self.limits.isolation.disk_quota
         if quota is None:
             return False
@@ -227,6 +244,8 @@ class Kernel:
             except OSError:
                 continue
             for entry in entries:
+                if Path(entry.path) in self.bounded:
+                    continue
                 files += 1
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(Path(entry.path))
@@ -235,6 +254,19 @@ class Kernel:
                 if used > quota or files > self.limits.isolation.disk_files:
                     return True
         return False
+
+    def full_directories(self) -> list[str]:
+        """Which of its bounded directories ("work dir", "home") are full, in bytes or files (as the kernel
+        sees them): a write there now fails with ENOSPC until something is removed."""
+        full = []
+        for path in sorted(self.bounded):
+            try:
+                usage = os.statvfs(path)
+            except OSError:
+                continue
+            if usage.f_bavail == 0 or usage.f_favail == 0:
+                full.append("home" if path.name == "home" else "work dir")
+        return full
 
     def stop(self) -> None:
         """End the kernel and every process it started, at once; its files stay until `kill()`."""

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.cgroup import bound_kind
 from sandbox.isolation import Isolation
 
 GIB = 1024**3
+MIB = 1024**2
 SECRET_LOOKING_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.IGNORECASE)
 
 
@@ -20,7 +22,9 @@ SECRET_LOOKING_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE
 class KernelLimits:
     """Resource limits and environment for kernels; None means no limit.
 
-    - `address_space`: bytes of virtual memory; an allocation past it raises MemoryError in the kernel.
+    - `address_space`: bytes of virtual memory per process; an allocation past it raises MemoryError in the
+      kernel. Where the kernel as a whole cannot be bounded (no cgroup: see `sandbox.cgroup`), no larger
+      than `isolation.memory` either (`memory_per_process`).
     - `cpu_seconds`: CPU time over the kernel's whole life; past it the kernel is killed and restarted.
     - `open_files`: file descriptors, counting the kernel's own sockets (about 30).
     - `working_dir`: where code runs, shared by every kernel with these limits; default: a fresh
@@ -60,6 +64,38 @@ class KernelLimits:
         )
         return environment
 
+    def memory_per_process(self) -> int | None:
+        """The address space each of the kernel's processes may reserve: `address_space`, and where nothing
+        bounds the kernel as a whole, no more than the memory meant for all of it."""
+        whole = None if bound_kind() is not None else self.isolation.memory
+        limits = [limit for limit in (self.address_space, whole) if limit is not None]
+        return min(limits) if limits else None
+
+    def describe(self) -> str:
+        """One line for run headers, e.g. 'bubblewrap, no network, 4 GiB of memory for the kernel ...'."""
+        return f"{self.isolation.describe_walls()}, {self.describe_memory()}"
+
+    def describe_memory(self) -> str:
+        """What bounds the memory of the kernel and its children, honestly: a cgroup's limit for all of them
+        together, else only what the per-process limits add up to (address space times the process cap)."""
+        isolation = self.isolation
+        kind = bound_kind()
+        if isolation.memory is not None and kind is not None:
+            together = "of memory for the kernel and all its processes together"
+            return f"{_amount(isolation.memory)} {together} ({kind})"
+        per_process = self.memory_per_process()
+        if per_process is None:
+            return "no memory limit"
+        if not isolation.isolated:
+            return f"{_amount(per_process)} of address space per process, and no cap on processes"
+        # The process cap counts threads too, so this is a bound, not what the kernel can reach.
+        whole = per_process * isolation.processes + isolation.memory_filesystems()
+        return (
+            f"{_amount(per_process)} of address space per process and at most {isolation.processes} "
+            f"processes: at most {_amount(whole)} for the kernel as a whole, its in-memory files included "
+            "(this host makes no cgroup)"
+        )
+
     def command(self, argv: list[str]) -> list[str]:
         """`argv` run under these limits, set before its first instruction (and inherited by its children)."""
         prlimit = shutil.which("prlimit")
@@ -68,8 +104,9 @@ class KernelLimits:
                 "prlimit (from util-linux) is needed to limit kernels and was not found on PATH"
             )
         options = []
-        if self.address_space is not None:
-            options.append(f"--as={self.address_space}")
+        per_process = self.memory_per_process()
+        if per_process is not None:
+            options.append(f"--as={per_process}")
         if self.cpu_seconds is not None:
             # A second between soft and hard limit, so the kernel ends by SIGXCPU (which says why)
             # rather than by the SIGKILL that the hard limit sends.
@@ -82,3 +119,7 @@ class KernelLimits:
             # alone rather than all of the host user's.
             options.append(f"--nproc={self.isolation.processes}")
         return [prlimit, *options, "--", *argv]
+
+
+def _amount(size: int) -> str:
+    return f"{size / GIB:.3g} GiB" if size >= GIB else f"{size // MIB} MiB"

@@ -6,6 +6,7 @@ import errno
 import os
 import queue
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ from sandbox import disk, scratch
 from sandbox.bridge import BridgeServer, Capability, Dispatcher, HostFunction, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
 from sandbox.collect import OutputCollector
+from sandbox.isolation import HOME_SIZE
 from sandbox.kernel import Kernel
 from sandbox.limits import KernelLimits
 from sandbox.names import FINISH
@@ -43,6 +45,17 @@ def _over_quota(kernel: Kernel) -> _OverQuota:
         "Your code wrote more to its working directory and home than "
         f"{(isolation.disk_quota or 0) / 2**20:,.0f} "
         f"MiB or {isolation.disk_files:,} files, the limit; it was stopped and its files were removed"
+    )
+
+
+def _full(kernel: Kernel, directory: str) -> str:
+    isolation = kernel.limits.isolation
+    size = isolation.disk_quota or 0
+    size = min(size, HOME_SIZE) if directory == "home" else size
+    return (
+        f"The kernel's {directory} is full ({size / 2**20:,.0f} MiB or "
+        f"{isolation.disk_files:,} files at most): writing more there fails with 'No space left on device' "
+        "until you remove files. Nothing else was lost."
     )
 
 
@@ -95,6 +108,8 @@ class KernelSession:
         self.dispatcher = Dispatcher(policy, secrets)
         self.dispatcher.working_dir = lambda: self.working_dir
         self._answer = _Answer()
+        self._images_written = 0  # bytes of images kept from this session's displays
+        self._left_behind: list[str] = []  # what a kernel replaced meanwhile could not pass on, to be told
         self.dispatcher.register(FINISH, HostFunction(self._answer.finish, writes=False))
         self._lock = threading.Lock()
         self._actions = 0
@@ -140,8 +155,14 @@ class KernelSession:
             if restarted:
                 notices.append(f"The kernel {kernel.exit_description()} between actions. {LOST_STATE}")
                 kernel = self._replace_kernel()
+            quota = self.limits.isolation.disk_quota
             collector = OutputCollector(
-                self.output_dir, f"action-{self._actions}", self.max_output_chars, self.dispatcher.redactor
+                self.output_dir,
+                f"action-{self._actions}",
+                self.max_output_chars,
+                self.dispatcher.redactor,
+                # Where no filesystem bounds the outputs (a host that is not root), counted here.
+                None if quota is None else max(0, quota - self._images_written),
             )
             started = time.monotonic()
             oom_kills = kernel.oom_kills()
@@ -149,9 +170,11 @@ class KernelSession:
             if failure is None and kernel.oom_kills() > oom_kills:
                 notices.append(
                     "A process your code started was ended for using more memory than the kernel may use "
-                    f"({self.limits.isolation.describe_memory()}); the kernel itself goes on. "
+                    f"({self.limits.describe_memory()}); the kernel itself goes on. "
                     "Use less memory at once, or fewer processes."
                 )
+            if failure is None:
+                notices += [_full(kernel, directory) for directory in kernel.full_directories()]
             over_quota = failure is None and kernel.over_disk_quota()  # what was written at the very end
             if over_quota:
                 failure = _over_quota(kernel)
@@ -160,6 +183,7 @@ class KernelSession:
                 self._replace_kernel(keep_files=not isinstance(failure, _OverQuota))
                 restarted = True
             result = collector.finish()
+            self._images_written += collector.written
         result.duration = time.monotonic() - started
         result.restarted = restarted
         result.timed_out = timed_out
@@ -170,6 +194,8 @@ class KernelSession:
                 f"Your code was interrupted after {timeout:g} s, the time limit for one action. Variables "
                 "and imports are kept; whatever came after the point shown did not run.",
             )
+        notices += self._left_behind
+        self._left_behind.clear()
         result.notices = notices
         result.calls = self.dispatcher.recorder.take()
         result.finished, result.answer = self._answer.given, self._answer.value
@@ -285,28 +311,72 @@ class KernelSession:
         try:
             self._kernel = self._start_kernel()
             if keep_files and old.working_dir != self._kernel.working_dir:
-                _move_entries(old.working_dir, self._kernel.working_dir)
+                left = _move_entries(old.working_dir, self._kernel.working_dir, self._kernel.owner)
+                if left:
+                    shown = ", ".join(sorted(left)[:10]) + (", ..." if len(left) > 10 else "")
+                    self._left_behind.append(
+                        f"{len(left)} entries of the working directory were not carried over to the fresh "
+                        f"kernel (named pipes, sockets and devices are not, nor what does not fit): {shown}."
+                    )
         finally:
             old.kill()
         return self._kernel
 
 
-def _move_entries(source: Path, destination: Path) -> None:
+def _move_entries(source: Path, destination: Path, owner: int | None = None) -> list[str]:
     """Move what `source` holds into `destination`, never following a link the kernel may have put there
-    (its directory could have been swapped for a link to the host's files)."""
+    (its directory could have been swapped for a link to the host's files); returns what could not be moved
+    (a named pipe, a socket or a device is not carried over, nor what does not fit). What is copied is
+    given to `owner` (the new kernel's user, where not the host's)."""
     try:
         directory = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
-        return
+        return []
+    left: list[str] = []
     try:
         for name in os.listdir(directory):
             try:
                 os.rename(name, destination / name, src_dir_fd=directory)
+                if owner is not None:
+                    _give(destination / name, owner)
             except OSError as exc:
                 if exc.errno != errno.EXDEV:
-                    raise
+                    left.append(name)
+                    continue
                 # Each kernel's directory is a filesystem of its own (see `sandbox.disk`): copied, links as
                 # links, through the directory opened above.
-                shutil.move(f"/proc/self/fd/{directory}/{name}", destination / name)
+                _copy(Path(f"/proc/self/fd/{directory}/{name}"), destination / name, name, left, owner)
     finally:
         os.close(directory)
+    return left
+
+
+def _give(path: Path, owner: int) -> None:
+    """Give `path` and all under it (no link followed) to `owner`."""
+    os.lchown(path, owner, owner)
+    if path.is_dir() and not path.is_symlink():
+        for top, directories, files in os.walk(path):
+            for name in directories + files:
+                os.lchown(os.path.join(top, name), owner, owner)
+
+
+def _copy(source: Path, destination: Path, shown: str, left: list[str], owner: int | None) -> None:
+    """Copy `source` (not followed if a link) to `destination`: regular files, directories and links only;
+    what cannot be copied is added to `left` by `shown`, its path in the working directory."""
+    try:
+        mode = os.lstat(source).st_mode
+        if stat.S_ISLNK(mode):
+            os.symlink(os.readlink(source), destination)
+        elif stat.S_ISDIR(mode):
+            os.mkdir(destination, stat.S_IMODE(mode) | 0o700)
+            for name in os.listdir(source):
+                _copy(source / name, destination / name, f"{shown}/{name}", left, owner)
+        elif stat.S_ISREG(mode):
+            shutil.copy2(source, destination, follow_symlinks=False)
+        else:
+            left.append(shown)
+            return
+        if owner is not None:
+            os.lchown(destination, owner, owner)
+    except OSError:
+        left.append(shown)

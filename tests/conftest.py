@@ -197,6 +197,12 @@ PAGES = {
           new KeyboardEvent('keydown', {key: 'Enter', shiftKey: true, bubbles: true}))">Synthetic</button>
         <script>document.getElementById('k').addEventListener('keydown', event =>
           fetch('/ping', {method: 'POST', body: 'key ' + event.key}))</script>""",
+    # A form a script submits in this tab, which the site answers by sending it on (307: the same method and
+    # body) to the page's ?to=, else to /ping.
+    "/moved-write": """<title>Moved write</title><form id="f" method="post" action="/moved">
+        <input type="hidden" name="q" value="moved"></form>
+        <button type="button" onclick="const form = document.getElementById('f');
+          form.action += location.search; form.submit()">Save by script</button>""",
     # Sends its cookies to the address in ?to= by every route a script has.
     "/leak": """<title>Leak</title><p>Nothing to see</p><script>
         document.cookie = "session=leaked-cookie-value; path=/";
@@ -225,7 +231,13 @@ class OddPages:
 
             def do_POST(self) -> None:
                 pages.posts.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
-                self._send(200, "pong")
+                if urlsplit(self.path).path == "/moved":  # on to ?to=, else to /ping
+                    self.send_response(307)
+                    self.send_header("Location", parse_qs(urlsplit(self.path).query).get("to", ["/ping"])[0])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self._send(200, "<title>Pong</title><p>pong</p>")
 
             def do_GET(self) -> None:
                 path = self.path.split("#")[0].split("?")[0]

@@ -140,7 +140,8 @@ def print_header(
     console: Console, settings: Settings, *, sites: list[str], model_name: str, policy: str
 ) -> None:
     """What the run is about to use: sites, model, policy and the code actions' isolation."""
-    isolation = settings.kernel_limits.isolation
+    limits = settings.kernel_limits
+    isolation = limits.isolation
     console.print(
         Text.assemble(
             ("sites ", "dim"),
@@ -150,7 +151,7 @@ def print_header(
             (" · policy ", "dim"),
             policy,
             (" · sandbox ", "dim"),
-            (isolation.describe(), "" if isolation.isolated and not isolation.network else "bold yellow"),
+            (limits.describe(), "" if isolation.isolated and not isolation.network else "bold yellow"),
         )
     )
 

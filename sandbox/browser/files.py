@@ -71,7 +71,9 @@ def read_upload(path: str, work_dir: Path) -> Upload:
     return Upload(
         name=parts[-1],
         mime_type=mimetypes.guess_type(parts[-1])[0] or "application/octet-stream",
-        data=_read_beneath(root, parts, path),
+        # Opened where the host reaches it, which `root` may not be: a work dir in a namespace of its own is
+        # reached through /proc/PID/root, which resolves to the host's own directory of that name.
+        data=_read_beneath(work_dir, parts, path),
     )
 
 

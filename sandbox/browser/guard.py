@@ -99,6 +99,9 @@ class RequestGuard:
         self._replay: tuple[Request, dict[str, str], bytes | None] | None = None  # a navigation sent again
         # Tokens of the writes the routes let through (see `PASS_HEADER`): each lets one request pass, once.
         self._passes: set[str] = set()
+        # Browser-wide ids of the writes sent with the policy's yes: a server's redirect of one (a 307 or 308
+        # sends the same body on) is part of that write, not a new one to hold (see `_paused`).
+        self._sent: set[str] = set()
         self.reads = ReadRules()
         # (method, URL) of each request the pages sent that was answered with success (below 400), for the
         # host to read which of a site's API operations the pages called (see `BrowserSession.take_sent`).
@@ -113,6 +116,7 @@ class RequestGuard:
         self._browser, self._context, self._network = browser, context, None
         self.held, self._replay = [], None  # requests of a dead browser cannot be answered
         self._passes.clear()
+        self._sent.clear()
         context.on("response", self._answered)
         if self.origins is not None or self._check_writes:
             self._install()
@@ -226,14 +230,15 @@ class RequestGuard:
         request: Request,
         replay: tuple[Request, dict[str, str], bytes | None] | None = None,
     ) -> None:
-        """Send a request on. Where a navigation is redirected to is checked here, since Playwright routes a
-        redirect's next request past the handlers."""
+        """Send a request on. Where a page load is redirected to is checked here, since Playwright routes a
+        redirect's next request past the handlers; a write's is checked by the browser-wide layer, since a
+        redirect answered from here loses its body (307 and 308 send the same write on)."""
         method = request.method
         overrides: dict[str, Any] = {}
         if replay is not None:
             method = replay[0].method
             overrides = {"method": method, "headers": replay[1], "post_data": replay[2]}
-        if self.origins is None or not request.is_navigation_request():
+        if self.origins is None or not request.is_navigation_request() or method not in SAFE_METHODS:
             if method not in SAFE_METHODS:
                 token = secrets.token_urlsafe(16)
                 self._passes.add(token)
@@ -280,7 +285,9 @@ class RequestGuard:
         assert network is not None
         request_id, request = event["requestId"], event["request"]
         method, url = request["method"], without_fragment(request["url"])
-        document = event.get("resourceType") == "Document"
+        redirected_from = event.get("redirectedRequestId")
+        # A page load no route saw, unless a redirect's next hop (whose frame is there already).
+        document = event.get("resourceType") == "Document" and redirected_from is None
         headers: dict[str, str] = request.get("headers", {})
         marked = next((name for name in headers if name.lower() == PASS_HEADER), None)
         token = headers[marked] if marked is not None else None
@@ -293,25 +300,31 @@ class RequestGuard:
             kept = [{"name": name, "value": value} for name, value in headers.items() if name != marked]
             network.send("Fetch.continueRequest", {"requestId": request_id, "headers": kept})
 
+        def send() -> None:
+            self._sent.add(request_id)
+            go_on()
+
         def refuse() -> None:
-            if document:  # as `_refuse`: the page stays as it was
+            if event.get("resourceType") == "Document":  # as `_refuse`: the page stays as it was
                 network.send("Fetch.fulfillRequest", {"requestId": request_id, "responseCode": 204})
             else:
                 network.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
 
         if token is not None and token in self._passes:
             self._passes.discard(token)  # exactly the request the routes let through, once
-            go_on()
+            send()
         elif not self.reachable(url):
             refuse()
             self._events.append(
                 f"Blocked: the browser tried to reach {url}, which is not one of the run's "
                 f"sites ({self.origins}). Nothing was sent."
             )
+        elif redirected_from is not None and redirected_from in self._sent:
+            send()  # the site redirected an allowed write (to one of the run's sites): the same write
         elif self._writes(method, url) or (
             self._check_writes and method in SAFE_METHODS and request.get("hasPostData")
         ):
-            self.held.append(HeldWrite(method, url, go_on, refuse, document))
+            self.held.append(HeldWrite(method, url, send, refuse, document))
         else:
             go_on()
 

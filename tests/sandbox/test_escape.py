@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sandbox import HostFunction, Isolation, KernelLimits, KernelPool, KernelSession, Namespace, scratch
+from sandbox import HostFunction, Isolation, KernelLimits, KernelPool, KernelSession, Namespace, disk, scratch
 from sandbox.bridge.kernel_stub import MAX_REQUEST_BYTES, recv_frame, send_frame
 from sandbox.isolation import PR_SET_DUMPABLE
 
@@ -340,19 +340,43 @@ def test_directories_of_a_killed_host_are_swept_at_the_next_start(tmp_path: Path
         scratch.sweep_dead_hosts(tmp_path)  # and their kernels' bounded filesystems (see sandbox.disk)
 
 
-def test_filling_the_working_directory_stops_at_the_quota_and_frees_the_disk() -> None:
-    limits = KernelLimits(isolation=Isolation(disk_quota=32 * 2**20, file_size=16 * 2**20))
-    with KernelSession(limits=limits) as session:
-        session.execute("open('kept.txt', 'w').write('small files are kept')")
-        result = session.execute(
-            """
+FILL_FOREVER = """
 import itertools
 for number in itertools.count():
     with open(f'fill-{number}', 'wb') as file:
         file.write(b'x' * 2**20)
-""",
-            timeout=60,
-        )
+"""
+
+
+def test_filling_the_working_directory_fails_at_the_quota_and_the_kernel_goes_on() -> None:
+    limits = KernelLimits(isolation=Isolation(disk_quota=32 * 2**20, file_size=16 * 2**20))
+    with KernelSession(limits=limits) as session:
+        session.execute("x = 'kept'; open('kept.txt', 'w').write('small files are kept')")
+        result = session.execute(FILL_FOREVER, timeout=60)
+        assert result.error is not None and "No space left on device" in result.error.message
+        assert not result.restarted and not result.timed_out
+        assert result.notices == [
+            (
+                "The kernel's work dir is full (32 MiB or 100,000 files at most): writing more there fails "
+                "with 'No space left on device' until you remove files. Nothing else was lost."
+            )
+        ]
+        assert (session.working_dir / "kept.txt").read_text() == "small files are kept"
+        session.execute("import glob, os; [os.remove(name) for name in glob.glob('fill-*')]")
+        assert session.execute("open('again.txt', 'w').write(x)").result == "4"
+
+
+def test_filling_a_working_directory_no_filesystem_bounds_stops_at_the_quota_and_frees_the_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the host can make no bounded filesystem (no mount, no user namespace), the work dir is
+    measured once a second: past the quota the kernel is replaced and its files removed."""
+    monkeypatch.setattr(disk, "bound", lambda *_: False)
+    monkeypatch.setattr(disk.PrivateSpace, "start", lambda *_: None)
+    limits = KernelLimits(isolation=Isolation(disk_quota=32 * 2**20, file_size=16 * 2**20))
+    with KernelSession(limits=limits) as session:
+        session.execute("open('kept.txt', 'w').write('small files are kept')")
+        result = session.execute(FILL_FOREVER, timeout=60)
         assert result.restarted and not result.timed_out
         assert "wrote more to its working directory and home than 32 MiB" in " ".join(result.notices)
         assert list(session.working_dir.iterdir()) == []
@@ -426,7 +450,7 @@ print(sorted(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in childre
 
 
 def test_the_run_header_says_which_memory_limit_holds() -> None:
-    assert Isolation().describe() == (
+    assert KernelLimits().describe() == (
         "bubblewrap, no network, 4 GiB of memory for the kernel and all its processes together (cgroup)"
     )
 
@@ -462,4 +486,54 @@ for size in (40, 10, 10, 10, 10, 10, 10, 10):
         assert kept <= 64 * mib
         notes = [output.text or "" for output in shown.outputs]
         assert "an image of 40 MiB was not kept" in notes[0]
-        assert any("not kept: No space left on device" in note for note in notes[1:])
+        assert any("not kept: the session keeps no more images than its disk quota" in n for n in notes[1:])
+
+
+def test_memory_files_outside_every_address_space_are_refused_or_bounded(session: KernelSession) -> None:
+    """memfd_create and System V shared memory hold memory no per-process limit counts: refused (a host that
+    is not root has no cgroup to count them). /dev/shm is bounded like /tmp, and /dev takes no files."""
+    from tests.sandbox.test_unprivileged import MEMORY_FILES
+
+    outcomes = session.execute(MEMORY_FILES, timeout=60)
+    assert outcomes.error is None, outcomes.error
+    assert outcomes.result == repr({"memfd": "EPERM", "shm": "EPERM", "dev shm": "ENOSPC", "dev": "EROFS"})
+
+
+def test_files_a_crashed_kernel_leaves_cannot_break_the_session_and_stay_the_new_kernels(
+    session: KernelSession,
+) -> None:
+    """Named pipes left in the working directory (one in a subdirectory) made carrying the files over to the
+    fresh kernel raise in the host; and files it carried over were the host's, which the fresh kernel (a user
+    of its own under a root host) could read but not change."""
+    session.execute(
+        "import os; os.mkfifo('pipe'); os.mkdir('notes'); os.mkfifo('notes/pipe'); "
+        "open('notes/kept.txt', 'w').write('kept')"
+    )
+    crashed = session.execute("import os; os.kill(os.getpid(), 9)")
+    assert crashed.restarted
+    assert crashed.notices[-1] == (
+        "2 entries of the working directory were not carried over to the fresh kernel (named pipes, sockets "
+        "and devices are not, nor what does not fit): notes/pipe, pipe."
+    )
+    after = session.execute(
+        "open('notes/kept.txt', 'a').write(' and changed'); import os; os.remove('notes/kept.txt'); "
+        "print(sorted(os.listdir('.')))"
+    )
+    assert after.error is None, after.error
+    assert after.stdout == "['notes']\n"
+
+
+def test_the_kernels_own_directory_takes_no_write_but_where_it_is_bounded(session: KernelSession) -> None:
+    """The kernel's directory (its connection file, the bridge's socket, its log) is on the host's disk, and
+    writes there were measured only once a second: 256 MiB went in 5 ms. Only the work dir, home and sockets
+    take writes, each on a bounded filesystem of its own."""
+    result = session.execute(
+        "import errno, os\n"
+        "try:\n"
+        "    fd = os.open('../big', os.O_WRONLY | os.O_CREAT, 0o600)\n"
+        "except OSError as exc:\n"
+        "    print(errno.errorcode[exc.errno])\n"
+        "print(sorted(os.listdir('..')))"
+    )
+    assert result.error is None, result.error
+    assert result.stdout.splitlines()[0] == "EROFS"  # as for a host that is not root (test_unprivileged)

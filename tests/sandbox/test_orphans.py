@@ -16,7 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.kernel
 
-from sandbox import disk, scratch
+from sandbox import cgroup, disk, scratch
 from tests.waits import scaled
 
 HOST = """
@@ -24,11 +24,17 @@ import time
 import psutil
 from sandbox import HostFunction, KernelPool
 
+def command(process):
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # ended meanwhile (a short-lived helper of a kernel's start)
+        return ""
+
 pool = KernelPool(size=1)
 session = pool.acquire()
 deadline = time.monotonic() + 30
 while time.monotonic() < deadline:
-    kernels = [p.pid for p in psutil.Process().children() if "ipykernel_launcher" in " ".join(p.cmdline())]
+    kernels = [p.pid for p in psutil.Process().children() if "ipykernel_launcher" in command(p)]
     if len(kernels) >= 2:  # the session's kernel and the pool's next one
         break
     time.sleep(0.05)
@@ -103,3 +109,50 @@ def test_a_later_host_with_another_tmpdir_sweeps_what_a_killed_host_left() -> No
         scratch.sweep_dead_hosts(first)
         shutil.rmtree(first, ignore_errors=True)
         shutil.rmtree(second, ignore_errors=True)
+
+
+CGROUP_HOST = """
+import time
+from sandbox import KernelSession
+session = KernelSession()
+print(*session._live_kernel().cgroup.directories, flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_cgroups_of_a_killed_host_go_with_it_however_young(tmp_path: Path) -> None:
+    """A sweep removes a killed host's kernel cgroups as soon as the host is gone (its pid is in their names),
+    not a minute later; a live host's are kept."""
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    hosts = [
+        subprocess.Popen(
+            [sys.executable, "-c", CGROUP_HOST], stdout=subprocess.PIPE, text=True, env=environment
+        )
+        for _ in range(2)
+    ]
+    made: list[list[Path]] = []
+    try:
+        for host in hosts:
+            assert host.stdout is not None
+            made.append([Path(directory) for directory in host.stdout.readline().split()])
+        assert all(made) and all(directory.is_dir() for directories in made for directory in directories)
+        hosts[0].send_signal(signal.SIGKILL)
+        hosts[0].wait(timeout=10)
+        deadline = time.monotonic() + 30  # its kernel ends with it; its cgroup is empty once it has
+        while any(directory.exists() for directory in made[0]) and time.monotonic() < deadline:
+            cgroup.sweep_left_behind()
+            time.sleep(0.2)
+        assert not [directory for directory in made[0] if directory.exists()]
+        assert all(directory.is_dir() for directory in made[1])  # its host lives
+    finally:
+        for host in hosts:
+            host.kill()
+            host.wait(timeout=10)
+        scratch.sweep_dead_hosts(tmp_path)
+        deadline = time.monotonic() + 15
+        while (
+            cgroup.sweep_left_behind()
+            or time.monotonic() < deadline
+            and any(directory.exists() for directories in made for directory in directories)
+        ):
+            time.sleep(0.2)

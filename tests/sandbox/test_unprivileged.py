@@ -1,7 +1,9 @@
 """Limits that hold for a host that is not root: code actions written as an attacker would, in a kernel whose
 host runs as an ordinary user (uid 65534 here, when the tests run as root), where no cgroup and no mount of
 the host's own is to be had. A fork bomb stops at the process cap, and a write past the disk quota fails at
-once with ENOSPC, in the work dir and in the home, whatever the writer tries (fallocate, many files)."""
+once with ENOSPC, in the work dir and in the home, whatever the writer tries (fallocate, many files, one file
+too many). Memory: with no cgroup, each process may reserve no more than the kernel's memory, and the run
+header says what that adds up to; where the user's systemd makes scopes, the kernel runs in one."""
 
 from __future__ import annotations
 
@@ -49,8 +51,11 @@ for pid in alive:
 print(len(alive), refused)
 """
 
-FILL = """
+FILES = 2000
+
+FILL = f"""
 import errno, os
+FILES = {FILES}
 def attempt(write):
     try:
         write()
@@ -65,14 +70,23 @@ def allocate(path, size):
         os.close(fd)
 def many(directory, count, size):
     for n in range(count):
-        with open(os.path.join(directory, f'part{n}'), 'wb') as file:
+        with open(os.path.join(directory, f'part{{n}}'), 'wb') as file:
             file.write(b'x' * size)
+def count(directory, most):
+    os.mkdir(directory)
+    try:
+        for n in range(most):
+            open(os.path.join(directory, str(n)), 'w').close()
+    finally:
+        __import__('shutil').rmtree(directory)
 home = os.path.expanduser('~')
-outcomes = {
+outcomes = {{
+    'file count': attempt(lambda: count('empty', 3 * FILES)),
+    'beside the work dir': attempt(lambda: allocate('../big', 256 * 2**20)),
     'fallocate': attempt(lambda: allocate('big', 256 * 2**20)),
     'many files': attempt(lambda: many('.', 8, 16 * 2**20)),
     'home': attempt(lambda: allocate(os.path.join(home, 'big'), 256 * 2**20)),
-}
+}}
 for name in os.listdir('.'):
     os.remove(name)
 os.remove(os.path.join(home, 'big'))
@@ -80,10 +94,23 @@ open('kept.txt', 'w').write('still here')
 print(__import__('json').dumps(outcomes))
 """
 
+# A user namespace of the kernel's own would let it mount a tmpfs of half the RAM that no limit counts.
+OWN_NAMESPACE = (
+    "__import__('subprocess').run(['unshare', '--user', '--map-root-user', '--mount', 'true']).returncode"
+)
+
+# Images displayed: the host keeps them on its own disk, which no filesystem of the kernel's bounds here.
+DISPLAYS = """
+from IPython.display import Image, display
+for _ in range(8):
+    display(Image(data=b'\\x89PNG\\r\\n\\x1a\\n' + bytes(10 * 2**20), format='png'))
+"""
+
 HOST = f"""
 import json, sys
 from sandbox import Isolation, KernelLimits, KernelSession
-limits = KernelLimits(isolation=Isolation(processes={PROCESSES}, disk_quota={QUOTA}))
+from sandbox.browser.files import read_upload
+limits = KernelLimits(isolation=Isolation(processes={PROCESSES}, disk_quota={QUOTA}, disk_files={FILES}))
 report = {{'uid': __import__('os').geteuid()}}
 with KernelSession(limits=limits) as session:
     bomb = session.execute({FORK_BOMB!r}, timeout=120)
@@ -94,10 +121,93 @@ with KernelSession(limits=limits) as session:
     report['fill'] = json.loads(fill.stdout) if fill.error is None else repr(fill.error)
     report['fill notices'] = fill.notices
     report['host sees'] = (session.working_dir / 'kept.txt').read_text()
+    report['upload reads'] = read_upload('kept.txt', session.working_dir).data.decode()
+    shown = session.execute({DISPLAYS!r}, timeout=120)
+    report['images kept'] = sum(path.stat().st_size for path in session.output_dir.iterdir())
+    report['image notes'] = [output.text for output in shown.outputs]
+    report['own namespace'] = session.execute({OWN_NAMESPACE!r}).result
     (session.working_dir / 'from host.txt').write_text('given')
     report['kernel sees'] = session.execute("open('from host.txt').read()").result
     session.restart()
     report['after restart'] = session.execute("open('kept.txt').read()").result
+print(json.dumps(report))
+"""
+
+
+CHILD_PAST_MEMORY = """
+import os
+pid = os.fork()
+if pid == 0:
+    try:
+        block = bytearray(600 * 2**20)
+        os._exit(0)
+    except MemoryError:
+        os._exit(3)
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+MEMORY_FILES = """
+import ctypes, errno, os
+def attempt(make):
+    try:
+        make()
+        return 'made'
+    except OSError as exc:
+        return errno.errorcode[exc.errno]
+def shm():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.shmget(0, 2**20, 0o1600) < 0:  # IPC_PRIVATE, IPC_CREAT | 0600
+        raise OSError(ctypes.get_errno(), 'shmget')
+def fill(path):
+    with open(path, 'wb') as file:
+        for _ in range(300):
+            file.write(b'x' * 2**20)
+outcomes = {
+    'memfd': attempt(lambda: os.memfd_create('m')),
+    'shm': attempt(shm),
+    'dev shm': attempt(lambda: fill('/dev/shm/big')),
+    'dev': attempt(lambda: open('/dev/big', 'w')),
+}
+os.remove('/dev/shm/big')
+outcomes
+"""
+
+MEMORY_HOST = f"""
+import json
+from sandbox import Isolation, KernelLimits, KernelSession
+limits = KernelLimits(isolation=Isolation(processes={PROCESSES}, memory=512 * 2**20))
+report = {{'header': limits.describe_memory()}}
+with KernelSession(limits=limits) as session:
+    child = session.execute({CHILD_PAST_MEMORY!r}, timeout=120)
+    report['child'] = child.stdout.strip() or repr(child.error)
+    report['memory files'] = eval(session.execute({MEMORY_FILES!r}).result)
+print(json.dumps(report))
+"""
+
+# A stand-in for systemd-run in a user session with systemd (none here): it notes what it was asked and runs
+# the command, as `systemd-run --user --scope` does once the scope is made.
+FAKE_SYSTEMD_RUN = """#!/bin/sh
+printf '%s\\n' "$@" >> "$(dirname "$0")/asked"
+while [ "$1" != "--" ]; do shift; done
+shift
+exec "$@"
+"""
+
+SCOPE_HOST = f"""
+import json, os, pathlib, tempfile
+bin = pathlib.Path(tempfile.mkdtemp())
+(bin / 'systemd-run').write_text({FAKE_SYSTEMD_RUN!r})
+(bin / 'systemd-run').chmod(0o755)
+os.environ['PATH'] = f"{{bin}}:{{os.environ['PATH']}}"
+from sandbox import Isolation, KernelLimits, KernelSession
+limits = KernelLimits(isolation=Isolation(processes={PROCESSES}, memory=512 * 2**20))
+report = {{'header': limits.describe_memory()}}
+with KernelSession(limits=limits) as session:
+    report['kernel'] = session.execute('1 + 1').result
+    report['address space'] = session.execute(
+        "__import__('resource').getrlimit(__import__('resource').RLIMIT_AS)[0]"
+    ).result
+report['asked'] = (bin / 'asked').read_text().split(chr(10))
 print(json.dumps(report))
 """
 
@@ -154,8 +264,47 @@ def test_a_host_that_is_not_root_holds_processes_and_disk() -> None:
     assert refused == 11 and processes <= PROCESSES
     assert not report["bomb restarted"] and report["after bomb"] == "2"
     # Past the quota: refused at once by the filesystem, however written, with nothing measured and undone.
-    assert report["fill"] == {"fallocate": "ENOSPC", "many files": "ENOSPC", "home": "ENOSPC"}
+    # One file too many fails as well (once measured a second later, by then thousands past).
+    assert report["fill"] == {
+        "file count": "ENOSPC",
+        "beside the work dir": "EROFS",  # the kernel's directory is on the host's disk: read-only to it
+        "fallocate": "ENOSPC",
+        "many files": "ENOSPC",
+        "home": "ENOSPC",
+    }
     assert report["fill notices"] == []
     # The host reaches the kernel's files both ways, and they outlive the kernel.
     assert report["host sees"] == "still here" and report["kernel sees"] == "'given'"
+    assert report["images kept"] <= QUOTA
+    assert "not kept: the session keeps no more images than its disk quota" in report["image notes"][-1]
+    assert report["upload reads"] == "still here"  # browser.upload() finds the kernel's files too
+    assert report["own namespace"] != "0"
     assert report["after restart"] == "'still here'"
+
+
+def test_without_a_cgroup_each_process_holds_at_most_the_kernels_memory_and_the_header_says_the_sum() -> None:
+    report = run_unprivileged(MEMORY_HOST)
+    # 512 MiB for the kernel; per process it was 4 GiB (the address-space default), so a child took 600 MiB.
+    assert report["child"] == "3"  # MemoryError in the child
+    # 48 x 512 MiB, and 2.56 GiB of in-memory files (/tmp, /dev/shm, the work dir and home).
+    assert report["header"] == (
+        f"512 MiB of address space per process and at most {PROCESSES} processes: at most 26.6 GiB for the "
+        "kernel as a whole, its in-memory files included (this host makes no cgroup)"
+    )
+    # Memory outside any address space: memory files refused, /dev/shm as bounded as /tmp.
+    assert report["memory files"] == {"memfd": "EPERM", "shm": "EPERM", "dev shm": "ENOSPC", "dev": "EROFS"}
+
+
+def test_where_the_users_systemd_makes_scopes_the_kernel_runs_in_one() -> None:
+    report = run_unprivileged(SCOPE_HOST)
+    assert report["header"] == (
+        "512 MiB of memory for the kernel and all its processes together (systemd user scope)"
+    )
+    assert report["kernel"] == "2"
+    asked = report["asked"]
+    # The trial, then the kernel's own scope: the limits as properties of a scope of the user's manager.
+    assert asked.count("--scope") == 2 and asked[:2] == ["--user", "--scope"]
+    assert f"--property=MemoryMax={512 * MIB}" in asked and f"--property=TasksMax={PROCESSES}" in asked
+    assert "--property=OOMPolicy=continue" in asked and "--property=MemorySwapMax=0" in asked
+    # The scope holds the kernel as a whole, so each process keeps the full address space.
+    assert report["address space"] == str(4 * 1024**3)

@@ -52,7 +52,7 @@ def _press_everything(browser, base_url: str) -> None:
 
 @pytest.mark.parametrize("mode", ["read-only", "confirm"])
 def test_no_write_leaves_the_browser_without_the_policy(make_service, pages, mode: str) -> None:
-    asked: list[dict] = []
+    asked: list[BrowserCall] = []
 
     def before_write(write: BrowserCall) -> bool:
         asked.append(write)
@@ -71,3 +71,36 @@ def test_no_write_leaves_the_browser_without_the_policy(make_service, pages, mod
     assert any("Shift+Enter" in described or "on its own" in described for described in asked_about)
     # Each key in the field that writes on any key, the made-up event and the new window's submission.
     assert len([write for write in asked if "on its own" in write.description]) >= len(ENTERS) + 2
+
+
+@pytest.mark.timeout(150)  # the old code never came back: the replayed submission waited on its own redirect
+@pytest.mark.parametrize("limited", [False, True])
+def test_a_released_write_the_site_redirects_is_reported_with_the_page_it_leads_to(
+    make_service, pages, limited: bool
+) -> None:
+    """A write held in this tab, allowed, and sent on by the site (307: same method and body) is one write:
+    asked about once, and the action reports the page it ended on."""
+    asked: list[BrowserCall] = []
+    browser = make_service(
+        origins=[pages.base_url] if limited else None, before_write=lambda write: asked.append(write) or True
+    )
+    browser.goto(pages.base_url + "/moved-write")
+    sent = len(pages.posts)
+    said = browser.click(browser.find("button", "Save by script"))
+    assert [write.description for write in asked] == [
+        f"let the page send POST {pages.base_url}/moved on its own"
+    ]
+    assert pages.posts[sent:] == ["q=moved", "q=moved"]  # to /moved, and where it sent the write on
+    assert f"The page sent POST {pages.base_url}/moved on its own; the session's policy allowed it." in said
+    assert f"URL: {pages.base_url}/ping" in said and "pong" in said
+
+
+def test_a_released_write_the_site_redirects_off_the_sites_goes_no_further(
+    make_service, pages, listener
+) -> None:
+    browser = make_service(origins=[pages.base_url], before_write=lambda write: True)
+    browser.goto(f"{pages.base_url}/moved-write?to={listener.url}/stolen")
+    said = browser.click(browser.find("button", "Save by script"))
+    assert f"Blocked: the browser tried to reach {listener.url}/stolen, which is not one of the run's" in said
+    assert listener.received == []
+    assert said.endswith("No further change on the page.")  # the page stayed as it was
