@@ -31,8 +31,9 @@ from apis import swagger2
 from apis.errors import SpecError
 from apis.model import Spec, SpecProblem
 from apis.operations import extract_operations, server_url, where
+from apis.records import is_url
 from apis.refs import ExternalRefs, break_reference_cycles, has_external_refs
-from apis.sources import is_url, parse_document, read_bytes
+from apis.sources import parse_document, read_bytes
 from sandbox.text import clip
 
 # Bump when the processed form changes, so stale cache entries are ignored.

@@ -325,6 +325,22 @@ def test_listing_workflows_does_not_import_the_agent(tmp_path, monkeypatch: pyte
     assert imported == []
 
 
+def test_listing_sites_reads_the_registry_without_the_spec_machinery(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HYBRID_DATA_DIR", str(tmp_path))
+    SiteRegistry(tmp_path).add(
+        Site(name="shop", base_url="https://shop.example", spec=None, web_url="https://shop.example")
+    )
+    completed, imported = imported_by(
+        ["sites", "list"],
+        ("httpx", "jsonschema", "openapi_spec_validator", "yaml", "apis.loader", "apis.client", "sqlalchemy"),
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "shop" in completed.stdout
+    assert imported == []
+
+
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [
