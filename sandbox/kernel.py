@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
@@ -88,7 +89,14 @@ class Kernel:
             disk.bound(home, min(quota, HOME_SIZE), limits.isolation.disk_files)
         elif quota is not None and limits.isolation.isolated:
             space = disk.PrivateSpace.start({directory / "work": quota, home: min(quota, HOME_SIZE)})
-        manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(directory / "ipc"))
+        manager = KernelManager(
+            kernel_name="python3",
+            transport="ipc",
+            ip=str(directory / "ipc"),
+            # ipykernel's own spec for this interpreter, not one of the user's kernel directories: those
+            # are not ours to run, and finding them imports IPython into the host.
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[]),
+        )
         manager.connection_file = str(directory / "connection.json")
         spec = manager.kernel_spec
         assert spec is not None
