@@ -40,6 +40,7 @@ from sandbox.errors import HybridError
 from workflows.fastpath import FastPathMatch, match_fast_path
 from workflows.learn import learn_from_run
 from workflows.learned import Learned
+from workflows.lightstore import WorkflowView
 from workflows.memory import Workflow, WorkflowStore
 from workflows.reading import StoreError
 from workflows.status import RunStatus
@@ -160,7 +161,7 @@ def _no_model_for(match: FastPathMatch | None, attempt: RunResult | None, *, fas
     return f"No model configured, and no verified workflow matches this task: {configure}."
 
 
-def _repair_request(workflow: Workflow, error: str | None) -> dict[str, Any]:
+def _repair_request(workflow: WorkflowView, error: str | None) -> dict[str, Any]:
     """What the model is told when the workflow that matched its task failed on the fast path."""
     return {
         "workflow": f"{workflow.name} v{workflow.version}",
@@ -191,7 +192,7 @@ class Agent:
         on_model: ModelListener | None = None,
         fast_path: bool | None = None,
         induce: bool | None = None,
-        on_fast_path: Callable[[Workflow, str | None], None] | None = None,
+        on_fast_path: Callable[[WorkflowView, str | None], None] | None = None,
         files: Sequence[Path] = (),
     ) -> None:
         """`fast_path` and `induce` default to the settings of those names (see `hybrid config`);
@@ -413,6 +414,7 @@ class Agent:
         """Do `task` with the matched workflow and no model call; a failure is for the caller to repair."""
         return run_matched(
             self.runtime,
+            self.store,
             match,
             task,
             sites=self.sites,

@@ -37,10 +37,7 @@ from sandbox import (
 from sandbox.bridge import decide_during_call
 from sandbox.names import API
 from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
-from workflows.memory import Workflow, WorkflowStore
-from workflows.retrieval import retrieve
 from workflows.status import RunStatus
-from workflows.store import StepRecord
 from workflows.templates import fits
 
 if TYPE_CHECKING:
@@ -50,13 +47,17 @@ if TYPE_CHECKING:
     from hybrid.agent.graph import ActionOutcome
     from sandbox.browser import BrowserService, SiteLogin
 
+    # And no SQLAlchemy: the fast path records its run through `workflows.lightstore` where it can.
+    from workflows.memory import Workflow, WorkflowStore
+    from workflows.store import StepRecord
+
 API_SECTION_TOKENS = 3000
 SEARCH_RESULTS = 8
 WORKFLOWS_OFFERED = 5
 # What one observation may show the model (about 2,000 tokens); the record keeps everything.
 OUTPUT_CHARS = 8000
 # Told each step as it is recorded (the CLI prints it, an MCP client gets progress).
-StepCallback = Callable[[StepRecord, list[CallRecord]], None]
+StepCallback = Callable[["StepRecord", list[CallRecord]], None]
 
 
 @dataclass
@@ -286,7 +287,7 @@ class AgentRuntime:
         self,
         *,
         sites: list[SiteHandle],
-        store: WorkflowStore,
+        store: WorkflowStore | None,
         pool: KernelPool,
         policy: Policy,
         browser: BrowserService | None = None,
@@ -296,11 +297,12 @@ class AgentRuntime:
         use_api: bool = True,
     ) -> None:
         """Without `use_api`, the sites' APIs are neither described nor callable (`api` is absent): a
-        browsing-only agent, as benchmarks compare."""
+        browsing-only agent, as benchmarks compare. Without a `store`, it only gives sessions
+        (`fresh_session`): the fast path records its run in a store of its own."""
         self.sites = sites
         self.use_api = use_api
         self.mcp_servers = list(mcp_servers)
-        self.store = store
+        self._store = store
         self.pool = pool
         self.policy = policy
         self.browser = browser
@@ -326,6 +328,13 @@ class AgentRuntime:
         # The user's own files (`hybrid run --file`), copied into each kernel's work dir.
         self.user_files: list[Path] = list(user_files)
 
+    @property
+    def store(self) -> WorkflowStore:
+        """Where runs and workflows are kept."""
+        if self._store is None:
+            raise RuntimeError("this runtime keeps no store: it only gives sessions (see fresh_session)")
+        return self._store
+
     def offered_workflows(self, run_id: str, task: str) -> list[Workflow]:
         """The workflows from memory that best match run `run_id`'s `task` on these sites (programs and
         guides) and can take its values (see `workflows.templates.fits`), retrieved on the run's first ask
@@ -333,15 +342,16 @@ class AgentRuntime:
         offered = self._offered.get(run_id)
         if offered is None:
             names = [site.name for site in self.sites] + [server.name for server in self.mcp_servers]
-            found = retrieve(self.store, task, names, k=WORKFLOWS_OFFERED)
+            found = self.store.matching_workflows(task, names, k=WORKFLOWS_OFFERED)
             offered = self._offered[run_id] = [
                 w for w in found if fits(w.intent_template, w.parameters, task)
             ]
         return offered
 
     def learned_operations(self, site: str) -> Sequence[apis.LearnedTask]:
-        """What successful runs on `site` called, with their tasks (newest first), for search to rank."""
-        return self.store.learned_operations(site)
+        """What successful runs on `site` called, with their tasks (newest first), for search to rank
+        (nothing for a runtime without a store)."""
+        return self.store.learned_operations(site) if self._store is not None else []
 
     def remember_operations(self, run_id: str, task: str) -> None:
         """Keep, per site, the API operations successful run `run_id` called for `task` (by their names in

@@ -224,10 +224,20 @@ def test_a_task_done_by_a_workflow_does_not_import_the_agent(demo_data_dir) -> N
     )
     assert learnt.exit_code == 0, learnt.output
     # Nor the demo app (only its name is needed), the strict spec checker or jsonschema (specs come from
-    # the cache), nor IPython (the kernel's spec is ipykernel's own, not looked up in the user's dirs).
+    # the cache), IPython (the kernel's spec is ipykernel's own, not looked up in the user's dirs), nor the
+    # ORM (the run is recorded through workflows.lightstore).
     completed, imported = imported_by(
         ["run", task_b.intent, "--json"],
-        (*AGENT_STACK, "fastapi", "hybrid.demo.server", "openapi_spec_validator", "jsonschema.", "IPython"),
+        (
+            *AGENT_STACK,
+            "fastapi",
+            "hybrid.demo.server",
+            "openapi_spec_validator",
+            "jsonschema.",
+            "IPython",
+            "sqlalchemy",
+            "sqlmodel",
+        ),
     )
     assert json.loads(completed.stdout.splitlines()[0])["answer"] == "bob", (
         completed.stdout + completed.stderr
