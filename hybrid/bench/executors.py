@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.util import Finalize
@@ -23,8 +25,9 @@ ExecutorKind = Literal["local", "ray"]
 # A Ray instance started here: no dashboard, a small object store (results are small), no usage report.
 LOCAL_RAY_OBJECT_STORE_BYTES = 128 * 1024 * 1024
 ACTOR_CLOSE_SECONDS = 30
-# Ray waits a fixed 30 s for a new node's raylet to register; on a busy machine that can pass, and a second
-# start finds its programs already read from disk.
+# Ray waits a fixed 30 s for a new node's raylet to register, and its raylet a fixed 15 s for its dashboard
+# agent (ray-project/ray#65983); on a busy machine either can pass, and a second start finds its programs
+# already read from disk.
 LOCAL_RAY_STARTS = 3
 ACTOR_PREFIX = "hybrid-bench-worker-"  # named, so an operator can find (or stop) one with ray.get_actor
 
@@ -107,6 +110,7 @@ class RayCluster:
             ) from exc
         self._ray = ray
         self._owns_instance = address is None
+        self._temp_dir: str | None = None
         if self._owns_instance:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             self._start_local(parallel)
@@ -122,23 +126,45 @@ class RayCluster:
         self._finished = False
 
     def _start_local(self, parallel: int) -> None:
+        """A Ray instance of this process's own, in a directory of its own: `address="local"`, since
+        without it Ray joins any instance `ray start` left on this machine (or RAY_ADDRESS names)."""
         for attempt in range(1, LOCAL_RAY_STARTS + 1):
+            self._temp_dir = tempfile.mkdtemp(prefix="hybrid-ray-")
             try:
                 self._ray.init(
+                    address="local",
                     num_cpus=parallel,
                     include_dashboard=False,
                     log_to_driver=False,
                     object_store_memory=LOCAL_RAY_OBJECT_STORE_BYTES,
                     configure_logging=False,
+                    _temp_dir=self._temp_dir,
                 )
                 return
             except Exception as exc:  # Ray raises a bare Exception for this
-                self._ray.shutdown()
+                self._stop_local()
                 if "timed out during startup" not in str(exc) or attempt == LOCAL_RAY_STARTS:
                     raise ExecutorError(
                         f"The local Ray instance did not start ({exc}); on a busy machine, start one with "
                         "`ray start --head` and pass --ray-address auto."
                     ) from exc
+
+    def _stop_local(self) -> None:
+        """Stop the local instance and whatever of it outlives `ray.shutdown()`: a start that failed leaves
+        its GCS server running, and the GCS server does not end on SIGTERM."""
+        self._ray.shutdown()
+        if self._temp_dir is None:
+            return
+        import psutil
+
+        for process in psutil.process_iter(["cmdline"]):
+            if any(self._temp_dir in part for part in process.info["cmdline"] or ()):
+                try:
+                    process.kill()
+                except psutil.Error:
+                    pass  # ended meanwhile
+        shutil.rmtree(self._temp_dir, ignore_errors=True)
+        self._temp_dir = None
 
     def results(self, tasks: list[BenchTask]) -> Iterator[TaskResult]:
         """Each task to an idle worker; a worker lost with its node (or its process) is dropped and the task
@@ -173,7 +199,10 @@ class RayCluster:
             for actor in self.actors:
                 self._ray.kill(actor)  # ends its process, its site and its kernels
         finally:
-            self._ray.shutdown()  # stops the local instance; on a cluster, only disconnects this driver
+            if self._owns_instance:
+                self._stop_local()
+            else:
+                self._ray.shutdown()  # on a cluster, only disconnects this driver
 
 
 def make_executor(

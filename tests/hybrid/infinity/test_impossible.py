@@ -13,6 +13,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from hybrid.config import find_chromium
 from sandbox.browser import DEFAULT_ARGS
+from tests.waits import scaled
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +33,7 @@ def figma() -> Iterator[tuple[AppServer, Page]]:
                 executable_path=str(find_chromium()), args=list(DEFAULT_ARGS)
             )
             page = chromium.new_page()
+            page.set_default_timeout(scaled(30) * 1000)  # Playwright's own 30 s, for a loaded machine
             page.goto(server.url + "/", wait_until="load")
             page.wait_for_selector(".slide-thumbnail")
             yield server, page
