@@ -40,7 +40,7 @@ from sandbox.errors import HybridError
 from workflows.fastpath import FastPathMatch, match_fast_path
 from workflows.learn import learn_from_run
 from workflows.learned import Learned
-from workflows.lightstore import WorkflowView
+from workflows.lightstore import LightStore, WorkflowView
 from workflows.memory import Workflow, WorkflowStore
 from workflows.reading import StoreError
 from workflows.status import RunStatus
@@ -260,6 +260,10 @@ class Agent:
                 if not mcp_registry.has(name)
             ]
             self.store = WorkflowStore(settings.effective_database_url)
+            # Steps are written without the ORM where the database allows it (1.5 -> 0.2 ms of CPU a step).
+            step_store = LightStore.open(settings.effective_database_url)
+            if step_store is not None:
+                self._stack.callback(step_store.close)
             # Its own pool gets the first kernel going while the run prepares; later ones start when needed.
             pool = pool or self._stack.enter_context(
                 KernelPool(size=1, limits=settings.kernel_limits, refill=False)
@@ -267,6 +271,7 @@ class Agent:
             self.runtime = AgentRuntime(
                 sites=handles,
                 store=self.store,
+                step_store=step_store,
                 pool=pool,
                 policy=Policy(mode=self.policy_mode, confirm=confirm),
                 browser=browser,

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from sandbox.browser import BrowserService, SiteLogin
 
     # And no SQLAlchemy: the fast path records its run through `workflows.lightstore` where it can.
+    from workflows.lightstore import FastPathStore
     from workflows.memory import Workflow, WorkflowStore
     from workflows.store import StepRecord
 
@@ -289,6 +290,7 @@ class AgentRuntime:
         sites: list[SiteHandle],
         store: WorkflowStore | None,
         pool: KernelPool,
+        step_store: FastPathStore | None = None,
         policy: Policy,
         browser: BrowserService | None = None,
         on_step: StepCallback | None = None,
@@ -303,6 +305,8 @@ class AgentRuntime:
         self.use_api = use_api
         self.mcp_servers = list(mcp_servers)
         self._store = store
+        # Where steps are written, if not `store`: the same tables without the ORM (workflows.lightstore).
+        self._step_store = step_store
         self.pool = pool
         self.policy = policy
         self.browser = browser
@@ -536,7 +540,10 @@ class AgentRuntime:
         result.calls.extend(session.dispatcher.recorder.take())
 
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None:
-        self.store.add_step(run_id, step, calls)
+        if self._step_store is not None:
+            self._step_store.add_step_fields(run_id, step.model_dump(), calls)
+        else:
+            self.store.add_step(run_id, step, calls)
         if self.on_step is not None:
             self.on_step(step, calls)
 
