@@ -25,6 +25,10 @@ from sandbox.lazy import lazy_names
 # jsonschema (a lazy package imports them in whatever order they are first asked for).
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
+# Imported now: `search` is also the name of its module, which, imported later, would be bound on the
+# package over a lazily imported function. The module is light (no HTTP client, no validators).
+from apis.search import LearnedTask as LearnedTask, search as search
+
 if TYPE_CHECKING:
     # `X as X`: names re-exported for type checkers (at run time `__getattr__` imports them).
     from apis.auth import (
@@ -77,10 +81,6 @@ if TYPE_CHECKING:
     from apis.registry import (
         Site as Site,
         SiteRegistry as SiteRegistry,
-    )
-    from apis.search import (
-        LearnedTask as LearnedTask,
-        search as search,
     )
     from apis.validation import (
         Mismatch as Mismatch,
@@ -135,10 +135,10 @@ _HOMES = {
         "Site",
         "SiteRegistry",
     ),
-    "apis.search": ("LearnedTask", "search"),
     "apis.validation": (
         "Mismatch",
         "mismatch_section",
     ),
 }
 __all__, __getattr__ = lazy_names(__name__, _HOMES)
+__all__ += ["LearnedTask", "search"]

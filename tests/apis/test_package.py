@@ -40,6 +40,14 @@ def test_every_exported_name_resolves() -> None:
         assert getattr(apis, name) is not None
 
 
+def test_a_name_shared_with_its_module_is_the_function() -> None:
+    code = "import apis, apis.search, apis.loader\nprint(callable(apis.search))"
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert shown.stdout.strip() == "True"
+
+
 def test_an_unknown_name_is_an_attribute_error_that_names_it() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         apis.Nothing  # noqa: B018 - asked for on purpose
