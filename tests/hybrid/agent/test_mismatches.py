@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 import apis
+import apis.naming
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent
 from hybrid.config import Settings
