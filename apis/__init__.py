@@ -82,6 +82,9 @@ if TYPE_CHECKING:
         Site as Site,
         SiteRegistry as SiteRegistry,
     )
+    from apis.requested import (
+        operations_requested as operations_requested,
+    )
     from apis.validation import (
         Mismatch as Mismatch,
         mismatch_section as mismatch_section,
@@ -135,6 +138,7 @@ _HOMES = {
         "Site",
         "SiteRegistry",
     ),
+    "apis.requested": ("operations_requested",),
     "apis.validation": (
         "Mismatch",
         "mismatch_section",

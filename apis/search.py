@@ -138,6 +138,8 @@ SYNONYMS = {
     "hour": ("time",),
     "away": ("presence",),
     "status": ("presence", "state"),
+    "recommend": ("recommendation",),
+    "library": ("saved",),
 }
 # How people say things, rewritten into the words specs use before the request is scored (applied in
 # order). Each stands for a family of requests the benchmarks showed missed.
@@ -146,6 +148,8 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, replacement in (
         (r"\b(?:leave|drop|write|post) a (?:note|comment|reply)\b", "comment create"),
         (r"\btag(?:ged)?\b(.*?)\bas\b", r"label\1as"),  # "tag issue 7 as a bug" labels it
+        # "make my playlist private" changes a thing; "make me a playlist", "make it a new one" create one
+        (r"\bmake\b(?= (?:my|the|this|that|it|its|our|your|his|her|their)\b)(?!.*\ban?\b)", "update"),
         (r"\b(?:kill|terminate|nuke|trash|get rid of|throw away|throw out|drop|destroy)\b", "delete"),
         (r"\b(?:how many|how much|number of|count of)\b", "list count"),
         (r"\bmove\b(.*?)\bto\b(?= (?-i:[A-Z]))", r"transition\1to"),  # "move PROJ-1 to Done"
@@ -176,7 +180,8 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bstarred\b", "stargazers starred"),
         (r"\b(?:singers?|bands?|musicians?)\b", "artist"),
         (r"\b(?:songs?|music)\b", "track"),
-        (r"\b(?:look like|photos?|pictures?|posters?|logo|cover)\b", "image"),
+        (r"\b(?:look like|photos?|pictures?|posters?|cover)\b", "image"),
+        (r"\blogos?\b", "logo image"),
     )
 )
 # Words for the person asking, which specs call the current or authenticated user.
@@ -251,6 +256,17 @@ COLLECTION_BOOST = 0.25
 CHAIN_BOOST = 0.4
 # A search for the kind of thing a request names by its title, as a share of the best match's score.
 LOOKUP_SHARE = 0.6
+# Chains: an operation that needs a thing's id (`/movie/{movie_id}/credits`, `/users/{user_id}/playlists`)
+# needs an operation that finds it first, ranked just below it (this share of its score): the current user's
+# own (`GET /me`) for a user, the user's own collection of that kind when the request says "my", the search
+# for that kind (or of everything) when the request names the thing by its title.
+# Done for the best few operations, and for what those chosen need in turn.
+PROVIDER_SHARE = 0.9
+PROVIDER_TARGETS = 3
+PROVIDER_DEPTH = 2
+# Path segments of the operation that returns the user the credentials belong to.
+CURRENT_USER_SEGMENTS = frozenset({"me", "myself", "self", "whoami", "user", "current", "currentuser"})
+USER_KINDS = frozenset({"user", "account"})
 # Learned from runs: a past task at least this similar to the request (cosine of their weighted terms)
 # lends its operations a share of the best match's score, as large as the similarity, so a request
 # worded as a past one ranks that task's operations first.
@@ -308,6 +324,7 @@ class Request:
     action: str | None
     plurals: frozenset[str]
     names_something: bool
+    about_self: bool = False
 
 
 @dataclass
@@ -329,6 +346,7 @@ class SearchIndex:
     # Path parameters that scope everything else (Kubernetes' `namespace`, a forge's `owner`): the word
     # after one in a request is its value, not a word to search for.
     scopes: frozenset[str]
+    chains: Chains = field(default_factory=lambda: Chains((), None, {}, {}, ()))
     _understood: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
@@ -358,6 +376,7 @@ class SearchIndex:
             [_neighbourhood(lookup, under) for lookup in lookups],
             [_returns_collection(op) for op in spec.operations],
             frozenset(_first_path_parameter(op) for op in spec.operations) - {""},
+            Chains.build(spec.operations, lookups),
         )
 
     def scores(self, query: str, learned: Sequence[LearnedTask] = ()) -> list[float]:
@@ -404,9 +423,30 @@ class SearchIndex:
             if wants_admin and factor == ADMIN_FACTOR:
                 factor = 1.0
             scores[i] = score * boost * factor
+        self._add_providers(scores, request)
         if learned:
             self._add_learned(scores, request.weights, learned)
         return scores
+
+    def _add_providers(self, scores: list[float], request: Request) -> None:
+        """Rank, just below each of the best operations, the operations that find the things it needs by id
+        (and what those need in turn)."""
+        chains = self.chains
+        ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
+        targets = [i for i in ranked[:PROVIDER_TARGETS] if scores[i] > 0]
+        seen = set(targets)
+        for _ in range(PROVIDER_DEPTH):
+            found = []
+            for target in targets:
+                for kind in chains.id_kinds[target]:
+                    provider = chains.provider(kind, request, scores)
+                    if provider is None or provider == target:
+                        continue
+                    scores[provider] = max(scores[provider], scores[target] * PROVIDER_SHARE)
+                    if provider not in seen:
+                        seen.add(provider)
+                        found.append(provider)
+            targets = found
 
     def _add_learned(
         self, scores: list[float], weights: dict[str, float], learned: Sequence[LearnedTask]
@@ -445,6 +485,84 @@ class SearchIndex:
                 self._understood.clear()
             self._understood[task] = understand(task, self.document_frequency, self.scopes).weights
         return self._understood[task]
+
+
+@dataclass(frozen=True)
+class Chains:
+    """What each operation needs found first, and the operations that find each kind of thing."""
+
+    # Per operation, the kinds of the things its path takes by id (`/tv/{tv_id}/season/{n}` -> tv).
+    id_kinds: tuple[tuple[str, ...], ...]
+    current_user: int | None
+    # The current user's own collections by kind (`GET /me/playlists` -> playlist).
+    own: dict[str, list[int]]
+    # The searches for one kind (`GET /search/person`), and under "" the searches of everything.
+    finders: dict[str, list[int]]
+    finds_all: tuple[int, ...]
+
+    @classmethod
+    def build(cls, operations: Sequence[Operation], lookups: Sequence[frozenset[str] | None]) -> Chains:
+        current_user = next((i for i, op in enumerate(operations) if _is_current_user(op)), None)
+        prefix = operations[current_user].path.rstrip("/") + "/" if current_user is not None else None
+        own: dict[str, list[int]] = {}
+        finders: dict[str, list[int]] = {}
+        for i, op in enumerate(operations):
+            if op.method != "GET" or any(p.location == "path" for p in op.parameters):
+                continue
+            literal = [s for s in op.path.lower().split("/") if s and not s.startswith("{")]
+            if prefix is not None and op.path.startswith(prefix) and _returns_collection(op):
+                own.setdefault(_kind(literal[-1]), []).append(i)
+            for kind in lookups[i] or ({""} if lookups[i] is not None else set()):
+                finders.setdefault(kind, []).append(i)
+        return cls(
+            tuple(_id_kinds(op) for op in operations),
+            current_user,
+            own,
+            finders,
+            tuple(finders.pop("", [])),
+        )
+
+    def provider(self, kind: str, request: Request, scores: Sequence[float]) -> int | None:
+        """The operation that finds the `kind` of thing this request means, if the spec has one."""
+        if kind in USER_KINDS and self.current_user is not None:
+            return self.current_user
+        if request.about_self and kind in self.own:
+            return _best(self.own[kind], scores)
+        if request.names_something and (kind in self.finders or self.finds_all):
+            return _best(self.finders.get(kind) or list(self.finds_all), scores)
+        return None
+
+
+def _best(candidates: Sequence[int], scores: Sequence[float]) -> int:
+    return max(candidates, key=lambda i: scores[i])
+
+
+def _kind(segment: str) -> str:
+    words = tokenize(segment.split(".")[0])
+    return words[-1] if words else ""
+
+
+def _id_kinds(operation: Operation) -> tuple[str, ...]:
+    """The kinds of the things an operation's path takes by id: the literal segment before `{id}`,
+    `{movie_id}`, `{playlistId}`."""
+    kinds = []
+    previous = ""
+    for segment in operation.path.split("/"):
+        if segment.startswith("{"):
+            name = segment.strip("{}")
+            if previous and (name.lower() == "id" or re.search(r"(?:_id|Id|ID)$", name)):
+                kinds.append(previous)
+        elif segment:
+            previous = _kind(segment)
+    return tuple(dict.fromkeys(kinds))
+
+
+def _is_current_user(operation: Operation) -> bool:
+    """`GET /me`, `GET /user`, `GET /rest/api/3/myself`: the user the credentials belong to."""
+    if operation.method != "GET" or any(p.location == "path" for p in operation.parameters):
+        return False
+    literal = [s for s in operation.path.lower().split("/") if s and not s.startswith("{")]
+    return bool(literal) and literal[-1] in CURRENT_USER_SEGMENTS
 
 
 _indexes: weakref.WeakKeyDictionary[Spec, SearchIndex] = weakref.WeakKeyDictionary()
@@ -523,13 +641,14 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     for term in list(weights):
         for synonym in SYNONYMS.get(term, ()):
             weights.setdefault(_stem(synonym), SYNONYM_WEIGHT)
-    if SELF_WORDS & set(_WORD.findall(query.lower())):
+    about_self = bool(SELF_WORDS & set(_WORD.findall(query.lower())))
+    if about_self:
         for term in SELF_TERMS:
             weights.setdefault(term, SYNONYM_WEIGHT)
     plurals = frozenset(
         _stem(word) for word in _WORD.findall(text.lower()) if _stem(word) != word and word not in STOPWORDS
     )
-    return Request(weights, _asked_action(text), plurals, bool(names))
+    return Request(weights, _asked_action(text), plurals, bool(names), about_self)
 
 
 def _names_new(before: str) -> bool:

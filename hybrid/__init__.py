@@ -1,9 +1,10 @@
-"""hybrid: an API-first hybrid web agent. `from hybrid import Run` explores recorded runs in Python."""
+"""hybrid: an API-first hybrid web agent. In Python, `from hybrid import open_agent` runs tasks and
+`from hybrid import Run` explores recorded runs."""
 
 from typing import Any
 
 # Loaded on first use, so that `hybrid --help` does not import the agent's whole stack.
-_LAZY = {"Run": "hybrid.explore", "attach": "hybrid.explore"}
+_LAZY = {"Run": "hybrid.explore", "attach": "hybrid.explore", "open_agent": "hybrid.agent.assembly"}
 
 
 def __getattr__(name: str) -> Any:

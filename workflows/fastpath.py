@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox import KernelSession, PolicyMode
-from workflows.kernel import call_code, failure_summary, install_workflows
+from workflows.kernel import call_code, failure_summary, install_workflows, stop_after
 from workflows.lightstore import FastPathStore, WorkflowView
 from workflows.templates import bind
 
@@ -60,7 +60,9 @@ def run_fast_path(
     """Do `task` by calling the matched workflow in `session` (capabilities registered); returns the run id.
 
     The run is recorded like any other (one step, its calls, the workflow use as the host judged it), with
-    model `fast-path` and source `fast-path:<name>@v<version>`. A failed call, or a use whose calls did not
+    model `fast-path` and source `fast-path:<name>@v<version>`. The kernel is shut down when the action
+    returns, as at a run's `finish()`: threads the workflow started stop, and calls they had under way join
+    the record. A failed call, or a use whose calls did not
     carry its arguments, ends the run with status `error`, so the caller can fall back to the model.
     """
     run = store.start_run(
@@ -74,6 +76,8 @@ def run_fast_path(
     installed = install_workflows(session, store, [match.workflow], run_id=run.id, via="fast-path")
     installed.step_index = 0
     result = session.execute(match.code, timeout=timeout)
+    # The run ends with this action: what the workflow left running must not act unrecorded.
+    stop_after(session, result)
     outcomes = installed.settle(result)
     installed.close()
     error = failure_summary(match.workflow, result) or (None if result.ok else "; ".join(result.notices))

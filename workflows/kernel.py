@@ -9,7 +9,14 @@ its arguments, and opens a row in `workflow_uses`.
 
 Memory is the host's alone: nothing in the kernel can record an outcome. The host decides each use's
 outcome from what it observed (`InstalledWorkflows.settle`, after every action): the calls the use made,
-whether they carried its arguments, and whether the action failed inside the workflow's code.
+whether they carried its arguments, and whether the action failed inside the workflow's code. What it
+observed of an action the model wrote can be forged (code can begin a use through the bridge, make the
+workflow's calls and raise a look-alike of its failure), so a failure seen there counts against the
+workflow only once a clean re-run confirms it (`confirm_failure`): the same call, with the same arguments,
+in a fresh kernel with writes refused. A failure it does not reproduce is `not-reproduced`, one it cannot
+reach without writing (or cannot re-run) `unconfirmed`: neither counts against the workflow (an
+`unconfirmed` one may still be repaired by the run's own way of doing the task). The fast path's,
+verification's and the CLI's actions are the host's own code: what they observe is trusted as it is.
 """
 
 from __future__ import annotations
@@ -18,8 +25,9 @@ import ast
 import inspect
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,6 +42,11 @@ KERNEL_SIDE = Path(__file__).with_name("kernel_side.py")
 KERNEL_MODULE = "_hybrid_workflows"
 CAPABILITY = WORKFLOWS
 INSTALL_TIMEOUT = 30.0
+# How long a clean re-run that confirms a failure may take.
+CONFIRM_TIMEOUT = 120.0
+# Uses whose action is the model's code; the others (fast-path, verification, cli) run the host's own.
+UNTRUSTED_VIA = "kernel"
+SessionFactory = Callable[[], AbstractContextManager[KernelSession]]
 # What a failed call says when the thing it named does not exist: the task's own values were wrong.
 NOT_FOUND = re.compile(r"\b404\b|not found", re.IGNORECASE)
 
@@ -54,8 +67,10 @@ class _OpenUse:
 @dataclass(frozen=True)
 class UseOutcome:
     """What the host decided about one use: `success`, `failure` (counts against the workflow),
-    `task-failure` (the task named something that does not exist: not the workflow's fault) or
-    `no-calls` (begun but never ran: nothing to judge)."""
+    `task-failure` (the task named something that does not exist: not the workflow's fault),
+    `no-calls` (begun but never ran: nothing to judge), `unconfirmed` (a failure seen in the model's code
+    that no clean re-run could confirm) or `not-reproduced` (one a clean re-run did not reproduce); the
+    last two are not counted against it."""
 
     outcome: str
     error: str | None = None
@@ -66,14 +81,19 @@ class WorkflowCapability:
 
     def __init__(
         self,
-        store: UseRecorder,
+        store: UseRecorder | None,
         workflows: Sequence[WorkflowView],
         *,
         session: KernelSession,
         run_id: str | None,
         via: str,
+        begin_writes: bool = True,
+        confirm: SessionFactory | None = None,
     ) -> None:
+        # With no store (a re-run that confirms a failure) uses are judged but not recorded, and beginning
+        # one is a read (`begin_writes=False`): the session's policy refuses the workflow's own writes.
         self.store = store
+        self.begin_writes = begin_writes
         self.workflows = {w.name: w for w in workflows}
         self.session = session
         self.run_id = run_id
@@ -81,6 +101,7 @@ class WorkflowCapability:
         self.step_index: int | None = None
         self.kernel_pid: int | None = None
         self.open_uses: list[_OpenUse] = []
+        self.confirm = confirm  # clean kernels to confirm failures seen in the model's code
 
     def describe(self) -> dict[str, Any]:
         members: dict[str, dict[str, Any]] = {
@@ -95,7 +116,7 @@ class WorkflowCapability:
                 f"no workflow {'.'.join(path)!r}; available: {', '.join(sorted(self.workflows))}"
             )
         workflow = self.workflows[path[0]]
-        return HostFunction(partial(self._begin, workflow), writes=workflow.writes)
+        return HostFunction(partial(self._begin, workflow), writes=workflow.writes and self.begin_writes)
 
     def _begin(self, workflow: WorkflowView, *args: Any, **kwargs: Any) -> None:
         if self.kernel_pid is not None and self.session.kernel_pid != self.kernel_pid:
@@ -111,26 +132,33 @@ class WorkflowCapability:
         if missing:
             raise TypeError(f"wf.{workflow.signature}: missing {', '.join(missing)}")
         assert workflow.id is not None
-        use = self.store.start_use(
-            workflow.id, via=self.via, arguments=arguments, run_id=self.run_id, step_index=self.step_index
+        use = (
+            self.store.start_use(
+                workflow.id, via=self.via, arguments=arguments, run_id=self.run_id, step_index=self.step_index
+            )
+            if self.store is not None
+            else 0
         )
         self.open_uses.append(_OpenUse(use, workflow, arguments))
 
 
-def judge_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResult) -> UseOutcome:
+def assess_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResult) -> UseOutcome:
     """The host's verdict on one use from what it observed: the calls made after it began that are the
     workflow's operations (`calls`), and the action's result.
 
-    A use that made none of its calls is not judged (begun and never run, or stopped before its first
-    call). One that raised (its wrapper's note is on the action's error) failed, unless a call it made
-    found nothing at a path its own arguments named (a 404): then the task named what does not exist.
-    One that returned succeeded only if its calls carried the arguments that flow into them."""
+    One that raised (its wrapper's note is on the action's error) failed, before its first call too,
+    unless a call it made found nothing at a path its own arguments named (a 404): then the task named
+    what does not exist. One that made none of its calls and did not raise is not judged (begun and never
+    run, or stopped before its first call). One that returned succeeded only if its calls carried the
+    arguments that flow into them. In an action the model wrote, all of this can be forged: see
+    `confirm_failure`."""
     workflow = use.workflow
     error = result.error
     raised = error is not None and f"wf.{workflow.name} failed with" in error.traceback
     if not calls:
-        reason = f"{error.name}: {error.message}, " if raised and error is not None else ""
-        return UseOutcome("no-calls", f"{reason}before any of its calls")
+        if raised and error is not None:
+            return UseOutcome("failure", f"{error.name}: {error.message}, before any of its calls")
+        return UseOutcome("no-calls", "before any of its calls")
     if raised and error is not None:
         failure = f"{error.name}: {error.message}"
         missing = [c for c in calls if c.status == "error" and NOT_FOUND.search(c.error or "")]
@@ -202,14 +230,28 @@ class InstalledWorkflows:
 
     def settle(self, result: ExecutionResult) -> list[UseOutcome]:
         """Decide the outcome of each use begun in the action that gave `result`, from what the host saw,
-        and record it (a failure counts against the workflow; the others do not)."""
+        and record it (a failure counts against the workflow; the others do not). A failure seen in an
+        action the model wrote stands only if a clean re-run confirms it (see `confirm_failure`)."""
+        capability = self.capability
+        assert capability.store is not None, "a re-run's uses are judged, never settled"
+        outcomes: list[UseOutcome] = []
+        for use, outcome in self.assess(result):
+            if outcome.outcome == "failure" and capability.via == UNTRUSTED_VIA:
+                outcome = confirm_failure(use.workflow, use.arguments, outcome, capability.confirm)
+            capability.store.finish_use(use.id, outcome=outcome.outcome, error=outcome.error)
+            outcomes.append(outcome)
+        return outcomes
+
+    def assess(self, result: ExecutionResult) -> list[tuple[_OpenUse, UseOutcome]]:
+        """The host's verdict on each use begun in the action that gave `result` (see `assess_use`); the
+        uses are no longer open."""
         capability = self.capability
         uses, capability.open_uses = capability.open_uses, []
         # The `wf.<name>` calls the host served, one per use begun (a refused one began none).
         begins = [
             i for i, call in enumerate(result.calls) if call.capability == CAPABILITY and call.status == "ok"
         ]
-        outcomes: list[UseOutcome] = []
+        verdicts: list[tuple[_OpenUse, UseOutcome]] = []
         for number, use in enumerate(uses):
             start = begins[number] if number < len(begins) else len(result.calls)
             again = next(
@@ -218,14 +260,13 @@ class InstalledWorkflows:
             )
             own = set(capability_calls(ast.parse(use.workflow.body)))
             calls = [c for c in result.calls[start + 1 : again] if c.name in own]
-            outcome = judge_use(use, calls, result)
-            capability.store.finish_use(use.id, outcome=outcome.outcome, error=outcome.error)
-            outcomes.append(outcome)
-        return outcomes
+            verdicts.append((use, assess_use(use, calls, result)))
+        return verdicts
 
     def close(self) -> None:
         """Uses still open (their action never came back) end without a verdict."""
         capability = self.capability
+        assert capability.store is not None
         for use in capability.open_uses:
             capability.store.finish_use(use.id, outcome="no-calls", error="its action never came back")
         capability.open_uses = []
@@ -249,19 +290,85 @@ def install_workflows(
     workflows: Iterable[WorkflowView],
     *,
     run_id: str | None = None,
-    via: str = "kernel",
+    via: str = UNTRUSTED_VIA,
+    confirm: SessionFactory | None = None,
 ) -> InstalledWorkflows:
     """Make the program workflows callable in `session`'s kernel as `wf.<name>(...)`.
 
     Register the session's other capabilities first. Text workflows are skipped (they are guidance
-    for the prompt). Uses are recorded against `run_id` with `via` ("kernel", "fast-path", ...).
+    for the prompt). Uses are recorded against `run_id` with `via`: "kernel" when the actions are the
+    model's code, whose failures are confirmed by a re-run in a kernel from `confirm` (a session with the
+    same capabilities and no workflows; without one they stay unconfirmed), or "fast-path",
+    "verification", "cli" when they are the host's own.
     """
     programs = [w for w in workflows if w.kind == "program"]
-    installed = InstalledWorkflows(
-        WorkflowCapability(store, programs, session=session, run_id=run_id, via=via)
-    )
+    capability = WorkflowCapability(store, programs, session=session, run_id=run_id, via=via, confirm=confirm)
+    installed = InstalledWorkflows(capability)
     installed._load()
     return installed
+
+
+def confirm_failure(
+    workflow: WorkflowView,
+    arguments: dict[str, Any],
+    seen: UseOutcome,
+    open_session: SessionFactory | None,
+    *,
+    timeout: float = CONFIRM_TIMEOUT,
+) -> UseOutcome:
+    """Whether a failure `seen` in an action the model wrote is the workflow's: re-run it with the same
+    `arguments` in a clean kernel from `open_session`, with writes refused, and judge that run (host code,
+    so trusted). It stands if the re-run fails too (or is the task's failure if the re-run says so). It is
+    `not-reproduced` if the re-run succeeded (what failed was the code around it), and `unconfirmed` if
+    the re-run reached a write it may not make, did not finish, or could not be made (a workflow that
+    drives the browser would move the run's own pages; no kernel to re-run in)."""
+    if open_session is None:
+        return UseOutcome("unconfirmed", f"{seen.error}; not confirmed: no clean kernel to re-run it in")
+    if any(name.split(".", 1)[0] == "browser" for name in capability_calls(ast.parse(workflow.body))):
+        return UseOutcome(
+            "unconfirmed", f"{seen.error}; not confirmed: it drives the browser, which a re-run would share"
+        )
+    try:
+        with open_session() as session:
+            session.dispatcher.policy = replace(session.dispatcher.policy, mode="read-only")
+            capability = WorkflowCapability(
+                None, [workflow], session=session, run_id=None, via="confirmation", begin_writes=False
+            )
+            rerun = InstalledWorkflows(capability)
+            rerun._load()
+            result = session.execute(call_code(workflow, arguments), timeout=timeout)
+            verdicts = rerun.assess(result)
+    except (HybridError, OSError, RuntimeError) as exc:  # no kernel to re-run in: the run goes on
+        return UseOutcome("unconfirmed", f"{seen.error}; not confirmed: the re-run could not start ({exc})")
+    own = set(capability_calls(ast.parse(workflow.body)))
+    if any(c.status == "denied" and c.name in own for c in result.calls):
+        return UseOutcome(
+            "unconfirmed",
+            f"{seen.error}; not confirmed: a re-run with writes refused reached its first write",
+        )
+    again = verdicts[0][1] if verdicts else UseOutcome("no-calls", "it was not called")
+    if again.outcome in ("failure", "task-failure"):
+        return UseOutcome(
+            again.outcome,
+            f"{seen.error}; confirmed by a re-run with the same arguments in a clean kernel: {again.error}",
+        )
+    if again.outcome == "success":
+        return UseOutcome(
+            "not-reproduced",
+            f"{seen.error}; not confirmed: a re-run with the same arguments in a clean kernel succeeded, so "
+            "what failed was the code around it",
+        )
+    detail = again.error or (f"{result.error.name}: {result.error.message}" if result.error else "no verdict")
+    return UseOutcome("unconfirmed", f"{seen.error}; not confirmed: the re-run did not finish ({detail})")
+
+
+def stop_after(session: KernelSession, result: ExecutionResult) -> None:
+    """The action that gave `result` ended its run (`finish()`): refuse further calls, kill the kernel (the
+    threads and processes the code started with it), and add the calls served after the action returned to
+    `result`, so that every call is in the run's record or refused."""
+    session.dispatcher.close()
+    session.shutdown()
+    result.calls.extend(session.dispatcher.recorder.take())
 
 
 def call_code(workflow: WorkflowView, arguments: dict[str, Any]) -> str:

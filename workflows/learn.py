@@ -17,7 +17,7 @@ from workflows.lifting import InductionRefused
 from workflows.memory import PASSED, Workflow, WorkflowStore
 from workflows.model_induction import AskModel
 from workflows.program import ProgramError
-from workflows.verify import CannotVerify, Judge, SessionFactory, Verification, verify
+from workflows.verify import CannotVerify, Recheck, SessionFactory, Verification, verify
 
 
 def learn_from_run(
@@ -27,7 +27,7 @@ def learn_from_run(
     *,
     model: AskModel | None = None,
     reset: Callable[[], None] | None = None,
-    judge: Judge | None = None,
+    recheck: Recheck | None = None,
     repairs: Sequence[Workflow] = (),
 ) -> Learned:
     """Induce from a finished run and verify each new, repaired or replaced program workflow.
@@ -48,7 +48,7 @@ def learn_from_run(
     for item in induced:
         if item.action not in ("evidence", "used") and item.workflow.kind == "program":
             try:
-                checked = verify(store, item.workflow, open_session, reset=reset, judge=judge)
+                checked = verify(store, item.workflow, open_session, reset=reset, recheck=recheck)
             except (CannotVerify, WorkflowInstallError) as exc:
                 notes[item.workflow.id] = f"not verified: {exc}"
             else:

@@ -162,6 +162,9 @@ class _Value:
     roles: list[_Role] = field(default_factory=list)
     spelling: str | None = None
     fold: str | None = None
+    # A value the code held as a regular expression (`r'brass\s+desk'`): the pattern's text before and
+    # after the words the task spells, and whether whitespace between them matched any run of it.
+    regex: tuple[str, str, bool] | None = None
 
     @property
     def argument(self) -> Any:
@@ -560,6 +563,45 @@ SEARCH_METHODS = frozenset(
     {"startswith", "endswith", "find", "index", "count", "removeprefix", "removesuffix"}
 )
 SEARCH_FUNCTIONS = frozenset({"re.search", "re.match", "re.fullmatch", "re.findall", "re.finditer"})
+# Functions whose first argument (or `pattern=`) is a regular expression: a value lifted there is escaped.
+PATTERN_FUNCTIONS = SEARCH_FUNCTIONS | {"re.compile", "re.sub", "re.subn", "re.split"}
+
+
+def _pattern_argument(call: ast.Call) -> ast.expr | None:
+    """The regular expression a `re.*` call is given, if it is one of `PATTERN_FUNCTIONS`."""
+    if call_name(call) not in PATTERN_FUNCTIONS:
+        return None
+    if call.args:
+        return call.args[0]
+    return next((k.value for k in call.keywords if k.arg == "pattern"), None)
+
+
+def _regex_spelling(pattern: str, task: str) -> tuple[str, str | None, tuple[str, str, bool]] | None:
+    """How the task spells the text a regular expression holds (`r'\\bbrass\\s+desk'` for "Brass Desk"):
+    the task's spelling, the str method that folds it to the pattern's case (or None), and the pattern's
+    text before and after the words (`\\b` and `\\b` here) with whether whitespace between them matched
+    any run of it. None if the task does not spell it."""
+    text = _regex_text(pattern)
+    if len(text) < 2:
+        return None
+    found = re.search(rf"(?<!\w){_spaced(text)}(?!\w)", task, re.IGNORECASE)
+    if found is None:
+        return None
+    spelling = " ".join(found.group(0).split())
+    fold = next(
+        (m for m in ("lower", "upper", "casefold") if spelling != text and getattr(spelling, m)() == text),
+        None,
+    )
+    words = text.split()
+    first = re.search(re.escape(words[0]), pattern, re.IGNORECASE)
+    last = list(re.finditer(re.escape(words[-1]), pattern, re.IGNORECASE))
+    prefix, suffix = "", ""
+    if first is not None and last and last[-1].end() >= first.end():
+        prefix, suffix = pattern[: first.start()], pattern[last[-1].end() :]
+        middle = pattern[first.start() : last[-1].end()]
+    else:
+        middle = pattern
+    return spelling, fold, (prefix, suffix, "\\s" in middle)
 
 
 def _searched_subject(call: ast.Call) -> tuple[str, int] | None:
@@ -650,10 +692,29 @@ def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[Literal, _Va
     contexts = _literal_contexts(statements)
     roles: dict[Literal, list[_Role]] = {}
     folded: dict[Literal, tuple[str, str]] = {}
+    regexes: dict[str, tuple[str, str | None, tuple[str, str, bool]]] = {}
     embedded: list[str] = []
+    patterns = {
+        id(pattern)
+        for statement in statements
+        for node in ast.walk(statement)
+        if isinstance(node, ast.Call) and (pattern := _pattern_argument(node)) is not None
+    }
     for node in (n for statement in statements for n in ast.walk(statement)):
         if id(node) not in contexts:
             continue
+        if (
+            id(node) in patterns
+            and isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and not _occurs(node.value, task)
+            and _folded_spelling(node.value, task) is None
+        ):
+            spelled = _regex_spelling(node.value, task)
+            if spelled is not None:  # a regular expression of a task value: `r'brass\s+desk'`
+                roles.setdefault(node.value, []).append(contexts[id(node)])
+                regexes[node.value] = spelled
+                continue
         role = contexts[id(node)]
         if isinstance(node, (ast.Tuple, ast.List)):
             items = _constant_items(node)
@@ -681,6 +742,8 @@ def _liftable_values(task: str, statements: list[ast.stmt]) -> dict[Literal, _Va
         task_spelling, fold = folded.get(literal, (None, None))
         name = _parameter_name(best.name, literal, taken)
         values[literal] = _Value(literal, name, roles=found, spelling=task_spelling, fold=fold)
+        if isinstance(literal, str) and literal in regexes:
+            values[literal].spelling, values[literal].fold, values[literal].regex = regexes[literal]
     listed = {item for value in values if isinstance(value, tuple) for item in value}
     for token in task_values(task):
         if token in values or token in listed or (token.isdigit() and int(token) in listed):
@@ -802,6 +865,7 @@ class _Lifter(ast.NodeTransformer):
 
     def __init__(self, values: dict[Literal, _Value]) -> None:
         self.values = values
+        self.escaping = False  # inside the pattern of a `re.*` call: values are matched literally
         # What may sit inside a longer string: each value as the code holds it and as the task spells it.
         self.inside: list[tuple[Literal, _Value, bool]] = []
         for value, lifted in values.items():
@@ -820,9 +884,30 @@ class _Lifter(ast.NodeTransformer):
             else None
         )
 
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        pattern = _pattern_argument(node)
+        if pattern is None:
+            return self.generic_visit(node)  # type: ignore[return-value]
+        escaping, self.escaping = self.escaping, False
+        node.func = self.visit(node.func)
+        self.escaping = True
+        node.args = [self.visit(arg) if arg is pattern else arg for arg in node.args]
+        for kw in node.keywords:
+            if kw.value is pattern:
+                kw.value = self.visit(kw.value)
+        self.escaping = False
+        node.args = [arg if arg is pattern else self.visit(arg) for arg in node.args]
+        for kw in node.keywords:
+            if kw.value is not pattern:
+                kw.value = self.visit(kw.value)
+        self.escaping = escaping
+        return node
+
     def visit_Constant(self, node: ast.Constant) -> ast.expr:
         value = node.value
         if _scalar(value) and value in self.values:
+            if self.values[value].regex is not None and not self.escaping:
+                return node  # a pattern's text somewhere else: left as it is (and refused if a task value)
             return ast.copy_location(self._expression(self.values[value], folded=True), node)
         if isinstance(value, str):
             parts = self._parts(value)
@@ -848,9 +933,12 @@ class _Lifter(ast.NodeTransformer):
         if isinstance(lifted.value, tuple) and not folded:
             items = ast.Call(ast.Name("map", ast.Load()), [ast.Name("str", ast.Load()), parameter], [])
             return ast.Call(ast.Attribute(ast.Constant(separator), "join", ast.Load()), [items], [])
-        if folded and lifted.fold is not None:
-            return ast.Call(ast.Attribute(parameter, lifted.fold, ast.Load()), [], [])
-        return parameter
+        expression: ast.expr = parameter
+        if (folded or lifted.regex is not None) and lifted.fold is not None:
+            expression = ast.Call(ast.Attribute(parameter, lifted.fold, ast.Load()), [], [])
+        if self.escaping:
+            return _escaped(expression, lifted.regex)
+        return expression
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.JoinedStr:
         parts: list[ast.expr] = []
@@ -891,6 +979,33 @@ class _Lifter(ast.NodeTransformer):
         if position < len(text):
             parts.append(ast.Constant(text[position:]))
         return parts or [ast.Constant(text)]
+
+
+def _escaped(value: ast.expr, regex: tuple[str, str, bool] | None) -> ast.expr:
+    """`value` matched literally inside a regular expression: `re.escape(value)`; for a value the run held
+    as a pattern, with the pattern's text around it kept and, where it matched any run of whitespace
+    between words, still so: `'(?<!\\w)' + '\\s+'.join(map(re.escape, value.split())) + '(?!\\w)'` for
+    `r'\\bbrass\\s+desk\\b'`."""
+    escape = ast.Attribute(ast.Name("re", ast.Load()), "escape", ast.Load())
+    if regex is None or not regex[2]:
+        expression: ast.expr = ast.Call(escape, [value], [])
+    else:
+        words = ast.Call(ast.Attribute(value, "split", ast.Load()), [], [])
+        expression = ast.Call(
+            ast.Attribute(ast.Constant(r"\s+"), "join", ast.Load()),
+            [ast.Call(ast.Name("map", ast.Load()), [escape, words], [])],
+            [],
+        )
+    prefix, suffix = (regex[0], regex[1]) if regex is not None else ("", "")
+    # A word boundary next to the value meant "not inside a longer word"; said so, it holds for values
+    # that start or end with punctuation too ("Enamel Camp Mug (large)").
+    prefix = re.sub(r"\\b$", lambda _: r"(?<!\w)", prefix)
+    suffix = re.sub(r"^\\b", lambda _: r"(?!\w)", suffix)
+    if prefix:
+        expression = ast.BinOp(ast.Constant(prefix), ast.Add(), expression)
+    if suffix:
+        expression = ast.BinOp(expression, ast.Add(), ast.Constant(suffix))
+    return expression
 
 
 def _refuse_constant_answers(statements: list[ast.stmt], writes: set[str], parameters: set[str]) -> None:

@@ -39,7 +39,7 @@ from workflows.status import DEPRECATE_AFTER_FAILURES, RUN_STATUSES, USE_OUTCOME
 if TYPE_CHECKING:
     from sandbox import PolicyMode
 
-USES = "workflow_uses"
+USES, LEARNED = "workflow_uses", "learned_operations"
 MAX_TERMS = 24
 STOP_WORDS = frozenset(
     [
@@ -204,7 +204,15 @@ class RunView(Protocol):
     def steps(self) -> int: ...
 
 
-class FastPathStore(UseRecorder, Protocol):
+class OperationMemory(Protocol):
+    """Where the operations a successful run called are kept for later tasks (`apis.search`)."""
+
+    def api_operations_called(self, run_id: str) -> dict[str, list[str]]: ...
+
+    def remember_operations(self, run_id: str, site: str, task: str, operations: Sequence[str]) -> bool: ...
+
+
+class FastPathStore(UseRecorder, OperationMemory, Protocol):
     """What the fast path reads and writes: `LightStore`, or the ORM's `workflows.memory.WorkflowStore`."""
 
     def matching_workflows(self, task: str, sites: Iterable[str], k: int) -> Sequence[WorkflowView]: ...
@@ -366,6 +374,40 @@ class LightStore(Reader):
                 (status, answer, error, None if status == "running" else _now(), run_id),
             )
         return self.get_run(run_id)
+
+    def api_operations_called(self, run_id: str) -> dict[str, list[str]]:
+        """As `WorkflowStore.api_operations_called`: `{"demo": ["list_issues", ...]}`, first-call order."""
+        with self._lock:
+            targets = [
+                row[0]
+                for row in self.connection.execute(
+                    f"SELECT target FROM {CALLS} WHERE run_id = ? AND capability = 'api' AND status = 'ok' "
+                    "ORDER BY id",
+                    (run_id,),
+                )
+            ]
+        called: dict[str, list[str]] = {}
+        for target in targets:
+            site, _, operation = target.partition(".")
+            if operation and operation not in called.setdefault(site, []):
+                called[site].append(operation)
+        return called
+
+    def remember_operations(self, run_id: str, site: str, task: str, operations: Sequence[str]) -> bool:
+        """As `WorkflowStore.remember_operations`: once per run and site; False if kept already or empty."""
+        if not operations:
+            return False
+        with self._lock, self.connection:
+            kept = self.connection.execute(
+                f"SELECT id FROM {LEARNED} WHERE run_id = ? AND site = ?", (run_id, site)
+            ).fetchone()
+            if kept is not None:
+                return False
+            self.connection.execute(
+                f"INSERT INTO {LEARNED} (site, task, operations, run_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                (site, task, _json(list(operations)), run_id, _now()),
+            )
+        return True
 
     def start_use(
         self,

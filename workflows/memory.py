@@ -258,8 +258,11 @@ class WorkflowStore(RunStore):
     def finish_use(self, use_id: int, *, outcome: str, error: str | None = None) -> Workflow:
         """Record a use's outcome, as the host judged it, and update its workflow's counts and status in one
         transaction: a `success` resets the failure streak; the `DEPRECATE_AFTER_FAILURES`-th `failure` in a
-        row deprecates the workflow. A `task-failure` (the task named what does not exist) and `no-calls`
-        (begun, never run) count for nothing. Successes verify a candidate only through `credit_run`."""
+        row deprecates the workflow. A `task-failure` (the task named what does not exist), `no-calls`
+        (begun, never run), `unconfirmed` (a failure seen in the model's code that no clean re-run could
+        confirm) and `not-reproduced` (one a clean re-run did not reproduce: see
+        `workflows.kernel.confirm_failure`) count for nothing. Successes verify a candidate only through
+        `credit_run`."""
         if outcome not in USE_OUTCOMES:
             raise ValueError(f"unknown use outcome {outcome!r}; one of {', '.join(USE_OUTCOMES)}")
         now = utcnow()
@@ -338,12 +341,14 @@ class WorkflowStore(RunStore):
 
     def failed_in_run(self, run_id: str) -> list[Workflow]:
         """The workflows whose use in run `run_id` failed and never succeeded later in it, first failure
-        first."""
+        first: what the run's own way of doing the task may repair. A failure no clean re-run could confirm
+        (`unconfirmed`) counts here, not against the workflow's streak; one a re-run did not reproduce
+        (`not-reproduced`: the workflow worked) does not."""
         with Session(self.engine) as session:
             uses = session.exec(
                 select(WorkflowUse).where(WorkflowUse.run_id == run_id).order_by(col(WorkflowUse.id))
             ).all()
-            failed = [u.workflow_id for u in uses if u.outcome == "failure"]
+            failed = [u.workflow_id for u in uses if u.outcome in ("failure", "unconfirmed")]
             succeeded = {u.workflow_id for u in uses if u.outcome == "success"}
             found = [
                 session.get(Workflow, workflow_id)

@@ -25,7 +25,7 @@ from sandbox.errors import HybridError
 from workflows.status import RunStatus
 
 # The newest revision in migrations/versions: a new migration updates it (a test holds it to Alembic's head).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 VERSION_TABLE = "alembic_version"
 RUNS, STEPS, CALLS, WORKFLOWS = "runs", "steps", "calls", "workflows"
 
@@ -72,6 +72,7 @@ class RunEntry:
     prompt_tokens: int
     completion_tokens: int
     cost: float | None
+    usage_estimated: bool
     judgement: str | None
     judgement_reason: str | None
     started_at: datetime
@@ -104,6 +105,7 @@ class StepEntry:
     completion_tokens: int
     cached_tokens: int
     cost: float | None
+    usage_estimated: bool
     model_seconds: float
     execute_seconds: float
     id: int
@@ -174,6 +176,7 @@ CONVERTERS: dict[str, Any] = {
     "source_arguments": json.loads,
     "ok": bool,
     "used_browser": bool,
+    "usage_estimated": bool,
     "writes": bool,
     "started_at": _time,
     "ended_at": _time,

@@ -53,6 +53,11 @@ class RunRow(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
+    usage_estimated: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "0"},
+        description="its tokens and cost include an estimate (an attempt broke off before its usage came)",
+    )
     judgement: str | None = Field(
         default=None, description="the judge's verdict on a finished run: success, failure"
     )
@@ -87,6 +92,8 @@ class StepRecord(SQLModel):
     completion_tokens: int = 0
     cached_tokens: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     cost: float | None = None
+    # The tokens and cost include an estimate: a retried attempt broke off before its usage was reported.
+    usage_estimated: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     model_seconds: float = 0.0
     execute_seconds: float = 0.0
 
@@ -239,6 +246,8 @@ class RunStore:
         }
         if step.cost is not None:
             totals[RunRow.cost] = func.coalesce(RunRow.cost, 0.0) + step.cost
+        if step.usage_estimated:
+            totals[RunRow.usage_estimated] = True
         # Not expired on commit: the row returned is the one written (its id from the flush), with no read.
         with Session(self.engine, expire_on_commit=False) as session:
             updated = session.exec(update(RunRow).where(col(RunRow.id) == run_id).values(totals))
@@ -259,15 +268,24 @@ class RunStore:
         self.add_step(run_id, StepRecord(**fields), calls)
 
     def add_model_use(
-        self, run_id: str, *, prompt_tokens: int, completion_tokens: int, cost: float | None
+        self,
+        run_id: str,
+        *,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost: float | None,
+        estimated: bool = False,
     ) -> None:
-        """Add to run `run_id`'s totals what model calls outside its steps used (judging, learning)."""
+        """Add to run `run_id`'s totals what model calls outside its steps used (judging, learning, a call
+        that failed after it was partly paid for); `estimated` when some of it is an estimate."""
         totals: dict[Any, Any] = {
             RunRow.prompt_tokens: col(RunRow.prompt_tokens) + prompt_tokens,
             RunRow.completion_tokens: col(RunRow.completion_tokens) + completion_tokens,
         }
         if cost is not None:
             totals[RunRow.cost] = func.coalesce(RunRow.cost, 0.0) + cost
+        if estimated:
+            totals[RunRow.usage_estimated] = True
         with Session(self.engine) as session:
             if session.exec(update(RunRow).where(col(RunRow.id) == run_id).values(totals)).rowcount == 0:
                 raise RunNotFound(f"No run {run_id}.")

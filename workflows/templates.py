@@ -45,6 +45,49 @@ def fits(template: str, parameters: Sequence[dict[str, Any]], task: str) -> bool
     return len(left) <= len(kinds) and numbers <= kinds.count("int") + kinds.count("float")
 
 
+def render(template: str, arguments: dict[str, Any]) -> str:
+    """The task `template` reads as with `arguments` in its slots: a list as a task lists it (`40, 41 and
+    42`)."""
+
+    def text(match: re.Match[str]) -> str:
+        value = arguments.get(match.group(1), match.group(0))
+        if isinstance(value, list):
+            items = [str(item) for item in value]
+            return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+        return str(value)
+
+    return SLOT.sub(text, template)
+
+
+def misfit(template: str, parameters: Sequence[dict[str, Any]], arguments: dict[str, Any]) -> str | None:
+    """Why a workflow of `template` cannot take `arguments` given directly (an MCP client's call), by the
+    rule the fast path binds a task with: the task the template reads with them must bind back to them,
+    value for value. None if it does, or if the template does not name every parameter (nothing to read
+    back)."""
+    types = {p["name"]: p.get("type", "str") for p in parameters}
+    if not types or set(slots(template)) != set(types) or set(arguments) != set(types):
+        return None
+    task = render(template, arguments)
+    bound = bind(template, parameters, task)
+    if bound is None:
+        several = [
+            f"{p['name']} takes one word (like {p['example']!r}), not {arguments[p['name']]!r}"
+            for p in parameters
+            if p.get("type", "str") == "str"
+            and "example" in p
+            and not re.search(r"\s", str(p["example"]))
+            and re.search(r"\s", _normalise(str(arguments[p["name"]])))
+        ]
+        return "; ".join(several) or f"as a task, {task!r}, they do not bind to its parameters"
+    for name, value in arguments.items():
+        given = [_normalise(str(v)) for v in value] if isinstance(value, list) else _normalise(str(value))
+        read = bound[name]
+        back = [_normalise(str(v)) for v in read] if isinstance(read, list) else _normalise(str(read))
+        if given != back:
+            return f"as a task, {task!r}, {name}={value!r} reads as {name}={read!r}"
+    return None
+
+
 def _names(text: str, value: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(value)}(?![\w]|\.\d)", text, re.IGNORECASE) is not None
 

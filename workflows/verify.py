@@ -4,7 +4,7 @@ source run's arguments, reproduces the source run's outcome.
 The caller supplies the kernel (`open_session`, a context manager factory giving a session with the
 site's capabilities registered) and, for workflows that change a site, a `reset` that brings the site
 back to the state the source run started from. Without one, such a workflow stays a candidate until
-a real use succeeds. The outcome is the source run's answer, or `judge(answer)` when given (e.g. a
+a real use succeeds. The outcome is the source run's answer, or `recheck(answer)` when given (e.g. a
 benchmark evaluator's verdict on the reset site).
 """
 
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from sandbox import KernelSession
 from sandbox.errors import HybridError
-from workflows.kernel import call_code, install_workflows
+from workflows.kernel import call_code, install_workflows, stop_after
 from workflows.memory import AWAITING_USE, FAILED, PASSED, Status, Workflow, WorkflowStore
 
 SessionFactory = Callable[[], AbstractContextManager[KernelSession]]
-Judge = Callable[[str | None], bool]
+Recheck = Callable[[str | None], bool]
 TIMEOUT = 120.0
 
 
@@ -35,13 +35,13 @@ class Verification:
 class Evaluation:
     """A verdict on a run from outside the agent, e.g. a benchmark's evaluator that checked the site's state
     after it, and how to check a workflow the same way: `reset` brings the site back to the state the run
-    started from, `judge(answer)` checks the answer and the site's state after a re-execution. With both, a
-    candidate that changes the site is verified by re-executing it on the reset site, judged on its effect."""
+    started from, `recheck(answer)` checks the answer and the site's state after a re-execution. With both,
+    a candidate that changes the site is verified by re-executing it on the reset site, on its effect."""
 
     passed: bool
     reason: str = ""
     reset: Callable[[], None] | None = None
-    judge: Judge | None = None
+    recheck: Recheck | None = None
 
 
 class CannotVerify(HybridError, ValueError):
@@ -58,14 +58,14 @@ def verify(
     open_session: SessionFactory,
     *,
     reset: Callable[[], None] | None = None,
-    judge: Judge | None = None,
+    recheck: Recheck | None = None,
     timeout: float = TIMEOUT,
 ) -> Verification:
     """Re-execute `workflow` with its source arguments and record whether it reproduced its source run."""
     if workflow.kind != "program":
         raise CannotVerify(f"{workflow.name} is a text workflow: only programs can be re-executed")
-    if judge is None and workflow.expected_answer is None:
-        raise CannotVerify(f"{workflow.name} has no expected answer from its source run: pass a judge")
+    if recheck is None and workflow.expected_answer is None:
+        raise CannotVerify(f"{workflow.name} has no expected answer from its source run: pass a recheck")
     assert workflow.id is not None
     if workflow.writes and reset is None:
         detail = "it changes the site and the site cannot be reset: verified by its first successful use"
@@ -76,6 +76,7 @@ def verify(
     with open_session() as session:
         installed = install_workflows(session, store, [workflow], via="verification")
         result = session.execute(call_code(workflow, workflow.source_arguments), timeout=timeout)
+        stop_after(session, result)  # nothing it left running acts after the judge looks
         installed.settle(result)
         installed.close()
     answer = None if result.answer is None else str(result.answer)
@@ -84,10 +85,10 @@ def verify(
             f"{result.error.name}: {result.error.message}" if result.error else "it did not return an answer"
         )
         passed = False
-    elif judge is not None:
-        passed = judge(answer)
+    elif recheck is not None:
+        passed = recheck(answer)
         what = "its effect on the reset site and its answer" if workflow.writes else "the answer"
-        detail = f"the judge {'accepted' if passed else 'rejected'} {what} {answer!r}"
+        detail = f"the recheck {'accepted' if passed else 'rejected'} {what} {answer!r}"
     else:
         passed = normalise_answer(answer) == normalise_answer(workflow.expected_answer)
         detail = f"answer {answer!r}, the source run's {workflow.expected_answer!r}"

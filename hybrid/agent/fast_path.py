@@ -38,13 +38,17 @@ def run_matched(
 ) -> RunResult:
     """Do `task` with the matched workflow in a fresh session of `runtime`, recorded in `store`;
     `on_fast_path(workflow, None)` is told before it runs and `on_fast_path(workflow, error)` if it
-    failed. A failure is for the caller to repair (with the model)."""
+    failed. A failure is for the caller to repair (with the model); a finished run's API operations are
+    remembered with `task` (see `AgentRuntime.remember_operations`)."""
     if on_fast_path is not None:
         on_fast_path(match.workflow, None)
     with runtime.fresh_session(start_url) as session:
         run_id = run_fast_path(store, session, match, task, sites=sites, policy=policy, timeout=timeout)
     run = store.get_run(run_id)
-    if run.status != "finished" and on_fast_path is not None:
+    if run.status == "finished":
+        # The one thing to learn from it: which operations served these words (the workflow's own calls).
+        runtime.remember_operations(run.id, task, store)
+    elif on_fast_path is not None:
         on_fast_path(match.workflow, run.error or "it gave no answer")
     return RunResult(
         run_id=run.id,

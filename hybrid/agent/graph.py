@@ -91,7 +91,7 @@ class AgentState(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class Budget:
-    """A run's limits; `run.budget_from` reads them from `Settings`, which holds their defaults."""
+    """A run's limits; `assembly.budget_from` reads them from `Settings`, which holds their defaults."""
 
     max_steps: int
     max_wall_seconds: float
@@ -134,9 +134,11 @@ class Runtime(Protocol):
 
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None: ...
 
-    def record_model_use(self, run_id: str, usage: TokenUsage, cost: float | None) -> None:
+    def record_model_use(
+        self, run_id: str, usage: TokenUsage, cost: float | None, *, estimated: bool = False
+    ) -> None:
         """Add to the run's totals what model calls outside a step used (a call that failed after it was
-        partly paid for)."""
+        partly paid for); `estimated` when some of it is an estimate."""
         ...
 
     def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None: ...
@@ -276,7 +278,10 @@ def build_graph(
                 if exc.usage != TokenUsage():
                     # Attempts that broke off were paid for but belong to no step: the run's totals get them.
                     runtime.record_model_use(
-                        state["run_id"], exc.usage, exc.cost if call_model.priced else None
+                        state["run_id"],
+                        exc.usage,
+                        exc.cost if call_model.priced else None,
+                        estimated=exc.estimated,
                     )
                     tokens += exc.usage.input_tokens + exc.usage.output_tokens
                     cost += exc.cost
@@ -316,6 +321,7 @@ def build_graph(
             "completion_tokens": usage.output_tokens,
             "cached_tokens": usage.cache_read_tokens,
             "cost": reply.cost,
+            "usage_estimated": reply.estimated,
             "model_seconds": reply.seconds,
         }
         if reply.refusal is not None:

@@ -62,10 +62,12 @@ class ModelCallError(HybridError):
     """The model could not be called (after retries, where retrying made sense); one line says why.
 
     `usage` and `cost` are what its failed attempts used (a stream that ended early on an error is paid
-    for): already in the caller's `usage` and `spent`, for whoever records the run's totals."""
+    for): already in the caller's `usage` and `spent`, for whoever records the run's totals; `estimated`
+    when some of those counts are the caller's estimate."""
 
     usage: TokenUsage = TokenUsage()
     cost: float = 0.0
+    estimated: bool = False
 
 
 class ContextTooLong(ModelCallError):
@@ -233,6 +235,10 @@ def cannot_connect(exc: BaseException) -> bool:
 OLLAMA_DEFAULT_HOST = "http://127.0.0.1:11434"
 
 
+def _is_ollama(model: BaseChatModel | None) -> bool:
+    return any(cls.__name__ == "ChatOllama" for cls in type(model).__mro__)
+
+
 def ollama_host(base_url: str | None) -> str:
     """Where an Ollama model is served: its base URL, else `OLLAMA_HOST`, else Ollama's default."""
     host = base_url or os.environ.get("OLLAMA_HOST") or OLLAMA_DEFAULT_HOST
@@ -241,7 +247,7 @@ def ollama_host(base_url: str | None) -> str:
 
 def server_of(model: BaseChatModel | None) -> str | None:
     """The address a chat model calls, as far as its class says (None when unknown)."""
-    if model is not None and type(model).__name__ == "ChatOllama":
+    if _is_ollama(model):
         return ollama_host(getattr(model, "base_url", None))
     for attribute in ("openai_api_base", "anthropic_api_url", "base_url"):
         if address := getattr(model, attribute, None):
@@ -253,7 +259,7 @@ def unreachable_message(model: BaseChatModel | None, exc: BaseException) -> str:
     """One line for a model server that cannot be reached: where it was looked for, and how to fix it."""
     server = server_of(model)
     where = f" at {server}" if server else ""
-    if model is not None and type(model).__name__ == "ChatOllama":
+    if _is_ollama(model):
         fix = "start it (`ollama serve`), or set OLLAMA_HOST (or --base-url) to where it runs"
     else:
         fix = "start it, or check --base-url"
@@ -294,8 +300,9 @@ def _is_anthropic(model: BaseChatModel | None) -> bool:
 class ModelCaller:
     """Calls `model` with retries and streaming, prices each reply and keeps the run's spending.
 
-    `spent` and `usage` add up every reply this caller priced; once `spent` reaches `max_cost`, a call
-    raises `CostLimitReached` instead of being made. `listener` is told of the reply, the model's thinking
+    `spent` and `usage` add up every reply this caller priced (`estimates` counts the attempts among them
+    whose usage was estimated); once `spent` reaches `max_cost`, a call raises `CostLimitReached` instead
+    of being made. `listener` is told of the reply, the model's thinking
     and retries as they happen.
     """
 
@@ -315,6 +322,7 @@ class ModelCaller:
         self.max_cost = max_cost
         self.spent = 0.0
         self.usage = TokenUsage()
+        self.estimates = 0
         self.listener: ModelListener | None = None
         # Only Anthropic needs explicit breakpoints (OpenAI caches any repeated prefix by itself), and
         # other providers would reject the extra field.
@@ -399,7 +407,7 @@ class ModelCaller:
                             f"${self.max_cost}, with the failed attempts ({describe(exc)})."
                         )
                     )
-                    error.usage, error.cost = failed, failed_cost or 0.0
+                    error.usage, error.cost, error.estimated = failed, failed_cost or 0.0, estimated
                     raise error from exc
                 attempt += 1
                 if self.listener is not None:
@@ -448,7 +456,9 @@ class ModelCaller:
         cost = self._price(usage, whole)
         self.usage += usage
         self.spent += cost or 0.0
-        return Attempt(usage, cost, usage != reported)
+        estimated = usage != reported
+        self.estimates += estimated
+        return Attempt(usage, cost, estimated)
 
     def _stream(
         self, messages: list[BaseMessage], stop: list[str] | None, streamed: list[AIMessageChunk]

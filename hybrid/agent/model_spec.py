@@ -33,7 +33,7 @@ def check_model_spec(spec: str, *, base_url: str | None = None) -> None:
     missing, a provider whose package is not installed, or a hosted provider's key not set (unless
     `base_url` points at another server)."""
     if spec.startswith(SCRIPTED_PREFIX):
-        scripted_replies(Path(spec[len(SCRIPTED_PREFIX) :]))
+        scripted_script(Path(spec[len(SCRIPTED_PREFIX) :]))
         return
     provider, _, name = spec.partition(":")
     if not provider or not name:
@@ -51,6 +51,30 @@ def check_model_spec(spec: str, *, base_url: str | None = None) -> None:
         raise ModelError(
             f"The {provider} provider needs an API key: set {key_variable}=... in your environment."
         )
+
+
+def scripted_script(path: Path) -> dict[str, list[str]]:
+    """A scripted model's replies by task: `{"": replies}` for a file of replies (see `scripted_replies`), or,
+    for a JSON object `{"tasks": {"TASK": [replies], ...}}` (a server serving several tasks, say), each
+    task's own replies."""
+    if path.is_file():
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            document = None
+        if isinstance(document, dict) and "tasks" in document:
+            tasks = document["tasks"]
+            if (
+                not isinstance(tasks, dict)
+                or not tasks
+                or not all(
+                    isinstance(replies, list) and replies and all(isinstance(r, str) for r in replies)
+                    for replies in tasks.values()
+                )
+            ):
+                raise ModelError(f'{path}: expected {{"tasks": {{"TASK": ["reply", ...], ...}}}}.')
+            return {str(task): list(replies) for task, replies in tasks.items()}
+    return {"": scripted_replies(path)}
 
 
 def scripted_replies(path: Path) -> list[str]:

@@ -21,7 +21,7 @@ from hybrid.agent.model_spec import (
     SCRIPTED_PREFIX,
     ModelError,
     check_model_spec,
-    scripted_replies,
+    scripted_script,
 )
 from sandbox.text import estimate_tokens
 
@@ -32,16 +32,22 @@ ADJUSTED_PROVIDERS = {"openai", "anthropic", "ollama"}
 class ScriptedChatModel(BaseChatModel):
     """Replies with fixed texts in order, honouring stop sequences as a provider would.
 
-    Usage is reported like a provider's (characters/4), so token accounting runs on the real path.
+    Usage is reported like a provider's (characters/4), so token accounting runs on the real path. With
+    `by_task`, its replies are those of the first task named in the first prompt it gets.
     """
 
     replies: list[str]
     position: int = Field(default=0)
+    by_task: dict[str, list[str]] = Field(default_factory=dict)
 
     @classmethod
     def from_file(cls, path: Path | str) -> ScriptedChatModel:
-        """Replies from a JSON list of strings, or JSON Lines with one string (or {"reply": ...}) a line."""
-        return cls(replies=scripted_replies(Path(path)))
+        """Replies from a JSON list of strings, JSON Lines with one string (or {"reply": ...}) a line, or
+        replies by task: {"tasks": {"TASK": [replies], ...}}."""
+        script = scripted_script(Path(path))
+        if list(script) == [""]:
+            return cls(replies=script[""])
+        return cls(replies=[], by_task=script)
 
     @property
     def _llm_type(self) -> str:
@@ -54,6 +60,13 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self.by_task and not self.replies:
+            prompt = "\n".join(str(message.content) for message in messages)
+            task = next((task for task in self.by_task if task in prompt), None)
+            if task is None:
+                known = ", ".join(map(repr, self.by_task))
+                raise ModelError(f"The scripted model has no replies for this task; it has some for {known}.")
+            self.replies = list(self.by_task[task])
         if self.position >= len(self.replies):
             raise ModelError(f"The scripted model has no reply left after {len(self.replies)} replies.")
         reply = self.replies[self.position]

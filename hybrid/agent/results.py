@@ -17,5 +17,7 @@ class RunResult:
     steps: int
     tokens: int
     cost: float | None = None
+    # Its tokens and cost include an estimate (an attempt broke off before its usage was reported).
+    usage_estimated: bool = False
     # What the run left in the workflow memory (`Learned.to_dict()`): its `line` ends the run's output.
     learned: dict[str, Any] | None = None

@@ -1,55 +1,38 @@
-"""Running and resuming tasks: wires settings, sites, kernels, the model, the graph and its checkpoints.
+"""Running and resuming tasks with what `hybrid.agent.assembly.open_agent` opened: the graph and its
+checkpoints, the runtime, the model caller; and learning from a finished run.
 
-with Agent(load_settings(), model=load_chat_model("openai:gpt-4o-mini"), sites=["demo"]) as agent:
+with open_agent(load_settings(), sites=["demo"], model="openai:gpt-4o-mini") as agent:
     result = agent.run("How many open bugs are in alice/tracker-core?")
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Self
 
 from langchain_core.language_models import BaseChatModel
-from sqlalchemy.engine import make_url
 
-import apis
-from apis.mcpsites import McpRegistry, McpServerError
-from hybrid.agent.cost import Pricing
+from hybrid.agent.checkpoints import RunCheckpoints, thread
 from hybrid.agent.fast_path import run_matched
-from hybrid.agent.graph import Budget, build_graph
+from hybrid.agent.graph import Budget
 from hybrid.agent.judge import Verdict, judge_run
-from hybrid.agent.model_calls import ModelCaller, ModelCallError, ModelListener
+from hybrid.agent.model_calls import ModelCaller, ModelCallError
 from hybrid.agent.models import ScriptedChatModel
 from hybrid.agent.results import RunResult
-from hybrid.agent.runtime import (
-    AgentRuntime,
-    SiteHandle,
-    StepCallback,
-    page_writes_to_policy,
-    web_credentials,
-)
-from hybrid.config import Settings, keep_private
-from sandbox import Call, IsolationUnavailable, KernelPool, Policy, PolicyMode
-from sandbox.browser import BrowserService
+from hybrid.agent.runtime import AgentRuntime, keep_run_files, kept_run_files, run_files_dir
+from hybrid.config import Settings
+from sandbox import PolicyMode
 from sandbox.errors import HybridError
 from workflows.fastpath import FastPathMatch, match_fast_path
 from workflows.learn import learn_from_run
 from workflows.learned import Learned
-from workflows.lightstore import LightStore, WorkflowView
-from workflows.memory import Workflow, WorkflowStore
-from workflows.reading import StoreError
-from workflows.status import RunStatus
+from workflows.lightstore import WorkflowView
+from workflows.memory import Workflow
+from workflows.status import FINAL_STATUSES, RunStatus
 from workflows.verify import Evaluation
-
-# Any fixed number, the same in every process (and not the store's migration lock): it names the lock that
-# serialises the setup of PostgreSQL checkpoint tables.
-CHECKPOINT_SETUP_LOCK_KEY = 7_007_008
-CHECKPOINT_SETUP_SECONDS = 120
 
 
 class AgentError(HybridError):
@@ -77,81 +60,6 @@ class Lesson:
 
     learned: Learned
     verdict: Verdict | None = None
-
-
-def budget_from(settings: Settings, max_steps: int | None = None, max_cost: float | None = None) -> Budget:
-    return Budget(
-        max_steps=max_steps or settings.max_steps,
-        max_wall_seconds=settings.max_wall_seconds,
-        max_tokens=settings.max_tokens,
-        action_timeout=settings.action_timeout_seconds,
-        max_cost=max_cost if max_cost is not None else settings.max_cost,
-    )
-
-
-def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
-    """LangGraph's SQLite checkpointer in the data dir, or its PostgreSQL one when the database is
-    PostgreSQL."""
-    url = settings.effective_database_url
-    if url.startswith(("postgresql", "postgres")):
-        try:
-            import psycopg
-            from langgraph.checkpoint.postgres import PostgresSaver
-        except ImportError as exc:
-            raise AgentError(
-                "PostgreSQL checkpoints need: .venv/bin/pip install 'hybrid-agent[postgres]'"
-            ) from exc
-        # psycopg takes libpq URLs: no SQLAlchemy driver name (postgresql+psycopg://).
-        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        saver = stack.enter_context(PostgresSaver.from_conn_string(conninfo))
-        _set_up_postgres_checkpoints(saver, psycopg.connect(conninfo, autocommit=True))
-        return saver
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    keep_private(settings.data_dir)
-    path = settings.data_dir / "checkpoints.sqlite"
-    path.touch(mode=0o600, exist_ok=True)  # before SQLite makes it 0644
-    connection = sqlite3.connect(path, check_same_thread=False)
-    stack.callback(connection.close)
-    # As the run store (workflows.store): in WAL mode, NORMAL syncs at checkpoints of the log, not at every
-    # commit, and a step commits several graph checkpoints. A crash of the process loses nothing committed;
-    # a power cut may lose the last few, from which a resumed run starts a step or two earlier.
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    return SqliteSaver(connection)
-
-
-def _set_up_postgres_checkpoints(saver: Any, lock: Any) -> None:
-    """Create or upgrade the checkpoint tables, one process at a time: agents (bench workers, say) opening a
-    fresh database at once would race in its CREATE TABLE IF NOT EXISTS. The lock is polled, not waited for:
-    the setup's CREATE INDEX CONCURRENTLY waits for every open statement, a blocked lock request included."""
-    with lock:
-        deadline = time.monotonic() + CHECKPOINT_SETUP_SECONDS
-        while not lock.execute("SELECT pg_try_advisory_lock(%s)", (CHECKPOINT_SETUP_LOCK_KEY,)).fetchone()[0]:
-            if time.monotonic() > deadline:
-                raise AgentError(
-                    f"Another process has been setting up the checkpoint tables for over "
-                    f"{CHECKPOINT_SETUP_SECONDS} s; see pg_stat_activity on the database server."
-                )
-            time.sleep(0.05)
-        saver.setup()  # the lock ends with its connection
-
-
-def open_browser(settings: Settings, registry: apis.SiteRegistry, sites: list[str]) -> BrowserService | None:
-    """A browser that can sign in to `sites` (Chromium starts on first use), or None without Chromium."""
-    executable = settings.effective_browser_executable
-    if executable is None:
-        return None
-    # The bridge's policy decides on each action's form submission before it runs; writes a page sends
-    # otherwise (a script's fetch, a form a key submits) are held and put to the same policy, in allow mode
-    # too: the call record is how learning knows the run wrote, so verifying its workflow does not write
-    # again. The runtime restricts the browser to its run's sites.
-    return BrowserService(
-        executable,
-        credentials=web_credentials(registry, sites),
-        before_write=page_writes_to_policy,
-        screenshot_dir=settings.data_dir / "screenshots",
-    )
 
 
 def _no_model_for(match: FastPathMatch | None, attempt: RunResult | None, *, fast_path: bool) -> str:
@@ -183,124 +91,40 @@ class Agent:
         settings: Settings,
         *,
         model: BaseChatModel | None,
-        model_name: str | None = None,
+        model_name: str,
         sites: list[str],
-        policy: PolicyMode | None = None,
-        confirm: Callable[[Call], bool] | None = None,
-        browser: BrowserService | None = None,
-        use_browser: bool = True,
-        use_api: bool = True,
-        pool: KernelPool | None = None,
-        max_steps: int | None = None,
-        max_cost: float | None = None,
-        on_step: StepCallback | None = None,
-        on_model: ModelListener | None = None,
-        fast_path: bool | None = None,
-        induce: bool | None = None,
-        on_fast_path: Callable[[WorkflowView, str | None], None] | None = None,
-        files: Sequence[Path] = (),
+        policy: PolicyMode,
+        fast_path: bool,
+        induce: bool,
+        on_fast_path: Callable[[WorkflowView, str | None], None] | None,
+        budget: Budget,
+        call_model: ModelCaller,
+        runtime: AgentRuntime,
+        graph: Any,
+        resources: ExitStack,
     ) -> None:
-        """`fast_path` and `induce` default to the settings of those names (see `hybrid config`);
-        `on_model` is told what the model writes (its thinking too) and of retries, as they happen;
-        `on_fast_path(workflow, None)` is told the workflow a task is about to be done by, with no model,
-        and `on_fast_path(workflow, error)` if it failed. A `browser` or `pool` passed in is shared and left
-        open; otherwise the agent makes and closes its own. `files` (the user's own) are copied read-only into
-        each kernel's working directory. `use_browser=False` gives the model no browser, `use_api=False` no
-        `api.*` (the modes benchmarks compare)."""
+        """Made by `hybrid.agent.assembly.open_agent`, which opens what it is given; closing the agent closes
+        `resources`."""
         self.settings = settings
         self.model = model
-        self.model_name = (
-            model_name
-            or getattr(model, "model_name", None)
-            or (type(model).__name__ if model is not None else "none")
-        )
-        self.budget = budget_from(settings, max_steps, max_cost)
-        pricing = Pricing(self.model_name)
-        if self.budget.max_cost is not None and not pricing.known:
-            raise AgentError(
-                f"No price is known for model {self.model_name!r}, so a cost limit cannot be kept: "
-                "drop --max-cost (HYBRID_MAX_COST), or name the model as the provider does "
-                "(e.g. openai:gpt-4o-mini)."
-            )
-        # Every model call of a run, the judge's and induction's too, goes through this one caller: the
-        # same retries, pricing and cost limit.
-        self.call_model = ModelCaller(
-            model, pricing=pricing, retries=settings.model_retries, max_cost=self.budget.max_cost
-        )
-        self.call_model.listener = on_model
+        self.model_name = model_name
+        self.sites = sites
+        self.policy_mode = policy
+        self.fast_path = fast_path
+        self.induce = induce
+        self.on_fast_path = on_fast_path
+        self.budget = budget
+        self.call_model = call_model
+        self.runtime = runtime
+        self.store = runtime.store
+        self.files = list(runtime.user_files)  # the user's own, given to every run of this agent
+        self.graph = graph
+        self.checkpoints = RunCheckpoints(graph)
+        self._stack = resources
         # A scripted model replays fixed replies: it can neither judge a run nor write a workflow.
         self.real_model = model is not None and not isinstance(model, ScriptedChatModel)
         self._to_learn: _Finished | None = None
-        self.policy_mode = policy or settings.policy
-        self.fast_path = settings.fast_path if fast_path is None else fast_path
-        self.induce = settings.induce_workflows if induce is None else induce
-        self.on_fast_path = on_fast_path
-        self._stack = ExitStack()
         self.current_run_id: str | None = None
-        try:
-            registry = apis.SiteRegistry(settings.data_dir)
-            mcp_registry = McpRegistry(settings.data_dir)
-            mcp_servers = [
-                self._stack.enter_context(mcp_registry.connect(name))
-                for name in sites
-                if mcp_registry.has(name)
-            ]
-            if browser is None and use_browser:
-                browser = open_browser(settings, registry, sites)
-                if browser is not None:
-                    self._stack.callback(browser.close)
-            handles = [
-                SiteHandle.from_registry(
-                    registry,
-                    name,
-                    collect_mismatches=True,
-                    browser_cookies=browser.cookies if browser else None,
-                )
-                for name in sites
-                if not mcp_registry.has(name)
-            ]
-            self.store = WorkflowStore(settings.effective_database_url)
-            # Steps are written without the ORM where the database allows it (1.5 -> 0.2 ms of CPU a step).
-            step_store = LightStore.open(settings.effective_database_url)
-            if step_store is not None:
-                self._stack.callback(step_store.close)
-            # Its own pool gets the first kernel going while the run prepares; later ones start when needed.
-            pool = pool or self._stack.enter_context(
-                KernelPool(size=1, limits=settings.kernel_limits, refill=False)
-            )
-            self.runtime = AgentRuntime(
-                sites=handles,
-                store=self.store,
-                step_store=step_store,
-                pool=pool,
-                policy=Policy(mode=self.policy_mode, confirm=confirm),
-                browser=browser,
-                on_step=on_step,
-                mcp_servers=mcp_servers,
-                user_files=files,
-                use_api=use_api,
-            )
-            self._stack.callback(self.runtime.close)
-            self.graph = build_graph(
-                self.call_model, self.runtime, self.budget, open_checkpointer(settings, self._stack)
-            )
-        except BaseException as exc:
-            self._stack.close()  # kernels and browsers started so far must not outlive a failed start
-            if isinstance(
-                exc,
-                (
-                    apis.RegistryError,
-                    apis.ApiError,
-                    apis.SpecError,
-                    StoreError,
-                    ValueError,
-                    IsolationUnavailable,
-                    McpServerError,
-                ),
-            ):
-                raise AgentError(str(exc)) from exc
-            raise
-        self.sites = sites
 
     def run(
         self,
@@ -336,6 +160,8 @@ class Agent:
             source=source,
             sandbox=self.settings.sandbox,
         )
+        # The run keeps its own copies of the user's files: its kernels get them, and so does a resumed one.
+        self.runtime.user_files = keep_run_files(self.files, run_files_dir(self.settings.data_dir, run.id))
         repair = None if match is None or attempt is None else _repair_request(match.workflow, attempt.error)
         # Only a workflow the host judged failed is repaired: a task naming what does not exist is not its
         # fault.
@@ -354,18 +180,19 @@ class Agent:
             raise AgentError(
                 f"Resuming run {run.id} needs a model: pass --model provider:name or set HYBRID_MODEL."
             )
-        config = self._config(run.id)
-        snapshot = self.graph.get_state(config)
-        if not snapshot.values:
+        latest = self.checkpoints.latest(run.id)
+        if latest is None:
             raise AgentError(f"Run {run.id} has no checkpoint to resume from.")
-        if not snapshot.next:
+        if not latest.next:
             raise AgentError(f"Run {run.id} already ended ({run.status}); nothing to resume.")
-        values = snapshot.values
+        values = latest.values
         if isinstance(self.model, ScriptedChatModel):
             # A replayed script continues after the replies already used: one per step, plus the one
             # whose code was about to run when the run stopped.
             self.model.position = len(values.get("steps", [])) + (1 if values.get("pending") else 0)
-        self.graph.update_state(config, {"resumed": True, "interrupted_action": bool(values.get("pending"))})
+        self.checkpoints.update(run.id, {"resumed": True, "interrupted_action": bool(values.get("pending"))})
+        # Its fresh kernel gets the files the run was given (`hybrid run --file`), as the first one did.
+        self.runtime.user_files = kept_run_files(run_files_dir(self.settings.data_dir, run.id))
         self.store.end_run(run.id, "running")
         return self._drive(run.id, None)
 
@@ -380,7 +207,7 @@ class Agent:
         self.current_run_id = run_id
         # The run's limit holds what its model calls cost, a resumed run's earlier calls included.
         self.call_model.spent = self.store.get_run(run_id).cost or 0.0
-        config = self._config(run_id)
+        config = thread(run_id)
         try:
             for _ in self.graph.stream(initial, config, stream_mode="updates"):
                 pass
@@ -399,9 +226,17 @@ class Agent:
                 "once the cause is fixed).",
                 run_id,
             ) from exc
-        values = self.graph.get_state(config).values
+        latest = self.checkpoints.latest(run_id)
+        values = latest.values if latest is not None else {}
         status = values.get("status", "error")
+        if status in FINAL_STATUSES:
+            # It cannot be resumed: its copies of the user's files go when the agent closes (learning from
+            # the run may still start kernels that get them).
+            self._stack.callback(
+                shutil.rmtree, run_files_dir(self.settings.data_dir, run_id), ignore_errors=True
+            )
         self._to_learn = _Finished(run_id, status, repairs or [])
+        recorded = self.store.get_run(run_id)
         result = RunResult(
             run_id=run_id,
             status=status,
@@ -409,14 +244,17 @@ class Agent:
             error=values.get("error"),
             steps=len(values.get("steps", [])),
             tokens=values.get("tokens", 0),
-            cost=self.store.get_run(run_id).cost,
+            cost=recorded.cost,
+            usage_estimated=recorded.usage_estimated,
         )
         if learn:
             lesson = self.learn()
+            recorded = self.store.get_run(run_id)  # with what judging and learning cost
             result = replace(
                 result,
                 learned=lesson.learned.to_dict() if lesson else None,
-                cost=self.store.get_run(run_id).cost,  # with what judging and learning cost
+                cost=recorded.cost,
+                usage_estimated=recorded.usage_estimated,
             )
         return result
 
@@ -441,8 +279,9 @@ class Agent:
         literal lifting. A run that worked around a failing workflow repairs it (see `learn_from_run`).
 
         An `evaluation` (a benchmark's evaluator, which checked the site after the run) is the verdict
-        instead of the model's: only a run it accepted credits its workflows and is learnt from, and with its
-        `reset` and `judge` a candidate that writes is verified on its effect, re-executed on the reset site.
+        instead of the model's: only a run it accepted credits its workflows and is learnt from, and with
+        its `reset` and `recheck` a candidate that writes is verified on its effect, re-executed on the reset
+        site.
         """
         finished, self._to_learn = self._to_learn, None
         if finished is None:
@@ -477,6 +316,7 @@ class Agent:
         # The run's cost so far (a resumed run's included), which its limit holds judging and learning to.
         self.call_model.spent = run.cost or 0.0
         usage_before, spent_before = self.call_model.usage, self.call_model.spent
+        estimates_before = self.call_model.estimates
         try:
             if evaluation is not None:
                 return self._learn_evaluated(finished, evaluation)
@@ -488,6 +328,7 @@ class Agent:
                 prompt_tokens=used.input_tokens - usage_before.input_tokens,
                 completion_tokens=used.output_tokens - usage_before.output_tokens,
                 cost=self.call_model.spent - spent_before if self.call_model.priced else None,
+                estimated=self.call_model.estimates > estimates_before,
             )
 
     def _learn_evaluated(self, finished: _Finished, evaluation: Evaluation) -> Lesson:
@@ -511,7 +352,7 @@ class Agent:
             self.runtime.fresh_session,
             model=self.call_model.ask if self.real_model else None,
             reset=evaluation.reset,
-            judge=evaluation.judge,
+            recheck=evaluation.recheck,
             repairs=finished.repairs,
         )
         return Lesson(learned, verdict)
@@ -546,10 +387,6 @@ class Agent:
             repairs=finished.repairs,
         )
         return Lesson(learned, verdict)
-
-    @staticmethod
-    def _config(run_id: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": run_id}, "recursion_limit": 10_000}
 
     def close(self) -> None:
         self._stack.close()

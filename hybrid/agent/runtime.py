@@ -36,7 +36,7 @@ from sandbox import (
 )
 from sandbox.bridge import decide_during_call
 from sandbox.names import API
-from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows
+from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows, stop_after
 from workflows.status import RunStatus
 from workflows.templates import fits
 
@@ -46,9 +46,10 @@ if TYPE_CHECKING:
     from hybrid.agent.cost import TokenUsage
     from hybrid.agent.graph import ActionOutcome
     from sandbox.browser import BrowserService, SiteLogin
+    from sandbox.browser.registry import BrowserCall
 
     # And no SQLAlchemy: the fast path records its run through `workflows.lightstore` where it can.
-    from workflows.lightstore import FastPathStore
+    from workflows.lightstore import FastPathStore, OperationMemory
     from workflows.memory import Workflow, WorkflowStore
     from workflows.store import StepRecord
 
@@ -186,28 +187,45 @@ def _search_for(
 
 
 class BrowserOperation(HostFunction):
-    """One `browser.<method>`: classified on the page as it is at call time, once per call, because
+    """One `browser.<method>`: its effect is found on the page as it is at call time, once per call, because
     whether a click or Enter submits a form depends on the page and the focus, not on the arguments.
     The call then does what the policy decided on, without classifying again."""
 
     def __init__(self, service: BrowserService, method: str, before_use: Callable[[], None] | None) -> None:
         super().__init__(getattr(service, method), writes=True)  # `effect` below decides per call
         self.service, self.method, self.before_use = service, method, before_use
-        self._classified = threading.local()  # the bridge judges and calls on the same thread
+        self._classified = threading.local()  # the bridge decides and calls on the same thread
 
     def effect(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Effect:
         if self.before_use is not None:
-            self.before_use()  # opens the run's start page first, so the call is judged on that page
-        classification = self.service.classify(self.method, args, kwargs)
-        self._classified.value = classification
-        return Effect(writes=bool(classification["writes"]), domain=classification["domain"])
+            self.before_use()  # opens the run's start page first, so the call is classified on that page
+        call = self.service.classify(self.method, args, kwargs)
+        self._classified.value = call
+        return call.effect  # a `BrowserEffect` is the policy's `Effect`, as an API operation's is
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         classification = getattr(self._classified, "value", None)
         self._classified.value = None
-        if classification is None:  # called without being judged first (not through the bridge)
+        if classification is None:  # called without being classified first (not through the bridge)
             return super().__call__(*args, **kwargs)
         return self.service.perform(classification)
+
+
+@dataclass
+class RunContext:
+    """What belongs to one run (or one fresh session) of a runtime, kept apart so that one runtime serves
+    several runs at once (`hybrid mcp serve` serves many clients): its kernel, its installed and offered
+    workflows, the hints its calls left this step, the mismatch lines its model has seen, the start page
+    its browser opens on first use, and notices for its next observation."""
+
+    run_id: str | None
+    session: KernelSession | None = None
+    installed: InstalledWorkflows | None = None
+    offered: list[Workflow] | None = None
+    hints: list[str] = field(default_factory=list)
+    mismatches_shown: set[str] = field(default_factory=set)
+    start_page: str | None = None
+    notices: list[str] = field(default_factory=list)
 
 
 def browser_capability(service: BrowserService, before_use: Callable[[], None] | None = None) -> Namespace:
@@ -226,6 +244,39 @@ def give_files(files: Iterable[Path], work_dir: Path) -> None:
         copy = work_dir / path.name
         shutil.copyfile(path, copy)
         copy.chmod(0o444)
+
+
+# Under the data dir: each run's copies of the user's files, by run id, kept until the run ends for good.
+RUN_FILES_DIR = "run-files"
+
+
+def run_files_dir(data_dir: Path, run_id: str) -> Path:
+    return data_dir / RUN_FILES_DIR / run_id
+
+
+def keep_run_files(files: Iterable[Path], directory: Path) -> list[Path]:
+    """Copy the user's `files` for one run into `directory` (in the private data dir), read-only, and return
+    the copies: what the run's kernels are given, the first time and again when the run is resumed (the
+    user's own file may have changed or gone by then)."""
+    files = list(files)
+    if not files:
+        return []
+    directory.parent.mkdir(mode=0o700, exist_ok=True)
+    directory.mkdir(mode=0o700, exist_ok=True)
+    kept = []
+    for path in files:
+        copy = directory / path.name
+        shutil.copyfile(path, copy)
+        copy.chmod(0o400)
+        kept.append(copy)
+    return kept
+
+
+def kept_run_files(directory: Path) -> list[Path]:
+    """The copies `keep_run_files` kept in `directory` (none if it kept none)."""
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.iterdir() if path.is_file())
 
 
 def site_urls(sites: Iterable[SiteHandle]) -> list[str]:
@@ -248,13 +299,13 @@ def marked_reads(sites: Iterable[SiteHandle]) -> list[tuple[str, str]]:
     ]
 
 
-def page_writes_to_policy(write: Mapping[str, Any]) -> bool:
+def page_writes_to_policy(write: BrowserCall) -> bool:
     """The browser's `before_write` for runs: a write a page sends on its own (a form submitted by a key or
     a script, a fetch, XHR or beacon) is put to the policy of the kernel call that was being served, so
     confirm mode asks the user and the time they take is not charged to the action."""
-    if write["method"] != "request":
+    if write.method != "request":
         return True  # an action's own form submission, which the bridge put to the policy before it ran
-    call = Call(BROWSER_CAPABILITY, "request", tuple(write["args"]), {}, writes=True, domain=write["domain"])
+    call = Call(BROWSER_CAPABILITY, "request", write.args, {}, writes=True, domain=write.effect.domain)
     try:
         decide_during_call(call)
     except PermissionDenied:
@@ -311,26 +362,27 @@ class AgentRuntime:
         self.policy = policy
         self.browser = browser
         self.on_step = on_step
-        self._sessions: dict[str, KernelSession] = {}
-        self._installed: dict[str, InstalledWorkflows] = {}
-        # Each run's workflows from memory, retrieved once: its prompt shows them, its kernel installs them.
-        self._offered: dict[str, list[Workflow]] = {}
-        self._hints: list[str] = []
-        # Mismatch lines the model has seen in this run: each is shown once.
-        self._mismatches_shown: set[str] = set()
-        self._api = api_capability(sites, self._hints, self.learned_operations)
+        # Per run, by run id: a runtime serves concurrent runs (see RunContext).
+        self._runs: dict[str, RunContext] = {}
+        self._runs_lock = threading.Lock()
         self._mcp = mcp_capability(self.mcp_servers) if self.mcp_servers else None
         self._operation_names = {site.name: [op.name for op in site.spec.operations] for site in sites}
-        self._browser = None
         if browser is not None:
             browser.restrict(site_urls(sites))  # a shared browser may have served other sites' runs before
             browser.mark_reads(marked_reads(sites))
-            self._browser = browser_capability(browser, self._open_start_page)
-        # Opened on the run's first browser call, so runs that never browse never start Chromium.
-        self._start_page: str | None = None
-        self._start_notices: list[str] = []
         # The user's own files (`hybrid run --file`), copied into each kernel's work dir.
         self.user_files: list[Path] = list(user_files)
+        # Per run, the (method, URL) of the requests its browser's pages sent: which of the sites' API
+        # operations the pages called is learned as the run's own calls are (see `remember_operations`).
+        self._page_requests: dict[str, list[tuple[str, str]]] = {}
+
+    def context(self, run_id: str) -> RunContext:
+        """Run `run_id`'s own state, made on first use and dropped when the run is released."""
+        with self._runs_lock:
+            found = self._runs.get(run_id)
+            if found is None:
+                found = self._runs[run_id] = RunContext(run_id)
+            return found
 
     @property
     def store(self) -> WorkflowStore:
@@ -343,32 +395,36 @@ class AgentRuntime:
         """The workflows from memory that best match run `run_id`'s `task` on these sites (programs and
         guides) and can take its values (see `workflows.templates.fits`), retrieved on the run's first ask
         and kept until it is released."""
-        offered = self._offered.get(run_id)
-        if offered is None:
+        context = self.context(run_id)
+        if context.offered is None:
             names = [site.name for site in self.sites] + [server.name for server in self.mcp_servers]
             found = self.store.matching_workflows(task, names, k=WORKFLOWS_OFFERED)
-            offered = self._offered[run_id] = [
-                w for w in found if fits(w.intent_template, w.parameters, task)
-            ]
-        return offered
+            context.offered = [w for w in found if fits(w.intent_template, w.parameters, task)]
+        return context.offered
 
     def learned_operations(self, site: str) -> Sequence[apis.LearnedTask]:
         """What successful runs on `site` called, with their tasks (newest first), for search to rank
         (nothing for a runtime without a store)."""
         return self.store.learned_operations(site) if self._store is not None else []
 
-    def remember_operations(self, run_id: str, task: str) -> None:
+    def remember_operations(self, run_id: str, task: str, store: OperationMemory | None = None) -> None:
         """Keep, per site, the API operations successful run `run_id` called for `task` (by their names in
-        the spec, an alias taken as its operation), for later tasks worded alike."""
-        called = self.store.api_operations_called(run_id)
+        the spec, an alias taken as its operation), then those its browser's pages called (their requests
+        to the site's API), for later tasks worded alike; in `store` (a fast path's own), else this
+        runtime's."""
+        memory: OperationMemory = store if store is not None else self.store
+        called = memory.api_operations_called(run_id)
+        page = self._page_requests.pop(run_id, [])
         for site in self.sites:
-            names = called.get(apis.code_name(site.name)) if site.has_api else None
-            if not names:
+            if not site.has_api:
                 continue
+            names = called.get(apis.code_name(site.name), [])
             known = {op.name: op.name for op in site.spec.operations}
             known.update({op.alias: op.name for op in site.spec.operations if op.alias})
-            operations = list(dict.fromkeys(known[name] for name in names if name in known))
-            self.store.remember_operations(run_id, site.name, task, operations)
+            operations = [known[name] for name in names if name in known]
+            if page:
+                operations += apis.operations_requested(site.spec, site.client.base_url, page)
+            memory.remember_operations(run_id, site.name, task, list(dict.fromkeys(operations)))
 
     def system_prompt(self, run_id: str, task: str, max_steps: int) -> str:
         sections = [
@@ -407,25 +463,29 @@ class AgentRuntime:
             max_steps=max_steps,
         )
 
-    def _new_session(self) -> KernelSession:
+    def _new_session(self, context: RunContext) -> KernelSession:
+        """A kernel whose capabilities are bound to `context`: its `api` calls leave their hints there, and
+        its browser opens that context's start page."""
         secrets = [secret for site in self.sites for secret in site.secrets]
         secrets += [secret for server in self.mcp_servers for secret in server.secrets]
         session = self.pool.acquire(policy=self.policy, secrets=secrets, max_output_chars=OUTPUT_CHARS)
         give_files(self.user_files, session.working_dir)
         if self.use_api:
-            session.register(API, self._api)
+            session.register(API, api_capability(self.sites, context.hints, self.learned_operations))
         if self._mcp is not None:
             session.register(MCP_CAPABILITY, self._mcp)
-        if self._browser is not None:
-            session.register(BROWSER_CAPABILITY, self._browser)
+        if self.browser is not None:
+            session.register(
+                BROWSER_CAPABILITY, browser_capability(self.browser, lambda: self._open_start_page(context))
+            )
         return session
 
     @contextmanager
     def fresh_session(self, start_url: str | None = None) -> Iterator[KernelSession]:
         """A kernel with this runtime's capabilities and no workflows, shut down afterwards; the browser
-        opens `start_url` (signed in) when first used."""
-        self._start_page, self._start_notices = start_url, []  # its own start page, never a run's
-        session = self._new_session()
+        opens `start_url` (signed in) when first used. It has a context of its own, so a run's pending start
+        page and notices stay the run's (a failure is confirmed in a fresh session during a run's action)."""
+        session = self._new_session(RunContext(None, start_page=start_url))
         try:
             yield session
         finally:
@@ -436,19 +496,23 @@ class AgentRuntime:
 
         The workflows offered for the run's `task` are callable there as `wf.<name>(...)`.
         """
-        session = self._sessions.get(run_id)
-        if session is not None:
-            return session
-        session = self._new_session()
-        self._start_page = start_url
-        self._sessions[run_id] = session
+        context = self.context(run_id)
+        if context.session is not None:
+            return context.session
+        context.start_page = start_url
+        session = context.session = self._new_session(context)
+        if self.browser is not None and run_id not in self._page_requests:
+            self.browser.take_requests()  # what the pages sent before this run is not its own
+            self._page_requests[run_id] = []
         offered = [w for w in self.offered_workflows(run_id, task) if w.kind == "program"]
         if offered:
             try:
-                self._installed[run_id] = install_workflows(session, self.store, offered, run_id=run_id)
+                context.installed = install_workflows(
+                    session, self.store, offered, run_id=run_id, confirm=self.fresh_session
+                )
             except WorkflowInstallError as exc:
                 # A broken stored workflow must not stop the run: it goes on without `wf`.
-                self._start_notices.append(
+                context.notices.append(
                     f"Workflows from memory could not be installed ({exc}); wf is not available in this run."
                 )
         return session
@@ -459,11 +523,11 @@ class AgentRuntime:
             return None
         return next((site.web_url for site in self.sites if site.web_url), None)
 
-    def _open_start_page(self) -> None:
+    def _open_start_page(self, context: RunContext) -> None:
         """Sign in to the site that serves the run's start page (when it has a web login) and open it."""
         from sandbox.browser import BrowserError
 
-        start_url, self._start_page = self._start_page, None
+        start_url, context.start_page = context.start_page, None
         if not start_url or self.browser is None:
             return
         host = urlsplit(start_url).hostname
@@ -473,7 +537,7 @@ class AgentRuntime:
                 self.browser.login(site.name)
             self.browser.goto(start_url)
         except BrowserError as exc:
-            self._start_notices.append(f"The browser could not open the start page {start_url}: {exc}")
+            context.notices.append(f"The browser could not open the start page {start_url}: {exc}")
 
     def execute(
         self,
@@ -491,20 +555,23 @@ class AgentRuntime:
 
         began = time.monotonic()
         session = self.session(run_id, task, start_url)
-        installed = self._installed.get(run_id)
+        context = self.context(run_id)
+        installed = context.installed
         if installed is not None:
             installed.ensure()
             installed.step_index = step_index
-        self._hints.clear()
+        context.hints.clear()
         decided = session.dispatcher.deciding_seconds()  # the user's time to answer is not the step's
         result = session.execute(code, timeout=timeout)
         decided = session.dispatcher.deciding_seconds() - decided
         if result.finished:
             # The run ends here: threads and processes the code left running must not act unrecorded.
-            self._stop_kernel(run_id, session, result)
+            self._stop_kernel(context, session, result)
         if installed is not None:
             installed.settle(result)  # the host judges each workflow use from what it observed
-        notices, self._start_notices = self._start_notices, []
+        if self.browser is not None and any(call.capability == BROWSER_CAPABILITY for call in result.calls):
+            self._page_requests.setdefault(run_id, []).extend(self.browser.take_requests())
+        notices, context.notices = context.notices, []
         result.notices[:0] = ([RESUMED_NOTICE] if fresh_kernel_notice else []) + notices
         error = (
             f"{result.error.name}: {result.error.message}"
@@ -513,14 +580,14 @@ class AgentRuntime:
         )
         observation = render_observation(result)
         hints = [
-            *dict.fromkeys(self._hints),
+            *dict.fromkeys(context.hints),
             unknown_operation(observation, self._operation_names),
             http_by_hand(code, [site.name for site in self.sites]),
         ]
         mismatches = {site.name: site.take_mismatches() for site in self.sites}
         return ActionOutcome(
             observation="\n".join([observation, *(hint for hint in hints if hint)])
-            + apis.mismatch_section(mismatches, self._mismatches_shown),
+            + apis.mismatch_section(mismatches, context.mismatches_shown),
             full_output=full_record(result) + mismatch_record(mismatches),
             ok=result.ok,
             error=error,
@@ -531,13 +598,11 @@ class AgentRuntime:
             answer=None if result.answer is None else str(result.answer),
         )
 
-    def _stop_kernel(self, run_id: str, session: KernelSession, result: ExecutionResult) -> None:
+    def _stop_kernel(self, context: RunContext, session: KernelSession, result: ExecutionResult) -> None:
         """At `finish()`, refuse further calls, kill the run's kernel (its threads and processes with it), and
         put the calls served after the action ended into its record."""
-        self._sessions.pop(run_id, None)
-        session.dispatcher.close()
-        session.shutdown()
-        result.calls.extend(session.dispatcher.recorder.take())
+        context.session = None
+        stop_after(session, result)
 
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None:
         if self._step_store is not None:
@@ -547,30 +612,41 @@ class AgentRuntime:
         if self.on_step is not None:
             self.on_step(step, calls)
 
-    def record_model_use(self, run_id: str, usage: TokenUsage, cost: float | None) -> None:
+    def record_model_use(
+        self, run_id: str, usage: TokenUsage, cost: float | None, *, estimated: bool = False
+    ) -> None:
         self.store.add_model_use(
-            run_id, prompt_tokens=usage.input_tokens, completion_tokens=usage.output_tokens, cost=cost
+            run_id,
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+            cost=cost,
+            estimated=estimated,
         )
 
     def end_run(self, run_id: str, status: RunStatus, answer: str | None, error: str | None) -> None:
         self.release(run_id)
+        if status != "finished":
+            self._page_requests.pop(run_id, None)  # only a finished run's are learned from
         self.store.end_run(run_id, status, answer=answer, error=error)
 
     def release(self, run_id: str) -> None:
         """Close the run's workflows and shut its kernel down (a resumed run gets a fresh one)."""
-        self._offered.pop(run_id, None)
-        installed = self._installed.pop(run_id, None)
-        if installed is not None:
-            installed.close()
-        session = self._sessions.pop(run_id, None)
-        if session is not None:
-            session.shutdown()
+        with self._runs_lock:
+            context = self._runs.pop(run_id, None)
+        if context is not None:
+            _close_context(context)
 
     def close(self) -> None:
-        for installed in self._installed.values():
-            installed.close()
-        self._installed.clear()
-        self._offered.clear()
-        for session in self._sessions.values():
-            session.shutdown()
-        self._sessions.clear()
+        with self._runs_lock:
+            contexts, self._runs = list(self._runs.values()), {}
+        for context in contexts:
+            _close_context(context)
+
+
+def _close_context(context: RunContext) -> None:
+    if context.installed is not None:
+        context.installed.close()
+        context.installed = None
+    if context.session is not None:
+        context.session.shutdown()
+        context.session = None

@@ -195,7 +195,12 @@ class RayCluster:
     def close(self) -> None:
         try:
             if self._finished:  # let each worker stop its sites; interrupted ones are killed as they are
-                self._ray.get([actor.close.remote() for actor in self.actors], timeout=ACTOR_CLOSE_SECONDS)
+                closing = [actor.close.remote() for actor in self.actors]
+                for ref in closing:
+                    try:
+                        self._ray.get(ref, timeout=ACTOR_CLOSE_SECONDS)
+                    except (self._ray.exceptions.RayActorError, self._ray.exceptions.GetTimeoutError):
+                        pass  # lost with its node after its last task (every result is in): nothing to stop
             for actor in self.actors:
                 self._ray.kill(actor)  # ends its process, its site and its kernels
         finally:

@@ -5,12 +5,15 @@ file and `--host NAME=URL` flags:
 
     [gitlab]
     url = "http://my-host:8023"
-    spec = "gitlab-openapi.json"  # the site's API document (hybrid needs one per site)
+    spec = "gitlab-openapi.json"  # the site's API document; without one, a site with only a web UI
     api_url = "http://my-host:8023/api/v4"
     token = "..."                 # optional: the API's bearer token
     username = "byteblaze"        # optional: sign in with these when no storage_state file is there
     password = "hello1234"
     login_url = "http://my-host:8023/users/sign_in"
+
+    [reddit]                      # no API document: the agent uses its web UI (any mode but api)
+    url = "http://my-host:9999"
 
     [shopping_admin]              # Beyond Browsing's Magento document declares no OpenAPI version:
     url = "http://my-host:7780/admin"
@@ -123,15 +126,17 @@ def check_hosted(hosts: Hosts, sites: set[str]) -> None:
 
 
 class HostedInstance:
-    """A `SiteInstance` for a site the user runs: registered with its API document and sign-in, never
-    reset."""
+    """A `SiteInstance` for a site the user runs: registered with its API document (or as a web-only site,
+    as WebArena's reddit, map and wikipedia are: they have none) and sign-in, never reset."""
 
     def __init__(self, site: HostedSite) -> None:
         if site.spec is None:
-            raise HostsError(
-                f'Site {site.name} has no API document: give spec = "..." (and api_url) for it in the hosts '
-                "file; hybrid registers every site with one, even for --mode browser."
-            )
+            given = [key for key in ("api_url", "token", "assume_openapi") if getattr(site, key)]
+            if given:
+                raise HostsError(
+                    f'Site {site.name} has {", ".join(given)} but no API document: give spec = "..." too, '
+                    "or leave them out for a site with only a web UI."
+                )
         self.site = site
 
     @property
@@ -155,9 +160,9 @@ class HostedInstance:
                 "username": site.username,
                 "password_secret": SECRET_PREFIX + site.name,
             }
+        spec = None if site.spec is None else self._spec(registry)  # None: a site with only a web UI
         registry.add(
-            apis.Site(site.name, self._spec(registry), site.api_url or site.url, site.url, auth, web_login),
-            replace=True,
+            apis.Site(site.name, spec, site.api_url or site.url, site.url, auth, web_login), replace=True
         )
 
     def _spec(self, registry: apis.SiteRegistry) -> str:
@@ -176,7 +181,7 @@ class HostedInstance:
         copy.write_text(json.dumps(assumed), encoding="utf-8")
         return str(copy)
 
-    def judge(self) -> httpx.Client:
+    def inspector(self) -> httpx.Client:
         return httpx.Client(base_url=self.site.api_url or self.site.url)
 
 

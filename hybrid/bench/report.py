@@ -27,6 +27,7 @@ class TaskResult(BaseModel):
     """How one task went: the run, the evaluator's verdict, and what it cost."""
 
     task_id: int
+    name: str | None = Field(default=None, description="the task's published id, for suites that number none")
     category: str
     sites: list[str] = Field(default_factory=list)
     eval_types: list[str] = Field(default_factory=list, description="the evaluators that judged it")
@@ -43,7 +44,9 @@ class TaskResult(BaseModel):
     seconds: float = 0.0
     worker: str = ""
     template: int | None = Field(default=None, description="the task's intent template: its family")
-    wrong_writes: int = Field(default=0, description="writes naming none of the task's values")
+    wrong_writes: int = Field(
+        default=0, description="writes the task did not ask for (see hybrid.bench.side_effects)"
+    )
     node: str | None = Field(default=None, description="the Ray node the task ran on (--executor ray)")
     screenshot: str | None = Field(default=None, description="the page the run ended on (a JPEG file)")
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from hybrid.bench.executors import ExecutorKind, make_executor
 from hybrid.bench.hosts import check_hosted, load_hosts
+from hybrid.bench.infinity import is_infinity, load_infinity
 from hybrid.bench.report import Report, ReportError, TaskResult
 from hybrid.bench.sites import check_sites, parse_setups
 from hybrid.bench.suite import DEMO_SUITE, load_suite
@@ -56,13 +57,23 @@ def suite_path(suite: str) -> Path:
     return DEMO_SUITE if suite == DEMO else Path(suite)
 
 
-def load_tasks(suite: str) -> tuple[Sequence[BenchTask], list[str]]:
-    """The suite's tasks (our JSON Lines, or WebArena's configs) and, for WebArena's, the refused ones."""
+@dataclass(frozen=True)
+class LoadedSuite:
+    tasks: Sequence[BenchTask]
+    refused: list[str] = field(default_factory=list)  # one line each, for WebArena's and Infinity's files
+    apps: dict[str, Path] = field(default_factory=dict)  # WebArena-Infinity's: site name -> app folder
+
+
+def load_tasks(suite: str) -> LoadedSuite:
+    """The suite's tasks: our JSON Lines, WebArena's configs, or WebArena-Infinity's apps and task lists."""
     path = suite_path(suite)
+    if is_infinity(path):
+        infinity = load_infinity(path)
+        return LoadedSuite(infinity.tasks, infinity.refused, infinity.apps)
     if is_webarena(path):
         loaded = load_webarena(path)
-        return loaded.tasks, [f"task {r.task_id}: {r.reason}" for r in loaded.refused]
-    return load_suite(path), []
+        return LoadedSuite(loaded.tasks, [f"task {r.task_id}: {r.reason}" for r in loaded.refused])
+    return LoadedSuite(load_suite(path))
 
 
 def parse_task_ids(spec: str) -> set[int]:
@@ -141,20 +152,20 @@ def run_benchmark(
     Runs are recorded in the settings' database; workers get data dirs below data_dir/bench/workers.
     `on_start(report, todo)` is called once the work is known, `on_result` after each task.
     """
-    loaded, refused = load_tasks(options.suite)
-    tasks = select_tasks(loaded, options.tasks, options.categories)
+    suite = load_tasks(options.suite)
+    tasks = select_tasks(suite.tasks, options.tasks, options.categories)
     if options.memory == "online" and (options.parallel > 1 or options.executor != "local"):
         raise BenchError("--memory online runs the tasks in order on one worker: use --parallel 1, local")
     setups = parse_setups(options.site_setups)
     hosts = load_hosts(options.hosts_file, options.hosts)
     sites = {site for task in tasks for site in task.sites}
     check_hosted(hosts, sites)
-    check_sites(sites - {site.name for site in hosts.sites}, setups)
+    check_sites(sites - {site.name for site in hosts.sites} - set(suite.apps), setups)
     database_url = settings.effective_database_url
     RunStore(database_url)  # create the tables once, before workers race to
     path = report_path(settings, options)
     report = open_report(path, options, tasks, make_url(database_url).render_as_string(hide_password=True))
-    report.refused = refused
+    report.refused = suite.refused
     todo = [t for t in tasks if t.task_id not in report.done()]
     if on_start is not None:
         on_start(report, todo)
@@ -173,6 +184,7 @@ def run_benchmark(
         mode=options.mode,
         hosts=hosts,
         judge_model=options.judge_model,
+        apps=tuple((name, str(folder)) for name, folder in sorted(suite.apps.items()) if name in sites),
     )
     earlier, began = report.wall_seconds, time.monotonic()
     executor = make_executor(options.executor, config, min(options.parallel, len(todo)), options.ray_address)

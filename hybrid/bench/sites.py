@@ -1,4 +1,4 @@
-"""How a benchmark worker gets the sites a suite needs: started, registered, reset and judged.
+"""How a benchmark worker gets the sites a suite needs: started, registered, reset, read by evaluators.
 
 A site setup is a function, named as `module:function` so it can be sent to other processes and
 machines, that returns a context manager yielding a `SiteInstance`. Each worker opens its own instance
@@ -43,7 +43,7 @@ class SiteInstance(Protocol):
         """Register the site in `registry` under the suite's site name, acting as `login_as`."""
         ...
 
-    def judge(self) -> httpx.Client:
+    def inspector(self) -> httpx.Client:
         """A client at the site's API base URL with an account that can read what the checks ask."""
         ...
 
@@ -65,7 +65,7 @@ class DemoInstance:
     def register(self, registry: apis.SiteRegistry, login_as: str) -> None:
         register_demo(registry, self.site, login_as)
 
-    def judge(self) -> httpx.Client:
+    def inspector(self) -> httpx.Client:
         return httpx.Client(
             base_url=self.site.api_url, headers={"Authorization": f"Bearer {self.site.token_for(JUDGE_USER)}"}
         )
@@ -108,5 +108,5 @@ def check_sites(needed: set[str], setups: dict[str, str]) -> None:
         raise SiteSetupError(
             f"The suite uses site(s) {', '.join(missing)} with no setup: give one with "
             f"--site-setup {missing[0]}=module:function (a function returning a context manager "
-            "that yields an object with web_url, reset(), register(registry, login_as), judge())."
+            "that yields an object with web_url, reset(), register(registry, login_as), inspector())."
         )

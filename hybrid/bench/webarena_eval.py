@@ -339,7 +339,7 @@ def program_html(task: WebArenaTask, page: Page, judging: Judging) -> list[str]:
     return failures
 
 
-def judge_page(task: WebArenaTask, page: Page, judging: Judging) -> dict[str, list[str]]:
+def evaluate_page(task: WebArenaTask, page: Page, judging: Judging) -> dict[str, list[str]]:
     """The evaluators that read the browser (url_match, program_html), run on the page the run ended on:
     the failures of each."""
     results: dict[str, list[str]] = {}
@@ -351,5 +351,5 @@ def judge_page(task: WebArenaTask, page: Page, judging: Judging) -> dict[str, li
     return results
 
 
-def judge_answer(task: WebArenaTask, answer: str | None, judging: Judging) -> dict[str, list[str]]:
+def evaluate_answer(task: WebArenaTask, answer: str | None, judging: Judging) -> dict[str, list[str]]:
     return {"string_match": string_match(task, answer, judging)} if "string_match" in task.eval_types else {}

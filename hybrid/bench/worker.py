@@ -10,26 +10,29 @@ from __future__ import annotations
 import json
 import sys
 import time
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from playwright.sync_api import Error as PlaywrightError, Page
 
 import apis
+from hybrid.agent.assembly import open_agent, open_browser
 from hybrid.agent.model_calls import ModelCaller
 from hybrid.agent.models import SCRIPTED_PREFIX, ScriptedChatModel, load_chat_model, scripted_replies_for
-from hybrid.agent.run import Agent, open_browser
 from hybrid.bench.evaluators import Verdict, evaluate
 from hybrid.bench.hosts import Hosts, hosted
+from hybrid.bench.infinity import InfinityApp, InfinityTask, infinity_app, replies_file
 from hybrid.bench.report import TaskResult
+from hybrid.bench.side_effects import wrong_writes
 from hybrid.bench.sites import SiteInstance, load_setup
 from hybrid.bench.suite import Task
 from hybrid.bench.webarena import WebArenaTask, fill_hosts
-from hybrid.bench.webarena_eval import FuzzyJudge, Judging, judge_answer, judge_page
+from hybrid.bench.webarena_eval import FuzzyJudge, Judging, evaluate_answer, evaluate_page
 from hybrid.config import Settings
 from sandbox import KernelPool
 from sandbox.browser import BrowserError
@@ -41,8 +44,10 @@ REFERENCE_MODEL = "reference"
 Memory = Literal["off", "online"]
 MEMORY_FILE = "memory.sqlite"
 Mode = Literal["hybrid", "api", "browser"]
-BenchTask = Task | WebArenaTask  # a task of our suites, or one of WebArena's configs
+# A task of our suites, one of WebArena's configs, or one of WebArena-Infinity's task lists.
+BenchTask = Task | WebArenaTask | InfinityTask
 MODES: tuple[Mode, ...] = ("hybrid", "api", "browser")
+CLEARED_STORAGE = "local_storage,indexeddb,cache_storage,service_workers,websql,file_systems"
 JUDGE_SECONDS = 120.0  # the page evaluators of one task: a few page loads and reads
 
 
@@ -61,22 +66,27 @@ class WorkerConfig:
     mode: Mode = "hybrid"  # api: no browser for the model; browser: no api.*
     hosts: Hosts = field(default_factory=Hosts)  # the user's own hosts, for sites no setup starts
     judge_model: str | None = None  # judges WebArena's fuzzy_match; default: the model, when a real one
+    apps: tuple[tuple[str, str], ...] = ()  # site name -> WebArena-Infinity app folder each worker starts
 
 
 def model_for(
     task: BenchTask, spec: str, base_url: str | None, timeout: float, context_tokens: int | None = None
 ) -> tuple[BaseChatModel, str]:
     """The chat model for one task: `reference` replays the task's reference solution; `scripted:FOLDER`
-    replays FOLDER/TASK_ID.json (a folder of scripted replies, one file per task)."""
+    replays FOLDER/TASK_ID.json (a folder of scripted replies, one file per task; for WebArena-Infinity's
+    tasks, FOLDER/APP/ID.json, see `replies_file`)."""
     if spec == REFERENCE_MODEL:
-        if isinstance(task, WebArenaTask):
+        if isinstance(task, WebArenaTask | InfinityTask):
             raise ValueError(
-                "WebArena's tasks have no reference solutions: give --model provider:name, or "
-                "scripted:FOLDER with one replies file per task (FOLDER/TASK_ID.json)."
+                "WebArena's and WebArena-Infinity's tasks have no reference solutions: give --model "
+                "provider:name, or scripted:FOLDER with one replies file per task (FOLDER/TASK_ID.json; "
+                "for WebArena-Infinity, FOLDER/APP/ID.json)."
             )
         return ScriptedChatModel(replies=scripted_replies_for(task.reference_solution)), REFERENCE_MODEL
     folder = Path(spec.removeprefix(SCRIPTED_PREFIX))
     if spec.startswith(SCRIPTED_PREFIX) and folder.is_dir():
+        if isinstance(task, InfinityTask):
+            return ScriptedChatModel.from_file(replies_file(folder, task)), spec
         return ScriptedChatModel.from_file(folder / f"{task.task_id}.json"), spec
     return load_chat_model(spec, base_url=base_url, timeout=timeout, context_tokens=context_tokens), spec
 
@@ -108,7 +118,7 @@ class Worker:
         self.registry = apis.SiteRegistry(data_dir)
         self.node = _ray_node()
         self._stack = ExitStack()
-        setups = dict(config.setups)
+        setups, apps = dict(config.setups), dict(config.apps)
         try:
             # Every task still gets fresh kernels (the pool only keeps the next one warm) and signs in afresh
             # in this worker's own browser, which would otherwise cost a Chromium start per task.
@@ -119,7 +129,12 @@ class Worker:
             self.sites: dict[str, SiteInstance] = {}
             for site in config.sites:
                 own = config.hosts.get(site)
-                opened = hosted(own) if own is not None else load_setup(setups[site])()
+                if own is not None:
+                    opened: AbstractContextManager[SiteInstance] = hosted(own)
+                elif site in apps:
+                    opened = infinity_app(site, Path(apps[site]), data_dir / "logs")
+                else:
+                    opened = load_setup(setups[site])()
                 self.sites[site] = self._stack.enter_context(opened)
             judge = config.judge_model or (None if config.model.startswith(SCRIPTED_PREFIX) else config.model)
             self.fuzzy = fuzzy_judge(judge, config.base_url, self.settings)
@@ -136,6 +151,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 -- one broken task must not end the benchmark
             return TaskResult(
                 task_id=task.task_id,
+                name=_name(task),
                 category=task.category,
                 sites=task.sites,
                 eval_types=_eval_types(task),
@@ -151,6 +167,10 @@ class Worker:
     def _run(self, task: BenchTask, began: float) -> TaskResult:
         main = self.sites[task.sites[0]]
         login_as = task.login_as or ""
+        if self.browser is not None:
+            # Before the reset, so no page of an earlier task writes its state back after it.
+            origins = [self.sites[site].web_url for site in task.sites]
+            self.browser.with_page(lambda page: _blank(page, origins))
         for site in task.sites:
             self.sites[site].reset()
             self.sites[site].register(self.registry, login_as)
@@ -160,8 +180,6 @@ class Worker:
             if isinstance(task, WebArenaTask)
             else task.start_url_for(main.web_url)
         )
-        if self.browser is not None:
-            self.browser.with_page(_blank)
         if isinstance(task, WebArenaTask):
             self._sign_in(task)
         model, model_name = model_for(
@@ -174,7 +192,7 @@ class Worker:
         mode = self.config.mode
         # With memory off the agent meets each task alone; online, it has what earlier tasks taught it.
         online = self.config.memory == "online"
-        with Agent(
+        with open_agent(
             self.settings,
             model=model,
             model_name=model_name,
@@ -193,9 +211,9 @@ class Worker:
                 source=f"bench:{self.config.suite}:{task.task_id}",
                 learn=False,
             )
-            wrong = wrong_writes(agent.store, result.run_id, task)
+            wrong = self._wrong_writes(agent.store, result.run_id, task)
             screenshot = self._screenshot(task)
-            verdict = self._judge(task, result.answer, hosts)
+            verdict = self._evaluate(task, result.answer, hosts)
             if online:
                 # The evaluator is the judge of what memory keeps: a run it rejected teaches nothing, and a
                 # candidate that writes is verified on its effect, re-executed on the reset site.
@@ -203,6 +221,7 @@ class Worker:
             cost = agent.store.get_run(result.run_id).cost  # with what learning cost
         return TaskResult(
             task_id=task.task_id,
+            name=_name(task),
             category=task.category,
             sites=task.sites,
             eval_types=_eval_types(task),
@@ -224,12 +243,25 @@ class Worker:
             screenshot=screenshot,
         )
 
-    def _judge(self, task: BenchTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
+    def _wrong_writes(self, store: RunStore, run_id: str, task: BenchTask) -> int:
+        """The run's writes its task did not ask for (see `hybrid.bench.side_effects`)."""
+        calls = [
+            call for step in store.steps_of(run_id) if step.id is not None for call in store.calls_of(step.id)
+        ]
+        specs = {site: self.registry.load_spec(site) for site in task.sites}
+        return wrong_writes(calls, task, specs)
+
+    def _evaluate(self, task: BenchTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
         """The task's evaluators on the run's answer and the sites' state now."""
         if isinstance(task, WebArenaTask):
-            return self._judge_webarena(task, answer, hosts)
-        with self.sites[task.sites[0]].judge() as judge:
-            return evaluate(task, answer, judge)
+            return self._evaluate_webarena(task, answer, hosts)
+        if isinstance(task, InfinityTask):
+            app = self.sites[task.app]
+            assert isinstance(app, InfinityApp), "the runner starts every app of the suite"
+            passed, message = app.verify(task)
+            return Verdict(passed=passed, failures=[] if passed else [f"verify: {message}"])
+        with self.sites[task.sites[0]].inspector() as inspector:
+            return evaluate(task, answer, inspector)
 
     def _evaluation(self, task: BenchTask, verdict: Verdict, hosts: dict[str, str]) -> Evaluation:
         """The evaluator's verdict on a run, for learning, with how to judge a workflow's re-execution the
@@ -245,7 +277,7 @@ class Worker:
             passed=verdict.passed,
             reason="; ".join(verdict.failures),
             reset=None if own else reset,
-            judge=lambda answer: self._judge(task, answer, hosts).passed,
+            recheck=lambda answer: self._evaluate(task, answer, hosts).passed,
         )
 
     def _screenshot(self, task: BenchTask) -> str | None:
@@ -282,7 +314,9 @@ class Worker:
             self.browser.with_page(lambda page: page.context.add_cookies(cookies))
             return
         unsigned = [site for site in task.sites if self.registry.get(site).web_login is None]
-        if task.require_login and unsigned:
+        # WebArena signs in only from a named storage_state; configs without one (map's, whose site has no
+        # accounts) start unsigned wherever there is nothing to sign in with.
+        if task.require_login and task.storage_state and unsigned:
             raise ValueError(
                 f"The task needs a signed-in browser on {', '.join(unsigned)}: put "
                 f"{Path(task.storage_state or 'STATE.json').name} in the hosts file's auth_dir, or give "
@@ -292,21 +326,21 @@ class Worker:
             if site not in unsigned:
                 self.browser.login(site)
 
-    def _judge_webarena(self, task: WebArenaTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
+    def _evaluate_webarena(self, task: WebArenaTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
         admin = self.config.hosts.get("shopping_admin")
         judging = Judging(
             hosts=hosts,
             fuzzy=self.fuzzy,
             shopping_admin=(admin.username or "", admin.password or "") if admin and admin.password else None,
         )
-        results = judge_answer(task, answer, judging)
+        results = evaluate_answer(task, answer, judging)
         if set(task.eval_types) - {"string_match"}:
             if self.browser is None:
                 raise ValueError(
                     "WebArena's url_match and program_html read the browser, and none is installed."
                 )
             results |= self.browser.with_page(
-                lambda page: judge_page(task, page, judging), timeout=JUDGE_SECONDS
+                lambda page: evaluate_page(task, page, judging), timeout=JUDGE_SECONDS
             )
         failures = [failure for eval_type in task.eval_types for failure in results.get(eval_type, [])]
         return Verdict(passed=not failures, failures=failures)
@@ -315,43 +349,34 @@ class Worker:
         self._stack.close()
 
 
-def wrong_writes(store: RunStore, run_id: str, task: BenchTask) -> int:
-    """API writes of the run whose arguments do not carry every value the task names (`owner/project` as
-    its two parts): a side effect on an object the task did not name, e.g. a learnt workflow closing the
-    issue it was taught on. Browser writes name element ids, not objects, so they are not judged here."""
-    named = {part.casefold() for value in task.instantiation_dict.values() for part in str(value).split("/")}
-    calls = [
-        call for step in store.steps_of(run_id) if step.id is not None for call in store.calls_of(step.id)
-    ]
-    return sum(
-        1
-        for call in calls
-        if call.writes
-        and call.status == "ok"
-        and call.capability == "api"
-        and not named <= {str(leaf).casefold() for leaf in _leaves([call.args, call.kwargs])}
-    )
-
-
-def _leaves(value: object) -> list[object]:
-    """The scalar values inside nested lists and dicts."""
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _leaves(item)]
-    if isinstance(value, (list, tuple)):
-        return [leaf for item in value for leaf in _leaves(item)]
-    return [value]
-
-
 def _eval_types(task: BenchTask) -> list[str]:
-    if isinstance(task, WebArenaTask):
+    if isinstance(task, WebArenaTask | InfinityTask):
         return task.eval_types
     return ["answer"] * (task.eval.answer is not None) + ["state"] * bool(task.eval.state)
 
 
-def _blank(page: Page) -> None:
-    """No earlier task's page or sign-in: each task starts afresh, and url_match reads where its run ends."""
+def _name(task: BenchTask) -> str | None:
+    """How a suite that does not number its tasks names one (WebArena-Infinity's `gmail/real:task_e1`)."""
+    return task.name if isinstance(task, InfinityTask) else None
+
+
+def _blank(page: Page, origins: list[str]) -> None:
+    """No earlier task's page or sign-in: each task starts afresh, and url_match reads where its run ends.
+    What the task's sites kept in the browser goes too (WebArena-Infinity's apps load their state from
+    localStorage before the server's, so a reset server alone would not reset them)."""
     page.goto("about:blank")
     page.context.clear_cookies()
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for origin in {_origin(url) for url in origins}:
+            cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": CLEARED_STORAGE})
+    finally:
+        cdp.detach()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _ray_node() -> str | None:

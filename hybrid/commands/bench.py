@@ -21,6 +21,7 @@ from hybrid.agent.model_spec import SCRIPTED_PREFIX
 from hybrid.bench.executors import ExecutorError, ExecutorKind
 from hybrid.bench.hosts import HostsError
 from hybrid.bench.html import write_html
+from hybrid.bench.infinity import InfinityError
 from hybrid.bench.report import CATEGORIES, Report, ReportError, TaskResult
 from hybrid.bench.runner import DEMO, BenchError, BenchOptions, report_path, run_benchmark
 from hybrid.bench.sites import SiteSetupError
@@ -74,7 +75,8 @@ class BenchProgress:
             "" if result.passed else f" [dim]{'; '.join(result.failures) or result.error or result.status}[/]"
         )
         self.console.print(
-            f"{mark} task {result.task_id} ({result.category}, {result.mode}) · {result.status} · "
+            f"{mark} task {result.task_id}{f' {result.name}' if result.name else ''} ({result.category}, "
+            f"{result.mode}) · {result.status} · "
             f"{result.steps} steps · {format_cost(result.cost)} · {result.seconds:.1f} s{why}",
             highlight=False,
         )
@@ -161,7 +163,7 @@ def modes_table(reports: list[Report]) -> Table:
     "categories",
     multiple=True,
     help="Only tasks of this category (repeatable): api, ui or mixed; for WebArena's configs, their sites "
-    "(gitlab, shopping_admin, gitlab+reddit, ...).",
+    "(gitlab, shopping_admin, gitlab+reddit, ...); for WebArena-Infinity's, easy, medium, hard or function.",
 )
 @click.option(
     "--resume",
@@ -241,8 +243,9 @@ def bench_command(
     kernel_network: bool | None,
     memory: Memory,
 ) -> None:
-    """Run task suite SUITE (`demo`, the built-in one, a JSON Lines file in the same format, or WebArena's
-    configs: test.raw.json, a per-task config file or a folder of them), each task
+    """Run task suite SUITE (`demo`, the built-in one, a JSON Lines file in the same format, WebArena's
+    configs: test.raw.json, a per-task config file or a folder of them, or WebArena-Infinity's apps: an app
+    folder or a folder of them, each app started from its folder and judged by its verifiers), each task
     on a freshly reset site with a fresh kernel, judge it with its evaluator, and print success, steps,
     tokens, cost and time per task by category (API-only, UI, mixed).
 
@@ -255,6 +258,7 @@ def bench_command(
     hybrid bench --model openai:gpt-4o-mini --category api --tasks 0-9
     hybrid bench my-suite.jsonl --model ollama:qwen2.5-coder --site-setup gitea=mysites:gitea --resume
     hybrid bench webarena/test.raw.json --hosts hosts.toml --model M --mode hybrid --mode api --mode browser
+    hybrid bench webarena-infinity/apps --model scripted:replies --category easy --mode browser
     """
     settings = load_settings(sandbox=sandbox, kernel_network=kernel_network)
     spec = model or settings.model
@@ -322,6 +326,7 @@ def _bench_one(console: Console, settings: Settings, options: BenchOptions) -> R
         ExecutorError,
         HostsError,
         WebArenaError,
+        InfinityError,
     ) as exc:
         display.stop()
         raise click.UsageError(str(exc)) from exc

@@ -15,7 +15,7 @@ from hybrid.agent.models import scripted_replies_for
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
 from hybrid.commands.console import make_console
-from hybrid.commands.run import drive, open_agent, resolve_model, sandbox_options
+from hybrid.commands.run import agent_for_command, drive, resolve_model, sandbox_options
 from hybrid.config import load_settings
 from hybrid.demo import demo_site
 from hybrid.demo.data import USERS, api_token_for
@@ -125,7 +125,7 @@ def demo_group(
             f"Demo site at {site.base_url} · acting as {task.login_as} · task {task.task_id} "
             f"({task.category}):\n[bold]{task.intent}[/]"
         )
-        agent = open_agent(
+        agent = agent_for_command(
             settings,
             model_spec=model_spec,
             model=chat_model,
@@ -148,8 +148,8 @@ def demo_group(
             )
         with httpx.Client(
             base_url=site.api_url, headers={"Authorization": f"Bearer {site.token_for('alice')}"}
-        ) as judge:
-            verdict = evaluate(task, result.answer, judge)
+        ) as inspector:
+            verdict = evaluate(task, result.answer, inspector)
     if verdict.passed:
         console.print("[bold green]The evaluator accepts the outcome.[/]")
     else:

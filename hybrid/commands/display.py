@@ -39,6 +39,11 @@ def thought_so_far(reply: str) -> str:
     return stripped[: fence.start()].rstrip() if fence else stripped.rstrip("`~")
 
 
+# After a token count (and so its cost) that includes an estimate: an attempt that broke off mid-stream
+# before the provider reported its usage, counted as characters / 4.
+ESTIMATED = ", partly estimated"
+
+
 def format_cost(cost: float | None) -> str:
     return "cost unknown" if cost is None else f"${cost:.4f}"
 
@@ -114,6 +119,7 @@ class StepPrinter:
         cached = f" ({step.cached_tokens} cached)" if step.cached_tokens else ""
         subtitle = (
             f"{len(calls)} call{'s' if len(calls) != 1 else ''} · {tokens} tokens{cached}"
+            + (ESTIMATED if step.usage_estimated else "")
             + (f" · {format_cost(step.cost)}" if step.cost is not None else "")
             + f" · {seconds:.2f} s"
         )
@@ -159,7 +165,8 @@ def print_outcome(console: Console, result: RunResult) -> None:
         console.print(Text(result.error, style=style))
     steps = f"{result.steps} step{'' if result.steps == 1 else 's'}"
     console.print(
-        f"status: [{style}]{result.status}[/] · {steps} · {result.tokens} tokens · "
+        f"status: [{style}]{result.status}[/] · {steps} · {result.tokens} tokens"
+        f"{ESTIMATED if result.usage_estimated else ''} · "
         f"{format_cost(result.cost)} · run id: [bold]{result.run_id}[/]"
     )
     if result.learned is not None:
@@ -181,6 +188,7 @@ def result_json(result: RunResult) -> str:
             "steps": result.steps,
             "tokens": result.tokens,
             "cost": result.cost,
+            "usage_estimated": result.usage_estimated,
             "workflow": result.learned,
         }
     )

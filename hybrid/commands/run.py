@@ -193,7 +193,7 @@ def learn_after(agent: Agent, console: Console) -> None:
     print_learned(console, lesson.learned.to_dict())
 
 
-def open_agent(
+def agent_for_command(
     settings: Settings,
     *,
     model_spec: str | None,
@@ -211,13 +211,14 @@ def open_agent(
 ) -> Agent:
     """The agent for a command, its steps printed on `console` (unless `as_json`), and with `header` the
     line that says what it uses. A `pool` passed in is the caller's to close."""
-    from hybrid.agent.run import Agent, AgentError
+    from hybrid.agent.assembly import open_agent
+    from hybrid.agent.run import AgentError
     from hybrid.commands.display import StepPrinter
 
     mode = checked_policy(settings, policy, as_json)
     printer = None if as_json else StepPrinter(console, show_thinking=show_thinking)
     try:
-        agent = Agent(
+        agent = open_agent(
             settings,
             model=model,
             model_name=model_spec,
@@ -412,7 +413,7 @@ def run_command(
             show_result(console, as_json, attempt)
             return
         _, chat_model = resolve_model(settings, model_spec, base_url, optional=True)
-        agent = open_agent(
+        agent = agent_for_command(
             settings,
             model_spec=model_spec,
             model=chat_model,

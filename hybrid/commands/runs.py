@@ -12,7 +12,7 @@ import click
 from rich.text import Text
 
 from hybrid.commands.console import make_console, panel, rule
-from hybrid.commands.display import format_cost
+from hybrid.commands.display import ESTIMATED, format_cost
 from hybrid.locations import database_url
 from sandbox.text import ELLIPSIS, clip
 from workflows.reading import Reader, RunNotFound, open_reader
@@ -67,7 +67,7 @@ def list_command(limit: int, as_json: bool) -> None:
             run.id,
             run.status,
             str(run.steps),
-            str(run.prompt_tokens + run.completion_tokens),
+            f"{'~' if run.usage_estimated else ''}{run.prompt_tokens + run.completion_tokens}",
             "-" if run.cost is None else f"${run.cost:.4f}",
             run.started_at.strftime("%m-%d %H:%M"),
             Text(clip(run.task, task_width, marker=ELLIPSIS)),
@@ -103,14 +103,15 @@ def _show(store: Reader | RunStore, run_id: str, as_json: bool) -> None:
     console.print(
         f"run {run.id} · {run.status} · model {run.model} · sites "
         f"{', '.join(run.sites)} · policy {run.policy} · sandbox {run.sandbox} · {run.steps} steps · "
-        f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens · "
-        f"{format_cost(run.cost)}",
+        f"{run.prompt_tokens} prompt + {run.completion_tokens} completion tokens"
+        f"{ESTIMATED if run.usage_estimated else ''} · {format_cost(run.cost)}",
         highlight=False,
     )
     for step in steps:
         rule(
             console,
-            f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens · "
+            f"step {step.index + 1} · {step.prompt_tokens}+{step.completion_tokens} tokens"
+            f"{ESTIMATED if step.usage_estimated else ''} · "
             f"{format_cost(step.cost)} · model {step.model_seconds:.2f} s · run {step.execute_seconds:.2f} s",
         )
         if step.thought:
@@ -152,10 +153,14 @@ def resume_command(run_id: str, model: str | None, base_url: str | None, as_json
     if run.status in FINAL_STATUSES:
         raise click.ClickException(f"Run {run.id} already ended ({run.status}); nothing to resume.")
     console = make_console(stderr=as_json)
-    from hybrid.commands.run import drive, open_agent, resolve_model  # the agent's stack, only when resuming
+    from hybrid.commands.run import (  # the agent's stack, only when resuming
+        agent_for_command,
+        drive,
+        resolve_model,
+    )
 
     model_spec, chat_model = resolve_model(settings, model or run.model, base_url)
-    agent = open_agent(
+    agent = agent_for_command(
         settings,
         model_spec=model_spec,
         model=chat_model,

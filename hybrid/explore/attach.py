@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Self
 
 import apis
+from hybrid.agent.assembly import open_browser
 from hybrid.agent.observation import BROWSER_CAPABILITY
-from hybrid.agent.run import open_browser
 from hybrid.agent.runtime import SiteHandle, api_capability, browser_capability, site_urls
 from hybrid.config import Settings, load_settings
 from sandbox import Call, CallRecord, HostFunction, Policy, PolicyMode

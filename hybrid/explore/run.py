@@ -5,7 +5,9 @@ run = Run.load("3f2a")            # an id or unique prefix; Run.load() is the la
 run                               # the task, outcome and a table of steps
 run[0]                            # step 0: thought, code, output, calls
 run.history()                     # the graph's checkpoints
-other = run.fork(1, model="openai:gpt-4o-mini")   # keep step 0, let another model go on
+run.state(1)                      # the state before step 1: steps done, tokens, cost, what was pending
+other = run.fork(1, model="openai:gpt-4o-mini")   # resume from step 1 as a new run, with another model
+run.resume()                      # an interrupted or failed run goes on from its last checkpoint
 again = run.replay()              # the same code actions again, in a fresh kernel
 run.export("run.ipynb")           # a re-executable notebook
 """
@@ -13,17 +15,16 @@ run.export("run.ipynb")           # a re-executable notebook
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
-from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from hybrid.agent.graph import Runtime, build_graph
+from hybrid.agent.assembly import open_agent
+from hybrid.agent.checkpoints import NoCheckpointError, RunCheckpoints, reading_checkpoints
 from hybrid.agent.models import ModelError, ScriptedChatModel, load_chat_model
 from hybrid.agent.observation import BROWSER_CAPABILITY
-from hybrid.agent.run import Agent, AgentError, budget_from, open_checkpointer
+from hybrid.agent.run import Agent, AgentError
 from hybrid.config import Settings, load_settings
 from hybrid.explore.attach import ask_on_input
 from hybrid.explore.views import Checkpoint, History, StepView, table
@@ -34,13 +35,6 @@ from workflows.store import RunRow, RunStore
 
 class ExploreError(HybridError):
     """What was asked of a run cannot be done; the message says why and what to do instead."""
-
-
-def _thread(run_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-    """A run's graph thread, or one checkpoint of it."""
-    if checkpoint_id is None:
-        return {"configurable": {"thread_id": run_id, "checkpoint_ns": ""}}
-    return {"configurable": {"thread_id": run_id, "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
 
 
 class Run:
@@ -151,42 +145,35 @@ class Run:
 
     def history(self) -> History:
         """The run's LangGraph checkpoints, oldest first: after each node, the state and what came next."""
-        with ExitStack() as stack:
-            # Reading checkpoints runs no node, so the graph needs neither a model nor a runtime.
-            graph = build_graph(
-                ScriptedChatModel(replies=[]),
-                cast(Runtime, None),
-                budget_from(self.settings),
-                open_checkpointer(self.settings, stack),
-            )
-            snapshots = list(graph.get_state_history(_thread(self.id)))
-        return History(
-            Checkpoint(
-                id=s.config["configurable"]["checkpoint_id"],
-                graph_step=s.metadata.get("step", -1),
-                next=tuple(s.next),
-                steps=len(s.values.get("steps", [])),
-                status=s.values.get("status"),
-                values=dict(s.values),
-                created_at=_parse_time(s.created_at),
-            )
-            for s in reversed(snapshots)
-        )
+        with reading_checkpoints(self.settings) as checkpoints:
+            return History(checkpoints.history(self.id))
 
     def checkpoint_before(self, step: int) -> Checkpoint:
         """The latest checkpoint where `step` steps were done and the model was about to act."""
-        history = self.history()
-        if not history:
-            raise ExploreError(
-                f"Run {self.id} has no checkpoints in {self.settings.data_dir}: it was recorded "
-                "with another data dir (HYBRID_DATA_DIR), whose checkpoints hold its states."
-            )
-        for checkpoint in reversed(history):
-            if checkpoint.next == ("act",) and checkpoint.steps == step:
-                return checkpoint
-        done = sorted({c.steps for c in history if c.next == ("act",)})
-        raise ExploreError(
-            f"Run {self.id} has no checkpoint before step {step}; it can fork before steps {done}."
+        with reading_checkpoints(self.settings) as checkpoints:
+            return self._before(checkpoints, step)
+
+    def state(self, step: int | None = None) -> Checkpoint:
+        """The run's state before step `step` (steps done, tokens, cost, the prompt, what was about to run),
+        or, with no step, its last state. `.values` holds it whole; in a notebook it shows as a summary."""
+        if step is not None:
+            return self.checkpoint_before(step)
+        with reading_checkpoints(self.settings) as checkpoints:
+            latest = checkpoints.latest(self.id)
+        if latest is None:
+            raise ExploreError(self._no_checkpoints())
+        return latest
+
+    def _before(self, checkpoints: RunCheckpoints, step: int) -> Checkpoint:
+        try:
+            return checkpoints.before_step(self.id, step)
+        except NoCheckpointError as exc:
+            raise ExploreError(str(exc) if exc.available else self._no_checkpoints()) from None
+
+    def _no_checkpoints(self) -> str:
+        return (
+            f"Run {self.id} has no checkpoints in {self.settings.data_dir}: it was recorded "
+            "with another data dir (HYBRID_DATA_DIR), whose checkpoints hold its states."
         )
 
     # New runs from this one -------------------------------------------------------------------
@@ -221,32 +208,31 @@ class Run:
             )
             for kept_step in self.steps[:step]:
                 agent.store.add_step(forked.id, kept_step.record(), kept_step.calls)
-            # The fork's thread starts as a copy of the checkpoint, so LangGraph knows which node wrote it
-            # and goes on from there; then the fork's own values replace the original's. The copy carries
-            # the steps whole: a checkpoint stores only those its node added, the rest are in the original
-            # thread's writes, and a value stored in a checkpoint is where LangGraph starts rebuilding from.
-            origin = agent.graph.checkpointer.get_tuple(_thread(self.id, checkpoint.id))
-            seed = {
-                **origin.checkpoint,
-                "channel_values": {
-                    **origin.checkpoint["channel_values"],
-                    "steps": checkpoint.values["steps"],
-                },
-            }
-            agent.graph.checkpointer.put(_thread(forked.id), seed, origin.metadata, seed["channel_versions"])
-            update: dict[str, Any] = {
+            changes: dict[str, Any] = {
                 "run_id": forked.id,
                 "task": new_task,
                 "pending": None,
                 "status": "running",
             }
             if system_prompt is not None or task is not None:
-                update["system_prompt"] = system_prompt or agent.runtime.system_prompt(
+                changes["system_prompt"] = system_prompt or agent.runtime.system_prompt(
                     forked.id, new_task, agent.budget.max_steps
                 )
-            agent.graph.update_state(_thread(forked.id), update)
+            agent.checkpoints.fork(checkpoint, forked.id, changes)
             agent.resume(forked.id)
         return Run.load(forked.id, settings=self.settings)
+
+    def resume(self, *, model: str | BaseChatModel | None = None, max_steps: int | None = None) -> Run:
+        """Go on with this run (interrupted, or stopped by an error whose cause is fixed) from its last
+        checkpoint, in a fresh kernel, as `hybrid runs resume` does; returns it as it is then. `model`
+        defaults to the run's own; a `ScriptedChatModel` goes on after the replies already used."""
+        chat_model, model_name = self._chat_model(model)
+        with self._agent(chat_model, model_name, max_steps) as agent:
+            try:
+                agent.resume(self.id)
+            except AgentError as exc:
+                raise ExploreError(str(exc)) from exc
+        return Run.load(self.id, settings=self.settings)
 
     def replay(self, *, max_steps: int | None = None) -> Run:
         """Run this run's recorded replies again as a new run, in a fresh kernel against the sites as they
@@ -282,7 +268,7 @@ class Run:
         learned from them, and an experiment should not teach the memory."""
         policy = self.record.policy
         try:
-            return Agent(
+            return open_agent(
                 self.settings,
                 model=model,
                 model_name=model_name,
@@ -295,7 +281,3 @@ class Run:
             )
         except AgentError as exc:
             raise ExploreError(f"Cannot start an agent on {', '.join(self.sites)}: {exc}") from exc
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

@@ -5,12 +5,11 @@ Each view renders itself as Markdown in Jupyter (`_repr_markdown_`) and as the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from hybrid.agent.checkpoints import Checkpoint
 from sandbox import CallRecord
 from sandbox.text import ELLIPSIS, clip
 from workflows.store import StepRecord, StepRow
@@ -87,23 +86,6 @@ class StepView(StepRecord):
 
     def __str__(self) -> str:
         return self._repr_markdown_()
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """One LangGraph checkpoint of a run: the state after a node ran, and the node that runs next."""
-
-    id: str
-    graph_step: int
-    next: tuple[str, ...]
-    steps: int
-    status: str | None
-    created_at: datetime | None
-    values: dict[str, Any]
-
-    def __str__(self) -> str:
-        upcoming = ", ".join(self.next) or "(end)"
-        return f"checkpoint {self.graph_step}: {self.steps} steps done, status {self.status}, next {upcoming}"
 
 
 class History(list[Checkpoint]):

@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import json
 import secrets
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ from pydantic import BaseModel, Field
 
 import apis
 from apis.mcpsites import McpConnection, McpRegistry, search_tools, tool_help, tool_line
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ModelError, load_chat_model
-from hybrid.agent.run import Agent, AgentError
+from hybrid.agent.run import AgentError
 from hybrid.agent.runtime import AgentRuntime, SiteHandle, StepCallback, api_capability
 from hybrid.config import Settings
 from hybrid.mcp.capability import CAPABILITY as MCP_CAPABILITY, mcp_capability
@@ -38,6 +40,7 @@ from sandbox.text import clip
 from workflows.fastpath import FastPathMatch, run_fast_path
 from workflows.memory import Workflow, WorkflowStore
 from workflows.store import StepRecord
+from workflows.templates import misfit
 
 SERVER_NAME = "hybrid"
 CLIENT_MODEL = "mcp-client"
@@ -140,6 +143,10 @@ class HybridMcp:
         }
         self.store = WorkflowStore(settings.effective_database_url)
         self._offered: set[str] = set()
+        # One warm pool for every client's runs and workflow calls, opened on the first; each run still
+        # gets a kernel, a runtime and a browser of its own (see `_run_task`).
+        self._pool: KernelPool | None = None
+        self._pool_lock = threading.Lock()
         self.connections: dict[str, McpConnection] = {}
         try:
             for name in sites:
@@ -150,10 +157,21 @@ class HybridMcp:
             raise
 
     def close(self) -> None:
-        """Stop the MCP servers this one uses as sites."""
+        """Stop the MCP servers this one uses as sites, and the idle kernels of its pool."""
         for connection in self.connections.values():
             connection.close()
         self.connections.clear()
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    def pool(self) -> KernelPool:
+        """The server's kernel pool, shared by concurrent runs (each takes a kernel of its own from it)."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = KernelPool(size=1, limits=self.settings.kernel_limits)
+            return self._pool
 
     def build(self) -> MCPServer:
         @asynccontextmanager
@@ -207,20 +225,23 @@ class HybridMcp:
         return bool(new)
 
     def workflows(self) -> list[Workflow]:
-        """The verified program workflows of the served API sites: one MCP tool each."""
+        """The verified program workflows of the served API sites: one MCP tool each. One whose own source
+        arguments do not fit it (see `workflows.templates.misfit`) could take no call: it is not offered."""
         return [
             w
             for w in self.store.list_workflows(sites=self.sites, statuses=["verified"])
-            if w.kind == "program"
+            if w.kind == "program" and misfit(w.intent_template, w.parameters, w.source_arguments) is None
         ]
 
     async def search_operations(self, site: str, query: str, k: int = 10) -> list[str]:
         """The operations of `site` (the tools of an MCP server site) that best match `query`, one line each:
-        name(arguments) METHOD /path - summary."""
+        name(arguments) METHOD /path - summary. What successful runs on the site called for tasks worded
+        like `query` ranks first, as in the agent's prompt."""
         if site in self.connections:
             return [tool_line(tool) for tool in search_tools(self.connections[site].tools, query, k)]
         spec = self._site(site).spec
-        return apis.operation_lines(spec, apis.search(spec, query, k))
+        learned = self.store.learned_operations(site)
+        return apis.operation_lines(spec, apis.search(spec, query, k, learned=learned))
 
     async def describe_operation(self, site: str, operation: str) -> str:
         """Everything about one operation of `site`: arguments, body schema, responses, whether it writes."""
@@ -381,7 +402,7 @@ class HybridMcp:
                 timeout=self.settings.model_timeout_seconds,
                 context_tokens=self.settings.model_context_tokens,
             )
-            with Agent(
+            with open_agent(
                 self.settings,
                 model=model,
                 model_name=self.model_spec,
@@ -389,6 +410,7 @@ class HybridMcp:
                 policy=self.policy_mode,
                 confirm=confirm,
                 on_step=on_step,
+                pool=self.pool(),
             ) as agent:
                 result = agent.run(task, source="mcp:run_task")
         except (AgentError, ModelError) as exc:
@@ -417,6 +439,14 @@ class HybridMcp:
             )
 
         async def run_workflow(approval: ElicitationResult[Approval], **arguments: Any) -> dict[str, Any]:
+            # The values must fit the workflow as a task naming them would, the rule the fast path binds
+            # by: a value it cannot take is refused with the reason, before anything runs.
+            reason = misfit(workflow.intent_template, workflow.parameters, arguments)
+            if reason is not None:
+                raise ToolError(
+                    f"{workflow.name} cannot take these values: {reason}. For its tasks: "
+                    f"{workflow.intent_template}. Call run_task with the task in words instead."
+                )
             policy = self._decided_policy(_decision(approval))
             return await anyio.to_thread.run_sync(self._run_workflow, workflow, arguments, policy)
 
@@ -443,25 +473,24 @@ class HybridMcp:
         return run_workflow
 
     def _run_workflow(self, workflow: Workflow, arguments: dict[str, Any], policy: Policy) -> dict[str, Any]:
-        with KernelPool(size=1, limits=self.settings.kernel_limits) as pool:
-            connection = self.connections.get(workflow.site)
-            runtime = AgentRuntime(
-                sites=[] if connection else [self._site(workflow.site)],
-                store=self.store,
-                pool=pool,
-                policy=policy,
-                mcp_servers=[connection] if connection else [],
+        connection = self.connections.get(workflow.site)
+        runtime = AgentRuntime(
+            sites=[] if connection else [self._site(workflow.site)],
+            store=self.store,
+            pool=self.pool(),
+            policy=policy,
+            mcp_servers=[connection] if connection else [],
+        )
+        with runtime.fresh_session() as session:
+            run_id = run_fast_path(
+                self.store,
+                session,
+                FastPathMatch(workflow, arguments),
+                f"MCP call: {workflow.signature} with {arguments}",
+                sites=[workflow.site],
+                policy=self.policy_mode,
+                timeout=self.settings.action_timeout_seconds,
             )
-            with runtime.fresh_session() as session:
-                run_id = run_fast_path(
-                    self.store,
-                    session,
-                    FastPathMatch(workflow, arguments),
-                    f"MCP call: {workflow.signature} with {arguments}",
-                    sites=[workflow.site],
-                    policy=self.policy_mode,
-                    timeout=self.settings.action_timeout_seconds,
-                )
         run = self.store.get_run(run_id)
         if run.status != "finished":
             raise ToolError(f"{workflow.name} failed (run {run_id}): {run.error}")

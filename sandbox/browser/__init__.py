@@ -15,11 +15,14 @@ from sandbox.browser.errors import (
 )
 from sandbox.browser.observe import Limits
 from sandbox.browser.origins import Origins, origin_of
+from sandbox.browser.registry import BrowserCall, BrowserEffect
 from sandbox.browser.service import DEFAULT_ARGS, BrowserService
 
 __all__ = [
     "DEFAULT_ARGS",
+    "BrowserCall",
     "BrowserCrashed",
+    "BrowserEffect",
     "BrowserError",
     "BrowserService",
     "ElementNotFound",

@@ -26,7 +26,7 @@ from sandbox.browser.files import Upload, read_upload
 from sandbox.browser.guard import RequestGuard, host_of
 from sandbox.browser.observe import ID_ATTRIBUTE, ElementRecord, likeliest, matching
 from sandbox.browser.origins import WEB_SCHEMES, origin_of
-from sandbox.browser.registry import Judgement, action
+from sandbox.browser.registry import BrowserEffect, action
 from sandbox.browser.report import Reporter
 from sandbox.browser.tabs import Chromium, Tab
 
@@ -37,6 +37,14 @@ DROP_DOWN_ROLES = frozenset({"combobox", "listbox"})
 TEXT_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton"})
 CHECK_ROLES = frozenset({"checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"})
 FIND_CANDIDATES = 30  # named when find() misses
+# Whether an element takes the keyboard's focus (press() focuses it first, as Playwright does): a field, a
+# button, anything with a tabindex or contenteditable, or a shadow host that hands focus inside.
+TAKES_FOCUS_JS = """(el) => {
+  el.focus({ preventScroll: true });
+  const active = el.getRootNode().activeElement || document.activeElement;
+  return Boolean(active) && (active === el || el.contains(active)
+    || (el.shadowRoot !== null && el.shadowRoot.activeElement !== null));
+}"""
 
 # Marks the login form's fields so Playwright can fill them; the values never pass through the page text.
 _LOGIN_FIELDS_JS = """(attr) => {
@@ -117,10 +125,10 @@ class Actions:
                 f"Could not {doing} within {self._config.timeouts.action:g} s: {playwright_reason(exc)}."
             ) from None
 
-    def _judge_goto(self, url: str) -> Judgement:
-        return Judgement(domain=host_of(urljoin(self.here(), str(url))))
+    def _effect_of_goto(self, url: str) -> BrowserEffect:
+        return BrowserEffect(domain=host_of(urljoin(self.here(), str(url))))
 
-    @action("`browser.goto(url_or_path)`: open a URL, or a path on the current site.", judge=_judge_goto)
+    @action("`browser.goto(url_or_path)`: open a URL, or a path on the current site.", effect=_effect_of_goto)
     def goto(self, url: str) -> str:
         """Open a URL, or a path resolved against the current page's URL."""
         tab = self._chromium.tab()
@@ -299,23 +307,25 @@ class Actions:
 
     # Acting on elements ----------------------------------------------------------------------
 
-    def _judge_click(self, element_id: int) -> Judgement:
+    def _effect_of_click(self, element_id: int) -> BrowserEffect:
         record = self._ids.record(element_id)
         here = host_of(self.here())
         if record and record.submits:
             form = record.submits
             if not self._guard.writes(form["method"], form["action"]):
-                return Judgement(domain=host_of(form["action"]))
-            return Judgement(
+                return BrowserEffect(domain=host_of(form["action"]))
+            return BrowserEffect(
                 writes=True,
                 domain=host_of(form["action"]),
                 submits=form,
                 description=f"click {record.describe()}, which submits a form ({form['method']} "
                 f"{form['action']})",
             )
-        return Judgement(domain=host_of(record.href) if record and record.href else here)
+        return BrowserEffect(domain=host_of(record.href) if record and record.href else here)
 
-    @action("`browser.click(id)`: click an element (a button, link, menu item, row...).", judge=_judge_click)
+    @action(
+        "`browser.click(id)`: click an element (a button, link, menu item, row...).", effect=_effect_of_click
+    )
     def click(self, element_id: int) -> str:
         """Click an element."""
         tab = self._chromium.tab()
@@ -327,13 +337,13 @@ class Actions:
             self._perform(widgets.click_target(locator).click, f"click {record.describe()}")
         return self._report(tab, self._settle(tab))
 
-    def _judge_right_click(self, element_id: int) -> Judgement:
-        return Judgement(domain=host_of(self.here()))  # opens the page's menu; submits nothing
+    def _effect_of_right_click(self, element_id: int) -> BrowserEffect:
+        return BrowserEffect(domain=host_of(self.here()))  # opens the page's menu; submits nothing
 
     @action(
         """`browser.right_click(id)`, `browser.double_click(id)`: right-click an element (for the menu a page
   opens on it), double-click one (to open it or edit it in place).""",
-        judge=_judge_right_click,
+        effect=_effect_of_right_click,
     )
     def right_click(self, element_id: int) -> str:
         """Right-click an element, as for the menu a page draws on it; says what the page then shows."""
@@ -342,7 +352,7 @@ class Actions:
         self._perform(lambda: locator.click(button="right"), f"right-click {record.describe()}")
         return self._report(tab, self._settle(tab))
 
-    @action(judge=_judge_click)
+    @action(effect=_effect_of_click)
     def double_click(self, element_id: int) -> str:
         """Double-click an element, as to open it or edit it in place."""
         tab = self._chromium.tab()
@@ -544,14 +554,14 @@ class Actions:
             said = f"Attached {upload.name} ({size}) to {record.describe()}{holding}."
         return said + "\n" + self._report(tab, note)
 
-    def _judge_press(self, key: str, element_id: int | None = None) -> Judgement:
+    def _effect_of_press(self, key: str, element_id: int | None = None) -> BrowserEffect:
         here = host_of(self.here())
         if key not in SUBMIT_KEYS and key not in ACTIVATE_KEYS:
-            return Judgement(domain=here)
+            return BrowserEffect(domain=here)
         form = self._form_submitted_by_key(key, element_id)
         if not form or not self._guard.writes(form["method"], form["action"]):
-            return Judgement(domain=here)
-        return Judgement(
+            return BrowserEffect(domain=here)
+        return BrowserEffect(
             writes=True,
             domain=host_of(form["action"]),
             submits=form,
@@ -578,7 +588,7 @@ class Actions:
 
     @action(
         "`browser.press(key)` (Enter, Tab, Escape, ArrowDown...), in the focused element or `press(key, id)`",
-        judge=_judge_press,
+        effect=_effect_of_press,
     )
     def press(self, key: str, element_id: int | None = None) -> str:
         """Press a key (Enter, Tab, Escape, Control+A...) in the focused element or in `element_id`."""
@@ -594,6 +604,13 @@ class Actions:
                     tab.page.keyboard.press(key)
             else:
                 record, locator, _ = self._ids.resolve(element_id, "receive key presses")
+                if not locator.evaluate(TAKES_FOCUS_JS):
+                    # The key would go to the page, not to it: pressing it there is not what was asked.
+                    raise ElementNotInteractable(
+                        f"{record.describe()} cannot take the keyboard's focus: the page gives it no place "
+                        "in the tab order, so keys (and Tab) do not reach it, for a person either. "
+                        f"browser.click({element_id}) works it as a person does."
+                    )
                 self._perform(lambda: locator.press(key), f"press {key} in {record.describe()}")
         except PlaywrightError as exc:
             if "Unknown key" not in (exc.message or ""):
@@ -685,16 +702,16 @@ class Actions:
 
     # Sessions and the host's own ----------------------------------------------------------------
 
-    def _judge_login(self, site: str) -> Judgement:
+    def _effect_of_login(self, site: str) -> BrowserEffect:
         login = None
         if self._credentials is not None:
             with suppress(Exception):  # an unknown site is reported by login() itself
                 login = self._credentials(str(site))
-        return Judgement(domain=host_of(login.url) if login else host_of(self.here()))
+        return BrowserEffect(domain=host_of(login.url) if login else host_of(self.here()))
 
     @action(
         "`browser.login(site)`: sign in to a site's web UI with the credentials the host holds.",
-        judge=_judge_login,
+        effect=_effect_of_login,
     )
     def login(self, site: str) -> str:
         """Sign in to a site's web UI with the credentials configured on the host."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sandbox.browser.observe import Limits
+
+if TYPE_CHECKING:
+    from sandbox.browser.registry import BrowserCall
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class SiteLogin:
     password: str = field(repr=False)
 
 
-WriteCheck = Callable[[dict[str, Any]], bool]
+WriteCheck = Callable[["BrowserCall"], bool]
 CredentialProvider = Callable[[str], "SiteLogin | None"]
 
 

@@ -15,6 +15,7 @@ read is let through as a read."""
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -28,12 +29,14 @@ from playwright.sync_api import (
     Error as PlaywrightError,
     Frame,
     Request,
+    Response,
     Route,
     WebSocketRoute,
 )
 
 from sandbox.browser.errors import playwright_reason
 from sandbox.browser.origins import Origins
+from sandbox.browser.registry import BrowserCall, BrowserEffect
 from sandbox.reads import ReadRules
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -43,6 +46,8 @@ PASS_HEADER = "x-hybrid-guard-pass"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What a page may load without any server: its own inline data and blobs.
 LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
+# The requests answered with success, newest kept (see `RequestGuard.sent`).
+SENT_KEPT = 2000
 
 
 def host_of(url: str) -> str | None:
@@ -66,14 +71,16 @@ class HeldWrite:
     # submitted into a new window), which comes up once it is sent.
     document: bool = False
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "method": "request",
-            "args": [self.method, self.url],
-            "writes": True,
-            "domain": host_of(self.url),
-            "description": f"let the page send {self.method} {self.url} on its own",
-        }
+    def describe(self) -> BrowserCall:
+        return BrowserCall(
+            "request",
+            (self.method, self.url),
+            BrowserEffect(
+                writes=True,
+                domain=host_of(self.url),
+                description=f"let the page send {self.method} {self.url} on its own",
+            ),
+        )
 
 
 class RequestGuard:
@@ -93,6 +100,9 @@ class RequestGuard:
         # Tokens of the writes the routes let through (see `PASS_HEADER`): each lets one request pass, once.
         self._passes: set[str] = set()
         self.reads = ReadRules()
+        # (method, URL) of each request the pages sent that was answered with success (below 400), for the
+        # host to read which of a site's API operations the pages called (see `BrowserSession.take_sent`).
+        self.sent: deque[tuple[str, str]] = deque(maxlen=SENT_KEPT)
 
     @property
     def holding(self) -> bool:
@@ -103,8 +113,13 @@ class RequestGuard:
         self._browser, self._context, self._network = browser, context, None
         self.held, self._replay = [], None  # requests of a dead browser cannot be answered
         self._passes.clear()
+        context.on("response", self._answered)
         if self.origins is not None or self._check_writes:
             self._install()
+
+    def _answered(self, response: Response) -> None:
+        if response.status < 400:
+            self.sent.append((response.request.method, without_fragment(response.url)))
 
     def restrict(self, origins: Origins) -> None:
         """From now on, reach only `origins`."""
@@ -125,7 +140,7 @@ class RequestGuard:
         origins = self.origins
         return origins is None or origins.allows(url) or urlsplit(url).scheme in LOCAL_SCHEMES
 
-    def describe_held(self) -> list[dict[str, Any]]:
+    def describe_held(self) -> list[BrowserCall]:
         return [write.describe() for write in self.held]
 
     def opens_windows(self, verdicts: list[bool]) -> bool:

@@ -154,7 +154,8 @@ TICKED = frozenset({"checkbox", "radio", "switch"})
 def matching(elements: list[ElementRecord], role: str, name: str) -> list[ElementRecord]:
     """The elements `find(role, name)` means, the first kind of match that finds any: that role and that
     name exactly; ignoring case and a label's closing colon or required mark ("Title:" or "Title *" as a
-    form shows it, "Title" as the observation names it), or one cell of a row (named "a | b"); a checkbox
+    form shows it, "Title" as the observation names it) and the marks a name starts with ("🏷 Label"), or
+    one cell of a row (named "a | b"); a checkbox
     in a table row by a cell of its row; then names holding every word of `name`, as whole words before
     as parts of words. A thing that is clicked matches by another clicked role when its own finds nothing
     (a toggle drawn as a div is a "switch" and a "clickable")."""
@@ -172,6 +173,7 @@ def _matching(candidates: list[ElementRecord], wanted: str) -> list[ElementRecor
         lambda r: r.name == wanted,
         lambda r: (
             _loosely(r.name) == loose
+            or _unmarked(r.name) == loose
             or (r.role == "row" and loose in (_loosely(cell) for cell in r.name.split(" | ")))
         ),
         lambda r: r.role in TICKED and loose in (_loosely(cell) for cell in r.row.split(" | ")),
@@ -207,6 +209,15 @@ def likeliest(elements: list[ElementRecord], name: str, limit: int) -> list[Elem
 def _loosely(name: str) -> str:
     """A name as compared loosely: case, and a label's closing colon or required-field mark, set aside."""
     return name.casefold().strip().removesuffix("*").strip().removesuffix(":").strip()
+
+
+def _unmarked(name: str) -> str:
+    """A name as compared loosely without the marks it starts with: "🏷 Label" is the Label button, "☆ Star"
+    the Star one, as a person calls them."""
+    words = _loosely(name).split(" ")
+    while len(words) > 1 and not any(character.isalnum() for character in words[0]):
+        words.pop(0)
+    return " ".join(words)
 
 
 ELEMENT_ID = re.compile(r"\[\d+\] ")

@@ -15,18 +15,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox.bridge.capability import Effect
 from sandbox.browser.config import Timeouts
 
 
 @dataclass(frozen=True)
-class Judgement:
-    """What one call does to the world, judged on the page as it is: whether it writes (submits a form
-    with a method other than GET), the domain it touches, and, when it writes, what it submits."""
+class BrowserEffect(Effect):
+    """What one browser call does to the world, found on the page as it is: the policy's `Effect`, the same
+    record an API call's operation gives (whether it writes, i.e. submits a form with a method other than
+    GET, and the domain it touches), with what the policy is asked to allow and the form it submits."""
 
     writes: bool = False
-    domain: str | None = None
     description: str | None = None  # what the policy is asked to allow; default: the call as written
     submits: dict[str, Any] | None = None  # {"method", "action"} of the form the call submits
+
+
+@dataclass(frozen=True)
+class BrowserCall:
+    """One browser call as the policy decides on it: an action with its arguments in order, or `request`
+    (a write a page sent on its own, with (method, url)), and its effect. `BrowserService.classify` makes it,
+    `perform` does it; the bridge records it as any call (`sandbox.CallRecord`)."""
+
+    method: str
+    args: tuple[Any, ...]
+    effect: BrowserEffect
+
+    @property
+    def description(self) -> str:
+        shown = ", ".join(repr(a) for a in self.args)
+        return self.effect.description or f"{self.method}({shown})"
 
 
 @dataclass(frozen=True)
@@ -35,7 +52,7 @@ class Action:
     implementation: Callable[..., Any]  # a method of `actions.Actions`
     prompt: str | None  # the line the model's prompt shows; None: on another action's line, or host only
     host_only: bool  # never offered to the kernel (it hands out secrets or host details)
-    judge: Callable[..., Judgement] | None  # (actions, *args) -> Judgement; None: reads the current page
+    effect: Callable[..., BrowserEffect] | None  # (actions, *args) -> its effect; None: reads the page
     waits: (
         Callable[[Timeouts, tuple[Any, ...]], float] | None
     )  # seconds it may wait beyond an action's usual time
@@ -73,7 +90,7 @@ def action(
     prompt: str | None = None,
     *,
     host_only: bool = False,
-    judge: Callable[..., Judgement] | None = None,
+    effect: Callable[..., BrowserEffect] | None = None,
     waits: Callable[[Timeouts, tuple[Any, ...]], float] | None = None,
     prepare: Callable[[tuple[Any, ...], Path], tuple[Any, ...]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -87,7 +104,7 @@ def action(
             implementation,
             inspect.cleandoc(prompt) if prompt else None,
             host_only,
-            judge,
+            effect,
             waits,
             prepare,
         )

@@ -19,7 +19,7 @@ from sandbox.browser.errors import BrowserError, WriteRefused
 from sandbox.browser.files import UploadRefused
 from sandbox.browser.observe import Limits
 from sandbox.browser.origins import Origins
-from sandbox.browser.registry import ACTIONS, Action, kernel_methods, prompt_lines
+from sandbox.browser.registry import ACTIONS, Action, BrowserCall, kernel_methods, prompt_lines
 from sandbox.browser.session import BrowserSession
 from sandbox.browser.thread import OwnerThread
 from sandbox.reads import ReadRules
@@ -121,10 +121,10 @@ class BrowserService(ActionMethods):
         finally:
             self._thread.stop(timeout=CALL_MARGIN_SECONDS)
 
-    def perform(self, classification: dict[str, Any]) -> Any:
-        """Do the call `classify` described, which the caller's policy has allowed; it is not classified
-        again (the bridge's policy decided on this very classification)."""
-        return self._run(classification["method"], tuple(classification["args"]), classification)
+    def perform(self, call: BrowserCall) -> Any:
+        """Do the call `classify` made, which the caller's policy has allowed; it is not classified again
+        (the bridge's policy decided on this very effect)."""
+        return self._run(call.method, call.args, call)
 
     def _callers_files(self) -> Path:
         """The directory the caller's files are in: the calling kernel's working directory."""
@@ -136,7 +136,7 @@ class BrowserService(ActionMethods):
             )
         return work_dir
 
-    def _run(self, method: str, args: tuple[Any, ...], approved: dict[str, Any] | None = None) -> Any:
+    def _run(self, method: str, args: tuple[Any, ...], approved: BrowserCall | None = None) -> Any:
         """Run an action on the browser's thread; between its steps, ask `before_write` here (see `Step`)."""
         t = self._timeouts
         entry = ACTIONS[method]
@@ -150,7 +150,7 @@ class BrowserService(ActionMethods):
         if step.ask is not None:
             if not self._allowed(step.ask):
                 raise WriteRefused(
-                    f"The session's policy refused to {step.ask['description']}. Nothing was "
+                    f"The session's policy refused to {step.ask.description}. Nothing was "
                     "submitted; finish without this change, or ask the user to allow it."
                 )
             step = self._thread.call(self._session.run, method, args, step.ask, timeout=budget)
@@ -162,7 +162,7 @@ class BrowserService(ActionMethods):
                 result = f"{result}\n{step.result}"
         return result
 
-    def _allowed(self, write: dict[str, Any]) -> bool:
+    def _allowed(self, write: BrowserCall) -> bool:
         # The session announces or holds writes only when there is a `before_write` (`check_writes`).
         assert self._before_write is not None
         return self._before_write(write)
@@ -176,13 +176,10 @@ class BrowserService(ActionMethods):
 
     def classify(
         self, method: str, args: Sequence[Any], kwargs: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """Whether `method(*args, **kwargs)` would write, and the domain it touches, for the policy to decide
-        first; `perform(classification)` then does it.
-
-        Returns {"method", "args" (all of them, in order), "writes": bool, "domain": host or None,
-        "description": str, "submits": the form it submits or None}.
-        """
+    ) -> BrowserCall:
+        """`method(*args, **kwargs)` with all its arguments in order and its effect (whether it would write,
+        the domain it touches, the form it submits), for the policy to decide first; `perform(call)` then
+        does it."""
         entry = ACTIONS.get(method)
         if entry is None or not entry.for_kernel:
             offered = ", ".join(sorted(self.KERNEL_METHODS))
@@ -208,6 +205,15 @@ class BrowserService(ActionMethods):
         that sends one is not held for the policy, and a form that submits one does not write."""
         rules = ReadRules(marked)
         self._thread.call(self._session.mark_reads, rules, timeout=CALL_MARGIN_SECONDS)
+
+    def take_requests(self) -> list[tuple[str, str]]:
+        """The (method, URL) of the pages' requests answered with success (below 400) since the last take
+        (oldest first, the newest 2,000 kept): what a run's host reads to learn which API operations the
+        pages called."""
+        requests: list[tuple[str, str]] = self._thread.call(
+            self._session.take_sent, timeout=CALL_MARGIN_SECONDS
+        )
+        return requests
 
 
 def _method(entry: Action) -> Callable[..., Any]:

@@ -23,7 +23,7 @@ from sandbox.browser.guard import RequestGuard, host_of, without_fragment
 from sandbox.browser.observe import Observer
 from sandbox.browser.origins import Origins
 from sandbox.browser.readiness import settle
-from sandbox.browser.registry import ACTIONS, Judgement
+from sandbox.browser.registry import ACTIONS, BrowserCall, BrowserEffect
 from sandbox.browser.report import Reporter
 from sandbox.browser.tabs import Chromium, Tab
 from sandbox.reads import ReadRules
@@ -42,8 +42,8 @@ class Step:
     """
 
     result: Any = None
-    ask: dict[str, Any] | None = None
-    held: list[dict[str, Any]] = field(default_factory=list)
+    ask: BrowserCall | None = None
+    held: list[BrowserCall] = field(default_factory=list)
 
 
 class BrowserSession:
@@ -73,9 +73,9 @@ class BrowserSession:
         )
 
     def _settle(self, tab: Tab) -> str | None:
-        return settle(tab, self._config.timeouts.settle, lambda: self._guard.holding)
+        return settle(tab, self._config.timeouts.settle, lambda: self._guard.holding, self._events.append)
 
-    def run(self, method: str, args: tuple[Any, ...], approved: dict[str, Any] | None = None) -> Step:
+    def run(self, method: str, args: tuple[Any, ...], approved: BrowserCall | None = None) -> Step:
         """Do `method(*args)` (arguments in order, see `Action.arguments`). A call that writes is first
         returned as `Step.ask` unless `approved` is the classification the caller's policy allowed (which is
         then not made again: one classification per call)."""
@@ -83,11 +83,12 @@ class BrowserSession:
         if entry is None:
             raise BrowserError(f"The browser has no action {method!r}; actions: {', '.join(ACTIONS)}.")
         self._chromium.ensure_running()
-        classification = approved if approved is not None else self.classify(method, args)
-        form = classification["submits"]
-        if classification["writes"] and self._config.check_writes:
+        call = approved if approved is not None else self.classify(method, args)
+        form = call.effect.submits
+        if call.effect.writes and self._config.check_writes:
             if approved is None:
-                return Step(ask=classification)
+                return Step(ask=call)
+            assert form is not None  # a write is a form's submission
             self._guard.approval = lambda request: (
                 request.method == form["method"]
                 and without_fragment(request.url) == without_fragment(form["action"])
@@ -137,24 +138,16 @@ class BrowserSession:
             self._events.clear()
         return result
 
-    def classify(self, method: str, args: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
-        """Whether an action would write (submit a non-GET form), which domain it touches, and the form it
-        submits: {"method", "args", "writes", "domain", "description", "submits"}."""
+    def classify(self, method: str, args: tuple[Any, ...] | list[Any]) -> BrowserCall:
+        """The call with its effect: whether the action would write (submit a non-GET form), which domain it
+        touches, and the form it submits."""
         entry = ACTIONS[method]
-        judgement = (
-            entry.judge(self._actions, *args)
-            if entry.judge
-            else Judgement(domain=host_of(self._actions.here()))
+        effect = (
+            entry.effect(self._actions, *args)
+            if entry.effect
+            else BrowserEffect(domain=host_of(self._actions.here()))
         )
-        shown = ", ".join(repr(a) for a in args)
-        return {
-            "method": method,
-            "args": list(args),
-            "writes": judgement.writes,
-            "domain": judgement.domain,
-            "description": judgement.description or f"{method}({shown})",
-            "submits": judgement.submits,
-        }
+        return BrowserCall(method, tuple(args), effect)
 
     def with_page(self, fn: Callable[[Page], T]) -> T:
         """`fn(page)` on the current tab's page (the browser started if need be)."""
@@ -168,6 +161,13 @@ class BrowserSession:
     def mark_reads(self, rules: ReadRules) -> None:
         """From now on, judge what writes by `rules` (a run's sites' operations marked read among them)."""
         self._guard.reads = rules
+
+    def take_sent(self) -> list[tuple[str, str]]:
+        """The (method, URL) of the pages' requests answered with success since the last take, oldest
+        first."""
+        sent = list(self._guard.sent)
+        self._guard.sent.clear()
+        return sent
 
     def close(self) -> None:
         self._chromium.close()

@@ -20,6 +20,7 @@
   let items = null; // the composite widget being walked: its items so far, how many to show, their role
   let skipped = null; // the modal dialog, walked first and not again in its place
   let rowText = ""; // the cells' texts of the table row being walked, which find() can name a control by
+  let drawnDialog = null; // a modal drawn without a role (see drawnModal), which names its close mark
 
   const INTERACTIVE = new Set(["button", "link", "checkbox", "radio", "textbox", "searchbox", "combobox",
     "listbox", "slider", "spinbutton", "switch", "tab", "menuitem", "menuitemcheckbox",
@@ -255,13 +256,43 @@
       const leaveOut = role === "treeitem" ? (n) => n.getAttribute("role") === "group" || n.tagName === "UL" : null;
       let text = "";
       for (const child of childrenOf(el)) text += textOf(child, leaveOut);
-      // A mark with no word of its own (a chip's "×") is named with what it sits beside: "× Smoker".
       if (norm(text) && /[\p{L}\p{N}]/u.test(text)) return norm(text);
-      if (norm(text)) return CLICKED_MARKS.has(role) && rowName(el) ? `${norm(text)} ${rowName(el)}` : norm(text);
+      if (norm(text) && CLICKED_MARKS.has(role)) {
+        // A mark with no word of its own, with what says what it does: its tooltip ("× Remove", "☆ Star");
+        // a dialog's "×" at its top closes it ("Close Share"); else what it sits beside ("× Smoker").
+        const tooltip = norm(el.getAttribute("title"));
+        if (tooltip) return `${norm(text)} ${tooltip}`;
+        const closing = CLOSE_MARKS.has(norm(text)) && closeName(el);
+        if (closing) return closing;
+        return rowName(el) ? `${norm(text)} ${rowName(el)}` : norm(text);
+      }
+      if (norm(text)) return norm(text);
     }
     const titled = norm(el.getAttribute("title") || el.getAttribute("placeholder"));
     if (titled || !["button", "link", "clickable"].includes(role)) return titled;
-    return iconName(el) || (role === "clickable" ? rowName(el) : "");
+    const icon = iconName(el);
+    return (icon === "Close" && closeName(el)) || icon || (role === "clickable" ? rowName(el) : "");
+  }
+
+  // A dialog's close mark ("×", or an icon that says close) is named after the dialog, "Close Share", as a
+  // person tells it from other dialogs' and from the "×" marks in its rows: when it sits at the dialog's top,
+  // beside its heading or before any other control in it. Null for any other.
+  const CLOSE_MARKS = new Set(["×", "✕", "✖", "✗", "✘", "╳", "⨯", "⨉", "🗙", "❌"]);
+  function closeName(el) {
+    const dialog = el.closest("dialog, [role=dialog], [role=alertdialog]")
+      || (drawnDialog && drawnDialog.contains(el) ? drawnDialog : null);
+    if (!dialog) return null;
+    const heading = dialog.querySelector("h1, h2, h3, h4, h5, h6, [role=heading]");
+    const box = el.getBoundingClientRect();
+    const top = heading && heading.getBoundingClientRect();
+    const besideHeading = top && box.top < top.bottom && box.bottom > top.top;
+    const first = [...dialog.querySelectorAll(USABLE)].find((n) => rendered(n) && !el.contains(n));
+    const firstControl = !first || Boolean(el.compareDocumentPosition(first)
+      & Node.DOCUMENT_POSITION_FOLLOWING);
+    if (!besideHeading && !firstControl) return null;
+    const named = dialog === drawnDialog ? norm(dialog.getAttribute("aria-label")) : norm(nameOf(dialog, "dialog"));
+    const title = named || (heading ? norm(textOf(heading, null)) : "");
+    return title ? `Close ${clip(title, 80)}` : "Close";
   }
 
   // What an icon without text shows, by the words icon sets put in their classes (or an SVG's <title>):
@@ -855,6 +886,7 @@
   const modal = document.body && [...document.querySelectorAll("dialog, [role=dialog], [role=alertdialog]")]
     .filter((el) => isModal(el) && rendered(el)).pop();
   const drawn = document.body && !modal ? drawnModal() : null;
+  drawnDialog = drawn;
   if (modal) {
     walk(modal, 0);
     flush(0);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from sandbox.browser.config import BrowserConfig
 from sandbox.browser.errors import BrowserError, playwright_reason
 from sandbox.browser.guard import RequestGuard
 from sandbox.browser.observe import Observation
-from sandbox.browser.readiness import MUTATION_CLOCK_JS
+from sandbox.browser.readiness import MUTATION_CLOCK_JS, answered
 
 if TYPE_CHECKING:
     from playwright._impl._api_structures import SetCookieParam
@@ -39,7 +40,9 @@ class Tab:
     url: str = "about:blank"  # last known, to reopen after a crash
     status: int | None = None  # HTTP status of the current document
     observation: Observation | None = None  # the baseline for the next action's diff
-    inflight: set[Request] = field(default_factory=set)
+    inflight: dict[Request, float] = field(default_factory=dict)  # each with when it was sent (monotonic)
+    # Requests the page holds open by design (a long poll), by `request_key`: not waited for.
+    long_polls: set[str] = field(default_factory=set)
     crashed: bool = False
     closed: bool = False
 
@@ -211,12 +214,9 @@ class Chromium:
                 return tab
         tab = Tab(page)
         self.tabs.append(tab)
-        page.on(
-            "request",
-            lambda request: tab.inflight.add(request) if request.resource_type not in LONG_LIVED else None,
-        )
-        page.on("requestfinished", lambda request: tab.inflight.discard(request))
-        page.on("requestfailed", lambda request: tab.inflight.discard(request))
+        page.on("request", lambda request: self._on_request(tab, request))
+        page.on("requestfinished", lambda request: self._on_request_ended(tab, request))
+        page.on("requestfailed", lambda request: self._on_request_ended(tab, request))
         page.on("response", lambda response: self._on_response(tab, response))
         page.on("dialog", self._on_dialog)
         page.on("crash", lambda _: setattr(tab, "crashed", True))
@@ -224,12 +224,23 @@ class Chromium:
         return tab
 
     @staticmethod
+    def _on_request(tab: Tab, request: Request) -> None:
+        if request.resource_type not in LONG_LIVED:
+            tab.inflight.setdefault(request, time.monotonic())
+
+    @staticmethod
+    def _on_request_ended(tab: Tab, request: Request) -> None:
+        sent = tab.inflight.pop(request, None)
+        if sent is not None and tab.long_polls:
+            answered(tab, request, sent)
+
+    @staticmethod
     def _on_response(tab: Tab, response: Response) -> None:
         # An event stream read with fetch() (not EventSource) stays open by design: once its headers are in,
         # it is not waited for.
         with suppress(PlaywrightError):
             if "text/event-stream" in (response.headers.get("content-type") or ""):
-                tab.inflight.discard(response.request)
+                tab.inflight.pop(response.request, None)
         if response.request.is_navigation_request() and response.frame == tab.page.main_frame:
             tab.status = response.status
 

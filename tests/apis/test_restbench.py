@@ -22,10 +22,13 @@ from .request_sets import (
 # Floors at the figures measured when they were set (tests/apis/bench_restbench.py prints them):
 # (needed operation in the top 5, every needed operation in the API section).
 FLOORS = {
-    "RestBench TMDB": (0.68, 1.0),
-    "RestBench Spotify": (0.70, 1.0),
+    "RestBench TMDB": (0.72, 1.0),
+    "RestBench Spotify": (0.75, 1.0),
     "gitea.json": (0.9, 1.0),
     "kubernetes.json": (1.0, 1.0),
+    # Written after the search work, as requests held out from it: measured, not tuned for.
+    "slack-web-swagger2.json": (0.28, 0.64),
+    "discourse-3.1.json": (0.69, 1.0),
 }
 
 
@@ -56,7 +59,8 @@ def test_search_finds_what_people_ask_for(request_sets: list[RequestSet]) -> Non
 
 def test_learning_from_runs_helps_requests_held_out(request_sets: list[RequestSet]) -> None:
     """One half of each RestBench set remembered with its solutions' operations, the other half scored:
-    each needed operation in the top 5 rises, either way round."""
+    each needed operation in the top 5 rises, either way round (by at least 3 points: chains now rank some of
+    what only learning used to)."""
     rows = [
         (f"{s.name}, {halves}", *held_out(s, learn_from))
         for s in request_sets
@@ -65,4 +69,4 @@ def test_learning_from_runs_helps_requests_held_out(request_sets: list[RequestSe
     ]
     print("\n" + held_out_table(rows))
     for name, before, after in rows:
-        assert after.top_rate >= before.top_rate + 0.04, name
+        assert after.top_rate >= before.top_rate + 0.03, name

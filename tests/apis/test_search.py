@@ -24,6 +24,9 @@ QUERIES = [
     ("slack-web-swagger2.json", "list the users", "users_list"),
     # "I" is the authenticated user.
     ("gitea.json", "who am I", "user_get_current"),
+    # A logo is a company's (or network's) image; to recommend is to ask for recommendations.
+    ("tmdb.json", "What is the logo of Warner Bros?", "get_company_company_id_images"),
+    ("tmdb.json", "recommend me movies like Heat", "get_movie_movie_id_recommendations"),
 ]
 
 
@@ -87,3 +90,30 @@ def test_what_past_tasks_worded_alike_called_ranks_first(specs_dir: Path, cache_
     )
     section = render_api_section(spec, request, 600, site="gitea", learned=learned)
     assert section.split("Operations for this task:\n", 1)[1].startswith("user_current_list_starred(")
+
+
+def test_chains_rank_what_finds_the_thing_an_operation_takes_by_id(specs_dir: Path, cache_dir: Path) -> None:
+    """An operation that takes a thing's id ranks, just below it, what finds that thing: the search for its
+    kind when the request names it by title, the user's own collection when the request says "my", and the
+    current user (`GET /me`) for a user's id."""
+    tmdb = load_spec(specs_dir / "tmdb.json", cache_dir)
+    ranked = [op.name for op in search(tmdb, "give me a poster of the second season of Big Bang Theory", 5)]
+    assert ranked[0] == "get_tv_tv_id_season_season_number_images" and "get_search_tv" in ranked
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    ranked = [op.name for op in search(spotify, "Remove the first song from my playlist 'My Rock'", 3)]
+    assert ranked[0] == "remove_items_playlist" and "get_a_list_of_current_users_playlists" in ranked
+    restbench = specs_dir.parent / "benchmarks" / "restbench" / "specs" / "spotify_oas.json"
+    ranked = [
+        op.name
+        for op in search(load_spec(restbench, cache_dir), "Create a new playlist and name it Quiet", 5)
+    ]
+    assert (
+        ranked[0] == "create_playlist" and "get_current_users_profile" in ranked
+    )  # POST /users/{user_id}/...
+
+
+def test_making_a_thing_of_mine_something_changes_it(specs_dir: Path, cache_dir: Path) -> None:
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    ranked = [op.name for op in search(spotify, "Make my first playlist private", 5)]
+    assert "create_playlist" not in ranked and ranked[0] == "change_playlist_details"
+    assert search(spotify, "Make me a playlist of quiet songs", 1)[0].name == "create_playlist"

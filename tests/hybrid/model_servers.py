@@ -4,11 +4,11 @@ langchain-ollama) and their SDKs are exercised over HTTP exactly as against the 
 
 A script decides each reply (`Turn`): its text, or an HTTP error with an optional Retry-After, a delay
 (for timeouts), a refusal, cached-token counts, an error inside a stream already answered with 200, after
-its first piece of text (as Anthropic sends `overloaded_error` and OpenAI a `server_error` chunk), usage
-at the stream's end without the input tokens (as older Anthropic streams and Anthropic-compatible servers
-do). The server honours stop sequences or, like some
-servers and models, ignores them; it streams when asked to (server-sent events for OpenAI and Anthropic,
-JSON lines for Ollama) and reports usage in each provider's own shape. The Ollama server answers
+its first piece of text (as Anthropic sends `overloaded_error`, OpenAI a `server_error` chunk and Ollama an
+`{"error": ...}` line when its model runner stops), usage at the stream's end without the input tokens
+(as older Anthropic streams and Anthropic-compatible servers do). The server honours stop sequences or,
+like some servers and models, ignores them; it streams when asked to (server-sent events for OpenAI and
+Anthropic, JSON lines for Ollama) and reports usage in each provider's own shape. The Ollama server answers
 `/api/show` with the model's context size and, like Ollama, runs the model with a context of `num_ctx`
 tokens (4,096 unless the request sets it), silently dropping the start of a longer prompt. Every request
 body is kept, with the tokens of each request answered.
@@ -53,13 +53,16 @@ class Turn:
     blocks: bool = False  # the text as content blocks (with a thinking block first, for Anthropic)
     error_type: str | None = None  # the error body's `type` (OpenAI-compatible servers: llama.cpp's own)
     # An error of this type inside the stream, after the first piece of text (Anthropic: `event: error`;
-    # OpenAI-compatible servers: a chunk `{"error": {...}}`), before any usage is sent at the stream's end.
+    # OpenAI-compatible servers: a chunk `{"error": {...}}`; Ollama: a line `{"error": "..."}`, whose
+    # message this is, as Ollama's errors have no type), before any usage is sent at the stream's end.
     stream_error: str | None = None
     output_only_usage: bool = False  # Anthropic: `message_delta` carries only the output tokens
     # The model's thinking: `delta.reasoning_content` (vLLM, llama.cpp's server); Ollama's `message.thinking`
     # when the request asks for it (`think`), else inside the content between <think> tags, as Ollama
     # gives a thinking model's thoughts when not asked.
     reasoning: str | None = None
+    # OpenAI: why the reply ended; `content_filter` when the provider's filter stopped it (Azure OpenAI).
+    finish_reason: str = "stop"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class ModelServer:
     base_url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     context_length: int = 32768  # Ollama: the model's own context size, as /api/show reports it
+    num_ctx: int | None = None  # Ollama: the context its Modelfile sets (`PARAMETER num_ctx`), if any
     truncated: list[int] = field(default_factory=list)  # Ollama: messages dropped from each cut prompt
     prompt_tokens: list[int] = field(default_factory=list)  # the input tokens of each request answered
     completion_tokens: list[int] = field(default_factory=list)  # and its output tokens, whole
@@ -237,7 +241,9 @@ def _openai(reply: Reply, model: str, stream: bool, include_usage: bool) -> Resp
             _sse([*events[:cut], (None, {"error": error | {"param": None, "code": None}})]),
             media_type="text/event-stream",
         )
-    events.append((None, chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
+    events.append(
+        (None, chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": turn.finish_reason}]})
+    )
     if include_usage:
         events.append((None, chunk | {"choices": [], "usage": usage}))
     events.append((None, "[DONE]"))
@@ -397,6 +403,11 @@ def _ollama(reply: Reply, model: str, stream: bool, think: bool) -> Response:
         {"model": model, "created_at": "2026-01-01T00:00:00Z", "done": False, "message": message}
         for message in messages
     ]
+    if reply.turn.stream_error:  # Ollama's error after content: one more line, no status, no type
+        cut = next(i for i, m in enumerate(messages) if m["content"]) + 1
+        return StreamingResponse(
+            _ndjson([*lines[:cut], {"error": reply.turn.stream_error}]), media_type="application/x-ndjson"
+        )
     lines.append(final | {"message": {"role": "assistant", "content": ""}})
     return StreamingResponse(_ndjson(lines), media_type="application/x-ndjson")
 
@@ -441,7 +452,7 @@ def create_app(server: ModelServer) -> Starlette:
         reply = Reply(server, conversation, turn)
         server.prompt_tokens.append(reply.prompt_tokens)
         server.completion_tokens.append(reply.completion_tokens)
-        if turn.stream_error and server.protocol != "ollama":
+        if turn.stream_error:
             server.broken_off.append(_pieces(reply.text)[0])
         model = body.get("model", MODELS[server.protocol])
         if server.protocol == "openai":
@@ -458,7 +469,9 @@ def create_app(server: ModelServer) -> Starlette:
         return JSONResponse(
             {
                 "modelfile": "",
-                "parameters": 'stop "<|im_end|>"',
+                # As Ollama lists a Modelfile's parameters: one a line, the value aligned in a column.
+                "parameters": 'stop                           "<|im_end|>"'
+                + (f"\nnum_ctx                        {server.num_ctx}" if server.num_ctx else ""),
                 "template": "",
                 "details": {"format": "gguf", "family": "qwen2"},
                 "model_info": {
@@ -485,6 +498,7 @@ def model_server(
     *,
     honour_stop: bool = True,
     context_length: int = 32768,
+    num_ctx: int | None = None,
     thinking: bool = False,
 ) -> Iterator[ModelServer]:
     """Serve `protocol` on a free 127.0.0.1 port in a background thread for the duration of the block."""
@@ -493,6 +507,7 @@ def model_server(
         script=script,
         honour_stop=honour_stop,
         context_length=context_length,
+        num_ctx=num_ctx,
         thinking=thinking,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hybrid.agent.run import open_checkpointer
+from hybrid.agent.assembly import open_checkpointer
 from hybrid.config import load_settings
 from workflows.store import RunStore
 

@@ -17,6 +17,7 @@ import pytest
 pytestmark = pytest.mark.kernel
 
 from sandbox import disk, scratch
+from tests.waits import scaled
 
 HOST = """
 import time
@@ -56,7 +57,7 @@ def test_killed_host_leaves_no_orphan_kernels(tmp_path: Path) -> None:
         assert host.stdout.readline() == "busy\n", "the action never started"
         host.send_signal(signal.SIGKILL)
         host.wait(timeout=10)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + scaled(15)
         while any(alive(pid) for pid in kernels) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not [pid for pid in kernels if alive(pid)]

@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.bench.suite import load_suite
 from hybrid.config import Settings
 from hybrid.demo import demo_site
@@ -33,7 +33,7 @@ def main() -> None:
             register_demo(apis.SiteRegistry(settings.data_dir), demo, task.login_as)
             demo.reset()
             model = ScriptedChatModel(replies=scripted_replies_for(task.reference_solution))
-            with Agent(settings, model=model, model_name="scripted", sites=["demo"]) as agent:
+            with open_agent(settings, model=model, model_name="scripted", sites=["demo"]) as agent:
                 result = agent.run(task.intent, start_url=task.start_url_for(demo.base_url))
             learned = result.learned or {}
             total[task.category] += 1

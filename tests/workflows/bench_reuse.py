@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import Task, load_suite
 from hybrid.config import Settings
@@ -62,7 +62,7 @@ def run(
     """One task on a freshly reset site; `steps` None runs with no model at all."""
     demo.reset()
     model = None if steps is None else ScriptedChatModel(replies=scripted_replies_for(steps))
-    with Agent(
+    with open_agent(
         settings, model=model, model_name=None if model is None else "scripted", sites=["demo"], **options
     ) as agent:
         began = time.perf_counter()
@@ -84,7 +84,7 @@ def family(demo: DemoSite, tasks: list[Task], root: Path) -> list[Row]:
         register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
     rows = [run(before, demo, task, "before", task.reference_solution) for task in tasks[1:]]
     run(after, demo, tasks[0], "induced", tasks[0].reference_solution)  # the run that is induced
-    with Agent(after, model=None, sites=["demo"]) as agent:
+    with open_agent(after, model=None, sites=["demo"]) as agent:
         [workflow] = agent.store.list_workflows()
     for task in tasks[1:]:
         arguments = bind(workflow.intent_template, workflow.parameters, task.intent)

@@ -14,6 +14,7 @@ from langchain_core.messages import BaseMessage
 from pydantic import Field
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent
 from hybrid.bench.suite import Task, load_suite
@@ -39,7 +40,7 @@ def store(database_url: str) -> WorkflowStore:
 
 
 @pytest.fixture
-def judge_client(demo: DemoSite) -> Iterator[httpx.Client]:
+def inspector_client(demo: DemoSite) -> Iterator[httpx.Client]:
     """What evaluators read the demo site with (as alice)."""
     with httpx.Client(
         base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
@@ -174,7 +175,7 @@ def make_agent(
 
     def make(steps: list[str] | None, **options: Any) -> tuple[Agent, RecordingModel | None]:
         model = None if steps is None else RecordingModel(replies=scripted_replies_for(steps))
-        agent = Agent(
+        agent = open_agent(
             settings, model=model, model_name=None if model is None else "scripted", sites=["demo"], **options
         )
         agents.append(agent)

@@ -41,7 +41,7 @@ def test_fast_path_can_be_turned_off(make_agent, suite) -> None:
     assert evaluate(suite[4], result.answer, None).passed
 
 
-def test_a_related_task_is_offered_the_workflow_and_uses_it(make_agent, suite, judge_client) -> None:
+def test_a_related_task_is_offered_the_workflow_and_uses_it(make_agent, suite, inspector_client) -> None:
     close_a = suite[12]  # "Close issue #7 in alice/tracker-core."
     agent, _ = make_agent(close_a.reference_solution)
     agent.run(close_a.intent)
@@ -72,4 +72,4 @@ def test_a_related_task_is_offered_the_workflow_and_uses_it(make_agent, suite, j
     assert (use.via, use.run_id, use.step_index, use.outcome) == ("kernel", result.run_id, 0, "success")
     used = agent.store.get_workflow("close_issue")
     assert (used.status, used.success_count) == ("verified", 1)  # its first real use verified it
-    assert judge_client.get("/projects/alice/tracker-core/issues/9").json()["state"] == "closed"
+    assert inspector_client.get("/projects/alice/tracker-core/issues/9").json()["state"] == "closed"

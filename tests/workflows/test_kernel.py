@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 
@@ -22,15 +23,56 @@ def shout(word: str):
 '''
 
 
+STAMP = '''
+def stamp(word: str):
+    """Save it."""
+    if word == "boom":
+        raise ValueError("no booms")
+    return api.t.save(text=word)
+'''
+
+
 def upper(text: str) -> str:
     return text.upper()
 
 
+class Saved(list[str]):
+    """What `api.t.save` wrote, on the host."""
+
+    def save(self, text: str) -> str:
+        self.append(text)
+        return f"saved {text}"
+
+
 @pytest.fixture
-def session(kernel_pool: KernelPool) -> Iterator[KernelSession]:
+def saved() -> Saved:
+    return Saved()
+
+
+def api_t(saved: Saved) -> Namespace:
+    return Namespace(
+        {"t": {"upper": HostFunction(upper, writes=False), "save": HostFunction(saved.save, writes=True)}}
+    )
+
+
+@pytest.fixture
+def session(kernel_pool: KernelPool, saved: Saved) -> Iterator[KernelSession]:
     with kernel_pool.acquire() as session:
-        session.register("api", Namespace({"t": {"upper": HostFunction(upper, writes=False)}}))
+        session.register("api", api_t(saved))
         yield session
+
+
+@pytest.fixture
+def clean(kernel_pool: KernelPool, saved: Saved) -> Callable[[], AbstractContextManager[KernelSession]]:
+    """Fresh kernels with the same `api`, as the runtime's `fresh_session` makes them."""
+
+    @contextmanager
+    def open_one() -> Iterator[KernelSession]:
+        with kernel_pool.acquire() as fresh:
+            fresh.register("api", api_t(saved))
+            yield fresh
+
+    return open_one
 
 
 @pytest.fixture
@@ -69,8 +111,8 @@ def test_a_call_runs_in_the_kernel_and_is_recorded(session, store, shout) -> Non
     assert (use.arguments, use.outcome, use.step_index, use.via) == ({"word": "hey"}, "success", 4, "kernel")
 
 
-def test_a_failure_is_raised_to_the_caller_and_recorded(session, store, shout) -> None:
-    installed = install_workflows(session, store, [shout])
+def test_a_failure_is_raised_to_the_caller_and_recorded(session, store, shout, clean) -> None:
+    installed = install_workflows(session, store, [shout], confirm=clean)
     result = session.execute("wf.shout('boom')")
     installed.settle(result)
     assert result.error is not None and (result.error.name, result.error.message) == (
@@ -78,9 +120,10 @@ def test_a_failure_is_raised_to_the_caller_and_recorded(session, store, shout) -
         "no booms",
     )
     [use] = store.uses_of(shout.id)
-    # It raised before any call: the host saw nothing of it to judge, so it does not count against it.
-    assert (use.outcome, use.error) == ("no-calls", "ValueError: no booms, before any of its calls")
-    assert store.get_workflow("shout").consecutive_failures == 0
+    # It raised before any call; a clean re-run with the same argument raised too: it counts against it.
+    assert use.outcome == "failure"
+    assert use.error.startswith("ValueError: no booms, before any of its calls; confirmed by a re-run")
+    assert store.get_workflow("shout").consecutive_failures == 1
     # The model sees what failed, where and with what, and the workflow's source, to do the task another way.
     assert (
         "wf.shout failed with ValueError: no booms at line 5 of the workflow: "
@@ -150,3 +193,84 @@ def test_restart_and_re_registration_are_survived(session, store, shout) -> None
     assert third.result == "'C!'"
     installed.settle(third)
     assert [u.outcome for u in store.uses_of(shout.id)] == ["success", "success"]
+
+
+def forged_failure(name: str, word: str, calls: str = "") -> str:
+    """Code the model could write: begin a use of `wf.<name>` through the bridge, make the workflow's own
+    calls (or none), and raise what the wrapper raises when the workflow fails."""
+    return (
+        f"{bridge_call([name], [word])}\n{calls}"
+        f'raise ValueError("no booms\\nwf.{name} failed with ValueError: no booms, called as '
+        f'wf.{name}({word!r}).")'
+    )
+
+
+def test_failures_forged_by_the_models_code_do_not_count(session, store, shout, clean) -> None:
+    store.set_status(shout.id, "verified")
+    installed = install_workflows(session, store, [shout], confirm=clean)
+    attacks = [
+        forged_failure("shout", "x", "api.t.upper(text='x')\n"),  # its own call, then a raise
+        forged_failure("shout", "y"),  # a raise before any of its calls
+        forged_failure("shout", "z", "api.t.upper(text='other')\n"),  # calls that ignore its argument
+    ]
+    for _ in range(2):
+        for attack in attacks:
+            result = session.execute(attack)
+            assert result.error is not None
+            installed.settle(result)
+    uses = store.uses_of(shout.id)
+    assert [u.outcome for u in uses] == ["not-reproduced"] * 6
+    assert "a re-run with the same arguments in a clean kernel succeeded" in (uses[0].error or "")
+    workflow = store.get_workflow("shout")
+    assert (workflow.status, workflow.failure_count, workflow.consecutive_failures) == ("verified", 0, 0)
+    # Its real failures still count, confirmed the same way.
+    installed.settle(session.execute("wf.shout('boom')"))
+    assert store.get_workflow("shout").consecutive_failures == 1
+
+
+@pytest.fixture
+def stamp(store: WorkflowStore) -> Workflow:
+    return store.add_workflow(
+        Workflow(
+            name="stamp",
+            site="t",
+            body=STAMP,
+            fingerprint="w",
+            description="Save it.",
+            parameters=[{"name": "word", "type": "str"}],
+            writes=True,
+            status="verified",
+        )
+    )
+
+
+def test_a_failure_of_a_workflow_that_writes_is_confirmed_without_writing(
+    session, store, stamp, clean, saved
+) -> None:
+    installed = install_workflows(session, store, [stamp], confirm=clean)
+    forged = session.execute(forged_failure("stamp", "x", "api.t.save(text='x')\n"))
+    installed.settle(forged)
+    # The re-run reached its write, which it may not make: the failure cannot be confirmed.
+    assert saved == ["x"]  # the model's own write; the re-run wrote nothing
+    real = session.execute("wf.stamp('boom')")  # fails before its write: the re-run reproduces it
+    installed.settle(real)
+    assert saved == ["x"]
+    uses = store.uses_of(stamp.id)
+    assert [u.outcome for u in uses] == ["unconfirmed", "failure"]
+    assert "reached its first write" in (uses[0].error or "")
+    assert store.get_workflow("stamp").consecutive_failures == 1
+
+
+def test_without_a_clean_kernel_a_failure_in_the_models_code_is_unconfirmed(session, store, shout) -> None:
+    @contextmanager
+    def closed_pool() -> Iterator[KernelSession]:
+        raise RuntimeError("this kernel pool is closed")
+        yield  # a generator, as a session factory is
+
+    for confirm in (None, closed_pool):
+        installed = install_workflows(session, store, [shout], confirm=confirm)
+        installed.settle(session.execute("wf.shout('boom')"))
+    uses = store.uses_of(shout.id)
+    assert [u.outcome for u in uses] == ["unconfirmed"] * 2
+    assert "the re-run could not start (this kernel pool is closed)" in (uses[1].error or "")
+    assert store.get_workflow("shout").consecutive_failures == 0

@@ -66,3 +66,30 @@ def test_the_memory_keeps_operations_once_per_run_and_site_newest_first(store: W
         ("Close issue 7", ["get_issue", "update_issue"]),
     ]
     assert len(store.learned_operations("demo", limit=1)) == 1
+
+
+WHO = "Who is assigned to issue #{number} in bob/mobile-app? Answer with the username, or nobody."
+
+
+def test_runs_done_through_a_workflow_remember_the_operations_it_called(make_agent, suite) -> None:
+    """A run that calls `wf.<name>` and a run the fast path does alone are remembered with the API
+    operations the workflow called (its calls are the run's own call records)."""
+    agent, _ = make_agent(suite[3].reference_solution)  # get_issue, then a workflow of it
+    induced = agent.run(suite[3].intent)
+    [workflow] = agent.store.list_workflows()
+
+    call = f"finish(wf.{workflow.name}(number=5, owner='bob', project='mobile-app', value='nobody'))"
+    agent, _ = make_agent([call], fast_path=False)
+    through_wf = agent.run(WHO.format(number=5))
+    assert through_wf.status == "finished"
+
+    agent, _ = make_agent(None)  # no model: the fast path does it
+    fast = agent.run(WHO.format(number=6))
+    assert (fast.status, fast.tokens) == ("finished", 0)
+
+    kept = {row.run_id: (row.task, row.operations) for row in agent.store.learned_operations("demo")}
+    assert kept == {
+        induced.run_id: (suite[3].intent, ["get_issue"]),
+        through_wf.run_id: (WHO.format(number=5), ["get_issue"]),
+        fast.run_id: (WHO.format(number=6), ["get_issue"]),
+    }

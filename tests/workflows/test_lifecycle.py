@@ -64,7 +64,7 @@ def test_read_workflow_is_induced_verified_and_reused_without_a_model(
 
 
 def test_writing_workflow_verified_on_a_reset_site_with_the_evaluator(
-    store, suite, run_task, open_session, demo, judge_client
+    store, suite, run_task, open_session, demo, inspector_client
 ) -> None:
     task_a, task_b = suite[12], suite[13]  # "Close issue #{{number}} in {{project}}."
     [induced] = induce_from_run(store, run_task(task_a))
@@ -74,14 +74,14 @@ def test_writing_workflow_verified_on_a_reset_site_with_the_evaluator(
         induced.workflow,
         open_session,
         reset=demo.reset,
-        judge=lambda answer: evaluate(task_a, answer, judge_client).passed,
+        recheck=lambda answer: evaluate(task_a, answer, inspector_client).passed,
     )
     assert checked.outcome == "passed", checked.detail
     match = match_fast_path(store, task_b.intent, ["demo"])
     assert match is not None
     with open_session() as session:
         run_id = run_fast_path(store, session, match, task_b.intent, sites=["demo"], policy="allow")
-    assert evaluate(task_b, store.get_run(run_id).answer, judge_client).passed
+    assert evaluate(task_b, store.get_run(run_id).answer, inspector_client).passed
 
 
 def test_a_writing_workflow_without_reset_awaits_a_real_use(store, suite, run_task, open_session) -> None:
@@ -122,7 +122,8 @@ def test_repeated_failures_deprecate_and_a_later_run_repairs(
     [induced] = induce_from_run(store, run_task(suite[3]))  # who is assigned to issue #N in P?
     workflow = induced.workflow
     with open_session() as session:
-        installed = install_workflows(session, store, [workflow])
+        # Failures in the model's code count once a clean re-run with the same arguments confirms them.
+        installed = install_workflows(session, store, [workflow], confirm=open_session)
         # A task naming an issue that does not exist is the task's failure, not the workflow's.
         missing = session.execute(
             f"wf.{workflow.name}(number=99999, owner='alice', project='tracker-core', value='nobody')"

@@ -163,3 +163,46 @@ def test_a_task_value_held_as_a_regular_expression_is_a_leftover_literal(pattern
     code = f"lamp = next(p for p in products if re.search({pattern!r}, p['title'], re.I))"
     with pytest.raises(InductionRefused, match="still holds"):
         refuse_task_literals_left("Raise the price of the Brass Desk Lamp by 5.", ast.parse(code).body)
+
+
+class Shop:
+    """`api.shop` for a lifted program run on the host: products, and the prices it set."""
+
+    def __init__(self, titles: list[str]) -> None:
+        self.products = [{"id": n, "title": t, "price": 10} for n, t in enumerate(titles)]
+        self.updated: list[int] = []
+
+    def list_products(self) -> list[dict]:
+        return self.products
+
+    def update_product(self, id: int, body: dict) -> dict:
+        self.updated.append(id)
+        return {"id": id, **body}
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["'brass desk lamp'", r"r'brass\s+desk\s+lamp'", r"r'\bBrass Desk Lamp\b'", "'Brass Desk Lamp'"],
+)
+def test_a_value_lifted_from_a_regular_expression_is_matched_literally(pattern: str) -> None:
+    steps = [
+        (
+            "import re\nproducts = api.shop.list_products()\n"
+            f"lamp = next(p for p in products if re.search({pattern}, p['title'], re.I))\n"
+            "api.shop.update_product(id=lamp['id'], body={'price': lamp['price'] + 5})"
+        ),
+        "finish(f\"Raised {lamp['title']}.\")",
+    ]
+    program = lift_program(
+        "Raise the price of the Brass Desk Lamp by 5.", steps, writing_calls=["api.shop.update_product"]
+    )
+    assert program.intent_template == "Raise the price of the {{title}} by {{price}}."
+    assert program.arguments["title"] == "Brass Desk Lamp" and "re.escape" in program.source
+    shop = Shop(["Enamel Camp Mug large", "Brass Desk Lamp", "Enamel Camp Mug (large)"])
+    namespace: dict = {"api": type("api", (), {"shop": shop})}
+    exec(program.source, namespace)  # noqa: S102 - the program under test, on a fake shop
+    function = namespace[program.name]
+    # A title with the characters a pattern gives meaning to names the product that has them, no other.
+    assert function(title="Enamel Camp Mug (large)", price=3) == "Raised Enamel Camp Mug (large)."
+    assert function(title="Brass Desk Lamp", price=3) == "Raised Brass Desk Lamp."
+    assert shop.updated == [2, 1]

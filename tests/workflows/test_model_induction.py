@@ -38,7 +38,7 @@ GUIDE:
 
 
 def test_the_model_writes_a_program_and_a_guide(
-    store, suite, run_task, open_session, demo, judge_client
+    store, suite, run_task, open_session, demo, inspector_client
 ) -> None:
     task = suite[15]
     model = ScriptedChatModel(replies=[PROGRAM_REPLY, TEXT_REPLY])
@@ -62,7 +62,7 @@ def test_the_model_writes_a_program_and_a_guide(
         program.workflow,
         open_session,
         reset=demo.reset,
-        judge=lambda answer: evaluate(task, answer, judge_client).passed,
+        recheck=lambda answer: evaluate(task, answer, inspector_client).passed,
     )
     assert checked.outcome == "passed", checked.detail
 

@@ -80,7 +80,7 @@ def test_helpers_classes_and_stdlib_parsing_become_a_program_that_verifies(
     assert (checked.outcome, checked.workflow.status) == ("passed", "verified"), checked.detail
 
 
-def test_a_value_read_off_a_page_is_computed_not_lifted(make_agent, demo, judge_client) -> None:
+def test_a_value_read_off_a_page_is_computed_not_lifted(make_agent, demo, inspector_client) -> None:
     task = (
         "Find who has closed the most issues in alice/tracker-core according to its activity report, and "
         "assign issue #13 of alice/tracker-core to that person."

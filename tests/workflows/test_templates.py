@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflows.templates import bind, slots
+from workflows.templates import bind, misfit, render, slots
 
 PARAMS = [
     {"name": "number", "type": "int", "example": 7},
@@ -44,3 +44,22 @@ def test_a_value_of_several_words_binds_several_words() -> None:
         "labels": "good first issue",
         "number": 4,
     }
+
+
+def test_values_given_directly_fit_only_if_the_task_they_make_binds_back_to_them() -> None:
+    numbers = [{"name": "numbers", "type": "list", "items": "int", "example": [17, 18]}, *PARAMS[1:]]
+    closes = "Close issues {{numbers}} in {{owner}}/{{project}}."
+    assert render(closes, {"numbers": [40, 41, 42], "owner": "bob", "project": "app"}) == (
+        "Close issues 40, 41 and 42 in bob/app."
+    )
+    assert misfit(closes, numbers, {"numbers": [40, 41, 42], "owner": "bob", "project": "app"}) is None
+    assert misfit(CLOSE, PARAMS, {"number": 7, "owner": "bob", "project": "app"}) is None
+    assert "do not bind" in str(misfit(closes, numbers, {"numbers": [], "owner": "bob", "project": "app"}))
+    assert misfit(CLOSE, PARAMS, {"number": 7, "owner": "bob smith", "project": "app"}) == (
+        "owner takes one word (like 'alice'), not 'bob smith'"
+    )
+    assert misfit(CLOSE, PARAMS, {"number": 7, "owner": "bob/app", "project": "docs"}) == (
+        "as a task, 'Close issue #7 in bob/app/docs.', owner='bob/app' reads as owner='bob'"
+    )
+    # A template that does not name every parameter has nothing to read back.
+    assert misfit("Count bugs of {owner}/{project}", PARAMS[1:], {"owner": "a b", "project": "c"}) is None

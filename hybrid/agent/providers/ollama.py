@@ -1,20 +1,31 @@
-"""Ollama: langchain-ollama's chat model, with its context size (`num_ctx`) set, and its HTTP errors
-keeping their headers.
+"""Ollama: langchain-ollama's chat model, with its context size (`num_ctx`) set, its HTTP errors keeping
+their headers, and the errors it sends inside a stream told apart by kind.
 
 Ollama runs a model with a context of `num_ctx` tokens (by default a few thousand, whatever the model
 can take) and fills it by silently dropping the start of a longer prompt: the task, first. So `num_ctx`
 is always sent, from the user's setting or else the model's own context size as `/api/show` reports it,
 and the caller checks each prompt against it (see `ModelCaller`). A model that `/api/show` says can think
 is asked to (`think`), so that its thinking streams apart from the reply.
+
+An error Ollama meets after it has started streaming (its runner crashed, ran out of memory, or the
+model's output could not be parsed) comes as one more JSON line, `{"error": "..."}`, under the 200 already
+sent, with no status and no type: the ollama client raises it as a bare `ResponseError` with status -1.
+`OllamaStreamError` gives it a kind from its message, as OpenAI's and Anthropic's in-stream errors carry
+one: `server_error` when a new request can succeed (the runner stopped or the stream broke: Ollama starts
+the runner again), none otherwise; a context overflow is recognised from its message by the caller.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import ollama
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from langchain_ollama import ChatOllama
 
 from hybrid.agent.model_calls import ollama_host
@@ -22,6 +33,15 @@ from hybrid.agent.models import ModelError
 from sandbox.errors import HybridError
 
 NUM_CTX_PARAMETER = re.compile(r"^num_ctx\s+(\d+)", re.MULTILINE)
+# What Ollama's server says when the model runner behind it stopped or its stream broke off (server/routes.go
+# and llm/server.go): a new request starts the runner again, so these are worth retrying. Others, such as
+# a model's output its parser cannot read ("XML syntax error on line 1: ..."), are reported at once.
+RUNNER_STOPPED = re.compile(
+    r"model runner has unexpectedly stopped|an error was encountered while running the model"
+    r"|error reading llm response|llama runner process has terminated|POST predict|unexpected server status"
+    r"|server busy",
+    re.IGNORECASE,
+)
 
 
 class OllamaStatusError(HybridError):
@@ -37,6 +57,32 @@ class OllamaStatusError(HybridError):
         self.message = message
         self.status_code = response.status_code
         self.response = response
+
+
+class OllamaStreamError(HybridError):
+    """An error line inside a stream Ollama already answered with 200, with the kind its message says
+    (`body` as OpenAI shapes an error: `{"error": {"type": ..., "message": ...}}`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Ollama stopped its reply with an error: {message}")
+        kind = "server_error" if RUNNER_STOPPED.search(message) else None
+        self.body: dict[str, Any] = {"error": {"type": kind, "message": message}}
+
+
+class OllamaModel(ChatOllama):
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        try:
+            yield from super()._stream(messages, stop, run_manager, **kwargs)
+        except ollama.ResponseError as exc:
+            # HTTP errors are raised as OllamaStatusError before the client sees them (`raise_for_status`):
+            # a ResponseError here is an `{"error": ...}` line inside the stream.
+            raise OllamaStreamError(str(exc.error)) from exc
 
 
 def raise_for_status(response: httpx.Response) -> None:
@@ -75,7 +121,7 @@ def context_size(name: str, shown: ollama.ShowResponse) -> int:
     return int(sizes[0])
 
 
-def load(name: str, options: dict[str, Any], context_tokens: int | None) -> ChatOllama:
+def load(name: str, options: dict[str, Any], context_tokens: int | None) -> OllamaModel:
     timeout = options.get("client_kwargs", {}).get("timeout", 120.0)
     try:
         shown: ollama.ShowResponse | None = show(name, options.get("base_url"), timeout)
@@ -88,7 +134,7 @@ def load(name: str, options: dict[str, Any], context_tokens: int | None) -> Chat
     # (`message.thinking`, shown dimmed) instead of inside it between <think> tags; a model that cannot
     # would be refused.
     thinks = shown is not None and "thinking" in (shown.capabilities or [])
-    return ChatOllama(
+    return OllamaModel(
         model=name,
         num_ctx=num_ctx,
         reasoning=True if thinks else None,

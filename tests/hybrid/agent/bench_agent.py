@@ -26,8 +26,8 @@ from pydantic import Field
 
 import apis
 from hybrid.agent import observation
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from hybrid.demo import demo_site
 from hybrid.demo.registration import register_demo
@@ -87,7 +87,9 @@ def measure_prefix_reuse(settings: Settings, steps: int = STEPS) -> None:
         model = PromptRecordingModel(replies=scripted_replies_for(two_thousand_character_steps(steps)))
         with (
             patch.multiple(observation, **rule),
-            Agent(settings, model=model, model_name="scripted", sites=["demo"], max_steps=steps) as agent,
+            open_agent(
+                settings, model=model, model_name="scripted", sites=["demo"], max_steps=steps
+            ) as agent,
         ):
             result = agent.run(f"benchmark: prefix reuse, {label}")
         assert result.status == "finished", result
@@ -136,7 +138,7 @@ def measure(settings: Settings, steps: list[str], label: str, start_url: str | N
         model_and_code.append(step.model_seconds + step.execute_seconds)
 
     model = ScriptedChatModel(replies=scripted_replies_for(steps))
-    with Agent(settings, model=model, model_name="scripted", sites=["demo"], on_step=on_step) as agent:
+    with open_agent(settings, model=model, model_name="scripted", sites=["demo"], on_step=on_step) as agent:
         with agent.runtime.fresh_session() as warm_up:  # the pool's first kernel start is not per step
             warm_up.execute("pass", timeout=30)
         began = time.perf_counter()

@@ -18,8 +18,8 @@ from bench_agent import PromptRecordingModel, reused_prefix
 
 import apis
 from hybrid.agent import graph, observation
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from hybrid.demo import demo_site
 from hybrid.demo.registration import register_demo
@@ -50,7 +50,7 @@ def run_with(settings: Settings, label: str, rule: dict[str, object]) -> tuple[l
     with (
         patch.multiple(observation, **rule),
         patch.object(graph, "render", counting),
-        Agent(settings, model=model, model_name="scripted", sites=["demo"], max_steps=STEPS) as agent,
+        open_agent(settings, model=model, model_name="scripted", sites=["demo"], max_steps=STEPS) as agent,
     ):
         result = agent.run(f"benchmark: condensing, {label}", learn=False)
     assert result.status == "finished", result

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from workflows.store import StepRecord
 
@@ -35,7 +35,7 @@ def ours(count: int, home: Path) -> list[float]:
     settings = Settings(data_dir=home, max_steps=count + 1, action_timeout_seconds=60)
     model = ScriptedChatModel(replies=scripted_replies_for(task_steps(count)))
     marks: list[tuple[float, StepRecord]] = []
-    with Agent(
+    with open_agent(
         settings,
         model=model,
         sites=[],

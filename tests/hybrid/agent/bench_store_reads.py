@@ -16,8 +16,8 @@ from sqlalchemy import event
 
 import apis
 from hybrid.agent import runtime
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from hybrid.demo import demo_site
 from hybrid.demo.registration import register_demo
@@ -44,7 +44,7 @@ def measure(settings: Settings, steps: int) -> tuple[int, Counter[str]]:
     model = ScriptedChatModel(replies=scripted_replies_for(actions))
     with (
         patch.object(runtime, "retrieve", counted_retrieve),
-        Agent(settings, model=model, model_name="scripted", sites=["demo"], induce=False) as agent,
+        open_agent(settings, model=model, model_name="scripted", sites=["demo"], induce=False) as agent,
     ):
         event.listen(agent.store.engine, "before_cursor_execute", count)
         result = agent.run("Count to a number.")

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent
 from hybrid.config import Settings
@@ -25,7 +26,7 @@ def make_agent(settings: Settings, demo: DemoSite) -> Iterator[Callable[..., Age
     ) -> Agent:
         register_demo(apis.SiteRegistry(settings.data_dir), demo, login_as)
         model = ScriptedChatModel(replies=scripted_replies_for(steps))
-        agent = Agent(settings, model=model, model_name="scripted", sites=list(sites), **options)
+        agent = open_agent(settings, model=model, model_name="scripted", sites=list(sites), **options)
         agents.append(agent)
         return agent
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from hybrid.agent import runtime
-from hybrid.agent.run import open_checkpointer
+from hybrid.agent.assembly import open_checkpointer
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
 from hybrid.config import Settings
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.kernel
 SUITE = load_suite()
 
 
-def judge(demo: DemoSite) -> httpx.Client:
+def inspector(demo: DemoSite) -> httpx.Client:
     return httpx.Client(base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"})
 
 
@@ -32,7 +32,7 @@ def test_reference_solution_through_the_agent(task, make_agent, demo: DemoSite) 
     with make_agent(task.reference_solution, login_as=task.login_as) as agent:
         result = agent.run(task.intent, start_url=task.start_url_for(demo.base_url))
     assert result.status == "finished", result
-    with judge(demo) as client:
+    with inspector(demo) as client:
         verdict = evaluate(task, result.answer, client)
     assert verdict.passed, verdict.failures
 
@@ -90,7 +90,7 @@ def test_read_only_policy_blocks_writes(make_agent, demo: DemoSite) -> None:
         step = agent.store.steps_of(result.run_id)[0]
         [call] = agent.store.calls_of(step.id)
     assert call.status == "denied" and "PermissionDenied" in step.observation
-    with judge(demo) as client:
+    with inspector(demo) as client:
         assert not evaluate(task, result.answer, client).passed
 
 

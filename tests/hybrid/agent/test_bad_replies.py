@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
@@ -30,7 +30,7 @@ UNRUNNABLE = ("a lone surrogate", "a NUL byte")
 def test_a_bad_reply_gives_a_step_and_the_run_goes_on(settings: Settings, demo: DemoSite, bad: str) -> None:
     register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
     replies = [BAD_REPLIES[bad], "Thought: done.\n```python\nfinish('done')\n```\n"]
-    with Agent(
+    with open_agent(
         settings, model=ScriptedChatModel(replies=replies), model_name="scripted", sites=["demo"]
     ) as agent:
         run = agent.run("Say done.")

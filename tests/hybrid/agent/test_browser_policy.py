@@ -8,12 +8,13 @@ import time
 import pytest
 
 import apis
-from hybrid.agent.run import open_browser
+from hybrid.agent.assembly import open_browser
 from hybrid.agent.runtime import browser_capability
 from hybrid.config import Settings, find_chromium
 from hybrid.demo import DemoSite
 from sandbox import KernelSession, Policy
 from sandbox.browser import BrowserService
+from sandbox.browser.registry import BrowserCall
 from tests.waits import scaled
 
 pytestmark = [pytest.mark.kernel, pytest.mark.browser]
@@ -160,8 +161,8 @@ def test_time_spent_answering_about_a_page_write_is_not_charged_to_the_action(
 
 def test_a_browser_call_is_classified_once_and_its_own_write_asked_about_once(pages) -> None:
     """The bridge's policy decides on the classification made for the call; the browser then does that call
-    without judging it again, so a write is never put to the policy twice (nor the page read twice)."""
-    asked: list[dict] = []
+    without classifying it again, so a write is never put to the policy twice (nor the page read twice)."""
+    asked: list[BrowserCall] = []
     with (
         BrowserService(
             find_chromium(), before_write=lambda write: asked.append(write) or True, origins=[pages.base_url]

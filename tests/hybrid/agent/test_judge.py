@@ -8,7 +8,7 @@ import os
 
 import pytest
 from click.testing import CliRunner
-from model_servers import Conversation, Turn, model_server, reference_script
+from model_servers import PROTOCOLS, Conversation, Turn, model_server, read_conversation, reference_script
 
 import apis
 from hybrid.agent.judge import read_verdict
@@ -60,7 +60,7 @@ def run(server) -> str:
 
 
 def asked(server, prompt: str) -> int:
-    return sum(prompt in body["messages"][0]["content"] for body in server.requests)
+    return sum(prompt in first for first in _first_messages(server))
 
 
 def test_a_run_judged_successful_is_induced_by_the_model_after_the_answer(registered) -> None:
@@ -147,8 +147,9 @@ def run_json(server, *options: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_rate_limit_during_induction_is_retried_and_the_workflow_still_made(
-    registered, monkeypatch
+    protocol, registered, monkeypatch
 ) -> None:
     monkeypatch.setenv("HYBRID_MODEL_RETRIES", "2")
     agent = reference_script([TASK])
@@ -165,24 +166,26 @@ def test_a_rate_limit_during_induction_is_retried_and_the_workflow_still_made(
             return Turn(text=TEXT_REPLY)
         return agent(conversation)
 
-    with model_server("openai", respond) as server:
+    with model_server(protocol, respond) as server:
         finished = run_json(server)
     assert finished["status"] == "finished" and len(program_asks) == 2
     assert finished["workflow"]["name"] == "count_open_issues", finished["workflow"]
+    assert finished["workflow"]["status"] == "verified", finished["workflow"]  # replayed, same answer
     # Both induction prompts start with the same account of the run, for the provider's prompt cache.
     text_prompt = next(m for m in _first_messages(server) if TEXT_PROMPT in m)
     shared = os.path.commonprefix([program_asks[1], text_prompt])
     assert TASK.intent in shared and "api.demo.list_issues" in shared
 
 
-def test_the_judges_cost_counts_towards_max_cost(registered) -> None:
-    with model_server("openai", judging("Verdict: success\nReason: ok.")) as server:
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])  # Ollama's models have no price
+def test_the_judges_cost_counts_towards_max_cost(protocol, registered) -> None:
+    with model_server(protocol, judging("Verdict: success\nReason: ok.")) as server:
         first = run_json(server)
     store = RunStore(registered.effective_database_url)
     acting = sum(step.cost for step in store.steps_of(first["run_id"]))
     assert first["cost"] > acting  # judging and learning are part of the run's cost
     limit = acting * 1.05  # the run's own steps stay under it; judging crosses it
-    with model_server("openai", judging("Verdict: success\nReason: ok.")) as server:
+    with model_server(protocol, judging("Verdict: success\nReason: ok.")) as server:
         second = run_json(server, "--max-cost", f"{limit:.8f}")
     assert second["status"] == "finished" and second["cost"] > limit
     assert asked(server, JUDGE_PROMPT) == 1 and asked(server, PROGRAM_PROMPT) == 0
@@ -190,8 +193,29 @@ def test_the_judges_cost_counts_towards_max_cost(registered) -> None:
     assert store.get_run(second["run_id"]).cost == pytest.approx(second["cost"])
 
 
+def test_a_judge_call_that_broke_off_marks_the_runs_tokens_estimated(registered) -> None:
+    # The judge's first attempt breaks off mid-stream (OpenAI reports usage only at the end): it is counted
+    # as an estimate in the run's totals, which say so, though no step's does.
+    verdict = "Verdict: success\nReason: ok."
+    judge_asks = []
+
+    def respond(conversation: Conversation) -> Turn:
+        if conversation.messages[0][1].startswith(JUDGE_PROMPT):
+            judge_asks.append(conversation)
+            return Turn(text=verdict, stream_error="server_error" if len(judge_asks) == 1 else None)
+        return judging(verdict)(conversation)
+
+    with model_server("openai", respond) as server:
+        finished = run_json(server)
+    assert finished["status"] == "finished" and len(judge_asks) == 2
+    store = RunStore(registered.effective_database_url)
+    assert finished["usage_estimated"] is True and store.get_run(finished["run_id"]).usage_estimated
+    assert not any(step.usage_estimated for step in store.steps_of(finished["run_id"]))
+
+
 def _first_messages(server) -> list[str]:
-    return [body["messages"][0]["content"] for body in server.requests]
+    """The text of each request's first message after the system prompt, whatever the protocol."""
+    return [read_conversation(server.protocol, body).messages[0][1] for body in server.requests]
 
 
 def test_anthropic_breakpoints_go_after_the_shared_induction_prompt_and_never_on_the_judges(

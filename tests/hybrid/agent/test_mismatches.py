@@ -12,8 +12,8 @@ import pytest
 
 import apis
 import apis.naming
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
@@ -43,7 +43,7 @@ def test_a_response_that_differs_from_the_spec_is_one_line_for_the_model(
         "issues = api.demo.list_issues(owner='alice', project='tracker-core')\nprint(len(issues))",
         "finish('ok')",
     ]
-    with Agent(
+    with open_agent(
         settings,
         model=ScriptedChatModel(replies=scripted_replies_for(steps)),
         model_name="scripted",

@@ -10,8 +10,9 @@ from langchain_core.messages import BaseMessage
 from pydantic import Field
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel
-from hybrid.agent.run import Agent, RunResult
+from hybrid.agent.run import RunResult
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
@@ -42,7 +43,7 @@ def behave(settings: Settings, demo: DemoSite):
 
     def run(*replies: str, honour_stop: bool = True) -> tuple[RunResult, list[str]]:
         model = RecordingModel(replies=list(replies), honour_stop=honour_stop)
-        with Agent(settings, model=model, model_name="scripted", sites=["demo"], induce=False) as agent:
+        with open_agent(settings, model=model, model_name="scripted", sites=["demo"], induce=False) as agent:
             result = agent.run("How many open issues are in alice/tracker-core?")
         return result, model.told[1:]
 

@@ -221,6 +221,26 @@ def test_an_openai_error_inside_a_stream_is_retried_by_type_and_its_attempt_esti
     )
 
 
+def test_an_ollama_error_line_inside_a_stream_is_retried_and_its_attempt_estimated() -> None:
+    # Ollama answers 200, streams a piece of the reply, then `{"error": "..."}`: the ollama client raises it
+    # with status -1 and no type; its runner stopped, so a new request is made. Ollama reports usage only
+    # in its last line, so the broken attempt is estimated (and has no price: Ollama models are free).
+    stopped = (
+        "model runner has unexpectedly stopped, this may be due to resource limitations or an internal "
+        "error, check ollama server logs for details"
+    )
+    with model_server("ollama", in_order(Turn(text=ANSWER, stream_error=stopped), ANSWER)) as server:
+        caller = ModelCaller(load_chat_model(server.model, base_url=server.url), sleep=no_wait)
+        caller.listener = listener = Listener()
+        reply = caller([HumanMessage(PROMPT)])
+    assert reply.text == ANSWER and len(server.requests) == 2
+    guessed = TokenUsage(input_tokens=estimate_tokens(PROMPT), output_tokens=estimate_tokens(FIRST_PIECE))
+    assert reply.retried == guessed and reply.estimated and reply.cost is None
+    ((problem, wait, *_),) = [event for kind, event in listener.events if kind == "retry"]
+    assert problem.startswith(f"OllamaStreamError: Ollama stopped its reply with an error: {stopped}")
+    assert "HTTP -1" not in problem and problem.endswith("output tokens counted, estimated") and wait == 1.0
+
+
 def test_an_error_before_anything_streamed_costs_nothing() -> None:
     with model_server("openai", in_order(Turn(status=503), ANSWER)) as server:
         caller = ModelCaller(

@@ -3,16 +3,28 @@ protocol servers (tests/hybrid/model_servers.py) that answer from a script."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
+import statistics
 
 import httpx
 import pytest
 from click.testing import CliRunner, Result
 from genai_prices import Usage, calc_price
-from model_servers import PROTOCOLS, ModelServer, Turn, in_order, model_server, reference_script
+from model_servers import (
+    PROTOCOLS,
+    ModelServer,
+    Turn,
+    in_order,
+    model_server,
+    read_conversation,
+    reference_script,
+)
 
 import apis
+from hybrid.agent import observation
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
 from hybrid.cli import cli
@@ -139,6 +151,23 @@ def test_cost_per_step_and_run_prices_cached_tokens_as_cached(protocol, register
     assert f"${finished['cost']:.4f}" in shown.output and f"${steps[0].cost:.4f}" in shown.output
     listed = CliRunner().invoke(cli, ["runs", "list"], env={"COLUMNS": "200"})
     assert f"${finished['cost']:.4f}" in listed.output
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_each_steps_tokens_are_the_usage_its_provider_reported(protocol, registered) -> None:
+    # OpenAI: the stream's last chunk (`stream_options.include_usage`); Anthropic: `message_start` and
+    # `message_delta`; Ollama: `prompt_eval_count` and `eval_count` on the final line.
+    with model_server(protocol, reference_script([TASK])) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and finished["usage_estimated"] is False
+    store = RunStore(registered.effective_database_url)
+    steps = store.steps_of(finished["run_id"])
+    assert [s.prompt_tokens for s in steps] == server.prompt_tokens
+    assert [s.completion_tokens for s in steps] == server.completion_tokens
+    recorded = store.get_run(finished["run_id"])
+    assert recorded.prompt_tokens == sum(server.prompt_tokens)
+    assert recorded.completion_tokens == sum(server.completion_tokens)
+    assert finished["tokens"] == sum(server.prompt_tokens) + sum(server.completion_tokens)
 
 
 def test_ollama_models_have_no_price_and_say_so(registered) -> None:
@@ -275,12 +304,50 @@ def test_a_streamed_openai_refusal_ends_the_run_as_refused(registered) -> None:
     assert len(server.requests) == 1
 
 
+def test_a_reply_stopped_by_openais_content_filter_ends_the_run_as_refused(registered) -> None:
+    # Azure OpenAI's filter ends a stream with finish_reason `content_filter`, the reply cut or empty.
+    with model_server("openai", in_order(Turn(text="", finish_reason="content_filter"))) as server:
+        result = run(server)
+    stopped = outcome(result)
+    assert result.exit_code == 1 and stopped["status"] == "refused" and len(server.requests) == 1
+    assert "the provider stopped the reply as a refusal" in stopped["error"]
+
+
 def test_an_overloaded_error_inside_an_anthropic_stream_is_retried(registered) -> None:
     # Anthropic answers 200, streams the start of the reply, then sends `event: error` (overloaded_error).
     overloaded = Turn(text=STEP, stream_error="overloaded_error", blocks=True)
     with model_server("anthropic", in_order(overloaded, STEP, FINISH)) as server:
         finished = outcome(run(server))
     assert finished["status"] == "finished" and len(server.requests) == 3
+
+
+# What Ollama sends inside a stream it already answered with 200 (a line `{"error": "..."}`, no status, no
+# type), and what the agent makes of it: its runner stopped (a new request starts it again), the prompt is
+# past the context (condense), or anything else (say so at once).
+OLLAMA_RUNNER_STOPPED = (
+    "model runner has unexpectedly stopped, this may be due to resource limitations or an internal error, "
+    "check ollama server logs for details"
+)
+OLLAMA_UNREADABLE = "XML syntax error on line 1: element <parameter> closed by </function>"
+
+
+def test_an_error_line_inside_an_ollama_stream_is_retried_or_reported_by_kind(registered) -> None:
+    stopped = Turn(text=STEP, stream_error=OLLAMA_RUNNER_STOPPED)
+    with model_server("ollama", in_order(stopped, STEP, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and len(server.requests) == 3
+    long_step = "Thought: look.\n```python\nprint('x' * 3000)\n```\n"
+    too_long = Turn(text=STEP, stream_error="the input length exceeds the context length")
+    with model_server("ollama", in_order(long_step, long_step, too_long, FINISH)) as server:
+        condensed = outcome(run(server))
+    assert condensed["status"] == "finished" and len(server.requests) == 4
+    assert "condensed to fit the context window" in json.dumps(server.requests[3])
+    with model_server("ollama", in_order(Turn(text=STEP, stream_error=OLLAMA_UNREADABLE), STEP)) as server:
+        result = run(server)
+    reported = outcome(result)
+    assert result.exit_code == 1 and reported["status"] == "error" and len(server.requests) == 1
+    said = f"OllamaStreamError: Ollama stopped its reply with an error: {OLLAMA_UNREADABLE}."
+    assert said in reported["error"], reported["error"]
 
 
 def anthropic_price(input_tokens: int, output_tokens: int) -> float:
@@ -322,6 +389,35 @@ def test_attempts_that_broke_off_count_when_retries_run_out(registered) -> None:
     )
 
 
+def test_a_run_whose_tokens_include_an_estimate_says_so(registered) -> None:
+    # OpenAI sends usage only in a stream's last chunk: an attempt that broke off is estimated, and the step
+    # that retried it, the run, `runs show`, its --json and `runs list` say so.
+    broken = Turn(text=STEP, stream_error="server_error")
+    with model_server("openai", in_order(broken, STEP, FINISH)) as server:
+        finished = outcome(run(server))
+    assert finished["status"] == "finished" and finished["usage_estimated"] is True
+    run_id = finished["run_id"]
+    document = json.loads(CliRunner().invoke(cli, ["runs", "show", run_id, "--json"]).output)
+    assert document["usage_estimated"] is True
+    assert [step["usage_estimated"] for step in document["steps"]] == [True, False]
+    shown = CliRunner().invoke(cli, ["runs", "show", run_id], env={"COLUMNS": "200"}).output
+    assert "completion tokens, partly estimated ·" in shown and shown.count("partly estimated") == 2
+    listed = CliRunner().invoke(cli, ["runs", "list"], env={"COLUMNS": "200"}).output
+    assert f"~{finished['tokens']}" in listed
+    # Attempts that belong to no step (the retries ran out) mark the run.
+    with model_server("openai", in_order(broken, broken, broken)) as server:
+        assert run(server).exit_code == 1 and len(server.requests) == 3
+    stopped = RunStore(registered.effective_database_url).list_runs(1)[0]
+    assert stopped.status == "error" and stopped.steps == 0 and stopped.usage_estimated
+    # A run whose every count was reported says nothing of the kind.
+    with model_server("openai", in_order(STEP, FINISH)) as server:
+        clean = outcome(run(server))
+    assert clean["usage_estimated"] is False
+    document = json.loads(CliRunner().invoke(cli, ["runs", "show", clean["run_id"], "--json"]).output)
+    assert document["usage_estimated"] is False and not any(s["usage_estimated"] for s in document["steps"])
+    assert "estimated" not in CliRunner().invoke(cli, ["runs", "show", clean["run_id"]]).output
+
+
 def test_anthropic_input_tokens_are_read_from_message_start(registered) -> None:
     # message_delta carries only the output tokens (older streams, Anthropic-compatible servers).
     script = in_order(*[Turn(text=STEP, output_only_usage=True)] * 10)
@@ -348,6 +444,10 @@ def test_ollama_runs_the_model_with_its_own_context_or_the_users(registered, mon
     assert finished["status"] == "finished"
     assert server.truncated == [] and len(server.requests) == 4
     assert all(body["options"]["num_ctx"] == 32768 for body in server.requests)
+    # A Modelfile's `PARAMETER num_ctx` is the context the model is set up with: it comes first.
+    with model_server("ollama", in_order(long_step, FINISH), num_ctx=16384) as server:
+        assert outcome(run(server))["status"] == "finished"
+    assert all(body["options"]["num_ctx"] == 16384 for body in server.requests)
     monkeypatch.setenv("HYBRID_MODEL_CONTEXT_TOKENS", "20000")
     with model_server("ollama", in_order(long_step, FINISH)) as server:
         assert outcome(run(server))["status"] == "finished"
@@ -391,6 +491,15 @@ def test_retries_and_thinking_are_shown_live(registered) -> None:
     assert "retrying in 1.0 s (2 of 3)" in shown.output
     thinking = shown.output.index("Let me think about the API first.")
     assert thinking < shown.output.index("count them.") < shown.output.index("list_issues(")
+    # Thinking is dimmed (as a terminal shows it: ANSI dim and italic), the thought is not.
+    with model_server("anthropic", in_order(Turn(text=STEP, blocks=True), FINISH)) as server:
+        colour = CliRunner().invoke(
+            cli,
+            ["run", TASK.intent, "--site", "demo", "--model", server.model, "--base-url", server.url],
+            env={"FORCE_COLOR": "1", "NO_COLOR": None},
+        )
+    assert "\x1b[2;3mLet me think about the API first." in colour.output, repr(colour.output[:600])
+    assert "\x1b[2;3mcount them." not in colour.output
     with model_server("anthropic", in_order(Turn(text=STEP, blocks=True), FINISH)) as server:
         hidden = CliRunner().invoke(
             cli,
@@ -427,3 +536,38 @@ def test_ollamas_own_thinking_is_shown_dimmed_and_can_be_hidden(registered) -> N
     with model_server("ollama", in_order(STEP, FINISH)) as server:
         assert outcome(run(server))["status"] == "finished"
     assert not any(body.get("think") for body in server.requests)
+
+
+LARGE_STEP = (
+    "Thought: list them.\n```python\nprint('\\n'.join(f'[{i:03}] row {i:03} of a large listing, with its "
+    "fields: name, state, owner' for i in range(90)))\n```\n"
+)
+
+
+def reusable_prefix(server: ModelServer) -> list[float]:
+    """For each request after the first, the share of its prompt (as the provider received it: the
+    system prompt, then each message's role and text) that equals the previous request's, from the start:
+    what a provider's prompt cache can reuse."""
+    prompts = [
+        conversation.system + "".join(role + text for role, text in conversation.messages)
+        for conversation in (read_conversation(server.protocol, body) for body in server.requests)
+    ]
+    return [len(os.path.commonprefix([a, b])) / len(b) for a, b in itertools.pairwise(prompts)]
+
+
+def test_condensing_keeps_the_prompt_the_provider_receives_reusable(registered, monkeypatch) -> None:
+    # 20 steps printing ~7,000 characters each, over HTTP: the agent condenses older observations one a
+    # step, and the prompts the server receives keep their prefix as an append-only transcript's do.
+    monkeypatch.setenv("HYBRID_MAX_TOKENS", "10000000")
+    with model_server("openai", in_order(*[LARGE_STEP] * 19, FINISH)) as server:
+        assert outcome(run(server))["status"] == "finished"
+    condensing = reusable_prefix(server)
+    monkeypatch.setattr(observation, "OBSERVATION_BUDGET_CHARS", 10**12)  # nothing is ever condensed
+    with model_server("openai", in_order(*[LARGE_STEP] * 19, FINISH)) as server:
+        assert outcome(run(server))["status"] == "finished"
+    append_only = reusable_prefix(server)
+    assert len(condensing) == len(append_only) == 19 and condensing != append_only, "some step condensed"
+    assert all(share >= min(0.7, plain) for share, plain in zip(condensing, append_only, strict=True)), (
+        condensing
+    )
+    assert statistics.mean(condensing) >= statistics.mean(append_only) - 0.03, (condensing, append_only)

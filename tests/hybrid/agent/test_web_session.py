@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
@@ -25,7 +25,7 @@ def test_api_calls_go_in_the_browsers_signed_in_session(settings: Settings, demo
         "browser.login('demo')\nme = api.demo.get_current_user()\nprint(me['username'])",
         "finish(me['username'])",
     ]
-    with Agent(
+    with open_agent(
         settings,
         model=ScriptedChatModel(replies=scripted_replies_for(steps)),
         model_name="scripted",

@@ -3,8 +3,10 @@ tasks in order with memory growing from empty, and the same tasks with memory of
 
     .venv/bin/python tests/hybrid/bench/bench_memory.py [--tasks 0-14]
 
-Prints, per family: tasks passed, steps and tokens task by task, and wrong writes (API writes that do not
-name the task's values), both ways. Uses the reference model (each task's reference solution replayed).
+Prints, per family: tasks passed, steps and tokens task by task, and wrong writes (API writes the task did
+not ask for: on an object its evaluator does not check, or in a task whose evaluator checks only the
+answer; see hybrid.bench.side_effects), off/online. Uses the reference model (each task's reference
+solution replayed).
 """
 
 from __future__ import annotations

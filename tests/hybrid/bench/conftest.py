@@ -87,7 +87,7 @@ def run_reference(demo: DemoSite, browser_service) -> Callable[[Task], tuple[str
 
 
 @pytest.fixture
-def judge_client(demo: DemoSite):
+def inspector_client(demo: DemoSite):
     with httpx.Client(
         base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
     ) as c:

@@ -44,9 +44,11 @@ def test_bad_suite_files_are_refused_with_file_and_line(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("task", TASKS, ids=lambda t: f"{t.task_id}-{t.category}")
-def test_reference_solution_passes_and_doing_nothing_fails(task, demo, run_reference, judge_client) -> None:
-    untouched = evaluate(task, None, judge_client)
+def test_reference_solution_passes_and_doing_nothing_fails(
+    task, demo, run_reference, inspector_client
+) -> None:
+    untouched = evaluate(task, None, inspector_client)
     assert not untouched.passed, "a task that passes with no answer and no action checks nothing"
     answer, output = run_reference(task)
-    verdict = evaluate(task, answer, judge_client)
+    verdict = evaluate(task, answer, inspector_client)
     assert verdict.passed, f"{verdict.failures}\noutput:\n{output}"

@@ -104,14 +104,17 @@ def test_placeholders_become_the_users_hosts() -> None:
 
 
 def test_the_command_takes_the_published_file_and_says_what_a_host_lacks(settings, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts.toml"
+    hosts.write_text(
+        '[shopping_admin]\nurl = "http://127.0.0.1:9/admin"\napi_url = "http://127.0.0.1:9/rest"\n'
+    )
     result = CliRunner().invoke(
         cli,
-        ["bench", str(TEST_RAW), "--tasks", "0", "--host", "shopping_admin=http://127.0.0.1:9/admin"],
+        ["bench", str(TEST_RAW), "--tasks", "0", "--hosts", str(hosts)],
         env={"HYBRID_MODEL": "reference"},
     )
     assert result.exit_code == 2
-    assert "Site shopping_admin has no API document: give spec" in result.output
-    hosts = tmp_path / "hosts.toml"
+    assert "Site shopping_admin has api_url but no API document: give spec" in result.output
     hosts.write_text('[gitlab]\nurl = "http://127.0.0.1:9"\npasword = "x"\n')
     result = CliRunner().invoke(
         cli,

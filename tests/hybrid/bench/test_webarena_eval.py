@@ -10,8 +10,8 @@ import pytest
 from hybrid.bench.webarena_eval import (
     EvaluationError,
     Judging,
-    judge_answer,
-    judge_page,
+    evaluate_answer,
+    evaluate_page,
     must_include,
     url_matches,
 )
@@ -51,15 +51,15 @@ class Judge:
 
 def test_exact_match_ignores_outer_quotes_and_case(judging: Judging) -> None:
     task = published(0)  # exact_match "Quest Lumaflex™ Band"
-    assert judge_answer(task, ' "quest lumaflex™ band" ', judging) == {"string_match": []}
-    [failure] = judge_answer(task, "Quest Lumaflex™ Band, 2022", judging)["string_match"]
+    assert evaluate_answer(task, ' "quest lumaflex™ band" ', judging) == {"string_match": []}
+    [failure] = evaluate_answer(task, "Quest Lumaflex™ Band, 2022", judging)["string_match"]
     assert "is not exactly 'Quest Lumaflex™ Band'" in failure
 
 
 def test_a_one_character_must_include_is_a_whole_token(judging: Judging) -> None:
     task = published(11)  # must_include ["6"]
-    assert judge_answer(task, "There are 6 reviews.", judging)["string_match"] == []
-    assert judge_answer(task, "16 reviews", judging)["string_match"]  # a substring, not the token
+    assert evaluate_answer(task, "There are 6 reviews.", judging)["string_match"] == []
+    assert evaluate_answer(task, "16 reviews", judging)["string_match"]  # a substring, not the token
     assert must_include("6", "16") is True  # longer lists are plain substrings, as in WebArena
 
 
@@ -67,22 +67,22 @@ def test_fuzzy_match_asks_the_judge_model_with_webarenas_prompt(judging: Judging
     task = published(8)  # fuzzy_match ["There is no airport within 5 km of Carnegie Mellon University"]
     judge = Judge("correct", "The answer is partially correct.")
     judging = Judging(hosts=judging.hosts, fuzzy=judge)
-    assert judge_answer(task, "No international airport is that close.", judging)["string_match"] == []
+    assert evaluate_answer(task, "No international airport is that close.", judging)["string_match"] == []
     assert "reference answer: There is no airport within 5 km" in judge.asked[0]
     assert f"question: {task.intent}" in judge.asked[0]
-    assert judge_answer(task, "Pittsburgh International Airport", judging)["string_match"]
+    assert evaluate_answer(task, "Pittsburgh International Airport", judging)["string_match"]
     with pytest.raises(EvaluationError, match="--judge-model"):
-        judge_answer(task, "anything", Judging(hosts={}))
+        evaluate_answer(task, "anything", Judging(hosts={}))
 
 
 def test_not_achievable_is_n_a_or_the_reason_the_judge_sees(judging: Judging) -> None:
     task = published(22)  # fuzzy_match "N/A", string_note "There is no review about under water photo"
     judge = Judge("[same]", "[different]")
     judging = Judging(hosts=judging.hosts, fuzzy=judge)
-    assert judge_answer(task, "N/A", judging)["string_match"] == [] and judge.asked == []
-    assert judge_answer(task, "No reviewer mentions under water photos.", judging)["string_match"] == []
+    assert evaluate_answer(task, "N/A", judging)["string_match"] == [] and judge.asked == []
+    assert evaluate_answer(task, "No reviewer mentions under water photos.", judging)["string_match"] == []
     assert "Reason_1 = There is no review about under water photo" in judge.asked[0]
-    assert judge_answer(task, "Alice and Bob", judging)["string_match"]
+    assert evaluate_answer(task, "Alice and Bob", judging)["string_match"]
 
 
 def test_url_match_takes_any_alternative_and_needs_the_references_query(
@@ -90,9 +90,9 @@ def test_url_match_takes_any_alternative_and_needs_the_references_query(
 ) -> None:
     task = published(45)  # __GITLAB__/a11yproject/a11yproject.com/-/issues/?sort=created_asc&state=opened
     tab.goto(f"{site.url}/a11yproject/a11yproject.com/-/issues/?sort=created_asc&state=opened")
-    assert judge_page(task, tab, judging) == {"url_match": []}
+    assert evaluate_page(task, tab, judging) == {"url_match": []}
     tab.goto(f"{site.url}/a11yproject/a11yproject.com/-/issues/?state=opened")
-    [failure] = judge_page(task, tab, judging)["url_match"]
+    [failure] = evaluate_page(task, tab, judging)["url_match"]
     assert "the run ended on" in failure and "sort=created_asc" in failure
     either = "http://h/f/deeplearning |OR| http://h/f/MachineLearning"  # task 604's form
     assert url_matches(either, "http://h/f/MachineLearning/12/my-post")
@@ -102,7 +102,7 @@ def test_url_match_takes_any_alternative_and_needs_the_references_query(
 def test_program_html_on_the_last_page_reads_an_unsaved_form(site: Pages, judging: Judging, tab) -> None:
     task = published(699)  # draft price rule: values read off the form left unsaved, one section opened first
     tab.goto(f"{site.url}/admin/sales_rule/promo_quote/new/")
-    results = judge_page(task, tab, judging)
+    results = evaluate_page(task, tab, judging)
     assert results["url_match"] == []
     # '' lacks "spring sale", no customer group is chosen, no discount; website_ids is at index 0 and
     # simple_action shows by_percent once its prep action has opened the section.
@@ -115,9 +115,9 @@ def test_program_html_on_the_last_page_reads_an_unsaved_form(site: Pages, judgin
     tab.fill("[name=name]", "Spring Sale")
     tab.select_option("[name=customer_group_ids]", index=1)
     tab.fill("[name=discount_amount]", "20")
-    assert judge_page(task, tab, judging) == {"url_match": [], "program_html": []}
+    assert evaluate_page(task, tab, judging) == {"url_match": [], "program_html": []}
     tab.select_option("[name=simple_action]", "cart_fixed")
-    [failure] = judge_page(task, tab, judging)["program_html"]
+    [failure] = evaluate_page(task, tab, judging)["program_html"]
     assert "read 'cart_fixed', not exactly 'by_percent'" in failure
 
 
@@ -126,28 +126,28 @@ def test_program_html_goes_to_a_url_and_reads_the_whole_page_unescaped(
 ) -> None:
     task = published(118)  # last page, empty locator: must include "jaw bruxism" and "mouth guard"
     tab.goto(f"{site.url}/catalogsearch/result/?q=mouth+guard")
-    assert judge_page(task, tab, judging) == {"program_html": []}
+    assert evaluate_page(task, tab, judging) == {"program_html": []}
     tab.goto(f"{site.url}/a11yproject/a11yproject.com/-/issues/?state=opened")
-    assert len(judge_page(task, tab, judging)["program_html"]) == 2
+    assert len(evaluate_page(task, tab, judging)["program_html"]) == 2
 
 
 def test_program_html_helpers_find_the_post_and_the_members_role(site: Pages, judging: Judging, tab) -> None:
     post = published(615)  # func:reddit_get_post_url('__last_url__'), text and [...document...] links
     tab.goto(f"{site.url}/f/consoles/117/-/comment/9")  # a comment of the post
-    results = judge_page(post, tab, judging)
+    results = evaluate_page(post, tab, judging)
     assert results["url_match"]  # it was posted to /f/consoles, not /f/earthporn
     assert results["program_html"] == [] and tab.url.endswith("/f/consoles/117/")
     members = published(
         481
     )  # __GITLAB__/byteblaze/dotfiles/-/project_members, func:gitlab_get_project_memeber_role
-    assert judge_page(members, tab, judging) == {"program_html": []}
+    assert evaluate_page(members, tab, judging) == {"program_html": []}
     assert tab.url.endswith("/byteblaze/dotfiles/-/project_members")
 
 
 def test_shopping_helpers_read_magento_as_its_admin(site: Pages, judging: Judging, tab) -> None:
     task = published(436)  # func:shopping_get_latest_order_url(), must include the SKU
     tab.goto(site.url + "/f/consoles/117/")
-    assert judge_page(task, tab, judging) == {"program_html": []}
+    assert evaluate_page(task, tab, judging) == {"program_html": []}
     assert tab.url.endswith("/sales/order/view/order_id/190/")
     with pytest.raises(EvaluationError, match="shopping_admin"):
-        judge_page(task, tab, Judging(hosts=judging.hosts))
+        evaluate_page(task, tab, Judging(hosts=judging.hosts))

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.bench.suite import load_suite
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
@@ -26,7 +26,7 @@ def record_run(settings: Settings, demo: DemoSite) -> Callable[..., Run]:
 
     def record(steps: list[str] = TASK.reference_solution, policy: str = "allow") -> Run:
         model = ScriptedChatModel(replies=scripted_replies_for(steps))
-        with Agent(settings, model=model, model_name="scripted", sites=["demo"], policy=policy) as agent:
+        with open_agent(settings, model=model, model_name="scripted", sites=["demo"], policy=policy) as agent:
             result = agent.run(TASK.intent, start_url=TASK.start_url_for(demo.base_url))
         return Run.load(result.run_id, settings=settings)
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
+from hybrid.agent.run import AgentError
 from hybrid.config import Settings
+from hybrid.demo import DemoSite
+from hybrid.demo.registration import register_demo
 from hybrid.explore import ExploreError, Run
 
 from .conftest import TASK
@@ -90,3 +95,37 @@ def test_replay_runs_the_same_actions_again_as_a_new_run(record_run) -> None:
     again = run.replay()
     assert again.id != run.id and again.record.source == f"replay:{run.id}"
     assert (again.answer, [s.code for s in again]) == (run.answer, [s.code for s in run])
+
+
+def test_state_shows_a_run_before_any_step_and_at_its_end(record_run) -> None:
+    run = record_run()
+    before = run.state(1)
+    assert (before.steps, before.next, before.status) == (1, ("act",), "running")
+    assert before.values["steps"][0]["code"] == TASK.reference_solution[0]
+    assert run.state(0).steps == 0
+    end = run.state()
+    assert (end.steps, end.next, end.values["answer"]) == (2, (), "bob")
+    shown = before._repr_markdown_()
+    assert "1 steps done" in shown and TASK.intent in shown
+
+
+def test_a_run_that_stopped_resumes_from_its_last_checkpoint(settings: Settings, demo: DemoSite) -> None:
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
+    get_issue = "api.demo.get_issue(owner='alice', project='tracker-core', number=17)"
+    # Step 1 reads the issue again: a resumed run goes on in a fresh kernel, without step 0's variables.
+    replies = scripted_replies_for([f"print({get_issue}['assignee'])", f"finish({get_issue}['assignee'])"])
+    # The model has only the first step's reply: the run stops with an error at step 1.
+    with (
+        open_agent(
+            settings, model=ScriptedChatModel(replies=replies[:1]), model_name="scripted", sites=["demo"]
+        ) as agent,
+        pytest.raises(AgentError) as stopped,
+    ):
+        agent.run(TASK.intent)
+    run = Run.load(stopped.value.run_id, settings=settings)
+    assert (run.status, len(run), run.state().before_step) == ("error", 1, 1)
+
+    resumed = run.resume(model=ScriptedChatModel(replies=replies))
+    assert (resumed.id, resumed.status, resumed.answer, len(resumed)) == (run.id, "finished", "bob", 2)
+    with pytest.raises(ExploreError, match="already ended"):
+        resumed.resume(model=ScriptedChatModel(replies=replies))

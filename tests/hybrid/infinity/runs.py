@@ -10,8 +10,8 @@ from bed import AppServer
 from tasks import Task
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 from sandbox.browser import BrowserService
 
@@ -39,7 +39,7 @@ def run_task(task: Task, settings: Settings, browser: BrowserService) -> TaskRun
             apis.Site(name=task.app, spec=None, base_url=server.url, web_url=server.url), replace=True
         )
         model = ScriptedChatModel(replies=scripted_replies_for([*task.steps, 'finish("done")']))
-        with Agent(
+        with open_agent(
             settings, model=model, model_name="scripted", sites=[task.app], policy="allow", browser=browser
         ) as agent:
             result = agent.run(task.instruction, learn=False)

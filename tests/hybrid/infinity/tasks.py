@@ -135,11 +135,17 @@ STEPS: dict[str, tuple[str, ...]] = {
     ),
     "superhuman-general/function:task_3": (
         "page = browser.observe()",
-        "print(browser.click(in_line(page, 'Partnership Opportunity - FinancePlus x Acme', 'button', '☆')))",
+        (
+            "print(browser.click(in_line(page, 'Partnership Opportunity - FinancePlus x Acme', "
+            "'button', '☆ Star')))"
+        ),
     ),
     "superhuman-general/real:task_e1": (
         "page = browser.observe()",  # two rows are about the term sheet: the one from her, not to her
-        "print(browser.click(in_line(page, 'Emily Rodriguez Mar 7 Re: Series B Term Sheet', 'button', '☆')))",
+        (
+            "print(browser.click(in_line(page, 'Emily Rodriguez Mar 7 Re: Series B Term Sheet', "
+            "'button', '☆ Star')))"
+        ),
     ),
     "superhuman-general/real:task_m1": (
         "browser.check(browser.find('checkbox', 'Q2 Product Roadmap - Final Review'))",

@@ -4,7 +4,9 @@ path that changes it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -24,8 +26,8 @@ EDITABLE_HOLDING = """(text) => [...document.querySelectorAll("input, textarea, 
   .some((e) => (e.value ?? e.textContent ?? "").includes(text))"""
 
 
-@pytest.fixture
-def figma() -> Iterator[tuple[AppServer, Page]]:
+@contextmanager
+def figma_page() -> Iterator[tuple[AppServer, Page]]:
     server = AppServer("figma-slides")
     try:
         with sync_playwright() as playwright:
@@ -42,15 +44,30 @@ def figma() -> Iterator[tuple[AppServer, Page]]:
         server.close()
 
 
+def on_figma(check: Callable[[AppServer, Page], None]) -> None:
+    """Run `check` on the app in a thread of its own: Playwright's sync API refuses a thread where an asyncio
+    loop runs, as one can in pytest's main thread after other tests (a notebook client's, say)."""
+
+    def checked() -> None:
+        with figma_page() as (server, page):
+            check(server, page)
+
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(checked).result()
+
+
 def code(server: AppServer) -> str:
     return "\n".join(
         path.read_text(encoding="utf-8") for path in sorted((server.directory / "js").glob("*.js"))
     )
 
 
-def test_a_slides_title_cannot_be_changed(figma) -> None:
+def test_a_slides_title_cannot_be_changed() -> None:
     """figma-slides function task_1: rename the 'Agenda' slide. Its title is shown, never editable."""
-    server, page = figma
+    on_figma(slides_title_cannot_be_changed)
+
+
+def slides_title_cannot_be_changed(server: AppServer, page: Page) -> None:
     thumbnail = page.locator(".slide-thumbnail", has_text="Agenda")
     thumbnail.click()
     thumbnail.dblclick()
@@ -68,11 +85,14 @@ def test_a_slides_title_cannot_be_changed(figma) -> None:
     assert server.verify("function-tasks/task_1.py")[0] is False
 
 
-def test_a_metric_cards_text_cannot_be_changed(figma) -> None:
+def test_a_metric_cards_text_cannot_be_changed() -> None:
     """figma-slides real task_h1: change the Q3 metric cards' text. The card's panel shows its text in a box
     that takes typing, but nothing stores what is typed (no handler reads that box), and the "Edit Text" modal
     the app draws is opened by nothing."""
-    server, page = figma
+    on_figma(metric_cards_text_cannot_be_changed)
+
+
+def metric_cards_text_cannot_be_changed(server: AppServer, page: Page) -> None:
     page.locator(".slide-thumbnail", has_text="Q3 Highlights").click()
     card = page.locator(".slide-object", has_text="2.4M")
     card.click()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from apis.mcpsites import McpRegistry, McpServer, tool_line
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
 
 pytestmark = pytest.mark.kernel
@@ -21,7 +21,7 @@ LIAR = Path(__file__).parents[2] / "fixtures" / "lying_mcp_server.py"
 def tidy_under_read_only(settings: Settings, victim: Path) -> None:
     steps = [f"print(mcp.liar.tidy(path={str(victim)!r}))", "finish('done')"]
     model = ScriptedChatModel(replies=scripted_replies_for(steps))
-    with Agent(
+    with open_agent(
         settings, model=model, model_name="scripted", sites=["liar"], policy="read-only", use_browser=False
     ) as agent:
         agent.run("Look at the file.")

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from mcp import Client
 
 from apis.mcpsites import McpRegistry, McpServer
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.run import Agent, AgentError
 from hybrid.cli import cli
@@ -43,7 +44,9 @@ def notes(settings: Settings) -> McpRegistry:
 
 def agent_for(settings: Settings, steps: list[str], **options) -> Agent:
     model = ScriptedChatModel(replies=scripted_replies_for(steps))
-    return Agent(settings, model=model, model_name="scripted", sites=["notes"], use_browser=False, **options)
+    return open_agent(
+        settings, model=model, model_name="scripted", sites=["notes"], use_browser=False, **options
+    )
 
 
 def test_the_agent_uses_an_mcp_server_through_the_bridge(settings: Settings, notes: McpRegistry) -> None:
@@ -114,7 +117,9 @@ def test_a_server_that_cannot_start_stops_the_agent_with_a_reason(settings: Sett
         McpServer("broken", command=[sys.executable, "-c", "raise SystemExit(3)"])
     )
     with pytest.raises(AgentError, match="the MCP server broken .* cannot be used"):
-        Agent(settings, model=ScriptedChatModel(replies=["finish(1)"]), sites=["broken"], use_browser=False)
+        open_agent(
+            settings, model=ScriptedChatModel(replies=["finish(1)"]), sites=["broken"], use_browser=False
+        )
 
 
 def test_a_run_on_mcp_tools_becomes_a_workflow_that_calls_them(

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters
@@ -25,6 +26,7 @@ from hybrid.config import Settings
 from hybrid.demo import DemoSite
 from hybrid.demo.registration import register_demo
 from hybrid.mcp.server import HybridMcp
+from tests.waits import scaled
 from workflows.memory import Workflow, WorkflowStore
 
 from .conftest import run_async
@@ -358,3 +360,151 @@ def test_confirm_asks_through_elicitation_and_refuses_clients_that_cannot_ask(
         "unasked",
         "workflow-unasked",
     } & names
+
+
+def test_search_operations_ranks_first_what_runs_worded_alike_called(
+    settings: Settings, demo: DemoSite
+) -> None:
+    """The MCP search tool reads the memory of learned operations, as the agent's prompt does."""
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
+    reworded = "Which person has the most open performance issues over every project I can see?"
+    hybrid = HybridMcp(settings, sites=["demo"])
+    try:
+        before = run_async(hybrid.search_operations("demo", reworded, 3))
+        task = "Who has the most open performance issues across all projects?"
+        run = hybrid.store.start_run(task, sites=["demo"], model="m", policy="allow")
+        hybrid.store.remember_operations(run.id, "demo", task, ["search_issues"])
+        after = run_async(hybrid.search_operations("demo", reworded, 3))
+    finally:
+        hybrid.close()
+    assert not before[0].startswith("search_issues(") and after[0].startswith("search_issues(")
+
+
+def test_two_clients_running_tasks_at_once_each_get_their_own_answer(
+    settings: Settings, demo: DemoSite, tmp_path: Path
+) -> None:
+    """Two MCP clients start runs at the same moment on one server: each run has its own kernel (both keep
+    their result in the same variable between steps) and ends with its own task's answer."""
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
+    pause = f"import time\ntime.sleep({scaled(2)})"
+    count = (
+        "found = len(api.demo.list_issues(owner='alice', project='tracker-core', state='open', "
+        "labels='bug', per_page=100))"
+    )
+    who, bugs = "Which user is the API signed in as?", TASK.intent
+    script = tmp_path / "script.json"
+    script.write_text(
+        json.dumps(
+            {
+                "tasks": {
+                    who: scripted_replies_for(
+                        [f"found = api.demo.get_current_user()['username']\n{pause}", "finish(found)"]
+                    ),
+                    bugs: scripted_replies_for([f"{count}\n{pause}", "finish(found)"]),
+                }
+            }
+        )
+    )
+    hybrid = HybridMcp(settings, sites=["demo"], policy="read-only", model=f"scripted:{script}")
+    server = hybrid.build()
+    results: dict[str, dict[str, object]] = {}
+
+    async def client(task: str) -> None:
+        async with Client(server) as connected:
+            called = await connected.call_tool("run_task", {"task": task})
+            assert not called.is_error, called.content
+            results[task] = called.structured_content
+
+    async def both() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(client, who)
+            group.start_soon(client, bugs)
+
+    try:
+        run_async(both())
+    finally:
+        hybrid.close()
+    assert (results[who]["status"], results[who]["answer"]) == ("finished", "alice")
+    assert (results[bugs]["status"], results[bugs]["answer"]) == ("finished", str(open_bugs(demo)))
+    store = WorkflowStore(settings.effective_database_url)
+    first, second = (store.get_run(str(results[task]["run_id"])) for task in (who, bugs))
+    # They ran at once: each started before the other ended.
+    assert first.started_at < second.ended_at and second.started_at < first.ended_at
+
+
+CLOSE_ISSUES = '''
+def close_issues(numbers: list, owner: str, project: str):
+    """For tasks like: Close issues <numbers> in <owner>/<project>."""
+    for n in numbers:
+        api.demo.update_issue(owner=owner, project=project, number=n, body={'state': 'closed'})
+    return f"Closed issues {' and '.join(map(str, numbers))} in {owner}/{project}."
+'''
+
+
+def test_a_workflow_tool_refuses_values_it_cannot_take_with_the_reason(
+    settings: Settings, demo: DemoSite
+) -> None:
+    register_demo(apis.SiteRegistry(settings.data_dir), demo, "alice")
+    store = WorkflowStore(settings.effective_database_url)
+    store.add_workflow(
+        Workflow(
+            name="close_issues",
+            site="demo",
+            status="verified",
+            body=CLOSE_ISSUES,
+            fingerprint="c",
+            writes=True,
+            description="For tasks like: Close issues <numbers> in <owner>/<project>.",
+            intent_template="Close issues {{numbers}} in {{owner}}/{{project}}.",
+            parameters=[
+                {"name": "numbers", "type": "list", "items": "int", "example": [17, 18]},
+                {"name": "owner", "type": "str", "example": "alice"},
+                {"name": "project", "type": "str", "example": "tracker-core"},
+            ],
+            operations=["api.demo.update_issue"],
+            source_arguments={"numbers": [17, 18], "owner": "alice", "project": "tracker-core"},
+        )
+    )
+    closes = store.get_workflow("close_issues")
+    store.add_workflow(
+        closes.model_copy(
+            update={
+                "id": None,
+                "name": "close_all",
+                "fingerprint": "a",
+                "source_arguments": {"numbers": [], "owner": "alice", "project": "tracker-core"},
+            }
+        )
+    )
+    hybrid = HybridMcp(settings, sites=["demo"], policy="allow")
+    offered: set[str] = set()
+
+    async def drive() -> list[object]:
+        async with Client(hybrid.build()) as client:
+            offered.update(tool.name for tool in (await client.list_tools()).tools)
+            assert "close_issues" in offered
+            return [
+                await client.call_tool("close_issues", arguments)
+                for arguments in (
+                    {"numbers": [], "owner": "alice", "project": "tracker-core"},
+                    {"numbers": [40], "owner": "alice", "project": "tracker-core docs-site"},
+                    {"numbers": [40, 41], "owner": "alice", "project": "tracker-core"},
+                )
+            ]
+
+    empty, two_projects, fitting = run_async(drive())
+    assert empty.is_error and "do not bind to its parameters" in empty.content[0].text
+    assert two_projects.is_error and (
+        "project takes one word (like 'tracker-core'), not 'tracker-core docs-site'"
+        in two_projects.content[0].text
+    )
+    assert not fitting.is_error
+    assert fitting.structured_content["answer"] == "Closed issues 40 and 41 in alice/tracker-core."
+    # Nothing ran for the refused calls: one run, the fitting one's.
+    assert [run.task for run in store.list_runs()] == [
+        (
+            "MCP call: close_issues(numbers: list, owner: str, project: str) with "
+            "{'numbers': [40, 41], 'owner': 'alice', 'project': 'tracker-core'}"
+        )
+    ]
+    assert "close_all" not in offered  # its own example does not fit it: no call could

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from unittest import mock
 
 import pytest
@@ -15,10 +16,12 @@ from webapps.servers import DjangoLibrary, JupyterLab
 from webapps.tasks import SEEDS, WebTask
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.agent.observation import BROWSER_CAPABILITY
-from hybrid.agent.run import Agent
 from hybrid.config import Settings
+from workflows.memory import Workflow
+from workflows.verify import Evaluation
 
 LIBRARY_PASSWORD_SECRET = "library-librarian-password"
 BY_HAND_TIMEOUT_MS = 20_000
@@ -94,7 +97,7 @@ def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings)
     reset(app)
     site = register(apis.SiteRegistry(settings.data_dir), app)
     model = ScriptedChatModel(replies=scripted_replies_for(code_for(task, app)))
-    with Agent(settings, model=model, model_name="scripted", sites=[site]) as agent:
+    with open_agent(settings, model=model, model_name="scripted", sites=[site]) as agent:
         result = agent.run(task.task, learn=False)
         steps = agent.store.steps_of(result.run_id)
         calls = [
@@ -115,6 +118,89 @@ def run_task(task: WebTask, app: DjangoLibrary | JupyterLab, settings: Settings)
         step_errors=[step.error for step in steps if step.error],
         browser_calls=calls,
     )
+
+
+@dataclass(frozen=True)
+class FamilyResult:
+    """One task of a family run in order (`run_family`): judged on the app's state, with its cost."""
+
+    name: str
+    passed: bool
+    status: str
+    steps: int
+    tokens: int
+    wrong_writes: int  # books the task did not name that the run changed
+    workflow: str | None  # the workflow that did the task with no model (the fast path), if one did
+
+
+def _passes(task: WebTask, app: DjangoLibrary | JupyterLab) -> bool:
+    try:
+        task.check(app)
+    except AssertionError:
+        return False
+    return True
+
+
+def run_family(
+    tasks: list[WebTask], app: DjangoLibrary, settings: Settings, memory: Literal["off", "online"]
+) -> list[FamilyResult]:
+    """`tasks` in order, as `hybrid bench --memory` runs a suite's (the bench cannot reach the bed's apps, so
+    this is its worker's loop on the bed): with memory off each task alone; online, with one memory growing
+    from empty in `settings`' database, the fast path and induction on, and each run judged on the app's
+    state before it is learnt from (a writing candidate verified by re-executing it on the reset app)."""
+    online = memory == "online"
+    results = []
+    for task in tasks:
+        reset(app)
+        before = app.books()
+        site = register(apis.SiteRegistry(settings.data_dir), app)
+        model = ScriptedChatModel(replies=scripted_replies_for(code_for(task, app)))
+        used: list[str] = []
+
+        def fast(workflow: Workflow, error: str | None, used: list[str] = used) -> None:
+            # Told before the workflow runs (no error), then again if it failed.
+            if error is None:
+                used.append(workflow.name)
+            else:
+                used.clear()
+
+        with open_agent(
+            settings,
+            model=model,
+            model_name="scripted",
+            sites=[site],
+            fast_path=online,
+            induce=online,
+            on_fast_path=fast,
+        ) as agent:
+            result = agent.run(task.task, learn=False)
+            passed = _passes(task, app)
+            after = app.books()
+            named = {title for title in before if f"'{title}'" in task.task}
+            wrong = sum(
+                1 for title, book in after.items() if title not in named and before.get(title) != book
+            )
+            if online:
+                agent.learn(
+                    Evaluation(
+                        passed=passed,
+                        reason="" if passed else "the app's state is not what the task asked for",
+                        reset=lambda: reset(app),
+                        recheck=lambda answer, task=task: _passes(task, app),
+                    )
+                )
+        results.append(
+            FamilyResult(
+                name=task.name,
+                passed=passed,
+                status=result.status,
+                steps=result.steps,
+                tokens=result.tokens,
+                wrong_writes=wrong,
+                workflow=used[0] if used else None,
+            )
+        )
+    return results
 
 
 def as_params(tasks: list[WebTask]) -> list:

@@ -554,3 +554,40 @@ JUPYTERLAB = [
 ]
 
 TASKS = DJANGO + JUPYTERLAB
+
+
+# A template family of Django-admin tasks (one shape, different values), run in order to measure what online
+# workflow memory learns on a real app (bed.run_family, bench_memory.py).
+
+
+def _check_published_date(title: str, date: str) -> Callable[[DjangoLibrary], None]:
+    def check(library: DjangoLibrary) -> None:
+        books = library.books()
+        assert books[title]["published"] == date, f"{title!r} is published {books[title]['published']}"
+
+    return check
+
+
+def _set_published_date(title: str, date: str) -> WebTask:
+    return WebTask(
+        "django-admin",
+        f"set the publication date of {title!r}",
+        f"Set the publication date of '{title}' to {date}.",
+        (
+            SIGN_IN + 'browser.goto("ADMIN_URL" + "catalog/book/")\n'
+            f"print(browser.click(browser.find('link', {title!r})))",
+            (
+                f"print(browser.fill(browser.find('textbox', 'Publication date:'), {date!r}))\n"
+                'print(browser.click(browser.find("button", "Save")))'
+            ),
+            'finish("Done.")',
+        ),
+        _check_published_date(title, date),
+    )
+
+
+DJANGO_FAMILY = [
+    _set_published_date("Computing Machinery and Intelligence", "1950-10-01"),
+    _set_published_date("The Education of a Computer", "1952-05-02"),
+    _set_published_date("A Discipline of Programming", "1976-01-01"),
+]

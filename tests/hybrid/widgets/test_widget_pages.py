@@ -240,9 +240,9 @@ def test_the_task_can_be_done_by_hand(tab: Page, widget_bed: WidgetBed, task: Ta
     widget_bed.clear()
     tab.goto(widget_bed.url(task.page))
     by_hand(widget_bed)[task.id](tab)
-    assert task.judge(widget_bed) == task.want
+    assert task.observe(widget_bed) == task.want
 
 
 def test_no_judge_passes_before_its_task_is_done(widget_bed: WidgetBed) -> None:
     widget_bed.clear()
-    assert [task.id for task in TASKS if task.judge(widget_bed) == task.want] == []
+    assert [task.id for task in TASKS if task.observe(widget_bed) == task.want] == []

@@ -15,4 +15,4 @@ def test_the_task_is_done(run_task, widget_bed: WidgetBed, task: Task) -> None:
     run = run_task(task)
     assert run.result.status == "finished", run.result.error
     received = f"The server received: {widget_bed.submissions}, uploads {widget_bed.uploads}"
-    assert task.judge(widget_bed) == task.want, f"{run.transcript()}\n\n{received}"
+    assert task.observe(widget_bed) == task.want, f"{run.transcript()}\n\n{received}"

@@ -9,8 +9,9 @@ from widget_bed import WidgetBed
 from widget_tasks import Task
 
 import apis
+from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
-from hybrid.agent.run import Agent, RunResult
+from hybrid.agent.run import RunResult
 from hybrid.config import Settings
 from sandbox.browser import BrowserService
 
@@ -49,7 +50,7 @@ def run_task(task: Task, settings: Settings, bed: WidgetBed, browser: BrowserSer
     """Runs `task` from its page with a fresh record of submissions (the bed must be registered)."""
     bed.clear()
     model = ScriptedChatModel(replies=scripted_replies_for([*task.steps, 'finish("done")']))
-    with Agent(
+    with open_agent(
         settings, model=model, model_name="scripted", sites=[SITE], policy="allow", browser=browser
     ) as agent:
         # No learning: verifying an induced workflow re-runs it, and its writes, on the page the run changed.

@@ -37,7 +37,7 @@ class Task:
     page: str  # the bed's page, dist/<page>.html
     goal: str  # what the user asks
     steps: tuple[str, ...]  # the scripted code actions, before the final finish()
-    judge: Callable[[WidgetBed], Any]  # reads the state the server received...
+    observe: Callable[[WidgetBed], Any]  # reads the state the server received...
     want: Any  # ...which must equal this
 
     @property
@@ -50,11 +50,11 @@ def field(
 ) -> Callable[[WidgetBed], Any]:
     """The value of `name` in `page`'s latest submission (None if it sent none), passed through `how`."""
 
-    def judge(bed: WidgetBed) -> Any:
+    def read(bed: WidgetBed) -> Any:
         sent = bed.last(page)
         return None if sent is None or name not in sent else how(sent[name])
 
-    return judge
+    return read
 
 
 def code(*lines: str) -> str:

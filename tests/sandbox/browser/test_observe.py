@@ -282,9 +282,9 @@ def test_a_form_with_a_control_named_action_shows_where_it_submits(browser, widg
     assert re.search(r'\[\d+\] button "Go" \(submits POST /admin/orders/\)', seen)
     search = browser.find("textbox", "Search")
     sent = f"(POST {widgets}/admin/orders/)"
-    assert browser.classify("press", ["Enter", search])["description"].endswith(sent)
+    assert browser.classify("press", ["Enter", search]).description.endswith(sent)
     browser.click(search)
-    assert browser.classify("press", ["Enter"])["description"].endswith(sent)  # the focused field's form
+    assert browser.classify("press", ["Enter"]).description.endswith(sent)  # the focused field's form
 
 
 def test_a_custom_combobox_is_named_by_its_label_and_its_options_get_ids_once_open(browser, widgets) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.browser import ElementNotFound
+from sandbox.browser import ElementNotFound, ElementNotInteractable
 from tests.sandbox.browser.test_observe import serve_pages
 
 # Clicks are handled at the document, as frameworks do, so only a pointer cursor says what is clickable.
@@ -46,7 +46,8 @@ PAGES = {
     # A design system that puts aria-selected on every button it draws.
     "/selected-buttons": """<title>Buttons</title><button aria-selected="false">Schedule</button>
         <button aria-selected="false">Save changes</button><button>Save draft</button>
-        <div role="tablist"><div role="tab" aria-selected="true">Overview</div></div>"""
+        <div role="tablist"><div role="tab" aria-selected="true">Overview</div></div>
+        <button title="Create label">+</button><button>🏷 Label</button>"""
     + "".join(f"<button>Action {n}</button>" for n in range(40))
     + '<div style="cursor:pointer">Settings</div>',
     # An app that draws its whole page again after each action, so every element is new.
@@ -108,6 +109,26 @@ PAGES = {
     # A field after a mark that is not a label (a logo): named by its own title.
     "/deck": """<title>Deck</title>
         <div style="display:flex"><span>◆</span><input title="Rename deck" value="Q4"></div>""",
+    # A share dialog drawn with divs (as figma-slides draws it): its close is a bare "×" beside the title,
+    # each collaborator's row ends in a "×" whose tooltip says "Remove", and a tag chip has its own "×".
+    "/share": """<title>Deck</title><style>
+          .overlay { position: fixed; inset: 0; background: rgba(0,0,0,.5); z-index: 10 }
+          .modal { margin: 60px auto; width: 420px; background: white; padding: 10px }
+          .modal-header { display: flex; justify-content: space-between }
+          .person { display: flex; gap: 8px } .dd, .chip-x { cursor: pointer }</style>
+        <button>Share</button>
+        <div class="overlay"><div class="modal"><div class="modal-header"><h2>Share dialog</h2>
+          <button class="modal-close" data-do="closed the dialog">&times;</button></div>
+          <div>Tags: <span class="chip">Urgent <span class="chip-x"
+            data-do="untagged">&times;</span></span></div>
+          <div>People with access</div>
+          <div class="person"><span>Alice Smith</span><span>Owner</span></div>
+          <div class="person"><span>Bob Jones</span><div class="dd" data-do="role">Can edit ▾</div>
+            <button class="icon-btn" title="Remove" data-do="removed Bob Jones">&times;</button></div>
+          <div class="person"><span>Carol White</span><div class="dd" data-do="role">Can view ▾</div>
+            <button class="icon-btn" title="Remove" data-do="removed Carol White">&times;</button></div>
+        </div></div>"""
+    + DELEGATED,
     # Every page of a site asks for a font from an origin the run may not reach.
     "/fonts": """<title>Fonts</title><link rel="stylesheet" href="http://127.0.0.1:9/font.css"><p>Hello</p>""",
 }
@@ -137,6 +158,21 @@ def test_a_control_without_text_is_named_by_its_row_and_found_by_the_role_a_pers
     assert re.search(r'\+ \[\d+\] clickable "Weekly digest" \[on\]', browser.click(switch))
 
 
+def test_a_key_pressed_on_a_control_the_keyboard_cannot_reach_is_refused_with_what_works(
+    browser, site
+) -> None:
+    # The app gives its toggle divs no tabindex: Tab does not reach them, and a key pressed "in" one would go
+    # to the page instead. Said so, with the click a person makes; nothing pressed.
+    browser.goto(f"{site}/toggles")
+    switch = browser.find("switch", "Weekly digest")
+    with pytest.raises(
+        ElementNotInteractable, match=rf"cannot take the keyboard's focus.*browser\.click\({switch}\)"
+    ):
+        browser.press("Space", switch)
+    assert re.search(r'\[\d+\] clickable "Weekly digest"(?! \[on\])', browser.observe())
+    assert re.search(r'\+ \[\d+\] clickable "Weekly digest" \[on\]', browser.click(switch))
+
+
 def test_a_clickable_with_a_long_name_gets_an_id(browser, site) -> None:
     seen = browser.goto(f"{site}/long-names")
     assert re.search(
@@ -151,6 +187,9 @@ def test_find_matches_words_of_a_name_and_a_miss_lists_the_likeliest_candidates(
     assert browser.find("button", "Schedule") > 0  # aria-selected does not make a button an option
     assert browser.find("tab", "Overview") > 0
     assert browser.find("button", "changes") == browser.find("button", "Save changes")
+    # The marks a name starts with are not what a person says: "Label" is "🏷 Label", not "+ Create label".
+    assert browser.find("button", "Label") == browser.find("button", "🏷 Label")
+    assert browser.find("button", "Create label") == browser.find("button", "+ Create label")
     assert browser.find("button", "1 action") == browser.find("button", "Action 1")  # whole words first
     with pytest.raises(ElementNotFound, match=r'2 elements are button "Save".*"Save changes".*"Save draft"'):
         browser.find("button", "Save")
@@ -184,10 +223,21 @@ def test_a_modal_drawn_without_a_role_comes_first_with_its_close_icon_named(brow
     seen = browser.goto(f"{site}/div-modal")
     body = seen.split("\n\n", 1)[1]
     assert body.startswith('dialog "New deployment" [modal]:\n')
-    assert re.search(r'\[\d+\] button "Close"', body.split("\n\n")[0])
+    assert re.search(r'\[\d+\] button "Close New deployment"', body.split("\n\n")[0])
     assert re.search(r'\[\d+\] textbox "Start date" placeholder="YYYY-MM-DD"', seen)
     assert re.search(r'\[\d+\] textbox "Search deployments"', seen)  # not named after the logo
     assert "Acme Cloud" in seen
+
+
+def test_icon_only_close_buttons_are_named_by_their_dialog_or_their_tooltip(browser, site) -> None:
+    seen = browser.goto(f"{site}/share")
+    assert re.search(r'\[\d+\] button "Close Share dialog"', seen)
+    assert len(re.findall(r'\[\d+\] button "× Remove"', seen)) == 2 and '"×"' not in seen
+    assert re.search(r'\[\d+\] clickable "× Urgent"', seen)  # a chip's mark removes the chip, not the dialog
+    assert "+ removed Carol White" in browser.click(
+        [int(n) for n in re.findall(r'\[(\d+)\] button "× Remove"', seen)][1]
+    )
+    assert "+ closed the dialog" in browser.click(browser.find("button", "Close Share dialog"))
 
 
 def test_a_mark_before_a_field_does_not_name_it(browser, site) -> None:

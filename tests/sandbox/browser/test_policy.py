@@ -10,6 +10,7 @@ import pytest
 
 from hybrid.demo import DemoSite
 from sandbox.browser import BrowserService, LoginFailed, WriteRefused
+from sandbox.browser.registry import BrowserCall, BrowserEffect
 
 from .conftest import FAST, demo_credentials
 
@@ -24,34 +25,32 @@ def test_classify_tells_writes_from_reads_before_they_run(alice, demo: DemoSite)
     next_page = alice.find("link", "Next page")
     search = alice.find("searchbox", "Search")
     verdict = alice.classify("click", [close_selected])
-    assert verdict["writes"] is True and verdict["domain"] == host
-    assert verdict["description"] == (
+    assert verdict.effect.writes is True and verdict.effect.domain == host
+    assert verdict.description == (
         f'click [{close_selected}] button "Close selected issues", which submits a '
         f"form (POST {demo.base_url}/alice/tracker-core/issues/bulk-close)"
     )
-    assert alice.classify("click", [apply_filters])["writes"] is False  # a GET form only reads
-    assert alice.classify("click", [next_page]) | {"args": None} == {
-        "method": "click",
-        "args": None,
-        "writes": False,
-        "domain": host,
-        "description": f"click({next_page})",
-        "submits": None,
-    }
-    assert alice.classify("press", ["Enter", search])["writes"] is False
-    assert alice.classify("goto", ["https://example.org/x"])["domain"] == "example.org"
+    assert alice.classify("click", [apply_filters]).effect.writes is False  # a GET form only reads
+    assert alice.classify("click", [next_page]) == BrowserCall(
+        "click", (next_page,), BrowserEffect(domain=host)
+    )
+    assert alice.classify("click", [next_page]).description == f"click({next_page})"
+    assert alice.classify("press", ["Enter", search]).effect.writes is False
+    assert alice.classify("goto", ["https://example.org/x"]).effect.domain == "example.org"
     alice.goto("/alice/tracker-core/issues/3")
     comment = alice.find("textbox", "Comment")
-    assert alice.classify("press", ["Enter", comment])["writes"] is False  # Enter in a textarea adds a line
+    assert (
+        alice.classify("press", ["Enter", comment]).effect.writes is False
+    )  # Enter in a textarea adds a line
     alice.goto("/profile/edit")
     location = alice.find("textbox", "Location")
-    assert alice.classify("press", ["Enter", location])["writes"] is True
+    assert alice.classify("press", ["Enter", location]).effect.writes is True
     alice.click(location)
-    assert alice.classify("press", ["Enter"])["writes"] is True  # the focused field's form is a POST
+    assert alice.classify("press", ["Enter"]).effect.writes is True  # the focused field's form is a POST
 
 
 def test_read_only_refuses_form_submissions_but_not_reading(make_service, demo: DemoSite) -> None:
-    asked: list[dict] = []
+    asked: list[BrowserCall] = []
     browser = make_service(
         credentials=demo_credentials(demo), before_write=lambda w: asked.append(w) and False
     )
@@ -65,7 +64,7 @@ def test_read_only_refuses_form_submissions_but_not_reading(make_service, demo: 
         r"form \(POST .*/alice/docs-site/transfer\)\. Nothing was submitted",
     ):
         browser.click(browser.find("button", "Transfer project"))
-    assert [w["writes"] for w in asked] == [True]
+    assert [w.effect.writes for w in asked] == [True]
     with httpx.Client(
         base_url=demo.api_url, headers={"Authorization": f"Bearer {demo.token_for('alice')}"}
     ) as api:
@@ -77,14 +76,14 @@ def test_read_only_refuses_form_submissions_but_not_reading(make_service, demo: 
 
 
 def test_confirm_mode_lets_an_approved_submission_through(make_service, demo: DemoSite) -> None:
-    asked: list[dict] = []
+    asked: list[BrowserCall] = []
     browser = make_service(credentials=demo_credentials(demo), before_write=lambda w: asked.append(w) or True)
     browser.login("demo")
     browser.goto("/profile/edit")
     browser.fill(browser.find("textbox", "Location"), "Lagos")
     saved = browser.press("Enter")
     assert "Messages: status: Profile updated." in saved
-    assert len(asked) == 1 and asked[0]["method"] == "press"
+    assert len(asked) == 1 and asked[0].method == "press"
 
 
 def test_a_write_a_script_makes_on_its_own_is_asked_about_too(make_service, pages) -> None:
@@ -95,7 +94,7 @@ def test_a_write_a_script_makes_on_its_own_is_asked_about_too(make_service, page
         f"\nBlocked: the page tried to send POST {pages.base_url}/ping, and the session's policy refused it. "
         "Nothing was sent.\nChanges on the page:\n- idle\n+ request failed"
     ) in blocked
-    allowed = make_service(before_write=lambda w: w["description"].startswith("let the page send POST"))
+    allowed = make_service(before_write=lambda w: w.description.startswith("let the page send POST"))
     allowed.goto(f"{pages.base_url}/script-post")
     assert "+ sent 200" in allowed.click(allowed.find("button", "Ping"))
 
@@ -139,6 +138,7 @@ def test_only_kernel_methods_are_offered_to_the_kernel() -> None:
         "process_id",
         "prompt_lines",
         "restrict",
+        "take_requests",  # the host learns which API operations the pages called
         "with_page",  # the bench's evaluators read the page after a run, on the host
     } == public - BrowserService.KERNEL_METHODS - {"KERNEL_METHODS"}
 
@@ -165,22 +165,24 @@ SUBMISSIONS = {
 
 
 def _writes_page(make_service, pages, answer):
-    asked: list[dict] = []
+    asked: list[BrowserCall] = []
+    threads: list[threading.Thread] = []
 
-    def before_write(write: dict) -> bool:
-        asked.append(write | {"thread": threading.current_thread()})
+    def before_write(write: BrowserCall) -> bool:
+        asked.append(write)
+        threads.append(threading.current_thread())
         return answer(write)
 
     browser = make_service(origins=[pages.base_url], before_write=before_write)
     browser.goto(f"{pages.base_url}/writes")
     browser.fill(browser.find("textbox", "Query"), "hello")
-    return browser, asked
+    return browser, asked, threads
 
 
 @pytest.mark.parametrize("mechanism", SUBMISSIONS)
 def test_confirm_refused_nothing_is_sent_whatever_the_mechanism(make_service, pages, mechanism: str) -> None:
     act, announced, _ = SUBMISSIONS[mechanism]
-    browser, asked = _writes_page(make_service, pages, lambda write: False)
+    browser, asked, threads = _writes_page(make_service, pages, lambda write: False)
     sent = len(pages.posts)
     if announced:
         with pytest.raises(WriteRefused, match=r"refused to .*, which submits a form \(POST .*/ping\)"):
@@ -193,18 +195,18 @@ def test_confirm_refused_nothing_is_sent_whatever_the_mechanism(make_service, pa
         )
     browser.observe()  # anything held back still is, on the next call too
     assert pages.posts[sent:] == []
-    assert len(asked) == 1 and asked[0]["thread"] is threading.current_thread()
+    assert len(asked) == 1 and threads[0] is threading.current_thread()
     assert "Title: Writes" in browser.observe()
 
 
 @pytest.mark.parametrize("mechanism", SUBMISSIONS)
 def test_confirm_allowed_the_write_goes_through_once(make_service, pages, mechanism: str) -> None:
     act, announced, body = SUBMISSIONS[mechanism]
-    browser, asked = _writes_page(make_service, pages, lambda write: True)
+    browser, asked, _ = _writes_page(make_service, pages, lambda write: True)
     sent = len(pages.posts)
     told = act(browser)
     assert pages.posts[sent:] == [body]
-    assert [write["method"] == "request" for write in asked] == [not announced]
+    assert [write.method == "request" for write in asked] == [not announced]
     if not announced:
         assert (
             f"The page sent POST {pages.base_url}/ping on its own; the session's policy allowed it." in told
@@ -219,7 +221,7 @@ def test_a_slow_answer_does_not_break_the_browser(make_service, pages, mechanism
         time.sleep(FAST.action + FAST.settle + 1)  # longer than any of the browser's own waits
         return True
 
-    browser, _ = _writes_page(make_service, pages, slow_yes)
+    browser, _, _ = _writes_page(make_service, pages, slow_yes)
     sent = len(pages.posts)
     told = act(browser)
     assert pages.posts[sent:] == [body]
@@ -231,7 +233,7 @@ def test_after_held_writes_are_released_an_unchanged_page_reads_no_further_chang
     make_service, pages
 ) -> None:
     act, _, _ = SUBMISSIONS["a script's beacon"]  # a beacon's answer changes nothing on the page
-    browser, _ = _writes_page(make_service, pages, lambda write: True)
+    browser, _, _ = _writes_page(make_service, pages, lambda write: True)
     told = act(browser)
     _, released = told.split("The page sent POST", 1)
     assert released.rstrip().endswith("No further change on the page."), told

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from sandbox.browser import WriteRefused
+from sandbox.browser.registry import BrowserCall
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +71,7 @@ def shop() -> Iterator[Shop]:
 def test_query_only_posts_are_reads_under_read_only(make_service, shop: Shop) -> None:
     asked: list[dict] = []
 
-    def read_only(write: dict) -> bool:
+    def read_only(write: BrowserCall) -> bool:
         asked.append(write)
         return False
 
@@ -78,8 +79,8 @@ def test_query_only_posts_are_reads_under_read_only(make_service, shop: Shop) ->
     browser.mark_reads([("POST", shop.url + "/api/things/{id}/lookup")])
     browser.goto(shop.url + "/")
     search, add = browser.find("button", "Search"), browser.find("button", "Add")
-    assert browser.classify("click", [search])["writes"] is False
-    assert browser.classify("click", [add])["writes"] is True
+    assert browser.classify("click", [search]).effect.writes is False
+    assert browser.classify("click", [add]).effect.writes is True
     for name in ("Filter runs", "Look up", "Make a thing"):
         browser.click(browser.find("button", name))
     browser.observe()
@@ -90,5 +91,18 @@ def test_query_only_posts_are_reads_under_read_only(make_service, shop: Shop) ->
     assert "3 results" in shown
     assert sorted(shop.posts()) == ["/api/flow_runs/filter", "/api/things/7/lookup", "/search"]
     # Only the writes were put to the policy (and refused): the new thing and the form that adds one.
-    held = {write["args"][-1] for write in asked if write["method"] == "request"}
+    held = {write.args[-1] for write in asked if write.method == "request"}
     assert held == {shop.url + "/api/things"}
+
+
+def test_the_requests_pages_sent_are_taken_once(make_service, shop: Shop) -> None:
+    """The host reads which requests the pages sent (to learn the API operations they called), each once."""
+    browser = make_service(origins=[shop.url], before_write=lambda write: False)
+    browser.goto(shop.url + "/")
+    browser.click(browser.find("button", "Filter runs"))
+    browser.click(browser.find("button", "Make a thing"))  # held, and refused by the policy
+    browser.observe()
+    sent = browser.take_requests()
+    assert ("GET", shop.url + "/") in sent and ("POST", shop.url + "/api/flow_runs/filter") in sent
+    assert ("POST", shop.url + "/api/things") not in sent  # a request refused was never answered
+    assert browser.take_requests() == []

@@ -8,6 +8,7 @@ from itertools import combinations
 import pytest
 
 from sandbox.browser import WriteRefused
+from sandbox.browser.registry import BrowserCall
 
 MODIFIERS = [
     "+".join(chosen) for n in range(5) for chosen in combinations(("Shift", "Control", "Alt", "Meta"), n)
@@ -53,7 +54,7 @@ def _press_everything(browser, base_url: str) -> None:
 def test_no_write_leaves_the_browser_without_the_policy(make_service, pages, mode: str) -> None:
     asked: list[dict] = []
 
-    def before_write(write: dict) -> bool:
+    def before_write(write: BrowserCall) -> bool:
         asked.append(write)
         return mode == "confirm"
 
@@ -66,7 +67,7 @@ def test_no_write_leaves_the_browser_without_the_policy(make_service, pages, mod
     else:
         assert len(posts) <= len(asked)  # every write that left was asked about and allowed
         assert "popup" in [post.split("=")[-1] for post in posts]  # the script's new-window submission
-    asked_about = {write["description"] for write in asked}
+    asked_about = {write.description for write in asked}
     assert any("Shift+Enter" in described or "on its own" in described for described in asked_about)
     # Each key in the field that writes on any key, the made-up event and the new window's submission.
-    assert len([write for write in asked if "on its own" in write["description"]]) >= len(ENTERS) + 2
+    assert len([write for write in asked if "on its own" in write.description]) >= len(ENTERS) + 2
