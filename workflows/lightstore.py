@@ -118,6 +118,7 @@ STEP_DEFAULTS: dict[str, Any] = {
     "prompt_tokens": 0,
     "completion_tokens": 0,
     "cached_tokens": 0,
+    "usage_estimated": False,
     "cost": None,
     "model_seconds": 0.0,
     "execute_seconds": 0.0,
@@ -330,8 +331,18 @@ class LightStore(Reader):
             updated = self.connection.execute(
                 f"UPDATE {RUNS} SET steps = CASE WHEN steps > ? THEN steps ELSE ? END, "
                 "prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, "
-                "cost = CASE WHEN ? IS NULL THEN cost ELSE coalesce(cost, 0.0) + ? END WHERE id = ?",
-                (index, index + 1, step["prompt_tokens"], step["completion_tokens"], cost, cost, run_id),
+                "cost = CASE WHEN ? IS NULL THEN cost ELSE coalesce(cost, 0.0) + ? END, "
+                "usage_estimated = usage_estimated OR ? WHERE id = ?",
+                (
+                    index,
+                    index + 1,
+                    step["prompt_tokens"],
+                    step["completion_tokens"],
+                    cost,
+                    cost,
+                    bool(step["usage_estimated"]),
+                    run_id,
+                ),
             )
             if updated.rowcount == 0:
                 raise RunNotFound(f"No run {run_id} to add a step to.")

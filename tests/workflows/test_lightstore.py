@@ -82,7 +82,9 @@ def record(store: FastPathStore, workflow_id: int, outcomes: list[str]) -> str:
         )
         store.finish_use(use, outcome=outcome, error=None if outcome == "success" else "it failed")
     store.add_step_fields(run.id, STEP, [CALL, CALL])
-    store.add_step_fields(run.id, {**STEP, "index": 1, "cost": 0.5, "prompt_tokens": 3}, [])
+    store.add_step_fields(
+        run.id, {**STEP, "index": 1, "cost": 0.5, "prompt_tokens": 3, "usage_estimated": True}, []
+    )
     store.end_run(run.id, "finished", answer="bob")
     return run.id
 
@@ -113,6 +115,20 @@ def test_a_run_written_without_the_orm_reads_back_as_one_written_with_it(
     assert orm.get_run(light.get_run(orm.list_runs(1)[0].id).id).started_at.tzinfo is not None
     after = orm.workflow_by_id(1)
     assert after.success_count == before.success_count + 1 and after.updated_at > before.updated_at
+
+
+def test_operations_a_run_called_are_remembered_as_the_orm_remembers_them(
+    stores: tuple[WorkflowStore, LightStore],
+) -> None:
+    orm, light = stores
+    run_id = record(light, 1, ["success"])
+    assert light.api_operations_called(run_id) == orm.api_operations_called(run_id) == {"demo": ["get_issue"]}
+    assert light.remember_operations(run_id, "demo", "Who is assigned?", ["get_issue"])
+    assert not light.remember_operations(run_id, "demo", "Who is assigned?", ["get_issue"])
+    assert not light.remember_operations(run_id, "other", "Who is assigned?", [])
+    [kept] = orm.learned_operations("demo")
+    assert (kept.task, kept.operations, kept.run_id) == ("Who is assigned?", ["get_issue"], run_id)
+    assert kept.created_at is not None
 
 
 def test_failed_uses_deprecate_the_workflow_as_the_orm_does(stores: tuple[WorkflowStore, LightStore]) -> None:
