@@ -22,10 +22,12 @@ COMMANDS = {
     "bench": (
         "hybrid.commands.bench:bench_command",
         (
-            "Run task suite SUITE (`demo`, the built-in one, a JSON Lines file in the same format, or "
-            "WebArena's configs: test.raw.json, a per-task config file or a folder of them), each task on a "
-            "freshly reset site with a fresh kernel, judge it with its evaluator, and print success, steps, "
-            "tokens, cost and time per task by category (API-only, UI, mixed)."
+            "Run task suite SUITE (`demo`, the built-in one, a JSON Lines file in the same format, "
+            "WebArena's configs: test.raw.json, a per-task config file or a folder of them, or "
+            "WebArena-Infinity's apps: an app folder or a folder of them, each app started from its folder "
+            "and judged by its verifiers), each task on a freshly reset site with a fresh kernel, judge it "
+            "with its evaluator, and print success, steps, tokens, cost and time per task by category "
+            "(API-only, UI, mixed)."
         ),
     ),
     "config": (
