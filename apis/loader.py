@@ -18,21 +18,21 @@ from urllib.parse import urljoin
 
 # openapi-spec-validator validates with jsonschema-rs whenever it is installed (apis.validation uses it), and
 # that backend's errors carry no context for best_match or paths for `_pointer_of`: strict checks keep to
-# jsonschema, whose findings say where and why, unless the user's environment picks a backend.
+# jsonschema, whose findings say where and why, unless the user's environment picks a backend. (The
+# validators themselves are imported by `strict_problems`, the only code that needs them: loading a spec
+# from the cache, as every run does, imports neither them nor jsonschema.)
 os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 
 import orjson
 import platformdirs
-from jsonschema.exceptions import best_match
-from jsonschema_path import SchemaPath
-from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from apis import swagger2
 from apis.errors import SpecError
 from apis.model import Spec, SpecProblem
 from apis.operations import extract_operations, server_url, where
+from apis.records import is_url
 from apis.refs import ExternalRefs, break_reference_cycles, has_external_refs
-from apis.sources import is_url, parse_document, read_bytes
+from apis.sources import parse_document, read_bytes
 from sandbox.text import clip
 
 # Bump when the processed form changes, so stale cache entries are ignored.
@@ -204,6 +204,14 @@ def _process(
 def strict_problems(document: dict[str, Any], declared: str) -> list[SpecProblem]:
     """openapi-spec-validator's findings: each at the JSON pointer of the offending node, with the root
     cause (the most relevant error inside a oneOf/anyOf failure, not the failure's dump), deduplicated."""
+    from jsonschema.exceptions import best_match
+    from jsonschema_path import SchemaPath
+    from openapi_spec_validator import (
+        OpenAPIV2SpecValidator,
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+    )
+
     if declared.startswith("2"):
         validator_cls: Any = OpenAPIV2SpecValidator
         document = _swagger2_files_as_strings(document)

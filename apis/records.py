@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from apis.errors import RegistryError
 
@@ -22,6 +23,11 @@ NAME_RULE = "lowercase letters, digits, '_' and '-', starting with a letter (at 
 def code_name(name: str) -> str:
     """How code calls a site or server named `name`: `api.my_app` for "my-app"."""
     return name.replace("-", "_")
+
+
+def is_url(source: str | Path) -> bool:
+    """Whether a record's source (a spec, a server) is an http(s) URL rather than a file path."""
+    return isinstance(source, str) and urlsplit(source).scheme in ("http", "https")
 
 
 class RecordFiles(Generic[Record]):

@@ -8,7 +8,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from apis.errors import SpecError
-from apis.sources import is_url, parse_document, read_bytes, resolve_location
+from apis.records import is_url
+from apis.sources import parse_document, read_bytes, resolve_location
 
 MAX_REF_HOPS = 50
 

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 from apis.auth import FileSecretStore, WebLogin, check_auth_reference, check_web_login, resolve_web_login
 from apis.errors import RegistryError
 from apis.model import EFFECTS, Spec
-from apis.records import NAME, NAME_RULE, RecordFiles, code_name
-from apis.sources import is_url
+from apis.records import NAME, NAME_RULE, RecordFiles, code_name, is_url
 
 if TYPE_CHECKING:
     from apis.client import Client

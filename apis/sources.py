@@ -11,11 +11,12 @@ import threading
 from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import yaml
 
 from apis.errors import SpecError
+from apis.records import is_url
 
 if TYPE_CHECKING:
     import httpx
@@ -43,10 +44,6 @@ class _SpecLoader(yaml.CSafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         return {str(key): value for key, value in super().construct_mapping(node, deep).items()}
-
-
-def is_url(source: str | Path) -> bool:
-    return isinstance(source, str) and urlsplit(source).scheme in ("http", "https")
 
 
 def max_spec_bytes() -> int:

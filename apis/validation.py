@@ -14,7 +14,6 @@ call real APIs. A check that cannot run is reported, and never stops a call.
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,12 +21,6 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, unquote
 
 import httpx
-
-# jsonschema checks the `iri` formats with rfc3987-syntax when it is installed (JupyterLab's jupyter-events
-# brings it), and that module compiles a grammar on import: 1.5 s added to every command. Specs seldom use
-# `iri`; where it is installed but not yet imported, jsonschema is told it is absent, so `iri` goes unchecked.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
 import jsonschema_rs
 
 from apis.docs import response_content, response_schema

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
@@ -101,7 +102,14 @@ class Kernel:
             elif limits.isolation.isolated:
                 space = disk.PrivateSpace.start(bounds)
                 bounded = tuple(bounds) if space is not None else ()
-        manager = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "ipc"))
+        manager = KernelManager(
+            kernel_name="python3",
+            transport="ipc",
+            ip=str(sockets / "ipc"),
+            # ipykernel's own spec for this interpreter, not one of the user's kernel directories: those
+            # are not ours to run, and finding them imports IPython into the host.
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[]),
+        )
         manager.connection_file = str(directory / "connection.json")
         spec = manager.kernel_spec
         assert spec is not None

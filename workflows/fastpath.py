@@ -1,5 +1,8 @@
 """The fast path: a task that a verified workflow's intent template matches, with every parameter
 bound, is done by calling that workflow directly, with no model call. The run records that it did.
+
+It reads and writes through `FastPathStore`: the ORM's `WorkflowStore`, or `workflows.lightstore`'s
+`LightStore`, which `hybrid run` uses so that a task done here imports no SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -10,9 +13,7 @@ from typing import Any
 
 from sandbox import KernelSession, PolicyMode
 from workflows.kernel import call_code, failure_summary, install_workflows, stop_after
-from workflows.memory import Workflow, WorkflowStore
-from workflows.retrieval import retrieve
-from workflows.store import StepRecord
+from workflows.lightstore import FastPathStore, WorkflowView
 from workflows.templates import bind
 
 CANDIDATES = 20
@@ -21,7 +22,7 @@ FAST_PATH_MODEL = "fast-path"
 
 @dataclass(frozen=True)
 class FastPathMatch:
-    workflow: Workflow
+    workflow: WorkflowView
     arguments: dict[str, Any]
 
     @property
@@ -35,9 +36,9 @@ class FastPathMatch:
         return f"{FAST_PATH_MODEL}:{self.workflow.name}@v{self.workflow.version}"
 
 
-def match_fast_path(store: WorkflowStore, task: str, sites: Iterable[str]) -> FastPathMatch | None:
+def match_fast_path(store: FastPathStore, task: str, sites: Iterable[str]) -> FastPathMatch | None:
     """The best-ranked verified program workflow whose intent template binds all its parameters in `task`."""
-    for workflow in retrieve(store, task, sites, k=CANDIDATES):
+    for workflow in store.matching_workflows(task, sites, k=CANDIDATES):
         if workflow.status != "verified" or workflow.kind != "program":
             continue
         arguments = bind(workflow.intent_template, workflow.parameters, task)
@@ -47,7 +48,7 @@ def match_fast_path(store: WorkflowStore, task: str, sites: Iterable[str]) -> Fa
 
 
 def run_fast_path(
-    store: WorkflowStore,
+    store: FastPathStore,
     session: KernelSession,
     match: FastPathMatch,
     task: str,
@@ -83,18 +84,18 @@ def run_fast_path(
     # A use the host judged failed (its calls ignored its arguments, say) did not do the task either.
     error = error or next((o.error for o in outcomes if o.outcome != "success"), None)
     answer = None if result.answer is None else str(result.answer)
-    store.add_step(
+    store.add_step_fields(
         run.id,
-        StepRecord(
-            index=0,
-            thought=f"Fast path: the task matches {match.source}.",
-            code=match.code,
-            observation=(answer or "") if error is None else error,
-            full_output=result.full_stdout,
-            error=error,
-            ok=error is None and result.finished,
-            execute_seconds=result.duration,
-        ),
+        {
+            "index": 0,
+            "thought": f"Fast path: the task matches {match.source}.",
+            "code": match.code,
+            "observation": (answer or "") if error is None else error,
+            "full_output": result.full_stdout,
+            "error": error,
+            "ok": error is None and result.finished,
+            "execute_seconds": result.duration,
+        },
         result.calls,
     )
     store.end_run(

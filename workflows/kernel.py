@@ -35,7 +35,7 @@ from typing import Any
 from sandbox import CallRecord, ExecutionResult, HostFunction, KernelSession
 from sandbox.errors import HybridError
 from sandbox.names import WORKFLOWS
-from workflows.memory import Workflow, WorkflowStore
+from workflows.lightstore import UseRecorder, WorkflowView
 from workflows.program import capability_calls, parameter_sinks
 
 KERNEL_SIDE = Path(__file__).with_name("kernel_side.py")
@@ -60,7 +60,7 @@ class _OpenUse:
     """A use the kernel began: its row, its workflow and the arguments it was given."""
 
     id: int
-    workflow: Workflow
+    workflow: WorkflowView
     arguments: dict[str, Any]
 
 
@@ -81,8 +81,8 @@ class WorkflowCapability:
 
     def __init__(
         self,
-        store: WorkflowStore | None,
-        workflows: Sequence[Workflow],
+        store: UseRecorder | None,
+        workflows: Sequence[WorkflowView],
         *,
         session: KernelSession,
         run_id: str | None,
@@ -118,7 +118,7 @@ class WorkflowCapability:
         workflow = self.workflows[path[0]]
         return HostFunction(partial(self._begin, workflow), writes=workflow.writes and self.begin_writes)
 
-    def _begin(self, workflow: Workflow, *args: Any, **kwargs: Any) -> None:
+    def _begin(self, workflow: WorkflowView, *args: Any, **kwargs: Any) -> None:
         if self.kernel_pid is not None and self.session.kernel_pid != self.kernel_pid:
             raise RuntimeError(
                 f"wf.{workflow.name} is not defined in this kernel: it was restarted. The "
@@ -183,7 +183,7 @@ def assess_use(use: _OpenUse, calls: Sequence[CallRecord], result: ExecutionResu
     return UseOutcome("success")
 
 
-def failure_summary(workflow: Workflow, result: ExecutionResult) -> str | None:
+def failure_summary(workflow: WorkflowView, result: ExecutionResult) -> str | None:
     """What failed, in one sentence for the user: the exception, the workflow's line and the arguments,
     as the wrapper noted them (see kernel_side), else the bare exception; None if nothing raised."""
     if result.error is None:
@@ -286,8 +286,8 @@ class InstalledWorkflows:
 
 def install_workflows(
     session: KernelSession,
-    store: WorkflowStore,
-    workflows: Iterable[Workflow],
+    store: UseRecorder,
+    workflows: Iterable[WorkflowView],
     *,
     run_id: str | None = None,
     via: str = UNTRUSTED_VIA,
@@ -309,7 +309,7 @@ def install_workflows(
 
 
 def confirm_failure(
-    workflow: Workflow,
+    workflow: WorkflowView,
     arguments: dict[str, Any],
     seen: UseOutcome,
     open_session: SessionFactory | None,
@@ -371,7 +371,7 @@ def stop_after(session: KernelSession, result: ExecutionResult) -> None:
     result.calls.extend(session.dispatcher.recorder.take())
 
 
-def call_code(workflow: Workflow, arguments: dict[str, Any]) -> str:
+def call_code(workflow: WorkflowView, arguments: dict[str, Any]) -> str:
     """The code action that calls `workflow` and answers with its result: `finish(wf.<name>(...))`."""
     rendered = ", ".join(f"{name}={value!r}" for name, value in arguments.items())
     return f"finish(wf.{workflow.name}({rendered}))"
@@ -388,11 +388,11 @@ def _install_code(programs: list[dict[str, str]]) -> str:
     )
 
 
-def _docstring(workflow: Workflow) -> str:
+def _docstring(workflow: WorkflowView) -> str:
     return inspect.cleandoc(workflow.description)
 
 
-def _params(workflow: Workflow) -> list[dict[str, str]]:
+def _params(workflow: WorkflowView) -> list[dict[str, str]]:
     return [
         {"name": p["name"], "kind": "POSITIONAL_OR_KEYWORD", "annotation": p.get("type", "str")}
         for p in workflow.parameters

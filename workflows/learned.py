@@ -7,10 +7,11 @@ needs LangChain for the model's part).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workflows.memory import Workflow
-from workflows.verify import Verification
+if TYPE_CHECKING:
+    from workflows.lightstore import WorkflowView
+    from workflows.verify import Verification
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Learned:
         return cls(f"not saved as a workflow: {reason}")
 
     @classmethod
-    def fast_path(cls, workflow: Workflow) -> Learned:
+    def fast_path(cls, workflow: WorkflowView) -> Learned:
         return cls(
             f"done by workflow {workflow.name} v{workflow.version} on the fast path (no model call)",
             workflow.name,

@@ -18,7 +18,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from sandbox.errors import HybridError
 from workflows.program import rename_program
-from workflows.status import WORKFLOW_STATUSES, WorkflowStatus
+from workflows.status import DEPRECATE_AFTER_FAILURES, USE_OUTCOMES, WORKFLOW_STATUSES, WorkflowStatus
 from workflows.store import CallRow, RunStore, utcnow
 
 Status = WorkflowStatus
@@ -27,10 +27,6 @@ STATUSES: tuple[Status, ...] = WORKFLOW_STATUSES
 KINDS: tuple[Kind, ...] = ("program", "text")
 # Verification states: never tried (None), or one of these.
 PASSED, FAILED, AWAITING_USE = "passed", "failed", "awaiting-use"
-# How the host judged a use (see `workflows.kernel.assess_use`); "started" until then.
-USE_OUTCOMES = ("success", "failure", "task-failure", "no-calls", "unconfirmed", "not-reproduced")
-# Consecutive failed uses after which a workflow is deprecated.
-DEPRECATE_AFTER_FAILURES = 3
 # The newest tasks per site whose operations search weighs (older ones are kept, not read).
 LEARNED_TASKS_KEPT = 500
 
@@ -118,6 +114,12 @@ class WorkflowNotFound(HybridError, LookupError):
 class WorkflowStore(RunStore):
     """The run store plus workflows and their uses. Counts are updated in SQL, so concurrent processes
     never lose an increment."""
+
+    def matching_workflows(self, task: str, sites: Iterable[str], k: int) -> list[Workflow]:
+        """`workflows.retrieval.retrieve` on this store (as `workflows.lightstore` answers it)."""
+        from workflows.retrieval import retrieve
+
+        return retrieve(self, task, sites, k=k)
 
     def add_workflow(self, workflow: Workflow) -> Workflow:
         _name_the_def(workflow)

@@ -22,6 +22,7 @@ from typing import Any, Self, TypeVar
 
 from sandbox.bridge.record import CallRecord
 from sandbox.errors import HybridError
+from workflows.status import RunStatus
 
 # The newest revision in migrations/versions: a new migration updates it (a test holds it to Alembic's head).
 HEAD_REVISION = "0008"
@@ -63,7 +64,7 @@ class RunEntry:
     model: str
     policy: str
     sandbox: str
-    status: str
+    status: RunStatus
     answer: str | None
     error: str | None
     source: str | None
@@ -153,6 +154,10 @@ class WorkflowEntry:
         """As `Workflow.signature`: `close_issue(owner: str, project: str, number: int)`."""
         params = ", ".join(f"{p['name']}: {p.get('type', 'str')}" for p in self.parameters)
         return f"{self.name}({params})"
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return [p["name"] for p in self.parameters]
 
     def export(self) -> dict[str, Any]:
         """As `Workflow.export()`: a JSON-ready record without the database id."""
@@ -325,14 +330,15 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
-def open_reader(database_url: str) -> Reader | None:
+def open_reader(database_url: str, *, any_thread: bool = False) -> Reader | None:
     """A reader of the database at `database_url`, or None where the ORM's store must open it: not a
-    SQLite file, no such file yet, or not at the newest schema revision (the store upgrades it)."""
+    SQLite file, no such file yet, or not at the newest schema revision (the store upgrades it). With
+    `any_thread`, its connection may be used from threads other than this one (one at a time)."""
     path = sqlite_path(database_url)
     if path is None or not path.is_file():
         return None
     try:
-        connection = sqlite3.connect(path, timeout=10)
+        connection = sqlite3.connect(path, timeout=10, check_same_thread=not any_thread)
     except sqlite3.Error:
         return None
     try:

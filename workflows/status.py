@@ -26,3 +26,7 @@ FINAL_STATUSES: frozenset[RunStatus] = frozenset(
 # A workflow moves candidate -> verified -> deprecated (`workflows.memory`).
 WorkflowStatus = Literal["candidate", "verified", "deprecated"]
 WORKFLOW_STATUSES: tuple[WorkflowStatus, ...] = get_args(WorkflowStatus)
+# How the host judged a use (see `workflows.kernel.assess_use`); "started" until then.
+USE_OUTCOMES = ("success", "failure", "task-failure", "no-calls", "unconfirmed", "not-reproduced")
+# Consecutive failed uses after which a workflow is deprecated.
+DEPRECATE_AFTER_FAILURES = 3

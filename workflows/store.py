@@ -8,7 +8,7 @@ Workflows and their uses share this database (`workflows.memory`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -260,6 +260,12 @@ class RunStore:
             session.add_all(CallRow.of(call, run_id=run_id, step_id=row.id) for call in calls)
             session.commit()
         return row
+
+    def add_step_fields(
+        self, run_id: str, fields: Mapping[str, Any], calls: Iterable[CallRecord] = ()
+    ) -> None:
+        """`add_step` with the step given as `StepRecord`'s fields (as `workflows.lightstore` takes it)."""
+        self.add_step(run_id, StepRecord(**fields), calls)
 
     def add_model_use(
         self,

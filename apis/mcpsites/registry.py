@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 from apis.auth import FileSecretStore
 from apis.errors import AuthError, RegistryError
-from apis.records import RecordFiles
+from apis.records import RecordFiles, is_url
 from apis.registry import SITE_NAME
-from apis.sources import is_url
 
 if TYPE_CHECKING:
     from apis.mcpsites.connection import McpConnection

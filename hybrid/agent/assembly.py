@@ -38,7 +38,8 @@ from hybrid.agent.runtime import (
 from hybrid.config import Settings, keep_private, load_settings
 from sandbox import Call, IsolationUnavailable, KernelPool, Policy, PolicyMode
 from sandbox.browser import BrowserService
-from workflows.memory import Workflow, WorkflowStore
+from workflows.lightstore import LightStore, WorkflowView
+from workflows.memory import WorkflowStore
 from workflows.reading import StoreError
 
 # Any fixed number, the same in every process (and not the store's migration lock): it names the lock that
@@ -88,7 +89,7 @@ class AgentOptions:
     on_model: ModelListener | None = None
     fast_path: bool | None = None
     induce: bool | None = None
-    on_fast_path: Callable[[Workflow, str | None], None] | None = None
+    on_fast_path: Callable[[WorkflowView, str | None], None] | None = None
     files: Sequence[Path] = field(default_factory=tuple)
 
 
@@ -186,6 +187,10 @@ def _open_runtime(
         if not mcp_registry.has(name)
     ]
     store = WorkflowStore(settings.effective_database_url)
+    # Steps are written without the ORM where the database allows it (1.5 -> 0.2 ms of CPU a step).
+    step_store = LightStore.open(settings.effective_database_url)
+    if step_store is not None:
+        stack.callback(step_store.close)
     # Its own pool gets the first kernel going while the run prepares; later ones start when needed.
     pool = options.pool or stack.enter_context(
         KernelPool(size=1, limits=settings.kernel_limits, refill=False)
@@ -193,6 +198,7 @@ def _open_runtime(
     runtime = AgentRuntime(
         sites=handles,
         store=store,
+        step_store=step_store,
         pool=pool,
         policy=Policy(mode=options.policy or settings.policy, confirm=options.confirm),
         browser=browser,
@@ -239,6 +245,11 @@ def open_checkpointer(settings: Settings, stack: ExitStack) -> Any:
     path.touch(mode=0o600, exist_ok=True)  # before SQLite makes it 0644
     connection = sqlite3.connect(path, check_same_thread=False)
     stack.callback(connection.close)
+    # As the run store (workflows.store): in WAL mode, NORMAL syncs at checkpoints of the log, not at every
+    # commit, and a step commits several graph checkpoints. A crash of the process loses nothing committed;
+    # a power cut may lose the last few, from which a resumed run starts a step or two earlier.
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
     return SqliteSaver(connection)
 
 

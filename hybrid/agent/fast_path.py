@@ -13,9 +13,9 @@ from hybrid.agent.runtime import AgentRuntime
 from sandbox import PolicyMode
 from workflows.fastpath import FastPathMatch, run_fast_path
 from workflows.learned import Learned
-from workflows.memory import Workflow
+from workflows.lightstore import FastPathStore, WorkflowView
 
-FastPathNotice = Callable[[Workflow, str | None], None]
+FastPathNotice = Callable[[WorkflowView, str | None], None]
 
 
 def uses_only_apis(match: FastPathMatch) -> bool:
@@ -26,6 +26,7 @@ def uses_only_apis(match: FastPathMatch) -> bool:
 
 def run_matched(
     runtime: AgentRuntime,
+    store: FastPathStore,
     match: FastPathMatch,
     task: str,
     *,
@@ -35,20 +36,18 @@ def run_matched(
     start_url: str | None = None,
     on_fast_path: FastPathNotice | None = None,
 ) -> RunResult:
-    """Do `task` with the matched workflow in a fresh session of `runtime`; `on_fast_path(workflow, None)`
-    is told before it runs and `on_fast_path(workflow, error)` if it failed. A failure is for the caller
-    to repair (with the model); a finished run's API operations are remembered with `task` (see
-    `AgentRuntime.remember_operations`)."""
+    """Do `task` with the matched workflow in a fresh session of `runtime`, recorded in `store`;
+    `on_fast_path(workflow, None)` is told before it runs and `on_fast_path(workflow, error)` if it
+    failed. A failure is for the caller to repair (with the model); a finished run's API operations are
+    remembered with `task` (see `AgentRuntime.remember_operations`)."""
     if on_fast_path is not None:
         on_fast_path(match.workflow, None)
     with runtime.fresh_session(start_url) as session:
-        run_id = run_fast_path(
-            runtime.store, session, match, task, sites=sites, policy=policy, timeout=timeout
-        )
-    run = runtime.store.get_run(run_id)
+        run_id = run_fast_path(store, session, match, task, sites=sites, policy=policy, timeout=timeout)
+    run = store.get_run(run_id)
     if run.status == "finished":
         # The one thing to learn from it: which operations served these words (the workflow's own calls).
-        runtime.remember_operations(run.id, task)
+        runtime.remember_operations(run.id, task, store)
     elif on_fast_path is not None:
         on_fast_path(match.workflow, run.error or "it gave no answer")
     return RunResult(

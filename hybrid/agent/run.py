@@ -29,6 +29,7 @@ from sandbox.errors import HybridError
 from workflows.fastpath import FastPathMatch, match_fast_path
 from workflows.learn import learn_from_run
 from workflows.learned import Learned
+from workflows.lightstore import WorkflowView
 from workflows.memory import Workflow
 from workflows.status import FINAL_STATUSES, RunStatus
 from workflows.verify import Evaluation
@@ -73,7 +74,7 @@ def _no_model_for(match: FastPathMatch | None, attempt: RunResult | None, *, fas
     return f"No model configured, and no verified workflow matches this task: {configure}."
 
 
-def _repair_request(workflow: Workflow, error: str | None) -> dict[str, Any]:
+def _repair_request(workflow: WorkflowView, error: str | None) -> dict[str, Any]:
     """What the model is told when the workflow that matched its task failed on the fast path."""
     return {
         "workflow": f"{workflow.name} v{workflow.version}",
@@ -95,7 +96,7 @@ class Agent:
         policy: PolicyMode,
         fast_path: bool,
         induce: bool,
-        on_fast_path: Callable[[Workflow, str | None], None] | None,
+        on_fast_path: Callable[[WorkflowView, str | None], None] | None,
         budget: Budget,
         call_model: ModelCaller,
         runtime: AgentRuntime,
@@ -261,6 +262,7 @@ class Agent:
         """Do `task` with the matched workflow and no model call; a failure is for the caller to repair."""
         return run_matched(
             self.runtime,
+            self.store,
             match,
             task,
             sites=self.sites,

@@ -37,10 +37,7 @@ from sandbox import (
 from sandbox.bridge import decide_during_call
 from sandbox.names import API
 from workflows.kernel import InstalledWorkflows, WorkflowInstallError, install_workflows, stop_after
-from workflows.memory import Workflow, WorkflowStore
-from workflows.retrieval import retrieve
 from workflows.status import RunStatus
-from workflows.store import StepRecord
 from workflows.templates import fits
 
 if TYPE_CHECKING:
@@ -51,13 +48,18 @@ if TYPE_CHECKING:
     from sandbox.browser import BrowserService, SiteLogin
     from sandbox.browser.registry import BrowserCall
 
+    # And no SQLAlchemy: the fast path records its run through `workflows.lightstore` where it can.
+    from workflows.lightstore import FastPathStore, OperationMemory
+    from workflows.memory import Workflow, WorkflowStore
+    from workflows.store import StepRecord
+
 API_SECTION_TOKENS = 3000
 SEARCH_RESULTS = 8
 WORKFLOWS_OFFERED = 5
 # What one observation may show the model (about 2,000 tokens); the record keeps everything.
 OUTPUT_CHARS = 8000
 # Told each step as it is recorded (the CLI prints it, an MCP client gets progress).
-StepCallback = Callable[[StepRecord, list[CallRecord]], None]
+StepCallback = Callable[["StepRecord", list[CallRecord]], None]
 
 
 @dataclass
@@ -337,8 +339,9 @@ class AgentRuntime:
         self,
         *,
         sites: list[SiteHandle],
-        store: WorkflowStore,
+        store: WorkflowStore | None,
         pool: KernelPool,
+        step_store: FastPathStore | None = None,
         policy: Policy,
         browser: BrowserService | None = None,
         on_step: StepCallback | None = None,
@@ -347,11 +350,14 @@ class AgentRuntime:
         use_api: bool = True,
     ) -> None:
         """Without `use_api`, the sites' APIs are neither described nor callable (`api` is absent): a
-        browsing-only agent, as benchmarks compare."""
+        browsing-only agent, as benchmarks compare. Without a `store`, it only gives sessions
+        (`fresh_session`): the fast path records its run in a store of its own."""
         self.sites = sites
         self.use_api = use_api
         self.mcp_servers = list(mcp_servers)
-        self.store = store
+        self._store = store
+        # Where steps are written, if not `store`: the same tables without the ORM (workflows.lightstore).
+        self._step_store = step_store
         self.pool = pool
         self.policy = policy
         self.browser = browser
@@ -378,6 +384,13 @@ class AgentRuntime:
                 found = self._runs[run_id] = RunContext(run_id)
             return found
 
+    @property
+    def store(self) -> WorkflowStore:
+        """Where runs and workflows are kept."""
+        if self._store is None:
+            raise RuntimeError("this runtime keeps no store: it only gives sessions (see fresh_session)")
+        return self._store
+
     def offered_workflows(self, run_id: str, task: str) -> list[Workflow]:
         """The workflows from memory that best match run `run_id`'s `task` on these sites (programs and
         guides) and can take its values (see `workflows.templates.fits`), retrieved on the run's first ask
@@ -385,19 +398,22 @@ class AgentRuntime:
         context = self.context(run_id)
         if context.offered is None:
             names = [site.name for site in self.sites] + [server.name for server in self.mcp_servers]
-            found = retrieve(self.store, task, names, k=WORKFLOWS_OFFERED)
+            found = self.store.matching_workflows(task, names, k=WORKFLOWS_OFFERED)
             context.offered = [w for w in found if fits(w.intent_template, w.parameters, task)]
         return context.offered
 
     def learned_operations(self, site: str) -> Sequence[apis.LearnedTask]:
-        """What successful runs on `site` called, with their tasks (newest first), for search to rank."""
-        return self.store.learned_operations(site)
+        """What successful runs on `site` called, with their tasks (newest first), for search to rank
+        (nothing for a runtime without a store)."""
+        return self.store.learned_operations(site) if self._store is not None else []
 
-    def remember_operations(self, run_id: str, task: str) -> None:
+    def remember_operations(self, run_id: str, task: str, store: OperationMemory | None = None) -> None:
         """Keep, per site, the API operations successful run `run_id` called for `task` (by their names in
         the spec, an alias taken as its operation), then those its browser's pages called (their requests
-        to the site's API), for later tasks worded alike."""
-        called = self.store.api_operations_called(run_id)
+        to the site's API), for later tasks worded alike; in `store` (a fast path's own), else this
+        runtime's."""
+        memory: OperationMemory = store if store is not None else self.store
+        called = memory.api_operations_called(run_id)
         page = self._page_requests.pop(run_id, [])
         for site in self.sites:
             if not site.has_api:
@@ -408,7 +424,7 @@ class AgentRuntime:
             operations = [known[name] for name in names if name in known]
             if page:
                 operations += apis.operations_requested(site.spec, site.client.base_url, page)
-            self.store.remember_operations(run_id, site.name, task, list(dict.fromkeys(operations)))
+            memory.remember_operations(run_id, site.name, task, list(dict.fromkeys(operations)))
 
     def system_prompt(self, run_id: str, task: str, max_steps: int) -> str:
         sections = [
@@ -589,7 +605,10 @@ class AgentRuntime:
         stop_after(session, result)
 
     def record_step(self, run_id: str, step: StepRecord, calls: list[CallRecord]) -> None:
-        self.store.add_step(run_id, step, calls)
+        if self._step_store is not None:
+            self._step_store.add_step_fields(run_id, step.model_dump(), calls)
+        else:
+            self.store.add_step(run_id, step, calls)
         if self.on_step is not None:
             self.on_step(step, calls)
 

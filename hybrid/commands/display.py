@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # only named in annotations: `hybrid runs list` imports this 
     from hybrid.agent.results import RunResult
     from hybrid.config import Settings
     from sandbox import Call, CallRecord
-    from workflows.memory import Workflow
+    from workflows.lightstore import WorkflowView
     from workflows.store import StepRecord
 
 OBSERVATION_LINES = 12
@@ -201,7 +201,7 @@ class FastPathNotice:
     def __init__(self, console: Console) -> None:
         self.console = console
 
-    def __call__(self, workflow: Workflow, error: str | None) -> None:
+    def __call__(self, workflow: WorkflowView, error: str | None) -> None:
         named = f"workflow {workflow.name} v{workflow.version}"
         if error is None:
             line = Text.assemble(

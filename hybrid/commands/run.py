@@ -259,9 +259,14 @@ def try_fast_path(
     from hybrid.agent.runtime import AgentRuntime, SiteHandle
     from sandbox import Policy
     from workflows.fastpath import match_fast_path
-    from workflows.memory import WorkflowStore
+    from workflows.lightstore import FastPathStore, LightStore
 
-    store = WorkflowStore(settings.effective_database_url)
+    # SQLite at the newest revision (the usual case) is read and written without the ORM.
+    store: FastPathStore | None = LightStore.open(settings.effective_database_url)
+    if store is None:
+        from workflows.memory import WorkflowStore
+
+        store = WorkflowStore(settings.effective_database_url)
     match = match_fast_path(store, task, sites)
     if match is None:
         return None, None
@@ -278,13 +283,14 @@ def try_fast_path(
         raise click.ClickException(str(exc)) from exc
     runtime = AgentRuntime(
         sites=handles,
-        store=store,
+        store=None,
         pool=pool,
         policy=Policy(mode=policy, confirm=TerminalConfirm(console) if policy == "confirm" else None),
     )
     try:
         attempt = run_matched(
             runtime,
+            store,
             match,
             task,
             sites=sites,

@@ -17,8 +17,8 @@ from apis.auth import (
     parse_web_login,
 )
 from apis.errors import ApiError, RegistryError, SpecError
+from apis.records import is_url
 from apis.registry import Site, SiteRegistry
-from apis.sources import is_url
 from hybrid.commands.console import make_console
 from hybrid.commands.mcp_sites import (
     add_mcp_command,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import apis
-from hybrid.demo.server import DemoSite
+
+if TYPE_CHECKING:
+    from hybrid.demo.server import DemoSite
 
 SITE_NAME = "demo"
 

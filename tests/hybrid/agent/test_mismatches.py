@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 import apis
+import apis.naming
 from hybrid.agent.assembly import open_agent
 from hybrid.agent.models import ScriptedChatModel, scripted_replies_for
 from hybrid.config import Settings
