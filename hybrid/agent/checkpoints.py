@@ -18,6 +18,7 @@ from hybrid.agent.graph import ActionOutcome, build_graph
 from hybrid.agent.models import ScriptedChatModel
 from hybrid.config import Settings
 from sandbox import CallRecord
+from sandbox.errors import HybridError
 from workflows.status import RunStatus
 from workflows.store import StepRecord
 
@@ -79,7 +80,7 @@ class Checkpoint:
         return "\n".join(lines)
 
 
-class NoCheckpointError(LookupError):
+class NoCheckpointError(HybridError, LookupError):
     """The run has no checkpoint where one was asked for; `available` lists the steps it can start from."""
 
     def __init__(self, message: str, available: list[int]) -> None:
