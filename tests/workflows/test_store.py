@@ -68,6 +68,7 @@ def test_every_field_of_a_step_and_its_calls_survives_the_trip_to_the_store_and_
         "cost": 0.5,
         "model_seconds": 1.25,
         "execute_seconds": 2.5,
+        "usage_estimated": True,
     }
     assert set(fields) == set(
         StepRecord.model_fields
