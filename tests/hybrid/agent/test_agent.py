@@ -10,12 +10,12 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from hybrid.agent import runtime
 from hybrid.agent.assembly import open_checkpointer
 from hybrid.bench.evaluators import evaluate
 from hybrid.bench.suite import load_suite
 from hybrid.config import Settings
 from hybrid.demo import DemoSite
+from workflows.memory import WorkflowStore
 from workflows.store import StepRecord
 
 pytestmark = pytest.mark.kernel
@@ -199,13 +199,13 @@ def _run_counting(make_agent, monkeypatch: pytest.MonkeyPatch, steps: list[str])
     """Run `steps` as a run's actions; how many times workflows were retrieved for it, and how many
     statements read the `runs` table."""
     retrievals: list[str] = []
-    retrieve = runtime.retrieve
+    matching = WorkflowStore.matching_workflows
     monkeypatch.setattr(
-        runtime,
-        "retrieve",
+        WorkflowStore,
+        "matching_workflows",
         lambda store, task, *rest, **options: (
             retrievals.append(task),
-            retrieve(store, task, *rest, **options),
+            matching(store, task, *rest, **options),
         )[1],
     )
     run_reads: list[str] = []
