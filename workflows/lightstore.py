@@ -15,7 +15,6 @@ import json
 import re
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,6 +31,7 @@ from workflows.reading import (
     RunNotFound,
     WorkflowEntry,
     columns,
+    new_run_id,
     open_reader,
 )
 from workflows.status import DEPRECATE_AFTER_FAILURES, RUN_STATUSES, USE_OUTCOMES, RunStatus
@@ -308,7 +308,7 @@ class LightStore(Reader):
         run_id: str | None = None,
         sandbox: str = "bubblewrap",
     ) -> RunEntry:
-        run_id = run_id or uuid.uuid4().hex[:12]  # as `workflows.store.new_run_id`
+        run_id = run_id or new_run_id()
         with self._lock, self.connection:
             self.connection.execute(
                 f"INSERT INTO {RUNS} (id, task, sites, model, policy, sandbox, status, source, steps, "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,11 @@ from workflows.status import RunStatus
 HEAD_REVISION = "0008"
 VERSION_TABLE = "alembic_version"
 RUNS, STEPS, CALLS, WORKFLOWS = "runs", "steps", "calls", "workflows"
+
+
+def new_run_id() -> str:
+    """A new run's id: 12 hex digits."""
+    return uuid.uuid4().hex[:12]
 
 
 class RunNotFound(HybridError, LookupError):

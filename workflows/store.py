@@ -7,7 +7,6 @@ Workflows and their uses share this database (`workflows.memory`).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from sandbox import CallRecord, CallStatus, PolicyMode
 from workflows.migrate import migrate
-from workflows.reading import RunNotFound, StoreError
+from workflows.reading import RunNotFound, StoreError, new_run_id
 from workflows.status import RUN_STATUSES, RunStatus
 
 
@@ -371,7 +370,3 @@ class RunStore:
                 select(CallRow).where(CallRow.step_id == step_id).order_by(col(CallRow.id))
             ).all()
             return [row.record() for row in rows]
-
-
-def new_run_id() -> str:
-    return uuid.uuid4().hex[:12]
