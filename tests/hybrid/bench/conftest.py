@@ -20,6 +20,20 @@ from hybrid.config import find_chromium
 from hybrid.demo import DemoSite
 from sandbox.browser import BrowserService, SiteLogin
 
+# Ray reads its settings from the environment once per process (its C++ config is fixed at the first
+# `ray.init`): every Ray test sets the same ones, so a local instance started by one test and a cluster
+# joined by a later one agree. Without RAY_AUTH_MODE, a ~/.ray/auth_token left by any earlier Ray use turns
+# token authentication on in the driver, and a cluster started without it cannot call the driver back.
+RAY_ENVIRONMENT = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+@pytest.fixture
+def ray_environment(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment every Ray test runs in (the driver's and the nodes' it starts)."""
+    for name, value in RAY_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    return RAY_ENVIRONMENT
+
 
 class HttpOperations:
     def __init__(self, site: DemoSite, username: str) -> None:

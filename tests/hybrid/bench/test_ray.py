@@ -15,12 +15,7 @@ from hybrid.config import Settings
 from tests.waits import scaled
 from workflows.store import RunStore
 
-pytestmark = pytest.mark.kernel
-
-
-@pytest.fixture(autouse=True)
-def no_ray_usage_stats(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("ray_environment")]
 
 
 @pytest.mark.slow

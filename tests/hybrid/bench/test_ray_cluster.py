@@ -42,11 +42,7 @@ from workflows.store import RunStore
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
 RAY = Path(sys.executable).parent / "ray"
-ENV = {
-    "RAY_AUTH_MODE": "disabled",  # ~/.ray/auth_token would otherwise turn token authentication on
-    "RAY_USAGE_STATS_ENABLED": "0",
-    "RAY_worker_register_timeout_seconds": str(int(scaled(120))),
-}
+REGISTER_TIMEOUT = {"RAY_worker_register_timeout_seconds": str(int(scaled(120)))}
 START_SECONDS = 120.0  # idle: a node is up in well under 30 s
 OBJECT_STORE_BYTES = 80 * 1024 * 1024  # Ray's least is 75 MiB; results are small
 TASKS = 10  # the demo suite's first ten: API tasks of two steps
@@ -141,7 +137,7 @@ class Cluster:
         with log.open("wb") as out:
             starter = subprocess.Popen(
                 command,
-                env=os.environ | ENV,
+                env=os.environ | REGISTER_TIMEOUT,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -204,8 +200,8 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
-    for name, value in ENV.items():
+def cluster(monkeypatch: pytest.MonkeyPatch, ray_environment: dict[str, str]) -> Iterator[Cluster]:
+    for name, value in REGISTER_TIMEOUT.items():
         monkeypatch.setenv(name, value)  # the benchmark's driver connects with the same settings
     root = Path(tempfile.mkdtemp(prefix="rc-", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
     started = Cluster(root)
@@ -255,6 +251,7 @@ def test_two_nodes_run_the_tasks_and_a_killed_node_loses_no_finished_result(
     after = [r for r in given[killed_at[0] :] if r.node == second.node_id]
     assert len(after) <= 1  # at most one, finished as the kill came
     runs = RunStore(settings.effective_database_url).list_runs(50)
-    finished = [run for run in runs if run.status == "finished"]
-    assert {run.id for run in finished} == set(kept.values())
-    assert len(runs) - len(finished) <= 1  # the task the node was running, if it had begun, never finished
+    # The killed node's task, if it had begun, is the one run the report does not hold: it never finished, or
+    # it finished as the node was killed, before its result came back (the task was run again on the head).
+    assert set(kept.values()) <= {run.id for run in runs if run.status == "finished"}
+    assert len(runs) - len(kept) <= 1
