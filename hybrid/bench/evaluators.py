@@ -19,7 +19,9 @@ MAX_PAGES = 100
 
 
 @dataclass
-class Verdict:
+class EvaluatorResult:
+    """What a task's evaluators found of a run's answer and the site's state (not the model's judge)."""
+
     passed: bool
     failures: list[str] = field(default_factory=list)
 
@@ -123,11 +125,11 @@ def _contains(value: Any, item: str) -> bool:
     return isinstance(value, str) and item.casefold() in value.casefold()
 
 
-def evaluate(task: Task, answer: str | None, site_api: httpx.Client) -> Verdict:
+def evaluate(task: Task, answer: str | None, site_api: httpx.Client) -> EvaluatorResult:
     """Judge one finished task. `site_api` is based at the site's API URL with a privileged account."""
     failures: list[str] = []
     if task.eval.answer is not None:
         failures += check_answer(task.eval.answer, answer)
     for check in task.eval.state:
         failures += check_state(check, site_api)
-    return Verdict(passed=not failures, failures=failures)
+    return EvaluatorResult(passed=not failures, failures=failures)

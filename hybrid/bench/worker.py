@@ -24,7 +24,7 @@ import apis
 from hybrid.agent.assembly import open_agent, open_browser
 from hybrid.agent.model_calls import ModelCaller
 from hybrid.agent.models import SCRIPTED_PREFIX, ScriptedChatModel, load_chat_model, scripted_replies_for
-from hybrid.bench.evaluators import Verdict, evaluate
+from hybrid.bench.evaluators import EvaluatorResult, evaluate
 from hybrid.bench.hosts import Hosts, hosted
 from hybrid.bench.infinity import InfinityApp, InfinityTask, infinity_app, replies_file
 from hybrid.bench.report import TaskResult
@@ -213,11 +213,11 @@ class Worker:
             )
             wrong = self._wrong_writes(agent.store, result.run_id, task)
             screenshot = self._screenshot(task)
-            verdict = self._evaluate(task, result.answer, hosts)
+            outcome = self._evaluate(task, result.answer, hosts)
             if online:
                 # The evaluator is the judge of what memory keeps: a run it rejected teaches nothing, and a
                 # candidate that writes is verified on its effect, re-executed on the reset site.
-                agent.learn(self._evaluation(task, verdict, hosts))
+                agent.learn(self._evaluation(task, outcome, hosts))
             cost = agent.store.get_run(result.run_id).cost  # with what learning cost
         return TaskResult(
             task_id=task.task_id,
@@ -226,11 +226,11 @@ class Worker:
             sites=task.sites,
             eval_types=_eval_types(task),
             mode=mode,
-            passed=verdict.passed,
+            passed=outcome.passed,
             status=result.status,
             run_id=result.run_id,
             answer=result.answer,
-            failures=verdict.failures,
+            failures=outcome.failures,
             error=result.error,
             steps=result.steps,
             tokens=result.tokens,
@@ -251,7 +251,7 @@ class Worker:
         specs = {site: self.registry.load_spec(site) for site in task.sites}
         return wrong_writes(calls, task, specs)
 
-    def _evaluate(self, task: BenchTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
+    def _evaluate(self, task: BenchTask, answer: str | None, hosts: dict[str, str]) -> EvaluatorResult:
         """The task's evaluators on the run's answer and the sites' state now."""
         if isinstance(task, WebArenaTask):
             return self._evaluate_webarena(task, answer, hosts)
@@ -259,12 +259,12 @@ class Worker:
             app = self.sites[task.app]
             assert isinstance(app, InfinityApp), "the runner starts every app of the suite"
             passed, message = app.verify(task)
-            return Verdict(passed=passed, failures=[] if passed else [f"verify: {message}"])
+            return EvaluatorResult(passed=passed, failures=[] if passed else [f"verify: {message}"])
         with self.sites[task.sites[0]].inspector() as inspector:
             return evaluate(task, answer, inspector)
 
-    def _evaluation(self, task: BenchTask, verdict: Verdict, hosts: dict[str, str]) -> Evaluation:
-        """The evaluator's verdict on a run, for learning, with how to judge a workflow's re-execution the
+    def _evaluation(self, task: BenchTask, outcome: EvaluatorResult, hosts: dict[str, str]) -> Evaluation:
+        """The evaluators' result for a run, for learning, with how to check a workflow's re-execution the
         same way: the task's sites reset to the state the run started from, then its evaluators. The user's
         own hosts are not reset by the bench, so a workflow that writes to them waits for a use instead."""
 
@@ -274,8 +274,8 @@ class Worker:
 
         own = any(self.config.hosts.get(site) is not None for site in task.sites)
         return Evaluation(
-            passed=verdict.passed,
-            reason="; ".join(verdict.failures),
+            passed=outcome.passed,
+            reason="; ".join(outcome.failures),
             reset=None if own else reset,
             recheck=lambda answer: self._evaluate(task, answer, hosts).passed,
         )
@@ -326,7 +326,9 @@ class Worker:
             if site not in unsigned:
                 self.browser.login(site)
 
-    def _evaluate_webarena(self, task: WebArenaTask, answer: str | None, hosts: dict[str, str]) -> Verdict:
+    def _evaluate_webarena(
+        self, task: WebArenaTask, answer: str | None, hosts: dict[str, str]
+    ) -> EvaluatorResult:
         admin = self.config.hosts.get("shopping_admin")
         judging = Judging(
             hosts=hosts,
@@ -343,7 +345,7 @@ class Worker:
                 lambda page: evaluate_page(task, page, judging), timeout=JUDGE_SECONDS
             )
         failures = [failure for eval_type in task.eval_types for failure in results.get(eval_type, [])]
-        return Verdict(passed=not failures, failures=failures)
+        return EvaluatorResult(passed=not failures, failures=failures)
 
     def close(self) -> None:
         self._stack.close()

@@ -101,5 +101,5 @@ def test_suite_answers_right_and_wrong(task, api: httpx.Client) -> None:
     right = check.exact if check.exact is not None else str(int(check.number))
     wrong = "zed" if check.exact is not None else str(int(check.number) + 1)
     assert evaluate(task, right, api).passed
-    verdict = evaluate(task, wrong, api)
-    assert not verdict.passed and verdict.failures
+    outcome = evaluate(task, wrong, api)
+    assert not outcome.passed and outcome.failures

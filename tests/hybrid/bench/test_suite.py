@@ -50,5 +50,5 @@ def test_reference_solution_passes_and_doing_nothing_fails(
     untouched = evaluate(task, None, inspector_client)
     assert not untouched.passed, "a task that passes with no answer and no action checks nothing"
     answer, output = run_reference(task)
-    verdict = evaluate(task, answer, inspector_client)
-    assert verdict.passed, f"{verdict.failures}\noutput:\n{output}"
+    outcome = evaluate(task, answer, inspector_client)
+    assert outcome.passed, f"{outcome.failures}\noutput:\n{output}"
