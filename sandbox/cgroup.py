@@ -8,8 +8,9 @@ hierarchy). Made where the host can make one (`make_bound`):
   controllers on);
 - `UserScope`: else a transient systemd scope of the user's own service manager (`systemd-run --user
   --scope`), where there is one (a desktop or SSH login with systemd), which delegates just that.
-Elsewhere `make_bound` returns None; then only per-process limits hold, and `sandbox.limits` says what they
-add up to (the per-process address space times the process cap).
+- `MemoryWatch`: elsewhere, the kernel and its processes measured together while code runs, and the largest
+  ended past the limit: not a hard bound (between two measurements they may pass it by what they allocate in
+  the meantime, each process within its address-space limit), and the run header says so.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import secrets
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 from contextlib import suppress
@@ -26,9 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+import psutil
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PREFIX = "hybrid-kernel-"
 MIB = 1024**2
+# How often a `MemoryWatch` measures the kernel's processes while its code runs.
+WATCH_SECONDS = 0.2
 
 
 BoundKind = Literal["cgroup", "systemd user scope"]
@@ -53,16 +59,21 @@ class KernelBound(Protocol):
         """Undo what was made, once its processes are gone."""
         ...
 
+    def enforce(self) -> None:
+        """Bring the kernel back within the bound where nothing else does (called while its code runs)."""
+        ...
 
-def make_bound(memory: int, processes: int) -> KernelBound | None:
+
+def make_bound(memory: int, processes: int) -> KernelBound:
     """A bound of `memory` bytes and `processes` tasks for one kernel, made the first way this host allows
-    (see `bound_kind`), or None where it allows none."""
+    (see `bound_kind`); where it allows none, a `MemoryWatch` of `memory` (processes are then capped per
+    user namespace by `sandbox.limits`)."""
     made = KernelCgroup.make(memory, processes)
     if made is not None:
         return made
     if user_scopes_available():
         return UserScope(memory, processes)
-    return None
+    return MemoryWatch(memory)
 
 
 @functools.cache
@@ -130,6 +141,9 @@ class KernelCgroup:
         """How many of its processes the kernel's OOM killer has ended for breaking the memory limit."""
         return _oom_kills(self.memory_dir / ("memory.events" if self.version == 2 else "memory.oom_control"))
 
+    def enforce(self) -> None:
+        """Nothing to do: the kernel's OOM killer keeps the limit."""
+
     def remove(self) -> None:
         """Remove the cgroup once its processes are gone (their ends may take a moment to be accounted)."""
         for directory in self.directories:
@@ -168,6 +182,70 @@ class UserScope:
 
     def remove(self) -> None:
         """Nothing to do: systemd removes the scope (--collect) when its last process ends."""
+
+    def enforce(self) -> None:
+        """Nothing to do: the kernel's OOM killer keeps the limit."""
+
+
+class MemoryWatch:
+    """Where no cgroup can be made: the memory of the kernel and every process under it, measured together
+    (proportional set size: a page shared by a fork is counted once across them) at each `enforce()`; past
+    `memory`, the largest of them is ended (SIGKILL), as an OOM killer would, until they are within it."""
+
+    def __init__(self, memory: int) -> None:
+        self.memory = memory
+        self._pid: int | None = None
+        self._kills = 0
+
+    def command(self, argv: list[str]) -> list[str]:
+        return argv
+
+    def started(self, pid: int) -> None:
+        self._pid = pid
+
+    def oom_kills(self) -> int:
+        """How many of the kernel's processes were ended for passing the memory limit."""
+        return self._kills
+
+    def remove(self) -> None:
+        """Nothing was made."""
+
+    def enforce(self) -> None:
+        if self._pid is None:
+            return
+        sizes = _memory_by_process(self._pid)
+        while sizes and sum(sizes.values()) > self.memory:
+            largest = max(sizes, key=sizes.__getitem__)
+            with suppress(ProcessLookupError):
+                os.kill(largest, signal.SIGKILL)
+                self._kills += 1
+            del sizes[largest]
+
+
+def _memory_by_process(root: int) -> dict[int, int]:
+    """pid -> bytes of memory (proportional set size, else resident size) of `root` and every process under
+    it; processes that end meanwhile are left out."""
+    try:
+        tree = [psutil.Process(root), *psutil.Process(root).children(recursive=True)]
+    except psutil.Error:
+        return {}
+    sizes = {}
+    for process in tree:
+        with suppress(psutil.Error, OSError, ValueError):
+            sizes[process.pid] = _proportional_size(process)
+    return sizes
+
+
+def _proportional_size(process: psutil.Process) -> int:
+    """The process's proportional set size, from the kernel's one-line summary of its mappings (cheap to read,
+    unlike every mapping's); its resident size where that cannot be read (another user's, in a namespace)."""
+    try:
+        for line in Path(f"/proc/{process.pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:  # unreadable, or a kernel older than 4.14
+        pass
+    return int(process.memory_info().rss)
 
 
 def _scope_options(memory: int, processes: int) -> list[str]:

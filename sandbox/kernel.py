@@ -287,6 +287,12 @@ class Kernel:
         limit."""
         return self.cgroup.oom_kills() if self.cgroup is not None else 0
 
+    def enforce_memory(self) -> None:
+        """Where nothing else bounds the kernel's memory as a whole (see `sandbox.cgroup.MemoryWatch`), end
+        the largest of its processes while together they are past the limit."""
+        if self.cgroup is not None:
+            self.cgroup.enforce()
+
     def kill(self) -> None:
         """End the kernel and every process it started, at once, and remove its files."""
         self.stop()

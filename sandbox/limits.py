@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox.cgroup import bound_kind
+from sandbox.cgroup import WATCH_SECONDS, bound_kind
 from sandbox.isolation import Isolation
 
 GIB = 1024**3
@@ -77,23 +77,29 @@ class KernelLimits:
 
     def describe_memory(self) -> str:
         """What bounds the memory of the kernel and its children, honestly: a cgroup's limit for all of them
-        together, else only what the per-process limits add up to (address space times the process cap)."""
+        together, else a measurement of all of them together while code runs (`sandbox.cgroup.MemoryWatch`)
+        beside the per-process limit."""
         isolation = self.isolation
         kind = bound_kind()
+        together = "of memory for the kernel and all its processes together"
         if isolation.memory is not None and kind is not None:
-            together = "of memory for the kernel and all its processes together"
             return f"{_amount(isolation.memory)} {together} ({kind})"
         per_process = self.memory_per_process()
         if per_process is None:
             return "no memory limit"
-        if not isolation.isolated:
-            return f"{_amount(per_process)} of address space per process, and no cap on processes"
-        # The process cap counts threads too, so this is a bound, not what the kernel can reach.
-        whole = per_process * isolation.processes + isolation.memory_filesystems()
+        if isolation.memory is None:
+            return (
+                f"{_amount(per_process)} of address space per process, and nothing for the kernel as a whole"
+            )
+        files = (
+            f", and up to {_amount(isolation.memory_filesystems())} of in-memory files"
+            if isolation.isolated
+            else ""
+        )
         return (
-            f"{_amount(per_process)} of address space per process and at most {isolation.processes} "
-            f"processes: at most {_amount(whole)} for the kernel as a whole, its in-memory files included "
-            "(this host makes no cgroup)"
+            f"{_amount(isolation.memory)} {together}, measured every {WATCH_SECONDS:g} s while code runs "
+            f"(this host makes no cgroup: between measurements, each process may reach "
+            f"{_amount(per_process)}){files}"
         )
 
     def command(self, argv: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any, Self
 from sandbox import disk, scratch
 from sandbox.bridge import BridgeServer, Capability, Dispatcher, HostFunction, Policy
 from sandbox.bridge.kernel_stub import MODULE_NAME
+from sandbox.cgroup import WATCH_SECONDS
 from sandbox.collect import OutputCollector
 from sandbox.isolation import HOME_SIZE
 from sandbox.kernel import Kernel
@@ -249,8 +250,12 @@ class KernelSession:
         msg_id = kernel.client.execute(code, store_history=True, allow_stdin=False)
         interrupted_at: float | None = None
         next_disk_check = started + DISK_CHECK_SECONDS
+        next_memory_check = started  # at once: what processes left by earlier actions hold counts too
         while True:
             now = time.monotonic()
+            if now >= next_memory_check:
+                kernel.enforce_memory()
+                next_memory_check = now + WATCH_SECONDS
             if now >= next_disk_check:
                 if kernel.over_disk_quota():
                     return interrupted_at is not None, _over_quota(kernel)
