@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass
 from typing import Any
 
-from genai_prices import Usage, calc_price
 from langchain_core.messages import BaseMessage
+
+from hybrid.agent.model_spec import SCRIPTED_PREFIX
 
 # Where a provider module puts the usage a stream reported at its start (a LangChain `usage_metadata` dict
 # in the first chunk's `response_metadata`), for `TokenUsage.of` to read beside the final usage.
@@ -58,13 +59,17 @@ class Pricing:
     def __init__(self, spec: str) -> None:
         provider, _, name = spec.partition(":")
         self.provider = provider
-        self.name = name
+        # A scripted model replays fixed replies: it costs nothing, and has no name in the table.
+        self.name = "" if spec.startswith(SCRIPTED_PREFIX) or spec == SCRIPTED_PREFIX[:-1] else name
 
     def cost(self, usage: TokenUsage, served_model: str | None = None) -> float | None:
         """USD for one reply; `served_model` is the name the provider answered with (often a dated
         version of the configured one), tried first."""
         if not self.name:
             return None
+        # Loaded on the first priced reply: the table is about 18 MiB in memory.
+        from genai_prices import Usage, calc_price
+
         for model in dict.fromkeys(m for m in (served_model, self.name) if m):
             try:
                 price = calc_price(
