@@ -15,8 +15,10 @@ import tempfile
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.util import Finalize
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from hybrid.bench.raynode import RayNode, start_node
 from hybrid.bench.report import TaskResult
 from hybrid.bench.worker import BenchTask, Worker, WorkerConfig
 from sandbox.errors import HybridError
@@ -25,10 +27,6 @@ ExecutorKind = Literal["local", "ray"]
 # A Ray instance started here: no dashboard, a small object store (results are small), no usage report.
 LOCAL_RAY_OBJECT_STORE_BYTES = 128 * 1024 * 1024
 ACTOR_CLOSE_SECONDS = 30
-# Ray waits a fixed 30 s for a new node's raylet to register, and its raylet a fixed 15 s for its dashboard
-# agent (ray-project/ray#65983); on a busy machine either can pass, and a second start finds its programs
-# already read from disk.
-LOCAL_RAY_STARTS = 3
 ACTOR_PREFIX = "hybrid-bench-worker-"  # named, so an operator can find (or stop) one with ray.get_actor
 
 
@@ -111,6 +109,7 @@ class RayCluster:
         self._ray = ray
         self._owns_instance = address is None
         self._temp_dir: str | None = None
+        self._node: RayNode | None = None
         if self._owns_instance:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             self._start_local(parallel)
@@ -126,45 +125,32 @@ class RayCluster:
         self._finished = False
 
     def _start_local(self, parallel: int) -> None:
-        """A Ray instance of this process's own, in a directory of its own: `address="local"`, since
-        without it Ray joins any instance `ray start` left on this machine (or RAY_ADDRESS names)."""
-        for attempt in range(1, LOCAL_RAY_STARTS + 1):
-            self._temp_dir = tempfile.mkdtemp(prefix="hybrid-ray-")
-            try:
-                self._ray.init(
-                    address="local",
-                    num_cpus=parallel,
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    object_store_memory=LOCAL_RAY_OBJECT_STORE_BYTES,
-                    configure_logging=False,
-                    _temp_dir=self._temp_dir,
-                )
-                return
-            except Exception as exc:  # Ray raises a bare Exception for this
-                self._stop_local()
-                if "timed out during startup" not in str(exc) or attempt == LOCAL_RAY_STARTS:
-                    raise ExecutorError(
-                        f"The local Ray instance did not start ({exc}); on a busy machine, start one with "
-                        "`ray start --head` and pass --ray-address auto."
-                    ) from exc
+        """A Ray instance of this benchmark's own: a head node in a directory of its own (see
+        `hybrid.bench.raynode`, which starts it so that a loaded machine does not abort it), joined by
+        address, since without one Ray joins any instance `ray start` left on this machine (or RAY_ADDRESS
+        names)."""
+        self._temp_dir = tempfile.mkdtemp(prefix="hybrid-ray-", dir="/tmp")  # short: socket paths
+        try:
+            self._node = start_node(
+                Path(self._temp_dir), cpus=parallel, object_store_bytes=LOCAL_RAY_OBJECT_STORE_BYTES
+            )
+            self._ray.init(address=self._node.address, log_to_driver=False, configure_logging=False)
+        except Exception as exc:
+            self._stop_local()
+            raise ExecutorError(
+                f"The local Ray instance did not start ({exc}); start one with `ray start --head` and "
+                "pass --ray-address auto."
+            ) from exc
 
     def _stop_local(self) -> None:
-        """Stop the local instance and whatever of it outlives `ray.shutdown()`: a start that failed leaves
-        its GCS server running, and the GCS server does not end on SIGTERM."""
+        """Disconnect, then end the local instance's every process and remove its directory."""
         self._ray.shutdown()
-        if self._temp_dir is None:
-            return
-        import psutil
-
-        for process in psutil.process_iter(["cmdline"]):
-            if any(self._temp_dir in part for part in process.info["cmdline"] or ()):
-                try:
-                    process.kill()
-                except psutil.Error:
-                    pass  # ended meanwhile
-        shutil.rmtree(self._temp_dir, ignore_errors=True)
-        self._temp_dir = None
+        if self._node is not None:
+            self._node.stop()
+            self._node = None
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
 
     def results(self, tasks: list[BenchTask]) -> Iterator[TaskResult]:
         """Each task to an idle worker; a worker lost with its node (or its process) is dropped and the task
