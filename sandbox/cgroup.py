@@ -20,7 +20,6 @@ import os
 import secrets
 import shlex
 import shutil
-import signal
 import subprocess
 import time
 from contextlib import suppress
@@ -189,50 +188,58 @@ class UserScope:
 
 class MemoryWatch:
     """Where no cgroup can be made: the memory of the kernel and every process under it, measured together
-    (proportional set size: a page shared by a fork is counted once across them) at each `enforce()`; past
-    `memory`, the largest of them is ended (SIGKILL), as an OOM killer would, until they are within it."""
+    at each `enforce()`; past `memory`, the largest of them is ended (SIGKILL), as an OOM killer would, until
+    they are within it. Each process counts its proportional set size (a page shared by a fork counted once
+    across them) where /proc lets it be read, else its resident size (shared pages then counted in each)."""
 
     def __init__(self, memory: int) -> None:
         self.memory = memory
-        self._pid: int | None = None
-        self._kills = 0
+        self._root: psutil.Process | None = None
+        self._ended: set[tuple[int, float]] = set()
 
     def command(self, argv: list[str]) -> list[str]:
         return argv
 
     def started(self, pid: int) -> None:
-        self._pid = pid
+        # The Process object, not the pid: it refuses to signal a later process given the same pid.
+        with suppress(psutil.Error):
+            self._root = psutil.Process(pid)
 
     def oom_kills(self) -> int:
         """How many of the kernel's processes were ended for passing the memory limit."""
-        return self._kills
+        return len(self._ended)
 
     def remove(self) -> None:
         """Nothing was made."""
 
     def enforce(self) -> None:
-        if self._pid is None:
+        if self._root is None:
             return
-        sizes = _memory_by_process(self._pid)
+        sizes = {
+            process: size
+            for process, size in _memory_by_process(self._root).items()
+            if (process.pid, process.create_time()) not in self._ended
+        }
         while sizes and sum(sizes.values()) > self.memory:
             largest = max(sizes, key=sizes.__getitem__)
-            with suppress(ProcessLookupError):
-                os.kill(largest, signal.SIGKILL)
-                self._kills += 1
             del sizes[largest]
+            with suppress(psutil.Error, OSError):
+                largest.kill()
+                self._ended.add((largest.pid, largest.create_time()))
 
 
-def _memory_by_process(root: int) -> dict[int, int]:
-    """pid -> bytes of memory (proportional set size, else resident size) of `root` and every process under
-    it; processes that end meanwhile are left out."""
+def _memory_by_process(root: psutil.Process) -> dict[psutil.Process, int]:
+    """Bytes of memory (see `MemoryWatch`) of `root` and every process under it that is still running;
+    processes that end, or cannot be read, meanwhile are left out."""
     try:
-        tree = [psutil.Process(root), *psutil.Process(root).children(recursive=True)]
+        tree = [root, *root.children(recursive=True)]
     except psutil.Error:
         return {}
     sizes = {}
     for process in tree:
         with suppress(psutil.Error, OSError, ValueError):
-            sizes[process.pid] = _proportional_size(process)
+            if process.status() != psutil.STATUS_ZOMBIE:
+                sizes[process] = _proportional_size(process)
     return sizes
 
 

@@ -118,11 +118,15 @@ class RayCluster:
         # SPREAD: workers go to different nodes while there are nodes free, so a lost node costs fewer of
         # them.
         remote_worker: Any = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(Worker)
-        self.actors = [
-            remote_worker.options(name=f"{ACTOR_PREFIX}{index}").remote(config, f"ray-{index}")
-            for index in range(parallel)
-        ]
+        self.actors: list[Any] = []
         self._finished = False
+        try:
+            for index in range(parallel):
+                named = remote_worker.options(name=f"{ACTOR_PREFIX}{index}")
+                self.actors.append(named.remote(config, f"ray-{index}"))
+        except BaseException:
+            self.close()
+            raise
 
     def _start_local(self, parallel: int) -> None:
         """A Ray instance of this benchmark's own: a head node in a directory of its own (see
@@ -135,8 +139,10 @@ class RayCluster:
                 Path(self._temp_dir), cpus=parallel, object_store_bytes=LOCAL_RAY_OBJECT_STORE_BYTES
             )
             self._ray.init(address=self._node.address, log_to_driver=False, configure_logging=False)
-        except Exception as exc:
+        except BaseException as exc:
             self._stop_local()
+            if not isinstance(exc, Exception):
+                raise  # Ctrl-C while it started
             raise ExecutorError(
                 f"The local Ray instance did not start ({exc}); start one with `ray start --head` and "
                 "pass --ray-address auto."

@@ -49,26 +49,42 @@ def free_port() -> int:
 
 @dataclass
 class RayNode:
-    """A node of a Ray cluster on this machine; `address` is its cluster's (the head's GCS)."""
+    """A node of a Ray cluster on this machine; `address` is its cluster's (the head's GCS), `starter` its
+    `ray start`, whose process group every process of the node but its workers is in."""
 
     address: str
     node_id: str
-    group: int  # the process group of its `ray start`, which every process of the node but its workers is in
+    starter: subprocess.Popen[bytes]
     log: Path
+    began: float  # when its `ray start` began (psutil's time): a group id is a pid, and pids are reused
+    stopped: bool = False
+
+    @property
+    def group(self) -> int:
+        return self.starter.pid
 
     def stop(self) -> None:
-        """End the node: its processes and every process descended from them (the raylet puts each worker
-        in a group of its own), stopped first so none starts another, then killed."""
+        """End the node, once: its processes and every process descended from them (the raylet puts each
+        worker in a group of its own), stopped first so none starts another, then killed."""
+        if self.stopped:
+            return  # its group's id may since name another's processes
+        self.stopped = True
         seen: set[int] = set()
-        while (tree := _tree(self.group)) - seen:
+        while (tree := self.processes()) - seen:
             for pid in tree - seen:
                 _signal(pid, signal.SIGSTOP)
             seen |= tree
         for pid in seen:
             _signal(pid, signal.SIGKILL)
+        with suppress(subprocess.TimeoutExpired):
+            self.starter.wait(timeout=STOP_SECONDS)
         deadline = time.monotonic() + STOP_SECONDS
-        while any(psutil.pid_exists(pid) for pid in seen) and time.monotonic() < deadline:
+        while any(_running(pid) for pid in seen) and time.monotonic() < deadline:
             time.sleep(0.05)
+
+    def processes(self) -> set[int]:
+        """The running processes of its `ray start`'s group and every process descended from one of them."""
+        return _tree(self.group, self.began)
 
     def tail(self, lines: int = 5) -> str:
         """The last lines of its `ray start`'s output, on one line."""
@@ -126,7 +142,7 @@ def start_node(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    node = RayNode(cluster, "", starter.pid, log)
+    node = RayNode(cluster, "", starter, log, psutil.Process(starter.pid).create_time())
     deadline = time.monotonic() + start_seconds
     try:
         node.node_id = _write_agent_port(node, agent_port, deadline, ray)
@@ -142,7 +158,8 @@ def start_node(
 def _write_agent_port(node: RayNode, port: int, deadline: float, ray: Any) -> str:
     """Once the node's raylet runs: its node id, with the dashboard agent's port file written."""
     while time.monotonic() < deadline:
-        for pid in _tree(node.group):
+        starter_ended = node.starter.poll() is not None
+        for pid in node.processes():
             with suppress(psutil.Error):
                 arguments = psutil.Process(pid).cmdline()
                 if arguments and arguments[0].endswith("/raylet"):
@@ -154,9 +171,9 @@ def _write_agent_port(node: RayNode, port: int, deadline: float, ray: Any) -> st
                         port,
                     )
                     return flags["node_id"]
-        if not _tree(node.group):
+        if starter_ended:
             raise RayNodeError(f"`ray start` ended before its raylet started: {node.tail()}")
-        time.sleep(0.05)
+        time.sleep(0.25)
     raise RayNodeError(f"No raylet started: {node.tail()}")
 
 
@@ -170,11 +187,16 @@ def _wait_alive(node: RayNode, deadline: float, ray: Any) -> None:
     raise RayNodeError(f"Ray node {node.node_id} did not join its cluster: {node.tail()}")
 
 
-def _tree(group: int) -> set[int]:
-    """The processes of `group` and every process descended from one of them."""
+def _tree(group: int, since: float) -> set[int]:
+    """The running processes of `group` and every process descended from one of them, begun no earlier than
+    `since` (a time as psutil gives it)."""
     parents: dict[int, int] = {}
     tree: set[int] = set()
-    for process in psutil.process_iter(["ppid"]):
+    for process in psutil.process_iter(["ppid", "create_time", "status"]):
+        if process.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if (process.info["create_time"] or 0) < since:
+            continue
         parents[process.pid] = process.info["ppid"]
         with suppress(OSError):
             if os.getpgid(process.pid) == group:
@@ -182,6 +204,14 @@ def _tree(group: int) -> set[int]:
     while more := {pid for pid, parent in parents.items() if parent in tree} - tree:
         tree |= more
     return tree
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` names a process that has not ended (a zombie has: it only waits for its parent)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _signal(pid: int, number: signal.Signals) -> None:

@@ -59,13 +59,24 @@ class Cluster:
 
     def kill(self, node: RayNode) -> None:
         processes = _processes_of(node)
-        node.stop()
         self.nodes.remove(node)
-        assert not [p.pid for p in processes if p.is_running()], "a process of the node outlived SIGKILL"
+        node.stop()
+        assert not [p.pid for p in processes if _running(p)], "a process of the node outlived SIGKILL"
 
     def close(self) -> None:
-        for node in list(reversed(self.nodes)):
-            self.kill(node)
+        """Kill every node, the rest too where one outlives its kill."""
+        if self.nodes:
+            try:
+                self.kill(self.nodes[-1])
+            finally:
+                self.close()
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _processes_of(node: RayNode) -> list[psutil.Process]:
