@@ -264,6 +264,11 @@ LOOKUP_SHARE = 0.6
 PROVIDER_SHARE = 0.9
 PROVIDER_TARGETS = 3
 PROVIDER_DEPTH = 2
+# The other way round: a search or list that finds one thing of a kind ("the most popular TV show", "The
+# Mandalorian") is followed by a read of that thing (`GET /tv/{tv_id}`, or its credits when the request asks
+# about them), ranked just below it (this share of its score), where the request names the kind, in the
+# singular (in the plural, the list is the answer).
+READER_SHARE = 0.85
 # Path segments of the operation that returns the user the credentials belong to.
 CURRENT_USER_SEGMENTS = frozenset({"me", "myself", "self", "whoami", "user", "current", "currentuser"})
 USER_KINDS = frozenset({"user", "account"})
@@ -423,6 +428,7 @@ class SearchIndex:
             if wants_admin and factor == ADMIN_FACTOR:
                 factor = 1.0
             scores[i] = score * boost * factor
+        self._add_readers(scores, request)
         self._add_providers(scores, request)
         if learned:
             self._add_learned(scores, request.weights, learned)
@@ -447,6 +453,18 @@ class SearchIndex:
                         seen.add(provider)
                         found.append(provider)
             targets = found
+
+    def _add_readers(self, scores: list[float], request: Request) -> None:
+        """Rank, just below each of the best operations that find one thing of a kind, the read of that
+        thing that best fits the request."""
+        chains = self.chains
+        ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
+        for target in [i for i in ranked[:PROVIDER_TARGETS] if scores[i] > 0]:
+            kind = chains.returns[target]
+            if kind is None or kind in request.plurals or request.weights.get(kind, 0.0) < 1:
+                continue
+            reader = _best(chains.readers[kind], scores)
+            scores[reader] = max(scores[reader], scores[target] * READER_SHARE)
 
     def _add_learned(
         self, scores: list[float], weights: dict[str, float], learned: Sequence[LearnedTask]
@@ -499,6 +517,10 @@ class Chains:
     # The searches for one kind (`GET /search/person`), and under "" the searches of everything.
     finders: dict[str, list[int]]
     finds_all: tuple[int, ...]
+    # The reads of one thing by its id, by kind (`GET /tv/{tv_id}`, `GET /tv/{tv_id}/credits` -> tv), and the
+    # one kind of thing each search or list finds where it has such reads (`GET /tv/popular` -> tv).
+    readers: dict[str, list[int]] = field(default_factory=dict)
+    returns: tuple[str | None, ...] = ()
 
     @classmethod
     def build(cls, operations: Sequence[Operation], lookups: Sequence[frozenset[str] | None]) -> Chains:
@@ -514,13 +536,13 @@ class Chains:
                 own.setdefault(_kind(literal[-1]), []).append(i)
             for kind in lookups[i] or ({""} if lookups[i] is not None else set()):
                 finders.setdefault(kind, []).append(i)
-        return cls(
-            tuple(_id_kinds(op) for op in operations),
-            current_user,
-            own,
-            finders,
-            tuple(finders.pop("", [])),
-        )
+        id_kinds = tuple(_id_kinds(op) for op in operations)
+        readers: dict[str, list[int]] = {}
+        for i, op in enumerate(operations):
+            if op.method == "GET" and len(id_kinds[i]) == 1 and _path_parameters(op) == 1:
+                readers.setdefault(id_kinds[i][0], []).append(i)
+        returns = tuple(_returned_kind(op, readers) for op in operations)
+        return cls(id_kinds, current_user, own, finders, tuple(finders.pop("", [])), readers, returns)
 
     def provider(self, kind: str, request: Request, scores: Sequence[float]) -> int | None:
         """The operation that finds the `kind` of thing this request means, if the spec has one."""
@@ -531,6 +553,18 @@ class Chains:
         if request.names_something and (kind in self.finders or self.finds_all):
             return _best(self.finders.get(kind) or list(self.finds_all), scores)
         return None
+
+
+def _path_parameters(operation: Operation) -> int:
+    return sum(1 for p in operation.parameters if p.location == "path")
+
+
+def _returned_kind(operation: Operation, readers: dict[str, list[int]]) -> str | None:
+    """The one kind of thing (with reads by id) a GET that takes no id finds: `/search/tv`, `/tv/popular`."""
+    if operation.method != "GET" or _path_parameters(operation):
+        return None
+    kinds = {_kind(s) for s in operation.path.lower().split("/") if s} & readers.keys()
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def _best(candidates: Sequence[int], scores: Sequence[float]) -> int:

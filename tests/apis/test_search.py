@@ -112,6 +112,21 @@ def test_chains_rank_what_finds_the_thing_an_operation_takes_by_id(specs_dir: Pa
     )  # POST /users/{user_id}/...
 
 
+def test_one_thing_a_list_finds_is_then_read_by_its_id(specs_dir: Path, cache_dir: Path) -> None:
+    """A list or search that finds one thing the request asks about ("the most popular TV show") ranks the
+    read of that thing by id just below it; a request for the things themselves (plural) does not."""
+    tmdb = load_spec(specs_dir / "tmdb.json", cache_dir)
+    ranked = [op.name for op in search(tmdb, "Which network first aired the most popular TV show?", 5)]
+    assert {"get_tv_popular", "get_tv_tv_id"} <= set(ranked)
+    ranked = [
+        op.name
+        for op in search(tmdb, "What is the runtime of the movie now playing with the best rating?", 5)
+    ]
+    assert ranked[:2] == ["get_movie_now_playing", "get_movie_movie_id"]
+    ranked = [op.name for op in search(tmdb, "List the popular TV shows", 5)]
+    assert ranked[0] == "get_tv_popular" and "get_tv_tv_id" not in ranked
+
+
 def test_making_a_thing_of_mine_something_changes_it(specs_dir: Path, cache_dir: Path) -> None:
     spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
     ranked = [op.name for op in search(spotify, "Make my first playlist private", 5)]
