@@ -15,11 +15,12 @@ import math
 import re
 import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from apis.model import Operation, Spec
+from sandbox.errors import HybridError
 
 K1 = 1.2
 B = 0.75
@@ -179,6 +180,7 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"\bstarred\b", "stargazers starred"),
         (r"\b(?:singers?|bands?|musicians?)\b", "artist"),
+        (r"\b(?:my )?music library\b|\bmy music\b", "my saved library"),  # what the user has saved
         (r"\b(?:songs?|music)\b", "track"),
         (r"\b(?:look like|photos?|pictures?|posters?|cover)\b", "image"),
         (r"\blogos?\b", "logo image"),
@@ -201,6 +203,7 @@ ACTIONS = {
         "upload",
         "start",
         "invite",
+        "save",
     ),
     "update": (
         "update",
@@ -269,6 +272,9 @@ PROVIDER_DEPTH = 2
 # about them), ranked just below it (this share of its score), where the request names the kind, in the
 # singular (in the plural, the list is the answer).
 READER_SHARE = 0.85
+# A request about something's own things ("Cate Blanchett's latest TV show"): the site's own collections
+# (`/tv/latest`) are scaled by this (the thing's, under its id, gain as a search would).
+UNOWNED_FACTOR = 0.5
 # Path segments of the operation that returns the user the credentials belong to.
 CURRENT_USER_SEGMENTS = frozenset({"me", "myself", "self", "whoami", "user", "current", "currentuser"})
 USER_KINDS = frozenset({"user", "account"})
@@ -292,6 +298,7 @@ METHOD_WORDS = {
 _WORD = re.compile(r"[a-z0-9]+")
 _QUOTED = re.compile(r"\"([^\"]+)\"|(?<![A-Za-z])'([^']+)'(?![A-Za-z])")
 _NAMING = re.compile(r"\b(?:called|named|titled|name it|rename it(?: as)?|name it as)\s*$", re.IGNORECASE)
+_OWNED_BY_THEM = re.compile(r"\b(?:his|her|their)\b", re.IGNORECASE)
 _MIXED = re.compile(r"(?=.*[a-zA-Z])(?=.*[0-9])[A-Za-z0-9.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -330,6 +337,9 @@ class Request:
     plurals: frozenset[str]
     names_something: bool
     about_self: bool = False
+    # Names something by its title in the possessive ("Cate Blanchett's latest TV show"): what is asked
+    # for is that thing's own, read under its id, not the site's (its latest, its most popular).
+    names_owner: bool = False
 
 
 @dataclass
@@ -352,7 +362,10 @@ class SearchIndex:
     # after one in a request is its value, not a word to search for.
     scopes: frozenset[str]
     chains: Chains = field(default_factory=lambda: Chains((), None, {}, {}, ()))
+    # The spec's whole document, read only when a kind of thing has no other provider (see `_listed_by`).
+    load_document: Callable[[], dict[str, Any] | None] | None = None
     _understood: dict[str, dict[str, float]] = field(default_factory=dict)
+    _listing: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, spec: Spec) -> SearchIndex:
@@ -382,6 +395,7 @@ class SearchIndex:
             [_returns_collection(op) for op in spec.operations],
             frozenset(_first_path_parameter(op) for op in spec.operations) - {""},
             Chains.build(spec.operations, lookups),
+            _document_loader(spec),
         )
 
     def scores(self, query: str, learned: Sequence[LearnedTask] = ()) -> list[float]:
@@ -406,15 +420,24 @@ class SearchIndex:
             lookup = self.lookups[i]
             if request.names_something and lookup is not None:
                 # A thing named by its title is found by a search first: the search for its kind, else
-                # the search of everything, else the searches of kinds that have what is asked about.
-                if not lookup or lookup & objects:
-                    score += LOOKUP_SHARE * best * (1.0 if lookup else 0.8)
-                elif objects & self.lookup_neighbourhoods[i]:
+                # the search of everything, else the searches of kinds that have what is asked about
+                # (first, when what is asked about is the named thing's own).
+                owns_asked = bool(objects & self.lookup_neighbourhoods[i])
+                if request.names_owner and owns_asked and not lookup & objects:
+                    score += LOOKUP_SHARE * best
+                elif not lookup or lookup & objects:
+                    owner_factor = UNOWNED_FACTOR if request.names_owner else 1.0  # its own is another kind
+                    score += LOOKUP_SHARE * best * (1.0 if lookup else 0.8) * owner_factor
+                elif owns_asked:
                     score += LOOKUP_SHARE * best * 0.8
+            elif request.names_owner and self._owned_collection(i, objects):
+                score += LOOKUP_SHARE * best
             if not score:
                 continue
             boost = 1.0 + (ACTION_BOOST if request.action in self.actions[i] else 0.0)
             boost += OBJECT_BOOST if objects & self.resources[i] else 0.0
+            if request.names_owner and self.collections[i] and lookup is None and not self.chains.id_kinds[i]:
+                boost *= UNOWNED_FACTOR
             if self.collections[i] and request.plurals & self.resources[i] and "read" in self.actions[i]:
                 boost += COLLECTION_BOOST
             elif (
@@ -434,6 +457,38 @@ class SearchIndex:
             self._add_learned(scores, request.weights, learned)
         return scores
 
+    def _listed_by(self, kind: str, scores: Sequence[float]) -> int | None:
+        """Where nothing finds a kind of thing by itself (TMDB's networks): the read of another thing by id
+        whose response lists them (`GET /tv/{tv_id}` has `networks`), the best of those."""
+        if kind not in self._listing:
+            self._listing[kind] = []
+            try:
+                document = self.load_document() if self.load_document is not None else None
+            except (HybridError, OSError, ValueError):  # its cache gone or damaged: nothing to read
+                document = None
+            if isinstance(document, dict):
+                self._listing[kind] = [
+                    i
+                    for readers in self.chains.readers.values()
+                    for i in readers
+                    if kind not in self.chains.id_kinds[i]
+                    and kind in _response_field_words(document, self.operations[i])
+                ]
+        listing = self._listing[kind]
+        return _best(listing, scores) if listing else None
+
+    def _owned_collection(self, i: int, objects: set[str]) -> bool:
+        """Whether operation `i` reads a collection of what is asked for under the id of a thing that can be
+        found by title (`GET /person/{person_id}/tv_credits` for "tv")."""
+        kinds = self.chains.id_kinds[i]
+        return (
+            self.collections[i]
+            and "read" in self.actions[i]
+            and bool(objects & self.resources[i])
+            and bool(kinds)
+            and kinds[0] in self.chains.finders
+        )
+
     def _add_providers(self, scores: list[float], request: Request) -> None:
         """Rank, just below each of the best operations, the operations that find the things it needs by id
         (and what those need in turn)."""
@@ -446,6 +501,8 @@ class SearchIndex:
             for target in targets:
                 for kind in chains.id_kinds[target]:
                     provider = chains.provider(kind, request, scores)
+                    if provider is None and request.names_something:
+                        provider = self._listed_by(kind, scores)
                     if provider is None or provider == target:
                         continue
                     scores[provider] = max(scores[provider], scores[target] * PROVIDER_SHARE)
@@ -555,16 +612,57 @@ class Chains:
         return None
 
 
+def _document_loader(spec: Spec) -> Callable[[], dict[str, Any] | None]:
+    """A call that gives the spec's document while the spec lives (the index must not keep it alive: indexes
+    are kept by spec, weakly), else None."""
+    reference = weakref.ref(spec)
+
+    def load() -> dict[str, Any] | None:
+        alive = reference()
+        return alive.document if alive is not None else None
+
+    return load
+
+
+def _response_field_words(document: dict[str, Any], operation: Operation) -> frozenset[str]:
+    """The words of the top-level fields of an operation's successful JSON response (`production_companies`
+    -> production, company)."""
+    from apis.refs import resolve  # here: it brings the spec reading machinery, which searching seldom needs
+
+    path_item = resolve(document, (document.get("paths") or {}).get(operation.path))
+    raw = resolve(document, path_item.get(operation.method.lower()) if isinstance(path_item, dict) else None)
+    responses = resolve(document, raw.get("responses") if isinstance(raw, dict) else None)
+    if not isinstance(responses, dict):
+        return frozenset()
+    response = resolve(document, responses.get("200") or responses.get("201"))
+    content = response.get("content") if isinstance(response, dict) else None
+    if not isinstance(content, dict):
+        return frozenset()
+    media_types = [media for media in content.values() if isinstance(media, dict)]
+    schemas = [resolve(document, media.get("schema")) for media in media_types]
+    if not schemas or not isinstance(schemas[0], dict):
+        return frozenset()
+    all_of = schemas[0].get("allOf")
+    parts = [resolve(document, part) for part in [schemas[0], *(all_of if isinstance(all_of, list) else ())]]
+    properties = [part.get("properties") for part in parts if isinstance(part, dict)]
+    names = [name for found in properties if isinstance(found, dict) for name in found]
+    return frozenset(word for name in names for word in tokenize(name.replace("_", " ")))
+
+
 def _path_parameters(operation: Operation) -> int:
     return sum(1 for p in operation.parameters if p.location == "path")
 
 
 def _returned_kind(operation: Operation, readers: dict[str, list[int]]) -> str | None:
-    """The one kind of thing (with reads by id) a GET that takes no id finds: `/search/tv`, `/tv/popular`."""
+    """The one kind of thing (with reads by id) a GET that takes no id finds: `/search/tv`, `/tv/popular`;
+    else the last such kind its name says (`get_the_users_currently_playing_track`, `/me/player/...`)."""
     if operation.method != "GET" or _path_parameters(operation):
         return None
     kinds = {_kind(s) for s in operation.path.lower().split("/") if s} & readers.keys()
-    return kinds.pop() if len(kinds) == 1 else None
+    if kinds:
+        return kinds.pop() if len(kinds) == 1 else None
+    named = [word for word in tokenize(operation.name.replace("_", " ")) if word in readers]
+    return named[-1] if named else None
 
 
 def _best(candidates: Sequence[int], scores: Sequence[float]) -> int:
@@ -646,6 +744,7 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     names = [m.group(0) for m in _QUOTED.finditer(query) if not _names_new(query[: m.start()])]
     text = _QUOTED.sub(" ", query)
     kept: list[str] = []
+    owner = False
     for position, chunk in enumerate(text.split()):
         word = chunk.strip(".,;:!?()[]'\"")
         if "/" in word or any(_MIXED.fullmatch(part) for part in word.split("-")):
@@ -654,11 +753,12 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
         if (
             word[:1].isupper()
             and not starts_sentence
-            and word != "I"
+            and word.lower() not in SELF_WORDS  # "I", "My Music": the user's, not a title
             and _stem(word.lower()) not in vocabulary
         ):
             if not _names_new(" ".join(kept)):
                 names.append(word)  # a title: "Sofia Coppola", "Titanic"
+                owner = owner or word.endswith(("'s", "\u2019s"))
             continue
         previous = kept[-1].lower() if kept else ""
         if previous in scopes and not word.lower() in vocabulary:
@@ -682,7 +782,8 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     plurals = frozenset(
         _stem(word) for word in _WORD.findall(text.lower()) if _stem(word) != word and word not in STOPWORDS
     )
-    return Request(weights, _asked_action(text), plurals, bool(names), about_self)
+    owner = owner or bool(names and _OWNED_BY_THEM.search(text))
+    return Request(weights, _asked_action(text), plurals, bool(names), about_self, owner)
 
 
 def _names_new(before: str) -> bool:

@@ -22,8 +22,8 @@ from .request_sets import (
 # Floors at the figures measured when they were set (tests/apis/bench_restbench.py prints them):
 # (needed operation in the top 5, every needed operation in the API section).
 FLOORS = {
-    "RestBench TMDB": (0.74, 1.0),
-    "RestBench Spotify": (0.75, 1.0),
+    "RestBench TMDB": (0.8, 1.0),
+    "RestBench Spotify": (0.8, 1.0),
     "gitea.json": (0.9, 1.0),
     "kubernetes.json": (1.0, 1.0),
     # Written after the search work, as requests held out from it: measured, not tuned for.
@@ -59,8 +59,8 @@ def test_search_finds_what_people_ask_for(request_sets: list[RequestSet]) -> Non
 
 def test_learning_from_runs_helps_requests_held_out(request_sets: list[RequestSet]) -> None:
     """One half of each RestBench set remembered with its solutions' operations, the other half scored:
-    each needed operation in the top 5 rises, either way round (by at least 3 points: chains now rank some of
-    what only learning used to)."""
+    each needed operation in the top 5 does not fall either way round, and rises by 2 points or more over
+    both halves (chains now rank much of what only learning used to)."""
     rows = [
         (f"{s.name}, {halves}", *held_out(s, learn_from))
         for s in request_sets
@@ -69,4 +69,8 @@ def test_learning_from_runs_helps_requests_held_out(request_sets: list[RequestSe
     ]
     print("\n" + held_out_table(rows))
     for name, before, after in rows:
-        assert after.top_rate >= before.top_rate + 0.03, name
+        assert after.top_rate >= before.top_rate, name
+    for first, second in zip(rows[::2], rows[1::2], strict=True):
+        before = (first[1].needed_in_top + second[1].needed_in_top) / (first[1].needed + second[1].needed)
+        after = (first[2].needed_in_top + second[2].needed_in_top) / (first[2].needed + second[2].needed)
+        assert after >= before + 0.02, first[0]

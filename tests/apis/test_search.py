@@ -127,6 +127,33 @@ def test_one_thing_a_list_finds_is_then_read_by_its_id(specs_dir: Path, cache_di
     assert ranked[0] == "get_tv_popular" and "get_tv_tv_id" not in ranked
 
 
+def test_a_named_things_own_are_read_under_its_id_not_the_sites(specs_dir: Path, cache_dir: Path) -> None:
+    """ "Tom Hanks's most recent movie" is his, found through the search for him; "the latest movie" is the
+    site's."""
+    tmdb = load_spec(specs_dir / "tmdb.json", cache_dir)
+    ranked = [op.name for op in search(tmdb, "What was Tom Hanks's most recent movie?", 5)]
+    assert set(ranked[:2]) == {"get_person_person_id_movie_credits", "get_search_person"}
+    assert "get_movie_latest" not in ranked
+    assert search(tmdb, "What is the latest movie?", 1)[0].name == "get_movie_latest"
+
+
+def test_what_nothing_finds_by_itself_is_found_in_a_response_that_lists_it(
+    specs_dir: Path, cache_dir: Path
+) -> None:
+    """TMDB has no search for networks: a network is found in the details of the show named (its response
+    lists `networks`), and the show by the search for shows."""
+    tmdb = load_spec(specs_dir / "tmdb.json", cache_dir)
+    ranked = [op.name for op in search(tmdb, "Show me the logo of the network behind Breaking Bad", 5)]
+    assert ranked[0] == "get_network_network_id_images"
+    assert {"get_tv_tv_id", "get_search_tv"} <= set(ranked)
+
+
+def test_the_thing_playing_now_is_then_read_by_its_id(specs_dir: Path, cache_dir: Path) -> None:
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    ranked = [op.name for op in search(spotify, "Who sings the song playing right now?", 5)]
+    assert ranked[:2] == ["get_the_users_currently_playing_track", "get_track"]
+
+
 def test_making_a_thing_of_mine_something_changes_it(specs_dir: Path, cache_dir: Path) -> None:
     spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
     ranked = [op.name for op in search(spotify, "Make my first playlist private", 5)]
