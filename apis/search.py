@@ -11,6 +11,7 @@ the caller's memory keeps them (hybrid passes the SQL memory's rows for the site
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import weakref
@@ -260,11 +261,12 @@ CHAIN_BOOST = 0.4
 # A search for the kind of thing a request names by its title, as a share of the best match's score.
 LOOKUP_SHARE = 0.6
 # Chains: an operation that needs a thing's id (`/movie/{movie_id}/credits`, `/users/{user_id}/playlists`)
-# needs an operation that finds it first, ranked just below it (this share of its score): the current user's
-# own (`GET /me`) for a user, the user's own collection of that kind when the request says "my", the search
+# needs an operation that finds it first, ranked just below it (this share of its score: above the operations
+# that nearly tie with it, its siblings for other kinds the request did not ask for): the current user's own
+# (`GET /me`) for a user, the user's own collection of that kind when the request says "my", the search
 # for that kind (or of everything) when the request names the thing by its title.
 # Done for the best few operations, and for what those chosen need in turn.
-PROVIDER_SHARE = 0.9
+PROVIDER_SHARE = 0.99
 PROVIDER_TARGETS = 3
 PROVIDER_DEPTH = 2
 # The other way round: a search or list that finds one thing of a kind ("the most popular TV show", "The
@@ -415,20 +417,21 @@ class SearchIndex:
                     scores[i] += weight * idf * count * (K1 + 1) / (count + norm)
         objects = {term for term, weight in weights.items() if weight >= 1}
         wants_admin = "admin" in objects
-        best = max(scores, default=0.0)
+        best = max(scores, default=0.0) or 1.0  # nothing matched: a named thing is still looked up
         for i, score in enumerate(scores):
             lookup = self.lookups[i]
             if request.names_something and lookup is not None:
                 # A thing named by its title is found by a search first: the search for its kind, else
                 # the search of everything, else the searches of kinds that have what is asked about
-                # (first, when what is asked about is the named thing's own).
+                # (first, when what is asked about is the named thing's own), or any search when the
+                # request has no other word the spec uses ("where was keanu reeves born").
                 owns_asked = bool(objects & self.lookup_neighbourhoods[i])
                 if request.names_owner and owns_asked and not lookup & objects:
                     score += LOOKUP_SHARE * best
                 elif not lookup or lookup & objects:
                     owner_factor = UNOWNED_FACTOR if request.names_owner else 1.0  # its own is another kind
                     score += LOOKUP_SHARE * best * (1.0 if lookup else 0.8) * owner_factor
-                elif owns_asked:
+                elif owns_asked or not objects & self.document_frequency.keys():
                     score += LOOKUP_SHARE * best * 0.8
             elif request.names_owner and self._owned_collection(i, objects):
                 score += LOOKUP_SHARE * best
@@ -782,8 +785,21 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     plurals = frozenset(
         _stem(word) for word in _WORD.findall(text.lower()) if _stem(word) != word and word not in STOPWORDS
     )
+    if not names and _names_in_lower_case(text, vocabulary):
+        names = ["(two words the spec does not know)"]
     owner = owner or bool(names and _OWNED_BY_THEM.search(text))
     return Request(weights, _asked_action(text), plurals, bool(names), about_self, owner)
+
+
+def _names_in_lower_case(text: str, vocabulary: Counter[str]) -> bool:
+    """Whether a request typed in lower case names something: two words in a row that the spec does not use
+    ("margot robbie", "phoebe bridgers"). One alone is more often a word of the request ("lead", "need")."""
+    words = [word.lower() for word in text.split()]
+    unknown = [
+        word.isalpha() and len(word) >= 3 and word not in STOPWORDS and _stem(word) not in vocabulary
+        for word in words
+    ]
+    return any(first and second for first, second in itertools.pairwise(unknown))
 
 
 def _names_new(before: str) -> bool:

@@ -29,6 +29,9 @@ FLOORS = {
     # Written after the search work, as requests held out from it: measured, not tuned for.
     "slack-web-swagger2.json": (0.28, 0.64),
     "discourse-3.1.json": (0.69, 1.0),
+    # Written blind by helpers who saw only the specs' operations (tests/fixtures/search/requests.yaml).
+    "tmdb.json": (0.51, 1.0),
+    "spotify.yaml": (0.70, 1.0),
 }
 
 

@@ -154,6 +154,16 @@ def test_the_thing_playing_now_is_then_read_by_its_id(specs_dir: Path, cache_dir
     assert ranked[:2] == ["get_the_users_currently_playing_track", "get_track"]
 
 
+def test_a_name_typed_in_lower_case_is_looked_up(specs_dir: Path, cache_dir: Path) -> None:
+    """Two words in a row the spec does not use name something ("keanu reeves"): with no other word the
+    spec knows, the searches are what can find it (there was no result at all)."""
+    tmdb = load_spec(specs_dir / "tmdb.json", cache_dir)
+    ranked = [op.name for op in search(tmdb, "where was keanu reeves born", 5)]
+    assert "get_search_person" in ranked
+    ranked = [op.name for op in search(tmdb, "photos of florence pugh", 5)]
+    assert ranked[0] == "get_person_person_id_images" and "get_search_person" in ranked
+
+
 def test_making_a_thing_of_mine_something_changes_it(specs_dir: Path, cache_dir: Path) -> None:
     spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
     ranked = [op.name for op in search(spotify, "Make my first playlist private", 5)]
