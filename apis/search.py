@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from apis.model import Operation, Spec
-from sandbox.errors import HybridError
 
 K1 = 1.2
 B = 0.75
@@ -187,6 +186,10 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\blogos?\b", "logo image"),
     )
 )
+# Words that stand for someone already named ("her newest album"), never a name themselves.
+PRONOUNS = frozenset(
+    {"he", "she", "him", "his", "her", "hers", "they", "their", "theirs", "its", "mine", "yours"}
+)
 # Words for the person asking, which specs call the current or authenticated user.
 SELF_WORDS = frozenset({"i", "me", "my", "mine", "myself", "am"})
 SELF_TERMS = ("current", "authenticated", "user")
@@ -300,6 +303,7 @@ METHOD_WORDS = {
 _WORD = re.compile(r"[a-z0-9]+")
 _QUOTED = re.compile(r"\"([^\"]+)\"|(?<![A-Za-z])'([^']+)'(?![A-Za-z])")
 _NAMING = re.compile(r"\b(?:called|named|titled|name it|rename it(?: as)?|name it as)\s*$", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['\u2019]s?$")
 _OWNED_BY_THEM = re.compile(r"\b(?:his|her|their)\b", re.IGNORECASE)
 _MIXED = re.compile(r"(?=.*[a-zA-Z])(?=.*[0-9])[A-Za-z0-9.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -368,6 +372,7 @@ class SearchIndex:
     load_document: Callable[[], dict[str, Any] | None] | None = None
     _understood: dict[str, dict[str, float]] = field(default_factory=dict)
     _listing: dict[str, list[int]] = field(default_factory=dict)
+    _fields: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, spec: Spec) -> SearchIndex:
@@ -439,7 +444,10 @@ class SearchIndex:
                 continue
             boost = 1.0 + (ACTION_BOOST if request.action in self.actions[i] else 0.0)
             boost += OBJECT_BOOST if objects & self.resources[i] else 0.0
-            if request.names_owner and self.collections[i] and lookup is None and not self.chains.id_kinds[i]:
+            site_list = self.collections[i] and lookup is None and not self.chains.id_kinds[i]
+            # Not an action the request asks for ("add Taylor Swift's album to my library" saves).
+            asked = request.action in self.actions[i] and "read" not in self.actions[i]
+            if request.names_owner and site_list and not asked:
                 boost *= UNOWNED_FACTOR
             if self.collections[i] and request.plurals & self.resources[i] and "read" in self.actions[i]:
                 boost += COLLECTION_BOOST
@@ -464,21 +472,28 @@ class SearchIndex:
         """Where nothing finds a kind of thing by itself (TMDB's networks): the read of another thing by id
         whose response lists them (`GET /tv/{tv_id}` has `networks`), the best of those."""
         if kind not in self._listing:
-            self._listing[kind] = []
-            try:
-                document = self.load_document() if self.load_document is not None else None
-            except (HybridError, OSError, ValueError):  # its cache gone or damaged: nothing to read
-                document = None
-            if isinstance(document, dict):
-                self._listing[kind] = [
-                    i
-                    for readers in self.chains.readers.values()
-                    for i in readers
-                    if kind not in self.chains.id_kinds[i]
-                    and kind in _response_field_words(document, self.operations[i])
-                ]
-        listing = self._listing[kind]
+            readers = [
+                i
+                for found in self.chains.readers.values()
+                for i in found
+                if kind not in self.chains.id_kinds[i]
+            ]
+            listing: list[int] = []
+            if readers and self.load_document is not None:
+                try:
+                    document = self.load_document()
+                    if isinstance(document, dict):
+                        listing = [i for i in readers if kind in self._field_words(document, i)]
+                except Exception:  # noqa: BLE001 - a spec's odd document must never make search fail
+                    listing = []
+            self._listing[kind] = listing  # assigned whole: a search at the same time sees all or nothing
+        listing = self._listing.get(kind, [])
         return _best(listing, scores) if listing else None
+
+    def _field_words(self, document: dict[str, Any], i: int) -> frozenset[str]:
+        if i not in self._fields:
+            self._fields[i] = _response_field_words(document, self.operations[i])
+        return self._fields[i]
 
     def _owned_collection(self, i: int, objects: set[str]) -> bool:
         """Whether operation `i` reads a collection of what is asked for under the id of a thing that can be
@@ -519,7 +534,7 @@ class SearchIndex:
         thing that best fits the request."""
         chains = self.chains
         ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
-        for target in [i for i in ranked[:PROVIDER_TARGETS] if scores[i] > 0]:
+        for target in [i for i in ranked[:PROVIDER_TARGETS] if scores[i] > 0 and i < len(chains.returns)]:
             kind = chains.returns[target]
             if kind is None or kind in request.plurals or request.weights.get(kind, 0.0) < 1:
                 continue
@@ -757,7 +772,7 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
             word[:1].isupper()
             and not starts_sentence
             and word.lower() not in SELF_WORDS  # "I", "My Music": the user's, not a title
-            and _stem(word.lower()) not in vocabulary
+            and _stem(_POSSESSIVE.sub("", word).lower()) not in vocabulary
         ):
             if not _names_new(" ".join(kept)):
                 names.append(word)  # a title: "Sofia Coppola", "Titanic"
@@ -785,18 +800,21 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     plurals = frozenset(
         _stem(word) for word in _WORD.findall(text.lower()) if _stem(word) != word and word not in STOPWORDS
     )
-    if not names and _names_in_lower_case(text, vocabulary):
-        names = ["(two words the spec does not know)"]
-    owner = owner or bool(names and _OWNED_BY_THEM.search(text))
-    return Request(weights, _asked_action(text), plurals, bool(names), about_self, owner)
+    owner = owner or bool(names and _OWNED_BY_THEM.search(text))  # "his", "her": a titled person's
+    names_something = bool(names) or _names_in_lower_case(text, vocabulary)
+    return Request(weights, _asked_action(text), plurals, names_something, about_self, owner)
 
 
 def _names_in_lower_case(text: str, vocabulary: Counter[str]) -> bool:
     """Whether a request typed in lower case names something: two words in a row that the spec does not use
     ("margot robbie", "phoebe bridgers"). One alone is more often a word of the request ("lead", "need")."""
-    words = [word.lower() for word in text.split()]
+    words = [word.strip(".,;:!?()[]'\"").lower() for word in text.split()]
     unknown = [
-        word.isalpha() and len(word) >= 3 and word not in STOPWORDS and _stem(word) not in vocabulary
+        word.isalpha()
+        and len(word) >= 3
+        and word not in STOPWORDS
+        and word not in PRONOUNS
+        and _stem(word) not in vocabulary
         for word in words
     ]
     return any(first and second for first, second in itertools.pairwise(unknown))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,26 @@ def test_a_name_typed_in_lower_case_is_looked_up(specs_dir: Path, cache_dir: Pat
     assert "get_search_person" in ranked
     ranked = [op.name for op in search(tmdb, "photos of florence pugh", 5)]
     assert ranked[0] == "get_person_person_id_images" and "get_search_person" in ranked
+
+
+def test_pronouns_and_a_spec_word_in_the_possessive_are_not_titles(specs_dir: Path, cache_dir: Path) -> None:
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    assert search(spotify, "Play her newest album", 1)[0].name == "start_a_users_playback"
+    ranked = [op.name for op in search(spotify, "Add Taylor Swift's newest album to my library", 2)]
+    assert "save_library_items" in ranked  # the asked action, though the album is hers
+    gitea = load_spec(specs_dir / "gitea.json", cache_dir)
+    assert search(gitea, "List the Repository's branches", 1)[0].name == "repo_list_branches"
+
+
+def test_a_document_that_cannot_be_read_leaves_search_working(specs_dir: Path, cache_dir: Path) -> None:
+    tmdb = load_spec(specs_dir / "tmdb.json", cache_dir)
+
+    def unreadable() -> dict[str, object]:
+        raise RecursionError("a document nested too deep")
+
+    cached = dataclasses.replace(tmdb, load_document=unreadable)  # as a spec from the cache, document unread
+    ranked = [op.name for op in search(cached, "Show me the logo of the network behind Breaking Bad", 5)]
+    assert ranked[0] == "get_network_network_id_images"
 
 
 def test_making_a_thing_of_mine_something_changes_it(specs_dir: Path, cache_dir: Path) -> None:
