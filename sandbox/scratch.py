@@ -71,7 +71,11 @@ def host_directory() -> Path:
 
 def _remove_at_exit(directory: Path, owner: int) -> None:
     # A process ending normally removes its directory itself; forks that exit leave it to their parent.
+    # A kernel not closed by then leaves its bounded filesystems mounted (a root host mounts them in its
+    # own mount namespace, where they outlive it): they are released first, or rmtree could not remove
+    # their mount points and, with the lock file gone, no later sweep would know the directory.
     if os.getpid() == owner:
+        disk.release(directory)
         shutil.rmtree(directory, ignore_errors=True)
         entries = registry()
         if entries is not None:

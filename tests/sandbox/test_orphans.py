@@ -156,3 +156,31 @@ def test_the_cgroups_of_a_killed_host_go_with_it_however_young(tmp_path: Path) -
             and any(directory.exists() for directories in made for directory in directories)
         ):
             time.sleep(0.2)
+
+
+EXITING_HOST = """
+from sandbox import disk, scratch
+kernel_dir = scratch.new_path("k-")
+kernel_dir.mkdir()
+assert disk.bound(kernel_dir, 1024 * 1024, 64)
+print(scratch.host_directory(), flush=True)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root host mounts in its own mount namespace")
+def test_a_host_ending_with_a_kernels_filesystem_still_mounted_releases_it(tmp_path: Path) -> None:
+    """A root host's bounded filesystems outlive it unless released: one its kernel did not release is
+    unmounted as the host ends normally, and its directory goes."""
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    ended = subprocess.run(
+        [sys.executable, "-c", EXITING_HOST],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=scaled(60),
+        check=True,
+    )
+    host = Path(ended.stdout.strip())
+    assert host.parent == tmp_path
+    assert disk.mounts_under(host) == []
+    assert not host.exists()
