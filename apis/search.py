@@ -30,6 +30,8 @@ DESCRIPTION_CHARS = 300
 # A parameter more than this share of the operations take is not indexed (see `_boilerplate_parameters`).
 BOILERPLATE_SHARE = 0.2
 SYNONYM_WEIGHT = 0.4
+# The shortest word a word the spec does not use is split into ("tracklist" -> track, list).
+COMPOUND_PART = 3
 STOPWORDS = frozenset(
     [
         "a",
@@ -163,7 +165,7 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:ready|healthy|health)\b", "status"),
         (r"\bdoes \S+ have\b", "user"),  # "what repos does torvalds have": a user's
         (r"\b(?-i:PRs?)\b", "pull request"),
-        (r"\b(?:spin up|kick off|launch|set up|(?:open|add|make|start|create)? ?an? new)\b", "create"),
+        (r"\b(?:spin up|kick off|launch|set up|(?:(?:open|add|make|start|create) )?an? new)\b", "create"),
         (r"\bship\b", "release create"),
         (r"\b(?:machines?|servers?|hosts?)\b", "node"),
         (r"\bwho follows\b", "followers"),
@@ -789,7 +791,8 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
         text = pattern.sub(replacement, text)
     weights: dict[str, float] = {}
     for term in tokenize(text):
-        weights[term] = weights.get(term, 0.0) + 1.0
+        for part in _parts(term, vocabulary):
+            weights[part] = weights.get(part, 0.0) + 1.0
     for term in list(weights):
         for synonym in SYNONYMS.get(term, ()):
             weights.setdefault(_stem(synonym), SYNONYM_WEIGHT)
@@ -803,6 +806,17 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     owner = owner or bool(names and _OWNED_BY_THEM.search(text))  # "his", "her": a titled person's
     names_something = bool(names) or _names_in_lower_case(text, vocabulary)
     return Request(weights, _asked_action(text), plurals, names_something, about_self, owner)
+
+
+def _parts(term: str, vocabulary: Counter[str]) -> tuple[str, ...]:
+    """A word the spec does not use, as the two words it joins that the spec does ("tracklist" -> track,
+    list); any other word as itself."""
+    if len(term) >= 2 * COMPOUND_PART and term not in vocabulary:
+        for cut in range(COMPOUND_PART, len(term) - COMPOUND_PART + 1):
+            first, second = _stem(term[:cut]), _stem(term[cut:])
+            if first in vocabulary and second in vocabulary:
+                return first, second
+    return (term,)
 
 
 def _names_in_lower_case(text: str, vocabulary: Counter[str]) -> bool:

@@ -190,3 +190,16 @@ def test_making_a_thing_of_mine_something_changes_it(specs_dir: Path, cache_dir:
     ranked = [op.name for op in search(spotify, "Make my first playlist private", 5)]
     assert "create_playlist" not in ranked and ranked[0] == "change_playlist_details"
     assert search(spotify, "Make me a playlist of quiet songs", 1)[0].name == "create_playlist"
+
+
+def test_a_word_joining_two_of_the_specs_words_is_read_as_both(specs_dir: Path, cache_dir: Path) -> None:
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    ranked = [op.name for op in search(spotify, "whats the tracklist on Rumours", 5)]
+    assert ranked[0] == "search_" and "get_an_albums_tracks" in ranked
+
+
+def test_a_new_thing_keeps_the_word_before_it(specs_dir: Path, cache_dir: Path) -> None:
+    """ "tracks a new playlist" once read as "trackscreate playlist": the tracks were lost."""
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    ranked = [op.name for op in search(spotify, "Make my top tracks a new playlist", 2)]
+    assert ranked == ["create_playlist", "get_users_top_tracks"]
