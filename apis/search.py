@@ -150,6 +150,66 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), replacement)
     for pattern, replacement in (
         (r"\b(?:leave|drop|write|post) a (?:note|comment|reply)\b", "comment create"),
+        # Casual words for what specs name plainly; "\g<0> ..." keeps the word and adds the spec's.
+        (r"\btake (?:it |this |that )?down\b|\bunpublish\b", "delete"),
+        (r"\btake\b(.*?)\b(?:off|out of)\b", r"remove\1from"),  # "take despacito off my playlist"
+        (
+            (
+                r"\bearlier(?= today| this|\W*$)|"
+                r"\b(?:last night|yesterday|(?:a (?:while|minute|moment)|minutes|hours) ago)\b"
+            ),
+            "recent recently",
+        ),
+        (r"\bturn (?:\w+ )?(?:up|down)\b|\b(?:louder|quieter|softer|volume)\b", "volume set"),
+        (r"\b(?:loop|on repeat)\b", "repeat"),
+        (r"\b(?:sounds? like|similar to|more like)\b", "related similar"),
+        (
+            r"\bwhat (?:should|could|can|to) i (?:watch|see|listen to|read|play) next\b|\bnext\b(?=\W*$)",
+            "recommendations similar",
+        ),
+        (
+            (
+                r"\b(?:buzzing|hot|everyone(?:'s| is) (?:watching|listening to)|"
+                r"(?:people|ppl) (?:are )?(?:watching|listening to))\b"
+            ),
+            "trending",
+        ),
+        (
+            r"\b(?:in|at the) (?:cinemas?|theaters?|theatres?|movies)\b|\bcinemas?\b",
+            "now playing theatres theaters",
+        ),
+        (r"\btonight\b", "today"),
+        (r"\b(?:come|came|comes|coming) out\b|\brelease date\b", "release date"),
+        (r"\bage rating\b|\brated (?:pg|r|g|12|15|18)\b", "certification release"),
+        (r"\b(?:biggest|best[- ]known|greatest hits|most played)\b", "top popular"),
+        (
+            (
+                r"\b(?:heart|fave|favou?rite)\b(?= (?:this|that|it|the)\b)|"
+                r"\b(?:like|love)\b(?= (?:this|that|it)\b)"
+            ),
+            "save",
+        ),
+        (r"\b(?:speakers?|phone|laptop|computer|headphones)\b", r"\g<0> device"),
+        (r"\bpodcasts?\b", r"\g<0> show"),
+        (r"\b(?:bpm|tempo|danceability)\b", "audio features tempo"),
+        (r"\b(?:say|ping|dm)\b", "send message post chat"),
+        (r"\b(?:thumbs?[- ]up|react(?:ion)? with|emoji|upvote)\b", "reaction add"),
+        (r"\b(?:don'?t (?:bother|disturb)|do not disturb|dnd)\b", "dnd snooze"),
+        (r"\bwho(?:'s| is| are)? in\b", "members"),
+        (r"\btypo\b", "update edit"),
+        (r"\bban(?:ned)?\b", "suspend ban"),
+        (r"\bmute\b", r"\g<0> silence"),
+        (r"\bwhat'?s new\b", "latest"),
+        (r"\bthreads?\b", r"\g<0> topic"),
+        (r"\bheadquarter\w*\b", "headquarters details"),
+        (r"\bfilmography\b|\bwhat else has\b", "credits"),
+        (
+            (
+                r"\b(?:horror|comed(?:y|ies)|thrillers?|romance|romcoms?|sci-?fi|documentar(?:y|ies)|animated|"
+                r"westerns?|dramas?|fantasy|crime)\b"
+            ),
+            r"\g<0> genre discover",
+        ),
         (r"\btag(?:ged)?\b(.*?)\bas\b", r"label\1as"),  # "tag issue 7 as a bug" labels it
         # "make my playlist private" changes a thing; "make me a playlist", "make it a new one" create one
         (r"\bmake\b(?= (?:my|the|this|that|it|its|our|your|his|her|their)\b)(?!.*\ban?\b)", "update"),

@@ -203,3 +203,31 @@ def test_a_new_thing_keeps_the_word_before_it(specs_dir: Path, cache_dir: Path) 
     spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
     ranked = [op.name for op in search(spotify, "Make my top tracks a new playlist", 2)]
     assert ranked == ["create_playlist", "get_users_top_tracks"]
+
+
+# Casual words for what specs name plainly: (spec, request, the operation that must rank first).
+CASUAL = [
+    ("spotify.yaml", "turn it down to 30%", "set_volume_for_users_playback"),
+    ("spotify.yaml", "take despacito off my Summer Hits playlist", "remove_items_playlist"),
+    ("spotify.yaml", "what was i playing last night?", "get_recently_played"),
+    ("spotify.yaml", "artists that sound like phoebe bridgers?", "get_an_artists_related_artists"),
+    ("tmdb.json", "anything good in cinemas at the moment?", "get_movie_now_playing"),
+    ("tmdb.json", "whats on tv tonight", "get_tv_airing_today"),
+    ("slack-web-swagger2.json", "Thumbs-up the last message in #random", "reactions_add"),
+    ("discourse-3.1.json", "Ban the spammer john_doe for a week", "suspend_user"),
+    ("discourse-3.1.json", "What's new on the forum?", "list_latest_topics"),
+]
+
+
+@pytest.mark.parametrize(("spec_file", "request_text", "expected"), CASUAL)
+def test_casual_words_find_what_the_spec_names_plainly(
+    specs_dir: Path, cache_dir: Path, spec_file: str, request_text: str, expected: str
+) -> None:
+    spec = load_spec(specs_dir / spec_file, cache_dir)
+    assert search(spec, request_text, 1)[0].name == expected
+
+
+def test_an_earlier_date_is_not_something_played_recently(specs_dir: Path, cache_dir: Path) -> None:
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    ranked = [op.name for op in search(spotify, "albums by Adele released no earlier than 2015", 5)]
+    assert "get_recently_played" not in ranked
