@@ -160,7 +160,14 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             ),
             "recent recently",
         ),
-        (r"\bturn (?:\w+ )?(?:up|down)\b|\b(?:louder|quieter|softer|volume)\b", "volume set"),
+        (
+            (
+                r"\bturn (?:(?:it|this|that|the (?:music|sound|volume)) )?(?:up|down)\b"
+                r"(?! the (?!music|sound|volume))|"
+                r"\b(?:louder|quieter|softer|volume)\b"
+            ),
+            "volume set",
+        ),
         (r"\b(?:loop|on repeat)\b", "repeat"),
         (r"\b(?:sounds? like|similar to|more like)\b", "related similar"),
         (
@@ -183,16 +190,14 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bage rating\b|\brated (?:pg|r|g|12|15|18)\b", "certification release"),
         (r"\b(?:biggest|best[- ]known|greatest hits|most played)\b", "top popular"),
         (
-            (
-                r"\b(?:heart|fave|favou?rite)\b(?= (?:this|that|it|the)\b)|"
-                r"\b(?:like|love)\b(?= (?:this|that|it)\b)"
-            ),
+            # Told to, at the start: not "songs like this", "I love this song, who sings it?"
+            r"^(?:please )?(?:heart|fave|favou?rite|like|love)\b(?= (?:this|that|it|the)\b)",
             "save",
         ),
         (r"\b(?:speakers?|phone|laptop|computer|headphones)\b", r"\g<0> device"),
         (r"\bpodcasts?\b", r"\g<0> show"),
         (r"\b(?:bpm|tempo|danceability)\b", "audio features tempo"),
-        (r"\b(?:say|ping|dm)\b", "send message post chat"),
+        (r"^(?:please )?say\b|\b(?:ping|dm)\b", "send message post chat"),  # "say hi", not "what do they say"
         (r"\b(?:thumbs?[- ]up|react(?:ion)? with|emoji|upvote)\b", "reaction add"),
         (r"\b(?:don'?t (?:bother|disturb)|do not disturb|dnd)\b", "dnd snooze"),
         (r"\bwho(?:'s| is| are)? in\b", "members"),

@@ -231,3 +231,18 @@ def test_an_earlier_date_is_not_something_played_recently(specs_dir: Path, cache
     spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
     ranked = [op.name for op in search(spotify, "albums by Adele released no earlier than 2015", 5)]
     assert "get_recently_played" not in ranked
+
+
+def test_casual_words_for_writes_are_read_only_where_they_ask_for_one(
+    specs_dir: Path, cache_dir: Path
+) -> None:
+    """ "Say", "like", "turn down" ask for a write only as a command about the thing a site changes."""
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    for request_text in ("find me songs like this one", "I love this song, who sings it?"):
+        assert all(op.method == "GET" for op in search(spotify, request_text, 3)), request_text
+    assert search(spotify, "like this song", 1)[0].name == "save_library_items"
+    assert "set_volume_for_users_playback" not in [
+        op.name for op in search(spotify, "turn down the invitation")
+    ]
+    gitea = load_spec(specs_dir / "gitea.json", cache_dir)
+    assert all(op.method == "GET" for op in search(gitea, "what does the README of acme/webapp say?", 5))
