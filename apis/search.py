@@ -198,10 +198,27 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bpodcasts?\b", r"\g<0> show"),
         (r"\b(?:bpm|tempo|danceability)\b", "audio features tempo"),
         (r"^(?:please )?say\b|\b(?:ping|dm)\b", "send message post chat"),  # "say hi", not "what do they say"
+        (r"\b(?:post|drop|share)\b(?=.*\b(?:in|to|on|into) (?:the )?channel\b)", "send message post chat"),
+        (
+            (
+                r"\bwhat (?:happened|went on)\b|\bcatch(?:ing)? (?:me )?up\b|\bscroll ?back\b|"
+                r"\bwhat did (?:people|they|we|everyone|folks) (?:say|talk|discuss|post)"
+            ),
+            "history messages",
+        ),
+        # The message to change or react to is found in the channel's history first.
+        (
+            (
+                r"\b(?:last|latest|previous|recent) (?:message|msg)\b|"
+                r"\b(?:message|msg) i (?:just )?(?:sent|posted|wrote)\b"
+            ),
+            r"\g<0> history",
+        ),
         (r"\b(?:thumbs?[- ]up|react(?:ion)? with|emoji|upvote)\b", "reaction add"),
         (r"\b(?:don'?t (?:bother|disturb)|do not disturb|dnd)\b", "dnd snooze"),
-        (r"\bwho(?:'s| is| are)? in\b", "members"),
-        (r"\btypo\b", "update edit"),
+        (r"\bwho(?:'s| is| are)?(?: (?:actually|really|currently|still|even|all))? in\b", "members"),
+        (r"\bremind\b", "reminder add"),
+        (r"\btypo\b|\b(?:fix|correct|reword)\b", "update edit"),
         (r"\bban(?:ned)?\b", "suspend ban"),
         (r"\bmute\b", r"\g<0> silence"),
         (r"\bwhat'?s new\b", "latest"),
@@ -350,6 +367,12 @@ UNOWNED_FACTOR = 0.5
 # Path segments of the operation that returns the user the credentials belong to.
 CURRENT_USER_SEGMENTS = frozenset({"me", "myself", "self", "whoami", "user", "current", "currentuser"})
 USER_KINDS = frozenset({"user", "account"})
+# Names written the way chat and forge users write them ("#general", "@maria", "sarah@acme.com"), and the
+# kinds of thing they name, the first of each that the spec uses: an operation that takes such a thing by id
+# as a parameter (Slack's `channel`, `users`) ranks what lists or finds that kind of thing just below it.
+SIGILS = {"#": ("channel", "tag", "category"), "@": ("user", "member", "account")}
+_SIGIL_NAME = re.compile(r"([#@])[A-Za-z][\w.-]*")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Learned from runs: a past task at least this similar to the request (cosine of their weighted terms)
 # lends its operations a share of the best match's score, as large as the similarity, so a request
 # worded as a past one ranks that task's operations first.
@@ -374,6 +397,7 @@ _POSSESSIVE = re.compile(r"['\u2019]s?$")
 _OWNED_BY_THEM = re.compile(r"\b(?:his|her|their)\b", re.IGNORECASE)
 _MIXED = re.compile(r"(?=.*[a-zA-Z])(?=.*[0-9])[A-Za-z0-9.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_ID_SUFFIX = re.compile(r"(?:_ids?|Ids?|IDs?)$")
 
 
 def tokenize(text: str) -> list[str]:
@@ -413,6 +437,10 @@ class Request:
     # Names something by its title in the possessive ("Cate Blanchett's latest TV show"): what is asked
     # for is that thing's own, read under its id, not the site's (its latest, its most popular).
     names_owner: bool = False
+    # The kinds of the things it names with a sigil or an email address ("#general": channel), and whether it
+    # names something by a title of no said kind ("Add Priya to #launch": Priya).
+    named_kinds: frozenset[str] = frozenset()
+    names_untyped: bool = False
 
 
 @dataclass
@@ -468,7 +496,7 @@ class SearchIndex:
             [_neighbourhood(lookup, under) for lookup in lookups],
             [_returns_collection(op) for op in spec.operations],
             frozenset(_first_path_parameter(op) for op in spec.operations) - {""},
-            Chains.build(spec.operations, lookups),
+            Chains.build(spec.operations, lookups, shared),
             _document_loader(spec),
         )
 
@@ -584,10 +612,13 @@ class SearchIndex:
         for _ in range(PROVIDER_DEPTH):
             found = []
             for target in targets:
-                for kind in chains.id_kinds[target]:
-                    provider = chains.provider(kind, request, scores)
-                    if provider is None and request.names_something:
-                        provider = self._listed_by(kind, scores)
+                providers = [self._provider(kind, request, scores) for kind in chains.id_kinds[target]]
+                providers += [
+                    chains.lister(kind, request, scores)
+                    for kind in chains.parameter_kinds[target]
+                    if kind in request.named_kinds or request.names_untyped
+                ]
+                for provider in providers:
                     if provider is None or provider == target:
                         continue
                     scores[provider] = max(scores[provider], scores[target] * PROVIDER_SHARE)
@@ -595,6 +626,12 @@ class SearchIndex:
                         seen.add(provider)
                         found.append(provider)
             targets = found
+
+    def _provider(self, kind: str, request: Request, scores: Sequence[float]) -> int | None:
+        provider = self.chains.provider(kind, request, scores)
+        if provider is None and request.names_something:
+            provider = self._listed_by(kind, scores)
+        return provider
 
     def _add_readers(self, scores: list[float], request: Request) -> None:
         """Rank, just below each of the best operations that find one thing of a kind, the read of that
@@ -663,9 +700,21 @@ class Chains:
     # one kind of thing each search or list finds where it has such reads (`GET /tv/popular` -> tv).
     readers: dict[str, list[int]] = field(default_factory=dict)
     returns: tuple[str | None, ...] = ()
+    # Per operation, the kinds of the things it takes by id as a query or body parameter (Slack's
+    # `POST /chat.postMessage` takes a `channel`), where the spec lists or finds that kind; and those lists
+    # and searches by kind (`GET /conversations.list` for a channel), with the words of what each search
+    # must be given (`GET /users.lookupByEmail`: an email), which a request must give for it to fit.
+    parameter_kinds: tuple[tuple[str, ...], ...] = ()
+    listers: dict[str, list[int]] = field(default_factory=dict)
+    needs: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, operations: Sequence[Operation], lookups: Sequence[frozenset[str] | None]) -> Chains:
+    def build(
+        cls,
+        operations: Sequence[Operation],
+        lookups: Sequence[frozenset[str] | None],
+        boilerplate: frozenset[str] = frozenset(),
+    ) -> Chains:
         current_user = next((i for i, op in enumerate(operations) if _is_current_user(op)), None)
         prefix = operations[current_user].path.rstrip("/") + "/" if current_user is not None else None
         own: dict[str, list[int]] = {}
@@ -684,7 +733,37 @@ class Chains:
             if op.method == "GET" and len(id_kinds[i]) == 1 and _path_parameters(op) == 1:
                 readers.setdefault(id_kinds[i][0], []).append(i)
         returns = tuple(_returned_kind(op, readers) for op in operations)
-        return cls(id_kinds, current_user, own, finders, tuple(finders.pop("", [])), readers, returns)
+        listed: dict[str, list[int]] = {}
+        for i, op in enumerate(operations):
+            if _lists_one_kind(op, boilerplate):
+                listed.setdefault(_kind(op.path.rstrip("/").rsplit("/", 1)[-1]), []).append(i)
+        listers: dict[str, list[int]] = {}
+        for kind in {kind for op in operations for kind in _parameter_kinds(op)}:
+            # Listed under its own name or a synonym (Slack's channels by `GET /conversations.list`).
+            names = (kind, *(_stem(synonym) for synonym in SYNONYMS.get(kind, ())))
+            if found := [*finders.get(kind, []), *(i for name in names for i in listed.get(name, []))]:
+                listers[kind] = found
+        parameter_kinds = tuple(
+            tuple(kind for kind in _parameter_kinds(op) if kind in listers) for op in operations
+        )
+        needs = {
+            i: frozenset(
+                _stem(p.name.lower())
+                for p in operations[i].parameters
+                if p.required and p.location != "header" and p.name not in boilerplate
+            )
+            for found in listers.values()
+            for i in found
+        }
+        finds_all = tuple(finders.pop("", []))
+        return cls(
+            id_kinds, current_user, own, finders, finds_all, readers, returns, parameter_kinds, listers, needs
+        )
+
+    def lister(self, kind: str, request: Request, scores: Sequence[float]) -> int | None:
+        """The list or search that finds the `kind` of thing a request names and a parameter takes."""
+        fits = [i for i in self.listers[kind] if self.needs[i] <= request.weights.keys()]
+        return _best(fits, scores) if fits else None
 
     def provider(self, kind: str, request: Request, scores: Sequence[float]) -> int | None:
         """The operation that finds the `kind` of thing this request means, if the spec has one."""
@@ -695,6 +774,24 @@ class Chains:
         if request.names_something and (kind in self.finders or self.finds_all):
             return _best(self.finders.get(kind) or list(self.finds_all), scores)
         return None
+
+
+def _parameter_kinds(operation: Operation) -> tuple[str, ...]:
+    """The kinds of thing an operation takes by id in its query or body (`channel`, `users`, `team_id`)."""
+    names = [p.name for p in operation.parameters if p.location in ("query", "cookie")]
+    properties = operation.body.schema.get("properties") if operation.body is not None else None
+    names += list(properties) if isinstance(properties, dict) else []
+    kinds = [_stem(_ID_SUFFIX.sub("", name).lower()) for name in names]
+    return tuple(dict.fromkeys(kind for kind in kinds if kind.isalpha()))
+
+
+def _lists_one_kind(operation: Operation, boilerplate: frozenset[str]) -> bool:
+    """Whether an operation lists the things of one kind, needing nothing first (`GET /users.list`)."""
+    if operation.method != "GET" or any(p.location == "path" for p in operation.parameters):
+        return False
+    if any(p.required and p.location != "header" and p.name not in boilerplate for p in operation.parameters):
+        return False
+    return "list" in tokenize(_CAMEL.sub(" ", operation.name).replace("_", " "))
 
 
 def _document_loader(spec: Spec) -> Callable[[], dict[str, Any] | None]:
@@ -827,11 +924,22 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     `namespace`) set aside, idioms rewritten into the words specs use, synonyms added at a lower weight."""
     # A title right after "called", "named"... names something new, which no search finds.
     names = [m.group(0) for m in _QUOTED.finditer(query) if not _names_new(query[: m.start()])]
+    quoted = len(names)
     text = _QUOTED.sub(" ", query)
     kept: list[str] = []
+    named_kinds: set[str] = set()
     owner = False
     for position, chunk in enumerate(text.split()):
         word = chunk.strip(".,;:!?()[]'\"")
+        named = _POSSESSIVE.sub("", word)
+        mention = _SIGIL_NAME.fullmatch(named)
+        sigil = "@" if _EMAIL.fullmatch(named) else mention.group(1) if mention else ""
+        if sigil:
+            kind = next((kind for kind in SIGILS[sigil] if kind in vocabulary), None)
+            if kind is not None:
+                named_kinds.add(kind)
+                kept.append(kind if sigil == word[:1] else f"{kind} email")  # "#general": the channel
+            continue
         if "/" in word or any(_MIXED.fullmatch(part) for part in word.split("-")):
             continue  # a value: owner/repo, a pod's generated name, a version
         starts_sentence = position == 0 or kept[-1:] == [""] or chunk[:1] in "\"'"
@@ -858,6 +966,8 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     for term in tokenize(text):
         for part in _parts(term, vocabulary):
             weights[part] = weights.get(part, 0.0) + 1.0
+    for kind in named_kinds - set(_WORD.findall(query.lower())):
+        weights[kind] = SYNONYM_WEIGHT  # named as a value ("@lena"), not asked about
     for term in list(weights):
         for synonym in SYNONYMS.get(term, ()):
             weights.setdefault(_stem(synonym), SYNONYM_WEIGHT)
@@ -869,8 +979,11 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
         _stem(word) for word in _WORD.findall(text.lower()) if _stem(word) != word and word not in STOPWORDS
     )
     owner = owner or bool(names and _OWNED_BY_THEM.search(text))  # "his", "her": a titled person's
-    names_something = bool(names) or _names_in_lower_case(text, vocabulary)
-    return Request(weights, _asked_action(text), plurals, names_something, about_self, owner)
+    untyped = len(names) > quoted or _names_in_lower_case(text, vocabulary)
+    names_something = bool(names) or untyped
+    action = _asked_action(text)
+    kinds = frozenset(named_kinds)
+    return Request(weights, action, plurals, names_something, about_self, owner, kinds, untyped)
 
 
 def _parts(term: str, vocabulary: Counter[str]) -> tuple[str, ...]:

@@ -113,6 +113,30 @@ def test_chains_rank_what_finds_the_thing_an_operation_takes_by_id(specs_dir: Pa
     )  # POST /users/{user_id}/...
 
 
+def test_a_channel_or_person_named_as_chat_users_write_them_is_listed_first(
+    specs_dir: Path, cache_dir: Path
+) -> None:
+    """Slack takes a channel's or a user's id as a parameter, not in the path: "#design-crit" and a person's
+    name rank, just below the operation, the lists that find them; an email address ranks the look-up by
+    email, which a plain name cannot use."""
+    slack = load_spec(specs_dir / "slack-web-swagger2.json", cache_dir)
+    ranked = [op.name for op in search(slack, "drop the standup notes into #team-alpha", 5)]
+    assert ranked[0] == "chat_post_message" and "conversations_list" in ranked
+    ranked = [op.name for op in search(slack, "add @nadia.r to #design-crit", 5)]
+    assert ranked[0] == "conversations_invite" and {"conversations_list", "users_list"} <= set(ranked)
+    ranked = [op.name for op in search(slack, "let Olu Adeyemi know the offsite moved, dm him", 5)]
+    assert "users_lookup_by_email" not in ranked
+    ranked = [op.name for op in search(slack, "what's bo.chen@initech.io's display name", 5)]
+    assert ranked[0] == "users_lookup_by_email"
+
+
+def test_a_kind_named_only_as_a_value_is_not_what_is_asked_about(specs_dir: Path, cache_dir: Path) -> None:
+    """ "@lena" names a user to assign, not a request about users."""
+    gitea = load_spec(specs_dir / "gitea.json", cache_dir)
+    ranked = [op.name for op in search(gitea, "assign issue 5 in acme/app to @lena", 5)]
+    assert all(name.startswith("issue_") and "subscription" not in name for name in ranked)
+
+
 def test_one_thing_a_list_finds_is_then_read_by_its_id(specs_dir: Path, cache_dir: Path) -> None:
     """A list or search that finds one thing the request asks about ("the most popular TV show") ranks the
     read of that thing by id just below it; a request for the things themselves (plural) does not."""
