@@ -17,7 +17,7 @@ import re
 import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from apis.model import Operation, Spec
@@ -218,6 +218,11 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:don'?t (?:bother|disturb)|do not disturb|dnd)\b", "dnd snooze"),
         (r"\bwho(?:'s| is| are)?(?: (?:actually|really|currently|still|even|all))? in\b", "members"),
         (r"\bremind\b", "reminder add"),
+        (r"\b(?:jump|skip|fast[- ]forward|rewind|go back) to (?=\d)", "seek position "),
+        (r"\bsubscribed to\b", "saved followed"),
+        (r"^(?:please )?reply\b|\breply to (?:topic|thread|post)\b", "create post reply"),
+        (r"\b(?:approve|lgtm|request changes)\b", "review create"),
+        (r"\b(?:ci|checks|pipeline|build) (?:pass|passed|fail|failed|green|red|status)\b", "status commit"),
         (r"\btypo\b|\b(?:fix|correct|reword)\b", "update edit"),
         (r"\bban(?:ned)?\b", "suspend ban"),
         (r"\bmute\b", r"\g<0> silence"),
@@ -367,12 +372,24 @@ UNOWNED_FACTOR = 0.5
 # Path segments of the operation that returns the user the credentials belong to.
 CURRENT_USER_SEGMENTS = frozenset({"me", "myself", "self", "whoami", "user", "current", "currentuser"})
 USER_KINDS = frozenset({"user", "account"})
-# Names written the way chat and forge users write them ("#general", "@maria", "sarah@acme.com"), and the
-# kinds of thing they name, the first of each that the spec uses: an operation that takes such a thing by id
-# as a parameter (Slack's `channel`, `users`) ranks what lists or finds that kind of thing just below it.
-SIGILS = {"#": ("channel", "tag", "category"), "@": ("user", "member", "account")}
-_SIGIL_NAME = re.compile(r"([#@])[A-Za-z][\w.-]*")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Names written in a form that says their kind ("#general", "@maria", "sarah@acme.com", "CHANGELOG.md"): the
+# kinds they may be, the first the spec uses is taken, and a word added for what the form tells. An operation
+# that takes such a thing by id as a parameter (Slack's `channel`, `users`, `file`) ranks what lists or finds
+# that kind of thing just below it.
+NAMED_FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), ("user", "member", "account"), "email"),
+    (re.compile(r"@[A-Za-z][\w.-]*"), ("user", "member", "account"), ""),
+    (re.compile(r"#[A-Za-z][\w.-]*"), ("channel", "tag", "category"), ""),
+    (
+        re.compile(
+            r"[\w./-]*\w\.(?:md|rst|txt|py|js|ts|tsx|jsx|json|ya?ml|toml|cfg|ini|go|rs|java|kt|rb|php|c|h|cpp|"
+            r"html|css|sh|lock|xml|csv|sql|pdf|png|jpe?g|gif|svg|docx?|xlsx?|pptx?|zip)",
+            re.IGNORECASE,
+        ),
+        ("file", "attachment", "document"),
+        "content",
+    ),
+)
 # Learned from runs: a past task at least this similar to the request (cosine of their weighted terms)
 # lends its operations a share of the best match's score, as large as the similarity, so a request
 # worded as a past one ranks that task's operations first.
@@ -515,6 +532,10 @@ class SearchIndex:
                 if count:
                     norm = K1 * (1 - B + B * self.lengths[i] / self.average_length)
                     scores[i] += weight * idf * count * (K1 + 1) / (count + norm)
+        if weights and not any(scores):
+            # No word of the request is the spec's ("how long is avatar the way of water"): it names a thing
+            # the spec does not, which only a search can find.
+            request = replace(request, names_something=True)
         objects = {term for term, weight in weights.items() if weight >= 1}
         wants_admin = "admin" in objects
         best = max(scores, default=0.0) or 1.0  # nothing matched: a named thing is still looked up
@@ -742,7 +763,7 @@ class Chains:
             # Listed under its own name or a synonym (Slack's channels by `GET /conversations.list`).
             names = (kind, *(_stem(synonym) for synonym in SYNONYMS.get(kind, ())))
             if found := [*finders.get(kind, []), *(i for name in names for i in listed.get(name, []))]:
-                listers[kind] = found
+                listers[kind] = list(dict.fromkeys(found))
         parameter_kinds = tuple(
             tuple(kind for kind in _parameter_kinds(op) if kind in listers) for op in operations
         )
@@ -932,13 +953,13 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     for position, chunk in enumerate(text.split()):
         word = chunk.strip(".,;:!?()[]'\"")
         named = _POSSESSIVE.sub("", word)
-        mention = _SIGIL_NAME.fullmatch(named)
-        sigil = "@" if _EMAIL.fullmatch(named) else mention.group(1) if mention else ""
-        if sigil:
-            kind = next((kind for kind in SIGILS[sigil] if kind in vocabulary), None)
+        form = next((form for form in NAMED_FORMS if form[0].fullmatch(named)), None)
+        if form is not None:
+            _, kinds, told = form
+            kind = next((kind for kind in kinds if kind in vocabulary), None)
             if kind is not None:
                 named_kinds.add(kind)
-                kept.append(kind if sigil == word[:1] else f"{kind} email")  # "#general": the channel
+                kept.append(f"{kind} {told}")  # "#general": the channel
             continue
         if "/" in word or any(_MIXED.fullmatch(part) for part in word.split("-")):
             continue  # a value: owner/repo, a pod's generated name, a version

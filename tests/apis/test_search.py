@@ -42,7 +42,10 @@ def test_hand_written_tasks_find_their_operation(
 def test_search_returns_at_most_k_matching_operations(specs_dir: Path, cache_dir: Path) -> None:
     spec = load_spec(specs_dir / "gitea.json", cache_dir)
     assert len(search(spec, "issue", k=5)) == 5
-    assert search(spec, "zzzqqq", k=5) == []
+    assert search(spec, "the, and of it", k=5) == []
+    # A word the spec does not use may be a name ("torvalds"): only what searches can find it.
+    found = search(spec, "zzzqqq", k=5)
+    assert found and all("search" in op.name for op in found)
 
 
 def test_the_evaluation_set_is_large_and_names_real_operations(specs_dir: Path, cache_dir: Path) -> None:
@@ -270,3 +273,27 @@ def test_casual_words_for_writes_are_read_only_where_they_ask_for_one(
     ]
     gitea = load_spec(specs_dir / "gitea.json", cache_dir)
     assert all(op.method == "GET" for op in search(gitea, "what does the README of acme/webapp say?", 5))
+
+
+def test_a_file_name_asks_for_a_files_contents(specs_dir: Path, cache_dir: Path) -> None:
+    gitea = load_spec(specs_dir / "gitea.json", cache_dir)
+    assert search(gitea, "open up docs/setup.md from acme/site", 1)[0].name == "repo_get_contents"
+    slack = load_spec(specs_dir / "slack-web-swagger2.json", cache_dir)
+    ranked = [op.name for op in search(slack, "make a public link to budget.xlsx", 5)]
+    assert ranked[0] == "files_shared_public_url" and {"files_list", "files_remote_list"} & set(ranked)
+
+
+def test_a_request_of_words_the_spec_does_not_use_gets_its_searches(specs_dir: Path, cache_dir: Path) -> None:
+    """ "how long is dune": no word is TMDB's, so the request is about something it names; it got
+    no result at all."""
+    tmdb = load_spec(specs_dir / "tmdb.json", cache_dir)
+    assert "get_search_movie" in [op.name for op in search(tmdb, "how long is dune", 5)]
+
+
+def test_users_words_for_review_ci_and_seeking(specs_dir: Path, cache_dir: Path) -> None:
+    gitea = load_spec(specs_dir / "gitea.json", cache_dir)
+    assert search(gitea, "lgtm PR 12 in acme/api", 1)[0].name == "repo_create_pull_review"
+    ranked = [op.name for op in search(gitea, "is the build green on main for acme/api", 3)]
+    assert "repo_get_combined_status_by_ref" in ranked
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    assert search(spotify, "rewind to 0:45", 1)[0].name == "seek_to_position_in_currently_playing_track"
