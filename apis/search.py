@@ -275,6 +275,8 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\blogos?\b", "logo image"),
     )
 )
+# Words after which a request's last word, one the spec does not use, is a name ("photos of zendaya").
+NAME_BEFORE = frozenset({"of", "by", "for", "from", "about", "like", "with", "directed", "starring"})
 # Words that stand for someone already named ("her newest album"), never a name themselves.
 PRONOUNS = frozenset(
     {"he", "she", "him", "his", "her", "hers", "they", "their", "theirs", "its", "mine", "yours"}
@@ -1003,8 +1005,8 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     untyped = len(names) > quoted or _names_in_lower_case(text, vocabulary)
     names_something = bool(names) or untyped
     action = _asked_action(text)
-    kinds = frozenset(named_kinds)
-    return Request(weights, action, plurals, names_something, about_self, owner, kinds, untyped)
+    of_kinds = frozenset(named_kinds)
+    return Request(weights, action, plurals, names_something, about_self, owner, of_kinds, untyped)
 
 
 def _parts(term: str, vocabulary: Counter[str]) -> tuple[str, ...]:
@@ -1020,7 +1022,9 @@ def _parts(term: str, vocabulary: Counter[str]) -> tuple[str, ...]:
 
 def _names_in_lower_case(text: str, vocabulary: Counter[str]) -> bool:
     """Whether a request typed in lower case names something: two words in a row that the spec does not use
-    ("margot robbie", "phoebe bridgers"). One alone is more often a word of the request ("lead", "need")."""
+    ("margot robbie", "phoebe bridgers"), or one where a name goes: last, after "of", "by"... or after a
+    one-word command ("photos of zendaya", "unfollow drake"). One alone elsewhere is more often a word of the
+    request ("lead", "need", "later")."""
     words = [word.strip(".,;:!?()[]'\"").lower() for word in text.split()]
     unknown = [
         word.isalpha()
@@ -1030,7 +1034,9 @@ def _names_in_lower_case(text: str, vocabulary: Counter[str]) -> bool:
         and _stem(word) not in vocabulary
         for word in words
     ]
-    return any(first and second for first, second in itertools.pairwise(unknown))
+    last = len(words) - 1
+    after_command_or_of = last >= 1 and unknown[last] and (last == 1 or words[last - 1] in NAME_BEFORE)
+    return after_command_or_of or any(first and second for first, second in itertools.pairwise(unknown))
 
 
 def _names_new(before: str) -> bool:

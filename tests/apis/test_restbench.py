@@ -20,18 +20,19 @@ from .request_sets import (
 )
 
 # Floors at the figures measured when they were set (tests/apis/bench_restbench.py prints them):
-# (needed operation in the top 5, every needed operation in the API section).
+# (needed operation in the top 5, every needed operation in the API section). A floor set lower than an
+# earlier one follows a harder blind set joining the list, not a loss (the same requests score as before).
 FLOORS = {
     "RestBench TMDB": (0.8, 1.0),
     "RestBench Spotify": (0.8, 1.0),
-    "gitea.json": (0.81, 0.94),
+    "gitea.json": (0.80, 0.96),
     "kubernetes.json": (1.0, 1.0),
     # Written after the first search work and held out from it; the casual-word idioms later drew on misses.
-    "slack-web-swagger2.json": (0.47, 0.5),
-    "discourse-3.1.json": (0.81, 1.0),
+    "slack-web-swagger2.json": (0.81, 0.91),
+    "discourse-3.1.json": (0.80, 1.0),
     # Written blind by helpers who saw only the specs' operations (tests/fixtures/search/requests.yaml).
     "tmdb.json": (0.70, 1.0),
-    "spotify.yaml": (0.86, 1.0),
+    "spotify.yaml": (0.82, 1.0),
 }
 
 

@@ -297,3 +297,14 @@ def test_users_words_for_review_ci_and_seeking(specs_dir: Path, cache_dir: Path)
     assert "repo_get_combined_status_by_ref" in ranked
     spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
     assert search(spotify, "rewind to 0:45", 1)[0].name == "seek_to_position_in_currently_playing_track"
+
+
+def test_a_last_word_after_of_by_or_a_command_is_a_name(specs_dir: Path, cache_dir: Path) -> None:
+    """One word the spec does not use is a name where a name goes: last, after "by", "of"... or after a
+    one-word command ("follow beyonce"); elsewhere it is more often a word of the request ("later")."""
+    tmdb = load_spec(specs_dir / "tmdb.json", cache_dir)
+    ranked = [op.name for op in search(tmdb, "what else was directed by villeneuve", 5)]
+    assert "get_search_person" in ranked
+    spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
+    assert "search_" in [op.name for op in search(spotify, "follow beyonce", 5)]
+    assert "search_" not in [op.name for op in search(spotify, "play my liked songs later", 5)]
