@@ -198,7 +198,10 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bpodcasts?\b", r"\g<0> show"),
         (r"\b(?:bpm|tempo|danceability)\b", "audio features tempo"),
         (r"^(?:please )?say\b|\b(?:ping|dm)\b", "send message post chat"),  # "say hi", not "what do they say"
-        (r"\b(?:post|drop|share)\b(?=.*\b(?:in|to|on|into) (?:the )?channel\b)", "send message post chat"),
+        (  # a message to a channel, unless it is a file
+            r"\b(?:post|drop|share)\b(?!.*\bfiles?\b)(?=.*\b(?:in|to|on|into) (?:the )?channel\b)",
+            "send message post chat",
+        ),
         (
             (
                 r"\bwhat (?:happened|went on)\b|\bcatch(?:ing)? (?:me )?up\b|\bscroll ?back\b|"
@@ -219,11 +222,11 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bwho(?:'s| is| are)?(?: (?:actually|really|currently|still|even|all))? in\b", "members"),
         (r"\bremind\b", "reminder add"),
         (r"\b(?:jump|skip|fast[- ]forward|rewind|go back) to (?=\d)", "seek position "),
-        (r"\bsubscribed to\b", "saved followed"),
+        (r"\bsubscribed to\b", r"\g<0> saved followed"),
         (r"^(?:please )?reply\b|\breply to (?:topic|thread|post)\b", "create post reply"),
-        (r"\b(?:approve|lgtm|request changes)\b", "review create"),
+        (r"\b(?:approve|lgtm|request changes)\b", r"\g<0> review create"),
         (r"\b(?:ci|checks|pipeline|build) (?:pass|passed|fail|failed|green|red|status)\b", "status commit"),
-        (r"\btypo\b|\b(?:fix|correct|reword)\b", "update edit"),
+        (r"\btypo\b|\b(?:fix|reword)\b", "update edit"),
         (r"\bban(?:ned)?\b", "suspend ban"),
         (r"\bmute\b", r"\g<0> silence"),
         (r"\bwhat'?s new\b", "latest"),
@@ -380,11 +383,12 @@ USER_KINDS = frozenset({"user", "account"})
 # that kind of thing just below it.
 NAMED_FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), ("user", "member", "account"), "email"),
-    (re.compile(r"@[A-Za-z][\w.-]*"), ("user", "member", "account"), ""),
+    (re.compile(r"@(?!(?:channel|here|everyone)$)[A-Za-z][\w.-]*"), ("user", "member", "account"), ""),
     (re.compile(r"#[A-Za-z][\w.-]*"), ("channel", "tag", "category"), ""),
     (
         re.compile(
-            r"[\w./-]*\w\.(?:md|rst|txt|py|js|ts|tsx|jsx|json|ya?ml|toml|cfg|ini|go|rs|java|kt|rb|php|c|h|cpp|"
+            # Not a framework's name ("Node.js", "Next.js").
+            r"(?![A-Z][\w-]*\.[jt]s$)[\w./-]*\w\.(?:md|rst|txt|py|js|ts|tsx|jsx|json|ya?ml|toml|cfg|ini|go|rs|java|kt|rb|php|c|h|cpp|"
             r"html|css|sh|lock|xml|csv|sql|pdf|png|jpe?g|gif|svg|docx?|xlsx?|pptx?|zip)",
             re.IGNORECASE,
         ),
@@ -416,6 +420,12 @@ _POSSESSIVE = re.compile(r"['\u2019]s?$")
 _OWNED_BY_THEM = re.compile(r"\b(?:his|her|their)\b", re.IGNORECASE)
 _MIXED = re.compile(r"(?=.*[a-zA-Z])(?=.*[0-9])[A-Za-z0-9.]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# What of a request is read: a longer one is a pasted document, and some idioms look ahead across the text
+# at each of their words (time that grows with the square of the length).
+REQUEST_CHARS = 2000
+# Parameters that take what a search looks for, which any request gives.
+SEARCH_TEXT = frozenset({"q", "query", "term", "keyword", "search", "text", "name"})
+_FILE_STEM = re.compile(r"\.[^.]*$")
 _ID_SUFFIX = re.compile(r"(?:_ids?|Ids?|IDs?)$")
 
 
@@ -766,15 +776,19 @@ class Chains:
             names = (kind, *(_stem(synonym) for synonym in SYNONYMS.get(kind, ())))
             if found := [*finders.get(kind, []), *(i for name in names for i in listed.get(name, []))]:
                 listers[kind] = list(dict.fromkeys(found))
+        # A search's own parameters are its filters (`repo_search`'s `team_id`), not things to find first.
         parameter_kinds = tuple(
-            tuple(kind for kind in _parameter_kinds(op) if kind in listers) for op in operations
+            () if lookups[i] is not None else tuple(kind for kind in _parameter_kinds(op) if kind in listers)
+            for i, op in enumerate(operations)
         )
         needs = {
             i: frozenset(
-                _stem(p.name.lower())
+                word
                 for p in operations[i].parameters
                 if p.required and p.location != "header" and p.name not in boilerplate
+                for word in tokenize(p.name.replace("_", " "))
             )
+            - SEARCH_TEXT
             for found in listers.values()
             for i in found
         }
@@ -800,12 +814,18 @@ class Chains:
 
 
 def _parameter_kinds(operation: Operation) -> tuple[str, ...]:
-    """The kinds of thing an operation takes by id in its query or body (`channel`, `users`, `team_id`)."""
-    names = [p.name for p in operation.parameters if p.location in ("query", "cookie")]
-    properties = operation.body.schema.get("properties") if operation.body is not None else None
-    names += list(properties) if isinstance(properties, dict) else []
-    kinds = [_stem(_ID_SUFFIX.sub("", name).lower()) for name in names]
-    return tuple(dict.fromkeys(kind for kind in kinds if kind.isalpha()))
+    """The kinds of thing an operation takes by id in its query or body (`channel`, `users`, `team_id`): the
+    names of its string and integer values (an object or a flag is not an id)."""
+    values = {p.name: p.schema for p in operation.parameters if p.location == "query"}
+    schema = operation.body.schema if operation.body is not None else None
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    values.update(properties if isinstance(properties, dict) else {})
+    kinds = [
+        _stem(_ID_SUFFIX.sub("", name).lower())
+        for name, value in values.items()
+        if not isinstance(value, dict) or value.get("type") in (None, "string", "integer")
+    ]
+    return tuple(dict.fromkeys(kind for kind in kinds if kind.isalpha() and kind not in ("id", "ids")))
 
 
 def _lists_one_kind(operation: Operation, boilerplate: frozenset[str]) -> bool:
@@ -814,7 +834,7 @@ def _lists_one_kind(operation: Operation, boilerplate: frozenset[str]) -> bool:
         return False
     if any(p.required and p.location != "header" and p.name not in boilerplate for p in operation.parameters):
         return False
-    return "list" in tokenize(_CAMEL.sub(" ", operation.name).replace("_", " "))
+    return "list" in tokenize(operation.name.replace("_", " "))
 
 
 def _document_loader(spec: Spec) -> Callable[[], dict[str, Any] | None]:
@@ -945,6 +965,7 @@ def _document_terms(operation: Operation, boilerplate: frozenset[str] = frozense
 def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> Request:
     """A request's terms and intent: titles and values (`acme/webapp`, `api-5f7`, the word after
     `namespace`) set aside, idioms rewritten into the words specs use, synonyms added at a lower weight."""
+    query = query[:REQUEST_CHARS]
     # A title right after "called", "named"... names something new, which no search finds.
     names = [m.group(0) for m in _QUOTED.finditer(query) if not _names_new(query[: m.start()])]
     quoted = len(names)
@@ -956,12 +977,14 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
         word = chunk.strip(".,;:!?()[]'\"")
         named = _POSSESSIVE.sub("", word)
         form = next((form for form in NAMED_FORMS if form[0].fullmatch(named)), None)
-        if form is not None:
-            _, kinds, told = form
-            kind = next((kind for kind in kinds if kind in vocabulary), None)
-            if kind is not None:
-                named_kinds.add(kind)
-                kept.append(f"{kind} {told}")  # "#general": the channel
+        kind = next((kind for kind in form[1] if kind in vocabulary), None) if form else None
+        if form is not None and kind is not None:
+            named_kinds.add(kind)
+            # "#general": the channel; "docs/setup.md": the file's content, and its own words
+            own = _FILE_STEM.sub("", named.rsplit("/", 1)[-1]) if form is NAMED_FORMS[-1] else ""
+            kept.append(f"{kind} {form[2]} {own}".strip())
+            if chunk[-1:] in ".?!":
+                kept.append("")
             continue
         if "/" in word or any(_MIXED.fullmatch(part) for part in word.split("-")):
             continue  # a value: owner/repo, a pod's generated name, a version
@@ -983,13 +1006,14 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
         if chunk[-1:] in ".?!":
             kept.append("")
     text = " ".join(kept)
+    said = frozenset(text.lower().split())
     for pattern, replacement in IDIOMS:
         text = pattern.sub(replacement, text)
     weights: dict[str, float] = {}
     for term in tokenize(text):
         for part in _parts(term, vocabulary):
             weights[part] = weights.get(part, 0.0) + 1.0
-    for kind in named_kinds - set(_WORD.findall(query.lower())):
+    for kind in named_kinds - {_stem(word) for word in _WORD.findall(query.lower())}:
         weights[kind] = SYNONYM_WEIGHT  # named as a value ("@lena"), not asked about
     for term in list(weights):
         for synonym in SYNONYMS.get(term, ()):
@@ -1002,7 +1026,7 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
         _stem(word) for word in _WORD.findall(text.lower()) if _stem(word) != word and word not in STOPWORDS
     )
     owner = owner or bool(names and _OWNED_BY_THEM.search(text))  # "his", "her": a titled person's
-    untyped = len(names) > quoted or _names_in_lower_case(text, vocabulary)
+    untyped = len(names) > quoted or _names_in_lower_case(text, vocabulary, said)
     names_something = bool(names) or untyped
     action = _asked_action(text)
     of_kinds = frozenset(named_kinds)
@@ -1020,14 +1044,17 @@ def _parts(term: str, vocabulary: Counter[str]) -> tuple[str, ...]:
     return (term,)
 
 
-def _names_in_lower_case(text: str, vocabulary: Counter[str]) -> bool:
+def _names_in_lower_case(text: str, vocabulary: Counter[str], said: frozenset[str]) -> bool:
     """Whether a request typed in lower case names something: two words in a row that the spec does not use
     ("margot robbie", "phoebe bridgers"), or one where a name goes: last, after "of", "by"... or after a
     one-word command ("photos of zendaya", "unfollow drake"). One alone elsewhere is more often a word of the
-    request ("lead", "need", "later")."""
+    request ("lead", "need", "later"). `text` is the request with its idioms rewritten (which drops words that
+    are not names, "lead actor" -> "lead credits person"); the words they add are not names."""
     words = [word.strip(".,;:!?()[]'\"").lower() for word in text.split()]
+    said = frozenset(word.strip(".,;:!?()[]'\"") for word in said)
     unknown = [
-        word.isalpha()
+        word in said
+        and word.isalpha()
         and len(word) >= 3
         and word not in STOPWORDS
         and word not in PRONOUNS

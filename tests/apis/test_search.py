@@ -308,3 +308,43 @@ def test_a_last_word_after_of_by_or_a_command_is_a_name(specs_dir: Path, cache_d
     spotify = load_spec(specs_dir / "spotify.yaml", cache_dir)
     assert "search_" in [op.name for op in search(spotify, "follow beyonce", 5)]
     assert "search_" not in [op.name for op in search(spotify, "play my liked songs later", 5)]
+
+
+def test_a_body_schema_that_is_not_an_object_leaves_search_working(write_spec, cache_dir: Path) -> None:
+    """`true` is a whole schema in OpenAPI 3.1; reading a body's parameter names must not assume a mapping."""
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/notes": {
+                "post": {
+                    "operationId": "create_note",
+                    "requestBody": {"content": {"application/json": {"schema": True}}},
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    spec = load_spec(write_spec(document), cache_dir)
+    assert [op.name for op in search(spec, "make a note", 5)] == ["create_note"]
+
+
+def test_named_forms_keep_what_they_say_and_no_more(specs_dir: Path, cache_dir: Path) -> None:
+    """A form whose kind the spec does not use is read as words ("image.png" on httpbin); "Node.js" is not a
+    file; a kind the request also says in the plural keeps its weight; a sentence still ends after a named
+    form ("Then" is not a title); words an idiom adds are not names; an idiom keeps the user's word where the
+    spec uses it ("approve app 123"); a search's own filters ask for nothing to be found first."""
+    httpbin = load_spec(specs_dir / "httpbin.json", cache_dir)
+    assert "get_image_png" in [op.name for op in search(httpbin, "get image.png", 5)]
+    assert search(httpbin, "get #anything", 1)[0].name == "get_anything_anything"
+    gitea = load_spec(specs_dir / "gitea.json", cache_dir)
+    ranked = [op.name for op in search(gitea, "list repos that use Node.js", 5)]
+    assert "repo_get_contents" not in ranked
+    assert "user_list_teams" not in [op.name for op in search(gitea, "search repos for Kubernetes", 5)]
+    slack = load_spec(specs_dir / "slack-web-swagger2.json", cache_dir)
+    assert search(slack, "list channels like #general", 1)[0].name == "conversations_list"
+    assert "users_list" not in [op.name for op in search(slack, "post to #general. Then archive it", 5)]
+    assert "users_list" not in [op.name for op in search(slack, "which channels am I subscribed to", 5)]
+    assert search(slack, "approve app 123", 1)[0].name == "admin_apps_approve"
+    ranked = [op.name for op in search(slack, "post the file in the channel", 5)]
+    assert "chat_post_message" not in ranked and "files_upload" in ranked
