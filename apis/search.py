@@ -197,7 +197,9 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:speakers?|phone|laptop|computer|headphones)\b", r"\g<0> device"),
         (r"\bpodcasts?\b", r"\g<0> show"),
         (r"\b(?:bpm|tempo|danceability)\b", "audio features tempo"),
-        (r"^(?:please )?say\b|\b(?:ping|dm)\b", "send message post chat"),  # "say hi", not "what do they say"
+        # A direct message goes to a conversation opened with the person first.
+        (r"\b(?:dm|direct message|private message)\b", r"\g<0> send message post chat open conversation"),
+        (r"^(?:please )?say\b|\bping\b", "send message post chat"),  # "say hi", not "what do they say"
         (  # a message to a channel, unless it is a file
             r"\b(?:post|drop|share)\b(?!.*\bfiles?\b)(?=.*\b(?:in|to|on|into) (?:the )?channel\b)",
             "send message post chat",

@@ -131,6 +131,8 @@ def test_a_channel_or_person_named_as_chat_users_write_them_is_listed_first(
     assert "users_lookup_by_email" not in ranked
     ranked = [op.name for op in search(slack, "what's bo.chen@initech.io's display name", 5)]
     assert ranked[0] == "users_lookup_by_email"
+    ranked = [op.name for op in search(slack, "dm @maria about the deploy", 5)]  # opens a conversation
+    assert ranked[0] == "chat_post_message" and {"users_list", "conversations_open"} <= set(ranked)
 
 
 def test_a_kind_named_only_as_a_value_is_not_what_is_asked_about(specs_dir: Path, cache_dir: Path) -> None:
