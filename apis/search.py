@@ -427,6 +427,9 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 REQUEST_CHARS = 2000
 # Parameters that take what a search looks for, which any request gives.
 SEARCH_TEXT = frozenset({"q", "query", "term", "keyword", "search", "text", "name"})
+_BY_NAME = re.compile(r"([A-Za-z]*?)_?(?:[Nn]ame|[Ll]ogin|[Ss]lug|[Hh]andle)")
+# A user's handle: "john_doe", "spammer123".
+_HANDLE = re.compile(r"[a-z][a-z0-9]*_[a-z0-9_]+|[a-z]{3,}[0-9]{2,}", re.IGNORECASE)
 _FILE_STEM = re.compile(r"\.[^.]*$")
 _ID_SUFFIX = re.compile(r"(?:_ids?|Ids?|IDs?)$")
 
@@ -472,6 +475,8 @@ class Request:
     # names something by a title of no said kind ("Add Priya to #launch": Priya).
     named_kinds: frozenset[str] = frozenset()
     names_untyped: bool = False
+    # Names someone by a handle ("john_doe", "spammer123", "user trollface"), which the site reads by name.
+    names_handle: bool = False
 
 
 @dataclass
@@ -742,6 +747,8 @@ class Chains:
     parameter_kinds: tuple[tuple[str, ...], ...] = ()
     listers: dict[str, list[int]] = field(default_factory=dict)
     needs: dict[int, frozenset[str]] = field(default_factory=dict)
+    # The reads of one thing by its name, by kind, the plainest first (`GET /u/{username}.json` -> user).
+    by_name: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -794,9 +801,25 @@ class Chains:
             for found in listers.values()
             for i in found
         }
+        by_name: dict[str, list[int]] = {}
+        for i, op in enumerate(operations):
+            if kind := _name_kind(op):
+                by_name.setdefault(kind, []).append(i)
+        for found in by_name.values():  # the plainest read first: `get_user` before `list_user_badges`
+            found.sort(key=lambda i: len(tokenize(operations[i].name.replace("_", " "))))
         finds_all = tuple(finders.pop("", []))
         return cls(
-            id_kinds, current_user, own, finders, finds_all, readers, returns, parameter_kinds, listers, needs
+            id_kinds,
+            current_user,
+            own,
+            finders,
+            finds_all,
+            readers,
+            returns,
+            parameter_kinds,
+            listers,
+            needs,
+            by_name,
         )
 
     def lister(self, kind: str, request: Request, scores: Sequence[float]) -> int | None:
@@ -806,6 +829,8 @@ class Chains:
 
     def provider(self, kind: str, request: Request, scores: Sequence[float]) -> int | None:
         """The operation that finds the `kind` of thing this request means, if the spec has one."""
+        if request.names_handle and kind in self.by_name:
+            return self.by_name[kind][0]
         if kind in USER_KINDS and self.current_user is not None:
             return self.current_user
         if request.about_self and kind in self.own:
@@ -813,6 +838,17 @@ class Chains:
         if request.names_something and (kind in self.finders or self.finds_all):
             return _best(self.finders.get(kind) or list(self.finds_all), scores)
         return None
+
+
+def _name_kind(operation: Operation) -> str:
+    """The kind of thing a GET reads by its name (`GET /u/{username}.json`: user), else ""."""
+    path = [p for p in operation.parameters if p.location == "path"]
+    if operation.method != "GET" or len(path) != 1 or _returns_collection(operation):
+        return ""
+    if not (by_name := _BY_NAME.fullmatch(path[0].name)):
+        return ""
+    literal = [s for s in operation.path.split("/{")[0].split("/") if s]
+    return _stem(by_name.group(1).lower()) if by_name.group(1) else _kind(literal[-1]) if literal else ""
 
 
 def _parameter_kinds(operation: Operation) -> tuple[str, ...]:
@@ -974,7 +1010,7 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     text = _QUOTED.sub(" ", query)
     kept: list[str] = []
     named_kinds: set[str] = set()
-    owner = False
+    owner = handle = False
     for position, chunk in enumerate(text.split()):
         word = chunk.strip(".,;:!?()[]'\"")
         named = _POSSESSIVE.sub("", word)
@@ -987,6 +1023,10 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
             kept.append(f"{kind} {form[2]} {own}".strip())
             if chunk[-1:] in ".?!":
                 kept.append("")
+            continue
+        previous = kept[-1].lower() if kept else ""
+        if _HANDLE.fullmatch(word) or (previous in USER_KINDS and _stem(word.lower()) not in vocabulary):
+            handle = True
             continue
         if "/" in word or any(_MIXED.fullmatch(part) for part in word.split("-")):
             continue  # a value: owner/repo, a pod's generated name, a version
@@ -1032,7 +1072,7 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     names_something = bool(names) or untyped
     action = _asked_action(text)
     of_kinds = frozenset(named_kinds)
-    return Request(weights, action, plurals, names_something, about_self, owner, of_kinds, untyped)
+    return Request(weights, action, plurals, names_something, about_self, owner, of_kinds, untyped, handle)
 
 
 def _parts(term: str, vocabulary: Counter[str]) -> tuple[str, ...]:

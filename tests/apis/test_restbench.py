@@ -29,7 +29,7 @@ FLOORS = {
     "kubernetes.json": (1.0, 1.0),
     # Written after the first search work and held out from it; the casual-word idioms later drew on misses.
     "slack-web-swagger2.json": (0.82, 0.91),
-    "discourse-3.1.json": (0.80, 1.0),
+    "discourse-3.1.json": (0.85, 1.0),
     # Written blind by helpers who saw only the specs' operations (tests/fixtures/search/requests.yaml).
     "tmdb.json": (0.70, 1.0),
     "spotify.yaml": (0.82, 1.0),

@@ -350,3 +350,12 @@ def test_named_forms_keep_what_they_say_and_no_more(specs_dir: Path, cache_dir: 
     assert search(slack, "approve app 123", 1)[0].name == "admin_apps_approve"
     ranked = [op.name for op in search(slack, "post the file in the channel", 5)]
     assert "chat_post_message" not in ranked and "files_upload" in ranked
+
+
+def test_someone_named_by_a_handle_is_read_by_name_first(specs_dir: Path, cache_dir: Path) -> None:
+    """Discourse suspends a user by id (`/admin/users/{id}/suspend.json`); a handle ("jane_smith", "user
+    badactor") is turned into one by the plain read by name (`GET /u/{username}.json`)."""
+    discourse = load_spec(specs_dir / "discourse-3.1.json", cache_dir)
+    ranked = [op.name for op in search(discourse, "suspend jane_smith for spamming", 5)]
+    assert ranked[:2] == ["suspend_user", "get_user"]
+    assert "get_user" in [op.name for op in search(discourse, "silence user badactor for a day", 5)]
