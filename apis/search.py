@@ -18,7 +18,7 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from apis.model import Operation, Spec
 
@@ -379,15 +379,24 @@ UNOWNED_FACTOR = 0.5
 # Path segments of the operation that returns the user the credentials belong to.
 CURRENT_USER_SEGMENTS = frozenset({"me", "myself", "self", "whoami", "user", "current", "currentuser"})
 USER_KINDS = frozenset({"user", "account"})
+
+
 # Names written in a form that says their kind ("#general", "@maria", "sarah@acme.com", "CHANGELOG.md"): the
 # kinds they may be, the first the spec uses is taken, and a word added for what the form tells. An operation
 # that takes such a thing by id as a parameter (Slack's `channel`, `users`, `file`) ranks what lists or finds
 # that kind of thing just below it.
-NAMED_FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), ("user", "member", "account"), "email"),
-    (re.compile(r"@(?!(?:channel|here|everyone)$)[A-Za-z][\w.-]*"), ("user", "member", "account"), ""),
-    (re.compile(r"#[A-Za-z][\w.-]*"), ("channel", "tag", "category"), ""),
-    (
+class NamedForm(NamedTuple):
+    pattern: re.Pattern[str]
+    kinds: tuple[str, ...]
+    told: str = ""  # the word the form adds ("email")
+    keeps_own_words: bool = False  # "docs/setup.md" is also about setup
+
+
+NAMED_FORMS = (
+    NamedForm(re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), ("user", "member", "account"), "email"),
+    NamedForm(re.compile(r"@(?!(?:channel|here|everyone)$)[A-Za-z][\w.-]*"), ("user", "member", "account")),
+    NamedForm(re.compile(r"#[A-Za-z][\w.-]*"), ("channel", "tag", "category")),
+    NamedForm(
         re.compile(
             # Not a framework's name ("Node.js", "Next.js").
             r"(?![A-Z][\w-]*\.[jt]s$)[\w./-]*\w\.(?:md|rst|txt|py|js|ts|tsx|jsx|json|ya?ml|toml|cfg|ini|go|rs|java|kt|rb|php|c|h|cpp|"
@@ -396,6 +405,7 @@ NAMED_FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
         ),
         ("file", "attachment", "document"),
         "content",
+        keeps_own_words=True,
     ),
 )
 # Learned from runs: a past task at least this similar to the request (cosine of their weighted terms)
@@ -780,15 +790,16 @@ class Chains:
             if _lists_one_kind(op, boilerplate):
                 listed.setdefault(_kind(op.path.rstrip("/").rsplit("/", 1)[-1]), []).append(i)
         listers: dict[str, list[int]] = {}
-        for kind in {kind for op in operations for kind in _parameter_kinds(op)}:
+        taken = [_parameter_kinds(op) for op in operations]
+        for kind in {kind for kinds in taken for kind in kinds}:
             # Listed under its own name or a synonym (Slack's channels by `GET /conversations.list`).
             names = (kind, *(_stem(synonym) for synonym in SYNONYMS.get(kind, ())))
             if found := [*finders.get(kind, []), *(i for name in names for i in listed.get(name, []))]:
                 listers[kind] = list(dict.fromkeys(found))
         # A search's own parameters are its filters (`repo_search`'s `team_id`), not things to find first.
         parameter_kinds = tuple(
-            () if lookups[i] is not None else tuple(kind for kind in _parameter_kinds(op) if kind in listers)
-            for i, op in enumerate(operations)
+            () if lookups[i] is not None else tuple(kind for kind in kinds if kind in listers)
+            for i, kinds in enumerate(taken)
         )
         needs = {
             i: frozenset(
@@ -868,7 +879,7 @@ def _parameter_kinds(operation: Operation) -> tuple[str, ...]:
 
 def _lists_one_kind(operation: Operation, boilerplate: frozenset[str]) -> bool:
     """Whether an operation lists the things of one kind, needing nothing first (`GET /users.list`)."""
-    if operation.method != "GET" or any(p.location == "path" for p in operation.parameters):
+    if operation.method != "GET" or _path_parameters(operation):
         return False
     if any(p.required and p.location != "header" and p.name not in boilerplate for p in operation.parameters):
         return False
@@ -1014,13 +1025,13 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
     for position, chunk in enumerate(text.split()):
         word = chunk.strip(".,;:!?()[]'\"")
         named = _POSSESSIVE.sub("", word)
-        form = next((form for form in NAMED_FORMS if form[0].fullmatch(named)), None)
-        kind = next((kind for kind in form[1] if kind in vocabulary), None) if form else None
+        form = next((form for form in NAMED_FORMS if form.pattern.fullmatch(named)), None)
+        kind = next((kind for kind in form.kinds if kind in vocabulary), None) if form else None
         if form is not None and kind is not None:
             named_kinds.add(kind)
             # "#general": the channel; "docs/setup.md": the file's content, and its own words
-            own = _FILE_STEM.sub("", named.rsplit("/", 1)[-1]) if form is NAMED_FORMS[-1] else ""
-            kept.append(f"{kind} {form[2]} {own}".strip())
+            own = _FILE_STEM.sub("", named.rsplit("/", 1)[-1]) if form.keeps_own_words else ""
+            kept.append(f"{kind} {form.told} {own}".strip())
             if chunk[-1:] in ".?!":
                 kept.append("")
             continue
@@ -1041,14 +1052,13 @@ def understand(query: str, vocabulary: Counter[str], scopes: frozenset[str]) -> 
                 names.append(word)  # a title: "Sofia Coppola", "Titanic"
                 owner = owner or word.endswith(("'s", "\u2019s"))
             continue
-        previous = kept[-1].lower() if kept else ""
         if previous in scopes and not word.lower() in vocabulary:
             continue  # the namespace's or owner's name
         kept.append(word)
         if chunk[-1:] in ".?!":
             kept.append("")
     text = " ".join(kept)
-    said = frozenset(text.lower().split())
+    said = frozenset(_WORD.findall(text.lower()))
     for pattern, replacement in IDIOMS:
         text = pattern.sub(replacement, text)
     weights: dict[str, float] = {}
@@ -1093,7 +1103,6 @@ def _names_in_lower_case(text: str, vocabulary: Counter[str], said: frozenset[st
     request ("lead", "need", "later"). `text` is the request with its idioms rewritten (which drops words that
     are not names, "lead actor" -> "lead credits person"); the words they add are not names."""
     words = [word.strip(".,;:!?()[]'\"").lower() for word in text.split()]
-    said = frozenset(word.strip(".,;:!?()[]'\"") for word in said)
     unknown = [
         word in said
         and word.isalpha()
